@@ -1,0 +1,41 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+/**
+ * Three bundles, one per process:
+ * - main: the Electron entry (`index`), the headless command line (`cli`) and the worker entry
+ *   (`nmf.worker`). `cli` and `nmf.worker` never import `electron`, so they run under plain Node.
+ * - preload: CommonJS, because sandboxed preload scripts cannot be ES modules.
+ * - renderer: the Svelte app, served by Electron from file:// or by the browser-mode server.
+ */
+export default defineConfig({
+  main: {
+    build: {
+      externalizeDeps: true,
+      rollupOptions: {
+        input: {
+          index: resolve('src/main/index.ts'),
+          cli: resolve('src/main/cli/index.ts'),
+          'nmf.worker': resolve('src/main/workers/nmf.worker.ts'),
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      externalizeDeps: true,
+      rollupOptions: {
+        input: { index: resolve('src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: resolve('src/renderer'),
+    plugins: [svelte()],
+    build: {
+      rollupOptions: { input: { index: resolve('src/renderer/index.html') } },
+    },
+  },
+});

@@ -1,0 +1,96 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+
+/**
+ * Layering (docs/architecture.md): shared imports only shared; main imports shared; renderer imports
+ * shared, never main; preload imports only electron and shared/api. Outside main/app (and the
+ * Electron entry), main must run under plain Node, so it may not import electron.
+ * Modelled on VS Code's `code-layering` rule, expressed with no-restricted-imports per folder.
+ */
+const nodeBuiltins = { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'worker_threads', 'zlib'], message: 'src/shared is pure: no Node built-ins.' };
+
+export default tseslint.config(
+  {
+    ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'e2e-artifacts/**', 'src/shared/nmf/wasm/build/**', '.bench/**'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  ...svelte.configs['flat/recommended'],
+  prettier,
+  ...svelte.configs['flat/prettier'],
+  {
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+  },
+  {
+    files: ['src/shared/**/*.ts'],
+    ignores: ['src/shared/**/__tests__/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            nodeBuiltins,
+            { group: ['electron', 'better-sqlite3', 'h5wasm'], message: 'src/shared is pure: no Electron, database or I/O.' },
+            { group: ['**/main/**', '**/renderer/**', '**/preload/**'], message: 'src/shared imports only src/shared.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'window', 'document', 'require'],
+    },
+  },
+  {
+    files: ['src/renderer/**/*.ts', 'src/renderer/**/*.svelte'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'electron', 'better-sqlite3'], message: 'The renderer is sandboxed: no Node or Electron.' },
+            { group: ['**/main/**', '**/preload/**'], message: 'The renderer talks to main only through src/shared/api.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'The sandboxed preload has no Node built-ins.' },
+            { group: ['**/main/**', '**/renderer/**', '**/shared/!(api)/**'], message: 'The preload imports only electron and src/shared/api.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/main/**/*.ts'],
+    ignores: ['src/main/app/**', 'src/main/index.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron'], message: 'Only src/main/app may import electron: the rest of main runs under plain Node.' },
+            { group: ['**/renderer/**', '**/preload/**'], message: 'main imports only main and shared.' },
+          ],
+        },
+      ],
+    },
+  },
+);

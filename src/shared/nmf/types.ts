@@ -1,0 +1,108 @@
+import type { DenseMatrix } from '../linalg/matrix';
+
+/**
+ * Public types of the NMF engine. V (m features × n samples) ≈ W (m × k) · H (k × n).
+ * The engine is pure and synchronous: it knows nothing of workers, databases or windows.
+ */
+
+/** Solver. `mu`: multiplicative updates (Lee & Seung 2001; Févotte & Idier 2011 for general β).
+ * `hals`: hierarchical alternating least squares / coordinate descent on the Frobenius loss
+ * (Cichocki & Phan 2009; scikit-learn's `cd`). */
+export type Solver = 'mu' | 'hals';
+
+/** Initialisation. NNDSVD variants after Boutsidis & Gallopoulos (2008), as scikit-learn builds them. */
+export type InitMethod = 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar' | 'custom';
+
+/** Options of one fit. Defaults (applied by `resolveFitOptions`) follow scikit-learn where it has one. */
+export interface FitOptions {
+  /** Number of components k, 1 ≤ k ≤ min(m, n). */
+  rank: number;
+  /** β of the β-divergence: 2 Frobenius (½‖V−WH‖²), 1 generalized KL, 0 Itakura–Saito. Default 1. */
+  beta: number;
+  /** Default: `hals` when β = 2, otherwise `mu`. HALS requires β = 2. */
+  solver: Solver;
+  /** Default `nndsvda`. `custom` requires W0 and H0. */
+  init: InitMethod;
+  /** Starting W (m × k) for `init: 'custom'`; copied, never modified. */
+  W0?: DenseMatrix;
+  /** Starting H (k × n) for `init: 'custom'`; copied, never modified. */
+  H0?: DenseMatrix;
+  /** Maximum number of iterations (one W update and one H update each). Default 500. */
+  maxIter: number;
+  /** Relative-decrease tolerance; 0 runs exactly maxIter iterations. Default 1e-4. */
+  tol: number;
+  /** Seed of the one random generator (initialisation, shuffling). Default 0. */
+  seed: number;
+  /**
+   * Penalties in scikit-learn's scaling: sklearn's `alpha_W = a, l1_ratio = r` is `l1W = a·r`,
+   * `l2W = a·(1−r)`; the effective penalty on W is multiplied by n (samples), on H by m (features),
+   * exactly as sklearn 1.2 does. Defaults 0.
+   */
+  l1W: number;
+  l2W: number;
+  l1H: number;
+  l2H: number;
+  /** HALS only: visit components in a random order each sweep (sklearn `shuffle`). Default false. */
+  shuffle: boolean;
+  /** Check convergence every this many iterations (sklearn checks every 10). Default 10. */
+  checkEvery: number;
+}
+
+/** What a caller may pass: rank plus any subset of the rest. */
+export type FitOptionsInput = Partial<FitOptions> & { rank: number };
+
+/** Progress reported from inside the iteration loop. */
+export interface FitProgress {
+  iteration: number;
+  maxIter: number;
+  /** β-divergence at this iteration (only updated on convergence checks; NaN before the first). */
+  loss: number;
+  elapsedMs: number;
+}
+
+/**
+ * Hooks the iteration loop calls; the caller decides what they mean (a worker posts a message,
+ * a test counts calls). Shaped after VS Code's IProgress / CancellationToken.
+ */
+export interface FitHooks {
+  onProgress?: (progress: FitProgress) => void;
+  /** Read at least once per iteration; true makes the fit throw `FitCancelledError`. */
+  isCancelled?: () => boolean;
+}
+
+/** Result of one fit. W: m × k, H: k × n, as fitted (not rescaled). */
+export interface FitResult {
+  W: DenseMatrix;
+  H: DenseMatrix;
+  /** Iterations done. */
+  iterations: number;
+  /** True when the relative decrease fell below tol before maxIter. */
+  converged: boolean;
+  /** Final β-divergence D(V ‖ WH), scikit-learn's definition, over the observed (non-NaN) entries. */
+  loss: number;
+  /** Poisson log-likelihood Σ V log(WH) − WH − log V! over observed entries, for β = 1; otherwise null. */
+  loglik: number | null;
+  /** [iteration, loss] pairs, one per convergence check (iteration 0 is the start). */
+  trace: Array<[number, number]>;
+  seconds: number;
+  /** The options actually used (defaults filled in). W0/H0 omitted. */
+  options: Omit<FitOptions, 'W0' | 'H0'>;
+  /** Human-readable warnings, e.g. "maxIter (500) reached before convergence (tol 1e-4)". */
+  warnings: string[];
+}
+
+/** Thrown by a fit whose `isCancelled` hook returned true. */
+export class FitCancelledError extends Error {
+  constructor(public readonly iteration: number) {
+    super(`fit cancelled at iteration ${iteration}`);
+    this.name = 'FitCancelledError';
+  }
+}
+
+/** Thrown for settings that cannot work (rank too large, β ≤ 0 with zeros in V, negative data…). */
+export class FitSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FitSettingsError';
+  }
+}
