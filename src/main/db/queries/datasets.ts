@@ -1,0 +1,176 @@
+import type { Db } from '../connection';
+import type { DataMatrix } from '../../../shared/linalg/matrix';
+import { toBlob } from '../blobs';
+
+/** A row of `datasets`, as stored. */
+export interface DatasetRow {
+  id: number;
+  name: string;
+  rows: number;
+  cols: number;
+  nnz: number;
+  missing: number;
+  layout: 'dense' | 'csr';
+  hash: string;
+  format: string;
+  source_name: string;
+  transform: 'none' | 'sqrt' | 'log1p';
+  transposed: 0 | 1;
+  is_integer: 0 | 1;
+  min_value: number;
+  max_value: number;
+  size_bytes: number;
+  row_names: string;
+  col_names: string;
+  truth: string | null;
+  created_at: string;
+}
+
+/** Columns cheap enough to list (no names, no truth). */
+export type DatasetListRow = Omit<DatasetRow, 'row_names' | 'col_names' | 'truth'> & { has_truth: 0 | 1 };
+
+export type NewDatasetRow = Omit<DatasetRow, 'id'>;
+
+/** Matrix BLOBs are split into chunks of this many bytes, so no single BLOB is huge. */
+export const CHUNK_BYTES = 8 * 1024 * 1024;
+
+const listColumns = `id, name, rows, cols, nnz, missing, layout, hash, format, source_name, transform, transposed,
+  is_integer, min_value, max_value, size_bytes, created_at, (truth IS NOT NULL) AS has_truth`;
+
+export function listDatasets(db: Db): DatasetListRow[] {
+  return db.prepare(`SELECT ${listColumns} FROM datasets ORDER BY created_at DESC, id DESC`).all() as DatasetListRow[];
+}
+
+export function getDatasetListRow(db: Db, id: number): DatasetListRow | undefined {
+  return db.prepare(`SELECT ${listColumns} FROM datasets WHERE id = ?`).get(id) as DatasetListRow | undefined;
+}
+
+export function getDatasetRow(db: Db, id: number): DatasetRow | undefined {
+  return db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined;
+}
+
+export function findDatasetIdByHash(db: Db, hash: string): number | undefined {
+  const row = db.prepare('SELECT id FROM datasets WHERE hash = ?').get(hash) as { id: number } | undefined;
+  return row?.id;
+}
+
+/** Inserts the dataset row and its matrix chunks. Call inside a transaction. */
+export function insertDataset(db: Db, row: NewDatasetRow, matrix: DataMatrix): number {
+  const columns = Object.keys(row);
+  const info = db
+    .prepare(`INSERT INTO datasets (${columns.join(', ')}) VALUES (${columns.map((c) => '@' + c).join(', ')})`)
+    .run(row);
+  const id = Number(info.lastInsertRowid);
+  const insertChunk = db.prepare('INSERT INTO dataset_chunks (dataset_id, part, seq, data) VALUES (?, ?, ?, ?)');
+  const writeParts = (part: string, array: Float64Array | Int32Array): void => {
+    const bytes = toBlob(array);
+    let seq = 0;
+    for (let offset = 0; offset < bytes.length || seq === 0; offset += CHUNK_BYTES) {
+      insertChunk.run(id, part, seq++, bytes.subarray(offset, Math.min(bytes.length, offset + CHUNK_BYTES)));
+    }
+  };
+  if (matrix.kind === 'dense') {
+    writeParts('values', matrix.data);
+  } else {
+    writeParts('values', matrix.data);
+    writeParts('indptr', matrix.indptr);
+    writeParts('indices', matrix.indices);
+  }
+  return id;
+}
+
+/**
+ * Reads a part's chunks into one typed array, backed by a SharedArrayBuffer when `shared` (so worker
+ * threads can read the matrix without a copy per job).
+ */
+function readPart<T extends Float64Array | Int32Array>(
+  db: Db,
+  id: number,
+  part: string,
+  ctor: { new (buffer: ArrayBufferLike): T; BYTES_PER_ELEMENT: number },
+  shared: boolean,
+): T {
+  const chunks = db
+    .prepare('SELECT data FROM dataset_chunks WHERE dataset_id = ? AND part = ? ORDER BY seq')
+    .all(id, part) as Array<{ data: Buffer }>;
+  const total = chunks.reduce((sum, chunk) => sum + chunk.data.byteLength, 0);
+  const buffer = shared ? new SharedArrayBuffer(total) : new ArrayBuffer(total);
+  const bytes = new Uint8Array(buffer);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk.data, offset);
+    offset += chunk.data.byteLength;
+  }
+  return new ctor(buffer);
+}
+
+export function readDatasetMatrix(db: Db, row: Pick<DatasetRow, 'id' | 'rows' | 'cols' | 'layout'>, shared = false): DataMatrix {
+  if (row.layout === 'dense') {
+    const data = readPart(db, row.id, 'values', Float64Array, shared);
+    if (data.length !== row.rows * row.cols) throw new Error(`dataset ${row.id}: stored matrix has ${data.length} values, expected ${row.rows * row.cols}`);
+    return { kind: 'dense', rows: row.rows, cols: row.cols, data };
+  }
+  const indptr = readPart(db, row.id, 'indptr', Int32Array, shared);
+  const indices = readPart(db, row.id, 'indices', Int32Array, shared);
+  const data = readPart(db, row.id, 'values', Float64Array, shared);
+  if (indptr.length !== row.rows + 1 || indices.length !== data.length) {
+    throw new Error(`dataset ${row.id}: stored CSR matrix is inconsistent`);
+  }
+  return { kind: 'csr', rows: row.rows, cols: row.cols, indptr, indices, data };
+}
+
+/**
+ * The first `maxRows × maxCols` block of the matrix, densified (NaN kept). Dense matrices are
+ * row-major, so only the leading chunks are read; CSR reads its (smaller) parts whole.
+ */
+export function readDatasetPreview(
+  db: Db,
+  row: Pick<DatasetRow, 'id' | 'rows' | 'cols' | 'layout'>,
+  maxRows: number,
+  maxCols: number,
+): { rows: number; cols: number; values: Float64Array } {
+  const rows = Math.min(maxRows, row.rows);
+  const cols = Math.min(maxCols, row.cols);
+  const values = new Float64Array(rows * cols);
+  if (row.layout === 'dense') {
+    const needed = rows * row.cols * 8;
+    const head = new Uint8Array(needed);
+    let offset = 0;
+    const chunks = db
+      .prepare("SELECT data FROM dataset_chunks WHERE dataset_id = ? AND part = 'values' ORDER BY seq")
+      .iterate(row.id) as IterableIterator<{ data: Buffer }>;
+    for (const chunk of chunks) {
+      const take = Math.min(chunk.data.byteLength, needed - offset);
+      head.set(chunk.data.subarray(0, take), offset);
+      offset += take;
+      if (offset >= needed) break;
+    }
+    const leading = new Float64Array(head.buffer);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) values[i * cols + j] = leading[i * row.cols + j];
+    }
+    return { rows, cols, values };
+  }
+  const matrix = readDatasetMatrix(db, row);
+  if (matrix.kind !== 'csr') throw new Error('unreachable: layout mismatch');
+  for (let i = 0; i < rows; i++) {
+    for (let p = matrix.indptr[i]; p < matrix.indptr[i + 1]; p++) {
+      const j = matrix.indices[p];
+      if (j < cols) values[i * cols + j] = matrix.data[p];
+    }
+  }
+  return { rows, cols, values };
+}
+
+export function renameDataset(db: Db, id: number, name: string): boolean {
+  return db.prepare('UPDATE datasets SET name = ? WHERE id = ?').run(name, id).changes === 1;
+}
+
+/** Deletes a dataset with its chunks, runs and sweeps (foreign keys cascade). */
+export function deleteDataset(db: Db, id: number): { deleted: number; runsDeleted: number } {
+  return db.transaction(() => {
+    const runs = (db.prepare('SELECT COUNT(*) AS n FROM runs WHERE dataset_id = ?').get(id) as { n: number }).n;
+    const deleted = db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes;
+    return { deleted, runsDeleted: deleted ? runs : 0 };
+  })();
+}

@@ -1,0 +1,188 @@
+import type { Db } from '../connection';
+
+/** A row of `runs`, as stored. */
+export interface RunRow {
+  id: number;
+  dataset_id: number;
+  sweep_id: number | null;
+  state: 'queued' | 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted';
+  params: string;
+  iterations: number | null;
+  converged: 0 | 1 | null;
+  loss: number | null;
+  loglik: number | null;
+  seconds: number | null;
+  error: string | null;
+  notes: string;
+  tags: string;
+  trace: Buffer | null;
+  w: Buffer | null;
+  h: Buffer | null;
+  provenance: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  deleted_at: string | null;
+}
+
+/** Listing columns: no BLOBs. */
+export type RunListRow = Omit<RunRow, 'trace' | 'w' | 'h' | 'provenance'> & { dataset_name: string };
+
+const listColumns = `r.id, r.dataset_id, r.sweep_id, r.state, r.params, r.iterations, r.converged, r.loss, r.loglik,
+  r.seconds, r.error, r.notes, r.tags, r.created_at, r.started_at, r.finished_at, r.deleted_at, d.name AS dataset_name`;
+
+export interface RunQuery {
+  datasetId?: number;
+  text?: string;
+  loss?: string;
+  solver?: string;
+  rank?: number;
+  state?: string;
+  tag?: string;
+  since?: string;
+  until?: string;
+  includeSweeps: boolean;
+  limit: number;
+}
+
+/** Runs not deleted, newest first, filtered. Text matches the dataset name, notes and tags. */
+export function listRuns(db: Db, query: RunQuery): RunListRow[] {
+  const where: string[] = ['r.deleted_at IS NULL'];
+  const args: Record<string, unknown> = { limit: query.limit };
+  if (query.datasetId !== undefined) {
+    where.push('r.dataset_id = @datasetId');
+    args.datasetId = query.datasetId;
+  }
+  if (!query.includeSweeps) where.push('r.sweep_id IS NULL');
+  if (query.text) {
+    where.push("(d.name LIKE @text ESCAPE '\\' OR r.notes LIKE @text ESCAPE '\\' OR r.tags LIKE @text ESCAPE '\\')");
+    args.text = `%${query.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+  }
+  if (query.loss) {
+    where.push("json_extract(r.params, '$.loss') = @loss");
+    args.loss = query.loss;
+  }
+  if (query.solver) {
+    where.push("json_extract(r.params, '$.solver') = @solver");
+    args.solver = query.solver;
+  }
+  if (query.rank !== undefined) {
+    where.push("json_extract(r.params, '$.rank') = @rank");
+    args.rank = query.rank;
+  }
+  if (query.state) {
+    where.push('r.state = @state');
+    args.state = query.state;
+  }
+  if (query.tag) {
+    where.push('EXISTS (SELECT 1 FROM json_each(r.tags) WHERE json_each.value = @tag)');
+    args.tag = query.tag;
+  }
+  if (query.since) {
+    where.push('r.created_at >= @since');
+    args.since = query.since;
+  }
+  if (query.until) {
+    where.push('r.created_at <= @until');
+    args.until = query.until;
+  }
+  return db
+    .prepare(
+      `SELECT ${listColumns} FROM runs r JOIN datasets d ON d.id = r.dataset_id
+       WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`,
+    )
+    .all(args) as RunListRow[];
+}
+
+export function getRunListRow(db: Db, id: number): RunListRow | undefined {
+  return db
+    .prepare(`SELECT ${listColumns} FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?`)
+    .get(id) as RunListRow | undefined;
+}
+
+export function getRunRow(db: Db, id: number): (RunRow & { dataset_name: string }) | undefined {
+  return db
+    .prepare('SELECT r.*, d.name AS dataset_name FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?')
+    .get(id) as (RunRow & { dataset_name: string }) | undefined;
+}
+
+export function insertRun(
+  db: Db,
+  row: { dataset_id: number; sweep_id: number | null; params: string; created_at: string; state?: RunRow['state'] },
+): number {
+  const info = db
+    .prepare(
+      'INSERT INTO runs (dataset_id, sweep_id, state, params, created_at) VALUES (@dataset_id, @sweep_id, @state, @params, @created_at)',
+    )
+    .run({ state: 'queued', ...row });
+  return Number(info.lastInsertRowid);
+}
+
+export function markRunStarted(db: Db, id: number, at: string): void {
+  db.prepare("UPDATE runs SET state = 'running', started_at = ?, error = NULL WHERE id = ? AND state IN ('queued', 'running')").run(at, id);
+}
+
+/** Writes a finished run's results and marks it done, in one statement (never half-written). */
+export function completeRun(
+  db: Db,
+  id: number,
+  result: {
+    iterations: number;
+    converged: boolean;
+    loss: number;
+    loglik: number | null;
+    seconds: number;
+    trace: Buffer;
+    w: Buffer;
+    h: Buffer;
+    provenance: string;
+    finished_at: string;
+  },
+): void {
+  db.prepare(
+    `UPDATE runs SET state = 'done', iterations = @iterations, converged = @converged, loss = @loss, loglik = @loglik,
+       seconds = @seconds, trace = @trace, w = @w, h = @h, provenance = @provenance, finished_at = @finished_at, error = NULL
+     WHERE id = @id`,
+  ).run({ ...result, converged: result.converged ? 1 : 0, id });
+}
+
+export function finishRunWithState(
+  db: Db,
+  id: number,
+  state: 'cancelled' | 'failed' | 'interrupted',
+  at: string,
+  error: string | null,
+  iterations: number | null = null,
+): void {
+  db.prepare(
+    "UPDATE runs SET state = ?, finished_at = ?, error = ?, iterations = COALESCE(?, iterations) WHERE id = ? AND state IN ('queued', 'running')",
+  ).run(state, at, error, iterations, id);
+}
+
+/** At start-up: whatever was queued or running when the app stopped was interrupted. */
+export function markUnfinishedRunsInterrupted(db: Db, at: string): number {
+  return db
+    .prepare("UPDATE runs SET state = 'interrupted', finished_at = ?, error = 'the app stopped before the run finished' WHERE state IN ('queued', 'running')")
+    .run(at).changes;
+}
+
+export function updateRunNotes(db: Db, id: number, notes: string | undefined, tags: string[] | undefined): boolean {
+  return (
+    db
+      .prepare('UPDATE runs SET notes = COALESCE(?, notes), tags = COALESCE(?, tags) WHERE id = ? AND deleted_at IS NULL')
+      .run(notes ?? null, tags ? JSON.stringify(tags) : null, id).changes === 1
+  );
+}
+
+export function softDeleteRun(db: Db, id: number, at: string): boolean {
+  return db.prepare('UPDATE runs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL').run(at, id).changes === 1;
+}
+
+export function restoreRun(db: Db, id: number): boolean {
+  return db.prepare('UPDATE runs SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL').run(id).changes === 1;
+}
+
+/** Removes runs deleted before `before` for good. */
+export function purgeDeletedRuns(db: Db, before: string): number {
+  return db.prepare('DELETE FROM runs WHERE deleted_at IS NOT NULL AND deleted_at < ?').run(before).changes;
+}

@@ -1,0 +1,83 @@
+import type { DataMatrix } from '../../shared/linalg/matrix';
+import type { FitOptionsInput, FitResult } from '../../shared/nmf/types';
+import type { SweepJob, SweepJobResult } from '../../shared/analysis';
+
+/**
+ * Messages between the pool (main thread) and `nmf.worker`, discriminated by `type` and keyed by job id.
+ *
+ *   host → worker   start   { jobId, task, cancelFlag }
+ *   worker → host   progress { jobId, iteration, maxIter, loss, elapsedMs }   (throttled, a few per second)
+ *                   done     { jobId, result }
+ *                   error    { jobId, error: { name, message, stack } }
+ *
+ * The data matrix is backed by SharedArrayBuffer, so posting it shares rather than copies it.
+ * `cancelFlag` is an Int32Array(1) over a SharedArrayBuffer; the worker reads it with Atomics.load
+ * inside the iteration loop, and the host sets it to 1 to cancel.
+ */
+
+/** One fit (best of `replicates` seeds). */
+export interface FitTask {
+  kind: 'fit';
+  matrix: DataMatrix;
+  options: FitOptionsInput;
+  replicates: number;
+}
+
+/** One job of a rank sweep (see src/shared/analysis). */
+export interface SweepJobTask {
+  kind: 'sweep-job';
+  matrix: DataMatrix;
+  job: SweepJob;
+}
+
+export type WorkerTask = FitTask | SweepJobTask;
+
+export interface FitTaskResult {
+  kind: 'fit';
+  best: FitResult;
+  bestSeed: number;
+  /** Losses of every replicate, in seed order. */
+  replicateLosses: number[];
+}
+
+export interface SweepJobTaskResult {
+  kind: 'sweep-job';
+  result: SweepJobResult;
+}
+
+export type WorkerTaskResult = FitTaskResult | SweepJobTaskResult;
+
+export interface StartMessage {
+  type: 'start';
+  jobId: number;
+  task: WorkerTask;
+  cancelFlag: Int32Array;
+}
+
+export interface ProgressMessage {
+  type: 'progress';
+  jobId: number;
+  iteration: number;
+  maxIter: number;
+  /** NaN until the first convergence check. */
+  loss: number;
+  elapsedMs: number;
+}
+
+export interface DoneMessage {
+  type: 'done';
+  jobId: number;
+  result: WorkerTaskResult;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  jobId: number;
+  error: { name: string; message: string; stack?: string };
+}
+
+export type HostToWorker = StartMessage;
+export type WorkerToHost = ProgressMessage | DoneMessage | ErrorMessage;
+
+/** Milliseconds between progress messages from one job. */
+export const PROGRESS_INTERVAL_MS = 250;

@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import {
+  runParamsSchema,
+  sweepParamsSchema,
+  synthParamsSchema,
+  transforms,
+  type AppInfo,
+  type AssignmentView,
+  type ComparisonView,
+  type DatasetDetail,
+  type DatasetSummary,
+  type DatasetTruth,
+  type ImportProgress,
+  type JobProgress,
+  type LibraryStats,
+  type PcaView,
+  type RunDetail,
+  type RunEstimate,
+  type RunState,
+  type RunSummary,
+  type SweepDetail,
+  type SweepSummary,
+} from '../domain';
+
+/**
+ * The one API contract between the renderer and the main process. Channel names are
+ * `domain:verb`. Both transports (Electron IPC and browser-mode HTTP + server-sent events) are built
+ * from this map, and every request is validated against its schema before a handler sees it.
+ */
+
+const id = z.number().int().positive();
+const byId = z.object({ id }).strict();
+const empty = z.object({}).strict();
+
+const importOptions = {
+  name: z.string().trim().min(1).max(200).optional(),
+  format: z.enum(['tsv', 'csv', 'txt', 'mtx', 'npy', 'h5ad', '10x-h5']).optional(),
+  transpose: z.boolean().default(false),
+  header: z.boolean().default(true),
+  rowNames: z.boolean().default(true),
+  transform: z.enum(transforms).default('none'),
+};
+
+/** A file the user picked or dropped, sent as bytes (the renderer never names paths on disk). */
+const upload = z
+  .object({
+    fileName: z
+      .string()
+      .min(1)
+      .max(255)
+      .refine((n) => !/[\\/]/.test(n), 'a file name, not a path'),
+    bytes: z.instanceof(Uint8Array),
+  })
+  .strict();
+
+export const runFilterSchema = z
+  .object({
+    datasetId: id.optional(),
+    text: z.string().max(200).optional(),
+    loss: z.enum(['kl', 'frobenius', 'is', 'beta']).optional(),
+    solver: z.enum(['mu', 'hals']).optional(),
+    rank: z.number().int().positive().optional(),
+    state: z.enum(['queued', 'running', 'done', 'cancelled', 'failed', 'interrupted']).optional(),
+    tag: z.string().max(100).optional(),
+    since: z.string().max(40).optional(),
+    until: z.string().max(40).optional(),
+    includeSweeps: z.boolean().default(false),
+    limit: z.number().int().min(1).max(10_000).default(500),
+  })
+  .strict();
+
+export const requestSchemas = {
+  'app:info': empty,
+  'library:stats': empty,
+  'datasets:list': empty,
+  'datasets:get': byId,
+  'datasets:truth': byId,
+  'datasets:inspect': z.object({ file: upload, maxRows: z.number().int().min(1).max(200).default(20) }).strict(),
+  'datasets:import': z
+    .object({ file: upload, importId: z.string().min(1).max(64).optional(), ...importOptions })
+    .strict(),
+  'datasets:cancelImport': z.object({ importId: z.string().min(1).max(64) }).strict(),
+  'datasets:rename': z.object({ id, name: z.string().trim().min(1).max(200) }).strict(),
+  'datasets:delete': byId,
+  'datasets:synthesize': synthParamsSchema,
+  'datasets:pca': z.object({ id, components: z.number().int().min(1).max(50).default(10) }).strict(),
+  'runs:list': runFilterSchema,
+  'runs:get': byId,
+  'runs:start': z.object({ datasetId: id, params: runParamsSchema }).strict(),
+  'runs:estimate': z.object({ datasetId: id, params: runParamsSchema }).strict(),
+  'runs:cancel': byId,
+  'runs:rerun': byId,
+  'runs:update': z
+    .object({
+      id,
+      notes: z.string().max(20_000).optional(),
+      tags: z.array(z.string().trim().min(1).max(100)).max(50).optional(),
+    })
+    .strict(),
+  'runs:delete': byId,
+  'runs:restore': byId,
+  'runs:assign': z.object({ id, threshold: z.number().min(0).max(1).optional() }).strict(),
+  'sweeps:list': z.object({ datasetId: id.optional() }).strict(),
+  'sweeps:get': byId,
+  'sweeps:start': z.object({ datasetId: id, params: sweepParamsSchema }).strict(),
+  'sweeps:cancel': byId,
+  'sweeps:resume': byId,
+  'sweeps:delete': byId,
+  'compare:align': z
+    .object({
+      runIds: z.array(id).min(2).max(12),
+      metric: z.enum(['cosine', 'pearson']).default('cosine'),
+    })
+    .strict(),
+  'jobs:list': empty,
+} as const;
+
+/** What each channel answers with (inside a Result). */
+export interface ResponseMap {
+  'app:info': AppInfo;
+  'library:stats': LibraryStats;
+  'datasets:list': DatasetSummary[];
+  'datasets:get': DatasetDetail;
+  'datasets:truth': DatasetTruth | null;
+  'datasets:inspect': FilePreview;
+  'datasets:import': { dataset: DatasetSummary; existing: boolean; warnings: string[] };
+  'datasets:cancelImport': { cancelled: boolean };
+  'datasets:rename': DatasetSummary;
+  'datasets:delete': { deleted: number; runsDeleted: number };
+  'datasets:synthesize': { dataset: DatasetSummary; existing: boolean };
+  'datasets:pca': PcaView;
+  'runs:list': RunSummary[];
+  'runs:get': RunDetail;
+  'runs:start': RunSummary;
+  'runs:estimate': RunEstimate;
+  'runs:cancel': { state: RunState };
+  'runs:rerun': RunSummary;
+  'runs:update': RunSummary;
+  'runs:delete': { deleted: number };
+  'runs:restore': RunSummary;
+  'runs:assign': AssignmentView;
+  'sweeps:list': SweepSummary[];
+  'sweeps:get': SweepDetail;
+  'sweeps:start': SweepSummary;
+  'sweeps:cancel': { state: RunState };
+  'sweeps:resume': SweepSummary;
+  'sweeps:delete': { deleted: number };
+  'compare:align': ComparisonView;
+  'jobs:list': JobProgress[];
+}
+
+/** A look at a file before importing it. */
+export interface FilePreview {
+  fileName: string;
+  format: string;
+  delimiter: string | null;
+  hasHeader: boolean;
+  hasRowNames: boolean;
+  /** The first rows and columns, as text. */
+  cells: string[][];
+  estimatedRows: number | null;
+  estimatedCols: number | null;
+  /** Human-readable hints, e.g. that rows look like samples and a transpose may be wanted. */
+  hints: string[];
+}
+
+/** Events pushed from main to every window. */
+export interface EventMap {
+  'jobs:progress': JobProgress;
+  'datasets:importProgress': ImportProgress;
+  /** Something in the library changed (a run finished, a dataset was added…): lists should refresh. */
+  'library:changed': { what: 'datasets' | 'runs' | 'sweeps'; id: number | null };
+}
+
+export type Channel = keyof typeof requestSchemas;
+export type EventName = keyof EventMap;
+/** What a caller passes (defaults may be omitted). */
+export type RequestOf<C extends Channel> = z.input<(typeof requestSchemas)[C]>;
+/** What a handler receives (validated, defaults filled). */
+export type ParsedRequestOf<C extends Channel> = z.output<(typeof requestSchemas)[C]>;
+export type ResponseOf<C extends Channel> = ResponseMap[C];
+
+export const channelNames = Object.keys(requestSchemas) as Channel[];
+export const eventNames: readonly EventName[] = ['jobs:progress', 'datasets:importProgress', 'library:changed'];
+
+export function isChannel(name: string): name is Channel {
+  return Object.prototype.hasOwnProperty.call(requestSchemas, name);
+}
+
+// Compile-time check that every channel has a response type and vice versa.
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _channelsMatch: Exact<Channel, keyof ResponseMap> = true;
+void _channelsMatch;

@@ -1,0 +1,103 @@
+/**
+ * Binary framing for the browser-mode transport, so large numeric arrays travel as raw bytes rather
+ * than JSON number lists (Electron IPC gets the same effect from structured clone).
+ *
+ * Frame layout (little-endian):
+ *   bytes 0..3   ASCII "NMF1"
+ *   bytes 4..7   u32 length L of the JSON text
+ *   bytes 8..8+L UTF-8 JSON, in which every typed array is replaced by {"$typed": name, "i": index}
+ *                and every non-finite number by {"$num": "NaN" | "Infinity" | "-Infinity"}
+ *   then, each starting at a multiple of 8, the typed arrays' bytes in index order, preceded by a
+ *   table of u32 (offset, byteLength) pairs right after the JSON (padded to 8).
+ */
+
+const MAGIC = [0x4e, 0x4d, 0x46, 0x31];
+
+type TypedArrayName = 'Float64Array' | 'Float32Array' | 'Int32Array' | 'Uint32Array' | 'Uint8Array' | 'Int8Array' | 'Uint16Array' | 'Int16Array';
+type AnyTypedArray = Float64Array | Float32Array | Int32Array | Uint32Array | Uint8Array | Int8Array | Uint16Array | Int16Array;
+
+const constructors: Record<TypedArrayName, { new (buffer: ArrayBuffer): AnyTypedArray; BYTES_PER_ELEMENT: number }> = {
+  Float64Array,
+  Float32Array,
+  Int32Array,
+  Uint32Array,
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+};
+
+function typedArrayName(value: unknown): TypedArrayName | null {
+  if (!ArrayBuffer.isView(value) || value instanceof DataView) return null;
+  const name = value.constructor.name as TypedArrayName;
+  return name in constructors ? name : null;
+}
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/** Encodes any JSON-like value with typed arrays and non-finite numbers into one binary frame. */
+export function encodeFrame(value: unknown): Uint8Array {
+  const arrays: AnyTypedArray[] = [];
+  const json = JSON.stringify(value, function replacer(this: unknown, key: string, raw: unknown) {
+    // JSON.stringify calls toJSON first; typed arrays have none, so `raw` is still the typed array.
+    const holder = this as Record<string, unknown>;
+    const original = key === '' ? raw : holder[key];
+    const name = typedArrayName(original);
+    if (name) {
+      arrays.push(original as AnyTypedArray);
+      return { $typed: name, i: arrays.length - 1 };
+    }
+    if (typeof original === 'number' && !Number.isFinite(original)) return { $num: String(original) };
+    return raw;
+  });
+  const jsonBytes = new TextEncoder().encode(json ?? 'null');
+  const tableStart = align8(8 + jsonBytes.length);
+  let cursor = align8(tableStart + arrays.length * 8);
+  const offsets: number[] = [];
+  for (const array of arrays) {
+    offsets.push(cursor);
+    cursor = align8(cursor + array.byteLength);
+  }
+  const frame = new Uint8Array(cursor);
+  frame.set(MAGIC, 0);
+  const view = new DataView(frame.buffer);
+  view.setUint32(4, jsonBytes.length, true);
+  frame.set(jsonBytes, 8);
+  arrays.forEach((array, index) => {
+    view.setUint32(tableStart + index * 8, offsets[index], true);
+    view.setUint32(tableStart + index * 8 + 4, array.byteLength, true);
+    frame.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), offsets[index]);
+  });
+  return frame;
+}
+
+/** Decodes a frame made by `encodeFrame`. Throws on a malformed frame (the boundary then answers 400). */
+export function decodeFrame(bytes: Uint8Array): unknown {
+  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('not an NMF1 frame');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const jsonLength = view.getUint32(4, true);
+  if (8 + jsonLength > bytes.length) throw new Error('truncated NMF1 frame');
+  const json = new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength));
+  const tableStart = align8(8 + jsonLength);
+  return JSON.parse(json, (_key, raw: unknown) => {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+    const record = raw as Record<string, unknown>;
+    if (typeof record.$num === 'string' && Object.keys(record).length === 1) {
+      return Number(record.$num);
+    }
+    if (typeof record.$typed === 'string' && typeof record.i === 'number' && Object.keys(record).length === 2) {
+      const ctor = constructors[record.$typed as TypedArrayName];
+      if (!ctor) throw new Error(`unknown typed array ${record.$typed}`);
+      const entry = tableStart + record.i * 8;
+      if (entry + 8 > bytes.length) throw new Error('truncated NMF1 frame table');
+      const offset = view.getUint32(entry, true);
+      const byteLength = view.getUint32(entry + 4, true);
+      if (offset + byteLength > bytes.length || byteLength % ctor.BYTES_PER_ELEMENT !== 0) {
+        throw new Error('bad typed array extent in NMF1 frame');
+      }
+      const copy = bytes.slice(offset, offset + byteLength);
+      return new ctor(copy.buffer);
+    }
+    return raw;
+  });
+}

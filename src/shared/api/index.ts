@@ -1,0 +1,4 @@
+export * from './channels';
+export * from './client';
+export * from './codec';
+export * from './result';

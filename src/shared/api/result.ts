@@ -1,0 +1,51 @@
+/**
+ * Every response that crosses the process boundary is a Result: Electron's `ipcMain.handle` loses
+ * everything but the message of a thrown error, so errors travel as values (Signal Desktop's pattern).
+ */
+
+export type ErrorCode =
+  | 'invalid_request'
+  | 'not_found'
+  | 'bad_input'
+  | 'conflict'
+  | 'cancelled'
+  | 'unauthorized'
+  | 'unavailable'
+  | 'internal';
+
+/** Where a bad input is: file, 1-based line and column, the offending value, or a path inside a file. */
+export interface ErrorLocation {
+  file?: string;
+  line?: number;
+  column?: number;
+  value?: string;
+  path?: string;
+}
+
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+  location?: ErrorLocation;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail<T = never>(code: ErrorCode, message: string, location?: ErrorLocation): Result<T> {
+  return location ? { ok: false, error: { code, message, location } } : { ok: false, error: { code, message } };
+}
+
+/** An error a service throws on purpose; the transport turns it into `fail(code, message)`. */
+export class ServiceError extends Error {
+  constructor(
+    public readonly code: ErrorCode,
+    message: string,
+    public readonly location?: ErrorLocation,
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}

@@ -1,0 +1,3 @@
+export * from './params';
+export * from './records';
+export * from './views';

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+
+/**
+ * Parameters of runs and sweeps as users and the API see them. Schemas double as validators at the
+ * process boundary (the renderer is untrusted) and as the one place where defaults live.
+ */
+
+/** Named losses; `beta` means "use the β field". */
+export const lossNames = ['kl', 'frobenius', 'is', 'beta'] as const;
+export type LossName = (typeof lossNames)[number];
+
+/** β of a named loss (Frobenius 2, generalized KL 1, Itakura–Saito 0). */
+export function betaOfLoss(loss: LossName, beta: number): number {
+  switch (loss) {
+    case 'frobenius':
+      return 2;
+    case 'kl':
+      return 1;
+    case 'is':
+      return 0;
+    case 'beta':
+      return beta;
+  }
+}
+
+/** A loss as CLI.md spells it: `kl`, `frobenius`, `is` or `beta=<b>`. */
+export function formatLoss(loss: LossName, beta: number): string {
+  return loss === 'beta' ? `beta=${beta}` : loss;
+}
+
+/** Parses CLI.md's `--loss` value. Returns null when it is not one of the accepted forms. */
+export function parseLoss(text: string): { loss: LossName; beta: number } | null {
+  const named: Record<string, [LossName, number]> = {
+    kl: ['kl', 1],
+    'kullback-leibler': ['kl', 1],
+    frobenius: ['frobenius', 2],
+    is: ['is', 0],
+    'itakura-saito': ['is', 0],
+  };
+  const hit = named[text.toLowerCase()];
+  if (hit) return { loss: hit[0], beta: hit[1] };
+  const match = /^beta=([0-9]*\.?[0-9]+(?:e[-+]?\d+)?)$/i.exec(text);
+  if (!match) return null;
+  const beta = Number(match[1]);
+  return Number.isFinite(beta) && beta >= 0 ? { loss: 'beta', beta } : null;
+}
+
+const penalty = z.number().min(0).max(1e9);
+
+/** One fit (or the best of several replicates). Field defaults follow CLI.md's `fit`. */
+export const runParamsSchema = z
+  .object({
+    rank: z.number().int().min(1).max(10_000),
+    loss: z.enum(lossNames).default('kl'),
+    /** Used only when loss is `beta`. */
+    beta: z.number().min(0).max(10).default(1),
+    /** Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`). */
+    solver: z.enum(['mu', 'hals']).optional(),
+    init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default('nndsvda'),
+    maxIter: z.number().int().min(1).max(1_000_000).default(500),
+    tol: z.number().min(0).max(1).default(1e-4),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    l1W: penalty.default(0),
+    l2W: penalty.default(0),
+    l1H: penalty.default(0),
+    l2H: penalty.default(0),
+    shuffle: z.boolean().default(false),
+    replicates: z.number().int().min(1).max(1000).default(1),
+  })
+  .strict();
+
+export type RunParamsInput = z.input<typeof runParamsSchema>;
+/** Parameters with every default filled in, the solver resolved. */
+export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver'> & { solver: 'mu' | 'hals' };
+
+/** Fills defaults and resolves the solver; throws a ZodError for invalid input. */
+export function completeRunParams(input: RunParamsInput): RunParams {
+  const parsed = runParamsSchema.parse(input);
+  const beta = betaOfLoss(parsed.loss, parsed.beta);
+  return { ...parsed, beta, solver: parsed.solver ?? (beta === 2 ? 'hals' : 'mu') };
+}
+
+/** A rank sweep: every k in [fromRank, toRank], replicates and cross-validation folds per k. */
+export const sweepParamsSchema = z
+  .object({
+    fromRank: z.number().int().min(1).max(1000),
+    toRank: z.number().int().min(1).max(1000),
+    replicates: z.number().int().min(1).max(200).default(5),
+    cvFolds: z.number().int().min(0).max(20).default(3),
+    /** Also fit a row-shuffled copy of V as the no-structure baseline. */
+    baseline: z.boolean().default(true),
+    fit: runParamsSchema.omit({ rank: true, replicates: true }).default({
+      loss: 'kl',
+      beta: 1,
+      init: 'nndsvda',
+      maxIter: 500,
+      tol: 1e-4,
+      seed: 0,
+      l1W: 0,
+      l2W: 0,
+      l1H: 0,
+      l2H: 0,
+      shuffle: false,
+    }),
+  })
+  .strict()
+  .refine((s) => s.fromRank <= s.toRank, { message: 'fromRank must not exceed toRank', path: ['toRank'] });
+
+export type SweepParamsInput = z.input<typeof sweepParamsSchema>;
+export type SweepParams = z.output<typeof sweepParamsSchema>;
+
+/** Variance-stabilising transforms applied at import and recorded with the dataset. */
+export const transforms = ['none', 'sqrt', 'log1p'] as const;
+export type Transform = (typeof transforms)[number];
+
+/** Synthetic gene-module data (CLI.md `synth`). */
+export const synthParamsSchema = z
+  .object({
+    features: z.number().int().min(2).max(200_000),
+    samples: z.number().int().min(2).max(100_000),
+    rank: z.number().int().min(1).max(100),
+    moonlighting: z.number().min(0).max(0.5).default(0.05),
+    depth: z.number().positive().max(1e9).optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((s) => s.rank <= Math.min(s.features, s.samples), {
+    message: 'rank must not exceed min(features, samples)',
+    path: ['rank'],
+  });
+export type SynthParamsInput = z.input<typeof synthParamsSchema>;
+export type SynthParams = z.output<typeof synthParamsSchema>;

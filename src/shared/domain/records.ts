@@ -1,0 +1,162 @@
+import type { RunParams, SweepParams, Transform } from './params';
+
+/**
+ * What the library holds, as the services hand it to the renderer and the CLI. These are domain
+ * types; the database's row types (src/main/db) mirror the schema and are mapped onto these.
+ */
+
+export type MatrixLayout = 'dense' | 'csr';
+
+export interface DatasetSummary {
+  id: number;
+  name: string;
+  /** Features (m). */
+  rows: number;
+  /** Samples (n). */
+  cols: number;
+  /** Stored non-zero entries (missing entries count as stored). */
+  nnz: number;
+  /** Missing (NaN) entries. */
+  missing: number;
+  layout: MatrixLayout;
+  /** SHA-256 of the stored matrix and names: a re-import of the same content is recognised. */
+  hash: string;
+  /** Source format (`tsv`, `mtx`, `h5ad`, `synthetic` …). */
+  format: string;
+  sourceName: string;
+  transform: Transform;
+  transposed: boolean;
+  /** All observed values are integers: count data (KL is the natural loss). */
+  integer: boolean;
+  minValue: number;
+  maxValue: number;
+  /** Whether synthetic ground truth is stored with the dataset. */
+  hasTruth: boolean;
+  /** Bytes the matrix takes in the library. */
+  sizeBytes: number;
+  createdAt: string;
+}
+
+export interface DatasetDetail extends DatasetSummary {
+  rowNames: string[];
+  colNames: string[];
+  /** The first rows × columns of V for a preview (NaN = missing). */
+  preview: { rows: number; cols: number; values: Float64Array };
+}
+
+/** Ground truth of a synthetic dataset (CLI.md `synth` truth.json). W: m × k, H: k × n, row-major. */
+export interface DatasetTruth {
+  rank: number;
+  W: Float64Array;
+  H: Float64Array;
+  /** Primary module (0-based) of each feature. */
+  module: number[];
+  moonlighting: Array<{ feature: string; index: number; modules: [number, number] }>;
+}
+
+export type RunState = 'queued' | 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted';
+export const finishedRunStates: readonly RunState[] = ['done', 'cancelled', 'failed', 'interrupted'];
+
+export interface RunSummary {
+  id: number;
+  datasetId: number;
+  datasetName: string;
+  sweepId: number | null;
+  state: RunState;
+  params: RunParams;
+  iterations: number | null;
+  converged: boolean | null;
+  loss: number | null;
+  loglik: number | null;
+  seconds: number | null;
+  error: string | null;
+  notes: string;
+  tags: string[];
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** Everything needed to re-run a fit and get the same bits. */
+export interface RunProvenance {
+  appVersion: string;
+  engineVersion: string;
+  dataHash: string;
+  params: RunParams;
+  /** Seed of the replicate that was kept. */
+  bestSeed: number | null;
+  warnings: string[];
+  platform: string;
+}
+
+export interface RunDetail extends RunSummary {
+  trace: Array<[number, number]>;
+  /** m × k row-major, as fitted; null until the run is done. */
+  W: Float64Array | null;
+  /** k × n row-major, as fitted; null until the run is done. */
+  H: Float64Array | null;
+  rows: number;
+  cols: number;
+  featureNames: string[];
+  sampleNames: string[];
+  provenance: RunProvenance | null;
+}
+
+export type SweepState = RunState;
+
+export interface SweepSummary {
+  id: number;
+  datasetId: number;
+  datasetName: string;
+  state: SweepState;
+  params: SweepParams;
+  jobsDone: number;
+  jobsTotal: number;
+  recommended: number | null;
+  criterion: string | null;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** Live progress of one job (a run, or one fit of a sweep). */
+export interface JobProgress {
+  kind: 'run' | 'sweep';
+  id: number;
+  state: RunState;
+  iteration: number;
+  maxIter: number;
+  /** Latest β-divergence (null before the first convergence check). */
+  loss: number | null;
+  elapsedMs: number;
+  /** Estimated milliseconds left, from the iteration rate (null until measurable). */
+  remainingMs: number | null;
+  /** Sweeps: jobs finished and in all. */
+  jobsDone?: number;
+  jobsTotal?: number;
+}
+
+export interface ImportProgress {
+  importId: string;
+  bytesRead: number;
+  totalBytes: number;
+  phase: string;
+}
+
+export interface LibraryStats {
+  datasets: number;
+  runs: number;
+  sweeps: number;
+  /** Size of the library file(s) on disk. */
+  bytesOnDisk: number;
+  path: string;
+}
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  engineVersion: string;
+  mode: 'electron' | 'browser';
+  libraryPath: string;
+  versions: Record<string, string>;
+}

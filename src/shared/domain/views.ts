@@ -1,0 +1,101 @@
+import type { SweepSummary } from './records';
+
+/**
+ * Analysis results as the screens and the CLI consume them. The pure analysis code
+ * (src/shared/analysis) computes them; services map its results onto these shapes.
+ */
+
+/** Module assignment of one run's features (row-normalised W; a feature belongs to every component at or above the threshold). */
+export interface AssignmentView {
+  runId: number;
+  threshold: number;
+  /** Data-driven default threshold, from the histogram of normalised weights. */
+  defaultThreshold: number;
+  featureNames: string[];
+  /** For each feature, the components (0-based) it belongs to, strongest first. */
+  modules: number[][];
+  /** Features (indices) that belong to exactly two components. */
+  moonlighting: number[];
+  /** Row-normalised W, m × k row-major. */
+  normalizedW: Float64Array;
+  rank: number;
+  histogram: { edges: number[]; counts: number[] };
+  /** Present when the dataset is synthetic: scores against the planted truth. */
+  truth: {
+    adjustedRandIndex: number;
+    moonlightingPrecision: number;
+    moonlightingRecall: number;
+    /** Component of the run matched to each true module (−1 if unmatched). */
+    componentOfModule: number[];
+    truthModule: number[];
+    truthMoonlighting: number[];
+  } | null;
+}
+
+export interface ComponentMatch {
+  a: number;
+  b: number;
+  similarity: number;
+}
+
+/** One pairwise alignment of two runs' components (unit-normalised W columns, Hungarian matching). */
+export interface PairAlignment {
+  runA: number;
+  runB: number;
+  metric: 'cosine' | 'pearson';
+  /** rankA × rankB similarities. */
+  similarity: number[][];
+  matches: ComponentMatch[];
+  unmatchedA: number[];
+  unmatchedB: number[];
+  /** When the ranks differ by one: for each component of the larger run, its parent in the smaller one. */
+  splitMerge: Array<{ child: number; parent: number; similarity: number; split: boolean }> | null;
+}
+
+export interface ComparisonView {
+  runIds: number[];
+  metric: 'cosine' | 'pearson';
+  /** Every pair (i < j) of the chosen runs. */
+  pairs: PairAlignment[];
+  /** When the runs share features: the shared feature names used for the comparison. */
+  sharedFeatures: number;
+}
+
+/** Sweep criteria at one rank (CLI.md ranks.json, in camelCase). */
+export interface SweepRankMetrics {
+  rank: number;
+  loss: number;
+  loglik: number | null;
+  bic: number | null;
+  cvError: number | null;
+  cophenetic: number | null;
+  dispersion: number | null;
+  stability: number | null;
+  sampleClusters: number[];
+  /** The same criteria on the row-shuffled copy of V. */
+  baseline: { loss: number; cvError: number | null; cophenetic: number | null; stability: number | null } | null;
+  /** The saved run holding this rank's best replicate. */
+  runId: number | null;
+}
+
+export interface SweepDetail extends SweepSummary {
+  ranks: SweepRankMetrics[];
+  recommendation: { rank: number; criterion: string; reasoning: string[] } | null;
+}
+
+export interface PcaView {
+  datasetId: number;
+  components: number;
+  explainedVarianceRatio: number[];
+  /** m × components signed loadings, row-major. */
+  loadings: Float64Array;
+  featureNames: string[];
+}
+
+/** A forecast made before starting a run. */
+export interface RunEstimate {
+  seconds: number;
+  peakBytes: number;
+  /** How the figure was obtained (shown to the user). */
+  basis: string;
+}
