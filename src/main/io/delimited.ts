@@ -1,0 +1,155 @@
+import { StringDecoder } from 'node:string_decoder';
+import type { DataMatrix } from '../../shared/linalg/matrix';
+import { RowAccumulator } from './assemble';
+import { fileLabel, importError, ImportError, valueError } from './errors';
+import { checkpoint, openByteSource } from './source';
+import type { Delimiter } from './tokenize';
+import { RecordSplitter } from './tokenize';
+import type { ReadProgress } from './types';
+import { parseCell } from './values';
+
+export interface DelimitedReadOptions {
+  delimiter: Delimiter;
+  header: boolean;
+  rowNames: boolean;
+  /** 'auto' chooses CSR for mostly-zero tables (see SPARSE_DENSITY); 'dense' always dense. */
+  layout?: 'auto' | 'dense';
+  signal?: AbortSignal;
+  onProgress?: (progress: ReadProgress) => void;
+}
+
+export interface DelimitedTable {
+  matrix: DataMatrix;
+  /** Names from the first column, or null when `rowNames` is false. */
+  rowNames: string[] | null;
+  /** Names from the header row, or null when `header` is false. */
+  colNames: string[] | null;
+  /** The header's first cell when it labels the row-name column (null otherwise). */
+  corner: string | null;
+  missing: number;
+  nnz: number;
+  warnings: string[];
+}
+
+function fieldCount(n: number): string {
+  return n === 1 ? '1 field' : `${n} fields`;
+}
+
+/**
+ * Streams a delimited table into a matrix, as stored (rows of the file are rows of the matrix).
+ *
+ * With a header and row names, the header may either label the row-name column (same field count
+ * as the data rows; its first cell may be anything or empty) or omit it (one field fewer, as R's
+ * `write.table` writes). Cells: see `parseCell`. Refusals name the physical line and the
+ * spreadsheet column (the row-name column is column 1).
+ */
+export async function readDelimitedMatrix(
+  path: string,
+  options: DelimitedReadOptions,
+): Promise<DelimitedTable> {
+  const { header: wantHeader, rowNames: wantRowNames, signal, onProgress } = options;
+  const file = path;
+  const names: string[] = [];
+  let header: string[] | null = null;
+  let headerLine = 0;
+  let colNames: string[] | null = null;
+  let corner: string | null = null;
+  let acc: RowAccumulator | null = null;
+  let expected = -1;
+  let referenceLine = 0;
+  const first = wantRowNames ? 1 : 0;
+  let missing = 0;
+  let nnz = 0;
+
+  const begin = (fields: string[], line: number): RowAccumulator => {
+    const count = fields.length;
+    expected = count;
+    referenceLine = line;
+    if (header !== null) {
+      const h = header.length;
+      if (h === count) {
+        colNames = header.slice(first);
+        if (wantRowNames) corner = header[0];
+        referenceLine = headerLine;
+      } else if (wantRowNames && h === count - 1) {
+        colNames = header.slice();
+      } else {
+        throw new ImportError(
+          `${fileLabel({ file })}: line ${line} has ${fieldCount(count)}, expected ${h} (like line ${headerLine})`,
+          { file, line },
+        );
+      }
+    }
+    const cols = count - first;
+    if (cols <= 0) {
+      throw importError(
+        { file, line },
+        `no numeric columns: the line has ${fieldCount(count)}, all taken by row names`,
+      );
+    }
+    return new RowAccumulator(cols);
+  };
+
+  const onRecord = (fields: string[], line: number): void => {
+    if (acc === null) {
+      if (wantHeader && header === null) {
+        header = fields;
+        headerLine = line;
+        return;
+      }
+      acc = begin(fields, line);
+    }
+    if (fields.length !== expected) {
+      throw new ImportError(
+        `${fileLabel({ file })}: line ${line} has ${fieldCount(fields.length)}, expected ${expected} (like line ${referenceLine})`,
+        { file, line },
+      );
+    }
+    if (wantRowNames) names.push(fields[0]);
+    const block = acc.block;
+    let o = acc.offset;
+    for (let f = first; f < expected; f++, o++) {
+      const text = fields[f];
+      const v = parseCell(text);
+      if (v < 0) throw valueError({ file, line, column: f + 1, value: text }, v);
+      block[o] = v;
+      if (v !== 0) {
+        if (v === v) nnz++;
+        else missing++;
+      }
+    }
+    acc.endRow();
+  };
+
+  const source = await openByteSource(path);
+  const splitter = new RecordSplitter(file, options.delimiter, onRecord);
+  const decoder = new StringDecoder('utf8');
+  try {
+    checkpoint(source, signal, onProgress);
+    for await (const chunk of source.chunks) {
+      splitter.push(decoder.write(chunk));
+      checkpoint(source, signal, onProgress);
+    }
+    splitter.push(decoder.end());
+    splitter.end();
+  } finally {
+    source.close();
+  }
+
+  const accumulator = acc as RowAccumulator | null;
+  if (accumulator === null) {
+    if (header === null) throw importError({ file }, 'is empty (no data lines)');
+    throw importError({ file, line: headerLine }, 'has a header but no data rows');
+  }
+  onProgress?.({ bytesRead: source.totalBytes, totalBytes: source.totalBytes, phase: 'assembling' });
+  const matrix = accumulator.finish(options.layout ?? 'auto');
+  return {
+    matrix,
+    rowNames: wantRowNames ? names : null,
+    colNames,
+    corner,
+    missing,
+    nnz,
+    warnings: [],
+  };
+}

@@ -1,0 +1,348 @@
+import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Dataset, File as H5File, Group } from 'h5wasm/node';
+import type h5wasmModule from 'h5wasm/node';
+import type { CsrMatrix, DataMatrix } from '../../shared/linalg/matrix';
+import { dense } from '../../shared/linalg/matrix';
+import { canonicalizeCsr, MAX_NNZ } from './assemble';
+import type { ImportErrorLocation } from './errors';
+import { importError, quoteValue, valueError } from './errors';
+import { fileSize, yieldToEventLoop } from './source';
+import type { ReadProgress } from './types';
+import { checkValue } from './values';
+
+type H5wasm = typeof h5wasmModule;
+
+let loading: Promise<H5wasm> | null = null;
+
+/**
+ * Loads h5wasm once. Emscripten's environment check mistakes a process that defines `navigator`
+ * (Electron's main process, Node ≥ 21) for a browser, so `navigator` is hidden while the module
+ * initialises, as h5wasm's README prescribes.
+ */
+export function loadH5wasm(): Promise<H5wasm> {
+  loading ??= (async () => {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    const hide = descriptor?.configurable === true;
+    if (hide) Object.defineProperty(globalThis, 'navigator', { value: undefined, configurable: true });
+    try {
+      const module = await import('h5wasm/node');
+      await module.default.ready;
+      return module.default;
+    } finally {
+      if (hide && descriptor) Object.defineProperty(globalThis, 'navigator', descriptor);
+    }
+  })();
+  return loading;
+}
+
+const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** True when the file carries the HDF5 signature (at 0 or after a user block of 512·2ⁿ bytes). */
+export async function isHdf5File(path: string): Promise<boolean> {
+  const size = await fileSize(path);
+  const handle = await open(path, 'r');
+  try {
+    const probe = Buffer.alloc(8);
+    for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
+      await handle.read(probe, 0, 8, offset);
+      if (probe.equals(SIGNATURE)) return true;
+      if (offset >= 1 << 20) break;
+    }
+    return false;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Opens an HDF5 file read-only; h5wasm signals failure with a negative id rather than throwing. */
+export async function openHdf5(path: string): Promise<H5File> {
+  const file = path;
+  const size = await fileSize(path);
+  if (size === 0) throw importError({ file }, 'is empty');
+  if (!(await isHdf5File(path))) throw importError({ file }, 'is not an HDF5 file (no HDF5 signature)');
+  const h5 = await loadH5wasm();
+  const handle = new h5.File(resolve(path), 'r');
+  if (handle.file_id < 0n) throw importError({ file }, 'cannot be opened as HDF5');
+  return handle;
+}
+
+export function isGroup(entity: unknown): entity is Group {
+  return typeof entity === 'object' && entity !== null && (entity as { type?: unknown }).type === 'Group';
+}
+
+export function isDataset(entity: unknown): entity is Dataset {
+  return typeof entity === 'object' && entity !== null && (entity as { type?: unknown }).type === 'Dataset';
+}
+
+/** A string attribute, or null when absent or not a string. */
+export function stringAttr(node: Group | Dataset, name: string): string | null {
+  if (!node.attrs[name]) return null;
+  const value = node.attrs[name].value;
+  return typeof value === 'string' ? value : null;
+}
+
+/** An integer-vector attribute (shape), or null. */
+export function numbersAttr(node: Group | Dataset, name: string): number[] | null {
+  if (!node.attrs[name]) return null;
+  const value = node.attrs[name].value;
+  if (value instanceof BigInt64Array || value instanceof BigUint64Array) return Array.from(value, Number);
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+  if (Array.isArray(value)) return value.map(Number);
+  return null;
+}
+
+type NumericChunk = ArrayLike<number>;
+
+/** Refuses datasets whose element type is not an integer or float NMF can use. */
+function checkNumericDtype(ds: Dataset, location: ImportErrorLocation): void {
+  const meta = ds.metadata;
+  const ok = (meta.type === 0 && meta.size <= 8) || (meta.type === 1 && (meta.size === 4 || meta.size === 8));
+  if (!ok) {
+    throw importError(
+      { ...location, value: String(ds.dtype) },
+      `has unsupported element type ${quoteValue(String(ds.dtype))} (integers or float32/float64)`,
+    );
+  }
+}
+
+/** Elements [start, end) of a 1-D dataset (or rows [start, end) of a 2-D one) as numbers. */
+function readSlice(ds: Dataset, start: number, end: number, twoD = false): NumericChunk {
+  const value = twoD ? ds.slice([[start, end], []]) : ds.slice([[start, end]]);
+  if (value instanceof BigInt64Array || value instanceof BigUint64Array)
+    return Float64Array.from(value, Number);
+  if (ArrayBuffer.isView(value)) return value as unknown as NumericChunk;
+  throw new TypeError(`unexpected slice of ${ds.path}`);
+}
+
+function length1d(ds: Dataset): number {
+  const shape = ds.shape ?? [];
+  return shape.length === 1 ? shape[0] : shape.reduce((a, b) => a * b, 1);
+}
+
+/** Elements per chunk read from HDF5: keeps h5wasm's heap small and lets progress flow. */
+const CHUNK = 1 << 20;
+
+export interface HdfReadContext {
+  file: string;
+  signal?: AbortSignal;
+  onProgress?: (p: ReadProgress) => void;
+  totalBytes: number;
+}
+
+/**
+ * A compressed sparse matrix stored as data/indices/indptr: `major` is the dimension indptr runs
+ * over (rows for CSR, columns for CSC), `minor` the one indices point into.
+ */
+export interface CompressedSparse {
+  group: Group;
+  /** Path of the group in the file, for messages (`/X`). */
+  path: string;
+  major: number;
+  minor: number;
+  /** True when the major dimension is the stored rows (CSR); false for CSC. */
+  majorIsRow: boolean;
+}
+
+function datasetIn(group: Group, name: string, ctx: HdfReadContext, groupPath: string): Dataset {
+  const entity = group.get(name);
+  if (!isDataset(entity))
+    throw importError({ file: ctx.file, datasetPath: groupPath }, `has no ${name} dataset`);
+  return entity;
+}
+
+/**
+ * Reads a compressed sparse matrix into CSR. With `rowsAreMajor` the result's rows are the major
+ * dimension (data copied through); otherwise the result's rows are the minor dimension, built by a
+ * two-pass counting scatter that reads the data in chunks and never holds another copy.
+ */
+export async function readCompressedSparse(
+  sparse: CompressedSparse,
+  rowsAreMajor: boolean,
+  ctx: HdfReadContext,
+): Promise<CsrMatrix> {
+  const { file } = ctx;
+  const { group, path, major, minor } = sparse;
+  const indptrDs = datasetIn(group, 'indptr', ctx, path);
+  const indicesDs = datasetIn(group, 'indices', ctx, path);
+  const dataDs = datasetIn(group, 'data', ctx, path);
+  const at = (name: string): ImportErrorLocation => ({ file, datasetPath: `${path}/${name}` });
+  checkNumericDtype(indptrDs, at('indptr'));
+  checkNumericDtype(indicesDs, at('indices'));
+  checkNumericDtype(dataDs, at('data'));
+
+  const ptrLength = length1d(indptrDs);
+  if (ptrLength !== major + 1) {
+    throw importError(
+      at('indptr'),
+      `has ${ptrLength} entries, expected ${major + 1} (one more than the ${major} ${sparse.majorIsRow ? 'rows' : 'columns'} of the shape)`,
+    );
+  }
+  const indptr = Float64Array.from(readSlice(indptrDs, 0, ptrLength));
+  const nnz = length1d(indicesDs);
+  if (length1d(dataDs) !== nnz) {
+    throw importError(at('data'), `has ${length1d(dataDs)} entries, but ${path}/indices has ${nnz}`);
+  }
+  if (indptr[0] !== 0)
+    throw importError({ ...at('indptr'), value: String(indptr[0]) }, `starts at ${indptr[0]}, not 0`);
+  for (let t = 1; t <= major; t++) {
+    if (indptr[t] < indptr[t - 1]) {
+      throw importError(
+        { ...at('indptr'), value: String(indptr[t]) },
+        `decreases at entry ${t} (0-based): ${indptr[t - 1]} then ${indptr[t]}`,
+      );
+    }
+  }
+  if (indptr[major] !== nnz) {
+    throw importError(at('indptr'), `ends at ${indptr[major]}, but ${path}/indices has ${nnz} entries`);
+  }
+  if (nnz > MAX_NNZ) throw importError(at('data'), `has ${nnz} entries, more than ${MAX_NNZ} can be held`);
+
+  /** Stored (row, column), 1-based, of the k-th entry whose minor index is m. */
+  const position = (k: number, m: number): { row: number; column: number } => {
+    let lo = 0;
+    let hi = major - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (indptr[mid] <= k) lo = mid;
+      else hi = mid - 1;
+    }
+    return sparse.majorIsRow ? { row: lo + 1, column: m + 1 } : { row: m + 1, column: lo + 1 };
+  };
+  const checkIndex = (m: number, k: number): void => {
+    if (!(m >= 0 && m < minor && Number.isInteger(m))) {
+      throw importError(
+        { ...at('indices'), value: String(m) },
+        `entry ${k} (0-based) is ${m}, outside 0..${minor - 1}`,
+      );
+    }
+  };
+  const totalWork = rowsAreMajor ? nnz : 2 * nnz;
+  let done = 0;
+  const step = async (n: number): Promise<void> => {
+    done += n;
+    ctx.onProgress?.({
+      bytesRead: Math.round((ctx.totalBytes * done) / Math.max(1, totalWork)),
+      totalBytes: ctx.totalBytes,
+      phase: 'reading',
+    });
+    await yieldToEventLoop();
+    ctx.signal?.throwIfAborted();
+  };
+
+  const outRows = rowsAreMajor ? major : minor;
+  const outCols = rowsAreMajor ? minor : major;
+  const outPtr = new Int32Array(outRows + 1);
+  const outIndices = new Int32Array(nnz);
+  const outData = new Float64Array(nnz);
+
+  if (rowsAreMajor) {
+    for (let t = 0; t <= major; t++) outPtr[t] = indptr[t];
+    for (let start = 0; start < nnz; start += CHUNK) {
+      const end = Math.min(nnz, start + CHUNK);
+      const idx = readSlice(indicesDs, start, end);
+      const val = readSlice(dataDs, start, end);
+      for (let t = 0; t < end - start; t++) {
+        const k = start + t;
+        const m = idx[t];
+        checkIndex(m, k);
+        const v = checkValue(val[t]);
+        if (v < 0) throw valueError({ ...at('data'), ...position(k, m), value: String(val[t]) }, v);
+        outIndices[k] = m;
+        outData[k] = v;
+      }
+      await step(end - start);
+    }
+  } else {
+    for (let start = 0; start < nnz; start += CHUNK) {
+      const end = Math.min(nnz, start + CHUNK);
+      const idx = readSlice(indicesDs, start, end);
+      for (let t = 0; t < end - start; t++) {
+        const m = idx[t];
+        checkIndex(m, start + t);
+        outPtr[m + 1]++;
+      }
+      await step(end - start);
+    }
+    for (let r = 0; r < outRows; r++) outPtr[r + 1] += outPtr[r];
+    const next = outPtr.slice(0, outRows);
+    let owner = 0;
+    for (let start = 0; start < nnz; start += CHUNK) {
+      const end = Math.min(nnz, start + CHUNK);
+      const idx = readSlice(indicesDs, start, end);
+      const val = readSlice(dataDs, start, end);
+      for (let t = 0; t < end - start; t++) {
+        const k = start + t;
+        while (indptr[owner + 1] <= k) owner++;
+        const m = idx[t];
+        const v = checkValue(val[t]);
+        if (v < 0) throw valueError({ ...at('data'), ...position(k, m), value: String(val[t]) }, v);
+        const dest = next[m]++;
+        outIndices[dest] = owner;
+        outData[dest] = v;
+      }
+      await step(end - start);
+    }
+  }
+  return canonicalizeCsr({
+    kind: 'csr',
+    rows: outRows,
+    cols: outCols,
+    indptr: outPtr,
+    indices: outIndices,
+    data: outData,
+  });
+}
+
+/** Reads a 2-D dataset into a dense matrix, transposed on the fly when asked. */
+export async function readDenseDataset(
+  ds: Dataset,
+  datasetPath: string,
+  transpose: boolean,
+  ctx: HdfReadContext,
+): Promise<DataMatrix> {
+  const { file } = ctx;
+  const shape = ds.shape ?? [];
+  if (shape.length !== 2) {
+    throw importError(
+      { file, datasetPath },
+      `is ${shape.length}-D (shape [${shape.join(', ')}]); a matrix must be 2-D`,
+    );
+  }
+  checkNumericDtype(ds, { file, datasetPath });
+  const [rows, cols] = shape;
+  const out = new Float64Array(rows * cols);
+  const outCols = transpose ? rows : cols;
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK / Math.max(1, cols)));
+  for (let r0 = 0; r0 < rows; r0 += rowsPerChunk) {
+    const r1 = Math.min(rows, r0 + rowsPerChunk);
+    const chunk = readSlice(ds, r0, r1, true);
+    for (let i = r0; i < r1; i++) {
+      const base = (i - r0) * cols;
+      for (let j = 0; j < cols; j++) {
+        const raw = chunk[base + j];
+        const v = checkValue(raw);
+        if (v < 0) throw valueError({ file, datasetPath, row: i + 1, column: j + 1, value: String(raw) }, v);
+        out[transpose ? j * outCols + i : i * outCols + j] = v;
+      }
+    }
+    ctx.onProgress?.({
+      bytesRead: Math.round((ctx.totalBytes * r1) / Math.max(1, rows)),
+      totalBytes: ctx.totalBytes,
+      phase: 'reading',
+    });
+    await yieldToEventLoop();
+    ctx.signal?.throwIfAborted();
+  }
+  return dense(transpose ? cols : rows, transpose ? rows : cols, out);
+}
+
+/** A 1-D dataset of strings (or numbers, stringified), e.g. names. */
+export function readStrings(ds: Dataset, ctx: HdfReadContext, datasetPath: string): string[] {
+  const value = ds.value;
+  if (Array.isArray(value)) return value.map((v) => String(v));
+  if (value instanceof BigInt64Array || value instanceof BigUint64Array) return Array.from(value, String);
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, String);
+  if (typeof value === 'string') return [value];
+  throw importError({ file: ctx.file, datasetPath }, 'does not hold names (strings)');
+}

@@ -1,0 +1,349 @@
+import type { DataMatrix } from '../../shared/linalg/matrix';
+import { dense } from '../../shared/linalg/matrix';
+import { cooToCsrInPlace, countEntries, MAX_NNZ } from './assemble';
+import type { ImportError } from './errors';
+import { importError, quoteValue, valueError } from './errors';
+import { checkpoint, openByteSource } from './source';
+import type { ReadProgress } from './types';
+import { parseCell } from './values';
+
+export interface MatrixMarketHeader {
+  layout: 'coordinate' | 'array';
+  field: 'real' | 'integer' | 'pattern';
+  symmetry: 'general' | 'symmetric';
+  rows: number;
+  cols: number;
+  /** Entries declared on the size line (coordinate), rows·cols or the triangle (array). */
+  entries: number;
+  /** 1-based line of the size line. */
+  sizeLine: number;
+}
+
+export interface MatrixMarketResult {
+  matrix: DataMatrix;
+  header: MatrixMarketHeader;
+  missing: number;
+  nnz: number;
+}
+
+const SPACE = 32;
+const TAB = 9;
+const CR = 13;
+const LF = 10;
+const PERCENT = 37;
+
+/** Parses the banner line; refuses complex, hermitian and skew-symmetric matrices. */
+export function parseBanner(
+  file: string,
+  text: string,
+): Pick<MatrixMarketHeader, 'layout' | 'field' | 'symmetry'> {
+  const tokens = text.trim().toLowerCase().split(/\s+/);
+  if (tokens[0] !== '%%matrixmarket' || tokens[1] !== 'matrix' || tokens.length < 5) {
+    throw importError(
+      { file, line: 1, value: text },
+      `${quoteValue(text)} is not a Matrix Market banner (expected "%%MatrixMarket matrix coordinate real general")`,
+    );
+  }
+  const [, , layout, field, symmetry] = tokens;
+  if (layout !== 'coordinate' && layout !== 'array') {
+    throw importError(
+      { file, line: 1, value: layout },
+      `unsupported Matrix Market format ${quoteValue(layout)}`,
+    );
+  }
+  const fields: Record<string, MatrixMarketHeader['field']> = {
+    real: 'real',
+    double: 'real',
+    integer: 'integer',
+    pattern: 'pattern',
+  };
+  const kind = fields[field];
+  if (kind === undefined) {
+    throw importError(
+      { file, line: 1, value: field },
+      `unsupported Matrix Market field ${quoteValue(field)} (real, integer or pattern)`,
+    );
+  }
+  if (symmetry !== 'general' && symmetry !== 'symmetric') {
+    const why = symmetry === 'skew-symmetric' ? ': it implies negative entries' : '';
+    throw importError(
+      { file, line: 1, value: symmetry },
+      `unsupported Matrix Market symmetry ${quoteValue(symmetry)}${why} (general or symmetric)`,
+    );
+  }
+  if (kind === 'pattern' && layout === 'array') {
+    throw importError({ file, line: 1 }, 'a pattern matrix must use the coordinate format');
+  }
+  return { layout, field: kind, symmetry };
+}
+
+/**
+ * Streams a Matrix Market file. Coordinate files become CSR through coordinate arrays sized from
+ * the declared entry count (16 bytes per entry, permuted into CSR in place), never a dense
+ * temporary; array files become dense. `transpose` stores entry (i, j) at (j, i) while reading.
+ * Duplicate coordinates are summed and explicit zeros dropped.
+ */
+export async function readMatrixMarket(
+  path: string,
+  options: { transpose: boolean; signal?: AbortSignal; onProgress?: (p: ReadProgress) => void },
+): Promise<MatrixMarketResult> {
+  const file = path;
+  const { transpose, signal, onProgress } = options;
+  let line = 0;
+  let banner: Pick<MatrixMarketHeader, 'layout' | 'field' | 'symmetry'> | null = null;
+  let header: MatrixMarketHeader | null = null;
+
+  // Coordinate storage.
+  let rowIdx = new Int32Array(0);
+  let colIdx = new Int32Array(0);
+  let values = new Float64Array(0);
+  let count = 0;
+  let read = 0;
+  // Array storage.
+  let denseOut = new Float64Array(0);
+  let arrayPos = 0;
+  let arrayRow = 0;
+  let arrayCol = 0;
+
+  const startEntries = (h: MatrixMarketHeader): void => {
+    if (h.layout === 'coordinate') {
+      const capacity = h.symmetry === 'symmetric' ? 2 * h.entries : h.entries;
+      if (capacity > MAX_NNZ) {
+        throw importError(
+          { file, line: h.sizeLine },
+          `declares ${h.entries} entries, more than ${MAX_NNZ} can be held`,
+        );
+      }
+      rowIdx = new Int32Array(capacity);
+      colIdx = new Int32Array(capacity);
+      values = new Float64Array(capacity);
+    } else {
+      denseOut = new Float64Array(h.rows * h.cols);
+    }
+  };
+
+  const parseSizeLine = (text: string): MatrixMarketHeader => {
+    const b = banner as Pick<MatrixMarketHeader, 'layout' | 'field' | 'symmetry'>;
+    const tokens = text.trim().split(/\s+/);
+    const want = b.layout === 'coordinate' ? 3 : 2;
+    const numbers = tokens.map((t) => (/^\d+$/.test(t) ? Number(t) : NaN));
+    if (tokens.length !== want || numbers.some((n) => !Number.isSafeInteger(n))) {
+      throw importError(
+        { file, line, value: text },
+        `${quoteValue(text)} is not a size line (expected ${want === 3 ? 'rows, columns and entries' : 'rows and columns'})`,
+      );
+    }
+    const [rows, cols] = numbers;
+    if (b.symmetry === 'symmetric' && rows !== cols) {
+      throw importError({ file, line }, `a symmetric matrix must be square, not ${rows} × ${cols}`);
+    }
+    const entries =
+      b.layout === 'coordinate'
+        ? numbers[2]
+        : b.symmetry === 'symmetric'
+          ? (rows * (rows + 1)) / 2
+          : rows * cols;
+    return { ...b, rows, cols, entries, sizeLine: line };
+  };
+
+  /** Refusal of the token at [from, to) of the current line. */
+  const tokenError = (buf: Buffer, from: number, what: string): ImportError => {
+    let to = from;
+    while (to < buf.length && buf[to] !== SPACE && buf[to] !== TAB && buf[to] !== CR && buf[to] !== LF) to++;
+    const token = buf.toString('latin1', from, to);
+    if (token.length === 0) return importError({ file, line }, `expected ${what}, found the end of the line`);
+    return importError({ file, line, value: token }, `${quoteValue(token)} is not ${what}`);
+  };
+
+  /** Parses entries in buf[start, end), where end is just past a line break (or the buffer end). */
+  const parseEntries = (buf: Buffer, start: number, end: number): void => {
+    const h = header as MatrixMarketHeader;
+    const pattern = h.field === 'pattern';
+    const coordinate = h.layout === 'coordinate';
+    const symmetric = h.symmetry === 'symmetric';
+    let p = start;
+    while (p < end) {
+      line++;
+      while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
+      if (p >= end || buf[p] === LF || buf[p] === CR || buf[p] === PERCENT) {
+        while (p < end && buf[p] !== LF) p++;
+        p++;
+        continue;
+      }
+      let i = 0;
+      let j = 0;
+      if (coordinate) {
+        let q = p;
+        while (p < end && buf[p] >= 48 && buf[p] <= 57) i = i * 10 + (buf[p++] - 48);
+        if (p === q || (p < end && buf[p] !== SPACE && buf[p] !== TAB))
+          throw tokenError(buf, q, 'a row index');
+        while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
+        q = p;
+        while (p < end && buf[p] >= 48 && buf[p] <= 57) j = j * 10 + (buf[p++] - 48);
+        const after = p < end ? buf[p] : LF;
+        if (p === q || (after !== SPACE && after !== TAB && !(pattern && (after === CR || after === LF)))) {
+          throw tokenError(buf, q, 'a column index');
+        }
+        if (i < 1 || i > h.rows) {
+          throw importError(
+            { file, line, value: String(i) },
+            `row index ${i} is outside 1..${h.rows} (line ${h.sizeLine})`,
+          );
+        }
+        if (j < 1 || j > h.cols) {
+          throw importError(
+            { file, line, value: String(j) },
+            `column index ${j} is outside 1..${h.cols} (line ${h.sizeLine})`,
+          );
+        }
+        while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
+      }
+      let v = 1;
+      if (!pattern) {
+        const q = p;
+        let digits = 0;
+        v = 0;
+        while (p < end && buf[p] >= 48 && buf[p] <= 57) {
+          v = v * 10 + (buf[p++] - 48);
+          digits++;
+        }
+        const c = p < end ? buf[p] : LF;
+        // Integers of up to 15 digits are exact in this loop; anything else goes through parseCell.
+        if (digits === 0 || digits > 15 || !(c === SPACE || c === TAB || c === CR || c === LF)) {
+          while (p < end && buf[p] !== SPACE && buf[p] !== TAB && buf[p] !== CR && buf[p] !== LF) p++;
+          const text = buf.toString('latin1', q, p);
+          v = parseCell(text);
+          if (v < 0) {
+            const where = coordinate
+              ? { file, line, row: i, column: j, value: text }
+              : { file, line, row: arrayRow + 1, column: arrayCol + 1, value: text };
+            throw valueError(where, v);
+          }
+        }
+      }
+      while (p < end && (buf[p] === SPACE || buf[p] === TAB || buf[p] === CR)) p++;
+      if (p < end && buf[p] !== LF) throw importError({ file, line }, 'has more fields than an entry holds');
+      p++;
+      if (coordinate) {
+        read++;
+        if (read > h.entries) {
+          throw importError(
+            { file, line },
+            `more entries than the ${h.entries} declared on line ${h.sizeLine}`,
+          );
+        }
+        if (v !== 0) {
+          const r = transpose ? j - 1 : i - 1;
+          const cIdx = transpose ? i - 1 : j - 1;
+          rowIdx[count] = r;
+          colIdx[count] = cIdx;
+          values[count] = v;
+          count++;
+          if (symmetric && i !== j) {
+            rowIdx[count] = cIdx;
+            colIdx[count] = r;
+            values[count] = v;
+            count++;
+          }
+        }
+      } else {
+        if (arrayPos >= h.entries) {
+          throw importError(
+            { file, line },
+            `more values than the ${h.entries} of a ${h.rows} × ${h.cols} matrix`,
+          );
+        }
+        // Array files list values column by column (only the lower triangle when symmetric).
+        const r = arrayRow;
+        const c = arrayCol;
+        arrayPos++;
+        arrayRow++;
+        if (arrayRow >= h.rows) {
+          arrayCol++;
+          arrayRow = symmetric ? arrayCol : 0;
+        }
+        const cols = transpose ? h.rows : h.cols;
+        if (transpose) denseOut[c * cols + r] = v;
+        else denseOut[r * cols + c] = v;
+        if (symmetric && r !== c) {
+          if (transpose) denseOut[r * cols + c] = v;
+          else denseOut[c * cols + r] = v;
+        }
+      }
+    }
+  };
+
+  /** Handles the lines before the entries (banner, comments, size line) in buf[start, end). */
+  const parsePreamble = (buf: Buffer, start: number, end: number): number => {
+    let p = start;
+    while (p < end && header === null) {
+      let nl = buf.indexOf(LF, p);
+      if (nl < 0 || nl >= end) nl = end;
+      const text = buf.toString('utf8', p, nl).replace(/\r$/, '');
+      line++;
+      p = nl + 1;
+      if (banner === null) {
+        banner = parseBanner(file, text.replace(/^\uFEFF/, ''));
+        continue;
+      }
+      if (text.startsWith('%') || text.trim().length === 0) continue;
+      header = parseSizeLine(text);
+      startEntries(header);
+    }
+    return p;
+  };
+
+  const source = await openByteSource(path);
+  let leftover: Buffer | null = null;
+  const consume = (buf: Buffer, end: number): void => {
+    let p = 0;
+    if (header === null) p = parsePreamble(buf, 0, end);
+    if (header !== null && p < end) parseEntries(buf, p, end);
+  };
+  try {
+    checkpoint(source, signal, onProgress);
+    for await (const chunk of source.chunks) {
+      const buf: Buffer = leftover === null ? chunk : Buffer.concat([leftover, chunk]);
+      const lastBreak = buf.lastIndexOf(LF);
+      if (lastBreak < 0) {
+        leftover = buf;
+        continue;
+      }
+      consume(buf, lastBreak + 1);
+      leftover = lastBreak + 1 < buf.length ? Buffer.from(buf.subarray(lastBreak + 1)) : null;
+      checkpoint(source, signal, onProgress);
+    }
+    if (leftover !== null && leftover.length > 0) {
+      const last = Buffer.concat([leftover, Buffer.from('\n')]);
+      consume(last, last.length);
+    }
+  } finally {
+    source.close();
+  }
+
+  const h = header as MatrixMarketHeader | null;
+  if (banner === null) throw importError({ file }, 'is empty');
+  if (h === null) throw importError({ file }, 'has no size line after the banner');
+  onProgress?.({ bytesRead: source.totalBytes, totalBytes: source.totalBytes, phase: 'assembling' });
+  const rows = transpose ? h.cols : h.rows;
+  const cols = transpose ? h.rows : h.cols;
+  if (h.layout === 'array') {
+    if (arrayPos < h.entries) {
+      throw importError(
+        { file },
+        `has ${arrayPos} values, but line ${h.sizeLine} declares a ${h.rows} × ${h.cols} matrix`,
+      );
+    }
+    const matrix = dense(rows, cols, denseOut);
+    return { matrix, header: h, ...countEntries(matrix) };
+  }
+  if (read < h.entries) {
+    throw importError({ file }, `has ${read} entries, but line ${h.sizeLine} declares ${h.entries}`);
+  }
+  // Shrink only when much was over-allocated (symmetric files); otherwise views avoid a copy.
+  const shrink = count < 0.75 * values.length;
+  const cut = <T extends Int32Array | Float64Array>(a: T): T =>
+    (shrink ? a.slice(0, count) : a.subarray(0, count)) as T;
+  const matrix = cooToCsrInPlace(rows, cols, cut(rowIdx), cut(colIdx), cut(values));
+  return { matrix, header: h, ...countEntries(matrix) };
+}

@@ -1,0 +1,300 @@
+import { readdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { transposeMatrix } from './assemble';
+import { read10xH5, readH5ad } from './anndata';
+import { readDelimitedMatrix } from './delimited';
+import { importError, quoteValue } from './errors';
+import { readMatrixMarket } from './mtx';
+import { readNpy } from './npy';
+import { contentLines, detectTxtDelimiter, readHead } from './sniff';
+import { fileSize, openByteSource } from './source';
+import type { Delimiter } from './tokenize';
+import { splitQuoted } from './tokenize';
+import type { ImportedMatrix, MatrixFormat, ReadOptions } from './types';
+import { MATRIX_FORMATS } from './types';
+
+const EXTENSIONS: Record<string, MatrixFormat> = {
+  tsv: 'tsv',
+  tab: 'tsv',
+  csv: 'csv',
+  txt: 'txt',
+  mtx: 'mtx',
+  npy: 'npy',
+  h5ad: 'h5ad',
+  h5: '10x-h5',
+  hdf5: '10x-h5',
+};
+
+/** Format from the file name: `.tsv .csv .txt .mtx` (each optionally `.gz`), `.npy`, `.h5ad`, `.h5`. */
+export function formatFromPath(path: string): MatrixFormat | null {
+  const name = basename(path).toLowerCase().replace(/\.gz$/, '');
+  const dot = name.lastIndexOf('.');
+  if (dot < 0) return null;
+  return EXTENSIONS[name.slice(dot + 1)] ?? null;
+}
+
+export function resolveFormat(path: string, format: MatrixFormat | undefined): MatrixFormat {
+  if (format !== undefined) {
+    if (!MATRIX_FORMATS.includes(format)) {
+      throw importError(
+        { file: path, value: String(format) },
+        `unknown format ${quoteValue(String(format))}`,
+      );
+    }
+    return format;
+  }
+  const detected = formatFromPath(path);
+  if (detected === null) {
+    throw importError(
+      { file: path },
+      `has an unrecognised extension; use .tsv, .csv, .txt, .mtx (optionally .gz), .npy, .h5ad or .h5, or give the format`,
+    );
+  }
+  return detected;
+}
+
+/** Delimiter for a delimited format; `.txt` files are sniffed (see detectTxtDelimiter). */
+export async function delimiterFor(path: string, format: 'tsv' | 'csv' | 'txt'): Promise<Delimiter> {
+  if (format === 'tsv') return '\t';
+  if (format === 'csv') return ',';
+  const head = await readHead(path, 1 << 16);
+  return detectTxtDelimiter(contentLines(head.text, 5));
+}
+
+/** `prefix` + numbers 1..n. */
+export function generatedNames(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+}
+
+function duplicateWarning(names: string[], what: string): string | null {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) repeated.add(name);
+    else seen.add(name);
+  }
+  if (repeated.size === 0) return null;
+  const examples = [...repeated]
+    .slice(0, 3)
+    .map((n) => `"${n}"`)
+    .join(', ');
+  return `${repeated.size} ${what} names occur more than once (${examples}${repeated.size > 3 ? ', …' : ''})`;
+}
+
+/** Lines of a small text file (optionally gzipped), blank trailing lines dropped. */
+export async function readTextLines(path: string): Promise<string[]> {
+  const source = await openByteSource(path);
+  const decoder = new StringDecoder('utf8');
+  const parts: string[] = [];
+  try {
+    for await (const chunk of source.chunks) parts.push(decoder.write(chunk));
+    parts.push(decoder.end());
+  } finally {
+    source.close();
+  }
+  const lines = parts
+    .join('')
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** 10x companion files of `[prefix]matrix.mtx[.gz]`: `[prefix]features.tsv` (or genes.tsv) and barcodes. */
+export async function findTenXCompanions(
+  path: string,
+): Promise<{ features: string | null; barcodes: string | null }> {
+  const name = basename(path);
+  const match = /^(.*)matrix\.mtx(\.gz)?$/i.exec(name);
+  if (match === null) return { features: null, barcodes: null };
+  const prefix = match[1];
+  let entries: string[];
+  try {
+    entries = await readdir(dirname(path));
+  } catch {
+    return { features: null, barcodes: null };
+  }
+  const find = (stems: string[]): string | null => {
+    for (const stem of stems) {
+      for (const candidate of [`${prefix}${stem}.tsv`, `${prefix}${stem}.tsv.gz`]) {
+        if (entries.includes(candidate)) return join(dirname(path), candidate);
+      }
+    }
+    return null;
+  };
+  return { features: find(['features', 'genes']), barcodes: find(['barcodes']) };
+}
+
+/** Names from a 10x features/genes file: the symbol (second column) when present, else the id. */
+function featureNamesFrom(lines: string[]): string[] {
+  return lines.map((line) => {
+    const fields = line.split('\t');
+    return fields.length > 1 && fields[1].length > 0 ? fields[1] : fields[0];
+  });
+}
+
+/**
+ * Reads a matrix file into V (features × samples).
+ *
+ * Format: from `options.format`, else the extension (`.tsv .csv .txt .mtx`, each optionally
+ * `.gz`; `.npy`; `.h5ad`; `.h5` as 10x). Gzip is recognised by content, whatever the name.
+ *
+ * Orientation: each format's reader returns features × samples by its convention — tables and
+ * .npy as stored; Matrix Market as stored (10x writes genes × cells), or transposed when its
+ * companion files show it is cells × genes; 10x .h5 as genes × cells; AnnData transposed from
+ * its stored cells × genes. `transpose: true` swaps rows and columns of that result, so the same
+ * option means the same thing for every format: "my file is the other way round". The result's
+ * `transposed` tells whether it differs from the stored layout, and `warnings` says so whenever a
+ * reader transposed on its own.
+ *
+ * Layout: CSR for sparse sources (coordinate .mtx, sparse AnnData, 10x) and for delimited tables
+ * with fewer than 30 % stored entries (SPARSE_DENSITY); dense otherwise. A sparse source is never
+ * expanded to dense.
+ *
+ * Refusals are `ImportError`s naming file, line / row, column and value. Cancelling through
+ * `signal` rejects with the signal's reason. Nothing is written anywhere.
+ */
+export async function readMatrixFile(path: string, options: ReadOptions = {}): Promise<ImportedMatrix> {
+  const format = resolveFormat(path, options.format);
+  const flip = options.transpose === true;
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  const totalBytes = await fileSize(path);
+  const warnings: string[] = [];
+  let result: Omit<ImportedMatrix, 'warnings' | 'format' | 'rowNames' | 'colNames'> & {
+    rowNames: string[] | null;
+    colNames: string[] | null;
+  };
+
+  if (format === 'tsv' || format === 'csv' || format === 'txt') {
+    if (totalBytes === 0) throw importError({ file: path }, 'is empty');
+    const delimiter = await delimiterFor(path, format);
+    const table = await readDelimitedMatrix(path, {
+      delimiter,
+      header: options.header ?? true,
+      rowNames: options.rowNames ?? true,
+      signal,
+      onProgress,
+    });
+    warnings.push(...table.warnings);
+    const matrix = flip ? transposeMatrix(table.matrix) : table.matrix;
+    result = {
+      matrix,
+      rowNames: flip ? table.colNames : table.rowNames,
+      colNames: flip ? table.rowNames : table.colNames,
+      transposed: flip,
+      missing: table.missing,
+      nnz: table.nnz,
+    };
+    if (format === 'txt' && delimiter !== '\t') {
+      warnings.push(`read as ${delimiter === ',' ? 'comma' : 'whitespace'}-separated`);
+    }
+  } else if (format === 'mtx') {
+    const companions = await findTenXCompanions(path);
+    const features =
+      companions.features === null ? null : featureNamesFrom(await readTextLines(companions.features));
+    const barcodes =
+      companions.barcodes === null
+        ? null
+        : (await readTextLines(companions.barcodes)).map((l) => l.split('\t')[0]);
+    // Decide orientation before reading, from the size line, so the matrix is built only once.
+    const size = await peekMatrixMarketSize(path);
+    let cellsByGenes = false;
+    if (
+      size !== null &&
+      features !== null &&
+      features.length !== size.rows &&
+      features.length === size.cols
+    ) {
+      if (barcodes === null || barcodes.length === size.rows) cellsByGenes = true;
+    }
+    const storedTranspose = cellsByGenes !== flip;
+    const mm = await readMatrixMarket(path, { transpose: storedTranspose, signal, onProgress });
+    const h = mm.header;
+    let featureRows = features;
+    let barcodeCols = barcodes;
+    const storedRows = cellsByGenes ? h.cols : h.rows;
+    const storedCols = cellsByGenes ? h.rows : h.cols;
+    if (featureRows !== null && featureRows.length !== storedRows) {
+      throw importError(
+        { file: companions.features ?? path },
+        `has ${featureRows.length} names, expected ${storedRows} (the rows of ${basename(path)})`,
+      );
+    }
+    if (barcodeCols !== null && barcodeCols.length !== storedCols) {
+      throw importError(
+        { file: companions.barcodes ?? path },
+        `has ${barcodeCols.length} names, expected ${storedCols} (the columns of ${basename(path)})`,
+      );
+    }
+    if (cellsByGenes) {
+      warnings.push(
+        `${basename(path)} is cells × genes (its ${h.rows} rows match the barcodes): it was transposed so that rows are genes`,
+      );
+    }
+    if (features !== null) warnings.push(`feature names from ${basename(companions.features ?? '')}`);
+    if (flip) [featureRows, barcodeCols] = [barcodeCols, featureRows];
+    result = {
+      matrix: mm.matrix,
+      rowNames: featureRows,
+      colNames: barcodeCols,
+      transposed: storedTranspose,
+      missing: mm.missing,
+      nnz: mm.nnz,
+    };
+  } else if (format === 'npy') {
+    const npy = await readNpy(path, { transpose: flip, signal, onProgress });
+    result = {
+      matrix: npy.matrix,
+      rowNames: null,
+      colNames: null,
+      transposed: flip,
+      missing: npy.missing,
+      nnz: npy.nnz,
+    };
+  } else {
+    const hdf =
+      format === 'h5ad'
+        ? await readH5ad(path, { transpose: flip, signal, onProgress })
+        : await read10xH5(path, { transpose: flip, signal, onProgress });
+    warnings.push(...hdf.warnings);
+    let missing = 0;
+    let nnz = 0;
+    for (let k = 0; k < hdf.matrix.data.length; k++) {
+      const v = hdf.matrix.data[k];
+      if (v !== v) missing++;
+      else if (v !== 0) nnz++;
+    }
+    result = { ...hdf, missing, nnz };
+  }
+
+  const { matrix } = result;
+  const rowNames = result.rowNames ?? generatedNames('feature', matrix.rows);
+  const colNames = result.colNames ?? generatedNames('sample', matrix.cols);
+  for (const [names, what] of [
+    [rowNames, 'row'],
+    [colNames, 'column'],
+  ] as const) {
+    const warning = duplicateWarning(names, what);
+    if (warning !== null) warnings.push(warning);
+  }
+  if (result.missing > 0) warnings.push(`${result.missing} missing values (empty, NA or NaN)`);
+  onProgress?.({ bytesRead: totalBytes, totalBytes, phase: 'done' });
+  return { ...result, rowNames, colNames, format, warnings };
+}
+
+/** Rows and columns from a Matrix Market size line, reading only the head of the file. */
+async function peekMatrixMarketSize(path: string): Promise<{ rows: number; cols: number } | null> {
+  const head = await readHead(path, 1 << 14);
+  const lines = head.text.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line.length === 0 || line.startsWith('%')) continue;
+    const fields = splitQuoted(line, 'whitespace') ?? [];
+    const rows = Number(fields[0]);
+    const cols = Number(fields[1]);
+    return Number.isInteger(rows) && Number.isInteger(cols) ? { rows, cols } : null;
+  }
+  return null;
+}

@@ -1,0 +1,125 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { importError } from './errors';
+import type { ReadProgress } from './types';
+
+/** Bytes read from disk per chunk: large enough to amortise parsing overhead, small enough to stay cheap. */
+export const CHUNK_BYTES = 1 << 20;
+
+export interface ByteSource {
+  /** Decompressed chunks of the file. */
+  chunks: AsyncIterable<Buffer>;
+  /** Size of the file on disk. */
+  totalBytes: number;
+  /** Bytes of the file on disk consumed so far. */
+  bytesRead: () => number;
+  compressed: boolean;
+  /** Releases the file; safe to call more than once. */
+  close: () => void;
+}
+
+/** Size of a file, refusing anything that is not a readable regular file. */
+export async function fileSize(path: string): Promise<number> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw importError({ file: path }, 'is not a file');
+    return info.size;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ImportError') throw error;
+    throw importError({ file: path }, `cannot be read (${describeSystemError(error)})`);
+  }
+}
+
+export function describeSystemError(error: unknown): string {
+  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
+    const messages: Record<string, string> = {
+      ENOENT: 'no such file',
+      EACCES: 'permission denied',
+      EISDIR: 'is a directory',
+    };
+    return messages[error.code] ?? error.code;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** True when the file starts with the gzip magic number, whatever its name says. */
+export async function isGzipFile(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Opens a file as a stream of chunks, gunzipping it when it is gzip data. Progress counts bytes of
+ * the file on disk, so a .gz file's progress reaches its compressed size.
+ */
+export async function openByteSource(path: string, options: { start?: number } = {}): Promise<ByteSource> {
+  const totalBytes = await fileSize(path);
+  const compressed = totalBytes >= 2 && (await isGzipFile(path));
+  const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES, start: options.start ?? 0 });
+  let consumed = 0;
+  if (!compressed) {
+    async function* counted(): AsyncGenerator<Buffer> {
+      for await (const chunk of raw) {
+        const buffer = chunk as Buffer;
+        consumed += buffer.length;
+        yield buffer;
+      }
+    }
+    return {
+      chunks: counted(),
+      totalBytes,
+      bytesRead: () => consumed,
+      compressed,
+      close: () => raw.destroy(),
+    };
+  }
+  const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+  raw.on('data', (chunk: Buffer | string) => {
+    consumed += chunk.length;
+  });
+  raw.on('error', (error) => gunzip.destroy(error));
+  raw.pipe(gunzip);
+  async function* inflated(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of gunzip) yield chunk as Buffer;
+    } catch (error) {
+      if (error instanceof Error && 'code' in error && String(error.code).startsWith('Z_')) {
+        throw importError({ file: path }, `is not valid gzip data (${error.message})`);
+      }
+      throw error;
+    }
+  }
+  return {
+    chunks: inflated(),
+    totalBytes,
+    bytesRead: () => consumed,
+    compressed,
+    close: () => {
+      raw.destroy();
+      gunzip.destroy();
+    },
+  };
+}
+
+/** Reports progress and honours cancellation between chunks. */
+export function checkpoint(
+  source: { bytesRead: () => number; totalBytes: number },
+  signal: AbortSignal | undefined,
+  onProgress: ((progress: ReadProgress) => void) | undefined,
+  phase = 'reading',
+): void {
+  signal?.throwIfAborted();
+  onProgress?.({ bytesRead: source.bytesRead(), totalBytes: source.totalBytes, phase });
+}
+
+/** Yields to the event loop so that an abort requested meanwhile can be seen. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
