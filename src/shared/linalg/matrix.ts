@@ -38,7 +38,9 @@ export function dense(rows: number, cols: number, data?: Float64Array): DenseMat
   }
   const values = data ?? new Float64Array(rows * cols);
   if (values.length !== rows * cols) {
-    throw new RangeError(`matrix data has ${values.length} entries, expected ${rows} × ${cols} = ${rows * cols}`);
+    throw new RangeError(
+      `matrix data has ${values.length} entries, expected ${rows} × ${cols} = ${rows * cols}`,
+    );
   }
   return { kind: 'dense', rows, cols, data: values };
 }

@@ -102,7 +102,8 @@ export class Rng {
 
   /** Poisson(λ): multiplication method for λ < 10, PTRS transformed rejection (Hörmann 1993) above. */
   poisson(lambda: number): number {
-    if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new RangeError(`Poisson mean must be finite and ≥ 0, got ${lambda}`);
+    if (!(lambda >= 0) || !Number.isFinite(lambda))
+      throw new RangeError(`Poisson mean must be finite and ≥ 0, got ${lambda}`);
     if (lambda === 0) return 0;
     if (lambda < 10) {
       const limit = Math.exp(-lambda);
@@ -127,7 +128,10 @@ export class Rng {
       const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
       if (us >= 0.07 && v <= vr) return k;
       if (k < 0 || (us < 0.013 && v > us)) continue;
-      if (Math.log(v) + Math.log(invalpha) - Math.log(a / (us * us) + b) <= -lambda + k * loglam - logGamma(k + 1)) {
+      if (
+        Math.log(v) + Math.log(invalpha) - Math.log(a / (us * us) + b) <=
+        -lambda + k * loglam - logGamma(k + 1)
+      ) {
         return k;
       }
     }

@@ -1,0 +1,223 @@
+import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
+import { transpose } from '../linalg/ops';
+import { logGamma } from '../linalg/random';
+import { prepareData, type PreparedData } from './data';
+import { EPS32, columnSums, csrTimes, gram, powBy, powCode } from './kernels';
+
+/**
+ * β-divergence D_β(V ‖ WH) exactly as scikit-learn 1.2's `_beta_divergence` (never normalised):
+ *   β = 2: ½‖V − WH‖²  (CSR V: (‖V‖² + tr(WᵀW·HHᵀ) − 2·tr(VHᵀ·Wᵀ))/2, no dense residual);
+ *   β = 1: Σ_kept V log(V/WH) + Σ_all WH − Σ_kept V;
+ *   β = 0: Σ_kept V/WH − (number of entries) − Σ_kept log(V/WH);
+ *   other: [Σ_kept V^β − β Σ_kept V·WH^(β−1) + (β−1) Σ_all WH^β] / (β(β−1)),
+ * where "kept" entries are those with V > EPS32 (WH == 0 there → EPS32) and "all" covers every
+ * entry. Missing (NaN) entries are left out of every sum, and the entry count of β = 0 counts only
+ * observed entries; without missing values this is sklearn's number to rounding.
+ *
+ * @param V m × n data (dense or CSR)
+ * @param W m × k
+ * @param H k × n
+ */
+export function betaDivergence(V: DataMatrix, W: DenseMatrix, H: DenseMatrix, beta: number): number {
+  checkShapes(V, W, H);
+  return divergenceOf(prepareData(V), W.data, transpose(H).data, W.cols, beta);
+}
+
+/**
+ * Poisson log-likelihood of V under the mean WH: Σ_observed V log(WH) − WH − log Γ(V+1).
+ * The log V! term makes values comparable across ranks and data sets of the same counts.
+ * An entry with V > 0 and WH = 0 gives −Infinity.
+ *
+ * @param V m × n data (dense or CSR)
+ * @param W m × k
+ * @param H k × n
+ */
+export function poissonLogLikelihood(V: DataMatrix, W: DenseMatrix, H: DenseMatrix): number {
+  checkShapes(V, W, H);
+  return logLikelihoodOf(prepareData(V), W.data, transpose(H).data, W.cols);
+}
+
+function checkShapes(V: DataMatrix, W: DenseMatrix, H: DenseMatrix): void {
+  if (W.rows !== V.rows || H.cols !== V.cols || W.cols !== H.rows) {
+    throw new RangeError(
+      `shapes do not fit: V ${V.rows} × ${V.cols}, W ${W.rows} × ${W.cols}, H ${H.rows} × ${H.cols}`,
+    );
+  }
+}
+
+/** (WH)_ij from W (m × k) and Ht (n × k). */
+function dotRow(W: Float64Array, Ht: Float64Array, i: number, j: number, k: number): number {
+  const wi = i * k;
+  const hj = j * k;
+  let s = 0;
+  for (let t = 0; t < k; t++) s += W[wi + t] * Ht[hj + t];
+  return s;
+}
+
+/** Σ over missing entries of g((WH)_ij). */
+function sumOverMissing(
+  data: PreparedData,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  g: (wh: number) => number,
+): number {
+  const miss = data.missing;
+  if (miss === null) return 0;
+  let s = 0;
+  for (let i = 0; i < data.m; i++) {
+    for (let q = miss.rowPtr[i]; q < miss.rowPtr[i + 1]; q++) s += g(dotRow(W, Ht, i, miss.cols[q], k));
+  }
+  return s;
+}
+
+/**
+ * D_β(V ‖ W·Htᵀ) on prepared data, with the factors as the solvers hold them.
+ * @param W m × k
+ * @param Ht n × k (Hᵀ)
+ */
+export function divergenceOf(
+  data: PreparedData,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  beta: number,
+): number {
+  const { V, m, n } = data;
+  if (beta === 2) {
+    if (V.kind === 'dense') {
+      const d = V.data;
+      let s = 0;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          const v = d[i * n + j];
+          if (v !== v) continue;
+          const r = v - dotRow(W, Ht, i, j, k);
+          s += r * r;
+        }
+      }
+      return s / 2;
+    }
+    let normX = 0;
+    for (let p = 0; p < V.data.length; p++) {
+      const v = V.data[p];
+      if (v === v) normX += v * v;
+    }
+    const WtW = new Float64Array(k * k);
+    const HHt = new Float64Array(k * k);
+    gram(W, m, k, WtW);
+    gram(Ht, n, k, HHt);
+    let normWH = 0;
+    for (let q = 0; q < k * k; q++) normWH += WtW[q] * HHt[q];
+    const XHt = new Float64Array(m * k);
+    csrTimes(V.indptr, V.indices, V.data, m, Ht, k, XHt);
+    let cross = 0;
+    for (let q = 0; q < m * k; q++) cross += XHt[q] * W[q];
+    const missingWH2 = sumOverMissing(data, W, Ht, k, (wh) => wh * wh);
+    return (normX + normWH - 2 * cross - missingWH2) / 2;
+  }
+
+  // Σ over kept entries (V > EPS32) of the V-dependent terms.
+  let keptA = 0; // β=1: Σ V log(V/WH); β=0: Σ V/WH; other: Σ V^β
+  let keptB = 0; // β=1: Σ V; β=0: Σ log(V/WH); other: Σ V·WH^(β−1)
+  const eB = beta - 1;
+  const cB = powCode(eB);
+  const cBeta = powCode(beta);
+  const kept = (v: number, wh: number): void => {
+    const whs = wh === 0 ? EPS32 : wh;
+    if (beta === 1) {
+      keptA += v * Math.log(v / whs);
+      keptB += v;
+    } else if (beta === 0) {
+      const div = v / whs;
+      keptA += div;
+      keptB += Math.log(div);
+    } else {
+      keptA += powBy(v, beta, cBeta);
+      keptB += v * powBy(whs, eB, cB);
+    }
+  };
+  // Σ over all observed entries of WH^β (general β only; unclamped WH).
+  let allWHBeta = 0;
+  if (V.kind === 'dense') {
+    const d = V.data;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        const v = d[i * n + j];
+        if (v !== v) continue;
+        if (v > EPS32 || (beta !== 1 && beta !== 0)) {
+          const wh = dotRow(W, Ht, i, j, k);
+          if (v > EPS32) kept(v, wh);
+          if (beta !== 1 && beta !== 0) allWHBeta += powBy(wh, beta, cBeta);
+        }
+      }
+    }
+  } else {
+    for (let i = 0; i < m; i++) {
+      for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) {
+        const v = V.data[p];
+        if (v > EPS32) kept(v, dotRow(W, Ht, i, V.indices[p], k));
+      }
+      if (beta !== 1 && beta !== 0) {
+        let p = V.indptr[i];
+        const end = V.indptr[i + 1];
+        for (let j = 0; j < n; j++) {
+          if (p < end && V.indices[p] === j) {
+            const stored = V.data[p++];
+            if (stored !== stored) continue;
+          }
+          allWHBeta += powBy(dotRow(W, Ht, i, j, k), beta, cBeta);
+        }
+      }
+    }
+  }
+  if (beta === 1) {
+    const wSum = new Float64Array(k);
+    const hSum = new Float64Array(k);
+    columnSums(W, m, k, wSum);
+    columnSums(Ht, n, k, hSum);
+    let sumWH = 0;
+    for (let t = 0; t < k; t++) sumWH += wSum[t] * hSum[t];
+    sumWH -= sumOverMissing(data, W, Ht, k, (wh) => wh);
+    return keptA + (sumWH - keptB);
+  }
+  if (beta === 0) return keptA - data.observed - keptB;
+  return (keptA - beta * keptB + allWHBeta * (beta - 1)) / (beta * (beta - 1));
+}
+
+/**
+ * Σ_observed V log(WH) − WH − log Γ(V+1) on prepared data.
+ * @param W m × k
+ * @param Ht n × k (Hᵀ)
+ */
+export function logLikelihoodOf(data: PreparedData, W: Float64Array, Ht: Float64Array, k: number): number {
+  const { V, m, n } = data;
+  let s = 0;
+  if (V.kind === 'dense') {
+    const d = V.data;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        const v = d[i * n + j];
+        if (v !== v) continue;
+        const wh = dotRow(W, Ht, i, j, k);
+        s -= wh;
+        if (v > 0) s += v * Math.log(wh) - logGamma(v + 1);
+      }
+    }
+    return s;
+  }
+  for (let i = 0; i < m; i++) {
+    for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) {
+      const v = V.data[p];
+      if (v > 0) s += v * Math.log(dotRow(W, Ht, i, V.indices[p], k)) - logGamma(v + 1);
+    }
+  }
+  const wSum = new Float64Array(k);
+  const hSum = new Float64Array(k);
+  columnSums(W, m, k, wSum);
+  columnSums(Ht, n, k, hSum);
+  let sumWH = 0;
+  for (let t = 0; t < k; t++) sumWH += wSum[t] * hSum[t];
+  sumWH -= sumOverMissing(data, W, Ht, k, (wh) => wh);
+  return s - sumWH;
+}

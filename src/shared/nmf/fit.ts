@@ -1,0 +1,160 @@
+import { dense, type DataMatrix, type DenseMatrix } from '../linalg/matrix';
+import { transpose } from '../linalg/ops';
+import { Rng } from '../linalg/random';
+import { prepareData, type PreparedData } from './data';
+import { divergenceOf, logLikelihoodOf } from './divergence';
+import { initializePrepared } from './init';
+import { resolveWith } from './options';
+import { createWorkspace, halsIteration, muIteration, type Penalties } from './solvers';
+import {
+  FitCancelledError,
+  type FitHooks,
+  type FitOptions,
+  type FitOptionsInput,
+  type FitResult,
+} from './types';
+
+/**
+ * Fits V (m × n) ≈ W (m × k) · H (k × n), synchronously.
+ *
+ * - Settings are resolved and validated by `resolveFitOptions` (throws `FitSettingsError`).
+ * - Start: `options.init` (W0/H0 copied for `custom`).
+ * - `mu`: multiplicative updates for the β-divergence, scikit-learn 1.2's rules exactly. Every
+ *   `checkEvery` iterations the loss is evaluated (trace); with tol > 0 the fit stops when
+ *   (e_prev − e)/e_init < tol, e = sqrt(2·D_β), as scikit-learn does every 10 iterations.
+ * - `hals`: coordinate descent on ½‖V − WH‖² (scikit-learn's `cd`); it stops as scikit-learn does,
+ *   when the projected-gradient violation of an iteration falls to tol × that of the first. The loss
+ *   is still traced every `checkEvery` iterations.
+ * - `hooks.isCancelled()` is read before every iteration (true → `FitCancelledError`);
+ *   `hooks.onProgress` is called after every iteration with the latest traced loss.
+ * Same V, options and seed → bit-identical W and H.
+ */
+export function fitNmf(V: DataMatrix, options: FitOptionsInput, hooks: FitHooks = {}): FitResult {
+  const data = prepareData(V);
+  return fitPrepared(data, resolveWith(options, data), hooks);
+}
+
+/** Result of `fitReplicates`. */
+export interface ReplicatesResult {
+  /** The replicate with the lowest final loss (the first of equals). */
+  best: FitResult;
+  /** Every replicate, in seed order: seed, seed + 1, … */
+  replicates: FitResult[];
+}
+
+/**
+ * Fits `replicates` times with seeds seed, seed + 1, … (V is scanned once) and returns all fits and
+ * the best (lowest final β-divergence). Cancellation stops the whole series.
+ */
+export function fitReplicates(
+  V: DataMatrix,
+  options: FitOptionsInput,
+  replicates: number,
+  hooks: FitHooks = {},
+): ReplicatesResult {
+  if (!Number.isInteger(replicates) || replicates < 1) {
+    throw new RangeError(`replicates ${replicates} must be a positive integer`);
+  }
+  const data = prepareData(V);
+  const base = resolveWith(options, data);
+  const results: FitResult[] = [];
+  let best: FitResult | null = null;
+  for (let r = 0; r < replicates; r++) {
+    const result = fitPrepared(data, { ...base, seed: base.seed + r }, hooks);
+    results.push(result);
+    if (best === null || result.loss < best.loss) best = result;
+  }
+  return { best: best as FitResult, replicates: results };
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/** The fit loop on scanned data and resolved options. */
+export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitHooks = {}): FitResult {
+  const started = now();
+  const { m, n } = data;
+  const k = options.rank;
+  const beta = options.beta;
+  let W: Float64Array;
+  let Ht: Float64Array;
+  if (options.init === 'custom') {
+    W = Float64Array.from((options.W0 as DenseMatrix).data);
+    Ht = transpose(options.H0 as DenseMatrix).data;
+  } else {
+    const start = initializePrepared(data, k, options.init, options.seed);
+    W = start.W.data;
+    Ht = transpose(start.H).data;
+  }
+  // scikit-learn's scaling (`_compute_regularization`): W's penalties × n, H's × m.
+  const pen: Penalties = {
+    l1W: options.l1W * n,
+    l2W: options.l2W * n,
+    l1H: options.l1H * m,
+    l2H: options.l2H * m,
+  };
+  const ws = createWorkspace(m, n, k);
+  const shuffleRng = options.shuffle ? new Rng(options.seed) : null;
+  const nextOrder = (order: Int32Array): void => {
+    if (shuffleRng === null) return;
+    for (let t = 0; t < k; t++) order[t] = t;
+    shuffleRng.shuffle(order);
+  };
+
+  const lossNow = (): number => divergenceOf(data, W, Ht, k, beta);
+  const initLoss = lossNow();
+  const trace: Array<[number, number]> = [[0, initLoss]];
+  const errorInit = Math.sqrt(2 * Math.max(initLoss, 0));
+  let previousError = errorInit;
+  let lastLoss = initLoss;
+  let lastLossIteration = 0;
+  let violationInit = 0;
+  let converged = false;
+  let iteration = 0;
+
+  while (iteration < options.maxIter) {
+    if (hooks.isCancelled?.() === true) throw new FitCancelledError(iteration);
+    iteration++;
+    if (options.solver === 'mu') {
+      muIteration(data, W, Ht, k, beta, pen, ws);
+    } else {
+      const violation = halsIteration(data, W, Ht, k, pen, ws, nextOrder);
+      if (iteration === 1) violationInit = violation;
+      if (violationInit === 0 || violation / violationInit <= options.tol) converged = true;
+    }
+    if (iteration % options.checkEvery === 0 || converged) {
+      lastLoss = lossNow();
+      lastLossIteration = iteration;
+      trace.push([iteration, lastLoss]);
+      if (options.solver === 'mu' && options.tol > 0 && iteration % options.checkEvery === 0) {
+        const error = Math.sqrt(2 * Math.max(lastLoss, 0));
+        if (errorInit === 0 || (previousError - error) / errorInit < options.tol) converged = true;
+        previousError = error;
+      }
+    }
+    hooks.onProgress?.({ iteration, maxIter: options.maxIter, loss: lastLoss, elapsedMs: now() - started });
+    if (converged) break;
+  }
+  if (lastLossIteration !== iteration) {
+    lastLoss = lossNow();
+    trace.push([iteration, lastLoss]);
+  }
+  const warnings: string[] = [];
+  if (!converged && options.maxIter > 0 && options.tol > 0) {
+    warnings.push(`maxIter (${options.maxIter}) reached before convergence (tol ${options.tol})`);
+  }
+  const { W0: _w0, H0: _h0, ...used } = options;
+  return {
+    W: dense(m, k, W),
+    H: transpose(dense(n, k, Ht)),
+    iterations: iteration,
+    converged,
+    loss: lastLoss,
+    loglik: beta === 1 ? logLikelihoodOf(data, W, Ht, k) : null,
+    trace,
+    seconds: (now() - started) / 1000,
+    options: used,
+    warnings,
+  };
+}

@@ -1,0 +1,136 @@
+import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
+import { prepareData, type PreparedData } from './data';
+import {
+  FitSettingsError,
+  type FitOptions,
+  type FitOptionsInput,
+  type InitMethod,
+  type Solver,
+} from './types';
+
+const SOLVERS: readonly Solver[] = ['mu', 'hals'];
+const INITS: readonly InitMethod[] = ['random', 'nndsvd', 'nndsvda', 'nndsvdar', 'custom'];
+
+/**
+ * Fills in defaults and validates a fit's settings, throwing `FitSettingsError` with a message that
+ * names the offending value. Defaults: beta 1, solver `hals` when β = 2 else `mu`, init `nndsvda`,
+ * maxIter 500, tol 1e-4, seed 0, penalties 0, shuffle false, checkEvery 10.
+ *
+ * With V (m × n) the data-dependent rules are checked too: rank ≤ min(m, n); no negative or
+ * infinite entry (NaN is a missing value and is allowed); no zero when β = 0 (as scikit-learn
+ * requires for β ≤ 0); W0 (m × k) and H0 (k × n) shapes for `init: 'custom'`. Indices in messages
+ * are 0-based: `V[i, j]` is row i, column j.
+ */
+export function resolveFitOptions(input: FitOptionsInput, V?: DataMatrix): FitOptions {
+  return resolveWith(input, V === undefined ? undefined : prepareData(V));
+}
+
+/** `resolveFitOptions` on already-scanned data (the fit scans V only once). */
+export function resolveWith(input: FitOptionsInput, data: PreparedData | undefined): FitOptions {
+  const beta = input.beta ?? 1;
+  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0) {
+    throw new FitSettingsError(`β = ${beta} must be a finite number ≥ 0`);
+  }
+  const rank = input.rank;
+  if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 1) {
+    throw new FitSettingsError(`rank ${rank} must be a positive integer`);
+  }
+  const solver = input.solver ?? (beta === 2 ? 'hals' : 'mu');
+  if (!SOLVERS.includes(solver)) throw new FitSettingsError(`unknown solver '${solver}' (use mu or hals)`);
+  if (solver === 'hals' && beta !== 2) {
+    throw new FitSettingsError(`solver hals needs β = 2 (Frobenius), got β = ${beta}`);
+  }
+  const init = input.init ?? 'nndsvda';
+  if (!INITS.includes(init)) {
+    throw new FitSettingsError(`unknown init '${init}' (use random, nndsvd, nndsvda, nndsvdar or custom)`);
+  }
+  const maxIter = input.maxIter ?? 500;
+  if (!Number.isInteger(maxIter) || maxIter < 0) {
+    throw new FitSettingsError(`maxIter ${maxIter} must be an integer ≥ 0`);
+  }
+  const tol = input.tol ?? 1e-4;
+  if (!Number.isFinite(tol) || tol < 0) throw new FitSettingsError(`tol ${tol} must be a finite number ≥ 0`);
+  const seed = input.seed ?? 0;
+  if (!Number.isInteger(seed) || Math.abs(seed) > Number.MAX_SAFE_INTEGER) {
+    throw new FitSettingsError(`seed ${seed} must be an integer`);
+  }
+  const checkEvery = input.checkEvery ?? 10;
+  if (!Number.isInteger(checkEvery) || checkEvery < 1) {
+    throw new FitSettingsError(`checkEvery ${checkEvery} must be a positive integer`);
+  }
+  const penalty = (name: 'l1W' | 'l2W' | 'l1H' | 'l2H'): number => {
+    const value = input[name] ?? 0;
+    if (!Number.isFinite(value) || value < 0)
+      throw new FitSettingsError(`${name} ${value} must be a finite number ≥ 0`);
+    return value;
+  };
+  const shuffle = input.shuffle ?? false;
+  if (typeof shuffle !== 'boolean')
+    throw new FitSettingsError(`shuffle ${String(shuffle)} must be true or false`);
+
+  const options: FitOptions = {
+    rank,
+    beta,
+    solver,
+    init,
+    maxIter,
+    tol,
+    seed,
+    l1W: penalty('l1W'),
+    l2W: penalty('l2W'),
+    l1H: penalty('l1H'),
+    l2H: penalty('l2H'),
+    shuffle,
+    checkEvery,
+  };
+  if (init === 'custom') {
+    if (input.W0 === undefined || input.H0 === undefined) {
+      throw new FitSettingsError(
+        `init custom needs W0 and H0 (missing ${input.W0 === undefined ? 'W0' : 'H0'})`,
+      );
+    }
+    options.W0 = input.W0;
+    options.H0 = input.H0;
+  }
+  if (data !== undefined) checkAgainstData(options, data);
+  return options;
+}
+
+function checkAgainstData(options: FitOptions, data: PreparedData): void {
+  const { m, n } = data;
+  if (options.rank > Math.min(m, n)) {
+    throw new FitSettingsError(`rank ${options.rank} exceeds min(m, n) = ${Math.min(m, n)}`);
+  }
+  if (data.negative !== null) {
+    const { i, j, v } = data.negative;
+    throw new FitSettingsError(`V[${i}, ${j}] = ${v} is negative`);
+  }
+  if (data.infinite !== null) {
+    const { i, j, v } = data.infinite;
+    throw new FitSettingsError(`V[${i}, ${j}] = ${v} is not finite (only NaN, a missing value, is allowed)`);
+  }
+  if (options.beta <= 0 && data.zero !== null) {
+    const { i, j } = data.zero;
+    throw new FitSettingsError(`β = ${options.beta} needs V without zeros: V[${i}, ${j}] = 0`);
+  }
+  if (options.init === 'custom') {
+    checkFactor('W0', options.W0 as DenseMatrix, m, options.rank);
+    checkFactor('H0', options.H0 as DenseMatrix, options.rank, n);
+  }
+}
+
+function checkFactor(name: string, F: DenseMatrix, rows: number, cols: number): void {
+  if (F.rows !== rows || F.cols !== cols || F.data.length !== rows * cols) {
+    throw new FitSettingsError(`${name} is ${F.rows} × ${F.cols}, expected ${rows} × ${cols}`);
+  }
+  let allZero = true;
+  for (let q = 0; q < F.data.length; q++) {
+    const v = F.data[q];
+    if (!Number.isFinite(v)) {
+      throw new FitSettingsError(`${name}[${Math.floor(q / cols)}, ${q % cols}] = ${v} is not finite`);
+    }
+    if (v < 0) throw new FitSettingsError(`${name}[${Math.floor(q / cols)}, ${q % cols}] = ${v} is negative`);
+    if (v !== 0) allZero = false;
+  }
+  if (allZero) throw new FitSettingsError(`${name} is all zeros`);
+}

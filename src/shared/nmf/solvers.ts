@@ -1,0 +1,313 @@
+import type { PreparedData } from './data';
+import {
+  EPS64,
+  betaHCsr,
+  betaHDense,
+  betaWCsr,
+  betaWDense,
+  cdRow,
+  cdSweep,
+  columnSums,
+  csrTimes,
+  csrTransposeTimes,
+  denseTimes,
+  denseTransposeTimes,
+  gram,
+  klNumHCsr,
+  klNumHDense,
+  klNumWCsr,
+  klNumWDense,
+  multiplicativeUpdate,
+  timesSmall,
+} from './kernels';
+
+/**
+ * One iteration of each solver on the factors as the engine holds them: W (m × k) and Ht = Hᵀ
+ * (n × k), both row-major and updated in place. Buffers are allocated once per fit (`Workspace`),
+ * never inside an iteration.
+ *
+ * Penalties arrive already scaled as scikit-learn 1.2 scales them (`_compute_regularization`):
+ * l1W = n·alpha_W·l1_ratio, l2W = n·alpha_W·(1 − l1_ratio), l1H/l2H the same with m, where V is
+ * m × n (our rows are sklearn's samples, our columns its features).
+ *
+ * Missing entries (NaN in V). The loss is Σ over observed entries only, i.e. weighted NMF with a
+ * 0/1 mask M. MU: numerators skip missing entries by construction (kernels); denominators that
+ * scikit-learn forms from all entries at once (H_sum, W·HHᵀ, WᵀW·H, W_sum) are corrected by
+ * subtracting the terms of the missing entries, at a cost ∝ their number, and clamped at 0 against
+ * rounding. This is the masked MU of Lee & Seung's rule for the weighted objective (Ho 2008; Blondel
+ * et al. 2008). HALS: coordinate descent stays exact for the weighted objective if each row has its
+ * own Gram matrix Σ_{j observed} h_j h_jᵀ; we form it from HHᵀ minus the missing columns' outer
+ * products (or from the observed columns when most are missing, which also keeps it exactly zero
+ * for fully missing rows) and run the same coordinate updates per row. Without missing values
+ * every path reduces to scikit-learn's arithmetic.
+ */
+
+export interface Penalties {
+  l1W: number;
+  l2W: number;
+  l1H: number;
+  l2H: number;
+}
+
+export interface Workspace {
+  numW: Float64Array; // m × k
+  denW: Float64Array; // m × k
+  numHt: Float64Array; // n × k
+  denHt: Float64Array; // n × k
+  small: Float64Array; // k × k
+  rowGram: Float64Array; // k × k
+  vecK: Float64Array; // k
+  order: Int32Array; // k
+}
+
+export function createWorkspace(m: number, n: number, k: number): Workspace {
+  const order = new Int32Array(k);
+  for (let t = 0; t < k; t++) order[t] = t;
+  return {
+    numW: new Float64Array(m * k),
+    denW: new Float64Array(m * k),
+    numHt: new Float64Array(n * k),
+    denHt: new Float64Array(n * k),
+    small: new Float64Array(k * k),
+    rowGram: new Float64Array(k * k),
+    vecK: new Float64Array(k),
+    order,
+  };
+}
+
+/** The Févotte–Idier (2011) exponent that makes MU monotone for every β, as scikit-learn uses it. */
+export function muExponent(beta: number): number {
+  if (beta < 1) return 1 / (2 - beta);
+  if (beta > 2) return 1 / (beta - 1);
+  return 1;
+}
+
+/**
+ * One multiplicative-update iteration (scikit-learn 1.2 `_fit_multiplicative_update`): W first with
+ * the current H, thresholded below EPS64 when β < 1; then H with the new W, thresholded when β ≤ 1.
+ */
+export function muIteration(
+  data: PreparedData,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  beta: number,
+  pen: Penalties,
+  ws: Workspace,
+): void {
+  const { m, n } = data;
+  const gamma = muExponent(beta);
+  muNumDenW(data, W, Ht, k, beta, ws);
+  multiplicativeUpdate(W, ws.numW, ws.denW, m * k, pen.l1W, pen.l2W, gamma, beta < 1 ? EPS64 : 0);
+  muNumDenH(data, W, Ht, k, beta, ws);
+  multiplicativeUpdate(Ht, ws.numHt, ws.denHt, n * k, pen.l1H, pen.l2H, gamma, beta <= 1 ? EPS64 : 0);
+}
+
+/** numW and denW (m × k) of the W step, before penalties. */
+function muNumDenW(
+  data: PreparedData,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  beta: number,
+  ws: Workspace,
+): void {
+  const { V, m, n, missing } = data;
+  const { numW, denW } = ws;
+  if (beta === 2) {
+    if (V.kind === 'dense') denseTimes(V.data, m, n, Ht, k, numW);
+    else csrTimes(V.indptr, V.indices, V.data, m, Ht, k, numW);
+    gram(Ht, n, k, ws.small);
+    timesSmall(W, m, k, ws.small, denW);
+    if (missing !== null) {
+      // den_i −= Σ_{j missing in row i} (W_i·H_j) H_j
+      for (let i = 0; i < m; i++) {
+        const wi = i * k;
+        for (let q = missing.rowPtr[i]; q < missing.rowPtr[i + 1]; q++) {
+          const hj = missing.cols[q] * k;
+          let wh = 0;
+          for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
+          for (let t = 0; t < k; t++) denW[wi + t] -= wh * Ht[hj + t];
+        }
+        for (let t = 0; t < k; t++) if (denW[wi + t] < 0) denW[wi + t] = 0;
+      }
+    }
+    return;
+  }
+  if (beta === 1) {
+    if (V.kind === 'dense') klNumWDense(V.data, m, n, k, W, Ht, numW);
+    else klNumWCsr(V.indptr, V.indices, V.data, m, k, W, Ht, numW);
+    const hSum = ws.vecK;
+    columnSums(Ht, n, k, hSum);
+    for (let i = 0; i < m; i++) denW.set(hSum, i * k);
+    if (missing !== null) {
+      for (let i = 0; i < m; i++) {
+        const wi = i * k;
+        for (let q = missing.rowPtr[i]; q < missing.rowPtr[i + 1]; q++) {
+          const hj = missing.cols[q] * k;
+          for (let t = 0; t < k; t++) denW[wi + t] -= Ht[hj + t];
+        }
+        for (let t = 0; t < k; t++) if (denW[wi + t] < 0) denW[wi + t] = 0;
+      }
+    }
+    return;
+  }
+  if (V.kind === 'dense') betaWDense(V.data, m, n, k, W, Ht, beta, numW, denW);
+  else betaWCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, beta, numW, denW);
+}
+
+/** numHt and denHt (n × k) of the H step, before penalties (uses the new W). */
+function muNumDenH(
+  data: PreparedData,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  beta: number,
+  ws: Workspace,
+): void {
+  const { V, m, n, missing } = data;
+  const { numHt, denHt } = ws;
+  if (beta === 2) {
+    if (V.kind === 'dense') denseTransposeTimes(V.data, m, n, W, k, numHt);
+    else csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, numHt);
+    // (WᵀW)H evaluated as Hᵀ(WᵀW), WᵀW being symmetric: numpy's multi_dot order for [Wᵀ, W, H].
+    gram(W, m, k, ws.small);
+    timesSmall(Ht, n, k, ws.small, denHt);
+    if (missing !== null) {
+      for (let j = 0; j < n; j++) {
+        const hj = j * k;
+        for (let q = missing.colPtr[j]; q < missing.colPtr[j + 1]; q++) {
+          const wi = missing.rows[q] * k;
+          let wh = 0;
+          for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
+          for (let t = 0; t < k; t++) denHt[hj + t] -= wh * W[wi + t];
+        }
+        for (let t = 0; t < k; t++) if (denHt[hj + t] < 0) denHt[hj + t] = 0;
+      }
+    }
+    return;
+  }
+  if (beta === 1) {
+    if (V.kind === 'dense') klNumHDense(V.data, m, n, k, W, Ht, numHt);
+    else klNumHCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, numHt);
+    const wSum = ws.vecK;
+    columnSums(W, m, k, wSum);
+    // scikit-learn replaces zero column sums by 1 (a 0/0 guard: the numerator is 0 there too).
+    for (let t = 0; t < k; t++) if (wSum[t] === 0) wSum[t] = 1;
+    for (let j = 0; j < n; j++) denHt.set(wSum, j * k);
+    if (missing !== null) {
+      for (let j = 0; j < n; j++) {
+        const hj = j * k;
+        for (let q = missing.colPtr[j]; q < missing.colPtr[j + 1]; q++) {
+          const wi = missing.rows[q] * k;
+          for (let t = 0; t < k; t++) denHt[hj + t] -= W[wi + t];
+        }
+        for (let t = 0; t < k; t++) if (denHt[hj + t] < 0) denHt[hj + t] = 0;
+      }
+    }
+    return;
+  }
+  if (V.kind === 'dense') betaHDense(V.data, m, n, k, W, Ht, beta, numHt, denHt);
+  else betaHCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, beta, numHt, denHt);
+}
+
+/**
+ * One HALS / coordinate-descent iteration (scikit-learn 1.2 `_fit_coordinate_descent`, Cichocki &
+ * Phan 2009): a sweep over W with HHᵀ and VHᵀ frozen, then a sweep over H with the new W. Sparse V
+ * enters only through V·Hᵀ and Vᵀ·W (cost nnz·k); no residual matrix is formed.
+ * `nextOrder` gives the component order of each sweep (identity, or a permutation when shuffling).
+ * Returns the summed projected-gradient violation of both sweeps.
+ */
+export function halsIteration(
+  data: PreparedData,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  pen: Penalties,
+  ws: Workspace,
+  nextOrder: (order: Int32Array) => void,
+): number {
+  const { V, m, n, missing } = data;
+  // W sweep: B = VHᵀ − l1W (m × k), G = HHᵀ + l2W·I.
+  const B = ws.numW;
+  if (V.kind === 'dense') denseTimes(V.data, m, n, Ht, k, B);
+  else csrTimes(V.indptr, V.indices, V.data, m, Ht, k, B);
+  if (pen.l1W !== 0) for (let q = 0; q < m * k; q++) B[q] -= pen.l1W;
+  gram(Ht, n, k, ws.small);
+  if (pen.l2W !== 0) for (let t = 0; t < k; t++) ws.small[t * k + t] += pen.l2W;
+  nextOrder(ws.order);
+  let violation: number;
+  if (missing === null) violation = cdSweep(W, m, k, ws.small, B, ws.order);
+  else violation = maskedSweep(W, m, Ht, n, k, ws, B, pen.l2W, missing.rowPtr, missing.cols);
+
+  // H sweep: B = VᵀW − l1H (n × k), G = WᵀW + l2H·I.
+  const Bh = ws.numHt;
+  if (V.kind === 'dense') denseTransposeTimes(V.data, m, n, W, k, Bh);
+  else csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, Bh);
+  if (pen.l1H !== 0) for (let q = 0; q < n * k; q++) Bh[q] -= pen.l1H;
+  gram(W, m, k, ws.small);
+  if (pen.l2H !== 0) for (let t = 0; t < k; t++) ws.small[t * k + t] += pen.l2H;
+  nextOrder(ws.order);
+  if (missing === null) violation += cdSweep(Ht, n, k, ws.small, Bh, ws.order);
+  else violation += maskedSweep(Ht, n, W, m, k, ws, Bh, pen.l2H, missing.colPtr, missing.rows);
+  return violation;
+}
+
+/**
+ * Weighted coordinate descent over the rows of F (rows × k) against the other factor O
+ * (others × k): row r's Gram matrix is Σ over its observed partners o of O_o O_oᵀ (+ l2·I).
+ * `ptr`/`idx` list each row's missing partners (sorted). ws.small holds the full OᵀO + l2·I.
+ */
+function maskedSweep(
+  F: Float64Array,
+  rows: number,
+  O: Float64Array,
+  others: number,
+  k: number,
+  ws: Workspace,
+  B: Float64Array,
+  l2: number,
+  ptr: Int32Array,
+  idx: Int32Array,
+): number {
+  const G = ws.rowGram;
+  let violation = 0;
+  for (let r = 0; r < rows; r++) {
+    const start = ptr[r];
+    const end = ptr[r + 1];
+    const missingCount = end - start;
+    if (missingCount === 0) {
+      violation += cdRow(F, r, k, ws.small, B, ws.order);
+      continue;
+    }
+    if (2 * missingCount <= others) {
+      G.set(ws.small);
+      for (let q = start; q < end; q++) {
+        const o = idx[q] * k;
+        for (let s = 0; s < k; s++) {
+          const a = O[o + s];
+          if (a === 0) continue;
+          for (let t = 0; t < k; t++) G[s * k + t] -= a * O[o + t];
+        }
+      }
+    } else {
+      G.fill(0);
+      let q = start;
+      for (let j = 0; j < others; j++) {
+        if (q < end && idx[q] === j) {
+          q++;
+          continue;
+        }
+        const o = j * k;
+        for (let s = 0; s < k; s++) {
+          const a = O[o + s];
+          if (a === 0) continue;
+          for (let t = 0; t < k; t++) G[s * k + t] += a * O[o + t];
+        }
+      }
+      if (l2 !== 0) for (let t = 0; t < k; t++) G[t * k + t] += l2;
+    }
+    violation += cdRow(F, r, k, G, B, ws.order);
+  }
+  return violation;
+}
