@@ -1,3 +1,5 @@
 export * from './params';
 export * from './records';
 export * from './views';
+export * from './transform';
+export * from './version';

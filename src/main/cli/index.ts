@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ServiceError } from '../../shared/api';
+import { ENGINE_VERSION } from '../../shared/domain';
+import { FitSettingsError } from '../../shared/nmf/types';
+import { startBrowserServer } from '../server/http';
+import { createServices } from '../services';
+import { APP_VERSION } from '../services/version';
+import { defaultLibraryPath } from '../paths';
+import { UsageError, numberFlag, parse } from './args';
+import {
+  alignCommand,
+  assignCommand,
+  datasetsCommand,
+  fitCommand,
+  importCommand,
+  runsCommand,
+  sweepCommand,
+  synthCommand,
+  type CliIo,
+  type OpenServices,
+} from './commands';
+
+/**
+ * `nmf-studio`: the desktop app's services without a window (CLI.md). Exit status 0 on success,
+ * 2 for bad arguments or bad input (one line on stderr naming the problem and where it is), 1 for
+ * anything else.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Built: out/main/cli.js beside out/main/nmf.worker.js. From source (tsx): src/main/cli/index.ts. */
+const fromSource = import.meta.url.endsWith('.ts');
+const workerPath = fromSource ? join(here, '..', 'workers', 'nmf.worker.ts') : join(here, 'nmf.worker.js');
+const rendererDir = fromSource ? join(here, '..', '..', '..', 'out', 'renderer') : join(here, '..', 'renderer');
+
+const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
+
+  nmf-studio fit <matrix> --rank K [--loss kl|frobenius|is|beta=<b>] [--solver mu|hals]
+        [--init random|nndsvd|nndsvda|nndsvdar] [--init-w W0.tsv --init-h H0.tsv] [--max-iter N] [--tol T]
+        [--seed S] [--l1-w a] [--l2-w a] [--l1-h a] [--l2-h a] [--replicates R] [--threads T]
+        [--normalize l1|l2] [--db FILE] [--no-save] --out DIR
+  nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [fit options] --out DIR
+  nmf-studio synth --features N --samples M --rank R [--moonlighting F] [--depth D] [--seed S] --out DIR
+  nmf-studio assign <run-dir|run-id> [--threshold t]
+  nmf-studio align <run-dir|run-id> <run-dir|run-id> [--metric cosine|pearson]
+  nmf-studio import <matrix> [--name NAME] [--transpose] [--format F] [--transform none|sqrt|log1p] [--db FILE]
+  nmf-studio datasets list|show <id>|delete <id> [--db FILE]
+  nmf-studio runs list|show <id>|export <id> --out DIR|delete <id> [--db FILE]
+  nmf-studio serve [--host 127.0.0.1] [--port N] [--db FILE]
+  nmf-studio --version
+
+Matrix input: .tsv .csv .txt (optionally .gz), .mtx, .npy, .h5ad, 10x .h5; --format, --transpose,
+--no-header, --no-row-names. Progress goes to stderr when it is a terminal or with --progress.
+Library: ${defaultLibraryPath()} (override with --db or NMF_STUDIO_DB).
+`;
+
+const openServices: OpenServices = ({ libraryPath, inMemory, threads }) =>
+  createServices({
+    libraryPath: inMemory ? ':memory:' : (libraryPath ?? defaultLibraryPath()),
+    workerPath,
+    mode: 'cli',
+    threads,
+  });
+
+async function serveCommand(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, threads: { type: 'string' } });
+  if (positionals.length) throw new UsageError(`serve takes no positional arguments, got "${positionals[0]}"`);
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    throw new Error(`the app is not built (${join(rendererDir, 'index.html')} is missing): run npm run build`);
+  }
+  const port = numberFlag(values, 'port', { integer: true, min: 0, max: 65535 }) ?? 0;
+  const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
+  if (!['127.0.0.1', '::1', 'localhost'].includes(host)) throw new UsageError(`--host must be a loopback address (127.0.0.1, ::1 or localhost), got "${host}"`);
+  const services = createServices({
+    libraryPath: typeof values.db === 'string' ? values.db : defaultLibraryPath(),
+    workerPath,
+    mode: 'browser',
+    threads: numberFlag(values, 'threads', { integer: true, min: 1, max: 256 }),
+  });
+  const server = await startBrowserServer({ handlers: services.handlers, events: services.ctx.events, rendererDir, host, port });
+  io.stdout(`NMF Studio is running at ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+  await services.close();
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'fit':
+        await fitCommand(rest, io, openServices);
+        break;
+      case 'sweep':
+        await sweepCommand(rest, io, openServices);
+        break;
+      case 'synth':
+        await synthCommand(rest);
+        break;
+      case 'assign':
+        await assignCommand(rest, io, openServices);
+        break;
+      case 'align':
+        await alignCommand(rest, io, openServices);
+        break;
+      case 'import':
+        await importCommand(rest, io, openServices);
+        break;
+      case 'datasets':
+        await datasetsCommand(rest, io, openServices);
+        break;
+      case 'runs':
+        await runsCommand(rest, io, openServices);
+        break;
+      case 'serve':
+        await serveCommand(rest, io);
+        break;
+      case '--version':
+      case 'version':
+        io.stdout(`nmf-studio ${APP_VERSION} (engine ${ENGINE_VERSION}, node ${process.versions.node})\nlibrary: ${defaultLibraryPath()}\n`);
+        break;
+      case undefined:
+      case '--help':
+      case 'help':
+        io.stdout(USAGE);
+        break;
+      default:
+        throw new UsageError(`unknown command "${command}" (nmf-studio --help lists them)`);
+    }
+    return 0;
+  } catch (error) {
+    const badInput =
+      error instanceof UsageError ||
+      error instanceof FitSettingsError ||
+      (error instanceof ServiceError && (error.code === 'bad_input' || error.code === 'invalid_request' || error.code === 'not_found'));
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`nmf-studio: ${message}\n`);
+    return badInput ? 2 : 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+if (isEntry || process.env.NMF_STUDIO_CLI === '1') {
+  void main(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stderrIsTty: process.stderr.isTTY === true,
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,311 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ServiceError, type FilePreview, type ParsedRequestOf } from '../../shared/api';
+import {
+  applyTransform,
+  matrixStats,
+  type DatasetDetail,
+  type DatasetSummary,
+  type DatasetTruth,
+  type Transform,
+} from '../../shared/domain';
+import type { DataMatrix } from '../../shared/linalg/matrix';
+import { ImportError, inspectMatrixFile, readMatrixFile, type ImportedMatrix, type ReadOptions } from '../io';
+import {
+  deleteDataset,
+  findDatasetIdByHash,
+  getDatasetListRow,
+  getDatasetRow,
+  insertDataset,
+  listDatasets,
+  readDatasetMatrix,
+  readDatasetPreview,
+  renameDataset,
+  type DatasetListRow,
+} from '../db/queries/datasets';
+import type { ServiceContext } from './context';
+
+/** Datasets: import (from a path or an upload), synthetic data, listing, deletion. */
+
+function toSummary(row: DatasetListRow): DatasetSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    rows: row.rows,
+    cols: row.cols,
+    nnz: row.nnz,
+    missing: row.missing,
+    layout: row.layout,
+    hash: row.hash,
+    format: row.format,
+    sourceName: row.source_name,
+    transform: row.transform,
+    transposed: row.transposed === 1,
+    integer: row.is_integer === 1,
+    minValue: row.min_value,
+    maxValue: row.max_value,
+    hasTruth: row.has_truth === 1,
+    sizeBytes: row.size_bytes,
+    createdAt: row.created_at,
+  };
+}
+
+export function listDatasetSummaries(ctx: ServiceContext): DatasetSummary[] {
+  return listDatasets(ctx.db).map(toSummary);
+}
+
+export function getDatasetSummary(ctx: ServiceContext, id: number): DatasetSummary {
+  const row = getDatasetListRow(ctx.db, id);
+  if (!row) throw new ServiceError('not_found', `dataset ${id} does not exist`);
+  return toSummary(row);
+}
+
+export function getDatasetDetail(ctx: ServiceContext, id: number): DatasetDetail {
+  const row = getDatasetRow(ctx.db, id);
+  if (!row) throw new ServiceError('not_found', `dataset ${id} does not exist`);
+  return {
+    ...getDatasetSummary(ctx, id),
+    rowNames: JSON.parse(row.row_names) as string[],
+    colNames: JSON.parse(row.col_names) as string[],
+    preview: readDatasetPreview(ctx.db, row, 20, 20),
+  };
+}
+
+/** Names and matrix of a dataset. `shared`: back the arrays by SharedArrayBuffer for the workers. */
+export function loadDataset(
+  ctx: ServiceContext,
+  id: number,
+  shared = false,
+): { matrix: DataMatrix; rowNames: string[]; colNames: string[]; hash: string; truth: DatasetTruth | null } {
+  const row = getDatasetRow(ctx.db, id);
+  if (!row) throw new ServiceError('not_found', `dataset ${id} does not exist`);
+  return {
+    matrix: readDatasetMatrix(ctx.db, row, shared),
+    rowNames: JSON.parse(row.row_names) as string[],
+    colNames: JSON.parse(row.col_names) as string[],
+    hash: row.hash,
+    truth: row.truth ? decodeTruth(row.truth) : null,
+  };
+}
+
+export function getDatasetTruth(ctx: ServiceContext, id: number): DatasetTruth | null {
+  const row = getDatasetRow(ctx.db, id);
+  if (!row) throw new ServiceError('not_found', `dataset ${id} does not exist`);
+  return row.truth ? decodeTruth(row.truth) : null;
+}
+
+function encodeTruth(truth: DatasetTruth): string {
+  return JSON.stringify({ ...truth, W: Array.from(truth.W), H: Array.from(truth.H) });
+}
+
+function decodeTruth(text: string): DatasetTruth {
+  const parsed = JSON.parse(text) as Omit<DatasetTruth, 'W' | 'H'> & { W: number[]; H: number[] };
+  return { ...parsed, W: Float64Array.from(parsed.W), H: Float64Array.from(parsed.H) };
+}
+
+/**
+ * SHA-256 over shape, layout, names and the stored arrays' bytes: the same content imported twice
+ * hashes the same, so a re-import is recognised.
+ */
+export function contentHash(matrix: DataMatrix, rowNames: readonly string[], colNames: readonly string[], transform: Transform): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ kind: matrix.kind, rows: matrix.rows, cols: matrix.cols, transform }));
+  hash.update(JSON.stringify(rowNames));
+  hash.update(JSON.stringify(colNames));
+  const add = (array: Float64Array | Int32Array): void => {
+    hash.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+  };
+  add(matrix.data);
+  if (matrix.kind === 'csr') {
+    add(matrix.indptr);
+    add(matrix.indices);
+  }
+  return hash.digest('hex');
+}
+
+export interface StoreMeta {
+  name: string;
+  sourceName: string;
+  format: string;
+  transform: Transform;
+  transposed: boolean;
+  truth?: DatasetTruth | null;
+}
+
+/**
+ * Stores a matrix in the library in one transaction (or recognises it as already there). The
+ * transform is applied first, so the stored matrix is the one that is factored.
+ */
+export function storeDataset(
+  ctx: ServiceContext,
+  matrix: DataMatrix,
+  rowNames: string[],
+  colNames: string[],
+  meta: StoreMeta,
+): { dataset: DatasetSummary; existing: boolean } {
+  applyTransform(matrix, meta.transform);
+  const hash = contentHash(matrix, rowNames, colNames, meta.transform);
+  const existingId = findDatasetIdByHash(ctx.db, hash);
+  if (existingId !== undefined) return { dataset: getDatasetSummary(ctx, existingId), existing: true };
+  const stats = matrixStats(matrix);
+  const sizeBytes =
+    matrix.kind === 'dense' ? matrix.data.byteLength : matrix.data.byteLength + matrix.indices.byteLength + matrix.indptr.byteLength;
+  const id = ctx.db.transaction(() =>
+    insertDataset(
+      ctx.db,
+      {
+        name: meta.name,
+        rows: matrix.rows,
+        cols: matrix.cols,
+        nnz: stats.nnz,
+        missing: stats.missing,
+        layout: matrix.kind,
+        hash,
+        format: meta.format,
+        source_name: meta.sourceName,
+        transform: meta.transform,
+        transposed: meta.transposed ? 1 : 0,
+        is_integer: stats.integer ? 1 : 0,
+        min_value: stats.min,
+        max_value: stats.max,
+        size_bytes: sizeBytes,
+        row_names: JSON.stringify(rowNames),
+        col_names: JSON.stringify(colNames),
+        truth: meta.truth ? encodeTruth(meta.truth) : null,
+        created_at: ctx.now(),
+      },
+      matrix,
+    ),
+  )();
+  ctx.events.emit('library:changed', { what: 'datasets', id });
+  return { dataset: getDatasetSummary(ctx, id), existing: false };
+}
+
+export interface ImportOptions {
+  name?: string;
+  format?: ReadOptions['format'];
+  transpose: boolean;
+  header: boolean;
+  rowNames: boolean;
+  transform: Transform;
+}
+
+function baseName(fileName: string): string {
+  return fileName.replace(/\.(gz)$/i, '').replace(/\.[^.]+$/, '') || fileName;
+}
+
+/** Imports a file on disk (CLI, file associations). Nothing is stored unless the whole read succeeds. */
+export async function importDatasetFile(
+  ctx: ServiceContext,
+  path: string,
+  options: ImportOptions,
+  control: { signal?: AbortSignal; onProgress?: ReadOptions['onProgress']; displayName?: string } = {},
+): Promise<{ dataset: DatasetSummary; existing: boolean; warnings: string[] }> {
+  let imported: ImportedMatrix;
+  const displayName = control.displayName ?? path.split(/[\\/]/).pop() ?? path;
+  try {
+    imported = await readMatrixFile(path, {
+      format: options.format,
+      transpose: options.transpose,
+      header: options.header,
+      rowNames: options.rowNames,
+      signal: control.signal,
+      onProgress: control.onProgress,
+    });
+  } catch (error) {
+    throw toServiceError(error, displayName);
+  }
+  const stored = storeDataset(ctx, imported.matrix, imported.rowNames, imported.colNames, {
+    name: options.name ?? baseName(displayName),
+    sourceName: displayName,
+    format: imported.format,
+    transform: options.transform,
+    transposed: options.transpose,
+  });
+  return { ...stored, warnings: imported.warnings };
+}
+
+/** Maps reader errors onto API errors that name the user's file (never a staging path). */
+export function toServiceError(error: unknown, displayName: string): Error {
+  if (error instanceof ImportError) {
+    return new ServiceError('bad_input', error.message, {
+      file: displayName,
+      line: error.line,
+      column: error.column,
+      value: error.value,
+      path: error.datasetPath,
+    });
+  }
+  if (error instanceof Error && (error.name === 'AbortError' || error.name === 'ImportCancelledError')) {
+    return new ServiceError('cancelled', `import of ${displayName} cancelled`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Imports under way, by the id the renderer chose, so they can be cancelled. */
+const importsInFlight = new Map<string, AbortController>();
+
+/** Stages the uploaded bytes in a private temporary folder under their own name, reads, stores, cleans up. */
+async function withStagedUpload<T>(ctx: ServiceContext, fileName: string, bytes: Uint8Array, use: (path: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-upload-'));
+  try {
+    const path = join(dir, fileName);
+    await writeFile(path, bytes);
+    return await use(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function importUpload(
+  ctx: ServiceContext,
+  request: ParsedRequestOf<'datasets:import'>,
+): Promise<{ dataset: DatasetSummary; existing: boolean; warnings: string[] }> {
+  const controller = new AbortController();
+  const importId = request.importId;
+  if (importId) importsInFlight.set(importId, controller);
+  try {
+    return await withStagedUpload(ctx, request.file.fileName, request.file.bytes, (path) =>
+      importDatasetFile(ctx, path, request, {
+        signal: controller.signal,
+        displayName: request.file.fileName,
+        onProgress: importId
+          ? (progress) => ctx.events.emit('datasets:importProgress', { importId, ...progress })
+          : undefined,
+      }),
+    );
+  } finally {
+    if (importId) importsInFlight.delete(importId);
+  }
+}
+
+export function cancelImport(importId: string): { cancelled: boolean } {
+  const controller = importsInFlight.get(importId);
+  controller?.abort();
+  return { cancelled: controller !== undefined };
+}
+
+export async function inspectUpload(ctx: ServiceContext, request: ParsedRequestOf<'datasets:inspect'>): Promise<FilePreview> {
+  return withStagedUpload(ctx, request.file.fileName, request.file.bytes, async (path) => {
+    try {
+      const preview = await inspectMatrixFile(path, { maxRows: request.maxRows, maxCols: request.maxRows });
+      return { ...preview, fileName: request.file.fileName };
+    } catch (error) {
+      throw toServiceError(error, request.file.fileName);
+    }
+  });
+}
+
+export function renameDatasetById(ctx: ServiceContext, id: number, name: string): DatasetSummary {
+  if (!renameDataset(ctx.db, id, name)) throw new ServiceError('not_found', `dataset ${id} does not exist`);
+  ctx.events.emit('library:changed', { what: 'datasets', id });
+  return getDatasetSummary(ctx, id);
+}
+
+export function deleteDatasetById(ctx: ServiceContext, id: number): { deleted: number; runsDeleted: number } {
+  const result = deleteDataset(ctx.db, id);
+  if (!result.deleted) throw new ServiceError('not_found', `dataset ${id} does not exist`);
+  ctx.events.emit('library:changed', { what: 'datasets', id });
+  return result;
+}

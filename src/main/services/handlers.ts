@@ -1,0 +1,78 @@
+import { ENGINE_VERSION } from '../../shared/domain';
+import type { ServiceContext } from './context';
+import type { Handlers } from './dispatch';
+import { assignRunModules, compareRuns, datasetPca, synthesizeDataset } from './analysis';
+import { engineRate } from './calibrate';
+import {
+  cancelImport,
+  deleteDatasetById,
+  getDatasetDetail,
+  getDatasetTruth,
+  importUpload,
+  inspectUpload,
+  listDatasetSummaries,
+  renameDatasetById,
+} from './datasets';
+import { libraryStats } from './library';
+import {
+  cancelRun,
+  deleteRun,
+  estimateRun,
+  getRunDetail,
+  listRunSummaries,
+  rerun,
+  restoreDeletedRun,
+  startRun,
+  updateRun,
+} from './runs';
+import {
+  cancelSweep,
+  deleteSweepById,
+  getSweepDetail,
+  listSweepSummaries,
+  resumeSweep,
+  startSweep,
+} from './sweeps';
+
+/** The one handler per channel, shared by Electron IPC and the browser-mode server. */
+export function createHandlers(ctx: ServiceContext): Handlers {
+  return {
+    'app:info': () => ({
+      name: ctx.app.name,
+      version: ctx.app.version,
+      engineVersion: ENGINE_VERSION,
+      mode: ctx.app.mode === 'electron' ? 'electron' : 'browser',
+      libraryPath: ctx.app.libraryPath,
+      versions: ctx.app.versions,
+    }),
+    'library:stats': () => libraryStats(ctx),
+    'datasets:list': () => listDatasetSummaries(ctx),
+    'datasets:get': ({ id }) => getDatasetDetail(ctx, id),
+    'datasets:truth': ({ id }) => getDatasetTruth(ctx, id),
+    'datasets:inspect': (request) => inspectUpload(ctx, request),
+    'datasets:import': (request) => importUpload(ctx, request),
+    'datasets:cancelImport': ({ importId }) => cancelImport(importId),
+    'datasets:rename': ({ id, name }) => renameDatasetById(ctx, id, name),
+    'datasets:delete': ({ id }) => deleteDatasetById(ctx, id),
+    'datasets:synthesize': (params) => synthesizeDataset(ctx, params),
+    'datasets:pca': ({ id, components }) => datasetPca(ctx, id, components),
+    'runs:list': (filter) => listRunSummaries(ctx, filter),
+    'runs:get': ({ id }) => getRunDetail(ctx, id),
+    'runs:start': ({ datasetId, params }) => startRun(ctx, datasetId, params),
+    'runs:estimate': ({ datasetId, params }) => estimateRun(ctx, datasetId, params, engineRate()),
+    'runs:cancel': ({ id }) => cancelRun(ctx, id),
+    'runs:rerun': ({ id }) => rerun(ctx, id),
+    'runs:update': (request) => updateRun(ctx, request),
+    'runs:delete': ({ id }) => deleteRun(ctx, id),
+    'runs:restore': ({ id }) => restoreDeletedRun(ctx, id),
+    'runs:assign': ({ id, threshold }) => assignRunModules(ctx, id, threshold),
+    'sweeps:list': ({ datasetId }) => listSweepSummaries(ctx, datasetId),
+    'sweeps:get': ({ id }) => getSweepDetail(ctx, id),
+    'sweeps:start': ({ datasetId, params }) => startSweep(ctx, datasetId, params),
+    'sweeps:cancel': ({ id }) => cancelSweep(ctx, id),
+    'sweeps:resume': ({ id }) => resumeSweep(ctx, id),
+    'sweeps:delete': ({ id }) => deleteSweepById(ctx, id),
+    'compare:align': ({ runIds, metric }) => compareRuns(ctx, runIds, metric),
+    'jobs:list': () => ctx.jobs.list(),
+  };
+}

@@ -1,0 +1,78 @@
+import { ENGINE_VERSION } from '../../shared/domain';
+import { openLibrary } from '../db/connection';
+import { markUnfinishedRunsInterrupted, purgeDeletedRuns } from '../db/queries/runs';
+import { markUnfinishedSweepsInterrupted } from '../db/queries/sweeps';
+import { defaultTempDir, PRODUCT_NAME } from '../paths';
+import { WorkerPool } from '../workers/pool';
+import type { AppFacts, ServiceContext } from './context';
+import type { Handlers } from './dispatch';
+import { EventBus } from './events';
+import { createHandlers } from './handlers';
+import { JobRegistry } from './jobs';
+import { APP_VERSION } from './version';
+
+export interface ServicesOptions {
+  libraryPath: string;
+  workerPath: string;
+  mode: AppFacts['mode'];
+  threads?: number;
+  tempDir?: string;
+  versions?: Record<string, string>;
+}
+
+export interface Services {
+  ctx: ServiceContext;
+  handlers: Handlers;
+  /** Cancels running jobs (their runs are marked cancelled), stops the workers, closes the library. */
+  close(): Promise<void>;
+}
+
+/** Deleted runs are kept this long for undo, then purged at start-up. */
+const UNDO_WINDOW_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * The composition root: opens the library, marks whatever a previous process left queued or
+ * running as interrupted, starts the worker pool, and wires the handlers.
+ */
+export function createServices(options: ServicesOptions): Services {
+  const db = openLibrary(options.libraryPath);
+  const now = (): string => new Date().toISOString();
+  markUnfinishedRunsInterrupted(db, now());
+  markUnfinishedSweepsInterrupted(db, now());
+  purgeDeletedRuns(db, new Date(Date.now() - UNDO_WINDOW_MS).toISOString());
+  const events = new EventBus();
+  const pool = new WorkerPool({ workerPath: options.workerPath, size: options.threads });
+  const ctx: ServiceContext = {
+    db,
+    pool,
+    events,
+    jobs: new JobRegistry({ events }),
+    app: {
+      name: PRODUCT_NAME,
+      version: APP_VERSION,
+      engineVersion: ENGINE_VERSION,
+      mode: options.mode,
+      libraryPath: options.libraryPath,
+      tempDir: options.tempDir ?? defaultTempDir(),
+      versions: { node: process.versions.node, sqlite: sqliteVersion(db), ...options.versions },
+    },
+    now,
+  };
+  return {
+    ctx,
+    handlers: createHandlers(ctx),
+    close: async () => {
+      ctx.jobs.cancelAll();
+      await pool.close();
+      // Give the jobs' rejection handlers a turn to record their final states before closing.
+      await new Promise((resolve) => setImmediate(resolve));
+      markUnfinishedRunsInterrupted(db, now());
+      markUnfinishedSweepsInterrupted(db, now());
+      db.close();
+    },
+  };
+}
+
+function sqliteVersion(db: ServiceContext['db']): string {
+  return (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+}

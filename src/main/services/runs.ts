@@ -1,0 +1,287 @@
+import { ServiceError, type ParsedRequestOf } from '../../shared/api';
+import {
+  completeRunParams,
+  type RunDetail,
+  type RunEstimate,
+  type RunParams,
+  type RunParamsInput,
+  type RunProvenance,
+  type RunSummary,
+} from '../../shared/domain';
+import type { DataMatrix, DenseMatrix } from '../../shared/linalg/matrix';
+import type { FitOptionsInput } from '../../shared/nmf/types';
+import { float64FromBlob, toBlob, traceFromBlob, traceToBlob } from '../db/blobs';
+import {
+  completeRun,
+  finishRunWithState,
+  getRunListRow,
+  getRunRow,
+  insertRun,
+  listRuns,
+  markRunStarted,
+  restoreRun,
+  softDeleteRun,
+  updateRunNotes,
+  type RunListRow,
+} from '../db/queries/runs';
+import { JobCancelledError, type JobHandle } from '../workers/pool';
+import type { FitTaskResult } from '../workers/protocol';
+import type { ServiceContext } from './context';
+import { getDatasetSummary, loadDataset } from './datasets';
+
+/** Runs: start one fit on the worker pool, follow it, store it whole, and everything a user does with saved runs. */
+
+export function toRunSummary(row: RunListRow): RunSummary {
+  return {
+    id: row.id,
+    datasetId: row.dataset_id,
+    datasetName: row.dataset_name,
+    sweepId: row.sweep_id,
+    state: row.state,
+    params: JSON.parse(row.params) as RunParams,
+    iterations: row.iterations,
+    converged: row.converged === null ? null : row.converged === 1,
+    loss: row.loss,
+    loglik: row.loglik,
+    seconds: row.seconds,
+    error: row.error,
+    notes: row.notes,
+    tags: JSON.parse(row.tags) as string[],
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export function getRunSummary(ctx: ServiceContext, id: number): RunSummary {
+  const row = getRunListRow(ctx.db, id);
+  if (!row) throw new ServiceError('not_found', `run ${id} does not exist`);
+  return toRunSummary(row);
+}
+
+export function listRunSummaries(ctx: ServiceContext, filter: ParsedRequestOf<'runs:list'>): RunSummary[] {
+  return listRuns(ctx.db, filter).map(toRunSummary);
+}
+
+export function getRunDetail(ctx: ServiceContext, id: number): RunDetail {
+  const row = getRunRow(ctx.db, id);
+  if (!row) throw new ServiceError('not_found', `run ${id} does not exist`);
+  const summary = toRunSummary(row);
+  const names = ctx.db.prepare('SELECT rows, cols, row_names, col_names FROM datasets WHERE id = ?').get(row.dataset_id) as {
+    rows: number;
+    cols: number;
+    row_names: string;
+    col_names: string;
+  };
+  return {
+    ...summary,
+    trace: traceFromBlob(row.trace),
+    W: float64FromBlob(row.w),
+    H: float64FromBlob(row.h),
+    rows: names.rows,
+    cols: names.cols,
+    featureNames: JSON.parse(names.row_names) as string[],
+    sampleNames: JSON.parse(names.col_names) as string[],
+    provenance: row.provenance ? (JSON.parse(row.provenance) as RunProvenance) : null,
+  };
+}
+
+/** Engine options for a run's parameters (the engine's names; β from the named loss). */
+export function fitOptionsOf(params: RunParams): FitOptionsInput {
+  return {
+    rank: params.rank,
+    beta: params.beta,
+    solver: params.solver,
+    init: params.init,
+    maxIter: params.maxIter,
+    tol: params.tol,
+    seed: params.seed,
+    l1W: params.l1W,
+    l2W: params.l2W,
+    l1H: params.l1H,
+    l2H: params.l2H,
+    shuffle: params.shuffle,
+  };
+}
+
+/** Refuses parameters that cannot work on this dataset, naming the value. */
+export function checkParamsAgainstData(params: RunParams, rows: number, cols: number, hasZeros: boolean): void {
+  const limit = Math.min(rows, cols);
+  if (params.rank > limit) {
+    throw new ServiceError('bad_input', `rank ${params.rank} exceeds min(features, samples) = min(${rows}, ${cols}) = ${limit}`);
+  }
+  if (params.solver === 'hals' && params.beta !== 2) {
+    throw new ServiceError('bad_input', `solver hals fits the Frobenius loss only (β = 2); this run has β = ${params.beta}: use solver mu`);
+  }
+  if (params.beta <= 0 && hasZeros) {
+    throw new ServiceError('bad_input', `β = ${params.beta} (Itakura–Saito and below) is undefined where V has zeros, and this dataset has zeros: use KL (β = 1) or add a pseudocount`);
+  }
+}
+
+/** Shared copies of dataset matrices while jobs use them, so concurrent runs share one buffer. */
+const sharedMatrices = new Map<number, { matrix: DataMatrix; users: number }>();
+
+export function acquireSharedMatrix(ctx: ServiceContext, datasetId: number): DataMatrix {
+  const cached = sharedMatrices.get(datasetId);
+  if (cached) {
+    cached.users++;
+    return cached.matrix;
+  }
+  const { matrix } = loadDataset(ctx, datasetId, true);
+  sharedMatrices.set(datasetId, { matrix, users: 1 });
+  return matrix;
+}
+
+export function releaseSharedMatrix(datasetId: number): void {
+  const cached = sharedMatrices.get(datasetId);
+  if (cached && --cached.users <= 0) sharedMatrices.delete(datasetId);
+}
+
+/** Starts a fit on the pool. Resolves when the run is queued; the run finishes in the background. */
+export function startRun(ctx: ServiceContext, datasetId: number, input: RunParamsInput): RunSummary {
+  const dataset = getDatasetSummary(ctx, datasetId);
+  const params = completeRunParams(input);
+  const hasZeros = dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
+  checkParamsAgainstData(params, dataset.rows, dataset.cols, hasZeros);
+  const id = insertRun(ctx.db, { dataset_id: datasetId, sweep_id: null, params: JSON.stringify(params), created_at: ctx.now() });
+  const summary = getRunSummary(ctx, id);
+  void executeRun(ctx, id, datasetId, dataset.hash, params).catch(() => {
+    // executeRun records every outcome in the database itself; nothing is left to report here.
+  });
+  ctx.events.emit('library:changed', { what: 'runs', id });
+  return summary;
+}
+
+/** Runs one queued run to its end and records the outcome; never throws for job failures. */
+export async function executeRun(
+  ctx: ServiceContext,
+  id: number,
+  datasetId: number,
+  dataHash: string,
+  params: RunParams,
+  start?: { W0: DenseMatrix; H0: DenseMatrix },
+): Promise<'done' | 'cancelled' | 'failed'> {
+  const matrix = acquireSharedMatrix(ctx, datasetId);
+  let handle: JobHandle | null = null;
+  let started = false;
+  const startedAt = Date.now();
+  ctx.jobs.add('run', id, params.maxIter * params.replicates, () => handle?.cancel());
+  try {
+    const options = start ? { ...fitOptionsOf(params), init: 'custom' as const, W0: start.W0, H0: start.H0 } : fitOptionsOf(params);
+    handle = ctx.pool.submit({ kind: 'fit', matrix, options, replicates: params.replicates }, (progress) => {
+      if (!started) {
+        started = true;
+        markRunStarted(ctx.db, id, ctx.now());
+      }
+      ctx.jobs.update('run', id, {
+        state: 'running',
+        iteration: progress.iteration,
+        maxIter: progress.maxIter,
+        loss: progress.loss,
+        elapsedMs: Date.now() - startedAt,
+      });
+    });
+    const result = (await handle.promise) as FitTaskResult;
+    const best = result.best;
+    const provenance: RunProvenance = {
+      appVersion: ctx.app.version,
+      engineVersion: ctx.app.engineVersion,
+      dataHash,
+      params,
+      bestSeed: result.bestSeed,
+      warnings: start ? ['started from user-supplied W0 and H0 (init custom)', ...best.warnings] : best.warnings,
+      platform: `${process.platform}-${process.arch} node ${process.versions.node}`,
+    };
+    ctx.db.transaction(() => {
+      if (!started) markRunStarted(ctx.db, id, ctx.now());
+      completeRun(ctx.db, id, {
+        iterations: best.iterations,
+        converged: best.converged,
+        loss: best.loss,
+        loglik: best.loglik,
+        seconds: (Date.now() - startedAt) / 1000,
+        trace: traceToBlob(best.trace),
+        w: toBlob(best.W.data),
+        h: toBlob(best.H.data),
+        provenance: JSON.stringify(provenance),
+        finished_at: ctx.now(),
+      });
+    })();
+    ctx.jobs.finish('run', id, 'done');
+    return 'done';
+  } catch (error) {
+    const cancelled = error instanceof JobCancelledError;
+    finishRunWithState(ctx.db, id, cancelled ? 'cancelled' : 'failed', ctx.now(), cancelled ? null : errorMessage(error));
+    ctx.jobs.finish('run', id, cancelled ? 'cancelled' : 'failed');
+    return cancelled ? 'cancelled' : 'failed';
+  } finally {
+    releaseSharedMatrix(datasetId);
+    ctx.events.emit('library:changed', { what: 'runs', id });
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function cancelRun(ctx: ServiceContext, id: number): { state: RunSummary['state'] } {
+  const run = getRunSummary(ctx, id);
+  if (!ctx.jobs.cancel('run', id)) {
+    if (run.state === 'queued' || run.state === 'running') {
+      // Not ours (e.g. left by a crash): nothing is computing it any more.
+      finishRunWithState(ctx.db, id, 'interrupted', ctx.now(), 'no job was computing this run');
+    }
+  }
+  return { state: getRunSummary(ctx, id).state };
+}
+
+/** Starts a new run with the same dataset and parameters (e.g. after an interruption). */
+export function rerun(ctx: ServiceContext, id: number): RunSummary {
+  const run = getRunSummary(ctx, id);
+  return startRun(ctx, run.datasetId, run.params);
+}
+
+export function updateRun(ctx: ServiceContext, request: ParsedRequestOf<'runs:update'>): RunSummary {
+  const tags = request.tags ? [...new Set(request.tags)] : undefined;
+  if (!updateRunNotes(ctx.db, request.id, request.notes, tags)) throw new ServiceError('not_found', `run ${request.id} does not exist`);
+  ctx.events.emit('library:changed', { what: 'runs', id: request.id });
+  return getRunSummary(ctx, request.id);
+}
+
+export function deleteRun(ctx: ServiceContext, id: number): { deleted: number } {
+  ctx.jobs.cancel('run', id);
+  if (!softDeleteRun(ctx.db, id, ctx.now())) throw new ServiceError('not_found', `run ${id} does not exist or is already deleted`);
+  ctx.events.emit('library:changed', { what: 'runs', id });
+  return { deleted: 1 };
+}
+
+export function restoreDeletedRun(ctx: ServiceContext, id: number): RunSummary {
+  if (!restoreRun(ctx.db, id)) throw new ServiceError('not_found', `run ${id} is not in the deleted runs`);
+  ctx.events.emit('library:changed', { what: 'runs', id });
+  return getRunSummary(ctx, id);
+}
+
+/**
+ * Time and memory forecast. Time: iterations × (floating-point work per iteration) ÷ the rate this
+ * machine achieved on a calibration fit timed once per process (the same engine, same loss).
+ * Work per iteration: dense MU ≈ 4·m·n·k multiply-adds for the two factor updates plus the fused
+ * ratio pass; sparse: nnz·k in place of m·n·k plus (m+n)·k² for the Gram terms. Memory: V, W, H and
+ * the per-iteration k-sized temporaries of each replicate running at once.
+ */
+export function estimateRun(ctx: ServiceContext, datasetId: number, input: RunParamsInput, rate: number): RunEstimate {
+  const dataset = getDatasetSummary(ctx, datasetId);
+  const params = completeRunParams(input);
+  const m = dataset.rows;
+  const n = dataset.cols;
+  const k = params.rank;
+  const entries = dataset.layout === 'csr' ? dataset.nnz : m * n;
+  const workPerIteration = 4 * entries * k + (m + n) * k * k;
+  const seconds = (params.maxIter * params.replicates * workPerIteration) / rate;
+  const vBytes = dataset.sizeBytes;
+  const factorBytes = 8 * (m * k + k * n) * 4;
+  return {
+    seconds,
+    peakBytes: vBytes + factorBytes,
+    basis: `at most ${params.maxIter} iterations × ${params.replicates} replicate(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+  };
+}

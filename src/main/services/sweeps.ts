@@ -1,0 +1,284 @@
+import { ServiceError, decodeFrame, encodeFrame } from '../../shared/api';
+import { planSweep, summarizeSweep, type SweepJobResult, type SweepSpec, type SweepSummary as AnalysisSweepSummary } from '../../shared/analysis';
+import {
+  betaOfLoss,
+  completeRunParams,
+  sweepParamsSchema,
+  type RunParams,
+  type RunProvenance,
+  type SweepDetail,
+  type SweepParams,
+  type SweepParamsInput,
+  type SweepRankMetrics,
+  type SweepSummary,
+} from '../../shared/domain';
+import { toBlob, traceToBlob } from '../db/blobs';
+import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
+import {
+  completeSweep,
+  deleteSweep,
+  getSweepRow,
+  insertSweep,
+  listSweeps,
+  recordSweepJob,
+  setSweepState,
+  sweepJobResults,
+  type SweepListRow,
+} from '../db/queries/sweeps';
+import { JobCancelledError, type JobHandle } from '../workers/pool';
+import type { SweepJobTaskResult } from '../workers/protocol';
+import type { ServiceContext } from './context';
+import { getDatasetSummary } from './datasets';
+import { acquireSharedMatrix, checkParamsAgainstData, releaseSharedMatrix } from './runs';
+
+/**
+ * Rank sweeps: every fit of the sweep (replicates, cross-validation folds, shuffled baseline) is a
+ * job on the worker pool; each finished job's result is stored at once, so a cancelled or
+ * interrupted sweep resumes with only the missing jobs. When all are in, the criteria are
+ * summarised, each rank's best replicate is saved as a run, and the recommendation is recorded —
+ * all in one transaction.
+ */
+
+interface StoredSweepResult {
+  ranks: SweepRankMetrics[];
+  recommendation: SweepDetail['recommendation'];
+}
+
+function toSweepSummary(row: SweepListRow): SweepSummary {
+  return {
+    id: row.id,
+    datasetId: row.dataset_id,
+    datasetName: row.dataset_name,
+    state: row.state,
+    params: JSON.parse(row.params) as SweepParams,
+    jobsDone: row.jobs_done,
+    jobsTotal: row.jobs_total,
+    recommended: row.recommended,
+    criterion: row.criterion,
+    error: row.error,
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export function getSweepSummary(ctx: ServiceContext, id: number): SweepSummary {
+  const row = getSweepRow(ctx.db, id);
+  if (!row) throw new ServiceError('not_found', `sweep ${id} does not exist`);
+  return toSweepSummary(row);
+}
+
+export function listSweepSummaries(ctx: ServiceContext, datasetId?: number): SweepSummary[] {
+  return listSweeps(ctx.db, datasetId).map(toSweepSummary);
+}
+
+export function getSweepDetail(ctx: ServiceContext, id: number): SweepDetail {
+  const row = getSweepRow(ctx.db, id);
+  if (!row) throw new ServiceError('not_found', `sweep ${id} does not exist`);
+  const stored = row.result ? (JSON.parse(row.result) as StoredSweepResult) : { ranks: [], recommendation: null };
+  return { ...toSweepSummary(row), ranks: stored.ranks, recommendation: stored.recommendation };
+}
+
+/** The analysis layer's spec for stored sweep parameters. */
+export function sweepSpecOf(params: SweepParams): SweepSpec {
+  const fit = params.fit;
+  const beta = betaOfLoss(fit.loss, fit.beta);
+  return {
+    fromRank: params.fromRank,
+    toRank: params.toRank,
+    replicates: params.replicates,
+    cvFolds: params.cvFolds,
+    baseline: params.baseline,
+    fit: {
+      beta,
+      solver: fit.solver ?? (beta === 2 ? 'hals' : 'mu'),
+      init: fit.init,
+      maxIter: fit.maxIter,
+      tol: fit.tol,
+      seed: fit.seed,
+      l1W: fit.l1W,
+      l2W: fit.l2W,
+      l1H: fit.l1H,
+      l2H: fit.l2H,
+      shuffle: fit.shuffle,
+    },
+  };
+}
+
+/** Run parameters of the run saved for rank k of a sweep. */
+function runParamsForRank(params: SweepParams, rank: number, seed: number): RunParams {
+  return completeRunParams({ ...params.fit, rank, seed, replicates: params.replicates });
+}
+
+export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
+  const dataset = getDatasetSummary(ctx, datasetId);
+  const params = sweepParamsSchema.parse(input);
+  const hasZeros = dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
+  checkParamsAgainstData(runParamsForRank(params, params.toRank, params.fit.seed), dataset.rows, dataset.cols, hasZeros);
+  if (params.cvFolds === 1) throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
+  const jobs = planSweep(sweepSpecOf(params));
+  const id = insertSweep(ctx.db, { dataset_id: datasetId, params: JSON.stringify(params), jobs_total: jobs.length, created_at: ctx.now() });
+  void executeSweep(ctx, id).catch(() => {
+    // executeSweep records every outcome itself.
+  });
+  ctx.events.emit('library:changed', { what: 'sweeps', id });
+  return getSweepSummary(ctx, id);
+}
+
+/** Continues a cancelled, failed or interrupted sweep: only the jobs without a stored result run. */
+export function resumeSweep(ctx: ServiceContext, id: number): SweepSummary {
+  const sweep = getSweepSummary(ctx, id);
+  if (sweep.state === 'done') throw new ServiceError('conflict', `sweep ${id} is already done`);
+  if (ctx.jobs.has('sweep', id)) throw new ServiceError('conflict', `sweep ${id} is running`);
+  setSweepState(ctx.db, id, 'queued', null);
+  void executeSweep(ctx, id).catch(() => undefined);
+  ctx.events.emit('library:changed', { what: 'sweeps', id });
+  return getSweepSummary(ctx, id);
+}
+
+export function cancelSweep(ctx: ServiceContext, id: number): { state: SweepSummary['state'] } {
+  const sweep = getSweepSummary(ctx, id);
+  if (!ctx.jobs.cancel('sweep', id) && (sweep.state === 'queued' || sweep.state === 'running')) {
+    setSweepState(ctx.db, id, 'interrupted', ctx.now(), 'no job was computing this sweep');
+  }
+  return { state: getSweepSummary(ctx, id).state };
+}
+
+export function deleteSweepById(ctx: ServiceContext, id: number): { deleted: number } {
+  ctx.jobs.cancel('sweep', id);
+  const deleted = deleteSweep(ctx.db, id);
+  if (!deleted) throw new ServiceError('not_found', `sweep ${id} does not exist`);
+  ctx.events.emit('library:changed', { what: 'sweeps', id });
+  return { deleted };
+}
+
+function decodeJobResult(blob: Buffer): SweepJobResult {
+  return decodeFrame(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength)) as SweepJobResult;
+}
+
+/** Runs the sweep's missing jobs, then summarises. Records the outcome; resolves with the final state. */
+export async function executeSweep(ctx: ServiceContext, id: number): Promise<'done' | 'cancelled' | 'failed'> {
+  const sweep = getSweepSummary(ctx, id);
+  const params = sweep.params;
+  const spec = sweepSpecOf(params);
+  const jobs = planSweep(spec);
+  const finished = new Set(sweepJobResults(ctx.db, id).map((r) => r.job_key));
+  const pending = jobs.filter((job) => !finished.has(job.id));
+  const dataset = getDatasetSummary(ctx, sweep.datasetId);
+  const matrix = acquireSharedMatrix(ctx, sweep.datasetId);
+  const handles: JobHandle[] = [];
+  let cancelled = false;
+  let jobsDone = finished.size;
+  const startedAt = Date.now();
+  const maxIter = spec.fit?.maxIter ?? 500;
+  ctx.jobs.add(
+    'sweep',
+    id,
+    maxIter,
+    () => {
+      cancelled = true;
+      for (const handle of handles) handle.cancel();
+    },
+    jobs.length,
+  );
+  setSweepState(ctx.db, id, 'running', null);
+  try {
+    await Promise.all(
+      pending.map(async (job) => {
+        const handle = ctx.pool.submit({ kind: 'sweep-job', matrix, job }, (progress) => {
+          const done = jobsDone + progress.iteration / Math.max(1, progress.maxIter);
+          const elapsedMs = Date.now() - startedAt;
+          const fractionThisSession = (done - finished.size) / Math.max(1, jobs.length - finished.size);
+          ctx.jobs.update('sweep', id, {
+            state: 'running',
+            iteration: progress.iteration,
+            maxIter: progress.maxIter,
+            loss: progress.loss,
+            elapsedMs,
+            remainingMs: fractionThisSession > 0 ? (elapsedMs * (1 - fractionThisSession)) / fractionThisSession : null,
+            jobsDone,
+          });
+        });
+        handles.push(handle);
+        const { result } = (await handle.promise) as SweepJobTaskResult;
+        recordSweepJob(ctx.db, id, job.id, Buffer.from(encodeFrame(result)));
+        jobsDone++;
+        ctx.jobs.update('sweep', id, { jobsDone });
+      }),
+    );
+    const results = sweepJobResults(ctx.db, id).map((r) => decodeJobResult(r.result));
+    const summary = summarizeSweep(spec, results);
+    ctx.db.transaction(() => saveSweepOutcome(ctx, id, sweep.datasetId, dataset.hash, params, summary, results))();
+    ctx.jobs.finish('sweep', id, 'done');
+    return 'done';
+  } catch (error) {
+    for (const handle of handles) handle.cancel();
+    const wasCancel = cancelled || error instanceof JobCancelledError;
+    setSweepState(ctx.db, id, wasCancel ? 'cancelled' : 'failed', ctx.now(), wasCancel ? null : error instanceof Error ? error.message : String(error));
+    ctx.jobs.finish('sweep', id, wasCancel ? 'cancelled' : 'failed');
+    return wasCancel ? 'cancelled' : 'failed';
+  } finally {
+    releaseSharedMatrix(sweep.datasetId);
+    ctx.events.emit('library:changed', { what: 'sweeps', id });
+  }
+}
+
+/** Saves each rank's best replicate as a run of the sweep and stores the summary. Call in a transaction. */
+function saveSweepOutcome(
+  ctx: ServiceContext,
+  id: number,
+  datasetId: number,
+  dataHash: string,
+  params: SweepParams,
+  summary: AnalysisSweepSummary,
+  results: SweepJobResult[],
+): void {
+  const ranks: SweepRankMetrics[] = summary.ranks.map((rank) => {
+    const best = results.find(
+      (r) => !r.baseline && r.kind === 'replicate' && r.rank === rank.rank && r.index === rank.bestReplicate && r.factors !== null,
+    );
+    let runId: number | null = null;
+    if (best && best.factors) {
+      const runParams = runParamsForRank(params, rank.rank, best.seed);
+      runId = insertRun(ctx.db, { dataset_id: datasetId, sweep_id: id, params: JSON.stringify(runParams), created_at: ctx.now() });
+      markRunStarted(ctx.db, runId, ctx.now());
+      const provenance: RunProvenance = {
+        appVersion: ctx.app.version,
+        engineVersion: ctx.app.engineVersion,
+        dataHash,
+        params: runParams,
+        bestSeed: best.seed,
+        warnings: best.warnings,
+        platform: `${process.platform}-${process.arch} node ${process.versions.node}`,
+      };
+      completeRun(ctx.db, runId, {
+        iterations: best.iterations,
+        converged: best.converged,
+        loss: best.loss,
+        loglik: best.loglik,
+        seconds: best.seconds,
+        trace: traceToBlob([[best.iterations, best.loss]]),
+        w: toBlob(best.factors.W.data),
+        h: toBlob(best.factors.H.data),
+        provenance: JSON.stringify(provenance),
+        finished_at: ctx.now(),
+      });
+    }
+    return {
+      rank: rank.rank,
+      loss: rank.loss,
+      loglik: rank.loglik,
+      bic: rank.bic,
+      cvError: rank.cvError,
+      cophenetic: rank.cophenetic,
+      dispersion: rank.dispersion,
+      stability: rank.stability,
+      sampleClusters: rank.sampleClusters,
+      baseline: rank.baseline
+        ? { loss: rank.baseline.loss, cvError: rank.baseline.cvError, cophenetic: rank.baseline.cophenetic, stability: rank.baseline.stability }
+        : null,
+      runId,
+    };
+  });
+  const stored: StoredSweepResult = { ranks, recommendation: summary.recommendation };
+  completeSweep(ctx.db, id, JSON.stringify(stored), summary.recommendation.rank, summary.recommendation.criterion, ctx.now());
+}
