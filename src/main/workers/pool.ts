@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ProgressMessage, WorkerTask, WorkerTaskResult, WorkerToHost } from './protocol';
 
@@ -144,10 +145,12 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const isSource = this.options.workerPath.endsWith('.ts');
-    const worker = new Worker(this.options.workerPath, {
-      // Running from TypeScript sources (tests, development): let tsx compile the worker.
-      execArgv: isSource ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
-    });
+    // Running from TypeScript sources (tests, development): a small bootstrap registers tsx first.
+    const worker = isSource
+      ? new Worker(new URL('./source-worker.mjs', import.meta.url), {
+          workerData: { sourceEntry: pathToFileURL(this.options.workerPath).href },
+        })
+      : new Worker(this.options.workerPath);
     const slot: Slot = { worker, job: null };
     worker.on('message', (message: WorkerToHost) => this.onMessage(slot, message));
     worker.on('error', (error) => this.onCrash(slot, error));

@@ -1,0 +1,115 @@
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openLibrary } from '../connection';
+import { migrate, NewerDatabaseError, schemaVersion, type Migration } from '../migrate';
+import { migrations } from '../migrations';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nmf-db-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Applies the migrations up to and including `version` on a fresh in-memory database. */
+function upTo(version: number): Database.Database {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, migrations.filter((m) => m.version <= version), ':memory:');
+  return db;
+}
+
+function tables(db: Database.Database): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+}
+
+describe('migrations', () => {
+  it('are numbered in steps of 10, in order, without gaps or duplicates', () => {
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => (i + 1) * 10));
+  });
+
+  it('0010 creates datasets and their chunks, STRICT, with the layout check', () => {
+    const db = upTo(10);
+    expect(tables(db)).toEqual(['dataset_chunks', 'datasets']);
+    expect(schemaVersion(db)).toBe(10);
+    const insert = (layout: string): void => {
+      db.prepare(
+        `INSERT INTO datasets (name, rows, cols, nnz, missing, layout, hash, format, source_name, transform, transposed,
+          is_integer, min_value, max_value, size_bytes, row_names, col_names, created_at)
+         VALUES ('d', 2, 2, 4, 0, ?, ?, 'tsv', 'd.tsv', 'none', 0, 1, 0, 3, 32, '[]', '[]', 'now')`,
+      ).run(layout, layout + 'hash');
+    };
+    insert('dense');
+    expect(() => insert('coo')).toThrow(/CHECK constraint failed/);
+    expect(() => db.prepare("INSERT INTO dataset_chunks VALUES (1, 'values', 0, 'not a blob')").run()).toThrow(/cannot store TEXT value in BLOB column/);
+  });
+
+  it('0020 creates sweeps and their job results, cascading from datasets', () => {
+    const db = upTo(20);
+    expect(tables(db)).toEqual(['dataset_chunks', 'datasets', 'sweep_jobs', 'sweeps']);
+    expect(() =>
+      db.prepare("INSERT INTO sweeps (dataset_id, state, params, jobs_total, created_at) VALUES (99, 'queued', '{}', 1, 'now')").run(),
+    ).toThrow(/FOREIGN KEY constraint failed/);
+  });
+
+  it('0030 creates runs with states checked and foreign keys to datasets and sweeps', () => {
+    const db = upTo(30);
+    expect(tables(db)).toContain('runs');
+    expect(schemaVersion(db)).toBe(30);
+    const columns = (db.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).map((c) => c.name);
+    expect(columns).toEqual(expect.arrayContaining(['w', 'h', 'trace', 'provenance', 'deleted_at', 'sweep_id', 'tags', 'notes']));
+    expect(() => db.prepare("INSERT INTO runs (dataset_id, state, params, created_at) VALUES (1, 'queued', '{}', 'now')").run()).toThrow(
+      /FOREIGN KEY/,
+    );
+  });
+
+  it('run all pending migrations in one transaction: a failing one leaves the database as it was', () => {
+    const db = new Database(':memory:');
+    const broken: Migration[] = [
+      ...migrations,
+      { version: 1000, name: 'broken', up: (d) => d.exec('CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;') },
+    ];
+    expect(() => migrate(db, broken, ':memory:')).toThrow(/no such table/);
+    expect(schemaVersion(db)).toBe(0);
+    expect(tables(db)).toEqual([]);
+  });
+
+  it('refuse a database written by a newer version, with a message that says so', () => {
+    const dir = tempDir();
+    const path = join(dir, 'library.sqlite');
+    const db = new Database(path);
+    db.pragma('user_version = 9990');
+    db.close();
+    expect(() => openLibrary(path)).toThrow(NewerDatabaseError);
+    expect(() => openLibrary(path)).toThrow(/written by a newer NMF Studio \(schema version 9990; this version understands up to 30\)/);
+  });
+
+  it('back up an existing library before migrating it, and not a new one', () => {
+    const dir = tempDir();
+    const path = join(dir, 'library.sqlite');
+    const old = new Database(path);
+    migrate(old, migrations.filter((m) => m.version <= 10), path);
+    old.close();
+    const db = openLibrary(path);
+    expect(schemaVersion(db)).toBe(30);
+    db.close();
+    expect(existsSync(`${path}.backup-v10`)).toBe(true);
+    const fresh = join(dir, 'fresh.sqlite');
+    openLibrary(fresh).close();
+    expect(existsSync(`${fresh}.backup-v0`)).toBe(false);
+  });
+
+  it('open the library in WAL mode with foreign keys on', () => {
+    const dir = tempDir();
+    const db = openLibrary(join(dir, 'library.sqlite'));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    db.close();
+  });
+});
