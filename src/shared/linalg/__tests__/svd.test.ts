@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { dense, type DenseMatrix } from '../matrix';
+import { csrFromDense, csrFromTriplets, entryAt, matmul, toDense, transpose } from '../ops';
+import { Rng } from '../random';
+import { jacobiSvd, randomizedSvd } from '../svd';
+
+function randomLowRank(m: number, n: number, r: number, noise: number, seed: number): DenseMatrix {
+  const rng = new Rng(seed);
+  const A = dense(
+    m,
+    r,
+    new Float64Array(m * r).map(() => rng.uniform()),
+  );
+  const B = dense(
+    r,
+    n,
+    new Float64Array(r * n).map(() => rng.uniform()),
+  );
+  const P = matmul(A, B);
+  for (let q = 0; q < P.data.length; q++) P.data[q] += noise * rng.uniform();
+  return P;
+}
+
+describe('jacobiSvd', () => {
+  it('reconstructs A with orthonormal factors and descending singular values', () => {
+    const A = randomLowRank(25, 9, 9, 0.1, 1);
+    const { U, S, V } = jacobiSvd(A.data, 25, 9);
+    for (let r = 1; r < 9; r++) expect(S[r]).toBeLessThanOrEqual(S[r - 1]);
+    let err = 0;
+    for (let i = 0; i < 25; i++) {
+      for (let j = 0; j < 9; j++) {
+        let s = 0;
+        for (let r = 0; r < 9; r++) s += U[i * 9 + r] * S[r] * V[j * 9 + r];
+        err = Math.max(err, Math.abs(s - A.data[i * 9 + j]));
+      }
+    }
+    expect(err).toBeLessThan(1e-13);
+    for (let a = 0; a < 9; a++) {
+      for (let b = 0; b < 9; b++) {
+        let uu = 0;
+        let vv = 0;
+        for (let i = 0; i < 25; i++) uu += U[i * 9 + a] * U[i * 9 + b];
+        for (let j = 0; j < 9; j++) vv += V[j * 9 + a] * V[j * 9 + b];
+        expect(Math.abs(uu - (a === b ? 1 : 0))).toBeLessThan(1e-13);
+        expect(Math.abs(vv - (a === b ? 1 : 0))).toBeLessThan(1e-13);
+      }
+    }
+  });
+});
+
+describe('randomizedSvd', () => {
+  it('matches the exact SVD on a matrix with a decaying spectrum, dense and CSR', () => {
+    const A = randomLowRank(300, 80, 6, 0.01, 2);
+    const exact = jacobiSvd(A.data, 300, 80);
+    for (const input of [A, csrFromDense(A)]) {
+      const approx = randomizedSvd(input, 5, { seed: 3 });
+      for (let r = 0; r < 5; r++) {
+        expect(Math.abs(approx.S[r] - exact.S[r])).toBeLessThan(1e-10 * exact.S[0]);
+        // |cos| between the approximate and exact left singular vectors.
+        let c = 0;
+        for (let i = 0; i < 300; i++) c += approx.U[i * 5 + r] * exact.U[i * 80 + r];
+        expect(Math.abs(Math.abs(c) - 1)).toBeLessThan(1e-9);
+      }
+    }
+  });
+
+  it('is exact when rank + oversamples covers min(m, n), and follows svd_flip signs', () => {
+    const A = randomLowRank(40, 12, 12, 0.5, 5);
+    const exact = jacobiSvd(A.data, 40, 12);
+    const approx = randomizedSvd(A, 4, { seed: 0 });
+    for (let r = 0; r < 4; r++) {
+      expect(Math.abs(approx.S[r] - exact.S[r])).toBeLessThan(1e-12 * exact.S[0]);
+      let big = 0;
+      for (let i = 0; i < 40; i++)
+        if (Math.abs(approx.U[i * 4 + r]) > Math.abs(big)) big = approx.U[i * 4 + r];
+      expect(big).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects a rank above min(m, n)', () => {
+    expect(() => randomizedSvd(dense(5, 3), 4)).toThrow('SVD rank 4 must be between 1 and min(m, n) = 3');
+  });
+});
+
+describe('matrix helpers', () => {
+  it('builds CSR from triplets (sorted, duplicates summed, zeros dropped, NaN kept)', () => {
+    const C = csrFromTriplets(3, 4, [2, 0, 0, 1, 2, 1], [1, 3, 0, 2, 1, 0], [1, 2, 3, 0, 4, NaN]);
+    expect(Array.from(C.indptr)).toEqual([0, 2, 3, 4]);
+    expect(Array.from(C.indices)).toEqual([0, 3, 0, 1]);
+    expect(Array.from(C.data)).toEqual([3, 2, NaN, 5]);
+    expect(entryAt(C, 2, 1)).toBe(5);
+    expect(entryAt(C, 2, 2)).toBe(0);
+    expect(Array.from(toDense(C).data)).toEqual([3, 0, 0, 2, NaN, 0, 0, 0, 0, 5, 0, 0]);
+  });
+
+  it('transposes and multiplies', () => {
+    const A = dense(2, 3, Float64Array.from([1, 2, 3, 4, 5, 6]));
+    expect(Array.from(transpose(A).data)).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(Array.from(matmul(A, transpose(A)).data)).toEqual([14, 32, 32, 77]);
+    expect(() => matmul(A, A)).toThrow('cannot multiply 2 × 3 by 2 × 3');
+  });
+});
