@@ -11,11 +11,22 @@ import globals from 'globals';
  * Electron entry), main must run under plain Node, so it may not import electron.
  * Modelled on VS Code's `code-layering` rule, expressed with no-restricted-imports per folder.
  */
-const nodeBuiltins = { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'worker_threads', 'zlib'], message: 'src/shared is pure: no Node built-ins.' };
+const nodeBuiltins = {
+  group: ['node:*', 'fs', 'path', 'os', 'crypto', 'worker_threads', 'zlib'],
+  message: 'src/shared is pure: no Node built-ins.',
+};
 
 export default tseslint.config(
   {
-    ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'e2e-artifacts/**', 'src/shared/nmf/wasm/build/**', '.bench/**'],
+    ignores: [
+      'out/**',
+      'node_modules/**',
+      'test-results/**',
+      'playwright-report/**',
+      'e2e-artifacts/**',
+      'src/shared/nmf/wasm/build/**',
+      '.bench/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -42,8 +53,14 @@ export default tseslint.config(
         {
           patterns: [
             nodeBuiltins,
-            { group: ['electron', 'better-sqlite3', 'h5wasm'], message: 'src/shared is pure: no Electron, database or I/O.' },
-            { group: ['**/main/**', '**/renderer/**', '**/preload/**'], message: 'src/shared imports only src/shared.' },
+            {
+              group: ['electron', 'better-sqlite3', 'h5wasm'],
+              message: 'src/shared is pure: no Electron, database or I/O.',
+            },
+            {
+              group: ['**/main/**', '**/renderer/**', '**/preload/**'],
+              message: 'src/shared imports only src/shared.',
+            },
           ],
         },
       ],
@@ -57,8 +74,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'electron', 'better-sqlite3'], message: 'The renderer is sandboxed: no Node or Electron.' },
-            { group: ['**/main/**', '**/preload/**'], message: 'The renderer talks to main only through src/shared/api.' },
+            {
+              group: ['node:*', 'electron', 'better-sqlite3'],
+              message: 'The renderer is sandboxed: no Node or Electron.',
+            },
+            {
+              group: ['**/main/**', '**/preload/**'],
+              message: 'The renderer talks to main only through src/shared/api.',
+            },
           ],
         },
       ],
@@ -72,7 +95,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*'], message: 'The sandboxed preload has no Node built-ins.' },
-            { group: ['**/main/**', '**/renderer/**', '**/shared/!(api)/**'], message: 'The preload imports only electron and src/shared/api.' },
+            {
+              group: ['**/main/**', '**/renderer/**', '**/shared/!(api)/**'],
+              message: 'The preload imports only electron and src/shared/api.',
+            },
           ],
         },
       ],
@@ -86,7 +112,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['electron'], message: 'Only src/main/app may import electron: the rest of main runs under plain Node.' },
+            {
+              group: ['electron'],
+              message: 'Only src/main/app may import electron: the rest of main runs under plain Node.',
+            },
             { group: ['**/renderer/**', '**/preload/**'], message: 'main imports only main and shared.' },
           ],
         },

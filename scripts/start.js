@@ -10,8 +10,15 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-if (!existsSync(join(root, 'out', 'main', 'cli.js')) || !existsSync(join(root, 'out', 'renderer', 'index.html'))) {
-  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+if (
+  !existsSync(join(root, 'out', 'main', 'cli.js')) ||
+  !existsSync(join(root, 'out', 'renderer', 'index.html'))
+) {
+  const build = spawnSync('npm', ['run', 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
@@ -40,7 +47,9 @@ let child;
 if (electron) {
   child = spawn(electron, [root, ...extra], { stdio: 'inherit' });
 } else {
-  console.log('The Electron binary is not available on this machine (it could not be downloaded), so NMF Studio starts in browser mode instead.');
+  console.log(
+    'The Electron binary is not available on this machine (it could not be downloaded), so NMF Studio starts in browser mode instead.',
+  );
   child = spawn(process.execPath, [join(root, 'out', 'main', 'cli.js'), 'serve', ...extra], {
     stdio: 'inherit',
     env: { ...process.env, NMF_STUDIO_CLI: '1' },

@@ -9,7 +9,10 @@ export const PRODUCT_NAME = 'NMF Studio';
  * `app.getPath('userData')` gives (Linux `$XDG_CONFIG_HOME` or ~/.config, macOS
  * ~/Library/Application Support, Windows %APPDATA%), so the CLI and the desktop app share a library.
  */
-export function userDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function userDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), PRODUCT_NAME);
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', PRODUCT_NAME);
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), PRODUCT_NAME);

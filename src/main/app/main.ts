@@ -35,7 +35,9 @@ export function runDesktopApp(mainDir: string): void {
   let quitting = false;
 
   const fileArguments = (argv: string[]): string[] =>
-    argv.slice(1).filter((arg) => !arg.startsWith('-') && OPENABLE.some((ext) => arg.toLowerCase().endsWith('.' + ext)));
+    argv
+      .slice(1)
+      .filter((arg) => !arg.startsWith('-') && OPENABLE.some((ext) => arg.toLowerCase().endsWith('.' + ext)));
 
   async function openFile(path: string): Promise<void> {
     if (!services) {
@@ -50,10 +52,16 @@ export function runDesktopApp(mainDir: string): void {
         rowNames: true,
         transform: 'none',
       });
-      window?.webContents.send(EVENT_CHANNEL, { event: 'library:changed', payload: { what: 'datasets', id: dataset.id } });
+      window?.webContents.send(EVENT_CHANNEL, {
+        event: 'library:changed',
+        payload: { what: 'datasets', id: dataset.id },
+      });
       if (existing) void dialog.showMessageBox({ message: `${dataset.name} is already in the library.` });
     } catch (error) {
-      dialog.showErrorBox('The file could not be imported', error instanceof Error ? error.message : String(error));
+      dialog.showErrorBox(
+        'The file could not be imported',
+        error instanceof Error ? error.message : String(error),
+      );
     }
   }
 
@@ -86,7 +94,8 @@ export function runDesktopApp(mainDir: string): void {
         defaultId: 1,
         cancelId: 1,
         message: `${services.ctx.jobs.list().length} job(s) are still running.`,
-        detail: 'Quitting stops them; their runs are kept and marked interrupted, so they can be re-run later.',
+        detail:
+          'Quitting stops them; their runs are kept and marked interrupted, so they can be re-run later.',
       });
       if (answer === 1) event.preventDefault();
       else quitting = true;
@@ -112,7 +121,10 @@ export function runDesktopApp(mainDir: string): void {
               if (!result.canceled && result.filePaths[0]) await openFile(result.filePaths[0]);
             },
           },
-          { role: 'recentDocuments', submenu: [{ role: 'clearRecentDocuments' }] } as MenuItemConstructorOptions,
+          {
+            role: 'recentDocuments',
+            submenu: [{ role: 'clearRecentDocuments' }],
+          } as MenuItemConstructorOptions,
           { type: 'separator' },
           isMac ? { role: 'close' } : { role: 'quit' },
         ],
@@ -175,7 +187,8 @@ export function runDesktopApp(mainDir: string): void {
       });
     }
     active.ctx.events.subscribe((event, payload) => {
-      for (const win of BrowserWindow.getAllWindows()) win.webContents.send(EVENT_CHANNEL, { event, payload });
+      for (const win of BrowserWindow.getAllWindows())
+        win.webContents.send(EVENT_CHANNEL, { event, payload });
     });
     buildMenu();
     createWindow();

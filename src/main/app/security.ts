@@ -11,7 +11,8 @@ export function isAppUrl(url: string, rendererIndexUrl: string): boolean {
   try {
     const given = new URL(url);
     const expected = new URL(rendererIndexUrl);
-    if (expected.protocol === 'file:') return given.protocol === 'file:' && given.pathname === expected.pathname;
+    if (expected.protocol === 'file:')
+      return given.protocol === 'file:' && given.pathname === expected.pathname;
     return given.origin === expected.origin;
   } catch {
     return false;

@@ -17,9 +17,19 @@ export function loadWindowState(): WindowState {
     // Only restore a position that is still on a connected display.
     const visible = screen.getAllDisplays().some((display) => {
       const area = display.workArea;
-      return saved.bounds.x >= area.x - 50 && saved.bounds.y >= area.y - 50 && saved.bounds.x < area.x + area.width && saved.bounds.y < area.y + area.height;
+      return (
+        saved.bounds.x >= area.x - 50 &&
+        saved.bounds.y >= area.y - 50 &&
+        saved.bounds.x < area.x + area.width &&
+        saved.bounds.y < area.y + area.height
+      );
     });
-    return visible ? saved : { ...fallback, bounds: { ...fallback.bounds, width: saved.bounds.width, height: saved.bounds.height } };
+    return visible
+      ? saved
+      : {
+          ...fallback,
+          bounds: { ...fallback.bounds, width: saved.bounds.width, height: saved.bounds.height },
+        };
   } catch {
     return fallback;
   }

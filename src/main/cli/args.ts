@@ -11,10 +11,16 @@ export class UsageError extends Error {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs with strict checking, turning its errors into UsageErrors that name the flag. */
-export function parse(args: string[], options: Options): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+export function parse(
+  args: string[],
+  options: Options,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
     const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+    return {
+      values: parsed.values as Record<string, string | boolean | undefined>,
+      positionals: parsed.positionals,
+    };
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
@@ -36,17 +42,26 @@ export function numberFlag(
   if (raw === undefined) return undefined;
   const text = String(raw).trim();
   const value = Number(text);
-  if (text === '' || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got "${text}"`);
-  if (options.integer && !Number.isInteger(value)) throw new UsageError(`--${name} must be a whole number, got "${text}"`);
-  if (options.min !== undefined && value < options.min) throw new UsageError(`--${name} must be at least ${options.min}, got ${text}`);
-  if (options.max !== undefined && value > options.max) throw new UsageError(`--${name} must be at most ${options.max}, got ${text}`);
+  if (text === '' || !Number.isFinite(value))
+    throw new UsageError(`--${name} must be a number, got "${text}"`);
+  if (options.integer && !Number.isInteger(value))
+    throw new UsageError(`--${name} must be a whole number, got "${text}"`);
+  if (options.min !== undefined && value < options.min)
+    throw new UsageError(`--${name} must be at least ${options.min}, got ${text}`);
+  if (options.max !== undefined && value > options.max)
+    throw new UsageError(`--${name} must be at most ${options.max}, got ${text}`);
   return value;
 }
 
-export function choiceFlag<T extends string>(values: Record<string, unknown>, name: string, choices: readonly T[]): T | undefined {
+export function choiceFlag<T extends string>(
+  values: Record<string, unknown>,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
-  if (!choices.includes(raw as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got "${String(raw)}"`);
+  if (!choices.includes(raw as T))
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got "${String(raw)}"`);
   return raw as T;
 }
 
@@ -56,6 +71,7 @@ export function parseRankRange(text: string): [number, number] {
   if (!match) throw new UsageError(`--ranks must look like 2..8, got "${text}"`);
   const from = Number(match[1]);
   const to = Number(match[2]);
-  if (from < 1 || to < from) throw new UsageError(`--ranks must go from at least 1 up to a larger or equal rank, got "${text}"`);
+  if (from < 1 || to < from)
+    throw new UsageError(`--ranks must go from at least 1 up to a larger or equal rank, got "${text}"`);
   return [from, to];
 }

@@ -8,18 +8,34 @@ import {
   formatLoss,
   lossNames,
   parseLoss,
+  type JobProgress,
   type RunDetail,
   type RunParamsInput,
   type SweepParamsInput,
 } from '../../shared/domain';
-import { dense, type DenseMatrix } from '../../shared/linalg/matrix';
+import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
 import { normalizeFactors } from '../../shared/nmf';
 import { readFactorsTsv, writeFactorsTsv, writeMatrixTsv, type MatrixFormat } from '../io';
 import { insertRun } from '../db/queries/runs';
 import { insertSweep } from '../db/queries/sweeps';
-import { deleteDatasetById, getDatasetDetail, importDatasetFile, listDatasetSummaries, type ImportOptions } from '../services/datasets';
+import {
+  deleteDatasetById,
+  getDatasetDetail,
+  importDatasetFile,
+  listDatasetSummaries,
+  readImportFile,
+  storeImported,
+  type ImportOptions,
+} from '../services/datasets';
 import type { Services } from '../services';
-import { deleteRun, executeRun, getRunDetail, getRunSummary, listRunSummaries, checkParamsAgainstData } from '../services/runs';
+import {
+  deleteRun,
+  executeRun,
+  getRunDetail,
+  getRunSummary,
+  listRunSummaries,
+  checkParamsAgainstData,
+} from '../services/runs';
 import { executeSweep, getSweepDetail, sweepSpecOf } from '../services/sweeps';
 import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
 
@@ -34,7 +50,11 @@ export interface CliIo {
   stderrIsTty: boolean;
 }
 
-export type OpenServices = (options: { libraryPath?: string; inMemory?: boolean; threads?: number }) => Services;
+export type OpenServices = (options: {
+  libraryPath?: string;
+  inMemory?: boolean;
+  threads?: number;
+}) => Services;
 
 const matrixInputOptions = {
   format: { type: 'string' },
@@ -63,6 +83,12 @@ const fitOptions = {
   normalize: { type: 'string' },
 } as const;
 
+/** Whether V has an observed zero (implicit in CSR, or stored). */
+function hasZeroEntry(matrix: DataMatrix): boolean {
+  if (matrix.kind === 'csr' && matrix.data.length < matrix.rows * matrix.cols) return true;
+  return matrix.data.some((v) => v === 0);
+}
+
 const formats: readonly MatrixFormat[] = ['tsv', 'csv', 'txt', 'mtx', 'npy', 'h5ad', '10x-h5'];
 
 function importOptionsOf(values: Record<string, unknown>): ImportOptions {
@@ -80,7 +106,10 @@ function importOptionsOf(values: Record<string, unknown>): ImportOptions {
 function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInput, 'rank'> {
   const lossText = typeof values.loss === 'string' ? values.loss : 'kl';
   const loss = parseLoss(lossText);
-  if (!loss) throw new UsageError(`--loss must be one of ${lossNames.filter((l) => l !== 'beta').join(', ')} or beta=<b>, got "${lossText}"`);
+  if (!loss)
+    throw new UsageError(
+      `--loss must be one of ${lossNames.filter((l) => l !== 'beta').join(', ')} or beta=<b>, got "${lossText}"`,
+    );
   const params: Omit<RunParamsInput, 'rank'> = { loss: loss.loss, beta: loss.beta };
   const solver = choiceFlag(values, 'solver', ['mu', 'hals'] as const);
   if (solver) params.solver = solver;
@@ -118,7 +147,7 @@ function followProgress(services: Services, io: CliIo, enabled: boolean, label: 
   let last = 0;
   return services.ctx.events.subscribe((event, payload) => {
     if (event !== 'jobs:progress') return;
-    const p = payload as import('../../shared/domain').JobProgress;
+    const p = payload as JobProgress;
     const now = Date.now();
     if (now - last < 1000 && p.state === 'running') return;
     last = now;
@@ -127,13 +156,18 @@ function followProgress(services: Services, io: CliIo, enabled: boolean, label: 
     parts.push(`iteration ${p.iteration}/${p.maxIter}`);
     if (p.loss !== null) parts.push(`loss ${p.loss.toPrecision(6)}`);
     parts.push(`${(p.elapsedMs / 1000).toFixed(1)} s elapsed`);
-    if (p.remainingMs !== null && p.state === 'running') parts.push(`~${(p.remainingMs / 1000).toFixed(1)} s left`);
+    if (p.remainingMs !== null && p.state === 'running')
+      parts.push(`~${(p.remainingMs / 1000).toFixed(1)} s left`);
     io.stderr(parts.join(', ') + '\n');
   });
 }
 
 /** W.tsv, H.tsv and run.json of a finished run, exactly as CLI.md's `fit` writes them. */
-async function writeRunFolder(dir: string, run: RunDetail, normalize: 'l1' | 'l2' | undefined): Promise<void> {
+async function writeRunFolder(
+  dir: string,
+  run: RunDetail,
+  normalize: 'l1' | 'l2' | undefined,
+): Promise<void> {
   if (!run.W || !run.H) throw new Error(`run ${run.id} has no factors (state ${run.state})`);
   const k = run.params.rank;
   let W: DenseMatrix = dense(run.rows, k, run.W);
@@ -142,7 +176,11 @@ async function writeRunFolder(dir: string, run: RunDetail, normalize: 'l1' | 'l2
   await mkdir(dir, { recursive: true });
   await writeFactorsTsv(dir, { W, H, featureNames: run.featureNames, sampleNames: run.sampleNames });
   const runJson = {
-    params: { ...run.params, loss: formatLoss(run.params.loss, run.params.beta), normalize: normalize ?? 'none' },
+    params: {
+      ...run.params,
+      loss: formatLoss(run.params.loss, run.params.beta),
+      normalize: normalize ?? 'none',
+    },
     iterations: run.iterations,
     converged: run.converged,
     loss: run.loss,
@@ -171,22 +209,46 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
   const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
   const replicates = numberFlag(values, 'replicates', { integer: true, min: 1, max: 1000 }) ?? 1;
   const hasInitW = typeof values['init-w'] === 'string';
-  if (hasInitW !== (typeof values['init-h'] === 'string')) throw new UsageError('--init-w and --init-h go together');
+  if (hasInitW !== (typeof values['init-h'] === 'string'))
+    throw new UsageError('--init-w and --init-h go together');
   const params = completeRunParams({ ...fitParamsOf(values), rank, replicates });
   const services = openFor(values, open);
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'fit');
   try {
-    const { dataset } = await importDatasetFile(services.ctx, positionals[0], importOptionsOf(values));
-    const hasZeros = dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
-    checkParamsAgainstData(params, dataset.rows, dataset.cols, hasZeros);
+    // Read and check first, so refused settings add nothing to the library.
+    const importOptions = importOptionsOf(values);
+    const imported = await readImportFile(positionals[0], importOptions);
+    checkParamsAgainstData(params, imported.matrix.rows, imported.matrix.cols, hasZeroEntry(imported.matrix));
+    const { dataset } = storeImported(services.ctx, imported, importOptions);
     let start: { W0: DenseMatrix; H0: DenseMatrix } | undefined;
     if (hasInitW) {
       const detail = getDatasetDetail(services.ctx, dataset.id);
-      const W0 = await readFactorsTsv(values['init-w'] as string, { kind: 'W', rows: detail.rowNames, rank });
-      const H0 = await readFactorsTsv(values['init-h'] as string, { kind: 'H', cols: detail.colNames, rank });
+      const W0 = await readFactorsTsv(values['init-w'] as string, {
+        kind: 'W',
+        featureNames: detail.rowNames,
+      });
+      const H0 = await readFactorsTsv(values['init-h'] as string, {
+        kind: 'H',
+        sampleNames: detail.colNames,
+      });
+      if (W0.matrix.rows !== dataset.rows || W0.matrix.cols !== rank) {
+        throw new UsageError(
+          `--init-w must be ${dataset.rows} × ${rank} (features × rank), got ${W0.matrix.rows} × ${W0.matrix.cols}`,
+        );
+      }
+      if (H0.matrix.rows !== rank || H0.matrix.cols !== dataset.cols) {
+        throw new UsageError(
+          `--init-h must be ${rank} × ${dataset.cols} (rank × samples), got ${H0.matrix.rows} × ${H0.matrix.cols}`,
+        );
+      }
       start = { W0: W0.matrix, H0: H0.matrix };
     }
-    const id = insertRun(services.ctx.db, { dataset_id: dataset.id, sweep_id: null, params: JSON.stringify(params), created_at: services.ctx.now() });
+    const id = insertRun(services.ctx.db, {
+      dataset_id: dataset.id,
+      sweep_id: null,
+      params: JSON.stringify(params),
+      created_at: services.ctx.now(),
+    });
     const outcome = await executeRun(services.ctx, id, dataset.id, dataset.hash, params, start);
     const run = getRunDetail(services.ctx, id);
     if (outcome !== 'done') throw new Error(`fit ${outcome}: ${run.error ?? 'no reason recorded'}`);
@@ -220,19 +282,32 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     fit: fitParamsOf(values),
   };
   const parsed = sweepParamsSchema.safeParse(input);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   if (parsed.data.cvFolds === 1) throw new UsageError('--cv-folds must be 0 (none) or at least 2, got 1');
   const services = openFor(values, open);
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'sweep');
   try {
-    const { dataset } = await importDatasetFile(services.ctx, positionals[0], importOptionsOf(values));
-    const hasZeros = dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
-    checkParamsAgainstData(completeRunParams({ ...parsed.data.fit, rank: toRank }), dataset.rows, dataset.cols, hasZeros);
+    const importOptions = importOptionsOf(values);
+    const imported = await readImportFile(positionals[0], importOptions);
+    checkParamsAgainstData(
+      completeRunParams({ ...parsed.data.fit, rank: toRank }),
+      imported.matrix.rows,
+      imported.matrix.cols,
+      hasZeroEntry(imported.matrix),
+    );
+    const { dataset } = storeImported(services.ctx, imported, importOptions);
     const jobs = planSweep(sweepSpecOf(parsed.data));
-    const id = insertSweep(services.ctx.db, { dataset_id: dataset.id, params: JSON.stringify(parsed.data), jobs_total: jobs.length, created_at: services.ctx.now() });
+    const id = insertSweep(services.ctx.db, {
+      dataset_id: dataset.id,
+      params: JSON.stringify(parsed.data),
+      jobs_total: jobs.length,
+      created_at: services.ctx.now(),
+    });
     const outcome = await executeSweep(services.ctx, id);
     const sweep = getSweepDetail(services.ctx, id);
-    if (outcome !== 'done' || !sweep.recommendation) throw new Error(`sweep ${outcome}: ${sweep.error ?? 'no reason recorded'}`);
+    if (outcome !== 'done' || !sweep.recommendation)
+      throw new Error(`sweep ${outcome}: ${sweep.error ?? 'no reason recorded'}`);
     await mkdir(out, { recursive: true });
     const ranksJson = {
       ranks: sweep.ranks.map((r) => ({
@@ -246,7 +321,12 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
         stability: r.stability,
         sample_clusters: r.sampleClusters,
         baseline: r.baseline
-          ? { loss: r.baseline.loss, cv_error: r.baseline.cvError, cophenetic: r.baseline.cophenetic, stability: r.baseline.stability }
+          ? {
+              loss: r.baseline.loss,
+              cv_error: r.baseline.cvError,
+              cophenetic: r.baseline.cophenetic,
+              stability: r.baseline.stability,
+            }
           : null,
         run_id: r.runId,
       })),
@@ -257,7 +337,8 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     };
     await writeFile(join(out, 'ranks.json'), JSON.stringify(ranksJson, null, 2) + '\n');
     for (const rank of sweep.ranks) {
-      if (rank.runId !== null) await writeRunFolder(join(out, `k${rank.rank}`), getRunDetail(services.ctx, rank.runId), normalize);
+      if (rank.runId !== null)
+        await writeRunFolder(join(out, `k${rank.rank}`), getRunDetail(services.ctx, rank.runId), normalize);
     }
   } finally {
     stop();
@@ -275,20 +356,29 @@ export async function synthCommand(args: string[]): Promise<void> {
     seed: { type: 'string' },
     out: { type: 'string' },
   });
-  if (positionals.length) throw new UsageError(`synth takes no positional arguments, got "${positionals[0]}"`);
+  if (positionals.length)
+    throw new UsageError(`synth takes no positional arguments, got "${positionals[0]}"`);
   const features = numberFlag(values, 'features', { integer: true, min: 2 });
   const samples = numberFlag(values, 'samples', { integer: true, min: 2 });
   const rank = numberFlag(values, 'rank', { integer: true, min: 1 });
-  if (features === undefined || samples === undefined || rank === undefined) throw new UsageError('--features, --samples and --rank are required');
-  if (rank > Math.min(features, samples)) throw new UsageError(`--rank ${rank} exceeds min(features, samples) = ${Math.min(features, samples)}`);
+  if (features === undefined || samples === undefined || rank === undefined)
+    throw new UsageError('--features, --samples and --rank are required');
+  if (rank > Math.min(features, samples))
+    throw new UsageError(`--rank ${rank} exceeds min(features, samples) = ${Math.min(features, samples)}`);
   const moonlighting = numberFlag(values, 'moonlighting', { min: 0, max: 1 }) ?? 0.05;
-  if (moonlighting > 0 && rank < 2) throw new UsageError('moonlighting features need --rank of at least 2 (or --moonlighting 0)');
+  if (moonlighting > 0 && rank < 2)
+    throw new UsageError('moonlighting features need --rank of at least 2 (or --moonlighting 0)');
   const depth = numberFlag(values, 'depth', { min: Number.MIN_VALUE });
   const seed = numberFlag(values, 'seed', { integer: true, min: 0, max: 2 ** 31 - 1 }) ?? 0;
   const out = requireString(values, 'out');
   const synthetic = synthesizeGeneModules({ features, samples, rank, moonlighting, depth, seed });
   await mkdir(out, { recursive: true });
-  await writeMatrixTsv(join(out, 'V.tsv'), synthetic.V, synthetic.featureNames, synthetic.sampleNames, { corner: 'gene' });
+  await writeMatrixTsv(join(out, 'V.tsv'), {
+    matrix: synthetic.V,
+    rowNames: synthetic.featureNames,
+    colNames: synthetic.sampleNames,
+    corner: 'gene',
+  });
   const rowsOf = (m: DenseMatrix): number[][] =>
     Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
   const truth = {
@@ -302,7 +392,12 @@ export async function synthCommand(args: string[]): Promise<void> {
     genes: synthetic.featureNames,
     conditions: synthetic.sampleNames,
     module: synthetic.truth.module,
-    moonlighting: synthetic.truth.moonlighting.map((m) => ({ feature: m.feature, gene: m.feature, index: m.index, modules: m.modules })),
+    moonlighting: synthetic.truth.moonlighting.map((m) => ({
+      feature: m.feature,
+      gene: m.feature,
+      index: m.index,
+      modules: m.modules,
+    })),
     W: rowsOf(synthetic.truth.W),
     H: rowsOf(synthetic.truth.H),
   };
@@ -310,7 +405,11 @@ export async function synthCommand(args: string[]): Promise<void> {
 }
 
 /** A run given as a folder written by `fit` (W.tsv) or as a library run id. */
-async function loadRunW(ref: string, values: Record<string, unknown>, open: OpenServices): Promise<{ W: DenseMatrix; featureNames: string[] }> {
+async function loadRunW(
+  ref: string,
+  values: Record<string, unknown>,
+  open: OpenServices,
+): Promise<{ W: DenseMatrix; featureNames: string[] }> {
   if (/^\d+$/.test(ref)) {
     const services = openFor(values, open);
     try {
@@ -325,7 +424,10 @@ async function loadRunW(ref: string, values: Record<string, unknown>, open: Open
     }
   }
   const factors = await readFactorsTsv(join(ref, 'W.tsv'), { kind: 'W' });
-  return { W: factors.matrix, featureNames: factors.rowNames };
+  return {
+    W: factors.matrix,
+    featureNames: factors.names ?? Array.from({ length: factors.matrix.rows }, (_, i) => `feature${i + 1}`),
+  };
 }
 
 export async function assignCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
@@ -362,7 +464,9 @@ export async function alignCommand(args: string[], io: CliIo, open: OpenServices
   if (a.featureNames.join('\u0000') !== b.featureNames.join('\u0000')) {
     // Different feature sets: compare on the features both share, in A's order.
     const inB = new Map(b.featureNames.map((n, i) => [n, i]));
-    const shared = a.featureNames.map((n, i) => [i, inB.get(n)] as const).filter((p): p is readonly [number, number] => p[1] !== undefined);
+    const shared = a.featureNames
+      .map((n, i) => [i, inB.get(n)] as const)
+      .filter((p): p is readonly [number, number] => p[1] !== undefined);
     if (shared.length === 0) throw new UsageError('the two runs share no feature names');
     WA = dense(shared.length, a.W.cols);
     WB = dense(shared.length, b.W.cols);
@@ -397,12 +501,22 @@ export async function importCommand(args: string[], io: CliIo, open: OpenService
     const { dataset, existing, warnings } = await importDatasetFile(services.ctx, positionals[0], options, {
       onProgress:
         io.stderrIsTty || values.progress === true
-          ? (p) => io.stderr(`import: ${p.phase} ${((100 * p.bytesRead) / Math.max(1, p.totalBytes)).toFixed(0)}%\n`)
+          ? (p) =>
+              io.stderr(
+                `import: ${p.phase} ${((100 * p.bytesRead) / Math.max(1, p.totalBytes)).toFixed(0)}%\n`,
+              )
           : undefined,
     });
     for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
     io.stdout(
-      JSON.stringify({ dataset: dataset.id, rows: dataset.rows, cols: dataset.cols, nnz: dataset.nnz, hash: dataset.hash, existing }) + '\n',
+      JSON.stringify({
+        dataset: dataset.id,
+        rows: dataset.rows,
+        cols: dataset.cols,
+        nnz: dataset.nnz,
+        hash: dataset.hash,
+        existing,
+      }) + '\n',
     );
   } finally {
     await services.close();
@@ -411,7 +525,8 @@ export async function importCommand(args: string[], io: CliIo, open: OpenService
 
 function idArgument(positionals: string[], what: string): number {
   const text = positionals[1];
-  if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`${what} needs a numeric id, got "${text ?? ''}"`);
+  if (text === undefined || !/^\d+$/.test(text))
+    throw new UsageError(`${what} needs a numeric id, got "${text ?? ''}"`);
   return Number(text);
 }
 
@@ -447,16 +562,29 @@ export async function datasetsCommand(args: string[], io: CliIo, open: OpenServi
 }
 
 export async function runsCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
-  const { values, positionals } = parse(args, { db: { type: 'string' }, out: { type: 'string' }, normalize: { type: 'string' } });
+  const { values, positionals } = parse(args, {
+    db: { type: 'string' },
+    out: { type: 'string' },
+    normalize: { type: 'string' },
+  });
   const verb = positionals[0];
   const services = openFor(values, open);
   try {
     if (verb === 'list') {
-      io.stdout(JSON.stringify(listRunSummaries(services.ctx, { includeSweeps: true, limit: 10_000 }), null, 2) + '\n');
+      io.stdout(
+        JSON.stringify(listRunSummaries(services.ctx, { includeSweeps: true, limit: 10_000 }), null, 2) +
+          '\n',
+      );
     } else if (verb === 'show') {
       const id = idArgument(positionals, 'runs show');
       const run = notFoundAsUsage(() => getRunDetail(services.ctx, id));
-      io.stdout(JSON.stringify({ ...run, W: undefined, H: undefined, featureNames: undefined, sampleNames: undefined }, null, 2) + '\n');
+      io.stdout(
+        JSON.stringify(
+          { ...run, W: undefined, H: undefined, featureNames: undefined, sampleNames: undefined },
+          null,
+          2,
+        ) + '\n',
+      );
     } else if (verb === 'export') {
       const id = idArgument(positionals, 'runs export');
       const out = requireString(values, 'out');
@@ -468,7 +596,9 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
       notFoundAsUsage(() => getRunSummary(services.ctx, id));
       io.stdout(JSON.stringify(notFoundAsUsage(() => deleteRun(services.ctx, id))) + '\n');
     } else {
-      throw new UsageError(`runs takes list, show <id>, export <id> --out DIR or delete <id>, got "${verb ?? ''}"`);
+      throw new UsageError(
+        `runs takes list, show <id>, export <id> --out DIR or delete <id>, got "${verb ?? ''}"`,
+      );
     }
   } finally {
     await services.close();

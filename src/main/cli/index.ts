@@ -32,7 +32,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Built: out/main/cli.js beside out/main/nmf.worker.js. From source (tsx): src/main/cli/index.ts. */
 const fromSource = import.meta.url.endsWith('.ts');
 const workerPath = fromSource ? join(here, '..', 'workers', 'nmf.worker.ts') : join(here, 'nmf.worker.js');
-const rendererDir = fromSource ? join(here, '..', '..', '..', 'out', 'renderer') : join(here, '..', 'renderer');
+const rendererDir = fromSource
+  ? join(here, '..', '..', '..', 'out', 'renderer')
+  : join(here, '..', 'renderer');
 
 const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
 
@@ -64,21 +66,36 @@ const openServices: OpenServices = ({ libraryPath, inMemory, threads }) =>
   });
 
 async function serveCommand(args: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, threads: { type: 'string' } });
-  if (positionals.length) throw new UsageError(`serve takes no positional arguments, got "${positionals[0]}"`);
+  const { values, positionals } = parse(args, {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    db: { type: 'string' },
+    threads: { type: 'string' },
+  });
+  if (positionals.length)
+    throw new UsageError(`serve takes no positional arguments, got "${positionals[0]}"`);
   if (!existsSync(join(rendererDir, 'index.html'))) {
-    throw new Error(`the app is not built (${join(rendererDir, 'index.html')} is missing): run npm run build`);
+    throw new Error(
+      `the app is not built (${join(rendererDir, 'index.html')} is missing): run npm run build`,
+    );
   }
   const port = numberFlag(values, 'port', { integer: true, min: 0, max: 65535 }) ?? 0;
   const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
-  if (!['127.0.0.1', '::1', 'localhost'].includes(host)) throw new UsageError(`--host must be a loopback address (127.0.0.1, ::1 or localhost), got "${host}"`);
+  if (!['127.0.0.1', '::1', 'localhost'].includes(host))
+    throw new UsageError(`--host must be a loopback address (127.0.0.1, ::1 or localhost), got "${host}"`);
   const services = createServices({
     libraryPath: typeof values.db === 'string' ? values.db : defaultLibraryPath(),
     workerPath,
     mode: 'browser',
     threads: numberFlag(values, 'threads', { integer: true, min: 1, max: 256 }),
   });
-  const server = await startBrowserServer({ handlers: services.handlers, events: services.ctx.events, rendererDir, host, port });
+  const server = await startBrowserServer({
+    handlers: services.handlers,
+    events: services.ctx.events,
+    rendererDir,
+    host,
+    port,
+  });
   io.stdout(`NMF Studio is running at ${server.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
@@ -126,7 +143,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         break;
       case '--version':
       case 'version':
-        io.stdout(`nmf-studio ${APP_VERSION} (engine ${ENGINE_VERSION}, node ${process.versions.node})\nlibrary: ${defaultLibraryPath()}\n`);
+        io.stdout(
+          `nmf-studio ${APP_VERSION} (engine ${ENGINE_VERSION}, node ${process.versions.node})\nlibrary: ${defaultLibraryPath()}\n`,
+        );
         break;
       case undefined:
       case '--help':
@@ -141,7 +160,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const badInput =
       error instanceof UsageError ||
       error instanceof FitSettingsError ||
-      (error instanceof ServiceError && (error.code === 'bad_input' || error.code === 'invalid_request' || error.code === 'not_found'));
+      (error instanceof ServiceError &&
+        (error.code === 'bad_input' || error.code === 'invalid_request' || error.code === 'not_found'));
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`nmf-studio: ${message}\n`);
     return badInput ? 2 : 1;

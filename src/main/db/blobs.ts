@@ -4,7 +4,8 @@ import { endianness } from 'node:os';
  * Typed arrays ⇄ BLOBs. BLOBs are little-endian; every platform NMF Studio ships for is
  * little-endian, so the bytes are copied as they are (checked once here).
  */
-if (endianness() !== 'LE') throw new Error('NMF Studio stores matrices little-endian and needs a little-endian CPU');
+if (endianness() !== 'LE')
+  throw new Error('NMF Studio stores matrices little-endian and needs a little-endian CPU');
 
 export function toBlob(array: Float64Array | Int32Array): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);

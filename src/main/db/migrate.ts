@@ -43,7 +43,8 @@ export function migrate(
 ): number[] {
   const ordered = [...migrations].sort((a, b) => a.version - b.version);
   for (let i = 1; i < ordered.length; i++) {
-    if (ordered[i].version === ordered[i - 1].version) throw new Error(`duplicate migration version ${ordered[i].version}`);
+    if (ordered[i].version === ordered[i - 1].version)
+      throw new Error(`duplicate migration version ${ordered[i].version}`);
   }
   const latest = ordered.length ? ordered[ordered.length - 1].version : 0;
   const current = schemaVersion(db);

@@ -72,7 +72,11 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
 
 function sendFrame(res: ServerResponse, status: number, result: Result<unknown>): void {
   const body = encodeFrame(result);
-  res.writeHead(status, { 'Content-Type': 'application/x-nmf-frame', 'Content-Length': body.byteLength, 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    'Content-Type': 'application/x-nmf-frame',
+    'Content-Length': body.byteLength,
+    'Cache-Control': 'no-store',
+  });
   res.end(body);
 }
 
@@ -91,7 +95,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK_HOSTS.has(host)) {
-    throw new Error(`browser mode listens on the loopback interface only (127.0.0.1, ::1 or localhost), not ${host}`);
+    throw new Error(
+      `browser mode listens on the loopback interface only (127.0.0.1, ::1 or localhost), not ${host}`,
+    );
   }
   const token = options.token ?? randomBytes(32).toString('hex');
   const rendererRoot = resolve(options.rendererDir);
@@ -125,7 +131,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
     if (url.pathname === '/api/events') {
       if (req.method !== 'GET') return send(res, 405, 'GET only');
-      if (!tokensEqual(token, url.searchParams.get('token'))) return send(res, 401, 'refused: missing or wrong token');
+      if (!tokensEqual(token, url.searchParams.get('token')))
+        return send(res, 401, 'refused: missing or wrong token');
       return openEventStream(res);
     }
     if (url.pathname.startsWith('/api/')) {
@@ -136,7 +143,10 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       try {
         payload = decodeFrame(await readBody(req, maxBody));
       } catch (error) {
-        return sendFrame(res, 400, { ok: false, error: { code: 'invalid_request', message: `unreadable request: ${(error as Error).message}` } });
+        return sendFrame(res, 400, {
+          ok: false,
+          error: { code: 'invalid_request', message: `unreadable request: ${(error as Error).message}` },
+        });
       }
       const channel = decodeURIComponent(url.pathname.slice('/api/'.length));
       const result = await dispatch(options.handlers, channel, payload);
@@ -147,7 +157,11 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   }
 
   function openEventStream(res: ServerResponse): void {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
     res.write(': connected\n\n');
     streams.add(res);
     const unsubscribe = options.events.subscribe((event, payload) => {

@@ -23,7 +23,10 @@ import { getRunDetail } from './runs';
 
 /** Use cases on top of src/shared/analysis: synthetic data, module assignment, run comparison, PCA. */
 
-export function synthesizeDataset(ctx: ServiceContext, params: SynthParams): { dataset: DatasetSummary; existing: boolean } {
+export function synthesizeDataset(
+  ctx: ServiceContext,
+  params: SynthParams,
+): { dataset: DatasetSummary; existing: boolean } {
   const synthetic = synthesizeGeneModules({
     features: params.features,
     samples: params.samples,
@@ -40,7 +43,8 @@ export function synthesizeDataset(ctx: ServiceContext, params: SynthParams): { d
     moonlighting: synthetic.truth.moonlighting,
   };
   const name =
-    params.name ?? `synthetic ${params.features}×${params.samples}, ${params.rank} modules, seed ${params.seed}`;
+    params.name ??
+    `synthetic ${params.features}×${params.samples}, ${params.rank} modules, seed ${params.seed}`;
   return storeDataset(ctx, synthetic.V, synthetic.featureNames, synthetic.sampleNames, {
     name,
     sourceName: 'synthetic gene modules',
@@ -52,7 +56,10 @@ export function synthesizeDataset(ctx: ServiceContext, params: SynthParams): { d
 }
 
 /** W of a finished run as a matrix, with its names. */
-function runFactors(ctx: ServiceContext, runId: number): { W: DenseMatrix; rank: number; datasetId: number; featureNames: string[] } {
+function runFactors(
+  ctx: ServiceContext,
+  runId: number,
+): { W: DenseMatrix; rank: number; datasetId: number; featureNames: string[] } {
   const run = getRunDetail(ctx, runId);
   if (!run.W) throw new ServiceError('conflict', `run ${runId} has no factors yet (state: ${run.state})`);
   const rank = run.params.rank;
@@ -97,7 +104,10 @@ export function assignRunModules(ctx: ServiceContext, runId: number, threshold?:
  * Restricts two runs' W to the features both datasets share (by name), in the first run's order,
  * so runs on different datasets can be compared.
  */
-function sharedRows(a: ReturnType<typeof runFactors>, b: ReturnType<typeof runFactors>): { WA: DenseMatrix; WB: DenseMatrix; shared: number } {
+function sharedRows(
+  a: ReturnType<typeof runFactors>,
+  b: ReturnType<typeof runFactors>,
+): { WA: DenseMatrix; WB: DenseMatrix; shared: number } {
   if (a.datasetId === b.datasetId) return { WA: a.W, WB: b.W, shared: a.W.rows };
   const indexInB = new Map(b.featureNames.map((name, i) => [name, i]));
   const pairs: Array<[number, number]> = [];
@@ -105,7 +115,11 @@ function sharedRows(a: ReturnType<typeof runFactors>, b: ReturnType<typeof runFa
     const j = indexInB.get(name);
     if (j !== undefined) pairs.push([i, j]);
   });
-  if (pairs.length === 0) throw new ServiceError('bad_input', 'the two runs share no feature names, so their components cannot be compared');
+  if (pairs.length === 0)
+    throw new ServiceError(
+      'bad_input',
+      'the two runs share no feature names, so their components cannot be compared',
+    );
   const WA = dense(pairs.length, a.rank);
   const WB = dense(pairs.length, b.rank);
   pairs.forEach(([i, j], row) => {
@@ -115,7 +129,11 @@ function sharedRows(a: ReturnType<typeof runFactors>, b: ReturnType<typeof runFa
   return { WA, WB, shared: pairs.length };
 }
 
-export function compareRuns(ctx: ServiceContext, runIds: number[], metric: 'cosine' | 'pearson'): ComparisonView {
+export function compareRuns(
+  ctx: ServiceContext,
+  runIds: number[],
+  metric: 'cosine' | 'pearson',
+): ComparisonView {
   const unique = [...new Set(runIds)];
   if (unique.length < 2) throw new ServiceError('bad_input', 'choose at least two different runs to compare');
   const runs = unique.map((id) => runFactors(ctx, id));

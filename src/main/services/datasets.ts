@@ -108,7 +108,12 @@ function decodeTruth(text: string): DatasetTruth {
  * SHA-256 over shape, layout, names and the stored arrays' bytes: the same content imported twice
  * hashes the same, so a re-import is recognised.
  */
-export function contentHash(matrix: DataMatrix, rowNames: readonly string[], colNames: readonly string[], transform: Transform): string {
+export function contentHash(
+  matrix: DataMatrix,
+  rowNames: readonly string[],
+  colNames: readonly string[],
+  transform: Transform,
+): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ kind: matrix.kind, rows: matrix.rows, cols: matrix.cols, transform }));
   hash.update(JSON.stringify(rowNames));
@@ -150,7 +155,9 @@ export function storeDataset(
   if (existingId !== undefined) return { dataset: getDatasetSummary(ctx, existingId), existing: true };
   const stats = matrixStats(matrix);
   const sizeBytes =
-    matrix.kind === 'dense' ? matrix.data.byteLength : matrix.data.byteLength + matrix.indices.byteLength + matrix.indptr.byteLength;
+    matrix.kind === 'dense'
+      ? matrix.data.byteLength
+      : matrix.data.byteLength + matrix.indices.byteLength + matrix.indptr.byteLength;
   const id = ctx.db.transaction(() =>
     insertDataset(
       ctx.db,
@@ -195,17 +202,15 @@ function baseName(fileName: string): string {
   return fileName.replace(/\.(gz)$/i, '').replace(/\.[^.]+$/, '') || fileName;
 }
 
-/** Imports a file on disk (CLI, file associations). Nothing is stored unless the whole read succeeds. */
-export async function importDatasetFile(
-  ctx: ServiceContext,
+/** Reads a file for import, mapping reader errors onto API errors that name the user's file. */
+export async function readImportFile(
   path: string,
   options: ImportOptions,
   control: { signal?: AbortSignal; onProgress?: ReadOptions['onProgress']; displayName?: string } = {},
-): Promise<{ dataset: DatasetSummary; existing: boolean; warnings: string[] }> {
-  let imported: ImportedMatrix;
+): Promise<ImportedMatrix & { displayName: string }> {
   const displayName = control.displayName ?? path.split(/[\\/]/).pop() ?? path;
   try {
-    imported = await readMatrixFile(path, {
+    const imported = await readMatrixFile(path, {
       format: options.format,
       transpose: options.transpose,
       header: options.header,
@@ -213,17 +218,36 @@ export async function importDatasetFile(
       signal: control.signal,
       onProgress: control.onProgress,
     });
+    return { ...imported, displayName };
   } catch (error) {
     throw toServiceError(error, displayName);
   }
+}
+
+/** Stores what `readImportFile` read, in one transaction (or recognises it as already there). */
+export function storeImported(
+  ctx: ServiceContext,
+  imported: ImportedMatrix & { displayName: string },
+  options: ImportOptions,
+): { dataset: DatasetSummary; existing: boolean; warnings: string[] } {
   const stored = storeDataset(ctx, imported.matrix, imported.rowNames, imported.colNames, {
-    name: options.name ?? baseName(displayName),
-    sourceName: displayName,
+    name: options.name ?? baseName(imported.displayName),
+    sourceName: imported.displayName,
     format: imported.format,
     transform: options.transform,
     transposed: options.transpose,
   });
   return { ...stored, warnings: imported.warnings };
+}
+
+/** Imports a file on disk (CLI, file associations). Nothing is stored unless the whole read succeeds. */
+export async function importDatasetFile(
+  ctx: ServiceContext,
+  path: string,
+  options: ImportOptions,
+  control: { signal?: AbortSignal; onProgress?: ReadOptions['onProgress']; displayName?: string } = {},
+): Promise<{ dataset: DatasetSummary; existing: boolean; warnings: string[] }> {
+  return storeImported(ctx, await readImportFile(path, options, control), options);
 }
 
 /** Maps reader errors onto API errors that name the user's file (never a staging path). */
@@ -247,7 +271,12 @@ export function toServiceError(error: unknown, displayName: string): Error {
 const importsInFlight = new Map<string, AbortController>();
 
 /** Stages the uploaded bytes in a private temporary folder under their own name, reads, stores, cleans up. */
-async function withStagedUpload<T>(ctx: ServiceContext, fileName: string, bytes: Uint8Array, use: (path: string) => Promise<T>): Promise<T> {
+async function withStagedUpload<T>(
+  ctx: ServiceContext,
+  fileName: string,
+  bytes: Uint8Array,
+  use: (path: string) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-upload-'));
   try {
     const path = join(dir, fileName);
@@ -286,7 +315,10 @@ export function cancelImport(importId: string): { cancelled: boolean } {
   return { cancelled: controller !== undefined };
 }
 
-export async function inspectUpload(ctx: ServiceContext, request: ParsedRequestOf<'datasets:inspect'>): Promise<FilePreview> {
+export async function inspectUpload(
+  ctx: ServiceContext,
+  request: ParsedRequestOf<'datasets:inspect'>,
+): Promise<FilePreview> {
   return withStagedUpload(ctx, request.file.fileName, request.file.bytes, async (path) => {
     try {
       const preview = await inspectMatrixFile(path, { maxRows: request.maxRows, maxCols: request.maxRows });

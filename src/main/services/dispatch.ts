@@ -26,7 +26,9 @@ export function describeValidationError(error: ZodError): string {
 /** Maps anything a handler throws onto an ApiError; unexpected errors keep their message but not their stack. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ServiceError) {
-    return error.location ? { code: error.code, message: error.message, location: error.location } : { code: error.code, message: error.message };
+    return error.location
+      ? { code: error.code, message: error.message, location: error.location }
+      : { code: error.code, message: error.message };
   }
   if (error instanceof ZodError) return { code: 'invalid_request', message: describeValidationError(error) };
   if (error instanceof FitSettingsError) return { code: 'bad_input', message: error.message };
@@ -38,11 +40,22 @@ export function toApiError(error: unknown): ApiError {
  * Validates `payload` against the channel's schema and runs its handler. Never throws: every
  * outcome is a Result. Unknown channels and invalid payloads are refused before any handler runs.
  */
-export async function dispatch(handlers: Handlers, channel: string, payload: unknown): Promise<Result<unknown>> {
-  if (!isChannel(channel)) return { ok: false, error: { code: 'invalid_request', message: `unknown channel ${JSON.stringify(channel)}` } };
+export async function dispatch(
+  handlers: Handlers,
+  channel: string,
+  payload: unknown,
+): Promise<Result<unknown>> {
+  if (!isChannel(channel))
+    return {
+      ok: false,
+      error: { code: 'invalid_request', message: `unknown channel ${JSON.stringify(channel)}` },
+    };
   const parsed = requestSchemas[channel].safeParse(payload ?? {});
   if (!parsed.success) {
-    return { ok: false, error: { code: 'invalid_request', message: `${channel}: ${describeValidationError(parsed.error)}` } };
+    return {
+      ok: false,
+      error: { code: 'invalid_request', message: `${channel}: ${describeValidationError(parsed.error)}` },
+    };
   }
   try {
     const handler = handlers[channel] as (request: unknown) => unknown;

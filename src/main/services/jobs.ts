@@ -39,7 +39,12 @@ export class JobRegistry {
     const current = this.jobs.get(key);
     if (!current) return;
     const next: JobProgress = { ...current, ...patch };
-    if (patch.iteration !== undefined && patch.elapsedMs !== undefined && next.iteration > 0 && next.kind === 'run') {
+    if (
+      patch.iteration !== undefined &&
+      patch.elapsedMs !== undefined &&
+      next.iteration > 0 &&
+      next.kind === 'run'
+    ) {
       next.remainingMs = Math.max(0, ((next.maxIter - next.iteration) * next.elapsedMs) / next.iteration);
     }
     if (next.loss !== null && !Number.isFinite(next.loss)) next.loss = null;

@@ -67,7 +67,9 @@ export function getRunDetail(ctx: ServiceContext, id: number): RunDetail {
   const row = getRunRow(ctx.db, id);
   if (!row) throw new ServiceError('not_found', `run ${id} does not exist`);
   const summary = toRunSummary(row);
-  const names = ctx.db.prepare('SELECT rows, cols, row_names, col_names FROM datasets WHERE id = ?').get(row.dataset_id) as {
+  const names = ctx.db
+    .prepare('SELECT rows, cols, row_names, col_names FROM datasets WHERE id = ?')
+    .get(row.dataset_id) as {
     rows: number;
     cols: number;
     row_names: string;
@@ -105,16 +107,30 @@ export function fitOptionsOf(params: RunParams): FitOptionsInput {
 }
 
 /** Refuses parameters that cannot work on this dataset, naming the value. */
-export function checkParamsAgainstData(params: RunParams, rows: number, cols: number, hasZeros: boolean): void {
+export function checkParamsAgainstData(
+  params: RunParams,
+  rows: number,
+  cols: number,
+  hasZeros: boolean,
+): void {
   const limit = Math.min(rows, cols);
   if (params.rank > limit) {
-    throw new ServiceError('bad_input', `rank ${params.rank} exceeds min(features, samples) = min(${rows}, ${cols}) = ${limit}`);
+    throw new ServiceError(
+      'bad_input',
+      `rank ${params.rank} exceeds min(features, samples) = min(${rows}, ${cols}) = ${limit}`,
+    );
   }
   if (params.solver === 'hals' && params.beta !== 2) {
-    throw new ServiceError('bad_input', `solver hals fits the Frobenius loss only (β = 2); this run has β = ${params.beta}: use solver mu`);
+    throw new ServiceError(
+      'bad_input',
+      `solver hals fits the Frobenius loss only (β = 2); this run has β = ${params.beta}: use solver mu`,
+    );
   }
   if (params.beta <= 0 && hasZeros) {
-    throw new ServiceError('bad_input', `β = ${params.beta} (Itakura–Saito and below) is undefined where V has zeros, and this dataset has zeros: use KL (β = 1) or add a pseudocount`);
+    throw new ServiceError(
+      'bad_input',
+      `β = ${params.beta} (Itakura–Saito and below) is undefined where V has zeros, and this dataset has zeros: use KL (β = 1) or add a pseudocount`,
+    );
   }
 }
 
@@ -141,9 +157,15 @@ export function releaseSharedMatrix(datasetId: number): void {
 export function startRun(ctx: ServiceContext, datasetId: number, input: RunParamsInput): RunSummary {
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = completeRunParams(input);
-  const hasZeros = dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
+  const hasZeros =
+    dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
   checkParamsAgainstData(params, dataset.rows, dataset.cols, hasZeros);
-  const id = insertRun(ctx.db, { dataset_id: datasetId, sweep_id: null, params: JSON.stringify(params), created_at: ctx.now() });
+  const id = insertRun(ctx.db, {
+    dataset_id: datasetId,
+    sweep_id: null,
+    params: JSON.stringify(params),
+    created_at: ctx.now(),
+  });
   const summary = getRunSummary(ctx, id);
   void executeRun(ctx, id, datasetId, dataset.hash, params).catch(() => {
     // executeRun records every outcome in the database itself; nothing is left to report here.
@@ -167,7 +189,9 @@ export async function executeRun(
   const startedAt = Date.now();
   ctx.jobs.add('run', id, params.maxIter * params.replicates, () => handle?.cancel());
   try {
-    const options = start ? { ...fitOptionsOf(params), init: 'custom' as const, W0: start.W0, H0: start.H0 } : fitOptionsOf(params);
+    const options = start
+      ? { ...fitOptionsOf(params), init: 'custom' as const, W0: start.W0, H0: start.H0 }
+      : fitOptionsOf(params);
     handle = ctx.pool.submit({ kind: 'fit', matrix, options, replicates: params.replicates }, (progress) => {
       if (!started) {
         started = true;
@@ -189,7 +213,9 @@ export async function executeRun(
       dataHash,
       params,
       bestSeed: result.bestSeed,
-      warnings: start ? ['started from user-supplied W0 and H0 (init custom)', ...best.warnings] : best.warnings,
+      warnings: start
+        ? ['started from user-supplied W0 and H0 (init custom)', ...best.warnings]
+        : best.warnings,
       platform: `${process.platform}-${process.arch} node ${process.versions.node}`,
     };
     ctx.db.transaction(() => {
@@ -207,11 +233,22 @@ export async function executeRun(
         finished_at: ctx.now(),
       });
     })();
+    ctx.jobs.update('run', id, {
+      iteration: best.iterations,
+      loss: best.loss,
+      elapsedMs: Date.now() - startedAt,
+    });
     ctx.jobs.finish('run', id, 'done');
     return 'done';
   } catch (error) {
     const cancelled = error instanceof JobCancelledError;
-    finishRunWithState(ctx.db, id, cancelled ? 'cancelled' : 'failed', ctx.now(), cancelled ? null : errorMessage(error));
+    finishRunWithState(
+      ctx.db,
+      id,
+      cancelled ? 'cancelled' : 'failed',
+      ctx.now(),
+      cancelled ? null : errorMessage(error),
+    );
     ctx.jobs.finish('run', id, cancelled ? 'cancelled' : 'failed');
     return cancelled ? 'cancelled' : 'failed';
   } finally {
@@ -243,14 +280,16 @@ export function rerun(ctx: ServiceContext, id: number): RunSummary {
 
 export function updateRun(ctx: ServiceContext, request: ParsedRequestOf<'runs:update'>): RunSummary {
   const tags = request.tags ? [...new Set(request.tags)] : undefined;
-  if (!updateRunNotes(ctx.db, request.id, request.notes, tags)) throw new ServiceError('not_found', `run ${request.id} does not exist`);
+  if (!updateRunNotes(ctx.db, request.id, request.notes, tags))
+    throw new ServiceError('not_found', `run ${request.id} does not exist`);
   ctx.events.emit('library:changed', { what: 'runs', id: request.id });
   return getRunSummary(ctx, request.id);
 }
 
 export function deleteRun(ctx: ServiceContext, id: number): { deleted: number } {
   ctx.jobs.cancel('run', id);
-  if (!softDeleteRun(ctx.db, id, ctx.now())) throw new ServiceError('not_found', `run ${id} does not exist or is already deleted`);
+  if (!softDeleteRun(ctx.db, id, ctx.now()))
+    throw new ServiceError('not_found', `run ${id} does not exist or is already deleted`);
   ctx.events.emit('library:changed', { what: 'runs', id });
   return { deleted: 1 };
 }
@@ -268,7 +307,12 @@ export function restoreDeletedRun(ctx: ServiceContext, id: number): RunSummary {
  * ratio pass; sparse: nnz·k in place of m·n·k plus (m+n)·k² for the Gram terms. Memory: V, W, H and
  * the per-iteration k-sized temporaries of each replicate running at once.
  */
-export function estimateRun(ctx: ServiceContext, datasetId: number, input: RunParamsInput, rate: number): RunEstimate {
+export function estimateRun(
+  ctx: ServiceContext,
+  datasetId: number,
+  input: RunParamsInput,
+  rate: number,
+): RunEstimate {
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = completeRunParams(input);
   const m = dataset.rows;

@@ -1,5 +1,11 @@
 import { ServiceError, decodeFrame, encodeFrame } from '../../shared/api';
-import { planSweep, summarizeSweep, type SweepJobResult, type SweepSpec, type SweepSummary as AnalysisSweepSummary } from '../../shared/analysis';
+import {
+  planSweep,
+  summarizeSweep,
+  type SweepJobResult,
+  type SweepSpec,
+  type SweepSummary as AnalysisSweepSummary,
+} from '../../shared/analysis';
 import {
   betaOfLoss,
   completeRunParams,
@@ -74,7 +80,9 @@ export function listSweepSummaries(ctx: ServiceContext, datasetId?: number): Swe
 export function getSweepDetail(ctx: ServiceContext, id: number): SweepDetail {
   const row = getSweepRow(ctx.db, id);
   if (!row) throw new ServiceError('not_found', `sweep ${id} does not exist`);
-  const stored = row.result ? (JSON.parse(row.result) as StoredSweepResult) : { ranks: [], recommendation: null };
+  const stored = row.result
+    ? (JSON.parse(row.result) as StoredSweepResult)
+    : { ranks: [], recommendation: null };
   return { ...toSweepSummary(row), ranks: stored.ranks, recommendation: stored.recommendation };
 }
 
@@ -112,11 +120,23 @@ function runParamsForRank(params: SweepParams, rank: number, seed: number): RunP
 export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = sweepParamsSchema.parse(input);
-  const hasZeros = dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
-  checkParamsAgainstData(runParamsForRank(params, params.toRank, params.fit.seed), dataset.rows, dataset.cols, hasZeros);
-  if (params.cvFolds === 1) throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
+  const hasZeros =
+    dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
+  checkParamsAgainstData(
+    runParamsForRank(params, params.toRank, params.fit.seed),
+    dataset.rows,
+    dataset.cols,
+    hasZeros,
+  );
+  if (params.cvFolds === 1)
+    throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
   const jobs = planSweep(sweepSpecOf(params));
-  const id = insertSweep(ctx.db, { dataset_id: datasetId, params: JSON.stringify(params), jobs_total: jobs.length, created_at: ctx.now() });
+  const id = insertSweep(ctx.db, {
+    dataset_id: datasetId,
+    params: JSON.stringify(params),
+    jobs_total: jobs.length,
+    created_at: ctx.now(),
+  });
   void executeSweep(ctx, id).catch(() => {
     // executeSweep records every outcome itself.
   });
@@ -156,7 +176,10 @@ function decodeJobResult(blob: Buffer): SweepJobResult {
 }
 
 /** Runs the sweep's missing jobs, then summarises. Records the outcome; resolves with the final state. */
-export async function executeSweep(ctx: ServiceContext, id: number): Promise<'done' | 'cancelled' | 'failed'> {
+export async function executeSweep(
+  ctx: ServiceContext,
+  id: number,
+): Promise<'done' | 'cancelled' | 'failed'> {
   const sweep = getSweepSummary(ctx, id);
   const params = sweep.params;
   const spec = sweepSpecOf(params);
@@ -194,7 +217,8 @@ export async function executeSweep(ctx: ServiceContext, id: number): Promise<'do
             maxIter: progress.maxIter,
             loss: progress.loss,
             elapsedMs,
-            remainingMs: fractionThisSession > 0 ? (elapsedMs * (1 - fractionThisSession)) / fractionThisSession : null,
+            remainingMs:
+              fractionThisSession > 0 ? (elapsedMs * (1 - fractionThisSession)) / fractionThisSession : null,
             jobsDone,
           });
         });
@@ -207,13 +231,21 @@ export async function executeSweep(ctx: ServiceContext, id: number): Promise<'do
     );
     const results = sweepJobResults(ctx.db, id).map((r) => decodeJobResult(r.result));
     const summary = summarizeSweep(spec, results);
-    ctx.db.transaction(() => saveSweepOutcome(ctx, id, sweep.datasetId, dataset.hash, params, summary, results))();
+    ctx.db.transaction(() =>
+      saveSweepOutcome(ctx, id, sweep.datasetId, dataset.hash, params, summary, results),
+    )();
     ctx.jobs.finish('sweep', id, 'done');
     return 'done';
   } catch (error) {
     for (const handle of handles) handle.cancel();
     const wasCancel = cancelled || error instanceof JobCancelledError;
-    setSweepState(ctx.db, id, wasCancel ? 'cancelled' : 'failed', ctx.now(), wasCancel ? null : error instanceof Error ? error.message : String(error));
+    setSweepState(
+      ctx.db,
+      id,
+      wasCancel ? 'cancelled' : 'failed',
+      ctx.now(),
+      wasCancel ? null : error instanceof Error ? error.message : String(error),
+    );
     ctx.jobs.finish('sweep', id, wasCancel ? 'cancelled' : 'failed');
     return wasCancel ? 'cancelled' : 'failed';
   } finally {
@@ -234,12 +266,22 @@ function saveSweepOutcome(
 ): void {
   const ranks: SweepRankMetrics[] = summary.ranks.map((rank) => {
     const best = results.find(
-      (r) => !r.baseline && r.kind === 'replicate' && r.rank === rank.rank && r.index === rank.bestReplicate && r.factors !== null,
+      (r) =>
+        !r.baseline &&
+        r.kind === 'replicate' &&
+        r.rank === rank.rank &&
+        r.index === rank.bestReplicate &&
+        r.factors !== null,
     );
     let runId: number | null = null;
     if (best && best.factors) {
       const runParams = runParamsForRank(params, rank.rank, best.seed);
-      runId = insertRun(ctx.db, { dataset_id: datasetId, sweep_id: id, params: JSON.stringify(runParams), created_at: ctx.now() });
+      runId = insertRun(ctx.db, {
+        dataset_id: datasetId,
+        sweep_id: id,
+        params: JSON.stringify(runParams),
+        created_at: ctx.now(),
+      });
       markRunStarted(ctx.db, runId, ctx.now());
       const provenance: RunProvenance = {
         appVersion: ctx.app.version,
@@ -274,11 +316,23 @@ function saveSweepOutcome(
       stability: rank.stability,
       sampleClusters: rank.sampleClusters,
       baseline: rank.baseline
-        ? { loss: rank.baseline.loss, cvError: rank.baseline.cvError, cophenetic: rank.baseline.cophenetic, stability: rank.baseline.stability }
+        ? {
+            loss: rank.baseline.loss,
+            cvError: rank.baseline.cvError,
+            cophenetic: rank.baseline.cophenetic,
+            stability: rank.baseline.stability,
+          }
         : null,
       runId,
     };
   });
   const stored: StoredSweepResult = { ranks, recommendation: summary.recommendation };
-  completeSweep(ctx.db, id, JSON.stringify(stored), summary.recommendation.rank, summary.recommendation.criterion, ctx.now());
+  completeSweep(
+    ctx.db,
+    id,
+    JSON.stringify(stored),
+    summary.recommendation.rank,
+    summary.recommendation.criterion,
+    ctx.now(),
+  );
 }

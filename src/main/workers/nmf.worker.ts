@@ -2,7 +2,12 @@ import { parentPort } from 'node:worker_threads';
 import { fitReplicates } from '../../shared/nmf';
 import { FitCancelledError, type FitHooks } from '../../shared/nmf/types';
 import { runSweepJob } from '../../shared/analysis';
-import { PROGRESS_INTERVAL_MS, type HostToWorker, type WorkerTaskResult, type WorkerToHost } from './protocol';
+import {
+  PROGRESS_INTERVAL_MS,
+  type HostToWorker,
+  type WorkerTaskResult,
+  type WorkerToHost,
+} from './protocol';
 
 /**
  * Worker entry: runs one task at a time for the pool. The numeric core sees only
@@ -48,7 +53,11 @@ port.on('message', (message: HostToWorker) => {
     post({
       type: 'error',
       jobId,
-      error: { name: err instanceof FitCancelledError ? 'FitCancelledError' : err.name, message: err.message, stack: err.stack },
+      error: {
+        name: err instanceof FitCancelledError ? 'FitCancelledError' : err.name,
+        message: err.message,
+        stack: err.stack,
+      },
     });
   }
 });

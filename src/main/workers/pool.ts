@@ -190,7 +190,11 @@ export class WorkerPool {
     this.removeSlot(slot);
     void slot.worker.terminate();
     if (job) {
-      job.reject(job.cancelled ? new JobCancelledError(job.jobId) : new JobFailedError(`worker crashed: ${error.message}`, error.name, error.stack));
+      job.reject(
+        job.cancelled
+          ? new JobCancelledError(job.jobId)
+          : new JobFailedError(`worker crashed: ${error.message}`, error.name, error.stack),
+      );
     }
     this.pump();
   }
@@ -210,7 +214,12 @@ export class WorkerPool {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.worker.ref();
-      slot.worker.postMessage({ type: 'start', jobId: job.jobId, task: job.task, cancelFlag: job.cancelFlag });
+      slot.worker.postMessage({
+        type: 'start',
+        jobId: job.jobId,
+        task: job.task,
+        cancelFlag: job.cancelFlag,
+      });
     }
   }
 }

@@ -75,7 +75,9 @@ export const requestSchemas = {
   'datasets:list': empty,
   'datasets:get': byId,
   'datasets:truth': byId,
-  'datasets:inspect': z.object({ file: upload, maxRows: z.number().int().min(1).max(200).default(20) }).strict(),
+  'datasets:inspect': z
+    .object({ file: upload, maxRows: z.number().int().min(1).max(200).default(20) })
+    .strict(),
   'datasets:import': z
     .object({ file: upload, importId: z.string().min(1).max(64).optional(), ...importOptions })
     .strict(),
@@ -181,7 +183,11 @@ export type ParsedRequestOf<C extends Channel> = z.output<(typeof requestSchemas
 export type ResponseOf<C extends Channel> = ResponseMap[C];
 
 export const channelNames = Object.keys(requestSchemas) as Channel[];
-export const eventNames: readonly EventName[] = ['jobs:progress', 'datasets:importProgress', 'library:changed'];
+export const eventNames: readonly EventName[] = [
+  'jobs:progress',
+  'datasets:importProgress',
+  'library:changed',
+];
 
 export function isChannel(name: string): name is Channel {
   return Object.prototype.hasOwnProperty.call(requestSchemas, name);

@@ -13,10 +13,22 @@
 
 const MAGIC = [0x4e, 0x4d, 0x46, 0x31];
 
-type TypedArrayName = 'Float64Array' | 'Float32Array' | 'Int32Array' | 'Uint32Array' | 'Uint8Array' | 'Int8Array' | 'Uint16Array' | 'Int16Array';
-type AnyTypedArray = Float64Array | Float32Array | Int32Array | Uint32Array | Uint8Array | Int8Array | Uint16Array | Int16Array;
+type TypedArrayName =
+  | 'Float64Array'
+  | 'Float32Array'
+  | 'Int32Array'
+  | 'Uint32Array'
+  | 'Uint8Array'
+  | 'Int8Array'
+  | 'Uint16Array'
+  | 'Int16Array';
+type AnyTypedArray =
+  Float64Array | Float32Array | Int32Array | Uint32Array | Uint8Array | Int8Array | Uint16Array | Int16Array;
 
-const constructors: Record<TypedArrayName, { new (buffer: ArrayBuffer): AnyTypedArray; BYTES_PER_ELEMENT: number }> = {
+const constructors: Record<
+  TypedArrayName,
+  { new (buffer: ArrayBuffer): AnyTypedArray; BYTES_PER_ELEMENT: number }
+> = {
   Float64Array,
   Float32Array,
   Int32Array,
@@ -85,7 +97,11 @@ export function decodeFrame(bytes: Uint8Array): unknown {
     if (typeof record.$num === 'string' && Object.keys(record).length === 1) {
       return Number(record.$num);
     }
-    if (typeof record.$typed === 'string' && typeof record.i === 'number' && Object.keys(record).length === 2) {
+    if (
+      typeof record.$typed === 'string' &&
+      typeof record.i === 'number' &&
+      Object.keys(record).length === 2
+    ) {
       const ctor = constructors[record.$typed as TypedArrayName];
       if (!ctor) throw new Error(`unknown typed array ${record.$typed}`);
       const entry = tableStart + record.i * 8;

@@ -35,7 +35,9 @@ export function ok<T>(value: T): Result<T> {
 }
 
 export function fail<T = never>(code: ErrorCode, message: string, location?: ErrorLocation): Result<T> {
-  return location ? { ok: false, error: { code, message, location } } : { ok: false, error: { code, message } };
+  return location
+    ? { ok: false, error: { code, message, location } }
+    : { ok: false, error: { code, message } };
 }
 
 /** An error a service throws on purpose; the transport turns it into `fail(code, message)`. */

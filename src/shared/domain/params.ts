@@ -59,7 +59,12 @@ export const runParamsSchema = z
     init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default('nndsvda'),
     maxIter: z.number().int().min(1).max(1_000_000).default(500),
     tol: z.number().min(0).max(1).default(1e-4),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
     l1W: penalty.default(0),
     l2W: penalty.default(0),
     l1H: penalty.default(0),
@@ -121,7 +126,12 @@ export const synthParamsSchema = z
     rank: z.number().int().min(1).max(100),
     moonlighting: z.number().min(0).max(0.5).default(0.05),
     depth: z.number().positive().max(1e9).optional(),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
     name: z.string().min(1).max(200).optional(),
   })
   .strict()

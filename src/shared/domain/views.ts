@@ -73,7 +73,12 @@ export interface SweepRankMetrics {
   stability: number | null;
   sampleClusters: number[];
   /** The same criteria on the row-shuffled copy of V. */
-  baseline: { loss: number; cvError: number | null; cophenetic: number | null; stability: number | null } | null;
+  baseline: {
+    loss: number;
+    cvError: number | null;
+    cophenetic: number | null;
+    stability: number | null;
+  } | null;
   /** The saved run holding this rank's best replicate. */
   runId: number | null;
 }

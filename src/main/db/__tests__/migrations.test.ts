@@ -21,12 +21,20 @@ afterEach(() => {
 function upTo(version: number): Database.Database {
   const db = new Database(':memory:');
   db.pragma('foreign_keys = ON');
-  migrate(db, migrations.filter((m) => m.version <= version), ':memory:');
+  migrate(
+    db,
+    migrations.filter((m) => m.version <= version),
+    ':memory:',
+  );
   return db;
 }
 
 function tables(db: Database.Database): string[] {
-  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+  return (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{
+      name: string;
+    }>
+  ).map((r) => r.name);
 }
 
 describe('migrations', () => {
@@ -47,14 +55,20 @@ describe('migrations', () => {
     };
     insert('dense');
     expect(() => insert('coo')).toThrow(/CHECK constraint failed/);
-    expect(() => db.prepare("INSERT INTO dataset_chunks VALUES (1, 'values', 0, 'not a blob')").run()).toThrow(/cannot store TEXT value in BLOB column/);
+    expect(() =>
+      db.prepare("INSERT INTO dataset_chunks VALUES (1, 'values', 0, 'not a blob')").run(),
+    ).toThrow(/cannot store TEXT value in BLOB column/);
   });
 
   it('0020 creates sweeps and their job results, cascading from datasets', () => {
     const db = upTo(20);
     expect(tables(db)).toEqual(['dataset_chunks', 'datasets', 'sweep_jobs', 'sweeps']);
     expect(() =>
-      db.prepare("INSERT INTO sweeps (dataset_id, state, params, jobs_total, created_at) VALUES (99, 'queued', '{}', 1, 'now')").run(),
+      db
+        .prepare(
+          "INSERT INTO sweeps (dataset_id, state, params, jobs_total, created_at) VALUES (99, 'queued', '{}', 1, 'now')",
+        )
+        .run(),
     ).toThrow(/FOREIGN KEY constraint failed/);
   });
 
@@ -62,18 +76,28 @@ describe('migrations', () => {
     const db = upTo(30);
     expect(tables(db)).toContain('runs');
     expect(schemaVersion(db)).toBe(30);
-    const columns = (db.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).map((c) => c.name);
-    expect(columns).toEqual(expect.arrayContaining(['w', 'h', 'trace', 'provenance', 'deleted_at', 'sweep_id', 'tags', 'notes']));
-    expect(() => db.prepare("INSERT INTO runs (dataset_id, state, params, created_at) VALUES (1, 'queued', '{}', 'now')").run()).toThrow(
-      /FOREIGN KEY/,
+    const columns = (db.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).map(
+      (c) => c.name,
     );
+    expect(columns).toEqual(
+      expect.arrayContaining(['w', 'h', 'trace', 'provenance', 'deleted_at', 'sweep_id', 'tags', 'notes']),
+    );
+    expect(() =>
+      db
+        .prepare("INSERT INTO runs (dataset_id, state, params, created_at) VALUES (1, 'queued', '{}', 'now')")
+        .run(),
+    ).toThrow(/FOREIGN KEY/);
   });
 
   it('run all pending migrations in one transaction: a failing one leaves the database as it was', () => {
     const db = new Database(':memory:');
     const broken: Migration[] = [
       ...migrations,
-      { version: 1000, name: 'broken', up: (d) => d.exec('CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;') },
+      {
+        version: 1000,
+        name: 'broken',
+        up: (d) => d.exec('CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;'),
+      },
     ];
     expect(() => migrate(db, broken, ':memory:')).toThrow(/no such table/);
     expect(schemaVersion(db)).toBe(0);
@@ -87,14 +111,20 @@ describe('migrations', () => {
     db.pragma('user_version = 9990');
     db.close();
     expect(() => openLibrary(path)).toThrow(NewerDatabaseError);
-    expect(() => openLibrary(path)).toThrow(/written by a newer NMF Studio \(schema version 9990; this version understands up to 30\)/);
+    expect(() => openLibrary(path)).toThrow(
+      /written by a newer NMF Studio \(schema version 9990; this version understands up to 30\)/,
+    );
   });
 
   it('back up an existing library before migrating it, and not a new one', () => {
     const dir = tempDir();
     const path = join(dir, 'library.sqlite');
     const old = new Database(path);
-    migrate(old, migrations.filter((m) => m.version <= 10), path);
+    migrate(
+      old,
+      migrations.filter((m) => m.version <= 10),
+      path,
+    );
     old.close();
     const db = openLibrary(path);
     expect(schemaVersion(db)).toBe(30);

@@ -38,7 +38,9 @@ const listColumns = `id, name, rows, cols, nnz, missing, layout, hash, format, s
   is_integer, min_value, max_value, size_bytes, created_at, (truth IS NOT NULL) AS has_truth`;
 
 export function listDatasets(db: Db): DatasetListRow[] {
-  return db.prepare(`SELECT ${listColumns} FROM datasets ORDER BY created_at DESC, id DESC`).all() as DatasetListRow[];
+  return db
+    .prepare(`SELECT ${listColumns} FROM datasets ORDER BY created_at DESC, id DESC`)
+    .all() as DatasetListRow[];
 }
 
 export function getDatasetListRow(db: Db, id: number): DatasetListRow | undefined {
@@ -58,10 +60,14 @@ export function findDatasetIdByHash(db: Db, hash: string): number | undefined {
 export function insertDataset(db: Db, row: NewDatasetRow, matrix: DataMatrix): number {
   const columns = Object.keys(row);
   const info = db
-    .prepare(`INSERT INTO datasets (${columns.join(', ')}) VALUES (${columns.map((c) => '@' + c).join(', ')})`)
+    .prepare(
+      `INSERT INTO datasets (${columns.join(', ')}) VALUES (${columns.map((c) => '@' + c).join(', ')})`,
+    )
     .run(row);
   const id = Number(info.lastInsertRowid);
-  const insertChunk = db.prepare('INSERT INTO dataset_chunks (dataset_id, part, seq, data) VALUES (?, ?, ?, ?)');
+  const insertChunk = db.prepare(
+    'INSERT INTO dataset_chunks (dataset_id, part, seq, data) VALUES (?, ?, ?, ?)',
+  );
   const writeParts = (part: string, array: Float64Array | Int32Array): void => {
     const bytes = toBlob(array);
     let seq = 0;
@@ -104,10 +110,17 @@ function readPart<T extends Float64Array | Int32Array>(
   return new ctor(buffer);
 }
 
-export function readDatasetMatrix(db: Db, row: Pick<DatasetRow, 'id' | 'rows' | 'cols' | 'layout'>, shared = false): DataMatrix {
+export function readDatasetMatrix(
+  db: Db,
+  row: Pick<DatasetRow, 'id' | 'rows' | 'cols' | 'layout'>,
+  shared = false,
+): DataMatrix {
   if (row.layout === 'dense') {
     const data = readPart(db, row.id, 'values', Float64Array, shared);
-    if (data.length !== row.rows * row.cols) throw new Error(`dataset ${row.id}: stored matrix has ${data.length} values, expected ${row.rows * row.cols}`);
+    if (data.length !== row.rows * row.cols)
+      throw new Error(
+        `dataset ${row.id}: stored matrix has ${data.length} values, expected ${row.rows * row.cols}`,
+      );
     return { kind: 'dense', rows: row.rows, cols: row.cols, data };
   }
   const indptr = readPart(db, row.id, 'indptr', Int32Array, shared);
@@ -169,7 +182,8 @@ export function renameDataset(db: Db, id: number, name: string): boolean {
 /** Deletes a dataset with its chunks, runs and sweeps (foreign keys cascade). */
 export function deleteDataset(db: Db, id: number): { deleted: number; runsDeleted: number } {
   return db.transaction(() => {
-    const runs = (db.prepare('SELECT COUNT(*) AS n FROM runs WHERE dataset_id = ?').get(id) as { n: number }).n;
+    const runs = (db.prepare('SELECT COUNT(*) AS n FROM runs WHERE dataset_id = ?').get(id) as { n: number })
+      .n;
     const deleted = db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes;
     return { deleted, runsDeleted: deleted ? runs : 0 };
   })();

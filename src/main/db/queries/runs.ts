@@ -55,7 +55,9 @@ export function listRuns(db: Db, query: RunQuery): RunListRow[] {
   }
   if (!query.includeSweeps) where.push('r.sweep_id IS NULL');
   if (query.text) {
-    where.push("(d.name LIKE @text ESCAPE '\\' OR r.notes LIKE @text ESCAPE '\\' OR r.tags LIKE @text ESCAPE '\\')");
+    where.push(
+      "(d.name LIKE @text ESCAPE '\\' OR r.notes LIKE @text ESCAPE '\\' OR r.tags LIKE @text ESCAPE '\\')",
+    );
     args.text = `%${query.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
   }
   if (query.loss) {
@@ -102,13 +104,21 @@ export function getRunListRow(db: Db, id: number): RunListRow | undefined {
 
 export function getRunRow(db: Db, id: number): (RunRow & { dataset_name: string }) | undefined {
   return db
-    .prepare('SELECT r.*, d.name AS dataset_name FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?')
+    .prepare(
+      'SELECT r.*, d.name AS dataset_name FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?',
+    )
     .get(id) as (RunRow & { dataset_name: string }) | undefined;
 }
 
 export function insertRun(
   db: Db,
-  row: { dataset_id: number; sweep_id: number | null; params: string; created_at: string; state?: RunRow['state'] },
+  row: {
+    dataset_id: number;
+    sweep_id: number | null;
+    params: string;
+    created_at: string;
+    state?: RunRow['state'];
+  },
 ): number {
   const info = db
     .prepare(
@@ -119,7 +129,9 @@ export function insertRun(
 }
 
 export function markRunStarted(db: Db, id: number, at: string): void {
-  db.prepare("UPDATE runs SET state = 'running', started_at = ?, error = NULL WHERE id = ? AND state IN ('queued', 'running')").run(at, id);
+  db.prepare(
+    "UPDATE runs SET state = 'running', started_at = ?, error = NULL WHERE id = ? AND state IN ('queued', 'running')",
+  ).run(at, id);
 }
 
 /** Writes a finished run's results and marks it done, in one statement (never half-written). */
@@ -162,24 +174,38 @@ export function finishRunWithState(
 /** At start-up: whatever was queued or running when the app stopped was interrupted. */
 export function markUnfinishedRunsInterrupted(db: Db, at: string): number {
   return db
-    .prepare("UPDATE runs SET state = 'interrupted', finished_at = ?, error = 'the app stopped before the run finished' WHERE state IN ('queued', 'running')")
+    .prepare(
+      "UPDATE runs SET state = 'interrupted', finished_at = ?, error = 'the app stopped before the run finished' WHERE state IN ('queued', 'running')",
+    )
     .run(at).changes;
 }
 
-export function updateRunNotes(db: Db, id: number, notes: string | undefined, tags: string[] | undefined): boolean {
+export function updateRunNotes(
+  db: Db,
+  id: number,
+  notes: string | undefined,
+  tags: string[] | undefined,
+): boolean {
   return (
     db
-      .prepare('UPDATE runs SET notes = COALESCE(?, notes), tags = COALESCE(?, tags) WHERE id = ? AND deleted_at IS NULL')
+      .prepare(
+        'UPDATE runs SET notes = COALESCE(?, notes), tags = COALESCE(?, tags) WHERE id = ? AND deleted_at IS NULL',
+      )
       .run(notes ?? null, tags ? JSON.stringify(tags) : null, id).changes === 1
   );
 }
 
 export function softDeleteRun(db: Db, id: number, at: string): boolean {
-  return db.prepare('UPDATE runs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL').run(at, id).changes === 1;
+  return (
+    db.prepare('UPDATE runs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL').run(at, id).changes === 1
+  );
 }
 
 export function restoreRun(db: Db, id: number): boolean {
-  return db.prepare('UPDATE runs SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL').run(id).changes === 1;
+  return (
+    db.prepare('UPDATE runs SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL').run(id)
+      .changes === 1
+  );
 }
 
 /** Removes runs deleted before `before` for good. */

@@ -27,20 +27,38 @@ export function listSweeps(db: Db, datasetId?: number): SweepListRow[] {
 
 export function getSweepRow(db: Db, id: number): SweepListRow | undefined {
   return db
-    .prepare('SELECT s.*, d.name AS dataset_name FROM sweeps s JOIN datasets d ON d.id = s.dataset_id WHERE s.id = ?')
+    .prepare(
+      'SELECT s.*, d.name AS dataset_name FROM sweeps s JOIN datasets d ON d.id = s.dataset_id WHERE s.id = ?',
+    )
     .get(id) as SweepListRow | undefined;
 }
 
-export function insertSweep(db: Db, row: { dataset_id: number; params: string; jobs_total: number; created_at: string }): number {
+export function insertSweep(
+  db: Db,
+  row: { dataset_id: number; params: string; jobs_total: number; created_at: string },
+): number {
   return Number(
     db
-      .prepare("INSERT INTO sweeps (dataset_id, state, params, jobs_total, created_at) VALUES (@dataset_id, 'queued', @params, @jobs_total, @created_at)")
+      .prepare(
+        "INSERT INTO sweeps (dataset_id, state, params, jobs_total, created_at) VALUES (@dataset_id, 'queued', @params, @jobs_total, @created_at)",
+      )
       .run(row).lastInsertRowid,
   );
 }
 
-export function setSweepState(db: Db, id: number, state: SweepRow['state'], at: string | null, error: string | null = null): void {
-  db.prepare('UPDATE sweeps SET state = ?, finished_at = ?, error = ? WHERE id = ?').run(state, at, error, id);
+export function setSweepState(
+  db: Db,
+  id: number,
+  state: SweepRow['state'],
+  at: string | null,
+  error: string | null = null,
+): void {
+  db.prepare('UPDATE sweeps SET state = ?, finished_at = ?, error = ? WHERE id = ?').run(
+    state,
+    at,
+    error,
+    id,
+  );
 }
 
 /** Stores one finished job's result and bumps the done count, atomically. */
@@ -54,21 +72,29 @@ export function recordSweepJob(db: Db, sweepId: number, jobKey: string, result: 
 }
 
 export function sweepJobResults(db: Db, sweepId: number): Array<{ job_key: string; result: Buffer }> {
-  return db.prepare('SELECT job_key, result FROM sweep_jobs WHERE sweep_id = ?').all(sweepId) as Array<{ job_key: string; result: Buffer }>;
+  return db.prepare('SELECT job_key, result FROM sweep_jobs WHERE sweep_id = ?').all(sweepId) as Array<{
+    job_key: string;
+    result: Buffer;
+  }>;
 }
 
-export function completeSweep(db: Db, id: number, result: string, recommended: number | null, criterion: string | null, at: string): void {
-  db.prepare("UPDATE sweeps SET state = 'done', result = ?, recommended = ?, criterion = ?, finished_at = ?, error = NULL WHERE id = ?").run(
-    result,
-    recommended,
-    criterion,
-    at,
-    id,
-  );
+export function completeSweep(
+  db: Db,
+  id: number,
+  result: string,
+  recommended: number | null,
+  criterion: string | null,
+  at: string,
+): void {
+  db.prepare(
+    "UPDATE sweeps SET state = 'done', result = ?, recommended = ?, criterion = ?, finished_at = ?, error = NULL WHERE id = ?",
+  ).run(result, recommended, criterion, at, id);
 }
 
 export function markUnfinishedSweepsInterrupted(db: Db, at: string): number {
-  return db.prepare("UPDATE sweeps SET state = 'interrupted', finished_at = ? WHERE state IN ('queued', 'running')").run(at).changes;
+  return db
+    .prepare("UPDATE sweeps SET state = 'interrupted', finished_at = ? WHERE state IN ('queued', 'running')")
+    .run(at).changes;
 }
 
 export function deleteSweep(db: Db, id: number): number {

@@ -14,11 +14,22 @@ function raw(
   options: { method?: string; path: string; headers?: Record<string, string>; body?: Uint8Array },
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: options.headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      },
+    );
     req.on('error', reject);
     if (options.body) req.write(options.body);
     req.end();
@@ -38,7 +49,12 @@ beforeAll(async () => {
       return { id: req.id, W: new Float64Array([1, 2, 3]) };
     },
   } as unknown as Handlers;
-  server = await startBrowserServer({ handlers, events: new EventBus(), rendererDir: dir, token: 'a'.repeat(64) });
+  server = await startBrowserServer({
+    handlers,
+    events: new EventBus(),
+    rendererDir: dir,
+    token: 'a'.repeat(64),
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -47,7 +63,12 @@ afterAll(async () => {
 
 const host = (): string => `127.0.0.1:${server.port}`;
 const call = (headers: Record<string, string>, body: unknown = { id: 3 }) =>
-  raw(server.port, { method: 'POST', path: '/api/runs:get', headers: { 'Content-Type': 'application/x-nmf-frame', ...headers }, body: encodeFrame(body) });
+  raw(server.port, {
+    method: 'POST',
+    path: '/api/runs:get',
+    headers: { 'Content-Type': 'application/x-nmf-frame', ...headers },
+    body: encodeFrame(body),
+  });
 
 describe('browser-mode server', () => {
   it('listens on loopback and prints a URL with the token', () => {
@@ -72,7 +93,12 @@ describe('browser-mode server', () => {
 
   it('refuses a foreign Host header (DNS rebinding), compared exactly', async () => {
     const token = { Authorization: `Bearer ${'a'.repeat(64)}` };
-    for (const badHost of ['evil.example', `evil.example:${server.port}`, `127.0.0.1.evil.example:${server.port}`, `127.0.0.1:${server.port + 1}`]) {
+    for (const badHost of [
+      'evil.example',
+      `evil.example:${server.port}`,
+      `127.0.0.1.evil.example:${server.port}`,
+      `127.0.0.1:${server.port + 1}`,
+    ]) {
       const res = await call({ Host: badHost, ...token });
       expect(res.status, badHost).toBe(403);
       expect(res.body.toString()).toContain('is not this server');
@@ -81,15 +107,29 @@ describe('browser-mode server', () => {
 
   it('refuses a foreign Origin, compared exactly', async () => {
     const headers = { Host: host(), Authorization: `Bearer ${'a'.repeat(64)}` };
-    for (const origin of ['http://evil.example', `http://127.0.0.1:${server.port}.evil.example`, 'null', `https://127.0.0.1:${server.port}`]) {
+    for (const origin of [
+      'http://evil.example',
+      `http://127.0.0.1:${server.port}.evil.example`,
+      'null',
+      `https://127.0.0.1:${server.port}`,
+    ]) {
       expect((await call({ ...headers, Origin: origin })).status, origin).toBe(403);
     }
     expect((await call({ ...headers, Origin: `http://127.0.0.1:${server.port}` })).status).toBe(200);
   });
 
   it('validates the request: unknown channels and bad payloads never reach a handler', async () => {
-    const headers = { Host: host(), Authorization: `Bearer ${'a'.repeat(64)}`, 'Content-Type': 'application/x-nmf-frame' };
-    const unknown = await raw(server.port, { method: 'POST', path: '/api/fs:readFile', headers, body: encodeFrame({}) });
+    const headers = {
+      Host: host(),
+      Authorization: `Bearer ${'a'.repeat(64)}`,
+      'Content-Type': 'application/x-nmf-frame',
+    };
+    const unknown = await raw(server.port, {
+      method: 'POST',
+      path: '/api/fs:readFile',
+      headers,
+      body: encodeFrame({}),
+    });
     expect((decodeFrame(new Uint8Array(unknown.body)) as Result<unknown>).ok).toBe(false);
     const before = calls.length;
     const bad = await call(headers, { id: -4, extra: 1 });
@@ -114,8 +154,13 @@ describe('browser-mode server', () => {
   });
 
   it('refuses to listen on a non-loopback address', async () => {
-    await expect(startBrowserServer({ handlers: {} as Handlers, events: new EventBus(), rendererDir: dir, host: '0.0.0.0' })).rejects.toThrow(
-      /loopback interface only/,
-    );
+    await expect(
+      startBrowserServer({
+        handlers: {} as Handlers,
+        events: new EventBus(),
+        rendererDir: dir,
+        host: '0.0.0.0',
+      }),
+    ).rejects.toThrow(/loopback interface only/);
   });
 });

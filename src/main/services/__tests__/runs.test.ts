@@ -50,31 +50,52 @@ describe('runs through the services', () => {
     services.ctx.events.subscribe((event, payload) => {
       if (event === 'jobs:progress') progress.push(payload as JobProgress);
     });
-    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', { features: 300, samples: 120, rank: 4, seed: 3 });
-    const slow = await call<{ id: number }>(services, 'runs:start', { datasetId: dataset.id, params: { rank: 6, maxIter: 100000, tol: 0 } });
-    const quick = await call<{ id: number }>(services, 'runs:start', { datasetId: dataset.id, params: { rank: 4, maxIter: 300 } });
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 300,
+      samples: 120,
+      rank: 4,
+      seed: 3,
+    });
+    const slow = await call<{ id: number }>(services, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 6, maxIter: 100000, tol: 0 },
+    });
+    const quick = await call<{ id: number }>(services, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 4, maxIter: 300 },
+    });
     // Progress is seen moving (two reports with increasing iterations) before the cancel.
     await waitFor(() => {
       const seen = progress.filter((p) => p.id === slow.id && p.state === 'running').map((p) => p.iteration);
       return seen.length >= 2 && seen[seen.length - 1] > seen[0];
     });
-    expect((await call<{ state: string }>(services, 'runs:cancel', { id: slow.id })).state).toMatch(/running|cancelled/);
+    expect((await call<{ state: string }>(services, 'runs:cancel', { id: slow.id })).state).toMatch(
+      /running|cancelled/,
+    );
     const done = await waitFor(() => {
-      const runs = services.ctx.db.prepare('SELECT id, state FROM runs ORDER BY id').all() as Array<{ id: number; state: string }>;
+      const runs = services.ctx.db.prepare('SELECT id, state FROM runs ORDER BY id').all() as Array<{
+        id: number;
+        state: string;
+      }>;
       return runs.every((r) => r.state !== 'running' && r.state !== 'queued') ? runs : null;
     });
     expect(done).toEqual([
       { id: slow.id, state: 'cancelled' },
       { id: quick.id, state: 'done' },
     ]);
-    const iterations = progress.filter((p) => p.id === slow.id && p.state === 'running').map((p) => p.iteration);
+    const iterations = progress
+      .filter((p) => p.id === slow.id && p.state === 'running')
+      .map((p) => p.iteration);
     expect(iterations.length).toBeGreaterThan(1);
     expect(iterations[iterations.length - 1]).toBeGreaterThan(iterations[0]);
-    const detail = await call<{ W: Float64Array; H: Float64Array; trace: Array<[number, number]>; rows: number; cols: number; provenance: { dataHash: string } }>(
-      services,
-      'runs:get',
-      { id: quick.id },
-    );
+    const detail = await call<{
+      W: Float64Array;
+      H: Float64Array;
+      trace: Array<[number, number]>;
+      rows: number;
+      cols: number;
+      provenance: { dataHash: string };
+    }>(services, 'runs:get', { id: quick.id });
     expect(detail.W.length).toBe(300 * 4);
     expect(detail.H.length).toBe(4 * 120);
     expect(detail.trace.length).toBeGreaterThan(1);
@@ -85,10 +106,25 @@ describe('runs through the services', () => {
 
   it('gives the same bits for the same data, parameters and seed', async () => {
     const services = start(tempLibrary());
-    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', { features: 80, samples: 40, rank: 3, seed: 1 });
-    const a = await call<{ id: number }>(services, 'runs:start', { datasetId: dataset.id, params: { rank: 3, maxIter: 120, seed: 9 } });
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 80,
+      samples: 40,
+      rank: 3,
+      seed: 1,
+    });
+    const a = await call<{ id: number }>(services, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 3, maxIter: 120, seed: 9 },
+    });
     const b = await call<{ id: number }>(services, 'runs:rerun', { id: a.id });
-    await waitFor(() => (services.ctx.db.prepare("SELECT COUNT(*) AS n FROM runs WHERE state = 'done'").get() as { n: number }).n === 2);
+    await waitFor(
+      () =>
+        (
+          services.ctx.db.prepare("SELECT COUNT(*) AS n FROM runs WHERE state = 'done'").get() as {
+            n: number;
+          }
+        ).n === 2,
+    );
     const wa = await call<{ W: Float64Array; H: Float64Array }>(services, 'runs:get', { id: a.id });
     const wb = await call<{ W: Float64Array; H: Float64Array }>(services, 'runs:get', { id: b.id });
     expect(Buffer.from(wa.W.buffer).equals(Buffer.from(wb.W.buffer))).toBe(true);
@@ -97,10 +133,24 @@ describe('runs through the services', () => {
 
   it('refuses impossible parameters before queuing anything', async () => {
     const services = start(tempLibrary());
-    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', { features: 30, samples: 12, rank: 3, seed: 1 });
-    const tooBig = await dispatch(services.handlers, 'runs:start', { datasetId: dataset.id, params: { rank: 13 } });
-    expect(tooBig).toEqual({ ok: false, error: { code: 'bad_input', message: 'rank 13 exceeds min(features, samples) = min(30, 12) = 12' } });
-    const hals = await dispatch(services.handlers, 'runs:start', { datasetId: dataset.id, params: { rank: 2, loss: 'kl', solver: 'hals' } });
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 30,
+      samples: 12,
+      rank: 3,
+      seed: 1,
+    });
+    const tooBig = await dispatch(services.handlers, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 13 },
+    });
+    expect(tooBig).toEqual({
+      ok: false,
+      error: { code: 'bad_input', message: 'rank 13 exceeds min(features, samples) = min(30, 12) = 12' },
+    });
+    const hals = await dispatch(services.handlers, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 2, loss: 'kl', solver: 'hals' },
+    });
     expect(hals.ok).toBe(false);
     expect(services.ctx.db.prepare('SELECT COUNT(*) AS n FROM runs').get()).toEqual({ n: 0 });
   });
@@ -108,13 +158,24 @@ describe('runs through the services', () => {
   it('marks runs left running by a stopped process as interrupted, and re-runs them with one action', async () => {
     const path = tempLibrary();
     const first = start(path);
-    const { dataset } = await call<{ dataset: { id: number } }>(first, 'datasets:synthesize', { features: 200, samples: 100, rank: 4, seed: 2 });
-    const run = await call<{ id: number }>(first, 'runs:start', { datasetId: dataset.id, params: { rank: 4, maxIter: 100000, tol: 0 } });
+    const { dataset } = await call<{ dataset: { id: number } }>(first, 'datasets:synthesize', {
+      features: 200,
+      samples: 100,
+      rank: 4,
+      seed: 2,
+    });
+    const run = await call<{ id: number }>(first, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 4, maxIter: 100000, tol: 0 },
+    });
     await waitFor(() => first.ctx.jobs.list().some((j) => j.id === run.id && j.iteration > 0));
     // A second process opening the same library (as after a crash) finds the run unfinished.
     const second = createServices({ libraryPath: path, workerPath, mode: 'browser', threads: 1 });
     open.push(second);
-    const state = (second.ctx.db.prepare('SELECT state, error FROM runs WHERE id = ?').get(run.id) as { state: string; error: string });
+    const state = second.ctx.db.prepare('SELECT state, error FROM runs WHERE id = ?').get(run.id) as {
+      state: string;
+      error: string;
+    };
     expect(state.state).toBe('interrupted');
     expect(state.error).toMatch(/stopped before the run finished/);
     const again = await call<{ id: number; params: { rank: number } }>(second, 'runs:rerun', { id: run.id });
@@ -124,10 +185,28 @@ describe('runs through the services', () => {
 
   it('filters, tags, deletes with undo', async () => {
     const services = start(tempLibrary());
-    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', { features: 40, samples: 20, rank: 2, seed: 5 });
-    const kl = await call<{ id: number }>(services, 'runs:start', { datasetId: dataset.id, params: { rank: 2, maxIter: 50 } });
-    const fro = await call<{ id: number }>(services, 'runs:start', { datasetId: dataset.id, params: { rank: 3, loss: 'frobenius', maxIter: 50 } });
-    await waitFor(() => (services.ctx.db.prepare("SELECT COUNT(*) AS n FROM runs WHERE state = 'done'").get() as { n: number }).n === 2);
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 40,
+      samples: 20,
+      rank: 2,
+      seed: 5,
+    });
+    const kl = await call<{ id: number }>(services, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 2, maxIter: 50 },
+    });
+    const fro = await call<{ id: number }>(services, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 3, loss: 'frobenius', maxIter: 50 },
+    });
+    await waitFor(
+      () =>
+        (
+          services.ctx.db.prepare("SELECT COUNT(*) AS n FROM runs WHERE state = 'done'").get() as {
+            n: number;
+          }
+        ).n === 2,
+    );
     await call(services, 'runs:update', { id: fro.id, notes: 'looks clean', tags: ['keep', 'fro'] });
     const byTag = await call<Array<{ id: number }>>(services, 'runs:list', { tag: 'keep' });
     expect(byTag.map((r) => r.id)).toEqual([fro.id]);
@@ -138,6 +217,8 @@ describe('runs through the services', () => {
     await call(services, 'runs:delete', { id: kl.id });
     expect((await call<Array<{ id: number }>>(services, 'runs:list', {})).map((r) => r.id)).toEqual([fro.id]);
     await call(services, 'runs:restore', { id: kl.id });
-    expect((await call<Array<{ id: number }>>(services, 'runs:list', {})).map((r) => r.id).sort()).toEqual([kl.id, fro.id].sort());
+    expect((await call<Array<{ id: number }>>(services, 'runs:list', {})).map((r) => r.id).sort()).toEqual(
+      [kl.id, fro.id].sort(),
+    );
   });
 });

@@ -72,7 +72,9 @@ function httpClient(token: string): ApiClient {
   const listeners = new Listeners();
   const source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
   for (const name of eventNames) {
-    source.addEventListener(name, (event) => listeners.emit(name, JSON.parse((event as MessageEvent<string>).data)));
+    source.addEventListener(name, (event) =>
+      listeners.emit(name, JSON.parse((event as MessageEvent<string>).data)),
+    );
   }
   return {
     async call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<Result<ResponseOf<C>>> {
@@ -84,14 +86,20 @@ function httpClient(token: string): ApiClient {
           body: encodeFrame(request) as BodyInit,
         });
       } catch (error) {
-        return { ok: false, error: { code: 'unavailable', message: `cannot reach NMF Studio: ${String(error)}` } };
+        return {
+          ok: false,
+          error: { code: 'unavailable', message: `cannot reach NMF Studio: ${String(error)}` },
+        };
       }
       const contentType = response.headers.get('content-type') ?? '';
       if (!contentType.startsWith('application/x-nmf-frame')) {
         const text = await response.text();
         return {
           ok: false,
-          error: { code: response.status === 401 || response.status === 403 ? 'unauthorized' : 'internal', message: text || response.statusText },
+          error: {
+            code: response.status === 401 || response.status === 403 ? 'unauthorized' : 'internal',
+            message: text || response.statusText,
+          },
         };
       }
       return decodeFrame(new Uint8Array(await response.arrayBuffer())) as Result<ResponseOf<C>>;

@@ -6,7 +6,14 @@ describe('binary frames', () => {
     const W = new Float64Array([0, 1.5, -0, Number.MIN_VALUE, 1e308, NaN]);
     const value = {
       ok: true,
-      value: { W, nested: [{ idx: new Int32Array([1, -2, 3]) }], bytes: new Uint8Array([255, 0, 7]), loss: NaN, big: Infinity, text: 'µ' },
+      value: {
+        W,
+        nested: [{ idx: new Int32Array([1, -2, 3]) }],
+        bytes: new Uint8Array([255, 0, 7]),
+        loss: NaN,
+        big: Infinity,
+        text: 'µ',
+      },
     };
     const decoded = decodeFrame(encodeFrame(value)) as typeof value;
     expect(decoded.value.W).toBeInstanceOf(Float64Array);
@@ -32,6 +39,8 @@ describe('binary frames', () => {
   it('refuse malformed frames', () => {
     expect(() => decodeFrame(new Uint8Array([1, 2, 3]))).toThrow(/not an NMF1 frame/);
     const frame = encodeFrame({ a: new Float64Array(4) });
-    expect(() => decodeFrame(frame.subarray(0, frame.length - 16))).toThrow(/bad typed array extent|truncated/);
+    expect(() => decodeFrame(frame.subarray(0, frame.length - 16))).toThrow(
+      /bad typed array extent|truncated/,
+    );
   });
 });

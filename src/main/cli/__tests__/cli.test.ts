@@ -1,0 +1,304 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../index';
+
+/** The command line, run in-process exactly as `nmf-studio …` runs it, against a temporary library. */
+let dir: string;
+let db: string;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    stderrIsTty: false,
+  });
+  return { code, stdout, stderr };
+}
+
+function readTsv(path: string): string[][] {
+  return readFileSync(path, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((line) => line.split('\t'));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nmf-cli-'));
+  db = join(dir, 'library.sqlite');
+  const synth = await cli(
+    'synth',
+    '--features',
+    '100',
+    '--samples',
+    '60',
+    '--rank',
+    '5',
+    '--seed',
+    '4',
+    '--out',
+    join(dir, 'syn'),
+  );
+  expect(synth.code).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('nmf-studio', () => {
+  it('synth writes V.tsv with names and truth.json with W, H, modules and moonlighting features', () => {
+    const V = readTsv(join(dir, 'syn', 'V.tsv'));
+    expect(V.length).toBe(101);
+    expect(V[0].length).toBe(61);
+    expect(V[1][0]).toBe('gene1');
+    expect(V.slice(1).every((row) => row.slice(1).every((cell) => /^\d+$/.test(cell)))).toBe(true);
+    const truth = JSON.parse(readFileSync(join(dir, 'syn', 'truth.json'), 'utf8'));
+    expect(truth.W.length).toBe(100);
+    expect(truth.W[0].length).toBe(5);
+    expect(truth.H.length).toBe(5);
+    expect(truth.module.length).toBe(100);
+    expect(truth.moonlighting.length).toBe(5);
+    expect(truth.moonlighting[0]).toEqual(
+      expect.objectContaining({
+        feature: expect.any(String),
+        index: expect.any(Number),
+        modules: expect.any(Array),
+      }),
+    );
+  });
+
+  it('fit writes W.tsv, H.tsv and run.json as CLI.md lays them out, and saves the run', async () => {
+    const out = join(dir, 'fit');
+    const result = await cli(
+      'fit',
+      join(dir, 'syn', 'V.tsv'),
+      '--rank',
+      '5',
+      '--seed',
+      '2',
+      '--db',
+      db,
+      '--out',
+      out,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const W = readTsv(join(out, 'W.tsv'));
+    expect(W[0]).toEqual(['feature', 'c1', 'c2', 'c3', 'c4', 'c5']);
+    expect(W[1][0]).toBe('gene1');
+    expect(W.length).toBe(101);
+    const H = readTsv(join(out, 'H.tsv'));
+    expect(H[0][0]).toBe('component');
+    expect(H[0].length).toBe(61);
+    expect(H.map((row) => row[0]).slice(1)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run).toEqual(
+      expect.objectContaining({
+        params: expect.objectContaining({
+          rank: 5,
+          loss: 'kl',
+          solver: 'mu',
+          init: 'nndsvda',
+          maxIter: 500,
+          tol: 1e-4,
+          seed: 2,
+        }),
+        iterations: expect.any(Number),
+        converged: expect.any(Boolean),
+        loss: expect.any(Number),
+        loglik: expect.any(Number),
+        seconds: expect.any(Number),
+      }),
+    );
+    expect(run.trace[0]).toEqual([0, expect.any(Number)]);
+    expect(run.loglik).toBeLessThan(0);
+    const runs = JSON.parse((await cli('runs', 'list', '--db', db)).stdout);
+    expect(runs.length).toBe(1);
+  });
+
+  it('fit --normalize l2 gives unit W columns and leaves W·H unchanged', async () => {
+    const plain = join(dir, 'plain');
+    const normalized = join(dir, 'normalized');
+    await cli(
+      'fit',
+      join(dir, 'syn', 'V.tsv'),
+      '--rank',
+      '3',
+      '--max-iter',
+      '50',
+      '--no-save',
+      '--out',
+      plain,
+    );
+    await cli(
+      'fit',
+      join(dir, 'syn', 'V.tsv'),
+      '--rank',
+      '3',
+      '--max-iter',
+      '50',
+      '--no-save',
+      '--normalize',
+      'l2',
+      '--out',
+      normalized,
+    );
+    const numbers = (rows: string[][]): number[][] => rows.slice(1).map((r) => r.slice(1).map(Number));
+    const [W1, H1, W2, H2] = [
+      join(plain, 'W.tsv'),
+      join(plain, 'H.tsv'),
+      join(normalized, 'W.tsv'),
+      join(normalized, 'H.tsv'),
+    ].map((p) => numbers(readTsv(p)));
+    for (let c = 0; c < 3; c++) expect(Math.hypot(...W2.map((row) => row[c]))).toBeCloseTo(1, 12);
+    const product = (W: number[][], H: number[][], i: number, j: number): number =>
+      W[i].reduce((s, w, c) => s + w * H[c][j], 0);
+    for (const [i, j] of [
+      [0, 0],
+      [17, 33],
+      [99, 59],
+    ]) {
+      expect(product(W2, H2, i, j)).toBeCloseTo(product(W1, H1, i, j), 8);
+    }
+  });
+
+  it('refuses bad files with exit 2 and a line naming file, line, column and value, adding nothing', async () => {
+    const before = JSON.parse((await cli('datasets', 'list', '--db', db)).stdout).length;
+    const cases: Array<[string, string, RegExp]> = [
+      [
+        'negative.tsv',
+        'gene\ta\tb\ng1\t1\t2\ng2\t3\t-4\n',
+        /^nmf-studio: negative\.tsv: line 3, column 3: "-4" is negative/,
+      ],
+      [
+        'text.csv',
+        'gene,a,b\ng1,1,2\ng2,oops,4\n',
+        /^nmf-studio: text\.csv: line 3, column 2: "oops" is not a number/,
+      ],
+      [
+        'ragged.tsv',
+        'gene\ta\tb\ng1\t1\t2\ng2\t3\n',
+        /^nmf-studio: ragged\.tsv: line 3 has 2 fields, expected 3/,
+      ],
+    ];
+    for (const [name, content, message] of cases) {
+      writeFileSync(join(dir, name), content);
+      for (const command of [['import'], ['fit', '--rank', '1', '--out', join(dir, 'never')]]) {
+        const [verb, ...rest] = command;
+        const result = await cli(verb, join(dir, name), ...rest, '--db', db);
+        expect(result.code, `${verb} ${name}`).toBe(2);
+        expect(result.stderr).toMatch(message);
+        expect(result.stderr.trim().split('\n').length).toBe(1);
+      }
+    }
+    expect(JSON.parse((await cli('datasets', 'list', '--db', db)).stdout).length).toBe(before);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+
+  it('refuses impossible settings with exit 2, before storing anything', async () => {
+    const before = JSON.parse((await cli('datasets', 'list', '--db', db)).stdout).length;
+    writeFileSync(join(dir, 'small.tsv'), 'gene\ta\tb\ng1\t1\t2\ng2\t3\t4\ng3\t5\t6\n');
+    const tooBig = await cli(
+      'fit',
+      join(dir, 'small.tsv'),
+      '--rank',
+      '3',
+      '--db',
+      db,
+      '--out',
+      join(dir, 'x'),
+    );
+    expect(tooBig.code).toBe(2);
+    expect(tooBig.stderr).toBe('nmf-studio: rank 3 exceeds min(features, samples) = min(3, 2) = 2\n');
+    expect((await cli('fit', join(dir, 'small.tsv'), '--rank', 'two', '--out', join(dir, 'x'))).stderr).toBe(
+      'nmf-studio: --rank must be a number, got "two"\n',
+    );
+    expect((await cli('fit', join(dir, 'small.tsv'), '--rank', '1')).stderr).toBe(
+      'nmf-studio: --out is required\n',
+    );
+    expect((await cli('frobnicate')).code).toBe(2);
+    expect(JSON.parse((await cli('datasets', 'list', '--db', db)).stdout).length).toBe(before);
+  });
+
+  it('import prints the dataset and recognises a re-import', async () => {
+    const first = JSON.parse((await cli('import', join(dir, 'syn', 'V.tsv'), '--db', db)).stdout);
+    expect(first).toEqual({
+      dataset: expect.any(Number),
+      rows: 100,
+      cols: 60,
+      nnz: expect.any(Number),
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      existing: true,
+    });
+    const transposed = JSON.parse(
+      (await cli('import', join(dir, 'syn', 'V.tsv'), '--transpose', '--db', db)).stdout,
+    );
+    expect(transposed).toEqual(expect.objectContaining({ rows: 60, cols: 100, existing: false }));
+    const shown = JSON.parse((await cli('datasets', 'show', String(transposed.dataset), '--db', db)).stdout);
+    expect(shown.rowNames[0]).toBe('cond1');
+    expect(
+      JSON.parse((await cli('datasets', 'delete', String(transposed.dataset), '--db', db)).stdout),
+    ).toEqual({ deleted: 1, runsDeleted: 0 });
+    expect((await cli('datasets', 'show', '999', '--db', db)).code).toBe(2);
+  });
+
+  it('sweep writes ranks.json with every criterion and a k<rank> folder per rank', async () => {
+    const out = join(dir, 'sweep');
+    const result = await cli(
+      'sweep',
+      join(dir, 'syn', 'V.tsv'),
+      '--ranks',
+      '3..6',
+      '--replicates',
+      '3',
+      '--cv-folds',
+      '3',
+      '--max-iter',
+      '200',
+      '--db',
+      db,
+      '--out',
+      out,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const ranks = JSON.parse(readFileSync(join(out, 'ranks.json'), 'utf8'));
+    expect(ranks.ranks.map((r: { rank: number }) => r.rank)).toEqual([3, 4, 5, 6]);
+    for (const r of ranks.ranks) {
+      for (const key of ['loss', 'loglik', 'bic', 'cv_error', 'cophenetic', 'dispersion', 'stability'])
+        expect(typeof r[key], key).toBe('number');
+      expect(r.sample_clusters.length).toBe(60);
+      expect(Math.max(...r.sample_clusters)).toBeLessThan(r.rank);
+      expect(existsSync(join(out, `k${r.rank}`, 'W.tsv'))).toBe(true);
+    }
+    expect(ranks.recommended).toBe(5);
+    expect(typeof ranks.criterion).toBe('string');
+  });
+
+  it('assign and align read run folders and library runs', async () => {
+    const assigned = JSON.parse((await cli('assign', join(dir, 'fit'))).stdout);
+    expect(Object.keys(assigned.modules).length).toBe(100);
+    expect(assigned.modules.gene1.length).toBeGreaterThan(0);
+    expect(Array.isArray(assigned.moonlighting)).toBe(true);
+    const aligned = JSON.parse((await cli('align', join(dir, 'fit'), join(dir, 'sweep', 'k4'))).stdout);
+    expect(aligned.similarity.length).toBe(5);
+    expect(aligned.similarity[0].length).toBe(4);
+    expect(aligned.matches.length).toBe(4);
+    expect(aligned.unmatched_a.length).toBe(1);
+    expect(aligned.unmatched_b).toEqual([]);
+    const byId = JSON.parse((await cli('assign', '1', '--db', db, '--threshold', '0.5')).stdout);
+    expect(byId.threshold).toBe(0.5);
+  });
+
+  it('runs show, export and delete', async () => {
+    const shown = JSON.parse((await cli('runs', 'show', '1', '--db', db)).stdout);
+    expect(shown.state).toBe('done');
+    expect(shown.provenance.dataHash).toMatch(/^[0-9a-f]{64}$/);
+    const out = join(dir, 'exported');
+    expect((await cli('runs', 'export', '1', '--out', out, '--db', db)).code).toBe(0);
+    expect(readFileSync(join(out, 'W.tsv'), 'utf8')).toBe(readFileSync(join(dir, 'fit', 'W.tsv'), 'utf8'));
+    expect(JSON.parse((await cli('runs', 'delete', '1', '--db', db)).stdout)).toEqual({ deleted: 1 });
+    expect((await cli('runs', 'delete', '1', '--db', db)).code).toBe(2);
+  });
+});
