@@ -1,0 +1,61 @@
+import type { DatasetSummary, LossName, RunParamsInput, SweepParamsInput } from '../../../shared/domain';
+
+/**
+ * Starting parameters suited to a dataset: count data (all integers) is Poisson-like, for which
+ * the generalised KL divergence is the maximum-likelihood loss; other data gets Frobenius, solved
+ * fastest by HALS. The rank default grows slowly with the smaller dimension.
+ */
+
+export function suggestedLoss(dataset: Pick<DatasetSummary, 'integer'>): LossName {
+  return dataset.integer ? 'kl' : 'frobenius';
+}
+
+export function suggestedRank(dataset: Pick<DatasetSummary, 'rows' | 'cols'>): number {
+  const small = Math.min(dataset.rows, dataset.cols);
+  return Math.max(1, Math.min(small - 1 || 1, 20, Math.round(Math.sqrt(small / 2))));
+}
+
+export function suggestedRunParams(dataset: DatasetSummary): Required<Omit<RunParamsInput, 'solver'>> & {
+  solver: 'mu' | 'hals';
+} {
+  const loss = suggestedLoss(dataset);
+  return {
+    rank: suggestedRank(dataset),
+    loss,
+    beta: loss === 'kl' ? 1 : 2,
+    solver: loss === 'frobenius' ? 'hals' : 'mu',
+    init: 'nndsvda',
+    maxIter: 500,
+    tol: 1e-4,
+    seed: 0,
+    l1W: 0,
+    l2W: 0,
+    l1H: 0,
+    l2H: 0,
+    shuffle: false,
+    replicates: 1,
+  };
+}
+
+export function suggestedSweepRange(dataset: Pick<DatasetSummary, 'rows' | 'cols'>): {
+  fromRank: number;
+  toRank: number;
+} {
+  const small = Math.min(dataset.rows, dataset.cols);
+  const toRank = Math.max(2, Math.min(small - 1, Math.max(8, 2 * suggestedRank(dataset))));
+  return { fromRank: Math.min(2, toRank), toRank };
+}
+
+/** Whether a solver can fit a loss: HALS here solves the Frobenius objective only. */
+export function solverAllowed(solver: 'mu' | 'hals', loss: LossName, beta: number): boolean {
+  return solver === 'mu' || loss === 'frobenius' || (loss === 'beta' && beta === 2);
+}
+
+/** Number of fits a sweep performs (each rank: replicates, plus folds, and the baseline copy). */
+export function sweepJobCount(
+  params: Pick<SweepParamsInput, 'fromRank' | 'toRank' | 'replicates' | 'cvFolds' | 'baseline'>,
+): number {
+  const ranks = Math.max(0, params.toRank - params.fromRank + 1);
+  const perRank = (params.replicates ?? 5) + (params.cvFolds ?? 3);
+  return ranks * perRank * (params.baseline === false ? 1 : 2);
+}

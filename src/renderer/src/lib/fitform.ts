@@ -1,0 +1,32 @@
+import type { LossName } from '../../../shared/domain';
+
+/** The engine parameters a run and a sweep share (everything but rank and replicates). */
+export interface FitForm {
+  loss: LossName;
+  beta: number;
+  solver: 'mu' | 'hals';
+  init: 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar';
+  maxIter: number;
+  tol: number;
+  seed: number;
+  l1W: number;
+  l2W: number;
+  l1H: number;
+  l2H: number;
+  shuffle: boolean;
+}
+
+/** Client-side checks that mirror the request schema, so problems show beside the field at once. */
+export function fitFormProblems(form: FitForm): Partial<Record<keyof FitForm, string>> {
+  const problems: Partial<Record<keyof FitForm, string>> = {};
+  if (!Number.isFinite(form.beta) || form.beta < 0 || form.beta > 10)
+    problems.beta = 'β must be between 0 and 10.';
+  if (!Number.isInteger(form.maxIter) || form.maxIter < 1) problems.maxIter = 'A whole number of at least 1.';
+  if (!Number.isFinite(form.tol) || form.tol < 0 || form.tol > 1) problems.tol = 'Between 0 and 1.';
+  if (!Number.isInteger(form.seed) || form.seed < 0) problems.seed = 'A whole number ≥ 0.';
+  for (const key of ['l1W', 'l2W', 'l1H', 'l2H'] as const)
+    if (!Number.isFinite(form[key]) || form[key] < 0) problems[key] = 'Must be ≥ 0.';
+  const beta = form.loss === 'kl' ? 1 : form.loss === 'is' ? 0 : form.loss === 'frobenius' ? 2 : form.beta;
+  if (form.solver === 'hals' && beta !== 2) problems.solver = 'HALS fits only the Frobenius loss; use MU.';
+  return problems;
+}
