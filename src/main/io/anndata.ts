@@ -3,6 +3,7 @@ import type { DataMatrix } from '../../shared/linalg/matrix';
 import { importError } from './errors';
 import type { CompressedSparse, HdfReadContext } from './hdf5';
 import {
+  checkNumericDtype,
   isDataset,
   isGroup,
   numbersAttr,
@@ -51,6 +52,7 @@ export function annDataLayout(f: H5File, file: string): AnnDataLayout {
         `is ${shape.length}-D (shape [${shape.join(', ')}]); a matrix must be 2-D`,
       );
     }
+    checkNumericDtype(x, { file, datasetPath: '/X' });
     return { kind: 'dense', shape: [shape[0], shape[1]], dtype: String(x.dtype), nnz: null };
   }
   if (!isGroup(x)) throw importError({ file, datasetPath: '/X' }, 'is missing: not an AnnData file');
@@ -209,8 +211,10 @@ export function tenXGroup(f: H5File, file: string): { group: Group; path: string
   if (isGroup(matrix)) return { group: matrix, path: '/matrix', v3: true };
   for (const key of f.keys()) {
     const candidate = f.get(key);
-    if (isGroup(candidate) && candidate.keys().includes('indptr'))
+    // Cell Ranger 2 names the group after the genome; recognise it by its members.
+    if (isGroup(candidate) && ['indptr', 'shape', 'barcodes'].every((k) => candidate.keys().includes(k))) {
       return { group: candidate, path: `/${key}`, v3: false };
+    }
   }
   throw importError({ file, datasetPath: '/matrix' }, 'is missing: not a 10x Genomics HDF5 file');
 }

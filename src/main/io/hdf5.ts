@@ -95,7 +95,7 @@ export function numbersAttr(node: Group | Dataset, name: string): number[] | nul
 type NumericChunk = ArrayLike<number>;
 
 /** Refuses datasets whose element type is not an integer or float NMF can use. */
-function checkNumericDtype(ds: Dataset, location: ImportErrorLocation): void {
+export function checkNumericDtype(ds: Dataset, location: ImportErrorLocation): void {
   const meta = ds.metadata;
   const ok = (meta.type === 0 && meta.size <= 8) || (meta.type === 1 && (meta.size === 4 || meta.size === 8));
   if (!ok) {
