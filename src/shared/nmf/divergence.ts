@@ -2,7 +2,7 @@ import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
 import { transpose } from '../linalg/ops';
 import { logGamma } from '../linalg/random';
 import { prepareData, type PreparedData } from './data';
-import { EPS32, columnSums, csrTimes, gram, powBy, powCode } from './kernels';
+import { EPS32, columnSums, csrTimes, gram, powBy, powCode, rowProducts } from './kernels';
 
 /**
  * β-divergence D_β(V ‖ WH) exactly as scikit-learn 1.2's `_beta_divergence` (never normalised):
@@ -87,12 +87,14 @@ export function divergenceOf(
   if (beta === 2) {
     if (V.kind === 'dense') {
       const d = V.data;
+      const row = new Float64Array(n);
       let s = 0;
       for (let i = 0; i < m; i++) {
+        rowProducts(W, i * k, Ht, n, k, row);
         for (let j = 0; j < n; j++) {
           const v = d[i * n + j];
           if (v !== v) continue;
-          const r = v - dotRow(W, Ht, i, j, k);
+          const r = v - row[j];
           s += r * r;
         }
       }
@@ -141,24 +143,25 @@ export function divergenceOf(
   let allWHBeta = 0;
   if (V.kind === 'dense') {
     const d = V.data;
+    const row = new Float64Array(n);
     for (let i = 0; i < m; i++) {
+      rowProducts(W, i * k, Ht, n, k, row);
       for (let j = 0; j < n; j++) {
         const v = d[i * n + j];
         if (v !== v) continue;
-        if (v > EPS32 || (beta !== 1 && beta !== 0)) {
-          const wh = dotRow(W, Ht, i, j, k);
-          if (v > EPS32) kept(v, wh);
-          if (beta !== 1 && beta !== 0) allWHBeta += powBy(wh, beta, cBeta);
-        }
+        if (v > EPS32) kept(v, row[j]);
+        if (beta !== 1 && beta !== 0) allWHBeta += powBy(row[j], beta, cBeta);
       }
     }
   } else {
+    const row = new Float64Array(n);
     for (let i = 0; i < m; i++) {
       for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) {
         const v = V.data[p];
         if (v > EPS32) kept(v, dotRow(W, Ht, i, V.indices[p], k));
       }
       if (beta !== 1 && beta !== 0) {
+        rowProducts(W, i * k, Ht, n, k, row);
         let p = V.indptr[i];
         const end = V.indptr[i + 1];
         for (let j = 0; j < n; j++) {
@@ -166,7 +169,7 @@ export function divergenceOf(
             const stored = V.data[p++];
             if (stored !== stored) continue;
           }
-          allWHBeta += powBy(dotRow(W, Ht, i, j, k), beta, cBeta);
+          allWHBeta += powBy(row[j], beta, cBeta);
         }
       }
     }
@@ -195,11 +198,13 @@ export function logLikelihoodOf(data: PreparedData, W: Float64Array, Ht: Float64
   let s = 0;
   if (V.kind === 'dense') {
     const d = V.data;
+    const row = new Float64Array(n);
     for (let i = 0; i < m; i++) {
+      rowProducts(W, i * k, Ht, n, k, row);
       for (let j = 0; j < n; j++) {
         const v = d[i * n + j];
         if (v !== v) continue;
-        const wh = dotRow(W, Ht, i, j, k);
+        const wh = row[j];
         s -= wh;
         if (v > 0) s += v * Math.log(wh) - logGamma(v + 1);
       }

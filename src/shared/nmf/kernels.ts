@@ -57,6 +57,119 @@ export function powBy(x: number, e: number, code: PowCode): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Row building blocks. JavaScript engines do not vectorise, so the inner loops run over j with
+// four components held in locals (register blocking): every load of a factor row then feeds four
+// multiply-adds and the accumulators never go through memory. This is 2–3× faster than the naive
+// j-outer, t-inner order with stores into the output row.
+
+/** out[j] = W_i · Ht_j for j < n: row i of WH, computed on the fly (W row starts at `wi`). */
+export function rowProducts(
+  W: Float64Array,
+  wi: number,
+  Ht: Float64Array,
+  n: number,
+  k: number,
+  out: Float64Array,
+): void {
+  out.fill(0, 0, n);
+  let t = 0;
+  for (; t + 4 <= k; t += 4) {
+    const w0 = W[wi + t];
+    const w1 = W[wi + t + 1];
+    const w2 = W[wi + t + 2];
+    const w3 = W[wi + t + 3];
+    for (let j = 0, h = t; j < n; j++, h += k)
+      out[j] += w0 * Ht[h] + w1 * Ht[h + 1] + w2 * Ht[h + 2] + w3 * Ht[h + 3];
+  }
+  for (; t < k; t++) {
+    const w0 = W[wi + t];
+    for (let j = 0, h = t; j < n; j++, h += k) out[j] += w0 * Ht[h];
+  }
+}
+
+/**
+ * out[oi + t] = Σ_j r[ro + j] · F[j·k + t] for t < k (overwrites): a row of coefficients times the
+ * factor F (n × k). Coefficients that are not > 0 (zeros, NaN) are skipped, which is exact for the
+ * non-negative quantities of NMF and makes NaN count as absent.
+ */
+export function accumulateRow(
+  r: Float64Array,
+  ro: number,
+  F: Float64Array,
+  n: number,
+  k: number,
+  out: Float64Array,
+  oi: number,
+): void {
+  let t = 0;
+  for (; t + 4 <= k; t += 4) {
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let j = 0, f = t; j < n; j++, f += k) {
+      const x = r[ro + j];
+      if (!(x > 0)) continue;
+      a0 += x * F[f];
+      a1 += x * F[f + 1];
+      a2 += x * F[f + 2];
+      a3 += x * F[f + 3];
+    }
+    out[oi + t] = a0;
+    out[oi + t + 1] = a1;
+    out[oi + t + 2] = a2;
+    out[oi + t + 3] = a3;
+  }
+  for (; t < k; t++) {
+    let a0 = 0;
+    for (let j = 0, f = t; j < n; j++, f += k) {
+      const x = r[ro + j];
+      if (!(x > 0)) continue;
+      a0 += x * F[f];
+    }
+    out[oi + t] = a0;
+  }
+}
+
+/**
+ * out[j·k + t] += r[ro + j] · W[wi + t] for j < n, t < k: the rank-one update of an n × k
+ * accumulator by one row of coefficients (skipping coefficients that are not > 0).
+ */
+export function scatterRow(
+  r: Float64Array,
+  ro: number,
+  W: Float64Array,
+  wi: number,
+  n: number,
+  k: number,
+  out: Float64Array,
+): void {
+  let t = 0;
+  for (; t + 4 <= k; t += 4) {
+    const w0 = W[wi + t];
+    const w1 = W[wi + t + 1];
+    const w2 = W[wi + t + 2];
+    const w3 = W[wi + t + 3];
+    for (let j = 0, o = t; j < n; j++, o += k) {
+      const x = r[ro + j];
+      if (!(x > 0)) continue;
+      out[o] += x * w0;
+      out[o + 1] += x * w1;
+      out[o + 2] += x * w2;
+      out[o + 3] += x * w3;
+    }
+  }
+  for (; t < k; t++) {
+    const w0 = W[wi + t];
+    for (let j = 0, o = t; j < n; j++, o += k) {
+      const x = r[ro + j];
+      if (!(x > 0)) continue;
+      out[o] += x * w0;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Products with V
 
 /** out (m × k) = V · F for dense V (m × n) and F (n × k); NaN entries of V count as 0. out is overwritten. */
@@ -68,17 +181,7 @@ export function denseTimes(
   k: number,
   out: Float64Array,
 ): void {
-  out.fill(0, 0, m * k);
-  for (let i = 0; i < m; i++) {
-    const vi = i * n;
-    const oi = i * k;
-    for (let j = 0; j < n; j++) {
-      const v = V[vi + j];
-      if (!(v > 0)) continue;
-      const fj = j * k;
-      for (let t = 0; t < k; t++) out[oi + t] += v * F[fj + t];
-    }
-  }
+  for (let i = 0; i < m; i++) accumulateRow(V, i * n, F, n, k, out, i * k);
 }
 
 /** out (n × k) = Vᵀ · W for dense V (m × n) and W (m × k); NaN entries of V count as 0. out is overwritten. */
@@ -91,16 +194,7 @@ export function denseTransposeTimes(
   out: Float64Array,
 ): void {
   out.fill(0, 0, n * k);
-  for (let i = 0; i < m; i++) {
-    const vi = i * n;
-    const wi = i * k;
-    for (let j = 0; j < n; j++) {
-      const v = V[vi + j];
-      if (!(v > 0)) continue;
-      const oj = j * k;
-      for (let t = 0; t < k; t++) out[oj + t] += v * W[wi + t];
-    }
-  }
+  for (let i = 0; i < m; i++) scatterRow(V, i * n, W, i * k, n, k, out);
 }
 
 /** out (m × k) = V · F for CSR V (m × n) and F (n × k); stored NaN count as 0. Cost nnz·k. */
@@ -197,7 +291,8 @@ export function columnSums(A: Float64Array, rows: number, k: number, out: Float6
 
 /**
  * numW (m × k) = (V ⊘ WH) · Hᵀ for dense V, with WH == 0 → EPS32 where V > 0 (scikit-learn's `WH_safe`).
- * Zero and NaN entries of V are skipped. numW is overwritten.
+ * Zero and NaN entries of V contribute nothing. Per row: WH_i· into `row` (length n), the ratio in
+ * place, then the row times Ht. numW is overwritten.
  */
 export function klNumWDense(
   V: Float64Array,
@@ -207,24 +302,15 @@ export function klNumWDense(
   W: Float64Array,
   Ht: Float64Array,
   numW: Float64Array,
+  row: Float64Array,
 ): void {
-  numW.fill(0, 0, m * k);
   for (let i = 0; i < m; i++) {
-    const vi = i * n;
-    const wi = i * k;
-    for (let j = 0; j < n; j++) {
-      const v = V[vi + j];
-      if (!(v > 0)) continue;
-      const hj = j * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-      const r = v / (wh === 0 ? EPS32 : wh);
-      for (let t = 0; t < k; t++) numW[wi + t] += r * Ht[hj + t];
-    }
+    klRatioRow(V, i * n, n, W, i * k, Ht, k, row);
+    accumulateRow(row, 0, Ht, n, k, numW, i * k);
   }
 }
 
-/** numHt (n × k) = ((Wᵀ (V ⊘ WH)))ᵀ for dense V; the mirror of `klNumWDense`. numHt is overwritten. */
+/** numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ for dense V; the mirror of `klNumWDense`. numHt is overwritten. */
 export function klNumHDense(
   V: Float64Array,
   m: number,
@@ -233,20 +319,35 @@ export function klNumHDense(
   W: Float64Array,
   Ht: Float64Array,
   numHt: Float64Array,
+  row: Float64Array,
 ): void {
   numHt.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) {
-    const vi = i * n;
-    const wi = i * k;
-    for (let j = 0; j < n; j++) {
-      const v = V[vi + j];
-      if (!(v > 0)) continue;
-      const hj = j * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-      const r = v / (wh === 0 ? EPS32 : wh);
-      for (let t = 0; t < k; t++) numHt[hj + t] += r * W[wi + t];
+    klRatioRow(V, i * n, n, W, i * k, Ht, k, row);
+    scatterRow(row, 0, W, i * k, n, k, numHt);
+  }
+}
+
+/** row[j] = V_ij / WHs_ij where V_ij > 0, else 0. */
+function klRatioRow(
+  V: Float64Array,
+  vi: number,
+  n: number,
+  W: Float64Array,
+  wi: number,
+  Ht: Float64Array,
+  k: number,
+  row: Float64Array,
+): void {
+  rowProducts(W, wi, Ht, n, k, row);
+  for (let j = 0; j < n; j++) {
+    const v = V[vi + j];
+    if (!(v > 0)) {
+      row[j] = 0;
+      continue;
     }
+    const wh = row[j];
+    row[j] = v / (wh === 0 ? EPS32 : wh);
   }
 }
 
@@ -307,124 +408,99 @@ export function klNumHCsr(
 // General β (β ∉ {1, 2}) numerators and denominators (Févotte & Idier 2011, scikit-learn's rules)
 
 /**
- * The W-step terms for general β, accumulated row by row over V (m × n, dense):
- *   numW (m × k) = (V ⊙ WHs^(β−2)) · Hᵀ,   WHs = WH with zeros → EPS32 (β < 2), only where V > 0;
- *   denW (m × k) = WHd^(β−1) · Hᵀ,          WHd = WH with zeros → EPS32 only when β < 1.
- * β = 0 computes the numerator term as (1/WHs)²·V, as scikit-learn does. NaN (missing) entries are
- * left out of both sums. numW and denW are overwritten.
+ * Per-row coefficients of the general-β update (β ∉ {1, 2}), from the products WH_i· already in
+ * `num` (length n), in place:
+ *   num[j] = V_ij · WHs_ij^(β−2)   where V_ij > 0 (WHs: zeros → EPS32 when β < 2), else 0;
+ *   den[j] = WHd_ij^(β−1)          (WHd: zeros → EPS32 when β < 1), 0 where V_ij is missing.
+ * β = 0 computes the numerator term as (1/WHs)²·V, as scikit-learn does. `V` is read at
+ * `vi + j` for dense rows; for CSR rows pass `vi = -1` and fill `num` at the stored positions with
+ * `betaSparseNumerators` afterwards.
  */
-export function betaWDense(
+function betaRowCoefficients(
   V: Float64Array,
-  m: number,
+  vi: number,
   n: number,
-  k: number,
-  W: Float64Array,
-  Ht: Float64Array,
   beta: number,
-  numW: Float64Array,
-  denW: Float64Array,
+  num: Float64Array,
+  den: Float64Array,
 ): void {
-  numW.fill(0, 0, m * k);
-  denW.fill(0, 0, m * k);
   const eNum = beta - 2;
   const eDen = beta - 1;
   const cNum = powCode(eNum);
   const cDen = powCode(eDen);
-  const isIS = beta === 0;
   const clampDen = beta < 1;
   const clampNum = beta < 2;
-  for (let i = 0; i < m; i++) {
-    const vi = i * n;
-    const wi = i * k;
-    for (let j = 0; j < n; j++) {
-      const v = V[vi + j];
-      if (v !== v) continue;
-      const hj = j * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-      const d = powBy(clampDen && wh === 0 ? EPS32 : wh, eDen, cDen);
-      if (v > 0) {
-        const whs = clampNum && wh === 0 ? EPS32 : wh;
-        let f: number;
-        if (isIS) {
-          const r = 1 / whs;
-          f = r * r * v;
-        } else {
-          f = powBy(whs, eNum, cNum) * v;
-        }
-        for (let t = 0; t < k; t++) {
-          const h = Ht[hj + t];
-          numW[wi + t] += f * h;
-          denW[wi + t] += d * h;
-        }
-      } else {
-        for (let t = 0; t < k; t++) denW[wi + t] += d * Ht[hj + t];
-      }
+  for (let j = 0; j < n; j++) {
+    const wh = num[j];
+    den[j] = powBy(clampDen && wh === 0 ? EPS32 : wh, eDen, cDen);
+    if (vi < 0) continue;
+    const v = V[vi + j];
+    if (v !== v) {
+      den[j] = 0;
+      num[j] = 0;
+    } else if (v > 0) {
+      num[j] = betaNumeratorTerm(v, wh, beta, eNum, cNum, clampNum);
+    } else {
+      num[j] = 0;
     }
   }
 }
 
-/** The H-step mirror of `betaWDense`: numHt, denHt (n × k) = (Wᵀ(V ⊙ WHs^(β−2)))ᵀ, (Wᵀ WHd^(β−1))ᵀ. */
-export function betaHDense(
-  V: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  W: Float64Array,
-  Ht: Float64Array,
+function betaNumeratorTerm(
+  v: number,
+  wh: number,
   beta: number,
-  numHt: Float64Array,
-  denHt: Float64Array,
-): void {
-  numHt.fill(0, 0, n * k);
-  denHt.fill(0, 0, n * k);
-  const eNum = beta - 2;
-  const eDen = beta - 1;
-  const cNum = powCode(eNum);
-  const cDen = powCode(eDen);
-  const isIS = beta === 0;
-  const clampDen = beta < 1;
-  const clampNum = beta < 2;
-  for (let i = 0; i < m; i++) {
-    const vi = i * n;
-    const wi = i * k;
-    for (let j = 0; j < n; j++) {
-      const v = V[vi + j];
-      if (v !== v) continue;
-      const hj = j * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-      const d = powBy(clampDen && wh === 0 ? EPS32 : wh, eDen, cDen);
-      if (v > 0) {
-        const whs = clampNum && wh === 0 ? EPS32 : wh;
-        let f: number;
-        if (isIS) {
-          const r = 1 / whs;
-          f = r * r * v;
-        } else {
-          f = powBy(whs, eNum, cNum) * v;
-        }
-        for (let t = 0; t < k; t++) {
-          const w = W[wi + t];
-          numHt[hj + t] += f * w;
-          denHt[hj + t] += d * w;
-        }
-      } else {
-        for (let t = 0; t < k; t++) denHt[hj + t] += d * W[wi + t];
-      }
-    }
+  eNum: number,
+  cNum: PowCode,
+  clampNum: boolean,
+): number {
+  const whs = clampNum && wh === 0 ? EPS32 : wh;
+  if (beta === 0) {
+    const r = 1 / whs;
+    return r * r * v;
   }
+  return powBy(whs, eNum, cNum) * v;
 }
 
 /**
- * CSR version of `betaWDense`. The numerator touches only the stored entries (nnz·k); the
- * denominator needs WH^(β−1) at every entry, so it is built row by row from W_i·H without any
- * m × n temporary (as scikit-learn's sparse path does), skipping stored NaN (missing) entries.
+ * For a CSR row (stored entries p in [start, end)): `num` becomes the sparse row of numerator
+ * terms (V_ij·WHs^(β−2) at stored V_ij > 0, 0 elsewhere) and `den` is zeroed at stored NaN.
+ * On entry `num` holds WH_i· and `den` the denominator terms of every column.
  */
-export function betaWCsr(
-  indptr: Int32Array,
+function betaSparseRow(
   indices: Int32Array,
   data: Float64Array,
+  start: number,
+  end: number,
+  n: number,
+  beta: number,
+  num: Float64Array,
+  den: Float64Array,
+  scratch: Float64Array,
+): void {
+  const eNum = beta - 2;
+  const cNum = powCode(eNum);
+  const clampNum = beta < 2;
+  for (let p = start; p < end; p++) {
+    const j = indices[p];
+    const v = data[p];
+    if (v !== v) den[j] = 0;
+    scratch[p - start] = v > 0 ? betaNumeratorTerm(v, num[j], beta, eNum, cNum, clampNum) : 0;
+  }
+  num.fill(0, 0, n);
+  for (let p = start; p < end; p++) num[indices[p]] = scratch[p - start];
+}
+
+/**
+ * The W-step terms for general β over V (m × n), row by row without any m × n temporary:
+ *   numW (m × k) = (V ⊙ WHs^(β−2)) · Hᵀ,   denW (m × k) = WHd^(β−1) · Hᵀ,
+ * missing entries left out of both. For CSR V the numerator terms are formed only at the stored
+ * entries; the denominator needs WH^(β−1) at every entry, so it is built from W_i·H row by row as
+ * scikit-learn's sparse path does. `num`, `den`: scratch rows of length n; `scratch`: length ≥ the
+ * longest CSR row (unused for dense V). numW and denW are overwritten.
+ */
+export function betaW(
+  V: DataArrays,
   m: number,
   n: number,
   k: number,
@@ -433,55 +509,20 @@ export function betaWCsr(
   beta: number,
   numW: Float64Array,
   denW: Float64Array,
+  num: Float64Array,
+  den: Float64Array,
+  scratch: Float64Array,
 ): void {
-  numW.fill(0, 0, m * k);
-  denW.fill(0, 0, m * k);
-  const eNum = beta - 2;
-  const eDen = beta - 1;
-  const cNum = powCode(eNum);
-  const cDen = powCode(eDen);
-  const isIS = beta === 0;
-  const clampDen = beta < 1;
-  const clampNum = beta < 2;
   for (let i = 0; i < m; i++) {
-    const wi = i * k;
-    const end = indptr[i + 1];
-    for (let p = indptr[i]; p < end; p++) {
-      const v = data[p];
-      if (!(v > 0)) continue;
-      const hj = indices[p] * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-      const whs = clampNum && wh === 0 ? EPS32 : wh;
-      let f: number;
-      if (isIS) {
-        const r = 1 / whs;
-        f = r * r * v;
-      } else {
-        f = powBy(whs, eNum, cNum) * v;
-      }
-      for (let t = 0; t < k; t++) numW[wi + t] += f * Ht[hj + t];
-    }
-    let p = indptr[i];
-    for (let j = 0; j < n; j++) {
-      if (p < end && indices[p] === j) {
-        const stored = data[p++];
-        if (stored !== stored) continue;
-      }
-      const hj = j * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-      const d = powBy(clampDen && wh === 0 ? EPS32 : wh, eDen, cDen);
-      for (let t = 0; t < k; t++) denW[wi + t] += d * Ht[hj + t];
-    }
+    betaRow(V, i, n, k, W, Ht, beta, num, den, scratch);
+    accumulateRow(num, 0, Ht, n, k, numW, i * k);
+    accumulateRow(den, 0, Ht, n, k, denW, i * k);
   }
 }
 
-/** CSR version of `betaHDense` (numerator over stored entries, denominator row by row). */
-export function betaHCsr(
-  indptr: Int32Array,
-  indices: Int32Array,
-  data: Float64Array,
+/** The H-step mirror of `betaW`: numHt, denHt (n × k) = (Wᵀ(V ⊙ WHs^(β−2)))ᵀ, (Wᵀ WHd^(β−1))ᵀ. */
+export function betaH(
+  V: DataArrays,
   m: number,
   n: number,
   k: number,
@@ -490,47 +531,42 @@ export function betaHCsr(
   beta: number,
   numHt: Float64Array,
   denHt: Float64Array,
+  num: Float64Array,
+  den: Float64Array,
+  scratch: Float64Array,
 ): void {
   numHt.fill(0, 0, n * k);
   denHt.fill(0, 0, n * k);
-  const eNum = beta - 2;
-  const eDen = beta - 1;
-  const cNum = powCode(eNum);
-  const cDen = powCode(eDen);
-  const isIS = beta === 0;
-  const clampDen = beta < 1;
-  const clampNum = beta < 2;
   for (let i = 0; i < m; i++) {
-    const wi = i * k;
-    const end = indptr[i + 1];
-    for (let p = indptr[i]; p < end; p++) {
-      const v = data[p];
-      if (!(v > 0)) continue;
-      const hj = indices[p] * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-      const whs = clampNum && wh === 0 ? EPS32 : wh;
-      let f: number;
-      if (isIS) {
-        const r = 1 / whs;
-        f = r * r * v;
-      } else {
-        f = powBy(whs, eNum, cNum) * v;
-      }
-      for (let t = 0; t < k; t++) numHt[hj + t] += f * W[wi + t];
-    }
-    let p = indptr[i];
-    for (let j = 0; j < n; j++) {
-      if (p < end && indices[p] === j) {
-        const stored = data[p++];
-        if (stored !== stored) continue;
-      }
-      const hj = j * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-      const d = powBy(clampDen && wh === 0 ? EPS32 : wh, eDen, cDen);
-      for (let t = 0; t < k; t++) denHt[hj + t] += d * W[wi + t];
-    }
+    betaRow(V, i, n, k, W, Ht, beta, num, den, scratch);
+    scatterRow(num, 0, W, i * k, n, k, numHt);
+    scatterRow(den, 0, W, i * k, n, k, denHt);
+  }
+}
+
+/** The buffers of V the kernels read: dense values, or CSR arrays. */
+export type DataArrays =
+  | { kind: 'dense'; data: Float64Array }
+  | { kind: 'csr'; indptr: Int32Array; indices: Int32Array; data: Float64Array };
+
+function betaRow(
+  V: DataArrays,
+  i: number,
+  n: number,
+  k: number,
+  W: Float64Array,
+  Ht: Float64Array,
+  beta: number,
+  num: Float64Array,
+  den: Float64Array,
+  scratch: Float64Array,
+): void {
+  rowProducts(W, i * k, Ht, n, k, num);
+  if (V.kind === 'dense') {
+    betaRowCoefficients(V.data, i * n, n, beta, num, den);
+  } else {
+    betaRowCoefficients(V.data, -1, n, beta, num, den);
+    betaSparseRow(V.indices, V.data, V.indptr[i], V.indptr[i + 1], n, beta, num, den, scratch);
   }
 }
 

@@ -1,10 +1,8 @@
 import type { PreparedData } from './data';
 import {
   EPS64,
-  betaHCsr,
-  betaHDense,
-  betaWCsr,
-  betaWDense,
+  betaH,
+  betaW,
   cdRow,
   cdSweep,
   columnSums,
@@ -58,6 +56,9 @@ export interface Workspace {
   rowGram: Float64Array; // k × k
   vecK: Float64Array; // k
   order: Int32Array; // k
+  rowA: Float64Array; // n: one row of WH-derived coefficients
+  rowB: Float64Array; // n
+  rowC: Float64Array; // n
 }
 
 export function createWorkspace(m: number, n: number, k: number): Workspace {
@@ -72,6 +73,9 @@ export function createWorkspace(m: number, n: number, k: number): Workspace {
     rowGram: new Float64Array(k * k),
     vecK: new Float64Array(k),
     order,
+    rowA: new Float64Array(n),
+    rowB: new Float64Array(n),
+    rowC: new Float64Array(n),
   };
 }
 
@@ -135,7 +139,7 @@ function muNumDenW(
     return;
   }
   if (beta === 1) {
-    if (V.kind === 'dense') klNumWDense(V.data, m, n, k, W, Ht, numW);
+    if (V.kind === 'dense') klNumWDense(V.data, m, n, k, W, Ht, numW, ws.rowA);
     else klNumWCsr(V.indptr, V.indices, V.data, m, k, W, Ht, numW);
     const hSum = ws.vecK;
     columnSums(Ht, n, k, hSum);
@@ -152,8 +156,7 @@ function muNumDenW(
     }
     return;
   }
-  if (V.kind === 'dense') betaWDense(V.data, m, n, k, W, Ht, beta, numW, denW);
-  else betaWCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, beta, numW, denW);
+  betaW(V, m, n, k, W, Ht, beta, numW, denW, ws.rowA, ws.rowB, ws.rowC);
 }
 
 /** numHt and denHt (n × k) of the H step, before penalties (uses the new W). */
@@ -188,7 +191,7 @@ function muNumDenH(
     return;
   }
   if (beta === 1) {
-    if (V.kind === 'dense') klNumHDense(V.data, m, n, k, W, Ht, numHt);
+    if (V.kind === 'dense') klNumHDense(V.data, m, n, k, W, Ht, numHt, ws.rowA);
     else klNumHCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, numHt);
     const wSum = ws.vecK;
     columnSums(W, m, k, wSum);
@@ -207,8 +210,7 @@ function muNumDenH(
     }
     return;
   }
-  if (V.kind === 'dense') betaHDense(V.data, m, n, k, W, Ht, beta, numHt, denHt);
-  else betaHCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, beta, numHt, denHt);
+  betaH(V, m, n, k, W, Ht, beta, numHt, denHt, ws.rowA, ws.rowB, ws.rowC);
 }
 
 /**

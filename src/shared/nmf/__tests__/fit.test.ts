@@ -13,7 +13,7 @@ describe('fitNmf', () => {
     it(`recovers planted components (β = ${beta}, ${solver}, dense and CSR)`, () => {
       const { V, W, H } = planted(60, 40, 4, 11);
       for (const data of [V, csrFromDense(V)]) {
-        const fit = fitNmf(data, { rank: 4, beta, solver, maxIter: 2000, tol: 1e-9 });
+        const fit = fitNmf(data, { rank: 4, beta, solver, maxIter: beta === 0.5 ? 500 : 2000, tol: 1e-9 });
         for (const c of matchedCosines(W, fit.W)) expect(c).toBeGreaterThan(0.99);
         for (const c of matchedCosines(transpose(H), transpose(fit.H))) expect(c).toBeGreaterThan(0.99);
       }
