@@ -104,7 +104,13 @@ export function sniffLayout(records: string[][]): { header: boolean; rowNames: b
     (second !== undefined && first.length === second.length - 1) ||
     (second === undefined && !isNumericText(first[0]));
   const data = header ? records.slice(1) : records;
-  const rowNames = data.length > 0 ? data.some((r) => !isNumericText(r[0] ?? '')) : !isNumericText(first[0]);
+  // An empty corner over a column as wide as the data labels an index column (pandas writes
+  // numeric component labels there, as in cNMF's spectra files).
+  const emptyCorner =
+    header && first[0].trim() === '' && second !== undefined && first.length === second.length;
+  const rowNames =
+    emptyCorner ||
+    (data.length > 0 ? data.some((r) => !isNumericText(r[0] ?? '')) : !isNumericText(first[0]));
   return { header, rowNames };
 }
 
