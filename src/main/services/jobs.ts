@@ -9,6 +9,8 @@ import type { ServiceContext } from './context';
 export class JobRegistry {
   private readonly jobs = new Map<string, JobProgress>();
   private readonly cancellers = new Map<string, () => void>();
+  /** First progress seen per job: the rate is measured from there, so set-up time is not counted as iterations. */
+  private readonly firstSeen = new Map<string, { iteration: number; elapsedMs: number }>();
 
   constructor(private readonly ctx: Pick<ServiceContext, 'events'>) {}
 
@@ -58,6 +60,7 @@ export class JobRegistry {
     const current = this.jobs.get(key);
     this.jobs.delete(key);
     this.cancellers.delete(key);
+    this.firstSeen.delete(key);
     if (current) this.ctx.events.emit('jobs:progress', { ...current, state, remainingMs: 0 });
   }
 
