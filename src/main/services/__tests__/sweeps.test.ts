@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SweepDetail } from '../../../shared/domain';
+import { createServices, type Services } from '..';
+import { dispatch } from '../dispatch';
+
+const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
+const open: Services[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const services of open.splice(0)) await services.close().catch(() => undefined);
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function start(): Services {
+  const dir = mkdtempSync(join(tmpdir(), 'nmf-sweep-'));
+  dirs.push(dir);
+  const services = createServices({ libraryPath: join(dir, 'library.sqlite'), workerPath, mode: 'browser', threads: 2 });
+  open.push(services);
+  return services;
+}
+
+async function call<T>(services: Services, channel: string, payload: unknown): Promise<T> {
+  const result = await dispatch(services.handlers, channel, payload);
+  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
+  return result.value as T;
+}
+
+async function until(services: Services, id: number, states: string[], minDone = 0): Promise<SweepDetail> {
+  const started = Date.now();
+  for (;;) {
+    const sweep = await call<SweepDetail>(services, 'sweeps:get', { id });
+    if (states.includes(sweep.state) && sweep.jobsDone >= minDone) return sweep;
+    if (Date.now() - started > 120_000) throw new Error(`sweep ${id} still ${sweep.state} (${sweep.jobsDone}/${sweep.jobsTotal})`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const params = { fromRank: 2, toRank: 4, replicates: 3, cvFolds: 2, fit: { maxIter: 200 } };
+
+describe('sweeps through the services', () => {
+  it('run every job, save each rank’s best replicate as a run, and give the same result after a cancel and resume', async () => {
+    const services = start();
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', { features: 60, samples: 30, rank: 3, seed: 8 });
+
+    const whole = await call<{ id: number; jobsTotal: number }>(services, 'sweeps:start', { datasetId: dataset.id, params });
+    const reference = await until(services, whole.id, ['done', 'failed']);
+    expect(reference.state).toBe('done');
+    expect(reference.jobsDone).toBe(reference.jobsTotal);
+    expect(reference.ranks.map((r) => r.rank)).toEqual([2, 3, 4]);
+    expect(reference.recommendation?.reasoning.length).toBeGreaterThan(0);
+    for (const rank of reference.ranks) {
+      expect(rank.runId).not.toBeNull();
+      const run = await call<{ sweepId: number; state: string; W: Float64Array; params: { rank: number } }>(services, 'runs:get', { id: rank.runId });
+      expect(run).toEqual(expect.objectContaining({ sweepId: whole.id, state: 'done' }));
+      expect(run.W.length).toBe(60 * rank.rank);
+      expect(rank.baseline).not.toBeNull();
+    }
+
+    const interrupted = await call<{ id: number }>(services, 'sweeps:start', { datasetId: dataset.id, params });
+    await until(services, interrupted.id, ['running'], 3);
+    await call(services, 'sweeps:cancel', { id: interrupted.id });
+    const cancelled = await until(services, interrupted.id, ['cancelled']);
+    expect(cancelled.jobsDone).toBeGreaterThanOrEqual(3);
+    expect(cancelled.jobsDone).toBeLessThan(cancelled.jobsTotal);
+    await call(services, 'sweeps:resume', { id: interrupted.id });
+    const resumed = await until(services, interrupted.id, ['done', 'failed']);
+    expect(resumed.state).toBe('done');
+    const strip = (d: SweepDetail) => d.ranks.map(({ runId: _runId, ...rest }) => rest);
+    expect(strip(resumed)).toEqual(strip(reference));
+    expect(resumed.recommendation).toEqual(reference.recommendation);
+  }, 180_000);
+
+  it('refuse a range beyond the data before queuing anything', async () => {
+    const services = start();
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', { features: 20, samples: 8, rank: 2, seed: 1 });
+    const result = await dispatch(services.handlers, 'sweeps:start', { datasetId: dataset.id, params: { fromRank: 2, toRank: 9 } });
+    expect(result).toEqual({ ok: false, error: { code: 'bad_input', message: 'rank 9 exceeds min(features, samples) = min(20, 8) = 8' } });
+    expect(await call<unknown[]>(services, 'sweeps:list', {})).toEqual([]);
+  });
+});
