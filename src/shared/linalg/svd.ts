@@ -13,31 +13,36 @@ export interface ThinSvd {
 
 /**
  * out (m × l) = A · X for A (m × n, dense or CSR) and X (n × l). NaN entries of A count as 0.
+ * Four output columns are accumulated in locals per pass over a row (register blocking).
  */
 export function dataTimes(A: DataMatrix, X: Float64Array, l: number, out: Float64Array): void {
   const m = A.rows;
-  out.fill(0, 0, m * l);
-  if (A.kind === 'dense') {
-    const n = A.cols;
-    const d = A.data;
-    for (let i = 0; i < m; i++) {
-      const oi = i * l;
-      for (let j = 0; j < n; j++) {
-        const v = d[i * n + j];
-        if (v === 0 || v !== v) continue;
-        const xj = j * l;
-        for (let t = 0; t < l; t++) out[oi + t] += v * X[xj + t];
-      }
-    }
-    return;
-  }
+  const n = A.cols;
+  const dense = A.kind === 'dense';
   for (let i = 0; i < m; i++) {
+    const start = dense ? i * n : A.indptr[i];
+    const end = dense ? start + n : A.indptr[i + 1];
     const oi = i * l;
-    for (let p = A.indptr[i]; p < A.indptr[i + 1]; p++) {
-      const v = A.data[p];
-      if (v !== v) continue;
-      const xj = A.indices[p] * l;
-      for (let t = 0; t < l; t++) out[oi + t] += v * X[xj + t];
+    let t = 0;
+    for (; t < l; t += 4) {
+      const width = Math.min(4, l - t);
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let p = start; p < end; p++) {
+        const v = A.data[p];
+        if (v === 0 || v !== v) continue;
+        const x = (dense ? p - start : A.indices[p]) * l + t;
+        a0 += v * X[x];
+        if (width > 1) a1 += v * X[x + 1];
+        if (width > 2) a2 += v * X[x + 2];
+        if (width > 3) a3 += v * X[x + 3];
+      }
+      out[oi + t] = a0;
+      if (width > 1) out[oi + t + 1] = a1;
+      if (width > 2) out[oi + t + 2] = a2;
+      if (width > 3) out[oi + t + 3] = a3;
     }
   }
 }
@@ -46,27 +51,27 @@ export function dataTimes(A: DataMatrix, X: Float64Array, l: number, out: Float6
 export function dataTransposeTimes(A: DataMatrix, Y: Float64Array, l: number, out: Float64Array): void {
   const m = A.rows;
   const n = A.cols;
+  const dense = A.kind === 'dense';
   out.fill(0, 0, n * l);
-  if (A.kind === 'dense') {
-    const d = A.data;
-    for (let i = 0; i < m; i++) {
-      const yi = i * l;
-      for (let j = 0; j < n; j++) {
-        const v = d[i * n + j];
-        if (v === 0 || v !== v) continue;
-        const oj = j * l;
-        for (let t = 0; t < l; t++) out[oj + t] += v * Y[yi + t];
-      }
-    }
-    return;
-  }
   for (let i = 0; i < m; i++) {
+    const start = dense ? i * n : A.indptr[i];
+    const end = dense ? start + n : A.indptr[i + 1];
     const yi = i * l;
-    for (let p = A.indptr[i]; p < A.indptr[i + 1]; p++) {
-      const v = A.data[p];
-      if (v !== v) continue;
-      const oj = A.indices[p] * l;
-      for (let t = 0; t < l; t++) out[oj + t] += v * Y[yi + t];
+    for (let t = 0; t < l; t += 4) {
+      const width = Math.min(4, l - t);
+      const y0 = Y[yi + t];
+      const y1 = width > 1 ? Y[yi + t + 1] : 0;
+      const y2 = width > 2 ? Y[yi + t + 2] : 0;
+      const y3 = width > 3 ? Y[yi + t + 3] : 0;
+      for (let p = start; p < end; p++) {
+        const v = A.data[p];
+        if (v === 0 || v !== v) continue;
+        const o = (dense ? p - start : A.indices[p]) * l + t;
+        out[o] += v * y0;
+        if (width > 1) out[o + 1] += v * y1;
+        if (width > 2) out[o + 2] += v * y2;
+        if (width > 3) out[o + 3] += v * y3;
+      }
     }
   }
 }

@@ -94,7 +94,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     l1H: options.l1H * m,
     l2H: options.l2H * m,
   };
-  const ws = createWorkspace(m, n, k);
+  const ws = createWorkspace(m, n, k, data.V.kind === 'csr' ? data.V.data.length : 0);
   const shuffleRng = options.shuffle ? new Rng(options.seed) : null;
   const nextOrder = (order: Int32Array): void => {
     if (shuffleRng === null) return;

@@ -207,16 +207,7 @@ export function csrTimes(
   k: number,
   out: Float64Array,
 ): void {
-  out.fill(0, 0, m * k);
-  for (let i = 0; i < m; i++) {
-    const oi = i * k;
-    for (let p = indptr[i], end = indptr[i + 1]; p < end; p++) {
-      const v = data[p];
-      if (!(v > 0)) continue;
-      const fj = indices[p] * k;
-      for (let t = 0; t < k; t++) out[oi + t] += v * F[fj + t];
-    }
-  }
+  for (let i = 0; i < m; i++) sparseAccumulateRow(indices, data, indptr[i], indptr[i + 1], F, k, out, i * k);
 }
 
 /** out (n × k) = Vᵀ · W for CSR V (m × n) and W (m × k); stored NaN count as 0. Cost nnz·k. */
@@ -231,13 +222,84 @@ export function csrTransposeTimes(
   out: Float64Array,
 ): void {
   out.fill(0, 0, n * k);
-  for (let i = 0; i < m; i++) {
-    const wi = i * k;
-    for (let p = indptr[i], end = indptr[i + 1]; p < end; p++) {
-      const v = data[p];
+  for (let i = 0; i < m; i++) sparseScatterRow(indices, data, indptr[i], indptr[i + 1], W, i * k, k, out);
+}
+
+/** `accumulateRow` over the stored entries p ∈ [start, end) of a CSR row (values `x[p]`, columns `indices[p]`). */
+export function sparseAccumulateRow(
+  indices: Int32Array,
+  x: Float64Array,
+  start: number,
+  end: number,
+  F: Float64Array,
+  k: number,
+  out: Float64Array,
+  oi: number,
+): void {
+  let t = 0;
+  for (; t + 4 <= k; t += 4) {
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let p = start; p < end; p++) {
+      const v = x[p];
       if (!(v > 0)) continue;
-      const oj = indices[p] * k;
-      for (let t = 0; t < k; t++) out[oj + t] += v * W[wi + t];
+      const f = indices[p] * k + t;
+      a0 += v * F[f];
+      a1 += v * F[f + 1];
+      a2 += v * F[f + 2];
+      a3 += v * F[f + 3];
+    }
+    out[oi + t] = a0;
+    out[oi + t + 1] = a1;
+    out[oi + t + 2] = a2;
+    out[oi + t + 3] = a3;
+  }
+  for (; t < k; t++) {
+    let a0 = 0;
+    for (let p = start; p < end; p++) {
+      const v = x[p];
+      if (!(v > 0)) continue;
+      a0 += v * F[indices[p] * k + t];
+    }
+    out[oi + t] = a0;
+  }
+}
+
+/** `scatterRow` over the stored entries p ∈ [start, end) of a CSR row. */
+export function sparseScatterRow(
+  indices: Int32Array,
+  x: Float64Array,
+  start: number,
+  end: number,
+  W: Float64Array,
+  wi: number,
+  k: number,
+  out: Float64Array,
+): void {
+  let t = 0;
+  for (; t + 4 <= k; t += 4) {
+    const w0 = W[wi + t];
+    const w1 = W[wi + t + 1];
+    const w2 = W[wi + t + 2];
+    const w3 = W[wi + t + 3];
+    for (let p = start; p < end; p++) {
+      const v = x[p];
+      if (!(v > 0)) continue;
+      const o = indices[p] * k + t;
+      out[o] += v * w0;
+      out[o + 1] += v * w1;
+      out[o + 2] += v * w2;
+      out[o + 3] += v * w3;
+    }
+  }
+  for (; t < k; t++) {
+    const w0 = W[wi + t];
+    for (let p = start; p < end; p++) {
+      const v = x[p];
+      if (!(v > 0)) continue;
+      out[indices[p] * k + t] += v * w0;
     }
   }
 }
@@ -351,33 +413,75 @@ function klRatioRow(
   }
 }
 
-/** CSR version of `klNumWDense`: cost nnz·k. */
+/**
+ * Ratios V_ij / WHs_ij at the stored entries of CSR row i into `ratio[p]` (0 where V_ij is 0 or NaN).
+ * A row denser than a third is served from a full row of WH (`row`, length n, register-blocked);
+ * a sparser one by one dot product per stored entry, so the cost follows nnz.
+ */
+function klSparseRatios(
+  indices: Int32Array,
+  data: Float64Array,
+  start: number,
+  end: number,
+  n: number,
+  k: number,
+  W: Float64Array,
+  wi: number,
+  Ht: Float64Array,
+  row: Float64Array,
+  ratio: Float64Array,
+): void {
+  if (3 * (end - start) > n) {
+    rowProducts(W, wi, Ht, n, k, row);
+    for (let p = start; p < end; p++) {
+      const v = data[p];
+      if (!(v > 0)) {
+        ratio[p] = 0;
+        continue;
+      }
+      const wh = row[indices[p]];
+      ratio[p] = v / (wh === 0 ? EPS32 : wh);
+    }
+    return;
+  }
+  for (let p = start; p < end; p++) {
+    const v = data[p];
+    if (!(v > 0)) {
+      ratio[p] = 0;
+      continue;
+    }
+    const hj = indices[p] * k;
+    let wh = 0;
+    for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
+    ratio[p] = v / (wh === 0 ? EPS32 : wh);
+  }
+}
+
+/**
+ * CSR version of `klNumWDense`: cost ∝ nnz·k. `ratio`: scratch of length nnz; `row`: length n.
+ */
 export function klNumWCsr(
   indptr: Int32Array,
   indices: Int32Array,
   data: Float64Array,
   m: number,
+  n: number,
   k: number,
   W: Float64Array,
   Ht: Float64Array,
   numW: Float64Array,
+  row: Float64Array,
+  ratio: Float64Array,
 ): void {
-  numW.fill(0, 0, m * k);
   for (let i = 0; i < m; i++) {
-    const wi = i * k;
-    for (let p = indptr[i], end = indptr[i + 1]; p < end; p++) {
-      const v = data[p];
-      if (!(v > 0)) continue;
-      const hj = indices[p] * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-      const r = v / (wh === 0 ? EPS32 : wh);
-      for (let t = 0; t < k; t++) numW[wi + t] += r * Ht[hj + t];
-    }
+    const start = indptr[i];
+    const end = indptr[i + 1];
+    klSparseRatios(indices, data, start, end, n, k, W, i * k, Ht, row, ratio);
+    sparseAccumulateRow(indices, ratio, start, end, Ht, k, numW, i * k);
   }
 }
 
-/** CSR version of `klNumHDense`: cost nnz·k. */
+/** CSR version of `klNumHDense`: cost ∝ nnz·k. `ratio`: scratch of length nnz; `row`: length n. */
 export function klNumHCsr(
   indptr: Int32Array,
   indices: Int32Array,
@@ -388,19 +492,15 @@ export function klNumHCsr(
   W: Float64Array,
   Ht: Float64Array,
   numHt: Float64Array,
+  row: Float64Array,
+  ratio: Float64Array,
 ): void {
   numHt.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) {
-    const wi = i * k;
-    for (let p = indptr[i], end = indptr[i + 1]; p < end; p++) {
-      const v = data[p];
-      if (!(v > 0)) continue;
-      const hj = indices[p] * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-      const r = v / (wh === 0 ? EPS32 : wh);
-      for (let t = 0; t < k; t++) numHt[hj + t] += r * W[wi + t];
-    }
+    const start = indptr[i];
+    const end = indptr[i + 1];
+    klSparseRatios(indices, data, start, end, n, k, W, i * k, Ht, row, ratio);
+    sparseScatterRow(indices, ratio, start, end, W, i * k, k, numHt);
   }
 }
 
@@ -432,14 +532,17 @@ function betaRowCoefficients(
   const clampNum = beta < 2;
   for (let j = 0; j < n; j++) {
     const wh = num[j];
-    den[j] = powBy(clampDen && wh === 0 ? EPS32 : wh, eDen, cDen);
+    const d = powBy(clampDen && wh === 0 ? EPS32 : wh, eDen, cDen);
+    den[j] = d;
     if (vi < 0) continue;
     const v = V[vi + j];
     if (v !== v) {
       den[j] = 0;
       num[j] = 0;
     } else if (v > 0) {
-      num[j] = betaNumeratorTerm(v, wh, beta, eNum, cNum, clampNum);
+      // WH^(β−2) = WH^(β−1) / WH saves a second power where WH > 0 (the clamps only differ at 0);
+      // IS keeps scikit-learn's (1/WH)² form.
+      num[j] = wh > 0 && beta !== 0 ? (d / wh) * v : betaNumeratorTerm(v, wh, beta, eNum, cNum, clampNum);
     } else {
       num[j] = 0;
     }

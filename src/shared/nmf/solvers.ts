@@ -59,9 +59,10 @@ export interface Workspace {
   rowA: Float64Array; // n: one row of WH-derived coefficients
   rowB: Float64Array; // n
   rowC: Float64Array; // n
+  ratio: Float64Array; // nnz of a CSR V (else empty): per-entry coefficients
 }
 
-export function createWorkspace(m: number, n: number, k: number): Workspace {
+export function createWorkspace(m: number, n: number, k: number, nnz = 0): Workspace {
   const order = new Int32Array(k);
   for (let t = 0; t < k; t++) order[t] = t;
   return {
@@ -76,6 +77,7 @@ export function createWorkspace(m: number, n: number, k: number): Workspace {
     rowA: new Float64Array(n),
     rowB: new Float64Array(n),
     rowC: new Float64Array(n),
+    ratio: new Float64Array(nnz),
   };
 }
 
@@ -140,7 +142,7 @@ function muNumDenW(
   }
   if (beta === 1) {
     if (V.kind === 'dense') klNumWDense(V.data, m, n, k, W, Ht, numW, ws.rowA);
-    else klNumWCsr(V.indptr, V.indices, V.data, m, k, W, Ht, numW);
+    else klNumWCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, numW, ws.rowA, ws.ratio);
     const hSum = ws.vecK;
     columnSums(Ht, n, k, hSum);
     for (let i = 0; i < m; i++) denW.set(hSum, i * k);
@@ -192,7 +194,7 @@ function muNumDenH(
   }
   if (beta === 1) {
     if (V.kind === 'dense') klNumHDense(V.data, m, n, k, W, Ht, numHt, ws.rowA);
-    else klNumHCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, numHt);
+    else klNumHCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, numHt, ws.rowA, ws.ratio);
     const wSum = ws.vecK;
     columnSums(W, m, k, wSum);
     // scikit-learn replaces zero column sums by 1 (a 0/0 guard: the numerator is 0 there too).
