@@ -2,7 +2,7 @@
 // `npm start`: opens NMF Studio in its desktop window where the Electron binary is available;
 // otherwise says so in one line and starts browser mode, printing the URL to open.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,23 +22,28 @@ if (
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-/** Path of the Electron binary, installing it on first use; null where it cannot be had (offline). */
-function electronBinary() {
+/** The Electron binary if it is installed (node_modules/electron/path.txt names it under dist/). */
+function installedElectron() {
   try {
-    return require('electron');
+    const dir = dirname(require.resolve('electron/package.json'));
+    const name = readFileSync(join(dir, 'path.txt'), 'utf8');
+    const binary = join(dir, 'dist', name);
+    return existsSync(binary) ? binary : null;
   } catch {
-    const install = spawnSync(process.execPath, [require.resolve('electron/install.js')], {
-      cwd: root,
-      stdio: 'ignore',
-      timeout: 120_000,
-    });
-    if (install.status !== 0) return null;
-    try {
-      return require('electron');
-    } catch {
-      return null;
-    }
+    return null;
   }
+}
+
+/** Path of the Electron binary, downloading it on first use; null where it cannot be had (offline). */
+function electronBinary() {
+  const installed = installedElectron();
+  if (installed) return installed;
+  try {
+    spawnSync(process.execPath, [require.resolve('electron/install.js')], { cwd: root, stdio: 'ignore', timeout: 120_000 });
+  } catch {
+    return null;
+  }
+  return installedElectron();
 }
 
 const electron = process.env.NMF_STUDIO_BROWSER === '1' ? null : electronBinary();

@@ -170,7 +170,8 @@ export function runDesktopApp(mainDir: string): void {
 
   void app.whenReady().then(() => {
     services = createServices({
-      libraryPath: join(app.getPath('userData'), 'library.sqlite'),
+      // NMF_STUDIO_DB points the app at another library (tests; several libraries side by side).
+      libraryPath: process.env.NMF_STUDIO_DB || join(app.getPath('userData'), 'library.sqlite'),
       workerPath: join(mainDir, 'nmf.worker.js'),
       mode: 'electron',
       versions: { electron: process.versions.electron, chrome: process.versions.chrome },
