@@ -3,7 +3,7 @@ import { csrFromDense } from '../../linalg/ops';
 import { dense } from '../../linalg/matrix';
 import { Rng } from '../../linalg/random';
 import { fitNmf } from '../index';
-import { planted } from './helpers';
+import { planted, relDiff } from './helpers';
 
 /** Noisy counts with zeros (and a strictly positive variant for β = 0). */
 function noisyCounts(seed: number) {
@@ -61,6 +61,58 @@ describe('MU and HALS properties', () => {
       }
       for (const x of fit.W.data) expect(x).toBeGreaterThanOrEqual(0);
       for (const x of fit.H.data) expect(x).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('CSR and dense inputs give the same fit (rows of every density, explicit stored zeros)', () => {
+    const rng = new Rng(12);
+    const m = 24;
+    const n = 30;
+    const V = dense(m, n);
+    for (let i = 0; i < m; i++) {
+      const density = [0.05, 0.2, 0.5, 0.9][i % 4];
+      for (let j = 0; j < n; j++) if (rng.uniform() < density) V.data[i * n + j] = 1 + rng.poisson(4);
+    }
+    const C = csrFromDense(V);
+    // Store an explicit zero in each row that has room: stored zeros are observed zeros, like unstored ones.
+    const indptr = [0];
+    const indices: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < m; i++) {
+      const zeroAt = Array.from({ length: n }, (_, j) => j).find((j) => V.data[i * n + j] === 0);
+      for (let j = 0; j < n; j++) {
+        if (V.data[i * n + j] !== 0 || j === zeroAt) {
+          indices.push(j);
+          values.push(V.data[i * n + j]);
+        }
+      }
+      indptr.push(indices.length);
+    }
+    const withZeros = {
+      kind: 'csr' as const,
+      rows: m,
+      cols: n,
+      indptr: Int32Array.from(indptr),
+      indices: Int32Array.from(indices),
+      data: Float64Array.from(values),
+    };
+    expect(withZeros.data.filter((v) => v === 0).length).toBeGreaterThan(m / 2);
+    for (const [beta, solver] of [
+      [1, 'mu'],
+      [2, 'mu'],
+      [2, 'hals'],
+      [0.5, 'mu'],
+      [1.5, 'mu'],
+      [3, 'mu'],
+    ] as const) {
+      const options = { rank: 3, beta, solver, init: 'nndsvda' as const, maxIter: 40, tol: 0 };
+      const a = fitNmf(V, options);
+      for (const data of [C, withZeros]) {
+        const b = fitNmf(data, options);
+        expect(relDiff(b.W.data, a.W.data)).toBeLessThan(1e-11);
+        expect(relDiff(b.H.data, a.H.data)).toBeLessThan(1e-11);
+        expect(Math.abs(b.loss - a.loss)).toBeLessThan(1e-9 * a.loss);
+      }
     }
   });
 
