@@ -204,42 +204,6 @@ export function transposeMatrix(matrix: DataMatrix): DataMatrix {
 }
 
 /**
- * Turns coordinate triplets into CSR in place: `rowIdx` is overwritten with destinations and then
- * discarded, `colIdx` and `values` are permuted into CSR order and become `indices` and `data`.
- * Stable, so entries keep file order within a row. Peak memory is the triplets plus `indptr`.
- */
-export function cooToCsrInPlace(
-  rows: number,
-  cols: number,
-  rowIdx: Int32Array,
-  colIdx: Int32Array,
-  values: Float64Array,
-): CsrMatrix {
-  const nnz = values.length;
-  const indptr = new Int32Array(rows + 1);
-  for (let k = 0; k < nnz; k++) indptr[rowIdx[k] + 1]++;
-  for (let i = 0; i < rows; i++) indptr[i + 1] += indptr[i];
-  const next = indptr.slice(0, rows);
-  const dest = rowIdx;
-  for (let k = 0; k < nnz; k++) dest[k] = next[dest[k]]++;
-  // Cycle-following permutation: each swap puts one entry at its final place.
-  for (let k = 0; k < nnz; k++) {
-    while (dest[k] !== k) {
-      const d = dest[k];
-      const c = colIdx[k];
-      colIdx[k] = colIdx[d];
-      colIdx[d] = c;
-      const v = values[k];
-      values[k] = values[d];
-      values[d] = v;
-      dest[k] = dest[d];
-      dest[d] = d;
-    }
-  }
-  return canonicalizeCsr({ kind: 'csr', rows, cols, indptr, indices: colIdx, data: values });
-}
-
-/**
  * Puts CSR in canonical form in place: column indices strictly increasing within each row,
  * duplicates summed (as scipy's `sum_duplicates` does), explicit zeros dropped. Returns the input
  * unchanged when it is already canonical, else views of the compacted arrays.
