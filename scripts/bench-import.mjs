@@ -63,7 +63,8 @@ async function writeSparseMtx(path, rows, cols, density) {
     const chosen = new Set();
     while (chosen.size < perColumn) chosen.add(Math.floor(random() * rows));
     let text = '';
-    for (const i of [...chosen].sort((a, b) => a - b)) text += `${i + 1} ${j + 1} ${1 + Math.floor(random() * 50)}\n`;
+    for (const i of [...chosen].sort((a, b) => a - b))
+      text += `${i + 1} ${j + 1} ${1 + Math.floor(random() * 50)}\n`;
     return text;
   });
 }
@@ -97,7 +98,11 @@ async function main() {
   const keep = process.argv.includes('--keep');
   try {
     const cases = [
-      { name: 'dense TSV 20000 × 1000', file: join(dir, 'dense.tsv'), write: (p) => writeDenseTsv(p, 20000, 1000) },
+      {
+        name: 'dense TSV 20000 × 1000',
+        file: join(dir, 'dense.tsv'),
+        write: (p) => writeDenseTsv(p, 20000, 1000),
+      },
       {
         name: 'sparse MTX 2000 × 100000, 10 % non-zeros',
         file: join(dir, 'sparse.mtx'),
