@@ -24,7 +24,7 @@ export default tseslint.config(
       'test-results/**',
       'playwright-report/**',
       'e2e-artifacts/**',
-      'src/shared/nmf/wasm/build/**',
+      'src/shared/nmf/wasm/build/**', 'src/shared/nmf/wasm/assembly/**',
       '.bench/**',
     ],
   },
