@@ -1,0 +1,126 @@
+import { dense, type DenseMatrix } from '../linalg/matrix';
+import { averageLinkage, copheneticDistances, cutTree } from './hclust';
+import type { ConsensusResult } from './types';
+
+/**
+ * Cluster of each sample from one fit: the component with the largest entry of the sample's column
+ * of H (Brunet et al. 2004, PNAS 101:4164). Ties go to the lowest component.
+ *
+ * @param H k × n
+ * @returns length n, values 0..k−1
+ */
+export function sampleLabelsFromH(H: DenseMatrix): number[] {
+  const { rows: k, cols: n, data } = H;
+  const labels = new Array<number>(n);
+  for (let j = 0; j < n; j++) {
+    let best = 0;
+    let bestValue = -Infinity;
+    for (let a = 0; a < k; a++) {
+      const value = data[a * n + j];
+      if (value > bestValue) {
+        bestValue = value;
+        best = a;
+      }
+    }
+    labels[j] = best;
+  }
+  return labels;
+}
+
+/**
+ * Consensus matrix: the average over replicates of the connectivity matrices, whose entry (i, j)
+ * is 1 when samples i and j share a cluster (Monti et al. 2003; Brunet et al. 2004).
+ *
+ * @param labelings one labeling per replicate, each of length n
+ * @returns n × n, symmetric, diagonal 1, entries in [0, 1]
+ */
+export function consensusMatrix(labelings: readonly (readonly number[])[]): DenseMatrix {
+  if (labelings.length === 0) throw new RangeError('consensus needs at least one labeling');
+  const n = labelings[0].length;
+  const C = dense(n, n);
+  for (const labels of labelings) {
+    if (labels.length !== n) throw new RangeError(`labelings differ in length: ${labels.length} vs ${n}`);
+    for (let i = 0; i < n; i++) {
+      C.data[i * n + i] += 1;
+      for (let j = i + 1; j < n; j++) {
+        if (labels[i] === labels[j]) {
+          C.data[i * n + j] += 1;
+          C.data[j * n + i] += 1;
+        }
+      }
+    }
+  }
+  const scale = 1 / labelings.length;
+  for (let t = 0; t < C.data.length; t++) C.data[t] *= scale;
+  return C;
+}
+
+/** Pearson correlation of two equally long vectors; NaN when either is constant. */
+export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  const len = x.length;
+  if (y.length !== len) throw new RangeError(`vectors differ in length: ${len} vs ${y.length}`);
+  let mx = 0;
+  let my = 0;
+  for (let t = 0; t < len; t++) {
+    mx += x[t];
+    my += y[t];
+  }
+  mx /= len;
+  my /= len;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let t = 0; t < len; t++) {
+    const dx = x[t] - mx;
+    const dy = y[t] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
+}
+
+/**
+ * Dispersion of a consensus matrix (Kim & Park 2007, Bioinformatics 23:1495): the mean over all
+ * n² entries of 4 (C_ij − ½)². 1 when every entry is 0 or 1 (a perfectly reproducible clustering),
+ * lower as entries drift toward ½.
+ *
+ * @param consensus n × n
+ */
+export function dispersion(consensus: DenseMatrix): number {
+  const { data } = consensus;
+  let sum = 0;
+  for (let t = 0; t < data.length; t++) {
+    const d = data[t] - 0.5;
+    sum += 4 * d * d;
+  }
+  return sum / data.length;
+}
+
+/**
+ * Consensus clustering of the samples over replicate fits at rank k (Brunet et al. 2004): the
+ * consensus matrix C, average-linkage clustering of the distance 1 − C cut at k clusters, the
+ * cophenetic correlation coefficient (Pearson correlation between 1 − C and the tree's
+ * cophenetic distances, over pairs i < j, as the R NMF package's `cophcor` computes it) and the
+ * dispersion. When 1 − C is constant (e.g. all replicates agree and put every sample in one
+ * cluster), the tree reproduces it exactly and the cophenetic correlation is reported as 1.
+ *
+ * @param labelings one sample labeling per replicate (length n each)
+ * @param k number of clusters to cut the tree into
+ */
+export function analyzeConsensus(labelings: readonly (readonly number[])[], k: number): ConsensusResult {
+  const C = consensusMatrix(labelings);
+  const n = C.rows;
+  const distances = new Float64Array((n * (n - 1)) / 2);
+  let t = 0;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) distances[t++] = 1 - C.data[i * n + j];
+  const tree = averageLinkage(distances, n);
+  const cophenetic = copheneticDistances(tree);
+  const r = pearson(distances, cophenetic);
+  return {
+    consensus: C,
+    sampleClusters: cutTree(tree, k),
+    cophenetic: Number.isNaN(r) ? 1 : r,
+    dispersion: dispersion(C),
+  };
+}

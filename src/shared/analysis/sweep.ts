@@ -1,0 +1,352 @@
+import type { DataMatrix } from '../linalg/matrix';
+import { Rng } from '../linalg/random';
+import { fitNmf } from '../nmf';
+import type { FitHooks, FitResult, InitMethod } from '../nmf/types';
+import { normalizeColumns, componentStability } from './alignment';
+import { analyzeConsensus, sampleLabelsFromH } from './consensus';
+import { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
+import { recommendRank } from './recommend';
+import type {
+  RankCriteria,
+  RankSummary,
+  RanksJson,
+  SweepJob,
+  SweepJobResult,
+  SweepSpec,
+  SweepSummary,
+} from './types';
+
+/** Initialisations that give the same start whatever the seed (up to NNDSVDar's small random fill). */
+const deterministicInits: readonly InitMethod[] = ['nndsvd', 'nndsvda', 'nndsvdar'];
+
+/** Spec with defaults filled in; throws RangeError on impossible settings. */
+function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
+  const resolved = {
+    fromRank: spec.fromRank,
+    toRank: spec.toRank,
+    replicates: spec.replicates ?? 5,
+    cvFolds: spec.cvFolds ?? 3,
+    cvStarts: spec.cvStarts ?? 5,
+    cvScreenIterations: spec.cvScreenIterations ?? 150,
+    baseline: spec.baseline ?? true,
+    fit: spec.fit ?? {},
+  };
+  if (!Number.isInteger(resolved.fromRank) || resolved.fromRank < 1) {
+    throw new RangeError(`fromRank must be a positive integer, got ${resolved.fromRank}`);
+  }
+  if (!Number.isInteger(resolved.toRank) || resolved.toRank < resolved.fromRank) {
+    throw new RangeError(
+      `toRank must be an integer ≥ fromRank (${resolved.fromRank}), got ${resolved.toRank}`,
+    );
+  }
+  if (!Number.isInteger(resolved.replicates) || resolved.replicates < 1) {
+    throw new RangeError(`replicates must be a positive integer, got ${resolved.replicates}`);
+  }
+  if (
+    !Number.isInteger(resolved.cvFolds) ||
+    resolved.cvFolds < 0 ||
+    resolved.cvFolds === 1 ||
+    resolved.cvFolds > 255
+  ) {
+    throw new RangeError(`cvFolds must be 0 or an integer in 2..255, got ${resolved.cvFolds}`);
+  }
+  if (!Number.isInteger(resolved.cvStarts) || resolved.cvStarts < 1) {
+    throw new RangeError(`cvStarts must be a positive integer, got ${resolved.cvStarts}`);
+  }
+  if (!Number.isInteger(resolved.cvScreenIterations) || resolved.cvScreenIterations < 1) {
+    throw new RangeError(`cvScreenIterations must be a positive integer, got ${resolved.cvScreenIterations}`);
+  }
+  return resolved;
+}
+
+/**
+ * Seeds of the fold mask and of the shuffled baseline, drawn from the sweep's base seed so they
+ * differ from each other and from the fits' seeds, and are the same at every rank: all ranks hold
+ * out the same entries and see the same shuffled copy, so their errors are paired comparisons.
+ */
+function derivedSeeds(seed: number): { cvSeed: number; shuffleSeed: number } {
+  const rng = new Rng(seed);
+  return { cvSeed: rng.nextUint32(), shuffleSeed: rng.nextUint32() };
+}
+
+/**
+ * Every fit of a rank sweep, for a worker pool to run in any order. For each rank k from
+ * `fromRank` to `toRank`:
+ *   - `replicates` full fits of V with seeds seed + r (r = 0…R−1);
+ *   - `cvFolds` fits of V with fold f's entries set to missing (the same entries at every rank),
+ *     each screening `cvStarts` random starts (seeds seed + t) for `cvScreenIterations` iterations
+ *     and running the start with the lowest training loss to convergence. Multiplicative updates
+ *     from random starts often stop in poor local minima (on planted data, one start in two to
+ *     four reaches the best basin); a fold scored from such a start would make the true rank look
+ *     worse than its neighbours. The choice uses the training entries only, and on planted data
+ *     the loss after ~150 iterations already ranks the starts as their final losses do;
+ *   - when `baseline` is set, the same replicates and folds on the row-shuffled copy of V.
+ * When the chosen initialisation is an NNDSVD variant, which starts every seed from the same point
+ * (up to NNDSVDar's small random fill), every fit starts from `random` instead: consensus,
+ * stability and restarts only mean something across different starting points (Brunet et al.
+ * 2004 use random restarts), and a deterministic start caught in a poor local minimum would be
+ * caught there at every replicate.
+ *
+ * @returns jobs ordered rank by rank, real data before baseline, replicates before folds
+ */
+export function planSweep(spec: SweepSpec): SweepJob[] {
+  const s = resolveSpec(spec);
+  const seed = s.fit.seed ?? 0;
+  const { cvSeed, shuffleSeed } = derivedSeeds(seed);
+  const init = s.fit.init === undefined || deterministicInits.includes(s.fit.init) ? 'random' : s.fit.init;
+  const jobs: SweepJob[] = [];
+  const sides = s.baseline ? [false, true] : [false];
+  for (let rank = s.fromRank; rank <= s.toRank; rank++) {
+    for (const baseline of sides) {
+      const prefix = `${baseline ? 'baseline/' : ''}k${rank}`;
+      for (let r = 0; r < s.replicates; r++) {
+        jobs.push({
+          id: `${prefix}/replicate/${r}`,
+          rank,
+          kind: 'replicate',
+          index: r,
+          baseline,
+          shuffleSeed,
+          cv: null,
+          fit: { ...s.fit, init, rank, seed: seed + r },
+          screen: null,
+          keepFactors: !baseline,
+        });
+      }
+      for (let f = 0; f < s.cvFolds; f++) {
+        jobs.push({
+          id: `${prefix}/fold/${f}`,
+          rank,
+          kind: 'fold',
+          index: f,
+          baseline,
+          shuffleSeed,
+          cv: { folds: s.cvFolds, seed: cvSeed },
+          fit: { ...s.fit, init, rank, seed },
+          screen:
+            s.cvStarts > 1 && init === 'random'
+              ? { starts: s.cvStarts, iterations: s.cvScreenIterations }
+              : null,
+          keepFactors: false,
+        });
+      }
+    }
+  }
+  return jobs;
+}
+
+/** Observed (non-NaN) entries of V, stored or not. */
+function observedCount(V: DataMatrix): number {
+  let missing = 0;
+  for (let t = 0; t < V.data.length; t++) if (Number.isNaN(V.data[t])) missing++;
+  return V.rows * V.cols - missing;
+}
+
+/**
+ * The job's fit: a single start, or (with `screen`) several starts run for a few iterations each,
+ * the one with the lowest loss then continued from where it stopped (multiplicative and HALS
+ * updates depend only on the current factors, so continuing is the same as never stopping).
+ */
+function screenedFit(input: DataMatrix, job: SweepJob, hooks: FitHooks): FitResult {
+  if (job.screen === null || job.screen.starts <= 1) return fitNmf(input, job.fit, hooks);
+  const base = job.fit.seed ?? 0;
+  let best: FitResult | null = null;
+  let screened = 0;
+  const started = Date.now();
+  for (let t = 0; t < job.screen.starts; t++) {
+    const trial = fitNmf(
+      input,
+      { ...job.fit, seed: base + t, maxIter: job.screen.iterations, tol: 0 },
+      hooks,
+    );
+    screened += trial.iterations;
+    if (best === null || trial.loss < best.loss) best = trial;
+  }
+  const kept = best!;
+  const fit = fitNmf(input, { ...job.fit, init: 'custom', W0: kept.W, H0: kept.H }, hooks);
+  return {
+    ...fit,
+    iterations: fit.iterations + screened,
+    seconds: (Date.now() - started) / 1000,
+    options: { ...fit.options, init: kept.options.init, seed: kept.options.seed },
+  };
+}
+
+/**
+ * Runs one sweep job: builds the job's input from V (row-shuffled for baseline jobs, one fold
+ * masked for fold jobs), fits it, and returns what the summary needs. Pure and synchronous; the
+ * hooks pass through to the fit (progress, cancellation).
+ *
+ * @param V m × n, the data of the whole sweep (never modified)
+ */
+export function runSweepJob(V: DataMatrix, job: SweepJob, hooks: FitHooks = {}): SweepJobResult {
+  const data = job.baseline ? shuffleWithinRows(V, job.shuffleSeed) : V;
+  let input: DataMatrix = data;
+  let folds = null;
+  if (job.kind === 'fold') {
+    if (job.cv === null) throw new RangeError(`fold job ${job.id} has no fold settings`);
+    folds = makeCvFolds(V.rows, V.cols, job.cv.folds, job.cv.seed);
+    input = maskFold(data, folds, job.index);
+  }
+  const fit = screenedFit(input, job, hooks);
+  let held: { error: number; count: number } | null = null;
+  if (folds !== null) held = heldOutError(data, fit.W, fit.H, folds, job.index, fit.options.beta);
+  const replicate = job.kind === 'replicate';
+  return {
+    jobId: job.id,
+    rank: job.rank,
+    kind: job.kind,
+    index: job.index,
+    baseline: job.baseline,
+    seed: fit.options.seed,
+    rows: V.rows,
+    cols: V.cols,
+    loss: fit.loss,
+    loglik: fit.loglik,
+    iterations: fit.iterations,
+    converged: fit.converged,
+    seconds: fit.seconds,
+    observed: observedCount(input),
+    heldOutError: held ? held.error : null,
+    heldOutCount: held ? held.count : 0,
+    sampleLabels: replicate ? sampleLabelsFromH(fit.H) : null,
+    normalizedW: replicate ? normalizeColumns(fit.W) : null,
+    factors: job.keepFactors ? { W: fit.W, H: fit.H } : null,
+    warnings: fit.warnings,
+  };
+}
+
+/** Labels renumbered 0, 1, … in order of first appearance. */
+function relabel(labels: readonly number[]): number[] {
+  const map = new Map<number, number>();
+  return labels.map((label) => {
+    let out = map.get(label);
+    if (out === undefined) {
+      out = map.size;
+      map.set(label, out);
+    }
+    return out;
+  });
+}
+
+/** Criteria of one rank from its replicate and fold results (one side: data or baseline). */
+function rankCriteria(rank: number, replicates: SweepJobResult[], folds: SweepJobResult[]): RankCriteria {
+  replicates.sort((x, y) => x.index - y.index);
+  folds.sort((x, y) => x.index - y.index);
+  let best = 0;
+  for (let r = 1; r < replicates.length; r++) if (replicates[r].loss < replicates[best].loss) best = r;
+  const top = replicates[best];
+  const parameters = rank * (top.rows + top.cols);
+  const bic = top.loglik === null ? null : -2 * top.loglik + parameters * Math.log(top.observed);
+
+  const cvErrors = folds
+    .map((f) => f.heldOutError)
+    .filter((e): e is number => e !== null && Number.isFinite(e));
+  let cvError: number | null = null;
+  let cvErrorSe: number | null = null;
+  if (cvErrors.length > 0) {
+    cvError = cvErrors.reduce((s, e) => s + e, 0) / cvErrors.length;
+    if (cvErrors.length > 1) {
+      const variance = cvErrors.reduce((s, e) => s + (e - cvError!) ** 2, 0) / (cvErrors.length - 1);
+      cvErrorSe = Math.sqrt(variance / cvErrors.length);
+    }
+  }
+
+  const labelings = replicates.map((r) => r.sampleLabels).filter((l): l is number[] => l !== null);
+  const ws = replicates.map((r) => r.normalizedW);
+  let cophenetic: number | null = null;
+  let dispersionValue: number | null = null;
+  let stability: number | null = null;
+  let sampleClusters = labelings.length > 0 ? relabel(labelings[0]) : [];
+  if (labelings.length > 1) {
+    const consensus = analyzeConsensus(labelings, rank);
+    cophenetic = consensus.cophenetic;
+    dispersionValue = consensus.dispersion;
+    sampleClusters = consensus.sampleClusters;
+  }
+  if (replicates.length > 1 && ws.every((w) => w !== null)) {
+    stability = componentStability(
+      ws.map((w) => w!),
+      replicates.map((r) => r.loss),
+    ).overall;
+  }
+  return {
+    rank,
+    loss: top.loss,
+    loglik: top.loglik,
+    bic,
+    cvError,
+    cvErrorSe,
+    cvErrors,
+    cophenetic,
+    dispersion: dispersionValue,
+    stability,
+    sampleClusters,
+    bestReplicate: top.index,
+    bestSeed: top.seed,
+    replicateLosses: replicates.map((r) => r.loss),
+  };
+}
+
+/**
+ * Per-rank criteria of a finished sweep, with the shuffled baseline and a recommended rank.
+ *   loss, loglik: of the best replicate (lowest loss);
+ *   bic: −2·loglik + p·ln(N), p = k(m + n) free parameters (W and H entries; the k scale
+ *        redundancies are not subtracted), N = observed entries; only when the loss is KL (β = 1),
+ *        whose minimiser is the Poisson maximum-likelihood fit;
+ *   cv_error: mean over folds of the per-entry held-out β-divergence, with its standard error;
+ *   cophenetic, dispersion, sample_clusters: consensus over the replicates (Brunet et al. 2004;
+ *        Kim & Park 2007);
+ *   stability: mean matched cosine of the replicates' components to the best replicate's.
+ * Ranks without any replicate result (e.g. cancelled) are left out. Results may arrive in any order.
+ *
+ * @param results results of jobs planned by {@link planSweep} for the same spec
+ */
+export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult[]): SweepSummary {
+  const s = resolveSpec(spec);
+  const groups = new Map<string, { replicates: SweepJobResult[]; folds: SweepJobResult[] }>();
+  for (const result of results) {
+    const key = `${result.baseline ? 'b' : 'd'}${result.rank}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { replicates: [], folds: [] };
+      groups.set(key, group);
+    }
+    (result.kind === 'replicate' ? group.replicates : group.folds).push(result);
+  }
+  const ranks: RankSummary[] = [];
+  let rows = 0;
+  let cols = 0;
+  for (let rank = s.fromRank; rank <= s.toRank; rank++) {
+    const data = groups.get(`d${rank}`);
+    if (!data || data.replicates.length === 0) continue;
+    rows = data.replicates[0].rows;
+    cols = data.replicates[0].cols;
+    const base = groups.get(`b${rank}`);
+    ranks.push({
+      ...rankCriteria(rank, data.replicates, data.folds),
+      baseline: base && base.replicates.length > 0 ? rankCriteria(rank, base.replicates, base.folds) : null,
+    });
+  }
+  if (ranks.length === 0) throw new RangeError('the sweep has no finished replicate fit at any rank');
+  return { ranks, recommendation: recommendRank(ranks), rows, cols, parameterCount: 'k(m+n)' };
+}
+
+/** The summary as CLI.md's `ranks.json`. */
+export function toRanksJson(summary: SweepSummary): RanksJson {
+  return {
+    ranks: summary.ranks.map((r) => ({
+      rank: r.rank,
+      loss: r.loss,
+      loglik: r.loglik,
+      bic: r.bic,
+      cv_error: r.cvError,
+      cophenetic: r.cophenetic,
+      dispersion: r.dispersion,
+      stability: r.stability,
+      sample_clusters: r.sampleClusters,
+    })),
+    recommended: summary.recommendation.rank,
+    criterion: summary.recommendation.criterion,
+  };
+}

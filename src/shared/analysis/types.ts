@@ -1,0 +1,324 @@
+import type { DenseMatrix } from '../linalg/matrix';
+import type { FitOptionsInput } from '../nmf/types';
+
+/**
+ * Result types shared by the analysis functions (rank selection, consensus, alignment, module
+ * assignment, synthetic data, PCA). Matrices are row-major DenseMatrix; shapes are given per field.
+ * Component, feature and sample indices are 0-based throughout.
+ */
+
+/** Similarity between two components' loading vectors. */
+export type SimilarityMetric = 'cosine' | 'pearson';
+
+/** A moonlighting feature: one that belongs to two modules. */
+export interface MoonlightingFeature {
+  /** Feature name. */
+  feature: string;
+  /** Row index of the feature in V. */
+  index: number;
+  /** Primary module first, then the second one (0-based). */
+  modules: [number, number];
+}
+
+/** Planted truth of a synthetic gene-modules data set. */
+export interface PlantedTruth {
+  /** m × R, each column sums to one; a row has one non-zero entry (two for moonlighting features). */
+  W: DenseMatrix;
+  /** R × n, each column sums to one (Dirichlet(1)). */
+  H: DenseMatrix;
+  /** Primary module (0-based) of each feature, length m. */
+  module: number[];
+  /** Moonlighting features, ascending by index. */
+  moonlighting: MoonlightingFeature[];
+  /** Expected total count per sample: V ~ Poisson(depth · W·H). */
+  depth: number;
+  seed: number;
+}
+
+/** A synthetic data set: counts plus names and the truth they were drawn from. */
+export interface SyntheticDataset {
+  /** m × n counts (features × samples). */
+  V: DenseMatrix;
+  /** `gene1` … `gene{m}`. */
+  featureNames: string[];
+  /** `cond1` … `cond{n}`. */
+  sampleNames: string[];
+  truth: PlantedTruth;
+}
+
+/** One pair of an optimal one-to-one matching. */
+export interface ComponentMatch {
+  /** Component of run A. */
+  a: number;
+  /** Component of run B. */
+  b: number;
+  similarity: number;
+}
+
+/** Components of two runs put side by side (CLI.md `align`). */
+export interface Alignment {
+  metric: SimilarityMetric;
+  /** kA × kB similarities between unit-normalised W columns. */
+  similarity: number[][];
+  /** min(kA, kB) pairs, ascending by `a`. */
+  matches: ComponentMatch[];
+  /** Components of A without a partner (when kA > kB), ascending. */
+  unmatchedA: number[];
+  /** Components of B without a partner (when kB > kA), ascending. */
+  unmatchedB: number[];
+}
+
+/** Where one component of the larger rank came from. */
+export interface SplitMergeEntry {
+  /** Component at rank k + 1. */
+  child: number;
+  /** Most similar component at rank k. */
+  parent: number;
+  similarity: number;
+  /** True when another component at k + 1 has the same parent: the parent split in two (or more). */
+  split: boolean;
+}
+
+/** Stability of the components of one rank across replicate fits. */
+export interface ComponentStability {
+  /** Mean over replicates and components of the matched cosine to the reference replicate; 1 = identical. */
+  overall: number;
+  /** Per component of the reference replicate: its mean matched cosine across the other replicates. */
+  perComponent: number[];
+  /** Index of the reference replicate (the one with the lowest loss). */
+  reference: number;
+}
+
+/** Consensus clustering of samples over replicate fits (Brunet et al. 2004). */
+export interface ConsensusResult {
+  /** n × n, entry (i, j) = fraction of replicates that put samples i and j in the same cluster. */
+  consensus: DenseMatrix;
+  /** Cluster (0..k−1) of each sample from average-linkage clustering of 1 − C cut at k clusters. */
+  sampleClusters: number[];
+  /** Pearson correlation between 1 − C and the cophenetic distances of the tree (R NMF's cophcor). */
+  cophenetic: number;
+  /** Kim & Park (2007): mean over all n² entries of 4 (C − ½)²; 1 for a perfectly crisp consensus. */
+  dispersion: number;
+}
+
+/** Histogram of normalised weights in [0, 1]. */
+export interface WeightHistogram {
+  /** bins + 1 ascending bin edges, first 0, last 1. */
+  edges: number[];
+  /** Counts per bin; the last bin includes 1. */
+  counts: number[];
+}
+
+/** Membership of features in components. */
+export interface ModuleAssignment {
+  threshold: number;
+  /** Data-driven threshold from the histogram (what `threshold` is when none is given). */
+  defaultThreshold: number;
+  /** m × k, each row sums to one (all-zero rows stay zero). */
+  normalizedW: DenseMatrix;
+  /** For each feature, the components whose normalised weight ≥ threshold, strongest first. */
+  modules: number[][];
+  /** For each feature, the component of its largest normalised weight (−1 for an all-zero row). */
+  primary: number[];
+  /** Features belonging to exactly two components, ascending. */
+  moonlighting: number[];
+  /** Features belonging to more than two components, ascending. */
+  multiModule: number[];
+  histogram: WeightHistogram;
+}
+
+/** Scores of an assignment against planted truth. */
+export interface AssignmentScore {
+  /** Adjusted Rand index (Hubert & Arabie 1985) of primary components against the dominant true module of each feature. */
+  adjustedRandIndex: number;
+  /** Of the features called moonlighting, the fraction that truly are (1 when none called and none true). */
+  moonlightingPrecision: number;
+  /** Of the true moonlighting features, the fraction called (1 when there are none). */
+  moonlightingRecall: number;
+  /** Of the correctly called moonlighting features, the fraction whose two components map to their two true modules. */
+  moonlightingPairAccuracy: number;
+  /** For each true module, the component matched to it (−1 if unmatched); Hungarian on cosine of W columns. */
+  componentOfModule: number[];
+  /** Matched cosine similarity of each true module's W column to its component's (NaN if unmatched). */
+  moduleSimilarity: number[];
+}
+
+/** Principal component analysis of V with samples as observations and features as variables. */
+export interface PcaResult {
+  components: number;
+  /** Variance along each component (eigenvalues of the sample covariance, divisor n − 1). */
+  explainedVariance: number[];
+  /** explainedVariance / total variance. */
+  explainedVarianceRatio: number[];
+  /** Total variance (sum of the features' variances). */
+  totalVariance: number;
+  /** m × components signed loadings (unit columns); each column's largest-|x| entry is positive. */
+  loadings: DenseMatrix;
+  /** n × components sample scores (centred data projected onto the loadings). */
+  scores: DenseMatrix;
+  /** Feature means that were subtracted, length m. */
+  mean: number[];
+  method: 'exact' | 'randomized';
+}
+
+/** Entry-wise cross-validation folds of an m × n matrix. */
+export interface CvFolds {
+  rows: number;
+  cols: number;
+  folds: number;
+  seed: number;
+  /** rows·cols fold numbers (0..folds−1), row-major; every fold holds ⌊mn/F⌋ or ⌈mn/F⌉ entries. */
+  assignment: Uint8Array;
+}
+
+/** Fit options a sweep passes to every fit (rank and custom starts are the sweep's business). */
+export type SweepFitOptions = Omit<FitOptionsInput, 'rank' | 'W0' | 'H0'>;
+
+/** What a rank sweep is asked to do. */
+export interface SweepSpec {
+  /** Smallest rank (≥ 1). */
+  fromRank: number;
+  /** Largest rank (≥ fromRank). */
+  toRank: number;
+  /** Full fits per rank, seeds seed + r. Default 5. */
+  replicates?: number;
+  /** Cross-validation folds per rank (0 = none; otherwise ≥ 2). Default 3. */
+  cvFolds?: number;
+  /**
+   * Random starts screened per fold fit: each runs `cvScreenIterations` iterations, and only the
+   * one with the lowest training loss is run to convergence, so that a start caught in a poor
+   * local minimum does not pass for a bad rank. Default 5 (1 = a single start, no screening).
+   */
+  cvStarts?: number;
+  /** Iterations of each screened start. Default 150. */
+  cvScreenIterations?: number;
+  /** Also fit a row-shuffled copy of V as the no-structure baseline. Default true. */
+  baseline?: boolean;
+  /** Options of every fit; `seed` (default 0) is the sweep's base seed. */
+  fit?: SweepFitOptions;
+}
+
+/** One fit of a sweep. Self-contained: a worker needs only V and this. */
+export interface SweepJob {
+  /** Unique within the sweep, e.g. `k5/replicate/2` or `baseline/k5/fold/0`. */
+  id: string;
+  rank: number;
+  /** `replicate`: a full fit of V; `fold`: a fit of V with one fold's entries held out. */
+  kind: 'replicate' | 'fold';
+  /** Replicate number r or fold number f. */
+  index: number;
+  /** Fit the row-shuffled copy of V (shuffled with `shuffleSeed`) instead of V. */
+  baseline: boolean;
+  shuffleSeed: number;
+  /** For `fold` jobs: how the folds are drawn. */
+  cv: { folds: number; seed: number } | null;
+  /** Options of the fit, rank included. */
+  fit: SweepFitOptions & { rank: number };
+  /** Screen this many starts (seeds fit.seed + t) for this many iterations, then continue the best; null = one start. */
+  screen: { starts: number; iterations: number } | null;
+  /** Return W and H as fitted (set for the replicates of the real data, so the best can be kept). */
+  keepFactors: boolean;
+}
+
+/** What one sweep job sends back; small enough to post between threads. */
+export interface SweepJobResult {
+  jobId: string;
+  rank: number;
+  kind: 'replicate' | 'fold';
+  index: number;
+  baseline: boolean;
+  /** Seed of the start that was kept. */
+  seed: number;
+  /** Shape of V (m × n). */
+  rows: number;
+  cols: number;
+  /** β-divergence of the fit over its observed entries. */
+  loss: number;
+  /** Poisson log-likelihood over the observed entries (β = 1), otherwise null. */
+  loglik: number | null;
+  /** Iterations in all, screening included. */
+  iterations: number;
+  converged: boolean;
+  seconds: number;
+  /** Observed (non-missing) entries the fit saw. */
+  observed: number;
+  /** `fold` jobs: mean β-divergence per held-out entry (missing entries of V excluded). */
+  heldOutError: number | null;
+  heldOutCount: number;
+  /** `replicate` jobs: cluster of each sample, argmax of H's column (Brunet et al. 2004). */
+  sampleLabels: number[] | null;
+  /** `replicate` jobs: W with unit-norm columns (m × k), for stability and alignment. */
+  normalizedW: DenseMatrix | null;
+  /** W (m × k) and H (k × n) as fitted, when the job asked for them. */
+  factors: { W: DenseMatrix; H: DenseMatrix } | null;
+  warnings: string[];
+}
+
+/** Criteria of one rank, for V or for its shuffled baseline. */
+export interface RankCriteria {
+  rank: number;
+  /** Lowest β-divergence over the replicates. */
+  loss: number;
+  /** Poisson log-likelihood of that replicate (β = 1), otherwise null. */
+  loglik: number | null;
+  /** −2·loglik + p·ln(N) with p = k(m + n) parameters and N observed entries (β = 1), otherwise null. */
+  bic: number | null;
+  /** Mean held-out error over the folds (null without folds). */
+  cvError: number | null;
+  /** Standard error of that mean: sd over folds / √F (null with fewer than two folds). */
+  cvErrorSe: number | null;
+  /** Held-out error per fold. */
+  cvErrors: number[];
+  /** Cophenetic correlation of the consensus over replicates (null with fewer than two replicates). */
+  cophenetic: number | null;
+  /** Dispersion of the consensus (null with fewer than two replicates). */
+  dispersion: number | null;
+  /** Mean matched cosine of replicates to the best one (null with fewer than two replicates). */
+  stability: number | null;
+  /** Consensus clusters of the samples (0..k−1); from the single replicate when there is one. */
+  sampleClusters: number[];
+  /** Replicate with the lowest loss and its seed. */
+  bestReplicate: number;
+  bestSeed: number;
+  replicateLosses: number[];
+}
+
+/** Criteria of one rank with its baseline. */
+export interface RankSummary extends RankCriteria {
+  baseline: RankCriteria | null;
+}
+
+export interface RankRecommendation {
+  rank: number;
+  /** Short machine-readable name of the rule that decided: `cv-1se`, `bic`, `cophenetic` or `smallest`. */
+  criterion: string;
+  /** Sentences shown to the user, in order: the decision, then the cross-checks. */
+  reasoning: string[];
+}
+
+export interface SweepSummary {
+  ranks: RankSummary[];
+  recommendation: RankRecommendation;
+  /** Shape of V. */
+  rows: number;
+  cols: number;
+  /** How BIC counts parameters. */
+  parameterCount: 'k(m+n)';
+}
+
+/** CLI.md's `ranks.json`. */
+export interface RanksJson {
+  ranks: Array<{
+    rank: number;
+    loss: number;
+    loglik: number | null;
+    bic: number | null;
+    cv_error: number | null;
+    cophenetic: number | null;
+    dispersion: number | null;
+    stability: number | null;
+    sample_clusters: number[];
+  }>;
+  recommended: number;
+  criterion: string;
+}
