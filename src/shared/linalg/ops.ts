@@ -44,8 +44,9 @@ export function matmul(A: DenseMatrix, B: DenseMatrix): DenseMatrix {
 }
 
 /**
- * CSR matrix from (row, col, value) triplets. Duplicates are summed; explicit zeros are dropped
- * (NaN, the missing-value marker, is kept).
+ * CSR matrix from (row, col, value) triplets. Duplicates are summed; entries that are (or sum to)
+ * exactly zero are dropped (NaN, the missing-value marker, is kept). Counting sort by row, then a
+ * sort of each row's columns, so the cost is O(nnz log(row length)).
  */
 export function csrFromTriplets(
   rows: number,
@@ -58,55 +59,50 @@ export function csrFromTriplets(
   if (rowIndex.length !== count || colIndex.length !== count) {
     throw new RangeError('triplet arrays must have the same length');
   }
-  const order = Array.from({ length: count }, (_, t) => t);
+  const rowStart = new Int32Array(rows + 1);
   for (let t = 0; t < count; t++) {
     const r = rowIndex[t];
     const c = colIndex[t];
     if (!Number.isInteger(r) || !Number.isInteger(c) || r < 0 || r >= rows || c < 0 || c >= cols) {
       throw new RangeError(`triplet ${t} at (${r}, ${c}) is outside a ${rows} × ${cols} matrix`);
     }
+    rowStart[r + 1]++;
   }
-  order.sort((x, y) => rowIndex[x] - rowIndex[y] || colIndex[x] - colIndex[y]);
+  for (let i = 0; i < rows; i++) rowStart[i + 1] += rowStart[i];
+  const fill = rowStart.slice(0, rows);
+  const order = new Int32Array(count);
+  for (let t = 0; t < count; t++) order[fill[rowIndex[t]]++] = t;
   const indptr = new Int32Array(rows + 1);
-  const indices: number[] = [];
-  const data: number[] = [];
-  let lastRow = -1;
-  let lastCol = -1;
-  for (const t of order) {
-    const r = rowIndex[t];
-    const c = colIndex[t];
-    const v = values[t];
-    if (r === lastRow && c === lastCol) {
-      data[data.length - 1] += v;
-      continue;
-    }
-    indices.push(c);
-    data.push(v);
-    indptr[r + 1]++;
-    lastRow = r;
-    lastCol = c;
-  }
-  for (let i = 0; i < rows; i++) indptr[i + 1] += indptr[i];
-  // Drop entries that are (or summed to) exactly zero, keeping the row pointers consistent.
-  const keepIndices: number[] = [];
-  const keepData: number[] = [];
-  const keepPtr = new Int32Array(rows + 1);
+  const indices = new Int32Array(count);
+  const data = new Float64Array(count);
+  let q = 0;
   for (let i = 0; i < rows; i++) {
-    for (let p = indptr[i]; p < indptr[i + 1]; p++) {
-      if (data[p] === 0) continue;
-      keepIndices.push(indices[p]);
-      keepData.push(data[p]);
+    const segment = order.subarray(rowStart[i], rowStart[i + 1]);
+    segment.sort((x, y) => colIndex[x] - colIndex[y]);
+    const rowBegin = q;
+    for (let s = 0; s < segment.length; s++) {
+      const t = segment[s];
+      const c = colIndex[t];
+      if (q > rowBegin && indices[q - 1] === c) {
+        data[q - 1] += values[t];
+        continue;
+      }
+      indices[q] = c;
+      data[q] = values[t];
+      q++;
     }
-    keepPtr[i + 1] = keepIndices.length;
+    // Drop entries that summed to exactly zero, compacting the row in place.
+    let w = rowBegin;
+    for (let p = rowBegin; p < q; p++) {
+      if (data[p] === 0) continue;
+      indices[w] = indices[p];
+      data[w] = data[p];
+      w++;
+    }
+    q = w;
+    indptr[i + 1] = q;
   }
-  return {
-    kind: 'csr',
-    rows,
-    cols,
-    indptr: keepPtr,
-    indices: Int32Array.from(keepIndices),
-    data: Float64Array.from(keepData),
-  };
+  return { kind: 'csr', rows, cols, indptr, indices: indices.slice(0, q), data: data.slice(0, q) };
 }
 
 /** CSR copy of a dense matrix (zeros are not stored; NaN is stored as a missing value). */

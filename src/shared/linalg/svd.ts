@@ -18,32 +18,10 @@ export interface ThinSvd {
 export function dataTimes(A: DataMatrix, X: Float64Array, l: number, out: Float64Array): void {
   const m = A.rows;
   const n = A.cols;
-  const dense = A.kind === 'dense';
-  for (let i = 0; i < m; i++) {
-    const start = dense ? i * n : A.indptr[i];
-    const end = dense ? start + n : A.indptr[i + 1];
-    const oi = i * l;
-    let t = 0;
-    for (; t < l; t += 4) {
-      const width = Math.min(4, l - t);
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      for (let p = start; p < end; p++) {
-        const v = A.data[p];
-        if (v === 0 || v !== v) continue;
-        const x = (dense ? p - start : A.indices[p]) * l + t;
-        a0 += v * X[x];
-        if (width > 1) a1 += v * X[x + 1];
-        if (width > 2) a2 += v * X[x + 2];
-        if (width > 3) a3 += v * X[x + 3];
-      }
-      out[oi + t] = a0;
-      if (width > 1) out[oi + t + 1] = a1;
-      if (width > 2) out[oi + t + 2] = a2;
-      if (width > 3) out[oi + t + 3] = a3;
-    }
+  if (A.kind === 'dense') {
+    for (let i = 0; i < m; i++) gatherRow(null, A.data, i * n, i * n + n, X, l, out, i * l);
+  } else {
+    for (let i = 0; i < m; i++) gatherRow(A.indices, A.data, A.indptr[i], A.indptr[i + 1], X, l, out, i * l);
   }
 }
 
@@ -51,27 +29,93 @@ export function dataTimes(A: DataMatrix, X: Float64Array, l: number, out: Float6
 export function dataTransposeTimes(A: DataMatrix, Y: Float64Array, l: number, out: Float64Array): void {
   const m = A.rows;
   const n = A.cols;
-  const dense = A.kind === 'dense';
   out.fill(0, 0, n * l);
-  for (let i = 0; i < m; i++) {
-    const start = dense ? i * n : A.indptr[i];
-    const end = dense ? start + n : A.indptr[i + 1];
-    const yi = i * l;
-    for (let t = 0; t < l; t += 4) {
-      const width = Math.min(4, l - t);
-      const y0 = Y[yi + t];
-      const y1 = width > 1 ? Y[yi + t + 1] : 0;
-      const y2 = width > 2 ? Y[yi + t + 2] : 0;
-      const y3 = width > 3 ? Y[yi + t + 3] : 0;
-      for (let p = start; p < end; p++) {
-        const v = A.data[p];
-        if (v === 0 || v !== v) continue;
-        const o = (dense ? p - start : A.indices[p]) * l + t;
-        out[o] += v * y0;
-        if (width > 1) out[o + 1] += v * y1;
-        if (width > 2) out[o + 2] += v * y2;
-        if (width > 3) out[o + 3] += v * y3;
-      }
+  if (A.kind === 'dense') {
+    for (let i = 0; i < m; i++) scatterRowInto(null, A.data, i * n, i * n + n, Y, i * l, l, out);
+  } else {
+    for (let i = 0; i < m; i++)
+      scatterRowInto(A.indices, A.data, A.indptr[i], A.indptr[i + 1], Y, i * l, l, out);
+  }
+}
+
+/**
+ * out[oi + t] = Σ_p a[p] · X[col(p)·l + t] over p ∈ [start, end), where col(p) is `indices[p]` for a
+ * CSR row or `p − start` for a dense row (indices = null).
+ */
+function gatherRow(
+  indices: Int32Array | null,
+  a: Float64Array,
+  start: number,
+  end: number,
+  X: Float64Array,
+  l: number,
+  out: Float64Array,
+  oi: number,
+): void {
+  let t = 0;
+  for (; t + 4 <= l; t += 4) {
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let p = start; p < end; p++) {
+      const v = a[p];
+      if (v === 0 || v !== v) continue;
+      const x = (indices === null ? p - start : indices[p]) * l + t;
+      a0 += v * X[x];
+      a1 += v * X[x + 1];
+      a2 += v * X[x + 2];
+      a3 += v * X[x + 3];
+    }
+    out[oi + t] = a0;
+    out[oi + t + 1] = a1;
+    out[oi + t + 2] = a2;
+    out[oi + t + 3] = a3;
+  }
+  for (; t < l; t++) {
+    let a0 = 0;
+    for (let p = start; p < end; p++) {
+      const v = a[p];
+      if (v === 0 || v !== v) continue;
+      a0 += v * X[(indices === null ? p - start : indices[p]) * l + t];
+    }
+    out[oi + t] = a0;
+  }
+}
+
+/** out[col(p)·l + t] += a[p] · Y[yi + t] over p ∈ [start, end): the transpose of `gatherRow`. */
+function scatterRowInto(
+  indices: Int32Array | null,
+  a: Float64Array,
+  start: number,
+  end: number,
+  Y: Float64Array,
+  yi: number,
+  l: number,
+  out: Float64Array,
+): void {
+  let t = 0;
+  for (; t + 4 <= l; t += 4) {
+    const y0 = Y[yi + t];
+    const y1 = Y[yi + t + 1];
+    const y2 = Y[yi + t + 2];
+    const y3 = Y[yi + t + 3];
+    for (let p = start; p < end; p++) {
+      const v = a[p];
+      if (v === 0 || v !== v) continue;
+      const o = (indices === null ? p - start : indices[p]) * l + t;
+      out[o] += v * y0;
+      out[o + 1] += v * y1;
+      out[o + 2] += v * y2;
+      out[o + 3] += v * y3;
+    }
+  }
+  for (; t < l; t++) {
+    const y0 = Y[yi + t];
+    for (let p = start; p < end; p++) {
+      const v = a[p];
+      if (v === 0 || v !== v) continue;
+      out[(indices === null ? p - start : indices[p]) * l + t] += v * y0;
     }
   }
 }
