@@ -77,6 +77,8 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
   const { m, n } = data;
   const k = options.rank;
   const beta = options.beta;
+  // The start can take a while on large data (randomized SVD): honour a cancellation made before it.
+  if (hooks.isCancelled?.() === true) throw new FitCancelledError(0);
   let W: Float64Array;
   let Ht: Float64Array;
   if (options.init === 'custom') {
