@@ -1,0 +1,545 @@
+// AssemblyScript source of the WebAssembly (SIMD, f64x2) kernels behind src/shared/nmf/kernels.ts.
+//
+// Every function works on raw byte addresses in this module's linear memory, which the host lays
+// out per call (see ../index.ts). Shapes, all row-major float64:
+//   V     rows × n   a block of dense rows of the data
+//   W     rows × k   the matching rows of W
+//   H     k × n      H itself (row t of H is contiguous, so (WH)_i· is a sum of k scaled rows)
+//   Ht    n × k      Hᵀ (row j is the k-vector of column j, so V_i· · Ht is a sum of scaled rows)
+// CSR blocks: indptr (rows + 1, int32, absolute: subtract `base`), indices (int32), data (float64).
+//
+// Bitwise agreement with the JavaScript kernels: vector lanes always run across independent output
+// entries (across j for (WH)_i·, across t for the k-vectors), never across a sum, so every output
+// entry sees the same additions in the same order as the scalar code. The grouping of (WH)_ij in
+// blocks of four components, ((w0·h0 + w1·h1) + w2·h2) + w3·h3, mirrors `rowProducts`. Zero and
+// NaN entries of V are skipped (or masked to +0, which adds nothing) exactly as `!(v > 0)` does.
+
+const EPS32: f64 = 1.1920928955078125e-7;
+
+/** First free byte after the static data, 16-aligned: the host's buffers start here. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~(<usize>15);
+}
+
+/** dst (cols × rows) = srcᵀ for src (rows × cols). */
+export function transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
+  for (let i = 0; i < rows; i++) {
+    const si = src + ((<usize>i * <usize>cols) << 3);
+    for (let j = 0; j < cols; j++) {
+      store<f64>(dst + ((<usize>j * <usize>rows + <usize>i) << 3), load<f64>(si + (<usize>j << 3)));
+    }
+  }
+}
+
+/**
+ * r (n) = V_i· ⊘ (W_i · H) where V_i· > 0 (a product of exactly 0 is replaced by EPS32), else 0.
+ * `vi`, `wi`: addresses of row i of V and of W.
+ */
+function klRatioRow(vi: usize, wi: usize, n: i32, k: i32, h: usize, r: usize): void {
+  const rowBytes = <usize>n << 3;
+  const eps = f64x2.splat(EPS32);
+  const zero = f64x2.splat(0);
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const off = <usize>j << 3;
+    let a = zero;
+    let b = zero;
+    let c = zero;
+    let d = zero;
+    let t = 0;
+    let ht = h + off;
+    for (; t + 4 <= k; t += 4) {
+      const wt = wi + (<usize>t << 3);
+      const w0 = v128.load64_splat(wt);
+      const w1 = v128.load64_splat(wt, 8);
+      const w2 = v128.load64_splat(wt, 16);
+      const w3 = v128.load64_splat(wt, 24);
+      const h1 = ht + rowBytes;
+      const h2 = h1 + rowBytes;
+      const h3 = h2 + rowBytes;
+      let sa = f64x2.add(f64x2.mul(w0, v128.load(ht)), f64x2.mul(w1, v128.load(h1)));
+      let sb = f64x2.add(f64x2.mul(w0, v128.load(ht, 16)), f64x2.mul(w1, v128.load(h1, 16)));
+      let sc = f64x2.add(f64x2.mul(w0, v128.load(ht, 32)), f64x2.mul(w1, v128.load(h1, 32)));
+      let sd = f64x2.add(f64x2.mul(w0, v128.load(ht, 48)), f64x2.mul(w1, v128.load(h1, 48)));
+      sa = f64x2.add(sa, f64x2.mul(w2, v128.load(h2)));
+      sb = f64x2.add(sb, f64x2.mul(w2, v128.load(h2, 16)));
+      sc = f64x2.add(sc, f64x2.mul(w2, v128.load(h2, 32)));
+      sd = f64x2.add(sd, f64x2.mul(w2, v128.load(h2, 48)));
+      sa = f64x2.add(sa, f64x2.mul(w3, v128.load(h3)));
+      sb = f64x2.add(sb, f64x2.mul(w3, v128.load(h3, 16)));
+      sc = f64x2.add(sc, f64x2.mul(w3, v128.load(h3, 32)));
+      sd = f64x2.add(sd, f64x2.mul(w3, v128.load(h3, 48)));
+      a = f64x2.add(a, sa);
+      b = f64x2.add(b, sb);
+      c = f64x2.add(c, sc);
+      d = f64x2.add(d, sd);
+      ht = h3 + rowBytes;
+    }
+    for (; t < k; t++) {
+      const w0 = v128.load64_splat(wi + (<usize>t << 3));
+      a = f64x2.add(a, f64x2.mul(w0, v128.load(ht)));
+      b = f64x2.add(b, f64x2.mul(w0, v128.load(ht, 16)));
+      c = f64x2.add(c, f64x2.mul(w0, v128.load(ht, 32)));
+      d = f64x2.add(d, f64x2.mul(w0, v128.load(ht, 48)));
+      ht += rowBytes;
+    }
+    const vp = vi + off;
+    const va = v128.load(vp);
+    const vb = v128.load(vp, 16);
+    const vc = v128.load(vp, 32);
+    const vd = v128.load(vp, 48);
+    const rp = r + off;
+    v128.store(rp, v128.and(f64x2.div(va, v128.bitselect(eps, a, f64x2.eq(a, zero))), f64x2.gt(va, zero)));
+    v128.store(rp, v128.and(f64x2.div(vb, v128.bitselect(eps, b, f64x2.eq(b, zero))), f64x2.gt(vb, zero)), 16);
+    v128.store(rp, v128.and(f64x2.div(vc, v128.bitselect(eps, c, f64x2.eq(c, zero))), f64x2.gt(vc, zero)), 32);
+    v128.store(rp, v128.and(f64x2.div(vd, v128.bitselect(eps, d, f64x2.eq(d, zero))), f64x2.gt(vd, zero)), 48);
+  }
+  for (; j < n; j++) {
+    const off = <usize>j << 3;
+    let s: f64 = 0;
+    let t = 0;
+    for (; t + 4 <= k; t += 4) {
+      const wt = wi + (<usize>t << 3);
+      const ht = h + (<usize>t * <usize>n << 3) + off;
+      s +=
+        load<f64>(wt) * load<f64>(ht) +
+        load<f64>(wt, 8) * load<f64>(ht + rowBytes) +
+        load<f64>(wt, 16) * load<f64>(ht + 2 * rowBytes) +
+        load<f64>(wt, 24) * load<f64>(ht + 3 * rowBytes);
+    }
+    for (; t < k; t++) s += load<f64>(wi + (<usize>t << 3)) * load<f64>(h + (<usize>t * <usize>n << 3) + off);
+    const v = load<f64>(vi + off);
+    store<f64>(r + off, v > 0 ? v / (s == 0 ? EPS32 : s) : 0);
+  }
+}
+
+/** x if x > 0, else +0: a coefficient that `!(x > 0)` would skip (0, NaN) adds exactly nothing. */
+@inline
+function positive(x: f64): f64 {
+  return select<f64>(x, 0, x > 0);
+}
+
+/**
+ * out0 (k) = Σ_j x0_j · F_j· and out1 (k) = Σ_j x1_j · F_j· over j < n, counting only
+ * coefficients > 0 (F: n × k; outputs overwritten): two rows of coefficients times F at once, so
+ * each load of F feeds both rows and twice as many independent sums are in flight. Lanes run
+ * across t, so each output entry is summed in j order. For a single row pass x1 = x0, out1 = out0.
+ */
+function accumulateRows(x0: usize, x1: usize, n: i32, f: usize, k: i32, out0: usize, out1: usize): void {
+  const stride = <usize>k << 3;
+  let t = 0;
+  for (; t + 8 <= k; t += 8) {
+    let a0 = f64x2.splat(0);
+    let a1 = a0;
+    let a2 = a0;
+    let a3 = a0;
+    let b0 = a0;
+    let b1 = a0;
+    let b2 = a0;
+    let b3 = a0;
+    let fj = f + (<usize>t << 3);
+    for (let j = 0; j < n; j++, fj += stride) {
+      const u0 = load<f64>(x0 + (<usize>j << 3));
+      const u1 = load<f64>(x1 + (<usize>j << 3));
+      if (!(u0 > 0) && !(u1 > 0)) continue;
+      const s0 = f64x2.splat(positive(u0));
+      const s1 = f64x2.splat(positive(u1));
+      const f0 = v128.load(fj);
+      const f1 = v128.load(fj, 16);
+      const f2 = v128.load(fj, 32);
+      const f3 = v128.load(fj, 48);
+      a0 = f64x2.add(a0, f64x2.mul(s0, f0));
+      b0 = f64x2.add(b0, f64x2.mul(s1, f0));
+      a1 = f64x2.add(a1, f64x2.mul(s0, f1));
+      b1 = f64x2.add(b1, f64x2.mul(s1, f1));
+      a2 = f64x2.add(a2, f64x2.mul(s0, f2));
+      b2 = f64x2.add(b2, f64x2.mul(s1, f2));
+      a3 = f64x2.add(a3, f64x2.mul(s0, f3));
+      b3 = f64x2.add(b3, f64x2.mul(s1, f3));
+    }
+    const o = <usize>t << 3;
+    v128.store(out0 + o, a0);
+    v128.store(out0 + o, a1, 16);
+    v128.store(out0 + o, a2, 32);
+    v128.store(out0 + o, a3, 48);
+    v128.store(out1 + o, b0);
+    v128.store(out1 + o, b1, 16);
+    v128.store(out1 + o, b2, 32);
+    v128.store(out1 + o, b3, 48);
+  }
+  for (; t + 4 <= k; t += 4) {
+    let a0 = f64x2.splat(0);
+    let a1 = a0;
+    let b0 = a0;
+    let b1 = a0;
+    let fj = f + (<usize>t << 3);
+    for (let j = 0; j < n; j++, fj += stride) {
+      const u0 = load<f64>(x0 + (<usize>j << 3));
+      const u1 = load<f64>(x1 + (<usize>j << 3));
+      if (!(u0 > 0) && !(u1 > 0)) continue;
+      const s0 = f64x2.splat(positive(u0));
+      const s1 = f64x2.splat(positive(u1));
+      const f0 = v128.load(fj);
+      const f1 = v128.load(fj, 16);
+      a0 = f64x2.add(a0, f64x2.mul(s0, f0));
+      b0 = f64x2.add(b0, f64x2.mul(s1, f0));
+      a1 = f64x2.add(a1, f64x2.mul(s0, f1));
+      b1 = f64x2.add(b1, f64x2.mul(s1, f1));
+    }
+    const o = <usize>t << 3;
+    v128.store(out0 + o, a0);
+    v128.store(out0 + o, a1, 16);
+    v128.store(out1 + o, b0);
+    v128.store(out1 + o, b1, 16);
+  }
+  for (; t < k; t++) {
+    let a: f64 = 0;
+    let b: f64 = 0;
+    let fj = f + (<usize>t << 3);
+    for (let j = 0; j < n; j++, fj += stride) {
+      const u0 = load<f64>(x0 + (<usize>j << 3));
+      const u1 = load<f64>(x1 + (<usize>j << 3));
+      if (!(u0 > 0) && !(u1 > 0)) continue;
+      const fv = load<f64>(fj);
+      a += positive(u0) * fv;
+      b += positive(u1) * fv;
+    }
+    store<f64>(out0 + (<usize>t << 3), a);
+    store<f64>(out1 + (<usize>t << 3), b);
+  }
+}
+
+/**
+ * out_j· += x0_j · w0, then += x1_j · w1, for j < n, counting only coefficients > 0 (out: n × k,
+ * w0, w1: k): the rank-one updates of two rows in one sweep over out, each entry receiving the two
+ * additions in row order as two separate sweeps would. `single`: update with row 0 only.
+ */
+function scatterRows(x0: usize, x1: usize, n: i32, w0: usize, w1: usize, k: i32, out: usize, single: bool): void {
+  const stride = <usize>k << 3;
+  const pairs = k & ~1;
+  let o = out;
+  for (let j = 0; j < n; j++, o += stride) {
+    const u0 = load<f64>(x0 + (<usize>j << 3));
+    const u1 = single ? 0 : load<f64>(x1 + (<usize>j << 3));
+    const use0 = u0 > 0;
+    const use1 = u1 > 0;
+    if (!use0 && !use1) continue;
+    const s0 = f64x2.splat(positive(u0));
+    const s1 = f64x2.splat(positive(u1));
+    let t = 0;
+    if (use0 && use1) {
+      for (; t < pairs; t += 2) {
+        const p = o + (<usize>t << 3);
+        const q = <usize>t << 3;
+        const acc = f64x2.add(v128.load(p), f64x2.mul(s0, v128.load(w0 + q)));
+        v128.store(p, f64x2.add(acc, f64x2.mul(s1, v128.load(w1 + q))));
+      }
+      if (t < k) {
+        const p = o + (<usize>t << 3);
+        const q = <usize>t << 3;
+        store<f64>(p, load<f64>(p) + u0 * load<f64>(w0 + q) + u1 * load<f64>(w1 + q));
+      }
+    } else {
+      const s = use0 ? s0 : s1;
+      const u = use0 ? u0 : u1;
+      const w = use0 ? w0 : w1;
+      for (; t < pairs; t += 2) {
+        const p = o + (<usize>t << 3);
+        v128.store(p, f64x2.add(v128.load(p), f64x2.mul(s, v128.load(w + (<usize>t << 3)))));
+      }
+      if (t < k) {
+        const p = o + (<usize>t << 3);
+        store<f64>(p, load<f64>(p) + u * load<f64>(w + (<usize>t << 3)));
+      }
+    }
+  }
+}
+
+/** numW rows (rows × k) = (V ⊘ WH) · Ht for a block of dense rows; `r`: scratch of 2n. */
+export function klNumW(v: usize, rows: i32, n: i32, k: i32, w: usize, h: usize, ht: usize, numW: usize, r: usize): void {
+  const vStride = <usize>n << 3;
+  const kStride = <usize>k << 3;
+  const r1 = r + vStride;
+  let i = 0;
+  for (; i + 2 <= rows; i += 2) {
+    const wi = w + <usize>i * kStride;
+    klRatioRow(v + <usize>i * vStride, wi, n, k, h, r);
+    klRatioRow(v + <usize>(i + 1) * vStride, wi + kStride, n, k, h, r1);
+    const oi = numW + <usize>i * kStride;
+    accumulateRows(r, r1, n, ht, k, oi, oi + kStride);
+  }
+  if (i < rows) {
+    klRatioRow(v + <usize>i * vStride, w + <usize>i * kStride, n, k, h, r);
+    const oi = numW + <usize>i * kStride;
+    accumulateRows(r, r, n, ht, k, oi, oi);
+  }
+}
+
+/** numHt (n × k) += (Wᵀ (V ⊘ WH))ᵀ over a block of dense rows; `r`: scratch of 2n. */
+export function klNumH(v: usize, rows: i32, n: i32, k: i32, w: usize, h: usize, numHt: usize, r: usize): void {
+  const vStride = <usize>n << 3;
+  const kStride = <usize>k << 3;
+  const r1 = r + vStride;
+  let i = 0;
+  for (; i + 2 <= rows; i += 2) {
+    const wi = w + <usize>i * kStride;
+    klRatioRow(v + <usize>i * vStride, wi, n, k, h, r);
+    klRatioRow(v + <usize>(i + 1) * vStride, wi + kStride, n, k, h, r1);
+    scatterRows(r, r1, n, wi, wi + kStride, k, numHt, false);
+  }
+  if (i < rows) {
+    const wi = w + <usize>i * kStride;
+    klRatioRow(v + <usize>i * vStride, wi, n, k, h, r);
+    scatterRows(r, r, n, wi, wi, k, numHt, true);
+  }
+}
+
+/** out rows (rows × k) = V rows · F for F (n × k); zero and NaN entries of V count as 0. */
+export function times(v: usize, rows: i32, n: i32, f: usize, k: i32, out: usize): void {
+  const vStride = <usize>n << 3;
+  const kStride = <usize>k << 3;
+  let i = 0;
+  for (; i + 2 <= rows; i += 2) {
+    const vi = v + <usize>i * vStride;
+    const oi = out + <usize>i * kStride;
+    accumulateRows(vi, vi + vStride, n, f, k, oi, oi + kStride);
+  }
+  if (i < rows) {
+    const vi = v + <usize>i * vStride;
+    const oi = out + <usize>i * kStride;
+    accumulateRows(vi, vi, n, f, k, oi, oi);
+  }
+}
+
+/** out (n × k) += V rowsᵀ · W rows; zero and NaN entries of V count as 0. */
+export function transposeTimes(v: usize, rows: i32, n: i32, w: usize, k: i32, out: usize): void {
+  const vStride = <usize>n << 3;
+  const kStride = <usize>k << 3;
+  let i = 0;
+  for (; i + 2 <= rows; i += 2) {
+    const vi = v + <usize>i * vStride;
+    const wi = w + <usize>i * kStride;
+    scatterRows(vi, vi + vStride, n, wi, wi + kStride, k, out, false);
+  }
+  if (i < rows) {
+    const vi = v + <usize>i * vStride;
+    const wi = w + <usize>i * kStride;
+    scatterRows(vi, vi, n, wi, wi, k, out, true);
+  }
+}
+
+/** (W_i · Ht_j) for one stored entry, summed over t in order as the scalar kernels do. */
+@inline
+function dot(wi: usize, hj: usize, k: i32): f64 {
+  let s: f64 = 0;
+  for (let t = 0; t < k; t++) s += load<f64>(wi + (<usize>t << 3)) * load<f64>(hj + (<usize>t << 3));
+  return s;
+}
+
+/** o (k) += s · x (k). */
+@inline
+function axpy(o: usize, s: f64, x: usize, k: i32): void {
+  const sv = f64x2.splat(s);
+  let t = 0;
+  for (; t + 2 <= k; t += 2) {
+    const p = o + (<usize>t << 3);
+    v128.store(p, f64x2.add(v128.load(p), f64x2.mul(sv, v128.load(x + (<usize>t << 3)))));
+  }
+  if (t < k) {
+    const p = o + (<usize>t << 3);
+    store<f64>(p, load<f64>(p) + s * load<f64>(x + (<usize>t << 3)));
+  }
+}
+
+/** out (n) = W_i · H: row i of WH with the grouping of `klRatioRow` (H: k × n, `wi`: row i of W). */
+function products(wi: usize, n: i32, k: i32, h: usize, out: usize): void {
+  const rowBytes = <usize>n << 3;
+  const zero = f64x2.splat(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const off = <usize>j << 3;
+    let a = zero;
+    let b = zero;
+    let t = 0;
+    let ht = h + off;
+    for (; t + 4 <= k; t += 4) {
+      const wt = wi + (<usize>t << 3);
+      const w0 = v128.load64_splat(wt);
+      const w1 = v128.load64_splat(wt, 8);
+      const w2 = v128.load64_splat(wt, 16);
+      const w3 = v128.load64_splat(wt, 24);
+      const h1 = ht + rowBytes;
+      const h2 = h1 + rowBytes;
+      const h3 = h2 + rowBytes;
+      let sa = f64x2.add(f64x2.mul(w0, v128.load(ht)), f64x2.mul(w1, v128.load(h1)));
+      let sb = f64x2.add(f64x2.mul(w0, v128.load(ht, 16)), f64x2.mul(w1, v128.load(h1, 16)));
+      sa = f64x2.add(sa, f64x2.mul(w2, v128.load(h2)));
+      sb = f64x2.add(sb, f64x2.mul(w2, v128.load(h2, 16)));
+      sa = f64x2.add(sa, f64x2.mul(w3, v128.load(h3)));
+      sb = f64x2.add(sb, f64x2.mul(w3, v128.load(h3, 16)));
+      a = f64x2.add(a, sa);
+      b = f64x2.add(b, sb);
+      ht = h3 + rowBytes;
+    }
+    for (; t < k; t++) {
+      const w0 = v128.load64_splat(wi + (<usize>t << 3));
+      a = f64x2.add(a, f64x2.mul(w0, v128.load(ht)));
+      b = f64x2.add(b, f64x2.mul(w0, v128.load(ht, 16)));
+      ht += rowBytes;
+    }
+    v128.store(out + off, a);
+    v128.store(out + off, b, 16);
+  }
+  for (; j < n; j++) {
+    const off = <usize>j << 3;
+    let s: f64 = 0;
+    let t = 0;
+    for (; t + 4 <= k; t += 4) {
+      const wt = wi + (<usize>t << 3);
+      const ht = h + (<usize>t * <usize>n << 3) + off;
+      s +=
+        load<f64>(wt) * load<f64>(ht) +
+        load<f64>(wt, 8) * load<f64>(ht + rowBytes) +
+        load<f64>(wt, 16) * load<f64>(ht + 2 * rowBytes) +
+        load<f64>(wt, 24) * load<f64>(ht + 3 * rowBytes);
+    }
+    for (; t < k; t++) s += load<f64>(wi + (<usize>t << 3)) * load<f64>(h + (<usize>t * <usize>n << 3) + off);
+    store<f64>(out + off, s);
+  }
+}
+
+/**
+ * KL numerators over a block of CSR rows (W and out hold the block's rows; Ht is all n × k):
+ * `side` 0: out (rows × k, zeroed by the host) += (V ⊘ WH)_i· · Ht, the W numerator;
+ * `side` 1: out (n × k) += (Wᵀ(V ⊘ WH))ᵀ, the H numerator.
+ * (WH)_ij comes from one dot product per stored entry, or, for a row with more than n/3 stored
+ * entries, from the whole row W_i · H computed into `r` (n) as the scalar kernels decide.
+ */
+export function klCsr(
+  indptr: usize,
+  indices: usize,
+  data: usize,
+  base: i32,
+  rows: i32,
+  n: i32,
+  k: i32,
+  w: usize,
+  h: usize,
+  ht: usize,
+  r: usize,
+  q: usize,
+  out: usize,
+  side: i32,
+): void {
+  const kStride = <usize>k << 3;
+  for (let i = 0; i < rows; i++) {
+    const wi = w + <usize>i * kStride;
+    const start = load<i32>(indptr + (<usize>i << 2)) - base;
+    const end = load<i32>(indptr + (<usize>(i + 1) << 2)) - base;
+    const denseRow = 3 * (end - start) > n;
+    if (denseRow) products(wi, n, k, h, r);
+    if (side == 0) {
+      // Ratios first (independent dot products overlap), then the row's k sums in registers.
+      for (let p = start; p < end; p++) {
+        const v = load<f64>(data + (<usize>p << 3));
+        let ratio: f64 = 0;
+        if (v > 0) {
+          const j = <usize>load<i32>(indices + (<usize>p << 2));
+          const wh = denseRow ? load<f64>(r + (j << 3)) : dot(wi, ht + j * kStride, k);
+          ratio = v / (wh == 0 ? EPS32 : wh);
+        }
+        store<f64>(q + (<usize>(p - start) << 3), ratio);
+      }
+      sparseAccumulate(indices, q, start, end, ht, k, out + <usize>i * kStride);
+    } else {
+      for (let p = start; p < end; p++) {
+        const v = load<f64>(data + (<usize>p << 3));
+        if (!(v > 0)) continue;
+        const j = <usize>load<i32>(indices + (<usize>p << 2));
+        const hj = ht + j * kStride;
+        const wh = denseRow ? load<f64>(r + (j << 3)) : dot(wi, hj, k);
+        axpy(hj - ht + out, v / (wh == 0 ? EPS32 : wh), wi, k);
+      }
+    }
+  }
+}
+
+/**
+ * out (k) = Σ_p x[p − start] · F[indices[p]]· over stored entries p ∈ [start, end) with x > 0,
+ * overwriting out: k sums held in registers, each summed in p order.
+ */
+function sparseAccumulate(indices: usize, x: usize, start: i32, end: i32, f: usize, k: i32, out: usize): void {
+  const stride = <usize>k << 3;
+  let t = 0;
+  for (; t + 8 <= k; t += 8) {
+    let a0 = f64x2.splat(0);
+    let a1 = a0;
+    let a2 = a0;
+    let a3 = a0;
+    const ft = f + (<usize>t << 3);
+    for (let p = start; p < end; p++) {
+      const u = load<f64>(x + (<usize>(p - start) << 3));
+      if (!(u > 0)) continue;
+      const s = f64x2.splat(u);
+      const fj = ft + <usize>load<i32>(indices + (<usize>p << 2)) * stride;
+      a0 = f64x2.add(a0, f64x2.mul(s, v128.load(fj)));
+      a1 = f64x2.add(a1, f64x2.mul(s, v128.load(fj, 16)));
+      a2 = f64x2.add(a2, f64x2.mul(s, v128.load(fj, 32)));
+      a3 = f64x2.add(a3, f64x2.mul(s, v128.load(fj, 48)));
+    }
+    const o = out + (<usize>t << 3);
+    v128.store(o, a0);
+    v128.store(o, a1, 16);
+    v128.store(o, a2, 32);
+    v128.store(o, a3, 48);
+  }
+  for (; t + 2 <= k; t += 2) {
+    let a0 = f64x2.splat(0);
+    const ft = f + (<usize>t << 3);
+    for (let p = start; p < end; p++) {
+      const u = load<f64>(x + (<usize>(p - start) << 3));
+      if (!(u > 0)) continue;
+      a0 = f64x2.add(a0, f64x2.mul(f64x2.splat(u), v128.load(ft + <usize>load<i32>(indices + (<usize>p << 2)) * stride)));
+    }
+    v128.store(out + (<usize>t << 3), a0);
+  }
+  if (t < k) {
+    let a: f64 = 0;
+    const ft = f + (<usize>t << 3);
+    for (let p = start; p < end; p++) {
+      const u = load<f64>(x + (<usize>(p - start) << 3));
+      if (!(u > 0)) continue;
+      a += u * load<f64>(ft + <usize>load<i32>(indices + (<usize>p << 2)) * stride);
+    }
+    store<f64>(out + (<usize>t << 3), a);
+  }
+}
+
+/**
+ * Products with CSR V over a block of rows: `side` 0: out rows (rows × k, zeroed by the host) +=
+ * V rows · F (F: n × k); `side` 1: out (n × k) += V rowsᵀ · F rows (F: the block's rows × k).
+ */
+export function timesCsr(
+  indptr: usize,
+  indices: usize,
+  data: usize,
+  base: i32,
+  rows: i32,
+  k: i32,
+  f: usize,
+  out: usize,
+  side: i32,
+): void {
+  const kStride = <usize>k << 3;
+  for (let i = 0; i < rows; i++) {
+    const start = load<i32>(indptr + (<usize>i << 2)) - base;
+    const end = load<i32>(indptr + (<usize>(i + 1) << 2)) - base;
+    for (let p = start; p < end; p++) {
+      const v = load<f64>(data + (<usize>p << 3));
+      if (!(v > 0)) continue;
+      const j = <usize>load<i32>(indices + (<usize>p << 2)) * kStride;
+      if (side == 0) axpy(out + <usize>i * kStride, v, f + j, k);
+      else axpy(out + j, v, f + <usize>i * kStride, k);
+    }
+  }
+}

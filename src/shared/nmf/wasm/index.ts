@@ -1,0 +1,340 @@
+import { kernelsWasmBase64 } from './build/kernels';
+
+/**
+ * Host side of the WebAssembly (SIMD) kernels: the same contracts as the scalar kernels of
+ * ../kernels.ts (which call in here first), over the module's own linear memory.
+ *
+ * Memory. Only O((m + n)·k) lives in linear memory: W, Hᵀ, H, the output and one scratch row. V is
+ * streamed through a block of about 256 KB (a few dozen dense rows, or ~20 000 stored CSR entries),
+ * copied in just before it is used, so no m × n copy of V is ever made and the block is still in
+ * cache when the kernel reads it. Measured on 2000 × 500, k = 8: the copies cost ~5% of a KL pass.
+ *
+ * Results. Vector lanes run across independent outputs, never across a sum, so every entry is summed
+ * in the scalar kernels' order: the two backends give the same bits (tested in __tests__).
+ *
+ * Selection. `auto` (default) uses WebAssembly where it instantiates (Node, workers, Electron) and
+ * the scalar kernels otherwise; `setKernelBackend('js')` forces the scalar ones (tests compare both).
+ */
+
+export type KernelBackend = 'auto' | 'js' | 'wasm';
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  transpose(src: number, rows: number, cols: number, dst: number): void;
+  klNumW(
+    v: number,
+    rows: number,
+    n: number,
+    k: number,
+    w: number,
+    h: number,
+    ht: number,
+    out: number,
+    r: number,
+  ): void;
+  klNumH(v: number, rows: number, n: number, k: number, w: number, h: number, out: number, r: number): void;
+  times(v: number, rows: number, n: number, f: number, k: number, out: number): void;
+  transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number): void;
+  klCsr(
+    indptr: number,
+    indices: number,
+    data: number,
+    base: number,
+    rows: number,
+    n: number,
+    k: number,
+    w: number,
+    h: number,
+    ht: number,
+    r: number,
+    q: number,
+    out: number,
+    side: number,
+  ): void;
+  timesCsr(
+    indptr: number,
+    indices: number,
+    data: number,
+    base: number,
+    rows: number,
+    k: number,
+    f: number,
+    out: number,
+    side: number,
+  ): void;
+}
+
+/** Doubles of V per streamed block (256 KB: fits L2 next to the factors). */
+const BLOCK_DOUBLES = 32768;
+const PAGE = 65536;
+
+let requested: KernelBackend = 'auto';
+let instance: Exports | null | undefined;
+let f64 = new Float64Array(0);
+let i32 = new Int32Array(0);
+
+/** Chooses the kernels: `auto` (WebAssembly when available), `js` (scalar) or `wasm` (throws if unavailable). */
+export function setKernelBackend(backend: KernelBackend): void {
+  if (backend === 'wasm' && load() === null) throw new Error('WebAssembly kernels are not available here');
+  requested = backend;
+}
+
+/** The kernels in use now. */
+export function kernelBackend(): 'js' | 'wasm' {
+  return requested !== 'js' && load() !== null ? 'wasm' : 'js';
+}
+
+function load(): Exports | null {
+  if (instance !== undefined) return instance;
+  try {
+    const bytes = Uint8Array.from(atob(kernelsWasmBase64), (c) => c.charCodeAt(0));
+    // Synchronous compile: the engine is synchronous, and the module is a few KB.
+    const module = new WebAssembly.Module(bytes);
+    instance = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
+
+function active(): Exports | null {
+  return requested === 'js' ? null : load();
+}
+
+/** Lays out `sizes` (in doubles) from the heap base, 16-byte aligned; returns byte addresses. */
+function layout(x: Exports, sizes: number[]): number[] {
+  let at = x.heapBase();
+  const out: number[] = [];
+  for (const size of sizes) {
+    out.push(at);
+    at += Math.ceil(size / 2) * 16;
+  }
+  const have = x.memory.buffer.byteLength;
+  if (at > have) x.memory.grow(Math.ceil((at - have) / PAGE));
+  if (f64.buffer !== x.memory.buffer) {
+    f64 = new Float64Array(x.memory.buffer);
+    i32 = new Int32Array(x.memory.buffer);
+  }
+  return out;
+}
+
+function put(src: Float64Array, length: number, at: number): void {
+  f64.set(length === src.length ? src : src.subarray(0, length), at >> 3);
+}
+
+function take(at: number, length: number, dst: Float64Array): void {
+  dst.set(f64.subarray(at >> 3, (at >> 3) + length));
+}
+
+/** Rows per dense block of width n. */
+function blockRows(n: number): number {
+  return Math.max(1, Math.floor(BLOCK_DOUBLES / Math.max(n, 1)));
+}
+
+/** numW (m × k) = (V ⊘ WH) · Hᵀ for dense V (m × n); see klNumWDense. Returns false when not active. */
+export function klNumWDense(
+  V: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  W: Float64Array,
+  Ht: Float64Array,
+  numW: Float64Array,
+): boolean {
+  const x = active();
+  if (x === null) return false;
+  const rowsPer = Math.min(blockRows(n), m);
+  const [w, ht, h, out, r, v] = layout(x, [m * k, n * k, n * k, m * k, 2 * n, rowsPer * n]);
+  put(W, m * k, w);
+  put(Ht, n * k, ht);
+  x.transpose(ht, n, k, h);
+  for (let i0 = 0; i0 < m; i0 += rowsPer) {
+    const rows = Math.min(rowsPer, m - i0);
+    f64.set(V.subarray(i0 * n, (i0 + rows) * n), v >> 3);
+    x.klNumW(v, rows, n, k, w + i0 * k * 8, h, ht, out + i0 * k * 8, r);
+  }
+  take(out, m * k, numW);
+  return true;
+}
+
+/** numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ for dense V; see klNumHDense. Returns false when not active. */
+export function klNumHDense(
+  V: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  W: Float64Array,
+  Ht: Float64Array,
+  numHt: Float64Array,
+): boolean {
+  const x = active();
+  if (x === null) return false;
+  const rowsPer = Math.min(blockRows(n), m);
+  const [w, ht, h, out, r, v] = layout(x, [m * k, n * k, n * k, n * k, 2 * n, rowsPer * n]);
+  put(W, m * k, w);
+  put(Ht, n * k, ht);
+  x.transpose(ht, n, k, h);
+  f64.fill(0, out >> 3, (out >> 3) + n * k);
+  for (let i0 = 0; i0 < m; i0 += rowsPer) {
+    const rows = Math.min(rowsPer, m - i0);
+    f64.set(V.subarray(i0 * n, (i0 + rows) * n), v >> 3);
+    x.klNumH(v, rows, n, k, w + i0 * k * 8, h, out, r);
+  }
+  take(out, n * k, numHt);
+  return true;
+}
+
+/** out (m × k) = V · F for dense V (m × n), F (n × k); see denseTimes. */
+export function denseTimes(
+  V: Float64Array,
+  m: number,
+  n: number,
+  F: Float64Array,
+  k: number,
+  out: Float64Array,
+): boolean {
+  const x = active();
+  if (x === null) return false;
+  const rowsPer = Math.min(blockRows(n), m);
+  const [f, o, v] = layout(x, [n * k, m * k, rowsPer * n]);
+  put(F, n * k, f);
+  for (let i0 = 0; i0 < m; i0 += rowsPer) {
+    const rows = Math.min(rowsPer, m - i0);
+    f64.set(V.subarray(i0 * n, (i0 + rows) * n), v >> 3);
+    x.times(v, rows, n, f, k, o + i0 * k * 8);
+  }
+  take(o, m * k, out);
+  return true;
+}
+
+/** out (n × k) = Vᵀ · W for dense V (m × n), W (m × k); see denseTransposeTimes. */
+export function denseTransposeTimes(
+  V: Float64Array,
+  m: number,
+  n: number,
+  W: Float64Array,
+  k: number,
+  out: Float64Array,
+): boolean {
+  const x = active();
+  if (x === null) return false;
+  const rowsPer = Math.min(blockRows(n), m);
+  const [w, o, v] = layout(x, [m * k, n * k, rowsPer * n]);
+  put(W, m * k, w);
+  f64.fill(0, o >> 3, (o >> 3) + n * k);
+  for (let i0 = 0; i0 < m; i0 += rowsPer) {
+    const rows = Math.min(rowsPer, m - i0);
+    f64.set(V.subarray(i0 * n, (i0 + rows) * n), v >> 3);
+    x.transposeTimes(v, rows, n, w + i0 * k * 8, k, o);
+  }
+  take(o, n * k, out);
+  return true;
+}
+
+/**
+ * Streams CSR V (rows [0, m)) through linear memory in blocks of whole rows of at most
+ * ~BLOCK_DOUBLES stored entries (one longer row makes its own block), calling `run` per block with
+ * the addresses of its indptr (absolute offsets: `base` is the block's first), indices and data.
+ */
+function streamCsr(
+  x: Exports,
+  indptr: Int32Array,
+  indices: Int32Array,
+  data: Float64Array,
+  m: number,
+  at: number,
+  run: (i0: number, rows: number, ip: number, ix: number, dv: number, base: number) => void,
+): void {
+  const cap = longestRow(indptr, m);
+  const maxRows = Math.min(m, BLOCK_DOUBLES);
+  // indptr (int32) and indices (int32) are sized in doubles: halves, rounded up.
+  const [ip, ix, dv] = layoutFrom(x, at, [Math.ceil((maxRows + 1) / 2), Math.ceil(cap / 2), cap]);
+  let i0 = 0;
+  while (i0 < m) {
+    const base = indptr[i0];
+    let i1 = i0 + 1;
+    while (i1 < m && i1 - i0 < maxRows && indptr[i1 + 1] - base <= cap) i1++;
+    const end = indptr[i1];
+    i32.set(indptr.subarray(i0, i1 + 1), ip >> 2);
+    i32.set(indices.subarray(base, end), ix >> 2);
+    f64.set(data.subarray(base, end), dv >> 3);
+    run(i0, i1 - i0, ip, ix, dv, base);
+    i0 = i1;
+  }
+}
+
+/** Stored entries per streamed CSR block: BLOCK_DOUBLES, or the longest row if longer. */
+function longestRow(indptr: Int32Array, m: number): number {
+  let longest = 0;
+  for (let i = 0; i < m; i++) longest = Math.max(longest, indptr[i + 1] - indptr[i]);
+  return Math.max(BLOCK_DOUBLES, longest);
+}
+
+/** `layout`, starting at byte `at` instead of the heap base. */
+function layoutFrom(x: Exports, at: number, sizes: number[]): number[] {
+  const base = x.heapBase();
+  const all = layout(x, [(at - base) / 8, ...sizes]);
+  return all.slice(1);
+}
+
+/** The end (byte address) of a layout's last buffer of `size` doubles at `at`. */
+function after(at: number, size: number): number {
+  return at + Math.ceil(size / 2) * 16;
+}
+
+/** KL numerator for CSR V: W side (numW, m × k) or H side (numHt, n × k); see klNumWCsr / klNumHCsr. */
+export function klCsr(
+  side: 0 | 1,
+  indptr: Int32Array,
+  indices: Int32Array,
+  data: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  W: Float64Array,
+  Ht: Float64Array,
+  out: Float64Array,
+): boolean {
+  const x = active();
+  if (x === null) return false;
+  const outSize = side === 0 ? m * k : n * k;
+  const [w, ht, h, r, q, o] = layout(x, [m * k, n * k, n * k, n, longestRow(indptr, m), outSize]);
+  put(W, m * k, w);
+  put(Ht, n * k, ht);
+  x.transpose(ht, n, k, h);
+  f64.fill(0, o >> 3, (o >> 3) + outSize);
+  streamCsr(x, indptr, indices, data, m, after(o, outSize), (i0, rows, ip, ix, dv, base) => {
+    const wi = w + i0 * k * 8;
+    x.klCsr(ip, ix, dv, base, rows, n, k, wi, h, ht, r, q, side === 0 ? o + i0 * k * 8 : o, side);
+  });
+  take(o, outSize, out);
+  return true;
+}
+
+/** Products with CSR V: side 0 out (m × k) = V · F (F: n × k); side 1 out (n × k) = Vᵀ · F (F: m × k). */
+export function csrProduct(
+  side: 0 | 1,
+  indptr: Int32Array,
+  indices: Int32Array,
+  data: Float64Array,
+  m: number,
+  n: number,
+  F: Float64Array,
+  k: number,
+  out: Float64Array,
+): boolean {
+  const x = active();
+  if (x === null) return false;
+  const fSize = side === 0 ? n * k : m * k;
+  const outSize = side === 0 ? m * k : n * k;
+  const [f, o] = layout(x, [fSize, outSize]);
+  put(F, fSize, f);
+  f64.fill(0, o >> 3, (o >> 3) + outSize);
+  streamCsr(x, indptr, indices, data, m, after(o, outSize), (i0, rows, ip, ix, dv, base) => {
+    if (side === 0) x.timesCsr(ip, ix, dv, base, rows, k, f, o + i0 * k * 8, 0);
+    else x.timesCsr(ip, ix, dv, base, rows, k, f + i0 * k * 8, o, 1);
+  });
+  take(o, outSize, out);
+  return true;
+}
