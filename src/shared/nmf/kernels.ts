@@ -15,7 +15,13 @@
  * Entries of V that are zero or NaN contribute nothing to any numerator (for every β the numerator
  * term is V_ij · f(WH_ij), and a missing entry is excluded), so the numerator loops skip them with
  * one test, `!(v > 0)`, which is true for both 0 and NaN.
+ *
+ * The products with V and the KL numerators first try the WebAssembly SIMD versions (./wasm), which
+ * compute the same sums in the same order (same bits); the scalar code below is the fallback where
+ * WebAssembly is unavailable or `setKernelBackend('js')` is chosen.
  */
+
+import * as wasm from './wasm';
 
 /** float32 machine epsilon, scikit-learn's `EPSILON`: substituted for exact zeros. */
 export const EPS32 = 1.1920928955078125e-7;
@@ -181,6 +187,7 @@ export function denseTimes(
   k: number,
   out: Float64Array,
 ): void {
+  if (wasm.denseTimes(V, m, n, F, k, out)) return;
   for (let i = 0; i < m; i++) accumulateRow(V, i * n, F, n, k, out, i * k);
 }
 
@@ -193,6 +200,7 @@ export function denseTransposeTimes(
   k: number,
   out: Float64Array,
 ): void {
+  if (wasm.denseTransposeTimes(V, m, n, W, k, out)) return;
   out.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) scatterRow(V, i * n, W, i * k, n, k, out);
 }
@@ -207,6 +215,7 @@ export function csrTimes(
   k: number,
   out: Float64Array,
 ): void {
+  if (wasm.csrProduct(0, indptr, indices, data, m, F.length / k, F, k, out)) return;
   for (let i = 0; i < m; i++) sparseAccumulateRow(indices, data, indptr[i], indptr[i + 1], F, k, out, i * k);
 }
 
@@ -221,6 +230,7 @@ export function csrTransposeTimes(
   k: number,
   out: Float64Array,
 ): void {
+  if (wasm.csrProduct(1, indptr, indices, data, m, n, W, k, out)) return;
   out.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) sparseScatterRow(indices, data, indptr[i], indptr[i + 1], W, i * k, k, out);
 }
@@ -366,6 +376,7 @@ export function klNumWDense(
   numW: Float64Array,
   row: Float64Array,
 ): void {
+  if (wasm.klNumWDense(V, m, n, k, W, Ht, numW)) return;
   for (let i = 0; i < m; i++) {
     klRatioRow(V, i * n, n, W, i * k, Ht, k, row);
     accumulateRow(row, 0, Ht, n, k, numW, i * k);
@@ -383,6 +394,7 @@ export function klNumHDense(
   numHt: Float64Array,
   row: Float64Array,
 ): void {
+  if (wasm.klNumHDense(V, m, n, k, W, Ht, numHt)) return;
   numHt.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) {
     klRatioRow(V, i * n, n, W, i * k, Ht, k, row);
@@ -473,6 +485,7 @@ export function klNumWCsr(
   row: Float64Array,
   ratio: Float64Array,
 ): void {
+  if (wasm.klCsr(0, indptr, indices, data, m, n, k, W, Ht, numW)) return;
   for (let i = 0; i < m; i++) {
     const start = indptr[i];
     const end = indptr[i + 1];
@@ -495,6 +508,7 @@ export function klNumHCsr(
   row: Float64Array,
   ratio: Float64Array,
 ): void {
+  if (wasm.klCsr(1, indptr, indices, data, m, n, k, W, Ht, numHt)) return;
   numHt.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) {
     const start = indptr[i];
@@ -527,14 +541,11 @@ function betaRowCoefficients(
   const eNum = beta - 2;
   const eDen = beta - 1;
   const cNum = powCode(eNum);
-  const cDen = powCode(eDen);
-  const clampDen = beta < 1;
+  powerRow(num, den, n, eDen, powCode(eDen), beta < 1);
+  if (vi < 0) return;
   const clampNum = beta < 2;
   for (let j = 0; j < n; j++) {
     const wh = num[j];
-    const d = powBy(clampDen && wh === 0 ? EPS32 : wh, eDen, cDen);
-    den[j] = d;
-    if (vi < 0) continue;
     const v = V[vi + j];
     if (v !== v) {
       den[j] = 0;
@@ -542,10 +553,47 @@ function betaRowCoefficients(
     } else if (v > 0) {
       // WH^(β−2) = WH^(β−1) / WH saves a second power where WH > 0 (the clamps only differ at 0);
       // IS keeps scikit-learn's (1/WH)² form.
-      num[j] = wh > 0 && beta !== 0 ? (d / wh) * v : betaNumeratorTerm(v, wh, beta, eNum, cNum, clampNum);
+      num[j] =
+        wh > 0 && beta !== 0 ? (den[j] / wh) * v : betaNumeratorTerm(v, wh, beta, eNum, cNum, clampNum);
     } else {
       num[j] = 0;
     }
+  }
+}
+
+/**
+ * out[j] = x[j]^e for j < n (x[j] == 0 → EPS32 first when `clampZero`), with the exponent's
+ * numpy fast path chosen once per row rather than per entry.
+ */
+function powerRow(
+  x: Float64Array,
+  out: Float64Array,
+  n: number,
+  e: number,
+  code: PowCode,
+  clampZero: boolean,
+): void {
+  switch (code) {
+    case Pow.Sqrt:
+      for (let j = 0; j < n; j++) out[j] = Math.sqrt(clampZero && x[j] === 0 ? EPS32 : x[j]);
+      return;
+    case Pow.Square:
+      for (let j = 0; j < n; j++) {
+        const y = clampZero && x[j] === 0 ? EPS32 : x[j];
+        out[j] = y * y;
+      }
+      return;
+    case Pow.Reciprocal:
+      for (let j = 0; j < n; j++) out[j] = 1 / (clampZero && x[j] === 0 ? EPS32 : x[j]);
+      return;
+    case Pow.One:
+      for (let j = 0; j < n; j++) out[j] = clampZero && x[j] === 0 ? EPS32 : x[j];
+      return;
+    case Pow.Zero:
+      out.fill(1, 0, n);
+      return;
+    default:
+      for (let j = 0; j < n; j++) out[j] = Math.pow(clampZero && x[j] === 0 ? EPS32 : x[j], e);
   }
 }
 

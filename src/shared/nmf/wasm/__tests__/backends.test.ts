@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../../linalg/matrix';
+import { Rng } from '../../../linalg/random';
+import { fitNmf, type FitOptionsInput, type FitResult } from '../../index';
+import { relDiff } from '../../__tests__/helpers';
+import fixture from '../../__tests__/fixtures/sklearn-nmf.json';
+import { kernelBackend, setKernelBackend, type KernelBackend } from '../index';
+
+/**
+ * The WebAssembly kernels against the scalar ones. Both sum every entry in the same order, so fits
+ * agree to rounding (in practice bit for bit); the scalar path is also held to scikit-learn's
+ * fixtures here, since the shared agreement tests run whichever backend is selected by default.
+ */
+
+afterEach(() => setKernelBackend('auto'));
+
+function fitWith(backend: KernelBackend, V: DataMatrix, options: FitOptionsInput): FitResult {
+  setKernelBackend(backend);
+  try {
+    return fitNmf(V, options);
+  } finally {
+    setKernelBackend('auto');
+  }
+}
+
+/** Non-negative m × n data with a share of zeros, optional NaN (missing) entries and some dense rows. */
+function randomData(m: number, n: number, seed: number, zeros: number, nans: number): DenseMatrix {
+  const rng = new Rng(seed);
+  const data = new Float64Array(m * n);
+  for (let q = 0; q < data.length; q++) {
+    const u = rng.uniform();
+    if (u < nans) data[q] = NaN;
+    else if (u < nans + zeros) data[q] = 0;
+    else data[q] = Math.floor(rng.gamma(2) * 10);
+  }
+  return dense(m, n, data);
+}
+
+/** CSR copy of a dense matrix, storing every non-zero (NaN included) plus every 7th zero. */
+function toCsr(V: DenseMatrix): CsrMatrix {
+  const indptr = new Int32Array(V.rows + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < V.rows; i++) {
+    for (let j = 0; j < V.cols; j++) {
+      const v = V.data[i * V.cols + j];
+      if (v !== 0 || (i + j) % 7 === 0) {
+        indices.push(j);
+        values.push(v);
+      }
+    }
+    indptr[i + 1] = indices.length;
+  }
+  return {
+    kind: 'csr',
+    rows: V.rows,
+    cols: V.cols,
+    indptr,
+    indices: Int32Array.from(indices),
+    data: Float64Array.from(values),
+  };
+}
+
+function expectSameFit(a: FitResult, b: FitResult): void {
+  expect(relDiff(a.W.data, b.W.data)).toBeLessThan(1e-12);
+  expect(relDiff(a.H.data, b.H.data)).toBeLessThan(1e-12);
+  expect(Math.abs(a.loss - b.loss)).toBeLessThanOrEqual(1e-12 * Math.abs(b.loss));
+}
+
+describe('WebAssembly kernels', () => {
+  it('are available under Node and selected by default', () => {
+    expect(kernelBackend()).toBe('wasm');
+    setKernelBackend('js');
+    expect(kernelBackend()).toBe('js');
+  });
+
+  // Shapes chosen to hit every remainder: k below, at and above the 2-, 4- and 8-wide blocks,
+  // odd n, a single row, rows denser than a third (the CSR whole-row path).
+  const shapes: Array<[number, number, number]> = [
+    [37, 29, 1],
+    [40, 33, 3],
+    [25, 64, 7],
+    [61, 18, 8],
+    [30, 41, 10],
+    [1, 50, 1],
+  ];
+  for (const [m, n, k] of shapes) {
+    for (const [zeros, nans] of [
+      [0, 0],
+      [0.4, 0],
+      [0.3, 0.05],
+    ]) {
+      const V = randomData(m, n, m * 1000 + n + k, zeros, nans);
+      const layouts: Array<[string, DataMatrix]> = [
+        ['dense', V],
+        ['csr', toCsr(V)],
+      ];
+      for (const [layout, data] of layouts) {
+        const label = `${m} × ${n}, k = ${k}, zeros ${zeros}, missing ${nans}, ${layout}`;
+        it(`KL MU and HALS agree with the scalar kernels (${label})`, () => {
+          const kl: FitOptionsInput = {
+            rank: k,
+            beta: 1,
+            solver: 'mu',
+            init: 'random',
+            maxIter: 25,
+            tol: 0,
+            seed: 3,
+          };
+          expectSameFit(fitWith('wasm', data, kl), fitWith('js', data, kl));
+          const hals: FitOptionsInput = {
+            rank: k,
+            beta: 2,
+            solver: 'hals',
+            init: 'random',
+            maxIter: 15,
+            tol: 0,
+            seed: 3,
+          };
+          expectSameFit(fitWith('wasm', data, hals), fitWith('js', data, hals));
+          const fro: FitOptionsInput = {
+            rank: k,
+            beta: 2,
+            solver: 'mu',
+            init: 'random',
+            maxIter: 15,
+            tol: 0,
+            seed: 3,
+          };
+          expectSameFit(fitWith('wasm', data, fro), fitWith('js', data, fro));
+        });
+      }
+    }
+  }
+
+  it('give the same bits run to run', () => {
+    const V = randomData(80, 70, 5, 0.2, 0);
+    const options: FitOptionsInput = { rank: 6, beta: 1, solver: 'mu', maxIter: 30, tol: 0 };
+    const a = fitWith('wasm', V, options);
+    const b = fitWith('wasm', V, options);
+    expect(Array.from(a.W.data)).toEqual(Array.from(b.W.data));
+    expect(Array.from(a.H.data)).toEqual(Array.from(b.H.data));
+  });
+});
+
+describe('scalar kernels (forced) agree with scikit-learn 1.2.1', () => {
+  const toDense = (d: { rows: number; cols: number; data: number[] }): DenseMatrix =>
+    dense(d.rows, d.cols, Float64Array.from(d.data));
+  const sparse = fixture.sparse;
+  const datasets: Record<string, DataMatrix> = {
+    dense: toDense(fixture.dense),
+    positive: toDense(fixture.positive),
+    sparse: {
+      kind: 'csr',
+      rows: sparse.rows,
+      cols: sparse.cols,
+      indptr: Int32Array.from(sparse.indptr),
+      indices: Int32Array.from(sparse.indices),
+      data: Float64Array.from(sparse.data),
+    },
+  };
+  for (const c of fixture.cases) {
+    it(c.name, () => {
+      const options: FitOptionsInput = {
+        rank: fixture.rank,
+        beta: c.beta,
+        solver: c.solver === 'cd' ? 'hals' : 'mu',
+        init: 'custom',
+        W0: toDense(fixture.W0),
+        H0: toDense(fixture.H0),
+        maxIter: c.iters,
+        tol: c.tol,
+        l1W: c.alphaW * c.l1Ratio,
+        l2W: c.alphaW * (1 - c.l1Ratio),
+        l1H: c.alphaH * c.l1Ratio,
+        l2H: c.alphaH * (1 - c.l1Ratio),
+      };
+      const js = fitWith('js', datasets[c.data], options);
+      const limit = c.solver === 'cd' ? 1e-6 : 1e-8;
+      expect(relDiff(js.W.data, c.W)).toBeLessThan(limit);
+      expect(relDiff(js.H.data, c.H)).toBeLessThan(limit);
+      expectSameFit(fitWith('wasm', datasets[c.data], options), js);
+    });
+  }
+});
