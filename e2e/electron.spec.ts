@@ -18,7 +18,11 @@ function electronBinary(): { path: string | null; reason: string } {
     const dir = dirname(require.resolve('electron/package.json'));
     const pathFile = join(dir, 'path.txt');
     if (!existsSync(pathFile)) {
-      return { path: null, reason: 'node_modules/electron has no binary; `npx install-electron` downloads it and needs network access' };
+      return {
+        path: null,
+        reason:
+          'node_modules/electron has no binary; `npx install-electron` downloads it and needs network access',
+      };
     }
     const binary = join(dir, 'dist', readFileSync(pathFile, 'utf8'));
     return existsSync(binary) ? { path: binary, reason: '' } : { path: null, reason: `${binary} is missing` };
@@ -48,7 +52,11 @@ test.describe('desktop app', () => {
         process: typeof (globalThis as unknown as { process?: unknown }).process,
       }));
       expect(exposure).toEqual({ bridge: 'object', node: 'undefined', process: 'undefined' });
-      const info = await window.evaluate(() => (window as unknown as { nmfStudio: { 'app:info': (r: object) => Promise<unknown> } }).nmfStudio['app:info']({}));
+      const info = await window.evaluate(() =>
+        (window as unknown as { nmfStudio: { 'app:info': (r: object) => Promise<unknown> } }).nmfStudio[
+          'app:info'
+        ]({}),
+      );
       expect(info).toEqual(expect.objectContaining({ ok: true }));
       await foundationFlow(window, { screenshotPrefix: 'electron', restart: async () => window });
       await app.close();

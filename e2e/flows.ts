@@ -18,7 +18,13 @@ export async function open(page: Page, hash: string, heading: RegExp): Promise<v
   await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
 }
 
-async function startRun(page: Page, datasetId: string, rank: number, maxIter: number, tol: number): Promise<number> {
+async function startRun(
+  page: Page,
+  datasetId: string,
+  rank: number,
+  maxIter: number,
+  tol: number,
+): Promise<number> {
   await open(page, `#/new-run?dataset=${datasetId}`, /New run/);
   await page.locator('#run-dataset').selectOption(datasetId);
   await page.locator('#run-rank').fill(String(rank));

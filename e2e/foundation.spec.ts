@@ -9,7 +9,10 @@ test.afterAll(async () => {
   server?.cleanup();
 });
 
-test('import, two fits with progress, cancel one, restart, both kept with their states', async ({ page, context }) => {
+test('import, two fits with progress, cancel one, restart, both kept with their states', async ({
+  page,
+  context,
+}) => {
   server = await startServer({ threads: 2 });
   await page.goto(server.url);
   await foundationFlow(page, {

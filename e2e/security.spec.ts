@@ -15,7 +15,10 @@ test('the API refuses requests without the token and from foreign origins', asyn
   const body = Buffer.from('NMF1');
   const noToken = await request.post(`${server.origin}/api/datasets:list`, { data: body });
   expect(noToken.status()).toBe(401);
-  const wrong = await request.post(`${server.origin}/api/datasets:list`, { data: body, headers: { Authorization: 'Bearer 1234' } });
+  const wrong = await request.post(`${server.origin}/api/datasets:list`, {
+    data: body,
+    headers: { Authorization: 'Bearer 1234' },
+  });
   expect(wrong.status()).toBe(401);
   const foreign = await request.post(`${server.origin}/api/datasets:list`, {
     data: body,
@@ -39,7 +42,9 @@ test('a page on another origin cannot read the API, even knowing the port', asyn
   expect(outcome).not.toBe('status 200');
 });
 
-test('the app loads with its Content-Security-Policy and strips the token from the address bar', async ({ page }) => {
+test('the app loads with its Content-Security-Policy and strips the token from the address bar', async ({
+  page,
+}) => {
   const response = await page.goto(server.url);
   expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
   await expect(page).toHaveTitle(/NMF Studio/);

@@ -33,7 +33,10 @@ async function axe(page: Page, screen: string): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    .map(
+      (v) =>
+        `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+    );
   expect(bad, bad.join('\n')).toEqual([]);
 }
 
@@ -56,7 +59,9 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await go(page, '#/import');
   await expect(page.getByRole('heading', { level: 1, name: 'Import a matrix' })).toBeVisible();
   const bad = 'gene\ts1\ts2\ng1\t1\t2\ng2\t3\tbanana\n';
-  await page.getByTestId('import-file').setInputFiles({ name: 'bad.tsv', mimeType: 'text/tab-separated-values', buffer: Buffer.from(bad) });
+  await page
+    .getByTestId('import-file')
+    .setInputFiles({ name: 'bad.tsv', mimeType: 'text/tab-separated-values', buffer: Buffer.from(bad) });
   const importButton = page.getByRole('button', { name: 'Import', exact: true });
   const alert = page.getByRole('alert');
   // The refusal may come at inspection or at import, depending on how far the file reads.
@@ -68,8 +73,11 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await axe(page, 'import (refused)');
 
   // A good file: preview, hints and options, then import.
-  const good = ['gene\ts1\ts2\ts3', 'g1\t1\t0\t4', 'g2\t2\t5\t0', 'g3\t0\t1\t2', 'g4\t7\t2\t1'].join('\n') + '\n';
-  await page.getByTestId('import-file').setInputFiles({ name: 'small.tsv', mimeType: 'text/tab-separated-values', buffer: Buffer.from(good) });
+  const good =
+    ['gene\ts1\ts2\ts3', 'g1\t1\t0\t4', 'g2\t2\t5\t0', 'g3\t0\t1\t2', 'g4\t7\t2\t1'].join('\n') + '\n';
+  await page
+    .getByTestId('import-file')
+    .setInputFiles({ name: 'small.tsv', mimeType: 'text/tab-separated-values', buffer: Buffer.from(good) });
   await expect(page.getByRole('heading', { name: 'Preview' })).toBeVisible();
   await expect(page.getByRole('alert')).toHaveCount(0);
   await page.getByLabel('Transform').selectOption('sqrt');
@@ -134,7 +142,12 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await shot(page, '09-sweep-dashboard');
   await axe(page, 'sweep dashboard');
   const runLinks = page.getByTestId('sweep-table').getByRole('link');
-  const k4Href = await page.getByTestId('sweep-table').getByRole('row').filter({ has: page.getByRole('cell', { name: '4', exact: true }) }).getByRole('link').getAttribute('href');
+  const k4Href = await page
+    .getByTestId('sweep-table')
+    .getByRole('row')
+    .filter({ has: page.getByRole('cell', { name: '4', exact: true }) })
+    .getByRole('link')
+    .getAttribute('href');
 
   await page.getByRole('button', { name: 'Open the k = 5 run' }).click();
   await expect(page.getByRole('heading', { level: 1, name: /Run #\d+: k = 5/ })).toBeVisible();
@@ -151,7 +164,10 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await expect(page.getByText('Membership threshold: 0.90')).toBeVisible();
 
   // Exports: CSV of W parses back to 100 features × 5 components; JSON carries provenance.
-  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'W as CSV' }).click()]);
+  const [csv] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'W as CSV' }).click(),
+  ]);
   const csvText = readFileSync(await csv.path(), 'utf8');
   const lines = csvText.trim().split('\n');
   expect(lines[0]).toBe('feature,C1,C2,C3,C4,C5');
@@ -161,14 +177,31 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
     expect(values).toHaveLength(5);
     for (const v of values) expect(v).toBeGreaterThanOrEqual(0);
   }
-  const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'JSON with provenance' }).click()]);
-  const parsed = JSON.parse(readFileSync(await json.path(), 'utf8')) as { W: number[]; provenance: { dataHash: string } | null; run: { id: number } };
+  const [json] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'JSON with provenance' }).click(),
+  ]);
+  const parsed = JSON.parse(readFileSync(await json.path(), 'utf8')) as {
+    W: number[];
+    provenance: { dataHash: string } | null;
+    run: { id: number };
+  };
   expect(parsed.run.id).toBe(runId);
   expect(parsed.W).toHaveLength(500);
   expect(parsed.provenance?.dataHash).toBeTruthy();
-  const [png] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Export W: .* as PNG/ }).click()]);
-  expect(readFileSync(await png.path()).subarray(1, 4).toString()).toBe('PNG');
-  const [svg] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Export Loss of run #${runId} as SVG` }).click()]);
+  const [png] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: /Export W: .* as PNG/ }).click(),
+  ]);
+  expect(
+    readFileSync(await png.path())
+      .subarray(1, 4)
+      .toString(),
+  ).toBe('PNG');
+  const [svg] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: `Export Loss of run #${runId} as SVG` }).click(),
+  ]);
   expect(readFileSync(await svg.path(), 'utf8')).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>$/);
 
   // Dark theme, same screen.
@@ -193,7 +226,10 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   // Library with content: tag a run, filter by the tag, delete and undo.
   await go(page, '#/library');
   await page.getByLabel('Include sweep fits').check();
-  const row = page.getByTestId('runs-table').getByRole('row').filter({ has: page.getByRole('link', { name: `#${runId}`, exact: true }) });
+  const row = page
+    .getByTestId('runs-table')
+    .getByRole('row')
+    .filter({ has: page.getByRole('link', { name: `#${runId}`, exact: true }) });
   await row.getByRole('button', { name: 'Notes' }).click();
   await page.getByLabel(/^Tags/).fill('planted, best');
   await page.getByRole('button', { name: 'Save notes and tags' }).click();
@@ -205,7 +241,9 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await page.getByRole('button', { name: `Delete run ${runId}` }).click();
   await expect(page.getByTestId('runs-table')).toHaveCount(0);
   await page.getByRole('button', { name: 'Undo' }).click();
-  await expect(page.getByTestId('runs-table').getByRole('link', { name: `#${runId}`, exact: true })).toBeVisible();
+  await expect(
+    page.getByTestId('runs-table').getByRole('link', { name: `#${runId}`, exact: true }),
+  ).toBeVisible();
 
   await go(page, '#/about');
   await expect(page.getByTestId('library-path')).toContainText('library.sqlite');
@@ -240,7 +278,9 @@ test('large factors render on canvas without freezing', async ({ page }) => {
     await page.getByLabel('Rank k').fill('10');
     await page.getByLabel('Max iterations').fill('10');
     await page.getByRole('button', { name: 'Start run' }).click();
-    const figure = page.locator('figure.heatmap').filter({ hasText: label.startsWith('W') ? /W: 20000 features/ : /H: 10 components × 1000 samples/ });
+    const figure = page
+      .locator('figure.heatmap')
+      .filter({ hasText: label.startsWith('W') ? /W: 20000 features/ : /H: 10 components × 1000 samples/ });
     await expect(figure).toBeVisible({ timeout: 180_000 });
     // Let the first draw settle, then time a redraw forced by a zoom and a reset.
     await page.waitForTimeout(500);
@@ -251,7 +291,13 @@ test('large factors render on canvas without freezing', async ({ page }) => {
     const redraw = Number(await figure.getAttribute('data-render-ms'));
     timings[label] = Math.max(first, redraw);
     // The page stays responsive: a round trip through the event loop is quick.
-    const lag = await page.evaluate(() => new Promise<number>((r) => { const t = performance.now(); setTimeout(() => r(performance.now() - t), 0); }));
+    const lag = await page.evaluate(
+      () =>
+        new Promise<number>((r) => {
+          const t = performance.now();
+          setTimeout(() => r(performance.now() - t), 0);
+        }),
+    );
     expect(lag).toBeLessThan(1000);
     await shot(page, label.startsWith('W') ? '16-heatmap-W-20000' : '17-heatmap-H-1000');
   }

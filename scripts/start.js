@@ -39,7 +39,11 @@ function electronBinary() {
   const installed = installedElectron();
   if (installed) return installed;
   try {
-    spawnSync(process.execPath, [require.resolve('electron/install.js')], { cwd: root, stdio: 'ignore', timeout: 120_000 });
+    spawnSync(process.execPath, [require.resolve('electron/install.js')], {
+      cwd: root,
+      stdio: 'ignore',
+      timeout: 120_000,
+    });
   } catch {
     return null;
   }

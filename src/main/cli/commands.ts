@@ -37,6 +37,7 @@ import {
   checkParamsAgainstData,
 } from '../services/runs';
 import { executeSweep, getSweepDetail, sweepSpecOf } from '../services/sweeps';
+import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
 import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
 
 /**
@@ -539,6 +540,27 @@ function notFoundAsUsage<T>(action: () => T): T {
   }
 }
 
+export async function libraryCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
+  const { values, positionals } = parse(args, { db: { type: 'string' } });
+  const [verb, file] = positionals;
+  if ((verb !== 'export' && verb !== 'import') || !file || positionals.length !== 2) {
+    throw new UsageError(
+      'library takes export FILE (a copy of the whole library) or import FILE (merge another library into this one)',
+    );
+  }
+  const services = openFor(values, open);
+  try {
+    const result = verb === 'export' ? exportLibrary(services.ctx, file) : importLibrary(services.ctx, file);
+    io.stdout(JSON.stringify(result) + '\n');
+  } catch (error) {
+    if (error instanceof ServiceError && (error.code === 'conflict' || error.code === 'not_found'))
+      throw new UsageError(error.message);
+    throw error;
+  } finally {
+    await services.close();
+  }
+}
+
 export async function datasetsCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
   const { values, positionals } = parse(args, { db: { type: 'string' } });
   const verb = positionals[0];
@@ -566,6 +588,11 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
     db: { type: 'string' },
     out: { type: 'string' },
     normalize: { type: 'string' },
+    dataset: { type: 'string' },
+    w: { type: 'string' },
+    h: { type: 'string' },
+    tool: { type: 'string' },
+    loss: { type: 'string' },
   });
   const verb = positionals[0];
   const services = openFor(values, open);
@@ -595,9 +622,34 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
       const id = idArgument(positionals, 'runs delete');
       notFoundAsUsage(() => getRunSummary(services.ctx, id));
       io.stdout(JSON.stringify(notFoundAsUsage(() => deleteRun(services.ctx, id))) + '\n');
+    } else if (verb === 'import') {
+      // A folder written by `fit` or `runs export`, or W and H from another tool (--w, --h).
+      const datasetId = numberFlag(values, 'dataset', { integer: true, min: 1 });
+      if (datasetId === undefined)
+        throw new UsageError('runs import needs --dataset ID (the dataset the factors belong to)');
+      notFoundAsUsage(() => getDatasetDetail(services.ctx, datasetId));
+      let run;
+      if (typeof values.w === 'string' || typeof values.h === 'string') {
+        const loss = parseLoss(typeof values.loss === 'string' ? values.loss : 'kl');
+        if (!loss)
+          throw new UsageError(`--loss must be kl, frobenius, is or beta=<b>, got "${String(values.loss)}"`);
+        run = await importFactors(services.ctx, datasetId, {
+          wPath: requireString(values, 'w'),
+          hPath: requireString(values, 'h'),
+          tool: typeof values.tool === 'string' ? values.tool : 'another tool',
+          params: { loss: loss.loss, beta: loss.beta },
+        });
+      } else {
+        if (positionals.length !== 2)
+          throw new UsageError(
+            'runs import takes a run folder (W.tsv, H.tsv, run.json) or --w W.tsv --h H.tsv',
+          );
+        run = await importRunFolder(services.ctx, datasetId, positionals[1]);
+      }
+      io.stdout(JSON.stringify({ run: run.id, rank: run.params.rank, loss: run.loss }) + '\n');
     } else {
       throw new UsageError(
-        `runs takes list, show <id>, export <id> --out DIR or delete <id>, got "${verb ?? ''}"`,
+        `runs takes list, show <id>, export <id> --out DIR, import DIR|--w W --h H --dataset ID, or delete <id>, got "${verb ?? ''}"`,
       );
     }
   } finally {

@@ -15,6 +15,7 @@ import {
   datasetsCommand,
   fitCommand,
   importCommand,
+  libraryCommand,
   runsCommand,
   sweepCommand,
   synthCommand,
@@ -49,6 +50,10 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
   nmf-studio import <matrix> [--name NAME] [--transpose] [--format F] [--transform none|sqrt|log1p] [--db FILE]
   nmf-studio datasets list|show <id>|delete <id> [--db FILE]
   nmf-studio runs list|show <id>|export <id> --out DIR|delete <id> [--db FILE]
+  nmf-studio runs import DIR --dataset ID                  (a folder written by fit or runs export)
+  nmf-studio runs import --dataset ID --w W.tsv --h H.tsv [--tool NAME] [--loss L]
+                                                          (factors from scikit-learn, R or cNMF)
+  nmf-studio library export FILE | import FILE [--db FILE]
   nmf-studio serve [--host 127.0.0.1] [--port N] [--db FILE]
   nmf-studio --version
 
@@ -137,6 +142,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         break;
       case 'runs':
         await runsCommand(rest, io, openServices);
+        break;
+      case 'library':
+        await libraryCommand(rest, io, openServices);
         break;
       case 'serve':
         await serveCommand(rest, io);

@@ -235,7 +235,8 @@ export function storeImported(
     sourceName: imported.displayName,
     format: imported.format,
     transform: options.transform,
-    transposed: options.transpose,
+    // What the reader did, not what was asked: AnnData comes back transposed by default.
+    transposed: imported.transposed,
   });
   return { ...stored, warnings: imported.warnings };
 }
@@ -271,7 +272,7 @@ export function toServiceError(error: unknown, displayName: string): Error {
 const importsInFlight = new Map<string, AbortController>();
 
 /** Stages the uploaded bytes in a private temporary folder under their own name, reads, stores, cleans up. */
-async function withStagedUpload<T>(
+export async function withStagedUpload<T>(
   ctx: ServiceContext,
   fileName: string,
   bytes: Uint8Array,
@@ -322,6 +323,7 @@ export async function inspectUpload(
   return withStagedUpload(ctx, request.file.fileName, request.file.bytes, async (path) => {
     try {
       const preview = await inspectMatrixFile(path, { maxRows: request.maxRows, maxCols: request.maxRows });
+      // The preview is square (maxRows × maxRows): wide enough to judge orientation either way.
       return { ...preview, fileName: request.file.fileName };
     } catch (error) {
       throw toServiceError(error, request.file.fileName);

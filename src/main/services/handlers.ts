@@ -10,10 +10,12 @@ import {
   getDatasetTruth,
   importUpload,
   inspectUpload,
+  withStagedUpload,
   listDatasetSummaries,
   renameDatasetById,
 } from './datasets';
 import { libraryStats } from './library';
+import { importFactors } from './transfer';
 import {
   cancelRun,
   deleteRun,
@@ -66,6 +68,20 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'runs:delete': ({ id }) => deleteRun(ctx, id),
     'runs:restore': ({ id }) => restoreDeletedRun(ctx, id),
     'runs:assign': ({ id, threshold }) => assignRunModules(ctx, id, threshold),
+    'runs:importFactors': (request) =>
+      withStagedUpload(ctx, request.w.fileName, request.w.bytes, (wPath) =>
+        withStagedUpload(ctx, request.h.fileName, request.h.bytes, (hPath) =>
+          importFactors(ctx, request.datasetId, {
+            wPath,
+            hPath,
+            wName: request.w.fileName,
+            hName: request.h.fileName,
+            tool: request.tool,
+            params: { loss: request.loss, beta: request.beta },
+            notes: request.notes,
+          }),
+        ),
+      ),
     'sweeps:list': ({ datasetId }) => listSweepSummaries(ctx, datasetId),
     'sweeps:get': ({ id }) => getSweepDetail(ctx, id),
     'sweeps:start': ({ datasetId, params }) => startSweep(ctx, datasetId, params),

@@ -102,6 +102,18 @@ export const requestSchemas = {
   'runs:delete': byId,
   'runs:restore': byId,
   'runs:assign': z.object({ id, threshold: z.number().min(0).max(1).optional() }).strict(),
+  /** Factors computed by another tool (scikit-learn or R W/H tables, cNMF spectra/usages), stored as a run of a dataset. */
+  'runs:importFactors': z
+    .object({
+      datasetId: id,
+      w: upload,
+      h: upload,
+      tool: z.string().trim().min(1).max(100).default('another tool'),
+      loss: z.enum(['kl', 'frobenius', 'is', 'beta']).default('kl'),
+      beta: z.number().min(0).max(10).default(1),
+      notes: z.string().max(20_000).optional(),
+    })
+    .strict(),
   'sweeps:list': z.object({ datasetId: id.optional() }).strict(),
   'sweeps:get': byId,
   'sweeps:start': z.object({ datasetId: id, params: sweepParamsSchema }).strict(),
@@ -141,6 +153,7 @@ export interface ResponseMap {
   'runs:delete': { deleted: number };
   'runs:restore': RunSummary;
   'runs:assign': AssignmentView;
+  'runs:importFactors': RunSummary;
   'sweeps:list': SweepSummary[];
   'sweeps:get': SweepDetail;
   'sweeps:start': SweepSummary;

@@ -87,6 +87,8 @@ export interface RunProvenance {
   bestSeed: number | null;
   warnings: string[];
   platform: string;
+  /** Set for factors computed by another tool and imported: which tool, from which files. */
+  importedFrom?: { tool: string; files: string[] };
 }
 
 export interface RunDetail extends RunSummary {

@@ -291,6 +291,115 @@ describe('nmf-studio', () => {
     expect(byId.threshold).toBe(0.5);
   });
 
+  it('re-imports an exported run, and imports factors from other tools (scikit-learn, cNMF)', async () => {
+    const out = join(dir, 'roundtrip');
+    expect((await cli('runs', 'export', '1', '--out', out, '--db', db)).code).toBe(0);
+    const original = JSON.parse((await cli('runs', 'show', '1', '--db', db)).stdout);
+    const back = JSON.parse(
+      (await cli('runs', 'import', out, '--dataset', String(original.datasetId), '--db', db)).stdout,
+    );
+    expect(back.rank).toBe(5);
+    expect(back.loss).toBeCloseTo(original.loss, 6);
+    const reexported = join(dir, 'roundtrip2');
+    await cli('runs', 'export', String(back.run), '--out', reexported, '--db', db);
+    expect(readFileSync(join(reexported, 'W.tsv'), 'utf8')).toBe(readFileSync(join(out, 'W.tsv'), 'utf8'));
+    const provenance = JSON.parse(
+      (await cli('runs', 'show', String(back.run), '--db', db)).stdout,
+    ).provenance;
+    expect(provenance.importedFrom.tool).toBe('NMF Studio (exported run)');
+
+    // scikit-learn style: numpy.savetxt of W (m × k) and H (k × n), no names.
+    const W = readTsv(join(out, 'W.tsv'))
+      .slice(1)
+      .map((r) => r.slice(1));
+    const H = readTsv(join(out, 'H.tsv'))
+      .slice(1)
+      .map((r) => r.slice(1));
+    writeFileSync(join(dir, 'sk_W.txt'), W.map((r) => r.join(' ')).join('\n') + '\n');
+    writeFileSync(join(dir, 'sk_H.txt'), H.map((r) => r.join(' ')).join('\n') + '\n');
+    const sk = await cli(
+      'runs',
+      'import',
+      '--dataset',
+      String(original.datasetId),
+      '--w',
+      join(dir, 'sk_W.txt'),
+      '--h',
+      join(dir, 'sk_H.txt'),
+      '--tool',
+      'scikit-learn',
+      '--db',
+      db,
+    );
+    expect(sk.stderr).toBe('');
+    expect(JSON.parse(sk.stdout).loss).toBeCloseTo(original.loss, 6);
+
+    // cNMF layout: spectra are components × genes, usages samples × components, with names.
+    const genes = readTsv(join(out, 'W.tsv'))
+      .slice(1)
+      .map((r) => r[0]);
+    const samples = readTsv(join(out, 'H.tsv'))[0].slice(1);
+    const spectra = [
+      '\t' + genes.join('\t'),
+      ...[0, 1, 2, 3, 4].map((c) => `${c + 1}\t` + W.map((r) => r[c]).join('\t')),
+    ];
+    const usages = [
+      '\t1\t2\t3\t4\t5',
+      ...samples.map((name, j) => `${name}\t` + H.map((r) => r[j]).join('\t')),
+    ];
+    writeFileSync(join(dir, 'cnmf.spectra.k_5.dt_0_1.txt'), spectra.join('\n') + '\n');
+    writeFileSync(join(dir, 'cnmf.usages.k_5.dt_0_1.consensus.txt'), usages.join('\n') + '\n');
+    const cnmf = await cli(
+      'runs',
+      'import',
+      '--dataset',
+      String(original.datasetId),
+      '--w',
+      join(dir, 'cnmf.spectra.k_5.dt_0_1.txt'),
+      '--h',
+      join(dir, 'cnmf.usages.k_5.dt_0_1.consensus.txt'),
+      '--tool',
+      'cNMF',
+      '--db',
+      db,
+    );
+    expect(cnmf.stderr).toBe('');
+    expect(JSON.parse(cnmf.stdout).loss).toBeCloseTo(original.loss, 6);
+
+    const wrong = await cli(
+      'runs',
+      'import',
+      '--dataset',
+      String(original.datasetId),
+      '--w',
+      join(dir, 'sk_H.txt'),
+      '--h',
+      join(dir, 'sk_H.txt'),
+      '--db',
+      db,
+    );
+    expect(wrong.code).toBe(2);
+  });
+
+  it('exports the whole library and merges it into another, recognising what is already there', async () => {
+    const copy = join(dir, 'copy.sqlite');
+    expect(JSON.parse((await cli('library', 'export', copy, '--db', db)).stdout)).toEqual({ path: copy });
+    expect((await cli('library', 'export', copy, '--db', db)).code).toBe(2);
+    const other = join(dir, 'other.sqlite');
+    const first = JSON.parse((await cli('library', 'import', copy, '--db', other)).stdout);
+    const datasets = JSON.parse((await cli('datasets', 'list', '--db', db)).stdout).length;
+    const runs = JSON.parse((await cli('runs', 'list', '--db', db)).stdout).length;
+    expect(first).toEqual({ datasetsAdded: datasets, datasetsExisting: 0, runsAdded: runs, sweepsAdded: 1 });
+    expect(JSON.parse((await cli('runs', 'list', '--db', other)).stdout).length).toBe(runs);
+    const second = JSON.parse((await cli('library', 'import', copy, '--db', other)).stdout);
+    expect(second.datasetsAdded).toBe(0);
+    expect(second.datasetsExisting).toBe(datasets);
+    expect(JSON.parse((await cli('runs', 'list', '--db', other)).stdout).length).toBe(
+      runs + second.runsAdded,
+    );
+    expect((await cli('library', 'import', join(dir, 'missing.sqlite'), '--db', other)).code).toBe(2);
+  });
+
   it('runs show, export and delete', async () => {
     const shown = JSON.parse((await cli('runs', 'show', '1', '--db', db)).stdout);
     expect(shown.state).toBe('done');

@@ -38,7 +38,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Starts the CLI, waits for `ready` (if given) and then `afterMs`, and kills it with SIGKILL. */
 function runAndKill(args: string[], afterMs: number, ready?: () => boolean): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, NMF_STUDIO_CLI: '1' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, NMF_STUDIO_CLI: '1' },
+      stdio: 'ignore',
+    });
     let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {
       timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
@@ -68,7 +71,9 @@ function someRunRunning(dbPath: string): boolean {
   try {
     const db = new Database(dbPath, { readonly: true, fileMustExist: true });
     try {
-      return (db.prepare("SELECT COUNT(*) AS n FROM runs WHERE state = 'running'").get() as { n: number }).n > 0;
+      return (
+        (db.prepare("SELECT COUNT(*) AS n FROM runs WHERE state = 'running'").get() as { n: number }).n > 0
+      );
     } finally {
       db.close();
     }
@@ -82,13 +87,29 @@ function checkConsistent(dbPath: string): { datasets: number; runs: Array<{ stat
   try {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(db.pragma('foreign_key_check')).toEqual([]);
-    const datasets = db.prepare('SELECT id, rows, cols, layout, nnz FROM datasets').all() as Array<{ id: number; rows: number; cols: number; layout: string }>;
+    const datasets = db.prepare('SELECT id, rows, cols, layout, nnz FROM datasets').all() as Array<{
+      id: number;
+      rows: number;
+      cols: number;
+      layout: string;
+    }>;
     for (const d of datasets) {
-      const bytes = (db.prepare("SELECT COALESCE(SUM(length(data)), 0) AS n FROM dataset_chunks WHERE dataset_id = ? AND part = 'values'").get(d.id) as { n: number }).n;
+      const bytes = (
+        db
+          .prepare(
+            "SELECT COALESCE(SUM(length(data)), 0) AS n FROM dataset_chunks WHERE dataset_id = ? AND part = 'values'",
+          )
+          .get(d.id) as { n: number }
+      ).n;
       if (d.layout === 'dense') expect(bytes).toBe(d.rows * d.cols * 8);
       else expect(bytes).toBeGreaterThan(0);
     }
-    const runs = db.prepare('SELECT state, w, h, trace FROM runs').all() as Array<{ state: string; w: Buffer | null; h: Buffer | null; trace: Buffer | null }>;
+    const runs = db.prepare('SELECT state, w, h, trace FROM runs').all() as Array<{
+      state: string;
+      w: Buffer | null;
+      h: Buffer | null;
+      trace: Buffer | null;
+    }>;
     for (const run of runs) {
       if (run.state === 'done') {
         expect(run.w).not.toBeNull();
@@ -111,11 +132,35 @@ describe('killing the process', () => {
     for (let round = 0; round < 10; round++) {
       if (round % 2 === 0) {
         // Imports: anywhere from start-up through reading to the final transaction.
-        const args = ['import', matrixPath, '--db', dbPath, '--name', `round ${round}`, '--transform', round % 4 === 0 ? 'sqrt' : 'log1p'];
+        const args = [
+          'import',
+          matrixPath,
+          '--db',
+          dbPath,
+          '--name',
+          `round ${round}`,
+          '--transform',
+          round % 4 === 0 ? 'sqrt' : 'log1p',
+        ];
         await runAndKill(args, 50 + Math.floor(rng.uniform() * 1500));
       } else {
         // Fits: once the run is running, at a random moment of its iterations.
-        const args = ['fit', matrixPath, '--rank', '6', '--max-iter', '100000', '--tol', '0', '--seed', String(round), '--db', dbPath, '--out', join(dir, `out${round}`)];
+        const args = [
+          'fit',
+          matrixPath,
+          '--rank',
+          '6',
+          '--max-iter',
+          '100000',
+          '--tol',
+          '0',
+          '--seed',
+          String(round),
+          '--db',
+          dbPath,
+          '--out',
+          join(dir, `out${round}`),
+        ];
         const before = someRunRunning(dbPath);
         expect(before).toBe(false);
         await runAndKill(args, Math.floor(rng.uniform() * 500), () => someRunRunning(dbPath));

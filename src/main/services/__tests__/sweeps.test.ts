@@ -18,7 +18,12 @@ afterEach(async () => {
 function start(): Services {
   const dir = mkdtempSync(join(tmpdir(), 'nmf-sweep-'));
   dirs.push(dir);
-  const services = createServices({ libraryPath: join(dir, 'library.sqlite'), workerPath, mode: 'browser', threads: 2 });
+  const services = createServices({
+    libraryPath: join(dir, 'library.sqlite'),
+    workerPath,
+    mode: 'browser',
+    threads: 2,
+  });
   open.push(services);
   return services;
 }
@@ -34,7 +39,8 @@ async function until(services: Services, id: number, states: string[], minDone =
   for (;;) {
     const sweep = await call<SweepDetail>(services, 'sweeps:get', { id });
     if (states.includes(sweep.state) && sweep.jobsDone >= minDone) return sweep;
-    if (Date.now() - started > 120_000) throw new Error(`sweep ${id} still ${sweep.state} (${sweep.jobsDone}/${sweep.jobsTotal})`);
+    if (Date.now() - started > 120_000)
+      throw new Error(`sweep ${id} still ${sweep.state} (${sweep.jobsDone}/${sweep.jobsTotal})`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -44,9 +50,17 @@ const params = { fromRank: 2, toRank: 4, replicates: 3, cvFolds: 2, fit: { maxIt
 describe('sweeps through the services', () => {
   it('run every job, save each rank’s best replicate as a run, and give the same result after a cancel and resume', async () => {
     const services = start();
-    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', { features: 60, samples: 30, rank: 3, seed: 8 });
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 60,
+      samples: 30,
+      rank: 3,
+      seed: 8,
+    });
 
-    const whole = await call<{ id: number; jobsTotal: number }>(services, 'sweeps:start', { datasetId: dataset.id, params });
+    const whole = await call<{ id: number; jobsTotal: number }>(services, 'sweeps:start', {
+      datasetId: dataset.id,
+      params,
+    });
     const reference = await until(services, whole.id, ['done', 'failed']);
     expect(reference.state).toBe('done');
     expect(reference.jobsDone).toBe(reference.jobsTotal);
@@ -54,13 +68,20 @@ describe('sweeps through the services', () => {
     expect(reference.recommendation?.reasoning.length).toBeGreaterThan(0);
     for (const rank of reference.ranks) {
       expect(rank.runId).not.toBeNull();
-      const run = await call<{ sweepId: number; state: string; W: Float64Array; params: { rank: number } }>(services, 'runs:get', { id: rank.runId });
+      const run = await call<{ sweepId: number; state: string; W: Float64Array; params: { rank: number } }>(
+        services,
+        'runs:get',
+        { id: rank.runId },
+      );
       expect(run).toEqual(expect.objectContaining({ sweepId: whole.id, state: 'done' }));
       expect(run.W.length).toBe(60 * rank.rank);
       expect(rank.baseline).not.toBeNull();
     }
 
-    const interrupted = await call<{ id: number }>(services, 'sweeps:start', { datasetId: dataset.id, params });
+    const interrupted = await call<{ id: number }>(services, 'sweeps:start', {
+      datasetId: dataset.id,
+      params,
+    });
     await until(services, interrupted.id, ['running'], 3);
     await call(services, 'sweeps:cancel', { id: interrupted.id });
     const cancelled = await until(services, interrupted.id, ['cancelled']);
@@ -76,9 +97,20 @@ describe('sweeps through the services', () => {
 
   it('refuse a range beyond the data before queuing anything', async () => {
     const services = start();
-    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', { features: 20, samples: 8, rank: 2, seed: 1 });
-    const result = await dispatch(services.handlers, 'sweeps:start', { datasetId: dataset.id, params: { fromRank: 2, toRank: 9 } });
-    expect(result).toEqual({ ok: false, error: { code: 'bad_input', message: 'rank 9 exceeds min(features, samples) = min(20, 8) = 8' } });
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 20,
+      samples: 8,
+      rank: 2,
+      seed: 1,
+    });
+    const result = await dispatch(services.handlers, 'sweeps:start', {
+      datasetId: dataset.id,
+      params: { fromRank: 2, toRank: 9 },
+    });
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'bad_input', message: 'rank 9 exceeds min(features, samples) = min(20, 8) = 8' },
+    });
     expect(await call<unknown[]>(services, 'sweeps:list', {})).toEqual([]);
   });
 });
