@@ -137,7 +137,7 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
 
   await page.goto(sweepUrl);
   await expect(page.getByTestId('recommended-rank')).toHaveText('5', { timeout: 300_000 });
-  await expect(page.getByText('Cophenetic correlation')).toBeVisible();
+  await expect(page.getByText('Cophenetic correlation', { exact: true })).toBeVisible();
   await page.waitForTimeout(500);
   await shot(page, '09-sweep-dashboard');
   await axe(page, 'sweep dashboard');
