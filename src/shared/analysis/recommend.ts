@@ -117,13 +117,14 @@ export function recommendRank(
     const eb = side === 'data' ? b.cvError : (b.baseline?.cvError ?? null);
     return ea === null || eb === null ? null : ea - eb;
   };
+  const signed = (x: number): string => (x > 0 ? '+' : x < 0 ? '−' : '') + fmt(Math.abs(x));
   const gainIn = gain(previous, chosen, 'data');
   const baseGainIn = gain(previous, chosen, 'baseline');
   if (gainIn !== null && baseGainIn !== null) {
     reasoning.push(
       gainIn > baseGainIn
-        ? `Going from k = ${rank - 1} to ${rank} lowers the held-out error by ${fmt(gainIn)} on the data but by ${fmt(baseGainIn)} on the row-shuffled baseline: component ${rank} captures structure, not noise.`
-        : `Caution: going from k = ${rank - 1} to ${rank} lowers the held-out error by ${fmt(gainIn)} on the data, no more than on the row-shuffled baseline (${fmt(baseGainIn)}).`,
+        ? `Going from k = ${rank - 1} to ${rank} changes the held-out error by ${signed(-gainIn)} on the data and by ${signed(-baseGainIn)} on the row-shuffled baseline: component ${rank} captures structure, not noise.`
+        : `Caution: going from k = ${rank - 1} to ${rank} changes the held-out error by ${signed(-gainIn)} on the data, no better than on the row-shuffled baseline (${signed(-baseGainIn)}).`,
     );
   }
   const gainOut = gain(chosen, next, 'data');
@@ -131,8 +132,8 @@ export function recommendRank(
   if (gainOut !== null && baseGainOut !== null) {
     reasoning.push(
       gainOut > baseGainOut && gainOut > 0
-        ? `Going on to k = ${rank + 1} still lowers the held-out error by ${fmt(gainOut)}, more than on the baseline (${fmt(baseGainOut)}): a higher rank may hold more structure.`
-        : `Going on to k = ${rank + 1} changes the held-out error by ${fmt(-gainOut)}, no better than on the baseline (${fmt(-baseGainOut)}): the extra component fits noise.`,
+        ? `Going on to k = ${rank + 1} still changes the held-out error by ${signed(-gainOut)}, better than on the baseline (${signed(-baseGainOut)}): a higher rank may hold more structure.`
+        : `Going on to k = ${rank + 1} changes the held-out error by ${signed(-gainOut)}, no better than on the baseline (${signed(-baseGainOut)}): the extra component fits noise.`,
     );
   }
   if (
