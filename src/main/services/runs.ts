@@ -184,28 +184,46 @@ export async function executeRun(
   start?: { W0: DenseMatrix; H0: DenseMatrix },
 ): Promise<'done' | 'cancelled' | 'failed'> {
   const matrix = acquireSharedMatrix(ctx, datasetId);
-  let handle: JobHandle | null = null;
+  const handles: JobHandle[] = [];
   let started = false;
   const startedAt = Date.now();
-  ctx.jobs.add('run', id, params.maxIter * params.replicates, () => handle?.cancel());
+  const replicates = params.replicates;
+  // Replicates are independent fits (seeds seed, seed + 1, …): one pool job each, so they run in
+  // parallel on the pool's threads and give the same bits as running them one after another.
+  const iterationsDone = new Array<number>(replicates).fill(0);
+  ctx.jobs.add('run', id, params.maxIter * replicates, () => handles.forEach((handle) => handle.cancel()));
   try {
-    const options = start
+    const base = start
       ? { ...fitOptionsOf(params), init: 'custom' as const, W0: start.W0, H0: start.H0 }
       : fitOptionsOf(params);
-    handle = ctx.pool.submit({ kind: 'fit', matrix, options, replicates: params.replicates }, (progress) => {
-      if (!started) {
-        started = true;
-        markRunStarted(ctx.db, id, ctx.now());
-      }
-      ctx.jobs.update('run', id, {
-        state: 'running',
-        iteration: progress.iteration,
-        maxIter: progress.maxIter,
-        loss: progress.loss,
-        elapsedMs: Date.now() - startedAt,
-      });
-    });
-    const result = (await handle.promise) as FitTaskResult;
+    const results = await Promise.all(
+      Array.from({ length: replicates }, (_, r) => {
+        const handle = ctx.pool.submit(
+          { kind: 'fit', matrix, options: { ...base, seed: params.seed + r }, replicates: 1 },
+          (progress) => {
+            if (!started) {
+              started = true;
+              markRunStarted(ctx.db, id, ctx.now());
+            }
+            iterationsDone[r] = progress.iteration;
+            ctx.jobs.update('run', id, {
+              state: 'running',
+              iteration: iterationsDone.reduce((sum, it) => sum + it, 0),
+              maxIter: params.maxIter * replicates,
+              loss: progress.loss,
+              elapsedMs: Date.now() - startedAt,
+            });
+          },
+        );
+        handles.push(handle);
+        return handle.promise as Promise<FitTaskResult>;
+      }),
+    );
+    // The lowest loss wins; on a tie, the lowest seed.
+    let bestIndex = 0;
+    for (let r = 1; r < results.length; r++)
+      if (results[r].best.loss < results[bestIndex].best.loss) bestIndex = r;
+    const result = { ...results[bestIndex], replicateLosses: results.map((x) => x.best.loss) };
     const best = result.best;
     const provenance: RunProvenance = {
       appVersion: ctx.app.version,
@@ -213,6 +231,7 @@ export async function executeRun(
       dataHash,
       params,
       bestSeed: result.bestSeed,
+      replicateLosses: result.replicateLosses,
       warnings: start
         ? ['started from user-supplied W0 and H0 (init custom)', ...best.warnings]
         : best.warnings,
@@ -241,6 +260,7 @@ export async function executeRun(
     ctx.jobs.finish('run', id, 'done');
     return 'done';
   } catch (error) {
+    for (const handle of handles) handle.cancel();
     const cancelled = error instanceof JobCancelledError;
     finishRunWithState(
       ctx.db,

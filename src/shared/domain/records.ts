@@ -85,6 +85,8 @@ export interface RunProvenance {
   params: RunParams;
   /** Seed of the replicate that was kept. */
   bestSeed: number | null;
+  /** Final loss of every replicate, in seed order. */
+  replicateLosses?: number[];
   warnings: string[];
   platform: string;
   /** Set for factors computed by another tool and imported: which tool, from which files. */

@@ -131,6 +131,44 @@ describe('runs through the services', () => {
     expect(Buffer.from(wa.H.buffer).equals(Buffer.from(wb.H.buffer))).toBe(true);
   });
 
+  it('runs replicates in parallel and keeps the best, exactly as the same seed run alone', async () => {
+    const services = start(tempLibrary());
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 80,
+      samples: 40,
+      rank: 3,
+      seed: 6,
+    });
+    const many = await call<{ id: number }>(services, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 3, maxIter: 150, seed: 20, replicates: 3, init: 'random' },
+    });
+    await waitFor(
+      () =>
+        (services.ctx.db.prepare('SELECT state FROM runs WHERE id = ?').get(many.id) as { state: string })
+          .state === 'done',
+    );
+    const detail = await call<{
+      W: Float64Array;
+      loss: number;
+      provenance: { bestSeed: number; replicateLosses: number[] };
+    }>(services, 'runs:get', { id: many.id });
+    expect(detail.provenance.replicateLosses.length).toBe(3);
+    expect(detail.loss).toBe(Math.min(...detail.provenance.replicateLosses));
+    expect(detail.provenance.bestSeed).toBe(20 + detail.provenance.replicateLosses.indexOf(detail.loss));
+    const alone = await call<{ id: number }>(services, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 3, maxIter: 150, seed: detail.provenance.bestSeed, init: 'random' },
+    });
+    await waitFor(
+      () =>
+        (services.ctx.db.prepare('SELECT state FROM runs WHERE id = ?').get(alone.id) as { state: string })
+          .state === 'done',
+    );
+    const single = await call<{ W: Float64Array }>(services, 'runs:get', { id: alone.id });
+    expect(Buffer.from(single.W.buffer).equals(Buffer.from(detail.W.buffer))).toBe(true);
+  });
+
   it('refuses impossible parameters before queuing anything', async () => {
     const services = start(tempLibrary());
     const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
