@@ -1,42 +1,27 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { app, screen, type BrowserWindow, type Rectangle } from 'electron';
+import { app, screen, type BrowserWindow } from 'electron';
+import { restoreWindowState, type WindowState } from './window-bounds';
 
-/** Remembers the main window's size and position across launches (userData/window-state.json). */
+/** Remembers the main window's size, position and maximized state across launches (userData/window-state.json). */
 const file = (): string => join(app.getPath('userData'), 'window-state.json');
 
-export interface WindowState {
-  bounds: Rectangle;
-  maximized: boolean;
-}
-
 export function loadWindowState(): WindowState {
-  const fallback: WindowState = { bounds: { x: 0, y: 0, width: 1280, height: 820 }, maximized: false };
+  let saved: unknown = null;
   try {
-    const saved = JSON.parse(readFileSync(file(), 'utf8')) as WindowState;
-    // Only restore a position that is still on a connected display.
-    const visible = screen.getAllDisplays().some((display) => {
-      const area = display.workArea;
-      return (
-        saved.bounds.x >= area.x - 50 &&
-        saved.bounds.y >= area.y - 50 &&
-        saved.bounds.x < area.x + area.width &&
-        saved.bounds.y < area.y + area.height
-      );
-    });
-    return visible
-      ? saved
-      : {
-          ...fallback,
-          bounds: { ...fallback.bounds, width: saved.bounds.width, height: saved.bounds.height },
-        };
+    saved = JSON.parse(readFileSync(file(), 'utf8'));
   } catch {
-    return fallback;
+    // First launch, or a damaged file: the default size, centred.
   }
+  return restoreWindowState(
+    saved,
+    screen.getAllDisplays().map((display) => display.workArea),
+  );
 }
 
 export function trackWindowState(window: BrowserWindow): void {
   const save = (): void => {
+    // The normal bounds, so a maximized window comes back maximized over its previous size.
     const state: WindowState = { bounds: window.getNormalBounds(), maximized: window.isMaximized() };
     try {
       writeFileSync(file(), JSON.stringify(state));
