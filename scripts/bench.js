@@ -1,0 +1,341 @@
+#!/usr/bin/env node
+// `npm run bench`: this project's NMF engine next to scikit-learn and R's NMF package, on the same
+// data, the same start (W0, H0), rank, loss and iteration count. Not a test: it prints figures.
+//
+//   node scripts/bench.js                 every case (about 10 minutes on 2 cores)
+//   node scripts/bench.js --quick         a ~1 minute subset with fewer iterations
+//   node scripts/bench.js --case NAME     one case (repeatable, or NAME,NAME); --list shows them
+//   node scripts/bench.js --keep          keep the temporary data directory
+//   node scripts/bench.js --no-js         skip the run of our scalar (non-WebAssembly) kernels
+//
+// Every fit runs in its own child process so its peak RSS is its own:
+//   ours     node --import tsx scripts/bench/ours.ts (the TypeScript sources through tsx, so no
+//            build is needed; the WebAssembly kernels come from src/shared/nmf/wasm/build, which
+//            scripts/build-wasm.js writes and this script runs first if it is missing);
+//   sklearn  /usr/bin/python3 scripts/bench/peer_sklearn.py (Debian's python3-sklearn), twice:
+//            with glibc's default allocator and with MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_
+//            raised, which keeps sklearn's per-iteration m × n temporaries mapped (on VMs where
+//            page faults are expensive that is several times faster); ratios use the faster run;
+//   R        Rscript scripts/bench/peer_r.R (r-cran-nmf; brunet = KL, lee = Frobenius MU).
+// A peer that is not installed is skipped with a message. Data come from our own generators
+// (scripts/bench/data.ts) except digits, which scikit-learn ships (skipped without Python).
+// Timings are wall clock around the fit call of each tool, in ms per iteration; the machine's
+// load affects every tool, so compare within one run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const benchDir = join(root, 'scripts/bench');
+const PYTHON = '/usr/bin/python3';
+const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '4294967296' };
+
+/**
+ * Cases. `ours`: solver; `sklearn`: its solver; `r`: the R method (omitted where R has none, or
+ * where the dense copy R needs is impractical). `quick`: iterations in --quick mode (absent: not in
+ * the quick subset).
+ */
+const CASES = [
+  {
+    name: 'planted-2000x500-k8-kl-mu',
+    set: 'planted2000',
+    k: 8,
+    beta: 1,
+    ours: 'mu',
+    sklearn: 'mu',
+    r: 'brunet',
+    iters: 200,
+    quick: 50,
+  },
+  {
+    name: 'planted-2000x500-k8-fro-hals',
+    set: 'planted2000',
+    k: 8,
+    beta: 2,
+    ours: 'hals',
+    sklearn: 'cd',
+    iters: 200,
+    quick: 50,
+  },
+  {
+    name: 'planted-2000x500-k8-fro-mu',
+    set: 'planted2000',
+    k: 8,
+    beta: 2,
+    ours: 'mu',
+    sklearn: 'mu',
+    r: 'lee',
+    iters: 200,
+  },
+  {
+    name: 'planted-20000x1000-k10-kl-mu',
+    set: 'planted20000',
+    k: 10,
+    beta: 1,
+    ours: 'mu',
+    sklearn: 'mu',
+    r: 'brunet',
+    iters: 20,
+  },
+  {
+    name: 'planted-20000x1000-k10-fro-hals',
+    set: 'planted20000',
+    k: 10,
+    beta: 2,
+    ours: 'hals',
+    sklearn: 'cd',
+    iters: 20,
+  },
+  {
+    name: 'digits-k10-fro-hals',
+    set: 'digits',
+    k: 10,
+    beta: 2,
+    ours: 'hals',
+    sklearn: 'cd',
+    iters: 200,
+    quick: 100,
+  },
+  {
+    name: 'digits-k10-fro-mu',
+    set: 'digits',
+    k: 10,
+    beta: 2,
+    ours: 'mu',
+    sklearn: 'mu',
+    r: 'lee',
+    iters: 200,
+  },
+  {
+    name: 'sparse-2000x20000-k10-kl-mu',
+    set: 'sparse',
+    k: 10,
+    beta: 1,
+    ours: 'mu',
+    sklearn: 'mu',
+    iters: 10,
+  },
+];
+
+function parseArgs(argv) {
+  const out = { quick: false, keep: false, js: true, list: false, cases: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') out.quick = true;
+    else if (a === '--keep') out.keep = true;
+    else if (a === '--no-js') out.js = false;
+    else if (a === '--list') out.list = true;
+    else if (a === '--case') out.cases.push(...String(argv[++i] ?? '').split(','));
+    else throw new Error(`unknown option ${a}`);
+  }
+  return out;
+}
+
+function run(command, args, env = {}) {
+  const result = spawnSync(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.error) return { ok: false, error: result.error.message };
+  if (result.status !== 0)
+    return {
+      ok: false,
+      error: (result.stderr || result.stdout || '').trim().split('\n').slice(-3).join(' | '),
+    };
+  return { ok: true, stdout: result.stdout };
+}
+
+/** The last JSON line of a child's stdout. */
+function jsonOf(result) {
+  if (!result.ok) return { error: result.error };
+  const line = result.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
+  if (line === undefined) return { error: `no JSON in: ${result.stdout.slice(0, 200)}` };
+  return JSON.parse(line);
+}
+
+const tsx = (script, args) => run(process.execPath, ['--import', 'tsx', join(benchDir, script), ...args]);
+
+function detectPeers() {
+  const py = run(PYTHON, [join(benchDir, 'peer_sklearn.py'), 'check']);
+  const r = run('Rscript', [join(benchDir, 'peer_r.R'), 'check']);
+  return {
+    sklearn: py.ok ? null : `scikit-learn skipped: ${PYTHON} with sklearn and scipy not found (${py.error})`,
+    r: r.ok ? null : `R NMF skipped: Rscript with the NMF package not found (${r.error})`,
+  };
+}
+
+const fmtMs = (s) => (s === undefined || s === null ? '–' : (s * 1000).toPrecision(3));
+const fmtMb = (x) => (typeof x === 'number' ? x.toFixed(0) : '–');
+const fmtLoss = (x) => (typeof x === 'number' ? x.toPrecision(10) : '–');
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => String(cell).padEnd(widths[c]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.list) {
+    for (const c of CASES)
+      console.log(`${c.name}  (${c.iters} iterations${c.quick ? `, --quick ${c.quick}` : ''})`);
+    return;
+  }
+  let cases = CASES.filter((c) =>
+    opts.cases.length > 0 ? opts.cases.includes(c.name) : !opts.quick || c.quick !== undefined,
+  );
+  if (opts.cases.length > 0 && cases.length !== opts.cases.length) {
+    throw new Error(`unknown case in ${opts.cases.join(', ')}; --list shows the cases`);
+  }
+  if (!existsSync(join(root, 'src/shared/nmf/wasm/build/kernels.ts'))) {
+    const built = run(process.execPath, [join(root, 'scripts/build-wasm.js')]);
+    if (!built.ok)
+      console.log(`WebAssembly kernels not built (${built.error}); ours runs the scalar kernels`);
+  }
+  const peers = detectPeers();
+  for (const message of Object.values(peers)) if (message !== null) console.log(message);
+
+  const dir = mkdtempSync(join(tmpdir(), 'nmf-bench-'));
+  try {
+    // Data sets, each written once.
+    const sets = [...new Set(cases.map((c) => c.set))];
+    const headers = {};
+    for (const set of sets) {
+      let header;
+      if (set === 'digits') {
+        if (peers.sklearn !== null) {
+          console.log('digits skipped: it is loaded through scikit-learn (sklearn.datasets.load_digits)');
+          continue;
+        }
+        header = jsonOf(run(PYTHON, [join(benchDir, 'peer_sklearn.py'), 'digits', '--dir', dir]));
+      } else {
+        header = jsonOf(tsx('data.ts', ['--dir', dir, '--set', set]));
+      }
+      if (header.error) throw new Error(`data set ${set}: ${header.error}`);
+      headers[set] = header;
+      console.log(
+        `data ${set}: ${header.rows} × ${header.cols}, ${(100 * header.zeros).toFixed(1)}% zeros, ${header.kind}`,
+      );
+    }
+    cases = cases.filter((c) => headers[c.set] !== undefined);
+    const starts = new Set();
+
+    const lines = [['case', 'tool', 'ms/iter', 'ours/tool', 'threads', 'peak MB', 'final loss', 'iters']];
+    const summary = [];
+    for (const c of cases) {
+      const iters = opts.quick && opts.cases.length === 0 ? c.quick : c.iters;
+      const startKey = `${c.set}.k${c.k}`;
+      if (!starts.has(startKey)) {
+        const s = jsonOf(
+          tsx('data.ts', ['--dir', dir, '--start', c.set, '--rank', String(c.k), '--seed', '0']),
+        );
+        if (s.error) throw new Error(`start ${startKey}: ${s.error}`);
+        starts.add(startKey);
+      }
+      process.stdout.write(`running ${c.name} (${iters} iterations) …`);
+      const common = ['--dir', dir, '--set', c.set, '--rank', String(c.k), '--iters', String(iters)];
+      const ours = jsonOf(
+        tsx('ours.ts', [...common, '--beta', String(c.beta), '--solver', c.ours, '--backend', 'auto']),
+      );
+      const results = [[`ours ${c.ours} (${ours.backend ?? '?'})`, ours]];
+      if (opts.js)
+        results.push([
+          `ours ${c.ours} (js)`,
+          jsonOf(
+            tsx('ours.ts', [...common, '--beta', String(c.beta), '--solver', c.ours, '--backend', 'js']),
+          ),
+        ]);
+      let sklearnBest = null;
+      if (peers.sklearn === null) {
+        const loss = c.beta === 1 ? 'kl' : 'frobenius';
+        const args = [
+          join(benchDir, 'peer_sklearn.py'),
+          'run',
+          ...common,
+          '--loss',
+          loss,
+          '--solver',
+          c.sklearn,
+        ];
+        const plain = jsonOf(run(PYTHON, args));
+        const tuned = jsonOf(run(PYTHON, args, MALLOC_ENV));
+        results.push([`sklearn ${c.sklearn} (default malloc)`, plain]);
+        results.push([`sklearn ${c.sklearn} (malloc tuned)`, tuned]);
+        const ok = [plain, tuned].filter((x) => !x.error);
+        if (ok.length > 0) sklearnBest = ok.reduce((a, b) => (a.secondsPerIter <= b.secondsPerIter ? a : b));
+      }
+      let rResult = null;
+      if (c.r !== undefined && peers.r === null) {
+        rResult = jsonOf(run('Rscript', [join(benchDir, 'peer_r.R'), 'run', ...common, '--method', c.r]));
+        results.push([`R NMF ${c.r}`, rResult]);
+      }
+      process.stdout.write(' done\n');
+      for (const [tool, x] of results) {
+        if (x.error) {
+          lines.push([c.name, tool, 'error', '', '', '', String(x.error).slice(0, 80), '']);
+          continue;
+        }
+        const ratio = ours.error || x === ours ? '' : (ours.secondsPerIter / x.secondsPerIter).toFixed(2);
+        lines.push([
+          c.name,
+          tool,
+          fmtMs(x.secondsPerIter),
+          ratio,
+          x.threads ?? '–',
+          fmtMb(x.peakRssMb),
+          fmtLoss(x.finalLoss),
+          x.iterations ?? '',
+        ]);
+      }
+      if (!ours.error) {
+        const parts = [];
+        if (sklearnBest !== null)
+          parts.push(
+            `${(ours.secondsPerIter / sklearnBest.secondsPerIter).toFixed(2)} × sklearn (faster allocator)`,
+          );
+        if (rResult !== null && !rResult.error)
+          parts.push(`${(ours.secondsPerIter / rResult.secondsPerIter).toFixed(2)} × R ${c.r}`);
+        if (sklearnBest !== null && c.ours === 'mu') {
+          const rel = Math.abs(ours.finalLoss - sklearnBest.finalLoss) / Math.abs(sklearnBest.finalLoss);
+          parts.push(`final loss vs sklearn: rel. diff ${rel.toExponential(1)}`);
+        }
+        summary.push(`${c.name}: ours ${fmtMs(ours.secondsPerIter)} ms/iter = ${parts.join(', ')}`);
+      }
+    }
+    console.log('');
+    console.log(table(lines));
+    console.log('');
+    for (const s of summary) console.log(s);
+
+    const importBench = join(root, 'scripts/bench-import.mjs');
+    if (!opts.quick && opts.cases.length === 0 && existsSync(importBench)) {
+      console.log('\nimport (scripts/bench-import.mjs):');
+      const result = run(process.execPath, [importBench]);
+      console.log(result.ok ? result.stdout.trimEnd() : `import bench failed: ${result.error}`);
+    }
+  } finally {
+    if (opts.keep) console.log(`data kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+try {
+  main();
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+}

@@ -1,0 +1,60 @@
+/**
+ * One timed fit of this project's engine, in its own process so its peak RSS is its own. Prints one
+ * JSON line.
+ *
+ *   node --import tsx scripts/bench/ours.ts --dir DIR --set NAME --rank K --beta B \
+ *       --solver mu|hals --iters N [--backend auto|js|wasm]
+ *
+ * Same protocol as the peer drivers: start W0/H0 from DIR (init 'custom'), tol 0 so exactly N
+ * iterations, and the loss evaluated only at the start and the end (checkEvery = N), as
+ * scikit-learn does with tol = 0. The timed span is the fitNmf call (data scan, both losses and the
+ * iterations); loading the files is outside it.
+ */
+import { dense } from '../../src/shared/linalg/matrix';
+import { fitNmf, type Solver } from '../../src/shared/nmf';
+import { kernelBackend, setKernelBackend, type KernelBackend } from '../../src/shared/nmf/wasm';
+import { readSet, readStart } from './data';
+
+const args = process.argv.slice(2);
+const get = (key: string, fallback?: string): string => {
+  const at = args.indexOf(key);
+  const value = at >= 0 ? args[at + 1] : fallback;
+  if (value === undefined) throw new Error(`${key} is required`);
+  return value;
+};
+
+const dir = get('--dir');
+const set = get('--set');
+const k = Number(get('--rank'));
+const beta = Number(get('--beta'));
+const solver = get('--solver') as Solver;
+const iters = Number(get('--iters'));
+setKernelBackend(get('--backend', 'auto') as KernelBackend);
+
+const { V } = readSet(dir, set);
+const { W0, H0 } = readStart(dir, set, k);
+const started = performance.now();
+const fit = fitNmf(V, {
+  rank: k,
+  beta,
+  solver,
+  init: 'custom',
+  W0: dense(V.rows, k, W0),
+  H0: dense(k, V.cols, H0),
+  maxIter: iters,
+  tol: 0,
+  checkEvery: iters,
+});
+const seconds = (performance.now() - started) / 1000;
+console.log(
+  JSON.stringify({
+    tool: 'ours',
+    backend: kernelBackend(),
+    iterations: fit.iterations,
+    seconds,
+    secondsPerIter: seconds / fit.iterations,
+    finalLoss: fit.loss,
+    threads: 1,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);

@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""scikit-learn driver for `npm run bench`: one timed fit per process, one JSON line on stdout.
+
+  /usr/bin/python3 peer_sklearn.py check
+  /usr/bin/python3 peer_sklearn.py digits --dir DIR          # writes the digits set (1797 x 64)
+  /usr/bin/python3 peer_sklearn.py run --dir DIR --set NAME --rank K --loss kl|frobenius \
+      --solver mu|cd --iters N
+
+Data and start come from DIR in the bench's binary layout (NAME.json header; NAME.V.f64 dense
+row-major, or NAME.indptr.i32 / .indices.i32 / .data.f64 for CSR, passed to sklearn as a CSR
+matrix; NAME.kK.W0.f64 m x k and NAME.kK.H0.f64 k x n). The fit is
+NMF(init='custom', tol=0, max_iter=N).fit_transform(V, W=W0, H=H0): exactly N iterations from the
+same start as every other tool. Our V (m x n) is sklearn's X (samples x features), so W and H keep
+their meaning. Timed: the fit_transform call only. Peak RSS: VmHWM, reset through
+/proc/self/clear_refs just before the fit. The final loss (0.5*||V - WH||^2 or generalised KL, the
+definitions of sklearn's _beta_divergence) is computed after the timing, in row chunks.
+"""
+import json
+import os
+import sys
+import time
+import warnings
+
+
+def vm_hwm_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def reset_hwm():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def blas_threads():
+    try:
+        from threadpoolctl import threadpool_info
+
+        counts = [p.get("num_threads", 1) for p in threadpool_info() if p.get("user_api") == "blas"]
+        return max(counts) if counts else 1
+    except Exception:
+        return None
+
+
+def read_set(directory, name):
+    import numpy as np
+    import scipy.sparse as sp
+
+    with open(os.path.join(directory, name + ".json")) as f:
+        header = json.load(f)
+    m, n = header["rows"], header["cols"]
+    if header["kind"] == "dense":
+        V = np.fromfile(os.path.join(directory, name + ".V.f64"), dtype="<f8").reshape(m, n)
+    else:
+        indptr = np.fromfile(os.path.join(directory, name + ".indptr.i32"), dtype="<i4")
+        indices = np.fromfile(os.path.join(directory, name + ".indices.i32"), dtype="<i4")
+        data = np.fromfile(os.path.join(directory, name + ".data.f64"), dtype="<f8")
+        V = sp.csr_matrix((data, indices, indptr), shape=(m, n))
+    return header, V
+
+
+def loss_of(V, W, H, loss):
+    import numpy as np
+    import scipy.sparse as sp
+
+    total = 0.0
+    m = V.shape[0]
+    for start in range(0, m, 1000):
+        block = V[start:start + 1000]
+        X = block.toarray() if sp.issparse(block) else block
+        WH = W[start:start + 1000] @ H
+        if loss == "frobenius":
+            total += 0.5 * float(np.sum((X - WH) ** 2))
+        else:
+            pos = X > 0
+            total += float(np.sum(X[pos] * np.log(X[pos] / WH[pos]))) - float(X.sum()) + float(WH.sum())
+    return total
+
+
+def run(args):
+    import numpy as np
+    from sklearn import __version__ as version
+    from sklearn.decomposition import NMF
+
+    header, V = read_set(args["dir"], args["set"])
+    k = int(args["rank"])
+    iters = int(args["iters"])
+    m, n = header["rows"], header["cols"]
+    W0 = np.fromfile(os.path.join(args["dir"], "%s.k%d.W0.f64" % (args["set"], k)), dtype="<f8").reshape(m, k)
+    H0 = np.fromfile(os.path.join(args["dir"], "%s.k%d.H0.f64" % (args["set"], k)), dtype="<f8").reshape(k, n)
+    loss = "kullback-leibler" if args["loss"] == "kl" else "frobenius"
+    model = NMF(n_components=k, init="custom", solver=args["solver"], beta_loss=loss, max_iter=iters, tol=0)
+    warnings.simplefilter("ignore")
+    reset_hwm()
+    started = time.perf_counter()
+    W = model.fit_transform(V, W=W0.copy(), H=H0.copy())
+    seconds = time.perf_counter() - started
+    peak = vm_hwm_mb()
+    H = model.components_
+    print(json.dumps({
+        "tool": "sklearn",
+        "version": version,
+        "iterations": int(model.n_iter_),
+        "seconds": seconds,
+        "secondsPerIter": seconds / max(int(model.n_iter_), 1),
+        "finalLoss": loss_of(V, W, H, args["loss"]),
+        "threads": blas_threads() if args["solver"] == "mu" else 1,
+        "peakRssMb": peak,
+    }))
+
+
+def digits(args):
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    X = np.ascontiguousarray(load_digits().data, dtype="<f8")
+    X.tofile(os.path.join(args["dir"], "digits.V.f64"))
+    zeros = int((X == 0).sum())
+    header = {"name": "digits", "kind": "dense", "rows": X.shape[0], "cols": X.shape[1],
+              "nnz": X.size - zeros, "zeros": zeros / X.size}
+    with open(os.path.join(args["dir"], "digits.json"), "w") as f:
+        json.dump(header, f)
+    print(json.dumps(header))
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    command = sys.argv[1]
+    rest = sys.argv[2:]
+    args = {rest[i].lstrip("-"): rest[i + 1] for i in range(0, len(rest) - 1, 2)}
+    if command == "check":
+        import sklearn  # noqa: F401
+        import scipy  # noqa: F401
+
+        print(json.dumps({"sklearn": sklearn.__version__}))
+    elif command == "digits":
+        digits(args)
+    elif command == "run":
+        run(args)
+    else:
+        sys.exit("unknown command " + command)
+
+
+if __name__ == "__main__":
+    main()
