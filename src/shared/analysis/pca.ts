@@ -136,10 +136,30 @@ class CentredData {
   }
 }
 
-function identity(d: number): Float64Array {
-  const out = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) out[i * d + i] = 1;
-  return out;
+/**
+ * Gram matrix of the smaller side, d × d: XXᵀ (d = n) when `samples`, else XᵀX (d = m), built
+ * from products with blocks of 64 columns of the identity so memory stays O((m + n)·64).
+ */
+function gramMatrix(X: CentredData, samples: boolean): Matrix {
+  const d = samples ? X.n : X.m;
+  const G = new Matrix(d, d);
+  const block = 64;
+  for (let b0 = 0; b0 < d; b0 += block) {
+    const bs = Math.min(block, d - b0);
+    const E = new Float64Array(d * bs);
+    for (let t = 0; t < bs; t++) E[(b0 + t) * bs + t] = 1;
+    const product = samples ? X.times(X.transposeTimes(E, bs), bs) : X.transposeTimes(X.times(E, bs), bs);
+    for (let s = 0; s < d; s++) for (let t = 0; t < bs; t++) G.set(s, b0 + t, product[s * bs + t]);
+  }
+  // Symmetrise away rounding differences between (s, t) and (t, s).
+  for (let s = 0; s < d; s++) {
+    for (let t = s + 1; t < d; t++) {
+      const v = (G.get(s, t) + G.get(t, s)) / 2;
+      G.set(s, t, v);
+      G.set(t, s, v);
+    }
+  }
+  return G;
 }
 
 /** Symmetric eigendecomposition, eigenvalues descending. */
@@ -164,22 +184,13 @@ interface SampleSide {
 function exactSampleSide(X: CentredData, c: number): SampleSide {
   const { m, n } = X;
   if (n <= m) {
-    // XXᵀ = X·(Xᵀ·I_n)
-    const XtI = X.transposeTimes(identity(n), n); // m × n
-    const G = new Matrix(n, n);
-    const XXt = X.times(XtI, n); // n × n
-    for (let s = 0; s < n; s++)
-      for (let t = 0; t < n; t++) G.set(s, t, (XXt[s * n + t] + XXt[t * n + s]) / 2);
-    const { values, vectors } = symmetricEigen(G);
+    const { values, vectors } = symmetricEigen(gramMatrix(X, true));
     const U = new Float64Array(n * c);
     for (let j = 0; j < n; j++) for (let a = 0; a < c; a++) U[j * c + a] = vectors.get(j, a);
     return { U, singular: values.slice(0, c).map((v) => Math.sqrt(Math.max(0, v))) };
   }
   // XᵀX (m × m); then U = X·V / σ.
-  const XI = X.times(identity(m), m); // n × m
-  const XtX = X.transposeTimes(XI, m); // m × m
-  const G = new Matrix(m, m);
-  for (let s = 0; s < m; s++) for (let t = 0; t < m; t++) G.set(s, t, (XtX[s * m + t] + XtX[t * m + s]) / 2);
+  const G = gramMatrix(X, false);
   const { values, vectors } = symmetricEigen(G);
   const Vc = new Float64Array(m * c);
   for (let i = 0; i < m; i++) for (let a = 0; a < c; a++) Vc[i * c + a] = vectors.get(i, a);

@@ -50,6 +50,9 @@ function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
   ) {
     throw new RangeError(`cvFolds must be 0 or an integer in 2..255, got ${resolved.cvFolds}`);
   }
+  if (resolved.fit.init === 'custom') {
+    throw new RangeError('a sweep cannot start from custom factors: their rank is fixed');
+  }
   if (!Number.isInteger(resolved.cvStarts) || resolved.cvStarts < 1) {
     throw new RangeError(`cvStarts must be a positive integer, got ${resolved.cvStarts}`);
   }

@@ -361,6 +361,7 @@ describe('planSweep', () => {
     expect(planSweep({ fromRank: 1, toRank: 1, replicates: 1, cvFolds: 0, baseline: false })).toHaveLength(1);
     expect(() => planSweep({ fromRank: 3, toRank: 2 })).toThrow(RangeError);
     expect(() => planSweep({ fromRank: 1, toRank: 2, cvFolds: 1 })).toThrow(RangeError);
+    expect(() => planSweep({ fromRank: 1, toRank: 2, fit: { init: 'custom' } })).toThrow(RangeError);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dense } from '../../linalg/matrix';
+import { Rng } from '../../linalg/random';
 import {
   adjustedRandIndex,
   analyzeConsensus,
@@ -114,6 +115,29 @@ describe('pca against sklearn.decomposition.PCA', () => {
           sign * pcaFixture.scores[j][a],
           method === 'exact' ? 7 : 2,
         );
+      }
+    }
+  });
+
+  it('takes the feature-side Gram route when features are fewer than samples', () => {
+    const rng = new Rng(8);
+    const wide = dense(
+      6,
+      15,
+      Float64Array.from({ length: 90 }, () => rng.gamma(2)),
+    );
+    const exact = pca(wide, { components: 6, method: 'exact' });
+    const randomized = pca(wide, { components: 6, method: 'randomized', powerIterations: 6 });
+    expect(exact.explainedVarianceRatio.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 10);
+    for (let a = 0; a < 6; a++)
+      expect(randomized.explainedVariance[a]).toBeCloseTo(exact.explainedVariance[a], 8);
+    // Scores are the centred data projected on the loadings.
+    for (let j = 0; j < 15; j++) {
+      for (let a = 0; a < 6; a++) {
+        let projection = 0;
+        for (let i = 0; i < 6; i++)
+          projection += (wide.data[i * 15 + j] - exact.mean[i]) * exact.loadings.data[i * 6 + a];
+        expect(exact.scores.data[j * 6 + a]).toBeCloseTo(projection, 9);
       }
     }
   });
