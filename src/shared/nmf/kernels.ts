@@ -16,9 +16,9 @@
  * term is V_ij · f(WH_ij), and a missing entry is excluded), so the numerator loops skip them with
  * one test, `!(v > 0)`, which is true for both 0 and NaN.
  *
- * The products with V and the KL numerators first try the WebAssembly SIMD versions (./wasm), which
- * compute the same sums in the same order (same bits); the scalar code below is the fallback where
- * WebAssembly is unavailable or `setKernelBackend('js')` is chosen.
+ * The products with V, the KL numerators, `gram` and `cdSweep` first try the WebAssembly SIMD
+ * versions (./wasm), which compute the same sums in the same order (same bits); the scalar code
+ * below is the fallback where WebAssembly is unavailable or `setKernelBackend('js')` is chosen.
  */
 
 import * as wasm from './wasm';
@@ -319,6 +319,7 @@ export function sparseScatterRow(
 
 /** out (k × k) = Aᵀ A for A (rows × k). out is overwritten. */
 export function gram(A: Float64Array, rows: number, k: number, out: Float64Array): void {
+  if (wasm.gram(A, rows, k, out)) return;
   out.fill(0, 0, k * k);
   for (let i = 0; i < rows; i++) {
     const ai = i * k;
@@ -769,6 +770,8 @@ export function cdSweep(
   B: Float64Array,
   order: Int32Array,
 ): number {
+  const accelerated = wasm.cdSweep(F, rows, k, G, B, order);
+  if (accelerated !== null) return accelerated;
   let violation = 0;
   for (let i = 0; i < rows; i++) violation += cdRow(F, i, k, G, B, order);
   return violation;

@@ -52,6 +52,8 @@ interface Exports {
     out: number,
     side: number,
   ): void;
+  gram(a: number, rows: number, k: number, out: number): void;
+  cdSweep(f: number, rows: number, k: number, g: number, b: number, order: number): number;
   timesCsr(
     indptr: number,
     indices: number,
@@ -337,4 +339,39 @@ export function csrProduct(
   });
   take(o, outSize, out);
   return true;
+}
+
+/** out (k × k) = Aᵀ A for A (rows × k); see gram. Returns false when not active. */
+export function gram(A: Float64Array, rows: number, k: number, out: Float64Array): boolean {
+  const x = active();
+  if (x === null) return false;
+  const [a, o] = layout(x, [rows * k, k * k]);
+  put(A, rows * k, a);
+  x.gram(a, rows, k, o);
+  take(o, k * k, out);
+  return true;
+}
+
+/**
+ * One coordinate-descent sweep over F (rows × k), in place; see cdSweep. Returns the violation, or
+ * null when not active.
+ */
+export function cdSweep(
+  F: Float64Array,
+  rows: number,
+  k: number,
+  G: Float64Array,
+  B: Float64Array,
+  order: Int32Array,
+): number | null {
+  const x = active();
+  if (x === null) return null;
+  const [f, g, b, ord] = layout(x, [rows * k, k * k, rows * k, Math.ceil(k / 2)]);
+  put(F, rows * k, f);
+  put(G, k * k, g);
+  put(B, rows * k, b);
+  i32.set(order.subarray(0, k), ord >> 2);
+  const violation = x.cdSweep(f, rows, k, g, b, ord);
+  take(f, rows * k, F);
+  return violation;
 }

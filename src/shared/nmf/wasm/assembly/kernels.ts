@@ -543,3 +543,60 @@ export function timesCsr(
     }
   }
 }
+
+/** out (k × k) = Aᵀ A for A (rows × k), overwriting out; each entry summed in row order. */
+export function gram(a: usize, rows: i32, k: i32, out: usize): void {
+  const kStride = <usize>k << 3;
+  memory.fill(out, 0, <usize>k * kStride);
+  const pairs = k & ~1;
+  for (let i = 0; i < rows; i++) {
+    const ai = a + <usize>i * kStride;
+    for (let s = 0; s < k; s++) {
+      const x = load<f64>(ai + (<usize>s << 3));
+      if (x == 0) continue;
+      const xs = f64x2.splat(x);
+      const os = out + <usize>s * kStride;
+      let t = 0;
+      for (; t < pairs; t += 2) {
+        const p = os + (<usize>t << 3);
+        v128.store(p, f64x2.add(v128.load(p), f64x2.mul(xs, v128.load(ai + (<usize>t << 3)))));
+      }
+      if (t < k) {
+        const p = os + (<usize>t << 3);
+        store<f64>(p, load<f64>(p) + x * load<f64>(ai + (<usize>t << 3)));
+      }
+    }
+  }
+}
+
+/**
+ * One coordinate-descent sweep over the rows of F (rows × k) with G (k × k) and B (rows × k)
+ * frozen, components in `order` (k int32): scikit-learn's `_update_cdnmf_fast`, the same
+ * operations in the same order as `cdSweep` in ../../kernels.ts. Returns Σ|projected gradient|,
+ * summed per row first as there.
+ */
+export function cdSweep(f: usize, rows: i32, k: i32, g: usize, b: usize, order: usize): f64 {
+  const kStride = <usize>k << 3;
+  let violation: f64 = 0;
+  for (let i = 0; i < rows; i++) {
+    const fi = f + <usize>i * kStride;
+    const bi = b + <usize>i * kStride;
+    let rowViolation: f64 = 0;
+    for (let s = 0; s < k; s++) {
+      const t = <usize>load<i32>(order + (<usize>s << 2));
+      const gt = g + t * kStride;
+      let grad = -load<f64>(bi + (t << 3));
+      for (let q = 0; q < k; q++) grad += load<f64>(gt + (<usize>q << 3)) * load<f64>(fi + (<usize>q << 3));
+      const current = load<f64>(fi + (t << 3));
+      const pg = current == 0 ? min<f64>(grad, 0) : grad;
+      rowViolation += abs<f64>(pg);
+      const hess = load<f64>(gt + (t << 3));
+      if (hess != 0) {
+        const next = current - grad / hess;
+        store<f64>(fi + (t << 3), next > 0 ? next : 0);
+      }
+    }
+    violation += rowViolation;
+  }
+  return violation;
+}
