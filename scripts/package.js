@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// `npm run package`: builds the installers for the OS it runs on (Linux: AppImage and .deb; macOS:
+// .dmg for x64 and arm64; Windows: NSIS), then checks the packaged apps and fails loudly if the
+// native SQLite module inside is not built for Electron. Extra arguments go to electron-builder
+// (e.g. `npm run package -- --dir` for an unpacked app only).
+//
+// electron-builder downloads Electron and its headers, so this needs network access.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+// The checks are TypeScript modules with unit tests (src/main/app/packaging); tsx loads them.
+register();
+const { packagingEnv, signingPlan } = await import('../src/main/app/packaging/package-env.ts');
+const { electronAbi, verifyPackagedApps } = await import('../src/main/app/packaging/verify-package.ts');
+
+/** @param {string} message */
+function fail(message) {
+  console.error(`\npackage: FAILED — ${message}\n`);
+  process.exit(1);
+}
+
+/** @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} env */
+function run(command, args, env) {
+  console.log(`package: ${command} ${args.join(' ')}`);
+  const result = spawnSync(command, args, {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+    shell: process.platform === 'win32' && command === 'npm',
+  });
+  if (result.error) fail(`${command} could not start: ${result.error.message}`);
+  if (result.status !== 0) fail(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+}
+
+const platformFlag = { darwin: '--mac', win32: '--win', linux: '--linux' }[process.platform];
+if (!platformFlag) fail(`no installer is configured for ${process.platform}`);
+
+const { env: cleanEnv, removed } = packagingEnv(process.env);
+if (removed.length > 0)
+  console.log(`package: removed ${removed.join(', ')} so native modules are built for Electron, not Node`);
+let plan;
+try {
+  plan = signingPlan(process.env, process.platform);
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}
+for (const message of plan.messages) console.log(`package: ${message}`);
+const env = { ...cleanEnv, ...plan.env };
+
+const electronDir = dirname(require.resolve('electron/package.json'));
+const electronVersion = JSON.parse(readFileSync(join(electronDir, 'package.json'), 'utf8')).version;
+/** @type {((version: string) => string) | null} */
+let nodeAbi = null;
+try {
+  const { getAbi } = require('node-abi');
+  nodeAbi = (version) => getAbi(version, 'electron');
+} catch {
+  // node-abi comes with electron-builder's rebuild step; abi_version is usually enough.
+}
+const expectedAbi = electronAbi(electronDir, electronVersion, nodeAbi);
+if (expectedAbi === null)
+  fail(`cannot tell the Node ABI of Electron ${electronVersion} (no node_modules/electron/abi_version)`);
+console.log(`package: Electron ${electronVersion}, NODE_MODULE_VERSION ${expectedAbi}`);
+
+run('npm', ['run', 'build'], env);
+run(
+  process.execPath,
+  [
+    require.resolve('electron-builder/cli.js'),
+    platformFlag,
+    '--config',
+    'electron-builder.yml',
+    '--publish',
+    'never',
+    ...process.argv.slice(2),
+  ],
+  env,
+);
+
+const problems = verifyPackagedApps(join(root, 'dist'), expectedAbi);
+if (problems.length > 0) fail(`the packaged app is not fit to ship:\n  ${problems.join('\n  ')}`);
+console.log(
+  `package: checked — better-sqlite3 is built for Electron (ABI ${expectedAbi}) in every packaged app`,
+);
