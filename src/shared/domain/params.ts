@@ -85,6 +85,16 @@ export function completeRunParams(input: RunParamsInput): RunParams {
   return { ...parsed, beta, solver: parsed.solver ?? (beta === 2 ? 'hals' : 'mu') };
 }
 
+/**
+ * Fit settings of every fit in a sweep. Tighter than a single run's defaults (tol 1e-5, up to 2000
+ * iterations): held-out error and consensus only separate ranks when the fits have converged, and
+ * the looser 1e-4 stops KL fits early enough to blur the true rank.
+ */
+export const sweepFitSchema = runParamsSchema.omit({ rank: true, replicates: true }).extend({
+  maxIter: z.number().int().min(1).max(1_000_000).default(2000),
+  tol: z.number().min(0).max(1).default(1e-5),
+});
+
 /** A rank sweep: every k in [fromRank, toRank], replicates and cross-validation folds per k. */
 export const sweepParamsSchema = z
   .object({
@@ -94,19 +104,7 @@ export const sweepParamsSchema = z
     cvFolds: z.number().int().min(0).max(20).default(3),
     /** Also fit a row-shuffled copy of V as the no-structure baseline. */
     baseline: z.boolean().default(true),
-    fit: runParamsSchema.omit({ rank: true, replicates: true }).default({
-      loss: 'kl',
-      beta: 1,
-      init: 'nndsvda',
-      maxIter: 500,
-      tol: 1e-4,
-      seed: 0,
-      l1W: 0,
-      l2W: 0,
-      l1H: 0,
-      l2H: 0,
-      shuffle: false,
-    }),
+    fit: sweepFitSchema.default(() => sweepFitSchema.parse({})),
   })
   .strict()
   .refine((s) => s.fromRank <= s.toRank, { message: 'fromRank must not exceed toRank', path: ['toRank'] });

@@ -254,8 +254,6 @@ describe('nmf-studio', () => {
       '3',
       '--cv-folds',
       '3',
-      '--max-iter',
-      '200',
       '--db',
       db,
       '--out',
