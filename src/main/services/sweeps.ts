@@ -112,9 +112,23 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
   };
 }
 
-/** Run parameters of the run saved for rank k of a sweep. */
-function runParamsForRank(params: SweepParams, rank: number, seed: number): RunParams {
-  return completeRunParams({ ...params.fit, rank, seed, replicates: params.replicates });
+/**
+ * Run parameters of the run saved for rank k of a sweep. `init` is the start the job really used:
+ * the sweep replaces NNDSVD starts (the same for every seed) by random ones.
+ */
+function runParamsForRank(
+  params: SweepParams,
+  rank: number,
+  seed: number,
+  init?: RunParams['init'],
+): RunParams {
+  return completeRunParams({
+    ...params.fit,
+    ...(init ? { init } : {}),
+    rank,
+    seed,
+    replicates: params.replicates,
+  });
 }
 
 export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
@@ -263,6 +277,7 @@ function saveSweepOutcome(
   params: SweepParams,
   summary: AnalysisSweepSummary,
   results: SweepJobResult[],
+  jobs: SweepJob[],
 ): void {
   const ranks: SweepRankMetrics[] = summary.ranks.map((rank) => {
     const best = results.find(
@@ -275,7 +290,9 @@ function saveSweepOutcome(
     );
     let runId: number | null = null;
     if (best && best.factors) {
-      const runParams = runParamsForRank(params, rank.rank, best.seed);
+      const job = jobs.find((j) => j.id === best.jobId);
+      const init = job && job.fit.init !== 'custom' ? job.fit.init : undefined;
+      const runParams = runParamsForRank(params, rank.rank, best.seed, init);
       runId = insertRun(ctx.db, {
         dataset_id: datasetId,
         sweep_id: id,
