@@ -2,6 +2,7 @@ import { ServiceError, decodeFrame, encodeFrame } from '../../shared/api';
 import {
   planSweep,
   summarizeSweep,
+  type SweepJob,
   type SweepJobResult,
   type SweepSpec,
   type SweepSummary as AnalysisSweepSummary,
@@ -246,7 +247,7 @@ export async function executeSweep(
     const results = sweepJobResults(ctx.db, id).map((r) => decodeJobResult(r.result));
     const summary = summarizeSweep(spec, results);
     ctx.db.transaction(() =>
-      saveSweepOutcome(ctx, id, sweep.datasetId, dataset.hash, params, summary, results),
+      saveSweepOutcome(ctx, id, sweep.datasetId, dataset.hash, params, summary, results, jobs),
     )();
     ctx.jobs.finish('sweep', id, 'done');
     return 'done';
