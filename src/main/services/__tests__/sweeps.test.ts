@@ -68,13 +68,16 @@ describe('sweeps through the services', () => {
     expect(reference.recommendation?.reasoning.length).toBeGreaterThan(0);
     for (const rank of reference.ranks) {
       expect(rank.runId).not.toBeNull();
-      const run = await call<{ sweepId: number; state: string; W: Float64Array; params: { rank: number } }>(
-        services,
-        'runs:get',
-        { id: rank.runId },
-      );
+      const run = await call<{
+        sweepId: number;
+        state: string;
+        W: Float64Array;
+        params: { rank: number; init: string };
+      }>(services, 'runs:get', { id: rank.runId });
       expect(run).toEqual(expect.objectContaining({ sweepId: whole.id, state: 'done' }));
       expect(run.W.length).toBe(60 * rank.rank);
+      // The sweep asked for NNDSVDa, which starts every seed alike; its fits use random starts, and say so.
+      expect(run.params.init).toBe('random');
       expect(rank.baseline).not.toBeNull();
     }
 
