@@ -200,7 +200,7 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   ).toBe('PNG');
   const [svg] = await Promise.all([
     page.waitForEvent('download'),
-    page.getByRole('button', { name: `Export Loss of run #${runId} as SVG` }).click(),
+    page.getByRole('button', { name: 'Export Activations H over samples as SVG' }).click(),
   ]);
   expect(readFileSync(await svg.path(), 'utf8')).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>$/);
 

@@ -9,7 +9,7 @@ import { api, call } from './api';
 export interface LiveJob {
   key: string;
   progress: JobProgress;
-  /** [iteration, loss] pairs of the current fit (reset when a sweep moves to its next fit). */
+  /** Runs: [iteration, loss] pairs. Sweeps: [elapsed seconds, fits done]. */
   trace: Array<[number, number]>;
   /** Bumped on every update so views can react without deep comparison. */
   version: number;
@@ -33,13 +33,17 @@ function ingest(progress: JobProgress): void {
   const trace = existing ? existing.trace : [];
   const last = trace[trace.length - 1];
   let next = trace;
-  if (last && progress.iteration < last[0]) next = [];
-  if (
-    progress.loss !== null &&
-    Number.isFinite(progress.loss) &&
-    (!last || progress.iteration !== last[0] || next !== trace)
-  )
-    next = [...next, [progress.iteration, progress.loss]];
+  if (progress.kind === 'sweep') {
+    // A sweep's fits run in parallel and their progress events interleave, so a single loss
+    // curve would mix fits: its trace is fits finished against elapsed seconds instead.
+    const done = progress.jobsDone ?? 0;
+    if (!last || done !== last[1]) next = [...trace, [progress.elapsedMs / 1000, done]];
+  } else {
+    if (last && progress.iteration < last[0]) next = [];
+    const fresh = !last || progress.iteration !== last[0] || next !== trace;
+    if (progress.loss !== null && Number.isFinite(progress.loss) && fresh)
+      next = [...next, [progress.iteration, progress.loss]];
+  }
   jobs.map[key] = { key, progress, trace: next, version: (existing?.version ?? 0) + 1 };
 }
 
