@@ -43,7 +43,8 @@ export function parseRects(svg) {
   if (!viewBox) throw new Error('the icon SVG needs viewBox="0 0 W H"');
   const withoutComments = svg.replace(/<!--[\s\S]*?-->/g, '');
   const unsupported = /<(circle|ellipse|path|polygon|polyline|line|text|g|use|image)\b/.exec(withoutComments);
-  if (unsupported) throw new Error(`the icon SVG may contain only <rect> elements, found <${unsupported[1]}>`);
+  if (unsupported)
+    throw new Error(`the icon SVG may contain only <rect> elements, found <${unsupported[1]}>`);
   const rects = [];
   for (const match of withoutComments.matchAll(/<rect\b([^>]*)\/?>/g)) {
     /** @type {Record<string, string>} */
