@@ -53,7 +53,7 @@ interface Exports {
     side: number,
   ): void;
   gram(a: number, rows: number, k: number, out: number): void;
-  cdSweep(f: number, rows: number, k: number, g: number, b: number, order: number): number;
+  cdSweep(f: number, rows: number, k: number, g: number, b: number, order: number, rv: number): number;
   timesCsr(
     indptr: number,
     indices: number,
@@ -366,12 +366,12 @@ export function cdSweep(
 ): number | null {
   const x = active();
   if (x === null) return null;
-  const [f, g, b, ord] = layout(x, [rows * k, k * k, rows * k, Math.ceil(k / 2)]);
+  const [f, g, b, ord, rv] = layout(x, [rows * k, k * k, rows * k, Math.ceil(k / 2), rows]);
   put(F, rows * k, f);
   put(G, k * k, g);
   put(B, rows * k, b);
   i32.set(order.subarray(0, k), ord >> 2);
-  const violation = x.cdSweep(f, rows, k, g, b, ord);
+  const violation = x.cdSweep(f, rows, k, g, b, ord, rv);
   take(f, rows * k, F);
   return violation;
 }

@@ -192,6 +192,22 @@ function accumulateRows(x0: usize, x1: usize, n: i32, f: usize, k: i32, out0: us
     v128.store(out1 + o, b0);
     v128.store(out1 + o, b1, 16);
   }
+  for (; t + 2 <= k; t += 2) {
+    let a0 = f64x2.splat(0);
+    let b0 = a0;
+    let fj = f + (<usize>t << 3);
+    for (let j = 0; j < n; j++, fj += stride) {
+      const u0 = load<f64>(x0 + (<usize>j << 3));
+      const u1 = load<f64>(x1 + (<usize>j << 3));
+      if (!(u0 > 0) && !(u1 > 0)) continue;
+      const f0 = v128.load(fj);
+      a0 = f64x2.add(a0, f64x2.mul(f64x2.splat(positive(u0)), f0));
+      b0 = f64x2.add(b0, f64x2.mul(f64x2.splat(positive(u1)), f0));
+    }
+    const o = <usize>t << 3;
+    v128.store(out0 + o, a0);
+    v128.store(out1 + o, b0);
+  }
   for (; t < k; t++) {
     let a: f64 = 0;
     let b: f64 = 0;
@@ -575,28 +591,32 @@ export function gram(a: usize, rows: i32, k: i32, out: usize): void {
  * operations in the same order as `cdSweep` in ../../kernels.ts. Returns Σ|projected gradient|,
  * summed per row first as there.
  */
-export function cdSweep(f: usize, rows: i32, k: i32, g: usize, b: usize, order: usize): f64 {
+export function cdSweep(f: usize, rows: i32, k: i32, g: usize, b: usize, order: usize, rv: usize): f64 {
+  // Components outside, rows inside (scikit-learn's loop order): the rows are independent, so each
+  // row sees exactly the operations of the row-by-row scalar sweep, while consecutive rows' update
+  // chains overlap in the pipeline instead of waiting on one another. `rv` (rows) keeps each row's
+  // violation so the total is summed per row first, in row order, as the scalar sweep sums it.
   const kStride = <usize>k << 3;
-  let violation: f64 = 0;
-  for (let i = 0; i < rows; i++) {
-    const fi = f + <usize>i * kStride;
-    const bi = b + <usize>i * kStride;
-    let rowViolation: f64 = 0;
-    for (let s = 0; s < k; s++) {
-      const t = <usize>load<i32>(order + (<usize>s << 2));
-      const gt = g + t * kStride;
-      let grad = -load<f64>(bi + (t << 3));
+  memory.fill(rv, 0, <usize>rows << 3);
+  for (let s = 0; s < k; s++) {
+    const t = <usize>load<i32>(order + (<usize>s << 2));
+    const gt = g + t * kStride;
+    const hess = load<f64>(gt + (t << 3));
+    for (let i = 0; i < rows; i++) {
+      const fi = f + <usize>i * kStride;
+      let grad = -load<f64>(b + <usize>i * kStride + (t << 3));
       for (let q = 0; q < k; q++) grad += load<f64>(gt + (<usize>q << 3)) * load<f64>(fi + (<usize>q << 3));
       const current = load<f64>(fi + (t << 3));
       const pg = current == 0 ? min<f64>(grad, 0) : grad;
-      rowViolation += abs<f64>(pg);
-      const hess = load<f64>(gt + (t << 3));
+      const ri = rv + (<usize>i << 3);
+      store<f64>(ri, load<f64>(ri) + abs<f64>(pg));
       if (hess != 0) {
         const next = current - grad / hess;
         store<f64>(fi + (t << 3), next > 0 ? next : 0);
       }
     }
-    violation += rowViolation;
   }
+  let violation: f64 = 0;
+  for (let i = 0; i < rows; i++) violation += load<f64>(rv + (<usize>i << 3));
   return violation;
 }
