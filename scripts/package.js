@@ -6,7 +6,8 @@
 //
 // electron-builder downloads Electron and its headers, so this needs network access.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +21,31 @@ register();
 const { packagingEnv, signingPlan } = await import('../src/main/app/packaging/package-env.ts');
 const { electronAbi, verifyPackagedApps } = await import('../src/main/app/packaging/verify-package.ts');
 
+/**
+ * electron-builder rebuilds better-sqlite3 in place in node_modules, for Electron: afterwards the
+ * command line, browser mode and the tests (which run under Node) could not load it, and a failed
+ * rebuild leaves no binary at all. The Node build is therefore kept aside and put back after.
+ */
+const addon = join(root, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+/** @type {string | null} */
+let keptAddon = null;
+function keepNodeAddon() {
+  if (!existsSync(addon)) return;
+  keptAddon = join(mkdtempSync(join(tmpdir(), 'nmf-addon-')), 'better_sqlite3.node');
+  copyFileSync(addon, keptAddon);
+}
+function restoreNodeAddon() {
+  if (!keptAddon) return;
+  mkdirSync(dirname(addon), { recursive: true });
+  copyFileSync(keptAddon, addon);
+  rmSync(dirname(keptAddon), { recursive: true, force: true });
+  keptAddon = null;
+  console.log('package: restored the Node build of better-sqlite3 in node_modules');
+}
+
 /** @param {string} message */
 function fail(message) {
+  restoreNodeAddon();
   console.error(`\npackage: FAILED — ${message}\n`);
   process.exit(1);
 }
@@ -70,6 +94,7 @@ if (expectedAbi === null)
 console.log(`package: Electron ${electronVersion}, NODE_MODULE_VERSION ${expectedAbi}`);
 
 run('npm', ['run', 'build'], env);
+keepNodeAddon();
 run(
   process.execPath,
   [
@@ -85,6 +110,7 @@ run(
 );
 
 const problems = verifyPackagedApps(join(root, 'dist'), expectedAbi);
+restoreNodeAddon();
 if (problems.length > 0) fail(`the packaged app is not fit to ship:\n  ${problems.join('\n  ')}`);
 console.log(
   `package: checked — better-sqlite3 is built for Electron (ABI ${expectedAbi}) in every packaged app`,
