@@ -141,7 +141,6 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await page.waitForTimeout(500);
   await shot(page, '09-sweep-dashboard');
   await axe(page, 'sweep dashboard');
-  const runLinks = page.getByTestId('sweep-table').getByRole('link');
   const k4Href = await page
     .getByTestId('sweep-table')
     .getByRole('row')
@@ -214,7 +213,6 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   // Compare the k = 5 run with the k = 4 run of the sweep.
   const k4 = Number(/runs\/(\d+)/.exec(k4Href ?? '')?.[1]);
   expect(k4).toBeGreaterThan(0);
-  expect(await runLinks.count()).toBeGreaterThan(0);
   await go(page, `#/compare?runs=${runId},${k4}`);
   await expect(page.getByTestId('matches')).toBeVisible();
   await expect(page.getByTestId('matches').getByRole('row')).toHaveCount(5);
