@@ -173,7 +173,7 @@ export function klNumHDense(
   const x = active();
   if (x === null) return false;
   const rowsPer = Math.min(blockRows(n), m);
-  const [w, ht, h, out, r, v] = layout(x, [m * k, n * k, n * k, n * k, 2 * n, rowsPer * n]);
+  const [w, ht, h, out, r, v] = layout(x, [m * k, n * k, n * k, n * k, 4 * n, rowsPer * n]);
   put(W, m * k, w);
   put(Ht, n * k, ht);
   x.transpose(ht, n, k, h);

@@ -271,6 +271,48 @@ function scatterRows(x0: usize, x1: usize, n: i32, w0: usize, w1: usize, k: i32,
   }
 }
 
+/**
+ * `scatterRows` for four rows at once: each entry of out is loaded and stored once for four
+ * updates, which are added in row order. Coefficients not > 0 count as +0, which adds nothing.
+ */
+function scatterRows4(x0: usize, x1: usize, x2: usize, x3: usize, n: i32, w0: usize, k: i32, out: usize): void {
+  const stride = <usize>k << 3;
+  const w1 = w0 + stride;
+  const w2 = w1 + stride;
+  const w3 = w2 + stride;
+  const pairs = k & ~1;
+  let o = out;
+  for (let j = 0; j < n; j++, o += stride) {
+    const jo = <usize>j << 3;
+    const u0 = positive(load<f64>(x0 + jo));
+    const u1 = positive(load<f64>(x1 + jo));
+    const u2 = positive(load<f64>(x2 + jo));
+    const u3 = positive(load<f64>(x3 + jo));
+    if (u0 == 0 && u1 == 0 && u2 == 0 && u3 == 0) continue;
+    const s0 = f64x2.splat(u0);
+    const s1 = f64x2.splat(u1);
+    const s2 = f64x2.splat(u2);
+    const s3 = f64x2.splat(u3);
+    let t = 0;
+    for (; t < pairs; t += 2) {
+      const p = o + (<usize>t << 3);
+      const q = <usize>t << 3;
+      let acc = f64x2.add(v128.load(p), f64x2.mul(s0, v128.load(w0 + q)));
+      acc = f64x2.add(acc, f64x2.mul(s1, v128.load(w1 + q)));
+      acc = f64x2.add(acc, f64x2.mul(s2, v128.load(w2 + q)));
+      v128.store(p, f64x2.add(acc, f64x2.mul(s3, v128.load(w3 + q))));
+    }
+    if (t < k) {
+      const p = o + (<usize>t << 3);
+      const q = <usize>t << 3;
+      store<f64>(
+        p,
+        load<f64>(p) + u0 * load<f64>(w0 + q) + u1 * load<f64>(w1 + q) + u2 * load<f64>(w2 + q) + u3 * load<f64>(w3 + q),
+      );
+    }
+  }
+}
+
 /** numW rows (rows × k) = (V ⊘ WH) · Ht for a block of dense rows; `r`: scratch of 2n. */
 export function klNumW(v: usize, rows: i32, n: i32, k: i32, w: usize, h: usize, ht: usize, numW: usize, r: usize): void {
   const vStride = <usize>n << 3;
@@ -291,19 +333,18 @@ export function klNumW(v: usize, rows: i32, n: i32, k: i32, w: usize, h: usize, 
   }
 }
 
-/** numHt (n × k) += (Wᵀ (V ⊘ WH))ᵀ over a block of dense rows; `r`: scratch of 2n. */
+/** numHt (n × k) += (Wᵀ (V ⊘ WH))ᵀ over a block of dense rows; `r`: scratch of 4n. */
 export function klNumH(v: usize, rows: i32, n: i32, k: i32, w: usize, h: usize, numHt: usize, r: usize): void {
   const vStride = <usize>n << 3;
   const kStride = <usize>k << 3;
-  const r1 = r + vStride;
   let i = 0;
-  for (; i + 2 <= rows; i += 2) {
+  for (; i + 4 <= rows; i += 4) {
     const wi = w + <usize>i * kStride;
-    klRatioRow(v + <usize>i * vStride, wi, n, k, h, r);
-    klRatioRow(v + <usize>(i + 1) * vStride, wi + kStride, n, k, h, r1);
-    scatterRows(r, r1, n, wi, wi + kStride, k, numHt, false);
+    const vi = v + <usize>i * vStride;
+    for (let q = 0; q < 4; q++) klRatioRow(vi + <usize>q * vStride, wi + <usize>q * kStride, n, k, h, r + <usize>q * vStride);
+    scatterRows4(r, r + vStride, r + 2 * vStride, r + 3 * vStride, n, wi, k, numHt);
   }
-  if (i < rows) {
+  for (; i < rows; i++) {
     const wi = w + <usize>i * kStride;
     klRatioRow(v + <usize>i * vStride, wi, n, k, h, r);
     scatterRows(r, r, n, wi, wi, k, numHt, true);
@@ -332,12 +373,11 @@ export function transposeTimes(v: usize, rows: i32, n: i32, w: usize, k: i32, ou
   const vStride = <usize>n << 3;
   const kStride = <usize>k << 3;
   let i = 0;
-  for (; i + 2 <= rows; i += 2) {
+  for (; i + 4 <= rows; i += 4) {
     const vi = v + <usize>i * vStride;
-    const wi = w + <usize>i * kStride;
-    scatterRows(vi, vi + vStride, n, wi, wi + kStride, k, out, false);
+    scatterRows4(vi, vi + vStride, vi + 2 * vStride, vi + 3 * vStride, n, w + <usize>i * kStride, k, out);
   }
-  if (i < rows) {
+  for (; i < rows; i++) {
     const vi = v + <usize>i * vStride;
     const wi = w + <usize>i * kStride;
     scatterRows(vi, vi, n, wi, wi, k, out, true);
