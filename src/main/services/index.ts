@@ -62,12 +62,13 @@ export function createServices(options: ServicesOptions): Services {
     ctx,
     handlers: createHandlers(ctx),
     close: async () => {
-      ctx.jobs.cancelAll();
-      await pool.close();
-      // Give the jobs' rejection handlers a turn to record their final states before closing.
-      await new Promise((resolve) => setImmediate(resolve));
+      // Whatever is still queued or running is interrupted, not cancelled: mark it first, so the
+      // jobs' own rejection handlers (which only touch queued or running rows) leave it that way.
       markUnfinishedRunsInterrupted(db, now());
       markUnfinishedSweepsInterrupted(db, now());
+      await pool.close();
+      // Give the jobs' rejection handlers a turn before the library closes under them.
+      await new Promise((resolve) => setImmediate(resolve));
       db.close();
     },
   };

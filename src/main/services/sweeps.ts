@@ -24,6 +24,7 @@ import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
 import {
   completeSweep,
   deleteSweep,
+  finishSweepWithState,
   getSweepRow,
   insertSweep,
   listSweeps,
@@ -173,7 +174,7 @@ export function resumeSweep(ctx: ServiceContext, id: number): SweepSummary {
 export function cancelSweep(ctx: ServiceContext, id: number): { state: SweepSummary['state'] } {
   const sweep = getSweepSummary(ctx, id);
   if (!ctx.jobs.cancel('sweep', id) && (sweep.state === 'queued' || sweep.state === 'running')) {
-    setSweepState(ctx.db, id, 'interrupted', ctx.now(), 'no job was computing this sweep');
+    finishSweepWithState(ctx.db, id, 'interrupted', ctx.now(), 'no job was computing this sweep');
   }
   return { state: getSweepSummary(ctx, id).state };
 }
@@ -254,7 +255,7 @@ export async function executeSweep(
   } catch (error) {
     for (const handle of handles) handle.cancel();
     const wasCancel = cancelled || error instanceof JobCancelledError;
-    setSweepState(
+    finishSweepWithState(
       ctx.db,
       id,
       wasCancel ? 'cancelled' : 'failed',

@@ -46,6 +46,19 @@ export function insertSweep(
   );
 }
 
+/** Ends a queued or running sweep as cancelled, failed or interrupted (never overwrites a final state). */
+export function finishSweepWithState(
+  db: Db,
+  id: number,
+  state: 'cancelled' | 'failed' | 'interrupted',
+  at: string,
+  error: string | null,
+): void {
+  db.prepare(
+    "UPDATE sweeps SET state = ?, finished_at = ?, error = ? WHERE id = ? AND state IN ('queued', 'running')",
+  ).run(state, at, error, id);
+}
+
 export function setSweepState(
   db: Db,
   id: number,

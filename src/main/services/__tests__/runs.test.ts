@@ -221,6 +221,30 @@ describe('runs through the services', () => {
     expect(again.id).not.toBe(run.id);
   });
 
+  it('quitting while a fit runs leaves it interrupted, not cancelled or half-written', async () => {
+    const path = tempLibrary();
+    const services = start(path);
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 200,
+      samples: 100,
+      rank: 4,
+      seed: 3,
+    });
+    const run = await call<{ id: number }>(services, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 4, maxIter: 100000, tol: 0 },
+    });
+    await waitFor(() => services.ctx.jobs.list().some((j) => j.id === run.id && j.iteration > 0));
+    await services.close();
+    open.splice(open.indexOf(services), 1);
+    const reopened = start(path);
+    const row = reopened.ctx.db.prepare('SELECT state, w FROM runs WHERE id = ?').get(run.id) as {
+      state: string;
+      w: Buffer | null;
+    };
+    expect(row).toEqual({ state: 'interrupted', w: null });
+  });
+
   it('filters, tags, deletes with undo', async () => {
     const services = start(tempLibrary());
     const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
