@@ -387,8 +387,17 @@ export function transposeTimes(v: usize, rows: i32, n: i32, w: usize, k: i32, ou
 /** (W_i · Ht_j) for one stored entry, summed over t in order as the scalar kernels do. */
 @inline
 function dot(wi: usize, hj: usize, k: i32): f64 {
+  // Unrolled by four to save loop overhead; the additions stay one chain in t order.
   let s: f64 = 0;
-  for (let t = 0; t < k; t++) s += load<f64>(wi + (<usize>t << 3)) * load<f64>(hj + (<usize>t << 3));
+  let t = 0;
+  for (; t + 4 <= k; t += 4) {
+    const o = <usize>t << 3;
+    s += load<f64>(wi + o) * load<f64>(hj + o);
+    s += load<f64>(wi + o, 8) * load<f64>(hj + o, 8);
+    s += load<f64>(wi + o, 16) * load<f64>(hj + o, 16);
+    s += load<f64>(wi + o, 24) * load<f64>(hj + o, 24);
+  }
+  for (; t < k; t++) s += load<f64>(wi + (<usize>t << 3)) * load<f64>(hj + (<usize>t << 3));
   return s;
 }
 
