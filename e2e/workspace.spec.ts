@@ -132,6 +132,15 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await go(page, '#/jobs');
   await expect(page.getByTestId('job-card').first()).toBeVisible({ timeout: 60_000 });
   await page.waitForTimeout(1500);
+  // Two fits run in worker threads; the window's event loop stays free.
+  const lag = await page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const started = performance.now();
+        setTimeout(() => resolve(performance.now() - started), 0);
+      }),
+  );
+  expect(lag).toBeLessThan(250);
   await shot(page, '08-jobs');
   await axe(page, 'jobs');
 
@@ -157,6 +166,19 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await page.waitForTimeout(500);
   await shot(page, '10-run');
   await axe(page, 'run');
+
+  // Heatmap: hover names the entry, keys zoom.
+  const wMap = page.locator('figure.heatmap').filter({ hasText: 'W: 100 features' });
+  const surface = wMap.getByRole('application');
+  const box = await surface.boundingBox();
+  if (!box) throw new Error('W heatmap not laid out');
+  await page.mouse.move(box.x + box.width / 2, box.y + 20);
+  await expect(wMap.locator('.heatmap-tooltip')).toContainText(/feature gene\d+ · component C\d: \d/);
+  await surface.focus();
+  await page.keyboard.press('+');
+  await expect(wMap.getByText('features 26–75 of 100')).toBeVisible();
+  await page.keyboard.press('0');
+  await expect(wMap.getByText('features 1–100 of 100')).toBeVisible();
 
   // Threshold slider re-assigns.
   await page.getByLabel(/Membership threshold/).fill('0.9');
@@ -220,6 +242,29 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await page.waitForTimeout(400);
   await shot(page, '12-compare');
   await axe(page, 'compare');
+
+  // A long run: cancel it from its screen, then rerun it with one action.
+  await go(page, `#/new-run?dataset=${datasetId}`);
+  await page.getByLabel('Max iterations').fill('1000000');
+  await page.getByLabel('Tolerance').fill('0');
+  await page.getByRole('button', { name: 'Start run' }).click();
+  await expect(page.getByRole('button', { name: 'Cancel run' })).toBeVisible();
+  const longRun = Number(/runs\/(\d+)/.exec(page.url())?.[1]);
+  await expect(page.getByText(/Iteration \d+ of 1000000/)).toBeVisible();
+  await go(page, '#/jobs');
+  await expect(page.getByText(`Loss of run #${longRun}`)).toBeVisible();
+  await page.waitForTimeout(1500);
+  await shot(page, '08b-jobs-live-run');
+  await axe(page, 'jobs (run)');
+  await go(page, `#/runs/${longRun}`);
+  await page.getByRole('button', { name: 'Cancel run' }).click();
+  await expect(page.locator('.state-cancelled').first()).toBeVisible();
+  await page.getByRole('button', { name: 'Rerun with the same parameters' }).click();
+  await expect(
+    page.getByRole('heading', { level: 1, name: new RegExp(`Run #(?!${longRun}:)\\d+: k = 5`) }),
+  ).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel run' }).click();
+  await expect(page.locator('.state-cancelled').first()).toBeVisible();
 
   // Library with content: tag a run, filter by the tag, delete and undo.
   await go(page, '#/library');
