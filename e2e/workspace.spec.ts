@@ -288,6 +288,14 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
     page.getByTestId('runs-table').getByRole('link', { name: `#${runId}`, exact: true }),
   ).toBeVisible();
 
+  // Deleting a dataset asks first, naming what goes with it.
+  await page.getByRole('button', { name: 'Delete dataset small' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete dataset “small”?' });
+  await expect(dialog).toContainText('0 runs and 0 sweeps');
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('link', { name: 'small', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'planted-5', exact: true })).toBeVisible();
+
   await go(page, '#/about');
   await expect(page.getByTestId('library-path')).toContainText('library.sqlite');
   await shot(page, '14-about');
