@@ -71,6 +71,9 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await expect(alert.first()).toContainText(/line/i);
   await shot(page, '02-import-refused');
   await axe(page, 'import (refused)');
+  await go(page, '#/library');
+  await expect(page.getByTestId('library-stats')).toContainText('0 datasets');
+  await go(page, '#/import');
 
   // A good file: preview, hints and options, then import.
   const good =
@@ -160,6 +163,11 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await page.getByRole('button', { name: 'Open the k = 5 run' }).click();
   await expect(page.getByRole('heading', { level: 1, name: /Run #\d+: k = 5/ })).toBeVisible();
   const runId = Number(/runs\/(\d+)/.exec(page.url())?.[1]);
+  // Screens are linkable and Back returns to the dashboard.
+  await page.goBack();
+  await expect(page.getByRole('heading', { level: 1, name: /Choosing k/ })).toBeVisible();
+  await page.goForward();
+  await expect(page.getByRole('heading', { level: 1, name: /Run #\d+: k = 5/ })).toBeVisible();
   const ari = Number(await page.getByTestId('ari').textContent({ timeout: 30_000 }));
   expect(ari).toBeGreaterThanOrEqual(0.9);
   await expect(page.getByTestId('assignment-table')).toBeVisible();
