@@ -7,6 +7,8 @@
 //   node scripts/bench.js --case NAME     one case (repeatable, or NAME,NAME); --list shows them
 //   node scripts/bench.js --keep          keep the temporary data directory
 //   node scripts/bench.js --no-js         skip the run of our scalar (non-WebAssembly) kernels
+//   node scripts/bench.js --reps N        run every fit N times and keep each tool's fastest (default
+//                                         1; the machine is shared, so 2–3 steadies the ratios)
 //
 // Every fit runs in its own child process so its peak RSS is its own:
 //   ours     node --import tsx scripts/bench/ours.ts (the TypeScript sources through tsx, so no
@@ -126,12 +128,13 @@ const CASES = [
 ];
 
 function parseArgs(argv) {
-  const out = { quick: false, keep: false, js: true, list: false, cases: [] };
+  const out = { quick: false, keep: false, js: true, list: false, reps: 1, cases: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') out.quick = true;
     else if (a === '--keep') out.keep = true;
     else if (a === '--no-js') out.js = false;
+    else if (a === '--reps') out.reps = Math.max(1, Number(argv[++i]) || 1);
     else if (a === '--list') out.list = true;
     else if (a === '--case') out.cases.push(...String(argv[++i] ?? '').split(','));
     else throw new Error(`unknown option ${a}`);
@@ -153,6 +156,17 @@ function run(command, args, env = {}) {
       error: (result.stderr || result.stdout || '').trim().split('\n').slice(-3).join(' | '),
     };
   return { ok: true, stdout: result.stdout };
+}
+
+/** The fastest of `reps` runs of a fit (an error only if every run failed). */
+function fastest(reps, once) {
+  let best = null;
+  for (let r = 0; r < reps; r++) {
+    const x = once();
+    if (best === null || (best.error && !x.error) || (!x.error && x.secondsPerIter < best.secondsPerIter))
+      best = x;
+  }
+  return best;
 }
 
 /** The last JSON line of a child's stdout. */
@@ -252,17 +266,22 @@ function main() {
         if (s.error) throw new Error(`start ${startKey}: ${s.error}`);
         starts.add(startKey);
       }
-      process.stdout.write(`running ${c.name} (${iters} iterations) …`);
+      const reps = opts.reps;
+      process.stdout.write(`running ${c.name} (${iters} iterations${reps > 1 ? `, best of ${reps}` : ''}) …`);
       const common = ['--dir', dir, '--set', c.set, '--rank', String(c.k), '--iters', String(iters)];
-      const ours = jsonOf(
-        tsx('ours.ts', [...common, '--beta', String(c.beta), '--solver', c.ours, '--backend', 'auto']),
+      const ours = fastest(reps, () =>
+        jsonOf(
+          tsx('ours.ts', [...common, '--beta', String(c.beta), '--solver', c.ours, '--backend', 'auto']),
+        ),
       );
       const results = [[`ours ${c.ours} (${ours.backend ?? '?'})`, ours]];
       if (opts.js)
         results.push([
           `ours ${c.ours} (js)`,
-          jsonOf(
-            tsx('ours.ts', [...common, '--beta', String(c.beta), '--solver', c.ours, '--backend', 'js']),
+          fastest(reps, () =>
+            jsonOf(
+              tsx('ours.ts', [...common, '--beta', String(c.beta), '--solver', c.ours, '--backend', 'js']),
+            ),
           ),
         ]);
       let sklearnBest = null;
@@ -277,8 +296,8 @@ function main() {
           '--solver',
           c.sklearn,
         ];
-        const plain = jsonOf(run(PYTHON, args));
-        const tuned = jsonOf(run(PYTHON, args, MALLOC_ENV));
+        const plain = fastest(reps, () => jsonOf(run(PYTHON, args)));
+        const tuned = fastest(reps, () => jsonOf(run(PYTHON, args, MALLOC_ENV)));
         results.push([`sklearn ${c.sklearn} (default malloc)`, plain]);
         results.push([`sklearn ${c.sklearn} (malloc tuned)`, tuned]);
         const ok = [plain, tuned].filter((x) => !x.error);
@@ -286,7 +305,9 @@ function main() {
       }
       let rResult = null;
       if (c.r !== undefined && peers.r === null) {
-        rResult = jsonOf(run('Rscript', [join(benchDir, 'peer_r.R'), 'run', ...common, '--method', c.r]));
+        rResult = fastest(reps, () =>
+          jsonOf(run('Rscript', [join(benchDir, 'peer_r.R'), 'run', ...common, '--method', c.r])),
+        );
         results.push([`R NMF ${c.r}`, rResult]);
       }
       process.stdout.write(' done\n');
