@@ -1,5 +1,6 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { channelNames, type EventName } from '../shared/api/channels';
+import type { EventName } from '../shared/api/channels';
+import { channelNames } from '../shared/api/names';
 import type { PreloadBridge } from '../shared/api/client';
 
 /**

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, shell } from 'electron';
-import { channelNames } from '../../shared/api/channels';
+import { channelNames } from '../../shared/api/names';
 import { ENGINE_VERSION } from '../../shared/domain';
 import { createServices, type Services } from '../services';
 import { dispatch } from '../services/dispatch';

@@ -195,12 +195,7 @@ export type RequestOf<C extends Channel> = z.input<(typeof requestSchemas)[C]>;
 export type ParsedRequestOf<C extends Channel> = z.output<(typeof requestSchemas)[C]>;
 export type ResponseOf<C extends Channel> = ResponseMap[C];
 
-export const channelNames = Object.keys(requestSchemas) as Channel[];
-export const eventNames: readonly EventName[] = [
-  'jobs:progress',
-  'datasets:importProgress',
-  'library:changed',
-];
+export { channelNames, eventNames } from './names';
 
 export function isChannel(name: string): name is Channel {
   return Object.prototype.hasOwnProperty.call(requestSchemas, name);

@@ -1,16 +1,15 @@
-import {
-  decodeFrame,
-  encodeFrame,
-  eventNames,
-  type ApiClient,
-  type Channel,
-  type EventMap,
-  type EventName,
-  type PreloadBridge,
-  type RequestOf,
-  type ResponseOf,
-  type Result,
+import type {
+  ApiClient,
+  Channel,
+  EventMap,
+  EventName,
+  PreloadBridge,
+  RequestOf,
+  ResponseOf,
+  Result,
 } from '../../../shared/api';
+import { decodeFrame, encodeFrame } from '../../../shared/api/codec';
+import { eventNames } from '../../../shared/api/names';
 
 /**
  * The renderer's one way to reach the main process. In the desktop window the preload exposes
