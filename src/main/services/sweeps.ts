@@ -317,7 +317,7 @@ function saveSweepOutcome(
         loss: best.loss,
         loglik: best.loglik,
         seconds: best.seconds,
-        trace: traceToBlob([[best.iterations, best.loss]]),
+        trace: traceToBlob(best.factors.trace),
         w: toBlob(best.factors.W.data),
         h: toBlob(best.factors.H.data),
         provenance: JSON.stringify(provenance),

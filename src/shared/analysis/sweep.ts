@@ -170,6 +170,8 @@ function screenedFit(input: DataMatrix, job: SweepJob, hooks: FitHooks): FitResu
   return {
     ...fit,
     iterations: fit.iterations + screened,
+    // The continued fit's trace, counted from the first screening iteration.
+    trace: fit.trace.map(([iteration, loss]): [number, number] => [iteration + screened, loss]),
     seconds: (Date.now() - started) / 1000,
     options: { ...fit.options, init: kept.options.init, seed: kept.options.seed },
   };
@@ -214,7 +216,7 @@ export function runSweepJob(V: DataMatrix, job: SweepJob, hooks: FitHooks = {}):
     heldOutCount: held ? held.count : 0,
     sampleLabels: replicate ? sampleLabelsFromH(fit.H) : null,
     normalizedW: replicate ? normalizeColumns(fit.W) : null,
-    factors: job.keepFactors ? { W: fit.W, H: fit.H } : null,
+    factors: job.keepFactors ? { W: fit.W, H: fit.H, trace: fit.trace } : null,
     warnings: fit.warnings,
   };
 }

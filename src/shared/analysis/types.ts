@@ -249,8 +249,8 @@ export interface SweepJobResult {
   sampleLabels: number[] | null;
   /** `replicate` jobs: W with unit-norm columns (m × k), for stability and alignment. */
   normalizedW: DenseMatrix | null;
-  /** W (m × k) and H (k × n) as fitted, when the job asked for them. */
-  factors: { W: DenseMatrix; H: DenseMatrix } | null;
+  /** W (m × k), H (k × n) and the loss trace as fitted, when the job asked for them. */
+  factors: { W: DenseMatrix; H: DenseMatrix; trace: Array<[number, number]> } | null;
   warnings: string[];
 }
 

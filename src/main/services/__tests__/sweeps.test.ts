@@ -78,6 +78,7 @@ describe('sweeps through the services', () => {
       expect(run.W.length).toBe(60 * rank.rank);
       // The sweep asked for NNDSVDa, which starts every seed alike; its fits use random starts, and say so.
       expect(run.params.init).toBe('random');
+      expect(run.trace.length).toBeGreaterThan(2);
       expect(rank.baseline).not.toBeNull();
     }
 
