@@ -30,6 +30,7 @@ import {
 import {
   cancelSweep,
   deleteSweepById,
+  estimateSweep,
   getSweepDetail,
   listSweepSummaries,
   resumeSweep,
@@ -85,6 +86,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'sweeps:list': ({ datasetId }) => listSweepSummaries(ctx, datasetId),
     'sweeps:get': ({ id }) => getSweepDetail(ctx, id),
     'sweeps:start': ({ datasetId, params }) => startSweep(ctx, datasetId, params),
+    'sweeps:estimate': ({ datasetId, params }) => estimateSweep(ctx, datasetId, params, engineRate()),
     'sweeps:cancel': ({ id }) => cancelSweep(ctx, id),
     'sweeps:resume': ({ id }) => resumeSweep(ctx, id),
     'sweeps:delete': ({ id }) => deleteSweepById(ctx, id),

@@ -1,6 +1,7 @@
 import { ServiceError, type ParsedRequestOf } from '../../shared/api';
 import {
   completeRunParams,
+  type DatasetSummary,
   type RunDetail,
   type RunEstimate,
   type RunParams,
@@ -335,17 +336,23 @@ export function estimateRun(
 ): RunEstimate {
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = completeRunParams(input);
-  const m = dataset.rows;
-  const n = dataset.cols;
-  const k = params.rank;
-  const entries = dataset.layout === 'csr' ? dataset.nnz : m * n;
-  const workPerIteration = 4 * entries * k + (m + n) * k * k;
-  const seconds = (params.maxIter * params.replicates * workPerIteration) / rate;
-  const vBytes = dataset.sizeBytes;
-  const factorBytes = 8 * (m * k + k * n) * 4;
+  // Replicates run side by side on the pool's threads.
+  const parallel = Math.min(params.replicates, ctx.pool.size);
+  const iterations = params.maxIter * params.replicates;
   return {
-    seconds,
-    peakBytes: vBytes + factorBytes,
-    basis: `at most ${params.maxIter} iterations × ${params.replicates} replicate(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    seconds: (iterations * fitWorkPerIteration(dataset, params.rank)) / rate / parallel,
+    peakBytes: dataset.sizeBytes + parallel * fitFactorBytes(dataset, params.rank),
+    basis: `at most ${params.maxIter} iterations × ${params.replicates} replicate(s) on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
   };
+}
+
+/** Multiply-adds of one iteration at rank k: ≈ 4·(entries of V)·k for the two factor updates, plus the Gram terms. */
+export function fitWorkPerIteration(dataset: Pick<DatasetSummary, 'rows' | 'cols' | 'nnz' | 'layout'>, k: number): number {
+  const entries = dataset.layout === 'csr' ? dataset.nnz : dataset.rows * dataset.cols;
+  return 4 * entries * k + (dataset.rows + dataset.cols) * k * k;
+}
+
+/** Bytes one fit holds besides V: W and H with the same-sized numerators, denominators and copies. */
+export function fitFactorBytes(dataset: Pick<DatasetSummary, 'rows' | 'cols'>, k: number): number {
+  return 8 * (dataset.rows * k + k * dataset.cols) * 4;
 }

@@ -11,6 +11,7 @@ import {
   betaOfLoss,
   completeRunParams,
   sweepParamsSchema,
+  type RunEstimate,
   type RunParams,
   type RunProvenance,
   type SweepDetail,
@@ -37,7 +38,13 @@ import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 import { getDatasetSummary } from './datasets';
-import { acquireSharedMatrix, checkParamsAgainstData, releaseSharedMatrix } from './runs';
+import {
+  acquireSharedMatrix,
+  checkParamsAgainstData,
+  fitFactorBytes,
+  fitWorkPerIteration,
+  releaseSharedMatrix,
+} from './runs';
 
 /**
  * Rank sweeps: every fit of the sweep (replicates, cross-validation folds, shuffled baseline) is a
@@ -131,6 +138,29 @@ function runParamsForRank(
     seed,
     replicates: params.replicates,
   });
+}
+
+/**
+ * Time and memory forecast of a sweep: every job's iteration budget (screened starts included)
+ * times the work per iteration at its rank, at the engine's measured rate, spread over the pool's
+ * threads. An upper bound: fits that converge stop earlier.
+ */
+export function estimateSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput, rate: number): RunEstimate {
+  const dataset = getDatasetSummary(ctx, datasetId);
+  const params = sweepParamsSchema.parse(input);
+  const jobs = planSweep(sweepSpecOf(params));
+  const maxIter = params.fit.maxIter;
+  let work = 0;
+  for (const job of jobs) {
+    const iterations = maxIter + (job.screen ? job.screen.starts * job.screen.iterations : 0);
+    work += iterations * fitWorkPerIteration(dataset, job.rank);
+  }
+  const threads = Math.min(ctx.pool.size, jobs.length);
+  return {
+    seconds: work / rate / threads,
+    peakBytes: dataset.sizeBytes + threads * fitFactorBytes(dataset, params.toRank),
+    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}: ${params.replicates} replicate(s) and ${params.cvFolds} fold(s) each${params.baseline ? ', on the data and its shuffled baseline' : ''}), at most ${maxIter} iterations each, on ${threads} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+  };
 }
 
 export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {

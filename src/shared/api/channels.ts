@@ -117,6 +117,7 @@ export const requestSchemas = {
   'sweeps:list': z.object({ datasetId: id.optional() }).strict(),
   'sweeps:get': byId,
   'sweeps:start': z.object({ datasetId: id, params: sweepParamsSchema }).strict(),
+  'sweeps:estimate': z.object({ datasetId: id, params: sweepParamsSchema }).strict(),
   'sweeps:cancel': byId,
   'sweeps:resume': byId,
   'sweeps:delete': byId,
@@ -157,6 +158,7 @@ export interface ResponseMap {
   'sweeps:list': SweepSummary[];
   'sweeps:get': SweepDetail;
   'sweeps:start': SweepSummary;
+  'sweeps:estimate': RunEstimate;
   'sweeps:cancel': { state: RunState };
   'sweeps:resume': SweepSummary;
   'sweeps:delete': { deleted: number };

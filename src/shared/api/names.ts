@@ -32,6 +32,7 @@ export const channelNames = [
   'sweeps:list',
   'sweeps:get',
   'sweeps:start',
+  'sweeps:estimate',
   'sweeps:cancel',
   'sweeps:resume',
   'sweeps:delete',

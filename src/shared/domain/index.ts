@@ -3,3 +3,4 @@ export * from './records';
 export * from './views';
 export * from './transform';
 export * from './version';
+export * from './defaults';

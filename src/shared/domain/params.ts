@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SWEEP_FIT_DEFAULTS } from './defaults';
 
 /**
  * Parameters of runs and sweeps as users and the API see them. Schemas double as validators at the
@@ -86,13 +87,12 @@ export function completeRunParams(input: RunParamsInput): RunParams {
 }
 
 /**
- * Fit settings of every fit in a sweep. Tighter than a single run's defaults (tol 1e-5, up to 2000
- * iterations): held-out error and consensus only separate ranks when the fits have converged, and
- * the looser 1e-4 stops KL fits early enough to blur the true rank.
+ * Fit settings of every fit in a sweep, with the defaults of SWEEP_FIT_DEFAULTS (see there why).
  */
 export const sweepFitSchema = runParamsSchema.omit({ rank: true, replicates: true }).extend({
-  maxIter: z.number().int().min(1).max(1_000_000).default(2000),
-  tol: z.number().min(0).max(1).default(1e-5),
+  init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default(SWEEP_FIT_DEFAULTS.init),
+  maxIter: z.number().int().min(1).max(1_000_000).default(SWEEP_FIT_DEFAULTS.maxIter),
+  tol: z.number().min(0).max(1).default(SWEEP_FIT_DEFAULTS.tol),
 });
 
 /** A rank sweep: every k in [fromRank, toRank], replicates and cross-validation folds per k. */

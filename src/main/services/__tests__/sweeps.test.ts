@@ -73,6 +73,7 @@ describe('sweeps through the services', () => {
         state: string;
         W: Float64Array;
         params: { rank: number; init: string };
+        trace: Array<[number, number]>;
       }>(services, 'runs:get', { id: rank.runId });
       expect(run).toEqual(expect.objectContaining({ sweepId: whole.id, state: 'done' }));
       expect(run.W.length).toBe(60 * rank.rank);
