@@ -347,7 +347,10 @@ export function estimateRun(
 }
 
 /** Multiply-adds of one iteration at rank k: ≈ 4·(entries of V)·k for the two factor updates, plus the Gram terms. */
-export function fitWorkPerIteration(dataset: Pick<DatasetSummary, 'rows' | 'cols' | 'nnz' | 'layout'>, k: number): number {
+export function fitWorkPerIteration(
+  dataset: Pick<DatasetSummary, 'rows' | 'cols' | 'nnz' | 'layout'>,
+  k: number,
+): number {
   const entries = dataset.layout === 'csr' ? dataset.nnz : dataset.rows * dataset.cols;
   return 4 * entries * k + (dataset.rows + dataset.cols) * k * k;
 }

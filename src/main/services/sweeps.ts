@@ -145,7 +145,12 @@ function runParamsForRank(
  * times the work per iteration at its rank, at the engine's measured rate, spread over the pool's
  * threads. An upper bound: fits that converge stop earlier.
  */
-export function estimateSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput, rate: number): RunEstimate {
+export function estimateSweep(
+  ctx: ServiceContext,
+  datasetId: number,
+  input: SweepParamsInput,
+  rate: number,
+): RunEstimate {
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = sweepParamsSchema.parse(input);
   const jobs = planSweep(sweepSpecOf(params));
