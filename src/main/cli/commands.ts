@@ -1,7 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceError } from '../../shared/api';
-import { alignComponents, assignModules, planSweep, synthesizeGeneModules } from '../../shared/analysis';
+import {
+  alignComponents,
+  assignModules,
+  planSweep,
+  synthesizeGeneModules,
+  toRanksJson,
+} from '../../shared/analysis';
 import {
   completeRunParams,
   sweepParamsSchema,
@@ -310,29 +316,25 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     if (outcome !== 'done' || !sweep.recommendation)
       throw new Error(`sweep ${outcome}: ${sweep.error ?? 'no reason recorded'}`);
     await mkdir(out, { recursive: true });
+    // CLI.md's fields, then what the library adds: the baseline's criteria, the saved run, the reasoning.
+    const contract = toRanksJson({ ranks: sweep.ranks, recommendation: sweep.recommendation });
     const ranksJson = {
-      ranks: sweep.ranks.map((r) => ({
-        rank: r.rank,
-        loss: r.loss,
-        loglik: r.loglik,
-        bic: r.bic,
-        cv_error: r.cvError,
-        cophenetic: r.cophenetic,
-        dispersion: r.dispersion,
-        stability: r.stability,
-        sample_clusters: r.sampleClusters,
-        baseline: r.baseline
-          ? {
-              loss: r.baseline.loss,
-              cv_error: r.baseline.cvError,
-              cophenetic: r.baseline.cophenetic,
-              stability: r.baseline.stability,
-            }
-          : null,
-        run_id: r.runId,
-      })),
-      recommended: sweep.recommendation.rank,
-      criterion: sweep.recommendation.criterion,
+      ...contract,
+      ranks: contract.ranks.map((r, i) => {
+        const { baseline, runId } = sweep.ranks[i];
+        return {
+          ...r,
+          baseline: baseline
+            ? {
+                loss: baseline.loss,
+                cv_error: baseline.cvError,
+                cophenetic: baseline.cophenetic,
+                stability: baseline.stability,
+              }
+            : null,
+          run_id: runId,
+        };
+      }),
       reasoning: sweep.recommendation.reasoning,
       sweep_id: id,
     };

@@ -8,6 +8,7 @@ import { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossv
 import { recommendRank } from './recommend';
 import type {
   RankCriteria,
+  RankRecommendation,
   RankSummary,
   RanksJson,
   SweepJob,
@@ -337,8 +338,27 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
   return { ranks, recommendation: recommendRank(ranks), rows, cols, parameterCount: 'k(m+n)' };
 }
 
+/** What `ranks.json` is made from: a summary, or the same criteria as the library stores them. */
+export interface RanksJsonSource {
+  ranks: ReadonlyArray<
+    Pick<
+      RankSummary,
+      | 'rank'
+      | 'loss'
+      | 'loglik'
+      | 'bic'
+      | 'cvError'
+      | 'cophenetic'
+      | 'dispersion'
+      | 'stability'
+      | 'sampleClusters'
+    >
+  >;
+  recommendation: Pick<RankRecommendation, 'rank' | 'criterion'>;
+}
+
 /** The summary as CLI.md's `ranks.json`. */
-export function toRanksJson(summary: SweepSummary): RanksJson {
+export function toRanksJson(summary: RanksJsonSource): RanksJson {
   return {
     ranks: summary.ranks.map((r) => ({
       rank: r.rank,
