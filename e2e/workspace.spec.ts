@@ -124,7 +124,7 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await page.getByLabel('Replicates per k').fill('3');
   await page.getByLabel('CV folds').fill('2');
   await page.getByLabel('Max iterations').fill('200');
-  await expect(page.getByText(/estimated .* of compute/)).toBeVisible();
+  await expect(page.getByText(/estimated .* of memory/)).toBeVisible();
   await shot(page, '07-new-sweep');
   await axe(page, 'new sweep');
   await page.getByRole('button', { name: 'Start sweep' }).click();
