@@ -96,13 +96,20 @@ function readPart<T extends Float64Array | Int32Array>(
   ctor: { new (buffer: ArrayBufferLike): T; BYTES_PER_ELEMENT: number },
   shared: boolean,
 ): T {
-  const chunks = db
-    .prepare('SELECT data FROM dataset_chunks WHERE dataset_id = ? AND part = ? ORDER BY seq')
-    .all(id, part) as Array<{ data: Buffer }>;
-  const total = chunks.reduce((sum, chunk) => sum + chunk.data.byteLength, 0);
+  // Size first, then one chunk at a time into the final buffer: never two copies of the matrix.
+  const total = (
+    db
+      .prepare(
+        'SELECT COALESCE(SUM(length(data)), 0) AS n FROM dataset_chunks WHERE dataset_id = ? AND part = ?',
+      )
+      .get(id, part) as { n: number }
+  ).n;
   const buffer = shared ? new SharedArrayBuffer(total) : new ArrayBuffer(total);
   const bytes = new Uint8Array(buffer);
   let offset = 0;
+  const chunks = db
+    .prepare('SELECT data FROM dataset_chunks WHERE dataset_id = ? AND part = ? ORDER BY seq')
+    .iterate(id, part) as IterableIterator<{ data: Buffer }>;
   for (const chunk of chunks) {
     bytes.set(chunk.data, offset);
     offset += chunk.data.byteLength;
