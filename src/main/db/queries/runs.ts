@@ -60,33 +60,21 @@ export function listRuns(db: Db, query: RunQuery): RunListRow[] {
     );
     args.text = `%${query.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
   }
-  if (query.loss) {
-    where.push("json_extract(r.params, '$.loss') = @loss");
-    args.loss = query.loss;
-  }
-  if (query.solver) {
-    where.push("json_extract(r.params, '$.solver') = @solver");
-    args.solver = query.solver;
-  }
-  if (query.rank !== undefined) {
-    where.push("json_extract(r.params, '$.rank') = @rank");
-    args.rank = query.rank;
-  }
-  if (query.state) {
-    where.push('r.state = @state');
-    args.state = query.state;
-  }
-  if (query.tag) {
-    where.push('EXISTS (SELECT 1 FROM json_each(r.tags) WHERE json_each.value = @tag)');
-    args.tag = query.tag;
-  }
-  if (query.since) {
-    where.push('r.created_at >= @since');
-    args.since = query.since;
-  }
-  if (query.until) {
-    where.push('r.created_at <= @until');
-    args.until = query.until;
+  // Equality and range filters: the condition applies when the query has a value for the key.
+  const conditions: Array<[keyof RunQuery, string]> = [
+    ['loss', "json_extract(r.params, '$.loss') = @loss"],
+    ['solver', "json_extract(r.params, '$.solver') = @solver"],
+    ['rank', "json_extract(r.params, '$.rank') = @rank"],
+    ['state', 'r.state = @state'],
+    ['tag', 'EXISTS (SELECT 1 FROM json_each(r.tags) WHERE json_each.value = @tag)'],
+    ['since', 'r.created_at >= @since'],
+    ['until', 'r.created_at <= @until'],
+  ];
+  for (const [key, condition] of conditions) {
+    const value = query[key];
+    if (value === undefined || value === '') continue;
+    where.push(condition);
+    args[key] = value;
   }
   return db
     .prepare(
