@@ -4,7 +4,7 @@
     /usr/bin/python3 scripts/oracle/make-analysis-fixtures.py [--peers DIR] [--out DIR]
 
 Needs Debian's numpy / scipy / scikit-learn (python3-sklearn) and the peer scripts
-oracle_lsa.py and make_data.py (default --peers /work/shared/peers). Writes to
+oracle_lsa.py and make_data.py (default --peers ../shared/peers beside the repository). Writes to
 src/shared/analysis/__tests__/fixtures/:
 
   lsa.json          random rectangular similarity matrices and the optimal matching that
@@ -153,7 +153,7 @@ def modules_small(peers):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--peers", default="/work/shared/peers")
+    ap.add_argument("--peers", default=os.path.join(os.path.dirname(ROOT), "shared", "peers"))
     ap.add_argument("--out", default=os.path.join(ROOT, "src", "shared", "analysis", "__tests__", "fixtures"))
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
