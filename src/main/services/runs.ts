@@ -107,6 +107,13 @@ export function fitOptionsOf(params: RunParams): FitOptionsInput {
   };
 }
 
+/** Whether a stored dataset has an observed zero: an implicit one in CSR, or a minimum of 0. */
+export function datasetHasZeros(
+  dataset: Pick<DatasetSummary, 'layout' | 'nnz' | 'rows' | 'cols' | 'minValue'>,
+): boolean {
+  return dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
+}
+
 /** Refuses parameters that cannot work on this dataset, naming the value. */
 export function checkParamsAgainstData(
   params: RunParams,
@@ -158,9 +165,7 @@ export function releaseSharedMatrix(datasetId: number): void {
 export function startRun(ctx: ServiceContext, datasetId: number, input: RunParamsInput): RunSummary {
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = completeRunParams(input);
-  const hasZeros =
-    dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
-  checkParamsAgainstData(params, dataset.rows, dataset.cols, hasZeros);
+  checkParamsAgainstData(params, dataset.rows, dataset.cols, datasetHasZeros(dataset));
   const id = insertRun(ctx.db, {
     dataset_id: datasetId,
     sweep_id: null,

@@ -41,6 +41,7 @@ import { getDatasetSummary } from './datasets';
 import {
   acquireSharedMatrix,
   checkParamsAgainstData,
+  datasetHasZeros,
   fitFactorBytes,
   fitWorkPerIteration,
   releaseSharedMatrix,
@@ -171,13 +172,11 @@ export function estimateSweep(
 export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = sweepParamsSchema.parse(input);
-  const hasZeros =
-    dataset.layout === 'csr' ? dataset.nnz < dataset.rows * dataset.cols : dataset.minValue === 0;
   checkParamsAgainstData(
     runParamsForRank(params, params.toRank, params.fit.seed),
     dataset.rows,
     dataset.cols,
-    hasZeros,
+    datasetHasZeros(dataset),
   );
   if (params.cvFolds === 1)
     throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
