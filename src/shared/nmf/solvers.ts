@@ -18,6 +18,7 @@ import {
   multiplicativeUpdate,
   timesSmall,
 } from './kernels';
+import * as wasm from './wasm';
 
 /**
  * One iteration of each solver on the factors as the engine holds them: W (m × k) and Ht = Hᵀ
@@ -145,17 +146,8 @@ function muNumDenW(
     else klNumWCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, numW, ws.rowA, ws.ratio);
     const hSum = ws.vecK;
     columnSums(Ht, n, k, hSum);
-    for (let i = 0; i < m; i++) denW.set(hSum, i * k);
-    if (missing !== null) {
-      for (let i = 0; i < m; i++) {
-        const wi = i * k;
-        for (let q = missing.rowPtr[i]; q < missing.rowPtr[i + 1]; q++) {
-          const hj = missing.cols[q] * k;
-          for (let t = 0; t < k; t++) denW[wi + t] -= Ht[hj + t];
-        }
-        for (let t = 0; t < k; t++) if (denW[wi + t] < 0) denW[wi + t] = 0;
-      }
-    }
+    if (missing === null) for (let i = 0; i < m; i++) denW.set(hSum, i * k);
+    else maskedSums(denW, m, Ht, n, k, hSum, missing.rowPtr, missing.cols);
     return;
   }
   betaW(V, m, n, k, W, Ht, beta, numW, denW, ws.rowA, ws.rowB, ws.rowC);
@@ -199,20 +191,37 @@ function muNumDenH(
     columnSums(W, m, k, wSum);
     // scikit-learn replaces zero column sums by 1 (a 0/0 guard: the numerator is 0 there too).
     for (let t = 0; t < k; t++) if (wSum[t] === 0) wSum[t] = 1;
-    for (let j = 0; j < n; j++) denHt.set(wSum, j * k);
-    if (missing !== null) {
-      for (let j = 0; j < n; j++) {
-        const hj = j * k;
-        for (let q = missing.colPtr[j]; q < missing.colPtr[j + 1]; q++) {
-          const wi = missing.rows[q] * k;
-          for (let t = 0; t < k; t++) denHt[hj + t] -= W[wi + t];
-        }
-        for (let t = 0; t < k; t++) if (denHt[hj + t] < 0) denHt[hj + t] = 0;
-      }
-    }
+    if (missing === null) for (let j = 0; j < n; j++) denHt.set(wSum, j * k);
+    else maskedSums(denHt, n, W, m, k, wSum, missing.colPtr, missing.rows);
     return;
   }
   betaH(V, m, n, k, W, Ht, beta, numHt, denHt, ws.rowA, ws.rowB, ws.rowC);
+}
+
+/**
+ * Masked KL denominators: out (rows × k), row r = total − Σ_{o missing in row r} F_o, clamped at 0
+ * against rounding (Σ over the observed partners only, at a cost ∝ the missing entries).
+ */
+function maskedSums(
+  out: Float64Array,
+  rows: number,
+  F: Float64Array,
+  others: number,
+  k: number,
+  total: Float64Array,
+  ptr: Int32Array,
+  idx: Int32Array,
+): void {
+  if (wasm.maskedSums(out, rows, F, others, k, total, ptr, idx)) return;
+  for (let r = 0; r < rows; r++) {
+    const o = r * k;
+    out.set(total, o);
+    for (let q = ptr[r]; q < ptr[r + 1]; q++) {
+      const f = idx[q] * k;
+      for (let t = 0; t < k; t++) out[o + t] -= F[f + t];
+    }
+    for (let t = 0; t < k; t++) if (out[o + t] < 0) out[o + t] = 0;
+  }
 }
 
 /**
@@ -261,6 +270,8 @@ export function halsIteration(
  * Weighted coordinate descent over the rows of F (rows × k) against the other factor O
  * (others × k): row r's Gram matrix is Σ over its observed partners o of O_o O_oᵀ (+ l2·I).
  * `ptr`/`idx` list each row's missing partners (sorted). ws.small holds the full OᵀO + l2·I.
+ * Cost per row ∝ min(missing, observed)·k²/2 (the Gram matrices are symmetric: the upper triangle
+ * is accumulated and mirrored). The WebAssembly kernel does the same operations in the same order.
  */
 function maskedSweep(
   F: Float64Array,
@@ -274,6 +285,8 @@ function maskedSweep(
   ptr: Int32Array,
   idx: Int32Array,
 ): number {
+  const accelerated = wasm.maskedSweep(F, rows, O, others, k, ws.small, B, l2, ptr, idx, ws.order);
+  if (accelerated !== null) return accelerated;
   const G = ws.rowGram;
   let violation = 0;
   for (let r = 0; r < rows; r++) {
@@ -286,32 +299,36 @@ function maskedSweep(
     }
     if (2 * missingCount <= others) {
       G.set(ws.small);
-      for (let q = start; q < end; q++) {
-        const o = idx[q] * k;
-        for (let s = 0; s < k; s++) {
-          const a = O[o + s];
-          if (a === 0) continue;
-          for (let t = 0; t < k; t++) G[s * k + t] -= a * O[o + t];
-        }
-      }
+      for (let q = start; q < end; q++) addOuterUpper(G, O, idx[q] * k, k, -1);
+      mirrorUpper(G, k);
     } else {
+      // Observed partners: the complement of the sorted missing list, in order.
       G.fill(0);
-      let q = start;
-      for (let j = 0; j < others; j++) {
-        if (q < end && idx[q] === j) {
-          q++;
-          continue;
-        }
-        const o = j * k;
-        for (let s = 0; s < k; s++) {
-          const a = O[o + s];
-          if (a === 0) continue;
-          for (let t = 0; t < k; t++) G[s * k + t] += a * O[o + t];
-        }
+      let from = 0;
+      for (let q = start; q <= end; q++) {
+        const to = q < end ? idx[q] : others;
+        for (let j = from; j < to; j++) addOuterUpper(G, O, j * k, k, 1);
+        from = to + 1;
       }
+      mirrorUpper(G, k);
       if (l2 !== 0) for (let t = 0; t < k; t++) G[t * k + t] += l2;
     }
     violation += cdRow(F, r, k, G, B, ws.order);
   }
   return violation;
+}
+
+/** Upper triangle (t ≥ s) of G (k × k) += sign · a aᵀ, a = O[o … o + k), rows with a_s = 0 skipped. */
+function addOuterUpper(G: Float64Array, O: Float64Array, o: number, k: number, sign: 1 | -1): void {
+  for (let s = 0; s < k; s++) {
+    const a = sign * O[o + s];
+    if (a === 0) continue;
+    const gs = s * k;
+    for (let t = s; t < k; t++) G[gs + t] += a * O[o + t];
+  }
+}
+
+/** Copies the upper triangle of G (k × k) onto the lower one. */
+function mirrorUpper(G: Float64Array, k: number): void {
+  for (let s = 0; s < k; s++) for (let t = s + 1; t < k; t++) G[t * k + s] = G[s * k + t];
 }

@@ -54,6 +54,32 @@ interface Exports {
   ): void;
   gram(a: number, rows: number, k: number, out: number): void;
   cdSweep(f: number, rows: number, k: number, g: number, b: number, order: number, rv: number): number;
+  maskedSweep(
+    f: number,
+    rows: number,
+    o: number,
+    others: number,
+    k: number,
+    g: number,
+    b: number,
+    l2: number,
+    ptr: number,
+    idx: number,
+    base: number,
+    order: number,
+    gRow: number,
+    carried: number,
+  ): number;
+  maskedSums(
+    out: number,
+    rows: number,
+    f: number,
+    k: number,
+    total: number,
+    ptr: number,
+    idx: number,
+    base: number,
+  ): void;
   timesCsr(
     indptr: number,
     indices: number,
@@ -374,4 +400,127 @@ export function cdSweep(
   const violation = x.cdSweep(f, rows, k, g, b, ord, rv);
   take(f, rows * k, F);
   return violation;
+}
+
+/**
+ * Streams the missing-partner lists `ptr`/`idx` (rows [0, rows)) through linear memory in blocks of
+ * whole rows of at most ~BLOCK_DOUBLES partners (one longer row makes its own block), as
+ * `streamCsr` does for CSR V, calling `run` per block with the addresses of its ptr (absolute:
+ * subtract `base`) and idx. `sizes` are the caller's own buffers, laid out first.
+ */
+function streamMissing(
+  x: Exports,
+  ptr: Int32Array,
+  idx: Int32Array,
+  rows: number,
+  sizes: number[],
+  run: (at: number[], r0: number, count: number, ip: number, ix: number, base: number) => void,
+): void {
+  let cap = BLOCK_DOUBLES;
+  for (let r = 0; r < rows; r++) cap = Math.max(cap, ptr[r + 1] - ptr[r]);
+  const maxRows = Math.min(rows, BLOCK_DOUBLES);
+  const at = layout(x, [...sizes, Math.ceil((maxRows + 1) / 2), Math.ceil(cap / 2)]);
+  const ix = at.pop()!;
+  const ip = at.pop()!;
+  const views = at;
+  let r0 = 0;
+  while (r0 < rows) {
+    const base = ptr[r0];
+    let r1 = r0 + 1;
+    while (r1 < rows && r1 - r0 < maxRows && ptr[r1 + 1] - base <= cap) r1++;
+    i32.set(ptr.subarray(r0, r1 + 1), ip >> 2);
+    i32.set(idx.subarray(base, ptr[r1]), ix >> 2);
+    run(views, r0, r1 - r0, ip, ix, base);
+    r0 = r1;
+  }
+}
+
+/**
+ * One weighted (missing-value) coordinate-descent sweep over F (rows × k) against O (others × k),
+ * in place; see `maskedSweep` in ../solvers.ts. `ptr`/`idx` list each row's missing partners.
+ * Returns the violation, or null when not active.
+ */
+export function maskedSweep(
+  F: Float64Array,
+  rows: number,
+  O: Float64Array,
+  others: number,
+  k: number,
+  G: Float64Array,
+  B: Float64Array,
+  l2: number,
+  ptr: Int32Array,
+  idx: Int32Array,
+  order: Int32Array,
+): number | null {
+  const x = active();
+  if (x === null) return null;
+  let violation = 0;
+  let f = 0;
+  const sizes = [rows * k, others * k, k * k, rows * k, Math.ceil(k / 2), k * k];
+  let first = true;
+  streamMissing(x, ptr, idx, rows, sizes, (at, r0, count, ip, ix, base) => {
+    const [fAt, o, g, b, ord, gRow] = at;
+    if (first) {
+      first = false;
+      f = fAt;
+      put(F, rows * k, fAt);
+      put(O, others * k, o);
+      put(G, k * k, g);
+      put(B, rows * k, b);
+      i32.set(order.subarray(0, k), ord >> 2);
+    }
+    const rowBytes = r0 * k * 8;
+    // The running sum is carried through the blocks: the scalar sweep's order of additions.
+    violation = x.maskedSweep(
+      fAt + rowBytes,
+      count,
+      o,
+      others,
+      k,
+      g,
+      b + rowBytes,
+      l2,
+      ip,
+      ix,
+      base,
+      ord,
+      gRow,
+      violation,
+    );
+  });
+  if (!first) take(f, rows * k, F);
+  return violation;
+}
+
+/**
+ * out (rows × k): row r = total − Σ over r's missing partners o of F_o, clamped at 0 (masked MU
+ * denominators). Returns false when not active.
+ */
+export function maskedSums(
+  out: Float64Array,
+  rows: number,
+  F: Float64Array,
+  others: number,
+  k: number,
+  total: Float64Array,
+  ptr: Int32Array,
+  idx: Int32Array,
+): boolean {
+  const x = active();
+  if (x === null) return false;
+  let o = 0;
+  let first = true;
+  streamMissing(x, ptr, idx, rows, [rows * k, others * k, k], (at, r0, count, ip, ix, base) => {
+    const [oAt, f, tot] = at;
+    if (first) {
+      first = false;
+      o = oAt;
+      put(F, others * k, f);
+      put(total, k, tot);
+    }
+    x.maskedSums(oAt + r0 * k * 8, count, f, k, tot, ip, ix, base);
+  });
+  if (!first) take(o, rows * k, out);
+  return true;
 }
