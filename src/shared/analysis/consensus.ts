@@ -4,19 +4,26 @@ import type { ConsensusResult } from './types';
 
 /**
  * Cluster of each sample from one fit: the component with the largest entry of the sample's column
- * of H (Brunet et al. 2004, PNAS 101:4164). Ties go to the lowest component.
+ * of H (Brunet et al. 2004, PNAS 101:4164), once W's columns are scaled to sum to 1 and H's rows
+ * inversely, i.e. the component that accounts for most of the sample's total in W·H. Raw H alone is
+ * not enough: a fit is defined only up to W·D, D⁻¹·H, so two replicates with the same components at
+ * different scales would label mixed samples differently and the consensus would blur for no
+ * reason. Ties go to the lowest component.
  *
+ * @param W m × k
  * @param H k × n
  * @returns length n, values 0..k−1
  */
-export function sampleLabelsFromH(H: DenseMatrix): number[] {
+export function sampleLabels(W: DenseMatrix, H: DenseMatrix): number[] {
   const { rows: k, cols: n, data } = H;
+  const mass = new Float64Array(k);
+  for (let i = 0; i < W.rows; i++) for (let a = 0; a < k; a++) mass[a] += W.data[i * k + a];
   const labels = new Array<number>(n);
   for (let j = 0; j < n; j++) {
     let best = 0;
     let bestValue = -Infinity;
     for (let a = 0; a < k; a++) {
-      const value = data[a * n + j];
+      const value = mass[a] * data[a * n + j];
       if (value > bestValue) {
         bestValue = value;
         best = a;

@@ -5,7 +5,7 @@
 export * from './types';
 export { synthesizeGeneModules, type GeneModulesOptions } from './synthetic';
 export { averageLinkage, condensedIndex, copheneticDistances, cutTree, type Linkage } from './hclust';
-export { analyzeConsensus, consensusMatrix, dispersion, pearson, sampleLabelsFromH } from './consensus';
+export { analyzeConsensus, consensusMatrix, dispersion, pearson, sampleLabels } from './consensus';
 export {
   alignComponents,
   componentSimilarity,

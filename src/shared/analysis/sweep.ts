@@ -3,7 +3,7 @@ import { Rng } from '../linalg/random';
 import { fitNmf } from '../nmf';
 import type { FitHooks, FitResult, InitMethod } from '../nmf/types';
 import { normalizeColumns, componentStability } from './alignment';
-import { analyzeConsensus, sampleLabelsFromH } from './consensus';
+import { analyzeConsensus, sampleLabels } from './consensus';
 import { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
 import { recommendRank } from './recommend';
 import type {
@@ -215,7 +215,7 @@ export function runSweepJob(V: DataMatrix, job: SweepJob, hooks: FitHooks = {}):
     observed: observedCount(input),
     heldOutError: held ? held.error : null,
     heldOutCount: held ? held.count : 0,
-    sampleLabels: replicate ? sampleLabelsFromH(fit.H) : null,
+    sampleLabels: replicate ? sampleLabels(fit.W, fit.H) : null,
     normalizedW: replicate ? normalizeColumns(fit.W) : null,
     factors: job.keepFactors ? { W: fit.W, H: fit.H, trace: fit.trace } : null,
     warnings: fit.warnings,

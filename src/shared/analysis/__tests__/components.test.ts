@@ -13,7 +13,7 @@ import {
   planSweep,
   recommendRank,
   rowNormalize,
-  sampleLabelsFromH,
+  sampleLabels,
   shuffleWithinRows,
   splitMergeMap,
   synthesizeGeneModules,
@@ -365,16 +365,30 @@ describe('planSweep', () => {
   });
 });
 
-describe('sampleLabelsFromH', () => {
-  it('takes the argmax of each column', () => {
-    expect(
-      sampleLabelsFromH(
-        fromRows([
-          [1, 0, 3],
-          [2, 0.5, 1],
-        ]),
-      ),
-    ).toEqual([1, 1, 0]);
+describe('sampleLabels', () => {
+  const H = fromRows([
+    [1, 0, 3],
+    [2, 0.5, 1],
+  ]);
+  it('takes the argmax of each column of H when W has unit column sums', () => {
+    const W = fromRows([
+      [0.5, 0.25],
+      [0.5, 0.75],
+    ]);
+    expect(sampleLabels(W, H)).toEqual([1, 1, 0]);
+  });
+  it('does not depend on how the scale is split between W and H', () => {
+    // W·D, D⁻¹·H with D = diag(4, 1): the same fit, so the same labels.
+    const W = fromRows([
+      [2, 0.25],
+      [2, 0.75],
+    ]);
+    const scaledH = fromRows([
+      [0.25, 0, 0.75],
+      [2, 0.5, 1],
+    ]);
+    expect(sampleLabels(W, scaledH)).toEqual([1, 1, 0]);
+    // Raw H alone would say component 1 for the third sample (0.75 < 1).
   });
 });
 
