@@ -84,6 +84,7 @@ const fitOptions = {
   'l2-w': { type: 'string' },
   'l1-h': { type: 'string' },
   'l2-h': { type: 'string' },
+  warmup: { type: 'string' },
   threads: { type: 'string' },
   'no-save': { type: 'boolean' },
   out: { type: 'string' },
@@ -137,6 +138,8 @@ function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInput, 'ran
     const value = numberFlag(values, flag, { min: 0 });
     if (value !== undefined) params[key] = value;
   }
+  const warmup = numberFlag(values, 'warmup', { integer: true, min: 0, max: 100_000 });
+  if (warmup !== undefined) params.warmup = warmup;
   return params;
 }
 

@@ -104,6 +104,7 @@ export function fitOptionsOf(params: RunParams): FitOptionsInput {
     l1H: params.l1H,
     l2H: params.l2H,
     shuffle: params.shuffle,
+    warmup: params.warmup,
   };
 }
 

@@ -118,6 +118,7 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
       l1H: fit.l1H,
       l2H: fit.l2H,
       shuffle: fit.shuffle,
+      warmup: fit.warmup,
     },
   };
 }

@@ -27,7 +27,7 @@ function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
     toRank: spec.toRank,
     replicates: spec.replicates ?? 5,
     cvFolds: spec.cvFolds ?? 3,
-    cvStarts: spec.cvStarts ?? 5,
+    cvStarts: spec.cvStarts ?? (isWarmStarted(spec.fit ?? {}) ? 1 : 5),
     cvScreenIterations: spec.cvScreenIterations ?? 150,
     baseline: spec.baseline ?? true,
     fit: spec.fit ?? {},
@@ -64,6 +64,17 @@ function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
 }
 
 /**
+ * Whether the fits start with a HALS warm-up before multiplicative updates. Then fold fits need no
+ * screening of several starts: on planted data every random start tried reached the planted basin
+ * after the warm-up (see SWEEP_FIT_DEFAULTS), which is what screening was approximating.
+ */
+function isWarmStarted(fit: NonNullable<SweepSpec['fit']>): boolean {
+  const beta = fit.beta ?? 1;
+  const solver = fit.solver ?? (beta === 2 ? 'hals' : 'mu');
+  return solver === 'mu' && (fit.warmup ?? 0) > 0;
+}
+
+/**
  * Seeds of the fold mask and of the shuffled baseline, drawn from the sweep's base seed so they
  * differ from each other and from the fits' seeds, and are the same at every rank: all ranks hold
  * out the same entries and see the same shuffled copy, so their errors are paired comparisons.
@@ -83,7 +94,8 @@ function derivedSeeds(seed: number): { cvSeed: number; shuffleSeed: number } {
  *     from random starts often stop in poor local minima (on planted data, one start in two to
  *     four reaches the best basin); a fold scored from such a start would make the true rank look
  *     worse than its neighbours. The choice uses the training entries only, and on planted data
- *     the loss after ~150 iterations already ranks the starts as their final losses do;
+ *     the loss after ~150 iterations already ranks the starts as their final losses do. With a
+ *     HALS warm-up (`fit.warmup`), the default is a single start (see `isWarmStarted`);
  *   - when `baseline` is set, the same replicates and folds on the row-shuffled copy of V.
  * When the chosen initialisation is an NNDSVD variant, which starts every seed from the same point
  * (up to NNDSVDar's small random fill), every fit starts from `random` instead: consensus,

@@ -187,7 +187,9 @@ export interface SweepSpec {
   /**
    * Random starts screened per fold fit: each runs `cvScreenIterations` iterations, and only the
    * one with the lowest training loss is run to convergence, so that a start caught in a poor
-   * local minimum does not pass for a bad rank. Default 5 (1 = a single start, no screening).
+   * local minimum does not pass for a bad rank. Default 5, or 1 (a single start, no screening) when
+   * the fits are multiplicative updates with a HALS warm-up (`fit.warmup` > 0), which reaches the
+   * good basin from every start on its own.
    */
   cvStarts?: number;
   /** Iterations of each screened start. Default 150. */

@@ -71,6 +71,8 @@ export const runParamsSchema = z
     l1H: penalty.default(0),
     l2H: penalty.default(0),
     shuffle: z.boolean().default(false),
+    /** HALS iterations before multiplicative updates (mu only; see the engine's FitOptions.warmup). */
+    warmup: z.number().int().min(0).max(100_000).default(0),
     replicates: z.number().int().min(1).max(1000).default(1),
   })
   .strict();
@@ -93,6 +95,7 @@ export const sweepFitSchema = runParamsSchema.omit({ rank: true, replicates: tru
   init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default(SWEEP_FIT_DEFAULTS.init),
   maxIter: z.number().int().min(1).max(1_000_000).default(SWEEP_FIT_DEFAULTS.maxIter),
   tol: z.number().min(0).max(1).default(SWEEP_FIT_DEFAULTS.tol),
+  warmup: z.number().int().min(0).max(100_000).default(SWEEP_FIT_DEFAULTS.warmup),
 });
 
 /** A rank sweep: every k in [fromRank, toRank], replicates and cross-validation folds per k. */

@@ -25,6 +25,10 @@ import {
  * - `hals`: coordinate descent on ½‖V − WH‖² (scikit-learn's `cd`); it stops as scikit-learn does,
  *   when the projected-gradient violation of an iteration falls to tol × that of the first. The loss
  *   is still traced every `checkEvery` iterations.
+ * - `warmup` (mu only): the first `warmup` iterations are HALS sweeps on the Frobenius loss (traced
+ *   in the fit's own loss, no convergence test); then the entries HALS left at exactly 0 are lifted
+ *   to 1e-3 × the factor's mean (a multiplicative update can never move a zero), and MU continues,
+ *   its tol test measured from that point.
  * - `hooks.isCancelled()` is read before every iteration (true → `FitCancelledError`);
  *   `hooks.onProgress` is called after every iteration with the latest traced loss.
  * Same V, options and seed → bit-identical W and H.
@@ -107,7 +111,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
   const lossNow = (): number => divergenceOf(data, W, Ht, k, beta);
   const initLoss = lossNow();
   const trace: Array<[number, number]> = [[0, initLoss]];
-  const errorInit = Math.sqrt(2 * Math.max(initLoss, 0));
+  let errorInit = Math.sqrt(2 * Math.max(initLoss, 0));
   let previousError = errorInit;
   let lastLoss = initLoss;
   let lastLossIteration = 0;
@@ -115,9 +119,30 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
   let converged = false;
   let iteration = 0;
 
+  const warmup = options.solver === 'mu' ? Math.min(options.warmup, options.maxIter) : 0;
   while (iteration < options.maxIter) {
     if (hooks.isCancelled?.() === true) throw new FitCancelledError(iteration);
     iteration++;
+    if (iteration <= warmup) {
+      halsIteration(data, W, Ht, k, pen, ws, nextOrder);
+      if (iteration === warmup) {
+        liftZeros(W);
+        liftZeros(Ht);
+        // The multiplicative updates start here: their convergence test is relative to this point.
+        lastLoss = lossNow();
+        lastLossIteration = iteration;
+        if (trace[trace.length - 1][0] === iteration) trace.pop();
+        trace.push([iteration, lastLoss]);
+        previousError = Math.sqrt(2 * Math.max(lastLoss, 0));
+        errorInit = previousError;
+      } else if (iteration % options.checkEvery === 0) {
+        lastLoss = lossNow();
+        lastLossIteration = iteration;
+        trace.push([iteration, lastLoss]);
+      }
+      hooks.onProgress?.({ iteration, maxIter: options.maxIter, loss: lastLoss, elapsedMs: now() - started });
+      continue;
+    }
     if (options.solver === 'mu') {
       muIteration(data, W, Ht, k, beta, pen, ws);
     } else {
@@ -159,4 +184,17 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     options: used,
     warnings,
   };
+}
+
+/**
+ * Sets the exact zeros of a factor to 1e-3 × its mean entry: after a HALS warm-up, so that the
+ * multiplicative updates that follow can still move them (a product with 0 stays 0). Small enough
+ * not to change the solution HALS found; leaves an all-zero factor alone.
+ */
+function liftZeros(F: Float64Array): void {
+  let sum = 0;
+  for (let q = 0; q < F.length; q++) sum += F[q];
+  const lift = (1e-3 * sum) / Math.max(F.length, 1);
+  if (!(lift > 0)) return;
+  for (let q = 0; q < F.length; q++) if (F[q] === 0) F[q] = lift;
 }

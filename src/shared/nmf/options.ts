@@ -14,7 +14,7 @@ const INITS: readonly InitMethod[] = ['random', 'nndsvd', 'nndsvda', 'nndsvdar',
 /**
  * Fills in defaults and validates a fit's settings, throwing `FitSettingsError` with a message that
  * names the offending value. Defaults: beta 1, solver `hals` when β = 2 else `mu`, init `nndsvda`,
- * maxIter 500, tol 1e-4, seed 0, penalties 0, shuffle false, checkEvery 10.
+ * maxIter 500, tol 1e-4, seed 0, penalties 0, shuffle false, checkEvery 10, warmup 0.
  *
  * With V (m × n) the data-dependent rules are checked too: rank ≤ min(m, n); no negative or
  * infinite entry (NaN is a missing value and is allowed); no zero when β = 0 (as scikit-learn
@@ -64,6 +64,10 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
       throw new FitSettingsError(`${name} ${value} must be a finite number ≥ 0`);
     return value;
   };
+  const warmup = input.warmup ?? 0;
+  if (!Number.isInteger(warmup) || warmup < 0) {
+    throw new FitSettingsError(`warmup ${warmup} must be an integer ≥ 0`);
+  }
   const shuffle = input.shuffle ?? false;
   if (typeof shuffle !== 'boolean')
     throw new FitSettingsError(`shuffle ${String(shuffle)} must be true or false`);
@@ -82,6 +86,7 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
     l2H: penalty('l2H'),
     shuffle,
     checkEvery,
+    warmup,
   };
   if (init === 'custom') {
     if (input.W0 === undefined || input.H0 === undefined) {

@@ -46,6 +46,15 @@ export interface FitOptions {
   shuffle: boolean;
   /** Check convergence every this many iterations (sklearn checks every 10). Default 10. */
   checkEvery: number;
+  /**
+   * `mu` only (no effect on `hals`): this many Frobenius HALS iterations from the start before the
+   * multiplicative updates take over (0: none, scikit-learn's behaviour). Counted in maxIter.
+   * Default 0.
+   * Why: from random starts, MU for KL on large count data stalls in poor local minima (two
+   * modules merged, one split); HALS moves whole components per step and finds the basin of the
+   * planted solution in a few hundred iterations, after which MU refines in the fit's own loss.
+   */
+  warmup: number;
 }
 
 /** What a caller may pass: rank plus any subset of the rest. */

@@ -1,9 +1,11 @@
 import type { DatasetSummary, LossName, RunParamsInput, SweepParamsInput } from '../../../shared/domain';
+import { RUN_WARMUP_SUGGESTED } from '../../../shared/domain/defaults';
 
 /**
  * Starting parameters suited to a dataset: count data (all integers) is Poisson-like, for which
  * the generalised KL divergence is the maximum-likelihood loss; other data gets Frobenius, solved
- * fastest by HALS. The rank default grows slowly with the smaller dimension.
+ * fastest by HALS. The rank default grows slowly with the smaller dimension. Multiplicative
+ * updates get a HALS warm-up (see RUN_WARMUP_SUGGESTED).
  */
 
 export function suggestedLoss(dataset: Pick<DatasetSummary, 'integer'>): LossName {
@@ -33,6 +35,7 @@ export function suggestedRunParams(dataset: DatasetSummary): Required<Omit<RunPa
     l1H: 0,
     l2H: 0,
     shuffle: false,
+    warmup: loss === 'frobenius' ? 0 : RUN_WARMUP_SUGGESTED,
     replicates: 1,
   };
 }

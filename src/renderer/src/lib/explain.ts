@@ -13,6 +13,8 @@ export const explain = {
   l1H: 'L1 penalty on H: sparser activations per sample.',
   l2H: 'L2 penalty on H: shrinks activations smoothly.',
   shuffle: 'Update coordinates in random order (HALS); can help escape poor starts.',
+  warmup:
+    'HALS iterations before multiplicative updates (MU only): steers large count fits away from poor local minima. 0 = plain MU, as scikit-learn.',
   replicates: 'Fit several times from different seeds and keep the best.',
   fromRank: 'Smallest k to try.',
   toRank: 'Largest k to try.',

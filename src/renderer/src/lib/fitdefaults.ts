@@ -18,5 +18,6 @@ export function fitFormFor(dataset: DatasetSummary): FitForm {
     l1H: p.l1H,
     l2H: p.l2H,
     shuffle: p.shuffle,
+    warmup: p.warmup,
   };
 }

@@ -14,6 +14,7 @@ export interface FitForm {
   l1H: number;
   l2H: number;
   shuffle: boolean;
+  warmup: number;
 }
 
 /** Client-side checks that mirror the request schema, so problems show beside the field at once. */
@@ -24,6 +25,8 @@ export function fitFormProblems(form: FitForm): Partial<Record<keyof FitForm, st
   if (!Number.isInteger(form.maxIter) || form.maxIter < 1) problems.maxIter = 'A whole number of at least 1.';
   if (!Number.isFinite(form.tol) || form.tol < 0 || form.tol > 1) problems.tol = 'Between 0 and 1.';
   if (!Number.isInteger(form.seed) || form.seed < 0) problems.seed = 'A whole number ≥ 0.';
+  if (!Number.isInteger(form.warmup) || form.warmup < 0 || form.warmup > 100_000)
+    problems.warmup = 'A whole number between 0 and 100 000.';
   for (const key of ['l1W', 'l2W', 'l1H', 'l2H'] as const)
     if (!Number.isFinite(form[key]) || form[key] < 0) problems[key] = 'Must be ≥ 0.';
   const beta = form.loss === 'kl' ? 1 : form.loss === 'is' ? 0 : form.loss === 'frobenius' ? 2 : form.beta;

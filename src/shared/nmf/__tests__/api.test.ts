@@ -43,6 +43,7 @@ describe('resolveFitOptions', () => {
       l2H: 0,
       shuffle: false,
       checkEvery: 10,
+      warmup: 0,
     });
     expect(resolveFitOptions({ rank: 3, beta: 2 }).solver).toBe('hals');
     expect(resolveFitOptions({ rank: 3, beta: 2, solver: 'mu' }).solver).toBe('mu');
