@@ -226,6 +226,67 @@ function decodeJobResult(blob: Buffer): SweepJobResult {
   return decodeFrame(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength)) as SweepJobResult;
 }
 
+/** A sweep job as the Jobs screen names it: "k = 8, replicate 2", "baseline k = 8, fold 1 of 3". */
+export function describeSweepJob(job: SweepJob, folds: number): string {
+  const which = job.kind === 'replicate' ? `replicate ${job.index + 1}` : `fold ${job.index + 1} of ${folds}`;
+  return `${job.baseline ? 'baseline ' : ''}k = ${job.rank}, ${which}`;
+}
+
+/**
+ * Time left in a sweep, from the share of its work done so far in this session. Jobs are weighted
+ * by rank (an iteration costs ∝ k); a running job counts for its iterations over the iterations
+ * jobs of this sweep have needed so far (the median of the finished ones; maxIter before any has
+ * finished, capped at 95 %), since fits usually converge long before maxIter and counting against
+ * maxIter would leave the estimate far too high until the end.
+ */
+export class SweepRemaining {
+  private readonly weight = new Map<string, number>();
+  private readonly running = new Map<string, number>();
+  private readonly iterations: number[] = [];
+  private readonly total: number;
+  private finishedWeight = 0;
+
+  constructor(
+    jobs: readonly SweepJob[],
+    private readonly maxIter: number,
+  ) {
+    let total = 0;
+    for (const job of jobs) {
+      this.weight.set(job.id, job.rank);
+      total += job.rank;
+    }
+    this.total = total;
+  }
+
+  progress(jobId: string, iteration: number): void {
+    this.running.set(jobId, iteration);
+  }
+
+  finish(jobId: string, iterations: number): void {
+    this.running.delete(jobId);
+    this.finishedWeight += this.weight.get(jobId) ?? 0;
+    this.iterations.push(iterations);
+  }
+
+  /** Fraction of this session's work done, in [0, 1]. */
+  fraction(): number {
+    if (this.total === 0) return 1;
+    const sorted = [...this.iterations].sort((a, b) => a - b);
+    const expected = sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : this.maxIter;
+    let done = this.finishedWeight;
+    for (const [jobId, iteration] of this.running) {
+      done += (this.weight.get(jobId) ?? 0) * Math.min(0.95, iteration / Math.max(1, expected));
+    }
+    return Math.min(1, done / this.total);
+  }
+
+  /** Milliseconds left at this rate, or null before anything measurable is done. */
+  remainingMs(elapsedMs: number): number | null {
+    const fraction = this.fraction();
+    return fraction > 0 ? (elapsedMs * (1 - fraction)) / fraction : null;
+  }
+}
+
 /** Runs the sweep's missing jobs, then summarises. Records the outcome; resolves with the final state. */
 export async function executeSweep(
   ctx: ServiceContext,
@@ -244,6 +305,7 @@ export async function executeSweep(
   let jobsDone = finished.size;
   const startedAt = Date.now();
   const maxIter = spec.fit?.maxIter ?? 500;
+  const remaining = new SweepRemaining(pending, maxIter);
   ctx.jobs.add(
     'sweep',
     id,
@@ -259,25 +321,28 @@ export async function executeSweep(
     await Promise.all(
       pending.map(async (job) => {
         const handle = ctx.pool.submit({ kind: 'sweep-job', matrix, job }, (progress) => {
-          const done = jobsDone + progress.iteration / Math.max(1, progress.maxIter);
+          remaining.progress(job.id, progress.iteration);
           const elapsedMs = Date.now() - startedAt;
-          const fractionThisSession = (done - finished.size) / Math.max(1, jobs.length - finished.size);
           ctx.jobs.update('sweep', id, {
             state: 'running',
             iteration: progress.iteration,
             maxIter: progress.maxIter,
             loss: progress.loss,
             elapsedMs,
-            remainingMs:
-              fractionThisSession > 0 ? (elapsedMs * (1 - fractionThisSession)) / fractionThisSession : null,
+            remainingMs: remaining.remainingMs(elapsedMs),
             jobsDone,
+            fit: describeSweepJob(job, spec.cvFolds ?? 3),
           });
         });
         handles.push(handle);
         const { result } = (await handle.promise) as SweepJobTaskResult;
         recordSweepJob(ctx.db, id, job.id, Buffer.from(encodeFrame(result)));
         jobsDone++;
-        ctx.jobs.update('sweep', id, { jobsDone });
+        remaining.finish(job.id, result.iterations);
+        ctx.jobs.update('sweep', id, {
+          jobsDone,
+          remainingMs: remaining.remainingMs(Date.now() - startedAt),
+        });
       }),
     );
     const results = sweepJobResults(ctx.db, id).map((r) => decodeJobResult(r.result));

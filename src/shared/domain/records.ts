@@ -138,6 +138,8 @@ export interface JobProgress {
   /** Sweeps: jobs finished and in all. */
   jobsDone?: number;
   jobsTotal?: number;
+  /** Sweeps: the fit this event's iteration and loss belong to, e.g. "k = 8, fold 2 of 3". */
+  fit?: string;
 }
 
 export interface ImportProgress {
