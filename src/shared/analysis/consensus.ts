@@ -1,4 +1,5 @@
 import { dense, type DenseMatrix } from '../linalg/matrix';
+import { Rng } from '../linalg/random';
 import { averageLinkage, copheneticDistances, cutTree } from './hclust';
 import type { ConsensusResult } from './types';
 
@@ -104,6 +105,12 @@ export function dispersion(consensus: DenseMatrix): number {
   return sum / data.length;
 }
 
+/** Samples above which the consensus is computed on a random subsample (see `analyzeConsensus`). */
+export const CONSENSUS_MAX_SAMPLES = 2000;
+
+/** Seed of the subsample: fixed, so every rank of a sweep is judged on the same samples. */
+const SUBSAMPLE_SEED = 20040323;
+
 /**
  * Consensus clustering of the samples over replicate fits at rank k (Brunet et al. 2004): the
  * consensus matrix C, average-linkage clustering of the distance 1 − C cut at k clusters, the
@@ -112,22 +119,101 @@ export function dispersion(consensus: DenseMatrix): number {
  * dispersion. When 1 − C is constant (e.g. all replicates agree and put every sample in one
  * cluster), the tree reproduces it exactly and the cophenetic correlation is reported as 1.
  *
+ * More than `maxSamples` samples: C, the tree, the cophenetic correlation and the dispersion are
+ * computed on a seeded random subsample of `maxSamples` samples (the same for every call with the
+ * same n), which estimates both coefficients without the O(n²) memory; every other sample joins
+ * the cluster whose members it shares a label with most often, averaged over replicates and
+ * members (its mean consensus with the cluster), so every sample still gets a cluster.
+ *
  * @param labelings one sample labeling per replicate (length n each)
  * @param k number of clusters to cut the tree into
  */
-export function analyzeConsensus(labelings: readonly (readonly number[])[], k: number): ConsensusResult {
-  const C = consensusMatrix(labelings);
-  const n = C.rows;
-  const distances = new Float64Array((n * (n - 1)) / 2);
+export function analyzeConsensus(
+  labelings: readonly (readonly number[])[],
+  k: number,
+  maxSamples = CONSENSUS_MAX_SAMPLES,
+): ConsensusResult {
+  if (labelings.length === 0) throw new RangeError('consensus needs at least one labeling');
+  const n = labelings[0].length;
+  for (const labels of labelings) {
+    if (labels.length !== n) throw new RangeError(`labelings differ in length: ${labels.length} vs ${n}`);
+  }
+  const subsample = n > maxSamples ? randomSubset(n, maxSamples, SUBSAMPLE_SEED) : null;
+  const used = subsample === null ? labelings : labelings.map((labels) => subsample.map((j) => labels[j]));
+  const C = consensusMatrix(used);
+  const s = C.rows;
+  const distances = new Float64Array((s * (s - 1)) / 2);
   let t = 0;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) distances[t++] = 1 - C.data[i * n + j];
-  const tree = averageLinkage(distances, n);
+  for (let i = 0; i < s; i++) for (let j = i + 1; j < s; j++) distances[t++] = 1 - C.data[i * s + j];
+  const tree = averageLinkage(distances, s);
   const cophenetic = copheneticDistances(tree);
   const r = pearson(distances, cophenetic);
+  const clusters = cutTree(tree, k);
   return {
     consensus: C,
-    sampleClusters: cutTree(tree, k),
+    subsample,
+    sampleClusters: subsample === null ? clusters : extendClusters(labelings, subsample, clusters),
     cophenetic: Number.isNaN(r) ? 1 : r,
     dispersion: dispersion(C),
   };
+}
+
+/** `size` distinct indices of 0..n−1 drawn uniformly (partial Fisher–Yates), sorted. */
+function randomSubset(n: number, size: number, seed: number): number[] {
+  const rng = new Rng(seed);
+  const pool = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < size; i++) {
+    const j = i + rng.int(n - i);
+    const swap = pool[i];
+    pool[i] = pool[j];
+    pool[j] = swap;
+  }
+  return Array.from(pool.subarray(0, size)).sort((a, b) => a - b);
+}
+
+/**
+ * Clusters of all n samples from the clusters of a subsample: a subsample member keeps its own; any
+ * other sample j takes the cluster c maximising its mean consensus with c's members,
+ * Σ_r #{s ∈ c : label_r(s) = label_r(j)} / (R·|c|), computed from per-replicate label counts in
+ * O(n·R·k) (ties to the lowest cluster).
+ */
+function extendClusters(
+  labelings: readonly (readonly number[])[],
+  subsample: readonly number[],
+  clusters: readonly number[],
+): number[] {
+  const n = labelings[0].length;
+  let labelCount = 0;
+  for (const labels of labelings) for (const label of labels) labelCount = Math.max(labelCount, label + 1);
+  let clusterCount = 0;
+  for (const c of clusters) clusterCount = Math.max(clusterCount, c + 1);
+  const members = new Float64Array(clusterCount);
+  for (const c of clusters) members[c]++;
+  // counts[r][c][label]: members of cluster c that replicate r labels `label`.
+  const counts = labelings.map((labels) => {
+    const table = new Float64Array(clusterCount * labelCount);
+    subsample.forEach((j, q) => table[clusters[q] * labelCount + labels[j]]++);
+    return table;
+  });
+  const out = new Array<number>(n);
+  const inSubsample = new Int32Array(n).fill(-1);
+  subsample.forEach((j, q) => (inSubsample[j] = q));
+  const score = new Float64Array(clusterCount);
+  for (let j = 0; j < n; j++) {
+    if (inSubsample[j] >= 0) {
+      out[j] = clusters[inSubsample[j]];
+      continue;
+    }
+    score.fill(0);
+    labelings.forEach((labels, r) => {
+      const table = counts[r];
+      for (let c = 0; c < clusterCount; c++) score[c] += table[c * labelCount + labels[j]];
+    });
+    let best = 0;
+    for (let c = 1; c < clusterCount; c++) {
+      if (score[c] / members[c] > score[best] / members[best]) best = c;
+    }
+    out[j] = best;
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { Rng } from '../linalg/random';
 import { fitNmf } from '../nmf';
 import type { FitHooks, FitResult, InitMethod } from '../nmf/types';
 import { normalizeColumns, componentStability } from './alignment';
-import { analyzeConsensus, sampleLabels } from './consensus';
+import { CONSENSUS_MAX_SAMPLES, analyzeConsensus, sampleLabels } from './consensus';
 import { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
 import { recommendRank } from './recommend';
 import type {
@@ -347,7 +347,14 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
     });
   }
   if (ranks.length === 0) throw new RangeError('the sweep has no finished replicate fit at any rank');
-  return { ranks, recommendation: recommendRank(ranks), rows, cols, parameterCount: 'k(m+n)' };
+  const recommendation = recommendRank(ranks);
+  if (cols > CONSENSUS_MAX_SAMPLES && ranks.some((r) => r.cophenetic !== null)) {
+    const gigabytes = (cols * cols * 8) / 1e9;
+    recommendation.reasoning.push(
+      `Cophenetic correlation and dispersion are computed on a fixed random subsample of ${CONSENSUS_MAX_SAMPLES} of the ${cols} samples (the full consensus matrix would take ${gigabytes.toFixed(1)} GB); every sample is still clustered.`,
+    );
+  }
+  return { ranks, recommendation, rows, cols, parameterCount: 'k(m+n)' };
 }
 
 /** What `ranks.json` is made from: a summary, or the same criteria as the library stores them. */

@@ -91,8 +91,17 @@ export interface ComponentStability {
 
 /** Consensus clustering of samples over replicate fits (Brunet et al. 2004). */
 export interface ConsensusResult {
-  /** n × n, entry (i, j) = fraction of replicates that put samples i and j in the same cluster. */
+  /**
+   * s × s over the samples in `subsample` (all n when null): entry (i, j) = fraction of replicates
+   * that put samples i and j in the same cluster.
+   */
   consensus: DenseMatrix;
+  /**
+   * Null when every sample entered the consensus; otherwise the sorted indices of the random
+   * subsample it was computed on (more than `maxSamples` samples: the n × n matrix and the tree
+   * would need O(n²) memory — 3.2 GB of consensus alone for 20 000 cells).
+   */
+  subsample: number[] | null;
   /** Cluster (0..k−1) of each sample from average-linkage clustering of 1 − C cut at k clusters. */
   sampleClusters: number[];
   /** Pearson correlation between 1 − C and the cophenetic distances of the tree (R NMF's cophcor). */

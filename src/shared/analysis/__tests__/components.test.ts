@@ -3,7 +3,9 @@ import { dense, type DenseMatrix } from '../../linalg/matrix';
 import { Rng } from '../../linalg/random';
 import { betaDivergence } from '../../nmf';
 import {
+  adjustedRandIndex,
   alignComponents,
+  analyzeConsensus,
   assignModules,
   componentStability,
   heldOutError,
@@ -13,9 +15,11 @@ import {
   planSweep,
   recommendRank,
   rowNormalize,
+  runSweepJob,
   sampleLabels,
   shuffleWithinRows,
   splitMergeMap,
+  summarizeSweep,
   synthesizeGeneModules,
   weightHistogram,
   type RankSummary,
@@ -475,5 +479,72 @@ describe('recommendRank', () => {
       ),
     ).toBe(true);
     expect(r.reasoning.some((line) => line.includes('fits noise'))).toBe(true);
+  });
+});
+
+describe('analyzeConsensus on many samples', () => {
+  /** Replicate labelings of n samples in `k` true groups (j mod k), each label flipped with probability `noise`, permuted per replicate. */
+  function noisyLabelings(n: number, k: number, replicates: number, noise: number, seed: number): number[][] {
+    const rng = new Rng(seed);
+    return Array.from({ length: replicates }, () => {
+      const permutation = rng.shuffle(Array.from({ length: k }, (_, c) => c));
+      return Array.from({ length: n }, (_, j) => permutation[rng.uniform() < noise ? rng.int(k) : j % k]);
+    });
+  }
+
+  it('uses every sample up to the limit and a seeded subsample beyond it, still clustering all', () => {
+    const labelings = noisyLabelings(600, 3, 5, 0.1, 4);
+    const full = analyzeConsensus(labelings, 3);
+    expect(full.subsample).toBeNull();
+    expect(full.consensus.rows).toBe(600);
+    const sampled = analyzeConsensus(labelings, 3, 200);
+    expect(sampled.subsample).toHaveLength(200);
+    expect(new Set(sampled.subsample).size).toBe(200);
+    expect(sampled.subsample).toEqual([...sampled.subsample!].sort((a, b) => a - b));
+    expect(analyzeConsensus(labelings, 3, 200).subsample).toEqual(sampled.subsample);
+    expect(sampled.consensus.rows).toBe(200);
+    expect(sampled.sampleClusters).toHaveLength(600);
+    // Nearly the same partition as the full analysis (a sample relabelled in several replicates
+    // may land differently), and coefficients close to it.
+    expect(adjustedRandIndex(full.sampleClusters, sampled.sampleClusters)).toBeGreaterThan(0.98);
+    expect(
+      adjustedRandIndex(
+        sampled.sampleClusters,
+        labelings[0].map((_, j) => j % 3),
+      ),
+    ).toBeGreaterThan(0.98);
+    expect(Math.abs(sampled.cophenetic - full.cophenetic)).toBeLessThan(0.05);
+    expect(Math.abs(sampled.dispersion - full.dispersion)).toBeLessThan(0.05);
+  });
+
+  it('handles 20 000 samples in bounded memory', () => {
+    const labelings = noisyLabelings(20_000, 4, 3, 0.05, 9);
+    const result = analyzeConsensus(labelings, 4);
+    expect(result.subsample).toHaveLength(2000);
+    expect(result.sampleClusters).toHaveLength(20_000);
+    expect(
+      adjustedRandIndex(
+        result.sampleClusters,
+        labelings[0].map((_, j) => j % 4),
+      ),
+    ).toBeGreaterThan(0.95);
+  });
+});
+
+describe('summarizeSweep on many samples', () => {
+  it('says when the consensus criteria come from a subsample', () => {
+    const rng = new Rng(3);
+    const V = dense(
+      12,
+      2100,
+      Float64Array.from({ length: 12 * 2100 }, () => rng.int(20)),
+    );
+    const spec = { fromRank: 2, toRank: 2, replicates: 2, cvFolds: 0, baseline: false, fit: { maxIter: 5 } };
+    const summary = summarizeSweep(
+      spec,
+      planSweep(spec).map((job) => runSweepJob(V, job)),
+    );
+    expect(summary.ranks[0].sampleClusters).toHaveLength(2100);
+    expect(summary.recommendation.reasoning.at(-1)).toMatch(/subsample of 2000 of the 2100 samples/);
   });
 });
