@@ -100,6 +100,7 @@ export function getSweepDetail(ctx: ServiceContext, id: number): SweepDetail {
 export function sweepSpecOf(params: SweepParams): SweepSpec {
   const fit = params.fit;
   const beta = betaOfLoss(fit.loss, fit.beta);
+  const solver = fit.solver ?? (beta === 2 ? 'hals' : 'mu');
   return {
     fromRank: params.fromRank,
     toRank: params.toRank,
@@ -108,7 +109,7 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
     baseline: params.baseline,
     fit: {
       beta,
-      solver: fit.solver ?? (beta === 2 ? 'hals' : 'mu'),
+      solver,
       init: fit.init,
       maxIter: fit.maxIter,
       tol: fit.tol,
@@ -118,7 +119,7 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
       l1H: fit.l1H,
       l2H: fit.l2H,
       shuffle: fit.shuffle,
-      warmup: fit.warmup,
+      warmup: solver === 'mu' ? fit.warmup : 0,
     },
   };
 }

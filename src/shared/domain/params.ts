@@ -81,11 +81,15 @@ export type RunParamsInput = z.input<typeof runParamsSchema>;
 /** Parameters with every default filled in, the solver resolved. */
 export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver'> & { solver: 'mu' | 'hals' };
 
-/** Fills defaults and resolves the solver; throws a ZodError for invalid input. */
+/**
+ * Fills defaults and resolves the solver; throws a ZodError for invalid input. A warm-up is
+ * recorded as 0 under HALS, which has none (the engine ignores it), so saved runs say what ran.
+ */
 export function completeRunParams(input: RunParamsInput): RunParams {
   const parsed = runParamsSchema.parse(input);
   const beta = betaOfLoss(parsed.loss, parsed.beta);
-  return { ...parsed, beta, solver: parsed.solver ?? (beta === 2 ? 'hals' : 'mu') };
+  const solver = parsed.solver ?? (beta === 2 ? 'hals' : 'mu');
+  return { ...parsed, beta, solver, warmup: solver === 'mu' ? parsed.warmup : 0 };
 }
 
 /**
