@@ -3,6 +3,7 @@ import { transpose } from '../linalg/ops';
 import { logGamma } from '../linalg/random';
 import { prepareData, type PreparedData } from './data';
 import { EPS32, columnSums, csrTimes, gram, powBy, powCode, rowProducts } from './kernels';
+import * as wasm from './wasm';
 
 /**
  * β-divergence D_β(V ‖ WH) exactly as scikit-learn 1.2's `_beta_divergence` (never normalised):
@@ -54,6 +55,31 @@ function dotRow(W: Float64Array, Ht: Float64Array, i: number, j: number, k: numb
   return s;
 }
 
+/**
+ * Calls `visit(i, wh, at)` for every row i of WH, in order: (WH)_ij = wh[at + j]. The rows come in
+ * blocks from the WebAssembly kernel when it is active (the m·n·k pass is most of a loss
+ * evaluation), else from `rowProducts`; both sum every entry the same way, so the losses agree
+ * bit for bit. `wh` is valid only during the call.
+ */
+function forEachWhRow(
+  W: Float64Array,
+  Ht: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  visit: (i: number, wh: Float64Array, at: number) => void,
+): void {
+  const viaWasm = wasm.forEachWhBlock(W, Ht, m, n, k, (i0, rows, block) => {
+    for (let r = 0; r < rows; r++) visit(i0 + r, block, r * n);
+  });
+  if (viaWasm) return;
+  const row = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    rowProducts(W, i * k, Ht, n, k, row);
+    visit(i, row, 0);
+  }
+}
+
 /** Σ over missing entries of g((WH)_ij). */
 function sumOverMissing(
   data: PreparedData,
@@ -87,17 +113,15 @@ export function divergenceOf(
   if (beta === 2) {
     if (V.kind === 'dense') {
       const d = V.data;
-      const row = new Float64Array(n);
       let s = 0;
-      for (let i = 0; i < m; i++) {
-        rowProducts(W, i * k, Ht, n, k, row);
+      forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
         for (let j = 0; j < n; j++) {
           const v = d[i * n + j];
           if (v !== v) continue;
-          const r = v - row[j];
+          const r = v - wh[at + j];
           s += r * r;
         }
-      }
+      });
       return s / 2;
     }
     let normX = 0;
@@ -143,35 +167,35 @@ export function divergenceOf(
   let allWHBeta = 0;
   if (V.kind === 'dense') {
     const d = V.data;
-    const row = new Float64Array(n);
-    for (let i = 0; i < m; i++) {
-      rowProducts(W, i * k, Ht, n, k, row);
+    forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
       for (let j = 0; j < n; j++) {
         const v = d[i * n + j];
         if (v !== v) continue;
-        if (v > EPS32) kept(v, row[j]);
-        if (beta !== 1 && beta !== 0) allWHBeta += powBy(row[j], beta, cBeta);
+        if (v > EPS32) kept(v, wh[at + j]);
+        if (beta !== 1 && beta !== 0) allWHBeta += powBy(wh[at + j], beta, cBeta);
       }
-    }
+    });
   } else {
-    const row = new Float64Array(n);
     for (let i = 0; i < m; i++) {
       for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) {
         const v = V.data[p];
         if (v > EPS32) kept(v, dotRow(W, Ht, i, V.indices[p], k));
       }
-      if (beta !== 1 && beta !== 0) {
-        rowProducts(W, i * k, Ht, n, k, row);
-        let p = V.indptr[i];
-        const end = V.indptr[i + 1];
+    }
+    if (beta !== 1 && beta !== 0) {
+      // Σ WH^β over every observed entry: the implicit zeros count too, so whole rows of WH.
+      const { indptr, indices, data: stored } = V;
+      forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
+        let p = indptr[i];
+        const end = indptr[i + 1];
         for (let j = 0; j < n; j++) {
-          if (p < end && V.indices[p] === j) {
-            const stored = V.data[p++];
-            if (stored !== stored) continue;
+          if (p < end && indices[p] === j) {
+            const value = stored[p++];
+            if (value !== value) continue;
           }
-          allWHBeta += powBy(row[j], beta, cBeta);
+          allWHBeta += powBy(wh[at + j], beta, cBeta);
         }
-      }
+      });
     }
   }
   if (beta === 1) {
@@ -198,17 +222,15 @@ export function logLikelihoodOf(data: PreparedData, W: Float64Array, Ht: Float64
   let s = 0;
   if (V.kind === 'dense') {
     const d = V.data;
-    const row = new Float64Array(n);
-    for (let i = 0; i < m; i++) {
-      rowProducts(W, i * k, Ht, n, k, row);
+    forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
       for (let j = 0; j < n; j++) {
         const v = d[i * n + j];
         if (v !== v) continue;
-        const wh = row[j];
-        s -= wh;
-        if (v > 0) s += v * Math.log(wh) - logGamma(v + 1);
+        const mean = wh[at + j];
+        s -= mean;
+        if (v > 0) s += v * Math.log(mean) - logGamma(v + 1);
       }
-    }
+    });
     return s;
   }
   for (let i = 0; i < m; i++) {

@@ -91,6 +91,7 @@ interface Exports {
     out: number,
     side: number,
   ): void;
+  whRows(w: number, rows: number, n: number, k: number, h: number, out: number): void;
 }
 
 /** Doubles of V per streamed block (256 KB: fits L2 next to the factors). */
@@ -522,5 +523,34 @@ export function maskedSums(
     x.maskedSums(oAt + r0 * k * 8, count, f, k, tot, ip, ix, base);
   });
   if (!first) take(o, rows * k, out);
+  return true;
+}
+
+/**
+ * Visits the rows of WH (W: m × k, Ht: n × k) in blocks computed by the WebAssembly kernel:
+ * `visit(i0, rows, block)` gets rows i0 … i0 + rows − 1, row-major in `block` (rows × n), a view
+ * into linear memory valid only during the call (the visitor must not call other kernels). Returns
+ * false, visiting nothing, when not active. For the losses, whose WH pass is the expensive part.
+ */
+export function forEachWhBlock(
+  W: Float64Array,
+  Ht: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  visit: (i0: number, rows: number, block: Float64Array) => void,
+): boolean {
+  const x = active();
+  if (x === null) return false;
+  const rowsPer = Math.min(blockRows(n), m);
+  const [w, ht, h, out] = layout(x, [m * k, n * k, n * k, rowsPer * n]);
+  put(W, m * k, w);
+  put(Ht, n * k, ht);
+  x.transpose(ht, n, k, h);
+  for (let i0 = 0; i0 < m; i0 += rowsPer) {
+    const rows = Math.min(rowsPer, m - i0);
+    x.whRows(w + i0 * k * 8, rows, n, k, h, out);
+    visit(i0, rows, f64.subarray(out >> 3, (out >> 3) + rows * n));
+  }
   return true;
 }
