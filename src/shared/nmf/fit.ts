@@ -25,7 +25,7 @@ import {
  * - `hals`: coordinate descent on ½‖V − WH‖² (scikit-learn's `cd`); it stops as scikit-learn does,
  *   when the projected-gradient violation of an iteration falls to tol × that of the first. The loss
  *   is still traced every `checkEvery` iterations.
- * - `warmup` (mu only): the first `warmup` iterations are HALS sweeps on the Frobenius loss (traced
+ * - `warmup` (mu only): the first min(warmup, ⌊maxIter/2⌋) iterations are HALS sweeps on the Frobenius loss (traced
  *   in the fit's own loss, no convergence test); then the entries HALS left at exactly 0 are lifted
  *   to 1e-3 × the factor's mean (a multiplicative update can never move a zero), and MU continues,
  *   its tol test measured from that point.
@@ -119,7 +119,8 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
   let converged = false;
   let iteration = 0;
 
-  const warmup = options.solver === 'mu' ? Math.min(options.warmup, options.maxIter) : 0;
+  // At most half the iterations: the fit's own loss is what MU minimises, HALS only finds the basin.
+  const warmup = options.solver === 'mu' ? Math.min(options.warmup, Math.floor(options.maxIter / 2)) : 0;
   while (iteration < options.maxIter) {
     if (hooks.isCancelled?.() === true) throw new FitCancelledError(iteration);
     iteration++;

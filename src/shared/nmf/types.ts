@@ -48,8 +48,8 @@ export interface FitOptions {
   checkEvery: number;
   /**
    * `mu` only (no effect on `hals`): this many Frobenius HALS iterations from the start before the
-   * multiplicative updates take over (0: none, scikit-learn's behaviour). Counted in maxIter.
-   * Default 0.
+   * multiplicative updates take over (0: none, scikit-learn's behaviour). Counted in maxIter, and
+   * at most half of it, so MU always gets the other half. Default 0.
    * Why: from random starts, MU for KL on large count data stalls in poor local minima (two
    * modules merged, one split); HALS moves whole components per step and finds the basin of the
    * planted solution in a few hundred iterations, after which MU refines in the fit's own loss.

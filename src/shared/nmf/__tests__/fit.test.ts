@@ -24,7 +24,7 @@ describe('fitNmf', () => {
 describe('HALS warm-up before multiplicative updates', () => {
   const { V } = planted(60, 40, 4, 5);
 
-  it('runs HALS for the warm-up iterations, then lifts its exact zeros for MU', () => {
+  it('is HALS, then its exact zeros lifted, then MU from there', () => {
     const warm = 25;
     const hals = fitNmf(V, {
       rank: 4,
@@ -35,31 +35,45 @@ describe('HALS warm-up before multiplicative updates', () => {
       maxIter: warm,
       tol: 0,
     });
+    const lifted = (F: Float64Array): Float64Array => {
+      let sum = 0;
+      for (const v of F) sum += v;
+      const lift = (1e-3 * sum) / F.length;
+      return F.map((v) => (v === 0 ? lift : v));
+    };
+    // Random starts on planted data: HALS zeroes some loadings, so the lifting is exercised.
+    expect(hals.W.data.some((v) => v === 0)).toBe(true);
+    const W0 = { ...hals.W, data: lifted(hals.W.data) };
+    const H0 = { ...hals.H, data: lifted(hals.H.data) };
+    const manual = fitNmf(V, { rank: 4, beta: 1, init: 'custom', W0, H0, maxIter: 40, tol: 0 });
     const warmed = fitNmf(V, {
       rank: 4,
       beta: 1,
       init: 'random',
       seed: 2,
-      maxIter: warm,
+      maxIter: warm + 40,
       tol: 0,
       warmup: warm,
     });
-    let sum = 0;
-    for (const v of hals.W.data) sum += v;
-    const lift = (1e-3 * sum) / hals.W.data.length;
-    let zeros = 0;
-    for (let q = 0; q < hals.W.data.length; q++) {
-      if (hals.W.data[q] === 0) {
-        zeros++;
-        expect(warmed.W.data[q]).toBe(lift);
-      } else expect(warmed.W.data[q]).toBe(hals.W.data[q]);
-    }
-    // Random starts on planted data: HALS zeroes some loadings, so the lifting is exercised.
-    expect(zeros).toBeGreaterThan(0);
-    expect(warmed.W.data.every((v) => v > 0)).toBe(true);
-    expect(warmed.iterations).toBe(warm);
-    // Traced in the fit's own loss (KL), the last point at the end of the warm-up.
-    expect(warmed.trace.at(-1)![0]).toBe(warm);
+    expect(Array.from(warmed.W.data)).toEqual(Array.from(manual.W.data));
+    expect(Array.from(warmed.H.data)).toEqual(Array.from(manual.H.data));
+    expect(warmed.iterations).toBe(warm + 40);
+    // Traced in the fit's own loss (KL), with a point where the multiplicative updates start.
+    expect(warmed.trace.find(([iteration]) => iteration === warm)![1]).toBe(manual.trace[0][1]);
+  });
+
+  it('takes at most half of maxIter', () => {
+    const half = fitNmf(V, { rank: 4, beta: 1, init: 'random', seed: 2, maxIter: 30, tol: 0, warmup: 100 });
+    const explicit = fitNmf(V, {
+      rank: 4,
+      beta: 1,
+      init: 'random',
+      seed: 2,
+      maxIter: 30,
+      tol: 0,
+      warmup: 15,
+    });
+    expect(Array.from(half.W.data)).toEqual(Array.from(explicit.W.data));
   });
 
   it('starts the convergence test after the warm-up and counts the warm-up in maxIter', () => {
