@@ -11,8 +11,9 @@ import {
 
 /**
  * A larger planted data set (N = 2000 genes, M = 500 conditions, R = 8 modules, 100 moonlighting
- * genes). One fit costs about 0.1 s per iteration here, so a converged sweep with cross-validation
- * does not fit a unit test. Checked instead:
+ * genes). A converged sweep with cross-validation at this size runs through the app's worker pool
+ * in src/main/services/__tests__/sweep-planted-large.test.ts (it recommends 8). Checked here, in
+ * one thread:
  *   - recovery at the true rank: one KL fit from a random start, 80 iterations;
  *   - a reduced sweep k = 7..9 (2 replicates, no folds, no baseline, 40 iterations per fit): it runs
  *     at this size and rejects the rank one module short; at 40 iterations the fits are far from
