@@ -78,19 +78,46 @@ export function parseBanner(
 }
 
 /**
- * Streams a Matrix Market file. Coordinate files are read twice: a first pass validates every
- * entry and counts the non-zeros of each row, a second scatters them straight into the final CSR
- * arrays, so memory is the result itself (12 bytes per entry) with no coordinate or dense
- * temporary, and the scatter's writes are independent (a one-pass in-place permutation of
+ * Coordinate entries kept in memory during the first pass (16 bytes each: row, column, value) so
+ * that the file is read and, for .mtx.gz, decompressed only once. Beyond this the file is read a
+ * second time instead (see readMatrixMarket).
+ */
+export const BUFFERED_ENTRIES = 1 << 25;
+
+export interface MatrixMarketOptions {
+  /**
+   * Store entry (i, j) at (j, i). A function is asked once the size line is read, so that the
+   * orientation can depend on the shape without reading the head of the file separately.
+   */
+  transpose: boolean | ((size: { rows: number; cols: number }) => boolean);
+  /** Coordinate entries buffered for a single pass; default BUFFERED_ENTRIES. */
+  bufferedEntries?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: ReadProgress) => void;
+}
+
+/**
+ * Streams a Matrix Market file into CSR (coordinate) or dense (array) storage.
+ *
+ * Coordinate files are read once when the declared entries fit BUFFERED_ENTRIES: the pass
+ * validates every entry, counts the non-zeros of each row and keeps the entries as coordinates,
+ * which are then scattered into the final CSR arrays. Larger files are read twice instead, because
+ * CSR needs every row's count before any entry can be placed and the entries are not in row order
+ * (10x files are sorted by column): the first pass validates and counts, the second re-reads (and
+ * for .gz re-decompresses) the file and scatters straight into the CSR arrays, so memory stays the
+ * result itself (12 bytes per entry) instead of 28 (a one-pass in-place permutation of
  * column-sorted 10x files was several times slower). Array files are read once, into a dense
- * matrix. `transpose` stores entry (i, j) at (j, i). Duplicates are summed, explicit zeros dropped.
+ * matrix. Duplicates are summed, explicit zeros dropped.
  */
 export async function readMatrixMarket(
   path: string,
-  options: { transpose: boolean; signal?: AbortSignal; onProgress?: (p: ReadProgress) => void },
+  options: MatrixMarketOptions,
 ): Promise<MatrixMarketResult> {
   const file = path;
-  const { transpose, signal, onProgress } = options;
+  const { signal, onProgress } = options;
+  const bufferLimit = options.bufferedEntries ?? BUFFERED_ENTRIES;
+  // Settled by startEntries once the size line is read.
+  let transpose = options.transpose === true;
   let line = 0;
   let banner: Pick<MatrixMarketHeader, 'layout' | 'field' | 'symmetry'> | null = null;
   let header: MatrixMarketHeader | null = null;
@@ -102,6 +129,11 @@ export async function readMatrixMarket(
   let indices = new Int32Array(0);
   let data = new Float64Array(0);
   let read = 0;
+  // Entries kept by a single-pass read (null when the file is read twice).
+  let cooRows: Int32Array | null = null;
+  let cooCols = new Int32Array(0);
+  let cooData = new Float64Array(0);
+  let buffered = 0;
   // Array storage.
   let denseOut = new Float64Array(0);
   let arrayPos = 0;
@@ -109,8 +141,17 @@ export async function readMatrixMarket(
   let arrayCol = 0;
 
   const startEntries = (h: MatrixMarketHeader): void => {
+    const t = options.transpose;
+    transpose = typeof t === 'function' ? t({ rows: h.rows, cols: h.cols }) : t;
     if (h.layout === 'coordinate') {
-      if (counting) indptr = new Int32Array((transpose ? h.cols : h.rows) + 1);
+      if (counting) {
+        indptr = new Int32Array((transpose ? h.cols : h.rows) + 1);
+        if (h.entries <= bufferLimit) {
+          cooRows = new Int32Array(h.entries);
+          cooCols = new Int32Array(h.entries);
+          cooData = new Float64Array(h.entries);
+        }
+      }
     } else {
       denseOut = new Float64Array(h.rows * h.cols);
     }
@@ -233,6 +274,11 @@ export async function readMatrixMarket(
           if (counting) {
             indptr[r + 1]++;
             if (mirrored) indptr[cIdx + 1]++;
+            if (cooRows !== null) {
+              cooRows[buffered] = r;
+              cooCols[buffered] = cIdx;
+              cooData[buffered++] = v;
+            }
           } else {
             let d = next[r]++;
             indices[d] = cIdx;
@@ -297,15 +343,16 @@ export async function readMatrixMarket(
     if (header !== null && p < end) parseEntries(buf, p, end);
   };
   /**
-   * One pass over the file; progress spans [from, from + share) of the file size. An array file
-   * is read in a single pass, which then covers the whole range.
+   * One pass over the file; progress spans [from, from + share) of the file size. A file read in
+   * a single pass (array, or coordinate entries buffered) covers the whole range.
    */
   const runPass = async (from: number, coordinateShare: number): Promise<number> => {
     const source = await openByteSource(path);
     const report = (): void => {
       signal?.throwIfAborted();
       const b = banner as MatrixMarketHeader | null;
-      const share = b !== null && b.layout === 'array' ? 1 : coordinateShare;
+      const single = b !== null && (b.layout === 'array' || (cooRows as Int32Array | null) !== null);
+      const share = single ? 1 : coordinateShare;
       onProgress?.({
         bytesRead: Math.round(
           source.totalBytes * (from + (share * source.bytesRead()) / Math.max(1, source.totalBytes)),
@@ -358,7 +405,7 @@ export async function readMatrixMarket(
   if (read < h.entries) {
     throw importError({ file }, `has ${read} entries, but line ${h.sizeLine} declares ${h.entries}`);
   }
-  // Row counts become offsets; the second pass fills each row from its offset on.
+  // Row counts become offsets; the buffered entries, or the second pass, fill each row from its offset on.
   for (let r = 0; r < rows; r++) indptr[r + 1] += indptr[r];
   const stored = indptr[rows];
   if (stored > MAX_NNZ) {
@@ -370,12 +417,33 @@ export async function readMatrixMarket(
   indices = new Int32Array(stored);
   data = new Float64Array(stored);
   next = indptr.slice(0, rows);
-  counting = false;
-  line = 0;
-  read = 0;
-  banner = null;
-  header = null;
-  totalBytes = await runPass(0.5, 0.5);
+  const coo = cooRows as Int32Array | null;
+  if (coo !== null) {
+    const symmetric = h.symmetry === 'symmetric';
+    for (let k = 0; k < buffered; k++) {
+      const r = coo[k];
+      const c = cooCols[k];
+      const v = cooData[k];
+      let d = next[r]++;
+      indices[d] = c;
+      data[d] = v;
+      if (symmetric && r !== c) {
+        d = next[c]++;
+        indices[d] = r;
+        data[d] = v;
+      }
+    }
+    cooRows = null;
+    cooCols = new Int32Array(0);
+    cooData = new Float64Array(0);
+  } else {
+    counting = false;
+    line = 0;
+    read = 0;
+    banner = null;
+    header = null;
+    totalBytes = await runPass(0.5, 0.5);
+  }
   onProgress?.({ bytesRead: totalBytes, totalBytes, phase: 'assembling' });
   const matrix = canonicalizeCsr({ kind: 'csr', rows, cols, indptr, indices, data });
   return { matrix, header: h, ...countEntries(matrix) };

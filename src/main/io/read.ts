@@ -10,7 +10,6 @@ import { readNpy } from './npy';
 import { contentLines, detectTxtDelimiter, readHead } from './sniff';
 import { fileSize, openByteSource } from './source';
 import type { Delimiter } from './tokenize';
-import { splitQuoted } from './tokenize';
 import type { ImportedMatrix, MatrixFormat, ReadOptions } from './types';
 import { MATRIX_FORMATS } from './types';
 
@@ -198,19 +197,17 @@ export async function readMatrixFile(path: string, options: ReadOptions = {}): P
       companions.barcodes === null
         ? null
         : (await readTextLines(companions.barcodes)).map((l) => l.split('\t')[0]);
-    // Decide orientation before reading, from the size line, so the matrix is built only once.
-    const size = await peekMatrixMarketSize(path);
+    // Orientation is decided from the size line, as the reader reaches it, so that the file is
+    // read once and the matrix built once.
     let cellsByGenes = false;
-    if (
-      size !== null &&
-      features !== null &&
-      features.length !== size.rows &&
-      features.length === size.cols
-    ) {
-      if (barcodes === null || barcodes.length === size.rows) cellsByGenes = true;
-    }
+    const orient = (size: { rows: number; cols: number }): boolean => {
+      if (features !== null && features.length !== size.rows && features.length === size.cols) {
+        if (barcodes === null || barcodes.length === size.rows) cellsByGenes = true;
+      }
+      return cellsByGenes !== flip;
+    };
+    const mm = await readMatrixMarket(path, { transpose: orient, signal, onProgress });
     const storedTranspose = cellsByGenes !== flip;
-    const mm = await readMatrixMarket(path, { transpose: storedTranspose, signal, onProgress });
     const h = mm.header;
     let featureRows = features;
     let barcodeCols = barcodes;
@@ -282,19 +279,4 @@ export async function readMatrixFile(path: string, options: ReadOptions = {}): P
   if (result.missing > 0) warnings.push(`${result.missing} missing values (empty, NA or NaN)`);
   onProgress?.({ bytesRead: totalBytes, totalBytes, phase: 'done' });
   return { ...result, rowNames, colNames, format, warnings };
-}
-
-/** Rows and columns from a Matrix Market size line, reading only the head of the file. */
-async function peekMatrixMarketSize(path: string): Promise<{ rows: number; cols: number } | null> {
-  const head = await readHead(path, 1 << 14);
-  const lines = head.text.split('\n');
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (line.length === 0 || line.startsWith('%')) continue;
-    const fields = splitQuoted(line, 'whitespace') ?? [];
-    const rows = Number(fields[0]);
-    const cols = Number(fields[1]);
-    return Number.isInteger(rows) && Number.isInteger(cols) ? { rows, cols } : null;
-  }
-  return null;
 }
