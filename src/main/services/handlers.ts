@@ -15,7 +15,7 @@ import {
   renameDatasetById,
 } from './datasets';
 import { libraryStats } from './library';
-import { importFactors } from './transfer';
+import { exportLibraryBytes, importFactors, importLibrary } from './transfer';
 import {
   cancelRun,
   deleteRun,
@@ -49,6 +49,11 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       versions: ctx.app.versions,
     }),
     'library:stats': () => libraryStats(ctx),
+    'library:export': () => exportLibraryBytes(ctx),
+    'library:merge': ({ file }) =>
+      withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
+        importLibrary(ctx, path, { name: file.fileName }),
+      ),
     'datasets:list': () => listDatasetSummaries(ctx),
     'datasets:get': ({ id }) => getDatasetDetail(ctx, id),
     'datasets:truth': ({ id }) => getDatasetTruth(ctx, id),

@@ -1,8 +1,8 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ServiceError } from '../../shared/api';
+import Database from 'better-sqlite3';
+import { ServiceError, type LibraryFile, type LibraryMergeResult } from '../../shared/api';
 import {
   completeRunParams,
   type RunParams,
@@ -12,7 +12,9 @@ import {
 } from '../../shared/domain';
 import { dense, type DenseMatrix } from '../../shared/linalg/matrix';
 import { betaDivergence, poissonLogLikelihood } from '../../shared/nmf';
-import { openLibrary } from '../db/connection';
+import { openLibrary, type Db } from '../db/connection';
+import { NewerDatabaseError, schemaVersion } from '../db/migrate';
+import { migrations } from '../db/migrations';
 import { toBlob, traceToBlob } from '../db/blobs';
 import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
 import { readFactorsTsv, type ReadFactor } from '../io';
@@ -226,33 +228,115 @@ export function exportLibrary(ctx: ServiceContext, path: string): { path: string
   return { path };
 }
 
-export interface LibraryMergeResult {
-  datasetsAdded: number;
-  datasetsExisting: number;
-  runsAdded: number;
-  sweepsAdded: number;
+/**
+ * The whole library as the bytes of one file, for the app to save where the user chooses: written
+ * with VACUUM INTO in a private temporary folder, read, and deleted.
+ */
+export async function exportLibraryBytes(ctx: ServiceContext): Promise<LibraryFile> {
+  const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-export-'));
+  try {
+    const path = join(dir, 'library.sqlite');
+    ctx.db.prepare('VACUUM INTO ?').run(path);
+    const bytes = await readFile(path);
+    return {
+      fileName: `nmf-studio-library-${ctx.now().slice(0, 10)}.sqlite`,
+      bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export type { LibraryMergeResult };
+
+/** The tables a merge reads from the other library. */
+const MERGED_TABLES = ['datasets', 'dataset_chunks', 'sweeps', 'sweep_jobs', 'runs'] as const;
+
+function columnsOf(db: Db, schema: 'main' | 'incoming', table: string): string[] {
+  const rows = db.prepare('SELECT name FROM pragma_table_info(?, ?)').all(table, schema) as Array<{
+    name: string;
+  }>;
+  return rows.map((c) => c.name).sort();
+}
+
+/**
+ * Refuses, before anything is attached, a file that is not an NMF Studio library: not SQLite at all,
+ * SQLite without our schema (never opened by NMF Studio), or written by a newer version.
+ */
+function checkLibraryFile(path: string, name: string): void {
+  const notLibrary = (why: string): ServiceError =>
+    new ServiceError('bad_input', `${name} is not an NMF Studio library (${why})`, { file: name });
+  let probe: Db;
+  try {
+    probe = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    throw notLibrary((error as Error).message);
+  }
+  try {
+    let version: number;
+    let hasDatasets: boolean;
+    try {
+      version = schemaVersion(probe);
+      hasDatasets = !!probe
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'datasets'")
+        .get();
+    } catch {
+      throw notLibrary('not an SQLite database');
+    }
+    if (statSync(path).size === 0) throw notLibrary('the file is empty');
+    if (version === 0 || !hasDatasets) throw notLibrary('an SQLite database, but not one NMF Studio wrote');
+    const latest = Math.max(...migrations.map((m) => m.version));
+    if (version > latest) {
+      throw new ServiceError('bad_input', new NewerDatabaseError(name, version, latest).message, {
+        file: name,
+      });
+    }
+  } finally {
+    probe.close();
+  }
+}
+
+export interface LibraryMergeOptions {
+  /** The name shown in messages (the user's file name when the file was uploaded). Default: the path. */
+  name?: string;
 }
 
 /**
  * Merges another library file into this one, in one transaction. Datasets are matched by content
  * hash (present ones are not copied twice); runs and sweeps are copied with their ids remapped. The
- * other file is first copied and brought to this version's schema (it is never modified), and a
- * library from a newer version is refused.
+ * other file is first copied and brought to this version's schema (it is never modified); a file
+ * that is not an NMF Studio library, or is one from a newer version, is refused and nothing changes.
  */
-export function importLibrary(ctx: ServiceContext, path: string): LibraryMergeResult {
-  if (!existsSync(path)) throw new ServiceError('not_found', `${path} does not exist`);
-  const dir = mkdtempSync(join(tmpdir(), 'nmf-merge-'));
+export function importLibrary(
+  ctx: ServiceContext,
+  path: string,
+  options: LibraryMergeOptions = {},
+): LibraryMergeResult {
+  const name = options.name ?? path;
+  if (!existsSync(path)) throw new ServiceError('not_found', `${name} does not exist`);
+  const dir = mkdtempSync(join(ctx.app.tempDir, 'nmf-merge-'));
   const staged = join(dir, 'incoming.sqlite');
   try {
     copyFileSync(path, staged);
+    checkLibraryFile(staged, name);
     try {
       openLibrary(staged).close();
     } catch (error) {
-      throw new ServiceError('bad_input', `${path}: ${(error as Error).message}`, { file: path });
+      throw new ServiceError('bad_input', `${name}: ${(error as Error).message}`, { file: name });
     }
     const db = ctx.db;
     db.prepare('ATTACH DATABASE ? AS incoming').run(staged);
     try {
+      for (const table of MERGED_TABLES) {
+        const theirs = columnsOf(db, 'incoming', table);
+        const ours = columnsOf(db, 'main', table);
+        if (theirs.join(',') !== ours.join(','))
+          throw new ServiceError(
+            'bad_input',
+            `${name} is not an NMF Studio library (its ${table} table is not ours)`,
+            { file: name },
+          );
+      }
       const result = db.transaction((): LibraryMergeResult => {
         const datasetMap = new Map<number, number>();
         let datasetsAdded = 0;
@@ -344,6 +428,7 @@ export function importLibrary(ctx: ServiceContext, path: string): LibraryMergeRe
       })();
       ctx.events.emit('library:changed', { what: 'datasets', id: null });
       ctx.events.emit('library:changed', { what: 'runs', id: null });
+      ctx.events.emit('library:changed', { what: 'sweeps', id: null });
       return result;
     } finally {
       db.prepare('DETACH DATABASE incoming').run();

@@ -72,6 +72,10 @@ export const runFilterSchema = z
 export const requestSchemas = {
   'app:info': empty,
   'library:stats': empty,
+  /** A consistent copy of the whole library, as the bytes of one SQLite file. */
+  'library:export': empty,
+  /** Another NMF Studio library file merged into this one (datasets matched by content hash). */
+  'library:merge': z.object({ file: upload }).strict(),
   'datasets:list': empty,
   'datasets:get': byId,
   'datasets:truth': byId,
@@ -134,6 +138,8 @@ export const requestSchemas = {
 export interface ResponseMap {
   'app:info': AppInfo;
   'library:stats': LibraryStats;
+  'library:export': LibraryFile;
+  'library:merge': LibraryMergeResult;
   'datasets:list': DatasetSummary[];
   'datasets:get': DatasetDetail;
   'datasets:truth': DatasetTruth | null;
@@ -179,6 +185,23 @@ export interface FilePreview {
   estimatedCols: number | null;
   /** Human-readable hints, e.g. that rows look like samples and a transpose may be wanted. */
   hints: string[];
+}
+
+/** A copy of the whole library, to be saved by the renderer under `fileName`. */
+export interface LibraryFile {
+  /** `nmf-studio-library-YYYY-MM-DD.sqlite` */
+  fileName: string;
+  bytes: Uint8Array;
+}
+
+/** What merging another library added to this one. */
+export interface LibraryMergeResult {
+  /** Datasets copied in. */
+  datasetsAdded: number;
+  /** Datasets already here (same content hash): their runs and sweeps were attached to these. */
+  datasetsExisting: number;
+  runsAdded: number;
+  sweepsAdded: number;
 }
 
 /** Events pushed from main to every window. */

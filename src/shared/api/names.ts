@@ -8,6 +8,8 @@ import type { Channel, EventName } from './channels';
 export const channelNames = [
   'app:info',
   'library:stats',
+  'library:export',
+  'library:merge',
   'datasets:list',
   'datasets:get',
   'datasets:truth',
