@@ -1,12 +1,12 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { RowAccumulator } from './assemble';
-import { fileLabel, importError, ImportError, valueError } from './errors';
+import { fileLabel, importError, ImportError, NOT_A_NUMBER, quoteValue, valueError } from './errors';
 import { checkpoint, openByteSource } from './source';
 import type { Delimiter } from './tokenize';
 import { RecordSplitter } from './tokenize';
 import type { ReadProgress } from './types';
-import { parseCell } from './values';
+import { parseCell, parseDecimalCommaCell } from './values';
 
 export interface DelimitedReadOptions {
   delimiter: Delimiter;
@@ -31,6 +31,22 @@ export interface DelimitedTable {
   warnings: string[];
 }
 
+/**
+ * True when the header's last name is `taxonomy` (any case; BIOM tables end so) and the first data
+ * row holds text (or nothing) there rather than a number: that column is left out of the matrix.
+ */
+export function isTaxonomyColumn(
+  header: readonly string[] | null,
+  firstRow: readonly string[],
+  delimiter: Delimiter,
+): boolean {
+  if (header === null || header.length === 0 || firstRow.length < 2) return false;
+  if (header[header.length - 1].trim().toLowerCase() !== 'taxonomy') return false;
+  const cell = firstRow[firstRow.length - 1];
+  const v = delimiter === ';' ? parseDecimalCommaCell(cell) : parseCell(cell);
+  return v === NOT_A_NUMBER || v !== v;
+}
+
 function fieldCount(n: number): string {
   return n === 1 ? '1 field' : `${n} fields`;
 }
@@ -40,8 +56,10 @@ function fieldCount(n: number): string {
  *
  * With a header and row names, the header may either label the row-name column (same field count
  * as the data rows; its first cell may be anything or empty) or omit it (one field fewer, as R's
- * `write.table` writes). Cells: see `parseCell`. Refusals name the physical line and the
- * spreadsheet column (the row-name column is column 1).
+ * `write.table` writes). Cells: see `parseCell`; with a `;` delimiter a decimal comma is read
+ * as a point (`1,5` is 1.5; never with other delimiters). A last column named `taxonomy` holding
+ * text (BIOM tables) is left out, with a warning. Refusals name the physical line and the
+ * spreadsheet column (the row-name column is column 1), counted as in the file.
  */
 export async function readDelimitedMatrix(
   path: string,
@@ -60,10 +78,15 @@ export async function readDelimitedMatrix(
   const first = wantRowNames ? 1 : 0;
   let missing = 0;
   let nnz = 0;
+  const warnings: string[] = [];
+  const decimalComma = options.delimiter === ';';
+  // Fields read as values: [first, last); a dropped taxonomy column lies beyond `last`.
+  let last = 0;
 
   const begin = (fields: string[], line: number): RowAccumulator => {
     const count = fields.length;
     expected = count;
+    last = count;
     referenceLine = line;
     if (header !== null) {
       const h = header.length;
@@ -79,8 +102,15 @@ export async function readDelimitedMatrix(
           { file, line },
         );
       }
+      if (isTaxonomyColumn(header, fields, options.delimiter)) {
+        last = count - 1;
+        colNames = colNames.slice(0, -1);
+        warnings.push(
+          `left out the last column, ${quoteValue(header[h - 1])} (column ${count}): it holds text, not values`,
+        );
+      }
     }
-    const cols = count - first;
+    const cols = last - first;
     if (cols <= 0) {
       throw importError(
         { file, line },
@@ -108,9 +138,9 @@ export async function readDelimitedMatrix(
     if (wantRowNames) names.push(fields[0]);
     const block = acc.block;
     let o = acc.offset;
-    for (let f = first; f < expected; f++, o++) {
+    for (let f = first; f < last; f++, o++) {
       const text = fields[f];
-      const v = parseCell(text);
+      const v = decimalComma ? parseDecimalCommaCell(text) : parseCell(text);
       if (v < 0) throw valueError({ file, line, column: f + 1, value: text }, v);
       block[o] = v;
       if (v !== 0) {
@@ -150,6 +180,6 @@ export async function readDelimitedMatrix(
     corner,
     missing,
     nnz,
-    warnings: [],
+    warnings,
   };
 }

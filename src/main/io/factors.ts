@@ -5,11 +5,12 @@ import { dense } from '../../shared/linalg/matrix';
 import { transposeDense } from './assemble';
 import { readDelimitedMatrix } from './delimited';
 import { importError } from './errors';
-import { contentLines, detectTxtDelimiter, readHead } from './sniff';
+import { contentLines, detectCsvDelimiter, detectTxtDelimiter, readHead } from './sniff';
 import type { Delimiter } from './tokenize';
 import { splitQuoted } from './tokenize';
 import type { TableDelimiter } from './tables';
 import { writeMatrixTable } from './tables';
+import { decimalPoint } from './values';
 
 /** Factors of V ≈ W·H as `fit` writes them. */
 export interface Factors {
@@ -118,8 +119,13 @@ async function sniffTable(path: string): Promise<{ delimiter: Delimiter; records
   const head = await readHead(path, 1 << 16);
   const lines = contentLines(head.text, 5);
   const delimiter: Delimiter =
-    extname(path.replace(/\.gz$/i, '')).toLowerCase() === '.csv' ? ',' : detectTxtDelimiter(lines);
-  const records = lines.slice(0, 3).map((line) => splitQuoted(line, delimiter) ?? [line]);
+    extname(path.replace(/\.gz$/i, '')).toLowerCase() === '.csv'
+      ? detectCsvDelimiter(lines)
+      : detectTxtDelimiter(lines);
+  const records = lines.slice(0, 3).map((line) => {
+    const fields = splitQuoted(line, delimiter) ?? [line];
+    return delimiter === ';' ? fields.map(decimalPoint) : fields;
+  });
   return { delimiter, records };
 }
 

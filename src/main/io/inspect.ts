@@ -8,10 +8,12 @@ import { importError } from './errors';
 import { parseBanner } from './mtx';
 import { readNpyHeader } from './npy';
 import { findTenXCompanions, resolveFormat } from './read';
-import { contentLines, detectTxtDelimiter, readHead } from './sniff';
+import { contentLines, detectDelimiter, readHead } from './sniff';
 import { fileSize } from './source';
 import type { Delimiter } from './tokenize';
-import { RecordSplitter } from './tokenize';
+import { BIOM_CORNER, RecordSplitter } from './tokenize';
+import { decimalPoint } from './values';
+import { isTaxonomyColumn } from './delimited';
 import type { InspectOptions, MatrixPreview } from './types';
 
 const BARCODE = /^[ACGTN]{8,}([-_.]\d+)?$|[ACGT]{12,}/;
@@ -126,16 +128,22 @@ async function inspectDelimited(
 ): Promise<MatrixPreview> {
   if (base.fileBytes === 0) throw importError({ file: path }, 'is empty');
   const head = await readHead(path, 1 << 18);
-  const delimiter: Delimiter =
-    format === 'tsv' ? '\t' : format === 'csv' ? ',' : detectTxtDelimiter(contentLines(head.text, 5));
+  const delimiter: Delimiter = detectDelimiter(format, contentLines(head.text, 5));
   const records: string[][] = [];
   const splitter = new RecordSplitter(path, delimiter, (fields) => records.push(fields));
   splitter.push(head.text);
   if (head.complete) splitter.end();
-  const { header, rowNames } = sniffLayout(records.slice(0, 3));
+  // Values as the reader sees them (decimal commas of semicolon-separated tables as points).
+  const valueRecords = delimiter === ';' ? records.map((r) => r.map(decimalPoint)) : records;
+  const layout = sniffLayout(valueRecords.slice(0, 3));
+  const { header } = layout;
+  // A BIOM header labels the first column as OTU ids, even when the ids are numbers.
+  const biom = header && records[0][0] === BIOM_CORNER;
+  const rowNames = layout.rowNames || biom;
   const data = header ? records.slice(1) : records;
   const width = data.length > 0 ? data[0].length : (records[0]?.length ?? 0);
-  const cols = Math.max(0, width - (rowNames ? 1 : 0));
+  const taxonomy = header && data.length > 0 && isTaxonomyColumn(records[0], data[0], delimiter);
+  const cols = Math.max(0, width - (rowNames ? 1 : 0) - (taxonomy ? 1 : 0));
   let estimatedRows = data.length;
   let exact = head.complete;
   if (!head.complete && splitter.line > 0) {
@@ -144,14 +152,28 @@ async function inspectDelimited(
     estimatedRows = Math.round((decodedTotal / head.bytesDecoded) * splitter.line) - (header ? 1 : 0);
     exact = false;
   }
-  const colNames = header ? records[0].slice(records[0].length === width ? (rowNames ? 1 : 0) : 0) : [];
+  const colNames = header
+    ? records[0].slice(records[0].length === width ? (rowNames ? 1 : 0) : 0, taxonomy ? -1 : undefined)
+    : [];
   const shownRows = records.slice(0, maxRows + (header ? 1 : 0));
   const cells = shownRows.map((r) => r.slice(0, maxCols + (rowNames ? 1 : 0)));
   const names = rowNames ? data.slice(0, maxRows).map((r) => r[0]) : [];
   const hints = [
     ...orientationHints(names, colNames.slice(0, maxCols), estimatedRows, cols),
-    ...valueHints(data.slice(0, maxRows).map((r) => r.slice(rowNames ? 1 : 0))),
+    ...valueHints(
+      (header ? valueRecords.slice(1) : valueRecords)
+        .slice(0, maxRows)
+        .map((r) => r.slice(rowNames ? 1 : 0, taxonomy ? -1 : undefined)),
+    ),
   ];
+  if (delimiter === ';') {
+    hints.push('Semicolon-separated: decimal commas are read as points (1,5 = 1.5).');
+  }
+  if (taxonomy) {
+    hints.push(
+      `The last column, ${records[0][records[0].length - 1]}, holds text: it will be left out of the import.`,
+    );
+  }
   if (!header) hints.push('No header row detected: columns will be named sample1, sample2, …');
   if (head.compressed && !exact) hints.push('The row count is estimated from the compressed size.');
   return {

@@ -7,7 +7,7 @@ import { readDelimitedMatrix } from './delimited';
 import { importError, quoteValue } from './errors';
 import { readMatrixMarket } from './mtx';
 import { readNpy } from './npy';
-import { contentLines, detectTxtDelimiter, readHead } from './sniff';
+import { contentLines, detectDelimiter, readHead } from './sniff';
 import { fileSize, openByteSource } from './source';
 import type { Delimiter } from './tokenize';
 import type { ImportedMatrix, MatrixFormat, ReadOptions } from './types';
@@ -53,12 +53,14 @@ export function resolveFormat(path: string, format: MatrixFormat | undefined): M
   return detected;
 }
 
-/** Delimiter for a delimited format; `.txt` files are sniffed (see detectTxtDelimiter). */
+/**
+ * Delimiter for a delimited format: tab for `.tsv`; `.csv` and `.txt` files are sniffed from their
+ * first lines (see detectCsvDelimiter, detectTxtDelimiter).
+ */
 export async function delimiterFor(path: string, format: 'tsv' | 'csv' | 'txt'): Promise<Delimiter> {
   if (format === 'tsv') return '\t';
-  if (format === 'csv') return ',';
   const head = await readHead(path, 1 << 16);
-  return detectTxtDelimiter(contentLines(head.text, 5));
+  return detectDelimiter(format, contentLines(head.text, 5));
 }
 
 /** `prefix` + numbers 1..n. */
@@ -186,7 +188,9 @@ export async function readMatrixFile(path: string, options: ReadOptions = {}): P
       missing: table.missing,
       nnz: table.nnz,
     };
-    if (format === 'txt' && delimiter !== '\t') {
+    if (delimiter === ';') {
+      warnings.push('read as semicolon-separated, decimal commas as points (1,5 = 1.5)');
+    } else if (format === 'txt' && delimiter !== '\t') {
       warnings.push(`read as ${delimiter === ',' ? 'comma' : 'whitespace'}-separated`);
     }
   } else if (format === 'mtx') {

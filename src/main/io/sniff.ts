@@ -1,7 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import { openByteSource } from './source';
 import type { Delimiter } from './tokenize';
-import { splitQuoted } from './tokenize';
+import { isBiomHeader, splitQuoted } from './tokenize';
+import { decimalPoint } from './values';
 
 /** The beginning of a (possibly gzipped) text file. */
 export interface FileHead {
@@ -56,12 +57,16 @@ export async function readHead(path: string, maxBytes = 1 << 16): Promise<FileHe
   };
 }
 
-/** Non-blank, non-comment physical lines of a head, without line ends. */
+/**
+ * Non-blank, non-comment physical lines of a head, without line ends. A BIOM header (`#OTU ID`)
+ * before the first such line is kept, as the table readers keep it.
+ */
 export function contentLines(text: string, limit: number): string[] {
   const lines: string[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim().length === 0 || line.startsWith('#')) continue;
+    if (line.trim().length === 0) continue;
+    if (line.startsWith('#') && (lines.length > 0 || !isBiomHeader(line))) continue;
     lines.push(line);
     if (lines.length >= limit) break;
   }
@@ -69,14 +74,63 @@ export function contentLines(text: string, limit: number): string[] {
 }
 
 /**
+ * Fields per line when every line splits on `delimiter` into the same number (> 1) of fields,
+ * the first line (a header without a label for the row names, as R writes) possibly one fewer;
+ * 0 otherwise.
+ */
+function evenFieldCount(lines: string[], delimiter: Delimiter): number {
+  const counts = lines.map((line) => splitQuoted(line, delimiter)?.length ?? 0);
+  if (counts.length === 0) return 0;
+  const n = counts.length > 1 ? counts[1] : counts[0];
+  if (n <= 1 || !counts.slice(1).every((c) => c === n)) return 0;
+  return counts[0] === n || counts[0] === n - 1 ? n : 0;
+}
+
+/** Share of the fields that are numbers, decimal commas counting for `;`. */
+function numericShare(lines: string[], delimiter: Delimiter): number {
+  let fields = 0;
+  let numbers = 0;
+  for (const line of lines) {
+    for (const field of splitQuoted(line, delimiter) ?? []) {
+      const text = (delimiter === ';' ? decimalPoint(field) : field).trim();
+      fields++;
+      if (text.length > 0 && Number.isFinite(Number(text))) numbers++;
+    }
+  }
+  return fields === 0 ? 0 : numbers / fields;
+}
+
+/**
+ * Semicolon-separated (European spreadsheets' CSV, often with decimal commas): every line splits
+ * evenly on `;`, and either not evenly on `,` (decimal commas make comma counts uneven) or, when
+ * both do (every cell with a decimal comma), at least as many fields are numbers when split on `;`.
+ */
+function isSemicolonSeparated(lines: string[]): boolean {
+  if (evenFieldCount(lines, ';') === 0) return false;
+  return evenFieldCount(lines, ',') === 0 || numericShare(lines, ';') >= numericShare(lines, ',');
+}
+
+/** Delimiter of a `.csv` table: semicolon when the lines say so (see isSemicolonSeparated), else comma. */
+export function detectCsvDelimiter(lines: string[]): Delimiter {
+  return isSemicolonSeparated(lines) ? ';' : ',';
+}
+
+/**
  * Delimiter of a `.txt` table: tab when the first lines hold tabs (empty cells then survive),
- * comma when every line splits into the same number (> 1) of comma-separated fields and holds
- * no blanks between fields, otherwise runs of spaces and tabs.
+ * semicolon as for `.csv`, comma when every line splits into the same number (> 1) of
+ * comma-separated fields and holds no blanks between fields, otherwise runs of spaces and tabs.
  */
 export function detectTxtDelimiter(lines: string[]): Delimiter {
   if (lines.some((line) => line.includes('\t'))) return '\t';
+  if (isSemicolonSeparated(lines)) return ';';
   const counts = lines.map((line) => splitQuoted(line, ',')?.length ?? 0);
   const spaced = lines.some((line) => (splitQuoted(line, 'whitespace')?.length ?? 0) > 1);
   if (counts.length > 0 && counts[0] > 1 && counts.every((c) => c === counts[0]) && !spaced) return ',';
   return 'whitespace';
+}
+
+/** Delimiter of a table by format: tab for `.tsv`, sniffed from its first content lines otherwise. */
+export function detectDelimiter(format: 'tsv' | 'csv' | 'txt', lines: string[]): Delimiter {
+  if (format === 'tsv') return '\t';
+  return format === 'csv' ? detectCsvDelimiter(lines) : detectTxtDelimiter(lines);
 }

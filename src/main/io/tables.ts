@@ -134,8 +134,9 @@ export function writeMatrixTsv(path: string, table: MatrixTable): Promise<void> 
 
 /**
  * Reads a small delimited table as text fields (every record, header included), with the same
- * rules as the matrix reader: RFC 4180 quotes, CRLF, `#` comment lines and blank lines skipped,
- * gzip recognised by content. The delimiter defaults to comma for `.csv` files, tab otherwise.
+ * rules as the matrix reader: RFC 4180 quotes, CRLF, `#` comment lines (but a leading BIOM
+ * `#OTU ID` header) and blank lines skipped, gzip recognised by content. The delimiter defaults
+ * to comma for `.csv` files, tab otherwise.
  */
 export async function readDelimitedTable(
   path: string,

@@ -5,11 +5,27 @@ export type Delimiter = '\t' | ',' | ';' | 'whitespace';
 
 const WHITESPACE_RUN = /[ \t]+/;
 
+/** First cell of the header of a BIOM table written as TSV (`biom convert --to-tsv`, QIIME). */
+export const BIOM_CORNER = '#OTU ID';
+
+/**
+ * True for a BIOM header line: `#OTU ID`, then the delimiter (any of tab, comma and semicolon when
+ * none is given) or nothing. Before the first record such a line is the header, not a `#` comment.
+ * Never with whitespace delimiters, which would split `#OTU ID` in two.
+ */
+export function isBiomHeader(text: string, delimiter?: Delimiter): boolean {
+  if (!text.startsWith(BIOM_CORNER) || delimiter === 'whitespace') return false;
+  if (text.length === BIOM_CORNER.length) return true;
+  const next = text[BIOM_CORNER.length];
+  return delimiter === undefined ? next === '\t' || next === ',' || next === ';' : next === delimiter;
+}
+
 /**
  * Splits text into records, one physical line at a time, calling `onRecord(fields, line)` for every
- * record that is not blank and not a comment (a line starting with `#`). Handles CRLF, a UTF-8
- * byte-order mark, and RFC 4180 quoting: quoted fields may contain the delimiter, doubled quotes
- * and line breaks. `line` is the 1-based physical line where the record starts.
+ * record that is not blank and not a comment (a line starting with `#`; a BIOM header before the
+ * first record is a record, see isBiomHeader). Handles CRLF, a UTF-8 byte-order mark, and RFC 4180
+ * quoting: quoted fields may contain the delimiter, doubled quotes and line breaks. `line` is the
+ * 1-based physical line where the record starts.
  *
  * Lines without a quote character take a fast path through `String.prototype.split`.
  */
@@ -21,12 +37,18 @@ export class RecordSplitter {
   private openRecord: string | null = null;
   private openLine = 0;
   private started = false;
+  private recorded = false;
 
   constructor(
     private readonly file: string,
     private readonly delimiter: Delimiter,
     private readonly onRecord: (fields: string[], line: number) => void,
   ) {}
+
+  private emit(fields: string[], line: number): void {
+    this.recorded = true;
+    this.onRecord(fields, line);
+  }
 
   push(text: string): void {
     let chunk = this.pending.length > 0 ? this.pending + text : text;
@@ -72,18 +94,19 @@ export class RecordSplitter {
         return;
       }
       this.openRecord = null;
-      this.onRecord(fields, this.openLine);
+      this.emit(fields, this.openLine);
       return;
     }
-    if (text.length === 0 || text.charCodeAt(0) === 35) return;
+    if (text.length === 0) return;
+    if (text.charCodeAt(0) === 35 && (this.recorded || !isBiomHeader(text, this.delimiter))) return;
     if (text.indexOf('"') < 0) {
       if (this.delimiter === 'whitespace') {
         const trimmed = text.trim();
         if (trimmed.length === 0) return;
-        this.onRecord(trimmed.split(WHITESPACE_RUN), this.line);
+        this.emit(trimmed.split(WHITESPACE_RUN), this.line);
       } else {
         if (isBlank(text)) return;
-        this.onRecord(text.split(this.delimiter), this.line);
+        this.emit(text.split(this.delimiter), this.line);
       }
       return;
     }
@@ -93,7 +116,7 @@ export class RecordSplitter {
       this.openLine = this.line;
       return;
     }
-    this.onRecord(fields, this.line);
+    this.emit(fields, this.line);
   }
 }
 

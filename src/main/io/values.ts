@@ -48,6 +48,22 @@ function parseUnusualCell(text: string): number {
   return v + 0;
 }
 
+/**
+ * A cell of a semicolon-separated table with its decimal comma turned into a point (`1,5` →
+ * `1.5`), as European spreadsheets write numbers. Text with a point as well, or more than one
+ * comma, is left as it is (thousands separators are not guessed) and then refused as a number.
+ */
+export function decimalPoint(text: string): string {
+  const comma = text.indexOf(',');
+  if (comma < 0 || text.indexOf(',', comma + 1) >= 0 || text.indexOf('.') >= 0) return text;
+  return `${text.slice(0, comma)}.${text.slice(comma + 1)}`;
+}
+
+/** parseCell for semicolon-separated tables, where `1,5` is 1.5 (see decimalPoint). */
+export function parseDecimalCommaCell(text: string): number {
+  return parseCell(decimalPoint(text));
+}
+
 /** Classifies a binary value: the value, NaN (missing), NEGATIVE or INFINITE. */
 export function checkValue(v: number): number {
   if (v !== v) return NaN;
