@@ -1,0 +1,137 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { startServer, type RunningServer } from './server';
+
+/**
+ * Handing a library to a colleague, in browser mode against two real servers with libraries of their
+ * own: the first exports its library (a download), the second refuses a file that is not a library
+ * and then merges the downloaded one, whose datasets appear; merging it again adds no duplicates.
+ */
+
+const artifacts = 'e2e-artifacts';
+mkdirSync(artifacts, { recursive: true });
+
+let mine: RunningServer;
+let theirs: RunningServer;
+
+test.beforeAll(async () => {
+  [mine, theirs] = await Promise.all([startServer({ threads: 1 }), startServer({ threads: 1 })]);
+});
+
+test.afterAll(async () => {
+  await Promise.all([mine?.stop(), theirs?.stop()]);
+  mine?.cleanup();
+  theirs?.cleanup();
+});
+
+async function axe(page: Page, screen: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+    );
+  expect(bad, bad.join('\n')).toEqual([]);
+}
+
+async function go(page: Page, hash: string): Promise<void> {
+  await page.evaluate((h) => (window.location.hash = h), hash);
+}
+
+test('export a library and merge it into another one', async ({ browser }) => {
+  const pageErrors: string[] = [];
+
+  // My library: an imported matrix and planted modules.
+  const myContext = await browser.newContext();
+  const page = await myContext.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(mine.url);
+  await expect(page.getByRole('heading', { level: 1, name: 'Library' })).toBeVisible();
+  await go(page, '#/import');
+  const tsv = ['gene\ts1\ts2\ts3', 'g1\t1\t0\t4', 'g2\t2\t5\t0', 'g3\t0\t1\t2'].join('\n') + '\n';
+  await page
+    .getByTestId('import-file')
+    .setInputFiles({ name: 'small.tsv', mimeType: 'text/tab-separated-values', buffer: Buffer.from(tsv) });
+  await expect(page.getByRole('heading', { name: 'Preview' })).toBeVisible();
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'small' })).toBeVisible();
+  await go(page, '#/synthesize');
+  await page.getByLabel('Features').fill('40');
+  await page.getByLabel('Samples').fill('20');
+  await page.getByLabel('Modules (rank)').fill('3');
+  await page.getByLabel('Seed').fill('4');
+  await page.getByLabel('Name').fill('planted-3');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'planted-3' })).toBeVisible();
+
+  // Export, from the keyboard: the file arrives as a download named by date.
+  await go(page, '#/library');
+  await expect(page.getByTestId('library-stats')).toContainText('2 datasets');
+  const exportButton = page.getByRole('button', { name: 'Export library' });
+  await exportButton.focus();
+  const downloading = page.waitForEvent('download');
+  await page.keyboard.press('Enter');
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^nmf-studio-library-\d{4}-\d{2}-\d{2}\.sqlite$/);
+  const saved = join(mine.dir, 'handed-over', download.suggestedFilename());
+  await download.saveAs(saved);
+  await expect(page.getByTestId('library-transfer-status')).toContainText(
+    `Exported ${download.suggestedFilename()}`,
+  );
+  await expect(exportButton).toBeEnabled();
+  await page.screenshot({ path: `${artifacts}/library-exported.png`, fullPage: true });
+  await axe(page, 'library (exported)');
+  await myContext.close();
+
+  // Their library, empty.
+  const theirContext = await browser.newContext();
+  const other = await theirContext.newPage();
+  other.on('pageerror', (e) => pageErrors.push(e.message));
+  await other.goto(theirs.url);
+  await expect(other.getByRole('heading', { level: 1, name: 'Library' })).toBeVisible();
+  await expect(other.getByTestId('library-stats')).toContainText('0 datasets');
+  const merge = other.getByLabel('Merge a library…');
+  await expect(merge).toHaveAttribute('accept', /\.sqlite/);
+
+  // A file that is not a library is refused, by name, and nothing is added.
+  await merge.setInputFiles({
+    name: 'notes.sqlite',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from('gene\tsample\n'.repeat(200)),
+  });
+  const alert = other.getByRole('alert');
+  await expect(alert).toContainText('notes.sqlite is not an NMF Studio library');
+  await expect(alert).toContainText('unchanged');
+  await expect(other.getByTestId('library-stats')).toContainText('0 datasets');
+  await axe(other, 'library (merge refused)');
+
+  // The exported file, chosen from the keyboard: its datasets appear.
+  await merge.focus();
+  const choosing = other.waitForEvent('filechooser', { timeout: 15_000 });
+  await other.keyboard.press('Space');
+  await (await choosing).setFiles(saved);
+  const summary = other.getByTestId('merge-summary');
+  await expect(summary).toContainText(`Merged ${download.suggestedFilename()}: 2 datasets added`);
+  await expect(alert).toHaveCount(0);
+  await expect(other.getByTestId('library-stats')).toContainText('2 datasets');
+  await expect(other.getByRole('link', { name: 'small', exact: true })).toBeVisible();
+  await expect(other.getByRole('link', { name: 'planted-3', exact: true })).toBeVisible();
+  await other.screenshot({ path: `${artifacts}/library-merged.png`, fullPage: true });
+  await axe(other, 'library (merged)');
+
+  // Merging the same file again: both datasets are matched by content, none is added twice.
+  await merge.setInputFiles(saved);
+  await expect(summary).toContainText('0 datasets added (2 datasets already here');
+  await expect(other.getByTestId('library-stats')).toContainText('2 datasets');
+
+  // The merged dataset opens and reads back.
+  await other.getByRole('link', { name: 'planted-3', exact: true }).click();
+  await expect(other.getByRole('heading', { level: 1, name: 'planted-3' })).toBeVisible();
+  await expect(other.getByText(/40 × 20|40 features/).first()).toBeVisible();
+
+  expect(pageErrors).toEqual([]);
+  await theirContext.close();
+});
