@@ -1,4 +1,15 @@
 import { kernelsWasmBase64 } from './build/kernels';
+import * as team from './team';
+
+export {
+  kernelTeamCalls,
+  kernelTeamThreads,
+  serveKernelTeam,
+  setKernelTeam,
+  stopKernelTeam,
+  TEAM_CONTROL_BYTES,
+  type KernelTeam,
+} from './team';
 
 /**
  * Host side of the WebAssembly (SIMD) kernels: the same contracts as the scalar kernels of
@@ -14,6 +25,9 @@ import { kernelsWasmBase64 } from './build/kernels';
  *
  * Selection. `auto` (default) uses WebAssembly where it instantiates (Node, workers, Electron) and
  * the scalar kernels otherwise; `setKernelBackend('js')` forces the scalar ones (tests compare both).
+ *
+ * Threads. With a kernel team set (`setKernelTeam`, see ./team.ts), large dense calls and sweeps are
+ * split across the team's threads over a shared memory, with the same bits as here.
  */
 
 export type KernelBackend = 'auto' | 'js' | 'wasm';
@@ -146,6 +160,7 @@ export function klNumWDense(
 ): boolean {
   const x = active();
   if (x === null) return false;
+  if (team.teamKlNumW(V, m, n, k, W, Ht, numW)) return true;
   const rowsPer = Math.min(blockRows(n), m);
   const [w, ht, h, out, r, v] = layout(x, [m * k, n * k, n * k, m * k, 2 * n, rowsPer * n]);
   put(W, m * k, w);
@@ -172,6 +187,7 @@ export function klNumHDense(
 ): boolean {
   const x = active();
   if (x === null) return false;
+  if (team.teamKlNumH(V, m, n, k, W, Ht, numHt)) return true;
   const rowsPer = Math.min(blockRows(n), m);
   const [w, ht, h, out, r, v] = layout(x, [m * k, n * k, n * k, n * k, 4 * n, rowsPer * n]);
   put(W, m * k, w);
@@ -198,6 +214,7 @@ export function denseTimes(
 ): boolean {
   const x = active();
   if (x === null) return false;
+  if (team.teamTimes(V, m, n, F, k, out)) return true;
   const rowsPer = Math.min(blockRows(n), m);
   const [f, o, v] = layout(x, [n * k, m * k, rowsPer * n]);
   put(F, n * k, f);
@@ -221,6 +238,7 @@ export function denseTransposeTimes(
 ): boolean {
   const x = active();
   if (x === null) return false;
+  if (team.teamTransposeTimes(V, m, n, W, k, out)) return true;
   const rowsPer = Math.min(blockRows(n), m);
   const [w, o, v] = layout(x, [m * k, n * k, rowsPer * n]);
   put(W, m * k, w);
@@ -366,6 +384,8 @@ export function cdSweep(
 ): number | null {
   const x = active();
   if (x === null) return null;
+  const split = team.teamCdSweep(F, rows, k, G, B, order);
+  if (split !== null) return split;
   const [f, g, b, ord, rv] = layout(x, [rows * k, k * k, rows * k, Math.ceil(k / 2), rows]);
   put(F, rows * k, f);
   put(G, k * k, g);
