@@ -197,6 +197,9 @@ export async function executeRun(
   // Replicates are independent fits (seeds seed, seed + 1, …): one pool job each, so they run in
   // parallel on the pool's threads and give the same bits as running them one after another.
   const iterationsDone = new Array<number>(replicates).fill(0);
+  // Threads the pool has beyond one per replicate go to each fit's kernels (a single large fit then
+  // uses every core); the worker caps this by the machine's cores, and the bits do not change.
+  const threads = Math.max(1, Math.floor(ctx.pool.size / replicates));
   ctx.jobs.add('run', id, params.maxIter * replicates, () => handles.forEach((handle) => handle.cancel()));
   try {
     const base = start
@@ -205,7 +208,7 @@ export async function executeRun(
     const results = await Promise.all(
       Array.from({ length: replicates }, (_, r) => {
         const handle = ctx.pool.submit(
-          { kind: 'fit', matrix, options: { ...base, seed: params.seed + r }, replicates: 1 },
+          { kind: 'fit', matrix, options: { ...base, seed: params.seed + r }, replicates: 1, threads },
           (progress) => {
             if (!started) {
               started = true;

@@ -31,9 +31,14 @@ export function kernelThreadsFor(wanted: number): number {
 /**
  * Starts `threads − 1` helpers (threads ≥ 2) running `helperEntry` (kernel-helper.worker.{js,ts};
  * a `.ts` entry is started through the tsx bootstrap, as the pool does in tests and development).
- * Resolves once every helper is serving.
+ * Resolves once every helper is serving. `thresholds` override the sizes below which calls stay on
+ * one thread (tests).
  */
-export async function startKernelTeam(threads: number, helperEntry: string): Promise<KernelTeamHandle> {
+export async function startKernelTeam(
+  threads: number,
+  helperEntry: string,
+  thresholds: { minDenseWork?: number; minSweepWork?: number } = {},
+): Promise<KernelTeamHandle> {
   if (!Number.isInteger(threads) || threads < 2)
     throw new RangeError(`a kernel team needs ≥ 2 threads, got ${threads}`);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: MAXIMUM_PAGES, shared: true });
@@ -79,6 +84,7 @@ export async function startKernelTeam(threads: number, helperEntry: string): Pro
   }
   let closed = false;
   return {
+    ...thresholds,
     threads,
     memory,
     control,

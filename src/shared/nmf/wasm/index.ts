@@ -4,6 +4,7 @@ import * as team from './team';
 export {
   kernelTeamCalls,
   kernelTeamThreads,
+  kernelTeamWorthwhile,
   serveKernelTeam,
   setKernelTeam,
   stopKernelTeam,

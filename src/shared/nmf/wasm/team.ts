@@ -40,6 +40,10 @@ export interface KernelTeam {
   readonly control: SharedArrayBuffer;
   /** Sends `arrays` to every helper; a helper takes them when it runs the next `data` command. */
   share(arrays: readonly Float64Array[]): void;
+  /** Overrides the smallest m·n·k split (tests use 0 to split even tiny problems). */
+  readonly minDenseWork?: number;
+  /** Overrides the smallest rows·k² of a split coordinate-descent sweep. */
+  readonly minSweepWork?: number;
 }
 
 /** Bytes of the control block. */
@@ -149,6 +153,25 @@ export function setKernelTeam(team: KernelTeam | null): void {
     team === null || team.threads < 2 ? null : { ...member(team.memory, team.control, team.threads), team };
 }
 
+/**
+ * Whether a team would split the calls of a fit of rank k on this V: dense, on a SharedArrayBuffer
+ * and large enough. Lets a host skip starting threads that would stay idle.
+ */
+export function kernelTeamWorthwhile(
+  kind: 'dense' | 'csr',
+  data: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+): boolean {
+  return (
+    kind === 'dense' &&
+    typeof SharedArrayBuffer !== 'undefined' &&
+    data.buffer instanceof SharedArrayBuffer &&
+    m * n * k >= MIN_DENSE_WORK
+  );
+}
+
 /** Threads of the team in use (1 without one). */
 export function kernelTeamThreads(): number {
   return lead === null ? 1 : lead.threads;
@@ -162,7 +185,7 @@ export function kernelTeamCalls(): number {
 /** The team for a dense-V call of m·n·k work, with V handed to the helpers; null: one thread. */
 function teamFor(V: Float64Array, m: number, n: number, k: number): Member | null {
   const t = lead;
-  if (t === null || m * n * k < MIN_DENSE_WORK) return null;
+  if (t === null || m * n * k < (t.team.minDenseWork ?? MIN_DENSE_WORK)) return null;
   if (typeof SharedArrayBuffer === 'undefined' || !(V.buffer instanceof SharedArrayBuffer)) return null;
   const key = sharedKey;
   if (key === null || key.buffer !== V.buffer || key.byteOffset !== V.byteOffset || key.length !== V.length) {
@@ -362,7 +385,7 @@ export function teamCdSweep(
   order: Int32Array,
 ): number | null {
   const t = lead;
-  if (t === null || rows * k * k < MIN_SWEEP_WORK || rows < t.threads) return null;
+  if (t === null || rows * k * k < (t.team.minSweepWork ?? MIN_SWEEP_WORK)) return null;
   const [f, g, b, ord, rv] = layout(t, [rows * k, k * k, rows * k, Math.ceil(k / 2), rows]);
   t.f64.set(F.subarray(0, rows * k), f >> 3);
   t.f64.set(G.subarray(0, k * k), g >> 3);
