@@ -48,9 +48,19 @@ interface Exports {
     out: number,
     r: number,
   ): void;
-  klNumH(v: number, rows: number, n: number, k: number, w: number, h: number, out: number, r: number): void;
+  klNumH(
+    v: number,
+    rows: number,
+    n: number,
+    k: number,
+    w: number,
+    h: number,
+    out: number,
+    r: number,
+    vRow: number,
+  ): void;
   times(v: number, rows: number, n: number, f: number, k: number, out: number): void;
-  transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number): void;
+  transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number, vRow: number): void;
   klCsr(
     indptr: number,
     indices: number,
@@ -198,7 +208,7 @@ export function klNumHDense(
   for (let i0 = 0; i0 < m; i0 += rowsPer) {
     const rows = Math.min(rowsPer, m - i0);
     f64.set(V.subarray(i0 * n, (i0 + rows) * n), v >> 3);
-    x.klNumH(v, rows, n, k, w + i0 * k * 8, h, out, r);
+    x.klNumH(v, rows, n, k, w + i0 * k * 8, h, out, r, n);
   }
   take(out, n * k, numHt);
   return true;
@@ -247,7 +257,7 @@ export function denseTransposeTimes(
   for (let i0 = 0; i0 < m; i0 += rowsPer) {
     const rows = Math.min(rowsPer, m - i0);
     f64.set(V.subarray(i0 * n, (i0 + rows) * n), v >> 3);
-    x.transposeTimes(v, rows, n, w + i0 * k * 8, k, o);
+    x.transposeTimes(v, rows, n, w + i0 * k * 8, k, o, n);
   }
   take(o, n * k, out);
   return true;

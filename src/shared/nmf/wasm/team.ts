@@ -86,9 +86,19 @@ interface Exports {
     out: number,
     r: number,
   ): void;
-  klNumH(v: number, rows: number, n: number, k: number, w: number, h: number, out: number, r: number): void;
+  klNumH(
+    v: number,
+    rows: number,
+    n: number,
+    k: number,
+    w: number,
+    h: number,
+    out: number,
+    r: number,
+    vRow: number,
+  ): void;
   times(v: number, rows: number, n: number, f: number, k: number, out: number): void;
-  transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number): void;
+  transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number, vRow: number): void;
   cdSweep(f: number, rows: number, k: number, g: number, b: number, order: number, rv: number): number;
 }
 
@@ -279,9 +289,9 @@ function scratchDoubles(op: OpCode, m: number, n: number, k: number, threads: nu
     case Op.Times:
       return even(blockRows(n, rowsMax) * n);
     case Op.KlH:
-      return even(k * colsMax) + even(4 * colsMax) + even(blockRows(colsMax, m) * colsMax);
+      return even(k * colsMax) + even(4 * colsMax) + even(blockRows(n, m) * n);
     case Op.TransposeTimes:
-      return even(blockRows(colsMax, m) * colsMax);
+      return even(blockRows(n, m) * n);
     default:
       return 0;
   }
@@ -402,26 +412,9 @@ export function teamCdSweep(
 // ---------------------------------------------------------------------------------------------
 // Every thread: part p of an operation
 
-/** Copies rows [i0, i0 + rows) × columns [j0, j0 + width) of V (m × n) to `at`, packed. */
-function copyBlock(
-  t: Member,
-  V: Float64Array,
-  n: number,
-  i0: number,
-  rows: number,
-  j0: number,
-  width: number,
-  at: number,
-): void {
-  const d = at >> 3;
-  if (width === n) {
-    t.f64.set(V.subarray(i0 * n, (i0 + rows) * n), d);
-    return;
-  }
-  for (let i = 0; i < rows; i++) {
-    const s = (i0 + i) * n + j0;
-    t.f64.set(V.subarray(s, s + width), d + i * width);
-  }
+/** Copies rows [i0, i0 + rows) of V (m × n) to byte `at` of the shared memory. */
+function copyRows(t: Member, V: Float64Array, n: number, i0: number, rows: number, at: number): void {
+  t.f64.set(V.subarray(i0 * n, (i0 + rows) * n), at >> 3);
 }
 
 function runPart(t: Member, op: OpCode, p: number): void {
@@ -447,18 +440,20 @@ function runPart(t: Member, op: OpCode, p: number): void {
     const v = op === Op.KlW ? scratch + even(2 * n) * 8 : scratch;
     for (let i = i0; i < i1; i += rowsPer) {
       const rows = Math.min(rowsPer, i1 - i);
-      copyBlock(t, V, n, i, rows, 0, n, v);
+      copyRows(t, V, n, i, rows, v);
       if (op === Op.KlW) x.klNumW(v, rows, n, k, par[P_A] + i * kb, par[P_C], par[P_B], par[P_D] + i * kb, r);
       else x.times(v, rows, n, par[P_A], k, par[P_D] + i * kb);
     }
     return;
   }
-  // H side: this thread owns output rows (columns of V) [j0, j1), summed over every row of V.
+  // H side: this thread owns output rows (columns of V) [j0, j1), summed over every row of V. Each
+  // thread streams whole rows (one sequential copy per block, which is faster than gathering its
+  // columns row by row) and the kernels read its columns with the row stride n.
   const [j0, j1] = range(n, T, p);
   const width = j1 - j0;
   if (width === 0) return;
   const colsMax = Math.ceil(n / T);
-  const rowsPer = blockRows(colsMax, m);
+  const rowsPer = blockRows(n, m);
   const out = par[P_D] + j0 * kb;
   t.f64.fill(0, out >> 3, (out >> 3) + width * k);
   let v = scratch;
@@ -473,9 +468,10 @@ function runPart(t: Member, op: OpCode, p: number): void {
   }
   for (let i = 0; i < m; i += rowsPer) {
     const rows = Math.min(rowsPer, m - i);
-    copyBlock(t, V, n, i, rows, j0, width, v);
-    if (op === Op.KlH) x.klNumH(v, rows, width, k, par[P_A] + i * kb, h, out, r);
-    else x.transposeTimes(v, rows, width, par[P_A] + i * kb, k, out);
+    copyRows(t, V, n, i, rows, v);
+    const vj = v + j0 * 8;
+    if (op === Op.KlH) x.klNumH(vj, rows, width, k, par[P_A] + i * kb, h, out, r, n);
+    else x.transposeTimes(vj, rows, width, par[P_A] + i * kb, k, out, n);
   }
 }
 
