@@ -11,13 +11,13 @@
  * iterations); loading the files is outside it.
  *
  * `--threads T` (T ≥ 2) runs the fit with a kernel team of T threads, as the app does for a single
- * fit: V is first put in a SharedArrayBuffer (the app's datasets live in one) and the helpers are
+ * fit: V is read into a SharedArrayBuffer (the app's datasets live in one) and the helpers are
  * started, both outside the timed span (the app's worker keeps its team between fits). `threads`
  * in the output is T if the team split any kernel call, else 1 (sparse or small data).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dense, type DataMatrix } from '../../src/shared/linalg/matrix';
+import { dense } from '../../src/shared/linalg/matrix';
 import { fitNmf, type Solver } from '../../src/shared/nmf';
 import {
   kernelBackend,
@@ -46,16 +46,7 @@ const iters = Number(get('--iters'));
 setKernelBackend(get('--backend', 'auto') as KernelBackend);
 const threads = Number(get('--threads', '1'));
 
-/** V with its values in a SharedArrayBuffer, where the helpers can read it. */
-function inSharedMemory(V: DataMatrix): DataMatrix {
-  if (V.kind !== 'dense') return V;
-  const data = new Float64Array(new SharedArrayBuffer(V.data.byteLength));
-  data.set(V.data);
-  return { ...V, data };
-}
-
-const loaded = readSet(dir, set).V;
-const V = threads > 1 ? inSharedMemory(loaded) : loaded;
+const V = readSet(dir, set, threads > 1).V;
 const { W0, H0 } = readStart(dir, set, k);
 let team: KernelTeamHandle | null = null;
 if (threads > 1) {
