@@ -62,11 +62,15 @@ type OpCode = (typeof Op)[keyof typeof Op];
 
 /**
  * Smallest m·n·k for which the products with dense V are split. Below it the wake-up and the
- * per-call synchronisation (tens of microseconds) cost more than half a pass saves. Measured on a
- * 2-core machine: 2000 × 500 × 8 (a pass of ~3 ms) gains ~1.7×, 200 × 100 × 5 (~25 µs) loses.
+ * per-call synchronisation (25–50 µs per call on the 2-core VM this was measured on) cost more than
+ * half a pass saves. The two KL kernels, one thread → two, on a quiet machine: m·n·k = 10⁵
+ * (200 × 100 × 5) 0.93×, 3·10⁵ 1.5×, 9·10⁵ 1.7×, 8·10⁶ (2000 × 500 × 8) 1.8×.
  */
-const MIN_DENSE_WORK = 1 << 19;
-/** Smallest rows·k² for which a coordinate-descent sweep is split (its cost is ∝ rows·k²). */
+const MIN_DENSE_WORK = 1 << 18;
+/**
+ * Smallest rows·k² for which a coordinate-descent sweep is split (its cost is ∝ rows·k²): a sweep
+ * of 2000 rows at k = 8 (1.3·10⁵) takes ~115 µs on one or two threads alike.
+ */
 const MIN_SWEEP_WORK = 1 << 18;
 /** Doubles of V per streamed block and thread (256 KB, as on one thread). */
 const BLOCK_DOUBLES = 32768;
