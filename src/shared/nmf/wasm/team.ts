@@ -61,16 +61,16 @@ const Op = { Data: 1, KlW: 2, KlH: 3, Times: 4, TransposeTimes: 5, Cd: 6, Stop: 
 type OpCode = (typeof Op)[keyof typeof Op];
 
 /**
- * Smallest m·n·k for which the products with dense V are split. Below it the synchronisation
- * (~10–20 µs per call with the helper polling, see `spinWhile`) costs more than half a pass saves.
- * The two KL kernels, one thread → two, on a quiet 2-core VM: m·n·k = 2·10⁴ (100 × 50 × 4) 0.65×,
- * 6·10⁴ 1.37×, 10⁵ 1.5×, 9·10⁵ 1.7×, 8·10⁶ (2000 × 500 × 8) 1.76×.
+ * Smallest m·n·k for which the products with dense V are split. Below it the wake-up (a median of
+ * 20–130 µs per call on the 2-core VM this was measured on, now and then ~3 ms) and the copies cost
+ * more than half a pass saves. The two KL kernels, one thread → two, on a quiet machine: m·n·k =
+ * 2·10⁴ (100 × 50 × 4) 0.31×, 6·10⁴ 0.47×, 10⁵ 1.32×, 3·10⁵ 1.63×, 8·10⁶ (2000 × 500 × 8) 1.80×.
  */
-const MIN_DENSE_WORK = 1 << 16;
+const MIN_DENSE_WORK = 1 << 17;
 /**
  * Smallest rows·k² for which a coordinate-descent sweep is split (its cost is ∝ rows·k², and F, G
- * and B are copied in and out per call): 1.3·10⁵ (2000 rows, k = 8) 0.83×, 5·10⁵ 1.47×, 2·10⁶
- * 1.6–1.7×.
+ * and B are copied in and out per call): 1.3·10⁵ (2000 rows, k = 8) 1.04×, 5·10⁵ 1.43×, 2·10⁶
+ * 1.62×.
  */
 const MIN_SWEEP_WORK = 1 << 18;
 /** Doubles of V per streamed block and thread (256 KB, as on one thread). */
@@ -234,27 +234,11 @@ function run(t: Member, op: OpCode): void {
   for (;;) {
     const done = Atomics.load(ctl, DONE);
     if (done >= helpers) break;
-    spinWhile(ctl, DONE, done);
-    if (Atomics.load(ctl, DONE) !== done) continue;
     Atomics.wait(ctl, DONE, done);
   }
   if (failure !== null) throw failure;
   if (Atomics.load(ctl, FAILED) !== 0) throw new Error('a kernel team thread failed');
 }
-
-/**
- * Polls word `at` while it equals `value`, for at most SPIN_MS, before the caller sleeps on it in
- * Atomics.wait. Waking a sleeping thread took up to ~3 ms on the 2-core VM this was measured on
- * (an idle virtual CPU is halted), as long as a whole part of a 2000 × 500 KL pass; a helper that
- * polls through the short gaps between the kernel calls of an iteration starts at once. The price
- * is at most SPIN_MS of one core after each call.
- */
-function spinWhile(ctl: Int32Array, at: number, value: number): void {
-  const until = performance.now() + SPIN_MS;
-  while (Atomics.load(ctl, at) === value && performance.now() < until);
-}
-
-const SPIN_MS = 5;
 
 /** Lays out `sizes` (doubles) from the heap base, 16-byte aligned, growing the memory if needed. */
 function layout(t: Member, sizes: number[]): number[] {
@@ -516,7 +500,6 @@ export function serveKernelTeam(
   // A team starts at sequence 0, and its helpers are started before any command.
   let seen = 0;
   for (;;) {
-    spinWhile(ctl, SEQ, seen);
     Atomics.wait(ctl, SEQ, seen);
     const seq = Atomics.load(ctl, SEQ);
     if (seq === seen) continue;
