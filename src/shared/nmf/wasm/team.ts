@@ -163,6 +163,11 @@ let teamCalls = 0;
  * instantiated over `team.memory`.
  */
 export function setKernelTeam(team: KernelTeam | null): void {
+  // Helpers let go of V, so a team kept between fits does not keep a dataset alive.
+  if (lead !== null && sharedKey !== null) {
+    lead.team.share([]);
+    run(lead, Op.Data);
+  }
   sharedKey = null;
   lead =
     team === null || team.threads < 2 ? null : { ...member(team.memory, team.control, team.threads), team };
@@ -507,7 +512,7 @@ export function serveKernelTeam(
     const op = Atomics.load(ctl, OP) as OpCode;
     if (op === Op.Stop) break;
     try {
-      if (op === Op.Data) t.V = receive()[0];
+      if (op === Op.Data) t.V = receive()[0] ?? null;
       else runPart(t, op, index);
     } catch {
       Atomics.store(ctl, FAILED, 1);
