@@ -4,8 +4,9 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 /**
  * Three bundles, one per process:
- * - main: the Electron entry (`index`), the headless command line (`cli`) and the worker entry
- *   (`nmf.worker`). `cli` and `nmf.worker` never import `electron`, so they run under plain Node.
+ * - main: the Electron entry (`index`), the headless command line (`cli`) and the worker entries
+ *   (`nmf.worker`, and `kernel-helper.worker`, the extra threads of one large fit). `cli` and the
+ *   workers never import `electron`, so they run under plain Node.
  * - preload: CommonJS, because sandboxed preload scripts cannot be ES modules.
  * - renderer: the Svelte app, served by Electron from file:// or by the browser-mode server.
  */
@@ -18,6 +19,7 @@ export default defineConfig({
           index: resolve('src/main/index.ts'),
           cli: resolve('src/main/cli/index.ts'),
           'nmf.worker': resolve('src/main/workers/nmf.worker.ts'),
+          'kernel-helper.worker': resolve('src/main/workers/kernel-helper.worker.ts'),
         },
       },
     },

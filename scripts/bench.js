@@ -9,6 +9,9 @@
 //   node scripts/bench.js --no-js         skip the run of our scalar (non-WebAssembly) kernels
 //   node scripts/bench.js --reps N        run every fit N times and keep each tool's fastest (default
 //                                         1; the machine is shared, so 2–3 steadies the ratios)
+//   node scripts/bench.js --threads 1,2   thread counts for our WebAssembly run (default: 1 and, on a
+//                                         machine with more cores, 2, as a single fit in the app uses);
+//                                         the ratios compare our run with the most threads
 //
 // Every fit runs in its own child process so its peak RSS is its own:
 //   ours     node --import tsx scripts/bench/ours.ts (the TypeScript sources through tsx, so no
@@ -25,7 +28,7 @@
 // load affects every tool, so compare within one run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -128,7 +131,15 @@ const CASES = [
 ];
 
 function parseArgs(argv) {
-  const out = { quick: false, keep: false, js: true, list: false, reps: 1, cases: [] };
+  const out = {
+    quick: false,
+    keep: false,
+    js: true,
+    list: false,
+    reps: 1,
+    cases: [],
+    threads: availableParallelism() >= 2 ? [1, 2] : [1],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') out.quick = true;
@@ -137,7 +148,13 @@ function parseArgs(argv) {
     else if (a === '--reps') out.reps = Math.max(1, Number(argv[++i]) || 1);
     else if (a === '--list') out.list = true;
     else if (a === '--case') out.cases.push(...String(argv[++i] ?? '').split(','));
-    else throw new Error(`unknown option ${a}`);
+    else if (a === '--threads') {
+      out.threads = String(argv[++i] ?? '')
+        .split(',')
+        .map(Number);
+      if (out.threads.some((t) => !Number.isInteger(t) || t < 1))
+        throw new Error('--threads takes thread counts ≥ 1, e.g. 1,2');
+    } else throw new Error(`unknown option ${a}`);
   }
   return out;
 }
@@ -269,12 +286,23 @@ function main() {
       const reps = opts.reps;
       process.stdout.write(`running ${c.name} (${iters} iterations${reps > 1 ? `, best of ${reps}` : ''}) …`);
       const common = ['--dir', dir, '--set', c.set, '--rank', String(c.k), '--iters', String(iters)];
-      const ours = fastest(reps, () =>
-        jsonOf(
-          tsx('ours.ts', [...common, '--beta', String(c.beta), '--solver', c.ours, '--backend', 'auto']),
-        ),
-      );
-      const results = [[`ours ${c.ours} (${ours.backend ?? '?'})`, ours]];
+      // One run per thread count; `ours` (the ratios' reference) is the one with the most threads.
+      const results = [];
+      let ours = null;
+      for (const threads of opts.threads) {
+        const x = fastest(reps, () =>
+          jsonOf(
+            tsx('ours.ts', [
+              ...common,
+              ...['--beta', String(c.beta), '--solver', c.ours, '--backend', 'auto'],
+              ...['--threads', String(threads)],
+            ]),
+          ),
+        );
+        const label = opts.threads.length > 1 ? `, ${threads} thread${threads > 1 ? 's' : ''}` : '';
+        results.push([`ours ${c.ours} (${x.backend ?? '?'}${label})`, x]);
+        ours = x;
+      }
       if (opts.js)
         results.push([
           `ours ${c.ours} (js)`,
@@ -348,7 +376,11 @@ function main() {
           const rel = Math.abs(ours.finalLoss - sklearnBest.finalLoss) / Math.abs(sklearnBest.finalLoss);
           parts.push(`final loss vs sklearn: rel. diff ${rel.toExponential(1)}`);
         }
-        summary.push(`${c.name}: ours ${fmtMs(ours.secondsPerIter)} ms/iter; ${parts.join('; ')}`);
+        const perThreads = results
+          .filter(([tool]) => tool.startsWith('ours') && !tool.endsWith('(js)'))
+          .map(([, x]) => `${fmtMs(x.secondsPerIter)} ms/iter on ${x.threads ?? '?'} thread(s)`)
+          .join(', ');
+        summary.push(`${c.name}: ours ${perThreads}; ${parts.join('; ')}`);
       }
     }
     console.log('');

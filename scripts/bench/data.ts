@@ -31,18 +31,21 @@ function writeArray(path: string, array: Float64Array | Int32Array): void {
   writeFileSync(path, new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
 }
 
-function readBytes(path: string): ArrayBuffer {
+function readBytes(path: string, shared = false): ArrayBuffer | SharedArrayBuffer {
   const buf = readFileSync(path);
-  const out = new ArrayBuffer(buf.length);
+  const out = shared ? new SharedArrayBuffer(buf.length) : new ArrayBuffer(buf.length);
   new Uint8Array(out).set(buf);
   return out;
 }
 
-/** Loads a set written by `writeSet` (or by the scikit-learn driver for digits). */
-export function readSet(dir: string, name: string): { header: SetHeader; V: DataMatrix } {
+/**
+ * Loads a set written by `writeSet` (or by the scikit-learn driver for digits). `shared`: dense
+ * values in a SharedArrayBuffer, as the app holds datasets (a kernel team's helpers read it there).
+ */
+export function readSet(dir: string, name: string, shared = false): { header: SetHeader; V: DataMatrix } {
   const header = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as SetHeader;
   if (header.kind === 'dense') {
-    const data = new Float64Array(readBytes(join(dir, `${name}.V.f64`)));
+    const data = new Float64Array(readBytes(join(dir, `${name}.V.f64`), shared));
     return { header, V: { kind: 'dense', rows: header.rows, cols: header.cols, data } };
   }
   const V: CsrMatrix = {

@@ -3,16 +3,30 @@
  * JSON line.
  *
  *   node --import tsx scripts/bench/ours.ts --dir DIR --set NAME --rank K --beta B \
- *       --solver mu|hals --iters N [--backend auto|js|wasm]
+ *       --solver mu|hals --iters N [--backend auto|js|wasm] [--threads T]
  *
  * Same protocol as the peer drivers: start W0/H0 from DIR (init 'custom'), tol 0 so exactly N
  * iterations, and the loss evaluated only at the start and the end (checkEvery = N), as
  * scikit-learn does with tol = 0. The timed span is the fitNmf call (data scan, both losses and the
  * iterations); loading the files is outside it.
+ *
+ * `--threads T` (T ≥ 2) runs the fit with a kernel team of T threads, as the app does for a single
+ * fit: V is read into a SharedArrayBuffer (the app's datasets live in one) and the helpers are
+ * started, both outside the timed span (the app's worker keeps its team between fits). `threads`
+ * in the output is T if the team split any kernel call, else 1 (sparse or small data).
  */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { dense } from '../../src/shared/linalg/matrix';
 import { fitNmf, type Solver } from '../../src/shared/nmf';
-import { kernelBackend, setKernelBackend, type KernelBackend } from '../../src/shared/nmf/wasm';
+import {
+  kernelBackend,
+  kernelTeamCalls,
+  setKernelBackend,
+  setKernelTeam,
+  type KernelBackend,
+} from '../../src/shared/nmf/wasm';
+import { startKernelTeam, type KernelTeamHandle } from '../../src/main/workers/kernel-team';
 import { readSet, readStart } from './data';
 
 const args = process.argv.slice(2);
@@ -30,9 +44,20 @@ const beta = Number(get('--beta'));
 const solver = get('--solver') as Solver;
 const iters = Number(get('--iters'));
 setKernelBackend(get('--backend', 'auto') as KernelBackend);
+const threads = Number(get('--threads', '1'));
 
-const { V } = readSet(dir, set);
+const V = readSet(dir, set, threads > 1).V;
 const { W0, H0 } = readStart(dir, set, k);
+let team: KernelTeamHandle | null = null;
+if (threads > 1) {
+  const helper = join(
+    dirname(fileURLToPath(import.meta.url)),
+    '../../src/main/workers/kernel-helper.worker.ts',
+  );
+  team = await startKernelTeam(threads, helper);
+  setKernelTeam(team);
+}
+const callsBefore = kernelTeamCalls();
 const started = performance.now();
 const fit = fitNmf(V, {
   rank: k,
@@ -46,6 +71,9 @@ const fit = fitNmf(V, {
   checkEvery: iters,
 });
 const seconds = (performance.now() - started) / 1000;
+const used = team !== null && kernelTeamCalls() > callsBefore ? threads : 1;
+setKernelTeam(null);
+await team?.close();
 console.log(
   JSON.stringify({
     tool: 'ours',
@@ -54,7 +82,7 @@ console.log(
     seconds,
     secondsPerIter: seconds / fit.iterations,
     finalLoss: fit.loss,
-    threads: 1,
+    threads: used,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   }),
 );

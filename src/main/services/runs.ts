@@ -198,6 +198,12 @@ export async function executeRun(
   // Replicates are independent fits (seeds seed, seed + 1, …): one pool job each, so they run in
   // parallel on the pool's threads and give the same bits as running them one after another.
   const iterationsDone = new Array<number>(replicates).fill(0);
+  // Idle pool threads beyond one per replicate go to each fit's kernels (a single large fit then
+  // uses every core); the worker caps this by the machine's cores, and the bits do not change. Busy
+  // threads are not counted: a split kernel call waits for its slowest part, so sharing cores with
+  // other jobs would make the fit slower, not faster.
+  const idle = Math.max(0, ctx.pool.size - ctx.pool.running - ctx.pool.queued);
+  const threads = Math.max(1, Math.floor(idle / replicates));
   ctx.jobs.add('run', id, params.maxIter * replicates, () => handles.forEach((handle) => handle.cancel()));
   try {
     const base = start
@@ -206,7 +212,7 @@ export async function executeRun(
     const results = await Promise.all(
       Array.from({ length: replicates }, (_, r) => {
         const handle = ctx.pool.submit(
-          { kind: 'fit', matrix, options: { ...base, seed: params.seed + r }, replicates: 1 },
+          { kind: 'fit', matrix, options: { ...base, seed: params.seed + r }, replicates: 1, threads },
           (progress) => {
             if (!started) {
               started = true;

@@ -1,10 +1,14 @@
 import { parentPort } from 'node:worker_threads';
 import { fitReplicates } from '../../shared/nmf';
 import { FitCancelledError, type FitHooks } from '../../shared/nmf/types';
+import { kernelTeamCalls, kernelTeamWorthwhile, setKernelTeam } from '../../shared/nmf/wasm';
 import { runSweepJob } from '../../shared/analysis';
+import { defaultHelperEntry, kernelThreadsFor, startKernelTeam, type KernelTeamHandle } from './kernel-team';
 import {
   PROGRESS_INTERVAL_MS,
+  type FitTask,
   type HostToWorker,
+  type StartMessage,
   type WorkerTaskResult,
   type WorkerToHost,
 } from './protocol';
@@ -20,8 +24,38 @@ function post(message: WorkerToHost): void {
   port!.postMessage(message);
 }
 
+/**
+ * The kernel team of this worker, started by the first fit that asks for more than one thread and
+ * kept for the next (starting threads costs tens of milliseconds); its idle helpers sleep.
+ */
+let team: KernelTeamHandle | null = null;
+
+/** A team of `threads` for `task`, or null when one thread it is (small, sparse or not shared data). */
+async function teamFor(task: FitTask): Promise<KernelTeamHandle | null> {
+  const threads = kernelThreadsFor(task.threads ?? 1);
+  const { matrix } = task;
+  const rank = task.options.rank;
+  if (threads < 2 || !kernelTeamWorthwhile(matrix.kind, matrix.data, matrix.rows, matrix.cols, rank))
+    return null;
+  if (team !== null && team.threads !== threads) {
+    await team.close();
+    team = null;
+  }
+  try {
+    team ??= await startKernelTeam(threads, defaultHelperEntry(import.meta.url));
+  } catch {
+    // No shared WebAssembly memory or no threads here: the fit runs on this thread alone.
+    return null;
+  }
+  return team;
+}
+
 port.on('message', (message: HostToWorker) => {
   if (message.type !== 'start') return;
+  void runTask(message);
+});
+
+async function runTask(message: StartMessage): Promise<void> {
   const { jobId, task, cancelFlag } = message;
   let lastPost = 0;
   const hooks: FitHooks = {
@@ -36,13 +70,25 @@ port.on('message', (message: HostToWorker) => {
   try {
     let result: WorkerTaskResult;
     if (task.kind === 'fit') {
-      const { best, replicates } = fitReplicates(task.matrix, task.options, task.replicates, hooks);
+      let fit: ReturnType<typeof fitReplicates>;
+      // Sweep jobs run many fits side by side on the pool already: those stay on one thread each.
+      const fitTeam = await teamFor(task);
+      const callsBefore = kernelTeamCalls();
+      setKernelTeam(fitTeam);
+      try {
+        fit = fitReplicates(task.matrix, task.options, task.replicates, hooks);
+      } finally {
+        setKernelTeam(null);
+      }
+      const threads = fitTeam !== null && kernelTeamCalls() > callsBefore ? fitTeam.threads : 1;
+      const { best, replicates } = fit;
       const bestIndex = replicates.indexOf(best);
       result = {
         kind: 'fit',
         best,
         bestSeed: (task.options.seed ?? 0) + Math.max(0, bestIndex),
         replicateLosses: replicates.map((r) => r.loss),
+        threads,
       };
     } else {
       result = { kind: 'sweep-job', result: runSweepJob(task.matrix, task.job, hooks) };
@@ -60,4 +106,4 @@ port.on('message', (message: HostToWorker) => {
       },
     });
   }
-});
+}

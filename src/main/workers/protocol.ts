@@ -21,6 +21,11 @@ export interface FitTask {
   matrix: DataMatrix;
   options: FitOptionsInput;
   replicates: number;
+  /**
+   * Threads the fit may use (a kernel team, see kernel-team.ts); default 1. Capped by the machine's
+   * cores, and used only for dense data large enough to gain. The result is the same either way.
+   */
+  threads?: number;
 }
 
 /** One job of a rank sweep (see src/shared/analysis). */
@@ -38,6 +43,8 @@ export interface FitTaskResult {
   bestSeed: number;
   /** Losses of every replicate, in seed order. */
   replicateLosses: number[];
+  /** Threads the fit's kernels ran on (1 unless a kernel team split some of its calls). */
+  threads?: number;
 }
 
 export interface SweepJobTaskResult {

@@ -145,6 +145,7 @@ describe('electron-builder.yml', () => {
     for (const file of [
       packageJson.main,
       'out/main/nmf.worker.js',
+      'out/main/kernel-helper.worker.js',
       'out/preload/index.cjs',
       'out/renderer/index.html',
     ])
@@ -229,7 +230,7 @@ describe('the built bundles', () => {
     ).toEqual(['./c.js', 'better-sqlite3', 'h5wasm/node', 'ml-matrix', 'munkres', 'side', 'zod']);
   });
 
-  it('unpacks the worker, package.json and everything the worker imports, down to dependencies of dependencies', () => {
+  it('unpacks the workers, package.json and everything the workers import, down to dependencies of dependencies', () => {
     const needed = new Set<string>(['package.json']);
     const packages: string[] = [];
     const visit = (file: string): void => {
@@ -246,6 +247,7 @@ describe('the built bundles', () => {
       }
     };
     visit('out/main/nmf.worker.js');
+    visit('out/main/kernel-helper.worker.js');
     const seen = new Set<string>();
     while (packages.length > 0) {
       const name = packages.pop() as string;

@@ -1,4 +1,16 @@
 import { kernelsWasmBase64 } from './build/kernels';
+import * as team from './team';
+
+export {
+  kernelTeamCalls,
+  kernelTeamThreads,
+  kernelTeamWorthwhile,
+  serveKernelTeam,
+  setKernelTeam,
+  stopKernelTeam,
+  TEAM_CONTROL_BYTES,
+  type KernelTeam,
+} from './team';
 
 /**
  * Host side of the WebAssembly (SIMD) kernels: the same contracts as the scalar kernels of
@@ -14,6 +26,9 @@ import { kernelsWasmBase64 } from './build/kernels';
  *
  * Selection. `auto` (default) uses WebAssembly where it instantiates (Node, workers, Electron) and
  * the scalar kernels otherwise; `setKernelBackend('js')` forces the scalar ones (tests compare both).
+ *
+ * Threads. With a kernel team set (`setKernelTeam`, see ./team.ts), large dense calls and sweeps are
+ * split across the team's threads over a shared memory, with the same bits as here.
  */
 
 export type KernelBackend = 'auto' | 'js' | 'wasm';
@@ -33,9 +48,19 @@ interface Exports {
     out: number,
     r: number,
   ): void;
-  klNumH(v: number, rows: number, n: number, k: number, w: number, h: number, out: number, r: number): void;
+  klNumH(
+    v: number,
+    rows: number,
+    n: number,
+    k: number,
+    w: number,
+    h: number,
+    out: number,
+    r: number,
+    vRow: number,
+  ): void;
   times(v: number, rows: number, n: number, f: number, k: number, out: number): void;
-  transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number): void;
+  transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number, vRow: number): void;
   klCsr(
     indptr: number,
     indices: number,
@@ -173,6 +198,7 @@ export function klNumWDense(
 ): boolean {
   const x = active();
   if (x === null) return false;
+  if (team.teamKlNumW(V, m, n, k, W, Ht, numW)) return true;
   const rowsPer = Math.min(blockRows(n), m);
   const [w, ht, h, out, r, v] = layout(x, [m * k, n * k, n * k, m * k, 2 * n, rowsPer * n]);
   put(W, m * k, w);
@@ -199,6 +225,7 @@ export function klNumHDense(
 ): boolean {
   const x = active();
   if (x === null) return false;
+  if (team.teamKlNumH(V, m, n, k, W, Ht, numHt)) return true;
   const rowsPer = Math.min(blockRows(n), m);
   const [w, ht, h, out, r, v] = layout(x, [m * k, n * k, n * k, n * k, 4 * n, rowsPer * n]);
   put(W, m * k, w);
@@ -208,7 +235,7 @@ export function klNumHDense(
   for (let i0 = 0; i0 < m; i0 += rowsPer) {
     const rows = Math.min(rowsPer, m - i0);
     f64.set(V.subarray(i0 * n, (i0 + rows) * n), v >> 3);
-    x.klNumH(v, rows, n, k, w + i0 * k * 8, h, out, r);
+    x.klNumH(v, rows, n, k, w + i0 * k * 8, h, out, r, n);
   }
   take(out, n * k, numHt);
   return true;
@@ -225,6 +252,7 @@ export function denseTimes(
 ): boolean {
   const x = active();
   if (x === null) return false;
+  if (team.teamTimes(V, m, n, F, k, out)) return true;
   const rowsPer = Math.min(blockRows(n), m);
   const [f, o, v] = layout(x, [n * k, m * k, rowsPer * n]);
   put(F, n * k, f);
@@ -248,6 +276,7 @@ export function denseTransposeTimes(
 ): boolean {
   const x = active();
   if (x === null) return false;
+  if (team.teamTransposeTimes(V, m, n, W, k, out)) return true;
   const rowsPer = Math.min(blockRows(n), m);
   const [w, o, v] = layout(x, [m * k, n * k, rowsPer * n]);
   put(W, m * k, w);
@@ -255,7 +284,7 @@ export function denseTransposeTimes(
   for (let i0 = 0; i0 < m; i0 += rowsPer) {
     const rows = Math.min(rowsPer, m - i0);
     f64.set(V.subarray(i0 * n, (i0 + rows) * n), v >> 3);
-    x.transposeTimes(v, rows, n, w + i0 * k * 8, k, o);
+    x.transposeTimes(v, rows, n, w + i0 * k * 8, k, o, n);
   }
   take(o, n * k, out);
   return true;
@@ -393,6 +422,8 @@ export function cdSweep(
 ): number | null {
   const x = active();
   if (x === null) return null;
+  const split = team.teamCdSweep(F, rows, k, G, B, order);
+  if (split !== null) return split;
   const [f, g, b, ord, rv] = layout(x, [rows * k, k * k, rows * k, Math.ceil(k / 2), rows]);
   put(F, rows * k, f);
   put(G, k * k, g);

@@ -333,16 +333,21 @@ export function klNumW(v: usize, rows: i32, n: i32, k: i32, w: usize, h: usize, 
   }
 }
 
-/** numHt (n × k) += (Wᵀ (V ⊘ WH))ᵀ over a block of dense rows; `r`: scratch of 4n. */
-export function klNumH(v: usize, rows: i32, n: i32, k: i32, w: usize, h: usize, numHt: usize, r: usize): void {
-  const vStride = <usize>n << 3;
+/**
+ * numHt (n × k) += (Wᵀ (V ⊘ WH))ᵀ over a block of dense rows; `r`: scratch of 4n. Rows of V are
+ * `vRow` doubles apart (n, or more when the block holds whole rows and this call takes n columns of
+ * them: a kernel team splits the H side by columns).
+ */
+export function klNumH(v: usize, rows: i32, n: i32, k: i32, w: usize, h: usize, numHt: usize, r: usize, vRow: i32): void {
+  const vStride = <usize>vRow << 3;
+  const rStride = <usize>n << 3;
   const kStride = <usize>k << 3;
   let i = 0;
   for (; i + 4 <= rows; i += 4) {
     const wi = w + <usize>i * kStride;
     const vi = v + <usize>i * vStride;
-    for (let q = 0; q < 4; q++) klRatioRow(vi + <usize>q * vStride, wi + <usize>q * kStride, n, k, h, r + <usize>q * vStride);
-    scatterRows4(r, r + vStride, r + 2 * vStride, r + 3 * vStride, n, wi, k, numHt);
+    for (let q = 0; q < 4; q++) klRatioRow(vi + <usize>q * vStride, wi + <usize>q * kStride, n, k, h, r + <usize>q * rStride);
+    scatterRows4(r, r + rStride, r + 2 * rStride, r + 3 * rStride, n, wi, k, numHt);
   }
   for (; i < rows; i++) {
     const wi = w + <usize>i * kStride;
@@ -368,9 +373,9 @@ export function times(v: usize, rows: i32, n: i32, f: usize, k: i32, out: usize)
   }
 }
 
-/** out (n × k) += V rowsᵀ · W rows; zero and NaN entries of V count as 0. */
-export function transposeTimes(v: usize, rows: i32, n: i32, w: usize, k: i32, out: usize): void {
-  const vStride = <usize>n << 3;
+/** out (n × k) += V rowsᵀ · W rows (rows of V `vRow` doubles apart); zero and NaN entries of V count as 0. */
+export function transposeTimes(v: usize, rows: i32, n: i32, w: usize, k: i32, out: usize, vRow: i32): void {
+  const vStride = <usize>vRow << 3;
   const kStride = <usize>k << 3;
   let i = 0;
   for (; i + 4 <= rows; i += 4) {

@@ -1,0 +1,207 @@
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../../shared/linalg/matrix';
+import { Rng } from '../../../shared/linalg/random';
+import { fitNmf, type FitOptionsInput, type FitResult } from '../../../shared/nmf';
+import { kernelTeamCalls, setKernelTeam } from '../../../shared/nmf/wasm';
+import { startKernelTeam, type KernelTeamHandle } from '../kernel-team';
+import { JobCancelledError, WorkerPool } from '../pool';
+import type { FitTaskResult } from '../protocol';
+
+/**
+ * One fit split across a kernel team against the same fit on one thread: W and H must be the same
+ * bits (the split is by output rows, each summed in the one-thread order). The teams here split
+ * every call however small (thresholds 0), so that odd sizes and m or n below the thread count are
+ * exercised; the pool tests use the real thresholds.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url));
+const helperEntry = join(here, '..', 'kernel-helper.worker.ts');
+const workerPath = join(here, '..', 'nmf.worker.ts');
+
+/** Non-negative m × n data on a SharedArrayBuffer, with a share of zeros and optional NaN. */
+function sharedData(m: number, n: number, seed: number, zeros: number, nans = 0): DenseMatrix {
+  const rng = new Rng(seed);
+  const data = new Float64Array(new SharedArrayBuffer(m * n * 8));
+  for (let q = 0; q < data.length; q++) {
+    const u = rng.uniform();
+    if (u < nans) data[q] = NaN;
+    else if (u < nans + zeros) data[q] = 0;
+    else data[q] = Math.floor(rng.gamma(2) * 10);
+  }
+  return dense(m, n, data);
+}
+
+function toCsr(V: DenseMatrix): CsrMatrix {
+  const indptr = new Int32Array(V.rows + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < V.rows; i++) {
+    for (let j = 0; j < V.cols; j++) {
+      const v = V.data[i * V.cols + j];
+      if (v !== 0) {
+        indices.push(j);
+        values.push(v);
+      }
+    }
+    indptr[i + 1] = indices.length;
+  }
+  return {
+    kind: 'csr',
+    rows: V.rows,
+    cols: V.cols,
+    indptr,
+    indices: Int32Array.from(indices),
+    data: Float64Array.from(values),
+  };
+}
+
+function expectSameBits(a: FitResult, b: FitResult): void {
+  expect(Buffer.from(a.W.data.buffer).equals(Buffer.from(b.W.data.buffer))).toBe(true);
+  expect(Buffer.from(a.H.data.buffer).equals(Buffer.from(b.H.data.buffer))).toBe(true);
+  expect(a.loss).toBe(b.loss);
+  expect(a.iterations).toBe(b.iterations);
+}
+
+function withTeam(team: KernelTeamHandle, V: DataMatrix, options: FitOptionsInput): FitResult {
+  setKernelTeam(team);
+  try {
+    return fitNmf(V, options);
+  } finally {
+    setKernelTeam(null);
+  }
+}
+
+const solvers: Array<[string, (k: number) => FitOptionsInput]> = [
+  ['KL MU', (k) => ({ rank: k, beta: 1, solver: 'mu', maxIter: 20, tol: 0, seed: 3 })],
+  ['HALS', (k) => ({ rank: k, beta: 2, solver: 'hals', maxIter: 15, tol: 1e-6, seed: 3 })],
+  [
+    'HALS, shuffled, l1/l2',
+    (k) => ({
+      rank: k,
+      beta: 2,
+      solver: 'hals',
+      maxIter: 10,
+      tol: 0,
+      seed: 4,
+      shuffle: true,
+      l1W: 0.01,
+      l2H: 0.02,
+    }),
+  ],
+  ['Frobenius MU', (k) => ({ rank: k, beta: 2, solver: 'mu', maxIter: 10, tol: 0, seed: 3 })],
+];
+
+for (const threads of [2, 3]) {
+  describe(`a ${threads}-thread kernel team`, () => {
+    let team: KernelTeamHandle;
+    beforeAll(async () => {
+      team = await startKernelTeam(threads, helperEntry, { minDenseWork: 0, minSweepWork: 0 });
+    });
+    afterAll(async () => {
+      await team.close();
+    });
+
+    // Odd sizes, m or n below or at the thread count, k around the 2-, 4- and 8-wide blocks.
+    const shapes: Array<[number, number, number]> = [
+      [61, 37, 8],
+      [40, 33, 3],
+      [1, 50, 1],
+      [45, 1, 1],
+      [2, 2, 2],
+      [3, 70, 3],
+      [80, 2, 2],
+      [131, 97, 10],
+    ];
+    for (const [m, n, k] of shapes) {
+      for (const [name, optionsOf] of solvers) {
+        it(`${name}, ${m} × ${n}, k = ${k}: the same bits as one thread`, () => {
+          const V = sharedData(m, n, m * 1000 + n + k, 0.3);
+          const options = optionsOf(k);
+          const one = fitNmf(V, options);
+          const calls = kernelTeamCalls();
+          const split = withTeam(team, V, options);
+          expect(kernelTeamCalls()).toBeGreaterThan(calls);
+          expectSameBits(split, one);
+        });
+      }
+    }
+
+    it('gives the same bits with missing values (dense), and a second V is handed over', () => {
+      for (const seed of [1, 2]) {
+        const V = sharedData(53, 47, seed, 0.2, 0.05);
+        for (const [, optionsOf] of solvers) {
+          const options = optionsOf(4);
+          expectSameBits(withTeam(team, V, options), fitNmf(V, options));
+        }
+      }
+    });
+
+    it('leaves CSR data and V outside a SharedArrayBuffer on one thread, with the same result', () => {
+      const V = sharedData(50, 40, 9, 0.5);
+      const plain = dense(50, 40, Float64Array.from(V.data));
+      for (const data of [toCsr(V), plain]) {
+        const options: FitOptionsInput = { rank: 3, beta: 1, solver: 'mu', maxIter: 10, tol: 0, seed: 1 };
+        const calls = kernelTeamCalls();
+        const split = withTeam(team, data, options);
+        // The HALS sweeps do not involve V, but KL MU calls only V kernels: nothing was split.
+        expect(kernelTeamCalls()).toBe(calls);
+        expectSameBits(split, fitNmf(data, options));
+      }
+    });
+  });
+}
+
+describe('kernel teams in the worker pool', () => {
+  let pool: WorkerPool;
+  beforeAll(() => {
+    pool = new WorkerPool({ workerPath, size: 1 });
+  });
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  // Large enough for the real threshold (m·n·k ≥ 2^19) so that the worker starts a team.
+  const V = sharedData(300, 250, 11, 0.3);
+
+  it('a fit asked to use 2 threads gives the bits of the 1-thread fit', async () => {
+    const options: FitOptionsInput = { rank: 8, beta: 1, solver: 'mu', maxIter: 30, tol: 0, seed: 2 };
+    const one = (await pool.submit({ kind: 'fit', matrix: V, options, replicates: 1 })
+      .promise) as FitTaskResult;
+    const two = (await pool.submit({ kind: 'fit', matrix: V, options, replicates: 1, threads: 2 })
+      .promise) as FitTaskResult;
+    expect(one.threads).toBe(1);
+    // The worker caps threads by the machine's cores.
+    expect(two.threads).toBe(Math.min(2, availableParallelism()));
+    expectSameBits(two.best, one.best);
+    const hals: FitOptionsInput = { rank: 8, beta: 2, solver: 'hals', maxIter: 30, tol: 0, seed: 2 };
+    const oneH = (await pool.submit({ kind: 'fit', matrix: V, options: hals, replicates: 1 })
+      .promise) as FitTaskResult;
+    const twoH = (await pool.submit({ kind: 'fit', matrix: V, options: hals, replicates: 1, threads: 2 })
+      .promise) as FitTaskResult;
+    expect(twoH.threads).toBe(Math.min(2, availableParallelism()));
+    expectSameBits(twoH.best, oneH.best);
+  });
+
+  it('cancels a 2-thread fit mid-way, and the worker serves the next job', async () => {
+    const big = sharedData(1200, 600, 12, 0.3);
+    const options: FitOptionsInput = { rank: 8, beta: 1, solver: 'mu', maxIter: 100_000, tol: 0, seed: 1 };
+    let iterations = 0;
+    const handle = pool.submit(
+      { kind: 'fit', matrix: big, options, replicates: 1, threads: 2 },
+      (progress) => {
+        iterations = progress.iteration;
+        if (progress.iteration > 0) handle.cancel();
+      },
+    );
+    await expect(handle.promise).rejects.toBeInstanceOf(JobCancelledError);
+    expect(iterations).toBeGreaterThan(0);
+    expect(iterations).toBeLessThan(100_000);
+    const small: FitOptionsInput = { rank: 2, beta: 1, solver: 'mu', maxIter: 5, tol: 0, seed: 1 };
+    const after = (await pool.submit({ kind: 'fit', matrix: V, options: small, replicates: 1, threads: 2 })
+      .promise) as FitTaskResult;
+    expect(after.best.iterations).toBe(5);
+  });
+});

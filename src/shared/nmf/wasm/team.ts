@@ -1,0 +1,534 @@
+import { kernelsSharedWasmBase64 } from './build/kernels';
+
+/**
+ * A kernel team: the fit's own thread plus helper threads that run ONE kernel call together over a
+ * shared WebAssembly memory, so that a single large fit uses more than one core while the engine
+ * stays synchronous.
+ *
+ * Protocol. A small control block (Int32Array over a SharedArrayBuffer) holds a command sequence
+ * number, the count of helpers done with the current command, the operation and a failure flag;
+ * a Float64Array behind it holds the call's sizes and byte addresses. Per kernel call the fit thread
+ * lays out the buffers, writes the command, bumps the sequence and `Atomics.notify`s, computes part 0
+ * itself, then `Atomics.wait`s until every helper has counted itself done. Helpers sleep in
+ * `Atomics.wait` between calls. Atomics.wait blocks, so a team can be used only where blocking is
+ * allowed: Node's main thread and worker threads, not a browser's main thread.
+ *
+ * Same bits as one thread. Work is split by outputs, never inside a sum: the W-side kernels (KL
+ * numerator of W, V·Hᵀ, the coordinate-descent sweep over the rows of W) split the rows of V, the
+ * H-side kernels (KL numerator of H, Vᵀ·W, the sweep over the rows of Hᵀ) split the columns of V.
+ * Each thread owns its output rows and adds, for each of them, the same terms in the same order (i
+ * ascending) as the one-thread kernel, so W and H are bit-identical to the one-thread fit whatever
+ * the thread count. The HALS violation is summed over all rows in row order once the parts are done,
+ * as the one-thread sweep sums it. CSR V stays on one thread (its H side would need per-thread
+ * partial sums, and the sparse kernels are bound by memory latency more than by arithmetic).
+ *
+ * V reaches the helpers without a copy: its Float64Array must be backed by a SharedArrayBuffer (the
+ * app's datasets are), and is handed over once per distinct buffer via `KernelTeam.share`. V in an
+ * ordinary ArrayBuffer is not copied: such calls simply run on one thread.
+ *
+ * Spawning threads is the host's business (src/main/workers/kernel-team.ts); this file only needs
+ * the `KernelTeam` it is given and runs the same partition code on every thread.
+ */
+
+/** What the thread that started the helpers passes to `setKernelTeam`. */
+export interface KernelTeam {
+  /** Threads that share one kernel call, the caller included. */
+  readonly threads: number;
+  /** The shared linear memory of every thread's instance of the kernels. */
+  readonly memory: WebAssembly.Memory;
+  /** The control block (at least `TEAM_CONTROL_BYTES`), shared with the helpers. */
+  readonly control: SharedArrayBuffer;
+  /** Sends `arrays` to every helper; a helper takes them when it runs the next `data` command. */
+  share(arrays: readonly Float64Array[]): void;
+  /** Overrides the smallest m·n·k split (tests use 0 to split even tiny problems). */
+  readonly minDenseWork?: number;
+  /** Overrides the smallest rows·k² of a split coordinate-descent sweep. */
+  readonly minSweepWork?: number;
+}
+
+/** Bytes of the control block. */
+export const TEAM_CONTROL_BYTES = 256;
+
+// Int32 words of the control block.
+const SEQ = 0;
+const DONE = 1;
+const OP = 2;
+const FAILED = 3;
+/** Float64 parameters start at this byte. */
+const PARAM_BYTE = 64;
+
+const Op = { Data: 1, KlW: 2, KlH: 3, Times: 4, TransposeTimes: 5, Cd: 6, Stop: 7 } as const;
+type OpCode = (typeof Op)[keyof typeof Op];
+
+/**
+ * Smallest m·n·k for which the products with dense V are split. Below it the wake-up (a median of
+ * 20–130 µs per call on the 2-core VM this was measured on, now and then ~3 ms) and the copies cost
+ * more than half a pass saves. The two KL kernels, one thread → two, on a quiet machine: m·n·k =
+ * 2·10⁴ (100 × 50 × 4) 0.31×, 6·10⁴ 0.47×, 10⁵ 1.32×, 3·10⁵ 1.63×, 8·10⁶ (2000 × 500 × 8) 1.80×.
+ */
+const MIN_DENSE_WORK = 1 << 17;
+/**
+ * Smallest rows·k² for which a coordinate-descent sweep is split (its cost is ∝ rows·k², and F, G
+ * and B are copied in and out per call): 1.3·10⁵ (2000 rows, k = 8) 1.04×, 5·10⁵ 1.43×, 2·10⁶
+ * 1.62×.
+ */
+const MIN_SWEEP_WORK = 1 << 18;
+/** Doubles of V per streamed block and thread (256 KB, as on one thread). */
+const BLOCK_DOUBLES = 32768;
+const PAGE = 65536;
+
+interface Exports {
+  heapBase(): number;
+  transpose(src: number, rows: number, cols: number, dst: number): void;
+  klNumW(
+    v: number,
+    rows: number,
+    n: number,
+    k: number,
+    w: number,
+    h: number,
+    ht: number,
+    out: number,
+    r: number,
+  ): void;
+  klNumH(
+    v: number,
+    rows: number,
+    n: number,
+    k: number,
+    w: number,
+    h: number,
+    out: number,
+    r: number,
+    vRow: number,
+  ): void;
+  times(v: number, rows: number, n: number, f: number, k: number, out: number): void;
+  transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number, vRow: number): void;
+  cdSweep(f: number, rows: number, k: number, g: number, b: number, order: number, rv: number): number;
+}
+
+/** One thread's view of the team: its instance over the shared memory and the control block. */
+interface Member {
+  x: Exports;
+  memory: WebAssembly.Memory;
+  ctl: Int32Array;
+  par: Float64Array;
+  threads: number;
+  f64: Float64Array;
+  i32: Int32Array;
+  /** The dense V of the current fit, as this thread sees it. */
+  V: Float64Array | null;
+}
+
+function instantiate(memory: WebAssembly.Memory): Exports {
+  const bytes = Uint8Array.from(atob(kernelsSharedWasmBase64), (c) => c.charCodeAt(0));
+  const module = new WebAssembly.Module(bytes);
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
+}
+
+function member(memory: WebAssembly.Memory, control: SharedArrayBuffer, threads: number): Member {
+  return {
+    x: instantiate(memory),
+    memory,
+    ctl: new Int32Array(control, 0, PARAM_BYTE / 4),
+    par: new Float64Array(control, PARAM_BYTE, (TEAM_CONTROL_BYTES - PARAM_BYTE) / 8),
+    threads,
+    f64: new Float64Array(0),
+    i32: new Int32Array(0),
+    V: null,
+  };
+}
+
+/** Views of the shared memory, renewed when any thread has grown it. */
+function refresh(t: Member): void {
+  const buffer = t.memory.buffer;
+  if (t.f64.buffer.byteLength !== buffer.byteLength) {
+    t.f64 = new Float64Array(buffer);
+    t.i32 = new Int32Array(buffer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fit thread's side
+
+/** This thread's team, if any, with the host object that shares V with the helpers. */
+let lead: (Member & { team: KernelTeam }) | null = null;
+/** The V buffer the helpers hold now. */
+let sharedKey: { buffer: ArrayBufferLike; byteOffset: number; length: number } | null = null;
+let teamCalls = 0;
+
+/**
+ * Makes the following kernel calls of this thread use `team` (null: one thread again). The team's
+ * helpers must be serving it (`serveKernelTeam`). Throws if the shared kernels cannot be
+ * instantiated over `team.memory`.
+ */
+export function setKernelTeam(team: KernelTeam | null): void {
+  // Helpers let go of V, so a team kept between fits does not keep a dataset alive.
+  if (lead !== null && sharedKey !== null) {
+    lead.team.share([]);
+    run(lead, Op.Data);
+  }
+  sharedKey = null;
+  lead =
+    team === null || team.threads < 2 ? null : { ...member(team.memory, team.control, team.threads), team };
+}
+
+/**
+ * Whether a team would split the calls of a fit of rank k on this V: dense, on a SharedArrayBuffer
+ * and large enough. Lets a host skip starting threads that would stay idle.
+ */
+export function kernelTeamWorthwhile(
+  kind: 'dense' | 'csr',
+  data: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+): boolean {
+  return (
+    kind === 'dense' &&
+    typeof SharedArrayBuffer !== 'undefined' &&
+    data.buffer instanceof SharedArrayBuffer &&
+    m * n * k >= MIN_DENSE_WORK
+  );
+}
+
+/** Threads of the team in use (1 without one). */
+export function kernelTeamThreads(): number {
+  return lead === null ? 1 : lead.threads;
+}
+
+/** Kernel calls this thread has split across its team so far (to report whether it was used). */
+export function kernelTeamCalls(): number {
+  return teamCalls;
+}
+
+/** The team for a dense-V call of m·n·k work, with V handed to the helpers; null: one thread. */
+function teamFor(V: Float64Array, m: number, n: number, k: number): Member | null {
+  const t = lead;
+  if (t === null || m * n * k < (t.team.minDenseWork ?? MIN_DENSE_WORK)) return null;
+  if (typeof SharedArrayBuffer === 'undefined' || !(V.buffer instanceof SharedArrayBuffer)) return null;
+  const key = sharedKey;
+  if (key === null || key.buffer !== V.buffer || key.byteOffset !== V.byteOffset || key.length !== V.length) {
+    t.team.share([V]);
+    run(t, Op.Data);
+    sharedKey = { buffer: V.buffer, byteOffset: V.byteOffset, length: V.length };
+  }
+  t.V = V;
+  return t;
+}
+
+/** Runs `op` (parameters already written) on every thread, part 0 here; waits for the helpers. */
+function run(t: Member, op: OpCode): void {
+  const { ctl } = t;
+  Atomics.store(ctl, OP, op);
+  Atomics.store(ctl, DONE, 0);
+  Atomics.store(ctl, FAILED, 0);
+  Atomics.add(ctl, SEQ, 1);
+  Atomics.notify(ctl, SEQ);
+  // The helpers are waited for even if this part throws, so no call overlaps the next one.
+  let failure: unknown = null;
+  if (op !== Op.Data) {
+    teamCalls++;
+    try {
+      runPart(t, op, 0);
+    } catch (error) {
+      failure = error;
+    }
+  }
+  const helpers = t.threads - 1;
+  for (;;) {
+    const done = Atomics.load(ctl, DONE);
+    if (done >= helpers) break;
+    Atomics.wait(ctl, DONE, done);
+  }
+  if (failure !== null) throw failure;
+  if (Atomics.load(ctl, FAILED) !== 0) throw new Error('a kernel team thread failed');
+}
+
+/** Lays out `sizes` (doubles) from the heap base, 16-byte aligned, growing the memory if needed. */
+function layout(t: Member, sizes: number[]): number[] {
+  let at = t.x.heapBase();
+  const out: number[] = [];
+  for (const size of sizes) {
+    out.push(at);
+    at += Math.ceil(size / 2) * 16;
+  }
+  const have = t.memory.buffer.byteLength;
+  if (at > have) t.memory.grow(Math.ceil((at - have) / PAGE));
+  refresh(t);
+  return out;
+}
+
+function setParams(t: Member, values: number[]): void {
+  for (let q = 0; q < values.length; q++) t.par[q] = values[q];
+}
+
+// Parameter slots.
+const P_M = 0;
+const P_N = 1;
+const P_K = 2;
+const P_A = 3;
+const P_B = 4;
+const P_C = 5;
+const P_D = 6;
+const P_E = 7;
+const P_SCRATCH = 8;
+
+/** [start, end) of part p of `len` items split into `parts` contiguous ranges. */
+function range(len: number, parts: number, p: number): [number, number] {
+  return [Math.floor((p * len) / parts), Math.floor(((p + 1) * len) / parts)];
+}
+
+/** Rows per streamed block of width `width`, at most `cap`. */
+function blockRows(width: number, cap: number): number {
+  return Math.max(1, Math.min(cap, Math.floor(BLOCK_DOUBLES / Math.max(width, 1))));
+}
+
+/** Doubles, rounded up to 16 bytes. */
+function even(doubles: number): number {
+  return Math.ceil(doubles / 2) * 2;
+}
+
+/** Per-thread scratch (doubles) of `op` for V (m × n), rank k, `threads` parts. */
+function scratchDoubles(op: OpCode, m: number, n: number, k: number, threads: number): number {
+  const rowsMax = Math.ceil(m / threads);
+  const colsMax = Math.ceil(n / threads);
+  switch (op) {
+    case Op.KlW:
+      return even(2 * n) + even(blockRows(n, rowsMax) * n);
+    case Op.Times:
+      return even(blockRows(n, rowsMax) * n);
+    case Op.KlH:
+      return even(k * colsMax) + even(4 * colsMax) + even(blockRows(n, m) * n);
+    case Op.TransposeTimes:
+      return even(blockRows(n, m) * n);
+    default:
+      return 0;
+  }
+}
+
+/** numW (m × k) = (V ⊘ WH) · Hᵀ, rows of V split across the team; false: not split. */
+export function teamKlNumW(
+  V: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  W: Float64Array,
+  Ht: Float64Array,
+  numW: Float64Array,
+): boolean {
+  const t = teamFor(V, m, n, k);
+  if (t === null) return false;
+  const scratch = scratchDoubles(Op.KlW, m, n, k, t.threads);
+  const [w, ht, h, out, s] = layout(t, [m * k, n * k, n * k, m * k, scratch * t.threads]);
+  t.f64.set(W.subarray(0, m * k), w >> 3);
+  t.f64.set(Ht.subarray(0, n * k), ht >> 3);
+  t.x.transpose(ht, n, k, h);
+  setParams(t, [m, n, k, w, ht, h, out, 0, s]);
+  run(t, Op.KlW);
+  numW.set(t.f64.subarray(out >> 3, (out >> 3) + m * k));
+  return true;
+}
+
+/** numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ, columns of V split across the team; false: not split. */
+export function teamKlNumH(
+  V: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  W: Float64Array,
+  Ht: Float64Array,
+  numHt: Float64Array,
+): boolean {
+  const t = teamFor(V, m, n, k);
+  if (t === null) return false;
+  const scratch = scratchDoubles(Op.KlH, m, n, k, t.threads);
+  const [w, ht, out, s] = layout(t, [m * k, n * k, n * k, scratch * t.threads]);
+  t.f64.set(W.subarray(0, m * k), w >> 3);
+  t.f64.set(Ht.subarray(0, n * k), ht >> 3);
+  setParams(t, [m, n, k, w, ht, 0, out, 0, s]);
+  run(t, Op.KlH);
+  numHt.set(t.f64.subarray(out >> 3, (out >> 3) + n * k));
+  return true;
+}
+
+/** out (m × k) = V · F, rows of V split; false: not split. */
+export function teamTimes(
+  V: Float64Array,
+  m: number,
+  n: number,
+  F: Float64Array,
+  k: number,
+  out: Float64Array,
+): boolean {
+  const t = teamFor(V, m, n, k);
+  if (t === null) return false;
+  const scratch = scratchDoubles(Op.Times, m, n, k, t.threads);
+  const [f, o, s] = layout(t, [n * k, m * k, scratch * t.threads]);
+  t.f64.set(F.subarray(0, n * k), f >> 3);
+  setParams(t, [m, n, k, f, 0, 0, o, 0, s]);
+  run(t, Op.Times);
+  out.set(t.f64.subarray(o >> 3, (o >> 3) + m * k));
+  return true;
+}
+
+/** out (n × k) = Vᵀ · W, columns of V split; false: not split. */
+export function teamTransposeTimes(
+  V: Float64Array,
+  m: number,
+  n: number,
+  W: Float64Array,
+  k: number,
+  out: Float64Array,
+): boolean {
+  const t = teamFor(V, m, n, k);
+  if (t === null) return false;
+  const scratch = scratchDoubles(Op.TransposeTimes, m, n, k, t.threads);
+  const [w, o, s] = layout(t, [m * k, n * k, scratch * t.threads]);
+  t.f64.set(W.subarray(0, m * k), w >> 3);
+  setParams(t, [m, n, k, w, 0, 0, o, 0, s]);
+  run(t, Op.TransposeTimes);
+  out.set(t.f64.subarray(o >> 3, (o >> 3) + n * k));
+  return true;
+}
+
+/**
+ * One coordinate-descent sweep over F (rows × k) in place, rows split across the team; returns the
+ * violation summed over rows in row order (as on one thread), or null when not split.
+ */
+export function teamCdSweep(
+  F: Float64Array,
+  rows: number,
+  k: number,
+  G: Float64Array,
+  B: Float64Array,
+  order: Int32Array,
+): number | null {
+  const t = lead;
+  if (t === null || rows * k * k < (t.team.minSweepWork ?? MIN_SWEEP_WORK)) return null;
+  const [f, g, b, ord, rv] = layout(t, [rows * k, k * k, rows * k, Math.ceil(k / 2), rows]);
+  t.f64.set(F.subarray(0, rows * k), f >> 3);
+  t.f64.set(G.subarray(0, k * k), g >> 3);
+  t.f64.set(B.subarray(0, rows * k), b >> 3);
+  t.i32.set(order.subarray(0, k), ord >> 2);
+  setParams(t, [rows, 0, k, f, g, b, ord, rv, 0]);
+  run(t, Op.Cd);
+  F.set(t.f64.subarray(f >> 3, (f >> 3) + rows * k));
+  let violation = 0;
+  for (let q = rv >> 3, end = (rv >> 3) + rows; q < end; q++) violation += t.f64[q];
+  return violation;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every thread: part p of an operation
+
+/** Copies rows [i0, i0 + rows) of V (m × n) to byte `at` of the shared memory. */
+function copyRows(t: Member, V: Float64Array, n: number, i0: number, rows: number, at: number): void {
+  t.f64.set(V.subarray(i0 * n, (i0 + rows) * n), at >> 3);
+}
+
+function runPart(t: Member, op: OpCode, p: number): void {
+  refresh(t);
+  const { par, x } = t;
+  const m = par[P_M];
+  const n = par[P_N];
+  const k = par[P_K];
+  const T = t.threads;
+  const kb = k * 8;
+  const scratch = par[P_SCRATCH] + p * scratchDoubles(op, m, n, k, T) * 8;
+  if (op === Op.Cd) {
+    const [r0, r1] = range(m, T, p);
+    if (r1 > r0)
+      x.cdSweep(par[P_A] + r0 * kb, r1 - r0, k, par[P_B], par[P_C] + r0 * kb, par[P_D], par[P_E] + r0 * 8);
+    return;
+  }
+  const V = t.V as Float64Array;
+  if (op === Op.KlW || op === Op.Times) {
+    const [i0, i1] = range(m, T, p);
+    const rowsPer = blockRows(n, Math.ceil(m / T));
+    const r = scratch;
+    const v = op === Op.KlW ? scratch + even(2 * n) * 8 : scratch;
+    for (let i = i0; i < i1; i += rowsPer) {
+      const rows = Math.min(rowsPer, i1 - i);
+      copyRows(t, V, n, i, rows, v);
+      if (op === Op.KlW) x.klNumW(v, rows, n, k, par[P_A] + i * kb, par[P_C], par[P_B], par[P_D] + i * kb, r);
+      else x.times(v, rows, n, par[P_A], k, par[P_D] + i * kb);
+    }
+    return;
+  }
+  // H side: this thread owns output rows (columns of V) [j0, j1), summed over every row of V. Each
+  // thread streams whole rows (one sequential copy per block, which is faster than gathering its
+  // columns row by row) and the kernels read its columns with the row stride n.
+  const [j0, j1] = range(n, T, p);
+  const width = j1 - j0;
+  if (width === 0) return;
+  const colsMax = Math.ceil(n / T);
+  const rowsPer = blockRows(n, m);
+  const out = par[P_D] + j0 * kb;
+  t.f64.fill(0, out >> 3, (out >> 3) + width * k);
+  let v = scratch;
+  let h = 0;
+  let r = 0;
+  if (op === Op.KlH) {
+    // This part's columns of H (k × width), from its rows of Hᵀ.
+    h = scratch;
+    r = h + even(k * colsMax) * 8;
+    v = r + even(4 * colsMax) * 8;
+    x.transpose(par[P_B] + j0 * kb, width, k, h);
+  }
+  for (let i = 0; i < m; i += rowsPer) {
+    const rows = Math.min(rowsPer, m - i);
+    copyRows(t, V, n, i, rows, v);
+    const vj = v + j0 * 8;
+    if (op === Op.KlH) x.klNumH(vj, rows, width, k, par[P_A] + i * kb, h, out, r, n);
+    else x.transposeTimes(vj, rows, width, par[P_A] + i * kb, k, out, n);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A helper thread's side
+
+/**
+ * Serves kernel calls of the team (as helper `index`, 1 ≤ index < threads) until it is stopped;
+ * blocks the calling thread throughout. `receive` returns the arrays last sent with
+ * `KernelTeam.share` (synchronously: the host reads them off a message port).
+ */
+export function serveKernelTeam(
+  memory: WebAssembly.Memory,
+  control: SharedArrayBuffer,
+  threads: number,
+  index: number,
+  receive: () => Float64Array[],
+): void {
+  const t = member(memory, control, threads);
+  const { ctl } = t;
+  // A team starts at sequence 0, and its helpers are started before any command.
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctl, SEQ, seen);
+    const seq = Atomics.load(ctl, SEQ);
+    if (seq === seen) continue;
+    seen = seq;
+    const op = Atomics.load(ctl, OP) as OpCode;
+    if (op === Op.Stop) break;
+    try {
+      if (op === Op.Data) t.V = receive()[0] ?? null;
+      else runPart(t, op, index);
+    } catch {
+      Atomics.store(ctl, FAILED, 1);
+    }
+    Atomics.add(ctl, DONE, 1);
+    Atomics.notify(ctl, DONE);
+  }
+  Atomics.add(ctl, DONE, 1);
+  Atomics.notify(ctl, DONE);
+}
+
+/** Tells the helpers serving `control` to return from `serveKernelTeam`; does not wait for them. */
+export function stopKernelTeam(control: SharedArrayBuffer): void {
+  const ctl = new Int32Array(control, 0, PARAM_BYTE / 4);
+  Atomics.store(ctl, OP, Op.Stop);
+  Atomics.store(ctl, DONE, 0);
+  Atomics.add(ctl, SEQ, 1);
+  Atomics.notify(ctl, SEQ);
+}
