@@ -192,7 +192,24 @@ const LANCZOS = [
 export function logGamma(x: number): number {
   if (x <= 0) throw new RangeError(`logGamma needs x > 0, got ${x}`);
   if (Number.isInteger(x) && x <= 171) return logFactorialTable(x - 1);
+  if (Number.isInteger(x) && x < LANCZOS_MEMO_SIZE) {
+    // Counts repeat: the Poisson log-likelihood asks for log Γ(v + 1) of every count, millions of
+    // times for a large table, so integer arguments are memoised (the same value, computed once).
+    if (lanczosMemo === null) lanczosMemo = new Float64Array(LANCZOS_MEMO_SIZE).fill(NaN);
+    const memo = lanczosMemo[x];
+    if (memo === memo) return memo;
+    return (lanczosMemo[x] = lanczos(x));
+  }
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  return lanczos(x);
+}
+
+/** Integers below this have their log Γ memoised (512 KB). */
+const LANCZOS_MEMO_SIZE = 65536;
+let lanczosMemo: Float64Array | null = null;
+
+/** Lanczos approximation (g = 7, 9 terms) of log Γ(x) for x ≥ 0.5. */
+function lanczos(x: number): number {
   const z = x - 1;
   let sum = LANCZOS[0];
   for (let i = 1; i < 9; i++) sum += LANCZOS[i] / (z + i);

@@ -52,4 +52,15 @@ describe('Rng', () => {
     expect(logGamma(1000.5)).toBeCloseTo(5908.674175848678, 9);
     expect(logGamma(2.5)).toBeCloseTo(Math.log(1.329340388179137), 13);
   });
+
+  it('gives memoised integer arguments the same value every time', () => {
+    // log Γ(1001) = log 1000! = 5912.128178488163 (Python's math.lgamma).
+    const first = logGamma(1001);
+    expect(first).toBeCloseTo(5912.128178488163, 9);
+    expect(logGamma(1001)).toBe(first);
+    // Just below and at the memo's end agree with the neighbouring non-integer arguments.
+    for (const x of [65535, 65536]) {
+      expect(Math.abs(logGamma(x) - (logGamma(x - 0.5) + logGamma(x + 0.5)) / 2)).toBeLessThan(1e-3);
+    }
+  });
 });
