@@ -179,7 +179,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     iterations: iteration,
     converged,
     loss: lastLoss,
-    loglik: beta === 1 ? logLikelihoodOf(data, W, Ht, k) : null,
+    loglik: beta === 1 && options.loglik ? logLikelihoodOf(data, W, Ht, k) : null,
     trace,
     seconds: (now() - started) / 1000,
     options: used,

@@ -14,7 +14,8 @@ const INITS: readonly InitMethod[] = ['random', 'nndsvd', 'nndsvda', 'nndsvdar',
 /**
  * Fills in defaults and validates a fit's settings, throwing `FitSettingsError` with a message that
  * names the offending value. Defaults: beta 1, solver `hals` when β = 2 else `mu`, init `nndsvda`,
- * maxIter 500, tol 1e-4, seed 0, penalties 0, shuffle false, checkEvery 10, warmup 0.
+ * maxIter 500, tol 1e-4, seed 0, penalties 0, shuffle false, checkEvery 10, warmup 0,
+ * loglik true.
  *
  * With V (m × n) the data-dependent rules are checked too: rank ≤ min(m, n); no negative or
  * infinite entry (NaN is a missing value and is allowed); no zero when β = 0 (as scikit-learn
@@ -68,6 +69,9 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
   if (!Number.isInteger(warmup) || warmup < 0) {
     throw new FitSettingsError(`warmup ${warmup} must be an integer ≥ 0`);
   }
+  const loglik = input.loglik ?? true;
+  if (typeof loglik !== 'boolean')
+    throw new FitSettingsError(`loglik ${String(loglik)} must be true or false`);
   const shuffle = input.shuffle ?? false;
   if (typeof shuffle !== 'boolean')
     throw new FitSettingsError(`shuffle ${String(shuffle)} must be true or false`);
@@ -87,6 +91,7 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
     shuffle,
     checkEvery,
     warmup,
+    loglik,
   };
   if (init === 'custom') {
     if (input.W0 === undefined || input.H0 === undefined) {

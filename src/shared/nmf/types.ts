@@ -55,6 +55,11 @@ export interface FitOptions {
    * planted solution in a few hundred iterations, after which MU refines in the fit's own loss.
    */
   warmup: number;
+  /**
+   * β = 1 only: compute the Poisson log-likelihood of the final factors (`FitResult.loglik`), one
+   * more pass over V. Default true; benchmarks against tools that do not compute it turn it off.
+   */
+  loglik: boolean;
 }
 
 /** What a caller may pass: rank plus any subset of the rest. */

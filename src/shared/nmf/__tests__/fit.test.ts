@@ -125,3 +125,15 @@ describe('HALS warm-up before multiplicative updates', () => {
     expect(() => fitNmf(V, { rank: 4, warmup: -1 })).toThrow(/warmup -1/);
   });
 });
+
+describe('the Poisson log-likelihood of a KL fit', () => {
+  it('comes with the result unless turned off, and changes nothing else', () => {
+    const { V } = planted(30, 20, 3, 7);
+    const withLoglik = fitNmf(V, { rank: 3, maxIter: 20, tol: 0 });
+    const without = fitNmf(V, { rank: 3, maxIter: 20, tol: 0, loglik: false });
+    expect(withLoglik.loglik).not.toBeNull();
+    expect(without.loglik).toBeNull();
+    expect(Array.from(without.W.data)).toEqual(Array.from(withLoglik.W.data));
+    expect(without.loss).toBe(withLoglik.loss);
+  });
+});
