@@ -437,8 +437,9 @@ export function cdSweep(
 /**
  * Streams the missing-partner lists `ptr`/`idx` (rows [0, rows)) through linear memory in blocks of
  * whole rows of at most ~BLOCK_DOUBLES partners (one longer row makes its own block), as
- * `streamCsr` does for CSR V, calling `run` per block with the addresses of its ptr (absolute:
- * subtract `base`) and idx. `sizes` are the caller's own buffers, laid out first.
+ * `streamCsr` does for CSR V. `sizes` are the caller's own buffers, laid out first: `fill` gets
+ * their addresses once, then `run` is called per block with the addresses of its ptr (absolute:
+ * subtract `base`) and idx. Returns the caller's addresses.
  */
 function streamMissing(
   x: Exports,
@@ -446,15 +447,16 @@ function streamMissing(
   idx: Int32Array,
   rows: number,
   sizes: number[],
+  fill: (at: number[]) => void,
   run: (at: number[], r0: number, count: number, ip: number, ix: number, base: number) => void,
-): void {
+): number[] {
   let cap = BLOCK_DOUBLES;
   for (let r = 0; r < rows; r++) cap = Math.max(cap, ptr[r + 1] - ptr[r]);
   const maxRows = Math.min(rows, BLOCK_DOUBLES);
   const at = layout(x, [...sizes, Math.ceil((maxRows + 1) / 2), Math.ceil(cap / 2)]);
   const ix = at.pop()!;
   const ip = at.pop()!;
-  const views = at;
+  fill(at);
   let r0 = 0;
   while (r0 < rows) {
     const base = ptr[r0];
@@ -462,9 +464,10 @@ function streamMissing(
     while (r1 < rows && r1 - r0 < maxRows && ptr[r1 + 1] - base <= cap) r1++;
     i32.set(ptr.subarray(r0, r1 + 1), ip >> 2);
     i32.set(idx.subarray(base, ptr[r1]), ix >> 2);
-    run(views, r0, r1 - r0, ip, ix, base);
+    run(at, r0, r1 - r0, ip, ix, base);
     r0 = r1;
   }
+  return at;
 }
 
 /**
@@ -488,40 +491,43 @@ export function maskedSweep(
   const x = active();
   if (x === null) return null;
   let violation = 0;
-  let f = 0;
   const sizes = [rows * k, others * k, k * k, rows * k, Math.ceil(k / 2), k * k];
-  let first = true;
-  streamMissing(x, ptr, idx, rows, sizes, (at, r0, count, ip, ix, base) => {
-    const [fAt, o, g, b, ord, gRow] = at;
-    if (first) {
-      first = false;
-      f = fAt;
-      put(F, rows * k, fAt);
-      put(O, others * k, o);
-      put(G, k * k, g);
-      put(B, rows * k, b);
-      i32.set(order.subarray(0, k), ord >> 2);
-    }
-    const rowBytes = r0 * k * 8;
-    // The running sum is carried through the blocks: the scalar sweep's order of additions.
-    violation = x.maskedSweep(
-      fAt + rowBytes,
-      count,
-      o,
-      others,
-      k,
-      g,
-      b + rowBytes,
-      l2,
-      ip,
-      ix,
-      base,
-      ord,
-      gRow,
-      violation,
-    );
-  });
-  if (!first) take(f, rows * k, F);
+  const fill = ([f, o, g, b, ord]: number[]): void => {
+    put(F, rows * k, f);
+    put(O, others * k, o);
+    put(G, k * k, g);
+    put(B, rows * k, b);
+    i32.set(order.subarray(0, k), ord >> 2);
+  };
+  const [f] = streamMissing(
+    x,
+    ptr,
+    idx,
+    rows,
+    sizes,
+    fill,
+    ([fAt, o, g, b, ord, gRow], r0, count, ip, ix, base) => {
+      const rowBytes = r0 * k * 8;
+      // The running sum is carried through the blocks: the scalar sweep's order of additions.
+      violation = x.maskedSweep(
+        fAt + rowBytes,
+        count,
+        o,
+        others,
+        k,
+        g,
+        b + rowBytes,
+        l2,
+        ip,
+        ix,
+        base,
+        ord,
+        gRow,
+        violation,
+      );
+    },
+  );
+  take(f, rows * k, F);
   return violation;
 }
 
@@ -541,19 +547,21 @@ export function maskedSums(
 ): boolean {
   const x = active();
   if (x === null) return false;
-  let o = 0;
-  let first = true;
-  streamMissing(x, ptr, idx, rows, [rows * k, others * k, k], (at, r0, count, ip, ix, base) => {
-    const [oAt, f, tot] = at;
-    if (first) {
-      first = false;
-      o = oAt;
-      put(F, others * k, f);
-      put(total, k, tot);
-    }
-    x.maskedSums(oAt + r0 * k * 8, count, f, k, tot, ip, ix, base);
-  });
-  if (!first) take(o, rows * k, out);
+  const fill = ([, f, tot]: number[]): void => {
+    put(F, others * k, f);
+    put(total, k, tot);
+  };
+  const [o] = streamMissing(
+    x,
+    ptr,
+    idx,
+    rows,
+    [rows * k, others * k, k],
+    fill,
+    ([oAt, f, tot], r0, count, ip, ix, base) =>
+      x.maskedSums(oAt + r0 * k * 8, count, f, k, tot, ip, ix, base),
+  );
+  take(o, rows * k, out);
   return true;
 }
 
