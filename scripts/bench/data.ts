@@ -39,8 +39,8 @@ function readBytes(path: string, shared = false): ArrayBuffer | SharedArrayBuffe
 }
 
 /**
- * Loads a set written by `writeSet` (or by the scikit-learn driver for digits). `shared`: dense
- * values in a SharedArrayBuffer, as the app holds datasets (a kernel team's helpers read it there).
+ * Loads a set written by `writeSet` (or by the scikit-learn driver for digits). `shared`: the
+ * matrix's arrays (dense values, or CSR indptr, indices and data) in SharedArrayBuffers, as the app holds datasets (a kernel team's helpers read it there).
  */
 export function readSet(dir: string, name: string, shared = false): { header: SetHeader; V: DataMatrix } {
   const header = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as SetHeader;
@@ -52,9 +52,9 @@ export function readSet(dir: string, name: string, shared = false): { header: Se
     kind: 'csr',
     rows: header.rows,
     cols: header.cols,
-    indptr: new Int32Array(readBytes(join(dir, `${name}.indptr.i32`))),
-    indices: new Int32Array(readBytes(join(dir, `${name}.indices.i32`))),
-    data: new Float64Array(readBytes(join(dir, `${name}.data.f64`))),
+    indptr: new Int32Array(readBytes(join(dir, `${name}.indptr.i32`), shared)),
+    indices: new Int32Array(readBytes(join(dir, `${name}.indices.i32`), shared)),
+    data: new Float64Array(readBytes(join(dir, `${name}.data.f64`), shared)),
   };
   return { header, V };
 }

@@ -13,7 +13,7 @@
  * `--threads T` (T ≥ 2) runs the fit with a kernel team of T threads, as the app does for a single
  * fit: V is read into a SharedArrayBuffer (the app's datasets live in one) and the helpers are
  * started, both outside the timed span (the app's worker keeps its team between fits). `threads`
- * in the output is T if the team split any kernel call, else 1 (sparse or small data).
+ * in the output is T if the team split any kernel call, else 1 (small data).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { serveKernelTeam } from '../../shared/nmf/wasm';
+import { serveKernelTeam, type TeamArray } from '../../shared/nmf/wasm';
 
 /**
  * Entry of a kernel-team helper thread (see kernel-team.ts): serves kernel calls over the team's
@@ -17,12 +17,12 @@ interface HelperData {
 
 const { memory, control, threads, index, port, ready } = workerData as HelperData;
 
-function receive(): Float64Array[] {
+function receive(): TeamArray[] {
   // The fit thread posts before it issues the command, and posting to a port in another thread is
   // synchronous, so the message is there; the retry only guards against a late delivery.
   for (let attempt = 0; ; attempt++) {
     const received = receiveMessageOnPort(port);
-    if (received !== undefined) return (received.message as { arrays: Float64Array[] }).arrays;
+    if (received !== undefined) return (received.message as { arrays: TeamArray[] }).arrays;
     if (attempt > 1000) throw new Error('kernel team: no data arrived');
     Atomics.wait(new Int32Array(ready), 1, 0, 1);
   }

@@ -37,7 +37,7 @@ export function kernelThreadsFor(wanted: number): number {
 export async function startKernelTeam(
   threads: number,
   helperEntry: string,
-  thresholds: { minDenseWork?: number; minSweepWork?: number } = {},
+  thresholds: { minDenseWork?: number; minSweepWork?: number; minCsrWork?: number } = {},
 ): Promise<KernelTeamHandle> {
   if (!Number.isInteger(threads) || threads < 2)
     throw new RangeError(`a kernel team needs ≥ 2 threads, got ${threads}`);

@@ -30,13 +30,12 @@ function post(message: WorkerToHost): void {
  */
 let team: KernelTeamHandle | null = null;
 
-/** A team of `threads` for `task`, or null when one thread it is (small, sparse or not shared data). */
+/** A team of `threads` for `task`, or null when one thread it is (small or not shared data). */
 async function teamFor(task: FitTask): Promise<KernelTeamHandle | null> {
   const threads = kernelThreadsFor(task.threads ?? 1);
   const { matrix } = task;
   const rank = task.options.rank;
-  if (threads < 2 || !kernelTeamWorthwhile(matrix.kind, matrix.data, matrix.rows, matrix.cols, rank))
-    return null;
+  if (threads < 2 || !kernelTeamWorthwhile(matrix, rank)) return null;
   if (team !== null && team.threads !== threads) {
     await team.close();
     team = null;

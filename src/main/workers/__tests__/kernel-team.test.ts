@@ -34,7 +34,8 @@ function sharedData(m: number, n: number, seed: number, zeros: number, nans = 0)
   return dense(m, n, data);
 }
 
-function toCsr(V: DenseMatrix): CsrMatrix {
+/** V as CSR (NaN entries stored), its arrays on SharedArrayBuffers when `shared`. */
+function toCsr(V: DenseMatrix, shared = false): CsrMatrix {
   const indptr = new Int32Array(V.rows + 1);
   const indices: number[] = [];
   const values: number[] = [];
@@ -48,14 +49,49 @@ function toCsr(V: DenseMatrix): CsrMatrix {
     }
     indptr[i + 1] = indices.length;
   }
+  if (!shared) {
+    return {
+      kind: 'csr',
+      rows: V.rows,
+      cols: V.cols,
+      indptr,
+      indices: Int32Array.from(indices),
+      data: Float64Array.from(values),
+    };
+  }
+  const sharedIndptr = new Int32Array(new SharedArrayBuffer(indptr.byteLength));
+  sharedIndptr.set(indptr);
+  const sharedIndices = new Int32Array(new SharedArrayBuffer(indices.length * 4));
+  sharedIndices.set(indices);
+  const sharedValues = new Float64Array(new SharedArrayBuffer(values.length * 8));
+  sharedValues.set(values);
   return {
     kind: 'csr',
     rows: V.rows,
     cols: V.cols,
-    indptr,
-    indices: Int32Array.from(indices),
-    data: Float64Array.from(values),
+    indptr: sharedIndptr,
+    indices: sharedIndices,
+    data: sharedValues,
   };
+}
+
+/**
+ * Sparse counts as CSR on SharedArrayBuffers, with an empty row, a row with every entry stored, a
+ * row stored only in its first columns and one only in its last (each in one thread's window).
+ */
+function sharedCsr(m: number, n: number, seed: number, zeros: number, nans = 0): CsrMatrix {
+  const V = sharedData(m, n, seed, zeros, nans);
+  const rng = new Rng(seed + 1);
+  const row = (i: number): Float64Array => V.data.subarray(i * n, (i + 1) * n);
+  if (m > 4) {
+    row(0).fill(0);
+    row(1).forEach((_, j, r) => (r[j] = 1 + Math.floor(rng.uniform() * 20)));
+    row(2).forEach((_, j, r) => (r[j] = j < Math.max(1, n >> 3) ? 1 + Math.floor(rng.uniform() * 9) : 0));
+    row(3).forEach(
+      (_, j, r) => (r[j] = j >= n - Math.max(1, n >> 3) ? 1 + Math.floor(rng.uniform() * 9) : 0),
+    );
+  }
+  return toCsr(V, true);
 }
 
 function expectSameBits(a: FitResult, b: FitResult): void {
@@ -98,7 +134,7 @@ for (const threads of [2, 3]) {
   describe(`a ${threads}-thread kernel team`, () => {
     let team: KernelTeamHandle;
     beforeAll(async () => {
-      team = await startKernelTeam(threads, helperEntry, { minDenseWork: 0, minSweepWork: 0 });
+      team = await startKernelTeam(threads, helperEntry, { minDenseWork: 0, minSweepWork: 0, minCsrWork: 0 });
     });
     afterAll(async () => {
       await team.close();
@@ -139,10 +175,44 @@ for (const threads of [2, 3]) {
       }
     });
 
+    const csrShapes: Array<[number, number, number, number]> = [
+      [61, 37, 8, 0.7],
+      [40, 300, 3, 0.9],
+      [131, 97, 10, 0.5],
+      [3, 70, 3, 0.6],
+      [80, 2, 2, 0.3],
+      [1, 50, 1, 0.5],
+      [200, 150, 5, 0.97],
+    ];
+    for (const [m, n, k, zeros] of csrShapes) {
+      it(`KL MU on shared CSR, ${m} × ${n}, k = ${k}: the same bits as one thread`, () => {
+        const options: FitOptionsInput = { rank: k, beta: 1, solver: 'mu', maxIter: 15, tol: 0, seed: 5 };
+        for (const nans of [0, 0.05]) {
+          const V = sharedCsr(m, n, m * 31 + n + k, zeros, nans);
+          const one = fitNmf(V, options);
+          const calls = kernelTeamCalls();
+          const split = withTeam(team, V, options);
+          expect(kernelTeamCalls()).toBeGreaterThan(calls);
+          expectSameBits(split, one);
+        }
+      });
+    }
+
+    it('switches between dense and CSR V without mixing them up', () => {
+      const D = sharedData(45, 38, 21, 0.4);
+      const C = sharedCsr(45, 38, 22, 0.8);
+      const options: FitOptionsInput = { rank: 4, beta: 1, solver: 'mu', maxIter: 8, tol: 0, seed: 2 };
+      for (const V of [C, D, C, toCsr(D, true), D])
+        expectSameBits(withTeam(team, V, options), fitNmf(V, options));
+    });
+
     it('leaves CSR data and V outside a SharedArrayBuffer on one thread, with the same result', () => {
       const V = sharedData(50, 40, 9, 0.5);
       const plain = dense(50, 40, Float64Array.from(V.data));
-      for (const data of [toCsr(V), plain]) {
+      const shared = toCsr(V, true);
+      // One array of three outside a SharedArrayBuffer is enough to stay on one thread.
+      const mixed: CsrMatrix = { ...shared, indices: Int32Array.from(shared.indices) };
+      for (const data of [toCsr(V), mixed, plain]) {
         const options: FitOptionsInput = { rank: 3, beta: 1, solver: 'mu', maxIter: 10, tol: 0, seed: 1 };
         const calls = kernelTeamCalls();
         const split = withTeam(team, data, options);
@@ -183,6 +253,19 @@ describe('kernel teams in the worker pool', () => {
       .promise) as FitTaskResult;
     expect(twoH.threads).toBe(Math.min(2, availableParallelism()));
     expectSameBits(twoH.best, oneH.best);
+  });
+
+  it('a large sparse KL fit asked to use 2 threads gives the bits of the 1-thread fit', async () => {
+    // nnz·k ≈ 4·10⁵, above the real threshold (2^18).
+    const S = sharedCsr(600, 900, 13, 0.9);
+    const options: FitOptionsInput = { rank: 8, beta: 1, solver: 'mu', maxIter: 10, tol: 0, seed: 2 };
+    const one = (await pool.submit({ kind: 'fit', matrix: S, options, replicates: 1 })
+      .promise) as FitTaskResult;
+    const two = (await pool.submit({ kind: 'fit', matrix: S, options, replicates: 1, threads: 2 })
+      .promise) as FitTaskResult;
+    expect(one.threads).toBe(1);
+    expect(two.threads).toBe(Math.min(2, availableParallelism()));
+    expectSameBits(two.best, one.best);
   });
 
   it('cancels a 2-thread fit mid-way, and the worker serves the next job', async () => {

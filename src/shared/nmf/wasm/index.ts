@@ -10,6 +10,7 @@ export {
   stopKernelTeam,
   TEAM_CONTROL_BYTES,
   type KernelTeam,
+  type TeamArray,
 } from './team';
 
 /**
@@ -27,8 +28,9 @@ export {
  * Selection. `auto` (default) uses WebAssembly where it instantiates (Node, workers, Electron) and
  * the scalar kernels otherwise; `setKernelBackend('js')` forces the scalar ones (tests compare both).
  *
- * Threads. With a kernel team set (`setKernelTeam`, see ./team.ts), large dense calls and sweeps are
- * split across the team's threads over a shared memory, with the same bits as here.
+ * Threads. With a kernel team set (`setKernelTeam`, see ./team.ts), large dense calls, the CSR KL
+ * numerators and sweeps are split across the team's threads over a shared memory, with the same
+ * bits as here.
  */
 
 export type KernelBackend = 'auto' | 'js' | 'wasm';
@@ -76,6 +78,7 @@ interface Exports {
     q: number,
     out: number,
     side: number,
+    counts: number,
   ): void;
   gram(a: number, rows: number, k: number, out: number): void;
   cdSweep(f: number, rows: number, k: number, g: number, b: number, order: number, rv: number): number;
@@ -356,6 +359,7 @@ export function klCsr(
 ): boolean {
   const x = active();
   if (x === null) return false;
+  if (team.teamKlCsr(side, indptr, indices, data, m, n, k, W, Ht, out)) return true;
   const outSize = side === 0 ? m * k : n * k;
   const [w, ht, h, r, q, o] = layout(x, [m * k, n * k, n * k, n, longestRow(indptr, m), outSize]);
   put(W, m * k, w);
@@ -364,7 +368,7 @@ export function klCsr(
   f64.fill(0, o >> 3, (o >> 3) + outSize);
   streamCsr(x, indptr, indices, data, m, after(o, outSize), (i0, rows, ip, ix, dv, base) => {
     const wi = w + i0 * k * 8;
-    x.klCsr(ip, ix, dv, base, rows, n, k, wi, h, ht, r, q, side === 0 ? o + i0 * k * 8 : o, side);
+    x.klCsr(ip, ix, dv, base, rows, n, k, wi, h, ht, r, q, side === 0 ? o + i0 * k * 8 : o, side, 0);
   });
   take(o, outSize, out);
   return true;

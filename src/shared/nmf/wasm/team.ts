@@ -19,16 +19,27 @@ import { kernelsSharedWasmBase64 } from './build/kernels';
  * Each thread owns its output rows and adds, for each of them, the same terms in the same order (i
  * ascending) as the one-thread kernel, so W and H are bit-identical to the one-thread fit whatever
  * the thread count. The HALS violation is summed over all rows in row order once the parts are done,
- * as the one-thread sweep sums it. CSR V stays on one thread (its H side would need per-thread
- * partial sums, and the sparse kernels are bound by memory latency more than by arithmetic).
+ * as the one-thread sweep sums it.
  *
- * V reaches the helpers without a copy: its Float64Array must be backed by a SharedArrayBuffer (the
- * app's datasets are), and is handed over once per distinct buffer via `KernelTeam.share`. V in an
- * ordinary ArrayBuffer is not copied: such calls simply run on one thread.
+ * CSR V (the two KL numerators). The W side splits the rows of V, balanced by stored entries. The H
+ * side splits the columns: each thread owns a window of columns holding about the same number of
+ * stored entries, visits every row but only its entries in that window (where each row's window
+ * starts is found once per V, by binary search in the row's sorted indices), gathers them into a
+ * block of its own and adds into its rows of numHt only, over i ascending as on one thread. A row
+ * of many stored entries takes another path to (WH)_ij than a sparse one (different bits), so the
+ * kernel is told each row's full count and chooses as it does for the whole row.
+ *
+ * V reaches the helpers without a copy: its arrays (dense values; CSR indptr, indices and data)
+ * must be backed by SharedArrayBuffers (the app's datasets are), and are handed over once per
+ * distinct V via `KernelTeam.share`. V in ordinary ArrayBuffers is not copied: such calls simply
+ * run on one thread.
  *
  * Spawning threads is the host's business (src/main/workers/kernel-team.ts); this file only needs
  * the `KernelTeam` it is given and runs the same partition code on every thread.
  */
+
+/** An array handed to the helpers: dense V, or CSR V's arrays and its split plan. */
+export type TeamArray = Float64Array | Int32Array;
 
 /** What the thread that started the helpers passes to `setKernelTeam`. */
 export interface KernelTeam {
@@ -39,9 +50,11 @@ export interface KernelTeam {
   /** The control block (at least `TEAM_CONTROL_BYTES`), shared with the helpers. */
   readonly control: SharedArrayBuffer;
   /** Sends `arrays` to every helper; a helper takes them when it runs the next `data` command. */
-  share(arrays: readonly Float64Array[]): void;
+  share(arrays: readonly TeamArray[]): void;
   /** Overrides the smallest m·n·k split (tests use 0 to split even tiny problems). */
   readonly minDenseWork?: number;
+  /** Overrides the smallest nnz·k of a split CSR call. */
+  readonly minCsrWork?: number;
   /** Overrides the smallest rows·k² of a split coordinate-descent sweep. */
   readonly minSweepWork?: number;
 }
@@ -57,7 +70,17 @@ const FAILED = 3;
 /** Float64 parameters start at this byte. */
 const PARAM_BYTE = 64;
 
-const Op = { Data: 1, KlW: 2, KlH: 3, Times: 4, TransposeTimes: 5, Cd: 6, Stop: 7 } as const;
+const Op = {
+  Data: 1,
+  KlW: 2,
+  KlH: 3,
+  Times: 4,
+  TransposeTimes: 5,
+  Cd: 6,
+  Stop: 7,
+  KlCsrW: 8,
+  KlCsrH: 9,
+} as const;
 type OpCode = (typeof Op)[keyof typeof Op];
 
 /**
@@ -73,6 +96,13 @@ const MIN_DENSE_WORK = 1 << 17;
  * 1.62×.
  */
 const MIN_SWEEP_WORK = 1 << 18;
+/**
+ * Smallest nnz·k for which the KL numerators with CSR V are split (the split plan, made once per V,
+ * is not counted). Both numerators, one thread → two, random CSR with 10% stored, same VM: nnz·k =
+ * 2.4·10⁴ (100 × 300, k = 8) 0.40×, 7.9·10⁴ 0.75×, 2.4·10⁵ 1.08×, 8·10⁵ 1.40×, 4·10⁶ (1000 × 4000,
+ * k = 10) 1.81×, 4·10⁷ (2000 × 20000, k = 10) 1.98×.
+ */
+const MIN_CSR_WORK = 1 << 18;
 /** Doubles of V per streamed block and thread (256 KB, as on one thread). */
 const BLOCK_DOUBLES = 32768;
 const PAGE = 65536;
@@ -105,6 +135,36 @@ interface Exports {
   times(v: number, rows: number, n: number, f: number, k: number, out: number): void;
   transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number, vRow: number): void;
   cdSweep(f: number, rows: number, k: number, g: number, b: number, order: number, rv: number): number;
+  klCsr(
+    indptr: number,
+    indices: number,
+    data: number,
+    base: number,
+    rows: number,
+    n: number,
+    k: number,
+    w: number,
+    h: number,
+    ht: number,
+    r: number,
+    q: number,
+    out: number,
+    side: number,
+    counts: number,
+  ): void;
+}
+
+/**
+ * CSR V as a thread sees it, with the split every thread reads: `plan` holds the row cuts
+ * (threads + 1, balanced by stored entries), the column cuts (threads + 1, balanced by stored
+ * entries per column) and, for each inner column cut c and row i, the first stored entry of row i
+ * with a column ≥ c (threads − 1 blocks of m).
+ */
+interface Csr {
+  indptr: Int32Array;
+  indices: Int32Array;
+  data: Float64Array;
+  plan: Int32Array;
 }
 
 /** One thread's view of the team: its instance over the shared memory and the control block. */
@@ -118,6 +178,8 @@ interface Member {
   i32: Int32Array;
   /** The dense V of the current fit, as this thread sees it. */
   V: Float64Array | null;
+  /** The CSR V of the current fit, as this thread sees it. */
+  csr: Csr | null;
 }
 
 function instantiate(memory: WebAssembly.Memory): Exports {
@@ -136,6 +198,7 @@ function member(memory: WebAssembly.Memory, control: SharedArrayBuffer, threads:
     f64: new Float64Array(0),
     i32: new Int32Array(0),
     V: null,
+    csr: null,
   };
 }
 
@@ -153,8 +216,8 @@ function refresh(t: Member): void {
 
 /** This thread's team, if any, with the host object that shares V with the helpers. */
 let lead: (Member & { team: KernelTeam }) | null = null;
-/** The V buffer the helpers hold now. */
-let sharedKey: { buffer: ArrayBufferLike; byteOffset: number; length: number } | null = null;
+/** The arrays of the V the helpers hold now. */
+let sharedKey: readonly TeamArray[] | null = null;
 let teamCalls = 0;
 
 /**
@@ -174,21 +237,45 @@ export function setKernelTeam(team: KernelTeam | null): void {
 }
 
 /**
- * Whether a team would split the calls of a fit of rank k on this V: dense, on a SharedArrayBuffer
- * and large enough. Lets a host skip starting threads that would stay idle.
+ * Whether a team would split the calls of a fit of rank k on this V: on SharedArrayBuffers (every
+ * array of CSR V) and large enough (m·n·k for dense V, nnz·k for CSR). Lets a host skip starting
+ * threads that would stay idle.
  */
 export function kernelTeamWorthwhile(
-  kind: 'dense' | 'csr',
-  data: Float64Array,
-  m: number,
-  n: number,
+  V:
+    | { kind: 'dense'; rows: number; cols: number; data: Float64Array }
+    | {
+        kind: 'csr';
+        rows: number;
+        cols: number;
+        indptr: Int32Array;
+        indices: Int32Array;
+        data: Float64Array;
+      },
   k: number,
 ): boolean {
+  if (V.kind === 'dense') return allShared([V.data]) && V.rows * V.cols * k >= MIN_DENSE_WORK;
+  return allShared([V.indptr, V.indices, V.data]) && V.indptr[V.rows] * k >= MIN_CSR_WORK;
+}
+
+function allShared(arrays: readonly TeamArray[]): boolean {
   return (
-    kind === 'dense' &&
-    typeof SharedArrayBuffer !== 'undefined' &&
-    data.buffer instanceof SharedArrayBuffer &&
-    m * n * k >= MIN_DENSE_WORK
+    typeof SharedArrayBuffer !== 'undefined' && arrays.every((a) => a.buffer instanceof SharedArrayBuffer)
+  );
+}
+
+/** Whether `arrays` are the very views the helpers hold now. */
+function held(arrays: readonly TeamArray[]): boolean {
+  const key = sharedKey;
+  return (
+    key !== null &&
+    key.length === arrays.length &&
+    key.every(
+      (a, q) =>
+        a.buffer === arrays[q].buffer &&
+        a.byteOffset === arrays[q].byteOffset &&
+        a.length === arrays[q].length,
+    )
   );
 }
 
@@ -206,15 +293,77 @@ export function kernelTeamCalls(): number {
 function teamFor(V: Float64Array, m: number, n: number, k: number): Member | null {
   const t = lead;
   if (t === null || m * n * k < (t.team.minDenseWork ?? MIN_DENSE_WORK)) return null;
-  if (typeof SharedArrayBuffer === 'undefined' || !(V.buffer instanceof SharedArrayBuffer)) return null;
-  const key = sharedKey;
-  if (key === null || key.buffer !== V.buffer || key.byteOffset !== V.byteOffset || key.length !== V.length) {
+  if (!allShared([V])) return null;
+  if (!held([V])) {
     t.team.share([V]);
     run(t, Op.Data);
-    sharedKey = { buffer: V.buffer, byteOffset: V.byteOffset, length: V.length };
+    sharedKey = [V];
   }
   t.V = V;
+  t.csr = null;
   return t;
+}
+
+/**
+ * The team for a CSR call of nnz·k work, with V and its split plan handed to the helpers (the plan
+ * is made once per V: a pass over the column indices); null: one thread.
+ */
+function teamForCsr(
+  indptr: Int32Array,
+  indices: Int32Array,
+  data: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+): Member | null {
+  const t = lead;
+  const nnz = indptr[m] - indptr[0];
+  if (t === null || nnz === 0 || nnz * k < (t.team.minCsrWork ?? MIN_CSR_WORK)) return null;
+  if (!allShared([indptr, indices, data])) return null;
+  if (!held([indptr, indices, data]) || t.csr === null) {
+    const plan = csrPlan(indptr, indices, m, n, t.threads);
+    t.team.share([indptr, indices, data, plan]);
+    run(t, Op.Data);
+    sharedKey = [indptr, indices, data];
+    t.csr = { indptr, indices, data, plan };
+  }
+  t.V = null;
+  return t;
+}
+
+/** First q in [lo, hi) with a[q] ≥ value (hi if none); `a` ascending on [lo, hi). */
+function lowerBound(a: Int32Array, lo: number, hi: number, value: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The split of CSR V (m × n) across `threads` (see `Csr.plan`), on a SharedArrayBuffer. */
+function csrPlan(indptr: Int32Array, indices: Int32Array, m: number, n: number, threads: number): Int32Array {
+  const T = threads;
+  const plan = new Int32Array(new SharedArrayBuffer((2 * (T + 1) + (T - 1) * m) * 4));
+  const first = indptr[0];
+  const nnz = indptr[m] - first;
+  // Rows: part p starts at the first row whose entries start at or after p/T of them.
+  for (let p = 1; p < T; p++) plan[p] = lowerBound(indptr, 0, m, first + Math.round((p * nnz) / T));
+  plan[T] = m;
+  // Columns: likewise over the stored entries per column.
+  const counts = new Int32Array(n + 1);
+  for (let q = first; q < first + nnz; q++) counts[indices[q] + 1]++;
+  for (let j = 0; j < n; j++) counts[j + 1] += counts[j];
+  const cols = T + 1;
+  for (let p = 1; p < T; p++) plan[cols + p] = lowerBound(counts, 0, n, Math.round((p * nnz) / T));
+  plan[cols + T] = n;
+  // Each row's first entry at or after each inner column cut (indices are sorted within a row).
+  for (let p = 1; p < T; p++) {
+    const c = plan[cols + p];
+    const at = 2 * cols + (p - 1) * m;
+    for (let i = 0; i < m; i++) plan[at + i] = lowerBound(indices, indptr[i], indptr[i + 1], c);
+  }
+  return plan;
 }
 
 /** Runs `op` (parameters already written) on every thread, part 0 here; waits for the helpers. */
@@ -393,6 +542,54 @@ export function teamTransposeTimes(
 }
 
 /**
+ * KL numerator for CSR V, split across the team: side 0 numW (m × k), rows of V split by stored
+ * entries; side 1 numHt (n × k), columns of V split by stored entries. False: not split.
+ */
+export function teamKlCsr(
+  side: 0 | 1,
+  indptr: Int32Array,
+  indices: Int32Array,
+  data: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  W: Float64Array,
+  Ht: Float64Array,
+  out: Float64Array,
+): boolean {
+  const t = teamForCsr(indptr, indices, data, m, n, k);
+  if (t === null) return false;
+  let longest = 0;
+  for (let i = 0; i < m; i++) longest = Math.max(longest, indptr[i + 1] - indptr[i]);
+  const cap = Math.max(BLOCK_DOUBLES, longest);
+  const outSize = side === 0 ? m * k : n * k;
+  const scratch = csrScratchDoubles(m, n, cap);
+  const [w, ht, h, o, s] = layout(t, [m * k, n * k, n * k, outSize, scratch * t.threads]);
+  t.f64.set(W.subarray(0, m * k), w >> 3);
+  t.f64.set(Ht.subarray(0, n * k), ht >> 3);
+  t.x.transpose(ht, n, k, h);
+  setParams(t, [m, n, k, w, ht, h, o, cap, s]);
+  run(t, side === 0 ? Op.KlCsrW : Op.KlCsrH);
+  out.set(t.f64.subarray(o >> 3, (o >> 3) + outSize));
+  return true;
+}
+
+/**
+ * Per-thread scratch (doubles) of a CSR call: a row of WH (n), the ratios (cap), then a block of at
+ * most `cap` stored entries (data, indices) over at most BLOCK_DOUBLES rows (indptr, full counts).
+ */
+function csrScratchDoubles(m: number, n: number, cap: number): number {
+  const maxRows = Math.min(m, BLOCK_DOUBLES);
+  return (
+    even(n) +
+    2 * even(cap) +
+    even(Math.ceil(cap / 2)) +
+    even(Math.ceil((maxRows + 1) / 2)) +
+    even(Math.ceil(maxRows / 2))
+  );
+}
+
+/**
  * One coordinate-descent sweep over F (rows × k) in place, rows split across the team; returns the
  * violation summed over rows in row order (as on one thread), or null when not split.
  */
@@ -429,6 +626,10 @@ function copyRows(t: Member, V: Float64Array, n: number, i0: number, rows: numbe
 
 function runPart(t: Member, op: OpCode, p: number): void {
   refresh(t);
+  if (op === Op.KlCsrW || op === Op.KlCsrH) {
+    csrPart(t, op, p);
+    return;
+  }
   const { par, x } = t;
   const m = par[P_M];
   const n = par[P_N];
@@ -485,20 +686,118 @@ function runPart(t: Member, op: OpCode, p: number): void {
   }
 }
 
+/**
+ * Part p of a CSR KL numerator. W side: this thread's rows, streamed in blocks of whole rows as on
+ * one thread. H side: every row, but only its stored entries in this thread's column window
+ * (located by the plan), gathered into a block with its own indptr; `klCsr` gets the rows' full
+ * stored counts so that it takes the same per-row path (and bits) as on whole rows, and it adds
+ * into this window's rows of numHt only, over i ascending as on one thread.
+ */
+function csrPart(t: Member, op: OpCode, p: number): void {
+  const { par, x } = t;
+  const { indptr, indices, data, plan } = t.csr as Csr;
+  const m = par[P_M];
+  const n = par[P_N];
+  const k = par[P_K];
+  const cap = par[P_E];
+  const T = t.threads;
+  const kb = k * 8;
+  const maxRows = Math.min(m, BLOCK_DOUBLES);
+  const r = par[P_SCRATCH] + p * csrScratchDoubles(m, n, cap) * 8;
+  const q = r + even(n) * 8;
+  const dv = q + even(cap) * 8;
+  const ix = dv + even(cap) * 8;
+  const ip = ix + even(Math.ceil(cap / 2)) * 8;
+  const cnt = ip + even(Math.ceil((maxRows + 1) / 2)) * 8;
+  const { f64, i32 } = t;
+  if (op === Op.KlCsrW) {
+    const i0 = plan[p];
+    const i1 = plan[p + 1];
+    f64.fill(0, (par[P_D] >> 3) + i0 * k, (par[P_D] >> 3) + i1 * k);
+    for (let i = i0; i < i1;) {
+      const base = indptr[i];
+      let e = i + 1;
+      while (e < i1 && e - i < maxRows && indptr[e + 1] - base <= cap) e++;
+      const end = indptr[e];
+      i32.set(indptr.subarray(i, e + 1), ip >> 2);
+      i32.set(indices.subarray(base, end), ix >> 2);
+      f64.set(data.subarray(base, end), dv >> 3);
+      x.klCsr(
+        ip,
+        ix,
+        dv,
+        base,
+        e - i,
+        n,
+        k,
+        par[P_A] + i * kb,
+        par[P_C],
+        par[P_B],
+        r,
+        q,
+        par[P_D] + i * kb,
+        0,
+        0,
+      );
+      i = e;
+    }
+    return;
+  }
+  const cols = T + 1;
+  const j0 = plan[cols + p];
+  const j1 = plan[cols + p + 1];
+  if (j1 === j0) return;
+  f64.fill(0, (par[P_D] >> 3) + j0 * k, (par[P_D] >> 3) + j1 * k);
+  // Where this window's entries of row i start and end: the row's ends at the outer cuts.
+  const loAt = p === 0 ? -1 : 2 * cols + (p - 1) * m;
+  const hiAt = p === T - 1 ? -1 : 2 * cols + p * m;
+  const ipw = ip >> 2;
+  const ixw = ix >> 2;
+  const dvw = dv >> 3;
+  const cw = cnt >> 2;
+  for (let i = 0; i < m;) {
+    const i0 = i;
+    let rows = 0;
+    let filled = 0;
+    i32[ipw] = 0;
+    while (i < m && rows < maxRows) {
+      const lo = loAt < 0 ? indptr[i] : plan[loAt + i];
+      const hi = hiAt < 0 ? indptr[i + 1] : plan[hiAt + i];
+      const len = hi - lo;
+      if (rows > 0 && filled + len > cap) break;
+      if (len > 32) {
+        i32.set(indices.subarray(lo, hi), ixw + filled);
+        f64.set(data.subarray(lo, hi), dvw + filled);
+      } else {
+        for (let e = 0; e < len; e++) {
+          i32[ixw + filled + e] = indices[lo + e];
+          f64[dvw + filled + e] = data[lo + e];
+        }
+      }
+      filled += len;
+      i32[cw + rows] = indptr[i + 1] - indptr[i];
+      rows++;
+      i32[ipw + rows] = filled;
+      i++;
+    }
+    x.klCsr(ip, ix, dv, 0, rows, n, k, par[P_A] + i0 * kb, par[P_C], par[P_B], r, q, par[P_D], 1, cnt);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // A helper thread's side
 
 /**
  * Serves kernel calls of the team (as helper `index`, 1 ≤ index < threads) until it is stopped;
  * blocks the calling thread throughout. `receive` returns the arrays last sent with
- * `KernelTeam.share` (synchronously: the host reads them off a message port).
+ * `KernelTeam.share` (dense V; CSR V's indptr, indices, data and plan; or none) (synchronously: the host reads them off a message port).
  */
 export function serveKernelTeam(
   memory: WebAssembly.Memory,
   control: SharedArrayBuffer,
   threads: number,
   index: number,
-  receive: () => Float64Array[],
+  receive: () => TeamArray[],
 ): void {
   const t = member(memory, control, threads);
   const { ctl } = t;
@@ -512,8 +811,19 @@ export function serveKernelTeam(
     const op = Atomics.load(ctl, OP) as OpCode;
     if (op === Op.Stop) break;
     try {
-      if (op === Op.Data) t.V = receive()[0] ?? null;
-      else runPart(t, op, index);
+      if (op === Op.Data) {
+        const arrays = receive();
+        t.V = arrays.length === 1 ? (arrays[0] as Float64Array) : null;
+        t.csr =
+          arrays.length === 4
+            ? {
+                indptr: arrays[0] as Int32Array,
+                indices: arrays[1] as Int32Array,
+                data: arrays[2] as Float64Array,
+                plan: arrays[3] as Int32Array,
+              }
+            : null;
+      } else runPart(t, op, index);
     } catch {
       Atomics.store(ctl, FAILED, 1);
     }

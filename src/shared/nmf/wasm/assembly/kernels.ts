@@ -483,7 +483,10 @@ function products(wi: usize, n: i32, k: i32, h: usize, out: usize): void {
  * `side` 0: out (rows × k, zeroed by the host) += (V ⊘ WH)_i· · Ht, the W numerator;
  * `side` 1: out (n × k) += (Wᵀ(V ⊘ WH))ᵀ, the H numerator.
  * (WH)_ij comes from one dot product per stored entry, or, for a row with more than n/3 stored
- * entries, from the whole row W_i · H computed into `r` (n) as the scalar kernels decide.
+ * entries, from the whole row W_i · H computed into `r` (n) as the scalar kernels decide. The two
+ * give different bits, so a block holding only part of each row (a kernel team's column window)
+ * passes `counts`: the rows' full stored counts (int32, one per row), on which the choice is made;
+ * 0: the block's rows are whole.
  */
 export function klCsr(
   indptr: usize,
@@ -500,13 +503,15 @@ export function klCsr(
   q: usize,
   out: usize,
   side: i32,
+  counts: usize,
 ): void {
   const kStride = <usize>k << 3;
   for (let i = 0; i < rows; i++) {
     const wi = w + <usize>i * kStride;
     const start = load<i32>(indptr + (<usize>i << 2)) - base;
     const end = load<i32>(indptr + (<usize>(i + 1) << 2)) - base;
-    const denseRow = 3 * (end - start) > n;
+    const stored = counts == 0 ? end - start : load<i32>(counts + (<usize>i << 2));
+    const denseRow = end > start && 3 * stored > n;
     if (denseRow) products(wi, n, k, h, r);
     if (side == 0) {
       // Ratios first (independent dot products overlap), then the row's k sums in registers.
