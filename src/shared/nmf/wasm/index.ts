@@ -1,4 +1,5 @@
 import { kernelsWasmBase64 } from './build/kernels';
+import type { KernelExports as Exports } from './exports';
 import * as team from './team';
 
 export {
@@ -34,93 +35,6 @@ export {
  */
 
 export type KernelBackend = 'auto' | 'js' | 'wasm';
-
-interface Exports {
-  memory: WebAssembly.Memory;
-  heapBase(): number;
-  transpose(src: number, rows: number, cols: number, dst: number): void;
-  klNumW(
-    v: number,
-    rows: number,
-    n: number,
-    k: number,
-    w: number,
-    h: number,
-    ht: number,
-    out: number,
-    r: number,
-  ): void;
-  klNumH(
-    v: number,
-    rows: number,
-    n: number,
-    k: number,
-    w: number,
-    h: number,
-    out: number,
-    r: number,
-    vRow: number,
-  ): void;
-  times(v: number, rows: number, n: number, f: number, k: number, out: number): void;
-  transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number, vRow: number): void;
-  klCsr(
-    indptr: number,
-    indices: number,
-    data: number,
-    base: number,
-    rows: number,
-    n: number,
-    k: number,
-    w: number,
-    h: number,
-    ht: number,
-    r: number,
-    q: number,
-    out: number,
-    side: number,
-    counts: number,
-  ): void;
-  gram(a: number, rows: number, k: number, out: number): void;
-  cdSweep(f: number, rows: number, k: number, g: number, b: number, order: number, rv: number): number;
-  maskedSweep(
-    f: number,
-    rows: number,
-    o: number,
-    others: number,
-    k: number,
-    g: number,
-    b: number,
-    l2: number,
-    ptr: number,
-    idx: number,
-    base: number,
-    order: number,
-    gRow: number,
-    carried: number,
-  ): number;
-  maskedSums(
-    out: number,
-    rows: number,
-    f: number,
-    k: number,
-    total: number,
-    ptr: number,
-    idx: number,
-    base: number,
-  ): void;
-  timesCsr(
-    indptr: number,
-    indices: number,
-    data: number,
-    base: number,
-    rows: number,
-    k: number,
-    f: number,
-    out: number,
-    side: number,
-  ): void;
-  whRows(w: number, rows: number, n: number, k: number, h: number, out: number): void;
-}
 
 /** Doubles of V per streamed block (256 KB: fits L2 next to the factors). */
 const BLOCK_DOUBLES = 32768;

@@ -1,4 +1,5 @@
 import { kernelsSharedWasmBase64 } from './build/kernels';
+import type { KernelExports } from './exports';
 
 /**
  * A kernel team: the fit's own thread plus helper threads that run ONE kernel call together over a
@@ -107,52 +108,8 @@ const MIN_CSR_WORK = 1 << 18;
 const BLOCK_DOUBLES = 32768;
 const PAGE = 65536;
 
-interface Exports {
-  heapBase(): number;
-  transpose(src: number, rows: number, cols: number, dst: number): void;
-  klNumW(
-    v: number,
-    rows: number,
-    n: number,
-    k: number,
-    w: number,
-    h: number,
-    ht: number,
-    out: number,
-    r: number,
-  ): void;
-  klNumH(
-    v: number,
-    rows: number,
-    n: number,
-    k: number,
-    w: number,
-    h: number,
-    out: number,
-    r: number,
-    vRow: number,
-  ): void;
-  times(v: number, rows: number, n: number, f: number, k: number, out: number): void;
-  transposeTimes(v: number, rows: number, n: number, w: number, k: number, out: number, vRow: number): void;
-  cdSweep(f: number, rows: number, k: number, g: number, b: number, order: number, rv: number): number;
-  klCsr(
-    indptr: number,
-    indices: number,
-    data: number,
-    base: number,
-    rows: number,
-    n: number,
-    k: number,
-    w: number,
-    h: number,
-    ht: number,
-    r: number,
-    q: number,
-    out: number,
-    side: number,
-    counts: number,
-  ): void;
-}
+/** The team's instances import the shared memory rather than export one. */
+type Exports = Omit<KernelExports, 'memory'>;
 
 /**
  * CSR V as a thread sees it, with the split every thread reads: `plan` holds the row cuts
@@ -456,6 +413,41 @@ function scratchDoubles(op: OpCode, m: number, n: number, k: number, threads: nu
   }
 }
 
+/**
+ * One dense-V call split across the team. `W` (m × k) and `Ht` (n × k) are the factors the
+ * operation reads (null: not used; `Times` reads its F, n × k, as Ht), `out` has `outRows` × k
+ * entries. Parameter slots: A = W, B = Hᵀ, C = H (KlW only), D = out, scratch. False: not split.
+ */
+function splitDense(
+  op: OpCode,
+  V: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  W: Float64Array | null,
+  Ht: Float64Array | null,
+  out: Float64Array,
+  outRows: number,
+): boolean {
+  const t = teamFor(V, m, n, k);
+  if (t === null) return false;
+  const scratch = scratchDoubles(op, m, n, k, t.threads);
+  const [w, ht, h, o, s] = layout(t, [
+    W === null ? 0 : m * k,
+    Ht === null ? 0 : n * k,
+    op === Op.KlW ? n * k : 0,
+    outRows * k,
+    scratch * t.threads,
+  ]);
+  if (W !== null) t.f64.set(W.subarray(0, m * k), w >> 3);
+  if (Ht !== null) t.f64.set(Ht.subarray(0, n * k), ht >> 3);
+  if (op === Op.KlW) t.x.transpose(ht, n, k, h);
+  setParams(t, [m, n, k, w, ht, h, o, 0, s]);
+  run(t, op);
+  out.set(t.f64.subarray(o >> 3, (o >> 3) + outRows * k));
+  return true;
+}
+
 /** numW (m × k) = (V ⊘ WH) · Hᵀ, rows of V split across the team; false: not split. */
 export function teamKlNumW(
   V: Float64Array,
@@ -466,17 +458,7 @@ export function teamKlNumW(
   Ht: Float64Array,
   numW: Float64Array,
 ): boolean {
-  const t = teamFor(V, m, n, k);
-  if (t === null) return false;
-  const scratch = scratchDoubles(Op.KlW, m, n, k, t.threads);
-  const [w, ht, h, out, s] = layout(t, [m * k, n * k, n * k, m * k, scratch * t.threads]);
-  t.f64.set(W.subarray(0, m * k), w >> 3);
-  t.f64.set(Ht.subarray(0, n * k), ht >> 3);
-  t.x.transpose(ht, n, k, h);
-  setParams(t, [m, n, k, w, ht, h, out, 0, s]);
-  run(t, Op.KlW);
-  numW.set(t.f64.subarray(out >> 3, (out >> 3) + m * k));
-  return true;
+  return splitDense(Op.KlW, V, m, n, k, W, Ht, numW, m);
 }
 
 /** numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ, columns of V split across the team; false: not split. */
@@ -489,16 +471,7 @@ export function teamKlNumH(
   Ht: Float64Array,
   numHt: Float64Array,
 ): boolean {
-  const t = teamFor(V, m, n, k);
-  if (t === null) return false;
-  const scratch = scratchDoubles(Op.KlH, m, n, k, t.threads);
-  const [w, ht, out, s] = layout(t, [m * k, n * k, n * k, scratch * t.threads]);
-  t.f64.set(W.subarray(0, m * k), w >> 3);
-  t.f64.set(Ht.subarray(0, n * k), ht >> 3);
-  setParams(t, [m, n, k, w, ht, 0, out, 0, s]);
-  run(t, Op.KlH);
-  numHt.set(t.f64.subarray(out >> 3, (out >> 3) + n * k));
-  return true;
+  return splitDense(Op.KlH, V, m, n, k, W, Ht, numHt, n);
 }
 
 /** out (m × k) = V · F, rows of V split; false: not split. */
@@ -510,15 +483,7 @@ export function teamTimes(
   k: number,
   out: Float64Array,
 ): boolean {
-  const t = teamFor(V, m, n, k);
-  if (t === null) return false;
-  const scratch = scratchDoubles(Op.Times, m, n, k, t.threads);
-  const [f, o, s] = layout(t, [n * k, m * k, scratch * t.threads]);
-  t.f64.set(F.subarray(0, n * k), f >> 3);
-  setParams(t, [m, n, k, f, 0, 0, o, 0, s]);
-  run(t, Op.Times);
-  out.set(t.f64.subarray(o >> 3, (o >> 3) + m * k));
-  return true;
+  return splitDense(Op.Times, V, m, n, k, null, F, out, m);
 }
 
 /** out (n × k) = Vᵀ · W, columns of V split; false: not split. */
@@ -530,15 +495,7 @@ export function teamTransposeTimes(
   k: number,
   out: Float64Array,
 ): boolean {
-  const t = teamFor(V, m, n, k);
-  if (t === null) return false;
-  const scratch = scratchDoubles(Op.TransposeTimes, m, n, k, t.threads);
-  const [w, o, s] = layout(t, [m * k, n * k, scratch * t.threads]);
-  t.f64.set(W.subarray(0, m * k), w >> 3);
-  setParams(t, [m, n, k, w, 0, 0, o, 0, s]);
-  run(t, Op.TransposeTimes);
-  out.set(t.f64.subarray(o >> 3, (o >> 3) + n * k));
-  return true;
+  return splitDense(Op.TransposeTimes, V, m, n, k, W, null, out, n);
 }
 
 /**
@@ -653,7 +610,7 @@ function runPart(t: Member, op: OpCode, p: number): void {
       const rows = Math.min(rowsPer, i1 - i);
       copyRows(t, V, n, i, rows, v);
       if (op === Op.KlW) x.klNumW(v, rows, n, k, par[P_A] + i * kb, par[P_C], par[P_B], par[P_D] + i * kb, r);
-      else x.times(v, rows, n, par[P_A], k, par[P_D] + i * kb);
+      else x.times(v, rows, n, par[P_B], k, par[P_D] + i * kb);
     }
     return;
   }
