@@ -80,9 +80,11 @@ export function parseBanner(
 /**
  * Coordinate entries kept in memory during the first pass (16 bytes each: row, column, value) so
  * that the file is read and, for .mtx.gz, decompressed only once. Beyond this the file is read a
- * second time instead (see readMatrixMarket).
+ * second time instead (see readMatrixMarket). 2²³ entries keep the buffer at 128 MiB: at 2²⁵ a
+ * 20-million-entry file imported in 1.6 s instead of 3.0–3.4 s but peaked at 624 MiB of RSS
+ * instead of ~345 MiB (for a 229 MiB matrix), and large single-cell tables matter more for memory.
  */
-export const BUFFERED_ENTRIES = 1 << 25;
+export const BUFFERED_ENTRIES = 1 << 23;
 
 export interface MatrixMarketOptions {
   /**
