@@ -9,6 +9,7 @@ import { kernelTeamCalls, setKernelTeam } from '../../../shared/nmf/wasm';
 import { startKernelTeam, type KernelTeamHandle } from '../kernel-team';
 import { JobCancelledError, WorkerPool } from '../pool';
 import type { FitTaskResult } from '../protocol';
+import { randomCounts, toCsr } from '../../../shared/nmf/__tests__/helpers';
 
 /**
  * One fit split across a kernel team against the same fit on one thread: W and H must be the same
@@ -21,58 +22,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const helperEntry = join(here, '..', 'kernel-helper.worker.ts');
 const workerPath = join(here, '..', 'nmf.worker.ts');
 
-/** Non-negative m × n data on a SharedArrayBuffer, with a share of zeros and optional NaN. */
+/** Non-negative m × n counts on a SharedArrayBuffer, with a share of zeros and optional NaN. */
 function sharedData(m: number, n: number, seed: number, zeros: number, nans = 0): DenseMatrix {
-  const rng = new Rng(seed);
-  const data = new Float64Array(new SharedArrayBuffer(m * n * 8));
-  for (let q = 0; q < data.length; q++) {
-    const u = rng.uniform();
-    if (u < nans) data[q] = NaN;
-    else if (u < nans + zeros) data[q] = 0;
-    else data[q] = Math.floor(rng.gamma(2) * 10);
-  }
-  return dense(m, n, data);
-}
-
-/** V as CSR (NaN entries stored), its arrays on SharedArrayBuffers when `shared`. */
-function toCsr(V: DenseMatrix, shared = false): CsrMatrix {
-  const indptr = new Int32Array(V.rows + 1);
-  const indices: number[] = [];
-  const values: number[] = [];
-  for (let i = 0; i < V.rows; i++) {
-    for (let j = 0; j < V.cols; j++) {
-      const v = V.data[i * V.cols + j];
-      if (v !== 0) {
-        indices.push(j);
-        values.push(v);
-      }
-    }
-    indptr[i + 1] = indices.length;
-  }
-  if (!shared) {
-    return {
-      kind: 'csr',
-      rows: V.rows,
-      cols: V.cols,
-      indptr,
-      indices: Int32Array.from(indices),
-      data: Float64Array.from(values),
-    };
-  }
-  const sharedIndptr = new Int32Array(new SharedArrayBuffer(indptr.byteLength));
-  sharedIndptr.set(indptr);
-  const sharedIndices = new Int32Array(new SharedArrayBuffer(indices.length * 4));
-  sharedIndices.set(indices);
-  const sharedValues = new Float64Array(new SharedArrayBuffer(values.length * 8));
-  sharedValues.set(values);
-  return {
-    kind: 'csr',
-    rows: V.rows,
-    cols: V.cols,
-    indptr: sharedIndptr,
-    indices: sharedIndices,
-    data: sharedValues,
-  };
+  return randomCounts(m, n, seed, zeros, nans, true);
 }
 
 /**
@@ -91,7 +43,7 @@ function sharedCsr(m: number, n: number, seed: number, zeros: number, nans = 0):
       (_, j, r) => (r[j] = j >= n - Math.max(1, n >> 3) ? 1 + Math.floor(rng.uniform() * 9) : 0),
     );
   }
-  return toCsr(V, true);
+  return toCsr(V, { shared: true });
 }
 
 function expectSameBits(a: FitResult, b: FitResult): void {
@@ -202,14 +154,14 @@ for (const threads of [2, 3]) {
       const D = sharedData(45, 38, 21, 0.4);
       const C = sharedCsr(45, 38, 22, 0.8);
       const options: FitOptionsInput = { rank: 4, beta: 1, solver: 'mu', maxIter: 8, tol: 0, seed: 2 };
-      for (const V of [C, D, C, toCsr(D, true), D])
+      for (const V of [C, D, C, toCsr(D, { shared: true }), D])
         expectSameBits(withTeam(team, V, options), fitNmf(V, options));
     });
 
     it('leaves CSR data and V outside a SharedArrayBuffer on one thread, with the same result', () => {
       const V = sharedData(50, 40, 9, 0.5);
       const plain = dense(50, 40, Float64Array.from(V.data));
-      const shared = toCsr(V, true);
+      const shared = toCsr(V, { shared: true });
       // One array of three outside a SharedArrayBuffer is enough to stay on one thread.
       const mixed: CsrMatrix = { ...shared, indices: Int32Array.from(shared.indices) };
       for (const data of [toCsr(V), mixed, plain]) {

@@ -1,4 +1,4 @@
-import { dense, type DenseMatrix } from '../../linalg/matrix';
+import { dense, type CsrMatrix, type DenseMatrix } from '../../linalg/matrix';
 import { Rng } from '../../linalg/random';
 
 /** Planted non-negative low-rank data: W (m × k) Gamma(2) with each row boosted on one component, H (k × n) Dirichlet columns, V = W·H (optionally Poisson counts). */
@@ -86,4 +86,69 @@ export function matchedCosines(truth: DenseMatrix, fitted: DenseMatrix): number[
   };
   walk(0, 0);
   return best;
+}
+
+/**
+ * Non-negative m × n counts with a share `zeros` of zeros and `nans` of NaN (missing) entries, on a
+ * SharedArrayBuffer when `shared` (as the app's datasets are).
+ */
+export function randomCounts(
+  m: number,
+  n: number,
+  seed: number,
+  zeros: number,
+  nans = 0,
+  shared = false,
+): DenseMatrix {
+  const rng = new Rng(seed);
+  const data = shared ? new Float64Array(new SharedArrayBuffer(m * n * 8)) : new Float64Array(m * n);
+  for (let q = 0; q < data.length; q++) {
+    const u = rng.uniform();
+    if (u < nans) data[q] = NaN;
+    else if (u < nans + zeros) data[q] = 0;
+    else data[q] = Math.floor(rng.gamma(2) * 10);
+  }
+  return dense(m, n, data);
+}
+
+/**
+ * CSR copy of a dense matrix: every non-zero (NaN included), plus the zeros `storeZero(i, j)`
+ * picks as explicitly stored entries; its arrays on SharedArrayBuffers when `shared`.
+ */
+export function toCsr(
+  V: DenseMatrix,
+  options: { storeZero?: (i: number, j: number) => boolean; shared?: boolean } = {},
+): CsrMatrix {
+  const indptr: number[] = [0];
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < V.rows; i++) {
+    for (let j = 0; j < V.cols; j++) {
+      const v = V.data[i * V.cols + j];
+      if (v !== 0 || options.storeZero?.(i, j) === true) {
+        indices.push(j);
+        values.push(v);
+      }
+    }
+    indptr.push(indices.length);
+  }
+  const int32 = (xs: number[]): Int32Array =>
+    options.shared ? copyInto(new Int32Array(new SharedArrayBuffer(xs.length * 4)), xs) : Int32Array.from(xs);
+  const float64 = (xs: number[]): Float64Array =>
+    options.shared
+      ? copyInto(new Float64Array(new SharedArrayBuffer(xs.length * 8)), xs)
+      : Float64Array.from(xs);
+  return {
+    kind: 'csr',
+    rows: V.rows,
+    cols: V.cols,
+    indptr: int32(indptr),
+    indices: int32(indices),
+    data: float64(values),
+  };
+}
+
+function copyInto<T extends Int32Array | Float64Array>(target: T, values: number[]): T {
+  target.set(values);
+  return target;
 }

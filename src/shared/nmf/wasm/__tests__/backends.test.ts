@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../../linalg/matrix';
-import { Rng } from '../../../linalg/random';
 import { fitNmf, type FitOptionsInput, type FitResult } from '../../index';
-import { relDiff } from '../../__tests__/helpers';
+import { randomCounts, relDiff, toCsr } from '../../__tests__/helpers';
 import fixture from '../../__tests__/fixtures/sklearn-nmf.json';
 import { kernelBackend, setKernelBackend, type KernelBackend } from '../index';
 
@@ -23,42 +22,14 @@ function fitWith(backend: KernelBackend, V: DataMatrix, options: FitOptionsInput
   }
 }
 
-/** Non-negative m × n data with a share of zeros, optional NaN (missing) entries and some dense rows. */
+/** Non-negative m × n counts with a share of zeros and optional NaN (missing) entries. */
 function randomData(m: number, n: number, seed: number, zeros: number, nans: number): DenseMatrix {
-  const rng = new Rng(seed);
-  const data = new Float64Array(m * n);
-  for (let q = 0; q < data.length; q++) {
-    const u = rng.uniform();
-    if (u < nans) data[q] = NaN;
-    else if (u < nans + zeros) data[q] = 0;
-    else data[q] = Math.floor(rng.gamma(2) * 10);
-  }
-  return dense(m, n, data);
+  return randomCounts(m, n, seed, zeros, nans);
 }
 
 /** CSR copy of a dense matrix, storing every non-zero (NaN included) plus every 7th zero. */
-function toCsr(V: DenseMatrix): CsrMatrix {
-  const indptr = new Int32Array(V.rows + 1);
-  const indices: number[] = [];
-  const values: number[] = [];
-  for (let i = 0; i < V.rows; i++) {
-    for (let j = 0; j < V.cols; j++) {
-      const v = V.data[i * V.cols + j];
-      if (v !== 0 || (i + j) % 7 === 0) {
-        indices.push(j);
-        values.push(v);
-      }
-    }
-    indptr[i + 1] = indices.length;
-  }
-  return {
-    kind: 'csr',
-    rows: V.rows,
-    cols: V.cols,
-    indptr,
-    indices: Int32Array.from(indices),
-    data: Float64Array.from(values),
-  };
+function csrWithStoredZeros(V: DenseMatrix): CsrMatrix {
+  return toCsr(V, { storeZero: (i, j) => (i + j) % 7 === 0 });
 }
 
 function expectSameFit(a: FitResult, b: FitResult): void {
@@ -95,7 +66,7 @@ describe('WebAssembly kernels', () => {
       const V = randomData(m, n, m * 1000 + n + k, zeros, nans);
       const layouts: Array<[string, DataMatrix]> = [
         ['dense', V],
-        ['csr', toCsr(V)],
+        ['csr', csrWithStoredZeros(V)],
       ];
       for (const [layout, data] of layouts) {
         const label = `${m} × ${n}, k = ${k}, zeros ${zeros}, missing ${nans}, ${layout}`;
