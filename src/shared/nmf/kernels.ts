@@ -665,6 +665,8 @@ export function betaW(
   den: Float64Array,
   scratch: Float64Array,
 ): void {
+  const coefficients = betaBlockCoefficients(V, n, beta, scratch);
+  if (wasm.betaTerms(0, m, n, k, W, Ht, coefficients, numW, denW)) return;
   for (let i = 0; i < m; i++) {
     betaRow(V, i, n, k, W, Ht, beta, num, den, scratch);
     accumulateRow(num, 0, Ht, n, k, numW, i * k);
@@ -687,6 +689,8 @@ export function betaH(
   den: Float64Array,
   scratch: Float64Array,
 ): void {
+  const coefficients = betaBlockCoefficients(V, n, beta, scratch);
+  if (wasm.betaTerms(1, m, n, k, W, Ht, coefficients, numHt, denHt)) return;
   numHt.fill(0, 0, n * k);
   denHt.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) {
@@ -714,12 +718,44 @@ function betaRow(
   scratch: Float64Array,
 ): void {
   rowProducts(W, i * k, Ht, n, k, num);
+  betaCoefficients(V, i, n, beta, num, den, scratch);
+}
+
+/** Row i's numerator and denominator terms in `num` and `den`, `num` holding row i of WH on entry. */
+function betaCoefficients(
+  V: DataArrays,
+  i: number,
+  n: number,
+  beta: number,
+  num: Float64Array,
+  den: Float64Array,
+  scratch: Float64Array,
+): void {
   if (V.kind === 'dense') {
     betaRowCoefficients(V.data, i * n, n, beta, num, den);
   } else {
     betaRowCoefficients(V.data, -1, n, beta, num, den);
     betaSparseRow(V.indices, V.data, V.indptr[i], V.indptr[i + 1], n, beta, num, den, scratch);
   }
+}
+
+/**
+ * `betaCoefficients` over a block of rows i0 … i0 + rows − 1 laid out row-major in `num` and `den`
+ * (rows × n): the per-entry part of the general-β passes that stays in JavaScript (powers), between
+ * the WebAssembly kernels that make the rows of WH and multiply the terms by the factor.
+ */
+function betaBlockCoefficients(
+  V: DataArrays,
+  n: number,
+  beta: number,
+  scratch: Float64Array,
+): (i0: number, rows: number, num: Float64Array, den: Float64Array) => void {
+  return (i0, rows, num, den) => {
+    for (let r = 0; r < rows; r++) {
+      const row = num.subarray(r * n, (r + 1) * n);
+      betaCoefficients(V, i0 + r, n, beta, row, den.subarray(r * n, (r + 1) * n), scratch);
+    }
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -511,3 +511,65 @@ export function forEachWhBlock(
   }
   return true;
 }
+
+/**
+ * The general-β MU terms of one step, block of rows by block of rows: the rows of WH come from the
+ * kernel, the per-entry terms from `fill` (JavaScript: the powers), and their products with the
+ * factor from the kernel again. `fill(i0, rows, num, den)` finds rows i0 … i0 + rows − 1 of WH in
+ * `num` (rows × n, views valid only during the call; it must not call other kernels) and leaves the
+ * numerator terms in `num` and the denominator terms in `den`. side 0 (W step): numOut, denOut
+ * (m × k) = terms · Hᵀ, as `denseTimes` sums them; side 1 (H step): numOut, denOut (n × k) =
+ * termsᵀ · W, as `denseTransposeTimes` does. Returns false when not active.
+ */
+export function betaTerms(
+  side: 0 | 1,
+  m: number,
+  n: number,
+  k: number,
+  W: Float64Array,
+  Ht: Float64Array,
+  fill: (i0: number, rows: number, num: Float64Array, den: Float64Array) => void,
+  numOut: Float64Array,
+  denOut: Float64Array,
+): boolean {
+  const x = active();
+  if (x === null) return false;
+  const rowsPer = Math.min(blockRows(n), m);
+  const outSize = side === 0 ? m * k : n * k;
+  const [w, ht, h, num, den, on, od] = layout(x, [
+    m * k,
+    n * k,
+    n * k,
+    rowsPer * n,
+    rowsPer * n,
+    outSize,
+    outSize,
+  ]);
+  put(W, m * k, w);
+  put(Ht, n * k, ht);
+  x.transpose(ht, n, k, h);
+  if (side === 1) {
+    f64.fill(0, on >> 3, (on >> 3) + outSize);
+    f64.fill(0, od >> 3, (od >> 3) + outSize);
+  }
+  for (let i0 = 0; i0 < m; i0 += rowsPer) {
+    const rows = Math.min(rowsPer, m - i0);
+    x.whRows(w + i0 * k * 8, rows, n, k, h, num);
+    fill(
+      i0,
+      rows,
+      f64.subarray(num >> 3, (num >> 3) + rows * n),
+      f64.subarray(den >> 3, (den >> 3) + rows * n),
+    );
+    if (side === 0) {
+      x.times(num, rows, n, ht, k, on + i0 * k * 8);
+      x.times(den, rows, n, ht, k, od + i0 * k * 8);
+    } else {
+      x.transposeTimes(num, rows, n, w + i0 * k * 8, k, on, n);
+      x.transposeTimes(den, rows, n, w + i0 * k * 8, k, od, n);
+    }
+  }
+  take(on, outSize, numOut);
+  take(od, outSize, denOut);
+  return true;
+}

@@ -70,7 +70,7 @@ describe('WebAssembly kernels', () => {
       ];
       for (const [layout, data] of layouts) {
         const label = `${m} × ${n}, k = ${k}, zeros ${zeros}, missing ${nans}, ${layout}`;
-        it(`KL MU and HALS agree with the scalar kernels (${label})`, () => {
+        it(`KL MU, HALS and general-β MU agree with the scalar kernels (${label})`, () => {
           const kl: FitOptionsInput = {
             rank: k,
             beta: 1,
@@ -101,6 +101,10 @@ describe('WebAssembly kernels', () => {
             seed: 3,
           };
           expectSameFit(fitWith('wasm', data, fro), fitWith('js', data, fro));
+          for (const beta of [0.5, 1.5, 3]) {
+            const general: FitOptionsInput = { ...kl, beta, maxIter: 10 };
+            expectSameFit(fitWith('wasm', data, general), fitWith('js', data, general));
+          }
         });
       }
     }
