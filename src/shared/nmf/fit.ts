@@ -25,10 +25,10 @@ import {
  * - `hals`: coordinate descent on ½‖V − WH‖² (scikit-learn's `cd`); it stops as scikit-learn does,
  *   when the projected-gradient violation of an iteration falls to tol × that of the first. The loss
  *   is still traced every `checkEvery` iterations.
- * - `warmup` (mu only): the first min(warmup, ⌊maxIter/2⌋) iterations are HALS sweeps on the Frobenius loss (traced
- *   in the fit's own loss, no convergence test); then the entries HALS left at exactly 0 are lifted
- *   to 1e-3 × the factor's mean (a multiplicative update can never move a zero), and MU continues,
- *   its tol test measured from that point.
+ * - `warmup` (mu only): the first min(warmup, ⌊maxIter/2⌋) iterations are HALS sweeps on the
+ *   Frobenius loss (traced in the fit's own loss, no convergence test); then the entries HALS left
+ *   at exactly 0 are lifted to 1e-3 × the factor's mean (a multiplicative update can never move a
+ *   zero), and MU continues, its tol test measured from that point.
  * - `hooks.isCancelled()` is read before every iteration (true → `FitCancelledError`);
  *   `hooks.onProgress` is called after every iteration with the latest traced loss.
  * Same V, options and seed → bit-identical W and H.
