@@ -222,21 +222,16 @@ function streamCsr(
   run: (i0: number, rows: number, ip: number, ix: number, dv: number, base: number) => void,
 ): void {
   const cap = longestRow(indptr, m);
-  const maxRows = Math.min(m, BLOCK_DOUBLES);
   // indptr (int32) and indices (int32) are sized in doubles: halves, rounded up.
-  const [ip, ix, dv] = layoutFrom(x, at, [Math.ceil((maxRows + 1) / 2), Math.ceil(cap / 2), cap]);
-  let i0 = 0;
-  while (i0 < m) {
+  const [ip, ix, dv] = layoutFrom(x, at, [Math.ceil((blockRowCap(m) + 1) / 2), Math.ceil(cap / 2), cap]);
+  forEachRowBlock(indptr, m, cap, (i0, i1) => {
     const base = indptr[i0];
-    let i1 = i0 + 1;
-    while (i1 < m && i1 - i0 < maxRows && indptr[i1 + 1] - base <= cap) i1++;
     const end = indptr[i1];
     i32.set(indptr.subarray(i0, i1 + 1), ip >> 2);
     i32.set(indices.subarray(base, end), ix >> 2);
     f64.set(data.subarray(base, end), dv >> 3);
     run(i0, i1 - i0, ip, ix, dv, base);
-    i0 = i1;
-  }
+  });
 }
 
 /** Stored entries per streamed CSR block: BLOCK_DOUBLES, or the longest row if longer. */
@@ -244,6 +239,32 @@ function longestRow(indptr: Int32Array, m: number): number {
   let longest = 0;
   for (let i = 0; i < m; i++) longest = Math.max(longest, indptr[i + 1] - indptr[i]);
   return Math.max(BLOCK_DOUBLES, longest);
+}
+
+/** Rows per streamed block of a row-pointer list at most (the block's ptr slice is rows + 1 long). */
+function blockRowCap(rows: number): number {
+  return Math.min(rows, BLOCK_DOUBLES);
+}
+
+/**
+ * Cuts rows [0, rows) of a row-pointer list `ptr` into consecutive blocks [r0, r1) of at most
+ * `blockRowCap(rows)` rows and `cap` entries (one longer row makes its own block), in order.
+ */
+function forEachRowBlock(
+  ptr: Int32Array,
+  rows: number,
+  cap: number,
+  visit: (r0: number, r1: number) => void,
+): void {
+  const maxRows = blockRowCap(rows);
+  let r0 = 0;
+  while (r0 < rows) {
+    const base = ptr[r0];
+    let r1 = r0 + 1;
+    while (r1 < rows && r1 - r0 < maxRows && ptr[r1 + 1] - base <= cap) r1++;
+    visit(r0, r1);
+    r0 = r1;
+  }
 }
 
 /** `layout`, starting at byte `at` instead of the heap base. */
@@ -368,23 +389,17 @@ function streamMissing(
   fill: (at: number[]) => void,
   run: (at: number[], r0: number, count: number, ip: number, ix: number, base: number) => void,
 ): number[] {
-  let cap = BLOCK_DOUBLES;
-  for (let r = 0; r < rows; r++) cap = Math.max(cap, ptr[r + 1] - ptr[r]);
-  const maxRows = Math.min(rows, BLOCK_DOUBLES);
-  const at = layout(x, [...sizes, Math.ceil((maxRows + 1) / 2), Math.ceil(cap / 2)]);
+  const cap = longestRow(ptr, rows);
+  const at = layout(x, [...sizes, Math.ceil((blockRowCap(rows) + 1) / 2), Math.ceil(cap / 2)]);
   const ix = at.pop()!;
   const ip = at.pop()!;
   fill(at);
-  let r0 = 0;
-  while (r0 < rows) {
+  forEachRowBlock(ptr, rows, cap, (r0, r1) => {
     const base = ptr[r0];
-    let r1 = r0 + 1;
-    while (r1 < rows && r1 - r0 < maxRows && ptr[r1 + 1] - base <= cap) r1++;
     i32.set(ptr.subarray(r0, r1 + 1), ip >> 2);
     i32.set(idx.subarray(base, ptr[r1]), ix >> 2);
     run(at, r0, r1 - r0, ip, ix, base);
-    r0 = r1;
-  }
+  });
   return at;
 }
 
