@@ -198,16 +198,7 @@ export function divergenceOf(
       });
     }
   }
-  if (beta === 1) {
-    const wSum = new Float64Array(k);
-    const hSum = new Float64Array(k);
-    columnSums(W, m, k, wSum);
-    columnSums(Ht, n, k, hSum);
-    let sumWH = 0;
-    for (let t = 0; t < k; t++) sumWH += wSum[t] * hSum[t];
-    sumWH -= sumOverMissing(data, W, Ht, k, (wh) => wh);
-    return keptA + (sumWH - keptB);
-  }
+  if (beta === 1) return keptA + (observedSumWH(data, W, Ht, k) - keptB);
   if (beta === 0) return keptA - data.observed - keptB;
   return (keptA - beta * keptB + allWHBeta * (beta - 1)) / (beta * (beta - 1));
 }
@@ -239,12 +230,19 @@ export function logLikelihoodOf(data: PreparedData, W: Float64Array, Ht: Float64
       if (v > 0) s += v * Math.log(dotRow(W, Ht, i, V.indices[p], k)) - logGamma(v + 1);
     }
   }
+  return s - observedSumWH(data, W, Ht, k);
+}
+
+/**
+ * Σ of WH over the observed entries: Σ_t (Σ_i W_it)(Σ_j H_tj) without forming WH, less the missing
+ * entries' terms (cost ∝ (m + n)·k plus the missing entries).
+ */
+function observedSumWH(data: PreparedData, W: Float64Array, Ht: Float64Array, k: number): number {
   const wSum = new Float64Array(k);
   const hSum = new Float64Array(k);
-  columnSums(W, m, k, wSum);
-  columnSums(Ht, n, k, hSum);
+  columnSums(W, data.m, k, wSum);
+  columnSums(Ht, data.n, k, hSum);
   let sumWH = 0;
   for (let t = 0; t < k; t++) sumWH += wSum[t] * hSum[t];
-  sumWH -= sumOverMissing(data, W, Ht, k, (wh) => wh);
-  return s - sumWH;
+  return sumWH - sumOverMissing(data, W, Ht, k, (wh) => wh);
 }
