@@ -126,19 +126,8 @@ function muNumDenW(
     else csrTimes(V.indptr, V.indices, V.data, m, Ht, k, numW);
     gram(Ht, n, k, ws.small);
     timesSmall(W, m, k, ws.small, denW);
-    if (missing !== null) {
-      // den_i −= Σ_{j missing in row i} (W_i·H_j) H_j
-      for (let i = 0; i < m; i++) {
-        const wi = i * k;
-        for (let q = missing.rowPtr[i]; q < missing.rowPtr[i + 1]; q++) {
-          const hj = missing.cols[q] * k;
-          let wh = 0;
-          for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-          for (let t = 0; t < k; t++) denW[wi + t] -= wh * Ht[hj + t];
-        }
-        for (let t = 0; t < k; t++) if (denW[wi + t] < 0) denW[wi + t] = 0;
-      }
-    }
+    // den_i −= Σ_{j missing in row i} (W_i·H_j) H_j
+    if (missing !== null) subtractMissingProducts(denW, m, W, Ht, k, missing.rowPtr, missing.cols);
     return;
   }
   if (beta === 1) {
@@ -170,18 +159,8 @@ function muNumDenH(
     // (WᵀW)H evaluated as Hᵀ(WᵀW), WᵀW being symmetric: numpy's multi_dot order for [Wᵀ, W, H].
     gram(W, m, k, ws.small);
     timesSmall(Ht, n, k, ws.small, denHt);
-    if (missing !== null) {
-      for (let j = 0; j < n; j++) {
-        const hj = j * k;
-        for (let q = missing.colPtr[j]; q < missing.colPtr[j + 1]; q++) {
-          const wi = missing.rows[q] * k;
-          let wh = 0;
-          for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
-          for (let t = 0; t < k; t++) denHt[hj + t] -= wh * W[wi + t];
-        }
-        for (let t = 0; t < k; t++) if (denHt[hj + t] < 0) denHt[hj + t] = 0;
-      }
-    }
+    // den_j −= Σ_{i missing in column j} (W_i·H_j) W_i
+    if (missing !== null) subtractMissingProducts(denHt, n, Ht, W, k, missing.colPtr, missing.rows);
     return;
   }
   if (beta === 1) {
@@ -196,6 +175,33 @@ function muNumDenH(
     return;
   }
   betaH(V, m, n, k, W, Ht, beta, numHt, denHt, ws.rowA, ws.rowB, ws.rowC);
+}
+
+/**
+ * Masked Frobenius MU denominators: for each row r of F (rows × k), den_r −= Σ over r's missing
+ * partners o of (F_r·O_o) O_o, then clamped at 0 against rounding (the denominator from every
+ * entry less the missing entries' terms, at a cost ∝ their number). Serves the W step (F = W, O = Hᵀ) and
+ * the H step (F = Hᵀ, O = W).
+ */
+function subtractMissingProducts(
+  den: Float64Array,
+  rows: number,
+  F: Float64Array,
+  O: Float64Array,
+  k: number,
+  ptr: Int32Array,
+  idx: Int32Array,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const fr = r * k;
+    for (let q = ptr[r]; q < ptr[r + 1]; q++) {
+      const o = idx[q] * k;
+      let wh = 0;
+      for (let t = 0; t < k; t++) wh += F[fr + t] * O[o + t];
+      for (let t = 0; t < k; t++) den[fr + t] -= wh * O[o + t];
+    }
+    for (let t = 0; t < k; t++) if (den[fr + t] < 0) den[fr + t] = 0;
+  }
 }
 
 /**
