@@ -180,8 +180,8 @@ function muNumDenH(
 /**
  * Masked Frobenius MU denominators: for each row r of F (rows × k), den_r −= Σ over r's missing
  * partners o of (F_r·O_o) O_o, then clamped at 0 against rounding (the denominator from every
- * entry less the missing entries' terms, at a cost ∝ their number). Serves the W step (F = W, O = Hᵀ) and
- * the H step (F = Hᵀ, O = W).
+ * entry less the missing entries' terms, at a cost ∝ their number). Serves the W step (F = W,
+ * O = Hᵀ) and the H step (F = Hᵀ, O = W).
  */
 function subtractMissingProducts(
   den: Float64Array,
