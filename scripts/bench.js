@@ -16,7 +16,8 @@
 // Every fit runs in its own child process so its peak RSS is its own:
 //   ours     node --import tsx scripts/bench/ours.ts (the TypeScript sources through tsx, so no
 //            build is needed; the WebAssembly kernels come from src/shared/nmf/wasm/build, which
-//            scripts/build-wasm.js writes and this script runs first if it is missing);
+//            scripts/build-wasm.js writes and this script runs first if it is missing, and the
+//            native dense kernels from native/build, which scripts/build-native.js brings up to date);
 //   sklearn  /usr/bin/python3 scripts/bench/peer_sklearn.py (Debian's python3-sklearn), twice:
 //            with glibc's default allocator and with MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_
 //            raised, which keeps sklearn's per-iteration m × n temporaries mapped (on VMs where
@@ -243,6 +244,8 @@ function main() {
     if (!built.ok)
       console.log(`WebAssembly kernels not built (${built.error}); ours runs the scalar kernels`);
   }
+  // The native dense kernels (skipped with a message where they cannot be built: then WebAssembly).
+  run(process.execPath, [join(root, 'scripts/build-native.js')]);
   const peers = detectPeers();
   for (const message of Object.values(peers)) if (message !== null) console.log(message);
 

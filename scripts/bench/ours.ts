@@ -3,7 +3,7 @@
  * JSON line.
  *
  *   node --import tsx scripts/bench/ours.ts --dir DIR --set NAME --rank K --beta B \
- *       --solver mu|hals --iters N [--backend auto|js|wasm] [--threads T]
+ *       --solver mu|hals --iters N [--backend auto|js|wasm|native] [--threads T]
  *
  * Same protocol as the peer drivers: start W0/H0 from DIR (init 'custom'), tol 0 so exactly N
  * iterations, and the loss evaluated only at the start and the end (checkEvery = N), as
@@ -11,6 +11,9 @@
  * iterations); loading the files is outside it. The Poisson log-likelihood that fitNmf adds after a
  * KL fit is turned off (`loglik: false`): the peers do not compute it, and at 20000 × 1000 it is a
  * third of a 20-iteration run.
+ *
+ * The native dense kernels (native/, `npm run build:native`) are loaded as the app's workers load
+ * them; `--backend wasm` leaves them out, `--backend js` uses the scalar kernels only.
  *
  * `--threads T` (T ≥ 2) runs the fit with a kernel team of T threads, as the app does for a single
  * fit: V is read into a SharedArrayBuffer (the app's datasets live in one) and the helpers are
@@ -29,6 +32,8 @@ import {
   type KernelBackend,
 } from '../../src/shared/nmf/wasm';
 import { startKernelTeam, type KernelTeamHandle } from '../../src/main/workers/kernel-team';
+import { installNativeKernels } from '../../src/main/native';
+import { nativeSplitCalls, setNativeThreads } from '../../src/shared/nmf/native';
 import { readSet, readStart } from './data';
 
 const args = process.argv.slice(2);
@@ -45,8 +50,10 @@ const k = Number(get('--rank'));
 const beta = Number(get('--beta'));
 const solver = get('--solver') as Solver;
 const iters = Number(get('--iters'));
+installNativeKernels();
 setKernelBackend(get('--backend', 'auto') as KernelBackend);
 const threads = Number(get('--threads', '1'));
+setNativeThreads(threads);
 
 const V = readSet(dir, set, threads > 1).V;
 const { W0, H0 } = readStart(dir, set, k);
@@ -60,6 +67,7 @@ if (threads > 1) {
   setKernelTeam(team);
 }
 const callsBefore = kernelTeamCalls();
+const nativeBefore = nativeSplitCalls();
 const started = performance.now();
 const fit = fitNmf(V, {
   rank: k,
@@ -74,7 +82,8 @@ const fit = fitNmf(V, {
   loglik: false,
 });
 const seconds = (performance.now() - started) / 1000;
-const used = team !== null && kernelTeamCalls() > callsBefore ? threads : 1;
+const used =
+  (team !== null && kernelTeamCalls() > callsBefore) || nativeSplitCalls() > nativeBefore ? threads : 1;
 setKernelTeam(null);
 await team?.close();
 console.log(

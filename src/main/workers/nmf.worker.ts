@@ -3,6 +3,8 @@ import { fitReplicates } from '../../shared/nmf';
 import { FitCancelledError, type FitHooks } from '../../shared/nmf/types';
 import { kernelTeamCalls, kernelTeamWorthwhile, setKernelTeam } from '../../shared/nmf/wasm';
 import { runSweepJob } from '../../shared/analysis';
+import { nativeSplitCalls, setNativeThreads } from '../../shared/nmf/native';
+import { installNativeKernels } from '../native';
 import { defaultHelperEntry, kernelThreadsFor, startKernelTeam, type KernelTeamHandle } from './kernel-team';
 import {
   PROGRESS_INTERVAL_MS,
@@ -19,6 +21,8 @@ import {
  */
 const port = parentPort;
 if (!port) throw new Error('nmf.worker must run in a worker thread');
+// The native dense kernels where they are built; WebAssembly otherwise (same results).
+installNativeKernels();
 
 function post(message: WorkerToHost): void {
   port!.postMessage(message);
@@ -72,14 +76,21 @@ async function runTask(message: StartMessage): Promise<void> {
       let fit: ReturnType<typeof fitReplicates>;
       // Sweep jobs run many fits side by side on the pool already: those stay on one thread each.
       const fitTeam = await teamFor(task);
+      const nativeThreads = kernelThreadsFor(task.threads ?? 1);
       const callsBefore = kernelTeamCalls();
+      const nativeBefore = nativeSplitCalls();
       setKernelTeam(fitTeam);
+      setNativeThreads(nativeThreads);
       try {
         fit = fitReplicates(task.matrix, task.options, task.replicates, hooks);
       } finally {
         setKernelTeam(null);
+        setNativeThreads(1);
       }
-      const threads = fitTeam !== null && kernelTeamCalls() > callsBefore ? fitTeam.threads : 1;
+      const threads = Math.max(
+        fitTeam !== null && kernelTeamCalls() > callsBefore ? fitTeam.threads : 1,
+        nativeSplitCalls() > nativeBefore ? nativeThreads : 1,
+      );
       const { best, replicates } = fit;
       const bestIndex = replicates.indexOf(best);
       result = {

@@ -3,6 +3,7 @@ import { transpose } from '../linalg/ops';
 import { logGamma } from '../linalg/random';
 import { prepareData, type PreparedData } from './data';
 import { EPS32, columnSums, csrTimes, gram, powBy, powCode, rowProducts } from './kernels';
+import { nativeRowLosses } from './native';
 import * as wasm from './wasm';
 
 /**
@@ -110,20 +111,9 @@ export function divergenceOf(
   beta: number,
 ): number {
   const { V, m, n } = data;
-  if (beta === 2) {
-    if (V.kind === 'dense') {
-      const d = V.data;
-      let s = 0;
-      forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
-        for (let j = 0; j < n; j++) {
-          const v = d[i * n + j];
-          if (v !== v) continue;
-          const r = v - wh[at + j];
-          s += r * r;
-        }
-      });
-      return s / 2;
-    }
+  if (V.kind === 'dense' && (beta === 2 || beta === 1))
+    return denseRowSummed(V.data, m, n, W, Ht, k, beta, data);
+  if (beta === 2 && V.kind === 'csr') {
     let normX = 0;
     for (let p = 0; p < V.data.length; p++) {
       const v = V.data[p];
@@ -166,6 +156,7 @@ export function divergenceOf(
   // Σ over all observed entries of WH^β (general β only; unclamped WH).
   let allWHBeta = 0;
   if (V.kind === 'dense') {
+    // β = 0 and general β (β = 1 and 2 are summed by rows in denseRowSummed).
     const d = V.data;
     forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
       for (let j = 0; j < n; j++) {
@@ -204,6 +195,59 @@ export function divergenceOf(
 }
 
 /**
+ * The Frobenius (β = 2) and KL (β = 1) losses on dense V, summed row by row: each row's terms in
+ * column order, then the row sums in row order. The native kernels compute the row sums on several
+ * threads with the same bits (each row is one thread's, and their log is fdlibm's, as Math.log).
+ */
+function denseRowSummed(
+  d: Float64Array,
+  m: number,
+  n: number,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  beta: 1 | 2,
+  data: PreparedData,
+): number {
+  let rowSums: Float64Array;
+  if (wasm.nativeActive()) rowSums = nativeRowLosses(beta === 1 ? 1 : 2, d, m, n, k, W, Ht);
+  else {
+    rowSums = new Float64Array(2 * m);
+    forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
+      const vi = i * n;
+      let a = 0;
+      let b = 0;
+      if (beta === 1) {
+        for (let j = 0; j < n; j++) {
+          const v = d[vi + j];
+          if (!(v > EPS32)) continue;
+          const whj = wh[at + j];
+          a += v * Math.log(v / (whj === 0 ? EPS32 : whj));
+          b += v;
+        }
+      } else {
+        for (let j = 0; j < n; j++) {
+          const v = d[vi + j];
+          if (v !== v) continue;
+          const r = v - wh[at + j];
+          a += r * r;
+        }
+      }
+      rowSums[2 * i] = a;
+      rowSums[2 * i + 1] = b;
+    });
+  }
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < m; i++) {
+    a += rowSums[2 * i];
+    b += rowSums[2 * i + 1];
+  }
+  // β = 1: Σ V log(V/WH) + Σ WH − Σ V (scikit-learn's order of the three sums).
+  return beta === 2 ? a / 2 : a + (observedSumWH(data, W, Ht, k) - b);
+}
+
+/**
  * Σ_observed V log(WH) − WH − log Γ(V+1) on prepared data.
  * @param W m × k
  * @param Ht n × k (Hᵀ)
@@ -212,6 +256,7 @@ export function logLikelihoodOf(data: PreparedData, W: Float64Array, Ht: Float64
   const { V, m, n } = data;
   let s = 0;
   if (V.kind === 'dense') {
+    // β = 0 and general β (β = 1 and 2 are summed by rows in denseRowSummed).
     const d = V.data;
     forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
       for (let j = 0; j < n; j++) {

@@ -16,17 +16,23 @@
  * term is V_ij · f(WH_ij), and a missing entry is excluded), so the numerator loops skip them with
  * one test, `!(v > 0)`, which is true for both 0 and NaN.
  *
- * The products with V, the KL numerators, `gram` and `cdSweep` first try the WebAssembly SIMD
- * versions (./wasm), which compute the same sums in the same order (same bits); the scalar code
- * below is the fallback where WebAssembly is unavailable or `setKernelBackend('js')` is chosen.
+ * The four dense products with V (V·F, Vᵀ·W and the two KL numerators), `gram` and `cdSweep` first
+ * go to the native kernels (./native.ts) where the host registered them; those and the CSR products
+ * otherwise try the WebAssembly SIMD versions (./wasm). All compute the same sums in the same order (same
+ * bits). The scalar code
+ * below is the fallback where neither is available or `setKernelBackend('js')` is chosen.
  */
 
 import * as wasm from './wasm';
+import { nativeCdSweep, nativeKernels, nativeProduct } from './native';
 
 /** float32 machine epsilon, scikit-learn's `EPSILON`: substituted for exact zeros. */
 export const EPS32 = 1.1920928955078125e-7;
 /** float64 machine epsilon: MU sets factor entries below it to zero (scikit-learn 1.2). */
 export const EPS64 = 2.220446049250313e-16;
+
+/** An argument the native product does not read (see ./native.ts). */
+const EMPTY = new Float64Array(0);
 
 /**
  * Codes for x^e with the exponents numpy evaluates by a fast path (`x**0.5` is `sqrt`, `x**2` is
@@ -187,6 +193,7 @@ export function denseTimes(
   k: number,
   out: Float64Array,
 ): void {
+  if (wasm.nativeActive()) return nativeProduct(0, false, V, m, n, k, EMPTY, F, out);
   if (wasm.denseTimes(V, m, n, F, k, out)) return;
   for (let i = 0; i < m; i++) accumulateRow(V, i * n, F, n, k, out, i * k);
 }
@@ -200,6 +207,7 @@ export function denseTransposeTimes(
   k: number,
   out: Float64Array,
 ): void {
+  if (wasm.nativeActive()) return nativeProduct(1, false, V, m, n, k, W, EMPTY, out);
   if (wasm.denseTransposeTimes(V, m, n, W, k, out)) return;
   out.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) scatterRow(V, i * n, W, i * k, n, k, out);
@@ -319,6 +327,7 @@ export function sparseScatterRow(
 
 /** out (k × k) = Aᵀ A for A (rows × k). out is overwritten. */
 export function gram(A: Float64Array, rows: number, k: number, out: Float64Array): void {
+  if (wasm.nativeActive()) return nativeKernels()!.gram(A, rows, k, out);
   if (wasm.gram(A, rows, k, out)) return;
   out.fill(0, 0, k * k);
   for (let i = 0; i < rows; i++) {
@@ -377,6 +386,7 @@ export function klNumWDense(
   numW: Float64Array,
   row: Float64Array,
 ): void {
+  if (wasm.nativeActive()) return nativeProduct(0, true, V, m, n, k, W, Ht, numW);
   if (wasm.klNumWDense(V, m, n, k, W, Ht, numW)) return;
   for (let i = 0; i < m; i++) {
     klRatioRow(V, i * n, n, W, i * k, Ht, k, row);
@@ -395,6 +405,7 @@ export function klNumHDense(
   numHt: Float64Array,
   row: Float64Array,
 ): void {
+  if (wasm.nativeActive()) return nativeProduct(1, true, V, m, n, k, W, Ht, numHt);
   if (wasm.klNumHDense(V, m, n, k, W, Ht, numHt)) return;
   numHt.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) {
@@ -806,6 +817,7 @@ export function cdSweep(
   B: Float64Array,
   order: Int32Array,
 ): number {
+  if (wasm.nativeActive()) return nativeCdSweep(F, rows, k, G, B, order);
   const accelerated = wasm.cdSweep(F, rows, k, G, B, order);
   if (accelerated !== null) return accelerated;
   let violation = 0;

@@ -1,6 +1,7 @@
 import { kernelsWasmBase64 } from './build/kernels';
 import type { KernelExports as Exports } from './exports';
 import * as team from './team';
+import { nativeKernels } from '../native';
 
 export {
   kernelTeamCalls,
@@ -34,7 +35,12 @@ export {
  * bits as here.
  */
 
-export type KernelBackend = 'auto' | 'js' | 'wasm';
+/**
+ * 'auto': the native dense products where registered (../native.ts), WebAssembly for the rest, the
+ * scalar kernels where WebAssembly is unavailable; 'wasm': WebAssembly only (no native); 'native':
+ * as 'auto' but the native kernels must be registered; 'js': the scalar kernels only.
+ */
+export type KernelBackend = 'auto' | 'js' | 'wasm' | 'native';
 
 /** Doubles of V per streamed block (256 KB: fits L2 next to the factors). */
 const BLOCK_DOUBLES = 32768;
@@ -45,15 +51,23 @@ let instance: Exports | null | undefined;
 let f64 = new Float64Array(0);
 let i32 = new Int32Array(0);
 
-/** Chooses the kernels: `auto` (WebAssembly when available), `js` (scalar) or `wasm` (throws if unavailable). */
+/** Chooses the kernels (see KernelBackend); `wasm` and `native` throw where they are unavailable. */
 export function setKernelBackend(backend: KernelBackend): void {
   if (backend === 'wasm' && load() === null) throw new Error('WebAssembly kernels are not available here');
+  if (backend === 'native' && nativeKernels() === null)
+    throw new Error('the native kernels are not loaded here');
   requested = backend;
 }
 
-/** The kernels in use now. */
-export function kernelBackend(): 'js' | 'wasm' {
+/** The kernels in use now ('native': native dense products, WebAssembly for the rest). */
+export function kernelBackend(): 'js' | 'wasm' | 'native' {
+  if (nativeActive()) return 'native';
   return requested !== 'js' && load() !== null ? 'wasm' : 'js';
+}
+
+/** Whether the dense products go to the native kernels. */
+export function nativeActive(): boolean {
+  return (requested === 'auto' || requested === 'native') && nativeKernels() !== null;
 }
 
 function load(): Exports | null {

@@ -1,0 +1,527 @@
+// Native (C++, Node-API) dense kernels of the NMF engine: the KL multiplicative-update numerators
+// and the products V·F and Vᵀ·W that HALS and Frobenius MU are made of, with the same contracts and
+// the same bits as src/shared/nmf/kernels.ts. Loaded by src/main/native (Node and Electron main and
+// worker threads); the engine falls back to WebAssembly where this module is not built.
+//
+// Why native next to WebAssembly: WebAssembly SIMD is 128 bits wide (two doubles), and V8's code
+// for it keeps these loops well below the machine's arithmetic peak; here the same loops run on
+// 256-bit vectors (AVX2, chosen at load time) and read V where JavaScript holds it (no copy).
+//
+// Threads: each call may split its outputs over `threads` threads of a pool owned by the calling
+// JavaScript thread (one pool per Node environment, so worker threads never share one). W-side
+// products split the rows of V, H-side products split its columns; every output entry is computed
+// by one thread in the one-thread order, so the result has the same bits at any thread count.
+
+#include <node_api.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+static const double EPS32 = 1.1920928955078125e-7;
+
+/**
+ * Natural logarithm, the algorithm and constants of fdlibm's e_log.c (Sun Microsystems, 1993:
+ * "Permission to use, copy, modify, and distribute this software is freely granted, provided that
+ * this notice is preserved"), which V8 uses for Math.log. The losses computed here therefore have
+ * the bits of the JavaScript loops (tested), where the C library's log could differ in the last
+ * place. Reduction x = 2^k·(1 + f) with √2/2 < 1 + f < √2, then log(1 + f) = f − s·(f − R) with
+ * s = f/(2 + f) and R a minimax polynomial in s².
+ */
+static inline double fdlibmLog(double x) {
+  static const double ln2Hi = 6.93147180369123816490e-01, ln2Lo = 1.90821492927058770002e-10,
+                      two54 = 1.80143985094819840000e+16, Lg1 = 6.666666666666735130e-01,
+                      Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
+                      Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01, Lg7 = 1.479819860511658591e-01;
+  uint64_t bits;
+  std::memcpy(&bits, &x, 8);
+  int32_t hx = (int32_t)(bits >> 32);
+  const uint32_t lx = (uint32_t)bits;
+  int32_t k = 0;
+  if (hx < 0x00100000) {
+    if (((hx & 0x7fffffff) | lx) == 0) return -std::numeric_limits<double>::infinity();
+    if (hx < 0) return std::numeric_limits<double>::quiet_NaN();
+    k -= 54;
+    x *= two54;  // subnormal: scale up
+    std::memcpy(&bits, &x, 8);
+    hx = (int32_t)(bits >> 32);
+  }
+  if (hx >= 0x7ff00000) return x + x;
+  k += (hx >> 20) - 1023;
+  hx &= 0x000fffff;
+  int32_t i = (hx + 0x95f64) & 0x100000;
+  bits = ((uint64_t)(uint32_t)(hx | (i ^ 0x3ff00000)) << 32) | (bits & 0xffffffffu);  // x or x/2 into [√2/2, √2)
+  std::memcpy(&x, &bits, 8);
+  k += i >> 20;
+  const double f = x - 1.0;
+  if ((0x000fffff & (2 + hx)) < 3) {  // |f| < 2^-20
+    if (f == 0.0) {
+      if (k == 0) return 0.0;
+      const double dk = (double)k;
+      return dk * ln2Hi + dk * ln2Lo;
+    }
+    const double r = f * f * (0.5 - 0.33333333333333333 * f);
+    if (k == 0) return f - r;
+    const double dk = (double)k;
+    return dk * ln2Hi - ((r - dk * ln2Lo) - f);
+  }
+  const double s = f / (2.0 + f);
+  const double dk = (double)k;
+  const double z = s * s;
+  i = hx - 0x6147a;
+  const double w = z * z;
+  const int32_t j = 0x6b851 - hx;
+  const double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+  const double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+  i |= j;
+  const double r = t2 + t1;
+  if (i > 0) {
+    const double hfsq = 0.5 * f * f;
+    if (k == 0) return f - (hfsq - s * (hfsq + r));
+    return dk * ln2Hi - ((hfsq - (s * (hfsq + r) + dk * ln2Lo)) - f);
+  }
+  if (k == 0) return f - s * (f - r);
+  return dk * ln2Hi - ((s * (f - r) - dk * ln2Lo) - f);
+}
+
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "the native kernels need GCC or Clang vector extensions; the engine uses WebAssembly without them"
+#endif
+
+#define NMF_KERNEL_NS base
+#include "kernels.inl"
+#undef NMF_KERNEL_NS
+
+#if defined(__x86_64__) || defined(__i386__)
+#define NMF_HAVE_AVX2_BUILD 1
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+#define NMF_KERNEL_NS avx2
+#include "kernels.inl"
+#undef NMF_KERNEL_NS
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+// The same 256-bit code with AVX-512VL's 32 vector registers (no spills in the 12-wide blocks).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,avx512f,avx512vl"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,avx512f,avx512vl")
+#endif
+#define NMF_KERNEL_NS avx512vl
+#include "kernels.inl"
+#undef NMF_KERNEL_NS
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif
+
+namespace {
+
+typedef void (*RowSideFn)(const double*, size_t, int, const double*, const double*, const double*, int, bool,
+                          size_t, size_t, double*, double*);
+typedef void (*ColumnSideFn)(const double*, size_t, size_t, int, const double*, const double*, int, bool, size_t,
+                             size_t, double*, double*);
+typedef void (*RowLossesFn)(int, const double*, size_t, int, const double*, const double*, size_t, size_t, double*,
+                            double*);
+typedef void (*GramFn)(const double*, size_t, int, double*);
+typedef void (*CdRowsFn)(double*, int, const double*, const double*, const int32_t*, size_t, size_t, double*,
+                         double*);
+
+struct Isa {
+  const char* name;
+  RowSideFn rowSide;
+  ColumnSideFn columnSide;
+  RowLossesFn rowLosses;
+  GramFn gram;
+  CdRowsFn cdRows;
+};
+
+Isa chooseIsa() {
+#ifdef NMF_HAVE_AVX2_BUILD
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f"))
+    return {"avx512vl", avx512vl::rowSide, avx512vl::columnSide, avx512vl::rowLosses, avx512vl::gramRows, avx512vl::cdRows};
+  if (__builtin_cpu_supports("avx2")) return {"avx2", avx2::rowSide, avx2::columnSide, avx2::rowLosses, avx2::gramRows, avx2::cdRows};
+#endif
+  return {"baseline", base::rowSide, base::columnSide, base::rowLosses, base::gramRows, base::cdRows};
+}
+
+const Isa isa = chooseIsa();
+
+/**
+ * A small pool of threads that run parts 1..parts-1 of one call while the caller runs part 0.
+ * A fit calls in every few milliseconds, and waking a sleeping thread through the kernel costs tens
+ * of microseconds, so a worker that has just finished spins for a while (about a millisecond) on
+ * the call counter before it sleeps on the condition variable; the caller spins (yielding) for the
+ * workers' parts, which take as long as its own.
+ */
+class Pool {
+ public:
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  void run(int parts, const std::function<void(int)>& task) {
+    if (parts <= 1) {
+      task(0);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      while ((int)workers_.size() < parts - 1) {
+        // A new worker starts from the current call count, which is bumped below: it takes this call.
+        const int id = (int)workers_.size() + 1;
+        const unsigned long long start = generation_.load();
+        workers_.emplace_back([this, id, start] { loop(id, start); });
+      }
+      task_ = &task;
+      parts_ = parts;
+      pending_.store(parts - 1);
+      generation_.fetch_add(1);
+    }
+    wake_.notify_all();
+    task(0);
+    while (pending_.load() != 0) std::this_thread::yield();
+  }
+
+ private:
+  void loop(int id, unsigned long long seen) {
+    for (;;) {
+      // Spin first: the next call of a running fit usually comes within a millisecond.
+      for (int spin = 0; spin < 20000 && generation_.load() == seen; spin++) relax();
+      if (generation_.load() == seen) {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
+        if (stop_) return;
+      }
+      seen = generation_.load();
+      const std::function<void(int)>* task;
+      int parts;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stop_) return;
+        task = task_;
+        parts = parts_;
+      }
+      if (id >= parts) continue;
+      (*task)(id);
+      pending_.fetch_sub(1);
+    }
+  }
+
+  static inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::vector<std::thread> workers_;
+  const std::function<void(int)>* task_ = nullptr;
+  std::atomic<unsigned long long> generation_{0};
+  std::atomic<int> pending_{0};
+  int parts_ = 0;
+  bool stop_ = false;
+};
+
+/** [begin, end) of part p when `total` items are cut into `parts` nearly equal contiguous runs. */
+inline size_t cut(size_t total, int parts, int p) { return total * (size_t)p / (size_t)parts; }
+
+// ---------------------------------------------------------------------------------------------
+// Node-API glue
+
+struct Array {
+  double* data = nullptr;
+  size_t length = 0;
+};
+
+bool fail(napi_env env, const char* message) {
+  napi_throw_type_error(env, "ERR_NMF_NATIVE_ARGUMENT", message);
+  return false;
+}
+
+bool getArray(napi_env env, napi_value value, Array* out, const char* name) {
+  bool isTyped = false;
+  napi_is_typedarray(env, value, &isTyped);
+  if (!isTyped) return fail(env, name);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_float64_array)
+    return fail(env, name);
+  out->data = static_cast<double*>(data);
+  out->length = length;
+  return true;
+}
+
+bool getSize(napi_env env, napi_value value, size_t* out, const char* name) {
+  double x = 0;
+  if (napi_get_value_double(env, value, &x) != napi_ok || !(x >= 0) || x > 9007199254740991.0 ||
+      x != (double)(int64_t)x)
+    return fail(env, name);
+  *out = (size_t)x;
+  return true;
+}
+
+Pool* poolOf(napi_env env) {
+  void* data = nullptr;
+  napi_get_instance_data(env, &data);
+  return static_cast<Pool*>(data);
+}
+
+/**
+ * (side, ratio, V, m, n, k, W, Ht, out, threads):
+ *   side 0: out (m × k) = C · Ht, side 1: out (n × k) = Cᵀ · W, where C = V ⊘ WH where V > 0,
+ *   else 0 (ratio = true: the KL numerators), or C = V where V > 0, else 0 (ratio = false: V·F and
+ *   Vᵀ·W, with F passed as Ht). H is formed from Ht here.
+ */
+napi_value Product(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 10) {
+    fail(env, "product: expected (side, ratio, V, m, n, k, W, Ht, out, threads)");
+    return nullptr;
+  }
+  size_t side = 0, m = 0, n = 0, k = 0, threads = 1;
+  bool ratio = false;
+  Array V, W, Ht, out;
+  if (!getSize(env, argv[0], &side, "product: side must be 0 or 1")) return nullptr;
+  if (side > 1) {
+    fail(env, "product: side must be 0 or 1");
+    return nullptr;
+  }
+  if (napi_get_value_bool(env, argv[1], &ratio) != napi_ok) {
+    fail(env, "product: ratio must be a boolean");
+    return nullptr;
+  }
+  if (!getArray(env, argv[2], &V, "product: V must be a Float64Array") ||
+      !getSize(env, argv[3], &m, "product: m must be a non-negative integer") ||
+      !getSize(env, argv[4], &n, "product: n must be a non-negative integer") ||
+      !getSize(env, argv[5], &k, "product: k must be a non-negative integer") ||
+      !getArray(env, argv[6], &W, "product: W must be a Float64Array") ||
+      !getArray(env, argv[7], &Ht, "product: Ht must be a Float64Array") ||
+      !getArray(env, argv[8], &out, "product: out must be a Float64Array") ||
+      !getSize(env, argv[9], &threads, "product: threads must be a non-negative integer"))
+    return nullptr;
+  // Ht is read on the W side and by the ratio, W on the H side and by the ratio.
+  const bool needHt = side == 0 || ratio, needW = side == 1 || ratio;
+  if (k < 1 || k > 4096 || V.length < m * n || (needHt && Ht.length < n * k) ||
+      (needW && W.length < m * k) || out.length < (side == 0 ? m : n) * k) {
+    fail(env, "product: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  if (m == 0 || n == 0) {
+    for (size_t x = 0; x < (side == 0 ? m : n) * k; x++) out.data[x] = 0;
+    return nullptr;
+  }
+  const int kk = (int)k;
+  // Components padded to a multiple of four, so every vector loop runs whole lanes (the padding
+  // lanes compute zeros and are never written out).
+  const int kp = (kk + 3) & ~3;
+  // H (k × n) from Ht: the products of a row of WH read rows of H.
+  std::vector<double> h(ratio ? n * k : 0);
+  if (ratio)
+    for (size_t j = 0; j < n; j++)
+      for (size_t t = 0; t < k; t++) h[t * n + j] = Ht.data[j * k + t];
+  // Ht padded to kp columns, for the W side.
+  std::vector<double> htp(side == 0 ? n * (size_t)kp : 0, 0.0);
+  if (side == 0)
+    for (size_t j = 0; j < n; j++)
+      for (size_t t = 0; t < k; t++) htp[j * kp + t] = Ht.data[j * k + t];
+  const size_t outer = side == 0 ? m : n;
+  int parts = (int)(threads < 1 ? 1 : threads > 64 ? 64 : threads);
+  if ((size_t)parts > outer) parts = (int)outer;
+  const double* hp = h.data();
+  const double* htpp = htp.data();
+  auto task = [&](int p) {
+    const size_t a = cut(outer, parts, p), b = cut(outer, parts, p + 1);
+    std::vector<double> scratch(5 * n + 4 * (size_t)kp + (side == 1 ? (b - a) * (size_t)kp : 0));
+    if (side == 0)
+      isa.rowSide(V.data, n, kk, W.data, hp, htpp, kp, ratio, a, b, out.data, scratch.data());
+    else
+      isa.columnSide(V.data, m, n, kk, W.data, hp, kp, ratio, a, b, out.data, scratch.data());
+  };
+  poolOf(env)->run(parts, task);
+  return nullptr;
+}
+
+/**
+ * (kind, V, m, n, k, W, Ht, sums, threads): per-row loss sums into sums (2m): kind 1 KL
+ * (Σ V·log(V/WHs), Σ V over V > EPS32), kind 2 Frobenius (Σ (V − WH)², 0); see rowLosses. Rows are
+ * split over threads; each row is summed by one thread in j order.
+ */
+napi_value Losses(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 9) {
+    fail(env, "losses: expected (kind, V, m, n, k, W, Ht, sums, threads)");
+    return nullptr;
+  }
+  size_t kind = 0, m = 0, n = 0, k = 0, threads = 1;
+  Array V, W, Ht, sums;
+  if (!getSize(env, argv[0], &kind, "losses: kind must be 1 (KL) or 2 (Frobenius)")) return nullptr;
+  if (kind != 1 && kind != 2) {
+    fail(env, "losses: kind must be 1 (KL) or 2 (Frobenius)");
+    return nullptr;
+  }
+  if (!getArray(env, argv[1], &V, "losses: V must be a Float64Array") ||
+      !getSize(env, argv[2], &m, "losses: m must be a non-negative integer") ||
+      !getSize(env, argv[3], &n, "losses: n must be a non-negative integer") ||
+      !getSize(env, argv[4], &k, "losses: k must be a non-negative integer") ||
+      !getArray(env, argv[5], &W, "losses: W must be a Float64Array") ||
+      !getArray(env, argv[6], &Ht, "losses: Ht must be a Float64Array") ||
+      !getArray(env, argv[7], &sums, "losses: sums must be a Float64Array") ||
+      !getSize(env, argv[8], &threads, "losses: threads must be a non-negative integer"))
+    return nullptr;
+  if (k < 1 || k > 4096 || V.length < m * n || W.length < m * k || Ht.length < n * k || sums.length < 2 * m) {
+    fail(env, "losses: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  if (m == 0) return nullptr;
+  std::vector<double> h(n * k);
+  for (size_t j = 0; j < n; j++)
+    for (size_t t = 0; t < k; t++) h[t * n + j] = Ht.data[j * k + t];
+  int parts = (int)(threads < 1 ? 1 : threads > 64 ? 64 : threads);
+  if ((size_t)parts > m) parts = (int)m;
+  const double* hp = h.data();
+  auto task = [&](int p) {
+    std::vector<double> scratch(n + 8);
+    isa.rowLosses((int)kind, V.data, n, (int)k, W.data, hp, cut(m, parts, p), cut(m, parts, p + 1), sums.data,
+                  scratch.data());
+  };
+  poolOf(env)->run(parts, task);
+  return nullptr;
+}
+
+/** (A, rows, k, out): out (k × k) = Aᵀ A, each entry summed in row order (one thread: O(rows·k²)). */
+napi_value Gram(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  size_t rows = 0, k = 0;
+  Array A, out;
+  if (argc != 4) {
+    fail(env, "gram: expected (A, rows, k, out)");
+    return nullptr;
+  }
+  if (!getArray(env, argv[0], &A, "gram: A must be a Float64Array") ||
+      !getSize(env, argv[1], &rows, "gram: rows must be a non-negative integer") ||
+      !getSize(env, argv[2], &k, "gram: k must be a non-negative integer") ||
+      !getArray(env, argv[3], &out, "gram: out must be a Float64Array"))
+    return nullptr;
+  if (k < 1 || k > 4096 || A.length < rows * k || out.length < k * k) {
+    fail(env, "gram: array lengths do not match rows and k");
+    return nullptr;
+  }
+  isa.gram(A.data, rows, (int)k, out.data);
+  return nullptr;
+}
+
+/**
+ * (F, rows, k, G, B, order, threads): one coordinate-descent sweep over the rows of F in place;
+ * returns Σ|projected gradient|, summed per row first and then in row order (as kernels.ts does),
+ * so splitting the rows over threads changes no bit.
+ */
+napi_value CdSweep(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 7) {
+    fail(env, "cdSweep: expected (F, rows, k, G, B, order, threads)");
+    return nullptr;
+  }
+  size_t rows = 0, k = 0, threads = 1;
+  Array F, G, B;
+  if (!getArray(env, argv[0], &F, "cdSweep: F must be a Float64Array") ||
+      !getSize(env, argv[1], &rows, "cdSweep: rows must be a non-negative integer") ||
+      !getSize(env, argv[2], &k, "cdSweep: k must be a non-negative integer") ||
+      !getArray(env, argv[3], &G, "cdSweep: G must be a Float64Array") ||
+      !getArray(env, argv[4], &B, "cdSweep: B must be a Float64Array") ||
+      !getSize(env, argv[6], &threads, "cdSweep: threads must be a non-negative integer"))
+    return nullptr;
+  bool isTyped = false;
+  napi_is_typedarray(env, argv[5], &isTyped);
+  napi_typedarray_type type;
+  size_t orderLength = 0;
+  void* orderData = nullptr;
+  if (!isTyped || napi_get_typedarray_info(env, argv[5], &type, &orderLength, &orderData, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array) {
+    fail(env, "cdSweep: order must be an Int32Array");
+    return nullptr;
+  }
+  if (k < 1 || k > 4096 || F.length < rows * k || B.length < rows * k || G.length < k * k || orderLength < k) {
+    fail(env, "cdSweep: array lengths do not match rows and k");
+    return nullptr;
+  }
+  const int32_t* order = static_cast<const int32_t*>(orderData);
+  for (size_t s = 0; s < k; s++)
+    if (order[s] < 0 || (size_t)order[s] >= k) {
+      fail(env, "cdSweep: order holds a component outside 0..k-1");
+      return nullptr;
+    }
+  std::vector<double> rv(rows);
+  int parts = (int)(threads < 1 ? 1 : threads > 64 ? 64 : threads);
+  if ((size_t)parts > rows / 4) parts = rows >= 4 ? (int)(rows / 4) : 1;
+  auto task = [&](int p) {
+    std::vector<double> fq(4 * k);
+    isa.cdRows(F.data, (int)k, G.data, B.data, order, cut(rows, parts, p), cut(rows, parts, p + 1), rv.data(),
+               fq.data());
+  };
+  poolOf(env)->run(parts, task);
+  double violation = 0;
+  for (size_t i = 0; i < rows; i++) violation += rv[i];
+  napi_value result;
+  napi_create_double(env, violation, &result);
+  return result;
+}
+
+napi_value Isa(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_create_string_utf8(env, isa.name, NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
+void DeletePool(napi_env, void* data, void*) { delete static_cast<Pool*>(data); }
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  napi_set_instance_data(env, new Pool(), DeletePool, nullptr);
+  napi_property_descriptor props[] = {
+      {"product", nullptr, Product, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"losses", nullptr, Losses, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gram", nullptr, Gram, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"cdSweep", nullptr, CdSweep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}

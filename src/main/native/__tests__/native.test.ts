@@ -1,0 +1,233 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { betaDivergence, fitNmf, type FitOptionsInput, type FitResult } from '../../../shared/nmf';
+import { dense } from '../../../shared/linalg/matrix';
+import { transpose } from '../../../shared/linalg/ops';
+import * as K from '../../../shared/nmf/kernels';
+import { randomCounts } from '../../../shared/nmf/__tests__/helpers';
+import { Rng } from '../../../shared/linalg/random';
+import {
+  nativeKernels,
+  nativeSplitCalls,
+  setNativeThreads,
+  type NativeKernelModule,
+} from '../../../shared/nmf/native';
+import { kernelBackend, setKernelBackend, type KernelBackend } from '../../../shared/nmf/wasm';
+import { installNativeKernels } from '..';
+
+/**
+ * The native dense kernels against the scalar JavaScript ones: the same sums in the same order, so
+ * every product and every fit must agree bit for bit, at any thread count. The module is built by
+ * `npm run build:native` (part of `npm test`); a machine where it cannot be built (Windows, no C++
+ * compiler) skips these with the reason, and NMF_STUDIO_NATIVE=off turns them off on purpose.
+ */
+
+const installed = installNativeKernels();
+const unavailable =
+  process.env.NMF_STUDIO_NATIVE === 'off' || process.platform === 'win32'
+    ? (installed.reason ?? 'native kernels not built on this platform')
+    : null;
+
+afterEach(() => {
+  setKernelBackend('auto');
+  setNativeThreads(1);
+});
+
+function sameBits(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let q = 0; q < a.length; q++) if (!Object.is(a[q], b[q])) return false;
+  return true;
+}
+
+function factor(length: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const out = new Float64Array(length);
+  // Some exact zeros, as MU and HALS produce them.
+  for (let q = 0; q < length; q++) out[q] = rng.uniform() < 0.1 ? 0 : rng.gamma(1);
+  return out;
+}
+
+function fitWith(
+  backend: KernelBackend,
+  threads: number,
+  V: Parameters<typeof fitNmf>[0],
+  options: FitOptionsInput,
+): FitResult {
+  setKernelBackend(backend);
+  setNativeThreads(threads);
+  try {
+    return fitNmf(V, options);
+  } finally {
+    setKernelBackend('auto');
+    setNativeThreads(1);
+  }
+}
+
+describe.skipIf(unavailable !== null)('native dense kernels', () => {
+  let native: NativeKernelModule;
+  beforeAll(() => {
+    // Where the platform should build them, a missing module is a failure, not a skip.
+    expect(installed.reason).toBeUndefined();
+    native = nativeKernels()!;
+  });
+
+  it('load, report their instruction set and are chosen by default', () => {
+    expect(['avx512vl', 'avx2', 'baseline']).toContain(native.isa());
+    expect(kernelBackend()).toBe('native');
+    setKernelBackend('wasm');
+    expect(kernelBackend()).toBe('wasm');
+  });
+
+  // k across the 4- and 8-wide blocks and their remainders; n across the 16- and 4-wide column
+  // blocks; m across the 4-row blocks; a single row and a single column.
+  const shapes: Array<[number, number, number]> = [
+    [37, 53, 5],
+    [100, 61, 8],
+    [9, 7, 1],
+    [64, 130, 13],
+    [33, 17, 16],
+    [1, 40, 3],
+    [42, 1, 2],
+    [21, 35, 9],
+  ];
+  for (const [m, n, k] of shapes) {
+    for (const [zeros, nans] of [
+      [0, 0],
+      [0.4, 0.05],
+    ]) {
+      it(`give the scalar kernels' bits: ${m} × ${n}, k = ${k}, ${zeros * 100}% zeros, ${nans * 100}% NaN`, () => {
+        const V = randomCounts(m, n, m * 7 + n + k, zeros, nans).data;
+        const W = factor(m * k, 2);
+        const Ht = factor(n * k, 3);
+        const row = new Float64Array(n);
+        setKernelBackend('js');
+        const want = {
+          klW: new Float64Array(m * k),
+          klH: new Float64Array(n * k),
+          times: new Float64Array(m * k),
+          transposeTimes: new Float64Array(n * k),
+        };
+        K.klNumWDense(V, m, n, k, W, Ht, want.klW, row);
+        K.klNumHDense(V, m, n, k, W, Ht, want.klH, row);
+        K.denseTimes(V, m, n, Ht, k, want.times);
+        K.denseTransposeTimes(V, m, n, W, k, want.transposeTimes);
+        setKernelBackend('native');
+        for (const threads of [1, 2, 3]) {
+          setNativeThreads(threads);
+          // Garbage in the outputs: every kernel must overwrite, not add.
+          const got = {
+            klW: new Float64Array(m * k).fill(7),
+            klH: new Float64Array(n * k).fill(7),
+            times: new Float64Array(m * k).fill(7),
+            transposeTimes: new Float64Array(n * k).fill(7),
+          };
+          K.klNumWDense(V, m, n, k, W, Ht, got.klW, row);
+          K.klNumHDense(V, m, n, k, W, Ht, got.klH, row);
+          K.denseTimes(V, m, n, Ht, k, got.times);
+          K.denseTransposeTimes(V, m, n, W, k, got.transposeTimes);
+          for (const key of Object.keys(want) as Array<keyof typeof want>) {
+            expect(sameBits(got[key], want[key]), `${key}, ${threads} thread(s)`).toBe(true);
+          }
+        }
+      });
+    }
+  }
+
+  it('split large calls across threads with the one-thread bits, also on a SharedArrayBuffer', () => {
+    const [m, n, k] = [300, 257, 8];
+    const V = randomCounts(m, n, 5, 0.2, 0, true).data;
+    const W = factor(m * k, 6);
+    const Ht = factor(n * k, 7);
+    const one = new Float64Array(n * k);
+    native.product(1, true, V, m, n, k, W, Ht, one, 1);
+    const before = nativeSplitCalls();
+    setNativeThreads(2);
+    const two = new Float64Array(n * k);
+    K.klNumHDense(V, m, n, k, W, Ht, two, new Float64Array(n));
+    expect(nativeSplitCalls()).toBe(before + 1);
+    expect(sameBits(two, one)).toBe(true);
+  });
+
+  const fits: Array<[string, FitOptionsInput]> = [
+    ['KL multiplicative updates', { rank: 6, beta: 1, solver: 'mu', maxIter: 30, tol: 0, seed: 3 }],
+    ['Frobenius HALS', { rank: 6, beta: 2, solver: 'hals', maxIter: 30, tol: 0, seed: 3 }],
+    ['Frobenius multiplicative updates', { rank: 6, beta: 2, solver: 'mu', maxIter: 30, tol: 0, seed: 3 }],
+    ['KL with a HALS warm-up', { rank: 5, beta: 1, solver: 'mu', maxIter: 40, warmup: 10, tol: 0, seed: 4 }],
+  ];
+  for (const [name, options] of fits) {
+    it(`fit ${name} bit for bit as the scalar and WebAssembly kernels, on 1 and 2 threads`, () => {
+      const V = randomCounts(120, 90, 11, 0.3);
+      const js = fitWith('js', 1, V, options);
+      const wasm = fitWith('wasm', 1, V, options);
+      const one = fitWith('native', 1, V, options);
+      const two = fitWith('native', 2, V, options);
+      for (const fit of [wasm, one, two]) {
+        expect(sameBits(fit.W.data, js.W.data)).toBe(true);
+        expect(sameBits(fit.H.data, js.H.data)).toBe(true);
+        expect(fit.loss).toBe(js.loss);
+      }
+    });
+  }
+
+  it('sum the KL and Frobenius losses with the bits of the JavaScript loops (fdlibm log), at any thread count', () => {
+    const [m, n, k] = [64, 70, 3];
+    for (const beta of [1, 2] as const) {
+      // Row 0 of W is zero (WH = 0 → EPS32); row 1 is huge, so that for KL some ratios V/WH fall
+      // below 2^-1022 (fdlibm's subnormal branch; smaller for Frobenius, whose squares would
+      // overflow); row 2 of V equals WH exactly (log 1 = 0) or to within 2^-20 (the small-|f|
+      // branch); row 3 spans 1e-300 to 1e14.
+      const huge = beta === 1 ? 1e151 : 1e50;
+      const rng = new Rng(21);
+      const W = new Float64Array(m * k);
+      const H = new Float64Array(k * n);
+      for (let q = 0; q < W.length; q++) W[q] = rng.uniform() < 0.2 ? 0 : rng.gamma(1);
+      for (let t = 0; t < k; t++) {
+        W[t] = 0;
+        W[k + t] = huge;
+      }
+      for (let t = 0; t < k; t++)
+        for (let j = 0; j < n; j++) H[t * n + j] = rng.gamma(1) * (j % 2 === 0 ? 1 : huge);
+      const V = randomCounts(m, n, 22, 0.3, 0.05).data;
+      for (let j = 0; j < n; j++) {
+        V[n + j] = 2e-7 * (1 + j);
+        let wh = 0;
+        for (let t = 0; t < k; t++) wh += W[2 * k + t] * H[t * n + j];
+        V[2 * n + j] = j % 3 === 0 ? wh : wh * (1 + (j % 7) * 1e-7);
+        V[3 * n + j] = j % 5 === 0 ? 1e-300 : 1e12 * (j + 1);
+      }
+      const data = dense(m, n, V);
+      const Wm = dense(m, k, W);
+      const Hm = dense(k, n, H);
+      const Ht = transpose(Hm).data;
+      setKernelBackend('js');
+      const want = betaDivergence(data, Wm, Hm, beta);
+      expect(Number.isFinite(want), `β = ${beta}`).toBe(true);
+      setKernelBackend('native');
+      const one = new Float64Array(2 * m);
+      native.losses(beta, V, m, n, k, W, Ht, one, 1);
+      for (const threads of [1, 2, 3]) {
+        setNativeThreads(threads);
+        expect(Object.is(betaDivergence(data, Wm, Hm, beta), want), `β = ${beta}, ${threads} thread(s)`).toBe(
+          true,
+        );
+        // This size stays on one thread inside betaDivergence: split the rows directly as well.
+        const split = new Float64Array(2 * m);
+        native.losses(beta, V, m, n, k, W, Ht, split, threads);
+        expect(sameBits(split, one), `β = ${beta}, ${threads} thread(s)`).toBe(true);
+      }
+    }
+  });
+
+  it('refuse arrays that do not match the sizes, naming the argument', () => {
+    const V = new Float64Array(12);
+    const W = new Float64Array(6);
+    const Ht = new Float64Array(8);
+    expect(() => native.product(0, true, V, 3, 5, 2, W, Ht, new Float64Array(6), 1)).toThrow(/lengths/);
+    expect(() =>
+      native.product(0, true, [] as unknown as Float64Array, 3, 4, 2, W, Ht, new Float64Array(6), 1),
+    ).toThrow(/V must be a Float64Array/);
+    expect(() => native.product(0, true, V, 3, 4, 2.5, W, Ht, new Float64Array(6), 1)).toThrow(/k must be/);
+    expect(() => native.product(2 as 0, true, V, 3, 4, 2, W, Ht, new Float64Array(6), 1)).toThrow(
+      /side must be 0 or 1/,
+    );
+  });
+});
