@@ -10,6 +10,7 @@ import type { Configuration } from 'electron-builder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRODUCT_NAME } from '../../paths';
 import { isOpenableFile } from '../open-args';
+import { NATIVE_KERNELS } from '../packaging/verify-package';
 
 /**
  * The installer configuration, checked without Electron: it is valid for electron-builder, every
@@ -140,8 +141,15 @@ describe('electron-builder.yml', () => {
     expect(config.win.target.map((entry) => entry.target)).toEqual(['nsis']);
   });
 
-  it('packages the build output and package.json only, and all of it exists after the build', () => {
-    expect(config.files.filter((pattern) => !pattern.startsWith('!'))).toEqual(['out/**', 'package.json']);
+  it('packages the build output, the native kernels and package.json only, and all of it exists after the build', () => {
+    expect(config.files.filter((pattern) => !pattern.startsWith('!'))).toEqual([
+      'out/**',
+      'package.json',
+      NATIVE_KERNELS,
+    ]);
+    // The native kernels are not built on Windows (see scripts/build-native.js).
+    if (process.platform !== 'win32' && process.env.NMF_STUDIO_NATIVE !== 'off')
+      expect(existsSync(at(NATIVE_KERNELS)), `${NATIVE_KERNELS} (run npm run build:native first)`).toBe(true);
     for (const file of [
       packageJson.main,
       'out/main/nmf.worker.js',
@@ -157,6 +165,7 @@ describe('electron-builder.yml', () => {
   it('rebuilds native modules for Electron and unpacks them', () => {
     expect(config.npmRebuild).not.toBe(false);
     expect(unpacked('node_modules/better-sqlite3/build/Release/better_sqlite3.node')).toBe(true);
+    expect(unpacked(NATIVE_KERNELS)).toBe(true);
   });
 
   it('associates .tsv, .csv, .mtx and .h5ad, each with a name, a role and a document icon for macOS and Windows', () => {

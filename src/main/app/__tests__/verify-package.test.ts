@@ -5,11 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { electronAbi, findPackagedApps, verifyPackagedApps } from '../packaging/verify-package';
 
 /** A minimal ELF (x86-64 or AArch64) or Mach-O (arm64) image exporting `node_register_module_v<abi>`. */
-function addon(format: 'elf-x64' | 'elf-arm64' | 'macho-arm64', abi: number): Buffer {
+function addon(format: 'elf-x64' | 'elf-arm64' | 'macho-arm64' | 'macho-x64', abi: number): Buffer {
   const head = Buffer.alloc(64);
-  if (format === 'macho-arm64') {
+  if (format === 'macho-arm64' || format === 'macho-x64') {
     head.writeUInt32LE(0xfeedfacf, 0);
-    head.writeUInt32LE(0x0100000c, 4);
+    head.writeUInt32LE(format === 'macho-arm64' ? 0x0100000c : 0x01000007, 4);
   } else {
     head.writeUInt32BE(0x7f454c46, 0);
     head.writeUInt16LE(format === 'elf-x64' ? 0x3e : 0xb7, 18);
@@ -24,12 +24,13 @@ describe('verifyPackagedApps', () => {
   });
   afterEach(() => rmSync(dist, { recursive: true, force: true }));
 
-  function app(resources: string, binary: Buffer, skip: string[] = []): void {
+  function app(resources: string, binary: Buffer, skip: string[] = [], kernels: Buffer = binary): void {
     const unpacked = join(dist, resources, 'app.asar.unpacked');
     const files: Record<string, Buffer | string> = {
       'package.json': '{"type":"module"}',
       'out/main/nmf.worker.js': '',
       'node_modules/better-sqlite3/build/Release/better_sqlite3.node': binary,
+      'native/build/Release/nmf_kernels.node': kernels,
     };
     for (const [file, content] of Object.entries(files)) {
       if (skip.includes(file)) continue;
@@ -58,7 +59,18 @@ describe('verifyPackagedApps', () => {
     const where = join('linux-arm64-unpacked', 'resources', 'app.asar.unpacked');
     expect(verifyPackagedApps(dist, 150)).toEqual([
       `${where}: out/main/nmf.worker.js is missing`,
+      `${where}: nmf_kernels.node is compiled for x64, the app is for arm64`,
       `${where}: better_sqlite3.node is compiled for x64, the app is for arm64`,
+    ]);
+  });
+
+  it('wants the native kernels for the app’s CPU (or universal) except on Windows', () => {
+    app('mac/NMF Studio.app/Contents/Resources', addon('macho-x64', 150), [], addon('macho-arm64', 150));
+    app('win-unpacked/resources', addon('elf-x64', 150), ['native/build/Release/nmf_kernels.node']);
+    app('linux-unpacked/resources', addon('elf-x64', 150), ['native/build/Release/nmf_kernels.node']);
+    expect(verifyPackagedApps(dist, 150)).toEqual([
+      `${join('linux-unpacked', 'resources', 'app.asar.unpacked')}: native/build/Release/nmf_kernels.node is missing`,
+      `${join('mac', 'NMF Studio.app', 'Contents', 'Resources', 'app.asar.unpacked')}: nmf_kernels.node is compiled for arm64, the app is for x64`,
     ]);
   });
 

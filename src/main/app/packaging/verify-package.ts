@@ -9,6 +9,13 @@ export const REQUIRED_UNPACKED = [
   'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
 ] as const;
 
+/**
+ * The native dense kernels (native/, see src/main/native), unpacked like every *.node file. Not built
+ * on Windows (the engine runs on WebAssembly there); elsewhere a missing or foreign-CPU copy would
+ * leave the engine on WebAssembly, so the check refuses it. On macOS it is one universal file.
+ */
+export const NATIVE_KERNELS = 'native/build/Release/nmf_kernels.node';
+
 export interface PackagedApp {
   /** electron-builder's output folder for one platform and CPU, e.g. dist/linux-unpacked. */
   outputFolder: string;
@@ -50,6 +57,17 @@ export function verifyPackagedApps(distDir: string, expectedAbi: number): string
     for (const file of REQUIRED_UNPACKED) {
       if (!existsSync(join(unpackedDir, file))) problems.push(`${where}: ${file} is missing`);
     }
+    const folder = relative(distDir, outputFolder);
+    const wanted = archOfOutputFolder(folder);
+    if (!folder.startsWith('win')) {
+      const kernels = join(unpackedDir, NATIVE_KERNELS);
+      if (!existsSync(kernels)) problems.push(`${where}: ${NATIVE_KERNELS} is missing`);
+      else {
+        const actual = readBinaryArch(readFileSync(kernels));
+        if (wanted !== 'universal' && actual !== wanted && actual !== 'universal')
+          problems.push(`${where}: nmf_kernels.node is compiled for ${actual}, the app is for ${wanted}`);
+      }
+    }
     const addon = join(unpackedDir, REQUIRED_UNPACKED[2]);
     if (!existsSync(addon) || !statSync(addon).isFile()) continue;
     const bytes = readFileSync(addon);
@@ -59,7 +77,6 @@ export function verifyPackagedApps(distDir: string, expectedAbi: number): string
         `${where}: better_sqlite3.node is built for NODE_MODULE_VERSION ${abi ?? 'unknown'}, ` +
           `Electron needs ${expectedAbi} (it was compiled against another Node's headers)`,
       );
-    const wanted = archOfOutputFolder(relative(distDir, outputFolder));
     const actual = readBinaryArch(bytes);
     if (wanted !== 'universal' && actual !== wanted)
       problems.push(`${where}: better_sqlite3.node is compiled for ${actual}, the app is for ${wanted}`);
