@@ -289,6 +289,15 @@ bool getSize(napi_env env, napi_value value, size_t* out, const char* name) {
   return true;
 }
 
+/** Whether a·b fits in size_t (array lengths are compared with such products). */
+bool productFits(size_t a, size_t b) { return b == 0 || a <= SIZE_MAX / b; }
+
+/** Refuses sizes whose products (m·n, m·k, n·k) would overflow before they are compared. */
+bool sizesFit(napi_env env, size_t m, size_t n, size_t k, const char* name) {
+  if (productFits(m, n) && productFits(m, k) && productFits(n, k) && productFits(2, m)) return true;
+  return fail(env, name);
+}
+
 Pool* poolOf(napi_env env) {
   void* data = nullptr;
   napi_get_instance_data(env, &data);
@@ -330,6 +339,7 @@ napi_value Product(napi_env env, napi_callback_info info) {
       !getArray(env, argv[8], &out, "product: out must be a Float64Array") ||
       !getSize(env, argv[9], &threads, "product: threads must be a non-negative integer"))
     return nullptr;
+  if (!sizesFit(env, m, n, k, "product: m, n and k are too large")) return nullptr;
   // Ht is read on the W side and by the ratio, W on the H side and by the ratio.
   const bool needHt = side == 0 || ratio, needW = side == 1 || ratio;
   if (k < 1 || k > 4096 || V.length < m * n || (needHt && Ht.length < n * k) ||
@@ -401,6 +411,7 @@ napi_value Losses(napi_env env, napi_callback_info info) {
       !getArray(env, argv[7], &sums, "losses: sums must be a Float64Array") ||
       !getSize(env, argv[8], &threads, "losses: threads must be a non-negative integer"))
     return nullptr;
+  if (!sizesFit(env, m, n, k, "losses: m, n and k are too large")) return nullptr;
   if (k < 1 || k > 4096 || V.length < m * n || W.length < m * k || Ht.length < n * k || sums.length < 2 * m) {
     fail(env, "losses: array lengths do not match m, n and k");
     return nullptr;
@@ -437,6 +448,7 @@ napi_value Gram(napi_env env, napi_callback_info info) {
       !getSize(env, argv[2], &k, "gram: k must be a non-negative integer") ||
       !getArray(env, argv[3], &out, "gram: out must be a Float64Array"))
     return nullptr;
+  if (!sizesFit(env, rows, 1, k, "gram: rows and k are too large")) return nullptr;
   if (k < 1 || k > 4096 || A.length < rows * k || out.length < k * k) {
     fail(env, "gram: array lengths do not match rows and k");
     return nullptr;
@@ -477,6 +489,7 @@ napi_value CdSweep(napi_env env, napi_callback_info info) {
     fail(env, "cdSweep: order must be an Int32Array");
     return nullptr;
   }
+  if (!sizesFit(env, rows, 1, k, "cdSweep: rows and k are too large")) return nullptr;
   if (k < 1 || k > 4096 || F.length < rows * k || B.length < rows * k || G.length < k * k || orderLength < k) {
     fail(env, "cdSweep: array lengths do not match rows and k");
     return nullptr;

@@ -217,6 +217,33 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
     }
   });
 
+  it("run HALS's Gram matrices and coordinate-descent sweeps with the scalar bits, split by rows", () => {
+    const [rows, k] = [3001, 9];
+    const F0 = factor(rows * k, 31);
+    const B = factor(rows * k, 32);
+    const other = factor(500 * k, 33);
+    // Component 3 unused by the other factor: its Hessian G₃₃ is 0, which the sweep must skip.
+    for (let i = 0; i < 500; i++) other[i * k + 3] = 0;
+    const order = Int32Array.from([4, 0, 8, 2, 6, 1, 7, 3, 5]);
+    setKernelBackend('js');
+    const G = new Float64Array(k * k);
+    K.gram(other, 500, k, G);
+    const F = F0.slice();
+    const violation = K.cdSweep(F, rows, k, G, B, order);
+    setKernelBackend('native');
+    const Gn = new Float64Array(k * k).fill(3);
+    K.gram(other, 500, k, Gn);
+    expect(sameBits(Gn, G)).toBe(true);
+    for (const threads of [1, 2, 3]) {
+      setNativeThreads(threads);
+      const before = nativeSplitCalls();
+      const Fn = F0.slice();
+      expect(Object.is(K.cdSweep(Fn, rows, k, G, B, order), violation), `${threads} thread(s)`).toBe(true);
+      expect(sameBits(Fn, F), `${threads} thread(s)`).toBe(true);
+      expect(nativeSplitCalls() - before).toBe(threads > 1 ? 1 : 0);
+    }
+  });
+
   it('refuse arrays that do not match the sizes, naming the argument', () => {
     const V = new Float64Array(12);
     const W = new Float64Array(6);
@@ -228,6 +255,18 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
     expect(() => native.product(0, true, V, 3, 4, 2.5, W, Ht, new Float64Array(6), 1)).toThrow(/k must be/);
     expect(() => native.product(2 as 0, true, V, 3, 4, 2, W, Ht, new Float64Array(6), 1)).toThrow(
       /side must be 0 or 1/,
+    );
+    expect(() => native.losses(3 as 1, V, 3, 4, 2, W, Ht, new Float64Array(6), 1)).toThrow(/kind must be 1/);
+    expect(() => native.losses(1, V, 3, 4, 2, W, Ht, new Float64Array(5), 1)).toThrow(/lengths/);
+    expect(() => native.gram(W, 3, 3, new Float64Array(9))).toThrow(/lengths/);
+    const order = Int32Array.from([0, 2]);
+    expect(() => native.cdSweep(W, 3, 2, new Float64Array(4), W, order, 1)).toThrow(/outside 0..k-1/);
+    expect(() => native.cdSweep(W, 3, 2, new Float64Array(4), W, new Float64Array(2) as never, 1)).toThrow(
+      /order must be an Int32Array/,
+    );
+    // Sizes whose product would wrap around are refused before any length is compared.
+    expect(() => native.product(0, true, V, 2 ** 40, 2 ** 40, 2, W, Ht, new Float64Array(6), 1)).toThrow(
+      /too large/,
     );
   });
 });
