@@ -283,4 +283,39 @@ describe('runs through the services', () => {
       [kl.id, fro.id].sort(),
     );
   });
+
+  it('estimates a single fit split over the idle threads, and replicates side by side', async () => {
+    const services = start(tempLibrary(), 2);
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 300,
+      samples: 120,
+      rank: 4,
+      seed: 3,
+    });
+    type Estimate = { seconds: number; basis: string };
+    const one = await call<Estimate>(services, 'runs:estimate', {
+      datasetId: dataset.id,
+      params: { rank: 4, replicates: 1, maxIter: 100 },
+    });
+    const two = await call<Estimate>(services, 'runs:estimate', {
+      datasetId: dataset.id,
+      params: { rank: 4, replicates: 2, maxIter: 100 },
+    });
+    // One replicate gets both threads for its kernels; two replicates take one thread each and do
+    // twice the iterations, so they take splitSpeedup(2) times as long.
+    expect(one.basis).toContain('each fit split over 2 threads');
+    expect(two.basis).not.toContain('split');
+    expect(two.seconds / one.seconds).toBeCloseTo(1.6, 6);
+    const { dataset: small } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 30,
+      samples: 20,
+      rank: 2,
+      seed: 3,
+    });
+    const tiny = await call<Estimate>(services, 'runs:estimate', {
+      datasetId: small.id,
+      params: { rank: 2, replicates: 1, maxIter: 100 },
+    });
+    expect(tiny.basis).not.toContain('split');
+  });
 });
