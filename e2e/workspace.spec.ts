@@ -306,6 +306,10 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
 
   await go(page, '#/about');
   await expect(page.getByTestId('library-path')).toContainText('library.sqlite');
+  // The built server finds the native kernels from out/main (not built on Windows).
+  await expect(page.getByTestId('kernels')).toContainText(
+    process.platform === 'win32' || process.env.NMF_STUDIO_NATIVE === 'off' ? 'WebAssembly SIMD' : 'native (',
+  );
   await shot(page, '14-about');
   await axe(page, 'about');
 

@@ -43,3 +43,14 @@ export function findNativeModule(from: string): string | null {
   }
   return null;
 }
+
+/**
+ * One line for the About screen: the kernels fits use on this machine (the pool's workers load the
+ * same module from the same place, so this process's answer is theirs).
+ */
+export function describeKernels(): string {
+  const { isa, reason } = installNativeKernels();
+  return isa !== null
+    ? `native (${isa}) for dense data, WebAssembly SIMD for the rest`
+    : `WebAssembly SIMD (native kernels not loaded: ${reason})`;
+}

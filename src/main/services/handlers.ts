@@ -3,6 +3,7 @@ import type { ServiceContext } from './context';
 import type { Handlers } from './dispatch';
 import { assignRunModules, compareRuns, datasetPca, synthesizeDataset } from './analysis';
 import { engineRate } from './calibrate';
+import { describeKernels } from '../native';
 import {
   cancelImport,
   deleteDatasetById,
@@ -44,6 +45,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       name: ctx.app.name,
       version: ctx.app.version,
       engineVersion: ENGINE_VERSION,
+      kernels: describeKernels(),
       mode: ctx.app.mode === 'electron' ? 'electron' : 'browser',
       libraryPath: ctx.app.libraryPath,
       versions: ctx.app.versions,

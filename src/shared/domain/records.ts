@@ -162,6 +162,8 @@ export interface AppInfo {
   name: string;
   version: string;
   engineVersion: string;
+  /** Which numerical kernels fits use here, e.g. "native (avx2) and WebAssembly SIMD". */
+  kernels: string;
   mode: 'electron' | 'browser';
   libraryPath: string;
   versions: Record<string, string>;
