@@ -289,6 +289,20 @@ bool getSize(napi_env env, napi_value value, size_t* out, const char* name) {
   return true;
 }
 
+/** The call's `count` arguments into argv; false (after a TypeError showing `usage`) if there are not exactly that many. */
+bool getArgs(napi_env env, napi_callback_info info, size_t count, napi_value* argv, const char* usage) {
+  size_t argc = count;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  return argc == count || fail(env, usage);
+}
+
+/** Threads for a call over `units` independent pieces of output: 1 to 64, and no more than units. */
+int partsFor(size_t threads, size_t units) {
+  size_t parts = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+  if (parts > units) parts = units;
+  return parts < 1 ? 1 : (int)parts;
+}
+
 /** Whether a·b fits in size_t (array lengths are compared with such products). */
 bool productFits(size_t a, size_t b) { return b == 0 || a <= SIZE_MAX / b; }
 
@@ -311,13 +325,8 @@ Pool* poolOf(napi_env env) {
  *   Vᵀ·W, with F passed as Ht). H is formed from Ht here.
  */
 napi_value Product(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
   napi_value argv[10];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 10) {
-    fail(env, "product: expected (side, ratio, V, m, n, k, W, Ht, out, threads)");
-    return nullptr;
-  }
+  if (!getArgs(env, info, 10, argv, "product: expected (side, ratio, V, m, n, k, W, Ht, out, threads)")) return nullptr;
   size_t side = 0, m = 0, n = 0, k = 0, threads = 1;
   bool ratio = false;
   Array V, W, Ht, out;
@@ -366,8 +375,7 @@ napi_value Product(napi_env env, napi_callback_info info) {
     for (size_t j = 0; j < n; j++)
       for (size_t t = 0; t < k; t++) htp[j * kp + t] = Ht.data[j * k + t];
   const size_t outer = side == 0 ? m : n;
-  int parts = (int)(threads < 1 ? 1 : threads > 64 ? 64 : threads);
-  if ((size_t)parts > outer) parts = (int)outer;
+  const int parts = partsFor(threads, outer);
   const double* hp = h.data();
   const double* htpp = htp.data();
   auto task = [&](int p) {
@@ -388,13 +396,8 @@ napi_value Product(napi_env env, napi_callback_info info) {
  * split over threads; each row is summed by one thread in j order.
  */
 napi_value Losses(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value argv[9];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 9) {
-    fail(env, "losses: expected (kind, V, m, n, k, W, Ht, sums, threads)");
-    return nullptr;
-  }
+  if (!getArgs(env, info, 9, argv, "losses: expected (kind, V, m, n, k, W, Ht, sums, threads)")) return nullptr;
   size_t kind = 0, m = 0, n = 0, k = 0, threads = 1;
   Array V, W, Ht, sums;
   if (!getSize(env, argv[0], &kind, "losses: kind must be 1 (KL) or 2 (Frobenius)")) return nullptr;
@@ -420,8 +423,7 @@ napi_value Losses(napi_env env, napi_callback_info info) {
   std::vector<double> h(n * k);
   for (size_t j = 0; j < n; j++)
     for (size_t t = 0; t < k; t++) h[t * n + j] = Ht.data[j * k + t];
-  int parts = (int)(threads < 1 ? 1 : threads > 64 ? 64 : threads);
-  if ((size_t)parts > m) parts = (int)m;
+  const int parts = partsFor(threads, m);
   const double* hp = h.data();
   auto task = [&](int p) {
     std::vector<double> scratch(n + 8);
@@ -434,15 +436,10 @@ napi_value Losses(napi_env env, napi_callback_info info) {
 
 /** (A, rows, k, out): out (k × k) = Aᵀ A, each entry summed in row order (one thread: O(rows·k²)). */
 napi_value Gram(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!getArgs(env, info, 4, argv, "gram: expected (A, rows, k, out)")) return nullptr;
   size_t rows = 0, k = 0;
   Array A, out;
-  if (argc != 4) {
-    fail(env, "gram: expected (A, rows, k, out)");
-    return nullptr;
-  }
   if (!getArray(env, argv[0], &A, "gram: A must be a Float64Array") ||
       !getSize(env, argv[1], &rows, "gram: rows must be a non-negative integer") ||
       !getSize(env, argv[2], &k, "gram: k must be a non-negative integer") ||
@@ -463,13 +460,8 @@ napi_value Gram(napi_env env, napi_callback_info info) {
  * so splitting the rows over threads changes no bit.
  */
 napi_value CdSweep(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 7) {
-    fail(env, "cdSweep: expected (F, rows, k, G, B, order, threads)");
-    return nullptr;
-  }
+  if (!getArgs(env, info, 7, argv, "cdSweep: expected (F, rows, k, G, B, order, threads)")) return nullptr;
   size_t rows = 0, k = 0, threads = 1;
   Array F, G, B;
   if (!getArray(env, argv[0], &F, "cdSweep: F must be a Float64Array") ||
@@ -501,8 +493,8 @@ napi_value CdSweep(napi_env env, napi_callback_info info) {
       return nullptr;
     }
   std::vector<double> rv(rows);
-  int parts = (int)(threads < 1 ? 1 : threads > 64 ? 64 : threads);
-  if ((size_t)parts > rows / 4) parts = rows >= 4 ? (int)(rows / 4) : 1;
+  // Rows go four to a vector: at least four rows a part.
+  const int parts = partsFor(threads, rows / 4);
   auto task = [&](int p) {
     std::vector<double> fq(4 * k);
     isa.cdRows(F.data, (int)k, G.data, B.data, order, cut(rows, parts, p), cut(rows, parts, p + 1), rv.data(),

@@ -264,6 +264,9 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
     expect(() => native.cdSweep(W, 3, 2, new Float64Array(4), W, new Float64Array(2) as never, 1)).toThrow(
       /order must be an Int32Array/,
     );
+    expect(() => (native.gram as unknown as (...args: unknown[]) => void)(W, 3)).toThrow(
+      /gram: expected \(A, rows, k, out\)/,
+    );
     // Sizes whose product would wrap around are refused before any length is compared.
     expect(() => native.product(0, true, V, 2 ** 40, 2 ** 40, 2, W, Ht, new Float64Array(6), 1)).toThrow(
       /too large/,
