@@ -7,6 +7,8 @@
 //   node scripts/bench.js --case NAME     one case (repeatable, or NAME,NAME); --list shows them
 //   node scripts/bench.js --keep          keep the temporary data directory
 //   node scripts/bench.js --no-js         skip the run of our scalar (non-WebAssembly) kernels
+//   node scripts/bench.js --no-wasm       skip the run of our WebAssembly kernels (made, with the most
+//                                         threads, when the default run used the native kernels)
 //   node scripts/bench.js --reps N        run every fit N times and keep each tool's fastest (default
 //                                         1; the machine is shared, so 2–3 steadies the ratios)
 //   node scripts/bench.js --threads 1,2   thread counts for our WebAssembly run (default: 1 and, on a
@@ -136,6 +138,7 @@ function parseArgs(argv) {
     quick: false,
     keep: false,
     js: true,
+    wasm: true,
     list: false,
     reps: 1,
     cases: [],
@@ -146,6 +149,7 @@ function parseArgs(argv) {
     if (a === '--quick') out.quick = true;
     else if (a === '--keep') out.keep = true;
     else if (a === '--no-js') out.js = false;
+    else if (a === '--no-wasm') out.wasm = false;
     else if (a === '--reps') out.reps = Math.max(1, Number(argv[++i]) || 1);
     else if (a === '--list') out.list = true;
     else if (a === '--case') out.cases.push(...String(argv[++i] ?? '').split(','));
@@ -306,6 +310,21 @@ function main() {
         results.push([`ours ${c.ours} (${x.backend ?? '?'}${label})`, x]);
         ours = x;
       }
+      // Where the native kernels ran, the WebAssembly fallback too (what a machine without them gets).
+      const most = opts.threads[opts.threads.length - 1];
+      if (opts.wasm && ours?.backend === 'native')
+        results.push([
+          `ours ${c.ours} (wasm${opts.threads.length > 1 ? `, ${most} thread${most > 1 ? 's' : ''}` : ''})`,
+          fastest(reps, () =>
+            jsonOf(
+              tsx('ours.ts', [
+                ...common,
+                ...['--beta', String(c.beta), '--solver', c.ours, '--backend', 'wasm'],
+                ...['--threads', String(most)],
+              ]),
+            ),
+          ),
+        ]);
       if (opts.js)
         results.push([
           `ours ${c.ours} (js)`,
