@@ -141,6 +141,7 @@ typedef void (*ColumnSideFn)(const double*, size_t, size_t, int, const double*, 
 typedef void (*RowLossesFn)(int, const double*, size_t, int, const double*, const double*, size_t, size_t, double*,
                             double*);
 typedef void (*GramFn)(const double*, size_t, int, double*);
+typedef void (*TimesSmallFn)(const double*, size_t, int, const double*, double*);
 typedef void (*CdRowsFn)(double*, int, const double*, const double*, const int32_t*, size_t, size_t, double*,
                          double*);
 
@@ -151,16 +152,17 @@ struct Isa {
   RowLossesFn rowLosses;
   GramFn gram;
   CdRowsFn cdRows;
+  TimesSmallFn timesSmall;
 };
 
 Isa chooseIsa() {
 #ifdef NMF_HAVE_AVX2_BUILD
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f"))
-    return {"avx512vl", avx512vl::rowSide, avx512vl::columnSide, avx512vl::rowLosses, avx512vl::gramRows, avx512vl::cdRows};
-  if (__builtin_cpu_supports("avx2")) return {"avx2", avx2::rowSide, avx2::columnSide, avx2::rowLosses, avx2::gramRows, avx2::cdRows};
+    return {"avx512vl", avx512vl::rowSide, avx512vl::columnSide, avx512vl::rowLosses, avx512vl::gramRows, avx512vl::cdRows, avx512vl::timesSmallRows};
+  if (__builtin_cpu_supports("avx2")) return {"avx2", avx2::rowSide, avx2::columnSide, avx2::rowLosses, avx2::gramRows, avx2::cdRows, avx2::timesSmallRows};
 #endif
-  return {"baseline", base::rowSide, base::columnSide, base::rowLosses, base::gramRows, base::cdRows};
+  return {"baseline", base::rowSide, base::columnSide, base::rowLosses, base::gramRows, base::cdRows, base::timesSmallRows};
 }
 
 const Isa isa = chooseIsa();
@@ -454,6 +456,27 @@ napi_value Gram(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** (A, rows, k, G, out): out (rows × k) = A · G for G (k × k), each entry summed in q order (one thread). */
+napi_value TimesSmall(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!getArgs(env, info, 5, argv, "timesSmall: expected (A, rows, k, G, out)")) return nullptr;
+  size_t rows = 0, k = 0;
+  Array A, G, out;
+  if (!getArray(env, argv[0], &A, "timesSmall: A must be a Float64Array") ||
+      !getSize(env, argv[1], &rows, "timesSmall: rows must be a non-negative integer") ||
+      !getSize(env, argv[2], &k, "timesSmall: k must be a non-negative integer") ||
+      !getArray(env, argv[3], &G, "timesSmall: G must be a Float64Array") ||
+      !getArray(env, argv[4], &out, "timesSmall: out must be a Float64Array"))
+    return nullptr;
+  if (!sizesFit(env, rows, k, k, "timesSmall: rows and k are too large")) return nullptr;
+  if (k < 1 || k > 4096 || A.length < rows * k || G.length < k * k || out.length < rows * k) {
+    fail(env, "timesSmall: array lengths do not match rows and k");
+    return nullptr;
+  }
+  isa.timesSmall(A.data, rows, (int)k, G.data, out.data);
+  return nullptr;
+}
+
 /**
  * (F, rows, k, G, B, order, threads): one coordinate-descent sweep over the rows of F in place;
  * returns Σ|projected gradient|, summed per row first and then in row order (as kernels.ts does),
@@ -525,6 +548,7 @@ NAPI_MODULE_INIT() {
       {"losses", nullptr, Losses, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gram", nullptr, Gram, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"cdSweep", nullptr, CdSweep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"timesSmall", nullptr, TimesSmall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

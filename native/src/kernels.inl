@@ -549,4 +549,23 @@ static void cdRows(double* F, int k, const double* G, const double* B, const int
   }
 }
 
+/** out (rows × k) = A · G for A (rows × k), G (k × k): each entry Σ_q A_iq·G_qt in q order (`timesSmall`). */
+static void timesSmallRows(const double* A, size_t rows, int k, const double* G, double* out) {
+  for (size_t i = 0; i < rows; i++) {
+    const double* ai = A + i * k;
+    double* oi = out + i * k;
+    int t = 0;
+    for (; t + 4 <= k; t += 4) {
+      v4d acc = splat4(0);
+      for (int q = 0; q < k; q++) acc = acc + splat4(ai[q]) * load4(G + (size_t)q * k + t);
+      store4(oi + t, acc);
+    }
+    for (; t < k; t++) {
+      double acc = 0;
+      for (int q = 0; q < k; q++) acc += ai[q] * G[(size_t)q * k + t];
+      oi[t] = acc;
+    }
+  }
+}
+
 }  // namespace NMF_KERNEL_NS

@@ -349,6 +349,7 @@ export function timesSmall(
   G: Float64Array,
   out: Float64Array,
 ): void {
+  if (wasm.nativeActive()) return nativeKernels()!.timesSmall(A, rows, k, G, out);
   for (let i = 0; i < rows; i++) {
     const ai = i * k;
     for (let t = 0; t < k; t++) {

@@ -7,7 +7,8 @@
  *
  * It serves the four dense products that dominate a fit: the KL multiplicative-update numerators
  * (V ⊘ WH)·Hᵀ and Wᵀ·(V ⊘ WH), and V·F and Vᵀ·W (HALS, Frobenius MU); the per-row sums of the
- * KL and Frobenius losses on dense V; and HALS's Gram matrices and coordinate-descent sweeps.
+ * KL and Frobenius losses on dense V; HALS's Gram matrices and coordinate-descent sweeps; and the
+ * small products A·G (k × k G) of the Frobenius MU denominators.
  * Everything else (CSR V, missing values, general β, the log-likelihood) stays in WebAssembly.
  */
 
@@ -46,6 +47,8 @@ export interface NativeKernelModule {
     sums: Float64Array,
     threads: number,
   ): void;
+  /** out (rows × k) = A · G for A (rows × k) and G (k × k), each entry summed in component order. */
+  timesSmall(A: Float64Array, rows: number, k: number, G: Float64Array, out: Float64Array): void;
   /** out (k × k) = Aᵀ A for A (rows × k), each entry summed in row order. */
   gram(A: Float64Array, rows: number, k: number, out: Float64Array): void;
   /**

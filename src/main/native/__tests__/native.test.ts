@@ -217,7 +217,7 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
     }
   });
 
-  it("run HALS's Gram matrices and coordinate-descent sweeps with the scalar bits, split by rows", () => {
+  it("run HALS's Gram matrices, the k × k products and coordinate-descent sweeps with the scalar bits, split by rows", () => {
     const [rows, k] = [3001, 9];
     const F0 = factor(rows * k, 31);
     const B = factor(rows * k, 32);
@@ -230,10 +230,15 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
     K.gram(other, 500, k, G);
     const F = F0.slice();
     const violation = K.cdSweep(F, rows, k, G, B, order);
+    const AG = new Float64Array(rows * k);
+    K.timesSmall(F0, rows, k, G, AG);
     setKernelBackend('native');
     const Gn = new Float64Array(k * k).fill(3);
     K.gram(other, 500, k, Gn);
     expect(sameBits(Gn, G)).toBe(true);
+    const AGn = new Float64Array(rows * k).fill(3);
+    K.timesSmall(F0, rows, k, G, AGn);
+    expect(sameBits(AGn, AG)).toBe(true);
     for (const threads of [1, 2, 3]) {
       setNativeThreads(threads);
       const before = nativeSplitCalls();
@@ -259,6 +264,7 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
     expect(() => native.losses(3 as 1, V, 3, 4, 2, W, Ht, new Float64Array(6), 1)).toThrow(/kind must be 1/);
     expect(() => native.losses(1, V, 3, 4, 2, W, Ht, new Float64Array(5), 1)).toThrow(/lengths/);
     expect(() => native.gram(W, 3, 3, new Float64Array(9))).toThrow(/lengths/);
+    expect(() => native.timesSmall(W, 3, 2, new Float64Array(3), new Float64Array(6))).toThrow(/lengths/);
     const order = Int32Array.from([0, 2]);
     expect(() => native.cdSweep(W, 3, 2, new Float64Array(4), W, order, 1)).toThrow(/outside 0..k-1/);
     expect(() => native.cdSweep(W, 3, 2, new Float64Array(4), W, new Float64Array(2) as never, 1)).toThrow(
