@@ -400,7 +400,9 @@ function main() {
         }
         const perThreads = results
           .filter(([tool]) => tool.startsWith('ours') && !tool.endsWith('(js)'))
-          .map(([, x]) => `${fmtMs(x.secondsPerIter)} ms/iter on ${x.threads ?? '?'} thread(s)`)
+          .map(
+            ([, x]) => `${fmtMs(x.secondsPerIter)} ms/iter (${x.backend}) on ${x.threads ?? '?'} thread(s)`,
+          )
           .join(', ');
         summary.push(`${c.name}: ours ${perThreads}; ${parts.join('; ')}`);
       }
