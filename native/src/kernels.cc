@@ -1,16 +1,20 @@
-// Native (C++, Node-API) dense kernels of the NMF engine: the KL multiplicative-update numerators
-// and the products V·F and Vᵀ·W that HALS and Frobenius MU are made of, with the same contracts and
-// the same bits as src/shared/nmf/kernels.ts. Loaded by src/main/native (Node and Electron main and
-// worker threads); the engine falls back to WebAssembly where this module is not built.
+// Native (C++, Node-API) kernels of the NMF engine for dense V: the KL multiplicative-update
+// numerators, the products V·F and Vᵀ·W that HALS and Frobenius MU are made of, the per-row sums of
+// the KL and Frobenius losses, and HALS's Gram matrices, k × k products and coordinate-descent
+// sweeps, with the same contracts and the same bits as src/shared/nmf/kernels.ts and divergence.ts.
+// Loaded by src/main/native (Node and Electron main and worker threads); the engine falls back to
+// WebAssembly where this module is not built.
 //
 // Why native next to WebAssembly: WebAssembly SIMD is 128 bits wide (two doubles), and V8's code
 // for it keeps these loops well below the machine's arithmetic peak; here the same loops run on
-// 256-bit vectors (AVX2, chosen at load time) and read V where JavaScript holds it (no copy).
+// 256-bit vectors (AVX2, or AVX-512VL's 32 registers, chosen at load time) and read V where
+// JavaScript holds it (no copy).
 //
 // Threads: each call may split its outputs over `threads` threads of a pool owned by the calling
 // JavaScript thread (one pool per Node environment, so worker threads never share one). W-side
-// products split the rows of V, H-side products split its columns; every output entry is computed
-// by one thread in the one-thread order, so the result has the same bits at any thread count.
+// products, losses and sweeps split the rows, H-side products the columns of V; every output entry
+// is computed by one thread in the one-thread order, so the result has the same bits at any thread
+// count.
 
 #include <node_api.h>
 
