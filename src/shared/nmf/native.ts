@@ -95,6 +95,13 @@ export function nativeSplitCalls(): number {
   return splitCalls;
 }
 
+/** Threads for one call of `work` multiply-adds: all this thread may use from `minimum` on, else 1 (counted when split). */
+function threadsFor(work: number, minimum: number): number {
+  if (threads < 2 || work < minimum) return 1;
+  splitCalls++;
+  return threads;
+}
+
 /** Runs one product through the native module (which must be registered). */
 export function nativeProduct(
   side: 0 | 1,
@@ -107,9 +114,7 @@ export function nativeProduct(
   Ht: Float64Array,
   out: Float64Array,
 ): void {
-  const split = threads > 1 && m * n * k >= MIN_NATIVE_SPLIT_WORK ? threads : 1;
-  if (split > 1) splitCalls++;
-  module!.product(side, ratio, V, m, n, k, W, Ht, out, split);
+  module!.product(side, ratio, V, m, n, k, W, Ht, out, threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK));
 }
 
 /** Per-row loss sums (see NativeKernelModule.losses) through the native module (which must be registered). */
@@ -123,9 +128,7 @@ export function nativeRowLosses(
   Ht: Float64Array,
 ): Float64Array {
   const sums = new Float64Array(2 * m);
-  const split = threads > 1 && m * n * k >= MIN_NATIVE_SPLIT_WORK ? threads : 1;
-  if (split > 1) splitCalls++;
-  module!.losses(kind, V, m, n, k, W, Ht, sums, split);
+  module!.losses(kind, V, m, n, k, W, Ht, sums, threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK));
   return sums;
 }
 
@@ -141,7 +144,5 @@ export function nativeCdSweep(
   B: Float64Array,
   order: Int32Array,
 ): number {
-  const split = threads > 1 && rows * k * k >= MIN_NATIVE_SWEEP_SPLIT ? threads : 1;
-  if (split > 1) splitCalls++;
-  return module!.cdSweep(F, rows, k, G, B, order, split);
+  return module!.cdSweep(F, rows, k, G, B, order, threadsFor(rows * k * k, MIN_NATIVE_SWEEP_SPLIT));
 }
