@@ -26,6 +26,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -271,28 +272,38 @@ bool fail(napi_env env, const char* message) {
   return false;
 }
 
-bool getArray(napi_env env, napi_value value, Array* out, const char* name) {
+/** A Float64Array's data and length into out; false if value is not one. */
+bool readArray(napi_env env, napi_value value, Array* out) {
   bool isTyped = false;
   napi_is_typedarray(env, value, &isTyped);
-  if (!isTyped) return fail(env, name);
+  if (!isTyped) return false;
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
   if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok ||
       type != napi_float64_array)
-    return fail(env, name);
+    return false;
   out->data = static_cast<double*>(data);
   out->length = length;
   return true;
 }
 
-bool getSize(napi_env env, napi_value value, size_t* out, const char* name) {
+/** A non-negative integer (a safe one, as JavaScript numbers go) into out; false otherwise. */
+bool readSize(napi_env env, napi_value value, size_t* out) {
   double x = 0;
   if (napi_get_value_double(env, value, &x) != napi_ok || !(x >= 0) || x > 9007199254740991.0 ||
       x != (double)(int64_t)x)
-    return fail(env, name);
+    return false;
   *out = (size_t)x;
   return true;
+}
+
+bool getArray(napi_env env, napi_value value, Array* out, const char* name) {
+  return readArray(env, value, out) || fail(env, name);
+}
+
+bool getSize(napi_env env, napi_value value, size_t* out, const char* name) {
+  return readSize(env, value, out) || fail(env, name);
 }
 
 /** The call's `count` arguments into argv; false (after a TypeError showing `usage`) if there are not exactly that many. */
@@ -312,16 +323,55 @@ int partsFor(size_t threads, size_t units) {
 /** Whether a·b fits in size_t (array lengths are compared with such products). */
 bool productFits(size_t a, size_t b) { return b == 0 || a <= SIZE_MAX / b; }
 
+/** Whether m·n, m·k, n·k and 2m fit in size_t. */
+bool productsFit(size_t m, size_t n, size_t k) {
+  return productFits(m, n) && productFits(m, k) && productFits(n, k) && productFits(2, m);
+}
+
 /** Refuses sizes whose products (m·n, m·k, n·k) would overflow before they are compared. */
 bool sizesFit(napi_env env, size_t m, size_t n, size_t k, const char* name) {
-  if (productFits(m, n) && productFits(m, k) && productFits(n, k) && productFits(2, m)) return true;
-  return fail(env, name);
+  return productsFit(m, n, k) || fail(env, name);
 }
 
 Pool* poolOf(napi_env env) {
   void* data = nullptr;
   napi_get_instance_data(env, &data);
   return static_cast<Pool*>(data);
+}
+
+/** The arguments every dense entry point takes: V (m × n), W (m × k), Ht (n × k), the output, threads. */
+struct DenseArgs {
+  Array V, W, Ht, out;
+  size_t m = 0, n = 0, k = 0, threads = 1;
+};
+
+/**
+ * Reads (V, m, n, k, W, Ht, out, threads) from argv[0..7] for the entry point `name`, naming the
+ * first argument of the wrong type (`outName`: what the output is called) and refusing sizes whose
+ * products would overflow. Lengths are the caller's to check: which arrays are read depends on it.
+ */
+bool getDenseArgs(napi_env env, const napi_value* argv, const char* name, const char* outName, DenseArgs* a) {
+  // The messages are built only when an argument is refused (this runs on every kernel call).
+  const auto refuse = [&](const std::string& what) {
+    return fail(env, (std::string(name) + ": " + what).c_str());
+  };
+  if (!readArray(env, argv[0], &a->V)) return refuse("V must be a Float64Array");
+  if (!readSize(env, argv[1], &a->m)) return refuse("m must be a non-negative integer");
+  if (!readSize(env, argv[2], &a->n)) return refuse("n must be a non-negative integer");
+  if (!readSize(env, argv[3], &a->k)) return refuse("k must be a non-negative integer");
+  if (!readArray(env, argv[4], &a->W)) return refuse("W must be a Float64Array");
+  if (!readArray(env, argv[5], &a->Ht)) return refuse("Ht must be a Float64Array");
+  if (!readArray(env, argv[6], &a->out)) return refuse(std::string(outName) + " must be a Float64Array");
+  if (!readSize(env, argv[7], &a->threads)) return refuse("threads must be a non-negative integer");
+  return productsFit(a->m, a->n, a->k) || refuse("m, n and k are too large");
+}
+
+/** H (k × n) from Ht (n × k): the products of a row of WH read rows of H. */
+std::vector<double> transposeHt(const double* Ht, size_t n, size_t k) {
+  std::vector<double> h(n * k);
+  for (size_t j = 0; j < n; j++)
+    for (size_t t = 0; t < k; t++) h[t * n + j] = Ht[j * k + t];
+  return h;
 }
 
 /**
@@ -333,9 +383,8 @@ Pool* poolOf(napi_env env) {
 napi_value Product(napi_env env, napi_callback_info info) {
   napi_value argv[10];
   if (!getArgs(env, info, 10, argv, "product: expected (side, ratio, V, m, n, k, W, Ht, out, threads)")) return nullptr;
-  size_t side = 0, m = 0, n = 0, k = 0, threads = 1;
+  size_t side = 0;
   bool ratio = false;
-  Array V, W, Ht, out;
   if (!getSize(env, argv[0], &side, "product: side must be 0 or 1")) return nullptr;
   if (side > 1) {
     fail(env, "product: side must be 0 or 1");
@@ -345,16 +394,10 @@ napi_value Product(napi_env env, napi_callback_info info) {
     fail(env, "product: ratio must be a boolean");
     return nullptr;
   }
-  if (!getArray(env, argv[2], &V, "product: V must be a Float64Array") ||
-      !getSize(env, argv[3], &m, "product: m must be a non-negative integer") ||
-      !getSize(env, argv[4], &n, "product: n must be a non-negative integer") ||
-      !getSize(env, argv[5], &k, "product: k must be a non-negative integer") ||
-      !getArray(env, argv[6], &W, "product: W must be a Float64Array") ||
-      !getArray(env, argv[7], &Ht, "product: Ht must be a Float64Array") ||
-      !getArray(env, argv[8], &out, "product: out must be a Float64Array") ||
-      !getSize(env, argv[9], &threads, "product: threads must be a non-negative integer"))
-    return nullptr;
-  if (!sizesFit(env, m, n, k, "product: m, n and k are too large")) return nullptr;
+  DenseArgs args;
+  if (!getDenseArgs(env, argv + 2, "product", "out", &args)) return nullptr;
+  const Array &V = args.V, &W = args.W, &Ht = args.Ht, &out = args.out;
+  const size_t m = args.m, n = args.n, k = args.k, threads = args.threads;
   // Ht is read on the W side and by the ratio, W on the H side and by the ratio.
   const bool needHt = side == 0 || ratio, needW = side == 1 || ratio;
   if (k < 1 || k > 4096 || V.length < m * n || (needHt && Ht.length < n * k) ||
@@ -370,11 +413,7 @@ napi_value Product(napi_env env, napi_callback_info info) {
   // Components padded to a multiple of four, so every vector loop runs whole lanes (the padding
   // lanes compute zeros and are never written out).
   const int kp = (kk + 3) & ~3;
-  // H (k × n) from Ht: the products of a row of WH read rows of H.
-  std::vector<double> h(ratio ? n * k : 0);
-  if (ratio)
-    for (size_t j = 0; j < n; j++)
-      for (size_t t = 0; t < k; t++) h[t * n + j] = Ht.data[j * k + t];
+  const std::vector<double> h = ratio ? transposeHt(Ht.data, n, k) : std::vector<double>();
   // Ht padded to kp columns, for the W side.
   std::vector<double> htp(side == 0 ? n * (size_t)kp : 0, 0.0);
   if (side == 0)
@@ -404,31 +443,22 @@ napi_value Product(napi_env env, napi_callback_info info) {
 napi_value Losses(napi_env env, napi_callback_info info) {
   napi_value argv[9];
   if (!getArgs(env, info, 9, argv, "losses: expected (kind, V, m, n, k, W, Ht, sums, threads)")) return nullptr;
-  size_t kind = 0, m = 0, n = 0, k = 0, threads = 1;
-  Array V, W, Ht, sums;
+  size_t kind = 0;
   if (!getSize(env, argv[0], &kind, "losses: kind must be 1 (KL) or 2 (Frobenius)")) return nullptr;
   if (kind != 1 && kind != 2) {
     fail(env, "losses: kind must be 1 (KL) or 2 (Frobenius)");
     return nullptr;
   }
-  if (!getArray(env, argv[1], &V, "losses: V must be a Float64Array") ||
-      !getSize(env, argv[2], &m, "losses: m must be a non-negative integer") ||
-      !getSize(env, argv[3], &n, "losses: n must be a non-negative integer") ||
-      !getSize(env, argv[4], &k, "losses: k must be a non-negative integer") ||
-      !getArray(env, argv[5], &W, "losses: W must be a Float64Array") ||
-      !getArray(env, argv[6], &Ht, "losses: Ht must be a Float64Array") ||
-      !getArray(env, argv[7], &sums, "losses: sums must be a Float64Array") ||
-      !getSize(env, argv[8], &threads, "losses: threads must be a non-negative integer"))
-    return nullptr;
-  if (!sizesFit(env, m, n, k, "losses: m, n and k are too large")) return nullptr;
+  DenseArgs args;
+  if (!getDenseArgs(env, argv + 1, "losses", "sums", &args)) return nullptr;
+  const Array &V = args.V, &W = args.W, &Ht = args.Ht, &sums = args.out;
+  const size_t m = args.m, n = args.n, k = args.k, threads = args.threads;
   if (k < 1 || k > 4096 || V.length < m * n || W.length < m * k || Ht.length < n * k || sums.length < 2 * m) {
     fail(env, "losses: array lengths do not match m, n and k");
     return nullptr;
   }
   if (m == 0) return nullptr;
-  std::vector<double> h(n * k);
-  for (size_t j = 0; j < n; j++)
-    for (size_t t = 0; t < k; t++) h[t * n + j] = Ht.data[j * k + t];
+  const std::vector<double> h = transposeHt(Ht.data, n, k);
   const int parts = partsFor(threads, m);
   const double* hp = h.data();
   auto task = [&](int p) {
