@@ -17,7 +17,10 @@ export {
 export { adjustedRandIndex } from './rand';
 export {
   assignModules,
+  columnScales,
   membershipThreshold,
+  membershipWeights,
+  removeModuleBackground,
   rowNormalize,
   scoreAssignment,
   weightHistogram,

@@ -123,7 +123,10 @@ export interface ModuleAssignment {
   threshold: number;
   /** Data-driven threshold from the histogram (what `threshold` is when none is given). */
   defaultThreshold: number;
-  /** m × k, each row sums to one (all-zero rows stay zero). */
+  /**
+   * m × k membership weights (`membershipWeights`): each column in units of its typical member's
+   * loading, rows summing to one (all-zero rows stay zero), a module's common background removed.
+   */
   normalizedW: DenseMatrix;
   /** For each feature, the components whose normalised weight ≥ threshold, strongest first. */
   modules: number[][];

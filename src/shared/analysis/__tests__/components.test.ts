@@ -203,7 +203,7 @@ describe('module assignment', () => {
     return { W, moon };
   }
 
-  it('row-normalises after scaling columns to unit sum', () => {
+  it('row-normalises after scaling each column by its typical member', () => {
     const W = fromRows([
       [1, 10],
       [3, 30],
