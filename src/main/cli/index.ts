@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServiceError } from '../../shared/api';
-import { ENGINE_VERSION } from '../../shared/domain';
+import { ENGINE_VERSION, MU_WARMUP } from '../../shared/domain';
 import { FitSettingsError } from '../../shared/nmf/types';
 import { startBrowserServer } from '../server/http';
 import { createServices } from '../services';
@@ -43,9 +43,12 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
         [--init random|nndsvd|nndsvda|nndsvdar] [--init-w W0.tsv --init-h H0.tsv] [--max-iter N] [--tol T]
         [--seed S] [--l1-w a] [--l2-w a] [--l1-h a] [--l2-h a] [--warmup N] [--replicates R] [--threads T]
         [--normalize l1|l2] [--db FILE] [--no-save] --out DIR
-        (--warmup N: N HALS iterations before multiplicative updates; default 0 for fit, 200 for sweep)
+        (--warmup N: N HALS iterations before multiplicative updates, within --max-iter; default ${MU_WARMUP},
+         0 for plain MU. --replicates R: R fits, the first from --init, the others from random starts
+         with seeds S+1, S+2, …; the lowest loss is kept)
   nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [fit options] --out DIR
   nmf-studio synth --features N --samples M --rank R [--moonlighting F] [--depth D] [--seed S] --out DIR
+        (--depth D: expected total count per sample; default 1000 × features)
   nmf-studio assign <run-dir|run-id> [--threshold t]
   nmf-studio align <run-dir|run-id> <run-dir|run-id> [--metric cosine|pearson]
   nmf-studio import <matrix> [--name NAME] [--transpose] [--format F] [--transform none|sqrt|log1p] [--db FILE]

@@ -12,6 +12,7 @@ import {
 import type { DataMatrix, DenseMatrix } from '../../shared/linalg/matrix';
 import type { FitOptionsInput } from '../../shared/nmf/types';
 import { MIN_NATIVE_SPLIT_WORK } from '../../shared/nmf/native';
+import { replicateStart } from '../../shared/nmf';
 import { float64FromBlob, toBlob, traceFromBlob, traceToBlob } from '../db/blobs';
 import {
   completeRun,
@@ -196,8 +197,9 @@ export async function executeRun(
   let started = false;
   const startedAt = Date.now();
   const replicates = params.replicates;
-  // Replicates are independent fits (seeds seed, seed + 1, …): one pool job each, so they run in
-  // parallel on the pool's threads and give the same bits as running them one after another.
+  // Replicates are independent fits (seeds seed, seed + 1, …; after the first from random starts,
+  // see replicateStart): one pool job each, so they run in parallel on the pool's threads and give
+  // the same bits as running them one after another.
   const iterationsDone = new Array<number>(replicates).fill(0);
   // Idle pool threads beyond one per replicate go to each fit's kernels (a single large fit then
   // uses every core); the worker caps this by the machine's cores, and the bits do not change. Busy
@@ -210,10 +212,13 @@ export async function executeRun(
     const base = start
       ? { ...fitOptionsOf(params), init: 'custom' as const, W0: start.W0, H0: start.H0 }
       : fitOptionsOf(params);
+    const starts = Array.from({ length: replicates }, (_, r) =>
+      replicateStart(base.init ?? params.init, params.seed, r),
+    );
     const results = await Promise.all(
-      Array.from({ length: replicates }, (_, r) => {
+      starts.map((replicateStartOptions, r) => {
         const handle = ctx.pool.submit(
-          { kind: 'fit', matrix, options: { ...base, seed: params.seed + r }, replicates: 1, threads },
+          { kind: 'fit', matrix, options: { ...base, ...replicateStartOptions }, replicates: 1, threads },
           (progress) => {
             if (!started) {
               started = true;
@@ -246,6 +251,7 @@ export async function executeRun(
       params,
       bestSeed: result.bestSeed,
       replicateLosses: result.replicateLosses,
+      replicateStarts: starts.map((replicate, r) => ({ ...replicate, loss: results[r].best.loss })),
       warnings: start
         ? ['started from user-supplied W0 and H0 (init custom)', ...best.warnings]
         : best.warnings,

@@ -142,7 +142,8 @@ export async function importFactors(
     }
   }
   const k = Wd.cols;
-  const params: RunParams = completeRunParams({ ...request.params, rank: k, replicates: 1 });
+  // Factors fitted elsewhere had no warm-up of ours unless their run.json says so.
+  const params: RunParams = completeRunParams({ warmup: 0, ...request.params, rank: k, replicates: 1 });
   const loss = betaDivergence(V, Wd, Hd, params.beta);
   const loglik = params.beta === 1 ? poissonLogLikelihood(V, Wd, Hd) : null;
   const provenance: RunProvenance = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SWEEP_FIT_DEFAULTS } from './defaults';
+import { RUN_FIT_DEFAULTS, SWEEP_FIT_DEFAULTS } from './defaults';
 
 /**
  * Parameters of runs and sweeps as users and the API see them. Schemas double as validators at the
@@ -57,39 +57,47 @@ export const runParamsSchema = z
     beta: z.number().min(0).max(10).default(1),
     /** Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`). */
     solver: z.enum(['mu', 'hals']).optional(),
-    init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default('nndsvda'),
-    maxIter: z.number().int().min(1).max(1_000_000).default(500),
-    tol: z.number().min(0).max(1).default(1e-4),
+    init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default(RUN_FIT_DEFAULTS.init),
+    maxIter: z.number().int().min(1).max(1_000_000).default(RUN_FIT_DEFAULTS.maxIter),
+    tol: z.number().min(0).max(1).default(RUN_FIT_DEFAULTS.tol),
     seed: z
       .number()
       .int()
       .min(0)
       .max(2 ** 31 - 1)
-      .default(0),
+      .default(RUN_FIT_DEFAULTS.seed),
     l1W: penalty.default(0),
     l2W: penalty.default(0),
     l1H: penalty.default(0),
     l2H: penalty.default(0),
     shuffle: z.boolean().default(false),
-    /** HALS iterations before multiplicative updates (mu only; see the engine's FitOptions.warmup). */
-    warmup: z.number().int().min(0).max(100_000).default(0),
+    /**
+     * HALS iterations before multiplicative updates (mu only; see the engine's FitOptions.warmup).
+     * Default RUN_FIT_DEFAULTS.warmup for mu, filled in by `completeRunParams` (0 under HALS).
+     */
+    warmup: z.number().int().min(0).max(100_000).optional(),
     replicates: z.number().int().min(1).max(1000).default(1),
   })
   .strict();
 
 export type RunParamsInput = z.input<typeof runParamsSchema>;
 /** Parameters with every default filled in, the solver resolved. */
-export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver'> & { solver: 'mu' | 'hals' };
+export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver' | 'warmup'> & {
+  solver: 'mu' | 'hals';
+  warmup: number;
+};
 
 /**
- * Fills defaults and resolves the solver; throws a ZodError for invalid input. A warm-up is
- * recorded as 0 under HALS, which has none (the engine ignores it), so saved runs say what ran.
+ * Fills defaults and resolves the solver; throws a ZodError for invalid input. Multiplicative
+ * updates get RUN_FIT_DEFAULTS.warmup unless a warm-up is given; a warm-up is recorded as 0 under
+ * HALS, which has none (the engine ignores it), so saved runs say what ran.
  */
 export function completeRunParams(input: RunParamsInput): RunParams {
   const parsed = runParamsSchema.parse(input);
   const beta = betaOfLoss(parsed.loss, parsed.beta);
   const solver = parsed.solver ?? (beta === 2 ? 'hals' : 'mu');
-  return { ...parsed, beta, solver, warmup: solver === 'mu' ? parsed.warmup : 0 };
+  const warmup = solver === 'mu' ? (parsed.warmup ?? RUN_FIT_DEFAULTS.warmup) : 0;
+  return { ...parsed, beta, solver, warmup };
 }
 
 /**

@@ -87,6 +87,15 @@ export interface RunProvenance {
   bestSeed: number | null;
   /** Final loss of every replicate, in seed order. */
   replicateLosses?: number[];
+  /**
+   * Where every replicate started, in seed order: the first as the parameters say, the others from
+   * random factors with seeds seed + 1, … (the engine's `replicateStart`), and its final loss.
+   */
+  replicateStarts?: Array<{
+    init: 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar' | 'custom';
+    seed: number;
+    loss: number;
+  }>;
   warnings: string[];
   platform: string;
   /** Set for factors computed by another tool and imported: which tool, from which files. */

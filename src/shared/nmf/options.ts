@@ -1,5 +1,6 @@
 import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
 import { prepareData, type PreparedData } from './data';
+import { ENGINE_DEFAULTS } from './defaults';
 import {
   FitSettingsError,
   type FitOptions,
@@ -13,9 +14,9 @@ const INITS: readonly InitMethod[] = ['random', 'nndsvd', 'nndsvda', 'nndsvdar',
 
 /**
  * Fills in defaults and validates a fit's settings, throwing `FitSettingsError` with a message that
- * names the offending value. Defaults: beta 1, solver `hals` when β = 2 else `mu`, init `nndsvda`,
- * maxIter 500, tol 1e-4, seed 0, penalties 0, shuffle false, checkEvery 10, warmup 0,
- * loglik true.
+ * names the offending value. Defaults (ENGINE_DEFAULTS): beta 1, solver `hals` when β = 2 else
+ * `mu`, init `nndsvda`, maxIter 500, tol 1e-4, seed 0, penalties 0, shuffle false, checkEvery 10,
+ * warmup 0, loglik true.
  *
  * With V (m × n) the data-dependent rules are checked too: rank ≤ min(m, n); no negative or
  * infinite entry (NaN is a missing value and is allowed); no zero when β = 0 (as scikit-learn
@@ -28,7 +29,7 @@ export function resolveFitOptions(input: FitOptionsInput, V?: DataMatrix): FitOp
 
 /** `resolveFitOptions` on already-scanned data (the fit scans V only once). */
 export function resolveWith(input: FitOptionsInput, data: PreparedData | undefined): FitOptions {
-  const beta = input.beta ?? 1;
+  const beta = input.beta ?? ENGINE_DEFAULTS.beta;
   if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0) {
     throw new FitSettingsError(`β = ${beta} must be a finite number ≥ 0`);
   }
@@ -41,21 +42,21 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
   if (solver === 'hals' && beta !== 2) {
     throw new FitSettingsError(`solver hals needs β = 2 (Frobenius), got β = ${beta}`);
   }
-  const init = input.init ?? 'nndsvda';
+  const init = input.init ?? ENGINE_DEFAULTS.init;
   if (!INITS.includes(init)) {
     throw new FitSettingsError(`unknown init '${init}' (use random, nndsvd, nndsvda, nndsvdar or custom)`);
   }
-  const maxIter = input.maxIter ?? 500;
+  const maxIter = input.maxIter ?? ENGINE_DEFAULTS.maxIter;
   if (!Number.isInteger(maxIter) || maxIter < 0) {
     throw new FitSettingsError(`maxIter ${maxIter} must be an integer ≥ 0`);
   }
-  const tol = input.tol ?? 1e-4;
+  const tol = input.tol ?? ENGINE_DEFAULTS.tol;
   if (!Number.isFinite(tol) || tol < 0) throw new FitSettingsError(`tol ${tol} must be a finite number ≥ 0`);
-  const seed = input.seed ?? 0;
+  const seed = input.seed ?? ENGINE_DEFAULTS.seed;
   if (!Number.isInteger(seed) || Math.abs(seed) > Number.MAX_SAFE_INTEGER) {
     throw new FitSettingsError(`seed ${seed} must be an integer`);
   }
-  const checkEvery = input.checkEvery ?? 10;
+  const checkEvery = input.checkEvery ?? ENGINE_DEFAULTS.checkEvery;
   if (!Number.isInteger(checkEvery) || checkEvery < 1) {
     throw new FitSettingsError(`checkEvery ${checkEvery} must be a positive integer`);
   }
@@ -65,7 +66,7 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
       throw new FitSettingsError(`${name} ${value} must be a finite number ≥ 0`);
     return value;
   };
-  const warmup = input.warmup ?? 0;
+  const warmup = input.warmup ?? ENGINE_DEFAULTS.warmup;
   if (!Number.isInteger(warmup) || warmup < 0) {
     throw new FitSettingsError(`warmup ${warmup} must be an integer ≥ 0`);
   }

@@ -1,11 +1,12 @@
 import type { DatasetSummary, LossName, RunParamsInput, SweepParamsInput } from '../../../shared/domain';
-import { RUN_WARMUP_SUGGESTED } from '../../../shared/domain/defaults';
+import { RUN_FIT_DEFAULTS } from '../../../shared/domain/defaults';
 
 /**
  * Starting parameters suited to a dataset: count data (all integers) is Poisson-like, for which
  * the generalised KL divergence is the maximum-likelihood loss; other data gets Frobenius, solved
- * fastest by HALS. The rank default grows slowly with the smaller dimension. Multiplicative
- * updates get a HALS warm-up (see RUN_WARMUP_SUGGESTED).
+ * fastest by HALS. The rank default grows slowly with the smaller dimension. The fit settings are
+ * a run's defaults (RUN_FIT_DEFAULTS, the same the main process and the command line apply):
+ * multiplicative updates get the HALS warm-up.
  */
 
 export function suggestedLoss(dataset: Pick<DatasetSummary, 'integer'>): LossName {
@@ -26,16 +27,16 @@ export function suggestedRunParams(dataset: DatasetSummary): Required<Omit<RunPa
     loss,
     beta: loss === 'kl' ? 1 : 2,
     solver: loss === 'frobenius' ? 'hals' : 'mu',
-    init: 'nndsvda',
-    maxIter: 500,
-    tol: 1e-4,
-    seed: 0,
+    init: RUN_FIT_DEFAULTS.init,
+    maxIter: RUN_FIT_DEFAULTS.maxIter,
+    tol: RUN_FIT_DEFAULTS.tol,
+    seed: RUN_FIT_DEFAULTS.seed,
     l1W: 0,
     l2W: 0,
     l1H: 0,
     l2H: 0,
     shuffle: false,
-    warmup: loss === 'frobenius' ? 0 : RUN_WARMUP_SUGGESTED,
+    warmup: loss === 'frobenius' ? 0 : RUN_FIT_DEFAULTS.warmup,
     replicates: 1,
   };
 }

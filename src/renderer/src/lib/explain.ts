@@ -14,8 +14,9 @@ export const explain = {
   l2H: 'L2 penalty on H: shrinks activations smoothly.',
   shuffle: 'Update coordinates in random order (HALS); can help escape poor starts.',
   warmup:
-    'HALS iterations before multiplicative updates (MU only): steers large count fits away from poor local minima. 0 = plain MU, as scikit-learn.',
-  replicates: 'Fit several times from different seeds and keep the best.',
+    'HALS iterations before multiplicative updates (MU only; counted in the iteration budget): steers count fits away from poor local minima. 0 = plain MU, as scikit-learn.',
+  replicates:
+    'Fit several times and keep the lowest loss: the first from the start chosen above, the others from random starts (seeds seed + 1, seed + 2, …).',
   fromRank: 'Smallest k to try.',
   toRank: 'Largest k to try.',
   sweepReplicates: 'Fits per k: their agreement gives the cophenetic and stability criteria.',
@@ -33,6 +34,7 @@ export const explain = {
   samples: 'Columns of the generated matrix.',
   synthRank: 'Number of planted gene modules.',
   moonlighting: 'Fraction of genes placed in two modules at once.',
-  depth: 'Mean count per entry; low depth means noisier data (empty = default).',
+  depth:
+    'Expected total count per sample (column), spread over its genes; lower depth means noisier data (empty = 1000 × genes, a mean of about 1000 per entry).',
   synthSeed: 'Seed: the same settings and seed give the same dataset.',
 } as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SWEEP_FIT_DEFAULTS } from '../defaults';
+import { RUN_FIT_DEFAULTS, SWEEP_FIT_DEFAULTS } from '../defaults';
 import { completeRunParams, sweepParamsSchema } from '../params';
 
 describe('run and sweep parameters', () => {
@@ -8,7 +8,11 @@ describe('run and sweep parameters', () => {
     expect(kl).toEqual(expect.objectContaining({ loss: 'kl', beta: 1, solver: 'mu', warmup: 150 }));
     const frobenius = completeRunParams({ rank: 3, loss: 'frobenius', warmup: 150 });
     expect(frobenius).toEqual(expect.objectContaining({ beta: 2, solver: 'hals', warmup: 0 }));
-    expect(completeRunParams({ rank: 3 }).warmup).toBe(0);
+    // Multiplicative updates get the warm-up by default; 0 asks for plain MU.
+    expect(completeRunParams({ rank: 3 }).warmup).toBe(RUN_FIT_DEFAULTS.warmup);
+    expect(RUN_FIT_DEFAULTS.warmup).toBeGreaterThan(0);
+    expect(completeRunParams({ rank: 3, warmup: 0 }).warmup).toBe(0);
+    expect(completeRunParams({ rank: 3, loss: 'frobenius' }).warmup).toBe(0);
     expect(() => completeRunParams({ rank: 3, warmup: -1 })).toThrow();
     expect(() => completeRunParams({ rank: 3, warmup: 1.5 })).toThrow();
   });
