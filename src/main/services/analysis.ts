@@ -147,7 +147,7 @@ export function compareRuns(
       let splitMerge: PairAlignment['splitMerge'] = null;
       if (Math.abs(runs[i].rank - runs[j].rank) === 1) {
         const [small, large] = runs[i].rank < runs[j].rank ? [WA, WB] : [WB, WA];
-        splitMerge = splitMergeMap(small, large, metric);
+        splitMerge = splitMergeMap(small, large, { metric });
       }
       pairs.push({
         runA: unique[i],

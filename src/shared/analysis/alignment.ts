@@ -1,12 +1,6 @@
 import { munkres } from 'munkres';
 import { dense, type DenseMatrix } from '../linalg/matrix';
-import type {
-  Alignment,
-  ComponentMatch,
-  ComponentStability,
-  SimilarityMetric,
-  SplitMergeEntry,
-} from './types';
+import type { Alignment, ComponentMatch, ComponentStability, SimilarityMetric } from './types';
 
 /**
  * W with every column scaled to unit Euclidean norm (all-zero columns stay zero). A component's
@@ -128,33 +122,6 @@ export function alignComponents(
 ): Alignment {
   const similarity = componentSimilarity(normalizeColumns(WA), normalizeColumns(WB), metric);
   return { metric, similarity, ...matchComponents(similarity) };
-}
-
-/**
- * How the components at rank k + 1 descend from those at rank k: each component at the larger
- * rank takes as parent the most similar component at the smaller rank (many-to-one, unlike the
- * one-to-one matching, so that a component that splits in two shows both halves). Entries whose
- * parent has more than one child are flagged as a split. Works for any two ranks; meant for k → k + 1.
- *
- * @param Wk m × k
- * @param Wk1 m × (k + 1)
- * @returns one entry per component of Wk1, ascending by child
- */
-export function splitMergeMap(
-  Wk: DenseMatrix,
-  Wk1: DenseMatrix,
-  metric: SimilarityMetric = 'cosine',
-): SplitMergeEntry[] {
-  const similarity = componentSimilarity(normalizeColumns(Wk1), normalizeColumns(Wk), metric);
-  const entries = similarity.map((row, child) => {
-    let parent = 0;
-    for (let a = 1; a < row.length; a++) if (row[a] > row[parent]) parent = a;
-    return { child, parent, similarity: row.length > 0 ? row[parent] : NaN, split: false };
-  });
-  const children = new Map<number, number>();
-  for (const e of entries) children.set(e.parent, (children.get(e.parent) ?? 0) + 1);
-  for (const e of entries) e.split = (children.get(e.parent) ?? 0) > 1;
-  return entries;
 }
 
 /**

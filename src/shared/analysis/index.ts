@@ -12,8 +12,8 @@ export {
   componentStability,
   matchComponents,
   normalizeColumns,
-  splitMergeMap,
 } from './alignment';
+export { splitMergeMap, type SplitMergeOptions } from './splitmerge';
 export { adjustedRandIndex } from './rand';
 export {
   assignModules,

@@ -68,15 +68,51 @@ export interface Alignment {
   unmatchedB: number[];
 }
 
+/** How one component of the larger rank relates to the smaller rank. */
+export type DescentKind = 'match' | 'split' | 'merge' | 'new';
+
 /** Where one component of the larger rank came from. */
 export interface SplitMergeEntry {
-  /** Component at rank k + 1. */
+  /** Component at the larger rank. */
   child: number;
-  /** Most similar component at rank k. */
+  /** Most similar component at the smaller rank (reported even when it is not a parent). */
   parent: number;
+  /** Similarity (the chosen metric) to `parent`. */
   similarity: number;
-  /** True when another component at k + 1 has the same parent: the parent split in two (or more). */
+  /** Components at the smaller rank this one descends from (see `splitMergeMap`), ascending. */
+  parents: number[];
+  /**
+   * `match`: one parent, which has no other child; `split`: its parent has two or more children;
+   * `merge`: two or more parents; `new`: no parent (noise, or a pattern the smaller rank lacked).
+   * A component can be both a merge and a split child; `merge` wins here and `split` says the rest.
+   */
+  kind: DescentKind;
+  /** True when a parent of this component has two or more children: the parent split. */
   split: boolean;
+  /** True when this component descends from two or more parents: they merged. */
+  merge: boolean;
+}
+
+/** One component of the smaller rank and where it went. */
+export interface ParentDescent {
+  parent: number;
+  /** Its children at the larger rank, ascending (empty: lost). */
+  children: number[];
+  /**
+   * Cosine between the parent's loading vector and its non-negative least-squares reconstruction
+   * from all components of the larger rank: how well the larger rank still contains it.
+   */
+  explained: number;
+}
+
+/** Split/merge map between two ranks (`splitMergeMap`). */
+export interface SplitMergeMap {
+  /** One entry per component of the larger rank, ascending. */
+  children: SplitMergeEntry[];
+  /** One entry per component of the smaller rank, ascending. */
+  parents: ParentDescent[];
+  /** Components of the smaller rank with no child: not found again at the larger rank. */
+  lost: number[];
 }
 
 /** Stability of the components of one rank across replicate fits. */

@@ -48,8 +48,25 @@ export interface PairAlignment {
   matches: ComponentMatch[];
   unmatchedA: number[];
   unmatchedB: number[];
-  /** When the ranks differ by one: for each component of the larger run, its parent in the smaller one. */
-  splitMerge: Array<{ child: number; parent: number; similarity: number; split: boolean }> | null;
+  /**
+   * When the ranks differ by one: how the larger run's components descend from the smaller run's
+   * (src/shared/analysis `splitMergeMap`): per child its parents and kind (match, split, merge or
+   * new), per parent its children and how well the larger run reconstructs it, and the lost parents.
+   */
+  splitMerge: {
+    children: Array<{
+      child: number;
+      /** Most similar component of the smaller run (also for a new component, which has no parent). */
+      parent: number;
+      similarity: number;
+      parents: number[];
+      kind: 'match' | 'split' | 'merge' | 'new';
+      split: boolean;
+      merge: boolean;
+    }>;
+    parents: Array<{ parent: number; children: number[]; explained: number }>;
+    lost: number[];
+  } | null;
 }
 
 export interface ComparisonView {

@@ -158,13 +158,14 @@ describe('alignment', () => {
       else Wk1.data[i * 3 + 1] = 1 + (i % 3);
     }
     const map = splitMergeMap(Wk, Wk1);
-    expect(map.map((e) => [e.child, e.parent, e.split])).toEqual([
+    expect(map.children.map((e) => [e.child, e.parent, e.split])).toEqual([
       [0, 0, true],
       [1, 1, false],
       [2, 0, true],
     ]);
-    expect(map[1].similarity).toBeCloseTo(1, 12);
-    expect(map[0].similarity).toBeLessThan(0.8);
+    expect(map.children[1].similarity).toBeCloseTo(1, 12);
+    expect(map.children[0].similarity).toBeLessThan(0.8);
+    expect(map.parents[0].children).toEqual([0, 2]);
   });
 
   it('measures stability against the lowest-loss replicate', () => {
