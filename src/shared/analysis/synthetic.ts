@@ -12,7 +12,10 @@ export interface GeneModulesOptions {
   rank: number;
   /** Fraction of features that belong to a second module (rounded to a count). Default 0.05. */
   moonlighting?: number;
-  /** Expected total count per sample. Default 1000 · features (mean count 1000 per entry). */
+  /**
+   * Expected total count per sample (column), spread over its features by W·H: not a per-entry
+   * mean. Default 1000 · features, which makes the mean count per entry 1000.
+   */
   depth?: number;
   /** Default 0. */
   seed?: number;
