@@ -15,7 +15,7 @@ import type { SweepJob, SweepJobResult } from '../../shared/analysis';
  * inside the iteration loop, and the host sets it to 1 to cancel.
  */
 
-/** One fit (best of `replicates` seeds). */
+/** One fit (best of `replicates` replicates, started as the engine's `replicateStart` says). */
 export interface FitTask {
   kind: 'fit';
   matrix: DataMatrix;
