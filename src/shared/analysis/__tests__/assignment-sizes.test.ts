@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { dense } from '../../linalg/matrix';
 import { fitNmf } from '../../nmf';
-import { assignModules, columnScales, removeModuleBackground, rowNormalize, scoreAssignment } from '..';
+import { RUN_FIT_DEFAULTS } from '../../domain/defaults';
+import {
+  assignModules,
+  columnScales,
+  removeModuleBackground,
+  rowNormalize,
+  scoreAssignment,
+  synthesizeGeneModules,
+} from '..';
 import { unequalModules } from './unequal-modules';
 
 /**
@@ -36,6 +44,21 @@ describe('module assignment on modules of unequal size', () => {
       expect(score.moonlightingRecall).toBeGreaterThanOrEqual(0.93);
       expect(score.moonlightingPrecision).toBeGreaterThanOrEqual(0.93);
       expect(score.adjustedRandIndex).toBeGreaterThanOrEqual(0.98);
+    });
+  }
+
+  for (const seed of [1, 4]) {
+    it(`does not call every gene moonlighting when the rank is one too high (seed ${seed})`, () => {
+      // Five equal planted modules fitted at k = 6: the extra component spreads over every gene.
+      // Unit-sum scaling then put 117–124 of 300 genes in two modules (precision 0.03–0.07).
+      const data = synthesizeGeneModules({ features: 300, samples: 100, rank: 5, seed });
+      const fit = fitNmf(data.V, { rank: 6, beta: 1, ...RUN_FIT_DEFAULTS });
+      const assignment = assignModules(fit.W);
+      const score = scoreAssignment(assignment, fit.W, data.truth);
+      expect(assignment.moonlighting.length).toBeLessThanOrEqual(20);
+      expect(score.moonlightingPrecision).toBeGreaterThanOrEqual(0.9);
+      expect(score.moonlightingRecall).toBeGreaterThanOrEqual(0.7);
+      expect(score.adjustedRandIndex).toBeGreaterThanOrEqual(0.9);
     });
   }
 
