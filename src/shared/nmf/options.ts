@@ -122,7 +122,9 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
 
 function checkAgainstData(options: FitOptions, data: PreparedData): void {
   const { m, n } = data;
-  if (options.rank > Math.min(m, n)) {
+  // With a factor held, the free one is a set of independent least-squares-like problems (one per
+  // row of W or column of H): any rank works, e.g. projecting a single sample on 10 components.
+  if (options.fixed === undefined && options.rank > Math.min(m, n)) {
     throw new FitSettingsError(`rank ${options.rank} exceeds min(m, n) = ${Math.min(m, n)}`);
   }
   if (data.negative !== null) {

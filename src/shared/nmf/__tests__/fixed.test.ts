@@ -189,6 +189,30 @@ describe('one-sided fits', () => {
     }
   });
 
+  it('projects a single sample onto more components than samples (the rank limit is for two-sided fits)', () => {
+    const rng = new Rng(6);
+    const W0 = dense(
+      12,
+      3,
+      Float64Array.from({ length: 36 }, () => rng.gamma(1)),
+    );
+    const h = [0.5, 0, 2];
+    const column = Float64Array.from({ length: 12 }, (_, i) =>
+      h.reduce((s, x, t) => s + x * W0.data[i * 3 + t], 0),
+    );
+    const fit = fitNmf(dense(12, 1, column), {
+      rank: 3,
+      beta: 2,
+      solver: 'hals',
+      fixed: 'W',
+      W0,
+      maxIter: 500,
+      tol: 0,
+    });
+    for (let t = 0; t < 3; t++) expect(fit.H.data[t]).toBeCloseTo(h[t], 8);
+    expect(() => fitNmf(dense(12, 1, column), { rank: 3 })).toThrow('rank 3 exceeds min(m, n) = 1');
+  });
+
   it('refuses a fixed factor that is missing or the wrong shape, naming it', () => {
     const V = randomCounts(10, 8, 1, 0.1);
     expect(() => fitNmf(V, { rank: 2, fixed: 'W' })).toThrow(
