@@ -214,21 +214,25 @@ export function kMeans(
         for (let i = 0; i < m; i++) centroids[c * m + i] += points[p * m + i];
       }
       for (let c = 0; c < k; c++) {
-        if (sizes[c] === 0) {
-          // An empty cluster restarts at the point worst served by its own centroid.
-          let far = 0;
-          let farD = -1;
-          for (let p = 0; p < P; p++) {
-            const d = sq(p, centroids, labels[p]) / Math.max(1, sizes[labels[p]]) ** 2;
-            if (d > farD) {
-              farD = d;
-              far = p;
-            }
+        if (sizes[c] > 0) for (let i = 0; i < m; i++) centroids[c * m + i] /= sizes[c];
+      }
+      // An empty cluster restarts at the point farthest from its own centroid (each point once).
+      const taken = new Set<number>();
+      for (let c = 0; c < k; c++) {
+        if (sizes[c] > 0) continue;
+        let far = -1;
+        let farD = -1;
+        for (let p = 0; p < P; p++) {
+          if (taken.has(p)) continue;
+          const d = sq(p, centroids, labels[p]);
+          if (d > farD) {
+            farD = d;
+            far = p;
           }
-          centroids.set(points.subarray(far * m, far * m + m), c * m);
-          continue;
         }
-        for (let i = 0; i < m; i++) centroids[c * m + i] /= sizes[c];
+        if (far < 0) continue;
+        taken.add(far);
+        centroids.set(points.subarray(far * m, far * m + m), c * m);
       }
     }
     if (best === null || inertia < best.inertia) best = { labels, centroids, inertia };
@@ -333,6 +337,11 @@ export function consensusComponents(
   const values: number[] = [];
   for (let c = 0; c < k; c++) {
     const members = keptIndex.map((_, r) => r).filter((r) => clusters.labels[r] === c);
+    if (members.length === 0) {
+      throw new RangeError(
+        `k-means left group ${c + 1} of ${k} empty: the ${keptIndex.length} kept replicate components have fewer than ${k} distinct directions`,
+      );
+    }
     let sum = 0;
     for (let i = 0; i < m; i++) {
       values.length = 0;
