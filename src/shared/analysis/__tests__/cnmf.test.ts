@@ -15,6 +15,7 @@ import {
   silhouette,
   synthesizeGeneModules,
 } from '..';
+import oracle from './fixtures/cnmf-consensus.json';
 
 /** Mean cosine of the true components with their best one-to-one match among the fitted ones. */
 function matchedMeanCosine(truth: DenseMatrix, fitted: DenseMatrix): number {
@@ -105,6 +106,35 @@ describe('cNMF building blocks', () => {
     expect(() => consensusComponents(Ws, { rank: 3, densityThreshold: 1e-9 })).toThrow(
       'only 0 of 12 replicate components have local density below 1e-9, fewer than rank 3: raise the density threshold',
     );
+  });
+});
+
+describe("cNMF's arithmetic (scripts/oracle/make-cnmf-fixtures.py, cNMF's code on scikit-learn 1.2.1)", () => {
+  const Ws = oracle.replicates.map((data) => dense(oracle.features, oracle.rank, Float64Array.from(data)));
+
+  it('local density, the filter, the k-means groups, the silhouette and the medians agree', () => {
+    const result = consensusComponents(Ws, { rank: oracle.rank, densityThreshold: oracle.threshold });
+    expect(result.neighbours).toBe(oracle.neighbours);
+    for (let p = 0; p < oracle.density.length; p++) {
+      expect(Math.abs(result.density[p] - oracle.density[p])).toBeLessThan(1e-12);
+    }
+    // The outlier replicate (the last) is what the filter drops.
+    expect(result.dropped.map((d) => d.replicate)).toEqual(
+      oracle.kept.flatMap((keep, p) => (keep ? [] : [Math.floor(p / oracle.rank)])),
+    );
+    expect(result.dropped.every((d) => d.replicate === oracle.replicates.length - 1)).toBe(true);
+    // Groups: the same partition as scikit-learn's KMeans (numbered differently).
+    const ours = result.labels.filter((l) => l >= 0);
+    expect(adjustedRandIndex(ours, oracle.labels)).toBe(1);
+    expect(Math.abs(result.silhouette - oracle.silhouette)).toBeLessThan(1e-12);
+    // Medians scaled to sum 1: each consensus column equals one of cNMF's spectra.
+    for (let c = 0; c < oracle.rank; c++) {
+      const group = ours.indexOf(c);
+      const spectrum = oracle.consensus[oracle.labels[group]];
+      for (let i = 0; i < oracle.features; i++) {
+        expect(Math.abs(result.W.data[i * oracle.rank + c] - spectrum[i])).toBeLessThan(1e-12);
+      }
+    }
   });
 });
 
