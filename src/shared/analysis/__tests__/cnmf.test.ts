@@ -176,7 +176,7 @@ describe('consensus components on planted data', () => {
     const V = data.V as DenseMatrix;
     const replicates = Array.from(
       { length: 20 },
-      (_, r) => fitNmf(V, { rank: 4, beta: 1, maxIter: 300, warmup: 50, seed: r }).W,
+      (_, r) => fitNmf(V, { rank: 4, beta: 1, maxIter: 120, warmup: 40, seed: r }).W,
     );
     // Three replicates whose components are noise (a fit gone wrong, a bad batch).
     const rng = new Rng(5);
