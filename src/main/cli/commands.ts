@@ -63,7 +63,7 @@ export type OpenServices = (options: {
   threads?: number;
 }) => Services;
 
-const matrixInputOptions = {
+export const matrixInputOptions = {
   format: { type: 'string' },
   transpose: { type: 'boolean' },
   'no-header': { type: 'boolean' },
@@ -73,7 +73,7 @@ const matrixInputOptions = {
   name: { type: 'string' },
 } as const;
 
-const fitOptions = {
+export const fitOptions = {
   loss: { type: 'string' },
   solver: { type: 'string' },
   init: { type: 'string' },
@@ -92,14 +92,14 @@ const fitOptions = {
 } as const;
 
 /** Whether V has an observed zero (implicit in CSR, or stored). */
-function hasZeroEntry(matrix: DataMatrix): boolean {
+export function hasZeroEntry(matrix: DataMatrix): boolean {
   if (matrix.kind === 'csr' && matrix.data.length < matrix.rows * matrix.cols) return true;
   return matrix.data.some((v) => v === 0);
 }
 
 const formats: readonly MatrixFormat[] = ['tsv', 'csv', 'txt', 'mtx', 'npy', 'h5ad', '10x-h5'];
 
-function importOptionsOf(values: Record<string, unknown>): ImportOptions {
+export function importOptionsOf(values: Record<string, unknown>): ImportOptions {
   return {
     name: typeof values.name === 'string' ? values.name : undefined,
     format: choiceFlag(values, 'format', formats),
@@ -111,7 +111,7 @@ function importOptionsOf(values: Record<string, unknown>): ImportOptions {
 }
 
 /** Fit flags → run parameters (without rank and replicates). */
-function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInput, 'rank'> {
+export function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInput, 'rank'> {
   const lossText = typeof values.loss === 'string' ? values.loss : 'kl';
   const loss = parseLoss(lossText);
   if (!loss)
@@ -143,7 +143,7 @@ function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInput, 'ran
   return params;
 }
 
-function openFor(values: Record<string, unknown>, open: OpenServices): Services {
+export function openFor(values: Record<string, unknown>, open: OpenServices): Services {
   return open({
     libraryPath: typeof values.db === 'string' ? values.db : undefined,
     inMemory: values['no-save'] === true,
@@ -152,7 +152,7 @@ function openFor(values: Record<string, unknown>, open: OpenServices): Services 
 }
 
 /** Prints job progress to stderr at most once a second, when stderr is a terminal or --progress is given. */
-function followProgress(services: Services, io: CliIo, enabled: boolean, label: string): () => void {
+export function followProgress(services: Services, io: CliIo, enabled: boolean, label: string): () => void {
   if (!enabled) return () => undefined;
   let last = 0;
   return services.ctx.events.subscribe((event, payload) => {
@@ -173,7 +173,7 @@ function followProgress(services: Services, io: CliIo, enabled: boolean, label: 
 }
 
 /** W.tsv, H.tsv and run.json of a finished run, exactly as CLI.md's `fit` writes them. */
-async function writeRunFolder(
+export async function writeRunFolder(
   dir: string,
   run: RunDetail,
   normalize: 'l1' | 'l2' | undefined,

@@ -22,6 +22,7 @@ import {
   type CliIo,
   type OpenServices,
 } from './commands';
+import { consensusCommand, projectCommand } from './consensus-commands';
 
 /**
  * `nmf-studio`: the desktop app's services without a window (CLI.md). Exit status 0 on success,
@@ -59,6 +60,10 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
                                                           (factors from scikit-learn, R or cNMF)
   nmf-studio library export FILE | import FILE [--db FILE]
   nmf-studio serve [--host 127.0.0.1] [--port N] [--db FILE]
+  nmf-studio project <run-dir|run-id> <matrix> [--out DIR] [--min-match F] [--db FILE]
+                                                          (new samples onto a run's components, W held)
+  nmf-studio consensus <matrix|dataset-id> --rank K | --ranks A..B [--replicates R]
+        [--density-threshold t] [--neighbours n] [fit options] [--db FILE] --out DIR   (cNMF)
   nmf-studio --version
 
 Matrix input: .tsv .csv .txt (optionally .gz), .mtx, .npy, .h5ad, 10x .h5; --format, --transpose,
@@ -152,6 +157,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         break;
       case 'serve':
         await serveCommand(rest, io);
+        break;
+      case 'project':
+        await projectCommand(rest, io, openServices);
+        break;
+      case 'consensus':
+        await consensusCommand(rest, io, openServices);
         break;
       case '--version':
       case 'version':

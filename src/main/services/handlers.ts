@@ -38,6 +38,23 @@ import {
   startSweep,
 } from './sweeps';
 
+import {
+  cancelConsensus,
+  consensusClustergram,
+  deleteConsensusById,
+  getConsensusDetail,
+  listConsensusSummaries,
+  resumeConsensus,
+  rethresholdConsensus,
+  startConsensus,
+} from './consensus';
+import {
+  deleteProjectionById,
+  getProjectionDetail,
+  listProjectionSummaries,
+  projectDataset,
+} from './projections';
+
 /** The one handler per channel, shared by Electron IPC and the browser-mode server. */
 export function createHandlers(ctx: ServiceContext): Handlers {
   return {
@@ -99,5 +116,18 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'sweeps:delete': ({ id }) => deleteSweepById(ctx, id),
     'compare:align': ({ runIds, metric }) => compareRuns(ctx, runIds, metric),
     'jobs:list': () => ctx.jobs.list(),
+    'projections:start': ({ runId, datasetId, minShare }) =>
+      projectDataset(ctx, runId, datasetId, { minShare }),
+    'projections:list': (filter) => listProjectionSummaries(ctx, filter),
+    'projections:get': ({ id }) => getProjectionDetail(ctx, id),
+    'projections:delete': ({ id }) => deleteProjectionById(ctx, id),
+    'consensus:start': ({ datasetId, params }) => startConsensus(ctx, datasetId, params),
+    'consensus:list': ({ datasetId }) => listConsensusSummaries(ctx, datasetId),
+    'consensus:get': ({ id }) => getConsensusDetail(ctx, id),
+    'consensus:cancel': ({ id }) => cancelConsensus(ctx, id),
+    'consensus:resume': ({ id }) => resumeConsensus(ctx, id),
+    'consensus:delete': ({ id }) => deleteConsensusById(ctx, id),
+    'consensus:rethreshold': ({ id, rank, threshold }) => rethresholdConsensus(ctx, id, rank, threshold),
+    'consensus:clustergram': ({ id, rank }) => consensusClustergram(ctx, id, rank),
   };
 }

@@ -2,6 +2,7 @@ import { ENGINE_VERSION } from '../../shared/domain';
 import { openLibrary } from '../db/connection';
 import { markUnfinishedRunsInterrupted, purgeDeletedRuns } from '../db/queries/runs';
 import { markUnfinishedSweepsInterrupted } from '../db/queries/sweeps';
+import { markUnfinishedConsensusInterrupted } from '../db/queries/consensus';
 import { defaultTempDir, PRODUCT_NAME } from '../paths';
 import { WorkerPool } from '../workers/pool';
 import type { AppFacts, ServiceContext } from './context';
@@ -39,6 +40,7 @@ export function createServices(options: ServicesOptions): Services {
   const now = (): string => new Date().toISOString();
   markUnfinishedRunsInterrupted(db, now());
   markUnfinishedSweepsInterrupted(db, now());
+  markUnfinishedConsensusInterrupted(db, now());
   purgeDeletedRuns(db, new Date(Date.now() - UNDO_WINDOW_MS).toISOString());
   const events = new EventBus();
   const pool = new WorkerPool({ workerPath: options.workerPath, size: options.threads });
@@ -66,6 +68,7 @@ export function createServices(options: ServicesOptions): Services {
       // jobs' own rejection handlers (which only touch queued or running rows) leave it that way.
       markUnfinishedRunsInterrupted(db, now());
       markUnfinishedSweepsInterrupted(db, now());
+      markUnfinishedConsensusInterrupted(db, now());
       await pool.close();
       // Give the jobs' rejection handlers a turn before the library closes under them.
       await new Promise((resolve) => setImmediate(resolve));

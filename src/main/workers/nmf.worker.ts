@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { fitReplicates } from '../../shared/nmf';
 import { FitCancelledError, type FitHooks } from '../../shared/nmf/types';
 import { kernelTeamCalls, kernelTeamWorthwhile, setKernelTeam } from '../../shared/nmf/wasm';
-import { runSweepJob } from '../../shared/analysis';
+import { consensusComponents, runSweepJob } from '../../shared/analysis';
 import { nativeSplitCalls, setNativeThreads } from '../../shared/nmf/native';
 import { installNativeKernels } from '../native';
 import { defaultHelperEntry, kernelThreadsFor, startKernelTeam, type KernelTeamHandle } from './kernel-team';
@@ -100,6 +100,8 @@ async function runTask(message: StartMessage): Promise<void> {
         replicateLosses: replicates.map((r) => r.loss),
         threads,
       };
+    } else if (task.kind === 'consensus-components') {
+      result = { kind: 'consensus-components', result: consensusComponents(task.replicates, task.options) };
     } else {
       result = { kind: 'sweep-job', result: runSweepJob(task.matrix, task.job, hooks) };
     }

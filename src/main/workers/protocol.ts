@@ -1,6 +1,12 @@
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import type { FitOptionsInput, FitResult } from '../../shared/nmf/types';
-import type { SweepJob, SweepJobResult } from '../../shared/analysis';
+import type {
+  ConsensusComponents,
+  ConsensusComponentsOptions,
+  SweepJob,
+  SweepJobResult,
+} from '../../shared/analysis';
+import type { DenseMatrix } from '../../shared/linalg/matrix';
 
 /**
  * Messages between the pool (main thread) and `nmf.worker`, discriminated by `type` and keyed by job id.
@@ -35,7 +41,14 @@ export interface SweepJobTask {
   job: SweepJob;
 }
 
-export type WorkerTask = FitTask | SweepJobTask;
+/** cNMF's consensus components from replicate W's (see src/shared/analysis/cnmf.ts): O(P²·m) work, kept off the main thread. */
+export interface ConsensusComponentsTask {
+  kind: 'consensus-components';
+  replicates: DenseMatrix[];
+  options: ConsensusComponentsOptions;
+}
+
+export type WorkerTask = FitTask | SweepJobTask | ConsensusComponentsTask;
 
 export interface FitTaskResult {
   kind: 'fit';
@@ -52,7 +65,12 @@ export interface SweepJobTaskResult {
   result: SweepJobResult;
 }
 
-export type WorkerTaskResult = FitTaskResult | SweepJobTaskResult;
+export interface ConsensusComponentsTaskResult {
+  kind: 'consensus-components';
+  result: ConsensusComponents;
+}
+
+export type WorkerTaskResult = FitTaskResult | SweepJobTaskResult | ConsensusComponentsTaskResult;
 
 export interface StartMessage {
   type: 'start';

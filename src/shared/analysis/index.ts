@@ -31,3 +31,31 @@ export { pca, type PcaOptions } from './pca';
 export { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
 export { planSweep, runSweepJob, summarizeSweep, toRanksJson } from './sweep';
 export { recommendRank, type RecommendOptions } from './recommend';
+export {
+  CNMF_DENSITY_THRESHOLD,
+  CNMF_KMEANS_SEED,
+  CNMF_NEIGHBOURHOOD,
+  consensusComponents,
+  consensusError,
+  defaultNeighbours,
+  kMeans,
+  localDensity,
+  poolColumns,
+  silhouette,
+  type ConsensusComponents,
+  type ConsensusComponentsOptions,
+  type KMeansResult,
+  type PooledColumns,
+} from './cnmf';
+export {
+  ProjectionError,
+  heldOutSampleError,
+  matchFeatures,
+  nameList,
+  projectSamples,
+  selectColumns,
+  selectDataRows,
+  selectRows,
+  type FeatureMatch,
+  type HeldOutSampleError,
+} from './projection';

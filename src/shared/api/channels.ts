@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import {
+  consensusParamsSchema,
+  type ConsensusClustergram,
+  type ConsensusDetail,
+  type ConsensusSummary,
+  type ProjectionDetail,
+  type ProjectionSummary,
+} from '../domain';
+import {
   runParamsSchema,
   sweepParamsSchema,
   synthParamsSchema,
@@ -132,6 +140,25 @@ export const requestSchemas = {
     })
     .strict(),
   'jobs:list': empty,
+  /** New samples (a stored dataset) projected onto a finished run: W held, H fitted; stored. */
+  'projections:start': z
+    .object({ runId: id, datasetId: id, minShare: z.number().min(0).max(1).optional() })
+    .strict(),
+  'projections:list': z.object({ runId: id.optional(), datasetId: id.optional() }).strict(),
+  'projections:get': byId,
+  'projections:delete': byId,
+  /** cNMF consensus (Kotliar et al. 2019) over one rank or a range. */
+  'consensus:start': z.object({ datasetId: id, params: consensusParamsSchema }).strict(),
+  'consensus:list': z.object({ datasetId: id.optional() }).strict(),
+  'consensus:get': byId,
+  'consensus:cancel': byId,
+  'consensus:resume': byId,
+  'consensus:delete': byId,
+  /** Rebuilds one rank at another density threshold (a new consensus run). */
+  'consensus:rethreshold': z
+    .object({ id, rank: z.number().int().min(1), threshold: z.number().positive().max(10) })
+    .strict(),
+  'consensus:clustergram': z.object({ id, rank: z.number().int().min(1) }).strict(),
 } as const;
 
 /** What each channel answers with (inside a Result). */
@@ -170,6 +197,18 @@ export interface ResponseMap {
   'sweeps:delete': { deleted: number };
   'compare:align': ComparisonView;
   'jobs:list': JobProgress[];
+  'projections:start': ProjectionDetail;
+  'projections:list': ProjectionSummary[];
+  'projections:get': ProjectionDetail;
+  'projections:delete': { deleted: number };
+  'consensus:start': ConsensusSummary;
+  'consensus:list': ConsensusSummary[];
+  'consensus:get': ConsensusDetail;
+  'consensus:cancel': { state: RunState };
+  'consensus:resume': ConsensusSummary;
+  'consensus:delete': { deleted: number };
+  'consensus:rethreshold': ConsensusDetail;
+  'consensus:clustergram': ConsensusClustergram;
 }
 
 /** A look at a file before importing it. */

@@ -40,6 +40,18 @@ export const channelNames = [
   'sweeps:delete',
   'compare:align',
   'jobs:list',
+  'projections:start',
+  'projections:list',
+  'projections:get',
+  'projections:delete',
+  'consensus:start',
+  'consensus:list',
+  'consensus:get',
+  'consensus:cancel',
+  'consensus:resume',
+  'consensus:delete',
+  'consensus:rethreshold',
+  'consensus:clustergram',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

@@ -1,3 +1,4 @@
+import type { ConsensusProvenance } from './consensus';
 import type { RunParams, SweepParams, Transform } from './params';
 
 /**
@@ -100,6 +101,8 @@ export interface RunProvenance {
   platform: string;
   /** Set for factors computed by another tool and imported: which tool, from which files. */
   importedFrom?: { tool: string; files: string[] };
+  /** Set for a cNMF consensus run: which replicates, which threshold. */
+  consensus?: ConsensusProvenance;
 }
 
 export interface RunDetail extends RunSummary {
@@ -134,7 +137,7 @@ export interface SweepSummary {
 
 /** Live progress of one job (a run, or one fit of a sweep). */
 export interface JobProgress {
-  kind: 'run' | 'sweep';
+  kind: 'run' | 'sweep' | 'consensus';
   id: number;
   state: RunState;
   iteration: number;

@@ -1,7 +1,7 @@
 import { dense, type DataMatrix, type DenseMatrix } from '../linalg/matrix';
 import { transpose } from '../linalg/ops';
 import { Rng } from '../linalg/random';
-import { prepareData, type PreparedData } from './data';
+import { observedMean, prepareData, type PreparedData } from './data';
 import { divergenceOf, logLikelihoodOf } from './divergence';
 import { initializePrepared } from './init';
 import { resolveWith } from './options';
@@ -32,6 +32,8 @@ import {
  *   Frobenius loss (traced in the fit's own loss, no convergence test); then the entries HALS left
  *   at exactly 0 are lifted to 1e-3 × the factor's mean (a multiplicative update can never move a
  *   zero), and MU continues, its tol test measured from that point.
+ * - `fixed` ('W' or 'H'): that factor is held (copied, never updated) and only the other is fitted,
+ *   scikit-learn's `non_negative_factorization(update_H=False)`; see `FitOptions.fixed`.
  * - `hooks.isCancelled()` is read before every iteration (true → `FitCancelledError`);
  *   `hooks.onProgress` is called after every iteration with the latest traced loss.
  * Same V, options and seed → bit-identical W and H.
@@ -118,7 +120,12 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
   if (hooks.isCancelled?.() === true) throw new FitCancelledError(0);
   let W: Float64Array;
   let Ht: Float64Array;
-  if (options.init === 'custom') {
+  const fixed = options.fixed;
+  if (fixed !== undefined) {
+    const start = oneSidedStart(data, options);
+    W = start.W;
+    Ht = start.Ht;
+  } else if (options.init === 'custom') {
     W = Float64Array.from((options.W0 as DenseMatrix).data);
     Ht = transpose(options.H0 as DenseMatrix).data;
   } else {
@@ -158,10 +165,10 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     if (hooks.isCancelled?.() === true) throw new FitCancelledError(iteration);
     iteration++;
     if (iteration <= warmup) {
-      halsIteration(data, W, Ht, k, pen, ws, nextOrder);
+      halsIteration(data, W, Ht, k, pen, ws, nextOrder, fixed);
       if (iteration === warmup) {
-        liftZeros(W);
-        liftZeros(Ht);
+        if (fixed !== 'W') liftZeros(W);
+        if (fixed !== 'H') liftZeros(Ht);
         // The multiplicative updates start here: their convergence test is relative to this point.
         lastLoss = lossNow();
         lastLossIteration = iteration;
@@ -178,9 +185,9 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
       continue;
     }
     if (options.solver === 'mu') {
-      muIteration(data, W, Ht, k, beta, pen, ws);
+      muIteration(data, W, Ht, k, beta, pen, ws, fixed);
     } else {
-      const violation = halsIteration(data, W, Ht, k, pen, ws, nextOrder);
+      const violation = halsIteration(data, W, Ht, k, pen, ws, nextOrder, fixed);
       if (iteration === 1) violationInit = violation;
       if (violationInit === 0 || violation / violationInit <= options.tol) converged = true;
     }
@@ -219,6 +226,21 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     options: used,
     warnings,
   };
+}
+
+/**
+ * Start of a fit with a fixed factor (`FitOptions.fixed`): the fixed factor copied; the free one
+ * copied from its W0/H0 when given, otherwise scikit-learn 1.2's start for `update_H=False`
+ * (`NMF._check_w_h`): sqrt(mean(V)/k) everywhere for MU (a zero would never move), zeros for
+ * coordinate descent. mean(V) is over the observed entries. W: m × k, Ht: n × k.
+ */
+function oneSidedStart(data: PreparedData, options: FitOptions): { W: Float64Array; Ht: Float64Array } {
+  const k = options.rank;
+  const fill = options.solver === 'mu' ? Math.sqrt(observedMean(data) / k) : 0;
+  const W =
+    options.W0 !== undefined ? Float64Array.from(options.W0.data) : new Float64Array(data.m * k).fill(fill);
+  const Ht = options.H0 !== undefined ? transpose(options.H0).data : new Float64Array(data.n * k).fill(fill);
+  return { W, Ht };
 }
 
 /**

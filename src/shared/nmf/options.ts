@@ -16,7 +16,8 @@ const INITS: readonly InitMethod[] = ['random', 'nndsvd', 'nndsvda', 'nndsvdar',
  * Fills in defaults and validates a fit's settings, throwing `FitSettingsError` with a message that
  * names the offending value. Defaults (ENGINE_DEFAULTS): beta 1, solver `hals` when β = 2 else
  * `mu`, init `nndsvda`, maxIter 500, tol 1e-4, seed 0, penalties 0, shuffle false, checkEvery 10,
- * warmup 0, loglik true.
+ * warmup 0, loglik true, no fixed factor (`fixed` needs the held factor, W0 or H0, and makes init
+ * `custom`).
  *
  * With V (m × n) the data-dependent rules are checked too: rank ≤ min(m, n); no negative or
  * infinite entry (NaN is a missing value and is allowed); no zero when β = 0 (as scikit-learn
@@ -77,11 +78,17 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
   if (typeof shuffle !== 'boolean')
     throw new FitSettingsError(`shuffle ${String(shuffle)} must be true or false`);
 
+  const fixed = input.fixed;
+  if (fixed !== undefined && fixed !== 'W' && fixed !== 'H') {
+    throw new FitSettingsError(`fixed '${String(fixed)}' must be W or H`);
+  }
+
   const options: FitOptions = {
     rank,
     beta,
     solver,
-    init,
+    // A fit with a fixed factor starts from given factors (see FitOptions.fixed).
+    init: fixed === undefined ? init : 'custom',
     maxIter,
     tol,
     seed,
@@ -94,7 +101,15 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
     warmup,
     loglik,
   };
-  if (init === 'custom') {
+  if (fixed !== undefined) {
+    const given = fixed === 'W' ? input.W0 : input.H0;
+    if (given === undefined) {
+      throw new FitSettingsError(`fixed ${fixed} needs ${fixed}0, the factor to hold`);
+    }
+    options.fixed = fixed;
+    if (input.W0 !== undefined) options.W0 = input.W0;
+    if (input.H0 !== undefined) options.H0 = input.H0;
+  } else if (init === 'custom') {
     if (input.W0 === undefined || input.H0 === undefined) {
       throw new FitSettingsError(
         `init custom needs W0 and H0 (missing ${input.W0 === undefined ? 'W0' : 'H0'})`,
@@ -109,7 +124,9 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
 
 function checkAgainstData(options: FitOptions, data: PreparedData): void {
   const { m, n } = data;
-  if (options.rank > Math.min(m, n)) {
+  // With a factor held, the free one is a set of independent least-squares-like problems (one per
+  // row of W or column of H): any rank works, e.g. projecting a single sample on 10 components.
+  if (options.fixed === undefined && options.rank > Math.min(m, n)) {
     throw new FitSettingsError(`rank ${options.rank} exceeds min(m, n) = ${Math.min(m, n)}`);
   }
   if (data.negative !== null) {
@@ -125,8 +142,8 @@ function checkAgainstData(options: FitOptions, data: PreparedData): void {
     throw new FitSettingsError(`β = ${options.beta} needs V without zeros: V[${i}, ${j}] = 0`);
   }
   if (options.init === 'custom') {
-    checkFactor('W0', options.W0 as DenseMatrix, m, options.rank);
-    checkFactor('H0', options.H0 as DenseMatrix, options.rank, n);
+    if (options.W0 !== undefined) checkFactor('W0', options.W0, m, options.rank);
+    if (options.H0 !== undefined) checkFactor('H0', options.H0, options.rank, n);
   }
 }
 

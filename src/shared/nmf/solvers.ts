@@ -89,9 +89,14 @@ export function muExponent(beta: number): number {
   return 1;
 }
 
+/** Which factor a fit holds fixed (`FitOptions.fixed`); undefined: both are updated. */
+export type FixedFactor = 'W' | 'H' | undefined;
+
 /**
  * One multiplicative-update iteration (scikit-learn 1.2 `_fit_multiplicative_update`): W first with
  * the current H, thresholded below EPS64 when β < 1; then H with the new W, thresholded when β ≤ 1.
+ * `fixed` skips that factor's half. The free factor of a one-sided fit is thresholded when β < 1,
+ * as scikit-learn thresholds the W it fits under `update_H=False` (its only one-sided mode).
  */
 export function muIteration(
   data: PreparedData,
@@ -101,13 +106,19 @@ export function muIteration(
   beta: number,
   pen: Penalties,
   ws: Workspace,
+  fixed?: FixedFactor,
 ): void {
   const { m, n } = data;
   const gamma = muExponent(beta);
-  muNumDenW(data, W, Ht, k, beta, ws);
-  multiplicativeUpdate(W, ws.numW, ws.denW, m * k, pen.l1W, pen.l2W, gamma, beta < 1 ? EPS64 : 0);
-  muNumDenH(data, W, Ht, k, beta, ws);
-  multiplicativeUpdate(Ht, ws.numHt, ws.denHt, n * k, pen.l1H, pen.l2H, gamma, beta <= 1 ? EPS64 : 0);
+  if (fixed !== 'W') {
+    muNumDenW(data, W, Ht, k, beta, ws);
+    multiplicativeUpdate(W, ws.numW, ws.denW, m * k, pen.l1W, pen.l2W, gamma, beta < 1 ? EPS64 : 0);
+  }
+  if (fixed !== 'H') {
+    const floorH = (fixed === 'W' ? beta < 1 : beta <= 1) ? EPS64 : 0;
+    muNumDenH(data, W, Ht, k, beta, ws);
+    multiplicativeUpdate(Ht, ws.numHt, ws.denHt, n * k, pen.l1H, pen.l2H, gamma, floorH);
+  }
 }
 
 /** numW and denW (m × k) of the W step, before penalties. */
@@ -235,9 +246,38 @@ function maskedSums(
  * Phan 2009): a sweep over W with HHᵀ and VHᵀ frozen, then a sweep over H with the new W. Sparse V
  * enters only through V·Hᵀ and Vᵀ·W (cost nnz·k); no residual matrix is formed.
  * `nextOrder` gives the component order of each sweep (identity, or a permutation when shuffling).
- * Returns the summed projected-gradient violation of both sweeps.
+ * Returns the summed projected-gradient violation of both sweeps. `fixed` skips that factor's sweep
+ * (its violation is then not counted, as scikit-learn's `update_H=False` counts only W's).
  */
 export function halsIteration(
+  data: PreparedData,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  pen: Penalties,
+  ws: Workspace,
+  nextOrder: (order: Int32Array) => void,
+  fixed?: FixedFactor,
+): number {
+  const { V, m, n, missing } = data;
+  let violation = 0;
+  if (fixed !== 'W') violation += halsSweepW(data, W, Ht, k, pen, ws, nextOrder);
+  if (fixed === 'H') return violation;
+  // H sweep: B = VᵀW − l1H (n × k), G = WᵀW + l2H·I.
+  const Bh = ws.numHt;
+  if (V.kind === 'dense') denseTransposeTimes(V.data, m, n, W, k, Bh);
+  else csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, Bh);
+  if (pen.l1H !== 0) for (let q = 0; q < n * k; q++) Bh[q] -= pen.l1H;
+  gram(W, m, k, ws.small);
+  if (pen.l2H !== 0) for (let t = 0; t < k; t++) ws.small[t * k + t] += pen.l2H;
+  nextOrder(ws.order);
+  if (missing === null) violation += cdSweep(Ht, n, k, ws.small, Bh, ws.order);
+  else violation += maskedSweep(Ht, n, W, m, k, ws, Bh, pen.l2H, missing.colPtr, missing.rows);
+  return violation;
+}
+
+/** The W half of `halsIteration`; returns its projected-gradient violation. */
+function halsSweepW(
   data: PreparedData,
   W: Float64Array,
   Ht: Float64Array,
@@ -255,21 +295,8 @@ export function halsIteration(
   gram(Ht, n, k, ws.small);
   if (pen.l2W !== 0) for (let t = 0; t < k; t++) ws.small[t * k + t] += pen.l2W;
   nextOrder(ws.order);
-  let violation: number;
-  if (missing === null) violation = cdSweep(W, m, k, ws.small, B, ws.order);
-  else violation = maskedSweep(W, m, Ht, n, k, ws, B, pen.l2W, missing.rowPtr, missing.cols);
-
-  // H sweep: B = VᵀW − l1H (n × k), G = WᵀW + l2H·I.
-  const Bh = ws.numHt;
-  if (V.kind === 'dense') denseTransposeTimes(V.data, m, n, W, k, Bh);
-  else csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, Bh);
-  if (pen.l1H !== 0) for (let q = 0; q < n * k; q++) Bh[q] -= pen.l1H;
-  gram(W, m, k, ws.small);
-  if (pen.l2H !== 0) for (let t = 0; t < k; t++) ws.small[t * k + t] += pen.l2H;
-  nextOrder(ws.order);
-  if (missing === null) violation += cdSweep(Ht, n, k, ws.small, Bh, ws.order);
-  else violation += maskedSweep(Ht, n, W, m, k, ws, Bh, pen.l2H, missing.colPtr, missing.rows);
-  return violation;
+  if (missing === null) return cdSweep(W, m, k, ws.small, B, ws.order);
+  return maskedSweep(W, m, Ht, n, k, ws, B, pen.l2W, missing.rowPtr, missing.cols);
 }
 
 /**

@@ -60,6 +60,17 @@ export interface FitOptions {
    * more pass over V. Default true; benchmarks against tools that do not compute it turn it off.
    */
   loglik: boolean;
+  /**
+   * Hold one factor fixed and fit only the other (projection onto saved components; cNMF's refit of
+   * H on consensus W). `'W'`: W0 (m × k) is the fixed W, H is fitted; `'H'`: H0 (k × n) is fixed, W
+   * is fitted. The fixed factor is copied and never changes. The free factor starts from its own
+   * W0/H0 when given, otherwise as scikit-learn 1.2 starts the free factor of
+   * `non_negative_factorization(update_H=False)` (`_check_w_h`): every entry sqrt(mean(V)/k) for
+   * `mu`, zeros for `hals`. The iteration is the same loop with the fixed half skipped, so the
+   * convergence tests, kernels and bits are those of a full fit; `init` is reported as `custom`.
+   * Default: none (both factors fitted).
+   */
+  fixed?: 'W' | 'H';
 }
 
 /** What a caller may pass: rank plus any subset of the rest. */

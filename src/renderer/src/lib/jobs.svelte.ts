@@ -17,7 +17,7 @@ export interface LiveJob {
 
 export const jobs: { map: Record<string, LiveJob>; error: string | null } = $state({ map: {}, error: null });
 
-export function jobKey(kind: 'run' | 'sweep', id: number): string {
+export function jobKey(kind: JobProgress['kind'], id: number): string {
   return `${kind}:${id}`;
 }
 
@@ -33,8 +33,8 @@ function ingest(progress: JobProgress): void {
   const trace = existing ? existing.trace : [];
   const last = trace[trace.length - 1];
   let next = trace;
-  if (progress.kind === 'sweep') {
-    // A sweep's fits run in parallel and their progress events interleave, so a single loss
+  if (progress.kind !== 'run') {
+    // A sweep's (or consensus's) fits run in parallel and their progress events interleave, so a single loss
     // curve would mix fits: its trace is fits finished against elapsed seconds instead.
     const done = progress.jobsDone ?? 0;
     if (!last || done !== last[1]) next = [...trace, [progress.elapsedMs / 1000, done]];

@@ -1,0 +1,142 @@
+import type { Db } from '../connection';
+
+/** A row of `consensus`, as stored. */
+export interface ConsensusRow {
+  id: number;
+  dataset_id: number;
+  state: 'queued' | 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted';
+  params: string;
+  jobs_total: number;
+  jobs_done: number;
+  result: string | null;
+  error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export type ConsensusListRow = ConsensusRow & { dataset_name: string };
+
+/** One finished replicate fit of a consensus. */
+export interface ConsensusJobRow {
+  rank: number;
+  replicate: number;
+  seed: number;
+  loss: number;
+  iterations: number;
+  w: Buffer;
+}
+
+export function listConsensus(db: Db, datasetId?: number): ConsensusListRow[] {
+  const statement = db.prepare(
+    `SELECT c.*, d.name AS dataset_name FROM consensus c JOIN datasets d ON d.id = c.dataset_id
+     ${datasetId === undefined ? '' : 'WHERE c.dataset_id = ?'} ORDER BY c.created_at DESC, c.id DESC`,
+  );
+  return (datasetId === undefined ? statement.all() : statement.all(datasetId)) as ConsensusListRow[];
+}
+
+export function getConsensusRow(db: Db, id: number): ConsensusListRow | undefined {
+  return db
+    .prepare(
+      'SELECT c.*, d.name AS dataset_name FROM consensus c JOIN datasets d ON d.id = c.dataset_id WHERE c.id = ?',
+    )
+    .get(id) as ConsensusListRow | undefined;
+}
+
+export function insertConsensus(
+  db: Db,
+  row: { dataset_id: number; params: string; jobs_total: number; created_at: string },
+): number {
+  return Number(
+    db
+      .prepare(
+        "INSERT INTO consensus (dataset_id, state, params, jobs_total, created_at) VALUES (@dataset_id, 'queued', @params, @jobs_total, @created_at)",
+      )
+      .run(row).lastInsertRowid,
+  );
+}
+
+export function setConsensusState(
+  db: Db,
+  id: number,
+  state: ConsensusRow['state'],
+  at: string | null,
+  error: string | null = null,
+): void {
+  db.prepare('UPDATE consensus SET state = ?, finished_at = ?, error = ? WHERE id = ?').run(
+    state,
+    at,
+    error,
+    id,
+  );
+}
+
+/** Ends a queued or running consensus as cancelled, failed or interrupted (never overwrites a final state). */
+export function finishConsensusWithState(
+  db: Db,
+  id: number,
+  state: 'cancelled' | 'failed' | 'interrupted',
+  at: string,
+  error: string | null,
+): void {
+  db.prepare(
+    "UPDATE consensus SET state = ?, finished_at = ?, error = ? WHERE id = ? AND state IN ('queued', 'running')",
+  ).run(state, at, error, id);
+}
+
+/** Stores one finished replicate fit and bumps the done count, atomically. */
+export function recordConsensusJob(db: Db, consensusId: number, job: ConsensusJobRow): void {
+  db.transaction(() => {
+    const inserted = db
+      .prepare(
+        `INSERT OR IGNORE INTO consensus_jobs (consensus_id, rank, replicate, seed, loss, iterations, w)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(consensusId, job.rank, job.replicate, job.seed, job.loss, job.iterations, job.w).changes;
+    if (inserted) db.prepare('UPDATE consensus SET jobs_done = jobs_done + 1 WHERE id = ?').run(consensusId);
+  })();
+}
+
+/** Finished replicate fits, by rank then replicate. */
+export function consensusJobs(db: Db, consensusId: number, rank?: number): ConsensusJobRow[] {
+  const sql = `SELECT rank, replicate, seed, loss, iterations, w FROM consensus_jobs WHERE consensus_id = ?
+    ${rank === undefined ? '' : 'AND rank = ?'} ORDER BY rank, replicate`;
+  const statement = db.prepare(sql);
+  return (
+    rank === undefined ? statement.all(consensusId) : statement.all(consensusId, rank)
+  ) as ConsensusJobRow[];
+}
+
+/** Which finished replicates exist: "rank:replicate" keys. */
+export function consensusJobKeys(db: Db, consensusId: number): Set<string> {
+  const rows = db
+    .prepare('SELECT rank, replicate FROM consensus_jobs WHERE consensus_id = ?')
+    .all(consensusId) as Array<{ rank: number; replicate: number }>;
+  return new Set(rows.map((r) => `${r.rank}:${r.replicate}`));
+}
+
+export function completeConsensus(db: Db, id: number, result: string, at: string): void {
+  db.prepare(
+    "UPDATE consensus SET state = 'done', result = ?, finished_at = ?, error = NULL WHERE id = ?",
+  ).run(result, at, id);
+}
+
+/** Links the consensus run of one rank (replacing an earlier one). */
+export function linkConsensusRun(db: Db, consensusId: number, rank: number, runId: number): void {
+  db.prepare('INSERT OR REPLACE INTO consensus_runs (consensus_id, rank, run_id) VALUES (?, ?, ?)').run(
+    consensusId,
+    rank,
+    runId,
+  );
+}
+
+export function markUnfinishedConsensusInterrupted(db: Db, at: string): number {
+  return db
+    .prepare(
+      "UPDATE consensus SET state = 'interrupted', finished_at = ? WHERE state IN ('queued', 'running')",
+    )
+    .run(at).changes;
+}
+
+export function deleteConsensus(db: Db, id: number): number {
+  return db.prepare('DELETE FROM consensus WHERE id = ?').run(id).changes;
+}

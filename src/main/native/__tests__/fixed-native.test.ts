@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fitNmf, type FitOptionsInput, type FitResult } from '../../../shared/nmf';
+import { dense } from '../../../shared/linalg/matrix';
+import { Rng } from '../../../shared/linalg/random';
+import { randomCounts } from '../../../shared/nmf/__tests__/helpers';
+import { setNativeThreads } from '../../../shared/nmf/native';
+import { setKernelBackend, type KernelBackend } from '../../../shared/nmf/wasm';
+import { installNativeKernels } from '..';
+
+/**
+ * Fits with a held factor (`FitOptions.fixed`) run the same kernels as full fits, so the native
+ * kernels, at any thread count, give the bits of the JavaScript ones here too.
+ */
+const installed = installNativeKernels();
+const unavailable =
+  process.env.NMF_STUDIO_NATIVE === 'off' || process.platform === 'win32'
+    ? (installed.reason ?? 'native kernels not built on this platform')
+    : null;
+
+afterEach(() => {
+  setKernelBackend('auto');
+  setNativeThreads(1);
+});
+
+function fitWith(backend: KernelBackend, threads: number, options: FitOptionsInput): FitResult {
+  setKernelBackend(backend);
+  setNativeThreads(threads);
+  try {
+    // Large enough (m·n·k ≥ 2¹⁷) for the native calls to split over threads.
+    return fitNmf(randomCounts(220, 130, 31, 0.3, 0.01), options);
+  } finally {
+    setKernelBackend('auto');
+    setNativeThreads(1);
+  }
+}
+
+function sameBits(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let q = 0; q < a.length; q++) if (!Object.is(a[q], b[q])) return false;
+  return true;
+}
+
+describe.skipIf(unavailable !== null)('one-sided fits on native kernels', () => {
+  it('give the JavaScript bits at 1 and 3 threads, W or H held, for KL, Frobenius MU and HALS', () => {
+    expect(installed.reason).toBeUndefined();
+    const rng = new Rng(8);
+    const W0 = dense(
+      220,
+      6,
+      Float64Array.from({ length: 220 * 6 }, () => rng.gamma(1)),
+    );
+    const H0 = dense(
+      6,
+      130,
+      Float64Array.from({ length: 6 * 130 }, () => rng.gamma(1)),
+    );
+    for (const solverOptions of [
+      { beta: 1, solver: 'mu' as const },
+      { beta: 2, solver: 'mu' as const },
+      { beta: 2, solver: 'hals' as const },
+    ]) {
+      for (const fixed of ['W', 'H'] as const) {
+        const options = { rank: 6, ...solverOptions, fixed, W0, H0, maxIter: 15, tol: 0 };
+        const reference = fitWith('js', 1, options);
+        for (const threads of [1, 3]) {
+          const native = fitWith('native', threads, options);
+          expect(sameBits(native.W.data, reference.W.data)).toBe(true);
+          expect(sameBits(native.H.data, reference.H.data)).toBe(true);
+          expect(native.loss).toBe(reference.loss);
+        }
+      }
+    }
+  });
+});
