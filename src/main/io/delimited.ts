@@ -120,7 +120,7 @@ export async function readDelimitedMatrix(
     return new RowAccumulator(cols);
   };
 
-  const onRecord = (fields: string[], line: number): void => {
+  const onRecord = (fields: string[], line: number, lastLine: number): void => {
     if (acc === null) {
       if (wantHeader && header === null) {
         header = fields;
@@ -130,9 +130,14 @@ export async function readDelimitedMatrix(
       acc = begin(fields, line);
     }
     if (fields.length !== expected) {
+      // A record running over several lines is a quoted field holding line breaks, usually a stray quote.
+      const span =
+        lastLine > line ? `; a quoted field runs from line ${line} to line ${lastLine}: a stray quote?` : '';
       throw new ImportError(
-        `${fileLabel({ file })}: line ${line} has ${fieldCount(fields.length)}, expected ${expected} (like line ${referenceLine})`,
-        { file, line },
+        `${fileLabel({ file })}: line ${line} has ${fieldCount(fields.length)}, expected ${expected} (like line ${referenceLine})${span}`,
+        fields.length > expected
+          ? { file, line, column: expected + 1, value: fields[expected] }
+          : { file, line, column: fields.length + 1 },
       );
     }
     if (wantRowNames) names.push(fields[0]);

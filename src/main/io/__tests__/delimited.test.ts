@@ -237,7 +237,12 @@ describe('delimited refusals', () => {
 
   it('refuses a quote that never closes', async () => {
     const e = await refusal(tmp.file('q.csv', 'g,a\n"x,1\ny,2\n'));
-    expect(e.message).toBe('q.csv: line 2: a quoted field opened on this line is never closed');
+    expect(e.message).toBe(
+      'q.csv: line 2, column 1: the quoted field "x,1\\ny,2" opened here is never closed' +
+        ' (a quote opens a field only as its first character; double it to write one inside quotes)',
+    );
+    expect(e.line).toBe(2);
+    expect(e.column).toBe(1);
   });
 
   it('refuses unknown extensions and missing files', async () => {
