@@ -121,6 +121,7 @@ export async function readDelimitedMatrix(
   };
 
   const onRecord = (fields: string[], line: number, lastLine: number): void => {
+    if (lastLine > line) refuseSwallowedLines(fields, line, lastLine);
     if (acc === null) {
       if (wantHeader && header === null) {
         header = fields;
@@ -154,6 +155,23 @@ export async function readDelimitedMatrix(
       }
     }
     acc.endRow();
+  };
+
+  /**
+   * A quoted field may hold line breaks (RFC 4180), but one holding line breaks and delimiters has
+   * swallowed whole rows: a stray quote (`"5'UTR`) closed by another quote lines later. Taking it
+   * as one name would silently drop those rows, so it is refused.
+   */
+  const refuseSwallowedLines = (fields: string[], line: number, lastLine: number): void => {
+    const sep = options.delimiter === 'whitespace' ? /[ \t]/ : options.delimiter;
+    const at = fields.findIndex(
+      (f) => f.includes('\n') && (typeof sep === 'string' ? f.includes(sep) : sep.test(f)),
+    );
+    if (at < 0) return;
+    throw importError(
+      { file, line, column: at + 1, value: fields[at] },
+      `the quoted field ${quoteValue(fields[at])} runs from line ${line} to line ${lastLine} over delimiters: a stray quote? (a quote opens a field only as its first character)`,
+    );
   };
 
   const source = await openByteSource(path);

@@ -50,6 +50,7 @@ export function fileLabel(location: ImportErrorLocation): string {
  * sequences, CR and LF would split the one-line refusal), DEL, the Unicode line and paragraph
  * separators and the bidirectional overrides and isolates that reorder what a terminal shows.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** Text with unsafe characters written as escapes (`\t`, `\n`, `\r`, `\x1b`, `\u202e`). */

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { annDataLayout, annDataNames, tenXGroup, tenXShape } from './anndata';
 import { sniffLayout } from './factors';
 import type { HdfReadContext } from './hdf5';
-import { isDataset, openHdf5 } from './hdf5';
+import { hdf5Failure, isDataset, openHdf5 } from './hdf5';
 import { importError } from './errors';
 import { parseBanner } from './mtx';
 import { readNpyHeader } from './npy';
@@ -428,6 +428,8 @@ async function inspectHdf5(
       dtype: isDataset(data) ? String(data.dtype) : null,
       hints: [`10x matrix: genes × cells (${genes} × ${cells}), as NMF Studio expects.`],
     };
+  } catch (error) {
+    throw hdf5Failure(path, error);
   } finally {
     f.close();
   }
@@ -446,11 +448,14 @@ function readCorner(
   if (kind === 'dense') {
     const ds = f.get(path);
     if (!isDataset(ds)) return out;
-    const cols = ds.shape?.[1] ?? 0;
-    const value = ds.slice([[0, r], []]);
+    // Only the corner is read, whatever the declared shape.
+    const value = ds.slice([
+      [0, r],
+      [0, c],
+    ]);
     if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
       const arr = value as unknown as ArrayLike<number | bigint>;
-      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i][j] = String(arr[i * cols + j]);
+      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i][j] = String(arr[i * c + j]);
     }
     return out;
   }
@@ -460,12 +465,14 @@ function readCorner(
   if (!isDataset(indptrDs) || !isDataset(indicesDs) || !isDataset(dataDs)) return out;
   const majors = kind === 'csr' ? r : c;
   const ptr = Array.from(indptrDs.slice([[0, majors + 1]]) as unknown as ArrayLike<number | bigint>, Number);
-  const end = ptr[majors] ?? 0;
+  // The entries of the first rows or columns, at most 2²⁰ of them whatever indptr claims.
+  const end = Math.min(Number(ptr[majors] ?? 0), 1 << 20);
+  if (!(end > 0)) return out;
   if (end === 0) return out;
   const idx = Array.from(indicesDs.slice([[0, end]]) as unknown as ArrayLike<number | bigint>, Number);
   const val = Array.from(dataDs.slice([[0, end]]) as unknown as ArrayLike<number | bigint>, (v) => String(v));
   for (let a = 0; a < majors; a++) {
-    for (let k = ptr[a]; k < ptr[a + 1]; k++) {
+    for (let k = ptr[a]; k < Math.min(ptr[a + 1], end); k++) {
       const b = idx[k];
       const [i, j] = kind === 'csr' ? [a, b] : [b, a];
       if (i < r && j < c) out[i][j] = val[k];
