@@ -134,8 +134,12 @@ export async function readDelimitedMatrix(
       // A record running over several lines is a quoted field holding line breaks, usually a stray quote.
       const span =
         lastLine > line ? `; a quoted field runs from line ${line} to line ${lastLine}: a stray quote?` : '';
+      const where =
+        fields.length > expected
+          ? `: column ${expected + 1}, ${quoteValue(fields[expected])}, is one too many`
+          : `: column ${fields.length + 1} is missing`;
       throw new ImportError(
-        `${fileLabel({ file })}: line ${line} has ${fieldCount(fields.length)}, expected ${expected} (like line ${referenceLine})${span}`,
+        `${fileLabel({ file })}: line ${line} has ${fieldCount(fields.length)}, expected ${expected} (like line ${referenceLine})${where}${span}`,
         fields.length > expected
           ? { file, line, column: expected + 1, value: fields[expected] }
           : { file, line, column: fields.length + 1 },

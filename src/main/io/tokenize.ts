@@ -41,12 +41,50 @@ interface RecordState {
   /** Where the open quoted field starts: physical line and field position (1-based). */
   quoteLine: number;
   quoteColumn: number;
+  /** The first characters of the open quoted field, for messages. */
+  quotePreview: string;
   /** Characters of the record so far, line breaks counted. */
   chars: number;
+  /**
+   * Lines of a quoted field that spans lines, each with its line break: a few thousand pieces,
+   * then joined into one string kept in `joined`. Appending to one string per line instead would
+   * build a rope of two objects per line (over a gigabyte for 16 million short lines).
+   */
+  pieces: string[];
+  joined: string[];
 }
 
 function newRecordState(): RecordState {
-  return { fields: [], field: '', inQuotes: false, quoteLine: 0, quoteColumn: 0, chars: 0 };
+  return {
+    fields: [],
+    field: '',
+    inQuotes: false,
+    quoteLine: 0,
+    quoteColumn: 0,
+    quotePreview: '',
+    chars: 0,
+    pieces: [],
+    joined: [],
+  };
+}
+
+const PIECES_PER_JOIN = 4096;
+
+/** Keeps one line of a quoted field that continues on the next line. */
+function spill(st: RecordState, text: string): void {
+  st.pieces.push(text);
+  if (st.pieces.length === PIECES_PER_JOIN) {
+    st.joined.push(st.pieces.join(''));
+    st.pieces = [];
+  }
+}
+
+/** The lines kept by spill, joined, and the state emptied of them. */
+function takeSpilled(st: RecordState): string {
+  const text = st.joined.join('') + st.pieces.join('');
+  st.joined = [];
+  st.pieces = [];
+  return text;
 }
 
 /** Why a record was refused while being split; RecordSplitter turns it into an ImportError. */
@@ -70,12 +108,17 @@ class SplitLimit extends Error {
  * delimiter is kept, as spreadsheet programs do, rather than refused. Every character is looked at
  * a bounded number of times, so a record costs time linear in its length.
  */
-function continueRecord(text: string, delimiter: Delimiter, st: RecordState, line: number): boolean {
+function continueRecord(
+  text: string,
+  delimiter: Delimiter,
+  st: RecordState,
+  line: number,
+  maxFields = MAX_FIELDS,
+): boolean {
   const whitespace = delimiter === 'whitespace';
   const n = text.length;
   let i = 0;
   if (st.inQuotes) {
-    st.field += '\n';
     st.chars += 1;
   } else if (whitespace) {
     i = skipBlanks(text, 0);
@@ -86,13 +129,15 @@ function continueRecord(text: string, delimiter: Delimiter, st: RecordState, lin
       st.inQuotes = true;
       st.quoteLine = line;
       st.quoteColumn = st.fields.length + 1;
+      st.quotePreview = text.slice(i + 1, i + 81);
       i++;
     }
     if (st.inQuotes) {
       for (;;) {
         const q = text.indexOf('"', i);
         if (q < 0) {
-          st.field += text.slice(i);
+          spill(st, `${st.field}${text.slice(i)}\n`);
+          st.field = '';
           return false;
         }
         st.field += text.slice(i, q);
@@ -119,10 +164,11 @@ function continueRecord(text: string, delimiter: Delimiter, st: RecordState, lin
       j = text.indexOf(delimiter, i);
       if (j < 0) j = n;
     }
-    st.fields.push(i === j ? st.field : st.field + text.slice(i, j));
+    const spilled = st.pieces.length > 0 || st.joined.length > 0 ? takeSpilled(st) : '';
+    st.fields.push(spilled + (i === j ? st.field : st.field + text.slice(i, j)));
     st.field = '';
-    if (st.fields.length > MAX_FIELDS) {
-      throw new SplitLimit(`has more than ${MAX_FIELDS} fields`, MAX_FIELDS + 1);
+    if (st.fields.length > maxFields) {
+      throw new SplitLimit(`has more than ${maxFields} fields`, maxFields + 1);
     }
     if (j >= n) return true;
     i = whitespace ? skipBlanks(text, j) : j + 1;
@@ -131,14 +177,14 @@ function continueRecord(text: string, delimiter: Delimiter, st: RecordState, lin
 }
 
 /** Fields of a line with no quote character: the fast path through `String.prototype.split`. */
-function splitPlain(text: string, delimiter: Delimiter): string[] | null {
+function splitPlain(text: string, delimiter: Delimiter, maxFields: number): string[] | null {
   if (delimiter === 'whitespace') {
     const trimmed = text.trim();
     if (trimmed.length === 0) return null;
-    return trimmed.split(WHITESPACE_RUN, MAX_FIELDS + 1);
+    return trimmed.split(WHITESPACE_RUN, maxFields + 1);
   }
   if (isBlank(text)) return null;
-  return text.split(delimiter, MAX_FIELDS + 1);
+  return text.split(delimiter, maxFields + 1);
 }
 
 /**
@@ -169,6 +215,11 @@ export class RecordSplitter {
     private readonly file: string,
     private readonly delimiter: Delimiter,
     private readonly onRecord: (fields: string[], line: number, lastLine: number) => void,
+    /** The caps, lowered only by tests. */
+    private readonly limits: { maxRecordChars: number; maxFields: number } = {
+      maxRecordChars: MAX_RECORD_CHARS,
+      maxFields: MAX_FIELDS,
+    },
   ) {}
 
   private emit(fields: string[], line: number): void {
@@ -204,7 +255,7 @@ export class RecordSplitter {
       this.tail.push(pos === 0 ? text : text.slice(pos));
       this.tailLength += text.length - pos;
       const held = this.tailLength + (this.open?.chars ?? 0);
-      if (held > MAX_RECORD_CHARS) this.refuseLength(this.line + 1);
+      if (held > this.limits.maxRecordChars) this.refuseLength(this.line + 1);
     }
   }
 
@@ -222,7 +273,7 @@ export class RecordSplitter {
     if (open !== null) {
       throw importError(
         { file: this.file, line: open.quoteLine, column: open.quoteColumn },
-        `the quoted field ${quoteValue(open.field)} opened here is never closed` +
+        `the quoted field ${quoteValue(open.quotePreview)} opened here is never closed` +
           ' (a quote opens a field only as its first character; double it to write one inside quotes)',
       );
     }
@@ -233,19 +284,19 @@ export class RecordSplitter {
     if (open !== null) {
       throw importError(
         { file: this.file, line: open.quoteLine, column: open.quoteColumn },
-        `the quoted field ${quoteValue(open.field)} opened here is still open after ` +
-          `${MAX_RECORD_CHARS} characters (line ${line}): a stray quote?`,
+        `the quoted field ${quoteValue(open.quotePreview)} opened here is still open after ` +
+          `${this.limits.maxRecordChars} characters (line ${line}): a stray quote?`,
       );
     }
     throw importError(
       { file: this.file, line },
-      `is longer than ${MAX_RECORD_CHARS} characters (no line break): not a delimited table`,
+      `is longer than ${this.limits.maxRecordChars} characters (no line break): not a delimited table`,
     );
   }
 
   private split(text: string, state: RecordState, line: number): boolean {
     try {
-      return continueRecord(text, this.delimiter, state, line);
+      return continueRecord(text, this.delimiter, state, line, this.limits.maxFields);
     } catch (error) {
       if (error instanceof SplitLimit) {
         throw importError(
@@ -260,7 +311,7 @@ export class RecordSplitter {
   private handleLine(text: string): void {
     const open = this.open;
     if (open !== null) {
-      if (open.chars + text.length + 1 > MAX_RECORD_CHARS) this.refuseLength(this.line);
+      if (open.chars + text.length + 1 > this.limits.maxRecordChars) this.refuseLength(this.line);
       if (!this.split(text, open, this.line)) return;
       this.open = null;
       this.emit(open.fields, this.openLine);
@@ -269,14 +320,14 @@ export class RecordSplitter {
     }
     if (text.length === 0) return;
     if (text.charCodeAt(0) === 35 && (this.recorded || !isBiomHeader(text, this.delimiter))) return;
-    if (text.length > MAX_RECORD_CHARS) this.refuseLength(this.line);
+    if (text.length > this.limits.maxRecordChars) this.refuseLength(this.line);
     if (text.indexOf('"') < 0) {
-      const fields = splitPlain(text, this.delimiter);
+      const fields = splitPlain(text, this.delimiter, this.limits.maxFields);
       if (fields === null) return;
-      if (fields.length > MAX_FIELDS) {
+      if (fields.length > this.limits.maxFields) {
         throw importError(
-          { file: this.file, line: this.line, column: MAX_FIELDS + 1 },
-          `has more than ${MAX_FIELDS} fields`,
+          { file: this.file, line: this.line, column: this.limits.maxFields + 1 },
+          `has more than ${this.limits.maxFields} fields`,
         );
       }
       this.emit(fields, this.line);
