@@ -26,6 +26,8 @@ interface HostileCase {
   name: string;
   refuse: boolean;
   expect: string[];
+  /** Needs files beside it (10x companions), which an upload does not bring. */
+  cliOnly?: boolean;
 }
 
 let dir: string;
@@ -169,7 +171,8 @@ describe('hostile input files', () => {
       });
       const baselineMiB = peakRss();
       let listsAnswered = 0;
-      for (const c of cases.filter((k) => k.refuse)) {
+      const refused = cases.filter((k) => k.refuse && k.cliOnly !== true);
+      for (const c of refused) {
         const bytes = new Uint8Array(readFileSync(join(dir, 'corpus', c.name)));
         const importing = call('datasets:import', { file: { fileName: c.name, bytes } });
         // Another request while the import runs: the server keeps answering.
@@ -188,7 +191,7 @@ describe('hostile input files', () => {
         expect(result.error.message.split('\n').length, c.name).toBe(1);
         for (const part of c.expect) expect(result.error.message, c.name).toContain(part);
       }
-      expect(listsAnswered).toBe(cases.filter((c) => c.refuse).length);
+      expect(listsAnswered).toBe(refused.length);
       // Only the warm-up files were stored: nothing of a refused file.
       const stored = await call('datasets:list', {});
       expect(stored.ok && (stored.value as unknown[]).length).toBe(warm.length + 1);
