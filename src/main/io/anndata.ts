@@ -51,7 +51,7 @@ export function annDataLayout(f: H5File, file: string): AnnDataLayout {
     if (shape.length !== 2) {
       throw importError(
         { file, datasetPath: '/X' },
-        `is ${shape.length}-D (shape [${shape.join(', ')}]); a matrix must be 2-D`,
+        `is ${shape.length}-D (shape [${shape.slice(0, 4).join(', ')}${shape.length > 4 ? ', …' : ''}]); a matrix must be 2-D`,
       );
     }
     checkNumericDtype(x, { file, datasetPath: '/X' });

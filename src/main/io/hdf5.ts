@@ -382,7 +382,7 @@ export async function readDenseDataset(
   if (shape.length !== 2) {
     throw importError(
       { file, datasetPath },
-      `is ${shape.length}-D (shape [${shape.join(', ')}]); a matrix must be 2-D`,
+      `is ${shape.length}-D (shape [${shape.slice(0, 4).join(', ')}${shape.length > 4 ? ', …' : ''}]); a matrix must be 2-D`,
     );
   }
   checkNumericDtype(ds, { file, datasetPath });

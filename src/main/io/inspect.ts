@@ -4,8 +4,8 @@ import { annDataLayout, annDataNames, tenXGroup, tenXShape } from './anndata';
 import { sniffLayout } from './factors';
 import type { HdfReadContext } from './hdf5';
 import { hdf5Failure, isDataset, openHdf5 } from './hdf5';
-import { importError } from './errors';
-import { parseBanner } from './mtx';
+import { importError, quoteValue } from './errors';
+import { declaredEntries, parseBanner, sizeLineProblem } from './mtx';
 import { readNpyHeader } from './npy';
 import { findTenXCompanions, resolveFormat } from './read';
 import { contentLines, detectDelimiter, readHead } from './sniff';
@@ -228,7 +228,6 @@ async function inspectMtx(
   if (base.fileBytes === 0) throw importError({ file: path }, 'is empty');
   const head = await readHead(path, 1 << 16);
   const lines = head.text.split('\n').map((l) => l.replace(/\r$/, ''));
-  parseBanner(path, lines[0] ?? '');
   let sizeIndex = 1;
   while (sizeIndex < lines.length && (lines[sizeIndex].startsWith('%') || lines[sizeIndex].trim() === ''))
     sizeIndex++;
@@ -237,6 +236,19 @@ async function inspectMtx(
     throw importError({ file: path, line: sizeIndex + 1 }, 'has no size line after the banner');
   }
   const [rows, cols, nnz] = size;
+  const banner = parseBanner(path, lines[0] ?? '');
+  const problem = sizeLineProblem(
+    banner,
+    rows,
+    cols,
+    declaredEntries(banner, rows, cols, nnz),
+    base.fileBytes,
+    head.compressed,
+  );
+  if (problem !== null) {
+    const text = lines[sizeIndex].trim();
+    throw importError({ file: path, line: sizeIndex + 1, value: text }, `${quoteValue(text)} ${problem}`);
+  }
   const companions = await findTenXCompanions(path);
   const firstNames = async (file: string | null, column: number, limit: number): Promise<string[]> => {
     if (file === null) return [];
@@ -365,10 +377,11 @@ async function inspectHdf5(
     if (base.format === 'h5ad') {
       const layout = annDataLayout(f, path);
       const [nObs, nVars] = layout.shape;
-      const obs = (annDataNames(f, 'obs', ctx, warnings, maxRows) ?? []).slice(0, maxRows);
-      const vars = (annDataNames(f, 'var', ctx, warnings, maxCols) ?? []).slice(0, maxCols);
       const r = Math.min(nObs, maxRows);
       const c = Math.min(nVars, maxCols);
+      // Never more names than X has rows or columns, whatever the names dataset holds.
+      const obs = (annDataNames(f, 'obs', ctx, warnings, r) ?? []).slice(0, r);
+      const vars = (annDataNames(f, 'var', ctx, warnings, c) ?? []).slice(0, c);
       const corner = readCorner(f, '/X', layout.kind, r, c);
       const rowLabels = obs.length > 0 ? obs : Array.from({ length: r }, (_, i) => `obs${i + 1}`);
       const colLabels = vars.length > 0 ? vars : Array.from({ length: c }, (_, j) => `var${j + 1}`);
@@ -404,10 +417,10 @@ async function inspectHdf5(
       }
       return [];
     };
-    const features = names(v3 ? ['features/name', 'features/id'] : ['gene_names', 'genes'], maxRows);
-    const barcodes = names(['barcodes'], maxCols);
     const r = Math.min(genes, maxRows);
     const c = Math.min(cells, maxCols);
+    const features = names(v3 ? ['features/name', 'features/id'] : ['gene_names', 'genes'], r);
+    const barcodes = names(['barcodes'], c);
     const corner = readCorner(f, groupPath, 'csc', r, c);
     const data = group.get('data');
     return {

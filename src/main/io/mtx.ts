@@ -207,39 +207,13 @@ export async function readMatrixMarket(
       );
     }
     const [rows, cols] = numbers;
-    const refuse = (detail: string): never => {
-      throw importError({ file, line, value: text.trim() }, `${quoteValue(text.trim())} ${detail}`);
-    };
-    if (rows === 0 || cols === 0) refuse('declares an empty matrix');
-    if (rows > MAX_DIMENSION || cols > MAX_DIMENSION) {
-      refuse(`declares ${rows} × ${cols}: at most ${MAX_DIMENSION} rows or columns are accepted`);
-    }
     if (b.symmetry === 'symmetric' && rows !== cols) {
       throw importError({ file, line }, `a symmetric matrix must be square, not ${rows} × ${cols}`);
     }
-    const entries =
-      b.layout === 'coordinate'
-        ? numbers[2]
-        : b.symmetry === 'symmetric'
-          ? (rows * (rows + 1)) / 2
-          : rows * cols;
-    // Shortest entry lines: "i j\n" (pattern), "i j v\n", and "v\n" in array files. The bytes of a
-    // .gz file are checked as they are inflated instead (the entry count is checked at the end).
-    const shortest = b.layout === 'array' ? 2 : b.field === 'pattern' ? 4 : 6;
-    if (!fileCompressed && entries * shortest > fileBytes) {
-      refuse(
-        `declares ${entries} ${b.layout === 'array' ? 'values' : 'entries'}, more than the file's ${fileBytes} bytes can hold`,
-      );
-    }
-    if (b.layout === 'coordinate') {
-      if (entries > MAX_NNZ) refuse(`declares ${entries} entries, more than ${MAX_NNZ} can be held`);
-      if (rows + cols > FREE_DIMENSIONS + 2 * entries) {
-        refuse(
-          `declares ${rows} × ${cols} for only ${entries} entries: rows + columns may not exceed ${FREE_DIMENSIONS} + 2 × entries`,
-        );
-      }
-    } else if (rows * cols > MAX_DENSE_VALUES) {
-      refuse(`declares ${rows} × ${cols} values, more than the ${MAX_DENSE_VALUES} a dense matrix can hold`);
+    const entries = declaredEntries(b, rows, cols, numbers[2]);
+    const problem = sizeLineProblem(b, rows, cols, entries, fileBytes, fileCompressed);
+    if (problem !== null) {
+      throw importError({ file, line, value: text.trim() }, `${quoteValue(text.trim())} ${problem}`);
     }
     return { ...b, rows, cols, entries, sizeLine: line };
   };
@@ -545,4 +519,48 @@ function arrayValues(h: MatrixMarketHeader, transpose: boolean, blocks: Float64A
     blocks[b] = new Float64Array(0);
   }
   return out;
+}
+
+/** Entries a size line declares: its third number (coordinate), else the values an array lists. */
+export function declaredEntries(
+  b: Pick<MatrixMarketHeader, 'layout' | 'symmetry'>,
+  rows: number,
+  cols: number,
+  third: number | undefined,
+): number {
+  if (b.layout === 'coordinate') return third ?? 0;
+  return b.symmetry === 'symmetric' ? (rows * (rows + 1)) / 2 : rows * cols;
+}
+
+/**
+ * Why a size line cannot be believed, or null: dimensions beyond MAX_DIMENSION, more entries than
+ * the file's bytes can hold (shortest lines: "i j\n" for pattern, "i j v\n", "v\n" in arrays;
+ * not checked for .gz files, whose entry count is checked once read), and for coordinate files
+ * more rows and columns than FREE_DIMENSIONS + 2 · entries. Shared by the reader and the preview.
+ */
+export function sizeLineProblem(
+  b: Pick<MatrixMarketHeader, 'layout' | 'field'>,
+  rows: number,
+  cols: number,
+  entries: number,
+  fileBytes: number,
+  compressed: boolean,
+): string | null {
+  if (rows === 0 || cols === 0) return 'declares an empty matrix';
+  if (rows > MAX_DIMENSION || cols > MAX_DIMENSION) {
+    return `declares ${rows} × ${cols}: at most ${MAX_DIMENSION} rows or columns are accepted`;
+  }
+  const shortest = b.layout === 'array' ? 2 : b.field === 'pattern' ? 4 : 6;
+  if (!compressed && entries * shortest > fileBytes) {
+    return `declares ${entries} ${b.layout === 'array' ? 'values' : 'entries'}, more than the file's ${fileBytes} bytes can hold`;
+  }
+  if (b.layout === 'coordinate') {
+    if (entries > MAX_NNZ) return `declares ${entries} entries, more than ${MAX_NNZ} can be held`;
+    if (rows + cols > FREE_DIMENSIONS + 2 * entries) {
+      return `declares ${rows} × ${cols} for only ${entries} entries: rows + columns may not exceed ${FREE_DIMENSIONS} + 2 × entries`;
+    }
+  } else if (rows * cols > MAX_DENSE_VALUES) {
+    return `declares ${rows} × ${cols} values, more than the ${MAX_DENSE_VALUES} a dense matrix can hold`;
+  }
+  return null;
 }
