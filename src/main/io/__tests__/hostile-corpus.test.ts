@@ -190,6 +190,13 @@ describe('hostile input files', () => {
         expect(result.error.location?.file, c.name).toBe(c.name);
         expect(result.error.message.split('\n').length, c.name).toBe(1);
         for (const part of c.expect) expect(result.error.message, c.name).toContain(part);
+        if (c.name === 'tsv-negative.tsv') {
+          expect(result.error.location).toEqual({ file: c.name, line: 31, column: 2, value: '-1' });
+        }
+        if (c.name === 'mtx-negative.mtx') {
+          expect(result.error.location).toEqual({ file: c.name, line: 4, row: 2, column: 2, value: '-5' });
+        }
+        if (c.name === 'h5ad-huge-dense.h5ad') expect(result.error.location?.path).toBe('/X');
       }
       expect(listsAnswered).toBe(refused.length);
       // Only the warm-up files were stored: nothing of a refused file.
