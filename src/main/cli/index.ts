@@ -8,6 +8,7 @@ import { startBrowserServer } from '../server/http';
 import { createServices } from '../services';
 import { APP_VERSION } from '../services/version';
 import { defaultLibraryPath } from '../paths';
+import { escapeText } from '../io/errors';
 import { UsageError, numberFlag, parse } from './args';
 import {
   alignCommand,
@@ -186,7 +187,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       (error instanceof ServiceError &&
         (error.code === 'bad_input' || error.code === 'invalid_request' || error.code === 'not_found'));
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`nmf-studio: ${message}\n`);
+    // One line, whatever the message holds: control characters and terminal escapes are escaped.
+    io.stderr(`nmf-studio: ${escapeText(message)}\n`);
     return badInput ? 2 : 1;
   }
 }

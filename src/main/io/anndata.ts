@@ -1,9 +1,11 @@
-import type { File as H5File, Group } from 'h5wasm/node';
+import type { Dataset, File as H5File, Group } from 'h5wasm/node';
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { importError } from './errors';
 import type { CompressedSparse, HdfReadContext } from './hdf5';
 import {
+  checkDimensions,
   checkNumericDtype,
+  hdf5Failure,
   isDataset,
   isGroup,
   numbersAttr,
@@ -49,10 +51,11 @@ export function annDataLayout(f: H5File, file: string): AnnDataLayout {
     if (shape.length !== 2) {
       throw importError(
         { file, datasetPath: '/X' },
-        `is ${shape.length}-D (shape [${shape.join(', ')}]); a matrix must be 2-D`,
+        `is ${shape.length}-D (shape [${shape.slice(0, 4).join(', ')}${shape.length > 4 ? ', …' : ''}]); a matrix must be 2-D`,
       );
     }
     checkNumericDtype(x, { file, datasetPath: '/X' });
+    checkDimensions(shape, { file, datasetPath: '/X' });
     return { kind: 'dense', shape: [shape[0], shape[1]], dtype: String(x.dtype), nnz: null };
   }
   if (!isGroup(x)) throw importError({ file, datasetPath: '/X' }, 'is missing: not an AnnData file');
@@ -72,6 +75,7 @@ export function annDataLayout(f: H5File, file: string): AnnDataLayout {
   const shape = numbersAttr(x, 'shape') ?? numbersAttr(x, 'h5sparse_shape');
   if (shape === null || shape.length !== 2)
     throw importError({ file, datasetPath: '/X' }, 'has no 2-D shape attribute');
+  checkDimensions(shape, { file, datasetPath: '/X' });
   const data = x.get('data');
   return {
     kind,
@@ -92,6 +96,7 @@ export function annDataNames(
   ctx: HdfReadContext,
   warnings: string[],
   limit?: number,
+  expected?: number,
 ): string[] | null {
   const node = f.get(which);
   if (!isGroup(node)) {
@@ -103,14 +108,28 @@ export function annDataNames(
   const column = stringAttr(node, '_index') ?? '_index';
   const entry = node.get(column);
   const path = `/${which}/${column}`;
-  const cut = (names: string[]): string[] => (limit === undefined ? names : names.slice(0, limit));
-  if (isDataset(entry)) return cut(readStrings(entry, ctx, path));
+  const what = which === 'obs' ? 'rows (cells)' : 'columns (genes)';
+  /** Refuses names whose count differs from X's, before they are read. */
+  const checkCount = (ds: Dataset): void => {
+    const count = (ds.shape ?? []).reduce((a, b) => a * b, 1);
+    if (limit === undefined && expected !== undefined && count !== expected) {
+      throw importError(
+        { file: ctx.file, datasetPath: `/${which}` },
+        `has ${count} names, but X has ${expected} ${what}`,
+      );
+    }
+  };
+  if (isDataset(entry)) {
+    checkCount(entry);
+    return readStrings(entry, ctx, path, { limit });
+  }
   if (isGroup(entry)) {
     const codes = entry.get('codes');
     const categories = entry.get('categories');
     if (isDataset(codes) && isDataset(categories)) {
+      checkCount(codes);
       const labels = readStrings(categories, ctx, `${path}/categories`);
-      return cut(readStrings(codes, ctx, `${path}/codes`).map((code) => labels[Number(code)] ?? ''));
+      return readStrings(codes, ctx, `${path}/codes`, { limit }).map((code) => labels[Number(code)] ?? '');
     }
   }
   warnings.push(`${which} has no index column "${column}": ${which} names were generated`);
@@ -143,8 +162,8 @@ export async function readH5ad(path: string, options: HdfOptions): Promise<HdfMa
     const layout = annDataLayout(f, file);
     const warnings: string[] = [];
     const [nObs, nVars] = layout.shape;
-    const obs = annDataNames(f, 'obs', ctx, warnings);
-    const vars = annDataNames(f, 'var', ctx, warnings);
+    const obs = annDataNames(f, 'obs', ctx, warnings, undefined, nObs);
+    const vars = annDataNames(f, 'var', ctx, warnings, undefined, nVars);
     if (obs !== null && obs.length !== nObs) {
       throw importError(
         { file, datasetPath: '/obs' },
@@ -191,6 +210,8 @@ export async function readH5ad(path: string, options: HdfOptions): Promise<HdfMa
       transposed,
       warnings,
     };
+  } catch (error) {
+    throw hdf5Failure(file, error);
   } finally {
     f.close();
   }
@@ -223,6 +244,9 @@ export function tenXGroup(f: H5File, file: string): { group: Group; path: string
 export function tenXShape(group: Group, path: string, file: string): [number, number] {
   const shapeDs = group.get('shape');
   if (!isDataset(shapeDs)) throw importError({ file, datasetPath: `${path}/shape` }, 'is missing');
+  const declared = shapeDs.shape ?? [];
+  if (declared.length !== 1 || declared[0] !== 2)
+    throw importError({ file, datasetPath: `${path}/shape` }, 'does not hold two dimensions');
   const value = shapeDs.value;
   const shape =
     value instanceof BigInt64Array || value instanceof BigUint64Array
@@ -232,6 +256,7 @@ export function tenXShape(group: Group, path: string, file: string): [number, nu
         : [];
   if (shape.length !== 2)
     throw importError({ file, datasetPath: `${path}/shape` }, 'does not hold two dimensions');
+  checkDimensions(shape, { file, datasetPath: `${path}/shape` });
   return [shape[0], shape[1]];
 }
 
@@ -314,6 +339,8 @@ export async function read10xH5(path: string, options: HdfOptions): Promise<HdfM
       transposed: options.transpose,
       warnings,
     };
+  } catch (error) {
+    throw hdf5Failure(file, error);
   } finally {
     f.close();
   }

@@ -11,6 +11,17 @@ export const SPARSE_DENSITY = 0.3;
 /** Largest nnz an Int32Array indptr can address. */
 export const MAX_NNZ = 2 ** 31 - 1;
 
+/** Most values a dense matrix may hold (16 GiB of float64), as for nnz. */
+export const MAX_DENSE_VALUES = 2 ** 31 - 1;
+
+/**
+ * Most rows or columns a matrix may have (2²⁴ = 16 777 216). Every row and column gets a name and
+ * its own slots in the stored matrix, so a dimension costs memory whatever the data; the largest
+ * single-cell files in use (10x raw matrices with 6.8 million barcodes) fit. Importers check
+ * declared dimensions against this before allocating anything.
+ */
+export const MAX_DIMENSION = 2 ** 24;
+
 /** Entries per row block (8 MiB of float64) in RowAccumulator. */
 const BLOCK_ENTRIES = 1 << 20;
 

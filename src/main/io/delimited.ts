@@ -120,7 +120,8 @@ export async function readDelimitedMatrix(
     return new RowAccumulator(cols);
   };
 
-  const onRecord = (fields: string[], line: number): void => {
+  const onRecord = (fields: string[], line: number, lastLine: number): void => {
+    if (lastLine > line) refuseSwallowedLines(fields, line, lastLine);
     if (acc === null) {
       if (wantHeader && header === null) {
         header = fields;
@@ -130,9 +131,18 @@ export async function readDelimitedMatrix(
       acc = begin(fields, line);
     }
     if (fields.length !== expected) {
+      // A record running over several lines is a quoted field holding line breaks, usually a stray quote.
+      const span =
+        lastLine > line ? `; a quoted field runs from line ${line} to line ${lastLine}: a stray quote?` : '';
+      const where =
+        fields.length > expected
+          ? `: column ${expected + 1}, ${quoteValue(fields[expected])}, is one too many`
+          : `: column ${fields.length + 1} is missing`;
       throw new ImportError(
-        `${fileLabel({ file })}: line ${line} has ${fieldCount(fields.length)}, expected ${expected} (like line ${referenceLine})`,
-        { file, line },
+        `${fileLabel({ file })}: line ${line} has ${fieldCount(fields.length)}, expected ${expected} (like line ${referenceLine})${where}${span}`,
+        fields.length > expected
+          ? { file, line, column: expected + 1, value: fields[expected] }
+          : { file, line, column: fields.length + 1 },
       );
     }
     if (wantRowNames) names.push(fields[0]);
@@ -149,6 +159,23 @@ export async function readDelimitedMatrix(
       }
     }
     acc.endRow();
+  };
+
+  /**
+   * A quoted field may hold line breaks (RFC 4180), but one holding line breaks and delimiters has
+   * swallowed whole rows: a stray quote (`"5'UTR`) closed by another quote lines later. Taking it
+   * as one name would silently drop those rows, so it is refused.
+   */
+  const refuseSwallowedLines = (fields: string[], line: number, lastLine: number): void => {
+    const sep = options.delimiter === 'whitespace' ? /[ \t]/ : options.delimiter;
+    const at = fields.findIndex(
+      (f) => f.includes('\n') && (typeof sep === 'string' ? f.includes(sep) : sep.test(f)),
+    );
+    if (at < 0) return;
+    throw importError(
+      { file, line, column: at + 1, value: fields[at] },
+      `the quoted field ${quoteValue(fields[at])} runs from line ${line} to line ${lastLine} over delimiters: a stray quote? (a quote opens a field only as its first character)`,
+    );
   };
 
   const source = await openByteSource(path);

@@ -42,12 +42,38 @@ export class ImportError extends Error {
 
 /** `data.tsv` or `data.h5ad/X/indptr`: the file's base name, then the dataset path if any. */
 export function fileLabel(location: ImportErrorLocation): string {
-  return basename(location.file) + (location.datasetPath ?? '');
+  return escapeText(basename(location.file) + (location.datasetPath ?? ''));
 }
 
-/** Quotes a value for a message; very long values are cut so the message stays one readable line. */
+/**
+ * Characters a message must not carry raw: C0 and C1 controls (ESC starts terminal escape
+ * sequences, CR and LF would split the one-line refusal), DEL, the Unicode line and paragraph
+ * separators and the bidirectional overrides and isolates that reorder what a terminal shows.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text with unsafe characters written as escapes (`\t`, `\n`, `\r`, `\x1b`, `\u202e`). */
+export function escapeText(text: string): string {
+  return text.replace(UNSAFE_CHARACTERS, (c) => {
+    if (c === '\t') return '\\t';
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * Quotes a value for a message, control characters escaped (escapeText); very long values are cut
+ * so the message stays one readable line.
+ */
 export function quoteValue(value: string): string {
-  const shown = value.length > 40 ? `${value.slice(0, 37)}...` : value;
+  const head = value.length > 80 ? value.slice(0, 80) : value;
+  const escaped = escapeText(head);
+  const shown = escaped.length > 40 || value.length > 80 ? `${escaped.slice(0, 37)}...` : escaped;
   return `"${shown}"`;
 }
 

@@ -4,7 +4,7 @@ import type { Dataset, File as H5File, Group } from 'h5wasm/node';
 import type h5wasmModule from 'h5wasm/node';
 import type { CsrMatrix, DataMatrix } from '../../shared/linalg/matrix';
 import { dense } from '../../shared/linalg/matrix';
-import { canonicalizeCsr, MAX_NNZ } from './assemble';
+import { canonicalizeCsr, MAX_DENSE_VALUES, MAX_DIMENSION, MAX_NNZ } from './assemble';
 import type { ImportErrorLocation } from './errors';
 import { importError, quoteValue, valueError } from './errors';
 import { fileSize, yieldToEventLoop } from './source';
@@ -27,7 +27,11 @@ export function loadH5wasm(): Promise<H5wasm> {
     if (hide) Object.defineProperty(globalThis, 'navigator', { value: undefined, configurable: true });
     try {
       const module = await import('h5wasm/node');
-      await module.default.ready;
+      const runtime = await module.default.ready;
+      // HDF5 prints its error stack to stderr by default (twenty-odd lines before any message of
+      // ours); with h5wasm's throwing handler the stack becomes the message of a thrown Error
+      // instead, which hdf5Failure turns into a one-line refusal.
+      runtime.activate_throwing_error_handler();
       return module.default;
     } finally {
       if (hide && descriptor) Object.defineProperty(globalThis, 'navigator', descriptor);
@@ -55,16 +59,79 @@ export async function isHdf5File(path: string): Promise<boolean> {
   }
 }
 
-/** Opens an HDF5 file read-only; h5wasm signals failure with a negative id rather than throwing. */
+/**
+ * An HDF5 library error (h5wasm throws the error stack as the message, see loadH5wasm) as a
+ * one-line refusal naming the file and the innermost failure (`H5Dread(): can't read data`);
+ * ImportErrors and cancellations pass through.
+ */
+export function hdf5Failure(file: string, error: unknown): unknown {
+  if (error instanceof Error && (error.name === 'ImportError' || error.name === 'AbortError')) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  if (!/HDF5|H5[A-Z]/.test(text) && !(error instanceof WebAssembly.RuntimeError)) return error;
+  const steps = [...text.matchAll(/ in (H5\w*)\(\): ([^\n]*)/g)];
+  const last = steps[steps.length - 1];
+  const detail = last === undefined ? text.split('\n')[0] : `${last[1]}(): ${last[2].trim()}`;
+  return importError({ file }, `cannot be read as HDF5, corrupt or truncated? (${detail})`);
+}
+
+/** Opens an HDF5 file read-only; a file HDF5 cannot open is refused in one line (hdf5Failure). */
 export async function openHdf5(path: string): Promise<H5File> {
   const file = path;
   const size = await fileSize(path);
   if (size === 0) throw importError({ file }, 'is empty');
   if (!(await isHdf5File(path))) throw importError({ file }, 'is not an HDF5 file (no HDF5 signature)');
   const h5 = await loadH5wasm();
-  const handle = new h5.File(resolve(path), 'r');
+  let handle: H5File;
+  try {
+    handle = new h5.File(resolve(path), 'r');
+  } catch (error) {
+    throw hdf5Failure(file, error);
+  }
   if (handle.file_id < 0n) throw importError({ file }, 'cannot be opened as HDF5');
   return handle;
+}
+
+/**
+ * Largest expansion assumed for a compressed HDF5 dataset: deflate's limit (about 1032 : 1; RFC
+ * 1951 codes a run of 258 bytes in as little as 2 bits). Other codecs h5wasm reads are no better.
+ */
+export const MAX_COMPRESSION_RATIO = 1032;
+
+/** HDF5 filters that do not compress (shuffle, Fletcher-32 checksums). */
+const NON_COMPRESSING_FILTERS = new Set([2, 3]);
+
+/**
+ * Refuses a dataset whose declared shape the file cannot hold, before anything is read: its bytes
+ * (elements × element size) may not exceed the file size, times MAX_COMPRESSION_RATIO when a
+ * compression filter is set. HDF5 lets a dataset declare any shape and reads never-written chunks
+ * as fill values, so a 10 kB file can declare terabytes. Returns the element count.
+ */
+export function checkDeclaredSize(ds: Dataset, location: ImportErrorLocation, totalBytes: number): number {
+  const shape = ds.shape ?? [];
+  let elements = 1;
+  for (const n of shape) elements *= n;
+  const compressed = ds.filters.some((f) => !NON_COMPRESSING_FILTERS.has(f.id));
+  const capacity = totalBytes * (compressed ? MAX_COMPRESSION_RATIO : 1);
+  const bytes = elements * ds.metadata.size;
+  if (!(bytes <= capacity)) {
+    throw importError(
+      location,
+      `declares shape [${shape.join(', ')}] (${bytes} bytes), more than the file's ${totalBytes} bytes can hold${compressed ? ` even compressed ${MAX_COMPRESSION_RATIO} : 1` : ''}`,
+    );
+  }
+  return elements;
+}
+
+/** Refuses a declared dimension beyond MAX_DIMENSION (or not a count) before anything is allocated. */
+export function checkDimensions(shape: readonly number[], location: ImportErrorLocation): void {
+  for (const n of shape) {
+    if (!(Number.isSafeInteger(n) && n >= 0 && n <= MAX_DIMENSION)) {
+      throw importError(
+        { ...location, value: String(n) },
+        `declares shape [${shape.join(', ')}]: at most ${MAX_DIMENSION} rows or columns are accepted`,
+      );
+    }
+  }
 }
 
 export function isGroup(entity: unknown): entity is Group {
@@ -170,6 +237,14 @@ export async function readCompressedSparse(
   checkNumericDtype(indptrDs, at('indptr'));
   checkNumericDtype(indicesDs, at('indices'));
   checkNumericDtype(dataDs, at('data'));
+  checkDimensions([major, minor], { file, datasetPath: path });
+  for (const [ds, name] of [
+    [indptrDs, 'indptr'],
+    [indicesDs, 'indices'],
+    [dataDs, 'data'],
+  ] as const) {
+    checkDeclaredSize(ds, at(name), ctx.totalBytes);
+  }
 
   const ptrLength = length1d(indptrDs);
   if (ptrLength !== major + 1) {
@@ -178,11 +253,12 @@ export async function readCompressedSparse(
       `has ${ptrLength} entries, expected ${major + 1} (one more than the ${major} ${sparse.majorIsRow ? 'rows' : 'columns'} of the shape)`,
     );
   }
-  const indptr = Float64Array.from(readSlice(indptrDs, 0, ptrLength));
   const nnz = length1d(indicesDs);
   if (length1d(dataDs) !== nnz) {
     throw importError(at('data'), `has ${length1d(dataDs)} entries, but ${path}/indices has ${nnz}`);
   }
+  if (nnz > MAX_NNZ) throw importError(at('data'), `has ${nnz} entries, more than ${MAX_NNZ} can be held`);
+  const indptr = Float64Array.from(readSlice(indptrDs, 0, ptrLength));
   if (indptr[0] !== 0)
     throw importError({ ...at('indptr'), value: String(indptr[0]) }, `starts at ${indptr[0]}, not 0`);
   for (let t = 1; t <= major; t++) {
@@ -306,11 +382,19 @@ export async function readDenseDataset(
   if (shape.length !== 2) {
     throw importError(
       { file, datasetPath },
-      `is ${shape.length}-D (shape [${shape.join(', ')}]); a matrix must be 2-D`,
+      `is ${shape.length}-D (shape [${shape.slice(0, 4).join(', ')}${shape.length > 4 ? ', …' : ''}]); a matrix must be 2-D`,
     );
   }
   checkNumericDtype(ds, { file, datasetPath });
+  checkDimensions(shape, { file, datasetPath });
+  checkDeclaredSize(ds, { file, datasetPath }, ctx.totalBytes);
   const [rows, cols] = shape;
+  if (rows * cols > MAX_DENSE_VALUES) {
+    throw importError(
+      { file, datasetPath },
+      `holds ${rows} × ${cols} values, more than the ${MAX_DENSE_VALUES} a dense matrix can hold`,
+    );
+  }
   const out = new Float64Array(rows * cols);
   const outCols = transpose ? rows : cols;
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK / Math.max(1, cols)));
@@ -337,9 +421,28 @@ export async function readDenseDataset(
   return dense(transpose ? cols : rows, transpose ? rows : cols, out);
 }
 
-/** A 1-D dataset of strings (or numbers, stringified), e.g. names. */
-export function readStrings(ds: Dataset, ctx: HdfReadContext, datasetPath: string): string[] {
-  const value = ds.value;
+/**
+ * A 1-D dataset of strings (or numbers, stringified), e.g. names: its first `limit` elements when
+ * given, else all of them after checking its declared size against the file and, when given,
+ * against the `expected` count.
+ */
+export function readStrings(
+  ds: Dataset,
+  ctx: HdfReadContext,
+  datasetPath: string,
+  options: { limit?: number; expected?: number } = {},
+): string[] {
+  const location = { file: ctx.file, datasetPath };
+  const length = length1d(ds);
+  const { limit, expected } = options;
+  if (limit === undefined) {
+    checkDimensions([length], location);
+    checkDeclaredSize(ds, location, ctx.totalBytes);
+    if (expected !== undefined && length !== expected) {
+      throw importError(location, `has ${length} names, expected ${expected}`);
+    }
+  }
+  const value = limit === undefined ? ds.value : ds.slice([[0, Math.min(limit, length)]]);
   if (Array.isArray(value)) return value.map((v) => String(v));
   if (value instanceof BigInt64Array || value instanceof BigUint64Array) return Array.from(value, String);
   if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, String);

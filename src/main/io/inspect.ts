@@ -3,9 +3,9 @@ import { basename } from 'node:path';
 import { annDataLayout, annDataNames, tenXGroup, tenXShape } from './anndata';
 import { sniffLayout } from './factors';
 import type { HdfReadContext } from './hdf5';
-import { isDataset, openHdf5 } from './hdf5';
-import { importError } from './errors';
-import { parseBanner } from './mtx';
+import { hdf5Failure, isDataset, openHdf5 } from './hdf5';
+import { importError, quoteValue } from './errors';
+import { declaredEntries, parseBanner, sizeLineProblem } from './mtx';
 import { readNpyHeader } from './npy';
 import { findTenXCompanions, resolveFormat } from './read';
 import { contentLines, detectDelimiter, readHead } from './sniff';
@@ -228,7 +228,6 @@ async function inspectMtx(
   if (base.fileBytes === 0) throw importError({ file: path }, 'is empty');
   const head = await readHead(path, 1 << 16);
   const lines = head.text.split('\n').map((l) => l.replace(/\r$/, ''));
-  parseBanner(path, lines[0] ?? '');
   let sizeIndex = 1;
   while (sizeIndex < lines.length && (lines[sizeIndex].startsWith('%') || lines[sizeIndex].trim() === ''))
     sizeIndex++;
@@ -237,6 +236,19 @@ async function inspectMtx(
     throw importError({ file: path, line: sizeIndex + 1 }, 'has no size line after the banner');
   }
   const [rows, cols, nnz] = size;
+  const banner = parseBanner(path, lines[0] ?? '');
+  const problem = sizeLineProblem(
+    banner,
+    rows,
+    cols,
+    declaredEntries(banner, rows, cols, nnz),
+    base.fileBytes,
+    head.compressed,
+  );
+  if (problem !== null) {
+    const text = lines[sizeIndex].trim();
+    throw importError({ file: path, line: sizeIndex + 1, value: text }, `${quoteValue(text)} ${problem}`);
+  }
   const companions = await findTenXCompanions(path);
   const firstNames = async (file: string | null, column: number, limit: number): Promise<string[]> => {
     if (file === null) return [];
@@ -365,10 +377,11 @@ async function inspectHdf5(
     if (base.format === 'h5ad') {
       const layout = annDataLayout(f, path);
       const [nObs, nVars] = layout.shape;
-      const obs = (annDataNames(f, 'obs', ctx, warnings, maxRows) ?? []).slice(0, maxRows);
-      const vars = (annDataNames(f, 'var', ctx, warnings, maxCols) ?? []).slice(0, maxCols);
       const r = Math.min(nObs, maxRows);
       const c = Math.min(nVars, maxCols);
+      // Never more names than X has rows or columns, whatever the names dataset holds.
+      const obs = (annDataNames(f, 'obs', ctx, warnings, r) ?? []).slice(0, r);
+      const vars = (annDataNames(f, 'var', ctx, warnings, c) ?? []).slice(0, c);
       const corner = readCorner(f, '/X', layout.kind, r, c);
       const rowLabels = obs.length > 0 ? obs : Array.from({ length: r }, (_, i) => `obs${i + 1}`);
       const colLabels = vars.length > 0 ? vars : Array.from({ length: c }, (_, j) => `var${j + 1}`);
@@ -404,10 +417,10 @@ async function inspectHdf5(
       }
       return [];
     };
-    const features = names(v3 ? ['features/name', 'features/id'] : ['gene_names', 'genes'], maxRows);
-    const barcodes = names(['barcodes'], maxCols);
     const r = Math.min(genes, maxRows);
     const c = Math.min(cells, maxCols);
+    const features = names(v3 ? ['features/name', 'features/id'] : ['gene_names', 'genes'], r);
+    const barcodes = names(['barcodes'], c);
     const corner = readCorner(f, groupPath, 'csc', r, c);
     const data = group.get('data');
     return {
@@ -428,6 +441,8 @@ async function inspectHdf5(
       dtype: isDataset(data) ? String(data.dtype) : null,
       hints: [`10x matrix: genes × cells (${genes} × ${cells}), as NMF Studio expects.`],
     };
+  } catch (error) {
+    throw hdf5Failure(path, error);
   } finally {
     f.close();
   }
@@ -446,11 +461,14 @@ function readCorner(
   if (kind === 'dense') {
     const ds = f.get(path);
     if (!isDataset(ds)) return out;
-    const cols = ds.shape?.[1] ?? 0;
-    const value = ds.slice([[0, r], []]);
+    // Only the corner is read, whatever the declared shape.
+    const value = ds.slice([
+      [0, r],
+      [0, c],
+    ]);
     if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
       const arr = value as unknown as ArrayLike<number | bigint>;
-      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i][j] = String(arr[i * cols + j]);
+      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i][j] = String(arr[i * c + j]);
     }
     return out;
   }
@@ -460,12 +478,14 @@ function readCorner(
   if (!isDataset(indptrDs) || !isDataset(indicesDs) || !isDataset(dataDs)) return out;
   const majors = kind === 'csr' ? r : c;
   const ptr = Array.from(indptrDs.slice([[0, majors + 1]]) as unknown as ArrayLike<number | bigint>, Number);
-  const end = ptr[majors] ?? 0;
+  // The entries of the first rows or columns, at most 2²⁰ of them whatever indptr claims.
+  const end = Math.min(Number(ptr[majors] ?? 0), 1 << 20);
+  if (!(end > 0)) return out;
   if (end === 0) return out;
   const idx = Array.from(indicesDs.slice([[0, end]]) as unknown as ArrayLike<number | bigint>, Number);
   const val = Array.from(dataDs.slice([[0, end]]) as unknown as ArrayLike<number | bigint>, (v) => String(v));
   for (let a = 0; a < majors; a++) {
-    for (let k = ptr[a]; k < ptr[a + 1]; k++) {
+    for (let k = ptr[a]; k < Math.min(ptr[a + 1], end); k++) {
       const b = idx[k];
       const [i, j] = kind === 'csr' ? [a, b] : [b, a];
       if (i < r && j < c) out[i][j] = val[k];

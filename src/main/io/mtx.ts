@@ -1,6 +1,6 @@
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { dense } from '../../shared/linalg/matrix';
-import { canonicalizeCsr, countEntries, MAX_NNZ } from './assemble';
+import { canonicalizeCsr, countEntries, MAX_DENSE_VALUES, MAX_DIMENSION, MAX_NNZ } from './assemble';
 import type { ImportError } from './errors';
 import { importError, quoteValue, valueError } from './errors';
 import { openByteSource } from './source';
@@ -86,6 +86,25 @@ export function parseBanner(
  */
 export const BUFFERED_ENTRIES = 1 << 23;
 
+/**
+ * Longest line accepted, in bytes (1 MiB). Entry lines take a few dozen bytes and comments rarely
+ * more than a few hundred; a longer line (a file without line breaks, a decompression bomb) is
+ * refused instead of being gathered in memory.
+ */
+export const MAX_MTX_LINE = 1 << 20;
+
+/**
+ * Rows and columns a coordinate file may declare beyond its entries: rows + columns may not exceed
+ * FREE_DIMENSIONS + 2 · entries. Every row and column costs memory (its slot in the CSR row
+ * pointers, its name) whatever the file holds, so a 70-byte file must not declare 200 million
+ * rows; a real matrix has at most a few empty rows or columns per entry (10x raw matrices, with
+ * most barcodes empty, have well over one entry per barcode).
+ */
+export const FREE_DIMENSIONS = 1 << 21;
+
+/** Values per block while an array file is read (8 MiB of float64). */
+const ARRAY_BLOCK = 1 << 20;
+
 export interface MatrixMarketOptions {
   /**
    * Store entry (i, j) at (j, i). A function is asked once the size line is read, so that the
@@ -136,27 +155,44 @@ export async function readMatrixMarket(
   let cooCols = new Int32Array(0);
   let cooData = new Float64Array(0);
   let buffered = 0;
-  // Array storage.
-  let denseOut = new Float64Array(0);
+  // Array storage: values in file order (column by column), in blocks allocated as values arrive,
+  // so that memory follows the values present, not the size line.
+  const arrayBlocks: Float64Array[] = [];
   let arrayPos = 0;
+  // The file being read, for checks of the size line against the bytes present.
+  let fileBytes = 0;
+  let fileCompressed = false;
   let arrayRow = 0;
   let arrayCol = 0;
 
   const startEntries = (h: MatrixMarketHeader): void => {
     const t = options.transpose;
     transpose = typeof t === 'function' ? t({ rows: h.rows, cols: h.cols }) : t;
-    if (h.layout === 'coordinate') {
-      if (counting) {
-        indptr = new Int32Array((transpose ? h.cols : h.rows) + 1);
-        if (h.entries <= bufferLimit) {
-          cooRows = new Int32Array(h.entries);
-          cooCols = new Int32Array(h.entries);
-          cooData = new Float64Array(h.entries);
-        }
+    if (h.layout === 'coordinate' && counting) {
+      indptr = new Int32Array((transpose ? h.cols : h.rows) + 1);
+      if (h.entries <= bufferLimit) {
+        // Grown as entries arrive (see growBuffer): a size line is a claim, the entries are the data.
+        const initial = Math.min(h.entries, 1 << 16);
+        cooRows = new Int32Array(initial);
+        cooCols = new Int32Array(initial);
+        cooData = new Float64Array(initial);
       }
-    } else {
-      denseOut = new Float64Array(h.rows * h.cols);
     }
+  };
+
+  /** Doubles the single-pass entry buffer, up to the declared entries. */
+  const growBuffer = (declared: number): void => {
+    const old = cooRows as Int32Array;
+    const capacity = Math.min(declared, Math.max(1024, old.length * 2));
+    const rowsBuf = new Int32Array(capacity);
+    rowsBuf.set(old);
+    cooRows = rowsBuf;
+    const colsBuf = new Int32Array(capacity);
+    colsBuf.set(cooCols);
+    cooCols = colsBuf;
+    const dataBuf = new Float64Array(capacity);
+    dataBuf.set(cooData);
+    cooData = dataBuf;
   };
 
   const parseSizeLine = (text: string): MatrixMarketHeader => {
@@ -174,12 +210,11 @@ export async function readMatrixMarket(
     if (b.symmetry === 'symmetric' && rows !== cols) {
       throw importError({ file, line }, `a symmetric matrix must be square, not ${rows} × ${cols}`);
     }
-    const entries =
-      b.layout === 'coordinate'
-        ? numbers[2]
-        : b.symmetry === 'symmetric'
-          ? (rows * (rows + 1)) / 2
-          : rows * cols;
+    const entries = declaredEntries(b, rows, cols, numbers[2]);
+    const problem = sizeLineProblem(b, rows, cols, entries, fileBytes, fileCompressed);
+    if (problem !== null) {
+      throw importError({ file, line, value: text.trim() }, `${quoteValue(text.trim())} ${problem}`);
+    }
     return { ...b, rows, cols, entries, sizeLine: line };
   };
 
@@ -277,6 +312,7 @@ export async function readMatrixMarket(
             indptr[r + 1]++;
             if (mirrored) indptr[cIdx + 1]++;
             if (cooRows !== null) {
+              if (buffered === cooRows.length) growBuffer(h.entries);
               cooRows[buffered] = r;
               cooCols[buffered] = cIdx;
               cooData[buffered++] = v;
@@ -300,20 +336,14 @@ export async function readMatrixMarket(
           );
         }
         // Array files list values column by column (only the lower triangle when symmetric).
-        const r = arrayRow;
-        const c = arrayCol;
+        const slot = arrayPos % ARRAY_BLOCK;
+        if (slot === 0) arrayBlocks.push(new Float64Array(Math.min(ARRAY_BLOCK, h.entries - arrayPos)));
+        arrayBlocks[arrayBlocks.length - 1][slot] = v;
         arrayPos++;
         arrayRow++;
         if (arrayRow >= h.rows) {
           arrayCol++;
           arrayRow = symmetric ? arrayCol : 0;
-        }
-        const cols = transpose ? h.rows : h.cols;
-        if (transpose) denseOut[c * cols + r] = v;
-        else denseOut[r * cols + c] = v;
-        if (symmetric && r !== c) {
-          if (transpose) denseOut[r * cols + c] = v;
-          else denseOut[c * cols + r] = v;
         }
       }
     }
@@ -363,6 +393,8 @@ export async function readMatrixMarket(
         phase: 'reading',
       });
     };
+    fileBytes = source.totalBytes;
+    fileCompressed = source.compressed;
     let leftover: Buffer | null = null;
     try {
       report();
@@ -370,6 +402,12 @@ export async function readMatrixMarket(
         const buf: Buffer = leftover === null ? chunk : Buffer.concat([leftover, chunk]);
         const lastBreak = buf.lastIndexOf(LF);
         if (lastBreak < 0) {
+          if (buf.length > MAX_MTX_LINE) {
+            throw importError(
+              { file, line: line + 1 },
+              `is longer than ${MAX_MTX_LINE} bytes (no line break): not a Matrix Market file`,
+            );
+          }
           leftover = buf;
           continue;
         }
@@ -401,7 +439,7 @@ export async function readMatrixMarket(
         `has ${arrayPos} values, but line ${h.sizeLine} declares a ${h.rows} × ${h.cols} matrix`,
       );
     }
-    const matrix = dense(rows, cols, denseOut);
+    const matrix = dense(rows, cols, arrayValues(h, transpose, arrayBlocks));
     return { matrix, header: h, ...countEntries(matrix) };
   }
   if (read < h.entries) {
@@ -449,4 +487,80 @@ export async function readMatrixMarket(
   onProgress?.({ bytesRead: totalBytes, totalBytes, phase: 'assembling' });
   const matrix = canonicalizeCsr({ kind: 'csr', rows, cols, indptr, indices, data });
   return { matrix, header: h, ...countEntries(matrix) };
+}
+
+/**
+ * The dense matrix of an array file from its values in file order (column by column; the lower
+ * triangle only when symmetric), stored transposed when asked. Blocks are dropped as they are
+ * placed.
+ */
+function arrayValues(h: MatrixMarketHeader, transpose: boolean, blocks: Float64Array[]): Float64Array {
+  const out = new Float64Array(h.rows * h.cols);
+  const cols = transpose ? h.rows : h.cols;
+  const symmetric = h.symmetry === 'symmetric';
+  let r = 0;
+  let c = 0;
+  for (let b = 0; b < blocks.length; b++) {
+    const block = blocks[b];
+    for (let t = 0; t < block.length; t++) {
+      const v = block[t];
+      if (transpose) out[c * cols + r] = v;
+      else out[r * cols + c] = v;
+      if (symmetric && r !== c) {
+        if (transpose) out[r * cols + c] = v;
+        else out[c * cols + r] = v;
+      }
+      r++;
+      if (r >= h.rows) {
+        c++;
+        r = symmetric ? c : 0;
+      }
+    }
+    blocks[b] = new Float64Array(0);
+  }
+  return out;
+}
+
+/** Entries a size line declares: its third number (coordinate), else the values an array lists. */
+export function declaredEntries(
+  b: Pick<MatrixMarketHeader, 'layout' | 'symmetry'>,
+  rows: number,
+  cols: number,
+  third: number | undefined,
+): number {
+  if (b.layout === 'coordinate') return third ?? 0;
+  return b.symmetry === 'symmetric' ? (rows * (rows + 1)) / 2 : rows * cols;
+}
+
+/**
+ * Why a size line cannot be believed, or null: dimensions beyond MAX_DIMENSION, more entries than
+ * the file's bytes can hold (shortest lines: "i j\n" for pattern, "i j v\n", "v\n" in arrays;
+ * not checked for .gz files, whose entry count is checked once read), and for coordinate files
+ * more rows and columns than FREE_DIMENSIONS + 2 · entries. Shared by the reader and the preview.
+ */
+export function sizeLineProblem(
+  b: Pick<MatrixMarketHeader, 'layout' | 'field'>,
+  rows: number,
+  cols: number,
+  entries: number,
+  fileBytes: number,
+  compressed: boolean,
+): string | null {
+  if (rows === 0 || cols === 0) return 'declares an empty matrix';
+  if (rows > MAX_DIMENSION || cols > MAX_DIMENSION) {
+    return `declares ${rows} × ${cols}: at most ${MAX_DIMENSION} rows or columns are accepted`;
+  }
+  const shortest = b.layout === 'array' ? 2 : b.field === 'pattern' ? 4 : 6;
+  if (!compressed && entries * shortest > fileBytes) {
+    return `declares ${entries} ${b.layout === 'array' ? 'values' : 'entries'}, more than the file's ${fileBytes} bytes can hold`;
+  }
+  if (b.layout === 'coordinate') {
+    if (entries > MAX_NNZ) return `declares ${entries} entries, more than ${MAX_NNZ} can be held`;
+    if (rows + cols > FREE_DIMENSIONS + 2 * entries) {
+      return `declares ${rows} × ${cols} for only ${entries} entries: rows + columns may not exceed ${FREE_DIMENSIONS} + 2 × entries`;
+    }
+  } else if (rows * cols > MAX_DENSE_VALUES) {
+    return `declares ${rows} × ${cols} values, more than the ${MAX_DENSE_VALUES} a dense matrix can hold`;
+  }
+  return null;
 }

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { dense } from '../../shared/linalg/matrix';
+import { MAX_DENSE_VALUES, MAX_DIMENSION } from './assemble';
 import { importError, quoteValue, valueError } from './errors';
 import { fileSize, yieldToEventLoop } from './source';
 import type { ReadProgress } from './types';
@@ -21,12 +22,24 @@ export interface NpyHeader {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
-/** Reads and checks the header of a .npy file (format versions 1, 2 and 3). */
+/**
+ * Longest header accepted, in bytes: NumPy's own default `max_header_size` (numpy/lib/format.py,
+ * `_MAX_HEADER_SIZE = 10000`), beyond which `np.load` refuses a file unless told to trust it.
+ * NumPy writes a 2-D numeric array's header in 118 bytes (padded to 64-byte alignment).
+ */
+export const MAX_NPY_HEADER = 10000;
+
+/**
+ * Reads and checks the header of a .npy file (format versions 1, 2 and 3): the header length
+ * against MAX_NPY_HEADER and the file size before anything is allocated, then the shape against
+ * MAX_DIMENSION and the data bytes the file holds.
+ */
 export async function readNpyHeader(path: string): Promise<NpyHeader> {
   const file = path;
   const size = await fileSize(path);
   if (size === 0) throw importError({ file }, 'is empty');
   const handle = await open(path, 'r');
+  let header: NpyHeader;
   try {
     const pre = Buffer.alloc(12);
     const { bytesRead } = await handle.read(pre, 0, 12, 0);
@@ -35,15 +48,45 @@ export async function readNpyHeader(path: string): Promise<NpyHeader> {
     }
     const major = pre[6];
     if (major < 1 || major > 3) throw importError({ file }, `has unsupported .npy format version ${major}`);
-    const headerLength = major === 1 ? pre.readUInt16LE(8) : pre.readUInt32LE(8);
     const headerStart = major === 1 ? 10 : 12;
+    if (bytesRead < headerStart)
+      throw importError({ file }, `is truncated: it ends inside the .npy preamble`);
+    const headerLength = major === 1 ? pre.readUInt16LE(8) : pre.readUInt32LE(8);
+    if (headerLength > MAX_NPY_HEADER) {
+      throw importError(
+        { file, value: String(headerLength) },
+        `declares a .npy header of ${headerLength} bytes; at most ${MAX_NPY_HEADER} are accepted (NumPy's own limit)`,
+      );
+    }
+    if (headerStart + headerLength > size) {
+      throw importError(
+        { file, value: String(headerLength) },
+        `is truncated: its .npy header of ${headerLength} bytes ends past the end of the file (${size} bytes)`,
+      );
+    }
     const raw = Buffer.alloc(headerLength);
     await handle.read(raw, 0, headerLength, headerStart);
     const text = raw.toString(major === 3 ? 'utf8' : 'latin1');
-    return parseNpyHeader(file, text, headerStart + headerLength);
+    header = parseNpyHeader(file, text, headerStart + headerLength);
   } finally {
     await handle.close();
   }
+  const [rows, cols] = header.shape;
+  // Floating point is exact here up to 2⁵³ and only ever too large beyond it, never too small.
+  const need = header.dataOffset + rows * cols * header.itemSize;
+  if (need > size) {
+    throw importError(
+      { file },
+      `is truncated: shape (${rows}, ${cols}) needs ${need} bytes, the file has ${size}`,
+    );
+  }
+  if (rows * cols > MAX_DENSE_VALUES) {
+    throw importError(
+      { file },
+      `holds ${rows} × ${cols} values, more than the ${MAX_DENSE_VALUES} a dense matrix can hold`,
+    );
+  }
+  return header;
 }
 
 export function parseNpyHeader(file: string, text: string, dataOffset: number): NpyHeader {
@@ -51,19 +94,36 @@ export function parseNpyHeader(file: string, text: string, dataOffset: number): 
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw importError({ file }, `has an unreadable .npy header ${quoteValue(text.trim())}`);
-  }
-  const shape = shapeText
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0)
-    .map((t) => Number(t.replace(/L$/, '')));
-  if (shape.length !== 2) {
     throw importError(
-      { file },
-      `holds a ${shape.length}-D array (shape (${shape.join(', ')})); a matrix must be 2-D`,
+      { file, value: text.trim() },
+      `has an unreadable .npy header ${quoteValue(text.trim())}`,
     );
   }
+  const shapeTokens = shapeText
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  if (shapeTokens.length !== 2) {
+    throw importError(
+      { file, value: shapeTokens.join(', ') },
+      `holds a ${shapeTokens.length}-D array (shape (${quoteValue(shapeTokens.join(', ')).slice(1, -1)})); a matrix must be 2-D`,
+    );
+  }
+  const shape = shapeTokens.map((token) => {
+    const n = /^\d{1,16}L?$/.test(token) ? Number(token.replace(/L$/, '')) : NaN;
+    if (!Number.isSafeInteger(n)) {
+      throw importError({ file, value: token }, `has shape entry ${quoteValue(token)}, not a size`);
+    }
+    if (n === 0)
+      throw importError({ file, value: token }, `holds an empty array (shape (${shapeTokens.join(', ')}))`);
+    if (n > MAX_DIMENSION) {
+      throw importError(
+        { file, value: token },
+        `has shape entry ${n}, more than the ${MAX_DIMENSION} rows or columns a matrix may have`,
+      );
+    }
+    return n;
+  });
   const match = /^([<>|=])([fiub])(\d+)$/.exec(descr);
   const supported: Record<string, number[]> = { f: [2, 4, 8], i: [1, 2, 4, 8], u: [1, 2, 4, 8], b: [1] };
   if (match === null || !supported[match[2]].includes(Number(match[3]))) {
@@ -138,13 +198,6 @@ export async function readNpy(
   const [rows, cols] = header.shape;
   const total = rows * cols;
   const totalBytes = await fileSize(path);
-  const need = header.dataOffset + total * header.itemSize;
-  if (totalBytes < need) {
-    throw importError(
-      { file },
-      `is truncated: shape (${rows}, ${cols}) needs ${need} bytes, the file has ${totalBytes}`,
-    );
-  }
   const out = new Float64Array(total);
   const outCols = transpose ? rows : cols;
   const read = elementReader(header);

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { transposeMatrix } from './assemble';
+import { MAX_DIMENSION, transposeMatrix } from './assemble';
 import { read10xH5, readH5ad } from './anndata';
 import { readDelimitedMatrix } from './delimited';
 import { importError, quoteValue } from './errors';
@@ -83,21 +83,51 @@ function duplicateWarning(names: string[], what: string): string | null {
   return `${repeated.size} ${what} names occur more than once (${examples}${repeated.size > 3 ? ', …' : ''})`;
 }
 
-/** Lines of a small text file (optionally gzipped), blank trailing lines dropped. */
+/** Longest line of a names file (10x features/barcodes) accepted, in characters. */
+const MAX_NAME_LINE = 1 << 20;
+
+/**
+ * Lines of a names file (optionally gzipped), blank trailing lines dropped. Read line by line: at
+ * most MAX_DIMENSION lines of at most MAX_NAME_LINE characters, so a file without line breaks or a
+ * decompression bomb is refused instead of being gathered into one string.
+ */
 export async function readTextLines(path: string): Promise<string[]> {
   const source = await openByteSource(path);
   const decoder = new StringDecoder('utf8');
-  const parts: string[] = [];
+  const lines: string[] = [];
+  let tail = '';
+  const take = (text: string, final: boolean): void => {
+    let pos = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', pos);
+      if (nl < 0) break;
+      const line = pos === 0 ? tail + text.slice(0, nl) : text.slice(pos, nl);
+      if (pos === 0) tail = '';
+      lines.push(line.endsWith('\r') ? line.slice(0, -1) : line);
+      pos = nl + 1;
+    }
+    tail = pos === 0 ? tail + text : text.slice(pos);
+    if (final && tail.length > 0) lines.push(tail.endsWith('\r') ? tail.slice(0, -1) : tail);
+    if (tail.length > MAX_NAME_LINE) {
+      throw importError(
+        { file: path, line: lines.length + 1 },
+        `is longer than ${MAX_NAME_LINE} characters (no line break)`,
+      );
+    }
+    if (lines.length > MAX_DIMENSION) {
+      throw importError(
+        { file: path },
+        `has more than ${MAX_DIMENSION} lines, more names than a matrix may have`,
+      );
+    }
+  };
   try {
-    for await (const chunk of source.chunks) parts.push(decoder.write(chunk));
-    parts.push(decoder.end());
+    for await (const chunk of source.chunks) take(decoder.write(chunk), false);
+    take(decoder.end(), true);
   } finally {
     source.close();
   }
-  const lines = parts
-    .join('')
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/);
+  if (lines.length > 0) lines[0] = lines[0].replace(/^\uFEFF/, '');
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }

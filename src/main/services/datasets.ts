@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ServiceError, type FilePreview, type ParsedRequestOf } from '../../shared/api';
+import { ServiceError, type ErrorLocation, type FilePreview, type ParsedRequestOf } from '../../shared/api';
 import {
   applyTransform,
   matrixStats,
@@ -12,6 +12,7 @@ import {
 } from '../../shared/domain';
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { ImportError, inspectMatrixFile, readMatrixFile, type ImportedMatrix, type ReadOptions } from '../io';
+import { escapeText } from '../io/errors';
 import {
   deleteDataset,
   findDatasetIdByHash,
@@ -251,16 +252,30 @@ export async function importDatasetFile(
   return storeImported(ctx, await readImportFile(path, options, control), options);
 }
 
-/** Maps reader errors onto API errors that name the user's file (never a staging path). */
+/**
+ * Maps reader errors onto API errors that name the user's file (never a staging path). Location
+ * fields that are not known are left out. A file too large to hold in memory (an allocation the
+ * runtime refuses) is bad input too, named as such, never an internal error.
+ */
 export function toServiceError(error: unknown, displayName: string): Error {
   if (error instanceof ImportError) {
-    return new ServiceError('bad_input', error.message, {
-      file: displayName,
-      line: error.line,
-      column: error.column,
-      value: error.value,
-      path: error.datasetPath,
-    });
+    const location: ErrorLocation = { file: displayName };
+    if (error.line !== undefined) location.line = error.line;
+    if (error.row !== undefined) location.row = error.row;
+    if (error.column !== undefined) location.column = error.column;
+    if (error.value !== undefined) location.value = error.value;
+    if (error.datasetPath !== undefined) location.path = error.datasetPath;
+    return new ServiceError('bad_input', error.message, location);
+  }
+  if (
+    error instanceof RangeError &&
+    /allocation|Invalid (typed )?array length|Invalid string length|out of memory/i.test(error.message)
+  ) {
+    return new ServiceError(
+      'bad_input',
+      `${escapeText(displayName)}: is too large to hold in memory (${error.message})`,
+      { file: displayName },
+    );
   }
   if (error instanceof Error && (error.name === 'AbortError' || error.name === 'ImportCancelledError')) {
     return new ServiceError('cancelled', `import of ${displayName} cancelled`);

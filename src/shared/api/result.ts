@@ -13,10 +13,14 @@ export type ErrorCode =
   | 'unavailable'
   | 'internal';
 
-/** Where a bad input is: file, 1-based line and column, the offending value, or a path inside a file. */
+/**
+ * Where a bad input is: file, 1-based line, row (matrix row of binary and Matrix Market files) and
+ * column, the offending value, or a path inside a file.
+ */
 export interface ErrorLocation {
   file?: string;
   line?: number;
+  row?: number;
   column?: number;
   value?: string;
   path?: string;

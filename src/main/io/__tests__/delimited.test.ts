@@ -208,7 +208,7 @@ describe('delimited refusals', () => {
     const row = (n: number): string => ['g', ...Array.from({ length: n - 1 }, () => '1')].join('\t');
     const text = [header, row(61), row(61), '# note', row(61), row(61), row(12)].join('\n');
     const e = await refusal(tmp.file('data.tsv', `${text}\n`));
-    expect(e.message).toBe('data.tsv: line 7 has 12 fields, expected 61 (like line 1)');
+    expect(e.message).toBe('data.tsv: line 7 has 12 fields, expected 61 (like line 1): column 13 is missing');
     expect(e.line).toBe(7);
   });
 
@@ -219,7 +219,7 @@ describe('delimited refusals', () => {
 
   it('cites the first data line when the header omits the row-name column', async () => {
     const e = await refusal(tmp.file('r.txt', 'a b\nx 1 2\ny 1\n'));
-    expect(e.message).toBe('r.txt: line 3 has 2 fields, expected 3 (like line 2)');
+    expect(e.message).toBe('r.txt: line 3 has 2 fields, expected 3 (like line 2): column 3 is missing');
   });
 
   it('refuses empty files, header-only files and tables without numeric columns', async () => {
@@ -237,7 +237,12 @@ describe('delimited refusals', () => {
 
   it('refuses a quote that never closes', async () => {
     const e = await refusal(tmp.file('q.csv', 'g,a\n"x,1\ny,2\n'));
-    expect(e.message).toBe('q.csv: line 2: a quoted field opened on this line is never closed');
+    expect(e.message).toBe(
+      'q.csv: line 2, column 1: the quoted field "x,1" opened here is never closed' +
+        ' (a quote opens a field only as its first character; double it to write one inside quotes)',
+    );
+    expect(e.line).toBe(2);
+    expect(e.column).toBe(1);
   });
 
   it('refuses unknown extensions and missing files', async () => {

@@ -159,7 +159,9 @@ describe('BIOM tables written as TSV', () => {
     expect(e.message).toBe('bad.tsv: line 6, column 3: "x" is not a number');
     expect(e).toMatchObject({ line: 6, column: 3, value: 'x' });
     const ragged = await refusal(tmp.file('ragged.tsv', `${BIOM}\nOTU_4\t1.0\t2.0\n`));
-    expect(ragged.message).toBe('ragged.tsv: line 6 has 3 fields, expected 4 (like line 2)');
+    expect(ragged.message).toBe(
+      'ragged.tsv: line 6 has 3 fields, expected 4 (like line 2): column 4 is missing',
+    );
   });
 
   it('still skips ordinary comments, and #OTU ID lines once the header is read', async () => {
