@@ -22,6 +22,7 @@ import {
   type CliIo,
   type OpenServices,
 } from './commands';
+import { sweepMergeCommand, sweepTaskCommand } from './cluster-commands';
 
 /**
  * `nmf-studio`: the desktop app's services without a window (CLI.md). Exit status 0 on success,
@@ -45,6 +46,11 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
         [--normalize l1|l2] [--db FILE] [--no-save] --out DIR
         (--warmup N: N HALS iterations before multiplicative updates; default 0 for fit, 200 for sweep)
   nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [fit options] --out DIR
+  nmf-studio sweep <matrix> --ranks 2..8 [sweep options] --plan slurm [--tasks N] [--submit]
+        [--slurm-partition P] [--slurm-time T] [--slurm-mem M] [--slurm-cpus C] --out DIR
+                                                          (a job folder for a SLURM cluster)
+  nmf-studio sweep-task DIR --task I [--threads T]        (one array task of a job folder)
+  nmf-studio sweep-merge DIR [--db FILE] [--no-save] [--out OUT]
   nmf-studio synth --features N --samples M --rank R [--moonlighting F] [--depth D] [--seed S] --out DIR
   nmf-studio assign <run-dir|run-id> [--threshold t]
   nmf-studio align <run-dir|run-id> <run-dir|run-id> [--metric cosine|pearson]
@@ -125,6 +131,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         break;
       case 'sweep':
         await sweepCommand(rest, io, openServices);
+        break;
+      case 'sweep-task':
+        await sweepTaskCommand(rest, io, openServices);
+        break;
+      case 'sweep-merge':
+        await sweepMergeCommand(rest, io, openServices);
         break;
       case 'synth':
         await synthCommand(rest);
