@@ -101,6 +101,8 @@ function readOctal(block: Uint8Array, offset: number, length: number): number {
 export function readTarGz(archive: Uint8Array, maxBytes: number): ArchiveEntry[] {
   const gzipped = archive.length >= 2 && archive[0] === 0x1f && archive[1] === 0x8b;
   const tar = gzipped ? new Uint8Array(gunzipSync(archive, { maxOutputLength: maxBytes })) : archive;
+  if (tar.length < BLOCK || tar.length % BLOCK !== 0)
+    throw new RangeError(`${tar.length} bytes is not a tar archive (a whole number of 512-byte blocks)`);
   const entries: ArchiveEntry[] = [];
   let offset = 0;
   let longName: string | null = null;
