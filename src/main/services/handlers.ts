@@ -37,6 +37,7 @@ import {
   resumeSweep,
   startSweep,
 } from './sweeps';
+import { exportClusterArchive, importClusterArchive } from './cluster';
 
 /** The one handler per channel, shared by Electron IPC and the browser-mode server. */
 export function createHandlers(ctx: ServiceContext): Handlers {
@@ -99,5 +100,8 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'sweeps:delete': ({ id }) => deleteSweepById(ctx, id),
     'compare:align': ({ runIds, metric }) => compareRuns(ctx, runIds, metric),
     'jobs:list': () => ctx.jobs.list(),
+    'sweeps:clusterExport': ({ datasetId, params, ...options }) =>
+      exportClusterArchive(ctx, datasetId, params, options, engineRate()),
+    'sweeps:clusterImport': ({ file }) => importClusterArchive(ctx, file),
   };
 }

@@ -40,6 +40,8 @@ export const channelNames = [
   'sweeps:delete',
   'compare:align',
   'jobs:list',
+  'sweeps:clusterExport',
+  'sweeps:clusterImport',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [
