@@ -585,11 +585,11 @@ export function describeIncomplete(plan: ClusterPlan, check: ResultCheck): strin
   const lines: string[] = [];
   if (check.missing.length > 0)
     lines.push(
-      `${check.missing.length} of ${plan.fits.length} planned fits have no result: ${check.missing.join(', ')}`,
+      `${check.missing.length} of ${plan.fits.length} planned fits have no result: ${check.missing.join(', ')}.`,
     );
-  for (const p of check.problems) lines.push(`results/${p.file} (${p.fit}): ${p.problem}`);
+  for (const p of check.problems) lines.push(`results/${p.file} (${p.fit}): ${p.problem}.`);
   lines.push(
-    `rerun just the tasks concerned, from the job folder: sbatch --array=${arrayRanges(check.tasksToRerun)} ${JOB_FOLDER.sweepScript}`,
+    `Rerun just the tasks concerned, from the job folder: sbatch --array=${arrayRanges(check.tasksToRerun)} ${JOB_FOLDER.sweepScript}`,
   );
   return lines.join('\n');
 }

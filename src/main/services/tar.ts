@@ -69,7 +69,9 @@ export function createTarGz(entries: readonly ArchiveEntry[], mtimeSeconds: numb
     if (pad) chunks.push(new Uint8Array(pad));
   }
   chunks.push(new Uint8Array(2 * BLOCK));
-  return gzipSync(Buffer.concat(chunks));
+  const gzipped = gzipSync(Buffer.concat(chunks));
+  // A plain Uint8Array, not a Buffer: the browser transport's frames carry typed arrays by class name.
+  return new Uint8Array(gzipped.buffer, gzipped.byteOffset, gzipped.byteLength);
 }
 
 function checkRelativePath(path: string): void {

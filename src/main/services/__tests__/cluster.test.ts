@@ -313,6 +313,8 @@ describe('the app: job folder as an archive, finished folder back as an archive'
     });
     const params = { fromRank: 2, toRank: 3, replicates: 2, cvFolds: 2, fit: { maxIter: 50, seed: 1 } };
     const archive = exportClusterArchive(services.ctx, dataset.id, params, { tasks: 2 }, 1e8);
+    // A plain Uint8Array: the browser transport frames typed arrays by class, and a Buffer is not one.
+    expect(archive.bytes.constructor).toBe(Uint8Array);
     expect(archive.fileName).toMatch(/^nmf-sweep-planted-[0-9a-f]{6}\.tar\.gz$/);
     const entries = readTarGz(archive.bytes, 1 << 30);
     const top = archive.fileName.replace(/\.tar\.gz$/, '');
