@@ -32,6 +32,12 @@ export const clusterPlanFlags = {
   'slurm-cpus': { type: 'string' },
 } as const;
 
+/** A local sweep given cluster flags: refused, so nobody waits for a sweep they meant to submit. */
+export function refuseClusterFlagsWithoutPlan(values: Record<string, unknown>): void {
+  const given = Object.keys(clusterPlanFlags).filter((name) => name !== 'plan' && values[name] !== undefined);
+  if (given.length > 0) throw new UsageError(`--${given[0]} goes with --plan slurm`);
+}
+
 /** `--slurm-mem` as SLURM writes it (4000, 4000M, 4G, 1T) → MiB. */
 function memoryFlag(values: Record<string, unknown>): number | undefined {
   const raw = values['slurm-mem'];

@@ -45,7 +45,7 @@ import {
 import { executeSweep, getSweepDetail, sweepSpecOf } from '../services/sweeps';
 import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
 import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
-import { clusterPlanFlags, planSweepCommand } from './cluster-commands';
+import { clusterPlanFlags, planSweepCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
 
 /**
  * The `nmf-studio` commands (CLI.md). Each takes its arguments and an opener for the services
@@ -343,6 +343,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
   if (parsed.data.cvFolds === 1) throw new UsageError('--cv-folds must be 0 (none) or at least 2, got 1');
   if (values.plan !== undefined)
     return planSweepCommand(positionals[0], parsed.data, values, importOptionsOf(values), io);
+  refuseClusterFlagsWithoutPlan(values);
   const services = openFor(values, open);
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'sweep');
   try {

@@ -180,8 +180,8 @@ export function planClusterSweep(
   };
   // The jobs must survive plan.json unchanged: the task runs what the file says.
   for (const fit of fits) {
-    if (JSON.stringify(JSON.parse(JSON.stringify(fit.job))) !== JSON.stringify(fit.job))
-      throw new Error(`job ${fit.id} does not survive JSON`);
+    const problem = jsonProblem(fit.job, 'job');
+    if (problem !== null) throw new Error(`job ${fit.id} cannot be written to plan.json: ${problem}`);
   }
   const dataFile: DataFile = {
     ...data,
@@ -200,6 +200,33 @@ export function planClusterSweep(
 }
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/**
+ * Why `value` would not come back from JSON as it is (a non-finite number becomes null, a typed
+ * array an object, a class instance a plain object), or null when it would. Keys holding
+ * `undefined` are dropped by JSON, which the jobs' readers treat as absent.
+ */
+export function jsonProblem(value: unknown, path: string): string | null {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean' || value === undefined)
+    return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : `${path} is ${value}`;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      if (item === undefined) return `${path}[${i}] is undefined`;
+      const problem = jsonProblem(item, `${path}[${i}]`);
+      if (problem !== null) return problem;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, item] of Object.entries(value)) {
+      const problem = jsonProblem(item, `${path}.${key}`);
+      if (problem !== null) return problem;
+    }
+    return null;
+  }
+  return `${path} is a ${typeof value === 'object' ? (value as object).constructor.name : typeof value}`;
+}
 
 /**
  * Time and memory per array task from the cost model the local estimate uses: a task's fits run

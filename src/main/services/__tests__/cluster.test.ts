@@ -19,6 +19,7 @@ import { main } from '../../cli/index';
 import {
   exportClusterArchive,
   importClusterArchive,
+  jsonProblem,
   readPlan,
   readResults,
   writeFileAtomic,
@@ -284,6 +285,26 @@ describe('a job folder run without a scheduler', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('"soon"');
+    const local = await cli(
+      'sweep',
+      join(dir, 'syn', 'V.tsv'),
+      ...sweepOptions,
+      '--out',
+      join(dir, 'bad2'),
+      '--tasks',
+      '4',
+    );
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain('--tasks goes with --plan slurm');
+  });
+});
+
+describe('jsonProblem', () => {
+  it('accepts what JSON carries and names what it would change', () => {
+    expect(jsonProblem({ a: [1, 'x', null, { b: true }], c: undefined }, 'job')).toBeNull();
+    expect(jsonProblem({ fit: { tol: Number.POSITIVE_INFINITY } }, 'job')).toBe('job.fit.tol is Infinity');
+    expect(jsonProblem({ w: new Float64Array(2) }, 'job')).toBe('job.w is a Float64Array');
+    expect(jsonProblem({ a: [1, undefined] }, 'job')).toBe('job.a[1] is undefined');
   });
 });
 
