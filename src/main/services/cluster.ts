@@ -658,7 +658,8 @@ function provenanceOf(plan: ClusterPlan, results: ClusterResult[], now: string):
  * (else a bad_input error lists the missing ones and the command that reruns their tasks, and
  * nothing is stored). Then, in one transaction: the dataset (found by content hash or added), the
  * sweep with every job result, and — through the local sweep's own finishing code — the summary and
- * each rank's best replicate as a run, plus the cluster provenance.
+ * each rank's best replicate as a run, plus the cluster provenance. A plan merged before returns
+ * the sweep it made.
  */
 export async function mergeClusterSweep(ctx: ServiceContext, dir: string): Promise<SweepSummary> {
   const plan = await readPlan(dir);
@@ -683,6 +684,12 @@ export async function mergeClusterSweep(ctx: ServiceContext, dir: string): Promi
     throw new ClusterFolderError(
       `the jobs in ${join(dir, JOB_FOLDER.plan)} differ from what this version plans for the same parameters (planned with NMF Studio ${plan.appVersion}, this is ${APP_VERSION}): merge with the version that planned it`,
     );
+  // Merging the same folder again (the cluster's merge job ran, then the user imports at home into
+  // the same library) gives the sweep already stored rather than a duplicate.
+  const already = ctx.db
+    .prepare("SELECT id FROM sweeps WHERE cluster IS NOT NULL AND json_extract(cluster, '$.planId') = ?")
+    .get(plan.planId) as { id: number } | undefined;
+  if (already) return getSweepSummary(ctx, already.id);
   const found = await readResults(dir, plan);
   const check = checkResults(plan, found);
   if (check.missing.length > 0 || check.problems.length > 0)

@@ -147,6 +147,22 @@ describe('a job folder run without a scheduler', () => {
       ).toBe(true);
     }
     expect(JSON.parse(readFileSync(join(dir, 'merged', 'ranks.json'), 'utf8'))).not.toHaveProperty('cluster');
+    // Merged again into the same library: the same sweep, no duplicate, the same files.
+    const twice = await cli(
+      'sweep-merge',
+      job,
+      '--db',
+      join(dir, 'merged.sqlite'),
+      '--out',
+      join(dir, 'merged2'),
+    );
+    expect(JSON.parse(twice.stdout).sweep_id).toBe(JSON.parse(merged.stdout).sweep_id);
+    for (const file of compared) {
+      expect(
+        readFileSync(join(dir, 'merged2', file)).equals(readFileSync(join(dir, 'merged', file))),
+        file,
+      ).toBe(true);
+    }
   });
 
   it('counts a fit whose write was cut short as missing and reruns it; leftover temporary files are ignored', async () => {
