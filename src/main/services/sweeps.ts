@@ -94,7 +94,7 @@ export function getSweepDetail(ctx: ServiceContext, id: number): SweepDetail {
   const stored = row.result
     ? (JSON.parse(row.result) as StoredSweepResult)
     : { ranks: [], recommendation: null };
-  const cluster = (row as { cluster?: string | null }).cluster;
+  const { cluster } = row;
   return {
     ...toSweepSummary(row),
     ranks: stored.ranks,
