@@ -45,6 +45,7 @@ import {
 import { executeSweep, getSweepDetail, sweepSpecOf } from '../services/sweeps';
 import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
 import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
+import { clusterPlanFlags, planSweepCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
 
 /**
  * The `nmf-studio` commands (CLI.md). Each takes its arguments and an opener for the services
@@ -270,6 +271,50 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
   }
 }
 
+/**
+ * Writes a finished sweep as CLI.md's `ranks.json` and `k<rank>/` folders. Shared by `sweep` and
+ * `sweep-merge`, so a sweep merged from cluster results is written with the same bytes.
+ */
+export async function writeSweepFolder(
+  services: Services,
+  id: number,
+  out: string,
+  normalize: 'l1' | 'l2' | undefined,
+  outcome: string = 'done',
+): Promise<void> {
+  const sweep = getSweepDetail(services.ctx, id);
+  if (outcome !== 'done' || !sweep.recommendation)
+    throw new Error(`sweep ${outcome}: ${sweep.error ?? 'no reason recorded'}`);
+  await mkdir(out, { recursive: true });
+  // CLI.md's fields, then what the library adds: the baseline's criteria, the saved run, the reasoning.
+  const contract = toRanksJson({ ranks: sweep.ranks, recommendation: sweep.recommendation });
+  const ranksJson = {
+    ...contract,
+    ranks: contract.ranks.map((r, i) => {
+      const { baseline, runId } = sweep.ranks[i];
+      return {
+        ...r,
+        baseline: baseline
+          ? {
+              loss: baseline.loss,
+              cv_error: baseline.cvError,
+              cophenetic: baseline.cophenetic,
+              stability: baseline.stability,
+            }
+          : null,
+        run_id: runId,
+      };
+    }),
+    reasoning: sweep.recommendation.reasoning,
+    sweep_id: id,
+  };
+  await writeFile(join(out, 'ranks.json'), JSON.stringify(ranksJson, null, 2) + '\n');
+  for (const rank of sweep.ranks) {
+    if (rank.runId !== null)
+      await writeRunFolder(join(out, `k${rank.rank}`), getRunDetail(services.ctx, rank.runId), normalize);
+  }
+}
+
 export async function sweepCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
   const { values, positionals } = parse(args, {
     ...matrixInputOptions,
@@ -278,6 +323,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     replicates: { type: 'string' },
     'cv-folds': { type: 'string' },
     'no-baseline': { type: 'boolean' },
+    ...clusterPlanFlags,
   });
   if (positionals.length !== 1) throw new UsageError('sweep takes one <matrix> path');
   const [fromRank, toRank] = parseRankRange(requireString(values, 'ranks'));
@@ -295,6 +341,9 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
   if (!parsed.success)
     throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   if (parsed.data.cvFolds === 1) throw new UsageError('--cv-folds must be 0 (none) or at least 2, got 1');
+  if (values.plan !== undefined)
+    return planSweepCommand(positionals[0], parsed.data, values, importOptionsOf(values), io);
+  refuseClusterFlagsWithoutPlan(values);
   const services = openFor(values, open);
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'sweep');
   try {
@@ -315,37 +364,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
       created_at: services.ctx.now(),
     });
     const outcome = await executeSweep(services.ctx, id);
-    const sweep = getSweepDetail(services.ctx, id);
-    if (outcome !== 'done' || !sweep.recommendation)
-      throw new Error(`sweep ${outcome}: ${sweep.error ?? 'no reason recorded'}`);
-    await mkdir(out, { recursive: true });
-    // CLI.md's fields, then what the library adds: the baseline's criteria, the saved run, the reasoning.
-    const contract = toRanksJson({ ranks: sweep.ranks, recommendation: sweep.recommendation });
-    const ranksJson = {
-      ...contract,
-      ranks: contract.ranks.map((r, i) => {
-        const { baseline, runId } = sweep.ranks[i];
-        return {
-          ...r,
-          baseline: baseline
-            ? {
-                loss: baseline.loss,
-                cv_error: baseline.cvError,
-                cophenetic: baseline.cophenetic,
-                stability: baseline.stability,
-              }
-            : null,
-          run_id: runId,
-        };
-      }),
-      reasoning: sweep.recommendation.reasoning,
-      sweep_id: id,
-    };
-    await writeFile(join(out, 'ranks.json'), JSON.stringify(ranksJson, null, 2) + '\n');
-    for (const rank of sweep.ranks) {
-      if (rank.runId !== null)
-        await writeRunFolder(join(out, `k${rank.rank}`), getRunDetail(services.ctx, rank.runId), normalize);
-    }
+    await writeSweepFolder(services, id, out, normalize, outcome);
   } finally {
     stop();
     await services.close();

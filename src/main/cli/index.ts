@@ -24,6 +24,7 @@ import {
   type OpenServices,
 } from './commands';
 import { consensusCommand, projectCommand } from './consensus-commands';
+import { sweepMergeCommand, sweepTaskCommand } from './cluster-commands';
 
 /**
  * `nmf-studio`: the desktop app's services without a window (CLI.md). Exit status 0 on success,
@@ -49,6 +50,11 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
          0 for plain MU. --replicates R: R fits, the first from --init, the others from random starts
          with seeds S+1, S+2, …; the lowest loss is kept)
   nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [fit options] --out DIR
+  nmf-studio sweep <matrix> --ranks 2..8 [sweep options] --plan slurm [--tasks N] [--submit]
+        [--slurm-partition P] [--slurm-time T] [--slurm-mem M] [--slurm-cpus C] --out DIR
+                                                          (a job folder for a SLURM cluster)
+  nmf-studio sweep-task DIR --task I [--threads T]        (one array task of a job folder)
+  nmf-studio sweep-merge DIR [--db FILE] [--no-save] [--out OUT]
   nmf-studio synth --features N --samples M --rank R [--moonlighting F] [--depth D] [--seed S] --out DIR
         (--depth D: expected total count per sample; default 1000 × features)
   nmf-studio assign <run-dir|run-id> [--threshold t]
@@ -134,6 +140,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         break;
       case 'sweep':
         await sweepCommand(rest, io, openServices);
+        break;
+      case 'sweep-task':
+        await sweepTaskCommand(rest, io, openServices);
+        break;
+      case 'sweep-merge':
+        await sweepMergeCommand(rest, io, openServices);
         break;
       case 'synth':
         await synthCommand(rest);

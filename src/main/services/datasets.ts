@@ -137,6 +137,8 @@ export interface StoreMeta {
   transform: Transform;
   transposed: boolean;
   truth?: DatasetTruth | null;
+  /** The matrix already has `transform` applied (it comes from a library or a job folder). */
+  alreadyTransformed?: boolean;
 }
 
 /**
@@ -150,7 +152,7 @@ export function storeDataset(
   colNames: string[],
   meta: StoreMeta,
 ): { dataset: DatasetSummary; existing: boolean } {
-  applyTransform(matrix, meta.transform);
+  if (!meta.alreadyTransformed) applyTransform(matrix, meta.transform);
   const hash = contentHash(matrix, rowNames, colNames, meta.transform);
   const existingId = findDatasetIdByHash(ctx.db, hash);
   if (existingId !== undefined) return { dataset: getDatasetSummary(ctx, existingId), existing: true };

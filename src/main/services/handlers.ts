@@ -37,6 +37,7 @@ import {
   resumeSweep,
   startSweep,
 } from './sweeps';
+import { exportClusterArchive, importClusterArchive } from './cluster';
 
 import {
   cancelConsensus,
@@ -129,5 +130,8 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'consensus:delete': ({ id }) => deleteConsensusById(ctx, id),
     'consensus:rethreshold': ({ id, rank, threshold }) => rethresholdConsensus(ctx, id, rank, threshold),
     'consensus:clustergram': ({ id, rank }) => consensusClustergram(ctx, id, rank),
+    'sweeps:clusterExport': ({ datasetId, params, ...options }) =>
+      exportClusterArchive(ctx, datasetId, params, options, engineRate()),
+    'sweeps:clusterImport': ({ file }) => importClusterArchive(ctx, file),
   };
 }

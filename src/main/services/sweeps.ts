@@ -14,6 +14,7 @@ import {
   type RunEstimate,
   type RunParams,
   type RunProvenance,
+  type SweepClusterProvenance,
   type SweepDetail,
   type SweepParams,
   type SweepParamsInput,
@@ -93,7 +94,13 @@ export function getSweepDetail(ctx: ServiceContext, id: number): SweepDetail {
   const stored = row.result
     ? (JSON.parse(row.result) as StoredSweepResult)
     : { ranks: [], recommendation: null };
-  return { ...toSweepSummary(row), ranks: stored.ranks, recommendation: stored.recommendation };
+  const { cluster } = row;
+  return {
+    ...toSweepSummary(row),
+    ranks: stored.ranks,
+    recommendation: stored.recommendation,
+    cluster: cluster ? (JSON.parse(cluster) as SweepClusterProvenance) : null,
+  };
 }
 
 /** The analysis layer's spec for stored sweep parameters. */
@@ -143,6 +150,16 @@ function runParamsForRank(
   });
 }
 
+/** Multiply-adds one sweep job may take: its iteration budget (screened starts included) × the work per iteration at its rank. */
+export function sweepJobWork(
+  dataset: Parameters<typeof fitWorkPerIteration>[0],
+  job: SweepJob,
+  maxIter: number,
+): number {
+  const iterations = maxIter + (job.screen ? job.screen.starts * job.screen.iterations : 0);
+  return iterations * fitWorkPerIteration(dataset, job.rank);
+}
+
 /**
  * Time and memory forecast of a sweep: every job's iteration budget (screened starts included)
  * times the work per iteration at its rank, at the engine's measured rate, spread over the pool's
@@ -159,10 +176,7 @@ export function estimateSweep(
   const jobs = planSweep(sweepSpecOf(params));
   const maxIter = params.fit.maxIter;
   let work = 0;
-  for (const job of jobs) {
-    const iterations = maxIter + (job.screen ? job.screen.starts * job.screen.iterations : 0);
-    work += iterations * fitWorkPerIteration(dataset, job.rank);
-  }
+  for (const job of jobs) work += sweepJobWork(dataset, job, maxIter);
   const threads = Math.min(ctx.pool.size, jobs.length);
   return {
     seconds: work / rate / threads,
@@ -346,11 +360,7 @@ export async function executeSweep(
         });
       }),
     );
-    const results = sweepJobResults(ctx.db, id).map((r) => decodeJobResult(r.result));
-    const summary = summarizeSweep(spec, results);
-    ctx.db.transaction(() =>
-      saveSweepOutcome(ctx, id, sweep.datasetId, dataset.hash, params, summary, results, jobs),
-    )();
+    finishSweepFromStoredResults(ctx, id, dataset.hash);
     ctx.jobs.finish('sweep', id, 'done');
     return 'done';
   } catch (error) {
@@ -369,6 +379,22 @@ export async function executeSweep(
     releaseSharedMatrix(sweep.datasetId);
     ctx.events.emit('library:changed', { what: 'sweeps', id });
   }
+}
+
+/**
+ * Summarises a sweep whose every job result is stored, saves each rank's best replicate as a run and
+ * records the outcome, in one transaction. Shared by the local run and the merge of cluster results,
+ * so both store (and `sweep` writes) the same bytes.
+ */
+export function finishSweepFromStoredResults(ctx: ServiceContext, id: number, dataHash: string): void {
+  const sweep = getSweepSummary(ctx, id);
+  const spec = sweepSpecOf(sweep.params);
+  const jobs = planSweep(spec);
+  const results = sweepJobResults(ctx.db, id).map((r) => decodeJobResult(r.result));
+  const summary = summarizeSweep(spec, results);
+  ctx.db.transaction(() =>
+    saveSweepOutcome(ctx, id, sweep.datasetId, dataHash, sweep.params, summary, results, jobs),
+  )();
 }
 
 /** Saves each rank's best replicate as a run of the sweep and stores the summary. Call in a transaction. */

@@ -159,6 +159,23 @@ export const requestSchemas = {
     .object({ id, rank: z.number().int().min(1), threshold: z.number().positive().max(10) })
     .strict(),
   'consensus:clustergram': z.object({ id, rank: z.number().int().min(1) }).strict(),
+  /** A sweep planned as a SLURM job folder, returned as a .tar.gz to save (the renderer names no paths). */
+  'sweeps:clusterExport': z
+    .object({
+      datasetId: id,
+      params: sweepParamsSchema,
+      tasks: z.number().int().min(1).max(10_000),
+      cpus: z.number().int().min(1).max(256).optional(),
+      partition: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/, 'a SLURM partition name')
+        .optional(),
+      time: z.string().max(32).optional(),
+      memMiB: z.number().int().min(1).max(100_000_000).optional(),
+    })
+    .strict(),
+  /** A finished job folder (.tar.gz of it) merged into the library as a sweep. */
+  'sweeps:clusterImport': z.object({ file: upload }).strict(),
 } as const;
 
 /** What each channel answers with (inside a Result). */
@@ -209,6 +226,17 @@ export interface ResponseMap {
   'consensus:delete': { deleted: number };
   'consensus:rethreshold': ConsensusDetail;
   'consensus:clustergram': ConsensusClustergram;
+  'sweeps:clusterExport': ClusterJobArchive;
+  'sweeps:clusterImport': SweepSummary;
+}
+
+/** A sweep's cluster job folder as one archive, to be saved by the renderer under `fileName`. */
+export interface ClusterJobArchive {
+  /** `nmf-sweep-<dataset>-<plan>.tar.gz` */
+  fileName: string;
+  bytes: Uint8Array;
+  fits: number;
+  tasks: number;
 }
 
 /** A look at a file before importing it. */

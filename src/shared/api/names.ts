@@ -52,6 +52,8 @@ export const channelNames = [
   'consensus:delete',
   'consensus:rethreshold',
   'consensus:clustergram',
+  'sweeps:clusterExport',
+  'sweeps:clusterImport',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

@@ -103,6 +103,25 @@ export interface SweepRankMetrics {
 export interface SweepDetail extends SweepSummary {
   ranks: SweepRankMetrics[];
   recommendation: { rank: number; criterion: string; reasoning: string[] } | null;
+  /** Where the fits ran, for a sweep merged from a cluster job folder; null for one run here. */
+  cluster?: SweepClusterProvenance | null;
+}
+
+/** Provenance of a sweep computed as a cluster job array and merged into the library. */
+export interface SweepClusterProvenance {
+  planId: string;
+  plannedAt: string;
+  plannedWith: string;
+  mergedAt: string;
+  /** Per array task: the hosts it ran on, its first start and last finish, fits, scheduler ids. */
+  tasks: Array<{
+    task: number;
+    hosts: string[];
+    startedAt: string;
+    finishedAt: string;
+    fits: number;
+    scheduler: Array<Record<string, string>>;
+  }>;
 }
 
 export interface PcaView {

@@ -14,6 +14,8 @@ export interface SweepRow {
   error: string | null;
   created_at: string;
   finished_at: string | null;
+  /** Cluster provenance (JSON) of a sweep merged from a job folder (migration 0070). */
+  cluster: string | null;
 }
 
 export type SweepListRow = SweepRow & { dataset_name: string };

@@ -1,0 +1,279 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterPlan } from '../../../shared/analysis/cluster-plan';
+import { main } from '../index';
+
+/**
+ * Sweeps on a real one-node SLURM cluster (scripts/slurm-local.sh): planned into 4 array tasks,
+ * submitted with sbatch, merged — and byte for byte the local sweep of the same seed. A task killed
+ * midway resumes when resubmitted; a merge with a task missing lists it and refuses.
+ *
+ * The cluster: the one named by SLURM_CONF when it answers (CI starts it before the tests), else one
+ * this file starts as root with scripts/slurm-local.sh and stops afterwards. Where neither is
+ * possible the tests are skipped with the reason — except under CI (CI or NMF_STUDIO_REQUIRE_SLURM
+ * set, as .ci/run does), where that is a failure.
+ */
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const cliSource = join(repo, 'src', 'main', 'cli', 'index.ts');
+const tsxLoader = pathToFileURL(join(repo, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+const builtCli = join(repo, 'out', 'main', 'cli.js');
+
+/** Newest modification time of any file under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * How the nodes run nmf-studio: the built CLI when it is newer than every source file (CI builds
+ * before testing; it starts in a fraction of the time), otherwise the sources through tsx.
+ */
+const nodeCommand: string[] =
+  existsSync(builtCli) && statSync(builtCli).mtimeMs > newestMtime(join(repo, 'src'))
+    ? [builtCli]
+    : ['--import', tsxLoader, cliSource];
+const script = join(repo, 'scripts', 'slurm-local.sh');
+
+function answers(conf: string): boolean {
+  const r = spawnSync('sinfo', ['-h', '-o', '%T'], {
+    env: { ...process.env, SLURM_CONF: conf },
+    encoding: 'utf8',
+  });
+  return r.status === 0 && /idle|mixed|allocated/.test(r.stdout);
+}
+
+/** Finds or starts a cluster: its SLURM_CONF, whether this file started it, or why there is none. */
+function findCluster(): { conf: string; owned: boolean } | { reason: string } {
+  if (process.env.SLURM_CONF && answers(process.env.SLURM_CONF))
+    return { conf: process.env.SLURM_CONF, owned: false };
+  if (spawnSync('sh', ['-c', 'command -v sbatch && command -v slurmctld']).status !== 0)
+    return { reason: 'sbatch is not installed (apt-get install slurm-wlm munge)' };
+  if (process.getuid?.() !== 0)
+    return { reason: 'starting a local SLURM cluster needs root (scripts/slurm-local.sh)' };
+  const dir = join(tmpdir(), `nmf-studio-slurm-test-${process.pid}`);
+  const env = { ...process.env, NMF_SLURM_DIR: dir, NMF_SLURM_PORT: '6917' };
+  const started = spawnSync(script, ['start'], { env, encoding: 'utf8' });
+  if (started.status !== 0)
+    return { reason: `scripts/slurm-local.sh start failed: ${started.stderr.trim().split('\n').pop()}` };
+  return { conf: join(dir, 'slurm.conf'), owned: true };
+}
+
+const cluster = findCluster();
+const reason = 'reason' in cluster ? cluster.reason : null;
+if (reason !== null) {
+  if (process.env.CI || process.env.NMF_STUDIO_REQUIRE_SLURM)
+    throw new Error(`CI must run the SLURM tests, but no cluster is reachable: ${reason}`);
+  console.warn(`skipping the SLURM tests: ${reason}`);
+}
+
+let dir: string;
+let slurmEnv: NodeJS.ProcessEnv;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    stderrIsTty: false,
+  });
+  return { code, stdout, stderr };
+}
+
+/** `sbatch --wait …` in the job folder; returns its exit status and output. */
+function sbatchWait(jobDir: string, args: string[]): { status: number | null; out: string } {
+  const r = spawnSync('sbatch', ['--wait', ...args], {
+    cwd: jobDir,
+    env: slurmEnv,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+const sweepOptions = [
+  '--ranks',
+  '2..4',
+  '--replicates',
+  '3',
+  '--cv-folds',
+  '2',
+  '--max-iter',
+  '300',
+  '--tol',
+  '0',
+  '--seed',
+  '7',
+];
+const compared = ['ranks.json', ...[2, 3, 4].flatMap((k) => [`k${k}/W.tsv`, `k${k}/H.tsv`])];
+
+function expectSameBytes(a: string, b: string): void {
+  for (const file of compared) {
+    expect(existsSync(join(b, file)), `${b}/${file} exists`).toBe(true);
+    expect(readFileSync(join(b, file)).equals(readFileSync(join(a, file))), `${file} is the same bytes`).toBe(
+      true,
+    );
+  }
+}
+
+function sweepsIn(db: string): number {
+  if (!existsSync(db)) return 0;
+  const handle = new Database(db, { readonly: true });
+  try {
+    return (handle.prepare('SELECT COUNT(*) AS n FROM sweeps').get() as { n: number }).n;
+  } finally {
+    handle.close();
+  }
+}
+
+describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
+  beforeAll(async () => {
+    if ('reason' in cluster) return;
+    dir = mkdtempSync(join(tmpdir(), 'nmf-slurm-'));
+    slurmEnv = {
+      ...process.env,
+      SLURM_CONF: cluster.conf,
+      NMF_STUDIO: [process.execPath, ...nodeCommand].join(' '),
+      NMF_STUDIO_CLI: '1',
+    };
+    const synth = await cli(
+      'synth',
+      '--features',
+      '150',
+      '--samples',
+      '80',
+      '--rank',
+      '3',
+      '--seed',
+      '5',
+      '--out',
+      join(dir, 'syn'),
+    );
+    expect(synth.code).toBe(0);
+    const local = await cli(
+      'sweep',
+      join(dir, 'syn', 'V.tsv'),
+      ...sweepOptions,
+      '--db',
+      join(dir, 'local.sqlite'),
+      '--out',
+      join(dir, 'local'),
+    );
+    expect(local.stderr).toBe('');
+    expect(local.code).toBe(0);
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (!('reason' in cluster) && cluster.owned)
+      spawnSync(script, ['stop'], { env: { ...process.env, NMF_SLURM_DIR: dirname(cluster.conf) } });
+  });
+
+  it(
+    'a killed task resumes when resubmitted, a merge with a task missing refuses, and the merge equals the local sweep',
+    { timeout: 300_000 },
+    async () => {
+      const job = join(dir, 'job');
+      const planned = await cli(
+        'sweep',
+        join(dir, 'syn', 'V.tsv'),
+        ...sweepOptions,
+        '--plan',
+        'slurm',
+        '--tasks',
+        '4',
+        '--out',
+        job,
+      );
+      expect(planned.code, planned.stderr).toBe(0);
+      const plan = JSON.parse(readFileSync(join(job, 'plan.json'), 'utf8')) as ClusterPlan;
+      expect(plan.tasks).toBe(4);
+      expect(plan.fits.some((f) => (f.job as { baseline?: boolean }).baseline)).toBe(true);
+      expect(plan.fits.some((f) => (f.job as { kind?: string }).kind === 'fold')).toBe(true);
+
+      // Task 3 runs outside the scheduler and is killed as soon as its first result is written.
+      const victim = 3;
+      const own = plan.fits.filter((f) => f.task === victim);
+      const resultsDir = join(job, 'results');
+      const child = spawn(process.execPath, [...nodeCommand, 'sweep-task', job, '--task', String(victim)], {
+        env: { ...process.env, NMF_STUDIO_CLI: '1' },
+        stdio: 'ignore',
+      });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const present = own.filter((f) => existsSync(join(resultsDir, f.file)));
+          if (present.length > 0) {
+            child.kill('SIGKILL');
+            clearInterval(timer);
+            resolve();
+          }
+        }, 5);
+        child.on('exit', (code) => {
+          clearInterval(timer);
+          if (code !== null)
+            reject(new Error(`task ${victim} ended (status ${code}) before it could be killed`));
+          else resolve();
+        });
+      });
+      const doneBefore = own.filter((f) => existsSync(join(resultsDir, f.file)));
+      expect(doneBefore.length).toBeGreaterThan(0);
+      expect(doneBefore.length).toBeLessThan(own.length);
+      const firstMtime = statSync(join(resultsDir, doneBefore[0].file)).mtimeMs;
+
+      // The other three tasks as a SLURM array, and merge.sbatch after it (afterany), as README.md says.
+      const arrayJob = spawnSync('sbatch', ['--parsable', '--array=0-2', 'sweep.sbatch'], {
+        cwd: job,
+        env: slurmEnv,
+        encoding: 'utf8',
+      });
+      expect(arrayJob.status, arrayJob.stderr).toBe(0);
+      const mergeJob = sbatchWait(job, [`--dependency=afterany:${arrayJob.stdout.trim()}`, 'merge.sbatch']);
+      // The array's tasks succeeded, but task 3 is missing: merge.sbatch refuses and says what to rerun.
+      expect(mergeJob.status).not.toBe(0);
+      for (let t = 0; t < 3; t++)
+        expect(readFileSync(join(job, 'logs', `task-${t}.out`), 'utf8')).toContain('"ran"');
+      expect(readFileSync(join(job, 'logs', 'merge.out'), 'utf8')).toContain(
+        `sbatch --array=${victim} sweep.sbatch`,
+      );
+      expect(existsSync(join(job, 'merged', 'ranks.json'))).toBe(false);
+
+      // The merge sees task 3's missing fits, names the command that reruns just it, and stores nothing.
+      const mergedDb = join(dir, 'merged.sqlite');
+      const refused = await cli('sweep-merge', job, '--db', mergedDb, '--out', join(dir, 'refused'));
+      expect(refused.code).toBe(2);
+      const missing = own.filter((f) => !doneBefore.includes(f)).map((f) => f.id);
+      for (const id of missing) expect(refused.stderr).toContain(id);
+      expect(refused.stderr).toContain(`sbatch --array=${victim} sweep.sbatch`);
+      expect(existsSync(join(dir, 'refused', 'ranks.json'))).toBe(false);
+      expect(sweepsIn(mergedDb)).toBe(0);
+
+      // Resubmitted as the merge says: the task skips what it had finished.
+      const rerun = sbatchWait(job, [`--array=${victim}`, 'sweep.sbatch']);
+      expect(rerun.status, rerun.out).toBe(0);
+      const log = readFileSync(join(job, 'logs', `task-${victim}.out`), 'utf8');
+      expect(log).toContain(
+        `${own.length} fit(s), ${doneBefore.length} already done, ${own.length - doneBefore.length} to run`,
+      );
+      expect(statSync(join(resultsDir, doneBefore[0].file)).mtimeMs).toBe(firstMtime);
+
+      const merged = await cli('sweep-merge', job, '--db', mergedDb, '--out', join(dir, 'merged'));
+      expect(merged.code, merged.stderr).toBe(0);
+      expectSameBytes(join(dir, 'local'), join(dir, 'merged'));
+      const provenance = JSON.parse(merged.stdout).cluster as {
+        tasks: Array<{ task: number; scheduler: Array<Record<string, string>> }>;
+      };
+      expect(provenance.tasks.map((t) => t.task)).toEqual([0, 1, 2, 3]);
+      expect(provenance.tasks[0].scheduler[0].SLURM_ARRAY_TASK_ID).toBe('0');
+      expect(sweepsIn(mergedDb)).toBe(1);
+    },
+  );
+});

@@ -1,0 +1,212 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import type { SweepParams } from '../../shared/domain';
+import { engineRate } from '../services/calibrate';
+import {
+  mergeClusterSweep,
+  planClusterSweep,
+  runClusterTask,
+  writeJobFolder,
+  type ClusterPlanOptions,
+} from '../services/cluster';
+import { readImportFile, type ImportOptions } from '../services/datasets';
+import { getSweepDetail } from '../services/sweeps';
+import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
+import { writeSweepFolder, type CliIo, type OpenServices } from './commands';
+
+/**
+ * The cluster commands (CLI.md "Additions"): `sweep … --plan slurm` writes a job folder,
+ * `sweep-task` runs one array task of it on a node, `sweep-merge` brings the results into the
+ * library and writes what a local `sweep` writes.
+ */
+
+/** The `sweep` flags that only `--plan slurm` takes. */
+export const clusterPlanFlags = {
+  plan: { type: 'string' },
+  tasks: { type: 'string' },
+  submit: { type: 'boolean' },
+  'slurm-partition': { type: 'string' },
+  'slurm-time': { type: 'string' },
+  'slurm-mem': { type: 'string' },
+  'slurm-cpus': { type: 'string' },
+} as const;
+
+/** A local sweep given cluster flags: refused, so nobody waits for a sweep they meant to submit. */
+export function refuseClusterFlagsWithoutPlan(values: Record<string, unknown>): void {
+  const given = Object.keys(clusterPlanFlags).filter((name) => name !== 'plan' && values[name] !== undefined);
+  if (given.length > 0) throw new UsageError(`--${given[0]} goes with --plan slurm`);
+}
+
+/** `--slurm-mem` as SLURM writes it (4000, 4000M, 4G, 1T) → MiB. */
+function memoryFlag(values: Record<string, unknown>): number | undefined {
+  const raw = values['slurm-mem'];
+  if (raw === undefined) return undefined;
+  const match = /^(\d+)([KMGT]?)B?$/i.exec(String(raw).trim());
+  if (!match) throw new UsageError(`--slurm-mem must be like 4000M or 16G, got "${String(raw)}"`);
+  const value = Number(match[1]);
+  const unit = match[2].toUpperCase();
+  const mib =
+    unit === 'K'
+      ? Math.ceil(value / 1024)
+      : unit === 'G'
+        ? value * 1024
+        : unit === 'T'
+          ? value * 1024 ** 2
+          : value;
+  if (mib < 1) throw new UsageError(`--slurm-mem must be at least 1M, got "${String(raw)}"`);
+  return mib;
+}
+
+/** Whether a program is on the PATH. */
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .some((dir) => dir !== '' && existsSync(join(dir, program)));
+}
+
+/** Runs `sbatch --parsable …` in the job folder and returns the job id. */
+function sbatch(dir: string, args: string[], env: NodeJS.ProcessEnv): string {
+  const result = spawnSync('sbatch', ['--parsable', ...args], { cwd: dir, env, encoding: 'utf8' });
+  if (result.error) throw new Error(`sbatch failed to start: ${result.error.message}`);
+  if (result.status !== 0)
+    throw new Error(`sbatch ${args.join(' ')} failed (status ${result.status}): ${result.stderr.trim()}`);
+  // --parsable prints "jobid" or "jobid;cluster".
+  return result.stdout.trim().split(';')[0];
+}
+
+/**
+ * `sweep <matrix> … --plan slurm --out DIR`: reads the matrix (nothing goes into the library),
+ * plans the sweep as a job folder, and with `--submit` hands it to sbatch.
+ */
+export async function planSweepCommand(
+  matrixPath: string,
+  params: SweepParams,
+  values: Record<string, unknown>,
+  importOptions: ImportOptions,
+  io: CliIo,
+): Promise<void> {
+  const scheduler = choiceFlag(values, 'plan', ['slurm'] as const);
+  if (scheduler === undefined) throw new UsageError('--plan must be slurm');
+  const dir = resolve(requireString(values, 'out'));
+  const options: ClusterPlanOptions = {
+    tasks: numberFlag(values, 'tasks', { integer: true, min: 1, max: 10000 }) ?? 1,
+    cpus: numberFlag(values, 'slurm-cpus', { integer: true, min: 1, max: 256 }),
+    time: typeof values['slurm-time'] === 'string' ? values['slurm-time'] : undefined,
+    partition: typeof values['slurm-partition'] === 'string' ? values['slurm-partition'] : undefined,
+    memMiB: memoryFlag(values),
+  };
+  if (values.submit === true && !onPath('sbatch'))
+    throw new UsageError(
+      '--submit needs sbatch on the PATH (run it on the cluster login node, or submit by hand)',
+    );
+  const imported = await readImportFile(matrixPath, importOptions);
+  const name = importOptions.name ?? imported.displayName.replace(/\.gz$/i, '').replace(/\.[^.]+$/, '');
+  const { plan, files } = planClusterSweep(
+    {
+      matrix: imported.matrix,
+      rowNames: imported.rowNames,
+      colNames: imported.colNames,
+      name,
+      sourceName: imported.displayName,
+      format: imported.format,
+      transform: importOptions.transform,
+      transposed: imported.transposed,
+    },
+    params,
+    options,
+    engineRate(),
+    new Date().toISOString(),
+  );
+  await writeJobFolder(dir, files);
+  let submitted: { array_job: string; merge_job: string } | null = null;
+  if (values.submit === true) {
+    // The nodes run the same nmf-studio as this command unless NMF_STUDIO says otherwise.
+    const env = {
+      ...process.env,
+      NMF_STUDIO: process.env.NMF_STUDIO ?? `${process.execPath} ${process.argv[1]}`,
+    };
+    const arrayJob = sbatch(dir, ['sweep.sbatch'], env);
+    const mergeJob = sbatch(dir, [`--dependency=afterany:${arrayJob}`, 'merge.sbatch'], env);
+    submitted = { array_job: arrayJob, merge_job: mergeJob };
+  }
+  io.stdout(
+    JSON.stringify(
+      {
+        dir,
+        plan_id: plan.planId,
+        fits: plan.fits.length,
+        tasks: plan.tasks,
+        data_hash: plan.data.hash,
+        resources: plan.resources,
+        submitted,
+        next: submitted
+          ? `when job ${submitted.merge_job} has run: nmf-studio sweep-merge ${dir} --out <folder>`
+          : `cd ${dir} && jobid=$(sbatch --parsable sweep.sbatch) && sbatch --dependency=afterany:$jobid merge.sbatch`,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+}
+
+/** `sweep-task DIR --task I [--threads T]`: runs one array task's fits; never opens a library file. */
+export async function sweepTaskCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
+  const { values, positionals } = parse(args, {
+    task: { type: 'string' },
+    threads: { type: 'string' },
+    progress: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new UsageError('sweep-task takes one job folder DIR');
+  const task = numberFlag(values, 'task', { integer: true, min: 0 });
+  if (task === undefined) throw new UsageError('--task is required (the array task number, from 0)');
+  const threads = numberFlag(values, 'threads', { integer: true, min: 1, max: 256 }) ?? 1;
+  const log =
+    io.stderrIsTty || values.progress === true ? (line: string) => io.stderr(`${line}\n`) : () => undefined;
+  // An in-memory library: the task only needs the worker pool (SQLite on a shared file system is unsafe).
+  const services = open({ inMemory: true, threads });
+  try {
+    const report = await runClusterTask(services.ctx.pool, resolve(positionals[0]), task, log);
+    io.stdout(JSON.stringify(report) + '\n');
+  } finally {
+    await services.close();
+  }
+}
+
+/** `sweep-merge DIR [--db FILE] [--no-save] [--out OUT]`: checks, stores in the library, writes ranks.json and k<rank>/. */
+export async function sweepMergeCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
+  const { values, positionals } = parse(args, {
+    db: { type: 'string' },
+    'no-save': { type: 'boolean' },
+    out: { type: 'string' },
+    normalize: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError('sweep-merge takes one job folder DIR');
+  const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
+  const services = open({
+    libraryPath: typeof values.db === 'string' ? values.db : undefined,
+    inMemory: values['no-save'] === true,
+    threads: 1,
+  });
+  try {
+    const summary = await mergeClusterSweep(services.ctx, resolve(positionals[0]));
+    if (typeof values.out === 'string') await writeSweepFolder(services, summary.id, values.out, normalize);
+    const detail = getSweepDetail(services.ctx, summary.id);
+    io.stdout(
+      JSON.stringify(
+        {
+          sweep_id: summary.id,
+          dataset_id: summary.datasetId,
+          recommended: summary.recommended,
+          criterion: summary.criterion,
+          fits: summary.jobsTotal,
+          cluster: detail.cluster ?? null,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  } finally {
+    await services.close();
+  }
+}

@@ -1,0 +1,140 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+/**
+ * Gzipped tar archives (POSIX ustar) of a folder's regular files, for handing a job folder to the
+ * browser as one download and taking a finished one back as one upload. Only what job folders
+ * need: regular files with relative paths, directories implied; extraction refuses absolute paths,
+ * `..`, links and devices.
+ */
+
+export interface ArchiveEntry {
+  /** Relative path with `/` separators. */
+  path: string;
+  bytes: Uint8Array;
+  /** Unix permission bits; 0o644 unless given. */
+  mode?: number;
+}
+
+const BLOCK = 512;
+
+function writeOctal(header: Uint8Array, offset: number, length: number, value: number): void {
+  const text = value.toString(8).padStart(length - 1, '0');
+  if (text.length > length - 1) throw new RangeError(`${value} does not fit a ${length}-byte tar field`);
+  header.set(new TextEncoder().encode(text), offset);
+  header[offset + length - 1] = 0;
+}
+
+function writeText(header: Uint8Array, offset: number, length: number, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length > length) throw new RangeError(`"${text}" is too long for a tar header`);
+  header.set(bytes, offset);
+}
+
+/** Splits a path into ustar's prefix (≤ 155 bytes) and name (≤ 100 bytes). */
+function splitPath(path: string): { prefix: string; name: string } {
+  if (new TextEncoder().encode(path).length <= 100) return { prefix: '', name: path };
+  for (let cut = path.lastIndexOf('/'); cut > 0; cut = path.lastIndexOf('/', cut - 1)) {
+    const prefix = path.slice(0, cut);
+    const name = path.slice(cut + 1);
+    if (new TextEncoder().encode(prefix).length <= 155 && new TextEncoder().encode(name).length <= 100)
+      return { prefix, name };
+  }
+  throw new RangeError(`path too long for a tar archive: ${path}`);
+}
+
+/** A .tar.gz of the entries, in the order given (mtime fixed at `mtimeSeconds`). */
+export function createTarGz(entries: readonly ArchiveEntry[], mtimeSeconds: number): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  for (const entry of entries) {
+    checkRelativePath(entry.path);
+    const header = new Uint8Array(BLOCK);
+    const { prefix, name } = splitPath(entry.path);
+    writeText(header, 0, 100, name);
+    writeOctal(header, 100, 8, entry.mode ?? 0o644);
+    writeOctal(header, 108, 8, 0);
+    writeOctal(header, 116, 8, 0);
+    writeOctal(header, 124, 12, entry.bytes.length);
+    writeOctal(header, 136, 12, Math.floor(mtimeSeconds));
+    header.fill(0x20, 148, 156); // checksum field counts as spaces while summing
+    header[156] = 0x30; // regular file
+    writeText(header, 257, 6, 'ustar');
+    writeText(header, 263, 2, '00');
+    writeText(header, 345, 155, prefix);
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    writeOctal(header, 148, 7, sum);
+    header[155] = 0x20;
+    chunks.push(header, entry.bytes);
+    const pad = (BLOCK - (entry.bytes.length % BLOCK)) % BLOCK;
+    if (pad) chunks.push(new Uint8Array(pad));
+  }
+  chunks.push(new Uint8Array(2 * BLOCK));
+  const gzipped = gzipSync(Buffer.concat(chunks));
+  // A plain Uint8Array, not a Buffer: the browser transport's frames carry typed arrays by class name.
+  return new Uint8Array(gzipped.buffer, gzipped.byteOffset, gzipped.byteLength);
+}
+
+function checkRelativePath(path: string): void {
+  if (path === '' || path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\\'))
+    throw new RangeError(`archive path must be relative with / separators, got "${path}"`);
+  if (path.split('/').some((part) => part === '..' || part === ''))
+    throw new RangeError(`archive path must not contain ".." or empty parts, got "${path}"`);
+}
+
+function readText(block: Uint8Array, offset: number, length: number): string {
+  const field = block.subarray(offset, offset + length);
+  const end = field.indexOf(0);
+  return new TextDecoder().decode(end >= 0 ? field.subarray(0, end) : field);
+}
+
+function readOctal(block: Uint8Array, offset: number, length: number): number {
+  const text = readText(block, offset, length).trim();
+  if (!/^[0-7]*$/.test(text)) throw new RangeError(`bad number "${text}" in a tar header`);
+  return text === '' ? 0 : parseInt(text, 8);
+}
+
+/**
+ * The regular files of a .tar.gz (or plain .tar), with their paths. Directories are skipped;
+ * links, devices and unsafe paths are refused. A single top folder shared by every entry (as
+ * `tar czf job.tar.gz job/` makes) is kept in the paths; callers strip it if they want.
+ *
+ * @param maxBytes refuse archives that unpack to more than this
+ */
+export function readTarGz(archive: Uint8Array, maxBytes: number): ArchiveEntry[] {
+  const gzipped = archive.length >= 2 && archive[0] === 0x1f && archive[1] === 0x8b;
+  const tar = gzipped ? new Uint8Array(gunzipSync(archive, { maxOutputLength: maxBytes })) : archive;
+  if (tar.length < BLOCK || tar.length % BLOCK !== 0)
+    throw new RangeError(`${tar.length} bytes is not a tar archive (a whole number of 512-byte blocks)`);
+  const entries: ArchiveEntry[] = [];
+  let offset = 0;
+  let longName: string | null = null;
+  while (offset + BLOCK <= tar.length) {
+    const header = tar.subarray(offset, offset + BLOCK);
+    if (header.every((b) => b === 0)) break;
+    let stored = 0;
+    for (let i = 0; i < BLOCK; i++) stored += i >= 148 && i < 156 ? 0x20 : header[i];
+    if (readOctal(header, 148, 8) !== stored)
+      throw new RangeError(`the archive is damaged (bad header checksum at byte ${offset})`);
+    const size = readOctal(header, 124, 12);
+    const type = String.fromCharCode(header[156] || 0x30);
+    const prefix = readText(header, 257, 6).startsWith('ustar') ? readText(header, 345, 155) : '';
+    const name = readText(header, 0, 100);
+    const path = longName ?? (prefix ? `${prefix}/${name}` : name);
+    const body = tar.subarray(offset + BLOCK, offset + BLOCK + size);
+    if (body.length !== size) throw new RangeError('the archive is truncated');
+    offset += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    if (type === 'L') {
+      // GNU long name: the next entry's path.
+      longName = new TextDecoder().decode(body).replace(/\0+$/, '');
+      continue;
+    }
+    longName = null;
+    if (type === '5' || type === 'x' || type === 'g') continue; // directories, pax headers
+    if (type !== '0' && type !== '7')
+      throw new RangeError(`the archive holds "${path}", which is not a regular file (type ${type})`);
+    const clean = path.replace(/^\.\//, '');
+    checkRelativePath(clean);
+    entries.push({ path: clean, bytes: body.slice(), mode: readOctal(header, 100, 8) });
+  }
+  return entries;
+}
