@@ -258,6 +258,7 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
       sweep_id: null,
       params: JSON.stringify(params),
       created_at: services.ctx.now(),
+      owner: services.ctx.owner,
     });
     const outcome = await executeRun(services.ctx, id, dataset.id, dataset.hash, params, start);
     const run = getRunDetail(services.ctx, id);
@@ -313,6 +314,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
       params: JSON.stringify(parsed.data),
       jobs_total: jobs.length,
       created_at: services.ctx.now(),
+      owner: services.ctx.owner,
     });
     const outcome = await executeSweep(services.ctx, id);
     const sweep = getSweepDetail(services.ctx, id);

@@ -1,7 +1,7 @@
 import { ENGINE_VERSION } from '../../shared/domain';
-import { openLibrary } from '../db/connection';
-import { markUnfinishedRunsInterrupted, purgeDeletedRuns } from '../db/queries/runs';
-import { markUnfinishedSweepsInterrupted } from '../db/queries/sweeps';
+import { closeLibrary, openLibrary } from '../db/connection';
+import { claimOwnership, type Ownership } from '../db/ownership';
+import { purgeDeletedRuns } from '../db/queries/runs';
 import { defaultTempDir, PRODUCT_NAME } from '../paths';
 import { WorkerPool } from '../workers/pool';
 import type { AppFacts, ServiceContext } from './context';
@@ -18,6 +18,11 @@ export interface ServicesOptions {
   threads?: number;
   tempDir?: string;
   versions?: Record<string, string>;
+  /**
+   * Open the library read-only (list, show, export): nothing is written, no job state is touched,
+   * and a read-only file in a read-only folder can be read.
+   */
+  readOnly?: boolean;
 }
 
 export interface Services {
@@ -31,15 +36,25 @@ export interface Services {
 const UNDO_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
 /**
- * The composition root: opens the library, marks whatever a previous process left queued or
- * running as interrupted, starts the worker pool, and wires the handlers.
+ * The composition root: opens the library, registers this process as an owner (which ends as
+ * interrupted only the jobs whose owner is dead; see db/ownership.ts), starts the worker pool, and
+ * wires the handlers. Read-only services register nothing and write nothing.
  */
 export function createServices(options: ServicesOptions): Services {
-  const db = openLibrary(options.libraryPath);
+  const readOnly = options.readOnly === true;
+  const db = openLibrary(options.libraryPath, { readOnly });
   const now = (): string => new Date().toISOString();
-  markUnfinishedRunsInterrupted(db, now());
-  markUnfinishedSweepsInterrupted(db, now());
-  purgeDeletedRuns(db, new Date(Date.now() - UNDO_WINDOW_MS).toISOString());
+  let ownership: Ownership | null = null;
+  if (!readOnly) {
+    try {
+      ownership = claimOwnership(db);
+      purgeDeletedRuns(db, new Date(Date.now() - UNDO_WINDOW_MS).toISOString());
+    } catch (error) {
+      ownership?.release();
+      closeLibrary(db);
+      throw error;
+    }
+  }
   const events = new EventBus();
   const pool = new WorkerPool({ workerPath: options.workerPath, size: options.threads });
   const ctx: ServiceContext = {
@@ -57,19 +72,20 @@ export function createServices(options: ServicesOptions): Services {
       versions: { node: process.versions.node, sqlite: sqliteVersion(db), ...options.versions },
     },
     now,
+    owner: ownership?.id ?? null,
   };
   return {
     ctx,
     handlers: createHandlers(ctx),
     close: async () => {
-      // Whatever is still queued or running is interrupted, not cancelled: mark it first, so the
-      // jobs' own rejection handlers (which only touch queued or running rows) leave it that way.
-      markUnfinishedRunsInterrupted(db, now());
-      markUnfinishedSweepsInterrupted(db, now());
+      // This process's jobs still queued or running are interrupted, not cancelled: mark them first,
+      // so the jobs' own rejection handlers (which only touch queued or running rows) leave them so.
+      // Other processes' jobs are theirs and stay as they are.
+      ownership?.release();
       await pool.close();
       // Give the jobs' rejection handlers a turn before the library closes under them.
       await new Promise((resolve) => setImmediate(resolve));
-      db.close();
+      closeLibrary(db);
     },
   };
 }

@@ -21,6 +21,7 @@ import {
   type SweepSummary,
 } from '../../shared/domain';
 import { toBlob, traceToBlob } from '../db/blobs';
+import { describeOwner, ownerGone } from '../db/ownership';
 import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
 import {
   completeSweep,
@@ -30,7 +31,8 @@ import {
   insertSweep,
   listSweeps,
   recordSweepJob,
-  setSweepState,
+  markSweepRunning,
+  queueSweepForResume,
   sweepJobResults,
   type SweepListRow,
 } from '../db/queries/sweeps';
@@ -45,6 +47,7 @@ import {
   fitFactorBytes,
   fitWorkPerIteration,
   releaseSharedMatrix,
+  requireOwner,
 } from './runs';
 
 /**
@@ -188,6 +191,7 @@ export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepP
     params: JSON.stringify(params),
     jobs_total: jobs.length,
     created_at: ctx.now(),
+    owner: requireOwner(ctx),
   });
   void executeSweep(ctx, id).catch(() => {
     // executeSweep records every outcome itself.
@@ -201,7 +205,8 @@ export function resumeSweep(ctx: ServiceContext, id: number): SweepSummary {
   const sweep = getSweepSummary(ctx, id);
   if (sweep.state === 'done') throw new ServiceError('conflict', `sweep ${id} is already done`);
   if (ctx.jobs.has('sweep', id)) throw new ServiceError('conflict', `sweep ${id} is running`);
-  setSweepState(ctx.db, id, 'queued', null);
+  if (!queueSweepForResume(ctx.db, id, requireOwner(ctx)))
+    throw new ServiceError('conflict', `sweep ${id} is ${getSweepSummary(ctx, id).state}, not resumable`);
   void executeSweep(ctx, id).catch(() => undefined);
   ctx.events.emit('library:changed', { what: 'sweeps', id });
   return getSweepSummary(ctx, id);
@@ -210,7 +215,14 @@ export function resumeSweep(ctx: ServiceContext, id: number): SweepSummary {
 export function cancelSweep(ctx: ServiceContext, id: number): { state: SweepSummary['state'] } {
   const sweep = getSweepSummary(ctx, id);
   if (!ctx.jobs.cancel('sweep', id) && (sweep.state === 'queued' || sweep.state === 'running')) {
-    finishSweepWithState(ctx.db, id, 'interrupted', ctx.now(), 'no job was computing this sweep');
+    // Another process's sweep is that process's to end, while it lives.
+    const owner = getSweepRow(ctx.db, id)?.owner ?? null;
+    if (!ownerGone(ctx.db, owner))
+      throw new ServiceError(
+        'conflict',
+        `sweep ${id} is being computed by ${describeOwner(ctx.db, owner)}; cancel it there`,
+      );
+    finishSweepWithState(ctx.db, id, 'interrupted', ctx.now(), 'no process was computing this sweep');
   }
   return { state: getSweepSummary(ctx, id).state };
 }
@@ -317,7 +329,7 @@ export async function executeSweep(
     },
     jobs.length,
   );
-  setSweepState(ctx.db, id, 'running', null);
+  markSweepRunning(ctx.db, id);
   try {
     await Promise.all(
       pending.map(async (job) => {
@@ -401,6 +413,7 @@ function saveSweepOutcome(
         sweep_id: id,
         params: JSON.stringify(runParams),
         created_at: ctx.now(),
+        owner: ctx.owner,
       });
       markRunStarted(ctx.db, runId, ctx.now());
       const provenance: RunProvenance = {
@@ -447,7 +460,7 @@ function saveSweepOutcome(
     };
   });
   const stored: StoredSweepResult = { ranks, recommendation: summary.recommendation };
-  completeSweep(
+  const completed = completeSweep(
     ctx.db,
     id,
     JSON.stringify(stored),
@@ -455,4 +468,6 @@ function saveSweepOutcome(
     summary.recommendation.criterion,
     ctx.now(),
   );
+  // Ended meanwhile (deleted, cancelled, or interrupted): throwing rolls back the runs saved above.
+  if (!completed) throw new Error(`sweep ${id} ended before its summary was stored`);
 }

@@ -204,7 +204,7 @@ describe('library export and merge through the services', () => {
       file: { fileName: 'tagged.db', bytes: readFileSync(taggedPath) },
     });
     expect(mismatched.message).toBe(
-      'tagged.db is not an NMF Studio library (its datasets table is not ours)',
+      `tagged.db is not an NMF Studio library (its schema version ${services.ctx.db.pragma('user_version', { simple: true }) as number} is not one NMF Studio ever wrote without its application id)`,
     );
 
     // A library written by a newer NMF Studio.
