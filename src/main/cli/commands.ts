@@ -61,6 +61,8 @@ export type OpenServices = (options: {
   libraryPath?: string;
   inMemory?: boolean;
   threads?: number;
+  /** Only reads: the library is opened read-only (nothing written, job states untouched). */
+  readOnly?: boolean;
 }) => Services;
 
 const matrixInputOptions = {
@@ -143,11 +145,12 @@ function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInput, 'ran
   return params;
 }
 
-function openFor(values: Record<string, unknown>, open: OpenServices): Services {
+function openFor(values: Record<string, unknown>, open: OpenServices, readOnly = false): Services {
   return open({
     libraryPath: typeof values.db === 'string' ? values.db : undefined,
     inMemory: values['no-save'] === true,
     threads: numberFlag(values, 'threads', { integer: true, min: 1, max: 256 }),
+    readOnly,
   });
 }
 
@@ -419,7 +422,7 @@ async function loadRunW(
   open: OpenServices,
 ): Promise<{ W: DenseMatrix; featureNames: string[] }> {
   if (/^\d+$/.test(ref)) {
-    const services = openFor(values, open);
+    const services = openFor(values, open, true);
     try {
       const run = getRunDetail(services.ctx, Number(ref));
       if (!run.W) throw new UsageError(`run ${ref} has no factors (state ${run.state})`);
@@ -555,7 +558,7 @@ export async function libraryCommand(args: string[], io: CliIo, open: OpenServic
       'library takes export FILE (a copy of the whole library) or import FILE (merge another library into this one)',
     );
   }
-  const services = openFor(values, open);
+  const services = openFor(values, open, verb === 'export');
   try {
     const result = verb === 'export' ? exportLibrary(services.ctx, file) : importLibrary(services.ctx, file);
     io.stdout(JSON.stringify(result) + '\n');
@@ -571,7 +574,7 @@ export async function libraryCommand(args: string[], io: CliIo, open: OpenServic
 export async function datasetsCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
   const { values, positionals } = parse(args, { db: { type: 'string' } });
   const verb = positionals[0];
-  const services = openFor(values, open);
+  const services = openFor(values, open, verb === 'list' || verb === 'show');
   try {
     if (verb === 'list') {
       io.stdout(JSON.stringify(listDatasetSummaries(services.ctx), null, 2) + '\n');
@@ -602,7 +605,7 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
     loss: { type: 'string' },
   });
   const verb = positionals[0];
-  const services = openFor(values, open);
+  const services = openFor(values, open, verb === 'list' || verb === 'show' || verb === 'export');
   try {
     if (verb === 'list') {
       io.stdout(

@@ -125,14 +125,21 @@ function readFileFacts(path: string): FileFacts | 'empty' {
   }
   if (size < 100 || head.toString('latin1') !== SQLITE_MAGIC)
     throw new ForeignDatabaseError(path, 'not an SQLite database');
+  // A read-only connection to a WAL-mode file creates its -wal and -shm files when it may; those
+  // it created are removed again, so a refused file's folder is left as it was found.
+  const siblings = ['-wal', '-shm'].filter((suffix) => !existsSync(path + suffix));
   const db = openReadOnly(path);
   try {
     const tables = new Map<string, string[]>();
     const names = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+      )
       .all() as Array<{ name: string }>;
     for (const { name } of names) {
-      const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all(name) as Array<{ name: string }>;
+      const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all(name) as Array<{
+        name: string;
+      }>;
       tables.set(
         name,
         columns.map((c) => c.name),
@@ -149,6 +156,12 @@ function readFileFacts(path: string): FileFacts | 'empty' {
     throw error;
   } finally {
     db.close();
+    for (const suffix of siblings) {
+      const sibling = path + suffix;
+      // The -wal a reader creates stays empty; one with content belongs to a writer that came meanwhile.
+      if (existsSync(sibling) && (suffix === '-shm' || statSync(sibling).size === 0))
+        rmSync(sibling, { force: true });
+    }
   }
 }
 

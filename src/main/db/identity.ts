@@ -67,7 +67,10 @@ export function classifyLibrary(facts: FileFacts, latestVersion: number): Classi
     if (expected.since > userVersion) continue;
     const columns = tables.get(expected.table);
     if (!columns)
-      return { kind: 'foreign', reason: `it has no ${expected.table} table, which an NMF Studio library has` };
+      return {
+        kind: 'foreign',
+        reason: `it has no ${expected.table} table, which an NMF Studio library has`,
+      };
     const missing = expected.columns.filter((c) => !columns.includes(c));
     if (missing.length)
       return {

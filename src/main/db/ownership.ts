@@ -57,14 +57,17 @@ export interface Ownership {
   release(): void;
 }
 
-const INTERRUPTED_RUN = "the process computing this run stopped before it finished";
-const INTERRUPTED_SWEEP = "the process computing this sweep stopped before it finished";
+const INTERRUPTED_RUN = 'the process computing this run stopped before it finished';
+const INTERRUPTED_SWEEP = 'the process computing this sweep stopped before it finished';
 
 /**
  * Registers this process as an owner, removes dead owners and ends the jobs nobody alive owns as
  * interrupted (one transaction), and starts the heartbeat (unref'd: it never keeps a process alive).
  */
-export function claimOwnership(db: Db, options: { now?: () => Date; host?: string; pid?: number } = {}): Ownership {
+export function claimOwnership(
+  db: Db,
+  options: { now?: () => Date; host?: string; pid?: number } = {},
+): Ownership {
   const now = options.now ?? (() => new Date());
   const host = options.host ?? hostname();
   const pid = options.pid ?? process.pid;
@@ -79,7 +82,8 @@ export function claimOwnership(db: Db, options: { now?: () => Date; host?: strin
     for (const owner of owners) {
       if (owner.id !== id && !ownerAlive(owner, now().getTime(), host)) remove.run(owner.id);
     }
-    const orphan = "state IN ('queued', 'running') AND (owner IS NULL OR owner NOT IN (SELECT id FROM library_owners))";
+    const orphan =
+      "state IN ('queued', 'running') AND (owner IS NULL OR owner NOT IN (SELECT id FROM library_owners))";
     const runs = db
       .prepare(`UPDATE runs SET state = 'interrupted', finished_at = ?, error = ? WHERE ${orphan}`)
       .run(at, INTERRUPTED_RUN).changes;
@@ -134,7 +138,6 @@ export function ownerGone(db: Db, owner: string | null, nowMs = Date.now(), host
 export function describeOwner(db: Db, owner: string | null): string {
   if (owner === null) return 'no process';
   const row = db.prepare('SELECT pid, host FROM library_owners WHERE id = ?').get(owner) as
-    | { pid: number; host: string }
-    | undefined;
+    { pid: number; host: string } | undefined;
   return row ? `process ${row.pid} on ${row.host}` : 'a process that has stopped';
 }

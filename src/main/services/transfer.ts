@@ -352,7 +352,9 @@ export function verifyIncomingLibrary(incoming: Db, name: string): void {
     shapes.set(id, { rows: row.rows, cols: row.cols });
   }
   const runs = incoming
-    .prepare('SELECT id, dataset_id, state, params, length(w) AS w, length(h) AS h, length(trace) AS trace FROM runs')
+    .prepare(
+      'SELECT id, dataset_id, state, params, length(w) AS w, length(h) AS h, length(trace) AS trace FROM runs',
+    )
     .all() as Array<{
     id: number;
     dataset_id: number;
@@ -371,16 +373,26 @@ export function verifyIncomingLibrary(incoming: Db, name: string): void {
     } catch {
       throw refuse(`run ${run.id} has unreadable parameters`);
     }
-    if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 1 || rank > Math.min(shape.rows, shape.cols))
-      throw refuse(`run ${run.id} has rank ${String(rank)}, impossible for a ${shape.rows} × ${shape.cols} dataset`);
+    if (
+      typeof rank !== 'number' ||
+      !Number.isInteger(rank) ||
+      rank < 1 ||
+      rank > Math.min(shape.rows, shape.cols)
+    )
+      throw refuse(
+        `run ${run.id} has rank ${String(rank)}, impossible for a ${shape.rows} × ${shape.cols} dataset`,
+      );
     if (run.state === 'done' && (run.w === null || run.h === null))
       throw refuse(`run ${run.id} is done but has no factors`);
     if (run.w !== null && run.w !== shape.rows * rank * 8)
-      throw refuse(`run ${run.id}: W has ${run.w} bytes, ${shape.rows} × ${rank} needs ${shape.rows * rank * 8}`);
+      throw refuse(
+        `run ${run.id}: W has ${run.w} bytes, ${shape.rows} × ${rank} needs ${shape.rows * rank * 8}`,
+      );
     if (run.h !== null && run.h !== rank * shape.cols * 8)
-      throw refuse(`run ${run.id}: H has ${run.h} bytes, ${rank} × ${shape.cols} needs ${rank * shape.cols * 8}`);
-    if (run.trace !== null && run.trace % 16 !== 0)
-      throw refuse(`run ${run.id} has a malformed loss trace`);
+      throw refuse(
+        `run ${run.id}: H has ${run.h} bytes, ${rank} × ${shape.cols} needs ${rank * shape.cols * 8}`,
+      );
+    if (run.trace !== null && run.trace % 16 !== 0) throw refuse(`run ${run.id} has a malformed loss trace`);
   }
 }
 

@@ -31,9 +31,11 @@ export function up(db: Database.Database): void {
   const update = db.prepare(
     'UPDATE dataset_chunks SET checksum = ? WHERE dataset_id = ? AND part = ? AND seq = ?',
   );
-  const chunks = db
-    .prepare('SELECT dataset_id, part, seq FROM dataset_chunks')
-    .all() as Array<{ dataset_id: number; part: string; seq: number }>;
+  const chunks = db.prepare('SELECT dataset_id, part, seq FROM dataset_chunks').all() as Array<{
+    dataset_id: number;
+    part: string;
+    seq: number;
+  }>;
   const read = db.prepare('SELECT data FROM dataset_chunks WHERE dataset_id = ? AND part = ? AND seq = ?');
   // One chunk in memory at a time (chunks are up to 8 MiB; a library may hold gigabytes).
   for (const chunk of chunks) {

@@ -111,8 +111,7 @@ function chunkIntact(chunk: { data: Buffer; checksum: number | null }): boolean 
 /** The error for a damaged chunk, naming its dataset (call after the chunk iterator has closed). */
 function corruptChunk(db: Db, datasetId: number, part: string, seq: number): CorruptChunkError {
   const row = db.prepare('SELECT name FROM datasets WHERE id = ?').get(datasetId) as
-    | { name: string }
-    | undefined;
+    { name: string } | undefined;
   return new CorruptChunkError(datasetId, row?.name ?? '?', part, seq);
 }
 
@@ -139,9 +138,7 @@ function readPart<T extends Float64Array | Int32Array>(
   const bytes = new Uint8Array(buffer);
   let offset = 0;
   const chunks = db
-    .prepare(
-      'SELECT seq, data, checksum FROM dataset_chunks WHERE dataset_id = ? AND part = ? ORDER BY seq',
-    )
+    .prepare('SELECT seq, data, checksum FROM dataset_chunks WHERE dataset_id = ? AND part = ? ORDER BY seq')
     .iterate(id, part) as IterableIterator<{ seq: number; data: Buffer; checksum: number | null }>;
   let damaged: number | null = null;
   for (const chunk of chunks) {

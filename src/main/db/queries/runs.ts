@@ -28,7 +28,9 @@ export interface RunRow {
 }
 
 /** Listing columns: no BLOBs. */
-export type RunListRow = Omit<RunRow, 'trace' | 'w' | 'h' | 'provenance' | 'owner'> & { dataset_name: string };
+export type RunListRow = Omit<RunRow, 'trace' | 'w' | 'h' | 'provenance' | 'owner'> & {
+  dataset_name: string;
+};
 
 const listColumns = `r.id, r.dataset_id, r.sweep_id, r.state, r.params, r.iterations, r.converged, r.loss, r.loglik,
   r.seconds, r.error, r.notes, r.tags, r.created_at, r.started_at, r.finished_at, r.deleted_at, d.name AS dataset_name`;
@@ -175,8 +177,7 @@ export function finishRunWithState(
 /** The owner of a run, for deciding who may end it (undefined: no such run). */
 export function runOwner(db: Db, id: number): { state: RunRow['state']; owner: string | null } | undefined {
   return db.prepare('SELECT state, owner FROM runs WHERE id = ?').get(id) as
-    | { state: RunRow['state']; owner: string | null }
-    | undefined;
+    { state: RunRow['state']; owner: string | null } | undefined;
 }
 
 export function updateRunNotes(

@@ -193,7 +193,7 @@ describe('runs through the services', () => {
     expect(services.ctx.db.prepare('SELECT COUNT(*) AS n FROM runs').get()).toEqual({ n: 0 });
   });
 
-  it('leaves a live process\'s running fit alone, marks one left by a dead process interrupted, and re-runs it', async () => {
+  it("leaves a live process's running fit alone, marks one left by a dead process interrupted, and re-runs it", async () => {
     const path = tempLibrary();
     const first = start(path);
     const { dataset } = await call<{ dataset: { id: number } }>(first, 'datasets:synthesize', {
@@ -217,7 +217,8 @@ describe('runs through the services', () => {
     expect(stateOf(second).state).toBe('running');
     const refused = await dispatch(second.handlers, 'runs:cancel', { id: run.id });
     expect(refused.ok).toBe(false);
-    if (!refused.ok) expect(refused.error.message).toMatch(/being computed by process \d+ on .*; cancel it there/);
+    if (!refused.ok)
+      expect(refused.error.message).toMatch(/being computed by process \d+ on .*; cancel it there/);
     await second.close();
     open.splice(open.indexOf(second), 1);
     expect(stateOf(first).state).toBe('running');
