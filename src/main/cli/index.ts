@@ -103,6 +103,7 @@ async function serveCommand(args: string[], io: CliIo): Promise<void> {
     rendererDir,
     host,
     port,
+    stagingDir: services.ctx.app.tempDir,
   });
   io.stdout(`NMF Studio is running at ${server.url}\n`);
   await new Promise<void>((resolve) => {

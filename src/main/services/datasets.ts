@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ServiceError, type FilePreview, type ParsedRequestOf } from '../../shared/api';
+import { ServiceError, StagedFile, type FilePreview, type ParsedRequestOf } from '../../shared/api';
 import {
   applyTransform,
   matrixStats,
@@ -25,6 +25,7 @@ import {
   type DatasetListRow,
 } from '../db/queries/datasets';
 import type { ServiceContext } from './context';
+import { stagedFileName } from './staging';
 
 /** Datasets: import (from a path or an upload), synthetic data, listing, deletion. */
 
@@ -271,21 +272,50 @@ export function toServiceError(error: unknown, displayName: string): Error {
 /** Imports under way, by the id the renderer chose, so they can be cancelled. */
 const importsInFlight = new Map<string, AbortController>();
 
-/** Stages the uploaded bytes in a private temporary folder under their own name, reads, stores, cleans up. */
+/**
+ * Stages an upload in a private folder under a fixed name (see staging.ts), runs `use` on it, and
+ * removes it. Bytes in memory are written out; a file the server already streamed to disk is moved
+ * in. Error messages name the user's file, never the staging path.
+ */
 export async function withStagedUpload<T>(
   ctx: ServiceContext,
   fileName: string,
-  bytes: Uint8Array,
+  bytes: Uint8Array | StagedFile,
   use: (path: string) => Promise<T>,
 ): Promise<T> {
-  const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-upload-'));
+  const dir = await mkdtemp(join(ctx.app.tempDir, 'upload-'));
+  const path = join(dir, stagedFileName(fileName));
   try {
-    const path = join(dir, fileName);
-    await writeFile(path, bytes);
+    if (bytes instanceof StagedFile) {
+      try {
+        await rename(bytes.path, path);
+      } catch {
+        await copyFile(bytes.path, path);
+      }
+    } else {
+      await writeFile(path, bytes);
+    }
     return await use(path);
+  } catch (error) {
+    throw withoutPath(error, path, fileName);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The same error with every mention of a staging path replaced by the user's file name. */
+function withoutPath(error: unknown, path: string, fileName: string): unknown {
+  if (!(error instanceof Error) || !error.message.includes(path)) return error;
+  const message = error.message.split(path).join(fileName);
+  if (error instanceof ServiceError) {
+    const location = error.location
+      ? { ...error.location, file: error.location.file === path ? fileName : error.location.file }
+      : undefined;
+    return new ServiceError(error.code, message, location);
+  }
+  const copy = new Error(message);
+  copy.name = error.name;
+  return copy;
 }
 
 export async function importUpload(

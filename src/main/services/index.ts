@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { ENGINE_VERSION } from '../../shared/domain';
 import { closeLibrary, openLibrary } from '../db/connection';
 import { claimOwnership, type Ownership } from '../db/ownership';
@@ -9,6 +10,7 @@ import type { Handlers } from './dispatch';
 import { EventBus } from './events';
 import { createHandlers } from './handlers';
 import { JobRegistry } from './jobs';
+import { createStagingDir, sweepStaging } from './staging';
 import { APP_VERSION } from './version';
 
 export interface ServicesOptions {
@@ -55,6 +57,11 @@ export function createServices(options: ServicesOptions): Services {
       throw error;
     }
   }
+  // Uploads and temporary copies go to this process's own staging folder; folders left by
+  // processes that crashed are removed first.
+  const baseTempDir = options.tempDir ?? defaultTempDir();
+  sweepStaging(baseTempDir);
+  const stagingDir = createStagingDir(baseTempDir);
   const events = new EventBus();
   const pool = new WorkerPool({ workerPath: options.workerPath, size: options.threads });
   const ctx: ServiceContext = {
@@ -68,7 +75,7 @@ export function createServices(options: ServicesOptions): Services {
       engineVersion: ENGINE_VERSION,
       mode: options.mode,
       libraryPath: options.libraryPath,
-      tempDir: options.tempDir ?? defaultTempDir(),
+      tempDir: stagingDir,
       versions: { node: process.versions.node, sqlite: sqliteVersion(db), ...options.versions },
     },
     now,
@@ -86,6 +93,7 @@ export function createServices(options: ServicesOptions): Services {
       // Give the jobs' rejection handlers a turn before the library closes under them.
       await new Promise((resolve) => setImmediate(resolve));
       closeLibrary(db);
+      rmSync(stagingDir, { recursive: true, force: true });
     },
   };
 }
