@@ -21,6 +21,7 @@ import {
 } from '../../shared/domain';
 import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
 import { normalizeFactors } from '../../shared/nmf';
+import { neutraliseFormula } from '../../shared/export/spreadsheet';
 import { readFactorsTsv, writeFactorsTsv, writeMatrixTsv, type MatrixFormat } from '../io';
 import { insertRun } from '../db/queries/runs';
 import { insertSweep } from '../db/queries/sweeps';
@@ -187,7 +188,13 @@ async function writeRunFolder(
   let H: DenseMatrix = dense(k, run.cols, run.H);
   if (normalize) ({ W, H } = normalizeFactors(W, H, normalize));
   await mkdir(dir, { recursive: true });
-  await writeFactorsTsv(dir, { W, H, featureNames: run.featureNames, sampleNames: run.sampleNames });
+  // Names come from the user's files: neutralised against spreadsheet formulas (`runs import` reads them back).
+  await writeFactorsTsv(dir, {
+    W,
+    H,
+    featureNames: run.featureNames.map(neutraliseFormula),
+    sampleNames: run.sampleNames.map(neutraliseFormula),
+  });
   const runJson = {
     params: {
       ...run.params,

@@ -367,7 +367,20 @@ export function renameDatasetById(ctx: ServiceContext, id: number, name: string)
   return getDatasetSummary(ctx, id);
 }
 
+/**
+ * Deletes a dataset with its runs and sweeps. Its fits and sweeps still computing in this process
+ * are cancelled first (they would otherwise compute on for nothing); one computed by another
+ * process finds its rows gone, and its guarded completion stores nothing.
+ */
 export function deleteDatasetById(ctx: ServiceContext, id: number): { deleted: number; runsDeleted: number } {
+  const unfinished = (table: 'runs' | 'sweeps'): number[] =>
+    (
+      ctx.db
+        .prepare(`SELECT id FROM ${table} WHERE dataset_id = ? AND state IN ('queued', 'running')`)
+        .all(id) as Array<{ id: number }>
+    ).map((r) => r.id);
+  for (const runId of unfinished('runs')) ctx.jobs.cancel('run', runId);
+  for (const sweepId of unfinished('sweeps')) ctx.jobs.cancel('sweep', sweepId);
   const result = deleteDataset(ctx.db, id);
   if (!result.deleted) throw new ServiceError('not_found', `dataset ${id} does not exist`);
   ctx.events.emit('library:changed', { what: 'datasets', id });

@@ -194,7 +194,15 @@ export async function executeRun(
   params: RunParams,
   start?: { W0: DenseMatrix; H0: DenseMatrix },
 ): Promise<'done' | 'cancelled' | 'failed'> {
-  const matrix = acquireSharedMatrix(ctx, datasetId);
+  let matrix: DataMatrix;
+  try {
+    matrix = acquireSharedMatrix(ctx, datasetId);
+  } catch (error) {
+    // E.g. a damaged stored chunk: the run fails with the reason, it is not left queued.
+    finishRunWithState(ctx.db, id, 'failed', ctx.now(), errorMessage(error));
+    ctx.events.emit('library:changed', { what: 'runs', id });
+    return 'failed';
+  }
   const handles: JobHandle[] = [];
   let started = false;
   const startedAt = Date.now();

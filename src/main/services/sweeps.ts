@@ -312,7 +312,21 @@ export async function executeSweep(
   const finished = new Set(sweepJobResults(ctx.db, id).map((r) => r.job_key));
   const pending = jobs.filter((job) => !finished.has(job.id));
   const dataset = getDatasetSummary(ctx, sweep.datasetId);
-  const matrix = acquireSharedMatrix(ctx, sweep.datasetId);
+  let matrix: ReturnType<typeof acquireSharedMatrix>;
+  try {
+    matrix = acquireSharedMatrix(ctx, sweep.datasetId);
+  } catch (error) {
+    // E.g. a damaged stored chunk: the sweep fails with the reason, it is not left queued.
+    finishSweepWithState(
+      ctx.db,
+      id,
+      'failed',
+      ctx.now(),
+      error instanceof Error ? error.message : String(error),
+    );
+    ctx.events.emit('library:changed', { what: 'sweeps', id });
+    return 'failed';
+  }
   const handles: JobHandle[] = [];
   let cancelled = false;
   let jobsDone = finished.size;

@@ -9,6 +9,7 @@ import {
   type RunProvenance,
   type RunSummary,
 } from '../../shared/domain';
+import { restoreNeutralised } from '../../shared/export/spreadsheet';
 import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
 import { betaDivergence, poissonLogLikelihood } from '../../shared/nmf';
 import {
@@ -46,7 +47,9 @@ function alignRows(W: ReadFactor, featureNames: readonly string[], file: string)
       });
     return W.matrix;
   }
-  const index = new Map(W.names.map((name, i) => [name, i]));
+  // Names in tables NMF Studio exported may carry the quote that neutralises spreadsheet formulas.
+  const index = new Map(W.names.map((name, i) => [restoreNeutralised(name), i]));
+  for (const [i, name] of W.names.entries()) if (!index.has(name)) index.set(name, i);
   const out = dense(m, k);
   for (let i = 0; i < m; i++) {
     const row = index.get(featureNames[i]);
@@ -73,7 +76,8 @@ function alignColumns(H: ReadFactor, sampleNames: readonly string[], file: strin
       );
     return H.matrix;
   }
-  const index = new Map(H.names.map((name, j) => [name, j]));
+  const index = new Map(H.names.map((name, j) => [restoreNeutralised(name), j]));
+  for (const [j, name] of H.names.entries()) if (!index.has(name)) index.set(name, j);
   const out = dense(k, n);
   for (let j = 0; j < n; j++) {
     const col = index.get(sampleNames[j]);
