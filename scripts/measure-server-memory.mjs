@@ -31,10 +31,14 @@ function frame(json, bytes) {
   return out;
 }
 
-const server = spawn(process.execPath, [cli, 'serve', '--db', join(dir, 'library.sqlite'), '--threads', '1'], {
-  env: { ...process.env, NMF_STUDIO_CLI: '1', TMPDIR: dir },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const server = spawn(
+  process.execPath,
+  [cli, 'serve', '--db', join(dir, 'library.sqlite'), '--threads', '1'],
+  {
+    env: { ...process.env, NMF_STUDIO_CLI: '1', TMPDIR: dir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const url = await new Promise((resolveUrl) => {
   let text = '';
   server.stdout.on('data', (d) => {
@@ -52,7 +56,11 @@ async function post(channel, body) {
     body,
   });
   const text = Buffer.from(await res.arrayBuffer()).toString('latin1');
-  return { status: res.status, ms: Date.now() - started, text: text.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 160) };
+  return {
+    status: res.status,
+    ms: Date.now() - started,
+    text: text.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 160),
+  };
 }
 
 await new Promise((r) => setTimeout(r, 500));
@@ -75,7 +83,10 @@ for (let i = 0; size < 200e6; i++) {
   size += r.length;
 }
 const upload = new TextEncoder().encode(chunks.join(''));
-const json = JSON.stringify({ file: { fileName: 'big.tsv', bytes: { $typed: 'Uint8Array', i: 0 } }, maxRows: 5 });
+const json = JSON.stringify({
+  file: { fileName: 'big.tsv', bytes: { $typed: 'Uint8Array', i: 0 } },
+  maxRows: 5,
+});
 const body = frame(json, upload);
 result = await post('datasets:inspect', body);
 console.log(
