@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ServiceError, StagedFile, type FilePreview, type ParsedRequestOf } from '../../shared/api';
 import {
   applyTransform,
@@ -303,13 +303,25 @@ export async function withStagedUpload<T>(
   }
 }
 
-/** The same error with every mention of a staging path replaced by the user's file name. */
+/**
+ * The same error with every mention of the staging file — its path, or its fixed name, which the
+ * readers use in their messages — replaced by the user's file name.
+ */
 function withoutPath(error: unknown, path: string, fileName: string): unknown {
-  if (!(error instanceof Error) || !error.message.includes(path)) return error;
-  const message = error.message.split(path).join(fileName);
+  if (!(error instanceof Error)) return error;
+  const stagedName = basename(path);
+  const escaped = stagedName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const bareName = new RegExp(`(?<![\\w./\\\\-])${escaped}(?![\\w.-])`, 'g');
+  const replace = (text: string): string =>
+    text
+      .split(path)
+      .join(fileName)
+      .replace(bareName, () => fileName);
+  const message = replace(error.message);
+  if (message === error.message) return error;
   if (error instanceof ServiceError) {
     const location = error.location
-      ? { ...error.location, file: error.location.file === path ? fileName : error.location.file }
+      ? { ...error.location, ...(error.location.file ? { file: replace(error.location.file) } : {}) }
       : undefined;
     return new ServiceError(error.code, message, location);
   }

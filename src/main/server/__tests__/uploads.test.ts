@@ -135,6 +135,17 @@ describe('uploads in browser mode', () => {
     expect(stagedFiles()).toEqual([]);
   });
 
+  it('names the user file, never the staging name, when a file is refused', async () => {
+    const bytes = new TextEncoder().encode('gene\ta\tb\ng1\t1\t2\ng2\t3\t-5\n');
+    const { result } = await api('datasets:import', { file: { fileName: 'negative.tsv', bytes } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.message).toMatch(/^negative\.tsv: line 3, column 3: "-5" is negative/);
+      expect(result.error.message).not.toMatch(/upload/);
+      expect(result.error.location?.file).toBe('negative.tsv');
+    }
+  });
+
   it('keeps temporary paths out of unexpected errors', () => {
     expect(withoutTemporaryPaths("ENOENT: no such file, open '/tmp/nmf-x/upload.tsv'", '/tmp')).toBe(
       "ENOENT: no such file, open '(a temporary file)'",
