@@ -54,7 +54,8 @@ const SQLITE_MAGIC = 'SQLite format 3\u0000';
 export function openLibrary(path: string, options: OpenLibraryOptions = {}): Db {
   if (path === ':memory:') return configureAndMigrate(new Database(path), path);
   const exists = existsSync(path);
-  if (!exists && options.readOnly) throw new Error(`there is no library at ${path}`);
+  // Nothing there yet: reading it finds an empty library, and no file is created for a read.
+  if (!exists && options.readOnly) return configureAndMigrate(new Database(':memory:'), ':memory:');
   if (exists) {
     const verdict = inspectLibraryFile(path);
     if (verdict.kind === 'foreign') throw new ForeignDatabaseError(path, verdict.reason);

@@ -5,7 +5,7 @@ import { pidAlive } from '../db/ownership';
 
 /**
  * Where uploads and temporary copies live while they are read: one private folder per process,
- * `<temp>/nmf-studio-staging/<pid>-<random>`, removed when the process closes its services. A
+ * `<temp>/nmf-studio-staging-<uid>/<pid>-<random>`, removed when the process closes its services. A
  * process that crashed leaves its folder behind; the next start removes the folders of processes
  * that no longer exist (or that are older than STALE_STAGING_MS, for a pid reused since).
  *
@@ -13,7 +13,11 @@ import { pidAlive } from '../db/ownership';
  * separators or Windows device names (CON, NUL, COM1 …) must never reach the file system. The
  * user's name is kept for messages only.
  */
-export const STAGING_FOLDER = 'nmf-studio-staging';
+/**
+ * The staging root in a temporary folder: one per user (the system temp folder is shared on Linux
+ * and macOS, and the root is private to its owner, mode 0700).
+ */
+export const STAGING_FOLDER = `nmf-studio-staging${typeof process.getuid === 'function' ? `-${process.getuid()}` : ''}`;
 export const STALE_STAGING_MS = 24 * 3600 * 1000;
 
 /** Removes the staging folders of processes that have stopped. Returns how many were removed. */

@@ -237,6 +237,13 @@ describe('one library, several processes', () => {
   });
 
   it('lists a library that is a read-only file in a read-only folder', async () => {
+    // No library yet: an empty list, and no file is created by reading.
+    const nowhere = join(tempDir(), 'none', 'library.sqlite');
+    const empty = await runCli(['datasets', 'list', '--db', nowhere]);
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(JSON.parse(empty.stdout)).toEqual([]);
+    expect(existsSync(nowhere)).toBe(false);
+
     for (const atRest of ['closed cleanly', 'left in WAL mode by a crash'] as const) {
       const dir = tempDir();
       const libDir = join(dir, 'lib');
