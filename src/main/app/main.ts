@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, shell } from 'electron';
 import { channelNames } from '../../shared/api/names';
 import { ENGINE_VERSION } from '../../shared/domain';
@@ -15,6 +14,7 @@ import { buildMenuTemplate } from './menu-template';
 import { datasetPageUrl } from './navigation';
 import { filesFromArgv, OPENABLE_EXTENSIONS } from './open-args';
 import { RecentFiles } from './recent-files';
+import { rendererUrlFor } from './app-url';
 import { hardenSessions, isAppUrl } from './security';
 import { MIN_HEIGHT, MIN_WIDTH } from './window-bounds';
 import { loadWindowState, trackWindowState } from './window-state';
@@ -41,7 +41,11 @@ export function runDesktopApp(mainDir: string): void {
   }
   const isMac = process.platform === 'darwin';
   const rendererIndex = join(mainDir, '..', 'renderer', 'index.html');
-  const rendererUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(rendererIndex).href;
+  const rendererUrl = rendererUrlFor({
+    isPackaged: app.isPackaged,
+    devServerUrl: process.env.ELECTRON_RENDERER_URL,
+    rendererIndexPath: rendererIndex,
+  });
   hardenSessions(rendererUrl);
 
   let services: Services | null = null;

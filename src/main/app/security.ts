@@ -1,4 +1,5 @@
 import { app, session, shell, type WebContents } from 'electron';
+import { isAppUrl } from './app-url';
 
 /**
  * Electron hardening, following Electron's security checklist and VS Code: no navigation away from
@@ -6,18 +7,7 @@ import { app, session, shell, type WebContents } from 'electron';
  * denied, and IPC accepted only from the app's own page, compared exactly.
  */
 
-/** Whether `url` is the app's own page: the built renderer file, or the dev server's exact origin. */
-export function isAppUrl(url: string, rendererIndexUrl: string): boolean {
-  try {
-    const given = new URL(url);
-    const expected = new URL(rendererIndexUrl);
-    if (expected.protocol === 'file:')
-      return given.protocol === 'file:' && given.pathname === expected.pathname;
-    return given.origin === expected.origin;
-  } catch {
-    return false;
-  }
-}
+export { isAppUrl };
 
 export function hardenSessions(rendererIndexUrl: string): void {
   app.on('web-contents-created', (_event, contents: WebContents) => {

@@ -21,6 +21,7 @@ import {
 } from '../../shared/domain';
 import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
 import { normalizeFactors } from '../../shared/nmf';
+import { neutraliseFormula } from '../../shared/export/spreadsheet';
 import { readFactorsTsv, writeFactorsTsv, writeMatrixTsv, type MatrixFormat } from '../io';
 import { insertRun } from '../db/queries/runs';
 import { insertSweep } from '../db/queries/sweeps';
@@ -62,6 +63,8 @@ export type OpenServices = (options: {
   libraryPath?: string;
   inMemory?: boolean;
   threads?: number;
+  /** Only reads: the library is opened read-only (nothing written, job states untouched). */
+  readOnly?: boolean;
 }) => Services;
 
 export const matrixInputOptions = {
@@ -144,11 +147,12 @@ export function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInpu
   return params;
 }
 
-export function openFor(values: Record<string, unknown>, open: OpenServices): Services {
+export function openFor(values: Record<string, unknown>, open: OpenServices, readOnly = false): Services {
   return open({
     libraryPath: typeof values.db === 'string' ? values.db : undefined,
     inMemory: values['no-save'] === true,
     threads: numberFlag(values, 'threads', { integer: true, min: 1, max: 256 }),
+    readOnly,
   });
 }
 
@@ -185,7 +189,13 @@ export async function writeRunFolder(
   let H: DenseMatrix = dense(k, run.cols, run.H);
   if (normalize) ({ W, H } = normalizeFactors(W, H, normalize));
   await mkdir(dir, { recursive: true });
-  await writeFactorsTsv(dir, { W, H, featureNames: run.featureNames, sampleNames: run.sampleNames });
+  // Names come from the user's files: neutralised against spreadsheet formulas (`runs import` reads them back).
+  await writeFactorsTsv(dir, {
+    W,
+    H,
+    featureNames: run.featureNames.map(neutraliseFormula),
+    sampleNames: run.sampleNames.map(neutraliseFormula),
+  });
   const runJson = {
     params: {
       ...run.params,
@@ -259,6 +269,7 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
       sweep_id: null,
       params: JSON.stringify(params),
       created_at: services.ctx.now(),
+      owner: services.ctx.owner,
     });
     const outcome = await executeRun(services.ctx, id, dataset.id, dataset.hash, params, start);
     const run = getRunDetail(services.ctx, id);
@@ -362,6 +373,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
       params: JSON.stringify(parsed.data),
       jobs_total: jobs.length,
       created_at: services.ctx.now(),
+      owner: services.ctx.owner,
     });
     const outcome = await executeSweep(services.ctx, id);
     await writeSweepFolder(services, id, out, normalize, outcome);
@@ -436,7 +448,7 @@ async function loadRunW(
   open: OpenServices,
 ): Promise<{ W: DenseMatrix; featureNames: string[] }> {
   if (/^\d+$/.test(ref)) {
-    const services = openFor(values, open);
+    const services = openFor(values, open, true);
     try {
       const run = getRunDetail(services.ctx, Number(ref));
       if (!run.W) throw new UsageError(`run ${ref} has no factors (state ${run.state})`);
@@ -572,7 +584,7 @@ export async function libraryCommand(args: string[], io: CliIo, open: OpenServic
       'library takes export FILE (a copy of the whole library) or import FILE (merge another library into this one)',
     );
   }
-  const services = openFor(values, open);
+  const services = openFor(values, open, verb === 'export');
   try {
     const result = verb === 'export' ? exportLibrary(services.ctx, file) : importLibrary(services.ctx, file);
     io.stdout(JSON.stringify(result) + '\n');
@@ -588,7 +600,7 @@ export async function libraryCommand(args: string[], io: CliIo, open: OpenServic
 export async function datasetsCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
   const { values, positionals } = parse(args, { db: { type: 'string' } });
   const verb = positionals[0];
-  const services = openFor(values, open);
+  const services = openFor(values, open, verb === 'list' || verb === 'show');
   try {
     if (verb === 'list') {
       io.stdout(JSON.stringify(listDatasetSummaries(services.ctx), null, 2) + '\n');
@@ -619,7 +631,7 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
     loss: { type: 'string' },
   });
   const verb = positionals[0];
-  const services = openFor(values, open);
+  const services = openFor(values, open, verb === 'list' || verb === 'show' || verb === 'export');
   try {
     if (verb === 'list') {
       io.stdout(

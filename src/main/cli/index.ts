@@ -10,6 +10,7 @@ import { APP_VERSION } from '../services/version';
 import { defaultLibraryPath } from '../paths';
 import { escapeText } from '../io/errors';
 import { UsageError, numberFlag, parse } from './args';
+import { terminalSafe } from './terminal';
 import {
   alignCommand,
   assignCommand,
@@ -78,12 +79,13 @@ Matrix input: .tsv .csv .txt (optionally .gz), .mtx, .npy, .h5ad, 10x .h5; --for
 Library: ${defaultLibraryPath()} (override with --db or NMF_STUDIO_DB).
 `;
 
-const openServices: OpenServices = ({ libraryPath, inMemory, threads }) =>
+const openServices: OpenServices = ({ libraryPath, inMemory, threads, readOnly }) =>
   createServices({
     libraryPath: inMemory ? ':memory:' : (libraryPath ?? defaultLibraryPath()),
     workerPath,
     mode: 'cli',
     threads,
+    readOnly: readOnly === true && !inMemory,
   });
 
 async function serveCommand(args: string[], io: CliIo): Promise<void> {
@@ -116,6 +118,7 @@ async function serveCommand(args: string[], io: CliIo): Promise<void> {
     rendererDir,
     host,
     port,
+    stagingDir: services.ctx.app.tempDir,
   });
   io.stdout(`NMF Studio is running at ${server.url}\n`);
   await new Promise<void>((resolve) => {
@@ -131,8 +134,14 @@ async function serveCommand(args: string[], io: CliIo): Promise<void> {
   await services.close();
 }
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(argv: string[], rawIo: CliIo): Promise<number> {
   const [command, ...rest] = argv;
+  // Nothing from a file reaches the terminal raw (see terminal.ts).
+  const io: CliIo = {
+    ...rawIo,
+    stdout: (text) => rawIo.stdout(terminalSafe(text)),
+    stderr: (text) => rawIo.stderr(terminalSafe(text)),
+  };
   try {
     switch (command) {
       case 'fit':
@@ -195,6 +204,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (error) {
     const badInput =
       error instanceof UsageError ||
+      // --db names a file that is not an NMF Studio library this version can open (left untouched).
+      (error instanceof Error &&
+        (error.name === 'ForeignDatabaseError' || error.name === 'NewerDatabaseError')) ||
       error instanceof FitSettingsError ||
       (error instanceof ServiceError &&
         (error.code === 'bad_input' || error.code === 'invalid_request' || error.code === 'not_found'));

@@ -4,9 +4,10 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { decodeFrame, encodeFrame, type Result } from '../../shared/api';
+import { encodeFrame, type Result } from '../../shared/api';
 import type { EventBus } from '../services/events';
 import { dispatch, type Handlers } from '../services/dispatch';
+import { decodeFrameStream, FrameError, FrameTooLargeError, removeStaged } from './frame-stream';
 
 /**
  * Browser mode: the same handlers as the desktop window's IPC, over HTTP on the loopback interface.
@@ -30,6 +31,11 @@ export interface BrowserServerOptions {
   token?: string;
   /** Largest request body accepted (uploads). Default 4 GiB. */
   maxBodyBytes?: number;
+  /**
+   * Where uploads are streamed while a request is handled (the services' staging folder, so the
+   * handler can move them in place); request bodies are never held whole in memory.
+   */
+  stagingDir: string;
 }
 
 export interface BrowserServer {
@@ -80,16 +86,13 @@ function sendFrame(res: ServerResponse, status: number, result: Result<unknown>)
   res.end(body);
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    total += buffer.length;
-    if (total > limit) throw new Error(`request body larger than ${limit} bytes`);
-    chunks.push(buffer);
+/** `decodeURIComponent` that answers null for malformed %-encoding (a 400, not a crash). */
+function decodePath(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
   }
-  return new Uint8Array(Buffer.concat(chunks, total));
 }
 
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
@@ -107,8 +110,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const streams = new Set<ServerResponse>();
 
   const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, error instanceof Error ? error.message : String(error));
+    void handle(req, res).catch(() => {
+      // Never the error's text: it may name temporary files or internals.
+      if (!res.headersSent) send(res, 500, 'internal error');
       else res.destroy();
     });
   });
@@ -139,18 +143,33 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       if (req.method !== 'POST') return send(res, 405, 'POST only');
       const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       if (!tokensEqual(token, bearer)) return send(res, 401, 'refused: missing or wrong token');
-      let payload: unknown;
-      try {
-        payload = decodeFrame(await readBody(req, maxBody));
-      } catch (error) {
+      const channel = decodePath(url.pathname.slice('/api/'.length));
+      if (channel === null)
         return sendFrame(res, 400, {
           ok: false,
-          error: { code: 'invalid_request', message: `unreadable request: ${(error as Error).message}` },
+          error: { code: 'invalid_request', message: 'malformed %-encoding in the request path' },
+        });
+      let decoded: Awaited<ReturnType<typeof decodeFrameStream>>;
+      try {
+        decoded = await decodeFrameStream(req as AsyncIterable<Buffer>, {
+          stagingDir: options.stagingDir,
+          maxBodyBytes: maxBody,
+        });
+      } catch (error) {
+        if (!(error instanceof FrameError)) throw error;
+        // Stop reading the rest of a refused body; the answer says why.
+        res.setHeader('Connection', 'close');
+        return sendFrame(res, error instanceof FrameTooLargeError ? 413 : 400, {
+          ok: false,
+          error: { code: 'invalid_request', message: `unreadable request: ${error.message}` },
         });
       }
-      const channel = decodeURIComponent(url.pathname.slice('/api/'.length));
-      const result = await dispatch(options.handlers, channel, payload);
-      return sendFrame(res, result.ok ? 200 : result.error.code === 'invalid_request' ? 400 : 200, result);
+      try {
+        const result = await dispatch(options.handlers, channel, decoded.value);
+        return sendFrame(res, result.ok ? 200 : result.error.code === 'invalid_request' ? 400 : 200, result);
+      } finally {
+        await removeStaged(decoded.staged);
+      }
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'GET only');
     return serveStatic(url.pathname, res);
@@ -177,7 +196,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   }
 
   async function serveStatic(pathname: string, res: ServerResponse): Promise<void> {
-    const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const decoded = decodePath(pathname);
+    if (decoded === null) return send(res, 400, 'malformed %-encoding in the path');
+    const relative = pathname === '/' ? 'index.html' : decoded.replace(/^\/+/, '');
     const file = normalize(join(rendererRoot, relative));
     if (file !== rendererRoot && !file.startsWith(rendererRoot + sep)) return send(res, 404, 'not found');
     let size: number;

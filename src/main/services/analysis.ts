@@ -23,10 +23,31 @@ import { getRunDetail } from './runs';
 
 /** Use cases on top of src/shared/analysis: synthetic data, module assignment, run comparison, PCA. */
 
+/**
+ * Largest synthetic matrix made in the app's process. Synthesis runs on the main thread (it draws
+ * features × samples Poisson counts), so its cost is bounded by this estimate: 10⁷ cells took 7.6 s
+ * and 165 MB on a shared 2-core machine, so 5·10⁶ cells is a few seconds and ≈ 40 MB per copy.
+ * Larger data: `nmf-studio synth` writes files, which are then imported (streamed, in a worker).
+ */
+export const MAX_SYNTH_CELLS = 5_000_000;
+/** Measured cells per second of synthesis (see MAX_SYNTH_CELLS), for the refusal's estimate. */
+const SYNTH_CELLS_PER_SECOND = 1.3e6;
+
 export function synthesizeDataset(
   ctx: ServiceContext,
   params: SynthParams,
 ): { dataset: DatasetSummary; existing: boolean } {
+  const cells = params.features * params.samples;
+  if (cells > MAX_SYNTH_CELLS) {
+    // V, its stored copy and the hash pass each hold the dense matrix.
+    const megabytes = (cells * 8 * 2) / 1e6;
+    throw new ServiceError(
+      'bad_input',
+      `${params.features} features × ${params.samples} samples = ${cells.toExponential(2)} cells ` +
+        `(≈ ${megabytes.toFixed(0)} MB and ≈ ${(cells / SYNTH_CELLS_PER_SECOND).toFixed(0)} s here) is more than ` +
+        `the ${MAX_SYNTH_CELLS.toExponential(0)} cells synthesised in the app; use "nmf-studio synth" and import its files`,
+    );
+  }
   const synthetic = synthesizeGeneModules({
     features: params.features,
     samples: params.samples,

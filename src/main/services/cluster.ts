@@ -711,6 +711,8 @@ export async function mergeClusterSweep(ctx: ServiceContext, dir: string): Promi
       params: JSON.stringify(params),
       jobs_total: plan.fits.length,
       created_at: now,
+      // Stored and finished in this one transaction: no process computes it.
+      owner: null,
     });
     for (const r of results)
       recordSweepJob(ctx.db, sweepId, r.fitId, Buffer.from(encodeFrame(r.result as SweepJobResult)));

@@ -26,9 +26,12 @@ import {
   linkConsensusRun,
   listConsensus,
   recordConsensusJob,
-  setConsensusState,
+  markConsensusRunning,
+  queueConsensusForResume,
+  replaceConsensusResult,
   type ConsensusListRow,
 } from '../db/queries/consensus';
+import { describeOwner, ownerGone } from '../db/ownership';
 import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
 import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { ConsensusComponentsTaskResult, FitTaskResult } from '../workers/protocol';
@@ -41,6 +44,7 @@ import {
   datasetHasZeros,
   fitOptionsOf,
   releaseSharedMatrix,
+  requireOwner,
 } from './runs';
 
 /**
@@ -134,6 +138,7 @@ export function createConsensus(ctx: ServiceContext, datasetId: number, input: C
     params: JSON.stringify(params),
     jobs_total: planJobs(params).length,
     created_at: ctx.now(),
+    owner: requireOwner(ctx),
   });
   ctx.events.emit('library:changed', { what: 'runs', id: null });
   return id;
@@ -144,7 +149,8 @@ export function resumeConsensus(ctx: ServiceContext, id: number): ConsensusSumma
   const summary = getConsensusSummary(ctx, id);
   if (summary.state === 'done') throw new ServiceError('conflict', `consensus ${id} is already done`);
   if (ctx.jobs.has('consensus', id)) throw new ServiceError('conflict', `consensus ${id} is running`);
-  setConsensusState(ctx.db, id, 'queued', null);
+  if (!queueConsensusForResume(ctx.db, id, requireOwner(ctx)))
+    throw new ServiceError('conflict', `consensus ${id} is ${getConsensusSummary(ctx, id).state}, not resumable`);
   void executeConsensus(ctx, id).catch(() => undefined);
   return getConsensusSummary(ctx, id);
 }
@@ -152,6 +158,13 @@ export function resumeConsensus(ctx: ServiceContext, id: number): ConsensusSumma
 export function cancelConsensus(ctx: ServiceContext, id: number): { state: ConsensusSummary['state'] } {
   const summary = getConsensusSummary(ctx, id);
   if (!ctx.jobs.cancel('consensus', id) && (summary.state === 'queued' || summary.state === 'running')) {
+    // Another process's consensus is that process's to end, while it lives.
+    const owner = getConsensusRow(ctx.db, id)?.owner ?? null;
+    if (!ownerGone(ctx.db, owner))
+      throw new ServiceError(
+        'conflict',
+        `consensus ${id} is being computed by ${describeOwner(ctx.db, owner)}; cancel it there`,
+      );
     finishConsensusWithState(ctx.db, id, 'interrupted', ctx.now(), 'no job was computing this consensus');
   }
   return { state: getConsensusSummary(ctx, id).state };
@@ -204,8 +217,8 @@ export async function executeConsensus(
     },
     summary.jobsTotal,
   );
-  setConsensusState(ctx.db, id, 'running', null);
   try {
+    if (!markConsensusRunning(ctx.db, id)) throw new JobCancelledError(id);
     await Promise.all(
       pending.map(async (job) => {
         const options = { ...fitOptionsOf(consensusRunParams(params, job.rank)), seed: job.seed };
@@ -369,6 +382,7 @@ async function buildRank(
       sweep_id: null,
       params: JSON.stringify(runParams),
       created_at: ctx.now(),
+      owner: ctx.owner,
     });
     markRunStarted(ctx.db, newRun, ctx.now());
     completeRun(ctx.db, newRun, {
@@ -429,7 +443,7 @@ export async function rethresholdConsensus(
     const built = await buildRank(ctx, id, params, rank, matrix, dataset.rows, dataset.hash, []);
     const ranks = detail.ranks.slice();
     ranks[index] = built;
-    completeConsensus(ctx.db, id, JSON.stringify({ ranks }), detail.finishedAt ?? ctx.now());
+    replaceConsensusResult(ctx.db, id, JSON.stringify({ ranks }));
   } finally {
     releaseSharedMatrix(detail.datasetId);
   }

@@ -24,4 +24,9 @@ export interface ServiceContext {
   app: AppFacts;
   /** ISO-8601 timestamp; injectable for tests. */
   now(): string;
+  /**
+   * This process's owner id in the library (library_owners), written into every job it starts;
+   * null when the library is open read-only (nothing may be started then).
+   */
+  owner: string | null;
 }

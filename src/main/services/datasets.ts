@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ServiceError, type ErrorLocation, type FilePreview, type ParsedRequestOf } from '../../shared/api';
+import { copyFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import {
+  ServiceError,
+  StagedFile,
+  type ErrorLocation,
+  type FilePreview,
+  type ParsedRequestOf,
+} from '../../shared/api';
 import {
   applyTransform,
   matrixStats,
@@ -26,6 +32,7 @@ import {
   type DatasetListRow,
 } from '../db/queries/datasets';
 import type { ServiceContext } from './context';
+import { stagedFileName } from './staging';
 
 /** Datasets: import (from a path or an upload), synthetic data, listing, deletion. */
 
@@ -288,21 +295,62 @@ export function toServiceError(error: unknown, displayName: string): Error {
 /** Imports under way, by the id the renderer chose, so they can be cancelled. */
 const importsInFlight = new Map<string, AbortController>();
 
-/** Stages the uploaded bytes in a private temporary folder under their own name, reads, stores, cleans up. */
+/**
+ * Stages an upload in a private folder under a fixed name (see staging.ts), runs `use` on it, and
+ * removes it. Bytes in memory are written out; a file the server already streamed to disk is moved
+ * in. Error messages name the user's file, never the staging path.
+ */
 export async function withStagedUpload<T>(
   ctx: ServiceContext,
   fileName: string,
-  bytes: Uint8Array,
+  bytes: Uint8Array | StagedFile,
   use: (path: string) => Promise<T>,
 ): Promise<T> {
-  const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-upload-'));
+  const dir = await mkdtemp(join(ctx.app.tempDir, 'upload-'));
+  const path = join(dir, stagedFileName(fileName));
   try {
-    const path = join(dir, fileName);
-    await writeFile(path, bytes);
+    if (bytes instanceof StagedFile) {
+      try {
+        await rename(bytes.path, path);
+      } catch {
+        await copyFile(bytes.path, path);
+      }
+    } else {
+      await writeFile(path, bytes);
+    }
     return await use(path);
+  } catch (error) {
+    throw withoutPath(error, path, fileName);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The same error with every mention of the staging file — its path, or its fixed name, which the
+ * readers use in their messages — replaced by the user's file name.
+ */
+function withoutPath(error: unknown, path: string, fileName: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const stagedName = basename(path);
+  const escaped = stagedName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const bareName = new RegExp(`(?<![\\w./\\\\-])${escaped}(?![\\w.-])`, 'g');
+  const replace = (text: string): string =>
+    text
+      .split(path)
+      .join(fileName)
+      .replace(bareName, () => fileName);
+  const message = replace(error.message);
+  if (message === error.message) return error;
+  if (error instanceof ServiceError) {
+    const location = error.location
+      ? { ...error.location, ...(error.location.file ? { file: replace(error.location.file) } : {}) }
+      : undefined;
+    return new ServiceError(error.code, message, location);
+  }
+  const copy = new Error(message);
+  copy.name = error.name;
+  return copy;
 }
 
 export async function importUpload(
@@ -354,7 +402,20 @@ export function renameDatasetById(ctx: ServiceContext, id: number, name: string)
   return getDatasetSummary(ctx, id);
 }
 
+/**
+ * Deletes a dataset with its runs and sweeps. Its fits and sweeps still computing in this process
+ * are cancelled first (they would otherwise compute on for nothing); one computed by another
+ * process finds its rows gone, and its guarded completion stores nothing.
+ */
 export function deleteDatasetById(ctx: ServiceContext, id: number): { deleted: number; runsDeleted: number } {
+  const unfinished = (table: 'runs' | 'sweeps'): number[] =>
+    (
+      ctx.db
+        .prepare(`SELECT id FROM ${table} WHERE dataset_id = ? AND state IN ('queued', 'running')`)
+        .all(id) as Array<{ id: number }>
+    ).map((r) => r.id);
+  for (const runId of unfinished('runs')) ctx.jobs.cancel('run', runId);
+  for (const sweepId of unfinished('sweeps')) ctx.jobs.cancel('sweep', sweepId);
   const result = deleteDataset(ctx.db, id);
   if (!result.deleted) throw new ServiceError('not_found', `dataset ${id} does not exist`);
   ctx.events.emit('library:changed', { what: 'datasets', id });

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { ZodError } from 'zod';
 import {
   isChannel,
@@ -33,7 +34,16 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ZodError) return { code: 'invalid_request', message: describeValidationError(error) };
   if (error instanceof FitSettingsError) return { code: 'bad_input', message: error.message };
   const message = error instanceof Error ? error.message : String(error);
-  return { code: 'internal', message };
+  return { code: 'internal', message: withoutTemporaryPaths(message) };
+}
+
+/**
+ * An unexpected error's message with paths under the temporary folder replaced: they name staging
+ * files, which mean nothing to the user and tell a web page about the machine.
+ */
+export function withoutTemporaryPaths(message: string, temp = tmpdir()): string {
+  const escaped = temp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return message.replace(new RegExp(`${escaped}[\\\\/][^\\s'"]*`, 'g'), '(a temporary file)');
 }
 
 /**

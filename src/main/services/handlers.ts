@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { ENGINE_VERSION } from '../../shared/domain';
 import type { ServiceContext } from './context';
 import type { Handlers } from './dispatch';
@@ -132,6 +133,9 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'consensus:clustergram': ({ id, rank }) => consensusClustergram(ctx, id, rank),
     'sweeps:clusterExport': ({ datasetId, params, ...options }) =>
       exportClusterArchive(ctx, datasetId, params, options, engineRate()),
-    'sweeps:clusterImport': ({ file }) => importClusterArchive(ctx, file),
+    'sweeps:clusterImport': ({ file }) =>
+      withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
+        importClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),
+      ),
   };
 }

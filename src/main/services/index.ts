@@ -1,8 +1,8 @@
+import { rmSync } from 'node:fs';
 import { ENGINE_VERSION } from '../../shared/domain';
-import { openLibrary } from '../db/connection';
-import { markUnfinishedRunsInterrupted, purgeDeletedRuns } from '../db/queries/runs';
-import { markUnfinishedSweepsInterrupted } from '../db/queries/sweeps';
-import { markUnfinishedConsensusInterrupted } from '../db/queries/consensus';
+import { closeLibrary, openLibrary } from '../db/connection';
+import { claimOwnership, type Ownership } from '../db/ownership';
+import { purgeDeletedRuns } from '../db/queries/runs';
 import { defaultTempDir, PRODUCT_NAME } from '../paths';
 import { WorkerPool } from '../workers/pool';
 import type { AppFacts, ServiceContext } from './context';
@@ -10,6 +10,7 @@ import type { Handlers } from './dispatch';
 import { EventBus } from './events';
 import { createHandlers } from './handlers';
 import { JobRegistry } from './jobs';
+import { createStagingDir, sweepStaging } from './staging';
 import { APP_VERSION } from './version';
 
 export interface ServicesOptions {
@@ -19,6 +20,11 @@ export interface ServicesOptions {
   threads?: number;
   tempDir?: string;
   versions?: Record<string, string>;
+  /**
+   * Open the library read-only (list, show, export): nothing is written, no job state is touched,
+   * and a read-only file in a read-only folder can be read.
+   */
+  readOnly?: boolean;
 }
 
 export interface Services {
@@ -32,16 +38,30 @@ export interface Services {
 const UNDO_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
 /**
- * The composition root: opens the library, marks whatever a previous process left queued or
- * running as interrupted, starts the worker pool, and wires the handlers.
+ * The composition root: opens the library, registers this process as an owner (which ends as
+ * interrupted only the jobs whose owner is dead; see db/ownership.ts), starts the worker pool, and
+ * wires the handlers. Read-only services register nothing and write nothing.
  */
 export function createServices(options: ServicesOptions): Services {
-  const db = openLibrary(options.libraryPath);
+  const readOnly = options.readOnly === true;
+  const db = openLibrary(options.libraryPath, { readOnly });
   const now = (): string => new Date().toISOString();
-  markUnfinishedRunsInterrupted(db, now());
-  markUnfinishedSweepsInterrupted(db, now());
-  markUnfinishedConsensusInterrupted(db, now());
-  purgeDeletedRuns(db, new Date(Date.now() - UNDO_WINDOW_MS).toISOString());
+  let ownership: Ownership | null = null;
+  if (!readOnly) {
+    try {
+      ownership = claimOwnership(db);
+      purgeDeletedRuns(db, new Date(Date.now() - UNDO_WINDOW_MS).toISOString());
+    } catch (error) {
+      ownership?.release();
+      closeLibrary(db);
+      throw error;
+    }
+  }
+  // Uploads and temporary copies go to this process's own staging folder; folders left by
+  // processes that crashed are removed first.
+  const baseTempDir = options.tempDir ?? defaultTempDir();
+  sweepStaging(baseTempDir);
+  const stagingDir = createStagingDir(baseTempDir);
   const events = new EventBus();
   const pool = new WorkerPool({ workerPath: options.workerPath, size: options.threads });
   const ctx: ServiceContext = {
@@ -55,24 +75,25 @@ export function createServices(options: ServicesOptions): Services {
       engineVersion: ENGINE_VERSION,
       mode: options.mode,
       libraryPath: options.libraryPath,
-      tempDir: options.tempDir ?? defaultTempDir(),
+      tempDir: stagingDir,
       versions: { node: process.versions.node, sqlite: sqliteVersion(db), ...options.versions },
     },
     now,
+    owner: ownership?.id ?? null,
   };
   return {
     ctx,
     handlers: createHandlers(ctx),
     close: async () => {
-      // Whatever is still queued or running is interrupted, not cancelled: mark it first, so the
-      // jobs' own rejection handlers (which only touch queued or running rows) leave it that way.
-      markUnfinishedRunsInterrupted(db, now());
-      markUnfinishedSweepsInterrupted(db, now());
-      markUnfinishedConsensusInterrupted(db, now());
+      // This process's jobs still queued or running are interrupted, not cancelled: mark them first,
+      // so the jobs' own rejection handlers (which only touch queued or running rows) leave them so.
+      // Other processes' jobs are theirs and stay as they are.
+      ownership?.release();
       await pool.close();
       // Give the jobs' rejection handlers a turn before the library closes under them.
       await new Promise((resolve) => setImmediate(resolve));
-      db.close();
+      closeLibrary(db);
+      rmSync(stagingDir, { recursive: true, force: true });
     },
   };
 }

@@ -23,10 +23,12 @@ import {
   listRuns,
   markRunStarted,
   restoreRun,
+  runOwner,
   softDeleteRun,
   updateRunNotes,
   type RunListRow,
 } from '../db/queries/runs';
+import { describeOwner, ownerGone } from '../db/ownership';
 import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
@@ -174,6 +176,7 @@ export function startRun(ctx: ServiceContext, datasetId: number, input: RunParam
     sweep_id: null,
     params: JSON.stringify(params),
     created_at: ctx.now(),
+    owner: requireOwner(ctx),
   });
   const summary = getRunSummary(ctx, id);
   void executeRun(ctx, id, datasetId, dataset.hash, params).catch(() => {
@@ -192,7 +195,15 @@ export async function executeRun(
   params: RunParams,
   start?: { W0: DenseMatrix; H0: DenseMatrix },
 ): Promise<'done' | 'cancelled' | 'failed'> {
-  const matrix = acquireSharedMatrix(ctx, datasetId);
+  let matrix: DataMatrix;
+  try {
+    matrix = acquireSharedMatrix(ctx, datasetId);
+  } catch (error) {
+    // E.g. a damaged stored chunk: the run fails with the reason, it is not left queued.
+    finishRunWithState(ctx.db, id, 'failed', ctx.now(), errorMessage(error));
+    ctx.events.emit('library:changed', { what: 'runs', id });
+    return 'failed';
+  }
   const handles: JobHandle[] = [];
   let started = false;
   const startedAt = Date.now();
@@ -257,9 +268,9 @@ export async function executeRun(
         : best.warnings,
       platform: `${process.platform}-${process.arch} node ${process.versions.node}`,
     };
-    ctx.db.transaction(() => {
+    const stored = ctx.db.transaction(() => {
       if (!started) markRunStarted(ctx.db, id, ctx.now());
-      completeRun(ctx.db, id, {
+      return completeRun(ctx.db, id, {
         iterations: best.iterations,
         converged: best.converged,
         loss: best.loss,
@@ -272,6 +283,11 @@ export async function executeRun(
         finished_at: ctx.now(),
       });
     })();
+    if (!stored) {
+      // Ended meanwhile (deleted with its dataset, or cancelled): the result is not stored.
+      ctx.jobs.finish('run', id, 'cancelled');
+      return 'cancelled';
+    }
     ctx.jobs.update('run', id, {
       iteration: best.iterations,
       loss: best.loss,
@@ -301,12 +317,25 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The owner id for a job this process starts; a read-only library starts nothing. */
+export function requireOwner(ctx: ServiceContext): string {
+  if (ctx.owner === null)
+    throw new ServiceError('conflict', `the library ${ctx.app.libraryPath} is open read-only here`);
+  return ctx.owner;
+}
+
 export function cancelRun(ctx: ServiceContext, id: number): { state: RunSummary['state'] } {
-  const run = getRunSummary(ctx, id);
+  getRunSummary(ctx, id);
   if (!ctx.jobs.cancel('run', id)) {
-    if (run.state === 'queued' || run.state === 'running') {
-      // Not ours (e.g. left by a crash): nothing is computing it any more.
-      finishRunWithState(ctx.db, id, 'interrupted', ctx.now(), 'no job was computing this run');
+    const row = runOwner(ctx.db, id);
+    if (row && (row.state === 'queued' || row.state === 'running')) {
+      // Another process's run is that process's to end, while it lives.
+      if (!ownerGone(ctx.db, row.owner))
+        throw new ServiceError(
+          'conflict',
+          `run ${id} is being computed by ${describeOwner(ctx.db, row.owner)}; cancel it there`,
+        );
+      finishRunWithState(ctx.db, id, 'interrupted', ctx.now(), 'no process was computing this run');
     }
   }
   return { state: getRunSummary(ctx, id).state };

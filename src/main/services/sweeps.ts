@@ -22,6 +22,7 @@ import {
   type SweepSummary,
 } from '../../shared/domain';
 import { toBlob, traceToBlob } from '../db/blobs';
+import { describeOwner, ownerGone } from '../db/ownership';
 import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
 import {
   completeSweep,
@@ -31,7 +32,8 @@ import {
   insertSweep,
   listSweeps,
   recordSweepJob,
-  setSweepState,
+  markSweepRunning,
+  queueSweepForResume,
   sweepJobResults,
   type SweepListRow,
 } from '../db/queries/sweeps';
@@ -46,6 +48,7 @@ import {
   fitFactorBytes,
   fitWorkPerIteration,
   releaseSharedMatrix,
+  requireOwner,
 } from './runs';
 
 /**
@@ -202,6 +205,7 @@ export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepP
     params: JSON.stringify(params),
     jobs_total: jobs.length,
     created_at: ctx.now(),
+    owner: requireOwner(ctx),
   });
   void executeSweep(ctx, id).catch(() => {
     // executeSweep records every outcome itself.
@@ -215,7 +219,8 @@ export function resumeSweep(ctx: ServiceContext, id: number): SweepSummary {
   const sweep = getSweepSummary(ctx, id);
   if (sweep.state === 'done') throw new ServiceError('conflict', `sweep ${id} is already done`);
   if (ctx.jobs.has('sweep', id)) throw new ServiceError('conflict', `sweep ${id} is running`);
-  setSweepState(ctx.db, id, 'queued', null);
+  if (!queueSweepForResume(ctx.db, id, requireOwner(ctx)))
+    throw new ServiceError('conflict', `sweep ${id} is ${getSweepSummary(ctx, id).state}, not resumable`);
   void executeSweep(ctx, id).catch(() => undefined);
   ctx.events.emit('library:changed', { what: 'sweeps', id });
   return getSweepSummary(ctx, id);
@@ -224,7 +229,14 @@ export function resumeSweep(ctx: ServiceContext, id: number): SweepSummary {
 export function cancelSweep(ctx: ServiceContext, id: number): { state: SweepSummary['state'] } {
   const sweep = getSweepSummary(ctx, id);
   if (!ctx.jobs.cancel('sweep', id) && (sweep.state === 'queued' || sweep.state === 'running')) {
-    finishSweepWithState(ctx.db, id, 'interrupted', ctx.now(), 'no job was computing this sweep');
+    // Another process's sweep is that process's to end, while it lives.
+    const owner = getSweepRow(ctx.db, id)?.owner ?? null;
+    if (!ownerGone(ctx.db, owner))
+      throw new ServiceError(
+        'conflict',
+        `sweep ${id} is being computed by ${describeOwner(ctx.db, owner)}; cancel it there`,
+      );
+    finishSweepWithState(ctx.db, id, 'interrupted', ctx.now(), 'no process was computing this sweep');
   }
   return { state: getSweepSummary(ctx, id).state };
 }
@@ -314,7 +326,21 @@ export async function executeSweep(
   const finished = new Set(sweepJobResults(ctx.db, id).map((r) => r.job_key));
   const pending = jobs.filter((job) => !finished.has(job.id));
   const dataset = getDatasetSummary(ctx, sweep.datasetId);
-  const matrix = acquireSharedMatrix(ctx, sweep.datasetId);
+  let matrix: ReturnType<typeof acquireSharedMatrix>;
+  try {
+    matrix = acquireSharedMatrix(ctx, sweep.datasetId);
+  } catch (error) {
+    // E.g. a damaged stored chunk: the sweep fails with the reason, it is not left queued.
+    finishSweepWithState(
+      ctx.db,
+      id,
+      'failed',
+      ctx.now(),
+      error instanceof Error ? error.message : String(error),
+    );
+    ctx.events.emit('library:changed', { what: 'sweeps', id });
+    return 'failed';
+  }
   const handles: JobHandle[] = [];
   let cancelled = false;
   let jobsDone = finished.size;
@@ -331,7 +357,7 @@ export async function executeSweep(
     },
     jobs.length,
   );
-  setSweepState(ctx.db, id, 'running', null);
+  markSweepRunning(ctx.db, id);
   try {
     await Promise.all(
       pending.map(async (job) => {
@@ -427,6 +453,7 @@ function saveSweepOutcome(
         sweep_id: id,
         params: JSON.stringify(runParams),
         created_at: ctx.now(),
+        owner: ctx.owner,
       });
       markRunStarted(ctx.db, runId, ctx.now());
       const provenance: RunProvenance = {
@@ -473,7 +500,7 @@ function saveSweepOutcome(
     };
   });
   const stored: StoredSweepResult = { ranks, recommendation: summary.recommendation };
-  completeSweep(
+  const completed = completeSweep(
     ctx.db,
     id,
     JSON.stringify(stored),
@@ -481,4 +508,6 @@ function saveSweepOutcome(
     summary.recommendation.criterion,
     ctx.now(),
   );
+  // Ended meanwhile (deleted, cancelled, or interrupted): throwing rolls back the runs saved above.
+  if (!completed) throw new Error(`sweep ${id} ended before its summary was stored`);
 }

@@ -1,7 +1,6 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { ServiceError, type LibraryFile, type LibraryMergeResult } from '../../shared/api';
 import {
   completeRunParams,
@@ -10,16 +9,25 @@ import {
   type RunProvenance,
   type RunSummary,
 } from '../../shared/domain';
-import { dense, type DenseMatrix } from '../../shared/linalg/matrix';
+import { restoreNeutralised } from '../../shared/export/spreadsheet';
+import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
 import { betaDivergence, poissonLogLikelihood } from '../../shared/nmf';
-import { openLibrary, type Db } from '../db/connection';
-import { NewerDatabaseError, schemaVersion } from '../db/migrate';
+import {
+  closeLibrary,
+  ForeignDatabaseError,
+  inspectLibraryFile,
+  openLibrary,
+  type Db,
+} from '../db/connection';
+import type { Classification } from '../db/identity';
+import { NewerDatabaseError } from '../db/migrate';
 import { migrations } from '../db/migrations';
 import { toBlob, traceToBlob } from '../db/blobs';
+import { getDatasetRow, readDatasetMatrix } from '../db/queries/datasets';
 import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
 import { readFactorsTsv, type ReadFactor } from '../io';
 import type { ServiceContext } from './context';
-import { loadDataset, toServiceError } from './datasets';
+import { contentHash, loadDataset, toServiceError } from './datasets';
 import { getRunSummary } from './runs';
 
 /**
@@ -39,7 +47,9 @@ function alignRows(W: ReadFactor, featureNames: readonly string[], file: string)
       });
     return W.matrix;
   }
-  const index = new Map(W.names.map((name, i) => [name, i]));
+  // Names in tables NMF Studio exported may carry the quote that neutralises spreadsheet formulas.
+  const index = new Map(W.names.map((name, i) => [restoreNeutralised(name), i]));
+  for (const [i, name] of W.names.entries()) if (!index.has(name)) index.set(name, i);
   const out = dense(m, k);
   for (let i = 0; i < m; i++) {
     const row = index.get(featureNames[i]);
@@ -66,7 +76,8 @@ function alignColumns(H: ReadFactor, sampleNames: readonly string[], file: strin
       );
     return H.matrix;
   }
-  const index = new Map(H.names.map((name, j) => [name, j]));
+  const index = new Map(H.names.map((name, j) => [restoreNeutralised(name), j]));
+  for (const [j, name] of H.names.entries()) if (!index.has(name)) index.set(name, j);
   const out = dense(k, n);
   for (let j = 0; j < n; j++) {
     const col = index.get(sampleNames[j]);
@@ -163,6 +174,7 @@ export async function importFactors(
       sweep_id: null,
       params: JSON.stringify(params),
       created_at: ctx.now(),
+      owner: null,
     });
     markRunStarted(ctx.db, runId, ctx.now());
     completeRun(ctx.db, runId, {
@@ -261,39 +273,131 @@ function columnsOf(db: Db, schema: 'main' | 'incoming', table: string): string[]
 }
 
 /**
- * Refuses, before anything is attached, a file that is not an NMF Studio library: not SQLite at all,
- * SQLite without our schema (never opened by NMF Studio), or written by a newer version.
+ * Refuses, before anything is attached or written, a file that is not an NMF Studio library: not
+ * SQLite at all, another program's SQLite database, or one written by a newer version. Messages
+ * name the user's file, never the staging copy.
  */
 function checkLibraryFile(path: string, name: string): void {
   const notLibrary = (why: string): ServiceError =>
     new ServiceError('bad_input', `${name} is not an NMF Studio library (${why})`, { file: name });
-  let probe: Db;
+  let verdict: Classification;
   try {
-    probe = new Database(path, { readonly: true, fileMustExist: true });
+    verdict = inspectLibraryFile(path);
   } catch (error) {
-    throw notLibrary((error as Error).message);
+    if (error instanceof ForeignDatabaseError) throw notLibrary(error.reason);
+    throw notLibrary('SQLite cannot read it');
   }
-  try {
-    let version: number;
-    let hasDatasets: boolean;
-    try {
-      version = schemaVersion(probe);
-      hasDatasets = !!probe
-        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'datasets'")
-        .get();
-    } catch {
-      throw notLibrary('not an SQLite database');
-    }
-    if (statSync(path).size === 0) throw notLibrary('the file is empty');
-    if (version === 0 || !hasDatasets) throw notLibrary('an SQLite database, but not one NMF Studio wrote');
+  if (verdict.kind === 'empty') throw notLibrary('the file is empty');
+  if (verdict.kind === 'foreign') throw notLibrary(verdict.reason);
+  if (verdict.kind === 'newer') {
     const latest = Math.max(...migrations.map((m) => m.version));
-    if (version > latest) {
-      throw new ServiceError('bad_input', new NewerDatabaseError(name, version, latest).message, {
-        file: name,
-      });
+    throw new ServiceError('bad_input', new NewerDatabaseError(name, verdict.version, latest).message, {
+      file: name,
+    });
+  }
+}
+
+/**
+ * A job the other library had queued or running is computed by nobody here: it arrives
+ * interrupted (resumable, re-runnable), with no owner.
+ */
+function endUnfinished(row: Record<string, unknown>): void {
+  if (row.state === 'queued' || row.state === 'running') {
+    row.state = 'interrupted';
+    row.error = 'merged from another library before it finished';
+  }
+  row.owner = null;
+}
+
+/**
+ * Checks everything a merge would copy against what it claims, before anything is copied: every
+ * dataset's chunks against their checksums, its arrays against its shape (CSR structure included)
+ * and names, and its recomputed content hash against the stored one (datasets are matched by that
+ * hash, so a forged one would attach runs to the wrong data); every run's W, H and trace sizes
+ * against its dataset's shape and rank. Throws bad_input naming the file and the first problem.
+ */
+export function verifyIncomingLibrary(incoming: Db, name: string): void {
+  const refuse = (why: string): ServiceError =>
+    new ServiceError('bad_input', `${name}: ${why}; nothing was merged`, { file: name });
+  const shapes = new Map<number, { rows: number; cols: number }>();
+  const ids = incoming.prepare('SELECT id FROM datasets ORDER BY id').all() as Array<{ id: number }>;
+  for (const { id } of ids) {
+    const row = getDatasetRow(incoming, id)!;
+    const label = `dataset ${id} ("${row.name}")`;
+    let matrix: DataMatrix;
+    try {
+      matrix = readDatasetMatrix(incoming, row);
+    } catch (error) {
+      throw refuse(`${label} cannot be read (${(error as Error).message})`);
     }
-  } finally {
-    probe.close();
+    let rowNames: unknown;
+    let colNames: unknown;
+    try {
+      rowNames = JSON.parse(row.row_names);
+      colNames = JSON.parse(row.col_names);
+    } catch {
+      throw refuse(`${label} has unreadable row or column names`);
+    }
+    if (
+      !Array.isArray(rowNames) ||
+      !Array.isArray(colNames) ||
+      rowNames.length !== row.rows ||
+      colNames.length !== row.cols
+    )
+      throw refuse(`${label} has names that do not match its ${row.rows} × ${row.cols} shape`);
+    if (matrix.kind === 'csr') {
+      const { indptr, indices, rows, cols } = matrix;
+      let ok = indptr[0] === 0 && indptr[rows] === indices.length;
+      for (let i = 0; ok && i < rows; i++) ok = indptr[i] <= indptr[i + 1];
+      for (let p = 0; ok && p < indices.length; p++) ok = indices[p] >= 0 && indices[p] < cols;
+      if (!ok) throw refuse(`${label} has a malformed sparse structure`);
+    }
+    const hash = contentHash(matrix, rowNames as string[], colNames as string[], row.transform);
+    if (hash !== row.hash) throw refuse(`${label} does not match its content hash`);
+    shapes.set(id, { rows: row.rows, cols: row.cols });
+  }
+  const runs = incoming
+    .prepare(
+      'SELECT id, dataset_id, state, params, length(w) AS w, length(h) AS h, length(trace) AS trace FROM runs',
+    )
+    .all() as Array<{
+    id: number;
+    dataset_id: number;
+    state: string;
+    params: string;
+    w: number | null;
+    h: number | null;
+    trace: number | null;
+  }>;
+  for (const run of runs) {
+    const shape = shapes.get(run.dataset_id);
+    if (!shape) throw refuse(`run ${run.id} belongs to no dataset`);
+    let rank: unknown;
+    try {
+      rank = (JSON.parse(run.params) as { rank?: unknown }).rank;
+    } catch {
+      throw refuse(`run ${run.id} has unreadable parameters`);
+    }
+    if (
+      typeof rank !== 'number' ||
+      !Number.isInteger(rank) ||
+      rank < 1 ||
+      rank > Math.min(shape.rows, shape.cols)
+    )
+      throw refuse(
+        `run ${run.id} has rank ${String(rank)}, impossible for a ${shape.rows} × ${shape.cols} dataset`,
+      );
+    if (run.state === 'done' && (run.w === null || run.h === null))
+      throw refuse(`run ${run.id} is done but has no factors`);
+    if (run.w !== null && run.w !== shape.rows * rank * 8)
+      throw refuse(
+        `run ${run.id}: W has ${run.w} bytes, ${shape.rows} × ${rank} needs ${shape.rows * rank * 8}`,
+      );
+    if (run.h !== null && run.h !== rank * shape.cols * 8)
+      throw refuse(
+        `run ${run.id}: H has ${run.h} bytes, ${rank} × ${shape.cols} needs ${rank * shape.cols * 8}`,
+      );
+    if (run.trace !== null && run.trace % 16 !== 0) throw refuse(`run ${run.id} has a malformed loss trace`);
   }
 }
 
@@ -321,9 +425,16 @@ export function importLibrary(
     copyFileSync(path, staged);
     checkLibraryFile(staged, name);
     try {
-      openLibrary(staged).close();
+      const incoming = openLibrary(staged);
+      try {
+        verifyIncomingLibrary(incoming, name);
+      } finally {
+        closeLibrary(incoming);
+      }
     } catch (error) {
-      throw new ServiceError('bad_input', `${name}: ${(error as Error).message}`, { file: name });
+      if (error instanceof ServiceError) throw error;
+      const message = (error as Error).message.split(staged).join(name);
+      throw new ServiceError('bad_input', `${name}: ${message}`, { file: name });
     }
     const db = ctx.db;
     db.prepare('ATTACH DATABASE ? AS incoming').run(staged);
@@ -362,7 +473,7 @@ export function importLibrary(
             .run(row);
           const newId = Number(info.lastInsertRowid);
           db.prepare(
-            'INSERT INTO main.dataset_chunks (dataset_id, part, seq, data) SELECT ?, part, seq, data FROM incoming.dataset_chunks WHERE dataset_id = ?',
+            'INSERT INTO main.dataset_chunks (dataset_id, part, seq, data, checksum) SELECT ?, part, seq, data, checksum FROM incoming.dataset_chunks WHERE dataset_id = ?',
           ).run(newId, d.id);
           datasetMap.set(d.id, newId);
           datasetsAdded++;
@@ -374,6 +485,7 @@ export function importLibrary(
         for (const s of sweeps) {
           const { id: _oldId, ...row } = s;
           row.dataset_id = datasetMap.get(s.dataset_id)!;
+          endUnfinished(row);
           const columns = Object.keys(row);
           const newId = Number(
             db
@@ -395,6 +507,7 @@ export function importLibrary(
           const { id: _oldId, ...row } = r;
           row.dataset_id = datasetMap.get(r.dataset_id)!;
           row.sweep_id = r.sweep_id === null ? null : (sweepMap.get(r.sweep_id) ?? null);
+          endUnfinished(row);
           const duplicate = db
             .prepare(
               'SELECT 1 FROM main.runs WHERE dataset_id = ? AND created_at = ? AND params = ? AND state = ?',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StagedFile } from './staged';
 import {
   consensusParamsSchema,
   type ConsensusClustergram,
@@ -57,7 +58,8 @@ const upload = z
       .min(1)
       .max(255)
       .refine((n) => !/[\\/]/.test(n), 'a file name, not a path'),
-    bytes: z.instanceof(Uint8Array),
+    // In memory (desktop IPC, small uploads), or streamed to a staging file by the browser-mode server.
+    bytes: z.union([z.instanceof(Uint8Array), z.instanceof(StagedFile)]),
   })
   .strict();
 

@@ -83,14 +83,20 @@ export function encodeFrame(value: unknown): Uint8Array {
   return frame;
 }
 
-/** Decodes a frame made by `encodeFrame`. Throws on a malformed frame (the boundary then answers 400). */
-export function decodeFrame(bytes: Uint8Array): unknown {
-  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('not an NMF1 frame');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const jsonLength = view.getUint32(4, true);
-  if (8 + jsonLength > bytes.length) throw new Error('truncated NMF1 frame');
-  const json = new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength));
-  const tableStart = align8(8 + jsonLength);
+/** Where a frame's typed array `index` lies, as its table says. */
+export interface FrameArrayRef {
+  name: TypedArrayName;
+  index: number;
+}
+
+/**
+ * Parses a frame's JSON text, handing every typed-array reference to `resolve` and turning
+ * `$num` markers back into numbers. A reference must name a known typed array and a non-negative
+ * integer index, and each index may be referenced once: a repeated reference would make the
+ * decoder produce the same bytes many times over (memory amplification).
+ */
+export function reviveFrameJson(json: string, resolve: (ref: FrameArrayRef) => unknown): unknown {
+  const seen = new Set<number>();
   return JSON.parse(json, (_key, raw: unknown) => {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
     const record = raw as Record<string, unknown>;
@@ -102,18 +108,56 @@ export function decodeFrame(bytes: Uint8Array): unknown {
       typeof record.i === 'number' &&
       Object.keys(record).length === 2
     ) {
-      const ctor = constructors[record.$typed as TypedArrayName];
-      if (!ctor) throw new Error(`unknown typed array ${record.$typed}`);
-      const entry = tableStart + record.i * 8;
-      if (entry + 8 > bytes.length) throw new Error('truncated NMF1 frame table');
-      const offset = view.getUint32(entry, true);
-      const byteLength = view.getUint32(entry + 4, true);
-      if (offset + byteLength > bytes.length || byteLength % ctor.BYTES_PER_ELEMENT !== 0) {
-        throw new Error('bad typed array extent in NMF1 frame');
-      }
-      const copy = bytes.slice(offset, offset + byteLength);
-      return new ctor(copy.buffer);
+      if (!Object.prototype.hasOwnProperty.call(constructors, record.$typed))
+        throw new Error(`unknown typed array ${record.$typed}`);
+      const index = record.i;
+      if (!Number.isSafeInteger(index) || index < 0) throw new Error(`bad typed array index ${index}`);
+      if (seen.has(index)) throw new Error(`typed array ${index} referenced more than once`);
+      seen.add(index);
+      return resolve({ name: record.$typed as TypedArrayName, index });
     }
     return raw;
+  }) as unknown;
+}
+
+/** Bytes per element of a typed array named in a frame. */
+export function frameElementSize(name: TypedArrayName): number {
+  return constructors[name].BYTES_PER_ELEMENT;
+}
+
+/** A fresh typed array of `name` over a copy of `bytes` (copied so it is 8-aligned and owned). */
+export function typedArrayFromBytes(name: TypedArrayName, bytes: Uint8Array): AnyTypedArray {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new constructors[name](copy.buffer);
+}
+
+export type { TypedArrayName };
+
+/**
+ * Decodes a frame made by `encodeFrame`. Throws on a malformed frame (the boundary then answers
+ * 400): bad magic, a JSON length or table beyond the body, an array extent beyond the body, a
+ * repeated reference, or arrays whose sizes add up to more than the body itself (so decoding never
+ * holds more than the body and one copy of its arrays).
+ */
+export function decodeFrame(bytes: Uint8Array): unknown {
+  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('not an NMF1 frame');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const jsonLength = view.getUint32(4, true);
+  if (8 + jsonLength > bytes.length) throw new Error('truncated NMF1 frame');
+  const json = new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength));
+  const tableStart = align8(8 + jsonLength);
+  let total = 0;
+  return reviveFrameJson(json, ({ name, index }) => {
+    const entry = tableStart + index * 8;
+    if (entry + 8 > bytes.length) throw new Error('truncated NMF1 frame table');
+    const offset = view.getUint32(entry, true);
+    const byteLength = view.getUint32(entry + 4, true);
+    if (offset + byteLength > bytes.length || byteLength % frameElementSize(name) !== 0) {
+      throw new Error('bad typed array extent in NMF1 frame');
+    }
+    total += byteLength;
+    if (total > bytes.length) throw new Error('typed arrays in NMF1 frame add up to more than the frame');
+    return typedArrayFromBytes(name, bytes.subarray(offset, offset + byteLength));
   });
 }

@@ -2,3 +2,4 @@ export * from './channels';
 export * from './client';
 export * from './codec';
 export * from './result';
+export * from './staged';

@@ -45,6 +45,7 @@ interface BuilderConfig {
   extraResources: { from: string; to: string }[];
   asar: boolean;
   asarUnpack: string[];
+  electronFuses?: Record<string, boolean>;
   npmRebuild?: boolean;
   fileAssociations: FileAssociation[];
   mac: {
@@ -123,6 +124,30 @@ describe('electron-builder.yml', () => {
         new DebugLogger(false),
       ),
     ).rejects.toThrow(/configuration/);
+  });
+
+  it('flips the fuses that keep the packaged binary from being run as something else', async () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+    });
+    // onlyLoadAppFromAsar and asar integrity need the app in app.asar.
+    expect(config.asar).toBe(true);
+    // A misspelt fuse is refused by electron-builder, so the keys above are ones it knows.
+    await expect(
+      validateConfiguration(
+        structuredClone({ ...config, electronFuses: { runAsNod: false } }) as unknown as Configuration,
+        new DebugLogger(false),
+      ),
+    ).rejects.toThrow(/configuration/);
+    // Nothing the app ships relies on what the fuses switch off.
+    for (const file of [...bundleFiles('out/main'), ...bundleFiles('out/preload'), 'bin/nmf-studio.js']) {
+      const text = readFileSync(at(file), 'utf8');
+      expect(text, file).not.toMatch(/ELECTRON_RUN_AS_NODE|NODE_OPTIONS/);
+    }
   });
 
   it('names the product consistently and takes the version from package.json', () => {

@@ -45,7 +45,8 @@ export function up(db: Database.Database): void {
       result TEXT,
       error TEXT,
       created_at TEXT NOT NULL,
-      finished_at TEXT
+      finished_at TEXT,
+      owner TEXT
     ) STRICT;
     CREATE INDEX consensus_dataset ON consensus(dataset_id);
     CREATE TABLE consensus_jobs (

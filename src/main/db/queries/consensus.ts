@@ -12,6 +12,8 @@ export interface ConsensusRow {
   error: string | null;
   created_at: string;
   finished_at: string | null;
+  /** The process computing a queued or running consensus (library_owners.id). */
+  owner: string | null;
 }
 
 export type ConsensusListRow = ConsensusRow & { dataset_name: string };
@@ -44,29 +46,37 @@ export function getConsensusRow(db: Db, id: number): ConsensusListRow | undefine
 
 export function insertConsensus(
   db: Db,
-  row: { dataset_id: number; params: string; jobs_total: number; created_at: string },
+  row: { dataset_id: number; params: string; jobs_total: number; created_at: string; owner: string | null },
 ): number {
   return Number(
     db
       .prepare(
-        "INSERT INTO consensus (dataset_id, state, params, jobs_total, created_at) VALUES (@dataset_id, 'queued', @params, @jobs_total, @created_at)",
+        "INSERT INTO consensus (dataset_id, state, params, jobs_total, created_at, owner) VALUES (@dataset_id, 'queued', @params, @jobs_total, @created_at, @owner)",
       )
       .run(row).lastInsertRowid,
   );
 }
 
-export function setConsensusState(
-  db: Db,
-  id: number,
-  state: ConsensusRow['state'],
-  at: string | null,
-  error: string | null = null,
-): void {
-  db.prepare('UPDATE consensus SET state = ?, finished_at = ?, error = ? WHERE id = ?').run(
-    state,
-    at,
-    error,
-    id,
+/**
+ * Queues a cancelled, failed or interrupted consensus again for `owner` to compute. False when it is
+ * in any other state (done, or queued or running elsewhere): a finished job never changes state again.
+ */
+export function queueConsensusForResume(db: Db, id: number, owner: string): boolean {
+  return (
+    db
+      .prepare(
+        "UPDATE consensus SET state = 'queued', finished_at = NULL, error = NULL, owner = ? WHERE id = ? AND state IN ('cancelled', 'failed', 'interrupted')",
+      )
+      .run(owner, id).changes === 1
+  );
+}
+
+/** A queued consensus starts running; false when it ended meanwhile. */
+export function markConsensusRunning(db: Db, id: number): boolean {
+  return (
+    db
+      .prepare("UPDATE consensus SET state = 'running' WHERE id = ? AND state IN ('queued', 'running')")
+      .run(id).changes === 1
   );
 }
 
@@ -79,7 +89,7 @@ export function finishConsensusWithState(
   error: string | null,
 ): void {
   db.prepare(
-    "UPDATE consensus SET state = ?, finished_at = ?, error = ? WHERE id = ? AND state IN ('queued', 'running')",
+    "UPDATE consensus SET state = ?, finished_at = ?, error = ?, owner = NULL WHERE id = ? AND state IN ('queued', 'running')",
   ).run(state, at, error, id);
 }
 
@@ -114,9 +124,14 @@ export function consensusJobKeys(db: Db, consensusId: number): Set<string> {
   return new Set(rows.map((r) => `${r.rank}:${r.replicate}`));
 }
 
+/** Replaces a finished consensus's result (a rank rebuilt at another density threshold). */
+export function replaceConsensusResult(db: Db, id: number, result: string): void {
+  db.prepare("UPDATE consensus SET result = ? WHERE id = ? AND state = 'done'").run(result, id);
+}
+
 export function completeConsensus(db: Db, id: number, result: string, at: string): void {
   db.prepare(
-    "UPDATE consensus SET state = 'done', result = ?, finished_at = ?, error = NULL WHERE id = ?",
+    "UPDATE consensus SET state = 'done', result = ?, finished_at = ?, error = NULL, owner = NULL WHERE id = ? AND state IN ('queued', 'running')",
   ).run(result, at, id);
 }
 
@@ -127,14 +142,6 @@ export function linkConsensusRun(db: Db, consensusId: number, rank: number, runI
     rank,
     runId,
   );
-}
-
-export function markUnfinishedConsensusInterrupted(db: Db, at: string): number {
-  return db
-    .prepare(
-      "UPDATE consensus SET state = 'interrupted', finished_at = ? WHERE state IN ('queued', 'running')",
-    )
-    .run(at).changes;
 }
 
 export function deleteConsensus(db: Db, id: number): number {

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import type { Db } from '../connection';
 import type { DataMatrix } from '../../../shared/linalg/matrix';
 import { toBlob } from '../blobs';
@@ -66,13 +67,14 @@ export function insertDataset(db: Db, row: NewDatasetRow, matrix: DataMatrix): n
     .run(row);
   const id = Number(info.lastInsertRowid);
   const insertChunk = db.prepare(
-    'INSERT INTO dataset_chunks (dataset_id, part, seq, data) VALUES (?, ?, ?, ?)',
+    'INSERT INTO dataset_chunks (dataset_id, part, seq, data, checksum) VALUES (?, ?, ?, ?, ?)',
   );
   const writeParts = (part: string, array: Float64Array | Int32Array): void => {
     const bytes = toBlob(array);
     let seq = 0;
     for (let offset = 0; offset < bytes.length || seq === 0; offset += CHUNK_BYTES) {
-      insertChunk.run(id, part, seq++, bytes.subarray(offset, Math.min(bytes.length, offset + CHUNK_BYTES)));
+      const chunk = bytes.subarray(offset, Math.min(bytes.length, offset + CHUNK_BYTES));
+      insertChunk.run(id, part, seq++, chunk, crc32(chunk));
     }
   };
   if (matrix.kind === 'dense') {
@@ -83,6 +85,34 @@ export function insertDataset(db: Db, row: NewDatasetRow, matrix: DataMatrix): n
     writeParts('indices', matrix.indices);
   }
   return id;
+}
+
+/** A stored chunk whose bytes no longer match the checksum written with them. */
+export class CorruptChunkError extends Error {
+  constructor(
+    public readonly datasetId: number,
+    public readonly datasetName: string,
+    public readonly part: string,
+    public readonly seq: number,
+  ) {
+    super(
+      `dataset ${datasetId} ("${datasetName}") is damaged in the library: chunk ${seq} of its ${part} ` +
+        'does not match its checksum, so it is not used. Import the data again, or restore the library from a backup.',
+    );
+    this.name = 'CorruptChunkError';
+  }
+}
+
+/** Whether a chunk read from the library matches its CRC-32 (migration 0040). */
+function chunkIntact(chunk: { data: Buffer; checksum: number | null }): boolean {
+  return chunk.checksum !== null && crc32(chunk.data) === chunk.checksum;
+}
+
+/** The error for a damaged chunk, naming its dataset (call after the chunk iterator has closed). */
+function corruptChunk(db: Db, datasetId: number, part: string, seq: number): CorruptChunkError {
+  const row = db.prepare('SELECT name FROM datasets WHERE id = ?').get(datasetId) as
+    { name: string } | undefined;
+  return new CorruptChunkError(datasetId, row?.name ?? '?', part, seq);
 }
 
 /**
@@ -108,12 +138,19 @@ function readPart<T extends Float64Array | Int32Array>(
   const bytes = new Uint8Array(buffer);
   let offset = 0;
   const chunks = db
-    .prepare('SELECT data FROM dataset_chunks WHERE dataset_id = ? AND part = ? ORDER BY seq')
-    .iterate(id, part) as IterableIterator<{ data: Buffer }>;
+    .prepare('SELECT seq, data, checksum FROM dataset_chunks WHERE dataset_id = ? AND part = ? ORDER BY seq')
+    .iterate(id, part) as IterableIterator<{ seq: number; data: Buffer; checksum: number | null }>;
+  let damaged: number | null = null;
   for (const chunk of chunks) {
+    if (!chunkIntact(chunk) || offset + chunk.data.byteLength > total) {
+      damaged = chunk.seq;
+      break;
+    }
     bytes.set(chunk.data, offset);
     offset += chunk.data.byteLength;
   }
+  if (damaged !== null) throw corruptChunk(db, id, part, damaged);
+  if (total % ctor.BYTES_PER_ELEMENT !== 0) throw corruptChunk(db, id, part, -1);
   return new ctor(buffer);
 }
 
@@ -157,14 +194,22 @@ export function readDatasetPreview(
     const head = new Uint8Array(needed);
     let offset = 0;
     const chunks = db
-      .prepare("SELECT data FROM dataset_chunks WHERE dataset_id = ? AND part = 'values' ORDER BY seq")
-      .iterate(row.id) as IterableIterator<{ data: Buffer }>;
+      .prepare(
+        "SELECT seq, data, checksum FROM dataset_chunks WHERE dataset_id = ? AND part = 'values' ORDER BY seq",
+      )
+      .iterate(row.id) as IterableIterator<{ seq: number; data: Buffer; checksum: number | null }>;
+    let damaged: number | null = null;
     for (const chunk of chunks) {
+      if (!chunkIntact(chunk)) {
+        damaged = chunk.seq;
+        break;
+      }
       const take = Math.min(chunk.data.byteLength, needed - offset);
       head.set(chunk.data.subarray(0, take), offset);
       offset += take;
       if (offset >= needed) break;
     }
+    if (damaged !== null) throw corruptChunk(db, row.id, 'values', damaged);
     const leading = new Float64Array(head.buffer);
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < cols; j++) values[i * cols + j] = leading[i * row.cols + j];

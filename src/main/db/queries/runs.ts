@@ -23,10 +23,14 @@ export interface RunRow {
   started_at: string | null;
   finished_at: string | null;
   deleted_at: string | null;
+  /** The process computing a queued or running run (library_owners.id); null once it has ended. */
+  owner: string | null;
 }
 
 /** Listing columns: no BLOBs. */
-export type RunListRow = Omit<RunRow, 'trace' | 'w' | 'h' | 'provenance'> & { dataset_name: string };
+export type RunListRow = Omit<RunRow, 'trace' | 'w' | 'h' | 'provenance' | 'owner'> & {
+  dataset_name: string;
+};
 
 const listColumns = `r.id, r.dataset_id, r.sweep_id, r.state, r.params, r.iterations, r.converged, r.loss, r.loglik,
   r.seconds, r.error, r.notes, r.tags, r.created_at, r.started_at, r.finished_at, r.deleted_at, d.name AS dataset_name`;
@@ -106,11 +110,13 @@ export function insertRun(
     params: string;
     created_at: string;
     state?: RunRow['state'];
+    /** The process that will compute it (ServiceContext.owner); null only for a run stored finished. */
+    owner: string | null;
   },
 ): number {
   const info = db
     .prepare(
-      'INSERT INTO runs (dataset_id, sweep_id, state, params, created_at) VALUES (@dataset_id, @sweep_id, @state, @params, @created_at)',
+      'INSERT INTO runs (dataset_id, sweep_id, state, params, created_at, owner) VALUES (@dataset_id, @sweep_id, @state, @params, @created_at, @owner)',
     )
     .run({ state: 'queued', ...row });
   return Number(info.lastInsertRowid);
@@ -122,7 +128,11 @@ export function markRunStarted(db: Db, id: number, at: string): void {
   ).run(at, id);
 }
 
-/** Writes a finished run's results and marks it done, in one statement (never half-written). */
+/**
+ * Writes a finished run's results and marks it done, in one statement (never half-written), only
+ * if it is still queued or running: a run that was cancelled, failed or interrupted meanwhile
+ * keeps that state (a finished run never changes state again). Returns whether it was written.
+ */
 export function completeRun(
   db: Db,
   id: number,
@@ -138,12 +148,17 @@ export function completeRun(
     provenance: string;
     finished_at: string;
   },
-): void {
-  db.prepare(
-    `UPDATE runs SET state = 'done', iterations = @iterations, converged = @converged, loss = @loss, loglik = @loglik,
-       seconds = @seconds, trace = @trace, w = @w, h = @h, provenance = @provenance, finished_at = @finished_at, error = NULL
-     WHERE id = @id`,
-  ).run({ ...result, converged: result.converged ? 1 : 0, id });
+): boolean {
+  return (
+    db
+      .prepare(
+        `UPDATE runs SET state = 'done', iterations = @iterations, converged = @converged, loss = @loss, loglik = @loglik,
+       seconds = @seconds, trace = @trace, w = @w, h = @h, provenance = @provenance, finished_at = @finished_at, error = NULL,
+       owner = NULL
+     WHERE id = @id AND state IN ('queued', 'running')`,
+      )
+      .run({ ...result, converged: result.converged ? 1 : 0, id }).changes === 1
+  );
 }
 
 export function finishRunWithState(
@@ -155,17 +170,14 @@ export function finishRunWithState(
   iterations: number | null = null,
 ): void {
   db.prepare(
-    "UPDATE runs SET state = ?, finished_at = ?, error = ?, iterations = COALESCE(?, iterations) WHERE id = ? AND state IN ('queued', 'running')",
+    "UPDATE runs SET state = ?, finished_at = ?, error = ?, iterations = COALESCE(?, iterations), owner = NULL WHERE id = ? AND state IN ('queued', 'running')",
   ).run(state, at, error, iterations, id);
 }
 
-/** At start-up: whatever was queued or running when the app stopped was interrupted. */
-export function markUnfinishedRunsInterrupted(db: Db, at: string): number {
-  return db
-    .prepare(
-      "UPDATE runs SET state = 'interrupted', finished_at = ?, error = 'the app stopped before the run finished' WHERE state IN ('queued', 'running')",
-    )
-    .run(at).changes;
+/** The owner of a run, for deciding who may end it (undefined: no such run). */
+export function runOwner(db: Db, id: number): { state: RunRow['state']; owner: string | null } | undefined {
+  return db.prepare('SELECT state, owner FROM runs WHERE id = ?').get(id) as
+    { state: RunRow['state']; owner: string | null } | undefined;
 }
 
 export function updateRunNotes(

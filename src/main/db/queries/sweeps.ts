@@ -16,6 +16,8 @@ export interface SweepRow {
   finished_at: string | null;
   /** Cluster provenance (JSON) of a sweep merged from a job folder (migration 0070). */
   cluster: string | null;
+  /** The process computing a queued or running sweep (library_owners.id). */
+  owner: string | null;
 }
 
 export type SweepListRow = SweepRow & { dataset_name: string };
@@ -37,12 +39,12 @@ export function getSweepRow(db: Db, id: number): SweepListRow | undefined {
 
 export function insertSweep(
   db: Db,
-  row: { dataset_id: number; params: string; jobs_total: number; created_at: string },
+  row: { dataset_id: number; params: string; jobs_total: number; created_at: string; owner: string | null },
 ): number {
   return Number(
     db
       .prepare(
-        "INSERT INTO sweeps (dataset_id, state, params, jobs_total, created_at) VALUES (@dataset_id, 'queued', @params, @jobs_total, @created_at)",
+        "INSERT INTO sweeps (dataset_id, state, params, jobs_total, created_at, owner) VALUES (@dataset_id, 'queued', @params, @jobs_total, @created_at, @owner)",
       )
       .run(row).lastInsertRowid,
   );
@@ -57,22 +59,29 @@ export function finishSweepWithState(
   error: string | null,
 ): void {
   db.prepare(
-    "UPDATE sweeps SET state = ?, finished_at = ?, error = ? WHERE id = ? AND state IN ('queued', 'running')",
+    "UPDATE sweeps SET state = ?, finished_at = ?, error = ?, owner = NULL WHERE id = ? AND state IN ('queued', 'running')",
   ).run(state, at, error, id);
 }
 
-export function setSweepState(
-  db: Db,
-  id: number,
-  state: SweepRow['state'],
-  at: string | null,
-  error: string | null = null,
-): void {
-  db.prepare('UPDATE sweeps SET state = ?, finished_at = ?, error = ? WHERE id = ?').run(
-    state,
-    at,
-    error,
-    id,
+/**
+ * Queues a cancelled, failed or interrupted sweep again for `owner` to compute. False when it is
+ * done, or queued or running already (perhaps in another process): nothing changes then.
+ */
+export function queueSweepForResume(db: Db, id: number, owner: string | null): boolean {
+  return (
+    db
+      .prepare(
+        "UPDATE sweeps SET state = 'queued', finished_at = NULL, error = NULL, owner = ? WHERE id = ? AND state IN ('cancelled', 'failed', 'interrupted')",
+      )
+      .run(owner, id).changes === 1
+  );
+}
+
+/** Queued → running (idempotent); never revives a sweep that has ended. */
+export function markSweepRunning(db: Db, id: number): boolean {
+  return (
+    db.prepare("UPDATE sweeps SET state = 'running' WHERE id = ? AND state IN ('queued', 'running')").run(id)
+      .changes === 1
   );
 }
 
@@ -100,16 +109,15 @@ export function completeSweep(
   recommended: number | null,
   criterion: string | null,
   at: string,
-): void {
-  db.prepare(
-    "UPDATE sweeps SET state = 'done', result = ?, recommended = ?, criterion = ?, finished_at = ?, error = NULL WHERE id = ?",
-  ).run(result, recommended, criterion, at, id);
-}
-
-export function markUnfinishedSweepsInterrupted(db: Db, at: string): number {
-  return db
-    .prepare("UPDATE sweeps SET state = 'interrupted', finished_at = ? WHERE state IN ('queued', 'running')")
-    .run(at).changes;
+): boolean {
+  // Only a queued or running sweep becomes done: one ended meanwhile keeps its state.
+  return (
+    db
+      .prepare(
+        "UPDATE sweeps SET state = 'done', result = ?, recommended = ?, criterion = ?, finished_at = ?, error = NULL, owner = NULL WHERE id = ? AND state IN ('queued', 'running')",
+      )
+      .run(result, recommended, criterion, at, id).changes === 1
+  );
 }
 
 export function deleteSweep(db: Db, id: number): number {

@@ -54,6 +54,7 @@ beforeAll(async () => {
     events: new EventBus(),
     rendererDir: dir,
     token: 'a'.repeat(64),
+    stagingDir: dir,
   });
 });
 afterAll(async () => {
@@ -160,6 +161,7 @@ describe('browser-mode server', () => {
         events: new EventBus(),
         rendererDir: dir,
         host: '0.0.0.0',
+        stagingDir: dir,
       }),
     ).rejects.toThrow(/loopback interface only/);
   });

@@ -97,7 +97,7 @@ describe('library export and merge through the services', () => {
     expect(file.bytes).toBeInstanceOf(Uint8Array);
     expect(Buffer.from(file.bytes.subarray(0, 16)).toString('latin1')).toBe('SQLite format 3\0');
     // The temporary copy is gone.
-    expect(readdirSync(source.tempDir)).toEqual([]);
+    expect(readdirSync(source.services.ctx.app.tempDir)).toEqual([]);
 
     const target = start();
     await call(target.services, 'datasets:synthesize', { features: 25, samples: 15, rank: 2, seed: 99 });
@@ -122,7 +122,7 @@ describe('library export and merge through the services', () => {
       sweepsAdded: 1,
     });
     expect(changed).toEqual(expect.arrayContaining(['datasets', 'runs', 'sweeps']));
-    expect(readdirSync(target.tempDir)).toEqual([]);
+    expect(readdirSync(target.services.ctx.app.tempDir)).toEqual([]);
 
     const after = await stats(target.services);
     expect(after).toEqual(expect.objectContaining({ datasets: 3, runs: 1, sweeps: 1 }));
@@ -204,7 +204,7 @@ describe('library export and merge through the services', () => {
       file: { fileName: 'tagged.db', bytes: readFileSync(taggedPath) },
     });
     expect(mismatched.message).toBe(
-      'tagged.db is not an NMF Studio library (its datasets table is not ours)',
+      `tagged.db is not an NMF Studio library (its schema version ${services.ctx.db.pragma('user_version', { simple: true }) as number} is not one NMF Studio ever wrote without its application id)`,
     );
 
     // A library written by a newer NMF Studio.

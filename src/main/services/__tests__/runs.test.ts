@@ -193,7 +193,7 @@ describe('runs through the services', () => {
     expect(services.ctx.db.prepare('SELECT COUNT(*) AS n FROM runs').get()).toEqual({ n: 0 });
   });
 
-  it('marks runs left running by a stopped process as interrupted, and re-runs them with one action', async () => {
+  it("leaves a live process's running fit alone, marks one left by a dead process interrupted, and re-runs it", async () => {
     const path = tempLibrary();
     const first = start(path);
     const { dataset } = await call<{ dataset: { id: number } }>(first, 'datasets:synthesize', {
@@ -207,18 +207,33 @@ describe('runs through the services', () => {
       params: { rank: 4, maxIter: 100000, tol: 0 },
     });
     await waitFor(() => first.ctx.jobs.list().some((j) => j.id === run.id && j.iteration > 0));
-    // A second process opening the same library (as after a crash) finds the run unfinished.
-    const second = createServices({ libraryPath: path, workerPath, mode: 'browser', threads: 1 });
-    open.push(second);
-    const state = second.ctx.db.prepare('SELECT state, error FROM runs WHERE id = ?').get(run.id) as {
-      state: string;
-      error: string;
-    };
+    const stateOf = (services: Services): { state: string; error: string | null } =>
+      services.ctx.db.prepare('SELECT state, error FROM runs WHERE id = ?').get(run.id) as {
+        state: string;
+        error: string | null;
+      };
+    // Another process opening the library while the first computes: the run is the first's.
+    const second = start(path, 1);
+    expect(stateOf(second).state).toBe('running');
+    const refused = await dispatch(second.handlers, 'runs:cancel', { id: run.id });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok)
+      expect(refused.error.message).toMatch(/being computed by process \d+ on .*; cancel it there/);
+    await second.close();
+    open.splice(open.indexOf(second), 1);
+    expect(stateOf(first).state).toBe('running');
+    // The first process dies (its owner row now names a pid that does not exist).
+    first.ctx.db.prepare('UPDATE library_owners SET pid = 2147483646 WHERE id = ?').run(first.ctx.owner);
+    const third = start(path, 1);
+    const state = stateOf(third);
     expect(state.state).toBe('interrupted');
-    expect(state.error).toMatch(/stopped before the run finished/);
-    const again = await call<{ id: number; params: { rank: number } }>(second, 'runs:rerun', { id: run.id });
+    expect(state.error).toMatch(/stopped before it finished/);
+    const again = await call<{ id: number; params: { rank: number } }>(third, 'runs:rerun', { id: run.id });
     expect(again.params.rank).toBe(4);
     expect(again.id).not.toBe(run.id);
+    // The first process's fit is not stored over the interruption: a finished run never changes state.
+    await call(first, 'runs:cancel', { id: run.id });
+    expect(stateOf(third).state).toBe('interrupted');
   });
 
   it('quitting while a fit runs leaves it interrupted, not cancelled or half-written', async () => {

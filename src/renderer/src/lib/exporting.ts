@@ -2,17 +2,22 @@
  * Text formats of results, built in the renderer from what the API returned (no file paths cross
  * the process boundary). Pure: the screens wrap the strings in Blobs.
  */
+import { neutraliseFormula } from '../../../shared/export/spreadsheet';
 
 export type Delimiter = '\t' | ',';
 
-/** One CSV field per RFC 4180: quoted when it holds a comma, quote or line break. */
+/**
+ * One CSV field per RFC 4180: quoted when it holds a comma, quote or line break; a leading
+ * `= + - @` (or tab, CR) is neutralised first so spreadsheets do not run it as a formula.
+ */
 export function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const safe = neutraliseFormula(text);
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/** One TSV field: tabs and line breaks cannot be quoted in TSV, so they become spaces. */
+/** One TSV field: tabs and line breaks cannot be quoted in TSV, so they become spaces; formulas neutralised. */
 export function tsvField(text: string): string {
-  return text.replace(/[\t\r\n]+/g, ' ');
+  return neutraliseFormula(text).replace(/[\t\r\n]+/g, ' ');
 }
 
 /** Shortest text that reads back to the same double; NaN as the empty field. */
