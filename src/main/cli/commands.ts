@@ -223,6 +223,8 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
     throw new UsageError('--init-w and --init-h go together');
   const params = completeRunParams({ ...fitParamsOf(values), rank, replicates });
   const services = openFor(values, open);
+  // Workers start while the file is read (each replicate is a job of its own).
+  services.ctx.pool.warm(replicates);
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'fit');
   try {
     // Read and check first, so refused settings add nothing to the library.
@@ -296,6 +298,8 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   if (parsed.data.cvFolds === 1) throw new UsageError('--cv-folds must be 0 (none) or at least 2, got 1');
   const services = openFor(values, open);
+  // Workers start while the file is read.
+  services.ctx.pool.warm();
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'sweep');
   try {
     const importOptions = importOptionsOf(values);

@@ -95,6 +95,8 @@ async function serveCommand(args: string[], io: CliIo): Promise<void> {
     mode: 'browser',
     threads: numberFlag(values, 'threads', { integer: true, min: 1, max: 256 }),
   });
+  // One worker ready before the first fit (the others start with the jobs that need them).
+  services.ctx.pool.warm(1);
   const server = await startBrowserServer({
     handlers: services.handlers,
     events: services.ctx.events,
