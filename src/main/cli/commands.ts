@@ -119,7 +119,7 @@ function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInput, 'ran
       `--loss must be one of ${lossNames.filter((l) => l !== 'beta').join(', ')} or beta=<b>, got "${lossText}"`,
     );
   const params: Omit<RunParamsInput, 'rank'> = { loss: loss.loss, beta: loss.beta };
-  const solver = choiceFlag(values, 'solver', ['mu', 'hals'] as const);
+  const solver = choiceFlag(values, 'solver', ['mu', 'hals', 'als'] as const);
   if (solver) params.solver = solver;
   const init = choiceFlag(values, 'init', ['random', 'nndsvd', 'nndsvda', 'nndsvdar'] as const);
   if (init) params.init = init;

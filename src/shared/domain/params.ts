@@ -55,8 +55,8 @@ export const runParamsSchema = z
     loss: z.enum(lossNames).default('kl'),
     /** Used only when loss is `beta`. */
     beta: z.number().min(0).max(10).default(1),
-    /** Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`). */
-    solver: z.enum(['mu', 'hals']).optional(),
+    /** Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`); `als` is Frobenius only. */
+    solver: z.enum(['mu', 'hals', 'als']).optional(),
     init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default('nndsvda'),
     maxIter: z.number().int().min(1).max(1_000_000).default(500),
     tol: z.number().min(0).max(1).default(1e-4),
@@ -79,7 +79,7 @@ export const runParamsSchema = z
 
 export type RunParamsInput = z.input<typeof runParamsSchema>;
 /** Parameters with every default filled in, the solver resolved. */
-export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver'> & { solver: 'mu' | 'hals' };
+export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver'> & { solver: 'mu' | 'hals' | 'als' };
 
 /**
  * Fills defaults and resolves the solver; throws a ZodError for invalid input. A warm-up is

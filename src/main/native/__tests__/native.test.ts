@@ -153,6 +153,7 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
   const fits: Array<[string, FitOptionsInput]> = [
     ['KL multiplicative updates', { rank: 6, beta: 1, solver: 'mu', maxIter: 30, tol: 0, seed: 3 }],
     ['Frobenius HALS', { rank: 6, beta: 2, solver: 'hals', maxIter: 30, tol: 0, seed: 3 }],
+    ['Frobenius ALS', { rank: 6, beta: 2, solver: 'als', maxIter: 15, tol: 0, seed: 3 }],
     ['Frobenius multiplicative updates', { rank: 6, beta: 2, solver: 'mu', maxIter: 30, tol: 0, seed: 3 }],
     ['KL with a HALS warm-up', { rank: 5, beta: 1, solver: 'mu', maxIter: 40, warmup: 10, tol: 0, seed: 4 }],
   ];
