@@ -156,10 +156,13 @@ export function main(argv = process.argv.slice(2)) {
       const oursArgs = [...common, '--beta', String(c.beta), '--solver', c.ours, '--threads', '2'];
       const loss = c.beta === 1 ? 'kl' : 'frobenius';
       let ours = null;
+      let oursAls = null;
       let sklearn = null;
       const rcppml = RCPPML_TOLS.map(() => null);
       for (let r = 0; r < opts.reps; r++) {
         ours = faster(ours, tsx('ours-solution.ts', oursArgs));
+        if (c.beta === 2)
+          oursAls = faster(oursAls, tsx('ours-solution.ts', [...oursArgs, '--solver', 'als']));
         if (!sklearnMissing)
           sklearn = faster(
             sklearn,
@@ -190,23 +193,25 @@ export function main(argv = process.argv.slice(2)) {
             );
           });
       }
-      // Ours to RcppML's loss (or lower), from our default start.
-      const equal = rcppml.map((peer) => {
-        if (peer === null || peer.error) return null;
-        let best = null;
-        for (let r = 0; r < opts.reps; r++)
-          best = faster(
-            best,
-            tsx('ours-solution.ts', [
-              ...oursArgs,
-              '--target-loss',
-              String(peer.finalLoss),
-              '--max-iter',
-              '5000',
-            ]),
-          );
-        return best;
-      });
+      // Ours to RcppML's loss (or lower), from our default start: HALS, and ALS (RcppML's scheme).
+      const equalBy = (solver) =>
+        rcppml.map((peer) => {
+          if (peer === null || peer.error) return null;
+          const args = [
+            ...oursArgs,
+            '--solver',
+            solver,
+            '--target-loss',
+            String(peer.finalLoss),
+            '--max-iter',
+            '5000',
+          ];
+          let best = null;
+          for (let r = 0; r < opts.reps; r++) best = faster(best, tsx('ours-solution.ts', args));
+          return best;
+        });
+      const equal = equalBy(c.ours);
+      const equalAls = c.beta === 2 ? equalBy('als') : rcppml.map(() => null);
       const rNmf =
         c.rNmf && haveRNmf
           ? run('Rscript', [join(benchDir, 'solution_r.R'), 'nmf', ...common, '--method', c.rNmf])
@@ -235,6 +240,12 @@ export function main(argv = process.argv.slice(2)) {
         'NNDSVDa, tol 1e-4, ≤ 200',
         ours,
       );
+      if (oursAls)
+        row(
+          `ours als (${oursAls.backend ?? '?'}, ${oursAls.threads ?? '?'} thr)`,
+          'NNDSVDa, tol 1e-4, ≤ 200',
+          oursAls,
+        );
       if (sklearn) {
         row(`sklearn ${c.sklearn} (tuned malloc)`, 'NNDSVDa, tol 1e-4, ≤ 200', sklearn, ours);
         const q = ratio(ours, sklearn);
@@ -268,6 +279,13 @@ export function main(argv = process.argv.slice(2)) {
           verdicts.push(
             `${c.name}: ours/RcppML ${q.toFixed(2)} to RcppML's loss at tol ${tol} (target ≤ ${TARGET.rcppml}: ${q <= TARGET.rcppml ? 'met' : 'not met'})`,
           );
+        const als = equalAls[t];
+        if (als !== null && als.reached !== false) {
+          row('ours als to equal loss', `≤ RcppML's (tol ${tol})`, als);
+          const qa = ratio(als, mine);
+          if (qa !== null)
+            verdicts.push(`${c.name}: ours ALS/HALS ${qa.toFixed(2)} to RcppML's loss at tol ${tol}`);
+        }
       });
       if (rNmf) row(`R NMF ${c.rNmf}`, 'random, stationary, ≤ 2000', rNmf, ours);
     }

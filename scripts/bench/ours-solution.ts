@@ -35,8 +35,9 @@ import { nativeSplitCalls, setNativeThreads } from '../../src/shared/nmf/native'
 import { readSet } from './data';
 
 const args = process.argv.slice(2);
+// The last occurrence wins, so a caller can override an option of a common argument list.
 const get = (key: string, fallback?: string): string => {
-  const at = args.indexOf(key);
+  const at = args.lastIndexOf(key);
   const value = at >= 0 ? args[at + 1] : fallback;
   if (value === undefined) throw new Error(`${key} is required`);
   return value;
