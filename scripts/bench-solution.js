@@ -157,10 +157,12 @@ export function main(argv = process.argv.slice(2)) {
       const loss = c.beta === 1 ? 'kl' : 'frobenius';
       let ours = null;
       let oursAls = null;
+      let oursOne = null;
       let sklearn = null;
       const rcppml = RCPPML_TOLS.map(() => null);
       for (let r = 0; r < opts.reps; r++) {
         ours = faster(ours, tsx('ours-solution.ts', oursArgs));
+        oursOne = faster(oursOne, tsx('ours-solution.ts', [...oursArgs, '--threads', '1']));
         if (c.beta === 2)
           oursAls = faster(oursAls, tsx('ours-solution.ts', [...oursArgs, '--solver', 'als']));
         if (!sklearnMissing)
@@ -240,6 +242,7 @@ export function main(argv = process.argv.slice(2)) {
         'NNDSVDa, tol 1e-4, ≤ 200',
         ours,
       );
+      row(`ours ${c.ours} (${oursOne.backend ?? '?'}, 1 thr)`, 'NNDSVDa, tol 1e-4, ≤ 200', oursOne);
       if (oursAls)
         row(
           `ours als (${oursAls.backend ?? '?'}, ${oursAls.threads ?? '?'} thr)`,
@@ -260,32 +263,36 @@ export function main(argv = process.argv.slice(2)) {
         row(`RcppML (${peer.threads ?? 2} thr)`, `random, tol ${tol}`, peer);
         const mine = equal[t];
         if (mine === null) return;
-        if (mine.reached === false) {
-          lines.push([
-            c.name,
-            `ours ${c.ours} to equal loss`,
-            `≤ ${fmtLoss(peer.finalLoss)}`,
-            'not reached',
-            '',
-            fmtLoss(mine.finalLoss),
-            '',
-          ]);
-          verdicts.push(`${c.name}: ours did not reach RcppML's loss (tol ${tol}) within 5000 iterations`);
-          return;
-        }
-        row(`ours ${c.ours} to equal loss`, `≤ RcppML's (tol ${tol})`, mine);
-        const q = ratio(mine, peer);
-        if (q !== null)
-          verdicts.push(
-            `${c.name}: ours/RcppML ${q.toFixed(2)} to RcppML's loss at tol ${tol} (target ≤ ${TARGET.rcppml}: ${q <= TARGET.rcppml ? 'met' : 'not met'})`,
-          );
-        const als = equalAls[t];
-        if (als !== null && als.reached !== false) {
-          row('ours als to equal loss', `≤ RcppML's (tol ${tol})`, als);
-          const qa = ratio(als, mine);
-          if (qa !== null)
-            verdicts.push(`${c.name}: ours ALS/HALS ${qa.toFixed(2)} to RcppML's loss at tol ${tol}`);
-        }
+        const equalRow = (solver, x) => {
+          if (x === null) return null;
+          if (x.reached === false) {
+            lines.push([
+              c.name,
+              `ours ${solver} to equal loss`,
+              `≤ ${fmtLoss(peer.finalLoss)}`,
+              'not reached',
+              '',
+              fmtLoss(x.finalLoss),
+              '',
+            ]);
+            verdicts.push(
+              `${c.name}: ours ${solver} did not reach RcppML's loss (tol ${tol}) within 5000 iterations`,
+            );
+            return null;
+          }
+          row(`ours ${solver} to equal loss`, `≤ RcppML's (tol ${tol})`, x);
+          const q = ratio(x, peer);
+          if (q !== null)
+            verdicts.push(
+              `${c.name}: ours ${solver}/RcppML ${q.toFixed(2)} to RcppML's loss at tol ${tol} (target ≤ ${TARGET.rcppml}: ${q <= TARGET.rcppml ? 'met' : 'not met'})`,
+            );
+          return x;
+        };
+        const hals = equalRow(c.ours, mine);
+        const als = equalRow('als', equalAls[t]);
+        const qa = ratio(als, hals);
+        if (qa !== null)
+          verdicts.push(`${c.name}: ours ALS/HALS ${qa.toFixed(2)} to RcppML's loss at tol ${tol}`);
       });
       if (rNmf) row(`R NMF ${c.rNmf}`, 'random, stationary, ≤ 2000', rNmf, ours);
     }
