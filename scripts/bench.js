@@ -11,6 +11,9 @@
 //                                         threads, when the default run used the native kernels)
 //   node scripts/bench.js --reps N        run every fit N times and keep each tool's fastest (default
 //                                         1; the machine is shared, so 2–3 steadies the ratios)
+//   node scripts/bench.js --solution      only the time-to-solution comparison (scripts/bench-solution.js:
+//                                         each tool from its default start to its stopping rule, and
+//                                         ours to RcppML's loss; part of every full run)
 //   node scripts/bench.js --threads 1,2   thread counts for our WebAssembly run (default: 1 and, on a
 //                                         machine with more cores, 2, as a single fit in the app uses);
 //                                         the ratios compare our run with the most threads
@@ -26,7 +29,8 @@
 //            page faults are expensive that is several times faster); ratios use the faster run;
 //   R        Rscript scripts/bench/peer_r.R (r-cran-nmf; brunet = KL, lee = Frobenius MU).
 // A peer that is not installed is skipped with a message. Data come from our own generators
-// (scripts/bench/data.ts) except digits, which scikit-learn ships (skipped without Python).
+// (scripts/bench/data.ts) and, for digits, a copy of scikit-learn's load_digits in
+// scripts/bench/fixtures.
 // Timings are wall clock around the fit call of each tool, in ms per iteration; the machine's
 // load affects every tool, so compare within one run.
 import { spawnSync } from 'node:child_process';
@@ -34,6 +38,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { main as solutionBench } from './bench-solution.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = join(root, 'scripts/bench');
@@ -230,7 +235,12 @@ function table(rows) {
     .join('\n');
 }
 
-function main() {
+async function main() {
+  if (process.argv.includes('--solution')) {
+    // Only the time-to-solution comparison (its own options: --reps, --case, --no-r-nmf, --keep).
+    solutionBench(process.argv.slice(2));
+    return;
+  }
   const opts = parseArgs(process.argv.slice(2));
   if (opts.list) {
     for (const c of CASES)
@@ -259,16 +269,8 @@ function main() {
     const sets = [...new Set(cases.map((c) => c.set))];
     const headers = {};
     for (const set of sets) {
-      let header;
-      if (set === 'digits') {
-        if (peers.sklearn !== null) {
-          console.log('digits skipped: it is loaded through scikit-learn (sklearn.datasets.load_digits)');
-          continue;
-        }
-        header = jsonOf(run(PYTHON, [join(benchDir, 'peer_sklearn.py'), 'digits', '--dir', dir]));
-      } else {
-        header = jsonOf(tsx('data.ts', ['--dir', dir, '--set', set]));
-      }
+      // digits comes from the copy in scripts/bench/fixtures (scikit-learn's load_digits values).
+      const header = jsonOf(tsx('data.ts', ['--dir', dir, '--set', set]));
       if (header.error) throw new Error(`data set ${set}: ${header.error}`);
       headers[set] = header;
       console.log(
@@ -412,6 +414,11 @@ function main() {
     console.log('');
     for (const s of summary) console.log(s);
 
+    if (!opts.quick && opts.cases.length === 0) {
+      console.log('\ntime to a solution (scripts/bench-solution.js):');
+      solutionBench(['--reps', String(Math.max(opts.reps, 2))]);
+    }
+
     const importBench = join(root, 'scripts/bench-import.mjs');
     if (!opts.quick && opts.cases.length === 0 && existsSync(importBench)) {
       console.log('\nimport (scripts/bench-import.mjs):');
@@ -424,9 +431,7 @@ function main() {
   }
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
-}
+});

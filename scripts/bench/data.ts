@@ -7,12 +7,15 @@
  *   node --import tsx scripts/bench/data.ts --dir DIR --start NAME --rank K --seed S
  *
  * Sets: planted2000 (2000 × 500, 8 planted modules), planted20000 (20000 × 1000, 10 modules),
- * sparse (2000 × 20000 Gamma-Poisson counts, ~90% zeros, CSR). `digits` is written by the
- * scikit-learn driver (peer_sklearn.py digits). A start is our seeded `random` initialisation of
+ * sparse (2000 × 20000 Gamma-Poisson counts, ~90% zeros, CSR), digits (scikit-learn's
+ * `load_digits()`, 1797 × 64, from the copy in scripts/bench/fixtures/digits.tsv.gz, so it is there
+ * without Python; the same values, checked against scikit-learn when it is installed). A start is our seeded `random` initialisation of
  * the set, written once and given to every tool (W0: m × k, H0: k × n, row-major).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { synthesizeGeneModules } from '../../src/shared/analysis/synthetic';
 import type { CsrMatrix, DataMatrix } from '../../src/shared/linalg/matrix';
 import { Rng } from '../../src/shared/linalg/random';
@@ -166,8 +169,23 @@ function sparseCounts(m: number, n: number, K: number, seed: number, density: nu
   return { kind: 'csr', rows: m, cols: n, indptr, indices, data };
 }
 
+/** scikit-learn's digits (1797 images × 64 pixels, values 0..16) from the gzip TSV fixture. */
+function digits(): DataMatrix {
+  const file = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'digits.tsv.gz');
+  const lines = gunzipSync(readFileSync(file)).toString('utf8').trim().split('\n').slice(1);
+  const cols = lines[0].split('\t').length - 1;
+  const data = new Float64Array(lines.length * cols);
+  lines.forEach((line, i) => {
+    const cells = line.split('\t');
+    for (let j = 0; j < cols; j++) data[i * cols + j] = Number(cells[j + 1]);
+  });
+  return { kind: 'dense', rows: lines.length, cols, data };
+}
+
 function makeSet(name: string): DataMatrix {
   switch (name) {
+    case 'digits':
+      return digits();
     case 'planted2000':
       return synthesizeGeneModules({ features: 2000, samples: 500, rank: 8, seed: 1 }).V;
     case 'planted20000':

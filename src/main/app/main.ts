@@ -250,6 +250,8 @@ export function runDesktopApp(mainDir: string): void {
       mode: 'electron',
       versions: { electron: process.versions.electron, chrome: process.versions.chrome },
     });
+    // One worker ready before the first fit (the others start with the jobs that need them).
+    services.ctx.pool.warm(1);
     const active = services;
     for (const channel of channelNames) {
       ipcMain.handle(channel, async (event, payload: unknown) => {

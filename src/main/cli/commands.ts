@@ -123,7 +123,7 @@ export function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInpu
       `--loss must be one of ${lossNames.filter((l) => l !== 'beta').join(', ')} or beta=<b>, got "${lossText}"`,
     );
   const params: Omit<RunParamsInput, 'rank'> = { loss: loss.loss, beta: loss.beta };
-  const solver = choiceFlag(values, 'solver', ['mu', 'hals'] as const);
+  const solver = choiceFlag(values, 'solver', ['mu', 'hals', 'als'] as const);
   if (solver) params.solver = solver;
   const init = choiceFlag(values, 'init', ['random', 'nndsvd', 'nndsvda', 'nndsvdar'] as const);
   if (init) params.init = init;
@@ -234,6 +234,8 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
     throw new UsageError('--init-w and --init-h go together');
   const params = completeRunParams({ ...fitParamsOf(values), rank, replicates });
   const services = openFor(values, open);
+  // Workers start while the file is read (each replicate is a job of its own).
+  services.ctx.pool.warm(replicates);
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'fit');
   try {
     // Read and check first, so refused settings add nothing to the library.
@@ -356,6 +358,8 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     return planSweepCommand(positionals[0], parsed.data, values, importOptionsOf(values), io);
   refuseClusterFlagsWithoutPlan(values);
   const services = openFor(values, open);
+  // Workers start while the file is read.
+  services.ctx.pool.warm();
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'sweep');
   try {
     const importOptions = importOptionsOf(values);

@@ -43,7 +43,7 @@ const rendererDir = fromSource
 
 const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
 
-  nmf-studio fit <matrix> --rank K [--loss kl|frobenius|is|beta=<b>] [--solver mu|hals]
+  nmf-studio fit <matrix> --rank K [--loss kl|frobenius|is|beta=<b>] [--solver mu|hals|als]
         [--init random|nndsvd|nndsvda|nndsvdar] [--init-w W0.tsv --init-h H0.tsv] [--max-iter N] [--tol T]
         [--seed S] [--l1-w a] [--l2-w a] [--l1-h a] [--l2-h a] [--warmup N] [--replicates R] [--threads T]
         [--normalize l1|l2] [--db FILE] [--no-save] --out DIR
@@ -112,6 +112,8 @@ async function serveCommand(args: string[], io: CliIo): Promise<void> {
     mode: 'browser',
     threads: numberFlag(values, 'threads', { integer: true, min: 1, max: 256 }),
   });
+  // One worker ready before the first fit (the others start with the jobs that need them).
+  services.ctx.pool.warm(1);
   const server = await startBrowserServer({
     handlers: services.handlers,
     events: services.ctx.events,

@@ -133,10 +133,10 @@ export function checkParamsAgainstData(
       `rank ${params.rank} exceeds min(features, samples) = min(${rows}, ${cols}) = ${limit}`,
     );
   }
-  if (params.solver === 'hals' && params.beta !== 2) {
+  if ((params.solver === 'hals' || params.solver === 'als') && params.beta !== 2) {
     throw new ServiceError(
       'bad_input',
-      `solver hals fits the Frobenius loss only (β = 2); this run has β = ${params.beta}: use solver mu`,
+      `solver ${params.solver} fits the Frobenius loss only (β = 2); this run has β = ${params.beta}: use solver mu`,
     );
   }
   if (params.beta <= 0 && hasZeros) {

@@ -1,8 +1,11 @@
 import { parentPort } from 'node:worker_threads';
 import { fitReplicates } from '../../shared/nmf';
 import { FitCancelledError, type FitHooks } from '../../shared/nmf/types';
-import { kernelTeamCalls, kernelTeamWorthwhile, setKernelTeam } from '../../shared/nmf/wasm';
-import { consensusComponents, runSweepJob } from '../../shared/analysis';
+import { kernelTeamCalls, kernelTeamWorthwhile, nativeActive, setKernelTeam } from '../../shared/nmf/wasm';
+// From their own modules, not the analysis index: the index also brings PCA and with it ml-matrix,
+// whose loading cost every worker 60–110 ms at start-up.
+import { runSweepJob } from '../../shared/analysis/sweep';
+import { consensusComponents } from '../../shared/analysis/cnmf';
 import { nativeSplitCalls, setNativeThreads } from '../../shared/nmf/native';
 import { installNativeKernels } from '../native';
 import { defaultHelperEntry, kernelThreadsFor, startKernelTeam, type KernelTeamHandle } from './kernel-team';
@@ -40,6 +43,10 @@ async function teamFor(task: FitTask): Promise<KernelTeamHandle | null> {
   const { matrix } = task;
   const rank = task.options.rank;
   if (threads < 2 || !kernelTeamWorthwhile(matrix, rank)) return null;
+  // With the native kernels loaded, every dense call a team would split (products, KL numerators,
+  // coordinate-descent sweeps) runs natively on the native kernels' own threads: a team would stay
+  // idle, and starting one cost the first fit tens of milliseconds.
+  if (matrix.kind === 'dense' && nativeActive()) return null;
   if (team !== null && team.threads !== threads) {
     await team.close();
     team = null;

@@ -103,6 +103,17 @@ export class WorkerPool {
     };
   }
 
+  /**
+   * Starts idle workers up to `count` (default: the pool's size) now rather than at the first job,
+   * so that a thread's start-up (loading the engine, its native and WebAssembly kernels) overlaps
+   * whatever the caller does before submitting (reading and storing a data file) instead of adding
+   * to the first fit. Idle workers do not keep the process alive.
+   */
+  warm(count = this.size): void {
+    if (this.closed) return;
+    while (this.slots.length < Math.min(count, this.size)) this.spawn();
+  }
+
   /** Cancels every job and stops the threads. */
   async close(): Promise<void> {
     this.closed = true;

@@ -55,8 +55,8 @@ export const runParamsSchema = z
     loss: z.enum(lossNames).default('kl'),
     /** Used only when loss is `beta`. */
     beta: z.number().min(0).max(10).default(1),
-    /** Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`). */
-    solver: z.enum(['mu', 'hals']).optional(),
+    /** Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`); `als` is Frobenius only. */
+    solver: z.enum(['mu', 'hals', 'als']).optional(),
     init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default(RUN_FIT_DEFAULTS.init),
     maxIter: z.number().int().min(1).max(1_000_000).default(RUN_FIT_DEFAULTS.maxIter),
     tol: z.number().min(0).max(1).default(RUN_FIT_DEFAULTS.tol),
@@ -83,7 +83,7 @@ export const runParamsSchema = z
 export type RunParamsInput = z.input<typeof runParamsSchema>;
 /** Parameters with every default filled in, the solver resolved. */
 export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver' | 'warmup'> & {
-  solver: 'mu' | 'hals';
+  solver: 'mu' | 'hals' | 'als';
   warmup: number;
 };
 

@@ -124,23 +124,32 @@ function scatterRowInto(
  * Orthonormalises the l columns of Q (rows × l, row-major) in place by modified Gram–Schmidt,
  * done twice ("twice is enough", Giraud et al. 2005) for orthogonality to working precision.
  * A column that vanishes (rank deficiency) is left as zeros.
+ *
+ * The columns are copied out to contiguous rows first (row-major Q makes every column a stride-l
+ * walk) and back at the end: the same operations in the same order, so the same bits, at a
+ * fraction of the memory traffic.
  */
 export function orthonormalizeColumns(Q: Float64Array, rows: number, l: number): void {
+  const C = new Float64Array(rows * l); // l × rows: column c of Q at C[c·rows …)
+  for (let i = 0; i < rows; i++) for (let c = 0; c < l; c++) C[c * rows + i] = Q[i * l + c];
   for (let pass = 0; pass < 2; pass++) {
     for (let c = 0; c < l; c++) {
+      const oc = c * rows;
       for (let p = 0; p < c; p++) {
+        const op = p * rows;
         let dot = 0;
-        for (let i = 0; i < rows; i++) dot += Q[i * l + p] * Q[i * l + c];
+        for (let i = 0; i < rows; i++) dot += C[op + i] * C[oc + i];
         if (dot === 0) continue;
-        for (let i = 0; i < rows; i++) Q[i * l + c] -= dot * Q[i * l + p];
+        for (let i = 0; i < rows; i++) C[oc + i] -= dot * C[op + i];
       }
       let norm = 0;
-      for (let i = 0; i < rows; i++) norm += Q[i * l + c] * Q[i * l + c];
+      for (let i = 0; i < rows; i++) norm += C[oc + i] * C[oc + i];
       norm = Math.sqrt(norm);
       const scale = norm > 0 ? 1 / norm : 0;
-      for (let i = 0; i < rows; i++) Q[i * l + c] *= scale;
+      for (let i = 0; i < rows; i++) C[oc + i] *= scale;
     }
   }
+  for (let i = 0; i < rows; i++) for (let c = 0; c < l; c++) Q[i * l + c] = C[c * rows + i];
 }
 
 /**
@@ -208,8 +217,32 @@ export function jacobiSvd(C: Float64Array, rows: number, cols: number): ThinSvd 
   return { U, S, V: Vs, rows, cols, rank: cols };
 }
 
+/**
+ * The two products with A that the randomized SVD needs, for A (m × n). `times`: out (m × l) = A·X
+ * for X (n × l); `transposeTimes`: out (n × l) = Aᵀ·Y for Y (m × l); both row-major, out
+ * overwritten. Each output entry must be the sum over A's stored entries in index order, skipping
+ * zeros and NaN (as `dataTimes` / `dataTransposeTimes` do), so any implementation gives the same bits.
+ */
+export interface SvdProducts {
+  times(X: Float64Array, l: number, out: Float64Array): void;
+  transposeTimes(Y: Float64Array, l: number, out: Float64Array): void;
+}
+
+/** The products of `dataTimes` / `dataTransposeTimes` (plain JavaScript, any sign of A). */
+export function plainProducts(A: DataMatrix): SvdProducts {
+  return {
+    times: (X, l, out) => dataTimes(A, X, l, out),
+    transposeTimes: (Y, l, out) => dataTransposeTimes(A, Y, l, out),
+  };
+}
+
 /** Options of `randomizedSvd`. */
 export interface RandomizedSvdOptions {
+  /**
+   * The products with A: default `plainProducts(A)`. The NMF start passes the engine's native or
+   * WebAssembly products (same sums in the same order, so the same bits, for non-negative A).
+   */
+  products?: SvdProducts;
   /** Extra random directions beyond the rank (Halko et al. recommend 5–10). Default 10. */
   oversamples?: number;
   /** Power iterations; default as scikit-learn's 'auto': 7 if rank < 0.1·min(m, n), else 4. */
@@ -235,21 +268,22 @@ export function randomizedSvd(A: DataMatrix, rank: number, options: RandomizedSv
   const l = Math.min(rank + (options.oversamples ?? 10), smaller);
   const iterations = options.powerIterations ?? (rank < 0.1 * smaller ? 7 : 4);
   const rng = new Rng(options.seed ?? 0);
+  const { times, transposeTimes } = options.products ?? plainProducts(A);
   const omega = new Float64Array(n * l);
   for (let q = 0; q < omega.length; q++) omega[q] = rng.normal();
   const Q = new Float64Array(m * l);
   const Z = new Float64Array(n * l);
-  dataTimes(A, omega, l, Q);
+  times(omega, l, Q);
   orthonormalizeColumns(Q, m, l);
   for (let it = 0; it < iterations; it++) {
-    dataTransposeTimes(A, Q, l, Z);
+    transposeTimes(Q, l, Z);
     orthonormalizeColumns(Z, n, l);
-    dataTimes(A, Z, l, Q);
+    times(Z, l, Q);
     orthonormalizeColumns(Q, m, l);
   }
   // B = Qᵀ A (l × n); take the SVD of its transpose C = Aᵀ Q (n × l, tall): C = Uc Σ Vcᵀ, so
   // A ≈ Q B = (Q Vc) Σ Ucᵀ.
-  dataTransposeTimes(A, Q, l, Z);
+  transposeTimes(Q, l, Z);
   const small = jacobiSvd(Z, n, l);
   const U = new Float64Array(m * rank);
   const V = new Float64Array(n * rank);

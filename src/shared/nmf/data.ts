@@ -63,10 +63,16 @@ export function prepareData(V: DataMatrix): PreparedData {
     sum += v;
   };
   if (V.kind === 'dense') {
+    // The common entry (finite, > 0) is summed inline: a fit scans V once per start, and the
+    // closure call per entry cost ~9 ms on 2000 × 500. Same sum, in the same order, as `inspect`.
     const d = V.data;
     for (let i = 0; i < m; i++) {
       const base = i * n;
-      for (let j = 0; j < n; j++) inspect(i, j, d[base + j]);
+      for (let j = 0; j < n; j++) {
+        const v = d[base + j];
+        if (v > 0 && v < Infinity) sum += v;
+        else inspect(i, j, v);
+      }
     }
   } else {
     for (let i = 0; i < m; i++) {

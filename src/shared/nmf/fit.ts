@@ -5,6 +5,7 @@ import { observedMean, prepareData, type PreparedData } from './data';
 import { divergenceOf, logLikelihoodOf } from './divergence';
 import { initializePrepared } from './init';
 import { resolveWith } from './options';
+import { alsIteration } from './als';
 import { createWorkspace, halsIteration, muIteration, type Penalties } from './solvers';
 import {
   FitCancelledError,
@@ -28,6 +29,8 @@ import {
  * - `hals`: coordinate descent on ½‖V − WH‖² (scikit-learn's `cd`); it stops as scikit-learn does,
  *   when the projected-gradient violation of an iteration falls to tol × that of the first. The loss
  *   is still traced every `checkEvery` iterations.
+ * - `als`: alternating NNLS (./als.ts): each half step's coordinate-descent sweeps repeated until its
+ *   sub-problem is solved; stops by HALS's rule on the first sweep of each half step.
  * - `warmup` (mu only): the first min(warmup, ⌊maxIter/2⌋) iterations are HALS sweeps on the
  *   Frobenius loss (traced in the fit's own loss, no convergence test); then the entries HALS left
  *   at exactly 0 are lifted to 1e-3 × the factor's mean (a multiplicative update can never move a
@@ -187,7 +190,10 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     if (options.solver === 'mu') {
       muIteration(data, W, Ht, k, beta, pen, ws, fixed);
     } else {
-      const violation = halsIteration(data, W, Ht, k, pen, ws, nextOrder, fixed);
+      const violation =
+        options.solver === 'als'
+          ? alsIteration(data, W, Ht, k, pen, ws, fixed)
+          : halsIteration(data, W, Ht, k, pen, ws, nextOrder, fixed);
       if (iteration === 1) violationInit = violation;
       if (violationInit === 0 || violation / violationInit <= options.tol) converged = true;
     }

@@ -1,7 +1,8 @@
 import { dense, type DataMatrix, type DenseMatrix } from '../linalg/matrix';
 import { Rng } from '../linalg/random';
-import { randomizedSvd } from '../linalg/svd';
+import { randomizedSvd, type SvdProducts } from '../linalg/svd';
 import { observedMean, prepareData, type PreparedData } from './data';
+import { csrTimes, csrTransposeTimes, denseTimes, denseTransposeTimes } from './kernels';
 import { FitSettingsError, type InitMethod } from './types';
 
 /** Starting factors W (m × k) and H (k × n). */
@@ -55,7 +56,7 @@ export function initializePrepared(
   if (method !== 'nndsvd' && method !== 'nndsvda' && method !== 'nndsvdar') {
     throw new FitSettingsError(`unknown init '${String(method)}'`);
   }
-  const svd = randomizedSvd(data.V, rank, { seed });
+  const svd = randomizedSvd(data.V, rank, { seed, products: kernelProducts(data) });
   const W = new Float64Array(m * rank);
   const H = new Float64Array(rank * n);
   const x = new Float64Array(m);
@@ -100,6 +101,28 @@ export function initializePrepared(
     for (let q = 0; q < H.length; q++) if (H[q] === 0) H[q] = Math.abs((mean * rng.normal()) / 100);
   }
   return { W: dense(m, rank, W), H: dense(rank, n, H) };
+}
+
+/**
+ * The SVD's products V·X and Vᵀ·Y on the solvers' kernels (native or WebAssembly where loaded),
+ * which skip entries that are not > 0: for V without negative entries these are the entries the
+ * plain products skip (zeros and NaN), summed in the same order, so the start keeps its bits and
+ * costs a fraction of its plain-JavaScript time. A V with negative entries (which no fit accepts,
+ * but `initialize` may be called on anything) keeps the plain products.
+ */
+export function kernelProducts(data: PreparedData): SvdProducts | undefined {
+  if (data.negative !== null) return undefined;
+  const { V, m, n } = data;
+  if (V.kind === 'dense') {
+    return {
+      times: (X, l, out) => denseTimes(V.data, m, n, X, l, out),
+      transposeTimes: (Y, l, out) => denseTransposeTimes(V.data, m, n, Y, l, out),
+    };
+  }
+  return {
+    times: (X, l, out) => csrTimes(V.indptr, V.indices, V.data, m, X, l, out),
+    transposeTimes: (Y, l, out) => csrTransposeTimes(V.indptr, V.indices, V.data, m, n, Y, l, out),
+  };
 }
 
 /** Euclidean norm of the positive (sign 1) or negative (sign −1) part of x. */

@@ -9,7 +9,7 @@ import {
   type Solver,
 } from './types';
 
-const SOLVERS: readonly Solver[] = ['mu', 'hals'];
+const SOLVERS: readonly Solver[] = ['mu', 'hals', 'als'];
 const INITS: readonly InitMethod[] = ['random', 'nndsvd', 'nndsvda', 'nndsvdar', 'custom'];
 
 /**
@@ -39,9 +39,10 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
     throw new FitSettingsError(`rank ${rank} must be a positive integer`);
   }
   const solver = input.solver ?? (beta === 2 ? 'hals' : 'mu');
-  if (!SOLVERS.includes(solver)) throw new FitSettingsError(`unknown solver '${solver}' (use mu or hals)`);
-  if (solver === 'hals' && beta !== 2) {
-    throw new FitSettingsError(`solver hals needs β = 2 (Frobenius), got β = ${beta}`);
+  if (!SOLVERS.includes(solver))
+    throw new FitSettingsError(`unknown solver '${solver}' (use mu, hals or als)`);
+  if ((solver === 'hals' || solver === 'als') && beta !== 2) {
+    throw new FitSettingsError(`solver ${solver} needs β = 2 (Frobenius), got β = ${beta}`);
   }
   const init = input.init ?? ENGINE_DEFAULTS.init;
   if (!INITS.includes(init)) {

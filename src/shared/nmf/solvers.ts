@@ -306,7 +306,7 @@ function halsSweepW(
  * Cost per row ∝ min(missing, observed)·k²/2 (the Gram matrices are symmetric: the upper triangle
  * is accumulated and mirrored). The WebAssembly kernel does the same operations in the same order.
  */
-function maskedSweep(
+export function maskedSweep(
   F: Float64Array,
   rows: number,
   O: Float64Array,

@@ -7,8 +7,9 @@ import type { DenseMatrix } from '../linalg/matrix';
 
 /** Solver. `mu`: multiplicative updates (Lee & Seung 2001; Févotte & Idier 2011 for general β).
  * `hals`: hierarchical alternating least squares / coordinate descent on the Frobenius loss
- * (Cichocki & Phan 2009; scikit-learn's `cd`). */
-export type Solver = 'mu' | 'hals';
+ * (Cichocki & Phan 2009; scikit-learn's `cd`). `als`: alternating NNLS, each half step solved by
+ * repeated coordinate-descent sweeps (RcppML's `nmf`; see ./als.ts), Frobenius only. */
+export type Solver = 'mu' | 'hals' | 'als';
 
 /** Initialisation. NNDSVD variants after Boutsidis & Gallopoulos (2008), as scikit-learn builds them. */
 export type InitMethod = 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar' | 'custom';
@@ -19,7 +20,7 @@ export interface FitOptions {
   rank: number;
   /** β of the β-divergence: 2 Frobenius (½‖V−WH‖²), 1 generalized KL, 0 Itakura–Saito. Default 1. */
   beta: number;
-  /** Default: `hals` when β = 2, otherwise `mu`. HALS requires β = 2. */
+  /** Default: `hals` when β = 2, otherwise `mu`. HALS and ALS require β = 2. */
   solver: Solver;
   /** Default `nndsvda`. `custom` requires W0 and H0. */
   init: InitMethod;

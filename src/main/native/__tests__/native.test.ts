@@ -1,7 +1,10 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { betaDivergence, fitNmf, type FitOptionsInput, type FitResult } from '../../../shared/nmf';
 import { dense } from '../../../shared/linalg/matrix';
-import { transpose } from '../../../shared/linalg/ops';
+import { csrFromDense, transpose } from '../../../shared/linalg/ops';
+import { randomizedSvd } from '../../../shared/linalg/svd';
+import { prepareData } from '../../../shared/nmf/data';
+import { kernelProducts } from '../../../shared/nmf/init';
 import * as K from '../../../shared/nmf/kernels';
 import { randomCounts } from '../../../shared/nmf/__tests__/helpers';
 import { Rng } from '../../../shared/linalg/random';
@@ -150,6 +153,7 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
   const fits: Array<[string, FitOptionsInput]> = [
     ['KL multiplicative updates', { rank: 6, beta: 1, solver: 'mu', maxIter: 30, tol: 0, seed: 3 }],
     ['Frobenius HALS', { rank: 6, beta: 2, solver: 'hals', maxIter: 30, tol: 0, seed: 3 }],
+    ['Frobenius ALS', { rank: 6, beta: 2, solver: 'als', maxIter: 15, tol: 0, seed: 3 }],
     ['Frobenius multiplicative updates', { rank: 6, beta: 2, solver: 'mu', maxIter: 30, tol: 0, seed: 3 }],
     ['KL with a HALS warm-up', { rank: 5, beta: 1, solver: 'mu', maxIter: 40, warmup: 10, tol: 0, seed: 4 }],
   ];
@@ -278,4 +282,41 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
       /too large/,
     );
   });
+});
+
+describe.skipIf(unavailable !== null)('the NNDSVD start on the fast kernels', () => {
+  // The randomized SVD behind the NNDSVD starts multiplies by V and Vᵀ through the solvers' kernels
+  // (`kernelProducts`); they skip the entries the plain products skip and sum in the same order, so
+  // the start keeps the bits of the plain-JavaScript SVD on every backend and thread count.
+  const m = 300;
+  const n = 120;
+  const rng = new Rng(41);
+  const values = new Float64Array(m * n);
+  for (let q = 0; q < values.length; q++) {
+    const u = rng.uniform();
+    values[q] = u < 0.3 ? 0 : u < 0.33 ? NaN : rng.gamma(2);
+  }
+  const Vd = dense(m, n, values);
+  const Vc = csrFromDense(Vd);
+  for (const [label, V] of [
+    ['dense', Vd],
+    ['CSR', Vc],
+  ] as const) {
+    const plain = randomizedSvd(V, 6, { seed: 9 });
+    for (const [backend, threads] of [
+      ['js', 1],
+      ['wasm', 1],
+      ['native', 1],
+      ['native', 2],
+    ] as const) {
+      it(`${label} V, ${backend} kernels on ${threads} thread(s): the plain products' bits`, () => {
+        setKernelBackend(backend);
+        setNativeThreads(threads);
+        const fast = randomizedSvd(V, 6, { seed: 9, products: kernelProducts(prepareData(V)) });
+        expect(sameBits(fast.U, plain.U)).toBe(true);
+        expect(sameBits(fast.S, plain.S)).toBe(true);
+        expect(sameBits(fast.V, plain.V)).toBe(true);
+      });
+    }
+  }
 });

@@ -19,7 +19,7 @@ export function suggestedRank(dataset: Pick<DatasetSummary, 'rows' | 'cols'>): n
 }
 
 export function suggestedRunParams(dataset: DatasetSummary): Required<Omit<RunParamsInput, 'solver'>> & {
-  solver: 'mu' | 'hals';
+  solver: 'mu' | 'hals' | 'als';
 } {
   const loss = suggestedLoss(dataset);
   return {
@@ -50,8 +50,8 @@ export function suggestedSweepRange(dataset: Pick<DatasetSummary, 'rows' | 'cols
   return { fromRank: Math.min(2, toRank), toRank };
 }
 
-/** Whether a solver can fit a loss: HALS here solves the Frobenius objective only. */
-export function solverAllowed(solver: 'mu' | 'hals', loss: LossName, beta: number): boolean {
+/** Whether a solver can fit a loss: HALS and ALS here solve the Frobenius objective only. */
+export function solverAllowed(solver: 'mu' | 'hals' | 'als', loss: LossName, beta: number): boolean {
   return solver === 'mu' || loss === 'frobenius' || (loss === 'beta' && beta === 2);
 }
 

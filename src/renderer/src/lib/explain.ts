@@ -3,7 +3,8 @@ export const explain = {
   rank: 'Number of components k: how many modules / patterns to extract.',
   loss: 'How the reconstruction error is measured; KL suits counts, Frobenius suits continuous data.',
   beta: 'β of the β-divergence: 2 = Frobenius, 1 = KL, 0 = Itakura–Saito; in between interpolates.',
-  solver: 'Multiplicative updates work for every loss; HALS converges faster but only for Frobenius.',
+  solver:
+    'Multiplicative updates work for every loss; HALS converges faster but only for Frobenius; ALS (alternating NNLS, as RcppML) needs fewer iterations than HALS, which pays off on matrices with few columns.',
   init: 'Starting point: NNDSVD variants are deterministic SVD-based starts; random depends on the seed.',
   maxIter: 'Upper bound on iterations per fit.',
   tol: 'Stop when the relative improvement of the loss falls below this.',

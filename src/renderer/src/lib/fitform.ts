@@ -4,7 +4,7 @@ import type { LossName } from '../../../shared/domain';
 export interface FitForm {
   loss: LossName;
   beta: number;
-  solver: 'mu' | 'hals';
+  solver: 'mu' | 'hals' | 'als';
   init: 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar';
   maxIter: number;
   tol: number;
@@ -31,5 +31,6 @@ export function fitFormProblems(form: FitForm): Partial<Record<keyof FitForm, st
     if (!Number.isFinite(form[key]) || form[key] < 0) problems[key] = 'Must be ≥ 0.';
   const beta = form.loss === 'kl' ? 1 : form.loss === 'is' ? 0 : form.loss === 'frobenius' ? 2 : form.beta;
   if (form.solver === 'hals' && beta !== 2) problems.solver = 'HALS fits only the Frobenius loss; use MU.';
+  if (form.solver === 'als' && beta !== 2) problems.solver = 'ALS fits only the Frobenius loss; use MU.';
   return problems;
 }

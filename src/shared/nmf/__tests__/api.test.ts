@@ -114,8 +114,11 @@ describe('resolveFitOptions', () => {
     expect(errorOf(() => resolveFitOptions({ rank: 2, checkEvery: 0 }))).toBe(
       'checkEvery 0 must be a positive integer',
     );
-    expect(errorOf(() => resolveFitOptions({ rank: 2, solver: 'als' } as unknown as FitOptionsInput))).toBe(
-      "unknown solver 'als' (use mu or hals)",
+    expect(errorOf(() => resolveFitOptions({ rank: 2, solver: 'anls' } as unknown as FitOptionsInput))).toBe(
+      "unknown solver 'anls' (use mu, hals or als)",
+    );
+    expect(errorOf(() => resolveFitOptions({ rank: 2, beta: 1, solver: 'als' }))).toBe(
+      'solver als needs β = 2 (Frobenius), got β = 1',
     );
     expect(errorOf(() => fitNmf(negative, { rank: 2 }))).toBe('V[12, 4] = -1 is negative');
   });

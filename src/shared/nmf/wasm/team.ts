@@ -139,10 +139,15 @@ interface Member {
   csr: Csr | null;
 }
 
+/** The shared-memory kernels, compiled once per thread (a fit's `setKernelTeam` only instantiates). */
+let sharedModule: WebAssembly.Module | null = null;
+
 function instantiate(memory: WebAssembly.Memory): Exports {
-  const bytes = Uint8Array.from(atob(kernelsSharedWasmBase64), (c) => c.charCodeAt(0));
-  const module = new WebAssembly.Module(bytes);
-  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
+  if (sharedModule === null) {
+    const bytes = Uint8Array.from(atob(kernelsSharedWasmBase64), (c) => c.charCodeAt(0));
+    sharedModule = new WebAssembly.Module(bytes);
+  }
+  return new WebAssembly.Instance(sharedModule, { env: { memory } }).exports as unknown as Exports;
 }
 
 function member(memory: WebAssembly.Memory, control: SharedArrayBuffer, threads: number): Member {
