@@ -335,11 +335,13 @@ function withoutPath(error: unknown, path: string, fileName: string): unknown {
   const stagedName = basename(path);
   const escaped = stagedName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const bareName = new RegExp(`(?<![\\w./\\\\-])${escaped}(?![\\w.-])`, 'g');
+  // The user's name goes into a one-line message: its control and bidi characters are escaped.
+  const shown = escapeText(fileName);
   const replace = (text: string): string =>
     text
       .split(path)
-      .join(fileName)
-      .replace(bareName, () => fileName);
+      .join(shown)
+      .replace(bareName, () => shown);
   const message = replace(error.message);
   if (message === error.message) return error;
   if (error instanceof ServiceError) {
