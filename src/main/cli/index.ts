@@ -22,6 +22,7 @@ import {
   type CliIo,
   type OpenServices,
 } from './commands';
+import { annotateCommand, enrichCommand, markersCommand } from './reading';
 
 /**
  * `nmf-studio`: the desktop app's services without a window (CLI.md). Exit status 0 on success,
@@ -56,6 +57,10 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
                                                           (factors from scikit-learn, R or cNMF)
   nmf-studio library export FILE | import FILE [--db FILE]
   nmf-studio serve [--host 127.0.0.1] [--port N] [--db FILE]
+  nmf-studio annotate <dataset-id> --samples FILE | --features FILE [--db FILE]
+                                                          (a TSV/CSV keyed by sample or feature name)
+  nmf-studio markers <run-dir|run-id> [--top N] [--method kim-park|zscore] [--db FILE]
+  nmf-studio enrich <run-dir|run-id> --gmt FILE [--top N] [--method kim-park|zscore] [--db FILE]
   nmf-studio --version
 
 Matrix input: .tsv .csv .txt (optionally .gz), .mtx, .npy, .h5ad, 10x .h5; --format, --transpose,
@@ -149,6 +154,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         break;
       case 'serve':
         await serveCommand(rest, io);
+        break;
+      case 'annotate':
+        await annotateCommand(rest, io, openServices);
+        break;
+      case 'markers':
+        await markersCommand(rest, io, openServices);
+        break;
+      case 'enrich':
+        await enrichCommand(rest, io, openServices);
         break;
       case '--version':
       case 'version':

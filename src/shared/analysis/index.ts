@@ -28,3 +28,31 @@ export { pca, type PcaOptions } from './pca';
 export { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
 export { planSweep, runSweepJob, summarizeSweep, toRanksJson } from './sweep';
 export { recommendRank, type RecommendOptions } from './recommend';
+export {
+  parseAnnotationTable,
+  categoryCodes,
+  AnnotationError,
+  type AnnotationAxis,
+  type AnnotationColumn,
+  type CategoricalAnnotation,
+  type NumericAnnotation,
+} from './annotations';
+export { classAgreement, type ClassAgreement } from './classes';
+export {
+  kimParkScores,
+  kimParkSelection,
+  rankMarkers,
+  topLoadings,
+  zscoreSpectra,
+  type MarkerMethod,
+  type MarkerTable,
+} from './markers';
+export {
+  benjaminiHochberg,
+  enrichMarkers,
+  hypergeometricUpperTail,
+  parseGmt,
+  GmtError,
+  type GeneSet,
+} from './enrichment';
+export { consensusMap, leafOrder, type ConsensusMap } from './consensusmap';

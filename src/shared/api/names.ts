@@ -40,6 +40,14 @@ export const channelNames = [
   'sweeps:delete',
   'compare:align',
   'jobs:list',
+  'annotations:import',
+  'annotations:list',
+  'annotations:delete',
+  'runs:classes',
+  'runs:markers',
+  'runs:enrich',
+  'sweeps:classes',
+  'sweeps:consensus',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

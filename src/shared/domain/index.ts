@@ -4,3 +4,4 @@ export * from './views';
 export * from './transform';
 export * from './version';
 export * from './defaults';
+export * from './reading';

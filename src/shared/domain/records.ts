@@ -75,6 +75,10 @@ export interface RunSummary {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The user's name for the run (null: unnamed). */
+  name: string | null;
+  /** The user's names for the components, in order (null: c1..ck). */
+  componentNames: string[] | null;
 }
 
 /** Everything needed to re-run a fit and get the same bits. */

