@@ -33,8 +33,8 @@ export interface HeatmapFigure {
     merges: ReadonlyArray<{ left: number; right: number; height: number }>;
     leafPosition: readonly number[];
   };
-  /** Colour scale: values are mapped linearly between min and max. */
-  scale: { min: number; max: number; label: string };
+  /** Colour scale: values are mapped between min and max, linearly or (sqrt) by the square root of the fraction. */
+  scale: { min: number; max: number; label: string; sqrt?: boolean };
   /** A line under the title (e.g. a subsample note). */
   note?: string;
   rowKind?: string;
@@ -128,8 +128,14 @@ export function heatmapFigureSvg(figure: HeatmapFigure): string {
   const bodyH = cellH * grid.rows;
   const rowFont = Math.min(10, cellH * 0.85);
   const colFont = Math.min(10, cellW * 0.85);
-  const showRowNames = fullRows && rowFont >= 5;
-  const showColNames = fullCols && colFont >= 5;
+  // Names are drawn only when every row (column) has its own cell, the text is legible, and names were given.
+  const showRowNames = fullRows && rowFont >= 5 && figure.rowNames.length === rows;
+  const showColNames = fullCols && colFont >= 5 && figure.colNames.length === cols;
+  const fraction = (v: number): number => {
+    const { min, max, sqrt } = figure.scale;
+    const t = max > min ? Math.min(1, Math.max(0, (v - min) / (max - min))) : 0.5;
+    return sqrt ? Math.sqrt(t) : t;
+  };
   const margin = 14;
   const titleSize = 14;
   const trackSize = 12;
@@ -178,7 +184,7 @@ export function heatmapFigureSvg(figure: HeatmapFigure): string {
     const { min, max } = figure.scale;
     const ticks = max > min ? niceTicks(min, max, 4).filter((t) => t >= min && t <= max) : [min];
     for (const t of ticks) {
-      const y = legendY + barH - (max > min ? ((t - min) / (max - min)) * barH : 0);
+      const y = legendY + barH - (max > min ? fraction(t) * barH : 0);
       const label = tickLabel(t);
       legendParts.push(
         `<line x1="${legendLeft + 12}" x2="${legendLeft + 15}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#444"/>`,
@@ -297,13 +303,10 @@ export function heatmapFigureSvg(figure: HeatmapFigure): string {
   });
 
   // The matrix.
-  const { min, max } = figure.scale;
   for (let r = 0; r < grid.rows; r++) {
     for (let c = 0; c < grid.cols; c++) {
       const v = grid.values[r * grid.cols + c];
-      const color = Number.isNaN(v)
-        ? MISSING_COLOR
-        : rgbHex(viridis(max > min ? (v - min) / (max - min) : 0.5));
+      const color = Number.isNaN(v) ? MISSING_COLOR : rgbHex(viridis(fraction(v)));
       parts.push(
         `<rect x="${(bodyLeft + c * cellW).toFixed(2)}" y="${(bodyTop + r * cellH).toFixed(2)}" width="${(cellW + 0.05).toFixed(2)}" height="${(cellH + 0.05).toFixed(2)}" fill="${color}"/>`,
       );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { heatmapFigureSvg, textWidth, type HeatmapFigure } from '../figure';
+import { chartToSvg } from '../svgchart';
 
 /** Every text element, with its position, size, anchor and rotation, from the SVG text. */
 function texts(svg: string) {
@@ -10,7 +11,7 @@ function texts(svg: string) {
     out.push({
       x: Number(attr('x')),
       y: Number(attr('y')),
-      size: Number(attr('font-size')),
+      size: Number(attr('font-size') ?? 12),
       anchor: attr('text-anchor') ?? 'start',
       rotated: (attr('transform') ?? '').startsWith('rotate(-90'),
       text: m[2].replace(/&#\d+;/g, 'x'),
@@ -26,7 +27,8 @@ function viewBox(svg: string): { width: number; height: number } {
 
 function expectInside(svg: string): void {
   const { width, height } = viewBox(svg);
-  for (const t of texts(svg)) {
+  // Texts placed by a transform alone (the rotated y-axis title) have no x and are not measured here.
+  for (const t of texts(svg).filter((t) => Number.isFinite(t.x))) {
     const w = textWidth(t.text, t.size);
     if (t.rotated) {
       // rotate(-90) with text-anchor end: the text runs downward from (x, y) by its width.
@@ -133,5 +135,44 @@ describe('annotated heatmap figures', () => {
   it('escapes names', () => {
     const svg = heatmapFigureSvg({ ...base, title: 'a <b> & "c"' });
     expect(svg).toContain('a &#60;b&#62; &#38; &#34;c&#34;');
+  });
+});
+
+describe('sweep charts as SVG', () => {
+  const spec = {
+    kind: 'line' as const,
+    title: 'Cophenetic correlation',
+    xLabel: 'rank k',
+    yLabel: 'cophenetic',
+    series: [
+      { label: 'data', color: '#123456', points: [2, 3, 4, 5].map((x) => ({ x, y: 1 - x / 20 })) },
+      { label: 'row-shuffled baseline', color: '#654321', points: [2, 3, 4, 5].map((x) => ({ x, y: 0.5 })) },
+    ],
+    markers: [{ x: 5, label: 'k = 5', color: '#f00' }],
+  };
+
+  it('has whole-number rank ticks, the end marker inside, and the legend under the plot', () => {
+    const svg = chartToSvg(spec);
+    const labels = texts(svg).map((t) => t.text);
+    expect(labels).toEqual(expect.arrayContaining(['2', '3', '4', '5']));
+    expect(labels).not.toContain('2.5');
+    expect(labels).not.toContain('3.5');
+    expectInside(svg);
+    const marker = texts(svg).find((t) => t.text === 'k = 5')!;
+    const legend = texts(svg).find((t) => t.text === 'data')!;
+    const axisTitle = texts(svg).find((t) => t.text === 'rank k')!;
+    expect(legend.y).toBeGreaterThan(axisTitle.y);
+    expect(marker.y).toBeLessThan(legend.y);
+  });
+
+  it('labels a log axis that spans less than a decade', () => {
+    const svg = chartToSvg({
+      ...spec,
+      logY: true,
+      series: [{ label: 'loss', color: '#000', points: [2, 3, 4].map((x) => ({ x, y: 1.2e7 + x * 1e6 })) }],
+      markers: [],
+    });
+    const yLabels = texts(svg).filter((t) => t.anchor === 'end' && /e\+7|000/.test(t.text));
+    expect(yLabels.length).toBeGreaterThanOrEqual(2);
   });
 });
