@@ -155,7 +155,10 @@ export interface ImportProgress {
 
 export interface LibraryStats {
   datasets: number;
+  /** Runs the user started or imported (not those a sweep saved). */
   runs: number;
+  /** Runs saved by sweeps (each rank's best replicate). */
+  sweepRuns: number;
   sweeps: number;
   /** Size of the library file(s) on disk. */
   bytesOnDisk: number;

@@ -8,8 +8,26 @@ import { RUN_WARMUP_SUGGESTED } from '../../../shared/domain/defaults';
  * updates get a HALS warm-up (see RUN_WARMUP_SUGGESTED).
  */
 
-export function suggestedLoss(dataset: Pick<DatasetSummary, 'integer'>): LossName {
-  return dataset.integer ? 'kl' : 'frobenius';
+type DataFacts = Pick<DatasetSummary, 'integer' | 'minValue' | 'layout'>;
+
+/**
+ * Whether the values read as counts: whole numbers that include zeros (or a sparse table, whose
+ * implicit entries are zeros). Whole numbers that never reach zero — microarray intensities
+ * thresholded at 20, 16-bit image intensities — are measurements on an integer scale, not counts,
+ * and a Poisson (KL) model is not the natural one for them.
+ */
+export function looksLikeCounts(dataset: DataFacts): boolean {
+  return dataset.integer && (dataset.minValue === 0 || dataset.layout === 'csr');
+}
+
+/** How the Dataset and New run screens describe the values. */
+export function describeValues(dataset: DataFacts): string {
+  if (looksLikeCounts(dataset)) return 'integer counts';
+  return dataset.integer ? 'whole numbers without zeros (intensities, not counts)' : 'continuous values';
+}
+
+export function suggestedLoss(dataset: DataFacts): LossName {
+  return looksLikeCounts(dataset) ? 'kl' : 'frobenius';
 }
 
 export function suggestedRank(dataset: Pick<DatasetSummary, 'rows' | 'cols'>): number {

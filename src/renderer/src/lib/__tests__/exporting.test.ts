@@ -112,8 +112,11 @@ describe('formatting and defaults', () => {
   });
 
   it('suggests KL for counts, Frobenius otherwise, and a rank that fits the data', () => {
-    expect(suggestedLoss({ integer: true })).toBe('kl');
-    expect(suggestedLoss({ integer: false })).toBe('frobenius');
+    expect(suggestedLoss({ integer: true, minValue: 0, layout: 'dense' })).toBe('kl');
+    expect(suggestedLoss({ integer: true, minValue: 1, layout: 'csr' })).toBe('kl');
+    expect(suggestedLoss({ integer: false, minValue: 0, layout: 'dense' })).toBe('frobenius');
+    // Microarray intensities thresholded at 20 (Golub): whole numbers, not counts.
+    expect(suggestedLoss({ integer: true, minValue: 20, layout: 'dense' })).toBe('frobenius');
     expect(suggestedRank({ rows: 100, cols: 60 })).toBe(5);
     expect(suggestedRank({ rows: 3, cols: 2 })).toBe(1);
     expect(suggestedRank({ rows: 20000, cols: 5000 })).toBe(20);
