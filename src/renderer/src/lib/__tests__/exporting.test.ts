@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { componentNames, csvField, matrixToDelimited, safeFileName, toJson, tsvField } from '../exporting';
 import { chartToSvg, heatmapToSvg, niceTicks } from '../svgchart';
 import { formatBytes, formatDuration, parseTags } from '../format';
-import { solverAllowed, suggestedLoss, suggestedRank, suggestedSweepRange, sweepJobCount } from '../defaults';
+import {
+  describeValues,
+  solverAllowed,
+  suggestedLoss,
+  suggestedRank,
+  suggestedSweepRange,
+  sweepJobCount,
+} from '../defaults';
 
 describe('delimited export', () => {
   it('writes a header and one line per row, reading back to the same numbers', () => {
@@ -115,8 +122,12 @@ describe('formatting and defaults', () => {
     expect(suggestedLoss({ integer: true, minValue: 0, layout: 'dense' })).toBe('kl');
     expect(suggestedLoss({ integer: true, minValue: 1, layout: 'csr' })).toBe('kl');
     expect(suggestedLoss({ integer: false, minValue: 0, layout: 'dense' })).toBe('frobenius');
-    // Microarray intensities thresholded at 20 (Golub): whole numbers, not counts.
-    expect(suggestedLoss({ integer: true, minValue: 20, layout: 'dense' })).toBe('frobenius');
+    // Microarray intensities thresholded at 20 (Golub): not counts, but KL as Brunet et al. used it.
+    expect(suggestedLoss({ integer: true, minValue: 20, layout: 'dense' })).toBe('kl');
+    expect(describeValues({ integer: true, minValue: 20, layout: 'dense' })).toBe(
+      'whole numbers without zeros (intensities, not counts)',
+    );
+    expect(describeValues({ integer: true, minValue: 0, layout: 'dense' })).toBe('integer counts');
     expect(suggestedRank({ rows: 100, cols: 60 })).toBe(5);
     expect(suggestedRank({ rows: 3, cols: 2 })).toBe(1);
     expect(suggestedRank({ rows: 20000, cols: 5000 })).toBe(20);
