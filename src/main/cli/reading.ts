@@ -49,6 +49,7 @@ export async function annotateCommand(args: string[], io: CliIo, open: OpenServi
       path,
       path,
     ).catch(asUsage);
+    for (const warning of set.warnings ?? []) io.stderr(`warning: ${warning}\n`);
     io.stdout(
       JSON.stringify(
         {

@@ -17,6 +17,7 @@ import {
   type AnnotationRow,
 } from '../db/queries/annotations';
 import type { ServiceContext } from './context';
+import { h5adAnnotationText, isHdf5Path } from './annotations-h5ad';
 
 /**
  * Sample and feature annotations of a dataset (classes, batches, symbols): a TSV/CSV keyed by the
@@ -96,32 +97,42 @@ export async function importAnnotationFile(
     );
   }
   const sourceHash = createHash('sha256').update(bytes).digest('hex');
+  const axisNames = axis === 'samples' ? names.colNames : names.rowNames;
+  const warnings: string[] = [];
   let text: string;
-  try {
-    const raw =
-      bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b
-        ? gunzipSync(bytes, { maxOutputLength: MAX_ANNOTATION_BYTES })
-        : bytes;
-    if (raw.length > MAX_ANNOTATION_BYTES)
-      throw new Error(`larger than ${MAX_ANNOTATION_BYTES / 2 ** 20} MiB`);
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-  } catch (error) {
-    throw new ServiceError(
-      'bad_input',
-      `${displayName} cannot be read as UTF-8 text: ${(error as Error).message}`,
-      {
-        file: displayName,
-      },
-    );
-  }
+  if (await isHdf5Path(path)) {
+    // An .h5ad: its obs (or var) dataframe, whichever is indexed by these names.
+    try {
+      const table = await h5adAnnotationText(path, displayName, axisNames);
+      text = table.text;
+      if (table.skipped.length)
+        warnings.push(
+          `${table.group} columns left out (not one value per name): ${table.skipped.join(', ')}`,
+        );
+    } catch (error) {
+      throw new ServiceError('bad_input', (error as Error).message, { file: displayName });
+    }
+  } else
+    try {
+      const raw =
+        bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b
+          ? gunzipSync(bytes, { maxOutputLength: MAX_ANNOTATION_BYTES })
+          : bytes;
+      if (raw.length > MAX_ANNOTATION_BYTES)
+        throw new Error(`larger than ${MAX_ANNOTATION_BYTES / 2 ** 20} MiB`);
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch (error) {
+      throw new ServiceError(
+        'bad_input',
+        `${displayName} cannot be read as UTF-8 text: ${(error as Error).message}`,
+        {
+          file: displayName,
+        },
+      );
+    }
   let parsed;
   try {
-    parsed = parseAnnotationTable(
-      text,
-      displayName,
-      axis === 'samples' ? names.colNames : names.rowNames,
-      axis,
-    );
+    parsed = parseAnnotationTable(text, displayName, axisNames, axis);
   } catch (error) {
     if (error instanceof AnnotationError) throw new ServiceError('bad_input', error.message, error.location);
     throw error;
@@ -136,7 +147,7 @@ export async function importAnnotationFile(
     created_at: ctx.now(),
   });
   ctx.events.emit('library:changed', { what: 'datasets', id: datasetId });
-  return toAnnotationSet(getAnnotationRow(ctx.db, id)!);
+  return { ...toAnnotationSet(getAnnotationRow(ctx.db, id)!), warnings };
 }
 
 export function deleteAnnotationById(ctx: ServiceContext, id: number): { deleted: number } {

@@ -22,6 +22,8 @@ export interface AnnotationSet {
   keyColumn: string;
   columns: AnnotationColumn[];
   createdAt: string;
+  /** On import only (not stored): what was left out, e.g. `.h5ad` columns that are not 1-D. */
+  warnings?: string[];
 }
 
 /** Every annotation of a dataset; `samples`/`features` merge the sets (a later file's column replaces an earlier one of the same name). */

@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Group } from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../shared/linalg/random';
 import { main } from '../index';
@@ -201,5 +202,32 @@ describe('enrich', () => {
     const result = await cli('enrich', String(k3Run), '--gmt', join(dir, 'bad.gmt'), '--db', db);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('bad.gmt line 2: a GMT line needs a set name');
+  });
+});
+
+describe('annotate from an .h5ad', () => {
+  it('reads obs for the samples and var for the features, categorical and numeric', async () => {
+    const h5 = (await import('h5wasm/node')).default;
+    await h5.ready;
+    const file = join(dir, 'cells.h5ad');
+    copyFileSync(join(__dirname, '..', '..', 'io', '__tests__', 'fixtures', 'dense.h5ad'), file);
+    const f = new h5.File(file, 'a');
+    const obs = f.get('obs') as Group;
+    const cellType = obs.create_group('cell_type');
+    cellType.create_dataset({ name: 'codes', data: new Int8Array([1, 0, -1]) });
+    cellType.create_dataset({ name: 'categories', data: ['B', 'T'] });
+    f.close();
+    const imported = await cli('import', file, '--db', db);
+    expect(imported.code, imported.stderr).toBe(0);
+    const id = String(JSON.parse(imported.stdout).dataset);
+    const samples = await cli('annotate', id, '--samples', file, '--db', db);
+    expect(samples.code, samples.stderr).toBe(0);
+    expect(JSON.parse(samples.stdout).columns).toEqual([
+      { name: 'n_counts', kind: 'numeric', missing: 0 },
+      { name: 'cell_type', kind: 'categorical', levels: ['T', 'B'], missing: 1 },
+    ]);
+    const features = await cli('annotate', id, '--features', file, '--db', db);
+    expect(features.code, features.stderr).toBe(0);
+    expect(JSON.parse(features.stdout).key).toBe('var_names');
   });
 });
