@@ -40,6 +40,17 @@ export function tickLabel(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
+/**
+ * A tick label with as many decimals as the tick step needs, so ticks 0.9990, 0.9995, 1.0000 do
+ * not all read "1". Falls back to `tickLabel` for very large or small values.
+ */
+export function tickLabelForStep(value: number, step: number): string {
+  const abs = Math.abs(value);
+  if (!(step > 0) || abs >= 1e5 || (abs !== 0 && abs < 1e-3)) return tickLabel(value);
+  const decimals = Math.max(0, Math.min(8, -Math.floor(Math.log10(step) + 1e-9)));
+  return value.toFixed(decimals);
+}
+
 /** About `count` round tick values covering [min, max] (1-2-5 steps). */
 export function niceTicks(min: number, max: number, count = 5): number[] {
   if (!(max > min)) return [min];
@@ -98,9 +109,11 @@ export function chartToSvg(spec: ChartSpec, width = 720, height = 420): string {
     `<line x1="${margin.left}" y1="${margin.top + plotH}" x2="${margin.left + plotW}" y2="${margin.top + plotH}" stroke="#333"/>`,
     `<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotH}" stroke="#333"/>`,
   );
-  for (const t of niceTicks(yMin, yMax)) {
+  const yTicks = niceTicks(yMin, yMax);
+  const yStep = yTicks.length > 1 ? yTicks[1] - yTicks[0] : 0;
+  for (const t of yTicks) {
     const y = sy(t);
-    const label = spec.logY ? tickLabel(10 ** t) : tickLabel(t);
+    const label = spec.logY ? tickLabel(10 ** t) : tickLabelForStep(t, yStep);
     out.push(
       `<line x1="${margin.left - 4}" y1="${y.toFixed(1)}" x2="${margin.left + plotW}" y2="${y.toFixed(1)}" stroke="#ddd"/>`,
       `<text x="${margin.left - 8}" y="${(y + 4).toFixed(1)}" text-anchor="end">${escapeXml(label)}</text>`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { heatmapFigureSvg, textWidth, type HeatmapFigure } from '../figure';
-import { chartToSvg } from '../svgchart';
+import { chartToSvg, tickLabelForStep } from '../svgchart';
 
 /** Every text element, with its position, size, anchor and rotation, from the SVG text. */
 function texts(svg: string) {
@@ -174,5 +174,17 @@ describe('sweep charts as SVG', () => {
     });
     const yLabels = texts(svg).filter((t) => t.anchor === 'end' && /e\+7|000/.test(t.text));
     expect(yLabels.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('tick labels', () => {
+  it('carry the decimals their step needs', () => {
+    expect([0.999, 0.9995, 1].map((v) => tickLabelForStep(v, 0.0005))).toEqual([
+      '0.9990',
+      '0.9995',
+      '1.0000',
+    ]);
+    expect(tickLabelForStep(2.5e7, 5e6)).toBe('2.5e+7');
+    expect(tickLabelForStep(40, 10)).toBe('40');
   });
 });
