@@ -47,6 +47,7 @@ import { executeSweep, getSweepDetail, sweepSpecOf } from '../services/sweeps';
 import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
 import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
 import { clusterPlanFlags, planSweepCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
+import { classesForRunsShow } from './reading';
 
 /**
  * The `nmf-studio` commands (CLI.md). Each takes its arguments and an opener for the services
@@ -645,9 +646,10 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
     } else if (verb === 'show') {
       const id = idArgument(positionals, 'runs show');
       const run = notFoundAsUsage(() => getRunDetail(services.ctx, id));
+      const classes = classesForRunsShow(services, run);
       io.stdout(
         JSON.stringify(
-          { ...run, W: undefined, H: undefined, featureNames: undefined, sampleNames: undefined },
+          { ...run, W: undefined, H: undefined, featureNames: undefined, sampleNames: undefined, classes },
           null,
           2,
         ) + '\n',

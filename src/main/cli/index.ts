@@ -26,6 +26,7 @@ import {
 } from './commands';
 import { consensusCommand, projectCommand } from './consensus-commands';
 import { sweepMergeCommand, sweepTaskCommand } from './cluster-commands';
+import { annotateCommand, enrichCommand, markersCommand } from './reading';
 
 /**
  * `nmf-studio`: the desktop app's services without a window (CLI.md). Exit status 0 on success,
@@ -72,6 +73,10 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
                                                           (new samples onto a run's components, W held)
   nmf-studio consensus <matrix|dataset-id> --rank K | --ranks A..B [--replicates R]
         [--density-threshold t] [--neighbours n] [fit options] [--db FILE] --out DIR   (cNMF)
+  nmf-studio annotate <dataset-id> --samples FILE | --features FILE [--db FILE]
+                                                          (a TSV/CSV keyed by sample or feature name)
+  nmf-studio markers <run-dir|run-id> [--top N] [--method kim-park|zscore] [--db FILE]
+  nmf-studio enrich <run-dir|run-id> --gmt FILE [--top N] [--method kim-park|zscore] [--db FILE]
   nmf-studio --version
 
 Matrix input: .tsv .csv .txt (optionally .gz), .mtx, .npy, .h5ad, 10x .h5; --format, --transpose,
@@ -187,6 +192,15 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
         break;
       case 'consensus':
         await consensusCommand(rest, io, openServices);
+        break;
+      case 'annotate':
+        await annotateCommand(rest, io, openServices);
+        break;
+      case 'markers':
+        await markersCommand(rest, io, openServices);
+        break;
+      case 'enrich':
+        await enrichCommand(rest, io, openServices);
         break;
       case '--version':
       case 'version':

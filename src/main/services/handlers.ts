@@ -17,6 +17,8 @@ import {
   renameDatasetById,
 } from './datasets';
 import { libraryStats } from './library';
+import { deleteAnnotationById, getDatasetAnnotations, importAnnotationFile } from './annotations';
+import { runClasses, runEnrichment, runMarkers, sweepClasses, sweepConsensusMap } from './reading';
 import { exportLibraryBytes, importFactors, importLibrary } from './transfer';
 import {
   cancelRun,
@@ -137,5 +139,19 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),
       ),
+    'annotations:import': ({ datasetId, axis, file }) =>
+      withStagedUpload(ctx, file.fileName, file.bytes, (path) =>
+        importAnnotationFile(ctx, datasetId, axis, path, file.fileName),
+      ),
+    'annotations:list': ({ datasetId }) => getDatasetAnnotations(ctx, datasetId),
+    'annotations:delete': ({ id }) => deleteAnnotationById(ctx, id),
+    'runs:classes': ({ id }) => runClasses(ctx, id),
+    'runs:markers': ({ id, method, top }) => runMarkers(ctx, id, method, top),
+    'runs:enrich': ({ id, gmt, method, top }) =>
+      withStagedUpload(ctx, gmt.fileName, gmt.bytes, (path) =>
+        runEnrichment(ctx, id, path, gmt.fileName, { method, top }),
+      ),
+    'sweeps:classes': ({ id }) => sweepClasses(ctx, id),
+    'sweeps:consensus': ({ id, rank }) => sweepConsensusMap(ctx, id, rank),
   };
 }

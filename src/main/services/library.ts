@@ -19,6 +19,7 @@ export function libraryStats(ctx: ServiceContext): LibraryStats {
   return {
     datasets: count('SELECT COUNT(*) AS n FROM datasets'),
     runs: count('SELECT COUNT(*) AS n FROM runs WHERE deleted_at IS NULL AND sweep_id IS NULL'),
+    sweepRuns: count('SELECT COUNT(*) AS n FROM runs WHERE deleted_at IS NULL AND sweep_id IS NOT NULL'),
     sweeps: count('SELECT COUNT(*) AS n FROM sweeps'),
     bytesOnDisk: bytes,
     path,

@@ -25,6 +25,7 @@ import {
   restoreRun,
   runOwner,
   softDeleteRun,
+  updateRunNames,
   updateRunNotes,
   type RunListRow,
 } from '../db/queries/runs';
@@ -55,6 +56,8 @@ export function toRunSummary(row: RunListRow): RunSummary {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    name: row.name,
+    componentNames: row.component_names ? (JSON.parse(row.component_names) as string[]) : null,
   };
 }
 
@@ -349,8 +352,20 @@ export function rerun(ctx: ServiceContext, id: number): RunSummary {
 
 export function updateRun(ctx: ServiceContext, request: ParsedRequestOf<'runs:update'>): RunSummary {
   const tags = request.tags ? [...new Set(request.tags)] : undefined;
-  if (!updateRunNotes(ctx.db, request.id, request.notes, tags))
-    throw new ServiceError('not_found', `run ${request.id} does not exist`);
+  if (request.componentNames) {
+    const rank = getRunSummary(ctx, request.id).params.rank;
+    if (request.componentNames.length !== rank)
+      throw new ServiceError(
+        'bad_input',
+        `run ${request.id} has ${rank} components, ${request.componentNames.length} names were given`,
+      );
+  }
+  const found = ctx.db.transaction(
+    () =>
+      updateRunNotes(ctx.db, request.id, request.notes, tags) &&
+      updateRunNames(ctx.db, request.id, request.name, request.componentNames),
+  )();
+  if (!found) throw new ServiceError('not_found', `run ${request.id} does not exist`);
   ctx.events.emit('library:changed', { what: 'runs', id: request.id });
   return getRunSummary(ctx, request.id);
 }

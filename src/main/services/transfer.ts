@@ -263,7 +263,7 @@ export async function exportLibraryBytes(ctx: ServiceContext): Promise<LibraryFi
 export type { LibraryMergeResult };
 
 /** The tables a merge reads from the other library. */
-const MERGED_TABLES = ['datasets', 'dataset_chunks', 'sweeps', 'sweep_jobs', 'runs'] as const;
+const MERGED_TABLES = ['datasets', 'dataset_chunks', 'sweeps', 'sweep_jobs', 'runs', 'annotations'] as const;
 
 function columnsOf(db: Db, schema: 'main' | 'incoming', table: string): string[] {
   const rows = db.prepare('SELECT name FROM pragma_table_info(?, ?)').all(table, schema) as Array<{
@@ -477,6 +477,22 @@ export function importLibrary(
           ).run(newId, d.id);
           datasetMap.set(d.id, newId);
           datasetsAdded++;
+        }
+        // Annotation files travel with their dataset (the same file is not attached twice).
+        const annotations = db.prepare('SELECT * FROM incoming.annotations ORDER BY id').all() as Array<
+          Record<string, unknown> & { id: number; dataset_id: number; axis: string; source_hash: string }
+        >;
+        for (const a of annotations) {
+          const { id: _oldId, ...row } = a;
+          row.dataset_id = datasetMap.get(a.dataset_id)!;
+          const present = db
+            .prepare('SELECT 1 FROM main.annotations WHERE dataset_id = ? AND axis = ? AND source_hash = ?')
+            .get(row.dataset_id, a.axis, a.source_hash);
+          if (present) continue;
+          const columns = Object.keys(row);
+          db.prepare(
+            `INSERT INTO main.annotations (${columns.join(', ')}) VALUES (${columns.map((c) => '@' + c).join(', ')})`,
+          ).run(row);
         }
         const sweepMap = new Map<number, number>();
         const sweeps = db.prepare('SELECT * FROM incoming.sweeps').all() as Array<

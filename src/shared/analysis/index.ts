@@ -59,3 +59,31 @@ export {
   type FeatureMatch,
   type HeldOutSampleError,
 } from './projection';
+export {
+  parseAnnotationTable,
+  categoryCodes,
+  AnnotationError,
+  type AnnotationAxis,
+  type AnnotationColumn,
+  type CategoricalAnnotation,
+  type NumericAnnotation,
+} from './annotations';
+export { classAgreement, type ClassAgreement } from './classes';
+export {
+  kimParkScores,
+  kimParkSelection,
+  rankMarkers,
+  topLoadings,
+  zscoreSpectra,
+  type MarkerMethod,
+  type MarkerTable,
+} from './markers';
+export {
+  benjaminiHochberg,
+  enrichMarkers,
+  hypergeometricUpperTail,
+  parseGmt,
+  GmtError,
+  type GeneSet,
+} from './enrichment';
+export { consensusMap, leafOrder, type ConsensusMap } from './consensusmap';

@@ -13,9 +13,16 @@ import {
   sweepParamsSchema,
   synthParamsSchema,
   transforms,
+  type AnnotationSet,
   type AppInfo,
   type AssignmentView,
   type ComparisonView,
+  type ConsensusMapView,
+  type DatasetAnnotations,
+  type EnrichmentView,
+  type MarkersView,
+  type RunClassesView,
+  type SweepClassesView,
   type DatasetDetail,
   type DatasetSummary,
   type DatasetTruth,
@@ -111,6 +118,14 @@ export const requestSchemas = {
       id,
       notes: z.string().max(20_000).optional(),
       tags: z.array(z.string().trim().min(1).max(100)).max(50).optional(),
+      /** An empty name clears it. */
+      name: z
+        .string()
+        .trim()
+        .max(200)
+        .transform((v) => (v === '' ? null : v))
+        .optional(),
+      componentNames: z.array(z.string().trim().min(1).max(100)).max(1000).nullable().optional(),
     })
     .strict(),
   'runs:delete': byId,
@@ -178,6 +193,32 @@ export const requestSchemas = {
     .strict(),
   /** A finished job folder (.tar.gz of it) merged into the library as a sweep. */
   'sweeps:clusterImport': z.object({ file: upload }).strict(),
+  // Reading components: annotations, known classes, markers, enrichment, consensus maps.
+  /** A TSV/CSV of sample (or feature) annotations keyed by the dataset's names. */
+  'annotations:import': z
+    .object({ datasetId: id, axis: z.enum(['samples', 'features']), file: upload })
+    .strict(),
+  'annotations:list': z.object({ datasetId: id }).strict(),
+  'annotations:delete': byId,
+  'runs:classes': byId,
+  'runs:markers': z
+    .object({
+      id,
+      method: z.enum(['kim-park', 'zscore']).default('kim-park'),
+      top: z.number().int().min(1).max(100_000).default(50),
+    })
+    .strict(),
+  /** Enrichment of each component's markers in the sets of a GMT file the user gives (nothing is fetched). */
+  'runs:enrich': z
+    .object({
+      id,
+      gmt: upload,
+      method: z.enum(['kim-park', 'zscore']).default('kim-park'),
+      top: z.number().int().min(1).max(100_000).default(50),
+    })
+    .strict(),
+  'sweeps:classes': byId,
+  'sweeps:consensus': z.object({ id, rank: z.number().int().min(1).max(1000) }).strict(),
 } as const;
 
 /** What each channel answers with (inside a Result). */
@@ -230,6 +271,14 @@ export interface ResponseMap {
   'consensus:clustergram': ConsensusClustergram;
   'sweeps:clusterExport': ClusterJobArchive;
   'sweeps:clusterImport': SweepSummary;
+  'annotations:import': AnnotationSet;
+  'annotations:list': DatasetAnnotations;
+  'annotations:delete': { deleted: number };
+  'runs:classes': RunClassesView;
+  'runs:markers': MarkersView;
+  'runs:enrich': EnrichmentView;
+  'sweeps:classes': SweepClassesView;
+  'sweeps:consensus': ConsensusMapView;
 }
 
 /** A sweep's cluster job folder as one archive, to be saved by the renderer under `fileName`. */

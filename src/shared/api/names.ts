@@ -54,6 +54,14 @@ export const channelNames = [
   'consensus:clustergram',
   'sweeps:clusterExport',
   'sweeps:clusterImport',
+  'annotations:import',
+  'annotations:list',
+  'annotations:delete',
+  'runs:classes',
+  'runs:markers',
+  'runs:enrich',
+  'sweeps:classes',
+  'sweeps:consensus',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

@@ -5,3 +5,4 @@ export * from './transform';
 export * from './version';
 export * from './defaults';
 export * from './consensus';
+export * from './reading';

@@ -76,6 +76,10 @@ export interface RunSummary {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The user's name for the run (null: unnamed). */
+  name: string | null;
+  /** The user's names for the components, in order (null: c1..ck). */
+  componentNames: string[] | null;
 }
 
 /** Everything needed to re-run a fit and get the same bits. */
@@ -163,7 +167,10 @@ export interface ImportProgress {
 
 export interface LibraryStats {
   datasets: number;
+  /** Runs the user started or imported (not those a sweep saved). */
   runs: number;
+  /** Runs saved by sweeps (each rank's best replicate). */
+  sweepRuns: number;
   sweeps: number;
   /** Size of the library file(s) on disk. */
   bytesOnDisk: number;

@@ -95,6 +95,30 @@ describe('migrations', () => {
     ).toThrow(/FOREIGN KEY/);
   });
 
+  it('0050 creates annotations (cascading with their dataset) and run and component names', () => {
+    const db = upTo(50);
+    expect(tables(db)).toContain('annotations');
+    db.prepare(
+      `INSERT INTO datasets (name, rows, cols, nnz, missing, layout, hash, format, source_name, transform, transposed,
+        is_integer, min_value, max_value, size_bytes, row_names, col_names, created_at)
+       VALUES ('d', 2, 2, 4, 0, 'dense', 'h', 'tsv', 'd.tsv', 'none', 0, 1, 0, 3, 32, '[]', '[]', 'now')`,
+    ).run();
+    const insert = (axis: string): void => {
+      db.prepare(
+        `INSERT INTO annotations (dataset_id, axis, source_name, source_hash, key_column, columns, created_at)
+         VALUES (1, ?, 'a.tsv', 'x', 'sample', '[]', 'now')`,
+      ).run(axis);
+    };
+    insert('samples');
+    expect(() => insert('cells')).toThrow(/CHECK constraint failed/);
+    const runColumns = (
+      db.prepare("SELECT name FROM pragma_table_info('runs')").all() as Array<{ name: string }>
+    ).map((r) => r.name);
+    expect(runColumns).toEqual(expect.arrayContaining(['name', 'component_names']));
+    db.prepare('DELETE FROM datasets WHERE id = 1').run();
+    expect((db.prepare('SELECT COUNT(*) AS n FROM annotations').get() as { n: number }).n).toBe(0);
+  });
+
   it('0070 adds the cluster provenance of merged sweeps, empty for existing ones', () => {
     const db = upTo(30);
     db.prepare(

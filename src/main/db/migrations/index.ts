@@ -3,8 +3,9 @@ import * as m0010 from './0010-create-datasets';
 import * as m0020 from './0020-create-sweeps';
 import * as m0030 from './0030-create-runs';
 import * as m0040 from './0040-ownership-and-checksums';
+import * as m0050 from './0050-create-annotations';
 import * as m0060 from './0060-create-projections-and-consensus';
 import * as m0070 from './0070-sweep-cluster-provenance';
 
 /** Every migration, in order. Add new ones at the end, numbered in steps of 10. */
-export const migrations: readonly Migration[] = [m0010, m0020, m0030, m0040, m0060, m0070];
+export const migrations: readonly Migration[] = [m0010, m0020, m0030, m0040, m0050, m0060, m0070];

@@ -25,6 +25,10 @@ export interface RunRow {
   deleted_at: string | null;
   /** The process computing a queued or running run (library_owners.id); null once it has ended. */
   owner: string | null;
+  /** The user's name for the run (migration 0050). */
+  name: string | null;
+  /** JSON array of component names, or NULL for c1..ck (migration 0050). */
+  component_names: string | null;
 }
 
 /** Listing columns: no BLOBs. */
@@ -33,7 +37,7 @@ export type RunListRow = Omit<RunRow, 'trace' | 'w' | 'h' | 'provenance' | 'owne
 };
 
 const listColumns = `r.id, r.dataset_id, r.sweep_id, r.state, r.params, r.iterations, r.converged, r.loss, r.loglik,
-  r.seconds, r.error, r.notes, r.tags, r.created_at, r.started_at, r.finished_at, r.deleted_at, d.name AS dataset_name`;
+  r.seconds, r.error, r.notes, r.tags, r.created_at, r.started_at, r.finished_at, r.deleted_at, r.name, r.component_names, d.name AS dataset_name`;
 
 export interface RunQuery {
   datasetId?: number;
@@ -60,7 +64,7 @@ export function listRuns(db: Db, query: RunQuery): RunListRow[] {
   if (!query.includeSweeps) where.push('r.sweep_id IS NULL');
   if (query.text) {
     where.push(
-      "(d.name LIKE @text ESCAPE '\\' OR r.notes LIKE @text ESCAPE '\\' OR r.tags LIKE @text ESCAPE '\\')",
+      "(d.name LIKE @text ESCAPE '\\' OR r.name LIKE @text ESCAPE '\\' OR r.notes LIKE @text ESCAPE '\\' OR r.tags LIKE @text ESCAPE '\\')",
     );
     args.text = `%${query.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
   }
@@ -211,4 +215,27 @@ export function restoreRun(db: Db, id: number): boolean {
 /** Removes runs deleted before `before` for good. */
 export function purgeDeletedRuns(db: Db, before: string): number {
   return db.prepare('DELETE FROM runs WHERE deleted_at IS NOT NULL AND deleted_at < ?').run(before).changes;
+}
+
+/** Sets a run's name and component names (undefined leaves one as it is; null clears it). */
+export function updateRunNames(
+  db: Db,
+  id: number,
+  name: string | null | undefined,
+  componentNames: string[] | null | undefined,
+): boolean {
+  const row = db
+    .prepare('SELECT name, component_names FROM runs WHERE id = ? AND deleted_at IS NULL')
+    .get(id) as { name: string | null; component_names: string | null } | undefined;
+  if (!row) return false;
+  db.prepare('UPDATE runs SET name = ?, component_names = ? WHERE id = ?').run(
+    name === undefined ? row.name : name,
+    componentNames === undefined
+      ? row.component_names
+      : componentNames === null
+        ? null
+        : JSON.stringify(componentNames),
+    id,
+  );
+  return true;
 }

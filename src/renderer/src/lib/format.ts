@@ -51,3 +51,8 @@ export function parseTags(text: string): string[] {
     .filter((t) => t.length > 0);
   return [...new Set(tags)];
 }
+
+/** "1 dataset", "3 datasets", "0 runs". */
+export function counted(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}

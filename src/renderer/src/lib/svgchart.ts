@@ -40,6 +40,17 @@ export function tickLabel(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
+/**
+ * A tick label with as many decimals as the tick step needs, so ticks 0.9990, 0.9995, 1.0000 do
+ * not all read "1". Falls back to `tickLabel` for very large or small values.
+ */
+export function tickLabelForStep(value: number, step: number): string {
+  const abs = Math.abs(value);
+  if (!(step > 0) || abs >= 1e5 || (abs !== 0 && abs < 1e-3)) return tickLabel(value);
+  const decimals = Math.max(0, Math.min(8, -Math.floor(Math.log10(step) + 1e-9)));
+  return value.toFixed(decimals);
+}
+
 /** About `count` round tick values covering [min, max] (1-2-5 steps). */
 export function niceTicks(min: number, max: number, count = 5): number[] {
   if (!(max > min)) return [min];
@@ -52,8 +63,14 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   return ticks;
 }
 
+/** Whether every x is a whole number (ranks, iterations): the x axis then has whole ticks only. */
+export function integerAxis(spec: ChartSpec): boolean {
+  return !spec.categories && spec.series.every((s) => s.points.every((p) => Number.isInteger(p.x)));
+}
+
 export function chartToSvg(spec: ChartSpec, width = 720, height = 420): string {
-  const margin = { top: 40, right: 20, bottom: 56, left: 72 };
+  const legendRows = spec.series.length > 1 ? Math.ceil(spec.series.length / 3) : 0;
+  const margin = { top: 40, right: 28, bottom: 56 + legendRows * 16, left: 72 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const xs: number[] = [];
@@ -71,6 +88,12 @@ export function chartToSvg(spec: ChartSpec, width = 720, height = 420): string {
     xMin -= 0.5;
     xMax += 0.5;
   }
+  const integerX = !bar && integerAxis(spec);
+  // A few whole-number positions (ranks): pad the axis so the end points and markers are not clipped.
+  if (integerX && xMax - xMin <= 30) {
+    xMin -= 0.3;
+    xMax += 0.3;
+  }
   if (xMax === xMin) xMax = xMin + 1;
   let yMin = ys.length ? Math.min(...ys) : 0;
   let yMax = ys.length ? Math.max(...ys) : 1;
@@ -86,15 +109,22 @@ export function chartToSvg(spec: ChartSpec, width = 720, height = 420): string {
     `<line x1="${margin.left}" y1="${margin.top + plotH}" x2="${margin.left + plotW}" y2="${margin.top + plotH}" stroke="#333"/>`,
     `<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotH}" stroke="#333"/>`,
   );
-  for (const t of niceTicks(yMin, yMax)) {
+  const yTicks = niceTicks(yMin, yMax);
+  const yStep = yTicks.length > 1 ? yTicks[1] - yTicks[0] : 0;
+  for (const t of yTicks) {
     const y = sy(t);
-    const label = spec.logY ? tickLabel(10 ** t) : tickLabel(t);
+    const label = spec.logY ? tickLabel(10 ** t) : tickLabelForStep(t, yStep);
     out.push(
       `<line x1="${margin.left - 4}" y1="${y.toFixed(1)}" x2="${margin.left + plotW}" y2="${y.toFixed(1)}" stroke="#ddd"/>`,
       `<text x="${margin.left - 8}" y="${(y + 4).toFixed(1)}" text-anchor="end">${escapeXml(label)}</text>`,
     );
   }
-  const xTicks = bar || spec.categories ? xs.filter((x, i) => xs.indexOf(x) === i) : niceTicks(xMin, xMax);
+  let xTicks = bar || spec.categories ? xs.filter((x, i) => xs.indexOf(x) === i) : niceTicks(xMin, xMax);
+  if (integerX) {
+    xTicks = xTicks.filter((t) => Number.isInteger(t));
+    if (xTicks.length < 2)
+      xTicks = Array.from({ length: Math.floor(xMax) - Math.ceil(xMin) + 1 }, (_, i) => Math.ceil(xMin) + i);
+  }
   const stride = Math.max(1, Math.ceil(xTicks.length / 12));
   xTicks.forEach((t, i) => {
     if (i % stride !== 0) return;
@@ -104,7 +134,7 @@ export function chartToSvg(spec: ChartSpec, width = 720, height = 420): string {
     );
   });
   out.push(
-    `<text x="${margin.left + plotW / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`,
+    `<text x="${margin.left + plotW / 2}" y="${margin.top + plotH + 40}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`,
     `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`,
   );
   const barGroup = spec.series.length;
@@ -140,21 +170,28 @@ export function chartToSvg(spec: ChartSpec, width = 720, height = 420): string {
     }
   });
   for (const marker of spec.markers ?? []) {
-    const x = sx(marker.x).toFixed(1);
+    const px = sx(marker.x);
+    const x = px.toFixed(1);
+    // Near an edge the label is aligned inward so it stays inside the figure.
+    const anchor = px > width - 60 ? 'end' : px < 60 ? 'start' : 'middle';
     out.push(
       `<line x1="${x}" y1="${margin.top}" x2="${x}" y2="${margin.top + plotH}" stroke="${escapeXml(marker.color)}" stroke-dasharray="3 3"/>`,
-      `<text x="${x}" y="${margin.top - 4}" text-anchor="middle" fill="${escapeXml(marker.color)}">${escapeXml(marker.label)}</text>`,
+      `<text x="${x}" y="${margin.top - 4}" text-anchor="${anchor}" fill="${escapeXml(marker.color)}">${escapeXml(marker.label)}</text>`,
     );
   }
-  // Legend, top right.
-  spec.series.forEach((s, i) => {
-    const y = margin.top + 8 + i * 16;
-    const x = margin.left + plotW - 150;
-    out.push(
-      `<rect x="${x}" y="${y - 8}" width="12" height="10" fill="${escapeXml(s.color)}"/>`,
-      `<text x="${x + 18}" y="${y + 1}">${escapeXml(s.label)}</text>`,
-    );
-  });
+  // Legend under the x-axis title, three entries a row: never over the data or the markers.
+  if (legendRows > 0) {
+    const columnWidth = (width - margin.left - margin.right) / 3;
+    spec.series.forEach((s, i) => {
+      const y = height - 12 - (legendRows - 1 - Math.floor(i / 3)) * 16;
+      const x = margin.left + (i % 3) * columnWidth;
+      const label = s.label.length > 40 ? s.label.slice(0, 39) + '…' : s.label;
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y - 9}" width="12" height="10" fill="${escapeXml(s.color)}"/>`,
+        `<text x="${(x + 18).toFixed(1)}" y="${y}">${escapeXml(label)}</text>`,
+      );
+    });
+  }
   out.push('</svg>');
   return out.join('\n');
 }

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { componentNames, csvField, matrixToDelimited, safeFileName, toJson, tsvField } from '../exporting';
 import { chartToSvg, heatmapToSvg, niceTicks } from '../svgchart';
 import { formatBytes, formatDuration, parseTags } from '../format';
-import { solverAllowed, suggestedLoss, suggestedRank, suggestedSweepRange, sweepJobCount } from '../defaults';
+import {
+  describeValues,
+  solverAllowed,
+  suggestedLoss,
+  suggestedRank,
+  suggestedSweepRange,
+  sweepJobCount,
+} from '../defaults';
 
 describe('delimited export', () => {
   it('writes a header and one line per row, reading back to the same numbers', () => {
@@ -86,7 +93,8 @@ describe('SVG charts', () => {
         },
       ],
     });
-    expect(bars.match(/<rect x=/g)?.length).toBe(3 + 1);
+    // Three bars; a single series has no legend.
+    expect(bars.match(/<rect x=/g)?.length).toBe(3);
     const heat = heatmapToSvg({ rows: 2, cols: 3, values: [0, 1, 2, 3, 4, NaN] }, () => '#111111', 'W', {
       min: 0,
       max: 4,
@@ -111,8 +119,15 @@ describe('formatting and defaults', () => {
   });
 
   it('suggests KL for counts, Frobenius otherwise, and a rank that fits the data', () => {
-    expect(suggestedLoss({ integer: true })).toBe('kl');
-    expect(suggestedLoss({ integer: false })).toBe('frobenius');
+    expect(suggestedLoss({ integer: true, minValue: 0, layout: 'dense' })).toBe('kl');
+    expect(suggestedLoss({ integer: true, minValue: 1, layout: 'csr' })).toBe('kl');
+    expect(suggestedLoss({ integer: false, minValue: 0, layout: 'dense' })).toBe('frobenius');
+    // Microarray intensities thresholded at 20 (Golub): not counts, but KL as Brunet et al. used it.
+    expect(suggestedLoss({ integer: true, minValue: 20, layout: 'dense' })).toBe('kl');
+    expect(describeValues({ integer: true, minValue: 20, layout: 'dense' })).toBe(
+      'whole numbers without zeros (intensities, not counts)',
+    );
+    expect(describeValues({ integer: true, minValue: 0, layout: 'dense' })).toBe('integer counts');
     expect(suggestedRank({ rows: 100, cols: 60 })).toBe(5);
     expect(suggestedRank({ rows: 3, cols: 2 })).toBe(1);
     expect(suggestedRank({ rows: 20000, cols: 5000 })).toBe(20);

@@ -1,0 +1,38 @@
+import type { Db } from '../connection';
+
+/** A row of `annotations`, as stored (`columns` is JSON). */
+export interface AnnotationRow {
+  id: number;
+  dataset_id: number;
+  axis: 'samples' | 'features';
+  source_name: string;
+  source_hash: string;
+  key_column: string;
+  columns: string;
+  created_at: string;
+}
+
+export function insertAnnotation(db: Db, row: Omit<AnnotationRow, 'id'>): number {
+  const info = db
+    .prepare(
+      `INSERT INTO annotations (dataset_id, axis, source_name, source_hash, key_column, columns, created_at)
+       VALUES (@dataset_id, @axis, @source_name, @source_hash, @key_column, @columns, @created_at)`,
+    )
+    .run(row);
+  return Number(info.lastInsertRowid);
+}
+
+/** A dataset's annotation files, oldest first. */
+export function listAnnotations(db: Db, datasetId: number): AnnotationRow[] {
+  return db
+    .prepare('SELECT * FROM annotations WHERE dataset_id = ? ORDER BY id')
+    .all(datasetId) as AnnotationRow[];
+}
+
+export function getAnnotationRow(db: Db, id: number): AnnotationRow | undefined {
+  return db.prepare('SELECT * FROM annotations WHERE id = ?').get(id) as AnnotationRow | undefined;
+}
+
+export function deleteAnnotation(db: Db, id: number): boolean {
+  return db.prepare('DELETE FROM annotations WHERE id = ?').run(id).changes > 0;
+}

@@ -1,0 +1,261 @@
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { ServiceError, decodeFrame } from '../../shared/api';
+import {
+  GmtError,
+  classAgreement,
+  consensusMap,
+  enrichMarkers,
+  parseGmt,
+  rankMarkers,
+  sampleLabels,
+  zscoreSpectra,
+  type AnnotationColumn,
+  type CategoricalAnnotation,
+  type MarkerMethod,
+  type SweepJobResult,
+} from '../../shared/analysis';
+import type {
+  ClusterAgreement,
+  ConsensusMapView,
+  EnrichmentView,
+  MarkersView,
+  RunClassesView,
+  RunDetail,
+  SweepClassesView,
+} from '../../shared/domain';
+import { dense } from '../../shared/linalg/matrix';
+import { sweepJobResults } from '../db/queries/sweeps';
+import { getDatasetAnnotations } from './annotations';
+import type { ServiceContext } from './context';
+import { loadDataset } from './datasets';
+import { getRunDetail } from './runs';
+import { getSweepDetail } from './sweeps';
+
+/**
+ * Reading a run's components against what is known: sample clusters against annotated classes,
+ * marker features, gene-set enrichment of the markers, and the consensus map of a sweep's rank.
+ */
+
+/** Component names of a run: the user's, or c1..ck. */
+export function componentNamesOf(run: Pick<RunDetail, 'componentNames' | 'params'>): string[] {
+  return run.componentNames ?? Array.from({ length: run.params.rank }, (_, q) => `c${q + 1}`);
+}
+
+function finishedRun(ctx: ServiceContext, runId: number): RunDetail & { W: Float64Array; H: Float64Array } {
+  const run = getRunDetail(ctx, runId);
+  if (!run.W || !run.H)
+    throw new ServiceError('conflict', `run ${runId} has no factors (state: ${run.state})`);
+  return run as RunDetail & { W: Float64Array; H: Float64Array };
+}
+
+function categorical(columns: readonly AnnotationColumn[]): CategoricalAnnotation[] {
+  return columns.filter((c): c is CategoricalAnnotation => c.kind === 'categorical');
+}
+
+/**
+ * Clusters of a run's samples: a sweep's run takes the sweep's consensus clusters at its rank (what
+ * Brunet et al. compare with the classes); any other run labels each sample by its dominant
+ * component in W·H.
+ */
+function runClusters(
+  ctx: ServiceContext,
+  run: RunDetail & { W: Float64Array; H: Float64Array },
+): Omit<ClusterAgreement, 'agreements'> {
+  const rank = run.params.rank;
+  if (run.sweepId !== null) {
+    const sweep = getSweepDetail(ctx, run.sweepId);
+    const metrics = sweep.ranks.find((r) => r.runId === run.id) ?? sweep.ranks.find((r) => r.rank === rank);
+    if (metrics && metrics.sampleClusters.length === run.cols) {
+      return { rank, clusters: metrics.sampleClusters, source: 'consensus' };
+    }
+  }
+  return {
+    rank,
+    clusters: sampleLabels(dense(run.rows, rank, run.W), dense(rank, run.cols, run.H)),
+    source: 'dominant',
+  };
+}
+
+function agreementsOf(clusters: readonly number[], rank: number, columns: readonly CategoricalAnnotation[]) {
+  return columns.map((column) => classAgreement(clusters, column, rank));
+}
+
+export function runClasses(ctx: ServiceContext, runId: number): RunClassesView {
+  const run = finishedRun(ctx, runId);
+  const columns = categorical(getDatasetAnnotations(ctx, run.datasetId).samples);
+  if (columns.length === 0) return { runId, classes: null };
+  const clustering = runClusters(ctx, run);
+  return {
+    runId,
+    classes: { ...clustering, agreements: agreementsOf(clustering.clusters, run.params.rank, columns) },
+  };
+}
+
+export function sweepClasses(ctx: ServiceContext, sweepId: number): SweepClassesView {
+  const sweep = getSweepDetail(ctx, sweepId);
+  const columns = categorical(getDatasetAnnotations(ctx, sweep.datasetId).samples);
+  return {
+    sweepId,
+    columns: columns.map((c) => c.name),
+    ranks:
+      columns.length === 0
+        ? []
+        : sweep.ranks
+            .filter((r) => r.sampleClusters.length === columns[0].values.length)
+            .map((r) => ({
+              rank: r.rank,
+              clusters: r.sampleClusters,
+              source: 'consensus' as const,
+              agreements: agreementsOf(r.sampleClusters, r.rank, columns),
+            })),
+  };
+}
+
+/** Ranked markers of a run's components (`top` per component). */
+export function runMarkers(
+  ctx: ServiceContext,
+  runId: number,
+  method: MarkerMethod,
+  top: number,
+): MarkersView {
+  const run = finishedRun(ctx, runId);
+  const rank = run.params.rank;
+  if (rank < 2)
+    throw new ServiceError('bad_input', `run ${runId} has one component: markers need at least two`);
+  const W = dense(run.rows, rank, run.W);
+  let zscores;
+  if (method === 'zscore') {
+    const data = loadDataset(ctx, run.datasetId);
+    try {
+      zscores = zscoreSpectra(data.matrix, dense(rank, run.cols, run.H));
+    } catch (error) {
+      throw new ServiceError('bad_input', `run ${runId}: ${(error as Error).message}`);
+    }
+  }
+  const table = rankMarkers(W, method, top, zscores);
+  const names = componentNamesOf(run);
+  return {
+    runId,
+    method,
+    threshold: table.threshold,
+    components: table.components.map((c) => ({
+      component: c.component,
+      name: names[c.component],
+      features: c.features.map((f) => ({ ...f, feature: run.featureNames[f.index] })),
+    })),
+  };
+}
+
+/** Reads a GMT file (optionally gzip), refusing a bad one with its line. */
+export async function readGmtFile(path: string, displayName: string) {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ServiceError(
+      code === 'ENOENT' ? 'not_found' : 'bad_input',
+      `${displayName}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      {
+        file: displayName,
+      },
+    );
+  }
+  try {
+    const raw = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+    return parseGmt(new TextDecoder('utf-8').decode(raw), displayName);
+  } catch (error) {
+    if (error instanceof GmtError) throw new ServiceError('bad_input', error.message, error.location);
+    throw new ServiceError('bad_input', `${displayName}: ${(error as Error).message}`, { file: displayName });
+  }
+}
+
+/**
+ * Hypergeometric enrichment of each component's top markers in the sets of a GMT file, against the
+ * dataset's features; BH q-values over the sets tested for that component.
+ */
+export async function runEnrichment(
+  ctx: ServiceContext,
+  runId: number,
+  gmtPath: string,
+  gmtName: string,
+  options: { top: number; method: MarkerMethod },
+): Promise<EnrichmentView> {
+  const sets = await readGmtFile(gmtPath, gmtName);
+  const markers = runMarkers(ctx, runId, options.method, options.top);
+  const run = getRunDetail(ctx, runId);
+  let setsTested = 0;
+  const components = markers.components.map((c) => {
+    // Kim–Park: the features extractFeatures keeps; if none pass, the top-ranked candidates.
+    const chosen =
+      options.method === 'kim-park' && c.features.some((f) => f.selected)
+        ? c.features.filter((f) => f.selected)
+        : c.features;
+    const result = enrichMarkers(
+      chosen.map((f) => f.feature),
+      run.featureNames,
+      sets,
+    );
+    setsTested = result.tested;
+    return { component: c.component, name: c.name, markers: chosen.length, sets: result.sets };
+  });
+  return {
+    runId,
+    method: options.method,
+    top: options.top,
+    gmtName,
+    universe: run.featureNames.length,
+    setsTested,
+    components,
+  };
+}
+
+/**
+ * The consensus map of one rank of a finished sweep, recomputed from the sample labels its stored
+ * replicate results carry (nothing extra is stored for it).
+ */
+export function sweepConsensusMap(ctx: ServiceContext, sweepId: number, rank: number): ConsensusMapView {
+  const sweep = getSweepDetail(ctx, sweepId);
+  if (rank < sweep.params.fromRank || rank > sweep.params.toRank)
+    throw new ServiceError(
+      'not_found',
+      `sweep ${sweepId} covers ranks ${sweep.params.fromRank}..${sweep.params.toRank}, not ${rank}`,
+    );
+  const labelings: number[][] = [];
+  for (const { job_key, result } of sweepJobResults(ctx.db, sweepId)) {
+    if (!job_key.startsWith(`k${rank}/replicate/`)) continue;
+    const decoded = decodeFrame(
+      new Uint8Array(result.buffer, result.byteOffset, result.byteLength),
+    ) as SweepJobResult;
+    if (decoded.baseline || decoded.kind !== 'replicate' || decoded.rank !== rank || !decoded.sampleLabels)
+      continue;
+    labelings[decoded.index] = decoded.sampleLabels;
+  }
+  const kept = labelings.filter((l) => l !== undefined);
+  if (kept.length === 0)
+    throw new ServiceError('conflict', `sweep ${sweepId} has no finished replicate at k = ${rank} yet`);
+  const map = consensusMap(kept, rank);
+  const names = JSON.parse(
+    (
+      ctx.db.prepare('SELECT col_names FROM datasets WHERE id = ?').get(sweep.datasetId) as {
+        col_names: string;
+      }
+    ).col_names,
+  ) as string[];
+  const metrics = sweep.ranks.find((r) => r.rank === rank);
+  return {
+    sweepId,
+    rank,
+    replicates: kept.length,
+    order: map.order,
+    sampleNames: map.order.map((j) => names[j]),
+    matrix: map.matrix,
+    merges: map.tree.merges,
+    leaves: map.leaves,
+    clusters: map.clusters,
+    subsample: map.subsample,
+    cophenetic: metrics?.cophenetic ?? (kept.length > 1 ? map.cophenetic : null),
+    dispersion: metrics?.dispersion ?? (kept.length > 1 ? map.dispersion : null),
+  };
+}

@@ -1,0 +1,114 @@
+import type { AnnotationAxis, AnnotationColumn } from '../analysis/annotations';
+import type { ClassAgreement } from '../analysis/classes';
+import type { MarkerMethod } from '../analysis/markers';
+
+/**
+ * Views for reading components against what the researcher knows: annotation tables, agreement of
+ * sample clusters with known classes, marker features, gene-set enrichment and consensus maps.
+ */
+
+export type { AnnotationAxis, AnnotationColumn, ClassAgreement, MarkerMethod };
+
+/** One imported annotation file, with its provenance. */
+export interface AnnotationSet {
+  id: number;
+  datasetId: number;
+  axis: AnnotationAxis;
+  /** The file as the user named it. */
+  sourceName: string;
+  /** SHA-256 of the file's bytes. */
+  sourceHash: string;
+  /** Header of the name column. */
+  keyColumn: string;
+  columns: AnnotationColumn[];
+  createdAt: string;
+  /** On import only (not stored): what was left out, e.g. `.h5ad` columns that are not 1-D. */
+  warnings?: string[];
+}
+
+/** Every annotation of a dataset; `samples`/`features` merge the sets (a later file's column replaces an earlier one of the same name). */
+export interface DatasetAnnotations {
+  datasetId: number;
+  sets: AnnotationSet[];
+  samples: AnnotationColumn[];
+  features: AnnotationColumn[];
+}
+
+/** Agreement of one clustering of the samples with every categorical sample annotation. */
+export interface ClusterAgreement {
+  rank: number;
+  /** Cluster of each sample (0..rank−1). */
+  clusters: number[];
+  /** `consensus`: the sweep's consensus clusters at this rank; `dominant`: each sample's dominant component in W·H. */
+  source: 'consensus' | 'dominant';
+  agreements: ClassAgreement[];
+}
+
+export interface RunClassesView {
+  runId: number;
+  /** Null when the dataset has no categorical sample annotation. */
+  classes: ClusterAgreement | null;
+}
+
+export interface SweepClassesView {
+  sweepId: number;
+  /** Categorical sample annotations compared (empty when there are none). */
+  columns: string[];
+  ranks: ClusterAgreement[];
+}
+
+export interface MarkerFeatureView {
+  feature: string;
+  index: number;
+  score: number;
+  loading: number;
+  selected: boolean;
+}
+
+export interface MarkersView {
+  runId: number;
+  method: MarkerMethod;
+  /** Kim–Park's score threshold (median + 3·MAD); null for z-scores. */
+  threshold: number | null;
+  components: Array<{ component: number; name: string; features: MarkerFeatureView[] }>;
+}
+
+export interface EnrichmentView {
+  runId: number;
+  method: MarkerMethod;
+  /** Markers per component used as the query. */
+  top: number;
+  gmtName: string;
+  /** Features of the dataset (the universe). */
+  universe: number;
+  /** Sets of the GMT file with at least one gene among the features. */
+  setsTested: number;
+  components: Array<{
+    component: number;
+    name: string;
+    markers: number;
+    sets: Array<{ name: string; overlap: number; size: number; p: number; q: number; genes: string[] }>;
+  }>;
+}
+
+/** R NMF's `consensusmap` for one rank of a sweep: the consensus matrix reordered by its dendrogram. */
+export interface ConsensusMapView {
+  sweepId: number;
+  rank: number;
+  replicates: number;
+  /** Samples shown, in dendrogram leaf order (indices into the dataset's samples). */
+  order: number[];
+  sampleNames: string[];
+  /** s × s consensus, row-major, rows and columns in `order` (Float32: entries are r/R fractions, shown, not computed on). */
+  matrix: Float32Array;
+  /** Average-linkage tree of 1 − C over the shown samples (leaf ids are positions in the unordered subsample, see `leaves`). */
+  merges: Array<{ left: number; right: number; height: number; size: number }>;
+  /** Sample index of each tree leaf id 0..s−1. */
+  leaves: number[];
+  /** Consensus cluster of each shown sample, in `order`. */
+  clusters: number[];
+  /** Set when the samples exceed the map's limit: a fixed random subsample is drawn. */
+  subsample: { shown: number; of: number } | null;
+  cophenetic: number | null;
+  dispersion: number | null;
+}
