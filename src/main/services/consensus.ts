@@ -150,7 +150,10 @@ export function resumeConsensus(ctx: ServiceContext, id: number): ConsensusSumma
   if (summary.state === 'done') throw new ServiceError('conflict', `consensus ${id} is already done`);
   if (ctx.jobs.has('consensus', id)) throw new ServiceError('conflict', `consensus ${id} is running`);
   if (!queueConsensusForResume(ctx.db, id, requireOwner(ctx)))
-    throw new ServiceError('conflict', `consensus ${id} is ${getConsensusSummary(ctx, id).state}, not resumable`);
+    throw new ServiceError(
+      'conflict',
+      `consensus ${id} is ${getConsensusSummary(ctx, id).state}, not resumable`,
+    );
   void executeConsensus(ctx, id).catch(() => undefined);
   return getConsensusSummary(ctx, id);
 }
