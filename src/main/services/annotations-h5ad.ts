@@ -9,6 +9,7 @@ import {
   stringAttr,
   type HdfReadContext,
 } from '../io/hdf5';
+import { fileSize } from '../io/source';
 
 /**
  * AnnData's `obs` (per cell) and `var` (per gene) dataframes as an annotation table, for datasets
@@ -105,9 +106,11 @@ export async function h5adAnnotationText(
   displayName: string,
   datasetNames: readonly string[],
 ): Promise<H5adAnnotationText> {
+  const totalBytes = await fileSize(path);
   const f = await openHdf5(path);
   try {
-    const ctx: HdfReadContext = { file: displayName, totalBytes: 0 };
+    // The file's size bounds what its datasets may declare (checkDeclaredSize).
+    const ctx: HdfReadContext = { file: displayName, totalBytes };
     const wanted = new Set(datasetNames);
     let first: H5adAnnotationText | null = null;
     for (const which of ['obs', 'var'] as const) {
