@@ -435,12 +435,22 @@ function saveSweepOutcome(
       dispersion: rank.dispersion,
       stability: rank.stability,
       sampleClusters: rank.sampleClusters,
+      cvErrorSe: rank.cvErrorSe,
+      cvErrors: rank.cvErrors,
+      cvErrorTrimmed: rank.cvErrorTrimmed,
+      cvErrorsTrimmed: rank.cvErrorsTrimmed,
+      cvPairedDifference: rank.cvPairedDifference,
+      cvPairedSe: rank.cvPairedSe,
+      pearsonDispersion: rank.pearsonDispersion,
+      consensusFits: rank.consensusFits,
+      consensusFromIndependentStarts: rank.consensusFromIndependentStarts,
       baseline: rank.baseline
         ? {
             loss: rank.baseline.loss,
             cvError: rank.baseline.cvError,
             cophenetic: rank.baseline.cophenetic,
             stability: rank.baseline.stability,
+            cvErrorTrimmed: rank.baseline.cvErrorTrimmed,
           }
         : null,
       runId,

@@ -28,3 +28,14 @@ export { pca, type PcaOptions } from './pca';
 export { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
 export { planSweep, runSweepJob, summarizeSweep, toRanksJson } from './sweep';
 export { recommendRank, type RecommendOptions } from './recommend';
+export {
+  hardCase,
+  hardCaseKinds,
+  type HardCase,
+  type HardCaseKind,
+  type HardCaseOptions,
+} from './synthetic-cases';
+export { isIntegerData, pearsonDispersion } from './count-model';
+export { heldOutTrimmedError, HELD_OUT_TRIM } from './crossval';
+export { pairwiseStability } from './stability';
+export { DEFAULT_CONSENSUS_REPLICATES } from './sweep';
