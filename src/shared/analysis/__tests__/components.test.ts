@@ -370,7 +370,7 @@ describe('planSweep', () => {
     const folds = jobs.filter((j) => j.kind === 'fold');
     expect(new Set(folds.map((j) => j.cv!.seed)).size).toBe(1);
     expect(folds.every((j) => j.screen?.starts === 5)).toBe(true);
-    expect(planSweep({ fromRank: 1, toRank: 1, replicates: 1, cvFolds: 0, baseline: false })).toHaveLength(1);
+    expect(planSweep({ fromRank: 1, toRank: 1, replicates: 1, cvFolds: 0, baseline: false })).toHaveLength(21);
     expect(() => planSweep({ fromRank: 3, toRank: 2 })).toThrow(RangeError);
     expect(() => planSweep({ fromRank: 1, toRank: 2, cvFolds: 1 })).toThrow(RangeError);
     expect(() => planSweep({ fromRank: 1, toRank: 2, fit: { init: 'custom' } })).toThrow(RangeError);
