@@ -27,6 +27,7 @@ import { insertSweep } from '../db/queries/sweeps';
 import {
   deleteDatasetById,
   getDatasetDetail,
+  getDatasetSummary,
   importDatasetFile,
   listDatasetSummaries,
   readImportFile,
@@ -42,7 +43,7 @@ import {
   listRunSummaries,
   checkParamsAgainstData,
 } from '../services/runs';
-import { executeSweep, getSweepDetail, sweepSpecOf } from '../services/sweeps';
+import { executeSweep, getSweepDetail, sweepSpecOf, withConsensusReplicates } from '../services/sweeps';
 import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
 import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
 
@@ -278,6 +279,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     replicates: { type: 'string' },
     'cv-folds': { type: 'string' },
     'no-baseline': { type: 'boolean' },
+    'consensus-replicates': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('sweep takes one <matrix> path');
   const [fromRank, toRank] = parseRankRange(requireString(values, 'ranks'));
@@ -289,6 +291,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     replicates: numberFlag(values, 'replicates', { integer: true, min: 1, max: 200 }),
     cvFolds: numberFlag(values, 'cv-folds', { integer: true, min: 0, max: 20 }),
     baseline: values['no-baseline'] !== true,
+    consensusReplicates: numberFlag(values, 'consensus-replicates', { integer: true, min: 0, max: 200 }),
     fit: fitParamsOf(values),
   };
   const parsed = sweepParamsSchema.safeParse(input);
@@ -307,10 +310,11 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
       hasZeroEntry(imported.matrix),
     );
     const { dataset } = storeImported(services.ctx, imported, importOptions);
-    const jobs = planSweep(sweepSpecOf(parsed.data));
+    const params = withConsensusReplicates(getDatasetSummary(services.ctx, dataset.id), parsed.data);
+    const jobs = planSweep(sweepSpecOf(params));
     const id = insertSweep(services.ctx.db, {
       dataset_id: dataset.id,
-      params: JSON.stringify(parsed.data),
+      params: JSON.stringify(params),
       jobs_total: jobs.length,
       created_at: services.ctx.now(),
     });
@@ -333,6 +337,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
                 cv_error: baseline.cvError,
                 cophenetic: baseline.cophenetic,
                 stability: baseline.stability,
+                cv_error_trimmed: baseline.cvErrorTrimmed ?? null,
               }
             : null,
           run_id: runId,
@@ -342,6 +347,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
       sweep_id: id,
     };
     await writeFile(join(out, 'ranks.json'), JSON.stringify(ranksJson, null, 2) + '\n');
+    for (const warning of contract.warnings) io.stderr(`warning (${warning.code}): ${warning.message}\n`);
     for (const rank of sweep.ranks) {
       if (rank.runId !== null)
         await writeRunFolder(join(out, `k${rank.rank}`), getRunDetail(services.ctx, rank.runId), normalize);

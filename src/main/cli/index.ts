@@ -44,7 +44,7 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
         [--seed S] [--l1-w a] [--l2-w a] [--l1-h a] [--l2-h a] [--warmup N] [--replicates R] [--threads T]
         [--normalize l1|l2] [--db FILE] [--no-save] --out DIR
         (--warmup N: N HALS iterations before multiplicative updates; default 0 for fit, 200 for sweep)
-  nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [fit options] --out DIR
+  nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [--consensus-replicates C] [fit options] --out DIR
   nmf-studio synth --features N --samples M --rank R [--moonlighting F] [--depth D] [--seed S] --out DIR
   nmf-studio assign <run-dir|run-id> [--threshold t]
   nmf-studio align <run-dir|run-id> <run-dir|run-id> [--metric cosine|pearson]

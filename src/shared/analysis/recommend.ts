@@ -183,10 +183,7 @@ export function recommendRank(
           `The held-out error is lowest at k = ${last}, the largest rank swept: a higher rank may predict better still. Extend the range.`,
         );
       } else if (rank === first && first > 1) {
-        warn(
-          'edge_of_range',
-          `k = ${first} is the smallest rank swept; a smaller rank was not tried.`,
-        );
+        warn('edge_of_range', `k = ${first} is the smallest rank swept; a smaller rank was not tried.`);
       }
     }
   } else if (bicUsable) {
@@ -277,7 +274,10 @@ export function recommendRank(
   // Baseline cross-check: relative gains in held-out error, data against the shuffled copy (the
   // two live on very different scales — the copy's errors can be hundreds of times the data's —
   // so absolute gains cannot be compared).
-  const relativeGain = (a: RankCriteria | null | undefined, b: RankCriteria | null | undefined): number | null => {
+  const relativeGain = (
+    a: RankCriteria | null | undefined,
+    b: RankCriteria | null | undefined,
+  ): number | null => {
     const ea = heldOut(a);
     const eb = heldOut(b);
     return ea === null || eb === null || ea === 0 ? null : (ea - eb) / ea;
@@ -303,7 +303,9 @@ export function recommendRank(
   }
 
   if (!bicUsable && withBic.length >= 1 && criterion === 'cv-1se') {
-    reasoning.push('BIC is not used as a cross-check: the Poisson model it assumes does not hold here (see the warnings).');
+    reasoning.push(
+      'BIC is not used as a cross-check: the Poisson model it assumes does not hold here (see the warnings).',
+    );
   }
 
   if (criterion !== 'cophenetic' && chosen.cophenetic !== null) {

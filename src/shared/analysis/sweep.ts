@@ -64,9 +64,7 @@ function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
     throw new RangeError(`cvScreenIterations must be a positive integer, got ${resolved.cvScreenIterations}`);
   }
   if (!Number.isInteger(resolved.consensusReplicates) || resolved.consensusReplicates < 0) {
-    throw new RangeError(
-      `consensusReplicates must be an integer ≥ 0, got ${resolved.consensusReplicates}`,
-    );
+    throw new RangeError(`consensusReplicates must be an integer ≥ 0, got ${resolved.consensusReplicates}`);
   }
   return resolved;
 }
@@ -158,9 +156,7 @@ export function planSweep(spec: SweepSpec): SweepJob[] {
           keepFactors: false,
         });
       }
-      const consensusFits = baseline
-        ? Math.min(s.consensusReplicates, s.replicates)
-        : s.consensusReplicates;
+      const consensusFits = baseline ? Math.min(s.consensusReplicates, s.replicates) : s.consensusReplicates;
       for (let c = 0; c < consensusFits; c++) {
         jobs.push({
           id: `${prefix}/consensus/${c}`,
@@ -469,7 +465,8 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
     }
     foldValues.set(rank, perFold);
     for (const replicate of data.replicates) {
-      if (replicate.integerData === true || replicate.integerData === false) integerData = replicate.integerData;
+      if (replicate.integerData === true || replicate.integerData === false)
+        integerData = replicate.integerData;
     }
   }
   if (ranks.length === 0) throw new RangeError('the sweep has no finished replicate fit at any rank');

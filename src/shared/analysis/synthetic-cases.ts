@@ -85,7 +85,8 @@ const ACTIVITY_SHAPE = 2;
 const UNEQUAL_SHARES = [0.6, 0.2, 0.1, 0.06, 0.04];
 
 function checkPositiveInteger(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
 }
 
 /** Module of each of m features: sizes given, then shuffled so modules interleave. */
@@ -197,7 +198,8 @@ export function hardCase(kind: HardCaseKind, options: HardCaseOptions = {}): Har
   checkPositiveInteger('features', m, 2);
   checkPositiveInteger('samples', n, 2);
   checkPositiveInteger('rank', R, 1);
-  if (R > Math.min(m, n)) throw new RangeError(`rank must be at most min(features, samples) = ${Math.min(m, n)}, got ${R}`);
+  if (R > Math.min(m, n))
+    throw new RangeError(`rank must be at most min(features, samples) = ${Math.min(m, n)}, got ${R}`);
   if (!(depth > 0) || !Number.isFinite(depth)) throw new RangeError(`depth must be positive, got ${depth}`);
   const rng = new Rng(seed);
 

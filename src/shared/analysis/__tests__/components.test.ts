@@ -363,14 +363,18 @@ describe('planSweep', () => {
     expect(consensus.map((j) => j.fit.seed)).toEqual(Array.from({ length: 20 }, (_, c) => 13 + c));
     expect(consensus.every((j) => j.fit.warmup === 0 && !j.keepFactors)).toBe(true);
     expect(
-      planSweep({ fromRank: 2, toRank: 2, replicates: 2, cvFolds: 0, consensusReplicates: 0 }).map((j) => j.kind),
+      planSweep({ fromRank: 2, toRank: 2, replicates: 2, cvFolds: 0, consensusReplicates: 0 }).map(
+        (j) => j.kind,
+      ),
     ).toEqual(['replicate', 'replicate', 'replicate', 'replicate']);
     for (const j of jobs) expect(j.fit.init).toBe('random');
     expect(jobs.filter((j) => j.keepFactors).every((j) => !j.baseline && j.kind === 'replicate')).toBe(true);
     const folds = jobs.filter((j) => j.kind === 'fold');
     expect(new Set(folds.map((j) => j.cv!.seed)).size).toBe(1);
     expect(folds.every((j) => j.screen?.starts === 5)).toBe(true);
-    expect(planSweep({ fromRank: 1, toRank: 1, replicates: 1, cvFolds: 0, baseline: false })).toHaveLength(21);
+    expect(planSweep({ fromRank: 1, toRank: 1, replicates: 1, cvFolds: 0, baseline: false })).toHaveLength(
+      21,
+    );
     expect(() => planSweep({ fromRank: 3, toRank: 2 })).toThrow(RangeError);
     expect(() => planSweep({ fromRank: 1, toRank: 2, cvFolds: 1 })).toThrow(RangeError);
     expect(() => planSweep({ fromRank: 1, toRank: 2, fit: { init: 'custom' } })).toThrow(RangeError);
