@@ -148,19 +148,19 @@ export function recommendRank(
     reasoning.push(
       `Cross-validation: the held-out error${trimmed ? ' (per held-out entry, largest 1 % of entries left out)' : ''} is lowest at k = ${lowest.rank} (${fmt(heldOut(lowest)!)}).`,
     );
-    const support = withCv.map((r) => ({ r, check: beatsBaseline(r) }));
-    const anyBaseline = support.some((s) => s.check !== null);
-    const supported = support.filter((s) => s.check === null || s.check.beats).map((s) => s.r);
-    if (anyBaseline && supported.length === 0) {
+    // The rank the rule picks must predict the data better than their shuffled copy at the same
+    // rank; if it does not, nothing is there to find (over-fitted higher ranks can look "better
+    // than the baseline" only because the baseline over-fits worse, so they do not count).
+    const check = beatsBaseline(candidate);
+    if (check !== null && !check.beats) {
       rank = null;
       criterion = 'none';
-      const check = beatsBaseline(candidate)!;
       reasoning.push(
-        `No rank swept predicts held-out entries clearly better on the data than on their row-shuffled copy (at k = ${candidate.rank}: ${fmt(check.data)} against ${fmt(check.baseline)}): the data show no low-rank structure that NMF can find, so no rank is recommended.`,
+        `At k = ${candidate.rank}, where that rule lands, the data's held-out entries are predicted no better than those of their row-shuffled copy (${fmt(check.data)} against ${fmt(check.baseline)}): the data show no low-rank structure that NMF can find, so no rank is recommended.`,
       );
       warn(
         'weak_evidence',
-        `No rank is supported: at every rank from ${first} to ${last} the held-out error is no clearly lower than on the row-shuffled copy of the data, which has no structure.`,
+        `No rank is supported: at k = ${candidate.rank}, the best rank by cross-validation, the held-out error is not clearly lower than on the row-shuffled copy of the data, which has no structure.`,
       );
     } else {
       rank = candidate.rank;
@@ -170,11 +170,9 @@ export function recommendRank(
           ? `No smaller rank comes within ${slack} of it (standard errors of the fold-by-fold paired differences), so k = ${rank} is recommended.`
           : `k = ${rank} is the smallest rank within ${slack} of that minimum (paired difference ${fmt(candidate.cvPairedDifference ?? heldOut(candidate)! - heldOut(lowest)!)} ± ${fmt(se)} over the same held-out entries), so the simpler model is recommended.`,
       );
-      const check = beatsBaseline(candidate);
-      if (check !== null && !check.beats) {
-        warn(
-          'weak_evidence',
-          `At k = ${rank} the held-out error on the data (${fmt(check.data)}) is not clearly lower than on its row-shuffled copy (${fmt(check.baseline)}).`,
+      if (check === null) {
+        reasoning.push(
+          'No shuffled baseline was fitted, so whether the data hold any structure at all is not checked.',
         );
       }
       if (lowest.rank === last) {
