@@ -30,14 +30,24 @@ describe('planted gene modules, seed 1, with the shuffled baseline', () => {
 
     const json = toRanksJson(summary);
     expect(json.recommended).toBe(5);
+    expect(json.warnings).toEqual([]);
+    expect(json.ranks[3].cv_errors).toHaveLength(3);
     expect(Object.keys(json.ranks[0]).sort()).toEqual(
       [
         'bic',
+        'consensus_fits',
         'cophenetic',
         'cv_error',
+        'cv_error_se',
+        'cv_error_trimmed',
+        'cv_errors',
+        'cv_errors_trimmed',
+        'cv_paired_difference',
+        'cv_paired_se',
         'dispersion',
         'loglik',
         'loss',
+        'pearson_dispersion',
         'rank',
         'sample_clusters',
         'stability',
