@@ -90,3 +90,40 @@ describe('with cross-validation and the shuffled baseline', () => {
     }
   });
 });
+
+describe('with cross-validation on structured hard cases (300 × 100, truth 5)', () => {
+  // Ranks 4..6 around the truth, one replicate, no consensus fits and no baseline: what is tested
+  // is the held-out rule (screened fold fits, trimmed errors, paired standard errors).
+  const around = {
+    fromRank: 4,
+    toRank: 6,
+    replicates: 1,
+    cvFolds: 3,
+    baseline: false,
+    consensusReplicates: 0,
+  };
+
+  it.each(seeds)(
+    'recommends 5 with correlated module activities (ρ = 0.97), seed %i',
+    { timeout: 300_000 },
+    (seed) => {
+      const { summary } = sweep('correlated', seed, around);
+      expect(summary.recommendation).toMatchObject({ rank: 5, criterion: 'cv-1se' });
+    },
+  );
+
+  it.each(seeds)('recommends 5 with module sizes 180/60/30/18/12, seed %i', { timeout: 300_000 }, (seed) => {
+    const { summary } = sweep('unequal-sizes', seed, around);
+    expect(summary.recommendation).toMatchObject({ rank: 5, criterion: 'cv-1se' });
+  });
+
+  it.each(seeds)(
+    'recommends 5 on negative-binomial counts (size 5) and keeps BIC out, seed %i',
+    { timeout: 300_000 },
+    (seed) => {
+      const { summary, codes } = sweep('negative-binomial', seed, around);
+      expect(summary.recommendation).toMatchObject({ rank: 5, criterion: 'cv-1se' });
+      expect(codes).toContain('overdispersed');
+    },
+  );
+});
