@@ -377,17 +377,17 @@ function rankCriteria(
 }
 
 /**
- * Paired comparison of the ranks' trimmed held-out errors (in place): every rank held out the same
+ * Paired comparison of the ranks' mean held-out errors (in place): every rank held out the same
  * entries in fold f, so the difference e_k,f − e_best,f removes what the folds share (which
  * entries, how noisy), and its standard error over folds is the one that says whether rank k
  * predicts worse than the best rank. On correlated-module data the marginal SE at the minimum was
  * 8× the SE of the paired difference between k = 5 and k = 6.
  */
 function pairRanks(ranks: RankSummary[], folds: Map<number, Map<number, number>>): void {
-  const withCv = ranks.filter((r) => r.cvErrorTrimmed !== null);
+  const withCv = ranks.filter((r) => r.cvError !== null);
   if (withCv.length === 0) return;
   let best = withCv[0];
-  for (const r of withCv) if (r.cvErrorTrimmed! < best.cvErrorTrimmed!) best = r;
+  for (const r of withCv) if (r.cvError! < best.cvError!) best = r;
   const bestFolds = folds.get(best.rank)!;
   for (const r of withCv) {
     const own = folds.get(r.rank)!;
@@ -410,8 +410,10 @@ function pairRanks(ranks: RankSummary[], folds: Map<number, Map<number, number>>
  *        whose minimiser is the Poisson maximum-likelihood fit, and the data are integers;
  *   pearson_dispersion: of the best replicate (≈ 1 for Poisson counts; see count-model.ts);
  *   cv_error: mean over folds of the per-entry held-out β-divergence, with its standard error;
- *   cv_error_trimmed: the same with each fold's largest 1 % of entry errors left out, and its
- *        paired difference to the best rank with the SE of that difference (what the rule uses);
+ *   cv_paired_difference, cv_paired_se: the fold-by-fold difference of cv_error to the best rank
+ *        (same held-out entries) and its standard error (what the rule uses);
+ *   cv_error_trimmed: cv_error with each fold's largest 1 % of entry errors left out (shown, and
+ *        compared in the reasoning);
  *   cophenetic, dispersion, sample_clusters: consensus over the consensus fits (independent
  *        random starts without warm-up; the replicates when there are none) (Brunet et al. 2004;
  *        Kim & Park 2007);
@@ -460,7 +462,7 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
     });
     const perFold = new Map<number, number>();
     for (const fold of data.folds) {
-      const value = finiteOrNull(fold.heldOutErrorTrimmed);
+      const value = finiteOrNull(fold.heldOutError);
       if (value !== null) perFold.set(fold.index, value);
     }
     foldValues.set(rank, perFold);

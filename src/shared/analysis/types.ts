@@ -317,18 +317,22 @@ export interface RankCriteria {
   cvErrorSe: number | null;
   /** Held-out error per fold. */
   cvErrors: number[];
-  /** Mean over folds of the 1 %-trimmed held-out error (see `heldOutErrorTrimmed`); the rank rule uses it. */
+  /**
+   * Mean over folds of the 1 %-trimmed held-out error (see `heldOutErrorTrimmed`): shown next to
+   * the mean, which the rule uses (the mean per-entry deviance is the proper score; trimming
+   * also drops real signal in heavy-tailed data — on Golub it reversed k = 3 and 4).
+   */
   cvErrorTrimmed: number | null;
   /** Trimmed held-out error per fold (same fold order as `cvErrors`). */
   cvErrorsTrimmed: number[];
   /**
-   * Standard error of the mean paired difference, over folds, between this rank's trimmed
-   * held-out error and that of the rank with the lowest mean (every rank is scored on the same
+   * Standard error of the mean paired difference, over folds, between this rank's held-out error
+   * (cvErrors) and that of the rank with the lowest mean (every rank is scored on the same
    * held-out entries, so the fold-to-fold variation they share cancels). 0 at that rank itself;
    * null with fewer than two folds or on the baseline.
    */
   cvPairedSe: number | null;
-  /** Mean paired difference to the rank with the lowest mean trimmed error (null as cvPairedSe). */
+  /** Mean paired difference to the rank with the lowest mean held-out error (null as cvPairedSe). */
   cvPairedDifference: number | null;
   /** Pearson dispersion statistic of the best replicate (see SweepJobResult.pearsonDispersion). */
   pearsonDispersion: number | null;
