@@ -140,7 +140,7 @@ export function recommendRank(
       bicUsable = false;
       warn(
         'overdispersed',
-        `At k = ${atMinimum.rank} the counts vary ${fmt(phi)} times as much around the fit as Poisson counts would (Pearson dispersion; ≈ 1 for Poisson counts): these are not Poisson counts (overdispersed counts, or intensities stored as integers). BIC assumes Poisson noise and keeps rewarding extra components, so it is not used to choose the rank.`,
+        `At k = ${atMinimum.rank} the counts vary ${fmt(phi)} times as much around the fit as Poisson counts would (Pearson dispersion; ≈ 1 for Poisson counts): these do not behave as Poisson counts around the fit (overdispersed counts, intensities stored as integers, or fits far from convergence). BIC assumes Poisson noise and keeps rewarding extra components, so it is not used to choose the rank.`,
       );
     }
   }
