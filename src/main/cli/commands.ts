@@ -28,6 +28,7 @@ import { insertSweep } from '../db/queries/sweeps';
 import {
   deleteDatasetById,
   getDatasetDetail,
+  getDatasetSummary,
   importDatasetFile,
   listDatasetSummaries,
   readImportFile,
@@ -43,7 +44,7 @@ import {
   listRunSummaries,
   checkParamsAgainstData,
 } from '../services/runs';
-import { executeSweep, getSweepDetail, sweepSpecOf } from '../services/sweeps';
+import { executeSweep, getSweepDetail, sweepSpecOf, withConsensusReplicates } from '../services/sweeps';
 import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
 import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
 import { clusterPlanFlags, planSweepCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
@@ -295,6 +296,7 @@ export async function writeSweepFolder(
   out: string,
   normalize: 'l1' | 'l2' | undefined,
   outcome: string = 'done',
+  warn: (line: string) => void = () => undefined,
 ): Promise<void> {
   const sweep = getSweepDetail(services.ctx, id);
   if (outcome !== 'done' || !sweep.recommendation)
@@ -314,6 +316,7 @@ export async function writeSweepFolder(
               cv_error: baseline.cvError,
               cophenetic: baseline.cophenetic,
               stability: baseline.stability,
+              cv_error_trimmed: baseline.cvErrorTrimmed ?? null,
             }
           : null,
         run_id: runId,
@@ -323,6 +326,7 @@ export async function writeSweepFolder(
     sweep_id: id,
   };
   await writeFile(join(out, 'ranks.json'), JSON.stringify(ranksJson, null, 2) + '\n');
+  for (const warning of contract.warnings) warn(`warning (${warning.code}): ${warning.message}\n`);
   for (const rank of sweep.ranks) {
     if (rank.runId !== null)
       await writeRunFolder(join(out, `k${rank.rank}`), getRunDetail(services.ctx, rank.runId), normalize);
@@ -338,6 +342,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     'cv-folds': { type: 'string' },
     'no-baseline': { type: 'boolean' },
     ...clusterPlanFlags,
+    'consensus-replicates': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('sweep takes one <matrix> path');
   const [fromRank, toRank] = parseRankRange(requireString(values, 'ranks'));
@@ -349,6 +354,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     replicates: numberFlag(values, 'replicates', { integer: true, min: 1, max: 200 }),
     cvFolds: numberFlag(values, 'cv-folds', { integer: true, min: 0, max: 20 }),
     baseline: values['no-baseline'] !== true,
+    consensusReplicates: numberFlag(values, 'consensus-replicates', { integer: true, min: 0, max: 200 }),
     fit: fitParamsOf(values),
   };
   const parsed = sweepParamsSchema.safeParse(input);
@@ -372,16 +378,17 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
       hasZeroEntry(imported.matrix),
     );
     const { dataset } = storeImported(services.ctx, imported, importOptions);
-    const jobs = planSweep(sweepSpecOf(parsed.data));
+    const params = withConsensusReplicates(getDatasetSummary(services.ctx, dataset.id), parsed.data);
+    const jobs = planSweep(sweepSpecOf(params));
     const id = insertSweep(services.ctx.db, {
       dataset_id: dataset.id,
-      params: JSON.stringify(parsed.data),
+      params: JSON.stringify(params),
       jobs_total: jobs.length,
       created_at: services.ctx.now(),
       owner: services.ctx.owner,
     });
     const outcome = await executeSweep(services.ctx, id);
-    await writeSweepFolder(services, id, out, normalize, outcome);
+    await writeSweepFolder(services, id, out, normalize, outcome, io.stderr);
   } finally {
     stop();
     await services.close();

@@ -51,7 +51,8 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
         (--warmup N: N HALS iterations before multiplicative updates, within --max-iter; default ${MU_WARMUP},
          0 for plain MU. --replicates R: R fits, the first from --init, the others from random starts
          with seeds S+1, S+2, …; the lowest loss is kept)
-  nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [fit options] --out DIR
+  nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [--consensus-replicates C]
+        [fit options] --out DIR
   nmf-studio sweep <matrix> --ranks 2..8 [sweep options] --plan slurm [--tasks N] [--submit]
         [--slurm-partition P] [--slurm-time T] [--slurm-mem M] [--slurm-cpus C] --out DIR
                                                           (a job folder for a SLURM cluster)

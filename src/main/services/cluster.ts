@@ -40,7 +40,13 @@ import type { SweepJobTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 import { contentHash, getDatasetSummary, loadDataset, storeDataset } from './datasets';
 import { checkParamsAgainstData, fitFactorBytes } from './runs';
-import { finishSweepFromStoredResults, getSweepSummary, sweepJobWork, sweepSpecOf } from './sweeps';
+import {
+  finishSweepFromStoredResults,
+  getSweepSummary,
+  sweepJobWork,
+  sweepSpecOf,
+  withConsensusReplicates,
+} from './sweeps';
 import { createTarGz, readTarGz, type ArchiveEntry } from './tar';
 import { APP_VERSION } from './version';
 
@@ -128,13 +134,13 @@ export function planClusterSweep(
       'bad_input',
       parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
     );
-  const params = parsed.data;
-  if (params.cvFolds === 1)
+  const checkedParams = parsed.data;
+  if (checkedParams.cvFolds === 1)
     throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
   const { matrix } = data;
   const { nnz, sizeBytes } = dataStats(matrix);
   checkParamsAgainstData(
-    completeRunParams({ ...params.fit, rank: params.toRank }),
+    completeRunParams({ ...checkedParams.fit, rank: checkedParams.toRank }),
     matrix.rows,
     matrix.cols,
     matrix.kind === 'csr' ? nnz < matrix.rows * matrix.cols : matrix.data.some((v) => v === 0),
@@ -159,6 +165,8 @@ export function planClusterSweep(
 
   const hash = contentHash(matrix, data.rowNames, data.colNames, data.transform);
   const shape = { rows: matrix.rows, cols: matrix.cols, nnz, layout: matrix.kind };
+  // The same decision a local sweep makes (stored in the plan, so the merge re-plans the same jobs).
+  const params = withConsensusReplicates(shape, checkedParams);
   const jobs = planSweep(sweepSpecOf(params));
   const costs = jobs.map((job) => sweepJobWork(shape, job, params.fit.maxIter));
   const fits = planFits(jobs, costs, options.tasks);

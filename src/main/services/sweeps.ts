@@ -1,5 +1,6 @@
 import { ServiceError, decodeFrame, encodeFrame } from '../../shared/api';
 import {
+  DEFAULT_CONSENSUS_REPLICATES,
   planSweep,
   summarizeSweep,
   type SweepJob,
@@ -10,6 +11,7 @@ import {
 import {
   betaOfLoss,
   completeRunParams,
+  type DatasetSummary,
   sweepParamsSchema,
   type RunEstimate,
   type RunParams,
@@ -117,6 +119,7 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
     replicates: params.replicates,
     cvFolds: params.cvFolds,
     baseline: params.baseline,
+    ...(params.consensusReplicates !== undefined ? { consensusReplicates: params.consensusReplicates } : {}),
     fit: {
       beta,
       solver,
@@ -163,6 +166,34 @@ export function sweepJobWork(
   return iterations * fitWorkPerIteration(dataset, job.rank);
 }
 
+/** Upper bound on the multiply-adds of a sweep's jobs (every fit at its iteration budget). */
+function sweepWork(dataset: Parameters<typeof fitWorkPerIteration>[0], params: SweepParams): number {
+  let work = 0;
+  for (const job of planSweep(sweepSpecOf(params))) work += sweepJobWork(dataset, job, params.fit.maxIter);
+  return work;
+}
+
+/**
+ * The sweep parameters with `consensusReplicates` decided when the caller left it out:
+ * {@link DEFAULT_CONSENSUS_REPLICATES} fits per rank when they add at most twice the work of the
+ * rest of the sweep (at equal iteration budgets), otherwise 0 — consensus and stability then come
+ * from the warm-started replicates and the recommendation says so. A few independent fits would
+ * give a consensus matrix in coarse steps (5 fits: steps of 0.2), so it is all or none. The choice
+ * is stored with the sweep, so resuming or re-planning it gives the same jobs.
+ *
+ * On 300 × 100 counts, ranks 2..8, 4 replicates, 3 folds and the baseline, the consensus fits add
+ * 1.4× the rest; on 2000 × 500, ranks 7..9, 2 replicates, 3 folds, no baseline, 2.9× (none).
+ */
+export function withConsensusReplicates(
+  dataset: Parameters<typeof fitWorkPerIteration>[0],
+  params: SweepParams,
+): SweepParams {
+  if (params.consensusReplicates !== undefined) return params;
+  const rest = sweepWork(dataset, { ...params, consensusReplicates: 0 });
+  const full = sweepWork(dataset, { ...params, consensusReplicates: DEFAULT_CONSENSUS_REPLICATES });
+  return { ...params, consensusReplicates: full - rest <= 2 * rest ? DEFAULT_CONSENSUS_REPLICATES : 0 };
+}
+
 /**
  * Time and memory forecast of a sweep: every job's iteration budget (screened starts included)
  * times the work per iteration at its rank, at the engine's measured rate, spread over the pool's
@@ -175,22 +206,23 @@ export function estimateSweep(
   rate: number,
 ): RunEstimate {
   const dataset = getDatasetSummary(ctx, datasetId);
-  const params = sweepParamsSchema.parse(input);
+  const params = withConsensusReplicates(dataset, sweepParamsSchema.parse(input));
   const jobs = planSweep(sweepSpecOf(params));
   const maxIter = params.fit.maxIter;
-  let work = 0;
-  for (const job of jobs) work += sweepJobWork(dataset, job, maxIter);
+  const work = sweepWork(dataset, params);
   const threads = Math.min(ctx.pool.size, jobs.length);
+  const screened = jobs.find((job) => job.screen !== null)?.screen ?? null;
+  const consensus = params.consensusReplicates ?? 0;
   return {
     seconds: work / rate / threads,
     peakBytes: dataset.sizeBytes + threads * fitFactorBytes(dataset, params.toRank),
-    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}: ${params.replicates} replicate(s) and ${params.cvFolds} fold(s) each${params.baseline ? ', on the data and its shuffled baseline' : ''}), at most ${maxIter} iterations each, on ${threads} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}: ${params.replicates} replicate(s) and ${params.cvFolds} fold(s) each${params.baseline ? ', on the data and its shuffled baseline' : ''}${screened ? `, each fold screening ${screened.starts} starts for ${screened.iterations} iterations` : ''}; ${consensus > 0 ? `${consensus} consensus fits from independent starts per rank` : 'consensus from the replicates (independent consensus fits would more than triple the work)'}), at most ${maxIter} iterations each, on ${threads} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
   };
 }
 
 export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
   const dataset = getDatasetSummary(ctx, datasetId);
-  const params = sweepParamsSchema.parse(input);
+  const params = withConsensusReplicates(dataset, sweepParamsSchema.parse(input));
   checkParamsAgainstData(
     runParamsForRank(params, params.toRank, params.fit.seed),
     dataset.rows,
@@ -253,9 +285,17 @@ function decodeJobResult(blob: Buffer): SweepJobResult {
   return decodeFrame(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength)) as SweepJobResult;
 }
 
-/** A sweep job as the Jobs screen names it: "k = 8, replicate 2", "baseline k = 8, fold 1 of 3". */
+/**
+ * A sweep job as the Jobs screen names it: "k = 8, replicate 2", "baseline k = 8, fold 1 of 3",
+ * "k = 8, consensus fit 12".
+ */
 export function describeSweepJob(job: SweepJob, folds: number): string {
-  const which = job.kind === 'replicate' ? `replicate ${job.index + 1}` : `fold ${job.index + 1} of ${folds}`;
+  const which =
+    job.kind === 'replicate'
+      ? `replicate ${job.index + 1}`
+      : job.kind === 'consensus'
+        ? `consensus fit ${job.index + 1}`
+        : `fold ${job.index + 1} of ${folds}`;
   return `${job.baseline ? 'baseline ' : ''}k = ${job.rank}, ${which}`;
 }
 
@@ -488,12 +528,22 @@ function saveSweepOutcome(
       dispersion: rank.dispersion,
       stability: rank.stability,
       sampleClusters: rank.sampleClusters,
+      cvErrorSe: rank.cvErrorSe,
+      cvErrors: rank.cvErrors,
+      cvErrorTrimmed: rank.cvErrorTrimmed,
+      cvErrorsTrimmed: rank.cvErrorsTrimmed,
+      cvPairedDifference: rank.cvPairedDifference,
+      cvPairedSe: rank.cvPairedSe,
+      pearsonDispersion: rank.pearsonDispersion,
+      consensusFits: rank.consensusFits,
+      consensusFromIndependentStarts: rank.consensusFromIndependentStarts,
       baseline: rank.baseline
         ? {
             loss: rank.baseline.loss,
             cvError: rank.baseline.cvError,
             cophenetic: rank.baseline.cophenetic,
             stability: rank.baseline.stability,
+            cvErrorTrimmed: rank.baseline.cvErrorTrimmed,
           }
         : null,
       runId,

@@ -1,6 +1,7 @@
 import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../linalg/matrix';
 import { Rng } from '../linalg/random';
 import { betaDivergence } from '../nmf';
+import { EPS32 } from '../nmf/kernels';
 import type { CvFolds } from './types';
 
 /**
@@ -179,4 +180,119 @@ function shuffleCsrRows(V: CsrMatrix, rng: Rng): CsrMatrix {
     }
   }
   return { kind: 'csr', rows: m, cols: n, indptr: Int32Array.from(V.indptr), indices, data };
+}
+
+/** Share of the largest per-entry held-out divergences a trimmed held-out error leaves out. */
+export const HELD_OUT_TRIM = 0.01;
+
+/**
+ * β-divergence of one entry, d_β(v ‖ μ), with scikit-learn's conventions: terms in v vanish for
+ * v ≤ EPS32 and μ = 0 is read as EPS32 where v > 0 (so KL stays finite).
+ */
+function entryDivergence(v: number, mu: number, beta: number): number {
+  const kept = v > EPS32;
+  const m = kept && mu === 0 ? EPS32 : mu;
+  if (beta === 2) return 0.5 * (v - m) * (v - m);
+  if (beta === 1) return (kept ? v * Math.log(v / m) - v : 0) + m;
+  if (beta === 0) return kept ? v / m - Math.log(v / m) - 1 : -1;
+  return (
+    ((kept ? Math.pow(v, beta) - beta * v * Math.pow(m, beta - 1) : 0) + (beta - 1) * Math.pow(m, beta)) /
+    (beta * (beta - 1))
+  );
+}
+
+/**
+ * Trimmed prediction error of W·H on one fold's held-out entries: the per-entry β-divergences of
+ * the observed held-out entries, the largest ⌊`trim`·count⌋ of them left out, averaged. The mean
+ * of {@link heldOutError} can be dominated by a handful of entries that an over-fitted W·H
+ * predicts as ≈ 0 (KL grows like v·log(v/μ) there): on negative-binomial counts one fold of
+ * three at k = 7 scored 930 per entry against 110–120 for the others. Leaving out the top 1 %
+ * keeps the comparison about how the rank predicts the bulk of the data, as a robust
+ * (trimmed-mean) estimate does.
+ *
+ * @param V m × n, the data before masking
+ * @param W m × k
+ * @param H k × n
+ * @param trim share left out, in [0, 0.5); default {@link HELD_OUT_TRIM}
+ * @returns trimmed mean divergence per held-out entry (NaN when the fold holds no observed entry)
+ */
+export function heldOutTrimmedError(
+  V: DataMatrix,
+  W: DenseMatrix,
+  H: DenseMatrix,
+  folds: CvFolds,
+  fold: number,
+  beta: number,
+  trim = HELD_OUT_TRIM,
+): number {
+  checkFold(V, folds, fold);
+  if (!(trim >= 0 && trim < 0.5)) throw new RangeError(`trim must be in [0, 0.5), got ${trim}`);
+  const { rows: m, cols: n } = V;
+  const k = W.cols;
+  // Visits every observed held-out entry (dense: NaN = missing; CSR: absent = 0).
+  const forEachHeldOut = (visit: (i: number, j: number, v: number) => void): void => {
+    for (let i = 0; i < m; i++) {
+      let q = V.kind === 'csr' ? V.indptr[i] : 0;
+      const end = V.kind === 'csr' ? V.indptr[i + 1] : 0;
+      for (let j = 0; j < n; j++) {
+        if (folds.assignment[i * n + j] !== fold) continue;
+        let v: number;
+        if (V.kind === 'dense') v = V.data[i * n + j];
+        else {
+          while (q < end && V.indices[q] < j) q++;
+          v = q < end && V.indices[q] === j ? V.data[q] : 0;
+        }
+        if (!Number.isNaN(v)) visit(i, j, v);
+      }
+    }
+  };
+  let count = 0;
+  forEachHeldOut(() => count++);
+  if (count === 0) return NaN;
+  // The largest ⌊trim·count⌋ divergences in a binary min-heap: memory follows the trimmed share,
+  // not the fold's size.
+  const size = Math.floor(trim * count);
+  const heap = new Float64Array(size);
+  let filled = 0;
+  let total = 0;
+  const siftDown = (from: number): void => {
+    let at = from;
+    for (;;) {
+      const left = 2 * at + 1;
+      const right = left + 1;
+      let low = at;
+      if (left < filled && heap[left] < heap[low]) low = left;
+      if (right < filled && heap[right] < heap[low]) low = right;
+      if (low === at) return;
+      const swap = heap[at];
+      heap[at] = heap[low];
+      heap[low] = swap;
+      at = low;
+    }
+  };
+  forEachHeldOut((i, j, v) => {
+    let mu = 0;
+    for (let a = 0; a < k; a++) mu += W.data[i * k + a] * H.data[a * n + j];
+    const error = entryDivergence(v, mu, beta);
+    total += error;
+    if (size === 0) return;
+    if (filled < size) {
+      let at = filled++;
+      heap[at] = error;
+      while (at > 0) {
+        const parent = (at - 1) >> 1;
+        if (heap[parent] <= heap[at]) break;
+        const swap = heap[at];
+        heap[at] = heap[parent];
+        heap[parent] = swap;
+        at = parent;
+      }
+    } else if (error > heap[0]) {
+      heap[0] = error;
+      siftDown(0);
+    }
+  });
+  let trimmed = 0;
+  for (let t = 0; t < filled; t++) trimmed += heap[t];
+  return (total - trimmed) / (count - size);
 }

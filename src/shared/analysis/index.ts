@@ -87,3 +87,14 @@ export {
   type GeneSet,
 } from './enrichment';
 export { consensusMap, leafOrder, type ConsensusMap } from './consensusmap';
+export {
+  hardCase,
+  hardCaseKinds,
+  type HardCase,
+  type HardCaseKind,
+  type HardCaseOptions,
+} from './synthetic-cases';
+export { isIntegerData, pearsonDispersion } from './count-model';
+export { heldOutTrimmedError, HELD_OUT_TRIM } from './crossval';
+export { pairwiseStability } from './stability';
+export { DEFAULT_CONSENSUS_REPLICATES } from './sweep';

@@ -240,21 +240,41 @@ export interface SweepSpec {
    * good basin from every start on its own.
    */
   cvStarts?: number;
-  /** Iterations of each screened start. Default 150. */
+  /**
+   * Iterations of each screened start after its warm-up (the screen runs `fit.warmup` +
+   * this many iterations, so that every start has left its warm-up before they are compared).
+   * Default 150.
+   */
   cvScreenIterations?: number;
+  /**
+   * Fits per rank for consensus clustering and component stability, each from its own random start
+   * without the warm-up (Brunet et al. 2004 restart plain multiplicative updates 20–100 times; R
+   * NMF's default is 30): a warm-up leads every start into the same basin, so warm-started
+   * replicates agree whatever the data and consensus and stability would read 1 at every rank.
+   * The shuffled baseline gets min(this, `replicates`) such fits. 0 = none: consensus and stability
+   * then come from the (warm-started) replicates. Default 20.
+   */
+  consensusReplicates?: number;
   /** Also fit a row-shuffled copy of V as the no-structure baseline. Default true. */
   baseline?: boolean;
   /** Options of every fit; `seed` (default 0) is the sweep's base seed. */
   fit?: SweepFitOptions;
 }
 
+/** The kinds of fit in a sweep (see {@link SweepJob.kind}). */
+export type SweepJobKind = 'replicate' | 'fold' | 'consensus';
+
 /** One fit of a sweep. Self-contained: a worker needs only V and this. */
 export interface SweepJob {
   /** Unique within the sweep, e.g. `k5/replicate/2` or `baseline/k5/fold/0`. */
   id: string;
   rank: number;
-  /** `replicate`: a full fit of V; `fold`: a fit of V with one fold's entries held out. */
-  kind: 'replicate' | 'fold';
+  /**
+   * `replicate`: a full fit of V; `fold`: a fit of V with one fold's entries held out;
+   * `consensus`: a full fit of V from its own random start without warm-up, for consensus and
+   * stability.
+   */
+  kind: SweepJobKind;
   /** Replicate number r or fold number f. */
   index: number;
   /** Fit the row-shuffled copy of V (shuffled with `shuffleSeed`) instead of V. */
@@ -264,7 +284,10 @@ export interface SweepJob {
   cv: { folds: number; seed: number } | null;
   /** Options of the fit, rank included. */
   fit: SweepFitOptions & { rank: number };
-  /** Screen this many starts (seeds fit.seed + t) for this many iterations, then continue the best; null = one start. */
+  /**
+   * Screen this many starts (seeds fit.seed + t) for this many iterations (warm-up included), then
+   * continue the best without a new warm-up; null = one start.
+   */
   screen: { starts: number; iterations: number } | null;
   /** Return W and H as fitted (set for the replicates of the real data, so the best can be kept). */
   keepFactors: boolean;
@@ -274,7 +297,7 @@ export interface SweepJob {
 export interface SweepJobResult {
   jobId: string;
   rank: number;
-  kind: 'replicate' | 'fold';
+  kind: SweepJobKind;
   index: number;
   baseline: boolean;
   /** Seed of the start that was kept. */
@@ -295,9 +318,23 @@ export interface SweepJobResult {
   /** `fold` jobs: mean β-divergence per held-out entry (missing entries of V excluded). */
   heldOutError: number | null;
   heldOutCount: number;
-  /** `replicate` jobs: cluster of each sample, argmax of H's column (Brunet et al. 2004). */
+  /**
+   * `fold` jobs: the held-out error with the largest 1 % of the per-entry divergences left out
+   * (a trimmed mean): a few entries the fit predicts as ≈ 0 (KL grows without bound there) cannot
+   * dominate it. Null for results stored before it existed.
+   */
+  heldOutErrorTrimmed?: number | null;
+  /**
+   * `replicate` jobs: Pearson's dispersion statistic of the fit, Σ (V − WH)² / WH over observed
+   * entries with WH > 0, divided by the residual degrees of freedom N − k(m + n − k): ≈ 1 when V is
+   * Poisson around WH, ≫ 1 when overdispersed (McCullagh & Nelder 1989 §4.5). Null otherwise.
+   */
+  pearsonDispersion?: number | null;
+  /** Whether every observed entry of V is an integer (computed by `replicate` jobs; null otherwise). */
+  integerData?: boolean | null;
+  /** `replicate` and `consensus` jobs: cluster of each sample, argmax of H's column (Brunet et al. 2004). */
   sampleLabels: number[] | null;
-  /** `replicate` jobs: W with unit-norm columns (m × k), for stability and alignment. */
+  /** `replicate` and `consensus` jobs: W with unit-norm columns (m × k), for stability and alignment. */
   normalizedW: DenseMatrix | null;
   /** W (m × k), H (k × n) and the loss trace as fitted, when the job asked for them. */
   factors: { W: DenseMatrix; H: DenseMatrix; trace: Array<[number, number]> } | null;
@@ -319,11 +356,37 @@ export interface RankCriteria {
   cvErrorSe: number | null;
   /** Held-out error per fold. */
   cvErrors: number[];
+  /**
+   * Mean over folds of the 1 %-trimmed held-out error (see `heldOutErrorTrimmed`): shown next to
+   * the mean, which the rule uses (the mean per-entry deviance is the proper score; trimming
+   * also drops real signal in heavy-tailed data — on Golub it reversed k = 3 and 4).
+   */
+  cvErrorTrimmed: number | null;
+  /** Trimmed held-out error per fold (same fold order as `cvErrors`). */
+  cvErrorsTrimmed: number[];
+  /**
+   * Standard error of the mean paired difference, over folds, between this rank's held-out error
+   * (cvErrors) and that of the rank with the lowest mean (every rank is scored on the same
+   * held-out entries, so the fold-to-fold variation they share cancels). 0 at that rank itself;
+   * null with fewer than two folds or on the baseline.
+   */
+  cvPairedSe: number | null;
+  /** Mean paired difference to the rank with the lowest mean held-out error (null as cvPairedSe). */
+  cvPairedDifference: number | null;
+  /** Pearson dispersion statistic of the best replicate (see SweepJobResult.pearsonDispersion). */
+  pearsonDispersion: number | null;
+  /** Fits the consensus and stability were computed from. */
+  consensusFits: number;
+  /** Whether those fits were independent random starts without warm-up (false: the warm-started replicates). */
+  consensusFromIndependentStarts: boolean;
   /** Cophenetic correlation of the consensus over replicates (null with fewer than two replicates). */
   cophenetic: number | null;
   /** Dispersion of the consensus (null with fewer than two replicates). */
   dispersion: number | null;
-  /** Mean matched cosine of replicates to the best one (null with fewer than two replicates). */
+  /**
+   * Mean over all pairs of consensus fits of the mean matched cosine between their components
+   * (Hungarian matching on W's unit columns); null with fewer than two fits.
+   */
   stability: number | null;
   /** Consensus clusters of the samples (0..k−1); from the single replicate when there is one. */
   sampleClusters: number[];
@@ -338,10 +401,29 @@ export interface RankSummary extends RankCriteria {
   baseline: RankCriteria | null;
 }
 
+/** A caution attached to a recommendation (CLI.md `ranks.json` `warnings`). */
+export interface SweepWarning {
+  /**
+   * `edge_of_range`: the chosen rank or a criterion's optimum is the first or last rank swept;
+   * `non_count_data`: the values are not integers, so no Poisson likelihood or BIC;
+   * `overdispersed`: integer data far more variable than Poisson counts, so BIC does not apply;
+   * `weak_evidence`: the criteria do not support the rank (or any rank) clearly;
+   * `consensus_warm_started`: consensus and stability come from warm-started replicates.
+   */
+  code: 'edge_of_range' | 'non_count_data' | 'overdispersed' | 'weak_evidence' | 'consensus_warm_started';
+  message: string;
+}
+
 export interface RankRecommendation {
-  rank: number;
-  /** Short machine-readable name of the rule that decided: `cv-1se`, `bic`, `cophenetic` or `smallest`. */
+  /** Null when no rank swept is supported by the evidence (the reasoning says why). */
+  rank: number | null;
+  /**
+   * Short machine-readable name of the rule that decided: `cv-1se`, `bic`, `cophenetic`,
+   * `smallest`, or `none` (no rank supported).
+   */
   criterion: string;
+  /** Cautions, in the order found. */
+  warnings: SweepWarning[];
   /** Sentences shown to the user, in order: the decision, then the cross-checks. */
   reasoning: string[];
 }
@@ -368,7 +450,23 @@ export interface RanksJson {
     dispersion: number | null;
     stability: number | null;
     sample_clusters: number[];
+    /** Standard error of cv_error over folds. */
+    cv_error_se: number | null;
+    /** Held-out error per fold (same held-out entries at every rank). */
+    cv_errors: number[];
+    /** Mean over folds of the 1 %-trimmed held-out error, and per fold. */
+    cv_error_trimmed: number | null;
+    cv_errors_trimmed: number[];
+    /** Paired difference to the best rank's trimmed error, and its standard error. */
+    cv_paired_difference: number | null;
+    cv_paired_se: number | null;
+    /** Pearson dispersion statistic of the best replicate (≈ 1 for Poisson counts). */
+    pearson_dispersion: number | null;
+    /** Fits behind cophenetic, dispersion, stability and sample_clusters. */
+    consensus_fits: number;
   }>;
-  recommended: number;
+  recommended: number | null;
   criterion: string;
+  /** Codes as in {@link SweepWarning}; sweeps stored by older versions have none. */
+  warnings: Array<{ code: string; message: string }>;
 }

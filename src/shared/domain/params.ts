@@ -119,6 +119,12 @@ export const sweepParamsSchema = z
     cvFolds: z.number().int().min(0).max(20).default(3),
     /** Also fit a row-shuffled copy of V as the no-structure baseline. */
     baseline: z.boolean().default(true),
+    /**
+     * Fits per rank from independent random starts without warm-up, for consensus clustering and
+     * stability (0 = use the replicates). Absent: the service chooses 20 when affordable (see
+     * `withConsensusReplicates` in services/sweeps.ts) and stores the choice.
+     */
+    consensusReplicates: z.number().int().min(0).max(200).optional(),
     fit: sweepFitSchema.default(() => sweepFitSchema.parse({})),
   })
   .strict()

@@ -89,12 +89,27 @@ export interface SweepRankMetrics {
   dispersion: number | null;
   stability: number | null;
   sampleClusters: number[];
+  /** Standard error of cvError over folds, and the held-out error per fold (absent in sweeps stored before they existed). */
+  cvErrorSe?: number | null;
+  cvErrors?: number[];
+  /** Held-out error with each fold's largest 1 % of entry errors left out: mean and per fold. */
+  cvErrorTrimmed?: number | null;
+  cvErrorsTrimmed?: number[];
+  /** Paired difference (same held-out entries) to the rank of lowest trimmed error, and its standard error. */
+  cvPairedDifference?: number | null;
+  cvPairedSe?: number | null;
+  /** Pearson dispersion statistic of the best replicate (≈ 1 for Poisson counts). */
+  pearsonDispersion?: number | null;
+  /** Fits behind the consensus criteria and stability, and whether they were independent random starts. */
+  consensusFits?: number;
+  consensusFromIndependentStarts?: boolean;
   /** The same criteria on the row-shuffled copy of V. */
   baseline: {
     loss: number;
     cvError: number | null;
     cophenetic: number | null;
     stability: number | null;
+    cvErrorTrimmed?: number | null;
   } | null;
   /** The saved run holding this rank's best replicate. */
   runId: number | null;
@@ -102,7 +117,12 @@ export interface SweepRankMetrics {
 
 export interface SweepDetail extends SweepSummary {
   ranks: SweepRankMetrics[];
-  recommendation: { rank: number; criterion: string; reasoning: string[] } | null;
+  recommendation: {
+    rank: number | null;
+    criterion: string;
+    reasoning: string[];
+    warnings?: Array<{ code: string; message: string }>;
+  } | null;
   /** Where the fits ran, for a sweep merged from a cluster job folder; null for one run here. */
   cluster?: SweepClusterProvenance | null;
 }

@@ -3,12 +3,23 @@ import { planSweep } from '../../../shared/analysis';
 import { SweepRemaining, describeSweepJob } from '../sweeps';
 
 describe('sweep progress', () => {
-  const jobs = planSweep({ fromRank: 2, toRank: 4, replicates: 2, cvFolds: 2, baseline: true });
+  const jobs = planSweep({
+    fromRank: 2,
+    toRank: 4,
+    replicates: 2,
+    cvFolds: 2,
+    baseline: true,
+    consensusReplicates: 0,
+  });
 
   it('names each fit', () => {
     expect(describeSweepJob(jobs[0], 2)).toBe('k = 2, replicate 1');
     const fold = jobs.find((j) => j.kind === 'fold' && j.baseline && j.rank === 3 && j.index === 1)!;
     expect(describeSweepJob(fold, 2)).toBe('baseline k = 3, fold 2 of 2');
+    const consensus = planSweep({ fromRank: 5, toRank: 5, consensusReplicates: 3 }).find(
+      (j) => j.kind === 'consensus' && !j.baseline && j.index === 2,
+    )!;
+    expect(describeSweepJob(consensus, 3)).toBe('k = 5, consensus fit 3');
   });
 
   it('weights jobs by rank and counts running fits against the iterations finished fits needed', () => {

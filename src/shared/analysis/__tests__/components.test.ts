@@ -354,16 +354,28 @@ describe('planSweep', () => {
       cvFolds: 4,
       fit: { seed: 10, init: 'nndsvda' },
     });
-    expect(jobs).toHaveLength(3 * 2 * (3 + 4));
+    // Per rank: replicates and folds on both sides, 20 consensus fits on the data and
+    // min(20, replicates) on the baseline.
+    expect(jobs).toHaveLength(3 * (2 * (3 + 4) + 20 + 3));
     expect(new Set(jobs.map((j) => j.id)).size).toBe(jobs.length);
     const k3 = jobs.filter((j) => j.rank === 3 && !j.baseline && j.kind === 'replicate');
     expect(k3.map((j) => j.fit.seed)).toEqual([10, 11, 12]);
+    const consensus = jobs.filter((j) => j.rank === 3 && !j.baseline && j.kind === 'consensus');
+    expect(consensus.map((j) => j.fit.seed)).toEqual(Array.from({ length: 20 }, (_, c) => 13 + c));
+    expect(consensus.every((j) => j.fit.warmup === 0 && !j.keepFactors)).toBe(true);
+    expect(
+      planSweep({ fromRank: 2, toRank: 2, replicates: 2, cvFolds: 0, consensusReplicates: 0 }).map(
+        (j) => j.kind,
+      ),
+    ).toEqual(['replicate', 'replicate', 'replicate', 'replicate']);
     for (const j of jobs) expect(j.fit.init).toBe('random');
     expect(jobs.filter((j) => j.keepFactors).every((j) => !j.baseline && j.kind === 'replicate')).toBe(true);
     const folds = jobs.filter((j) => j.kind === 'fold');
     expect(new Set(folds.map((j) => j.cv!.seed)).size).toBe(1);
     expect(folds.every((j) => j.screen?.starts === 5)).toBe(true);
-    expect(planSweep({ fromRank: 1, toRank: 1, replicates: 1, cvFolds: 0, baseline: false })).toHaveLength(1);
+    expect(planSweep({ fromRank: 1, toRank: 1, replicates: 1, cvFolds: 0, baseline: false })).toHaveLength(
+      21,
+    );
     expect(() => planSweep({ fromRank: 3, toRank: 2 })).toThrow(RangeError);
     expect(() => planSweep({ fromRank: 1, toRank: 2, cvFolds: 1 })).toThrow(RangeError);
     expect(() => planSweep({ fromRank: 1, toRank: 2, fit: { init: 'custom' } })).toThrow(RangeError);
@@ -412,6 +424,13 @@ describe('recommendRank', () => {
       cvError: cv,
       cvErrorSe: se,
       cvErrors: [],
+      cvErrorTrimmed: null,
+      cvErrorsTrimmed: [],
+      cvPairedSe: null,
+      cvPairedDifference: null,
+      pearsonDispersion: null,
+      consensusFits: 0,
+      consensusFromIndependentStarts: true,
       cophenetic: null,
       dispersion: null,
       stability: null,
@@ -438,7 +457,7 @@ describe('recommendRank', () => {
     expect(recommendRank([rank(2, 5, 0.1), rank(3, 1.0, 0.01), rank(4, 1.05, 0.05)]).rank).toBe(3);
   });
 
-  it('falls back to BIC, then to the cophenetic drop, then to the smallest rank', () => {
+  it('falls back to BIC, then to the cophenetic drop, then to no rank', () => {
     expect(
       recommendRank([
         rank(2, null, null, { bic: 10 }),
@@ -457,10 +476,9 @@ describe('recommendRank', () => {
         rank(5, null, null, { cophenetic: 0.78 }),
       ]),
     ).toMatchObject({ rank: 3, criterion: 'cophenetic' });
-    expect(recommendRank([rank(4, null, null), rank(2, null, null)])).toMatchObject({
-      rank: 2,
-      criterion: 'smallest',
-    });
+    const none = recommendRank([rank(4, null, null), rank(2, null, null)]);
+    expect(none).toMatchObject({ rank: null, criterion: 'none' });
+    expect(none.warnings.map((w) => w.code)).toEqual(['weak_evidence']);
   });
 
   it('cross-checks against the shuffled baseline', () => {

@@ -8,7 +8,7 @@ import { plantedSpec, sweepAndAssign } from './planted';
  * 5, and the modules read from the best rank-5 fit must match the planted ones.
  */
 describe('planted gene modules, seed 1, with the shuffled baseline', () => {
-  it('recommends rank 5 and recovers the modules and the moonlighting genes', { timeout: 180_000 }, () => {
+  it('recommends rank 5 and recovers the modules and the moonlighting genes', { timeout: 600_000 }, () => {
     const data = synthesizeGeneModules({ features: 100, samples: 60, rank: 5, seed: 1 });
     const { summary, score } = sweepAndAssign(data.V, data.truth, plantedSpec(true));
     expect(summary.recommendation.rank).toBe(5);
@@ -30,14 +30,24 @@ describe('planted gene modules, seed 1, with the shuffled baseline', () => {
 
     const json = toRanksJson(summary);
     expect(json.recommended).toBe(5);
+    expect(json.warnings).toEqual([]);
+    expect(json.ranks[3].cv_errors).toHaveLength(3);
     expect(Object.keys(json.ranks[0]).sort()).toEqual(
       [
         'bic',
+        'consensus_fits',
         'cophenetic',
         'cv_error',
+        'cv_error_se',
+        'cv_error_trimmed',
+        'cv_errors',
+        'cv_errors_trimmed',
+        'cv_paired_difference',
+        'cv_paired_se',
         'dispersion',
         'loglik',
         'loss',
+        'pearson_dispersion',
         'rank',
         'sample_clusters',
         'stability',
