@@ -2,29 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../index';
+import { cli, readTsv } from './in-process';
 
 /** The command line, run in-process exactly as `nmf-studio …` runs it, against a temporary library. */
 let dir: string;
 let db: string;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTty: false,
-  });
-  return { code, stdout, stderr };
-}
-
-function readTsv(path: string): string[][] {
-  return readFileSync(path, 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((line) => line.split('\t'));
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nmf-cli-'));

@@ -2,29 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../index';
+import { cli, readTsv } from './in-process';
 
 /** `nmf-studio project` and `nmf-studio consensus`, run in-process against a temporary library. */
 let dir: string;
 let db: string;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTty: false,
-  });
-  return { code, stdout, stderr };
-}
-
-function readTsv(path: string): string[][] {
-  return readFileSync(path, 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((line) => line.split('\t'));
-}
 
 /** Columns `keep(j)` of a TSV table (the first column, the names, always kept). */
 function columnsOf(table: string[][], keep: (j: number) => boolean): string {

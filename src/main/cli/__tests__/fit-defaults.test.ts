@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_FIT_DEFAULTS } from '../../../shared/domain/defaults';
 import { dense } from '../../../shared/linalg/matrix';
 import { betaDivergence } from '../../../shared/nmf';
-import { main } from '../index';
+import { cli } from './in-process';
 
 /**
  * `fit` with its defaults on the planted case `synth --features 300 --samples 100 --rank 5`: KL by
@@ -14,17 +14,6 @@ import { main } from '../index';
  * factors' loss is 15 016).
  */
 let dir: string;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTty: false,
-  });
-  return { code, stdout, stderr };
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nmf-fit-defaults-'));

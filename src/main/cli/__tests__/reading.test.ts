@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Group } from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../shared/linalg/random';
-import { main } from '../index';
+import { cli } from './in-process';
 
 /**
  * annotate, markers, enrich and runs show's classes, run in-process against a temporary library,
@@ -15,17 +15,6 @@ let dir: string;
 let db: string;
 let datasetId: number;
 let k3Run: number;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTty: false,
-  });
-  return { code, stdout, stderr };
-}
 
 const classes = ['AML', 'B', 'T'];
 const samples = Array.from({ length: 30 }, (_, j) => `s${j + 1}`);

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterPlan } from '../../../shared/analysis/cluster-plan';
-import { main } from '../index';
+import { cli } from './in-process';
 
 /**
  * Sweeps on a real one-node SLURM cluster (scripts/slurm-local.sh): planned into 4 array tasks,
@@ -78,17 +78,6 @@ if (reason !== null) {
 
 let dir: string;
 let slurmEnv: NodeJS.ProcessEnv;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTty: false,
-  });
-  return { code, stdout, stderr };
-}
 
 /** `sbatch --wait …` in the job folder; returns its exit status and output. */
 function sbatchWait(jobDir: string, args: string[]): { status: number | null; out: string } {

@@ -15,7 +15,6 @@ import { createServices, type Services } from '..';
 import { synthesizeGeneModules } from '../../../shared/analysis';
 import type { ClusterPlan } from '../../../shared/analysis/cluster-plan';
 import { decodeFrame, encodeFrame } from '../../../shared/api';
-import { main } from '../../cli/index';
 import {
   exportClusterArchive,
   importClusterArchive,
@@ -27,6 +26,7 @@ import {
 import { storeDataset } from '../datasets';
 import { getSweepDetail, startSweep } from '../sweeps';
 import { createTarGz, readTarGz } from '../tar';
+import { cli } from '../../cli/__tests__/in-process';
 
 /**
  * Job folders without a scheduler: plan, run the tasks in this process, merge — the same bytes as a
@@ -36,17 +36,6 @@ import { createTarGz, readTarGz } from '../tar';
 
 const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
 let dir: string;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTty: false,
-  });
-  return { code, stdout, stderr };
-}
 
 const sweepOptions = [
   '--ranks',
