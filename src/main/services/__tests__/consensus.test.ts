@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type {
   ConsensusClustergram,
   ConsensusDetail,
@@ -9,38 +6,13 @@ import type {
   ProjectionSummary,
   RunDetail,
 } from '../../../shared/domain';
-import { createServices, type Services } from '..';
+import type { Services } from '..';
 import { dispatch } from '../dispatch';
+import { call, servicesInTempFolders } from './harness';
 
 /** Projections and cNMF consensus through the real services, worker pool and SQLite library. */
 
-const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
-const open: Services[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const services of open.splice(0)) await services.close().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function start(): Services {
-  const dir = mkdtempSync(join(tmpdir(), 'nmf-consensus-'));
-  dirs.push(dir);
-  const services = createServices({
-    libraryPath: join(dir, 'library.sqlite'),
-    workerPath,
-    mode: 'browser',
-    threads: 2,
-  });
-  open.push(services);
-  return services;
-}
-
-async function call<T>(services: Services, channel: string, payload: unknown): Promise<T> {
-  const result = await dispatch(services.handlers, channel, payload);
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value as T;
-}
+const start = servicesInTempFolders('nmf-consensus-');
 
 async function until<T extends { state: string }>(
   read: () => Promise<T>,

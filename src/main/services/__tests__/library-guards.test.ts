@@ -10,6 +10,7 @@ import { openLibrary } from '../../db/connection';
 import { migrate } from '../../db/migrate';
 import { migrations } from '../../db/migrations';
 import { dispatch } from '../dispatch';
+import { call } from './harness';
 
 const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
 const open: Services[] = [];
@@ -31,12 +32,6 @@ afterEach(async () => {
   for (const services of open.splice(0)) await services.close().catch(() => undefined);
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-async function call<T>(services: Services, channel: string, payload: unknown): Promise<T> {
-  const result = await dispatch(services.handlers, channel, payload);
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value as T;
-}
 
 async function refusal(
   services: Services,

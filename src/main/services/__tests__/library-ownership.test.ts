@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch } from '../dispatch';
 import { createServices, type Services } from '..';
 import { openLibrary } from '../../db/connection';
 import { LIBRARY_APPLICATION_ID } from '../../db/identity';
+import { call } from './harness';
 
 /**
  * Several processes on one library. The fit runs in this process (as the app or `serve` would);
@@ -87,12 +87,6 @@ async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs =
     if (Date.now() - started > timeoutMs) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-async function call<T>(services: Services, channel: string, payload: unknown): Promise<T> {
-  const result = await dispatch(services.handlers, channel, payload);
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value as T;
 }
 
 function sha256(path: string): string {

@@ -7,6 +7,7 @@ import type { ApiError, LibraryFile, LibraryMergeResult } from '../../../shared/
 import type { LibraryStats, RunSummary, SweepDetail } from '../../../shared/domain';
 import { createServices, type Services } from '..';
 import { dispatch } from '../dispatch';
+import { call } from './harness';
 
 const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
 const open: Services[] = [];
@@ -32,12 +33,6 @@ function start(): { services: Services; tempDir: string; dir: string } {
   });
   open.push(services);
   return { services, tempDir, dir };
-}
-
-async function call<T>(services: Services, channel: string, payload: unknown): Promise<T> {
-  const result = await dispatch(services.handlers, channel, payload);
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value as T;
 }
 
 async function refusal(services: Services, channel: string, payload: unknown): Promise<ApiError> {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../../shared/domain';
 import { createServices, type Services } from '..';
 import { dispatch } from '../dispatch';
+import { call } from './harness';
 
 const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
 const open: Services[] = [];
@@ -35,12 +36,6 @@ async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs =
     if (Date.now() - started > timeoutMs) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-async function call<T>(services: Services, channel: string, payload: unknown): Promise<T> {
-  const result = await dispatch(services.handlers, channel, payload);
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value as T;
 }
 
 describe('runs through the services', () => {

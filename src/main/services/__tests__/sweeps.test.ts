@@ -1,38 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SweepDetail } from '../../../shared/domain';
-import { createServices, type Services } from '..';
+import type { Services } from '..';
 import { dispatch } from '../dispatch';
+import { call, servicesInTempFolders } from './harness';
 
-const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
-const open: Services[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const services of open.splice(0)) await services.close().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function start(): Services {
-  const dir = mkdtempSync(join(tmpdir(), 'nmf-sweep-'));
-  dirs.push(dir);
-  const services = createServices({
-    libraryPath: join(dir, 'library.sqlite'),
-    workerPath,
-    mode: 'browser',
-    threads: 2,
-  });
-  open.push(services);
-  return services;
-}
-
-async function call<T>(services: Services, channel: string, payload: unknown): Promise<T> {
-  const result = await dispatch(services.handlers, channel, payload);
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value as T;
-}
+const start = servicesInTempFolders('nmf-sweep-');
 
 async function until(services: Services, id: number, states: string[], minDone = 0): Promise<SweepDetail> {
   const started = Date.now();

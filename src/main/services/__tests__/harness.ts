@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { createServices, type Services } from '..';
+import { dispatch } from '../dispatch';
+
+/** The pool's worker entry, run from its TypeScript source. */
+export const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
+
+/** One channel through `dispatch`, as both transports call it; a refusal throws with its code. */
+export async function call<T>(services: Services, channel: string, payload: unknown): Promise<T> {
+  const result = await dispatch(services.handlers, channel, payload);
+  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
+  return result.value as T;
+}
+
+/**
+ * A starter of services (two pool threads, browser mode) on a fresh library in its own temporary
+ * folder; everything it started is closed and removed after each test (registered here).
+ */
+export function servicesInTempFolders(prefix: string): () => Services {
+  const open: Services[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const services of open.splice(0)) await services.close().catch(() => undefined);
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    const services = createServices({
+      libraryPath: join(dir, 'library.sqlite'),
+      workerPath,
+      mode: 'browser',
+      threads: 2,
+    });
+    open.push(services);
+    return services;
+  };
+}
