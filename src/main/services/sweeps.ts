@@ -11,7 +11,6 @@ import {
 import {
   betaOfLoss,
   completeRunParams,
-  type DatasetSummary,
   sweepParamsSchema,
   type RunEstimate,
   type RunParams,
