@@ -222,17 +222,20 @@ export function sweepConsensusMap(ctx: ServiceContext, sweepId: number, rank: nu
       'not_found',
       `sweep ${sweepId} covers ranks ${sweep.params.fromRank}..${sweep.params.toRank}, not ${rank}`,
     );
-  const labelings: number[][] = [];
+  // The fits the sweep's consensus criteria come from (summarizeSweep): its independent consensus
+  // fits where it has at least two at this rank, otherwise its replicates.
+  const byKind: Record<'replicate' | 'consensus', number[][]> = { replicate: [], consensus: [] };
   for (const { job_key, result } of sweepJobResults(ctx.db, sweepId)) {
-    if (!job_key.startsWith(`k${rank}/replicate/`)) continue;
+    if (!job_key.startsWith(`k${rank}/replicate/`) && !job_key.startsWith(`k${rank}/consensus/`)) continue;
     const decoded = decodeFrame(
       new Uint8Array(result.buffer, result.byteOffset, result.byteLength),
     ) as SweepJobResult;
-    if (decoded.baseline || decoded.kind !== 'replicate' || decoded.rank !== rank || !decoded.sampleLabels)
-      continue;
-    labelings[decoded.index] = decoded.sampleLabels;
+    if (decoded.baseline || decoded.rank !== rank || !decoded.sampleLabels) continue;
+    if (decoded.kind !== 'replicate' && decoded.kind !== 'consensus') continue;
+    byKind[decoded.kind][decoded.index] = decoded.sampleLabels;
   }
-  const kept = labelings.filter((l) => l !== undefined);
+  const independent = byKind.consensus.filter((l) => l !== undefined);
+  const kept = independent.length >= 2 ? independent : byKind.replicate.filter((l) => l !== undefined);
   if (kept.length === 0)
     throw new ServiceError('conflict', `sweep ${sweepId} has no finished replicate at k = ${rank} yet`);
   const map = consensusMap(kept, rank);

@@ -95,6 +95,7 @@ export interface EnrichmentView {
 export interface ConsensusMapView {
   sweepId: number;
   rank: number;
+  /** How many fits the matrix averages: the sweep's independent consensus fits, else its replicates. */
   replicates: number;
   /** Samples shown, in dendrogram leaf order (indices into the dataset's samples). */
   order: number[];
