@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type FileChooser, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { startServer, type RunningServer } from './server';
 
@@ -108,11 +108,19 @@ test('export a library and merge it into another one', async ({ browser }) => {
   await expect(other.getByTestId('library-stats')).toContainText('0 datasets');
   await axe(other, 'library (merge refused)');
 
-  // The exported file, chosen from the keyboard: its datasets appear.
-  await merge.focus();
-  const choosing = other.waitForEvent('filechooser', { timeout: 15_000 });
-  await other.keyboard.press('Space');
-  await (await choosing).setFiles(saved);
+  // The exported file, chosen from the keyboard: its datasets appear. The screen may still be
+  // re-rendering after the refusal (library events), which can take the key press before the
+  // chooser opens: focus and press again, a few times, until the chooser opens.
+  let chooser: FileChooser | null = null;
+  for (let attempt = 0; attempt < 3 && chooser === null; attempt++) {
+    await merge.focus();
+    await expect(merge).toBeFocused();
+    const choosing = other.waitForEvent('filechooser', { timeout: 5_000 }).catch(() => null);
+    await other.keyboard.press('Space');
+    chooser = await choosing;
+  }
+  expect(chooser, 'the merge file chooser opened from the keyboard').not.toBeNull();
+  await (chooser as FileChooser).setFiles(saved);
   const summary = other.getByTestId('merge-summary');
   await expect(summary).toContainText(`Merged ${download.suggestedFilename()}: 2 datasets added`);
   await expect(alert).toHaveCount(0);
