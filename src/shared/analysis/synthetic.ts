@@ -58,8 +58,31 @@ export function synthesizeGeneModules(options: GeneModulesOptions): SyntheticDat
   for (let i = 0; i < m; i++) module[i] = i % R;
   rng.shuffle(module);
 
-  const moonCount = Math.round(fraction * m);
-  const moonIndices = Array.from(rng.permutation(m).subarray(0, moonCount)).sort((x, y) => x - y);
+  return plantModules(rng, module, {
+    rank: R,
+    samples: n,
+    moonlighting: Math.round(fraction * m),
+    depth,
+    seed,
+  });
+}
+
+/**
+ * The planting tail shared by every planted-module generator, in the draw order
+ * {@link synthesizeGeneModules} documents (moonlighting set, second modules, primary weights,
+ * second weights, H, V): given each feature's primary module, draws the rest from `rng`.
+ *
+ * @param module primary module of each feature (length m), already drawn from `rng`
+ * @returns V (m × n counts), names `gene1…`, `cond1…`, and the truth (W m × R, H R × n, modules)
+ */
+export function plantModules(
+  rng: Rng,
+  module: number[],
+  options: { rank: number; samples: number; moonlighting: number; depth: number; seed: number },
+): SyntheticDataset {
+  const { rank: R, samples: n, depth, seed } = options;
+  const m = module.length;
+  const moonIndices = Array.from(rng.permutation(m).subarray(0, options.moonlighting)).sort((x, y) => x - y);
   const second = new Map<number, number>();
   for (const i of moonIndices) {
     const pick = rng.int(R - 1);

@@ -1,6 +1,6 @@
-import { dense } from '../../linalg/matrix';
 import { Rng } from '../../linalg/random';
-import type { MoonlightingFeature, SyntheticDataset } from '../types';
+import { plantModules } from '../synthetic';
+import type { SyntheticDataset } from '../types';
 
 /**
  * Planted gene modules of unequal sizes, drawn as `synthesizeGeneModules` draws equal ones: every
@@ -31,37 +31,5 @@ export function unequalModules(options: {
     for (let t = 0; t < size; t++) module.push(a);
   });
   rng.shuffle(module);
-  const moonIndices = Array.from(rng.permutation(m).subarray(0, options.moonlighting)).sort((x, y) => x - y);
-  const second = new Map<number, number>();
-  for (const i of moonIndices) {
-    const pick = rng.int(R - 1);
-    second.set(i, pick < module[i] ? pick : pick + 1);
-  }
-  const W = dense(m, R);
-  for (let i = 0; i < m; i++) W.data[i * R + module[i]] = rng.gamma(4);
-  for (const i of moonIndices) W.data[i * R + second.get(i)!] = rng.gamma(4);
-  const columnSums = new Float64Array(R);
-  for (let i = 0; i < m; i++) for (let a = 0; a < R; a++) columnSums[a] += W.data[i * R + a];
-  for (let i = 0; i < m; i++) for (let a = 0; a < R; a++) W.data[i * R + a] /= columnSums[a];
-  const H = dense(R, n);
-  for (let j = 0; j < n; j++) {
-    const column = rng.dirichlet(R, 1);
-    for (let a = 0; a < R; a++) H.data[a * n + j] = column[a];
-  }
-  const V = dense(m, n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let mean = 0;
-      for (let a = 0; a < R; a++) mean += W.data[i * R + a] * H.data[a * n + j];
-      V.data[i * n + j] = rng.poisson(depth * mean);
-    }
-  }
-  const featureNames = Array.from({ length: m }, (_, i) => `gene${i + 1}`);
-  const sampleNames = Array.from({ length: n }, (_, j) => `cond${j + 1}`);
-  const moonlighting: MoonlightingFeature[] = moonIndices.map((i) => ({
-    feature: featureNames[i],
-    index: i,
-    modules: [module[i], second.get(i)!],
-  }));
-  return { V, featureNames, sampleNames, truth: { W, H, module, moonlighting, depth, seed } };
+  return plantModules(rng, module, { rank: R, samples: n, moonlighting: options.moonlighting, depth, seed });
 }
