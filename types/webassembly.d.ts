@@ -7,7 +7,7 @@
  * Apache License 2.0), with `BufferSource` defined inside it, so src/shared/nmf/wasm and the workers
  * type-check under Node types alone. tsconfig.web.json does not include this file (lib.dom declares it).
  */
-/* eslint-disable no-var */
+/* eslint-disable no-var, @typescript-eslint/no-empty-object-type, @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-function-type -- lib.dom.d.ts as it is */
 declare namespace WebAssembly {
   type BufferSource = ArrayBufferView | ArrayBuffer;
 
