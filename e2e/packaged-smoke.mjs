@@ -13,6 +13,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { _electron as electron } from '@playwright/test';
 
+/**
+ * What the preload exposes on the window (src/preload/index.ts), as the page.evaluate bodies see it.
+ * @typedef {{ nmfStudio: import('../src/shared/api/client').PreloadBridge }} AppWindow
+ */
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 
@@ -35,11 +40,23 @@ function findExecutable() {
   return candidates.find((path) => existsSync(path));
 }
 
+/**
+ * @param {unknown} condition
+ * @param {string} message
+ * @returns {asserts condition}
+ */
 function check(condition, message) {
   if (!condition) throw new Error(message);
   console.log(`packaged-smoke: ok — ${message}`);
 }
 
+/**
+ * @template T
+ * @param {string} what
+ * @param {() => Promise<T | null | undefined | false>} probe
+ * @param {number} timeoutMs
+ * @returns {Promise<T>}
+ */
 async function poll(what, probe, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -82,7 +99,9 @@ try {
   const page = await app.firstWindow({ timeout: 60_000 });
   await page.waitForFunction(() => 'nmfStudio' in window, null, { timeout: 30_000 });
 
-  const info = await page.evaluate(() => window.nmfStudio['app:info']({}));
+  const info = await page.evaluate(() =>
+    /** @type {AppWindow} */ (/** @type {unknown} */ (window)).nmfStudio['app:info']({}),
+  );
   check(
     info.ok === true,
     `app:info answers over IPC (${JSON.stringify(info.ok ? info.value.versions : info)})`,
@@ -102,7 +121,11 @@ try {
   const datasetId = Number(hash.split('/').pop());
 
   const started = await page.evaluate(
-    (id) => window.nmfStudio['runs:start']({ datasetId: id, params: { rank: 2, maxIter: 50, seed: 1 } }),
+    (id) =>
+      /** @type {AppWindow} */ (/** @type {unknown} */ (window)).nmfStudio['runs:start']({
+        datasetId: id,
+        params: { rank: 2, maxIter: 50, seed: 1 },
+      }),
     datasetId,
   );
   check(
@@ -112,7 +135,10 @@ try {
   const finished = await poll(
     'the fit to finish',
     async () => {
-      const run = await page.evaluate((id) => window.nmfStudio['runs:get']({ id }), started.value.id);
+      const run = await page.evaluate(
+        (id) => /** @type {AppWindow} */ (/** @type {unknown} */ (window)).nmfStudio['runs:get']({ id }),
+        started.value.id,
+      );
       if (!run.ok) throw new Error(`runs:get failed: ${JSON.stringify(run)}`);
       return ['done', 'failed', 'cancelled', 'interrupted'].includes(run.value.state) ? run.value : null;
     },

@@ -17,7 +17,10 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(import.meta.url);
 const source = new URL('../src/main/io/index.ts', import.meta.url).href;
 
-/** Small deterministic generator (mulberry32), so every run writes the same files. */
+/**
+ * Small deterministic generator (mulberry32), so every run writes the same files.
+ * @param {number} seed
+ */
 function generator(seed) {
   let a = seed >>> 0;
   return () => {
@@ -29,6 +32,12 @@ function generator(seed) {
   };
 }
 
+/**
+ * @param {string} path
+ * @param {string} header
+ * @param {number} count
+ * @param {(i: number) => string} line
+ */
 async function writeLines(path, header, count, line) {
   const out = createWriteStream(path);
   let buffer = header;
@@ -43,6 +52,11 @@ async function writeLines(path, header, count, line) {
   await once(out, 'close');
 }
 
+/**
+ * @param {string} path
+ * @param {number} rows
+ * @param {number} cols
+ */
 async function writeDenseTsv(path, rows, cols) {
   const random = generator(1);
   const header = `gene\t${Array.from({ length: cols }, (_, j) => `sample${j + 1}`).join('\t')}\n`;
@@ -53,6 +67,12 @@ async function writeDenseTsv(path, rows, cols) {
   });
 }
 
+/**
+ * @param {string} path
+ * @param {number} rows
+ * @param {number} cols
+ * @param {number} density
+ */
 async function writeSparseMtx(path, rows, cols, density) {
   const random = generator(2);
   // Column by column, as 10x writes: each of the `rows` features is present with probability
@@ -60,6 +80,7 @@ async function writeSparseMtx(path, rows, cols, density) {
   const perColumn = Math.round(rows * density);
   const header = `%%MatrixMarket matrix coordinate integer general\n%\n${rows} ${cols} ${perColumn * cols}\n`;
   await writeLines(path, header, cols, (j) => {
+    /** @type {Set<number>} */
     const chosen = new Set();
     while (chosen.size < perColumn) chosen.add(Math.floor(random() * rows));
     let text = '';
@@ -69,6 +90,7 @@ async function writeSparseMtx(path, rows, cols, density) {
   });
 }
 
+/** @param {string} path */
 async function measure(path) {
   const { tsImport } = await import('tsx/esm/api');
   const { readMatrixFile } = await tsImport(source, import.meta.url);
@@ -101,12 +123,12 @@ async function main() {
       {
         name: 'dense TSV 20000 × 1000',
         file: join(dir, 'dense.tsv'),
-        write: (p) => writeDenseTsv(p, 20000, 1000),
+        write: (/** @type {string} */ p) => writeDenseTsv(p, 20000, 1000),
       },
       {
         name: 'sparse MTX 2000 × 100000, 10 % non-zeros',
         file: join(dir, 'sparse.mtx'),
-        write: (p) => writeSparseMtx(p, 2000, 100000, 0.1),
+        write: (/** @type {string} */ p) => writeSparseMtx(p, 2000, 100000, 0.1),
       },
     ];
     for (const c of cases) {
@@ -116,7 +138,7 @@ async function main() {
       console.log(`${c.name}: wrote ${mib.toFixed(0)} MiB in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const child = spawnSync(process.execPath, [here, '--measure', c.file], { encoding: 'utf8' });
       if (child.status !== 0) throw new Error(`measuring ${c.name} failed:\n${child.stderr}`);
-      const r = JSON.parse(child.stdout.trim().split('\n').pop());
+      const r = JSON.parse(child.stdout.trim().split('\n').pop() ?? '');
       console.log(
         `${c.name}: imported in ${r.seconds.toFixed(2)} s (${(mib / r.seconds).toFixed(0)} MiB/s), ` +
           `peak RSS ${r.maxRssMiB.toFixed(0)} MiB for a ${r.kind} matrix of ${r.matrixMiB.toFixed(0)} MiB ` +
@@ -130,5 +152,5 @@ async function main() {
 }
 
 const at = process.argv.indexOf('--measure');
-if (at >= 0) await measure(process.argv[at + 1]);
+if (at >= 0) await measure(process.argv[at + 1] ?? '');
 else await main();

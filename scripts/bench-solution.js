@@ -69,8 +69,9 @@ export const SOLUTION_CASES = [
 const TARGET = { sklearn: 0.5, rcppml: 1.0 };
 const RCPPML_TOLS = [1e-4, 1e-6];
 
+/** @param {string[]} argv */
 function parseArgs(argv) {
-  const out = { reps: 3, cases: [], rNmf: true, keep: false };
+  const out = { reps: 3, cases: /** @type {string[]} */ ([]), rNmf: true, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--reps') out.reps = Math.max(1, Number(argv[++i]) || 1);
@@ -83,6 +84,19 @@ function parseArgs(argv) {
   return out;
 }
 
+/**
+ * What one fit's child process reports (scripts/bench/ours-solution.ts, peer_sklearn.py, solution_r.R),
+ * or the error that kept it from reporting.
+ * @typedef {{ error?: string, seconds: number | null, finalLoss: number, iterations?: number,
+ *   threads?: number, backend?: string, reached?: boolean }} SolutionReport
+ */
+
+/**
+ * @param {string} command
+ * @param {string[]} args
+ * @param {Record<string, string>} [env]
+ * @returns {any} the last JSON line of the child's stdout (a SolutionReport, or what `check` reports), or { error }
+ */
 function run(command, args, env = {}) {
   const result = spawnSync(command, args, {
     cwd: root,
@@ -101,18 +115,27 @@ function run(command, args, env = {}) {
   return line === undefined ? { error: `no JSON in: ${result.stdout.slice(0, 200)}` } : JSON.parse(line);
 }
 
+/** @type {(script: string, args: string[]) => SolutionReport} */
 const tsx = (script, args) => run(process.execPath, ['--import', 'tsx', join(benchDir, script), ...args]);
 
-/** Keeps the faster of two results (an error only while nothing succeeded). */
+/**
+ * Keeps the faster of two results (an error only while nothing succeeded).
+ * @param {SolutionReport | null} best
+ * @param {SolutionReport} x
+ * @returns {SolutionReport}
+ */
 function faster(best, x) {
   if (best === null || (best.error && !x.error)) return x;
   if (x.error || best.seconds === null) return best;
   return x.seconds !== null && x.seconds < best.seconds ? x : best;
 }
 
+/** @param {unknown} x */
 const fmtS = (x) => (typeof x === 'number' ? x.toFixed(3) : '–');
+/** @param {unknown} x */
 const fmtLoss = (x) => (typeof x === 'number' ? x.toPrecision(7) : '–');
 
+/** @param {unknown[][]} rows */
 function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   return rows
@@ -148,6 +171,7 @@ export function main(argv = process.argv.slice(2)) {
       const header = tsx('data.ts', ['--dir', dir, '--set', set]);
       if (header.error) throw new Error(`data set ${set}: ${header.error}`);
     }
+    /** @type {(string | number)[][]} */
     const lines = [['case', 'tool', 'stopping rule', 'seconds', 'iters', 'final loss', 'ours/tool']];
     const verdicts = [];
     for (const c of cases) {
@@ -159,6 +183,7 @@ export function main(argv = process.argv.slice(2)) {
       let oursAls = null;
       let oursOne = null;
       let sklearn = null;
+      /** @type {(SolutionReport | null)[]} */
       const rcppml = RCPPML_TOLS.map(() => null);
       for (let r = 0; r < opts.reps; r++) {
         ours = faster(ours, tsx('ours-solution.ts', oursArgs));
@@ -195,7 +220,9 @@ export function main(argv = process.argv.slice(2)) {
             );
           });
       }
+      if (ours === null || oursOne === null) throw new Error('--reps must be at least 1');
       // Ours to RcppML's loss (or lower), from our default start: HALS, and ALS (RcppML's scheme).
+      /** @type {(solver: string) => (SolutionReport | null)[]} */
       const equalBy = (solver) =>
         rcppml.map((peer) => {
           if (peer === null || peer.error) return null;
@@ -208,6 +235,7 @@ export function main(argv = process.argv.slice(2)) {
             '--max-iter',
             '5000',
           ];
+          /** @type {SolutionReport | null} */
           let best = null;
           for (let r = 0; r < opts.reps; r++) best = faster(best, tsx('ours-solution.ts', args));
           return best;
@@ -220,8 +248,10 @@ export function main(argv = process.argv.slice(2)) {
           : null;
       process.stdout.write(' done\n');
 
+      /** @type {(a: SolutionReport | null, b: SolutionReport | null) => number | null} */
       const ratio = (a, b) =>
         a && b && !a.error && !b.error && a.seconds && b.seconds ? a.seconds / b.seconds : null;
+      /** @type {(tool: string, rule: string, x: SolutionReport, against?: SolutionReport) => void} */
       const row = (tool, rule, x, against) => {
         if (x.error) lines.push([c.name, tool, rule, 'error', '', String(x.error).slice(0, 70), '']);
         else {
@@ -263,6 +293,7 @@ export function main(argv = process.argv.slice(2)) {
         row(`RcppML (${peer.threads ?? 2} thr)`, `random, tol ${tol}`, peer);
         const mine = equal[t];
         if (mine === null) return;
+        /** @type {(solver: string, x: SolutionReport | null) => SolutionReport | null} */
         const equalRow = (solver, x) => {
           if (x === null) return null;
           if (x.reached === false) {

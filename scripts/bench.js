@@ -138,6 +138,7 @@ const CASES = [
   },
 ];
 
+/** @param {string[]} argv */
 function parseArgs(argv) {
   const out = {
     quick: false,
@@ -146,7 +147,7 @@ function parseArgs(argv) {
     wasm: true,
     list: false,
     reps: 1,
-    cases: [],
+    cases: /** @type {string[]} */ ([]),
     threads: availableParallelism() >= 2 ? [1, 2] : [1],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -169,6 +170,17 @@ function parseArgs(argv) {
   return out;
 }
 
+/**
+ * What a child process printed, or why it failed.
+ * @typedef {{ ok: true, stdout: string } | { ok: false, error: string }} ChildOutput
+ */
+
+/**
+ * @param {string} command
+ * @param {string[]} args
+ * @param {Record<string, string>} [env]
+ * @returns {ChildOutput}
+ */
 function run(command, args, env = {}) {
   const result = spawnSync(command, args, {
     cwd: root,
@@ -185,18 +197,35 @@ function run(command, args, env = {}) {
   return { ok: true, stdout: result.stdout };
 }
 
-/** The fastest of `reps` runs of a fit (an error only if every run failed). */
+/**
+ * The last JSON line a fit's child process prints (scripts/bench/ours.ts, peer_sklearn.py, peer_r.R),
+ * or the error that kept it from printing one.
+ * @typedef {{ error?: string, secondsPerIter: number, finalLoss: number, iterations?: number,
+ *   threads?: number, peakRssMb?: number, backend?: string }} FitReport
+ */
+
+/**
+ * The fastest of `reps` runs of a fit (an error only if every run failed).
+ * @param {number} reps at least 1
+ * @param {() => FitReport} once
+ * @returns {FitReport}
+ */
 function fastest(reps, once) {
+  /** @type {FitReport | null} */
   let best = null;
   for (let r = 0; r < reps; r++) {
     const x = once();
     if (best === null || (best.error && !x.error) || (!x.error && x.secondsPerIter < best.secondsPerIter))
       best = x;
   }
-  return best;
+  return /** @type {FitReport} */ (best);
 }
 
-/** The last JSON line of a child's stdout. */
+/**
+ * The last JSON line of a child's stdout.
+ * @param {ChildOutput} result
+ * @returns {any} the child's JSON (a FitReport, or a data set's header), or { error }
+ */
 function jsonOf(result) {
   if (!result.ok) return { error: result.error };
   const line = result.stdout
@@ -208,6 +237,7 @@ function jsonOf(result) {
   return JSON.parse(line);
 }
 
+/** @type {(script: string, args: string[]) => ChildOutput} */
 const tsx = (script, args) => run(process.execPath, ['--import', 'tsx', join(benchDir, script), ...args]);
 
 function detectPeers() {
@@ -219,10 +249,14 @@ function detectPeers() {
   };
 }
 
+/** @param {number | undefined | null} s */
 const fmtMs = (s) => (s === undefined || s === null ? '–' : (s * 1000).toPrecision(3));
+/** @param {unknown} x */
 const fmtMb = (x) => (typeof x === 'number' ? x.toFixed(0) : '–');
+/** @param {unknown} x */
 const fmtLoss = (x) => (typeof x === 'number' ? x.toPrecision(10) : '–');
 
+/** @param {unknown[][]} rows */
 function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   return rows
@@ -267,6 +301,7 @@ async function main() {
   try {
     // Data sets, each written once.
     const sets = [...new Set(cases.map((c) => c.set))];
+    /** @type {Record<string, { rows: number, cols: number, zeros: number, kind: string }>} */
     const headers = {};
     for (const set of sets) {
       // digits comes from the copy in scripts/bench/fixtures (scikit-learn's load_digits values).
@@ -280,6 +315,7 @@ async function main() {
     cases = cases.filter((c) => headers[c.set] !== undefined);
     const starts = new Set();
 
+    /** @type {(string | number)[][]} */
     const lines = [['case', 'tool', 'ms/iter', 'ours/tool', 'threads', 'peak MB', 'final loss', 'iters']];
     const summary = [];
     for (const c of cases) {
@@ -296,7 +332,9 @@ async function main() {
       process.stdout.write(`running ${c.name} (${iters} iterations${reps > 1 ? `, best of ${reps}` : ''}) …`);
       const common = ['--dir', dir, '--set', c.set, '--rank', String(c.k), '--iters', String(iters)];
       // One run per thread count; `ours` (the ratios' reference) is the one with the most threads.
+      /** @type {[string, FitReport][]} */
       const results = [];
+      /** @type {FitReport | null} */
       let ours = null;
       for (const threads of opts.threads) {
         const x = fastest(reps, () =>
@@ -312,6 +350,7 @@ async function main() {
         results.push([`ours ${c.ours} (${x.backend ?? '?'}${label})`, x]);
         ours = x;
       }
+      if (ours === null) throw new Error('--threads gave no thread count');
       // Where the native kernels ran, the WebAssembly fallback too (what a machine without them gets).
       const most = opts.threads[opts.threads.length - 1];
       if (opts.wasm && ours?.backend === 'native')
@@ -382,6 +421,7 @@ async function main() {
       }
       if (!ours.error) {
         const parts = [];
+        /** @type {(ratio: number, target: number | undefined) => string} */
         const verdict = (ratio, target) =>
           target === undefined
             ? ''

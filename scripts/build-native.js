@@ -38,6 +38,10 @@ function upToDate() {
   return sources().every((file) => statSync(file).mtimeMs <= built);
 }
 
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function skip(message) {
   if (strict) {
     console.error(`build-native: ${message}`);

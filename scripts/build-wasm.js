@@ -31,7 +31,24 @@ function upToDate() {
   return statSync(source).mtimeMs <= built && statSync(fileURLToPath(import.meta.url)).mtimeMs <= built;
 }
 
-/** Compiles the kernels with `extra` flags; returns the wasm bytes and the text form (or ''). */
+/**
+ * The part of the AssemblyScript compiler's API (assemblyscript/asc) used here. Its own declarations
+ * are kept out of the type check (see main): they declare AssemblyScript's standard library (i32,
+ * load, a `console` with only `log`, …) as globals of every program that reads them.
+ * @typedef {{ toString(): string }} AscStream
+ * @typedef {{ stdout: AscStream, stderr: AscStream, writeFile(name: string, contents: Uint8Array | string): void }} AscOptions
+ * @typedef {{
+ *   main(args: string[], options: AscOptions): Promise<{ error: Error | null }>,
+ *   createMemoryStream(): AscStream,
+ * }} Asc
+ */
+
+/**
+ * Compiles the kernels with `extra` flags; returns the wasm bytes and the text form (or '').
+ * @param {Asc} asc
+ * @param {string[]} extra
+ * @param {boolean} wat
+ */
 async function compile(asc, extra, wat) {
   const outputs = new Map();
   const args = [
@@ -76,7 +93,9 @@ async function main() {
     console.log('build-wasm: src/shared/nmf/wasm/build/kernels.ts is up to date');
     return;
   }
-  const asc = await import('assemblyscript/asc');
+  // A specifier held in a variable, so that the type check does not load the compiler's declarations.
+  const ascModule = 'assemblyscript/asc';
+  const asc = /** @type {Asc} */ (await import(ascModule));
   const own = await compile(asc, [], wantWat);
   // 65536 pages (4 GB) is only the declared ceiling, which a shared memory must have; the host
   // creates the memory with its own, smaller maximum.

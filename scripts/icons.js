@@ -229,6 +229,7 @@ function renderAll(svgPath) {
  * @param {string} outDir
  */
 export function generateIcons(outDir) {
+  /** @type {string[]} */
   const written = [];
   /** @param {string} name @param {Buffer} bytes */
   const write = (name, bytes) => {

@@ -10,12 +10,19 @@ import { join, resolve } from 'node:path';
 const cli = resolve(process.argv[2] ?? 'out/main/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'nmf-measure-'));
 
+/** @param {number | undefined} pid */
 function peakMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) / 1024;
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  if (match === null) throw new Error(`no VmHWM in /proc/${pid}/status (this measure needs Linux)`);
+  return Number(match[1]) / 1024;
 }
 
-/** An NMF1 frame (src/shared/api/codec.ts) with `json` and one array of `bytes`, referenced as the JSON says. */
+/**
+ * An NMF1 frame (src/shared/api/codec.ts) with `json` and one array of `bytes`, referenced as the JSON says.
+ * @param {string} json
+ * @param {Uint8Array} bytes
+ */
 function frame(json, bytes) {
   const text = new TextEncoder().encode(json);
   const tableStart = (8 + text.length + 7) & ~7;
@@ -39,6 +46,7 @@ const server = spawn(
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 );
+/** @type {URL} */
 const url = await new Promise((resolveUrl) => {
   let text = '';
   server.stdout.on('data', (d) => {
@@ -48,6 +56,10 @@ const url = await new Promise((resolveUrl) => {
   });
 });
 const token = url.searchParams.get('token');
+/**
+ * @param {string} channel
+ * @param {Uint8Array} body
+ */
 async function post(channel, body) {
   const started = Date.now();
   const res = await fetch(new URL(`/api/${channel}`, url), {
@@ -74,6 +86,7 @@ console.log(
 );
 
 const line = 'gene\t' + Array.from({ length: 40 }, (_, j) => `s${j}`).join('\t') + '\n';
+/** @param {number} i */
 const row = (i) => `g${i}\t` + Array.from({ length: 40 }, (_, j) => (i * j) % 97).join('\t') + '\n';
 const chunks = [line];
 let size = line.length;

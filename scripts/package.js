@@ -43,7 +43,10 @@ function restoreNodeAddon() {
   console.log('package: restored the Node build of better-sqlite3 in node_modules');
 }
 
-/** @param {string} message */
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function fail(message) {
   restoreNodeAddon();
   console.error(`\npackage: FAILED — ${message}\n`);
@@ -63,7 +66,9 @@ function run(command, args, env) {
   if (result.status !== 0) fail(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
 }
 
-const platformFlag = { darwin: '--mac', win32: '--win', linux: '--linux' }[process.platform];
+/** @type {Partial<Record<NodeJS.Platform, string>>} */
+const platformFlags = { darwin: '--mac', win32: '--win', linux: '--linux' };
+const platformFlag = platformFlags[process.platform];
 if (!platformFlag) fail(`no installer is configured for ${process.platform}`);
 
 const { env: cleanEnv, removed } = packagingEnv(process.env);

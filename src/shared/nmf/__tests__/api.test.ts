@@ -27,6 +27,16 @@ function errorOf(f: () => unknown): string {
   throw new Error('expected a FitSettingsError');
 }
 
+/** What `f` throws; fails the test when it returns. */
+function thrownBy(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to throw');
+}
+
 describe('resolveFitOptions', () => {
   it('fills in the defaults', () => {
     expect(resolveFitOptions({ rank: 3 })).toEqual({
@@ -167,13 +177,11 @@ describe('fitNmf behaviour', () => {
     // One check before the start is built, then one before each iteration.
     expect(calls).toBe(8);
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
-    try {
-      calls = 0;
-      run();
-    } catch (error) {
-      expect((error as FitCancelledError).iteration).toBe(6);
-      expect((error as Error).message).toBe('fit cancelled at iteration 6');
-    }
+    calls = 0;
+    const cancelled = thrownBy(run);
+    expect(cancelled).toBeInstanceOf(FitCancelledError);
+    expect((cancelled as FitCancelledError).iteration).toBe(6);
+    expect((cancelled as Error).message).toBe('fit cancelled at iteration 6');
   });
 
   it('fills the result: trace, loss, loglik, options without W0/H0', () => {
