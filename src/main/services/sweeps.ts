@@ -42,13 +42,13 @@ import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 import { getDatasetSummary } from './datasets';
+import type { MatrixLease } from './matrix-cache';
 import {
-  acquireSharedMatrix,
   checkParamsAgainstData,
   datasetHasZeros,
   fitFactorBytes,
   fitWorkPerIteration,
-  releaseSharedMatrix,
+  leaseDatasetMatrix,
   requireOwner,
 } from './runs';
 
@@ -219,7 +219,12 @@ export function estimateSweep(
   };
 }
 
-export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
+/**
+ * Creates a queued sweep of a dataset: the parameters parsed, the consensus budget decided
+ * (`withConsensusReplicates`), the largest rank checked against the data, its jobs counted. Nothing
+ * runs until {@link executeSweep}; the app starts it at once (`startSweep`), the command line awaits it.
+ */
+export function createSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = withConsensusReplicates(dataset, sweepParamsSchema.parse(input));
   checkParamsAgainstData(
@@ -228,8 +233,6 @@ export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepP
     dataset.cols,
     datasetHasZeros(dataset),
   );
-  if (params.cvFolds === 1)
-    throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
   const jobs = planSweep(sweepSpecOf(params));
   const id = insertSweep(ctx.db, {
     dataset_id: datasetId,
@@ -238,11 +241,16 @@ export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepP
     created_at: ctx.now(),
     owner: requireOwner(ctx),
   });
-  void executeSweep(ctx, id).catch(() => {
-    // executeSweep records every outcome itself.
-  });
   ctx.events.emit('library:changed', { what: 'sweeps', id });
   return getSweepSummary(ctx, id);
+}
+
+export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
+  const sweep = createSweep(ctx, datasetId, input);
+  void executeSweep(ctx, sweep.id).catch(() => {
+    // executeSweep records every outcome itself.
+  });
+  return sweep;
 }
 
 /** Continues a cancelled, failed or interrupted sweep: only the jobs without a stored result run. */
@@ -365,9 +373,9 @@ export async function executeSweep(
   const finished = new Set(sweepJobResults(ctx.db, id).map((r) => r.job_key));
   const pending = jobs.filter((job) => !finished.has(job.id));
   const dataset = getDatasetSummary(ctx, sweep.datasetId);
-  let matrix: ReturnType<typeof acquireSharedMatrix>;
+  let lease: MatrixLease;
   try {
-    matrix = acquireSharedMatrix(ctx, sweep.datasetId);
+    lease = leaseDatasetMatrix(ctx, sweep.datasetId);
   } catch (error) {
     // E.g. a damaged stored chunk: the sweep fails with the reason, it is not left queued.
     finishSweepWithState(
@@ -400,7 +408,7 @@ export async function executeSweep(
   try {
     await Promise.all(
       pending.map(async (job) => {
-        const handle = ctx.pool.submit({ kind: 'sweep-job', matrix, job }, (progress) => {
+        const handle = ctx.pool.submit({ kind: 'sweep-job', matrix: lease.matrix, job }, (progress) => {
           remaining.progress(job.id, progress.iteration);
           const elapsedMs = Date.now() - startedAt;
           ctx.jobs.update('sweep', id, {
@@ -441,7 +449,7 @@ export async function executeSweep(
     ctx.jobs.finish('sweep', id, wasCancel ? 'cancelled' : 'failed');
     return wasCancel ? 'cancelled' : 'failed';
   } finally {
-    releaseSharedMatrix(sweep.datasetId);
+    lease.release();
     ctx.events.emit('library:changed', { what: 'sweeps', id });
   }
 }

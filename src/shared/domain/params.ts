@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUN_FIT_DEFAULTS, SWEEP_FIT_DEFAULTS } from './defaults';
+import { cvFoldsProblem, RUN_DEFAULTS, RUN_FIT_DEFAULTS, SWEEP_DEFAULTS, SWEEP_FIT_DEFAULTS } from './defaults';
 
 /**
  * Parameters of runs and sweeps as users and the API see them. Schemas double as validators at the
@@ -46,18 +46,23 @@ export function parseLoss(text: string): { loss: LossName; beta: number } | null
   return Number.isFinite(beta) && beta >= 0 ? { loss: 'beta', beta } : null;
 }
 
-const penalty = z.number().min(0).max(1e9);
+const penalty = z.number().min(0).max(1e9).default(RUN_DEFAULTS.penalty);
+
+/** Solvers (`als` and `hals` fit the Frobenius loss only). */
+export const solverNames = ['mu', 'hals', 'als'] as const;
+/** Starts a user may choose (the engine also takes `custom`, given W0 and H0). */
+export const initNames = ['random', 'nndsvd', 'nndsvda', 'nndsvdar'] as const;
 
 /** One fit (or the best of several replicates). Field defaults follow CLI.md's `fit`. */
 export const runParamsSchema = z
   .object({
     rank: z.number().int().min(1).max(10_000),
-    loss: z.enum(lossNames).default('kl'),
+    loss: z.enum(lossNames).default(RUN_DEFAULTS.loss),
     /** Used only when loss is `beta`. */
-    beta: z.number().min(0).max(10).default(1),
+    beta: z.number().min(0).max(10).default(RUN_DEFAULTS.beta),
     /** Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`); `als` is Frobenius only. */
-    solver: z.enum(['mu', 'hals', 'als']).optional(),
-    init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default(RUN_FIT_DEFAULTS.init),
+    solver: z.enum(solverNames).optional(),
+    init: z.enum(initNames).default(RUN_FIT_DEFAULTS.init),
     maxIter: z.number().int().min(1).max(1_000_000).default(RUN_FIT_DEFAULTS.maxIter),
     tol: z.number().min(0).max(1).default(RUN_FIT_DEFAULTS.tol),
     seed: z
@@ -66,17 +71,17 @@ export const runParamsSchema = z
       .min(0)
       .max(2 ** 31 - 1)
       .default(RUN_FIT_DEFAULTS.seed),
-    l1W: penalty.default(0),
-    l2W: penalty.default(0),
-    l1H: penalty.default(0),
-    l2H: penalty.default(0),
-    shuffle: z.boolean().default(false),
+    l1W: penalty,
+    l2W: penalty,
+    l1H: penalty,
+    l2H: penalty,
+    shuffle: z.boolean().default(RUN_DEFAULTS.shuffle),
     /**
      * HALS iterations before multiplicative updates (mu only; see the engine's FitOptions.warmup).
      * Default RUN_FIT_DEFAULTS.warmup for mu, filled in by `completeRunParams` (0 under HALS).
      */
     warmup: z.number().int().min(0).max(100_000).optional(),
-    replicates: z.number().int().min(1).max(1000).default(1),
+    replicates: z.number().int().min(1).max(1000).default(RUN_DEFAULTS.replicates),
   })
   .strict();
 
@@ -104,7 +109,7 @@ export function completeRunParams(input: RunParamsInput): RunParams {
  * Fit settings of every fit in a sweep, with the defaults of SWEEP_FIT_DEFAULTS (see there why).
  */
 export const sweepFitSchema = runParamsSchema.omit({ rank: true, replicates: true }).extend({
-  init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default(SWEEP_FIT_DEFAULTS.init),
+  init: z.enum(initNames).default(SWEEP_FIT_DEFAULTS.init),
   maxIter: z.number().int().min(1).max(1_000_000).default(SWEEP_FIT_DEFAULTS.maxIter),
   tol: z.number().min(0).max(1).default(SWEEP_FIT_DEFAULTS.tol),
   warmup: z.number().int().min(0).max(100_000).default(SWEEP_FIT_DEFAULTS.warmup),
@@ -115,10 +120,17 @@ export const sweepParamsSchema = z
   .object({
     fromRank: z.number().int().min(1).max(1000),
     toRank: z.number().int().min(1).max(1000),
-    replicates: z.number().int().min(1).max(200).default(5),
-    cvFolds: z.number().int().min(0).max(20).default(3),
+    replicates: z.number().int().min(1).max(200).default(SWEEP_DEFAULTS.replicates),
+    /** 0 (none) or 2..MAX_CV_FOLDS: the rule `cvFoldsProblem` (one fold trains on nothing). */
+    cvFolds: z
+      .number()
+      .check((check) => {
+        const problem = cvFoldsProblem(check.value);
+        if (problem) check.issues.push({ code: 'custom', message: problem, input: check.value });
+      })
+      .default(SWEEP_DEFAULTS.cvFolds),
     /** Also fit a row-shuffled copy of V as the no-structure baseline. */
-    baseline: z.boolean().default(true),
+    baseline: z.boolean().default(SWEEP_DEFAULTS.baseline),
     /**
      * Fits per rank from independent random starts without warm-up, for consensus clustering and
      * stability (0 = use the replicates). Absent: the service chooses 20 when affordable (see
