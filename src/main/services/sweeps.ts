@@ -392,7 +392,7 @@ export async function executeSweep(
   let cancelled = false;
   let jobsDone = finished.size;
   const startedAt = Date.now();
-  const maxIter = spec.fit?.maxIter ?? 500;
+  const maxIter = params.fit.maxIter;
   const remaining = new SweepRemaining(pending, maxIter);
   ctx.jobs.add(
     'sweep',
@@ -419,7 +419,7 @@ export async function executeSweep(
             elapsedMs,
             remainingMs: remaining.remainingMs(elapsedMs),
             jobsDone,
-            fit: describeSweepJob(job, spec.cvFolds ?? 3),
+            fit: describeSweepJob(job, params.cvFolds),
           });
         });
         handles.push(handle);

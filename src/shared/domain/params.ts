@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { cvFoldsProblem, RUN_DEFAULTS, RUN_FIT_DEFAULTS, SWEEP_DEFAULTS, SWEEP_FIT_DEFAULTS } from './defaults';
+import {
+  cvFoldsProblem,
+  RUN_DEFAULTS,
+  RUN_FIT_DEFAULTS,
+  SWEEP_DEFAULTS,
+  SWEEP_FIT_DEFAULTS,
+} from './defaults';
 
 /**
  * Parameters of runs and sweeps as users and the API see them. Schemas double as validators at the
