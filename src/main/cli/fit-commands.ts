@@ -55,7 +55,8 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
   const hasInitW = typeof values['init-w'] === 'string';
   if (hasInitW !== (typeof values['init-h'] === 'string'))
     throw new UsageError('--init-w and --init-h go together');
-  const params = completeRunParams({ ...fitParamsOf(values), rank, replicates });
+  const input = { ...fitParamsOf(values), rank, replicates };
+  const params = completeRunParams(input);
   const services = openFor(values, open);
   // Workers start while the file is read (each replicate is a job of its own).
   services.ctx.pool.warm(replicates);
@@ -94,7 +95,8 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
       }
       start = { W0: W0.matrix, H0: H0.matrix };
     }
-    const { id } = createRun(services.ctx, dataset.id, params);
+    // The flags as given, completed by the service as the app's are (stored with the same key order).
+    const { id } = createRun(services.ctx, dataset.id, input);
     const outcome = await executeRun(services.ctx, id, start);
     const run = getRunDetail(services.ctx, id);
     if (outcome !== 'done') throw new Error(`fit ${outcome}: ${run.error ?? 'no reason recorded'}`);
@@ -132,7 +134,9 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
   };
   const parsed = sweepParamsSchema.safeParse(input);
   if (!parsed.success)
-    throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new UsageError(
+      parsed.error.issues.map((i) => `${sweepFlagOf(i.path.join('.'))}: ${i.message}`).join('; '),
+    );
   if (values.plan !== undefined)
     return planSweepCommand(positionals[0], parsed.data, values, importOptionsOf(values), io);
   refuseClusterFlagsWithoutPlan(values);
@@ -157,4 +161,17 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     stop();
     await services.close();
   }
+}
+
+/** The flag that sets a sweep parameter, to name it in a refusal from the schema. */
+function sweepFlagOf(path: string): string {
+  const flags: Record<string, string> = {
+    fromRank: '--ranks',
+    toRank: '--ranks',
+    replicates: '--replicates',
+    cvFolds: '--cv-folds',
+    baseline: '--no-baseline',
+    consensusReplicates: '--consensus-replicates',
+  };
+  return flags[path] ?? path;
 }
