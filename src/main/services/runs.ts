@@ -13,6 +13,7 @@ import type { DataMatrix, DenseMatrix } from '../../shared/linalg/matrix';
 import type { FitOptionsInput } from '../../shared/nmf/types';
 import { MIN_NATIVE_SPLIT_WORK } from '../../shared/nmf/native';
 import { replicateStart } from '../../shared/nmf';
+import { solverFitsBeta } from '../../shared/nmf/defaults';
 import { float64FromBlob, toBlob, traceFromBlob, traceToBlob } from '../db/blobs';
 import {
   completeRun,
@@ -137,7 +138,7 @@ export function checkParamsAgainstData(
       `rank ${params.rank} exceeds min(features, samples) = min(${rows}, ${cols}) = ${limit}`,
     );
   }
-  if ((params.solver === 'hals' || params.solver === 'als') && params.beta !== 2) {
+  if (!solverFitsBeta(params.solver, params.beta)) {
     throw new ServiceError(
       'bad_input',
       `solver ${params.solver} fits the Frobenius loss only (β = 2); this run has β = ${params.beta}: use solver mu`,

@@ -40,6 +40,7 @@ import {
 } from '../db/queries/sweeps';
 import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
+import { defaultSolverFor } from '../../shared/nmf/defaults';
 import type { ServiceContext } from './context';
 import { getDatasetSummary } from './datasets';
 import type { MatrixLease } from './matrix-cache';
@@ -114,7 +115,7 @@ export function getSweepDetail(ctx: ServiceContext, id: number): SweepDetail {
 export function sweepSpecOf(params: SweepParams): SweepSpec {
   const fit = params.fit;
   const beta = betaOfLoss(fit.loss, fit.beta);
-  const solver = fit.solver ?? (beta === 2 ? 'hals' : 'mu');
+  const solver = fit.solver ?? defaultSolverFor(beta);
   return {
     fromRank: params.fromRank,
     toRank: params.toRank,

@@ -2,6 +2,7 @@ import { cvFoldsProblem, SWEEP_DEFAULTS } from '../domain/defaults';
 import type { DataMatrix } from '../linalg/matrix';
 import { Rng } from '../linalg/random';
 import { fitNmf } from '../nmf';
+import { defaultSolverFor } from '../nmf/defaults';
 import type { FitHooks, FitResult, InitMethod } from '../nmf/types';
 import { normalizeColumns } from './alignment';
 import { CONSENSUS_MAX_SAMPLES, analyzeConsensus, sampleLabels } from './consensus';
@@ -76,7 +77,7 @@ export const DEFAULT_CONSENSUS_REPLICATES = 20;
  */
 function isWarmStarted(fit: NonNullable<SweepSpec['fit']>): boolean {
   const beta = fit.beta ?? 1;
-  const solver = fit.solver ?? (beta === 2 ? 'hals' : 'mu');
+  const solver = fit.solver ?? defaultSolverFor(beta);
   return solver === 'mu' && (fit.warmup ?? 0) > 0;
 }
 

@@ -50,8 +50,8 @@ export const RUN_DEFAULTS = {
   loss: 'kl',
   /** β of the loss `beta` (the generalised KL divergence's). */
   beta: ENGINE_DEFAULTS.beta,
-  penalty: 0,
-  shuffle: false,
+  penalty: ENGINE_DEFAULTS.penalty,
+  shuffle: ENGINE_DEFAULTS.shuffle,
   replicates: 1,
 } as const;
 

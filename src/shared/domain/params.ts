@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultSolverFor } from '../nmf/defaults';
 import {
   cvFoldsProblem,
   RUN_DEFAULTS,
@@ -106,7 +107,7 @@ export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver' | 'warmu
 export function completeRunParams(input: RunParamsInput): RunParams {
   const parsed = runParamsSchema.parse(input);
   const beta = betaOfLoss(parsed.loss, parsed.beta);
-  const solver = parsed.solver ?? (beta === 2 ? 'hals' : 'mu');
+  const solver = parsed.solver ?? defaultSolverFor(beta);
   const warmup = solver === 'mu' ? (parsed.warmup ?? RUN_FIT_DEFAULTS.warmup) : 0;
   return { ...parsed, beta, solver, warmup };
 }

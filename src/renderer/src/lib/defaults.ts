@@ -6,6 +6,7 @@ import {
   type SweepParamsInput,
 } from '../../../shared/domain';
 import { RUN_DEFAULTS, RUN_FIT_DEFAULTS, SWEEP_DEFAULTS } from '../../../shared/domain/defaults';
+import { defaultSolverFor, solverFitsBeta } from '../../../shared/nmf/defaults';
 
 /**
  * Starting parameters suited to a dataset: count data (all integers) is Poisson-like, for which
@@ -56,7 +57,7 @@ export function suggestedRunParams(dataset: DatasetSummary): Required<Omit<RunPa
     rank: suggestedRank(dataset),
     loss,
     beta: betaOfLoss(loss, RUN_DEFAULTS.beta),
-    solver: loss === 'frobenius' ? 'hals' : 'mu',
+    solver: defaultSolverFor(betaOfLoss(loss, RUN_DEFAULTS.beta)),
     init: RUN_FIT_DEFAULTS.init,
     maxIter: RUN_FIT_DEFAULTS.maxIter,
     tol: RUN_FIT_DEFAULTS.tol,
@@ -82,7 +83,7 @@ export function suggestedSweepRange(dataset: Pick<DatasetSummary, 'rows' | 'cols
 
 /** Whether a solver can fit a loss: HALS and ALS here solve the Frobenius objective only. */
 export function solverAllowed(solver: 'mu' | 'hals' | 'als', loss: LossName, beta: number): boolean {
-  return solver === 'mu' || loss === 'frobenius' || (loss === 'beta' && beta === 2);
+  return solverFitsBeta(solver, betaOfLoss(loss, beta));
 }
 
 /** Number of fits a sweep performs (each rank: replicates, plus folds, and the baseline copy). */

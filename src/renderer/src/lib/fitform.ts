@@ -1,4 +1,5 @@
 import { betaOfLoss, type LossName, type RunParams } from '../../../shared/domain';
+import { solverFitsBeta } from '../../../shared/nmf/defaults';
 
 /** The engine parameters a run and a sweep share (everything but rank and replicates). */
 export interface FitForm {
@@ -30,7 +31,7 @@ export function fitFormProblems(form: FitForm): Partial<Record<keyof FitForm, st
   for (const key of ['l1W', 'l2W', 'l1H', 'l2H'] as const)
     if (!Number.isFinite(form[key]) || form[key] < 0) problems[key] = 'Must be ≥ 0.';
   const beta = betaOfLoss(form.loss, form.beta);
-  if (form.solver === 'hals' && beta !== 2) problems.solver = 'HALS fits only the Frobenius loss; use MU.';
-  if (form.solver === 'als' && beta !== 2) problems.solver = 'ALS fits only the Frobenius loss; use MU.';
+  if (!solverFitsBeta(form.solver, beta))
+    problems.solver = `${form.solver.toUpperCase()} fits only the Frobenius loss; use MU.`;
   return problems;
 }
