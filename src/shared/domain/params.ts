@@ -38,15 +38,15 @@ export function formatLoss(loss: LossName, beta: number): string {
 
 /** Parses CLI.md's `--loss` value. Returns null when it is not one of the accepted forms. */
 export function parseLoss(text: string): { loss: LossName; beta: number } | null {
-  const named: Record<string, [LossName, number]> = {
-    kl: ['kl', 1],
-    'kullback-leibler': ['kl', 1],
-    frobenius: ['frobenius', 2],
-    is: ['is', 0],
-    'itakura-saito': ['is', 0],
+  const named: Record<string, Exclude<LossName, 'beta'>> = {
+    kl: 'kl',
+    'kullback-leibler': 'kl',
+    frobenius: 'frobenius',
+    is: 'is',
+    'itakura-saito': 'is',
   };
-  const hit = named[text.toLowerCase()];
-  if (hit) return { loss: hit[0], beta: hit[1] };
+  const hit = Object.hasOwn(named, text.toLowerCase()) ? named[text.toLowerCase()] : undefined;
+  if (hit) return { loss: hit, beta: betaOfLoss(hit, Number.NaN) };
   const match = /^beta=([0-9]*\.?[0-9]+(?:e[-+]?\d+)?)$/i.exec(text);
   if (!match) return null;
   const beta = Number(match[1]);
