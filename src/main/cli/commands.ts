@@ -14,20 +14,11 @@ import { openFor, type CliIo, type OpenServices } from './common';
  * Here: `synth`, `assign` and `align`; the others are re-exported from the files of their group.
  */
 
-export {
-  fitOptions,
-  fitParamsOf,
-  followProgress,
-  hasZeroEntry,
-  importOptionsOf,
-  matrixInputOptions,
-  openFor,
-  type CliIo,
-  type OpenServices,
-} from './common';
-export { writeRunFolder, writeSweepFolder } from './folders';
-export { fitCommand, sweepCommand } from './fit-commands';
-export { datasetsCommand, importCommand, libraryCommand, runsCommand } from './library-commands';
+// The commands and helpers of the other files, under the names other modules import from here.
+export * from './common';
+export * from './folders';
+export * from './fit-commands';
+export * from './library-commands';
 
 export async function synthCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
