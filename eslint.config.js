@@ -28,6 +28,23 @@ const assemblyScriptGlobals = [
   'isInteger isFloat inline unmanaged final global external operator lazy builtin __heap_base __data_end',
   'ASC_SHRINK_LEVEL ASC_OPTIMIZE_LEVEL ASC_FEATURE_SIMD ASC_FEATURE_THREADS',
 ].flatMap((line) => line.split(' '));
+const onlyAppImportsElectron = {
+  group: ['electron'],
+  message: 'Only src/main/app may import electron: the rest of main runs under plain Node.',
+};
+const mainImportsMainAndShared = {
+  group: ['**/renderer/**', '**/preload/**'],
+  message: 'main imports only main and shared.',
+};
+const onlyServicesImportDb = {
+  group: ['**/db', '**/db/**'],
+  message: 'Only src/main/services reaches the database: call a service (src/main/services) instead.',
+};
+/** The same boundary for the library handle the service context carries (`services.ctx.db`). */
+const noDbThroughContext = {
+  selector: "MemberExpression[property.name='db'][object.property.name='ctx']",
+  message: 'Only src/main/services reaches the database: call a service instead of using ctx.db.',
+};
 
 export default tseslint.config(
   {
@@ -132,18 +149,34 @@ export default tseslint.config(
     files: ['src/main/**/*.ts'],
     ignores: ['src/main/app/**', 'src/main/index.ts'],
     rules: {
+      'no-restricted-imports': ['error', { patterns: [onlyAppImportsElectron, mainImportsMainAndShared] }],
+    },
+  },
+  // Use cases live in src/main/services: the command line, the Electron shell and the browser-mode
+  // server reach the library only through them (the services' create/execute steps, queries and
+  // context), never its tables. Tests may look at rows.
+  {
+    files: ['src/main/cli/**/*.ts', 'src/main/server/**/*.ts'],
+    ignores: ['**/__tests__/**'],
+    rules: {
       'no-restricted-imports': [
         'error',
-        {
-          patterns: [
-            {
-              group: ['electron'],
-              message: 'Only src/main/app may import electron: the rest of main runs under plain Node.',
-            },
-            { group: ['**/renderer/**', '**/preload/**'], message: 'main imports only main and shared.' },
-          ],
-        },
+        { patterns: [onlyAppImportsElectron, mainImportsMainAndShared, onlyServicesImportDb] },
       ],
+      'no-restricted-syntax': ['error', noDbThroughContext],
+    },
+  },
+  {
+    // Exception: consensus-commands.ts asks whether a run is done with SQL through the context
+    // (`libraryHasRun`); it is to call the runs service instead. Only that rule is lifted, only there.
+    files: ['src/main/cli/consensus-commands.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    files: ['src/main/app/**/*.ts', 'src/main/index.ts'],
+    ignores: ['**/__tests__/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [mainImportsMainAndShared, onlyServicesImportDb] }],
     },
   },
 );

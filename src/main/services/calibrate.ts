@@ -2,16 +2,16 @@ import { fitNmf } from '../../shared/nmf';
 import { dense } from '../../shared/linalg/matrix';
 import { Rng } from '../../shared/linalg/random';
 import { installNativeKernels } from '../native';
-
-let measuredRate: number | null = null;
+import type { ServiceContext } from './context';
 
 /**
  * Multiply-adds per second this machine achieves in the engine's KL multiplicative update, from a
- * short fit timed once per process (about 50 ms) on a 400 × 200, k = 8 random count matrix. Used by
- * run estimates; re-measured only after a restart.
+ * short fit timed (about 50 ms) on a 400 × 200, k = 8 random count matrix. Used by run estimates.
+ * With a context the figure is measured once and kept in it (re-measured only after a restart);
+ * without one (a command that estimates once) it is measured on each call.
  */
-export function engineRate(): number {
-  if (measuredRate !== null) return measuredRate;
+export function engineRate(ctx?: Pick<ServiceContext, 'calibration'>): number {
+  if (ctx && ctx.calibration.rate !== null) return ctx.calibration.rate;
   // Time the kernels the pool's workers will use (they load the native ones where built).
   installNativeKernels();
   const m = 400;
@@ -24,6 +24,7 @@ export function engineRate(): number {
   const started = performance.now();
   fitNmf(V, { rank: k, beta: 1, maxIter: iterations, tol: 0, init: 'random', seed: 1 });
   const seconds = Math.max(1e-3, (performance.now() - started) / 1000);
-  measuredRate = (iterations * 4 * m * n * k) / seconds;
-  return measuredRate;
+  const rate = (iterations * 4 * m * n * k) / seconds;
+  if (ctx) ctx.calibration.rate = rate;
+  return rate;
 }

@@ -2,6 +2,7 @@ import type { Db } from '../db/connection';
 import type { WorkerPool } from '../workers/pool';
 import type { EventBus } from './events';
 import type { JobRegistry } from './jobs';
+import type { MatrixCache } from './matrix-cache';
 
 /** Facts about the running app that services report or record in provenance. */
 export interface AppFacts {
@@ -29,4 +30,10 @@ export interface ServiceContext {
    * null when the library is open read-only (nothing may be started then).
    */
   owner: string | null;
+  /** Dataset matrices shared by this process's running jobs (matrix-cache.ts). */
+  matrices: MatrixCache;
+  /** Uploads being imported, by the id the renderer chose, so they can be cancelled. */
+  imports: Map<string, AbortController>;
+  /** The engine's multiply-add rate once measured on this machine (calibrate.ts), else null. */
+  calibration: { rate: number | null };
 }

@@ -292,9 +292,6 @@ export function toServiceError(error: unknown, displayName: string): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Imports under way, by the id the renderer chose, so they can be cancelled. */
-const importsInFlight = new Map<string, AbortController>();
-
 /**
  * Stages an upload in a private folder under a fixed name (see staging.ts), runs `use` on it, and
  * removes it. Bytes in memory are written out; a file the server already streamed to disk is moved
@@ -361,7 +358,7 @@ export async function importUpload(
 ): Promise<{ dataset: DatasetSummary; existing: boolean; warnings: string[] }> {
   const controller = new AbortController();
   const importId = request.importId;
-  if (importId) importsInFlight.set(importId, controller);
+  if (importId) ctx.imports.set(importId, controller);
   try {
     return await withStagedUpload(ctx, request.file.fileName, request.file.bytes, (path) =>
       importDatasetFile(ctx, path, request, {
@@ -373,12 +370,13 @@ export async function importUpload(
       }),
     );
   } finally {
-    if (importId) importsInFlight.delete(importId);
+    // Only this import's entry: a later import may have reused the id meanwhile.
+    if (importId && ctx.imports.get(importId) === controller) ctx.imports.delete(importId);
   }
 }
 
-export function cancelImport(importId: string): { cancelled: boolean } {
-  const controller = importsInFlight.get(importId);
+export function cancelImport(ctx: ServiceContext, importId: string): { cancelled: boolean } {
+  const controller = ctx.imports.get(importId);
   controller?.abort();
   return { cancelled: controller !== undefined };
 }

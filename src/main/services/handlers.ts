@@ -82,7 +82,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'datasets:truth': ({ id }) => getDatasetTruth(ctx, id),
     'datasets:inspect': (request) => inspectUpload(ctx, request),
     'datasets:import': (request) => importUpload(ctx, request),
-    'datasets:cancelImport': ({ importId }) => cancelImport(importId),
+    'datasets:cancelImport': ({ importId }) => cancelImport(ctx, importId),
     'datasets:rename': ({ id, name }) => renameDatasetById(ctx, id, name),
     'datasets:delete': ({ id }) => deleteDatasetById(ctx, id),
     'datasets:synthesize': (params) => synthesizeDataset(ctx, params),
@@ -90,7 +90,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'runs:list': (filter) => listRunSummaries(ctx, filter),
     'runs:get': ({ id }) => getRunDetail(ctx, id),
     'runs:start': ({ datasetId, params }) => startRun(ctx, datasetId, params),
-    'runs:estimate': ({ datasetId, params }) => estimateRun(ctx, datasetId, params, engineRate()),
+    'runs:estimate': ({ datasetId, params }) => estimateRun(ctx, datasetId, params, engineRate(ctx)),
     'runs:cancel': ({ id }) => cancelRun(ctx, id),
     'runs:rerun': ({ id }) => rerun(ctx, id),
     'runs:update': (request) => updateRun(ctx, request),
@@ -114,7 +114,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'sweeps:list': ({ datasetId }) => listSweepSummaries(ctx, datasetId),
     'sweeps:get': ({ id }) => getSweepDetail(ctx, id),
     'sweeps:start': ({ datasetId, params }) => startSweep(ctx, datasetId, params),
-    'sweeps:estimate': ({ datasetId, params }) => estimateSweep(ctx, datasetId, params, engineRate()),
+    'sweeps:estimate': ({ datasetId, params }) => estimateSweep(ctx, datasetId, params, engineRate(ctx)),
     'sweeps:cancel': ({ id }) => cancelSweep(ctx, id),
     'sweeps:resume': ({ id }) => resumeSweep(ctx, id),
     'sweeps:delete': ({ id }) => deleteSweepById(ctx, id),
@@ -134,7 +134,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'consensus:rethreshold': ({ id, rank, threshold }) => rethresholdConsensus(ctx, id, rank, threshold),
     'consensus:clustergram': ({ id, rank }) => consensusClustergram(ctx, id, rank),
     'sweeps:clusterExport': ({ datasetId, params, ...options }) =>
-      exportClusterArchive(ctx, datasetId, params, options, engineRate()),
+      exportClusterArchive(ctx, datasetId, params, options, engineRate(ctx)),
     'sweeps:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),

@@ -10,6 +10,7 @@ import type { Handlers } from './dispatch';
 import { EventBus } from './events';
 import { createHandlers } from './handlers';
 import { JobRegistry } from './jobs';
+import { MatrixCache } from './matrix-cache';
 import { createStagingDir, sweepStaging } from './staging';
 import { APP_VERSION } from './version';
 
@@ -80,6 +81,9 @@ export function createServices(options: ServicesOptions): Services {
     },
     now,
     owner: ownership?.id ?? null,
+    matrices: new MatrixCache(),
+    imports: new Map(),
+    calibration: { rate: null },
   };
   return {
     ctx,

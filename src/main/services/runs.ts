@@ -13,6 +13,7 @@ import type { DataMatrix, DenseMatrix } from '../../shared/linalg/matrix';
 import type { FitOptionsInput } from '../../shared/nmf/types';
 import { MIN_NATIVE_SPLIT_WORK } from '../../shared/nmf/native';
 import { replicateStart } from '../../shared/nmf';
+import { solverFitsBeta } from '../../shared/nmf/defaults';
 import { float64FromBlob, toBlob, traceFromBlob, traceToBlob } from '../db/blobs';
 import {
   completeRun,
@@ -34,6 +35,7 @@ import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 import { getDatasetSummary, loadDataset } from './datasets';
+import type { MatrixLease } from './matrix-cache';
 
 /** Runs: start one fit on the worker pool, follow it, store it whole, and everything a user does with saved runs. */
 
@@ -136,7 +138,7 @@ export function checkParamsAgainstData(
       `rank ${params.rank} exceeds min(features, samples) = min(${rows}, ${cols}) = ${limit}`,
     );
   }
-  if ((params.solver === 'hals' || params.solver === 'als') && params.beta !== 2) {
+  if (!solverFitsBeta(params.solver, params.beta)) {
     throw new ServiceError(
       'bad_input',
       `solver ${params.solver} fits the Frobenius loss only (β = 2); this run has β = ${params.beta}: use solver mu`,
@@ -150,27 +152,44 @@ export function checkParamsAgainstData(
   }
 }
 
-/** Shared copies of dataset matrices while jobs use them, so concurrent runs share one buffer. */
-const sharedMatrices = new Map<number, { matrix: DataMatrix; users: number }>();
+/**
+ * The cache key of a dataset's matrix: its id and content hash. SQLite hands a deleted dataset's id
+ * to the next import when it was the largest, so the id alone could give a job the matrix of a
+ * dataset deleted (and replaced) while another job still held it; the hash covers values, names
+ * and transform (datasets.ts `contentHash`), so equal keys mean equal matrices.
+ */
+export function datasetMatrixKey(datasetId: number, hash: string): string {
+  return `${datasetId}:${hash}`;
+}
 
+/** The dataset's matrix for a job, shared with the context's other jobs on the same content. */
+export function leaseDatasetMatrix(ctx: ServiceContext, datasetId: number): MatrixLease {
+  const { hash } = getDatasetSummary(ctx, datasetId);
+  return ctx.matrices.acquire(
+    datasetMatrixKey(datasetId, hash),
+    () => loadDataset(ctx, datasetId, true).matrix,
+  );
+}
+
+/**
+ * The dataset's matrix, for callers that hold it without a lease: it is shared with jobs holding
+ * it, but not kept for later ones. Prefer {@link leaseDatasetMatrix}.
+ */
 export function acquireSharedMatrix(ctx: ServiceContext, datasetId: number): DataMatrix {
-  const cached = sharedMatrices.get(datasetId);
-  if (cached) {
-    cached.users++;
-    return cached.matrix;
-  }
-  const { matrix } = loadDataset(ctx, datasetId, true);
-  sharedMatrices.set(datasetId, { matrix, users: 1 });
-  return matrix;
+  const lease = leaseDatasetMatrix(ctx, datasetId);
+  lease.release();
+  return lease.matrix;
 }
 
-export function releaseSharedMatrix(datasetId: number): void {
-  const cached = sharedMatrices.get(datasetId);
-  if (cached && --cached.users <= 0) sharedMatrices.delete(datasetId);
-}
+/** The counterpart of {@link acquireSharedMatrix}, which holds nothing: nothing to release. */
+export function releaseSharedMatrix(_datasetId: number): void {}
 
-/** Starts a fit on the pool. Resolves when the run is queued; the run finishes in the background. */
-export function startRun(ctx: ServiceContext, datasetId: number, input: RunParamsInput): RunSummary {
+/**
+ * Creates a queued run of a dataset (the parameters completed and checked against the data);
+ * nothing runs until {@link executeRun}. The app starts it at once (`startRun`); the command line
+ * awaits it.
+ */
+export function createRun(ctx: ServiceContext, datasetId: number, input: RunParamsInput): RunSummary {
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = completeRunParams(input);
   checkParamsAgainstData(params, dataset.rows, dataset.cols, datasetHasZeros(dataset));
@@ -181,26 +200,35 @@ export function startRun(ctx: ServiceContext, datasetId: number, input: RunParam
     created_at: ctx.now(),
     owner: requireOwner(ctx),
   });
-  const summary = getRunSummary(ctx, id);
-  void executeRun(ctx, id, datasetId, dataset.hash, params).catch(() => {
-    // executeRun records every outcome in the database itself; nothing is left to report here.
-  });
   ctx.events.emit('library:changed', { what: 'runs', id });
-  return summary;
+  return getRunSummary(ctx, id);
 }
 
-/** Runs one queued run to its end and records the outcome; never throws for job failures. */
+/** Starts a fit on the pool. Resolves when the run is queued; the run finishes in the background. */
+export function startRun(ctx: ServiceContext, datasetId: number, input: RunParamsInput): RunSummary {
+  const run = createRun(ctx, datasetId, input);
+  void executeRun(ctx, run.id).catch(() => {
+    // executeRun records every outcome in the database itself; nothing is left to report here.
+  });
+  return run;
+}
+
+/**
+ * Runs one queued run (made by {@link createRun}) to its end and records the outcome: the fits on
+ * the pool, then the best replicate stored with its provenance. Never throws for job failures.
+ * `start`: W0 (m × k) and H0 (k × n) to start every replicate from (init custom).
+ */
 export async function executeRun(
   ctx: ServiceContext,
   id: number,
-  datasetId: number,
-  dataHash: string,
-  params: RunParams,
   start?: { W0: DenseMatrix; H0: DenseMatrix },
 ): Promise<'done' | 'cancelled' | 'failed'> {
-  let matrix: DataMatrix;
+  const { datasetId, params } = getRunSummary(ctx, id);
+  let lease: MatrixLease;
+  let dataHash: string;
   try {
-    matrix = acquireSharedMatrix(ctx, datasetId);
+    lease = leaseDatasetMatrix(ctx, datasetId);
+    dataHash = getDatasetSummary(ctx, datasetId).hash;
   } catch (error) {
     // E.g. a damaged stored chunk: the run fails with the reason, it is not left queued.
     finishRunWithState(ctx.db, id, 'failed', ctx.now(), errorMessage(error));
@@ -232,7 +260,13 @@ export async function executeRun(
     const results = await Promise.all(
       starts.map((replicateStartOptions, r) => {
         const handle = ctx.pool.submit(
-          { kind: 'fit', matrix, options: { ...base, ...replicateStartOptions }, replicates: 1, threads },
+          {
+            kind: 'fit',
+            matrix: lease.matrix,
+            options: { ...base, ...replicateStartOptions },
+            replicates: 1,
+            threads,
+          },
           (progress) => {
             if (!started) {
               started = true;
@@ -311,7 +345,7 @@ export async function executeRun(
     ctx.jobs.finish('run', id, cancelled ? 'cancelled' : 'failed');
     return cancelled ? 'cancelled' : 'failed';
   } finally {
-    releaseSharedMatrix(datasetId);
+    lease.release();
     ctx.events.emit('library:changed', { what: 'runs', id });
   }
 }
@@ -439,4 +473,10 @@ export function fitWorkPerIteration(
 /** Bytes one fit holds besides V: W and H with the same-sized numerators, denominators and copies. */
 export function fitFactorBytes(dataset: Pick<DatasetSummary, 'rows' | 'cols'>, k: number): number {
   return 8 * (dataset.rows * k + k * dataset.cols) * 4;
+}
+
+/** Whether V has an observed zero (implicit in CSR, or stored): checked before a matrix is stored. */
+export function matrixHasZeros(matrix: DataMatrix): boolean {
+  if (matrix.kind === 'csr' && matrix.data.length < matrix.rows * matrix.cols) return true;
+  return matrix.data.some((v) => v === 0);
 }

@@ -40,17 +40,21 @@ import {
 } from '../db/queries/sweeps';
 import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
+import { defaultSolverFor } from '../../shared/nmf/defaults';
 import type { ServiceContext } from './context';
 import { getDatasetSummary } from './datasets';
+import type { MatrixLease } from './matrix-cache';
 import {
-  acquireSharedMatrix,
   checkParamsAgainstData,
   datasetHasZeros,
   fitFactorBytes,
   fitWorkPerIteration,
-  releaseSharedMatrix,
+  leaseDatasetMatrix,
   requireOwner,
 } from './runs';
+import { SweepRemaining } from './sweep-remaining';
+
+export { SweepRemaining };
 
 /**
  * Rank sweeps: every fit of the sweep (replicates, cross-validation folds, shuffled baseline) is a
@@ -111,7 +115,7 @@ export function getSweepDetail(ctx: ServiceContext, id: number): SweepDetail {
 export function sweepSpecOf(params: SweepParams): SweepSpec {
   const fit = params.fit;
   const beta = betaOfLoss(fit.loss, fit.beta);
-  const solver = fit.solver ?? (beta === 2 ? 'hals' : 'mu');
+  const solver = fit.solver ?? defaultSolverFor(beta);
   return {
     fromRank: params.fromRank,
     toRank: params.toRank,
@@ -219,7 +223,12 @@ export function estimateSweep(
   };
 }
 
-export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
+/**
+ * Creates a queued sweep of a dataset: the parameters parsed, the consensus budget decided
+ * (`withConsensusReplicates`), the largest rank checked against the data, its jobs counted. Nothing
+ * runs until {@link executeSweep}; the app starts it at once (`startSweep`), the command line awaits it.
+ */
+export function createSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = withConsensusReplicates(dataset, sweepParamsSchema.parse(input));
   checkParamsAgainstData(
@@ -228,8 +237,6 @@ export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepP
     dataset.cols,
     datasetHasZeros(dataset),
   );
-  if (params.cvFolds === 1)
-    throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
   const jobs = planSweep(sweepSpecOf(params));
   const id = insertSweep(ctx.db, {
     dataset_id: datasetId,
@@ -238,11 +245,16 @@ export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepP
     created_at: ctx.now(),
     owner: requireOwner(ctx),
   });
-  void executeSweep(ctx, id).catch(() => {
-    // executeSweep records every outcome itself.
-  });
   ctx.events.emit('library:changed', { what: 'sweeps', id });
   return getSweepSummary(ctx, id);
+}
+
+export function startSweep(ctx: ServiceContext, datasetId: number, input: SweepParamsInput): SweepSummary {
+  const sweep = createSweep(ctx, datasetId, input);
+  void executeSweep(ctx, sweep.id).catch(() => {
+    // executeSweep records every outcome itself.
+  });
+  return sweep;
 }
 
 /** Continues a cancelled, failed or interrupted sweep: only the jobs without a stored result run. */
@@ -298,61 +310,6 @@ export function describeSweepJob(job: SweepJob, folds: number): string {
   return `${job.baseline ? 'baseline ' : ''}k = ${job.rank}, ${which}`;
 }
 
-/**
- * Time left in a sweep, from the share of its work done so far in this session. Jobs are weighted
- * by rank (an iteration costs ∝ k); a running job counts for its iterations over the iterations
- * jobs of this sweep have needed so far (the median of the finished ones; maxIter before any has
- * finished, capped at 95 %), since fits usually converge long before maxIter and counting against
- * maxIter would leave the estimate far too high until the end.
- */
-export class SweepRemaining {
-  private readonly weight = new Map<string, number>();
-  private readonly running = new Map<string, number>();
-  private readonly iterations: number[] = [];
-  private readonly total: number;
-  private finishedWeight = 0;
-
-  constructor(
-    jobs: readonly SweepJob[],
-    private readonly maxIter: number,
-  ) {
-    let total = 0;
-    for (const job of jobs) {
-      this.weight.set(job.id, job.rank);
-      total += job.rank;
-    }
-    this.total = total;
-  }
-
-  progress(jobId: string, iteration: number): void {
-    this.running.set(jobId, iteration);
-  }
-
-  finish(jobId: string, iterations: number): void {
-    this.running.delete(jobId);
-    this.finishedWeight += this.weight.get(jobId) ?? 0;
-    this.iterations.push(iterations);
-  }
-
-  /** Fraction of this session's work done, in [0, 1]. */
-  fraction(): number {
-    if (this.total === 0) return 1;
-    const sorted = [...this.iterations].sort((a, b) => a - b);
-    const expected = sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : this.maxIter;
-    let done = this.finishedWeight;
-    for (const [jobId, iteration] of this.running) {
-      done += (this.weight.get(jobId) ?? 0) * Math.min(0.95, iteration / Math.max(1, expected));
-    }
-    return Math.min(1, done / this.total);
-  }
-
-  /** Milliseconds left at this rate, or null before anything measurable is done. */
-  remainingMs(elapsedMs: number): number | null {
-    const fraction = this.fraction();
-    return fraction > 0 ? (elapsedMs * (1 - fraction)) / fraction : null;
-  }
-}
-
 /** Runs the sweep's missing jobs, then summarises. Records the outcome; resolves with the final state. */
 export async function executeSweep(
   ctx: ServiceContext,
@@ -365,9 +322,9 @@ export async function executeSweep(
   const finished = new Set(sweepJobResults(ctx.db, id).map((r) => r.job_key));
   const pending = jobs.filter((job) => !finished.has(job.id));
   const dataset = getDatasetSummary(ctx, sweep.datasetId);
-  let matrix: ReturnType<typeof acquireSharedMatrix>;
+  let lease: MatrixLease;
   try {
-    matrix = acquireSharedMatrix(ctx, sweep.datasetId);
+    lease = leaseDatasetMatrix(ctx, sweep.datasetId);
   } catch (error) {
     // E.g. a damaged stored chunk: the sweep fails with the reason, it is not left queued.
     finishSweepWithState(
@@ -384,7 +341,7 @@ export async function executeSweep(
   let cancelled = false;
   let jobsDone = finished.size;
   const startedAt = Date.now();
-  const maxIter = spec.fit?.maxIter ?? 500;
+  const maxIter = params.fit.maxIter;
   const remaining = new SweepRemaining(pending, maxIter);
   ctx.jobs.add(
     'sweep',
@@ -400,7 +357,7 @@ export async function executeSweep(
   try {
     await Promise.all(
       pending.map(async (job) => {
-        const handle = ctx.pool.submit({ kind: 'sweep-job', matrix, job }, (progress) => {
+        const handle = ctx.pool.submit({ kind: 'sweep-job', matrix: lease.matrix, job }, (progress) => {
           remaining.progress(job.id, progress.iteration);
           const elapsedMs = Date.now() - startedAt;
           ctx.jobs.update('sweep', id, {
@@ -411,7 +368,7 @@ export async function executeSweep(
             elapsedMs,
             remainingMs: remaining.remainingMs(elapsedMs),
             jobsDone,
-            fit: describeSweepJob(job, spec.cvFolds ?? 3),
+            fit: describeSweepJob(job, params.cvFolds),
           });
         });
         handles.push(handle);
@@ -441,7 +398,7 @@ export async function executeSweep(
     ctx.jobs.finish('sweep', id, wasCancel ? 'cancelled' : 'failed');
     return wasCancel ? 'cancelled' : 'failed';
   } finally {
-    releaseSharedMatrix(sweep.datasetId);
+    lease.release();
     ctx.events.emit('library:changed', { what: 'sweeps', id });
   }
 }

@@ -1,6 +1,8 @@
+import { cvFoldsProblem, SWEEP_DEFAULTS } from '../domain/defaults';
 import type { DataMatrix } from '../linalg/matrix';
 import { Rng } from '../linalg/random';
 import { fitNmf } from '../nmf';
+import { defaultSolverFor } from '../nmf/defaults';
 import type { FitHooks, FitResult, InitMethod } from '../nmf/types';
 import { normalizeColumns } from './alignment';
 import { CONSENSUS_MAX_SAMPLES, analyzeConsensus, sampleLabels } from './consensus';
@@ -27,8 +29,8 @@ function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
   const resolved = {
     fromRank: spec.fromRank,
     toRank: spec.toRank,
-    replicates: spec.replicates ?? 5,
-    cvFolds: spec.cvFolds ?? 3,
+    replicates: spec.replicates ?? SWEEP_DEFAULTS.replicates,
+    cvFolds: spec.cvFolds ?? SWEEP_DEFAULTS.cvFolds,
     cvStarts: spec.cvStarts ?? (isWarmStarted(spec.fit ?? {}) ? 3 : 5),
     cvScreenIterations: spec.cvScreenIterations ?? 150,
     consensusReplicates: spec.consensusReplicates ?? DEFAULT_CONSENSUS_REPLICATES,
@@ -46,14 +48,9 @@ function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
   if (!Number.isInteger(resolved.replicates) || resolved.replicates < 1) {
     throw new RangeError(`replicates must be a positive integer, got ${resolved.replicates}`);
   }
-  if (
-    !Number.isInteger(resolved.cvFolds) ||
-    resolved.cvFolds < 0 ||
-    resolved.cvFolds === 1 ||
-    resolved.cvFolds > 255
-  ) {
-    throw new RangeError(`cvFolds must be 0 or an integer in 2..255, got ${resolved.cvFolds}`);
-  }
+  // The planner takes more folds than the app offers (MAX_CV_FOLDS): fold ids are stored in a byte.
+  const foldsProblem = cvFoldsProblem(resolved.cvFolds, 255);
+  if (foldsProblem) throw new RangeError(`cvFolds: ${foldsProblem}`);
   if (resolved.fit.init === 'custom') {
     throw new RangeError('a sweep cannot start from custom factors: their rank is fixed');
   }
@@ -80,7 +77,7 @@ export const DEFAULT_CONSENSUS_REPLICATES = 20;
  */
 function isWarmStarted(fit: NonNullable<SweepSpec['fit']>): boolean {
   const beta = fit.beta ?? 1;
-  const solver = fit.solver ?? (beta === 2 ? 'hals' : 'mu');
+  const solver = fit.solver ?? defaultSolverFor(beta);
   return solver === 'mu' && (fit.warmup ?? 0) > 0;
 }
 

@@ -9,7 +9,10 @@ import {
   type ProjectionSummary,
 } from '../domain';
 import {
+  lossNames,
+  RUN_DEFAULTS,
   runParamsSchema,
+  solverNames,
   sweepParamsSchema,
   synthParamsSchema,
   transforms,
@@ -74,8 +77,8 @@ export const runFilterSchema = z
   .object({
     datasetId: id.optional(),
     text: z.string().max(200).optional(),
-    loss: z.enum(['kl', 'frobenius', 'is', 'beta']).optional(),
-    solver: z.enum(['mu', 'hals', 'als']).optional(),
+    loss: z.enum(lossNames).optional(),
+    solver: z.enum(solverNames).optional(),
     rank: z.number().int().positive().optional(),
     state: z.enum(['queued', 'running', 'done', 'cancelled', 'failed', 'interrupted']).optional(),
     tag: z.string().max(100).optional(),
@@ -138,8 +141,8 @@ export const requestSchemas = {
       w: upload,
       h: upload,
       tool: z.string().trim().min(1).max(100).default('another tool'),
-      loss: z.enum(['kl', 'frobenius', 'is', 'beta']).default('kl'),
-      beta: z.number().min(0).max(10).default(1),
+      loss: z.enum(lossNames).default(RUN_DEFAULTS.loss),
+      beta: z.number().min(0).max(10).default(RUN_DEFAULTS.beta),
       notes: z.string().max(20_000).optional(),
     })
     .strict(),

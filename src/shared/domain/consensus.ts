@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runParamsSchema, type RunParams } from './params';
+import { initNames, runParamsSchema, type RunParams } from './params';
 import type { RunState } from './records';
 
 /**
@@ -13,7 +13,7 @@ import type { RunState } from './records';
  * 1000 iterations, no warm-up. The refit of H on the consensus W uses the same loss and solver.
  */
 export const consensusFitSchema = runParamsSchema.omit({ rank: true, replicates: true }).extend({
-  init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default('random'),
+  init: z.enum(initNames).default('random'),
   maxIter: z.number().int().min(1).max(1_000_000).default(1000),
 });
 

@@ -41,3 +41,38 @@ export const SWEEP_FIT_DEFAULTS = { maxIter: 2000, tol: 1e-5, init: 'random', wa
 
 /** The warm-up a run by multiplicative updates gets by default (the same as a sweep's). */
 export const RUN_WARMUP_SUGGESTED = RUN_FIT_DEFAULTS.warmup;
+
+/**
+ * A single run's remaining defaults (CLI.md `fit`): generalised KL, no penalties, no row shuffle in
+ * HALS, one replicate. With RUN_FIT_DEFAULTS, every field of a run's parameters but its rank.
+ */
+export const RUN_DEFAULTS = {
+  loss: 'kl',
+  /** β of the loss `beta` (the generalised KL divergence's). */
+  beta: ENGINE_DEFAULTS.beta,
+  penalty: ENGINE_DEFAULTS.penalty,
+  shuffle: ENGINE_DEFAULTS.shuffle,
+  replicates: 1,
+} as const;
+
+/**
+ * A rank sweep's defaults (CLI.md `sweep`): 5 replicates and 3 cross-validation folds per rank, and
+ * the row-shuffled baseline.
+ */
+export const SWEEP_DEFAULTS = { replicates: 5, cvFolds: 3, baseline: true } as const;
+
+/** Most cross-validation folds a sweep may ask for through the app, the API and the command line. */
+export const MAX_CV_FOLDS = 20;
+
+/**
+ * Why a number of cross-validation folds cannot be used, or null when it can: 0 (no
+ * cross-validation) or 2..max. Cross-validation holds out one fold and trains on the rest, so one
+ * fold would leave nothing to train on. The sweep schema's refinement, the planner and the form
+ * all ask this one rule.
+ */
+export function cvFoldsProblem(folds: number, max: number = MAX_CV_FOLDS): string | null {
+  if (folds === 1) return 'cross-validation needs at least 2 folds (or 0 for none), got 1';
+  if (!Number.isInteger(folds) || folds < 0 || folds > max)
+    return `folds must be 0 (none) or a whole number from 2 to ${max}, got ${folds}`;
+  return null;
+}

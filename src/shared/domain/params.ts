@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { RUN_FIT_DEFAULTS, SWEEP_FIT_DEFAULTS } from './defaults';
+import { defaultSolverFor } from '../nmf/defaults';
+import {
+  cvFoldsProblem,
+  RUN_DEFAULTS,
+  RUN_FIT_DEFAULTS,
+  SWEEP_DEFAULTS,
+  SWEEP_FIT_DEFAULTS,
+} from './defaults';
 
 /**
  * Parameters of runs and sweeps as users and the API see them. Schemas double as validators at the
@@ -31,33 +38,38 @@ export function formatLoss(loss: LossName, beta: number): string {
 
 /** Parses CLI.md's `--loss` value. Returns null when it is not one of the accepted forms. */
 export function parseLoss(text: string): { loss: LossName; beta: number } | null {
-  const named: Record<string, [LossName, number]> = {
-    kl: ['kl', 1],
-    'kullback-leibler': ['kl', 1],
-    frobenius: ['frobenius', 2],
-    is: ['is', 0],
-    'itakura-saito': ['is', 0],
+  const named: Record<string, Exclude<LossName, 'beta'>> = {
+    kl: 'kl',
+    'kullback-leibler': 'kl',
+    frobenius: 'frobenius',
+    is: 'is',
+    'itakura-saito': 'is',
   };
-  const hit = named[text.toLowerCase()];
-  if (hit) return { loss: hit[0], beta: hit[1] };
+  const hit = Object.hasOwn(named, text.toLowerCase()) ? named[text.toLowerCase()] : undefined;
+  if (hit) return { loss: hit, beta: betaOfLoss(hit, Number.NaN) };
   const match = /^beta=([0-9]*\.?[0-9]+(?:e[-+]?\d+)?)$/i.exec(text);
   if (!match) return null;
   const beta = Number(match[1]);
   return Number.isFinite(beta) && beta >= 0 ? { loss: 'beta', beta } : null;
 }
 
-const penalty = z.number().min(0).max(1e9);
+const penalty = z.number().min(0).max(1e9).default(RUN_DEFAULTS.penalty);
+
+/** Solvers (`als` and `hals` fit the Frobenius loss only). */
+export const solverNames = ['mu', 'hals', 'als'] as const;
+/** Starts a user may choose (the engine also takes `custom`, given W0 and H0). */
+export const initNames = ['random', 'nndsvd', 'nndsvda', 'nndsvdar'] as const;
 
 /** One fit (or the best of several replicates). Field defaults follow CLI.md's `fit`. */
 export const runParamsSchema = z
   .object({
     rank: z.number().int().min(1).max(10_000),
-    loss: z.enum(lossNames).default('kl'),
+    loss: z.enum(lossNames).default(RUN_DEFAULTS.loss),
     /** Used only when loss is `beta`. */
-    beta: z.number().min(0).max(10).default(1),
+    beta: z.number().min(0).max(10).default(RUN_DEFAULTS.beta),
     /** Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`); `als` is Frobenius only. */
-    solver: z.enum(['mu', 'hals', 'als']).optional(),
-    init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default(RUN_FIT_DEFAULTS.init),
+    solver: z.enum(solverNames).optional(),
+    init: z.enum(initNames).default(RUN_FIT_DEFAULTS.init),
     maxIter: z.number().int().min(1).max(1_000_000).default(RUN_FIT_DEFAULTS.maxIter),
     tol: z.number().min(0).max(1).default(RUN_FIT_DEFAULTS.tol),
     seed: z
@@ -66,17 +78,17 @@ export const runParamsSchema = z
       .min(0)
       .max(2 ** 31 - 1)
       .default(RUN_FIT_DEFAULTS.seed),
-    l1W: penalty.default(0),
-    l2W: penalty.default(0),
-    l1H: penalty.default(0),
-    l2H: penalty.default(0),
-    shuffle: z.boolean().default(false),
+    l1W: penalty,
+    l2W: penalty,
+    l1H: penalty,
+    l2H: penalty,
+    shuffle: z.boolean().default(RUN_DEFAULTS.shuffle),
     /**
      * HALS iterations before multiplicative updates (mu only; see the engine's FitOptions.warmup).
      * Default RUN_FIT_DEFAULTS.warmup for mu, filled in by `completeRunParams` (0 under HALS).
      */
     warmup: z.number().int().min(0).max(100_000).optional(),
-    replicates: z.number().int().min(1).max(1000).default(1),
+    replicates: z.number().int().min(1).max(1000).default(RUN_DEFAULTS.replicates),
   })
   .strict();
 
@@ -95,7 +107,7 @@ export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver' | 'warmu
 export function completeRunParams(input: RunParamsInput): RunParams {
   const parsed = runParamsSchema.parse(input);
   const beta = betaOfLoss(parsed.loss, parsed.beta);
-  const solver = parsed.solver ?? (beta === 2 ? 'hals' : 'mu');
+  const solver = parsed.solver ?? defaultSolverFor(beta);
   const warmup = solver === 'mu' ? (parsed.warmup ?? RUN_FIT_DEFAULTS.warmup) : 0;
   return { ...parsed, beta, solver, warmup };
 }
@@ -104,7 +116,7 @@ export function completeRunParams(input: RunParamsInput): RunParams {
  * Fit settings of every fit in a sweep, with the defaults of SWEEP_FIT_DEFAULTS (see there why).
  */
 export const sweepFitSchema = runParamsSchema.omit({ rank: true, replicates: true }).extend({
-  init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default(SWEEP_FIT_DEFAULTS.init),
+  init: z.enum(initNames).default(SWEEP_FIT_DEFAULTS.init),
   maxIter: z.number().int().min(1).max(1_000_000).default(SWEEP_FIT_DEFAULTS.maxIter),
   tol: z.number().min(0).max(1).default(SWEEP_FIT_DEFAULTS.tol),
   warmup: z.number().int().min(0).max(100_000).default(SWEEP_FIT_DEFAULTS.warmup),
@@ -115,10 +127,17 @@ export const sweepParamsSchema = z
   .object({
     fromRank: z.number().int().min(1).max(1000),
     toRank: z.number().int().min(1).max(1000),
-    replicates: z.number().int().min(1).max(200).default(5),
-    cvFolds: z.number().int().min(0).max(20).default(3),
+    replicates: z.number().int().min(1).max(200).default(SWEEP_DEFAULTS.replicates),
+    /** 0 (none) or 2..MAX_CV_FOLDS: the rule `cvFoldsProblem` (one fold trains on nothing). */
+    cvFolds: z
+      .number()
+      .check((check) => {
+        const problem = cvFoldsProblem(check.value);
+        if (problem) check.issues.push({ code: 'custom', message: problem, input: check.value });
+      })
+      .default(SWEEP_DEFAULTS.cvFolds),
     /** Also fit a row-shuffled copy of V as the no-structure baseline. */
-    baseline: z.boolean().default(true),
+    baseline: z.boolean().default(SWEEP_DEFAULTS.baseline),
     /**
      * Fits per rank from independent random starts without warm-up, for consensus clustering and
      * stability (0 = use the replicates). Absent: the service chooses 20 when affordable (see

@@ -13,4 +13,26 @@ export const ENGINE_DEFAULTS = {
   seed: 0,
   checkEvery: 10,
   warmup: 0,
+  /** Each of the L1 and L2 penalties on W and H. */
+  penalty: 0,
+  /** HALS visits components in order (scikit-learn's `shuffle=False`). */
+  shuffle: false,
+  /** Report the log-likelihood of the fit's noise model. */
+  loglik: true,
 } as const;
+
+/**
+ * The solver a fit uses when none is given: HALS for the Frobenius loss (β = 2), the fastest there
+ * (Cichocki & Phan 2009; scikit-learn's `cd`), multiplicative updates for every other β.
+ */
+export function defaultSolverFor(beta: number): 'mu' | 'hals' {
+  return beta === 2 ? 'hals' : 'mu';
+}
+
+/**
+ * Whether a solver can fit a β-divergence: HALS and ALS here minimise the Frobenius objective only
+ * (β = 2); multiplicative updates fit every β ≥ 0.
+ */
+export function solverFitsBeta(solver: 'mu' | 'hals' | 'als', beta: number): boolean {
+  return solver === 'mu' || beta === 2;
+}

@@ -1,6 +1,6 @@
 import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
 import { prepareData, type PreparedData } from './data';
-import { ENGINE_DEFAULTS } from './defaults';
+import { defaultSolverFor, ENGINE_DEFAULTS, solverFitsBeta } from './defaults';
 import {
   FitSettingsError,
   type FitOptions,
@@ -14,9 +14,8 @@ const INITS: readonly InitMethod[] = ['random', 'nndsvd', 'nndsvda', 'nndsvdar',
 
 /**
  * Fills in defaults and validates a fit's settings, throwing `FitSettingsError` with a message that
- * names the offending value. Defaults (ENGINE_DEFAULTS): beta 1, solver `hals` when β = 2 else
- * `mu`, init `nndsvda`, maxIter 500, tol 1e-4, seed 0, penalties 0, shuffle false, checkEvery 10,
- * warmup 0, loglik true, no fixed factor (`fixed` needs the held factor, W0 or H0, and makes init
+ * names the offending value. Defaults: ENGINE_DEFAULTS (shared/nmf/defaults.ts), the solver by
+ * `defaultSolverFor(β)`, no fixed factor (`fixed` needs the held factor, W0 or H0, and makes init
  * `custom`).
  *
  * With V (m × n) the data-dependent rules are checked too: rank ≤ min(m, n); no negative or
@@ -38,10 +37,10 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
   if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 1) {
     throw new FitSettingsError(`rank ${rank} must be a positive integer`);
   }
-  const solver = input.solver ?? (beta === 2 ? 'hals' : 'mu');
+  const solver = input.solver ?? defaultSolverFor(beta);
   if (!SOLVERS.includes(solver))
     throw new FitSettingsError(`unknown solver '${solver}' (use mu, hals or als)`);
-  if ((solver === 'hals' || solver === 'als') && beta !== 2) {
+  if (!solverFitsBeta(solver, beta)) {
     throw new FitSettingsError(`solver ${solver} needs β = 2 (Frobenius), got β = ${beta}`);
   }
   const init = input.init ?? ENGINE_DEFAULTS.init;
@@ -63,7 +62,7 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
     throw new FitSettingsError(`checkEvery ${checkEvery} must be a positive integer`);
   }
   const penalty = (name: 'l1W' | 'l2W' | 'l1H' | 'l2H'): number => {
-    const value = input[name] ?? 0;
+    const value = input[name] ?? ENGINE_DEFAULTS.penalty;
     if (!Number.isFinite(value) || value < 0)
       throw new FitSettingsError(`${name} ${value} must be a finite number ≥ 0`);
     return value;
@@ -72,10 +71,10 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
   if (!Number.isInteger(warmup) || warmup < 0) {
     throw new FitSettingsError(`warmup ${warmup} must be an integer ≥ 0`);
   }
-  const loglik = input.loglik ?? true;
+  const loglik = input.loglik ?? ENGINE_DEFAULTS.loglik;
   if (typeof loglik !== 'boolean')
     throw new FitSettingsError(`loglik ${String(loglik)} must be true or false`);
-  const shuffle = input.shuffle ?? false;
+  const shuffle = input.shuffle ?? ENGINE_DEFAULTS.shuffle;
   if (typeof shuffle !== 'boolean')
     throw new FitSettingsError(`shuffle ${String(shuffle)} must be true or false`);
 

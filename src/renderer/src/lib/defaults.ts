@@ -1,5 +1,12 @@
-import type { DatasetSummary, LossName, RunParamsInput, SweepParamsInput } from '../../../shared/domain';
-import { RUN_FIT_DEFAULTS } from '../../../shared/domain/defaults';
+import {
+  betaOfLoss,
+  type DatasetSummary,
+  type LossName,
+  type RunParamsInput,
+  type SweepParamsInput,
+} from '../../../shared/domain';
+import { RUN_DEFAULTS, RUN_FIT_DEFAULTS, SWEEP_DEFAULTS } from '../../../shared/domain/defaults';
+import { defaultSolverFor, solverFitsBeta } from '../../../shared/nmf/defaults';
 
 /**
  * Starting parameters suited to a dataset: count data (all integers) is Poisson-like, for which
@@ -49,19 +56,19 @@ export function suggestedRunParams(dataset: DatasetSummary): Required<Omit<RunPa
   return {
     rank: suggestedRank(dataset),
     loss,
-    beta: loss === 'kl' ? 1 : 2,
-    solver: loss === 'frobenius' ? 'hals' : 'mu',
+    beta: betaOfLoss(loss, RUN_DEFAULTS.beta),
+    solver: defaultSolverFor(betaOfLoss(loss, RUN_DEFAULTS.beta)),
     init: RUN_FIT_DEFAULTS.init,
     maxIter: RUN_FIT_DEFAULTS.maxIter,
     tol: RUN_FIT_DEFAULTS.tol,
     seed: RUN_FIT_DEFAULTS.seed,
-    l1W: 0,
-    l2W: 0,
-    l1H: 0,
-    l2H: 0,
-    shuffle: false,
+    l1W: RUN_DEFAULTS.penalty,
+    l2W: RUN_DEFAULTS.penalty,
+    l1H: RUN_DEFAULTS.penalty,
+    l2H: RUN_DEFAULTS.penalty,
+    shuffle: RUN_DEFAULTS.shuffle,
     warmup: loss === 'frobenius' ? 0 : RUN_FIT_DEFAULTS.warmup,
-    replicates: 1,
+    replicates: RUN_DEFAULTS.replicates,
   };
 }
 
@@ -76,7 +83,7 @@ export function suggestedSweepRange(dataset: Pick<DatasetSummary, 'rows' | 'cols
 
 /** Whether a solver can fit a loss: HALS and ALS here solve the Frobenius objective only. */
 export function solverAllowed(solver: 'mu' | 'hals' | 'als', loss: LossName, beta: number): boolean {
-  return solver === 'mu' || loss === 'frobenius' || (loss === 'beta' && beta === 2);
+  return solverFitsBeta(solver, betaOfLoss(loss, beta));
 }
 
 /** Number of fits a sweep performs (each rank: replicates, plus folds, and the baseline copy). */
@@ -84,6 +91,7 @@ export function sweepJobCount(
   params: Pick<SweepParamsInput, 'fromRank' | 'toRank' | 'replicates' | 'cvFolds' | 'baseline'>,
 ): number {
   const ranks = Math.max(0, params.toRank - params.fromRank + 1);
-  const perRank = (params.replicates ?? 5) + (params.cvFolds ?? 3);
+  const perRank =
+    (params.replicates ?? SWEEP_DEFAULTS.replicates) + (params.cvFolds ?? SWEEP_DEFAULTS.cvFolds);
   return ranks * perRank * (params.baseline === false ? 1 : 2);
 }

@@ -1,11 +1,12 @@
-import type { LossName } from '../../../shared/domain';
+import { betaOfLoss, type LossName, type RunParams } from '../../../shared/domain';
+import { solverFitsBeta } from '../../../shared/nmf/defaults';
 
 /** The engine parameters a run and a sweep share (everything but rank and replicates). */
 export interface FitForm {
   loss: LossName;
   beta: number;
-  solver: 'mu' | 'hals' | 'als';
-  init: 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar';
+  solver: RunParams['solver'];
+  init: RunParams['init'];
   maxIter: number;
   tol: number;
   seed: number;
@@ -29,8 +30,8 @@ export function fitFormProblems(form: FitForm): Partial<Record<keyof FitForm, st
     problems.warmup = 'A whole number between 0 and 100 000.';
   for (const key of ['l1W', 'l2W', 'l1H', 'l2H'] as const)
     if (!Number.isFinite(form[key]) || form[key] < 0) problems[key] = 'Must be ≥ 0.';
-  const beta = form.loss === 'kl' ? 1 : form.loss === 'is' ? 0 : form.loss === 'frobenius' ? 2 : form.beta;
-  if (form.solver === 'hals' && beta !== 2) problems.solver = 'HALS fits only the Frobenius loss; use MU.';
-  if (form.solver === 'als' && beta !== 2) problems.solver = 'ALS fits only the Frobenius loss; use MU.';
+  const beta = betaOfLoss(form.loss, form.beta);
+  if (!solverFitsBeta(form.solver, beta))
+    problems.solver = `${form.solver.toUpperCase()} fits only the Frobenius loss; use MU.`;
   return problems;
 }

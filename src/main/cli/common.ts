@@ -1,0 +1,141 @@
+import {
+  RUN_DEFAULTS,
+  initNames,
+  lossNames,
+  parseLoss,
+  solverNames,
+  type JobProgress,
+  type RunParamsInput,
+} from '../../shared/domain';
+import type { MatrixFormat } from '../io';
+import type { Services } from '../services';
+import type { ImportOptions } from '../services/datasets';
+import { matrixHasZeros } from '../services/runs';
+import { choiceFlag, numberFlag, UsageError } from './args';
+
+/**
+ * What every `nmf-studio` command shares: the terminal it writes to, the opener of the services
+ * (so `--db` and `--no-save` decide which library), the matrix and fit flags and their reading,
+ * and progress on stderr.
+ */
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stderrIsTty: boolean;
+}
+
+export type OpenServices = (options: {
+  libraryPath?: string;
+  inMemory?: boolean;
+  threads?: number;
+  /** Only reads: the library is opened read-only (nothing written, job states untouched). */
+  readOnly?: boolean;
+}) => Services;
+
+export const matrixInputOptions = {
+  format: { type: 'string' },
+  transpose: { type: 'boolean' },
+  'no-header': { type: 'boolean' },
+  'no-row-names': { type: 'boolean' },
+  db: { type: 'string' },
+  progress: { type: 'boolean' },
+  name: { type: 'string' },
+} as const;
+
+export const fitOptions = {
+  loss: { type: 'string' },
+  solver: { type: 'string' },
+  init: { type: 'string' },
+  'max-iter': { type: 'string' },
+  tol: { type: 'string' },
+  seed: { type: 'string' },
+  'l1-w': { type: 'string' },
+  'l2-w': { type: 'string' },
+  'l1-h': { type: 'string' },
+  'l2-h': { type: 'string' },
+  warmup: { type: 'string' },
+  threads: { type: 'string' },
+  'no-save': { type: 'boolean' },
+  out: { type: 'string' },
+  normalize: { type: 'string' },
+} as const;
+
+/** Whether V has an observed zero (implicit in CSR, or stored): the services' `matrixHasZeros`. */
+export const hasZeroEntry = matrixHasZeros;
+
+const formats: readonly MatrixFormat[] = ['tsv', 'csv', 'txt', 'mtx', 'npy', 'h5ad', '10x-h5'];
+
+export function importOptionsOf(values: Record<string, unknown>): ImportOptions {
+  return {
+    name: typeof values.name === 'string' ? values.name : undefined,
+    format: choiceFlag(values, 'format', formats),
+    transpose: values.transpose === true,
+    header: values['no-header'] !== true,
+    rowNames: values['no-row-names'] !== true,
+    transform: 'none',
+  };
+}
+
+/** `--loss` values as CLI.md spells them: the named losses, or beta=<b>. */
+export const lossChoices = `one of ${lossNames.filter((l) => l !== 'beta').join(', ')} or beta=<b>`;
+
+/** Fit flags → run parameters (without rank and replicates). */
+export function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInput, 'rank'> {
+  const lossText = typeof values.loss === 'string' ? values.loss : RUN_DEFAULTS.loss;
+  const loss = parseLoss(lossText);
+  if (!loss) throw new UsageError(`--loss must be ${lossChoices}, got "${lossText}"`);
+  const params: Omit<RunParamsInput, 'rank'> = { loss: loss.loss, beta: loss.beta };
+  const solver = choiceFlag(values, 'solver', solverNames);
+  if (solver) params.solver = solver;
+  const init = choiceFlag(values, 'init', initNames);
+  if (init) params.init = init;
+  const maxIter = numberFlag(values, 'max-iter', { integer: true, min: 1 });
+  if (maxIter !== undefined) params.maxIter = maxIter;
+  const tol = numberFlag(values, 'tol', { min: 0, max: 1 });
+  if (tol !== undefined) params.tol = tol;
+  const seed = numberFlag(values, 'seed', { integer: true, min: 0, max: 2 ** 31 - 1 });
+  if (seed !== undefined) params.seed = seed;
+  for (const [flag, key] of [
+    ['l1-w', 'l1W'],
+    ['l2-w', 'l2W'],
+    ['l1-h', 'l1H'],
+    ['l2-h', 'l2H'],
+  ] as const) {
+    const value = numberFlag(values, flag, { min: 0 });
+    if (value !== undefined) params[key] = value;
+  }
+  const warmup = numberFlag(values, 'warmup', { integer: true, min: 0, max: 100_000 });
+  if (warmup !== undefined) params.warmup = warmup;
+  return params;
+}
+
+export function openFor(values: Record<string, unknown>, open: OpenServices, readOnly = false): Services {
+  return open({
+    libraryPath: typeof values.db === 'string' ? values.db : undefined,
+    inMemory: values['no-save'] === true,
+    threads: numberFlag(values, 'threads', { integer: true, min: 1, max: 256 }),
+    readOnly,
+  });
+}
+
+/** Prints job progress to stderr at most once a second, when stderr is a terminal or --progress is given. */
+export function followProgress(services: Services, io: CliIo, enabled: boolean, label: string): () => void {
+  if (!enabled) return () => undefined;
+  let last = 0;
+  return services.ctx.events.subscribe((event, payload) => {
+    if (event !== 'jobs:progress') return;
+    const p = payload as JobProgress;
+    const now = Date.now();
+    if (now - last < 1000 && p.state === 'running') return;
+    last = now;
+    const parts = [`${label}: ${p.state}`];
+    if (p.jobsTotal !== undefined) parts.push(`jobs ${p.jobsDone ?? 0}/${p.jobsTotal}`);
+    parts.push(`iteration ${p.iteration}/${p.maxIter}`);
+    if (p.loss !== null) parts.push(`loss ${p.loss.toPrecision(6)}`);
+    parts.push(`${(p.elapsedMs / 1000).toFixed(1)} s elapsed`);
+    if (p.remainingMs !== null && p.state === 'running')
+      parts.push(`~${(p.remainingMs / 1000).toFixed(1)} s left`);
+    io.stderr(parts.join(', ') + '\n');
+  });
+}

@@ -1,0 +1,177 @@
+import {
+  completeRunParams,
+  MAX_CV_FOLDS,
+  RUN_DEFAULTS,
+  sweepParamsSchema,
+  type SweepParamsInput,
+} from '../../shared/domain';
+import type { DenseMatrix } from '../../shared/linalg/matrix';
+import { readFactorsTsv } from '../io';
+import { getDatasetDetail, readImportFile, storeImported } from '../services/datasets';
+import {
+  checkParamsAgainstData,
+  createRun,
+  executeRun,
+  getRunDetail,
+  matrixHasZeros,
+} from '../services/runs';
+import { createSweep, executeSweep } from '../services/sweeps';
+import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
+import { clusterPlanFlags, planSweepCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
+import {
+  fitOptions,
+  fitParamsOf,
+  followProgress,
+  importOptionsOf,
+  matrixInputOptions,
+  openFor,
+  type CliIo,
+  type OpenServices,
+} from './common';
+import { writeRunFolder, writeSweepFolder } from './folders';
+
+/**
+ * `nmf-studio fit` and `nmf-studio sweep`: read the matrix, refuse settings that cannot work on it
+ * before anything is stored, then the services' create and execute steps (the same the app's
+ * handlers use), then the output folder.
+ */
+
+export async function fitCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
+  const { values, positionals } = parse(args, {
+    ...matrixInputOptions,
+    ...fitOptions,
+    rank: { type: 'string' },
+    replicates: { type: 'string' },
+    'init-w': { type: 'string' },
+    'init-h': { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError('fit takes one <matrix> path');
+  const rank = numberFlag(values, 'rank', { integer: true, min: 1 });
+  if (rank === undefined) throw new UsageError('--rank is required');
+  const out = requireString(values, 'out');
+  const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
+  const replicates =
+    numberFlag(values, 'replicates', { integer: true, min: 1, max: 1000 }) ?? RUN_DEFAULTS.replicates;
+  const hasInitW = typeof values['init-w'] === 'string';
+  if (hasInitW !== (typeof values['init-h'] === 'string'))
+    throw new UsageError('--init-w and --init-h go together');
+  const input = { ...fitParamsOf(values), rank, replicates };
+  const params = completeRunParams(input);
+  const services = openFor(values, open);
+  // Workers start while the file is read (each replicate is a job of its own).
+  services.ctx.pool.warm(replicates);
+  const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'fit');
+  try {
+    // Read and check first, so refused settings add nothing to the library.
+    const importOptions = importOptionsOf(values);
+    const imported = await readImportFile(positionals[0], importOptions);
+    checkParamsAgainstData(
+      params,
+      imported.matrix.rows,
+      imported.matrix.cols,
+      matrixHasZeros(imported.matrix),
+    );
+    const { dataset } = storeImported(services.ctx, imported, importOptions);
+    let start: { W0: DenseMatrix; H0: DenseMatrix } | undefined;
+    if (hasInitW) {
+      const detail = getDatasetDetail(services.ctx, dataset.id);
+      const W0 = await readFactorsTsv(values['init-w'] as string, {
+        kind: 'W',
+        featureNames: detail.rowNames,
+      });
+      const H0 = await readFactorsTsv(values['init-h'] as string, {
+        kind: 'H',
+        sampleNames: detail.colNames,
+      });
+      if (W0.matrix.rows !== dataset.rows || W0.matrix.cols !== rank) {
+        throw new UsageError(
+          `--init-w must be ${dataset.rows} × ${rank} (features × rank), got ${W0.matrix.rows} × ${W0.matrix.cols}`,
+        );
+      }
+      if (H0.matrix.rows !== rank || H0.matrix.cols !== dataset.cols) {
+        throw new UsageError(
+          `--init-h must be ${rank} × ${dataset.cols} (rank × samples), got ${H0.matrix.rows} × ${H0.matrix.cols}`,
+        );
+      }
+      start = { W0: W0.matrix, H0: H0.matrix };
+    }
+    // The flags as given, completed by the service as the app's are (stored with the same key order).
+    const { id } = createRun(services.ctx, dataset.id, input);
+    const outcome = await executeRun(services.ctx, id, start);
+    const run = getRunDetail(services.ctx, id);
+    if (outcome !== 'done') throw new Error(`fit ${outcome}: ${run.error ?? 'no reason recorded'}`);
+    await writeRunFolder(out, run, normalize);
+    for (const warning of run.provenance?.warnings ?? []) io.stderr(`warning: ${warning}\n`);
+  } finally {
+    stop();
+    await services.close();
+  }
+}
+
+export async function sweepCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
+  const { values, positionals } = parse(args, {
+    ...matrixInputOptions,
+    ...fitOptions,
+    ranks: { type: 'string' },
+    replicates: { type: 'string' },
+    'cv-folds': { type: 'string' },
+    'no-baseline': { type: 'boolean' },
+    ...clusterPlanFlags,
+    'consensus-replicates': { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError('sweep takes one <matrix> path');
+  const [fromRank, toRank] = parseRankRange(requireString(values, 'ranks'));
+  const out = requireString(values, 'out');
+  const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
+  const input: SweepParamsInput = {
+    fromRank,
+    toRank,
+    replicates: numberFlag(values, 'replicates', { integer: true, min: 1, max: 200 }),
+    cvFolds: numberFlag(values, 'cv-folds', { integer: true, min: 0, max: MAX_CV_FOLDS }),
+    baseline: values['no-baseline'] !== true,
+    consensusReplicates: numberFlag(values, 'consensus-replicates', { integer: true, min: 0, max: 200 }),
+    fit: fitParamsOf(values),
+  };
+  const parsed = sweepParamsSchema.safeParse(input);
+  if (!parsed.success)
+    throw new UsageError(
+      parsed.error.issues.map((i) => `${sweepFlagOf(i.path.join('.'))}: ${i.message}`).join('; '),
+    );
+  if (values.plan !== undefined)
+    return planSweepCommand(positionals[0], parsed.data, values, importOptionsOf(values), io);
+  refuseClusterFlagsWithoutPlan(values);
+  const services = openFor(values, open);
+  // Workers start while the file is read.
+  services.ctx.pool.warm();
+  const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'sweep');
+  try {
+    const importOptions = importOptionsOf(values);
+    const imported = await readImportFile(positionals[0], importOptions);
+    checkParamsAgainstData(
+      completeRunParams({ ...parsed.data.fit, rank: toRank }),
+      imported.matrix.rows,
+      imported.matrix.cols,
+      matrixHasZeros(imported.matrix),
+    );
+    const { dataset } = storeImported(services.ctx, imported, importOptions);
+    const { id } = createSweep(services.ctx, dataset.id, parsed.data);
+    const outcome = await executeSweep(services.ctx, id);
+    await writeSweepFolder(services, id, out, normalize, outcome, io.stderr);
+  } finally {
+    stop();
+    await services.close();
+  }
+}
+
+/** The flag that sets a sweep parameter, to name it in a refusal from the schema. */
+function sweepFlagOf(path: string): string {
+  const flags: Record<string, string> = {
+    fromRank: '--ranks',
+    toRank: '--ranks',
+    replicates: '--replicates',
+    cvFolds: '--cv-folds',
+    baseline: '--no-baseline',
+    consensusReplicates: '--consensus-replicates',
+  };
+  return flags[path] ?? path;
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { DatasetSummary } from '../../../shared/domain';
+import { dense } from '../../../shared/linalg/matrix';
+import { loadDataset } from '../datasets';
+import { MatrixCache } from '../matrix-cache';
+import { createRun, executeRun, getRunDetail, leaseDatasetMatrix } from '../runs';
+import { call, servicesInTempFolders } from './harness';
+
+const start = servicesInTempFolders('nmf-matrix-cache-');
+
+describe('MatrixCache', () => {
+  it('shares one matrix while it is held, drops it at the last release, and counts a lease once', () => {
+    const cache = new MatrixCache();
+    let loads = 0;
+    const load = () => {
+      loads++;
+      return dense(2, 2, Float64Array.of(1, 2, 3, 4));
+    };
+    const a = cache.acquire('1:h', load);
+    const b = cache.acquire('1:h', load);
+    expect(b.matrix).toBe(a.matrix);
+    expect(loads).toBe(1);
+    a.release();
+    a.release(); // a second release of the same lease must not take b's share
+    expect(cache.size).toBe(1);
+    expect(cache.acquire('1:h', load).matrix).toBe(b.matrix);
+    expect(loads).toBe(1);
+  });
+
+  it('keeps separate entries for one dataset id with different content', () => {
+    const cache = new MatrixCache();
+    const old = cache.acquire('1:old', () => dense(1, 1, Float64Array.of(1)));
+    const fresh = cache.acquire('1:new', () => dense(1, 1, Float64Array.of(2)));
+    expect(fresh.matrix.data[0]).toBe(2);
+    old.release();
+    fresh.release();
+    expect(cache.size).toBe(0);
+  });
+});
+
+describe('dataset matrices shared by jobs', () => {
+  async function synthesize(services: ReturnType<typeof start>, seed: number): Promise<DatasetSummary> {
+    const { dataset } = await call<{ dataset: DatasetSummary }>(services, 'datasets:synthesize', {
+      features: 40,
+      samples: 24,
+      rank: 3,
+      seed,
+    });
+    return dataset;
+  }
+
+  it('gives a dataset re-imported under a deleted one’s id its own matrix while the old one is still held', async () => {
+    const services = start();
+    const ctx = services.ctx;
+    const old = await synthesize(services, 1);
+    // A job still holds the old dataset's matrix (a fit finishing after its dataset was deleted).
+    const oldLease = leaseDatasetMatrix(ctx, old.id);
+    const oldValues = Array.from(oldLease.matrix.data);
+    await call(services, 'datasets:delete', { id: old.id });
+    const replacement = await synthesize(services, 2);
+    // SQLite gives the largest id's successor: the deleted dataset's id comes back.
+    expect(replacement.id).toBe(old.id);
+    expect(replacement.hash).not.toBe(old.hash);
+
+    const expected = Array.from(loadDataset(ctx, replacement.id).matrix.data);
+    expect(expected).not.toEqual(oldValues);
+    const lease = leaseDatasetMatrix(ctx, replacement.id);
+    expect(Array.from(lease.matrix.data)).toEqual(expected);
+    lease.release();
+
+    // A run on the new dataset, started while the old matrix is held, fits the new data: the same
+    // loss as the same run once nothing old is cached.
+    const params = { rank: 3, maxIter: 60, tol: 0 };
+    const during = createRun(ctx, replacement.id, params);
+    expect(await executeRun(ctx, during.id)).toBe('done');
+    oldLease.release();
+    expect(ctx.matrices.size).toBe(0);
+    const after = createRun(ctx, replacement.id, params);
+    expect(await executeRun(ctx, after.id)).toBe('done');
+    const duringRun = getRunDetail(ctx, during.id);
+    expect(duringRun.provenance?.dataHash).toBe(replacement.hash);
+    expect(Object.is(duringRun.loss, getRunDetail(ctx, after.id).loss)).toBe(true);
+  });
+});
