@@ -57,6 +57,8 @@ import {
   getProjectionDetail,
   listProjectionSummaries,
   projectDataset,
+  beginProjection,
+  cancelProjection,
 } from './projections';
 
 /** The one handler per channel, shared by Electron IPC and the browser-mode server. */
@@ -125,6 +127,9 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'projections:list': (filter) => listProjectionSummaries(ctx, filter),
     'projections:get': ({ id }) => getProjectionDetail(ctx, id),
     'projections:delete': ({ id }) => deleteProjectionById(ctx, id),
+    'projections:begin': ({ runId, datasetId, minShare }) =>
+      beginProjection(ctx, runId, datasetId, { minShare }),
+    'projections:cancel': ({ id }) => cancelProjection(ctx, id),
     'consensus:start': ({ datasetId, params }) => startConsensus(ctx, datasetId, params),
     'consensus:list': ({ datasetId }) => listConsensusSummaries(ctx, datasetId),
     'consensus:get': ({ id }) => getConsensusDetail(ctx, id),

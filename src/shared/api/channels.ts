@@ -164,6 +164,12 @@ export const requestSchemas = {
   'projections:list': z.object({ runId: id.optional(), datasetId: id.optional() }).strict(),
   'projections:get': byId,
   'projections:delete': byId,
+  /** The same as `projections:start`, answered at once with the job's id; the outcome arrives as `jobs:progress` events. */
+  'projections:begin': z
+    .object({ runId: id, datasetId: id, minShare: z.number().min(0).max(1).optional() })
+    .strict(),
+  /** Cancels a projection job of this process: nothing of it is stored. */
+  'projections:cancel': byId,
   /** cNMF consensus (Kotliar et al. 2019) over one rank or a range. */
   'consensus:start': z.object({ datasetId: id, params: consensusParamsSchema }).strict(),
   'consensus:list': z.object({ datasetId: id.optional() }).strict(),
@@ -261,6 +267,8 @@ export interface ResponseMap {
   'projections:list': ProjectionSummary[];
   'projections:get': ProjectionDetail;
   'projections:delete': { deleted: number };
+  'projections:begin': { jobId: number };
+  'projections:cancel': { state: 'cancelled' };
   'consensus:start': ConsensusSummary;
   'consensus:list': ConsensusSummary[];
   'consensus:get': ConsensusDetail;

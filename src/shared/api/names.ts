@@ -41,6 +41,8 @@ export const channelNames = [
   'compare:align',
   'jobs:list',
   'projections:start',
+  'projections:begin',
+  'projections:cancel',
   'projections:list',
   'projections:get',
   'projections:delete',
