@@ -328,6 +328,9 @@ export interface LibraryMergeResult {
   datasetsExisting: number;
   runsAdded: number;
   sweepsAdded: number;
+  /** Projections and consensus records copied in (with their run and dataset links remapped). */
+  projectionsAdded: number;
+  consensusAdded: number;
 }
 
 /** Events pushed from main to every window. */
