@@ -60,6 +60,7 @@ import {
   beginProjection,
   cancelProjection,
 } from './projections';
+import { compareActivity } from './activity-compare';
 
 /** The one handler per channel, shared by Electron IPC and the browser-mode server. */
 export function createHandlers(ctx: ServiceContext): Handlers {
@@ -121,6 +122,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'sweeps:resume': ({ id }) => resumeSweep(ctx, id),
     'sweeps:delete': ({ id }) => deleteSweepById(ctx, id),
     'compare:align': ({ runIds, metric }) => compareRuns(ctx, runIds, metric),
+    'compare:activity': ({ items, metric }) => compareActivity(ctx, items, metric),
     'jobs:list': () => ctx.jobs.list(),
     'projections:start': ({ runId, datasetId, minShare }) =>
       projectDataset(ctx, runId, datasetId, { minShare }),

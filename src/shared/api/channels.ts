@@ -17,6 +17,7 @@ import {
   type AppInfo,
   type AssignmentView,
   type ComparisonView,
+  type ActivityComparisonView,
   type ConsensusMapView,
   type DatasetAnnotations,
   type EnrichmentView,
@@ -157,6 +158,16 @@ export const requestSchemas = {
     })
     .strict(),
   'jobs:list': empty,
+  /** Component activities of runs and projections side by side (shares of each sample's total). */
+  'compare:activity': z
+    .object({
+      items: z
+        .array(z.object({ kind: z.enum(['run', 'projection']), id }).strict())
+        .min(2)
+        .max(12),
+      metric: z.enum(['cosine', 'pearson']).default('cosine'),
+    })
+    .strict(),
   /** New samples (a stored dataset) projected onto a finished run: W held, H fitted; stored. */
   'projections:start': z
     .object({ runId: id, datasetId: id, minShare: z.number().min(0).max(1).optional() })
@@ -262,6 +273,7 @@ export interface ResponseMap {
   'sweeps:resume': SweepSummary;
   'sweeps:delete': { deleted: number };
   'compare:align': ComparisonView;
+  'compare:activity': ActivityComparisonView;
   'jobs:list': JobProgress[];
   'projections:start': ProjectionDetail;
   'projections:list': ProjectionSummary[];

@@ -39,6 +39,7 @@ export const channelNames = [
   'sweeps:resume',
   'sweeps:delete',
   'compare:align',
+  'compare:activity',
   'jobs:list',
   'projections:start',
   'projections:begin',
