@@ -332,7 +332,11 @@ export function addSampleCvCriteria(ranks: RankSummary[], results: readonly Swee
  * the lowest mean error is within one standard error of that difference (the one-standard-error
  * rule of Hastie, Tibshirani & Friedman, paired as the entry-wise rule is). Null without scores.
  */
-export function sampleCvRank(ranks: readonly RankSummary[]): number | null {
+export function sampleCvRank(
+  ranks: ReadonlyArray<
+    Pick<RankSummary, 'rank' | 'sampleCvError' | 'sampleCvPairedDifference' | 'sampleCvPairedSe'>
+  >,
+): number | null {
   const scored = ranks.filter((r) => r.sampleCvError !== null && r.sampleCvError !== undefined);
   if (scored.length === 0) return null;
   for (const r of [...scored].sort((a, b) => a.rank - b.rank)) {
