@@ -118,6 +118,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     'no-baseline': { type: 'boolean' },
     ...clusterPlanFlags,
     'consensus-replicates': { type: 'string' },
+    'sample-folds': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('sweep takes one <matrix> path');
   const [fromRank, toRank] = parseRankRange(requireString(values, 'ranks'));
@@ -130,6 +131,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     cvFolds: numberFlag(values, 'cv-folds', { integer: true, min: 0, max: MAX_CV_FOLDS }),
     baseline: values['no-baseline'] !== true,
     consensusReplicates: numberFlag(values, 'consensus-replicates', { integer: true, min: 0, max: 200 }),
+    sampleFolds: numberFlag(values, 'sample-folds', { integer: true, min: 0, max: 20 }),
     fit: fitParamsOf(values),
   };
   const parsed = sweepParamsSchema.safeParse(input);

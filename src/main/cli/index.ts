@@ -52,7 +52,9 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
          0 for plain MU. --replicates R: R fits, the first from --init, the others from random starts
          with seeds S+1, S+2, …; the lowest loss is kept)
   nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [--consensus-replicates C]
-        [fit options] --out DIR
+        [--sample-folds F] [fit options] --out DIR
+        (--sample-folds F: also F-fold sample-wise cross-validation, W fitted without the held-out
+         samples, which are projected on half the features and scored on the other half)
   nmf-studio sweep <matrix> --ranks 2..8 [sweep options] --plan slurm [--tasks N] [--submit]
         [--slurm-partition P] [--slurm-time T] [--slurm-mem M] [--slurm-cpus C] --out DIR
                                                           (a job folder for a SLURM cluster)

@@ -57,7 +57,10 @@ import {
   getProjectionDetail,
   listProjectionSummaries,
   projectDataset,
+  beginProjection,
+  cancelProjection,
 } from './projections';
+import { compareActivity } from './activity-compare';
 
 /** The one handler per channel, shared by Electron IPC and the browser-mode server. */
 export function createHandlers(ctx: ServiceContext): Handlers {
@@ -119,12 +122,16 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'sweeps:resume': ({ id }) => resumeSweep(ctx, id),
     'sweeps:delete': ({ id }) => deleteSweepById(ctx, id),
     'compare:align': ({ runIds, metric }) => compareRuns(ctx, runIds, metric),
+    'compare:activity': ({ items, metric }) => compareActivity(ctx, items, metric),
     'jobs:list': () => ctx.jobs.list(),
     'projections:start': ({ runId, datasetId, minShare }) =>
       projectDataset(ctx, runId, datasetId, { minShare }),
     'projections:list': (filter) => listProjectionSummaries(ctx, filter),
     'projections:get': ({ id }) => getProjectionDetail(ctx, id),
     'projections:delete': ({ id }) => deleteProjectionById(ctx, id),
+    'projections:begin': ({ runId, datasetId, minShare }) =>
+      beginProjection(ctx, runId, datasetId, { minShare }),
+    'projections:cancel': ({ id }) => cancelProjection(ctx, id),
     'consensus:start': ({ datasetId, params }) => startConsensus(ctx, datasetId, params),
     'consensus:list': ({ datasetId }) => listConsensusSummaries(ctx, datasetId),
     'consensus:get': ({ id }) => getConsensusDetail(ctx, id),

@@ -45,7 +45,7 @@ export class JobRegistry {
       patch.iteration !== undefined &&
       patch.elapsedMs !== undefined &&
       next.iteration > 0 &&
-      next.kind === 'run'
+      (next.kind === 'run' || next.kind === 'projection')
     ) {
       next.remainingMs = Math.max(0, ((next.maxIter - next.iteration) * next.elapsedMs) / next.iteration);
     }

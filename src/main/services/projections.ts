@@ -6,7 +6,7 @@ import {
   selectRows,
   type FeatureMatch,
 } from '../../shared/analysis';
-import type { ProjectionDetail, ProjectionSummary, RunParams } from '../../shared/domain';
+import type { ProjectionDetail, ProjectionSummary, RunDetail, RunParams } from '../../shared/domain';
 import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
 import type { FitOptionsInput, FitResult } from '../../shared/nmf/types';
 import { float64FromBlob, toBlob } from '../db/blobs';
@@ -17,10 +17,11 @@ import {
   listProjections,
   type ProjectionListRow,
 } from '../db/queries/projections';
+import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 import { loadDataset } from './datasets';
-import { getRunDetail } from './runs';
+import { getRunDetail, requireOwner } from './runs';
 
 /**
  * Projections: a dataset's samples fitted onto a saved run's components (W held, H fitted; the
@@ -104,34 +105,27 @@ export function matchedProblem(
   return { W: selectRows(W, match.runRows), V: selectDataRows(V, match.newRows), match };
 }
 
-/** Runs one projection fit on the pool (cancellable through `cancel`). */
-export async function projectOnPool(
-  ctx: ServiceContext,
-  V: DataMatrix,
-  W: DenseMatrix,
-  options: FitOptionsInput,
-): Promise<FitResult> {
-  const handle = ctx.pool.submit({
-    kind: 'fit',
-    matrix: V,
-    options: { ...options, rank: W.cols, fixed: 'W', W0: W },
-    replicates: 1,
-  });
-  const result = (await handle.promise) as FitTaskResult;
-  return result.best;
+/** A projection checked and ready to fit: the run's matched W and the new samples' matched rows. */
+export interface PreparedProjection {
+  runId: number;
+  datasetId: number;
+  run: RunDetail;
+  dataHash: string;
+  problem: { W: DenseMatrix; V: DataMatrix; match: FeatureMatch };
+  fitOptions: FitOptionsInput;
 }
 
 /**
- * Projects dataset `datasetId` onto run `runId` and stores the projection. Refuses (bad_input) a run
- * that is not done, a loss the new data cannot take (IS with zeros), and too few shared features,
- * naming the missing ones.
+ * Checks a projection of dataset `datasetId` onto run `runId` before anything runs. Refuses
+ * (bad_input) a run that is not done, a loss the new data cannot take (IS with zeros), and too few
+ * shared features, naming the missing ones.
  */
-export async function projectDataset(
+export function prepareProjection(
   ctx: ServiceContext,
   runId: number,
   datasetId: number,
   options: { minShare?: number } = {},
-): Promise<ProjectionDetail> {
+): PreparedProjection {
   const run = getRunDetail(ctx, runId);
   if (run.state !== 'done' || !run.W) {
     throw new ServiceError(
@@ -154,8 +148,94 @@ export async function projectDataset(
       `run ${runId} uses β = ${run.params.beta}, undefined where the data have zeros, and dataset ${datasetId} has zeros on the matched features`,
     );
   }
-  const fitOptions = projectionFitOptions(run.params, k);
-  const fit = await projectOnPool(ctx, problem.V, problem.W, fitOptions);
+  return {
+    runId,
+    datasetId,
+    run,
+    dataHash: data.hash,
+    problem,
+    fitOptions: projectionFitOptions(run.params, k),
+  };
+}
+
+/** Projection jobs are numbered per process (they live only while they compute; see startProjection). */
+let nextProjectionJob = 1;
+
+/**
+ * Registers a prepared projection as a job (`jobs:progress` events of kind `projection`, with
+ * iterations, loss and time left; cancellable through `jobs`/`projections:cancel`) and runs it on
+ * the pool. Resolves with the stored projection, or rejects with a ServiceError (`cancelled` when
+ * cancelled: nothing is stored). The job id is known before the fit starts (`onJob`).
+ */
+export async function runProjectionJob(
+  ctx: ServiceContext,
+  prepared: PreparedProjection,
+  onJob: (jobId: number) => void = () => undefined,
+): Promise<ProjectionDetail> {
+  requireOwner(ctx);
+  const jobId = nextProjectionJob++;
+  const maxIter = prepared.fitOptions.maxIter ?? prepared.run.params.maxIter;
+  let handle: JobHandle | null = null;
+  let cancelled = false;
+  ctx.jobs.add('projection', jobId, maxIter, () => {
+    cancelled = true;
+    handle?.cancel();
+  });
+  ctx.jobs.update('projection', jobId, { runId: prepared.runId, datasetId: prepared.datasetId });
+  onJob(jobId);
+  const startedAt = Date.now();
+  try {
+    if (cancelled) throw new JobCancelledError(jobId);
+    const { W, V } = prepared.problem;
+    handle = ctx.pool.submit(
+      {
+        kind: 'fit',
+        matrix: V,
+        options: { ...prepared.fitOptions, rank: W.cols, fixed: 'W', W0: W },
+        replicates: 1,
+      },
+      (progress) =>
+        ctx.jobs.update('projection', jobId, {
+          state: 'running',
+          iteration: progress.iteration,
+          maxIter,
+          loss: progress.loss,
+          elapsedMs: Date.now() - startedAt,
+        }),
+    );
+    const fit = ((await handle.promise) as FitTaskResult).best;
+    if (cancelled) throw new JobCancelledError(jobId);
+    const id = storeProjection(ctx, prepared, fit);
+    if (id === null)
+      throw new ServiceError('conflict', 'the run or the dataset was deleted while projecting');
+    ctx.jobs.update('projection', jobId, {
+      iteration: fit.iterations,
+      loss: fit.loss,
+      elapsedMs: Date.now() - startedAt,
+      projectionId: id,
+    });
+    ctx.jobs.finish('projection', jobId, 'done');
+    ctx.events.emit('library:changed', { what: 'runs', id: prepared.runId });
+    return getProjectionDetail(ctx, id);
+  } catch (error) {
+    handle?.cancel();
+    if (error instanceof JobCancelledError || cancelled) {
+      ctx.jobs.finish('projection', jobId, 'cancelled');
+      throw new ServiceError('cancelled', `projection job ${jobId} was cancelled; nothing was stored`);
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.jobs.update('projection', jobId, { error: message });
+    ctx.jobs.finish('projection', jobId, 'failed');
+    throw error;
+  }
+}
+
+/**
+ * Stores a finished projection in one statement, if its run (not deleted) and dataset still exist;
+ * null otherwise (nothing stored).
+ */
+function storeProjection(ctx: ServiceContext, prepared: PreparedProjection, fit: FitResult): number | null {
+  const { run, problem, runId, datasetId } = prepared;
   const params: ProjectionSummary['params'] = {
     loss: run.params.loss,
     beta: run.params.beta,
@@ -170,27 +250,67 @@ export async function projectDataset(
     engineVersion: ctx.app.engineVersion,
     runId,
     runDataHash: run.provenance?.dataHash ?? null,
-    dataHash: data.hash,
+    dataHash: prepared.dataHash,
     warnings: fit.warnings,
     platform: `${process.platform}-${process.arch} node ${process.versions.node}`,
   };
-  const id = insertProjection(ctx.db, {
-    run_id: runId,
-    dataset_id: datasetId,
-    params: JSON.stringify(params),
-    rank: k,
-    matched: problem.match.runRows.length,
-    missing: JSON.stringify(problem.match.missing),
-    dropped: JSON.stringify(problem.match.dropped),
-    iterations: fit.iterations,
-    converged: fit.converged ? 1 : 0,
-    loss: fit.loss,
-    h: toBlob(fit.H.data),
-    provenance: JSON.stringify(provenance),
-    created_at: ctx.now(),
+  return ctx.db.transaction(() => {
+    const present = ctx.db
+      .prepare('SELECT 1 FROM runs r, datasets d WHERE r.id = ? AND r.deleted_at IS NULL AND d.id = ?')
+      .get(runId, datasetId);
+    if (!present) return null;
+    return insertProjection(ctx.db, {
+      run_id: runId,
+      dataset_id: datasetId,
+      params: JSON.stringify(params),
+      rank: run.params.rank,
+      matched: problem.match.runRows.length,
+      missing: JSON.stringify(problem.match.missing),
+      dropped: JSON.stringify(problem.match.dropped),
+      iterations: fit.iterations,
+      converged: fit.converged ? 1 : 0,
+      loss: fit.loss,
+      h: toBlob(fit.H.data),
+      provenance: JSON.stringify(provenance),
+      created_at: ctx.now(),
+    });
+  })();
+}
+
+/** Projects dataset `datasetId` onto run `runId` as a job and waits for it (the CLI's `project`). */
+export async function projectDataset(
+  ctx: ServiceContext,
+  runId: number,
+  datasetId: number,
+  options: { minShare?: number } = {},
+): Promise<ProjectionDetail> {
+  return runProjectionJob(ctx, prepareProjection(ctx, runId, datasetId, options));
+}
+
+/**
+ * Starts a projection job and answers at once with its id; progress and the outcome arrive as
+ * `jobs:progress` events of kind `projection` (`projectionId` once stored, `error` if it failed).
+ */
+export function beginProjection(
+  ctx: ServiceContext,
+  runId: number,
+  datasetId: number,
+  options: { minShare?: number } = {},
+): { jobId: number } {
+  requireOwner(ctx);
+  const prepared = prepareProjection(ctx, runId, datasetId, options);
+  let jobId = 0;
+  void runProjectionJob(ctx, prepared, (id) => (jobId = id)).catch(() => {
+    // The outcome (cancelled, failed) is in the job's last progress event.
   });
-  ctx.events.emit('library:changed', { what: 'runs', id: runId });
-  return getProjectionDetail(ctx, id);
+  return { jobId };
+}
+
+/** Cancels a projection job of this process (nothing of it is stored). */
+export function cancelProjection(ctx: ServiceContext, jobId: number): { state: 'cancelled' } {
+  if (!ctx.jobs.cancel('projection', jobId))
+    throw new ServiceError('not_found', `projection job ${jobId} is not computing in this process`);
+  return { state: 'cancelled' };
 }
 
 function hasZero(V: DataMatrix): boolean {

@@ -123,6 +123,7 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
     cvFolds: params.cvFolds,
     baseline: params.baseline,
     ...(params.consensusReplicates !== undefined ? { consensusReplicates: params.consensusReplicates } : {}),
+    ...(params.sampleFolds ? { sampleFolds: params.sampleFolds } : {}),
     fit: {
       beta,
       solver,
@@ -306,7 +307,9 @@ export function describeSweepJob(job: SweepJob, folds: number): string {
       ? `replicate ${job.index + 1}`
       : job.kind === 'consensus'
         ? `consensus fit ${job.index + 1}`
-        : `fold ${job.index + 1} of ${folds}`;
+        : job.kind === 'sample-fold'
+          ? `sample fold ${job.index + 1} of ${job.cv?.folds ?? folds}`
+          : `fold ${job.index + 1} of ${folds}`;
   return `${job.baseline ? 'baseline ' : ''}k = ${job.rank}, ${which}`;
 }
 
@@ -493,6 +496,15 @@ function saveSweepOutcome(
       pearsonDispersion: rank.pearsonDispersion,
       consensusFits: rank.consensusFits,
       consensusFromIndependentStarts: rank.consensusFromIndependentStarts,
+      ...(rank.sampleCvError !== undefined
+        ? {
+            sampleCvError: rank.sampleCvError,
+            sampleCvSe: rank.sampleCvSe ?? null,
+            sampleCvErrors: rank.sampleCvErrors ?? [],
+            sampleCvPairedDifference: rank.sampleCvPairedDifference ?? null,
+            sampleCvPairedSe: rank.sampleCvPairedSe ?? null,
+          }
+        : {}),
       baseline: rank.baseline
         ? {
             loss: rank.baseline.loss,

@@ -29,6 +29,7 @@ import { readFactorsTsv, type ReadFactor } from '../io';
 import type { ServiceContext } from './context';
 import { contentHash, loadDataset, toServiceError } from './datasets';
 import { getRunSummary } from './runs';
+import { RECORD_TABLES, incomingRecordProblem, mergeProjectionsAndConsensus } from './transfer-records';
 
 /**
  * Moving runs and libraries in and out: factors produced elsewhere (scikit-learn or R W/H tables,
@@ -263,7 +264,15 @@ export async function exportLibraryBytes(ctx: ServiceContext): Promise<LibraryFi
 export type { LibraryMergeResult };
 
 /** The tables a merge reads from the other library. */
-const MERGED_TABLES = ['datasets', 'dataset_chunks', 'sweeps', 'sweep_jobs', 'runs', 'annotations'] as const;
+const MERGED_TABLES = [
+  'datasets',
+  'dataset_chunks',
+  'sweeps',
+  'sweep_jobs',
+  'runs',
+  'annotations',
+  ...RECORD_TABLES,
+] as const;
 
 function columnsOf(db: Db, schema: 'main' | 'incoming', table: string): string[] {
   const rows = db.prepare('SELECT name FROM pragma_table_info(?, ?)').all(table, schema) as Array<{
@@ -399,6 +408,8 @@ export function verifyIncomingLibrary(incoming: Db, name: string): void {
       );
     if (run.trace !== null && run.trace % 16 !== 0) throw refuse(`run ${run.id} has a malformed loss trace`);
   }
+  const recordProblem = incomingRecordProblem(incoming);
+  if (recordProblem !== null) throw refuse(recordProblem);
 }
 
 export interface LibraryMergeOptions {
@@ -516,6 +527,8 @@ export function importLibrary(
           sweepMap.set(s.id, newId);
         }
         let runsAdded = 0;
+        const runMap = new Map<number, number>();
+        const addedRuns = new Set<number>();
         const runs = db.prepare('SELECT * FROM incoming.runs WHERE deleted_at IS NULL').all() as Array<
           Record<string, unknown> & { id: number; dataset_id: number; sweep_id: number | null }
         >;
@@ -526,14 +539,21 @@ export function importLibrary(
           endUnfinished(row);
           const duplicate = db
             .prepare(
-              'SELECT 1 FROM main.runs WHERE dataset_id = ? AND created_at = ? AND params = ? AND state = ?',
+              'SELECT id FROM main.runs WHERE dataset_id = ? AND created_at = ? AND params = ? AND state = ?',
             )
-            .get(row.dataset_id, row.created_at, row.params, row.state);
-          if (duplicate && r.sweep_id === null) continue;
+            .get(row.dataset_id, row.created_at, row.params, row.state) as { id: number } | undefined;
+          if (duplicate && r.sweep_id === null) {
+            runMap.set(r.id, duplicate.id);
+            continue;
+          }
           const columns = Object.keys(row);
-          db.prepare(
-            `INSERT INTO main.runs (${columns.join(', ')}) VALUES (${columns.map((c) => '@' + c).join(', ')})`,
-          ).run(row);
+          const info = db
+            .prepare(
+              `INSERT INTO main.runs (${columns.join(', ')}) VALUES (${columns.map((c) => '@' + c).join(', ')})`,
+            )
+            .run(row);
+          runMap.set(r.id, Number(info.lastInsertRowid));
+          addedRuns.add(r.id);
           runsAdded++;
         }
         // Sweep summaries name their runs by id: rewrite those ids to the new ones.
@@ -554,7 +574,8 @@ export function importLibrary(
           db.prepare('UPDATE main.sweeps SET result = ? WHERE id = ?').run(JSON.stringify(stored), newId);
           void oldId;
         }
-        return { datasetsAdded, datasetsExisting, runsAdded, sweepsAdded: sweepMap.size };
+        const records = mergeProjectionsAndConsensus(db, datasetMap, runMap, addedRuns, endUnfinished);
+        return { datasetsAdded, datasetsExisting, runsAdded, sweepsAdded: sweepMap.size, ...records };
       })();
       ctx.events.emit('library:changed', { what: 'datasets', id: null });
       ctx.events.emit('library:changed', { what: 'runs', id: null });

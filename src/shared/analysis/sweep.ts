@@ -10,6 +10,13 @@ import { isIntegerData, pearsonDispersion } from './count-model';
 import { heldOutError, heldOutTrimmedError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
 import { pairwiseStability } from './stability';
 import { recommendRank } from './recommend';
+import {
+  SAMPLE_FOLD_KIND,
+  addSampleCvCriteria,
+  planSampleFoldJobs,
+  runSampleFoldJob,
+  sampleCvReasoning,
+} from './sample-cv';
 import type {
   RankCriteria,
   RankRecommendation,
@@ -35,6 +42,7 @@ function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
     cvScreenIterations: spec.cvScreenIterations ?? 150,
     consensusReplicates: spec.consensusReplicates ?? DEFAULT_CONSENSUS_REPLICATES,
     baseline: spec.baseline ?? true,
+    sampleFolds: spec.sampleFolds ?? 0,
     fit: spec.fit ?? {},
   };
   if (!Number.isInteger(resolved.fromRank) || resolved.fromRank < 1) {
@@ -51,6 +59,8 @@ function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
   // The planner takes more folds than the app offers (MAX_CV_FOLDS): fold ids are stored in a byte.
   const foldsProblem = cvFoldsProblem(resolved.cvFolds, 255);
   if (foldsProblem) throw new RangeError(`cvFolds: ${foldsProblem}`);
+  const sampleFoldsProblem = cvFoldsProblem(resolved.sampleFolds, 255);
+  if (sampleFoldsProblem) throw new RangeError(`sampleFolds: ${sampleFoldsProblem}`);
   if (resolved.fit.init === 'custom') {
     throw new RangeError('a sweep cannot start from custom factors: their rank is fixed');
   }
@@ -168,6 +178,20 @@ export function planSweep(spec: SweepSpec): SweepJob[] {
           keepFactors: false,
         });
       }
+      if (!baseline && s.sampleFolds > 0) {
+        jobs.push(
+          ...planSampleFoldJobs(
+            rank,
+            s.sampleFolds,
+            seed,
+            { ...s.fit, init, rank, seed },
+            s.cvStarts > 1 && init === 'random'
+              ? { starts: s.cvStarts, iterations: screenIterations(s) }
+              : null,
+            shuffleSeed,
+          ),
+        );
+      }
     }
   }
   return jobs;
@@ -230,6 +254,7 @@ function screenedFit(input: DataMatrix, job: SweepJob, hooks: FitHooks): FitResu
  * @param V m × n, the data of the whole sweep (never modified)
  */
 export function runSweepJob(V: DataMatrix, job: SweepJob, hooks: FitHooks = {}): SweepJobResult {
+  if (job.kind === SAMPLE_FOLD_KIND) return runSampleFoldJob(V, job, hooks, screenedFit);
   const data = job.baseline ? shuffleWithinRows(V, job.shuffleSeed) : V;
   let input: DataMatrix = data;
   let folds = null;
@@ -425,7 +450,9 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
     string,
     { replicates: SweepJobResult[]; folds: SweepJobResult[]; consensus: SweepJobResult[] }
   >();
+  const sampleFoldResults = results.filter((result) => result.kind === SAMPLE_FOLD_KIND);
   for (const result of results) {
+    if (result.kind === SAMPLE_FOLD_KIND) continue;
     const key = `${result.baseline ? 'b' : 'd'}${result.rank}`;
     let group = groups.get(key);
     if (!group) {
@@ -470,11 +497,13 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
   }
   if (ranks.length === 0) throw new RangeError('the sweep has no finished replicate fit at any rank');
   pairRanks(ranks, foldValues);
+  if (s.sampleFolds > 0) addSampleCvCriteria(ranks, sampleFoldResults);
   const recommendation = recommendRank(ranks, {
     integerData,
     fromRank: s.fromRank,
     toRank: s.toRank,
   });
+  if (s.sampleFolds > 0) recommendation.reasoning.push(...sampleCvReasoning(ranks, recommendation.rank));
   if (cols > CONSENSUS_MAX_SAMPLES && ranks.some((r) => r.cophenetic !== null)) {
     const gigabytes = (cols * cols * 8) / 1e9;
     recommendation.reasoning.push(
@@ -510,6 +539,11 @@ export interface RanksJsonSource {
           | 'cvPairedSe'
           | 'pearsonDispersion'
           | 'consensusFits'
+          | 'sampleCvError'
+          | 'sampleCvSe'
+          | 'sampleCvErrors'
+          | 'sampleCvPairedDifference'
+          | 'sampleCvPairedSe'
         >
       >
   >;
@@ -539,6 +573,16 @@ export function toRanksJson(summary: RanksJsonSource): RanksJson {
       cv_paired_se: r.cvPairedSe ?? null,
       pearson_dispersion: r.pearsonDispersion ?? null,
       consensus_fits: r.consensusFits ?? 0,
+      // Only when the sweep had sample folds, so files of sweeps without them keep their bytes.
+      ...(r.sampleCvError !== undefined
+        ? {
+            sample_cv_error: r.sampleCvError,
+            sample_cv_se: r.sampleCvSe ?? null,
+            sample_cv_errors: r.sampleCvErrors ?? [],
+            sample_cv_paired_difference: r.sampleCvPairedDifference ?? null,
+            sample_cv_paired_se: r.sampleCvPairedSe ?? null,
+          }
+        : {}),
     })),
     recommended: summary.recommendation.rank,
     criterion: summary.recommendation.criterion,

@@ -257,12 +257,18 @@ export interface SweepSpec {
   consensusReplicates?: number;
   /** Also fit a row-shuffled copy of V as the no-structure baseline. Default true. */
   baseline?: boolean;
+  /**
+   * Sample-wise cross-validation folds per rank (see sample-cv.ts): W fitted on the other samples,
+   * the held-out samples projected on half the features and scored on the other half. 0 = none
+   * (default); otherwise 2..255. Data only, never the baseline.
+   */
+  sampleFolds?: number;
   /** Options of every fit; `seed` (default 0) is the sweep's base seed. */
   fit?: SweepFitOptions;
 }
 
 /** The kinds of fit in a sweep (see {@link SweepJob.kind}). */
-export type SweepJobKind = 'replicate' | 'fold' | 'consensus';
+export type SweepJobKind = 'replicate' | 'fold' | 'consensus' | 'sample-fold';
 
 /** One fit of a sweep. Self-contained: a worker needs only V and this. */
 export interface SweepJob {
@@ -272,7 +278,8 @@ export interface SweepJob {
   /**
    * `replicate`: a full fit of V; `fold`: a fit of V with one fold's entries held out;
    * `consensus`: a full fit of V from its own random start without warm-up, for consensus and
-   * stability.
+   * stability; `sample-fold`: W fitted on the samples outside one sample fold, the held-out
+   * samples predicted from it (sample-cv.ts).
    */
   kind: SweepJobKind;
   /** Replicate number r or fold number f. */
@@ -280,7 +287,7 @@ export interface SweepJob {
   /** Fit the row-shuffled copy of V (shuffled with `shuffleSeed`) instead of V. */
   baseline: boolean;
   shuffleSeed: number;
-  /** For `fold` jobs: how the folds are drawn. */
+  /** For `fold` and `sample-fold` jobs: how the folds are drawn. */
   cv: { folds: number; seed: number } | null;
   /** Options of the fit, rank included. */
   fit: SweepFitOptions & { rank: number };
@@ -399,6 +406,16 @@ export interface RankCriteria {
 /** Criteria of one rank with its baseline. */
 export interface RankSummary extends RankCriteria {
   baseline: RankCriteria | null;
+  /**
+   * Sample-wise cross-validation (present only when the sweep has sample folds): mean over sample
+   * folds of the held-out samples' per-entry error, its standard error, the value per fold, and
+   * the paired difference to the rank with the lowest mean with its standard error.
+   */
+  sampleCvError?: number | null;
+  sampleCvSe?: number | null;
+  sampleCvErrors?: number[];
+  sampleCvPairedDifference?: number | null;
+  sampleCvPairedSe?: number | null;
 }
 
 /** A caution attached to a recommendation (CLI.md `ranks.json` `warnings`). */
@@ -464,6 +481,12 @@ export interface RanksJson {
     pearson_dispersion: number | null;
     /** Fits behind cophenetic, dispersion, stability and sample_clusters. */
     consensus_fits: number;
+    /** Sample-wise cross-validation (only with sample folds; see RankSummary.sampleCvError). */
+    sample_cv_error?: number | null;
+    sample_cv_se?: number | null;
+    sample_cv_errors?: number[];
+    sample_cv_paired_difference?: number | null;
+    sample_cv_paired_se?: number | null;
   }>;
   recommended: number | null;
   criterion: string;

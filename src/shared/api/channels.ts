@@ -20,6 +20,7 @@ import {
   type AppInfo,
   type AssignmentView,
   type ComparisonView,
+  type ActivityComparisonView,
   type ConsensusMapView,
   type DatasetAnnotations,
   type EnrichmentView,
@@ -160,6 +161,16 @@ export const requestSchemas = {
     })
     .strict(),
   'jobs:list': empty,
+  /** Component activities of runs and projections side by side (shares of each sample's total). */
+  'compare:activity': z
+    .object({
+      items: z
+        .array(z.object({ kind: z.enum(['run', 'projection']), id }).strict())
+        .min(2)
+        .max(12),
+      metric: z.enum(['cosine', 'pearson']).default('cosine'),
+    })
+    .strict(),
   /** New samples (a stored dataset) projected onto a finished run: W held, H fitted; stored. */
   'projections:start': z
     .object({ runId: id, datasetId: id, minShare: z.number().min(0).max(1).optional() })
@@ -167,6 +178,12 @@ export const requestSchemas = {
   'projections:list': z.object({ runId: id.optional(), datasetId: id.optional() }).strict(),
   'projections:get': byId,
   'projections:delete': byId,
+  /** The same as `projections:start`, answered at once with the job's id; the outcome arrives as `jobs:progress` events. */
+  'projections:begin': z
+    .object({ runId: id, datasetId: id, minShare: z.number().min(0).max(1).optional() })
+    .strict(),
+  /** Cancels a projection job of this process: nothing of it is stored. */
+  'projections:cancel': byId,
   /** cNMF consensus (Kotliar et al. 2019) over one rank or a range. */
   'consensus:start': z.object({ datasetId: id, params: consensusParamsSchema }).strict(),
   'consensus:list': z.object({ datasetId: id.optional() }).strict(),
@@ -259,11 +276,14 @@ export interface ResponseMap {
   'sweeps:resume': SweepSummary;
   'sweeps:delete': { deleted: number };
   'compare:align': ComparisonView;
+  'compare:activity': ActivityComparisonView;
   'jobs:list': JobProgress[];
   'projections:start': ProjectionDetail;
   'projections:list': ProjectionSummary[];
   'projections:get': ProjectionDetail;
   'projections:delete': { deleted: number };
+  'projections:begin': { jobId: number };
+  'projections:cancel': { state: 'cancelled' };
   'consensus:start': ConsensusSummary;
   'consensus:list': ConsensusSummary[];
   'consensus:get': ConsensusDetail;
@@ -323,6 +343,9 @@ export interface LibraryMergeResult {
   datasetsExisting: number;
   runsAdded: number;
   sweepsAdded: number;
+  /** Projections and consensus records copied in (with their run and dataset links remapped). */
+  projectionsAdded: number;
+  consensusAdded: number;
 }
 
 /** Events pushed from main to every window. */

@@ -144,6 +144,17 @@ export const sweepParamsSchema = z
      * `withConsensusReplicates` in services/sweeps.ts) and stores the choice.
      */
     consensusReplicates: z.number().int().min(0).max(200).optional(),
+    /**
+     * Sample-wise cross-validation folds per rank (held-out samples projected on half the
+     * features, scored on the other half; shared/analysis/sample-cv.ts). Absent or 0: none.
+     */
+    sampleFolds: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .refine((folds) => folds !== 1, { message: 'sample folds must be 0 (none) or at least 2, got 1' })
+      .optional(),
     fit: sweepFitSchema.default(() => sweepFitSchema.parse({})),
   })
   .strict()

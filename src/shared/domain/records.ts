@@ -141,7 +141,7 @@ export interface SweepSummary {
 
 /** Live progress of one job (a run, or one fit of a sweep). */
 export interface JobProgress {
-  kind: 'run' | 'sweep' | 'consensus';
+  kind: 'run' | 'sweep' | 'consensus' | 'projection';
   id: number;
   state: RunState;
   iteration: number;
@@ -156,6 +156,11 @@ export interface JobProgress {
   jobsTotal?: number;
   /** Sweeps: the fit this event's iteration and loss belong to, e.g. "k = 8, fold 2 of 3". */
   fit?: string;
+  /** Projections (job ids numbered per process): the run and dataset, the stored projection once done, the error if failed. */
+  runId?: number;
+  datasetId?: number;
+  projectionId?: number;
+  error?: string;
 }
 
 export interface ImportProgress {

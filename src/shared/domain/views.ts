@@ -103,6 +103,15 @@ export interface SweepRankMetrics {
   /** Fits behind the consensus criteria and stability, and whether they were independent random starts. */
   consensusFits?: number;
   consensusFromIndependentStarts?: boolean;
+  /**
+   * Sample-wise cross-validation (only in sweeps with sample folds): mean per-entry error of the
+   * held-out samples, its standard error, per fold, and the paired difference to the lowest rank's.
+   */
+  sampleCvError?: number | null;
+  sampleCvSe?: number | null;
+  sampleCvErrors?: number[];
+  sampleCvPairedDifference?: number | null;
+  sampleCvPairedSe?: number | null;
   /** The same criteria on the row-shuffled copy of V. */
   baseline: {
     loss: number;

@@ -369,7 +369,14 @@ describe('nmf-studio', () => {
     const first = JSON.parse((await cli('library', 'import', copy, '--db', other)).stdout);
     const datasets = JSON.parse((await cli('datasets', 'list', '--db', db)).stdout).length;
     const runs = JSON.parse((await cli('runs', 'list', '--db', db)).stdout).length;
-    expect(first).toEqual({ datasetsAdded: datasets, datasetsExisting: 0, runsAdded: runs, sweepsAdded: 1 });
+    expect(first).toEqual({
+      datasetsAdded: datasets,
+      datasetsExisting: 0,
+      runsAdded: runs,
+      sweepsAdded: 1,
+      projectionsAdded: 0,
+      consensusAdded: 0,
+    });
     expect(JSON.parse((await cli('runs', 'list', '--db', other)).stdout).length).toBe(runs);
     const second = JSON.parse((await cli('library', 'import', copy, '--db', other)).stdout);
     expect(second.datasetsAdded).toBe(0);

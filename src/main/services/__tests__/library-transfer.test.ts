@@ -115,6 +115,8 @@ describe('library export and merge through the services', () => {
       datasetsExisting: 0,
       runsAdded: 1 + sweepRuns,
       sweepsAdded: 1,
+      projectionsAdded: 0,
+      consensusAdded: 0,
     });
     expect(changed).toEqual(expect.arrayContaining(['datasets', 'runs', 'sweeps']));
     expect(readdirSync(target.services.ctx.app.tempDir)).toEqual([]);

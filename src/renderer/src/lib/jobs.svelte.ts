@@ -33,7 +33,7 @@ function ingest(progress: JobProgress): void {
   const trace = existing ? existing.trace : [];
   const last = trace[trace.length - 1];
   let next = trace;
-  if (progress.kind !== 'run') {
+  if (progress.kind !== 'run' && progress.kind !== 'projection') {
     // A sweep's (or consensus's) fits run in parallel and their progress events interleave, so a single loss
     // curve would mix fits: its trace is fits finished against elapsed seconds instead.
     const done = progress.jobsDone ?? 0;
