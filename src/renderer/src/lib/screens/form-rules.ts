@@ -1,4 +1,4 @@
-import type { DatasetSummary } from '../../../../shared/domain';
+import type { DatasetSummary, LossName } from '../../../../shared/domain';
 
 /**
  * The checks of the New run, New sweep and New consensus forms that are not engine parameters,
@@ -80,4 +80,17 @@ export function problemsOf<K extends string>(checks: Record<K, string | null>): 
     if (problem !== null) problems[key] = problem;
   }
   return problems;
+}
+
+type Solver = 'mu' | 'hals' | 'als';
+
+/**
+ * The solver after the loss changes. HALS and ALS solve the Frobenius objective only (β = 2): a
+ * switch to Frobenius offers HALS (ALS stays if chosen), a switch to any other loss falls back to
+ * multiplicative updates, so the form stays valid without a second edit.
+ */
+export function solverForLoss(solver: Solver, loss: LossName, beta: number): Solver {
+  if (loss === 'frobenius') return solver === 'als' ? 'als' : 'hals';
+  if (solver !== 'mu' && !(loss === 'beta' && beta === 2)) return 'mu';
+  return solver;
 }

@@ -12,6 +12,7 @@ import {
   rankProblem,
   rankRangeProblem,
   replicatesProblem,
+  solverForLoss,
 } from '../form-rules';
 import { SweepCluster } from '../sweep-cluster.svelte';
 import { failed, fakePorts, ok } from './fake-ports';
@@ -82,6 +83,16 @@ describe('form rules', () => {
     expect(clusterProblem({ ...fine, memMiB: 0.5 })).toBe(
       'Memory: a whole number of MiB, or empty to estimate.',
     );
+  });
+
+  it('switch the solver with the loss: HALS for Frobenius, MU where HALS and ALS cannot go', () => {
+    expect(solverForLoss('mu', 'frobenius', 2)).toBe('hals');
+    expect(solverForLoss('als', 'frobenius', 2)).toBe('als');
+    expect(solverForLoss('hals', 'kl', 1)).toBe('mu');
+    expect(solverForLoss('als', 'is', 0)).toBe('mu');
+    expect(solverForLoss('hals', 'beta', 2)).toBe('hals');
+    expect(solverForLoss('hals', 'beta', 1.5)).toBe('mu');
+    expect(solverForLoss('mu', 'kl', 1)).toBe('mu');
   });
 
   it('keep only the problems found', () => {
