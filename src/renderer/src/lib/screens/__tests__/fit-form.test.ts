@@ -1,0 +1,301 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RunEstimate } from '../../../../../shared/domain';
+import { SWEEP_FIT_DEFAULTS } from '../../../../../shared/domain/defaults';
+import { FitFormModel } from '../fit-form.svelte';
+import { consensusPlan, runPlan, sweepPlan } from '../fit-form-plans';
+import {
+  clusterProblem,
+  consensusReplicatesProblem,
+  cvFoldsProblem,
+  densityThresholdProblem,
+  problemsOf,
+  rankProblem,
+  rankRangeProblem,
+  replicatesProblem,
+  solverForLoss,
+} from '../form-rules';
+import { SweepCluster } from '../sweep-cluster.svelte';
+import { failed, fakePorts, ok } from './fake-ports';
+import { dataset, run, sweep } from './records';
+
+const estimate: RunEstimate = { seconds: 12, peakBytes: 1e6, basis: 'measured' } as RunEstimate;
+// 100 × 20 integer counts with zeros; a 6 × 4 continuous table.
+const counts = dataset({ id: 1, name: 'counts' });
+const small = dataset({ id: 2, name: 'small', rows: 6, cols: 4, integer: false, minValue: 0.1 });
+
+function ports() {
+  return fakePorts({
+    'datasets:list': () => ok([counts, small]),
+    'runs:estimate': () => ok(estimate),
+    'sweeps:estimate': () => ok(estimate),
+    'runs:start': () => ok(run({ id: 12 })),
+    'sweeps:start': () => ok(sweep({ id: 3 })),
+  });
+}
+
+describe('form rules', () => {
+  it('bound a rank by the smaller dimension', () => {
+    expect(rankProblem(3, small)).toBeNull();
+    expect(rankProblem(4, small)).toBeNull();
+    expect(rankProblem(5, small)).toBe('At most 4 (the smaller dimension).');
+    expect(rankProblem(0, small)).toBe('A whole number of at least 1.');
+    expect(rankProblem(2.5, null)).toBe('A whole number of at least 1.');
+    expect(rankProblem(500, null)).toBeNull();
+  });
+
+  it('check a rank range: whole, ordered, within the data', () => {
+    expect(rankRangeProblem(2, 4, small)).toBeNull();
+    expect(rankRangeProblem(3, 3, small)).toBeNull();
+    expect(rankRangeProblem(4, 3, small)).toBe('The first rank must not exceed the last.');
+    expect(rankRangeProblem(2, 5, small)).toBe('At most 4 (the smaller dimension).');
+    expect(rankRangeProblem(0, 3, small)).toBe('Whole numbers of at least 1.');
+    expect(rankRangeProblem(2, Number.NaN, small)).toBe('Whole numbers of at least 1.');
+  });
+
+  it('refuse one cross-validation fold (nothing left to train on), and more than 20', () => {
+    expect([0, 2, 20].map(cvFoldsProblem)).toEqual([null, null, null]);
+    for (const folds of [1, -1, 21, 2.5])
+      expect(cvFoldsProblem(folds), String(folds)).toBe('0 (none) or 2 to 20 folds.');
+  });
+
+  it('ask a consensus for 2 to 1000 replicates and a positive density threshold', () => {
+    expect(consensusReplicatesProblem(2)).toBeNull();
+    expect(consensusReplicatesProblem(1)).toBe('From 2 to 1000.');
+    expect(consensusReplicatesProblem(1001)).toBe('From 2 to 1000.');
+    expect(densityThresholdProblem(0.5)).toBeNull();
+    expect(densityThresholdProblem(2)).toBeNull();
+    expect(densityThresholdProblem(0)).toBe('A number above 0 (2 keeps every component).');
+    expect(densityThresholdProblem(Number.NaN)).toBe('A number above 0 (2 keeps every component).');
+    expect(densityThresholdProblem(11)).toBe('A number above 0 (2 keeps every component).');
+    expect(replicatesProblem(1)).toBeNull();
+    expect(replicatesProblem(0)).toBe('A whole number of at least 1.');
+  });
+
+  it('check SLURM options in the order of the fields', () => {
+    const fine = { tasks: 8, cpus: 1, partition: '', time: '', memMiB: null };
+    expect(clusterProblem(fine)).toBeNull();
+    expect(clusterProblem({ ...fine, partition: 'short,long' })).toBeNull();
+    expect(clusterProblem({ ...fine, tasks: 0, cpus: 0 })).toBe('Tasks: a whole number from 1 to 10000.');
+    expect(clusterProblem({ ...fine, cpus: 257 })).toBe('CPUs per task: a whole number from 1 to 256.');
+    expect(clusterProblem({ ...fine, partition: 'gpu; rm -rf' })).toBe(
+      'Partition: a SLURM partition name (letters, digits, _ - .).',
+    );
+    expect(clusterProblem({ ...fine, memMiB: 0.5 })).toBe(
+      'Memory: a whole number of MiB, or empty to estimate.',
+    );
+  });
+
+  it('switch the solver with the loss: HALS for Frobenius, MU where HALS and ALS cannot go', () => {
+    expect(solverForLoss('mu', 'frobenius', 2)).toBe('hals');
+    expect(solverForLoss('als', 'frobenius', 2)).toBe('als');
+    expect(solverForLoss('hals', 'kl', 1)).toBe('mu');
+    expect(solverForLoss('als', 'is', 0)).toBe('mu');
+    expect(solverForLoss('hals', 'beta', 2)).toBe('hals');
+    expect(solverForLoss('hals', 'beta', 1.5)).toBe('mu');
+    expect(solverForLoss('mu', 'kl', 1)).toBe('mu');
+  });
+
+  it('keep only the problems found', () => {
+    expect(problemsOf({ a: null, b: 'bad', c: null })).toEqual({ b: 'bad' });
+    expect(problemsOf({ a: null })).toEqual({});
+  });
+});
+
+describe('FitFormModel', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('picks the first dataset and fills in what it suggests', async () => {
+    const { ports: p } = ports();
+    const model = new FitFormModel(p, runPlan, null);
+    expect(model.loaded).toBe(false);
+    await model.loadDatasets();
+    expect(model.loaded).toBe(true);
+    expect(model.dataset?.name).toBe('counts');
+    // Counts: KL by multiplicative updates; rank from the smaller dimension.
+    expect(model.fit?.loss).toBe('kl');
+    expect(model.fit?.solver).toBe('mu');
+    expect(model.extra).toEqual({ rank: 3, replicates: 1 });
+    expect(model.valid).toBe(true);
+  });
+
+  it('opens on the dataset the address names, and a new choice brings its own suggestions', async () => {
+    const { ports: p } = ports();
+    const model = new FitFormModel(p, runPlan, 2);
+    await model.loadDatasets();
+    expect(model.dataset?.name).toBe('small');
+    expect(model.fit?.loss).toBe('frobenius');
+    model.chosen = '1';
+    model.applyDefaults();
+    expect(model.fit?.loss).toBe('kl');
+  });
+
+  it('is invalid while an own field or an engine parameter has a problem', async () => {
+    const { ports: p } = ports();
+    const model = new FitFormModel(p, runPlan, 2);
+    await model.loadDatasets();
+    model.extra.rank = 5;
+    expect(model.problems).toEqual({ rank: 'At most 4 (the smaller dimension).' });
+    expect(model.valid).toBe(false);
+    model.extra.rank = 2;
+    expect(model.valid).toBe(true);
+    model.fit!.tol = 2;
+    expect(model.fitProblems.tol).toBe('Between 0 and 1.');
+    expect(model.valid).toBe(false);
+  });
+
+  it('says "not loaded" apart from "no datasets", and shows a failed list', async () => {
+    const fake = fakePorts({ 'datasets:list': () => ok([]) });
+    const empty = new FitFormModel(fake.ports, runPlan, null);
+    await empty.loadDatasets();
+    expect(empty.loaded).toBe(true);
+    expect(empty.fit).toBeNull();
+    expect(empty.valid).toBe(false);
+    fake.handlers['datasets:list'] = () => failed('library locked', 'unavailable');
+    const broken = new FitFormModel(fake.ports, runPlan, null);
+    await broken.loadDatasets();
+    expect(broken.error?.message).toBe('library locked');
+  });
+
+  it('asks for the estimate after a quiet spell, with the fields as plain values, and only when valid', async () => {
+    const { ports: p, calls } = ports();
+    const model = new FitFormModel(p, runPlan, 1);
+    await model.loadDatasets();
+    model.requestEstimate();
+    await vi.advanceTimersByTimeAsync(349);
+    expect(calls.some((c) => c.channel === 'runs:estimate')).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const asked = calls.find((c) => c.channel === 'runs:estimate')!.request as {
+      params: Record<string, unknown>;
+    };
+    expect(asked).toMatchObject({ datasetId: 1, params: { rank: 3, replicates: 1, loss: 'kl' } });
+    // Plain data, as the transport clones it.
+    expect(structuredClone(asked)).toEqual(asked);
+    expect(model.estimator.estimate).toEqual(estimate);
+    model.extra.rank = 0;
+    model.requestEstimate();
+    expect(model.estimator.estimate).toBeNull();
+  });
+
+  it('starts the job, says so and opens it; a refusal keeps the form', async () => {
+    const fake = ports();
+    const model = new FitFormModel(fake.ports, runPlan, 1);
+    await model.loadDatasets();
+    model.extra.replicates = 4;
+    await model.start();
+    const started = fake.calls.find((c) => c.channel === 'runs:start')!.request;
+    expect(started).toMatchObject({ datasetId: 1, params: { rank: 3, replicates: 4 } });
+    expect(fake.notices.map((n) => n.message)).toEqual(['Run 12 started.']);
+    expect(fake.navigations).toEqual(['/runs/12']);
+
+    fake.handlers['runs:start'] = () => failed('the queue is full', 'unavailable');
+    await model.start();
+    expect(model.error?.message).toBe('the queue is full');
+    expect(model.busy).toBe(false);
+    expect(model.extra.replicates).toBe(4);
+    expect(fake.navigations).toEqual(['/runs/12']);
+  });
+
+  it('does not start an invalid form', async () => {
+    const fake = ports();
+    const model = new FitFormModel(fake.ports, runPlan, 1);
+    await model.loadDatasets();
+    model.extra.rank = 0;
+    await model.start();
+    expect(fake.calls.some((c) => c.channel === 'runs:start')).toBe(false);
+  });
+});
+
+describe('the New sweep and New consensus plans', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('a sweep fits tighter from random starts, over the suggested range', async () => {
+    const fake = ports();
+    const model = new FitFormModel(fake.ports, sweepPlan, 1);
+    await model.loadDatasets();
+    expect(model.fit).toMatchObject(SWEEP_FIT_DEFAULTS);
+    expect(model.extra).toEqual({
+      fromRank: 2,
+      toRank: 8,
+      replicates: 5,
+      cvFolds: 3,
+      baseline: true,
+      sampleCv: false,
+    });
+    model.extra.cvFolds = 1;
+    expect(model.problems).toEqual({ cvFolds: '0 (none) or 2 to 20 folds.' });
+    model.extra.cvFolds = 0;
+    await model.start();
+    const request = fake.calls.find((c) => c.channel === 'sweeps:start')!.request as {
+      params: { fit: Record<string, unknown> };
+    };
+    expect(request.params).toMatchObject({
+      fromRank: 2,
+      toRank: 8,
+      replicates: 5,
+      cvFolds: 0,
+      baseline: true,
+    });
+    expect(request.params.fit.maxIter).toBe(SWEEP_FIT_DEFAULTS.maxIter);
+    expect(fake.navigations).toEqual(['/sweeps/3']);
+  });
+
+  it('a consensus starts 100 random-start replicates of 1000 iterations without warm-up', async () => {
+    const fake = ports();
+    fake.handlers['consensus:start'] = () => ok({ id: 4 } as never);
+    const model = new FitFormModel(fake.ports, consensusPlan, 2);
+    await model.loadDatasets();
+    expect(model.fit).toMatchObject({ init: 'random', maxIter: 1000, warmup: 0 });
+    // The 6 × 4 table: the range stops below its smaller dimension.
+    expect(model.extra).toEqual({ fromRank: 2, toRank: 3, replicates: 100, densityThreshold: 0.5 });
+    model.extra.replicates = 1;
+    expect(model.valid).toBe(false);
+    model.extra.replicates = 20;
+    await model.start();
+    expect(fake.calls.find((c) => c.channel === 'consensus:start')!.request).toMatchObject({
+      datasetId: 2,
+      params: { fromRank: 2, toRank: 3, replicates: 20, densityThreshold: 0.5, fit: { init: 'random' } },
+    });
+    expect(fake.notices[0].message).toBe('Consensus 4 started.');
+    expect(fake.navigations).toEqual(['/consensus/4']);
+  });
+
+  it('the cluster panel plans the form’s sweep with the SLURM options, and merges results back', async () => {
+    const fake = ports();
+    fake.handlers['sweeps:clusterExport'] = () =>
+      ok({ fileName: 'nmf-sweep.tar.gz', bytes: new Uint8Array(2048), fits: 30, tasks: 4 } as never);
+    const model = new FitFormModel(fake.ports, sweepPlan, 1);
+    const saved: string[] = [];
+    const cluster = new SweepCluster(fake.ports, model, (name) => saved.push(name));
+    expect(cluster.canExport).toBe(false);
+    await model.loadDatasets();
+    expect(cluster.canExport).toBe(true);
+    cluster.partition = 'bad partition';
+    expect(cluster.canExport).toBe(false);
+    cluster.partition = ' short ';
+    cluster.tasks = 4;
+    await cluster.exportJobFolder();
+    expect(fake.calls.find((c) => c.channel === 'sweeps:clusterExport')!.request).toMatchObject({
+      datasetId: 1,
+      params: { fromRank: 2, toRank: 8 },
+      tasks: 4,
+      cpus: 1,
+      partition: 'short',
+      time: undefined,
+      memMiB: undefined,
+    });
+    expect(saved).toEqual(['nmf-sweep.tar.gz']);
+    expect(cluster.status).toBe(
+      'Saved nmf-sweep.tar.gz: 30 fits in 4 array tasks (2.0 KB). Unpack it on the cluster and follow its README.md.',
+    );
+
+    fake.handlers['sweeps:clusterImport'] = () => failed('not a job folder');
+    await cluster.importResults({ name: 'x.tar.gz', bytes: async () => new Uint8Array(1) });
+    expect(cluster.errorTitle).toBe('x.tar.gz was not merged — your library is unchanged');
+    fake.handlers['sweeps:clusterImport'] = () => ok(sweep({ id: 7 }));
+    await cluster.importResults({ name: 'y.tar.gz', bytes: async () => new Uint8Array(1) });
+    expect(cluster.error).toBeNull();
+    expect(fake.navigations).toEqual(['/sweeps/7']);
+  });
+});
