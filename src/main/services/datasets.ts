@@ -17,6 +17,7 @@ import {
   type Transform,
 } from '../../shared/domain';
 import type { DataMatrix } from '../../shared/linalg/matrix';
+import type { ImportErrorLocation } from '../io';
 import { ImportError, inspectMatrixFile, readMatrixFile, type ImportedMatrix, type ReadOptions } from '../io';
 import { escapeText } from '../io/errors';
 import {
@@ -274,6 +275,15 @@ export function toServiceError(error: unknown, displayName: string): Error {
     if (error.column !== undefined) location.column = error.column;
     if (error.value !== undefined) location.value = error.value;
     if (error.datasetPath !== undefined) location.path = error.datasetPath;
+    if (error.rowName !== undefined) location.rowName = error.rowName;
+    if (error.columnName !== undefined) location.columnName = error.columnName;
+    if (error.problemCount > 1) {
+      const list = error.problems.map((problem) => ({
+        message: problem.message,
+        location: problemLocation(problem.location, displayName),
+      }));
+      return new ServiceError('bad_input', error.message, location, { list, count: error.problemCount });
+    }
     return new ServiceError('bad_input', error.message, location);
   }
   if (
@@ -290,6 +300,19 @@ export function toServiceError(error: unknown, displayName: string): Error {
     return new ServiceError('cancelled', `import of ${displayName} cancelled`);
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A listed problem's place, named by the user's file (never a staging path). */
+function problemLocation(where: ImportErrorLocation, displayName: string): ErrorLocation {
+  const location: ErrorLocation = { file: displayName };
+  if (where.line !== undefined) location.line = where.line;
+  if (where.row !== undefined) location.row = where.row;
+  if (where.column !== undefined) location.column = where.column;
+  if (where.value !== undefined) location.value = where.value;
+  if (where.datasetPath !== undefined) location.path = where.datasetPath;
+  if (where.rowName !== undefined) location.rowName = where.rowName;
+  if (where.columnName !== undefined) location.columnName = where.columnName;
+  return location;
 }
 
 /** Imports under way, by the id the renderer chose, so they can be cancelled. */

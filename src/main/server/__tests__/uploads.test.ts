@@ -140,7 +140,9 @@ describe('uploads in browser mode', () => {
     const { result } = await api('datasets:import', { file: { fileName: 'negative.tsv', bytes } });
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.error.message).toMatch(/^negative\.tsv: line 3, column 3: "-5" is negative/);
+      expect(result.error.message).toMatch(
+        /^negative\.tsv: line 3, column 3 \(sample "b"\): "-5" is negative/,
+      );
       expect(result.error.message).not.toMatch(/upload/);
       expect(result.error.location?.file).toBe('negative.tsv');
     }
