@@ -310,7 +310,15 @@ export async function readMatrixFile(path: string, options: ReadOptions = {}): P
       if (v !== v) missing++;
       else if (v !== 0) nnz++;
     }
-    result = { ...hdf, missing, nnz };
+    const { featureTable, ...read } = hdf;
+    result = {
+      ...read,
+      missing,
+      nnz,
+      ...(featureTable === undefined
+        ? {}
+        : { featureTable: { ...featureTable, axis: flip ? ('samples' as const) : ('features' as const) } }),
+    };
   }
 
   const { matrix } = result;

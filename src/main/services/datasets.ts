@@ -18,6 +18,7 @@ import {
 } from '../../shared/domain';
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import type { ImportErrorLocation } from '../io';
+import { storeFeatureTable } from './annotations-10x';
 import { ImportError, inspectMatrixFile, readMatrixFile, type ImportedMatrix, type ReadOptions } from '../io';
 import { escapeText } from '../io/errors';
 import {
@@ -241,15 +242,29 @@ export function storeImported(
   imported: ImportedMatrix & { displayName: string },
   options: ImportOptions,
 ): { dataset: DatasetSummary; existing: boolean; warnings: string[] } {
-  const stored = storeDataset(ctx, imported.matrix, imported.rowNames, imported.colNames, {
-    name: options.name ?? baseName(imported.displayName),
-    sourceName: imported.displayName,
-    format: imported.format,
-    transform: options.transform,
-    // What the reader did, not what was asked: AnnData comes back transposed by default.
-    transposed: imported.transposed,
-  });
-  return { ...stored, warnings: imported.warnings };
+  const { featureTable } = imported;
+  // The dataset and the feature table its file carries (10x .h5) are stored together or not at all.
+  const stored = ctx.db.transaction(() => {
+    const result = storeDataset(ctx, imported.matrix, imported.rowNames, imported.colNames, {
+      name: options.name ?? baseName(imported.displayName),
+      sourceName: imported.displayName,
+      format: imported.format,
+      transform: options.transform,
+      // What the reader did, not what was asked: AnnData comes back transposed by default.
+      transposed: imported.transposed,
+    });
+    if (!result.existing && featureTable !== undefined) {
+      storeFeatureTable(ctx, result.dataset.id, featureTable, imported.displayName);
+    }
+    return result;
+  })();
+  const warnings = [...imported.warnings];
+  if (!stored.existing && featureTable !== undefined) {
+    warnings.push(
+      `feature annotations kept from ${featureTable.source.slice(1)}: ${featureTable.columns.map((c) => c.name).join(', ')}`,
+    );
+  }
+  return { ...stored, warnings };
 }
 
 /** Imports a file on disk (CLI, file associations). Nothing is stored unless the whole read succeeds. */

@@ -61,6 +61,7 @@ export {
 } from './projection';
 export {
   parseAnnotationTable,
+  annotationColumn,
   categoryCodes,
   AnnotationError,
   type AnnotationAxis,
