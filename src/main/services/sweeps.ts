@@ -42,6 +42,7 @@ import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 import { getDatasetSummary } from './datasets';
+import { SweepRankProgress } from './sweep-progress';
 import {
   acquireSharedMatrix,
   checkParamsAgainstData,
@@ -397,7 +398,10 @@ export async function executeSweep(
     jobs.length,
   );
   markSweepRunning(ctx.db, id);
+  // Each rank's criteria as soon as its fits are done (see SweepRankProgress).
+  const rankProgress = new SweepRankProgress(ctx, id, jobs, finished);
   try {
+    rankProgress.start();
     await Promise.all(
       pending.map(async (job) => {
         const handle = ctx.pool.submit({ kind: 'sweep-job', matrix, job }, (progress) => {
@@ -423,6 +427,7 @@ export async function executeSweep(
           jobsDone,
           remainingMs: remaining.remainingMs(Date.now() - startedAt),
         });
+        rankProgress.jobFinished(job.id);
       }),
     );
     finishSweepFromStoredResults(ctx, id, dataset.hash);

@@ -1,5 +1,6 @@
 import type { ConsensusProvenance } from './consensus';
 import type { RunParams, SweepParams, Transform } from './params';
+import type { SweepRankMetrics } from './views';
 
 /**
  * What the library holds, as the services hand it to the renderer and the CLI. These are domain
@@ -156,6 +157,12 @@ export interface JobProgress {
   jobsTotal?: number;
   /** Sweeps: the fit this event's iteration and loss belong to, e.g. "k = 8, fold 2 of 3". */
   fit?: string;
+  /**
+   * Sweeps: the criteria of each rank whose fits have all finished, in rank order, before the sweep
+   * is over (no recommendation, no paired CV differences, no sample clusters: those come with the
+   * summary at the end).
+   */
+  ranksDone?: SweepRankMetrics[];
 }
 
 export interface ImportProgress {
