@@ -386,7 +386,25 @@ function withoutPath(error: unknown, path: string, fileName: string): unknown {
     const location = error.location
       ? { ...error.location, ...(error.location.file ? { file: replace(error.location.file) } : {}) }
       : undefined;
-    return new ServiceError(error.code, message, location);
+    // Listed problems name no file (the message names it once), but keep them: they are the point.
+    const problems =
+      error.problems === undefined
+        ? undefined
+        : {
+            count: error.problems.count,
+            list: error.problems.list.map((problem) => ({
+              message: replace(problem.message),
+              ...(problem.location
+                ? {
+                    location: {
+                      ...problem.location,
+                      ...(problem.location.file ? { file: replace(problem.location.file) } : {}),
+                    },
+                  }
+                : {}),
+            })),
+          };
+    return new ServiceError(error.code, message, location, problems);
   }
   const copy = new Error(message);
   copy.name = error.name;

@@ -148,6 +148,21 @@ describe('uploads in browser mode', () => {
     }
   });
 
+  it('lists every problem of a refused upload, each naming the user file', async () => {
+    const bytes = new TextEncoder().encode('gene\ta\tb\ng1\tx\t2\ng2\t3\t-5\n');
+    const { result } = await api('datasets:import', { file: { fileName: 'several.tsv', bytes } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.problemCount).toBe(2);
+      expect(result.error.problems?.map((p) => p.message)).toEqual([
+        'line 2, column 2 (sample "a"): "x" is not a number',
+        'line 3, column 3 (sample "b"): "-5" is negative (NMF needs non-negative data)',
+      ]);
+      expect(result.error.problems?.map((p) => p.location?.file)).toEqual(['several.tsv', 'several.tsv']);
+      expect(result.error.problems?.[1].location).toMatchObject({ line: 3, column: 3, columnName: 'b' });
+    }
+  });
+
   it('keeps temporary paths out of unexpected errors', () => {
     expect(withoutTemporaryPaths("ENOENT: no such file, open '/tmp/nmf-x/upload.tsv'", '/tmp')).toBe(
       "ENOENT: no such file, open '(a temporary file)'",
