@@ -42,7 +42,7 @@ test('the loss suggestion gives its reasons, and sweep criteria fill in rank by 
 
   await go(page, `#/new-sweep?dataset=${datasetId}`);
   const hint = page.getByTestId('loss-suggestion');
-  await expect(hint).toContainText('Positive values spanning 2.9 orders of magnitude (20–16000)');
+  await expect(hint).toContainText('Positive values spanning 3.5 orders of magnitude (20–61225)');
   await expect(hint).toContainText('KL suggested');
   await expect(hint).toContainText('ARI 0.92 under KL and 0.76 under Frobenius');
   await shot(page, 'sweep-progress-01-loss-suggestion');

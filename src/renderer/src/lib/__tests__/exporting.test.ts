@@ -124,12 +124,12 @@ describe('formatting and defaults', () => {
     expect(suggestedLoss({ integer: true, minValue: 0, maxValue: 900, layout: 'dense' })).toBe('kl');
     expect(suggestedLoss({ integer: true, minValue: 1, maxValue: 5, layout: 'csr' })).toBe('kl');
     expect(suggestLoss({ integer: true, minValue: 0, maxValue: 16, layout: 'dense' }).noise).toBe('poisson');
-    // Golub's intensities (20–16000) and the same divided by 1000: KL either way, for the spread.
-    const golub = suggestLoss({ integer: true, minValue: 20, maxValue: 16000, layout: 'dense' });
-    const scaled = suggestLoss({ integer: false, minValue: 0.02, maxValue: 16, layout: 'dense' });
+    // Golub's intensities (20–61225) and the same divided by 1000: KL either way, for the spread.
+    const golub = suggestLoss({ integer: true, minValue: 20, maxValue: 61225, layout: 'dense' });
+    const scaled = suggestLoss({ integer: false, minValue: 0.02, maxValue: 61.225, layout: 'dense' });
     expect([golub.loss, golub.noise]).toEqual(['kl', 'multiplicative']);
     expect([scaled.loss, scaled.noise]).toEqual(['kl', 'multiplicative']);
-    expect(golub.reason).toContain('2.9 orders of magnitude (20–16000)');
+    expect(golub.reason).toContain('3.5 orders of magnitude (20–61225)');
     expect(golub.reason).toContain('ARI 0.92 under KL and 0.76 under Frobenius');
     // Log-scale or normalised values, pixels scaled to 0–1: Frobenius.
     expect(suggestLoss({ integer: false, minValue: 2.1, maxValue: 14.5, layout: 'dense' }).loss).toBe(
