@@ -49,27 +49,28 @@ test('the loss suggestion gives its reasons, and sweep criteria fill in rank by 
   await axe(page, 'new sweep');
 
   await page.getByLabel('From rank').fill('2');
-  await page.getByLabel('To rank').fill('5');
-  await page.getByLabel('Replicates per k').fill('4');
-  await page.getByLabel('CV folds').fill('3');
-  await page.getByLabel('Max iterations').fill('200');
+  await page.getByLabel('To rank').fill('4');
+  await page.getByLabel('Replicates per k').fill('3');
+  await page.getByLabel('CV folds').fill('2');
+  await page.getByLabel('Max iterations').fill('100');
+  await page.locator('#sweep-baseline').uncheck();
   await page.getByRole('button', { name: 'Start sweep' }).click();
   await expect(page.getByRole('heading', { level: 1, name: /Choosing k: sweep #\d+/ })).toBeVisible();
 
   // While it runs, some ranks' criteria are in and the recommendation is not.
   const soFar = page.getByTestId('criteria-so-far');
-  await expect(soFar).toContainText(/[123] of 4 ranks so far \(k = 2/, { timeout: 300_000 });
+  await expect(soFar).toContainText(/[12] of 3 ranks so far \(k = 2/, { timeout: 300_000 });
   await expect(page.getByTestId('recommendation')).toHaveCount(0);
   const rows = page.getByTestId('sweep-table').locator('tbody tr');
   expect(await rows.count()).toBeGreaterThanOrEqual(1);
-  expect(await rows.count()).toBeLessThan(4);
+  expect(await rows.count()).toBeLessThan(3);
   await expect(rows.first().locator('td').first()).toHaveText('2');
   await shot(page, 'sweep-progress-02-partial-criteria');
   await axe(page, 'sweep running');
 
   // At the end: every rank, the recommendation, the runs.
   await expect(page.getByTestId('recommendation')).toBeVisible({ timeout: 300_000 });
-  await expect(rows).toHaveCount(4);
+  await expect(rows).toHaveCount(3);
   await expect(soFar).toHaveCount(0);
   await shot(page, 'sweep-progress-03-done');
 });
