@@ -53,7 +53,7 @@ export async function foundationFlow(
   await page.getByTestId('import-file').setInputFiles(fixture('negative.tsv'));
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   const refusal = page.getByRole('alert');
-  await expect(refusal).toContainText('negative.tsv: line 3, column 3: "-5" is negative');
+  await expect(refusal).toContainText('negative.tsv: line 3, column 3 (sample "s2"): "-5" is negative');
   await expect(refusal).toContainText('nothing was added');
   await shot(page, `${prefix}-import-refused`);
   await open(page, '#/library', /Library/);

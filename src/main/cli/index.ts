@@ -232,8 +232,21 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
     const message = error instanceof Error ? error.message : String(error);
     // One line, whatever the message holds: control characters and terminal escapes are escaped.
     io.stderr(`nmf-studio: ${escapeText(message)}\n`);
+    if (error instanceof ServiceError && error.problems !== undefined)
+      io.stderr(problemLines(error.problems));
     return badInput ? 2 : 1;
   }
+}
+
+/**
+ * The problems of a refused input, one indented line each (escaped like the message), then
+ * `and N more` when the list was cut.
+ */
+function problemLines(problems: { list: { message: string }[]; count: number }): string {
+  const lines = problems.list.map((problem) => `  ${escapeText(problem.message)}\n`);
+  const more = problems.count - problems.list.length;
+  if (more > 0) lines.push(`  and ${more} more\n`);
+  return lines.join('');
 }
 
 const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];

@@ -26,6 +26,19 @@ export interface HdfMatrix {
   /** True when the result is the transpose of the stored layout. */
   transposed: boolean;
   warnings: string[];
+  /** 10x files: what the file says about each feature (ids, symbols, types), see tenXFeatureTable. */
+  featureTable?: FeatureTable;
+}
+
+/**
+ * What a matrix file says about its features beside their names: 10x's `features/id`, `name`,
+ * `feature_type` and `genome` (Cell Ranger ≥ 3) or `genes` and `gene_names` (Cell Ranger 2), one
+ * value per feature in the file's order, with the HDF5 group they come from.
+ */
+export interface FeatureTable {
+  /** `/matrix/features` or `/GRCh38`. */
+  source: string;
+  columns: Array<{ name: string; values: string[] }>;
 }
 
 interface HdfOptions {
@@ -295,6 +308,39 @@ export function tenXNames(
 }
 
 /**
+ * The feature table of a 10x group: the columns the file holds among `gene_id` (`features/id` or
+ * `genes`), `symbol` (`features/name` or `gene_names`), `feature_type` and `genome`, each with one
+ * value per feature (a column of another length is left out). Null when there is none.
+ */
+export function tenXFeatureTable(
+  group: Group,
+  path: string,
+  v3: boolean,
+  features: number,
+  ctx: HdfReadContext,
+): FeatureTable | null {
+  const sources: Array<[string, string]> = v3
+    ? [
+        ['gene_id', 'features/id'],
+        ['symbol', 'features/name'],
+        ['feature_type', 'features/feature_type'],
+        ['genome', 'features/genome'],
+      ]
+    : [
+        ['gene_id', 'genes'],
+        ['symbol', 'gene_names'],
+      ];
+  const columns: FeatureTable['columns'] = [];
+  for (const [name, key] of sources) {
+    const ds = group.get(key);
+    if (!isDataset(ds) || (ds.shape ?? []).length !== 1) continue;
+    const values = readStrings(ds, ctx, `${path}/${key}`);
+    if (values.length === features) columns.push({ name, values });
+  }
+  return columns.length === 0 ? null : { source: v3 ? `${path}/features` : path, columns };
+}
+
+/**
  * Reads a 10x Genomics .h5 matrix (CSC genes × cells). The result is genes × cells, or cells ×
  * genes with `transpose`. Feature names are gene symbols (`features/name`), else ids.
  */
@@ -332,12 +378,14 @@ export async function read10xH5(path: string, options: HdfOptions): Promise<HdfM
       majorIsRow: false,
     };
     const matrix = await readCompressedSparse(sparse, options.transpose, ctx);
+    const featureTable = tenXFeatureTable(group, groupPath, v3, genes, ctx);
     return {
       matrix,
       rowNames: options.transpose ? barcodes : features,
       colNames: options.transpose ? features : barcodes,
       transposed: options.transpose,
       warnings,
+      ...(featureTable === null ? {} : { featureTable }),
     };
   } catch (error) {
     throw hdf5Failure(file, error);

@@ -1,7 +1,16 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { RowAccumulator } from './assemble';
-import { fileLabel, importError, ImportError, NOT_A_NUMBER, quoteValue, valueError } from './errors';
+import type { ImportErrorLocation, NameKind } from './errors';
+import {
+  fileLabel,
+  importError,
+  ImportError,
+  NOT_A_NUMBER,
+  ProblemCollector,
+  quoteValue,
+  valueDetail,
+} from './errors';
 import { checkpoint, openByteSource } from './source';
 import type { Delimiter } from './tokenize';
 import { RecordSplitter } from './tokenize';
@@ -14,6 +23,11 @@ export interface DelimitedReadOptions {
   rowNames: boolean;
   /** 'auto' chooses CSR for mostly-zero tables (see SPARSE_DENSITY); 'dense' always dense. */
   layout?: 'auto' | 'dense';
+  /**
+   * What the header's names stand for, as refusals name them (`column 3 (sample "S2")`); default
+   * 'sample'; null names the column without saying what it holds (`column 3 ("c2")`).
+   */
+  columnKind?: NameKind | null;
   signal?: AbortSignal;
   onProgress?: (progress: ReadProgress) => void;
 }
@@ -58,8 +72,12 @@ function fieldCount(n: number): string {
  * as the data rows; its first cell may be anything or empty) or omit it (one field fewer, as R's
  * `write.table` writes). Cells: see `parseCell`; with a `;` delimiter a decimal comma is read
  * as a point (`1,5` is 1.5; never with other delimiters). A last column named `taxonomy` holding
- * text (BIOM tables) is left out, with a warning. Refusals name the physical line and the
- * spreadsheet column (the row-name column is column 1), counted as in the file.
+ * text (BIOM tables) is left out, with a warning. Refusals name the physical line, the
+ * spreadsheet column (the row-name column is column 1, as in the file) and, when there is a header,
+ * that column's name (`line 7, column 3 (sample "S2")`). Bad cells and rows of the wrong length do
+ * not stop the read: every one is collected (see ProblemCollector) and the refusal lists them all;
+ * what cannot be read past (an unclosed quote, a line over the limits, a header that fits no row)
+ * still stops it, listed after the problems found before it.
  */
 export async function readDelimitedMatrix(
   path: string,
@@ -82,6 +100,20 @@ export async function readDelimitedMatrix(
   const decimalComma = options.delimiter === ';';
   // Fields read as values: [first, last); a dropped taxonomy column lies beyond `last`.
   let last = 0;
+  const problems = new ProblemCollector(file);
+  const columnKind = options.columnKind === undefined ? 'sample' : options.columnKind;
+  /** Where field `f` (0-based) of `line` is, with its header name when there is one. */
+  const cellPlace = (line: number, f: number, value?: string): ImportErrorLocation => {
+    const place: ImportErrorLocation = { file, line, column: f + 1 };
+    if (value !== undefined) place.value = value;
+    const names = colNames as string[] | null;
+    const name = names === null ? undefined : names[f - first];
+    if (name !== undefined) {
+      place.columnName = name;
+      if (columnKind !== null) place.columnKind = columnKind;
+    }
+    return place;
+  };
 
   const begin = (fields: string[], line: number): RowAccumulator => {
     const count = fields.length;
@@ -134,16 +166,19 @@ export async function readDelimitedMatrix(
       // A record running over several lines is a quoted field holding line breaks, usually a stray quote.
       const span =
         lastLine > line ? `; a quoted field runs from line ${line} to line ${lastLine}: a stray quote?` : '';
+      const count = fields.length;
       const where =
-        fields.length > expected
+        count > expected
           ? `: column ${expected + 1}, ${quoteValue(fields[expected])}, is one too many`
-          : `: column ${fields.length + 1} is missing`;
-      throw new ImportError(
-        `${fileLabel({ file })}: line ${line} has ${fieldCount(fields.length)}, expected ${expected} (like line ${referenceLine})${where}${span}`,
-        fields.length > expected
+          : `: column ${count + 1} is missing`;
+      problems.addMessage(
+        count > expected
           ? { file, line, column: expected + 1, value: fields[expected] }
-          : { file, line, column: fields.length + 1 },
+          : { file, line, column: count + 1 },
+        () =>
+          `line ${line} has ${fieldCount(count)}, expected ${expected} (like line ${referenceLine})${where}${span}`,
       );
+      return;
     }
     if (wantRowNames) names.push(fields[0]);
     const block = acc.block;
@@ -151,7 +186,11 @@ export async function readDelimitedMatrix(
     for (let f = first; f < last; f++, o++) {
       const text = fields[f];
       const v = decimalComma ? parseDecimalCommaCell(text) : parseCell(text);
-      if (v < 0) throw valueError({ file, line, column: f + 1, value: text }, v);
+      if (v < 0) {
+        problems.add(cellPlace(line, f, text), () => valueDetail(text, v));
+        block[o] = 0;
+        continue;
+      }
       block[o] = v;
       if (v !== 0) {
         if (v === v) nnz++;
@@ -189,9 +228,17 @@ export async function readDelimitedMatrix(
     }
     splitter.push(decoder.end());
     splitter.end();
+  } catch (error) {
+    // A refusal that stops the read comes after the problems already found, in the same list.
+    if (error instanceof ImportError && problems.count > 0) {
+      problems.addError(error);
+      throw problems.refusal();
+    }
+    throw error;
   } finally {
     source.close();
   }
+  problems.throwIfAny();
 
   const accumulator = acc as RowAccumulator | null;
   if (accumulator === null) {

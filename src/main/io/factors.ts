@@ -232,7 +232,8 @@ export async function readFactorsTsv(path: string, options: ReadFactorsOptions =
   const { delimiter, records } = await sniffTable(path);
   if (records.length === 0) throw importError({ file: path }, 'is empty');
   const layout = sniffLayout(records);
-  const table = await readDelimitedMatrix(path, { delimiter, ...layout, layout: 'dense' });
+  // The header names components or samples (the orientation is decided below, after the read).
+  const table = await readDelimitedMatrix(path, { delimiter, ...layout, layout: 'dense', columnKind: null });
   const matrix = table.matrix as DenseMatrix;
   const orientation = decideOrientation(
     path,

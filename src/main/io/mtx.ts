@@ -1,8 +1,8 @@
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { dense } from '../../shared/linalg/matrix';
 import { canonicalizeCsr, countEntries, MAX_DENSE_VALUES, MAX_DIMENSION, MAX_NNZ } from './assemble';
-import type { ImportError } from './errors';
-import { importError, quoteValue, valueError } from './errors';
+import type { ImportErrorLocation, NameKind } from './errors';
+import { ImportError, importError, ProblemCollector, quoteValue, valueDetail } from './errors';
 import { openByteSource } from './source';
 import type { ReadProgress } from './types';
 import { parseCell } from './values';
@@ -113,8 +113,21 @@ export interface MatrixMarketOptions {
   transpose: boolean | ((size: { rows: number; cols: number }) => boolean);
   /** Coordinate entries buffered for a single pass; default BUFFERED_ENTRIES. */
   bufferedEntries?: number;
+  /**
+   * Names of the stored rows and columns (1-based index − 1) and what they stand for, so that a
+   * refusal names the gene and the barcode of a bad entry; asked once the size line is read.
+   */
+  names?: (size: { rows: number; cols: number }) => EntryNames;
   signal?: AbortSignal;
   onProgress?: (p: ReadProgress) => void;
+}
+
+/** Names of a file's stored rows and columns, for refusals (null: the file has none). */
+export interface EntryNames {
+  rows: string[] | null;
+  cols: string[] | null;
+  rowKind: NameKind;
+  colKind: NameKind;
 }
 
 /**
@@ -164,10 +177,33 @@ export async function readMatrixMarket(
   let fileCompressed = false;
   let arrayRow = 0;
   let arrayCol = 0;
+  // Entry lines that cannot be stored (a bad value, an index out of range) are collected, not
+  // thrown, so that the refusal lists them all; see ProblemCollector.
+  const problems = new ProblemCollector(file);
+  let entryNames: EntryNames | null = null;
+  /** Where stored entry (i, j) (1-based) of `line` is, with its row and column names if known. */
+  const entryPlace = (i: number, j: number, value: string): ImportErrorLocation => {
+    const place: ImportErrorLocation = { file, line, row: i, column: j, value };
+    const names = entryNames;
+    if (names !== null) {
+      const rowName = names.rows?.[i - 1];
+      const colName = names.cols?.[j - 1];
+      if (rowName !== undefined) {
+        place.rowName = rowName;
+        place.rowKind = names.rowKind;
+      }
+      if (colName !== undefined) {
+        place.columnName = colName;
+        place.columnKind = names.colKind;
+      }
+    }
+    return place;
+  };
 
   const startEntries = (h: MatrixMarketHeader): void => {
     const t = options.transpose;
     transpose = typeof t === 'function' ? t({ rows: h.rows, cols: h.cols }) : t;
+    entryNames = options.names?.({ rows: h.rows, cols: h.cols }) ?? null;
     if (h.layout === 'coordinate' && counting) {
       indptr = new Int32Array((transpose ? h.cols : h.rows) + 1);
       if (h.entries <= bufferLimit) {
@@ -234,6 +270,11 @@ export async function readMatrixMarket(
     const coordinate = h.layout === 'coordinate';
     const symmetric = h.symmetry === 'symmetric';
     let p = start;
+    /** Records a problem of the current line and moves past it. */
+    const skipLine = (): void => {
+      while (p < end && buf[p] !== LF) p++;
+      p++;
+    };
     while (p < end) {
       line++;
       while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
@@ -247,26 +288,35 @@ export async function readMatrixMarket(
       if (coordinate) {
         let q = p;
         while (p < end && buf[p] >= 48 && buf[p] <= 57) i = i * 10 + (buf[p++] - 48);
-        if (p === q || (p < end && buf[p] !== SPACE && buf[p] !== TAB))
-          throw tokenError(buf, q, 'a row index');
+        if (p === q || (p < end && buf[p] !== SPACE && buf[p] !== TAB)) {
+          problems.addError(tokenError(buf, q, 'a row index'));
+          skipLine();
+          continue;
+        }
         while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
         q = p;
         while (p < end && buf[p] >= 48 && buf[p] <= 57) j = j * 10 + (buf[p++] - 48);
         const after = p < end ? buf[p] : LF;
         if (p === q || (after !== SPACE && after !== TAB && !(pattern && (after === CR || after === LF)))) {
-          throw tokenError(buf, q, 'a column index');
+          problems.addError(tokenError(buf, q, 'a column index'));
+          skipLine();
+          continue;
         }
         if (i < 1 || i > h.rows) {
-          throw importError(
+          problems.add(
             { file, line, value: String(i) },
-            `row index ${i} is outside 1..${h.rows} (line ${h.sizeLine})`,
+            () => `row index ${i} is outside 1..${h.rows} (line ${h.sizeLine})`,
           );
+          skipLine();
+          continue;
         }
         if (j < 1 || j > h.cols) {
-          throw importError(
+          problems.add(
             { file, line, value: String(j) },
-            `column index ${j} is outside 1..${h.cols} (line ${h.sizeLine})`,
+            () => `column index ${j} is outside 1..${h.cols} (line ${h.sizeLine})`,
           );
+          skipLine();
+          continue;
         }
         while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
       }
@@ -286,15 +336,20 @@ export async function readMatrixMarket(
           const text = buf.toString('latin1', q, p);
           v = parseCell(text);
           if (v < 0) {
-            const where = coordinate
-              ? { file, line, row: i, column: j, value: text }
-              : { file, line, row: arrayRow + 1, column: arrayCol + 1, value: text };
-            throw valueError(where, v);
+            const code = v;
+            const where = coordinate ? entryPlace(i, j, text) : entryPlace(arrayRow + 1, arrayCol + 1, text);
+            problems.add(where, () => valueDetail(text, code));
+            // Stored as zero: the read goes on only to find further problems, and is refused.
+            v = 0;
           }
         }
       }
       while (p < end && (buf[p] === SPACE || buf[p] === TAB || buf[p] === CR)) p++;
-      if (p < end && buf[p] !== LF) throw importError({ file, line }, 'has more fields than an entry holds');
+      if (p < end && buf[p] !== LF) {
+        problems.add({ file, line }, () => 'has more fields than an entry holds');
+        skipLine();
+        continue;
+      }
       p++;
       if (coordinate) {
         read++;
@@ -425,7 +480,18 @@ export async function readMatrixMarket(
     return source.totalBytes;
   };
 
-  let totalBytes = await runPass(0, 0.5);
+  let totalBytes: number;
+  try {
+    totalBytes = await runPass(0, 0.5);
+  } catch (error) {
+    // A refusal that stops the read comes after the problems already found, in the same list.
+    if (error instanceof ImportError && problems.count > 0) {
+      problems.addError(error);
+      throw problems.refusal();
+    }
+    throw error;
+  }
+  problems.throwIfAny();
   const h = header as MatrixMarketHeader | null;
   if (banner === null) throw importError({ file }, 'is empty');
   if (h === null) throw importError({ file }, 'has no size line after the banner');

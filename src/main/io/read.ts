@@ -5,6 +5,7 @@ import { MAX_DIMENSION, transposeMatrix } from './assemble';
 import { read10xH5, readH5ad } from './anndata';
 import { readDelimitedMatrix } from './delimited';
 import { importError, quoteValue } from './errors';
+import type { EntryNames } from './mtx';
 import { readMatrixMarket } from './mtx';
 import { readNpy } from './npy';
 import { contentLines, detectDelimiter, readHead } from './sniff';
@@ -205,6 +206,7 @@ export async function readMatrixFile(path: string, options: ReadOptions = {}): P
       delimiter,
       header: options.header ?? true,
       rowNames: options.rowNames ?? true,
+      columnKind: flip ? 'feature' : 'sample',
       signal,
       onProgress,
     });
@@ -240,7 +242,18 @@ export async function readMatrixFile(path: string, options: ReadOptions = {}): P
       }
       return cellsByGenes !== flip;
     };
-    const mm = await readMatrixMarket(path, { transpose: orient, signal, onProgress });
+    // Refusals name an entry's gene and barcode: the features file names the stored rows, or the
+    // stored columns of a cells × genes file (orient has decided which by the time this is asked).
+    const names = (): EntryNames => {
+      const rowsAreSamples = cellsByGenes !== flip;
+      return {
+        rows: cellsByGenes ? barcodes : features,
+        cols: cellsByGenes ? features : barcodes,
+        rowKind: rowsAreSamples ? 'sample' : 'feature',
+        colKind: rowsAreSamples ? 'feature' : 'sample',
+      };
+    };
+    const mm = await readMatrixMarket(path, { transpose: orient, names, signal, onProgress });
     const storedTranspose = cellsByGenes !== flip;
     const h = mm.header;
     let featureRows = features;
@@ -297,7 +310,15 @@ export async function readMatrixFile(path: string, options: ReadOptions = {}): P
       if (v !== v) missing++;
       else if (v !== 0) nnz++;
     }
-    result = { ...hdf, missing, nnz };
+    const { featureTable, ...read } = hdf;
+    result = {
+      ...read,
+      missing,
+      nnz,
+      ...(featureTable === undefined
+        ? {}
+        : { featureTable: { ...featureTable, axis: flip ? ('samples' as const) : ('features' as const) } }),
+    };
   }
 
   const { matrix } = result;

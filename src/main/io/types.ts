@@ -1,5 +1,6 @@
 import type { FilePreview } from '../../shared/api/channels';
 import type { DataMatrix } from '../../shared/linalg/matrix';
+import type { FeatureTable } from './anndata';
 
 /** File formats the importer understands. */
 export type MatrixFormat = 'tsv' | 'csv' | 'txt' | 'mtx' | 'npy' | 'h5ad' | '10x-h5';
@@ -49,6 +50,11 @@ export interface ImportedMatrix {
   nnz: number;
   /** Things the user should know (e.g. an automatic transpose, duplicate names). */
   warnings: string[];
+  /**
+   * What the file says about its features beyond their names (10x .h5: ids, symbols, types), one
+   * value per row of `matrix`, or per column when the file was read transposed (`axis`).
+   */
+  featureTable?: FeatureTable & { axis: 'features' | 'samples' };
 }
 
 export interface InspectOptions {

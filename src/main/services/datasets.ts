@@ -17,6 +17,8 @@ import {
   type Transform,
 } from '../../shared/domain';
 import type { DataMatrix } from '../../shared/linalg/matrix';
+import type { ImportErrorLocation } from '../io';
+import { storeFeatureTable } from './annotations-10x';
 import { ImportError, inspectMatrixFile, readMatrixFile, type ImportedMatrix, type ReadOptions } from '../io';
 import { escapeText } from '../io/errors';
 import {
@@ -240,15 +242,29 @@ export function storeImported(
   imported: ImportedMatrix & { displayName: string },
   options: ImportOptions,
 ): { dataset: DatasetSummary; existing: boolean; warnings: string[] } {
-  const stored = storeDataset(ctx, imported.matrix, imported.rowNames, imported.colNames, {
-    name: options.name ?? baseName(imported.displayName),
-    sourceName: imported.displayName,
-    format: imported.format,
-    transform: options.transform,
-    // What the reader did, not what was asked: AnnData comes back transposed by default.
-    transposed: imported.transposed,
-  });
-  return { ...stored, warnings: imported.warnings };
+  const { featureTable } = imported;
+  // The dataset and the feature table its file carries (10x .h5) are stored together or not at all.
+  const stored = ctx.db.transaction(() => {
+    const result = storeDataset(ctx, imported.matrix, imported.rowNames, imported.colNames, {
+      name: options.name ?? baseName(imported.displayName),
+      sourceName: imported.displayName,
+      format: imported.format,
+      transform: options.transform,
+      // What the reader did, not what was asked: AnnData comes back transposed by default.
+      transposed: imported.transposed,
+    });
+    if (!result.existing && featureTable !== undefined) {
+      storeFeatureTable(ctx, result.dataset.id, featureTable, imported.displayName);
+    }
+    return result;
+  })();
+  const warnings = [...imported.warnings];
+  if (!stored.existing && featureTable !== undefined) {
+    warnings.push(
+      `feature annotations kept from ${featureTable.source.slice(1)}: ${featureTable.columns.map((c) => c.name).join(', ')}`,
+    );
+  }
+  return { ...stored, warnings };
 }
 
 /** Imports a file on disk (CLI, file associations). Nothing is stored unless the whole read succeeds. */
@@ -274,6 +290,15 @@ export function toServiceError(error: unknown, displayName: string): Error {
     if (error.column !== undefined) location.column = error.column;
     if (error.value !== undefined) location.value = error.value;
     if (error.datasetPath !== undefined) location.path = error.datasetPath;
+    if (error.rowName !== undefined) location.rowName = error.rowName;
+    if (error.columnName !== undefined) location.columnName = error.columnName;
+    if (error.problemCount > 1) {
+      const list = error.problems.map((problem) => ({
+        message: problem.message,
+        location: problemLocation(problem.location, displayName),
+      }));
+      return new ServiceError('bad_input', error.message, location, { list, count: error.problemCount });
+    }
     return new ServiceError('bad_input', error.message, location);
   }
   if (
@@ -290,6 +315,19 @@ export function toServiceError(error: unknown, displayName: string): Error {
     return new ServiceError('cancelled', `import of ${displayName} cancelled`);
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A listed problem's place, named by the user's file (never a staging path). */
+function problemLocation(where: ImportErrorLocation, displayName: string): ErrorLocation {
+  const location: ErrorLocation = { file: displayName };
+  if (where.line !== undefined) location.line = where.line;
+  if (where.row !== undefined) location.row = where.row;
+  if (where.column !== undefined) location.column = where.column;
+  if (where.value !== undefined) location.value = where.value;
+  if (where.datasetPath !== undefined) location.path = where.datasetPath;
+  if (where.rowName !== undefined) location.rowName = where.rowName;
+  if (where.columnName !== undefined) location.columnName = where.columnName;
+  return location;
 }
 
 /**
@@ -345,7 +383,25 @@ function withoutPath(error: unknown, path: string, fileName: string): unknown {
     const location = error.location
       ? { ...error.location, ...(error.location.file ? { file: replace(error.location.file) } : {}) }
       : undefined;
-    return new ServiceError(error.code, message, location);
+    // Listed problems name no file (the message names it once), but keep them: they are the point.
+    const problems =
+      error.problems === undefined
+        ? undefined
+        : {
+            count: error.problems.count,
+            list: error.problems.list.map((problem) => ({
+              message: replace(problem.message),
+              ...(problem.location
+                ? {
+                    location: {
+                      ...problem.location,
+                      ...(problem.location.file ? { file: replace(problem.location.file) } : {}),
+                    },
+                  }
+                : {}),
+            })),
+          };
+    return new ServiceError(error.code, message, location, problems);
   }
   const copy = new Error(message);
   copy.name = error.name;

@@ -27,9 +27,14 @@ export function describeValidationError(error: ZodError): string {
 /** Maps anything a handler throws onto an ApiError; unexpected errors keep their message but not their stack. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ServiceError) {
-    return error.location
+    const api: ApiError = error.location
       ? { code: error.code, message: error.message, location: error.location }
       : { code: error.code, message: error.message };
+    if (error.problems !== undefined) {
+      api.problems = error.problems.list;
+      api.problemCount = error.problems.count;
+    }
+    return api;
   }
   if (error instanceof ZodError) return { code: 'invalid_request', message: describeValidationError(error) };
   if (error instanceof FitSettingsError) return { code: 'bad_input', message: error.message };

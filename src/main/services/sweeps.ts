@@ -44,6 +44,7 @@ import { defaultSolverFor } from '../../shared/nmf/defaults';
 import type { ServiceContext } from './context';
 import { getDatasetSummary } from './datasets';
 import type { MatrixLease } from './matrix-cache';
+import { SweepRankProgress } from './sweep-progress';
 import {
   checkParamsAgainstData,
   datasetHasZeros,
@@ -357,7 +358,10 @@ export async function executeSweep(
     jobs.length,
   );
   markSweepRunning(ctx.db, id);
+  // Each rank's criteria as soon as its fits are done (see SweepRankProgress).
+  const rankProgress = new SweepRankProgress(ctx, id, jobs, finished);
   try {
+    rankProgress.start();
     await Promise.all(
       pending.map(async (job) => {
         const handle = ctx.pool.submit({ kind: 'sweep-job', matrix: lease.matrix, job }, (progress) => {
@@ -383,6 +387,7 @@ export async function executeSweep(
           jobsDone,
           remainingMs: remaining.remainingMs(Date.now() - startedAt),
         });
+        rankProgress.jobFinished(job.id);
       }),
     );
     finishSweepFromStoredResults(ctx, id, dataset.hash);

@@ -200,30 +200,37 @@ export function parseAnnotationTable(
 
   const columns: AnnotationColumn[] = [];
   for (let c = 1; c < header.length; c++) {
-    const raw = cellsOf.map((cells) => cells![c]);
-    const given = raw.filter((v) => !MISSING.has(v));
-    const numbers = given.map(parseNumber);
-    if (given.length > 0 && numbers.every((v) => v !== null)) {
-      columns.push({
-        name: header[c],
-        kind: 'numeric',
-        values: raw.map((v) => (MISSING.has(v) ? null : parseNumber(v))),
-      });
-    } else {
-      const levels: string[] = [];
-      const seen = new Set<string>();
-      const values = raw.map((v) => {
-        if (MISSING.has(v)) return null;
-        if (!seen.has(v)) {
-          seen.add(v);
-          levels.push(v);
-        }
-        return v;
-      });
-      columns.push({ name: header[c], kind: 'categorical', levels, values });
-    }
+    columns.push(
+      annotationColumn(
+        header[c],
+        cellsOf.map((cells) => cells![c]),
+      ),
+    );
   }
   return { keyColumn: header[0], columns, rows: names.length };
+}
+
+/**
+ * A column from its text cells (one per dataset name, in its order): numeric when every given
+ * value is a number, categorical otherwise; `NA`, empty and the like are missing (null).
+ */
+export function annotationColumn(name: string, raw: readonly string[]): AnnotationColumn {
+  const given = raw.filter((v) => !MISSING.has(v));
+  const numbers = given.map(parseNumber);
+  if (given.length > 0 && numbers.every((v) => v !== null)) {
+    return { name, kind: 'numeric', values: raw.map((v) => (MISSING.has(v) ? null : parseNumber(v))) };
+  }
+  const levels: string[] = [];
+  const seen = new Set<string>();
+  const values = raw.map((v) => {
+    if (MISSING.has(v)) return null;
+    if (!seen.has(v)) {
+      seen.add(v);
+      levels.push(v);
+    }
+    return v;
+  });
+  return { name, kind: 'categorical', levels, values };
 }
 
 /** Integer codes of a categorical column (index into `levels`, −1 where not given). */

@@ -30,6 +30,7 @@ export {
 export { pca, type PcaOptions } from './pca';
 export { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
 export { planSweep, runSweepJob, summarizeSweep, toRanksJson } from './sweep';
+export { finishedRanks, summarizeFinishedRank } from './sweep';
 export { recommendRank, type RecommendOptions } from './recommend';
 export {
   CNMF_DENSITY_THRESHOLD,
@@ -61,6 +62,7 @@ export {
 } from './projection';
 export {
   parseAnnotationTable,
+  annotationColumn,
   categoryCodes,
   AnnotationError,
   type AnnotationAxis,

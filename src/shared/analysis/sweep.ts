@@ -589,3 +589,47 @@ export function toRanksJson(summary: RanksJsonSource): RanksJson {
     warnings: (summary.recommendation.warnings ?? []).map((w) => ({ code: w.code, message: w.message })),
   };
 }
+
+/**
+ * Ranks of a sweep whose every fit has finished: replicates, folds and consensus fits of the data
+ * and of the row-shuffled baseline. Their criteria can be computed before the other ranks finish
+ * (see summarizeFinishedRank).
+ *
+ * @param jobs the sweep's plan (planSweep)
+ * @param finished ids of the jobs whose results are in
+ */
+export function finishedRanks(jobs: readonly SweepJob[], finished: ReadonlySet<string>): number[] {
+  const open = new Set<number>();
+  const all = new Set<number>();
+  for (const job of jobs) {
+    all.add(job.rank);
+    if (!finished.has(job.id)) open.add(job.rank);
+  }
+  return [...all].filter((rank) => !open.has(rank)).sort((a, b) => a - b);
+}
+
+/**
+ * The criteria of one rank from its own fits, as summarizeSweep computes them for that rank, before
+ * the sweep is over. What compares ranks is left out until every rank is in: the paired CV
+ * difference to the best rank (cvPairedDifference and cvPairedSe stay null) and the
+ * recommendation. Null when the rank has no replicate result.
+ *
+ * @param results job results of this rank (others are ignored); complete for the rank
+ */
+export function summarizeFinishedRank(rank: number, results: readonly SweepJobResult[]): RankSummary | null {
+  const split = (baseline: boolean): Parameters<typeof rankCriteria> | null => {
+    const mine = results.filter((r) => r.rank === rank && r.baseline === baseline);
+    const replicates = mine.filter((r) => r.kind === 'replicate');
+    if (replicates.length === 0) return null;
+    return [
+      rank,
+      replicates,
+      mine.filter((r) => r.kind === 'fold'),
+      mine.filter((r) => r.kind === 'consensus'),
+    ];
+  };
+  const data = split(false);
+  if (data === null) return null;
+  const base = split(true);
+  return { ...rankCriteria(...data), baseline: base === null ? null : rankCriteria(...base) };
+}

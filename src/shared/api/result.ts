@@ -24,12 +24,25 @@ export interface ErrorLocation {
   column?: number;
   value?: string;
   path?: string;
+  /** Name of the row / column from the file's names (`TP53`, `S2`), when it has them. */
+  rowName?: string;
+  columnName?: string;
+}
+
+/** One of several problems of a refused input: `line 7, column 3 (sample "S2"): "abc" is not a number`. */
+export interface ApiProblem {
+  message: string;
+  location?: ErrorLocation;
 }
 
 export interface ApiError {
   code: ErrorCode;
   message: string;
   location?: ErrorLocation;
+  /** Every problem found (the first few when there are many), when the input had several. */
+  problems?: ApiProblem[];
+  /** How many problems there were in all (more than `problems.length` when the list was cut). */
+  problemCount?: number;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -50,6 +63,8 @@ export class ServiceError extends Error {
     public readonly code: ErrorCode,
     message: string,
     public readonly location?: ErrorLocation,
+    /** Several problems of one input (see ApiError.problems). */
+    public readonly problems?: { list: ApiProblem[]; count: number },
   ) {
     super(message);
     this.name = 'ServiceError';

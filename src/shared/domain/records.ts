@@ -1,5 +1,6 @@
 import type { ConsensusProvenance } from './consensus';
 import type { RunParams, SweepParams, Transform } from './params';
+import type { SweepRankMetrics } from './views';
 
 /**
  * What the library holds, as the services hand it to the renderer and the CLI. These are domain
@@ -161,6 +162,12 @@ export interface JobProgress {
   datasetId?: number;
   projectionId?: number;
   error?: string;
+  /**
+   * Sweeps: the criteria of each rank whose fits have all finished, in rank order, before the sweep
+   * is over (no recommendation, no paired CV differences, no sample clusters: those come with the
+   * summary at the end).
+   */
+  ranksDone?: SweepRankMetrics[];
 }
 
 export interface ImportProgress {

@@ -151,12 +151,12 @@ describe('nmf-studio', () => {
       [
         'negative.tsv',
         'gene\ta\tb\ng1\t1\t2\ng2\t3\t-4\n',
-        /^nmf-studio: negative\.tsv: line 3, column 3: "-4" is negative/,
+        /^nmf-studio: negative\.tsv: line 3, column 3 \(sample "b"\): "-4" is negative/,
       ],
       [
         'text.csv',
         'gene,a,b\ng1,1,2\ng2,oops,4\n',
-        /^nmf-studio: text\.csv: line 3, column 2: "oops" is not a number/,
+        /^nmf-studio: text\.csv: line 3, column 2 \(sample "a"\): "oops" is not a number/,
       ],
       [
         'ragged.tsv',
@@ -176,6 +176,28 @@ describe('nmf-studio', () => {
     }
     expect(JSON.parse((await cli('datasets', 'list', '--db', db)).stdout).length).toBe(before);
     expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+
+  it('lists every bad cell of a refused file, one line each, and adds nothing', async () => {
+    const before = JSON.parse((await cli('datasets', 'list', '--db', db)).stdout).length;
+    writeFileSync(join(dir, 'several.csv'), 'gene,S1,S2\ng1,1,abc\ng2,-3,4\ng3,5\n');
+    const result = await cli('import', join(dir, 'several.csv'), '--db', db);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')).toEqual([
+      'nmf-studio: several.csv: 3 problems (nothing was imported); the first: line 2, column 3 (sample "S2"): "abc" is not a number',
+      '  line 2, column 3 (sample "S2"): "abc" is not a number',
+      '  line 3, column 2 (sample "S1"): "-3" is negative (NMF needs non-negative data)',
+      '  line 4 has 2 fields, expected 3 (like line 1): column 3 is missing',
+      '',
+    ]);
+    const many = ['gene,a'];
+    for (let i = 0; i < 25; i++) many.push(`g${i},x`);
+    writeFileSync(join(dir, 'many.csv'), many.join('\n'));
+    const cut = await cli('import', join(dir, 'many.csv'), '--db', db);
+    const lines = cut.stderr.trim().split('\n');
+    expect(lines).toHaveLength(22);
+    expect(lines[21]).toBe('  and 5 more');
+    expect(JSON.parse((await cli('datasets', 'list', '--db', db)).stdout).length).toBe(before);
   });
 
   it('refuses impossible settings with exit 2, before storing anything', async () => {

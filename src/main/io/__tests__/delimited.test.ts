@@ -60,7 +60,9 @@ describe('delimited tables', () => {
   it('accepts a quoted field spanning lines and counts physical lines after it', async () => {
     const path = tmp.file('multi.csv', 'gene,a,b\n"two\nline name",1,2\nx,3,-1\n');
     const e = await refusal(path);
-    expect(e.message).toBe('multi.csv: line 4, column 3: "-1" is negative (NMF needs non-negative data)');
+    expect(e.message).toBe(
+      'multi.csv: line 4, column 3 (sample "b"): "-1" is negative (NMF needs non-negative data)',
+    );
     const ok = await readMatrixFile(tmp.file('multi2.csv', 'gene,a,b\n"two\nline name",1,2\n'));
     expect(ok.rowNames).toEqual(['two\nline name']);
   });
@@ -175,7 +177,9 @@ describe('delimited refusals', () => {
     for (let i = 2; i <= 13; i++) lines.push(`g${i}\t1\t2\t3`);
     lines.push('g14\t1\t-2\t3');
     const e = await refusal(tmp.file('data.tsv', `${lines.join('\n')}\n`));
-    expect(e.message).toBe('data.tsv: line 14, column 3: "-2" is negative (NMF needs non-negative data)');
+    expect(e.message).toBe(
+      'data.tsv: line 14, column 3 (sample "b"): "-2" is negative (NMF needs non-negative data)',
+    );
     expect(e).toMatchObject({ line: 14, column: 3, value: '-2' });
     expect(e.file.endsWith('data.tsv')).toBe(true);
   });
@@ -184,22 +188,24 @@ describe('delimited refusals', () => {
     const lines = ['g\ta\tb\tc\td', ...Array.from({ length: 7 }, (_, i) => `g${i}\t1\t2\t3\t4`)];
     lines.push('g9\t1\t2\t3\tabc');
     const e = await refusal(tmp.file('data.tsv', `${lines.join('\n')}\n`));
-    expect(e.message).toBe('data.tsv: line 9, column 5: "abc" is not a number');
+    expect(e.message).toBe('data.tsv: line 9, column 5 (sample "d"): "abc" is not a number');
   });
 
   it('refuses hexadecimal and comma-decimal cells', async () => {
     expect((await refusal(tmp.file('h.tsv', 'g\ta\nx\t0x1F\n'))).message).toBe(
-      'h.tsv: line 2, column 2: "0x1F" is not a number',
+      'h.tsv: line 2, column 2 (sample "a"): "0x1F" is not a number',
     );
     expect((await refusal(tmp.file('c.tsv', 'g\ta\nx\t1,5\n'))).message).toBe(
-      'c.tsv: line 2, column 2: "1,5" is not a number',
+      'c.tsv: line 2, column 2 (sample "a"): "1,5" is not a number',
     );
   });
 
   it('refuses infinite values', async () => {
     for (const text of ['Inf', '-inf', 'Infinity', '1e999']) {
       const e = await refusal(tmp.file('i.csv', `g,a\nx,${text}\n`));
-      expect(e.message).toBe(`i.csv: line 2, column 2: "${text}" is infinite (NMF needs finite values)`);
+      expect(e.message).toBe(
+        `i.csv: line 2, column 2 (sample "a"): "${text}" is infinite (NMF needs finite values)`,
+      );
     }
   });
 

@@ -70,24 +70,24 @@ describe('semicolon-separated tables', () => {
   it('names the line, column and value of a refused semicolon cell', async () => {
     const head = 'gene;a;b\nx;1,5;2\n# note\n';
     expect((await refusal(tmp.file('t1.csv', `${head}y;1,2,3;4\n`))).message).toBe(
-      't1.csv: line 4, column 2: "1,2,3" is not a number',
+      't1.csv: line 4, column 2 (sample "a"): "1,2,3" is not a number',
     );
     expect((await refusal(tmp.file('t2.csv', `${head}y;1.234,5;4\n`))).message).toBe(
-      't2.csv: line 4, column 2: "1.234,5" is not a number',
+      't2.csv: line 4, column 2 (sample "a"): "1.234,5" is not a number',
     );
     const negative = await refusal(tmp.file('t3.csv', `${head}y;4;-0,5\n`));
     expect(negative.message).toBe(
-      't3.csv: line 4, column 3: "-0,5" is negative (NMF needs non-negative data)',
+      't3.csv: line 4, column 3 (sample "b"): "-0,5" is negative (NMF needs non-negative data)',
     );
     expect(negative).toMatchObject({ line: 4, column: 3, value: '-0,5' });
   });
 
   it('never reads decimal commas in comma- or tab-separated files', async () => {
     expect((await refusal(tmp.file('t.tsv', 'gene\ta\tb\nx\t1,5\t2\n'))).message).toBe(
-      't.tsv: line 2, column 2: "1,5" is not a number',
+      't.tsv: line 2, column 2 (sample "a"): "1,5" is not a number',
     );
     expect((await refusal(tmp.file('q.csv', 'gene,a,b\nx,"1,5",2\n'))).message).toBe(
-      'q.csv: line 2, column 2: "1,5" is not a number',
+      'q.csv: line 2, column 2 (sample "a"): "1,5" is not a number',
     );
     const plain = await readMatrixFile(tmp.file('p.csv', 'gene,a,b\nx,1.5,2\n'));
     expect(plain.warnings).toEqual([]);
@@ -156,7 +156,7 @@ describe('BIOM tables written as TSV', () => {
 
   it('names the physical line and column of a refused BIOM cell', async () => {
     const e = await refusal(tmp.file('bad.tsv', `${BIOM}\nOTU_4\t1.0\tx\tk__Bacteria\n`));
-    expect(e.message).toBe('bad.tsv: line 6, column 3: "x" is not a number');
+    expect(e.message).toBe('bad.tsv: line 6, column 3 (sample "S2"): "x" is not a number');
     expect(e).toMatchObject({ line: 6, column: 3, value: 'x' });
     const ragged = await refusal(tmp.file('ragged.tsv', `${BIOM}\nOTU_4\t1.0\t2.0\n`));
     expect(ragged.message).toBe(

@@ -204,7 +204,7 @@ describe('writeFactorsTsv / readFactorsTsv', () => {
       (error: unknown) => error,
     );
     expect((neg as ImportError).message).toBe(
-      'W1.tsv: line 2, column 2: "-1" is negative (NMF needs non-negative data)',
+      'W1.tsv: line 2, column 2 ("c1"): "-1" is negative (NMF needs non-negative data)',
     );
   });
 });

@@ -140,9 +140,26 @@ describe('uploads in browser mode', () => {
     const { result } = await api('datasets:import', { file: { fileName: 'negative.tsv', bytes } });
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.error.message).toMatch(/^negative\.tsv: line 3, column 3: "-5" is negative/);
+      expect(result.error.message).toMatch(
+        /^negative\.tsv: line 3, column 3 \(sample "b"\): "-5" is negative/,
+      );
       expect(result.error.message).not.toMatch(/upload/);
       expect(result.error.location?.file).toBe('negative.tsv');
+    }
+  });
+
+  it('lists every problem of a refused upload, each naming the user file', async () => {
+    const bytes = new TextEncoder().encode('gene\ta\tb\ng1\tx\t2\ng2\t3\t-5\n');
+    const { result } = await api('datasets:import', { file: { fileName: 'several.tsv', bytes } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.problemCount).toBe(2);
+      expect(result.error.problems?.map((p) => p.message)).toEqual([
+        'line 2, column 2 (sample "a"): "x" is not a number',
+        'line 3, column 3 (sample "b"): "-5" is negative (NMF needs non-negative data)',
+      ]);
+      expect(result.error.problems?.map((p) => p.location?.file)).toEqual(['several.tsv', 'several.tsv']);
+      expect(result.error.problems?.[1].location).toMatchObject({ line: 3, column: 3, columnName: 'b' });
     }
   });
 

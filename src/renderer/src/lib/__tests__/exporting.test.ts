@@ -6,6 +6,7 @@ import {
   describeValues,
   solverAllowed,
   suggestedLoss,
+  suggestLoss,
   suggestedRank,
   suggestedSweepRange,
   sweepJobCount,
@@ -118,16 +119,31 @@ describe('formatting and defaults', () => {
     expect(parseTags(' a, b ,,a ')).toEqual(['a', 'b']);
   });
 
-  it('suggests KL for counts, Frobenius otherwise, and a rank that fits the data', () => {
-    expect(suggestedLoss({ integer: true, minValue: 0, layout: 'dense' })).toBe('kl');
-    expect(suggestedLoss({ integer: true, minValue: 1, layout: 'csr' })).toBe('kl');
-    expect(suggestedLoss({ integer: false, minValue: 0, layout: 'dense' })).toBe('frobenius');
-    // Microarray intensities thresholded at 20 (Golub): not counts, but KL as Brunet et al. used it.
-    expect(suggestedLoss({ integer: true, minValue: 20, layout: 'dense' })).toBe('kl');
+  it('suggests the loss from the noise the values suggest, not from whether they are whole, and a rank', () => {
+    // Counts: KL, the Poisson likelihood.
+    expect(suggestedLoss({ integer: true, minValue: 0, maxValue: 900, layout: 'dense' })).toBe('kl');
+    expect(suggestedLoss({ integer: true, minValue: 1, maxValue: 5, layout: 'csr' })).toBe('kl');
+    expect(suggestLoss({ integer: true, minValue: 0, maxValue: 16, layout: 'dense' }).noise).toBe('poisson');
+    // Golub's intensities (20–61225) and the same divided by 1000: KL either way, for the spread.
+    const golub = suggestLoss({ integer: true, minValue: 20, maxValue: 61225, layout: 'dense' });
+    const scaled = suggestLoss({ integer: false, minValue: 0.02, maxValue: 61.225, layout: 'dense' });
+    expect([golub.loss, golub.noise]).toEqual(['kl', 'multiplicative']);
+    expect([scaled.loss, scaled.noise]).toEqual(['kl', 'multiplicative']);
+    expect(golub.reason).toContain('3.5 orders of magnitude (20–61225)');
+    expect(golub.reason).toContain('ARI 0.92 under KL and 0.76 under Frobenius');
+    // Log-scale or normalised values, pixels scaled to 0–1: Frobenius.
+    expect(suggestLoss({ integer: false, minValue: 2.1, maxValue: 14.5, layout: 'dense' }).loss).toBe(
+      'frobenius',
+    );
+    expect(suggestLoss({ integer: false, minValue: 0, maxValue: 1, layout: 'dense' }).noise).toBe('gaussian');
+    // Whole numbers in a narrow range without zeros are not counts and not wide: Frobenius.
+    expect(suggestedLoss({ integer: true, minValue: 3, maxValue: 90, layout: 'dense' })).toBe('frobenius');
     expect(describeValues({ integer: true, minValue: 20, layout: 'dense' })).toBe(
       'whole numbers without zeros (intensities, not counts)',
     );
-    expect(describeValues({ integer: true, minValue: 0, layout: 'dense' })).toBe('integer counts');
+    expect(describeValues({ integer: true, minValue: 0, layout: 'dense' })).toBe(
+      'whole numbers with zeros (counts, or levels such as pixels)',
+    );
     expect(suggestedRank({ rows: 100, cols: 60 })).toBe(5);
     expect(suggestedRank({ rows: 3, cols: 2 })).toBe(1);
     expect(suggestedRank({ rows: 20000, cols: 5000 })).toBe(20);

@@ -1,0 +1,76 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { join } from 'node:path';
+import { shot } from './flows';
+import { startServer, type RunningServer } from './server';
+
+/**
+ * Browser mode, on Golub: the New sweep form says which loss the values suggest and why (values
+ * spanning orders of magnitude: KL, with the measured evidence); the Sweep screen fills in each
+ * rank's criteria as that rank's fits finish, before the recommendation, which comes at the end.
+ */
+let server: RunningServer;
+test.afterAll(async () => {
+  await server?.stop();
+  server?.cleanup();
+});
+
+const golub = join(process.cwd(), 'e2e', 'fixtures', 'golub', 'golub.tsv.gz');
+
+async function go(page: Page, hash: string): Promise<void> {
+  await page.evaluate((h) => (window.location.hash = h), hash);
+}
+
+async function axe(page: Page, screen: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help}`);
+  expect(bad, bad.join('\n')).toEqual([]);
+}
+
+test('the loss suggestion gives its reasons, and sweep criteria fill in rank by rank', async ({ page }) => {
+  test.setTimeout(400_000);
+  server = await startServer({ threads: 2 });
+  await page.goto(server.url);
+  await go(page, '#/import');
+  await page.getByTestId('import-file').setInputFiles(golub);
+  await expect(page.getByRole('heading', { name: 'Preview' })).toBeVisible();
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.waitForURL(/#\/datasets\/\d+/);
+  const datasetId = Number(/datasets\/(\d+)/.exec(page.url())![1]);
+
+  await go(page, `#/new-sweep?dataset=${datasetId}`);
+  const hint = page.getByTestId('loss-suggestion');
+  await expect(hint).toContainText('Positive values spanning 3.5 orders of magnitude (20–61225)');
+  await expect(hint).toContainText('KL suggested');
+  await expect(hint).toContainText('ARI 0.92 under KL and 0.76 under Frobenius');
+  await shot(page, 'sweep-progress-01-loss-suggestion');
+  await axe(page, 'new sweep');
+
+  await page.getByLabel('From rank').fill('2');
+  await page.getByLabel('To rank').fill('4');
+  await page.getByLabel('Replicates per k').fill('3');
+  await page.getByLabel('CV folds').fill('2');
+  await page.getByLabel('Max iterations').fill('100');
+  await page.locator('#sweep-baseline').uncheck();
+  await page.getByRole('button', { name: 'Start sweep' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: /Choosing k: sweep #\d+/ })).toBeVisible();
+
+  // While it runs, some ranks' criteria are in and the recommendation is not.
+  const soFar = page.getByTestId('criteria-so-far');
+  await expect(soFar).toContainText(/[12] of 3 ranks so far \(k = 2/, { timeout: 300_000 });
+  await expect(page.getByTestId('recommendation')).toHaveCount(0);
+  const rows = page.getByTestId('sweep-table').locator('tbody tr');
+  expect(await rows.count()).toBeGreaterThanOrEqual(1);
+  expect(await rows.count()).toBeLessThan(3);
+  await expect(rows.first().locator('td').first()).toHaveText('2');
+  await shot(page, 'sweep-progress-02-partial-criteria');
+  await axe(page, 'sweep running');
+
+  // At the end: every rank, the recommendation, the runs.
+  await expect(page.getByTestId('recommendation')).toBeVisible({ timeout: 300_000 });
+  await expect(rows).toHaveCount(3);
+  await expect(soFar).toHaveCount(0);
+  await shot(page, 'sweep-progress-03-done');
+});

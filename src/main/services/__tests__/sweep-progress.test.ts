@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import {
+  finishedRanks,
+  planSweep,
+  runSweepJob,
+  summarizeFinishedRank,
+  summarizeSweep,
+} from '../../../shared/analysis';
+import type { SweepJobResult } from '../../../shared/analysis';
+import { synthesizeGeneModules } from '../../../shared/analysis/synthetic';
+import type { JobProgress, SweepDetail, SweepRankMetrics } from '../../../shared/domain';
+import { call, servicesInTempFolders } from './harness';
+
+const start = servicesInTempFolders('nmf-sweep-progress-');
+
+describe('sweep criteria as fits finish', () => {
+  it('summarises a finished rank exactly as the whole sweep does, apart from what compares ranks', () => {
+    const { V } = synthesizeGeneModules({ features: 40, samples: 20, rank: 3, seed: 4 });
+    const spec = {
+      fromRank: 2,
+      toRank: 4,
+      replicates: 2,
+      cvFolds: 2,
+      consensusReplicates: 3,
+      fit: { maxIter: 60 },
+    };
+    const jobs = planSweep(spec);
+    const results: SweepJobResult[] = jobs.map((job) => runSweepJob(V, job));
+    const whole = summarizeSweep(spec, results);
+    for (const rank of [2, 3, 4]) {
+      const alone = summarizeFinishedRank(
+        rank,
+        results.filter((r) => r.rank === rank),
+      );
+      const final = whole.ranks.find((r) => r.rank === rank)!;
+      expect(alone).toEqual({ ...final, cvPairedDifference: null, cvPairedSe: null });
+    }
+    // A rank is finished when every one of its fits is, baseline included.
+    const done = new Set(jobs.filter((j) => j.rank === 2 || (j.rank === 3 && !j.baseline)).map((j) => j.id));
+    expect(finishedRanks(jobs, done)).toEqual([2]);
+    expect(summarizeFinishedRank(5, results)).toBeNull();
+  });
+
+  it('publishes each rank on the progress events before the sweep ends, the final summary unchanged', async () => {
+    const services = start();
+    const events: JobProgress[] = [];
+    services.ctx.events.subscribe((event, payload) => {
+      if (event === 'jobs:progress') events.push(structuredClone(payload as JobProgress));
+    });
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 60,
+      samples: 30,
+      rank: 3,
+      seed: 8,
+    });
+    const sweep = await call<{ id: number; jobsTotal: number }>(services, 'sweeps:start', {
+      datasetId: dataset.id,
+      params: {
+        fromRank: 2,
+        toRank: 4,
+        replicates: 3,
+        cvFolds: 2,
+        consensusReplicates: 3,
+        fit: { maxIter: 150 },
+      },
+    });
+    let detail: SweepDetail;
+    for (;;) {
+      detail = await call<SweepDetail>(services, 'sweeps:get', { id: sweep.id });
+      if (detail.state === 'done' || detail.state === 'failed') break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(detail.state).toBe('done');
+    const mine = events.filter((e) => e.kind === 'sweep' && e.id === sweep.id);
+    const firstWith = (rank: number): JobProgress | undefined =>
+      mine.find((e) => e.ranksDone?.some((r) => r.rank === rank));
+    for (const rank of [2, 3, 4]) expect(firstWith(rank), `k = ${rank}`).toBeDefined();
+    // The first rank is in long before the last fit.
+    expect(firstWith(2)!.jobsDone!).toBeLessThan(sweep.jobsTotal);
+    expect(firstWith(2)!.state).toBe('running');
+    // Ranks come in order, each once, and stay.
+    const last = mine.filter((e) => e.ranksDone !== undefined).at(-1)!;
+    expect(last.ranksDone!.map((r) => r.rank)).toEqual([2, 3, 4]);
+    // What was published is what the summary stored, but for what only the end knows.
+    const published = (r: SweepRankMetrics): Partial<SweepRankMetrics> => {
+      const { sampleClusters: _s, cvPairedDifference: _d, cvPairedSe: _e, runId: _r, ...rest } = r;
+      return rest;
+    };
+    expect(last.ranksDone!.map(published)).toEqual(detail.ranks.map(published));
+    expect(last.ranksDone!.every((r) => r.runId === null && r.sampleClusters.length === 0)).toBe(true);
+  }, 120_000);
+});
