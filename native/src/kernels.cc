@@ -1,7 +1,7 @@
 // Native (C++, Node-API) kernels of the NMF engine for dense V: the KL multiplicative-update
 // numerators, the products V·F and Vᵀ·W that HALS and Frobenius MU are made of, the per-row sums of
 // the KL and Frobenius losses, and HALS's Gram matrices, k × k products and coordinate-descent
-// sweeps, with the same contracts and the same bits as src/shared/nmf/kernels.ts and divergence.ts.
+// sweeps, with the same contracts and the same bits as the scalar reference (src/shared/nmf/kernels/, rules in contract.ts).
 // Loaded by src/main/native (Node and Electron main and worker threads); the engine falls back to
 // WebAssembly where this module is not built.
 //

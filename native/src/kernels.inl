@@ -2,7 +2,7 @@
 // and, on x86-64, once more under `target("avx2")`, so that one binary runs everywhere and uses
 // 256-bit vectors where the CPU has them (dispatch at load time).
 //
-// Same bits as the scalar JavaScript kernels (src/shared/nmf/kernels.ts) and the WebAssembly ones:
+// Same bits as the scalar JavaScript kernels (src/shared/nmf/kernels/scalar/) and the WebAssembly ones; the bit rules: src/shared/nmf/kernels/contract.ts:
 // - vector lanes run across independent outputs (across j for a row of WH, across t for the
 //   k-vectors), never across one sum, so every output entry gets its additions in the scalar order;
 // - (WH)_ij is grouped in blocks of four components, ((w0·h0 + w1·h1) + w2·h2) + w3·h3, added to

@@ -5,8 +5,8 @@ import { TEAM_CONTROL_BYTES, stopKernelTeam, type KernelTeam } from '../../share
 
 /**
  * Starts and stops the helper threads of a kernel team (src/shared/nmf/wasm/team.ts), which lets one
- * fit use several cores. The thread that calls `setKernelTeam(team)` must be allowed to block
- * (Node's main thread or a worker thread).
+ * fit use several cores. The thread whose fit computes with `selectKernels({ team })` must be
+ * allowed to block (Node's main thread or a worker thread).
  */
 
 /** A running team; `close()` stops its helpers. */
@@ -23,9 +23,15 @@ export function defaultHelperEntry(base: string | URL): string {
   return fileURLToPath(new URL(name, base));
 }
 
-/** Threads worth using for one fit here: at most `wanted`, at most the machine's parallelism. */
+/**
+ * Threads worth using for one fit here: at most `wanted`, at most the machine's parallelism, or at
+ * most `NMF_STUDIO_CORES` where that is set to a positive integer (the tests set it so that a split
+ * happens, and can fail, on a one-core runner too).
+ */
 export function kernelThreadsFor(wanted: number): number {
-  return Math.max(1, Math.min(Math.floor(wanted), availableParallelism()));
+  const cores = Number(process.env.NMF_STUDIO_CORES);
+  const limit = Number.isInteger(cores) && cores >= 1 ? cores : availableParallelism();
+  return Math.max(1, Math.min(Math.floor(wanted), limit));
 }
 
 /**

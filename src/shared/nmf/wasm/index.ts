@@ -1,73 +1,47 @@
 import { kernelsWasmBase64 } from './build/kernels';
 import type { KernelExports as Exports } from './exports';
 import * as team from './team';
-import { nativeKernels } from '../native';
+import type { TeamLead } from './team';
 
 export {
-  kernelTeamCalls,
-  kernelTeamThreads,
+  createTeamLead,
   kernelTeamWorthwhile,
+  releaseTeamLead,
   serveKernelTeam,
-  setKernelTeam,
   stopKernelTeam,
   TEAM_CONTROL_BYTES,
   type KernelTeam,
   type TeamArray,
+  type TeamLead,
 } from './team';
 
 /**
- * Host side of the WebAssembly (SIMD) kernels: the same contracts as the scalar kernels of
- * ../kernels.ts (which call in here first), over the module's own linear memory.
+ * Host side of the WebAssembly (SIMD) kernels: the contracts of ../kernels/contract.ts over the
+ * module's own linear memory; ../kernels/wasm.ts turns these functions into a kernel set.
  *
  * Memory. Only O((m + n)·k) lives in linear memory: W, Hᵀ, H, the output and one scratch row. V is
  * streamed through a block of about 256 KB (a few dozen dense rows, or ~20 000 stored CSR entries),
  * copied in just before it is used, so no m × n copy of V is ever made and the block is still in
  * cache when the kernel reads it. Measured on 2000 × 500, k = 8: the copies cost ~5% of a KL pass.
  *
- * Results. Vector lanes run across independent outputs, never across a sum, so every entry is summed
- * in the scalar kernels' order: the two backends give the same bits (tested in __tests__).
+ * Results: the bit rules of ../kernels/contract.ts (tested in ../kernels/__tests__).
  *
- * Selection. `auto` (default) uses WebAssembly where it instantiates (Node, workers, Electron) and
- * the scalar kernels otherwise; `setKernelBackend('js')` forces the scalar ones (tests compare both).
- *
- * Threads. With a kernel team set (`setKernelTeam`, see ./team.ts), large dense calls, the CSR KL
- * numerators and sweeps are split across the team's threads over a shared memory, with the same
- * bits as here.
+ * Threads. Given a team's lead (`lead`, see ./team.ts), large dense calls, the CSR KL numerators
+ * and sweeps are split across the team's threads over a shared memory, with the same bits as here;
+ * with `lead` null they run here.
  */
-
-/**
- * 'auto': the native dense products where registered (../native.ts), WebAssembly for the rest, the
- * scalar kernels where WebAssembly is unavailable; 'wasm': WebAssembly only (no native); 'native':
- * as 'auto' but the native kernels must be registered; 'js': the scalar kernels only.
- */
-export type KernelBackend = 'auto' | 'js' | 'wasm' | 'native';
 
 /** Doubles of V per streamed block (256 KB: fits L2 next to the factors). */
 const BLOCK_DOUBLES = 32768;
 const PAGE = 65536;
 
-let requested: KernelBackend = 'auto';
 let instance: Exports | null | undefined;
 let f64 = new Float64Array(0);
 let i32 = new Int32Array(0);
 
-/** Chooses the kernels (see KernelBackend); `wasm` and `native` throw where they are unavailable. */
-export function setKernelBackend(backend: KernelBackend): void {
-  if (backend === 'wasm' && load() === null) throw new Error('WebAssembly kernels are not available here');
-  if (backend === 'native' && nativeKernels() === null)
-    throw new Error('the native kernels are not loaded here');
-  requested = backend;
-}
-
-/** The kernels in use now ('native': native dense products, WebAssembly for the rest). */
-export function kernelBackend(): 'js' | 'wasm' | 'native' {
-  if (nativeActive()) return 'native';
-  return requested !== 'js' && load() !== null ? 'wasm' : 'js';
-}
-
-/** Whether the dense products go to the native kernels. */
-export function nativeActive(): boolean {
-  return (requested === 'auto' || requested === 'native') && nativeKernels() !== null;
+/** Whether the WebAssembly kernels instantiate here (compiled once, on the first call). */
+export function wasmAvailable(): boolean {
+  return load() !== null;
 }
 
 function load(): Exports | null {
@@ -83,8 +57,11 @@ function load(): Exports | null {
   return instance;
 }
 
-function active(): Exports | null {
-  return requested === 'js' ? null : load();
+/** The instance; callers check `wasmAvailable()` first. */
+function active(): Exports {
+  const x = load();
+  if (x === null) throw new Error('WebAssembly kernels are not available here');
+  return x;
 }
 
 /** Lays out `sizes` (in doubles) from the heap base, 16-byte aligned; returns byte addresses. */
@@ -119,6 +96,7 @@ function blockRows(n: number): number {
 
 /** numW (m × k) = (V ⊘ WH) · Hᵀ for dense V (m × n); see klNumWDense. Returns false when not active. */
 export function klNumWDense(
+  lead: TeamLead | null,
   V: Float64Array,
   m: number,
   n: number,
@@ -126,10 +104,9 @@ export function klNumWDense(
   W: Float64Array,
   Ht: Float64Array,
   numW: Float64Array,
-): boolean {
+): void {
   const x = active();
-  if (x === null) return false;
-  if (team.teamKlNumW(V, m, n, k, W, Ht, numW)) return true;
+  if (lead !== null && team.teamKlNumW(lead, V, m, n, k, W, Ht, numW)) return;
   const rowsPer = Math.min(blockRows(n), m);
   const [w, ht, h, out, r, v] = layout(x, [m * k, n * k, n * k, m * k, 2 * n, rowsPer * n]);
   put(W, m * k, w);
@@ -141,11 +118,11 @@ export function klNumWDense(
     x.klNumW(v, rows, n, k, w + i0 * k * 8, h, ht, out + i0 * k * 8, r);
   }
   take(out, m * k, numW);
-  return true;
 }
 
 /** numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ for dense V; see klNumHDense. Returns false when not active. */
 export function klNumHDense(
+  lead: TeamLead | null,
   V: Float64Array,
   m: number,
   n: number,
@@ -153,10 +130,9 @@ export function klNumHDense(
   W: Float64Array,
   Ht: Float64Array,
   numHt: Float64Array,
-): boolean {
+): void {
   const x = active();
-  if (x === null) return false;
-  if (team.teamKlNumH(V, m, n, k, W, Ht, numHt)) return true;
+  if (lead !== null && team.teamKlNumH(lead, V, m, n, k, W, Ht, numHt)) return;
   const rowsPer = Math.min(blockRows(n), m);
   const [w, ht, h, out, r, v] = layout(x, [m * k, n * k, n * k, n * k, 4 * n, rowsPer * n]);
   put(W, m * k, w);
@@ -169,21 +145,20 @@ export function klNumHDense(
     x.klNumH(v, rows, n, k, w + i0 * k * 8, h, out, r, n);
   }
   take(out, n * k, numHt);
-  return true;
 }
 
 /** out (m × k) = V · F for dense V (m × n), F (n × k); see denseTimes. */
 export function denseTimes(
+  lead: TeamLead | null,
   V: Float64Array,
   m: number,
   n: number,
   F: Float64Array,
   k: number,
   out: Float64Array,
-): boolean {
+): void {
   const x = active();
-  if (x === null) return false;
-  if (team.teamTimes(V, m, n, F, k, out)) return true;
+  if (lead !== null && team.teamTimes(lead, V, m, n, F, k, out)) return;
   const rowsPer = Math.min(blockRows(n), m);
   const [f, o, v] = layout(x, [n * k, m * k, rowsPer * n]);
   put(F, n * k, f);
@@ -193,21 +168,20 @@ export function denseTimes(
     x.times(v, rows, n, f, k, o + i0 * k * 8);
   }
   take(o, m * k, out);
-  return true;
 }
 
 /** out (n × k) = Vᵀ · W for dense V (m × n), W (m × k); see denseTransposeTimes. */
 export function denseTransposeTimes(
+  lead: TeamLead | null,
   V: Float64Array,
   m: number,
   n: number,
   W: Float64Array,
   k: number,
   out: Float64Array,
-): boolean {
+): void {
   const x = active();
-  if (x === null) return false;
-  if (team.teamTransposeTimes(V, m, n, W, k, out)) return true;
+  if (lead !== null && team.teamTransposeTimes(lead, V, m, n, W, k, out)) return;
   const rowsPer = Math.min(blockRows(n), m);
   const [w, o, v] = layout(x, [m * k, n * k, rowsPer * n]);
   put(W, m * k, w);
@@ -218,7 +192,6 @@ export function denseTransposeTimes(
     x.transposeTimes(v, rows, n, w + i0 * k * 8, k, o, n);
   }
   take(o, n * k, out);
-  return true;
 }
 
 /**
@@ -295,6 +268,7 @@ function after(at: number, size: number): number {
 
 /** KL numerator for CSR V: W side (numW, m × k) or H side (numHt, n × k); see klNumWCsr / klNumHCsr. */
 export function klCsr(
+  lead: TeamLead | null,
   side: 0 | 1,
   indptr: Int32Array,
   indices: Int32Array,
@@ -305,10 +279,9 @@ export function klCsr(
   W: Float64Array,
   Ht: Float64Array,
   out: Float64Array,
-): boolean {
+): void {
   const x = active();
-  if (x === null) return false;
-  if (team.teamKlCsr(side, indptr, indices, data, m, n, k, W, Ht, out)) return true;
+  if (lead !== null && team.teamKlCsr(lead, side, indptr, indices, data, m, n, k, W, Ht, out)) return;
   const outSize = side === 0 ? m * k : n * k;
   const [w, ht, h, r, q, o] = layout(x, [m * k, n * k, n * k, n, longestRow(indptr, m), outSize]);
   put(W, m * k, w);
@@ -320,7 +293,6 @@ export function klCsr(
     x.klCsr(ip, ix, dv, base, rows, n, k, wi, h, ht, r, q, side === 0 ? o + i0 * k * 8 : o, side, 0);
   });
   take(o, outSize, out);
-  return true;
 }
 
 /** Products with CSR V: side 0 out (m × k) = V · F (F: n × k); side 1 out (n × k) = Vᵀ · F (F: m × k). */
@@ -334,9 +306,8 @@ export function csrProduct(
   F: Float64Array,
   k: number,
   out: Float64Array,
-): boolean {
+): void {
   const x = active();
-  if (x === null) return false;
   const fSize = side === 0 ? n * k : m * k;
   const outSize = side === 0 ? m * k : n * k;
   const [f, o] = layout(x, [fSize, outSize]);
@@ -347,18 +318,15 @@ export function csrProduct(
     else x.timesCsr(ip, ix, dv, base, rows, k, f + i0 * k * 8, o, 1);
   });
   take(o, outSize, out);
-  return true;
 }
 
 /** out (k × k) = Aᵀ A for A (rows × k); see gram. Returns false when not active. */
-export function gram(A: Float64Array, rows: number, k: number, out: Float64Array): boolean {
+export function gram(A: Float64Array, rows: number, k: number, out: Float64Array): void {
   const x = active();
-  if (x === null) return false;
   const [a, o] = layout(x, [rows * k, k * k]);
   put(A, rows * k, a);
   x.gram(a, rows, k, o);
   take(o, k * k, out);
-  return true;
 }
 
 /**
@@ -366,16 +334,16 @@ export function gram(A: Float64Array, rows: number, k: number, out: Float64Array
  * null when not active.
  */
 export function cdSweep(
+  lead: TeamLead | null,
   F: Float64Array,
   rows: number,
   k: number,
   G: Float64Array,
   B: Float64Array,
   order: Int32Array,
-): number | null {
+): number {
   const x = active();
-  if (x === null) return null;
-  const split = team.teamCdSweep(F, rows, k, G, B, order);
+  const split = lead === null ? null : team.teamCdSweep(lead, F, rows, k, G, B, order);
   if (split !== null) return split;
   const [f, g, b, ord, rv] = layout(x, [rows * k, k * k, rows * k, Math.ceil(k / 2), rows]);
   put(F, rows * k, f);
@@ -434,9 +402,8 @@ export function maskedSweep(
   ptr: Int32Array,
   idx: Int32Array,
   order: Int32Array,
-): number | null {
+): number {
   const x = active();
-  if (x === null) return null;
   let violation = 0;
   const sizes = [rows * k, others * k, k * k, rows * k, Math.ceil(k / 2), k * k];
   const fill = ([f, o, g, b, ord]: number[]): void => {
@@ -491,9 +458,8 @@ export function maskedSums(
   total: Float64Array,
   ptr: Int32Array,
   idx: Int32Array,
-): boolean {
+): void {
   const x = active();
-  if (x === null) return false;
   const fill = ([, f, tot]: number[]): void => {
     put(F, others * k, f);
     put(total, k, tot);
@@ -509,7 +475,6 @@ export function maskedSums(
       x.maskedSums(oAt + r0 * k * 8, count, f, k, tot, ip, ix, base),
   );
   take(o, rows * k, out);
-  return true;
 }
 
 /**
@@ -525,9 +490,8 @@ export function forEachWhBlock(
   n: number,
   k: number,
   visit: (i0: number, rows: number, block: Float64Array) => void,
-): boolean {
+): void {
   const x = active();
-  if (x === null) return false;
   const rowsPer = Math.min(blockRows(n), m);
   const [w, ht, h, out] = layout(x, [m * k, n * k, n * k, rowsPer * n]);
   put(W, m * k, w);
@@ -538,7 +502,6 @@ export function forEachWhBlock(
     x.whRows(w + i0 * k * 8, rows, n, k, h, out);
     visit(i0, rows, f64.subarray(out >> 3, (out >> 3) + rows * n));
   }
-  return true;
 }
 
 /**
@@ -560,9 +523,8 @@ export function betaTerms(
   fill: (i0: number, rows: number, num: Float64Array, den: Float64Array) => void,
   numOut: Float64Array,
   denOut: Float64Array,
-): boolean {
+): void {
   const x = active();
-  if (x === null) return false;
   const rowsPer = Math.min(blockRows(n), m);
   const outSize = side === 0 ? m * k : n * k;
   const [w, ht, h, num, den, on, od] = layout(x, [
@@ -600,5 +562,4 @@ export function betaTerms(
   }
   take(on, outSize, numOut);
   take(od, outSize, denOut);
-  return true;
 }

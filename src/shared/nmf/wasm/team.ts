@@ -42,7 +42,7 @@ import type { KernelExports } from './exports';
 /** An array handed to the helpers: dense V, or CSR V's arrays and its split plan. */
 export type TeamArray = Float64Array | Int32Array;
 
-/** What the thread that started the helpers passes to `setKernelTeam`. */
+/** What the thread that started the helpers hands to the engine (`selectKernels({ team })`). */
 export interface KernelTeam {
   /** Threads that share one kernel call, the caller included. */
   readonly threads: number;
@@ -139,7 +139,7 @@ interface Member {
   csr: Csr | null;
 }
 
-/** The shared-memory kernels, compiled once per thread (a fit's `setKernelTeam` only instantiates). */
+/** The shared-memory kernels, compiled once per thread (`createTeamLead` only instantiates). */
 let sharedModule: WebAssembly.Module | null = null;
 
 function instantiate(memory: WebAssembly.Memory): Exports {
@@ -176,26 +176,36 @@ function refresh(t: Member): void {
 // ---------------------------------------------------------------------------------------------
 // The fit thread's side
 
-/** This thread's team, if any, with the host object that shares V with the helpers. */
-let lead: (Member & { team: KernelTeam }) | null = null;
-/** The arrays of the V the helpers hold now. */
-let sharedKey: readonly TeamArray[] | null = null;
-let teamCalls = 0;
+/**
+ * The fit thread's side of a team: its instance over the shared memory, the host object that shares
+ * V with the helpers, which V the helpers hold now and how many calls were split.
+ */
+export interface TeamLead extends Member {
+  team: KernelTeam;
+  /** The arrays of the V the helpers hold now. */
+  sharedKey: readonly TeamArray[] | null;
+  /** Kernel calls split across the team so far. */
+  calls: number;
+}
 
 /**
- * Makes the following kernel calls of this thread use `team` (null: one thread again). The team's
- * helpers must be serving it (`serveKernelTeam`). Throws if the shared kernels cannot be
- * instantiated over `team.memory`.
+ * The fit thread's side of `team` (null when it has fewer than 2 threads). The team's helpers must
+ * be serving it (`serveKernelTeam`). Throws if the shared kernels cannot be instantiated over
+ * `team.memory`.
  */
-export function setKernelTeam(team: KernelTeam | null): void {
-  // Helpers let go of V, so a team kept between fits does not keep a dataset alive.
-  if (lead !== null && sharedKey !== null) {
-    lead.team.share([]);
-    run(lead, Op.Data);
-  }
-  sharedKey = null;
-  lead =
-    team === null || team.threads < 2 ? null : { ...member(team.memory, team.control, team.threads), team };
+export function createTeamLead(team: KernelTeam): TeamLead | null {
+  if (team.threads < 2) return null;
+  return { ...member(team.memory, team.control, team.threads), team, sharedKey: null, calls: 0 };
+}
+
+/** Helpers let go of V, so a team kept between fits does not keep a dataset alive. */
+export function releaseTeamLead(lead: TeamLead): void {
+  if (lead.sharedKey === null) return;
+  lead.team.share([]);
+  run(lead, Op.Data);
+  lead.sharedKey = null;
+  lead.V = null;
+  lead.csr = null;
 }
 
 /**
@@ -227,8 +237,8 @@ function allShared(arrays: readonly TeamArray[]): boolean {
 }
 
 /** Whether `arrays` are the very views the helpers hold now. */
-function held(arrays: readonly TeamArray[]): boolean {
-  const key = sharedKey;
+function held(lead: TeamLead, arrays: readonly TeamArray[]): boolean {
+  const key = lead.sharedKey;
   return (
     key !== null &&
     key.length === arrays.length &&
@@ -241,25 +251,14 @@ function held(arrays: readonly TeamArray[]): boolean {
   );
 }
 
-/** Threads of the team in use (1 without one). */
-export function kernelTeamThreads(): number {
-  return lead === null ? 1 : lead.threads;
-}
-
-/** Kernel calls this thread has split across its team so far (to report whether it was used). */
-export function kernelTeamCalls(): number {
-  return teamCalls;
-}
-
 /** The team for a dense-V call of m·n·k work, with V handed to the helpers; null: one thread. */
-function teamFor(V: Float64Array, m: number, n: number, k: number): Member | null {
-  const t = lead;
-  if (t === null || m * n * k < (t.team.minDenseWork ?? MIN_DENSE_WORK)) return null;
+function teamFor(t: TeamLead, V: Float64Array, m: number, n: number, k: number): TeamLead | null {
+  if (m * n * k < (t.team.minDenseWork ?? MIN_DENSE_WORK)) return null;
   if (!allShared([V])) return null;
-  if (!held([V])) {
+  if (!held(t, [V])) {
     t.team.share([V]);
     run(t, Op.Data);
-    sharedKey = [V];
+    t.sharedKey = [V];
   }
   t.V = V;
   t.csr = null;
@@ -271,22 +270,22 @@ function teamFor(V: Float64Array, m: number, n: number, k: number): Member | nul
  * is made once per V: a pass over the column indices); null: one thread.
  */
 function teamForCsr(
+  t: TeamLead,
   indptr: Int32Array,
   indices: Int32Array,
   data: Float64Array,
   m: number,
   n: number,
   k: number,
-): Member | null {
-  const t = lead;
+): TeamLead | null {
   const nnz = indptr[m] - indptr[0];
-  if (t === null || nnz === 0 || nnz * k < (t.team.minCsrWork ?? MIN_CSR_WORK)) return null;
+  if (nnz === 0 || nnz * k < (t.team.minCsrWork ?? MIN_CSR_WORK)) return null;
   if (!allShared([indptr, indices, data])) return null;
-  if (!held([indptr, indices, data]) || t.csr === null) {
+  if (!held(t, [indptr, indices, data]) || t.csr === null) {
     const plan = csrPlan(indptr, indices, m, n, t.threads);
     t.team.share([indptr, indices, data, plan]);
     run(t, Op.Data);
-    sharedKey = [indptr, indices, data];
+    t.sharedKey = [indptr, indices, data];
     t.csr = { indptr, indices, data, plan };
   }
   t.V = null;
@@ -329,7 +328,7 @@ function csrPlan(indptr: Int32Array, indices: Int32Array, m: number, n: number, 
 }
 
 /** Runs `op` (parameters already written) on every thread, part 0 here; waits for the helpers. */
-function run(t: Member, op: OpCode): void {
+function run(t: TeamLead, op: OpCode): void {
   const { ctl } = t;
   Atomics.store(ctl, OP, op);
   Atomics.store(ctl, DONE, 0);
@@ -339,7 +338,7 @@ function run(t: Member, op: OpCode): void {
   // The helpers are waited for even if this part throws, so no call overlaps the next one.
   let failure: unknown = null;
   if (op !== Op.Data) {
-    teamCalls++;
+    t.calls++;
     try {
       runPart(t, op, 0);
     } catch (error) {
@@ -424,6 +423,7 @@ function scratchDoubles(op: OpCode, m: number, n: number, k: number, threads: nu
  * entries. Parameter slots: A = W, B = Hᵀ, C = H (KlW only), D = out, scratch. False: not split.
  */
 function splitDense(
+  lead: TeamLead,
   op: OpCode,
   V: Float64Array,
   m: number,
@@ -434,7 +434,7 @@ function splitDense(
   out: Float64Array,
   outRows: number,
 ): boolean {
-  const t = teamFor(V, m, n, k);
+  const t = teamFor(lead, V, m, n, k);
   if (t === null) return false;
   const scratch = scratchDoubles(op, m, n, k, t.threads);
   const [w, ht, h, o, s] = layout(t, [
@@ -455,6 +455,7 @@ function splitDense(
 
 /** numW (m × k) = (V ⊘ WH) · Hᵀ, rows of V split across the team; false: not split. */
 export function teamKlNumW(
+  lead: TeamLead,
   V: Float64Array,
   m: number,
   n: number,
@@ -463,11 +464,12 @@ export function teamKlNumW(
   Ht: Float64Array,
   numW: Float64Array,
 ): boolean {
-  return splitDense(Op.KlW, V, m, n, k, W, Ht, numW, m);
+  return splitDense(lead, Op.KlW, V, m, n, k, W, Ht, numW, m);
 }
 
 /** numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ, columns of V split across the team; false: not split. */
 export function teamKlNumH(
+  lead: TeamLead,
   V: Float64Array,
   m: number,
   n: number,
@@ -476,11 +478,12 @@ export function teamKlNumH(
   Ht: Float64Array,
   numHt: Float64Array,
 ): boolean {
-  return splitDense(Op.KlH, V, m, n, k, W, Ht, numHt, n);
+  return splitDense(lead, Op.KlH, V, m, n, k, W, Ht, numHt, n);
 }
 
 /** out (m × k) = V · F, rows of V split; false: not split. */
 export function teamTimes(
+  lead: TeamLead,
   V: Float64Array,
   m: number,
   n: number,
@@ -488,11 +491,12 @@ export function teamTimes(
   k: number,
   out: Float64Array,
 ): boolean {
-  return splitDense(Op.Times, V, m, n, k, null, F, out, m);
+  return splitDense(lead, Op.Times, V, m, n, k, null, F, out, m);
 }
 
 /** out (n × k) = Vᵀ · W, columns of V split; false: not split. */
 export function teamTransposeTimes(
+  lead: TeamLead,
   V: Float64Array,
   m: number,
   n: number,
@@ -500,7 +504,7 @@ export function teamTransposeTimes(
   k: number,
   out: Float64Array,
 ): boolean {
-  return splitDense(Op.TransposeTimes, V, m, n, k, W, null, out, n);
+  return splitDense(lead, Op.TransposeTimes, V, m, n, k, W, null, out, n);
 }
 
 /**
@@ -508,6 +512,7 @@ export function teamTransposeTimes(
  * entries; side 1 numHt (n × k), columns of V split by stored entries. False: not split.
  */
 export function teamKlCsr(
+  lead: TeamLead,
   side: 0 | 1,
   indptr: Int32Array,
   indices: Int32Array,
@@ -519,7 +524,7 @@ export function teamKlCsr(
   Ht: Float64Array,
   out: Float64Array,
 ): boolean {
-  const t = teamForCsr(indptr, indices, data, m, n, k);
+  const t = teamForCsr(lead, indptr, indices, data, m, n, k);
   if (t === null) return false;
   let longest = 0;
   for (let i = 0; i < m; i++) longest = Math.max(longest, indptr[i + 1] - indptr[i]);
@@ -556,6 +561,7 @@ function csrScratchDoubles(m: number, n: number, cap: number): number {
  * violation summed over rows in row order (as on one thread), or null when not split.
  */
 export function teamCdSweep(
+  t: TeamLead,
   F: Float64Array,
   rows: number,
   k: number,
@@ -563,8 +569,7 @@ export function teamCdSweep(
   B: Float64Array,
   order: Int32Array,
 ): number | null {
-  const t = lead;
-  if (t === null || rows * k * k < (t.team.minSweepWork ?? MIN_SWEEP_WORK)) return null;
+  if (rows * k * k < (t.team.minSweepWork ?? MIN_SWEEP_WORK)) return null;
   const [f, g, b, ord, rv] = layout(t, [rows * k, k * k, rows * k, Math.ceil(k / 2), rows]);
   t.f64.set(F.subarray(0, rows * k), f >> 3);
   t.f64.set(G.subarray(0, k * k), g >> 3);

@@ -1,4 +1,4 @@
-// AssemblyScript source of the WebAssembly (SIMD, f64x2) kernels behind src/shared/nmf/kernels.ts.
+// AssemblyScript source of the WebAssembly (SIMD, f64x2) kernels behind src/shared/nmf/kernels/ (contract and bit rules: kernels/contract.ts).
 //
 // Every function works on raw byte addresses in this module's linear memory, which the host lays
 // out per call (see ../index.ts). Shapes, all row-major float64:
@@ -647,7 +647,7 @@ export function gram(a: usize, rows: i32, k: i32, out: usize): void {
 /**
  * One coordinate-descent sweep over the rows of F (rows × k) with G (k × k) and B (rows × k)
  * frozen, components in `order` (k int32): scikit-learn's `_update_cdnmf_fast`, the same
- * operations in the same order as `cdSweep` in ../../kernels.ts. Returns Σ|projected gradient|,
+ * operations in the same order as `cdSweep` in ../../kernels/scalar/cd.ts. Returns Σ|projected gradient|,
  * summed per row first as there.
  */
 export function cdSweep(f: usize, rows: i32, k: i32, g: usize, b: usize, order: usize, rv: usize): f64 {
@@ -715,7 +715,7 @@ function mirrorUpper(g: usize, k: i32): void {
   }
 }
 
-/** Coordinate-descent updates of row fi (k entries) with Gram matrix g: `cdRow` in ../../kernels.ts. */
+/** Coordinate-descent updates of row fi (k entries) with Gram matrix g: `cdRow` in ../../kernels/scalar/cd.ts. */
 function cdRowAt(fi: usize, k: i32, g: usize, bi: usize, order: usize): f64 {
   const kStride = <usize>k << 3;
   let violation: f64 = 0;
@@ -738,7 +738,7 @@ function cdRowAt(fi: usize, k: i32, g: usize, bi: usize, order: usize): f64 {
 
 /**
  * Weighted (missing-value) coordinate-descent sweep over rows of F (rows × k) against the other
- * factor O (others × k): `maskedSweep` in ../../solvers.ts, the same operations in the same order.
+ * factor O (others × k): `maskedSweep` in ../../kernels/scalar/cd.ts, the same operations in the same order.
  * Row r's Gram matrix is Σ over its observed partners of O_o O_oᵀ (+ l2·I): the full `g` (OᵀO +
  * l2·I) minus its missing partners' outer products when at most half are missing, else built from
  * the observed partners. `ptr` (rows + 1, absolute: subtract `base`) and `idx` list each row's
@@ -835,7 +835,7 @@ export function maskedSums(out: usize, rows: i32, f: usize, k: i32, total: usize
 
 /**
  * out (rows × n) = W rows · H: a block of rows of WH, each entry summed as `rowProducts` in
- * ../../kernels.ts sums it (so the losses computed from it have the scalar path's bits).
+ * ../../kernels/scalar/rows.ts sums it (so the losses computed from it have the scalar path's bits).
  */
 export function whRows(w: usize, rows: i32, n: i32, k: i32, h: usize, out: usize): void {
   const kStride = <usize>k << 3;
