@@ -95,13 +95,19 @@ export function loadedNativeKernels(): NativeKernelModule | null {
 
 /**
  * `fallback` with the kernels the native module serves replaced by it, each call split over up to
- * `threads` threads where it is large enough (same bits at any count: ./contract.ts, rule 4).
+ * `threads` threads where it is large enough, or always with `splitAlways` (tests), with the same
+ * bits at any count (./contract.ts, rule 4).
  */
-export function nativeKernels(module: NativeKernelModule, threads: number, fallback: NmfKernels): NmfKernels {
+export function nativeKernels(
+  module: NativeKernelModule,
+  threads: number,
+  fallback: NmfKernels,
+  splitAlways = false,
+): NmfKernels {
   const most = Number.isInteger(threads) && threads >= 1 ? Math.min(threads, MAX_NATIVE_THREADS) : 1;
   let split = false;
   const threadsFor = (work: number, minimum: number): number => {
-    if (most < 2 || work < minimum) return 1;
+    if (most < 2 || (work < minimum && !splitAlways)) return 1;
     split = true;
     return most;
   };

@@ -21,6 +21,8 @@ export interface KernelChoice {
   team?: KernelTeam | null;
   /** The native module to use; default: the one this thread registered (./native.ts). */
   native?: NativeKernelModule | null;
+  /** Split every native call over `threads`, however small (tests; a team has its own thresholds). */
+  splitAlways?: boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export function selectKernels(choice: KernelChoice = {}): NmfKernels {
     if (backend === 'native') throw new Error('the native kernels are not loaded here');
     return base;
   }
-  return nativeKernels(native, choice.threads ?? 1, base);
+  return nativeKernels(native, choice.threads ?? 1, base, choice.splitAlways === true);
 }
 
 /** Whether a native module is registered in this thread (a host's question before starting a team). */
