@@ -2,7 +2,8 @@
 // and, on x86-64, once more under `target("avx2")`, so that one binary runs everywhere and uses
 // 256-bit vectors where the CPU has them (dispatch at load time).
 //
-// Same bits as the scalar JavaScript kernels (src/shared/nmf/kernels/scalar/) and the WebAssembly ones; the bit rules: src/shared/nmf/kernels/contract.ts:
+// Same bits as the scalar JavaScript kernels (src/shared/nmf/kernels/scalar/) and the WebAssembly ones; the bit rules:
+// src/shared/nmf/kernels/contract.ts:
 // - vector lanes run across independent outputs (across j for a row of WH, across t for the
 //   k-vectors), never across one sum, so every output entry gets its additions in the scalar order;
 // - (WH)_ij is grouped in blocks of four components, ((w0·h0 + w1·h1) + w2·h2) + w3·h3, added to
@@ -120,8 +121,8 @@ static void whRow(const double* wi, const double* h, size_t n, int k, double* ou
  * taken while the products are still in registers (a second pass over the row measured 20–30 %
  * slower on the KL fit).
  */
-static void coefficientRow(const double* vi, const double* wi, const double* h, size_t n, int k, size_t j0,
-                           size_t j1, bool ratio, double* out) {
+static void coefficientRow(const double* vi, const double* wi, const double* h, size_t n, int k, size_t j0, size_t j1,
+                           bool ratio, double* out) {
   const v4d zero = splat4(0);
   size_t j = j0;
   if (!ratio) {
@@ -340,8 +341,8 @@ static void rowSide(const double* V, size_t n, int k, const double* W, const dou
  * Columns [j0, j1) of the H-side product over all m rows: out_j· = Σ_i c_ij · W_i·, rows added in
  * order (into a zeroed kp-wide copy, then written to out). `scratch`: 5n + 4kp + (j1 − j0)·kp doubles.
  */
-static void columnSide(const double* V, size_t m, size_t n, int k, const double* W, const double* h, int kp,
-                       bool ratio, size_t j0, size_t j1, double* out, double* scratch) {
+static void columnSide(const double* V, size_t m, size_t n, int k, const double* W, const double* h, int kp, bool ratio,
+                       size_t j0, size_t j1, double* out, double* scratch) {
   double* zeros = scratch + 4 * n;
   double* wpad = scratch + 5 * n;
   double* outp = wpad + 4 * (size_t)kp;
@@ -385,10 +386,9 @@ static inline v4d logMain(v4d x) {
   special |= (0x000fffff & (2 + hx)) < 3;
   if (special[0] | special[1] | special[2] | special[3])
     return v4d{fdlibmLog(x[0]), fdlibmLog(x[1]), fdlibmLog(x[2]), fdlibmLog(x[3])};
-  const double ln2Hi = 6.93147180369123816490e-01, ln2Lo = 1.90821492927058770002e-10,
-               Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01,
-               Lg4 = 2.222219843214978396e-01, Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
-               Lg7 = 1.479819860511658591e-01;
+  const double ln2Hi = 6.93147180369123816490e-01, ln2Lo = 1.90821492927058770002e-10, Lg1 = 6.666666666666735130e-01,
+               Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
+               Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01, Lg7 = 1.479819860511658591e-01;
   const v4d s = f / (2.0 + f);
   const v4d dk = __builtin_convertvector(k, v4d);
   const v4d z = s * s;
@@ -401,7 +401,8 @@ static inline v4d logMain(v4d x) {
   const v4d r = t2 + t1;
   const v4d hfsq = 0.5 * f * f;
   const v4l kZero = k == 0;
-  const v4d withHfsq = select4(kZero, f - (hfsq - s * (hfsq + r)), dk * ln2Hi - ((hfsq - (s * (hfsq + r) + dk * ln2Lo)) - f));
+  const v4d withHfsq =
+      select4(kZero, f - (hfsq - s * (hfsq + r)), dk * ln2Hi - ((hfsq - (s * (hfsq + r) + dk * ln2Lo)) - f));
   const v4d without = select4(kZero, f - s * (f - r), dk * ln2Hi - ((s * (f - r) - dk * ln2Lo) - f));
   return select4(i2 > 0, withHfsq, without);
 }
@@ -494,8 +495,8 @@ static void cdRows(double* F, int k, const double* G, const double* B, const int
   size_t i = i0;
   for (; i + 4 <= i1; i += 4) {
     // The block transposed: fq[q] holds component q of the four rows.
-    for (int q = 0; q < k; q++) store4(fq + 4 * q, v4d{F[i * k + q], F[(i + 1) * k + q], F[(i + 2) * k + q],
-                                                        F[(i + 3) * k + q]});
+    for (int q = 0; q < k; q++)
+      store4(fq + 4 * q, v4d{F[i * k + q], F[(i + 1) * k + q], F[(i + 2) * k + q], F[(i + 3) * k + q]});
     v4d violation = zero;
     for (int s = 0; s < k; s++) {
       const int t = order[s];
@@ -505,7 +506,8 @@ static void cdRows(double* F, int k, const double* G, const double* B, const int
       const v4d current = load4(fq + 4 * t);
       // Math.min(grad, 0) where current is 0: only a positive gradient changes (to +0).
       const v4d pg = select4((current == zero) & (grad > zero), zero, grad);
-      const v4d magnitude = reinterpret_cast<v4d>(reinterpret_cast<v4l>(pg) & (v4l){INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX});
+      const v4d magnitude =
+          reinterpret_cast<v4d>(reinterpret_cast<v4l>(pg) & (v4l){INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX});
       violation = violation + magnitude;
       const double hess = gt[t];
       if (hess != 0) {
