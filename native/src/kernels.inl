@@ -1,16 +1,11 @@
-// The dense kernels' bodies. Included twice by kernels.cc: once for the baseline instruction set
-// and, on x86-64, once more under `target("avx2")`, so that one binary runs everywhere and uses
-// 256-bit vectors where the CPU has them (dispatch at load time).
+// The dense kernels' bodies. Included three times by cpu_dispatch.h: for the baseline instruction
+// set and, on x86-64, under `target("avx2")` and `target("avx2,avx512f,avx512vl")`, so that one
+// binary runs everywhere and uses 256-bit vectors where the CPU has them (dispatch at load time).
 //
-// Same bits as the scalar JavaScript kernels (src/shared/nmf/kernels/scalar/) and the WebAssembly ones; the bit rules:
-// src/shared/nmf/kernels/contract.ts:
-// - vector lanes run across independent outputs (across j for a row of WH, across t for the
-//   k-vectors), never across one sum, so every output entry gets its additions in the scalar order;
-// - (WH)_ij is grouped in blocks of four components, ((w0·h0 + w1·h1) + w2·h2) + w3·h3, added to
-//   the running sum block by block, as `rowProducts` does;
-// - coefficients that the scalar code skips (not > 0) are set to +0 before use: for finite,
-//   non-negative factors, adding +0 · f changes no bit;
-// - no fused multiply-add: the build passes -ffp-contract=off and this target has no FMA enabled.
+// Same bits as the scalar reference (src/shared/nmf/kernels/scalar/) and the WebAssembly kernels,
+// by the bit rules of src/shared/nmf/kernels/contract.ts. What they mean here: coefficients the
+// scalar code skips (not > 0) are set to +0 before use, and there is no fused multiply-add (the
+// build passes -ffp-contract=off and no target enables FMA).
 //
 // Shapes (row-major float64): V m × n, W m × k, H k × n, Ht n × k.
 

@@ -1,4 +1,5 @@
-// AssemblyScript source of the WebAssembly (SIMD, f64x2) kernels behind src/shared/nmf/kernels/ (contract and bit rules: kernels/contract.ts).
+// AssemblyScript source of the WebAssembly (SIMD, f64x2) kernels of the NMF engine
+// (src/shared/nmf/kernels/wasm.ts makes them a kernel set).
 //
 // Every function works on raw byte addresses in this module's linear memory, which the host lays
 // out per call (see ../index.ts). Shapes, all row-major float64:
@@ -8,11 +9,10 @@
 //   Ht    n × k      Hᵀ (row j is the k-vector of column j, so V_i· · Ht is a sum of scaled rows)
 // CSR blocks: indptr (rows + 1, int32, absolute: subtract `base`), indices (int32), data (float64).
 //
-// Bitwise agreement with the JavaScript kernels: vector lanes always run across independent output
-// entries (across j for (WH)_i·, across t for the k-vectors), never across a sum, so every output
-// entry sees the same additions in the same order as the scalar code. The grouping of (WH)_ij in
-// blocks of four components, ((w0·h0 + w1·h1) + w2·h2) + w3·h3, mirrors `rowProducts`. Zero and
-// NaN entries of V are skipped (or masked to +0, which adds nothing) exactly as `!(v > 0)` does.
+// Same bits as the scalar reference (../../kernels/scalar/), by the bit rules of
+// ../../kernels/contract.ts: lanes across independent outputs, the scalar order of every sum (the
+// grouping of (WH)_ij mirrors `rowProducts` in ../../kernels/scalar/rows.ts), skipped entries
+// skipped or masked to +0, no fused multiply-add.
 
 const EPS32: f64 = 1.1920928955078125e-7;
 
