@@ -1,4 +1,4 @@
-import type { DataArrays } from '../contract';
+import type { DataArrays, NmfKernels } from '../contract';
 import { EPS32, Pow, powBy, powCode, type PowCode } from './numbers';
 import { accumulateRow, rowProducts, scatterRow } from './rows';
 
@@ -134,42 +134,16 @@ function betaSparseRow(
  * scikit-learn's sparse path does. `num`, `den`: scratch rows of length n; `scratch`: length ≥ the
  * longest CSR row (unused for dense V). numW and denW are overwritten.
  */
-export function betaW(
-  V: DataArrays,
-  m: number,
-  n: number,
-  k: number,
-  W: Float64Array,
-  Ht: Float64Array,
-  beta: number,
-  numW: Float64Array,
-  denW: Float64Array,
-  num: Float64Array,
-  den: Float64Array,
-  scratch: Float64Array,
-): void {
+export const betaW: NmfKernels['betaW'] = (V, m, n, k, W, Ht, beta, numW, denW, num, den, scratch) => {
   for (let i = 0; i < m; i++) {
     betaRow(V, i, n, k, W, Ht, beta, num, den, scratch);
     accumulateRow(num, 0, Ht, n, k, numW, i * k);
     accumulateRow(den, 0, Ht, n, k, denW, i * k);
   }
-}
+};
 
 /** The H-step mirror of `betaW`: numHt, denHt (n × k) = (Wᵀ(V ⊙ WHs^(β−2)))ᵀ, (Wᵀ WHd^(β−1))ᵀ. */
-export function betaH(
-  V: DataArrays,
-  m: number,
-  n: number,
-  k: number,
-  W: Float64Array,
-  Ht: Float64Array,
-  beta: number,
-  numHt: Float64Array,
-  denHt: Float64Array,
-  num: Float64Array,
-  den: Float64Array,
-  scratch: Float64Array,
-): void {
+export const betaH: NmfKernels['betaH'] = (V, m, n, k, W, Ht, beta, numHt, denHt, num, den, scratch) => {
   numHt.fill(0, 0, n * k);
   denHt.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) {
@@ -177,7 +151,7 @@ export function betaH(
     scatterRow(num, 0, W, i * k, n, k, numHt);
     scatterRow(den, 0, W, i * k, n, k, denHt);
   }
-}
+};
 
 function betaRow(
   V: DataArrays,

@@ -2,6 +2,7 @@
  * Updates of the scalar reference kernels: the multiplicative update, coordinate-descent sweeps
  * (scikit-learn's `_update_cdnmf_fast`) and their missing-value (weighted) forms.
  */
+import type { NmfKernels } from '../contract';
 import { EPS32, Pow, powBy, powCode } from './numbers';
 
 // ---------------------------------------------------------------------------------------------
@@ -44,18 +45,11 @@ export function multiplicativeUpdate(
  * violation Σ|pg|. This is scikit-learn's `_update_cdnmf_fast`; the rows are independent, so
  * visiting rows outside and components inside gives the same values as its components-outside order.
  */
-export function cdSweep(
-  F: Float64Array,
-  rows: number,
-  k: number,
-  G: Float64Array,
-  B: Float64Array,
-  order: Int32Array,
-): number {
+export const cdSweep: NmfKernels['cdSweep'] = (F, rows, k, G, B, order) => {
   let violation = 0;
   for (let i = 0; i < rows; i++) violation += cdRow(F, i, k, G, B, order);
   return violation;
-}
+};
 
 /** The coordinate-descent updates of row i only, with its own Gram matrix G (k × k); returns Σ|pg|. */
 export function cdRow(
@@ -95,20 +89,20 @@ export function cdRow(
  * is scratch (k × k). Cost per row ∝ min(missing, observed)·k²/2 (the Gram matrices are
  * symmetric: the upper triangle is accumulated and mirrored).
  */
-export function maskedSweep(
-  F: Float64Array,
-  rows: number,
-  O: Float64Array,
-  others: number,
-  k: number,
-  G: Float64Array,
-  B: Float64Array,
-  l2: number,
-  ptr: Int32Array,
-  idx: Int32Array,
-  order: Int32Array,
-  rowGram: Float64Array,
-): number {
+export const maskedSweep: NmfKernels['maskedSweep'] = (
+  F,
+  rows,
+  O,
+  others,
+  k,
+  G,
+  B,
+  l2,
+  ptr,
+  idx,
+  order,
+  rowGram,
+) => {
   let violation = 0;
   for (let r = 0; r < rows; r++) {
     const start = ptr[r];
@@ -137,7 +131,7 @@ export function maskedSweep(
     violation += cdRow(F, r, k, rowGram, B, order);
   }
   return violation;
-}
+};
 
 /** Upper triangle (t ≥ s) of G (k × k) += sign · a aᵀ, a = O[o … o + k), rows with a_s = 0 skipped. */
 function addOuterUpper(G: Float64Array, O: Float64Array, o: number, k: number, sign: 1 | -1): void {
@@ -158,16 +152,7 @@ function mirrorUpper(G: Float64Array, k: number): void {
  * Masked KL denominators: out (rows × k), row r = total − Σ_{o missing in row r} F_o, clamped at 0
  * against rounding (Σ over the observed partners only, at a cost ∝ the missing entries).
  */
-export function maskedSums(
-  out: Float64Array,
-  rows: number,
-  F: Float64Array,
-  _others: number,
-  k: number,
-  total: Float64Array,
-  ptr: Int32Array,
-  idx: Int32Array,
-): void {
+export const maskedSums: NmfKernels['maskedSums'] = (out, rows, F, _others, k, total, ptr, idx) => {
   for (let r = 0; r < rows; r++) {
     const o = r * k;
     out.set(total.subarray(0, k), o);
@@ -177,4 +162,4 @@ export function maskedSums(
     }
     for (let t = 0; t < k; t++) if (out[o + t] < 0) out[o + t] = 0;
   }
-}
+};

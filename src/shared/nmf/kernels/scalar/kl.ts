@@ -1,3 +1,4 @@
+import type { NmfKernels } from '../contract';
 import { EPS32 } from './numbers';
 import { accumulateRow, rowProducts, scatterRow, sparseAccumulateRow, sparseScatterRow } from './rows';
 
@@ -9,39 +10,21 @@ import { accumulateRow, rowProducts, scatterRow, sparseAccumulateRow, sparseScat
  * Zero and NaN entries of V contribute nothing. Per row: WH_i· into `row` (length n), the ratio in
  * place, then the row times Ht. numW is overwritten.
  */
-export function klNumWDense(
-  V: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  W: Float64Array,
-  Ht: Float64Array,
-  numW: Float64Array,
-  row: Float64Array,
-): void {
+export const klNumWDense: NmfKernels['klNumWDense'] = (V, m, n, k, W, Ht, numW, row) => {
   for (let i = 0; i < m; i++) {
     klRatioRow(V, i * n, n, W, i * k, Ht, k, row);
     accumulateRow(row, 0, Ht, n, k, numW, i * k);
   }
-}
+};
 
 /** numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ for dense V; the mirror of `klNumWDense`. numHt is overwritten. */
-export function klNumHDense(
-  V: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  W: Float64Array,
-  Ht: Float64Array,
-  numHt: Float64Array,
-  row: Float64Array,
-): void {
+export const klNumHDense: NmfKernels['klNumHDense'] = (V, m, n, k, W, Ht, numHt, row) => {
   numHt.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) {
     klRatioRow(V, i * n, n, W, i * k, Ht, k, row);
     scatterRow(row, 0, W, i * k, n, k, numHt);
   }
-}
+};
 
 /** row[j] = V_ij / WHs_ij where V_ij > 0, else 0. */
 function klRatioRow(
@@ -113,41 +96,41 @@ function klSparseRatios(
 /**
  * CSR version of `klNumWDense`: cost ∝ nnz·k. `ratio`: scratch of length nnz; `row`: length n.
  */
-export function klNumWCsr(
-  indptr: Int32Array,
-  indices: Int32Array,
-  data: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  W: Float64Array,
-  Ht: Float64Array,
-  numW: Float64Array,
-  row: Float64Array,
-  ratio: Float64Array,
-): void {
+export const klNumWCsr: NmfKernels['klNumWCsr'] = (
+  indptr,
+  indices,
+  data,
+  m,
+  n,
+  k,
+  W,
+  Ht,
+  numW,
+  row,
+  ratio,
+) => {
   for (let i = 0; i < m; i++) {
     const start = indptr[i];
     const end = indptr[i + 1];
     klSparseRatios(indices, data, start, end, n, k, W, i * k, Ht, row, ratio);
     sparseAccumulateRow(indices, ratio, start, end, Ht, k, numW, i * k);
   }
-}
+};
 
 /** CSR version of `klNumHDense`: cost ∝ nnz·k. `ratio`: scratch of length nnz; `row`: length n. */
-export function klNumHCsr(
-  indptr: Int32Array,
-  indices: Int32Array,
-  data: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  W: Float64Array,
-  Ht: Float64Array,
-  numHt: Float64Array,
-  row: Float64Array,
-  ratio: Float64Array,
-): void {
+export const klNumHCsr: NmfKernels['klNumHCsr'] = (
+  indptr,
+  indices,
+  data,
+  m,
+  n,
+  k,
+  W,
+  Ht,
+  numHt,
+  row,
+  ratio,
+) => {
   numHt.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) {
     const start = indptr[i];
@@ -155,4 +138,4 @@ export function klNumHCsr(
     klSparseRatios(indices, data, start, end, n, k, W, i * k, Ht, row, ratio);
     sparseScatterRow(indices, ratio, start, end, W, i * k, k, numHt);
   }
-}
+};

@@ -7,20 +7,13 @@ import { EPS32 } from './numbers';
 import { rowProducts } from './rows';
 
 /** `NmfKernels.whRows`: row i of WH from `rowProducts`, one row at a time. */
-export function whRows(
-  W: Float64Array,
-  Ht: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  visit: (i: number, wh: Float64Array, at: number) => void,
-): void {
+export const whRows: NmfKernels['whRows'] = (W, Ht, m, n, k, visit) => {
   const row = new Float64Array(n);
   for (let i = 0; i < m; i++) {
     rowProducts(W, i * k, Ht, n, k, row);
     visit(i, row, 0);
   }
-}
+};
 
 /** `NmfKernels.rowLosses` computed from the rows of WH that `rows` (a set's `whRows`) visits. */
 export function rowLossesOver(rows: NmfKernels['whRows']): NmfKernels['rowLosses'] {

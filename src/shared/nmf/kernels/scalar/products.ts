@@ -1,70 +1,48 @@
 /**
  * Products of the scalar reference kernels: with V (dense and CSR) and the small k × k ones.
  */
+import type { NmfKernels } from '../contract';
 import { accumulateRow, scatterRow, sparseAccumulateRow, sparseScatterRow } from './rows';
 
 // ---------------------------------------------------------------------------------------------
 // Products with V
 
 /** out (m × k) = V · F for dense V (m × n) and F (n × k); NaN entries of V count as 0. out is overwritten. */
-export function denseTimes(
-  V: Float64Array,
-  m: number,
-  n: number,
-  F: Float64Array,
-  k: number,
-  out: Float64Array,
-): void {
+export const denseTimes: NmfKernels['denseTimes'] = (V, m, n, F, k, out) => {
   for (let i = 0; i < m; i++) accumulateRow(V, i * n, F, n, k, out, i * k);
-}
+};
 
 /** out (n × k) = Vᵀ · W for dense V (m × n) and W (m × k); NaN entries of V count as 0. out is overwritten. */
-export function denseTransposeTimes(
-  V: Float64Array,
-  m: number,
-  n: number,
-  W: Float64Array,
-  k: number,
-  out: Float64Array,
-): void {
+export const denseTransposeTimes: NmfKernels['denseTransposeTimes'] = (V, m, n, W, k, out) => {
   out.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) scatterRow(V, i * n, W, i * k, n, k, out);
-}
+};
 
 /** out (m × k) = V · F for CSR V (m × n) and F (n × k); stored NaN count as 0. Cost nnz·k. */
-export function csrTimes(
-  indptr: Int32Array,
-  indices: Int32Array,
-  data: Float64Array,
-  m: number,
-  _n: number,
-  F: Float64Array,
-  k: number,
-  out: Float64Array,
-): void {
+export const csrTimes: NmfKernels['csrTimes'] = (indptr, indices, data, m, _n, F, k, out) => {
   for (let i = 0; i < m; i++) sparseAccumulateRow(indices, data, indptr[i], indptr[i + 1], F, k, out, i * k);
-}
+};
 
 /** out (n × k) = Vᵀ · W for CSR V (m × n) and W (m × k); stored NaN count as 0. Cost nnz·k. */
-export function csrTransposeTimes(
-  indptr: Int32Array,
-  indices: Int32Array,
-  data: Float64Array,
-  m: number,
-  n: number,
-  W: Float64Array,
-  k: number,
-  out: Float64Array,
-): void {
+export const csrTransposeTimes: NmfKernels['csrTransposeTimes'] = (
+  indptr,
+  indices,
+  data,
+  m,
+  n,
+  W,
+  k,
+  out,
+) => {
   out.fill(0, 0, n * k);
   for (let i = 0; i < m; i++) sparseScatterRow(indices, data, indptr[i], indptr[i + 1], W, i * k, k, out);
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Small dense products
 
 /** out (k × k) = Aᵀ A for A (rows × k). out is overwritten. */
-export function gram(A: Float64Array, rows: number, k: number, out: Float64Array): void {
+export const gram: NmfKernels['gram'] = (A, rows, k, out) => {
   out.fill(0, 0, k * k);
   for (let i = 0; i < rows; i++) {
     const ai = i * k;
@@ -75,16 +53,10 @@ export function gram(A: Float64Array, rows: number, k: number, out: Float64Array
       for (let t = 0; t < k; t++) out[os + t] += a * A[ai + t];
     }
   }
-}
+};
 
 /** out (rows × k) = A · G for A (rows × k) and G (k × k). out is overwritten. */
-export function timesSmall(
-  A: Float64Array,
-  rows: number,
-  k: number,
-  G: Float64Array,
-  out: Float64Array,
-): void {
+export const timesSmall: NmfKernels['timesSmall'] = (A, rows, k, G, out) => {
   for (let i = 0; i < rows; i++) {
     const ai = i * k;
     for (let t = 0; t < k; t++) {
@@ -93,7 +65,7 @@ export function timesSmall(
       out[ai + t] = s;
     }
   }
-}
+};
 
 /** out (k) = column sums of A (rows × k). */
 export function columnSums(A: Float64Array, rows: number, k: number, out: Float64Array): void {
