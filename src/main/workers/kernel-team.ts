@@ -1,7 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { TEAM_CONTROL_BYTES, stopKernelTeam, type KernelTeam } from '../../shared/nmf/wasm';
+import type { DataMatrix } from '../../shared/linalg/matrix';
+import {
+  TEAM_CONTROL_BYTES,
+  kernelTeamWorthwhile,
+  stopKernelTeam,
+  type KernelTeam,
+} from '../../shared/nmf/wasm';
 
 /**
  * Starts and stops the helper threads of a kernel team (src/shared/nmf/wasm/team.ts), which lets one
@@ -32,6 +38,25 @@ export function kernelThreadsFor(wanted: number): number {
   const cores = Number(process.env.NMF_STUDIO_CORES);
   const limit = Number.isInteger(cores) && cores >= 1 ? cores : availableParallelism();
   return Math.max(1, Math.min(Math.floor(wanted), limit));
+}
+
+/**
+ * Threads of the kernel team a fit of rank `rank` on `matrix` asked to use `wanted` threads should
+ * have, or 1 for none: a team only where it would split calls (shared and large enough data,
+ * `kernelTeamWorthwhile`), and none for dense data when the native kernels are loaded — every
+ * dense call a team would split (products, KL numerators, sweeps) then runs on the native kernels'
+ * own threads, and an idle team would only cost the first fit tens of milliseconds to start.
+ */
+export function kernelTeamSize(
+  matrix: DataMatrix,
+  rank: number,
+  wanted: number,
+  nativeLoaded: boolean,
+): number {
+  const threads = kernelThreadsFor(wanted);
+  if (threads < 2 || !kernelTeamWorthwhile(matrix, rank)) return 1;
+  if (matrix.kind === 'dense' && nativeLoaded) return 1;
+  return threads;
 }
 
 /**

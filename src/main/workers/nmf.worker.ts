@@ -1,14 +1,19 @@
 import { parentPort } from 'node:worker_threads';
 import { fitReplicates } from '../../shared/nmf';
 import { FitCancelledError, type FitHooks } from '../../shared/nmf/types';
-import { kernelTeamWorthwhile } from '../../shared/nmf/wasm';
 import { nativeKernelsLoaded, selectKernels } from '../../shared/nmf/kernels';
 // From their own modules, not the analysis index: the index also brings PCA and with it ml-matrix,
 // whose loading cost every worker 60–110 ms at start-up.
 import { runSweepJob } from '../../shared/analysis/sweep';
 import { consensusComponents } from '../../shared/analysis/cnmf';
 import { installNativeKernels } from '../native';
-import { defaultHelperEntry, kernelThreadsFor, startKernelTeam, type KernelTeamHandle } from './kernel-team';
+import {
+  defaultHelperEntry,
+  kernelTeamSize,
+  kernelThreadsFor,
+  startKernelTeam,
+  type KernelTeamHandle,
+} from './kernel-team';
 import {
   PROGRESS_INTERVAL_MS,
   type FitTask,
@@ -39,14 +44,8 @@ let team: KernelTeamHandle | null = null;
 
 /** A team of `threads` for `task`, or null when one thread it is (small or not shared data). */
 async function teamFor(task: FitTask): Promise<KernelTeamHandle | null> {
-  const threads = kernelThreadsFor(task.threads ?? 1);
-  const { matrix } = task;
-  const rank = task.options.rank;
-  if (threads < 2 || !kernelTeamWorthwhile(matrix, rank)) return null;
-  // With the native kernels loaded, every dense call a team would split (products, KL numerators,
-  // coordinate-descent sweeps) runs natively on the native kernels' own threads: a team would stay
-  // idle, and starting one cost the first fit tens of milliseconds.
-  if (matrix.kind === 'dense' && nativeKernelsLoaded()) return null;
+  const threads = kernelTeamSize(task.matrix, task.options.rank, task.threads ?? 1, nativeKernelsLoaded());
+  if (threads < 2) return null;
   if (team !== null && team.threads !== threads) {
     await team.close();
     team = null;

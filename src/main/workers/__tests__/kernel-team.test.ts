@@ -5,7 +5,7 @@ import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../
 import { Rng } from '../../../shared/linalg/random';
 import { fitNmf, type FitOptionsInput, type FitResult } from '../../../shared/nmf';
 import { selectKernels } from '../../../shared/nmf/kernels';
-import { startKernelTeam, type KernelTeamHandle } from '../kernel-team';
+import { kernelTeamSize, startKernelTeam, type KernelTeamHandle } from '../kernel-team';
 import { JobCancelledError, WorkerPool } from '../pool';
 import type { FitTaskResult } from '../protocol';
 import { randomCounts, toCsr } from '../../../shared/nmf/__tests__/helpers';
@@ -181,6 +181,36 @@ for (const threads of [2, 3]) {
     });
   });
 }
+
+describe('when the worker starts a kernel team', () => {
+  const coresBefore = process.env.NMF_STUDIO_CORES;
+  beforeAll(() => {
+    process.env.NMF_STUDIO_CORES = '2';
+  });
+  afterAll(() => {
+    if (coresBefore === undefined) delete process.env.NMF_STUDIO_CORES;
+    else process.env.NMF_STUDIO_CORES = coresBefore;
+  });
+  // m·n·k and nnz·k above the real thresholds.
+  const denseShared = sharedData(300, 250, 31, 0.3);
+  const csrShared = sharedCsr(600, 900, 32, 0.9);
+
+  it('not for dense data when the native kernels are loaded: they split those calls themselves', () => {
+    expect(kernelTeamSize(denseShared, 8, 2, true)).toBe(1);
+    expect(kernelTeamSize(denseShared, 8, 2, false)).toBe(2);
+  });
+
+  it('for CSR data with or without the native kernels (they do not serve CSR)', () => {
+    expect(kernelTeamSize(csrShared, 8, 2, true)).toBe(2);
+    expect(kernelTeamSize(csrShared, 8, 2, false)).toBe(2);
+  });
+
+  it('not for one thread, small data or data outside a SharedArrayBuffer', () => {
+    expect(kernelTeamSize(denseShared, 8, 1, false)).toBe(1);
+    expect(kernelTeamSize(sharedData(20, 10, 33, 0.3), 2, 2, false)).toBe(1);
+    expect(kernelTeamSize(dense(300, 250, Float64Array.from(denseShared.data)), 8, 2, false)).toBe(1);
+  });
+});
 
 describe('kernel teams in the worker pool', () => {
   let pool: WorkerPool;
