@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "nmf_kernels",
-      "sources": ["src/kernels.cc"],
+      "sources": ["src/addon.cc"],
       "cflags_cc": ["-std=c++17", "-O3", "-ffp-contract=off", "-fno-fast-math", "-Wno-psabi"],
       "cflags_cc!": ["-std=gnu++17"],
       "defines": ["NAPI_VERSION=8"],

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles the AssemblyScript kernels (src/shared/nmf/wasm/assembly/kernels.ts) to WebAssembly with
+// Compiles the AssemblyScript kernels (src/shared/nmf/wasm/assembly/, entry kernels.ts) to WebAssembly with
 // SIMD and writes src/shared/nmf/wasm/build/kernels.ts, a module that embeds the bytes as base64 so
 // src/shared can instantiate them without node:* or a file loader (Node, workers, Electron, vitest
 // and the bundler all see a plain string). The build folder is generated output (gitignored).
@@ -12,7 +12,7 @@
 //   node scripts/build-wasm.js            compile and write the module (skipped when up to date)
 //   node scripts/build-wasm.js --force    compile even if the output is newer than the source
 //   node scripts/build-wasm.js --wat      also write build/kernels.wat for reading
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +28,12 @@ const wantWat = process.argv.includes('--wat');
 function upToDate() {
   if (force || wantWat || !existsSync(outModule)) return false;
   const built = statSync(outModule).mtimeMs;
-  return statSync(source).mtimeMs <= built && statSync(fileURLToPath(import.meta.url)).mtimeMs <= built;
+  // The entry imports the other files of assembly/: any of them newer means a rebuild.
+  const assembly = join(wasmDir, 'assembly');
+  const inputs = readdirSync(assembly)
+    .map((name) => join(assembly, name))
+    .concat(fileURLToPath(import.meta.url));
+  return inputs.every((file) => statSync(file).mtimeMs <= built);
 }
 
 /**

@@ -30,8 +30,7 @@ import {
   type Solver,
 } from '../../src/shared/nmf';
 import { installNativeKernels } from '../../src/main/native';
-import { kernelBackend } from '../../src/shared/nmf/wasm';
-import { nativeSplitCalls, setNativeThreads } from '../../src/shared/nmf/native';
+import { selectKernels } from '../../src/shared/nmf/kernels';
 import { readSet } from './data';
 
 const args = process.argv.slice(2);
@@ -54,12 +53,13 @@ const maxIter = Number(get('--max-iter', '200'));
 const threads = Number(get('--threads', '1'));
 const targetArg = args.includes('--target-loss') ? Number(get('--target-loss')) : null;
 installNativeKernels();
-setNativeThreads(threads);
+/** Each fit's kernel set: the native kernels (where built) on `threads` threads. */
+const kernelsOf = (): ReturnType<typeof selectKernels> => selectKernels({ threads });
 
 const { V } = readSet(dir, set);
 const base: FitOptionsInput = { rank: k, beta, solver, init, seed: 0 };
 
-if (!args.includes('--cold')) fitNmf(V, { ...base, maxIter: 5, tol: 0 });
+if (!args.includes('--cold')) fitNmf(V, { ...base, maxIter: 5, tol: 0 }, { kernels: kernelsOf() });
 
 /** The first iteration at which the loss is ≤ target (loss after every iteration), or null. */
 function iterationsTo(target: number): { iterations: number | null; best: number } {
@@ -75,6 +75,7 @@ function iterationsTo(target: number): { iterations: number | null; best: number
           if (found === null && loss <= target) found = iteration;
         },
         isCancelled: () => found !== null,
+        kernels: kernelsOf(),
       },
     );
   } catch (error) {
@@ -93,14 +94,14 @@ if (targetArg !== null) {
   if (iterations !== null) options = { ...base, maxIter: iterations, tol: 0, checkEvery: iterations };
 }
 
-const nativeBefore = nativeSplitCalls();
+const kernels = kernelsOf();
 const started = performance.now();
-const fit = reached === false ? null : fitNmf(V, options);
+const fit = reached === false ? null : fitNmf(V, options, { kernels });
 const seconds = (performance.now() - started) / 1000;
 console.log(
   JSON.stringify({
     tool: 'ours',
-    backend: kernelBackend(),
+    backend: kernels.backend,
     solver,
     init,
     iterations: fit?.iterations ?? null,
@@ -108,6 +109,6 @@ console.log(
     seconds: fit === null ? null : seconds,
     finalLoss: fit?.loss ?? bestLoss,
     reached,
-    threads: nativeSplitCalls() > nativeBefore ? threads : 1,
+    threads: kernels.threadsUsed(),
   }),
 );

@@ -24,16 +24,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dense } from '../../src/shared/linalg/matrix';
 import { fitNmf, type Solver } from '../../src/shared/nmf';
-import {
-  kernelBackend,
-  kernelTeamCalls,
-  setKernelBackend,
-  setKernelTeam,
-  type KernelBackend,
-} from '../../src/shared/nmf/wasm';
+import { selectKernels, type KernelBackend } from '../../src/shared/nmf/kernels';
 import { startKernelTeam, type KernelTeamHandle } from '../../src/main/workers/kernel-team';
 import { installNativeKernels } from '../../src/main/native';
-import { nativeSplitCalls, setNativeThreads } from '../../src/shared/nmf/native';
 import { readSet, readStart } from './data';
 
 const args = process.argv.slice(2);
@@ -51,9 +44,8 @@ const beta = Number(get('--beta'));
 const solver = get('--solver') as Solver;
 const iters = Number(get('--iters'));
 installNativeKernels();
-setKernelBackend(get('--backend', 'auto') as KernelBackend);
+const backend = get('--backend', 'auto') as KernelBackend;
 const threads = Number(get('--threads', '1'));
-setNativeThreads(threads);
 
 const V = readSet(dir, set, threads > 1).V;
 const { W0, H0 } = readStart(dir, set, k);
@@ -64,32 +56,33 @@ if (threads > 1) {
     '../../src/main/workers/kernel-helper.worker.ts',
   );
   team = await startKernelTeam(threads, helper);
-  setKernelTeam(team);
 }
-const callsBefore = kernelTeamCalls();
-const nativeBefore = nativeSplitCalls();
+const kernels = selectKernels({ backend, threads, team });
 const started = performance.now();
-const fit = fitNmf(V, {
-  rank: k,
-  beta,
-  solver,
-  init: 'custom',
-  W0: dense(V.rows, k, W0),
-  H0: dense(k, V.cols, H0),
-  maxIter: iters,
-  tol: 0,
-  checkEvery: iters,
-  loglik: false,
-});
+const fit = fitNmf(
+  V,
+  {
+    rank: k,
+    beta,
+    solver,
+    init: 'custom',
+    W0: dense(V.rows, k, W0),
+    H0: dense(k, V.cols, H0),
+    maxIter: iters,
+    tol: 0,
+    checkEvery: iters,
+    loglik: false,
+  },
+  { kernels },
+);
 const seconds = (performance.now() - started) / 1000;
-const used =
-  (team !== null && kernelTeamCalls() > callsBefore) || nativeSplitCalls() > nativeBefore ? threads : 1;
-setKernelTeam(null);
+const used = kernels.threadsUsed();
+kernels.release();
 await team?.close();
 console.log(
   JSON.stringify({
     tool: 'ours',
-    backend: kernelBackend(),
+    backend: kernels.backend,
     iterations: fit.iterations,
     seconds,
     secondsPerIter: seconds / fit.iterations,

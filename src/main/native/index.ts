@@ -2,11 +2,16 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nativeKernels, setNativeKernels, type NativeKernelModule } from '../../shared/nmf/native';
+import {
+  loadedNativeKernels,
+  registerNativeKernels,
+  type NativeKernelModule,
+} from '../../shared/nmf/kernels';
 
 /**
  * Loads the native dense kernels (native/, built by scripts/build-native.js with node-gyp) and
- * registers them with the engine for this thread. Every Node entry that fits runs this first: the
+ * registers them with the engine for this thread (`registerNativeKernels`: what is loaded; each
+ * fit's kernel set is chosen by `selectKernels`). Every Node entry that fits runs this first: the
  * pool's worker threads, the kernel helpers do not need it (they serve WebAssembly calls only).
  *
  * The module is looked for in `native/build/Release` of the first folder above this file that has
@@ -16,7 +21,7 @@ import { nativeKernels, setNativeKernels, type NativeKernelModule } from '../../
  * Returns the instruction set it chose ('avx512vl', 'avx2', 'baseline') or null when not loaded, with why.
  */
 export function installNativeKernels(): { isa: string | null; reason?: string } {
-  const existing = nativeKernels();
+  const existing = loadedNativeKernels();
   if (existing !== null) return { isa: existing.isa() };
   if (process.env.NMF_STUDIO_NATIVE === 'off') return { isa: null, reason: 'NMF_STUDIO_NATIVE=off' };
   const file = findNativeModule(dirname(fileURLToPath(import.meta.url)));
@@ -24,7 +29,7 @@ export function installNativeKernels(): { isa: string | null; reason?: string } 
     return { isa: null, reason: 'native/build/Release/nmf_kernels.node not found (npm run build:native)' };
   try {
     const kernels = createRequire(import.meta.url)(file) as NativeKernelModule;
-    setNativeKernels(kernels);
+    registerNativeKernels(kernels);
     return { isa: kernels.isa() };
   } catch (error) {
     return { isa: null, reason: `${file}: ${error instanceof Error ? error.message : String(error)}` };

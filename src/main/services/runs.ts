@@ -11,7 +11,7 @@ import {
 } from '../../shared/domain';
 import type { DataMatrix, DenseMatrix } from '../../shared/linalg/matrix';
 import type { FitOptionsInput } from '../../shared/nmf/types';
-import { MIN_NATIVE_SPLIT_WORK } from '../../shared/nmf/native';
+import { MIN_NATIVE_SPLIT_WORK } from '../../shared/nmf/kernels';
 import { replicateStart } from '../../shared/nmf';
 import { solverFitsBeta } from '../../shared/nmf/defaults';
 import { float64FromBlob, toBlob, traceFromBlob, traceToBlob } from '../db/blobs';

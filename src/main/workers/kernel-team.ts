@@ -1,12 +1,18 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { TEAM_CONTROL_BYTES, stopKernelTeam, type KernelTeam } from '../../shared/nmf/wasm';
+import type { DataMatrix } from '../../shared/linalg/matrix';
+import {
+  TEAM_CONTROL_BYTES,
+  kernelTeamWorthwhile,
+  stopKernelTeam,
+  type KernelTeam,
+} from '../../shared/nmf/wasm';
 
 /**
  * Starts and stops the helper threads of a kernel team (src/shared/nmf/wasm/team.ts), which lets one
- * fit use several cores. The thread that calls `setKernelTeam(team)` must be allowed to block
- * (Node's main thread or a worker thread).
+ * fit use several cores. The thread whose fit computes with `selectKernels({ team })` must be
+ * allowed to block (Node's main thread or a worker thread).
  */
 
 /** A running team; `close()` stops its helpers. */
@@ -23,9 +29,34 @@ export function defaultHelperEntry(base: string | URL): string {
   return fileURLToPath(new URL(name, base));
 }
 
-/** Threads worth using for one fit here: at most `wanted`, at most the machine's parallelism. */
+/**
+ * Threads worth using for one fit here: at most `wanted`, at most the machine's parallelism, or at
+ * most `NMF_STUDIO_CORES` where that is set to a positive integer (the tests set it so that a split
+ * happens, and can fail, on a one-core runner too).
+ */
 export function kernelThreadsFor(wanted: number): number {
-  return Math.max(1, Math.min(Math.floor(wanted), availableParallelism()));
+  const cores = Number(process.env.NMF_STUDIO_CORES);
+  const limit = Number.isInteger(cores) && cores >= 1 ? cores : availableParallelism();
+  return Math.max(1, Math.min(Math.floor(wanted), limit));
+}
+
+/**
+ * Threads of the kernel team a fit of rank `rank` on `matrix` asked to use `wanted` threads should
+ * have, or 1 for none: a team only where it would split calls (shared and large enough data,
+ * `kernelTeamWorthwhile`), and none for dense data when the native kernels are loaded — every
+ * dense call a team would split (products, KL numerators, sweeps) then runs on the native kernels'
+ * own threads, and an idle team would only cost the first fit tens of milliseconds to start.
+ */
+export function kernelTeamSize(
+  matrix: DataMatrix,
+  rank: number,
+  wanted: number,
+  nativeLoaded: boolean,
+): number {
+  const threads = kernelThreadsFor(wanted);
+  if (threads < 2 || !kernelTeamWorthwhile(matrix, rank)) return 1;
+  if (matrix.kind === 'dense' && nativeLoaded) return 1;
+  return threads;
 }
 
 /**

@@ -1,14 +1,19 @@
 import { parentPort } from 'node:worker_threads';
 import { fitReplicates } from '../../shared/nmf';
 import { FitCancelledError, type FitHooks } from '../../shared/nmf/types';
-import { kernelTeamCalls, kernelTeamWorthwhile, nativeActive, setKernelTeam } from '../../shared/nmf/wasm';
+import { nativeKernelsLoaded, selectKernels } from '../../shared/nmf/kernels';
 // From their own modules, not the analysis index: the index also brings PCA and with it ml-matrix,
 // whose loading cost every worker 60–110 ms at start-up.
 import { runSweepJob } from '../../shared/analysis/sweep';
 import { consensusComponents } from '../../shared/analysis/cnmf';
-import { nativeSplitCalls, setNativeThreads } from '../../shared/nmf/native';
 import { installNativeKernels } from '../native';
-import { defaultHelperEntry, kernelThreadsFor, startKernelTeam, type KernelTeamHandle } from './kernel-team';
+import {
+  defaultHelperEntry,
+  kernelTeamSize,
+  kernelThreadsFor,
+  startKernelTeam,
+  type KernelTeamHandle,
+} from './kernel-team';
 import {
   PROGRESS_INTERVAL_MS,
   type FitTask,
@@ -39,14 +44,8 @@ let team: KernelTeamHandle | null = null;
 
 /** A team of `threads` for `task`, or null when one thread it is (small or not shared data). */
 async function teamFor(task: FitTask): Promise<KernelTeamHandle | null> {
-  const threads = kernelThreadsFor(task.threads ?? 1);
-  const { matrix } = task;
-  const rank = task.options.rank;
-  if (threads < 2 || !kernelTeamWorthwhile(matrix, rank)) return null;
-  // With the native kernels loaded, every dense call a team would split (products, KL numerators,
-  // coordinate-descent sweeps) runs natively on the native kernels' own threads: a team would stay
-  // idle, and starting one cost the first fit tens of milliseconds.
-  if (matrix.kind === 'dense' && nativeActive()) return null;
+  const threads = kernelTeamSize(task.matrix, task.options.rank, task.threads ?? 1, nativeKernelsLoaded());
+  if (threads < 2) return null;
   if (team !== null && team.threads !== threads) {
     await team.close();
     team = null;
@@ -82,22 +81,19 @@ async function runTask(message: StartMessage): Promise<void> {
     if (task.kind === 'fit') {
       let fit: ReturnType<typeof fitReplicates>;
       // Sweep jobs run many fits side by side on the pool already: those stay on one thread each.
-      const fitTeam = await teamFor(task);
-      const nativeThreads = kernelThreadsFor(task.threads ?? 1);
-      const callsBefore = kernelTeamCalls();
-      const nativeBefore = nativeSplitCalls();
-      setKernelTeam(fitTeam);
-      setNativeThreads(nativeThreads);
+      // This fit's kernels: the native ones (where loaded) on up to `threads` threads, the
+      // WebAssembly ones split over the team where there is one; nothing else in the worker changes.
+      const kernels = selectKernels({
+        threads: kernelThreadsFor(task.threads ?? 1),
+        team: await teamFor(task),
+      });
       try {
-        fit = fitReplicates(task.matrix, task.options, task.replicates, hooks);
+        fit = fitReplicates(task.matrix, task.options, task.replicates, { ...hooks, kernels });
       } finally {
-        setKernelTeam(null);
-        setNativeThreads(1);
+        // A kept team's helpers let go of this fit's V.
+        kernels.release();
       }
-      const threads = Math.max(
-        fitTeam !== null && kernelTeamCalls() > callsBefore ? fitTeam.threads : 1,
-        nativeSplitCalls() > nativeBefore ? nativeThreads : 1,
-      );
+      const threads = kernels.threadsUsed();
       const { best, replicates } = fit;
       const bestIndex = replicates.indexOf(best);
       result = {

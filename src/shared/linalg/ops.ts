@@ -2,7 +2,7 @@ import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from './matr
 
 /**
  * Small, allocation-explicit helpers over the matrix containers. Hot loops of the NMF solvers live
- * in `src/shared/nmf/kernels.ts`; these are the general-purpose pieces around them.
+ * in `src/shared/nmf/kernels/`; these are the general-purpose pieces around them.
  */
 
 /** Aᵀ for a dense A (rows × cols → cols × rows). */

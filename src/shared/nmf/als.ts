@@ -1,5 +1,4 @@
 import type { PreparedData } from './data';
-import { cdSweep, csrTimes, csrTransposeTimes, denseTimes, denseTransposeTimes, gram } from './kernels';
 import { maskedSweep, type FixedFactor, type Penalties, type Workspace } from './solvers';
 
 /**
@@ -31,18 +30,19 @@ export function alsIteration(
   fixed?: FixedFactor,
 ): number {
   const { V, m, n, missing } = data;
+  const { kernels } = ws;
   let violation = 0;
   if (fixed !== 'W') {
     // W half step: B = VHᵀ − l1W (m × k), G = HHᵀ + l2W·I, solved by repeated sweeps.
     const B = ws.numW;
-    if (V.kind === 'dense') denseTimes(V.data, m, n, Ht, k, B);
-    else csrTimes(V.indptr, V.indices, V.data, m, Ht, k, B);
+    if (V.kind === 'dense') kernels.denseTimes(V.data, m, n, Ht, k, B);
+    else kernels.csrTimes(V.indptr, V.indices, V.data, m, n, Ht, k, B);
     if (pen.l1W !== 0) for (let q = 0; q < m * k; q++) B[q] -= pen.l1W;
-    gram(Ht, n, k, ws.small);
+    kernels.gram(Ht, n, k, ws.small);
     if (pen.l2W !== 0) for (let t = 0; t < k; t++) ws.small[t * k + t] += pen.l2W;
     const sweepW = (): number =>
       missing === null
-        ? cdSweep(W, m, k, ws.small, B, ws.order)
+        ? kernels.cdSweep(W, m, k, ws.small, B, ws.order)
         : maskedSweep(W, m, Ht, n, k, ws, B, pen.l2W, missing.rowPtr, missing.cols);
     violation += solveBySweeps(sweepW);
   }
@@ -50,14 +50,14 @@ export function alsIteration(
 
   // H half step: B = VᵀW − l1H (n × k), G = WᵀW + l2H·I.
   const Bh = ws.numHt;
-  if (V.kind === 'dense') denseTransposeTimes(V.data, m, n, W, k, Bh);
-  else csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, Bh);
+  if (V.kind === 'dense') kernels.denseTransposeTimes(V.data, m, n, W, k, Bh);
+  else kernels.csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, Bh);
   if (pen.l1H !== 0) for (let q = 0; q < n * k; q++) Bh[q] -= pen.l1H;
-  gram(W, m, k, ws.small);
+  kernels.gram(W, m, k, ws.small);
   if (pen.l2H !== 0) for (let t = 0; t < k; t++) ws.small[t * k + t] += pen.l2H;
   const sweepH = (): number =>
     missing === null
-      ? cdSweep(Ht, n, k, ws.small, Bh, ws.order)
+      ? kernels.cdSweep(Ht, n, k, ws.small, Bh, ws.order)
       : maskedSweep(Ht, n, W, m, k, ws, Bh, pen.l2H, missing.colPtr, missing.rows);
   violation += solveBySweeps(sweepH);
   return violation;

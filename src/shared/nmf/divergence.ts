@@ -2,9 +2,7 @@ import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
 import { transpose } from '../linalg/ops';
 import { logGamma } from '../linalg/random';
 import { prepareData, type PreparedData } from './data';
-import { EPS32, columnSums, csrTimes, gram, powBy, powCode, rowProducts } from './kernels';
-import { nativeRowLosses } from './native';
-import * as wasm from './wasm';
+import { EPS32, columnSums, powBy, powCode, selectKernels, type NmfKernels } from './kernels';
 
 /**
  * β-divergence D_β(V ‖ WH) exactly as scikit-learn 1.2's `_beta_divergence` (never normalised):
@@ -19,10 +17,17 @@ import * as wasm from './wasm';
  * @param V m × n data (dense or CSR)
  * @param W m × k
  * @param H k × n
+ * @param kernels the kernel set (./kernels/select.ts; every set gives the same bits)
  */
-export function betaDivergence(V: DataMatrix, W: DenseMatrix, H: DenseMatrix, beta: number): number {
+export function betaDivergence(
+  V: DataMatrix,
+  W: DenseMatrix,
+  H: DenseMatrix,
+  beta: number,
+  kernels: NmfKernels = selectKernels(),
+): number {
   checkShapes(V, W, H);
-  return divergenceOf(prepareData(V), W.data, transpose(H).data, W.cols, beta);
+  return divergenceOf(prepareData(V), W.data, transpose(H).data, W.cols, beta, kernels);
 }
 
 /**
@@ -56,31 +61,6 @@ function dotRow(W: Float64Array, Ht: Float64Array, i: number, j: number, k: numb
   return s;
 }
 
-/**
- * Calls `visit(i, wh, at)` for every row i of WH, in order: (WH)_ij = wh[at + j]. The rows come in
- * blocks from the WebAssembly kernel when it is active (the m·n·k pass is most of a loss
- * evaluation), else from `rowProducts`; both sum every entry the same way, so the losses agree
- * bit for bit. `wh` is valid only during the call.
- */
-function forEachWhRow(
-  W: Float64Array,
-  Ht: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  visit: (i: number, wh: Float64Array, at: number) => void,
-): void {
-  const viaWasm = wasm.forEachWhBlock(W, Ht, m, n, k, (i0, rows, block) => {
-    for (let r = 0; r < rows; r++) visit(i0 + r, block, r * n);
-  });
-  if (viaWasm) return;
-  const row = new Float64Array(n);
-  for (let i = 0; i < m; i++) {
-    rowProducts(W, i * k, Ht, n, k, row);
-    visit(i, row, 0);
-  }
-}
-
 /** Σ over missing entries of g((WH)_ij). */
 function sumOverMissing(
   data: PreparedData,
@@ -99,7 +79,8 @@ function sumOverMissing(
 }
 
 /**
- * D_β(V ‖ W·Htᵀ) on prepared data, with the factors as the solvers hold them.
+ * D_β(V ‖ W·Htᵀ) on prepared data, with the factors as the solvers hold them, computed with the
+ * fit's kernel set (every set gives the same bits).
  * @param W m × k
  * @param Ht n × k (Hᵀ)
  */
@@ -109,10 +90,11 @@ export function divergenceOf(
   Ht: Float64Array,
   k: number,
   beta: number,
+  kernels: NmfKernels = selectKernels(),
 ): number {
   const { V, m, n } = data;
   if (V.kind === 'dense' && (beta === 2 || beta === 1))
-    return denseRowSummed(V.data, m, n, W, Ht, k, beta, data);
+    return denseRowSummed(V.data, m, n, W, Ht, k, beta, data, kernels);
   if (beta === 2 && V.kind === 'csr') {
     let normX = 0;
     for (let p = 0; p < V.data.length; p++) {
@@ -121,12 +103,12 @@ export function divergenceOf(
     }
     const WtW = new Float64Array(k * k);
     const HHt = new Float64Array(k * k);
-    gram(W, m, k, WtW);
-    gram(Ht, n, k, HHt);
+    kernels.gram(W, m, k, WtW);
+    kernels.gram(Ht, n, k, HHt);
     let normWH = 0;
     for (let q = 0; q < k * k; q++) normWH += WtW[q] * HHt[q];
     const XHt = new Float64Array(m * k);
-    csrTimes(V.indptr, V.indices, V.data, m, Ht, k, XHt);
+    kernels.csrTimes(V.indptr, V.indices, V.data, m, n, Ht, k, XHt);
     let cross = 0;
     for (let q = 0; q < m * k; q++) cross += XHt[q] * W[q];
     const missingWH2 = sumOverMissing(data, W, Ht, k, (wh) => wh * wh);
@@ -158,7 +140,7 @@ export function divergenceOf(
   if (V.kind === 'dense') {
     // β = 0 and general β (β = 1 and 2 are summed by rows in denseRowSummed).
     const d = V.data;
-    forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
+    kernels.whRows(W, Ht, m, n, k, (i, wh, at) => {
       for (let j = 0; j < n; j++) {
         const v = d[i * n + j];
         if (v !== v) continue;
@@ -176,7 +158,7 @@ export function divergenceOf(
     if (beta !== 1 && beta !== 0) {
       // Σ WH^β over every observed entry: the implicit zeros count too, so whole rows of WH.
       const { indptr, indices, data: stored } = V;
-      forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
+      kernels.whRows(W, Ht, m, n, k, (i, wh, at) => {
         let p = indptr[i];
         const end = indptr[i + 1];
         for (let j = 0; j < n; j++) {
@@ -196,8 +178,8 @@ export function divergenceOf(
 
 /**
  * The Frobenius (β = 2) and KL (β = 1) losses on dense V, summed row by row: each row's terms in
- * column order, then the row sums in row order. The native kernels compute the row sums on several
- * threads with the same bits (each row is one thread's, and their log is fdlibm's, as Math.log).
+ * column order (`NmfKernels.rowLosses`, which the native kernels split over threads by rows), then
+ * the row sums in row order.
  */
 function denseRowSummed(
   d: Float64Array,
@@ -208,35 +190,10 @@ function denseRowSummed(
   k: number,
   beta: 1 | 2,
   data: PreparedData,
+  kernels: NmfKernels,
 ): number {
-  let rowSums: Float64Array;
-  if (wasm.nativeActive()) rowSums = nativeRowLosses(beta === 1 ? 1 : 2, d, m, n, k, W, Ht);
-  else {
-    rowSums = new Float64Array(2 * m);
-    forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
-      const vi = i * n;
-      let a = 0;
-      let b = 0;
-      if (beta === 1) {
-        for (let j = 0; j < n; j++) {
-          const v = d[vi + j];
-          if (!(v > EPS32)) continue;
-          const whj = wh[at + j];
-          a += v * Math.log(v / (whj === 0 ? EPS32 : whj));
-          b += v;
-        }
-      } else {
-        for (let j = 0; j < n; j++) {
-          const v = d[vi + j];
-          if (v !== v) continue;
-          const r = v - wh[at + j];
-          a += r * r;
-        }
-      }
-      rowSums[2 * i] = a;
-      rowSums[2 * i + 1] = b;
-    });
-  }
+  const rowSums = new Float64Array(2 * m);
+  kernels.rowLosses(beta, d, m, n, k, W, Ht, rowSums);
   let a = 0;
   let b = 0;
   for (let i = 0; i < m; i++) {
@@ -252,13 +209,19 @@ function denseRowSummed(
  * @param W m × k
  * @param Ht n × k (Hᵀ)
  */
-export function logLikelihoodOf(data: PreparedData, W: Float64Array, Ht: Float64Array, k: number): number {
+export function logLikelihoodOf(
+  data: PreparedData,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  kernels: NmfKernels = selectKernels(),
+): number {
   const { V, m, n } = data;
   let s = 0;
   if (V.kind === 'dense') {
     // β = 0 and general β (β = 1 and 2 are summed by rows in denseRowSummed).
     const d = V.data;
-    forEachWhRow(W, Ht, m, n, k, (i, wh, at) => {
+    kernels.whRows(W, Ht, m, n, k, (i, wh, at) => {
       for (let j = 0; j < n; j++) {
         const v = d[i * n + j];
         if (v !== v) continue;

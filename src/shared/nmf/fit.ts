@@ -7,6 +7,7 @@ import { initializePrepared } from './init';
 import { resolveWith } from './options';
 import { alsIteration } from './als';
 import { createWorkspace, halsIteration, muIteration, type Penalties } from './solvers';
+import { selectKernels } from './kernels';
 import {
   FitCancelledError,
   type FitHooks,
@@ -37,6 +38,8 @@ import {
  *   zero), and MU continues, its tol test measured from that point.
  * - `fixed` ('W' or 'H'): that factor is held (copied, never updated) and only the other is fitted,
  *   scikit-learn's `non_negative_factorization(update_H=False)`; see `FitOptions.fixed`.
+ * - `hooks.kernels` is the kernel set the fit computes with (./kernels/select.ts; default: the
+ *   one-thread set of what is loaded here); every set gives the same bits.
  * - `hooks.isCancelled()` is read before every iteration (true → `FitCancelledError`);
  *   `hooks.onProgress` is called after every iteration with the latest traced loss.
  * Same V, options and seed → bit-identical W and H.
@@ -150,6 +153,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
   let W: Float64Array;
   let Ht: Float64Array;
   const fixed = options.fixed;
+  const kernels = hooks.kernels ?? selectKernels();
   if (fixed !== undefined) {
     const start = oneSidedStart(data, options);
     W = start.W;
@@ -158,7 +162,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     W = Float64Array.from((options.W0 as DenseMatrix).data);
     Ht = transpose(options.H0 as DenseMatrix).data;
   } else {
-    const start = initializePrepared(data, k, options.init, options.seed);
+    const start = initializePrepared(data, k, options.init, options.seed, kernels);
     W = start.W.data;
     Ht = transpose(start.H).data;
   }
@@ -169,7 +173,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     l1H: options.l1H * m,
     l2H: options.l2H * m,
   };
-  const ws = createWorkspace(m, n, k, data.V.kind === 'csr' ? data.V.data.length : 0);
+  const ws = createWorkspace(m, n, k, data.V.kind === 'csr' ? data.V.data.length : 0, kernels);
   const shuffleRng = options.shuffle ? new Rng(options.seed) : null;
   const nextOrder = (order: Int32Array): void => {
     if (shuffleRng === null) return;
@@ -177,7 +181,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     shuffleRng.shuffle(order);
   };
 
-  const lossNow = (): number => divergenceOf(data, W, Ht, k, beta);
+  const lossNow = (): number => divergenceOf(data, W, Ht, k, beta, kernels);
   const initLoss = lossNow();
   const trace: Array<[number, number]> = [[0, initLoss]];
   let errorInit = Math.sqrt(2 * Math.max(initLoss, 0));
@@ -267,7 +271,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     iterations: iteration,
     converged,
     loss: lastLoss,
-    loglik: beta === 1 && options.loglik ? logLikelihoodOf(data, W, Ht, k) : null,
+    loglik: beta === 1 && options.loglik ? logLikelihoodOf(data, W, Ht, k, kernels) : null,
     trace,
     seconds: (now() - started) / 1000,
     options: used,

@@ -2,7 +2,7 @@ import { dense, type DataMatrix, type DenseMatrix } from '../linalg/matrix';
 import { Rng } from '../linalg/random';
 import { randomizedSvd, type SvdProducts } from '../linalg/svd';
 import { observedMean, prepareData, type PreparedData } from './data';
-import { csrTimes, csrTransposeTimes, denseTimes, denseTransposeTimes } from './kernels';
+import { selectKernels, type NmfKernels } from './kernels';
 import { FitSettingsError, type InitMethod } from './types';
 
 /** Starting factors W (m × k) and H (k × n). */
@@ -38,6 +38,7 @@ export function initializePrepared(
   rank: number,
   method: Exclude<InitMethod, 'custom'>,
   seed: number,
+  kernels: NmfKernels = selectKernels(),
 ): InitialFactors {
   const { m, n } = data;
   if (!Number.isInteger(rank) || rank < 1 || rank > Math.min(m, n)) {
@@ -56,7 +57,7 @@ export function initializePrepared(
   if (method !== 'nndsvd' && method !== 'nndsvda' && method !== 'nndsvdar') {
     throw new FitSettingsError(`unknown init '${String(method)}'`);
   }
-  const svd = randomizedSvd(data.V, rank, { seed, products: kernelProducts(data) });
+  const svd = randomizedSvd(data.V, rank, { seed, products: kernelProducts(data, kernels) });
   const W = new Float64Array(m * rank);
   const H = new Float64Array(rank * n);
   const x = new Float64Array(m);
@@ -110,18 +111,21 @@ export function initializePrepared(
  * costs a fraction of its plain-JavaScript time. A V with negative entries (which no fit accepts,
  * but `initialize` may be called on anything) keeps the plain products.
  */
-export function kernelProducts(data: PreparedData): SvdProducts | undefined {
+export function kernelProducts(
+  data: PreparedData,
+  kernels: NmfKernels = selectKernels(),
+): SvdProducts | undefined {
   if (data.negative !== null) return undefined;
   const { V, m, n } = data;
   if (V.kind === 'dense') {
     return {
-      times: (X, l, out) => denseTimes(V.data, m, n, X, l, out),
-      transposeTimes: (Y, l, out) => denseTransposeTimes(V.data, m, n, Y, l, out),
+      times: (X, l, out) => kernels.denseTimes(V.data, m, n, X, l, out),
+      transposeTimes: (Y, l, out) => kernels.denseTransposeTimes(V.data, m, n, Y, l, out),
     };
   }
   return {
-    times: (X, l, out) => csrTimes(V.indptr, V.indices, V.data, m, X, l, out),
-    transposeTimes: (Y, l, out) => csrTransposeTimes(V.indptr, V.indices, V.data, m, n, Y, l, out),
+    times: (X, l, out) => kernels.csrTimes(V.indptr, V.indices, V.data, m, n, X, l, out),
+    transposeTimes: (Y, l, out) => kernels.csrTransposeTimes(V.indptr, V.indices, V.data, m, n, Y, l, out),
   };
 }
 

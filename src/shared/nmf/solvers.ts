@@ -1,24 +1,5 @@
 import type { PreparedData } from './data';
-import {
-  EPS64,
-  betaH,
-  betaW,
-  cdRow,
-  cdSweep,
-  columnSums,
-  csrTimes,
-  csrTransposeTimes,
-  denseTimes,
-  denseTransposeTimes,
-  gram,
-  klNumHCsr,
-  klNumHDense,
-  klNumWCsr,
-  klNumWDense,
-  multiplicativeUpdate,
-  timesSmall,
-} from './kernels';
-import * as wasm from './wasm';
+import { EPS64, columnSums, multiplicativeUpdate, selectKernels, type NmfKernels } from './kernels';
 
 /**
  * One iteration of each solver on the factors as the engine holds them: W (m × k) and Ht = Hᵀ
@@ -61,9 +42,18 @@ export interface Workspace {
   rowB: Float64Array; // n
   rowC: Float64Array; // n
   ratio: Float64Array; // nnz of a CSR V (else empty): per-entry coefficients
+  /** The kernel set of the fit (./kernels/contract.ts). */
+  kernels: NmfKernels;
 }
 
-export function createWorkspace(m: number, n: number, k: number, nnz = 0): Workspace {
+/** Buffers of a fit of V (m × n, `nnz` stored entries when CSR) at rank k, computing with `kernels`. */
+export function createWorkspace(
+  m: number,
+  n: number,
+  k: number,
+  nnz = 0,
+  kernels: NmfKernels = selectKernels(),
+): Workspace {
   const order = new Int32Array(k);
   for (let t = 0; t < k; t++) order[t] = t;
   return {
@@ -79,6 +69,7 @@ export function createWorkspace(m: number, n: number, k: number, nnz = 0): Works
     rowB: new Float64Array(n),
     rowC: new Float64Array(n),
     ratio: new Float64Array(nnz),
+    kernels,
   };
 }
 
@@ -131,26 +122,26 @@ function muNumDenW(
   ws: Workspace,
 ): void {
   const { V, m, n, missing } = data;
-  const { numW, denW } = ws;
+  const { numW, denW, kernels } = ws;
   if (beta === 2) {
-    if (V.kind === 'dense') denseTimes(V.data, m, n, Ht, k, numW);
-    else csrTimes(V.indptr, V.indices, V.data, m, Ht, k, numW);
-    gram(Ht, n, k, ws.small);
-    timesSmall(W, m, k, ws.small, denW);
+    if (V.kind === 'dense') kernels.denseTimes(V.data, m, n, Ht, k, numW);
+    else kernels.csrTimes(V.indptr, V.indices, V.data, m, n, Ht, k, numW);
+    kernels.gram(Ht, n, k, ws.small);
+    kernels.timesSmall(W, m, k, ws.small, denW);
     // den_i −= Σ_{j missing in row i} (W_i·H_j) H_j
     if (missing !== null) subtractMissingProducts(denW, m, W, Ht, k, missing.rowPtr, missing.cols);
     return;
   }
   if (beta === 1) {
-    if (V.kind === 'dense') klNumWDense(V.data, m, n, k, W, Ht, numW, ws.rowA);
-    else klNumWCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, numW, ws.rowA, ws.ratio);
+    if (V.kind === 'dense') kernels.klNumWDense(V.data, m, n, k, W, Ht, numW, ws.rowA);
+    else kernels.klNumWCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, numW, ws.rowA, ws.ratio);
     const hSum = ws.vecK;
     columnSums(Ht, n, k, hSum);
     if (missing === null) for (let i = 0; i < m; i++) denW.set(hSum, i * k);
-    else maskedSums(denW, m, Ht, n, k, hSum, missing.rowPtr, missing.cols);
+    else kernels.maskedSums(denW, m, Ht, n, k, hSum, missing.rowPtr, missing.cols);
     return;
   }
-  betaW(V, m, n, k, W, Ht, beta, numW, denW, ws.rowA, ws.rowB, ws.rowC);
+  kernels.betaW(V, m, n, k, W, Ht, beta, numW, denW, ws.rowA, ws.rowB, ws.rowC);
 }
 
 /** numHt and denHt (n × k) of the H step, before penalties (uses the new W). */
@@ -163,29 +154,29 @@ function muNumDenH(
   ws: Workspace,
 ): void {
   const { V, m, n, missing } = data;
-  const { numHt, denHt } = ws;
+  const { numHt, denHt, kernels } = ws;
   if (beta === 2) {
-    if (V.kind === 'dense') denseTransposeTimes(V.data, m, n, W, k, numHt);
-    else csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, numHt);
+    if (V.kind === 'dense') kernels.denseTransposeTimes(V.data, m, n, W, k, numHt);
+    else kernels.csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, numHt);
     // (WᵀW)H evaluated as Hᵀ(WᵀW), WᵀW being symmetric: numpy's multi_dot order for [Wᵀ, W, H].
-    gram(W, m, k, ws.small);
-    timesSmall(Ht, n, k, ws.small, denHt);
+    kernels.gram(W, m, k, ws.small);
+    kernels.timesSmall(Ht, n, k, ws.small, denHt);
     // den_j −= Σ_{i missing in column j} (W_i·H_j) W_i
     if (missing !== null) subtractMissingProducts(denHt, n, Ht, W, k, missing.colPtr, missing.rows);
     return;
   }
   if (beta === 1) {
-    if (V.kind === 'dense') klNumHDense(V.data, m, n, k, W, Ht, numHt, ws.rowA);
-    else klNumHCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, numHt, ws.rowA, ws.ratio);
+    if (V.kind === 'dense') kernels.klNumHDense(V.data, m, n, k, W, Ht, numHt, ws.rowA);
+    else kernels.klNumHCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, numHt, ws.rowA, ws.ratio);
     const wSum = ws.vecK;
     columnSums(W, m, k, wSum);
     // scikit-learn replaces zero column sums by 1 (a 0/0 guard: the numerator is 0 there too).
     for (let t = 0; t < k; t++) if (wSum[t] === 0) wSum[t] = 1;
     if (missing === null) for (let j = 0; j < n; j++) denHt.set(wSum, j * k);
-    else maskedSums(denHt, n, W, m, k, wSum, missing.colPtr, missing.rows);
+    else kernels.maskedSums(denHt, n, W, m, k, wSum, missing.colPtr, missing.rows);
     return;
   }
-  betaH(V, m, n, k, W, Ht, beta, numHt, denHt, ws.rowA, ws.rowB, ws.rowC);
+  kernels.betaH(V, m, n, k, W, Ht, beta, numHt, denHt, ws.rowA, ws.rowB, ws.rowC);
 }
 
 /**
@@ -216,32 +207,6 @@ function subtractMissingProducts(
 }
 
 /**
- * Masked KL denominators: out (rows × k), row r = total − Σ_{o missing in row r} F_o, clamped at 0
- * against rounding (Σ over the observed partners only, at a cost ∝ the missing entries).
- */
-function maskedSums(
-  out: Float64Array,
-  rows: number,
-  F: Float64Array,
-  others: number,
-  k: number,
-  total: Float64Array,
-  ptr: Int32Array,
-  idx: Int32Array,
-): void {
-  if (wasm.maskedSums(out, rows, F, others, k, total, ptr, idx)) return;
-  for (let r = 0; r < rows; r++) {
-    const o = r * k;
-    out.set(total, o);
-    for (let q = ptr[r]; q < ptr[r + 1]; q++) {
-      const f = idx[q] * k;
-      for (let t = 0; t < k; t++) out[o + t] -= F[f + t];
-    }
-    for (let t = 0; t < k; t++) if (out[o + t] < 0) out[o + t] = 0;
-  }
-}
-
-/**
  * One HALS / coordinate-descent iteration (scikit-learn 1.2 `_fit_coordinate_descent`, Cichocki &
  * Phan 2009): a sweep over W with HHᵀ and VHᵀ frozen, then a sweep over H with the new W. Sparse V
  * enters only through V·Hᵀ and Vᵀ·W (cost nnz·k); no residual matrix is formed.
@@ -264,14 +229,15 @@ export function halsIteration(
   if (fixed !== 'W') violation += halsSweepW(data, W, Ht, k, pen, ws, nextOrder);
   if (fixed === 'H') return violation;
   // H sweep: B = VᵀW − l1H (n × k), G = WᵀW + l2H·I.
+  const { kernels } = ws;
   const Bh = ws.numHt;
-  if (V.kind === 'dense') denseTransposeTimes(V.data, m, n, W, k, Bh);
-  else csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, Bh);
+  if (V.kind === 'dense') kernels.denseTransposeTimes(V.data, m, n, W, k, Bh);
+  else kernels.csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, Bh);
   if (pen.l1H !== 0) for (let q = 0; q < n * k; q++) Bh[q] -= pen.l1H;
-  gram(W, m, k, ws.small);
+  kernels.gram(W, m, k, ws.small);
   if (pen.l2H !== 0) for (let t = 0; t < k; t++) ws.small[t * k + t] += pen.l2H;
   nextOrder(ws.order);
-  if (missing === null) violation += cdSweep(Ht, n, k, ws.small, Bh, ws.order);
+  if (missing === null) violation += kernels.cdSweep(Ht, n, k, ws.small, Bh, ws.order);
   else violation += maskedSweep(Ht, n, W, m, k, ws, Bh, pen.l2H, missing.colPtr, missing.rows);
   return violation;
 }
@@ -288,23 +254,22 @@ function halsSweepW(
 ): number {
   const { V, m, n, missing } = data;
   // W sweep: B = VHᵀ − l1W (m × k), G = HHᵀ + l2W·I.
+  const { kernels } = ws;
   const B = ws.numW;
-  if (V.kind === 'dense') denseTimes(V.data, m, n, Ht, k, B);
-  else csrTimes(V.indptr, V.indices, V.data, m, Ht, k, B);
+  if (V.kind === 'dense') kernels.denseTimes(V.data, m, n, Ht, k, B);
+  else kernels.csrTimes(V.indptr, V.indices, V.data, m, n, Ht, k, B);
   if (pen.l1W !== 0) for (let q = 0; q < m * k; q++) B[q] -= pen.l1W;
-  gram(Ht, n, k, ws.small);
+  kernels.gram(Ht, n, k, ws.small);
   if (pen.l2W !== 0) for (let t = 0; t < k; t++) ws.small[t * k + t] += pen.l2W;
   nextOrder(ws.order);
-  if (missing === null) return cdSweep(W, m, k, ws.small, B, ws.order);
+  if (missing === null) return kernels.cdSweep(W, m, k, ws.small, B, ws.order);
   return maskedSweep(W, m, Ht, n, k, ws, B, pen.l2W, missing.rowPtr, missing.cols);
 }
 
 /**
  * Weighted coordinate descent over the rows of F (rows × k) against the other factor O
- * (others × k): row r's Gram matrix is Σ over its observed partners o of O_o O_oᵀ (+ l2·I).
- * `ptr`/`idx` list each row's missing partners (sorted). ws.small holds the full OᵀO + l2·I.
- * Cost per row ∝ min(missing, observed)·k²/2 (the Gram matrices are symmetric: the upper triangle
- * is accumulated and mirrored). The WebAssembly kernel does the same operations in the same order.
+ * (others × k), with ws.small holding the full OᵀO + l2·I: `NmfKernels.maskedSweep` on the
+ * workspace's buffers. `ptr`/`idx` list each row's missing partners (sorted).
  */
 export function maskedSweep(
   F: Float64Array,
@@ -318,50 +283,5 @@ export function maskedSweep(
   ptr: Int32Array,
   idx: Int32Array,
 ): number {
-  const accelerated = wasm.maskedSweep(F, rows, O, others, k, ws.small, B, l2, ptr, idx, ws.order);
-  if (accelerated !== null) return accelerated;
-  const G = ws.rowGram;
-  let violation = 0;
-  for (let r = 0; r < rows; r++) {
-    const start = ptr[r];
-    const end = ptr[r + 1];
-    const missingCount = end - start;
-    if (missingCount === 0) {
-      violation += cdRow(F, r, k, ws.small, B, ws.order);
-      continue;
-    }
-    if (2 * missingCount <= others) {
-      G.set(ws.small);
-      for (let q = start; q < end; q++) addOuterUpper(G, O, idx[q] * k, k, -1);
-      mirrorUpper(G, k);
-    } else {
-      // Observed partners: the complement of the sorted missing list, in order.
-      G.fill(0);
-      let from = 0;
-      for (let q = start; q <= end; q++) {
-        const to = q < end ? idx[q] : others;
-        for (let j = from; j < to; j++) addOuterUpper(G, O, j * k, k, 1);
-        from = to + 1;
-      }
-      mirrorUpper(G, k);
-      if (l2 !== 0) for (let t = 0; t < k; t++) G[t * k + t] += l2;
-    }
-    violation += cdRow(F, r, k, G, B, ws.order);
-  }
-  return violation;
-}
-
-/** Upper triangle (t ≥ s) of G (k × k) += sign · a aᵀ, a = O[o … o + k), rows with a_s = 0 skipped. */
-function addOuterUpper(G: Float64Array, O: Float64Array, o: number, k: number, sign: 1 | -1): void {
-  for (let s = 0; s < k; s++) {
-    const a = sign * O[o + s];
-    if (a === 0) continue;
-    const gs = s * k;
-    for (let t = s; t < k; t++) G[gs + t] += a * O[o + t];
-  }
-}
-
-/** Copies the upper triangle of G (k × k) onto the lower one. */
-function mirrorUpper(G: Float64Array, k: number): void {
-  for (let s = 0; s < k; s++) for (let t = s + 1; t < k; t++) G[t * k + s] = G[s * k + t];
+  return ws.kernels.maskedSweep(F, rows, O, others, k, ws.small, B, l2, ptr, idx, ws.order, ws.rowGram);
 }

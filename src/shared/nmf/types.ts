@@ -1,4 +1,5 @@
 import type { DenseMatrix } from '../linalg/matrix';
+import type { NmfKernels } from './kernels/contract';
 
 /**
  * Public types of the NMF engine. V (m features × n samples) ≈ W (m × k) · H (k × n).
@@ -94,6 +95,12 @@ export interface FitHooks {
   onProgress?: (progress: FitProgress) => void;
   /** Read at least once per iteration; true makes the fit throw `FitCancelledError`. */
   isCancelled?: () => boolean;
+  /**
+   * The kernels the fit computes with, built by `selectKernels` (./kernels/select.ts) from the
+   * backend, the threads and what is loaded; default `selectKernels()`, one thread. Every set
+   * gives the same bits (./kernels/contract.ts).
+   */
+  kernels?: NmfKernels;
 }
 
 /** Result of one fit. W: m × k, H: k × n, as fitted (not rescaled). */

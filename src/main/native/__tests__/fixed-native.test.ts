@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fitNmf, type FitOptionsInput, type FitResult } from '../../../shared/nmf';
 import { dense } from '../../../shared/linalg/matrix';
 import { Rng } from '../../../shared/linalg/random';
 import { randomCounts } from '../../../shared/nmf/__tests__/helpers';
-import { setNativeThreads } from '../../../shared/nmf/native';
-import { setKernelBackend, type KernelBackend } from '../../../shared/nmf/wasm';
+import { selectKernels, type KernelBackend } from '../../../shared/nmf/kernels';
 import { installNativeKernels } from '..';
 
 /**
@@ -17,21 +16,11 @@ const unavailable =
     ? (installed.reason ?? 'native kernels not built on this platform')
     : null;
 
-afterEach(() => {
-  setKernelBackend('auto');
-  setNativeThreads(1);
-});
-
 function fitWith(backend: KernelBackend, threads: number, options: FitOptionsInput): FitResult {
-  setKernelBackend(backend);
-  setNativeThreads(threads);
-  try {
-    // Large enough (m·n·k ≥ 2¹⁷) for the native calls to split over threads.
-    return fitNmf(randomCounts(220, 130, 31, 0.3, 0.01), options);
-  } finally {
-    setKernelBackend('auto');
-    setNativeThreads(1);
-  }
+  // Large enough (m·n·k ≥ 2¹⁷) for the native calls to split over threads.
+  return fitNmf(randomCounts(220, 130, 31, 0.3, 0.01), options, {
+    kernels: selectKernels({ backend, threads }),
+  });
 }
 
 function sameBits(a: Float64Array, b: Float64Array): boolean {

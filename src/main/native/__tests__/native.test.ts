@@ -1,20 +1,19 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { betaDivergence, fitNmf, type FitOptionsInput, type FitResult } from '../../../shared/nmf';
 import { dense } from '../../../shared/linalg/matrix';
 import { csrFromDense, transpose } from '../../../shared/linalg/ops';
 import { randomizedSvd } from '../../../shared/linalg/svd';
 import { prepareData } from '../../../shared/nmf/data';
 import { kernelProducts } from '../../../shared/nmf/init';
-import * as K from '../../../shared/nmf/kernels';
+import {
+  loadedNativeKernels,
+  selectKernels,
+  type KernelBackend,
+  type NativeKernelModule,
+  type NmfKernels,
+} from '../../../shared/nmf/kernels';
 import { randomCounts } from '../../../shared/nmf/__tests__/helpers';
 import { Rng } from '../../../shared/linalg/random';
-import {
-  nativeKernels,
-  nativeSplitCalls,
-  setNativeThreads,
-  type NativeKernelModule,
-} from '../../../shared/nmf/native';
-import { kernelBackend, setKernelBackend, type KernelBackend } from '../../../shared/nmf/wasm';
 import { installNativeKernels } from '..';
 
 /**
@@ -30,10 +29,9 @@ const unavailable =
     ? (installed.reason ?? 'native kernels not built on this platform')
     : null;
 
-afterEach(() => {
-  setKernelBackend('auto');
-  setNativeThreads(1);
-});
+/** The scalar reference set, and the native set on `threads` threads. */
+const scalar = (): NmfKernels => selectKernels({ backend: 'js' });
+const nativeOn = (threads: number): NmfKernels => selectKernels({ backend: 'native', threads });
 
 function sameBits(a: Float64Array, b: Float64Array): boolean {
   if (a.length !== b.length) return false;
@@ -55,14 +53,7 @@ function fitWith(
   V: Parameters<typeof fitNmf>[0],
   options: FitOptionsInput,
 ): FitResult {
-  setKernelBackend(backend);
-  setNativeThreads(threads);
-  try {
-    return fitNmf(V, options);
-  } finally {
-    setKernelBackend('auto');
-    setNativeThreads(1);
-  }
+  return fitNmf(V, options, { kernels: selectKernels({ backend, threads }) });
 }
 
 describe.skipIf(unavailable !== null)('native dense kernels', () => {
@@ -70,14 +61,13 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
   beforeAll(() => {
     // Where the platform should build them, a missing module is a failure, not a skip.
     expect(installed.reason).toBeUndefined();
-    native = nativeKernels()!;
+    native = loadedNativeKernels()!;
   });
 
   it('load, report their instruction set and are chosen by default', () => {
     expect(['avx512vl', 'avx2', 'baseline']).toContain(native.isa());
-    expect(kernelBackend()).toBe('native');
-    setKernelBackend('wasm');
-    expect(kernelBackend()).toBe('wasm');
+    expect(selectKernels().backend).toBe('native');
+    expect(selectKernels({ backend: 'wasm' }).backend).toBe('wasm');
   });
 
   // k across the 4- and 8-wide blocks and their remainders; n across the 16- and 4-wide column
@@ -102,7 +92,7 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
         const W = factor(m * k, 2);
         const Ht = factor(n * k, 3);
         const row = new Float64Array(n);
-        setKernelBackend('js');
+        const K = scalar();
         const want = {
           klW: new Float64Array(m * k),
           klH: new Float64Array(n * k),
@@ -113,9 +103,8 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
         K.klNumHDense(V, m, n, k, W, Ht, want.klH, row);
         K.denseTimes(V, m, n, Ht, k, want.times);
         K.denseTransposeTimes(V, m, n, W, k, want.transposeTimes);
-        setKernelBackend('native');
         for (const threads of [1, 2, 3]) {
-          setNativeThreads(threads);
+          const N = nativeOn(threads);
           // Garbage in the outputs: every kernel must overwrite, not add.
           const got = {
             klW: new Float64Array(m * k).fill(7),
@@ -123,10 +112,10 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
             times: new Float64Array(m * k).fill(7),
             transposeTimes: new Float64Array(n * k).fill(7),
           };
-          K.klNumWDense(V, m, n, k, W, Ht, got.klW, row);
-          K.klNumHDense(V, m, n, k, W, Ht, got.klH, row);
-          K.denseTimes(V, m, n, Ht, k, got.times);
-          K.denseTransposeTimes(V, m, n, W, k, got.transposeTimes);
+          N.klNumWDense(V, m, n, k, W, Ht, got.klW, row);
+          N.klNumHDense(V, m, n, k, W, Ht, got.klH, row);
+          N.denseTimes(V, m, n, Ht, k, got.times);
+          N.denseTransposeTimes(V, m, n, W, k, got.transposeTimes);
           for (const key of Object.keys(want) as Array<keyof typeof want>) {
             expect(sameBits(got[key], want[key]), `${key}, ${threads} thread(s)`).toBe(true);
           }
@@ -142,11 +131,11 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
     const Ht = factor(n * k, 7);
     const one = new Float64Array(n * k);
     native.product(1, true, V, m, n, k, W, Ht, one, 1);
-    const before = nativeSplitCalls();
-    setNativeThreads(2);
+    const N = nativeOn(2);
+    expect(N.threadsUsed()).toBe(1);
     const two = new Float64Array(n * k);
-    K.klNumHDense(V, m, n, k, W, Ht, two, new Float64Array(n));
-    expect(nativeSplitCalls()).toBe(before + 1);
+    N.klNumHDense(V, m, n, k, W, Ht, two, new Float64Array(n));
+    expect(N.threadsUsed()).toBe(2);
     expect(sameBits(two, one)).toBe(true);
   });
 
@@ -202,17 +191,15 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
       const Wm = dense(m, k, W);
       const Hm = dense(k, n, H);
       const Ht = transpose(Hm).data;
-      setKernelBackend('js');
-      const want = betaDivergence(data, Wm, Hm, beta);
+      const want = betaDivergence(data, Wm, Hm, beta, scalar());
       expect(Number.isFinite(want), `β = ${beta}`).toBe(true);
-      setKernelBackend('native');
       const one = new Float64Array(2 * m);
       native.losses(beta, V, m, n, k, W, Ht, one, 1);
       for (const threads of [1, 2, 3]) {
-        setNativeThreads(threads);
-        expect(Object.is(betaDivergence(data, Wm, Hm, beta), want), `β = ${beta}, ${threads} thread(s)`).toBe(
-          true,
-        );
+        expect(
+          Object.is(betaDivergence(data, Wm, Hm, beta, nativeOn(threads)), want),
+          `β = ${beta}, ${threads} thread(s)`,
+        ).toBe(true);
         // This size stays on one thread inside betaDivergence: split the rows directly as well.
         const split = new Float64Array(2 * m);
         native.losses(beta, V, m, n, k, W, Ht, split, threads);
@@ -229,27 +216,26 @@ describe.skipIf(unavailable !== null)('native dense kernels', () => {
     // Component 3 unused by the other factor: its Hessian G₃₃ is 0, which the sweep must skip.
     for (let i = 0; i < 500; i++) other[i * k + 3] = 0;
     const order = Int32Array.from([4, 0, 8, 2, 6, 1, 7, 3, 5]);
-    setKernelBackend('js');
+    const K = scalar();
     const G = new Float64Array(k * k);
     K.gram(other, 500, k, G);
     const F = F0.slice();
     const violation = K.cdSweep(F, rows, k, G, B, order);
     const AG = new Float64Array(rows * k);
     K.timesSmall(F0, rows, k, G, AG);
-    setKernelBackend('native');
+    const N1 = nativeOn(1);
     const Gn = new Float64Array(k * k).fill(3);
-    K.gram(other, 500, k, Gn);
+    N1.gram(other, 500, k, Gn);
     expect(sameBits(Gn, G)).toBe(true);
     const AGn = new Float64Array(rows * k).fill(3);
-    K.timesSmall(F0, rows, k, G, AGn);
+    N1.timesSmall(F0, rows, k, G, AGn);
     expect(sameBits(AGn, AG)).toBe(true);
     for (const threads of [1, 2, 3]) {
-      setNativeThreads(threads);
-      const before = nativeSplitCalls();
+      const N = nativeOn(threads);
       const Fn = F0.slice();
-      expect(Object.is(K.cdSweep(Fn, rows, k, G, B, order), violation), `${threads} thread(s)`).toBe(true);
+      expect(Object.is(N.cdSweep(Fn, rows, k, G, B, order), violation), `${threads} thread(s)`).toBe(true);
       expect(sameBits(Fn, F), `${threads} thread(s)`).toBe(true);
-      expect(nativeSplitCalls() - before).toBe(threads > 1 ? 1 : 0);
+      expect(N.threadsUsed()).toBe(threads);
     }
   });
 
@@ -310,9 +296,8 @@ describe.skipIf(unavailable !== null)('the NNDSVD start on the fast kernels', ()
       ['native', 2],
     ] as const) {
       it(`${label} V, ${backend} kernels on ${threads} thread(s): the plain products' bits`, () => {
-        setKernelBackend(backend);
-        setNativeThreads(threads);
-        const fast = randomizedSvd(V, 6, { seed: 9, products: kernelProducts(prepareData(V)) });
+        const kernels = selectKernels({ backend, threads });
+        const fast = randomizedSvd(V, 6, { seed: 9, products: kernelProducts(prepareData(V), kernels) });
         expect(sameBits(fast.U, plain.U)).toBe(true);
         expect(sameBits(fast.S, plain.S)).toBe(true);
         expect(sameBits(fast.V, plain.V)).toBe(true);

@@ -1,12 +1,11 @@
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../../shared/linalg/matrix';
 import { Rng } from '../../../shared/linalg/random';
 import { fitNmf, type FitOptionsInput, type FitResult } from '../../../shared/nmf';
-import { kernelTeamCalls, setKernelTeam } from '../../../shared/nmf/wasm';
-import { startKernelTeam, type KernelTeamHandle } from '../kernel-team';
+import { selectKernels } from '../../../shared/nmf/kernels';
+import { kernelTeamSize, startKernelTeam, type KernelTeamHandle } from '../kernel-team';
 import { JobCancelledError, WorkerPool } from '../pool';
 import type { FitTaskResult } from '../protocol';
 import { randomCounts, toCsr } from '../../../shared/nmf/__tests__/helpers';
@@ -53,13 +52,23 @@ function expectSameBits(a: FitResult, b: FitResult): void {
   expect(a.iterations).toBe(b.iterations);
 }
 
-function withTeam(team: KernelTeamHandle, V: DataMatrix, options: FitOptionsInput): FitResult {
-  setKernelTeam(team);
+/** The fit on the WebAssembly kernels split over `team`, and the most threads any call ran on. */
+function withTeam(
+  team: KernelTeamHandle,
+  V: DataMatrix,
+  options: FitOptionsInput,
+): { fit: FitResult; threadsUsed: number } {
+  const kernels = selectKernels({ backend: 'wasm', team });
   try {
-    return fitNmf(V, options);
+    return { fit: fitNmf(V, options, { kernels }), threadsUsed: kernels.threadsUsed() };
   } finally {
-    setKernelTeam(null);
+    kernels.release();
   }
+}
+
+/** The same fit on the one-thread WebAssembly kernels. */
+function oneThread(V: DataMatrix, options: FitOptionsInput): FitResult {
+  return fitNmf(V, options, { kernels: selectKernels({ backend: 'wasm' }) });
 }
 
 const solvers: Array<[string, (k: number) => FitOptionsInput]> = [
@@ -108,11 +117,10 @@ for (const threads of [2, 3]) {
         it(`${name}, ${m} × ${n}, k = ${k}: the same bits as one thread`, () => {
           const V = sharedData(m, n, m * 1000 + n + k, 0.3);
           const options = optionsOf(k);
-          const one = fitNmf(V, options);
-          const calls = kernelTeamCalls();
+          const one = oneThread(V, options);
           const split = withTeam(team, V, options);
-          expect(kernelTeamCalls()).toBeGreaterThan(calls);
-          expectSameBits(split, one);
+          expect(split.threadsUsed).toBe(threads);
+          expectSameBits(split.fit, one);
         });
       }
     }
@@ -122,7 +130,7 @@ for (const threads of [2, 3]) {
         const V = sharedData(53, 47, seed, 0.2, 0.05);
         for (const [, optionsOf] of solvers) {
           const options = optionsOf(4);
-          expectSameBits(withTeam(team, V, options), fitNmf(V, options));
+          expectSameBits(withTeam(team, V, options).fit, oneThread(V, options));
         }
       }
     });
@@ -141,11 +149,10 @@ for (const threads of [2, 3]) {
         const options: FitOptionsInput = { rank: k, beta: 1, solver: 'mu', maxIter: 15, tol: 0, seed: 5 };
         for (const nans of [0, 0.05]) {
           const V = sharedCsr(m, n, m * 31 + n + k, zeros, nans);
-          const one = fitNmf(V, options);
-          const calls = kernelTeamCalls();
+          const one = oneThread(V, options);
           const split = withTeam(team, V, options);
-          expect(kernelTeamCalls()).toBeGreaterThan(calls);
-          expectSameBits(split, one);
+          expect(split.threadsUsed).toBe(threads);
+          expectSameBits(split.fit, one);
         }
       });
     }
@@ -155,7 +162,7 @@ for (const threads of [2, 3]) {
       const C = sharedCsr(45, 38, 22, 0.8);
       const options: FitOptionsInput = { rank: 4, beta: 1, solver: 'mu', maxIter: 8, tol: 0, seed: 2 };
       for (const V of [C, D, C, toCsr(D, { shared: true }), D])
-        expectSameBits(withTeam(team, V, options), fitNmf(V, options));
+        expectSameBits(withTeam(team, V, options).fit, oneThread(V, options));
     });
 
     it('leaves CSR data and V outside a SharedArrayBuffer on one thread, with the same result', () => {
@@ -166,23 +173,59 @@ for (const threads of [2, 3]) {
       const mixed: CsrMatrix = { ...shared, indices: Int32Array.from(shared.indices) };
       for (const data of [toCsr(V), mixed, plain]) {
         const options: FitOptionsInput = { rank: 3, beta: 1, solver: 'mu', maxIter: 10, tol: 0, seed: 1 };
-        const calls = kernelTeamCalls();
         const split = withTeam(team, data, options);
         // The HALS sweeps do not involve V, but KL MU calls only V kernels: nothing was split.
-        expect(kernelTeamCalls()).toBe(calls);
-        expectSameBits(split, fitNmf(data, options));
+        expect(split.threadsUsed).toBe(1);
+        expectSameBits(split.fit, oneThread(data, options));
       }
     });
   });
 }
 
+describe('when the worker starts a kernel team', () => {
+  const coresBefore = process.env.NMF_STUDIO_CORES;
+  beforeAll(() => {
+    process.env.NMF_STUDIO_CORES = '2';
+  });
+  afterAll(() => {
+    if (coresBefore === undefined) delete process.env.NMF_STUDIO_CORES;
+    else process.env.NMF_STUDIO_CORES = coresBefore;
+  });
+  // m·n·k and nnz·k above the real thresholds.
+  const denseShared = sharedData(300, 250, 31, 0.3);
+  const csrShared = sharedCsr(600, 900, 32, 0.9);
+
+  it('not for dense data when the native kernels are loaded: they split those calls themselves', () => {
+    expect(kernelTeamSize(denseShared, 8, 2, true)).toBe(1);
+    expect(kernelTeamSize(denseShared, 8, 2, false)).toBe(2);
+  });
+
+  it('for CSR data with or without the native kernels (they do not serve CSR)', () => {
+    expect(kernelTeamSize(csrShared, 8, 2, true)).toBe(2);
+    expect(kernelTeamSize(csrShared, 8, 2, false)).toBe(2);
+  });
+
+  it('not for one thread, small data or data outside a SharedArrayBuffer', () => {
+    expect(kernelTeamSize(denseShared, 8, 1, false)).toBe(1);
+    expect(kernelTeamSize(sharedData(20, 10, 33, 0.3), 2, 2, false)).toBe(1);
+    expect(kernelTeamSize(dense(300, 250, Float64Array.from(denseShared.data)), 8, 2, false)).toBe(1);
+  });
+});
+
 describe('kernel teams in the worker pool', () => {
   let pool: WorkerPool;
+  const coresBefore = process.env.NMF_STUDIO_CORES;
   beforeAll(() => {
+    // The worker caps a fit's threads by the machine's cores; on a one-core runner that would turn
+    // "2 threads" into 1 and the comparison below into one fit against itself. The worker reads
+    // this when it fits, so the split happens (and can fail) on any machine.
+    process.env.NMF_STUDIO_CORES = '2';
     pool = new WorkerPool({ workerPath, size: 1 });
   });
   afterAll(async () => {
     await pool.close();
+    if (coresBefore === undefined) delete process.env.NMF_STUDIO_CORES;
+    else process.env.NMF_STUDIO_CORES = coresBefore;
   });
 
   // Large enough for the real threshold (m·n·k ≥ 2^19) so that the worker starts a team.
@@ -195,15 +238,14 @@ describe('kernel teams in the worker pool', () => {
     const two = (await pool.submit({ kind: 'fit', matrix: V, options, replicates: 1, threads: 2 })
       .promise) as FitTaskResult;
     expect(one.threads).toBe(1);
-    // The worker caps threads by the machine's cores.
-    expect(two.threads).toBe(Math.min(2, availableParallelism()));
+    expect(two.threads).toBe(2);
     expectSameBits(two.best, one.best);
     const hals: FitOptionsInput = { rank: 8, beta: 2, solver: 'hals', maxIter: 30, tol: 0, seed: 2 };
     const oneH = (await pool.submit({ kind: 'fit', matrix: V, options: hals, replicates: 1 })
       .promise) as FitTaskResult;
     const twoH = (await pool.submit({ kind: 'fit', matrix: V, options: hals, replicates: 1, threads: 2 })
       .promise) as FitTaskResult;
-    expect(twoH.threads).toBe(Math.min(2, availableParallelism()));
+    expect(twoH.threads).toBe(2);
     expectSameBits(twoH.best, oneH.best);
   });
 
@@ -216,7 +258,7 @@ describe('kernel teams in the worker pool', () => {
     const two = (await pool.submit({ kind: 'fit', matrix: S, options, replicates: 1, threads: 2 })
       .promise) as FitTaskResult;
     expect(one.threads).toBe(1);
-    expect(two.threads).toBe(Math.min(2, availableParallelism()));
+    expect(two.threads).toBe(2);
     expectSameBits(two.best, one.best);
   });
 

@@ -1,11 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { csrFromDense } from '../../linalg/ops';
 import { Rng } from '../../linalg/random';
 import { fitNmf } from '../index';
-import { setKernelBackend } from '../wasm';
+import { selectKernels } from '../kernels';
 import { planted } from './helpers';
-
-afterEach(() => setKernelBackend('auto'));
 
 /** Planted rank-4 counts plus noise, with a few all-zero columns (as digits has). */
 function noisyData(seed: number): ReturnType<typeof planted> {
@@ -103,10 +101,8 @@ describe('ALS (alternating NNLS by coordinate descent)', () => {
       maxIter: 25,
       tol: 0,
     };
-    setKernelBackend('wasm');
-    const wasm = fitNmf(V, options);
-    setKernelBackend('js');
-    const js = fitNmf(V, options);
+    const wasm = fitNmf(V, options, { kernels: selectKernels({ backend: 'wasm' }) });
+    const js = fitNmf(V, options, { kernels: selectKernels({ backend: 'js' }) });
     expect(wasm.W.data).toEqual(js.W.data);
     expect(wasm.H.data).toEqual(js.H.data);
   });

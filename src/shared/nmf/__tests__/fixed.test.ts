@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../linalg/matrix';
 import { Rng } from '../../linalg/random';
 import { FitSettingsError, fitNmf, type FitOptionsInput, type Solver } from '../index';
-import { setKernelBackend, type KernelBackend } from '../wasm';
+import { selectKernels, type KernelBackend } from '../kernels';
 import { randomCounts, relDiff, toCsr } from './helpers';
 import fixture from './fixtures/sklearn-projection.json';
 
@@ -38,8 +38,6 @@ const datasets: Record<string, DataMatrix> = {
 const heldW = toDense(fixture.W);
 const heldH = toDense(fixture.H);
 const k = fixture.rank;
-
-afterEach(() => setKernelBackend('auto'));
 
 function sameBits(a: Float64Array, b: Float64Array): boolean {
   if (a.length !== b.length) return false;
@@ -132,9 +130,7 @@ describe('one-sided fits', () => {
       ]) {
         const run = { rank: 4, ...options, fixed: 'W' as const, W0, maxIter: 30, tol: 0 };
         const reference = fitNmf(V, run);
-        setKernelBackend(backend);
-        const other = fitNmf(V, run);
-        setKernelBackend('auto');
+        const other = fitNmf(V, run, { kernels: selectKernels({ backend }) });
         expect(sameBits(other.H.data, reference.H.data)).toBe(true);
         expect(other.loss).toBe(reference.loss);
       }

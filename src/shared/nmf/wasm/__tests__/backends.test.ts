@@ -1,25 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../../linalg/matrix';
 import { fitNmf, type FitOptionsInput, type FitResult } from '../../index';
 import { randomCounts, relDiff, toCsr } from '../../__tests__/helpers';
 import fixture from '../../__tests__/fixtures/sklearn-nmf.json';
-import { kernelBackend, setKernelBackend, type KernelBackend } from '../index';
+import { selectKernels, type KernelBackend } from '../../kernels';
 
 /**
- * The WebAssembly kernels against the scalar ones. Both sum every entry in the same order, so fits
- * agree to rounding (in practice bit for bit); the scalar path is also held to scikit-learn's
- * fixtures here, since the shared agreement tests run whichever backend is selected by default.
+ * Whole fits on the WebAssembly kernels against the scalar ones. Both sum every entry in the same
+ * order (../../kernels/contract.ts), so fits agree bit for bit; the scalar path is also held to
+ * scikit-learn's fixtures here, since the shared agreement tests run the default set. Kernel by
+ * kernel, ../../kernels/__tests__/conformance.test.ts holds every backend to the same bits.
  */
 
-afterEach(() => setKernelBackend('auto'));
-
 function fitWith(backend: KernelBackend, V: DataMatrix, options: FitOptionsInput): FitResult {
-  setKernelBackend(backend);
-  try {
-    return fitNmf(V, options);
-  } finally {
-    setKernelBackend('auto');
-  }
+  return fitNmf(V, options, { kernels: selectKernels({ backend }) });
 }
 
 /** Non-negative m × n counts with a share of zeros and optional NaN (missing) entries. */
@@ -32,17 +26,20 @@ function csrWithStoredZeros(V: DenseMatrix): CsrMatrix {
   return toCsr(V, { storeZero: (i, j) => (i + j) % 7 === 0 });
 }
 
+/** Equal bits: every entry of W and H and the loss (Object.is, so −0 and NaN count too). */
 function expectSameFit(a: FitResult, b: FitResult): void {
-  expect(relDiff(a.W.data, b.W.data)).toBeLessThan(1e-12);
-  expect(relDiff(a.H.data, b.H.data)).toBeLessThan(1e-12);
-  expect(Math.abs(a.loss - b.loss)).toBeLessThanOrEqual(1e-12 * Math.abs(b.loss));
+  const differing = (x: Float64Array, y: Float64Array): number =>
+    x.length !== y.length ? -1 : x.findIndex((value, q) => !Object.is(value, y[q]));
+  expect(differing(a.W.data, b.W.data)).toBe(-1);
+  expect(differing(a.H.data, b.H.data)).toBe(-1);
+  expect(Object.is(a.loss, b.loss)).toBe(true);
+  expect(a.iterations).toBe(b.iterations);
 }
 
 describe('WebAssembly kernels', () => {
-  it('are available under Node and selected by default', () => {
-    expect(kernelBackend()).toBe('wasm');
-    setKernelBackend('js');
-    expect(kernelBackend()).toBe('js');
+  it('are available under Node and selected by default (the native kernels not registered here)', () => {
+    expect(selectKernels().backend).toBe('wasm');
+    expect(selectKernels({ backend: 'js' }).backend).toBe('js');
   });
 
   // Shapes chosen to hit every remainder: k below, at and above the 2-, 4- and 8-wide blocks,

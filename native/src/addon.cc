@@ -1,8 +1,8 @@
 // Native (C++, Node-API) kernels of the NMF engine for dense V: the KL multiplicative-update
 // numerators, the products V·F and Vᵀ·W that HALS and Frobenius MU are made of, the per-row sums of
 // the KL and Frobenius losses, and HALS's Gram matrices, k × k products and coordinate-descent
-// sweeps, with the same contracts and the same bits as src/shared/nmf/kernels.ts and divergence.ts.
-// Loaded by src/main/native (Node and Electron main and worker threads); the engine falls back to
+// sweeps, with the same contracts and the same bits as the scalar reference (src/shared/nmf/kernels/, rules in
+// contract.ts). Loaded by src/main/native (Node and Electron main and worker threads); the engine falls back to
 // WebAssembly where this module is not built.
 //
 // Why native next to WebAssembly: WebAssembly SIMD is 128 bits wide (two doubles), and V8's code
@@ -18,246 +18,22 @@
 
 #include <node_api.h>
 
-#include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <limits>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-static const double EPS32 = 1.1920928955078125e-7;
+#include "cpu_dispatch.h"
+#include "thread_pool.h"
 
-/**
- * Natural logarithm, the algorithm and constants of fdlibm's e_log.c (Sun Microsystems, 1993:
- * "Permission to use, copy, modify, and distribute this software is freely granted, provided that
- * this notice is preserved"), which V8 uses for Math.log. The losses computed here therefore have
- * the bits of the JavaScript loops (tested), where the C library's log could differ in the last
- * place. Reduction x = 2^k·(1 + f) with √2/2 < 1 + f < √2, then log(1 + f) = f − s·(f − R) with
- * s = f/(2 + f) and R a minimax polynomial in s².
- */
-static inline double fdlibmLog(double x) {
-  static const double ln2Hi = 6.93147180369123816490e-01, ln2Lo = 1.90821492927058770002e-10,
-                      two54 = 1.80143985094819840000e+16, Lg1 = 6.666666666666735130e-01,
-                      Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
-                      Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01, Lg7 = 1.479819860511658591e-01;
-  uint64_t bits;
-  std::memcpy(&bits, &x, 8);
-  int32_t hx = (int32_t)(bits >> 32);
-  const uint32_t lx = (uint32_t)bits;
-  int32_t k = 0;
-  if (hx < 0x00100000) {
-    if (((hx & 0x7fffffff) | lx) == 0) return -std::numeric_limits<double>::infinity();
-    if (hx < 0) return std::numeric_limits<double>::quiet_NaN();
-    k -= 54;
-    x *= two54;  // subnormal: scale up
-    std::memcpy(&bits, &x, 8);
-    hx = (int32_t)(bits >> 32);
-  }
-  if (hx >= 0x7ff00000) return x + x;
-  k += (hx >> 20) - 1023;
-  hx &= 0x000fffff;
-  int32_t i = (hx + 0x95f64) & 0x100000;
-  bits = ((uint64_t)(uint32_t)(hx | (i ^ 0x3ff00000)) << 32) | (bits & 0xffffffffu);  // x or x/2 into [√2/2, √2)
-  std::memcpy(&x, &bits, 8);
-  k += i >> 20;
-  const double f = x - 1.0;
-  if ((0x000fffff & (2 + hx)) < 3) {  // |f| < 2^-20
-    if (f == 0.0) {
-      if (k == 0) return 0.0;
-      const double dk = (double)k;
-      return dk * ln2Hi + dk * ln2Lo;
-    }
-    const double r = f * f * (0.5 - 0.33333333333333333 * f);
-    if (k == 0) return f - r;
-    const double dk = (double)k;
-    return dk * ln2Hi - ((r - dk * ln2Lo) - f);
-  }
-  const double s = f / (2.0 + f);
-  const double dk = (double)k;
-  const double z = s * s;
-  i = hx - 0x6147a;
-  const double w = z * z;
-  const int32_t j = 0x6b851 - hx;
-  const double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
-  const double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
-  i |= j;
-  const double r = t2 + t1;
-  if (i > 0) {
-    const double hfsq = 0.5 * f * f;
-    if (k == 0) return f - (hfsq - s * (hfsq + r));
-    return dk * ln2Hi - ((hfsq - (s * (hfsq + r) + dk * ln2Lo)) - f);
-  }
-  if (k == 0) return f - s * (f - r);
-  return dk * ln2Hi - ((s * (f - r) - dk * ln2Lo) - f);
-}
-
-#if !defined(__GNUC__) && !defined(__clang__)
-#error "the native kernels need GCC or Clang vector extensions; the engine uses WebAssembly without them"
-#endif
-
-#define NMF_KERNEL_NS base
-#include "kernels.inl"
-#undef NMF_KERNEL_NS
-
-#if defined(__x86_64__) || defined(__i386__)
-#define NMF_HAVE_AVX2_BUILD 1
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2")
-#endif
-#define NMF_KERNEL_NS avx2
-#include "kernels.inl"
-#undef NMF_KERNEL_NS
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-// The same 256-bit code with AVX-512VL's 32 vector registers (no spills in the 12-wide blocks).
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,avx512f,avx512vl"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,avx512f,avx512vl")
-#endif
-#define NMF_KERNEL_NS avx512vl
-#include "kernels.inl"
-#undef NMF_KERNEL_NS
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-#endif
+// Files: numbers.h (constants), fdlibm_log.h (Math.log's algorithm), kernels.inl (the SIMD
+// bodies), cpu_dispatch.h (one build per instruction set, chosen at load time), thread_pool.h, and
+// this file, the Node-API glue.
 
 namespace {
-
-typedef void (*RowSideFn)(const double*, size_t, int, const double*, const double*, const double*, int, bool,
-                          size_t, size_t, double*, double*);
-typedef void (*ColumnSideFn)(const double*, size_t, size_t, int, const double*, const double*, int, bool, size_t,
-                             size_t, double*, double*);
-typedef void (*RowLossesFn)(int, const double*, size_t, int, const double*, const double*, size_t, size_t, double*,
-                            double*);
-typedef void (*GramFn)(const double*, size_t, int, double*);
-typedef void (*TimesSmallFn)(const double*, size_t, int, const double*, double*);
-typedef void (*CdRowsFn)(double*, int, const double*, const double*, const int32_t*, size_t, size_t, double*,
-                         double*);
-
-struct Isa {
-  const char* name;
-  RowSideFn rowSide;
-  ColumnSideFn columnSide;
-  RowLossesFn rowLosses;
-  GramFn gram;
-  CdRowsFn cdRows;
-  TimesSmallFn timesSmall;
-};
-
-Isa chooseIsa() {
-#ifdef NMF_HAVE_AVX2_BUILD
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f"))
-    return {"avx512vl", avx512vl::rowSide, avx512vl::columnSide, avx512vl::rowLosses, avx512vl::gramRows, avx512vl::cdRows, avx512vl::timesSmallRows};
-  if (__builtin_cpu_supports("avx2")) return {"avx2", avx2::rowSide, avx2::columnSide, avx2::rowLosses, avx2::gramRows, avx2::cdRows, avx2::timesSmallRows};
-#endif
-  return {"baseline", base::rowSide, base::columnSide, base::rowLosses, base::gramRows, base::cdRows, base::timesSmallRows};
-}
-
-const Isa isa = chooseIsa();
-
-/**
- * A small pool of threads that run parts 1..parts-1 of one call while the caller runs part 0.
- * A fit calls in every few milliseconds, and waking a sleeping thread through the kernel costs tens
- * of microseconds, so a worker that has just finished spins for a while (about a millisecond) on
- * the call counter before it sleeps on the condition variable; the caller spins (yielding) for the
- * workers' parts, which take as long as its own.
- */
-class Pool {
- public:
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-
-  void run(int parts, const std::function<void(int)>& task) {
-    if (parts <= 1) {
-      task(0);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      while ((int)workers_.size() < parts - 1) {
-        // A new worker starts from the current call count, which is bumped below: it takes this call.
-        const int id = (int)workers_.size() + 1;
-        const unsigned long long start = generation_.load();
-        workers_.emplace_back([this, id, start] { loop(id, start); });
-      }
-      task_ = &task;
-      parts_ = parts;
-      pending_.store(parts - 1);
-      generation_.fetch_add(1);
-    }
-    wake_.notify_all();
-    task(0);
-    while (pending_.load() != 0) std::this_thread::yield();
-  }
-
- private:
-  void loop(int id, unsigned long long seen) {
-    for (;;) {
-      // Spin first: the next call of a running fit usually comes within a millisecond.
-      for (int spin = 0; spin < 20000 && generation_.load() == seen; spin++) relax();
-      if (generation_.load() == seen) {
-        std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
-        if (stop_) return;
-      }
-      seen = generation_.load();
-      const std::function<void(int)>* task;
-      int parts;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (stop_) return;
-        task = task_;
-        parts = parts_;
-      }
-      if (id >= parts) continue;
-      (*task)(id);
-      pending_.fetch_sub(1);
-    }
-  }
-
-  static inline void relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-  }
-
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::vector<std::thread> workers_;
-  const std::function<void(int)>* task_ = nullptr;
-  std::atomic<unsigned long long> generation_{0};
-  std::atomic<int> pending_{0};
-  int parts_ = 0;
-  bool stop_ = false;
-};
-
-/** [begin, end) of part p when `total` items are cut into `parts` nearly equal contiguous runs. */
-inline size_t cut(size_t total, int parts, int p) { return total * (size_t)p / (size_t)parts; }
 
 // ---------------------------------------------------------------------------------------------
 // Node-API glue
@@ -306,7 +82,8 @@ bool getSize(napi_env env, napi_value value, size_t* out, const char* name) {
   return readSize(env, value, out) || fail(env, name);
 }
 
-/** The call's `count` arguments into argv; false (after a TypeError showing `usage`) if there are not exactly that many. */
+/** The call's `count` arguments into argv; false (after a TypeError showing `usage`) if there are not exactly that
+ * many. */
 bool getArgs(napi_env env, napi_callback_info info, size_t count, napi_value* argv, const char* usage) {
   size_t argc = count;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
@@ -352,9 +129,7 @@ struct DenseArgs {
  */
 bool getDenseArgs(napi_env env, const napi_value* argv, const char* name, const char* outName, DenseArgs* a) {
   // The messages are built only when an argument is refused (this runs on every kernel call).
-  const auto refuse = [&](const std::string& what) {
-    return fail(env, (std::string(name) + ": " + what).c_str());
-  };
+  const auto refuse = [&](const std::string& what) { return fail(env, (std::string(name) + ": " + what).c_str()); };
   if (!readArray(env, argv[0], &a->V)) return refuse("V must be a Float64Array");
   if (!readSize(env, argv[1], &a->m)) return refuse("m must be a non-negative integer");
   if (!readSize(env, argv[2], &a->n)) return refuse("n must be a non-negative integer");
@@ -400,8 +175,8 @@ napi_value Product(napi_env env, napi_callback_info info) {
   const size_t m = args.m, n = args.n, k = args.k, threads = args.threads;
   // Ht is read on the W side and by the ratio, W on the H side and by the ratio.
   const bool needHt = side == 0 || ratio, needW = side == 1 || ratio;
-  if (k < 1 || k > 4096 || V.length < m * n || (needHt && Ht.length < n * k) ||
-      (needW && W.length < m * k) || out.length < (side == 0 ? m : n) * k) {
+  if (k < 1 || k > 4096 || V.length < m * n || (needHt && Ht.length < n * k) || (needW && W.length < m * k) ||
+      out.length < (side == 0 ? m : n) * k) {
     fail(env, "product: array lengths do not match m, n and k");
     return nullptr;
   }
@@ -533,7 +308,8 @@ napi_value CdSweep(napi_env env, napi_callback_info info) {
   napi_typedarray_type type;
   size_t orderLength = 0;
   void* orderData = nullptr;
-  if (!isTyped || napi_get_typedarray_info(env, argv[5], &type, &orderLength, &orderData, nullptr, nullptr) != napi_ok ||
+  if (!isTyped ||
+      napi_get_typedarray_info(env, argv[5], &type, &orderLength, &orderData, nullptr, nullptr) != napi_ok ||
       type != napi_int32_array) {
     fail(env, "cdSweep: order must be an Int32Array");
     return nullptr;

@@ -1,0 +1,66 @@
+// Coordinate-descent sweeps (the scalar counterpart: src/shared/nmf/kernels/scalar/cd.ts).
+// Part of kernels.inl: included inside namespace NMF_KERNEL_NS once per instruction set.
+
+/**
+ * Coordinate-descent sweep (scikit-learn's `_update_cdnmf_fast`; `cdRow` in kernels.ts) over rows
+ * [i0, i1) of F (rows × k), in place, with G (k × k) and B (rows × k): four rows at a time, one per
+ * lane, each lane doing exactly one row's scalar operations in order. rv[i] = the row's
+ * Σ|projected gradient| in component order. `fq`: scratch of 4k doubles.
+ */
+static void cdRows(double* F, int k, const double* G, const double* B, const int32_t* order, size_t i0, size_t i1,
+                   double* rv, double* fq) {
+  const v4d zero = splat4(0);
+  size_t i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    // The block transposed: fq[q] holds component q of the four rows.
+    for (int q = 0; q < k; q++)
+      store4(fq + 4 * q, v4d{F[i * k + q], F[(i + 1) * k + q], F[(i + 2) * k + q], F[(i + 3) * k + q]});
+    v4d violation = zero;
+    for (int s = 0; s < k; s++) {
+      const int t = order[s];
+      const double* gt = G + (size_t)t * k;
+      v4d grad = -v4d{B[i * k + t], B[(i + 1) * k + t], B[(i + 2) * k + t], B[(i + 3) * k + t]};
+      for (int q = 0; q < k; q++) grad = grad + splat4(gt[q]) * load4(fq + 4 * q);
+      const v4d current = load4(fq + 4 * t);
+      // Math.min(grad, 0) where current is 0: only a positive gradient changes (to +0).
+      const v4d pg = select4((current == zero) & (grad > zero), zero, grad);
+      const v4d magnitude =
+          reinterpret_cast<v4d>(reinterpret_cast<v4l>(pg) & (v4l){INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX});
+      violation = violation + magnitude;
+      const double hess = gt[t];
+      if (hess != 0) {
+        const v4d next = current - grad / splat4(hess);
+        store4(fq + 4 * t, select4(next > zero, next, zero));
+      }
+    }
+    for (int q = 0; q < k; q++) {
+      F[i * k + q] = fq[4 * q];
+      F[(i + 1) * k + q] = fq[4 * q + 1];
+      F[(i + 2) * k + q] = fq[4 * q + 2];
+      F[(i + 3) * k + q] = fq[4 * q + 3];
+    }
+    rv[i] = violation[0];
+    rv[i + 1] = violation[1];
+    rv[i + 2] = violation[2];
+    rv[i + 3] = violation[3];
+  }
+  for (; i < i1; i++) {
+    double* fi = F + i * k;
+    double violation = 0;
+    for (int s = 0; s < k; s++) {
+      const int t = order[s];
+      const double* gt = G + (size_t)t * k;
+      double grad = -B[i * k + t];
+      for (int q = 0; q < k; q++) grad += gt[q] * fi[q];
+      const double current = fi[t];
+      const double pg = current == 0 && grad > 0 ? 0.0 : grad;
+      violation += pg < 0 ? -pg : pg;
+      const double hess = gt[t];
+      if (hess != 0) {
+        const double next = current - grad / hess;
+        fi[t] = next > 0 ? next : 0;
+      }
+    }
+    rv[i] = violation;
+  }
+}

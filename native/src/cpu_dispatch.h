@@ -1,0 +1,92 @@
+// CPU dispatch of the native kernels: the SIMD bodies (kernels.inl) compiled three times, for a
+// baseline, AVX2 and AVX-512VL, and the one this CPU supports chosen at load time. Every variant
+// runs the same operations in the same order (src/shared/nmf/kernels/contract.ts), so the choice
+// changes speed, never bits.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fdlibm_log.h"
+#include "numbers.h"
+
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "the native kernels need GCC or Clang vector extensions; the engine uses WebAssembly without them"
+#endif
+
+#define NMF_KERNEL_NS base
+#include "kernels.inl"
+#undef NMF_KERNEL_NS
+
+#if defined(__x86_64__) || defined(__i386__)
+#define NMF_HAVE_AVX2_BUILD 1
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+#define NMF_KERNEL_NS avx2
+#include "kernels.inl"
+#undef NMF_KERNEL_NS
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+// The same 256-bit code with AVX-512VL's 32 vector registers (no spills in the 12-wide blocks).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,avx512f,avx512vl"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,avx512f,avx512vl")
+#endif
+#define NMF_KERNEL_NS avx512vl
+#include "kernels.inl"
+#undef NMF_KERNEL_NS
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif
+
+namespace {
+
+typedef void (*RowSideFn)(const double*, size_t, int, const double*, const double*, const double*, int, bool, size_t,
+                          size_t, double*, double*);
+typedef void (*ColumnSideFn)(const double*, size_t, size_t, int, const double*, const double*, int, bool, size_t,
+                             size_t, double*, double*);
+typedef void (*RowLossesFn)(int, const double*, size_t, int, const double*, const double*, size_t, size_t, double*,
+                            double*);
+typedef void (*GramFn)(const double*, size_t, int, double*);
+typedef void (*TimesSmallFn)(const double*, size_t, int, const double*, double*);
+typedef void (*CdRowsFn)(double*, int, const double*, const double*, const int32_t*, size_t, size_t, double*, double*);
+
+struct Isa {
+  const char* name;
+  RowSideFn rowSide;
+  ColumnSideFn columnSide;
+  RowLossesFn rowLosses;
+  GramFn gram;
+  CdRowsFn cdRows;
+  TimesSmallFn timesSmall;
+};
+
+Isa chooseIsa() {
+#ifdef NMF_HAVE_AVX2_BUILD
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f"))
+    return {"avx512vl",         avx512vl::rowSide, avx512vl::columnSide,    avx512vl::rowLosses,
+            avx512vl::gramRows, avx512vl::cdRows,  avx512vl::timesSmallRows};
+  if (__builtin_cpu_supports("avx2"))
+    return {"avx2",         avx2::rowSide, avx2::columnSide,    avx2::rowLosses,
+            avx2::gramRows, avx2::cdRows,  avx2::timesSmallRows};
+#endif
+  return {"baseline",     base::rowSide, base::columnSide,    base::rowLosses,
+          base::gramRows, base::cdRows,  base::timesSmallRows};
+}
+
+const Isa isa = chooseIsa();
+
+}  // namespace

@@ -1,0 +1,98 @@
+// Per-row KL and Frobenius losses with fdlibm's log on four lanes (the scalar counterpart:
+// src/shared/nmf/kernels/scalar/losses.ts).
+// Part of kernels.inl: included inside namespace NMF_KERNEL_NS once per instruction set.
+
+/**
+ * fdlibm's log (see fdlibmLog in kernels.cc) on four lanes, operation for operation, for positive
+ * normal finite x outside the |x/2^k − 1| < 2^−20 window; a group with any other lane is done
+ * lane by lane by fdlibmLog, so every lane gets exactly its bits.
+ */
+static inline v4d logMain(v4d x) {
+  const v4l bits = reinterpret_cast<v4l>(x);
+  v4l hx = bits >> 32;
+  v4l special = (hx < 0x00100000) | (hx >= 0x7ff00000);
+  v4l k = (hx >> 20) - 1023;
+  hx &= 0x000fffff;
+  const v4l i = (hx + 0x95f64) & 0x100000;
+  const v4l normalised = ((hx | (i ^ 0x3ff00000)) << 32) | (bits & 0xffffffffLL);
+  k += i >> 20;
+  const v4d f = reinterpret_cast<v4d>(normalised) - 1.0;
+  special |= (0x000fffff & (2 + hx)) < 3;
+  if (special[0] | special[1] | special[2] | special[3])
+    return v4d{fdlibmLog(x[0]), fdlibmLog(x[1]), fdlibmLog(x[2]), fdlibmLog(x[3])};
+  const double ln2Hi = 6.93147180369123816490e-01, ln2Lo = 1.90821492927058770002e-10, Lg1 = 6.666666666666735130e-01,
+               Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
+               Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01, Lg7 = 1.479819860511658591e-01;
+  const v4d s = f / (2.0 + f);
+  const v4d dk = __builtin_convertvector(k, v4d);
+  const v4d z = s * s;
+  v4l i2 = hx - 0x6147a;
+  const v4d w = z * z;
+  const v4l j = 0x6b851 - hx;
+  const v4d t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+  const v4d t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+  i2 |= j;
+  const v4d r = t2 + t1;
+  const v4d hfsq = 0.5 * f * f;
+  const v4l kZero = k == 0;
+  const v4d withHfsq =
+      select4(kZero, f - (hfsq - s * (hfsq + r)), dk * ln2Hi - ((hfsq - (s * (hfsq + r) + dk * ln2Lo)) - f));
+  const v4d without = select4(kZero, f - s * (f - r), dk * ln2Hi - ((s * (f - r) - dk * ln2Lo) - f));
+  return select4(i2 > 0, withHfsq, without);
+}
+
+/**
+ * Per-row sums of a loss over rows [i0, i1), in j order (NaN entries of V skipped):
+ *   kind 1 (KL): sums[2i] = Σ_{V > EPS32} V·log(V / WHs), sums[2i + 1] = Σ_{V > EPS32} V, with
+ *                WHs = WH, or EPS32 where WH is exactly 0 (scikit-learn's `_beta_divergence`);
+ *   kind 2 (Frobenius): sums[2i] = Σ (V − WH)², sums[2i + 1] = 0.
+ * `log` is fdlibm's, as JavaScript's Math.log, so the sums have the bits of the JavaScript loop.
+ * `scratch`: n doubles.
+ */
+static void rowLosses(int kind, const double* V, size_t n, int k, const double* W, const double* h, size_t i0,
+                      size_t i1, double* sums, double* scratch) {
+  for (size_t i = i0; i < i1; i++) {
+    whRow(W + i * k, h, n, k, scratch);
+    const double* vi = V + i * n;
+    double a = 0, b = 0;
+    if (kind == 1) {
+      const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
+      size_t j = 0;
+      for (; j + 4 <= n; j += 4) {
+        const v4d v = load4(vi + j);
+        const v4l keep = v > eps;  // false for NaN
+        const v4d wh = load4(scratch + j);
+        // Entries left out get the ratio 2, any value on the log's main path; their terms are
+        // replaced by +0, which adds nothing (the sums are never −0).
+        const v4d ratio = select4(keep, v / select4(wh == zero, eps, wh), two);
+        const v4d terms = v * logMain(ratio);
+        const v4d t = select4(keep, terms, zero);
+        const v4d u = select4(keep, v, zero);
+        a += t[0];
+        a += t[1];
+        a += t[2];
+        a += t[3];
+        b += u[0];
+        b += u[1];
+        b += u[2];
+        b += u[3];
+      }
+      for (; j < n; j++) {
+        const double v = vi[j];
+        if (!(v > EPS32)) continue;
+        const double wh = scratch[j];
+        a += v * fdlibmLog(v / (wh == 0 ? EPS32 : wh));
+        b += v;
+      }
+    } else {
+      for (size_t j = 0; j < n; j++) {
+        const double v = vi[j];
+        if (v != v) continue;
+        const double r = v - scratch[j];
+        a += r * r;
+      }
+    }
+    sums[2 * i] = a;
+    sums[2 * i + 1] = b;
+  }
+}

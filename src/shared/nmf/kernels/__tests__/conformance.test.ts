@@ -1,0 +1,254 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CsrMatrix, DenseMatrix } from '../../../linalg/matrix';
+import { Rng } from '../../../linalg/random';
+import { installNativeKernels } from '../../../../main/native';
+import { startKernelTeam, type KernelTeamHandle } from '../../../../main/workers/kernel-team';
+import { prepareData, type MissingPattern } from '../../data';
+import { randomCounts, toCsr } from '../../__tests__/helpers';
+import { scalarKernels, selectKernels, type NmfKernels } from '..';
+
+/**
+ * Every available backend against the scalar reference, kernel by kernel, bit for bit (Object.is
+ * on every output entry, so −0 against +0 or a NaN where a number is wanted fail too): the bit
+ * rules of ../contract.ts. Backends: WebAssembly on one thread (always: it instantiates under
+ * Node), WebAssembly split over a 2-thread kernel team with every size threshold at 0 (so every
+ * call is split, including m or n below the thread count), and the native kernels on 1 and 3
+ * threads (every call split) where the module is built. Shapes: odd sizes, k = 1, k across the 2-, 4- and 8-wide
+ * blocks, a single row or column, all-zero rows, CSR with empty rows, rows denser than a third
+ * (the whole-row path) and stored zeros, and missing values (NaN) with their masks.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url));
+const helperEntry = join(here, '../../../../main/workers/kernel-helper.worker.ts');
+
+const installed = installNativeKernels();
+/** Why the native kernels are not compared here, or null when they are. */
+const nativeSkipReason =
+  installed.isa === null ? `native kernels not loaded: ${installed.reason ?? 'unknown reason'}` : null;
+
+const shapes: Array<[number, number, number]> = [
+  [1, 1, 1],
+  [7, 5, 1],
+  [1, 23, 3],
+  [19, 1, 2],
+  [37, 29, 3],
+  [40, 33, 4],
+  [25, 64, 7],
+  [61, 18, 8],
+  [30, 41, 10],
+];
+
+/** Factor entries: Gamma(1) with 10 % exact zeros (as MU and HALS leave them). */
+function factor(length: number, rng: Rng): Float64Array {
+  const out = new Float64Array(length);
+  for (let q = 0; q < length; q++) out[q] = rng.uniform() < 0.1 ? 0 : rng.gamma(1);
+  return out;
+}
+
+/** Index of the first entry where a and b differ in bits (−1: none; −2: lengths differ). */
+function firstDifference(a: Float64Array, b: Float64Array): number {
+  if (a.length !== b.length) return -2;
+  for (let q = 0; q < a.length; q++) if (!Object.is(a[q], b[q])) return q;
+  return -1;
+}
+
+function expectSameBits(got: Float64Array, want: Float64Array, label: string): void {
+  const at = firstDifference(got, want);
+  expect(at, at >= 0 ? `${label}: entry ${at} is ${got[at]}, the reference ${want[at]}` : label).toBe(-1);
+}
+
+/** Data of one shape: dense V (shared, with all-zero rows and NaN), its CSR form and the masks. */
+interface Case {
+  m: number;
+  n: number;
+  k: number;
+  V: DenseMatrix;
+  csr: CsrMatrix;
+  missing: MissingPattern;
+  W: Float64Array;
+  Ht: Float64Array;
+  order: Int32Array;
+}
+
+function makeCase(m: number, n: number, k: number, seed: number): Case {
+  const V = randomCounts(m, n, seed, 0.35, 0.06, true);
+  // An all-zero row and a row denser than a third (CSR whole-row path) where there are rows enough.
+  if (m > 2) V.data.fill(0, n, 2 * n);
+  if (m > 3) for (let j = 0; j < n; j++) V.data[2 * n + j] = 1 + (j % 5);
+  // A NaN in a fully stored row, so the masks and the whole-row path meet.
+  if (m > 3 && n > 1) V.data[2 * n + 1] = NaN;
+  const csr = toCsr(V, { shared: true, storeZero: (i, j) => (i * 3 + j) % 11 === 0 });
+  const missing = prepareData(V).missing ?? emptyMask(m, n);
+  const rng = new Rng(seed + 1);
+  const order = Int32Array.from({ length: k }, (_, t) => t);
+  rng.shuffle(order);
+  return { m, n, k, V, csr, missing, W: factor(m * k, rng), Ht: factor(n * k, rng), order };
+}
+
+function emptyMask(m: number, n: number): MissingPattern {
+  return {
+    count: 0,
+    rowPtr: new Int32Array(m + 1),
+    cols: new Int32Array(0),
+    colPtr: new Int32Array(n + 1),
+    rows: new Int32Array(0),
+  };
+}
+
+/**
+ * Runs every kernel of `K` on case `c` and returns the outputs by name (garbage in every output
+ * first: a kernel must overwrite, not add; the inputs are copied where a kernel updates in place).
+ */
+function runAll(K: NmfKernels, c: Case): Map<string, Float64Array> {
+  const { m, n, k, V, csr, missing, W, Ht, order } = c;
+  const out = new Map<string, Float64Array>();
+  const garbage = (length: number): Float64Array => new Float64Array(length).fill(7.5);
+  const record = (name: string, f: (o: Float64Array) => void, length: number): void => {
+    const o = garbage(length);
+    f(o);
+    out.set(name, o);
+  };
+  const rowN = (): Float64Array => garbage(n);
+  const ratio = (): Float64Array => garbage(csr.data.length);
+  const { indptr, indices, data } = csr;
+
+  record('denseTimes', (o) => K.denseTimes(V.data, m, n, Ht, k, o), m * k);
+  record('denseTransposeTimes', (o) => K.denseTransposeTimes(V.data, m, n, W, k, o), n * k);
+  record('csrTimes', (o) => K.csrTimes(indptr, indices, data, m, n, Ht, k, o), m * k);
+  record('csrTransposeTimes', (o) => K.csrTransposeTimes(indptr, indices, data, m, n, W, k, o), n * k);
+  record('gram W', (o) => K.gram(W, m, k, o), k * k);
+  record('gram Ht', (o) => K.gram(Ht, n, k, o), k * k);
+  const G = new Float64Array(k * k);
+  scalarKernels.gram(Ht, n, k, G);
+  record('timesSmall', (o) => K.timesSmall(W, m, k, G, o), m * k);
+  record('klNumWDense', (o) => K.klNumWDense(V.data, m, n, k, W, Ht, o, rowN()), m * k);
+  record('klNumHDense', (o) => K.klNumHDense(V.data, m, n, k, W, Ht, o, rowN()), n * k);
+  record('klNumWCsr', (o) => K.klNumWCsr(indptr, indices, data, m, n, k, W, Ht, o, rowN(), ratio()), m * k);
+  record('klNumHCsr', (o) => K.klNumHCsr(indptr, indices, data, m, n, k, W, Ht, o, rowN(), ratio()), n * k);
+
+  const longest = Math.max(1, ...Array.from({ length: m }, (_, i) => indptr[i + 1] - indptr[i]));
+  for (const beta of [0, 0.5, 1.5, 3]) {
+    for (const [layout, arrays] of [
+      ['dense', { kind: 'dense' as const, data: V.data }],
+      ['csr', { kind: 'csr' as const, indptr, indices, data }],
+    ] as const) {
+      const numW = garbage(m * k);
+      const denW = garbage(m * k);
+      K.betaW(arrays, m, n, k, W, Ht, beta, numW, denW, rowN(), rowN(), garbage(longest));
+      out.set(`betaW ${layout} β=${beta} num`, numW);
+      out.set(`betaW ${layout} β=${beta} den`, denW);
+      const numH = garbage(n * k);
+      const denH = garbage(n * k);
+      K.betaH(arrays, m, n, k, W, Ht, beta, numH, denH, rowN(), rowN(), garbage(longest));
+      out.set(`betaH ${layout} β=${beta} num`, numH);
+      out.set(`betaH ${layout} β=${beta} den`, denH);
+    }
+  }
+
+  const hSum = new Float64Array(k);
+  const wSum = new Float64Array(k);
+  for (let q = 0; q < n * k; q++) hSum[q % k] += Ht[q];
+  for (let q = 0; q < m * k; q++) wSum[q % k] += W[q];
+  record('maskedSums W', (o) => K.maskedSums(o, m, Ht, n, k, hSum, missing.rowPtr, missing.cols), m * k);
+  record('maskedSums H', (o) => K.maskedSums(o, n, W, m, k, wSum, missing.colPtr, missing.rows), n * k);
+
+  // Coordinate descent: B = V·Hᵀ − l1 (some entries negative), G = HHᵀ + l2·I; component 0 of the
+  // other factor zeroed in one run so that a zero Hessian entry is skipped.
+  for (const [label, l1, l2] of [
+    ['plain', 0, 0],
+    ['penalised', 0.3, 0.2],
+  ] as const) {
+    const B = new Float64Array(m * k);
+    scalarKernels.denseTimes(V.data, m, n, Ht, k, B);
+    for (let q = 0; q < m * k; q++) B[q] -= l1 + (q % 3 === 0 ? 2 : 0);
+    const Gl = G.slice();
+    for (let t = 0; t < k; t++) Gl[t * k + t] += l2;
+    const F = W.slice();
+    const violation = K.cdSweep(F, m, k, Gl, B, order);
+    out.set(`cdSweep ${label} F`, F);
+    out.set(`cdSweep ${label} violation`, Float64Array.of(violation));
+    const Fm = W.slice();
+    const masked = K.maskedSweep(
+      Fm,
+      m,
+      Ht,
+      n,
+      k,
+      Gl,
+      B,
+      l2,
+      missing.rowPtr,
+      missing.cols,
+      order,
+      garbage(k * k),
+    );
+    out.set(`maskedSweep ${label} F`, Fm);
+    out.set(`maskedSweep ${label} violation`, Float64Array.of(masked));
+  }
+  const Hz = Ht.slice();
+  for (let j = 0; j < n; j++) Hz[j * k] = 0;
+  const Gz = new Float64Array(k * k);
+  scalarKernels.gram(Hz, n, k, Gz);
+  const Bz = new Float64Array(m * k);
+  scalarKernels.denseTimes(V.data, m, n, Hz, k, Bz);
+  const Fz = W.slice();
+  out.set('cdSweep zero Hessian violation', Float64Array.of(K.cdSweep(Fz, m, k, Gz, Bz, order)));
+  out.set('cdSweep zero Hessian F', Fz);
+
+  const rows = garbage(m * n);
+  K.whRows(W, Ht, m, n, k, (i, wh, at) => rows.set(wh.subarray(at, at + n), i * n));
+  out.set('whRows', rows);
+  record('rowLosses KL', (o) => K.rowLosses(1, V.data, m, n, k, W, Ht, o), 2 * m);
+  record('rowLosses Frobenius', (o) => K.rowLosses(2, V.data, m, n, k, W, Ht, o), 2 * m);
+  return out;
+}
+
+/** Every kernel of `K` against the scalar reference on every shape. */
+function conformanceSuite(name: string, kernelsOf: () => NmfKernels): void {
+  describe(name, () => {
+    for (const [m, n, k] of shapes) {
+      it(`${m} × ${n}, k = ${k}: every kernel gives the scalar reference's bits`, () => {
+        const c = makeCase(m, n, k, m * 1009 + n * 13 + k);
+        const want = runAll(scalarKernels, c);
+        const got = runAll(kernelsOf(), c);
+        expect([...got.keys()]).toEqual([...want.keys()]);
+        for (const [kernel, values] of want) expectSameBits(got.get(kernel)!, values, kernel);
+      });
+    }
+  });
+}
+
+it('the reference is the scalar set, and the default set is not it under Node', () => {
+  expect(scalarKernels.backend).toBe('js');
+  expect(selectKernels({ backend: 'js' })).toBe(scalarKernels);
+  expect(selectKernels().backend).not.toBe('js');
+});
+
+conformanceSuite('WebAssembly, one thread', () => selectKernels({ backend: 'wasm' }));
+
+describe('WebAssembly split over a 2-thread kernel team (every call split)', () => {
+  let team: KernelTeamHandle;
+  let kernels: NmfKernels;
+  beforeAll(async () => {
+    team = await startKernelTeam(2, helperEntry, { minDenseWork: 0, minSweepWork: 0, minCsrWork: 0 });
+    kernels = selectKernels({ backend: 'wasm', team });
+  });
+  afterAll(async () => {
+    kernels.release();
+    await team.close();
+  });
+  conformanceSuite('kernels', () => kernels);
+  it('did split the calls', () => expect(kernels.threadsUsed()).toBe(2));
+});
+
+describe.skipIf(nativeSkipReason !== null)(
+  `native kernels${nativeSkipReason ? ` (${nativeSkipReason})` : ''}`,
+  () => {
+    conformanceSuite('one thread', () => selectKernels({ backend: 'native', threads: 1 }));
+    conformanceSuite('three threads, every call split', () =>
+      selectKernels({ backend: 'native', threads: 3, splitAlways: true }),
+    );
+  },
+);

@@ -1,0 +1,291 @@
+/**
+ * The kernel contract of the NMF engine: every hot loop the solvers (../solvers.ts, ../als.ts), the
+ * losses (../divergence.ts) and the start (../init.ts) run, one method each, over plain
+ * Float64Array buffers and explicit dimensions. A fit computes with one `NmfKernels` set, built for
+ * it by `selectKernels` (./select.ts) and passed in `FitHooks.kernels`; nothing about the backend
+ * is process state.
+ *
+ * Implementations: the scalar reference (./scalar.ts, the source of truth), WebAssembly SIMD on one
+ * thread or split over a kernel team (./wasm.ts over ../wasm), and the native C++ kernels
+ * (./native.ts over native/src). An adapter serves the kernels its backend has and takes every
+ * other one from the set it wraps, so every set has every method.
+ *
+ * Layout (all row-major):
+ *   V   m × n   dense data, or CSR (indptr: m + 1, indices/data: nnz, indices sorted in each row).
+ *               NaN marks a missing entry.
+ *   W   m × k   loadings
+ *   Ht  n × k   Hᵀ: the engine keeps H transposed, so column j of H is the contiguous row
+ *               Ht[j·k … j·k + k) and (WH)_ij = W_i · Ht_j is a dot product of two contiguous rows.
+ * No kernel forms an m × n temporary. Output arguments are overwritten unless said otherwise.
+ * Scratch arguments are the caller's, so a kernel allocates nothing per call.
+ *
+ * ## The bit rules (every implementation, every thread count)
+ *
+ * These rules are why a fit gives the same bits on every backend and at every thread count; they
+ * are stated here once, and the other sources (the AssemblyScript in ../wasm/assembly, the C++ in
+ * native/src, the team in ../wasm/team.ts) point here. `__tests__/conformance.test.ts` holds every
+ * available backend to the scalar reference with `Object.is`, kernel by kernel.
+ *
+ * 1. **The scalar order is the order.** Each output entry is a sum whose terms are added one at a
+ *    time in the order the scalar reference adds them (j ascending within a row of V, rows i
+ *    ascending, components in the order written; `rowProducts` adds four components per step as
+ *    acc + (((w0·h0 + w1·h1) + w2·h2) + w3·h3), exactly as its source groups them). Changing the
+ *    order of a scalar sum changes bits: change the matching loop of every backend with it.
+ * 2. **Vector lanes run across independent outputs**, never across the terms of one sum (across j
+ *    for a row of WH, across t for the k-vectors, across output rows for threads).
+ * 3. **No fused multiply-add** and no re-association: a·b + c is rounded twice, as JavaScript does.
+ * 4. **Threads split outputs, never a sum.** A part owns whole output rows and adds their terms in
+ *    the one-thread order; a scalar that sums over rows (the coordinate-descent violation, the loss
+ *    rows) is summed per row and then over rows in row order by the calling thread.
+ * 5. **Skips are exact.** Coefficients that are not > 0 (zeros and NaN, i.e. missing entries) are
+ *    skipped or masked to +0, which adds nothing; `gram` skips a_s = 0 rows, as the reference does.
+ * 6. **Transcendentals are JavaScript's.** Powers and logs per entry are `Math.pow`/`Math.log`
+ *    (the native losses use fdlibm's log, which is V8's); general-β terms stay in JavaScript.
+ */
+
+/** The buffers of V a kernel reads: dense values (m × n), or CSR arrays. */
+export type DataArrays =
+  | { kind: 'dense'; data: Float64Array }
+  | { kind: 'csr'; indptr: Int32Array; indices: Int32Array; data: Float64Array };
+
+/** Which implementation serves most of a set ('native': the dense products; the rest as 'wasm'). */
+export type KernelBackendName = 'js' | 'wasm' | 'native';
+
+/** One kernel set: every hot loop of a fit. Shapes as in the file comment. */
+export interface NmfKernels {
+  /** The backend serving the dense products ('native'), else 'wasm' or 'js'. */
+  readonly backend: KernelBackendName;
+  /** The most threads this set may split one call over (1: never split). */
+  readonly threads: number;
+  /** The most threads any call of this set has actually run on so far (1 while nothing was split). */
+  threadsUsed(): number;
+
+  // Products with V ----------------------------------------------------------------------------
+
+  /** out (m × k) = V · F for dense V (m × n), F (n × k); NaN entries of V count as 0. */
+  denseTimes(V: Float64Array, m: number, n: number, F: Float64Array, k: number, out: Float64Array): void;
+  /** out (n × k) = Vᵀ · W for dense V (m × n), W (m × k); NaN entries of V count as 0. */
+  denseTransposeTimes(
+    V: Float64Array,
+    m: number,
+    n: number,
+    W: Float64Array,
+    k: number,
+    out: Float64Array,
+  ): void;
+  /** out (m × k) = V · F for CSR V (m × n), F (n × k); stored NaN count as 0. Cost nnz·k. */
+  csrTimes(
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    F: Float64Array,
+    k: number,
+    out: Float64Array,
+  ): void;
+  /** out (n × k) = Vᵀ · W for CSR V (m × n), W (m × k); stored NaN count as 0. Cost nnz·k. */
+  csrTransposeTimes(
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    W: Float64Array,
+    k: number,
+    out: Float64Array,
+  ): void;
+
+  // Small dense products -----------------------------------------------------------------------
+
+  /** out (k × k) = Aᵀ A for A (rows × k), each entry summed in row order. */
+  gram(A: Float64Array, rows: number, k: number, out: Float64Array): void;
+  /** out (rows × k) = A · G for A (rows × k), G (k × k), each entry summed in component order. */
+  timesSmall(A: Float64Array, rows: number, k: number, G: Float64Array, out: Float64Array): void;
+
+  // Kullback–Leibler (β = 1) MU numerators -----------------------------------------------------
+
+  /**
+   * numW (m × k) = (V ⊘ WH) · Hᵀ for dense V, WH = 0 → EPS32 where V > 0 (scikit-learn's
+   * `WH_safe`); zero and NaN entries contribute nothing. `row`: scratch of length n.
+   */
+  klNumWDense(
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    numW: Float64Array,
+    row: Float64Array,
+  ): void;
+  /** numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ for dense V, the mirror of `klNumWDense`. `row`: length n. */
+  klNumHDense(
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    numHt: Float64Array,
+    row: Float64Array,
+  ): void;
+  /**
+   * `klNumWDense` for CSR V, cost ∝ nnz·k. A row with more than n/3 stored entries takes (WH)_ij
+   * from a whole row of WH, a sparser one from one dot product per entry (two roundings: every
+   * backend makes the same choice per row). `row`: length n; `ratio`: length nnz.
+   */
+  klNumWCsr(
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    numW: Float64Array,
+    row: Float64Array,
+    ratio: Float64Array,
+  ): void;
+  /** `klNumHDense` for CSR V; scratch as `klNumWCsr`. */
+  klNumHCsr(
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    numHt: Float64Array,
+    row: Float64Array,
+    ratio: Float64Array,
+  ): void;
+
+  // General β (β ∉ {1, 2}) MU terms --------------------------------------------------------------
+
+  /**
+   * The W-step terms for general β (Févotte & Idier 2011, scikit-learn's rules):
+   *   numW (m × k) = (V ⊙ WHs^(β−2)) · Hᵀ,   denW (m × k) = WHd^(β−1) · Hᵀ,
+   * missing entries left out of both (WHs: zeros → EPS32 when β < 2; WHd: when β < 1). `num`,
+   * `den`: scratch rows of length n; `scratch`: length ≥ the longest CSR row (unused when dense).
+   */
+  betaW(
+    V: DataArrays,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
+    numW: Float64Array,
+    denW: Float64Array,
+    num: Float64Array,
+    den: Float64Array,
+    scratch: Float64Array,
+  ): void;
+  /** The H-step mirror of `betaW`: numHt, denHt (n × k). */
+  betaH(
+    V: DataArrays,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
+    numHt: Float64Array,
+    denHt: Float64Array,
+    num: Float64Array,
+    den: Float64Array,
+    scratch: Float64Array,
+  ): void;
+
+  // Missing-value denominators and coordinate descent --------------------------------------------
+
+  /**
+   * Masked KL denominators: out (rows × k), row r = total (k) − Σ over r's missing partners o of
+   * F_o (F: others × k), clamped at 0. `ptr`/`idx`: each row's missing partners, sorted.
+   */
+  maskedSums(
+    out: Float64Array,
+    rows: number,
+    F: Float64Array,
+    others: number,
+    k: number,
+    total: Float64Array,
+    ptr: Int32Array,
+    idx: Int32Array,
+  ): void;
+  /**
+   * One coordinate-descent sweep over the rows of F (rows × k), in place, with G (k × k) and
+   * B (rows × k) frozen, components in `order` (scikit-learn's `_update_cdnmf_fast`). Returns the
+   * projected-gradient violation Σ|pg|, summed per row and then over rows in row order.
+   */
+  cdSweep(
+    F: Float64Array,
+    rows: number,
+    k: number,
+    G: Float64Array,
+    B: Float64Array,
+    order: Int32Array,
+  ): number;
+  /**
+   * Weighted coordinate descent over F (rows × k) against O (others × k): row r's Gram matrix is
+   * Σ over its observed partners of O_o O_oᵀ (+ l2·I), formed from G = OᵀO + l2·I minus the missing
+   * partners, or from the observed ones when most are missing (upper triangle, then mirrored).
+   * `ptr`/`idx`: missing partners per row, sorted; `rowGram`: scratch k × k. Returns Σ|pg|.
+   */
+  maskedSweep(
+    F: Float64Array,
+    rows: number,
+    O: Float64Array,
+    others: number,
+    k: number,
+    G: Float64Array,
+    B: Float64Array,
+    l2: number,
+    ptr: Int32Array,
+    idx: Int32Array,
+    order: Int32Array,
+    rowGram: Float64Array,
+  ): number;
+
+  // Rows of WH for the losses -------------------------------------------------------------------
+
+  /**
+   * Calls `visit(i, wh, at)` for every row i of WH (W: m × k, Ht: n × k) in order, with
+   * (WH)_ij = wh[at + j], summed as `rowProducts` sums it. `wh` is valid only during the call and
+   * the visitor must not call another kernel of the set.
+   */
+  whRows(
+    W: Float64Array,
+    Ht: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    visit: (i: number, wh: Float64Array, at: number) => void,
+  ): void;
+  /**
+   * Per-row loss sums on dense V into `sums` (2m; row i at 2i, 2i + 1), each row in column order:
+   * kind 1 (KL) Σ V·log(V/WHs) and Σ V over V > EPS32 (WHs: WH, EPS32 where WH = 0);
+   * kind 2 (Frobenius) Σ (V − WH)² over observed entries, and 0.
+   */
+  rowLosses(
+    kind: 1 | 2,
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    sums: Float64Array,
+  ): void;
+
+  /**
+   * Gives back what the set holds between calls (a kernel team's helpers let go of V, so a team
+   * kept between fits does not keep a dataset alive). The set stays usable; calls after this one
+   * hand V over again.
+   */
+  release(): void;
+}

@@ -1,0 +1,146 @@
+import type { NmfKernels } from './contract';
+
+/**
+ * The native kernels (native/src, a Node-API module) as a kernel set. `src/shared` cannot load a
+ * native module itself (no `node:*` here): the Node entry points (the pool's workers, the CLI, the
+ * main process) load it through src/main/native and register it once with `registerNativeKernels`,
+ * which records what is loaded in this thread; a fit's set is then built by `selectKernels`
+ * (./select.ts) with the threads that fit may use. Where it is not registered (a browser, a build
+ * without a C++ compiler) the engine runs the same sums in WebAssembly or scalar JavaScript.
+ *
+ * It serves the dense products that dominate a fit: the KL numerators (V ⊘ WH)·Hᵀ and
+ * Wᵀ·(V ⊘ WH), V·F and Vᵀ·W (HALS, Frobenius MU), the per-row KL and Frobenius losses on dense V,
+ * the Gram matrices, the coordinate-descent sweeps and the small products A·G. Every other kernel
+ * (CSR V, missing values, general β, the rows of WH) comes from the set it wraps.
+ */
+
+/** The module's exports (native/src/kernels.cc). Shapes as in ./contract.ts. */
+export interface NativeKernelModule {
+  /**
+   * side 0: out (m × k) = C · Ht; side 1: out (n × k) = Cᵀ · W, where C = V ⊘ WH where V > 0, else 0
+   * (`ratio`, KL; WH = 0 → EPS32), or C = V where V > 0, else 0 (V·F with F passed as Ht, Vᵀ·W).
+   * Split over `threads` threads by outputs (same bits at any count).
+   */
+  product(
+    side: 0 | 1,
+    ratio: boolean,
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    out: Float64Array,
+    threads: number,
+  ): void;
+  /**
+   * Per-row loss sums into `sums` (2m, row i at 2i, 2i + 1): kind 1 (KL) Σ V·log(V/WHs) and Σ V over
+   * V > EPS32 (WHs: WH, EPS32 where WH = 0); kind 2 (Frobenius) Σ (V − WH)² and 0. NaN entries skipped;
+   * each row summed in column order with fdlibm's log (JavaScript's), split over threads by rows.
+   */
+  losses(
+    kind: 1 | 2,
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    sums: Float64Array,
+    threads: number,
+  ): void;
+  /** out (rows × k) = A · G for A (rows × k) and G (k × k), each entry summed in component order. */
+  timesSmall(A: Float64Array, rows: number, k: number, G: Float64Array, out: Float64Array): void;
+  /** out (k × k) = Aᵀ A for A (rows × k), each entry summed in row order. */
+  gram(A: Float64Array, rows: number, k: number, out: Float64Array): void;
+  /**
+   * One coordinate-descent sweep over the rows of F (rows × k) in place with G (k × k) and B
+   * (rows × k), components in `order`; returns Σ|projected gradient| (per row, then in row order).
+   */
+  cdSweep(
+    F: Float64Array,
+    rows: number,
+    k: number,
+    G: Float64Array,
+    B: Float64Array,
+    order: Int32Array,
+    threads: number,
+  ): number;
+  /** The instruction set chosen at load time: 'avx512vl', 'avx2' or 'baseline'. */
+  isa(): string;
+}
+
+/** Below this much work (m·n·k multiply-adds) a call stays on one thread: waking threads costs more. */
+export const MIN_NATIVE_SPLIT_WORK = 1 << 17;
+/** Below this many rows·k² a coordinate-descent sweep stays on one thread. */
+const MIN_NATIVE_SWEEP_SPLIT = 1 << 16;
+/** The most threads one native call is split over. */
+const MAX_NATIVE_THREADS = 64;
+
+let loaded: NativeKernelModule | null = null;
+
+/**
+ * Records the native module this thread has loaded (null: none), once at start-up. It is a fact
+ * about the process, like the WebAssembly instance, not a setting of a fit: which kernels and how
+ * many threads a fit uses is chosen per fit by `selectKernels`.
+ */
+export function registerNativeKernels(module: NativeKernelModule | null): void {
+  loaded = module;
+}
+
+/** The native module this thread has loaded, or null. */
+export function loadedNativeKernels(): NativeKernelModule | null {
+  return loaded;
+}
+
+/**
+ * `fallback` with the kernels the native module serves replaced by it, each call split over up to
+ * `threads` threads where it is large enough, or always with `splitAlways` (tests), with the same
+ * bits at any count (./contract.ts, rule 4).
+ */
+export function nativeKernels(
+  module: NativeKernelModule,
+  threads: number,
+  fallback: NmfKernels,
+  splitAlways = false,
+): NmfKernels {
+  const most = Number.isInteger(threads) && threads >= 1 ? Math.min(threads, MAX_NATIVE_THREADS) : 1;
+  let split = false;
+  const threadsFor = (work: number, minimum: number): number => {
+    if (most < 2 || (work < minimum && !splitAlways)) return 1;
+    split = true;
+    return most;
+  };
+  const product = (
+    side: 0 | 1,
+    ratio: boolean,
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    out: Float64Array,
+  ): void =>
+    module.product(side, ratio, V, m, n, k, W, Ht, out, threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK));
+  return {
+    ...fallback,
+    backend: 'native',
+    threads: Math.max(most, fallback.threads),
+    threadsUsed: () => Math.max(split ? most : 1, fallback.threadsUsed()),
+    // V·F passes F as the "Ht" the product reads; Vᵀ·W passes W (./contract.ts).
+    denseTimes: (V, m, n, F, k, out) => product(0, false, V, m, n, k, EMPTY, F, out),
+    denseTransposeTimes: (V, m, n, W, k, out) => product(1, false, V, m, n, k, W, EMPTY, out),
+    klNumWDense: (V, m, n, k, W, Ht, numW) => product(0, true, V, m, n, k, W, Ht, numW),
+    klNumHDense: (V, m, n, k, W, Ht, numHt) => product(1, true, V, m, n, k, W, Ht, numHt),
+    gram: (A, rows, k, out) => module.gram(A, rows, k, out),
+    timesSmall: (A, rows, k, G, out) => module.timesSmall(A, rows, k, G, out),
+    cdSweep: (F, rows, k, G, B, order) =>
+      module.cdSweep(F, rows, k, G, B, order, threadsFor(rows * k * k, MIN_NATIVE_SWEEP_SPLIT)),
+    rowLosses: (kind, V, m, n, k, W, Ht, sums) =>
+      module.losses(kind, V, m, n, k, W, Ht, sums, threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK)),
+  };
+}
+
+/** An argument the native product does not read. */
+const EMPTY = new Float64Array(0);

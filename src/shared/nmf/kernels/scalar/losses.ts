@@ -1,0 +1,45 @@
+/**
+ * Rows of WH and the per-row loss sums of the scalar reference kernels. The WebAssembly set reuses
+ * `rowLossesOver` with its own rows of WH (the per-entry logs stay in JavaScript).
+ */
+import type { NmfKernels } from '../contract';
+import { EPS32 } from './numbers';
+import { rowProducts } from './rows';
+
+/** `NmfKernels.whRows`: row i of WH from `rowProducts`, one row at a time. */
+export const whRows: NmfKernels['whRows'] = (W, Ht, m, n, k, visit) => {
+  const row = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    rowProducts(W, i * k, Ht, n, k, row);
+    visit(i, row, 0);
+  }
+};
+
+/** `NmfKernels.rowLosses` computed from the rows of WH that `rows` (a set's `whRows`) visits. */
+export function rowLossesOver(rows: NmfKernels['whRows']): NmfKernels['rowLosses'] {
+  return (kind, V, m, n, k, W, Ht, sums) => {
+    rows(W, Ht, m, n, k, (i, wh, at) => {
+      const vi = i * n;
+      let a = 0;
+      let b = 0;
+      if (kind === 1) {
+        for (let j = 0; j < n; j++) {
+          const v = V[vi + j];
+          if (!(v > EPS32)) continue;
+          const whj = wh[at + j];
+          a += v * Math.log(v / (whj === 0 ? EPS32 : whj));
+          b += v;
+        }
+      } else {
+        for (let j = 0; j < n; j++) {
+          const v = V[vi + j];
+          if (v !== v) continue;
+          const r = v - wh[at + j];
+          a += r * r;
+        }
+      }
+      sums[2 * i] = a;
+      sums[2 * i + 1] = b;
+    });
+  };
+}
