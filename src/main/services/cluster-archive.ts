@@ -1,13 +1,18 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ServiceError } from '../../shared/api';
-import { JOB_FOLDER } from '../../shared/analysis/cluster-plan';
-import { type SweepParamsInput, type SweepSummary } from '../../shared/domain';
+import { JOB_FOLDER, type ClusterPlan } from '../../shared/analysis/cluster-plan';
+import type {
+  ConsensusParamsInput,
+  ConsensusSummary,
+  SweepParamsInput,
+  SweepSummary,
+} from '../../shared/domain';
 import type { ServiceContext } from './context';
 import { createTarGz, readTarGz, type ArchiveEntry } from './tar';
 import { ClusterFolderError, clusterDataOfDataset } from './cluster-folder';
-import { planClusterSweep, type ClusterPlanOptions } from './cluster-planning';
-import { mergeClusterSweep } from './cluster-merge';
+import { planClusterConsensus, planClusterSweep, type ClusterPlanOptions } from './cluster-planning';
+import { mergeClusterConsensus, mergeClusterSweep } from './cluster-merge';
 
 /**
  * The app's side of cluster runs: a job folder exported as one .tar.gz ("Run on a cluster…") and a
@@ -26,8 +31,27 @@ export function exportClusterArchive(
   rate: number,
 ): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
   const data = clusterDataOfDataset(ctx, datasetId);
-  const { plan, files } = planClusterSweep(data, params, options, rate, ctx.now());
-  const top = `nmf-sweep-${safeName(data.name)}-${plan.planId.slice(0, 6)}`;
+  return archiveOf(data.name, planClusterSweep(data, params, options, rate, ctx.now()));
+}
+
+/** The job folder of a library dataset's consensus run as a .tar.gz, for the app's "Run on a cluster…". */
+export function exportConsensusClusterArchive(
+  ctx: ServiceContext,
+  datasetId: number,
+  params: ConsensusParamsInput,
+  options: ClusterPlanOptions,
+  rate: number,
+): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
+  const data = clusterDataOfDataset(ctx, datasetId);
+  return archiveOf(data.name, planClusterConsensus(data, params, options, rate, ctx.now()));
+}
+
+/** A planned folder as one .tar.gz whose top folder names the kind, the data and the plan. */
+function archiveOf(
+  dataName: string,
+  { plan, files }: { plan: ClusterPlan; files: ArchiveEntry[] },
+): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
+  const top = `nmf-${plan.kind}-${safeName(dataName)}-${plan.planId.slice(0, 6)}`;
   const entries: ArchiveEntry[] = [
     ...files.map((f) => ({ ...f, path: `${top}/${f.path}` })),
     // Empty folders do not survive every unpacker; a placeholder keeps results/ and logs/.
@@ -59,6 +83,22 @@ export async function importClusterArchive(
   ctx: ServiceContext,
   file: { fileName: string; bytes: Uint8Array },
 ): Promise<SweepSummary> {
+  return mergeArchive(ctx, file, mergeClusterSweep);
+}
+
+/** Merges a finished consensus job folder uploaded as a .tar.gz (or .tar), as `sweep-merge` does. */
+export async function importConsensusClusterArchive(
+  ctx: ServiceContext,
+  file: { fileName: string; bytes: Uint8Array },
+): Promise<ConsensusSummary> {
+  return mergeArchive(ctx, file, mergeClusterConsensus);
+}
+
+async function mergeArchive<T>(
+  ctx: ServiceContext,
+  file: { fileName: string; bytes: Uint8Array },
+  merge: (ctx: ServiceContext, dir: string) => Promise<T>,
+): Promise<T> {
   let entries: ArchiveEntry[];
   try {
     entries = readTarGz(file.bytes, MAX_ARCHIVE_BYTES);
@@ -81,7 +121,7 @@ export async function importClusterArchive(
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, entry.bytes);
     }
-    return await mergeClusterSweep(ctx, dir);
+    return await merge(ctx, dir);
   } catch (error) {
     if (error instanceof ClusterFolderError) {
       // Paths inside the staging folder mean nothing to the user: name the archive instead.

@@ -12,7 +12,7 @@ import {
   type ClusterPlan,
   type ClusterResult,
 } from '../../shared/analysis/cluster-plan';
-import { type Transform } from '../../shared/domain';
+import { consensusParamsSchema, type ConsensusParams, type Transform } from '../../shared/domain';
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import type { ServiceContext } from './context';
 import { contentHash, getDatasetSummary, loadDataset } from './datasets';
@@ -183,4 +183,12 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     await rm(temporary, { force: true });
     throw error;
   }
+}
+
+/** A consensus plan's parameters, checked as the library checks them. */
+export function planConsensusParams(dir: string, plan: ClusterPlan): ConsensusParams {
+  const parsed = consensusParamsSchema.safeParse(plan.params);
+  if (!parsed.success)
+    throw new ClusterFolderError(`${join(dir, JOB_FOLDER.plan)}: params: ${parsed.error.issues[0].message}`);
+  return parsed.data;
 }

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { ServiceError, encodeFrame } from '../../shared/api';
-import { planSweep } from '../../shared/analysis';
+import { planSweep, type SweepJob } from '../../shared/analysis';
+import { planConsensusReplicates, type ConsensusReplicateJob } from '../../shared/analysis/consensus-plan';
 import {
   CLUSTER_DATA_FORMAT,
   CLUSTER_PLAN_FORMAT,
   CLUSTER_PLAN_VERSION,
   JOB_FOLDER,
+  arrayScriptName,
   planFits,
   slurmTimeLimit,
   type ClusterPlan,
@@ -15,17 +17,22 @@ import {
   ENGINE_VERSION,
   completeRunParams,
   matrixStats,
+  consensusParamsSchema,
   sweepParamsSchema,
+  type ConsensusParams,
+  type ConsensusParamsInput,
+  type SweepParams,
   type SweepParamsInput,
 } from '../../shared/domain';
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { contentHash } from './datasets';
-import { checkParamsAgainstData, fitFactorBytes } from './runs';
+import { consensusRunParams } from './consensus';
+import { checkParamsAgainstData, fitFactorBytes, fitWorkPerIteration } from './runs';
 import { sweepJobWork, sweepSpecOf, withConsensusReplicates } from './sweeps';
 import { type ArchiveEntry } from './tar';
 import { APP_VERSION } from './version';
 import type { ClusterData, DataFile } from './cluster-folder';
-import { sweepScript, mergeScript, readme } from './cluster-scripts';
+import { arrayScript, mergeScript, readme } from './cluster-scripts';
 
 /**
  * Planning a job folder: the jobs exactly as the local run plans them, dealt to array tasks by
@@ -61,37 +68,8 @@ function dataStats(matrix: DataMatrix): { nnz: number; sizeBytes: number } {
   return { nnz: stats.nnz, sizeBytes };
 }
 
-/**
- * Plans a sweep for a cluster: the jobs exactly as the local sweep plans them, dealt to array tasks
- * by estimated cost, with SLURM scripts whose time and memory come from the engine's cost model.
- *
- * @param rate multiply-adds per second of this machine (`engineRate`), standing in for a node's core
- * @returns the folder's files (plan.json, data.nmf, sweep.sbatch, merge.sbatch, README.md) and the plan
- */
-export function planClusterSweep(
-  data: ClusterData,
-  input: SweepParamsInput,
-  options: ClusterPlanOptions,
-  rate: number,
-  now: string,
-): { plan: ClusterPlan; files: ArchiveEntry[] } {
-  const parsed = sweepParamsSchema.safeParse(input);
-  if (!parsed.success)
-    throw new ServiceError(
-      'bad_input',
-      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
-  const checkedParams = parsed.data;
-  if (checkedParams.cvFolds === 1)
-    throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
-  const { matrix } = data;
-  const { nnz, sizeBytes } = dataStats(matrix);
-  checkParamsAgainstData(
-    completeRunParams({ ...checkedParams.fit, rank: checkedParams.toRank }),
-    matrix.rows,
-    matrix.cols,
-    matrix.kind === 'csr' ? nnz < matrix.rows * matrix.cols : matrix.data.some((v) => v === 0),
-  );
+/** Refuses task counts, CPUs, time limits, partitions and memory SLURM would not take. */
+function checkPlanOptions(options: ClusterPlanOptions): void {
   if (!Number.isInteger(options.tasks) || options.tasks < 1 || options.tasks > 10000)
     throw new ServiceError('bad_input', `tasks must be a whole number in 1..10000, got ${options.tasks}`);
   const cpus = options.cpus ?? 1;
@@ -109,20 +87,132 @@ export function planClusterSweep(
     );
   if (options.memMiB !== undefined && (!Number.isInteger(options.memMiB) || options.memMiB < 1))
     throw new ServiceError('bad_input', `memory must be a whole number of MiB, got ${options.memMiB}`);
+}
 
-  const hash = contentHash(matrix, data.rowNames, data.colNames, data.transform);
+function zodProblems(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): ServiceError {
+  return new ServiceError('bad_input', issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+}
+
+function hasZeros(matrix: DataMatrix, nnz: number): boolean {
+  return matrix.kind === 'csr' ? nnz < matrix.rows * matrix.cols : matrix.data.some((v) => v === 0);
+}
+
+/**
+ * Plans a sweep for a cluster: the jobs exactly as the local sweep plans them, dealt to array tasks
+ * by estimated cost, with SLURM scripts whose time and memory come from the engine's cost model.
+ *
+ * @param rate multiply-adds per second of this machine (`engineRate`), standing in for a node's core
+ * @returns the folder's files (plan.json, data.nmf, sweep.sbatch, merge.sbatch, README.md) and the plan
+ */
+export function planClusterSweep(
+  data: ClusterData,
+  input: SweepParamsInput,
+  options: ClusterPlanOptions,
+  rate: number,
+  now: string,
+): { plan: ClusterPlan; files: ArchiveEntry[] } {
+  const parsed = sweepParamsSchema.safeParse(input);
+  if (!parsed.success) throw zodProblems(parsed.error.issues);
+  const checkedParams = parsed.data;
+  if (checkedParams.cvFolds === 1)
+    throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
+  const { matrix } = data;
+  const { nnz, sizeBytes } = dataStats(matrix);
+  checkParamsAgainstData(
+    completeRunParams({ ...checkedParams.fit, rank: checkedParams.toRank }),
+    matrix.rows,
+    matrix.cols,
+    hasZeros(matrix, nnz),
+  );
+  checkPlanOptions(options);
   const shape = { rows: matrix.rows, cols: matrix.cols, nnz, layout: matrix.kind };
   // The same decision a local sweep makes (stored in the plan, so the merge re-plans the same jobs).
   const params = withConsensusReplicates(shape, checkedParams);
   const jobs = planSweep(sweepSpecOf(params));
   const costs = jobs.map((job) => sweepJobWork(shape, job, params.fit.maxIter));
+  return assemblePlan(
+    'sweep',
+    data,
+    params,
+    params.toRank,
+    jobs,
+    costs,
+    options,
+    rate,
+    { shape, sizeBytes },
+    now,
+  );
+}
+
+/**
+ * Plans a consensus run for a cluster: every replicate fit of every rank, as the local consensus
+ * plans them, dealt to array tasks by estimated cost (a fit's iteration budget times its work per
+ * iteration at its rank). The merge builds each rank from the replicates as the local run does.
+ *
+ * @param rate multiply-adds per second of this machine (`engineRate`), standing in for a node's core
+ * @returns the folder's files (plan.json, data.nmf, consensus.sbatch, merge.sbatch, README.md) and the plan
+ */
+export function planClusterConsensus(
+  data: ClusterData,
+  input: ConsensusParamsInput,
+  options: ClusterPlanOptions,
+  rate: number,
+  now: string,
+): { plan: ClusterPlan; files: ArchiveEntry[] } {
+  const parsed = consensusParamsSchema.safeParse(input);
+  if (!parsed.success) throw zodProblems(parsed.error.issues);
+  const params = parsed.data;
+  const { matrix } = data;
+  const { nnz, sizeBytes } = dataStats(matrix);
+  checkParamsAgainstData(
+    consensusRunParams(params, params.toRank),
+    matrix.rows,
+    matrix.cols,
+    hasZeros(matrix, nnz),
+  );
+  checkPlanOptions(options);
+  const shape = { rows: matrix.rows, cols: matrix.cols, nnz, layout: matrix.kind };
+  const jobs = planConsensusReplicates(params);
+  const costs = jobs.map((job) => params.fit.maxIter * fitWorkPerIteration(shape, job.rank));
+  return assemblePlan(
+    'consensus',
+    data,
+    params,
+    params.toRank,
+    jobs,
+    costs,
+    options,
+    rate,
+    { shape, sizeBytes },
+    now,
+  );
+}
+
+/** plan.json, the data file, the scripts and the README of a planned run of either kind. */
+function assemblePlan(
+  kind: ClusterPlan['kind'],
+  data: ClusterData,
+  params: SweepParams | ConsensusParams,
+  toRank: number,
+  jobs: ReadonlyArray<SweepJob | ConsensusReplicateJob>,
+  costs: number[],
+  options: ClusterPlanOptions,
+  rate: number,
+  {
+    shape,
+    sizeBytes,
+  }: { shape: Pick<ClusterPlan['data'], 'rows' | 'cols' | 'nnz' | 'layout'>; sizeBytes: number },
+  now: string,
+): { plan: ClusterPlan; files: ArchiveEntry[] } {
+  const cpus = options.cpus ?? 1;
+  const hash = contentHash(data.matrix, data.rowNames, data.colNames, data.transform);
   const fits = planFits(jobs, costs, options.tasks);
   const tasks = Math.min(options.tasks, jobs.length);
-  const resources = estimateResources(fits, tasks, cpus, rate, sizeBytes, shape, params.toRank, options);
+  const resources = estimateResources(fits, tasks, cpus, rate, sizeBytes, shape, toRank, options);
   const plan: ClusterPlan = {
     format: CLUSTER_PLAN_FORMAT,
     version: CLUSTER_PLAN_VERSION,
-    kind: 'sweep',
+    kind,
     planId: randomBytes(8).toString('hex'),
     createdAt: now,
     appVersion: APP_VERSION,
@@ -147,7 +237,7 @@ export function planClusterSweep(
   const files: ArchiveEntry[] = [
     { path: JOB_FOLDER.plan, bytes: utf8(JSON.stringify(plan, null, 1) + '\n') },
     { path: JOB_FOLDER.data, bytes: encodeFrame(dataFile) },
-    { path: JOB_FOLDER.sweepScript, bytes: utf8(sweepScript(plan)), mode: 0o755 },
+    { path: arrayScriptName(kind), bytes: utf8(arrayScript(plan)), mode: 0o755 },
     { path: JOB_FOLDER.mergeScript, bytes: utf8(mergeScript(plan)), mode: 0o755 },
     { path: JOB_FOLDER.readme, bytes: utf8(readme(plan)) },
   ];

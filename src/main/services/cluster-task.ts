@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame } from '../../shared/api';
 import { type SweepJob } from '../../shared/analysis';
+import type { ConsensusReplicateJob } from '../../shared/analysis/consensus-plan';
 import {
   CLUSTER_PLAN_VERSION,
   CLUSTER_RESULT_FORMAT,
@@ -14,7 +15,15 @@ import {
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import type { JobHandle, WorkerPool } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
-import { ClusterFolderError, readPlan, readPlanData, readResults, writeFileAtomic } from './cluster-folder';
+import { submitConsensusReplicate } from './consensus';
+import {
+  ClusterFolderError,
+  planConsensusParams,
+  readPlan,
+  readPlanData,
+  readResults,
+  writeFileAtomic,
+} from './cluster-folder';
 
 /**
  * One array task on a compute node (`sweep-task`): runs its share of the plan's fits with the same
@@ -71,10 +80,7 @@ export async function runClusterTask(
   log: (line: string) => void,
 ): Promise<TaskReport> {
   const plan = await readPlan(dir);
-  if (plan.kind !== 'sweep')
-    throw new ClusterFolderError(
-      `${join(dir, JOB_FOLDER.plan)} plans a ${plan.kind} run; this version runs sweep plans`,
-    );
+  const consensusParams = plan.kind === 'consensus' ? planConsensusParams(dir, plan) : null;
   if (!Number.isInteger(task) || task < 0 || task >= plan.tasks)
     throw new ClusterFolderError(`--task must be in 0..${plan.tasks - 1} for this plan, got ${task}`);
   const data = await readPlanData(dir, plan);
@@ -96,9 +102,23 @@ export async function runClusterTask(
   try {
     await Promise.all(
       pending.map(async (fit) => {
-        const handle = pool.submit({ kind: 'sweep-job', matrix, job: fit.job as unknown as SweepJob });
-        handles.push(handle);
-        const { result } = (await handle.promise) as SweepJobTaskResult;
+        let result: ClusterResult['result'];
+        let done: string;
+        if (consensusParams) {
+          // The local consensus's own replicate runner (services/consensus.ts).
+          const job = fit.job as unknown as ConsensusReplicateJob;
+          const started = Date.now();
+          const submitted = submitConsensusReplicate(pool, matrix, consensusParams, job);
+          handles.push(submitted.handle);
+          result = await submitted.result;
+          done = `${result.iterations} iterations, ${((Date.now() - started) / 1000).toFixed(2)} s`;
+        } else {
+          const handle = pool.submit({ kind: 'sweep-job', matrix, job: fit.job as unknown as SweepJob });
+          handles.push(handle);
+          const sweepResult = ((await handle.promise) as SweepJobTaskResult).result;
+          result = sweepResult;
+          done = `${sweepResult.iterations} iterations, ${sweepResult.seconds.toFixed(2)} s`;
+        }
         const stamp: TaskStamp = {
           task,
           host,
@@ -117,9 +137,7 @@ export async function runClusterTask(
         };
         await writeFileAtomic(join(dir, JOB_FOLDER.results, fit.file), encodeFrame(envelope));
         finished++;
-        log(
-          `task ${task}: ${fit.id} done (${finished}/${pending.length}, ${result.iterations} iterations, ${result.seconds.toFixed(2)} s)`,
-        );
+        log(`task ${task}: ${fit.id} done (${finished}/${pending.length}, ${done})`);
       }),
     );
   } catch (error) {

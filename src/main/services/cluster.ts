@@ -10,6 +10,7 @@
 export {
   ClusterFolderError,
   clusterDataOfDataset,
+  planConsensusParams,
   readPlan,
   readPlanData,
   readResults,
@@ -17,7 +18,17 @@ export {
   writeJobFolder,
   type ClusterData,
 } from './cluster-folder';
-export { jsonProblem, planClusterSweep, type ClusterPlanOptions } from './cluster-planning';
+export {
+  jsonProblem,
+  planClusterConsensus,
+  planClusterSweep,
+  type ClusterPlanOptions,
+} from './cluster-planning';
 export { runClusterTask, type TaskReport } from './cluster-task';
-export { describeIncomplete, mergeClusterSweep } from './cluster-merge';
-export { exportClusterArchive, importClusterArchive } from './cluster-archive';
+export { describeIncomplete, mergeClusterConsensus, mergeClusterSweep } from './cluster-merge';
+export {
+  exportClusterArchive,
+  exportConsensusClusterArchive,
+  importClusterArchive,
+  importConsensusClusterArchive,
+} from './cluster-archive';

@@ -1,6 +1,11 @@
 import { ServiceError } from '../../shared/api';
 import { consensusError, type ConsensusComponents } from '../../shared/analysis';
 import {
+  planConsensusReplicates,
+  type ConsensusReplicateJob,
+  type ConsensusReplicateResult,
+} from '../../shared/analysis/consensus-plan';
+import {
   completeRunParams,
   consensusParamsSchema,
   type ConsensusClustergram,
@@ -12,6 +17,7 @@ import {
   type ConsensusSummary,
   type RunParams,
   type RunProvenance,
+  type SweepClusterProvenance,
 } from '../../shared/domain';
 import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
 import { float64FromBlob, toBlob, traceToBlob } from '../db/blobs';
@@ -33,7 +39,7 @@ import {
 } from '../db/queries/consensus';
 import { describeOwner, ownerGone } from '../db/ownership';
 import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
-import { JobCancelledError, type JobHandle } from '../workers/pool';
+import { JobCancelledError, type JobHandle, type WorkerPool } from '../workers/pool';
 import type { ConsensusComponentsTaskResult, FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 import { getDatasetSummary } from './datasets';
@@ -86,7 +92,8 @@ export function getConsensusDetail(ctx: ServiceContext, id: number): ConsensusDe
   const row = getConsensusRow(ctx.db, id);
   if (!row) throw new ServiceError('not_found', `consensus ${id} does not exist`);
   const ranks = row.result ? (JSON.parse(row.result) as { ranks: ConsensusRank[] }).ranks : [];
-  return { ...toConsensusSummary(row), ranks };
+  const cluster = row.cluster ? (JSON.parse(row.cluster) as SweepClusterProvenance) : null;
+  return { ...toConsensusSummary(row), ranks, cluster };
 }
 
 /** The fit parameters of rank k's replicates (and of the consensus run stored for it). */
@@ -94,15 +101,54 @@ export function consensusRunParams(params: ConsensusParams, rank: number): RunPa
   return completeRunParams({ ...params.fit, rank, replicates: params.replicates });
 }
 
-/** Jobs of a consensus: every (rank, replicate), replicate r with seed fit.seed + r. */
-function planJobs(params: ConsensusParams): Array<{ rank: number; replicate: number; seed: number }> {
-  const jobs: Array<{ rank: number; replicate: number; seed: number }> = [];
-  for (let rank = params.fromRank; rank <= params.toRank; rank++) {
-    for (let replicate = 0; replicate < params.replicates; replicate++) {
-      jobs.push({ rank, replicate, seed: params.fit.seed + replicate });
-    }
-  }
-  return jobs;
+/**
+ * Runs one replicate fit on the pool: the consensus's fit options at the job's rank, one start with
+ * the job's seed. The local run and a cluster array task both run replicates through this, so their
+ * W's are the same bits.
+ *
+ * @param matrix V (m × n), shared with the pool's workers
+ * @returns the pool handle (to cancel) and the replicate's W (m × rank) with its loss
+ */
+export function submitConsensusReplicate(
+  pool: WorkerPool,
+  matrix: DataMatrix,
+  params: ConsensusParams,
+  job: ConsensusReplicateJob,
+  onProgress?: (progress: { iteration: number; maxIter: number; loss: number }) => void,
+): { handle: JobHandle; result: Promise<ConsensusReplicateResult> } {
+  const options = { ...fitOptionsOf(consensusRunParams(params, job.rank)), seed: job.seed };
+  const handle = pool.submit({ kind: 'fit', matrix, options, replicates: 1 }, onProgress);
+  const result = handle.promise.then((outcome) => {
+    const { best } = outcome as FitTaskResult;
+    return {
+      jobId: job.id,
+      rank: job.rank,
+      replicate: job.replicate,
+      seed: job.seed,
+      rows: matrix.rows,
+      cols: matrix.cols,
+      loss: best.loss,
+      iterations: best.iterations,
+      W: best.W,
+    };
+  });
+  return { handle, result };
+}
+
+/** Stores a finished replicate's W with the consensus (the input of every rank's summary). */
+export function recordConsensusReplicate(
+  ctx: ServiceContext,
+  id: number,
+  result: ConsensusReplicateResult,
+): void {
+  recordConsensusJob(ctx.db, id, {
+    rank: result.rank,
+    replicate: result.replicate,
+    seed: result.seed,
+    loss: result.loss,
+    iterations: result.iterations,
+    w: toBlob(result.W.data),
+  });
 }
 
 /** Validates and queues a consensus; it runs in the background. */
@@ -136,7 +182,7 @@ export function createConsensus(ctx: ServiceContext, datasetId: number, input: C
   const id = insertConsensus(ctx.db, {
     dataset_id: datasetId,
     params: JSON.stringify(params),
-    jobs_total: planJobs(params).length,
+    jobs_total: planConsensusReplicates(params).length,
     created_at: ctx.now(),
     owner: requireOwner(ctx),
   });
@@ -204,7 +250,9 @@ export async function executeConsensus(
   const params = summary.params;
   const dataset = getDatasetSummary(ctx, summary.datasetId);
   const finished = consensusJobKeys(ctx.db, id);
-  const pending = planJobs(params).filter((job) => !finished.has(`${job.rank}:${job.replicate}`));
+  const pending = planConsensusReplicates(params).filter(
+    (job) => !finished.has(`${job.rank}:${job.replicate}`),
+  );
   const matrix = acquireSharedMatrix(ctx, summary.datasetId);
   const handles: JobHandle[] = [];
   let cancelled = false;
@@ -224,8 +272,7 @@ export async function executeConsensus(
     if (!markConsensusRunning(ctx.db, id)) throw new JobCancelledError(id);
     await Promise.all(
       pending.map(async (job) => {
-        const options = { ...fitOptionsOf(consensusRunParams(params, job.rank)), seed: job.seed };
-        const handle = ctx.pool.submit({ kind: 'fit', matrix, options, replicates: 1 }, (progress) => {
+        const { handle, result } = submitConsensusReplicate(ctx.pool, matrix, params, job, (progress) => {
           ctx.jobs.update('consensus', id, {
             state: 'running',
             iteration: progress.iteration,
@@ -237,15 +284,7 @@ export async function executeConsensus(
           });
         });
         handles.push(handle);
-        const { best } = (await handle.promise) as FitTaskResult;
-        recordConsensusJob(ctx.db, id, {
-          rank: job.rank,
-          replicate: job.replicate,
-          seed: job.seed,
-          loss: best.loss,
-          iterations: best.iterations,
-          w: toBlob(best.W.data),
-        });
+        recordConsensusReplicate(ctx, id, await result);
         jobsDone++;
         ctx.jobs.update('consensus', id, { jobsDone, elapsedMs: Date.now() - startedAt });
       }),
