@@ -54,6 +54,8 @@ export const channelNames = [
   'consensus:clustergram',
   'sweeps:clusterExport',
   'sweeps:clusterImport',
+  'consensus:clusterExport',
+  'consensus:clusterImport',
   'annotations:import',
   'annotations:list',
   'annotations:delete',
