@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ServiceError, decodeFrame } from '../../shared/api';
+import { ServiceError, decodeFrame, frameElementSize, reviveFrameJson } from '../../shared/api';
 import {
   CLUSTER_DATA_FORMAT,
   CLUSTER_RESULT_FORMAT,
@@ -111,18 +111,21 @@ export async function readPlan(dir: string): Promise<ClusterPlan> {
   return plan;
 }
 
-/** Reads data.nmf and checks it is the data the plan was made for (by content hash). */
-export async function readPlanData(dir: string, plan: ClusterPlan): Promise<ClusterData & { hash: string }> {
+/**
+ * Reads data.nmf and checks it is the data the plan was made for (by content hash). The arrays are
+ * read from the file straight into their final memory ({@link readFrameFile}); with `shared` that
+ * memory is a SharedArrayBuffer, so an array task hands the matrix to the pool's workers as it is.
+ */
+export async function readPlanData(
+  dir: string,
+  plan: ClusterPlan,
+  { shared = false }: { shared?: boolean } = {},
+): Promise<ClusterData & { hash: string }> {
   const path = join(dir, plan.data.file);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch {
-    throw new ClusterFolderError(`${path} is missing: the job folder is incomplete`);
-  }
+  if (!existsSync(path)) throw new ClusterFolderError(`${path} is missing: the job folder is incomplete`);
   let file: DataFile;
   try {
-    file = decodeFrame(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as DataFile;
+    file = readFrameFile(path, shared) as DataFile;
   } catch (error) {
     throw new ClusterFolderError(`${path} is not an NMF Studio data file: ${(error as Error).message}`);
   }
@@ -134,6 +137,63 @@ export async function readPlanData(dir: string, plan: ClusterPlan): Promise<Clus
       `data hash mismatch: ${path} hashes to ${hash.slice(0, 16)}…, ${JOB_FOLDER.plan} expects ${plan.data.hash.slice(0, 16)}… (the data file was changed or belongs to another plan)`,
     );
   return { ...file, hash };
+}
+
+/** Reads `buffer.length` bytes of `fd` from `position`, in pieces a single read accepts. */
+function readExactly(fd: number, buffer: Uint8Array, position: number): void {
+  const piece = 1 << 30;
+  for (let done = 0; done < buffer.length;) {
+    const read = readSync(fd, buffer, done, Math.min(piece, buffer.length - done), position + done);
+    if (read === 0) throw new Error('truncated NMF1 frame');
+    done += read;
+  }
+}
+
+/**
+ * Decodes an NMF1 frame (shared/api/codec.ts) from a file without holding the file in memory: the
+ * header, the JSON and each array's table entry are read first, then each typed array is read from
+ * the file into memory of its own — on a SharedArrayBuffer when `shared`. The data are held once,
+ * where reading the file, decoding it and copying it to shared memory held them three times
+ * (measured in docs/architecture.md, "Sweeps on a cluster"). The checks are decodeFrame's: magic,
+ * lengths and extents within the file, array sizes adding up to no more than the file.
+ */
+function readFrameFile(path: string, shared: boolean): unknown {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(8);
+    if (size < 8) throw new Error('not an NMF1 frame');
+    readExactly(fd, head, 0);
+    if (new TextDecoder().decode(head.subarray(0, 4)) !== 'NMF1') throw new Error('not an NMF1 frame');
+    const jsonLength = new DataView(head.buffer).getUint32(4, true);
+    if (8 + jsonLength > size) throw new Error('truncated NMF1 frame');
+    const json = new Uint8Array(jsonLength);
+    readExactly(fd, json, 8);
+    const tableStart = (8 + jsonLength + 7) & ~7;
+    let total = 0;
+    return reviveFrameJson(new TextDecoder().decode(json), ({ name, index }) => {
+      const entry = tableStart + index * 8;
+      if (entry + 8 > size) throw new Error('truncated NMF1 frame table');
+      const extent = new Uint8Array(8);
+      readExactly(fd, extent, entry);
+      const view = new DataView(extent.buffer);
+      const offset = view.getUint32(0, true);
+      const byteLength = view.getUint32(4, true);
+      if (offset + byteLength > size || byteLength % frameElementSize(name) !== 0)
+        throw new Error('bad typed array extent in NMF1 frame');
+      total += byteLength;
+      if (total > size) throw new Error('typed arrays in NMF1 frame add up to more than the frame');
+      const memory = shared ? new SharedArrayBuffer(byteLength) : new ArrayBuffer(byteLength);
+      readExactly(fd, new Uint8Array(memory), offset);
+      // The name is one of the codec's typed arrays (reviveFrameJson refuses any other).
+      const TypedArray = (globalThis as unknown as Record<string, new (buffer: ArrayBufferLike) => unknown>)[
+        name
+      ];
+      return new TypedArray(memory);
+    });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function decodeResult(bytes: Uint8Array): ClusterResult {

@@ -12,7 +12,6 @@ import {
   type ClusterResult,
   type TaskStamp,
 } from '../../shared/analysis/cluster-plan';
-import type { DataMatrix } from '../../shared/linalg/matrix';
 import type { JobHandle, WorkerPool } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
 import { submitConsensusReplicate } from './consensus';
@@ -29,20 +28,6 @@ import {
  * One array task on a compute node (`sweep-task`): runs its share of the plan's fits with the same
  * job runner as the local run and writes each result atomically under results/. Never opens a library.
  */
-
-/** A copy of the matrix on shared memory, so the pool's workers read it without copying. */
-function sharedCopy(matrix: DataMatrix): DataMatrix {
-  const share = <T extends Float64Array | Int32Array>(array: T): T => {
-    const out = new (array.constructor as { new (b: SharedArrayBuffer): T })(
-      new SharedArrayBuffer(array.byteLength),
-    );
-    out.set(array);
-    return out;
-  };
-  return matrix.kind === 'dense'
-    ? { ...matrix, data: share(matrix.data) }
-    : { ...matrix, data: share(matrix.data), indices: share(matrix.indices), indptr: share(matrix.indptr) };
-}
 
 /** Where a task runs, from the scheduler's environment. */
 function schedulerFacts(): Record<string, string> {
@@ -83,7 +68,8 @@ export async function runClusterTask(
   const consensusParams = plan.kind === 'consensus' ? planConsensusParams(dir, plan) : null;
   if (!Number.isInteger(task) || task < 0 || task >= plan.tasks)
     throw new ClusterFolderError(`--task must be in 0..${plan.tasks - 1} for this plan, got ${task}`);
-  const data = await readPlanData(dir, plan);
+  // Read straight into shared memory: the pool's workers use it as it is.
+  const data = await readPlanData(dir, plan, { shared: true });
   const mine = plan.fits.filter((fit) => fit.task === task);
   const existing = await readResults(dir, plan);
   const done = checkResults(plan, existing);
@@ -96,7 +82,7 @@ export async function runClusterTask(
     `task ${task} on ${host}: ${mine.length} fit(s), ${skipped} already done, ${pending.length} to run on ${pool.size} thread(s)`,
   );
   await mkdir(join(dir, JOB_FOLDER.results), { recursive: true });
-  const matrix = sharedCopy(data.matrix);
+  const { matrix } = data;
   const handles: JobHandle[] = [];
   let finished = 0;
   try {
