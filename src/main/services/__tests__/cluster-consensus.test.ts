@@ -22,6 +22,7 @@ import {
   mergeClusterConsensus,
   mergeClusterSweep,
   planClusterConsensus,
+  readPlanData,
   runClusterTask,
   writeJobFolder,
   type ClusterData,
@@ -120,6 +121,37 @@ describe('planning a consensus run for a cluster', () => {
         'now',
       ),
     ).toThrow(/time limit/);
+  });
+});
+
+describe("reading a job folder's data", () => {
+  it('reads data.nmf straight into shared memory, equal to the planned data, and refuses a cut-short file', async () => {
+    const data = plantedData(6);
+    const job = join(dir, 'read');
+    const { plan, files } = planClusterConsensus(
+      data,
+      { fromRank: 2, toRank: 2, replicates: 2 },
+      { tasks: 1 },
+      1e8,
+      'now',
+    );
+    await writeJobFolder(job, files);
+    for (const shared of [true, false]) {
+      const read = await readPlanData(job, plan, { shared });
+      expect(read.matrix.data.buffer instanceof SharedArrayBuffer).toBe(shared);
+      expect(Array.from(read.matrix.data)).toEqual(Array.from(data.matrix.data));
+      expect(read.rowNames).toEqual(data.rowNames);
+      expect(read.hash).toBe(plan.data.hash);
+    }
+    const bytes = readFileSync(join(job, 'data.nmf'));
+    for (const cut of [4, 20, bytes.length - 8]) {
+      writeFileSync(join(job, 'data.nmf'), bytes.subarray(0, cut));
+      await expect(readPlanData(job, plan, { shared: true })).rejects.toThrow(
+        /is not an NMF Studio data file/,
+      );
+    }
+    unlinkSync(join(job, 'data.nmf'));
+    await expect(readPlanData(job, plan)).rejects.toThrow(/data\.nmf is missing/);
   });
 });
 
