@@ -1,12 +1,7 @@
 import { ServiceError } from '../../shared/api';
 import { consensusError, type ConsensusComponents } from '../../shared/analysis';
+import { planConsensusReplicates } from '../../shared/analysis/consensus-plan';
 import {
-  planConsensusReplicates,
-  type ConsensusReplicateJob,
-  type ConsensusReplicateResult,
-} from '../../shared/analysis/consensus-plan';
-import {
-  completeRunParams,
   consensusParamsSchema,
   type ConsensusClustergram,
   type ConsensusDetail,
@@ -31,7 +26,6 @@ import {
   insertConsensus,
   linkConsensusRun,
   listConsensus,
-  recordConsensusJob,
   markConsensusRunning,
   queueConsensusForResume,
   replaceConsensusResult,
@@ -39,16 +33,20 @@ import {
 } from '../db/queries/consensus';
 import { describeOwner, ownerGone } from '../db/ownership';
 import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
-import { JobCancelledError, type JobHandle, type WorkerPool } from '../workers/pool';
+import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { ConsensusComponentsTaskResult, FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
+import {
+  consensusRunParams,
+  recordConsensusReplicate,
+  submitConsensusReplicate,
+} from './consensus-replicates';
 import { getDatasetSummary } from './datasets';
 import { projectionFitOptions } from './projections';
 import {
   acquireSharedMatrix,
   checkParamsAgainstData,
   datasetHasZeros,
-  fitOptionsOf,
   releaseSharedMatrix,
   requireOwner,
 } from './runs';
@@ -96,60 +94,8 @@ export function getConsensusDetail(ctx: ServiceContext, id: number): ConsensusDe
   return { ...toConsensusSummary(row), ranks, cluster };
 }
 
-/** The fit parameters of rank k's replicates (and of the consensus run stored for it). */
-export function consensusRunParams(params: ConsensusParams, rank: number): RunParams {
-  return completeRunParams({ ...params.fit, rank, replicates: params.replicates });
-}
-
-/**
- * Runs one replicate fit on the pool: the consensus's fit options at the job's rank, one start with
- * the job's seed. The local run and a cluster array task both run replicates through this, so their
- * W's are the same bits.
- *
- * @param matrix V (m × n), shared with the pool's workers
- * @returns the pool handle (to cancel) and the replicate's W (m × rank) with its loss
- */
-export function submitConsensusReplicate(
-  pool: WorkerPool,
-  matrix: DataMatrix,
-  params: ConsensusParams,
-  job: ConsensusReplicateJob,
-  onProgress?: (progress: { iteration: number; maxIter: number; loss: number }) => void,
-): { handle: JobHandle; result: Promise<ConsensusReplicateResult> } {
-  const options = { ...fitOptionsOf(consensusRunParams(params, job.rank)), seed: job.seed };
-  const handle = pool.submit({ kind: 'fit', matrix, options, replicates: 1 }, onProgress);
-  const result = handle.promise.then((outcome) => {
-    const { best } = outcome as FitTaskResult;
-    return {
-      jobId: job.id,
-      rank: job.rank,
-      replicate: job.replicate,
-      seed: job.seed,
-      rows: matrix.rows,
-      cols: matrix.cols,
-      loss: best.loss,
-      iterations: best.iterations,
-      W: best.W,
-    };
-  });
-  return { handle, result };
-}
-
-/** Stores a finished replicate's W with the consensus (the input of every rank's summary). */
-export function recordConsensusReplicate(
-  ctx: ServiceContext,
-  id: number,
-  result: ConsensusReplicateResult,
-): void {
-  recordConsensusJob(ctx.db, id, {
-    rank: result.rank,
-    replicate: result.replicate,
-    seed: result.seed,
-    loss: result.loss,
-    iterations: result.iterations,
-    w: toBlob(result.W.data),
-  });
-}
+/** The replicate runner lives in consensus-replicates.ts; callers import it with the rest from here. */
+export { consensusRunParams, recordConsensusReplicate, submitConsensusReplicate };
 
 /** Validates and queues a consensus; it runs in the background. */
 export function startConsensus(
