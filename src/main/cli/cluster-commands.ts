@@ -1,24 +1,34 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import type { SweepParams } from '../../shared/domain';
+import { ServiceError } from '../../shared/api';
+import { arrayScriptName, type ClusterPlan } from '../../shared/analysis/cluster-plan';
+import type { ConsensusParams, SweepParams } from '../../shared/domain';
 import { engineRate } from '../services/calibrate';
 import {
+  clusterDataOfDataset,
+  mergeClusterConsensus,
   mergeClusterSweep,
+  planClusterConsensus,
   planClusterSweep,
+  readPlan,
   runClusterTask,
   writeJobFolder,
+  type ClusterData,
   type ClusterPlanOptions,
 } from '../services/cluster';
+import { getConsensusDetail } from '../services/consensus';
 import { readImportFile, type ImportOptions } from '../services/datasets';
 import { getSweepDetail } from '../services/sweeps';
+import type { ArchiveEntry } from '../services/tar';
 import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
 import { writeSweepFolder, type CliIo, type OpenServices } from './commands';
+import { writeConsensusFolder } from './consensus-commands';
 
 /**
- * The cluster commands (CLI.md "Additions"): `sweep … --plan slurm` writes a job folder,
- * `sweep-task` runs one array task of it on a node, `sweep-merge` brings the results into the
- * library and writes what a local `sweep` writes.
+ * The cluster commands (CLI.md "Additions"): `sweep … --plan slurm` and `consensus … --plan slurm`
+ * write a job folder, `sweep-task` runs one array task of either kind on a node, `sweep-merge`
+ * brings the results into the library and writes what the local `sweep` or `consensus` writes.
  */
 
 /** The `sweep` flags that only `--plan slurm` takes. */
@@ -75,20 +85,10 @@ function sbatch(dir: string, args: string[], env: NodeJS.ProcessEnv): string {
   return result.stdout.trim().split(';')[0];
 }
 
-/**
- * `sweep <matrix> … --plan slurm --out DIR`: reads the matrix (nothing goes into the library),
- * plans the sweep as a job folder, and with `--submit` hands it to sbatch.
- */
-export async function planSweepCommand(
-  matrixPath: string,
-  params: SweepParams,
-  values: Record<string, unknown>,
-  importOptions: ImportOptions,
-  io: CliIo,
-): Promise<void> {
+/** `--tasks` and the `--slurm-*` flags as plan options; refuses `--submit` without sbatch. */
+function planOptionsOf(values: Record<string, unknown>): ClusterPlanOptions {
   const scheduler = choiceFlag(values, 'plan', ['slurm'] as const);
   if (scheduler === undefined) throw new UsageError('--plan must be slurm');
-  const dir = resolve(requireString(values, 'out'));
   const options: ClusterPlanOptions = {
     tasks: numberFlag(values, 'tasks', { integer: true, min: 1, max: 10000 }) ?? 1,
     cpus: numberFlag(values, 'slurm-cpus', { integer: true, min: 1, max: 256 }),
@@ -100,25 +100,34 @@ export async function planSweepCommand(
     throw new UsageError(
       '--submit needs sbatch on the PATH (run it on the cluster login node, or submit by hand)',
     );
+  return options;
+}
+
+/** A matrix file as job-folder data (nothing goes into the library). */
+async function clusterDataOfFile(matrixPath: string, importOptions: ImportOptions): Promise<ClusterData> {
   const imported = await readImportFile(matrixPath, importOptions);
   const name = importOptions.name ?? imported.displayName.replace(/\.gz$/i, '').replace(/\.[^.]+$/, '');
-  const { plan, files } = planClusterSweep(
-    {
-      matrix: imported.matrix,
-      rowNames: imported.rowNames,
-      colNames: imported.colNames,
-      name,
-      sourceName: imported.displayName,
-      format: imported.format,
-      transform: importOptions.transform,
-      transposed: imported.transposed,
-    },
-    params,
-    options,
-    engineRate(),
-    new Date().toISOString(),
-  );
+  return {
+    matrix: imported.matrix,
+    rowNames: imported.rowNames,
+    colNames: imported.colNames,
+    name,
+    sourceName: imported.displayName,
+    format: imported.format,
+    transform: importOptions.transform,
+    transposed: imported.transposed,
+  };
+}
+
+/** Writes the planned folder, with `--submit` hands it to sbatch, and prints what was planned. */
+async function writePlannedFolder(
+  dir: string,
+  { plan, files }: { plan: ClusterPlan; files: ArchiveEntry[] },
+  values: Record<string, unknown>,
+  io: CliIo,
+): Promise<void> {
   await writeJobFolder(dir, files);
+  const script = arrayScriptName(plan.kind);
   let submitted: { array_job: string; merge_job: string } | null = null;
   if (values.submit === true) {
     // The nodes run the same nmf-studio as this command unless NMF_STUDIO says otherwise.
@@ -126,7 +135,7 @@ export async function planSweepCommand(
       ...process.env,
       NMF_STUDIO: process.env.NMF_STUDIO ?? `${process.execPath} ${process.argv[1]}`,
     };
-    const arrayJob = sbatch(dir, ['sweep.sbatch'], env);
+    const arrayJob = sbatch(dir, [script], env);
     const mergeJob = sbatch(dir, [`--dependency=afterany:${arrayJob}`, 'merge.sbatch'], env);
     submitted = { array_job: arrayJob, merge_job: mergeJob };
   }
@@ -142,12 +151,66 @@ export async function planSweepCommand(
         submitted,
         next: submitted
           ? `when job ${submitted.merge_job} has run: nmf-studio sweep-merge ${dir} --out <folder>`
-          : `cd ${dir} && jobid=$(sbatch --parsable sweep.sbatch) && sbatch --dependency=afterany:$jobid merge.sbatch`,
+          : `cd ${dir} && jobid=$(sbatch --parsable ${script}) && sbatch --dependency=afterany:$jobid merge.sbatch`,
       },
       null,
       2,
     ) + '\n',
   );
+}
+
+/**
+ * `sweep <matrix> … --plan slurm --out DIR`: reads the matrix (nothing goes into the library),
+ * plans the sweep as a job folder, and with `--submit` hands it to sbatch.
+ */
+export async function planSweepCommand(
+  matrixPath: string,
+  params: SweepParams,
+  values: Record<string, unknown>,
+  importOptions: ImportOptions,
+  io: CliIo,
+): Promise<void> {
+  const options = planOptionsOf(values);
+  const dir = resolve(requireString(values, 'out'));
+  const data = await clusterDataOfFile(matrixPath, importOptions);
+  const planned = planClusterSweep(data, params, options, engineRate(), new Date().toISOString());
+  await writePlannedFolder(dir, planned, values, io);
+}
+
+/**
+ * `consensus <matrix|dataset-id> … --plan slurm --out DIR`: plans the consensus run's replicate fits
+ * as a job folder (a matrix file goes nowhere near the library; a dataset id is read from it), and
+ * with `--submit` hands it to sbatch. `sweep-task` runs its tasks and `sweep-merge` merges it.
+ */
+export async function planConsensusCommand(
+  source: { matrixPath: string; importOptions: ImportOptions } | { datasetId: number },
+  params: ConsensusParams,
+  values: Record<string, unknown>,
+  io: CliIo,
+  open: OpenServices,
+): Promise<void> {
+  const options = planOptionsOf(values);
+  const dir = resolve(requireString(values, 'out'));
+  let data: ClusterData;
+  if ('datasetId' in source) {
+    const services = open({
+      libraryPath: typeof values.db === 'string' ? values.db : undefined,
+      threads: 1,
+      readOnly: true,
+    });
+    try {
+      data = clusterDataOfDataset(services.ctx, source.datasetId);
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'not_found') throw new UsageError(error.message);
+      throw error;
+    } finally {
+      await services.close();
+    }
+  } else {
+    data = await clusterDataOfFile(source.matrixPath, source.importOptions);
+  }
+  const planned = planClusterConsensus(data, params, options, engineRate(), new Date().toISOString());
+  await writePlannedFolder(dir, planned, values, io);
 }
 
 /** `sweep-task DIR --task I [--threads T]`: runs one array task's fits; never opens a library file. */
@@ -189,7 +252,32 @@ export async function sweepMergeCommand(args: string[], io: CliIo, open: OpenSer
     threads: 1,
   });
   try {
-    const summary = await mergeClusterSweep(services.ctx, resolve(positionals[0]));
+    const dir = resolve(positionals[0]);
+    if ((await readPlan(dir)).kind === 'consensus') {
+      const merged = await mergeClusterConsensus(services.ctx, dir);
+      if (typeof values.out === 'string')
+        await writeConsensusFolder(services, merged.id, values.out, normalize, io);
+      const detail = getConsensusDetail(services.ctx, merged.id);
+      io.stdout(
+        JSON.stringify(
+          {
+            consensus_id: detail.id,
+            dataset_id: detail.datasetId,
+            ranks: detail.ranks.map((entry) => ({
+              rank: entry.rank,
+              run_id: entry.runId,
+              error: entry.error,
+            })),
+            fits: detail.jobsTotal,
+            cluster: detail.cluster ?? null,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+      return;
+    }
+    const summary = await mergeClusterSweep(services.ctx, dir);
     if (typeof values.out === 'string') await writeSweepFolder(services, summary.id, values.out, normalize);
     const detail = getSweepDetail(services.ctx, summary.id);
     io.stdout(

@@ -21,6 +21,7 @@ import { getDatasetDetail, readImportFile, storeImported } from '../services/dat
 import { matchedProblem, projectDataset, projectionFitOptions } from '../services/projections';
 import { checkParamsAgainstData, getRunDetail } from '../services/runs';
 import { numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
+import { clusterPlanFlags, planConsensusCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
 import {
   fitOptions,
   fitParamsOf,
@@ -256,6 +257,7 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
     replicates: { type: 'string' },
     'density-threshold': { type: 'string' },
     neighbours: { type: 'string' },
+    ...clusterPlanFlags,
   });
   if (positionals.length !== 1) throw new UsageError('consensus takes one <matrix> path or dataset id');
   const rank = numberFlag(values, 'rank', { integer: true, min: 1 });
@@ -275,6 +277,15 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
   const parsed = consensusParamsSchema.safeParse(input);
   if (!parsed.success)
     throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (values.plan !== undefined) {
+    const source =
+      /^\d+$/.test(positionals[0]) && !existsSync(positionals[0])
+        ? { datasetId: Number(positionals[0]) }
+        : { matrixPath: positionals[0], importOptions: importOptionsOf(values) };
+    await planConsensusCommand(source, parsed.data, values, io, open);
+    return;
+  }
+  refuseClusterFlagsWithoutPlan(values);
   const services = openFor(values, open);
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'consensus');
   try {
@@ -302,40 +313,57 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
     const outcome = await executeConsensus(services.ctx, id);
     const detail = getConsensusDetail(services.ctx, id);
     if (outcome !== 'done') throw new Error(`consensus ${outcome}: ${detail.error ?? 'no reason recorded'}`);
-    await mkdir(out, { recursive: true });
-    for (const entry of detail.ranks) {
-      const dir = fromRank === toRank ? out : join(out, `k${entry.rank}`);
-      if (entry.runId === null) {
-        io.stderr(`warning: rank ${entry.rank}: ${entry.error ?? 'no consensus'}\n`);
-        continue;
-      }
-      await writeRunFolder(dir, getRunDetail(services.ctx, entry.runId), normalize);
-      await writeFile(
-        join(dir, 'consensus.json'),
-        JSON.stringify(consensusJson(entry, detail), null, 2) + '\n',
-      );
-    }
-    if (fromRank !== toRank) {
-      // cNMF's k-selection table (`k_selection_plot`): stability and error per k.
-      const table = {
-        consensus_id: id,
-        criterion: 'cNMF stability (silhouette of the unfiltered clustering) against consensus error',
-        ranks: detail.ranks.map((entry) => ({
-          rank: entry.rank,
-          silhouette: entry.stability,
-          error: entry.error2,
-          silhouette_filtered: entry.silhouette,
-          loss: entry.loss,
-          run_id: entry.runId,
-        })),
-      };
-      await writeFile(join(out, 'ranks.json'), JSON.stringify(table, null, 2) + '\n');
-    }
-    if (detail.ranks.every((entry) => entry.runId === null)) {
-      throw new UsageError(`no rank has a consensus: ${detail.ranks[0]?.error ?? 'unknown reason'}`);
-    }
+    await writeConsensusFolder(services, id, out, normalize, io);
   } finally {
     stop();
     await services.close();
+  }
+}
+
+/**
+ * What `consensus` writes for a finished consensus (the local run's and `sweep-merge`'s): W.tsv,
+ * H.tsv, run.json and consensus.json per rank (in OUT for one rank, OUT/k<rank>/ for a range, with
+ * OUT/ranks.json, cNMF's k-selection table). Refuses when no rank has a consensus.
+ */
+export async function writeConsensusFolder(
+  services: Services,
+  id: number,
+  out: string,
+  normalize: 'l1' | 'l2' | undefined,
+  io: CliIo,
+): Promise<void> {
+  const detail = getConsensusDetail(services.ctx, id);
+  const { fromRank, toRank } = detail.params;
+  await mkdir(out, { recursive: true });
+  for (const entry of detail.ranks) {
+    const dir = fromRank === toRank ? out : join(out, `k${entry.rank}`);
+    if (entry.runId === null) {
+      io.stderr(`warning: rank ${entry.rank}: ${entry.error ?? 'no consensus'}\n`);
+      continue;
+    }
+    await writeRunFolder(dir, getRunDetail(services.ctx, entry.runId), normalize);
+    await writeFile(
+      join(dir, 'consensus.json'),
+      JSON.stringify(consensusJson(entry, detail), null, 2) + '\n',
+    );
+  }
+  if (fromRank !== toRank) {
+    // cNMF's k-selection table (`k_selection_plot`): stability and error per k.
+    const table = {
+      consensus_id: id,
+      criterion: 'cNMF stability (silhouette of the unfiltered clustering) against consensus error',
+      ranks: detail.ranks.map((entry) => ({
+        rank: entry.rank,
+        silhouette: entry.stability,
+        error: entry.error2,
+        silhouette_filtered: entry.silhouette,
+        loss: entry.loss,
+        run_id: entry.runId,
+      })),
+    };
+    await writeFile(join(out, 'ranks.json'), JSON.stringify(table, null, 2) + '\n');
+  }
+  if (detail.ranks.every((entry) => entry.runId === null)) {
+    throw new UsageError(`no rank has a consensus: ${detail.ranks[0]?.error ?? 'unknown reason'}`);
   }
 }

@@ -76,6 +76,8 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
                                                           (new samples onto a run's components, W held)
   nmf-studio consensus <matrix|dataset-id> --rank K | --ranks A..B [--replicates R]
         [--density-threshold t] [--neighbours n] [fit options] [--db FILE] --out DIR   (cNMF)
+  nmf-studio consensus <matrix|dataset-id> … --plan slurm [--tasks N] [--submit] [--slurm-* …] --out DIR
+                                                          (a consensus job folder; sweep-task, sweep-merge run it)
   nmf-studio annotate <dataset-id> --samples FILE | --features FILE [--db FILE]
                                                           (a TSV/CSV keyed by sample or feature name)
   nmf-studio markers <run-dir|run-id> [--top N] [--method kim-park|zscore] [--db FILE]

@@ -1,7 +1,7 @@
 import { ServiceError } from '../../shared/api';
 import { consensusError, type ConsensusComponents } from '../../shared/analysis';
+import { planConsensusReplicates } from '../../shared/analysis/consensus-plan';
 import {
-  completeRunParams,
   consensusParamsSchema,
   type ConsensusClustergram,
   type ConsensusDetail,
@@ -12,6 +12,7 @@ import {
   type ConsensusSummary,
   type RunParams,
   type RunProvenance,
+  type SweepClusterProvenance,
 } from '../../shared/domain';
 import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
 import { float64FromBlob, toBlob, traceToBlob } from '../db/blobs';
@@ -25,7 +26,6 @@ import {
   insertConsensus,
   linkConsensusRun,
   listConsensus,
-  recordConsensusJob,
   markConsensusRunning,
   queueConsensusForResume,
   replaceConsensusResult,
@@ -36,13 +36,17 @@ import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
 import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { ConsensusComponentsTaskResult, FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
+import {
+  consensusRunParams,
+  recordConsensusReplicate,
+  submitConsensusReplicate,
+} from './consensus-replicates';
 import { getDatasetSummary } from './datasets';
 import { projectionFitOptions } from './projections';
 import {
   acquireSharedMatrix,
   checkParamsAgainstData,
   datasetHasZeros,
-  fitOptionsOf,
   releaseSharedMatrix,
   requireOwner,
 } from './runs';
@@ -86,24 +90,12 @@ export function getConsensusDetail(ctx: ServiceContext, id: number): ConsensusDe
   const row = getConsensusRow(ctx.db, id);
   if (!row) throw new ServiceError('not_found', `consensus ${id} does not exist`);
   const ranks = row.result ? (JSON.parse(row.result) as { ranks: ConsensusRank[] }).ranks : [];
-  return { ...toConsensusSummary(row), ranks };
+  const cluster = row.cluster ? (JSON.parse(row.cluster) as SweepClusterProvenance) : null;
+  return { ...toConsensusSummary(row), ranks, cluster };
 }
 
-/** The fit parameters of rank k's replicates (and of the consensus run stored for it). */
-export function consensusRunParams(params: ConsensusParams, rank: number): RunParams {
-  return completeRunParams({ ...params.fit, rank, replicates: params.replicates });
-}
-
-/** Jobs of a consensus: every (rank, replicate), replicate r with seed fit.seed + r. */
-function planJobs(params: ConsensusParams): Array<{ rank: number; replicate: number; seed: number }> {
-  const jobs: Array<{ rank: number; replicate: number; seed: number }> = [];
-  for (let rank = params.fromRank; rank <= params.toRank; rank++) {
-    for (let replicate = 0; replicate < params.replicates; replicate++) {
-      jobs.push({ rank, replicate, seed: params.fit.seed + replicate });
-    }
-  }
-  return jobs;
-}
+/** The replicate runner lives in consensus-replicates.ts; callers import it with the rest from here. */
+export { consensusRunParams, recordConsensusReplicate, submitConsensusReplicate };
 
 /** Validates and queues a consensus; it runs in the background. */
 export function startConsensus(
@@ -136,7 +128,7 @@ export function createConsensus(ctx: ServiceContext, datasetId: number, input: C
   const id = insertConsensus(ctx.db, {
     dataset_id: datasetId,
     params: JSON.stringify(params),
-    jobs_total: planJobs(params).length,
+    jobs_total: planConsensusReplicates(params).length,
     created_at: ctx.now(),
     owner: requireOwner(ctx),
   });
@@ -204,7 +196,9 @@ export async function executeConsensus(
   const params = summary.params;
   const dataset = getDatasetSummary(ctx, summary.datasetId);
   const finished = consensusJobKeys(ctx.db, id);
-  const pending = planJobs(params).filter((job) => !finished.has(`${job.rank}:${job.replicate}`));
+  const pending = planConsensusReplicates(params).filter(
+    (job) => !finished.has(`${job.rank}:${job.replicate}`),
+  );
   const matrix = acquireSharedMatrix(ctx, summary.datasetId);
   const handles: JobHandle[] = [];
   let cancelled = false;
@@ -224,8 +218,7 @@ export async function executeConsensus(
     if (!markConsensusRunning(ctx.db, id)) throw new JobCancelledError(id);
     await Promise.all(
       pending.map(async (job) => {
-        const options = { ...fitOptionsOf(consensusRunParams(params, job.rank)), seed: job.seed };
-        const handle = ctx.pool.submit({ kind: 'fit', matrix, options, replicates: 1 }, (progress) => {
+        const { handle, result } = submitConsensusReplicate(ctx.pool, matrix, params, job, (progress) => {
           ctx.jobs.update('consensus', id, {
             state: 'running',
             iteration: progress.iteration,
@@ -237,15 +230,7 @@ export async function executeConsensus(
           });
         });
         handles.push(handle);
-        const { best } = (await handle.promise) as FitTaskResult;
-        recordConsensusJob(ctx.db, id, {
-          rank: job.rank,
-          replicate: job.replicate,
-          seed: job.seed,
-          loss: best.loss,
-          iterations: best.iterations,
-          w: toBlob(best.W.data),
-        });
+        recordConsensusReplicate(ctx, id, await result);
         jobsDone++;
         ctx.jobs.update('consensus', id, { jobsDone, elapsedMs: Date.now() - startedAt });
       }),

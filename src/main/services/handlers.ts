@@ -40,7 +40,12 @@ import {
   resumeSweep,
   startSweep,
 } from './sweeps';
-import { exportClusterArchive, importClusterArchive } from './cluster';
+import {
+  exportClusterArchive,
+  exportConsensusClusterArchive,
+  importClusterArchive,
+  importConsensusClusterArchive,
+} from './cluster';
 
 import {
   cancelConsensus,
@@ -145,6 +150,12 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'sweeps:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),
+      ),
+    'consensus:clusterExport': ({ datasetId, params, ...options }) =>
+      exportConsensusClusterArchive(ctx, datasetId, params, options, engineRate()),
+    'consensus:clusterImport': ({ file }) =>
+      withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
+        importConsensusClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),
       ),
     'annotations:import': ({ datasetId, axis, file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, (path) =>

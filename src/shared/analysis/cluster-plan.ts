@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import type { ConsensusReplicateJob, ConsensusReplicateResult } from './consensus-plan';
 import type { SweepJob, SweepJobResult } from './types';
 
 /**
- * The job folder of a sweep (or, later, a consensus run) computed on a batch cluster: the plan is
+ * The job folder of a sweep or a consensus run computed on a batch cluster: the plan is
  * a serialisation of exactly the jobs the local run would plan, dealt out to array tasks; each task
  * runs its jobs with the same job runner and writes one result file per job; the merge feeds the
  * results to the same summary and library code as the local run. Pure: no file system here.
@@ -18,11 +19,17 @@ export const JOB_FOLDER = {
   plan: 'plan.json',
   data: 'data.nmf',
   sweepScript: 'sweep.sbatch',
+  consensusScript: 'consensus.sbatch',
   mergeScript: 'merge.sbatch',
   readme: 'README.md',
   results: 'results',
   logs: 'logs',
 } as const;
+
+/** The array job's script of a plan: `sweep.sbatch` or `consensus.sbatch`. */
+export function arrayScriptName(kind: ClusterPlan['kind']): string {
+  return kind === 'consensus' ? JOB_FOLDER.consensusScript : JOB_FOLDER.sweepScript;
+}
 
 /** One planned fit: the job as the local planner made it, where it runs, and what it is expected to cost. */
 export interface PlannedFit {
@@ -37,7 +44,7 @@ export interface PlannedFit {
   /** For people reading plan.json; the job below is what runs. */
   rank: number;
   seed: number | null;
-  /** The job, serialised verbatim: what `runSweepJob` (or the consensus runner) receives. */
+  /** The job, serialised verbatim: what `runSweepJob` (or the consensus replicate runner) receives. */
   job: Record<string, unknown> & { id: string };
 }
 
@@ -56,14 +63,14 @@ export interface ClusterResources {
 export interface ClusterPlan {
   format: typeof CLUSTER_PLAN_FORMAT;
   version: number;
-  /** What the jobs are: sweep jobs now; consensus replicates use the same layout. */
+  /** What the jobs are: sweep jobs (SweepJob) or consensus replicate fits (ConsensusReplicateJob). */
   kind: 'sweep' | 'consensus';
   /** Random id tying result files to this plan (a folder planned twice cannot mix results). */
   planId: string;
   createdAt: string;
   appVersion: string;
   engineVersion: string;
-  /** Parameters of the run as the library stores them (SweepParams for a sweep). */
+  /** Parameters of the run as the library stores them (SweepParams or ConsensusParams). */
   params: unknown;
   data: {
     file: string;
@@ -137,7 +144,8 @@ export interface ClusterResult {
   dataHash: string;
   fitId: string;
   stamp: TaskStamp;
-  result: SweepJobResult;
+  /** A sweep job's result, or a consensus replicate's (by the plan's kind). */
+  result: SweepJobResult | ConsensusReplicateResult;
 }
 
 /**
@@ -173,9 +181,14 @@ export function resultFileName(jobId: string): string {
   return `${jobId.replace(/[^A-Za-z0-9_-]+/g, '.')}.result`;
 }
 
+/** The seed a job reads from: a sweep job's fit options, or a consensus replicate's own. */
+function seedOf(job: SweepJob | ConsensusReplicateJob): number | null {
+  return 'fit' in job ? (job.fit.seed ?? null) : job.seed;
+}
+
 /** Builds the planned fits; throws when two job ids would share a result file. */
 export function planFits(
-  jobs: ReadonlyArray<SweepJob>,
+  jobs: ReadonlyArray<SweepJob | ConsensusReplicateJob>,
   costs: readonly number[],
   tasks: number,
 ): PlannedFit[] {
@@ -193,7 +206,7 @@ export function planFits(
       file,
       cost: costs[i],
       rank: job.rank,
-      seed: job.fit.seed ?? null,
+      seed: seedOf(job),
       job: job as unknown as PlannedFit['job'],
     };
   });
@@ -259,8 +272,16 @@ function resultProblem(plan: ClusterPlan, fit: PlannedFit, entry: ClusterResult)
     return `computed on other data (hash ${entry.dataHash.slice(0, 12)}…, the plan's is ${plan.data.hash.slice(0, 12)}…)`;
   if (entry.fitId !== fit.id || entry.result.jobId !== fit.id)
     return `holds fit ${entry.result.jobId}, expected ${fit.id}`;
-  const job = fit.job as unknown as SweepJob;
-  const r = entry.result;
+  return plan.kind === 'consensus'
+    ? replicateProblem(
+        plan,
+        fit.job as unknown as ConsensusReplicateJob,
+        entry.result as ConsensusReplicateResult,
+      )
+    : sweepJobProblem(plan, fit.job as unknown as SweepJob, entry.result as SweepJobResult);
+}
+
+function sweepJobProblem(plan: ClusterPlan, job: SweepJob, r: SweepJobResult): string | null {
   if (r.rank !== job.rank || r.kind !== job.kind || r.index !== job.index || r.baseline !== job.baseline)
     return `describes ${r.baseline ? 'baseline ' : ''}k=${r.rank} ${r.kind} ${r.index}, the plan says ${job.baseline ? 'baseline ' : ''}k=${job.rank} ${job.kind} ${job.index}`;
   if (r.rows !== plan.data.rows || r.cols !== plan.data.cols)
@@ -274,6 +295,22 @@ function resultProblem(plan: ClusterPlan, fit: PlannedFit, entry: ClusterResult)
   } else if (job.keepFactors) {
     return 'W and H are missing although the plan keeps them';
   }
+  if (!Number.isFinite(r.loss)) return `loss is ${r.loss}`;
+  return null;
+}
+
+function replicateProblem(
+  plan: ClusterPlan,
+  job: ConsensusReplicateJob,
+  r: ConsensusReplicateResult,
+): string | null {
+  if (r.rank !== job.rank || r.replicate !== job.replicate || r.seed !== job.seed)
+    return `describes k=${r.rank} replicate ${r.replicate} (seed ${r.seed}), the plan says k=${job.rank} replicate ${job.replicate} (seed ${job.seed})`;
+  if (r.rows !== plan.data.rows || r.cols !== plan.data.cols)
+    return `V was ${r.rows} × ${r.cols}, the plan's data is ${plan.data.rows} × ${plan.data.cols}`;
+  const W = r.W as ConsensusReplicateResult['W'] | undefined;
+  if (!W || W.rows !== plan.data.rows || W.cols !== job.rank || W.data.length !== W.rows * W.cols)
+    return `W is ${W ? `${W.rows} × ${W.cols}` : 'missing'}, expected ${plan.data.rows} × ${job.rank}`;
   if (!Number.isFinite(r.loss)) return `loss is ${r.loss}`;
   return null;
 }

@@ -213,6 +213,23 @@ export const requestSchemas = {
     .strict(),
   /** A finished job folder (.tar.gz of it) merged into the library as a sweep. */
   'sweeps:clusterImport': z.object({ file: upload }).strict(),
+  /** A consensus run planned as a SLURM job folder, returned as a .tar.gz to save. */
+  'consensus:clusterExport': z
+    .object({
+      datasetId: id,
+      params: consensusParamsSchema,
+      tasks: z.number().int().min(1).max(10_000),
+      cpus: z.number().int().min(1).max(256).optional(),
+      partition: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/, 'a SLURM partition name')
+        .optional(),
+      time: z.string().max(32).optional(),
+      memMiB: z.number().int().min(1).max(100_000_000).optional(),
+    })
+    .strict(),
+  /** A finished consensus job folder (.tar.gz of it) merged into the library as a consensus run. */
+  'consensus:clusterImport': z.object({ file: upload }).strict(),
   // Reading components: annotations, known classes, markers, enrichment, consensus maps.
   /** A TSV/CSV of sample (or feature) annotations keyed by the dataset's names. */
   'annotations:import': z
@@ -294,6 +311,8 @@ export interface ResponseMap {
   'consensus:clustergram': ConsensusClustergram;
   'sweeps:clusterExport': ClusterJobArchive;
   'sweeps:clusterImport': SweepSummary;
+  'consensus:clusterExport': ClusterJobArchive;
+  'consensus:clusterImport': ConsensusSummary;
   'annotations:import': AnnotationSet;
   'annotations:list': DatasetAnnotations;
   'annotations:delete': { deleted: number };
@@ -304,9 +323,9 @@ export interface ResponseMap {
   'sweeps:consensus': ConsensusMapView;
 }
 
-/** A sweep's cluster job folder as one archive, to be saved by the renderer under `fileName`. */
+/** A sweep's or consensus run's cluster job folder as one archive, saved by the renderer under `fileName`. */
 export interface ClusterJobArchive {
-  /** `nmf-sweep-<dataset>-<plan>.tar.gz` */
+  /** `nmf-sweep-<dataset>-<plan>.tar.gz` or `nmf-consensus-…` */
   fileName: string;
   bytes: Uint8Array;
   fits: number;

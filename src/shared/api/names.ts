@@ -57,6 +57,8 @@ export const channelNames = [
   'consensus:clustergram',
   'sweeps:clusterExport',
   'sweeps:clusterImport',
+  'consensus:clusterExport',
+  'consensus:clusterImport',
   'annotations:import',
   'annotations:list',
   'annotations:delete',

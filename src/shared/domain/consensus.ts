@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { initNames, runParamsSchema, type RunParams } from './params';
 import type { RunState } from './records';
+import type { SweepClusterProvenance } from './views';
 
 /**
  * Projections of new samples onto a saved run, and cNMF consensus runs (Kotliar et al. 2019), as
@@ -77,6 +78,8 @@ export interface ConsensusSummary {
 
 export interface ConsensusDetail extends ConsensusSummary {
   ranks: ConsensusRank[];
+  /** Where the replicate fits ran, for a consensus merged from a cluster job folder; null for one run here. */
+  cluster?: SweepClusterProvenance | null;
 }
 
 /** The clustergram of one rank: distances between the pooled unit-norm columns, ordered by group. */

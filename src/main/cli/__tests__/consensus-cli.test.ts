@@ -214,4 +214,61 @@ describe('nmf-studio consensus', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('nmf-studio: dataset 999 does not exist\n');
   });
+
+  it('plans a library dataset as a cluster job folder with --plan slurm; cluster flags need --plan', async () => {
+    const job = join(dir, 'consensus-job');
+    const planned = await cli(
+      'consensus',
+      '1',
+      '--ranks',
+      '2..3',
+      '--replicates',
+      '3',
+      '--plan',
+      'slurm',
+      '--tasks',
+      '4',
+      '--db',
+      db,
+      '--out',
+      job,
+    );
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(JSON.parse(planned.stdout)).toMatchObject({ fits: 6, tasks: 4 });
+    const plan = JSON.parse(readFileSync(join(job, 'plan.json'), 'utf8')) as {
+      kind: string;
+      data: { name: string };
+    };
+    expect(plan.kind).toBe('consensus');
+    expect(existsSync(join(job, 'consensus.sbatch'))).toBe(true);
+    expect(readFileSync(join(job, 'consensus.sbatch'), 'utf8')).toContain('#SBATCH --array=0-3');
+    const missing = await cli(
+      'consensus',
+      '999',
+      '--rank',
+      '3',
+      '--plan',
+      'slurm',
+      '--db',
+      db,
+      '--out',
+      join(dir, 'y'),
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('nmf-studio: dataset 999 does not exist\n');
+    const flags = await cli(
+      'consensus',
+      '1',
+      '--rank',
+      '3',
+      '--tasks',
+      '2',
+      '--db',
+      db,
+      '--out',
+      join(dir, 'z'),
+    );
+    expect(flags.code).toBe(2);
+    expect(flags.stderr).toBe('nmf-studio: --tasks goes with --plan slurm\n');
+  });
 });

@@ -11,7 +11,9 @@ import { cli } from './in-process';
 /**
  * Sweeps on a real one-node SLURM cluster (scripts/slurm-local.sh): planned into 4 array tasks,
  * submitted with sbatch, merged — and byte for byte the local sweep of the same seed. A task killed
- * midway resumes when resubmitted; a merge with a task missing lists it and refuses.
+ * midway resumes when resubmitted; a merge with a task missing lists it and refuses. A consensus run
+ * likewise: planned into 3 tasks, merged with one missing (refused, naming it), completed, and the
+ * same files as the local consensus.
  *
  * The cluster: the one named by SLURM_CONF when it answers (CI starts it before the tests), else one
  * this file starts as root with scripts/slurm-local.sh and stops afterwards. Where neither is
@@ -263,6 +265,96 @@ describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
       expect(provenance.tasks.map((t) => t.task)).toEqual([0, 1, 2, 3]);
       expect(provenance.tasks[0].scheduler[0].SLURM_ARRAY_TASK_ID).toBe('0');
       expect(sweepsIn(mergedDb)).toBe(1);
+    },
+  );
+  it(
+    'a consensus run planned into tasks, with one missing refused and then merged, equals the local consensus',
+    { timeout: 300_000 },
+    async () => {
+      const consensusOptions = ['--ranks', '2..3', '--replicates', '4', '--max-iter', '200', '--seed', '11'];
+      const local = await cli(
+        'consensus',
+        join(dir, 'syn', 'V.tsv'),
+        ...consensusOptions,
+        '--db',
+        join(dir, 'consensus-local.sqlite'),
+        '--out',
+        join(dir, 'consensus-local'),
+      );
+      expect(local.code, local.stderr).toBe(0);
+      const job = join(dir, 'consensus-job');
+      const planned = await cli(
+        'consensus',
+        join(dir, 'syn', 'V.tsv'),
+        ...consensusOptions,
+        '--plan',
+        'slurm',
+        '--tasks',
+        '3',
+        '--out',
+        job,
+      );
+      expect(planned.code, planned.stderr).toBe(0);
+      const plan = JSON.parse(readFileSync(join(job, 'plan.json'), 'utf8')) as ClusterPlan;
+      expect(plan.kind).toBe('consensus');
+      expect(plan.tasks).toBe(3);
+      expect(plan.fits.map((f) => f.id).sort()).toEqual(
+        [2, 3].flatMap((k) => [0, 1, 2, 3].map((r) => `k${k}/replicate/${r}`)).sort(),
+      );
+      expect(existsSync(join(job, 'consensus.sbatch'))).toBe(true);
+
+      // Tasks 0 and 1 only, then merge.sbatch after them: it refuses and names task 2's command.
+      const arrayJob = spawnSync('sbatch', ['--parsable', '--array=0-1', 'consensus.sbatch'], {
+        cwd: job,
+        env: slurmEnv,
+        encoding: 'utf8',
+      });
+      expect(arrayJob.status, arrayJob.stderr).toBe(0);
+      const mergeJob = sbatchWait(job, [`--dependency=afterany:${arrayJob.stdout.trim()}`, 'merge.sbatch']);
+      expect(mergeJob.status).not.toBe(0);
+      expect(readFileSync(join(job, 'logs', 'merge.out'), 'utf8')).toContain(
+        'sbatch --array=2 consensus.sbatch',
+      );
+      const mergedDb = join(dir, 'consensus-merged.sqlite');
+      const refused = await cli(
+        'sweep-merge',
+        job,
+        '--db',
+        mergedDb,
+        '--out',
+        join(dir, 'consensus-refused'),
+      );
+      expect(refused.code).toBe(2);
+      for (const fit of plan.fits.filter((f) => f.task === 2)) expect(refused.stderr).toContain(fit.id);
+      expect(refused.stderr).toContain('sbatch --array=2 consensus.sbatch');
+      expect(existsSync(join(dir, 'consensus-refused'))).toBe(false);
+
+      const rerun = sbatchWait(job, ['--array=2', 'consensus.sbatch']);
+      expect(rerun.status, rerun.out).toBe(0);
+      const merged = await cli('sweep-merge', job, '--db', mergedDb, '--out', join(dir, 'consensus-merged'));
+      expect(merged.code, merged.stderr).toBe(0);
+      const a = join(dir, 'consensus-local');
+      const b = join(dir, 'consensus-merged');
+      for (const file of [
+        'ranks.json',
+        ...[2, 3].flatMap((k) => ['W.tsv', 'H.tsv', 'consensus.json'].map((f) => `k${k}/${f}`)),
+      ])
+        expect(
+          readFileSync(join(b, file)).equals(readFileSync(join(a, file))),
+          `${file} is the same bytes`,
+        ).toBe(true);
+      // run.json is the same but for the wall-clock seconds of the H refit.
+      const withoutSeconds = (path: string): string =>
+        readFileSync(path, 'utf8').replace(/"seconds": [^,]+,/, '"seconds": 0,');
+      for (const k of [2, 3])
+        expect(withoutSeconds(join(b, `k${k}`, 'run.json'))).toBe(
+          withoutSeconds(join(a, `k${k}`, 'run.json')),
+        );
+      const cluster = JSON.parse(merged.stdout).cluster as {
+        tasks: Array<{ task: number; scheduler: Array<Record<string, string>> }>;
+      };
+      expect(cluster.tasks.map((t) => t.task)).toEqual([0, 1, 2]);
+      expect(cluster.tasks[2].scheduler[0].SLURM_ARRAY_TASK_ID).toBe('2');
     },
   );
 });

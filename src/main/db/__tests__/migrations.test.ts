@@ -140,6 +140,27 @@ describe('migrations', () => {
     expect(db.prepare('SELECT cluster FROM sweeps').get()).toEqual({ cluster: '{"planId":"x"}' });
   });
 
+  it('0090 adds the cluster provenance of merged consensus runs, empty for existing ones', () => {
+    const db = upTo(70);
+    db.prepare(
+      `INSERT INTO datasets (name, rows, cols, nnz, missing, layout, hash, format, source_name, transform, transposed,
+        is_integer, min_value, max_value, size_bytes, row_names, col_names, created_at)
+       VALUES ('d', 2, 2, 4, 0, 'dense', 'h', 'tsv', 'd.tsv', 'none', 0, 1, 0, 3, 32, '[]', '[]', 'now')`,
+    ).run();
+    db.prepare(
+      "INSERT INTO consensus (dataset_id, state, params, jobs_total, created_at) VALUES (1, 'done', '{}', 2, 'now')",
+    ).run();
+    migrate(
+      db,
+      migrations.filter((m) => m.version <= 90),
+      ':memory:',
+    );
+    expect(schemaVersion(db)).toBe(90);
+    expect(db.prepare('SELECT cluster FROM consensus').get()).toEqual({ cluster: null });
+    db.prepare('UPDATE consensus SET cluster = \'{"planId":"x"}\'').run();
+    expect(db.prepare('SELECT cluster FROM consensus').get()).toEqual({ cluster: '{"planId":"x"}' });
+  });
+
   it('run all pending migrations in one transaction: a failing one leaves the database as it was', () => {
     const db = new Database(':memory:');
     const broken: Migration[] = [

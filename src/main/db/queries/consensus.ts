@@ -14,6 +14,8 @@ export interface ConsensusRow {
   finished_at: string | null;
   /** The process computing a queued or running consensus (library_owners.id). */
   owner: string | null;
+  /** Cluster provenance (JSON) of a consensus merged from a job folder; NULL otherwise. */
+  cluster?: string | null;
 }
 
 export type ConsensusListRow = ConsensusRow & { dataset_name: string };

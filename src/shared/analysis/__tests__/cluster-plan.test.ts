@@ -185,7 +185,7 @@ describe('checkResults', () => {
       ['another plan', (r) => (r.planId = '0000000000000000')],
       ['expected', (r) => (r.result.jobId = 'k9/replicate/0')],
       ["the plan's data is 6 × 4", (r) => (r.result.cols = 5)],
-      ['W is', (r) => (r.result.factors = { W: dense(6, 7), H: dense(2, 4), trace: [] })],
+      ['W is', (r) => ((r.result as SweepJobResult).factors = { W: dense(6, 7), H: dense(2, 4), trace: [] })],
     ];
     const replicate = jobs.find((j) => j.keepFactors)!;
     for (const [message, spoil] of cases) {

@@ -1,0 +1,134 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ServiceError } from '../../shared/api';
+import { JOB_FOLDER, type ClusterPlan } from '../../shared/analysis/cluster-plan';
+import type {
+  ConsensusParamsInput,
+  ConsensusSummary,
+  SweepParamsInput,
+  SweepSummary,
+} from '../../shared/domain';
+import type { ServiceContext } from './context';
+import { createTarGz, readTarGz, type ArchiveEntry } from './tar';
+import { ClusterFolderError, clusterDataOfDataset } from './cluster-folder';
+import { planClusterConsensus, planClusterSweep, type ClusterPlanOptions } from './cluster-planning';
+import { mergeClusterConsensus, mergeClusterSweep } from './cluster-merge';
+
+/**
+ * The app's side of cluster runs: a job folder exported as one .tar.gz ("Run on a cluster…") and a
+ * finished folder uploaded as one and merged ("Import cluster results…").
+ */
+
+/** Largest archive the app unpacks (the data file dominates; 4 GiB covers a 1M-cell sparse matrix). */
+const MAX_ARCHIVE_BYTES = 4 * 2 ** 30;
+
+/** The job folder of a library dataset's sweep as a .tar.gz, for the app's "Run on a cluster…". */
+export function exportClusterArchive(
+  ctx: ServiceContext,
+  datasetId: number,
+  params: SweepParamsInput,
+  options: ClusterPlanOptions,
+  rate: number,
+): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
+  const data = clusterDataOfDataset(ctx, datasetId);
+  return archiveOf(data.name, planClusterSweep(data, params, options, rate, ctx.now()));
+}
+
+/** The job folder of a library dataset's consensus run as a .tar.gz, for the app's "Run on a cluster…". */
+export function exportConsensusClusterArchive(
+  ctx: ServiceContext,
+  datasetId: number,
+  params: ConsensusParamsInput,
+  options: ClusterPlanOptions,
+  rate: number,
+): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
+  const data = clusterDataOfDataset(ctx, datasetId);
+  return archiveOf(data.name, planClusterConsensus(data, params, options, rate, ctx.now()));
+}
+
+/** A planned folder as one .tar.gz whose top folder names the kind, the data and the plan. */
+function archiveOf(
+  dataName: string,
+  { plan, files }: { plan: ClusterPlan; files: ArchiveEntry[] },
+): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
+  const top = `nmf-${plan.kind}-${safeName(dataName)}-${plan.planId.slice(0, 6)}`;
+  const entries: ArchiveEntry[] = [
+    ...files.map((f) => ({ ...f, path: `${top}/${f.path}` })),
+    // Empty folders do not survive every unpacker; a placeholder keeps results/ and logs/.
+    { path: `${top}/${JOB_FOLDER.results}/.keep`, bytes: new Uint8Array(0) },
+    { path: `${top}/${JOB_FOLDER.logs}/.keep`, bytes: new Uint8Array(0) },
+  ];
+  return {
+    fileName: `${top}.tar.gz`,
+    bytes: createTarGz(entries, Date.parse(plan.createdAt) / 1000),
+    fits: plan.fits.length,
+    tasks: plan.tasks,
+  };
+}
+
+function safeName(name: string): string {
+  return (
+    name
+      .replace(/[^A-Za-z0-9_-]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'data'
+  );
+}
+
+/**
+ * Merges a finished job folder uploaded as a .tar.gz (or .tar): unpacked into a private temporary
+ * folder (one top folder is stripped), merged as `sweep-merge` does, cleaned up.
+ */
+export async function importClusterArchive(
+  ctx: ServiceContext,
+  file: { fileName: string; bytes: Uint8Array },
+): Promise<SweepSummary> {
+  return mergeArchive(ctx, file, mergeClusterSweep);
+}
+
+/** Merges a finished consensus job folder uploaded as a .tar.gz (or .tar), as `sweep-merge` does. */
+export async function importConsensusClusterArchive(
+  ctx: ServiceContext,
+  file: { fileName: string; bytes: Uint8Array },
+): Promise<ConsensusSummary> {
+  return mergeArchive(ctx, file, mergeClusterConsensus);
+}
+
+async function mergeArchive<T>(
+  ctx: ServiceContext,
+  file: { fileName: string; bytes: Uint8Array },
+  merge: (ctx: ServiceContext, dir: string) => Promise<T>,
+): Promise<T> {
+  let entries: ArchiveEntry[];
+  try {
+    entries = readTarGz(file.bytes, MAX_ARCHIVE_BYTES);
+  } catch (error) {
+    throw new ServiceError(
+      'bad_input',
+      `${file.fileName} is not a readable .tar.gz of a job folder: ${(error as Error).message}`,
+    );
+  }
+  const planEntry = entries.find((e) => e.path === JOB_FOLDER.plan || /^[^/]+\/plan\.json$/.test(e.path));
+  if (!planEntry)
+    throw new ServiceError('bad_input', `${file.fileName} holds no ${JOB_FOLDER.plan}: not a job folder`);
+  const prefix = planEntry.path.slice(0, planEntry.path.length - JOB_FOLDER.plan.length);
+  const staged = await mkdtemp(join(ctx.app.tempDir, 'nmf-cluster-'));
+  try {
+    const dir = join(staged, 'folder');
+    for (const entry of entries) {
+      if (!entry.path.startsWith(prefix)) continue;
+      const target = join(dir, entry.path.slice(prefix.length));
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, entry.bytes);
+    }
+    return await merge(ctx, dir);
+  } catch (error) {
+    if (error instanceof ClusterFolderError) {
+      // Paths inside the staging folder mean nothing to the user: name the archive instead.
+      throw new ServiceError('bad_input', error.message.split(join(staged, 'folder')).join(file.fileName));
+    }
+    throw error;
+  } finally {
+    await rm(staged, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ServiceError, decodeFrame, frameElementSize, reviveFrameJson } from '../../shared/api';
+import {
+  CLUSTER_DATA_FORMAT,
+  CLUSTER_RESULT_FORMAT,
+  JOB_FOLDER,
+  clusterPlanSchema,
+  type ClusterPlan,
+  type ClusterResult,
+} from '../../shared/analysis/cluster-plan';
+import { consensusParamsSchema, type ConsensusParams, type Transform } from '../../shared/domain';
+import type { DataMatrix } from '../../shared/linalg/matrix';
+import type { ServiceContext } from './context';
+import { contentHash, getDatasetSummary, loadDataset } from './datasets';
+import { type ArchiveEntry } from './tar';
+
+/**
+ * The files of a cluster job folder (docs/architecture.md, "Sweeps on a cluster"): writing a planned
+ * folder, reading and checking plan.json, the data file and the result files, and the atomic writes
+ * a task makes on a shared file system. Every problem with a folder is a {@link ClusterFolderError}.
+ */
+
+/** A matrix with what the library records about it, as the job folder carries it. */
+export interface ClusterData {
+  matrix: DataMatrix;
+  rowNames: string[];
+  colNames: string[];
+  name: string;
+  sourceName: string;
+  format: string;
+  /** Already applied to `matrix`. */
+  transform: Transform;
+  transposed: boolean;
+}
+
+/** The data file: the library's own binary frame (NMF1, see shared/api/codec.ts) of the matrix and its names. */
+export interface DataFile extends ClusterData {
+  fileFormat: typeof CLUSTER_DATA_FORMAT;
+  version: number;
+  hash: string;
+}
+
+/** A bad job folder or a result that does not belong: the CLI exits with status 2 and this one line. */
+export class ClusterFolderError extends ServiceError {
+  constructor(message: string) {
+    super('bad_input', message);
+  }
+}
+
+/** Writes a planned folder to disk; refuses a folder that already holds a plan (results would mix). */
+export async function writeJobFolder(dir: string, files: readonly ArchiveEntry[]): Promise<void> {
+  if (existsSync(join(dir, JOB_FOLDER.plan)))
+    throw new ClusterFolderError(
+      `${dir} already holds a planned job (${JOB_FOLDER.plan}): choose another --out`,
+    );
+  await mkdir(join(dir, JOB_FOLDER.results), { recursive: true });
+  await mkdir(join(dir, JOB_FOLDER.logs), { recursive: true });
+  for (const file of files) {
+    await writeFile(join(dir, file.path), file.bytes, { mode: file.mode ?? 0o644 });
+  }
+}
+
+/** A library dataset as job-folder data. */
+export function clusterDataOfDataset(ctx: ServiceContext, datasetId: number): ClusterData {
+  const summary = getDatasetSummary(ctx, datasetId);
+  const { matrix, rowNames, colNames } = loadDataset(ctx, datasetId);
+  return {
+    matrix,
+    rowNames,
+    colNames,
+    name: summary.name,
+    sourceName: summary.sourceName,
+    format: summary.format,
+    transform: summary.transform,
+    transposed: summary.transposed,
+  };
+}
+
+/** Reads and validates plan.json. */
+export async function readPlan(dir: string): Promise<ClusterPlan> {
+  const path = join(dir, JOB_FOLDER.plan);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new ClusterFolderError(`${path} is missing: ${dir} is not a job folder planned by nmf-studio`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ClusterFolderError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = clusterPlanSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ClusterFolderError(`${path}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  const plan = parsed.data as ClusterPlan;
+  const ids = new Set(plan.fits.map((f) => f.id));
+  if (ids.size !== plan.fits.length) throw new ClusterFolderError(`${path}: two fits share an id`);
+  for (const fit of plan.fits) {
+    if (fit.task >= plan.tasks)
+      throw new ClusterFolderError(`${path}: fit ${fit.id} is in task ${fit.task} of ${plan.tasks}`);
+    if (fit.job.id !== fit.id) throw new ClusterFolderError(`${path}: fit ${fit.id} holds job ${fit.job.id}`);
+  }
+  return plan;
+}
+
+/**
+ * Reads data.nmf and checks it is the data the plan was made for (by content hash). The arrays are
+ * read from the file straight into their final memory ({@link readFrameFile}); with `shared` that
+ * memory is a SharedArrayBuffer, so an array task hands the matrix to the pool's workers as it is.
+ */
+export async function readPlanData(
+  dir: string,
+  plan: ClusterPlan,
+  { shared = false }: { shared?: boolean } = {},
+): Promise<ClusterData & { hash: string }> {
+  const path = join(dir, plan.data.file);
+  if (!existsSync(path)) throw new ClusterFolderError(`${path} is missing: the job folder is incomplete`);
+  let file: DataFile;
+  try {
+    file = readFrameFile(path, shared) as DataFile;
+  } catch (error) {
+    throw new ClusterFolderError(`${path} is not an NMF Studio data file: ${(error as Error).message}`);
+  }
+  if (file === null || typeof file !== 'object' || file.fileFormat !== CLUSTER_DATA_FORMAT)
+    throw new ClusterFolderError(`${path} is not an NMF Studio data file`);
+  const hash = contentHash(file.matrix, file.rowNames, file.colNames, file.transform);
+  if (hash !== plan.data.hash)
+    throw new ClusterFolderError(
+      `data hash mismatch: ${path} hashes to ${hash.slice(0, 16)}…, ${JOB_FOLDER.plan} expects ${plan.data.hash.slice(0, 16)}… (the data file was changed or belongs to another plan)`,
+    );
+  return { ...file, hash };
+}
+
+/** Reads `buffer.length` bytes of `fd` from `position`, in pieces a single read accepts. */
+function readExactly(fd: number, buffer: Uint8Array, position: number): void {
+  const piece = 1 << 30;
+  for (let done = 0; done < buffer.length;) {
+    const read = readSync(fd, buffer, done, Math.min(piece, buffer.length - done), position + done);
+    if (read === 0) throw new Error('truncated NMF1 frame');
+    done += read;
+  }
+}
+
+/**
+ * Decodes an NMF1 frame (shared/api/codec.ts) from a file without holding the file in memory: the
+ * header, the JSON and each array's table entry are read first, then each typed array is read from
+ * the file into memory of its own — on a SharedArrayBuffer when `shared`. The data are held once,
+ * where reading the file, decoding it and copying it to shared memory held them three times
+ * (measured in docs/architecture.md, "Sweeps on a cluster"). The checks are decodeFrame's: magic,
+ * lengths and extents within the file, array sizes adding up to no more than the file.
+ */
+function readFrameFile(path: string, shared: boolean): unknown {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(8);
+    if (size < 8) throw new Error('not an NMF1 frame');
+    readExactly(fd, head, 0);
+    if (new TextDecoder().decode(head.subarray(0, 4)) !== 'NMF1') throw new Error('not an NMF1 frame');
+    const jsonLength = new DataView(head.buffer).getUint32(4, true);
+    if (8 + jsonLength > size) throw new Error('truncated NMF1 frame');
+    const json = new Uint8Array(jsonLength);
+    readExactly(fd, json, 8);
+    const tableStart = (8 + jsonLength + 7) & ~7;
+    let total = 0;
+    return reviveFrameJson(new TextDecoder().decode(json), ({ name, index }) => {
+      const entry = tableStart + index * 8;
+      if (entry + 8 > size) throw new Error('truncated NMF1 frame table');
+      const extent = new Uint8Array(8);
+      readExactly(fd, extent, entry);
+      const view = new DataView(extent.buffer);
+      const offset = view.getUint32(0, true);
+      const byteLength = view.getUint32(4, true);
+      if (offset + byteLength > size || byteLength % frameElementSize(name) !== 0)
+        throw new Error('bad typed array extent in NMF1 frame');
+      total += byteLength;
+      if (total > size) throw new Error('typed arrays in NMF1 frame add up to more than the frame');
+      const memory = shared ? new SharedArrayBuffer(byteLength) : new ArrayBuffer(byteLength);
+      readExactly(fd, new Uint8Array(memory), offset);
+      // The name is one of the codec's typed arrays (reviveFrameJson refuses any other).
+      const TypedArray = (globalThis as unknown as Record<string, new (buffer: ArrayBufferLike) => unknown>)[
+        name
+      ];
+      return new TypedArray(memory);
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function decodeResult(bytes: Uint8Array): ClusterResult {
+  const decoded = decodeFrame(bytes) as ClusterResult;
+  if (decoded === null || typeof decoded !== 'object' || decoded.format !== CLUSTER_RESULT_FORMAT)
+    throw new Error('not an NMF Studio result file');
+  return decoded;
+}
+
+/** Result files present for the plan's fits (a file that cannot be read is reported as its error). */
+export async function readResults(
+  dir: string,
+  plan: ClusterPlan,
+): Promise<Map<string, ClusterResult | Error>> {
+  const folder = join(dir, JOB_FOLDER.results);
+  const present = new Set(existsSync(folder) ? await readdir(folder) : []);
+  const found = new Map<string, ClusterResult | Error>();
+  for (const fit of plan.fits) {
+    if (!present.has(fit.file)) continue;
+    try {
+      const bytes = await readFile(join(folder, fit.file));
+      found.set(fit.id, decodeResult(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+    } catch (error) {
+      found.set(fit.id, new Error(`unreadable: ${(error as Error).message}`));
+    }
+  }
+  return found;
+}
+
+/**
+ * Writes a file so that readers see either nothing or all of it: the bytes go to a temporary file
+ * beside the target (same directory, so the same file system), are flushed to disk, and the file is
+ * renamed over the target — rename is atomic on POSIX file systems, NFS and Lustre included.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${path}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(temporary, 'w', 0o644);
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** A consensus plan's parameters, checked as the library checks them. */
+export function planConsensusParams(dir: string, plan: ClusterPlan): ConsensusParams {
+  const parsed = consensusParamsSchema.safeParse(plan.params);
+  if (!parsed.success)
+    throw new ClusterFolderError(`${join(dir, JOB_FOLDER.plan)}: params: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}

@@ -1,0 +1,319 @@
+import { randomBytes } from 'node:crypto';
+import { ServiceError, encodeFrame } from '../../shared/api';
+import { planSweep, type SweepJob } from '../../shared/analysis';
+import { planConsensusReplicates, type ConsensusReplicateJob } from '../../shared/analysis/consensus-plan';
+import {
+  CLUSTER_DATA_FORMAT,
+  CLUSTER_PLAN_FORMAT,
+  CLUSTER_PLAN_VERSION,
+  JOB_FOLDER,
+  arrayScriptName,
+  planFits,
+  slurmTimeLimit,
+  type ClusterPlan,
+  type ClusterResources,
+} from '../../shared/analysis/cluster-plan';
+import {
+  ENGINE_VERSION,
+  completeRunParams,
+  matrixStats,
+  consensusParamsSchema,
+  sweepParamsSchema,
+  type ConsensusParams,
+  type ConsensusParamsInput,
+  type SweepParams,
+  type SweepParamsInput,
+} from '../../shared/domain';
+import type { DataMatrix } from '../../shared/linalg/matrix';
+import { contentHash } from './datasets';
+import { consensusRunParams } from './consensus';
+import { checkParamsAgainstData, fitFactorBytes, fitWorkPerIteration } from './runs';
+import { sweepJobWork, sweepSpecOf, withConsensusReplicates } from './sweeps';
+import { type ArchiveEntry } from './tar';
+import { APP_VERSION } from './version';
+import type { ClusterData, DataFile } from './cluster-folder';
+import { arrayScript, mergeScript, readme } from './cluster-scripts';
+
+/**
+ * Planning a job folder: the jobs exactly as the local run plans them, dealt to array tasks by
+ * estimated cost, with time and memory per task from the engine's cost model.
+ */
+
+export interface ClusterPlanOptions {
+  /** Array tasks (at most one per fit). */
+  tasks: number;
+  partition?: string;
+  /** SLURM time limit per task; estimated when absent. */
+  time?: string;
+  /** Memory per task in MiB; estimated when absent. */
+  memMiB?: number;
+  /** CPUs per task (fits run side by side on them); default 1. */
+  cpus?: number;
+}
+
+/** Node.js and the engine before the first fit: a fixed allowance per task on top of data and factors. */
+const RUNTIME_OVERHEAD_MIB = 400;
+
+/** `--time` as SLURM accepts it: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS. */
+const SLURM_TIME = /^(\d+|\d+:\d{2}|\d+:\d{2}:\d{2}|\d+-\d+|\d+-\d+:\d{2}|\d+-\d+:\d{2}:\d{2})$/;
+/** Partition names: letters, digits, `_`, `-`, `.`, and commas between several. */
+const SLURM_PARTITION = /^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/;
+
+function dataStats(matrix: DataMatrix): { nnz: number; sizeBytes: number } {
+  const stats = matrixStats(matrix);
+  const sizeBytes =
+    matrix.kind === 'dense'
+      ? matrix.data.byteLength
+      : matrix.data.byteLength + matrix.indices.byteLength + matrix.indptr.byteLength;
+  return { nnz: stats.nnz, sizeBytes };
+}
+
+/** Refuses task counts, CPUs, time limits, partitions and memory SLURM would not take. */
+function checkPlanOptions(options: ClusterPlanOptions): void {
+  if (!Number.isInteger(options.tasks) || options.tasks < 1 || options.tasks > 10000)
+    throw new ServiceError('bad_input', `tasks must be a whole number in 1..10000, got ${options.tasks}`);
+  const cpus = options.cpus ?? 1;
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 256)
+    throw new ServiceError('bad_input', `CPUs per task must be a whole number in 1..256, got ${cpus}`);
+  if (options.time !== undefined && !SLURM_TIME.test(options.time))
+    throw new ServiceError(
+      'bad_input',
+      `time limit must be minutes, HH:MM:SS or D-HH:MM:SS as SLURM takes it, got "${options.time}"`,
+    );
+  if (options.partition !== undefined && !SLURM_PARTITION.test(options.partition))
+    throw new ServiceError(
+      'bad_input',
+      `partition must be a SLURM partition name, got "${options.partition}"`,
+    );
+  if (options.memMiB !== undefined && (!Number.isInteger(options.memMiB) || options.memMiB < 1))
+    throw new ServiceError('bad_input', `memory must be a whole number of MiB, got ${options.memMiB}`);
+}
+
+function zodProblems(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): ServiceError {
+  return new ServiceError('bad_input', issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+}
+
+function hasZeros(matrix: DataMatrix, nnz: number): boolean {
+  return matrix.kind === 'csr' ? nnz < matrix.rows * matrix.cols : matrix.data.some((v) => v === 0);
+}
+
+/**
+ * Plans a sweep for a cluster: the jobs exactly as the local sweep plans them, dealt to array tasks
+ * by estimated cost, with SLURM scripts whose time and memory come from the engine's cost model.
+ *
+ * @param rate multiply-adds per second of this machine (`engineRate`), standing in for a node's core
+ * @returns the folder's files (plan.json, data.nmf, sweep.sbatch, merge.sbatch, README.md) and the plan
+ */
+export function planClusterSweep(
+  data: ClusterData,
+  input: SweepParamsInput,
+  options: ClusterPlanOptions,
+  rate: number,
+  now: string,
+): { plan: ClusterPlan; files: ArchiveEntry[] } {
+  const parsed = sweepParamsSchema.safeParse(input);
+  if (!parsed.success) throw zodProblems(parsed.error.issues);
+  const checkedParams = parsed.data;
+  if (checkedParams.cvFolds === 1)
+    throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
+  const { matrix } = data;
+  const { nnz, sizeBytes } = dataStats(matrix);
+  checkParamsAgainstData(
+    completeRunParams({ ...checkedParams.fit, rank: checkedParams.toRank }),
+    matrix.rows,
+    matrix.cols,
+    hasZeros(matrix, nnz),
+  );
+  checkPlanOptions(options);
+  const shape = { rows: matrix.rows, cols: matrix.cols, nnz, layout: matrix.kind };
+  // The same decision a local sweep makes (stored in the plan, so the merge re-plans the same jobs).
+  const params = withConsensusReplicates(shape, checkedParams);
+  const jobs = planSweep(sweepSpecOf(params));
+  const costs = jobs.map((job) => sweepJobWork(shape, job, params.fit.maxIter));
+  return assemblePlan(
+    'sweep',
+    data,
+    params,
+    params.toRank,
+    jobs,
+    costs,
+    options,
+    rate,
+    { shape, sizeBytes },
+    now,
+  );
+}
+
+/**
+ * Plans a consensus run for a cluster: every replicate fit of every rank, as the local consensus
+ * plans them, dealt to array tasks by estimated cost (a fit's iteration budget times its work per
+ * iteration at its rank). The merge builds each rank from the replicates as the local run does.
+ *
+ * @param rate multiply-adds per second of this machine (`engineRate`), standing in for a node's core
+ * @returns the folder's files (plan.json, data.nmf, consensus.sbatch, merge.sbatch, README.md) and the plan
+ */
+export function planClusterConsensus(
+  data: ClusterData,
+  input: ConsensusParamsInput,
+  options: ClusterPlanOptions,
+  rate: number,
+  now: string,
+): { plan: ClusterPlan; files: ArchiveEntry[] } {
+  const parsed = consensusParamsSchema.safeParse(input);
+  if (!parsed.success) throw zodProblems(parsed.error.issues);
+  const params = parsed.data;
+  const { matrix } = data;
+  const { nnz, sizeBytes } = dataStats(matrix);
+  checkParamsAgainstData(
+    consensusRunParams(params, params.toRank),
+    matrix.rows,
+    matrix.cols,
+    hasZeros(matrix, nnz),
+  );
+  checkPlanOptions(options);
+  const shape = { rows: matrix.rows, cols: matrix.cols, nnz, layout: matrix.kind };
+  const jobs = planConsensusReplicates(params);
+  const costs = jobs.map((job) => params.fit.maxIter * fitWorkPerIteration(shape, job.rank));
+  return assemblePlan(
+    'consensus',
+    data,
+    params,
+    params.toRank,
+    jobs,
+    costs,
+    options,
+    rate,
+    { shape, sizeBytes },
+    now,
+  );
+}
+
+/** plan.json, the data file, the scripts and the README of a planned run of either kind. */
+function assemblePlan(
+  kind: ClusterPlan['kind'],
+  data: ClusterData,
+  params: SweepParams | ConsensusParams,
+  toRank: number,
+  jobs: ReadonlyArray<SweepJob | ConsensusReplicateJob>,
+  costs: number[],
+  options: ClusterPlanOptions,
+  rate: number,
+  {
+    shape,
+    sizeBytes,
+  }: { shape: Pick<ClusterPlan['data'], 'rows' | 'cols' | 'nnz' | 'layout'>; sizeBytes: number },
+  now: string,
+): { plan: ClusterPlan; files: ArchiveEntry[] } {
+  const cpus = options.cpus ?? 1;
+  const hash = contentHash(data.matrix, data.rowNames, data.colNames, data.transform);
+  const fits = planFits(jobs, costs, options.tasks);
+  const tasks = Math.min(options.tasks, jobs.length);
+  const resources = estimateResources(fits, tasks, cpus, rate, sizeBytes, shape, toRank, options);
+  const plan: ClusterPlan = {
+    format: CLUSTER_PLAN_FORMAT,
+    version: CLUSTER_PLAN_VERSION,
+    kind,
+    planId: randomBytes(8).toString('hex'),
+    createdAt: now,
+    appVersion: APP_VERSION,
+    engineVersion: ENGINE_VERSION,
+    params,
+    data: { file: JOB_FOLDER.data, hash, ...shape, name: data.name },
+    tasks,
+    resources,
+    fits,
+  };
+  // The jobs must survive plan.json unchanged: the task runs what the file says.
+  for (const fit of fits) {
+    const problem = jsonProblem(fit.job, 'job');
+    if (problem !== null) throw new Error(`job ${fit.id} cannot be written to plan.json: ${problem}`);
+  }
+  const dataFile: DataFile = {
+    ...data,
+    fileFormat: CLUSTER_DATA_FORMAT,
+    version: CLUSTER_PLAN_VERSION,
+    hash,
+  };
+  const files: ArchiveEntry[] = [
+    { path: JOB_FOLDER.plan, bytes: utf8(JSON.stringify(plan, null, 1) + '\n') },
+    { path: JOB_FOLDER.data, bytes: encodeFrame(dataFile) },
+    { path: arrayScriptName(kind), bytes: utf8(arrayScript(plan)), mode: 0o755 },
+    { path: JOB_FOLDER.mergeScript, bytes: utf8(mergeScript(plan)), mode: 0o755 },
+    { path: JOB_FOLDER.readme, bytes: utf8(readme(plan)) },
+  ];
+  return { plan, files };
+}
+
+export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/**
+ * Why `value` would not come back from JSON as it is (a non-finite number becomes null, a typed
+ * array an object, a class instance a plain object), or null when it would. Keys holding
+ * `undefined` are dropped by JSON, which the jobs' readers treat as absent.
+ */
+export function jsonProblem(value: unknown, path: string): string | null {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean' || value === undefined)
+    return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : `${path} is ${value}`;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      if (item === undefined) return `${path}[${i}] is undefined`;
+      const problem = jsonProblem(item, `${path}[${i}]`);
+      if (problem !== null) return problem;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, item] of Object.entries(value)) {
+      const problem = jsonProblem(item, `${path}.${key}`);
+      if (problem !== null) return problem;
+    }
+    return null;
+  }
+  return `${path} is a ${typeof value === 'object' ? (value as object).constructor.name : typeof value}`;
+}
+
+/**
+ * Time and memory per array task from the cost model the local estimate uses: a task's fits run
+ * side by side on its CPUs, so its time is its cost over `rate` × min(cpus, fits); memory is the
+ * data, plus W, H and their temporaries for each fit running at once at the top rank, plus the
+ * runtime's own allowance, with 50 % headroom.
+ */
+function estimateResources(
+  fits: ClusterPlan['fits'],
+  tasks: number,
+  cpus: number,
+  rate: number,
+  sizeBytes: number,
+  shape: { rows: number; cols: number },
+  toRank: number,
+  options: ClusterPlanOptions,
+): ClusterResources {
+  const load = new Array<number>(tasks).fill(0);
+  const count = new Array<number>(tasks).fill(0);
+  for (const fit of fits) {
+    load[fit.task] += fit.cost;
+    count[fit.task]++;
+  }
+  let worstSeconds = 0;
+  for (let t = 0; t < tasks; t++)
+    worstSeconds = Math.max(worstSeconds, load[t] / rate / Math.min(cpus, count[t]));
+  const parallel = Math.min(cpus, Math.max(...count));
+  const bytes = sizeBytes * 2 + parallel * fitFactorBytes(shape, toRank);
+  const estimatedMiB = Math.ceil((bytes * 1.5) / 2 ** 20) + RUNTIME_OVERHEAD_MIB;
+  const total = load.reduce((s, x) => s + x, 0);
+  return {
+    partition: options.partition ?? null,
+    time: options.time ?? slurmTimeLimit(worstSeconds),
+    memMiB: options.memMiB ?? estimatedMiB,
+    cpus,
+    basis:
+      `${fits.length} fits in ${tasks} tasks; at most ${(total / 1e9).toFixed(2)} G multiply-adds in all, ` +
+      `${(Math.max(...load) / 1e9).toFixed(2)} G in the largest task, ≈ ${Math.ceil(worstSeconds)} s at ` +
+      `${(rate / 1e6).toFixed(0)} M multiply-adds/s per core (measured on the planning machine)` +
+      (options.time ? '; time limit as given' : '; time limit = 3 × that + 10 min, at least 15 min') +
+      (options.memMiB
+        ? '; memory as given'
+        : `; memory = 1.5 × (data twice + ${parallel} fit(s) at k = ${toRank}) + ${RUNTIME_OVERHEAD_MIB} MiB`),
+  };
+}
