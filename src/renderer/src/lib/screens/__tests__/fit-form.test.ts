@@ -14,14 +14,14 @@ import {
   replicatesProblem,
   solverForLoss,
 } from '../form-rules';
-import { SweepCluster } from '../sweep-cluster.svelte';
+import { ClusterJob, sweepClusterTarget } from '../cluster-job.svelte';
 import { failed, fakePorts, ok } from './fake-ports';
 import { dataset, run, sweep } from './records';
 
 const estimate: RunEstimate = { seconds: 12, peakBytes: 1e6, basis: 'measured' } as RunEstimate;
-// 100 × 20 integer counts with zeros; a 6 × 4 continuous table.
+// 100 × 20 integer counts with zeros; a 6 × 4 continuous table of narrow range (0.1–5).
 const counts = dataset({ id: 1, name: 'counts' });
-const small = dataset({ id: 2, name: 'small', rows: 6, cols: 4, integer: false, minValue: 0.1 });
+const small = dataset({ id: 2, name: 'small', rows: 6, cols: 4, integer: false, minValue: 0.1, maxValue: 5 });
 
 function ports() {
   return fakePorts({
@@ -267,7 +267,9 @@ describe('the New sweep and New consensus plans', () => {
       ok({ fileName: 'nmf-sweep.tar.gz', bytes: new Uint8Array(2048), fits: 30, tasks: 4 } as never);
     const model = new FitFormModel(fake.ports, sweepPlan, 1);
     const saved: string[] = [];
-    const cluster = new SweepCluster(fake.ports, model, (name) => saved.push(name));
+    const cluster = new ClusterJob(fake.ports, sweepClusterTarget(fake.ports, model), (name) =>
+      saved.push(name),
+    );
     expect(cluster.canExport).toBe(false);
     await model.loadDatasets();
     expect(cluster.canExport).toBe(true);
