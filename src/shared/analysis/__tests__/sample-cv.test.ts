@@ -51,7 +51,7 @@ describe('sample-wise cross-validation', () => {
     expect(added.every((job) => !job.baseline && job.cv!.folds === 3)).toBe(true);
     expect(new Set(added.map((job) => job.cv!.seed)).size).toBe(1);
     expect(() => planSweep({ ...spec, sampleFolds: 1 })).toThrow(
-      'sampleFolds must be 0 or an integer in 2..255, got 1',
+      'sampleFolds: cross-validation needs at least 2 folds (or 0 for none), got 1',
     );
   });
 
