@@ -14,3 +14,16 @@ export const ENGINE_DEFAULTS = {
   checkEvery: 10,
   warmup: 0,
 } as const;
+
+/**
+ * Settings of the minibatch solver (`solver: 'minibatch'`), scikit-learn 1.2 `MiniBatchNMF`'s
+ * defaults: batches of 1024 samples, forget factor 0.7, no fresh restarts (30 MU steps per batch
+ * when on), early stop after 10 steps without improvement of the smoothed batch cost.
+ */
+export const MINIBATCH_DEFAULTS = {
+  batchSize: 1024,
+  forgetFactor: 0.7,
+  freshRestarts: false,
+  freshRestartsMaxIter: 30,
+  maxNoImprovement: 10 as number | null,
+};
