@@ -44,13 +44,15 @@ const rendererDir = fromSource
 
 const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
 
-  nmf-studio fit <matrix> --rank K [--loss kl|frobenius|is|beta=<b>] [--solver mu|hals|als]
+  nmf-studio fit <matrix> --rank K [--loss kl|frobenius|is|beta=<b>] [--solver mu|hals|als|minibatch]
         [--init random|nndsvd|nndsvda|nndsvdar] [--init-w W0.tsv --init-h H0.tsv] [--max-iter N] [--tol T]
         [--seed S] [--l1-w a] [--l2-w a] [--l1-h a] [--l2-h a] [--warmup N] [--replicates R] [--threads T]
         [--normalize l1|l2] [--db FILE] [--no-save] --out DIR
         (--warmup N: N HALS iterations before multiplicative updates, within --max-iter; default ${MU_WARMUP},
          0 for plain MU. --replicates R: R fits, the first from --init, the others from random starts
-         with seeds S+1, S+2, …; the lowest loss is kept)
+         with seeds S+1, S+2, …; the lowest loss is kept. --solver minibatch [--batch-size B]: online
+         multiplicative updates over batches of B samples (default 1024), as scikit-learn's MiniBatchNMF;
+         --max-iter then counts passes over the data)
   nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [--consensus-replicates C]
         [fit options] --out DIR
   nmf-studio sweep <matrix> --ranks 2..8 [sweep options] --plan slurm [--tasks N] [--submit]

@@ -112,6 +112,7 @@ export function fitOptionsOf(params: RunParams): FitOptionsInput {
     l2H: params.l2H,
     shuffle: params.shuffle,
     warmup: params.warmup,
+    ...(params.batchSize !== undefined ? { batchSize: params.batchSize } : {}),
   };
 }
 

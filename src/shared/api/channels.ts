@@ -75,7 +75,7 @@ export const runFilterSchema = z
     datasetId: id.optional(),
     text: z.string().max(200).optional(),
     loss: z.enum(['kl', 'frobenius', 'is', 'beta']).optional(),
-    solver: z.enum(['mu', 'hals', 'als']).optional(),
+    solver: z.enum(['mu', 'hals', 'als', 'minibatch']).optional(),
     rank: z.number().int().positive().optional(),
     state: z.enum(['queued', 'running', 'done', 'cancelled', 'failed', 'interrupted']).optional(),
     tag: z.string().max(100).optional(),

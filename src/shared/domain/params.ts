@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MINIBATCH_DEFAULTS } from '../nmf/defaults';
 import { RUN_FIT_DEFAULTS, SWEEP_FIT_DEFAULTS } from './defaults';
 
 /**
@@ -55,8 +56,13 @@ export const runParamsSchema = z
     loss: z.enum(lossNames).default('kl'),
     /** Used only when loss is `beta`. */
     beta: z.number().min(0).max(10).default(1),
-    /** Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`); `als` is Frobenius only. */
-    solver: z.enum(['mu', 'hals', 'als']).optional(),
+    /**
+     * Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`); `als` is
+     * Frobenius only; `minibatch` is online MU over batches of samples (maxIter counts passes).
+     */
+    solver: z.enum(['mu', 'hals', 'als', 'minibatch']).optional(),
+    /** Samples per batch, `minibatch` only (default MINIBATCH_DEFAULTS.batchSize, filled in by `completeRunParams`). */
+    batchSize: z.number().int().min(1).max(100_000_000).optional(),
     init: z.enum(['random', 'nndsvd', 'nndsvda', 'nndsvdar']).default(RUN_FIT_DEFAULTS.init),
     maxIter: z.number().int().min(1).max(1_000_000).default(RUN_FIT_DEFAULTS.maxIter),
     tol: z.number().min(0).max(1).default(RUN_FIT_DEFAULTS.tol),
@@ -83,7 +89,7 @@ export const runParamsSchema = z
 export type RunParamsInput = z.input<typeof runParamsSchema>;
 /** Parameters with every default filled in, the solver resolved. */
 export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver' | 'warmup'> & {
-  solver: 'mu' | 'hals' | 'als';
+  solver: 'mu' | 'hals' | 'als' | 'minibatch';
   warmup: number;
 };
 
@@ -97,7 +103,12 @@ export function completeRunParams(input: RunParamsInput): RunParams {
   const beta = betaOfLoss(parsed.loss, parsed.beta);
   const solver = parsed.solver ?? (beta === 2 ? 'hals' : 'mu');
   const warmup = solver === 'mu' ? (parsed.warmup ?? RUN_FIT_DEFAULTS.warmup) : 0;
-  return { ...parsed, beta, solver, warmup };
+  // A batch size is recorded for the minibatch solver only (the others have none).
+  const { batchSize, ...rest } = parsed;
+  if (solver === 'minibatch') {
+    return { ...rest, beta, solver, warmup, batchSize: batchSize ?? MINIBATCH_DEFAULTS.batchSize };
+  }
+  return { ...rest, beta, solver, warmup };
 }
 
 /**

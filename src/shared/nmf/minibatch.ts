@@ -102,27 +102,29 @@ function csrBatches(V: CsrMatrix, batchSize: number, missing: MissingPattern | n
       for (let r = 0; r < b; r++) indptr[r + 1] = indptr[r] + counts[j0 + r];
       fill.set(indptr.subarray(0, b));
       let sum = 0;
+      const { indptr: rowPtr, indices: cols, data: stored } = V;
       for (let i = 0; i < m; i++) {
         let p = cursor[i];
-        const end = V.indptr[i + 1];
-        while (p < end && V.indices[p] < j1) {
-          const q = fill[V.indices[p] - j0]++;
+        const end = rowPtr[i + 1];
+        for (; p < end; p++) {
+          const j = cols[p];
+          if (j >= j1) break;
+          const q = fill[j - j0]++;
           indices[q] = i;
-          const v = V.data[p];
+          const v = stored[p];
           values[q] = v;
           if (v === v) sum += v;
-          p++;
         }
         cursor[i] = p;
       }
-      const stored = indptr[b];
+      const count = indptr[b];
       const Vb: CsrMatrix = {
         kind: 'csr',
         rows: b,
         cols: m,
         indptr: indptr.subarray(0, b + 1),
-        indices: indices.subarray(0, stored),
-        data: values.subarray(0, stored),
+        indices: indices.subarray(0, count),
+        data: values.subarray(0, count),
       };
       return batchData(Vb, b, m, sum, missing, j0, j1);
     },
@@ -197,6 +199,41 @@ function definedOnly(options: FitOptions): Partial<MinibatchSettings> {
   if (options.freshRestartsMaxIter !== undefined) out.freshRestartsMaxIter = options.freshRestartsMaxIter;
   if (options.maxNoImprovement !== undefined) out.maxNoImprovement = options.maxNoImprovement;
   return out;
+}
+
+/**
+ * D_KL(V_b ‖ H_bᵀ-side product) of a CSR batch without missing values, as `divergenceOf` defines it
+ * (scikit-learn's `_beta_divergence` for β = 1): Σ_{v > EPS32} v·log(v / wh) + Σ_all WH − Σ_{v > EPS32} v,
+ * wh = EPS32 where 0, Σ_all WH = Σ_t (Σ_r HtB[r,t])·(Σ_i W[i,t]). A tight loop over the stored
+ * entries: this loss is evaluated on every batch (for the early-stopping cost) and the general
+ * routine cost as much as the two updates together on 2000-gene count data.
+ * @param Vb b × m CSR batch (our Vᵀ_b); HtB b × k; W m × k
+ */
+function klBatchLoss(Vb: CsrMatrix, HtB: Float64Array, W: Float64Array, k: number): number {
+  const { indptr, indices, data, rows: b, cols: m } = Vb;
+  let keptA = 0;
+  let keptB = 0;
+  for (let r = 0; r < b; r++) {
+    const hr = r * k;
+    for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+      const v = data[p];
+      if (!(v > EPS32)) continue;
+      const wi = indices[p] * k;
+      let wh = 0;
+      for (let t = 0; t < k; t++) wh += HtB[hr + t] * W[wi + t];
+      keptA += v * Math.log(v / (wh === 0 ? EPS32 : wh));
+      keptB += v;
+    }
+  }
+  let sumWH = 0;
+  for (let t = 0; t < k; t++) {
+    let h = 0;
+    for (let r = 0; r < b; r++) h += HtB[r * k + t];
+    let w = 0;
+    for (let i = 0; i < m; i++) w += W[i * k + t];
+    sumWH += h * w;
+  }
+  return keptA + (sumWH - keptB);
 }
 
 function sumOf(F: Float64Array): number {
@@ -352,7 +389,10 @@ export function fitMinibatchPrepared(
     // scikit-learn's `W[W < eps] = 0` for β < 1 (its W is our H), after either update.
     if (thresholdH > 0) for (let q = 0; q < HtB.length; q++) if (HtB[q] < thresholdH) HtB[q] = 0;
 
-    const batchLoss = divergenceOf(batch, HtB, W, k, beta);
+    const batchLoss =
+      beta === 1 && batch.V.kind === 'csr' && batch.missing === null
+        ? klBatchLoss(batch.V, HtB, W, k)
+        : divergenceOf(batch, HtB, W, k, beta);
     passLoss += batchLoss;
     const batchCost =
       (batchLoss +

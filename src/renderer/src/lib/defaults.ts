@@ -42,7 +42,9 @@ export function suggestedRank(dataset: Pick<DatasetSummary, 'rows' | 'cols'>): n
   return Math.max(1, Math.min(small - 1 || 1, 20, Math.round(Math.sqrt(small / 2))));
 }
 
-export function suggestedRunParams(dataset: DatasetSummary): Required<Omit<RunParamsInput, 'solver'>> & {
+export function suggestedRunParams(dataset: DatasetSummary): Required<
+  Omit<RunParamsInput, 'solver' | 'batchSize'>
+> & {
   solver: 'mu' | 'hals' | 'als';
 } {
   const loss = suggestedLoss(dataset);
