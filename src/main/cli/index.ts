@@ -27,6 +27,7 @@ import {
 import { consensusCommand, projectCommand } from './consensus-commands';
 import { sweepMergeCommand, sweepTaskCommand } from './cluster-commands';
 import { annotateCommand, enrichCommand, markersCommand } from './reading';
+import { synthCellsCommand } from './synth-cells';
 
 /**
  * `nmf-studio`: the desktop app's services without a window (CLI.md). Exit status 0 on success,
@@ -61,6 +62,10 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
   nmf-studio sweep-task DIR --task I [--threads T]        (one array task of a job folder)
   nmf-studio sweep-merge DIR [--db FILE] [--no-save] [--out OUT]
   nmf-studio synth --features N --samples M --rank R [--moonlighting F] [--depth D] [--seed S] --out DIR
+  nmf-studio synth --cells N [--features M] --rank R [--moonlighting F] [--depth D] [--concentration A]
+        [--seed S] [--format h5ad|mtx] [--progress] --out DIR
+                                      (planted modules in sparse counts, streamed: DIR/cells.h5ad or
+                                       DIR/matrix.mtx + features.tsv + barcodes.tsv, and truth.json)
         (--depth D: expected total count per sample; default 1000 × features)
   nmf-studio assign <run-dir|run-id> [--threshold t]
   nmf-studio align <run-dir|run-id> <run-dir|run-id> [--metric cosine|pearson]
@@ -167,7 +172,9 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
         await sweepMergeCommand(rest, io, openServices);
         break;
       case 'synth':
-        await synthCommand(rest);
+        // `--cells`: large sparse sets streamed to .h5ad / .mtx (synth-cells.ts).
+        if (rest.some((a) => a === '--cells' || a.startsWith('--cells='))) await synthCellsCommand(rest, io);
+        else await synthCommand(rest);
         break;
       case 'assign':
         await assignCommand(rest, io, openServices);
