@@ -6,3 +6,4 @@ export * from './version';
 export * from './defaults';
 export * from './consensus';
 export * from './reading';
+export * from './minibatch-advice';

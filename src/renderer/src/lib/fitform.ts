@@ -4,7 +4,9 @@ import type { LossName } from '../../../shared/domain';
 export interface FitForm {
   loss: LossName;
   beta: number;
-  solver: 'mu' | 'hals' | 'als';
+  solver: 'mu' | 'hals' | 'als' | 'minibatch';
+  /** Samples per batch (minibatch only; absent: the default). */
+  batchSize?: number;
   init: 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar';
   maxIter: number;
   tol: number;
@@ -32,5 +34,11 @@ export function fitFormProblems(form: FitForm): Partial<Record<keyof FitForm, st
   const beta = form.loss === 'kl' ? 1 : form.loss === 'is' ? 0 : form.loss === 'frobenius' ? 2 : form.beta;
   if (form.solver === 'hals' && beta !== 2) problems.solver = 'HALS fits only the Frobenius loss; use MU.';
   if (form.solver === 'als' && beta !== 2) problems.solver = 'ALS fits only the Frobenius loss; use MU.';
+  if (
+    form.solver === 'minibatch' &&
+    form.batchSize !== undefined &&
+    (!Number.isInteger(form.batchSize) || form.batchSize < 1)
+  )
+    problems.batchSize = 'A whole number of at least 1.';
   return problems;
 }
