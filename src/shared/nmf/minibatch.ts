@@ -461,7 +461,7 @@ export function fitMinibatchPrepared(
 
   const iterations = steps === 0 ? 0 : Math.ceil(steps / stepsPerPass);
   const loss = divergenceOf(data, W, Ht, k, beta);
-  if (trace.length > 1 && trace[trace.length - 1][0] === iterations) trace.pop();
+  if (trace[trace.length - 1][0] === iterations) trace.pop();
   trace.push([iterations, loss]);
   const warnings: string[] = [];
   if (!converged && options.maxIter > 0 && options.tol > 0) {
