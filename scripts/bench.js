@@ -6,6 +6,9 @@
 //   node scripts/bench.js --quick         a ~1 minute subset with fewer iterations
 //   node scripts/bench.js --case NAME     one case (repeatable, or NAME,NAME); --list shows them
 //   node scripts/bench.js --keep          keep the temporary data directory
+//   node scripts/bench.js --million       also the 10⁶-cell minibatch cases (cells1m: 2000 genes × 10⁶
+//                                         cells, 2.2 × 10⁸ non-zeros; about 10 GB of memory while the
+//                                         data are generated and an hour on 2 cores; never by default)
 //   node scripts/bench.js --no-js         skip the run of our scalar (non-WebAssembly) kernels
 //   node scripts/bench.js --no-wasm       skip the run of our WebAssembly kernels (made, with the most
 //                                         threads, when the default run used the native kernels)
@@ -136,6 +139,51 @@ const CASES = [
     iters: 20,
     target: { sklearn: 0.2 },
   },
+  // Single-cell-sized data (planted cell modules, `synth --cells`): online MU against scikit-learn's
+  // MiniBatchNMF (same start, batches in the same fixed order, same passes; ms/iter is per pass),
+  // and full-batch MU against its NMF for as many iterations as passes, to compare the losses.
+  {
+    name: 'cells-2000x1e5-k20-kl-minibatch',
+    set: 'cells100k',
+    k: 20,
+    beta: 1,
+    ours: 'minibatch',
+    sklearn: 'minibatch',
+    batch: 1024,
+    iters: 5,
+    target: { sklearn: 0.5 },
+  },
+  {
+    name: 'cells-2000x1e5-k20-kl-mu',
+    set: 'cells100k',
+    k: 20,
+    beta: 1,
+    ours: 'mu',
+    sklearn: 'mu',
+    iters: 5,
+  },
+  {
+    name: 'cells-2000x1e6-k20-kl-minibatch',
+    set: 'cells1m',
+    k: 20,
+    beta: 1,
+    ours: 'minibatch',
+    sklearn: 'minibatch',
+    batch: 1024,
+    iters: 3,
+    million: true,
+    target: { sklearn: 0.5 },
+  },
+  {
+    name: 'cells-2000x1e6-k20-kl-mu',
+    set: 'cells1m',
+    k: 20,
+    beta: 1,
+    ours: 'mu',
+    sklearn: 'mu',
+    iters: 3,
+    million: true,
+  },
 ];
 
 /** @param {string[]} argv */
@@ -143,6 +191,7 @@ function parseArgs(argv) {
   const out = {
     quick: false,
     keep: false,
+    million: false,
     js: true,
     wasm: true,
     list: false,
@@ -154,6 +203,7 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === '--quick') out.quick = true;
     else if (a === '--keep') out.keep = true;
+    else if (a === '--million') out.million = true;
     else if (a === '--no-js') out.js = false;
     else if (a === '--no-wasm') out.wasm = false;
     else if (a === '--reps') out.reps = Math.max(1, Number(argv[++i]) || 1);
@@ -282,7 +332,9 @@ async function main() {
     return;
   }
   let cases = CASES.filter((c) =>
-    opts.cases.length > 0 ? opts.cases.includes(c.name) : !opts.quick || c.quick !== undefined,
+    opts.cases.length > 0
+      ? opts.cases.includes(c.name)
+      : (!opts.quick || c.quick !== undefined) && (!c.million || opts.million),
   );
   if (opts.cases.length > 0 && cases.length !== opts.cases.length) {
     throw new Error(`unknown case in ${opts.cases.join(', ')}; --list shows the cases`);
@@ -331,6 +383,7 @@ async function main() {
       const reps = opts.reps;
       process.stdout.write(`running ${c.name} (${iters} iterations${reps > 1 ? `, best of ${reps}` : ''}) …`);
       const common = ['--dir', dir, '--set', c.set, '--rank', String(c.k), '--iters', String(iters)];
+      if (c.batch !== undefined) common.push('--batch-size', String(c.batch));
       // One run per thread count; `ours` (the ratios' reference) is the one with the most threads.
       /** @type {[string, FitReport][]} */
       const results = [];
@@ -436,7 +489,7 @@ async function main() {
           const ratio = ours.secondsPerIter / rResult.secondsPerIter;
           parts.push(`ours/R ${c.r} ${ratio.toFixed(2)}${verdict(ratio, c.target?.r)}`);
         }
-        if (sklearnBest !== null && c.ours === 'mu') {
+        if (sklearnBest !== null && (c.ours === 'mu' || c.ours === 'minibatch')) {
           const rel = Math.abs(ours.finalLoss - sklearnBest.finalLoss) / Math.abs(sklearnBest.finalLoss);
           parts.push(`final loss vs sklearn: rel. diff ${rel.toExponential(1)}`);
         }

@@ -9,7 +9,8 @@
  * Sets: planted2000 (2000 × 500, 8 planted modules), planted20000 (20000 × 1000, 10 modules),
  * sparse (2000 × 20000 Gamma-Poisson counts, ~90% zeros, CSR), digits (scikit-learn's
  * `load_digits()`, 1797 × 64, from the copy in scripts/bench/fixtures/digits.tsv.gz, so it is there
- * without Python; the same values, checked against scikit-learn when it is installed). A start is our seeded `random` initialisation of
+ * without Python; the same values, checked against scikit-learn when it is installed), cells100k and
+ * cells1m (2000 genes × 10⁵ / 10⁶ cells of planted cell modules, `synth --cells`, CSR). A start is our seeded `random` initialisation of
  * the set, written once and given to every tool (W0: m × k, H0: k × n, row-major).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { synthesizeGeneModules } from '../../src/shared/analysis/synthetic';
+import { plantCellModules, sampleCellMatrix } from '../../src/shared/analysis/synthetic-cells';
 import type { CsrMatrix, DataMatrix } from '../../src/shared/linalg/matrix';
 import { Rng } from '../../src/shared/linalg/random';
 import { initialize } from '../../src/shared/nmf';
@@ -192,6 +194,11 @@ function makeSet(name: string): DataMatrix {
       return synthesizeGeneModules({ features: 20000, samples: 1000, rank: 10, seed: 2 }).V;
     case 'sparse':
       return sparseCounts(2000, 20000, 10, 3, 0.1);
+    // Planted cell modules (`synth --cells`): 2000 genes, 20 modules, ~11 % non-zeros.
+    case 'cells100k':
+      return sampleCellMatrix(plantCellModules({ features: 2000, cells: 100_000, rank: 20, seed: 5 })).V;
+    case 'cells1m':
+      return sampleCellMatrix(plantCellModules({ features: 2000, cells: 1_000_000, rank: 20, seed: 5 })).V;
     default:
       throw new Error(`unknown data set ${name}`);
   }

@@ -3,7 +3,7 @@
  * JSON line.
  *
  *   node --import tsx scripts/bench/ours.ts --dir DIR --set NAME --rank K --beta B \
- *       --solver mu|hals --iters N [--backend auto|js|wasm|native] [--threads T]
+ *       --solver mu|hals|minibatch --iters N [--batch-size B] [--backend auto|js|wasm|native] [--threads T]
  *
  * Same protocol as the peer drivers: start W0/H0 from DIR (init 'custom'), tol 0 so exactly N
  * iterations, and the loss evaluated only at the start and the end (checkEvery = N), as
@@ -19,6 +19,9 @@
  * fit: V is read into a SharedArrayBuffer (the app's datasets live in one) and the helpers are
  * started, both outside the timed span (the app's worker keeps its team between fits). `threads`
  * in the output is T if the team split any kernel call, else 1 (small data).
+ *
+ * `--solver minibatch`: N passes over the data in batches of B samples (default 1024), without
+ * early stopping (tol 0, maxNoImprovement null), as the scikit-learn driver runs MiniBatchNMF.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +46,7 @@ const k = Number(get('--rank'));
 const beta = Number(get('--beta'));
 const solver = get('--solver') as Solver;
 const iters = Number(get('--iters'));
+const batchSize = Number(get('--batch-size', '1024'));
 installNativeKernels();
 const backend = get('--backend', 'auto') as KernelBackend;
 const threads = Number(get('--threads', '1'));
@@ -72,6 +76,7 @@ const fit = fitNmf(
     tol: 0,
     checkEvery: iters,
     loglik: false,
+    ...(solver === 'minibatch' ? { batchSize, maxNoImprovement: null } : {}),
   },
   { kernels },
 );

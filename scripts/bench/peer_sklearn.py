@@ -4,7 +4,7 @@
   /usr/bin/python3 peer_sklearn.py check
   /usr/bin/python3 peer_sklearn.py digits --dir DIR          # writes the digits set (1797 x 64)
   /usr/bin/python3 peer_sklearn.py run --dir DIR --set NAME --rank K --loss kl|frobenius \
-      --solver mu|cd --iters N
+      --solver mu|cd|minibatch --iters N [--batch-size B]
   /usr/bin/python3 peer_sklearn.py solution --dir DIR --set NAME --rank K --loss kl|frobenius \
       --solver mu|cd [--init nndsvda] [--tol 1e-4] [--max-iter 200]
 
@@ -16,6 +16,11 @@ same start as every other tool. Our V (m x n) is sklearn's X (samples x features
 their meaning. Timed: the fit_transform call only. Peak RSS: VmHWM, reset through
 /proc/self/clear_refs just before the fit. The final loss (0.5*||V - WH||^2 or generalised KL, the
 definitions of sklearn's _beta_divergence) is computed after the timing, in row chunks.
+
+--solver minibatch: MiniBatchNMF(init='custom', batch_size=B, max_iter=N, tol=0,
+max_no_improvement=None, fresh_restarts=False): N passes over the samples in its fixed batch order.
+Its samples are our columns, so it gets X = V.T as CSR (converted before the timing), starts from
+W = H0.T, H = W0.T, and its W.T, components_.T are our H and W.
 """
 import json
 import os
@@ -75,11 +80,12 @@ def loss_of(V, W, H, loss):
     import scipy.sparse as sp
 
     total = 0.0
-    m = V.shape[0]
-    for start in range(0, m, 1000):
-        block = V[start:start + 1000]
+    m, n = V.shape
+    step = max(1, min(1000, 10_000_000 // max(n, 1)))  # dense blocks of at most 10^7 entries
+    for start in range(0, m, step):
+        block = V[start:start + step]
         X = block.toarray() if sp.issparse(block) else block
-        WH = W[start:start + 1000] @ H
+        WH = W[start:start + step] @ H
         if loss == "frobenius":
             total += 0.5 * float(np.sum((X - WH) ** 2))
         else:
@@ -100,14 +106,28 @@ def run(args):
     W0 = np.fromfile(os.path.join(args["dir"], "%s.k%d.W0.f64" % (args["set"], k)), dtype="<f8").reshape(m, k)
     H0 = np.fromfile(os.path.join(args["dir"], "%s.k%d.H0.f64" % (args["set"], k)), dtype="<f8").reshape(k, n)
     loss = "kullback-leibler" if args["loss"] == "kl" else "frobenius"
-    model = NMF(n_components=k, init="custom", solver=args["solver"], beta_loss=loss, max_iter=iters, tol=0)
     warnings.simplefilter("ignore")
-    reset_hwm()
-    started = time.perf_counter()
-    W = model.fit_transform(V, W=W0.copy(), H=H0.copy())
-    seconds = time.perf_counter() - started
-    peak = vm_hwm_mb()
-    H = model.components_
+    if args["solver"] == "minibatch":
+        from sklearn.decomposition import MiniBatchNMF
+        import scipy.sparse as sp
+
+        X = V.T.tocsr() if sp.issparse(V) else np.ascontiguousarray(V.T)
+        model = MiniBatchNMF(n_components=k, init="custom", beta_loss=loss, batch_size=int(args.get("batch-size", "1024")),
+                             max_iter=iters, tol=0, max_no_improvement=None, fresh_restarts=False)
+        reset_hwm()
+        started = time.perf_counter()
+        Ws = model.fit_transform(X, W=H0.T.copy(), H=W0.T.copy())
+        seconds = time.perf_counter() - started
+        peak = vm_hwm_mb()
+        W, H = np.ascontiguousarray(model.components_.T), np.ascontiguousarray(Ws.T)
+    else:
+        model = NMF(n_components=k, init="custom", solver=args["solver"], beta_loss=loss, max_iter=iters, tol=0)
+        reset_hwm()
+        started = time.perf_counter()
+        W = model.fit_transform(V, W=W0.copy(), H=H0.copy())
+        seconds = time.perf_counter() - started
+        peak = vm_hwm_mb()
+        H = model.components_
     print(json.dumps({
         "tool": "sklearn",
         "version": version,
@@ -115,7 +135,7 @@ def run(args):
         "seconds": seconds,
         "secondsPerIter": seconds / max(int(model.n_iter_), 1),
         "finalLoss": loss_of(V, W, H, args["loss"]),
-        "threads": blas_threads() if args["solver"] == "mu" else 1,
+        "threads": blas_threads() if args["solver"] in ("mu", "minibatch") else 1,
         "peakRssMb": peak,
     }))
 

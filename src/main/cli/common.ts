@@ -55,6 +55,7 @@ export const fitOptions = {
   'l1-h': { type: 'string' },
   'l2-h': { type: 'string' },
   warmup: { type: 'string' },
+  'batch-size': { type: 'string' },
   threads: { type: 'string' },
   'no-save': { type: 'boolean' },
   out: { type: 'string' },
@@ -88,6 +89,11 @@ export function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInpu
   const params: Omit<RunParamsInput, 'rank'> = { loss: loss.loss, beta: loss.beta };
   const solver = choiceFlag(values, 'solver', solverNames);
   if (solver) params.solver = solver;
+  const batchSize = numberFlag(values, 'batch-size', { integer: true, min: 1, max: 100_000_000 });
+  if (batchSize !== undefined) {
+    if (solver !== 'minibatch') throw new UsageError('--batch-size applies to --solver minibatch only');
+    params.batchSize = batchSize;
+  }
   const init = choiceFlag(values, 'init', initNames);
   if (init) params.init = init;
   const maxIter = numberFlag(values, 'max-iter', { integer: true, min: 1 });

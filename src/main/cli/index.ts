@@ -27,6 +27,7 @@ import {
 import { consensusCommand, projectCommand } from './consensus-commands';
 import { sweepMergeCommand, sweepTaskCommand } from './cluster-commands';
 import { annotateCommand, enrichCommand, markersCommand } from './reading';
+import { synthCellsCommand } from './synth-cells';
 
 /**
  * `nmf-studio`: the desktop app's services without a window (CLI.md). Exit status 0 on success,
@@ -44,13 +45,15 @@ const rendererDir = fromSource
 
 const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
 
-  nmf-studio fit <matrix> --rank K [--loss kl|frobenius|is|beta=<b>] [--solver mu|hals|als]
+  nmf-studio fit <matrix> --rank K [--loss kl|frobenius|is|beta=<b>] [--solver mu|hals|als|minibatch]
         [--init random|nndsvd|nndsvda|nndsvdar] [--init-w W0.tsv --init-h H0.tsv] [--max-iter N] [--tol T]
         [--seed S] [--l1-w a] [--l2-w a] [--l1-h a] [--l2-h a] [--warmup N] [--replicates R] [--threads T]
         [--normalize l1|l2] [--db FILE] [--no-save] --out DIR
         (--warmup N: N HALS iterations before multiplicative updates, within --max-iter; default ${MU_WARMUP},
          0 for plain MU. --replicates R: R fits, the first from --init, the others from random starts
-         with seeds S+1, S+2, …; the lowest loss is kept)
+         with seeds S+1, S+2, …; the lowest loss is kept. --solver minibatch [--batch-size B]: online
+         multiplicative updates over batches of B samples (default 1024), as scikit-learn's MiniBatchNMF;
+         --max-iter then counts passes over the data)
   nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [--consensus-replicates C]
         [--sample-folds F] [fit options] --out DIR
         (--sample-folds F: also F-fold sample-wise cross-validation, W fitted without the held-out
@@ -61,6 +64,10 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
   nmf-studio sweep-task DIR --task I [--threads T]        (one array task of a job folder)
   nmf-studio sweep-merge DIR [--db FILE] [--no-save] [--out OUT]
   nmf-studio synth --features N --samples M --rank R [--moonlighting F] [--depth D] [--seed S] --out DIR
+  nmf-studio synth --cells N [--features M] --rank R [--moonlighting F] [--depth D] [--concentration A]
+        [--seed S] [--format h5ad|mtx] [--progress] --out DIR
+                                      (planted modules in sparse counts, streamed: DIR/cells.h5ad or
+                                       DIR/matrix.mtx + features.tsv + barcodes.tsv, and truth.json)
         (--depth D: expected total count per sample; default 1000 × features)
   nmf-studio assign <run-dir|run-id> [--threshold t]
   nmf-studio align <run-dir|run-id> <run-dir|run-id> [--metric cosine|pearson]
@@ -169,7 +176,9 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
         await sweepMergeCommand(rest, io, openServices);
         break;
       case 'synth':
-        await synthCommand(rest);
+        // `--cells`: large sparse sets streamed to .h5ad / .mtx (synth-cells.ts).
+        if (rest.some((a) => a === '--cells' || a.startsWith('--cells='))) await synthCellsCommand(rest, io);
+        else await synthCommand(rest);
         break;
       case 'assign':
         await assignCommand(rest, io, openServices);

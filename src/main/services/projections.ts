@@ -1,3 +1,4 @@
+import { oneSidedSolver } from '../../shared/nmf/defaults';
 import { ServiceError } from '../../shared/api';
 import {
   ProjectionError,
@@ -34,7 +35,7 @@ export function projectionFitOptions(params: RunParams, rank: number): FitOption
   return {
     rank,
     beta: params.beta,
-    solver: params.solver,
+    solver: oneSidedSolver(params.solver),
     maxIter: params.maxIter,
     tol: params.tol,
     l1H: params.l1H,
@@ -239,7 +240,7 @@ function storeProjection(ctx: ServiceContext, prepared: PreparedProjection, fit:
   const params: ProjectionSummary['params'] = {
     loss: run.params.loss,
     beta: run.params.beta,
-    solver: run.params.solver,
+    solver: oneSidedSolver(run.params.solver),
     maxIter: run.params.maxIter,
     tol: run.params.tol,
     l1H: run.params.l1H,

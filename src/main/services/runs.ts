@@ -9,6 +9,7 @@ import {
   type RunProvenance,
   type RunSummary,
 } from '../../shared/domain';
+import { minibatchSuggestion } from '../../shared/domain/minibatch-advice';
 import type { DataMatrix, DenseMatrix } from '../../shared/linalg/matrix';
 import type { FitOptionsInput } from '../../shared/nmf/types';
 import { MIN_NATIVE_SPLIT_WORK } from '../../shared/nmf/kernels';
@@ -114,6 +115,7 @@ export function fitOptionsOf(params: RunParams): FitOptionsInput {
     l2H: params.l2H,
     shuffle: params.shuffle,
     warmup: params.warmup,
+    ...(params.batchSize !== undefined ? { batchSize: params.batchSize } : {}),
   };
 }
 
@@ -438,16 +440,24 @@ export function estimateRun(
   // MIN_NATIVE_SPLIT_WORK multiply-adds.
   const parallel = Math.min(params.replicates, ctx.pool.size);
   const iterations = params.maxIter * params.replicates;
-  const work = fitWorkPerIteration(dataset, params.rank);
+  // A minibatch pass does the two MU products plus the batch's loss (for its early stopping).
+  const work = fitWorkPerIteration(dataset, params.rank) * (params.solver === 'minibatch' ? 1.25 : 1);
   const kernelThreads =
     work / 4 >= MIN_NATIVE_SPLIT_WORK ? Math.max(1, Math.floor(ctx.pool.size / params.replicates)) : 1;
+  const seconds = (iterations * work) / rate / parallel / splitSpeedup(kernelThreads);
+  const suggestion = minibatchSuggestion(dataset.cols, params.solver, seconds);
+  const steps =
+    params.solver === 'minibatch'
+      ? `at most ${params.maxIter} passes over the data (W updated after each batch of ${params.batchSize} samples)`
+      : `at most ${params.maxIter} iterations`;
   return {
-    seconds: (iterations * work) / rate / parallel / splitSpeedup(kernelThreads),
+    seconds,
     peakBytes: dataset.sizeBytes + parallel * fitFactorBytes(dataset, params.rank),
     basis:
-      `at most ${params.maxIter} iterations × ${params.replicates} replicate(s) on ${parallel} thread(s)` +
+      `${steps} × ${params.replicates} replicate(s) on ${parallel} thread(s)` +
       (kernelThreads > 1 ? `, each fit split over ${kernelThreads} threads` : '') +
       ` at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    ...(suggestion !== null ? { suggestion } : {}),
   };
 }
 

@@ -138,6 +138,7 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
       l2H: fit.l2H,
       shuffle: fit.shuffle,
       warmup: solver === 'mu' ? fit.warmup : 0,
+      ...(fit.batchSize !== undefined ? { batchSize: fit.batchSize } : {}),
     },
   };
 }

@@ -1,3 +1,4 @@
+import { oneSidedSolver } from '../nmf/defaults';
 import { dense, type DataMatrix, type DenseMatrix } from '../linalg/matrix';
 import { Rng } from '../linalg/random';
 import { betaDivergence } from '../nmf';
@@ -240,7 +241,7 @@ export function runSampleFoldJob(
     split.featureHalf,
     {
       beta,
-      solver: fit.options.solver,
+      solver: oneSidedSolver(fit.options.solver),
       maxIter: fit.options.maxIter,
       tol: fit.options.tol,
       l1H: fit.options.l1H,

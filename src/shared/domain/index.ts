@@ -7,3 +7,4 @@ export * from './defaults';
 export * from './consensus';
 export * from './reading';
 export * from './activity';
+export * from './minibatch-advice';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultSolverFor } from '../nmf/defaults';
+import { defaultSolverFor, MINIBATCH_DEFAULTS } from '../nmf/defaults';
 import {
   cvFoldsProblem,
   RUN_DEFAULTS,
@@ -56,7 +56,7 @@ export function parseLoss(text: string): { loss: LossName; beta: number } | null
 const penalty = z.number().min(0).max(1e9).default(RUN_DEFAULTS.penalty);
 
 /** Solvers (`als` and `hals` fit the Frobenius loss only). */
-export const solverNames = ['mu', 'hals', 'als'] as const;
+export const solverNames = ['mu', 'hals', 'als', 'minibatch'] as const;
 /** Starts a user may choose (the engine also takes `custom`, given W0 and H0). */
 export const initNames = ['random', 'nndsvd', 'nndsvda', 'nndsvdar'] as const;
 
@@ -67,8 +67,13 @@ export const runParamsSchema = z
     loss: z.enum(lossNames).default(RUN_DEFAULTS.loss),
     /** Used only when loss is `beta`. */
     beta: z.number().min(0).max(10).default(RUN_DEFAULTS.beta),
-    /** Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`); `als` is Frobenius only. */
+    /**
+     * Default: `hals` for Frobenius, `mu` otherwise (filled in by `completeRunParams`); `als` is
+     * Frobenius only; `minibatch` is online MU over batches of samples (maxIter counts passes).
+     */
     solver: z.enum(solverNames).optional(),
+    /** Samples per batch, `minibatch` only (default MINIBATCH_DEFAULTS.batchSize, filled in by `completeRunParams`). */
+    batchSize: z.number().int().min(1).max(100_000_000).optional(),
     init: z.enum(initNames).default(RUN_FIT_DEFAULTS.init),
     maxIter: z.number().int().min(1).max(1_000_000).default(RUN_FIT_DEFAULTS.maxIter),
     tol: z.number().min(0).max(1).default(RUN_FIT_DEFAULTS.tol),
@@ -95,7 +100,7 @@ export const runParamsSchema = z
 export type RunParamsInput = z.input<typeof runParamsSchema>;
 /** Parameters with every default filled in, the solver resolved. */
 export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver' | 'warmup'> & {
-  solver: 'mu' | 'hals' | 'als';
+  solver: 'mu' | 'hals' | 'als' | 'minibatch';
   warmup: number;
 };
 
@@ -109,7 +114,12 @@ export function completeRunParams(input: RunParamsInput): RunParams {
   const beta = betaOfLoss(parsed.loss, parsed.beta);
   const solver = parsed.solver ?? defaultSolverFor(beta);
   const warmup = solver === 'mu' ? (parsed.warmup ?? RUN_FIT_DEFAULTS.warmup) : 0;
-  return { ...parsed, beta, solver, warmup };
+  // A batch size is recorded for the minibatch solver only (the others have none).
+  const { batchSize, ...rest } = parsed;
+  if (solver === 'minibatch') {
+    return { ...rest, beta, solver, warmup, batchSize: batchSize ?? MINIBATCH_DEFAULTS.batchSize };
+  }
+  return { ...rest, beta, solver, warmup };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { SolverSuggestion } from './minibatch-advice';
 import type { SweepSummary } from './records';
 
 /**
@@ -168,4 +169,6 @@ export interface RunEstimate {
   peakBytes: number;
   /** How the figure was obtained (shown to the user). */
   basis: string;
+  /** Another solver worth using on these data, and why (minibatch-advice.ts); absent: none. */
+  suggestion?: SolverSuggestion;
 }

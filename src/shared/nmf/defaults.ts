@@ -31,8 +31,30 @@ export function defaultSolverFor(beta: number): 'mu' | 'hals' {
 
 /**
  * Whether a solver can fit a β-divergence: HALS and ALS here minimise the Frobenius objective only
- * (β = 2); multiplicative updates fit every β ≥ 0.
+ * (β = 2); multiplicative updates, batch or minibatch, fit every β ≥ 0.
  */
-export function solverFitsBeta(solver: 'mu' | 'hals' | 'als', beta: number): boolean {
-  return solver === 'mu' || beta === 2;
+export function solverFitsBeta(solver: 'mu' | 'hals' | 'als' | 'minibatch', beta: number): boolean {
+  return solver === 'mu' || solver === 'minibatch' || beta === 2;
+}
+
+/**
+ * Settings of the minibatch solver (`solver: 'minibatch'`), scikit-learn 1.2 `MiniBatchNMF`'s
+ * defaults: batches of 1024 samples, forget factor 0.7, no fresh restarts (30 MU steps per batch
+ * when on), early stop after 10 steps without improvement of the smoothed batch cost.
+ */
+export const MINIBATCH_DEFAULTS = {
+  batchSize: 1024,
+  forgetFactor: 0.7,
+  freshRestarts: false,
+  freshRestartsMaxIter: 30,
+  maxNoImprovement: 10 as number | null,
+};
+
+/**
+ * The solver of a one-sided fit (one factor held, `FitOptions.fixed`) that continues a fit made with
+ * `solver`: the same, except that minibatch MU becomes full-batch MU — with W held the samples'
+ * H columns are independent, and scikit-learn's `MiniBatchNMF.transform` likewise solves H by MU.
+ */
+export function oneSidedSolver(solver: 'mu' | 'hals' | 'als' | 'minibatch'): 'mu' | 'hals' | 'als' {
+  return solver === 'minibatch' ? 'mu' : solver;
 }

@@ -6,6 +6,7 @@ import { divergenceOf, logLikelihoodOf } from './divergence';
 import { initializePrepared } from './init';
 import { resolveWith } from './options';
 import { alsIteration } from './als';
+import { fitMinibatchPrepared } from './minibatch';
 import { createWorkspace, halsIteration, muIteration, type Penalties } from './solvers';
 import { selectKernels } from './kernels';
 import {
@@ -36,6 +37,8 @@ import {
  *   Frobenius loss (traced in the fit's own loss, no convergence test); then the entries HALS left
  *   at exactly 0 are lifted to 1e-3 × the factor's mean (a multiplicative update can never move a
  *   zero), and MU continues, its tol test measured from that point.
+ * - `minibatch`: online MU over batches of samples (./minibatch.ts, scikit-learn's `MiniBatchNMF`);
+ *   `maxIter` counts passes over the data, its own stopping rules apply.
  * - `fixed` ('W' or 'H'): that factor is held (copied, never updated) and only the other is fitted,
  *   scikit-learn's `non_negative_factorization(update_H=False)`; see `FitOptions.fixed`.
  * - `hooks.kernels` is the kernel set the fit computes with (./kernels/select.ts; default: the
@@ -173,6 +176,8 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     l1H: options.l1H * m,
     l2H: options.l2H * m,
   };
+  if (options.solver === 'minibatch')
+    return fitMinibatchPrepared(data, options, W, Ht, { ...hooks, kernels }, started);
   const ws = createWorkspace(m, n, k, data.V.kind === 'csr' ? data.V.data.length : 0, kernels);
   const shuffleRng = options.shuffle ? new Rng(options.seed) : null;
   const nextOrder = (order: Int32Array): void => {

@@ -1,15 +1,16 @@
 import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
 import { prepareData, type PreparedData } from './data';
-import { defaultSolverFor, ENGINE_DEFAULTS, solverFitsBeta } from './defaults';
+import { defaultSolverFor, ENGINE_DEFAULTS, MINIBATCH_DEFAULTS, solverFitsBeta } from './defaults';
 import {
   FitSettingsError,
   type FitOptions,
   type FitOptionsInput,
   type InitMethod,
+  type MinibatchSettings,
   type Solver,
 } from './types';
 
-const SOLVERS: readonly Solver[] = ['mu', 'hals', 'als'];
+const SOLVERS: readonly Solver[] = ['mu', 'hals', 'als', 'minibatch'];
 const INITS: readonly InitMethod[] = ['random', 'nndsvd', 'nndsvda', 'nndsvdar', 'custom'];
 
 /**
@@ -39,7 +40,7 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
   }
   const solver = input.solver ?? defaultSolverFor(beta);
   if (!SOLVERS.includes(solver))
-    throw new FitSettingsError(`unknown solver '${solver}' (use mu, hals or als)`);
+    throw new FitSettingsError(`unknown solver '${solver}' (use mu, hals, als or minibatch)`);
   if (!solverFitsBeta(solver, beta)) {
     throw new FitSettingsError(`solver ${solver} needs β = 2 (Frobenius), got β = ${beta}`);
   }
@@ -101,6 +102,12 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
     warmup,
     loglik,
   };
+  if (solver === 'minibatch') {
+    if (fixed !== undefined) {
+      throw new FitSettingsError('solver minibatch fits both factors; use mu to hold one fixed');
+    }
+    Object.assign(options, resolveMinibatch(input));
+  }
   if (fixed !== undefined) {
     const given = fixed === 'W' ? input.W0 : input.H0;
     if (given === undefined) {
@@ -120,6 +127,36 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
   }
   if (data !== undefined) checkAgainstData(options, data);
   return options;
+}
+
+/**
+ * The minibatch solver's settings with MINIBATCH_DEFAULTS filled in (scikit-learn `MiniBatchNMF`'s),
+ * each checked: batchSize a positive integer, forgetFactor in (0, 1], freshRestartsMaxIter a
+ * positive integer, maxNoImprovement a positive integer or null.
+ */
+function resolveMinibatch(input: FitOptionsInput): MinibatchSettings {
+  const batchSize = input.batchSize ?? MINIBATCH_DEFAULTS.batchSize;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new FitSettingsError(`batchSize ${batchSize} must be a positive integer`);
+  }
+  const forgetFactor = input.forgetFactor ?? MINIBATCH_DEFAULTS.forgetFactor;
+  if (!Number.isFinite(forgetFactor) || forgetFactor <= 0 || forgetFactor > 1) {
+    throw new FitSettingsError(`forgetFactor ${forgetFactor} must be in (0, 1]`);
+  }
+  const freshRestarts = input.freshRestarts ?? MINIBATCH_DEFAULTS.freshRestarts;
+  if (typeof freshRestarts !== 'boolean') {
+    throw new FitSettingsError(`freshRestarts ${String(freshRestarts)} must be true or false`);
+  }
+  const freshRestartsMaxIter = input.freshRestartsMaxIter ?? MINIBATCH_DEFAULTS.freshRestartsMaxIter;
+  if (!Number.isInteger(freshRestartsMaxIter) || freshRestartsMaxIter < 1) {
+    throw new FitSettingsError(`freshRestartsMaxIter ${freshRestartsMaxIter} must be a positive integer`);
+  }
+  const maxNoImprovement =
+    input.maxNoImprovement === undefined ? MINIBATCH_DEFAULTS.maxNoImprovement : input.maxNoImprovement;
+  if (maxNoImprovement !== null && (!Number.isInteger(maxNoImprovement) || maxNoImprovement < 1)) {
+    throw new FitSettingsError(`maxNoImprovement ${maxNoImprovement} must be a positive integer or null`);
+  }
+  return { batchSize, forgetFactor, freshRestarts, freshRestartsMaxIter, maxNoImprovement };
 }
 
 function checkAgainstData(options: FitOptions, data: PreparedData): void {

@@ -112,8 +112,8 @@ export function muIteration(
   }
 }
 
-/** numW and denW (m × k) of the W step, before penalties. */
-function muNumDenW(
+/** numW and denW (m × k) of the W step, before penalties. Exported for the minibatch solver. */
+export function muNumDenW(
   data: PreparedData,
   W: Float64Array,
   Ht: Float64Array,
@@ -144,8 +144,8 @@ function muNumDenW(
   kernels.betaW(V, m, n, k, W, Ht, beta, numW, denW, ws.rowA, ws.rowB, ws.rowC);
 }
 
-/** numHt and denHt (n × k) of the H step, before penalties (uses the new W). */
-function muNumDenH(
+/** numHt and denHt (n × k) of the H step, before penalties (uses the new W). Exported for the minibatch solver. */
+export function muNumDenH(
   data: PreparedData,
   W: Float64Array,
   Ht: Float64Array,

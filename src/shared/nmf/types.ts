@@ -9,8 +9,10 @@ import type { NmfKernels } from './kernels/contract';
 /** Solver. `mu`: multiplicative updates (Lee & Seung 2001; Févotte & Idier 2011 for general β).
  * `hals`: hierarchical alternating least squares / coordinate descent on the Frobenius loss
  * (Cichocki & Phan 2009; scikit-learn's `cd`). `als`: alternating NNLS, each half step solved by
- * repeated coordinate-descent sweeps (RcppML's `nmf`; see ./als.ts), Frobenius only. */
-export type Solver = 'mu' | 'hals' | 'als';
+ * repeated coordinate-descent sweeps (RcppML's `nmf`; see ./als.ts), Frobenius only.
+ * `minibatch`: online multiplicative updates over batches of samples for any β (Serizel, Essid &
+ * Richard 2016; scikit-learn's `MiniBatchNMF`; see ./minibatch.ts); `maxIter` counts passes. */
+export type Solver = 'mu' | 'hals' | 'als' | 'minibatch';
 
 /** Initialisation. NNDSVD variants after Boutsidis & Gallopoulos (2008), as scikit-learn builds them. */
 export type InitMethod = 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar' | 'custom';
@@ -73,6 +75,25 @@ export interface FitOptions {
    * Default: none (both factors fitted).
    */
   fixed?: 'W' | 'H';
+  /** `minibatch` only: samples per batch (scikit-learn `batch_size`). Default 1024, at most n. */
+  batchSize?: number;
+  /** `minibatch` only: weight of the past per pass, in (0, 1] (ρ = forgetFactor^(b/n) per batch). Default 0.7. */
+  forgetFactor?: number;
+  /** `minibatch` only: solve each batch's H from a flat start instead of one step (scikit-learn `fresh_restarts`). Default false. */
+  freshRestarts?: boolean;
+  /** `minibatch` only: MU steps of a fresh restart. Default 30. */
+  freshRestartsMaxIter?: number;
+  /** `minibatch` only: stop after this many steps without improvement of the smoothed batch cost; null: never. Default 10. */
+  maxNoImprovement?: number | null;
+}
+
+/** The settings of the minibatch solver, all given (see FitOptions). */
+export interface MinibatchSettings {
+  batchSize: number;
+  forgetFactor: number;
+  freshRestarts: boolean;
+  freshRestartsMaxIter: number;
+  maxNoImprovement: number | null;
 }
 
 /** What a caller may pass: rank plus any subset of the rest. */

@@ -116,7 +116,9 @@ export function suggestedRank(dataset: Pick<DatasetSummary, 'rows' | 'cols'>): n
   return Math.max(1, Math.min(small - 1 || 1, 20, Math.round(Math.sqrt(small / 2))));
 }
 
-export function suggestedRunParams(dataset: DatasetSummary): Required<Omit<RunParamsInput, 'solver'>> & {
+export function suggestedRunParams(dataset: DatasetSummary): Required<
+  Omit<RunParamsInput, 'solver' | 'batchSize'>
+> & {
   solver: 'mu' | 'hals' | 'als';
 } {
   const loss = suggestedLoss(dataset);
@@ -149,7 +151,11 @@ export function suggestedSweepRange(dataset: Pick<DatasetSummary, 'rows' | 'cols
 }
 
 /** Whether a solver can fit a loss: HALS and ALS here solve the Frobenius objective only. */
-export function solverAllowed(solver: 'mu' | 'hals' | 'als', loss: LossName, beta: number): boolean {
+export function solverAllowed(
+  solver: 'mu' | 'hals' | 'als' | 'minibatch',
+  loss: LossName,
+  beta: number,
+): boolean {
   return solverFitsBeta(solver, betaOfLoss(loss, beta));
 }
 

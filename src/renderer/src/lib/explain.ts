@@ -4,7 +4,7 @@ export const explain = {
   loss: 'How the reconstruction error is measured; KL suits counts, Frobenius suits continuous data.',
   beta: 'β of the β-divergence: 2 = Frobenius, 1 = KL, 0 = Itakura–Saito; in between interpolates.',
   solver:
-    'Multiplicative updates work for every loss; HALS converges faster but only for Frobenius; ALS (alternating NNLS, as RcppML) needs fewer iterations than HALS, which pays off on matrices with few columns.',
+    'Multiplicative updates work for every loss; HALS converges faster but only for Frobenius; ALS (alternating NNLS, as RcppML) needs fewer iterations than HALS, which pays off on matrices with few columns; minibatch MU (online, as scikit-learn’s MiniBatchNMF) updates W after every batch of samples, for data with very many samples.',
   init: 'Starting point: NNDSVD variants are deterministic SVD-based starts; random depends on the seed.',
   maxIter: 'Upper bound on iterations per fit.',
   tol: 'Stop when the relative improvement of the loss falls below this.',
@@ -14,6 +14,8 @@ export const explain = {
   l1H: 'L1 penalty on H: sparser activations per sample.',
   l2H: 'L2 penalty on H: shrinks activations smoothly.',
   shuffle: 'Update coordinates in random order (HALS); can help escape poor starts.',
+  batchSize:
+    'Samples per batch of the minibatch solver: W is updated after every batch; max iterations counts passes over the data.',
   warmup:
     'HALS iterations before multiplicative updates (MU only; counted in the iteration budget): steers count fits away from poor local minima. 0 = plain MU, as scikit-learn.',
   replicates:

@@ -6,6 +6,8 @@ export interface FitForm {
   loss: LossName;
   beta: number;
   solver: RunParams['solver'];
+  /** Samples per batch (minibatch only; absent: the default). */
+  batchSize?: number;
   init: RunParams['init'];
   maxIter: number;
   tol: number;
@@ -33,5 +35,11 @@ export function fitFormProblems(form: FitForm): Partial<Record<keyof FitForm, st
   const beta = betaOfLoss(form.loss, form.beta);
   if (!solverFitsBeta(form.solver, beta))
     problems.solver = `${form.solver.toUpperCase()} fits only the Frobenius loss; use MU.`;
+  if (
+    form.solver === 'minibatch' &&
+    form.batchSize !== undefined &&
+    (!Number.isInteger(form.batchSize) || form.batchSize < 1)
+  )
+    problems.batchSize = 'A whole number of at least 1.';
   return problems;
 }

@@ -125,7 +125,7 @@ describe('resolveFitOptions', () => {
       'checkEvery 0 must be a positive integer',
     );
     expect(errorOf(() => resolveFitOptions({ rank: 2, solver: 'anls' } as unknown as FitOptionsInput))).toBe(
-      "unknown solver 'anls' (use mu, hals or als)",
+      "unknown solver 'anls' (use mu, hals, als or minibatch)",
     );
     expect(errorOf(() => resolveFitOptions({ rank: 2, beta: 1, solver: 'als' }))).toBe(
       'solver als needs β = 2 (Frobenius), got β = 1',

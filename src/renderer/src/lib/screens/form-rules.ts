@@ -84,7 +84,7 @@ export function problemsOf<K extends string>(checks: Record<K, string | null>): 
   return problems;
 }
 
-type Solver = 'mu' | 'hals' | 'als';
+type Solver = 'mu' | 'hals' | 'als' | 'minibatch';
 
 /**
  * The solver after the loss changes. HALS and ALS solve the Frobenius objective only (β = 2): a

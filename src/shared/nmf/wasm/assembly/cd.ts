@@ -1,8 +1,6 @@
 // Coordinate-descent sweeps, plain and weighted, and the masked KL denominators (the scalar counterpart:
 // ../../kernels/scalar/cd.ts).
 
-import { products } from './rows';
-
 /**
  * One coordinate-descent sweep over the rows of F (rows × k) with G (k × k) and B (rows × k)
  * frozen, components in `order` (k int32): scikit-learn's `_update_cdnmf_fast`, the same

@@ -1,8 +1,6 @@
 // Row building blocks of the WebAssembly kernels (the scalar counterpart: ../../kernels/scalar/rows.ts).
 
-import { klRatioRow } from './kl';
 import { positive } from './numbers';
-import { times } from './products';
 
 /**
  * out0 (k) = Σ_j x0_j · F_j· and out1 (k) = Σ_j x1_j · F_j· over j < n, counting only

@@ -1,0 +1,483 @@
+import type { CsrMatrix, DenseMatrix } from '../linalg/matrix';
+import { dense } from '../linalg/matrix';
+import { transpose } from '../linalg/ops';
+import { observedMean, type MissingPattern, type PreparedData } from './data';
+import { divergenceOf, logLikelihoodOf } from './divergence';
+import { MINIBATCH_DEFAULTS } from './defaults';
+import { EPS32, EPS64, multiplicativeUpdate } from './kernels';
+import { createWorkspace, muExponent, muNumDenH, muNumDenW, type Workspace } from './solvers';
+import {
+  FitCancelledError,
+  type FitHooks,
+  type FitOptions,
+  type FitResult,
+  type MinibatchSettings,
+} from './types';
+
+/**
+ * Online (minibatch) multiplicative updates for the β-divergence: Serizel, Essid & Richard (2016),
+ * "Mini-batch stochastic approaches for accelerated multiplicative updates in nonnegative matrix
+ * factorisation with beta-divergence", as scikit-learn 1.2's `MiniBatchNMF` implements it
+ * (`_minibatch_step`, `_multiplicative_update_h` with A, B, ρ, `_minibatch_convergence`).
+ *
+ * Orientation. scikit-learn's X is samples × features; ours V is features × samples (m × n), so
+ * its X is our Vᵀ, its per-batch factor W (samples × k) is our H (held as Ht, n × k) and its
+ * dictionary H (k × features) is our W (m × k). A batch is a block of samples, i.e. of columns of
+ * V: b consecutive rows of Ht, and the batch of data Vᵀ_b (b × m) is handed to the ordinary MU
+ * steps (`muNumDenW`/`muNumDenH`) as a small fit in scikit-learn's orientation, "W" = Ht_b and
+ * "Ht" = W. Every product, threshold and ε guard is therefore the full-batch solver's.
+ *
+ * One step on the batch of samples [j0, j1):
+ *   1. Ht_b ← one MU step of H on the batch with W fixed (or, with fresh restarts, H_b solved from
+ *      a flat start by up to `freshRestartsMaxIter` MU steps, scikit-learn's `_solve_W`);
+ *   2. batch cost = (D_β(V_b ‖ W H_b) + penalties) / b, for early stopping;
+ *   3. W from running statistics: with num, den the MU numerator and denominator of W on the batch
+ *      (penalties in den), A ← ρA + num ⊙ W^(1/γ), B ← ρB + den, W ← (A ⊘ B)^γ,
+ *      ρ = forgetFactor^(b/n); A starts as W₀, B as ones (scikit-learn's `_components_numerator`
+ *      and `_components_denominator`).
+ * Batches are taken in the fixed order 0..n−1, cycling, as scikit-learn does (`gen_batches`, no
+ * shuffling): the result does not depend on the seed beyond the start. Data whose samples are
+ * sorted (by donor, by cluster) give batches of one kind; with the default forget factor 0.7 every
+ * pass still weighs all batches (ρ^(n/b) = 0.7 per pass), but shuffling the samples beforehand is
+ * the user's choice, as in scikit-learn.
+ *
+ * Stopping (scikit-learn's, per step from the second): ‖W − W_prev‖_F / ‖W‖_F ≤ tol, or the
+ * exponentially weighted average of the batch cost (weight b/(n+1)) not improving on its minimum
+ * for `maxNoImprovement` steps (null: never). `maxIter` counts passes over the data; the number of
+ * steps is maxIter·⌈n/b⌉; `iterations` reports ⌈steps/⌈n/b⌉⌉ as scikit-learn's `n_iter_`.
+ *
+ * Penalties are scaled per batch as scikit-learn's `_compute_regularization(X_batch)` does: W's by
+ * the batch's sample count b, H's by the feature count m (a full-batch fit scales W's by n).
+ *
+ * Missing values (NaN) are handled as in the full-batch MU: each batch carries its part of the
+ * missing pattern, so numerators, denominators and the batch loss leave them out.
+ *
+ * Memory: beyond V, the factors, A and B (m × k each) and one batch of V (CSR: its stored entries;
+ * dense: b × m). CSR batches are gathered with one cursor per row of V (samples are visited in
+ * increasing order), so no transposed copy of V is ever made.
+ */
+
+/** Yields the batch of samples [j0, j1) as prepared data Vᵀ_b (b × m). */
+interface BatchSource {
+  batch(j0: number, j1: number): PreparedData;
+}
+
+/** Number of entries of V (m × n) stored in each column (sample). */
+function columnCounts(V: CsrMatrix): Int32Array {
+  const counts = new Int32Array(V.cols);
+  const { indices } = V;
+  for (let p = 0; p < indices.length; p++) counts[indices[p]]++;
+  return counts;
+}
+
+/**
+ * Batches of a CSR V (m × n) as CSR Vᵀ_b (b × m). One cursor per row of V points at the first
+ * stored entry not yet handed out; batches must come in increasing order from sample 0 (a batch
+ * starting at 0 resets the cursors). Cost per batch ∝ m + its stored entries.
+ */
+function csrBatches(V: CsrMatrix, batchSize: number, missing: MissingPattern | null): BatchSource {
+  const m = V.rows;
+  const n = V.cols;
+  const counts = columnCounts(V);
+  let maxStored = 0;
+  for (let j0 = 0; j0 < n; j0 += batchSize) {
+    let s = 0;
+    for (let j = j0; j < Math.min(j0 + batchSize, n); j++) s += counts[j];
+    maxStored = Math.max(maxStored, s);
+  }
+  const cursor = new Int32Array(m);
+  const indptr = new Int32Array(batchSize + 1);
+  const fill = new Int32Array(batchSize);
+  const indices = new Int32Array(maxStored);
+  const values = new Float64Array(maxStored);
+  let expected = 0;
+  return {
+    batch(j0: number, j1: number): PreparedData {
+      if (j0 === 0) cursor.set(V.indptr.subarray(0, m));
+      else if (j0 !== expected)
+        throw new RangeError(`CSR batches must be taken in order: ${j0} after ${expected}`);
+      expected = j1;
+      const b = j1 - j0;
+      indptr[0] = 0;
+      for (let r = 0; r < b; r++) indptr[r + 1] = indptr[r] + counts[j0 + r];
+      fill.set(indptr.subarray(0, b));
+      let sum = 0;
+      const { indptr: rowPtr, indices: cols, data: stored } = V;
+      for (let i = 0; i < m; i++) {
+        let p = cursor[i];
+        const end = rowPtr[i + 1];
+        for (; p < end; p++) {
+          const j = cols[p];
+          if (j >= j1) break;
+          const q = fill[j - j0]++;
+          indices[q] = i;
+          const v = stored[p];
+          values[q] = v;
+          if (v === v) sum += v;
+        }
+        cursor[i] = p;
+      }
+      const count = indptr[b];
+      const Vb: CsrMatrix = {
+        kind: 'csr',
+        rows: b,
+        cols: m,
+        indptr: indptr.subarray(0, b + 1),
+        indices: indices.subarray(0, count),
+        data: values.subarray(0, count),
+      };
+      return batchData(Vb, b, m, sum, missing, j0, j1);
+    },
+  };
+}
+
+/** Batches of a dense V (m × n) as dense Vᵀ_b (b × m), copied into one reused buffer. */
+function denseBatches(V: DenseMatrix, batchSize: number, missing: MissingPattern | null): BatchSource {
+  const m = V.rows;
+  const n = V.cols;
+  const buffer = new Float64Array(batchSize * m);
+  return {
+    batch(j0: number, j1: number): PreparedData {
+      const b = j1 - j0;
+      const d = V.data;
+      let sum = 0;
+      for (let i = 0; i < m; i++) {
+        const row = i * n + j0;
+        for (let r = 0; r < b; r++) {
+          const v = d[row + r];
+          buffer[r * m + i] = v;
+          if (v === v) sum += v;
+        }
+      }
+      const Vb = dense(b, m, buffer.subarray(0, b * m));
+      return batchData(Vb, b, m, sum, missing, j0, j1);
+    },
+  };
+}
+
+/**
+ * Prepared data of one batch Vᵀ_b (b × m): its part of V's missing pattern (V's column j is the
+ * batch's row j − j0; the by-column index is rebuilt by counting), observed count and sum. V was
+ * checked as a whole (negative, infinite, zero entries) before the fit, so those fields are null.
+ */
+function batchData(
+  Vb: DenseMatrix | CsrMatrix,
+  b: number,
+  m: number,
+  sum: number,
+  missing: MissingPattern | null,
+  j0: number,
+  j1: number,
+): PreparedData {
+  let pattern: MissingPattern | null = null;
+  if (missing !== null) {
+    const first = missing.colPtr[j0];
+    const count = missing.colPtr[j1] - first;
+    if (count > 0) {
+      const rowPtr = new Int32Array(b + 1);
+      for (let r = 0; r <= b; r++) rowPtr[r] = missing.colPtr[j0 + r] - first;
+      const cols = missing.rows.subarray(first, first + count);
+      const colPtr = new Int32Array(m + 1);
+      for (let q = 0; q < count; q++) colPtr[cols[q] + 1]++;
+      for (let i = 0; i < m; i++) colPtr[i + 1] += colPtr[i];
+      const rows = new Int32Array(count);
+      const next = colPtr.slice(0, m);
+      for (let r = 0; r < b; r++) for (let q = rowPtr[r]; q < rowPtr[r + 1]; q++) rows[next[cols[q]]++] = r;
+      pattern = { count, rowPtr, cols, colPtr, rows };
+    }
+  }
+  const observed = b * m - (pattern === null ? 0 : pattern.count);
+  return { V: Vb, m: b, n: m, missing: pattern, observed, sum, negative: null, infinite: null, zero: null };
+}
+
+/** The minibatch settings given in `options` (resolved ones carry all of them). */
+function definedOnly(options: FitOptions): Partial<MinibatchSettings> {
+  const out: Partial<MinibatchSettings> = {};
+  if (options.batchSize !== undefined) out.batchSize = options.batchSize;
+  if (options.forgetFactor !== undefined) out.forgetFactor = options.forgetFactor;
+  if (options.freshRestarts !== undefined) out.freshRestarts = options.freshRestarts;
+  if (options.freshRestartsMaxIter !== undefined) out.freshRestartsMaxIter = options.freshRestartsMaxIter;
+  if (options.maxNoImprovement !== undefined) out.maxNoImprovement = options.maxNoImprovement;
+  return out;
+}
+
+/**
+ * D_KL(V_b ‖ H_bᵀ-side product) of a CSR batch without missing values, as `divergenceOf` defines it
+ * (scikit-learn's `_beta_divergence` for β = 1): Σ_{v > EPS32} v·log(v / wh) + Σ_all WH − Σ_{v > EPS32} v,
+ * wh = EPS32 where 0, Σ_all WH = Σ_t (Σ_r HtB[r,t])·(Σ_i W[i,t]). A tight loop over the stored
+ * entries: this loss is evaluated on every batch (for the early-stopping cost) and the general
+ * routine cost as much as the two updates together on 2000-gene count data.
+ * @param Vb b × m CSR batch (our Vᵀ_b); HtB b × k; W m × k
+ */
+function klBatchLoss(Vb: CsrMatrix, HtB: Float64Array, W: Float64Array, k: number): number {
+  const { indptr, indices, data, rows: b, cols: m } = Vb;
+  let keptA = 0;
+  let keptB = 0;
+  for (let r = 0; r < b; r++) {
+    const hr = r * k;
+    for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+      const v = data[p];
+      if (!(v > EPS32)) continue;
+      const wi = indices[p] * k;
+      let wh = 0;
+      for (let t = 0; t < k; t++) wh += HtB[hr + t] * W[wi + t];
+      keptA += v * Math.log(v / (wh === 0 ? EPS32 : wh));
+      keptB += v;
+    }
+  }
+  let sumWH = 0;
+  for (let t = 0; t < k; t++) {
+    let h = 0;
+    for (let r = 0; r < b; r++) h += HtB[r * k + t];
+    let w = 0;
+    for (let i = 0; i < m; i++) w += W[i * k + t];
+    sumWH += h * w;
+  }
+  return keptA + (sumWH - keptB);
+}
+
+function sumOf(F: Float64Array): number {
+  let s = 0;
+  for (let q = 0; q < F.length; q++) s += F[q];
+  return s;
+}
+
+function sumOfSquares(F: Float64Array): number {
+  let s = 0;
+  for (let q = 0; q < F.length; q++) s += F[q] * F[q];
+  return s;
+}
+
+/**
+ * The online W update (scikit-learn's `_multiplicative_update_h` with A, B and ρ), in its order:
+ * den += l1, den += l2·W, den = EPS32 where 0; A ← ρA + num·W^(1/γ); B ← ρB + den;
+ * W ← (A/B)^γ, set to 0 below `threshold`. W, A, B, num, den: m × k.
+ */
+function onlineUpdate(
+  W: Float64Array,
+  A: Float64Array,
+  B: Float64Array,
+  num: Float64Array,
+  den: Float64Array,
+  l1: number,
+  l2: number,
+  gamma: number,
+  rho: number,
+  threshold: number,
+): void {
+  for (let q = 0; q < W.length; q++) {
+    let d = den[q];
+    if (l1 > 0) d += l1;
+    if (l2 > 0) d = d + l2 * W[q];
+    if (d === 0) d = EPS32;
+    const w = gamma !== 1 ? W[q] ** (1 / gamma) : W[q];
+    A[q] = A[q] * rho + num[q] * w;
+    B[q] = B[q] * rho + d;
+    let updated = A[q] / B[q];
+    if (gamma !== 1) updated = updated ** gamma;
+    W[q] = updated < threshold ? 0 : updated;
+  }
+}
+
+/** ‖A − B‖_F / ‖A‖_F (scikit-learn's `H_diff` and `W_diff`). */
+function relativeChange(A: Float64Array, B: Float64Array): number {
+  let diff = 0;
+  let norm = 0;
+  for (let q = 0; q < A.length; q++) {
+    const d = A[q] - B[q];
+    diff += d * d;
+    norm += A[q] * A[q];
+  }
+  return Math.sqrt(diff) / Math.sqrt(norm);
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/**
+ * The minibatch fit loop (see the top of this file) from the start W (m × k) and Ht (n × k), both
+ * updated in place. `options` are resolved (`solver: 'minibatch'`); `started` is the fit's start
+ * time (ms) for `seconds` and progress.
+ *
+ * Trace: [0, loss of the start], then one [pass, pass loss] per completed pass, the pass loss being
+ * Σ over its batches of D_β(V_b ‖ W H_b) at each batch's visit (W as it then stood: the online
+ * estimate of the loss, at no extra cost); the last point is the exact D_β(V ‖ WH) of the returned
+ * factors. Progress is reported once per pass; cancellation is read before every batch.
+ */
+export function fitMinibatchPrepared(
+  data: PreparedData,
+  options: FitOptions,
+  W: Float64Array,
+  Ht: Float64Array,
+  hooks: FitHooks,
+  started: number,
+): FitResult {
+  const { m, n } = data;
+  const k = options.rank;
+  const beta = options.beta;
+  const settings = { ...MINIBATCH_DEFAULTS, ...definedOnly(options) };
+  const batchSize = Math.min(settings.batchSize, n);
+  const rho = settings.forgetFactor ** (batchSize / n);
+  const gamma = muExponent(beta);
+  const stepsPerPass = Math.ceil(n / batchSize);
+  const totalSteps = options.maxIter * stepsPerPass;
+  const source =
+    data.V.kind === 'csr'
+      ? csrBatches(data.V, batchSize, data.missing)
+      : denseBatches(data.V, batchSize, data.missing);
+  const workspaces = new Map<number, Workspace>();
+  const workspaceFor = (batch: PreparedData): Workspace => {
+    const stored = batch.V.kind === 'csr' ? batch.V.data.length : 0;
+    let ws = workspaces.get(batch.m);
+    if (ws === undefined || ws.ratio.length < stored) {
+      ws = createWorkspace(batch.m, m, k, Math.max(stored, ws?.ratio.length ?? 0), hooks.kernels);
+      workspaces.set(batch.m, ws);
+    }
+    return ws;
+  };
+  // Penalties on the batch problem in scikit-learn's orientation ("W" = H_b, "H" = our W).
+  const penaltiesFor = (b: number): { l1H: number; l2H: number; l1W: number; l2W: number } => ({
+    l1H: options.l1H * m,
+    l2H: options.l2H * m,
+    l1W: options.l1W * b,
+    l2W: options.l2W * b,
+  });
+  const thresholdH = beta < 1 ? EPS64 : 0;
+  const thresholdW = beta <= 1 ? EPS64 : 0;
+
+  /** H_b from a flat start, W fixed (scikit-learn's `_solve_W`): up to maxSteps MU steps. */
+  const solveBatchH = (batch: PreparedData, HtB: Float64Array, maxSteps: number, ws: Workspace): void => {
+    const pen = penaltiesFor(batch.m);
+    HtB.fill(Math.sqrt(observedMean(batch) / k));
+    const previous = Float64Array.from(HtB);
+    for (let s = 0; s < maxSteps; s++) {
+      muNumDenW(batch, HtB, W, k, beta, ws);
+      multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, 0);
+      if (options.tol > 0 && relativeChange(HtB, previous) <= options.tol) break;
+      previous.set(HtB);
+    }
+  };
+
+  const initLoss = divergenceOf(data, W, Ht, k, beta, hooks.kernels);
+  const trace: Array<[number, number]> = [[0, initLoss]];
+  const A = Float64Array.from(W);
+  const B = new Float64Array(m * k).fill(1);
+  const previousW = Float64Array.from(W);
+  let ewaCost: number | null = null;
+  let ewaCostMin: number | null = null;
+  let noImprovement = 0;
+  let converged = false;
+  let passLoss = 0;
+  let passes = 0;
+  let steps = 0;
+  for (let step = 0; step < totalSteps; step++) {
+    if (hooks.isCancelled?.() === true) throw new FitCancelledError(passes);
+    const j0 = (step % stepsPerPass) * batchSize;
+    const j1 = Math.min(j0 + batchSize, n);
+    const b = j1 - j0;
+    const batch = source.batch(j0, j1);
+    const ws = workspaceFor(batch);
+    const HtB = Ht.subarray(j0 * k, j1 * k);
+    const pen = penaltiesFor(b);
+
+    if (settings.freshRestarts) solveBatchH(batch, HtB, settings.freshRestartsMaxIter, ws);
+    else {
+      muNumDenW(batch, HtB, W, k, beta, ws);
+      multiplicativeUpdate(HtB, ws.numW, ws.denW, b * k, pen.l1H, pen.l2H, gamma, 0);
+    }
+    // scikit-learn's `W[W < eps] = 0` for β < 1 (its W is our H), after either update.
+    if (thresholdH > 0) for (let q = 0; q < HtB.length; q++) if (HtB[q] < thresholdH) HtB[q] = 0;
+
+    const batchLoss =
+      beta === 1 && batch.V.kind === 'csr' && batch.missing === null
+        ? klBatchLoss(batch.V, HtB, W, k)
+        : divergenceOf(batch, HtB, W, k, beta, hooks.kernels);
+    passLoss += batchLoss;
+    const batchCost =
+      (batchLoss +
+        pen.l1H * sumOf(HtB) +
+        pen.l1W * sumOf(W) +
+        pen.l2H * sumOfSquares(HtB) +
+        pen.l2W * sumOfSquares(W)) /
+      b;
+
+    muNumDenH(batch, HtB, W, k, beta, ws);
+    onlineUpdate(W, A, B, ws.numHt, ws.denHt, pen.l1W, pen.l2W, gamma, rho, thresholdW);
+    steps = step + 1;
+
+    // scikit-learn's `_minibatch_convergence`; the first step is skipped (W not yet updated there).
+    if (steps > 1) {
+      const alpha = Math.min(b / (n + 1), 1);
+      ewaCost = ewaCost === null ? batchCost : ewaCost * (1 - alpha) + batchCost * alpha;
+      if (options.tol > 0 && relativeChange(W, previousW) <= options.tol) converged = true;
+      else {
+        if (ewaCostMin === null || ewaCost < ewaCostMin) {
+          noImprovement = 0;
+          ewaCostMin = ewaCost;
+        } else noImprovement++;
+        if (settings.maxNoImprovement !== null && noImprovement >= settings.maxNoImprovement)
+          converged = true;
+      }
+    }
+    previousW.set(W);
+
+    if (j1 === n) {
+      passes++;
+      trace.push([passes, passLoss]);
+      hooks.onProgress?.({
+        iteration: passes,
+        maxIter: options.maxIter,
+        loss: passLoss,
+        elapsedMs: now() - started,
+      });
+      passLoss = 0;
+    }
+    if (converged) break;
+  }
+
+  if (settings.freshRestarts) {
+    // scikit-learn's final `_solve_W(X, H, transform_max_iter)` over all samples: the per-sample
+    // problems are independent, so it runs batch by batch with the stopping test over all of H.
+    const starts = new Float64Array(Ht.length).fill(Math.sqrt(observedMean(data) / k));
+    Ht.set(starts);
+    const previous = Float64Array.from(Ht);
+    for (let s = 0; s < options.maxIter; s++) {
+      if (hooks.isCancelled?.() === true) throw new FitCancelledError(passes);
+      for (let j0 = 0; j0 < n; j0 += batchSize) {
+        const j1 = Math.min(j0 + batchSize, n);
+        const batch = source.batch(j0, j1);
+        const ws = workspaceFor(batch);
+        const HtB = Ht.subarray(j0 * k, j1 * k);
+        const pen = penaltiesFor(j1 - j0);
+        muNumDenW(batch, HtB, W, k, beta, ws);
+        // The penalties of the whole X (`_compute_regularization(X)`): H's scale by m only.
+        multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, 0);
+      }
+      if (options.tol > 0 && relativeChange(Ht, previous) <= options.tol) break;
+      previous.set(Ht);
+    }
+  }
+
+  const iterations = steps === 0 ? 0 : Math.ceil(steps / stepsPerPass);
+  const loss = divergenceOf(data, W, Ht, k, beta, hooks.kernels);
+  if (trace[trace.length - 1][0] === iterations) trace.pop();
+  trace.push([iterations, loss]);
+  const warnings: string[] = [];
+  if (!converged && options.maxIter > 0 && options.tol > 0) {
+    warnings.push(`maxIter (${options.maxIter} passes) reached before convergence (tol ${options.tol})`);
+  }
+  const { W0: _w0, H0: _h0, ...used } = options;
+  return {
+    W: dense(m, k, W),
+    H: transpose(dense(n, k, Ht)),
+    iterations,
+    converged,
+    loss,
+    loglik: beta === 1 && options.loglik ? logLikelihoodOf(data, W, Ht, k, hooks.kernels) : null,
+    trace,
+    seconds: (now() - started) / 1000,
+    options: used,
+    warnings,
+  };
+}
