@@ -15,7 +15,7 @@ import {
   type SweepClusterProvenance,
 } from '../../shared/domain';
 import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
-import { float64FromBlob, toBlob, traceToBlob } from '../db/blobs';
+import { float64FromBlob } from '../db/blobs';
 import {
   completeConsensus,
   consensusJobKeys,
@@ -32,10 +32,10 @@ import {
   type ConsensusListRow,
 } from '../db/queries/consensus';
 import { describeOwner, ownerGone } from '../db/ownership';
-import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
 import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { ConsensusComponentsTaskResult, FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
+import { baseProvenance, storeFinishedRun } from './finished-runs';
 import {
   consensusRunParams,
   recordConsensusReplicate,
@@ -355,35 +355,24 @@ async function buildRank(
     silhouette,
   };
   const provenance: RunProvenance = {
-    appVersion: ctx.app.version,
-    engineVersion: ctx.app.engineVersion,
-    dataHash,
-    params: runParams,
-    bestSeed: null,
-    warnings: fit.warnings,
-    platform: `${process.platform}-${process.arch} node ${process.versions.node}`,
+    ...baseProvenance(ctx, { dataHash, params: runParams, bestSeed: null, warnings: fit.warnings }),
     consensus,
   };
   const runId = ctx.db.transaction(() => {
-    const newRun = insertRun(ctx.db, {
-      dataset_id: getConsensusSummary(ctx, id).datasetId,
-      sweep_id: null,
-      params: JSON.stringify(runParams),
-      created_at: ctx.now(),
+    const newRun = storeFinishedRun(ctx, {
+      datasetId: getConsensusSummary(ctx, id).datasetId,
+      sweepId: null,
+      params: runParams,
       owner: ctx.owner,
-    });
-    markRunStarted(ctx.db, newRun, ctx.now());
-    completeRun(ctx.db, newRun, {
       iterations: fit.iterations,
       converged: fit.converged,
       loss: fit.loss,
       loglik: fit.loglik,
       seconds: fit.seconds,
-      trace: traceToBlob(fit.trace),
-      w: toBlob(chosen.W.data),
-      h: toBlob(fit.H.data),
-      provenance: JSON.stringify(provenance),
-      finished_at: ctx.now(),
+      trace: fit.trace,
+      W: chosen.W.data,
+      H: fit.H.data,
+      provenance,
     });
     linkConsensusRun(ctx.db, id, rank, newRun);
     return newRun;
