@@ -43,13 +43,7 @@ import {
 } from './consensus-replicates';
 import { getDatasetSummary } from './datasets';
 import { projectionFitOptions } from './projections';
-import {
-  acquireSharedMatrix,
-  checkParamsAgainstData,
-  datasetHasZeros,
-  releaseSharedMatrix,
-  requireOwner,
-} from './runs';
+import { checkParamsAgainstData, datasetHasZeros, leaseDatasetMatrix, requireOwner } from './runs';
 
 /**
  * cNMF consensus runs (Kotliar et al. 2019; the algorithm is in src/shared/analysis/cnmf.ts).
@@ -199,7 +193,10 @@ export async function executeConsensus(
   const pending = planConsensusReplicates(params).filter(
     (job) => !finished.has(`${job.rank}:${job.replicate}`),
   );
-  const matrix = acquireSharedMatrix(ctx, summary.datasetId);
+  // Held for the whole job through the context's cache, so a run or sweep started meanwhile on the
+  // same dataset reads this copy instead of loading a second one.
+  const lease = leaseDatasetMatrix(ctx, summary.datasetId);
+  const matrix = lease.matrix;
   const handles: JobHandle[] = [];
   let cancelled = false;
   let jobsDone = finished.size;
@@ -256,7 +253,7 @@ export async function executeConsensus(
     ctx.jobs.finish('consensus', id, wasCancel ? 'cancelled' : 'failed');
     return wasCancel ? 'cancelled' : 'failed';
   } finally {
-    releaseSharedMatrix(summary.datasetId);
+    lease.release();
     ctx.events.emit('library:changed', { what: 'runs', id: null });
   }
 }
@@ -415,14 +412,14 @@ export async function rethresholdConsensus(
   if (index < 0) throw new ServiceError('bad_input', `consensus ${id} has no rank ${rank}`);
   const params: ConsensusParams = { ...detail.params, densityThreshold: threshold };
   const dataset = getDatasetSummary(ctx, detail.datasetId);
-  const matrix = acquireSharedMatrix(ctx, detail.datasetId);
+  const lease = leaseDatasetMatrix(ctx, detail.datasetId);
   try {
-    const built = await buildRank(ctx, id, params, rank, matrix, dataset.rows, dataset.hash, []);
+    const built = await buildRank(ctx, id, params, rank, lease.matrix, dataset.rows, dataset.hash, []);
     const ranks = detail.ranks.slice();
     ranks[index] = built;
     replaceConsensusResult(ctx.db, id, JSON.stringify({ ranks }));
   } finally {
-    releaseSharedMatrix(detail.datasetId);
+    lease.release();
   }
   ctx.events.emit('library:changed', { what: 'runs', id: null });
   return getConsensusDetail(ctx, id);

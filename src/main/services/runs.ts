@@ -172,19 +172,6 @@ export function leaseDatasetMatrix(ctx: ServiceContext, datasetId: number): Matr
 }
 
 /**
- * The dataset's matrix, for callers that hold it without a lease: it is shared with jobs holding
- * it, but not kept for later ones. Prefer {@link leaseDatasetMatrix}.
- */
-export function acquireSharedMatrix(ctx: ServiceContext, datasetId: number): DataMatrix {
-  const lease = leaseDatasetMatrix(ctx, datasetId);
-  lease.release();
-  return lease.matrix;
-}
-
-/** The counterpart of {@link acquireSharedMatrix}, which holds nothing: nothing to release. */
-export function releaseSharedMatrix(_datasetId: number): void {}
-
-/**
  * Creates a queued run of a dataset (the parameters completed and checked against the data);
  * nothing runs until {@link executeRun}. The app starts it at once (`startRun`); the command line
  * awaits it.
