@@ -114,8 +114,6 @@ export function planClusterSweep(
   const parsed = sweepParamsSchema.safeParse(input);
   if (!parsed.success) throw zodProblems(parsed.error.issues);
   const checkedParams = parsed.data;
-  if (checkedParams.cvFolds === 1)
-    throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
   const { matrix } = data;
   const { nnz, sizeBytes } = dataStats(matrix);
   checkParamsAgainstData(
