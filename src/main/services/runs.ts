@@ -69,6 +69,11 @@ export function getRunSummary(ctx: ServiceContext, id: number): RunSummary {
   return toRunSummary(row);
 }
 
+/** Whether this library holds run `id`, finished (a run folder's id may name one of another library). */
+export function isRunDone(ctx: ServiceContext, id: number): boolean {
+  return runOwner(ctx.db, id)?.state === 'done';
+}
+
 export function listRunSummaries(ctx: ServiceContext, filter: ParsedRequestOf<'runs:list'>): RunSummary[] {
   return listRuns(ctx.db, filter).map(toRunSummary);
 }
