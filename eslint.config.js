@@ -167,12 +167,6 @@ export default tseslint.config(
     },
   },
   {
-    // Exception: consensus-commands.ts asks whether a run is done with SQL through the context
-    // (`libraryHasRun`); it is to call the runs service instead. Only that rule is lifted, only there.
-    files: ['src/main/cli/consensus-commands.ts'],
-    rules: { 'no-restricted-syntax': 'off' },
-  },
-  {
     files: ['src/main/app/**/*.ts', 'src/main/index.ts'],
     ignores: ['**/__tests__/**'],
     rules: {

@@ -19,7 +19,7 @@ import type { Services } from '../services';
 import { createConsensus, executeConsensus, getConsensusDetail } from '../services/consensus';
 import { getDatasetDetail, readImportFile, storeImported } from '../services/datasets';
 import { matchedProblem, projectDataset, projectionFitOptions } from '../services/projections';
-import { checkParamsAgainstData, getRunDetail } from '../services/runs';
+import { checkParamsAgainstData, getRunDetail, isRunDone } from '../services/runs';
 import { numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
 import { clusterPlanFlags, planConsensusCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
 import {
@@ -106,7 +106,7 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
     else {
       folder = await runFolderParams(ref);
       // A folder written from this library names its run: project onto that run and store it.
-      if (folder.runId !== null && libraryHasRun(services, folder.runId)) runId = folder.runId;
+      if (folder.runId !== null && isRunDone(services.ctx, folder.runId)) runId = folder.runId;
     }
     const imported = await readImportFile(matrixPath, importOptions);
     if (runId !== null) {
@@ -213,10 +213,6 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
   } finally {
     await services.close();
   }
-}
-
-function libraryHasRun(services: Services, id: number): boolean {
-  return services.ctx.db.prepare("SELECT 1 FROM runs WHERE id = ? AND state = 'done'").get(id) !== undefined;
 }
 
 function reportMatch(io: CliIo, matched: number, of: number, missing: string[], dropped: string[]): void {

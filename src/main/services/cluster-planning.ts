@@ -20,6 +20,7 @@ import {
   consensusParamsSchema,
   sweepParamsSchema,
   type ConsensusParams,
+  type RunParams,
   type ConsensusParamsInput,
   type SweepParams,
   type SweepParamsInput,
@@ -98,6 +99,22 @@ function hasZeros(matrix: DataMatrix, nnz: number): boolean {
 }
 
 /**
+ * The data's shape and size for the cost model, once the fit at the largest rank (`largest`) and
+ * the plan options are checked against it (the same refusals as a local job's, before any file).
+ */
+function checkedShape(
+  data: ClusterData,
+  largest: RunParams,
+  options: ClusterPlanOptions,
+): { shape: { rows: number; cols: number; nnz: number; layout: DataMatrix['kind'] }; sizeBytes: number } {
+  const { matrix } = data;
+  const { nnz, sizeBytes } = dataStats(matrix);
+  checkParamsAgainstData(largest, matrix.rows, matrix.cols, hasZeros(matrix, nnz));
+  checkPlanOptions(options);
+  return { shape: { rows: matrix.rows, cols: matrix.cols, nnz, layout: matrix.kind }, sizeBytes };
+}
+
+/**
  * Plans a sweep for a cluster: the jobs exactly as the local sweep plans them, dealt to array tasks
  * by estimated cost, with SLURM scripts whose time and memory come from the engine's cost model.
  *
@@ -114,18 +131,11 @@ export function planClusterSweep(
   const parsed = sweepParamsSchema.safeParse(input);
   if (!parsed.success) throw zodProblems(parsed.error.issues);
   const checkedParams = parsed.data;
-  if (checkedParams.cvFolds === 1)
-    throw new ServiceError('bad_input', 'cross-validation needs at least 2 folds (or 0 for none), got 1');
-  const { matrix } = data;
-  const { nnz, sizeBytes } = dataStats(matrix);
-  checkParamsAgainstData(
+  const { shape, sizeBytes } = checkedShape(
+    data,
     completeRunParams({ ...checkedParams.fit, rank: checkedParams.toRank }),
-    matrix.rows,
-    matrix.cols,
-    hasZeros(matrix, nnz),
+    options,
   );
-  checkPlanOptions(options);
-  const shape = { rows: matrix.rows, cols: matrix.cols, nnz, layout: matrix.kind };
   // The same decision a local sweep makes (stored in the plan, so the merge re-plans the same jobs).
   const params = withConsensusReplicates(shape, checkedParams);
   const jobs = planSweep(sweepSpecOf(params));
@@ -162,16 +172,7 @@ export function planClusterConsensus(
   const parsed = consensusParamsSchema.safeParse(input);
   if (!parsed.success) throw zodProblems(parsed.error.issues);
   const params = parsed.data;
-  const { matrix } = data;
-  const { nnz, sizeBytes } = dataStats(matrix);
-  checkParamsAgainstData(
-    consensusRunParams(params, params.toRank),
-    matrix.rows,
-    matrix.cols,
-    hasZeros(matrix, nnz),
-  );
-  checkPlanOptions(options);
-  const shape = { rows: matrix.rows, cols: matrix.cols, nnz, layout: matrix.kind };
+  const { shape, sizeBytes } = checkedShape(data, consensusRunParams(params, params.toRank), options);
   const jobs = planConsensusReplicates(params);
   const costs = jobs.map((job) => params.fit.maxIter * fitWorkPerIteration(shape, job.rank));
   return assemblePlan(

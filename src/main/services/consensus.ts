@@ -15,7 +15,7 @@ import {
   type SweepClusterProvenance,
 } from '../../shared/domain';
 import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
-import { float64FromBlob, toBlob, traceToBlob } from '../db/blobs';
+import { float64FromBlob } from '../db/blobs';
 import {
   completeConsensus,
   consensusJobKeys,
@@ -32,10 +32,10 @@ import {
   type ConsensusListRow,
 } from '../db/queries/consensus';
 import { describeOwner, ownerGone } from '../db/ownership';
-import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
 import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { ConsensusComponentsTaskResult, FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
+import { baseProvenance, storeFinishedRun } from './finished-runs';
 import {
   consensusRunParams,
   recordConsensusReplicate,
@@ -43,13 +43,7 @@ import {
 } from './consensus-replicates';
 import { getDatasetSummary } from './datasets';
 import { projectionFitOptions } from './projections';
-import {
-  acquireSharedMatrix,
-  checkParamsAgainstData,
-  datasetHasZeros,
-  releaseSharedMatrix,
-  requireOwner,
-} from './runs';
+import { checkParamsAgainstData, datasetHasZeros, leaseDatasetMatrix, requireOwner } from './runs';
 
 /**
  * cNMF consensus runs (Kotliar et al. 2019; the algorithm is in src/shared/analysis/cnmf.ts).
@@ -199,7 +193,10 @@ export async function executeConsensus(
   const pending = planConsensusReplicates(params).filter(
     (job) => !finished.has(`${job.rank}:${job.replicate}`),
   );
-  const matrix = acquireSharedMatrix(ctx, summary.datasetId);
+  // Held for the whole job through the context's cache, so a run or sweep started meanwhile on the
+  // same dataset reads this copy instead of loading a second one.
+  const lease = leaseDatasetMatrix(ctx, summary.datasetId);
+  const matrix = lease.matrix;
   const handles: JobHandle[] = [];
   let cancelled = false;
   let jobsDone = finished.size;
@@ -256,7 +253,7 @@ export async function executeConsensus(
     ctx.jobs.finish('consensus', id, wasCancel ? 'cancelled' : 'failed');
     return wasCancel ? 'cancelled' : 'failed';
   } finally {
-    releaseSharedMatrix(summary.datasetId);
+    lease.release();
     ctx.events.emit('library:changed', { what: 'runs', id: null });
   }
 }
@@ -355,35 +352,24 @@ async function buildRank(
     silhouette,
   };
   const provenance: RunProvenance = {
-    appVersion: ctx.app.version,
-    engineVersion: ctx.app.engineVersion,
-    dataHash,
-    params: runParams,
-    bestSeed: null,
-    warnings: fit.warnings,
-    platform: `${process.platform}-${process.arch} node ${process.versions.node}`,
+    ...baseProvenance(ctx, { dataHash, params: runParams, bestSeed: null, warnings: fit.warnings }),
     consensus,
   };
   const runId = ctx.db.transaction(() => {
-    const newRun = insertRun(ctx.db, {
-      dataset_id: getConsensusSummary(ctx, id).datasetId,
-      sweep_id: null,
-      params: JSON.stringify(runParams),
-      created_at: ctx.now(),
+    const newRun = storeFinishedRun(ctx, {
+      datasetId: getConsensusSummary(ctx, id).datasetId,
+      sweepId: null,
+      params: runParams,
       owner: ctx.owner,
-    });
-    markRunStarted(ctx.db, newRun, ctx.now());
-    completeRun(ctx.db, newRun, {
       iterations: fit.iterations,
       converged: fit.converged,
       loss: fit.loss,
       loglik: fit.loglik,
       seconds: fit.seconds,
-      trace: traceToBlob(fit.trace),
-      w: toBlob(chosen.W.data),
-      h: toBlob(fit.H.data),
-      provenance: JSON.stringify(provenance),
-      finished_at: ctx.now(),
+      trace: fit.trace,
+      W: chosen.W.data,
+      H: fit.H.data,
+      provenance,
     });
     linkConsensusRun(ctx.db, id, rank, newRun);
     return newRun;
@@ -426,14 +412,14 @@ export async function rethresholdConsensus(
   if (index < 0) throw new ServiceError('bad_input', `consensus ${id} has no rank ${rank}`);
   const params: ConsensusParams = { ...detail.params, densityThreshold: threshold };
   const dataset = getDatasetSummary(ctx, detail.datasetId);
-  const matrix = acquireSharedMatrix(ctx, detail.datasetId);
+  const lease = leaseDatasetMatrix(ctx, detail.datasetId);
   try {
-    const built = await buildRank(ctx, id, params, rank, matrix, dataset.rows, dataset.hash, []);
+    const built = await buildRank(ctx, id, params, rank, lease.matrix, dataset.rows, dataset.hash, []);
     const ranks = detail.ranks.slice();
     ranks[index] = built;
     replaceConsensusResult(ctx.db, id, JSON.stringify({ ranks }));
   } finally {
-    releaseSharedMatrix(detail.datasetId);
+    lease.release();
   }
   ctx.events.emit('library:changed', { what: 'runs', id: null });
   return getConsensusDetail(ctx, id);

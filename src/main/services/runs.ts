@@ -70,6 +70,11 @@ export function getRunSummary(ctx: ServiceContext, id: number): RunSummary {
   return toRunSummary(row);
 }
 
+/** Whether this library holds run `id`, finished (a run folder's id may name one of another library). */
+export function isRunDone(ctx: ServiceContext, id: number): boolean {
+  return runOwner(ctx.db, id)?.state === 'done';
+}
+
 export function listRunSummaries(ctx: ServiceContext, filter: ParsedRequestOf<'runs:list'>): RunSummary[] {
   return listRuns(ctx.db, filter).map(toRunSummary);
 }
@@ -172,19 +177,6 @@ export function leaseDatasetMatrix(ctx: ServiceContext, datasetId: number): Matr
     () => loadDataset(ctx, datasetId, true).matrix,
   );
 }
-
-/**
- * The dataset's matrix, for callers that hold it without a lease: it is shared with jobs holding
- * it, but not kept for later ones. Prefer {@link leaseDatasetMatrix}.
- */
-export function acquireSharedMatrix(ctx: ServiceContext, datasetId: number): DataMatrix {
-  const lease = leaseDatasetMatrix(ctx, datasetId);
-  lease.release();
-  return lease.matrix;
-}
-
-/** The counterpart of {@link acquireSharedMatrix}, which holds nothing: nothing to release. */
-export function releaseSharedMatrix(_datasetId: number): void {}
 
 /**
  * Creates a queued run of a dataset (the parameters completed and checked against the data);

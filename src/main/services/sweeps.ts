@@ -14,34 +14,28 @@ import {
   sweepParamsSchema,
   type RunEstimate,
   type RunParams,
-  type RunProvenance,
-  type SweepClusterProvenance,
-  type SweepDetail,
   type SweepParams,
   type SweepParamsInput,
   type SweepRankMetrics,
   type SweepSummary,
 } from '../../shared/domain';
-import { toBlob, traceToBlob } from '../db/blobs';
 import { describeOwner, ownerGone } from '../db/ownership';
-import { completeRun, insertRun, markRunStarted } from '../db/queries/runs';
 import {
   completeSweep,
   deleteSweep,
   finishSweepWithState,
   getSweepRow,
   insertSweep,
-  listSweeps,
   recordSweepJob,
   markSweepRunning,
   queueSweepForResume,
   sweepJobResults,
-  type SweepListRow,
 } from '../db/queries/sweeps';
 import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
 import { defaultSolverFor } from '../../shared/nmf/defaults';
 import type { ServiceContext } from './context';
+import { baseProvenance, storeFinishedRun } from './finished-runs';
 import { getDatasetSummary } from './datasets';
 import type { MatrixLease } from './matrix-cache';
 import { SweepRankProgress } from './sweep-progress';
@@ -54,8 +48,10 @@ import {
   requireOwner,
 } from './runs';
 import { SweepRemaining } from './sweep-remaining';
+import { getSweepSummary, type StoredSweepResult } from './sweep-records';
 
 export { SweepRemaining };
+export { getSweepDetail, getSweepSummary, listSweepSummaries } from './sweep-records';
 
 /**
  * Rank sweeps: every fit of the sweep (replicates, cross-validation folds, shuffled baseline) is a
@@ -64,53 +60,6 @@ export { SweepRemaining };
  * summarised, each rank's best replicate is saved as a run, and the recommendation is recorded —
  * all in one transaction.
  */
-
-interface StoredSweepResult {
-  ranks: SweepRankMetrics[];
-  recommendation: SweepDetail['recommendation'];
-}
-
-function toSweepSummary(row: SweepListRow): SweepSummary {
-  return {
-    id: row.id,
-    datasetId: row.dataset_id,
-    datasetName: row.dataset_name,
-    state: row.state,
-    params: JSON.parse(row.params) as SweepParams,
-    jobsDone: row.jobs_done,
-    jobsTotal: row.jobs_total,
-    recommended: row.recommended,
-    criterion: row.criterion,
-    error: row.error,
-    createdAt: row.created_at,
-    finishedAt: row.finished_at,
-  };
-}
-
-export function getSweepSummary(ctx: ServiceContext, id: number): SweepSummary {
-  const row = getSweepRow(ctx.db, id);
-  if (!row) throw new ServiceError('not_found', `sweep ${id} does not exist`);
-  return toSweepSummary(row);
-}
-
-export function listSweepSummaries(ctx: ServiceContext, datasetId?: number): SweepSummary[] {
-  return listSweeps(ctx.db, datasetId).map(toSweepSummary);
-}
-
-export function getSweepDetail(ctx: ServiceContext, id: number): SweepDetail {
-  const row = getSweepRow(ctx.db, id);
-  if (!row) throw new ServiceError('not_found', `sweep ${id} does not exist`);
-  const stored = row.result
-    ? (JSON.parse(row.result) as StoredSweepResult)
-    : { ranks: [], recommendation: null };
-  const { cluster } = row;
-  return {
-    ...toSweepSummary(row),
-    ranks: stored.ranks,
-    recommendation: stored.recommendation,
-    cluster: cluster ? (JSON.parse(cluster) as SweepClusterProvenance) : null,
-  };
-}
 
 /** The analysis layer's spec for stored sweep parameters. */
 export function sweepSpecOf(params: SweepParams): SweepSpec {
@@ -453,34 +402,25 @@ function saveSweepOutcome(
       const job = jobs.find((j) => j.id === best.jobId);
       const init = job && job.fit.init !== 'custom' ? job.fit.init : undefined;
       const runParams = runParamsForRank(params, rank.rank, best.seed, init);
-      runId = insertRun(ctx.db, {
-        dataset_id: datasetId,
-        sweep_id: id,
-        params: JSON.stringify(runParams),
-        created_at: ctx.now(),
-        owner: ctx.owner,
-      });
-      markRunStarted(ctx.db, runId, ctx.now());
-      const provenance: RunProvenance = {
-        appVersion: ctx.app.version,
-        engineVersion: ctx.app.engineVersion,
-        dataHash,
+      runId = storeFinishedRun(ctx, {
+        datasetId,
+        sweepId: id,
         params: runParams,
-        bestSeed: best.seed,
-        warnings: best.warnings,
-        platform: `${process.platform}-${process.arch} node ${process.versions.node}`,
-      };
-      completeRun(ctx.db, runId, {
+        owner: ctx.owner,
         iterations: best.iterations,
         converged: best.converged,
         loss: best.loss,
         loglik: best.loglik,
         seconds: best.seconds,
-        trace: traceToBlob(best.factors.trace),
-        w: toBlob(best.factors.W.data),
-        h: toBlob(best.factors.H.data),
-        provenance: JSON.stringify(provenance),
-        finished_at: ctx.now(),
+        trace: best.factors.trace,
+        W: best.factors.W.data,
+        H: best.factors.H.data,
+        provenance: baseProvenance(ctx, {
+          dataHash,
+          params: runParams,
+          bestSeed: best.seed,
+          warnings: best.warnings,
+        }),
       });
     }
     return {

@@ -1,4 +1,12 @@
 import type { Db } from '../connection';
+import {
+  finishJobWithState,
+  getJobRow,
+  insertJobRow,
+  listJobRows,
+  markJobRunning,
+  queueJobForResume,
+} from './job-records';
 
 /** A row of `consensus`, as stored. */
 export interface ConsensusRow {
@@ -31,32 +39,15 @@ export interface ConsensusJobRow {
 }
 
 export function listConsensus(db: Db, datasetId?: number): ConsensusListRow[] {
-  const statement = db.prepare(
-    `SELECT c.*, d.name AS dataset_name FROM consensus c JOIN datasets d ON d.id = c.dataset_id
-     ${datasetId === undefined ? '' : 'WHERE c.dataset_id = ?'} ORDER BY c.created_at DESC, c.id DESC`,
-  );
-  return (datasetId === undefined ? statement.all() : statement.all(datasetId)) as ConsensusListRow[];
+  return listJobRows<ConsensusListRow>(db, 'consensus', datasetId);
 }
 
 export function getConsensusRow(db: Db, id: number): ConsensusListRow | undefined {
-  return db
-    .prepare(
-      'SELECT c.*, d.name AS dataset_name FROM consensus c JOIN datasets d ON d.id = c.dataset_id WHERE c.id = ?',
-    )
-    .get(id) as ConsensusListRow | undefined;
+  return getJobRow<ConsensusListRow>(db, 'consensus', id);
 }
 
-export function insertConsensus(
-  db: Db,
-  row: { dataset_id: number; params: string; jobs_total: number; created_at: string; owner: string | null },
-): number {
-  return Number(
-    db
-      .prepare(
-        "INSERT INTO consensus (dataset_id, state, params, jobs_total, created_at, owner) VALUES (@dataset_id, 'queued', @params, @jobs_total, @created_at, @owner)",
-      )
-      .run(row).lastInsertRowid,
-  );
+export function insertConsensus(db: Db, row: Parameters<typeof insertJobRow>[2]): number {
+  return insertJobRow(db, 'consensus', row);
 }
 
 /**
@@ -64,22 +55,12 @@ export function insertConsensus(
  * in any other state (done, or queued or running elsewhere): a finished job never changes state again.
  */
 export function queueConsensusForResume(db: Db, id: number, owner: string): boolean {
-  return (
-    db
-      .prepare(
-        "UPDATE consensus SET state = 'queued', finished_at = NULL, error = NULL, owner = ? WHERE id = ? AND state IN ('cancelled', 'failed', 'interrupted')",
-      )
-      .run(owner, id).changes === 1
-  );
+  return queueJobForResume(db, 'consensus', id, owner);
 }
 
 /** A queued consensus starts running; false when it ended meanwhile. */
 export function markConsensusRunning(db: Db, id: number): boolean {
-  return (
-    db
-      .prepare("UPDATE consensus SET state = 'running' WHERE id = ? AND state IN ('queued', 'running')")
-      .run(id).changes === 1
-  );
+  return markJobRunning(db, 'consensus', id);
 }
 
 /** Ends a queued or running consensus as cancelled, failed or interrupted (never overwrites a final state). */
@@ -90,9 +71,7 @@ export function finishConsensusWithState(
   at: string,
   error: string | null,
 ): void {
-  db.prepare(
-    "UPDATE consensus SET state = ?, finished_at = ?, error = ?, owner = NULL WHERE id = ? AND state IN ('queued', 'running')",
-  ).run(state, at, error, id);
+  finishJobWithState(db, 'consensus', id, state, at, error);
 }
 
 /** Stores one finished replicate fit and bumps the done count, atomically. */

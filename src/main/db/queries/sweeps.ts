@@ -1,4 +1,12 @@
 import type { Db } from '../connection';
+import {
+  finishJobWithState,
+  getJobRow,
+  insertJobRow,
+  listJobRows,
+  markJobRunning,
+  queueJobForResume,
+} from './job-records';
 
 /** A row of `sweeps`, as stored. */
 export interface SweepRow {
@@ -23,31 +31,15 @@ export interface SweepRow {
 export type SweepListRow = SweepRow & { dataset_name: string };
 
 export function listSweeps(db: Db, datasetId?: number): SweepListRow[] {
-  const sql = `SELECT s.*, d.name AS dataset_name FROM sweeps s JOIN datasets d ON d.id = s.dataset_id
-    ${datasetId === undefined ? '' : 'WHERE s.dataset_id = ?'} ORDER BY s.created_at DESC, s.id DESC`;
-  const statement = db.prepare(sql);
-  return (datasetId === undefined ? statement.all() : statement.all(datasetId)) as SweepListRow[];
+  return listJobRows<SweepListRow>(db, 'sweeps', datasetId);
 }
 
 export function getSweepRow(db: Db, id: number): SweepListRow | undefined {
-  return db
-    .prepare(
-      'SELECT s.*, d.name AS dataset_name FROM sweeps s JOIN datasets d ON d.id = s.dataset_id WHERE s.id = ?',
-    )
-    .get(id) as SweepListRow | undefined;
+  return getJobRow<SweepListRow>(db, 'sweeps', id);
 }
 
-export function insertSweep(
-  db: Db,
-  row: { dataset_id: number; params: string; jobs_total: number; created_at: string; owner: string | null },
-): number {
-  return Number(
-    db
-      .prepare(
-        "INSERT INTO sweeps (dataset_id, state, params, jobs_total, created_at, owner) VALUES (@dataset_id, 'queued', @params, @jobs_total, @created_at, @owner)",
-      )
-      .run(row).lastInsertRowid,
-  );
+export function insertSweep(db: Db, row: Parameters<typeof insertJobRow>[2]): number {
+  return insertJobRow(db, 'sweeps', row);
 }
 
 /** Ends a queued or running sweep as cancelled, failed or interrupted (never overwrites a final state). */
@@ -58,9 +50,7 @@ export function finishSweepWithState(
   at: string,
   error: string | null,
 ): void {
-  db.prepare(
-    "UPDATE sweeps SET state = ?, finished_at = ?, error = ?, owner = NULL WHERE id = ? AND state IN ('queued', 'running')",
-  ).run(state, at, error, id);
+  finishJobWithState(db, 'sweeps', id, state, at, error);
 }
 
 /**
@@ -68,21 +58,12 @@ export function finishSweepWithState(
  * done, or queued or running already (perhaps in another process): nothing changes then.
  */
 export function queueSweepForResume(db: Db, id: number, owner: string | null): boolean {
-  return (
-    db
-      .prepare(
-        "UPDATE sweeps SET state = 'queued', finished_at = NULL, error = NULL, owner = ? WHERE id = ? AND state IN ('cancelled', 'failed', 'interrupted')",
-      )
-      .run(owner, id).changes === 1
-  );
+  return queueJobForResume(db, 'sweeps', id, owner);
 }
 
 /** Queued → running (idempotent); never revives a sweep that has ended. */
 export function markSweepRunning(db: Db, id: number): boolean {
-  return (
-    db.prepare("UPDATE sweeps SET state = 'running' WHERE id = ? AND state IN ('queued', 'running')").run(id)
-      .changes === 1
-  );
+  return markJobRunning(db, 'sweeps', id);
 }
 
 /** Stores one finished job's result and bumps the done count, atomically. */

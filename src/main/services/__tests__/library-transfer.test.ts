@@ -155,6 +155,43 @@ describe('library export and merge through the services', () => {
     expect((await stats(target.services)).datasets).toBe(3);
   });
 
+  it('adds nothing on a second merge of the same library: sweeps, their jobs and their runs are matched', async () => {
+    const source = start();
+    await populated(source.services);
+    const file = await call<LibraryFile>(source.services, 'library:export', {});
+    const target = start();
+    const merge = (): Promise<LibraryMergeResult> =>
+      call<LibraryMergeResult>(target.services, 'library:merge', {
+        file: { fileName: file.fileName, bytes: file.bytes },
+      });
+    const count = (sql: string): number => (target.services.ctx.db.prepare(sql).get() as { n: number }).n;
+    const first = await merge();
+    expect(first.sweepsAdded).toBe(1);
+    const sweepJobs = count('SELECT COUNT(*) AS n FROM sweep_jobs');
+    const runs = count('SELECT COUNT(*) AS n FROM runs');
+    expect(sweepJobs).toBeGreaterThan(0);
+
+    const second = await merge();
+    expect(second).toEqual({
+      datasetsAdded: 0,
+      datasetsExisting: 2,
+      runsAdded: 0,
+      sweepsAdded: 0,
+      projectionsAdded: 0,
+      consensusAdded: 0,
+    });
+    expect(count('SELECT COUNT(*) AS n FROM sweeps')).toBe(1);
+    expect(count('SELECT COUNT(*) AS n FROM sweep_jobs')).toBe(sweepJobs);
+    expect(count('SELECT COUNT(*) AS n FROM runs')).toBe(runs);
+    // The sweep's summary still names its own runs.
+    const [sweep] = await call<Array<{ id: number }>>(target.services, 'sweeps:list', {});
+    const detail = await call<SweepDetail>(target.services, 'sweeps:get', { id: sweep.id });
+    for (const rank of detail.ranks) {
+      const fit = await call<{ sweepId: number }>(target.services, 'runs:get', { id: rank.runId });
+      expect(fit.sweepId).toBe(sweep.id);
+    }
+  });
+
   it('refuses files that are not an NMF Studio library, naming them, and leaves the library as it was', async () => {
     const { services, dir } = start();
     await call(services, 'datasets:synthesize', { features: 20, samples: 10, rank: 2, seed: 5 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DatasetSummary } from '../../../shared/domain';
 import { dense } from '../../../shared/linalg/matrix';
+import { createConsensus, executeConsensus, getConsensusDetail } from '../consensus';
 import { loadDataset } from '../datasets';
 import { MatrixCache } from '../matrix-cache';
 import { createRun, executeRun, getRunDetail, leaseDatasetMatrix } from '../runs';
@@ -80,5 +81,33 @@ describe('dataset matrices shared by jobs', () => {
     const duringRun = getRunDetail(ctx, during.id);
     expect(duringRun.provenance?.dataHash).toBe(replacement.hash);
     expect(Object.is(duringRun.loss, getRunDetail(ctx, after.id).loss)).toBe(true);
+  });
+
+  it('shares a consensus job’s matrix with a run started meanwhile, and drops it when both end', async () => {
+    const services = start();
+    const ctx = services.ctx;
+    const dataset = await synthesize(services, 3);
+    const id = createConsensus(ctx, dataset.id, {
+      fromRank: 2,
+      toRank: 3,
+      replicates: 3,
+      fit: { maxIter: 60, seed: 5 },
+    });
+    expect(ctx.matrices.size).toBe(0);
+    // The job takes its lease before its first await: from here until it ends, it holds the matrix.
+    const consensus = executeConsensus(ctx, id);
+    expect(ctx.matrices.size).toBe(1);
+    const probe = leaseDatasetMatrix(ctx, dataset.id);
+    expect(ctx.matrices.size).toBe(1);
+    // A run on the same dataset reads the consensus job's copy (the cache would load a second
+    // matrix into a new entry only if no job held this one).
+    const run = createRun(ctx, dataset.id, { rank: 3, maxIter: 60, tol: 0 });
+    const running = executeRun(ctx, run.id);
+    expect(ctx.matrices.size).toBe(1);
+    probe.release();
+    expect(await running).toBe('done');
+    expect(await consensus).toBe('done');
+    expect(getConsensusDetail(ctx, id).ranks.length).toBe(2);
+    expect(ctx.matrices.size).toBe(0);
   });
 });

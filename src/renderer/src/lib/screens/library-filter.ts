@@ -1,5 +1,5 @@
 import type { RequestOf } from '../../../../shared/api';
-import type { LossName, RunState } from '../../../../shared/domain';
+import { lossNames, solverNames, type RunState } from '../../../../shared/domain';
 
 /**
  * The Library's run filter as the form holds it: one string per field (what `<input>` and `<select>`
@@ -24,8 +24,6 @@ export interface RunFilter {
   includeSweeps: boolean;
 }
 
-export const filterLosses: readonly LossName[] = ['kl', 'frobenius', 'is', 'beta'];
-export const filterSolvers = ['mu', 'hals', 'als'] as const;
 /** In the order the State select lists them. */
 export const filterStates: readonly RunState[] = [
   'done',
@@ -80,8 +78,8 @@ export function runListRequest(filter: RunFilter): RequestOf<'runs:list'> {
   return {
     datasetId: positiveInteger(filter.dataset),
     text: filter.text.trim() || undefined,
-    loss: oneOf(filter.loss, filterLosses),
-    solver: oneOf(filter.solver, filterSolvers),
+    loss: oneOf(filter.loss, lossNames),
+    solver: oneOf(filter.solver, solverNames),
     rank: positiveInteger(filter.rank),
     tag: filter.tag.trim() || undefined,
     state: oneOf(filter.state, filterStates),
@@ -116,8 +114,8 @@ export function parseRunFilter(query: string | URLSearchParams): RunFilter {
   filter.tag = read('tag').slice(0, 100);
   filter.dataset = positiveInteger(read('dataset')) !== undefined ? read('dataset').trim() : '';
   filter.rank = positiveInteger(read('rank')) !== undefined ? read('rank').trim() : '';
-  filter.loss = oneOf(read('loss'), filterLosses) ?? '';
-  filter.solver = oneOf(read('solver'), filterSolvers) ?? '';
+  filter.loss = oneOf(read('loss'), lossNames) ?? '';
+  filter.solver = oneOf(read('solver'), solverNames) ?? '';
   filter.state = oneOf(read('state'), filterStates) ?? '';
   filter.since = dayPattern.test(read('since')) ? read('since') : '';
   filter.until = dayPattern.test(read('until')) ? read('until') : '';

@@ -1,0 +1,105 @@
+/**
+ * One job of a rank sweep run to its result: the input built from the data (shuffled, masked),
+ * the fit (screened over several starts for fold jobs), and what the summary reads from it.
+ */
+import type { DataMatrix } from '../linalg/matrix';
+import { fitNmf } from '../nmf';
+import type { FitHooks, FitResult } from '../nmf/types';
+import { normalizeColumns } from './alignment';
+import { sampleLabels } from './consensus';
+import { isIntegerData, pearsonDispersion } from './count-model';
+import { heldOutError, heldOutTrimmedError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
+import { SAMPLE_FOLD_KIND, runSampleFoldJob } from './sample-cv';
+import type { SweepJob, SweepJobResult } from './types';
+/** Observed (non-NaN) entries of V, stored or not. */
+function observedCount(V: DataMatrix): number {
+  let missing = 0;
+  for (let t = 0; t < V.data.length; t++) if (Number.isNaN(V.data[t])) missing++;
+  return V.rows * V.cols - missing;
+}
+
+/**
+ * The job's fit: a single start, or (with `screen`) several starts run for a few iterations each,
+ * the one with the lowest loss then continued from where it stopped (multiplicative and HALS
+ * updates depend only on the current factors, so continuing is the same as never stopping).
+ */
+function screenedFit(input: DataMatrix, job: SweepJob, hooks: FitHooks): FitResult {
+  if (job.screen === null || job.screen.starts <= 1) return fitNmf(input, job.fit, hooks);
+  const base = job.fit.seed ?? 0;
+  let best: FitResult | null = null;
+  let screened = 0;
+  const started = Date.now();
+  for (let t = 0; t < job.screen.starts; t++) {
+    const trial = fitNmf(
+      input,
+      { ...job.fit, seed: base + t, maxIter: job.screen.iterations, tol: 0 },
+      hooks,
+    );
+    screened += trial.iterations;
+    if (best === null || trial.loss < best.loss) best = trial;
+  }
+  const kept = best!;
+  // The kept start has had its warm-up during the screen; continuing needs none.
+  const fit = fitNmf(input, { ...job.fit, init: 'custom', W0: kept.W, H0: kept.H, warmup: 0 }, hooks);
+  return {
+    ...fit,
+    iterations: fit.iterations + screened,
+    // The continued fit's trace, counted from the first screening iteration.
+    trace: fit.trace.map(([iteration, loss]): [number, number] => [iteration + screened, loss]),
+    seconds: (Date.now() - started) / 1000,
+    options: { ...fit.options, init: kept.options.init, seed: kept.options.seed },
+  };
+}
+
+/**
+ * Runs one sweep job: builds the job's input from V (row-shuffled for baseline jobs, one fold
+ * masked for fold jobs), fits it, and returns what the summary needs. Pure and synchronous; the
+ * hooks pass through to the fit (progress, cancellation).
+ *
+ * @param V m × n, the data of the whole sweep (never modified)
+ */
+export function runSweepJob(V: DataMatrix, job: SweepJob, hooks: FitHooks = {}): SweepJobResult {
+  if (job.kind === SAMPLE_FOLD_KIND) return runSampleFoldJob(V, job, hooks, screenedFit);
+  const data = job.baseline ? shuffleWithinRows(V, job.shuffleSeed) : V;
+  let input: DataMatrix = data;
+  let folds = null;
+  if (job.kind === 'fold') {
+    if (job.cv === null) throw new RangeError(`fold job ${job.id} has no fold settings`);
+    folds = makeCvFolds(V.rows, V.cols, job.cv.folds, job.cv.seed);
+    input = maskFold(data, folds, job.index);
+  }
+  const fit = screenedFit(input, job, hooks);
+  let held: { error: number; count: number } | null = null;
+  let trimmed: number | null = null;
+  if (folds !== null) {
+    held = heldOutError(data, fit.W, fit.H, folds, job.index, fit.options.beta);
+    trimmed = heldOutTrimmedError(data, fit.W, fit.H, folds, job.index, fit.options.beta);
+  }
+  const replicate = job.kind === 'replicate';
+  const clustered = replicate || job.kind === 'consensus';
+  return {
+    jobId: job.id,
+    rank: job.rank,
+    kind: job.kind,
+    index: job.index,
+    baseline: job.baseline,
+    seed: fit.options.seed,
+    rows: V.rows,
+    cols: V.cols,
+    loss: fit.loss,
+    loglik: fit.loglik,
+    iterations: fit.iterations,
+    converged: fit.converged,
+    seconds: fit.seconds,
+    observed: observedCount(input),
+    heldOutError: held ? held.error : null,
+    heldOutCount: held ? held.count : 0,
+    heldOutErrorTrimmed: trimmed,
+    pearsonDispersion: replicate && !job.baseline ? pearsonDispersion(data, fit.W, fit.H) : null,
+    integerData: replicate ? isIntegerData(V) : null,
+    sampleLabels: clustered ? sampleLabels(fit.W, fit.H) : null,
+    normalizedW: clustered ? normalizeColumns(fit.W) : null,
+    factors: job.keepFactors ? { W: fit.W, H: fit.H, trace: fit.trace } : null,
+    warnings: fit.warnings,
+  };
+}
