@@ -10,7 +10,10 @@ import {
 import type { MatrixFormat } from '../io';
 import type { Services } from '../services';
 import type { ImportOptions } from '../services/datasets';
-import { matrixHasZeros } from '../services/runs';
+import type { ServiceContext } from '../services/context';
+import { readImportFile, storeImported } from '../services/datasets';
+import { checkParamsAgainstData, matrixHasZeros } from '../services/runs';
+import type { DatasetSummary, RunParams } from '../../shared/domain';
 import { choiceFlag, numberFlag, UsageError } from './args';
 
 /**
@@ -144,4 +147,20 @@ export function followProgress(services: Services, io: CliIo, enabled: boolean, 
       parts.push(`~${(p.remainingMs / 1000).toFixed(1)} s left`);
     io.stderr(parts.join(', ') + '\n');
   });
+}
+
+/**
+ * Reads the matrix file a fitting command names and stores it as a dataset, after checking the fit's
+ * settings against it (rank, zeros for the loss), so refused settings add nothing to the library.
+ */
+export async function importForFit(
+  ctx: ServiceContext,
+  path: string,
+  values: Record<string, unknown>,
+  params: RunParams,
+): Promise<DatasetSummary> {
+  const importOptions = importOptionsOf(values);
+  const imported = await readImportFile(path, importOptions);
+  checkParamsAgainstData(params, imported.matrix.rows, imported.matrix.cols, matrixHasZeros(imported.matrix));
+  return storeImported(ctx, imported, importOptions).dataset;
 }

@@ -27,6 +27,7 @@ import {
   fitParamsOf,
   followProgress,
   hasZeroEntry,
+  importForFit,
   importOptionsOf,
   matrixInputOptions,
   openFor,
@@ -295,15 +296,13 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
         throw error;
       }
     } else {
-      const importOptions = importOptionsOf(values);
-      const imported = await readImportFile(positionals[0], importOptions);
-      checkParamsAgainstData(
+      const dataset = await importForFit(
+        services.ctx,
+        positionals[0],
+        values,
         completeRunParams({ ...parsed.data.fit, rank: toRank }),
-        imported.matrix.rows,
-        imported.matrix.cols,
-        hasZeroEntry(imported.matrix),
       );
-      datasetId = storeImported(services.ctx, imported, importOptions).dataset.id;
+      datasetId = dataset.id;
     }
     const id = createConsensus(services.ctx, datasetId, parsed.data);
     const outcome = await executeConsensus(services.ctx, id);

@@ -7,14 +7,8 @@ import {
 } from '../../shared/domain';
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { readFactorsTsv } from '../io';
-import { getDatasetDetail, readImportFile, storeImported } from '../services/datasets';
-import {
-  checkParamsAgainstData,
-  createRun,
-  executeRun,
-  getRunDetail,
-  matrixHasZeros,
-} from '../services/runs';
+import { getDatasetDetail } from '../services/datasets';
+import { createRun, executeRun, getRunDetail } from '../services/runs';
 import { createSweep, executeSweep } from '../services/sweeps';
 import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
 import { clusterPlanFlags, planSweepCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
@@ -22,6 +16,7 @@ import {
   fitOptions,
   fitParamsOf,
   followProgress,
+  importForFit,
   importOptionsOf,
   matrixInputOptions,
   openFor,
@@ -63,15 +58,7 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'fit');
   try {
     // Read and check first, so refused settings add nothing to the library.
-    const importOptions = importOptionsOf(values);
-    const imported = await readImportFile(positionals[0], importOptions);
-    checkParamsAgainstData(
-      params,
-      imported.matrix.rows,
-      imported.matrix.cols,
-      matrixHasZeros(imported.matrix),
-    );
-    const { dataset } = storeImported(services.ctx, imported, importOptions);
+    const dataset = await importForFit(services.ctx, positionals[0], values, params);
     let start: { W0: DenseMatrix; H0: DenseMatrix } | undefined;
     if (hasInitW) {
       const detail = getDatasetDetail(services.ctx, dataset.id);
@@ -147,15 +134,12 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
   services.ctx.pool.warm();
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'sweep');
   try {
-    const importOptions = importOptionsOf(values);
-    const imported = await readImportFile(positionals[0], importOptions);
-    checkParamsAgainstData(
+    const dataset = await importForFit(
+      services.ctx,
+      positionals[0],
+      values,
       completeRunParams({ ...parsed.data.fit, rank: toRank }),
-      imported.matrix.rows,
-      imported.matrix.cols,
-      matrixHasZeros(imported.matrix),
     );
-    const { dataset } = storeImported(services.ctx, imported, importOptions);
     const { id } = createSweep(services.ctx, dataset.id, parsed.data);
     const outcome = await executeSweep(services.ctx, id);
     await writeSweepFolder(services, id, out, normalize, outcome, io.stderr);

@@ -74,6 +74,18 @@ const upload = z
   })
   .strict();
 
+/** The SLURM options of a job folder (sweeps and consensus runs alike). */
+const clusterJobOptions = {
+  tasks: z.number().int().min(1).max(10_000),
+  cpus: z.number().int().min(1).max(256).optional(),
+  partition: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/, 'a SLURM partition name')
+    .optional(),
+  time: z.string().max(32).optional(),
+  memMiB: z.number().int().min(1).max(100_000_000).optional(),
+};
+
 export const runFilterSchema = z
   .object({
     datasetId: id.optional(),
@@ -198,35 +210,13 @@ export const requestSchemas = {
   'consensus:clustergram': z.object({ id, rank: z.number().int().min(1) }).strict(),
   /** A sweep planned as a SLURM job folder, returned as a .tar.gz to save (the renderer names no paths). */
   'sweeps:clusterExport': z
-    .object({
-      datasetId: id,
-      params: sweepParamsSchema,
-      tasks: z.number().int().min(1).max(10_000),
-      cpus: z.number().int().min(1).max(256).optional(),
-      partition: z
-        .string()
-        .regex(/^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/, 'a SLURM partition name')
-        .optional(),
-      time: z.string().max(32).optional(),
-      memMiB: z.number().int().min(1).max(100_000_000).optional(),
-    })
+    .object({ datasetId: id, params: sweepParamsSchema, ...clusterJobOptions })
     .strict(),
   /** A finished job folder (.tar.gz of it) merged into the library as a sweep. */
   'sweeps:clusterImport': z.object({ file: upload }).strict(),
   /** A consensus run planned as a SLURM job folder, returned as a .tar.gz to save. */
   'consensus:clusterExport': z
-    .object({
-      datasetId: id,
-      params: consensusParamsSchema,
-      tasks: z.number().int().min(1).max(10_000),
-      cpus: z.number().int().min(1).max(256).optional(),
-      partition: z
-        .string()
-        .regex(/^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/, 'a SLURM partition name')
-        .optional(),
-      time: z.string().max(32).optional(),
-      memMiB: z.number().int().min(1).max(100_000_000).optional(),
-    })
+    .object({ datasetId: id, params: consensusParamsSchema, ...clusterJobOptions })
     .strict(),
   /** A finished consensus job folder (.tar.gz of it) merged into the library as a consensus run. */
   'consensus:clusterImport': z.object({ file: upload }).strict(),
