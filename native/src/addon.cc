@@ -391,7 +391,8 @@ bool partnersValid(const int32_t* ptr, size_t ptrLength, const int32_t* idx, siz
  */
 napi_value MaskedSweep(napi_env env, napi_callback_info info) {
   napi_value argv[12];
-  if (!getArgs(env, info, 12, argv, "maskedSweep: expected (F, rows, O, others, k, G, B, l2, ptr, idx, order, threads)"))
+  if (!getArgs(env, info, 12, argv,
+               "maskedSweep: expected (F, rows, O, others, k, G, B, l2, ptr, idx, order, threads)"))
     return nullptr;
   size_t rows = 0, others = 0, k = 0, threads = 1;
   double l2 = 0;
