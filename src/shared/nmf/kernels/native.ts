@@ -107,6 +107,12 @@ export interface NativeKernelModule {
 export const MIN_NATIVE_SPLIT_WORK = 1 << 17;
 /** Below this many rows·k² a coordinate-descent sweep stays on one thread. */
 const MIN_NATIVE_SWEEP_SPLIT = 1 << 16;
+/**
+ * Below this much work ((rows + partners scanned)·k², see `nativeMaskedKernels`) a missing-value
+ * call stays on one thread: measured on Golub-sized folds (5000 × 38, k = 3–5), a split call of
+ * ~1 ms took 1.5–2× as long on a loaded machine as the one-thread call (the threads' hand-over).
+ */
+const MIN_NATIVE_MASKED_SPLIT = 1 << 21;
 /** The most threads one native call is split over. */
 const MAX_NATIVE_THREADS = 64;
 
@@ -205,7 +211,7 @@ function nativeMaskedKernels(
         ptr,
         idx,
         order,
-        threadsFor((rows + Math.min(ptr[rows], rows * others - ptr[rows])) * k * k, MIN_NATIVE_SWEEP_SPLIT),
+        threadsFor((rows + Math.min(ptr[rows], rows * others - ptr[rows])) * k * k, MIN_NATIVE_MASKED_SPLIT),
       ),
     maskedSums: (out, rows, F, others, k, total, ptr, idx) =>
       maskedSums.call(
@@ -218,7 +224,7 @@ function nativeMaskedKernels(
         total,
         ptr,
         idx,
-        threadsFor((rows + ptr[rows]) * k, MIN_NATIVE_SPLIT_WORK),
+        threadsFor((rows + ptr[rows]) * k * k, MIN_NATIVE_MASKED_SPLIT),
       ),
   };
 }
