@@ -349,6 +349,154 @@ napi_value Isa(napi_env env, napi_callback_info) {
 
 void DeletePool(napi_env, void* data, void*) { delete static_cast<Pool*>(data); }
 
+// ---------------------------------------------------------------------------------------------
+// Missing-value kernels (masked.inl): maskedSweep and maskedSums, for fits on data with missing
+// entries (cross-validation folds). Rows are split over threads; each row is one thread's.
+
+#include "masked.inl"
+
+/** An Int32Array's data and length into (data, length); false if value is not one. */
+bool readInt32Array(napi_env env, napi_value value, const int32_t** data, size_t* length) {
+  bool isTyped = false;
+  napi_is_typedarray(env, value, &isTyped);
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  if (!isTyped || napi_get_typedarray_info(env, value, &type, length, &raw, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array)
+    return false;
+  *data = static_cast<const int32_t*>(raw);
+  return true;
+}
+
+/**
+ * Whether ptr (rows + 1) and idx describe rows of partners in 0..others-1: ptr starts at 0, never
+ * decreases and ends within idx. Checked on every call (O(rows + nnz), small against the sweep)
+ * because the kernels index O and F with them.
+ */
+bool partnersValid(const int32_t* ptr, size_t ptrLength, const int32_t* idx, size_t idxLength, size_t rows,
+                   size_t others) {
+  if (ptrLength < rows + 1 || ptr[0] != 0) return false;
+  for (size_t r = 0; r < rows; r++)
+    if (ptr[r + 1] < ptr[r]) return false;
+  if ((size_t)ptr[rows] > idxLength) return false;
+  for (size_t q = 0; q < (size_t)ptr[rows]; q++)
+    if (idx[q] < 0 || (size_t)idx[q] >= others) return false;
+  return true;
+}
+
+/**
+ * (F, rows, O, others, k, G, B, l2, ptr, idx, order, threads): one weighted coordinate-descent
+ * sweep over the rows of F (rows × k) in place against O (others × k), with G (k × k) = OᵀO + l2·I
+ * and B (rows × k); returns Σ|projected gradient|, per row and then in row order.
+ */
+napi_value MaskedSweep(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
+  if (!getArgs(env, info, 12, argv,
+               "maskedSweep: expected (F, rows, O, others, k, G, B, l2, ptr, idx, order, threads)"))
+    return nullptr;
+  size_t rows = 0, others = 0, k = 0, threads = 1;
+  double l2 = 0;
+  Array F, O, G, B;
+  const int32_t *ptr = nullptr, *idx = nullptr, *order = nullptr;
+  size_t ptrLength = 0, idxLength = 0, orderLength = 0;
+  if (!getArray(env, argv[0], &F, "maskedSweep: F must be a Float64Array") ||
+      !getSize(env, argv[1], &rows, "maskedSweep: rows must be a non-negative integer") ||
+      !getArray(env, argv[2], &O, "maskedSweep: O must be a Float64Array") ||
+      !getSize(env, argv[3], &others, "maskedSweep: others must be a non-negative integer") ||
+      !getSize(env, argv[4], &k, "maskedSweep: k must be a non-negative integer") ||
+      !getArray(env, argv[5], &G, "maskedSweep: G must be a Float64Array") ||
+      !getArray(env, argv[6], &B, "maskedSweep: B must be a Float64Array") ||
+      !getSize(env, argv[11], &threads, "maskedSweep: threads must be a non-negative integer"))
+    return nullptr;
+  if (napi_get_value_double(env, argv[7], &l2) != napi_ok) {
+    fail(env, "maskedSweep: l2 must be a number");
+    return nullptr;
+  }
+  if (!readInt32Array(env, argv[8], &ptr, &ptrLength) || !readInt32Array(env, argv[9], &idx, &idxLength) ||
+      !readInt32Array(env, argv[10], &order, &orderLength)) {
+    fail(env, "maskedSweep: ptr, idx and order must be Int32Arrays");
+    return nullptr;
+  }
+  if (!sizesFit(env, rows, others, k, "maskedSweep: rows, others and k are too large")) return nullptr;
+  if (k < 1 || k > 4096 || F.length < rows * k || B.length < rows * k || O.length < others * k || G.length < k * k ||
+      orderLength < k) {
+    fail(env, "maskedSweep: array lengths do not match rows, others and k");
+    return nullptr;
+  }
+  for (size_t s = 0; s < k; s++)
+    if (order[s] < 0 || (size_t)order[s] >= k) {
+      fail(env, "maskedSweep: order holds a component outside 0..k-1");
+      return nullptr;
+    }
+  if (!partnersValid(ptr, ptrLength, idx, idxLength, rows, others)) {
+    fail(env, "maskedSweep: ptr and idx do not list partners in 0..others-1 for each row");
+    return nullptr;
+  }
+  std::vector<double> rv(rows);
+  const int parts = partsFor(threads, rows);
+  auto task = [&](int p) {
+    std::vector<double> rowGram(k * k);
+    masked::sweepRows(F.data, O.data, others, (int)k, G.data, B.data, l2, ptr, idx, order, cut(rows, parts, p),
+                      cut(rows, parts, p + 1), rv.data(), rowGram.data());
+  };
+  poolOf(env)->run(parts, task);
+  double violation = 0;
+  for (size_t r = 0; r < rows; r++) violation += rv[r];
+  napi_value result;
+  napi_create_double(env, violation, &result);
+  return result;
+}
+
+/**
+ * (out, rows, F, others, k, total, ptr, idx, threads): out (rows × k), row r = total (k) − Σ over
+ * r's missing partners o of F_o (F: others × k), clamped at 0.
+ */
+napi_value MaskedSums(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  if (!getArgs(env, info, 9, argv, "maskedSums: expected (out, rows, F, others, k, total, ptr, idx, threads)"))
+    return nullptr;
+  size_t rows = 0, others = 0, k = 0, threads = 1;
+  Array out, F, total;
+  const int32_t *ptr = nullptr, *idx = nullptr;
+  size_t ptrLength = 0, idxLength = 0;
+  if (!getArray(env, argv[0], &out, "maskedSums: out must be a Float64Array") ||
+      !getSize(env, argv[1], &rows, "maskedSums: rows must be a non-negative integer") ||
+      !getArray(env, argv[2], &F, "maskedSums: F must be a Float64Array") ||
+      !getSize(env, argv[3], &others, "maskedSums: others must be a non-negative integer") ||
+      !getSize(env, argv[4], &k, "maskedSums: k must be a non-negative integer") ||
+      !getArray(env, argv[5], &total, "maskedSums: total must be a Float64Array") ||
+      !getSize(env, argv[8], &threads, "maskedSums: threads must be a non-negative integer"))
+    return nullptr;
+  if (!readInt32Array(env, argv[6], &ptr, &ptrLength) || !readInt32Array(env, argv[7], &idx, &idxLength)) {
+    fail(env, "maskedSums: ptr and idx must be Int32Arrays");
+    return nullptr;
+  }
+  if (!sizesFit(env, rows, others, k, "maskedSums: rows, others and k are too large")) return nullptr;
+  if (k < 1 || k > 4096 || out.length < rows * k || F.length < others * k || total.length < k) {
+    fail(env, "maskedSums: array lengths do not match rows, others and k");
+    return nullptr;
+  }
+  if (!partnersValid(ptr, ptrLength, idx, idxLength, rows, others)) {
+    fail(env, "maskedSums: ptr and idx do not list partners in 0..others-1 for each row");
+    return nullptr;
+  }
+  const int parts = partsFor(threads, rows);
+  auto task = [&](int p) {
+    masked::sumsRows(out.data, F.data, (int)k, total.data, ptr, idx, cut(rows, parts, p), cut(rows, parts, p + 1));
+  };
+  poolOf(env)->run(parts, task);
+  return nullptr;
+}
+
+/** Adds maskedSweep and maskedSums to the module's exports. */
+void defineMaskedExports(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"maskedSweep", nullptr, MaskedSweep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maskedSums", nullptr, MaskedSums, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -362,5 +510,6 @@ NAPI_MODULE_INIT() {
       {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  defineMaskedExports(env, exports);
   return exports;
 }

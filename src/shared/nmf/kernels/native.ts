@@ -10,8 +10,10 @@ import type { NmfKernels } from './contract';
  *
  * It serves the dense products that dominate a fit: the KL numerators (V ⊘ WH)·Hᵀ and
  * Wᵀ·(V ⊘ WH), V·F and Vᵀ·W (HALS, Frobenius MU), the per-row KL and Frobenius losses on dense V,
- * the Gram matrices, the coordinate-descent sweeps and the small products A·G. Every other kernel
- * (CSR V, missing values, general β, the rows of WH) comes from the set it wraps.
+ * the Gram matrices, the coordinate-descent sweeps and the small products A·G, and the
+ * missing-value kernels (the weighted coordinate-descent sweep and the masked KL denominators that
+ * cross-validation folds run). Every other kernel (CSR V, general β, the rows of WH) comes from
+ * the set it wraps.
  */
 
 /** The module's exports (native/src/kernels.cc). Shapes as in ./contract.ts. */
@@ -68,12 +70,49 @@ export interface NativeKernelModule {
   ): number;
   /** The instruction set chosen at load time: 'avx512vl', 'avx2' or 'baseline'. */
   isa(): string;
+  /**
+   * `NmfKernels.maskedSweep` (./contract.ts), rows split over `threads` threads (same bits at any
+   * count). Absent from modules built before the missing-value kernels: the set then takes it from
+   * the set it wraps.
+   */
+  maskedSweep?(
+    F: Float64Array,
+    rows: number,
+    O: Float64Array,
+    others: number,
+    k: number,
+    G: Float64Array,
+    B: Float64Array,
+    l2: number,
+    ptr: Int32Array,
+    idx: Int32Array,
+    order: Int32Array,
+    threads: number,
+  ): number;
+  /** `NmfKernels.maskedSums`, rows split over `threads` threads; absent as `maskedSweep`. */
+  maskedSums?(
+    out: Float64Array,
+    rows: number,
+    F: Float64Array,
+    others: number,
+    k: number,
+    total: Float64Array,
+    ptr: Int32Array,
+    idx: Int32Array,
+    threads: number,
+  ): void;
 }
 
 /** Below this much work (m·n·k multiply-adds) a call stays on one thread: waking threads costs more. */
 export const MIN_NATIVE_SPLIT_WORK = 1 << 17;
 /** Below this many rows·k² a coordinate-descent sweep stays on one thread. */
 const MIN_NATIVE_SWEEP_SPLIT = 1 << 16;
+/**
+ * Below this much work ((rows + partners scanned)·k², see `nativeMaskedKernels`) a missing-value
+ * call stays on one thread: measured on Golub-sized folds (5000 × 38, k = 3–5), a split call of
+ * ~1 ms took 1.5–2× as long on a loaded machine as the one-thread call (the threads' hand-over).
+ */
+const MIN_NATIVE_MASKED_SPLIT = 1 << 21;
 /** The most threads one native call is split over. */
 const MAX_NATIVE_THREADS = 64;
 
@@ -139,6 +178,54 @@ export function nativeKernels(
       module.cdSweep(F, rows, k, G, B, order, threadsFor(rows * k * k, MIN_NATIVE_SWEEP_SPLIT)),
     rowLosses: (kind, V, m, n, k, W, Ht, sums) =>
       module.losses(kind, V, m, n, k, W, Ht, sums, threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK)),
+    ...nativeMaskedKernels(module, fallback, threadsFor),
+  };
+}
+
+/**
+ * The missing-value kernels (native/src/masked.inl) where the module has them, else the
+ * fallback's. A row's work is its Gram matrix (min(missing, observed) outer products of k² / 2)
+ * and its k² sweep, so a call is split when Σ over rows of that is large.
+ */
+function nativeMaskedKernels(
+  module: NativeKernelModule,
+  fallback: NmfKernels,
+  threadsFor: (work: number, minimum: number) => number,
+): Pick<NmfKernels, 'maskedSweep' | 'maskedSums'> {
+  const { maskedSweep, maskedSums } = module;
+  if (maskedSweep === undefined || maskedSums === undefined) {
+    return { maskedSweep: fallback.maskedSweep, maskedSums: fallback.maskedSums };
+  }
+  return {
+    maskedSweep: (F, rows, O, others, k, G, B, l2, ptr, idx, order) =>
+      maskedSweep.call(
+        module,
+        F,
+        rows,
+        O,
+        others,
+        k,
+        G,
+        B,
+        l2,
+        ptr,
+        idx,
+        order,
+        threadsFor((rows + Math.min(ptr[rows], rows * others - ptr[rows])) * k * k, MIN_NATIVE_MASKED_SPLIT),
+      ),
+    maskedSums: (out, rows, F, others, k, total, ptr, idx) =>
+      maskedSums.call(
+        module,
+        out,
+        rows,
+        F,
+        others,
+        k,
+        total,
+        ptr,
+        idx,
+        threadsFor((rows + ptr[rows]) * k * k, MIN_NATIVE_MASKED_SPLIT),
+      ),
   };
 }
 

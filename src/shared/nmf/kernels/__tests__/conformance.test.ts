@@ -8,6 +8,7 @@ import { startKernelTeam, type KernelTeamHandle } from '../../../../main/workers
 import { prepareData, type MissingPattern } from '../../data';
 import { randomCounts, toCsr } from '../../__tests__/helpers';
 import { scalarKernels, selectKernels, type NmfKernels } from '..';
+import { loadedNativeKernels, nativeKernels } from '../native';
 
 /**
  * Every available backend against the scalar reference, kernel by kernel, bit for bit (Object.is
@@ -67,6 +68,8 @@ interface Case {
   V: DenseMatrix;
   csr: CsrMatrix;
   missing: MissingPattern;
+  /** A cross-validation-like mask: rows with none, some, most and all of their entries missing. */
+  heavy: MissingPattern;
   W: Float64Array;
   Ht: Float64Array;
   order: Int32Array;
@@ -84,7 +87,23 @@ function makeCase(m: number, n: number, k: number, seed: number): Case {
   const rng = new Rng(seed + 1);
   const order = Int32Array.from({ length: k }, (_, t) => t);
   rng.shuffle(order);
-  return { m, n, k, V, csr, missing, W: factor(m * k, rng), Ht: factor(n * k, rng), order };
+  const heavy = heavyMask(m, n, new Rng(seed + 2));
+  return { m, n, k, V, csr, missing, heavy, W: factor(m * k, rng), Ht: factor(n * k, rng), order };
+}
+
+/**
+ * A mask with row i missing a fraction 0, ⅕, ⅗, 1 or 0.9 of its entries (in turn), at random:
+ * both ways the masked sweep forms a row's Gram matrix (less the missing partners, or from the
+ * observed ones when most are missing), rows with nothing observed, and empty rows of the lists.
+ */
+function heavyMask(m: number, n: number, rng: Rng): MissingPattern {
+  const fractions = [0, 0.2, 0.6, 1, 0.9];
+  const data = new Float64Array(m * n).fill(1);
+  for (let i = 0; i < m; i++) {
+    const p = fractions[i % fractions.length];
+    for (let j = 0; j < n; j++) if (p === 1 || rng.uniform() < p) data[i * n + j] = NaN;
+  }
+  return prepareData({ kind: 'dense', rows: m, cols: n, data }).missing ?? emptyMask(m, n);
 }
 
 function emptyMask(m: number, n: number): MissingPattern {
@@ -102,7 +121,7 @@ function emptyMask(m: number, n: number): MissingPattern {
  * first: a kernel must overwrite, not add; the inputs are copied where a kernel updates in place).
  */
 function runAll(K: NmfKernels, c: Case): Map<string, Float64Array> {
-  const { m, n, k, V, csr, missing, W, Ht, order } = c;
+  const { m, n, k, V, csr, missing, heavy, W, Ht, order } = c;
   const out = new Map<string, Float64Array>();
   const garbage = (length: number): Float64Array => new Float64Array(length).fill(7.5);
   const record = (name: string, f: (o: Float64Array) => void, length: number): void => {
@@ -153,6 +172,8 @@ function runAll(K: NmfKernels, c: Case): Map<string, Float64Array> {
   for (let q = 0; q < m * k; q++) wSum[q % k] += W[q];
   record('maskedSums W', (o) => K.maskedSums(o, m, Ht, n, k, hSum, missing.rowPtr, missing.cols), m * k);
   record('maskedSums H', (o) => K.maskedSums(o, n, W, m, k, wSum, missing.colPtr, missing.rows), n * k);
+  record('maskedSums W heavy', (o) => K.maskedSums(o, m, Ht, n, k, hSum, heavy.rowPtr, heavy.cols), m * k);
+  record('maskedSums H heavy', (o) => K.maskedSums(o, n, W, m, k, wSum, heavy.colPtr, heavy.rows), n * k);
 
   // Coordinate descent: B = V·Hᵀ − l1 (some entries negative), G = HHᵀ + l2·I; component 0 of the
   // other factor zeroed in one run so that a zero Hessian entry is skipped.
@@ -186,6 +207,21 @@ function runAll(K: NmfKernels, c: Case): Map<string, Float64Array> {
     );
     out.set(`maskedSweep ${label} F`, Fm);
     out.set(`maskedSweep ${label} violation`, Float64Array.of(masked));
+    // The same on the heavy mask, both sides (H's sweep: B = VᵀW − l1, G = WᵀW + l2·I).
+    const Fw = W.slice();
+    const heavyW = K.maskedSweep(Fw, m, Ht, n, k, Gl, B, l2, heavy.rowPtr, heavy.cols, order, garbage(k * k));
+    out.set(`maskedSweep ${label} heavy W`, Fw);
+    out.set(`maskedSweep ${label} heavy W violation`, Float64Array.of(heavyW));
+    const Bh = new Float64Array(n * k);
+    scalarKernels.denseTransposeTimes(V.data, m, n, W, k, Bh);
+    for (let q = 0; q < n * k; q++) Bh[q] -= l1 + (q % 4 === 1 ? 1.5 : 0);
+    const Gw = new Float64Array(k * k);
+    scalarKernels.gram(W, m, k, Gw);
+    for (let t = 0; t < k; t++) Gw[t * k + t] += l2;
+    const Fh = Ht.slice();
+    const heavyH = K.maskedSweep(Fh, n, W, m, k, Gw, Bh, l2, heavy.colPtr, heavy.rows, order, garbage(k * k));
+    out.set(`maskedSweep ${label} heavy H`, Fh);
+    out.set(`maskedSweep ${label} heavy H violation`, Float64Array.of(heavyH));
   }
   const Hz = Ht.slice();
   for (let j = 0; j < n; j++) Hz[j * k] = 0;
@@ -250,5 +286,30 @@ describe.skipIf(nativeSkipReason !== null)(
     conformanceSuite('three threads, every call split', () =>
       selectKernels({ backend: 'native', threads: 3, splitAlways: true }),
     );
+    it('serves the missing-value kernels itself, and takes them from the wrapped set from a module without them', () => {
+      const module = loadedNativeKernels();
+      expect(typeof module?.maskedSweep).toBe('function');
+      expect(typeof module?.maskedSums).toBe('function');
+      const wasm = selectKernels({ backend: 'wasm' });
+      const native = selectKernels({ backend: 'native' });
+      expect(native.maskedSweep).not.toBe(wasm.maskedSweep);
+      const older = nativeKernels({ ...module!, maskedSweep: undefined, maskedSums: undefined }, 2, wasm);
+      expect(older.maskedSweep).toBe(wasm.maskedSweep);
+      expect(older.maskedSums).toBe(wasm.maskedSums);
+    });
+    it('refuses partner lists that point outside the other factor', () => {
+      const module = loadedNativeKernels()!;
+      const F = new Float64Array(4);
+      const ptr = Int32Array.of(0, 1, 2);
+      const outside = Int32Array.of(0, 3);
+      const order = Int32Array.of(0, 1);
+      const G = Float64Array.of(1, 0, 0, 1);
+      expect(() => module.maskedSweep!(F, 2, F, 2, 2, G, F, 0, ptr, outside, order, 1)).toThrow(
+        /0\.\.others-1/,
+      );
+      expect(() =>
+        module.maskedSums!(F, 2, F, 2, 2, F, Int32Array.of(0, 2, 1), Int32Array.of(0, 1), 1),
+      ).toThrow(/0\.\.others-1/);
+    });
   },
 );

@@ -1,0 +1,176 @@
+// Missing-value kernels (the scalar counterpart: maskedSweep and maskedSums in
+// src/shared/nmf/kernels/scalar/cd.ts): the weighted coordinate-descent sweep and the masked KL
+// denominators that a fit on data with missing entries runs (cross-validation folds hold entries
+// out as missing). Included once by addon.cc (not per instruction set, unlike kernels.inl): each
+// row's work is a few short loops over k components and its partners, bound by latency and
+// memory, not by vector width; one build keeps the bits trivially equal on every CPU.
+//
+// Bit rules (src/shared/nmf/kernels/contract.ts): every sum adds its terms in the scalar order,
+// no fused multiply-add (-ffp-contract=off, and no target enables FMA), threads own whole rows and
+// the per-row violations are summed in row order by the caller.
+
+namespace masked {
+
+/** Copies the upper triangle of G (k × k) onto the lower one. */
+inline void mirrorUpper(double* G, int k) {
+  for (int s = 0; s < k; s++)
+    for (int t = s + 1; t < k; t++) G[(size_t)t * k + s] = G[(size_t)s * k + t];
+}
+
+/** The coordinate-descent updates of row i of F with its own Gram matrix G (k × k); returns Σ|pg| (`cdRow`). */
+inline double cdRow(double* F, size_t i, int k, const double* G, const double* B, const int32_t* order) {
+  double violation = 0;
+  double* fi = F + i * k;
+  const double* bi = B + i * k;
+  for (int s = 0; s < k; s++) {
+    const int t = order[s];
+    const double* gt = G + (size_t)t * k;
+    double grad = -bi[t];
+    for (int q = 0; q < k; q++) grad += gt[q] * fi[q];
+    const double current = fi[t];
+    // Math.min(grad, 0) where current is 0: only a positive gradient changes (to +0).
+    const double pg = current == 0 && grad > 0 ? 0.0 : grad;
+    violation += pg < 0 ? -pg : pg;
+    const double hess = gt[t];
+    if (hess != 0) {
+      const double next = current - grad / hess;
+      fi[t] = next > 0 ? next : 0;
+    }
+  }
+  return violation;
+}
+
+/**
+ * Upper triangle (t ≥ s) of g (k × k) += a aᵀ for a = orow[0 … k) (negated: −a aᵀ), where the
+ * scalar code skips a_s = 0: the term is replaced by −0, and x + (−0) is x for every x (±0, NaN
+ * included), so the skip stays exact without a branch. K > 0: k is K at compile time, which lets
+ * the compiler keep g in registers across a row's partners.
+ */
+template <int K>
+inline void addOuterUpperK(double* g, const double* orow, int k, bool negate) {
+  if (K > 0) k = K;
+  for (int s = 0; s < k; s++) {
+    const double a = negate ? -orow[s] : orow[s];
+    const bool skip = a == 0;
+    for (int t = s; t < k; t++) {
+      const double term = a * orow[t];
+      g[s * k + t] += skip ? -0.0 : term;
+    }
+  }
+}
+
+/**
+ * Weighted coordinate descent over rows [r0, r1) of F (rows × k) against O (others × k): row r's
+ * Gram matrix is G (OᵀO + l2·I) less its missing partners' outer products, or, when more than half
+ * are missing, the sum over its observed partners (+ l2 on the diagonal). rv[r]: row r's Σ|pg|.
+ * `rowGram`: scratch k × k, the calling thread's own (used when k is not a compile-time K).
+ */
+template <int K>
+void sweepRowsK(double* F, const double* O, size_t others, int kr, const double* G, const double* B, double l2,
+                const int32_t* ptr, const int32_t* idx, const int32_t* order, size_t r0, size_t r1, double* rv,
+                double* rowGram) {
+  const int k = K > 0 ? K : kr;
+  const size_t kk = (size_t)k * k;
+  double local[K > 0 ? K * K : 1];
+  double* g = K > 0 ? local : rowGram;
+  for (size_t r = r0; r < r1; r++) {
+    const size_t start = (size_t)ptr[r], end = (size_t)ptr[r + 1];
+    const size_t missing = end - start;
+    if (missing == 0) {
+      rv[r] = cdRow(F, r, k, G, B, order);
+      continue;
+    }
+    if (2 * missing <= others) {
+      for (size_t x = 0; x < kk; x++) g[x] = G[x];
+      for (size_t q = start; q < end; q++) addOuterUpperK<K>(g, O + (size_t)idx[q] * k, k, true);
+    } else {
+      // Observed partners: the complement of the sorted missing list, in order.
+      for (size_t x = 0; x < kk; x++) g[x] = 0;
+      size_t from = 0;
+      for (size_t q = start; q <= end; q++) {
+        const size_t to = q < end ? (size_t)idx[q] : others;
+        for (size_t j = from; j < to; j++) addOuterUpperK<K>(g, O + j * k, k, false);
+        from = to + 1;
+      }
+    }
+    mirrorUpper(g, k);
+    if (2 * missing > others && l2 != 0)
+      for (int t = 0; t < k; t++) g[(size_t)t * k + t] += l2;
+    rv[r] = cdRow(F, r, k, g, B, order);
+  }
+}
+
+/** `sweepRowsK` with k fixed at compile time for k ≤ 8 (most fits), else at run time. */
+inline void sweepRows(double* F, const double* O, size_t others, int k, const double* G, const double* B, double l2,
+                      const int32_t* ptr, const int32_t* idx, const int32_t* order, size_t r0, size_t r1, double* rv,
+                      double* rowGram) {
+  switch (k) {
+#define NMF_MASKED_SWEEP_CASE(K) \
+  case K:                        \
+    return sweepRowsK<K>(F, O, others, k, G, B, l2, ptr, idx, order, r0, r1, rv, rowGram);
+    NMF_MASKED_SWEEP_CASE(1)
+    NMF_MASKED_SWEEP_CASE(2)
+    NMF_MASKED_SWEEP_CASE(3)
+    NMF_MASKED_SWEEP_CASE(4)
+    NMF_MASKED_SWEEP_CASE(5)
+    NMF_MASKED_SWEEP_CASE(6)
+    NMF_MASKED_SWEEP_CASE(7)
+    NMF_MASKED_SWEEP_CASE(8)
+#undef NMF_MASKED_SWEEP_CASE
+    default:
+      return sweepRowsK<0>(F, O, others, k, G, B, l2, ptr, idx, order, r0, r1, rv, rowGram);
+  }
+}
+
+/**
+ * Masked KL denominators for rows [r0, r1): out_r = total − Σ over r's missing partners of F_o,
+ * clamped at 0, each entry summed in partner order (in registers when k is a compile-time K).
+ */
+template <int K>
+void sumsRowsK(double* out, const double* F, int kr, const double* total, const int32_t* ptr, const int32_t* idx,
+               size_t r0, size_t r1) {
+  const int k = K > 0 ? K : kr;
+  for (size_t r = r0; r < r1; r++) {
+    double* o = out + r * k;
+    if (K > 0) {
+      double acc[K > 0 ? K : 1];
+      for (int t = 0; t < K; t++) acc[t] = total[t];
+      for (int32_t q = ptr[r]; q < ptr[r + 1]; q++) {
+        const double* f = F + (size_t)idx[q] * K;
+        for (int t = 0; t < K; t++) acc[t] -= f[t];
+      }
+      for (int t = 0; t < K; t++) o[t] = acc[t] < 0 ? 0 : acc[t];
+      continue;
+    }
+    for (int t = 0; t < k; t++) o[t] = total[t];
+    for (int32_t q = ptr[r]; q < ptr[r + 1]; q++) {
+      const double* f = F + (size_t)idx[q] * k;
+      for (int t = 0; t < k; t++) o[t] -= f[t];
+    }
+    for (int t = 0; t < k; t++)
+      if (o[t] < 0) o[t] = 0;
+  }
+}
+
+/** `sumsRowsK` with k fixed at compile time for k ≤ 8, else at run time. */
+inline void sumsRows(double* out, const double* F, int k, const double* total, const int32_t* ptr, const int32_t* idx,
+                     size_t r0, size_t r1) {
+  switch (k) {
+#define NMF_MASKED_SUMS_CASE(K) \
+  case K:                       \
+    return sumsRowsK<K>(out, F, k, total, ptr, idx, r0, r1);
+    NMF_MASKED_SUMS_CASE(1)
+    NMF_MASKED_SUMS_CASE(2)
+    NMF_MASKED_SUMS_CASE(3)
+    NMF_MASKED_SUMS_CASE(4)
+    NMF_MASKED_SUMS_CASE(5)
+    NMF_MASKED_SUMS_CASE(6)
+    NMF_MASKED_SUMS_CASE(7)
+    NMF_MASKED_SUMS_CASE(8)
+#undef NMF_MASKED_SUMS_CASE
+    default:
+      return sumsRowsK<0>(out, F, k, total, ptr, idx, r0, r1);
+  }
+}
+
+}  // namespace masked
