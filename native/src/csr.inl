@@ -32,7 +32,22 @@ static void csrRatios(const int32_t* indptr, const int32_t* indices, const doubl
       }
       continue;
     }
-    for (size_t p = start; p < end; p++) {
+    // Four stored entries at a time, one per lane (lanes across independent outputs): each lane
+    // adds its components one at a time in t order, as the scalar loop below does. Entries that
+    // are not > 0 are computed and then replaced by 0, as the scalar code writes for them.
+    const v4d zero = splat4(0), eps = splat4(EPS32);
+    size_t p = start;
+    for (; p + 4 <= end; p += 4) {
+      const double* h0 = Ht + (size_t)indices[p] * k;
+      const double* h1 = Ht + (size_t)indices[p + 1] * k;
+      const double* h2 = Ht + (size_t)indices[p + 2] * k;
+      const double* h3 = Ht + (size_t)indices[p + 3] * k;
+      v4d wh = zero;
+      for (int t = 0; t < k; t++) wh = wh + splat4(wi[t]) * v4d{h0[t], h1[t], h2[t], h3[t]};
+      const v4d v = load4(data + p);
+      store4(ratio + p, select4(v > zero, v / select4(wh == zero, eps, wh), zero));
+    }
+    for (; p < end; p++) {
       const double v = data[p];
       if (!(v > 0)) {
         ratio[p] = 0;
