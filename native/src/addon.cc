@@ -18,6 +18,7 @@
 
 #include <node_api.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "cpu_dispatch.h"
+#include "csr_dispatch.h"
 #include "thread_pool.h"
 
 // Files: numbers.h (constants), fdlibm_log.h (Math.log's algorithm), kernels.inl (the SIMD
@@ -341,6 +343,225 @@ napi_value CdSweep(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// ---------------------------------------------------------------------------------------------
+// CSR V (csr.inl, csr_dispatch.h): the KL numerators and the products C · F and Cᵀ · W. W-side
+// outputs are split over threads by rows, cut where the stored entries are shared evenly; H-side
+// outputs by columns, cut where a sample of the rows shares its entries evenly. Every output entry
+// is summed by one thread in the one-thread order (contract.ts, rule 4): same bits at any count.
+
+/** The CSR arrays of V and its shape, checked: indptr (m + 1) from 0, non-decreasing, to nnz ≤ the
+ * lengths of indices and data; indices in [0, n) and sorted within each row. */
+struct CsrArgs {
+  const int32_t* indptr = nullptr;
+  const int32_t* indices = nullptr;
+  const double* data = nullptr;
+  size_t m = 0, n = 0, nnz = 0;
+};
+
+bool readInt32Array(napi_env env, napi_value value, const int32_t** out, size_t* length) {
+  bool isTyped = false;
+  napi_is_typedarray(env, value, &isTyped);
+  if (!isTyped) return false;
+  napi_typedarray_type type;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array)
+    return false;
+  *out = static_cast<const int32_t*>(data);
+  return true;
+}
+
+/**
+ * Reads (indptr, indices, data, m, n) from argv[0..4] for `name` and checks the structure (an
+ * O(nnz) pass: a bad index would otherwise write outside the output).
+ */
+bool getCsrArgs(napi_env env, const napi_value* argv, const char* name, CsrArgs* a) {
+  const auto refuse = [&](const std::string& what) { return fail(env, (std::string(name) + ": " + what).c_str()); };
+  size_t indptrLength = 0, indicesLength = 0;
+  Array data;
+  if (!readInt32Array(env, argv[0], &a->indptr, &indptrLength)) return refuse("indptr must be an Int32Array");
+  if (!readInt32Array(env, argv[1], &a->indices, &indicesLength)) return refuse("indices must be an Int32Array");
+  if (!readArray(env, argv[2], &data)) return refuse("data must be a Float64Array");
+  if (!readSize(env, argv[3], &a->m)) return refuse("m must be a non-negative integer");
+  if (!readSize(env, argv[4], &a->n)) return refuse("n must be a non-negative integer");
+  a->data = data.data;
+  if (a->n > (size_t)INT32_MAX || indptrLength < a->m + 1 || a->indptr[0] != 0)
+    return refuse("indptr must hold m + 1 offsets from 0");
+  for (size_t i = 0; i < a->m; i++)
+    if (a->indptr[i + 1] < a->indptr[i]) return refuse("indptr decreases at row " + std::to_string(i));
+  a->nnz = (size_t)a->indptr[a->m];
+  if (a->nnz > indicesLength || a->nnz > data.length) return refuse("indptr[m] exceeds the stored entries");
+  const int32_t n = (int32_t)a->n;
+  for (size_t i = 0; i < a->m; i++) {
+    int32_t previous = 0;
+    for (size_t p = (size_t)a->indptr[i]; p < (size_t)a->indptr[i + 1]; p++) {
+      const int32_t j = a->indices[p];
+      if (j < previous || j >= n)
+        return refuse("indices of row " + std::to_string(i) + " are not sorted columns in [0, n)");
+      previous = j;
+    }
+  }
+  return true;
+}
+
+/** Row where part p of `parts` begins when the stored entries are shared evenly. */
+size_t csrRowCut(const int32_t* indptr, size_t m, size_t nnz, int parts, int p) {
+  if (p <= 0) return 0;
+  if (p >= parts) return m;
+  const int32_t target = (int32_t)(nnz * (size_t)p / (size_t)parts);
+  return (size_t)(std::lower_bound(indptr, indptr + m + 1, target) - indptr);
+}
+
+/** Column cuts (parts + 1) sharing the stored entries of a sample of about 256 rows evenly. */
+std::vector<size_t> csrColumnCuts(const CsrArgs& a, int parts) {
+  std::vector<size_t> cuts(parts + 1, a.n);
+  cuts[0] = 0;
+  if (parts == 1) return cuts;
+  const size_t stride = a.m > 256 ? a.m / 256 : 1;
+  std::vector<uint32_t> count(a.n, 0);
+  size_t total = 0;
+  for (size_t i = 0; i < a.m; i += stride)
+    for (size_t p = (size_t)a.indptr[i]; p < (size_t)a.indptr[i + 1]; p++, total++) count[a.indices[p]]++;
+  if (total == 0) {
+    for (int p = 1; p < parts; p++) cuts[p] = cut(a.n, parts, p);
+    return cuts;
+  }
+  size_t running = 0, j = 0;
+  for (int p = 1; p < parts; p++) {
+    const size_t target = total * (size_t)p / (size_t)parts;
+    while (j < a.n && running < target) running += count[j++];
+    cuts[p] = j;
+  }
+  return cuts;
+}
+
+/** F (rows × k) copied into rows × kp with zero padding, so every vector loop runs whole lanes. */
+std::vector<double> padColumns(const double* F, size_t rows, size_t k, size_t kp) {
+  std::vector<double> out(rows * kp, 0.0);
+  for (size_t r = 0; r < rows; r++)
+    for (size_t t = 0; t < k; t++) out[r * kp + t] = F[r * k + t];
+  return out;
+}
+
+/**
+ * out (m × k) = C · F (side 0; fp: F padded, n × kp) or out (n × k) = Cᵀ · W (side 1; fp: W padded,
+ * m × kp) for the CSR coefficients c (nnz), split over `threads`.
+ */
+void csrProductOver(napi_env env, const CsrArgs& a, int side, const double* c, const double* fp, int k, int kp,
+                    size_t threads, double* out) {
+  if (side == 0) {
+    const int parts = partsFor(threads, a.m);
+    poolOf(env)->run(parts, [&](int p) {
+      std::vector<double> acc(kp);
+      csrIsa.rowProducts(a.indptr, a.indices, c, k, fp, kp, csrRowCut(a.indptr, a.m, a.nnz, parts, p),
+                         csrRowCut(a.indptr, a.m, a.nnz, parts, p + 1), out, acc.data());
+    });
+    return;
+  }
+  const int parts = partsFor(threads, a.n);
+  const std::vector<size_t> cuts = csrColumnCuts(a, parts);
+  poolOf(env)->run(parts, [&](int p) {
+    std::vector<double> outp((cuts[p + 1] - cuts[p]) * (size_t)kp);
+    csrIsa.columnProducts(a.indptr, a.indices, c, a.m, k, fp, kp, cuts[p], cuts[p + 1], out, outp.data());
+  });
+}
+
+/**
+ * (side, indptr, indices, data, m, n, F, k, out, threads): side 0: out (m × k) = V · F for F (n × k);
+ * side 1: out (n × k) = Vᵀ · F for F = W (m × k). Stored entries that are not > 0 add nothing.
+ */
+napi_value CsrProduct(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  if (!getArgs(env, info, 10, argv, "csrProduct: expected (side, indptr, indices, data, m, n, F, k, out, threads)"))
+    return nullptr;
+  size_t side = 0, k = 0, threads = 1;
+  CsrArgs a;
+  Array F, out;
+  if (!getSize(env, argv[0], &side, "csrProduct: side must be 0 or 1") ||
+      !getCsrArgs(env, argv + 1, "csrProduct", &a) || !getArray(env, argv[6], &F, "csrProduct: F must be a Float64Array") ||
+      !getSize(env, argv[7], &k, "csrProduct: k must be a non-negative integer") ||
+      !getArray(env, argv[8], &out, "csrProduct: out must be a Float64Array") ||
+      !getSize(env, argv[9], &threads, "csrProduct: threads must be a non-negative integer"))
+    return nullptr;
+  if (side > 1) {
+    fail(env, "csrProduct: side must be 0 or 1");
+    return nullptr;
+  }
+  if (!sizesFit(env, a.m, a.n, k, "csrProduct: m, n and k are too large")) return nullptr;
+  const size_t inRows = side == 0 ? a.n : a.m, outRows = side == 0 ? a.m : a.n;
+  if (k < 1 || k > 4096 || F.length < inRows * k || out.length < outRows * k) {
+    fail(env, "csrProduct: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  const int kp = ((int)k + 3) & ~3;
+  const std::vector<double> fp = padColumns(F.data, inRows, k, kp);
+  csrProductOver(env, a, (int)side, a.data, fp.data(), (int)k, kp, threads, out.data);
+  return nullptr;
+}
+
+/**
+ * (side, indptr, indices, data, m, n, k, W, Ht, out, ratio, threads): the KL numerators for CSR V,
+ * side 0 numW (m × k) = (V ⊘ WH) · Hᵀ, side 1 numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ, with the ratios at
+ * the stored entries left in `ratio` (nnz), as klNumWCsr / klNumHCsr leave them.
+ */
+napi_value CsrKl(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
+  if (!getArgs(env, info, 12, argv,
+               "csrKl: expected (side, indptr, indices, data, m, n, k, W, Ht, out, ratio, threads)"))
+    return nullptr;
+  size_t side = 0, k = 0, threads = 1;
+  CsrArgs a;
+  Array W, Ht, out, ratio;
+  if (!getSize(env, argv[0], &side, "csrKl: side must be 0 or 1") || !getCsrArgs(env, argv + 1, "csrKl", &a) ||
+      !getSize(env, argv[6], &k, "csrKl: k must be a non-negative integer") ||
+      !getArray(env, argv[7], &W, "csrKl: W must be a Float64Array") ||
+      !getArray(env, argv[8], &Ht, "csrKl: Ht must be a Float64Array") ||
+      !getArray(env, argv[9], &out, "csrKl: out must be a Float64Array") ||
+      !getArray(env, argv[10], &ratio, "csrKl: ratio must be a Float64Array") ||
+      !getSize(env, argv[11], &threads, "csrKl: threads must be a non-negative integer"))
+    return nullptr;
+  if (side > 1) {
+    fail(env, "csrKl: side must be 0 or 1");
+    return nullptr;
+  }
+  if (!sizesFit(env, a.m, a.n, k, "csrKl: m, n and k are too large")) return nullptr;
+  if (k < 1 || k > 4096 || W.length < a.m * k || Ht.length < a.n * k || out.length < (side == 0 ? a.m : a.n) * k ||
+      ratio.length < a.nnz) {
+    fail(env, "csrKl: array lengths do not match m, n, k and the stored entries");
+    return nullptr;
+  }
+  const int kk = (int)k, kp = (kk + 3) & ~3;
+  // H (k × n) only where some row is dense enough to be served from a whole row of WH.
+  bool anyDense = false;
+  for (size_t i = 0; i < a.m && !anyDense; i++) anyDense = 3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n;
+  const std::vector<double> h = anyDense ? transposeHt(Ht.data, a.n, k) : std::vector<double>();
+  const double* hp = h.data();
+  if (side == 0) {
+    const std::vector<double> fp = padColumns(Ht.data, a.n, k, kp);
+    const int parts = partsFor(threads, a.m);
+    poolOf(env)->run(parts, [&](int p) {
+      std::vector<double> row(anyDense ? a.n : 0), acc(kp);
+      const size_t i1 = csrRowCut(a.indptr, a.m, a.nnz, parts, p + 1);
+      // Row by row, so each row's ratios are still in cache when they are used.
+      for (size_t i = csrRowCut(a.indptr, a.m, a.nnz, parts, p); i < i1; i++) {
+        csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, Ht.data, hp, i, i + 1, ratio.data, row.data());
+        csrIsa.rowProducts(a.indptr, a.indices, ratio.data, kk, fp.data(), kp, i, i + 1, out.data, acc.data());
+      }
+    });
+    return nullptr;
+  }
+  const int rowParts = partsFor(threads, a.m);
+  poolOf(env)->run(rowParts, [&](int p) {
+    std::vector<double> row(anyDense ? a.n : 0);
+    csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, Ht.data, hp,
+                  csrRowCut(a.indptr, a.m, a.nnz, rowParts, p), csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1),
+                  ratio.data, row.data());
+  });
+  const std::vector<double> wp = padColumns(W.data, a.m, k, kp);
+  csrProductOver(env, a, 1, ratio.data, wp.data(), kk, kp, threads, out.data);
+  return nullptr;
+}
+
 napi_value Isa(napi_env env, napi_callback_info) {
   napi_value result;
   napi_create_string_utf8(env, isa.name, NAPI_AUTO_LENGTH, &result);
@@ -511,5 +732,11 @@ NAPI_MODULE_INIT() {
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   defineMaskedExports(env, exports);
+  // The CSR kernels (csr.inl).
+  napi_property_descriptor csrProps[] = {
+      {"csrProduct", nullptr, CsrProduct, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"csrKl", nullptr, CsrKl, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(csrProps) / sizeof(csrProps[0]), csrProps);
   return exports;
 }

@@ -101,6 +101,41 @@ export interface NativeKernelModule {
     idx: Int32Array,
     threads: number,
   ): void;
+  /**
+   * CSR V (m × n): side 0: out (m × k) = V · F for F (n × k); side 1: out (n × k) = Vᵀ · F for
+   * F = W (m × k); stored entries that are not > 0 add nothing. W side split over threads by rows,
+   * H side by columns (same bits at any count). Absent from modules built before the CSR kernels.
+   */
+  csrProduct?(
+    side: 0 | 1,
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    F: Float64Array,
+    k: number,
+    out: Float64Array,
+    threads: number,
+  ): void;
+  /**
+   * The KL numerators for CSR V: side 0 numW (m × k), side 1 numHt (n × k), as klNumWCsr /
+   * klNumHCsr (./contract.ts), the ratios left in `ratio` (nnz). Absent from older modules.
+   */
+  csrKl?(
+    side: 0 | 1,
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    out: Float64Array,
+    ratio: Float64Array,
+    threads: number,
+  ): void;
 }
 
 /** Below this much work (m·n·k multiply-adds) a call stays on one thread: waking threads costs more. */
@@ -162,7 +197,7 @@ export function nativeKernels(
     out: Float64Array,
   ): void =>
     module.product(side, ratio, V, m, n, k, W, Ht, out, threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK));
-  return {
+  const dense: NmfKernels = {
     ...fallback,
     backend: 'native',
     threads: Math.max(most, fallback.threads),
@@ -180,6 +215,7 @@ export function nativeKernels(
       module.losses(kind, V, m, n, k, W, Ht, sums, threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK)),
     ...nativeMaskedKernels(module, fallback, threadsFor),
   };
+  return withNativeCsr(module, dense, (work) => threadsFor(work, MIN_NATIVE_SPLIT_WORK));
 }
 
 /**
@@ -226,6 +262,30 @@ function nativeMaskedKernels(
         idx,
         threadsFor((rows + ptr[rows]) * k * k, MIN_NATIVE_MASKED_SPLIT),
       ),
+  };
+}
+
+/**
+ * `set` with the CSR kernels (the KL numerators and V·F, Vᵀ·W) served by the module where it has
+ * them. `threadsFor(work)`: the threads a call of `work` multiply-adds (nnz·k) runs on.
+ */
+function withNativeCsr(
+  module: NativeKernelModule,
+  set: NmfKernels,
+  threadsFor: (work: number) => number,
+): NmfKernels {
+  const { csrProduct, csrKl } = module;
+  if (typeof csrProduct !== 'function' || typeof csrKl !== 'function') return set;
+  return {
+    ...set,
+    csrTimes: (indptr, indices, data, m, n, F, k, out) =>
+      csrProduct(0, indptr, indices, data, m, n, F, k, out, threadsFor(indptr[m] * k)),
+    csrTransposeTimes: (indptr, indices, data, m, n, W, k, out) =>
+      csrProduct(1, indptr, indices, data, m, n, W, k, out, threadsFor(indptr[m] * k)),
+    klNumWCsr: (indptr, indices, data, m, n, k, W, Ht, numW, _row, ratio) =>
+      csrKl(0, indptr, indices, data, m, n, k, W, Ht, numW, ratio, threadsFor(indptr[m] * k)),
+    klNumHCsr: (indptr, indices, data, m, n, k, W, Ht, numHt, _row, ratio) =>
+      csrKl(1, indptr, indices, data, m, n, k, W, Ht, numHt, ratio, threadsFor(indptr[m] * k)),
   };
 }
 

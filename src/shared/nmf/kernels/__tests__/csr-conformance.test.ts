@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../linalg/random';
+import { installNativeKernels } from '../../../../main/native';
+import { randomCounts, toCsr } from '../../__tests__/helpers';
+import { scalarKernels, selectKernels, type NmfKernels } from '..';
+import { loadedNativeKernels } from '../native';
+
+/**
+ * The CSR kernels (KL numerators, V·F, Vᵀ·W) of every backend against the scalar reference, bit for
+ * bit (Object.is), on sparse data such as count tables give: most rows sparser than a third, so
+ * (WH)_ij comes from one dot product per stored entry, summed component by component — the path
+ * the dense-ish shapes of conformance.test.ts rarely take — next to a few whole-row rows, empty
+ * rows, stored zeros and a stored NaN; ranks on every padded width (1–4, 5–8, 9–12, 13–16) and
+ * native thread counts 1, 2 and 3 with every call split.
+ */
+
+const installed = installNativeKernels();
+const nativeSkipReason =
+  installed.isa === null ? `native kernels not loaded: ${installed.reason ?? 'unknown reason'}` : null;
+
+/** Shapes [m, n, k, share of zeros]. */
+const shapes: [number, number, number, number][] = [
+  [53, 211, 3, 0.92],
+  [90, 130, 5, 0.85],
+  [47, 300, 9, 0.95],
+  [31, 97, 13, 0.8],
+  [120, 64, 2, 0.9],
+  [64, 120, 16, 0.75],
+];
+
+function factor(length: number, rng: Rng): Float64Array {
+  const out = new Float64Array(length);
+  for (let q = 0; q < length; q++) out[q] = rng.uniform() < 0.1 ? 0 : rng.gamma(1);
+  return out;
+}
+
+function outputs(
+  K: NmfKernels,
+  m: number,
+  n: number,
+  k: number,
+  zeros: number,
+  seed: number,
+): Map<string, Float64Array> {
+  const V = randomCounts(m, n, seed, zeros, 0.01);
+  // An empty row, and a row denser than a third (the whole-row path).
+  V.data.fill(0, 0, n);
+  for (let j = 0; j < n; j += 2) V.data[3 * n + j] = 1 + (j % 7);
+  const csr = toCsr(V, { storeZero: (i, j) => (i * 7 + j) % 29 === 0 });
+  const rng = new Rng(seed + 1);
+  const W = factor(m * k, rng);
+  const Ht = factor(n * k, rng);
+  // A factor row of zeros: (WH)_ij = 0 for its entries, so the EPS32 substitution is taken.
+  Ht.fill(0, 5 * k, 6 * k);
+  const { indptr, indices, data } = csr;
+  const out = new Map<string, Float64Array>();
+  const run = (name: string, length: number, f: (o: Float64Array, ratio: Float64Array) => void): void => {
+    const o = new Float64Array(length).fill(7.5);
+    const ratio = new Float64Array(data.length).fill(7.5);
+    f(o, ratio);
+    out.set(name, o);
+  };
+  const row = new Float64Array(n);
+  run('csrTimes', m * k, (o) => K.csrTimes(indptr, indices, data, m, n, Ht, k, o));
+  run('csrTransposeTimes', n * k, (o) => K.csrTransposeTimes(indptr, indices, data, m, n, W, k, o));
+  run('klNumWCsr', m * k, (o, r) => K.klNumWCsr(indptr, indices, data, m, n, k, W, Ht, o, row, r));
+  run('klNumHCsr', n * k, (o, r) => K.klNumHCsr(indptr, indices, data, m, n, k, W, Ht, o, row, r));
+  return out;
+}
+
+function suite(name: string, kernelsOf: () => NmfKernels): void {
+  describe(name, () => {
+    for (const [m, n, k, zeros] of shapes) {
+      it(`${m} × ${n}, k = ${k}, ${Math.round((1 - zeros) * 100)} % stored: the scalar reference's bits`, () => {
+        const seed = m * 31 + n * 7 + k;
+        const want = outputs(scalarKernels, m, n, k, zeros, seed);
+        const got = outputs(kernelsOf(), m, n, k, zeros, seed);
+        for (const [kernel, values] of want) {
+          const mine = got.get(kernel)!;
+          const at = values.findIndex((x, q) => !Object.is(x, mine[q]));
+          expect(at, `${kernel}: entry ${at} is ${mine[at]}, the reference ${values[at]}`).toBe(-1);
+        }
+      });
+    }
+  });
+}
+
+suite('WebAssembly', () => selectKernels({ backend: 'wasm' }));
+
+describe.skipIf(nativeSkipReason !== null)(
+  `native CSR kernels${nativeSkipReason ? ` (${nativeSkipReason})` : ''}`,
+  () => {
+    suite('one thread', () => selectKernels({ backend: 'native', threads: 1 }));
+    suite('two threads, every call split', () =>
+      selectKernels({ backend: 'native', threads: 2, splitAlways: true }),
+    );
+    suite('three threads, every call split', () =>
+      selectKernels({ backend: 'native', threads: 3, splitAlways: true }),
+    );
+
+    it('refuses CSR arrays that would index outside the outputs', () => {
+      const module = loadedNativeKernels()!;
+      const out = new Float64Array(4);
+      const F = new Float64Array(6);
+      const data = Float64Array.of(1, 2);
+      // A column index past n, then columns out of order in a row.
+      expect(() =>
+        module.csrProduct!(1, Int32Array.of(0, 2), Int32Array.of(0, 3), data, 1, 3, F, 2, out, 1),
+      ).toThrow(/not sorted columns in \[0, n\)/);
+      expect(() =>
+        module.csrProduct!(0, Int32Array.of(0, 2), Int32Array.of(2, 1), data, 1, 3, F, 2, out, 1),
+      ).toThrow(/row 0/);
+      // indptr pointing past the stored entries.
+      expect(() =>
+        module.csrKl!(0, Int32Array.of(0, 5), Int32Array.of(0, 1), data, 1, 3, 2, F, F, out, data, 1),
+      ).toThrow(/exceeds the stored entries/);
+    });
+  },
+);
