@@ -358,6 +358,7 @@ struct CsrArgs {
   size_t m = 0, n = 0, nnz = 0;
 };
 
+/** An Int32Array's data and length into (out, length); false if value is not one. */
 bool readInt32Array(napi_env env, napi_value value, const int32_t** out, size_t* length) {
   bool isTyped = false;
   napi_is_typedarray(env, value, &isTyped);
@@ -576,18 +577,7 @@ void DeletePool(napi_env, void* data, void*) { delete static_cast<Pool*>(data); 
 
 #include "masked.inl"
 
-/** An Int32Array's data and length into (data, length); false if value is not one. */
-bool readInt32Array(napi_env env, napi_value value, const int32_t** data, size_t* length) {
-  bool isTyped = false;
-  napi_is_typedarray(env, value, &isTyped);
-  napi_typedarray_type type;
-  void* raw = nullptr;
-  if (!isTyped || napi_get_typedarray_info(env, value, &type, length, &raw, nullptr, nullptr) != napi_ok ||
-      type != napi_int32_array)
-    return false;
-  *data = static_cast<const int32_t*>(raw);
-  return true;
-}
+// readInt32Array (above, with the CSR kernels) reads the partner lists.
 
 /**
  * Whether ptr (rows + 1) and idx describe rows of partners in 0..others-1: ptr starts at 0, never
