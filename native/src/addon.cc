@@ -479,7 +479,8 @@ napi_value CsrProduct(napi_env env, napi_callback_info info) {
   CsrArgs a;
   Array F, out;
   if (!getSize(env, argv[0], &side, "csrProduct: side must be 0 or 1") ||
-      !getCsrArgs(env, argv + 1, "csrProduct", &a) || !getArray(env, argv[6], &F, "csrProduct: F must be a Float64Array") ||
+      !getCsrArgs(env, argv + 1, "csrProduct", &a) ||
+      !getArray(env, argv[6], &F, "csrProduct: F must be a Float64Array") ||
       !getSize(env, argv[7], &k, "csrProduct: k must be a non-negative integer") ||
       !getArray(env, argv[8], &out, "csrProduct: out must be a Float64Array") ||
       !getSize(env, argv[9], &threads, "csrProduct: threads must be a non-negative integer"))
