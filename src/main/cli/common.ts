@@ -65,9 +65,6 @@ export const fitOptions = {
   normalize: { type: 'string' },
 } as const;
 
-/** Whether V has an observed zero (implicit in CSR, or stored): the services' `matrixHasZeros`. */
-export const hasZeroEntry = matrixHasZeros;
-
 const formats: readonly MatrixFormat[] = ['tsv', 'csv', 'txt', 'mtx', 'npy', 'h5ad', '10x-h5'];
 
 export function importOptionsOf(values: Record<string, unknown>): ImportOptions {

@@ -19,14 +19,13 @@ import type { Services } from '../services';
 import { createConsensus, executeConsensus, getConsensusDetail } from '../services/consensus';
 import { getDatasetDetail, readImportFile, storeImported } from '../services/datasets';
 import { matchedProblem, projectDataset, projectionFitOptions } from '../services/projections';
-import { checkParamsAgainstData, getRunDetail, isRunDone } from '../services/runs';
+import { checkParamsAgainstData, getRunDetail, isRunDone, matrixHasZeros } from '../services/runs';
 import { numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
 import { clusterPlanFlags, planConsensusCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
 import {
   fitOptions,
   fitParamsOf,
   followProgress,
-  hasZeroEntry,
   importForFit,
   importOptionsOf,
   matrixInputOptions,
@@ -174,7 +173,7 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
       imported.rowNames ?? [],
       minShare,
     );
-    checkParamsAgainstData({ ...params, rank: 1 }, problem.V.rows, problem.V.cols, hasZeroEntry(problem.V));
+    checkParamsAgainstData({ ...params, rank: 1 }, problem.V.rows, problem.V.cols, matrixHasZeros(problem.V));
     const fit = fitNmf(problem.V, {
       ...projectionFitOptions(params, factors.matrix.cols),
       fixed: 'W',
