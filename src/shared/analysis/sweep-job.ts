@@ -8,7 +8,7 @@ import type { FitHooks, FitResult } from '../nmf/types';
 import { normalizeColumns } from './alignment';
 import { sampleLabels } from './consensus';
 import { isIntegerData, pearsonDispersion } from './count-model';
-import { heldOutError, heldOutTrimmedError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
+import { cvFoldsFor, heldOutError, heldOutTrimmedError, maskFold, shuffleWithinRows } from './crossval';
 import { SAMPLE_FOLD_KIND, runSampleFoldJob } from './sample-cv';
 import type { SweepJob, SweepJobResult } from './types';
 /** Observed (non-NaN) entries of V, stored or not. */
@@ -65,7 +65,7 @@ export function runSweepJob(V: DataMatrix, job: SweepJob, hooks: FitHooks = {}):
   let folds = null;
   if (job.kind === 'fold') {
     if (job.cv === null) throw new RangeError(`fold job ${job.id} has no fold settings`);
-    folds = makeCvFolds(V.rows, V.cols, job.cv.folds, job.cv.seed);
+    folds = cvFoldsFor(V.rows, V.cols, job.cv.folds, job.cv.seed);
     input = maskFold(data, folds, job.index);
   }
   const fit = screenedFit(input, job, hooks);

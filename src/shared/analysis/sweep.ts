@@ -4,6 +4,7 @@
  * sweep-plan.ts and running one job in sweep-job.ts (re-exported here).
  */
 import { CONSENSUS_MAX_SAMPLES, analyzeConsensus } from './consensus';
+import { CV_FULL_MAX_ENTRIES } from './crossval';
 import { pairwiseStability } from './stability';
 import { recommendRank } from './recommend';
 import { SAMPLE_FOLD_KIND, addSampleCvCriteria, sampleCvReasoning } from './sample-cv';
@@ -231,6 +232,16 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
     recommendation.reasoning.push(
       `Cophenetic correlation and dispersion are computed on a fixed random subsample of ${CONSENSUS_MAX_SAMPLES} of the ${cols} samples (the full consensus matrix would take ${gigabytes.toFixed(1)} GB); every sample is still clustered.`,
     );
+  }
+  if (rows * cols > CV_FULL_MAX_ENTRIES) {
+    // Sampled folds (see `cvFoldsFor`): say how many entries were scored, and of how many.
+    const foldJobs = [...groups.values()].flatMap((group) => group.folds);
+    const scored = foldJobs.length > 0 ? Math.max(...foldJobs.map((f) => f.heldOutCount)) : 0;
+    if (scored > 0) {
+      recommendation.reasoning.push(
+        `Cross-validation holds out a fixed random sample of ${CV_FULL_MAX_ENTRIES} of the ${rows * cols} entries, about ${scored} per fold, the same entries at every rank and in the baseline (all entries would need a fold number each and a masked copy of V per fold).`,
+      );
+    }
   }
   return { ranks, recommendation, rows, cols, parameterCount: 'k(m+n)' };
 }

@@ -219,6 +219,22 @@ export interface CvFolds {
   assignment: Uint8Array;
 }
 
+/**
+ * Entry-wise folds of a matrix too large for {@link CvFolds} (more than `CV_FULL_MAX_ENTRIES`
+ * entries): only a seeded random sample of the entries is held out, split evenly over the folds.
+ */
+export interface SampledCvFolds {
+  kind: 'sampled';
+  rows: number;
+  cols: number;
+  folds: number;
+  seed: number;
+  /** Row-major positions (i·cols + j) of the held-out entries of every fold, ascending, distinct. */
+  positions: Float64Array;
+  /** Fold number (0..folds−1) of each entry of `positions`. */
+  fold: Uint8Array;
+}
+
 /** Fit options a sweep passes to every fit (rank and custom starts are the sweep's business). */
 export type SweepFitOptions = Omit<FitOptionsInput, 'rank' | 'W0' | 'H0'>;
 
