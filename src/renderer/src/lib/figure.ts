@@ -107,6 +107,21 @@ const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 const MAX_CELLS = 240;
 
 /**
+ * What a binned axis shows: "100000 samples in 240 columns, each the mean of 416–417", or null
+ * when every item has its own cell.
+ *
+ * @param items items along the axis
+ * @param cells cells drawn along it (blocks of nearly equal size, downsample.ts `blockEdges`)
+ */
+export function binningNote(items: number, cells: number, kind: string, cellWord: string): string | null {
+  if (cells >= items || cells <= 0) return null;
+  const small = Math.floor(items / cells);
+  const large = Math.ceil(items / cells);
+  const size = small === large ? `${small}` : `${small}–${large}`;
+  return `${items} ${kind}s in ${cells} ${cellWord}, each the mean of ${size}`;
+}
+
+/**
  * The figure as SVG text. Sizes are in px of the viewBox; `width`/`height` attributes give the
  * print size at 96 px per inch (a 700 px wide figure prints 185 mm wide).
  */
@@ -121,6 +136,14 @@ export function heatmapFigureSvg(figure: HeatmapFigure): string {
   const rowTracks = figure.rowTracks ?? [];
   const fullRows = grid.rows === rows;
   const fullCols = grid.cols === cols;
+  // A binned axis is said so under the title, with its counts: a cell is then a block's mean.
+  const binned = [
+    binningNote(rows, grid.rows, figure.rowKind ?? 'row', 'rows'),
+    binningNote(cols, grid.cols, figure.colKind ?? 'column', 'columns'),
+  ].filter((text): text is string => text !== null);
+  if (binned.length > 0) {
+    figure = { ...figure, note: [figure.note, ...binned].filter(Boolean).join('; ') };
+  }
   const bodyTarget = 520;
   const cellW = Math.min(28, bodyTarget / grid.cols);
   const cellH = Math.min(28, (cols === rows ? bodyTarget : 420) / grid.rows);

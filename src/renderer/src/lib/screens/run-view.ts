@@ -1,5 +1,5 @@
 import type { AssignmentView, RunDetail, RunParams, RunProvenance } from '../../../../shared/domain';
-import type { ChartSpec } from '../svgchart';
+import type { ChartPoint, ChartSpec } from '../svgchart';
 import { formatDate, formatDuration, formatValue } from '../format';
 import { topOfColumn } from '../ordering';
 import { lossLabel } from './labels';
@@ -103,8 +103,21 @@ export function lossChartSpec(
   };
 }
 
+/** Samples above which the activation chart is drawn from bins instead of one point per sample. */
+export const ACTIVATION_MAX_SAMPLES = 4000;
+
+/** Bins of a binned activation chart: two points each, about a point per pixel of a wide chart. */
+export const ACTIVATION_BINS = 1000;
+
 /**
- * Each component's activation over the samples, in the clustered order when one is given.
+ * Each component's activation over the samples, in the clustered order when one is given. Above
+ * {@link ACTIVATION_MAX_SAMPLES} samples one point object per sample (k·n of them: 2·10⁶ at
+ * 10⁵ cells and k = 20) would hold the renderer for seconds and draw no more than the screen's
+ * pixels, so the samples (in display order) are cut into {@link ACTIVATION_BINS} contiguous bins
+ * and each bin contributes its lowest and highest value, at those samples' positions: the line's
+ * envelope at screen resolution (the min–max decimation of time-series plotting), so a single
+ * strong sample still shows. The title states it, with the counts.
+ *
  * @param H k × n row-major
  */
 export function activationChartSpec(
@@ -113,18 +126,51 @@ export function activationChartSpec(
   names: string[],
   order: ArrayLike<number> | null,
   color: (series: number) => string,
+  maxSamples = ACTIVATION_MAX_SAMPLES,
+  bins = ACTIVATION_BINS,
 ): ChartSpec & { kind: 'line' } {
+  const at = (c: number, p: number): number => H[c * n + (order ? order[p] : p)];
+  const binned = n > maxSamples;
+  const binCount = Math.min(n, bins);
   return {
     kind: 'line',
-    title: 'Activations H over samples',
+    title: binned
+      ? `Activations H over samples: ${n} samples in ${binCount} bins, each bin's lowest and highest value drawn`
+      : 'Activations H over samples',
     xLabel: order ? 'sample (clustered order)' : 'sample / time index',
     yLabel: 'activation',
     series: names.map((label, c) => ({
       label,
       color: color(c),
-      points: Array.from({ length: n }, (_, j) => ({ x: j + 1, y: H[c * n + (order ? order[j] : j)] })),
+      points: binned
+        ? binnedPoints((p) => at(c, p), n, binCount)
+        : Array.from({ length: n }, (_, j) => ({ x: j + 1, y: at(c, j) })),
     })),
   };
+}
+
+/**
+ * The lowest and highest of `value(p)` in each of `bins` contiguous blocks of 0..n−1, as points at
+ * their positions (1-based), in position order; one point where both are the same sample.
+ */
+function binnedPoints(value: (p: number) => number, n: number, bins: number): ChartPoint[] {
+  const points: ChartPoint[] = [];
+  for (let b = 0; b < bins; b++) {
+    const start = Math.floor((b * n) / bins);
+    const end = Math.floor(((b + 1) * n) / bins);
+    let low = start;
+    let high = start;
+    for (let p = start + 1; p < end; p++) {
+      const v = value(p);
+      if (v < value(low)) low = p;
+      if (v > value(high)) high = p;
+    }
+    const first = Math.min(low, high);
+    const second = Math.max(low, high);
+    points.push({ x: first + 1, y: value(first) });
+    if (second !== first) points.push({ x: second + 1, y: value(second) });
+  }
+  return points;
 }
 
 /**
