@@ -1,5 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ServiceError } from '../../shared/api';
 import { JOB_FOLDER, type ClusterPlan } from '../../shared/analysis/cluster-plan';
 import type {
@@ -9,7 +9,7 @@ import type {
   SweepSummary,
 } from '../../shared/domain';
 import type { ServiceContext } from './context';
-import { createTarGz, readTarGz, type ArchiveEntry } from './tar';
+import { createTarGz, extractTarGz, type ArchiveEntry } from './tar';
 import { ClusterFolderError, clusterDataOfDataset } from './cluster-folder';
 import { planClusterConsensus, planClusterSweep, type ClusterPlanOptions } from './cluster-planning';
 import { mergeClusterConsensus, mergeClusterSweep } from './cluster-merge';
@@ -99,33 +99,31 @@ async function mergeArchive<T>(
   file: { fileName: string; bytes: Uint8Array },
   merge: (ctx: ServiceContext, dir: string) => Promise<T>,
 ): Promise<T> {
-  let entries: ArchiveEntry[];
-  try {
-    entries = readTarGz(file.bytes, MAX_ARCHIVE_BYTES);
-  } catch (error) {
-    throw new ServiceError(
-      'bad_input',
-      `${file.fileName} is not a readable .tar.gz of a job folder: ${(error as Error).message}`,
-    );
-  }
-  const planEntry = entries.find((e) => e.path === JOB_FOLDER.plan || /^[^/]+\/plan\.json$/.test(e.path));
-  if (!planEntry)
-    throw new ServiceError('bad_input', `${file.fileName} holds no ${JOB_FOLDER.plan}: not a job folder`);
-  const prefix = planEntry.path.slice(0, planEntry.path.length - JOB_FOLDER.plan.length);
+  // Unpacked straight to disk (extractTarGz streams; the unpacked tar is never held in memory),
+  // then the folder holding plan.json, at the top or under one top folder, is merged.
   const staged = await mkdtemp(join(ctx.app.tempDir, 'nmf-cluster-'));
+  const unpacked = join(staged, 'folder');
+  let dir = unpacked;
   try {
-    const dir = join(staged, 'folder');
-    for (const entry of entries) {
-      if (!entry.path.startsWith(prefix)) continue;
-      const target = join(dir, entry.path.slice(prefix.length));
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, entry.bytes);
+    let paths: string[];
+    try {
+      paths = await extractTarGz(file.bytes, MAX_ARCHIVE_BYTES, unpacked);
+    } catch (error) {
+      throw new ServiceError(
+        'bad_input',
+        `${file.fileName} is not a readable .tar.gz of a job folder: ${(error as Error).message}`,
+      );
     }
+    const planPath = paths.find((p) => p === JOB_FOLDER.plan || /^[^/]+\/plan\.json$/.test(p));
+    if (!planPath)
+      throw new ServiceError('bad_input', `${file.fileName} holds no ${JOB_FOLDER.plan}: not a job folder`);
+    const prefix = planPath.slice(0, planPath.length - JOB_FOLDER.plan.length);
+    if (prefix !== '') dir = join(unpacked, prefix.slice(0, -1));
     return await merge(ctx, dir);
   } catch (error) {
     if (error instanceof ClusterFolderError) {
       // Paths inside the staging folder mean nothing to the user: name the archive instead.
-      throw new ServiceError('bad_input', error.message.split(join(staged, 'folder')).join(file.fileName));
+      throw new ServiceError('bad_input', error.message.split(dir).join(file.fileName));
     }
     throw error;
   } finally {

@@ -1,4 +1,7 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 
 /**
  * Gzipped tar archives (POSIX ustar) of a folder's regular files, for handing a job folder to the
@@ -137,4 +140,130 @@ export function readTarGz(archive: Uint8Array, maxBytes: number): ArchiveEntry[]
     entries.push({ path: clean, bytes: body.slice(), mode: readOctal(header, 100, 8) });
   }
   return entries;
+}
+
+/** Bytes of a plain (not gzipped) archive handed to the parser at a time. */
+const PLAIN_CHUNK = 1 << 20;
+
+/**
+ * Unpacks the regular files of a .tar.gz (or plain .tar) under `dir`, streaming: the archive is
+ * inflated chunk by chunk and each file's bytes go to disk as they arrive, so memory holds the
+ * compressed archive and one chunk, not the unpacked tar (up to `maxBytes`, 4 GiB for a job
+ * folder with a 10⁶-cell data file) plus a copy of every file as {@link readTarGz} does. The same
+ * checks: header checksums, truncation, regular files only, relative paths without `..`.
+ *
+ * @param maxBytes refuse archives that unpack to more than this
+ * @returns the files' relative paths, in archive order
+ */
+export async function extractTarGz(archive: Uint8Array, maxBytes: number, dir: string): Promise<string[]> {
+  const gzipped = archive.length >= 2 && archive[0] === 0x1f && archive[1] === 0x8b;
+  const chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = gzipped
+    ? Readable.from([archive], { objectMode: false }).pipe(createGunzip({ chunkSize: 1 << 16 }))
+    : plainChunks(archive);
+  const paths: string[] = [];
+  // Parser state: a header being gathered, or the body (and padding) of the current entry.
+  const header = new Uint8Array(BLOCK);
+  let headerFill = 0;
+  let bodyLeft = 0;
+  let padLeft = 0;
+  let total = 0;
+  let ended = false;
+  let type = '0';
+  let out: FileHandle | null = null;
+  let longNameBytes: Uint8Array | null = null;
+  let longNameFill = 0;
+  let longName: string | null = null;
+
+  const startEntry = async (offset: number): Promise<void> => {
+    let stored = 0;
+    for (let i = 0; i < BLOCK; i++) stored += i >= 148 && i < 156 ? 0x20 : header[i];
+    if (readOctal(header, 148, 8) !== stored)
+      throw new RangeError(`the archive is damaged (bad header checksum at byte ${offset})`);
+    const size = readOctal(header, 124, 12);
+    type = String.fromCharCode(header[156] || 0x30);
+    const prefix = readText(header, 257, 6).startsWith('ustar') ? readText(header, 345, 155) : '';
+    const name = readText(header, 0, 100);
+    const path = longName ?? (prefix ? `${prefix}/${name}` : name);
+    bodyLeft = size;
+    padLeft = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (type === 'L') {
+      // GNU long name: the next entry's path (a short body, kept in memory).
+      longNameBytes = new Uint8Array(size);
+      longNameFill = 0;
+      return;
+    }
+    longName = null;
+    if (type === '5' || type === 'x' || type === 'g') return; // directories, pax headers: skipped
+    if (type !== '0' && type !== '7')
+      throw new RangeError(`the archive holds "${path}", which is not a regular file (type ${type})`);
+    const clean = path.replace(/^\.\//, '');
+    checkRelativePath(clean);
+    const target = join(dir, clean);
+    await mkdir(dirname(target), { recursive: true });
+    out = await open(target, 'w');
+    paths.push(clean);
+  };
+  const endEntry = async (): Promise<void> => {
+    if (out !== null) {
+      await out.close();
+      out = null;
+    }
+    if (type === 'L' && longNameBytes !== null) {
+      longName = new TextDecoder().decode(longNameBytes).replace(/\0+$/, '');
+      longNameBytes = null;
+    }
+  };
+
+  try {
+    for await (const chunk of chunks) {
+      total += chunk.length;
+      if (total > maxBytes) throw new RangeError(`the archive unpacks to more than ${maxBytes} bytes`);
+      let at = 0;
+      while (at < chunk.length && !ended) {
+        if (bodyLeft > 0) {
+          const take = Math.min(bodyLeft, chunk.length - at);
+          const piece = chunk.subarray(at, at + take);
+          if (out !== null) await (out as FileHandle).write(piece);
+          else if (longNameBytes !== null) {
+            (longNameBytes as Uint8Array).set(piece, longNameFill);
+            longNameFill += take;
+          }
+          bodyLeft -= take;
+          at += take;
+          if (bodyLeft === 0 && padLeft === 0) await endEntry();
+        } else if (padLeft > 0) {
+          const take = Math.min(padLeft, chunk.length - at);
+          padLeft -= take;
+          at += take;
+          if (padLeft === 0) await endEntry();
+        } else {
+          const take = Math.min(BLOCK - headerFill, chunk.length - at);
+          header.set(chunk.subarray(at, at + take), headerFill);
+          headerFill += take;
+          at += take;
+          if (headerFill < BLOCK) continue;
+          headerFill = 0;
+          if (header.every((b) => b === 0)) {
+            ended = true;
+            break;
+          }
+          await startEntry(total - chunk.length + at - BLOCK);
+          if (bodyLeft === 0 && padLeft === 0) await endEntry();
+        }
+      }
+    }
+    if (!ended && (bodyLeft > 0 || padLeft > 0 || headerFill > 0 || total < BLOCK))
+      throw new RangeError(
+        total < BLOCK || headerFill > 0
+          ? `${total} bytes is not a tar archive (a whole number of 512-byte blocks)`
+          : 'the archive is truncated',
+      );
+  } finally {
+    if (out !== null) await (out as FileHandle).close();
+  }
+  return paths;
+}
+
+function* plainChunks(archive: Uint8Array): Iterable<Uint8Array> {
+  for (let at = 0; at < archive.length; at += PLAIN_CHUNK) yield archive.subarray(at, at + PLAIN_CHUNK);
 }
