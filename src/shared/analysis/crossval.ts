@@ -99,33 +99,21 @@ export function makeSampledCvFolds(
 }
 
 /**
- * `wanted` distinct integers of 0..total−1, ascending, uniformly at random. A dense sample
- * (more than a quarter of the range) uses selection sampling (Knuth, TAOCP vol. 2, Algorithm S:
- * one pass, exact size); a sparse one draws with replacement and redraws the duplicates' shortfall
- * (few rounds: a draw collides with probability < 1/4).
+ * `wanted` distinct integers of 0..total−1, ascending: a stratified random sample, one uniform
+ * draw in each of `wanted` equal contiguous strata of the range (jittered systematic sampling,
+ * Cochran, Sampling Techniques, ch. 8). Every entry is equally likely to be held out, the sample
+ * is spread evenly over the rows, and a mean over it has no more variance than over a simple
+ * random sample; it comes out sorted and distinct in one pass, where drawing with replacement and
+ * sorting 8·10⁶ doubles took seconds.
  */
 function sampleDistinctPositions(total: number, wanted: number, rng: Rng): Float64Array {
-  if (4 * wanted >= total) {
-    const chosen = new Float64Array(wanted);
-    let taken = 0;
-    for (let t = 0; t < total && taken < wanted; t++) {
-      if ((total - t) * rng.uniform() < wanted - taken) chosen[taken++] = t;
-    }
-    return chosen;
+  const chosen = new Float64Array(wanted);
+  for (let s = 0; s < wanted; s++) {
+    const start = Math.floor((s * total) / wanted);
+    const end = Math.floor(((s + 1) * total) / wanted);
+    chosen[s] = start + rng.int(end - start);
   }
-  let positions = new Float64Array(0);
-  while (positions.length < wanted) {
-    const merged = new Float64Array(wanted);
-    merged.set(positions);
-    for (let t = positions.length; t < wanted; t++) merged[t] = rng.int(total);
-    merged.sort();
-    let unique = 0;
-    for (let t = 0; t < merged.length; t++) {
-      if (t === 0 || merged[t] !== merged[t - 1]) merged[unique++] = merged[t];
-    }
-    positions = merged.slice(0, unique);
-  }
-  return positions;
+  return chosen;
 }
 
 /** Row-major positions of one fold's held-out entries of sampled folds, ascending. */
