@@ -10,6 +10,9 @@ import {
   maskFold,
   type AnyCvFolds,
 } from '../crossval';
+import { planSweep } from '../sweep-plan';
+import { runSweepJob } from '../sweep-job';
+import { summarizeSweep } from '../sweep';
 import { synthesizeGeneModules } from '../synthetic';
 import type { CvFolds, SampledCvFolds } from '../types';
 
@@ -133,5 +136,25 @@ describe('sampled cross-validation folds', () => {
 
       expect(lowestX(sampledErrors)).toBe(lowestX(fullErrors));
     }
+  });
+
+  it('has the sweep summary state the sample and its counts above the threshold only', () => {
+    const data = synthesizeGeneModules({ features: 20, samples: 15, rank: 2, seed: 5 });
+    const spec = { fromRank: 2, toRank: 2, replicates: 1, cvFolds: 2, baseline: false, fit: { maxIter: 5 } };
+    const results = planSweep(spec).map((job) => runSweepJob(data.V, job));
+    const note = /Cross-validation holds out a fixed random sample/;
+    expect(summarizeSweep(spec, results).recommendation.reasoning.some((line) => note.test(line))).toBe(
+      false,
+    );
+    // The same results as a 3000 × 3000 matrix's would read (only their shape and counts matter here).
+    const large = results.map((r) => ({
+      ...r,
+      rows: 3000,
+      cols: 3000,
+      heldOutCount: r.kind === 'fold' ? 4194304 : 0,
+    }));
+    expect(summarizeSweep(spec, large).recommendation.reasoning).toContain(
+      'Cross-validation holds out a fixed random sample of 8388608 of the 9000000 entries, about 4194304 per fold, the same entries at every rank and in the baseline (all entries would need a fold number each and a masked copy of V per fold).',
+    );
   });
 });
