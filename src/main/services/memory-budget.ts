@@ -2,6 +2,12 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ServiceError } from '../../shared/api';
+import {
+  MIN_MEMORY_BUDGET,
+  parseSize,
+  type MemoryBudgetSource,
+  type MemoryBudgetView,
+} from '../../shared/domain/memory-plan';
 import { userDataDir } from '../paths';
 import type { ServiceContext } from './context';
 
@@ -17,35 +23,21 @@ import type { ServiceContext } from './context';
  * SIZE is bytes or a number with K, M, G or T (powers of 1024, an optional "B" or "iB"): 8G, 512MiB.
  */
 
-export type MemoryBudgetSource = 'command line' | 'environment' | 'settings' | 'default';
-
-export interface MemoryBudget {
-  bytes: number;
-  source: MemoryBudgetSource;
-  /** The default on this machine (half its physical memory). */
-  defaultBytes: number;
-  /** The machine's physical memory. */
-  physicalBytes: number;
-}
-
-/** The smallest budget accepted: below it not even a small fit's buffers fit. */
-export const MIN_MEMORY_BUDGET = 64 * 2 ** 20;
+export type { MemoryBudgetSource };
+export type MemoryBudget = MemoryBudgetView;
 
 /** The environment variable that sets the budget. */
 export const MEMORY_BUDGET_ENV = 'NMF_STUDIO_MEMORY_BUDGET';
 
-const UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
-
 /** Bytes of a SIZE ("8G", "1.5GiB", "512M", "1000000"), or an error naming `where` and the value. */
 export function parseByteSize(text: string, where: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
-  if (match === null)
+  const bytes = parseSize(text);
+  if (bytes === null)
     throw new ServiceError(
       'bad_input',
       `${where}: "${text}" is not a size (use bytes or a number with K, M, G or T, e.g. 8G or 512M)`,
     );
-  const bytes = Math.floor(Number(match[1]) * UNITS[match[2].toUpperCase()]);
-  if (!Number.isSafeInteger(bytes) || bytes < MIN_MEMORY_BUDGET)
+  if (bytes < MIN_MEMORY_BUDGET)
     throw new ServiceError('bad_input', `${where}: ${text} is below the smallest memory budget, 64M`);
   return bytes;
 }

@@ -14,7 +14,7 @@ import type { DataMatrix, DenseMatrix } from '../../shared/linalg/matrix';
 import type { FitOptionsInput } from '../../shared/nmf/types';
 import { MIN_NATIVE_SPLIT_WORK } from '../../shared/nmf/kernels';
 import { replicateStart } from '../../shared/nmf';
-import { solverFitsBeta } from '../../shared/nmf/defaults';
+import { MINIBATCH_DEFAULTS, solverFitsBeta } from '../../shared/nmf/defaults';
 import { float64FromBlob, toBlob, traceFromBlob, traceToBlob } from '../db/blobs';
 import {
   completeRun,
@@ -532,14 +532,20 @@ export function estimateRun(
   const kernelThreads =
     work / 4 >= MIN_NATIVE_SPLIT_WORK ? Math.max(1, Math.floor(ctx.pool.size / params.replicates)) : 1;
   const seconds = (iterations * work) / rate / parallel / splitSpeedup(kernelThreads);
-  const suggestion = minibatchSuggestion(dataset.cols, params.solver, seconds);
+  const plan = runMemoryPlan(ctx, dataset, params);
+  // Over the budget, a full-batch fit is refused; the minibatch solver streams V (memory-plan.ts).
+  const suggestion =
+    plan.mode === 'refused' && params.solver !== 'minibatch' && dataset.layout === 'csr'
+      ? { solver: 'minibatch' as const, batchSize: MINIBATCH_DEFAULTS.batchSize, reason: plan.reason }
+      : minibatchSuggestion(dataset.cols, params.solver, seconds);
   const steps =
     params.solver === 'minibatch'
       ? `at most ${params.maxIter} passes over the data (W updated after each batch of ${params.batchSize} samples)`
       : `at most ${params.maxIter} iterations`;
   return {
     seconds,
-    peakBytes: dataset.sizeBytes + parallel * fitFactorBytes(dataset, params.rank),
+    peakBytes: plan.peakBytes,
+    memory: { mode: plan.mode, budgetBytes: plan.budgetBytes, reason: plan.reason },
     basis:
       `${steps} × ${params.replicates} replicate(s) on ${parallel} thread(s)` +
       (kernelThreads > 1 ? `, each fit split over ${kernelThreads} threads` : '') +

@@ -179,3 +179,32 @@ export function planFitMemory(dataset: PlannedDataset, fit: PlannedFit, budgetBy
       `at a time; the fit holds ${describeBytes(peak)} at most.`,
   };
 }
+
+/** Where the memory budget in force comes from (src/main/services/memory-budget.ts). */
+export type MemoryBudgetSource = 'command line' | 'environment' | 'settings' | 'default';
+
+/** The memory budget in force on this machine, as the Settings screen shows it. */
+export interface MemoryBudgetView {
+  bytes: number;
+  source: MemoryBudgetSource;
+  /** The default on this machine (half its physical memory). */
+  defaultBytes: number;
+  /** The machine's physical memory. */
+  physicalBytes: number;
+}
+
+/** The smallest budget accepted: below it not even a small fit's buffers fit. */
+export const MIN_MEMORY_BUDGET = 64 * 2 ** 20;
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/**
+ * Bytes of a SIZE: bytes, or a number with K, M, G or T (powers of 1024) and an optional "B" or
+ * "iB" ("8G", "1.5GiB", "512M", "1000000"); null when the text is not one.
+ */
+export function parseSize(text: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
+  if (match === null) return null;
+  const bytes = Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()]);
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}
