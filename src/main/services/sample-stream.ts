@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 import type { Db } from '../db/connection';
 import { CHUNK_BYTES, CorruptChunkError } from '../db/queries/datasets';
 import type { PreparedData } from '../../shared/nmf/data';
-import type { MemoryAccount } from '../../shared/nmf/batch-source';
+import { MemoryAccount } from '../../shared/nmf/batch-source';
 import { batchOffsets, SAMPLE_FILE_ENTRY_BYTES, type SampleFileSpec } from './sample-file';
 
 /**
@@ -26,7 +26,7 @@ import { batchOffsets, SAMPLE_FILE_ENTRY_BYTES, type SampleFileSpec } from './sa
 export interface SampleStreamOptions {
   dir: string;
   batchSize: number;
-  /** Bytes for the batches' write buffers (at least 16 entries a batch are kept). */
+  /** Bytes for the batches' write buffers and counts (at least 16 entries a batch are kept). */
   bufferBytes: number;
   isCancelled?: () => boolean;
   onProgress?: (done: number, total: number) => void;
@@ -37,7 +37,7 @@ export interface SampleStreamOptions {
 export interface SampleStreamResult {
   spec: SampleFileSpec;
   checks: Pick<PreparedData, 'negative' | 'infinite' | 'zero'>;
-  /** Bytes the copy's making held at most (counts and buffers). */
+  /** Bytes the copy's making held at most (counts, buffers, library chunks), as its account counts them. */
   peakBytes: number;
 }
 
@@ -135,7 +135,7 @@ export async function writeSampleFile(
   const { rows: m, cols: n, nnz } = dataset;
   const b = Math.min(options.batchSize, n);
   const batches = Math.ceil(n / b);
-  const memory = options.memory;
+  const memory = options.memory ?? new MemoryAccount();
   const total = 2 * nnz;
   let done = 0;
   const step = async (entries: number): Promise<void> => {
@@ -151,12 +151,12 @@ export async function writeSampleFile(
   // Pass 1: the entries of each batch, from the samples of the stored entries.
   const blockIndices = new Int32Array(Math.min(BLOCK, Math.max(nnz, 1)));
   const blockValues = new Float64Array(blockIndices.length);
-  memory?.hold('copy: read blocks', blockIndices.byteLength + blockValues.byteLength);
+  memory.hold('copy: read blocks', blockIndices.byteLength + blockValues.byteLength);
   // One library chunk per part being read (indptr, then indices and values side by side).
-  memory?.hold('copy: library chunks', 2 * CHUNK_BYTES);
+  memory.hold('copy: library chunks', 2 * CHUNK_BYTES);
   const counts = new Array<number>(batches).fill(0);
   const countsPerBatch = new Float64Array(batches);
-  memory?.hold('copy: entries per batch', countsPerBatch.byteLength);
+  memory.hold('copy: entries per batch', countsPerBatch.byteLength);
   {
     const reader = new PartReader(db, dataset, 'indices');
     for (let p = 0; p < nnz; p += blockIndices.length) {
@@ -175,13 +175,17 @@ export async function writeSampleFile(
   const offsets = batchOffsets(counts);
 
   // Pass 2: scatter into per-batch buffers, flushed to the batch's runs when full.
-  const capacity = Math.max(16, Math.floor(options.bufferBytes / (SAMPLE_FILE_ENTRY_BYTES * batches)));
+  // `bufferBytes` covers the entries' buffers and each batch's fill and written counts (12 bytes).
+  const capacity = Math.max(
+    16,
+    Math.floor((options.bufferBytes - 12 * batches) / (SAMPLE_FILE_ENTRY_BYTES * batches)),
+  );
   const bufSamples = new Int32Array(capacity * batches);
   const bufFeatures = new Int32Array(capacity * batches);
   const bufValues = new Float64Array(capacity * batches);
   const filled = new Int32Array(batches);
   const written = new Float64Array(batches);
-  memory?.hold(
+  memory.hold(
     'copy: batch write buffers',
     bufSamples.byteLength +
       bufFeatures.byteLength +
@@ -190,7 +194,7 @@ export async function writeSampleFile(
       written.byteLength,
   );
   const indptr = new Int32Array(m + 1);
-  memory?.hold('copy: row pointers', indptr.byteLength);
+  memory.hold('copy: row pointers', indptr.byteLength);
   const path = sampleFilePath(options.dir);
   const fd = openSync(path, 'w');
   const writeRun = (
@@ -283,25 +287,17 @@ export async function writeSampleFile(
     removeSampleFile(path);
     throw error;
   } finally {
-    memory?.release('copy: read blocks');
-    memory?.release('copy: library chunks');
-    memory?.release('copy: entries per batch');
-    memory?.release('copy: batch write buffers');
-    memory?.release('copy: row pointers');
+    memory.release('copy: read blocks');
+    memory.release('copy: library chunks');
+    memory.release('copy: entries per batch');
+    memory.release('copy: batch write buffers');
+    memory.release('copy: row pointers');
   }
   closeSync(fd);
   options.onProgress?.(total, total);
   return {
     spec: { path, m, n, batchSize: b, counts, observed: m * n - missing, sum },
     checks: { negative, infinite, zero },
-    peakBytes:
-      blockIndices.byteLength +
-      blockValues.byteLength +
-      countsPerBatch.byteLength +
-      bufSamples.byteLength +
-      bufFeatures.byteLength +
-      bufValues.byteLength +
-      indptr.byteLength +
-      2 * CHUNK_BYTES,
+    peakBytes: memory.peakBytes,
   };
 }

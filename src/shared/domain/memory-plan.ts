@@ -71,7 +71,8 @@ function batchEntries(dataset: PlannedDataset, batch: number): number {
  * One fit's own arrays. Minibatch (minibatch.ts): W, A, B and the previous W (m × k each), H
  * (n × k) and its k × n copy for the result, the batch workspace (2·b·k + 2·m·k + 3·m plus the
  * batch's entries), the batch itself (12 bytes an entry in memory; 28 when read from the file);
- * an NNDSVD start's SVD blocks (l = k + 10 columns: 3·(m + n)·l) come first and are let go.
+ * an NNDSVD start's SVD blocks (l = k + 10 columns: 3·(m + n)·l) come first and are let go, so
+ * the larger of the two counts.
  * Full-batch: W and H with same-sized numerators, denominators and copies (4·(m + n)·k).
  */
 export function fitBytes(dataset: PlannedDataset, fit: PlannedFit, streamed: boolean): number {
@@ -85,8 +86,9 @@ export function fitBytes(dataset: PlannedDataset, fit: PlannedFit, streamed: boo
   const workspace = 8 * (2 * b * k + 2 * m * k + 3 * m + entries);
   const batch = (streamed ? 28 : 12) * entries + 8 * (b + 1) + (streamed ? 0 : 4 * (n + m));
   const l = Math.min(k + 10, Math.min(m, n));
-  const start = fit.init.startsWith('nndsvd') ? 8 * 3 * (m + n) * l : 0;
-  return factors + workspace + batch + start;
+  // The start holds W, H and Hᵀ with the SVD's blocks; they are let go before the loop's arrays.
+  const start = fit.init.startsWith('nndsvd') ? 8 * (m * k + 2 * n * k) + 8 * 3 * (m + n) * l : 0;
+  return Math.max(start, factors + workspace + batch);
 }
 
 /** Fixed bytes of the copy besides its write buffers: read blocks, library chunks, counts. */
@@ -95,8 +97,11 @@ export function copyFixedBytes(dataset: PlannedDataset, batch: number): number {
   return 12 * 2 ** 20 + 16 * 2 ** 20 + 8 * batches + 4 * (dataset.rows + 1);
 }
 
-/** The largest write-buffer space the copy takes (more gives fewer, larger writes, no more speed). */
-export const COPY_BUFFER_MAX = 256 * 2 ** 20;
+/**
+ * The largest write-buffer space the copy takes: at 10⁶ cells in batches of 1024 it still writes
+ * ~4 800 entries (77 KB) per batch and buffer flush; more gives fewer, larger writes, not speed.
+ */
+export const COPY_BUFFER_MAX = 64 * 2 ** 20;
 
 /** "1.4 GiB", "512 MiB": sizes in messages. */
 export function describeBytes(bytes: number): string {
@@ -152,7 +157,7 @@ export function planFitMemory(dataset: PlannedDataset, fit: PlannedFit, budgetBy
   const batch = Math.min(fit.batchSize ?? DEFAULT_BATCH, dataset.cols);
   const fixed = copyFixedBytes(dataset, batch);
   const batches = Math.ceil(dataset.cols / batch);
-  const minimumBuffers = 16 * 16 * batches;
+  const minimumBuffers = (16 * 16 + 12) * batches;
   const buffers = Math.min(COPY_BUFFER_MAX, Math.max(minimumBuffers, budgetBytes - fixed));
   const copy = fixed + buffers;
   const fits = parallel * streamedFit;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { plantCellModules, sampleCellMatrix } from '../../../shared/analysis/synthetic-cells';
 import type { CsrMatrix } from '../../../shared/linalg/matrix';
+import { planFitMemory } from '../../../shared/domain/memory-plan';
 import { MemoryAccount } from '../../../shared/nmf/batch-source';
 import { prepareData } from '../../../shared/nmf/data';
 import { fitNmf } from '../../../shared/nmf';
@@ -193,6 +194,19 @@ describe('streamed minibatch fits', () => {
       }),
     ).rejects.toBeInstanceOf(SampleStreamCancelledError);
     expect(readdirSync(copies)).toEqual([]);
+    // The copy's buffers as the plan sizes them under the smallest budget hold within it.
+    const plan = planFitMemory(
+      row,
+      { rank: 3, solver: 'minibatch', init: 'random', batchSize: 1024, parallel: 1 },
+      64 * 2 ** 20,
+    );
+    const fromPlan = await writeSampleFile(services.ctx.db, row, {
+      dir: copies,
+      batchSize: 1024,
+      bufferBytes: plan.copyBufferBytes,
+    });
+    expect(fromPlan.peakBytes).toBeLessThanOrEqual(64 * 2 ** 20);
+    rmSync(fromPlan.spec.path);
     // A fit reading a finished copy stops at the next batch when cancelled.
     const copy = await writeSampleFile(services.ctx.db, row, {
       dir: copies,
