@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const here = fileURLToPath(import.meta.url);
+/** @param {string} path */
 const src = (path) => new URL(`../src/${path}`, import.meta.url).href;
 const workerPath = fileURLToPath(new URL('../src/main/workers/nmf.worker.ts', import.meta.url));
 
@@ -41,6 +42,7 @@ async function load() {
   return services;
 }
 
+/** @param {string} dir */
 async function prepare(dir) {
   const { createServices } = await load();
   const { plantCellModules } = await import(src('shared/analysis/synthetic-cells.ts'));
@@ -73,6 +75,10 @@ async function prepare(dir) {
   );
 }
 
+/**
+ * @param {string} dir
+ * @param {number} budgetBytes
+ */
 async function fit(dir, budgetBytes) {
   const { createServices } = await load();
   const { createRun, executeRun, getRunDetail } = await import(src('main/services/runs.ts'));
@@ -115,17 +121,18 @@ async function fit(dir, budgetBytes) {
   await services.close();
 }
 
-if (values.role === 'prepare') await prepare(values.dir);
-else if (values.role === 'fit') await fit(values.dir, Number(values.budget));
+if (values.role === 'prepare') await prepare(String(values.dir));
+else if (values.role === 'fit') await fit(String(values.dir), Number(values.budget));
 else {
   const dir = mkdtempSync(join(tmpdir(), 'nmf-measure-streamed-'));
+  /** @param {string[]} args */
   const child = (...args) => {
     const result = spawnSync(process.execPath, [here, ...process.argv.slice(2), '--dir', dir, ...args], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (result.status !== 0) throw new Error(`child ${args.join(' ')} exited ${result.status}`);
-    return JSON.parse(result.stdout.trim().split('\n').pop());
+    return JSON.parse(result.stdout.trim().split('\n').pop() ?? 'null');
   };
   try {
     const data = child('--role', 'prepare');
