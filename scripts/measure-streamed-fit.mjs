@@ -7,7 +7,7 @@
 // its own. Prints one JSON line per fit.
 //
 //     node scripts/measure-streamed-fit.mjs --cells 100000 --features 2000 --rank 20 --passes 3
-//     node scripts/measure-streamed-fit.mjs --cells 1000000 --budget 1G
+//     node scripts/measure-streamed-fit.mjs --cells 1000000 --budget 1G [--streamed-only]
 //
 // The TypeScript sources are loaded through tsx's ESM API, so no build is needed.
 import { spawnSync } from 'node:child_process';
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     passes: { type: 'string', default: '3' },
     budget: { type: 'string' },
     keep: { type: 'boolean' },
+    'streamed-only': { type: 'boolean' },
   },
 });
 
@@ -145,7 +146,8 @@ else {
     const streamedBudget = values.budget
       ? parseSize(values.budget)
       : Math.max(64 * 2 ** 20, Math.floor(data.csrBytes / 2));
-    console.log(JSON.stringify({ inMemory: child('--role', 'fit', '--budget', String(64 * 2 ** 30)) }));
+    if (!values['streamed-only'])
+      console.log(JSON.stringify({ inMemory: child('--role', 'fit', '--budget', String(64 * 2 ** 30)) }));
     console.log(JSON.stringify({ streamed: child('--role', 'fit', '--budget', String(streamedBudget)) }));
   } finally {
     if (!values.keep) rmSync(dir, { recursive: true, force: true });
