@@ -352,6 +352,8 @@ export async function executeRun(
               maxIter: params.maxIter * replicates,
               loss: progress.loss,
               elapsedMs: Date.now() - startedAt,
+              // Replaces the copy's progress text once the fits read it.
+              ...(streamed !== null ? { fit: 'V streamed batch by batch from disk' } : {}),
             });
           },
         );
