@@ -24,6 +24,7 @@ import {
   type OpenServices,
 } from './common';
 import { writeRunFolder, writeSweepFolder } from './folders';
+import { parseByteSize } from '../services/memory-budget';
 
 /**
  * `nmf-studio fit` and `nmf-studio sweep`: read the matrix, refuse settings that cannot work on it
@@ -39,8 +40,13 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
     replicates: { type: 'string' },
     'init-w': { type: 'string' },
     'init-h': { type: 'string' },
+    'memory-budget': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('fit takes one <matrix> path');
+  const memoryBudget =
+    typeof values['memory-budget'] === 'string'
+      ? parseByteSize(values['memory-budget'], '--memory-budget')
+      : undefined;
   const rank = numberFlag(values, 'rank', { integer: true, min: 1 });
   if (rank === undefined) throw new UsageError('--rank is required');
   const out = requireString(values, 'out');
@@ -53,6 +59,9 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
   const input = { ...fitParamsOf(values), rank, replicates };
   const params = completeRunParams(input);
   const services = openFor(values, open);
+  // --memory-budget overrides NMF_STUDIO_MEMORY_BUDGET and the Settings screen's (memory-budget.ts).
+  if (memoryBudget !== undefined)
+    services.ctx.memoryBudget = { ...services.ctx.memoryBudget, overrideBytes: memoryBudget };
   // Workers start while the file is read (each replicate is a job of its own).
   services.ctx.pool.warm(replicates);
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'fit');

@@ -36,4 +36,9 @@ export interface ServiceContext {
   imports: Map<string, AbortController>;
   /** The engine's multiply-add rate once measured on this machine (calibrate.ts), else null. */
   calibration: { rate: number | null };
+  /**
+   * The memory budget's overrides (memory-budget.ts): the command line's `--memory-budget`, and
+   * the folder of this machine's settings.json (default: the app's data folder). Absent: neither.
+   */
+  memoryBudget?: { overrideBytes?: number; settingsDir?: string };
 }

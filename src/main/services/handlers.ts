@@ -66,6 +66,7 @@ import {
   cancelProjection,
 } from './projections';
 import { compareActivity } from './activity-compare';
+import { currentMemoryBudget, saveMemoryBudget } from './memory-budget';
 
 /** The one handler per channel, shared by Electron IPC and the browser-mode server. */
 export function createHandlers(ctx: ServiceContext): Handlers {
@@ -171,5 +172,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       ),
     'sweeps:classes': ({ id }) => sweepClasses(ctx, id),
     'sweeps:consensus': ({ id, rank }) => sweepConsensusMap(ctx, id, rank),
+    'settings:memoryBudget': () => currentMemoryBudget(ctx),
+    'settings:setMemoryBudget': ({ bytes }) => saveMemoryBudget(ctx, bytes),
   };
 }

@@ -26,6 +26,8 @@ export interface ServicesOptions {
    * and a read-only file in a read-only folder can be read.
    */
   readOnly?: boolean;
+  /** The memory budget's command-line override and settings folder (memory-budget.ts). */
+  memoryBudget?: ServiceContext['memoryBudget'];
 }
 
 export interface Services {
@@ -84,6 +86,7 @@ export function createServices(options: ServicesOptions): Services {
     matrices: new MatrixCache(),
     imports: new Map(),
     calibration: { rate: null },
+    ...(options.memoryBudget !== undefined ? { memoryBudget: options.memoryBudget } : {}),
   };
   return {
     ctx,

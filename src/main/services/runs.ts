@@ -14,7 +14,7 @@ import type { DataMatrix, DenseMatrix } from '../../shared/linalg/matrix';
 import type { FitOptionsInput } from '../../shared/nmf/types';
 import { MIN_NATIVE_SPLIT_WORK } from '../../shared/nmf/kernels';
 import { replicateStart } from '../../shared/nmf';
-import { solverFitsBeta } from '../../shared/nmf/defaults';
+import { MINIBATCH_DEFAULTS, solverFitsBeta } from '../../shared/nmf/defaults';
 import { float64FromBlob, toBlob, traceFromBlob, traceToBlob } from '../db/blobs';
 import {
   completeRun,
@@ -37,6 +37,15 @@ import type { FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 import { getDatasetSummary, loadDataset } from './datasets';
 import type { MatrixLease } from './matrix-cache';
+import { currentMemoryBudget } from './memory-budget';
+import { planFitMemory, type MemoryPlan } from '../../shared/domain/memory-plan';
+import {
+  removeSampleFile,
+  SampleStreamCancelledError,
+  writeSampleFile,
+  type SampleStreamResult,
+} from './sample-stream';
+import { MemoryAccount } from '../../shared/nmf/batch-source';
 
 /** Runs: start one fit on the worker pool, follow it, store it whole, and everything a user does with saved runs. */
 
@@ -187,6 +196,8 @@ export function createRun(ctx: ServiceContext, datasetId: number, input: RunPara
   const dataset = getDatasetSummary(ctx, datasetId);
   const params = completeRunParams(input);
   checkParamsAgainstData(params, dataset.rows, dataset.cols, datasetHasZeros(dataset));
+  const plan = runMemoryPlan(ctx, dataset, params);
+  if (plan.mode === 'refused') throw new ServiceError('bad_input', plan.reason);
   const id = insertRun(ctx.db, {
     dataset_id: datasetId,
     sweep_id: null,
@@ -196,6 +207,29 @@ export function createRun(ctx: ServiceContext, datasetId: number, input: RunPara
   });
   ctx.events.emit('library:changed', { what: 'runs', id });
   return getRunSummary(ctx, id);
+}
+
+/**
+ * How a run of `params` on `dataset` holds V under this machine's memory budget (memory-plan.ts):
+ * in memory, streamed from a sample-major copy (minibatch on CSR), or refused. Replicates run at
+ * once up to the pool's size, each with its own factors.
+ */
+export function runMemoryPlan(
+  ctx: ServiceContext,
+  dataset: Pick<DatasetSummary, 'rows' | 'cols' | 'nnz' | 'layout'>,
+  params: RunParams,
+): MemoryPlan {
+  return planFitMemory(
+    dataset,
+    {
+      rank: params.rank,
+      solver: params.solver,
+      init: params.init,
+      batchSize: params.batchSize,
+      parallel: Math.min(params.replicates, ctx.pool.size),
+    },
+    currentMemoryBudget(ctx).bytes,
+  );
 }
 
 /** Starts a fit on the pool. Resolves when the run is queued; the run finishes in the background. */
@@ -218,11 +252,16 @@ export async function executeRun(
   start?: { W0: DenseMatrix; H0: DenseMatrix },
 ): Promise<'done' | 'cancelled' | 'failed'> {
   const { datasetId, params } = getRunSummary(ctx, id);
-  let lease: MatrixLease;
+  let lease: MatrixLease | null = null;
   let dataHash: string;
+  let plan: MemoryPlan;
   try {
-    lease = leaseDatasetMatrix(ctx, datasetId);
-    dataHash = getDatasetSummary(ctx, datasetId).hash;
+    const dataset = getDatasetSummary(ctx, datasetId);
+    dataHash = dataset.hash;
+    // The budget may have changed since the run was made: planned again here.
+    plan = runMemoryPlan(ctx, dataset, params);
+    if (plan.mode === 'refused') throw new Error(plan.reason);
+    if (plan.mode === 'in-memory') lease = leaseDatasetMatrix(ctx, datasetId);
   } catch (error) {
     // E.g. a damaged stored chunk: the run fails with the reason, it is not left queued.
     finishRunWithState(ctx.db, id, 'failed', ctx.now(), errorMessage(error));
@@ -243,8 +282,51 @@ export async function executeRun(
   // other jobs would make the fit slower, not faster.
   const idle = Math.max(0, ctx.pool.size - ctx.pool.running - ctx.pool.queued);
   const threads = Math.max(1, Math.floor(idle / replicates));
-  ctx.jobs.add('run', id, params.maxIter * replicates, () => handles.forEach((handle) => handle.cancel()));
+  let cancelled = false;
+  ctx.jobs.add('run', id, params.maxIter * replicates, () => {
+    cancelled = true;
+    handles.forEach((handle) => handle.cancel());
+  });
+  // A streamed run's sample-major copy of V (removed in `finally` whatever the outcome).
+  let copy: SampleStreamResult | null = null;
+  const copyMemory = new MemoryAccount();
   try {
+    if (plan.mode === 'streamed') {
+      const dataset = getDatasetSummary(ctx, datasetId);
+      copy = await writeSampleFile(
+        ctx.db,
+        {
+          id: datasetId,
+          name: dataset.name,
+          rows: dataset.rows,
+          cols: dataset.cols,
+          nnz: dataset.nnz,
+          layout: dataset.layout,
+        },
+        {
+          dir: ctx.app.tempDir,
+          batchSize: params.batchSize ?? dataset.cols,
+          bufferBytes: plan.copyBufferBytes,
+          isCancelled: () => cancelled,
+          memory: copyMemory,
+          onProgress: (done, total) => {
+            if (!started) {
+              started = true;
+              markRunStarted(ctx.db, id, ctx.now());
+            }
+            ctx.jobs.update('run', id, {
+              state: 'running',
+              iteration: 0,
+              maxIter: params.maxIter * replicates,
+              loss: null,
+              elapsedMs: Date.now() - startedAt,
+              fit: `copying V sample by sample for streaming: ${Math.round((100 * done) / total)} %`,
+            });
+          },
+        },
+      );
+    }
+    const streamed = copy;
     const base = start
       ? { ...fitOptionsOf(params), init: 'custom' as const, W0: start.W0, H0: start.H0 }
       : fitOptionsOf(params);
@@ -253,14 +335,11 @@ export async function executeRun(
     );
     const results = await Promise.all(
       starts.map((replicateStartOptions, r) => {
+        const options = { ...base, ...replicateStartOptions };
         const handle = ctx.pool.submit(
-          {
-            kind: 'fit',
-            matrix: lease.matrix,
-            options: { ...base, ...replicateStartOptions },
-            replicates: 1,
-            threads,
-          },
+          streamed !== null
+            ? { kind: 'streamed-fit', file: streamed.spec, checks: streamed.checks, options }
+            : { kind: 'fit', matrix: (lease as MatrixLease).matrix, options, replicates: 1, threads },
           (progress) => {
             if (!started) {
               started = true;
@@ -273,6 +352,8 @@ export async function executeRun(
               maxIter: params.maxIter * replicates,
               loss: progress.loss,
               elapsedMs: Date.now() - startedAt,
+              // Replaces the copy's progress text once the fits read it.
+              ...(streamed !== null ? { fit: 'V streamed batch by batch from disk' } : {}),
             });
           },
         );
@@ -298,6 +379,21 @@ export async function executeRun(
         ? ['started from user-supplied W0 and H0 (init custom)', ...best.warnings]
         : best.warnings,
       platform: `${process.platform}-${process.arch} node ${process.versions.node}`,
+      memory: {
+        mode: plan.mode,
+        budgetBytes: plan.budgetBytes,
+        plannedPeakBytes: plan.peakBytes,
+        reason: plan.reason,
+        ...(streamed !== null
+          ? {
+              // The copy runs before the fits; the fits run side by side.
+              accountedPeakBytes: Math.max(
+                copyMemory.peakBytes,
+                results.reduce((sum, r) => sum + (r.memory?.peakBytes ?? 0), 0),
+              ),
+            }
+          : {}),
+      },
     };
     const stored = ctx.db.transaction(() => {
       if (!started) markRunStarted(ctx.db, id, ctx.now());
@@ -328,18 +424,19 @@ export async function executeRun(
     return 'done';
   } catch (error) {
     for (const handle of handles) handle.cancel();
-    const cancelled = error instanceof JobCancelledError;
+    const wasCancelled = error instanceof JobCancelledError || error instanceof SampleStreamCancelledError;
     finishRunWithState(
       ctx.db,
       id,
-      cancelled ? 'cancelled' : 'failed',
+      wasCancelled ? 'cancelled' : 'failed',
       ctx.now(),
-      cancelled ? null : errorMessage(error),
+      wasCancelled ? null : errorMessage(error),
     );
-    ctx.jobs.finish('run', id, cancelled ? 'cancelled' : 'failed');
-    return cancelled ? 'cancelled' : 'failed';
+    ctx.jobs.finish('run', id, wasCancelled ? 'cancelled' : 'failed');
+    return wasCancelled ? 'cancelled' : 'failed';
   } finally {
-    lease.release();
+    lease?.release();
+    if (copy !== null) removeSampleFile(copy.spec.path);
     ctx.events.emit('library:changed', { what: 'runs', id });
   }
 }
@@ -437,14 +534,20 @@ export function estimateRun(
   const kernelThreads =
     work / 4 >= MIN_NATIVE_SPLIT_WORK ? Math.max(1, Math.floor(ctx.pool.size / params.replicates)) : 1;
   const seconds = (iterations * work) / rate / parallel / splitSpeedup(kernelThreads);
-  const suggestion = minibatchSuggestion(dataset.cols, params.solver, seconds);
+  const plan = runMemoryPlan(ctx, dataset, params);
+  // Over the budget, a full-batch fit is refused; the minibatch solver streams V (memory-plan.ts).
+  const suggestion =
+    plan.mode === 'refused' && params.solver !== 'minibatch' && dataset.layout === 'csr'
+      ? { solver: 'minibatch' as const, batchSize: MINIBATCH_DEFAULTS.batchSize, reason: plan.reason }
+      : minibatchSuggestion(dataset.cols, params.solver, seconds);
   const steps =
     params.solver === 'minibatch'
       ? `at most ${params.maxIter} passes over the data (W updated after each batch of ${params.batchSize} samples)`
       : `at most ${params.maxIter} iterations`;
   return {
     seconds,
-    peakBytes: dataset.sizeBytes + parallel * fitFactorBytes(dataset, params.rank),
+    peakBytes: plan.peakBytes,
+    memory: { mode: plan.mode, budgetBytes: plan.budgetBytes, reason: plan.reason },
     basis:
       `${steps} × ${params.replicates} replicate(s) on ${parallel} thread(s)` +
       (kernelThreads > 1 ? `, each fit split over ${kernelThreads} threads` : '') +

@@ -7,6 +7,7 @@ import { nativeKernelsLoaded, selectKernels } from '../../shared/nmf/kernels';
 import { runSweepJob } from '../../shared/analysis/sweep';
 import { consensusComponents } from '../../shared/analysis/cnmf';
 import { installNativeKernels } from '../native';
+import { runStreamedFit } from '../services/streamed-fit';
 import {
   defaultHelperEntry,
   kernelTeamSize,
@@ -103,6 +104,8 @@ async function runTask(message: StartMessage): Promise<void> {
         replicateLosses: replicates.map((r) => r.loss),
         threads,
       };
+    } else if (task.kind === 'streamed-fit') {
+      result = runStreamedFit(task, hooks);
     } else if (task.kind === 'consensus-components') {
       result = { kind: 'consensus-components', result: consensusComponents(task.replicates, task.options) };
     } else {

@@ -7,6 +7,8 @@ import type {
   SweepJobResult,
 } from '../../shared/analysis';
 import type { DenseMatrix } from '../../shared/linalg/matrix';
+import type { PreparedData } from '../../shared/nmf/data';
+import type { SampleFileSpec } from '../services/sample-file';
 
 /**
  * Messages between the pool (main thread) and `nmf.worker`, discriminated by `type` and keyed by job id.
@@ -48,7 +50,19 @@ export interface ConsensusComponentsTask {
   options: ConsensusComponentsOptions;
 }
 
-export type WorkerTask = FitTask | SweepJobTask | ConsensusComponentsTask;
+/**
+ * One minibatch fit (one replicate) streaming V from a sample-major file on disk instead of holding
+ * it (src/main/services/streamed-fit.ts); its result is a `fit` result with the bytes it held.
+ */
+export interface StreamedFitTask {
+  kind: 'streamed-fit';
+  file: SampleFileSpec;
+  /** What the copy's scan of V found (checked as a fit checks V). */
+  checks: Pick<PreparedData, 'negative' | 'infinite' | 'zero'>;
+  options: FitOptionsInput;
+}
+
+export type WorkerTask = FitTask | SweepJobTask | ConsensusComponentsTask | StreamedFitTask;
 
 export interface FitTaskResult {
   kind: 'fit';
@@ -58,6 +72,8 @@ export interface FitTaskResult {
   replicateLosses: number[];
   /** Threads the fit's kernels ran on (1 unless a kernel team split some of its calls). */
   threads?: number;
+  /** A streamed fit's account of the bytes it held (batch-source.ts MemoryAccount). */
+  memory?: { peakBytes: number; items: Record<string, number> };
 }
 
 export interface SweepJobTaskResult {

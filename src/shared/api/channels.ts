@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { StagedFile } from './staged';
+import { MIN_MEMORY_BUDGET, type MemoryBudgetView } from '../domain/memory-plan';
 import {
   consensusParamsSchema,
   type ConsensusClustergram,
@@ -246,6 +247,19 @@ export const requestSchemas = {
     .strict(),
   'sweeps:classes': byId,
   'sweeps:consensus': z.object({ id, rank: z.number().int().min(1).max(1000) }).strict(),
+  /** This machine's memory budget for fits (memory-budget.ts), and where it comes from. */
+  'settings:memoryBudget': empty,
+  /** Saves this machine's memory budget in bytes (null: back to the default, half the physical memory). */
+  'settings:setMemoryBudget': z
+    .object({
+      bytes: z
+        .number()
+        .int()
+        .min(MIN_MEMORY_BUDGET)
+        .max(2 ** 52)
+        .nullable(),
+    })
+    .strict(),
 } as const;
 
 /** What each channel answers with (inside a Result). */
@@ -311,6 +325,8 @@ export interface ResponseMap {
   'runs:enrich': EnrichmentView;
   'sweeps:classes': SweepClassesView;
   'sweeps:consensus': ConsensusMapView;
+  'settings:memoryBudget': MemoryBudgetView;
+  'settings:setMemoryBudget': MemoryBudgetView;
 }
 
 /** A sweep's or consensus run's cluster job folder as one archive, saved by the renderer under `fileName`. */

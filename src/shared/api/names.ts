@@ -67,6 +67,8 @@ export const channelNames = [
   'runs:enrich',
   'sweeps:classes',
   'sweeps:consensus',
+  'settings:memoryBudget',
+  'settings:setMemoryBudget',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

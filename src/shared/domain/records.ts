@@ -108,6 +108,18 @@ export interface RunProvenance {
   importedFrom?: { tool: string; files: string[] };
   /** Set for a cNMF consensus run: which replicates, which threshold. */
   consensus?: ConsensusProvenance;
+  /**
+   * How the fit held V under the memory budget (memory-plan.ts): in memory or streamed from a
+   * sample-major copy, the budget, the planned peak and, streamed, the bytes the copy and the fits
+   * counted as held at most (MemoryAccount).
+   */
+  memory?: {
+    mode: 'in-memory' | 'streamed' | 'refused';
+    budgetBytes: number;
+    plannedPeakBytes: number;
+    accountedPeakBytes?: number;
+    reason: string;
+  };
 }
 
 export interface RunDetail extends RunSummary {

@@ -171,4 +171,9 @@ export interface RunEstimate {
   basis: string;
   /** Another solver worth using on these data, and why (minibatch-advice.ts); absent: none. */
   suggestion?: SolverSuggestion;
+  /**
+   * How the fit holds V under this machine's memory budget (memory-plan.ts): in memory, streamed
+   * from disk, or refused (the run would not start), with the budget and why.
+   */
+  memory?: { mode: 'in-memory' | 'streamed' | 'refused'; budgetBytes: number; reason: string };
 }

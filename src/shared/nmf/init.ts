@@ -32,13 +32,18 @@ export function initialize(
   return initializePrepared(prepareData(V), rank, method, seed);
 }
 
-/** `initialize` on data already scanned by the fit. */
+/**
+ * `initialize` on data already scanned by the fit. `products`: V·X and Vᵀ·Y for the SVD of the
+ * NNDSVD starts, default the kernels' on `data.V` (a fit streaming V passes its own, with the same
+ * sums in the same order: src/shared/nmf/streamed.ts).
+ */
 export function initializePrepared(
   data: PreparedData,
   rank: number,
   method: Exclude<InitMethod, 'custom'>,
   seed: number,
   kernels: NmfKernels = selectKernels(),
+  products: SvdProducts | undefined = kernelProducts(data, kernels),
 ): InitialFactors {
   const { m, n } = data;
   if (!Number.isInteger(rank) || rank < 1 || rank > Math.min(m, n)) {
@@ -57,7 +62,7 @@ export function initializePrepared(
   if (method !== 'nndsvd' && method !== 'nndsvda' && method !== 'nndsvdar') {
     throw new FitSettingsError(`unknown init '${String(method)}'`);
   }
-  const svd = randomizedSvd(data.V, rank, { seed, products: kernelProducts(data, kernels) });
+  const svd = randomizedSvd(data.V, rank, { seed, products });
   const W = new Float64Array(m * rank);
   const H = new Float64Array(rank * n);
   const x = new Float64Array(m);

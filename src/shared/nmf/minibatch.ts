@@ -2,6 +2,7 @@ import type { CsrMatrix, DenseMatrix } from '../linalg/matrix';
 import { dense } from '../linalg/matrix';
 import { transpose } from '../linalg/ops';
 import { observedMean, type MissingPattern, type PreparedData } from './data';
+import { MemoryAccount, type SampleBatchSource } from './batch-source';
 import { divergenceOf, logLikelihoodOf } from './divergence';
 import { MINIBATCH_DEFAULTS } from './defaults';
 import { EPS32, EPS64, multiplicativeUpdate } from './kernels';
@@ -52,15 +53,15 @@ import {
  * Missing values (NaN) are handled as in the full-batch MU: each batch carries its part of the
  * missing pattern, so numerators, denominators and the batch loss leave them out.
  *
- * Memory: beyond V, the factors, A and B (m × k each) and one batch of V (CSR: its stored entries;
- * dense: b × m). CSR batches are gathered with one cursor per row of V (samples are visited in
- * increasing order), so no transposed copy of V is ever made.
+ * V is read only through a {@link SampleBatchSource}, batch by batch: the losses of the start and
+ * of the result and the log-likelihood are sums over the batches too (in batch order), so a fit
+ * whose batches come from disk (a sample-major file, src/main/services/sample-file.ts) gives the
+ * same bits as one whose batches are cut from V in memory.
+ *
+ * Memory: beyond V (when held), the factors, A and B (m × k each) and one batch of V (CSR: its
+ * stored entries; dense: b × m). CSR batches are gathered with one cursor per row of V (samples
+ * are visited in increasing order), so no transposed copy of V is ever made.
  */
-
-/** Yields the batch of samples [j0, j1) as prepared data Vᵀ_b (b × m). */
-interface BatchSource {
-  batch(j0: number, j1: number): PreparedData;
-}
 
 /** Number of entries of V (m × n) stored in each column (sample). */
 function columnCounts(V: CsrMatrix): Int32Array {
@@ -75,7 +76,11 @@ function columnCounts(V: CsrMatrix): Int32Array {
  * stored entry not yet handed out; batches must come in increasing order from sample 0 (a batch
  * starting at 0 resets the cursors). Cost per batch ∝ m + its stored entries.
  */
-function csrBatches(V: CsrMatrix, batchSize: number, missing: MissingPattern | null): BatchSource {
+function csrBatches(
+  V: CsrMatrix,
+  batchSize: number,
+  missing: MissingPattern | null,
+): Pick<SampleBatchSource, 'batch' | 'heldBytes'> {
   const m = V.rows;
   const n = V.cols;
   const counts = columnCounts(V);
@@ -92,6 +97,7 @@ function csrBatches(V: CsrMatrix, batchSize: number, missing: MissingPattern | n
   const values = new Float64Array(maxStored);
   let expected = 0;
   return {
+    heldBytes: counts.byteLength + cursor.byteLength + 8 * (batchSize + 1) + 12 * maxStored,
     batch(j0: number, j1: number): PreparedData {
       if (j0 === 0) cursor.set(V.indptr.subarray(0, m));
       else if (j0 !== expected)
@@ -132,11 +138,16 @@ function csrBatches(V: CsrMatrix, batchSize: number, missing: MissingPattern | n
 }
 
 /** Batches of a dense V (m × n) as dense Vᵀ_b (b × m), copied into one reused buffer. */
-function denseBatches(V: DenseMatrix, batchSize: number, missing: MissingPattern | null): BatchSource {
+function denseBatches(
+  V: DenseMatrix,
+  batchSize: number,
+  missing: MissingPattern | null,
+): Pick<SampleBatchSource, 'batch' | 'heldBytes'> {
   const m = V.rows;
   const n = V.cols;
   const buffer = new Float64Array(batchSize * m);
   return {
+    heldBytes: buffer.byteLength,
     batch(j0: number, j1: number): PreparedData {
       const b = j1 - j0;
       const d = V.data;
@@ -153,6 +164,35 @@ function denseBatches(V: DenseMatrix, batchSize: number, missing: MissingPattern
       return batchData(Vb, b, m, sum, missing, j0, j1);
     },
   };
+}
+
+/** The batches of V held in memory (`data`, scanned by `prepareData`), `batchSize` samples each. */
+export function inMemoryBatches(data: PreparedData, batchSize: number): SampleBatchSource {
+  const size = Math.min(batchSize, data.n);
+  const cut =
+    data.V.kind === 'csr' ? csrBatches(data.V, size, data.missing) : denseBatches(data.V, size, data.missing);
+  return { m: data.m, n: data.n, observed: data.observed, sum: data.sum, ...cut };
+}
+
+/**
+ * The missing pattern of a batch Vᵀ_b (b × m) from its by-sample index (batch row r holds the
+ * features `cols[rowPtr[r] .. rowPtr[r+1])`, increasing), with the by-feature index built by
+ * counting, as {@link batchData} builds it from V's pattern.
+ */
+export function batchMissingPattern(
+  rowPtr: Int32Array,
+  cols: Int32Array,
+  b: number,
+  m: number,
+): MissingPattern {
+  const count = rowPtr[b];
+  const colPtr = new Int32Array(m + 1);
+  for (let q = 0; q < count; q++) colPtr[cols[q] + 1]++;
+  for (let i = 0; i < m; i++) colPtr[i + 1] += colPtr[i];
+  const rows = new Int32Array(count);
+  const next = colPtr.slice(0, m);
+  for (let r = 0; r < b; r++) for (let q = rowPtr[r]; q < rowPtr[r + 1]; q++) rows[next[cols[q]]++] = r;
+  return { count, rowPtr, cols, colPtr, rows };
 }
 
 /**
@@ -176,18 +216,30 @@ function batchData(
     if (count > 0) {
       const rowPtr = new Int32Array(b + 1);
       for (let r = 0; r <= b; r++) rowPtr[r] = missing.colPtr[j0 + r] - first;
-      const cols = missing.rows.subarray(first, first + count);
-      const colPtr = new Int32Array(m + 1);
-      for (let q = 0; q < count; q++) colPtr[cols[q] + 1]++;
-      for (let i = 0; i < m; i++) colPtr[i + 1] += colPtr[i];
-      const rows = new Int32Array(count);
-      const next = colPtr.slice(0, m);
-      for (let r = 0; r < b; r++) for (let q = rowPtr[r]; q < rowPtr[r + 1]; q++) rows[next[cols[q]]++] = r;
-      pattern = { count, rowPtr, cols, colPtr, rows };
+      pattern = batchMissingPattern(rowPtr, missing.rows.subarray(first, first + count), b, m);
     }
   }
-  const observed = b * m - (pattern === null ? 0 : pattern.count);
-  return { V: Vb, m: b, n: m, missing: pattern, observed, sum, negative: null, infinite: null, zero: null };
+  return preparedBatch(Vb, sum, pattern);
+}
+
+/** A batch Vᵀ_b (b × m) as prepared data, from its sum and missing pattern (V was checked whole). */
+export function preparedBatch(
+  Vb: DenseMatrix | CsrMatrix,
+  sum: number,
+  pattern: MissingPattern | null,
+): PreparedData {
+  const observed = Vb.rows * Vb.cols - (pattern === null ? 0 : pattern.count);
+  return {
+    V: Vb,
+    m: Vb.rows,
+    n: Vb.cols,
+    missing: pattern,
+    observed,
+    sum,
+    negative: null,
+    infinite: null,
+    zero: null,
+  };
 }
 
 /** The minibatch settings given in `options` (resolved ones carry all of them). */
@@ -313,7 +365,36 @@ export function fitMinibatchPrepared(
   hooks: FitHooks,
   started: number,
 ): FitResult {
-  const { m, n } = data;
+  return fitMinibatchFromSource(
+    inMemoryBatches(data, minibatchBatchSize(options, data.n)),
+    options,
+    W,
+    Ht,
+    hooks,
+    started,
+  );
+}
+
+/** The batch size a minibatch fit of n samples uses: the asked one (or the default), at most n. */
+export function minibatchBatchSize(options: Pick<FitOptions, 'batchSize'>, n: number): number {
+  return Math.min(options.batchSize ?? MINIBATCH_DEFAULTS.batchSize, n);
+}
+
+/**
+ * {@link fitMinibatchPrepared} on batches from `source` (of the fit's batch size,
+ * {@link minibatchBatchSize}). `memory` is charged with the fit's own arrays and the source's
+ * buffers (V held elsewhere is the caller's to count).
+ */
+export function fitMinibatchFromSource(
+  source: SampleBatchSource,
+  options: FitOptions,
+  W: Float64Array,
+  Ht: Float64Array,
+  hooks: FitHooks,
+  started: number,
+  memory: MemoryAccount = new MemoryAccount(),
+): FitResult {
+  const { m, n } = source;
   const k = options.rank;
   const beta = options.beta;
   const settings = { ...MINIBATCH_DEFAULTS, ...definedOnly(options) };
@@ -322,10 +403,8 @@ export function fitMinibatchPrepared(
   const gamma = muExponent(beta);
   const stepsPerPass = Math.ceil(n / batchSize);
   const totalSteps = options.maxIter * stepsPerPass;
-  const source =
-    data.V.kind === 'csr'
-      ? csrBatches(data.V, batchSize, data.missing)
-      : denseBatches(data.V, batchSize, data.missing);
+  memory.hold('batch source buffers', source.heldBytes);
+  memory.hold('W and H', 8 * (W.length + Ht.length));
   const workspaces = new Map<number, Workspace>();
   const workspaceFor = (batch: PreparedData): Workspace => {
     const stored = batch.V.kind === 'csr' ? batch.V.data.length : 0;
@@ -333,8 +412,24 @@ export function fitMinibatchPrepared(
     if (ws === undefined || ws.ratio.length < stored) {
       ws = createWorkspace(batch.m, m, k, Math.max(stored, ws?.ratio.length ?? 0), hooks.kernels);
       workspaces.set(batch.m, ws);
+      let bytes = 0;
+      for (const each of workspaces.values()) bytes += workspaceBytes(each);
+      memory.hold('batch workspaces', bytes);
     }
     return ws;
+  };
+  const batchLoss = (batch: PreparedData, HtB: Float64Array): number =>
+    beta === 1 && batch.V.kind === 'csr' && batch.missing === null
+      ? klBatchLoss(batch.V, HtB, W, k)
+      : divergenceOf(batch, HtB, W, k, beta, hooks.kernels);
+  /** D_β(V ‖ WH) as the sum over the batches, in order, of each batch's loss. */
+  const lossByBatches = (): number => {
+    let total = 0;
+    for (let j0 = 0; j0 < n; j0 += batchSize) {
+      const j1 = Math.min(j0 + batchSize, n);
+      total += batchLoss(source.batch(j0, j1), Ht.subarray(j0 * k, j1 * k));
+    }
+    return total;
   };
   // Penalties on the batch problem in scikit-learn's orientation ("W" = H_b, "H" = our W).
   const penaltiesFor = (b: number): { l1H: number; l2H: number; l1W: number; l2W: number } => ({
@@ -359,11 +454,12 @@ export function fitMinibatchPrepared(
     }
   };
 
-  const initLoss = divergenceOf(data, W, Ht, k, beta, hooks.kernels);
+  const initLoss = lossByBatches();
   const trace: Array<[number, number]> = [[0, initLoss]];
   const A = Float64Array.from(W);
   const B = new Float64Array(m * k).fill(1);
   const previousW = Float64Array.from(W);
+  memory.hold('online statistics A, B and the previous W', 3 * 8 * m * k);
   let ewaCost: number | null = null;
   let ewaCostMin: number | null = null;
   let noImprovement = 0;
@@ -389,13 +485,10 @@ export function fitMinibatchPrepared(
     // scikit-learn's `W[W < eps] = 0` for β < 1 (its W is our H), after either update.
     if (thresholdH > 0) for (let q = 0; q < HtB.length; q++) if (HtB[q] < thresholdH) HtB[q] = 0;
 
-    const batchLoss =
-      beta === 1 && batch.V.kind === 'csr' && batch.missing === null
-        ? klBatchLoss(batch.V, HtB, W, k)
-        : divergenceOf(batch, HtB, W, k, beta, hooks.kernels);
-    passLoss += batchLoss;
+    const lossOfBatch = batchLoss(batch, HtB);
+    passLoss += lossOfBatch;
     const batchCost =
-      (batchLoss +
+      (lossOfBatch +
         pen.l1H * sumOf(HtB) +
         pen.l1W * sumOf(W) +
         pen.l2H * sumOfSquares(HtB) +
@@ -439,9 +532,10 @@ export function fitMinibatchPrepared(
   if (settings.freshRestarts) {
     // scikit-learn's final `_solve_W(X, H, transform_max_iter)` over all samples: the per-sample
     // problems are independent, so it runs batch by batch with the stopping test over all of H.
-    const starts = new Float64Array(Ht.length).fill(Math.sqrt(observedMean(data) / k));
-    Ht.set(starts);
+    const mean = source.observed > 0 ? source.sum / source.observed : 0;
+    Ht.fill(Math.sqrt(mean / k));
     const previous = Float64Array.from(Ht);
+    memory.hold('previous H (final solve)', previous.byteLength);
     for (let s = 0; s < options.maxIter; s++) {
       if (hooks.isCancelled?.() === true) throw new FitCancelledError(passes);
       for (let j0 = 0; j0 < n; j0 += batchSize) {
@@ -460,24 +554,41 @@ export function fitMinibatchPrepared(
   }
 
   const iterations = steps === 0 ? 0 : Math.ceil(steps / stepsPerPass);
-  const loss = divergenceOf(data, W, Ht, k, beta, hooks.kernels);
+  const loss = lossByBatches();
   if (trace[trace.length - 1][0] === iterations) trace.pop();
   trace.push([iterations, loss]);
   const warnings: string[] = [];
   if (!converged && options.maxIter > 0 && options.tol > 0) {
     warnings.push(`maxIter (${options.maxIter} passes) reached before convergence (tol ${options.tol})`);
   }
+  let loglik: number | null = null;
+  if (beta === 1 && options.loglik) {
+    loglik = 0;
+    for (let j0 = 0; j0 < n; j0 += batchSize) {
+      const j1 = Math.min(j0 + batchSize, n);
+      loglik += logLikelihoodOf(source.batch(j0, j1), Ht.subarray(j0 * k, j1 * k), W, k, hooks.kernels);
+    }
+  }
   const { W0: _w0, H0: _h0, ...used } = options;
+  // H is returned k × n: a second n × k array while it is transposed.
+  memory.hold('H transposed for the result', 8 * n * k);
   return {
     W: dense(m, k, W),
     H: transpose(dense(n, k, Ht)),
     iterations,
     converged,
     loss,
-    loglik: beta === 1 && options.loglik ? logLikelihoodOf(data, W, Ht, k, hooks.kernels) : null,
+    loglik,
     trace,
     seconds: (now() - started) / 1000,
     options: used,
     warnings,
   };
+}
+
+/** Bytes of a workspace's typed arrays. */
+function workspaceBytes(ws: Workspace): number {
+  let bytes = 0;
+  for (const value of Object.values(ws)) if (ArrayBuffer.isView(value)) bytes += value.byteLength;
+  return bytes;
 }

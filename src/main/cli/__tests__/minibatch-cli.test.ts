@@ -37,6 +37,34 @@ describe('nmf-studio synth --cells and fit --solver minibatch', () => {
     expect(run.trace.map((point: [number, number]) => point[0])).toEqual([0, 1, 2, 3]);
   }, 120_000);
 
+  it('takes --memory-budget SIZE and refuses one that is not a size or too small', async () => {
+    const matrix = join(dir, 'cells', 'cells.h5ad');
+    const fit = (...flags: string[]) =>
+      cli(
+        'fit',
+        matrix,
+        '--rank',
+        '4',
+        '--solver',
+        'minibatch',
+        '--max-iter',
+        '1',
+        '--tol',
+        '0',
+        '--no-save',
+        ...flags,
+      );
+    const ok = await fit('--memory-budget', '1G', '--out', join(dir, 'budget'));
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const bad = await fit('--memory-budget', '12Q', '--out', join(dir, 'bad'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--memory-budget: "12Q" is not a size');
+    const small = await fit('--memory-budget', '1M', '--out', join(dir, 'small'));
+    expect(small.code).toBe(2);
+    expect(small.stderr).toContain('below the smallest memory budget, 64M');
+  }, 120_000);
+
   it('refuses --batch-size without the minibatch solver', async () => {
     const fit = await cli(
       'fit',
