@@ -19,6 +19,7 @@
 #include <node_api.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -709,6 +710,11 @@ void defineMaskedExports(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The randomized SVD's re-orthonormalisation (orthonormalize.inl).
+
+#include "orthonormalize.inl"
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -729,5 +735,9 @@ NAPI_MODULE_INIT() {
       {"csrKl", nullptr, CsrKl, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(csrProps) / sizeof(csrProps[0]), csrProps);
+  napi_property_descriptor orthoProps[] = {
+      {"orthonormalize", nullptr, Orthonormalize, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 1, orthoProps);
   return exports;
 }

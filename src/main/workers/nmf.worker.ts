@@ -8,6 +8,7 @@ import { runSweepJob } from '../../shared/analysis/sweep';
 import { consensusComponents } from '../../shared/analysis/cnmf';
 import { installNativeKernels } from '../native';
 import { runStreamedFit } from '../services/streamed-fit';
+import { warmUpEngine } from './warm-up';
 import {
   defaultHelperEntry,
   kernelTeamSize,
@@ -32,6 +33,9 @@ const port = parentPort;
 if (!port) throw new Error('nmf.worker must run in a worker thread');
 // The native dense kernels where they are built; WebAssembly otherwise (same results).
 installNativeKernels();
+// Compile the engine's hot paths now, while the worker is idle (the pool starts workers ahead of
+// their first job), rather than in the first fit. A job posted meanwhile waits in the port's queue.
+warmUpEngine();
 
 function post(message: WorkerToHost): void {
   port!.postMessage(message);

@@ -226,6 +226,11 @@ export function jacobiSvd(C: Float64Array, rows: number, cols: number): ThinSvd 
 export interface SvdProducts {
   times(X: Float64Array, l: number, out: Float64Array): void;
   transposeTimes(Y: Float64Array, l: number, out: Float64Array): void;
+  /**
+   * `orthonormalizeColumns` with the same bits (the engine's native kernel); default that function.
+   * It runs after every product, and on small data it costs more than the products.
+   */
+  orthonormalize?(Q: Float64Array, rows: number, l: number): void;
 }
 
 /** The products of `dataTimes` / `dataTransposeTimes` (plain JavaScript, any sign of A). */
@@ -268,18 +273,22 @@ export function randomizedSvd(A: DataMatrix, rank: number, options: RandomizedSv
   const l = Math.min(rank + (options.oversamples ?? 10), smaller);
   const iterations = options.powerIterations ?? (rank < 0.1 * smaller ? 7 : 4);
   const rng = new Rng(options.seed ?? 0);
-  const { times, transposeTimes } = options.products ?? plainProducts(A);
+  const {
+    times,
+    transposeTimes,
+    orthonormalize = orthonormalizeColumns,
+  } = options.products ?? plainProducts(A);
   const omega = new Float64Array(n * l);
   for (let q = 0; q < omega.length; q++) omega[q] = rng.normal();
   const Q = new Float64Array(m * l);
   const Z = new Float64Array(n * l);
   times(omega, l, Q);
-  orthonormalizeColumns(Q, m, l);
+  orthonormalize(Q, m, l);
   for (let it = 0; it < iterations; it++) {
     transposeTimes(Q, l, Z);
-    orthonormalizeColumns(Z, n, l);
+    orthonormalize(Z, n, l);
     times(Z, l, Q);
-    orthonormalizeColumns(Q, m, l);
+    orthonormalize(Q, m, l);
   }
   // B = Qᵀ A (l × n); take the SVD of its transpose C = Aᵀ Q (n × l, tall): C = Uc Σ Vcᵀ, so
   // A ≈ Q B = (Q Vc) Σ Ucᵀ.

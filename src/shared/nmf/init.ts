@@ -126,11 +126,13 @@ export function kernelProducts(
     return {
       times: (X, l, out) => kernels.denseTimes(V.data, m, n, X, l, out),
       transposeTimes: (Y, l, out) => kernels.denseTransposeTimes(V.data, m, n, Y, l, out),
+      orthonormalize: (Q, rows, l) => kernels.orthonormalizeColumns(Q, rows, l),
     };
   }
   return {
     times: (X, l, out) => kernels.csrTimes(V.indptr, V.indices, V.data, m, n, X, l, out),
     transposeTimes: (Y, l, out) => kernels.csrTransposeTimes(V.indptr, V.indices, V.data, m, n, Y, l, out),
+    orthonormalize: (Q, rows, l) => kernels.orthonormalizeColumns(Q, rows, l),
   };
 }
 

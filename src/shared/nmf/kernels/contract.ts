@@ -102,6 +102,12 @@ export interface NmfKernels {
   gram(A: Float64Array, rows: number, k: number, out: Float64Array): void;
   /** out (rows × k) = A · G for A (rows × k), G (k × k), each entry summed in component order. */
   timesSmall(A: Float64Array, rows: number, k: number, G: Float64Array, out: Float64Array): void;
+  /**
+   * The randomized SVD's re-orthonormalisation of the l columns of Q (rows × l) in place: modified
+   * Gram–Schmidt twice, each column projected off the earlier ones in order, each dot product
+   * summed in row order (`orthonormalizeColumns` of ../../linalg/svd.ts is the reference).
+   */
+  orthonormalizeColumns(Q: Float64Array, rows: number, l: number): void;
 
   // Kullback–Leibler (β = 1) MU numerators -----------------------------------------------------
 

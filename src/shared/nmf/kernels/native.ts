@@ -68,6 +68,11 @@ export interface NativeKernelModule {
     order: Int32Array,
     threads: number,
   ): number;
+  /**
+   * `NmfKernels.orthonormalizeColumns` on Q (rows × l) in place, one thread. Absent from modules
+   * built before it: the set then takes it from the set it wraps.
+   */
+  orthonormalize?(Q: Float64Array, rows: number, l: number): void;
   /** The instruction set chosen at load time: 'avx512vl', 'avx2' or 'baseline'. */
   isa(): string;
   /**
@@ -209,6 +214,10 @@ export function nativeKernels(
     klNumHDense: (V, m, n, k, W, Ht, numHt) => product(1, true, V, m, n, k, W, Ht, numHt),
     gram: (A, rows, k, out) => module.gram(A, rows, k, out),
     timesSmall: (A, rows, k, G, out) => module.timesSmall(A, rows, k, G, out),
+    orthonormalizeColumns:
+      typeof module.orthonormalize === 'function'
+        ? (Q, rows, l) => module.orthonormalize!(Q, rows, l)
+        : fallback.orthonormalizeColumns,
     cdSweep: (F, rows, k, G, B, order) =>
       module.cdSweep(F, rows, k, G, B, order, threadsFor(rows * k * k, MIN_NATIVE_SWEEP_SPLIT)),
     rowLosses: (kind, V, m, n, k, W, Ht, sums) =>

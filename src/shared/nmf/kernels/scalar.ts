@@ -1,3 +1,4 @@
+import { orthonormalizeColumns } from '../../linalg/svd';
 import type { NmfKernels } from './contract';
 import { betaH, betaW } from './scalar/beta';
 import { cdSweep, maskedSums, maskedSweep } from './scalar/cd';
@@ -28,6 +29,7 @@ export const scalarKernels: NmfKernels = {
   csrTransposeTimes,
   gram,
   timesSmall,
+  orthonormalizeColumns,
   klNumWDense,
   klNumHDense,
   klNumWCsr,

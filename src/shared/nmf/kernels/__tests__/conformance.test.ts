@@ -142,6 +142,12 @@ function runAll(K: NmfKernels, c: Case): Map<string, Float64Array> {
   const G = new Float64Array(k * k);
   scalarKernels.gram(Ht, n, k, G);
   record('timesSmall', (o) => K.timesSmall(W, m, k, G, o), m * k);
+  for (const [name, F, rows] of [
+    ['W', W, m],
+    ['Ht', Ht, n],
+  ] as const) {
+    record(`orthonormalizeColumns ${name}`, (o) => (o.set(F), K.orthonormalizeColumns(o, rows, k)), rows * k);
+  }
   record('klNumWDense', (o) => K.klNumWDense(V.data, m, n, k, W, Ht, o, rowN()), m * k);
   record('klNumHDense', (o) => K.klNumHDense(V.data, m, n, k, W, Ht, o, rowN()), n * k);
   record('klNumWCsr', (o) => K.klNumWCsr(indptr, indices, data, m, n, k, W, Ht, o, rowN(), ratio()), m * k);

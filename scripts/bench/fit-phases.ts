@@ -1,0 +1,141 @@
+/**
+ * Where one default fit's time goes, phase by phase, in this process.
+ *
+ *   node --import tsx scripts/bench/fit-phases.ts --dir DIR --set NAME --rank K --beta B \
+ *       --solver mu|hals [--threads T] [--iterations N] [--reps R]
+ *
+ * Runs the phases of `fitPrepared` (src/shared/nmf/fit.ts) one by one, as it runs them — the data
+ * scan, the kernel selection, the NNDSVDa start, the initial loss, N iterations, the final loss,
+ * the Poisson log-likelihood (β = 1) and the result copies — and prints, per phase, wall and CPU
+ * milliseconds for the first (cold) round and the fastest of the later (warm) rounds (each
+ * phase's fastest on its own), plus the time from process start to this script's first line and
+ * the module loads. One JSON line per phase, then a summary line with the fixed cost (every phase
+ * but the iterations), wall and CPU: on a shared machine the CPU figures are the ones to compare.
+ */
+import { performance } from 'node:perf_hooks';
+const loadStarted = performance.now();
+const { installNativeKernels } = await import('../../src/main/native');
+const { prepareData } = await import('../../src/shared/nmf/data');
+const { resolveWith } = await import('../../src/shared/nmf/options');
+const { initializePrepared } = await import('../../src/shared/nmf/init');
+const { divergenceOf, logLikelihoodOf } = await import('../../src/shared/nmf/divergence');
+const { createWorkspace, halsIteration, muIteration } = await import('../../src/shared/nmf/solvers');
+const { selectKernels } = await import('../../src/shared/nmf/kernels');
+const { transpose } = await import('../../src/shared/linalg/ops');
+const { dense } = await import('../../src/shared/linalg/matrix');
+const { readSet } = await import('./data');
+const modulesMs = performance.now() - loadStarted;
+
+const args = process.argv.slice(2);
+const get = (key: string, fallback?: string): string => {
+  const at = args.lastIndexOf(key);
+  const value = at >= 0 ? args[at + 1] : fallback;
+  if (value === undefined) throw new Error(`${key} is required`);
+  return value;
+};
+const dir = get('--dir');
+const set = get('--set');
+const k = Number(get('--rank'));
+const beta = Number(get('--beta'));
+const solver = get('--solver') as 'mu' | 'hals';
+const threads = Number(get('--threads', '1'));
+const iterations = Number(get('--iterations', '10'));
+const reps = Number(get('--reps', '5'));
+
+const nativeStarted = performance.now();
+installNativeKernels();
+const nativeMs = performance.now() - nativeStarted;
+const { V } = readSet(dir, set);
+
+type Phases = Record<string, { wall: number; cpu: number }>;
+
+function timed<T>(phases: Phases, name: string, work: () => T): T {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const out = work();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  phases[name] = { wall, cpu: (cpu.user + cpu.system) / 1000 };
+  return out;
+}
+
+/** One fit, phase by phase, as fitPrepared runs it (no penalties, no shuffle, no warm-up). */
+function round(): Phases {
+  const p: Phases = {};
+  const data = timed(p, 'scan', () => prepareData(V));
+  const options = timed(p, 'options', () =>
+    resolveWith({ rank: k, beta, solver, init: 'nndsvda', seed: 0, maxIter: iterations, tol: 0 }, data),
+  );
+  const kernels = timed(p, 'select', () => selectKernels({ threads }));
+  const start = timed(p, 'start', () => initializePrepared(data, k, options.init as 'nndsvda', 0, kernels));
+  const { W, Ht, ws } = timed(p, 'setup', () => ({
+    W: start.W.data,
+    Ht: transpose(start.H).data,
+    ws: createWorkspace(data.m, data.n, k, 0, kernels),
+  }));
+  const pen = { l1W: 0, l2W: 0, l1H: 0, l2H: 0 };
+  timed(p, 'initialLoss', () => divergenceOf(data, W, Ht, k, beta, kernels));
+  timed(p, 'iterations', () => {
+    for (let it = 0; it < iterations; it++) {
+      if (solver === 'mu') muIteration(data, W, Ht, k, beta, pen, ws, undefined);
+      else halsIteration(data, W, Ht, k, pen, ws, () => {}, undefined);
+    }
+  });
+  timed(p, 'finalLoss', () => divergenceOf(data, W, Ht, k, beta, kernels));
+  if (beta === 1) timed(p, 'loglik', () => logLikelihoodOf(data, W, Ht, k, kernels));
+  timed(p, 'copies', () => ({ W: dense(data.m, k, W), H: transpose(dense(data.n, k, Ht)) }));
+  return p;
+}
+
+const cold = round();
+const warm: Phases[] = [];
+for (let r = 1; r < reps; r++) warm.push(round());
+const best = (name: string): { wall: number; cpu: number } => {
+  let b = { wall: Infinity, cpu: Infinity };
+  for (const w of warm) {
+    b = { wall: Math.min(b.wall, w[name].wall), cpu: Math.min(b.cpu, w[name].cpu) };
+  }
+  return b;
+};
+const fmt = (x: number): number => Math.round(x * 100) / 100;
+let coldFixed = 0;
+let warmFixed = 0;
+let coldFixedCpu = 0;
+let warmFixedCpu = 0;
+for (const name of Object.keys(cold)) {
+  const w = best(name);
+  if (name !== 'iterations') {
+    coldFixed += cold[name].wall;
+    warmFixed += w.wall;
+    coldFixedCpu += cold[name].cpu;
+    warmFixedCpu += w.cpu;
+  }
+  console.log(
+    JSON.stringify({
+      phase: name,
+      coldWallMs: fmt(cold[name].wall),
+      coldCpuMs: fmt(cold[name].cpu),
+      warmWallMs: fmt(w.wall),
+      warmCpuMs: fmt(w.cpu),
+    }),
+  );
+}
+console.log(
+  JSON.stringify({
+    set,
+    k,
+    beta,
+    solver,
+    threads,
+    iterations,
+    processToScriptMs: fmt(loadStarted - 0),
+    moduleLoadMs: fmt(modulesMs),
+    nativeLoadMs: fmt(nativeMs),
+    coldFixedMs: fmt(coldFixed),
+    warmFixedMs: fmt(warmFixed),
+    coldFixedCpuMs: fmt(coldFixedCpu),
+    warmFixedCpuMs: fmt(warmFixedCpu),
+    warmPerIterationMs: fmt(best('iterations').wall / iterations),
+    warmPerIterationCpuMs: fmt(best('iterations').cpu / iterations),
+  }),
+);
