@@ -161,22 +161,35 @@ export function shuffleWithinRows(V: DataMatrix, seed = 0): DataMatrix {
   return shuffleCsrRows(V, rng);
 }
 
+/**
+ * Row i's stored entries move to columns perm_i[j] and are written back in column order. The new
+ * columns are distinct (perm_i is a bijection), so scattering each row into a column-indexed slot
+ * and reading the slots in column order gives the one sorted result: a sort of the row's entries,
+ * done in O(n + stored) per row, the cost the row's permutation already has. (On 2000 × 20 000
+ * counts with 4.5 × 10⁶ stored entries a comparison sort of entry objects took ~4 s per copy, and a
+ * sweep makes one copy per baseline fit.)
+ */
 function shuffleCsrRows(V: CsrMatrix, rng: Rng): CsrMatrix {
   const { rows: m, cols: n } = V;
   const indices = new Int32Array(V.indices.length);
   const data = new Float64Array(V.data.length);
+  // slotRow[j] = i + 1 when row i's entry landed in column j; slotValue[j] holds it.
+  const slotRow = new Int32Array(n);
+  const slotValue = new Float64Array(n);
   for (let i = 0; i < m; i++) {
     const start = V.indptr[i];
     const end = V.indptr[i + 1];
     const perm = rng.permutation(n);
-    const moved = Array.from({ length: end - start }, (_, t) => ({
-      j: perm[V.indices[start + t]],
-      v: V.data[start + t],
-    }));
-    moved.sort((x, y) => x.j - y.j);
-    for (let t = 0; t < moved.length; t++) {
-      indices[start + t] = moved[t].j;
-      data[start + t] = moved[t].v;
+    for (let t = start; t < end; t++) {
+      const j = perm[V.indices[t]];
+      slotRow[j] = i + 1;
+      slotValue[j] = V.data[t];
+    }
+    let out = start;
+    for (let j = 0; j < n && out < end; j++) {
+      if (slotRow[j] !== i + 1) continue;
+      indices[out] = j;
+      data[out++] = slotValue[j];
     }
   }
   return { kind: 'csr', rows: m, cols: n, indptr: Int32Array.from(V.indptr), indices, data };
