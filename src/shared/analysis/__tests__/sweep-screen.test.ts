@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitNmf } from '../../nmf';
 import type { FitResult } from '../../nmf/types';
-import { makeCvFolds, maskFold } from '../crossval';
+import { makeCvFolds, maskFold, shuffleWithinRows } from '../crossval';
 import { planSweep } from '../sweep-plan';
 import { runSweepJob } from '../sweep-job';
 import { synthesizeGeneModules } from '../synthetic';
@@ -57,4 +57,33 @@ describe('screened fold fits', () => {
       }
     });
   }
+});
+
+describe('log-likelihoods of sweep jobs', () => {
+  it('are computed for the data replicates only, and skipping them changes no fit', () => {
+    const { V } = synthesizeGeneModules({ features: 40, samples: 20, rank: 2, seed: 3 });
+    const jobs = planSweep({
+      fromRank: 2,
+      toRank: 2,
+      replicates: 2,
+      cvFolds: 2,
+      cvScreenIterations: 10,
+      consensusReplicates: 2,
+      fit: { maxIter: 60, warmup: 10, seed: 4 },
+    });
+    for (const job of jobs) {
+      const got = runSweepJob(V, job);
+      if (job.kind === 'replicate' && !job.baseline) {
+        expect(got.loglik).not.toBeNull();
+        continue;
+      }
+      expect(got.loglik).toBeNull();
+      if (job.kind === 'fold') continue;
+      // Same fit with the log-likelihood on: same loss, to the bit.
+      const input = job.baseline ? shuffleWithinRows(V, job.shuffleSeed) : V;
+      const want = fitNmf(input, job.fit);
+      expect(want.loglik).not.toBeNull();
+      expect(Object.is(got.loss, want.loss)).toBe(true);
+    }
+  });
 });
