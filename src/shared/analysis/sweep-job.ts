@@ -4,8 +4,11 @@
  */
 import type { DataMatrix } from '../linalg/matrix';
 import { fitNmf } from '../nmf';
+import { prepareData } from '../nmf/data';
 import { defaultSolverFor } from '../nmf/defaults';
-import type { FitHooks, FitResult } from '../nmf/types';
+import { fitPrepared } from '../nmf/fit';
+import { resolveWith } from '../nmf/options';
+import type { FitHooks, FitOptionsInput, FitResult } from '../nmf/types';
 import { normalizeColumns } from './alignment';
 import { sampleLabels } from './consensus';
 import { isIntegerData, pearsonDispersion } from './count-model';
@@ -28,6 +31,10 @@ function screenedFit(input: DataMatrix, job: SweepJob, hooks: FitHooks): FitResu
   if (job.screen === null || job.screen.starts <= 1) return fitNmf(input, job.fit, hooks);
   const base = job.fit.seed ?? 0;
   const iterations = job.screen.iterations;
+  // V is scanned (missing pattern, sums) once for the starts and the continued fit, as
+  // `fitReplicates` does: `fitNmf` is exactly `fitPrepared` on the scan.
+  const data = prepareData(input);
+  const fitOn = (options: FitOptionsInput): FitResult => fitPrepared(data, resolveWith(options, data), hooks);
   // A screened multiplicative-update start never tests convergence (tol 0) and its trace is
   // dropped: only its last loss decides. Evaluating the loss at the end of the warm-up and of the
   // start instead of every `checkEvery` iterations leaves W, H and that loss as they were (the loss
@@ -39,23 +46,19 @@ function screenedFit(input: DataMatrix, job: SweepJob, hooks: FitHooks): FitResu
   let screened = 0;
   const started = Date.now();
   for (let t = 0; t < job.screen.starts; t++) {
-    const trial = fitNmf(
-      input,
-      {
-        ...job.fit,
-        seed: base + t,
-        maxIter: iterations,
-        tol: 0,
-        ...(lossOnlyAtEnd ? { checkEvery: iterations } : {}),
-      },
-      hooks,
-    );
+    const trial = fitOn({
+      ...job.fit,
+      seed: base + t,
+      maxIter: iterations,
+      tol: 0,
+      ...(lossOnlyAtEnd ? { checkEvery: iterations } : {}),
+    });
     screened += trial.iterations;
     if (best === null || trial.loss < best.loss) best = trial;
   }
   const kept = best!;
   // The kept start has had its warm-up during the screen; continuing needs none.
-  const fit = fitNmf(input, { ...job.fit, init: 'custom', W0: kept.W, H0: kept.H, warmup: 0 }, hooks);
+  const fit = fitOn({ ...job.fit, init: 'custom', W0: kept.W, H0: kept.H, warmup: 0 });
   return {
     ...fit,
     iterations: fit.iterations + screened,
