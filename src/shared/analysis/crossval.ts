@@ -318,6 +318,14 @@ export function shuffleWithinRows(V: DataMatrix, seed = 0): DataMatrix {
   return shuffleCsrRows(V, rng);
 }
 
+/**
+ * Row i's stored entries move to columns perm_i[j] and are written back in column order. The new
+ * columns are distinct (perm_i is a bijection), so scattering each row into a column-indexed slot
+ * and reading the slots in column order gives the one sorted result: a sort of the row's entries,
+ * done in O(n + stored) per row, the cost the row's permutation already has. (On 2000 × 20 000
+ * counts with 4.5 × 10⁶ stored entries a comparison sort of entry objects took ~4 s per copy, and a
+ * sweep makes one copy per baseline fit.)
+ */
 function shuffleCsrRows(V: CsrMatrix, rng: Rng): CsrMatrix {
   const { rows: m, cols: n } = V;
   const indices = new Int32Array(V.indices.length);
