@@ -7,8 +7,10 @@
 //   node scripts/bench.js --case NAME     one case (repeatable, or NAME,NAME); --list shows them
 //   node scripts/bench.js --keep          keep the temporary data directory
 //   node scripts/bench.js --million       also the 10⁶-cell minibatch cases (cells1m: 2000 genes × 10⁶
-//                                         cells, 2.2 × 10⁸ non-zeros; about 10 GB of memory while the
-//                                         data are generated and an hour on 2 cores; never by default)
+//                                         cells, 2.2 × 10⁸ non-zeros, a 2.5 GiB CSR; 2.7 GiB of memory
+//                                         while the data are generated (cells drawn twice, see
+//                                         sampleCellMatrix; 150 s of CPU), each tool's fit holds its
+//                                         own copy; an hour or more on 2 cores; never by default)
 //   node scripts/bench.js --no-js         skip the run of our scalar (non-WebAssembly) kernels
 //   node scripts/bench.js --no-wasm       skip the run of our WebAssembly kernels (made, with the most
 //                                         threads, when the default run used the native kernels)

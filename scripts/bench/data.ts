@@ -13,7 +13,7 @@
  * cells1m (2000 genes × 10⁵ / 10⁶ cells of planted cell modules, `synth --cells`, CSR). A start is our seeded `random` initialisation of
  * the set, written once and given to every tool (W0: m × k, H0: k × n, row-major).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -36,10 +36,24 @@ function writeArray(path: string, array: Float64Array | Int32Array): void {
   writeFileSync(path, new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
 }
 
+/**
+ * A file's bytes read straight into a fresh (optionally shared) buffer, in 64 MiB reads: never a
+ * second copy, so loading the 10⁶-cell set costs its size once, not twice.
+ */
 function readBytes(path: string, shared = false): ArrayBuffer | SharedArrayBuffer {
-  const buf = readFileSync(path);
-  const out = shared ? new SharedArrayBuffer(buf.length) : new ArrayBuffer(buf.length);
-  new Uint8Array(out).set(buf);
+  const size = statSync(path).size;
+  const out = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
+  const bytes = new Uint8Array(out);
+  const fd = openSync(path, 'r');
+  try {
+    for (let offset = 0; offset < size;) {
+      const read = readSync(fd, bytes, offset, Math.min(1 << 26, size - offset), offset);
+      if (read === 0) throw new Error(`${path}: ended after ${offset} of ${size} bytes`);
+      offset += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
   return out;
 }
 
