@@ -95,6 +95,19 @@ export function divergenceOf(
   const { V, m, n } = data;
   if (V.kind === 'dense' && (beta === 2 || beta === 1))
     return denseRowSummed(V.data, m, n, W, Ht, k, beta, data, kernels);
+  if (V.kind === 'csr' && beta === 1) {
+    // Row by row (`NmfKernels.csrRowLosses`, split over threads by the native kernels), then the
+    // row sums in row order, as the dense KL loss is summed.
+    const rowSums = new Float64Array(2 * m);
+    kernels.csrRowLosses(V.indptr, V.indices, V.data, m, n, k, W, Ht, rowSums);
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < m; i++) {
+      a += rowSums[2 * i];
+      b += rowSums[2 * i + 1];
+    }
+    return a + (observedSumWH(data, W, Ht, k) - b);
+  }
   if (beta === 2 && V.kind === 'csr') {
     let normX = 0;
     for (let p = 0; p < V.data.length; p++) {

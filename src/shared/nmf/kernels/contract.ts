@@ -283,6 +283,24 @@ export interface NmfKernels {
   ): void;
 
   /**
+   * Per-row KL loss sums on CSR V into `sums` (2m; row i at 2i, 2i + 1): Σ V·log(V/WHs) and Σ V
+   * over the stored V > EPS32 of row i, in stored order, with (WH)_ij = W_i · Ht_j added one
+   * component at a time in t order (WHs: EPS32 where WH = 0). The caller adds the rows in row
+   * order (rule 4), as it does for `rowLosses`. Cost nnz·k.
+   */
+  csrRowLosses(
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    sums: Float64Array,
+  ): void;
+
+  /**
    * Gives back what the set holds between calls (a kernel team's helpers let go of V, so a team
    * kept between fits does not keep a dataset alive). The set stays usable; calls after this one
    * hand V over again.
