@@ -556,6 +556,19 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
     });
     return nullptr;
   }
+  const std::vector<double> wp = padColumns(W.data, a.m, k, kp);
+  if (partsFor(threads, a.n) == 1) {
+    // One part owns every column: each row's ratios are scattered while they are in cache, rows in
+    // ascending order, so every column's sum has the terms and order of csrColumnProducts.
+    std::vector<double> row(anyDense ? a.n : 0), outp(a.n * (size_t)kp, 0.0);
+    for (size_t i = 0; i < a.m; i++) {
+      csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp.data(), kp, hp, i, i + 1, ratio.data, row.data());
+      csrIsa.scatterRows(a.indptr, a.indices, ratio.data, wp.data(), kp, i, i + 1, outp.data());
+    }
+    for (size_t j = 0; j < a.n; j++)
+      for (int t = 0; t < kk; t++) out.data[j * k + t] = outp[j * kp + t];
+    return nullptr;
+  }
   const int rowParts = partsFor(threads, a.m);
   poolOf(env)->run(rowParts, [&](int p) {
     std::vector<double> row(anyDense ? a.n : 0);
@@ -563,7 +576,6 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
                   csrRowCut(a.indptr, a.m, a.nnz, rowParts, p), csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1),
                   ratio.data, row.data());
   });
-  const std::vector<double> wp = padColumns(W.data, a.m, k, kp);
   csrProductOver(env, a, 1, ratio.data, wp.data(), kk, kp, threads, out.data);
   return nullptr;
 }

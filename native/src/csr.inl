@@ -302,3 +302,56 @@ static void csrRowLosses(const int32_t* indptr, const int32_t* indices, const do
     sums[2 * i + 1] = b;
   }
 }
+
+/**
+ * Adds rows [i0, i1) of Cᵀ · W to outp (n × kp, padded): outp_j += c_ij · W_i for the stored
+ * entries of each row in turn, coefficients that are not > 0 skipped. Called on rows in ascending
+ * order, each column's sum takes its terms in the order `csrColumnProducts` (and
+ * `sparseScatterRow` row after row) adds them, so a caller may interleave it with the rows'
+ * ratios. wp: W padded to kp columns (m × kp).
+ */
+static void csrScatterRows(const int32_t* indptr, const int32_t* indices, const double* c, const double* wp, int kp,
+                           size_t i0, size_t i1, double* outp) {
+  for (size_t i = i0; i < i1; i++) {
+    const size_t start = (size_t)indptr[i], end = (size_t)indptr[i + 1];
+    const double* wi = wp + i * (size_t)kp;
+    if (kp == 4) {
+      const v4d w0 = load4(wi);
+      for (size_t p = start; p < end; p++) {
+        const double x = c[p];
+        if (!(x > 0)) continue;
+        double* o = outp + (size_t)indices[p] * 4;
+        store4(o, load4(o) + splat4(x) * w0);
+      }
+    } else if (kp == 8) {
+      const v4d w0 = load4(wi), w1 = load4(wi + 4);
+      for (size_t p = start; p < end; p++) {
+        const double x = c[p];
+        if (!(x > 0)) continue;
+        double* o = outp + (size_t)indices[p] * 8;
+        const v4d xs = splat4(x);
+        store4(o, load4(o) + xs * w0);
+        store4(o + 4, load4(o + 4) + xs * w1);
+      }
+    } else if (kp == 12) {
+      const v4d w0 = load4(wi), w1 = load4(wi + 4), w2 = load4(wi + 8);
+      for (size_t p = start; p < end; p++) {
+        const double x = c[p];
+        if (!(x > 0)) continue;
+        double* o = outp + (size_t)indices[p] * 12;
+        const v4d xs = splat4(x);
+        store4(o, load4(o) + xs * w0);
+        store4(o + 4, load4(o + 4) + xs * w1);
+        store4(o + 8, load4(o + 8) + xs * w2);
+      }
+    } else {
+      for (size_t p = start; p < end; p++) {
+        const double x = c[p];
+        if (!(x > 0)) continue;
+        double* o = outp + (size_t)indices[p] * kp;
+        const v4d xs = splat4(x);
+        for (int t = 0; t < kp; t += 4) store4(o + t, load4(o + t) + xs * load4(wi + t));
+      }
+    }
+  }
+}
