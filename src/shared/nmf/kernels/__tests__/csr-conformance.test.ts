@@ -117,6 +117,24 @@ describe.skipIf(nativeSkipReason !== null)(
       expect(() =>
         module.csrKl!(0, Int32Array.of(0, 5), Int32Array.of(0, 1), data, 1, 3, 2, F, F, out, data, 1),
       ).toThrow(/exceeds the stored entries/);
+      expect(() =>
+        module.csrLosses!(Int32Array.of(0, 2), Int32Array.of(1, 7), data, 1, 3, 2, F, F, out, 1),
+      ).toThrow(/csrLosses: indices of row 0/);
+      // sums shorter than 2m.
+      expect(() =>
+        module.csrLosses!(
+          Int32Array.of(0, 2),
+          Int32Array.of(0, 1),
+          data,
+          1,
+          3,
+          2,
+          F,
+          F,
+          out.subarray(0, 1),
+          1,
+        ),
+      ).toThrow(/csrLosses: array lengths/);
     });
   },
 );
