@@ -128,18 +128,16 @@ export function divergenceOf(
     return (normX + normWH - 2 * cross - missingWH2) / 2;
   }
 
-  // Σ over kept entries (V > EPS32) of the V-dependent terms.
-  let keptA = 0; // β=1: Σ V log(V/WH); β=0: Σ V/WH; other: Σ V^β
-  let keptB = 0; // β=1: Σ V; β=0: Σ log(V/WH); other: Σ V·WH^(β−1)
+  // β = 0 and general β (β = 1 and 2 are summed above). Σ over kept entries (V > EPS32) of the
+  // V-dependent terms, one running sum.
+  let keptA = 0; // β=0: Σ V/WH; other: Σ V^β
+  let keptB = 0; // β=0: Σ log(V/WH); other: Σ V·WH^(β−1)
   const eB = beta - 1;
   const cB = powCode(eB);
   const cBeta = powCode(beta);
   const kept = (v: number, wh: number): void => {
     const whs = wh === 0 ? EPS32 : wh;
-    if (beta === 1) {
-      keptA += v * Math.log(v / whs);
-      keptB += v;
-    } else if (beta === 0) {
+    if (beta === 0) {
       const div = v / whs;
       keptA += div;
       keptB += Math.log(div);
@@ -158,7 +156,7 @@ export function divergenceOf(
         const v = d[i * n + j];
         if (v !== v) continue;
         if (v > EPS32) kept(v, wh[at + j]);
-        if (beta !== 1 && beta !== 0) allWHBeta += powBy(wh[at + j], beta, cBeta);
+        if (beta !== 0) allWHBeta += powBy(wh[at + j], beta, cBeta);
       }
     });
   } else {
@@ -168,7 +166,7 @@ export function divergenceOf(
         if (v > EPS32) kept(v, dotRow(W, Ht, i, V.indices[p], k));
       }
     }
-    if (beta !== 1 && beta !== 0) {
+    if (beta !== 0) {
       // Σ WH^β over every observed entry: the implicit zeros count too, so whole rows of WH.
       const { indptr, indices, data: stored } = V;
       kernels.whRows(W, Ht, m, n, k, (i, wh, at) => {
@@ -184,7 +182,6 @@ export function divergenceOf(
       });
     }
   }
-  if (beta === 1) return keptA + (observedSumWH(data, W, Ht, k) - keptB);
   if (beta === 0) return keptA - data.observed - keptB;
   return (keptA - beta * keptB + allWHBeta * (beta - 1)) / (beta * (beta - 1));
 }
