@@ -539,29 +539,80 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
   for (size_t i = 0; i < a.m && !anyDense; i++) anyDense = 3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n;
   const std::vector<double> h = anyDense ? transposeHt(Ht.data, a.n, k) : std::vector<double>();
   const double* hp = h.data();
+  // Ht padded to kp columns: the ratios read four components of a row at once, and the W side's
+  // product reads the same rows just after (still in cache).
+  const std::vector<double> htp = padColumns(Ht.data, a.n, k, kp);
   if (side == 0) {
-    const std::vector<double> fp = padColumns(Ht.data, a.n, k, kp);
+    const std::vector<double>& fp = htp;
     const int parts = partsFor(threads, a.m);
     poolOf(env)->run(parts, [&](int p) {
       std::vector<double> row(anyDense ? a.n : 0), acc(kp);
       const size_t i1 = csrRowCut(a.indptr, a.m, a.nnz, parts, p + 1);
       // Row by row, so each row's ratios are still in cache when they are used.
       for (size_t i = csrRowCut(a.indptr, a.m, a.nnz, parts, p); i < i1; i++) {
-        csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, Ht.data, hp, i, i + 1, ratio.data, row.data());
+        csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp.data(), kp, hp, i, i + 1, ratio.data,
+                      row.data());
         csrIsa.rowProducts(a.indptr, a.indices, ratio.data, kk, fp.data(), kp, i, i + 1, out.data, acc.data());
       }
     });
     return nullptr;
   }
+  const std::vector<double> wp = padColumns(W.data, a.m, k, kp);
+  if (partsFor(threads, a.n) == 1) {
+    // One part owns every column: each row's ratios are scattered while they are in cache, rows in
+    // ascending order, so every column's sum has the terms and order of csrColumnProducts.
+    std::vector<double> row(anyDense ? a.n : 0), outp(a.n * (size_t)kp, 0.0);
+    for (size_t i = 0; i < a.m; i++) {
+      csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp.data(), kp, hp, i, i + 1, ratio.data, row.data());
+      csrIsa.scatterRows(a.indptr, a.indices, ratio.data, wp.data(), kp, i, i + 1, outp.data());
+    }
+    for (size_t j = 0; j < a.n; j++)
+      for (int t = 0; t < kk; t++) out.data[j * k + t] = outp[j * kp + t];
+    return nullptr;
+  }
   const int rowParts = partsFor(threads, a.m);
   poolOf(env)->run(rowParts, [&](int p) {
     std::vector<double> row(anyDense ? a.n : 0);
-    csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, Ht.data, hp,
+    csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp.data(), kp, hp,
                   csrRowCut(a.indptr, a.m, a.nnz, rowParts, p), csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1),
                   ratio.data, row.data());
   });
-  const std::vector<double> wp = padColumns(W.data, a.m, k, kp);
   csrProductOver(env, a, 1, ratio.data, wp.data(), kk, kp, threads, out.data);
+  return nullptr;
+}
+
+/**
+ * (indptr, indices, data, m, n, k, W, Ht, sums, threads): the per-row KL loss sums on CSR V into
+ * sums (2m), as csrRowLosses (contract.ts) leaves them; rows split over threads where the stored
+ * entries are shared evenly, each row summed by one thread (the caller adds the rows in order).
+ */
+napi_value CsrLosses(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  if (!getArgs(env, info, 10, argv, "csrLosses: expected (indptr, indices, data, m, n, k, W, Ht, sums, threads)"))
+    return nullptr;
+  size_t k = 0, threads = 1;
+  CsrArgs a;
+  Array W, Ht, sums;
+  if (!getCsrArgs(env, argv, "csrLosses", &a) ||
+      !getSize(env, argv[5], &k, "csrLosses: k must be a non-negative integer") ||
+      !getArray(env, argv[6], &W, "csrLosses: W must be a Float64Array") ||
+      !getArray(env, argv[7], &Ht, "csrLosses: Ht must be a Float64Array") ||
+      !getArray(env, argv[8], &sums, "csrLosses: sums must be a Float64Array") ||
+      !getSize(env, argv[9], &threads, "csrLosses: threads must be a non-negative integer"))
+    return nullptr;
+  if (!sizesFit(env, a.m, a.n, k, "csrLosses: m, n and k are too large")) return nullptr;
+  if (k < 1 || k > 4096 || W.length < a.m * k || Ht.length < a.n * k || sums.length < 2 * a.m) {
+    fail(env, "csrLosses: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  const int kp = ((int)k + 3) & ~3;
+  const std::vector<double> htp = padColumns(Ht.data, a.n, k, kp);
+  const int parts = partsFor(threads, a.m);
+  poolOf(env)->run(parts, [&](int p) {
+    csrIsa.rowLosses(a.indptr, a.indices, a.data, (int)k, W.data, htp.data(), kp,
+                     csrRowCut(a.indptr, a.m, a.nnz, parts, p), csrRowCut(a.indptr, a.m, a.nnz, parts, p + 1),
+                     sums.data);
+  });
   return nullptr;
 }
 
@@ -733,6 +784,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor csrProps[] = {
       {"csrProduct", nullptr, CsrProduct, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"csrKl", nullptr, CsrKl, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"csrLosses", nullptr, CsrLosses, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(csrProps) / sizeof(csrProps[0]), csrProps);
   napi_property_descriptor orthoProps[] = {

@@ -95,6 +95,19 @@ export function divergenceOf(
   const { V, m, n } = data;
   if (V.kind === 'dense' && (beta === 2 || beta === 1))
     return denseRowSummed(V.data, m, n, W, Ht, k, beta, data, kernels);
+  if (V.kind === 'csr' && beta === 1) {
+    // Row by row (`NmfKernels.csrRowLosses`, split over threads by the native kernels), then the
+    // row sums in row order, as the dense KL loss is summed.
+    const rowSums = new Float64Array(2 * m);
+    kernels.csrRowLosses(V.indptr, V.indices, V.data, m, n, k, W, Ht, rowSums);
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < m; i++) {
+      a += rowSums[2 * i];
+      b += rowSums[2 * i + 1];
+    }
+    return a + (observedSumWH(data, W, Ht, k) - b);
+  }
   if (beta === 2 && V.kind === 'csr') {
     let normX = 0;
     for (let p = 0; p < V.data.length; p++) {
@@ -115,18 +128,16 @@ export function divergenceOf(
     return (normX + normWH - 2 * cross - missingWH2) / 2;
   }
 
-  // Σ over kept entries (V > EPS32) of the V-dependent terms.
-  let keptA = 0; // β=1: Σ V log(V/WH); β=0: Σ V/WH; other: Σ V^β
-  let keptB = 0; // β=1: Σ V; β=0: Σ log(V/WH); other: Σ V·WH^(β−1)
+  // β = 0 and general β (β = 1 and 2 are summed above). Σ over kept entries (V > EPS32) of the
+  // V-dependent terms, one running sum.
+  let keptA = 0; // β=0: Σ V/WH; other: Σ V^β
+  let keptB = 0; // β=0: Σ log(V/WH); other: Σ V·WH^(β−1)
   const eB = beta - 1;
   const cB = powCode(eB);
   const cBeta = powCode(beta);
   const kept = (v: number, wh: number): void => {
     const whs = wh === 0 ? EPS32 : wh;
-    if (beta === 1) {
-      keptA += v * Math.log(v / whs);
-      keptB += v;
-    } else if (beta === 0) {
+    if (beta === 0) {
       const div = v / whs;
       keptA += div;
       keptB += Math.log(div);
@@ -145,7 +156,7 @@ export function divergenceOf(
         const v = d[i * n + j];
         if (v !== v) continue;
         if (v > EPS32) kept(v, wh[at + j]);
-        if (beta !== 1 && beta !== 0) allWHBeta += powBy(wh[at + j], beta, cBeta);
+        if (beta !== 0) allWHBeta += powBy(wh[at + j], beta, cBeta);
       }
     });
   } else {
@@ -155,7 +166,7 @@ export function divergenceOf(
         if (v > EPS32) kept(v, dotRow(W, Ht, i, V.indices[p], k));
       }
     }
-    if (beta !== 1 && beta !== 0) {
+    if (beta !== 0) {
       // Σ WH^β over every observed entry: the implicit zeros count too, so whole rows of WH.
       const { indptr, indices, data: stored } = V;
       kernels.whRows(W, Ht, m, n, k, (i, wh, at) => {
@@ -171,7 +182,6 @@ export function divergenceOf(
       });
     }
   }
-  if (beta === 1) return keptA + (observedSumWH(data, W, Ht, k) - keptB);
   if (beta === 0) return keptA - data.observed - keptB;
   return (keptA - beta * keptB + allWHBeta * (beta - 1)) / (beta * (beta - 1));
 }

@@ -5,7 +5,7 @@ import { observedMean, type MissingPattern, type PreparedData } from './data';
 import { MemoryAccount, type SampleBatchSource } from './batch-source';
 import { divergenceOf, logLikelihoodOf } from './divergence';
 import { MINIBATCH_DEFAULTS } from './defaults';
-import { EPS32, EPS64, multiplicativeUpdate } from './kernels';
+import { EPS32, EPS64, multiplicativeUpdate, selectKernels, type NmfKernels } from './kernels';
 import { createWorkspace, muExponent, muNumDenH, muNumDenW, type Workspace } from './solvers';
 import {
   FitCancelledError,
@@ -256,26 +256,28 @@ function definedOnly(options: FitOptions): Partial<MinibatchSettings> {
 /**
  * D_KL(V_b ‖ H_bᵀ-side product) of a CSR batch without missing values, as `divergenceOf` defines it
  * (scikit-learn's `_beta_divergence` for β = 1): Σ_{v > EPS32} v·log(v / wh) + Σ_all WH − Σ_{v > EPS32} v,
- * wh = EPS32 where 0, Σ_all WH = Σ_t (Σ_r HtB[r,t])·(Σ_i W[i,t]). A tight loop over the stored
- * entries: this loss is evaluated on every batch (for the early-stopping cost) and the general
- * routine cost as much as the two updates together on 2000-gene count data.
+ * wh = EPS32 where 0, Σ_all WH = Σ_t (Σ_r HtB[r,t])·(Σ_i W[i,t]). The stored entries' terms come
+ * from the kernel set's `csrRowLosses` (per batch row, then the rows in order, as `divergenceOf`
+ * sums them); the rest is a tight loop: this loss is evaluated on every batch (for the
+ * early-stopping cost) and the general routine cost as much as the two updates together on
+ * 2000-gene count data.
  * @param Vb b × m CSR batch (our Vᵀ_b); HtB b × k; W m × k
  */
-function klBatchLoss(Vb: CsrMatrix, HtB: Float64Array, W: Float64Array, k: number): number {
+function klBatchLoss(
+  Vb: CsrMatrix,
+  HtB: Float64Array,
+  W: Float64Array,
+  k: number,
+  kernels: NmfKernels,
+): number {
   const { indptr, indices, data, rows: b, cols: m } = Vb;
+  const rowSums = new Float64Array(2 * b);
+  kernels.csrRowLosses(indptr, indices, data, b, m, k, HtB, W, rowSums);
   let keptA = 0;
   let keptB = 0;
   for (let r = 0; r < b; r++) {
-    const hr = r * k;
-    for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-      const v = data[p];
-      if (!(v > EPS32)) continue;
-      const wi = indices[p] * k;
-      let wh = 0;
-      for (let t = 0; t < k; t++) wh += HtB[hr + t] * W[wi + t];
-      keptA += v * Math.log(v / (wh === 0 ? EPS32 : wh));
-      keptB += v;
-    }
+    keptA += rowSums[2 * r];
+    keptB += rowSums[2 * r + 1];
   }
   let sumWH = 0;
   for (let t = 0; t < k; t++) {
@@ -418,9 +420,10 @@ export function fitMinibatchFromSource(
     }
     return ws;
   };
+  const lossKernels = hooks.kernels ?? selectKernels();
   const batchLoss = (batch: PreparedData, HtB: Float64Array): number =>
     beta === 1 && batch.V.kind === 'csr' && batch.missing === null
-      ? klBatchLoss(batch.V, HtB, W, k)
+      ? klBatchLoss(batch.V, HtB, W, k, lossKernels)
       : divergenceOf(batch, HtB, W, k, beta, hooks.kernels);
   /** D_β(V ‖ WH) as the sum over the batches, in order, of each batch's loss. */
   const lossByBatches = (): number => {

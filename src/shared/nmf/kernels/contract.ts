@@ -36,11 +36,15 @@
  * 3. **No fused multiply-add** and no re-association: a·b + c is rounded twice, as JavaScript does.
  * 4. **Threads split outputs, never a sum.** A part owns whole output rows and adds their terms in
  *    the one-thread order; a scalar that sums over rows (the coordinate-descent violation, the loss
- *    rows) is summed per row and then over rows in row order by the calling thread.
+ *    rows) is summed per row and then over rows in row order by the calling thread. The KL loss
+ *    follows this on CSR V as on dense V (`csrRowLosses`: each row's stored entries in stored order,
+ *    then the rows in row order), so its rows too can be split; the general-β and β = 0 losses on
+ *    CSR V stay one running sum in JavaScript.
  * 5. **Skips are exact.** Coefficients that are not > 0 (zeros and NaN, i.e. missing entries) are
  *    skipped or masked to +0, which adds nothing; `gram` skips a_s = 0 rows, as the reference does.
  * 6. **Transcendentals are JavaScript's.** Powers and logs per entry are `Math.pow`/`Math.log`
- *    (the native losses use fdlibm's log, which is V8's); general-β terms stay in JavaScript.
+ *    (the native losses, dense and CSR, use fdlibm's log, which is V8's); general-β terms stay in
+ *    JavaScript (no native `pow` with V8's bits).
  */
 
 /** The buffers of V a kernel reads: dense values (m × n), or CSR arrays. */
@@ -280,6 +284,24 @@ export interface NmfKernels {
   rowLosses(
     kind: 1 | 2,
     V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    sums: Float64Array,
+  ): void;
+
+  /**
+   * Per-row KL loss sums on CSR V into `sums` (2m; row i at 2i, 2i + 1): Σ V·log(V/WHs) and Σ V
+   * over the stored V > EPS32 of row i, in stored order, with (WH)_ij = W_i · Ht_j added one
+   * component at a time in t order (WHs: EPS32 where WH = 0). The caller adds the rows in row
+   * order (rule 4), as it does for `rowLosses`. Cost nnz·k.
+   */
+  csrRowLosses(
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
     m: number,
     n: number,
     k: number,

@@ -141,6 +141,22 @@ export interface NativeKernelModule {
     ratio: Float64Array,
     threads: number,
   ): void;
+  /**
+   * The per-row KL loss sums on CSR V into `sums` (2m), as csrRowLosses (./contract.ts); rows
+   * split over threads by stored entries. Absent from modules built before it.
+   */
+  csrLosses?(
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    sums: Float64Array,
+    threads: number,
+  ): void;
 }
 
 /** Below this much work (m·n·k multiply-adds) a call stays on one thread: waking threads costs more. */
@@ -275,18 +291,25 @@ function nativeMaskedKernels(
 }
 
 /**
- * `set` with the CSR kernels (the KL numerators and V·F, Vᵀ·W) served by the module where it has
- * them. `threadsFor(work)`: the threads a call of `work` multiply-adds (nnz·k) runs on.
+ * `set` with the CSR kernels (the KL numerators, the KL loss rows and V·F, Vᵀ·W) served by the
+ * module where it has them. `threadsFor(work)`: the threads a call of `work` multiply-adds
+ * (nnz·k) runs on.
  */
 function withNativeCsr(
   module: NativeKernelModule,
   set: NmfKernels,
   threadsFor: (work: number) => number,
 ): NmfKernels {
-  const { csrProduct, csrKl } = module;
+  const { csrProduct, csrKl, csrLosses } = module;
   if (typeof csrProduct !== 'function' || typeof csrKl !== 'function') return set;
   return {
     ...set,
+    ...(typeof csrLosses === 'function'
+      ? {
+          csrRowLosses: (indptr, indices, data, m, n, k, W, Ht, sums) =>
+            csrLosses.call(module, indptr, indices, data, m, n, k, W, Ht, sums, threadsFor(indptr[m] * k)),
+        }
+      : {}),
     csrTimes: (indptr, indices, data, m, n, F, k, out) =>
       csrProduct(0, indptr, indices, data, m, n, F, k, out, threadsFor(indptr[m] * k)),
     csrTransposeTimes: (indptr, indices, data, m, n, W, k, out) =>

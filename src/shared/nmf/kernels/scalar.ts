@@ -3,7 +3,7 @@ import type { NmfKernels } from './contract';
 import { betaH, betaW } from './scalar/beta';
 import { cdSweep, maskedSums, maskedSweep } from './scalar/cd';
 import { klNumHCsr, klNumHDense, klNumWCsr, klNumWDense } from './scalar/kl';
-import { rowLossesOver, whRows } from './scalar/losses';
+import { csrRowLosses, rowLossesOver, whRows } from './scalar/losses';
 import {
   csrTimes,
   csrTransposeTimes,
@@ -41,5 +41,6 @@ export const scalarKernels: NmfKernels = {
   maskedSweep,
   whRows,
   rowLosses: rowLossesOver(whRows),
+  csrRowLosses,
   release: () => undefined,
 };

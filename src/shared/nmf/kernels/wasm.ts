@@ -8,8 +8,9 @@ import { rowLossesOver } from './scalar/losses';
  * ../wasm/assembly). With a kernel team's lead (../wasm/team.ts), the dense products, the KL
  * numerators (dense and CSR) and the coordinate-descent sweeps are split over the team where they
  * are large enough and V is shared; every other call runs on this thread. WebAssembly serves every
- * kernel except `timesSmall`, which the scalar set does (k × k work). The terms of the general-β
- * passes and the losses' logs stay in JavaScript between the WebAssembly passes.
+ * kernel except `timesSmall` (k × k work) and `csrRowLosses` (one log per stored entry, in
+ * JavaScript either way), which the scalar set does. The terms of the general-β passes and the
+ * losses' logs stay in JavaScript between the WebAssembly passes.
  *
  * Returns null where WebAssembly does not instantiate (then the scalar set is the answer).
  */

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../linalg/random';
 import { installNativeKernels } from '../../../../main/native';
 import { randomCounts, toCsr } from '../../__tests__/helpers';
-import { scalarKernels, selectKernels, type NmfKernels } from '..';
+import { dense } from '../../../linalg/matrix';
+import { betaDivergence } from '../../divergence';
+import { EPS32, columnSums, scalarKernels, selectKernels, type NmfKernels } from '..';
 import { loadedNativeKernels } from '../native';
 
 /**
- * The CSR kernels (KL numerators, V·F, Vᵀ·W) of every backend against the scalar reference, bit for
+ * The CSR kernels (KL numerators and loss rows, V·F, Vᵀ·W) of every backend against the scalar reference, bit for
  * bit (Object.is), on sparse data such as count tables give: most rows sparser than a third, so
  * (WH)_ij comes from one dot product per stored entry, summed component by component — the path
  * the dense-ish shapes of conformance.test.ts rarely take — next to a few whole-row rows, empty
@@ -65,6 +67,7 @@ function outputs(
   run('csrTransposeTimes', n * k, (o) => K.csrTransposeTimes(indptr, indices, data, m, n, W, k, o));
   run('klNumWCsr', m * k, (o, r) => K.klNumWCsr(indptr, indices, data, m, n, k, W, Ht, o, row, r));
   run('klNumHCsr', n * k, (o, r) => K.klNumHCsr(indptr, indices, data, m, n, k, W, Ht, o, row, r));
+  run('csrRowLosses', 2 * m, (o) => K.csrRowLosses(indptr, indices, data, m, n, k, W, Ht, o));
   return out;
 }
 
@@ -114,6 +117,92 @@ describe.skipIf(nativeSkipReason !== null)(
       expect(() =>
         module.csrKl!(0, Int32Array.of(0, 5), Int32Array.of(0, 1), data, 1, 3, 2, F, F, out, data, 1),
       ).toThrow(/exceeds the stored entries/);
+      expect(() =>
+        module.csrLosses!(Int32Array.of(0, 2), Int32Array.of(1, 7), data, 1, 3, 2, F, F, out, 1),
+      ).toThrow(/csrLosses: indices of row 0/);
+      // sums shorter than 2m.
+      expect(() =>
+        module.csrLosses!(
+          Int32Array.of(0, 2),
+          Int32Array.of(0, 1),
+          data,
+          1,
+          3,
+          2,
+          F,
+          F,
+          out.subarray(0, 1),
+          1,
+        ),
+      ).toThrow(/csrLosses: array lengths/);
     });
   },
 );
+
+/**
+ * The CSR KL loss is summed row by row (`csrRowLosses`, each row's entries in stored order), then
+ * the rows in row order: the grouping that lets the native kernels split rows over threads. Every
+ * backend and thread count gives the bits of that formula, and on these shapes one running sum
+ * over all entries (the grouping before rows were split) gives other bits, so a backend or a
+ * caller that drifted back to it fails here.
+ */
+describe('the CSR KL loss', () => {
+  const sets: [string, () => NmfKernels][] = [
+    ['scalar', () => scalarKernels],
+    ['WebAssembly', () => selectKernels({ backend: 'wasm' })],
+  ];
+  if (nativeSkipReason === null) {
+    for (const threads of [1, 2, 3]) {
+      sets.push([
+        `native, ${threads} thread(s)`,
+        () => selectKernels({ backend: 'native', threads, splitAlways: true }),
+      ]);
+    }
+  }
+  it('is Σ over rows, in row order, of the row sums, on every backend and thread count', () => {
+    let runningSumDiffers = 0;
+    for (const [m, n, k, zeros] of shapes) {
+      const seed = m * 17 + n + k;
+      const Vd = randomCounts(m, n, seed, zeros, 0);
+      const V = toCsr(Vd, { storeZero: (i, j) => (i + 3 * j) % 31 === 0 });
+      const rng = new Rng(seed + 2);
+      const W = factor(m * k, rng);
+      const Ht = factor(n * k, rng);
+      const H = new Float64Array(k * n);
+      for (let j = 0; j < n; j++) for (let t = 0; t < k; t++) H[t * n + j] = Ht[j * k + t];
+      const sums = new Float64Array(2 * m);
+      scalarKernels.csrRowLosses(V.indptr, V.indices, V.data, m, n, k, W, Ht, sums);
+      let a = 0;
+      let b = 0;
+      for (let i = 0; i < m; i++) {
+        a += sums[2 * i];
+        b += sums[2 * i + 1];
+      }
+      const wSum = new Float64Array(k);
+      const hSum = new Float64Array(k);
+      columnSums(W, m, k, wSum);
+      columnSums(Ht, n, k, hSum);
+      let sumWH = 0;
+      for (let t = 0; t < k; t++) sumWH += wSum[t] * hSum[t];
+      const want = a + (sumWH - b);
+      // One running sum over every stored entry in storage order.
+      let runningA = 0;
+      let runningB = 0;
+      for (let p = 0; p < V.data.length; p++) {
+        const v = V.data[p];
+        if (!(v > EPS32)) continue;
+        const i = V.indptr.findIndex((start, r) => r < m && p >= start && p < V.indptr[r + 1]);
+        let wh = 0;
+        for (let t = 0; t < k; t++) wh += W[i * k + t] * Ht[V.indices[p] * k + t];
+        runningA += v * Math.log(v / (wh === 0 ? EPS32 : wh));
+        runningB += v;
+      }
+      if (!Object.is(runningA + (sumWH - runningB), want)) runningSumDiffers++;
+      for (const [name, kernelsOf] of sets) {
+        const got = betaDivergence(V, dense(m, k, W), dense(k, n, H), 1, kernelsOf());
+        expect(Object.is(got, want), `${name}, ${m} × ${n}, k = ${k}: ${got}, want ${want}`).toBe(true);
+      }
+    }
+    expect(runningSumDiffers).toBeGreaterThan(0);
+  });
+});

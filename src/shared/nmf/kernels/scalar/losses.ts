@@ -43,3 +43,28 @@ export function rowLossesOver(rows: NmfKernels['whRows']): NmfKernels['rowLosses
     });
   };
 }
+
+/**
+ * `NmfKernels.csrRowLosses`: per-row KL sums on CSR V, each row's stored entries in stored order,
+ * (WH)_ij = Σ_t W_it·Ht_jt added one component at a time in t order (as `klSparseRatios` computes
+ * a sparse row's entries). The caller adds the row sums in row order, so the rows can be split
+ * over threads without changing a bit (contract rule 4).
+ */
+export const csrRowLosses: NmfKernels['csrRowLosses'] = (indptr, indices, data, m, _n, k, W, Ht, sums) => {
+  for (let i = 0; i < m; i++) {
+    const wi = i * k;
+    let a = 0;
+    let b = 0;
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) {
+      const v = data[p];
+      if (!(v > EPS32)) continue;
+      const hj = indices[p] * k;
+      let wh = 0;
+      for (let t = 0; t < k; t++) wh += W[wi + t] * Ht[hj + t];
+      a += v * Math.log(v / (wh === 0 ? EPS32 : wh));
+      b += v;
+    }
+    sums[2 * i] = a;
+    sums[2 * i + 1] = b;
+  }
+};
