@@ -16,15 +16,10 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WorkerPool } from '../../src/main/workers/pool';
+import { benchArgs } from './args';
 import { readSet } from './data';
 
-const args = process.argv.slice(2);
-const get = (key: string, fallback?: string): string => {
-  const at = args.lastIndexOf(key);
-  const value = at >= 0 ? args[at + 1] : fallback;
-  if (value === undefined) throw new Error(`${key} is required`);
-  return value;
-};
+const { get, has } = benchArgs();
 const root = get('--root', resolve(dirname(fileURLToPath(import.meta.url)), '../..'));
 const { V } = readSet(get('--dir'), 'digits', true);
 const options = {
@@ -41,7 +36,7 @@ const cpuMs = (): number => {
   const used = process.cpuUsage();
   return (used.user + used.system) / 1000;
 };
-if (args.includes('--prewarm')) {
+if (has('--prewarm')) {
   pool.warm(1);
   await new Promise((done) => setTimeout(done, 3000));
 }

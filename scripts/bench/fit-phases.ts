@@ -13,6 +13,7 @@
  * but the iterations), wall and CPU: on a shared machine the CPU figures are the ones to compare.
  */
 import { performance } from 'node:perf_hooks';
+import { benchArgs } from './args';
 const loadStarted = performance.now();
 const { installNativeKernels } = await import('../../src/main/native');
 const { prepareData } = await import('../../src/shared/nmf/data');
@@ -26,13 +27,7 @@ const { dense } = await import('../../src/shared/linalg/matrix');
 const { readSet } = await import('./data');
 const modulesMs = performance.now() - loadStarted;
 
-const args = process.argv.slice(2);
-const get = (key: string, fallback?: string): string => {
-  const at = args.lastIndexOf(key);
-  const value = at >= 0 ? args[at + 1] : fallback;
-  if (value === undefined) throw new Error(`${key} is required`);
-  return value;
-};
+const { get } = benchArgs();
 const dir = get('--dir');
 const set = get('--set');
 const k = Number(get('--rank'));

@@ -31,16 +31,10 @@ import {
 } from '../../src/shared/nmf';
 import { installNativeKernels } from '../../src/main/native';
 import { selectKernels } from '../../src/shared/nmf/kernels';
+import { benchArgs } from './args';
 import { readSet } from './data';
 
-const args = process.argv.slice(2);
-// The last occurrence wins, so a caller can override an option of a common argument list.
-const get = (key: string, fallback?: string): string => {
-  const at = args.lastIndexOf(key);
-  const value = at >= 0 ? args[at + 1] : fallback;
-  if (value === undefined) throw new Error(`${key} is required`);
-  return value;
-};
+const { get, has } = benchArgs();
 
 const dir = get('--dir');
 const set = get('--set');
@@ -51,7 +45,7 @@ const init = get('--init', 'nndsvda') as Exclude<InitMethod, 'custom'>;
 const tol = Number(get('--tol', '1e-4'));
 const maxIter = Number(get('--max-iter', '200'));
 const threads = Number(get('--threads', '1'));
-const targetArg = args.includes('--target-loss') ? Number(get('--target-loss')) : null;
+const targetArg = has('--target-loss') ? Number(get('--target-loss')) : null;
 installNativeKernels();
 /** Each fit's kernel set: the native kernels (where built) on `threads` threads. */
 const kernelsOf = (): ReturnType<typeof selectKernels> => selectKernels({ threads });
@@ -59,7 +53,7 @@ const kernelsOf = (): ReturnType<typeof selectKernels> => selectKernels({ thread
 const { V } = readSet(dir, set);
 const base: FitOptionsInput = { rank: k, beta, solver, init, seed: 0 };
 
-if (!args.includes('--cold')) fitNmf(V, { ...base, maxIter: 5, tol: 0 }, { kernels: kernelsOf() });
+if (!has('--cold')) fitNmf(V, { ...base, maxIter: 5, tol: 0 }, { kernels: kernelsOf() });
 
 /** The first iteration at which the loss is ≤ target (loss after every iteration), or null. */
 function iterationsTo(target: number): { iterations: number | null; best: number } {

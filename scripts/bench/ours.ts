@@ -30,15 +30,10 @@ import { fitNmf, type Solver } from '../../src/shared/nmf';
 import { selectKernels, type KernelBackend } from '../../src/shared/nmf/kernels';
 import { startKernelTeam, type KernelTeamHandle } from '../../src/main/workers/kernel-team';
 import { installNativeKernels } from '../../src/main/native';
+import { benchArgs } from './args';
 import { readSet, readStart } from './data';
 
-const args = process.argv.slice(2);
-const get = (key: string, fallback?: string): string => {
-  const at = args.indexOf(key);
-  const value = at >= 0 ? args[at + 1] : fallback;
-  if (value === undefined) throw new Error(`${key} is required`);
-  return value;
-};
+const { get } = benchArgs();
 
 const dir = get('--dir');
 const set = get('--set');

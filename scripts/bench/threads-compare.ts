@@ -12,15 +12,10 @@
 import { createRequire } from 'node:module';
 import { fitNmf } from '../../src/shared/nmf';
 import { registerNativeKernels, selectKernels, type NativeKernelModule } from '../../src/shared/nmf/kernels';
+import { benchArgs } from './args';
 import { readSet } from './data';
 
-const args = process.argv.slice(2);
-const get = (key: string, fallback?: string): string => {
-  const at = args.lastIndexOf(key);
-  const value = at >= 0 ? args[at + 1] : fallback;
-  if (value === undefined) throw new Error(`${key} is required`);
-  return value;
-};
+const { get } = benchArgs();
 const dir = get('--dir');
 registerNativeKernels(createRequire(import.meta.url)(get('--module')) as NativeKernelModule);
 const threads = Number(get('--threads', '1'));
