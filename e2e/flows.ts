@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 
 /** Screenshots of every screen the flows visit, kept as test artifacts. */
 export const ARTIFACTS = join(process.cwd(), 'e2e-artifacts');
@@ -8,6 +9,18 @@ export const ARTIFACTS = join(process.cwd(), 'e2e-artifacts');
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Fails with every serious or critical axe-core violation on the page, named by `screen`. */
+export async function axe(page: Page, screen: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+    );
+  expect(bad, bad.join('\n')).toEqual([]);
 }
 
 const fixture = (name: string): string => join(process.cwd(), 'e2e', 'fixtures', name);

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect, type Download, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { axe, shot } from './flows';
 import { startServer, type RunningServer } from './server';
 
 /**
@@ -24,21 +24,6 @@ test.afterAll(async () => {
   await server?.stop();
   server?.cleanup();
 });
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true });
-}
-
-async function axe(page: Page, screen: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) =>
-        `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-  expect(bad, bad.join('\n')).toEqual([]);
-}
 
 async function go(page: Page, hash: string): Promise<void> {
   await page.evaluate((h) => (window.location.hash = h), hash);

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, expect, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { test, expect } from '@playwright/test';
+import { axe, shot } from './flows';
 import { startServer, type RunningServer } from './server';
 
 /**
@@ -29,21 +29,6 @@ test.afterAll(async () => {
   server?.cleanup();
   rmSync(config, { recursive: true, force: true });
 });
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true });
-}
-
-async function axe(page: Page, screen: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) =>
-        `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-  expect(bad, bad.join('\n')).toEqual([]);
-}
 
 test('the memory budget: shown, refused when not a size, saved, reset, used by the estimate', async ({
   page,

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { axe, shot } from './flows';
 import { startServer, type RunningServer } from './server';
 
 /**
@@ -24,22 +24,7 @@ test.afterAll(async () => {
   server?.cleanup();
 });
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true });
-}
-
 /** No serious or critical axe violations on the current screen. */
-async function axe(page: Page, screen: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) =>
-        `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-  expect(bad, bad.join('\n')).toEqual([]);
-}
-
 async function go(page: Page, hash: string): Promise<void> {
   await page.evaluate((h) => (window.location.hash = h), hash);
 }
