@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../linalg/matrix';
-import { Rng } from '../../linalg/random';
+import { dense, type DataMatrix, type DenseMatrix } from '../../linalg/matrix';
 import { fitNmf } from '../../nmf';
 import { toCsr } from '../../nmf/__tests__/helpers';
 import {
@@ -9,7 +8,6 @@ import {
   heldOutTrimmedError,
   makeSampledCvFolds,
   maskFold,
-  shuffleWithinRows,
   type AnyCvFolds,
 } from '../crossval';
 import { planSweep } from '../sweep-plan';
@@ -158,39 +156,5 @@ describe('sampled cross-validation folds', () => {
     expect(summarizeSweep(spec, large).recommendation.reasoning).toContain(
       'Cross-validation holds out a fixed random sample of 8388608 of the 9000000 entries, about 4194304 per fold, the same entries at every rank and in the baseline (all entries would need a fold number each and a masked copy of V per fold).',
     );
-  });
-});
-
-describe('the row-shuffled baseline of a sparse matrix', () => {
-  /** The per-row shuffle as it was written first: an object per stored entry, sorted by column. */
-  function referenceShuffle(V: CsrMatrix, seed: number): CsrMatrix {
-    const rng = new Rng(seed);
-    const indices = new Int32Array(V.indices.length);
-    const data = new Float64Array(V.data.length);
-    for (let i = 0; i < V.rows; i++) {
-      const start = V.indptr[i];
-      const perm = rng.permutation(V.cols);
-      const moved = Array.from({ length: V.indptr[i + 1] - start }, (_, t) => ({
-        j: perm[V.indices[start + t]],
-        v: V.data[start + t],
-      }));
-      moved.sort((x, y) => x.j - y.j);
-      moved.forEach((e, t) => ((indices[start + t] = e.j), (data[start + t] = e.v)));
-    }
-    return { kind: 'csr', rows: V.rows, cols: V.cols, indptr: Int32Array.from(V.indptr), indices, data };
-  }
-
-  it('is the same matrix as the object-sorting shuffle, for several seeds', () => {
-    for (const seed of [1, 2, 3]) {
-      const data = synthesizeGeneModules({ features: 50, samples: 400, rank: 3, depth: 2000, seed });
-      const V = toCsr(data.V);
-      expect(V.indptr[50]).toBeLessThan(50 * 400);
-      const mine = shuffleWithinRows(V, seed);
-      const reference = referenceShuffle(V, seed);
-      if (mine.kind !== 'csr') throw new Error('csr expected');
-      expect(mine.indptr).toEqual(reference.indptr);
-      expect(mine.indices).toEqual(reference.indices);
-      expect(mine.data).toEqual(reference.data);
-    }
   });
 });
