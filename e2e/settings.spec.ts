@@ -49,12 +49,12 @@ test('the memory budget: shown, refused when not a size, saved, reset, used by t
   await expect(page.getByText('“12Q” is not a size')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Save' })).toBeDisabled();
   await field.fill('10M');
-  await expect(page.getByText('below the smallest budget, 64 MB')).toBeVisible();
+  await expect(page.getByText('below the smallest budget, 64 MiB')).toBeVisible();
   await shot(page, 'settings-02-refused');
 
   await field.fill('3G');
   await page.getByRole('button', { name: 'Save' }).click();
-  await expect(inForce).toHaveText('3.0 GB (saved here)');
+  await expect(inForce).toHaveText('3.0 GiB (saved here)');
   const saved = JSON.parse(readFileSync(join(config, 'NMF Studio', 'settings.json'), 'utf8'));
   expect(saved.memoryBudgetBytes).toBe(3 * 2 ** 30);
   await shot(page, 'settings-03-saved');
@@ -75,7 +75,7 @@ test('the memory budget: shown, refused when not a size, saved, reset, used by t
   await shot(page, 'settings-04-estimate');
 
   await page.getByRole('link', { name: 'Settings' }).click();
-  await expect(inForce).toHaveText('3.0 GB (saved here)');
+  await expect(inForce).toHaveText('3.0 GiB (saved here)');
   await page.getByRole('button', { name: 'Use the default' }).click();
   await expect(inForce).toContainText('the default');
   await expect(page.getByRole('button', { name: 'Use the default' })).toBeDisabled();

@@ -113,7 +113,7 @@ describe('SVG charts', () => {
 describe('formatting and defaults', () => {
   it('formats sizes, durations and tags', () => {
     expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatDuration(2500)).toBe('2.5 s');
     expect(formatDuration(null)).toBe('—');
     expect(parseTags(' a, b ,,a ')).toEqual(['a', 'b']);

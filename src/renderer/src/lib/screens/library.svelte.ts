@@ -13,7 +13,7 @@ export function describeDatasetData(
   return `${dataset.format}, ${kind}${dataset.layout === 'csr' ? ', sparse' : ''}`;
 }
 
-/** "2 datasets · 5 runs (and 40 runs saved by sweeps) · 1 sweep · 3.1 MB on disk". */
+/** "2 datasets · 5 runs (and 40 runs saved by sweeps) · 1 sweep · 3.1 MiB on disk". */
 export function libraryStatsLine(stats: LibraryStats): string {
   const sweepRuns = stats.sweepRuns ? ` (and ${counted(stats.sweepRuns, 'run')} saved by sweeps)` : '';
   return `${counted(stats.datasets, 'dataset')} · ${counted(stats.runs, 'run')}${sweepRuns} · ${counted(stats.sweeps, 'sweep')} · ${formatBytes(stats.bytesOnDisk)} on disk`;

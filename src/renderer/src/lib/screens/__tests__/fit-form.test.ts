@@ -289,7 +289,7 @@ describe('the New sweep and New consensus plans', () => {
     });
     expect(saved).toEqual(['nmf-sweep.tar.gz']);
     expect(cluster.status).toBe(
-      'Saved nmf-sweep.tar.gz: 30 fits in 4 array tasks (2.0 KB). Unpack it on the cluster and follow its README.md.',
+      'Saved nmf-sweep.tar.gz: 30 fits in 4 array tasks (2.0 KiB). Unpack it on the cluster and follow its README.md.',
     );
 
     fake.handlers['sweeps:clusterImport'] = () => failed('not a job folder');

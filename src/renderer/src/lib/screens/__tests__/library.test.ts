@@ -189,7 +189,7 @@ describe('Library descriptions', () => {
   });
 
   it('sum up the library, mentioning sweep-saved runs only when there are some', () => {
-    expect(libraryStatsLine(stats)).toBe('1 dataset · 2 runs · 1 sweep · 2.0 KB on disk');
+    expect(libraryStatsLine(stats)).toBe('1 dataset · 2 runs · 1 sweep · 2.0 KiB on disk');
     expect(libraryStatsLine({ ...stats, sweepRuns: 1 })).toContain(
       '2 runs (and 1 run saved by sweeps) · 1 sweep',
     );
@@ -232,7 +232,7 @@ describe('LibraryTransfer', () => {
     await exporting;
     expect(saved).toEqual(['lib.sqlite']);
     expect(transfer.busy).toBeNull();
-    expect(transfer.status).toBe('Exported lib.sqlite (2.9 KB).');
+    expect(transfer.status).toBe('Exported lib.sqlite (2.9 KiB).');
   });
 
   it('refuses a file that is not a library, saying the library is unchanged', async () => {
