@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../linalg/matrix';
+import { dense, type DenseMatrix } from '../../linalg/matrix';
 import { Rng } from '../../linalg/random';
 import { FitSettingsError, fitNmf, type FitOptionsInput, type Solver } from '../index';
 import { selectKernels, type KernelBackend } from '../kernels';
-import { randomCounts, relDiff, toCsr } from './helpers';
+import { denseFromJson, oracleDatasets, randomCounts, relDiff, toCsr } from './helpers';
 import fixture from './fixtures/sklearn-projection.json';
 
 /**
@@ -12,31 +12,9 @@ import fixture from './fixtures/sklearn-projection.json';
  * engine's own promises: the held factor never changes, missing entries have no influence, CSR gives
  * the dense fit, and every kernel backend gives the same bits.
  */
-interface DenseJson {
-  rows: number;
-  cols: number;
-  data: number[];
-}
-interface CsrJson extends DenseJson {
-  indptr: number[];
-  indices: number[];
-}
-const toDense = (d: DenseJson): DenseMatrix => dense(d.rows, d.cols, Float64Array.from(d.data));
-const fromCsrJson = (c: CsrJson): CsrMatrix => ({
-  kind: 'csr',
-  rows: c.rows,
-  cols: c.cols,
-  indptr: Int32Array.from(c.indptr),
-  indices: Int32Array.from(c.indices),
-  data: Float64Array.from(c.data),
-});
-const datasets: Record<string, DataMatrix> = {
-  dense: toDense(fixture.dense),
-  sparse: fromCsrJson(fixture.sparse),
-  positive: toDense(fixture.positive),
-};
-const heldW = toDense(fixture.W);
-const heldH = toDense(fixture.H);
+const datasets = oracleDatasets(fixture);
+const heldW = denseFromJson(fixture.W);
+const heldH = denseFromJson(fixture.H);
 const k = fixture.rank;
 
 function sameBits(a: Float64Array, b: Float64Array): boolean {

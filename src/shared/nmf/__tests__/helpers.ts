@@ -1,4 +1,4 @@
-import { dense, type CsrMatrix, type DenseMatrix } from '../../linalg/matrix';
+import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../linalg/matrix';
 import { Rng } from '../../linalg/random';
 
 /** Planted non-negative low-rank data: W (m × k) Gamma(2) with each row boosted on one component, H (k × n) Dirichlet columns, V = W·H (optionally Poisson counts). */
@@ -151,4 +151,41 @@ export function toCsr(
 function copyInto<T extends Int32Array | Float64Array>(target: T, values: number[]): T {
   target.set(values);
   return target;
+}
+
+/** A dense matrix as the scikit-learn fixture scripts (scripts/oracle/*.py) write it. */
+export interface DenseJson {
+  rows: number;
+  cols: number;
+  data: number[];
+}
+
+/** A CSR matrix as the scikit-learn fixture scripts write it. */
+export interface CsrJson extends DenseJson {
+  indptr: number[];
+  indices: number[];
+}
+
+export const denseFromJson = (d: DenseJson): DenseMatrix => dense(d.rows, d.cols, Float64Array.from(d.data));
+
+export const csrFromJson = (c: CsrJson): CsrMatrix => ({
+  kind: 'csr',
+  rows: c.rows,
+  cols: c.cols,
+  indptr: Int32Array.from(c.indptr),
+  indices: Int32Array.from(c.indices),
+  data: Float64Array.from(c.data),
+});
+
+/** The three data sets every scikit-learn fixture holds, by the names its cases use. */
+export function oracleDatasets(fixture: {
+  dense: DenseJson;
+  sparse: CsrJson;
+  positive: DenseJson;
+}): Record<string, DataMatrix> {
+  return {
+    dense: denseFromJson(fixture.dense),
+    sparse: csrFromJson(fixture.sparse),
+    positive: denseFromJson(fixture.positive),
+  };
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../linalg/matrix';
 import { fitNmf } from '../index';
-import { relDiff } from './helpers';
+import { denseFromJson, oracleDatasets, relDiff } from './helpers';
 import fixture from './fixtures/sklearn-minibatch.json';
 
 /**
@@ -9,34 +8,9 @@ import fixture from './fixtures/sklearn-minibatch.json';
  * see scripts/oracle/make-minibatch-fixtures.py. Accuracy: max|W − W_sk| / max|W_sk| (and H) below
  * 1e-10, the same number of passes and steps, the loss to 1e-10.
  */
-interface DenseJson {
-  rows: number;
-  cols: number;
-  data: number[];
-}
-interface CsrJson {
-  rows: number;
-  cols: number;
-  indptr: number[];
-  indices: number[];
-  data: number[];
-}
-const toDense = (d: DenseJson): DenseMatrix => dense(d.rows, d.cols, Float64Array.from(d.data));
-const toCsr = (c: CsrJson): CsrMatrix => ({
-  kind: 'csr',
-  rows: c.rows,
-  cols: c.cols,
-  indptr: Int32Array.from(c.indptr),
-  indices: Int32Array.from(c.indices),
-  data: Float64Array.from(c.data),
-});
-const datasets: Record<string, DataMatrix> = {
-  dense: toDense(fixture.dense),
-  sparse: toCsr(fixture.sparse),
-  positive: toDense(fixture.positive),
-};
-const W0 = toDense(fixture.W0);
-const H0 = toDense(fixture.H0);
+const datasets = oracleDatasets(fixture);
+const W0 = denseFromJson(fixture.W0);
+const H0 = denseFromJson(fixture.H0);
 const k = fixture.rank;
 
 describe('minibatch MU agrees with scikit-learn 1.2.1 MiniBatchNMF', () => {

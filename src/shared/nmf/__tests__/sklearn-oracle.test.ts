@@ -1,41 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../../linalg/matrix';
 import { betaDivergence, fitNmf, initialize, type Solver } from '../index';
-import { relDiff } from './helpers';
+import { denseFromJson, oracleDatasets, relDiff } from './helpers';
 import fixture from './fixtures/sklearn-nmf.json';
 
 /**
  * scikit-learn 1.2.1 from the same start (init='custom'), see scripts/oracle/make-nmf-fixtures.py.
  * Accuracy: max|W − W_sk| / max|W_sk| (and H) below 1e-8 for MU, 1e-6 for CD.
  */
-interface DenseJson {
-  rows: number;
-  cols: number;
-  data: number[];
-}
-interface CsrJson {
-  rows: number;
-  cols: number;
-  indptr: number[];
-  indices: number[];
-  data: number[];
-}
-const toDense = (d: DenseJson): DenseMatrix => dense(d.rows, d.cols, Float64Array.from(d.data));
-const toCsr = (c: CsrJson): CsrMatrix => ({
-  kind: 'csr',
-  rows: c.rows,
-  cols: c.cols,
-  indptr: Int32Array.from(c.indptr),
-  indices: Int32Array.from(c.indices),
-  data: Float64Array.from(c.data),
-});
-const datasets: Record<string, DataMatrix> = {
-  dense: toDense(fixture.dense),
-  sparse: toCsr(fixture.sparse),
-  positive: toDense(fixture.positive),
-};
-const W0 = toDense(fixture.W0);
-const H0 = toDense(fixture.H0);
+const datasets = oracleDatasets(fixture);
+const W0 = denseFromJson(fixture.W0);
+const H0 = denseFromJson(fixture.H0);
 const k = fixture.rank;
 
 describe('agreement with scikit-learn 1.2.1', () => {
