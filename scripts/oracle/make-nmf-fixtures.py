@@ -23,34 +23,18 @@ import sklearn
 from sklearn.decomposition import NMF
 from sklearn.decomposition._nmf import _beta_divergence, _initialize_nmf
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "shared", "nmf", "__tests__",
-                   "fixtures", "sklearn-nmf.json")
+from fixture_data import count_datasets, csr_json, dense_json, nmf_fixture_path
+
+OUT = nmf_fixture_path("sklearn-nmf.json")
 M, N, R = 30, 20, 4
 
 
 def make_data():
     rng = np.random.RandomState(20240501)
-    W = rng.gamma(0.6, 1.0, size=(M, R))
-    H = rng.gamma(0.6, 1.0, size=(R, N))
-    dense = rng.poisson(3.0 * W @ H).astype(np.float64)
-    dense[:, 5] = 0.0  # an all-zero sample
-    sparse = rng.poisson(0.6 * W @ H).astype(np.float64)
-    sparse[rng.uniform(size=sparse.shape) < 0.3] = 0.0
-    positive = 3.0 * W @ H + rng.uniform(0.05, 0.5, size=(M, N))
+    dense, sparse, positive = count_datasets(rng, M, N, R, zero_column=5)
     W0 = np.abs(rng.standard_normal((M, R))) * np.sqrt(dense.mean() / R)
     H0 = np.abs(rng.standard_normal((R, N))) * np.sqrt(dense.mean() / R)
     return dense, sparse, positive, W0, H0
-
-
-def dense_json(A):
-    return {"rows": A.shape[0], "cols": A.shape[1], "data": [float(x) for x in np.ravel(A)]}
-
-
-def csr_json(A):
-    C = sp.csr_matrix(A)
-    C.sort_indices()
-    return {"rows": C.shape[0], "cols": C.shape[1], "indptr": C.indptr.tolist(), "indices": C.indices.tolist(),
-            "data": [float(x) for x in C.data]}
 
 
 def run(X, W0, H0, beta, solver, iters, tol=0.0, alpha_W=0.0, alpha_H=0.0, l1_ratio=0.0):

@@ -30,34 +30,18 @@ import sklearn
 from sklearn.decomposition import non_negative_factorization
 from sklearn.decomposition._nmf import _beta_divergence
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "shared", "nmf", "__tests__",
-                   "fixtures", "sklearn-projection.json")
+from fixture_data import count_datasets, csr_json, dense_json, nmf_fixture_path
+
+OUT = nmf_fixture_path("sklearn-projection.json")
 M, N, R = 30, 20, 4
 
 
 def make_data():
     rng = np.random.RandomState(20261205)
-    W = rng.gamma(0.6, 1.0, size=(M, R))
-    H = rng.gamma(0.6, 1.0, size=(R, N))
-    dense = rng.poisson(3.0 * W @ H).astype(np.float64)
-    dense[:, 5] = 0.0
-    sparse = rng.poisson(0.6 * W @ H).astype(np.float64)
-    sparse[rng.uniform(size=sparse.shape) < 0.3] = 0.0
-    positive = 3.0 * W @ H + rng.uniform(0.05, 0.5, size=(M, N))
+    dense, sparse, positive = count_datasets(rng, M, N, R, zero_column=5)
     W_fixed = rng.gamma(0.8, 1.0, size=(M, R))
     H_fixed = rng.gamma(0.8, 1.0, size=(R, N))
     return dense, sparse, positive, W_fixed, H_fixed
-
-
-def dense_json(A):
-    return {"rows": A.shape[0], "cols": A.shape[1], "data": [float(x) for x in np.ravel(A)]}
-
-
-def csr_json(A):
-    C = sp.csr_matrix(A)
-    C.sort_indices()
-    return {"rows": C.shape[0], "cols": C.shape[1], "indptr": C.indptr.tolist(), "indices": C.indices.tolist(),
-            "data": [float(x) for x in C.data]}
 
 
 def main():
