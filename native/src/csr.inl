@@ -3,7 +3,7 @@
 // Cᵀ · W (H side, columns of C). The scalar counterparts: klSparseRatios, klNumWCsr, klNumHCsr in
 // src/shared/nmf/kernels/scalar/kl.ts, csrTimes and csrTransposeTimes in scalar/products.ts, with
 // sparseAccumulateRow and sparseScatterRow in scalar/rows.ts. Bit rules: contract.ts.
-// Part of csr_kernels.inl: included inside namespace NMF_KERNEL_NS once per instruction set.
+// Part of kernels.inl: included inside namespace NMF_KERNEL_NS once per instruction set.
 
 /**
  * (WH) at four stored entries whose columns are j[0..3], one per lane: lane l = Σ_t wi[t]·Ht[j_l, t]

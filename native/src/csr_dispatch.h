@@ -1,45 +1,10 @@
 // CPU dispatch of the CSR kernels (csr.inl), as cpu_dispatch.h does for the dense ones: csr.inl is
-// compiled into the same three namespaces (baseline, AVX2, AVX-512VL), next to the row helpers of
-// rows.inl it uses, and the variant this CPU supports is chosen at load time. Every variant runs
-// the same operations in the same order, so the choice changes speed, never bits.
+// compiled by kernels.inl into the same three namespaces (baseline, AVX2, AVX-512VL), next to the
+// row helpers of rows.inl it uses, and the variant this CPU supports is chosen at load time. Every
+// variant runs the same operations in the same order, so the choice changes speed, never bits.
 #pragma once
 
 #include "cpu_dispatch.h"
-
-namespace base {
-#include "csr.inl"
-}  // namespace base
-
-#ifdef NMF_HAVE_AVX2_BUILD
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2")
-#endif
-namespace avx2 {
-#include "csr.inl"
-}  // namespace avx2
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,avx512f,avx512vl"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,avx512f,avx512vl")
-#endif
-namespace avx512vl {
-#include "csr.inl"
-}  // namespace avx512vl
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-#endif
 
 namespace {
 
