@@ -120,15 +120,27 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
   await go(page, '#/jobs');
   await expect(page.getByTestId('job-card').first()).toBeVisible({ timeout: 60_000 });
   await page.waitForTimeout(1500);
-  // Two fits run in worker threads; the window's event loop stays free.
-  const lag = await page.evaluate(
-    () =>
-      new Promise<number>((resolve) => {
-        const started = performance.now();
-        setTimeout(() => resolve(performance.now() - started), 0);
-      }),
+  // Two fits run in worker threads; the window's event loop stays free. One sample can catch the renderer
+  // descheduled on a busy two-core machine, so the delay of a zero timeout is sampled over three seconds and
+  // the median judged: a fit on the window's thread would hold every sample for seconds.
+  const lags = await page.evaluate(async () => {
+    const samples: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      samples.push(
+        await new Promise<number>((resolve) => {
+          const started = performance.now();
+          setTimeout(() => resolve(performance.now() - started), 0);
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return samples;
+  });
+  const sortedLags = [...lags].sort((a, b) => a - b);
+  const medianLag = sortedLags[Math.floor(sortedLags.length / 2)] ?? Infinity;
+  expect(medianLag, `event-loop delays (ms): ${lags.map((lag) => lag.toFixed(0)).join(', ')}`).toBeLessThan(
+    250,
   );
-  expect(lag).toBeLessThan(250);
   await shot(page, '08-jobs');
   await axe(page, 'jobs');
 
