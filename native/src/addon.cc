@@ -766,6 +766,11 @@ void defineMaskedExports(napi_env env, napi_value exports) {
 
 #include "orthonormalize.inl"
 
+// ---------------------------------------------------------------------------------------------
+// Fused half-iterations of HALS and KL MU on dense V (fused.inl).
+
+#include "fused.inl"
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -791,5 +796,6 @@ NAPI_MODULE_INIT() {
       {"orthonormalize", nullptr, Orthonormalize, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, 1, orthoProps);
+  defineFusedExports(env, exports);
   return exports;
 }

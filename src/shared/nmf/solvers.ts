@@ -101,6 +101,19 @@ export function muIteration(
 ): void {
   const { m, n } = data;
   const gamma = muExponent(beta);
+  if (beta === 1 && data.V.kind === 'dense' && data.missing === null) {
+    // One fused call per half (./kernels/contract.ts, `klHalf`): the same calls as below.
+    const { kernels } = ws;
+    const V = data.V.data;
+    if (fixed !== 'W') {
+      kernels.klHalf(0, V, m, n, k, W, Ht, ws.numW, ws.denW, ws.vecK, ws.rowA, pen.l1W, pen.l2W, 0);
+    }
+    if (fixed !== 'H') {
+      const floorH = fixed === 'W' ? 0 : EPS64;
+      kernels.klHalf(1, V, m, n, k, W, Ht, ws.numHt, ws.denHt, ws.vecK, ws.rowA, pen.l1H, pen.l2H, floorH);
+    }
+    return;
+  }
   if (fixed !== 'W') {
     muNumDenW(data, W, Ht, k, beta, ws);
     multiplicativeUpdate(W, ws.numW, ws.denW, m * k, pen.l1W, pen.l2W, gamma, beta < 1 ? EPS64 : 0);
@@ -231,6 +244,11 @@ export function halsIteration(
   // H sweep: B = VᵀW − l1H (n × k), G = WᵀW + l2H·I.
   const { kernels } = ws;
   const Bh = ws.numHt;
+  if (V.kind === 'dense' && missing === null) {
+    // One fused call (./kernels/contract.ts, `halsHalf`): the calls below, in their order.
+    nextOrder(ws.order);
+    return violation + kernels.halsHalf(1, V.data, m, n, k, Ht, W, Bh, ws.small, ws.order, pen.l1H, pen.l2H);
+  }
   if (V.kind === 'dense') kernels.denseTransposeTimes(V.data, m, n, W, k, Bh);
   else kernels.csrTransposeTimes(V.indptr, V.indices, V.data, m, n, W, k, Bh);
   if (pen.l1H !== 0) for (let q = 0; q < n * k; q++) Bh[q] -= pen.l1H;
@@ -256,6 +274,10 @@ function halsSweepW(
   // W sweep: B = VHᵀ − l1W (m × k), G = HHᵀ + l2W·I.
   const { kernels } = ws;
   const B = ws.numW;
+  if (V.kind === 'dense' && missing === null) {
+    nextOrder(ws.order);
+    return kernels.halsHalf(0, V.data, m, n, k, W, Ht, B, ws.small, ws.order, pen.l1W, pen.l2W);
+  }
   if (V.kind === 'dense') kernels.denseTimes(V.data, m, n, Ht, k, B);
   else kernels.csrTimes(V.indptr, V.indices, V.data, m, n, Ht, k, B);
   if (pen.l1W !== 0) for (let q = 0; q < m * k; q++) B[q] -= pen.l1W;

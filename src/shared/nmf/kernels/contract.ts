@@ -261,6 +261,57 @@ export interface NmfKernels {
     rowGram: Float64Array,
   ): number;
 
+  // Fused half-iterations (dense V, no missing entries) -------------------------------------------
+
+  /**
+   * One half of a HALS iteration on dense V (m × n): exactly these calls of this set, in this
+   * order, so its bits are theirs (./fused.ts is the sequence):
+   *   side 0 (F = W, m × k; O = Ht, n × k): denseTimes(V, m, n, O, k, B); B −= l1 (when l1 ≠ 0);
+   *     gram(O, n, k, G); G_tt += l2 (when l2 ≠ 0); return cdSweep(F, m, k, G, B, order);
+   *   side 1 (F = Ht, n × k; O = W, m × k): denseTransposeTimes(V, m, n, O, k, B); the same with
+   *     gram(O, m, k, G) and cdSweep(F, n, k, G, B, order).
+   * B (rows of F × k) and G (k × k) are scratch and end as those calls leave them. One native call
+   * instead of three (src/shared/nmf/solvers.ts, `halsIteration`). Returns Σ|projected gradient|.
+   */
+  halsHalf(
+    side: 0 | 1,
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    F: Float64Array,
+    O: Float64Array,
+    B: Float64Array,
+    G: Float64Array,
+    order: Int32Array,
+    l1: number,
+    l2: number,
+  ): number;
+  /**
+   * One half of a KL (β = 1) multiplicative-update iteration on dense V (m × n) without missing
+   * entries, exactly as these calls: side 0: klNumWDense(V, m, n, k, W, Ht, num, row); sums =
+   * columnSums(Ht); every row of den (m × k) = sums; multiplicativeUpdate(W, num, den, m·k, l1,
+   * l2, 1, threshold). Side 1: klNumHDense(…, num, row); sums = columnSums(W) with zeros replaced
+   * by 1; den (n × k) rows = sums; multiplicativeUpdate(Ht, num, den, n·k, l1, l2, 1, threshold).
+   * num, den (rows × k), sums (k) and row (n) are scratch (a native set fills only num).
+   */
+  klHalf(
+    side: 0 | 1,
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    num: Float64Array,
+    den: Float64Array,
+    sums: Float64Array,
+    row: Float64Array,
+    l1: number,
+    l2: number,
+    threshold: number,
+  ): void;
+
   // Rows of WH for the losses -------------------------------------------------------------------
 
   /**

@@ -1,4 +1,5 @@
 import type { NmfKernels } from './contract';
+import { sequentialFused } from './fused';
 
 /**
  * The native kernels (native/src, a Node-API module) as a kernel set. `src/shared` cannot load a
@@ -157,6 +158,44 @@ export interface NativeKernelModule {
     sums: Float64Array,
     threads: number,
   ): void;
+  /**
+   * `NmfKernels.halsHalf` (./contract.ts) in one call: the product, the Gram matrix and the sweep
+   * on `threads` threads (native/src/fused.inl). Absent from modules built before it: the set then
+   * makes the three calls.
+   */
+  halsHalf?(
+    side: 0 | 1,
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    F: Float64Array,
+    O: Float64Array,
+    B: Float64Array,
+    G: Float64Array,
+    order: Int32Array,
+    l1: number,
+    l2: number,
+    threads: number,
+  ): number;
+  /**
+   * `NmfKernels.klHalf` in one call (num: rows × k is its only scratch); absent as `halsHalf`.
+   * Argument order as `product`'s, with the update's l1, l2 and threshold last.
+   */
+  klHalf?(
+    side: 0 | 1,
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    num: Float64Array,
+    threads: number,
+    l1: number,
+    l2: number,
+    threshold: number,
+  ): void;
 }
 
 /** Below this much work (m·n·k multiply-adds) a call stays on one thread: waking threads costs more. */
@@ -169,6 +208,15 @@ const MIN_NATIVE_SWEEP_SPLIT = 1 << 16;
  * ~1 ms took 1.5–2× as long on a loaded machine as the one-thread call (the threads' hand-over).
  */
 const MIN_NATIVE_MASKED_SPLIT = 1 << 21;
+/**
+ * Below this much work per half-iteration (m·n·k multiply-adds of its product) a fused
+ * half-iteration (`halsHalf`, `klHalf`) runs on one thread, all of its kernels: on small data the
+ * hand-over to the pool's threads, several times per half-iteration, costs about what it saves.
+ * One threshold for the whole half, so a fit on data of one shape keeps one thread count from its
+ * first iteration to its last. Measured on scikit-learn's digits (1797 × 64, k = 10): see
+ * docs/architecture.md, "Kernels and speed".
+ */
+export const MIN_FUSED_SPLIT_WORK = 1 << 21;
 /** The most threads one native call is split over. */
 const MAX_NATIVE_THREADS = 64;
 
@@ -240,7 +288,64 @@ export function nativeKernels(
       module.losses(kind, V, m, n, k, W, Ht, sums, threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK)),
     ...nativeMaskedKernels(module, fallback, threadsFor),
   };
-  return withNativeCsr(module, dense, (work) => threadsFor(work, MIN_NATIVE_SPLIT_WORK));
+  return withNativeCsr(module, { ...dense, ...nativeFused(module, dense, threadsFor) }, (work) =>
+    threadsFor(work, MIN_NATIVE_SPLIT_WORK),
+  );
+}
+
+/**
+ * The fused half-iterations (native/src/fused.inl) where the module has them, else the sequence
+ * of `set`'s own calls. An empty V (m or n = 0) takes the sequence too (the module refuses it).
+ */
+function nativeFused(
+  module: NativeKernelModule,
+  set: NmfKernels,
+  threadsFor: (work: number, minimum: number) => number,
+): Pick<NmfKernels, 'halsHalf' | 'klHalf'> {
+  const sequence = sequentialFused(set);
+  const { halsHalf, klHalf } = module;
+  if (typeof halsHalf !== 'function' || typeof klHalf !== 'function') return sequence;
+  return {
+    halsHalf: (side, V, m, n, k, F, O, B, G, order, l1, l2) =>
+      m === 0 || n === 0
+        ? sequence.halsHalf(side, V, m, n, k, F, O, B, G, order, l1, l2)
+        : halsHalf.call(
+            module,
+            side,
+            V,
+            m,
+            n,
+            k,
+            F,
+            O,
+            B,
+            G,
+            order,
+            l1,
+            l2,
+            threadsFor(m * n * k, MIN_FUSED_SPLIT_WORK),
+          ),
+    klHalf: (side, V, m, n, k, W, Ht, num, den, sums, row, l1, l2, threshold) => {
+      if (m === 0 || n === 0)
+        sequence.klHalf(side, V, m, n, k, W, Ht, num, den, sums, row, l1, l2, threshold);
+      else
+        klHalf.call(
+          module,
+          side,
+          V,
+          m,
+          n,
+          k,
+          W,
+          Ht,
+          num,
+          threadsFor(m * n * k, MIN_FUSED_SPLIT_WORK),
+          l1,
+          l2,
+          threshold,
+        );
+    },
+  };
 }
 
 /**

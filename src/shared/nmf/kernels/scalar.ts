@@ -1,5 +1,6 @@
 import { orthonormalizeColumns } from '../../linalg/svd';
 import type { NmfKernels } from './contract';
+import { sequentialFused } from './fused';
 import { betaH, betaW } from './scalar/beta';
 import { cdSweep, maskedSums, maskedSweep } from './scalar/cd';
 import { klNumHCsr, klNumHDense, klNumWCsr, klNumWDense } from './scalar/kl';
@@ -42,5 +43,6 @@ export const scalarKernels: NmfKernels = {
   whRows,
   rowLosses: rowLossesOver(whRows),
   csrRowLosses,
+  ...sequentialFused({ denseTimes, denseTransposeTimes, gram, cdSweep, klNumWDense, klNumHDense }),
   release: () => undefined,
 };

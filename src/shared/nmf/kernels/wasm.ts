@@ -1,5 +1,6 @@
 import * as host from '../wasm';
 import type { NmfKernels } from './contract';
+import { sequentialFused } from './fused';
 import { betaBlockCoefficients } from './scalar/beta';
 import { rowLossesOver } from './scalar/losses';
 
@@ -21,7 +22,7 @@ export function wasmKernels(fallback: NmfKernels, lead: host.TeamLead | null): N
       for (let r = 0; r < rows; r++) visit(i0 + r, block, r * n);
     });
   const threads = lead === null ? 1 : lead.threads;
-  return {
+  const set: NmfKernels = {
     ...fallback,
     backend: 'wasm',
     threads,
@@ -54,4 +55,6 @@ export function wasmKernels(fallback: NmfKernels, lead: host.TeamLead | null): N
       if (lead !== null) host.releaseTeamLead(lead);
     },
   };
+  // The fused half-iterations as this set's own calls (not the wrapped set's).
+  return { ...set, ...sequentialFused(set) };
 }

@@ -7,7 +7,7 @@ import { installNativeKernels } from '../../../../main/native';
 import { startKernelTeam, type KernelTeamHandle } from '../../../../main/workers/kernel-team';
 import { prepareData, type MissingPattern } from '../../data';
 import { randomCounts, toCsr } from '../../__tests__/helpers';
-import { scalarKernels, selectKernels, type NmfKernels } from '..';
+import { EPS64, columnSums, multiplicativeUpdate, scalarKernels, selectKernels, type NmfKernels } from '..';
 import { loadedNativeKernels, nativeKernels } from '../native';
 
 /**
@@ -239,12 +239,97 @@ function runAll(K: NmfKernels, c: Case): Map<string, Float64Array> {
   out.set('cdSweep zero Hessian violation', Float64Array.of(K.cdSweep(Fz, m, k, Gz, Bz, order)));
   out.set('cdSweep zero Hessian F', Fz);
 
+  for (const [key, value] of runFused(K, c, (set) => set)) out.set(key, value);
+
   const rows = garbage(m * n);
   K.whRows(W, Ht, m, n, k, (i, wh, at) => rows.set(wh.subarray(at, at + n), i * n));
   out.set('whRows', rows);
   record('rowLosses KL', (o) => K.rowLosses(1, V.data, m, n, k, W, Ht, o), 2 * m);
   record('rowLosses Frobenius', (o) => K.rowLosses(2, V.data, m, n, k, W, Ht, o), 2 * m);
   return out;
+}
+
+/**
+ * The fused half-iterations of `K` on case `c` (HALS both sides, plain and penalised, from the
+ * case's factors; KL both sides with thresholds 0 and EPS64, penalised and not), outputs by name.
+ * `via` picks what runs them: K itself, or `bySteps(K)` (the separate calls they stand for).
+ */
+function runFused(
+  K: NmfKernels,
+  c: Case,
+  via: (K: NmfKernels, c: Case) => Pick<NmfKernels, 'halsHalf' | 'klHalf'>,
+): Map<string, Float64Array> {
+  const { m, n, k, V, W, Ht, order } = c;
+  const dense = V.data.map((x) => (Number.isNaN(x) ? 0 : x));
+  const F = via(K, c);
+  const out = new Map<string, Float64Array>();
+  const garbage = (length: number): Float64Array => new Float64Array(length).fill(7.5);
+  for (const [label, l1, l2] of [
+    ['plain', 0, 0],
+    ['penalised', 0.3, 0.2],
+  ] as const) {
+    // A full iteration: W's half, then H's half with the new W (as halsIteration runs them).
+    const w = W.slice();
+    const h = Ht.slice();
+    const B = garbage(m * k);
+    const G = garbage(k * k);
+    const vw = F.halsHalf(0, dense, m, n, k, w, h, B, G, order, l1, l2);
+    const Bh = garbage(n * k);
+    const vh = F.halsHalf(1, dense, m, n, k, h, w, Bh, G, order, l1, l2);
+    out.set(`halsHalf ${label} W`, w);
+    out.set(`halsHalf ${label} Ht`, h);
+    out.set(`halsHalf ${label} B`, B);
+    out.set(`halsHalf ${label} Bh`, Bh);
+    out.set(`halsHalf ${label} G`, G);
+    out.set(`halsHalf ${label} violations`, Float64Array.of(vw, vh));
+    for (const threshold of [0, EPS64]) {
+      const wk = W.slice();
+      const hk = Ht.slice();
+      const num = garbage(m * k);
+      F.klHalf(0, dense, m, n, k, wk, hk, num, garbage(m * k), garbage(k), garbage(n), l1, l2, threshold);
+      const numH = garbage(n * k);
+      F.klHalf(1, dense, m, n, k, wk, hk, numH, garbage(n * k), garbage(k), garbage(n), l1, l2, threshold);
+      out.set(`klHalf ${label} ${threshold} W`, wk);
+      out.set(`klHalf ${label} ${threshold} Ht`, hk);
+      out.set(`klHalf ${label} ${threshold} numW`, num);
+      out.set(`klHalf ${label} ${threshold} numHt`, numH);
+    }
+  }
+  // A W column of zeros: the H side's zero column sum replaced by 1.
+  const wz = W.slice();
+  for (let i = 0; i < m; i++) wz[i * k] = 0;
+  const hz = Ht.slice();
+  F.klHalf(1, dense, m, n, k, wz, hz, garbage(n * k), garbage(n * k), garbage(k), garbage(n), 0, 0, EPS64);
+  out.set('klHalf zero column Ht', hz);
+  return out;
+}
+
+/**
+ * The calls a fused half-iteration stands for (./contract.ts), written out here from `K`'s
+ * separate kernels and the scalar update, independently of ../fused.ts.
+ */
+function bySteps(K: NmfKernels): Pick<NmfKernels, 'halsHalf' | 'klHalf'> {
+  return {
+    halsHalf: (side, V, m, n, k, F, O, B, G, order, l1, l2) => {
+      const rows = side === 0 ? m : n;
+      if (side === 0) K.denseTimes(V, m, n, O, k, B);
+      else K.denseTransposeTimes(V, m, n, O, k, B);
+      if (l1 !== 0) for (let q = 0; q < rows * k; q++) B[q] -= l1;
+      K.gram(O, side === 0 ? n : m, k, G);
+      if (l2 !== 0) for (let t = 0; t < k; t++) G[t * k + t] += l2;
+      return K.cdSweep(F, rows, k, G, B, order);
+    },
+    klHalf: (side, V, m, n, k, W, Ht, num, den, sums, row, l1, l2, threshold) => {
+      const rows = side === 0 ? m : n;
+      const other = side === 0 ? Ht : W;
+      if (side === 0) K.klNumWDense(V, m, n, k, W, Ht, num, row);
+      else K.klNumHDense(V, m, n, k, W, Ht, num, row);
+      columnSums(other, side === 0 ? n : m, k, sums);
+      if (side === 1) for (let t = 0; t < k; t++) if (sums[t] === 0) sums[t] = 1;
+      for (let r = 0; r < rows; r++) for (let t = 0; t < k; t++) den[r * k + t] = sums[t];
+      multiplicativeUpdate(side === 0 ? W : Ht, num, den, rows * k, l1, l2, 1, threshold);
+    },
+  };
 }
 
 /** Every kernel of `K` against the scalar reference on every shape. */
@@ -256,6 +341,13 @@ function conformanceSuite(name: string, kernelsOf: () => NmfKernels): void {
         const want = runAll(scalarKernels, c);
         const got = runAll(kernelsOf(), c);
         expect([...got.keys()]).toEqual([...want.keys()]);
+        for (const [kernel, values] of want) expectSameBits(got.get(kernel)!, values, kernel);
+      });
+      it(`${m} × ${n}, k = ${k}: a fused half-iteration gives the bits of the calls it stands for`, () => {
+        const c = makeCase(m, n, k, m * 1009 + n * 13 + k);
+        const K = kernelsOf();
+        const want = runFused(K, c, bySteps);
+        const got = runFused(K, c, (set) => set);
         for (const [kernel, values] of want) expectSameBits(got.get(kernel)!, values, kernel);
       });
     }
