@@ -332,7 +332,7 @@ napi_value CdSweep(napi_env env, napi_callback_info info) {
   // Rows go four to a vector: at least four rows a part.
   const int parts = partsFor(threads, rows / 4);
   auto task = [&](int p) {
-    std::vector<double> fq(4 * k);
+    std::vector<double> fq(8 * k);
     isa.cdRows(F.data, (int)k, G.data, B.data, order, cut(rows, parts, p), cut(rows, parts, p + 1), rv.data(),
                fq.data());
   };

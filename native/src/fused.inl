@@ -41,11 +41,16 @@ inline void partScratch(int parts, size_t size) {
 
 /**
  * The `product` entry point's arithmetic (addon.cc) on kept buffers: side 0 out (m × k) = C · Ht,
- * side 1 out (n × k) = Cᵀ · W, C the positive part of V or (ratio) V ⊘ WH; rows or columns split
- * over `threads` exactly as `product` splits them.
+ * side 1 out (n × k) = Cᵀ · W, C the positive part of V or (ratio) V ⊘ WH; rows (side 0) or
+ * columns (side 1) split over `threads` as `product` splits them. Each part then runs
+ * `then(a, b)` on the output rows [a, b) it has just computed, before it ends: the work that
+ * depends on those rows only (a sweep, an update) rides on the same hand-over to the pool.
+ * Neither side reads Ht itself during the parts (only copies of it: H for the ratio, the padded
+ * Ht), so `then` may update Ht's rows; on side 0, W's rows [a, b) are read by that part only.
  */
+template <typename Then>
 void product(Pool* pool, int side, bool ratio, const double* V, size_t m, size_t n, int k, const double* W,
-             const double* Ht, double* out, size_t threads) {
+             const double* Ht, double* out, size_t threads, const Then& then) {
   const int kp = (k + 3) & ~3;
   const double* h = nullptr;
   if (ratio) {
@@ -65,8 +70,9 @@ void product(Pool* pool, int side, bool ratio, const double* V, size_t m, size_t
   }
   const size_t outer = side == 0 ? m : n;
   const int parts = partsFor(threads, outer);
-  // The largest part's scratch: 5n + 4kp, and on the H side its columns' kp-wide sums.
-  partScratch(parts, 5 * n + 4 * (size_t)kp + (side == 1 ? (outer / parts + 1) * (size_t)kp : 0));
+  // The largest part's scratch: 5n + 4kp, on the H side its columns' kp-wide sums, and 8k for a
+  // sweep that follows.
+  partScratch(parts, 5 * n + 4 * (size_t)kp + (side == 1 ? (outer / parts + 1) * (size_t)kp : 0) + 8 * (size_t)k);
   // The calling thread's buffers: `buffers` named inside the task would be the pool thread's own.
   std::vector<double>* partBuffers = buffers.parts.data();
   pool->run(parts, [&](int p) {
@@ -76,22 +82,8 @@ void product(Pool* pool, int side, bool ratio, const double* V, size_t m, size_t
       isa.rowSide(V, n, k, W, h, htp, kp, ratio, a, b, out, scratch);
     else
       isa.columnSide(V, m, n, k, W, h, kp, ratio, a, b, out, scratch);
+    then(a, b, scratch);
   });
-}
-
-/** The `cdSweep` entry point's arithmetic on kept buffers; returns Σ|projected gradient|. */
-double sweep(Pool* pool, double* F, size_t rows, int k, const double* G, const double* B, const int32_t* order,
-             size_t threads) {
-  double* rv = atLeast(buffers.rv, rows);
-  const int parts = partsFor(threads, rows / 4);
-  partScratch(parts, 4 * (size_t)k);
-  std::vector<double>* partBuffers = buffers.parts.data();
-  pool->run(parts, [&](int p) {
-    isa.cdRows(F, k, G, B, order, cut(rows, parts, p), cut(rows, parts, p + 1), rv, partBuffers[p].data());
-  });
-  double violation = 0;
-  for (size_t i = 0; i < rows; i++) violation += rv[i];
-  return violation;
 }
 
 }  // namespace fused
@@ -147,19 +139,25 @@ napi_value HalsHalf(napi_env env, napi_callback_info info) {
       fail(env, "halsHalf: order holds a component outside 0..k-1");
       return nullptr;
     }
-  Pool* pool = poolOf(env);
   const int kk = (int)k;
-  // As halsIteration: the product, − l1, the Gram matrix, + l2 on its diagonal, the sweep.
-  if (side == 0)
-    fused::product(pool, 0, false, V.data, m, n, kk, F.data, O.data, B.data, threads);
-  else
-    fused::product(pool, 1, false, V.data, m, n, kk, O.data, F.data, B.data, threads);
-  if (l1 != 0)
-    for (size_t q = 0; q < rows * k; q++) B.data[q] -= l1;
+  // The Gram matrix of the factor this half holds fixed first (the separate calls form it after
+  // the product; neither reads the other's output), then each part's rows of the product, − l1,
+  // and its rows of the sweep (rows are independent in both: contract.ts, rule 4).
   isa.gram(O.data, others, kk, G.data);
   if (l2 != 0)
     for (size_t t = 0; t < k; t++) G.data[t * k + t] += l2;
-  const double violation = fused::sweep(pool, F.data, rows, kk, G.data, B.data, order, threads);
+  double* rv = fused::atLeast(fused::buffers.rv, rows);
+  const auto then = [&](size_t a, size_t b, double* scratch) {
+    if (l1 != 0)
+      for (size_t q = a * k; q < b * k; q++) B.data[q] -= l1;
+    isa.cdRows(F.data, kk, G.data, B.data, order, a, b, rv, scratch);
+  };
+  if (side == 0)
+    fused::product(poolOf(env), 0, false, V.data, m, n, kk, F.data, O.data, B.data, threads, then);
+  else
+    fused::product(poolOf(env), 1, false, V.data, m, n, kk, O.data, F.data, B.data, threads, then);
+  double violation = 0;
+  for (size_t i = 0; i < rows; i++) violation += rv[i];
   napi_value result;
   napi_create_double(env, violation, &result);
   return result;
@@ -204,8 +202,8 @@ napi_value KlHalf(napi_env env, napi_callback_info info) {
   double* F = side == 0 ? args.W.data : args.Ht.data;
   const double* O = side == 0 ? args.Ht.data : args.W.data;
   double* num = args.out.data;
-  fused::product(poolOf(env), (int)side, true, args.V.data, m, n, kk, args.W.data, args.Ht.data, num, threads);
-  // columnSums (src/shared/nmf/kernels/scalar/products.ts): rows added in order.
+  // The denominators first: column sums of the factor this half holds fixed (columnSums in
+  // src/shared/nmf/kernels/scalar/products.ts, rows added in order).
   double* sums = fused::atLeast(fused::buffers.sums, k);
   for (size_t t = 0; t < k; t++) sums[t] = 0;
   for (size_t o = 0; o < others; o++)
@@ -214,18 +212,22 @@ napi_value KlHalf(napi_env env, napi_callback_info info) {
   if (side == 1)
     for (size_t t = 0; t < k; t++)
       if (sums[t] == 0) sums[t] = 1;
-  for (size_t r = 0; r < rows; r++) {
-    double* fr = F + r * k;
-    const double* nr = num + r * k;
-    for (size_t t = 0; t < k; t++) {
-      double d = sums[t];
-      if (l1 > 0) d += l1;
-      if (l2 > 0) d = d + l2 * fr[t];
-      if (d == 0) d = EPS32;
-      const double f = fr[t] * (nr[t] / d);
-      fr[t] = f < threshold ? 0 : f;
+  // Each part updates the rows of F whose numerators it has just formed.
+  const auto then = [&](size_t a, size_t b, double*) {
+    for (size_t r = a; r < b; r++) {
+      double* fr = F + r * k;
+      const double* nr = num + r * k;
+      for (size_t t = 0; t < k; t++) {
+        double d = sums[t];
+        if (l1 > 0) d += l1;
+        if (l2 > 0) d = d + l2 * fr[t];
+        if (d == 0) d = EPS32;
+        const double f = fr[t] * (nr[t] / d);
+        fr[t] = f < threshold ? 0 : f;
+      }
     }
-  }
+  };
+  fused::product(poolOf(env), (int)side, true, args.V.data, m, n, kk, args.W.data, args.Ht.data, num, threads, then);
   return nullptr;
 }
 

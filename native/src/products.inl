@@ -57,10 +57,72 @@ static void columnSide(const double* V, size_t m, size_t n, int k, const double*
 }
 
 /**
- * out (k × k) = Aᵀ A for A (rows × k), each entry summed in row order (`gram` in kernels.ts; its
- * skipped zeros add +0 here, which changes nothing). Lanes run across t.
+ * out (k × k) = Aᵀ A for A (rows × k), each entry summed in row order (`gram` in kernels.ts, which
+ * skips the terms of a_s = 0). Lanes run across t.
+ *
+ * Where every entry of A is finite, the sums are kept in registers: out rows s in groups of four
+ * against up to twelve columns t (three vectors) per pass over A, each accumulator adding its
+ * entry's terms in row order. A skipped term (a_s = 0) is added here as a_s·a_t = ±0, which
+ * changes no sum: a sum that starts at +0 never becomes −0 (x + y is −0 only when both are −0),
+ * and x ± 0 = x otherwise; only a non-finite a_t would make 0·a_t a NaN, hence the check. Columns
+ * past the last whole vector (t ≥ k & ~3) come from the mirror entries (a_s·a_t = a_t·a_s exactly,
+ * in the same row order), their corner one entry at a time. Otherwise the plain loop below.
  */
 static void gramRows(const double* A, size_t rows, int k, double* out) {
+  bool finite = true;
+  for (size_t x = 0; x < rows * (size_t)k; x++) finite &= A[x] - A[x] == 0;
+  const int k4 = k & ~3;
+  if (finite && k4 > 0) {
+    for (int s0 = 0; s0 < k; s0 += 4) {
+      // Out rows s0 … s0 + 3 (a short last group repeats its last row and stores it once).
+      int s[4];
+      for (int q = 0; q < 4; q++) s[q] = s0 + q < k ? s0 + q : k - 1;
+      for (int t0 = 0; t0 < k4; t0 += 12) {
+        const int vectors = k4 - t0 >= 12 ? 3 : (k4 - t0) / 4;
+        v4d acc[4][3];
+        for (int q = 0; q < 4; q++)
+          for (int x = 0; x < 3; x++) acc[q][x] = splat4(0);
+        const double* ai = A;
+        if (vectors == 3) {
+          for (size_t i = 0; i < rows; i++, ai += k) {
+            const v4d x0 = load4(ai + t0), x1 = load4(ai + t0 + 4), x2 = load4(ai + t0 + 8);
+            for (int q = 0; q < 4; q++) {
+              const v4d a = splat4(ai[s[q]]);
+              acc[q][0] = acc[q][0] + a * x0;
+              acc[q][1] = acc[q][1] + a * x1;
+              acc[q][2] = acc[q][2] + a * x2;
+            }
+          }
+        } else if (vectors == 2) {
+          for (size_t i = 0; i < rows; i++, ai += k) {
+            const v4d x0 = load4(ai + t0), x1 = load4(ai + t0 + 4);
+            for (int q = 0; q < 4; q++) {
+              const v4d a = splat4(ai[s[q]]);
+              acc[q][0] = acc[q][0] + a * x0;
+              acc[q][1] = acc[q][1] + a * x1;
+            }
+          }
+        } else {
+          for (size_t i = 0; i < rows; i++, ai += k) {
+            const v4d x0 = load4(ai + t0);
+            for (int q = 0; q < 4; q++) acc[q][0] = acc[q][0] + splat4(ai[s[q]]) * x0;
+          }
+        }
+        for (int q = 0; q < 4 && s0 + q < k; q++)
+          for (int x = 0; x < vectors; x++) store4(out + (size_t)s[q] * k + t0 + 4 * x, acc[q][x]);
+      }
+    }
+    // The corner s, t ≥ k4 one entry at a time, then the mirrored columns t ≥ k4 of rows s < k4.
+    for (int s = k4; s < k; s++)
+      for (int t = k4; t < k; t++) {
+        double sum = 0;
+        for (size_t i = 0; i < rows; i++) sum += A[i * k + s] * A[i * k + t];
+        out[(size_t)s * k + t] = sum;
+      }
+    for (int s = 0; s < k4; s++)
+      for (int t = k4; t < k; t++) out[(size_t)s * k + t] = out[(size_t)t * k + s];
+    return;
+  }
   for (size_t x = 0; x < (size_t)k * k; x++) out[x] = 0;
   for (size_t i = 0; i < rows; i++) {
     const double* ai = A + i * k;

@@ -216,7 +216,7 @@ const MIN_NATIVE_MASKED_SPLIT = 1 << 21;
  * first iteration to its last. Measured on scikit-learn's digits (1797 × 64, k = 10): see
  * docs/architecture.md, "Kernels and speed".
  */
-export const MIN_FUSED_SPLIT_WORK = 1 << 21;
+export const MIN_FUSED_SPLIT_WORK = 1 << 17;
 /** The most threads one native call is split over. */
 const MAX_NATIVE_THREADS = 64;
 

@@ -39,6 +39,10 @@ const shapes: Array<[number, number, number]> = [
   [25, 64, 7],
   [61, 18, 8],
   [30, 41, 10],
+  // The native Gram matrix's register blocks: three vectors of columns, a tail of one; four then
+  // one vector (k = 17); the coordinate-descent sweep's eight-row blocks with a remainder.
+  [45, 20, 13],
+  [27, 9, 17],
 ];
 
 /** Factor entries: Gamma(1) with 10 % exact zeros (as MU and HALS leave them). */
@@ -394,6 +398,21 @@ describe.skipIf(nativeSkipReason !== null)(
       const older = nativeKernels({ ...module!, maskedSweep: undefined, maskedSums: undefined }, 2, wasm);
       expect(older.maskedSweep).toBe(wasm.maskedSweep);
       expect(older.maskedSums).toBe(wasm.maskedSums);
+    });
+    it('gives the reference Gram matrix where a factor holds an infinity next to zeros', () => {
+      // 0·∞ is NaN: the reference skips a zero's terms, so the native kernel must not add them.
+      for (const k of [5, 12]) {
+        const rows = 9;
+        const A = factor(rows * k, new Rng(k));
+        A[2 * k + 1] = Infinity;
+        A[2 * k + 3] = 0;
+        A[4 * k] = 0;
+        const want = new Float64Array(k * k);
+        scalarKernels.gram(A, rows, k, want);
+        const got = new Float64Array(k * k);
+        selectKernels({ backend: 'native' }).gram(A, rows, k, got);
+        expectSameBits(got, want, `gram, k = ${k}`);
+      }
     });
     it('refuses partner lists that point outside the other factor', () => {
       const module = loadedNativeKernels()!;
