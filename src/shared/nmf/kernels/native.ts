@@ -208,15 +208,6 @@ const MIN_NATIVE_SWEEP_SPLIT = 1 << 16;
  * ~1 ms took 1.5–2× as long on a loaded machine as the one-thread call (the threads' hand-over).
  */
 const MIN_NATIVE_MASKED_SPLIT = 1 << 21;
-/**
- * Below this much work per half-iteration (m·n·k multiply-adds of its product) a fused
- * half-iteration (`halsHalf`, `klHalf`) runs on one thread, all of its kernels: on small data the
- * hand-over to the pool's threads, several times per half-iteration, costs about what it saves.
- * One threshold for the whole half, so a fit on data of one shape keeps one thread count from its
- * first iteration to its last. Measured on scikit-learn's digits (1797 × 64, k = 10): see
- * docs/architecture.md, "Kernels and speed".
- */
-export const MIN_FUSED_SPLIT_WORK = 1 << 17;
 /** The most threads one native call is split over. */
 const MAX_NATIVE_THREADS = 64;
 
@@ -296,6 +287,9 @@ export function nativeKernels(
 /**
  * The fused half-iterations (native/src/fused.inl) where the module has them, else the sequence
  * of `set`'s own calls. An empty V (m or n = 0) takes the sequence too (the module refuses it).
+ * A half's thread count follows from m·n·k alone (its product's work, against the threshold of a
+ * separate product), so it is the same at every iteration of a fit, and the sweep or update that
+ * follows the product runs on the same parts: one hand-over to the pool per half.
  */
 function nativeFused(
   module: NativeKernelModule,
@@ -323,7 +317,7 @@ function nativeFused(
             order,
             l1,
             l2,
-            threadsFor(m * n * k, MIN_FUSED_SPLIT_WORK),
+            threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK),
           ),
     klHalf: (side, V, m, n, k, W, Ht, num, den, sums, row, l1, l2, threshold) => {
       if (m === 0 || n === 0)
@@ -339,7 +333,7 @@ function nativeFused(
           W,
           Ht,
           num,
-          threadsFor(m * n * k, MIN_FUSED_SPLIT_WORK),
+          threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK),
           l1,
           l2,
           threshold,
