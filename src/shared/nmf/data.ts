@@ -90,13 +90,20 @@ export function prepareData(V: DataMatrix): PreparedData {
       }
     }
   } else {
+    // As for dense V, the common stored entry (finite, > 0) is summed inline into a local sum (the
+    // closure call per entry cost ~200 ms on 4 × 10⁶ stored entries); the others go to `inspect`
+    // in the same order, so the sum is the same.
+    const { indptr, indices, data } = V;
     for (let i = 0; i < m; i++) {
       let expected = 0;
-      for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) {
-        const j = V.indices[p];
+      const end = indptr[i + 1];
+      for (let p = indptr[i]; p < end; p++) {
+        const j = indices[p];
         if (zero === null && j > expected) zero = { i, j: expected };
         expected = j + 1;
-        inspect(i, j, V.data[p]);
+        const v = data[p];
+        if (v > 0 && v < Infinity) sum += v;
+        else inspect(i, j, v);
       }
       if (zero === null && expected < n) zero = { i, j: expected };
     }
