@@ -375,6 +375,30 @@ bool readInt32Array(napi_env env, napi_value value, const int32_t** out, size_t*
 }
 
 /**
+ * Allocator of 64-byte-aligned blocks: the padded rows the CSR kernels load four doubles at a time
+ * (rows of kp doubles, kp a multiple of 4) then never straddle a cache line, which a 16-byte-aligned
+ * malloc block makes every other load do (measured: ~10 % of the KL passes at k = 10).
+ */
+template <class T>
+struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <class U>
+  Aligned64(const Aligned64<U>&) {}
+  T* allocate(size_t count) { return static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t(64))); }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  template <class U>
+  bool operator==(const Aligned64<U>&) const {
+    return true;
+  }
+  template <class U>
+  bool operator!=(const Aligned64<U>&) const {
+    return false;
+  }
+};
+typedef std::vector<double, Aligned64<double>> AlignedDoubles;
+
+/**
  * A CSR matrix whose structure has been checked once (`csrHandle`): the kernels given the handle
  * in place of indptr skip the O(nnz) check of every index (about 8 ms a call on 4 × 10⁶ stored
  * entries, three calls an iteration). It holds weak references to the three arrays (the caller
@@ -389,6 +413,10 @@ struct CsrHandle {
   size_t m = 0, n = 0, nnz = 0;
   int blockWidth = 0;
   std::vector<int32_t> blockPtr;  // m × (blocks + 1), for blockWidth
+  // Scratch of the KL calls (padded Ht, padded W, padded output), kept between calls: allocated
+  // per call, their megabytes went back to the system and came back as fresh pages each time (page
+  // faults and zeroing measured at a third of a call's time on the 2000 × 20 000 set).
+  AlignedDoubles htp, wp, outp;
 };
 
 const napi_type_tag csrHandleTag = {0x6e6d6673747564ULL, 0x4353524841444c45ULL};
@@ -538,36 +566,32 @@ std::vector<size_t> csrColumnCuts(const CsrArgs& a, int parts) {
   return cuts;
 }
 
-/**
- * Allocator of 64-byte-aligned blocks: the padded rows the CSR kernels load four doubles at a time
- * (rows of kp doubles, kp a multiple of 4) then never straddle a cache line, which a 16-byte-aligned
- * malloc block makes every other load do (measured: ~10 % of the KL passes at k = 10).
- */
-template <class T>
-struct Aligned64 {
-  using value_type = T;
-  Aligned64() = default;
-  template <class U>
-  Aligned64(const Aligned64<U>&) {}
-  T* allocate(size_t count) { return static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t(64))); }
-  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
-  template <class U>
-  bool operator==(const Aligned64<U>&) const {
-    return true;
-  }
-  template <class U>
-  bool operator!=(const Aligned64<U>&) const {
-    return false;
-  }
-};
-typedef std::vector<double, Aligned64<double>> AlignedDoubles;
-
 /** F (rows × k) copied into rows × kp with zero padding, so every vector loop runs whole lanes. */
 AlignedDoubles padColumns(const double* F, size_t rows, size_t k, size_t kp) {
   AlignedDoubles out(rows * kp, 0.0);
   for (size_t r = 0; r < rows; r++)
     for (size_t t = 0; t < k; t++) out[r * kp + t] = F[r * k + t];
   return out;
+}
+
+/**
+ * `padColumns` into `buffer` (its storage reused from an earlier call when large enough): every
+ * padded row written whole, values then zeros. Returns the rows.
+ */
+double* padColumnsInto(AlignedDoubles* buffer, const double* F, size_t rows, size_t k, size_t kp) {
+  if (buffer->size() < rows * kp) buffer->resize(rows * kp);
+  double* out = buffer->data();
+  for (size_t r = 0; r < rows; r++) {
+    for (size_t t = 0; t < k; t++) out[r * kp + t] = F[r * k + t];
+    for (size_t t = k; t < kp; t++) out[r * kp + t] = 0;
+  }
+  return out;
+}
+
+/** `buffer`'s storage, at least `count` doubles (reused from an earlier call when large enough). */
+double* scratchOf(AlignedDoubles* buffer, size_t count) {
+  if (buffer->size() < count) buffer->resize(count);
+  return buffer->data();
 }
 
 /**
@@ -629,11 +653,12 @@ napi_value CsrProduct(napi_env env, napi_callback_info info) {
 
 /**
  * Column-block width of the blocked KL passes (csr.inl) for rows of kp doubles: a block's slice of
- * Ht (and of the H side's output) in about 128 KiB, which stays in L2 with room for the streams of
- * V and the ratios; at least 64 columns, so a row's entries in a block are worth a call.
+ * Ht (and of the H side's output) in about 256 KiB, which stays in L2 (0.5–2 MiB a core on
+ * current x86-64) with room for the streams of V and the ratios, while a row's run of entries in a
+ * block stays long enough to stream; at least 64 columns.
  */
 int csrBlockWidth(size_t n, int kp) {
-  const size_t width = std::max<size_t>(64, (size_t)(128 * 1024) / ((size_t)kp * sizeof(double)));
+  const size_t width = std::max<size_t>(64, (size_t)(256 * 1024) / ((size_t)kp * sizeof(double)));
   return (int)std::min(width, std::max<size_t>(n, 1));
 }
 
@@ -718,15 +743,19 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
   const bool anyDense = csrAnyDenseRow(a);
   const std::vector<double> h = anyDense ? transposeHt(Ht.data, a.n, k) : std::vector<double>();
   const double* hp = h.data();
-  // Ht padded to kp columns: four components of an entry's row load at once.
-  const AlignedDoubles htp = padColumns(Ht.data, a.n, k, kp);
+  // Ht padded to kp columns: four components of an entry's row load at once. Scratch kept in the
+  // handle when there is one (see CsrHandle), else this call's own.
+  AlignedDoubles ownHtp, ownWp, ownOut;
+  AlignedDoubles* htpBuffer = handle != nullptr ? &handle->htp : &ownHtp;
+  AlignedDoubles* wpBuffer = handle != nullptr ? &handle->wp : &ownWp;
+  AlignedDoubles* outBuffer = handle != nullptr ? &handle->outp : &ownOut;
+  const double* htp = padColumnsInto(htpBuffer, Ht.data, a.n, k, kp);
   const int width = csrBlockWidth(a.n, kp);
   const int blocks = (int)((a.n + (size_t)width - 1) / (size_t)width);
   std::vector<int32_t> localBlocks;
   const int32_t* blockPtr = csrBlocks(a, handle, width, blocks, &localBlocks);
   // The padded output (aligned, as htp: `out`'s rows may straddle cache lines), copied to out.
-  AlignedDoubles padded((side == 0 ? a.m : a.n) * (size_t)kp);
-  double* outp = padded.data();
+  double* outp = scratchOf(outBuffer, (side == 0 ? a.m : a.n) * (size_t)kp);
   const int rowParts = partsFor(threads, a.m);
   if (side == 0) {
     poolOf(env)->run(rowParts, [&](int p) {
@@ -736,11 +765,10 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
       AlignedDoubles r((size_t)width);
       for (size_t i = i0; anyDense && i < i1; i++)
         if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n)
-          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp.data(), kp, hp, i, i + 1, ratio.data,
-                        row.data());
+          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratio.data, row.data());
       for (size_t x = i0 * (size_t)kp; x < i1 * (size_t)kp; x++) outp[x] = 0;
-      csrIsa.klWBlocks(a.indptr, a.indices, a.data, a.n, kk, W.data, htp.data(), kp, blockPtr, blocks, i0, i1,
-                       ratio.data, outp, r.data());
+      csrIsa.klWBlocks(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, blockPtr, blocks, i0, i1, ratio.data,
+                       outp, r.data());
       for (size_t i = i0; i < i1; i++)
         for (int t = 0; t < kk; t++) out.data[i * k + t] = outp[i * kp + t];
     });
@@ -752,11 +780,10 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
       for (size_t i = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p);
            i < csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1); i++)
         if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n)
-          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp.data(), kp, hp, i, i + 1, ratio.data,
-                        row.data());
+          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratio.data, row.data());
     });
   }
-  const AlignedDoubles wp = padColumns(W.data, a.m, k, kp);
+  const double* wp = padColumnsInto(wpBuffer, W.data, a.m, k, kp);
   // Blocks shared over the parts by their stored entries.
   const int parts = partsFor(threads, (size_t)blocks);
   std::vector<int> blockCuts(parts + 1, blocks);
@@ -776,8 +803,8 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
   }
   poolOf(env)->run(parts, [&](int p) {
     AlignedDoubles r((size_t)width);
-    csrIsa.klHBlocks(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp.data(), htp.data(), kp, blockPtr, blocks,
-                     width, blockCuts[p], blockCuts[p + 1], ratio.data, outp, r.data());
+    csrIsa.klHBlocks(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp, htp, kp, blockPtr, blocks, width,
+                     blockCuts[p], blockCuts[p + 1], ratio.data, outp, r.data());
     const size_t j0 = (size_t)blockCuts[p] * (size_t)width;
     const size_t j1 = std::min(a.n, (size_t)blockCuts[p + 1] * (size_t)width);
     for (size_t j = j0; j < j1; j++)
@@ -813,7 +840,8 @@ napi_value CsrLosses(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   const int kp = ((int)k + 3) & ~3;
-  const AlignedDoubles htp = padColumns(Ht.data, a.n, k, kp);
+  AlignedDoubles ownHtp;
+  const double* htp = padColumnsInto(handle != nullptr ? &handle->htp : &ownHtp, Ht.data, a.n, k, kp);
   const int width = csrBlockWidth(a.n, kp);
   const int blocks = (int)((a.n + (size_t)width - 1) / (size_t)width);
   std::vector<int32_t> localBlocks;
@@ -822,7 +850,7 @@ napi_value CsrLosses(napi_env env, napi_callback_info info) {
   poolOf(env)->run(parts, [&](int p) {
     const size_t i0 = csrRowCut(a.indptr, a.m, a.nnz, parts, p), i1 = csrRowCut(a.indptr, a.m, a.nnz, parts, p + 1);
     for (size_t x = 2 * i0; x < 2 * i1; x++) sums.data[x] = 0;
-    csrIsa.lossBlocks(a.indptr, a.indices, a.data, (int)k, W.data, htp.data(), kp, blockPtr, blocks, i0, i1, sums.data);
+    csrIsa.lossBlocks(a.indptr, a.indices, a.data, (int)k, W.data, htp, kp, blockPtr, blocks, i0, i1, sums.data);
   });
   return nullptr;
 }

@@ -274,6 +274,17 @@ static void csrColumnProducts(const int32_t* indptr, const int32_t* indices, con
 // csrRatios, and the blocked passes read them from there.
 
 /**
+ * Prefetches stored positions [p0, p1) of V (indices and values): the blocked passes read V in
+ * short runs, one row's entries of one block after another, too short for the hardware
+ * prefetcher to find (measured: the loads of V's indices and values were half of the W side's
+ * samples before this), so each run asks for the next row's while it works on its own.
+ */
+static inline void prefetchRun(const int32_t* indices, const double* data, size_t p0, size_t p1) {
+  for (size_t p = p0; p < p1; p += 16) __builtin_prefetch(indices + p);
+  for (size_t p = p0; p < p1; p += 8) __builtin_prefetch(data + p);
+}
+
+/**
  * r[0 .. p1 − p0) = the ratios of stored positions [p0, p1) of a row sparser than n/3 (wi: its
  * W row), with `csrRatios`' per-entry arithmetic: (WH)_ij added one component at a time in t order.
  */
@@ -364,6 +375,8 @@ static void klWBlocksOf(const int32_t* indptr, const int32_t* indices, const dou
   for (int b = 0; b < blocks; b++) {
     for (size_t i = i0; i < i1; i++) {
       const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
+      if (i + 1 < i1)
+        prefetchRun(indices, data, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
       if (p0 == p1) continue;
       const bool denseRow = 3 * (size_t)(indptr[i + 1] - indptr[i]) > n;
       const double* ri = ratio + p0;
@@ -412,6 +425,8 @@ static void klHBlocksOf(const int32_t* indptr, const int32_t* indices, const dou
     for (size_t x = 0; x < (j1 - (size_t)j0) * (size_t)kp; x++) ob[x] = 0;
     for (size_t i = 0; i < m; i++) {
       const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
+      if (i + 1 < m)
+        prefetchRun(indices, data, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
       if (p0 == p1) continue;
       const bool denseRow = 3 * (size_t)(indptr[i + 1] - indptr[i]) > n;
       const double* ri = ratio + p0;
@@ -468,6 +483,8 @@ static void csrLossBlocks(const int32_t* indptr, const int32_t* indices, const d
   for (int b = 0; b < blocks; b++) {
     for (size_t i = i0; i < i1; i++) {
       const size_t p0 = (size_t)blockPtr[i * stride + b], end = (size_t)blockPtr[i * stride + b + 1];
+      if (i + 1 < i1)
+        prefetchRun(indices, data, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
       if (p0 == end) continue;
       const double* wi = W + i * (size_t)k;
       double a = sums[2 * i], s = sums[2 * i + 1];

@@ -31,7 +31,7 @@ const shapes: [number, number, number, number][] = [
   [120, 64, 2, 0.9],
   [64, 120, 16, 0.75],
   // Wide enough for the native blocked KL passes to take several column blocks (a block holds
-  // 128 KiB of Ht: 4096 columns at k ≤ 4, 1024 at k = 13..16, 64 at k > 256).
+  // 256 KiB of padded Ht: 8192 columns at k ≤ 4, 2048 at k = 13..16, 109 at k = 300).
   [24, 9000, 3, 0.97],
   [29, 2600, 14, 0.93],
   [9, 700, 300, 0.9],
@@ -242,7 +242,7 @@ describe('the CSR KL loss', () => {
 /**
  * A fit on a prepared CSR V: the native kernels check V's structure once (a handle, reused by
  * every later call of the fit) and run the column-blocked KL passes; the fit keeps the bits of the
- * scalar kernels' fit at every thread count. 40 × 5000 at k = 6 takes several column blocks.
+ * scalar kernels' fit at every thread count. 40 × 5000 at k = 6 takes two column blocks.
  */
 describe.skipIf(nativeSkipReason !== null)('a KL MU fit on a prepared CSR V', () => {
   const csr = toCsr(randomCounts(40, 5000, 17, 0.94, 0.002), { storeZero: (i, j) => (i + j) % 37 === 0 });
