@@ -25,6 +25,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -374,25 +375,121 @@ bool readInt32Array(napi_env env, napi_value value, const int32_t** out, size_t*
 }
 
 /**
- * Reads (indptr, indices, data, m, n) from argv[0..4] for `name` and checks the structure (an
- * O(nnz) pass: a bad index would otherwise write outside the output).
+ * Allocator of 64-byte-aligned blocks: the padded rows the CSR kernels load four doubles at a time
+ * (rows of kp doubles, kp a multiple of 4) then never straddle a cache line, which a 16-byte-aligned
+ * malloc block makes every other load do (measured: ~10 % of the KL passes at k = 10).
  */
-bool getCsrArgs(napi_env env, const napi_value* argv, const char* name, CsrArgs* a) {
+template <class T>
+struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <class U>
+  Aligned64(const Aligned64<U>&) {}
+  T* allocate(size_t count) { return static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t(64))); }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  template <class U>
+  bool operator==(const Aligned64<U>&) const {
+    return true;
+  }
+  template <class U>
+  bool operator!=(const Aligned64<U>&) const {
+    return false;
+  }
+};
+typedef std::vector<double, Aligned64<double>> AlignedDoubles;
+
+/**
+ * A CSR matrix whose structure has been checked once (`csrHandle`): the kernels given the handle
+ * in place of indptr skip the O(nnz) check of every index (about 8 ms a call on 4 × 10⁶ stored
+ * entries, three calls an iteration). It holds weak references to the three arrays (the caller
+ * keeps them alive, and may key its cache of handles on them without a cycle) and their shape; a
+ * call with the handle must pass those very arrays (checked by identity) and that shape. The
+ * engine never writes V, which is what makes one check enough; indptr (m + 1 offsets) is
+ * re-checked on every call, as it costs nothing against the kernels. The handle also keeps the
+ * column-block layout of the blocked KL passes (csr.inl), made once per block width.
+ */
+struct CsrHandle {
+  napi_ref indptr = nullptr, indices = nullptr, data = nullptr;
+  size_t m = 0, n = 0, nnz = 0;
+  int blockWidth = 0;
+  std::vector<int32_t> blockPtr;  // m × (blocks + 1), for blockWidth
+  // Scratch of the KL calls (padded Ht, padded W, padded output), kept between calls: allocated
+  // per call, their megabytes went back to the system and came back as fresh pages each time (page
+  // faults and zeroing measured at a third of a call's time on the 2000 × 20 000 set).
+  AlignedDoubles htp, wp, outp;
+};
+
+const napi_type_tag csrHandleTag = {0x6e6d6673747564ULL, 0x4353524841444c45ULL};
+
+void DeleteCsrHandle(napi_env env, void* data, void*) {
+  CsrHandle* handle = static_cast<CsrHandle*>(data);
+  napi_delete_reference(env, handle->indptr);
+  napi_delete_reference(env, handle->indices);
+  napi_delete_reference(env, handle->data);
+  delete handle;
+}
+
+/** The handle `value` wraps, or nullptr if it is not one. */
+CsrHandle* csrHandleOf(napi_env env, napi_value value) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_object) return nullptr;
+  bool typed = false;
+  napi_is_typedarray(env, value, &typed);
+  if (typed) return nullptr;
+  bool tagged = false;
+  if (napi_check_object_type_tag(env, value, &csrHandleTag, &tagged) != napi_ok || !tagged) return nullptr;
+  void* data = nullptr;
+  if (napi_unwrap(env, value, &data) != napi_ok) return nullptr;
+  return static_cast<CsrHandle*>(data);
+}
+
+/** Whether `value` is the object `ref` refers to. */
+bool sameObject(napi_env env, napi_ref ref, napi_value value) {
+  napi_value held;
+  bool same = false;
+  if (napi_get_reference_value(env, ref, &held) != napi_ok || held == nullptr) return false;
+  napi_strict_equals(env, held, value, &same);
+  return same;
+}
+
+/**
+ * Reads (indptr, indices, data, m, n) from argv[0..4] for `name` and checks the structure (an
+ * O(nnz) pass: a bad index would otherwise write outside the output). argv[0] may instead be a
+ * handle from `csrHandle` made for these arrays and shape: then only indptr is checked (O(m)).
+ * `handle` (optional) receives the handle, or nullptr.
+ */
+bool getCsrArgs(napi_env env, const napi_value* argv, const char* name, CsrArgs* a, CsrHandle** handle = nullptr) {
   const auto refuse = [&](const std::string& what) { return fail(env, (std::string(name) + ": " + what).c_str()); };
   size_t indptrLength = 0, indicesLength = 0;
   Array data;
-  if (!readInt32Array(env, argv[0], &a->indptr, &indptrLength)) return refuse("indptr must be an Int32Array");
+  CsrHandle* checked = csrHandleOf(env, argv[0]);
+  if (handle != nullptr) *handle = checked;
+  if (checked != nullptr) {
+    napi_value indptr;
+    if (napi_get_reference_value(env, checked->indptr, &indptr) != napi_ok || indptr == nullptr ||
+        !readInt32Array(env, indptr, &a->indptr, &indptrLength))
+      return refuse("the CSR handle's indptr is gone");
+  } else if (!readInt32Array(env, argv[0], &a->indptr, &indptrLength)) {
+    return refuse("indptr must be an Int32Array (or a handle from csrHandle)");
+  }
   if (!readInt32Array(env, argv[1], &a->indices, &indicesLength)) return refuse("indices must be an Int32Array");
   if (!readArray(env, argv[2], &data)) return refuse("data must be a Float64Array");
   if (!readSize(env, argv[3], &a->m)) return refuse("m must be a non-negative integer");
   if (!readSize(env, argv[4], &a->n)) return refuse("n must be a non-negative integer");
   a->data = data.data;
+  if (checked != nullptr && (!sameObject(env, checked->indices, argv[1]) || !sameObject(env, checked->data, argv[2]) ||
+                             checked->m != a->m || checked->n != a->n))
+    return refuse("the CSR handle was made for other arrays or another shape");
   if (a->n > (size_t)INT32_MAX || indptrLength < a->m + 1 || a->indptr[0] != 0)
     return refuse("indptr must hold m + 1 offsets from 0");
   for (size_t i = 0; i < a->m; i++)
     if (a->indptr[i + 1] < a->indptr[i]) return refuse("indptr decreases at row " + std::to_string(i));
   a->nnz = (size_t)a->indptr[a->m];
   if (a->nnz > indicesLength || a->nnz > data.length) return refuse("indptr[m] exceeds the stored entries");
+  if (checked != nullptr) {
+    if (a->nnz != checked->nnz) return refuse("indptr changed since the CSR handle was made");
+    return true;
+  }
   const int32_t n = (int32_t)a->n;
   for (size_t i = 0; i < a->m; i++) {
     int32_t previous = 0;
@@ -404,6 +501,38 @@ bool getCsrArgs(napi_env env, const napi_value* argv, const char* name, CsrArgs*
     }
   }
   return true;
+}
+
+/**
+ * (indptr, indices, data, m, n) → a handle: the CSR structure checked once (as every CSR kernel
+ * checks it: indptr from 0, non-decreasing, within the stored entries; indices sorted columns in
+ * [0, n) in every row), to be passed to csrProduct, csrKl and csrLosses in place of indptr.
+ */
+napi_value CsrHandleNew(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!getArgs(env, info, 5, argv, "csrHandle: expected (indptr, indices, data, m, n)")) return nullptr;
+  CsrArgs a;
+  if (csrHandleOf(env, argv[0]) != nullptr) {
+    fail(env, "csrHandle: indptr must be an Int32Array");
+    return nullptr;
+  }
+  if (!getCsrArgs(env, argv, "csrHandle", &a)) return nullptr;
+  CsrHandle* handle = new CsrHandle();
+  handle->m = a.m;
+  handle->n = a.n;
+  handle->nnz = a.nnz;
+  napi_value object;
+  napi_create_object(env, &object);
+  napi_create_reference(env, argv[0], 0, &handle->indptr);
+  napi_create_reference(env, argv[1], 0, &handle->indices);
+  napi_create_reference(env, argv[2], 0, &handle->data);
+  if (napi_type_tag_object(env, object, &csrHandleTag) != napi_ok ||
+      napi_wrap(env, object, handle, DeleteCsrHandle, nullptr, nullptr) != napi_ok) {
+    DeleteCsrHandle(env, handle, nullptr);
+    fail(env, "csrHandle: could not make the handle");
+    return nullptr;
+  }
+  return object;
 }
 
 /** Row where part p of `parts` begins when the stored entries are shared evenly. */
@@ -438,11 +567,31 @@ std::vector<size_t> csrColumnCuts(const CsrArgs& a, int parts) {
 }
 
 /** F (rows × k) copied into rows × kp with zero padding, so every vector loop runs whole lanes. */
-std::vector<double> padColumns(const double* F, size_t rows, size_t k, size_t kp) {
-  std::vector<double> out(rows * kp, 0.0);
+AlignedDoubles padColumns(const double* F, size_t rows, size_t k, size_t kp) {
+  AlignedDoubles out(rows * kp, 0.0);
   for (size_t r = 0; r < rows; r++)
     for (size_t t = 0; t < k; t++) out[r * kp + t] = F[r * k + t];
   return out;
+}
+
+/**
+ * `padColumns` into `buffer` (its storage reused from an earlier call when large enough): every
+ * padded row written whole, values then zeros. Returns the rows.
+ */
+double* padColumnsInto(AlignedDoubles* buffer, const double* F, size_t rows, size_t k, size_t kp) {
+  if (buffer->size() < rows * kp) buffer->resize(rows * kp);
+  double* out = buffer->data();
+  for (size_t r = 0; r < rows; r++) {
+    for (size_t t = 0; t < k; t++) out[r * kp + t] = F[r * k + t];
+    for (size_t t = k; t < kp; t++) out[r * kp + t] = 0;
+  }
+  return out;
+}
+
+/** `buffer`'s storage, at least `count` doubles (reused from an earlier call when large enough). */
+double* scratchOf(AlignedDoubles* buffer, size_t count) {
+  if (buffer->size() < count) buffer->resize(count);
+  return buffer->data();
 }
 
 /**
@@ -497,15 +646,70 @@ napi_value CsrProduct(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   const int kp = ((int)k + 3) & ~3;
-  const std::vector<double> fp = padColumns(F.data, inRows, k, kp);
+  const AlignedDoubles fp = padColumns(F.data, inRows, k, kp);
   csrProductOver(env, a, (int)side, a.data, fp.data(), (int)k, kp, threads, out.data);
   return nullptr;
 }
 
 /**
+ * Column-block width of the blocked KL passes (csr.inl) for rows of kp doubles: a block's slice of
+ * Ht (and of the H side's output) in about 256 KiB, which stays in L2 (0.5–2 MiB a core on
+ * current x86-64) with room for the streams of V and the ratios, while a row's run of entries in a
+ * block stays long enough to stream; at least 64 columns.
+ */
+int csrBlockWidth(size_t n, int kp) {
+  const size_t width = std::max<size_t>(64, (size_t)(256 * 1024) / ((size_t)kp * sizeof(double)));
+  return (int)std::min(width, std::max<size_t>(n, 1));
+}
+
+/** The block layout of `a` for `width` (csr.inl): m × (blocks + 1) stored positions. */
+std::vector<int32_t> csrBlockPtr(const CsrArgs& a, int width, int blocks) {
+  const size_t stride = (size_t)blocks + 1;
+  std::vector<int32_t> ptr(a.m * stride);
+  for (size_t i = 0; i < a.m; i++) {
+    const int32_t* first = a.indices + a.indptr[i];
+    const int32_t* last = a.indices + a.indptr[i + 1];
+    const int32_t* q = first;
+    ptr[i * stride] = a.indptr[i];
+    for (int b = 1; b < blocks; b++) {
+      q = std::lower_bound(q, last, (int32_t)((size_t)b * (size_t)width));
+      ptr[i * stride + b] = (int32_t)(q - a.indices);
+    }
+    ptr[i * stride + blocks] = a.indptr[i + 1];
+  }
+  return ptr;
+}
+
+/**
+ * The block layout for `width`: kept in the handle (made on its first use at that width, m ×
+ * (blocks + 1) int32: 64 KiB for the 2000-row bench set) or, without a handle, made into `local`.
+ */
+const int32_t* csrBlocks(const CsrArgs& a, CsrHandle* handle, int width, int blocks, std::vector<int32_t>* local) {
+  if (handle == nullptr) {
+    *local = csrBlockPtr(a, width, blocks);
+    return local->data();
+  }
+  if (handle->blockWidth != width) {
+    handle->blockPtr = csrBlockPtr(a, width, blocks);
+    handle->blockWidth = width;
+  }
+  return handle->blockPtr.data();
+}
+
+/** Whether some row of `a` is denser than n/3 (the whole-row path of csrRatios). */
+bool csrAnyDenseRow(const CsrArgs& a) {
+  for (size_t i = 0; i < a.m; i++)
+    if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n) return true;
+  return false;
+}
+
+/**
  * (side, indptr, indices, data, m, n, k, W, Ht, out, ratio, threads): the KL numerators for CSR V,
- * side 0 numW (m × k) = (V ⊘ WH) · Hᵀ, side 1 numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ, with the ratios at
- * the stored entries left in `ratio` (nnz), as klNumWCsr / klNumHCsr leave them.
+ * side 0 numW (m × k) = (V ⊘ WH) · Hᵀ, side 1 numHt (n × k) = (Wᵀ (V ⊘ WH))ᵀ. indptr may be a
+ * handle (csrHandle). `ratio` (nnz) is scratch: the ratios of rows denser than n/3 are left there,
+ * the others are computed block by block and used while in cache (csr.inl, the blocked passes).
+ * W side: rows split over threads where the stored entries are shared evenly; H side: column
+ * blocks split over threads where the blocks' stored entries are shared evenly.
  */
 napi_value CsrKl(napi_env env, napi_callback_info info) {
   napi_value argv[12];
@@ -514,8 +718,9 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
     return nullptr;
   size_t side = 0, k = 0, threads = 1;
   CsrArgs a;
+  CsrHandle* handle = nullptr;
   Array W, Ht, out, ratio;
-  if (!getSize(env, argv[0], &side, "csrKl: side must be 0 or 1") || !getCsrArgs(env, argv + 1, "csrKl", &a) ||
+  if (!getSize(env, argv[0], &side, "csrKl: side must be 0 or 1") || !getCsrArgs(env, argv + 1, "csrKl", &a, &handle) ||
       !getSize(env, argv[6], &k, "csrKl: k must be a non-negative integer") ||
       !getArray(env, argv[7], &W, "csrKl: W must be a Float64Array") ||
       !getArray(env, argv[8], &Ht, "csrKl: Ht must be a Float64Array") ||
@@ -535,56 +740,84 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
   }
   const int kk = (int)k, kp = (kk + 3) & ~3;
   // H (k × n) only where some row is dense enough to be served from a whole row of WH.
-  bool anyDense = false;
-  for (size_t i = 0; i < a.m && !anyDense; i++) anyDense = 3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n;
+  const bool anyDense = csrAnyDenseRow(a);
   const std::vector<double> h = anyDense ? transposeHt(Ht.data, a.n, k) : std::vector<double>();
   const double* hp = h.data();
-  // Ht padded to kp columns: the ratios read four components of a row at once, and the W side's
-  // product reads the same rows just after (still in cache).
-  const std::vector<double> htp = padColumns(Ht.data, a.n, k, kp);
+  // Ht padded to kp columns: four components of an entry's row load at once. Scratch kept in the
+  // handle when there is one (see CsrHandle), else this call's own.
+  AlignedDoubles ownHtp, ownWp, ownOut;
+  AlignedDoubles* htpBuffer = handle != nullptr ? &handle->htp : &ownHtp;
+  AlignedDoubles* wpBuffer = handle != nullptr ? &handle->wp : &ownWp;
+  AlignedDoubles* outBuffer = handle != nullptr ? &handle->outp : &ownOut;
+  const double* htp = padColumnsInto(htpBuffer, Ht.data, a.n, k, kp);
+  const int width = csrBlockWidth(a.n, kp);
+  const int blocks = (int)((a.n + (size_t)width - 1) / (size_t)width);
+  std::vector<int32_t> localBlocks;
+  const int32_t* blockPtr = csrBlocks(a, handle, width, blocks, &localBlocks);
+  // The padded output (aligned, as htp: `out`'s rows may straddle cache lines), copied to out.
+  double* outp = scratchOf(outBuffer, (side == 0 ? a.m : a.n) * (size_t)kp);
+  const int rowParts = partsFor(threads, a.m);
   if (side == 0) {
-    const std::vector<double>& fp = htp;
-    const int parts = partsFor(threads, a.m);
-    poolOf(env)->run(parts, [&](int p) {
-      std::vector<double> row(anyDense ? a.n : 0), acc(kp);
-      const size_t i1 = csrRowCut(a.indptr, a.m, a.nnz, parts, p + 1);
-      // Row by row, so each row's ratios are still in cache when they are used.
-      for (size_t i = csrRowCut(a.indptr, a.m, a.nnz, parts, p); i < i1; i++) {
-        csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp.data(), kp, hp, i, i + 1, ratio.data,
-                      row.data());
-        csrIsa.rowProducts(a.indptr, a.indices, ratio.data, kk, fp.data(), kp, i, i + 1, out.data, acc.data());
-      }
+    poolOf(env)->run(rowParts, [&](int p) {
+      const size_t i0 = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p),
+                   i1 = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1);
+      std::vector<double> row(anyDense ? a.n : 0);
+      AlignedDoubles r((size_t)width);
+      for (size_t i = i0; anyDense && i < i1; i++)
+        if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n)
+          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratio.data, row.data());
+      for (size_t x = i0 * (size_t)kp; x < i1 * (size_t)kp; x++) outp[x] = 0;
+      csrIsa.klWBlocks(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, blockPtr, blocks, i0, i1, ratio.data,
+                       outp, r.data());
+      for (size_t i = i0; i < i1; i++)
+        for (int t = 0; t < kk; t++) out.data[i * k + t] = outp[i * kp + t];
     });
     return nullptr;
   }
-  const std::vector<double> wp = padColumns(W.data, a.m, k, kp);
-  if (partsFor(threads, a.n) == 1) {
-    // One part owns every column: each row's ratios are scattered while they are in cache, rows in
-    // ascending order, so every column's sum has the terms and order of csrColumnProducts.
-    std::vector<double> row(anyDense ? a.n : 0), outp(a.n * (size_t)kp, 0.0);
-    for (size_t i = 0; i < a.m; i++) {
-      csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp.data(), kp, hp, i, i + 1, ratio.data, row.data());
-      csrIsa.scatterRows(a.indptr, a.indices, ratio.data, wp.data(), kp, i, i + 1, outp.data());
-    }
-    for (size_t j = 0; j < a.n; j++)
-      for (int t = 0; t < kk; t++) out.data[j * k + t] = outp[j * kp + t];
-    return nullptr;
+  if (anyDense) {
+    poolOf(env)->run(rowParts, [&](int p) {
+      std::vector<double> row(a.n);
+      for (size_t i = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p);
+           i < csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1); i++)
+        if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n)
+          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratio.data, row.data());
+    });
   }
-  const int rowParts = partsFor(threads, a.m);
-  poolOf(env)->run(rowParts, [&](int p) {
-    std::vector<double> row(anyDense ? a.n : 0);
-    csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp.data(), kp, hp,
-                  csrRowCut(a.indptr, a.m, a.nnz, rowParts, p), csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1),
-                  ratio.data, row.data());
+  const double* wp = padColumnsInto(wpBuffer, W.data, a.m, k, kp);
+  // Blocks shared over the parts by their stored entries.
+  const int parts = partsFor(threads, (size_t)blocks);
+  std::vector<int> blockCuts(parts + 1, blocks);
+  blockCuts[0] = 0;
+  if (parts > 1) {
+    const size_t stride = (size_t)blocks + 1;
+    std::vector<size_t> inBlock(blocks, 0);
+    for (size_t i = 0; i < a.m; i++)
+      for (int b = 0; b < blocks; b++) inBlock[b] += (size_t)(blockPtr[i * stride + b + 1] - blockPtr[i * stride + b]);
+    size_t running = 0;
+    int b = 0;
+    for (int p = 1; p < parts; p++) {
+      const size_t target = a.nnz * (size_t)p / (size_t)parts;
+      while (b < blocks && running + inBlock[b] / 2 < target) running += inBlock[b++];
+      blockCuts[p] = std::max(b, blockCuts[p - 1]);
+    }
+  }
+  poolOf(env)->run(parts, [&](int p) {
+    AlignedDoubles r((size_t)width);
+    csrIsa.klHBlocks(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp, htp, kp, blockPtr, blocks, width,
+                     blockCuts[p], blockCuts[p + 1], ratio.data, outp, r.data());
+    const size_t j0 = (size_t)blockCuts[p] * (size_t)width;
+    const size_t j1 = std::min(a.n, (size_t)blockCuts[p + 1] * (size_t)width);
+    for (size_t j = j0; j < j1; j++)
+      for (int t = 0; t < kk; t++) out.data[j * k + t] = outp[j * kp + t];
   });
-  csrProductOver(env, a, 1, ratio.data, wp.data(), kk, kp, threads, out.data);
   return nullptr;
 }
 
 /**
  * (indptr, indices, data, m, n, k, W, Ht, sums, threads): the per-row KL loss sums on CSR V into
  * sums (2m), as csrRowLosses (contract.ts) leaves them; rows split over threads where the stored
- * entries are shared evenly, each row summed by one thread (the caller adds the rows in order).
+ * entries are shared evenly, each row summed by one thread (the caller adds the rows in order),
+ * column block by column block (csr.inl). indptr may be a handle (csrHandle).
  */
 napi_value CsrLosses(napi_env env, napi_callback_info info) {
   napi_value argv[10];
@@ -592,8 +825,9 @@ napi_value CsrLosses(napi_env env, napi_callback_info info) {
     return nullptr;
   size_t k = 0, threads = 1;
   CsrArgs a;
+  CsrHandle* handle = nullptr;
   Array W, Ht, sums;
-  if (!getCsrArgs(env, argv, "csrLosses", &a) ||
+  if (!getCsrArgs(env, argv, "csrLosses", &a, &handle) ||
       !getSize(env, argv[5], &k, "csrLosses: k must be a non-negative integer") ||
       !getArray(env, argv[6], &W, "csrLosses: W must be a Float64Array") ||
       !getArray(env, argv[7], &Ht, "csrLosses: Ht must be a Float64Array") ||
@@ -606,12 +840,17 @@ napi_value CsrLosses(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   const int kp = ((int)k + 3) & ~3;
-  const std::vector<double> htp = padColumns(Ht.data, a.n, k, kp);
+  AlignedDoubles ownHtp;
+  const double* htp = padColumnsInto(handle != nullptr ? &handle->htp : &ownHtp, Ht.data, a.n, k, kp);
+  const int width = csrBlockWidth(a.n, kp);
+  const int blocks = (int)((a.n + (size_t)width - 1) / (size_t)width);
+  std::vector<int32_t> localBlocks;
+  const int32_t* blockPtr = csrBlocks(a, handle, width, blocks, &localBlocks);
   const int parts = partsFor(threads, a.m);
   poolOf(env)->run(parts, [&](int p) {
-    csrIsa.rowLosses(a.indptr, a.indices, a.data, (int)k, W.data, htp.data(), kp,
-                     csrRowCut(a.indptr, a.m, a.nnz, parts, p), csrRowCut(a.indptr, a.m, a.nnz, parts, p + 1),
-                     sums.data);
+    const size_t i0 = csrRowCut(a.indptr, a.m, a.nnz, parts, p), i1 = csrRowCut(a.indptr, a.m, a.nnz, parts, p + 1);
+    for (size_t x = 2 * i0; x < 2 * i1; x++) sums.data[x] = 0;
+    csrIsa.lossBlocks(a.indptr, a.indices, a.data, (int)k, W.data, htp, kp, blockPtr, blocks, i0, i1, sums.data);
   });
   return nullptr;
 }
@@ -790,6 +1029,7 @@ NAPI_MODULE_INIT() {
       {"csrProduct", nullptr, CsrProduct, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"csrKl", nullptr, CsrKl, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"csrLosses", nullptr, CsrLosses, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"csrHandle", nullptr, CsrHandleNew, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(csrProps) / sizeof(csrProps[0]), csrProps);
   napi_property_descriptor orthoProps[] = {

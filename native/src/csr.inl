@@ -2,7 +2,9 @@
 // coefficient matrix C (the ratios, or V itself) with a factor: C · F (W side, rows of C) and
 // Cᵀ · W (H side, columns of C). The scalar counterparts: klSparseRatios, klNumWCsr, klNumHCsr in
 // src/shared/nmf/kernels/scalar/kl.ts, csrTimes and csrTransposeTimes in scalar/products.ts, with
-// sparseAccumulateRow and sparseScatterRow in scalar/rows.ts. Bit rules: contract.ts.
+// sparseAccumulateRow and sparseScatterRow in scalar/rows.ts; the KL numerators and loss rows run
+// column block by column block (below, "Column-blocked KL passes"; csrRowLosses in
+// scalar/losses.ts). Bit rules: contract.ts.
 // Part of kernels.inl: included inside namespace NMF_KERNEL_NS once per instruction set.
 
 /**
@@ -255,103 +257,268 @@ static void csrColumnProducts(const int32_t* indptr, const int32_t* indices, con
     for (int t = 0; t < k; t++) out[j * k + t] = outp[(j - j0) * kp + t];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Column-blocked KL passes. Each pass over all of V used to sweep the whole of Ht (n × kp) once per
+// row of V (and the H side's n × kp output too), 2 × 1.9 MB per row on the 2000 × 20 000 bench set,
+// so the gathers ran from L3. The blocked passes take V's columns in blocks whose slice of Ht (and
+// of the H side's output) stays in L2, and visit every row's stored entries in that block before
+// moving to the next block. No sum changes order: a W-side or loss row keeps its running sums in
+// memory across blocks, which come in ascending column order, so its terms are still added in
+// stored order; an H-side column takes its terms from rows in ascending order as before; a ratio
+// depends only on its own entry. Same bits as the unblocked passes (csrRatios, then csrRowProducts
+// or csrColumnProducts of the ratios) and as the scalar csrRowLosses, at any block width.
+//
+// blockPtr (m × (blocks + 1)): blockPtr[i·(blocks + 1) + b] = the first stored position of row i
+// whose column is ≥ b·width (the last one: indptr[i + 1]). Rows denser than n/3 (the whole-row
+// path, whose ratios have other bits) have their ratios computed beforehand into `ratio` by
+// csrRatios, and the blocked passes read them from there.
+
 /**
- * Per-row KL sums on CSR V over rows [i0, i1) (`csrRowLosses`, scalar/losses.ts):
- * sums[2i] = Σ V·log(V / WHs) and sums[2i + 1] = Σ V over the stored V > EPS32 of row i in stored
- * order, (WH)_ij the t-ordered dot product (`entryProducts4`), WHs = EPS32 where WH is exactly 0.
- * The log is fdlibm's (JavaScript's Math.log) on four lanes (`logMain`, losses.inl); entries left
- * out get the ratio 2 and a +0 term, which adds nothing (the sums are never −0). htp: Ht padded
- * to kp columns, as for `csrRatios`.
+ * Prefetches stored positions [p0, p1) of V (indices and values): the blocked passes read V in
+ * short runs, one row's entries of one block after another, too short for the hardware
+ * prefetcher to find (measured: the loads of V's indices and values were half of the W side's
+ * samples before this), so each run asks for the next row's while it works on its own.
  */
-static void csrRowLosses(const int32_t* indptr, const int32_t* indices, const double* data, int k, const double* W,
-                         const double* htp, int kp, size_t i0, size_t i1, double* sums) {
-  const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
-  for (size_t i = i0; i < i1; i++) {
-    const size_t start = (size_t)indptr[i], end = (size_t)indptr[i + 1];
-    const double* wi = W + i * (size_t)k;
-    double a = 0, b = 0;
-    size_t p = start;
-    for (; p + 8 <= end; p += 8) {
-      v4d wh[2];
-      entryProducts8(wi, htp, k, kp, indices + p, &wh[0], &wh[1]);
-      for (int g = 0; g < 2; g++) {
-        const v4d v = load4(data + p + 4 * g);
-        const v4l keep = v > eps;  // false for NaN
-        const v4d terms = select4(keep, v * logMain(select4(keep, v / select4(wh[g] == zero, eps, wh[g]), two)), zero);
-        const v4d kept = select4(keep, v, zero);
-        a += terms[0];
-        a += terms[1];
-        a += terms[2];
-        a += terms[3];
-        b += kept[0];
-        b += kept[1];
-        b += kept[2];
-        b += kept[3];
+static inline void prefetchRun(const int32_t* indices, const double* data, size_t p0, size_t p1) {
+  for (size_t p = p0; p < p1; p += 16) __builtin_prefetch(indices + p);
+  for (size_t p = p0; p < p1; p += 8) __builtin_prefetch(data + p);
+}
+
+/**
+ * r[0 .. p1 − p0) = the ratios of stored positions [p0, p1) of a row sparser than n/3 (wi: its
+ * W row), with `csrRatios`' per-entry arithmetic: (WH)_ij added one component at a time in t order.
+ */
+static inline void segmentRatios(const int32_t* indices, const double* data, int k, const double* wi, const double* htp,
+                                 int kp, size_t p0, size_t p1, double* r) {
+  const v4d zero = splat4(0), eps = splat4(EPS32);
+  size_t p = p0;
+  for (; p + 8 <= p1; p += 8) {
+    v4d lo, hi;
+    entryProducts8(wi, htp, k, kp, indices + p, &lo, &hi);
+    const v4d v0 = load4(data + p), v1 = load4(data + p + 4);
+    store4(r + (p - p0), select4(v0 > zero, v0 / select4(lo == zero, eps, lo), zero));
+    store4(r + (p - p0) + 4, select4(v1 > zero, v1 / select4(hi == zero, eps, hi), zero));
+  }
+  for (; p + 4 <= p1; p += 4) {
+    const v4d wh = entryProducts4(wi, htp, k, kp, indices + p);
+    const v4d v = load4(data + p);
+    store4(r + (p - p0), select4(v > zero, v / select4(wh == zero, eps, wh), zero));
+  }
+  for (; p < p1; p++) {
+    const double v = data[p];
+    if (!(v > 0)) {
+      r[p - p0] = 0;
+      continue;
+    }
+    const double* hj = htp + (size_t)indices[p] * kp;
+    double wh = 0;
+    for (int t = 0; t < k; t++) wh += wi[t] * hj[t];
+    r[p - p0] = v / (wh == 0 ? EPS32 : wh);
+  }
+}
+
+/** acc (KV vectors, or kp / 4 when KV is 0) += Σ_e r[e] · fp[j_e] over e in order, r[e] not > 0 skipped. */
+template <int KV>
+static inline void gatherAdd(const double* r, const int32_t* j, size_t count, const double* fp, int kp, double* acc) {
+  if (KV > 0) {
+    v4d a[KV > 0 ? KV : 1];
+    for (int q = 0; q < KV; q++) a[q] = load4(acc + 4 * q);
+    for (size_t e = 0; e < count; e++) {
+      const double x = r[e];
+      if (!(x > 0)) continue;
+      const double* f = fp + (size_t)j[e] * (KV * 4);
+      const v4d xs = splat4(x);
+      for (int q = 0; q < KV; q++) a[q] = a[q] + xs * load4(f + 4 * q);
+    }
+    for (int q = 0; q < KV; q++) store4(acc + 4 * q, a[q]);
+    return;
+  }
+  for (size_t e = 0; e < count; e++) {
+    const double x = r[e];
+    if (!(x > 0)) continue;
+    const double* f = fp + (size_t)j[e] * kp;
+    const v4d xs = splat4(x);
+    for (int t = 0; t < kp; t += 4) store4(acc + t, load4(acc + t) + xs * load4(f + t));
+  }
+}
+
+/** outp[j_e − j0] (rows of kp) += r[e] · wi over e in order (KV vectors, or kp / 4), r[e] not > 0 skipped. */
+template <int KV>
+static inline void scatterAdd(const double* r, const int32_t* j, size_t count, const double* wi, int kp, int32_t j0,
+                              double* outp) {
+  if (KV > 0) {
+    v4d w[KV > 0 ? KV : 1];
+    for (int q = 0; q < KV; q++) w[q] = load4(wi + 4 * q);
+    for (size_t e = 0; e < count; e++) {
+      const double x = r[e];
+      if (!(x > 0)) continue;
+      double* o = outp + (size_t)(j[e] - j0) * (KV * 4);
+      const v4d xs = splat4(x);
+      for (int q = 0; q < KV; q++) store4(o + 4 * q, load4(o + 4 * q) + xs * w[q]);
+    }
+    return;
+  }
+  for (size_t e = 0; e < count; e++) {
+    const double x = r[e];
+    if (!(x > 0)) continue;
+    double* o = outp + (size_t)(j[e] - j0) * kp;
+    const v4d xs = splat4(x);
+    for (int t = 0; t < kp; t += 4) store4(o + t, load4(o + t) + xs * load4(wi + t));
+  }
+}
+
+template <int KV>
+static void klWBlocksOf(const int32_t* indptr, const int32_t* indices, const double* data, size_t n, int k,
+                        const double* W, const double* htp, int kp, const int32_t* blockPtr, int blocks, size_t i0,
+                        size_t i1, const double* ratio, double* accp, double* r) {
+  const size_t stride = (size_t)blocks + 1;
+  for (int b = 0; b < blocks; b++) {
+    for (size_t i = i0; i < i1; i++) {
+      const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
+      if (i + 1 < i1)
+        prefetchRun(indices, data, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
+      if (p0 == p1) continue;
+      const bool denseRow = 3 * (size_t)(indptr[i + 1] - indptr[i]) > n;
+      const double* ri = ratio + p0;
+      if (!denseRow) {
+        segmentRatios(indices, data, k, W + i * (size_t)k, htp, kp, p0, p1, r);
+        ri = r;
       }
+      gatherAdd<KV>(ri, indices + p0, p1 - p0, htp, kp, accp + i * (size_t)kp);
     }
-    for (; p < end; p++) {
-      const double v = data[p];
-      if (!(v > EPS32)) continue;
-      const double* hj = htp + (size_t)indices[p] * kp;
-      double wh = 0;
-      for (int t = 0; t < k; t++) wh += wi[t] * hj[t];
-      a += v * fdlibmLog(v / (wh == 0 ? EPS32 : wh));
-      b += v;
-    }
-    sums[2 * i] = a;
-    sums[2 * i + 1] = b;
   }
 }
 
 /**
- * Adds rows [i0, i1) of Cᵀ · W to outp (n × kp, padded): outp_j += c_ij · W_i for the stored
- * entries of each row in turn, coefficients that are not > 0 skipped. Called on rows in ascending
- * order, each column's sum takes its terms in the order `csrColumnProducts` (and
- * `sparseScatterRow` row after row) adds them, so a caller may interleave it with the rows'
- * ratios. wp: W padded to kp columns (m × kp).
+ * Rows [i0, i1) of the KL W-side numerator into accp (m × kp, zeroed by the caller, padded):
+ * accp_i = Σ_p ratio_p · Ht_{j_p} over row i's stored entries in stored order (`csrRowProducts` of
+ * the ratios, `csrRatios`' ratios), block by block. r: scratch of the widest block's length.
  */
-static void csrScatterRows(const int32_t* indptr, const int32_t* indices, const double* c, const double* wp, int kp,
-                           size_t i0, size_t i1, double* outp) {
-  for (size_t i = i0; i < i1; i++) {
-    const size_t start = (size_t)indptr[i], end = (size_t)indptr[i + 1];
-    const double* wi = wp + i * (size_t)kp;
-    if (kp == 4) {
-      const v4d w0 = load4(wi);
-      for (size_t p = start; p < end; p++) {
-        const double x = c[p];
-        if (!(x > 0)) continue;
-        double* o = outp + (size_t)indices[p] * 4;
-        store4(o, load4(o) + splat4(x) * w0);
+static void csrKlWBlocks(const int32_t* indptr, const int32_t* indices, const double* data, size_t n, int k,
+                         const double* W, const double* htp, int kp, const int32_t* blockPtr, int blocks, size_t i0,
+                         size_t i1, const double* ratio, double* accp, double* r) {
+  switch (kp) {
+    case 4:
+      return klWBlocksOf<1>(indptr, indices, data, n, k, W, htp, kp, blockPtr, blocks, i0, i1, ratio, accp, r);
+    case 8:
+      return klWBlocksOf<2>(indptr, indices, data, n, k, W, htp, kp, blockPtr, blocks, i0, i1, ratio, accp, r);
+    case 12:
+      return klWBlocksOf<3>(indptr, indices, data, n, k, W, htp, kp, blockPtr, blocks, i0, i1, ratio, accp, r);
+    case 16:
+      return klWBlocksOf<4>(indptr, indices, data, n, k, W, htp, kp, blockPtr, blocks, i0, i1, ratio, accp, r);
+    case 20:
+      return klWBlocksOf<5>(indptr, indices, data, n, k, W, htp, kp, blockPtr, blocks, i0, i1, ratio, accp, r);
+    default:
+      return klWBlocksOf<0>(indptr, indices, data, n, k, W, htp, kp, blockPtr, blocks, i0, i1, ratio, accp, r);
+  }
+}
+
+template <int KV>
+static void klHBlocksOf(const int32_t* indptr, const int32_t* indices, const double* data, size_t m, size_t n, int k,
+                        const double* W, const double* wp, const double* htp, int kp, const int32_t* blockPtr,
+                        int blocks, int width, int b0, int b1, const double* ratio, double* outp, double* r) {
+  const size_t stride = (size_t)blocks + 1;
+  for (int b = b0; b < b1; b++) {
+    const int32_t j0 = (int32_t)((size_t)b * (size_t)width);
+    const size_t j1 = (size_t)(b + 1) * (size_t)width < n ? (size_t)(b + 1) * (size_t)width : n;
+    double* ob = outp + (size_t)j0 * kp;
+    for (size_t x = 0; x < (j1 - (size_t)j0) * (size_t)kp; x++) ob[x] = 0;
+    for (size_t i = 0; i < m; i++) {
+      const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
+      if (i + 1 < m)
+        prefetchRun(indices, data, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
+      if (p0 == p1) continue;
+      const bool denseRow = 3 * (size_t)(indptr[i + 1] - indptr[i]) > n;
+      const double* ri = ratio + p0;
+      if (!denseRow) {
+        segmentRatios(indices, data, k, W + i * (size_t)k, htp, kp, p0, p1, r);
+        ri = r;
       }
-    } else if (kp == 8) {
-      const v4d w0 = load4(wi), w1 = load4(wi + 4);
-      for (size_t p = start; p < end; p++) {
-        const double x = c[p];
-        if (!(x > 0)) continue;
-        double* o = outp + (size_t)indices[p] * 8;
-        const v4d xs = splat4(x);
-        store4(o, load4(o) + xs * w0);
-        store4(o + 4, load4(o + 4) + xs * w1);
+      scatterAdd<KV>(ri, indices + p0, p1 - p0, wp + i * (size_t)kp, kp, j0, ob);
+    }
+  }
+}
+
+/**
+ * Column blocks [b0, b1) of the KL H-side numerator into outp (n × kp, padded): outp_j = Σ_i
+ * ratio_ij · W_i over rows i in ascending order (`sparseScatterRow` row after row), each block's
+ * rows of outp zeroed first. wp: W padded to kp columns; width: the block width in columns.
+ */
+static void csrKlHBlocks(const int32_t* indptr, const int32_t* indices, const double* data, size_t m, size_t n, int k,
+                         const double* W, const double* wp, const double* htp, int kp, const int32_t* blockPtr,
+                         int blocks, int width, int b0, int b1, const double* ratio, double* outp, double* r) {
+  switch (kp) {
+    case 4:
+      return klHBlocksOf<1>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
+                            outp, r);
+    case 8:
+      return klHBlocksOf<2>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
+                            outp, r);
+    case 12:
+      return klHBlocksOf<3>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
+                            outp, r);
+    case 16:
+      return klHBlocksOf<4>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
+                            outp, r);
+    case 20:
+      return klHBlocksOf<5>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
+                            outp, r);
+    default:
+      return klHBlocksOf<0>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
+                            outp, r);
+  }
+}
+
+/**
+ * Rows [i0, i1) of the per-row KL loss sums, block by block (the scalar `csrRowLosses`' terms in its order:
+ * each row's stored entries in stored order), added to sums (2m, zeroed by the caller):
+ * sums[2i] += Σ V·log(V / WHs), sums[2i + 1] += Σ V over the stored V > EPS32.
+ */
+static void csrLossBlocks(const int32_t* indptr, const int32_t* indices, const double* data, int k, const double* W,
+                          const double* htp, int kp, const int32_t* blockPtr, int blocks, size_t i0, size_t i1,
+                          double* sums) {
+  (void)indptr;
+  const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
+  const size_t stride = (size_t)blocks + 1;
+  for (int b = 0; b < blocks; b++) {
+    for (size_t i = i0; i < i1; i++) {
+      const size_t p0 = (size_t)blockPtr[i * stride + b], end = (size_t)blockPtr[i * stride + b + 1];
+      if (i + 1 < i1)
+        prefetchRun(indices, data, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
+      if (p0 == end) continue;
+      const double* wi = W + i * (size_t)k;
+      double a = sums[2 * i], s = sums[2 * i + 1];
+      size_t p = p0;
+      for (; p + 8 <= end; p += 8) {
+        v4d wh[2];
+        entryProducts8(wi, htp, k, kp, indices + p, &wh[0], &wh[1]);
+        for (int g = 0; g < 2; g++) {
+          const v4d v = load4(data + p + 4 * g);
+          const v4l keep = v > eps;  // false for NaN
+          const v4d terms =
+              select4(keep, v * logMain(select4(keep, v / select4(wh[g] == zero, eps, wh[g]), two)), zero);
+          const v4d kept = select4(keep, v, zero);
+          a += terms[0];
+          a += terms[1];
+          a += terms[2];
+          a += terms[3];
+          s += kept[0];
+          s += kept[1];
+          s += kept[2];
+          s += kept[3];
+        }
       }
-    } else if (kp == 12) {
-      const v4d w0 = load4(wi), w1 = load4(wi + 4), w2 = load4(wi + 8);
-      for (size_t p = start; p < end; p++) {
-        const double x = c[p];
-        if (!(x > 0)) continue;
-        double* o = outp + (size_t)indices[p] * 12;
-        const v4d xs = splat4(x);
-        store4(o, load4(o) + xs * w0);
-        store4(o + 4, load4(o + 4) + xs * w1);
-        store4(o + 8, load4(o + 8) + xs * w2);
+      for (; p < end; p++) {
+        const double v = data[p];
+        if (!(v > EPS32)) continue;
+        const double* hj = htp + (size_t)indices[p] * kp;
+        double wh = 0;
+        for (int t = 0; t < k; t++) wh += wi[t] * hj[t];
+        a += v * fdlibmLog(v / (wh == 0 ? EPS32 : wh));
+        s += v;
       }
-    } else {
-      for (size_t p = start; p < end; p++) {
-        const double x = c[p];
-        if (!(x > 0)) continue;
-        double* o = outp + (size_t)indices[p] * kp;
-        const v4d xs = splat4(x);
-        for (int t = 0; t < kp; t += 4) store4(o + t, load4(o + t) + xs * load4(wi + t));
-      }
+      sums[2 * i] = a;
+      sums[2 * i + 1] = s;
     }
   }
 }

@@ -14,29 +14,36 @@ typedef void (*CsrRowProductsFn)(const int32_t*, const int32_t*, const double*, 
                                  double*, double*);
 typedef void (*CsrColumnProductsFn)(const int32_t*, const int32_t*, const double*, size_t, int, const double*, int,
                                     size_t, size_t, double*, double*);
-typedef void (*CsrRowLossesFn)(const int32_t*, const int32_t*, const double*, int, const double*, const double*, int,
-                               size_t, size_t, double*);
-typedef void (*CsrScatterRowsFn)(const int32_t*, const int32_t*, const double*, const double*, int, size_t, size_t,
-                                 double*);
+typedef void (*CsrKlWBlocksFn)(const int32_t*, const int32_t*, const double*, size_t, int, const double*, const double*,
+                               int, const int32_t*, int, size_t, size_t, const double*, double*, double*);
+typedef void (*CsrKlHBlocksFn)(const int32_t*, const int32_t*, const double*, size_t, size_t, int, const double*,
+                               const double*, const double*, int, const int32_t*, int, int, int, int, const double*,
+                               double*, double*);
+typedef void (*CsrLossBlocksFn)(const int32_t*, const int32_t*, const double*, int, const double*, const double*, int,
+                                const int32_t*, int, size_t, size_t, double*);
 
 struct CsrIsa {
   CsrRatiosFn ratios;
   CsrRowProductsFn rowProducts;
   CsrColumnProductsFn columnProducts;
-  CsrRowLossesFn rowLosses;
-  CsrScatterRowsFn scatterRows;
+  // The column-blocked KL passes (csr.inl, "Column-blocked KL passes").
+  CsrKlWBlocksFn klWBlocks;
+  CsrKlHBlocksFn klHBlocks;
+  CsrLossBlocksFn lossBlocks;
 };
 
 CsrIsa chooseCsrIsa() {
 #ifdef NMF_HAVE_AVX2_BUILD
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f"))
-    return {avx512vl::csrRatios, avx512vl::csrRowProducts, avx512vl::csrColumnProducts, avx512vl::csrRowLosses,
-            avx512vl::csrScatterRows};
+    return {avx512vl::csrRatios,    avx512vl::csrRowProducts, avx512vl::csrColumnProducts,
+            avx512vl::csrKlWBlocks, avx512vl::csrKlHBlocks,   avx512vl::csrLossBlocks};
   if (__builtin_cpu_supports("avx2"))
-    return {avx2::csrRatios, avx2::csrRowProducts, avx2::csrColumnProducts, avx2::csrRowLosses, avx2::csrScatterRows};
+    return {avx2::csrRatios,    avx2::csrRowProducts, avx2::csrColumnProducts,
+            avx2::csrKlWBlocks, avx2::csrKlHBlocks,   avx2::csrLossBlocks};
 #endif
-  return {base::csrRatios, base::csrRowProducts, base::csrColumnProducts, base::csrRowLosses, base::csrScatterRows};
+  return {base::csrRatios,    base::csrRowProducts, base::csrColumnProducts,
+          base::csrKlWBlocks, base::csrKlHBlocks,   base::csrLossBlocks};
 }
 
 const CsrIsa csrIsa = chooseCsrIsa();

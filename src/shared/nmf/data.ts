@@ -33,6 +33,21 @@ export interface PreparedData {
   zero: { i: number; j: number } | null;
 }
 
+/**
+ * The CSR index arrays (indptr) of the data sets prepared for a fit by {@link prepareData}. The
+ * engine never writes V, so a kernel backend may check such a structure once (sorted columns in
+ * [0, n) in every row, indptr within the stored entries) and trust it on every later call with
+ * the same arrays (the native kernels' CSR handle, ./kernels/native.ts). Other CSR arrays (the
+ * minibatch solver's batches, each a fresh view) are checked on every call. A weak set: it keeps
+ * nothing alive.
+ */
+const readOnlyCsr = new WeakSet<Int32Array>();
+
+/** Whether `indptr` belongs to the CSR V of a prepared data set (see `readOnlyCsr`). */
+export function isPreparedCsr(indptr: Int32Array): boolean {
+  return readOnlyCsr.has(indptr);
+}
+
 /** Mean of the observed entries of V (0 when nothing is observed). */
 export function observedMean(data: PreparedData): number {
   return data.observed > 0 ? data.sum / data.observed : 0;
@@ -75,17 +90,25 @@ export function prepareData(V: DataMatrix): PreparedData {
       }
     }
   } else {
+    // As for dense V, the common stored entry (finite, > 0) is summed inline into a local sum (the
+    // closure call per entry cost ~200 ms on 4 × 10⁶ stored entries); the others go to `inspect`
+    // in the same order, so the sum is the same.
+    const { indptr, indices, data } = V;
     for (let i = 0; i < m; i++) {
       let expected = 0;
-      for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) {
-        const j = V.indices[p];
+      const end = indptr[i + 1];
+      for (let p = indptr[i]; p < end; p++) {
+        const j = indices[p];
         if (zero === null && j > expected) zero = { i, j: expected };
         expected = j + 1;
-        inspect(i, j, V.data[p]);
+        const v = data[p];
+        if (v > 0 && v < Infinity) sum += v;
+        else inspect(i, j, v);
       }
       if (zero === null && expected < n) zero = { i, j: expected };
     }
   }
+  if (V.kind === 'csr') readOnlyCsr.add(V.indptr);
   const count = missRows.length;
   let missing: MissingPattern | null = null;
   if (count > 0) {

@@ -1,3 +1,4 @@
+import { isPreparedCsr } from '../data';
 import type { NmfKernels } from './contract';
 import { sequentialFused } from './fused';
 
@@ -114,7 +115,7 @@ export interface NativeKernelModule {
    */
   csrProduct?(
     side: 0 | 1,
-    indptr: Int32Array,
+    indptr: Int32Array | CsrHandle,
     indices: Int32Array,
     data: Float64Array,
     m: number,
@@ -126,11 +127,11 @@ export interface NativeKernelModule {
   ): void;
   /**
    * The KL numerators for CSR V: side 0 numW (m × k), side 1 numHt (n × k), as klNumWCsr /
-   * klNumHCsr (./contract.ts), the ratios left in `ratio` (nnz). Absent from older modules.
+   * klNumHCsr (./contract.ts); `ratio` (nnz) is scratch. Absent from older modules.
    */
   csrKl?(
     side: 0 | 1,
-    indptr: Int32Array,
+    indptr: Int32Array | CsrHandle,
     indices: Int32Array,
     data: Float64Array,
     m: number,
@@ -147,7 +148,7 @@ export interface NativeKernelModule {
    * split over threads by stored entries. Absent from modules built before it.
    */
   csrLosses?(
-    indptr: Int32Array,
+    indptr: Int32Array | CsrHandle,
     indices: Int32Array,
     data: Float64Array,
     m: number,
@@ -196,7 +197,17 @@ export interface NativeKernelModule {
     l2: number,
     threshold: number,
   ): void;
+  /**
+   * Checks a CSR structure once (as every CSR call checks it) and returns a handle that csrProduct,
+   * csrKl and csrLosses take in place of indptr with the same indices, data, m and n, skipping the
+   * O(nnz) check of the indices (indptr, O(m), is still checked). Throws on a bad structure.
+   * Absent from modules built before it.
+   */
+  csrHandle?(indptr: Int32Array, indices: Int32Array, data: Float64Array, m: number, n: number): CsrHandle;
 }
+
+/** A CSR structure the native module has checked (`csrHandle`); opaque. */
+export type CsrHandle = object & { readonly __csrHandle?: never };
 
 /** Below this much work (m·n·k multiply-adds) a call stays on one thread: waking threads costs more. */
 export const MIN_NATIVE_SPLIT_WORK = 1 << 17;
@@ -401,23 +412,124 @@ function withNativeCsr(
 ): NmfKernels {
   const { csrProduct, csrKl, csrLosses } = module;
   if (typeof csrProduct !== 'function' || typeof csrKl !== 'function') return set;
+  const checked = (indptr: Int32Array, indices: Int32Array, data: Float64Array, m: number, n: number) =>
+    structureOf(module, indptr, indices, data, m, n);
   return {
     ...set,
     ...(typeof csrLosses === 'function'
       ? {
           csrRowLosses: (indptr, indices, data, m, n, k, W, Ht, sums) =>
-            csrLosses.call(module, indptr, indices, data, m, n, k, W, Ht, sums, threadsFor(indptr[m] * k)),
+            csrLosses.call(
+              module,
+              checked(indptr, indices, data, m, n),
+              indices,
+              data,
+              m,
+              n,
+              k,
+              W,
+              Ht,
+              sums,
+              threadsFor(indptr[m] * k),
+            ),
         }
       : {}),
     csrTimes: (indptr, indices, data, m, n, F, k, out) =>
-      csrProduct(0, indptr, indices, data, m, n, F, k, out, threadsFor(indptr[m] * k)),
+      csrProduct(
+        0,
+        checked(indptr, indices, data, m, n),
+        indices,
+        data,
+        m,
+        n,
+        F,
+        k,
+        out,
+        threadsFor(indptr[m] * k),
+      ),
     csrTransposeTimes: (indptr, indices, data, m, n, W, k, out) =>
-      csrProduct(1, indptr, indices, data, m, n, W, k, out, threadsFor(indptr[m] * k)),
+      csrProduct(
+        1,
+        checked(indptr, indices, data, m, n),
+        indices,
+        data,
+        m,
+        n,
+        W,
+        k,
+        out,
+        threadsFor(indptr[m] * k),
+      ),
     klNumWCsr: (indptr, indices, data, m, n, k, W, Ht, numW, _row, ratio) =>
-      csrKl(0, indptr, indices, data, m, n, k, W, Ht, numW, ratio, threadsFor(indptr[m] * k)),
+      csrKl(
+        0,
+        checked(indptr, indices, data, m, n),
+        indices,
+        data,
+        m,
+        n,
+        k,
+        W,
+        Ht,
+        numW,
+        ratio,
+        threadsFor(indptr[m] * k),
+      ),
     klNumHCsr: (indptr, indices, data, m, n, k, W, Ht, numHt, _row, ratio) =>
-      csrKl(1, indptr, indices, data, m, n, k, W, Ht, numHt, ratio, threadsFor(indptr[m] * k)),
+      csrKl(
+        1,
+        checked(indptr, indices, data, m, n),
+        indices,
+        data,
+        m,
+        n,
+        k,
+        W,
+        Ht,
+        numHt,
+        ratio,
+        threadsFor(indptr[m] * k),
+      ),
   };
+}
+
+/** The handle made for a prepared V's arrays, per module (keyed by indptr; see `structureOf`). */
+const handles = new WeakMap<
+  NativeKernelModule,
+  WeakMap<Int32Array, { indices: Int32Array; data: Float64Array; m: number; n: number; handle: CsrHandle }>
+>();
+
+/**
+ * What the native CSR calls take as indptr: for the CSR V of a prepared data set (../data.ts,
+ * `isPreparedCsr`: the engine never writes it) a handle, made (and the structure checked, a bad
+ * one refused with the row it is in) on the first call and reused while the same arrays and shape
+ * come back, so a fit checks its V once instead of on every call (an O(nnz) pass, ~8 ms a call
+ * on 4 × 10⁶ stored entries); for any other arrays indptr itself, checked by the call.
+ */
+function structureOf(
+  module: NativeKernelModule,
+  indptr: Int32Array,
+  indices: Int32Array,
+  data: Float64Array,
+  m: number,
+  n: number,
+): Int32Array | CsrHandle {
+  const make = module.csrHandle;
+  if (typeof make !== 'function' || !isPreparedCsr(indptr)) return indptr;
+  let made = handles.get(module);
+  if (made === undefined) handles.set(module, (made = new WeakMap()));
+  const known = made.get(indptr);
+  if (
+    known !== undefined &&
+    known.indices === indices &&
+    known.data === data &&
+    known.m === m &&
+    known.n === n
+  )
+    return known.handle;
+  const handle = make.call(module, indptr, indices, data, m, n);
+  made.set(indptr, { indices, data, m, n, handle });
+  return handle;
 }
 
 /** An argument the native product does not read. */

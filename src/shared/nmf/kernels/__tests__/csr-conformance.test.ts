@@ -4,6 +4,7 @@ import { installNativeKernels } from '../../../../main/native';
 import { randomCounts, toCsr } from '../../__tests__/helpers';
 import { dense } from '../../../linalg/matrix';
 import { betaDivergence } from '../../divergence';
+import { fitNmf } from '../../fit';
 import { EPS32, columnSums, scalarKernels, selectKernels, type NmfKernels } from '..';
 import { loadedNativeKernels } from '../native';
 
@@ -12,8 +13,9 @@ import { loadedNativeKernels } from '../native';
  * bit (Object.is), on sparse data such as count tables give: most rows sparser than a third, so
  * (WH)_ij comes from one dot product per stored entry, summed component by component — the path
  * the dense-ish shapes of conformance.test.ts rarely take — next to a few whole-row rows, empty
- * rows, stored zeros and a stored NaN; ranks on every padded width (1–4, 5–8, 9–12, 13–16) and
- * native thread counts 1, 2 and 3 with every call split.
+ * rows, stored zeros and a stored NaN; ranks on every padded width (1–4, 5–8, 9–12, 13–16, and
+ * one past the widths with their own code), shapes wide enough for several column blocks of the
+ * native KL passes, and native thread counts 1, 2 and 3 with every call split.
  */
 
 const installed = installNativeKernels();
@@ -28,6 +30,11 @@ const shapes: [number, number, number, number][] = [
   [31, 97, 13, 0.8],
   [120, 64, 2, 0.9],
   [64, 120, 16, 0.75],
+  // Wide enough for the native blocked KL passes to take several column blocks (a block holds
+  // 256 KiB of padded Ht: 8192 columns at k ≤ 4, 2048 at k = 13..16, 109 at k = 300).
+  [24, 9000, 3, 0.97],
+  [29, 2600, 14, 0.93],
+  [9, 700, 300, 0.9],
 ];
 
 function factor(length: number, rng: Rng): Float64Array {
@@ -100,6 +107,31 @@ describe.skipIf(nativeSkipReason !== null)(
     suite('three threads, every call split', () =>
       selectKernels({ backend: 'native', threads: 3, splitAlways: true }),
     );
+
+    it('checks a prepared V once: a handle refuses a bad structure and stands only for its own arrays', () => {
+      const module = loadedNativeKernels()!;
+      const data = Float64Array.of(1, 2);
+      const F = new Float64Array(6);
+      const out = new Float64Array(6);
+      expect(() => module.csrHandle!(Int32Array.of(0, 2), Int32Array.of(2, 1), data, 1, 3)).toThrow(
+        /csrHandle: indices of row 0 are not sorted columns in \[0, n\)/,
+      );
+      expect(() => module.csrHandle!(Int32Array.of(0, 2), Int32Array.of(0, 3), data, 1, 3)).toThrow(/row 0/);
+      const indptr = Int32Array.of(0, 2);
+      const indices = Int32Array.of(0, 2);
+      const handle = module.csrHandle!(indptr, indices, data, 1, 3);
+      module.csrKl!(0, handle, indices, data, 1, 3, 2, F, F, out, new Float64Array(2), 1);
+      // Other arrays than the handle's, or another shape, are refused.
+      expect(() =>
+        module.csrKl!(1, handle, Int32Array.of(0, 7), data, 1, 3, 2, F, F, out, new Float64Array(2), 1),
+      ).toThrow(/other arrays or another shape/);
+      expect(() => module.csrLosses!(handle, indices, data, 1, 4, 2, F, F, out, 1)).toThrow(/other arrays/);
+      // indptr is checked on every call.
+      indptr[1] = 5;
+      expect(() => module.csrProduct!(0, handle, indices, data, 1, 3, F, 2, out, 1)).toThrow(
+        /exceeds the stored entries/,
+      );
+    });
 
     it('refuses CSR arrays that would index outside the outputs', () => {
       const module = loadedNativeKernels()!;
@@ -205,4 +237,32 @@ describe('the CSR KL loss', () => {
     }
     expect(runningSumDiffers).toBeGreaterThan(0);
   });
+});
+
+/**
+ * A fit on a prepared CSR V: the native kernels check V's structure once (a handle, reused by
+ * every later call of the fit) and run the column-blocked KL passes; the fit keeps the bits of the
+ * scalar kernels' fit at every thread count. 40 × 5000 at k = 6 takes two column blocks.
+ */
+describe.skipIf(nativeSkipReason !== null)('a KL MU fit on a prepared CSR V', () => {
+  const csr = toCsr(randomCounts(40, 5000, 17, 0.94, 0.002), { storeZero: (i, j) => (i + j) % 37 === 0 });
+  const fit = (kernels: NmfKernels) =>
+    fitNmf(
+      csr,
+      { rank: 6, beta: 1, solver: 'mu', init: 'random', seed: 4, maxIter: 12, tol: 0, checkEvery: 4 },
+      {
+        kernels,
+      },
+    );
+  const want = fit(scalarKernels);
+  for (const threads of [1, 2, 3]) {
+    it(`native kernels on ${threads} thread(s): the scalar fit's factors and losses`, () => {
+      const got = fit(selectKernels({ backend: 'native', threads, splitAlways: true }));
+      const differs = (a: Float64Array, b: Float64Array): number =>
+        a.findIndex((x, q) => !Object.is(x, b[q]));
+      expect(differs(got.W.data, want.W.data), 'W').toBe(-1);
+      expect(differs(got.H.data, want.H.data), 'H').toBe(-1);
+      expect(got.trace).toEqual(want.trace);
+    });
+  }
 });
