@@ -2,6 +2,7 @@ import {
   completeRunParams,
   type ConsensusParams,
   type DatasetSummary,
+  type RunEstimate,
   type RunProvenance,
   type SweepParams,
 } from '../../shared/domain';
@@ -12,7 +13,9 @@ import {
   type JobMemoryPlan,
 } from '../../shared/domain/job-memory-plan';
 import type { ServiceContext } from './context';
+import { getDatasetSummary } from './datasets';
 import { currentMemoryBudget } from './memory-budget';
+import { fitWorkPerIteration, getRunSummary } from './runs';
 
 /**
  * Sweeps, consensus runs and projections planned against this machine's memory budget
@@ -106,4 +109,48 @@ export async function runLimited(
   };
   const lanes = Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, lane);
   await Promise.all(lanes);
+}
+
+/**
+ * Time and memory forecast of a consensus: every replicate fit at its rank's work per iteration
+ * (runs.ts fitWorkPerIteration) for its iteration budget, at the engine's measured rate, over the
+ * fits the memory plan lets run at once. An upper bound: fits that converge stop earlier; the
+ * build of each rank (clustering R·k columns, one refit) is not counted.
+ */
+export function estimateConsensus(
+  ctx: ServiceContext,
+  datasetId: number,
+  params: ConsensusParams,
+  rate: number,
+): RunEstimate {
+  const dataset = getDatasetSummary(ctx, datasetId);
+  const memory = consensusMemoryPlan(ctx, dataset, params);
+  let work = 0;
+  for (let k = params.fromRank; k <= params.toRank; k++)
+    work += params.replicates * params.fit.maxIter * fitWorkPerIteration(dataset, k);
+  const fits = params.replicates * (params.toRank - params.fromRank + 1);
+  const parallel = Math.max(1, memory.mode === 'refused' ? memory.poolParallel : memory.parallel);
+  return {
+    seconds: work / rate / parallel,
+    peakBytes: memory.peakBytes,
+    memory: { mode: memory.mode, budgetBytes: memory.budgetBytes, reason: memory.reason },
+    basis: `${fits} replicate fits (ranks ${params.fromRank}–${params.toRank}, ${params.replicates} each), at most ${params.fit.maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+  };
+}
+
+/** A projection's memory plan as the projection panel shows it, before it starts. */
+export function estimateProjectionMemory(
+  ctx: ServiceContext,
+  runId: number,
+  datasetId: number,
+): { peakBytes: number; memory: NonNullable<RunEstimate['memory']> } {
+  const run = getRunSummary(ctx, runId);
+  const dataset = getDatasetSummary(ctx, datasetId);
+  // The run's features are its dataset's rows: the new rows it can match are at most those.
+  const runRows = getDatasetSummary(ctx, run.datasetId).rows;
+  const plan = projectionMemoryPlan(ctx, dataset, Math.min(dataset.rows, runRows), run.params.rank);
+  return {
+    peakBytes: plan.peakBytes,
+    memory: { mode: plan.mode, budgetBytes: plan.budgetBytes, reason: plan.reason },
+  };
 }
