@@ -56,6 +56,14 @@ export interface JobMemoryPlan {
 
 /** Samples the sweep's consensus matrix is computed on at most (analysis/consensus.ts CONSENSUS_MAX_SAMPLES). */
 const CONSENSUS_SAMPLES = 2000;
+/**
+ * What a fit adds in its worker besides its arrays: the engine's kernels instantiated (WebAssembly
+ * memory, compiled code) and the garbage a fit leaves for the collector. Measured: 9–14 MiB of RSS
+ * for a 20-iteration fit of 1000 × 300 whose arrays are 0.3 MiB.
+ */
+export const WORKER_FIXED_BYTES = 16 * 2 ** 20;
+/** Bytes per held-out entry of a CV fold besides the masked copy (see sweepJobBytes). */
+const HELD_ENTRY_BYTES = 40;
 /** Entries above which a sweep's CV holds out a sample of entries (analysis/crossval.ts CV_FULL_MAX_ENTRIES). */
 const CV_FULL_ENTRIES = 2 ** 23;
 
@@ -83,7 +91,7 @@ export function sweepJobBytes(
   const n = dataset.cols;
   const k = job.rank;
   const V = matrixBytes(dataset);
-  let bytes = fitBytes(dataset, { ...fit, rank: k, parallel: 1 }, false);
+  let bytes = WORKER_FIXED_BYTES + fitBytes(dataset, { ...fit, rank: k, parallel: 1 }, false);
   // The result posted back: normalised W, labels, and W, H with the trace when kept; a screened
   // fit also keeps the best start's W and H while the next starts run.
   bytes += 8 * (m * k + n) + (job.keepFactors ? 8 * (m + n) * k : 0);
@@ -104,8 +112,10 @@ export function sweepJobBytes(
         : sampled
           ? 12 * (dataset.nnz + held) + 4 * (m + 1)
           : builtCsrBytes(dataset.nnz + held, m);
-    // The fit's scan lists each missing entry's row and column (two growing JavaScript arrays).
-    bytes += assignment + masked + 24 * held;
+    // The fit's scan lists each missing entry's row and column (two growing JavaScript arrays,
+    // then two Int32 indexes: nmf/data.ts prepareData), and the trimmed held-out score keeps a
+    // heap of the largest errors: ~40 bytes a held entry.
+    bytes += assignment + masked + HELD_ENTRY_BYTES * held;
   }
   if (job.kind === 'sample-fold') {
     // Training and held-out columns together are one more copy of V, built in JavaScript arrays.
@@ -241,11 +251,13 @@ export function planConsensusMemory(
   const m = dataset.rows;
   const fits: number[] = [];
   for (let k = consensus.fromRank; k <= consensus.toRank; k++) {
-    const one = fitBytes(dataset, { ...consensus.fit, rank: k, parallel: 1 }, false) + 8 * m * k;
+    const one =
+      WORKER_FIXED_BYTES + fitBytes(dataset, { ...consensus.fit, rank: k, parallel: 1 }, false) + 8 * m * k;
     for (let r = 0; r < consensus.replicates; r++) fits.push(one);
   }
   const k = consensus.toRank;
   const build =
+    WORKER_FIXED_BYTES +
     3 * 8 * consensus.replicates * m * k +
     fitBytes(dataset, { ...consensus.fit, rank: k, parallel: 1 }, false);
   return planJobMemory(
@@ -279,7 +291,7 @@ export function planProjectionMemory(
     nnz: Math.ceil(dataset.nnz * share),
   };
   const fit = fitBytes(matched, { rank, solver: 'mu', init: 'custom', parallel: 1 }, false);
-  return planJobMemory(dataset, [fit + 2 * matrixBytes(matched)], 0, 1, budgetBytes, {
+  return planJobMemory(dataset, [WORKER_FIXED_BYTES + fit + 2 * matrixBytes(matched)], 0, 1, budgetBytes, {
     what: 'projection',
     advice: 'Project fewer samples at a time (split the dataset)',
   });

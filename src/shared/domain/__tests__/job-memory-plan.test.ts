@@ -7,6 +7,7 @@ import {
   planSweepMemory,
   sweepJobBytes,
   sweepSharedBytes,
+  WORKER_FIXED_BYTES,
   type PlannedSweepJob,
 } from '../job-memory-plan';
 import { describeBytes, fitBytes, matrixBytes, type PlannedDataset } from '../memory-plan';
@@ -68,13 +69,15 @@ describe('sweepJobBytes', () => {
   it('adds a copy of V for a baseline fit, a masked copy and the fold assignment for a CV fold', () => {
     const data = denseData(200, 60);
     const plain = sweepJobBytes(data, replicate(5), fullBatch);
-    expect(plain).toBe(fitBytes(data, { ...fullBatch, rank: 5, parallel: 1 }, false) + 8 * (200 * 5 + 60));
+    expect(plain).toBe(
+      WORKER_FIXED_BYTES + fitBytes(data, { ...fullBatch, rank: 5, parallel: 1 }, false) + 8 * (200 * 5 + 60),
+    );
     expect(sweepJobBytes(data, replicate(5, { baseline: true }), fullBatch) - plain).toBe(
       matrixBytes(data) + 12 * 60,
     );
     const fold = sweepJobBytes(data, replicate(5, { kind: 'fold', cv: { folds: 4 } }), fullBatch);
-    // Masked copy (8 bytes an entry), assignment (1 byte an entry), the missing lists (24 a held entry).
-    expect(fold - plain).toBe(8 * 12000 + 12000 + 24 * 3000);
+    // Masked copy (8 bytes an entry), assignment (1 byte an entry), missing lists and scoring (40 a held entry).
+    expect(fold - plain).toBe(8 * 12000 + 12000 + 40 * 3000);
     const kept = sweepJobBytes(data, replicate(5, { keepFactors: true }), fullBatch);
     expect(kept - plain).toBe(8 * 260 * 5);
   });
@@ -84,7 +87,7 @@ describe('sweepJobBytes', () => {
     const fold = sweepJobBytes(sparse, replicate(10, { kind: 'fold', cv: { folds: 5 } }), fullBatch);
     const plain = sweepJobBytes(sparse, replicate(10), fullBatch);
     const held = Math.ceil(2 ** 23 / 5);
-    expect(fold - plain).toBe(9 * 2 ** 23 + 8 * held + 12 * (2e7 + held) + 4 * 20_001 + 24 * held);
+    expect(fold - plain).toBe(9 * 2 ** 23 + 8 * held + 12 * (2e7 + held) + 4 * 20_001 + 40 * held);
     expect(fold - plain).toBeLessThan(2 * matrixBytes(sparse));
   });
 
@@ -120,8 +123,9 @@ describe('planConsensusMemory', () => {
     const data = denseData(1000, 300);
     const consensus = { fromRank: 3, toRank: 5, replicates: 50, fit: fullBatch };
     const plan = planConsensusMemory(data, consensus, 2, 8 * 2 ** 30);
-    const fitAt5 = fitBytes(data, { ...fullBatch, rank: 5, parallel: 1 }, false) + 8 * 1000 * 5;
-    const build = 3 * 8 * 50 * 1000 * 5 + fitBytes(data, { ...fullBatch, rank: 5, parallel: 1 }, false);
+    const fit = fitBytes(data, { ...fullBatch, rank: 5, parallel: 1 }, false);
+    const fitAt5 = WORKER_FIXED_BYTES + fit + 8 * 1000 * 5;
+    const build = WORKER_FIXED_BYTES + 3 * 8 * 50 * 1000 * 5 + fit;
     expect(plan.peakBytes).toBe(matrixBytes(data) + Math.max(2 * fitAt5, build));
     expect(planConsensusMemory(data, consensus, 2, matrixBytes(data) + build - 1).mode).toBe('refused');
   });
@@ -134,7 +138,9 @@ describe('planProjectionMemory', () => {
     expect(plan).toMatchObject({ mode: 'in-memory', parallel: 1 });
     // V, and the matched rows twice (the service's selection and the worker's copy).
     expect(plan.peakBytes).toBe(
-      3 * matrixBytes(data) + fitBytes(data, { ...fullBatch, rank: 10, parallel: 1 }, false),
+      WORKER_FIXED_BYTES +
+        3 * matrixBytes(data) +
+        fitBytes(data, { ...fullBatch, rank: 10, parallel: 1 }, false),
     );
     const refused = planProjectionMemory(data, 2000, 10, plan.peakBytes - 1);
     expect(refused.mode).toBe('refused');
