@@ -62,6 +62,17 @@ const CONSENSUS_SAMPLES = 2000;
  * for a 20-iteration fit of 1000 × 300 whose arrays are 0.3 MiB.
  */
 export const WORKER_FIXED_BYTES = 16 * 2 ** 20;
+/**
+ * Copies of V a fit builds (a baseline's shuffled copy, a fold's masked copy, a sample fold's
+ * columns) counted twice: they are freed by the collector, which in a worker running one job after
+ * another may not have freed the previous job's copy when the next one is built. Measured: whole
+ * sweeps with baseline fits held 1.7–1.8× what counting each copy once predicted.
+ */
+const COPIES_HELD = 2;
+/**
+ * READ_BYTES_NOTE: reading V from the library (chunk by chunk into one shared array) leaves the
+ * chunks' buffers to the collector, so V counts once more besides the job's fits.
+ */
 /** Bytes per held-out entry of a CV fold besides the masked copy (see sweepJobBytes). */
 const HELD_ENTRY_BYTES = 40;
 /** Entries above which a sweep's CV holds out a sample of entries (analysis/crossval.ts CV_FULL_MAX_ENTRIES). */
@@ -97,7 +108,7 @@ export function sweepJobBytes(
   bytes += 8 * (m * k + n) + (job.keepFactors ? 8 * (m + n) * k : 0);
   if (job.screen !== null && job.screen.starts > 1) bytes += 8 * (m + n) * k;
   // The shuffled copy of V (and the row permutation and scatter slots).
-  if (job.baseline) bytes += V + 12 * n;
+  if (job.baseline) bytes += COPIES_HELD * (V + 12 * n);
   if (job.kind === 'fold' && job.cv !== null) {
     const folds = job.cv.folds;
     const entries = m * n;
@@ -115,11 +126,11 @@ export function sweepJobBytes(
     // The fit's scan lists each missing entry's row and column (two growing JavaScript arrays,
     // then two Int32 indexes: nmf/data.ts prepareData), and the trimmed held-out score keeps a
     // heap of the largest errors: ~40 bytes a held entry.
-    bytes += assignment + masked + HELD_ENTRY_BYTES * held;
+    bytes += COPIES_HELD * masked + assignment + HELD_ENTRY_BYTES * held;
   }
   if (job.kind === 'sample-fold') {
     // Training and held-out columns together are one more copy of V, built in JavaScript arrays.
-    bytes += dataset.layout === 'dense' ? 8 * m * n : builtCsrBytes(dataset.nnz, m);
+    bytes += COPIES_HELD * (dataset.layout === 'dense' ? 8 * m * n : builtCsrBytes(dataset.nnz, m));
   }
   return bytes;
 }
@@ -127,7 +138,8 @@ export function sweepJobBytes(
 /**
  * Bytes a sweep gathers besides its fits: every job's decoded result when it is summarised (W
  * normalised and the labels; the kept replicates' W and H) and the consensus matrix of a rank on at
- * most 2000 samples with its distances (three s × s arrays).
+ * most 2000 samples with its distances (three s × s arrays); and V's chunks as read from the
+ * library, held until the collector frees them (one more V: see READ_BYTES_NOTE).
  */
 export function sweepSharedBytes(dataset: PlannedDataset, jobs: readonly PlannedSweepJob[]): number {
   const m = dataset.rows;
@@ -135,7 +147,7 @@ export function sweepSharedBytes(dataset: PlannedDataset, jobs: readonly Planned
   let results = 0;
   for (const job of jobs) results += 8 * (job.rank * m + n) + (job.keepFactors ? 8 * (m + n) * job.rank : 0);
   const s = Math.min(n, CONSENSUS_SAMPLES);
-  return results + 3 * 8 * s * s;
+  return results + 3 * 8 * s * s + matrixBytes(dataset);
 }
 
 /** The settings that change a job's plan, in words for its message. */
@@ -263,7 +275,7 @@ export function planConsensusMemory(
   return planJobMemory(
     dataset,
     fits,
-    0,
+    matrixBytes(dataset),
     poolSize,
     budgetBytes,
     { what: 'consensus', advice: 'Lower the largest rank or the replicates per rank' },
@@ -291,8 +303,15 @@ export function planProjectionMemory(
     nnz: Math.ceil(dataset.nnz * share),
   };
   const fit = fitBytes(matched, { rank, solver: 'mu', init: 'custom', parallel: 1 }, false);
-  return planJobMemory(dataset, [WORKER_FIXED_BYTES + fit + 2 * matrixBytes(matched)], 0, 1, budgetBytes, {
-    what: 'projection',
-    advice: 'Project fewer samples at a time (split the dataset)',
-  });
+  return planJobMemory(
+    dataset,
+    [WORKER_FIXED_BYTES + fit + 2 * matrixBytes(matched)],
+    matrixBytes(dataset),
+    1,
+    budgetBytes,
+    {
+      what: 'projection',
+      advice: 'Project fewer samples at a time (split the dataset)',
+    },
+  );
 }
