@@ -374,7 +374,7 @@ async function buildRank(
   const provenance: RunProvenance = {
     ...baseProvenance(ctx, { dataHash, params: runParams, bestSeed: null, warnings: fit.warnings }),
     consensus,
-    ...(memory ? { memory: memoryProvenance(memory) } : {}),
+    ...(memory?.mode === 'adapted' ? { memory: memoryProvenance(memory) } : {}),
   };
   const runId = ctx.db.transaction(() => {
     const newRun = storeFinishedRun(ctx, {

@@ -73,8 +73,10 @@ export function projectionMemoryPlan(
 }
 
 /**
- * How the plan ran the job, for the provenance of the runs it stores: the mode, the budget, the
- * planned peak and why (adapted: how many fits ran at once).
+ * How the plan ran an adapted job, for the provenance of the runs it stores: the budget, the
+ * planned peak, how many fits ran at once and why. Recorded only when adapted: a job run as the
+ * pool would run it anyway keeps the provenance (and `sweep`'s bytes) it had, the same as a
+ * cluster merge of the same sweep stores.
  */
 export function memoryProvenance(plan: JobMemoryPlan): NonNullable<RunProvenance['memory']> {
   return {

@@ -447,7 +447,7 @@ function saveSweepOutcome(
             bestSeed: best.seed,
             warnings: best.warnings,
           }),
-          ...(memory ? { memory: memoryProvenance(memory) } : {}),
+          ...(memory?.mode === 'adapted' ? { memory: memoryProvenance(memory) } : {}),
         },
       });
     }

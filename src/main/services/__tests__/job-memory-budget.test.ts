@@ -129,6 +129,10 @@ describe('sweeps under the memory budget', () => {
     const sweep = createSweep(services.ctx, datasetId, params);
     expect(await executeSweep(services.ctx, sweep.id)).toBe('done');
     expect(seen.most).toBe(2);
+    // Not adapted: the runs' provenance is as before (and as a cluster merge of the sweep stores).
+    const detail = await call<SweepDetail>(services, 'sweeps:get', { id: sweep.id });
+    const run = await call<RunDetail>(services, 'runs:get', { id: detail.ranks[0].runId });
+    expect(run.provenance?.memory).toBeUndefined();
   });
 });
 
