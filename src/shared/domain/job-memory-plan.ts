@@ -58,10 +58,13 @@ export interface JobMemoryPlan {
 const CONSENSUS_SAMPLES = 2000;
 /**
  * What a fit adds in its worker besides its arrays: the engine's kernels instantiated (WebAssembly
- * memory, compiled code) and the garbage a fit leaves for the collector. Measured: 9–14 MiB of RSS
- * for a 20-iteration fit of 1000 × 300 whose arrays are 0.3 MiB.
+ * memory, compiled code) and the worker's heap, which grows with the garbage its fits leave before
+ * the collector runs. Measured on whole sweeps (scripts/measure/sweep-memory.ts): 16 MiB a worker
+ * left the plan 2–14 % under the peak with large copies of V and 39 % under on 1000 × 300 with CV
+ * folds, where the workers' heaps are most of it; with 32 MiB the plan is within −10 % … +19 % of
+ * all three (README, "Sweeps under a memory budget").
  */
-export const WORKER_FIXED_BYTES = 16 * 2 ** 20;
+export const WORKER_FIXED_BYTES = 32 * 2 ** 20;
 /**
  * Copies of V a fit builds (a baseline's shuffled copy, a fold's masked copy, a sample fold's
  * columns) counted twice: they are freed by the collector, which in a worker running one job after
