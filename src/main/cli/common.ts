@@ -155,9 +155,18 @@ export async function importForFit(
   path: string,
   values: Record<string, unknown>,
   params: RunParams,
+  checkShape?: (shape: { rows: number; cols: number; nnz: number; layout: 'dense' | 'csr' }) => void,
 ): Promise<DatasetSummary> {
   const importOptions = importOptionsOf(values);
   const imported = await readImportFile(path, importOptions);
   checkParamsAgainstData(params, imported.matrix.rows, imported.matrix.cols, matrixHasZeros(imported.matrix));
+  // E.g. the job's memory plan: refused before anything is stored.
+  const { matrix } = imported;
+  checkShape?.({
+    rows: matrix.rows,
+    cols: matrix.cols,
+    nnz: matrix.kind === 'csr' ? matrix.data.length : matrix.rows * matrix.cols,
+    layout: matrix.kind,
+  });
   return storeImported(ctx, imported, importOptions).dataset;
 }

@@ -1,3 +1,5 @@
+import { consensusMemoryPlan } from '../services/job-memory';
+import { applyMemoryBudget, memoryBudgetFlag, memoryBudgetOf, refuseOverBudget } from './memory-budget-flag';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -92,12 +94,15 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
     out: { type: 'string' },
     'min-match': { type: 'string' },
     threads: { type: 'string' },
+    ...memoryBudgetFlag,
   });
   if (positionals.length !== 2) throw new UsageError('project takes <run-dir|run-id> and a <matrix> path');
   const [ref, matrixPath] = positionals;
   const out = typeof values.out === 'string' ? values.out : undefined;
   const minShare = numberFlag(values, 'min-match', { min: 0, max: 1 });
+  const memoryBudget = memoryBudgetOf(values);
   const services = openFor(values, open);
+  applyMemoryBudget(services.ctx, memoryBudget);
   try {
     const importOptions = importOptionsOf(values);
     let runId: number | null = null;
@@ -254,8 +259,10 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
     'density-threshold': { type: 'string' },
     neighbours: { type: 'string' },
     ...clusterPlanFlags,
+    ...memoryBudgetFlag,
   });
   if (positionals.length !== 1) throw new UsageError('consensus takes one <matrix> path or dataset id');
+  const memoryBudget = memoryBudgetOf(values);
   const rank = numberFlag(values, 'rank', { integer: true, min: 1 });
   if ((rank === undefined) === (typeof values.ranks !== 'string'))
     throw new UsageError('consensus takes either --rank K or --ranks A..B');
@@ -283,6 +290,7 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
   }
   refuseClusterFlagsWithoutPlan(values);
   const services = openFor(values, open);
+  applyMemoryBudget(services.ctx, memoryBudget);
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'consensus');
   try {
     let datasetId: number;
@@ -300,6 +308,8 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
         positionals[0],
         values,
         completeRunParams({ ...parsed.data.fit, rank: toRank }),
+        // Over the memory budget: refused before the matrix is stored.
+        (shape) => refuseOverBudget(consensusMemoryPlan(services.ctx, shape, parsed.data)),
       );
       datasetId = dataset.id;
     }

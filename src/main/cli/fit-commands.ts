@@ -9,7 +9,10 @@ import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { readFactorsTsv } from '../io';
 import { getDatasetDetail } from '../services/datasets';
 import { createRun, executeRun, getRunDetail } from '../services/runs';
-import { createSweep, executeSweep } from '../services/sweeps';
+import { createSweep, executeSweep, sweepSpecOf, withConsensusReplicates } from '../services/sweeps';
+import { sweepMemoryPlan } from '../services/job-memory';
+import { planSweep } from '../../shared/analysis';
+import { applyMemoryBudget, memoryBudgetFlag, memoryBudgetOf, refuseOverBudget } from './memory-budget-flag';
 import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
 import { clusterPlanFlags, planSweepCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
 import {
@@ -115,8 +118,10 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     ...clusterPlanFlags,
     'consensus-replicates': { type: 'string' },
     'sample-folds': { type: 'string' },
+    ...memoryBudgetFlag,
   });
   if (positionals.length !== 1) throw new UsageError('sweep takes one <matrix> path');
+  const memoryBudget = memoryBudgetOf(values);
   const [fromRank, toRank] = parseRankRange(requireString(values, 'ranks'));
   const out = requireString(values, 'out');
   const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
@@ -139,6 +144,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     return planSweepCommand(positionals[0], parsed.data, values, importOptionsOf(values), io);
   refuseClusterFlagsWithoutPlan(values);
   const services = openFor(values, open);
+  applyMemoryBudget(services.ctx, memoryBudget);
   // Workers start while the file is read.
   services.ctx.pool.warm();
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'sweep');
@@ -148,6 +154,11 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
       positionals[0],
       values,
       completeRunParams({ ...parsed.data.fit, rank: toRank }),
+      // Over the memory budget: refused before the matrix is stored.
+      (shape) => {
+        const sweep = withConsensusReplicates(shape, parsed.data);
+        refuseOverBudget(sweepMemoryPlan(services.ctx, shape, sweep, planSweep(sweepSpecOf(sweep))));
+      },
     );
     const { id } = createSweep(services.ctx, dataset.id, parsed.data);
     const outcome = await executeSweep(services.ctx, id);

@@ -55,7 +55,7 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
          multiplicative updates over batches of B samples (default 1024), as scikit-learn's MiniBatchNMF;
          --max-iter then counts passes over the data)
   nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [--consensus-replicates C]
-        [--sample-folds F] [fit options] --out DIR
+        [--sample-folds F] [--memory-budget SIZE] [fit options] --out DIR
         (--sample-folds F: also F-fold sample-wise cross-validation, W fitted without the held-out
          samples, which are projected on half the features and scored on the other half)
   nmf-studio sweep <matrix> --ranks 2..8 [sweep options] --plan slurm [--tasks N] [--submit]
@@ -79,10 +79,11 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
                                                           (factors from scikit-learn, R or cNMF)
   nmf-studio library export FILE | import FILE [--db FILE]
   nmf-studio serve [--host 127.0.0.1] [--port N] [--db FILE]
-  nmf-studio project <run-dir|run-id> <matrix> [--out DIR] [--min-match F] [--db FILE]
+  nmf-studio project <run-dir|run-id> <matrix> [--out DIR] [--min-match F] [--memory-budget SIZE] [--db FILE]
                                                           (new samples onto a run's components, W held)
   nmf-studio consensus <matrix|dataset-id> --rank K | --ranks A..B [--replicates R]
-        [--density-threshold t] [--neighbours n] [fit options] [--db FILE] --out DIR   (cNMF)
+        [--density-threshold t] [--neighbours n] [--memory-budget SIZE] [fit options] [--db FILE] --out DIR
+                                                          (cNMF)
   nmf-studio consensus <matrix|dataset-id> … --plan slurm [--tasks N] [--submit] [--slurm-* …] --out DIR
                                                           (a consensus job folder; sweep-task, sweep-merge run it)
   nmf-studio annotate <dataset-id> --samples FILE | --features FILE [--db FILE]

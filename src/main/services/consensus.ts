@@ -44,6 +44,8 @@ import {
 import { getDatasetSummary } from './datasets';
 import { projectionFitOptions } from './projections';
 import { checkParamsAgainstData, datasetHasZeros, leaseDatasetMatrix, requireOwner } from './runs';
+import { consensusMemoryPlan, memoryProvenance, runLimited } from './job-memory';
+import type { JobMemoryPlan } from '../../shared/domain/job-memory-plan';
 
 /**
  * cNMF consensus runs (Kotliar et al. 2019; the algorithm is in src/shared/analysis/cnmf.ts).
@@ -119,6 +121,9 @@ export function createConsensus(ctx: ServiceContext, datasetId: number, input: C
     dataset.cols,
     datasetHasZeros(dataset),
   );
+  // Refused before anything is stored: the message names V, the fits, the budget and what to change.
+  const memory = consensusMemoryPlan(ctx, dataset, params);
+  if (memory.mode === 'refused') throw new ServiceError('bad_input', memory.reason);
   const id = insertConsensus(ctx.db, {
     dataset_id: datasetId,
     params: JSON.stringify(params),
@@ -193,12 +198,20 @@ export async function executeConsensus(
   const pending = planConsensusReplicates(params).filter(
     (job) => !finished.has(`${job.rank}:${job.replicate}`),
   );
+  // Planned again at start (the budget or the pool may have changed): refused before V is read.
+  const memory = consensusMemoryPlan(ctx, dataset, params);
+  if (memory.mode === 'refused') {
+    finishConsensusWithState(ctx.db, id, 'failed', ctx.now(), memory.reason);
+    ctx.events.emit('library:changed', { what: 'runs', id: null });
+    return 'failed';
+  }
   // Held for the whole job through the context's cache, so a run or sweep started meanwhile on the
   // same dataset reads this copy instead of loading a second one.
   const lease = leaseDatasetMatrix(ctx, summary.datasetId);
   const matrix = lease.matrix;
   const handles: JobHandle[] = [];
   let cancelled = false;
+  let stopped: Error | null = null;
   let jobsDone = finished.size;
   const startedAt = Date.now();
   ctx.jobs.add(
@@ -213,8 +226,9 @@ export async function executeConsensus(
   );
   try {
     if (!markConsensusRunning(ctx.db, id)) throw new JobCancelledError(id);
-    await Promise.all(
-      pending.map(async (job) => {
+    // At most the plan's fits at once (all the pool's threads unless adapted to the budget).
+    await runLimited(
+      pending.map((job) => async () => {
         const { handle, result } = submitConsensusReplicate(ctx.pool, matrix, params, job, (progress) => {
           ctx.jobs.update('consensus', id, {
             state: 'running',
@@ -231,11 +245,16 @@ export async function executeConsensus(
         jobsDone++;
         ctx.jobs.update('consensus', id, { jobsDone, elapsedMs: Date.now() - startedAt });
       }),
-    );
+      memory.parallel,
+      () => (cancelled ? new JobCancelledError(id) : stopped),
+    ).catch((error: unknown) => {
+      stopped = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    });
     const ranks: ConsensusRank[] = [];
     for (let rank = params.fromRank; rank <= params.toRank; rank++) {
       if (cancelled) throw new JobCancelledError(id);
-      ranks.push(await buildRank(ctx, id, params, rank, matrix, dataset.rows, dataset.hash, handles));
+      ranks.push(await buildRank(ctx, id, params, rank, matrix, dataset.rows, dataset.hash, handles, memory));
     }
     completeConsensus(ctx.db, id, JSON.stringify({ ranks }), ctx.now());
     ctx.jobs.finish('consensus', id, 'done');
@@ -308,6 +327,7 @@ async function buildRank(
   rows: number,
   dataHash: string,
   handles: JobHandle[],
+  memory?: JobMemoryPlan,
 ): Promise<ConsensusRank> {
   const runParams = consensusRunParams(params, rank);
   const { Ws, seeds } = replicateFactors(ctx, id, rank, rows);
@@ -354,6 +374,7 @@ async function buildRank(
   const provenance: RunProvenance = {
     ...baseProvenance(ctx, { dataHash, params: runParams, bestSeed: null, warnings: fit.warnings }),
     consensus,
+    ...(memory?.mode === 'adapted' ? { memory: memoryProvenance(memory) } : {}),
   };
   const runId = ctx.db.transaction(() => {
     const newRun = storeFinishedRun(ctx, {

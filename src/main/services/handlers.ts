@@ -4,6 +4,7 @@ import type { ServiceContext } from './context';
 import type { Handlers } from './dispatch';
 import { assignRunModules, compareRuns, datasetPca, synthesizeDataset } from './analysis';
 import { engineRate } from './calibrate';
+import { estimateConsensus, estimateProjectionMemory } from './job-memory';
 import { describeKernels } from '../native';
 import {
   cancelImport,
@@ -174,5 +175,8 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'sweeps:consensus': ({ id, rank }) => sweepConsensusMap(ctx, id, rank),
     'settings:memoryBudget': () => currentMemoryBudget(ctx),
     'settings:setMemoryBudget': ({ bytes }) => saveMemoryBudget(ctx, bytes),
+    'consensus:estimate': ({ datasetId, params }) =>
+      estimateConsensus(ctx, datasetId, params, engineRate(ctx)),
+    'projections:estimate': ({ runId, datasetId }) => estimateProjectionMemory(ctx, runId, datasetId),
   };
 }

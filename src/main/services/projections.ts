@@ -21,7 +21,8 @@ import {
 import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
-import { loadDataset } from './datasets';
+import { getDatasetSummary, loadDataset } from './datasets';
+import { projectionMemoryPlan } from './job-memory';
 import { getRunDetail, requireOwner } from './runs';
 
 /**
@@ -135,6 +136,11 @@ export function prepareProjection(
     );
   }
   const k = run.params.rank;
+  // Planned against the memory budget before V is read; the matched rows are not known yet, so
+  // every row the run could match counts (one fit: a projection is refused, never adapted).
+  const summary = getDatasetSummary(ctx, datasetId);
+  const memory = projectionMemoryPlan(ctx, summary, Math.min(summary.rows, run.rows), k);
+  if (memory.mode === 'refused') throw new ServiceError('bad_input', memory.reason);
   const data = loadDataset(ctx, datasetId);
   const problem = matchedProblem(
     dense(run.rows, k, run.W),

@@ -42,12 +42,13 @@ import { SweepRankProgress } from './sweep-progress';
 import {
   checkParamsAgainstData,
   datasetHasZeros,
-  fitFactorBytes,
   fitWorkPerIteration,
   leaseDatasetMatrix,
   requireOwner,
 } from './runs';
 import { SweepRemaining } from './sweep-remaining';
+import { memoryProvenance, runLimited, sweepMemoryPlan } from './job-memory';
+import type { JobMemoryPlan } from '../../shared/domain/job-memory-plan';
 import { getSweepSummary, type StoredSweepResult } from './sweep-records';
 
 export { SweepRemaining };
@@ -168,10 +169,14 @@ export function estimateSweep(
   const threads = Math.min(ctx.pool.size, jobs.length);
   const screened = jobs.find((job) => job.screen !== null)?.screen ?? null;
   const consensus = params.consensusReplicates ?? 0;
+  // Under the memory budget (job-memory-plan.ts): fewer fits at once when adapted, so it takes longer.
+  const memory = sweepMemoryPlan(ctx, dataset, params, jobs);
+  const parallel = memory.mode === 'adapted' ? Math.min(threads, memory.parallel) : threads;
   return {
-    seconds: work / rate / threads,
-    peakBytes: dataset.sizeBytes + threads * fitFactorBytes(dataset, params.toRank),
-    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}: ${params.replicates} replicate(s) and ${params.cvFolds} fold(s) each${params.baseline ? ', on the data and its shuffled baseline' : ''}${screened ? `, each fold screening ${screened.starts} starts for ${screened.iterations} iterations` : ''}; ${consensus > 0 ? `${consensus} consensus fits from independent starts per rank` : 'consensus from the replicates (independent consensus fits would more than triple the work)'}), at most ${maxIter} iterations each, on ${threads} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    seconds: work / rate / parallel,
+    peakBytes: memory.peakBytes,
+    memory: { mode: memory.mode, budgetBytes: memory.budgetBytes, reason: memory.reason },
+    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}: ${params.replicates} replicate(s) and ${params.cvFolds} fold(s) each${params.baseline ? ', on the data and its shuffled baseline' : ''}${screened ? `, each fold screening ${screened.starts} starts for ${screened.iterations} iterations` : ''}; ${consensus > 0 ? `${consensus} consensus fits from independent starts per rank` : 'consensus from the replicates (independent consensus fits would more than triple the work)'}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
   };
 }
 
@@ -190,6 +195,9 @@ export function createSweep(ctx: ServiceContext, datasetId: number, input: Sweep
     datasetHasZeros(dataset),
   );
   const jobs = planSweep(sweepSpecOf(params));
+  // Refused before anything is stored: the message names V, the fits, the budget and what to change.
+  const memory = sweepMemoryPlan(ctx, dataset, params, jobs);
+  if (memory.mode === 'refused') throw new ServiceError('bad_input', memory.reason);
   const id = insertSweep(ctx.db, {
     dataset_id: datasetId,
     params: JSON.stringify(params),
@@ -277,7 +285,11 @@ export async function executeSweep(
   const pending = jobs.filter((job) => !finished.has(job.id));
   const dataset = getDatasetSummary(ctx, sweep.datasetId);
   let lease: MatrixLease;
+  let memory: JobMemoryPlan;
   try {
+    // Planned again at start (the budget or the pool may have changed): refused before V is read.
+    memory = sweepMemoryPlan(ctx, dataset, params, jobs);
+    if (memory.mode === 'refused') throw new Error(memory.reason);
     lease = leaseDatasetMatrix(ctx, sweep.datasetId);
   } catch (error) {
     // E.g. a damaged stored chunk: the sweep fails with the reason, it is not left queued.
@@ -293,6 +305,7 @@ export async function executeSweep(
   }
   const handles: JobHandle[] = [];
   let cancelled = false;
+  let stopped: Error | null = null;
   let jobsDone = finished.size;
   const startedAt = Date.now();
   const maxIter = params.fit.maxIter;
@@ -312,8 +325,9 @@ export async function executeSweep(
   const rankProgress = new SweepRankProgress(ctx, id, jobs, finished);
   try {
     rankProgress.start();
-    await Promise.all(
-      pending.map(async (job) => {
+    // At most the plan's fits at once (all the pool's threads unless adapted to the budget).
+    await runLimited(
+      pending.map((job) => async () => {
         const handle = ctx.pool.submit({ kind: 'sweep-job', matrix: lease.matrix, job }, (progress) => {
           remaining.progress(job.id, progress.iteration);
           const elapsedMs = Date.now() - startedAt;
@@ -339,8 +353,13 @@ export async function executeSweep(
         });
         rankProgress.jobFinished(job.id);
       }),
-    );
-    finishSweepFromStoredResults(ctx, id, dataset.hash);
+      memory.parallel,
+      () => (cancelled ? new JobCancelledError(id) : stopped),
+    ).catch((error: unknown) => {
+      stopped = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    });
+    finishSweepFromStoredResults(ctx, id, dataset.hash, memory);
     ctx.jobs.finish('sweep', id, 'done');
     return 'done';
   } catch (error) {
@@ -366,14 +385,19 @@ export async function executeSweep(
  * records the outcome, in one transaction. Shared by the local run and the merge of cluster results,
  * so both store (and `sweep` writes) the same bytes.
  */
-export function finishSweepFromStoredResults(ctx: ServiceContext, id: number, dataHash: string): void {
+export function finishSweepFromStoredResults(
+  ctx: ServiceContext,
+  id: number,
+  dataHash: string,
+  memory?: JobMemoryPlan,
+): void {
   const sweep = getSweepSummary(ctx, id);
   const spec = sweepSpecOf(sweep.params);
   const jobs = planSweep(spec);
   const results = sweepJobResults(ctx.db, id).map((r) => decodeJobResult(r.result));
   const summary = summarizeSweep(spec, results);
   ctx.db.transaction(() =>
-    saveSweepOutcome(ctx, id, sweep.datasetId, dataHash, sweep.params, summary, results, jobs),
+    saveSweepOutcome(ctx, id, sweep.datasetId, dataHash, sweep.params, summary, results, jobs, memory),
   )();
 }
 
@@ -387,6 +411,7 @@ function saveSweepOutcome(
   summary: AnalysisSweepSummary,
   results: SweepJobResult[],
   jobs: SweepJob[],
+  memory?: JobMemoryPlan,
 ): void {
   const ranks: SweepRankMetrics[] = summary.ranks.map((rank) => {
     const best = results.find(
@@ -415,12 +440,15 @@ function saveSweepOutcome(
         trace: best.factors.trace,
         W: best.factors.W.data,
         H: best.factors.H.data,
-        provenance: baseProvenance(ctx, {
-          dataHash,
-          params: runParams,
-          bestSeed: best.seed,
-          warnings: best.warnings,
-        }),
+        provenance: {
+          ...baseProvenance(ctx, {
+            dataHash,
+            params: runParams,
+            bestSeed: best.seed,
+            warnings: best.warnings,
+          }),
+          ...(memory?.mode === 'adapted' ? { memory: memoryProvenance(memory) } : {}),
+        },
       });
     }
     return {

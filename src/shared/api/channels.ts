@@ -260,6 +260,10 @@ export const requestSchemas = {
         .nullable(),
     })
     .strict(),
+  /** Time and memory forecast of a consensus under this machine's memory budget (job-memory-plan.ts). */
+  'consensus:estimate': z.object({ datasetId: id, params: consensusParamsSchema }).strict(),
+  /** Memory plan of a projection before it starts: in memory or refused, with why. */
+  'projections:estimate': z.object({ runId: id, datasetId: id }).strict(),
 } as const;
 
 /** What each channel answers with (inside a Result). */
@@ -327,6 +331,8 @@ export interface ResponseMap {
   'sweeps:consensus': ConsensusMapView;
   'settings:memoryBudget': MemoryBudgetView;
   'settings:setMemoryBudget': MemoryBudgetView;
+  'consensus:estimate': RunEstimate;
+  'projections:estimate': { peakBytes: number; memory: NonNullable<RunEstimate['memory']> };
 }
 
 /** A sweep's or consensus run's cluster job folder as one archive, saved by the renderer under `fileName`. */

@@ -69,6 +69,8 @@ export const channelNames = [
   'sweeps:consensus',
   'settings:memoryBudget',
   'settings:setMemoryBudget',
+  'consensus:estimate',
+  'projections:estimate',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

@@ -111,10 +111,13 @@ export interface RunProvenance {
   /**
    * How the fit held V under the memory budget (memory-plan.ts): in memory or streamed from a
    * sample-major copy, the budget, the planned peak and, streamed, the bytes the copy and the fits
-   * counted as held at most (MemoryAccount).
+   * counted as held at most (MemoryAccount). A run stored by a sweep or consensus carries that
+   * job's plan (job-memory-plan.ts): adapted when it ran `parallel` fits at once to stay in budget.
    */
   memory?: {
-    mode: 'in-memory' | 'streamed' | 'refused';
+    mode: 'in-memory' | 'streamed' | 'adapted' | 'refused';
+    /** Fits the job ran at once (sweeps and consensus runs). */
+    parallel?: number;
     budgetBytes: number;
     plannedPeakBytes: number;
     accountedPeakBytes?: number;

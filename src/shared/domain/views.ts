@@ -173,7 +173,8 @@ export interface RunEstimate {
   suggestion?: SolverSuggestion;
   /**
    * How the fit holds V under this machine's memory budget (memory-plan.ts): in memory, streamed
-   * from disk, or refused (the run would not start), with the budget and why.
+   * from disk, or refused (the run would not start), with the budget and why; a sweep, consensus
+   * or projection (job-memory-plan.ts) may be adapted instead: fewer fits at once.
    */
-  memory?: { mode: 'in-memory' | 'streamed' | 'refused'; budgetBytes: number; reason: string };
+  memory?: { mode: 'in-memory' | 'streamed' | 'adapted' | 'refused'; budgetBytes: number; reason: string };
 }

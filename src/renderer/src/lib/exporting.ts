@@ -1,6 +1,6 @@
 /**
  * Text formats of results, built in the renderer from what the API returned (no file paths cross
- * the process boundary). Pure: the screens wrap the strings in Blobs.
+ * the process boundary). Pure: the screens wrap the strings (or, for matrices, the pieces) in Blobs.
  */
 import { neutraliseFormula } from '../../../shared/export/spreadsheet';
 
@@ -25,10 +25,56 @@ export function formatNumber(value: number): string {
   return Number.isNaN(value) ? '' : String(value);
 }
 
+/** Values per piece of {@link delimitedChunks}: ~1–2 MB of text, whatever the matrix's shape. */
+export const EXPORT_CHUNK_VALUES = 1 << 16;
+
 /**
- * A row-major rows × cols matrix as delimited text: a header line (corner label, then the column
- * names), then one line per row (its name, then its values). Lines end with \n.
+ * A row-major rows × cols matrix as delimited text in pieces of at most `chunkValues` values: a
+ * header line (corner label, then the column names), then one line per row (its name, then its
+ * values); lines end with \n. The pieces concatenate to the whole text; a download assembles them
+ * into a Blob one at a time (download.ts `downloadChunks`), so no string of the whole export — nor
+ * an array of one string per value of a 20 × 10⁵ H's row — is ever held.
  */
+export function* delimitedChunks(
+  values: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  rowNames: readonly string[],
+  colNames: readonly string[],
+  delimiter: Delimiter,
+  corner = '',
+  chunkValues = EXPORT_CHUNK_VALUES,
+): Generator<string> {
+  const field = delimiter === ',' ? csvField : tsvField;
+  const names = colNames.slice(0, cols);
+  let piece = field(corner);
+  let count = 0;
+  for (const name of names) {
+    piece += delimiter + field(name);
+    if (++count >= chunkValues) {
+      yield piece;
+      piece = '';
+      count = 0;
+    }
+  }
+  piece += '\n';
+  for (let i = 0; i < rows; i++) {
+    piece += field(rowNames[i] ?? String(i + 1));
+    const base = i * cols;
+    for (let j = 0; j < cols; j++) {
+      piece += delimiter + formatNumber(values[base + j]);
+      if (++count >= chunkValues) {
+        yield piece;
+        piece = '';
+        count = 0;
+      }
+    }
+    piece += '\n';
+  }
+  yield piece;
+}
+
+/** The whole text of {@link delimitedChunks} as one string (small matrices, tests). */
 export function matrixToDelimited(
   values: ArrayLike<number>,
   rows: number,
@@ -38,14 +84,10 @@ export function matrixToDelimited(
   delimiter: Delimiter,
   corner = '',
 ): string {
-  const field = delimiter === ',' ? csvField : tsvField;
-  const lines: string[] = [[corner, ...colNames.slice(0, cols)].map(field).join(delimiter)];
-  for (let i = 0; i < rows; i++) {
-    const parts = [field(rowNames[i] ?? String(i + 1))];
-    for (let j = 0; j < cols; j++) parts.push(formatNumber(values[i * cols + j]));
-    lines.push(parts.join(delimiter));
-  }
-  return lines.join('\n') + '\n';
+  let text = '';
+  for (const piece of delimitedChunks(values, rows, cols, rowNames, colNames, delimiter, corner))
+    text += piece;
+  return text;
 }
 
 /** Component names as shown everywhere: 1-based. */

@@ -118,6 +118,9 @@ export const consensusPlan: FitFormPlan<ConsensusFields> = {
     }),
   start: (ports, datasetId, fit, extra) =>
     ports.call('consensus:start', { datasetId, params: { ...extra, fit } }),
+  // The main process plans the replicate fits against the memory budget and prices them.
+  estimate: (ports, datasetId, fit, extra) =>
+    ports.call('consensus:estimate', { datasetId, params: { ...extra, fit } }),
   noun: 'Consensus',
   path: (id) => `/consensus/${id}`,
 };
