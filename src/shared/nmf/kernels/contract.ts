@@ -279,10 +279,14 @@ export interface NmfKernels {
   /**
    * Per-row loss sums on dense V into `sums` (2m; row i at 2i, 2i + 1), each row in column order:
    * kind 1 (KL) Σ V·log(V/WHs) and Σ V over V > EPS32 (WHs: WH, EPS32 where WH = 0);
-   * kind 2 (Frobenius) Σ (V − WH)² over observed entries, and 0.
+   * kind 2 (Frobenius) Σ (V − WH)² over observed entries, and 0;
+   * kind 3 (KL and the Poisson log-likelihood in one read of V and WH; `sums` 3m, row i at 3i …
+   * 3i + 2): kind 1's two sums, then Σ_{V > 0} (V·log(WH) − log Γ(V + 1)) with logGamma's bits
+   * (src/shared/linalg/random.ts), each entry's term added in column order;
+   * kind 4: kind 3 with the first two sums left 0 (the log-likelihood alone).
    */
   rowLosses(
-    kind: 1 | 2,
+    kind: 1 | 2 | 3 | 4,
     V: Float64Array,
     m: number,
     n: number,
