@@ -53,39 +53,39 @@ static double lanczosLogGamma(double x) {
   return 0.5 * fdlibmLog(2 * 3.141592653589793) + (z + 0.5) * fdlibmLog(t) - t + fdlibmLog(sum);
 }
 
-/** Integers below this have their Lanczos log Γ memoised per thread, as logGamma memoises them. */
-static const size_t kLanczosMemoSize = 65536;
+/** Integers below this have their log Γ memoised per thread, as logGamma memoises them. */
+static const size_t kLogGammaMemoSize = 65536;
 
 /**
- * This thread's memo of lanczosLogGamma at the integers below kLanczosMemoSize (NaN: not yet
- * computed; 512 KB, kept for the thread's life). Counts repeat, and most large tables hold counts
- * above 171: without it each entry costs three logarithms and eight divisions.
+ * This thread's memo of log Γ at the integers below kLogGammaMemoSize (512 KB, kept for the
+ * thread's life): 1 … 171 from the running sums log 1 + … + log(x − 1) at once (fdlibm's log,
+ * summed in logGamma's order), the others from lanczosLogGamma when first asked (NaN until then).
+ * Counts repeat, and most large tables hold counts above 171: without it each entry costs three
+ * logarithms and eight divisions.
  */
-static double* lanczosMemo() {
+static double* logGammaMemo() {
   thread_local std::vector<double> memo;
-  if (memo.empty()) memo.assign(kLanczosMemoSize, std::numeric_limits<double>::quiet_NaN());
+  if (memo.empty()) {
+    memo.assign(kLogGammaMemoSize, std::numeric_limits<double>::quiet_NaN());
+    double sum = 0;
+    memo[1] = 0;
+    for (int j = 1; j < 171; j++) memo[j + 1] = sum = sum + fdlibmLog((double)j);
+  }
   return memo.data();
 }
 
 /**
- * log Γ(x) for x > 1 with the bits of logGamma in src/shared/linalg/random.ts: integers up to 171
- * from the running sums log 1 + … + log(x − 1) (fdlibm's log, summed in the same order), others by
- * the same Lanczos approximation, integers below kLanczosMemoSize through `memo` (lanczosMemo()).
+ * log Γ(x) for x > 1 with the bits of logGamma in src/shared/linalg/random.ts: integers from the
+ * memo (logGammaMemo()), others by the same Lanczos approximation.
  */
-static double logGammaAbove1(double x, double* memo) {
-  struct Table {
-    double values[171];
-    Table() {
-      values[0] = 0;
-      for (int j = 1; j < 171; j++) values[j] = values[j - 1] + fdlibmLog((double)j);
+static inline double logGammaAbove1(double x, double* memo) {
+  if (x < (double)kLogGammaMemoSize) {
+    const int64_t whole = (int64_t)x;
+    if ((double)whole == x) {
+      double& slot = memo[whole];
+      if (slot != slot) slot = lanczosLogGamma(x);
+      return slot;
     }
-  };
-  static const Table table;
-  if (x < (double)kLanczosMemoSize && x == std::floor(x)) {
-    if (x <= 171) return table.values[(int)x - 1];
-    double& slot = memo[(size_t)x];
-    if (slot != slot) slot = lanczosLogGamma(x);
-    return slot;
   }
   return lanczosLogGamma(x);
 }
@@ -102,7 +102,7 @@ template <bool WithKl>
 static void rowKlLogLik(const double* V, size_t n, int k, const double* W, const double* h, size_t i0, size_t i1,
                         double* sums, double* scratch) {
   const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
-  double* memo = lanczosMemo();
+  double* memo = logGammaMemo();
   for (size_t i = i0; i < i1; i++) {
     whRow(W + i * k, h, n, k, scratch);
     const double* vi = V + i * n;
