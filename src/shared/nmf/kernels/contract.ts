@@ -39,12 +39,17 @@
  *    rows) is summed per row and then over rows in row order by the calling thread. The KL loss
  *    follows this on CSR V as on dense V (`csrRowLosses`: each row's stored entries in stored order,
  *    then the rows in row order), so its rows too can be split; the general-β and β = 0 losses on
- *    CSR V stay one running sum in JavaScript.
+ *    CSR V stay one running sum in JavaScript. The Poisson log-likelihood on dense V follows it too
+ *    (`rowLosses` kinds 3 and 4: each row's Σ_{V > 0} (V·log(WH) − log Γ(V + 1)) in column order,
+ *    then the rows in row order, then − Σ WH from the column sums); it was one running sum over
+ *    the whole matrix, so its last bits changed once when it became a per-row sum.
  * 5. **Skips are exact.** Coefficients that are not > 0 (zeros and NaN, i.e. missing entries) are
  *    skipped or masked to +0, which adds nothing; `gram` skips a_s = 0 rows, as the reference does.
  * 6. **Transcendentals are JavaScript's.** Powers and logs per entry are `Math.pow`/`Math.log`
  *    (the native losses, dense and CSR, use fdlibm's log, which is V8's); general-β terms stay in
- *    JavaScript (no native `pow` with V8's bits).
+ *    JavaScript (no native `pow` with V8's bits). log Γ is `logGamma`'s (src/shared/linalg/random.ts:
+ *    log-factorial running sums to 171, then Lanczos), which the native losses repeat operation for
+ *    operation.
  */
 
 /** The buffers of V a kernel reads: dense values (m × n), or CSR arrays. */
