@@ -216,23 +216,26 @@ napi_value Product(napi_env env, napi_callback_info info) {
 
 /**
  * (kind, V, m, n, k, W, Ht, sums, threads): per-row loss sums into sums (2m): kind 1 KL
- * (Σ V·log(V/WHs), Σ V over V > EPS32), kind 2 Frobenius (Σ (V − WH)², 0); see rowLosses. Rows are
- * split over threads; each row is summed by one thread in j order.
+ * (Σ V·log(V/WHs), Σ V over V > EPS32), kind 2 Frobenius (Σ (V − WH)², 0); kinds 3 (KL with the
+ * Poisson log-likelihood) and 4 (the log-likelihood alone) write 3 sums a row (3m); see rowLosses.
+ * Rows are split over threads; each row is summed by one thread in j order.
  */
 napi_value Losses(napi_env env, napi_callback_info info) {
   napi_value argv[9];
   if (!getArgs(env, info, 9, argv, "losses: expected (kind, V, m, n, k, W, Ht, sums, threads)")) return nullptr;
   size_t kind = 0;
-  if (!getSize(env, argv[0], &kind, "losses: kind must be 1 (KL) or 2 (Frobenius)")) return nullptr;
-  if (kind != 1 && kind != 2) {
-    fail(env, "losses: kind must be 1 (KL) or 2 (Frobenius)");
+  if (!getSize(env, argv[0], &kind, "losses: kind must be 1 (KL), 2 (Frobenius), 3 or 4 (log-likelihood)"))
+    return nullptr;
+  if (kind < 1 || kind > 4) {
+    fail(env, "losses: kind must be 1 (KL), 2 (Frobenius), 3 or 4 (log-likelihood)");
     return nullptr;
   }
   DenseArgs args;
   if (!getDenseArgs(env, argv + 1, "losses", "sums", &args)) return nullptr;
   const Array &V = args.V, &W = args.W, &Ht = args.Ht, &sums = args.out;
   const size_t m = args.m, n = args.n, k = args.k, threads = args.threads;
-  if (k < 1 || k > 4096 || V.length < m * n || W.length < m * k || Ht.length < n * k || sums.length < 2 * m) {
+  if (k < 1 || k > 4096 || V.length < m * n || W.length < m * k || Ht.length < n * k ||
+      sums.length < (kind >= 3 ? 3 : 2) * m) {
     fail(env, "losses: array lengths do not match m, n and k");
     return nullptr;
   }

@@ -250,17 +250,74 @@ export interface RandomizedSvdOptions {
   products?: SvdProducts;
   /** Extra random directions beyond the rank (Halko et al. recommend 5–10). Default 10. */
   oversamples?: number;
-  /** Power iterations; default as scikit-learn's 'auto': 7 if rank < 0.1·min(m, n), else 4. */
+  /** Power iterations at most; default as scikit-learn's 'auto': 7 if rank < 0.1·min(m, n), else 4. */
   powerIterations?: number;
+  /**
+   * Stop the power iterations early once the span of the basis's first `rank` columns has
+   * converged to this tolerance (its estimated remaining change, from `leadingSubspaceChange`
+   * and the last two steps' ratio); 0 runs them all. Default `POWER_ITERATION_TOLERANCE`.
+   */
+  tolerance?: number;
   /** Seed of the Gaussian test matrix. Default 0. */
   seed?: number;
+}
+
+/**
+ * Default `RandomizedSvdOptions.tolerance`: the power iterations stop once the leading subspace's
+ * basis is estimated to move by less than this, far below what a start or an oracle can see
+ * (the NNDSVD starts are pinned to scikit-learn's at 1e-6), so stopping there changes only the
+ * last bits of starts that would otherwise have run more iterations.
+ */
+export const POWER_ITERATION_TOLERANCE = 1e-13;
+
+/**
+ * How far the span of the first k columns moved between two orthonormal bases P and B (rows × l
+ * each, row-major, k ≤ l): ‖(I − P_k P_kᵀ) B_k‖_F, the root of the sum of the squared sines of
+ * the principal angles between span(P_k) and span(B_k) (Björck & Golub 1973), so an upper bound of
+ * the largest. Gram–Schmidt keeps the spans nested, span(Q_t[:, :k]) = span((AAᵀ)^t·AΩ[:, :k]), so
+ * this converges at the rate σ_{k+1}/σ_k per power iteration: it settles only where the spectrum
+ * has a gap at k, and where it has not it keeps every iteration (the range of all l columns, which
+ * the SVD of QᵀA uses, then converges at least as fast). Cost 2·rows·k².
+ */
+export function leadingSubspaceChange(
+  P: Float64Array,
+  B: Float64Array,
+  rows: number,
+  l: number,
+  k: number,
+): number {
+  // M = P_kᵀ B_k (k × k)
+  const M = new Float64Array(k * k);
+  for (let i = 0; i < rows; i++) {
+    const pi = i * l;
+    for (let a = 0; a < k; a++) {
+      const p = P[pi + a];
+      if (p === 0) continue;
+      const ma = a * k;
+      for (let b = 0; b < k; b++) M[ma + b] += p * B[pi + b];
+    }
+  }
+  // ‖B_k − P_k M‖_F², row by row.
+  let sum = 0;
+  for (let i = 0; i < rows; i++) {
+    const pi = i * l;
+    for (let b = 0; b < k; b++) {
+      let r = B[pi + b];
+      for (let a = 0; a < k; a++) r -= P[pi + a] * M[a * k + b];
+      sum += r * r;
+    }
+  }
+  return Math.sqrt(sum);
 }
 
 /**
  * Truncated SVD of A (m × n, dense or CSR; NaN counts as 0) by the randomized range finder with
  * power iterations (Halko, Martinsson & Tropp 2011, Algorithms 4.4 and 5.1), re-orthonormalising
  * after every product. When rank + oversamples reaches min(m, n) the range is the whole space and
- * the result is the exact SVD. Cost ∝ (2·powerIterations + 2)·nnz·(rank + oversamples).
+ * the result is the exact SVD. Cost ∝ (2·powerIterations + 2)·nnz·(rank + oversamples) at most:
+ * the iterations stop early once the span of the first `rank` columns of Q has converged
+ * (`tolerance`; watched on whichever of Q and Z has fewer rows, from the second iteration on), which
+ * on data with a clear gap after the rank saves most of them and elsewhere changes nothing.
  * Signs follow scikit-learn's `svd_flip`: the largest-magnitude entry of each U column is positive.
  */
 export function randomizedSvd(A: DataMatrix, rank: number, options: RandomizedSvdOptions = {}): ThinSvd {
@@ -284,11 +341,28 @@ export function randomizedSvd(A: DataMatrix, rank: number, options: RandomizedSv
   const Z = new Float64Array(n * l);
   times(omega, l, Q);
   orthonormalize(Q, m, l);
+  // Convergence is watched on the basis of the smaller side (Q: m × l or Z: n × l), the cheaper.
+  const tolerance = options.tolerance ?? POWER_ITERATION_TOLERANCE;
+  const watchQ = m <= n;
+  const watchedRows = watchQ ? m : n;
+  const previous = tolerance > 0 ? new Float64Array(watchedRows * l) : null;
+  let lastChange = NaN;
   for (let it = 0; it < iterations; it++) {
     transposeTimes(Q, l, Z);
     orthonormalize(Z, n, l);
     times(Z, l, Q);
     orthonormalize(Q, m, l);
+    if (previous === null || it === iterations - 1) continue;
+    const watched = watchQ ? Q : Z;
+    if (it > 0) {
+      const change = leadingSubspaceChange(previous, watched, watchedRows, l, rank);
+      if (change === 0) break;
+      // Geometric convergence: what is left is about change·ρ/(1 − ρ), ρ the last step's ratio.
+      const ratio = change / lastChange;
+      if (ratio < 1 && (change * ratio) / (1 - ratio) <= tolerance) break;
+      lastChange = change;
+    }
+    previous.set(watched);
   }
   // B = Qᵀ A (l × n); take the SVD of its transpose C = Aᵀ Q (n × l, tall): C = Uc Σ Vcᵀ, so
   // A ≈ Q B = (Q Vc) Σ Ucᵀ.

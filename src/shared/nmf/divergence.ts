@@ -215,7 +215,10 @@ function denseRowSummed(
 }
 
 /**
- * Σ_observed V log(WH) − WH − log Γ(V+1) on prepared data.
+ * Σ_observed V log(WH) − WH − log Γ(V+1) on prepared data. Dense V: each row's Σ_{V > 0}
+ * (V log(WH) − log Γ(V+1)) in column order (`NmfKernels.rowLosses` kind 4, split over threads by
+ * rows), the row sums in row order, then less Σ WH from the column sums of W and Ht (as the KL loss
+ * takes it), so every kernel set and thread count gives the same bits.
  * @param W m × k
  * @param Ht n × k (Hᵀ)
  */
@@ -227,21 +230,14 @@ export function logLikelihoodOf(
   kernels: NmfKernels = selectKernels(),
 ): number {
   const { V, m, n } = data;
-  let s = 0;
   if (V.kind === 'dense') {
-    // β = 0 and general β (β = 1 and 2 are summed by rows in denseRowSummed).
-    const d = V.data;
-    kernels.whRows(W, Ht, m, n, k, (i, wh, at) => {
-      for (let j = 0; j < n; j++) {
-        const v = d[i * n + j];
-        if (v !== v) continue;
-        const mean = wh[at + j];
-        s -= mean;
-        if (v > 0) s += v * Math.log(mean) - logGamma(v + 1);
-      }
-    });
-    return s;
+    const rowSums = new Float64Array(3 * m);
+    kernels.rowLosses(4, V.data, m, n, k, W, Ht, rowSums);
+    let c = 0;
+    for (let i = 0; i < m; i++) c += rowSums[3 * i + 2];
+    return c - observedSumWH(data, W, Ht, k);
   }
+  let s = 0;
   for (let i = 0; i < m; i++) {
     for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) {
       const v = V.data[p];
@@ -249,6 +245,42 @@ export function logLikelihoodOf(
     }
   }
   return s - observedSumWH(data, W, Ht, k);
+}
+
+/**
+ * The KL loss (β = 1) and the Poisson log-likelihood together, with the bits of `divergenceOf`
+ * and `logLikelihoodOf`: on dense V one read of V and WH (`NmfKernels.rowLosses` kind 3), where
+ * the two separate calls read them twice and form WH twice. CSR V: the two calls.
+ * @param W m × k
+ * @param Ht n × k (Hᵀ)
+ */
+export function klAndLogLikelihoodOf(
+  data: PreparedData,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  kernels: NmfKernels = selectKernels(),
+): { loss: number; loglik: number } {
+  const { V, m, n } = data;
+  if (V.kind !== 'dense') {
+    return {
+      loss: divergenceOf(data, W, Ht, k, 1, kernels),
+      loglik: logLikelihoodOf(data, W, Ht, k, kernels),
+    };
+  }
+  const rowSums = new Float64Array(3 * m);
+  kernels.rowLosses(3, V.data, m, n, k, W, Ht, rowSums);
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  for (let i = 0; i < m; i++) {
+    a += rowSums[3 * i];
+    b += rowSums[3 * i + 1];
+    c += rowSums[3 * i + 2];
+  }
+  const sumWH = observedSumWH(data, W, Ht, k);
+  // The loss as denseRowSummed sums it; the log-likelihood as logLikelihoodOf.
+  return { loss: a + (sumWH - b), loglik: c - sumWH };
 }
 
 /**

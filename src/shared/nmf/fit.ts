@@ -2,7 +2,7 @@ import { dense, type DataMatrix, type DenseMatrix } from '../linalg/matrix';
 import { transpose } from '../linalg/ops';
 import { Rng } from '../linalg/random';
 import { observedMean, prepareData, type PreparedData } from './data';
-import { divergenceOf, logLikelihoodOf } from './divergence';
+import { divergenceOf, klAndLogLikelihoodOf, logLikelihoodOf } from './divergence';
 import { initializePrepared } from './init';
 import { resolveWith } from './options';
 import { alsIteration } from './als';
@@ -261,10 +261,16 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     hooks.onProgress?.({ iteration, maxIter: options.maxIter, loss: lastLoss, elapsedMs: now() - started });
     if (converged) break;
   }
+  // The Poisson log-likelihood (KL fits): read with the final loss in one pass where that is
+  // still to compute, else alone; either way the bits of divergenceOf and logLikelihoodOf.
+  const wantLoglik = beta === 1 && options.loglik;
+  let loglik: number | null = null;
   if (lastLossIteration !== iteration) {
-    lastLoss = lossNow();
+    if (wantLoglik) ({ loss: lastLoss, loglik } = klAndLogLikelihoodOf(data, W, Ht, k, kernels));
+    else lastLoss = lossNow();
     trace.push([iteration, lastLoss]);
   }
+  if (wantLoglik && loglik === null) loglik = logLikelihoodOf(data, W, Ht, k, kernels);
   const warnings: string[] = [];
   if (!converged && options.maxIter > 0 && options.tol > 0) {
     warnings.push(`maxIter (${options.maxIter}) reached before convergence (tol ${options.tol})`);
@@ -276,7 +282,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     iterations: iteration,
     converged,
     loss: lastLoss,
-    loglik: beta === 1 && options.loglik ? logLikelihoodOf(data, W, Ht, k, kernels) : null,
+    loglik,
     trace,
     seconds: (now() - started) / 1000,
     options: used,

@@ -16,7 +16,9 @@ export interface InitialFactors {
  * builds them (not bit-equal: our generator is not numpy's):
  *  - `random`: avg·|N(0,1)| with avg = sqrt(mean(V)/k), drawing H first and then W;
  *  - `nndsvd`: Boutsidis & Gallopoulos (2008) on the rank-k truncated SVD (randomized, Halko et al.
- *    2011): the leading pair as √σ₀·|u₀|, √σ₀·|v₀|; for the others the dominant ±part of each
+ *    2011, with scikit-learn's power iterations at most, fewer once the leading k-dimensional
+ *    subspace has converged: `randomizedSvd`'s `tolerance`): the leading pair as √σ₀·|u₀|, √σ₀·|v₀|;
+ *    for the others the dominant ±part of each
  *    singular-vector pair; entries < 1e-6 set to 0;
  *  - `nndsvda`: nndsvd with those zeros replaced by mean(V);
  *  - `nndsvdar`: nndsvd with the zeros replaced by |mean(V)·N(0,1)/100| (W's first, then H's).

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { dense, type DenseMatrix } from '../matrix';
 import { csrFromDense, csrFromTriplets, entryAt, matmul, toDense, transpose } from '../ops';
 import { Rng } from '../random';
-import { jacobiSvd, randomizedSvd } from '../svd';
+import {
+  jacobiSvd,
+  leadingSubspaceChange,
+  orthonormalizeColumns,
+  plainProducts,
+  randomizedSvd,
+} from '../svd';
 
 function randomLowRank(m: number, n: number, r: number, noise: number, seed: number): DenseMatrix {
   const rng = new Rng(seed);
@@ -98,5 +104,95 @@ describe('matrix helpers', () => {
     expect(Array.from(transpose(A).data)).toEqual([1, 4, 2, 5, 3, 6]);
     expect(Array.from(matmul(A, transpose(A)).data)).toEqual([14, 32, 32, 77]);
     expect(() => matmul(A, A)).toThrow('cannot multiply 2 × 3 by 2 × 3');
+  });
+});
+
+describe('randomizedSvd: power iterations stop once the leading subspace has converged', () => {
+  /** A's products, counted. */
+  function counted(A: DenseMatrix): { products: ReturnType<typeof plainProducts>; calls: () => number } {
+    const plain = plainProducts(A);
+    let calls = 0;
+    return {
+      products: {
+        times: (X, l, out) => {
+          calls++;
+          plain.times(X, l, out);
+        },
+        transposeTimes: (Y, l, out) => {
+          calls++;
+          plain.transposeTimes(Y, l, out);
+        },
+      },
+      calls: () => calls,
+    };
+  }
+
+  it('stops early at a wide spectral gap, within rounding of the full run (several seeds)', () => {
+    for (const seed of [0, 1, 2, 3]) {
+      // Rank 4 planted plus small noise: σ₄/σ₅ is large, the leading 4 converge in a few steps.
+      const A = randomLowRank(400, 150, 4, 1e-4, 10 + seed);
+      const early = counted(A);
+      const adaptive = randomizedSvd(A, 4, { seed, products: early.products });
+      const all = counted(A);
+      const full = randomizedSvd(A, 4, { seed, products: all.products, tolerance: 0 });
+      expect(all.calls()).toBe(16); // 4 < 0.1 · 150: 7 power iterations, 2 · 7 + 2 products
+      expect(early.calls()).toBeLessThan(all.calls());
+      for (let q = 0; q < full.U.length; q++) expect(Math.abs(adaptive.U[q] - full.U[q])).toBeLessThan(1e-12);
+      for (let q = 0; q < full.V.length; q++) expect(Math.abs(adaptive.V[q] - full.V[q])).toBeLessThan(1e-12);
+      for (let r = 0; r < 4; r++) expect(Math.abs(adaptive.S[r] - full.S[r])).toBeLessThan(1e-13 * full.S[0]);
+    }
+  });
+
+  it('runs every iteration, with the same bits, where the spectrum has no gap at the rank', () => {
+    for (const seed of [0, 1]) {
+      // Uniform noise: slowly decaying singular values, the leading subspace never settles.
+      const A = randomLowRank(200, 120, 1, 1, 30 + seed);
+      const adaptive = counted(A);
+      const a = randomizedSvd(A, 6, { seed, products: adaptive.products });
+      const b = randomizedSvd(A, 6, { seed, tolerance: 0 });
+      expect(adaptive.calls()).toBe(16);
+      expect(a.U).toEqual(b.U);
+      expect(a.S).toEqual(b.S);
+      expect(a.V).toEqual(b.V);
+    }
+  });
+
+  it('measures how far the span of the first k columns moved', () => {
+    const rng = new Rng(4);
+    const rows = 50;
+    const l = 5;
+    const P = new Float64Array(rows * l).map(() => rng.normal());
+    orthonormalizeColumns(P, rows, l);
+    expect(leadingSubspaceChange(P, P, rows, l, 3)).toBeLessThan(1e-14);
+    // Column 4 of P turned by θ towards a direction outside span(P); column 3 by 2θ.
+    const out1 = new Float64Array(rows).map(() => rng.normal());
+    const out2 = new Float64Array(rows).map(() => rng.normal());
+    const basis = new Float64Array(rows * (l + 2));
+    for (let i = 0; i < rows; i++) {
+      for (let c = 0; c < l; c++) basis[i * (l + 2) + c] = P[i * l + c];
+      basis[i * (l + 2) + l] = out1[i];
+      basis[i * (l + 2) + l + 1] = out2[i];
+    }
+    orthonormalizeColumns(basis, rows, l + 2);
+    const theta = 1e-6;
+    const B = new Float64Array(rows * l);
+    for (let i = 0; i < rows; i++) {
+      const row = basis.subarray(i * (l + 2), (i + 1) * (l + 2));
+      for (let c = 0; c < l; c++) B[i * l + c] = row[c];
+      B[i * l + 3] = Math.cos(2 * theta) * row[3] + Math.sin(2 * theta) * row[l + 1];
+      B[i * l + 4] = Math.cos(theta) * row[4] + Math.sin(theta) * row[l];
+    }
+    // First 3 columns unmoved; the 4th by 2θ; the 5th by θ as well: √(4θ² + θ²).
+    expect(leadingSubspaceChange(P, B, rows, l, 3)).toBeLessThan(1e-14);
+    expect(Math.abs(leadingSubspaceChange(P, B, rows, l, 4) / (2 * theta) - 1)).toBeLessThan(1e-6);
+    expect(Math.abs(leadingSubspaceChange(P, B, rows, l, 5) / (Math.sqrt(5) * theta) - 1)).toBeLessThan(1e-6);
+    // A turn inside the span moves no span: columns 1 and 2 rotated into each other.
+    const C = Float64Array.from(P);
+    for (let i = 0; i < rows; i++) {
+      C[i * l] = Math.cos(0.3) * P[i * l] + Math.sin(0.3) * P[i * l + 1];
+      C[i * l + 1] = -Math.sin(0.3) * P[i * l] + Math.cos(0.3) * P[i * l + 1];
+    }
+    expect(leadingSubspaceChange(P, C, rows, l, 2)).toBeLessThan(1e-14);
+    expect(leadingSubspaceChange(P, C, rows, l, 1)).toBeGreaterThan(0.1);
   });
 });

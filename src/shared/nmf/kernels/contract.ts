@@ -39,12 +39,17 @@
  *    rows) is summed per row and then over rows in row order by the calling thread. The KL loss
  *    follows this on CSR V as on dense V (`csrRowLosses`: each row's stored entries in stored order,
  *    then the rows in row order), so its rows too can be split; the general-β and β = 0 losses on
- *    CSR V stay one running sum in JavaScript.
+ *    CSR V stay one running sum in JavaScript. The Poisson log-likelihood on dense V follows it too
+ *    (`rowLosses` kinds 3 and 4: each row's Σ_{V > 0} (V·log(WH) − log Γ(V + 1)) in column order,
+ *    then the rows in row order, then − Σ WH from the column sums); it was one running sum over
+ *    the whole matrix, so its last bits changed once when it became a per-row sum.
  * 5. **Skips are exact.** Coefficients that are not > 0 (zeros and NaN, i.e. missing entries) are
  *    skipped or masked to +0, which adds nothing; `gram` skips a_s = 0 rows, as the reference does.
  * 6. **Transcendentals are JavaScript's.** Powers and logs per entry are `Math.pow`/`Math.log`
  *    (the native losses, dense and CSR, use fdlibm's log, which is V8's); general-β terms stay in
- *    JavaScript (no native `pow` with V8's bits).
+ *    JavaScript (no native `pow` with V8's bits). log Γ is `logGamma`'s (src/shared/linalg/random.ts:
+ *    log-factorial running sums to 171, then Lanczos), which the native losses repeat operation for
+ *    operation.
  */
 
 /** The buffers of V a kernel reads: dense values (m × n), or CSR arrays. */
@@ -330,10 +335,14 @@ export interface NmfKernels {
   /**
    * Per-row loss sums on dense V into `sums` (2m; row i at 2i, 2i + 1), each row in column order:
    * kind 1 (KL) Σ V·log(V/WHs) and Σ V over V > EPS32 (WHs: WH, EPS32 where WH = 0);
-   * kind 2 (Frobenius) Σ (V − WH)² over observed entries, and 0.
+   * kind 2 (Frobenius) Σ (V − WH)² over observed entries, and 0;
+   * kind 3 (KL and the Poisson log-likelihood in one read of V and WH; `sums` 3m, row i at 3i …
+   * 3i + 2): kind 1's two sums, then Σ_{V > 0} (V·log(WH) − log Γ(V + 1)) with logGamma's bits
+   * (src/shared/linalg/random.ts), each entry's term added in column order;
+   * kind 4: kind 3 with the first two sums left 0 (the log-likelihood alone).
    */
   rowLosses(
-    kind: 1 | 2,
+    kind: 1 | 2 | 3 | 4,
     V: Float64Array,
     m: number,
     n: number,

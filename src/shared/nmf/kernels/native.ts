@@ -39,11 +39,11 @@ export interface NativeKernelModule {
   ): void;
   /**
    * Per-row loss sums into `sums` (2m, row i at 2i, 2i + 1): kind 1 (KL) Σ V·log(V/WHs) and Σ V over
-   * V > EPS32 (WHs: WH, EPS32 where WH = 0); kind 2 (Frobenius) Σ (V − WH)² and 0. NaN entries skipped;
+   * V > EPS32 (WHs: WH, EPS32 where WH = 0); kind 2 (Frobenius) Σ (V − WH)² and 0; kinds 3 and 4 as NmfKernels.rowLosses' (3m sums). NaN entries skipped;
    * each row summed in column order with fdlibm's log (JavaScript's), split over threads by rows.
    */
   losses(
-    kind: 1 | 2,
+    kind: 1 | 2 | 3 | 4,
     V: Float64Array,
     m: number,
     n: number,

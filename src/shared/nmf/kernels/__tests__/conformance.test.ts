@@ -250,6 +250,22 @@ function runAll(K: NmfKernels, c: Case): Map<string, Float64Array> {
   out.set('whRows', rows);
   record('rowLosses KL', (o) => K.rowLosses(1, V.data, m, n, k, W, Ht, o), 2 * m);
   record('rowLosses Frobenius', (o) => K.rowLosses(2, V.data, m, n, k, W, Ht, o), 2 * m);
+  record('rowLosses KL and log-likelihood', (o) => K.rowLosses(3, V.data, m, n, k, W, Ht, o), 3 * m);
+  record('rowLosses log-likelihood', (o) => K.rowLosses(4, V.data, m, n, k, W, Ht, o), 3 * m);
+  // logGamma's other paths and the edges of the logs: non-integer values (Lanczos), integers
+  // above 171 (Lanczos, not the table), values in (0, EPS32] (in the log-likelihood, not the KL
+  // sums), and a row of W at zero, so WH = 0 under V > 0 (−Infinity, and EPS32 in the KL ratio).
+  const Vx = V.data.map((v, q) =>
+    v === 0 || v !== v ? v : q % 7 === 0 ? v * 1.37 : q % 11 === 0 ? v + 300 : q % 13 === 0 ? 1e-9 : v,
+  );
+  const Wz = W.slice();
+  if (m > 4) Wz.fill(0, 4 * k, 5 * k);
+  record(
+    'rowLosses KL and log-likelihood, other values',
+    (o) => K.rowLosses(3, Vx, m, n, k, Wz, Ht, o),
+    3 * m,
+  );
+  record('rowLosses log-likelihood, other values', (o) => K.rowLosses(4, Vx, m, n, k, Wz, Ht, o), 3 * m);
   return out;
 }
 

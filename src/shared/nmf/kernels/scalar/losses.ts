@@ -2,6 +2,7 @@
  * Rows of WH and the per-row loss sums of the scalar reference kernels. The WebAssembly set reuses
  * `rowLossesOver` with its own rows of WH (the per-entry logs stay in JavaScript).
  */
+import { logGamma } from '../../../linalg/random';
 import type { NmfKernels } from '../contract';
 import { EPS32 } from './numbers';
 import { rowProducts } from './rows';
@@ -22,6 +23,23 @@ export function rowLossesOver(rows: NmfKernels['whRows']): NmfKernels['rowLosses
       const vi = i * n;
       let a = 0;
       let b = 0;
+      if (kind === 3 || kind === 4) {
+        // The KL sums (kind 3) and the log-likelihood's V-dependent part from one row of WH.
+        let c = 0;
+        for (let j = 0; j < n; j++) {
+          const v = V[vi + j];
+          const whj = wh[at + j];
+          if (kind === 3 && v > EPS32) {
+            a += v * Math.log(v / (whj === 0 ? EPS32 : whj));
+            b += v;
+          }
+          if (v > 0) c += v * Math.log(whj) - logGamma(v + 1);
+        }
+        sums[3 * i] = a;
+        sums[3 * i + 1] = b;
+        sums[3 * i + 2] = c;
+        return;
+      }
       if (kind === 1) {
         for (let j = 0; j < n; j++) {
           const v = V[vi + j];
