@@ -88,13 +88,12 @@ export class ReplicateStatistics {
     if (!best.statisticsDeferred) return;
     if (best.factors === null) throw new Error(`sweep ${this.sweepId}: ${best.jobId} kept no factors`);
     const job = jobs.find((j) => j.id === best.jobId)!;
-    const handle = this.ctx.pool.submit({
-      kind: 'sweep-statistics',
-      matrix: this.matrix,
-      job,
-      W: best.factors.W,
-      H: best.factors.H,
-    });
+    // Ahead of the sweep's waiting fits: the rank's live criteria wait for it.
+    const handle = this.ctx.pool.submit(
+      { kind: 'sweep-statistics', matrix: this.matrix, job, W: best.factors.W, H: best.factors.H },
+      undefined,
+      { ahead: true },
+    );
     this.handles.push(handle);
     const { loglik, pearsonDispersion } = (await handle.promise) as SweepStatisticsTaskResult;
     const { statisticsDeferred: _deferred, ...whole } = best;
