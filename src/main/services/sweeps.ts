@@ -39,9 +39,11 @@ import { baseProvenance, storeFinishedRun } from './finished-runs';
 import { getDatasetSummary } from './datasets';
 import type { MatrixLease } from './matrix-cache';
 import { SweepRankProgress } from './sweep-progress';
+import { ReplicateStatistics } from './sweep-statistics';
 import {
   checkParamsAgainstData,
   datasetHasZeros,
+  datasetMatrixKey,
   fitWorkPerIteration,
   leaseDatasetMatrix,
   requireOwner,
@@ -323,12 +325,26 @@ export async function executeSweep(
   markSweepRunning(ctx.db, id);
   // Each rank's criteria as soon as its fits are done (see SweepRankProgress).
   const rankProgress = new SweepRankProgress(ctx, id, jobs, finished);
+  // Each rank's best replicate gets its log-likelihood and Pearson dispersion once the rank's
+  // replicates are in, instead of every replicate computing them (see ReplicateStatistics).
+  const statistics = new ReplicateStatistics(ctx, id, jobs, lease.matrix, handles, finished);
   try {
+    statistics.start();
+    await statistics.all();
     rankProgress.start();
     // At most the plan's fits at once (all the pool's threads unless adapted to the budget).
     await runLimited(
       pending.map((job) => async () => {
-        const handle = ctx.pool.submit({ kind: 'sweep-job', matrix: lease.matrix, job }, (progress) => {
+        // matrixKey: the dataset's id and hash name V's contents, so a worker keeps its shuffled copy
+        // of V from one baseline job to the next (workers/sweep-job-cache.ts).
+        const task = {
+          kind: 'sweep-job',
+          matrix: lease.matrix,
+          job,
+          matrixKey: datasetMatrixKey(sweep.datasetId, dataset.hash),
+          deferReplicateStatistics: true,
+        } as const;
+        const handle = ctx.pool.submit(task, (progress) => {
           remaining.progress(job.id, progress.iteration);
           const elapsedMs = Date.now() - startedAt;
           ctx.jobs.update('sweep', id, {
@@ -351,6 +367,8 @@ export async function executeSweep(
           jobsDone,
           remainingMs: remaining.remainingMs(Date.now() - startedAt),
         });
+        statistics.jobFinished(job);
+        await statistics.whenDone(job.rank);
         rankProgress.jobFinished(job.id);
       }),
       memory.parallel,
@@ -359,6 +377,7 @@ export async function executeSweep(
       stopped = error instanceof Error ? error : new Error(String(error));
       throw error;
     });
+    await statistics.all();
     finishSweepFromStoredResults(ctx, id, dataset.hash, memory);
     ctx.jobs.finish('sweep', id, 'done');
     return 'done';

@@ -4,7 +4,8 @@ import { FitCancelledError, type FitHooks } from '../../shared/nmf/types';
 import { nativeKernelsLoaded, selectKernels } from '../../shared/nmf/kernels';
 // From their own modules, not the analysis index: the index also brings PCA and with it ml-matrix,
 // whose loading cost every worker 60–110 ms at start-up.
-import { runSweepJob } from '../../shared/analysis/sweep';
+import { replicateStatistics, runSweepJob } from '../../shared/analysis/sweep';
+import { ShuffledCopyCache } from './sweep-job-cache';
 import { consensusComponents } from '../../shared/analysis/cnmf';
 import { installNativeKernels } from '../native';
 import { runStreamedFit } from '../services/streamed-fit';
@@ -47,6 +48,9 @@ function post(message: WorkerToHost): void {
  */
 let team: KernelTeamHandle | null = null;
 
+/** The shuffled copy of V this worker's baseline sweep jobs share (sweep-job-cache.ts). */
+const shuffledCopies = new ShuffledCopyCache();
+
 /** A team of `threads` for `task`, or null when one thread it is (small or not shared data). */
 async function teamFor(task: FitTask): Promise<KernelTeamHandle | null> {
   const threads = kernelTeamSize(task.matrix, task.options.rank, task.threads ?? 1, nativeKernelsLoaded());
@@ -83,6 +87,8 @@ async function runTask(message: StartMessage): Promise<void> {
   };
   try {
     let result: WorkerTaskResult;
+    // Only sweep jobs read the kept shuffled copy; any other task lets it go.
+    if (task.kind !== 'sweep-job' && task.kind !== 'sweep-statistics') shuffledCopies.clear();
     if (task.kind === 'fit') {
       let fit: ReturnType<typeof fitReplicates>;
       // Sweep jobs run many fits side by side on the pool already: those stay on one thread each.
@@ -112,8 +118,16 @@ async function runTask(message: StartMessage): Promise<void> {
       result = runStreamedFit(task, hooks);
     } else if (task.kind === 'consensus-components') {
       result = { kind: 'consensus-components', result: consensusComponents(task.replicates, task.options) };
+    } else if (task.kind === 'sweep-statistics') {
+      result = { kind: 'sweep-statistics', ...replicateStatistics(task.matrix, task.job, task.W, task.H) };
     } else {
-      result = { kind: 'sweep-job', result: runSweepJob(task.matrix, task.job, hooks) };
+      result = {
+        kind: 'sweep-job',
+        result: runSweepJob(task.matrix, task.job, hooks, {
+          shuffled: (V, seed) => shuffledCopies.get(task.matrixKey, V, seed),
+          deferReplicateStatistics: task.deferReplicateStatistics === true,
+        }),
+      };
     }
     post({ type: 'done', jobId, result });
   } catch (error) {

@@ -79,7 +79,15 @@ export class WorkerPool {
     return this.slots.filter((slot) => slot.job !== null).length;
   }
 
-  submit(task: WorkerTask, onProgress?: (progress: ProgressMessage) => void): JobHandle {
+  /**
+   * Queues a task; `ahead` puts it before the tasks already waiting (a short task that others
+   * wait on, e.g. a sweep rank's statistics, which its live criteria wait for), not after them.
+   */
+  submit(
+    task: WorkerTask,
+    onProgress?: (progress: ProgressMessage) => void,
+    { ahead = false }: { ahead?: boolean } = {},
+  ): JobHandle {
     if (this.closed) throw new Error('the worker pool is closed');
     const jobId = this.nextJobId++;
     let job!: QueuedJob;
@@ -94,7 +102,8 @@ export class WorkerPool {
         cancelled: false,
       };
     });
-    this.queue.push(job);
+    if (ahead) this.queue.unshift(job);
+    else this.queue.push(job);
     this.pump();
     return {
       jobId,

@@ -41,6 +41,24 @@ export interface SweepJobTask {
   kind: 'sweep-job';
   matrix: DataMatrix;
   job: SweepJob;
+  /**
+   * Names V's contents (e.g. its dataset's hash) so a worker may keep the row-shuffled copy of V
+   * from one baseline job to the next (sweep-job-cache.ts); without it every baseline job shuffles anew.
+   */
+  matrixKey?: string;
+  /** Leave the data replicates' log-likelihood and Pearson dispersion to a `sweep-statistics` task (SweepJobOptions). */
+  deferReplicateStatistics?: boolean;
+}
+
+/** The log-likelihood and Pearson dispersion of one data replicate from its factors (`replicateStatistics`). */
+export interface SweepStatisticsTask {
+  kind: 'sweep-statistics';
+  matrix: DataMatrix;
+  job: SweepJob;
+  /** m × k */
+  W: DenseMatrix;
+  /** k × n */
+  H: DenseMatrix;
 }
 
 /** cNMF's consensus components from replicate W's (see src/shared/analysis/cnmf.ts): O(P²·m) work, kept off the main thread. */
@@ -62,7 +80,8 @@ export interface StreamedFitTask {
   options: FitOptionsInput;
 }
 
-export type WorkerTask = FitTask | SweepJobTask | ConsensusComponentsTask | StreamedFitTask;
+export type WorkerTask =
+  FitTask | SweepJobTask | SweepStatisticsTask | ConsensusComponentsTask | StreamedFitTask;
 
 export interface FitTaskResult {
   kind: 'fit';
@@ -81,12 +100,19 @@ export interface SweepJobTaskResult {
   result: SweepJobResult;
 }
 
+export interface SweepStatisticsTaskResult {
+  kind: 'sweep-statistics';
+  loglik: number | null;
+  pearsonDispersion: number | null;
+}
+
 export interface ConsensusComponentsTaskResult {
   kind: 'consensus-components';
   result: ConsensusComponents;
 }
 
-export type WorkerTaskResult = FitTaskResult | SweepJobTaskResult | ConsensusComponentsTaskResult;
+export type WorkerTaskResult =
+  FitTaskResult | SweepJobTaskResult | SweepStatisticsTaskResult | ConsensusComponentsTaskResult;
 
 export interface StartMessage {
   type: 'start';

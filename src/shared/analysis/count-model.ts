@@ -31,9 +31,20 @@ export function isIntegerData(V: DataMatrix): boolean {
 export function pearsonDispersion(V: DataMatrix, W: DenseMatrix, H: DenseMatrix): number | null {
   const { rows: m, cols: n } = V;
   const k = W.cols;
+  // Row i's means μ_i· = W_i· H, built a component at a time (H read along its rows, not down its
+  // columns at a stride of n): each μ_ij is still 0 + W_i0·H_0j + W_i1·H_1j + … in the order a
+  // per-entry dot product adds them, and the sum below runs over the entries in the same row-major
+  // order, so φ keeps its bits. On 2000 × 20 000 counts at k = 6 the strided form took ~1 s.
+  const mu = new Float64Array(n);
   let sum = 0;
   let observed = 0;
   for (let i = 0; i < m; i++) {
+    mu.fill(0);
+    for (let a = 0; a < k; a++) {
+      const w = W.data[i * k + a];
+      const row = a * n;
+      for (let j = 0; j < n; j++) mu[j] += w * H.data[row + j];
+    }
     let q = V.kind === 'csr' ? V.indptr[i] : 0;
     const end = V.kind === 'csr' ? V.indptr[i + 1] : 0;
     for (let j = 0; j < n; j++) {
@@ -44,9 +55,8 @@ export function pearsonDispersion(V: DataMatrix, W: DenseMatrix, H: DenseMatrix)
       }
       if (Number.isNaN(v)) continue;
       observed++;
-      let mu = 0;
-      for (let a = 0; a < k; a++) mu += W.data[i * k + a] * H.data[a * n + j];
-      if (mu > 0) sum += ((v - mu) * (v - mu)) / mu;
+      const mean = mu[j];
+      if (mean > 0) sum += ((v - mean) * (v - mean)) / mean;
     }
   }
   const freedom = observed - k * (m + n - k);

@@ -29,7 +29,7 @@ export {
 } from './assignment';
 export { pca, type PcaOptions } from './pca';
 export { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
-export { planSweep, runSweepJob, summarizeSweep, toRanksJson } from './sweep';
+export { planSweep, replicateStatistics, runSweepJob, summarizeSweep, toRanksJson } from './sweep';
 export { finishedRanks, summarizeFinishedRank } from './sweep';
 export { recommendRank, type RecommendOptions } from './recommend';
 export {

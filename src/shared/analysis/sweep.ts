@@ -21,7 +21,7 @@ import type {
 } from './types';
 
 export { DEFAULT_CONSENSUS_REPLICATES, planSweep } from './sweep-plan';
-export { runSweepJob } from './sweep-job';
+export { replicateStatistics, runSweepJob, type SweepJobOptions } from './sweep-job';
 /** Labels renumbered 0, 1, … in order of first appearance. */
 function relabel(labels: readonly number[]): number[] {
   const map = new Map<number, number>();
@@ -50,6 +50,18 @@ function finiteOrNull(value: number | null | undefined): number | null {
 }
 
 /**
+ * The replicate a rank's loss, log-likelihood, BIC and Pearson dispersion come from: the lowest
+ * loss, the lowest index among equals.
+ *
+ * @param replicates one rank's replicate results (one side), in index order; at least one
+ */
+export function bestReplicate(replicates: readonly SweepJobResult[]): SweepJobResult {
+  let best = 0;
+  for (let r = 1; r < replicates.length; r++) if (replicates[r].loss < replicates[best].loss) best = r;
+  return replicates[best];
+}
+
+/**
  * Criteria of one rank from its replicate, fold and consensus results (one side: data or
  * baseline). Consensus and stability come from the consensus fits when there are two or more,
  * otherwise from the replicates.
@@ -63,9 +75,7 @@ function rankCriteria(
   replicates.sort((x, y) => x.index - y.index);
   folds.sort((x, y) => x.index - y.index);
   consensusFits.sort((x, y) => x.index - y.index);
-  let best = 0;
-  for (let r = 1; r < replicates.length; r++) if (replicates[r].loss < replicates[best].loss) best = r;
-  const top = replicates[best];
+  const top = bestReplicate(replicates);
   const parameters = rank * (top.rows + top.cols);
   // BIC rests on a Poisson likelihood: not for values that are not counts.
   const bic =

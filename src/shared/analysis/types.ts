@@ -353,6 +353,12 @@ export interface SweepJobResult {
    * Poisson around WH, ≫ 1 when overdispersed (McCullagh & Nelder 1989 §4.5). Null otherwise.
    */
   pearsonDispersion?: number | null;
+  /**
+   * Set on a data replicate whose `loglik` and `pearsonDispersion` were left out while it ran
+   * (`SweepJobOptions.deferReplicateStatistics`) and are still to be computed; absent once they
+   * are, and on results computed whole.
+   */
+  statisticsDeferred?: boolean;
   /** Whether every observed entry of V is an integer (computed by `replicate` jobs; null otherwise). */
   integerData?: boolean | null;
   /** `replicate` and `consensus` jobs: cluster of each sample, argmax of H's column (Brunet et al. 2004). */

@@ -104,3 +104,20 @@ export function completeSweep(
 export function deleteSweep(db: Db, id: number): number {
   return db.prepare('DELETE FROM sweeps WHERE id = ?').run(id).changes;
 }
+
+/** One stored job result of a sweep, or null when that job has none yet. */
+export function sweepJobResult(db: Db, sweepId: number, jobKey: string): Buffer | null {
+  const row = db
+    .prepare('SELECT result FROM sweep_jobs WHERE sweep_id = ? AND job_key = ?')
+    .get(sweepId, jobKey) as { result: Buffer } | undefined;
+  return row ? row.result : null;
+}
+
+/** Replaces a stored job result (completed later, e.g. a replicate's deferred statistics); false when none is stored. */
+export function replaceSweepJobResult(db: Db, sweepId: number, jobKey: string, result: Buffer): boolean {
+  return (
+    db
+      .prepare('UPDATE sweep_jobs SET result = ? WHERE sweep_id = ? AND job_key = ?')
+      .run(result, sweepId, jobKey).changes > 0
+  );
+}
