@@ -48,6 +48,11 @@ export const MINIBATCH_DEFAULTS = {
   freshRestarts: false,
   freshRestartsMaxIter: 30,
   maxNoImprovement: 10 as number | null,
+  schedule: 'refined' as 'refined' | 'sklearn',
+  onlinePasses: 5,
+  innerIter: 10,
+  innerTol: 1e-3,
+  finalIter: 30,
 };
 
 /**

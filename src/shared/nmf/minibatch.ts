@@ -63,6 +63,12 @@ import {
  * are visited in increasing order), so no transposed copy of V is ever made.
  */
 
+/**
+ * The polish's stopping test uses full-batch MU's reference min(e_init, 10·e) (fit.ts,
+ * `PLATEAU_GUARD`): a random start far worse than the fit does not make it stop on a plateau.
+ */
+const PLATEAU_GUARD = 10;
+
 /** Number of entries of V (m × n) stored in each column (sample). */
 function columnCounts(V: CsrMatrix): Int32Array {
   const counts = new Int32Array(V.cols);
@@ -250,6 +256,11 @@ function definedOnly(options: FitOptions): Partial<MinibatchSettings> {
   if (options.freshRestarts !== undefined) out.freshRestarts = options.freshRestarts;
   if (options.freshRestartsMaxIter !== undefined) out.freshRestartsMaxIter = options.freshRestartsMaxIter;
   if (options.maxNoImprovement !== undefined) out.maxNoImprovement = options.maxNoImprovement;
+  if (options.innerIter !== undefined) out.innerIter = options.innerIter;
+  if (options.innerTol !== undefined) out.innerTol = options.innerTol;
+  if (options.finalIter !== undefined) out.finalIter = options.finalIter;
+  if (options.schedule !== undefined) out.schedule = options.schedule;
+  if (options.onlinePasses !== undefined) out.onlinePasses = options.onlinePasses;
   return out;
 }
 
@@ -404,7 +415,12 @@ export function fitMinibatchFromSource(
   const rho = settings.forgetFactor ** (batchSize / n);
   const gamma = muExponent(beta);
   const stepsPerPass = Math.ceil(n / batchSize);
-  const totalSteps = options.maxIter * stepsPerPass;
+  const refined = settings.schedule === 'refined';
+  const onlineSteps =
+    (refined ? Math.min(options.maxIter, settings.onlinePasses) : options.maxIter) * stepsPerPass;
+  // MU steps of a batch's H per visit and the change that ends them early (scikit-learn: one).
+  const hSteps = refined ? settings.innerIter : 1;
+  const hTol = refined ? settings.innerTol : 0;
   memory.hold('batch source buffers', source.heldBytes);
   memory.hold('W and H', 8 * (W.length + Ht.length));
   const workspaces = new Map<number, Workspace>();
@@ -441,8 +457,12 @@ export function fitMinibatchFromSource(
     l1W: options.l1W * b,
     l2W: options.l2W * b,
   });
+  // The online step's floors, scikit-learn's: its W (our H) below EPS64 for β < 1, its H (our W)
+  // for β ≤ 1; full-batch MU's (the polish, the final solve) are the other way round.
   const thresholdH = beta < 1 ? EPS64 : 0;
   const thresholdW = beta <= 1 ? EPS64 : 0;
+  const floorH = beta <= 1 ? EPS64 : 0;
+  const floorW = beta < 1 ? EPS64 : 0;
 
   /** H_b from a flat start, W fixed (scikit-learn's `_solve_W`): up to maxSteps MU steps. */
   const solveBatchH = (batch: PreparedData, HtB: Float64Array, maxSteps: number, ws: Workspace): void => {
@@ -457,6 +477,27 @@ export function fitMinibatchFromSource(
     }
   };
 
+  /**
+   * Up to `maxSteps` MU steps of H_b from its current value, W fixed, stopping once the relative
+   * change of H_b in a step is ≤ `tolerance` (0: all steps). One step is scikit-learn's schedule.
+   */
+  const refineBatchH = (
+    batch: PreparedData,
+    HtB: Float64Array,
+    maxSteps: number,
+    tolerance: number,
+    ws: Workspace,
+  ): void => {
+    const pen = penaltiesFor(batch.m);
+    for (let s = 0; s < maxSteps; s++) {
+      if (tolerance > 0) scratchH.set(HtB);
+      muNumDenW(batch, HtB, W, k, beta, ws);
+      multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, 0);
+      if (tolerance > 0 && relativeChange(HtB, scratchH.subarray(0, HtB.length)) <= tolerance) break;
+    }
+  };
+  const scratchH = new Float64Array(batchSize * k);
+
   const initLoss = lossByBatches();
   const trace: Array<[number, number]> = [[0, initLoss]];
   const A = Float64Array.from(W);
@@ -470,7 +511,10 @@ export function fitMinibatchFromSource(
   let passLoss = 0;
   let passes = 0;
   let steps = 0;
-  for (let step = 0; step < totalSteps; step++) {
+  const passDone = (loss: number): void => {
+    hooks.onProgress?.({ iteration: passes, maxIter: options.maxIter, loss, elapsedMs: now() - started });
+  };
+  for (let step = 0; step < onlineSteps; step++) {
     if (hooks.isCancelled?.() === true) throw new FitCancelledError(passes);
     const j0 = (step % stepsPerPass) * batchSize;
     const j1 = Math.min(j0 + batchSize, n);
@@ -481,29 +525,30 @@ export function fitMinibatchFromSource(
     const pen = penaltiesFor(b);
 
     if (settings.freshRestarts) solveBatchH(batch, HtB, settings.freshRestartsMaxIter, ws);
-    else {
-      muNumDenW(batch, HtB, W, k, beta, ws);
-      multiplicativeUpdate(HtB, ws.numW, ws.denW, b * k, pen.l1H, pen.l2H, gamma, 0);
-    }
+    else refineBatchH(batch, HtB, hSteps, hTol, ws);
     // scikit-learn's `W[W < eps] = 0` for β < 1 (its W is our H), after either update.
     if (thresholdH > 0) for (let q = 0; q < HtB.length; q++) if (HtB[q] < thresholdH) HtB[q] = 0;
 
     const lossOfBatch = batchLoss(batch, HtB);
     passLoss += lossOfBatch;
-    const batchCost =
-      (lossOfBatch +
-        pen.l1H * sumOf(HtB) +
-        pen.l1W * sumOf(W) +
-        pen.l2H * sumOfSquares(HtB) +
-        pen.l2W * sumOfSquares(W)) /
-      b;
+    // The refined schedule has no per-step stopping test (see below): no batch cost either.
+    const batchCost = refined
+      ? 0
+      : (lossOfBatch +
+          pen.l1H * sumOf(HtB) +
+          pen.l1W * sumOf(W) +
+          pen.l2H * sumOfSquares(HtB) +
+          pen.l2W * sumOfSquares(W)) /
+        b;
 
     muNumDenH(batch, HtB, W, k, beta, ws);
     onlineUpdate(W, A, B, ws.numHt, ws.denHt, pen.l1W, pen.l2W, gamma, rho, thresholdW);
     steps = step + 1;
 
     // scikit-learn's `_minibatch_convergence`; the first step is skipped (W not yet updated there).
-    if (steps > 1) {
+    // The refined schedule leaves it out: its online passes are few and bounded, and on small
+    // batches the per-step tests stop on the noise of the batch cost (see the top of this file).
+    if (!refined && steps > 1) {
       const alpha = Math.min(b / (n + 1), 1);
       ewaCost = ewaCost === null ? batchCost : ewaCost * (1 - alpha) + batchCost * alpha;
       if (options.tol > 0 && relativeChange(W, previousW) <= options.tol) converged = true;
@@ -516,23 +561,87 @@ export function fitMinibatchFromSource(
           converged = true;
       }
     }
-    previousW.set(W);
+    if (!refined) previousW.set(W);
 
     if (j1 === n) {
       passes++;
       trace.push([passes, passLoss]);
-      hooks.onProgress?.({
-        iteration: passes,
-        maxIter: options.maxIter,
-        loss: passLoss,
-        elapsedMs: now() - started,
-      });
+      passDone(passLoss);
       passLoss = 0;
     }
     if (converged) break;
   }
+  memory.release('online statistics A, B and the previous W');
 
-  if (settings.freshRestarts) {
+  if (refined && passes < options.maxIter) {
+    // Full-batch MU from the online factors, one pass over the batches per iteration: each batch's
+    // H_b takes one MU step with W fixed, then W's numerator and denominator are summed over the
+    // batches (in order) and W takes its MU step. The online W carries the noise of its batches and
+    // the weight of early, poor statistics; these exact steps remove both. Stops by full-batch MU's
+    // rule (fit.ts): every `checkEvery` iterations, (e_prev − e)/min(e_init, 10·e) < tol with
+    // e = sqrt(2·D_β), e_init from the start of the fit.
+    const numSum = new Float64Array(m * k);
+    const denSum = new Float64Array(m * k);
+    memory.hold('W numerator and denominator sums (polish)', 2 * 8 * m * k);
+    const errorInit = Math.sqrt(2 * Math.max(initLoss, 0));
+    let previousError = Math.sqrt(2 * Math.max(trace[trace.length - 1][1], 0));
+    // The whole data's penalty scaling, as a full-batch fit's: W's by n.
+    const l1W = options.l1W * n;
+    const l2W = options.l2W * n;
+    let polished = 0;
+    while (passes < options.maxIter) {
+      numSum.fill(0);
+      denSum.fill(0);
+      for (let j0 = 0; j0 < n; j0 += batchSize) {
+        if (hooks.isCancelled?.() === true) throw new FitCancelledError(passes);
+        const j1 = Math.min(j0 + batchSize, n);
+        const batch = source.batch(j0, j1);
+        const ws = workspaceFor(batch);
+        const HtB = Ht.subarray(j0 * k, j1 * k);
+        const pen = penaltiesFor(j1 - j0);
+        muNumDenW(batch, HtB, W, k, beta, ws);
+        // Full-batch MU's floors (muIteration in solvers.ts): H below EPS64 for β ≤ 1, W for β < 1.
+        multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, floorH);
+        muNumDenH(batch, HtB, W, k, beta, ws);
+        for (let q = 0; q < numSum.length; q++) {
+          numSum[q] += ws.numHt[q];
+          denSum[q] += ws.denHt[q];
+        }
+      }
+      multiplicativeUpdate(W, numSum, denSum, m * k, l1W, l2W, gamma, floorW);
+      passes++;
+      polished++;
+      let loss = trace[trace.length - 1][1];
+      if (polished % options.checkEvery === 0) {
+        loss = lossByBatches();
+        trace.push([passes, loss]);
+        if (options.tol > 0) {
+          const error = Math.sqrt(2 * Math.max(loss, 0));
+          const reference = Math.min(errorInit, PLATEAU_GUARD * error);
+          if (reference === 0 || (previousError - error) / reference < options.tol) converged = true;
+          previousError = error;
+        }
+      }
+      passDone(loss);
+      if (converged) break;
+    }
+    memory.release('W numerator and denominator sums (polish)');
+  }
+
+  if (refined && settings.finalIter > 0) {
+    // H solved for the returned W over all samples (what `transform` gives), from the last H: the
+    // per-sample problems are independent, so batch by batch, each until it settles.
+    for (let j0 = 0; j0 < n; j0 += batchSize) {
+      if (hooks.isCancelled?.() === true) throw new FitCancelledError(passes);
+      const j1 = Math.min(j0 + batchSize, n);
+      const batch = source.batch(j0, j1);
+      const HtB = Ht.subarray(j0 * k, j1 * k);
+      refineBatchH(batch, HtB, settings.finalIter, hTol, workspaceFor(batch));
+      if (floorH > 0) for (let q = 0; q < HtB.length; q++) if (HtB[q] < floorH) HtB[q] = 0;
+    }
+  }
+
+  if (settings.freshRestarts && !refined) {
     // scikit-learn's final `_solve_W(X, H, transform_max_iter)` over all samples: the per-sample
     // problems are independent, so it runs batch by batch with the stopping test over all of H.
     const mean = source.observed > 0 ? source.sum / source.observed : 0;
@@ -556,7 +665,7 @@ export function fitMinibatchFromSource(
     }
   }
 
-  const iterations = steps === 0 ? 0 : Math.ceil(steps / stepsPerPass);
+  const iterations = refined ? passes : steps === 0 ? 0 : Math.ceil(steps / stepsPerPass);
   const loss = lossByBatches();
   if (trace[trace.length - 1][0] === iterations) trace.pop();
   trace.push([iterations, loss]);

@@ -156,7 +156,30 @@ function resolveMinibatch(input: FitOptionsInput): MinibatchSettings {
   if (maxNoImprovement !== null && (!Number.isInteger(maxNoImprovement) || maxNoImprovement < 1)) {
     throw new FitSettingsError(`maxNoImprovement ${maxNoImprovement} must be a positive integer or null`);
   }
-  return { batchSize, forgetFactor, freshRestarts, freshRestartsMaxIter, maxNoImprovement };
+  const schedule = input.schedule ?? MINIBATCH_DEFAULTS.schedule;
+  if (schedule !== 'refined' && schedule !== 'sklearn')
+    throw new FitSettingsError(`schedule ${String(schedule)} must be refined or sklearn`);
+  const steps = (name: 'onlinePasses' | 'innerIter' | 'finalIter', least: number): number => {
+    const value = input[name] ?? MINIBATCH_DEFAULTS[name];
+    if (!Number.isInteger(value) || value < least)
+      throw new FitSettingsError(`${name} ${value} must be an integer ≥ ${least}`);
+    return value;
+  };
+  const innerTol = input.innerTol ?? MINIBATCH_DEFAULTS.innerTol;
+  if (!Number.isFinite(innerTol) || innerTol < 0)
+    throw new FitSettingsError(`innerTol ${innerTol} must be a number ≥ 0`);
+  return {
+    batchSize,
+    forgetFactor,
+    freshRestarts,
+    freshRestartsMaxIter,
+    maxNoImprovement,
+    schedule,
+    onlinePasses: steps('onlinePasses', 1),
+    innerIter: steps('innerIter', 1),
+    innerTol,
+    finalIter: steps('finalIter', 0),
+  };
 }
 
 function checkAgainstData(options: FitOptions, data: PreparedData): void {

@@ -85,6 +85,11 @@ export interface FitOptions {
   freshRestartsMaxIter?: number;
   /** `minibatch` only: stop after this many steps without improvement of the smoothed batch cost; null: never. Default 10. */
   maxNoImprovement?: number | null;
+  schedule?: 'refined' | 'sklearn';
+  onlinePasses?: number;
+  innerIter?: number;
+  innerTol?: number;
+  finalIter?: number;
 }
 
 /** The settings of the minibatch solver, all given (see FitOptions). */
@@ -94,6 +99,11 @@ export interface MinibatchSettings {
   freshRestarts: boolean;
   freshRestartsMaxIter: number;
   maxNoImprovement: number | null;
+  schedule: 'refined' | 'sklearn';
+  onlinePasses: number;
+  innerIter: number;
+  innerTol: number;
+  finalIter: number;
 }
 
 /** What a caller may pass: rank plus any subset of the rest. */
