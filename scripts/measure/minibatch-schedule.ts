@@ -36,7 +36,9 @@ const configs: Record<string, Partial<FitOptionsInput>> = {
   sklearn10: { solver: 'minibatch', schedule: 'sklearn', maxIter: 10, tol: 0, maxNoImprovement: null },
   default: { solver: 'minibatch' },
 };
-for (const spec of get('--configs', '').split(',').filter((s) => s.length > 0)) {
+for (const spec of get('--configs', '')
+  .split(',')
+  .filter((s) => s.length > 0)) {
   // name:key=value;key=value (passes as maxIter)
   const [name, body] = spec.split(':');
   const settings: Record<string, number | null | string> = { solver: 'minibatch' };

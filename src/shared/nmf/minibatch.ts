@@ -261,6 +261,7 @@ function definedOnly(options: FitOptions): Partial<MinibatchSettings> {
   if (options.finalIter !== undefined) out.finalIter = options.finalIter;
   if (options.schedule !== undefined) out.schedule = options.schedule;
   if (options.onlinePasses !== undefined) out.onlinePasses = options.onlinePasses;
+  if (options.polishPasses !== undefined) out.polishPasses = options.polishPasses;
   return out;
 }
 
@@ -573,7 +574,7 @@ export function fitMinibatchFromSource(
   }
   memory.release('online statistics A, B and the previous W');
 
-  if (refined && passes < options.maxIter) {
+  if (refined && passes < options.maxIter && settings.polishPasses > 0) {
     // Full-batch MU from the online factors, one pass over the batches per iteration: each batch's
     // H_b takes one MU step with W fixed, then W's numerator and denominator are summed over the
     // batches (in order) and W takes its MU step. The online W carries the noise of its batches and
@@ -589,7 +590,7 @@ export function fitMinibatchFromSource(
     const l1W = options.l1W * n;
     const l2W = options.l2W * n;
     let polished = 0;
-    while (passes < options.maxIter) {
+    while (passes < options.maxIter && polished < settings.polishPasses) {
       numSum.fill(0);
       denSum.fill(0);
       for (let j0 = 0; j0 < n; j0 += batchSize) {
@@ -625,6 +626,8 @@ export function fitMinibatchFromSource(
       passDone(loss);
       if (converged) break;
     }
+    // The schedule is complete when its polish ran its passes (or stopped by MU's rule first).
+    if (polished === settings.polishPasses) converged = true;
     memory.release('W numerator and denominator sums (polish)');
   }
 
