@@ -520,6 +520,7 @@ export function fitMinibatchFromSource(
     }
   };
   const scratchH = new Float64Array(batchSize * k);
+  memory.hold("a batch's H before its step", scratchH.byteLength);
 
   const initLoss = lossByBatches();
   const trace: Array<[number, number]> = [[0, initLoss]];
