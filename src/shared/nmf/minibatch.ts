@@ -38,8 +38,8 @@ import {
  *      and `_components_denominator`).
  * Batches are taken in the fixed order 0..n−1, cycling, as scikit-learn does (`gen_batches`, no
  * shuffling): the result does not depend on the seed beyond the start. Data whose samples are
- * sorted (by donor, by cluster) give batches of one kind; with the default forget factor 0.7 every
- * pass still weighs all batches (ρ^(n/b) = 0.7 per pass), but shuffling the samples beforehand is
+ * sorted (by donor, by cluster) give batches of one kind; every pass still weighs all batches
+ * (ρ^(n/b) = forgetFactor per pass: 0.3 by default, scikit-learn's 0.7), but shuffling the samples beforehand is
  * the user's choice, as in scikit-learn.
  *
  * Schedules (`schedule`). `sklearn` is the above step for step, with scikit-learn's defaults
@@ -64,8 +64,9 @@ import {
  * few, and on batches of 128 they stop on the noise of the batch cost). `converged`: the polish ran
  * its passes or stopped by MU's rule.
  *
- * Stopping (`sklearn` schedule; scikit-learn's, per step from the second): ‖W − W_prev‖_F / ‖W‖_F ≤ tol, or the
- * exponentially weighted average of the batch cost (weight b/(n+1)) not improving on its minimum
+ * Stopping (`sklearn` schedule; scikit-learn's, per step from the second):
+ * ‖W − W_prev‖_F / ‖W‖_F ≤ tol, or the exponentially weighted average of the batch cost
+ * (weight b/(n+1)) not improving on its minimum
  * for `maxNoImprovement` steps (null: never). `maxIter` counts passes over the data; the number of
  * steps is maxIter·⌈n/b⌉; `iterations` reports ⌈steps/⌈n/b⌉⌉ as scikit-learn's `n_iter_`.
  *
@@ -391,7 +392,8 @@ function now(): number {
  * Trace: [0, loss of the start], then one [pass, pass loss] per completed online pass, the pass
  * loss being Σ over its batches of D_β(V_b ‖ W H_b) at each batch's visit (W as it then stood: the
  * online estimate of the loss, at no extra cost), then [pass, exact loss] every `checkEvery` polish
- * passes; the last point is the exact D_β(V ‖ WH) of the returned factors. Progress is reported once per pass; cancellation is read before every batch.
+ * passes; the last point is the exact D_β(V ‖ WH) of the returned factors. Progress is reported
+ * once per pass; cancellation is read before every batch.
  */
 export function fitMinibatchPrepared(
   data: PreparedData,

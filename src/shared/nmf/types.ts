@@ -94,7 +94,10 @@ export interface FitOptions {
   schedule?: 'refined' | 'sklearn';
   /** `refined` only: online passes before the full-batch polish. Default 5. */
   onlinePasses?: number;
-  /** `refined` only: full-batch MU passes after the online ones (fewer if MU's rule stops them). Default 20. */
+  /**
+   * `refined` only: full-batch MU passes after the online ones (fewer if MU's rule stops them).
+   * Default 20.
+   */
   polishPasses?: number;
   /** `refined` only: MU steps of a batch's H per visit, at most. Default 3. */
   innerIter?: number;
