@@ -39,8 +39,8 @@ import {
  * Batches are taken in the fixed order 0..n−1, cycling, as scikit-learn does (`gen_batches`, no
  * shuffling): the result does not depend on the seed beyond the start. Data whose samples are
  * sorted (by donor, by cluster) give batches of one kind; every pass still weighs all batches
- * (ρ^(n/b) = forgetFactor per pass: 0.3 by default, scikit-learn's 0.7), but shuffling the samples beforehand is
- * the user's choice, as in scikit-learn.
+ * (ρ^(n/b) = forgetFactor per pass: 0.3 by default, scikit-learn's 0.7), but shuffling the
+ * samples beforehand is the user's choice, as in scikit-learn.
  *
  * Schedules (`schedule`). `sklearn` is the above step for step, with scikit-learn's defaults
  * (batches of 1024, forget factor 0.7) and its stopping (below). `refined`, the default, keeps the
