@@ -21,7 +21,8 @@
  * in the output is T if the team split any kernel call, else 1 (small data).
  *
  * `--solver minibatch`: N passes over the data in batches of B samples (default 1024), without
- * early stopping (tol 0, maxNoImprovement null), as the scikit-learn driver runs MiniBatchNMF.
+ * early stopping (tol 0, maxNoImprovement null), on scikit-learn's schedule (`schedule: 'sklearn'`,
+ * one H step per batch), as the scikit-learn driver runs MiniBatchNMF: the same work per pass.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,7 +72,7 @@ const fit = fitNmf(
     tol: 0,
     checkEvery: iters,
     loglik: false,
-    ...(solver === 'minibatch' ? { batchSize, maxNoImprovement: null } : {}),
+    ...(solver === 'minibatch' ? { batchSize, maxNoImprovement: null, schedule: 'sklearn' as const } : {}),
   },
   { kernels },
 );

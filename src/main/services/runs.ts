@@ -528,8 +528,14 @@ export function estimateRun(
   // (as startRun hands them out when the pool is idle), which split only calls of at least
   // MIN_NATIVE_SPLIT_WORK multiply-adds.
   const parallel = Math.min(params.replicates, ctx.pool.size);
-  const iterations = params.maxIter * params.replicates;
-  // A minibatch pass does the two MU products plus the batch's loss (for its early stopping).
+  // A minibatch fit (refined schedule, minibatch.ts) makes at most its online and polish passes.
+  const passes =
+    params.solver === 'minibatch'
+      ? Math.min(params.maxIter, MINIBATCH_DEFAULTS.onlinePasses + MINIBATCH_DEFAULTS.polishPasses)
+      : params.maxIter;
+  const iterations = passes * params.replicates;
+  // A minibatch pass does about 1.25 MU iterations' work: online, up to 3 H steps and W's products
+  // and the batch's loss; polish, the two MU products.
   const work = fitWorkPerIteration(dataset, params.rank) * (params.solver === 'minibatch' ? 1.25 : 1);
   const kernelThreads =
     work / 4 >= MIN_NATIVE_SPLIT_WORK ? Math.max(1, Math.floor(ctx.pool.size / params.replicates)) : 1;
@@ -542,7 +548,7 @@ export function estimateRun(
       : minibatchSuggestion(dataset.cols, params.solver, seconds);
   const steps =
     params.solver === 'minibatch'
-      ? `at most ${params.maxIter} passes over the data (W updated after each batch of ${params.batchSize} samples)`
+      ? `at most ${passes} passes over the data (W updated after each batch of ${params.batchSize} samples)`
       : `at most ${params.maxIter} iterations`;
   return {
     seconds,

@@ -1,6 +1,12 @@
 import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
 import { prepareData, type PreparedData } from './data';
-import { defaultSolverFor, ENGINE_DEFAULTS, MINIBATCH_DEFAULTS, solverFitsBeta } from './defaults';
+import {
+  defaultSolverFor,
+  ENGINE_DEFAULTS,
+  MINIBATCH_DEFAULTS,
+  SKLEARN_MINIBATCH_DEFAULTS,
+  solverFitsBeta,
+} from './defaults';
 import {
   FitSettingsError,
   type FitOptions,
@@ -130,16 +136,23 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
 }
 
 /**
- * The minibatch solver's settings with MINIBATCH_DEFAULTS filled in (scikit-learn `MiniBatchNMF`'s),
- * each checked: batchSize a positive integer, forgetFactor in (0, 1], freshRestartsMaxIter a
- * positive integer, maxNoImprovement a positive integer or null.
+ * The minibatch solver's settings with their defaults filled in (MINIBATCH_DEFAULTS; the batch size
+ * and forget factor of the `sklearn` schedule are scikit-learn `MiniBatchNMF`'s,
+ * SKLEARN_MINIBATCH_DEFAULTS), each checked: schedule refined or sklearn, batchSize a positive
+ * integer, forgetFactor in (0, 1], freshRestartsMaxIter and onlinePasses, innerIter positive
+ * integers, polishPasses and finalIter integers ≥ 0, innerTol ≥ 0, maxNoImprovement a positive
+ * integer or null.
  */
 function resolveMinibatch(input: FitOptionsInput): MinibatchSettings {
-  const batchSize = input.batchSize ?? MINIBATCH_DEFAULTS.batchSize;
+  const schedule = input.schedule ?? MINIBATCH_DEFAULTS.schedule;
+  if (schedule !== 'refined' && schedule !== 'sklearn')
+    throw new FitSettingsError(`schedule ${String(schedule)} must be refined or sklearn`);
+  const defaults = schedule === 'sklearn' ? SKLEARN_MINIBATCH_DEFAULTS : MINIBATCH_DEFAULTS;
+  const batchSize = input.batchSize ?? defaults.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new FitSettingsError(`batchSize ${batchSize} must be a positive integer`);
   }
-  const forgetFactor = input.forgetFactor ?? MINIBATCH_DEFAULTS.forgetFactor;
+  const forgetFactor = input.forgetFactor ?? defaults.forgetFactor;
   if (!Number.isFinite(forgetFactor) || forgetFactor <= 0 || forgetFactor > 1) {
     throw new FitSettingsError(`forgetFactor ${forgetFactor} must be in (0, 1]`);
   }
@@ -156,7 +169,31 @@ function resolveMinibatch(input: FitOptionsInput): MinibatchSettings {
   if (maxNoImprovement !== null && (!Number.isInteger(maxNoImprovement) || maxNoImprovement < 1)) {
     throw new FitSettingsError(`maxNoImprovement ${maxNoImprovement} must be a positive integer or null`);
   }
-  return { batchSize, forgetFactor, freshRestarts, freshRestartsMaxIter, maxNoImprovement };
+  const steps = (
+    name: 'onlinePasses' | 'polishPasses' | 'innerIter' | 'finalIter',
+    least: number,
+  ): number => {
+    const value = input[name] ?? MINIBATCH_DEFAULTS[name];
+    if (!Number.isInteger(value) || value < least)
+      throw new FitSettingsError(`${name} ${value} must be an integer ≥ ${least}`);
+    return value;
+  };
+  const innerTol = input.innerTol ?? MINIBATCH_DEFAULTS.innerTol;
+  if (!Number.isFinite(innerTol) || innerTol < 0)
+    throw new FitSettingsError(`innerTol ${innerTol} must be a number ≥ 0`);
+  return {
+    batchSize,
+    forgetFactor,
+    freshRestarts,
+    freshRestartsMaxIter,
+    maxNoImprovement,
+    schedule,
+    onlinePasses: steps('onlinePasses', 1),
+    polishPasses: steps('polishPasses', 0),
+    innerIter: steps('innerIter', 1),
+    innerTol,
+    finalIter: steps('finalIter', 0),
+  };
 }
 
 function checkAgainstData(options: FitOptions, data: PreparedData): void {

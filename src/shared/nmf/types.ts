@@ -75,9 +75,9 @@ export interface FitOptions {
    * Default: none (both factors fitted).
    */
   fixed?: 'W' | 'H';
-  /** `minibatch` only: samples per batch (scikit-learn `batch_size`). Default 1024, at most n. */
+  /** `minibatch` only: samples per batch (scikit-learn `batch_size`). Default 128 (schedule `sklearn`: 1024), at most n. */
   batchSize?: number;
-  /** `minibatch` only: weight of the past per pass, in (0, 1] (ρ = forgetFactor^(b/n) per batch). Default 0.7. */
+  /** `minibatch` only: weight of the past per pass, in (0, 1] (ρ = forgetFactor^(b/n) per batch). Default 0.3 (schedule `sklearn`: 0.7). */
   forgetFactor?: number;
   /** `minibatch` only: solve each batch's H from a flat start instead of one step (scikit-learn `fresh_restarts`). Default false. */
   freshRestarts?: boolean;
@@ -85,6 +85,26 @@ export interface FitOptions {
   freshRestartsMaxIter?: number;
   /** `minibatch` only: stop after this many steps without improvement of the smoothed batch cost; null: never. Default 10. */
   maxNoImprovement?: number | null;
+  /**
+   * `minibatch` only: `refined` (default) — several MU steps of each batch's H, `onlinePasses`
+   * online passes, then up to `polishPasses` full-batch MU passes and H solved for the returned W;
+   * `sklearn` — scikit-learn 1.2 `MiniBatchNMF`'s schedule step for step (one H step per batch,
+   * its early stopping). See minibatch.ts.
+   */
+  schedule?: 'refined' | 'sklearn';
+  /** `refined` only: online passes before the full-batch polish. Default 5. */
+  onlinePasses?: number;
+  /**
+   * `refined` only: full-batch MU passes after the online ones (fewer if MU's rule stops them).
+   * Default 20.
+   */
+  polishPasses?: number;
+  /** `refined` only: MU steps of a batch's H per visit, at most. Default 3. */
+  innerIter?: number;
+  /** `refined` only: a batch's H steps stop once its relative change is ≤ this. Default 1e-3. */
+  innerTol?: number;
+  /** `refined` only: MU steps per batch of the final H solve for the returned W, at most. Default 30. */
+  finalIter?: number;
 }
 
 /** The settings of the minibatch solver, all given (see FitOptions). */
@@ -94,6 +114,12 @@ export interface MinibatchSettings {
   freshRestarts: boolean;
   freshRestartsMaxIter: number;
   maxNoImprovement: number | null;
+  schedule: 'refined' | 'sklearn';
+  onlinePasses: number;
+  polishPasses: number;
+  innerIter: number;
+  innerTol: number;
+  finalIter: number;
 }
 
 /** What a caller may pass: rank plus any subset of the rest. */

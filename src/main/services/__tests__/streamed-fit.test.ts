@@ -125,8 +125,10 @@ describe('streamed minibatch fits', () => {
     }
   });
 
-  it('gives the in-memory fit bit for bit: starts, β, missing values, fresh restarts, seeds', async () => {
+  it('gives the in-memory fit bit for bit: starts, β, missing values, schedules, fresh restarts, seeds', async () => {
     const { services, dir } = start();
+    // maxIter 8 below: the refined schedule's 5 online passes (several H steps per batch), 3
+    // polish passes and the final H solve; the scikit-learn schedule's 8 online passes.
     const cases: Array<{ seed: number; missing: boolean; options: Partial<FitOptionsInput> }> = [
       { seed: 1, missing: false, options: { init: 'random', beta: 1 } },
       { seed: 2, missing: false, options: { init: 'nndsvda', beta: 1 } },
@@ -134,6 +136,18 @@ describe('streamed minibatch fits', () => {
       { seed: 4, missing: true, options: { init: 'random', beta: 2, l1W: 0.01, l2H: 0.02 } },
       { seed: 5, missing: false, options: { init: 'nndsvdar', beta: 1.5, freshRestarts: true } },
       { seed: 6, missing: false, options: { init: 'random', beta: 1, batchSize: 300 } },
+      { seed: 7, missing: true, options: { init: 'random', beta: 1, schedule: 'sklearn' } },
+      {
+        seed: 8,
+        missing: false,
+        options: { init: 'nndsvda', beta: 0.5, schedule: 'sklearn', freshRestarts: true },
+      },
+      // The polish stopped by full-batch MU's rule (checked every 2 passes, a loose tol).
+      {
+        seed: 9,
+        missing: true,
+        options: { init: 'random', beta: 1, onlinePasses: 2, checkEvery: 2, tol: 0.05, l1W: 0.01 },
+      },
     ];
     for (const c of cases) {
       const id = store(services, awkwardCounts(c.seed, c.missing), `case${c.seed}`);
@@ -159,6 +173,9 @@ describe('streamed minibatch fits', () => {
       expect(streamed.loglik).toBe(inMemory.loglik);
       expect(streamed.trace).toEqual(inMemory.trace);
       expect(streamed.iterations).toBe(inMemory.iterations);
+      // The case meant to stop its polish by MU's rule does stop before maxIter.
+      if (c.options.checkEvery === 2)
+        expect([inMemory.converged, inMemory.iterations < 8]).toEqual([true, true]);
       // The account holds the fit's arrays, and never V's stored entries (12 bytes each).
       expect(memory.peakBytes).toBeGreaterThan(8 * (V.rows + V.cols) * 3);
       expect(memory.snapshot()).not.toHaveProperty('V');

@@ -4,7 +4,7 @@ export const explain = {
   loss: 'How the reconstruction error is measured; KL suits counts, Frobenius suits continuous data.',
   beta: 'β of the β-divergence: 2 = Frobenius, 1 = KL, 0 = Itakura–Saito; in between interpolates.',
   solver:
-    'Multiplicative updates work for every loss; HALS converges faster but only for Frobenius; ALS (alternating NNLS, as RcppML) needs fewer iterations than HALS, which pays off on matrices with few columns; minibatch MU (online, as scikit-learn’s MiniBatchNMF) updates W after every batch of samples, for data with very many samples.',
+    'Multiplicative updates work for every loss; HALS converges faster but only for Frobenius; ALS (alternating NNLS, as RcppML) needs fewer iterations than HALS, which pays off on matrices with few columns; minibatch MU updates W after every batch of samples (online), then ends with a few full-batch passes, for data with very many samples.',
   init: 'Starting point: NNDSVD variants are deterministic SVD-based starts; random depends on the seed.',
   maxIter: 'Upper bound on iterations per fit.',
   tol: 'Stop when the relative improvement of the loss falls below this.',

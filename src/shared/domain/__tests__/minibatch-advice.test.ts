@@ -7,9 +7,9 @@ describe('minibatch suggestion and parameters', () => {
     const many = MINIBATCH_MIN_SAMPLES;
     const long = MINIBATCH_MIN_SECONDS;
     const suggestion = minibatchSuggestion(100_000, 'mu', long * 10);
-    expect(suggestion).toMatchObject({ solver: 'minibatch', batchSize: 1024 });
+    expect(suggestion).toMatchObject({ solver: 'minibatch', batchSize: 128 });
     expect(suggestion?.reason).toContain('100,000 samples');
-    expect(suggestion?.reason).toContain('98 times a pass');
+    expect(suggestion?.reason).toContain('782 times a pass');
     expect(minibatchSuggestion(many - 1, 'mu', long * 10)).toBeNull();
     expect(minibatchSuggestion(many, 'mu', long - 1)).toBeNull();
     expect(minibatchSuggestion(many, 'hals', long * 10)).toBeNull();
@@ -17,7 +17,7 @@ describe('minibatch suggestion and parameters', () => {
   });
 
   it('records a batch size for the minibatch solver only, and no warm-up for it', () => {
-    expect(completeRunParams({ rank: 3, solver: 'minibatch' })).toMatchObject({ batchSize: 1024, warmup: 0 });
+    expect(completeRunParams({ rank: 3, solver: 'minibatch' })).toMatchObject({ batchSize: 128, warmup: 0 });
     expect(completeRunParams({ rank: 3, solver: 'minibatch', batchSize: 5 }).batchSize).toBe(5);
     expect('batchSize' in completeRunParams({ rank: 3, batchSize: 5 })).toBe(false);
   });

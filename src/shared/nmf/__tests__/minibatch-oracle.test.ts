@@ -21,6 +21,7 @@ describe('minibatch MU agrees with scikit-learn 1.2.1 MiniBatchNMF', () => {
         rank: k,
         beta: c.beta,
         solver: 'minibatch',
+        schedule: 'sklearn',
         init: 'custom',
         W0,
         H0,
