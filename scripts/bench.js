@@ -274,12 +274,12 @@ function run(command, args, env = {}) {
   /** @type {[number, number]} */
   const load = [loadBefore, loadavg()[0]];
   if (result.error) return { ok: false, error: result.error.message, load };
-  if (result.status !== 0)
-    return {
-      ok: false,
-      error: (result.stderr || result.stdout || '').trim().split('\n').slice(-3).join(' | '),
-      load,
-    };
+  if (result.status !== 0) {
+    const said = (result.stderr || result.stdout || '').trim().split('\n').slice(-3).join(' | ');
+    // A child stopped by a signal (killed, out of memory) may print nothing: still an error.
+    const how = result.signal !== null ? `stopped by ${result.signal}` : `exit status ${result.status}`;
+    return { ok: false, error: said === '' ? how : `${said} (${how})`, load };
+  }
   return { ok: true, stdout: result.stdout, load };
 }
 
