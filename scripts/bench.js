@@ -10,7 +10,19 @@
 //                                         cells, 2.2 × 10⁸ non-zeros, a 2.5 GiB CSR; 2.7 GiB of memory
 //                                         while the data are generated (cells drawn twice, see
 //                                         sampleCellMatrix; 150 s of CPU), each tool's fit holds its
-//                                         own copy; an hour or more on 2 cores; never by default)
+//                                         own copy; an hour or more on 2 cores; never by default.
+//                                         scikit-learn's MiniBatchNMF holds 6.2 GB there, timed
+//                                         without its closing reconstruction_err_ (15 GB with it);
+//                                         its NMF(mu) on the same CSR builds the same per-non-zero
+//                                         temporaries every iteration: -kl-mu was not run at 10⁶)
+//   node scripts/bench.js --million-passes N   passes over the data for the 10⁶-cell cases (default
+//                                         3; 1 is a partial comparison: same data, start, batches and
+//                                         forget factor, fewer passes, for every tool alike)
+//   node scripts/bench.js --sklearn-malloc default|tuned|both   which scikit-learn runs (below) to
+//                                         make (default both; one halves its time at 10⁶ cells)
+//   node scripts/bench.js --data-dir DIR  write the data sets and starts to DIR and keep them; sets
+//                                         and starts already there are read, not generated again
+//                                         (the 10⁶-cell set takes minutes to generate)
 //   node scripts/bench.js --no-js         skip the run of our scalar (non-WebAssembly) kernels
 //   node scripts/bench.js --no-wasm       skip the run of our WebAssembly kernels (made, with the most
 //                                         threads, when the default run used the native kernels)
@@ -36,11 +48,13 @@
 // A peer that is not installed is skipped with a message. Data come from our own generators
 // (scripts/bench/data.ts) and, for digits, a copy of scikit-learn's load_digits in
 // scripts/bench/fixtures.
-// Timings are wall clock around the fit call of each tool, in ms per iteration; the machine's
-// load affects every tool, so compare within one run.
+// Timings are wall clock around the fit call of each tool, in ms per iteration, and the CPU time
+// (user + system, all threads) of the same span; the machine's load affects every tool, so compare
+// within one run. On a shared machine the CPU time is the steadier figure; the 1-minute load
+// average before and after each fit is printed with it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main as solutionBench } from './bench-solution.js';
@@ -198,6 +212,12 @@ function parseArgs(argv) {
     wasm: true,
     list: false,
     reps: 1,
+    /** @type {number | null} */
+    millionPasses: null,
+    /** @type {'default' | 'tuned' | 'both'} */
+    sklearnMalloc: 'both',
+    /** @type {string | null} */
+    dataDir: null,
     cases: /** @type {string[]} */ ([]),
     threads: availableParallelism() >= 2 ? [1, 2] : [1],
   };
@@ -210,6 +230,16 @@ function parseArgs(argv) {
     else if (a === '--no-wasm') out.wasm = false;
     else if (a === '--reps') out.reps = Math.max(1, Number(argv[++i]) || 1);
     else if (a === '--list') out.list = true;
+    else if (a === '--million-passes') {
+      out.millionPasses = Number(argv[++i]);
+      if (!Number.isInteger(out.millionPasses) || out.millionPasses < 1)
+        throw new Error('--million-passes takes a number of passes ≥ 1');
+    } else if (a === '--sklearn-malloc') {
+      const which = String(argv[++i]);
+      if (which !== 'default' && which !== 'tuned' && which !== 'both')
+        throw new Error(`--sklearn-malloc takes default, tuned or both, not ${which}`);
+      out.sklearnMalloc = which;
+    } else if (a === '--data-dir') out.dataDir = resolve(String(argv[++i]));
     else if (a === '--case') out.cases.push(...String(argv[++i] ?? '').split(','));
     else if (a === '--threads') {
       out.threads = String(argv[++i] ?? '')
@@ -223,8 +253,8 @@ function parseArgs(argv) {
 }
 
 /**
- * What a child process printed, or why it failed.
- * @typedef {{ ok: true, stdout: string } | { ok: false, error: string }} ChildOutput
+ * What a child process printed, or why it failed, with the 1-minute load average before and after.
+ * @typedef {({ ok: true, stdout: string } | { ok: false, error: string }) & { load: [number, number] }} ChildOutput
  */
 
 /**
@@ -234,26 +264,31 @@ function parseArgs(argv) {
  * @returns {ChildOutput}
  */
 function run(command, args, env = {}) {
+  const loadBefore = loadavg()[0];
   const result = spawnSync(command, args, {
     cwd: root,
     env: { ...process.env, ...env },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
-  if (result.error) return { ok: false, error: result.error.message };
-  if (result.status !== 0)
-    return {
-      ok: false,
-      error: (result.stderr || result.stdout || '').trim().split('\n').slice(-3).join(' | '),
-    };
-  return { ok: true, stdout: result.stdout };
+  /** @type {[number, number]} */
+  const load = [loadBefore, loadavg()[0]];
+  if (result.error) return { ok: false, error: result.error.message, load };
+  if (result.status !== 0) {
+    const said = (result.stderr || result.stdout || '').trim().split('\n').slice(-3).join(' | ');
+    // A child stopped by a signal (killed, out of memory) may print nothing: still an error.
+    const how = result.signal !== null ? `stopped by ${result.signal}` : `exit status ${result.status}`;
+    return { ok: false, error: said === '' ? how : `${said} (${how})`, load };
+  }
+  return { ok: true, stdout: result.stdout, load };
 }
 
 /**
  * The last JSON line a fit's child process prints (scripts/bench/ours.ts, peer_sklearn.py, peer_r.R),
  * or the error that kept it from printing one.
  * @typedef {{ error?: string, secondsPerIter: number, finalLoss: number, iterations?: number,
- *   threads?: number, peakRssMb?: number, backend?: string }} FitReport
+ *   threads?: number, peakRssMb?: number, backend?: string, cpuSeconds?: number,
+ *   load?: [number, number] }} FitReport
  */
 
 /**
@@ -279,14 +314,14 @@ function fastest(reps, once) {
  * @returns {any} the child's JSON (a FitReport, or a data set's header), or { error }
  */
 function jsonOf(result) {
-  if (!result.ok) return { error: result.error };
+  if (!result.ok) return { error: result.error, load: result.load };
   const line = result.stdout
     .trim()
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .pop();
-  if (line === undefined) return { error: `no JSON in: ${result.stdout.slice(0, 200)}` };
-  return JSON.parse(line);
+  if (line === undefined) return { error: `no JSON in: ${result.stdout.slice(0, 200)}`, load: result.load };
+  return { ...JSON.parse(line), load: result.load };
 }
 
 /** @type {(script: string, args: string[]) => ChildOutput} */
@@ -305,6 +340,10 @@ function detectPeers() {
 const fmtMs = (s) => (s === undefined || s === null ? '–' : (s * 1000).toPrecision(3));
 /** @param {unknown} x */
 const fmtMb = (x) => (typeof x === 'number' ? x.toFixed(0) : '–');
+/** @param {unknown} x */
+const fmtCpu = (x) => (typeof x === 'number' ? x.toFixed(1) : '–');
+/** @param {[number, number] | undefined} x */
+const fmtLoad = (x) => (x === undefined ? '–' : `${x[0].toFixed(1)}–${x[1].toFixed(1)}`);
 /** @param {unknown} x */
 const fmtLoss = (x) => (typeof x === 'number' ? x.toPrecision(10) : '–');
 
@@ -351,7 +390,8 @@ async function main() {
   const peers = detectPeers();
   for (const message of Object.values(peers)) if (message !== null) console.log(message);
 
-  const dir = mkdtempSync(join(tmpdir(), 'nmf-bench-'));
+  const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'nmf-bench-'));
+  if (opts.dataDir !== null) mkdirSync(dir, { recursive: true });
   try {
     // Data sets, each written once.
     const sets = [...new Set(cases.map((c) => c.set))];
@@ -359,7 +399,11 @@ async function main() {
     const headers = {};
     for (const set of sets) {
       // digits comes from the copy in scripts/bench/fixtures (scikit-learn's load_digits values).
-      const header = jsonOf(tsx('data.ts', ['--dir', dir, '--set', set]));
+      const written = join(dir, `${set}.json`);
+      const header =
+        opts.dataDir !== null && existsSync(written)
+          ? JSON.parse(readFileSync(written, 'utf8'))
+          : jsonOf(tsx('data.ts', ['--dir', dir, '--set', set]));
       if (header.error) throw new Error(`data set ${set}: ${header.error}`);
       headers[set] = header;
       console.log(
@@ -370,12 +414,20 @@ async function main() {
     const starts = new Set();
 
     /** @type {(string | number)[][]} */
-    const lines = [['case', 'tool', 'ms/iter', 'ours/tool', 'threads', 'peak MB', 'final loss', 'iters']];
+    const lines = [
+      ['case', 'tool', 'ms/iter', 'ours/tool', 'CPU s', 'threads', 'peak MB', 'final loss', 'iters', 'load'],
+    ];
     const summary = [];
     for (const c of cases) {
-      const iters = opts.quick && opts.cases.length === 0 ? c.quick : c.iters;
+      const iters =
+        c.million && opts.millionPasses !== null
+          ? opts.millionPasses
+          : opts.quick && opts.cases.length === 0
+            ? c.quick
+            : c.iters;
       const startKey = `${c.set}.k${c.k}`;
-      if (!starts.has(startKey)) {
+      const startWritten = opts.dataDir !== null && existsSync(join(dir, `${c.set}.k${c.k}.W0.f64`));
+      if (!starts.has(startKey) && !startWritten) {
         const s = jsonOf(
           tsx('data.ts', ['--dir', dir, '--start', c.set, '--rank', String(c.k), '--seed', '0']),
         );
@@ -441,12 +493,24 @@ async function main() {
           loss,
           '--solver',
           c.sklearn,
+          // At 10⁶ cells MiniBatchNMF.fit_transform's closing full-data loss alone takes the peak
+          // from 6 to 15 GB (peer_sklearn.py, fit_transform_without_error); the final loss is
+          // computed from the factors outside the timing either way.
+          ...(c.million && c.sklearn === 'minibatch' ? ['--skip-reconstruction-err', '1'] : []),
         ];
-        const plain = fastest(reps, () => jsonOf(run(PYTHON, args)));
-        const tuned = fastest(reps, () => jsonOf(run(PYTHON, args, MALLOC_ENV)));
-        results.push([`sklearn ${c.sklearn} (default malloc)`, plain]);
-        results.push([`sklearn ${c.sklearn} (malloc tuned)`, tuned]);
-        const ok = [plain, tuned].filter((x) => !x.error);
+        /** @type {FitReport[]} */
+        const runs = [];
+        if (opts.sklearnMalloc !== 'tuned') {
+          const plain = fastest(reps, () => jsonOf(run(PYTHON, args)));
+          results.push([`sklearn ${c.sklearn} (default malloc)`, plain]);
+          runs.push(plain);
+        }
+        if (opts.sklearnMalloc !== 'default') {
+          const tuned = fastest(reps, () => jsonOf(run(PYTHON, args, MALLOC_ENV)));
+          results.push([`sklearn ${c.sklearn} (malloc tuned)`, tuned]);
+          runs.push(tuned);
+        }
+        const ok = runs.filter((x) => !x.error);
         if (ok.length > 0) sklearnBest = ok.reduce((a, b) => (a.secondsPerIter <= b.secondsPerIter ? a : b));
       }
       let rResult = null;
@@ -459,7 +523,18 @@ async function main() {
       process.stdout.write(' done\n');
       for (const [tool, x] of results) {
         if (x.error) {
-          lines.push([c.name, tool, 'error', '', '', '', String(x.error).slice(0, 80), '']);
+          lines.push([
+            c.name,
+            tool,
+            'error',
+            '',
+            '',
+            '',
+            '',
+            String(x.error).slice(0, 80),
+            '',
+            fmtLoad(x.load),
+          ]);
           continue;
         }
         const ratio = ours.error || x === ours ? '' : (ours.secondsPerIter / x.secondsPerIter).toFixed(2);
@@ -468,10 +543,12 @@ async function main() {
           tool,
           fmtMs(x.secondsPerIter),
           ratio,
+          fmtCpu(x.cpuSeconds),
           x.threads ?? '–',
           fmtMb(x.peakRssMb),
           fmtLoss(x.finalLoss),
           x.iterations ?? '',
+          fmtLoad(x.load),
         ]);
       }
       if (!ours.error) {
@@ -486,6 +563,8 @@ async function main() {
         if (sklearnBest !== null) {
           const ratio = ours.secondsPerIter / sklearnBest.secondsPerIter;
           parts.push(`ours/sklearn ${ratio.toFixed(2)}${verdict(ratio, c.target?.sklearn)}`);
+          if (ours.cpuSeconds !== undefined && sklearnBest.cpuSeconds !== undefined)
+            parts.push(`CPU ours/sklearn ${(ours.cpuSeconds / sklearnBest.cpuSeconds).toFixed(2)}`);
         }
         if (rResult !== null && !rResult.error) {
           const ratio = ours.secondsPerIter / rResult.secondsPerIter;
@@ -521,7 +600,7 @@ async function main() {
       console.log(result.ok ? result.stdout.trimEnd() : `import bench failed: ${result.error}`);
     }
   } finally {
-    if (opts.keep) console.log(`data kept in ${dir}`);
+    if (opts.keep || opts.dataDir !== null) console.log(`data kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -8,7 +8,8 @@
  * Same protocol as the peer drivers: start W0/H0 from DIR (init 'custom'), tol 0 so exactly N
  * iterations, and the loss evaluated only at the start and the end (checkEvery = N), as
  * scikit-learn does with tol = 0. The timed span is the fitNmf call (data scan, both losses and the
- * iterations); loading the files is outside it. The Poisson log-likelihood that fitNmf adds after a
+ * iterations); loading the files is outside it. `cpuSeconds` is the process's CPU time (user + system,
+ * all threads) over the same span: on a shared machine the steadier figure. The Poisson log-likelihood that fitNmf adds after a
  * KL fit is turned off (`loglik: false`): the peers do not compute it, and at 20000 × 1000 it is a
  * third of a 20-iteration run.
  *
@@ -58,6 +59,7 @@ if (threads > 1) {
   team = await startKernelTeam(threads, helper);
 }
 const kernels = selectKernels({ backend, threads, team });
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const fit = fitNmf(
   V,
@@ -77,6 +79,8 @@ const fit = fitNmf(
   { kernels },
 );
 const seconds = (performance.now() - started) / 1000;
+// CPU of the whole process (every thread: the kernel team's helpers are worker threads of it).
+const cpu = process.cpuUsage(cpuBefore);
 const used = kernels.threadsUsed();
 kernels.release();
 await team?.close();
@@ -87,6 +91,7 @@ console.log(
     iterations: fit.iterations,
     seconds,
     secondsPerIter: seconds / fit.iterations,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     finalLoss: fit.loss,
     threads: used,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
