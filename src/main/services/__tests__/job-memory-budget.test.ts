@@ -22,8 +22,11 @@ function watchPool(services: Services): { submitted: number; most: number } {
   const submit = pool.submit.bind(pool);
   const seen = { submitted: 0, most: 0 };
   let open = 0;
-  pool.submit = (task, onProgress) => {
-    const handle = submit(task, onProgress);
+  // Counts fits only: a sweep also queues one small statistics task per rank (its best replicate's
+  // log-likelihood and dispersion from W and H), which holds no fit's arrays.
+  pool.submit = (task, ...rest) => {
+    const handle = submit(task, ...rest);
+    if (task.kind === 'sweep-statistics') return handle;
     seen.submitted++;
     open++;
     seen.most = Math.max(seen.most, open);

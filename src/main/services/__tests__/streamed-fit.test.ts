@@ -234,9 +234,14 @@ describe('streamed minibatch fits', () => {
     const source = openSampleFile(copy.spec);
     let asked = 0;
     expect(() =>
-      fitStreamed(source, { rank: 3, solver: 'minibatch', init: 'random', maxIter: 5 }, copy.checks, {
-        isCancelled: () => ++asked > 3,
-      }),
+      fitStreamed(
+        source,
+        { rank: 3, solver: 'minibatch', init: 'random', maxIter: 5, batchSize: 1024 },
+        copy.checks,
+        {
+          isCancelled: () => ++asked > 3,
+        },
+      ),
     ).toThrow(FitCancelledError);
     source.close();
   });
