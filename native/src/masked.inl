@@ -265,13 +265,23 @@ void sumsRowsK(double* out, const double* F, int kr, const double* total, const 
   }
 }
 
-/** `sumsRowsK` with k fixed at compile time for k ≤ 8, else at run time. */
+/** `sumsRowsK` with k fixed at compile time for k ≤ 8, four rows at a time (`sumsBlockK`) where built, else at run
+ * time. */
 inline void sumsRows(double* out, const double* F, int k, const double* total, const int32_t* ptr, const int32_t* idx,
                      size_t r0, size_t r1) {
   switch (k) {
-#define NMF_MASKED_SUMS_CASE(K) \
-  case K:                       \
-    return sumsRowsK<K>(out, F, k, total, ptr, idx, r0, r1);
+#define NMF_MASKED_SUMS_CASE(K)                              \
+  case K: {                                                  \
+    size_t r = r0;                                           \
+    const int level = lanesLevelOrZero();                    \
+    for (; level > 0 && r + 4 <= r1; r += 4) {               \
+      if (level == 2)                                        \
+        avx512vl::sumsBlockK<K>(out, F, total, ptr, idx, r); \
+      else                                                   \
+        avx2::sumsBlockK<K>(out, F, total, ptr, idx, r);     \
+    }                                                        \
+    return sumsRowsK<K>(out, F, k, total, ptr, idx, r, r1);  \
+  }
     NMF_MASKED_SUMS_CASE(1)
     NMF_MASKED_SUMS_CASE(2)
     NMF_MASKED_SUMS_CASE(3)

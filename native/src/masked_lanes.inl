@@ -1,4 +1,4 @@
-// The four-row block of the masked coordinate-descent sweep (`sweepBlockK`), included by
+// The four-row blocks of the missing-value kernels (`sweepBlockK`, `sumsBlockK`), included by
 // masked.inl once per instruction set it is built for (inside a namespace and a target pragma
 // there). Plain C++ with GCC/Clang vector extensions; no fused multiply-add anywhere.
 
@@ -123,4 +123,33 @@ void sweepBlockK(double* F, const double* O, size_t others, const double* G, con
     for (int t = 0; t < K; t++) F[(r + l) * K + t] = f[t][l];
     rv[r + l] = violation[l];
   }
+}
+
+/**
+ * `sumsRowsK` for the four rows r … r + 3 at once, one row per lane (K > 0): out_r = total − Σ over
+ * r's missing partners of F_o, clamped at 0, each lane subtracting its row's partners in order. A
+ * lane past its partners subtracts `kZeroRow`'s +0, which leaves every value as it is. On the H side
+ * of a Golub fold each row has ~1700 partners: one chain of dependent subtractions per component,
+ * which four rows now run side by side.
+ */
+template <int K>
+void sumsBlockK(double* out, const double* F, const double* total, const int32_t* ptr, const int32_t* idx, size_t r) {
+  size_t count[4], steps = 0;
+  const int32_t* partners[4];
+  for (int l = 0; l < 4; l++) {
+    partners[l] = idx + ptr[r + l];
+    count[l] = (size_t)(ptr[r + l + 1] - ptr[r + l]);
+    if (count[l] > steps) steps = count[l];
+  }
+  lanes4 acc[K];
+  for (int t = 0; t < K; t++) acc[t] = lanes4{total[t], total[t], total[t], total[t]};
+  for (size_t q = 0; q < steps; q++) {
+    const double* rowOf[4];
+    for (int l = 0; l < 4; l++) rowOf[l] = q < count[l] ? F + (size_t)partners[l][q] * K : kZeroRow;
+    for (int t = 0; t < K; t++) acc[t] -= lanes4{rowOf[0][t], rowOf[1][t], rowOf[2][t], rowOf[3][t]};
+  }
+  const lanes4 zero = {0.0, 0.0, 0.0, 0.0};
+  for (int t = 0; t < K; t++) acc[t] = acc[t] < zero ? zero : acc[t];
+  for (int l = 0; l < 4; l++)
+    for (int t = 0; t < K; t++) out[(r + l) * K + t] = acc[t][l];
 }
