@@ -11,7 +11,7 @@ import { installNativeKernels } from '..';
  * as it is. So: blocks mixing every path and list length, G with −0 entries, factors with zeros
  * (the a_s = 0 skips and the projected gradient at 0), l2 zero and not, every compile-time
  * rank (1–8), a run-time one (9), row counts that leave a tail after the blocks, one and three
- * threads — each against the scalar reference with Object.is.
+ * threads (every call split, so parts start and end inside blocks) — each against the scalar reference with Object.is.
  */
 const installed = installNativeKernels();
 const unavailable =
@@ -59,7 +59,7 @@ describe.skipIf(unavailable !== null)('native missing-value kernels, four rows p
   cases.push([41, 7, 3], [8, 300, 5]);
 
   for (const threads of [1, 3]) {
-    const native = selectKernels({ backend: 'native', threads });
+    const native = selectKernels({ backend: 'native', threads, splitAlways: threads > 1 });
     for (const [rows, others, k] of cases) {
       it(`maskedSweep and maskedSums: ${rows} rows, ${others} partners, k = ${k}, ${threads} thread(s)`, () => {
         const rng = new Rng(rows * 1000 + others * 10 + k);
