@@ -145,14 +145,82 @@ void sweepRowsK(double* F, const double* O, size_t others, int kr, const double*
   }
 }
 
-/** `sweepRowsK` with k fixed at compile time for k ≤ 8 (most fits), else at run time. */
+#if defined(__x86_64__) || defined(__i386__)
+// The four-row blocks in 256-bit vectors: built for AVX2 (+ AVX-512VL's 32 registers, so the
+// K(K + 1)/2 lane sums of K ≤ 7 need no spills) and used where the CPU has them; on the baseline
+// instruction set the four-lane code was slower than one row at a time (two 128-bit halves per
+// operation, blends emulated), so there the rows go one by one.
+#define NMF_MASKED_LANES 1
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+namespace avx2 {
+#include "masked_lanes.inl"
+}  // namespace avx2
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,avx512f,avx512vl"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,avx512f,avx512vl")
+#endif
+namespace avx512vl {
+#include "masked_lanes.inl"
+}  // namespace avx512vl
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+/** 2: AVX-512VL, 1: AVX2, 0: neither (rows one by one). */
+inline int lanesLevel() {
+  static const int level = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f")) return 2;
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+  }();
+  return level;
+}
+#endif
+
+/** The lanes level where the four-row blocks are built, else 0. */
+inline int lanesLevelOrZero() {
+#ifdef NMF_MASKED_LANES
+  return lanesLevel();
+#else
+  return 0;
+#endif
+}
+
+/**
+ * `sweepRowsK` with k fixed at compile time for k ≤ 8 (most fits), four rows at a time
+ * (`sweepBlockK`) and the last rows one by one; else at run time, row by row.
+ */
 inline void sweepRows(double* F, const double* O, size_t others, int k, const double* G, const double* B, double l2,
                       const int32_t* ptr, const int32_t* idx, const int32_t* order, size_t r0, size_t r1, double* rv,
                       double* rowGram) {
+  std::vector<int32_t> list;
   switch (k) {
-#define NMF_MASKED_SWEEP_CASE(K) \
-  case K:                        \
-    return sweepRowsK<K>(F, O, others, k, G, B, l2, ptr, idx, order, r0, r1, rv, rowGram);
+#define NMF_MASKED_SWEEP_CASE(K)                                                          \
+  case K: {                                                                               \
+    size_t r = r0;                                                                        \
+    const int level = lanesLevelOrZero();                                                 \
+    for (; level > 0 && r + 4 <= r1; r += 4) {                                            \
+      if (level == 2)                                                                     \
+        avx512vl::sweepBlockK<K>(F, O, others, G, B, l2, ptr, idx, order, r, rv, list);   \
+      else                                                                                \
+        avx2::sweepBlockK<K>(F, O, others, G, B, l2, ptr, idx, order, r, rv, list);       \
+    }                                                                                     \
+    return sweepRowsK<K>(F, O, others, k, G, B, l2, ptr, idx, order, r, r1, rv, rowGram); \
+  }
     NMF_MASKED_SWEEP_CASE(1)
     NMF_MASKED_SWEEP_CASE(2)
     NMF_MASKED_SWEEP_CASE(3)
@@ -197,13 +265,23 @@ void sumsRowsK(double* out, const double* F, int kr, const double* total, const 
   }
 }
 
-/** `sumsRowsK` with k fixed at compile time for k ≤ 8, else at run time. */
+/** `sumsRowsK` with k fixed at compile time for k ≤ 8, four rows at a time (`sumsBlockK`) where built, else at run
+ * time. */
 inline void sumsRows(double* out, const double* F, int k, const double* total, const int32_t* ptr, const int32_t* idx,
                      size_t r0, size_t r1) {
   switch (k) {
-#define NMF_MASKED_SUMS_CASE(K) \
-  case K:                       \
-    return sumsRowsK<K>(out, F, k, total, ptr, idx, r0, r1);
+#define NMF_MASKED_SUMS_CASE(K)                              \
+  case K: {                                                  \
+    size_t r = r0;                                           \
+    const int level = lanesLevelOrZero();                    \
+    for (; level > 0 && r + 4 <= r1; r += 4) {               \
+      if (level == 2)                                        \
+        avx512vl::sumsBlockK<K>(out, F, total, ptr, idx, r); \
+      else                                                   \
+        avx2::sumsBlockK<K>(out, F, total, ptr, idx, r);     \
+    }                                                        \
+    return sumsRowsK<K>(out, F, k, total, ptr, idx, r, r1);  \
+  }
     NMF_MASKED_SUMS_CASE(1)
     NMF_MASKED_SUMS_CASE(2)
     NMF_MASKED_SUMS_CASE(3)

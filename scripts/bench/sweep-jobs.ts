@@ -1,91 +1,123 @@
 /**
- * Where a rank sweep's time goes, job kind by job kind, on one bench set in this process: one job
- * of each kind the plan has at one rank (data replicate, data consensus fit, baseline replicate,
- * baseline consensus fit), run as a sweep worker runs it (`runSweepJob`), and the parts of a job
- * around its fit timed alone (the shuffled copy, Pearson's dispersion, the integer check, the
- * log-likelihood pass, the consensus labels).
+ * A rank sweep's jobs run one by one in this process, one thread, timed by kind — where a sweep's
+ * CPU goes without the pool around it (and, under `node --cpu-prof`, a profile of them).
  *
- *   node --import tsx scripts/bench/sweep-jobs.ts --dir DIR --set NAME --rank K [--max-iter N]
- *       [--replicates R]
+ *   node --import tsx scripts/bench/sweep-jobs.ts [--file e2e/fixtures/golub/golub.tsv.gz]
+ *       [--ranks 2..5] [--kinds replicate,fold,consensus] [--baseline both|no|only] [--limit N]
+ *       [--fingerprint] [--kernel-times]
  *
- * One JSON line per measurement, wall and CPU milliseconds (on a shared machine compare CPU).
+ * The sweep is planned as `nmf-studio sweep FILE --ranks A..B` plans it (the sweep defaults:
+ * KL multiplicative updates with the HALS warm-up, 5 replicates, 3 folds, the baseline, 20
+ * consensus fits), then the selected jobs run through `runSweepJob` with the native kernels on
+ * one thread. Prints one JSON line per job (CPU ms) and per kind a summary line; with
+ * `--fingerprint` each job's line carries a hash of its loss, held-out error and iteration count,
+ * so two builds can be compared job by job; with `--kernel-times` every kernel call is timed and
+ * the sums are printed by kernel (CPU ms; the rest of a job's time is JavaScript between them).
  */
-import { performance } from 'node:perf_hooks';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { benchArgs } from './args';
-import { installNativeKernels } from '../../src/main/native';
-import { readSet } from './data';
-import { planSweep, runSweepJob } from '../../src/shared/analysis/sweep';
-import { pearsonDispersion, isIntegerData } from '../../src/shared/analysis/count-model';
-import { shuffleWithinRows } from '../../src/shared/analysis/crossval';
-import { sampleLabels } from '../../src/shared/analysis/consensus';
-import { normalizeColumns } from '../../src/shared/analysis/alignment';
-import { fitNmf } from '../../src/shared/nmf';
-import { SWEEP_FIT_DEFAULTS } from '../../src/shared/domain/defaults';
 
-const { get } = benchArgs();
-const dir = get('--dir');
-const set = get('--set');
-const rank = Number(get('--rank'));
-const maxIter = Number(get('--max-iter', '200'));
-const replicates = Number(get('--replicates', '10'));
+const { installNativeKernels } = await import('../../src/main/native');
+const { planSweep } = await import('../../src/shared/analysis/sweep-plan');
+const { runSweepJob } = await import('../../src/shared/analysis/sweep-job');
+const { dense } = await import('../../src/shared/linalg/matrix');
+const { SWEEP_DEFAULTS, SWEEP_FIT_DEFAULTS } = await import('../../src/shared/domain/defaults');
+const { selectKernels } = await import('../../src/shared/nmf/kernels');
+
+const { get, has } = benchArgs();
+const file = get('--file', 'e2e/fixtures/golub/golub.tsv.gz');
+const [fromRank, toRank] = get('--ranks', '2..5').split('..').map(Number);
+const kinds = new Set(get('--kinds', 'replicate,fold,consensus').split(','));
+const baseline = get('--baseline', 'both');
+const limit = Number(get('--limit', '100000'));
+
 installNativeKernels();
-const { V } = readSet(dir, set, true);
 
-function timed<T>(name: string, work: () => T, extra: Record<string, unknown> = {}): T {
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const out = work();
-  const wall = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  console.log(
-    JSON.stringify({
-      name,
-      wallMs: Math.round(wall),
-      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
-      ...extra,
-    }),
-  );
-  return out;
+/** A features × samples TSV (header row, name column), gzip or plain. */
+function readTsv(path: string): ReturnType<typeof dense> {
+  const raw = readFileSync(path);
+  const text = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  const lines = text.split('\n').filter((line) => line.length > 0);
+  const rows = lines.length - 1;
+  const cols = lines[0].split('\t').length - 1;
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const cells = lines[i + 1].split('\t');
+    for (let j = 0; j < cols; j++) data[i * cols + j] = Number(cells[j + 1]);
+  }
+  return dense(rows, cols, data);
 }
 
+const V = readTsv(file);
 const jobs = planSweep({
-  fromRank: rank,
-  toRank: rank,
-  replicates,
-  cvFolds: 0,
-  baseline: true,
-  fit: {
-    beta: 1,
-    solver: 'mu',
-    init: SWEEP_FIT_DEFAULTS.init,
-    maxIter,
-    tol: SWEEP_FIT_DEFAULTS.tol,
-    seed: 0,
-    warmup: SWEEP_FIT_DEFAULTS.warmup,
-  },
-});
-const counts: Record<string, number> = {};
-for (const job of jobs)
-  counts[`${job.baseline ? 'baseline ' : ''}${job.kind}`] =
-    (counts[`${job.baseline ? 'baseline ' : ''}${job.kind}`] ?? 0) + 1;
-console.log(JSON.stringify({ plan: counts, total: jobs.length }));
-for (const id of [
-  `k${rank}/replicate/0`,
-  `k${rank}/consensus/0`,
-  `baseline/k${rank}/replicate/0`,
-  `baseline/k${rank}/consensus/0`,
-]) {
-  const job = jobs.find((j) => j.id === id)!;
-  const result = timed(`job ${id}`, () => runSweepJob(V, job));
+  fromRank,
+  toRank,
+  replicates: SWEEP_DEFAULTS.replicates,
+  cvFolds: SWEEP_DEFAULTS.cvFolds,
+  baseline: SWEEP_DEFAULTS.baseline,
+  fit: { beta: 1, solver: 'mu', ...SWEEP_FIT_DEFAULTS, seed: 0, shuffle: false },
+})
+  .filter((job) => kinds.has(job.kind))
+  .filter((job) => (baseline === 'both' ? true : baseline === 'only' ? job.baseline : !job.baseline))
+  .slice(0, limit);
+
+/** With `--kernel-times`: the one-thread kernel set, each method's CPU time summed by name. */
+const kernelMs = new Map<string, { calls: number; ms: number }>();
+function timedKernels(): ReturnType<typeof selectKernels> {
+  const kernels = selectKernels({ threads: 1 });
+  const wrapped: Record<string, unknown> = {};
+  for (const name of Object.keys(kernels) as (keyof typeof kernels)[]) {
+    const method = kernels[name] as unknown;
+    if (typeof method !== 'function') {
+      wrapped[name] = method;
+      continue;
+    }
+    wrapped[name] = (...args: unknown[]): unknown => {
+      const t0 = process.cpuUsage();
+      const out = (method as (...a: unknown[]) => unknown).apply(kernels, args);
+      const used = process.cpuUsage(t0);
+      // Keyed by the kernel and its output rows, so a factor's side shows apart from the other's.
+      const key = `${name}/${typeof args[1] === 'number' ? args[1] : '-'}`;
+      const entry = kernelMs.get(key) ?? { calls: 0, ms: 0 };
+      entry.calls++;
+      entry.ms += (used.user + used.system) / 1000;
+      kernelMs.set(key, entry);
+      return out;
+    };
+  }
+  return wrapped as ReturnType<typeof selectKernels>;
+}
+const hooks = has('--kernel-times') ? { kernels: timedKernels() } : {};
+
+const totals = new Map<string, { jobs: number; cpu: number; iterations: number }>();
+for (const job of jobs) {
+  const cpu0 = process.cpuUsage();
+  const result = runSweepJob(V, job, hooks);
+  const used = process.cpuUsage(cpu0);
+  const cpu = (used.user + used.system) / 1000;
+  const kind = `${job.baseline ? 'baseline/' : ''}${job.kind}`;
+  const total = totals.get(kind) ?? { jobs: 0, cpu: 0, iterations: 0 };
+  total.jobs++;
+  total.cpu += cpu;
+  total.iterations += result.iterations;
+  totals.set(kind, total);
+  const fingerprint = has('--fingerprint')
+    ? createHash('sha256')
+        .update(JSON.stringify([result.loss, result.heldOutError, result.iterations, result.sampleLabels]))
+        .digest('hex')
+        .slice(0, 16)
+    : undefined;
   console.log(
-    JSON.stringify({ id, iterations: result.iterations, fitSeconds: result.seconds, loss: result.loss }),
+    JSON.stringify({ job: job.id, cpuMs: Math.round(cpu), iterations: result.iterations, fingerprint }),
   );
 }
-const job = jobs.find((j) => j.id === `k${rank}/replicate/0`)!;
-const fit = timed('fit with loglik', () => fitNmf(V, job.fit));
-timed('fit without loglik', () => fitNmf(V, { ...job.fit, loglik: false }));
-timed('pearsonDispersion', () => pearsonDispersion(V, fit.W, fit.H));
-timed('isIntegerData', () => isIntegerData(V));
-timed('shuffleWithinRows', () => shuffleWithinRows(V, job.shuffleSeed));
-timed('sampleLabels', () => sampleLabels(fit.W, fit.H));
-timed('normalizeColumns', () => normalizeColumns(fit.W));
+for (const [kind, total] of totals) {
+  console.log(
+    JSON.stringify({ kind, jobs: total.jobs, cpuMs: Math.round(total.cpu), iterations: total.iterations }),
+  );
+}
+for (const [name, entry] of [...kernelMs].sort((a, b) => b[1].ms - a[1].ms)) {
+  console.log(JSON.stringify({ kernel: name, calls: entry.calls, ms: Math.round(entry.ms) }));
+}
