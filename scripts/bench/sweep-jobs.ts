@@ -87,7 +87,7 @@ function timedKernels(): ReturnType<typeof selectKernels> {
       return out;
     };
   }
-  return wrapped as ReturnType<typeof selectKernels>;
+  return wrapped as unknown as ReturnType<typeof selectKernels>;
 }
 const hooks = has('--kernel-times') ? { kernels: timedKernels() } : {};
 
