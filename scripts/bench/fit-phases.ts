@@ -13,7 +13,7 @@
  * but the iterations), wall and CPU: on a shared machine the CPU figures are the ones to compare.
  */
 import { performance } from 'node:perf_hooks';
-import { benchArgs } from './args';
+import { benchArgs, benchFitCase } from './args';
 const loadStarted = performance.now();
 const { installNativeKernels } = await import('../../src/main/native');
 const { prepareData } = await import('../../src/shared/nmf/data');
@@ -28,11 +28,7 @@ const { readSet } = await import('./data');
 const modulesMs = performance.now() - loadStarted;
 
 const { get } = benchArgs();
-const dir = get('--dir');
-const set = get('--set');
-const k = Number(get('--rank'));
-const beta = Number(get('--beta'));
-const solver = get('--solver') as 'mu' | 'hals';
+const { dir, set, k, beta, solver } = benchFitCase(get);
 const threads = Number(get('--threads', '1'));
 const iterations = Number(get('--iterations', '10'));
 const reps = Number(get('--reps', '5'));

@@ -10,18 +10,14 @@
  * The fit runs N iterations (tol 0) from the default start, R times; the fastest run is reported.
  * `perIterationMs`: (fit time − start) / N; `calls`: per kernel, calls per iteration and µs per call.
  */
-import { fitNmf, type FitOptionsInput, type Solver } from '../../src/shared/nmf';
+import { fitNmf, type FitOptionsInput } from '../../src/shared/nmf';
 import { installNativeKernels } from '../../src/main/native';
 import { selectKernels, type NmfKernels } from '../../src/shared/nmf/kernels';
-import { benchArgs } from './args';
+import { benchArgs, benchFitCase } from './args';
 import { readSet } from './data';
 
 const { get } = benchArgs();
-const dir = get('--dir');
-const set = get('--set');
-const k = Number(get('--rank'));
-const beta = Number(get('--beta'));
-const solver = get('--solver') as Solver;
+const { dir, set, k, beta, solver } = benchFitCase(get);
 const threads = Number(get('--threads', '1'));
 const iters = Number(get('--iters', '300'));
 const reps = Number(get('--reps', '3'));

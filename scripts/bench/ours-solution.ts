@@ -22,25 +22,15 @@
  * which shows the first fit of a fresh process. `--threads T`: the native kernels split large
  * calls over T threads (dense data), as a single fit in the app does on an idle pool.
  */
-import {
-  fitNmf,
-  FitCancelledError,
-  type FitOptionsInput,
-  type InitMethod,
-  type Solver,
-} from '../../src/shared/nmf';
+import { fitNmf, FitCancelledError, type FitOptionsInput, type InitMethod } from '../../src/shared/nmf';
 import { installNativeKernels } from '../../src/main/native';
 import { selectKernels } from '../../src/shared/nmf/kernels';
-import { benchArgs } from './args';
+import { benchArgs, benchFitCase } from './args';
 import { readSet } from './data';
 
 const { get, has } = benchArgs();
 
-const dir = get('--dir');
-const set = get('--set');
-const k = Number(get('--rank'));
-const beta = Number(get('--beta'));
-const solver = get('--solver') as Solver;
+const { dir, set, k, beta, solver } = benchFitCase(get);
 const init = get('--init', 'nndsvda') as Exclude<InitMethod, 'custom'>;
 const tol = Number(get('--tol', '1e-4'));
 const maxIter = Number(get('--max-iter', '200'));

@@ -28,20 +28,16 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dense } from '../../src/shared/linalg/matrix';
-import { fitNmf, type Solver } from '../../src/shared/nmf';
+import { fitNmf } from '../../src/shared/nmf';
 import { selectKernels, type KernelBackend } from '../../src/shared/nmf/kernels';
 import { startKernelTeam, type KernelTeamHandle } from '../../src/main/workers/kernel-team';
 import { installNativeKernels } from '../../src/main/native';
-import { benchArgs } from './args';
+import { benchArgs, benchFitCase } from './args';
 import { readSet, readStart } from './data';
 
 const { get } = benchArgs();
 
-const dir = get('--dir');
-const set = get('--set');
-const k = Number(get('--rank'));
-const beta = Number(get('--beta'));
-const solver = get('--solver') as Solver;
+const { dir, set, k, beta, solver } = benchFitCase(get);
 const iters = Number(get('--iters'));
 const batchSize = Number(get('--batch-size', '1024'));
 installNativeKernels();

@@ -7,18 +7,14 @@
  *   node --import tsx scripts/bench/solution-cpu.ts --dir DIR --set NAME --rank K --beta B \
  *       --solver mu|hals [--threads T] [--reps R]
  */
-import { fitNmf, type FitOptionsInput, type Solver } from '../../src/shared/nmf';
+import { fitNmf, type FitOptionsInput } from '../../src/shared/nmf';
 import { installNativeKernels } from '../../src/main/native';
 import { selectKernels } from '../../src/shared/nmf/kernels';
-import { benchArgs } from './args';
+import { benchArgs, benchFitCase } from './args';
 import { readSet } from './data';
 
 const { get } = benchArgs();
-const dir = get('--dir');
-const set = get('--set');
-const k = Number(get('--rank'));
-const beta = Number(get('--beta'));
-const solver = get('--solver') as Solver;
+const { dir, set, k, beta, solver } = benchFitCase(get);
 const threads = Number(get('--threads', '2'));
 const reps = Number(get('--reps', '10'));
 installNativeKernels();
