@@ -5,28 +5,20 @@ import { Rng } from '../../../shared/linalg/random';
 import { randomCounts } from '../../../shared/nmf/__tests__/helpers';
 import { selectKernels, type KernelBackend } from '../../../shared/nmf/kernels';
 import { installNativeKernels } from '..';
+import { nativeUnavailable, sameBits } from './helpers';
 
 /**
  * Fits with a held factor (`FitOptions.fixed`) run the same kernels as full fits, so the native
  * kernels, at any thread count, give the bits of the JavaScript ones here too.
  */
 const installed = installNativeKernels();
-const unavailable =
-  process.env.NMF_STUDIO_NATIVE === 'off' || process.platform === 'win32'
-    ? (installed.reason ?? 'native kernels not built on this platform')
-    : null;
+const unavailable = nativeUnavailable(installed);
 
 function fitWith(backend: KernelBackend, threads: number, options: FitOptionsInput): FitResult {
   // Large enough (m·n·k ≥ 2¹⁷) for the native calls to split over threads.
   return fitNmf(randomCounts(220, 130, 31, 0.3, 0.01), options, {
     kernels: selectKernels({ backend, threads }),
   });
-}
-
-function sameBits(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let q = 0; q < a.length; q++) if (!Object.is(a[q], b[q])) return false;
-  return true;
 }
 
 describe.skipIf(unavailable !== null)('one-sided fits on native kernels', () => {

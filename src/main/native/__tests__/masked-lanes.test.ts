@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../shared/linalg/random';
 import { columnSums, selectKernels } from '../../../shared/nmf/kernels';
 import { installNativeKernels } from '..';
+import { nativeUnavailable, sameBits } from './helpers';
 
 /**
  * The native missing-value kernels run four rows at a time, one row per vector lane
@@ -14,16 +15,7 @@ import { installNativeKernels } from '..';
  * threads (every call split, so parts start and end inside blocks) — each against the scalar reference with Object.is.
  */
 const installed = installNativeKernels();
-const unavailable =
-  process.env.NMF_STUDIO_NATIVE === 'off' || process.platform === 'win32'
-    ? (installed.reason ?? 'native kernels not built on this platform')
-    : null;
-
-function sameBits(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let q = 0; q < a.length; q++) if (!Object.is(a[q], b[q])) return false;
-  return true;
-}
+const unavailable = nativeUnavailable(installed);
 
 /** Non-negative values with about a fifth exact zeros. */
 function factor(length: number, rng: Rng): Float64Array {

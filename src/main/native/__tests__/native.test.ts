@@ -15,6 +15,7 @@ import {
 import { randomCounts } from '../../../shared/nmf/__tests__/helpers';
 import { Rng } from '../../../shared/linalg/random';
 import { installNativeKernels } from '..';
+import { nativeUnavailable, sameBits } from './helpers';
 
 /**
  * The native dense kernels against the scalar JavaScript ones: the same sums in the same order, so
@@ -24,20 +25,11 @@ import { installNativeKernels } from '..';
  */
 
 const installed = installNativeKernels();
-const unavailable =
-  process.env.NMF_STUDIO_NATIVE === 'off' || process.platform === 'win32'
-    ? (installed.reason ?? 'native kernels not built on this platform')
-    : null;
+const unavailable = nativeUnavailable(installed);
 
 /** The scalar reference set, and the native set on `threads` threads. */
 const scalar = (): NmfKernels => selectKernels({ backend: 'js' });
 const nativeOn = (threads: number): NmfKernels => selectKernels({ backend: 'native', threads });
-
-function sameBits(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let q = 0; q < a.length; q++) if (!Object.is(a[q], b[q])) return false;
-  return true;
-}
 
 function factor(length: number, seed: number): Float64Array {
   const rng = new Rng(seed);

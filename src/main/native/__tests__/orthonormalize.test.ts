@@ -6,6 +6,7 @@ import { initializePrepared, kernelProducts } from '../../../shared/nmf/init';
 import { selectKernels } from '../../../shared/nmf/kernels';
 import { randomCounts } from '../../../shared/nmf/__tests__/helpers';
 import { installNativeKernels } from '..';
+import { nativeUnavailable, sameBits } from './helpers';
 
 /**
  * The native re-orthonormalisation (native/src/orthonormalize.inl, a right-looking sweep four
@@ -15,16 +16,7 @@ import { installNativeKernels } from '..';
  * four-column blocks; and the randomized SVD and NNDSVDa starts built on it keep their bits.
  */
 const installed = installNativeKernels();
-const unavailable =
-  process.env.NMF_STUDIO_NATIVE === 'off' || process.platform === 'win32'
-    ? (installed.reason ?? 'native kernels not built on this platform')
-    : null;
-
-function sameBits(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let q = 0; q < a.length; q++) if (!Object.is(a[q], b[q])) return false;
-  return true;
-}
+const unavailable = nativeUnavailable(installed);
 
 describe.skipIf(unavailable !== null)('native orthonormalize', () => {
   const native = selectKernels({ backend: 'native' });
