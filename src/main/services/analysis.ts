@@ -2,7 +2,6 @@ import { ServiceError } from '../../shared/api';
 import {
   alignComponents,
   assignModules,
-  pca,
   scoreAssignment,
   splitMergeMap,
   synthesizeGeneModules,
@@ -185,10 +184,17 @@ export function compareRuns(
   return { runIds: unique, metric, pairs, sharedFeatures };
 }
 
-export function datasetPca(ctx: ServiceContext, datasetId: number, components: number): PcaView {
+export async function datasetPca(
+  ctx: ServiceContext,
+  datasetId: number,
+  components: number,
+): Promise<PcaView> {
   const { matrix, rowNames } = loadDataset(ctx, datasetId);
   const limit = Math.min(matrix.rows, matrix.cols - 1);
   if (limit < 1) throw new ServiceError('bad_input', 'PCA needs at least two samples');
+  // PCA's module brings ml-matrix, 50–70 ms of loading: it is loaded when a PCA is asked for, not
+  // with the services (every CLI command and the app's start-up would pay for it otherwise).
+  const { pca } = await import('../../shared/analysis/pca');
   const result = pca(matrix, { components: Math.min(components, limit) });
   return {
     datasetId,

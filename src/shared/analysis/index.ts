@@ -27,7 +27,9 @@ export {
   type AssignOptions,
   type ThresholdOptions,
 } from './assignment';
-export { pca, type PcaOptions } from './pca';
+// PCA (and ml-matrix, which only it uses) is imported from './pca' where it runs, not from here:
+// everything that imports this index would load ml-matrix at start-up.
+export type { PcaOptions } from './pca';
 export { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
 export { planSweep, replicateStatistics, runSweepJob, summarizeSweep, toRanksJson } from './sweep';
 export { finishedRanks, summarizeFinishedRank } from './sweep';
