@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { StagedFile } from './staged';
+import { madeOnFirstUse } from './made-on-first-use';
+import { channelNames } from './names';
 import { MIN_MEMORY_BUDGET, type MemoryBudgetView } from '../domain/memory-plan';
 import {
   consensusParamsSchema,
@@ -103,7 +105,7 @@ export const runFilterSchema = z
   })
   .strict();
 
-export const requestSchemas = {
+const buildRequestSchemas = () => ({
   'app:info': empty,
   'library:stats': empty,
   /** A consistent copy of the whole library, as the bytes of one SQLite file. */
@@ -264,7 +266,15 @@ export const requestSchemas = {
   'consensus:estimate': z.object({ datasetId: id, params: consensusParamsSchema }).strict(),
   /** Memory plan of a projection before it starts: in memory or refused, with why. */
   'projections:estimate': z.object({ runId: id, datasetId: id }).strict(),
-} as const;
+});
+
+type RequestSchemas = ReturnType<typeof buildRequestSchemas>;
+
+/**
+ * Each channel's request schema, built at the first request (see made-on-first-use.ts): the
+ * command line calls the services directly and never builds them.
+ */
+export const requestSchemas: RequestSchemas = madeOnFirstUse(channelNames, buildRequestSchemas);
 
 /** What each channel answers with (inside a Result). */
 export interface ResponseMap {

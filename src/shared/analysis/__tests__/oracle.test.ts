@@ -10,9 +10,9 @@ import {
   cutTree,
   dispersion,
   matchComponents,
-  pca,
   pearson,
 } from '..';
+import { pca } from '../pca';
 import lsa from './fixtures/lsa.json';
 import consensus from './fixtures/consensus.json';
 import ari from './fixtures/ari.json';
