@@ -49,8 +49,8 @@ export function observedMean(data: PreparedData): number {
  * native/src/scan.inl), with the same sum in the same order as the scalar reference, so the same
  * bits on every backend; CSR V by the loop below.
  */
-export function prepareData(V: DataMatrix, kernels: NmfKernels = selectKernels()): PreparedData {
-  if (V.kind === 'dense') return prepareDense(V, kernels);
+export function prepareData(V: DataMatrix, kernels?: NmfKernels): PreparedData {
+  if (V.kind === 'dense') return prepareDense(V, kernels ?? selectKernels());
   const m = V.rows;
   const n = V.cols;
   const missRows: number[] = [];
