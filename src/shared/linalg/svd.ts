@@ -380,12 +380,20 @@ export function randomizedSvd(A: DataMatrix, rank: number, options: RandomizedSv
   const U = new Float64Array(m * rank);
   const V = new Float64Array(n * rank);
   const S = small.S.slice(0, rank);
-  for (let r = 0; r < rank; r++) {
-    for (let i = 0; i < m; i++) {
+  // U = Q · Vc[:, :rank], row by row, with Vc's first rank columns as contiguous rows (Vct: rank × l):
+  // each entry is still Σ_c Q[i, c]·Vc[c, r] added in c order, as the column-by-column loop added it.
+  const Vct = new Float64Array(rank * l);
+  for (let r = 0; r < rank; r++) for (let c = 0; c < l; c++) Vct[r * l + c] = small.V[c * l + r];
+  for (let i = 0; i < m; i++) {
+    const qi = i * l;
+    for (let r = 0; r < rank; r++) {
+      const vr = r * l;
       let s = 0;
-      for (let c = 0; c < l; c++) s += Q[i * l + c] * small.V[c * l + r];
+      for (let c = 0; c < l; c++) s += Q[qi + c] * Vct[vr + c];
       U[i * rank + r] = s;
     }
+  }
+  for (let r = 0; r < rank; r++) {
     for (let j = 0; j < n; j++) V[j * rank + r] = small.U[j * l + r];
     let big = 0;
     for (let i = 0; i < m; i++) if (Math.abs(U[i * rank + r]) > Math.abs(big)) big = U[i * rank + r];
