@@ -1013,6 +1013,11 @@ void defineMaskedExports(napi_env env, napi_value exports) {
 
 #include "fused.inl"
 
+// ---------------------------------------------------------------------------------------------
+// The data scan of a fit on dense V (scan.inl).
+
+#include "scan.inl"
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -1040,5 +1045,6 @@ NAPI_MODULE_INIT() {
   };
   napi_define_properties(env, exports, 1, orthoProps);
   defineFusedExports(env, exports);
+  defineScanExports(env, exports);
   return exports;
 }

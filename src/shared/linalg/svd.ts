@@ -156,22 +156,31 @@ export function orthonormalizeColumns(Q: Float64Array, rows: number, l: number):
  * SVD of a tall matrix C (rows × cols, rows ≥ cols, row-major) by one-sided Jacobi rotations
  * (Hestenes 1958; Demmel & Veselić 1992), accurate to working precision in every singular value.
  * Returns singular values descending, with U (rows × cols) and V (cols × cols). C is not modified.
+ *
+ * The columns of A (and of the rotations' product V) are worked on as contiguous rows of a
+ * transposed copy (column c at c·rows): every pair's three dot products and its rotation walk two
+ * contiguous arrays instead of two stride-`cols` columns. The operations and their order are the
+ * row-major loop's, so the bits are too (a 500 × 18 SVD of the NMF start: 3.3 → about 1 ms).
  */
 export function jacobiSvd(C: Float64Array, rows: number, cols: number): ThinSvd {
-  const A = Float64Array.from(C);
-  const V = new Float64Array(cols * cols);
-  for (let c = 0; c < cols; c++) V[c * cols + c] = 1;
+  // At: cols × rows, column c of A at At[c·rows …); Vt: cols × cols, column c of V at Vt[c·cols …).
+  const At = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let c = 0; c < cols; c++) At[c * rows + i] = C[i * cols + c];
+  const Vt = new Float64Array(cols * cols);
+  for (let c = 0; c < cols; c++) Vt[c * cols + c] = 1;
   const tol = 1e-15;
   for (let sweep = 0; sweep < 60; sweep++) {
     let rotated = false;
     for (let p = 0; p < cols - 1; p++) {
+      const op = p * rows;
       for (let q = p + 1; q < cols; q++) {
+        const oq = q * rows;
         let alpha = 0;
         let beta = 0;
         let gamma = 0;
         for (let i = 0; i < rows; i++) {
-          const ap = A[i * cols + p];
-          const aq = A[i * cols + q];
+          const ap = At[op + i];
+          const aq = At[oq + i];
           alpha += ap * ap;
           beta += aq * aq;
           gamma += ap * aq;
@@ -182,18 +191,8 @@ export function jacobiSvd(C: Float64Array, rows: number, cols: number): ThinSvd 
         const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t);
         const s = c * t;
-        for (let i = 0; i < rows; i++) {
-          const ap = A[i * cols + p];
-          const aq = A[i * cols + q];
-          A[i * cols + p] = c * ap - s * aq;
-          A[i * cols + q] = s * ap + c * aq;
-        }
-        for (let i = 0; i < cols; i++) {
-          const vp = V[i * cols + p];
-          const vq = V[i * cols + q];
-          V[i * cols + p] = c * vp - s * vq;
-          V[i * cols + q] = s * vp + c * vq;
-        }
+        rotate(At, op, oq, rows, c, s);
+        rotate(Vt, p * cols, q * cols, cols, c, s);
       }
     }
     if (!rotated) break;
@@ -201,7 +200,7 @@ export function jacobiSvd(C: Float64Array, rows: number, cols: number): ThinSvd 
   const norms = new Float64Array(cols);
   for (let c = 0; c < cols; c++) {
     let s = 0;
-    for (let i = 0; i < rows; i++) s += A[i * cols + c] * A[i * cols + c];
+    for (let i = 0; i < rows; i++) s += At[c * rows + i] * At[c * rows + i];
     norms[c] = Math.sqrt(s);
   }
   const order = Array.from({ length: cols }, (_, c) => c).sort((a, b) => norms[b] - norms[a] || a - b);
@@ -211,10 +210,20 @@ export function jacobiSvd(C: Float64Array, rows: number, cols: number): ThinSvd 
   order.forEach((c, r) => {
     S[r] = norms[c];
     const inv = norms[c] > 0 ? 1 / norms[c] : 0;
-    for (let i = 0; i < rows; i++) U[i * cols + r] = A[i * cols + c] * inv;
-    for (let i = 0; i < cols; i++) Vs[i * cols + r] = V[i * cols + c];
+    for (let i = 0; i < rows; i++) U[i * cols + r] = At[c * rows + i] * inv;
+    for (let i = 0; i < cols; i++) Vs[i * cols + r] = Vt[c * cols + i];
   });
   return { U, S, V: Vs, rows, cols, rank: cols };
+}
+
+/** x ← c·x − s·y, y ← s·x + c·y over x = M[ox …), y = M[oy …), `length` entries: one Jacobi rotation. */
+function rotate(M: Float64Array, ox: number, oy: number, length: number, c: number, s: number): void {
+  for (let i = 0; i < length; i++) {
+    const x = M[ox + i];
+    const y = M[oy + i];
+    M[ox + i] = c * x - s * y;
+    M[oy + i] = s * x + c * y;
+  }
 }
 
 /**
@@ -371,12 +380,20 @@ export function randomizedSvd(A: DataMatrix, rank: number, options: RandomizedSv
   const U = new Float64Array(m * rank);
   const V = new Float64Array(n * rank);
   const S = small.S.slice(0, rank);
-  for (let r = 0; r < rank; r++) {
-    for (let i = 0; i < m; i++) {
+  // U = Q · Vc[:, :rank], row by row, with Vc's first rank columns as contiguous rows (Vct: rank × l):
+  // each entry is still Σ_c Q[i, c]·Vc[c, r] added in c order, as the column-by-column loop added it.
+  const Vct = new Float64Array(rank * l);
+  for (let r = 0; r < rank; r++) for (let c = 0; c < l; c++) Vct[r * l + c] = small.V[c * l + r];
+  for (let i = 0; i < m; i++) {
+    const qi = i * l;
+    for (let r = 0; r < rank; r++) {
+      const vr = r * l;
       let s = 0;
-      for (let c = 0; c < l; c++) s += Q[i * l + c] * small.V[c * l + r];
+      for (let c = 0; c < l; c++) s += Q[qi + c] * Vct[vr + c];
       U[i * rank + r] = s;
     }
+  }
+  for (let r = 0; r < rank; r++) {
     for (let j = 0; j < n; j++) V[j * rank + r] = small.U[j * l + r];
     let big = 0;
     for (let i = 0; i < m; i++) if (Math.abs(U[i * rank + r]) > Math.abs(big)) big = U[i * rank + r];

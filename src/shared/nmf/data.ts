@@ -1,4 +1,7 @@
-import type { DataMatrix } from '../linalg/matrix';
+import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
+import { selectKernels, type NmfKernels } from './kernels';
+import { SCAN_SUMMARY_LENGTH, ScanField } from './kernels/scalar/scan';
+import { markPreparedCsr } from './prepared-csr';
 
 /**
  * Positions of the missing (NaN) entries of V, indexed both ways so the solvers can correct the
@@ -33,28 +36,21 @@ export interface PreparedData {
   zero: { i: number; j: number } | null;
 }
 
-/**
- * The CSR index arrays (indptr) of the data sets prepared for a fit by {@link prepareData}. The
- * engine never writes V, so a kernel backend may check such a structure once (sorted columns in
- * [0, n) in every row, indptr within the stored entries) and trust it on every later call with
- * the same arrays (the native kernels' CSR handle, ./kernels/native.ts). Other CSR arrays (the
- * minibatch solver's batches, each a fresh view) are checked on every call. A weak set: it keeps
- * nothing alive.
- */
-const readOnlyCsr = new WeakSet<Int32Array>();
-
-/** Whether `indptr` belongs to the CSR V of a prepared data set (see `readOnlyCsr`). */
-export function isPreparedCsr(indptr: Int32Array): boolean {
-  return readOnlyCsr.has(indptr);
-}
+export { isPreparedCsr } from './prepared-csr';
 
 /** Mean of the observed entries of V (0 when nothing is observed). */
 export function observedMean(data: PreparedData): number {
   return data.observed > 0 ? data.sum / data.observed : 0;
 }
 
-/** Scans V once: missing pattern, observed count and sum, and the first invalid or zero entry. */
-export function prepareData(V: DataMatrix): PreparedData {
+/**
+ * Scans V once: missing pattern, observed count and sum, and the first invalid or zero entry.
+ * Dense V is read by `kernels.scanDense` (default: the kernels loaded here, native where built:
+ * native/src/scan.inl), with the same sum in the same order as the scalar reference, so the same
+ * bits on every backend; CSR V by the loop below.
+ */
+export function prepareData(V: DataMatrix, kernels?: NmfKernels): PreparedData {
+  if (V.kind === 'dense') return prepareDense(V, kernels ?? selectKernels());
   const m = V.rows;
   const n = V.cols;
   const missRows: number[] = [];
@@ -77,53 +73,75 @@ export function prepareData(V: DataMatrix): PreparedData {
     if (v === 0 && zero === null) zero = { i, j };
     sum += v;
   };
-  if (V.kind === 'dense') {
-    // The common entry (finite, > 0) is summed inline: a fit scans V once per start, and the
-    // closure call per entry cost ~9 ms on 2000 × 500. Same sum, in the same order, as `inspect`.
-    const d = V.data;
-    for (let i = 0; i < m; i++) {
-      const base = i * n;
-      for (let j = 0; j < n; j++) {
-        const v = d[base + j];
-        if (v > 0 && v < Infinity) sum += v;
-        else inspect(i, j, v);
-      }
+  // The common stored entry (finite, > 0) is summed inline into a local sum (the closure call per
+  // entry cost ~200 ms on 4 × 10⁶ stored entries); the others go to `inspect` in the same order,
+  // so the sum is the same.
+  const { indptr, indices, data } = V;
+  for (let i = 0; i < m; i++) {
+    let expected = 0;
+    const end = indptr[i + 1];
+    for (let p = indptr[i]; p < end; p++) {
+      const j = indices[p];
+      if (zero === null && j > expected) zero = { i, j: expected };
+      expected = j + 1;
+      const v = data[p];
+      if (v > 0 && v < Infinity) sum += v;
+      else inspect(i, j, v);
     }
-  } else {
-    // As for dense V, the common stored entry (finite, > 0) is summed inline into a local sum (the
-    // closure call per entry cost ~200 ms on 4 × 10⁶ stored entries); the others go to `inspect`
-    // in the same order, so the sum is the same.
-    const { indptr, indices, data } = V;
-    for (let i = 0; i < m; i++) {
-      let expected = 0;
-      const end = indptr[i + 1];
-      for (let p = indptr[i]; p < end; p++) {
-        const j = indices[p];
-        if (zero === null && j > expected) zero = { i, j: expected };
-        expected = j + 1;
-        const v = data[p];
-        if (v > 0 && v < Infinity) sum += v;
-        else inspect(i, j, v);
-      }
-      if (zero === null && expected < n) zero = { i, j: expected };
-    }
+    if (zero === null && expected < n) zero = { i, j: expected };
   }
-  if (V.kind === 'csr') readOnlyCsr.add(V.indptr);
+  markPreparedCsr(V.indptr);
   const count = missRows.length;
   let missing: MissingPattern | null = null;
   if (count > 0) {
     // Entries were met in row-major order, so the by-row index is already sorted.
     const rowPtr = new Int32Array(m + 1);
-    const cols = Int32Array.from(missCols);
     for (const i of missRows) rowPtr[i + 1]++;
     for (let i = 0; i < m; i++) rowPtr[i + 1] += rowPtr[i];
-    const colPtr = new Int32Array(n + 1);
-    for (const j of missCols) colPtr[j + 1]++;
-    for (let j = 0; j < n; j++) colPtr[j + 1] += colPtr[j];
-    const rows = new Int32Array(count);
-    const fill = colPtr.slice(0, n);
-    for (let q = 0; q < count; q++) rows[fill[missCols[q]]++] = missRows[q];
-    missing = { count, rowPtr, cols, colPtr, rows };
+    missing = byColumn(rowPtr, Int32Array.from(missCols), m, n);
   }
   return { V, m, n, missing, observed: m * n - count, sum, negative, infinite, zero };
+}
+
+/** `prepareData` of dense V: one `scanDense`, and `scanDenseMissing` when V has NaN entries. */
+function prepareDense(V: DenseMatrix, kernels: NmfKernels): PreparedData {
+  const m = V.rows;
+  const n = V.cols;
+  const summary = new Float64Array(SCAN_SUMMARY_LENGTH);
+  kernels.scanDense(V.data, m, n, summary);
+  const count = summary[ScanField.missing];
+  let missing: MissingPattern | null = null;
+  if (count > 0) {
+    const rowPtr = new Int32Array(m + 1);
+    const cols = new Int32Array(count);
+    kernels.scanDenseMissing(V.data, m, n, rowPtr, cols);
+    missing = byColumn(rowPtr, cols, m, n);
+  }
+  const at = (row: number): { i: number; j: number } | null =>
+    summary[row] < 0 ? null : { i: summary[row], j: summary[row + 1] };
+  const negative = at(ScanField.negativeRow);
+  const infinite = at(ScanField.infiniteRow);
+  return {
+    V,
+    m,
+    n,
+    missing,
+    observed: m * n - count,
+    sum: summary[ScanField.sum],
+    negative: negative === null ? null : { ...negative, v: summary[ScanField.negativeValue] },
+    infinite: infinite === null ? null : { ...infinite, v: summary[ScanField.infiniteValue] },
+    zero: at(ScanField.zeroRow),
+  };
+}
+
+/** The missing pattern from its by-row index (rowPtr: m + 1, cols), with the by-column index added. */
+function byColumn(rowPtr: Int32Array, cols: Int32Array, m: number, n: number): MissingPattern {
+  const count = cols.length;
+  const colPtr = new Int32Array(n + 1);
+  for (let q = 0; q < count; q++) colPtr[cols[q] + 1]++;
+  for (let j = 0; j < n; j++) colPtr[j + 1] += colPtr[j];
+  const rows = new Int32Array(count);
+  const fill = colPtr.slice(0, n);
+  for (let i = 0; i < m; i++) for (let q = rowPtr[i]; q < rowPtr[i + 1]; q++) rows[fill[cols[q]]++] = i;
+  return { count, rowPtr, cols, colPtr, rows };
 }

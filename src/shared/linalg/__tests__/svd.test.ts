@@ -54,6 +54,107 @@ describe('jacobiSvd', () => {
   });
 });
 
+/**
+ * The row-major one-sided Jacobi SVD as it was before it worked on contiguous columns: the bit
+ * reference of `jacobiSvd`.
+ */
+function rowMajorJacobi(
+  C: Float64Array,
+  rows: number,
+  cols: number,
+): { U: Float64Array; S: Float64Array; V: Float64Array } {
+  const A = Float64Array.from(C);
+  const V = new Float64Array(cols * cols);
+  for (let c = 0; c < cols; c++) V[c * cols + c] = 1;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < cols - 1; p++) {
+      for (let q = p + 1; q < cols; q++) {
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        for (let i = 0; i < rows; i++) {
+          const ap = A[i * cols + p];
+          const aq = A[i * cols + q];
+          alpha += ap * ap;
+          beta += aq * aq;
+          gamma += ap * aq;
+        }
+        if (gamma === 0 || Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        for (let i = 0; i < rows; i++) {
+          const ap = A[i * cols + p];
+          const aq = A[i * cols + q];
+          A[i * cols + p] = c * ap - s * aq;
+          A[i * cols + q] = s * ap + c * aq;
+        }
+        for (let i = 0; i < cols; i++) {
+          const vp = V[i * cols + p];
+          const vq = V[i * cols + q];
+          V[i * cols + p] = c * vp - s * vq;
+          V[i * cols + q] = s * vp + c * vq;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  const norms = new Float64Array(cols);
+  for (let c = 0; c < cols; c++) {
+    let s = 0;
+    for (let i = 0; i < rows; i++) s += A[i * cols + c] * A[i * cols + c];
+    norms[c] = Math.sqrt(s);
+  }
+  const order = Array.from({ length: cols }, (_, c) => c).sort((a, b) => norms[b] - norms[a] || a - b);
+  const U = new Float64Array(rows * cols);
+  const S = new Float64Array(cols);
+  const Vs = new Float64Array(cols * cols);
+  order.forEach((c, r) => {
+    S[r] = norms[c];
+    const inv = norms[c] > 0 ? 1 / norms[c] : 0;
+    for (let i = 0; i < rows; i++) U[i * cols + r] = A[i * cols + c] * inv;
+    for (let i = 0; i < cols; i++) Vs[i * cols + r] = V[i * cols + c];
+  });
+  return { U, S, V: Vs };
+}
+
+describe('jacobiSvd on contiguous columns', () => {
+  it("gives the row-major loop's bits (tall, square, rank-deficient, a zero column)", () => {
+    const cases: Array<[string, Float64Array, number, number]> = [];
+    for (const [rows, cols, rank, seed] of [
+      [500, 18, 18, 3],
+      [61, 13, 4, 4],
+      [12, 12, 12, 5],
+      [40, 9, 2, 6],
+    ]) {
+      cases.push([
+        `${rows} × ${cols}, rank ${rank}`,
+        randomLowRank(rows, cols, rank, 0, seed).data,
+        rows,
+        cols,
+      ]);
+    }
+    const withZero = randomLowRank(30, 7, 7, 0.1, 8).data;
+    for (let i = 0; i < 30; i++) withZero[i * 7 + 3] = 0;
+    cases.push(['a zero column', withZero, 30, 7]);
+    for (const [name, C, rows, cols] of cases) {
+      const got = jacobiSvd(C, rows, cols);
+      const want = rowMajorJacobi(C, rows, cols);
+      for (const key of ['U', 'S', 'V'] as const) {
+        const a = got[key];
+        const b = want[key];
+        expect(a.length, `${name} ${key}`).toBe(b.length);
+        for (let q = 0; q < a.length; q++) {
+          if (!Object.is(a[q], b[q])) expect.fail(`${name}: ${key}[${q}] ${a[q]} ≠ ${b[q]}`);
+        }
+      }
+    }
+  });
+});
+
 describe('randomizedSvd', () => {
   it('matches the exact SVD on a matrix with a decaying spectrum, dense and CSR', () => {
     const A = randomLowRank(300, 80, 6, 0.01, 2);

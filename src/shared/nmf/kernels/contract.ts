@@ -370,6 +370,25 @@ export interface NmfKernels {
     sums: Float64Array,
   ): void;
 
+  // The data scan -------------------------------------------------------------------------------
+
+  /**
+   * What a fit needs to know about dense V (m × n) before it starts (../data.ts, `prepareData`),
+   * in one read, into `summary` (`SCAN_SUMMARY_LENGTH` numbers, positions in `ScanField`, both in
+   * ./scalar/scan.ts): [0] the sum of the finite entries, added one at a time in row-major order
+   * (one running sum over the whole matrix: it is never split over threads, rule 4); [1] the
+   * number of NaN (missing) entries; [2 … 4] the first entry < 0 in row-major order as row,
+   * column, value; [5 … 7] the first ±Infinity likewise; [8, 9] the first 0 as row, column; −1
+   * for the row and column (0 for the value) of what V does not hold.
+   */
+  scanDense(V: Float64Array, m: number, n: number, summary: Float64Array): void;
+  /**
+   * The NaN entries of dense V (m × n) by row: rowPtr (m + 1) their running count from 0, cols
+   * (as many as `scanDense` counted) their columns, row by row, increasing. Throws when V holds
+   * more than cols has room for.
+   */
+  scanDenseMissing(V: Float64Array, m: number, n: number, rowPtr: Int32Array, cols: Int32Array): void;
+
   /**
    * Gives back what the set holds between calls (a kernel team's helpers let go of V, so a team
    * kept between fits does not keep a dataset alive). The set stays usable; calls after this one

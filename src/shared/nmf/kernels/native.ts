@@ -1,4 +1,4 @@
-import { isPreparedCsr } from '../data';
+import { isPreparedCsr } from '../prepared-csr';
 import type { NmfKernels } from './contract';
 import { sequentialFused } from './fused';
 
@@ -204,6 +204,12 @@ export interface NativeKernelModule {
    * Absent from modules built before it.
    */
   csrHandle?(indptr: Int32Array, indices: Int32Array, data: Float64Array, m: number, n: number): CsrHandle;
+  /**
+   * `NmfKernels.scanDense` and `scanDenseMissing` (native/src/scan.inl), one thread. Absent from
+   * modules built before them: the set then takes the scalar scan.
+   */
+  scanDense?(V: Float64Array, m: number, n: number, summary: Float64Array): void;
+  scanDenseMissing?(V: Float64Array, m: number, n: number, rowPtr: Int32Array, cols: Int32Array): void;
 }
 
 /** A CSR structure the native module has checked (`csrHandle`); opaque. */
@@ -289,6 +295,7 @@ export function nativeKernels(
     rowLosses: (kind, V, m, n, k, W, Ht, sums) =>
       module.losses(kind, V, m, n, k, W, Ht, sums, threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK)),
     ...nativeMaskedKernels(module, fallback, threadsFor),
+    ...nativeScan(module, fallback),
   };
   return withNativeCsr(module, { ...dense, ...nativeFused(module, dense, threadsFor) }, (work) =>
     threadsFor(work, MIN_NATIVE_SPLIT_WORK),
@@ -530,6 +537,21 @@ function structureOf(
   const handle = make.call(module, indptr, indices, data, m, n);
   made.set(indptr, { indices, data, m, n, handle });
   return handle;
+}
+
+/** The data scan (native/src/scan.inl) where the module has it, else the fallback's. */
+function nativeScan(
+  module: NativeKernelModule,
+  fallback: NmfKernels,
+): Pick<NmfKernels, 'scanDense' | 'scanDenseMissing'> {
+  const { scanDense, scanDenseMissing } = module;
+  if (typeof scanDense !== 'function' || typeof scanDenseMissing !== 'function') {
+    return { scanDense: fallback.scanDense, scanDenseMissing: fallback.scanDenseMissing };
+  }
+  return {
+    scanDense: (V, m, n, summary) => scanDense.call(module, V, m, n, summary),
+    scanDenseMissing: (V, m, n, rowPtr, cols) => scanDenseMissing.call(module, V, m, n, rowPtr, cols),
+  };
 }
 
 /** An argument the native product does not read. */

@@ -5,6 +5,7 @@ import { betaH, betaW } from './scalar/beta';
 import { cdSweep, maskedSums, maskedSweep } from './scalar/cd';
 import { klNumHCsr, klNumHDense, klNumWCsr, klNumWDense } from './scalar/kl';
 import { csrRowLosses, rowLossesOver, whRows } from './scalar/losses';
+import { scanDense, scanDenseMissing } from './scalar/scan';
 import {
   csrTimes,
   csrTransposeTimes,
@@ -43,6 +44,8 @@ export const scalarKernels: NmfKernels = {
   whRows,
   rowLosses: rowLossesOver(whRows),
   csrRowLosses,
+  scanDense,
+  scanDenseMissing,
   ...sequentialFused({ denseTimes, denseTransposeTimes, gram, cdSweep, klNumWDense, klNumHDense }),
   release: () => undefined,
 };
