@@ -20,7 +20,11 @@ import {
 import { libraryStats } from './library';
 import { deleteAnnotationById, getDatasetAnnotations, importAnnotationFile } from './annotations';
 import { runClasses, runEnrichment, runMarkers, sweepClasses, sweepConsensusMap } from './reading';
-import { exportLibraryBytes, importFactors, importLibrary } from './transfer';
+import { importFactors, importLibrary } from './transfer';
+import { offerClusterArchive, offerLibraryCopy } from './export-downloads';
+import { cancelDownload, readDownload } from './downloads';
+import { offerRunJson } from './run-export';
+import { appendUpload, beginUpload, cancelUpload } from './uploads';
 import {
   cancelRun,
   deleteRun,
@@ -82,7 +86,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       versions: ctx.app.versions,
     }),
     'library:stats': () => libraryStats(ctx),
-    'library:export': () => exportLibraryBytes(ctx),
+    'library:export': () => offerLibraryCopy(ctx),
     'library:merge': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importLibrary(ctx, path, { name: file.fileName }),
@@ -148,13 +152,13 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'consensus:rethreshold': ({ id, rank, threshold }) => rethresholdConsensus(ctx, id, rank, threshold),
     'consensus:clustergram': ({ id, rank }) => consensusClustergram(ctx, id, rank),
     'sweeps:clusterExport': ({ datasetId, params, ...options }) =>
-      exportClusterArchive(ctx, datasetId, params, options, engineRate(ctx)),
+      offerClusterArchive(ctx, exportClusterArchive(ctx, datasetId, params, options, engineRate(ctx))),
     'sweeps:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),
       ),
     'consensus:clusterExport': ({ datasetId, params, ...options }) =>
-      exportConsensusClusterArchive(ctx, datasetId, params, options, engineRate()),
+      offerClusterArchive(ctx, exportConsensusClusterArchive(ctx, datasetId, params, options, engineRate())),
     'consensus:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importConsensusClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),
@@ -178,5 +182,12 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'consensus:estimate': ({ datasetId, params }) =>
       estimateConsensus(ctx, datasetId, params, engineRate(ctx)),
     'projections:estimate': ({ runId, datasetId }) => estimateProjectionMemory(ctx, runId, datasetId),
+    // Files moved in pieces (downloads.ts, uploads.ts).
+    'runs:exportJson': ({ id, threshold }) => offerRunJson(ctx, id, threshold),
+    'downloads:read': ({ downloadId }) => readDownload(ctx, downloadId),
+    'downloads:cancel': ({ downloadId }) => cancelDownload(ctx, downloadId),
+    'uploads:begin': ({ fileName, byteLength }) => beginUpload(ctx, fileName, byteLength),
+    'uploads:append': ({ uploadId, offset, bytes }) => appendUpload(ctx, uploadId, offset, bytes),
+    'uploads:cancel': ({ uploadId }) => cancelUpload(ctx, uploadId),
   };
 }

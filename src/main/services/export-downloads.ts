@@ -1,0 +1,45 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClusterJobArchive, LibraryFile } from '../../shared/api/channels';
+import type { ServiceContext } from './context';
+import { bytesSource, fileSource, offerDownload } from './downloads';
+
+/**
+ * The app's file exports as downloads read in pieces (downloads.ts): a cluster job archive and a
+ * copy of the library. Each used to cross the boundary as one byte array (a 10⁶-cell job folder's
+ * data.nmf is ~2.4 GB; so is the library holding it).
+ */
+
+/** A planned job folder's archive (cluster-archive.ts), offered in pieces of the bytes made. */
+export async function offerClusterArchive(
+  ctx: ServiceContext,
+  archive: { fileName: string; bytes: Uint8Array; fits: number; tasks: number },
+): Promise<ClusterJobArchive> {
+  const download = await offerDownload(ctx, bytesSource(archive.fileName, 'application/gzip', archive.bytes));
+  return {
+    fileName: archive.fileName,
+    download,
+    byteLength: archive.bytes.byteLength,
+    fits: archive.fits,
+    tasks: archive.tasks,
+  };
+}
+
+/**
+ * A consistent copy of the library (`VACUUM INTO` a private temporary folder), read from disk in
+ * pieces and removed once downloaded, cancelled or failed; never read whole into memory.
+ */
+export async function offerLibraryCopy(ctx: ServiceContext): Promise<LibraryFile> {
+  const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-export-'));
+  try {
+    const path = join(dir, 'library.sqlite');
+    ctx.db.prepare('VACUUM INTO ?').run(path);
+    const fileName = `nmf-studio-library-${ctx.now().slice(0, 10)}.sqlite`;
+    const source = await fileSource(fileName, 'application/vnd.sqlite3', path, dir);
+    const download = await offerDownload(ctx, source);
+    return { fileName, download, byteLength: source.totalBytes ?? 0 };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
