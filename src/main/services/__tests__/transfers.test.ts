@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DownloadTicket, LibraryMergeResult, RunDetail } from '../../../shared/api';
-import type { AssignmentView } from '../../../shared/domain';
+import type { DownloadTicket, LibraryMergeResult } from '../../../shared/api';
+import type { AssignmentView, RunDetail } from '../../../shared/domain';
 import { runExportDocument } from '../../../shared/export/run-document';
 import { offerRunJson, runJsonDocument } from '../run-export';
 import { DOWNLOAD_PIECE_BYTES } from '../downloads';
