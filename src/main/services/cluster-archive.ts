@@ -75,28 +75,28 @@ function safeName(name: string): string {
   );
 }
 
+/** An uploaded archive: its bytes, or the staged file (read from disk in pieces while unpacked). */
+export type ArchiveUpload = { fileName: string; bytes: Uint8Array } | { fileName: string; path: string };
+
 /**
  * Merges a finished job folder uploaded as a .tar.gz (or .tar): unpacked into a private temporary
  * folder (one top folder is stripped), merged as `sweep-merge` does, cleaned up.
  */
-export async function importClusterArchive(
-  ctx: ServiceContext,
-  file: { fileName: string; bytes: Uint8Array },
-): Promise<SweepSummary> {
+export async function importClusterArchive(ctx: ServiceContext, file: ArchiveUpload): Promise<SweepSummary> {
   return mergeArchive(ctx, file, mergeClusterSweep);
 }
 
 /** Merges a finished consensus job folder uploaded as a .tar.gz (or .tar), as `sweep-merge` does. */
 export async function importConsensusClusterArchive(
   ctx: ServiceContext,
-  file: { fileName: string; bytes: Uint8Array },
+  file: ArchiveUpload,
 ): Promise<ConsensusSummary> {
   return mergeArchive(ctx, file, mergeClusterConsensus);
 }
 
 async function mergeArchive<T>(
   ctx: ServiceContext,
-  file: { fileName: string; bytes: Uint8Array },
+  file: ArchiveUpload,
   merge: (ctx: ServiceContext, dir: string) => Promise<T>,
 ): Promise<T> {
   // Unpacked straight to disk (extractTarGz streams; the unpacked tar is never held in memory),
@@ -107,7 +107,11 @@ async function mergeArchive<T>(
   try {
     let paths: string[];
     try {
-      paths = await extractTarGz(file.bytes, MAX_ARCHIVE_BYTES, unpacked);
+      paths = await extractTarGz(
+        'path' in file ? { path: file.path } : file.bytes,
+        MAX_ARCHIVE_BYTES,
+        unpacked,
+      );
     } catch (error) {
       throw new ServiceError(
         'bad_input',

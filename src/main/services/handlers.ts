@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { ENGINE_VERSION } from '../../shared/domain';
 import type { ServiceContext } from './context';
 import type { Handlers } from './dispatch';
@@ -155,13 +154,13 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       offerClusterArchive(ctx, exportClusterArchive(ctx, datasetId, params, options, engineRate(ctx))),
     'sweeps:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
-        importClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),
+        importClusterArchive(ctx, { fileName: file.fileName, path }),
       ),
     'consensus:clusterExport': ({ datasetId, params, ...options }) =>
       offerClusterArchive(ctx, exportConsensusClusterArchive(ctx, datasetId, params, options, engineRate())),
     'consensus:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
-        importConsensusClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),
+        importConsensusClusterArchive(ctx, { fileName: file.fileName, path }),
       ),
     'annotations:import': ({ datasetId, axis, file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, (path) =>

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -155,11 +156,32 @@ const PLAIN_CHUNK = 1 << 20;
  * @param maxBytes refuse archives that unpack to more than this
  * @returns the files' relative paths, in archive order
  */
-export async function extractTarGz(archive: Uint8Array, maxBytes: number, dir: string): Promise<string[]> {
-  const gzipped = archive.length >= 2 && archive[0] === 0x1f && archive[1] === 0x8b;
+export async function extractTarGz(
+  archive: Uint8Array | { path: string },
+  maxBytes: number,
+  dir: string,
+): Promise<string[]> {
+  // An archive on disk (an upload staged in pieces) is read 1 MiB at a time, never whole.
+  let magic: Uint8Array = archive instanceof Uint8Array ? archive : new Uint8Array(2);
+  if (!(archive instanceof Uint8Array)) {
+    const handle = await open(archive.path, 'r');
+    try {
+      const { bytesRead } = await handle.read(magic, 0, 2, 0);
+      magic = magic.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+  const gzipped = magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  const source: Readable =
+    archive instanceof Uint8Array
+      ? Readable.from([archive], { objectMode: false })
+      : createReadStream(archive.path, { highWaterMark: 1 << 20 });
   const chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = gzipped
-    ? Readable.from([archive], { objectMode: false }).pipe(createGunzip({ chunkSize: 1 << 16 }))
-    : plainChunks(archive);
+    ? source.pipe(createGunzip({ chunkSize: 1 << 16 }))
+    : archive instanceof Uint8Array
+      ? plainChunks(archive)
+      : source;
   const paths: string[] = [];
   // Parser state: a header being gathered, or the body (and padding) of the current entry.
   const header = new Uint8Array(BLOCK);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -37,9 +37,15 @@ describe('streamed archive extraction', () => {
   it('writes the same files as reading the whole archive does, gzipped or plain', async () => {
     const archive = createTarGz(entries, 0);
     const whole = readTarGz(archive, 1 << 30);
+    const tar = new Uint8Array(gunzipSync(archive));
+    writeFileSync(join(dir, 'upload.tar.gz'), archive);
+    writeFileSync(join(dir, 'upload.tar'), tar);
     for (const [name, input] of [
       ['gz', archive],
-      ['tar', new Uint8Array(gunzipSync(archive))],
+      ['tar', tar],
+      // A staged upload is read from disk in pieces.
+      ['gz-file', { path: join(dir, 'upload.tar.gz') }],
+      ['tar-file', { path: join(dir, 'upload.tar') }],
     ] as const) {
       const target = join(dir, name);
       const paths = await extractTarGz(input, 1 << 30, target);
@@ -66,5 +72,13 @@ describe('streamed archive extraction', () => {
     await expect(extractTarGz(new Uint8Array([1, 2, 3]), 1 << 30, join(dir, 'd'))).rejects.toThrow(
       /not a tar archive/,
     );
+    writeFileSync(join(dir, 'damaged.tar'), damaged);
+    await expect(extractTarGz({ path: join(dir, 'damaged.tar') }, 1 << 30, join(dir, 'e'))).rejects.toThrow(
+      /bad header checksum at byte 0/,
+    );
+    writeFileSync(join(dir, 'short.tar.gz'), createTarGz(entries, 0).subarray(0, 5000));
+    await expect(
+      extractTarGz({ path: join(dir, 'short.tar.gz') }, 1 << 30, join(dir, 'f')),
+    ).rejects.toThrow();
   });
 });
