@@ -156,26 +156,6 @@ export async function closeAllDownloads(ctx: ServiceContext): Promise<void> {
   for (const [id, download] of [...registry(ctx)]) await closeDownload(ctx, id, download);
 }
 
-/** Bytes already in memory, handed out as views of DOWNLOAD_PIECE_BYTES (no copy). */
-export function bytesSource(fileName: string, mime: string, bytes: Uint8Array): DownloadSource {
-  let offset = 0;
-  const pieces: Iterator<Uint8Array> = {
-    next: () => {
-      if (offset >= bytes.byteLength) return { done: true, value: undefined };
-      const piece = bytes.subarray(offset, offset + DOWNLOAD_PIECE_BYTES);
-      offset += piece.byteLength;
-      return { done: false, value: piece };
-    },
-  };
-  return {
-    fileName,
-    mime,
-    totalBytes: bytes.byteLength,
-    pieces,
-    progress: () => (bytes.byteLength === 0 ? 1 : offset / bytes.byteLength),
-  };
-}
-
 /**
  * A file on disk, read DOWNLOAD_PIECE_BYTES at a time; `remove` (a temporary folder or file) is
  * deleted when the download ends, fails or is cancelled.

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterJobArchive, LibraryFile } from '../../shared/api/channels';
 import type { ServiceContext } from './context';
-import { bytesSource, fileSource, offerDownload } from './downloads';
+import type { PlannedArchive } from './cluster-archive';
+import { fileSource, offerDownload } from './downloads';
+import { writeTarGzFile } from './tar';
 
 /**
  * The app's file exports as downloads read in pieces (downloads.ts): a cluster job archive and a
@@ -10,19 +12,28 @@ import { bytesSource, fileSource, offerDownload } from './downloads';
  * data.nmf is ~2.4 GB; so is the library holding it).
  */
 
-/** A planned job folder's archive (cluster-archive.ts), offered in pieces of the bytes made. */
+/**
+ * A planned job folder (cluster-archive.ts) written as a .tar.gz to a private temporary folder
+ * through a gzip stream (`writeTarGzFile`: the same bytes as `createTarGz`, but neither the tar nor
+ * the archive held whole), then offered in pieces and removed once downloaded, cancelled or failed.
+ */
 export async function offerClusterArchive(
   ctx: ServiceContext,
-  archive: { fileName: string; bytes: Uint8Array; fits: number; tasks: number },
+  planned: PlannedArchive,
 ): Promise<ClusterJobArchive> {
-  const download = await offerDownload(ctx, bytesSource(archive.fileName, 'application/gzip', archive.bytes));
-  return {
-    fileName: archive.fileName,
-    download,
-    byteLength: archive.bytes.byteLength,
-    fits: archive.fits,
-    tasks: archive.tasks,
-  };
+  const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-cluster-export-'));
+  try {
+    const path = join(dir, 'job.tar.gz');
+    const byteLength = await writeTarGzFile(planned.entries, planned.mtimeSeconds, path);
+    const download = await offerDownload(
+      ctx,
+      await fileSource(planned.fileName, 'application/gzip', path, dir),
+    );
+    return { fileName: planned.fileName, download, byteLength, fits: planned.fits, tasks: planned.tasks };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /**

@@ -45,10 +45,10 @@ import {
   startSweep,
 } from './sweeps';
 import {
-  exportClusterArchive,
-  exportConsensusClusterArchive,
   importClusterArchive,
   importConsensusClusterArchive,
+  planConsensusArchive,
+  planSweepArchive,
 } from './cluster';
 
 import {
@@ -151,13 +151,13 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'consensus:rethreshold': ({ id, rank, threshold }) => rethresholdConsensus(ctx, id, rank, threshold),
     'consensus:clustergram': ({ id, rank }) => consensusClustergram(ctx, id, rank),
     'sweeps:clusterExport': ({ datasetId, params, ...options }) =>
-      offerClusterArchive(ctx, exportClusterArchive(ctx, datasetId, params, options, engineRate(ctx))),
+      offerClusterArchive(ctx, planSweepArchive(ctx, datasetId, params, options, engineRate(ctx))),
     'sweeps:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importClusterArchive(ctx, { fileName: file.fileName, path }),
       ),
     'consensus:clusterExport': ({ datasetId, params, ...options }) =>
-      offerClusterArchive(ctx, exportConsensusClusterArchive(ctx, datasetId, params, options, engineRate())),
+      offerClusterArchive(ctx, planConsensusArchive(ctx, datasetId, params, options, engineRate())),
     'consensus:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importConsensusClusterArchive(ctx, { fileName: file.fileName, path }),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTarGz, extractTarGz, readTarGz, type ArchiveEntry } from '../tar';
+import { createTarGz, extractTarGz, readTarGz, writeTarGzFile, type ArchiveEntry } from '../tar';
 
 /** Seeded pseudo-random bytes (incompressible enough that the gzip stream spans many chunks). */
 function bytes(length: number, seed: number): Uint8Array {
@@ -80,5 +80,29 @@ describe('streamed archive extraction', () => {
     await expect(
       extractTarGz({ path: join(dir, 'short.tar.gz') }, 1 << 30, join(dir, 'f')),
     ).rejects.toThrow();
+  });
+});
+
+describe('streamed archive writing', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nmf-tar-write-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the same bytes as createTarGz, through a gzip stream to a file', async () => {
+    const entries: ArchiveEntry[] = [
+      { path: 'job/plan.json', bytes: new TextEncoder().encode('{"plan":2}') },
+      { path: 'job/data.nmf', bytes: bytes(2 * (1 << 20) + 5, 11) },
+      { path: 'job/results/.keep', bytes: new Uint8Array(0) },
+      { path: 'job/sweep.sbatch', bytes: new TextEncoder().encode('#!/bin/sh\n'), mode: 0o755 },
+    ];
+    const path = join(dir, 'job.tar.gz');
+    const size = await writeTarGzFile(entries, 1_700_000_000, path);
+    const written = readFileSync(path);
+    expect(size).toBe(written.length);
+    expect(written.equals(createTarGz(entries, 1_700_000_000))).toBe(true);
+    const read = readTarGz(new Uint8Array(written), 1 << 30);
+    expect(read.map((e) => e.path)).toEqual(entries.map((e) => e.path));
   });
 });

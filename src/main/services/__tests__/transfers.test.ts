@@ -5,6 +5,7 @@ import type { DownloadTicket, LibraryMergeResult } from '../../../shared/api';
 import type { AssignmentView, RunDetail } from '../../../shared/domain';
 import { runExportDocument } from '../../../shared/export/run-document';
 import { offerRunJson, runJsonDocument } from '../run-export';
+import { readTarGz } from '../tar';
 import { DOWNLOAD_PIECE_BYTES } from '../downloads';
 import { jsonPieces } from '../../../shared/export/json-stream';
 import { call, downloadWhole, exportedLibrary, servicesInTempFolders } from './harness';
@@ -185,6 +186,38 @@ describe('the library copy as a download', () => {
     expect(await call(services, 'downloads:cancel', { downloadId: offered.download.downloadId })).toEqual({
       cancelled: false,
     });
+  });
+});
+
+describe('a cluster job archive as a download', () => {
+  it('is written through a gzip stream to a temporary file, read in pieces, and removed', async () => {
+    const services = start();
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 30,
+      samples: 20,
+      rank: 2,
+      seed: 1,
+    });
+    const archive = await call<{
+      fileName: string;
+      download: DownloadTicket;
+      byteLength: number;
+      fits: number;
+    }>(services, 'sweeps:clusterExport', {
+      datasetId: dataset.id,
+      params: { fromRank: 2, toRank: 3, replicates: 2, fit: { maxIter: 20 } },
+      tasks: 2,
+    });
+    expect(archive.download).toMatchObject({ fileName: archive.fileName, totalBytes: archive.byteLength });
+    expect(readdirSync(services.ctx.app.tempDir)).toHaveLength(1);
+    const bytes = await downloadWhole(services, archive.download.downloadId);
+    expect(bytes.byteLength).toBe(archive.byteLength);
+    const top = archive.fileName.replace(/\.tar\.gz$/, '');
+    const paths = readTarGz(bytes, 1 << 30).map((entry) => entry.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([`${top}/plan.json`, `${top}/data.nmf`, `${top}/sweep.sbatch`]),
+    );
+    expect(readdirSync(services.ctx.app.tempDir)).toEqual([]);
   });
 });
 
