@@ -265,6 +265,3 @@ export function moduleRows(
 export function replicateStartsLine(starts: NonNullable<RunProvenance['replicateStarts']>): string {
   return starts.map((r) => `${r.init} (seed ${r.seed}): ${r.loss.toPrecision(6)}`).join(' · ');
 }
-
-/** The Run screen's "JSON with provenance" document (made in the main process now: run-export.ts). */
-export { runExportDocument } from '../../../../shared/export/run-document';
