@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ServiceError } from '../../shared/api';
 import type { UploadRef } from '../../shared/api/channels';
 import { StagedFile } from '../../shared/api/staged';
+import { escapeText } from '../io/errors';
 import type { ServiceContext } from './context';
 
 /**
@@ -63,7 +64,15 @@ export async function beginUpload(
   const uploadId = randomBytes(16).toString('hex');
   const path = join(ctx.app.tempDir, `chunked-${uploadId}`);
   const handle = await open(path, 'wx', 0o600);
-  open_.set(uploadId, { fileName, byteLength, received: 0, path, handle, queue: Promise.resolve() });
+  // The name is only shown in messages, with its control and bidi characters escaped.
+  open_.set(uploadId, {
+    fileName: escapeText(fileName),
+    byteLength,
+    received: 0,
+    path,
+    handle,
+    queue: Promise.resolve(),
+  });
   return { uploadId };
 }
 

@@ -279,7 +279,11 @@ export const requestSchemas = {
   /** Starts a file sent in pieces; the id then stands for its bytes in any `file` of a request. */
   'uploads:begin': z
     .object({
-      fileName: z.string().min(1).max(255),
+      fileName: z
+        .string()
+        .min(1)
+        .max(255)
+        .refine((n) => !/[\\/]/.test(n), 'a file name, not a path'),
       byteLength: z
         .number()
         .int()

@@ -268,6 +268,21 @@ describe('uploads in pieces', () => {
     const { bytes } = await exportedLibrary(source);
     const target = start();
 
+    await expect(call(target, 'uploads:begin', { fileName: '../a.sqlite', byteLength: 10 })).rejects.toThrow(
+      /invalid_request/,
+    );
+    const big = await call<{ uploadId: string }>(target, 'uploads:begin', {
+      fileName: 'big',
+      byteLength: 2 ** 30,
+    });
+    await expect(
+      call(target, 'uploads:append', {
+        uploadId: big.uploadId,
+        offset: 0,
+        bytes: new Uint8Array((16 << 20) + 1),
+      }),
+    ).rejects.toThrow(/invalid_request.*at most 16 MiB a piece/);
+    await call(target, 'uploads:cancel', { uploadId: big.uploadId });
     const gap = await call<{ uploadId: string }>(target, 'uploads:begin', {
       fileName: 'a.sqlite',
       byteLength: 10,
