@@ -188,3 +188,8 @@ export async function takeUpload(ctx: ServiceContext, ref: UploadRef): Promise<S
   upload.handle = null;
   return new StagedFile(upload.path, upload.byteLength);
 }
+
+/** Removes every open upload of a context (its services are closing). */
+export async function closeAllUploads(ctx: ServiceContext): Promise<void> {
+  for (const [id, upload] of [...registry(ctx)]) await discard(ctx, id, upload);
+}

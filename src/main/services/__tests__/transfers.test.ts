@@ -189,6 +189,23 @@ describe('the library copy as a download', () => {
   });
 });
 
+describe('closing the services', () => {
+  it('closes open downloads and uploads and removes their files', async () => {
+    const services = start();
+    await call(services, 'datasets:synthesize', { features: 30, samples: 20, rank: 2, seed: 1 });
+    await call(services, 'library:export', {});
+    const { uploadId } = await call<{ uploadId: string }>(services, 'uploads:begin', {
+      fileName: 'x.sqlite',
+      byteLength: 100,
+    });
+    await call(services, 'uploads:append', { uploadId, offset: 0, bytes: new Uint8Array(10) });
+    const staging = services.ctx.app.tempDir;
+    expect(readdirSync(staging)).toHaveLength(2);
+    await services.close();
+    expect(existsSync(staging)).toBe(false);
+  });
+});
+
 describe('a cluster job archive as a download', () => {
   it('is written through a gzip stream to a temporary file, read in pieces, and removed', async () => {
     const services = start();
