@@ -33,8 +33,5 @@ export interface UploadRef {
 /** Bytes per `uploads:append` the window sends (the main process accepts up to 16 MiB). */
 export const UPLOAD_PIECE_BYTES = 4 << 20;
 
-/** Files at most this large are still sent as one byte array (a GMT file, an annotation table). */
-export const SINGLE_UPLOAD_MAX_BYTES = 8 << 20;
-
 /** The id format of downloads and uploads. */
 export const TRANSFER_ID_PATTERN = /^[0-9a-f]{32}$/;
