@@ -22,7 +22,40 @@ import { mergeClusterConsensus, mergeClusterSweep } from './cluster-merge';
 /** Largest archive the app unpacks (the data file dominates; 4 GiB covers a 1M-cell sparse matrix). */
 const MAX_ARCHIVE_BYTES = 4 * 2 ** 30;
 
-/** The job folder of a library dataset's sweep as a .tar.gz, for the app's "Run on a cluster…". */
+/** A planned job folder ready to archive: its entries under one top folder, and what it plans. */
+export interface PlannedArchive {
+  fileName: string;
+  entries: ArchiveEntry[];
+  mtimeSeconds: number;
+  fits: number;
+  tasks: number;
+}
+
+/** The job folder of a library dataset's sweep, to archive for the app's "Run on a cluster…". */
+export function planSweepArchive(
+  ctx: ServiceContext,
+  datasetId: number,
+  params: SweepParamsInput,
+  options: ClusterPlanOptions,
+  rate: number,
+): PlannedArchive {
+  const data = clusterDataOfDataset(ctx, datasetId);
+  return archiveOf(data.name, planClusterSweep(data, params, options, rate, ctx.now()));
+}
+
+/** The job folder of a library dataset's consensus run, to archive for the app's "Run on a cluster…". */
+export function planConsensusArchive(
+  ctx: ServiceContext,
+  datasetId: number,
+  params: ConsensusParamsInput,
+  options: ClusterPlanOptions,
+  rate: number,
+): PlannedArchive {
+  const data = clusterDataOfDataset(ctx, datasetId);
+  return archiveOf(data.name, planClusterConsensus(data, params, options, rate, ctx.now()));
+}
+
+/** The job folder of a library dataset's sweep as the bytes of a .tar.gz (what the app's download holds). */
 export function exportClusterArchive(
   ctx: ServiceContext,
   datasetId: number,
@@ -30,11 +63,10 @@ export function exportClusterArchive(
   options: ClusterPlanOptions,
   rate: number,
 ): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
-  const data = clusterDataOfDataset(ctx, datasetId);
-  return archiveOf(data.name, planClusterSweep(data, params, options, rate, ctx.now()));
+  return archiveBytes(planSweepArchive(ctx, datasetId, params, options, rate));
 }
 
-/** The job folder of a library dataset's consensus run as a .tar.gz, for the app's "Run on a cluster…". */
+/** The job folder of a library dataset's consensus run as the bytes of a .tar.gz. */
 export function exportConsensusClusterArchive(
   ctx: ServiceContext,
   datasetId: number,
@@ -42,15 +74,24 @@ export function exportConsensusClusterArchive(
   options: ClusterPlanOptions,
   rate: number,
 ): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
-  const data = clusterDataOfDataset(ctx, datasetId);
-  return archiveOf(data.name, planClusterConsensus(data, params, options, rate, ctx.now()));
+  return archiveBytes(planConsensusArchive(ctx, datasetId, params, options, rate));
 }
 
-/** A planned folder as one .tar.gz whose top folder names the kind, the data and the plan. */
+function archiveBytes(planned: PlannedArchive): {
+  fileName: string;
+  bytes: Uint8Array;
+  fits: number;
+  tasks: number;
+} {
+  const { fileName, entries, mtimeSeconds, fits, tasks } = planned;
+  return { fileName, bytes: createTarGz(entries, mtimeSeconds), fits, tasks };
+}
+
+/** A planned folder's entries under one top folder that names the kind, the data and the plan. */
 function archiveOf(
   dataName: string,
   { plan, files }: { plan: ClusterPlan; files: ArchiveEntry[] },
-): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
+): PlannedArchive {
   const top = `nmf-${plan.kind}-${safeName(dataName)}-${plan.planId.slice(0, 6)}`;
   const entries: ArchiveEntry[] = [
     ...files.map((f) => ({ ...f, path: `${top}/${f.path}` })),
@@ -60,7 +101,8 @@ function archiveOf(
   ];
   return {
     fileName: `${top}.tar.gz`,
-    bytes: createTarGz(entries, Date.parse(plan.createdAt) / 1000),
+    entries,
+    mtimeSeconds: Date.parse(plan.createdAt) / 1000,
     fits: plan.fits.length,
     tasks: plan.tasks,
   };
@@ -75,28 +117,28 @@ function safeName(name: string): string {
   );
 }
 
+/** An uploaded archive: its bytes, or the staged file (read from disk in pieces while unpacked). */
+export type ArchiveUpload = { fileName: string; bytes: Uint8Array } | { fileName: string; path: string };
+
 /**
  * Merges a finished job folder uploaded as a .tar.gz (or .tar): unpacked into a private temporary
  * folder (one top folder is stripped), merged as `sweep-merge` does, cleaned up.
  */
-export async function importClusterArchive(
-  ctx: ServiceContext,
-  file: { fileName: string; bytes: Uint8Array },
-): Promise<SweepSummary> {
+export async function importClusterArchive(ctx: ServiceContext, file: ArchiveUpload): Promise<SweepSummary> {
   return mergeArchive(ctx, file, mergeClusterSweep);
 }
 
 /** Merges a finished consensus job folder uploaded as a .tar.gz (or .tar), as `sweep-merge` does. */
 export async function importConsensusClusterArchive(
   ctx: ServiceContext,
-  file: { fileName: string; bytes: Uint8Array },
+  file: ArchiveUpload,
 ): Promise<ConsensusSummary> {
   return mergeArchive(ctx, file, mergeClusterConsensus);
 }
 
 async function mergeArchive<T>(
   ctx: ServiceContext,
-  file: { fileName: string; bytes: Uint8Array },
+  file: ArchiveUpload,
   merge: (ctx: ServiceContext, dir: string) => Promise<T>,
 ): Promise<T> {
   // Unpacked straight to disk (extractTarGz streams; the unpacked tar is never held in memory),
@@ -107,7 +149,11 @@ async function mergeArchive<T>(
   try {
     let paths: string[];
     try {
-      paths = await extractTarGz(file.bytes, MAX_ARCHIVE_BYTES, unpacked);
+      paths = await extractTarGz(
+        'path' in file ? { path: file.path } : file.bytes,
+        MAX_ARCHIVE_BYTES,
+        unpacked,
+      );
     } catch (error) {
       throw new ServiceError(
         'bad_input',

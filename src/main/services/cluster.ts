@@ -31,4 +31,7 @@ export {
   exportConsensusClusterArchive,
   importClusterArchive,
   importConsensusClusterArchive,
+  planConsensusArchive,
+  planSweepArchive,
+  type PlannedArchive,
 } from './cluster-archive';

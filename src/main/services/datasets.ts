@@ -35,6 +35,8 @@ import {
 } from '../db/queries/datasets';
 import type { ServiceContext } from './context';
 import { stagedFileName } from './staging';
+import { takeUpload } from './uploads';
+import type { UploadRef } from '../../shared/api/transfer';
 
 /** Datasets: import (from a path or an upload), synthetic data, listing, deletion. */
 
@@ -338,9 +340,11 @@ function problemLocation(where: ImportErrorLocation, displayName: string): Error
 export async function withStagedUpload<T>(
   ctx: ServiceContext,
   fileName: string,
-  bytes: Uint8Array | StagedFile,
+  sent: Uint8Array | StagedFile | UploadRef,
   use: (path: string) => Promise<T>,
 ): Promise<T> {
+  // A file sent in pieces (uploads.ts) is already on disk, as a file the server streamed is.
+  const bytes = sent instanceof Uint8Array || sent instanceof StagedFile ? sent : await takeUpload(ctx, sent);
   const dir = await mkdtemp(join(ctx.app.tempDir, 'upload-'));
   const path = join(dir, stagedFileName(fileName));
   try {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { ENGINE_VERSION } from '../../shared/domain';
 import type { ServiceContext } from './context';
 import type { Handlers } from './dispatch';
@@ -20,7 +19,11 @@ import {
 import { libraryStats } from './library';
 import { deleteAnnotationById, getDatasetAnnotations, importAnnotationFile } from './annotations';
 import { runClasses, runEnrichment, runMarkers, sweepClasses, sweepConsensusMap } from './reading';
-import { exportLibraryBytes, importFactors, importLibrary } from './transfer';
+import { importFactors, importLibrary } from './transfer';
+import { offerClusterArchive, offerLibraryCopy } from './export-downloads';
+import { cancelDownload, readDownload } from './downloads';
+import { offerRunJson } from './run-export';
+import { appendUpload, beginUpload, cancelUpload } from './uploads';
 import {
   cancelRun,
   deleteRun,
@@ -42,10 +45,10 @@ import {
   startSweep,
 } from './sweeps';
 import {
-  exportClusterArchive,
-  exportConsensusClusterArchive,
   importClusterArchive,
   importConsensusClusterArchive,
+  planConsensusArchive,
+  planSweepArchive,
 } from './cluster';
 
 import {
@@ -82,7 +85,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       versions: ctx.app.versions,
     }),
     'library:stats': () => libraryStats(ctx),
-    'library:export': () => exportLibraryBytes(ctx),
+    'library:export': () => offerLibraryCopy(ctx),
     'library:merge': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importLibrary(ctx, path, { name: file.fileName }),
@@ -148,16 +151,16 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'consensus:rethreshold': ({ id, rank, threshold }) => rethresholdConsensus(ctx, id, rank, threshold),
     'consensus:clustergram': ({ id, rank }) => consensusClustergram(ctx, id, rank),
     'sweeps:clusterExport': ({ datasetId, params, ...options }) =>
-      exportClusterArchive(ctx, datasetId, params, options, engineRate(ctx)),
+      offerClusterArchive(ctx, planSweepArchive(ctx, datasetId, params, options, engineRate(ctx))),
     'sweeps:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
-        importClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),
+        importClusterArchive(ctx, { fileName: file.fileName, path }),
       ),
     'consensus:clusterExport': ({ datasetId, params, ...options }) =>
-      exportConsensusClusterArchive(ctx, datasetId, params, options, engineRate()),
+      offerClusterArchive(ctx, planConsensusArchive(ctx, datasetId, params, options, engineRate())),
     'consensus:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
-        importConsensusClusterArchive(ctx, { fileName: file.fileName, bytes: await readFile(path) }),
+        importConsensusClusterArchive(ctx, { fileName: file.fileName, path }),
       ),
     'annotations:import': ({ datasetId, axis, file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, (path) =>
@@ -178,5 +181,12 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'consensus:estimate': ({ datasetId, params }) =>
       estimateConsensus(ctx, datasetId, params, engineRate(ctx)),
     'projections:estimate': ({ runId, datasetId }) => estimateProjectionMemory(ctx, runId, datasetId),
+    // Files moved in pieces (downloads.ts, uploads.ts).
+    'runs:exportJson': ({ id, threshold }) => offerRunJson(ctx, id, threshold),
+    'downloads:read': ({ downloadId }) => readDownload(ctx, downloadId),
+    'downloads:cancel': ({ downloadId }) => cancelDownload(ctx, downloadId),
+    'uploads:begin': ({ fileName, byteLength }) => beginUpload(ctx, fileName, byteLength),
+    'uploads:append': ({ uploadId, offset, bytes }) => appendUpload(ctx, uploadId, offset, bytes),
+    'uploads:cancel': ({ uploadId }) => cancelUpload(ctx, uploadId),
   };
 }

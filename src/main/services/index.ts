@@ -13,6 +13,8 @@ import { JobRegistry } from './jobs';
 import { MatrixCache } from './matrix-cache';
 import { createStagingDir, sweepStaging } from './staging';
 import { APP_VERSION } from './version';
+import { closeAllDownloads } from './downloads';
+import { closeAllUploads } from './uploads';
 
 export interface ServicesOptions {
   libraryPath: string;
@@ -100,6 +102,9 @@ export function createServices(options: ServicesOptions): Services {
       // Give the jobs' rejection handlers a turn before the library closes under them.
       await new Promise((resolve) => setImmediate(resolve));
       closeLibrary(db);
+      // Open transfers hold files in the staging folder (Windows cannot remove a file held open).
+      await closeAllDownloads(ctx).catch(() => undefined);
+      await closeAllUploads(ctx).catch(() => undefined);
       rmSync(stagingDir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,9 @@
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 
 /**
  * Gzipped tar archives (POSIX ustar) of a folder's regular files, for handing a job folder to the
@@ -45,36 +47,65 @@ function splitPath(path: string): { prefix: string; name: string } {
   throw new RangeError(`path too long for a tar archive: ${path}`);
 }
 
+/** The ustar header block of a regular file entry. */
+function entryHeader(entry: ArchiveEntry, mtimeSeconds: number): Uint8Array {
+  checkRelativePath(entry.path);
+  const header = new Uint8Array(BLOCK);
+  const { prefix, name } = splitPath(entry.path);
+  writeText(header, 0, 100, name);
+  writeOctal(header, 100, 8, entry.mode ?? 0o644);
+  writeOctal(header, 108, 8, 0);
+  writeOctal(header, 116, 8, 0);
+  writeOctal(header, 124, 12, entry.bytes.length);
+  writeOctal(header, 136, 12, Math.floor(mtimeSeconds));
+  header.fill(0x20, 148, 156); // checksum field counts as spaces while summing
+  header[156] = 0x30; // regular file
+  writeText(header, 257, 6, 'ustar');
+  writeText(header, 263, 2, '00');
+  writeText(header, 345, 155, prefix);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  writeOctal(header, 148, 7, sum);
+  header[155] = 0x20;
+  return header;
+}
+
+/** The tar stream of the entries: header, bytes and padding of each, then the two end blocks. */
+function* tarBlocks(entries: readonly ArchiveEntry[], mtimeSeconds: number): Generator<Uint8Array> {
+  for (const entry of entries) {
+    yield entryHeader(entry, mtimeSeconds);
+    // In slices, so that the gzip stream is fed (and drains) a bounded amount at a time.
+    for (let at = 0; at < entry.bytes.length; at += 1 << 20) yield entry.bytes.subarray(at, at + (1 << 20));
+    const pad = (BLOCK - (entry.bytes.length % BLOCK)) % BLOCK;
+    if (pad) yield new Uint8Array(pad);
+  }
+  yield new Uint8Array(2 * BLOCK);
+}
+
 /** A .tar.gz of the entries, in the order given (mtime fixed at `mtimeSeconds`). */
 export function createTarGz(entries: readonly ArchiveEntry[], mtimeSeconds: number): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  for (const entry of entries) {
-    checkRelativePath(entry.path);
-    const header = new Uint8Array(BLOCK);
-    const { prefix, name } = splitPath(entry.path);
-    writeText(header, 0, 100, name);
-    writeOctal(header, 100, 8, entry.mode ?? 0o644);
-    writeOctal(header, 108, 8, 0);
-    writeOctal(header, 116, 8, 0);
-    writeOctal(header, 124, 12, entry.bytes.length);
-    writeOctal(header, 136, 12, Math.floor(mtimeSeconds));
-    header.fill(0x20, 148, 156); // checksum field counts as spaces while summing
-    header[156] = 0x30; // regular file
-    writeText(header, 257, 6, 'ustar');
-    writeText(header, 263, 2, '00');
-    writeText(header, 345, 155, prefix);
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    writeOctal(header, 148, 7, sum);
-    header[155] = 0x20;
-    chunks.push(header, entry.bytes);
-    const pad = (BLOCK - (entry.bytes.length % BLOCK)) % BLOCK;
-    if (pad) chunks.push(new Uint8Array(pad));
-  }
-  chunks.push(new Uint8Array(2 * BLOCK));
-  const gzipped = gzipSync(Buffer.concat(chunks));
+  const gzipped = gzipSync(Buffer.concat([...tarBlocks(entries, mtimeSeconds)]));
   // A plain Uint8Array, not a Buffer: the browser transport's frames carry typed arrays by class name.
   return new Uint8Array(gzipped.buffer, gzipped.byteOffset, gzipped.byteLength);
+}
+
+/**
+ * The same .tar.gz as {@link createTarGz}, written to `path` through a gzip stream: neither the tar
+ * nor its compressed form is ever held whole (a 10⁶-cell job folder's data.nmf alone is ~2.4 GB).
+ * Returns the file's size in bytes.
+ */
+export async function writeTarGzFile(
+  entries: readonly ArchiveEntry[],
+  mtimeSeconds: number,
+  path: string,
+): Promise<number> {
+  const output = createWriteStream(path, { mode: 0o600 });
+  await pipeline(
+    Readable.from(tarBlocks(entries, mtimeSeconds), { objectMode: false }),
+    createGzip(),
+    output,
+  );
+  return output.bytesWritten;
 }
 
 function checkRelativePath(path: string): void {
@@ -155,11 +186,32 @@ const PLAIN_CHUNK = 1 << 20;
  * @param maxBytes refuse archives that unpack to more than this
  * @returns the files' relative paths, in archive order
  */
-export async function extractTarGz(archive: Uint8Array, maxBytes: number, dir: string): Promise<string[]> {
-  const gzipped = archive.length >= 2 && archive[0] === 0x1f && archive[1] === 0x8b;
+export async function extractTarGz(
+  archive: Uint8Array | { path: string },
+  maxBytes: number,
+  dir: string,
+): Promise<string[]> {
+  // An archive on disk (an upload staged in pieces) is read 1 MiB at a time, never whole.
+  let magic: Uint8Array = archive instanceof Uint8Array ? archive : new Uint8Array(2);
+  if (!(archive instanceof Uint8Array)) {
+    const handle = await open(archive.path, 'r');
+    try {
+      const { bytesRead } = await handle.read(magic, 0, 2, 0);
+      magic = magic.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+  const gzipped = magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  const source: Readable =
+    archive instanceof Uint8Array
+      ? Readable.from([archive], { objectMode: false })
+      : createReadStream(archive.path, { highWaterMark: 1 << 20 });
   const chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = gzipped
-    ? Readable.from([archive], { objectMode: false }).pipe(createGunzip({ chunkSize: 1 << 16 }))
-    : plainChunks(archive);
+    ? source.pipe(createGunzip({ chunkSize: 1 << 16 }))
+    : archive instanceof Uint8Array
+      ? plainChunks(archive)
+      : source;
   const paths: string[] = [];
   // Parser state: a header being gathered, or the body (and padding) of the current entry.
   const header = new Uint8Array(BLOCK);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ServiceError, type LibraryFile, type LibraryMergeResult } from '../../shared/api';
+import { ServiceError, type LibraryMergeResult } from '../../shared/api';
 import {
   completeRunParams,
   type RunParams,
@@ -221,25 +221,6 @@ export function exportLibrary(ctx: ServiceContext, path: string): { path: string
   if (existsSync(path)) throw new ServiceError('conflict', `${path} already exists; choose a new file name`);
   ctx.db.prepare('VACUUM INTO ?').run(path);
   return { path };
-}
-
-/**
- * The whole library as the bytes of one file, for the app to save where the user chooses: written
- * with VACUUM INTO in a private temporary folder, read, and deleted.
- */
-export async function exportLibraryBytes(ctx: ServiceContext): Promise<LibraryFile> {
-  const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-export-'));
-  try {
-    const path = join(dir, 'library.sqlite');
-    ctx.db.prepare('VACUUM INTO ?').run(path);
-    const bytes = await readFile(path);
-    return {
-      fileName: `nmf-studio-library-${ctx.now().slice(0, 10)}.sqlite`,
-      bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 export type { LibraryMergeResult };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { StagedFile } from './staged';
 import { madeOnFirstUse } from './made-on-first-use';
 import { channelNames } from './names';
+import { TRANSFER_ID_PATTERN, type DownloadPiece, type DownloadTicket } from './transfer';
 import { MIN_MEMORY_BUDGET, type MemoryBudgetView } from '../domain/memory-plan';
 import {
   consensusParamsSchema,
@@ -64,6 +65,10 @@ const importOptions = {
   transform: z.enum(transforms).default('none'),
 };
 
+const transferId = z.string().regex(TRANSFER_ID_PATTERN, 'a transfer id');
+/** A file sent before in pieces with `uploads:begin` / `uploads:append`. */
+const uploadRef = z.object({ uploadId: transferId }).strict();
+
 /** A file the user picked or dropped, sent as bytes (the renderer never names paths on disk). */
 const upload = z
   .object({
@@ -72,8 +77,9 @@ const upload = z
       .min(1)
       .max(255)
       .refine((n) => !/[\\/]/.test(n), 'a file name, not a path'),
-    // In memory (desktop IPC, small uploads), or streamed to a staging file by the browser-mode server.
-    bytes: z.union([z.instanceof(Uint8Array), z.instanceof(StagedFile)]),
+    // In memory (small uploads), streamed to a staging file by the browser-mode server, or sent
+    // before in pieces (`uploads:append`, services/uploads.ts) and named by its upload id.
+    bytes: z.union([z.instanceof(Uint8Array), z.instanceof(StagedFile), uploadRef]),
   })
   .strict();
 
@@ -266,6 +272,42 @@ const buildRequestSchemas = () => ({
   'consensus:estimate': z.object({ datasetId: id, params: consensusParamsSchema }).strict(),
   /** Memory plan of a projection before it starts: in memory or refused, with why. */
   'projections:estimate': z.object({ runId: id, datasetId: id }).strict(),
+  // Files moved in pieces (services/downloads.ts, services/uploads.ts; shared/api/transfer.ts).
+  /** A run's "JSON with provenance", made in the main process from the library's W and H, to download. */
+  'runs:exportJson': z.object({ id, threshold: z.number().min(0).max(1).optional() }).strict(),
+  /** The next piece (≤ 4 MiB) of a file the main process offered (a DownloadTicket). */
+  'downloads:read': z.object({ downloadId: transferId }).strict(),
+  'downloads:cancel': z.object({ downloadId: transferId }).strict(),
+  /** Starts a file sent in pieces; the id then stands for its bytes in any `file` of a request. */
+  'uploads:begin': z
+    .object({
+      fileName: z
+        .string()
+        .min(1)
+        .max(255)
+        .refine((n) => !/[\\/]/.test(n), 'a file name, not a path'),
+      byteLength: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 42),
+    })
+    .strict(),
+  'uploads:append': z
+    .object({
+      uploadId: transferId,
+      offset: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 42),
+      bytes: z.union([
+        z.instanceof(Uint8Array).refine((b) => b.byteLength <= 16 << 20, 'at most 16 MiB a piece'),
+        z.instanceof(StagedFile).refine((b) => b.byteLength <= 16 << 20, 'at most 16 MiB a piece'),
+      ]),
+    })
+    .strict(),
+  'uploads:cancel': z.object({ uploadId: transferId }).strict(),
 });
 
 type RequestSchemas = ReturnType<typeof buildRequestSchemas>;
@@ -343,13 +385,21 @@ export interface ResponseMap {
   'settings:setMemoryBudget': MemoryBudgetView;
   'consensus:estimate': RunEstimate;
   'projections:estimate': { peakBytes: number; memory: NonNullable<RunEstimate['memory']> };
+  'runs:exportJson': DownloadTicket;
+  'downloads:read': DownloadPiece;
+  'downloads:cancel': { cancelled: boolean };
+  'uploads:begin': { uploadId: string };
+  'uploads:append': { received: number };
+  'uploads:cancel': { cancelled: boolean };
 }
 
 /** A sweep's or consensus run's cluster job folder as one archive, saved by the renderer under `fileName`. */
 export interface ClusterJobArchive {
   /** `nmf-sweep-<dataset>-<plan>.tar.gz` or `nmf-consensus-…` */
   fileName: string;
-  bytes: Uint8Array;
+  /** Read in pieces with `downloads:read` (never one byte array across the boundary). */
+  download: DownloadTicket;
+  byteLength: number;
   fits: number;
   tasks: number;
 }
@@ -373,7 +423,9 @@ export interface FilePreview {
 export interface LibraryFile {
   /** `nmf-studio-library-YYYY-MM-DD.sqlite` */
   fileName: string;
-  bytes: Uint8Array;
+  /** Read in pieces with `downloads:read` (a library holding 10⁶ cells is gigabytes). */
+  download: DownloadTicket;
+  byteLength: number;
 }
 
 /** What merging another library added to this one. */
@@ -396,6 +448,8 @@ export interface EventMap {
   /** Something in the library changed (a run finished, a dataset was added…): lists should refresh. */
   'library:changed': { what: 'datasets' | 'runs' | 'sweeps'; id: number | null };
 }
+
+export type { DownloadPiece, DownloadTicket, UploadRef } from './transfer';
 
 export type Channel = keyof typeof requestSchemas;
 export type EventName = keyof EventMap;

@@ -71,6 +71,12 @@ export const channelNames = [
   'settings:setMemoryBudget',
   'consensus:estimate',
   'projections:estimate',
+  'runs:exportJson',
+  'downloads:read',
+  'downloads:cancel',
+  'uploads:begin',
+  'uploads:append',
+  'uploads:cancel',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

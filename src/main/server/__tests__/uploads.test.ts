@@ -119,6 +119,31 @@ describe('uploads in browser mode', () => {
     expect(stagedFiles()).toEqual([]);
   });
 
+  it('imports a file sent in pieces of 1.5 MiB (each staged by the server, then appended) and leaves no file', async () => {
+    const bytes = tsv(200_000); // ≈ 3.4 MB: three pieces, each above the 1 MiB staging threshold
+    const begun = await api('uploads:begin', { fileName: 'pieces.tsv', byteLength: bytes.length });
+    expect(begun.result.ok, JSON.stringify(begun.result)).toBe(true);
+    const { uploadId } = (begun.result as { ok: true; value: { uploadId: string } }).value;
+    const piece = 1.5 * 1024 * 1024;
+    for (let offset = 0; offset < bytes.length; offset += piece) {
+      const appended = await api('uploads:append', {
+        uploadId,
+        offset,
+        bytes: bytes.slice(offset, offset + piece),
+      });
+      expect(appended.result).toEqual({
+        ok: true,
+        value: { received: Math.min(bytes.length, offset + piece) },
+      });
+    }
+    const { result } = await api('datasets:import', {
+      file: { fileName: 'pieces.tsv', bytes: { uploadId } },
+    });
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+    if (result.ok) expect((result.value as { dataset: { rows: number } }).dataset.rows).toBe(200_000);
+    expect(stagedFiles()).toEqual([]);
+  });
+
   it('answers hostile upload names with a clear refusal or a result, never internal, never a temp path', async () => {
     for (const fileName of ['.', '..', 'a\u0000b.tsv', 'CON', 'NUL.tsv', 'COM1.tsv', 'aux']) {
       const { result } = await api('datasets:inspect', { file: { fileName, bytes: tsv(5) } });

@@ -39,3 +39,26 @@ export function servicesInTempFolders(prefix: string): () => Services {
     return services;
   };
 }
+
+/** Every piece of a download (`downloads:read` until done), joined: what the window saves. */
+export async function downloadWhole(services: Services, downloadId: string): Promise<Uint8Array> {
+  const pieces: Uint8Array[] = [];
+  for (;;) {
+    const piece = await call<{ bytes: Uint8Array; done: boolean }>(services, 'downloads:read', {
+      downloadId,
+    });
+    pieces.push(piece.bytes);
+    if (piece.done) break;
+  }
+  return new Uint8Array(Buffer.concat(pieces));
+}
+
+/** `library:export` read to the end: the file name and the bytes the window would save. */
+export async function exportedLibrary(services: Services): Promise<{ fileName: string; bytes: Uint8Array }> {
+  const file = await call<{ fileName: string; download: { downloadId: string } }>(
+    services,
+    'library:export',
+    {},
+  );
+  return { fileName: file.fileName, bytes: await downloadWhole(services, file.download.downloadId) };
+}

@@ -4,13 +4,12 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LibraryFile } from '../../../shared/api';
 import { createServices, type Services } from '..';
 import { openLibrary } from '../../db/connection';
 import { migrate } from '../../db/migrate';
 import { migrations } from '../../db/migrations';
 import { dispatch } from '../dispatch';
-import { call } from './harness';
+import { call, exportedLibrary } from './harness';
 
 const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
 const open: Services[] = [];
@@ -141,7 +140,7 @@ describe('library guards', () => {
         (source.ctx.db.prepare('SELECT state FROM runs WHERE id = ?').get(run.id) as { state: string })
           .state === 'done',
     );
-    const exported = await call<LibraryFile>(source, 'library:export', {});
+    const exported = await exportedLibrary(source);
     const target = start(join(dir, 'target.sqlite'));
     const forgeries: Array<[string, (db: Database.Database) => void, RegExp]> = [
       [

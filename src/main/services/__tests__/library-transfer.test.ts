@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApiError, LibraryFile, LibraryMergeResult } from '../../../shared/api';
+import type { ApiError, LibraryMergeResult } from '../../../shared/api';
 import type { LibraryStats, RunSummary, SweepDetail } from '../../../shared/domain';
 import { createServices, type Services } from '..';
 import { dispatch } from '../dispatch';
-import { call } from './harness';
+import { call, exportedLibrary } from './harness';
 
 const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
 const open: Services[] = [];
@@ -87,7 +87,7 @@ describe('library export and merge through the services', () => {
     const before = await stats(source.services);
     expect(before).toEqual(expect.objectContaining({ datasets: 2, runs: 1, sweeps: 1 }));
 
-    const file = await call<LibraryFile>(source.services, 'library:export', {});
+    const file = await exportedLibrary(source.services);
     expect(file.fileName).toMatch(/^nmf-studio-library-\d{4}-\d{2}-\d{2}\.sqlite$/);
     expect(file.bytes).toBeInstanceOf(Uint8Array);
     expect(Buffer.from(file.bytes.subarray(0, 16)).toString('latin1')).toBe('SQLite format 3\0');
@@ -158,7 +158,7 @@ describe('library export and merge through the services', () => {
   it('adds nothing on a second merge of the same library: sweeps, their jobs and their runs are matched', async () => {
     const source = start();
     await populated(source.services);
-    const file = await call<LibraryFile>(source.services, 'library:export', {});
+    const file = await exportedLibrary(source.services);
     const target = start();
     const merge = (): Promise<LibraryMergeResult> =>
       call<LibraryMergeResult>(target.services, 'library:merge', {
@@ -242,7 +242,7 @@ describe('library export and merge through the services', () => {
     );
 
     // A library written by a newer NMF Studio.
-    const exported = await call<LibraryFile>(services, 'library:export', {});
+    const exported = await exportedLibrary(services);
     const newerPath = join(dir, 'newer.sqlite');
     writeFileSync(newerPath, exported.bytes);
     const newer = new Database(newerPath);

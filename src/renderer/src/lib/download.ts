@@ -36,8 +36,3 @@ export function downloadDataUrl(fileName: string, dataUrl: string): void {
   link.click();
   link.remove();
 }
-
-/** Saves a gzip archive (a cluster job folder) made in the main process. */
-export function downloadGzip(fileName: string, bytes: Uint8Array): void {
-  downloadBlob(fileName, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/gzip' }));
-}

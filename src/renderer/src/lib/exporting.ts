@@ -1,6 +1,7 @@
 /**
  * Text formats of results, built in the renderer from what the API returned (no file paths cross
  * the process boundary). Pure: the screens wrap the strings (or, for matrices, the pieces) in Blobs.
+ * A run's JSON is made by the main process instead (services/run-export.ts, shared/export/json-stream.ts).
  */
 import { neutraliseFormula } from '../../../shared/export/spreadsheet';
 
@@ -93,16 +94,6 @@ export function matrixToDelimited(
 /** Component names as shown everywhere: 1-based. */
 export function componentNames(k: number): string[] {
   return Array.from({ length: k }, (_, i) => `C${i + 1}`);
-}
-
-/** JSON with typed arrays written as plain number lists (JSON.stringify would give objects). */
-export function toJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_key, v: unknown) =>
-      ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float64Array) : v,
-    2,
-  );
 }
 
 /** A file name made only of safe characters. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { componentNames, csvField, matrixToDelimited, safeFileName, toJson, tsvField } from '../exporting';
+import { componentNames, csvField, matrixToDelimited, safeFileName, tsvField } from '../exporting';
 import { chartToSvg, heatmapToSvg, niceTicks } from '../svgchart';
 import { formatBytes, formatDuration, parseTags } from '../format';
 import {
@@ -39,10 +39,6 @@ describe('delimited export', () => {
   it('names components from 1 and files safely', () => {
     expect(componentNames(3)).toEqual(['C1', 'C2', 'C3']);
     expect(safeFileName('run 12 / W (k=5)')).toBe('run-12-W-k-5');
-  });
-
-  it('writes typed arrays in JSON as number lists', () => {
-    expect(JSON.parse(toJson({ W: Float64Array.from([1, 2]) }))).toEqual({ W: [1, 2] });
   });
 });
 

@@ -4,7 +4,14 @@ import { formatBytes } from '../format';
 import type { FitFormModel } from './fit-form.svelte';
 import { sweepParams, type ConsensusFields, type SweepFields } from './fit-form-plans';
 import { clusterProblem } from './form-rules';
-import type { PickedFile } from './library-transfer.svelte';
+import {
+  progressText,
+  receiveDownload,
+  sendUpload,
+  type PickedFile,
+  type TransferProgress,
+} from '../transfers';
+import type { UploadRef } from '../../../../shared/api/transfer';
 import type { ScreenPorts } from './ports';
 
 /** The SLURM options of a job folder, as the export channels take them. */
@@ -26,7 +33,7 @@ export interface ClusterTarget {
   ready(): boolean;
   /** Plans the job folder; null when the form holds no plan. */
   exportJob(options: ClusterJobOptions): Promise<Result<ClusterJobArchive>> | null;
-  importJob(file: { fileName: string; bytes: Uint8Array<ArrayBuffer> }): Promise<Result<{ id: number }>>;
+  importJob(file: { fileName: string; bytes: UploadRef }): Promise<Result<{ id: number }>>;
   /** Where the merged record opens, and what the notice calls it. */
   opened(id: number): { notice: string; path: string };
 }
@@ -43,6 +50,8 @@ export class ClusterJob {
   /** MiB per task; null (emptied) to estimate. */
   memMiB = $state<number | null>(null);
   busy = $state<'export' | 'import' | null>(null);
+  /** Aborts the archive's download or upload under way (nothing is merged then). */
+  private transfer = $state.raw<AbortController | null>(null);
   status = $state('');
   error = $state<ApiError | null>(null);
   errorTitle = $state('');
@@ -61,9 +70,19 @@ export class ClusterJob {
   constructor(
     private readonly ports: ScreenPorts,
     readonly target: ClusterTarget,
-    /** Hands the job folder's bytes to the user (a download in the window). */
-    private readonly save: (fileName: string, bytes: Uint8Array) => void,
+    /** Hands the job folder's archive to the user (a download in the window). */
+    private readonly save: (fileName: string, blob: Blob) => void,
   ) {}
+
+  /** Whether the archive is being sent or received (then it can be cancelled). */
+  get transferring(): boolean {
+    return this.transfer !== null;
+  }
+
+  /** Stops the download or upload under way. */
+  cancelTransfer(): void {
+    this.transfer?.abort();
+  }
 
   async exportJobFolder(): Promise<void> {
     if (!this.canExport) return;
@@ -79,16 +98,30 @@ export class ClusterJob {
     this.error = null;
     this.status = 'Planning the job folder…';
     const result = await planned;
-    this.busy = null;
     if (!result.ok) {
+      this.busy = null;
       this.status = '';
       this.error = result.error;
       this.errorTitle = `Could not plan the ${this.target.what} for a cluster`;
       return;
     }
-    const { fileName, bytes, fits, tasks } = result.value;
-    this.save(fileName, bytes);
-    this.status = `Saved ${fileName}: ${fits} ${this.target.fitsWord} in ${tasks} array tasks (${formatBytes(bytes.length)}). Unpack it on the cluster and follow its README.md.`;
+    const { fileName, download, byteLength, fits, tasks } = result.value;
+    this.transfer = new AbortController();
+    const show = (progress: TransferProgress): void => {
+      this.status = `Saving ${fileName}: ${progressText(progress, formatBytes)} of ${formatBytes(byteLength)}…`;
+    };
+    show({ bytes: 0, fraction: 0 });
+    const received = await receiveDownload(this.ports.call, download, show, this.transfer.signal);
+    this.transfer = null;
+    this.busy = null;
+    if (!received.ok) {
+      this.status = '';
+      this.error = received.error;
+      this.errorTitle = `Could not save ${fileName}`;
+      return;
+    }
+    this.save(fileName, received.value);
+    this.status = `Saved ${fileName}: ${fits} ${this.target.fitsWord} in ${tasks} array tasks (${formatBytes(received.value.size)}). Unpack it on the cluster and follow its README.md.`;
   }
 
   /** Merges a finished job folder; on success the merged record opens. */
@@ -96,9 +129,16 @@ export class ClusterJob {
     if (this.busy) return;
     this.busy = 'import';
     this.error = null;
-    this.status = `Merging ${picked.name}…`;
-    const bytes = await picked.bytes();
-    const result = await this.target.importJob({ fileName: picked.name, bytes });
+    this.transfer = new AbortController();
+    const show = (progress: TransferProgress): void => {
+      this.status = `Sending ${picked.name}: ${progressText(progress, formatBytes)}…`;
+    };
+    show({ bytes: 0, fraction: 0 });
+    const sent = await sendUpload(this.ports.call, picked, show, this.transfer.signal);
+    this.transfer = null;
+    const result = sent.ok
+      ? await ((this.status = `Merging ${picked.name}…`), this.target.importJob(sent.value))
+      : sent;
     this.busy = null;
     this.status = '';
     if (!result.ok) {

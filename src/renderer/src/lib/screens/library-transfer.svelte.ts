@@ -1,6 +1,13 @@
 import type { ApiError, LibraryMergeResult } from '../../../../shared/api';
 import { counted as plural, formatBytes } from '../format';
 import type { ScreenPorts } from './ports';
+import {
+  progressText,
+  receiveDownload,
+  sendUpload,
+  type PickedFile,
+  type TransferProgress,
+} from '../transfers';
 
 /** "Merged x.sqlite: 1 dataset added (2 datasets already here, matched by content), 3 runs and 0 sweeps added." */
 export function mergeSummary(fileName: string, result: LibraryMergeResult): string {
@@ -18,11 +25,7 @@ function alsoAdded(result: { projectionsAdded?: number; consensusAdded?: number 
   return ` Also ${plural(projections, 'projection')} and ${plural(consensus, 'consensus')} added.`;
 }
 
-/** A file the user picked: its name and a way to read its bytes. */
-export interface PickedFile {
-  name: string;
-  bytes(): Promise<Uint8Array<ArrayBuffer>>;
-}
+export type { PickedFile } from '../transfers';
 
 /**
  * Moving the whole library: a copy to save or hand on (export), and a colleague's library merged
@@ -30,6 +33,8 @@ export interface PickedFile {
  */
 export class LibraryTransfer {
   busy = $state<'export' | 'merge' | null>(null);
+  /** Aborts the file transfer under way (the library is not changed by a cancelled one). */
+  private transfer = $state.raw<AbortController | null>(null);
   error = $state<ApiError | null>(null);
   errorTitle = $state('');
   status = $state('');
@@ -38,9 +43,19 @@ export class LibraryTransfer {
 
   constructor(
     private readonly ports: Pick<ScreenPorts, 'call'>,
-    /** Hands the exported bytes to the user (a download in the window). */
-    private readonly save: (fileName: string, bytes: Uint8Array) => void,
+    /** Hands the exported file to the user (a download in the window). */
+    private readonly save: (fileName: string, blob: Blob) => void,
   ) {}
+
+  /** Whether a file is being sent or received (then it can be cancelled). */
+  get transferring(): boolean {
+    return this.transfer !== null;
+  }
+
+  /** Stops the download or upload under way. */
+  cancelTransfer(): void {
+    this.transfer?.abort();
+  }
 
   async exportLibrary(): Promise<void> {
     if (this.busy) return;
@@ -49,16 +64,30 @@ export class LibraryTransfer {
     this.merged = null;
     this.status = 'Writing a copy of the library…';
     const result = await this.ports.call('library:export', {});
-    this.busy = null;
     if (!result.ok) {
+      this.busy = null;
       this.error = result.error;
       this.errorTitle = 'Could not export the library';
       this.status = '';
       return;
     }
-    const { fileName, bytes } = result.value;
-    this.save(fileName, bytes);
-    this.status = `Exported ${fileName} (${formatBytes(bytes.length)}).`;
+    const { fileName, download, byteLength } = result.value;
+    this.transfer = new AbortController();
+    const show = (progress: TransferProgress): void => {
+      this.status = `Saving ${fileName}: ${progressText(progress, formatBytes)} of ${formatBytes(byteLength)}…`;
+    };
+    show({ bytes: 0, fraction: 0 });
+    const received = await receiveDownload(this.ports.call, download, show, this.transfer.signal);
+    this.transfer = null;
+    this.busy = null;
+    if (!received.ok) {
+      this.error = received.error;
+      this.errorTitle = `Could not save ${fileName}`;
+      this.status = '';
+      return;
+    }
+    this.save(fileName, received.value);
+    this.status = `Exported ${fileName} (${formatBytes(received.value.size)}).`;
   }
 
   /** Returns whether the library changed (then the screen reloads). */
@@ -67,9 +96,17 @@ export class LibraryTransfer {
     this.busy = 'merge';
     this.error = null;
     this.merged = null;
-    this.status = `Merging ${picked.name}…`;
-    const bytes = await picked.bytes();
-    const result = await this.ports.call('library:merge', { file: { fileName: picked.name, bytes } });
+    this.transfer = new AbortController();
+    const show = (progress: TransferProgress): void => {
+      this.status = `Sending ${picked.name}: ${progressText(progress, formatBytes)}…`;
+    };
+    show({ bytes: 0, fraction: 0 });
+    const sent = await sendUpload(this.ports.call, picked, show, this.transfer.signal);
+    this.transfer = null;
+    const result = sent.ok
+      ? await ((this.status = `Merging ${picked.name}…`),
+        this.ports.call('library:merge', { file: sent.value }))
+      : sent;
     this.busy = null;
     this.status = '';
     if (!result.ok) {

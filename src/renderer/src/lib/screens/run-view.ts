@@ -265,29 +265,3 @@ export function moduleRows(
 export function replicateStartsLine(starts: NonNullable<RunProvenance['replicateStarts']>): string {
   return starts.map((r) => `${r.init} (seed ${r.seed}): ${r.loss.toPrecision(6)}`).join(' · ');
 }
-
-/**
- * The JSON export of a run: the record, the factors with their shapes, the provenance, and the
- * module assignment at the threshold shown (null before it is computed).
- */
-export function runExportDocument(run: RunDetail, assignment: AssignmentView | null, exportedAt: Date) {
-  const { W, H, ...rest } = run;
-  const k = run.params.rank;
-  return {
-    format: 'nmf-studio-run',
-    run: rest,
-    shapes: { W: [run.rows, k], H: [k, run.cols] },
-    W,
-    H,
-    provenance: run.provenance,
-    assignment: assignment
-      ? {
-          threshold: assignment.threshold,
-          modules: assignment.modules,
-          moonlighting: assignment.moonlighting,
-          truth: assignment.truth,
-        }
-      : null,
-    exportedAt: exportedAt.toISOString(),
-  };
-}

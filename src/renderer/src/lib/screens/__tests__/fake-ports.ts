@@ -2,7 +2,7 @@ import type { Channel, RequestOf, ResponseOf, Result } from '../../../../../shar
 import type { Toast } from '../../toasts.svelte';
 import type { ScreenPorts } from '../ports';
 
-type Handler<C extends Channel> = (
+export type Handler<C extends Channel> = (
   request: RequestOf<C>,
 ) => Result<ResponseOf<C>> | Promise<Result<ResponseOf<C>>>;
 

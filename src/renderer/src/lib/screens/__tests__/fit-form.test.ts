@@ -16,6 +16,7 @@ import {
 } from '../form-rules';
 import { ClusterJob, sweepClusterTarget } from '../cluster-job.svelte';
 import { failed, fakePorts, ok } from './fake-ports';
+import { fakeTransfers } from './fake-transfers';
 import { dataset, run, sweep } from './records';
 
 const estimate: RunEstimate = { seconds: 12, peakBytes: 1e6, basis: 'measured' } as RunEstimate;
@@ -263,12 +264,20 @@ describe('the New sweep and New consensus plans', () => {
 
   it('the cluster panel plans the form’s sweep with the SLURM options, and merges results back', async () => {
     const fake = ports();
+    const transfers = fakeTransfers(1000);
+    Object.assign(fake.handlers, transfers.handlers);
     fake.handlers['sweeps:clusterExport'] = () =>
-      ok({ fileName: 'nmf-sweep.tar.gz', bytes: new Uint8Array(2048), fits: 30, tasks: 4 } as never);
+      ok({
+        fileName: 'nmf-sweep.tar.gz',
+        download: transfers.offer('nmf-sweep.tar.gz', new Uint8Array(2048)),
+        byteLength: 2048,
+        fits: 30,
+        tasks: 4,
+      });
     const model = new FitFormModel(fake.ports, sweepPlan, 1);
     const saved: string[] = [];
-    const cluster = new ClusterJob(fake.ports, sweepClusterTarget(fake.ports, model), (name) =>
-      saved.push(name),
+    const cluster = new ClusterJob(fake.ports, sweepClusterTarget(fake.ports, model), (name, blob) =>
+      saved.push(`${name} ${blob.size}`),
     );
     expect(cluster.canExport).toBe(false);
     await model.loadDatasets();
@@ -287,16 +296,20 @@ describe('the New sweep and New consensus plans', () => {
       time: undefined,
       memMiB: undefined,
     });
-    expect(saved).toEqual(['nmf-sweep.tar.gz']);
+    expect(saved).toEqual(['nmf-sweep.tar.gz 2048']);
+    expect(fake.calls.filter((c) => c.channel === 'downloads:read')).toHaveLength(3);
     expect(cluster.status).toBe(
       'Saved nmf-sweep.tar.gz: 30 fits in 4 array tasks (2.0 KiB). Unpack it on the cluster and follow its README.md.',
     );
 
     fake.handlers['sweeps:clusterImport'] = () => failed('not a job folder');
-    await cluster.importResults({ name: 'x.tar.gz', bytes: async () => new Uint8Array(1) });
+    await cluster.importResults({ name: 'x.tar.gz', blob: new Blob([new Uint8Array(1)]) });
     expect(cluster.errorTitle).toBe('x.tar.gz was not merged — your library is unchanged');
     fake.handlers['sweeps:clusterImport'] = () => ok(sweep({ id: 7 }));
-    await cluster.importResults({ name: 'y.tar.gz', bytes: async () => new Uint8Array(1) });
+    await cluster.importResults({ name: 'y.tar.gz', blob: new Blob([new Uint8Array(5000)]) });
+    expect(fake.calls.at(-1)!.request).toEqual({
+      file: { fileName: 'y.tar.gz', bytes: { uploadId: expect.any(String) } },
+    });
     expect(cluster.error).toBeNull();
     expect(fake.navigations).toEqual(['/sweeps/7']);
   });

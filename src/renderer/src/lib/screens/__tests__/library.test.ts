@@ -10,6 +10,7 @@ import {
 import { lossLabel } from '../labels';
 import { LibraryTransfer, mergeSummary } from '../library-transfer.svelte';
 import { failed, fakePorts, ok } from './fake-ports';
+import { fakeTransfers } from './fake-transfers';
 import { dataset, run, sweep } from './records';
 
 const stats = { datasets: 1, runs: 2, sweepRuns: 0, sweeps: 1, bytesOnDisk: 2048, path: '/tmp/lib' };
@@ -213,34 +214,100 @@ describe('LibraryTransfer', () => {
     );
   });
 
-  it('exports: busy while writing, then the file saved and named', async () => {
-    const saved: string[] = [];
+  it('exports: busy while writing, then the file read in pieces, saved and named', async () => {
+    const saved: Array<{ name: string; size: number }> = [];
     let finish: () => void = () => undefined;
-    const { ports } = fakePorts({
+    const transfers = fakeTransfers(1000);
+    const { ports, handlers } = fakePorts({
+      ...transfers.handlers,
       'library:export': () =>
         new Promise(
-          (resolve) => (finish = () => resolve(ok({ fileName: 'lib.sqlite', bytes: new Uint8Array(3000) }))),
+          (resolve) =>
+            (finish = () =>
+              resolve(
+                ok({
+                  fileName: 'lib.sqlite',
+                  download: transfers.offer('lib.sqlite', new Uint8Array(3000).fill(7)),
+                  byteLength: 3000,
+                }),
+              )),
         ),
     });
-    const transfer = new LibraryTransfer(ports, (name) => saved.push(name));
+    const transfer = new LibraryTransfer(ports, (name, blob) => saved.push({ name, size: blob.size }));
     const exporting = transfer.exportLibrary();
     expect(transfer.busy).toBe('export');
     expect(transfer.status).toBe('Writing a copy of the library…');
     // A second press while busy does nothing.
     await transfer.exportLibrary();
+    // Progress shows while the pieces arrive.
+    const statuses: string[] = [];
+    const read = handlers['downloads:read']!;
+    handlers['downloads:read'] = (request) => {
+      statuses.push(transfer.status);
+      return read(request);
+    };
     finish();
     await exporting;
-    expect(saved).toEqual(['lib.sqlite']);
+    expect(statuses).toEqual([
+      'Saving lib.sqlite: 0 % (0 B) of 2.9 KiB…',
+      'Saving lib.sqlite: 33 % (1000 B) of 2.9 KiB…',
+      'Saving lib.sqlite: 66 % (2.0 KiB) of 2.9 KiB…',
+    ]);
+    expect(saved).toEqual([{ name: 'lib.sqlite', size: 3000 }]);
     expect(transfer.busy).toBeNull();
+    expect(transfer.transferring).toBe(false);
     expect(transfer.status).toBe('Exported lib.sqlite (2.9 KiB).');
+  });
+
+  it('a cancelled export saves nothing and tells the main process to drop the file', async () => {
+    const transfers = fakeTransfers(1000);
+    const saved: string[] = [];
+    const { ports, handlers } = fakePorts({
+      ...transfers.handlers,
+      'library:export': () =>
+        ok({
+          fileName: 'lib.sqlite',
+          download: transfers.offer('lib.sqlite', new Uint8Array(5000)),
+          byteLength: 5000,
+        }),
+    });
+    const transfer = new LibraryTransfer(ports, (name) => saved.push(name));
+    const read = handlers['downloads:read']!;
+    handlers['downloads:read'] = (request) => {
+      transfer.cancelTransfer();
+      return read(request);
+    };
+    await transfer.exportLibrary();
+    expect(saved).toEqual([]);
+    expect(transfers.cancelled).toHaveLength(1);
+    expect(transfer.error?.code).toBe('cancelled');
+    expect(transfer.busy).toBeNull();
+  });
+
+  it('merges a file sent in pieces, naming the upload in place of the bytes', async () => {
+    const transfers = fakeTransfers();
+    const fake = fakePorts({ ...transfers.handlers, 'library:merge': () => ok(result) });
+    const transfer = new LibraryTransfer(fake.ports, () => undefined);
+    const content = new Uint8Array(10 << 20).map((_, i) => i % 251);
+    expect(await transfer.merge({ name: 'big.sqlite', blob: new Blob([content]) })).toBe(true);
+    const appends = fake.calls.filter((c) => c.channel === 'uploads:append');
+    expect(appends.length).toBe(3); // 4 + 4 + 2 MiB
+    const [upload] = [...transfers.uploaded.values()];
+    expect(upload!.bytes.length).toBe(content.length);
+    expect(upload!.bytes.every((b, i) => b === content[i])).toBe(true);
+    const [uploadId] = [...transfers.uploaded.keys()];
+    expect(fake.calls.find((c) => c.channel === 'library:merge')!.request).toEqual({
+      file: { fileName: 'big.sqlite', bytes: { uploadId } },
+    });
   });
 
   it('refuses a file that is not a library, saying the library is unchanged', async () => {
     const { ports } = fakePorts({
+      ...fakeTransfers().handlers,
       'library:merge': () => failed('notes.sqlite is not an NMF Studio library'),
     });
     const transfer = new LibraryTransfer(ports, () => undefined);
-    const changed = await transfer.merge({ name: 'notes.sqlite', bytes: async () => new Uint8Array(4) });
+    const changed = await transfer.merge({ name: 'notes.sqlite', blob: new Blob([new Uint8Array(4)]) });
     expect(changed).toBe(false);
     expect(transfer.errorTitle).toBe('notes.sqlite was not merged — your library is unchanged');
     expect(transfer.summary).toBeNull();
@@ -248,11 +315,11 @@ describe('LibraryTransfer', () => {
   });
 
   it('merges and sums up, clearing an earlier refusal', async () => {
-    const fake = fakePorts({ 'library:merge': () => failed('bad') });
+    const fake = fakePorts({ ...fakeTransfers().handlers, 'library:merge': () => failed('bad') });
     const transfer = new LibraryTransfer(fake.ports, () => undefined);
-    await transfer.merge({ name: 'x.sqlite', bytes: async () => new Uint8Array(1) });
+    await transfer.merge({ name: 'x.sqlite', blob: new Blob([new Uint8Array(1)]) });
     fake.handlers['library:merge'] = () => ok(result);
-    expect(await transfer.merge({ name: 'y.sqlite', bytes: async () => new Uint8Array(1) })).toBe(true);
+    expect(await transfer.merge({ name: 'y.sqlite', blob: new Blob([new Uint8Array(1)]) })).toBe(true);
     expect(transfer.error).toBeNull();
     expect(transfer.summary).toMatch(/^Merged y\.sqlite: 1 dataset added/);
   });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AssignmentView, RunDetail } from '../../../../../shared/domain';
 import { AssignmentTable, RunScreen } from '../run.svelte';
+import { runExportDocument } from '../../../../../shared/export/run-document';
 import {
   activationChartSpec,
   componentList,
@@ -8,7 +9,6 @@ import {
   moduleRows,
   plantedModuleLabel,
   replicateStartsLine,
-  runExportDocument,
   runFactsLine,
   scaleColumnsToMax,
   thresholdPosition,

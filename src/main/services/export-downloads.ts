@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClusterJobArchive, LibraryFile } from '../../shared/api/channels';
+import type { ServiceContext } from './context';
+import type { PlannedArchive } from './cluster-archive';
+import { fileSource, offerDownload } from './downloads';
+import { writeTarGzFile } from './tar';
+
+/**
+ * The app's file exports as downloads read in pieces (downloads.ts): a cluster job archive and a
+ * copy of the library. Each used to cross the boundary as one byte array (a 10⁶-cell job folder's
+ * data.nmf is ~2.4 GB; so is the library holding it).
+ */
+
+/**
+ * A planned job folder (cluster-archive.ts) written as a .tar.gz to a private temporary folder
+ * through a gzip stream (`writeTarGzFile`: the same bytes as `createTarGz`, but neither the tar nor
+ * the archive held whole), then offered in pieces and removed once downloaded, cancelled or failed.
+ */
+export async function offerClusterArchive(
+  ctx: ServiceContext,
+  planned: PlannedArchive,
+): Promise<ClusterJobArchive> {
+  const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-cluster-export-'));
+  try {
+    const path = join(dir, 'job.tar.gz');
+    const byteLength = await writeTarGzFile(planned.entries, planned.mtimeSeconds, path);
+    const download = await offerDownload(
+      ctx,
+      await fileSource(planned.fileName, 'application/gzip', path, dir),
+    );
+    return { fileName: planned.fileName, download, byteLength, fits: planned.fits, tasks: planned.tasks };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * A consistent copy of the library (`VACUUM INTO` a private temporary folder), read from disk in
+ * pieces and removed once downloaded, cancelled or failed; never read whole into memory.
+ */
+export async function offerLibraryCopy(ctx: ServiceContext): Promise<LibraryFile> {
+  const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-export-'));
+  try {
+    const path = join(dir, 'library.sqlite');
+    ctx.db.prepare('VACUUM INTO ?').run(path);
+    const fileName = `nmf-studio-library-${ctx.now().slice(0, 10)}.sqlite`;
+    const source = await fileSource(fileName, 'application/vnd.sqlite3', path, dir);
+    const download = await offerDownload(ctx, source);
+    return { fileName, download, byteLength: source.totalBytes ?? 0 };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
