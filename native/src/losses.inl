@@ -104,7 +104,7 @@ template <bool WithKl>
 __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size_t n, int k, const double* W,
                                                            const double* h, size_t i0, size_t i1, double* sums,
                                                            double* scratch) {
-  const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
+  const v4d eps = splat4(EPS32), zero = splat4(0), placeholder = splat4(1.5);
   double* memo = logGammaMemo();
   for (size_t i = i0; i < i1; i++) {
     whRow(W + i * k, h, n, k, scratch);
@@ -117,7 +117,7 @@ __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size
       if (WithKl) {
         const v4l keep = v > eps;  // false for NaN
         // As in rowLosses: entries left out get the ratio 2 and a +0 term.
-        const v4d terms = v * logMain(select4(keep, v / select4(wh == zero, eps, wh), two));
+        const v4d terms = v * logMain(select4(keep, v / select4(wh == zero, eps, wh), placeholder));
         const v4d t = select4(keep, terms, zero);
         const v4d u = select4(keep, v, zero);
         a += t[0];
@@ -131,7 +131,7 @@ __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size
       }
       const v4l positive = v > zero;  // false for NaN
       // Entries left out take the log of 2 (the main path), and add nothing.
-      const v4d logWh = logMain(select4(positive, wh, two));
+      const v4d logWh = logMain(select4(positive, wh, placeholder));
       for (int lane = 0; lane < 4; lane++)
         if (positive[lane]) c += v[lane] * logWh[lane] - logGammaAbove1(v[lane] + 1, memo);
     }
@@ -175,7 +175,7 @@ __attribute__((flatten)) static void rowLosses(int kind, const double* V, size_t
     const double* vi = V + i * n;
     double a = 0, b = 0;
     if (kind == 1) {
-      const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
+      const v4d eps = splat4(EPS32), zero = splat4(0), placeholder = splat4(1.5);
       size_t j = 0;
       for (; j + 4 <= n; j += 4) {
         const v4d v = load4(vi + j);
@@ -183,7 +183,7 @@ __attribute__((flatten)) static void rowLosses(int kind, const double* V, size_t
         const v4d wh = load4(scratch + j);
         // Entries left out get the ratio 2, any value on the log's main path; their terms are
         // replaced by +0, which adds nothing (the sums are never −0).
-        const v4d ratio = select4(keep, v / select4(wh == zero, eps, wh), two);
+        const v4d ratio = select4(keep, v / select4(wh == zero, eps, wh), placeholder);
         const v4d terms = v * logMain(ratio);
         const v4d t = select4(keep, terms, zero);
         const v4d u = select4(keep, v, zero);

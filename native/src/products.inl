@@ -31,6 +31,11 @@ static void rowSide(const double* V, size_t n, int k, const double* W, const dou
  */
 static void columnSide(const double* V, size_t m, size_t n, int k, const double* W, const double* h, int kp, bool ratio,
                        size_t j0, size_t j1, double* out, double* scratch) {
+#ifdef NMF_WIDE_BYTES
+  // Small ranks: lanes across columns (wide.inl); the last few columns, if any, as below.
+  j0 = columnSideWide(V, m, n, k, W, h, ratio, j0, j1, out);
+  if (j0 == j1) return;
+#endif
   double* zeros = scratch + 4 * n;
   double* wpad = scratch + 5 * n;
   double* outp = wpad + 4 * (size_t)kp;
