@@ -116,7 +116,7 @@ __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size
       const v4d wh = load4(scratch + j);
       if (WithKl) {
         const v4l keep = v > eps;  // false for NaN
-        // As in rowLosses: entries left out get the ratio 2 and a +0 term.
+        // As in rowLosses: entries left out get the ratio 1.5 and a +0 term.
         const v4d terms = v * logMain(select4(keep, v / select4(wh == zero, eps, wh), placeholder));
         const v4d t = select4(keep, terms, zero);
         const v4d u = select4(keep, v, zero);
@@ -181,7 +181,7 @@ __attribute__((flatten)) static void rowLosses(int kind, const double* V, size_t
         const v4d v = load4(vi + j);
         const v4l keep = v > eps;  // false for NaN
         const v4d wh = load4(scratch + j);
-        // Entries left out get the ratio 2, any value on the log's main path; their terms are
+        // Entries left out get the ratio 1.5, a value on the log's main path (2 is not: its f is 0); their terms are
         // replaced by +0, which adds nothing (the sums are never −0).
         const v4d ratio = select4(keep, v / select4(wh == zero, eps, wh), placeholder);
         const v4d terms = v * logMain(ratio);

@@ -208,6 +208,148 @@ static size_t cdRowsWide(double* F, int k, const double* G, const double* B, con
   return i;
 }
 
+/**
+ * Eight rows' W-side sums: tmp_q (NV·kWide) = Σ_j c_q[j] · F_j· in j order, F (n × NV·kWide, its
+ * padding columns zero), components across the lanes of NV vectors a row. Each load of F feeds the
+ * eight rows; the 8·NV sums stay in registers for the whole pass over j.
+ */
+template <int NV>
+static void rowBlockWide(const double* const c[8], size_t n, const double* f, double* tmp) {
+  constexpr size_t stride = (size_t)NV * kWide;
+  vw acc[8][NV];
+#pragma GCC unroll 32
+  for (int q = 0; q < 8; q++)
+#pragma GCC unroll 32
+    for (int v = 0; v < NV; v++) acc[q][v] = splatw(0);
+  const double* fj = f;
+  for (size_t j = 0; j < n; j++, fj += stride) {
+    vw x[NV];
+#pragma GCC unroll 32
+    for (int v = 0; v < NV; v++) x[v] = loadw(fj + v * kWide);
+#pragma GCC unroll 32
+    for (int q = 0; q < 8; q++) {
+      const vw u = splatw(c[q][j]);
+#pragma GCC unroll 32
+      for (int v = 0; v < NV; v++) acc[q][v] = acc[q][v] + u * x[v];
+    }
+  }
+#pragma GCC unroll 32
+  for (int q = 0; q < 8; q++)
+#pragma GCC unroll 32
+    for (int v = 0; v < NV; v++) storew(tmp + q * stride + v * kWide, acc[q][v]);
+}
+
+/** The widest rank the wide W-side product takes (eight rows of three vectors of sums fill the registers). */
+static constexpr int kMaxWideRowRank = kVectorRegisters == 32 ? 3 * kWide : 0;
+
+/**
+ * Rows [i0, i1) of the W-side product (rowSide, products.inl) for k ≤ kMaxWideRowRank: eight rows
+ * at a time against Ht padded to a whole number of wide vectors (kp = a multiple of four on entry,
+ * `htp`, n × kp; re-padded here). Each output is the same j-ordered sum of c_ij·Ht_jt.
+ */
+static void rowSideWide(const double* V, size_t n, int k, const double* W, const double* h, const double* htp, int kp,
+                        bool ratio, size_t i0, size_t i1, double* out) {
+  const int nv = (k + kWide - 1) / kWide;
+  const size_t stride = (size_t)nv * kWide;
+  static thread_local std::vector<double> buffer;
+  // Eight coefficient rows, a row of zeros for a short last block, F padded, eight rows of sums.
+  if (buffer.size() < 9 * n + n * stride + 8 * stride) buffer.resize(9 * n + n * stride + 8 * stride);
+  double* rows = buffer.data();
+  double* zeros = rows + 8 * n;
+  double* f = zeros + n;
+  double* tmp = f + n * stride;
+  for (size_t j = 0; j < n; j++) {
+    zeros[j] = 0;
+    for (size_t t = 0; t < stride; t++) f[j * stride + t] = t < (size_t)kp ? htp[j * kp + t] : 0;
+  }
+  for (size_t i = i0; i < i1; i += 8) {
+    const size_t count = i1 - i < 8 ? i1 - i : 8;
+    const double* c[8];
+    for (size_t q = 0; q < 8; q++) {
+      c[q] = q < count ? rows + q * n : zeros;
+      if (q < count) coefficientRow(V + (i + q) * n, W + (i + q) * k, h, n, k, 0, n, ratio, rows + q * n);
+    }
+    if (nv == 1)
+      rowBlockWide<1>(c, n, f, tmp);
+    else if (nv == 2)
+      rowBlockWide<2>(c, n, f, tmp);
+    else
+      rowBlockWide<3>(c, n, f, tmp);
+    for (size_t q = 0; q < count; q++)
+      for (int t = 0; t < k; t++) out[(i + q) * k + t] = tmp[q * stride + t];
+  }
+}
+
+/**
+ * out (K × K) = Aᵀ A for A (rows × K) with every entry finite (gramRows, products.inl, whose
+ * register path this is on wide vectors): the first KW = K − K mod kWide columns of every out row s
+ * in NV = KW / kWide vectors, summed over the rows in order; the corner s, t ≥ KW one sum per
+ * entry in the same pass; the columns t ≥ KW of rows s < KW from their mirror entries (a_s·a_t =
+ * a_t·a_s exactly, in the same row order). A term of a zero a_s is added as ±0, which changes no
+ * sum that starts at +0 (see gramRows).
+ */
+template <int K>
+static void gramWide(const double* A, size_t rows, double* out) {
+  constexpr int NV = K / kWide, KW = NV * kWide, KC = K - KW;
+  vw acc[K][NV > 0 ? NV : 1];
+  double corner[KC > 0 ? KC : 1][KC > 0 ? KC : 1];
+#pragma GCC unroll 32
+  for (int s = 0; s < K; s++)
+#pragma GCC unroll 32
+    for (int v = 0; v < NV; v++) acc[s][v] = splatw(0);
+#pragma GCC unroll 32
+  for (int s = 0; s < KC; s++)
+#pragma GCC unroll 32
+    for (int t = 0; t < KC; t++) corner[s][t] = 0;
+  const double* ai = A;
+  for (size_t i = 0; i < rows; i++, ai += K) {
+    vw x[NV > 0 ? NV : 1];
+#pragma GCC unroll 32
+    for (int v = 0; v < NV; v++) x[v] = loadw(ai + v * kWide);
+#pragma GCC unroll 32
+    for (int s = 0; s < K; s++) {
+      const vw a = splatw(ai[s]);
+#pragma GCC unroll 32
+      for (int v = 0; v < NV; v++) acc[s][v] = acc[s][v] + a * x[v];
+    }
+#pragma GCC unroll 32
+    for (int s = 0; s < KC; s++)
+#pragma GCC unroll 32
+      for (int t = 0; t < KC; t++) corner[s][t] += ai[KW + s] * ai[KW + t];
+  }
+#pragma GCC unroll 32
+  for (int s = 0; s < K; s++)
+#pragma GCC unroll 32
+    for (int v = 0; v < NV; v++) storew(out + (size_t)s * K + v * kWide, acc[s][v]);
+  for (int s = 0; s < KC; s++)
+    for (int t = 0; t < KC; t++) out[(size_t)(KW + s) * K + KW + t] = corner[s][t];
+  for (int s = 0; s < KW; s++)
+    for (int t = KW; t < K; t++) out[(size_t)s * K + t] = out[(size_t)t * K + s];
+}
+
+/** gramWide for kWide ≤ k ≤ 16 on AVX-512 (the sums of one pass fit the registers); false for other k. */
+static bool gramSideWide(const double* A, size_t rows, int k, double* out) {
+  if (kVectorRegisters != 32) return false;
+  switch (k) {
+#define NMF_WIDE_GRAM(K)       \
+  case K:                      \
+    gramWide<K>(A, rows, out); \
+    return true;
+    NMF_WIDE_GRAM(8)
+    NMF_WIDE_GRAM(9)
+    NMF_WIDE_GRAM(10)
+    NMF_WIDE_GRAM(11)
+    NMF_WIDE_GRAM(12)
+    NMF_WIDE_GRAM(13)
+    NMF_WIDE_GRAM(14)
+    NMF_WIDE_GRAM(15)
+    NMF_WIDE_GRAM(16)
+#undef NMF_WIDE_GRAM
+    default:
+      return false;
+  }
+}
+
 /** Scratch of the wide sweep, per thread (pool threads included): 2k·NV·kWide doubles, grown as needed. */
 static double* cdWideScratch(size_t size) {
   static thread_local std::vector<double> scratch;

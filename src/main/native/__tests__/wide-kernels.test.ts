@@ -7,9 +7,12 @@ import { nativeUnavailable, sameBits } from './helpers';
 /**
  * The native kernels' wide paths (native/src/wide.inl) against the scalar reference, bit for bit:
  * the H-side products (plain and KL ratio) with lanes across columns and their sums held in
- * registers, compiled per rank for k = 1 … 16 (k = 17 takes the four-lane loop), in passes of two
+ * registers, compiled per rank for k = 1 … 16 (k ≥ 17 takes the four-lane loop), in passes of two
  * blocks, then one, then the last few columns the four-lane way; and the coordinate-descent sweep
- * in blocks of 16 or 32 rows (one per lane) with the rest in eights, fours and ones. Column counts
+ * in blocks of 16 or 32 rows (one per lane) with the rest in eights, fours and ones; the W-side
+ * product eight rows at a time with the components across 512-bit vectors (k ≤ 24; k = 25 the four-lane loop) and the Gram
+ * matrix with its first columns in 512-bit vectors and the corner entry by entry (k = 8 … 16).
+ * Column counts
  * that leave every kind of tail, row counts that leave a remainder after the blocks, all-zero rows
  * and columns of V, factors with exact zeros and −0 entries (a broadcast must keep −0), and one and
  * three threads with every call split (parts start and end inside blocks).
@@ -46,6 +49,14 @@ function outputs(K: NmfKernels, m: number, n: number, k: number, seed: number): 
   rng.shuffle(order);
   const garbage = (length: number): Float64Array => new Float64Array(length).fill(7.5);
   const out = new Map<string, Float64Array>();
+  for (const [name, A, rows] of [
+    ['W', W, m],
+    ['Ht', Ht, n],
+  ] as const) {
+    const G = garbage(k * k);
+    K.gram(A, rows, k, G);
+    out.set(`gram ${name}`, G);
+  }
   const th = garbage(n * k);
   K.denseTransposeTimes(V, m, n, W, k, th);
   out.set('denseTransposeTimes', th);
@@ -107,8 +118,8 @@ describe.skipIf(unavailable !== null)(`native wide kernels${unavailable ? ` (${u
     [37, 16],
   ];
   for (const [m, n] of shapes) {
-    it(`${m} × ${n}, k = 1 … 17: every wide path gives the scalar reference's bits on 1 and 3 threads`, () => {
-      for (let k = 1; k <= 17; k++) {
+    it(`${m} × ${n}, k = 1 … 25: every wide path gives the scalar reference's bits on 1 and 3 threads`, () => {
+      for (let k = 1; k <= 25; k++) {
         const seed = m * 131 + n * 7 + k;
         const want = outputs(scalarKernels, m, n, k, seed);
         for (const threads of [1, 3]) {
