@@ -1,5 +1,7 @@
-// Wide-vector paths of the dense H-side product and of the coordinate-descent sweep: lanes across
-// independent outputs, as many as the instruction set's registers hold, so more adds are in flight.
+// Wide-vector paths of the dense products (H side, W side), the Gram matrix and the
+// coordinate-descent sweep: lanes across independent outputs, as many as the instruction set's
+// registers hold, so more adds are in flight (docs/architecture.md, "Per-iteration speed against
+// the machine's peak").
 // Part of kernels.inl: included inside namespace NMF_KERNEL_NS once per instruction set, after
 // rows.inl. cpu_dispatch.h sets NMF_WIDE_BYTES (32 for AVX2, 64 for AVX-512, whose 512-bit
 // multiplies and adds run at twice the 256-bit rate on CPUs with full-width units); the baseline
