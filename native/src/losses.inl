@@ -130,7 +130,7 @@ __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size
         b += u[3];
       }
       const v4l positive = v > zero;  // false for NaN
-      // Entries left out take the log of 2 (the main path), and add nothing.
+      // Entries left out take the log of 1.5 (the main path), and add nothing.
       const v4d logWh = logMain(select4(positive, wh, placeholder));
       for (int lane = 0; lane < 4; lane++)
         if (positive[lane]) c += v[lane] * logWh[lane] - logGammaAbove1(v[lane] + 1, memo);
