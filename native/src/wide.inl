@@ -211,6 +211,45 @@ static size_t cdRowsWide(double* F, int k, const double* G, const double* B, con
 }
 
 /**
+ * out[j] for j < n: V_ij / (W_i · H)_j where V_ij > 0 (a product of exactly 0 becomes EPS32), else
+ * 0 — coefficientRow's ratio row (rows.inl) with the products formed on wide vectors, four at a
+ * time (four independent chains of sums), each entry grouped as wh4 groups it; the last n mod
+ * kWide entries by coefficientRow itself.
+ */
+static void ratioRowWide(const double* vi, const double* wi, const double* h, size_t n, int k, double* out) {
+  const vw zero = splatw(0), eps = splatw(EPS32);
+  size_t j = 0;
+  for (; j + 4 * kWide <= n; j += 4 * kWide) {
+    vw a[4] = {zero, zero, zero, zero};
+    int t = 0;
+    for (; t + 4 <= k; t += 4) {
+      const double* h0 = h + (size_t)t * n + j;
+      const vw w0 = splatw(wi[t]), w1 = splatw(wi[t + 1]), w2 = splatw(wi[t + 2]), w3 = splatw(wi[t + 3]);
+#pragma GCC unroll 4
+      for (int b = 0; b < 4; b++) {
+        const double* hb = h0 + b * kWide;
+        vw sum = w0 * loadw(hb) + w1 * loadw(hb + n);
+        sum = sum + w2 * loadw(hb + 2 * n);
+        sum = sum + w3 * loadw(hb + 3 * n);
+        a[b] = a[b] + sum;
+      }
+    }
+    for (; t < k; t++) {
+      const vw w = splatw(wi[t]);
+      const double* ht = h + (size_t)t * n + j;
+#pragma GCC unroll 4
+      for (int b = 0; b < 4; b++) a[b] = a[b] + w * loadw(ht + b * kWide);
+    }
+#pragma GCC unroll 4
+    for (int b = 0; b < 4; b++) {
+      const vw v = loadw(vi + j + b * kWide);
+      storew(out + j + b * kWide, selectw(v > zero, v / selectw(a[b] == zero, eps, a[b]), zero));
+    }
+  }
+  if (j < n) coefficientRow(vi, wi, h, n, k, j, n, true, out);
+}
+
+/**
  * Eight rows' W-side sums: tmp_q (NV·kWide) = Σ_j c_q[j] · F_j· in j order, F (n × NV·kWide, its
  * padding columns zero), components across the lanes of NV vectors a row. Each load of F feeds the
  * eight rows; the 8·NV sums stay in registers for the whole pass over j.
@@ -269,7 +308,12 @@ static void rowSideWide(const double* V, size_t n, int k, const double* W, const
     const double* c[8];
     for (size_t q = 0; q < 8; q++) {
       c[q] = q < count ? rows + q * n : zeros;
-      if (q < count) coefficientRow(V + (i + q) * n, W + (i + q) * k, h, n, k, 0, n, ratio, rows + q * n);
+      if (q < count) {
+        if (ratio)
+          ratioRowWide(V + (i + q) * n, W + (i + q) * k, h, n, k, rows + q * n);
+        else
+          coefficientRow(V + (i + q) * n, W + (i + q) * k, h, n, k, 0, n, false, rows + q * n);
+      }
     }
     if (nv == 1)
       rowBlockWide<1>(c, n, f, tmp);

@@ -8,14 +8,14 @@ import { nativeUnavailable, sameBits } from './helpers';
  * The native kernels' wide paths (native/src/wide.inl) against the scalar reference, bit for bit:
  * the H-side products (plain and KL ratio) with lanes across columns and their sums held in
  * registers, compiled per rank for k = 1 … 16 (k ≥ 17 takes the four-lane loop), in passes of two
- * blocks, then one, then the last few columns the four-lane way; and the coordinate-descent sweep
- * in blocks of 16 or 32 rows (one per lane) with the rest in eights, fours and ones; the W-side
- * product eight rows at a time with the components across 512-bit vectors (k ≤ 24; k = 25 the four-lane loop) and the Gram
- * matrix with its first columns in 512-bit vectors and the corner entry by entry (k = 8 … 16).
- * Column counts
- * that leave every kind of tail, row counts that leave a remainder after the blocks, all-zero rows
- * and columns of V, factors with exact zeros and −0 entries (a broadcast must keep −0), and one and
- * three threads with every call split (parts start and end inside blocks).
+ * blocks, then one, then the last few columns the four-lane way; the coordinate-descent sweep in
+ * blocks of 16 or 32 rows (one per lane) with the rest in eights, fours and ones; the W-side
+ * product (plain and KL ratio, whose products of WH run four wide vectors at a time) eight rows at
+ * a time with the components across 512-bit vectors (k ≤ 24; k = 25 takes the four-lane loop);
+ * and the Gram matrix with its first columns in 512-bit vectors and the corner entry by entry
+ * (k = 8 … 16). Column counts that leave every kind of tail, row counts that leave a remainder
+ * after the blocks, all-zero rows and columns of V, factors with exact zeros and −0 entries, and
+ * one and three threads with every call split (parts start and end inside blocks).
  */
 const installed = installNativeKernels();
 const unavailable = nativeUnavailable(installed);
@@ -60,6 +60,12 @@ function outputs(K: NmfKernels, m: number, n: number, k: number, seed: number): 
   const th = garbage(n * k);
   K.denseTransposeTimes(V, m, n, W, k, th);
   out.set('denseTransposeTimes', th);
+  const tw = garbage(m * k);
+  K.denseTimes(V, m, n, Ht, k, tw);
+  out.set('denseTimes', tw);
+  const kw = garbage(m * k);
+  K.klNumWDense(V, m, n, k, W, Ht, kw, garbage(n));
+  out.set('klNumWDense', kw);
   const kh = garbage(n * k);
   K.klNumHDense(V, m, n, k, W, Ht, kh, garbage(n));
   out.set('klNumHDense', kh);
