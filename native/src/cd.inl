@@ -12,6 +12,9 @@ static void cdRows(double* F, int k, const double* G, const double* B, const int
   const v4d zero = splat4(0);
   const v4l absMask = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
   size_t i = i0;
+#ifdef NMF_WIDE_BYTES
+  i = cdRowsWide<4>(F, k, G, B, order, i, i1, rv, cdWideScratch(2 * (size_t)k * 4 * kWide));
+#endif
   // Eight rows at a time, two vectors of four: each gradient is a chain of k dependent additions,
   // so two independent chains per step keep the adder busy (the same operations per lane).
   for (; i + 8 <= i1; i += 8) {

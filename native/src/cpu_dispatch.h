@@ -27,14 +27,17 @@
 #pragma GCC target("avx2")
 #endif
 #define NMF_KERNEL_NS avx2
+#define NMF_WIDE_BYTES 32
 #include "kernels.inl"
+#undef NMF_WIDE_BYTES
 #undef NMF_KERNEL_NS
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
 #pragma GCC pop_options
 #endif
-// The same 256-bit code with AVX-512VL's 32 vector registers (no spills in the 12-wide blocks).
+// The same 256-bit code with AVX-512VL's 32 vector registers (no spills in the 12-wide blocks), and
+// wide.inl's loops on 512-bit vectors.
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2,avx512f,avx512vl"))), apply_to = function)
 #else
@@ -42,7 +45,9 @@
 #pragma GCC target("avx2,avx512f,avx512vl")
 #endif
 #define NMF_KERNEL_NS avx512vl
+#define NMF_WIDE_BYTES 64
 #include "kernels.inl"
+#undef NMF_WIDE_BYTES
 #undef NMF_KERNEL_NS
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -104,7 +104,7 @@ template <bool WithKl>
 __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size_t n, int k, const double* W,
                                                            const double* h, size_t i0, size_t i1, double* sums,
                                                            double* scratch) {
-  const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
+  const v4d eps = splat4(EPS32), zero = splat4(0), placeholder = splat4(1.5);
   double* memo = logGammaMemo();
   for (size_t i = i0; i < i1; i++) {
     whRow(W + i * k, h, n, k, scratch);
@@ -116,8 +116,8 @@ __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size
       const v4d wh = load4(scratch + j);
       if (WithKl) {
         const v4l keep = v > eps;  // false for NaN
-        // As in rowLosses: entries left out get the ratio 2 and a +0 term.
-        const v4d terms = v * logMain(select4(keep, v / select4(wh == zero, eps, wh), two));
+        // As in rowLosses: entries left out get the ratio 1.5 and a +0 term.
+        const v4d terms = v * logMain(select4(keep, v / select4(wh == zero, eps, wh), placeholder));
         const v4d t = select4(keep, terms, zero);
         const v4d u = select4(keep, v, zero);
         a += t[0];
@@ -130,8 +130,8 @@ __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size
         b += u[3];
       }
       const v4l positive = v > zero;  // false for NaN
-      // Entries left out take the log of 2 (the main path), and add nothing.
-      const v4d logWh = logMain(select4(positive, wh, two));
+      // Entries left out take the log of 1.5 (the main path), and add nothing.
+      const v4d logWh = logMain(select4(positive, wh, placeholder));
       for (int lane = 0; lane < 4; lane++)
         if (positive[lane]) c += v[lane] * logWh[lane] - logGammaAbove1(v[lane] + 1, memo);
     }
@@ -175,7 +175,7 @@ __attribute__((flatten)) static void rowLosses(int kind, const double* V, size_t
     const double* vi = V + i * n;
     double a = 0, b = 0;
     if (kind == 1) {
-      const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
+      const v4d eps = splat4(EPS32), zero = splat4(0), placeholder = splat4(1.5);
       size_t j = 0;
       // Two groups of four a step: the logarithm is a long chain of dependent operations, and with
       // one group in flight the core waits on it; two independent chains fill the wait. The sums
@@ -211,9 +211,9 @@ __attribute__((flatten)) static void rowLosses(int kind, const double* V, size_t
         const v4d v = load4(vi + j);
         const v4l keep = v > eps;  // false for NaN
         const v4d wh = load4(scratch + j);
-        // Entries left out get the ratio 2, any value on the log's main path; their terms are
+        // Entries left out get the ratio 1.5, a value on the log's main path (2 is not: its f is 0); their terms are
         // replaced by +0, which adds nothing (the sums are never −0).
-        const v4d ratio = select4(keep, v / select4(wh == zero, eps, wh), two);
+        const v4d ratio = select4(keep, v / select4(wh == zero, eps, wh), placeholder);
         const v4d terms = v * logMain(ratio);
         const v4d t = select4(keep, terms, zero);
         const v4d u = select4(keep, v, zero);

@@ -9,6 +9,13 @@
  */
 static void rowSide(const double* V, size_t n, int k, const double* W, const double* h, const double* htp, int kp,
                     bool ratio, size_t i0, size_t i1, double* out, double* scratch) {
+#ifdef NMF_WIDE_BYTES
+  // Ranks whose eight rows of sums fit the registers: components across wide vectors (wide.inl).
+  if (k <= kMaxWideRowRank) {
+    rowSideWide(V, n, k, W, h, htp, kp, ratio, i0, i1, out);
+    return;
+  }
+#endif
   double* zeros = scratch + 4 * n;
   double* tmp = scratch + 5 * n;
   for (size_t j = 0; j < n; j++) zeros[j] = 0;
@@ -31,6 +38,11 @@ static void rowSide(const double* V, size_t n, int k, const double* W, const dou
  */
 static void columnSide(const double* V, size_t m, size_t n, int k, const double* W, const double* h, int kp, bool ratio,
                        size_t j0, size_t j1, double* out, double* scratch) {
+#ifdef NMF_WIDE_BYTES
+  // Small ranks: lanes across columns (wide.inl); the last few columns, if any, as below.
+  j0 = columnSideWide(V, m, n, k, W, h, ratio, j0, j1, out);
+  if (j0 == j1) return;
+#endif
   double* zeros = scratch + 4 * n;
   double* wpad = scratch + 5 * n;
   double* outp = wpad + 4 * (size_t)kp;
@@ -72,6 +84,9 @@ static void gramRows(const double* A, size_t rows, int k, double* out) {
   bool finite = true;
   for (size_t x = 0; x < rows * (size_t)k; x++) finite &= A[x] - A[x] == 0;
   const int k4 = k & ~3;
+#ifdef NMF_WIDE_BYTES
+  if (finite && gramSideWide(A, rows, k, out)) return;
+#endif
   if (finite && k4 > 0) {
     for (int s0 = 0; s0 < k; s0 += 4) {
       // Out rows s0 … s0 + 3 (a short last group repeats its last row and stores it once).
