@@ -184,8 +184,8 @@ __attribute__((flatten)) static void rowLosses(int kind, const double* V, size_t
         const v4d v0 = load4(vi + j), v1 = load4(vi + j + 4);
         const v4l keep0 = v0 > eps, keep1 = v1 > eps;  // false for NaN
         const v4d wh0 = load4(scratch + j), wh1 = load4(scratch + j + 4);
-        const v4d ratio0 = select4(keep0, v0 / select4(wh0 == zero, eps, wh0), two);
-        const v4d ratio1 = select4(keep1, v1 / select4(wh1 == zero, eps, wh1), two);
+        const v4d ratio0 = select4(keep0, v0 / select4(wh0 == zero, eps, wh0), placeholder);
+        const v4d ratio1 = select4(keep1, v1 / select4(wh1 == zero, eps, wh1), placeholder);
         const v4d t0 = select4(keep0, v0 * logMain(ratio0), zero);
         const v4d t1 = select4(keep1, v1 * logMain(ratio1), zero);
         const v4d u0 = select4(keep0, v0, zero);
