@@ -526,6 +526,9 @@ export function fitMinibatchFromSource(
 
   const initLoss = lossByBatches();
   const trace: Array<[number, number]> = [[0, initLoss]];
+  // When each trace point was reached (seconds since `started`), kept beside the trace point for point.
+  const traceSeconds: number[] = [(now() - started) / 1000];
+  const traced = (): void => void traceSeconds.push((now() - started) / 1000);
   const A = Float64Array.from(W);
   const B = new Float64Array(m * k).fill(1);
   const previousW = Float64Array.from(W);
@@ -592,6 +595,7 @@ export function fitMinibatchFromSource(
     if (j1 === n) {
       passes++;
       trace.push([passes, passLoss]);
+      traced();
       passDone(passLoss);
       passLoss = 0;
     }
@@ -641,6 +645,7 @@ export function fitMinibatchFromSource(
       if (polished % options.checkEvery === 0) {
         loss = lossByBatches();
         trace.push([passes, loss]);
+        traced();
         if (options.tol > 0) {
           const error = Math.sqrt(2 * Math.max(loss, 0));
           const reference = Math.min(errorInit, PLATEAU_GUARD * error);
@@ -695,8 +700,12 @@ export function fitMinibatchFromSource(
 
   const iterations = refined ? passes : steps === 0 ? 0 : Math.ceil(steps / stepsPerPass);
   const loss = lossByBatches();
-  if (trace[trace.length - 1][0] === iterations) trace.pop();
+  if (trace[trace.length - 1][0] === iterations) {
+    trace.pop();
+    traceSeconds.pop();
+  }
   trace.push([iterations, loss]);
+  traced();
   const warnings: string[] = [];
   if (!converged && options.maxIter > 0 && options.tol > 0) {
     warnings.push(`maxIter (${options.maxIter} passes) reached before convergence (tol ${options.tol})`);
@@ -720,6 +729,7 @@ export function fitMinibatchFromSource(
     loss,
     loglik,
     trace,
+    traceSeconds,
     seconds: (now() - started) / 1000,
     options: used,
     warnings,
