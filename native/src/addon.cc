@@ -1013,6 +1013,11 @@ void defineMaskedExports(napi_env env, napi_value exports) {
 
 #include "fused.inl"
 
+// ---------------------------------------------------------------------------------------------
+// The minibatch solver's batch gather from CSR V (minibatch.inl).
+
+#include "minibatch.inl"
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -1040,5 +1045,6 @@ NAPI_MODULE_INIT() {
   };
   napi_define_properties(env, exports, 1, orthoProps);
   defineFusedExports(env, exports);
+  defineMinibatchExports(env, exports);
   return exports;
 }

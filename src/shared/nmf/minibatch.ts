@@ -5,7 +5,8 @@ import { observedMean, type MissingPattern, type PreparedData } from './data';
 import { MemoryAccount, type SampleBatchSource } from './batch-source';
 import { divergenceOf, logLikelihoodOf } from './divergence';
 import { MINIBATCH_DEFAULTS } from './defaults';
-import { EPS32, EPS64, multiplicativeUpdate, selectKernels, type NmfKernels } from './kernels';
+import { columnSums, EPS32, EPS64, multiplicativeUpdate, selectKernels, type NmfKernels } from './kernels';
+import { nativeBatchGather, type CsrBatchGather } from './kernels/native';
 import { createWorkspace, muExponent, muNumDenH, muNumDenW, type Workspace } from './solvers';
 import {
   FitCancelledError,
@@ -103,12 +104,15 @@ function columnCounts(V: CsrMatrix): Int32Array {
 /**
  * Batches of a CSR V (m × n) as CSR Vᵀ_b (b × m). One cursor per row of V points at the first
  * stored entry not yet handed out; batches must come in increasing order from sample 0 (a batch
- * starting at 0 resets the cursors). Cost per batch ∝ m + its stored entries.
+ * starting at 0 resets the cursors). Cost per batch ∝ m + its stored entries, spent mostly waiting
+ * on memory (each row's run is far from the last): `gather`, the native copy (split over threads,
+ * runs prefetched; native/src/minibatch.inl), does it where loaded, with the same arrays and sum.
  */
 function csrBatches(
   V: CsrMatrix,
   batchSize: number,
   missing: MissingPattern | null,
+  gather: CsrBatchGather | null,
 ): Pick<SampleBatchSource, 'batch' | 'heldBytes'> {
   const m = V.rows;
   const n = V.cols;
@@ -135,10 +139,11 @@ function csrBatches(
       const b = j1 - j0;
       indptr[0] = 0;
       for (let r = 0; r < b; r++) indptr[r + 1] = indptr[r] + counts[j0 + r];
-      fill.set(indptr.subarray(0, b));
       let sum = 0;
       const { indptr: rowPtr, indices: cols, data: stored } = V;
-      for (let i = 0; i < m; i++) {
+      if (gather !== null) sum = gather(rowPtr, cols, stored, m, n, cursor, j0, j1, indptr, indices, values);
+      else fill.set(indptr.subarray(0, b));
+      for (let i = 0; gather === null && i < m; i++) {
         let p = cursor[i];
         const end = rowPtr[i + 1];
         for (; p < end; p++) {
@@ -195,11 +200,20 @@ function denseBatches(
   };
 }
 
-/** The batches of V held in memory (`data`, scanned by `prepareData`), `batchSize` samples each. */
-export function inMemoryBatches(data: PreparedData, batchSize: number): SampleBatchSource {
+/**
+ * The batches of V held in memory (`data`, scanned by `prepareData`), `batchSize` samples each;
+ * CSR batches cut by `gather` where given (the native copy, same bits), else in JavaScript.
+ */
+export function inMemoryBatches(
+  data: PreparedData,
+  batchSize: number,
+  gather: CsrBatchGather | null = null,
+): SampleBatchSource {
   const size = Math.min(batchSize, data.n);
   const cut =
-    data.V.kind === 'csr' ? csrBatches(data.V, size, data.missing) : denseBatches(data.V, size, data.missing);
+    data.V.kind === 'csr'
+      ? csrBatches(data.V, size, data.missing, gather)
+      : denseBatches(data.V, size, data.missing);
   return { m: data.m, n: data.n, observed: data.observed, sum: data.sum, ...cut };
 }
 
@@ -403,8 +417,11 @@ export function fitMinibatchPrepared(
   hooks: FitHooks,
   started: number,
 ): FitResult {
+  // The native batch gather when the fit's kernels are the native ones (on their threads).
+  const kernels = hooks.kernels;
+  const gather = kernels?.backend === 'native' ? nativeBatchGather(kernels.threads) : null;
   return fitMinibatchFromSource(
-    inMemoryBatches(data, minibatchBatchSize(options, data.n)),
+    inMemoryBatches(data, minibatchBatchSize(options, data.n), gather),
     options,
     W,
     Ht,
@@ -489,13 +506,40 @@ export function fitMinibatchFromSource(
   const floorH = beta <= 1 ? EPS64 : 0;
   const floorW = beta < 1 ? EPS64 : 0;
 
+  // W's column sums, the KL H step's denominator, kept while W is unchanged (`wVersion`): the
+  // refined schedule takes up to 3 H steps per batch with W fixed (30 in the final solve), and
+  // summing W's m × k entries again for each was ~3 % of the fit at 10⁵ cells.
+  let wVersion = 0;
+  let wSumsVersion = -1;
+  const wSums = new Float64Array(k);
+  /**
+   * numW and denW of the H step on `batch` (scikit-learn's orientation: "W" = H_b, "Ht" = W), as
+   * `muNumDenW` makes them: for KL without missing values the same kernel call and W's column sums
+   * (kept between steps), otherwise `muNumDenW` itself.
+   */
+  const hStepNumDen = (batch: PreparedData, HtB: Float64Array, ws: Workspace): void => {
+    if (beta !== 1 || batch.missing !== null) {
+      muNumDenW(batch, HtB, W, k, beta, ws);
+      return;
+    }
+    const { V, m: b } = batch;
+    const { numW, denW, kernels } = ws;
+    if (V.kind === 'dense') kernels.klNumWDense(V.data, b, m, k, HtB, W, numW, ws.rowA);
+    else kernels.klNumWCsr(V.indptr, V.indices, V.data, b, m, k, HtB, W, numW, ws.rowA, ws.ratio);
+    if (wSumsVersion !== wVersion) {
+      columnSums(W, m, k, wSums);
+      wSumsVersion = wVersion;
+    }
+    for (let r = 0; r < b; r++) denW.set(wSums, r * k);
+  };
+
   /** H_b from a flat start, W fixed (scikit-learn's `_solve_W`): up to maxSteps MU steps. */
   const solveBatchH = (batch: PreparedData, HtB: Float64Array, maxSteps: number, ws: Workspace): void => {
     const pen = penaltiesFor(batch.m);
     HtB.fill(Math.sqrt(observedMean(batch) / k));
     const previous = Float64Array.from(HtB);
     for (let s = 0; s < maxSteps; s++) {
-      muNumDenW(batch, HtB, W, k, beta, ws);
+      hStepNumDen(batch, HtB, ws);
       multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, 0);
       if (options.tol > 0 && relativeChange(HtB, previous) <= options.tol) break;
       previous.set(HtB);
@@ -516,7 +560,7 @@ export function fitMinibatchFromSource(
     const pen = penaltiesFor(batch.m);
     for (let s = 0; s < maxSteps; s++) {
       if (tolerance > 0) scratchH.set(HtB);
-      muNumDenW(batch, HtB, W, k, beta, ws);
+      hStepNumDen(batch, HtB, ws);
       multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, 0);
       if (tolerance > 0 && relativeChange(HtB, scratchH.subarray(0, HtB.length)) <= tolerance) break;
     }
@@ -572,6 +616,7 @@ export function fitMinibatchFromSource(
 
     muNumDenH(batch, HtB, W, k, beta, ws);
     onlineUpdate(W, A, B, ws.numHt, ws.denHt, pen.l1W, pen.l2W, gamma, rho, thresholdW);
+    wVersion++;
     steps = step + 1;
 
     // scikit-learn's `_minibatch_convergence`; the first step is skipped (W not yet updated there).
@@ -629,7 +674,7 @@ export function fitMinibatchFromSource(
         const ws = workspaceFor(batch);
         const HtB = Ht.subarray(j0 * k, j1 * k);
         const pen = penaltiesFor(j1 - j0);
-        muNumDenW(batch, HtB, W, k, beta, ws);
+        hStepNumDen(batch, HtB, ws);
         // Full-batch MU's floors (muIteration in solvers.ts): H below EPS64 for β ≤ 1, W for β < 1.
         multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, floorH);
         muNumDenH(batch, HtB, W, k, beta, ws);
@@ -639,6 +684,7 @@ export function fitMinibatchFromSource(
         }
       }
       multiplicativeUpdate(W, numSum, denSum, m * k, l1W, l2W, gamma, floorW);
+      wVersion++;
       passes++;
       polished++;
       let loss = trace[trace.length - 1][1];
@@ -689,7 +735,7 @@ export function fitMinibatchFromSource(
         const ws = workspaceFor(batch);
         const HtB = Ht.subarray(j0 * k, j1 * k);
         const pen = penaltiesFor(j1 - j0);
-        muNumDenW(batch, HtB, W, k, beta, ws);
+        hStepNumDen(batch, HtB, ws);
         // The penalties of the whole X (`_compute_regularization(X)`): H's scale by m only.
         multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, 0);
       }
