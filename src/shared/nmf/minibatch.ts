@@ -707,9 +707,18 @@ export function fitMinibatchFromSource(
     memory.release('W numerator and denominator sums (polish)');
   }
 
+  const wantLoglik = beta === 1 && options.loglik;
+  // The final loss and log-likelihood, when read in the final solve's pass (null: read below).
+  let finalLoss: number | null = null;
+  let finalLoglik: number | null = null;
   if (refined && settings.finalIter > 0) {
     // H solved for the returned W over all samples (what `transform` gives), from the last H: the
-    // per-sample problems are independent, so batch by batch, each until it settles.
+    // per-sample problems are independent, so batch by batch, each until it settles. W no longer
+    // changes, so each batch's final H is known once its solve ends: its loss and log-likelihood
+    // are read then, from the batch in hand, summed in batch order as `lossByBatches` sums them
+    // (same bits), instead of two more passes over V (a gather of every batch each).
+    let lossSum = 0;
+    let loglikSum = 0;
     for (let j0 = 0; j0 < n; j0 += batchSize) {
       if (hooks.isCancelled?.() === true) throw new FitCancelledError(passes);
       const j1 = Math.min(j0 + batchSize, n);
@@ -717,7 +726,11 @@ export function fitMinibatchFromSource(
       const HtB = Ht.subarray(j0 * k, j1 * k);
       refineBatchH(batch, HtB, settings.finalIter, hTol, workspaceFor(batch));
       if (floorH > 0) for (let q = 0; q < HtB.length; q++) if (HtB[q] < floorH) HtB[q] = 0;
+      lossSum += batchLoss(batch, HtB);
+      if (wantLoglik) loglikSum += logLikelihoodOf(batch, HtB, W, k, hooks.kernels);
     }
+    finalLoss = lossSum;
+    finalLoglik = wantLoglik ? loglikSum : null;
   }
 
   if (settings.freshRestarts && !refined) {
@@ -745,7 +758,7 @@ export function fitMinibatchFromSource(
   }
 
   const iterations = refined ? passes : steps === 0 ? 0 : Math.ceil(steps / stepsPerPass);
-  const loss = lossByBatches();
+  const loss = finalLoss ?? lossByBatches();
   if (trace[trace.length - 1][0] === iterations) {
     trace.pop();
     traceSeconds.pop();
@@ -756,8 +769,8 @@ export function fitMinibatchFromSource(
   if (!converged && options.maxIter > 0 && options.tol > 0) {
     warnings.push(`maxIter (${options.maxIter} passes) reached before convergence (tol ${options.tol})`);
   }
-  let loglik: number | null = null;
-  if (beta === 1 && options.loglik) {
+  let loglik: number | null = finalLoglik;
+  if (wantLoglik && loglik === null) {
     loglik = 0;
     for (let j0 = 0; j0 < n; j0 += batchSize) {
       const j1 = Math.min(j0 + batchSize, n);
