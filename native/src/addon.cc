@@ -1018,6 +1018,11 @@ void defineMaskedExports(napi_env env, napi_value exports) {
 
 #include "scan.inl"
 
+// ---------------------------------------------------------------------------------------------
+// The minibatch solver's batch gather from CSR V (minibatch.inl).
+
+#include "minibatch.inl"
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -1046,5 +1051,6 @@ NAPI_MODULE_INIT() {
   napi_define_properties(env, exports, 1, orthoProps);
   defineFusedExports(env, exports);
   defineScanExports(env, exports);
+  defineMinibatchExports(env, exports);
   return exports;
 }

@@ -46,10 +46,19 @@ export async function writeRunFolder(
     loglik: run.loglik,
     seconds: run.seconds,
     trace: run.trace,
+    // An addition to CLI.md's run.json: seconds from the fit's start to each trace point (null when
+    // the run did not record them: imported factors, runs stored before).
+    trace_seconds: traceSecondsOf(run),
     run_id: run.id,
     provenance: run.provenance,
   };
   await writeFile(join(dir, 'run.json'), JSON.stringify(runJson, null, 2) + '\n');
+}
+
+/** The run's seconds per trace point when it recorded them for exactly this trace, else null. */
+function traceSecondsOf(run: RunDetail): number[] | null {
+  const seconds = run.provenance?.traceSeconds;
+  return Array.isArray(seconds) && seconds.length === run.trace.length ? seconds : null;
 }
 
 /**

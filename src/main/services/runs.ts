@@ -394,6 +394,7 @@ export async function executeRun(
             }
           : {}),
       },
+      ...(best.traceSeconds !== undefined ? { traceSeconds: best.traceSeconds } : {}),
     };
     const stored = ctx.db.transaction(() => {
       if (!started) markRunStarted(ctx.db, id, ctx.now());

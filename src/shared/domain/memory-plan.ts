@@ -13,6 +13,8 @@
  *    iteration, tens of seconds each at 10⁶ cells).
  */
 
+import { MINIBATCH_DEFAULTS } from '../nmf/defaults';
+
 export type MemoryMode = 'in-memory' | 'streamed' | 'refused';
 
 /** The dataset as the plan needs it. */
@@ -55,8 +57,12 @@ export function matrixBytes(dataset: PlannedDataset): number {
     : 8 * dataset.rows * dataset.cols;
 }
 
-/** Default batch size when the fit names none (scikit-learn MiniBatchNMF's). */
-const DEFAULT_BATCH = 1024;
+/**
+ * Batch size when the fit names none: the one the fit itself then uses (`minibatchBatchSize` in
+ * nmf/minibatch.ts, the refined schedule's 128), not scikit-learn's 1024, which overstated a
+ * minibatch fit's batch buffers and workspace 8×.
+ */
+const DEFAULT_BATCH = MINIBATCH_DEFAULTS.batchSize;
 
 /**
  * Stored entries of the fullest batch, estimated before the copy counts them: the average batch

@@ -123,6 +123,12 @@ export interface RunProvenance {
     accountedPeakBytes?: number;
     reason: string;
   };
+  /**
+   * Seconds from the kept fit's start to each point of its trace (same length as the trace): when
+   * the fit reached each loss (the engine's `FitResult.traceSeconds`). Absent from runs stored
+   * before it was recorded and from imported factors.
+   */
+  traceSeconds?: number[];
 }
 
 export interface RunDetail extends RunSummary {

@@ -189,6 +189,9 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
   const lossNow = (): number => divergenceOf(data, W, Ht, k, beta, kernels);
   const initLoss = lossNow();
   const trace: Array<[number, number]> = [[0, initLoss]];
+  // When each trace point was reached (seconds since `started`), kept beside the trace point for point.
+  const traceSeconds: number[] = [(now() - started) / 1000];
+  const traced = (): void => void traceSeconds.push((now() - started) / 1000);
   let errorInit = Math.sqrt(2 * Math.max(initLoss, 0));
   let previousError = errorInit;
   let lastLoss = initLoss;
@@ -212,14 +215,19 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
         // The multiplicative updates start here: their convergence test is relative to this point.
         lastLoss = lossNow();
         lastLossIteration = iteration;
-        if (trace[trace.length - 1][0] === iteration) trace.pop();
+        if (trace[trace.length - 1][0] === iteration) {
+          trace.pop();
+          traceSeconds.pop();
+        }
         trace.push([iteration, lastLoss]);
+        traced();
         previousError = Math.sqrt(2 * Math.max(lastLoss, 0));
         errorInit = previousError;
       } else if (iteration % options.checkEvery === 0) {
         lastLoss = lossNow();
         lastLossIteration = iteration;
         trace.push([iteration, lastLoss]);
+        traced();
       }
       hooks.onProgress?.({ iteration, maxIter: options.maxIter, loss: lastLoss, elapsedMs: now() - started });
       continue;
@@ -241,6 +249,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
       lastLoss = lossNow();
       lastLossIteration = iteration;
       trace.push([iteration, lastLoss]);
+      traced();
       if (
         converged &&
         options.solver !== 'mu' &&
@@ -269,6 +278,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     if (wantLoglik) ({ loss: lastLoss, loglik } = klAndLogLikelihoodOf(data, W, Ht, k, kernels));
     else lastLoss = lossNow();
     trace.push([iteration, lastLoss]);
+    traced();
   }
   if (wantLoglik && loglik === null) loglik = logLikelihoodOf(data, W, Ht, k, kernels);
   const warnings: string[] = [];
@@ -284,6 +294,7 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     loss: lastLoss,
     loglik,
     trace,
+    traceSeconds,
     seconds: (now() - started) / 1000,
     options: used,
     warnings,

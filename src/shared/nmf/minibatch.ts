@@ -5,7 +5,8 @@ import { observedMean, type MissingPattern, type PreparedData } from './data';
 import { MemoryAccount, type SampleBatchSource } from './batch-source';
 import { divergenceOf, logLikelihoodOf } from './divergence';
 import { MINIBATCH_DEFAULTS } from './defaults';
-import { EPS32, EPS64, multiplicativeUpdate, selectKernels, type NmfKernels } from './kernels';
+import { columnSums, EPS32, EPS64, multiplicativeUpdate, selectKernels, type NmfKernels } from './kernels';
+import { nativeBatchGather, type CsrBatchGather } from './kernels/native';
 import { createWorkspace, muExponent, muNumDenH, muNumDenW, type Workspace } from './solvers';
 import {
   FitCancelledError,
@@ -103,12 +104,15 @@ function columnCounts(V: CsrMatrix): Int32Array {
 /**
  * Batches of a CSR V (m × n) as CSR Vᵀ_b (b × m). One cursor per row of V points at the first
  * stored entry not yet handed out; batches must come in increasing order from sample 0 (a batch
- * starting at 0 resets the cursors). Cost per batch ∝ m + its stored entries.
+ * starting at 0 resets the cursors). Cost per batch ∝ m + its stored entries, spent mostly waiting
+ * on memory (each row's run is far from the last): `gather`, the native copy (split over threads,
+ * runs prefetched; native/src/minibatch.inl), does it where loaded, with the same arrays and sum.
  */
 function csrBatches(
   V: CsrMatrix,
   batchSize: number,
   missing: MissingPattern | null,
+  gather: CsrBatchGather | null,
 ): Pick<SampleBatchSource, 'batch' | 'heldBytes'> {
   const m = V.rows;
   const n = V.cols;
@@ -135,10 +139,11 @@ function csrBatches(
       const b = j1 - j0;
       indptr[0] = 0;
       for (let r = 0; r < b; r++) indptr[r + 1] = indptr[r] + counts[j0 + r];
-      fill.set(indptr.subarray(0, b));
       let sum = 0;
       const { indptr: rowPtr, indices: cols, data: stored } = V;
-      for (let i = 0; i < m; i++) {
+      if (gather !== null) sum = gather(rowPtr, cols, stored, m, n, cursor, j0, j1, indptr, indices, values);
+      else fill.set(indptr.subarray(0, b));
+      for (let i = 0; gather === null && i < m; i++) {
         let p = cursor[i];
         const end = rowPtr[i + 1];
         for (; p < end; p++) {
@@ -195,11 +200,20 @@ function denseBatches(
   };
 }
 
-/** The batches of V held in memory (`data`, scanned by `prepareData`), `batchSize` samples each. */
-export function inMemoryBatches(data: PreparedData, batchSize: number): SampleBatchSource {
+/**
+ * The batches of V held in memory (`data`, scanned by `prepareData`), `batchSize` samples each;
+ * CSR batches cut by `gather` where given (the native copy, same bits), else in JavaScript.
+ */
+export function inMemoryBatches(
+  data: PreparedData,
+  batchSize: number,
+  gather: CsrBatchGather | null = null,
+): SampleBatchSource {
   const size = Math.min(batchSize, data.n);
   const cut =
-    data.V.kind === 'csr' ? csrBatches(data.V, size, data.missing) : denseBatches(data.V, size, data.missing);
+    data.V.kind === 'csr'
+      ? csrBatches(data.V, size, data.missing, gather)
+      : denseBatches(data.V, size, data.missing);
   return { m: data.m, n: data.n, observed: data.observed, sum: data.sum, ...cut };
 }
 
@@ -403,8 +417,11 @@ export function fitMinibatchPrepared(
   hooks: FitHooks,
   started: number,
 ): FitResult {
+  // The native batch gather when the fit's kernels are the native ones (on their threads).
+  const kernels = hooks.kernels;
+  const gather = kernels?.backend === 'native' ? nativeBatchGather(kernels.threads) : null;
   return fitMinibatchFromSource(
-    inMemoryBatches(data, minibatchBatchSize(options, data.n)),
+    inMemoryBatches(data, minibatchBatchSize(options, data.n), gather),
     options,
     W,
     Ht,
@@ -489,13 +506,40 @@ export function fitMinibatchFromSource(
   const floorH = beta <= 1 ? EPS64 : 0;
   const floorW = beta < 1 ? EPS64 : 0;
 
+  // W's column sums, the KL H step's denominator, kept while W is unchanged (`wVersion`): the
+  // refined schedule takes up to 3 H steps per batch with W fixed (30 in the final solve), and
+  // summing W's m × k entries again for each was ~3 % of the fit at 10⁵ cells.
+  let wVersion = 0;
+  let wSumsVersion = -1;
+  const wSums = new Float64Array(k);
+  /**
+   * numW and denW of the H step on `batch` (scikit-learn's orientation: "W" = H_b, "Ht" = W), as
+   * `muNumDenW` makes them: for KL without missing values the same kernel call and W's column sums
+   * (kept between steps), otherwise `muNumDenW` itself.
+   */
+  const hStepNumDen = (batch: PreparedData, HtB: Float64Array, ws: Workspace): void => {
+    if (beta !== 1 || batch.missing !== null) {
+      muNumDenW(batch, HtB, W, k, beta, ws);
+      return;
+    }
+    const { V, m: b } = batch;
+    const { numW, denW, kernels } = ws;
+    if (V.kind === 'dense') kernels.klNumWDense(V.data, b, m, k, HtB, W, numW, ws.rowA);
+    else kernels.klNumWCsr(V.indptr, V.indices, V.data, b, m, k, HtB, W, numW, ws.rowA, ws.ratio);
+    if (wSumsVersion !== wVersion) {
+      columnSums(W, m, k, wSums);
+      wSumsVersion = wVersion;
+    }
+    for (let r = 0; r < b; r++) denW.set(wSums, r * k);
+  };
+
   /** H_b from a flat start, W fixed (scikit-learn's `_solve_W`): up to maxSteps MU steps. */
   const solveBatchH = (batch: PreparedData, HtB: Float64Array, maxSteps: number, ws: Workspace): void => {
     const pen = penaltiesFor(batch.m);
     HtB.fill(Math.sqrt(observedMean(batch) / k));
     const previous = Float64Array.from(HtB);
     for (let s = 0; s < maxSteps; s++) {
-      muNumDenW(batch, HtB, W, k, beta, ws);
+      hStepNumDen(batch, HtB, ws);
       multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, 0);
       if (options.tol > 0 && relativeChange(HtB, previous) <= options.tol) break;
       previous.set(HtB);
@@ -516,7 +560,7 @@ export function fitMinibatchFromSource(
     const pen = penaltiesFor(batch.m);
     for (let s = 0; s < maxSteps; s++) {
       if (tolerance > 0) scratchH.set(HtB);
-      muNumDenW(batch, HtB, W, k, beta, ws);
+      hStepNumDen(batch, HtB, ws);
       multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, 0);
       if (tolerance > 0 && relativeChange(HtB, scratchH.subarray(0, HtB.length)) <= tolerance) break;
     }
@@ -526,6 +570,9 @@ export function fitMinibatchFromSource(
 
   const initLoss = lossByBatches();
   const trace: Array<[number, number]> = [[0, initLoss]];
+  // When each trace point was reached (seconds since `started`), kept beside the trace point for point.
+  const traceSeconds: number[] = [(now() - started) / 1000];
+  const traced = (): void => void traceSeconds.push((now() - started) / 1000);
   const A = Float64Array.from(W);
   const B = new Float64Array(m * k).fill(1);
   const previousW = Float64Array.from(W);
@@ -569,6 +616,7 @@ export function fitMinibatchFromSource(
 
     muNumDenH(batch, HtB, W, k, beta, ws);
     onlineUpdate(W, A, B, ws.numHt, ws.denHt, pen.l1W, pen.l2W, gamma, rho, thresholdW);
+    wVersion++;
     steps = step + 1;
 
     // scikit-learn's `_minibatch_convergence`; the first step is skipped (W not yet updated there).
@@ -592,6 +640,7 @@ export function fitMinibatchFromSource(
     if (j1 === n) {
       passes++;
       trace.push([passes, passLoss]);
+      traced();
       passDone(passLoss);
       passLoss = 0;
     }
@@ -625,7 +674,7 @@ export function fitMinibatchFromSource(
         const ws = workspaceFor(batch);
         const HtB = Ht.subarray(j0 * k, j1 * k);
         const pen = penaltiesFor(j1 - j0);
-        muNumDenW(batch, HtB, W, k, beta, ws);
+        hStepNumDen(batch, HtB, ws);
         // Full-batch MU's floors (muIteration in solvers.ts): H below EPS64 for β ≤ 1, W for β < 1.
         multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, floorH);
         muNumDenH(batch, HtB, W, k, beta, ws);
@@ -635,12 +684,14 @@ export function fitMinibatchFromSource(
         }
       }
       multiplicativeUpdate(W, numSum, denSum, m * k, l1W, l2W, gamma, floorW);
+      wVersion++;
       passes++;
       polished++;
       let loss = trace[trace.length - 1][1];
       if (polished % options.checkEvery === 0) {
         loss = lossByBatches();
         trace.push([passes, loss]);
+        traced();
         if (options.tol > 0) {
           const error = Math.sqrt(2 * Math.max(loss, 0));
           const reference = Math.min(errorInit, PLATEAU_GUARD * error);
@@ -656,9 +707,18 @@ export function fitMinibatchFromSource(
     memory.release('W numerator and denominator sums (polish)');
   }
 
+  const wantLoglik = beta === 1 && options.loglik;
+  // The final loss and log-likelihood, when read in the final solve's pass (null: read below).
+  let finalLoss: number | null = null;
+  let finalLoglik: number | null = null;
   if (refined && settings.finalIter > 0) {
     // H solved for the returned W over all samples (what `transform` gives), from the last H: the
-    // per-sample problems are independent, so batch by batch, each until it settles.
+    // per-sample problems are independent, so batch by batch, each until it settles. W no longer
+    // changes, so each batch's final H is known once its solve ends: its loss and log-likelihood
+    // are read then, from the batch in hand, summed in batch order as `lossByBatches` sums them
+    // (same bits), instead of two more passes over V (a gather of every batch each).
+    let lossSum = 0;
+    let loglikSum = 0;
     for (let j0 = 0; j0 < n; j0 += batchSize) {
       if (hooks.isCancelled?.() === true) throw new FitCancelledError(passes);
       const j1 = Math.min(j0 + batchSize, n);
@@ -666,7 +726,11 @@ export function fitMinibatchFromSource(
       const HtB = Ht.subarray(j0 * k, j1 * k);
       refineBatchH(batch, HtB, settings.finalIter, hTol, workspaceFor(batch));
       if (floorH > 0) for (let q = 0; q < HtB.length; q++) if (HtB[q] < floorH) HtB[q] = 0;
+      lossSum += batchLoss(batch, HtB);
+      if (wantLoglik) loglikSum += logLikelihoodOf(batch, HtB, W, k, hooks.kernels);
     }
+    finalLoss = lossSum;
+    finalLoglik = wantLoglik ? loglikSum : null;
   }
 
   if (settings.freshRestarts && !refined) {
@@ -684,7 +748,7 @@ export function fitMinibatchFromSource(
         const ws = workspaceFor(batch);
         const HtB = Ht.subarray(j0 * k, j1 * k);
         const pen = penaltiesFor(j1 - j0);
-        muNumDenW(batch, HtB, W, k, beta, ws);
+        hStepNumDen(batch, HtB, ws);
         // The penalties of the whole X (`_compute_regularization(X)`): H's scale by m only.
         multiplicativeUpdate(HtB, ws.numW, ws.denW, HtB.length, pen.l1H, pen.l2H, gamma, 0);
       }
@@ -694,15 +758,19 @@ export function fitMinibatchFromSource(
   }
 
   const iterations = refined ? passes : steps === 0 ? 0 : Math.ceil(steps / stepsPerPass);
-  const loss = lossByBatches();
-  if (trace[trace.length - 1][0] === iterations) trace.pop();
+  const loss = finalLoss ?? lossByBatches();
+  if (trace[trace.length - 1][0] === iterations) {
+    trace.pop();
+    traceSeconds.pop();
+  }
   trace.push([iterations, loss]);
+  traced();
   const warnings: string[] = [];
   if (!converged && options.maxIter > 0 && options.tol > 0) {
     warnings.push(`maxIter (${options.maxIter} passes) reached before convergence (tol ${options.tol})`);
   }
-  let loglik: number | null = null;
-  if (beta === 1 && options.loglik) {
+  let loglik: number | null = finalLoglik;
+  if (wantLoglik && loglik === null) {
     loglik = 0;
     for (let j0 = 0; j0 < n; j0 += batchSize) {
       const j1 = Math.min(j0 + batchSize, n);
@@ -720,6 +788,7 @@ export function fitMinibatchFromSource(
     loss,
     loglik,
     trace,
+    traceSeconds,
     seconds: (now() - started) / 1000,
     options: used,
     warnings,

@@ -164,6 +164,11 @@ export interface FitResult {
   loglik: number | null;
   /** [iteration, loss] pairs, one per convergence check (iteration 0 is the start). */
   trace: Array<[number, number]>;
+  /**
+   * Seconds from the fit's start (before its initialization) to each point of `trace`, same length:
+   * when the fit reached that loss. Absent from results made before it was recorded.
+   */
+  traceSeconds?: number[];
   seconds: number;
   /** The options actually used (defaults filled in). W0/H0 omitted. */
   options: Omit<FitOptions, 'W0' | 'H0'>;

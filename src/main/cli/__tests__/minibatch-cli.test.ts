@@ -35,6 +35,11 @@ describe('nmf-studio synth --cells and fit --solver minibatch', () => {
     expect(run.iterations).toBe(3);
     expect(run.params).toMatchObject({ solver: 'minibatch', batchSize: 500, maxIter: 3, warmup: 0 });
     expect(run.trace.map((point: [number, number]) => point[0])).toEqual([0, 1, 2, 3]);
+    // trace_seconds (an addition to CLI.md's run.json): when each trace point was reached.
+    expect(run.trace_seconds).toHaveLength(run.trace.length);
+    const seconds = run.trace_seconds as number[];
+    for (let p = 1; p < seconds.length; p++) expect(seconds[p]).toBeGreaterThanOrEqual(seconds[p - 1]);
+    expect(seconds[0]).toBeGreaterThanOrEqual(0);
   }, 120_000);
 
   it('takes --memory-budget SIZE and refuses one that is not a size or too small', async () => {

@@ -121,6 +121,20 @@ describe('planSweepMemory', () => {
 });
 
 describe('planConsensusMemory', () => {
+  it('plans a minibatch sweep with the batch size its fits use: the asked one, else the fit’s default 128', () => {
+    const cells: PlannedDataset = { rows: 2000, cols: 100_000, nnz: 2.2e7, layout: 'csr' };
+    const jobs = [replicate(20), replicate(20)];
+    const plan = (batchSize?: number) =>
+      planSweepMemory(cells, jobs, { solver: 'minibatch', init: 'random', batchSize }, 2, 2 ** 40);
+    const asWritten = (batchSize?: number) =>
+      fitBytes(cells, { solver: 'minibatch', init: 'random', rank: 20, parallel: 1, batchSize }, false);
+    expect(plan().peakBytes).toBe(plan(128).peakBytes);
+    expect(plan(1024).peakBytes).toBeGreaterThan(plan(128).peakBytes);
+    // A batch of 1024 cells holds ~8× the entries of one of 128 (b × 220 stored, 1.5× margin).
+    expect(asWritten()).toBe(asWritten(128));
+    expect(asWritten(1024) - asWritten(128)).toBeGreaterThan(20 * 1.5 * 220 * (1024 - 128));
+  });
+
   it('counts every replicate fit at its rank and the build of the largest rank alone', () => {
     const data = denseData(1000, 300);
     const consensus = { fromRank: 3, toRank: 5, replicates: 50, fit: fullBatch };

@@ -255,6 +255,25 @@ describe('minibatch MU', () => {
     ).toThrow(FitCancelledError);
   });
 
+  it('records when each trace point was reached, point for point, for minibatch and full-batch fits', () => {
+    const { V } = planted(20, 100, 3, 1);
+    // Minibatch: online passes, polish checks, the last point replaced by the exact loss; MU with a
+    // warm-up (its point at the warm-up's end replaces a check at the same iteration) and without.
+    const fits = [
+      fitNmf(V, { rank: 3, solver: 'minibatch', batchSize: 30, maxIter: 12, tol: 0, checkEvery: 5 }),
+      fitNmf(V, { rank: 3, solver: 'minibatch', batchSize: 30, maxIter: 4, tol: 0, schedule: 'sklearn' }),
+      fitNmf(V, { rank: 3, solver: 'mu', maxIter: 40, warmup: 10, checkEvery: 10, tol: 0 }),
+      fitNmf(V, { rank: 3, solver: 'hals', beta: 2, maxIter: 25, checkEvery: 10, tol: 0 }),
+    ];
+    for (const fit of fits) {
+      const seconds = fit.traceSeconds as number[];
+      expect(seconds).toHaveLength(fit.trace.length);
+      expect(seconds[0]).toBeGreaterThanOrEqual(0);
+      for (let p = 1; p < seconds.length; p++) expect(seconds[p]).toBeGreaterThanOrEqual(seconds[p - 1]);
+      expect(seconds[seconds.length - 1]).toBeLessThanOrEqual(fit.seconds);
+    }
+  });
+
   it('refuses settings that cannot work, naming them', () => {
     const message = (input: Parameters<typeof resolveFitOptions>[0]): string => {
       try {

@@ -210,6 +210,57 @@ export interface NativeKernelModule {
    */
   scanDense?(V: Float64Array, m: number, n: number, summary: Float64Array): void;
   scanDenseMissing?(V: Float64Array, m: number, n: number, rowPtr: Int32Array, cols: Int32Array): void;
+  /**
+   * The minibatch solver's batch gather (native/src/minibatch.inl): the samples [j0, j1) of CSR V
+   * (m × n) into outIndices / outValues as CSR Vᵀ_b rows laid out by batchIndptr (b + 1), from
+   * `cursor` (m, each row's first entry not yet handed out; advanced); returns the sum of the
+   * batch's non-NaN values in V's row-major order. The same arrays and sum as minibatch.ts's
+   * JavaScript gather; rows split over `threads`. Absent from modules built before it.
+   */
+  csrGather?(
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    cursor: Int32Array,
+    j0: number,
+    j1: number,
+    batchIndptr: Int32Array,
+    outIndices: Int32Array,
+    outValues: Float64Array,
+    threads: number,
+  ): number;
+}
+
+/**
+ * A gather of a batch of samples from CSR V (`NativeKernelModule.csrGather`'s arguments without
+ * the thread count), or null where none but the JavaScript loop is available.
+ */
+export type CsrBatchGather = (
+  indptr: Int32Array,
+  indices: Int32Array,
+  data: Float64Array,
+  m: number,
+  n: number,
+  cursor: Int32Array,
+  j0: number,
+  j1: number,
+  batchIndptr: Int32Array,
+  outIndices: Int32Array,
+  outValues: Float64Array,
+) => number;
+
+/**
+ * The native batch gather on up to `threads` threads where the module this thread loaded has it,
+ * else null. A copy, so which backend gathers changes no bit (./contract.ts, rule 4).
+ */
+export function nativeBatchGather(threads: number): CsrBatchGather | null {
+  const module = loaded;
+  if (module === null || typeof module.csrGather !== 'function') return null;
+  const most = Number.isInteger(threads) && threads >= 1 ? Math.min(threads, MAX_NATIVE_THREADS) : 1;
+  return (indptr, indices, data, m, n, cursor, j0, j1, batchIndptr, outIndices, outValues) =>
+    module.csrGather!(indptr, indices, data, m, n, cursor, j0, j1, batchIndptr, outIndices, outValues, most);
 }
 
 /** A CSR structure the native module has checked (`csrHandle`); opaque. */
