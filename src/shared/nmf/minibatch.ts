@@ -584,8 +584,14 @@ export function fitMinibatchFromSource(
   let passLoss = 0;
   let passes = 0;
   let steps = 0;
+  // Progress counts against the passes the schedule can run: the refined schedule stops after its
+  // online and polish passes (25 by default) whatever `maxIter` (500 by default) allows, and a
+  // bound of 500 would make the time left twenty times too long.
+  const passBound = refined
+    ? Math.min(options.maxIter, settings.onlinePasses + settings.polishPasses)
+    : options.maxIter;
   const passDone = (loss: number): void => {
-    hooks.onProgress?.({ iteration: passes, maxIter: options.maxIter, loss, elapsedMs: now() - started });
+    hooks.onProgress?.({ iteration: passes, maxIter: passBound, loss, elapsedMs: now() - started });
   };
   for (let step = 0; step < onlineSteps; step++) {
     if (hooks.isCancelled?.() === true) throw new FitCancelledError(passes);

@@ -255,6 +255,32 @@ describe('minibatch MU', () => {
     ).toThrow(FitCancelledError);
   });
 
+  it('reports progress against the passes the refined schedule can run, not the 500 maxIter allows', () => {
+    const { V } = planted(20, 100, 3, 1);
+    const bounds: number[] = [];
+    const iterations: number[] = [];
+    const fit = fitNmf(
+      V,
+      { rank: 3, solver: 'minibatch', maxIter: 500, onlinePasses: 2, polishPasses: 3 },
+      {
+        onProgress: (p) => {
+          bounds.push(p.maxIter);
+          iterations.push(p.iteration);
+        },
+      },
+    );
+    expect(new Set(bounds)).toEqual(new Set([5]));
+    expect(Math.max(...iterations)).toBeLessThanOrEqual(5);
+    expect(fit.iterations).toBeLessThanOrEqual(5);
+    const capped: number[] = [];
+    fitNmf(
+      V,
+      { rank: 3, solver: 'minibatch', maxIter: 3, onlinePasses: 2, polishPasses: 3 },
+      { onProgress: (p) => capped.push(p.maxIter) },
+    );
+    expect(new Set(capped)).toEqual(new Set([3]));
+  });
+
   it('records when each trace point was reached, point for point, for minibatch and full-batch fits', () => {
     const { V } = planted(20, 100, 3, 1);
     // Minibatch: online passes, polish checks, the last point replaced by the exact loss; MU with a
