@@ -21,6 +21,7 @@ import { planSweep, runSweepJob, summarizeSweep, toRanksJson } from '../../src/s
 import { plantCellModules, sampleCellMatrix } from '../../src/shared/analysis/synthetic-cells';
 import { hardCase, type HardCaseKind } from '../../src/shared/analysis/synthetic-cases';
 import type { SweepJob, SweepJobResult, SweepSpec, SweepSummary } from '../../src/shared/analysis/types';
+import { recommendRank } from '../../src/shared/analysis/recommend';
 import { csrFromDense } from '../../src/shared/linalg/ops';
 import type { CsrMatrix } from '../../src/shared/linalg/matrix';
 import { SWEEP_FIT_DEFAULTS } from '../../src/shared/domain/defaults';
@@ -140,6 +141,8 @@ interface Stored {
 interface Candidate {
   name: string;
   spec: (today: SweepSpec) => SweepSpec;
+  /** Results of the candidate's plan it does not have (plans the spec cannot express). */
+  drop?: (result: SweepJobResult) => boolean;
 }
 
 /** The results a candidate's plan names, checked to be the same fits as today's jobs of those ids. */
@@ -173,7 +176,13 @@ function compare(candidates: Candidate[]): void {
       data: `${stored.kind} seed ${stored.seed}`,
       density: Number(stored.density.toFixed(3)),
       planted: stored.plantedRank,
-      today: { recommended: today.recommendation.rank, criterion: today.recommendation.criterion },
+      today: {
+        recommended: today.recommendation.rank,
+        criterion: today.recommendation.criterion,
+        warnings: todayJson.warnings.map((w) => w.code),
+        brunet: brunetRank(today, stored.spec),
+        reasoning: today.recommendation.reasoning,
+      },
       perRank: today.ranks.map((r) => ({
         k: r.rank,
         coph: round(r.cophenetic),
@@ -203,12 +212,25 @@ function compare(candidates: Candidate[]): void {
     const outcomes: Record<string, unknown> = {};
     for (const candidate of candidates) {
       const spec = candidate.spec(stored.spec);
-      const summary: SweepSummary = summarizeSweep(spec, resultsFor(stored, spec));
-      outcomes[candidate.name] = difference(todayJson, today, summary, planSweep(spec).length);
+      const results = resultsFor(stored, spec).filter((r) => !candidate.drop?.(r));
+      const summary: SweepSummary = summarizeSweep(spec, results);
+      outcomes[candidate.name] = {
+        ...difference(todayJson, today, summary, results.length),
+        brunet: brunetRank(summary, spec),
+      };
     }
     line.candidates = outcomes;
     console.log(JSON.stringify(line));
   }
+}
+
+/**
+ * The rank Brunet et al.'s cophenetic rule gives on these criteria (what the sweep recommends when
+ * BIC does not apply, as on overdispersed counts such as the sparse bench set), or null.
+ */
+function brunetRank(summary: SweepSummary, spec: SweepSpec): number | null {
+  const ranks = summary.ranks.map((r) => ({ ...r, bic: null }));
+  return recommendRank(ranks, { fromRank: spec.fromRank, toRank: spec.toRank }).rank;
 }
 
 function round(x: number | null): number | null {
@@ -244,9 +266,10 @@ function difference(
       const b = cb?.[key] ?? null;
       if (a !== b) {
         fields.push(`k${r.rank}.baseline.${key}`);
+        const name = `baseline.${key}${key === 'loss' ? ' (relative)' : ''}`;
         if (a !== null && b !== null)
-          maxDelta[`baseline.${key}${key === 'loss' ? ' (relative)' : ''}`] = Math.max(
-            maxDelta[`baseline.${key}`] ?? 0,
+          maxDelta[name] = Math.max(
+            maxDelta[name] ?? 0,
             key === 'loss' ? Math.abs(b - a) / a : Math.abs(b - a),
           );
       }
@@ -266,6 +289,26 @@ function difference(
 }
 
 const candidates: Candidate[] = [
+  // (d) what is implemented: the baseline's loss from its consensus fits, no baseline replicates.
+  { name: 'baseline without replicates', spec: (s) => ({ ...s, baselineReplicates: 0 }) },
+  // (a) and (d) together: five baseline fits instead of ten.
+  {
+    name: 'baseline 5 consensus fits only',
+    spec: (s) => ({ ...s, baselineReplicates: 0 }),
+    drop: (r) => r.baseline && r.kind === 'consensus' && r.index >= 5,
+  },
+  // (a) fewer baseline replicates: 3 of 10.
+  {
+    name: 'baseline 3 replicates',
+    spec: (s) => ({ ...s, baselineReplicates: 3 }),
+  },
+  // (b) the baseline's consensus and stability from its warm-started replicates.
+  {
+    name: 'baseline consensus from its replicates',
+    spec: (s) => s,
+    drop: (r) => r.baseline && r.kind === 'consensus',
+  },
+  // (c) no consensus fits at all (what a tighter budget would choose).
   { name: 'no consensus fits', spec: (s) => ({ ...s, consensusReplicates: 0 }) },
 ];
 
