@@ -145,8 +145,8 @@ function sweepWork(dataset: Parameters<typeof fitWorkPerIteration>[0], params: S
  *   2000 × 500, ranks 7..9, 2 replicates, 3 folds, no baseline, 2.9× (none).
  * - `baselineReplicates`: 0 when the baseline has consensus fits and there are no folds. Of the baseline's warm-started
  *   replicates only the lowest loss was read, and on a row-shuffled copy, which has no structure,
- *   the best of its consensus fits (random starts without warm-up) lands within 0.3 % of it — often
- *   below — against a gap of 30–40 % to the data's loss (docs/architecture.md, "Sweep time";
+ *   the best of its consensus fits (random starts without warm-up) lands within 0.21 % of it — mostly
+ *   below — against gaps of 5–39 % to the data's loss (planted sparse counts, three seeds) (docs/architecture.md, "Sweep time";
  *   scripts/measure/sparse-sweep-plan.ts). On the sparse 2000 × 20 000 sweep that is 10 of 50 fits
  *   per rank, about a fifth of its CPU. Left absent otherwise (the baseline keeps `replicates`).
  */

@@ -275,9 +275,10 @@ export interface SweepSpec {
   baseline?: boolean;
   /**
    * Warm-started replicate fits on the row-shuffled baseline. Default `replicates` (the plan sweeps
-   * were stored with before this field existed). Only the lowest of their losses is read, and the
-   * baseline's consensus fits (random starts, no warm-up) reach as low a loss on a copy without
-   * structure, so 0 is allowed when there are such fits: the baseline's loss is then theirs.
+   * were stored with before this field existed). Only the lowest of their losses is read, and on a
+   * copy without structure the baseline's consensus fits (random starts, no warm-up) reach within
+   * 0.21 % of it, mostly below (docs/architecture.md, "The sparse sweep's plan"), so 0 is allowed
+   * when there are such fits: the baseline's loss is then the best of theirs.
    */
   baselineReplicates?: number;
   /**
