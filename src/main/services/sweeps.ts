@@ -143,12 +143,13 @@ function sweepWork(dataset: Parameters<typeof fitWorkPerIteration>[0], params: S
  *   matrix in coarse steps (5 fits: steps of 0.2), so it is all or none. On 300 × 100 counts,
  *   ranks 2..8, 4 replicates, 3 folds and the baseline, the consensus fits add 1.4× the rest; on
  *   2000 × 500, ranks 7..9, 2 replicates, 3 folds, no baseline, 2.9× (none).
- * - `baselineReplicates`: 0 when the baseline has consensus fits and there are no folds. Of the baseline's warm-started
- *   replicates only the lowest loss was read, and on a row-shuffled copy, which has no structure,
- *   the best of its consensus fits (random starts without warm-up) lands within 0.21 % of it — mostly
- *   below — against gaps of 5–39 % to the data's loss (planted sparse counts, three seeds) (docs/architecture.md, "Sweep time";
+ * - `baselineReplicates`: 0 when the baseline has consensus fits and there are no folds. Of the
+ *   baseline's warm-started replicates only the lowest loss was read, and on a row-shuffled copy,
+ *   which has no structure, the best of its consensus fits (random starts without warm-up) lands
+ *   within 0.21 % of it, mostly below, against gaps of 4.6–39 % to the data's loss (planted sparse
+ *   counts, seven data sets; docs/architecture.md, "The sparse sweep's plan";
  *   scripts/measure/sparse-sweep-plan.ts). On the sparse 2000 × 20 000 sweep that is 10 of 50 fits
- *   per rank, about a fifth of its CPU. Left absent otherwise (the baseline keeps `replicates`).
+ *   per rank, a quarter of its CPU. Left absent otherwise (the baseline keeps `replicates`).
  */
 export function withConsensusReplicates(
   dataset: Parameters<typeof fitWorkPerIteration>[0],
