@@ -76,6 +76,7 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
     cvFolds: params.cvFolds,
     baseline: params.baseline,
     ...(params.consensusReplicates !== undefined ? { consensusReplicates: params.consensusReplicates } : {}),
+    ...(params.baselineReplicates !== undefined ? { baselineReplicates: params.baselineReplicates } : {}),
     ...(params.sampleFolds ? { sampleFolds: params.sampleFolds } : {}),
     fit: {
       beta,
@@ -132,24 +133,76 @@ function sweepWork(dataset: Parameters<typeof fitWorkPerIteration>[0], params: S
 }
 
 /**
- * The sweep parameters with `consensusReplicates` decided when the caller left it out:
- * {@link DEFAULT_CONSENSUS_REPLICATES} fits per rank when they add at most twice the work of the
- * rest of the sweep (at equal iteration budgets), otherwise 0 — consensus and stability then come
- * from the warm-started replicates and the recommendation says so. A few independent fits would
- * give a consensus matrix in coarse steps (5 fits: steps of 0.2), so it is all or none. The choice
- * is stored with the sweep, so resuming or re-planning it gives the same jobs.
+ * The sweep parameters with the plan's choices made where the caller left them out, and stored with
+ * the sweep so that resuming or re-planning it gives the same jobs:
  *
- * On 300 × 100 counts, ranks 2..8, 4 replicates, 3 folds and the baseline, the consensus fits add
- * 1.4× the rest; on 2000 × 500, ranks 7..9, 2 replicates, 3 folds, no baseline, 2.9× (none).
+ * - `consensusReplicates`: {@link DEFAULT_CONSENSUS_REPLICATES} fits per rank when they add at most
+ *   twice the work of the rest of the sweep (at equal iteration budgets; each side with the
+ *   baseline it would have), otherwise 0 — consensus and stability then come from the warm-started
+ *   replicates and the recommendation says so. A few independent fits would give a consensus
+ *   matrix in coarse steps (5 fits: steps of 0.2), so it is all or none. On 300 × 100 counts,
+ *   ranks 2..8, 4 replicates, 3 folds and the baseline, the consensus fits add 1.4× the rest; on
+ *   2000 × 500, ranks 7..9, 2 replicates, 3 folds, no baseline, 2.9× (none).
+ * - `baselineReplicates`: 0 when the baseline has consensus fits and there are no folds. Of the
+ *   baseline's warm-started replicates only the lowest loss was read, and on a row-shuffled copy,
+ *   which has no structure, the best of its consensus fits (random starts without warm-up) lands
+ *   within 0.21 % of it, mostly below, against gaps of 4.6–39 % to the data's loss (planted sparse
+ *   counts, seven data sets; docs/architecture.md, "The sparse sweep's plan";
+ *   scripts/measure/sparse-sweep-plan.ts). On the sparse 2000 × 20 000 sweep that is 10 of 50 fits
+ *   per rank, a quarter of its CPU. Left absent otherwise (the baseline keeps `replicates`).
  */
 export function withConsensusReplicates(
   dataset: Parameters<typeof fitWorkPerIteration>[0],
   params: SweepParams,
 ): SweepParams {
-  if (params.consensusReplicates !== undefined) return params;
-  const rest = sweepWork(dataset, { ...params, consensusReplicates: 0 });
-  const full = sweepWork(dataset, { ...params, consensusReplicates: DEFAULT_CONSENSUS_REPLICATES });
-  return { ...params, consensusReplicates: full - rest <= 2 * rest ? DEFAULT_CONSENSUS_REPLICATES : 0 };
+  const consensusReplicates = params.consensusReplicates ?? affordableConsensusFits(dataset, params);
+  const chosen = { ...params, consensusReplicates };
+  return params.baselineReplicates !== undefined ? chosen : withBaselineReplicates(chosen);
+}
+
+/**
+ * `baselineReplicates` 0 when the sweep has no cross-validation and the baseline's consensus fits
+ * can give its loss; otherwise unchanged. Sweeps with folds keep their baseline replicates: the
+ * evidence above is on sparse counts without folds, and those sweeps' files keep their bytes.
+ */
+function withBaselineReplicates(params: SweepParams): SweepParams {
+  const baselineConsensus = Math.min(params.consensusReplicates ?? 0, params.replicates);
+  return params.baseline && params.cvFolds === 0 && baselineConsensus >= 1
+    ? { ...params, baselineReplicates: 0 }
+    : params;
+}
+
+/** {@link DEFAULT_CONSENSUS_REPLICATES} when those fits add at most twice the rest's work, else 0. */
+function affordableConsensusFits(
+  dataset: Parameters<typeof fitWorkPerIteration>[0],
+  params: SweepParams,
+): number {
+  const rest = sweepWork(dataset, withBaselineReplicates({ ...params, consensusReplicates: 0 }));
+  const full = sweepWork(
+    dataset,
+    withBaselineReplicates({ ...params, consensusReplicates: DEFAULT_CONSENSUS_REPLICATES }),
+  );
+  return full - rest <= 2 * rest ? DEFAULT_CONSENSUS_REPLICATES : 0;
+}
+
+/** The fits one rank of a plan has, by kind and side, as the estimate states them ("10 replicates, 20 consensus fits on the data; 10 consensus fits on its shuffled baseline"). */
+function fitsPerRank(jobs: readonly SweepJob[], rank: number): string {
+  const side = (baseline: boolean): string => {
+    const count = (kind: SweepJob['kind']): number =>
+      jobs.filter((j) => j.rank === rank && j.baseline === baseline && j.kind === kind).length;
+    const parts = [
+      [count('replicate'), 'replicate(s)'],
+      [count('fold'), 'fold(s)'],
+      [count('consensus'), 'consensus fit(s)'],
+      [count('sample-fold'), 'sample fold(s)'],
+    ] as const;
+    return parts
+      .filter(([n]) => n > 0)
+      .map(([n, what]) => `${n} ${what}`)
+      .join(', ');
+  };
+  const baseline = side(true);
+  return `${side(false) || 'no fits'} on the data${baseline ? `; ${baseline} on its shuffled baseline` : ''}`;
 }
 
 /**
@@ -178,7 +231,7 @@ export function estimateSweep(
     seconds: work / rate / parallel,
     peakBytes: memory.peakBytes,
     memory: { mode: memory.mode, budgetBytes: memory.budgetBytes, reason: memory.reason },
-    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}: ${params.replicates} replicate(s) and ${params.cvFolds} fold(s) each${params.baseline ? ', on the data and its shuffled baseline' : ''}${screened ? `, each fold screening ${screened.starts} starts for ${screened.iterations} iterations` : ''}; ${consensus > 0 ? `${consensus} consensus fits from independent starts per rank` : 'consensus from the replicates (independent consensus fits would more than triple the work)'}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}, per rank: ${fitsPerRank(jobs, params.fromRank)}${screened ? `; each fold screening ${screened.starts} starts for ${screened.iterations} iterations` : ''}; ${consensus > 0 ? 'consensus fits from independent starts without warm-up' : 'consensus from the replicates (independent consensus fits would more than triple the work)'}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
   };
 }
 

@@ -22,6 +22,7 @@ export function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
     cvScreenIterations: spec.cvScreenIterations ?? 150,
     consensusReplicates: spec.consensusReplicates ?? DEFAULT_CONSENSUS_REPLICATES,
     baseline: spec.baseline ?? true,
+    baselineReplicates: spec.baselineReplicates ?? spec.replicates ?? SWEEP_DEFAULTS.replicates,
     sampleFolds: spec.sampleFolds ?? 0,
     fit: spec.fit ?? {},
   };
@@ -53,7 +54,25 @@ export function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
   if (!Number.isInteger(resolved.consensusReplicates) || resolved.consensusReplicates < 0) {
     throw new RangeError(`consensusReplicates must be an integer ≥ 0, got ${resolved.consensusReplicates}`);
   }
+  if (!Number.isInteger(resolved.baselineReplicates) || resolved.baselineReplicates < 0) {
+    throw new RangeError(`baselineReplicates must be an integer ≥ 0, got ${resolved.baselineReplicates}`);
+  }
+  if (resolved.baseline && resolved.baselineReplicates === 0 && baselineConsensusFits(resolved) === 0) {
+    throw new RangeError(
+      'baselineReplicates 0 needs consensus fits on the baseline (consensusReplicates ≥ 1): its loss comes from them',
+    );
+  }
   return resolved;
+}
+
+/**
+ * Consensus fits on the row-shuffled baseline: as many as on the data, at most `replicates`
+ * (the baseline's criteria are read at one rank against the data's; they need not be as fine).
+ */
+export function baselineConsensusFits(
+  s: Pick<Required<SweepSpec>, 'consensusReplicates' | 'replicates'>,
+): number {
+  return Math.min(s.consensusReplicates, s.replicates);
 }
 
 /** Consensus fits per rank when the spec does not say (Brunet et al. 2004 used 20–100; R NMF 30). */
@@ -93,7 +112,11 @@ function derivedSeeds(seed: number): { cvSeed: number; shuffleSeed: number } {
  *     worse than its neighbours. The choice uses the training entries only, and on planted data
  *     the loss after ~150 iterations already ranks the starts as their final losses do. With a
  *     HALS warm-up (`fit.warmup`), the default is a single start (see `isWarmStarted`);
- *   - when `baseline` is set, the same replicates and folds on the row-shuffled copy of V.
+ *   - `consensusReplicates` fits from random starts without the warm-up (seeds after the
+ *     replicates'), for consensus clustering and stability;
+ *   - when `baseline` is set, the same folds on the row-shuffled copy of V, `baselineReplicates`
+ *     warm-started replicates (default `replicates`) and min(`consensusReplicates`, `replicates`)
+ *     consensus fits. Without replicates the baseline's loss is the best of its consensus fits.
  * When the chosen initialisation is an NNDSVD variant, which starts every seed from the same point
  * (up to NNDSVDar's small random fill), every fit starts from `random` instead: consensus,
  * stability and restarts only mean something across different starting points (Brunet et al.
@@ -112,7 +135,7 @@ export function planSweep(spec: SweepSpec): SweepJob[] {
   for (let rank = s.fromRank; rank <= s.toRank; rank++) {
     for (const baseline of sides) {
       const prefix = `${baseline ? 'baseline/' : ''}k${rank}`;
-      for (let r = 0; r < s.replicates; r++) {
+      for (let r = 0; r < (baseline ? s.baselineReplicates : s.replicates); r++) {
         jobs.push({
           id: `${prefix}/replicate/${r}`,
           rank,
@@ -143,7 +166,7 @@ export function planSweep(spec: SweepSpec): SweepJob[] {
           keepFactors: false,
         });
       }
-      const consensusFits = baseline ? Math.min(s.consensusReplicates, s.replicates) : s.consensusReplicates;
+      const consensusFits = baseline ? baselineConsensusFits(s) : s.consensusReplicates;
       for (let c = 0; c < consensusFits; c++) {
         jobs.push({
           id: `${prefix}/consensus/${c}`,

@@ -64,7 +64,8 @@ export function bestReplicate(replicates: readonly SweepJobResult[]): SweepJobRe
 /**
  * Criteria of one rank from its replicate, fold and consensus results (one side: data or
  * baseline). Consensus and stability come from the consensus fits when there are two or more,
- * otherwise from the replicates.
+ * otherwise from the replicates. A baseline planned without replicates (`baselineReplicates` 0)
+ * takes its loss from the best consensus fit.
  */
 function rankCriteria(
   rank: number,
@@ -75,7 +76,8 @@ function rankCriteria(
   replicates.sort((x, y) => x.index - y.index);
   folds.sort((x, y) => x.index - y.index);
   consensusFits.sort((x, y) => x.index - y.index);
-  const top = bestReplicate(replicates);
+  const lossSource = replicates.length > 0 ? replicates : consensusFits;
+  const top = bestReplicate(lossSource);
   const parameters = rank * (top.rows + top.cols);
   // BIC rests on a Poisson likelihood: not for values that are not counts.
   const bic =
@@ -127,7 +129,7 @@ function rankCriteria(
     sampleClusters,
     bestReplicate: top.index,
     bestSeed: top.seed,
-    replicateLosses: replicates.map((r) => r.loss),
+    replicateLosses: lossSource.map((r) => r.loss),
   };
 }
 
@@ -213,7 +215,7 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
     ranks.push({
       ...rankCriteria(rank, data.replicates, data.folds, data.consensus),
       baseline:
-        base && base.replicates.length > 0
+        base && base.replicates.length + base.consensus.length > 0
           ? rankCriteria(rank, base.replicates, base.folds, base.consensus)
           : null,
     });
@@ -363,13 +365,10 @@ export function summarizeFinishedRank(rank: number, results: readonly SweepJobRe
   const split = (baseline: boolean): Parameters<typeof rankCriteria> | null => {
     const mine = results.filter((r) => r.rank === rank && r.baseline === baseline);
     const replicates = mine.filter((r) => r.kind === 'replicate');
-    if (replicates.length === 0) return null;
-    return [
-      rank,
-      replicates,
-      mine.filter((r) => r.kind === 'fold'),
-      mine.filter((r) => r.kind === 'consensus'),
-    ];
+    const consensus = mine.filter((r) => r.kind === 'consensus');
+    // The baseline may be planned without replicates; its loss then comes from its consensus fits.
+    if (replicates.length === 0 && (!baseline || consensus.length === 0)) return null;
+    return [rank, replicates, mine.filter((r) => r.kind === 'fold'), consensus];
   };
   const data = split(false);
   if (data === null) return null;

@@ -155,6 +155,12 @@ export const sweepParamsSchema = z
      */
     consensusReplicates: z.number().int().min(0).max(200).optional(),
     /**
+     * Warm-started replicates on the shuffled baseline. Absent: as many as `replicates` (sweeps
+     * stored before the field existed); the service stores 0 for new sweeps whose baseline has
+     * consensus fits, whose best loss then stands for the baseline's (see `withConsensusReplicates`).
+     */
+    baselineReplicates: z.number().int().min(0).max(200).optional(),
+    /**
      * Sample-wise cross-validation folds per rank (held-out samples projected on half the
      * features, scored on the other half; shared/analysis/sample-cv.ts). Absent or 0: none.
      */

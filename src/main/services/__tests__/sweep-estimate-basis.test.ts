@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { call, servicesInTempFolders } from './harness';
+
+/**
+ * The New sweep form's estimate states the fits the sweep will run, side by side: without folds the
+ * shuffled baseline has only its consensus fits (see `withConsensusReplicates`), with folds it keeps
+ * its replicates. The counts are read off the plan, so they cannot drift from it.
+ */
+const start = servicesInTempFolders('nmf-sweep-estimate-');
+
+describe('the sweep estimate', () => {
+  it('names each side’s fits per rank as the plan has them', async () => {
+    const services = start();
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 60,
+      samples: 30,
+      rank: 3,
+      seed: 4,
+    });
+    const estimate = (params: Record<string, unknown>): Promise<{ basis: string }> =>
+      call<{ basis: string }>(services, 'sweeps:estimate', { datasetId: dataset.id, params });
+
+    const withoutFolds = await estimate({
+      fromRank: 2,
+      toRank: 4,
+      replicates: 3,
+      cvFolds: 0,
+      consensusReplicates: 4,
+    });
+    expect(withoutFolds.basis).toMatch(
+      /^30 fits \(ranks 2–4, per rank: 3 replicate\(s\), 4 consensus fit\(s\) on the data; 3 consensus fit\(s\) on its shuffled baseline; consensus fits from independent starts/,
+    );
+    // Here 20 consensus fits would be more than twice the rest: none, and the baseline keeps its replicates.
+    const decided = await estimate({ fromRank: 2, toRank: 4, replicates: 3, cvFolds: 0 });
+    expect(decided.basis).toMatch(
+      /^18 fits \(ranks 2–4, per rank: 3 replicate\(s\) on the data; 3 replicate\(s\) on its shuffled baseline; consensus from the replicates/,
+    );
+
+    const withFolds = await estimate({
+      fromRank: 2,
+      toRank: 4,
+      replicates: 3,
+      cvFolds: 2,
+      consensusReplicates: 4,
+    });
+    expect(withFolds.basis).toMatch(
+      /^51 fits \(ranks 2–4, per rank: 3 replicate\(s\), 2 fold\(s\), 4 consensus fit\(s\) on the data; 3 replicate\(s\), 2 fold\(s\), 3 consensus fit\(s\) on its shuffled baseline; each fold screening/,
+    );
+
+    const lean = await estimate({
+      fromRank: 2,
+      toRank: 2,
+      replicates: 2,
+      cvFolds: 0,
+      baseline: false,
+      consensusReplicates: 0,
+    });
+    expect(lean.basis).toMatch(
+      /^2 fits \(ranks 2–2, per rank: 2 replicate\(s\) on the data; consensus from the replicates/,
+    );
+  });
+});
