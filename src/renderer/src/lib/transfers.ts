@@ -48,6 +48,25 @@ export async function receiveDownload(
   }
 }
 
+/**
+ * `receiveDownload` of a file the main process offered, with `setStatus` told
+ * "Saving name: 41 % (12.0 MiB) of 29.3 MiB…" from the start and after each piece.
+ */
+export function receiveOffered(
+  call: Call,
+  offered: { fileName: string; download: DownloadTicket; byteLength: number },
+  setStatus: (status: string) => void,
+  formatBytes: (bytes: number) => string,
+  signal?: AbortSignal,
+): Promise<Result<Blob>> {
+  const show = (progress: TransferProgress): void =>
+    setStatus(
+      `Saving ${offered.fileName}: ${progressText(progress, formatBytes)} of ${formatBytes(offered.byteLength)}…`,
+    );
+  show({ bytes: 0, fraction: 0 });
+  return receiveDownload(call, offered.download, show, signal);
+}
+
 /** A file the user picked, as the window has it (a File is a Blob with a name). */
 export interface PickedFile {
   name: string;

@@ -238,18 +238,11 @@ export interface NativeKernelModule {
  * the thread count), or null where none but the JavaScript loop is available.
  */
 export type CsrBatchGather = (
-  indptr: Int32Array,
-  indices: Int32Array,
-  data: Float64Array,
-  m: number,
-  n: number,
-  cursor: Int32Array,
-  j0: number,
-  j1: number,
-  batchIndptr: Int32Array,
-  outIndices: Int32Array,
-  outValues: Float64Array,
+  ...args: WithoutLast<Parameters<NonNullable<NativeKernelModule['csrGather']>>>
 ) => number;
+
+/** A tuple without its last element (here: a native call's arguments without its thread count). */
+type WithoutLast<T extends unknown[]> = T extends [...infer Head, unknown] ? Head : never;
 
 /**
  * The native batch gather on up to `threads` threads where the module this thread loaded has it,

@@ -6,7 +6,7 @@ import { sweepParams, type ConsensusFields, type SweepFields } from './fit-form-
 import { clusterProblem } from './form-rules';
 import {
   progressText,
-  receiveDownload,
+  receiveOffered,
   sendUpload,
   type PickedFile,
   type TransferProgress,
@@ -105,13 +105,15 @@ export class ClusterJob {
       this.errorTitle = `Could not plan the ${this.target.what} for a cluster`;
       return;
     }
-    const { fileName, download, byteLength, fits, tasks } = result.value;
+    const { fileName, fits, tasks } = result.value;
     this.transfer = new AbortController();
-    const show = (progress: TransferProgress): void => {
-      this.status = `Saving ${fileName}: ${progressText(progress, formatBytes)} of ${formatBytes(byteLength)}…`;
-    };
-    show({ bytes: 0, fraction: 0 });
-    const received = await receiveDownload(this.ports.call, download, show, this.transfer.signal);
+    const received = await receiveOffered(
+      this.ports.call,
+      result.value,
+      (status) => (this.status = status),
+      formatBytes,
+      this.transfer.signal,
+    );
     this.transfer = null;
     this.busy = null;
     if (!received.ok) {

@@ -3,7 +3,7 @@ import { counted as plural, formatBytes } from '../format';
 import type { ScreenPorts } from './ports';
 import {
   progressText,
-  receiveDownload,
+  receiveOffered,
   sendUpload,
   type PickedFile,
   type TransferProgress,
@@ -71,13 +71,15 @@ export class LibraryTransfer {
       this.status = '';
       return;
     }
-    const { fileName, download, byteLength } = result.value;
+    const { fileName } = result.value;
     this.transfer = new AbortController();
-    const show = (progress: TransferProgress): void => {
-      this.status = `Saving ${fileName}: ${progressText(progress, formatBytes)} of ${formatBytes(byteLength)}…`;
-    };
-    show({ bytes: 0, fraction: 0 });
-    const received = await receiveDownload(this.ports.call, download, show, this.transfer.signal);
+    const received = await receiveOffered(
+      this.ports.call,
+      result.value,
+      (status) => (this.status = status),
+      formatBytes,
+      this.transfer.signal,
+    );
     this.transfer = null;
     this.busy = null;
     if (!received.ok) {
