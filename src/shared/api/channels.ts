@@ -69,14 +69,17 @@ const transferId = z.string().regex(TRANSFER_ID_PATTERN, 'a transfer id');
 /** A file sent before in pieces with `uploads:begin` / `uploads:append`. */
 const uploadRef = z.object({ uploadId: transferId }).strict();
 
+/** The name of a file the user picked, never a path. */
+const pickedFileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((n) => !/[\\/]/.test(n), 'a file name, not a path');
+
 /** A file the user picked or dropped, sent as bytes (the renderer never names paths on disk). */
 const upload = z
   .object({
-    fileName: z
-      .string()
-      .min(1)
-      .max(255)
-      .refine((n) => !/[\\/]/.test(n), 'a file name, not a path'),
+    fileName: pickedFileName,
     // In memory (small uploads), streamed to a staging file by the browser-mode server, or sent
     // before in pieces (`uploads:append`, services/uploads.ts) and named by its upload id.
     bytes: z.union([z.instanceof(Uint8Array), z.instanceof(StagedFile), uploadRef]),
@@ -281,11 +284,7 @@ const buildRequestSchemas = () => ({
   /** Starts a file sent in pieces; the id then stands for its bytes in any `file` of a request. */
   'uploads:begin': z
     .object({
-      fileName: z
-        .string()
-        .min(1)
-        .max(255)
-        .refine((n) => !/[\\/]/.test(n), 'a file name, not a path'),
+      fileName: pickedFileName,
       byteLength: z
         .number()
         .int()
