@@ -620,9 +620,13 @@ void csrProductOver(napi_env env, const CsrArgs& a, int side, const double* c, c
   });
 }
 
+void csrProductBlocked(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, const double* F, int k,
+                       size_t threads, double* out);
+
 /**
  * (side, indptr, indices, data, m, n, F, k, out, threads): side 0: out (m × k) = V · F for F (n × k);
  * side 1: out (n × k) = Vᵀ · F for F = W (m × k). Stored entries that are not > 0 add nothing.
+ * indptr may be a handle (csrHandle): then the column-blocked products (csrProductBlocked), same bits.
  */
 napi_value CsrProduct(napi_env env, napi_callback_info info) {
   napi_value argv[10];
@@ -631,8 +635,9 @@ napi_value CsrProduct(napi_env env, napi_callback_info info) {
   size_t side = 0, k = 0, threads = 1;
   CsrArgs a;
   Array F, out;
+  CsrHandle* handle = nullptr;
   if (!getSize(env, argv[0], &side, "csrProduct: side must be 0 or 1") ||
-      !getCsrArgs(env, argv + 1, "csrProduct", &a) ||
+      !getCsrArgs(env, argv + 1, "csrProduct", &a, &handle) ||
       !getArray(env, argv[6], &F, "csrProduct: F must be a Float64Array") ||
       !getSize(env, argv[7], &k, "csrProduct: k must be a non-negative integer") ||
       !getArray(env, argv[8], &out, "csrProduct: out must be a Float64Array") ||
@@ -646,6 +651,10 @@ napi_value CsrProduct(napi_env env, napi_callback_info info) {
   const size_t inRows = side == 0 ? a.n : a.m, outRows = side == 0 ? a.m : a.n;
   if (k < 1 || k > 4096 || F.length < inRows * k || out.length < outRows * k) {
     fail(env, "csrProduct: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  if (handle != nullptr) {
+    csrProductBlocked(env, a, handle, (int)side, F.data, (int)k, threads, out.data);
     return nullptr;
   }
   const int kp = ((int)k + 3) & ~3;
@@ -697,6 +706,66 @@ const int32_t* csrBlocks(const CsrArgs& a, CsrHandle* handle, int width, int blo
     handle->blockWidth = width;
   }
   return handle->blockPtr.data();
+}
+
+/** Block cuts (parts + 1) sharing the stored entries of `a`'s column blocks evenly over `parts`. */
+std::vector<int> csrBlockCuts(const CsrArgs& a, const int32_t* blockPtr, int blocks, int parts) {
+  std::vector<int> blockCuts(parts + 1, blocks);
+  blockCuts[0] = 0;
+  if (parts > 1) {
+    const size_t stride = (size_t)blocks + 1;
+    std::vector<size_t> inBlock(blocks, 0);
+    for (size_t i = 0; i < a.m; i++)
+      for (int b = 0; b < blocks; b++) inBlock[b] += (size_t)(blockPtr[i * stride + b + 1] - blockPtr[i * stride + b]);
+    size_t running = 0;
+    int b = 0;
+    for (int p = 1; p < parts; p++) {
+      const size_t target = a.nnz * (size_t)p / (size_t)parts;
+      while (b < blocks && running + inBlock[b] / 2 < target) running += inBlock[b++];
+      blockCuts[p] = std::max(b, blockCuts[p - 1]);
+    }
+  }
+  return blockCuts;
+}
+
+/**
+ * csrProduct with a handle: the column-blocked products (csr.inl), same bits as csrProductOver.
+ * F (side 0: n × k; side 1: W, m × k) is padded into the handle's scratch, and the padded output
+ * too, kept between calls (a fresh 256 MB padding of F per call at n = 10⁶, l = 30 came back as
+ * new pages every time). Side 0: rows split over threads where the stored entries are shared
+ * evenly; side 1: column blocks split over threads by their stored entries (as csrKl).
+ */
+void csrProductBlocked(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, const double* F, int k,
+                       size_t threads, double* out) {
+  const int kp = (k + 3) & ~3;
+  const size_t inRows = side == 0 ? a.n : a.m, outRows = side == 0 ? a.m : a.n;
+  const double* fp = padColumnsInto(side == 0 ? &handle->htp : &handle->wp, F, inRows, (size_t)k, (size_t)kp);
+  double* outp = scratchOf(&handle->outp, outRows * (size_t)kp);
+  const int width = csrBlockWidth(a.n, kp);
+  const int blocks = (int)((a.n + (size_t)width - 1) / (size_t)width);
+  std::vector<int32_t> unused;
+  const int32_t* blockPtr = csrBlocks(a, handle, width, blocks, &unused);
+  if (side == 0) {
+    const int parts = partsFor(threads, a.m);
+    poolOf(env)->run(parts, [&](int p) {
+      const size_t i0 = csrRowCut(a.indptr, a.m, a.nnz, parts, p), i1 = csrRowCut(a.indptr, a.m, a.nnz, parts, p + 1);
+      for (size_t x = i0 * (size_t)kp; x < i1 * (size_t)kp; x++) outp[x] = 0;
+      csrIsa.rowProductBlocks(a.indices, a.data, fp, kp, blockPtr, blocks, i0, i1, outp);
+      for (size_t i = i0; i < i1; i++)
+        for (int t = 0; t < k; t++) out[i * (size_t)k + t] = outp[i * (size_t)kp + t];
+    });
+    return;
+  }
+  const int parts = partsFor(threads, (size_t)blocks);
+  const std::vector<int> blockCuts = csrBlockCuts(a, blockPtr, blocks, parts);
+  poolOf(env)->run(parts, [&](int p) {
+    csrIsa.columnProductBlocks(a.indices, a.data, a.m, a.n, fp, kp, blockPtr, blocks, width, blockCuts[p],
+                               blockCuts[p + 1], outp);
+    const size_t j0 = (size_t)blockCuts[p] * (size_t)width;
+    const size_t j1 = std::min(a.n, (size_t)blockCuts[p + 1] * (size_t)width);
+    for (size_t j = j0; j < j1; j++)
+      for (int t = 0; t < k; t++) out[j * (size_t)k + t] = outp[j * (size_t)kp + t];
+  });
 }
 
 /** Whether some row of `a` is denser than n/3 (the whole-row path of csrRatios). */
@@ -789,21 +858,7 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
   const double* wp = padColumnsInto(wpBuffer, W.data, a.m, k, kp);
   // Blocks shared over the parts by their stored entries.
   const int parts = partsFor(threads, (size_t)blocks);
-  std::vector<int> blockCuts(parts + 1, blocks);
-  blockCuts[0] = 0;
-  if (parts > 1) {
-    const size_t stride = (size_t)blocks + 1;
-    std::vector<size_t> inBlock(blocks, 0);
-    for (size_t i = 0; i < a.m; i++)
-      for (int b = 0; b < blocks; b++) inBlock[b] += (size_t)(blockPtr[i * stride + b + 1] - blockPtr[i * stride + b]);
-    size_t running = 0;
-    int b = 0;
-    for (int p = 1; p < parts; p++) {
-      const size_t target = a.nnz * (size_t)p / (size_t)parts;
-      while (b < blocks && running + inBlock[b] / 2 < target) running += inBlock[b++];
-      blockCuts[p] = std::max(b, blockCuts[p - 1]);
-    }
-  }
+  const std::vector<int> blockCuts = csrBlockCuts(a, blockPtr, blocks, parts);
   poolOf(env)->run(parts, [&](int p) {
     AlignedDoubles r((size_t)width);
     csrIsa.klHBlocks(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp, htp, kp, blockPtr, blocks, width,

@@ -522,3 +522,103 @@ static void csrLossBlocks(const int32_t* indptr, const int32_t* indices, const d
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Column-blocked products C · F and Cᵀ · W (the randomized SVD of the NNDSVD starts, ../shared/
+// linalg/svd.ts). Unblocked, C · F gathers rows of F (n × kp: 256 MB at n = 10⁶, kp = 32) at
+// random for every stored entry and Cᵀ · W scatters into rows of the n × kp output, every entry a
+// miss to DRAM. These take C's columns in the blocks of the KL passes (blockPtr above), whose slice
+// of F (or of the output) stays in L2. No sum changes order, so the bits are those of
+// csrRowProducts / csrColumnProducts at any block width: a row of C · F keeps its running sums in
+// memory across blocks, which come in ascending column order (its terms in stored order); a row
+// of Cᵀ · W takes its terms from rows i in ascending order within its block.
+
+template <int KV>
+static void rowProductBlocksOf(const int32_t* indices, const double* c, const double* fp, int kp,
+                               const int32_t* blockPtr, int blocks, size_t i0, size_t i1, double* accp) {
+  const size_t stride = (size_t)blocks + 1;
+  for (int b = 0; b < blocks; b++) {
+    for (size_t i = i0; i < i1; i++) {
+      const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
+      if (i + 1 < i1)
+        prefetchRun(indices, c, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
+      if (p0 == p1) continue;
+      gatherAdd<KV>(c + p0, indices + p0, p1 - p0, fp, kp, accp + i * (size_t)kp);
+    }
+  }
+}
+
+/**
+ * Rows [i0, i1) of accp (m × kp, zeroed by the caller) = C · F block by block: accp_it = Σ_p c_p ·
+ * F_{j_p, t} over row i's stored entries in stored order, coefficients not > 0 skipped (the sums of
+ * `csrRowProducts`). fp: F padded to kp columns (n × kp).
+ */
+static void csrRowProductBlocks(const int32_t* indices, const double* c, const double* fp, int kp,
+                                const int32_t* blockPtr, int blocks, size_t i0, size_t i1, double* accp) {
+  switch (kp) {
+    case 4:
+      return rowProductBlocksOf<1>(indices, c, fp, kp, blockPtr, blocks, i0, i1, accp);
+    case 8:
+      return rowProductBlocksOf<2>(indices, c, fp, kp, blockPtr, blocks, i0, i1, accp);
+    case 12:
+      return rowProductBlocksOf<3>(indices, c, fp, kp, blockPtr, blocks, i0, i1, accp);
+    case 16:
+      return rowProductBlocksOf<4>(indices, c, fp, kp, blockPtr, blocks, i0, i1, accp);
+    case 20:
+      return rowProductBlocksOf<5>(indices, c, fp, kp, blockPtr, blocks, i0, i1, accp);
+    case 24:
+      return rowProductBlocksOf<6>(indices, c, fp, kp, blockPtr, blocks, i0, i1, accp);
+    case 32:
+      // l = k + 10 columns at the default k = 20 and its neighbours (the randomized SVD).
+      return rowProductBlocksOf<8>(indices, c, fp, kp, blockPtr, blocks, i0, i1, accp);
+    default:
+      return rowProductBlocksOf<0>(indices, c, fp, kp, blockPtr, blocks, i0, i1, accp);
+  }
+}
+
+template <int KV>
+static void columnProductBlocksOf(const int32_t* indices, const double* c, size_t m, size_t n, const double* wp, int kp,
+                                  const int32_t* blockPtr, int blocks, int width, int b0, int b1, double* outp) {
+  const size_t stride = (size_t)blocks + 1;
+  for (int b = b0; b < b1; b++) {
+    const int32_t j0 = (int32_t)((size_t)b * (size_t)width);
+    const size_t j1 = (size_t)(b + 1) * (size_t)width < n ? (size_t)(b + 1) * (size_t)width : n;
+    double* ob = outp + (size_t)j0 * kp;
+    for (size_t x = 0; x < (j1 - (size_t)j0) * (size_t)kp; x++) ob[x] = 0;
+    for (size_t i = 0; i < m; i++) {
+      const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
+      if (i + 1 < m)
+        prefetchRun(indices, c, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
+      if (p0 == p1) continue;
+      scatterAdd<KV>(c + p0, indices + p0, p1 - p0, wp + i * (size_t)kp, kp, j0, ob);
+    }
+  }
+}
+
+/**
+ * Column blocks [b0, b1) of outp (n × kp) = Cᵀ · W: outp_j = Σ_i c_ij · W_i over rows i in
+ * ascending order, coefficients not > 0 skipped (the sums of `csrColumnProducts`), each block's
+ * rows zeroed first. wp: W padded to kp columns (m × kp); width: the block width in columns.
+ */
+static void csrColumnProductBlocks(const int32_t* indices, const double* c, size_t m, size_t n, const double* wp,
+                                   int kp, const int32_t* blockPtr, int blocks, int width, int b0, int b1,
+                                   double* outp) {
+  switch (kp) {
+    case 4:
+      return columnProductBlocksOf<1>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+    case 8:
+      return columnProductBlocksOf<2>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+    case 12:
+      return columnProductBlocksOf<3>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+    case 16:
+      return columnProductBlocksOf<4>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+    case 20:
+      return columnProductBlocksOf<5>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+    case 24:
+      return columnProductBlocksOf<6>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+    case 32:
+      return columnProductBlocksOf<8>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+    default:
+      return columnProductBlocksOf<0>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+  }
+}

@@ -19,6 +19,10 @@ typedef void (*CsrKlWBlocksFn)(const int32_t*, const int32_t*, const double*, si
 typedef void (*CsrKlHBlocksFn)(const int32_t*, const int32_t*, const double*, size_t, size_t, int, const double*,
                                const double*, const double*, int, const int32_t*, int, int, int, int, const double*,
                                double*, double*);
+typedef void (*CsrRowProductBlocksFn)(const int32_t*, const double*, const double*, int, const int32_t*, int, size_t,
+                                      size_t, double*);
+typedef void (*CsrColumnProductBlocksFn)(const int32_t*, const double*, size_t, size_t, const double*, int,
+                                         const int32_t*, int, int, int, int, double*);
 typedef void (*CsrLossBlocksFn)(const int32_t*, const int32_t*, const double*, int, const double*, const double*, int,
                                 const int32_t*, int, size_t, size_t, double*);
 
@@ -30,20 +34,24 @@ struct CsrIsa {
   CsrKlWBlocksFn klWBlocks;
   CsrKlHBlocksFn klHBlocks;
   CsrLossBlocksFn lossBlocks;
+  // The column-blocked products C · F and Cᵀ · W (csr.inl).
+  CsrRowProductBlocksFn rowProductBlocks;
+  CsrColumnProductBlocksFn columnProductBlocks;
 };
 
 CsrIsa chooseCsrIsa() {
 #ifdef NMF_HAVE_AVX2_BUILD
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f"))
-    return {avx512vl::csrRatios,    avx512vl::csrRowProducts, avx512vl::csrColumnProducts,
-            avx512vl::csrKlWBlocks, avx512vl::csrKlHBlocks,   avx512vl::csrLossBlocks};
+    return {avx512vl::csrRatios,           avx512vl::csrRowProducts,        avx512vl::csrColumnProducts,
+            avx512vl::csrKlWBlocks,        avx512vl::csrKlHBlocks,          avx512vl::csrLossBlocks,
+            avx512vl::csrRowProductBlocks, avx512vl::csrColumnProductBlocks};
   if (__builtin_cpu_supports("avx2"))
-    return {avx2::csrRatios,    avx2::csrRowProducts, avx2::csrColumnProducts,
-            avx2::csrKlWBlocks, avx2::csrKlHBlocks,   avx2::csrLossBlocks};
+    return {avx2::csrRatios,    avx2::csrRowProducts, avx2::csrColumnProducts,   avx2::csrKlWBlocks,
+            avx2::csrKlHBlocks, avx2::csrLossBlocks,  avx2::csrRowProductBlocks, avx2::csrColumnProductBlocks};
 #endif
-  return {base::csrRatios,    base::csrRowProducts, base::csrColumnProducts,
-          base::csrKlWBlocks, base::csrKlHBlocks,   base::csrLossBlocks};
+  return {base::csrRatios,    base::csrRowProducts, base::csrColumnProducts,   base::csrKlWBlocks,
+          base::csrKlHBlocks, base::csrLossBlocks,  base::csrRowProductBlocks, base::csrColumnProductBlocks};
 }
 
 const CsrIsa csrIsa = chooseCsrIsa();
