@@ -6,6 +6,7 @@ import { ENGINE_VERSION } from '../../shared/domain';
 import { createServices, type Services } from '../services';
 import { dispatch } from '../services/dispatch';
 import { importDatasetFile } from '../services/datasets';
+import { closeAllUploads } from '../services/uploads';
 import { APP_VERSION } from '../services/version';
 import { defaultLibraryPath, PRODUCT_NAME, userDataDir } from '../paths';
 import { aboutText } from './about';
@@ -222,6 +223,8 @@ export function runDesktopApp(mainDir: string): void {
     });
     created.on('closed', () => {
       if (window === created) window = null;
+      // Files the window had staged in pieces for a preview or an import have no one to use them.
+      if (services) void closeAllUploads(services.ctx).catch(() => undefined);
     });
     return created;
   }

@@ -35,7 +35,7 @@ import {
 } from '../db/queries/datasets';
 import type { ServiceContext } from './context';
 import { stagedFileName } from './staging';
-import { takeUpload } from './uploads';
+import { readUpload, takeUpload } from './uploads';
 import type { UploadRef } from '../../shared/api/transfer';
 
 /** Datasets: import (from a path or an upload), synthetic data, listing, deletion. */
@@ -335,7 +335,8 @@ function problemLocation(where: ImportErrorLocation, displayName: string): Error
 /**
  * Stages an upload in a private folder under a fixed name (see staging.ts), runs `use` on it, and
  * removes it. Bytes in memory are written out; a file the server already streamed to disk is moved
- * in. Error messages name the user's file, never the staging path.
+ * in; a file sent in pieces (uploads.ts) is used where it was staged and consumed. Error messages
+ * name the user's file, never the staging path.
  */
 export async function withStagedUpload<T>(
   ctx: ServiceContext,
@@ -343,19 +344,28 @@ export async function withStagedUpload<T>(
   sent: Uint8Array | StagedFile | UploadRef,
   use: (path: string) => Promise<T>,
 ): Promise<T> {
-  // A file sent in pieces (uploads.ts) is already on disk, as a file the server streamed is.
-  const bytes = sent instanceof Uint8Array || sent instanceof StagedFile ? sent : await takeUpload(ctx, sent);
+  if (!(sent instanceof Uint8Array || sent instanceof StagedFile)) {
+    // Already on disk under its fixed name, in a folder of its own: nothing is copied.
+    const taken = await takeUpload(ctx, sent, fileName);
+    try {
+      return await use(taken.file.path);
+    } catch (error) {
+      throw withoutPath(error, taken.file.path, fileName);
+    } finally {
+      await rm(taken.dir, { recursive: true, force: true });
+    }
+  }
   const dir = await mkdtemp(join(ctx.app.tempDir, 'upload-'));
   const path = join(dir, stagedFileName(fileName));
   try {
-    if (bytes instanceof StagedFile) {
+    if (sent instanceof StagedFile) {
       try {
-        await rename(bytes.path, path);
+        await rename(sent.path, path);
       } catch {
-        await copyFile(bytes.path, path);
+        await copyFile(sent.path, path);
       }
     } else {
-      await writeFile(path, bytes);
+      await writeFile(path, sent);
     }
     return await use(path);
   } catch (error) {
@@ -363,6 +373,27 @@ export async function withStagedUpload<T>(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Like `withStagedUpload`, except that a file sent in pieces is read where it is staged and left
+ * there (`readUpload`): a preview reads the upload the import will then consume.
+ */
+export async function withUploadRead<T>(
+  ctx: ServiceContext,
+  fileName: string,
+  sent: Uint8Array | StagedFile | UploadRef,
+  use: (path: string) => Promise<T>,
+): Promise<T> {
+  if (sent instanceof Uint8Array || sent instanceof StagedFile)
+    return withStagedUpload(ctx, fileName, sent, use);
+  return readUpload(ctx, sent, fileName, async (path) => {
+    try {
+      return await use(path);
+    } catch (error) {
+      throw withoutPath(error, path, fileName);
+    }
+  });
 }
 
 /**
@@ -445,7 +476,8 @@ export async function inspectUpload(
   ctx: ServiceContext,
   request: ParsedRequestOf<'datasets:inspect'>,
 ): Promise<FilePreview> {
-  return withStagedUpload(ctx, request.file.fileName, request.file.bytes, async (path) => {
+  // A preview does not consume a file sent in pieces: the import reads the same staged file.
+  return withUploadRead(ctx, request.file.fileName, request.file.bytes, async (path) => {
     try {
       const preview = await inspectMatrixFile(path, { maxRows: request.maxRows, maxCols: request.maxRows });
       // The preview is square (maxRows × maxRows): wide enough to judge orientation either way.

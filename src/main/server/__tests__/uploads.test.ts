@@ -144,6 +144,24 @@ describe('uploads in browser mode', () => {
     expect(stagedFiles()).toEqual([]);
   });
 
+  it('previews and then imports one upload, as over IPC: the preview leaves it staged, the import uses it up', async () => {
+    const bytes = tsv(80_000);
+    const begun = await api('uploads:begin', { fileName: 'twice.tsv', byteLength: bytes.length });
+    const { uploadId } = (begun.result as { ok: true; value: { uploadId: string } }).value;
+    for (let offset = 0; offset < bytes.length; offset += 1 << 20)
+      await api('uploads:append', { uploadId, offset, bytes: bytes.slice(offset, offset + (1 << 20)) });
+    const file = { fileName: 'twice.tsv', bytes: { uploadId } };
+    const preview = await api('datasets:inspect', { file });
+    expect(preview.result.ok, JSON.stringify(preview.result)).toBe(true);
+    if (preview.result.ok) expect((preview.result.value as { fileName: string }).fileName).toBe('twice.tsv');
+    expect(stagedFiles()).toHaveLength(1);
+    const imported = await api('datasets:import', { file });
+    expect(imported.result.ok, JSON.stringify(imported.result)).toBe(true);
+    expect(stagedFiles()).toEqual([]);
+    const again = await api('datasets:import', { file });
+    expect(again.result).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
   it('answers hostile upload names with a clear refusal or a result, never internal, never a temp path', async () => {
     for (const fileName of ['.', '..', 'a\u0000b.tsv', 'CON', 'NUL.tsv', 'COM1.tsv', 'aux']) {
       const { result } = await api('datasets:inspect', { file: { fileName, bytes: tsv(5) } });

@@ -107,3 +107,21 @@ export function progressText(progress: TransferProgress, formatBytes: (bytes: nu
   const bytes = formatBytes(progress.bytes);
   return progress.fraction === null ? bytes : `${Math.floor(progress.fraction * 100)} % (${bytes})`;
 }
+
+/**
+ * `sendUpload` of a picked file, with `setStatus` told "Sending cells.h5ad: 41 % (740 MiB) of
+ * 1.8 GiB…" from the start and after each piece.
+ */
+export function sendPicked(
+  call: Call,
+  picked: PickedFile,
+  setStatus: (status: string) => void,
+  formatBytes: (bytes: number) => string,
+  signal?: AbortSignal,
+): Promise<Result<{ fileName: string; bytes: UploadRef }>> {
+  const total = formatBytes(picked.blob.size);
+  const show = (progress: TransferProgress): void =>
+    setStatus(`Sending ${picked.name}: ${progressText(progress, formatBytes)} of ${total}…`);
+  show({ bytes: 0, fraction: 0 });
+  return sendUpload(call, picked, show, signal);
+}

@@ -1,0 +1,143 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, expect, type Page } from '@playwright/test';
+import { startServer, type RunningServer } from './server';
+
+/**
+ * A generated .h5ad of tens of MB imported through the window in browser mode: the file goes to
+ * the server in 4 MiB pieces with "Sending cells.h5ad: N % (…) of … MiB…", the preview and the
+ * import read the same staged upload, and the stored dataset has the shape and content hash the
+ * command line's import gives the same file. A Cancel while sending leaves nothing staged.
+ */
+
+const artifacts = 'e2e-artifacts';
+mkdirSync(artifacts, { recursive: true });
+const cli = join(process.cwd(), 'out', 'main', 'cli.js');
+
+let server: RunningServer;
+let dataDir: string;
+let h5ad: string;
+
+function run(args: string[]): string {
+  return execFileSync(process.execPath, [cli, ...args], {
+    env: { ...process.env, NMF_STUDIO_CLI: '1' },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+}
+
+test.beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'nmf-window-import-'));
+  // 2000 genes × 20 000 cells: a ~36 MB AnnData file, nine 4 MiB pieces.
+  run([
+    'synth',
+    '--cells',
+    '20000',
+    '--features',
+    '2000',
+    '--rank',
+    '10',
+    '--seed',
+    '3',
+    '--format',
+    'h5ad',
+    '--out',
+    dataDir,
+  ]);
+  h5ad = join(dataDir, 'cells.h5ad');
+  server = await startServer({ threads: 1 });
+});
+
+test.afterAll(async () => {
+  await server?.stop();
+  server?.cleanup();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Every file left in the server's staging folders (uploads and their pieces). */
+function stagedFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(dir, entry.name));
+      else out.push(join(dir, entry.name));
+    }
+  };
+  for (const entry of readdirSync(server.dir))
+    if (entry.startsWith('nmf-studio-staging')) walk(join(server.dir, entry));
+  return out;
+}
+
+async function go(page: Page, hash: string): Promise<void> {
+  await page.evaluate((h) => (window.location.hash = h), hash);
+}
+
+test('a generated .h5ad imported through the window in pieces, as the command line imports it', async ({
+  page,
+}) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(server.url);
+  await expect(page.getByRole('heading', { level: 1, name: 'Library' })).toBeVisible();
+  await go(page, '#/import');
+  await expect(page.getByRole('heading', { level: 1, name: 'Import a matrix' })).toBeVisible();
+  const bytes = statSync(h5ad).size;
+  expect(bytes).toBeGreaterThan(20 << 20);
+
+  // Cancel while sending: each piece is held back a little so that the click lands mid-file.
+  await page.route('**/api/uploads:append', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await route.continue();
+  });
+  await page.getByTestId('import-file').setInputFiles(h5ad);
+  const sending = page.getByTestId('import-sending');
+  await expect(sending).toContainText(/Sending cells\.h5ad: \d+ % \([\d.]+ (B|KiB|MiB)\) of 3\d\.?\d* MiB…/);
+  await page.screenshot({ path: `${artifacts}/window-import-sending.png`, fullPage: true });
+  await sending.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByText('Sending cells.h5ad was cancelled; nothing of it was kept.')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Preview' })).toHaveCount(0);
+  await expect.poll(stagedFiles).toEqual([]);
+  await page.unroute('**/api/uploads:append');
+
+  // The whole file: sent in pieces, previewed, imported.
+  await page.getByTestId('import-file').setInputFiles([]);
+  await page.getByTestId('import-file').setInputFiles(h5ad);
+  await expect(page.getByRole('heading', { name: 'Preview' })).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByText(/Format h5ad/)).toBeVisible();
+  await expect(
+    page.getByText(/about (2000 rows × 20000|20000 rows × 2000) columns in the file/),
+  ).toBeVisible();
+  await page.screenshot({ path: `${artifacts}/window-import-preview.png`, fullPage: true });
+  // The preview kept its upload for the import: one staged file.
+  expect(stagedFiles()).toHaveLength(1);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'cells' })).toBeVisible({ timeout: 180_000 });
+  await page.screenshot({ path: `${artifacts}/window-import-dataset.png`, fullPage: true });
+  expect(stagedFiles()).toEqual([]);
+  expect(pageErrors).toEqual([]);
+
+  // The stored dataset against the command line's import of the same file.
+  await server.stop();
+  const listed = JSON.parse(run(['datasets', 'list', '--db', server.dbPath])) as Array<{
+    rows: number;
+    cols: number;
+    nnz: number;
+    hash: string;
+  }>;
+  expect(listed).toHaveLength(1);
+  const reference = JSON.parse(run(['import', h5ad, '--db', join(dataDir, 'cli.sqlite')])) as {
+    rows: number;
+    cols: number;
+    nnz: number;
+    hash: string;
+  };
+  expect({ rows: listed[0].rows, cols: listed[0].cols, nnz: listed[0].nnz, hash: listed[0].hash }).toEqual({
+    rows: 2000,
+    cols: 20000,
+    nnz: reference.nnz,
+    hash: reference.hash,
+  });
+  expect(reference).toMatchObject({ rows: 2000, cols: 20000 });
+});
