@@ -92,7 +92,9 @@ export class DatasetImport {
     this.preview = preview;
     this.header = preview.hasHeader;
     this.rowNames = preview.hasRowNames;
-    this.transpose = preview.hints.some((h) => /transpos/i.test(h));
+    // Only a hint that asks for a transpose ticks it: "it will be imported transposed" (AnnData,
+    // which the importer turns to genes × cells by itself) must not, or the cells stay rows.
+    this.transpose = preview.hints.some((h) => /import with transpose/i.test(h));
   }
 
   /** Sends `picked`; null when it was refused, cancelled or replaced by another file meanwhile. */

@@ -108,6 +108,24 @@ describe('the Import screen sends a file once, in pieces, for the preview and th
     expect(transfers.cancelled).toEqual([]);
   });
 
+  it('ticks Transpose only for a hint that asks for it, not for an .h5ad the importer turns itself', async () => {
+    const annData =
+      'AnnData stores cells × genes (5000 × 2000); it will be imported transposed, as genes × cells.';
+    const { screen, fake } = screenWith({ 'datasets:inspect': () => ok({ ...preview, hints: [annData] }) });
+    await screen.choose(small);
+    expect(screen.transpose).toBe(false);
+    fake.handlers['datasets:inspect'] = () =>
+      ok({
+        ...preview,
+        format: 'tsv',
+        hints: [
+          'Row names look like cell barcodes: rows are probably cells. NMF Studio expects features × samples (genes × cells), so import with transpose.',
+        ],
+      });
+    await screen.choose({ name: 'cells.tsv', blob: new Blob(['x']) });
+    expect(screen.transpose).toBe(true);
+  });
+
   it('shows the import progress of its own import, and Cancel asks the main process to stop it', async () => {
     let release: (value: Result<ResponseOf<'datasets:import'>>) => void = () => undefined;
     const { screen, fake, listeners } = screenWith({
