@@ -24,10 +24,15 @@ if (!file)
   throw new Error('usage: node --experimental-websocket scripts/measure/window-import.mjs FILE [OUT]');
 const dir = mkdtempSync(join(tmpdir(), 'nmf-measure-window-'));
 const t0 = performance.now();
-const log = (step) => process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s: ${step}\n`);
-const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+const log = (/** @type {string} */ step) =>
+  process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s: ${step}\n`);
+const sleep = (/** @type {number} */ ms) => new Promise((done) => setTimeout(done, ms));
 
-/** VmHWM (peak resident set) of a process, in MiB; null once it is gone. */
+/**
+ * VmHWM (peak resident set) of a process, in MiB; null once it is gone.
+ * @param {number | undefined} pid
+ * @returns {number | null}
+ */
 function peakMiB(pid) {
   try {
     const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -37,7 +42,11 @@ function peakMiB(pid) {
   }
 }
 
-/** Every process descending from `root`, with its command line. */
+/**
+ * Every process descending from `root`, with its command line.
+ * @param {number} root
+ * @returns {Array<{ pid: number; cmdline: string }>}
+ */
 function descendants(root) {
   const parent = new Map();
   for (const entry of readdirSync('/proc')) {
@@ -64,12 +73,20 @@ function descendants(root) {
   return out;
 }
 
-/** Starts a process and resolves with the first match of `pattern` in its output. */
+/**
+ * Starts a process and resolves with the first match of `pattern` in its output.
+ * @param {string} command
+ * @param {string[]} args
+ * @param {import('node:child_process').SpawnOptions} options
+ * @param {'stdout' | 'stderr'} stream
+ * @param {RegExp} pattern
+ */
 function startAndMatch(command, args, options, stream, pattern) {
   const child = spawn(command, args, options);
+  /** @type {Promise<string>} */
   const found = new Promise((done, fail) => {
     let text = '';
-    child[stream].on('data', (chunk) => {
+    child[stream]?.on('data', (/** @type {Buffer} */ chunk) => {
       text += chunk;
       const match = pattern.exec(text);
       if (match) done(match[1]);
@@ -115,15 +132,26 @@ const browser = startAndMatch(
 );
 const browserWs = await browser.found;
 const port = new URL(browserWs).port;
-const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-const socket = new WebSocket(targets.find((t) => t.type === 'page').webSocketDebuggerUrl);
+const targets = /** @type {Array<{ type: string; webSocketDebuggerUrl: string }>} */ (
+  await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()
+);
+const socket = new WebSocket(
+  /** @type {{ webSocketDebuggerUrl: string }} */ (targets.find((t) => t.type === 'page'))
+    .webSocketDebuggerUrl,
+);
 await new Promise((done) => socket.addEventListener('open', done, { once: true }));
 let nextId = 0;
+/** @type {Map<number, (message: any) => void>} */
 const pending = new Map();
 socket.addEventListener('message', (event) => {
   const message = JSON.parse(event.data);
   if (message.id !== undefined) pending.get(message.id)?.(message);
 });
+/**
+ * @param {string} method
+ * @param {object} [params]
+ * @returns {Promise<any>}
+ */
 function send(method, params = {}) {
   const id = ++nextId;
   socket.send(JSON.stringify({ id, method, params }));
@@ -133,8 +161,9 @@ function send(method, params = {}) {
     ),
   );
 }
-const evaluate = async (expression) =>
+const evaluate = async (/** @type {string} */ expression) =>
   (await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true })).result.value;
+/** @param {string} expression */
 async function until(expression) {
   for (;;) {
     const value = await evaluate(expression);
@@ -169,6 +198,7 @@ const outcome = await until(
 log(`finished: ${outcome}`);
 const seconds = (performance.now() - started) / 1000;
 
+/** @type {Record<string, number>} */
 const chromiumPeaks = {};
 for (const { pid, cmdline } of descendants(process.pid)) {
   if (pid === server.child.pid || !/chrom/i.test(cmdline)) continue;
@@ -186,7 +216,7 @@ const serverPeak = peakMiB(server.child.pid);
 socket.close();
 for (const child of [browser.child, server.child]) {
   child.kill('SIGTERM');
-  await new Promise((done) => (child.exitCode !== null ? done() : child.once('exit', done)));
+  await new Promise((done) => (child.exitCode !== null ? done(null) : child.once('exit', done)));
 }
 rmSync(dir, { recursive: true, force: true });
 console.log(
