@@ -373,8 +373,17 @@ export interface SweepJobResult {
   sampleLabels: number[] | null;
   /** `replicate` and `consensus` jobs: W with unit-norm columns (m × k), for stability and alignment. */
   normalizedW: DenseMatrix | null;
-  /** W (m × k), H (k × n) and the loss trace as fitted, when the job asked for them. */
-  factors: { W: DenseMatrix; H: DenseMatrix; trace: Array<[number, number]> } | null;
+  /**
+   * W (m × k), H (k × n) and the loss trace as fitted, when the job asked for them, with the seconds
+   * from the job's fit start to each trace point (`FitResult.traceSeconds`; absent from results
+   * computed before they were recorded).
+   */
+  factors: {
+    W: DenseMatrix;
+    H: DenseMatrix;
+    trace: Array<[number, number]>;
+    traceSeconds?: number[];
+  } | null;
   warnings: string[];
 }
 
