@@ -45,7 +45,8 @@ function typedArrayName(value: unknown): TypedArrayName | null {
   return name in constructors ? name : null;
 }
 
-const align8 = (n: number): number => (n + 7) & ~7;
+/** `n` rounded up to a multiple of 8, in float arithmetic: `& ~7` would wrap past 2³¹ (frames reach 4 GiB). */
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /**
  * A typed array a frame refers to without holding it: its class and size. Where an array is too
