@@ -221,6 +221,51 @@ describe('a job folder run without a scheduler', () => {
     }
   });
 
+  it('plans from a library dataset by its id, data.nmf written from the library, and merges to the same bytes', async () => {
+    const db = join(dir, 'planning.sqlite');
+    const imported = await cli('import', join(dir, 'syn', 'V.tsv'), '--db', db);
+    expect(imported.code, imported.stderr).toBe(0);
+    const id = String(JSON.parse(imported.stdout).dataset);
+    const job = join(dir, 'by-id');
+    const planned = await cli(
+      'sweep',
+      id,
+      ...sweepOptions,
+      '--plan',
+      'slurm',
+      '--tasks',
+      '2',
+      '--db',
+      db,
+      '--out',
+      job,
+    );
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(JSON.parse(planned.stdout).data_hash).toBe(JSON.parse(imported.stdout).hash);
+    for (const task of ['0', '1']) expect((await cli('sweep-task', job, '--task', task)).code).toBe(0);
+    const merged = await cli('sweep-merge', job, '--no-save', '--out', join(dir, 'merged-by-id'));
+    expect(merged.code, merged.stderr).toBe(0);
+    for (const file of compared)
+      expect(
+        readFileSync(join(dir, 'merged-by-id', file)).equals(readFileSync(join(dir, 'local', file))),
+        file,
+      ).toBe(true);
+    const unknown = await cli(
+      'sweep',
+      '99',
+      ...sweepOptions,
+      '--plan',
+      'slurm',
+      '--db',
+      db,
+      '--out',
+      join(dir, 'none'),
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('dataset 99 does not exist');
+    expect(existsSync(join(dir, 'none', 'plan.json'))).toBe(false);
+  });
+
   it('counts a fit whose write was cut short as missing and reruns it; leftover temporary files are ignored', async () => {
     const job = join(dir, 'cut');
     await cli(
