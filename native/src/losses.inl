@@ -86,6 +86,51 @@ static inline bool anyLane8(vwl mask) {
 __attribute__((always_inline)) static inline vw logMain8(vw x) { return logLanes<vw, vwl, 8, anyLane8>(x); }
 #endif
 
+#if defined(NMF_WIDE_BYTES) && NMF_WIDE_BYTES == 64
+/**
+ * whRow (rows.inl) on 512-bit vectors, 32 entries a step: each entry the same sum as wh16 forms it
+ * ((((w0·h0 + w1·h1) + w2·h2) + w3·h3) per block of four components, added to the running sum
+ * block by block, the components past the last block one at a time), so the same bits; the entries
+ * past the last step as whRow computes them.
+ */
+static void lossWhRow(const double* wi, const double* h, size_t n, int k, double* out) {
+  size_t j = 0;
+  for (; j + 4 * kWide <= n; j += 4 * kWide) {
+    vw a[4];
+#pragma GCC unroll 4
+    for (int b = 0; b < 4; b++) a[b] = splatw(0);
+    int t = 0;
+    for (; t + 4 <= k; t += 4) {
+      const double* h0 = h + (size_t)t * n + j;
+      const vw w0 = splatw(wi[t]), w1 = splatw(wi[t + 1]), w2 = splatw(wi[t + 2]), w3 = splatw(wi[t + 3]);
+#pragma GCC unroll 4
+      for (int b = 0; b < 4; b++) {
+        const double* hb = h0 + b * kWide;
+        vw s = w0 * loadw(hb) + w1 * loadw(hb + n);
+        s = s + w2 * loadw(hb + 2 * n);
+        s = s + w3 * loadw(hb + 3 * n);
+        a[b] = a[b] + s;
+      }
+    }
+    for (; t < k; t++) {
+      const double* h0 = h + (size_t)t * n + j;
+      const vw w0 = splatw(wi[t]);
+#pragma GCC unroll 4
+      for (int b = 0; b < 4; b++) a[b] = a[b] + w0 * loadw(h0 + b * kWide);
+    }
+#pragma GCC unroll 4
+    for (int b = 0; b < 4; b++) storew(out + j + b * kWide, a[b]);
+  }
+  for (; j + 4 <= n; j += 4) store4(out + j, wh4(wi, h, n, k, j));
+  for (; j < n; j++) out[j] = wh1(wi, h, n, k, j);
+}
+#else
+/** whRow (rows.inl): the baseline and AVX2 builds keep its four-lane loop. */
+static inline void lossWhRow(const double* wi, const double* h, size_t n, int k, double* out) {
+  whRow(wi, h, n, k, out);
+}
+#endif
+
 /** Lanczos approximation (g = 7, 9 terms) of log Γ(x), as `lanczos` in src/shared/linalg/random.ts. */
 static double lanczosLogGamma(double x) {
   static const double lanczos[9] = {0.99999999999980993,  676.5203681218851,     -1259.1392167224028,
@@ -150,7 +195,7 @@ __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size
   const v4d eps = splat4(EPS32), zero = splat4(0), placeholder = splat4(1.5);
   double* memo = logGammaMemo();
   for (size_t i = i0; i < i1; i++) {
-    whRow(W + i * k, h, n, k, scratch);
+    lossWhRow(W + i * k, h, n, k, scratch);
     const double* vi = V + i * n;
     double a = 0, b = 0, c = 0;
     size_t j = 0;
@@ -255,7 +300,7 @@ __attribute__((flatten)) static void rowLosses(int kind, const double* V, size_t
     return;
   }
   for (size_t i = i0; i < i1; i++) {
-    whRow(W + i * k, h, n, k, scratch);
+    lossWhRow(W + i * k, h, n, k, scratch);
     const double* vi = V + i * n;
     double a = 0, b = 0;
     if (kind == 1) {
