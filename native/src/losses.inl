@@ -180,6 +180,46 @@ static inline double logGammaAbove1(double x, double* memo) {
   return lanczosLogGamma(x);
 }
 
+#if defined(NMF_WIDE_BYTES) && NMF_WIDE_BYTES == 64
+/**
+ * Eight entries' KL terms (rowLosses' kind 1): V·log(V / WHs) where V > EPS32, else +0, and in
+ * `kept` V where V > EPS32, else +0 (entries left out take the ratio 1.5, on the log's main path).
+ */
+__attribute__((always_inline)) static inline vw klTerms8(vw v, vw wh, vw* kept) {
+  const vw eps = splatw(EPS32), zero = splatw(0);
+  const vwl keep = v > eps;  // false for NaN
+  *kept = selectw(keep, v, zero);
+  return selectw(keep, v * logMain8(selectw(keep, v / selectw(wh == zero, eps, wh), splatw(1.5))), zero);
+}
+
+/**
+ * Eight entries' log-likelihood terms: V·log(WH) − log Γ(V + 1) where V > 0, else +0 (a +0 term
+ * changes no sum here: the sums start at +0 and are never −0). V·log(WH) on the lanes, each lane's
+ * product rounded as the scalar one. log Γ(V + 1) from the memo without a branch a lane: x = V + 1
+ * is a whole number below the memo's size where x + 2^52 − 2^52 == x (the addition rounds x to a
+ * whole number), and then the low bits of x + 2^52 are x. Other lanes read memo[0], which is never
+ * filled (NaN), as is a slot not yet computed: those lanes (non-integer V, large counts, a count's
+ * first time) go through logGammaAbove1, which fills the memo.
+ */
+__attribute__((always_inline)) static inline vw logLikTerms8(vw v, vw wh, double* memo) {
+  const vw zero = splatw(0);
+  const vwl positive = v > zero;  // false for NaN
+  const vw vLogWh = v * logMain8(selectw(positive, wh, splatw(1.5)));
+  const vw x = v + 1.0;
+  const vw shifted = x + 4503599627370496.0;
+  const vwl whole = ((shifted - 4503599627370496.0) == x) & (x < (double)kLogGammaMemoSize) & positive;
+  const vwl index = whole & (reinterpret_cast<vwl>(shifted) - 0x4330000000000000LL);
+  vw logGammas;
+#pragma GCC unroll 8
+  for (int lane = 0; lane < 8; lane++) logGammas[lane] = memo[index[lane]];
+  const vwl missing = positive & (logGammas != logGammas);
+  if (anyLane8(missing))
+    for (int lane = 0; lane < 8; lane++)
+      if (missing[lane]) logGammas[lane] = logGammaAbove1(x[lane], memo);
+  return selectw(positive, vLogWh - logGammas, zero);
+}
+#endif
+
 /**
  * Rows [i0, i1) of the KL loss (when WithKl) and of the Poisson log-likelihood in one read of V
  * and WH: sums[3i], sums[3i + 1] as rowLosses' kind 1 (0 without WithKl) and
@@ -200,42 +240,44 @@ __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size
     double a = 0, b = 0, c = 0;
     size_t j = 0;
 #if defined(NMF_WIDE_BYTES) && NMF_WIDE_BYTES == 64
-    // AVX-512: eight lanes a group (logMain8); the sums still take the terms one at a time in j order.
-    const vw epsW = splatw(EPS32), zeroW = splatw(0), placeholderW = splatw(1.5);
+    // AVX-512: eight lanes a group (logMain8), two groups a step so that more logarithm chains
+    // are in flight; the sums still take the terms one at a time in j order.
+    for (; j + 16 <= n; j += 16) {
+      const vw v0 = loadw(vi + j), v1 = loadw(vi + j + 8);
+      const vw wh0 = loadw(scratch + j), wh1 = loadw(scratch + j + 8);
+      vw t0, t1, u0, u1;
+      if (WithKl) {
+        t0 = klTerms8(v0, wh0, &u0);
+        t1 = klTerms8(v1, wh1, &u1);
+      }
+      const vw c0 = logLikTerms8(v0, wh0, memo), c1 = logLikTerms8(v1, wh1, memo);
+      if (WithKl) {
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) a += t0[lane];
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) a += t1[lane];
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) b += u0[lane];
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) b += u1[lane];
+      }
+#pragma GCC unroll 8
+      for (int lane = 0; lane < 8; lane++) c += c0[lane];
+#pragma GCC unroll 8
+      for (int lane = 0; lane < 8; lane++) c += c1[lane];
+    }
     for (; j + 8 <= n; j += 8) {
       const vw v = loadw(vi + j);
       const vw wh = loadw(scratch + j);
       if (WithKl) {
-        const vwl keep = v > epsW;  // false for NaN
-        const vw t =
-            selectw(keep, v * logMain8(selectw(keep, v / selectw(wh == zeroW, epsW, wh), placeholderW)), zeroW);
-        const vw u = selectw(keep, v, zeroW);
+        vw u;
+        const vw t = klTerms8(v, wh, &u);
 #pragma GCC unroll 8
         for (int lane = 0; lane < 8; lane++) a += t[lane];
 #pragma GCC unroll 8
         for (int lane = 0; lane < 8; lane++) b += u[lane];
       }
-      const vwl positive = v > zeroW;  // false for NaN
-      // V·log(WH) on the lanes (each lane's product rounded as the scalar one).
-      const vw vLogWh = v * logMain8(selectw(positive, wh, placeholderW));
-      // log Γ(V + 1) from the memo without a branch a lane: x = V + 1 is a whole number below the
-      // memo's size where x + 2^52 − 2^52 == x (the addition rounds x to a whole number), and
-      // then the low bits of x + 2^52 are x. Other lanes read memo[0], which is never filled (NaN),
-      // as is a slot not yet computed: those lanes (non-integer V, large counts, a count's first
-      // time) go through logGammaAbove1, which fills the memo.
-      const vw x = v + 1.0;
-      const vw shifted = x + 4503599627370496.0;
-      const vwl whole = ((shifted - 4503599627370496.0) == x) & (x < (double)kLogGammaMemoSize) & positive;
-      const vwl index = whole & (reinterpret_cast<vwl>(shifted) - 0x4330000000000000LL);
-      vw logGammas;
-#pragma GCC unroll 8
-      for (int lane = 0; lane < 8; lane++) logGammas[lane] = memo[index[lane]];
-      const vwl missing = positive & (logGammas != logGammas);
-      if (anyLane8(missing))
-        for (int lane = 0; lane < 8; lane++)
-          if (missing[lane]) logGammas[lane] = logGammaAbove1(x[lane], memo);
-      // Lanes left out add +0, which changes no sum here (c starts at +0 and is never −0).
-      const vw terms = selectw(positive, vLogWh - logGammas, zeroW);
+      const vw terms = logLikTerms8(v, wh, memo);
 #pragma GCC unroll 8
       for (int lane = 0; lane < 8; lane++) c += terms[lane];
     }
