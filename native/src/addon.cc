@@ -1064,6 +1064,11 @@ void defineMaskedExports(napi_env env, napi_value exports) {
 #include "orthonormalize.inl"
 
 // ---------------------------------------------------------------------------------------------
+// The randomized SVD's Jacobi sweeps (jacobi.inl).
+
+#include "jacobi.inl"
+
+// ---------------------------------------------------------------------------------------------
 // Fused half-iterations of HALS and KL MU on dense V (fused.inl).
 
 #include "fused.inl"
@@ -1107,5 +1112,10 @@ NAPI_MODULE_INIT() {
   defineFusedExports(env, exports);
   defineScanExports(env, exports);
   defineMinibatchExports(env, exports);
+  // The randomized SVD's Jacobi sweeps (jacobi.inl).
+  napi_property_descriptor jacobiProps[] = {
+      {"jacobiSweeps", nullptr, JacobiSweeps, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 1, jacobiProps);
   return exports;
 }

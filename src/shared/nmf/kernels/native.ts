@@ -75,6 +75,11 @@ export interface NativeKernelModule {
    * built before it: the set then takes it from the set it wraps.
    */
   orthonormalize?(Q: Float64Array, rows: number, l: number): void;
+  /**
+   * `NmfKernels.jacobiSweeps` on At and Vt in place, one thread. Absent from modules built before
+   * it: the set then takes it from the set it wraps.
+   */
+  jacobiSweeps?(At: Float64Array, Vt: Float64Array, rows: number, cols: number): void;
   /** The instruction set chosen at load time: 'avx512vl', 'avx2' or 'baseline'. */
   isa(): string;
   /**
@@ -334,6 +339,10 @@ export function nativeKernels(
       typeof module.orthonormalize === 'function'
         ? (Q, rows, l) => module.orthonormalize!(Q, rows, l)
         : fallback.orthonormalizeColumns,
+    jacobiSweeps:
+      typeof module.jacobiSweeps === 'function'
+        ? (At, Vt, rows, cols) => module.jacobiSweeps!(At, Vt, rows, cols)
+        : fallback.jacobiSweeps,
     cdSweep: (F, rows, k, G, B, order) =>
       module.cdSweep(F, rows, k, G, B, order, threadsFor(rows * k * k, MIN_NATIVE_SWEEP_SPLIT)),
     rowLosses: (kind, V, m, n, k, W, Ht, sums) =>
