@@ -287,7 +287,7 @@ function compare(): void {
     console.log(JSON.stringify(line));
     const show = (k: number | null): string => (k === null ? '—' : String(k));
     rows.push(
-      `| ${sweep.name} | ${sweep.seed} | ${show(sweep.planted)} | ${show(today.rank)} (${today.criterion}) | ${show(candidates.frigyesi.rank)} | ${show(candidates.bic)}${candidates.bicUsed ? '' : '*'} | ${show(candidates.brunet)} | ${show(candidates.stability.rank)} | ${show(rule.rank)} (${rule.criterion}) |`,
+      `| ${sweep.name} | ${sweep.seed} | ${show(sweep.planted)} | ${show(today.rank)} (${today.criterion}) | ${show(candidates.frigyesi.rank)}${candidates.frigyesi.tieAt !== null ? ` (tie ${candidates.frigyesi.tieAt}/${candidates.frigyesi.tieAt + 1})` : ''} | ${show(candidates.bic)}${candidates.bicUsed ? '' : '*'} | ${show(candidates.brunet)} | ${show(candidates.stability.rank)} | ${show(rule.rank)} (${rule.criterion}) |`,
     );
   }
   console.log(

@@ -88,6 +88,17 @@ export interface LossStep {
 }
 
 /**
+ * Relative band within which the data's decrease in loss and the baseline's count as a tie: the
+ * data's decrease must be at most (1 − band) times the baseline's to be flat, at least (1 + band)
+ * times to be structure. On planted sparse counts whose modules 1 and 2 have activities
+ * correlated at ρ ≈ 0.97 (5 planted), the step from k = 4 to 5 was 0.94–0.99 of the baseline's on
+ * four sweeps, and reading it as flat gave k = 4; where the planted rank was found, the step after
+ * it was 0.28–0.89 of the baseline's, except one of 0.95 (unequal module sizes), which the band
+ * turns into no rank rather than a rank. (On independent counts the ratios ran 0.99–1.21.)
+ */
+export const LOSS_TIE_BAND = 0.1;
+
+/**
  * Frigyesi & Höglund (2008, Cancer Informatics 6:275–292), as R NMF's documentation recommends:
  * the smallest rank k after which the data's decrease in loss is no larger than the decrease on
  * randomised data (here the row-shuffled baseline). The decreases are relative, (L_k − L_k+1) / L_k
@@ -95,12 +106,17 @@ export interface LossStep {
  * decreases cannot be compared. A step is only taken between neighbouring ranks that both have a
  * baseline loss.
  *
+ * `tieAt` is where that reading is not clear: the first step whose decrease on the data is not
+ * clearly larger than the baseline's (by {@link LOSS_TIE_BAND}), when it is not clearly smaller
+ * either — there the loss cannot tell k from k + 1.
+ *
  * @param ranks per-rank criteria sorted by rank
  * @returns the rank (null when no baseline, or when the data still decrease faster at the last step
- *   swept: `beyondRange`), and every step compared
+ *   swept: `beyondRange`), the tie if any, and every step compared
  */
 export function frigyesiRank(ranks: readonly RankSummary[]): {
   rank: number | null;
+  tieAt: number | null;
   steps: LossStep[];
   beyondRange: boolean;
 } {
@@ -116,7 +132,10 @@ export function frigyesiRank(ranks: readonly RankSummary[]): {
     });
   }
   const flat = steps.find((step) => step.data <= step.baseline);
-  return { rank: flat?.from ?? null, steps, beyondRange: steps.length > 0 && flat === undefined };
+  const unclear = steps.find((step) => step.data < (1 + LOSS_TIE_BAND) * step.baseline);
+  const tieAt =
+    unclear !== undefined && unclear.data > (1 - LOSS_TIE_BAND) * unclear.baseline ? unclear.from : null;
+  return { rank: flat?.from ?? null, tieAt, steps, beyondRange: steps.length > 0 && flat === undefined };
 }
 
 /**
@@ -178,11 +197,12 @@ const MIN_LOSS_GAP = 0.01;
 
 /**
  * The no-folds rule with a shuffled baseline (`baseline-agreement`): a rank only where the loss
- * rule against the baseline (Frigyesi & Höglund 2008, {@link frigyesiRank}) and stability against
- * the baseline ({@link stabilityRank}) name the same rank and the data's loss there is at least
- * {@link MIN_LOSS_GAP} below the baseline's; otherwise none, with `weak_evidence` naming every
- * candidate rank (and BIC's and Brunet's, which on planted sparse counts chose 2 and 6–7 where 5
- * modules were planted) and telling the reader to add folds.
+ * rule against the baseline (Frigyesi & Höglund 2008, {@link frigyesiRank}) reads clearly (no tie
+ * within {@link LOSS_TIE_BAND}), stability against the baseline ({@link stabilityRank}) names the
+ * same rank, and the data's loss there is at least {@link MIN_LOSS_GAP} below the baseline's;
+ * otherwise none, with `weak_evidence` naming the candidate ranks and telling the reader to add
+ * folds. BIC and Brunet's rule are named in the reasoning only: on planted sparse counts (5
+ * modules) they chose 2 and 6–7.
  */
 function agreementAgainstBaseline(
   sorted: readonly RankSummary[],
@@ -196,24 +216,30 @@ function agreementAgainstBaseline(
   const stable = stabilityRank(sorted);
   const pct = (x: number): string => `${fmt(100 * x)} %`;
   const step = loss.steps.find((s) => s.from === loss.rank);
+  const tie = loss.tieAt !== null ? loss.steps.find((s) => s.from === loss.tieAt)! : null;
   const lossText =
-    loss.rank !== null && step
-      ? `the loss's relative decrease falls to no more than on the row-shuffled baseline after k = ${loss.rank} (${pct(step.data)} against ${pct(step.baseline)} going to k = ${loss.rank + 1}; Frigyesi & Höglund 2008)`
-      : loss.beyondRange
-        ? `the loss still falls faster than on the row-shuffled baseline at the last step swept (k = ${last - 1} to ${last}), so the loss rule (Frigyesi & Höglund 2008) points beyond the range`
-        : 'the loss rule against the row-shuffled baseline (Frigyesi & Höglund 2008) could not be applied';
+    tie !== null
+      ? `from k = ${tie.from} to ${tie.from + 1} the loss falls by ${pct(tie.data)} on the data and by ${pct(tie.baseline)} on the row-shuffled baseline, within ${fmt(100 * LOSS_TIE_BAND)} % of each other, so the loss rule (Frigyesi & Höglund 2008) cannot tell k = ${tie.from} from ${tie.from + 1}`
+      : loss.rank !== null && step
+        ? `the loss's relative decrease falls to no more than on the row-shuffled baseline after k = ${loss.rank} (${pct(step.data)} against ${pct(step.baseline)} going to k = ${loss.rank + 1}; Frigyesi & Höglund 2008)`
+        : loss.beyondRange
+          ? `the loss still falls faster than on the row-shuffled baseline at the last step swept (k = ${last - 1} to ${last}), so the loss rule (Frigyesi & Höglund 2008) points beyond the range`
+          : 'the loss rule against the row-shuffled baseline (Frigyesi & Höglund 2008) could not be applied';
+  const stableRow = stable.rank !== null ? sorted.find((r) => r.rank === stable.rank)! : null;
   const stableText =
-    stable.rank !== null
-      ? `components are most reproducible beyond the baseline's at k = ${stable.rank} (stability ${fmt(sorted.find((r) => r.rank === stable.rank)!.stability!)} against ${fmt(sorted.find((r) => r.rank === stable.rank)!.baseline!.stability!)})`
+    stableRow !== null
+      ? `components are most reproducible beyond the baseline's at k = ${stableRow.rank} (stability ${fmt(stableRow.stability!)} against ${fmt(stableRow.baseline!.stability!)})`
       : `no rank's components are more reproducible than the baseline's by more than ${STABILITY_MARGIN} (largest excess ${stable.excess === null ? 'n/a' : fmt(stable.excess)})`;
-  const chosen =
-    loss.rank !== null && loss.rank === stable.rank ? sorted.find((r) => r.rank === loss.rank)! : null;
-  const gap = chosen && chosen.baseline ? (chosen.baseline.loss - chosen.loss) / chosen.baseline.loss : null;
-  if (chosen !== null && gap !== null && gap >= MIN_LOSS_GAP) {
+  const agreed =
+    tie === null && loss.rank !== null && loss.rank === stable.rank
+      ? sorted.find((r) => r.rank === loss.rank)!
+      : null;
+  const gap = agreed?.baseline ? (agreed.baseline.loss - agreed.loss) / agreed.baseline.loss : null;
+  if (agreed !== null && gap !== null && gap >= MIN_LOSS_GAP) {
     reasoning.push(
-      `Without cross-validation, the rank is read against the row-shuffled baseline, which has no structure: ${lossText}, and ${stableText}. Both point to k = ${chosen.rank}, where the data's loss is ${pct(gap)} below the baseline's, so k = ${chosen.rank} is recommended; folds would test it by prediction.`,
+      `Without cross-validation, the rank is read against the row-shuffled baseline, which has no structure: ${lossText}, and ${stableText}. Both point to k = ${agreed.rank}, where the data's loss is ${pct(gap)} below the baseline's, so k = ${agreed.rank} is recommended; folds would test it by prediction.`,
     );
-    return { rank: chosen.rank, criterion: 'baseline-agreement' };
+    return { rank: agreed.rank, criterion: 'baseline-agreement' };
   }
   const others: string[] = [];
   if (withBic.length >= 2) others.push(`BIC is lowest at k = ${argmin(withBic, (r) => r.bic!).rank}`);
@@ -228,13 +254,19 @@ function agreementAgainstBaseline(
     }
   }
   if (before !== null) others.push(`Brunet et al.'s cophenetic rule says k = ${before.rank}`);
-  const candidates = [...new Set([loss.rank, stable.rank].filter((k): k is number => k !== null))].sort(
-    (a, b) => a - b,
-  );
+  const candidates = [
+    ...new Set(
+      [loss.rank, stable.rank, tie?.from ?? null, tie !== null ? tie.from + 1 : null].filter(
+        (k): k is number => k !== null,
+      ),
+    ),
+  ].sort((x, y) => x - y);
   const why =
-    chosen !== null
-      ? `both point to k = ${chosen.rank}, but there the data's loss is only ${pct(gap ?? 0)} below the baseline's (less than ${pct(MIN_LOSS_GAP)}): the data hold no more structure than their shuffled copy`
-      : 'they disagree';
+    agreed !== null
+      ? `both point to k = ${agreed.rank}, but there the data's loss is only ${pct(gap ?? 0)} below the baseline's (less than ${pct(MIN_LOSS_GAP)}): the data hold no more structure than their shuffled copy`
+      : tie !== null
+        ? 'the loss does not decide'
+        : 'they disagree';
   reasoning.push(
     `Without cross-validation, the rank is read against the row-shuffled baseline, which has no structure: ${lossText}; ${stableText}. ${why[0].toUpperCase()}${why.slice(1)}, so no rank is recommended.${others.length > 0 ? ` For reference, ${others.join(' and ')}; on planted sparse counts these chose wrong ranks (BIC 2 and Brunet's rule 6 or 7 where 5 modules were planted).` : ''}`,
   );
@@ -244,9 +276,15 @@ function agreementAgainstBaseline(
       `The loss still falls faster than on the shuffled baseline from k = ${last - 1} to ${last}, the largest rank swept: extend the range.`,
     );
   }
+  const problem =
+    agreed !== null
+      ? 'show no more structure than the shuffled copy'
+      : tie !== null
+        ? `do not single one out (the loss ties between k = ${tie.from} and ${tie.from + 1})`
+        : 'do not agree';
   warn(
     'weak_evidence',
-    `No rank is supported without cross-validation: ${candidates.length > 0 ? `the candidates are k = ${candidates.join(' and ')}, and ` : ''}the loss and the stability against the shuffled baseline ${chosen !== null ? 'show no more structure than the shuffled copy' : 'do not agree'}. Run the sweep with cross-validation folds${first < last ? ` over k = ${first}..${last}` : ''} to choose by prediction.`,
+    `No rank is supported without cross-validation: ${candidates.length > 0 ? `the candidates are k = ${candidates.join(', ')}, and ` : ''}the loss and the stability against the shuffled baseline ${problem}. Run the sweep with cross-validation folds${first < last ? ` over k = ${first}..${last}` : ''} to choose by prediction.`,
   );
   return { rank: null, criterion: 'none' };
 }
@@ -265,8 +303,9 @@ function agreementAgainstBaseline(
  *      `beatsBaseline`); if no rank does, none is recommended (`none`).
  *   2. `baseline-agreement` — without cross-validation, when every rank has the row-shuffled
  *      baseline and stability from independent starts on both sides (the default no-folds plan):
- *      the rank where the loss rule against the baseline (Frigyesi & Höglund 2008) and stability
- *      against the baseline agree, the data's loss there at least 1 % below the baseline's;
+ *      the rank where the loss rule against the baseline (Frigyesi & Höglund 2008), read without a
+ *      tie, and stability against the baseline agree, the data's loss there at least 1 % below
+ *      the baseline's;
  *      otherwise `none` with `weak_evidence` naming the candidate ranks and asking for folds (see
  *      `agreementAgainstBaseline`). BIC and Brunet's rule are not used here: on planted sparse
  *      counts (5 modules) they chose 2 and 6–7.

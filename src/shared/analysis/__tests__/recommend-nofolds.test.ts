@@ -151,7 +151,7 @@ describe('frigyesiRank and stabilityRank', () => {
     const steep = sweep(unequal.map((r) => ({ ...r, loss: 400000 * 0.95 ** r.k })));
     expect(frigyesiRank(steep)).toMatchObject({ rank: null, beyondRange: true });
     const bare = sweep(unequal).map((r) => ({ ...r, baseline: null }));
-    expect(frigyesiRank(bare)).toEqual({ rank: null, steps: [], beyondRange: false });
+    expect(frigyesiRank(bare)).toEqual({ rank: null, tieAt: null, steps: [], beyondRange: false });
   });
 
   it('takes the largest stability excess over the baseline, if above the margin', () => {
@@ -190,7 +190,7 @@ describe('recommendRank without folds, with the shuffled baseline', () => {
     const r = recommendRank(sweep(rows), { integerData: true, fromRank: 2, toRank: 8 });
     expect(r).toMatchObject({ rank: null, criterion: 'none' });
     const weak = r.warnings.find((w) => w.code === 'weak_evidence')!;
-    expect(weak.message).toContain('k = 5 and 6');
+    expect(weak.message).toContain('k = 5, 6');
     expect(weak.message).toContain('cross-validation folds over k = 2..8');
     expect(r.reasoning[0]).toContain('They disagree');
     expect(r.reasoning[0]).toContain('BIC is lowest at k = 2');
@@ -198,14 +198,34 @@ describe('recommendRank without folds, with the shuffled baseline', () => {
   });
 
   it('recommends none when the agreed rank’s loss is barely below the baseline’s (no structure)', () => {
-    // Null-like: the baseline's loss 0.4–0.7 % above the data's, the gap widening up to k = 5.
-    const rows = unequal.map((r) => ({ ...r, baseLoss: r.loss * (1.002 + 0.001 * Math.min(r.k, 5)) }));
-    const result = recommendRank(sweep(rows));
-    expect(frigyesiRank(sweep(rows)).rank).toBe(5);
+    // The data's loss falls 2–3 % per rank (the baseline's 0.8 %) from above the baseline's, to 0.6 %
+    // below it at k = 5, then flattens; stability peaks at 5.
+    const dataLoss = [105, 101.85, 98.79, 97.0, 96.6];
+    const rows = unequal.slice(0, 5).map((r, t) => ({ ...r, loss: dataLoss[t], baseLoss: 100 * 0.992 ** t }));
+    expect(frigyesiRank(sweep(rows))).toMatchObject({ rank: 5, tieAt: null });
     expect(stabilityRank(sweep(rows)).rank).toBe(5);
+    const result = recommendRank(sweep(rows));
     expect(result).toMatchObject({ rank: null, criterion: 'none' });
     expect(result.reasoning[0]).toContain('no more structure than their shuffled copy');
     expect(result.warnings.map((w) => w.code)).toEqual(['weak_evidence']);
+  });
+
+  it('recommends none when the loss ties between two ranks, even where stability agrees with one', () => {
+    // Shaped like two modules with correlated activities: the step from 4 to 5 is 0.98 of the
+    // baseline's, the steps after it half of the baseline's; stability peaks at 4.
+    const rows = unequal.map((r) => ({ ...r }));
+    const step = (k: number): number => (rows[k - 2].baseLoss - rows[k - 1].baseLoss) / rows[k - 2].baseLoss;
+    rows[3].loss = rows[2].loss * (1 - 0.98 * step(4));
+    for (let k = 6; k <= 8; k++) rows[k - 2].loss = rows[k - 3].loss * (1 - 0.5 * step(k - 1));
+    rows[2] = { ...rows[2], stability: 0.999, baseStability: 0.6 };
+    expect(frigyesiRank(sweep(rows))).toMatchObject({ rank: 4, tieAt: 4 });
+    expect(stabilityRank(sweep(rows)).rank).toBe(4);
+    const r = recommendRank(sweep(rows), { integerData: true });
+    expect(r).toMatchObject({ rank: null, criterion: 'none' });
+    expect(r.reasoning[0]).toContain('cannot tell k = 4 from 5');
+    expect(r.warnings.find((w) => w.code === 'weak_evidence')!.message).toContain(
+      'the candidates are k = 4, 5',
+    );
   });
 
   it('recommends none with edge_of_range when the loss rule points beyond the range', () => {
