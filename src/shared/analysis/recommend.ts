@@ -91,10 +91,13 @@ export interface LossStep {
  * Relative band within which the data's decrease in loss and the baseline's count as a tie: the
  * data's decrease must be at most (1 − band) times the baseline's to be flat, at least (1 + band)
  * times to be structure. On planted sparse counts whose modules 1 and 2 have activities
- * correlated at ρ ≈ 0.97 (5 planted), the step from k = 4 to 5 was 0.94–0.99 of the baseline's on
- * four sweeps, and reading it as flat gave k = 4; where the planted rank was found, the step after
- * it was 0.28–0.89 of the baseline's, except one of 0.95 (unequal module sizes), which the band
- * turns into no rank rather than a rank. (On independent counts the ratios ran 0.99–1.21.)
+ * correlated at ρ ≈ 0.97 (5 planted; 300 × 1000 and 600 × 2500, eight sweeps), the step from k = 4
+ * to 5 was 0.92–1.03 of the baseline's, and where it read as flat the rule gave k = 4 with
+ * stability agreeing. Where the planted rank was found, the step after it was 0.28–0.89 of the
+ * baseline's, except 0.94 and 0.95 (negative-binomial and unequal module sizes), which the band
+ * turns into no rank rather than a rank. On independent counts the ratio ran 0.96–1.23
+ * (`scripts/measure/nofolds-rank.ts`; docs/architecture.md, "The rank a sweep without folds
+ * recommends").
  */
 export const LOSS_TIE_BAND = 0.1;
 
