@@ -222,7 +222,7 @@ function agreementAgainstBaseline(
   const tie = loss.tieAt !== null ? loss.steps.find((s) => s.from === loss.tieAt)! : null;
   const lossText =
     tie !== null
-      ? `from k = ${tie.from} to ${tie.from + 1} the loss falls by ${pct(tie.data)} on the data and by ${pct(tie.baseline)} on the row-shuffled baseline, within ${fmt(100 * LOSS_TIE_BAND)} % of each other, so the loss rule (Frigyesi & Höglund 2008) cannot tell k = ${tie.from} from ${tie.from + 1}`
+      ? `from k = ${tie.from} to ${tie.from + 1} the loss falls by ${pct(tie.data)} on the data and by ${pct(tie.baseline)} on the row-shuffled baseline, within ${Math.round(100 * LOSS_TIE_BAND)} % of each other, so the loss rule (Frigyesi & Höglund 2008) cannot tell k = ${tie.from} from ${tie.from + 1}`
       : loss.rank !== null && step
         ? `the loss's relative decrease falls to no more than on the row-shuffled baseline after k = ${loss.rank} (${pct(step.data)} against ${pct(step.baseline)} going to k = ${loss.rank + 1}; Frigyesi & Höglund 2008)`
         : loss.beyondRange
@@ -271,7 +271,7 @@ function agreementAgainstBaseline(
         ? 'the loss does not decide'
         : 'they disagree';
   reasoning.push(
-    `Without cross-validation, the rank is read against the row-shuffled baseline, which has no structure: ${lossText}; ${stableText}. ${why[0].toUpperCase()}${why.slice(1)}, so no rank is recommended.${others.length > 0 ? ` For reference, ${others.join(' and ')}; on planted sparse counts these chose wrong ranks (BIC 2 and Brunet's rule 6 or 7 where 5 modules were planted).` : ''}`,
+    `Without cross-validation, the rank is read against the row-shuffled baseline, which has no structure: ${lossText}; ${stableText}. ${why[0].toUpperCase()}${why.slice(1)}, so no rank is recommended.${others.length > 0 ? ` For reference, ${others.join(' and ')}; on planted sparse counts with 5 modules BIC chose 2 and Brunet's rule 6 or 7.` : ''}`,
   );
   if (loss.beyondRange) {
     warn(
