@@ -474,8 +474,9 @@ export interface RankRecommendation {
   /** Null when no rank swept is supported by the evidence (the reasoning says why). */
   rank: number | null;
   /**
-   * Short machine-readable name of the rule that decided: `cv-1se`, `bic`, `cophenetic`,
-   * `smallest`, or `none` (no rank supported).
+   * Short machine-readable name of the rule that decided: `cv-1se`, `baseline-agreement` (no
+   * folds: the loss and stability rules against the shuffled baseline agree), `bic`,
+   * `cophenetic`, `smallest`, or `none` (no rank supported).
    */
   criterion: string;
   /** Cautions, in the order found. */
