@@ -854,25 +854,35 @@ void csrKlRun(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, size_
   // The padded output (aligned, as htp: `out`'s rows may straddle cache lines), copied to out.
   double* outp = scratchOf(outBuffer, (side == 0 ? a.m : a.n) * (size_t)kp);
   const int rowParts = partsFor(threads, a.m);
+  // The rank-specialised passes (csr.inl) where k is small and the factor they multiply finite.
+  const bool rankPath = side == 0 ? kk <= base::kMaxRankKl && allFinite(Ht.data, a.n * k)
+                                  : kk <= base::kMaxRankKl && allFinite(W.data, a.m * k);
+  // The dense rows' ratios (csrRatios) where a pass reads them stored: `ratio` when the caller gave
+  // nnz of it (csrKl), else this call's own (csrKlLoss, whose W-side rank pass stores none).
+  std::vector<double> ownRatio;
+  double* ratioData = ratio.data;
+  if (anyDense && ratio.length < a.nnz && !(side == 0 && rankPath)) {
+    ownRatio.resize(a.nnz);
+    ratioData = ownRatio.data();
+  }
   if (side == 0) {
-    // The rank-specialised pass (csr.inl) where k is small and Ht finite: same bits.
-    const bool rankPath = kk <= base::kMaxRankKl && allFinite(Ht.data, a.n * k);
     poolOf(env)->run(rowParts, [&](int p) {
       const size_t i0 = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p),
                    i1 = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1);
       std::vector<double> row(anyDense ? a.n : 0);
-      for (size_t i = i0; anyDense && i < i1; i++)
-        if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n)
-          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratio.data, row.data());
       for (size_t x = i0 * (size_t)kp; x < i1 * (size_t)kp; x++) outp[x] = 0;
       if (sums != nullptr)
         for (size_t x = 2 * i0; x < 2 * i1; x++) sums[x] = 0;
       if (rankPath) {
-        csrIsa.klWRank(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, blockPtr, blocks, i0, i1, ratio.data, outp,
-                       sums);
+        // Dense rows are done whole inside, from rows of WH: no ratio is stored.
+        csrIsa.klWRank(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, hp, blockPtr, blocks, i0, i1, row.data(),
+                       outp, sums);
       } else {
+        for (size_t i = i0; anyDense && i < i1; i++)
+          if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n)
+            csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratioData, row.data());
         AlignedDoubles r((size_t)width);
-        csrIsa.klWBlocks(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, blockPtr, blocks, i0, i1, ratio.data,
+        csrIsa.klWBlocks(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, blockPtr, blocks, i0, i1, ratioData,
                          outp, r.data());
         if (sums != nullptr)
           csrIsa.lossBlocks(a.indptr, a.indices, a.data, kk, W.data, htp, kp, blockPtr, blocks, i0, i1, sums);
@@ -888,22 +898,21 @@ void csrKlRun(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, size_
       for (size_t i = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p);
            i < csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1); i++)
         if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n)
-          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratio.data, row.data());
+          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratioData, row.data());
     });
   }
   const double* wp = padColumnsInto(wpBuffer, W.data, a.m, k, kp);
   // Blocks shared over the parts by their stored entries.
   const int parts = partsFor(threads, (size_t)blocks);
   const std::vector<int> blockCuts = csrBlockCuts(a, blockPtr, blocks, parts);
-  const bool rankPathH = kk <= base::kMaxRankKl && allFinite(W.data, a.m * k);
   poolOf(env)->run(parts, [&](int p) {
-    if (rankPathH) {
+    if (rankPath) {
       csrIsa.klHRank(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp, htp, blockPtr, blocks, width, blockCuts[p],
-                     blockCuts[p + 1], ratio.data, outp);
+                     blockCuts[p + 1], ratioData, outp);
     } else {
       AlignedDoubles r((size_t)width);
       csrIsa.klHBlocks(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp, htp, kp, blockPtr, blocks, width,
-                       blockCuts[p], blockCuts[p + 1], ratio.data, outp, r.data());
+                       blockCuts[p], blockCuts[p + 1], ratioData, outp, r.data());
     }
     const size_t j0 = (size_t)blockCuts[p] * (size_t)width;
     const size_t j1 = std::min(a.n, (size_t)blockCuts[p + 1] * (size_t)width);
@@ -955,37 +964,36 @@ napi_value CsrLosses(napi_env env, napi_callback_info info) {
 }
 
 /**
- * (indptr, indices, data, m, n, k, W, Ht, numW, ratio, sums, threads): csrKl's W side into numW
- * (m × k) and csrLosses' rows into sums (2m) for the same W and Ht, in one pass where the
- * rank-specialised one serves (k ≤ 16, Ht finite: one dot product and one ratio per stored entry
- * for both), else the two passes one after the other: the bits of those two calls. indptr may be
- * a handle (csrHandle).
+ * (indptr, indices, data, m, n, k, W, Ht, numW, sums, threads): csrKl's W side into numW (m × k)
+ * and csrLosses' rows into sums (2m) for the same W and Ht, in one pass where the rank-specialised
+ * one serves (k ≤ 16, Ht finite: one dot product and one ratio per stored entry for both), else the
+ * two passes one after the other: the bits of those two calls. No ratio scratch is passed: the
+ * rank pass stores none, the general one makes its own where a row is denser than n/3. indptr may
+ * be a handle (csrHandle).
  */
 napi_value CsrKlLoss(napi_env env, napi_callback_info info) {
-  napi_value argv[12];
-  if (!getArgs(env, info, 12, argv,
-               "csrKlLoss: expected (indptr, indices, data, m, n, k, W, Ht, numW, ratio, sums, threads)"))
+  napi_value argv[11];
+  if (!getArgs(env, info, 11, argv, "csrKlLoss: expected (indptr, indices, data, m, n, k, W, Ht, numW, sums, threads)"))
     return nullptr;
   size_t k = 0, threads = 1;
   CsrArgs a;
   CsrHandle* handle = nullptr;
-  Array W, Ht, numW, ratio, sums;
+  Array W, Ht, numW, sums;
   if (!getCsrArgs(env, argv, "csrKlLoss", &a, &handle) ||
       !getSize(env, argv[5], &k, "csrKlLoss: k must be a non-negative integer") ||
       !getArray(env, argv[6], &W, "csrKlLoss: W must be a Float64Array") ||
       !getArray(env, argv[7], &Ht, "csrKlLoss: Ht must be a Float64Array") ||
       !getArray(env, argv[8], &numW, "csrKlLoss: numW must be a Float64Array") ||
-      !getArray(env, argv[9], &ratio, "csrKlLoss: ratio must be a Float64Array") ||
-      !getArray(env, argv[10], &sums, "csrKlLoss: sums must be a Float64Array") ||
-      !getSize(env, argv[11], &threads, "csrKlLoss: threads must be a non-negative integer"))
+      !getArray(env, argv[9], &sums, "csrKlLoss: sums must be a Float64Array") ||
+      !getSize(env, argv[10], &threads, "csrKlLoss: threads must be a non-negative integer"))
     return nullptr;
   if (!sizesFit(env, a.m, a.n, k, "csrKlLoss: m, n and k are too large")) return nullptr;
-  if (k < 1 || k > 4096 || W.length < a.m * k || Ht.length < a.n * k || numW.length < a.m * k || ratio.length < a.nnz ||
+  if (k < 1 || k > 4096 || W.length < a.m * k || Ht.length < a.n * k || numW.length < a.m * k ||
       sums.length < 2 * a.m) {
-    fail(env, "csrKlLoss: array lengths do not match m, n, k and the stored entries");
+    fail(env, "csrKlLoss: array lengths do not match m, n and k");
     return nullptr;
   }
-  csrKlRun(env, a, handle, 0, k, W, Ht, numW, ratio, threads, sums.data);
+  csrKlRun(env, a, handle, 0, k, W, Ht, numW, Array(), threads, sums.data);
   return nullptr;
 }
 

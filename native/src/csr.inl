@@ -744,34 +744,72 @@ static void rankLossRun(const int32_t* indices, const double* data, const double
 }
 
 /**
+ * Row i (denser than n/3) of the W-side KL numerator for rank K into accp, whole: its ratios from
+ * the row of WH (whRow over h = H, k × n, into `row`, n doubles), as csrRatios computes them, added
+ * with Ht's rows in stored order as gatherAdd adds them (the blocked passes add the same terms in
+ * the same order, block after block); with LOSS, the row's loss terms as csrLossBlocks adds them
+ * (per-entry dot products, rankLossRun). No ratio is stored.
+ */
+template <int K, bool LOSS>
+static void rankDenseRow(const int32_t* indptr, const int32_t* indices, const double* data, size_t n, const double* W,
+                         const double* htp, const double* h, size_t i, double* row, double* accp, double* sums) {
+  constexpr int KP = RankShape<K>::kp, KV = RankShape<K>::kv;
+  const size_t p0 = (size_t)indptr[i], p1 = (size_t)indptr[i + 1];
+  const double* wi = W + i * (size_t)K;
+  whRow(wi, h, n, K, row);
+  double* acci = accp + i * (size_t)KP;
+  v4d acc[KV];
+#pragma GCC unroll 4
+  for (int q = 0; q < KV; q++) acc[q] = load4(acci + 4 * q);
+  for (size_t p = p0; p < p1; p++) {
+    const double v = data[p];
+    if (!(v > 0)) continue;
+    const double wh = row[indices[p]];
+    const double x = v / (wh == 0 ? EPS32 : wh);
+    if (!(x > 0)) continue;
+    const double* hj = htp + (size_t)indices[p] * KP;
+    const v4d xs = splat4(x);
+#pragma GCC unroll 4
+    for (int q = 0; q < KV; q++) acc[q] = acc[q] + xs * load4(hj + 4 * q);
+  }
+#pragma GCC unroll 4
+  for (int q = 0; q < KV; q++) store4(acci + 4 * q, acc[q]);
+  if (LOSS) {
+    v4d w[K];
+#pragma GCC unroll 16
+    for (int t = 0; t < K; t++) w[t] = splat4(wi[t]);
+    rankLossRun<K>(indices, data, wi, w, htp, p0, p1, &sums[2 * i], &sums[2 * i + 1]);
+  }
+}
+
+/**
  * The W-side KL numerator of rows [i0, i1) for rank K into accp (m × kp, zeroed by the caller),
  * block by block, and with LOSS the rows' loss sums into sums (2m, zeroed by the caller) as
  * csrLossBlocks leaves them. Ht (padded: htp) must be finite (see the section comment).
  */
 template <int K, bool LOSS>
 static void klWRankOf(const int32_t* indptr, const int32_t* indices, const double* data, size_t n, const double* W,
-                      const double* htp, const int32_t* blockPtr, int blocks, size_t i0, size_t i1, const double* ratio,
-                      double* accp, double* sums) {
+                      const double* htp, const double* h, const int32_t* blockPtr, int blocks, size_t i0, size_t i1,
+                      double* row, double* accp, double* sums) {
   constexpr int KP = RankShape<K>::kp, KV = RankShape<K>::kv;
   const size_t stride = (size_t)blocks + 1;
   const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
+  for (size_t i = i0; i < i1; i++)
+    if (3 * (size_t)(indptr[i + 1] - indptr[i]) > n)
+      rankDenseRow<K, LOSS>(indptr, indices, data, n, W, htp, h, i, row, accp, sums);
   for (int b = 0; b < blocks; b++) {
     for (size_t i = i0; i < i1; i++) {
       const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
       if (i + 1 < i1)
         prefetchRun(indices, data, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
       if (p0 == p1) continue;
+      // Rows denser than n/3 were done whole beforehand (rankDenseRow).
+      if (3 * (size_t)(indptr[i + 1] - indptr[i]) > n) continue;
       const double* wi = W + i * (size_t)K;
       v4d w[K];
 #pragma GCC unroll 16
       for (int t = 0; t < K; t++) w[t] = splat4(wi[t]);
       double* acci = accp + i * (size_t)KP;
-      if (3 * (size_t)(indptr[i + 1] - indptr[i]) > n) {
-        // Ratios from a whole row of WH, computed beforehand into `ratio` (csrRatios).
-        gatherAdd<KV>(ratio + p0, indices + p0, p1 - p0, htp, KP, acci);
-        if (LOSS) rankLossRun<K>(indices, data, wi, w, htp, p0, p1, &sums[2 * i], &sums[2 * i + 1]);
-        continue;
-      }
       v4d acc[KV];
 #pragma GCC unroll 4
       for (int q = 0; q < KV; q++) acc[q] = load4(acci + 4 * q);
@@ -937,16 +975,18 @@ static void klHRankOf(const int32_t* indptr, const int32_t* indices, const doubl
 /**
  * csrKlWBlocks for 1 ≤ k ≤ kMaxRankKl with Ht finite, and (sums not null) the loss rows of
  * csrLossBlocks in the same pass: same bits as csrKlWBlocks and csrLossBlocks. kp = (k + 3) & ~3.
+ * Rows denser than n/3 are done whole from rows of WH (h: H, k × n, read only when there are
+ * such rows; row: n doubles of scratch), so no ratio is stored.
  */
 static void csrKlWRank(const int32_t* indptr, const int32_t* indices, const double* data, size_t n, int k,
-                       const double* W, const double* htp, const int32_t* blockPtr, int blocks, size_t i0, size_t i1,
-                       const double* ratio, double* accp, double* sums) {
+                       const double* W, const double* htp, const double* h, const int32_t* blockPtr, int blocks,
+                       size_t i0, size_t i1, double* row, double* accp, double* sums) {
   switch (k) {
-#define NMF_RANK_KL_W(K)                                                                                        \
-  case K:                                                                                                       \
-    if (sums != nullptr)                                                                                        \
-      return klWRankOf<K, true>(indptr, indices, data, n, W, htp, blockPtr, blocks, i0, i1, ratio, accp, sums); \
-    return klWRankOf<K, false>(indptr, indices, data, n, W, htp, blockPtr, blocks, i0, i1, ratio, accp, sums);
+#define NMF_RANK_KL_W(K)                                                                                         \
+  case K:                                                                                                        \
+    if (sums != nullptr)                                                                                         \
+      return klWRankOf<K, true>(indptr, indices, data, n, W, htp, h, blockPtr, blocks, i0, i1, row, accp, sums); \
+    return klWRankOf<K, false>(indptr, indices, data, n, W, htp, h, blockPtr, blocks, i0, i1, row, accp, sums);
     NMF_RANK_KL_W(1)
     NMF_RANK_KL_W(2)
     NMF_RANK_KL_W(3)

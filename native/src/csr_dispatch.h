@@ -26,7 +26,7 @@ typedef void (*CsrColumnProductBlocksFn)(const int32_t*, const double*, size_t, 
 typedef void (*CsrLossBlocksFn)(const int32_t*, const int32_t*, const double*, int, const double*, const double*, int,
                                 const int32_t*, int, size_t, size_t, double*);
 typedef void (*CsrKlWRankFn)(const int32_t*, const int32_t*, const double*, size_t, int, const double*, const double*,
-                             const int32_t*, int, size_t, size_t, const double*, double*, double*);
+                             const double*, const int32_t*, int, size_t, size_t, double*, double*, double*);
 typedef void (*CsrKlHRankFn)(const int32_t*, const int32_t*, const double*, size_t, size_t, int, const double*,
                              const double*, const double*, const int32_t*, int, int, int, int, const double*, double*);
 

@@ -3,6 +3,8 @@ import { Rng } from '../../../linalg/random';
 import { installNativeKernels } from '../../../../main/native';
 import { randomCounts, toCsr } from '../../__tests__/helpers';
 import { scalarKernels, selectKernels, type NmfKernels } from '..';
+import { loadedNativeKernels, type NativeKernelModule } from '../native';
+import { markPreparedCsr } from '../../prepared-csr';
 
 /**
  * The native CSR KL passes compiled per rank (native/src/csr.inl, "Rank-specialised KL passes":
@@ -99,6 +101,74 @@ describe.skipIf(nativeSkipReason !== null)(
         }
       });
     }
+
+    it('reads the W-side numerator with the loss rows (csrKlLoss), the bits of the two calls', () => {
+      const module = loadedNativeKernels()!;
+      for (const k of [1, 2, 5, 10, 16, 17]) {
+        for (const infinite of [false, true]) {
+          const c = caseFor(k, 300 + k);
+          // An infinity in Ht: the general passes, one after the other.
+          if (infinite) c.Ht[c.indices[c.data.findIndex((v) => v === 0)] * k] = Infinity;
+          const want = outputs(scalarKernels, k, c);
+          const numW = new Float64Array(m * k).fill(7.5);
+          const sums = new Float64Array(2 * m).fill(7.5);
+          module.csrKlLoss!(c.indptr, c.indices, c.data, m, n, k, c.W, c.Ht, numW, sums, 3);
+          expectSameBits(
+            new Map([
+              ['klNumWCsr', want.get('klNumWCsr')!],
+              ['csrRowLosses', want.get('csrRowLosses')!],
+            ]),
+            new Map([
+              ['klNumWCsr', numW],
+              ['csrRowLosses', sums],
+            ]),
+          );
+        }
+      }
+    });
+
+    it("keeps the numerator read with a prepared V's loss for the next numerator call on the same bits of W and Ht only", () => {
+      const module = loadedNativeKernels()!;
+      const original = module.csrKl!;
+      let wSideCalls = 0;
+      // The module with csrKl's W-side calls counted (its own properties are read-only).
+      const countedKl: NativeKernelModule['csrKl'] = (side, ...rest) => {
+        if (side === 0) wSideCalls++;
+        original.call(module, side, ...rest);
+      };
+      const counted = Object.create(module, { csrKl: { value: countedKl } }) as NativeKernelModule;
+      for (const k of [2, 6, 16, 17]) {
+        const c = caseFor(k, 500 + k);
+        markPreparedCsr(c.indptr);
+        const native = selectKernels({ backend: 'native', threads: 2, splitAlways: true, native: counted });
+        const { indptr, indices, data, W, Ht } = c;
+        const row = new Float64Array(n);
+        const ratio = new Float64Array(data.length);
+        const sums = new Float64Array(2 * m);
+        const numW = new Float64Array(m * k);
+        wSideCalls = 0;
+        native.csrRowLosses(indptr, indices, data, m, n, k, W, Ht, sums);
+        native.klNumWCsr(indptr, indices, data, m, n, k, W, Ht, numW, row, ratio);
+        // Taken from the loss pass up to k = 16 (the ranks with their own passes).
+        expect(wSideCalls).toBe(k <= 16 ? 0 : 1);
+        expectSameBits(
+          new Map([['klNumWCsr', outputs(scalarKernels, k, c).get('klNumWCsr')!]]),
+          new Map([['klNumWCsr', numW]]),
+        );
+        // Once only, and never for other bits of W (a write between the loss and the numerator).
+        native.klNumWCsr(indptr, indices, data, m, n, k, W, Ht, numW, row, ratio);
+        expect(wSideCalls).toBe(k <= 16 ? 1 : 2);
+        native.csrRowLosses(indptr, indices, data, m, n, k, W, Ht, sums);
+        W[3] = W[3] === 0 ? -0 : W[3] * 1.5;
+        Ht[7 * k] = Ht[7 * k] === 0 ? -0 : Ht[7 * k] * 1.5;
+        native.klNumWCsr(indptr, indices, data, m, n, k, W, Ht, numW, row, ratio);
+        expect(wSideCalls).toBe(k <= 16 ? 2 : 3);
+        expectSameBits(
+          new Map([['klNumWCsr', outputs(scalarKernels, k, c).get('klNumWCsr')!]]),
+          new Map([['klNumWCsr', numW]]),
+        );
+      }
+    });
 
     it('falls back where a factor is not finite: an infinity in Ht, a NaN in W', () => {
       const native = selectKernels({ backend: 'native', threads: 2, splitAlways: true });
