@@ -1,6 +1,6 @@
 /**
- * CPU per call of the native CSR KL kernels (`csrKl` W side and H side, `csrLosses`, and the
- * fused W side with the loss rows where the module has it) on a bench set at given ranks, one
+ * CPU per call of the native CSR KL kernels (`csrKl` W side and H side, `csrLosses`, and
+ * `csrKlLoss` — the W side with the loss rows in one pass — where the module has it) on a bench set at given ranks, one
  * thread by default, with a chosen module: the per-call figures of docs/architecture.md ("Native
  * CSR kernels"). Each output's bits are hashed, so two modules (a kept copy of the previous build
  * and the current one, run alternately) can be compared for speed and for bits.
@@ -85,6 +85,12 @@ for (const k of ranks) {
   const wSide = timed(() => module.csrKl!(0, handle, indices, data, m, n, k, W, Ht, numW, ratio, threads));
   const hSide = timed(() => module.csrKl!(1, handle, indices, data, m, n, k, W, Ht, numHt, ratio, threads));
   const loss = timed(() => module.csrLosses!(handle, indices, data, m, n, k, W, Ht, sums, threads));
+  const fusedW = new Float64Array(m * k);
+  const fusedSums = new Float64Array(2 * m);
+  const wSideWithLoss =
+    typeof module.csrKlLoss === 'function'
+      ? timed(() => module.csrKlLoss!(handle, indices, data, m, n, k, W, Ht, fusedW, fusedSums, threads))
+      : null;
   console.log(
     JSON.stringify({
       k,
@@ -92,7 +98,13 @@ for (const k of ranks) {
       wSide,
       hSide,
       loss,
-      bits: { numW: hashOf(numW), numHt: hashOf(numHt), sums: hashOf(sums) },
+      wSideWithLoss,
+      bits: {
+        numW: hashOf(numW),
+        numHt: hashOf(numHt),
+        sums: hashOf(sums),
+        ...(wSideWithLoss !== null ? { fusedNumW: hashOf(fusedW), fusedSums: hashOf(fusedSums) } : {}),
+      },
     }),
   );
 }
