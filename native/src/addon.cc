@@ -768,12 +768,25 @@ void csrProductBlocked(napi_env env, const CsrArgs& a, CsrHandle* handle, int si
   });
 }
 
+/**
+ * Whether x[0 .. count) holds no infinity and no NaN: the rank-specialised KL passes (csr.inl) add
+ * (+0)·f where the general ones skip, which is the same only for finite f.
+ */
+bool allFinite(const double* x, size_t count) {
+  bool finite = true;
+  for (size_t q = 0; q < count; q++) finite &= x[q] - x[q] == 0;
+  return finite;
+}
+
 /** Whether some row of `a` is denser than n/3 (the whole-row path of csrRatios). */
 bool csrAnyDenseRow(const CsrArgs& a) {
   for (size_t i = 0; i < a.m; i++)
     if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n) return true;
   return false;
 }
+
+void csrKlRun(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, size_t k, const Array& W, const Array& Ht,
+              const Array& out, const Array& ratio, size_t threads, double* sums);
 
 /**
  * (side, indptr, indices, data, m, n, k, W, Ht, out, ratio, threads): the KL numerators for CSR V,
@@ -810,6 +823,18 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
     fail(env, "csrKl: array lengths do not match m, n, k and the stored entries");
     return nullptr;
   }
+  csrKlRun(env, a, handle, (int)side, k, W, Ht, out, ratio, threads, nullptr);
+  return nullptr;
+}
+
+/**
+ * The KL numerator of `side` into out (csrKl) and, on side 0 with `sums` (2m) not null, the loss
+ * rows of csrLosses for the same W and Ht: read in the numerator's pass where the rank-specialised
+ * one serves (csr.inl: one dot product and one ratio per stored entry for both), else by the loss
+ * pass after it. Arguments checked by the caller.
+ */
+void csrKlRun(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, size_t k, const Array& W, const Array& Ht,
+              const Array& out, const Array& ratio, size_t threads, double* sums) {
   const int kk = (int)k, kp = (kk + 3) & ~3;
   // H (k × n) only where some row is dense enough to be served from a whole row of WH.
   const bool anyDense = csrAnyDenseRow(a);
@@ -829,22 +854,43 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
   // The padded output (aligned, as htp: `out`'s rows may straddle cache lines), copied to out.
   double* outp = scratchOf(outBuffer, (side == 0 ? a.m : a.n) * (size_t)kp);
   const int rowParts = partsFor(threads, a.m);
+  // The rank-specialised passes (csr.inl) where k is small and the factor they multiply finite.
+  const bool rankPath = side == 0 ? kk <= base::kMaxRankKl && allFinite(Ht.data, a.n * k)
+                                  : kk <= base::kMaxRankKl && allFinite(W.data, a.m * k);
+  // The dense rows' ratios (csrRatios) where a pass reads them stored: `ratio` when the caller gave
+  // nnz of it (csrKl), else this call's own (csrKlLoss, whose W-side rank pass stores none).
+  std::vector<double> ownRatio;
+  double* ratioData = ratio.data;
+  if (anyDense && ratio.length < a.nnz && !(side == 0 && rankPath)) {
+    ownRatio.resize(a.nnz);
+    ratioData = ownRatio.data();
+  }
   if (side == 0) {
     poolOf(env)->run(rowParts, [&](int p) {
       const size_t i0 = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p),
                    i1 = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1);
       std::vector<double> row(anyDense ? a.n : 0);
-      AlignedDoubles r((size_t)width);
-      for (size_t i = i0; anyDense && i < i1; i++)
-        if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n)
-          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratio.data, row.data());
       for (size_t x = i0 * (size_t)kp; x < i1 * (size_t)kp; x++) outp[x] = 0;
-      csrIsa.klWBlocks(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, blockPtr, blocks, i0, i1, ratio.data,
-                       outp, r.data());
+      if (sums != nullptr)
+        for (size_t x = 2 * i0; x < 2 * i1; x++) sums[x] = 0;
+      if (rankPath) {
+        // Dense rows are done whole inside, from rows of WH: no ratio is stored.
+        csrIsa.klWRank(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, hp, blockPtr, blocks, i0, i1, row.data(),
+                       outp, sums);
+      } else {
+        for (size_t i = i0; anyDense && i < i1; i++)
+          if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n)
+            csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratioData, row.data());
+        AlignedDoubles r((size_t)width);
+        csrIsa.klWBlocks(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, blockPtr, blocks, i0, i1, ratioData,
+                         outp, r.data());
+        if (sums != nullptr)
+          csrIsa.lossBlocks(a.indptr, a.indices, a.data, kk, W.data, htp, kp, blockPtr, blocks, i0, i1, sums);
+      }
       for (size_t i = i0; i < i1; i++)
         for (int t = 0; t < kk; t++) out.data[i * k + t] = outp[i * kp + t];
     });
-    return nullptr;
+    return;
   }
   if (anyDense) {
     poolOf(env)->run(rowParts, [&](int p) {
@@ -852,7 +898,7 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
       for (size_t i = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p);
            i < csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1); i++)
         if (3 * (size_t)(a.indptr[i + 1] - a.indptr[i]) > a.n)
-          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratio.data, row.data());
+          csrIsa.ratios(a.indptr, a.indices, a.data, a.n, kk, W.data, htp, kp, hp, i, i + 1, ratioData, row.data());
     });
   }
   const double* wp = padColumnsInto(wpBuffer, W.data, a.m, k, kp);
@@ -860,15 +906,19 @@ napi_value CsrKl(napi_env env, napi_callback_info info) {
   const int parts = partsFor(threads, (size_t)blocks);
   const std::vector<int> blockCuts = csrBlockCuts(a, blockPtr, blocks, parts);
   poolOf(env)->run(parts, [&](int p) {
-    AlignedDoubles r((size_t)width);
-    csrIsa.klHBlocks(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp, htp, kp, blockPtr, blocks, width,
-                     blockCuts[p], blockCuts[p + 1], ratio.data, outp, r.data());
+    if (rankPath) {
+      csrIsa.klHRank(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp, htp, blockPtr, blocks, width, blockCuts[p],
+                     blockCuts[p + 1], ratioData, outp);
+    } else {
+      AlignedDoubles r((size_t)width);
+      csrIsa.klHBlocks(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp, htp, kp, blockPtr, blocks, width,
+                       blockCuts[p], blockCuts[p + 1], ratioData, outp, r.data());
+    }
     const size_t j0 = (size_t)blockCuts[p] * (size_t)width;
     const size_t j1 = std::min(a.n, (size_t)blockCuts[p + 1] * (size_t)width);
     for (size_t j = j0; j < j1; j++)
       for (int t = 0; t < kk; t++) out.data[j * k + t] = outp[j * kp + t];
   });
-  return nullptr;
 }
 
 /**
@@ -910,6 +960,40 @@ napi_value CsrLosses(napi_env env, napi_callback_info info) {
     for (size_t x = 2 * i0; x < 2 * i1; x++) sums.data[x] = 0;
     csrIsa.lossBlocks(a.indptr, a.indices, a.data, (int)k, W.data, htp, kp, blockPtr, blocks, i0, i1, sums.data);
   });
+  return nullptr;
+}
+
+/**
+ * (indptr, indices, data, m, n, k, W, Ht, numW, sums, threads): csrKl's W side into numW (m × k)
+ * and csrLosses' rows into sums (2m) for the same W and Ht, in one pass where the rank-specialised
+ * one serves (k ≤ 16, Ht finite: one dot product and one ratio per stored entry for both), else the
+ * two passes one after the other: the bits of those two calls. No ratio scratch is passed: the
+ * rank pass stores none, the general one makes its own where a row is denser than n/3. indptr may
+ * be a handle (csrHandle).
+ */
+napi_value CsrKlLoss(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  if (!getArgs(env, info, 11, argv, "csrKlLoss: expected (indptr, indices, data, m, n, k, W, Ht, numW, sums, threads)"))
+    return nullptr;
+  size_t k = 0, threads = 1;
+  CsrArgs a;
+  CsrHandle* handle = nullptr;
+  Array W, Ht, numW, sums;
+  if (!getCsrArgs(env, argv, "csrKlLoss", &a, &handle) ||
+      !getSize(env, argv[5], &k, "csrKlLoss: k must be a non-negative integer") ||
+      !getArray(env, argv[6], &W, "csrKlLoss: W must be a Float64Array") ||
+      !getArray(env, argv[7], &Ht, "csrKlLoss: Ht must be a Float64Array") ||
+      !getArray(env, argv[8], &numW, "csrKlLoss: numW must be a Float64Array") ||
+      !getArray(env, argv[9], &sums, "csrKlLoss: sums must be a Float64Array") ||
+      !getSize(env, argv[10], &threads, "csrKlLoss: threads must be a non-negative integer"))
+    return nullptr;
+  if (!sizesFit(env, a.m, a.n, k, "csrKlLoss: m, n and k are too large")) return nullptr;
+  if (k < 1 || k > 4096 || W.length < a.m * k || Ht.length < a.n * k || numW.length < a.m * k ||
+      sums.length < 2 * a.m) {
+    fail(env, "csrKlLoss: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  csrKlRun(env, a, handle, 0, k, W, Ht, numW, Array(), threads, sums.data);
   return nullptr;
 }
 
@@ -1064,6 +1148,11 @@ void defineMaskedExports(napi_env env, napi_value exports) {
 #include "orthonormalize.inl"
 
 // ---------------------------------------------------------------------------------------------
+// The randomized SVD's Jacobi sweeps (jacobi.inl).
+
+#include "jacobi.inl"
+
+// ---------------------------------------------------------------------------------------------
 // Fused half-iterations of HALS and KL MU on dense V (fused.inl).
 
 #include "fused.inl"
@@ -1098,6 +1187,7 @@ NAPI_MODULE_INIT() {
       {"csrKl", nullptr, CsrKl, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"csrLosses", nullptr, CsrLosses, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"csrHandle", nullptr, CsrHandleNew, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"csrKlLoss", nullptr, CsrKlLoss, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(csrProps) / sizeof(csrProps[0]), csrProps);
   napi_property_descriptor orthoProps[] = {
@@ -1107,5 +1197,10 @@ NAPI_MODULE_INIT() {
   defineFusedExports(env, exports);
   defineScanExports(env, exports);
   defineMinibatchExports(env, exports);
+  // The randomized SVD's Jacobi sweeps (jacobi.inl).
+  napi_property_descriptor jacobiProps[] = {
+      {"jacobiSweeps", nullptr, JacobiSweeps, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 1, jacobiProps);
   return exports;
 }

@@ -622,3 +622,419 @@ static void csrColumnProductBlocks(const int32_t* indices, const double* c, size
       return columnProductBlocksOf<0>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rank-specialised KL passes (k ≤ kMaxRankKl). The general blocked passes above go over a row's
+// run of entries twice: segmentRatios (each entry's row of Ht loaded and transposed, k a run-time
+// bound, the ratios stored to scratch), then gatherAdd or scatterAdd (the rows of Ht loaded again,
+// the ratios read back), and keep no sum in registers across the k components. Here K is a
+// compile-time constant: W's row is K broadcasts held in registers, each group of four entries has
+// its rows of Ht loaded once, transposed in registers for its four dot products, and (W side) the
+// same registers multiplied by the ratios, which never leave the registers; the W side's loss rows
+// can be read in the same pass (csrKlWRank with sums), since it computes (WH)_ij and V/WH at every
+// stored entry anyway.
+//
+// Bits: the operations of the general passes, entry by entry and sum by sum. (WH)_ij is added one
+// component at a time in t order from +0 (segmentRatios), the ratio is V/WHs where V > 0, else 0
+// (csrRatios); W side acc_i = acc_i + ratio·Ht_j over the entries in stored order, lanes across t
+// (gatherAdd); H side out_j = out_j + ratio·W_i over rows in ascending order (scatterAdd); the
+// loss terms and their order those of csrLossBlocks. One difference in form: where gatherAdd and
+// scatterAdd skip a ratio that is not > 0, these add (+0)·Ht_j (or (+0)·W_i). That adds nothing
+// when the factor is finite — the product is ±0, a running sum that starts at +0 is never −0, and
+// s + (±0) = s for every other s — so the callers take these passes only when the multiplied
+// factor (Ht on the W side, W on the H side) is finite, and the general passes otherwise.
+
+/** The largest rank with a specialised KL pass (each rank is compiled separately). */
+static constexpr int kMaxRankKl = 16;
+
+/** Rows of kp doubles for rank K: K rounded up to whole four-lane vectors. */
+template <int K>
+struct RankShape {
+  static constexpr int kp = (K + 3) & ~3;
+  static constexpr int kv = kp / 4;
+};
+
+/**
+ * The four dot products (WH)_ij of the entries j[0..3], one per lane, from their padded rows of Ht,
+ * which are left in rows[e][q] (components 4q .. 4q + 3 of entry e) for the caller. w[t]: W_it in
+ * every lane. Each lane adds its K components one at a time in t order from +0, as
+ * entryProducts4 does (the same transposition in registers; the padding is loaded, never added).
+ */
+template <int K>
+__attribute__((always_inline)) static inline v4d rankProducts4(const double* htp, const int32_t* j, const v4d* w,
+                                                               v4d (&rows)[4][RankShape<K>::kv]) {
+  constexpr int KP = RankShape<K>::kp, KV = RankShape<K>::kv;
+#pragma GCC unroll 4
+  for (int e = 0; e < 4; e++) {
+    const double* h = htp + (size_t)j[e] * KP;
+#pragma GCC unroll 4
+    for (int q = 0; q < KV; q++) rows[e][q] = load4(h + 4 * q);
+  }
+  v4d wh = splat4(0);
+#pragma GCC unroll 4
+  for (int q = 0; q < KV; q++) {
+    const v4d a = __builtin_shufflevector(rows[0][q], rows[1][q], 0, 4, 2, 6);
+    const v4d b = __builtin_shufflevector(rows[0][q], rows[1][q], 1, 5, 3, 7);
+    const v4d c = __builtin_shufflevector(rows[2][q], rows[3][q], 0, 4, 2, 6);
+    const v4d d = __builtin_shufflevector(rows[2][q], rows[3][q], 1, 5, 3, 7);
+    const int t = 4 * q;
+    wh = wh + w[t] * __builtin_shufflevector(a, c, 0, 1, 4, 5);
+    if (t + 1 < K) wh = wh + w[t + 1] * __builtin_shufflevector(b, d, 0, 1, 4, 5);
+    if (t + 2 < K) wh = wh + w[t + 2] * __builtin_shufflevector(a, c, 2, 3, 6, 7);
+    if (t + 3 < K) wh = wh + w[t + 3] * __builtin_shufflevector(b, d, 2, 3, 6, 7);
+  }
+  return wh;
+}
+
+/** The ratios of four entries as csrRatios computes them: V/WHs where V > 0 (WHs: EPS32 where WH is 0), else 0. */
+static inline v4d rankRatios4(v4d v, v4d wh) {
+  const v4d zero = splat4(0);
+  return select4(v > zero, v / select4(wh == zero, splat4(EPS32), wh), zero);
+}
+
+/** x where x > 0, else +0: what a skipping sum adds (see the section comment). */
+static inline v4d addedPart4(v4d x) { return select4(x > splat4(0), x, splat4(0)); }
+
+/** (WH)_ij of one entry, one component at a time in t order from +0 (the scalar loops of segmentRatios). */
+template <int K>
+static inline double rankProduct1(const double* wi, const double* hj) {
+  double wh = 0;
+#pragma GCC unroll 16
+  for (int t = 0; t < K; t++) wh += wi[t] * hj[t];
+  return wh;
+}
+
+/**
+ * The loss terms of one run of a row (positions [p0, p1)) added to *a and *s in stored order, as
+ * csrLossBlocks adds them: Σ V·log(V/WHs) and Σ V over the V > EPS32. For rows whose numerator
+ * ratios come from a whole row of WH (denser than n/3): their loss takes per-entry dot products.
+ */
+template <int K>
+static void rankLossRun(const int32_t* indices, const double* data, const double* wi, const v4d* w, const double* htp,
+                        size_t p0, size_t p1, double* a, double* s) {
+  constexpr int KP = RankShape<K>::kp, KV = RankShape<K>::kv;
+  const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
+  double sa = *a, ss = *s;
+  size_t p = p0;
+  for (; p + 4 <= p1; p += 4) {
+    v4d rows[4][KV];
+    const v4d wh = rankProducts4<K>(htp, indices + p, w, rows);
+    const v4d v = load4(data + p);
+    const v4l keep = v > eps;  // false for NaN
+    const v4d terms = select4(keep, v * logMain(select4(keep, v / select4(wh == zero, eps, wh), two)), zero);
+    const v4d kept = select4(keep, v, zero);
+    sa += terms[0];
+    sa += terms[1];
+    sa += terms[2];
+    sa += terms[3];
+    ss += kept[0];
+    ss += kept[1];
+    ss += kept[2];
+    ss += kept[3];
+  }
+  for (; p < p1; p++) {
+    const double v = data[p];
+    if (!(v > EPS32)) continue;
+    const double wh = rankProduct1<K>(wi, htp + (size_t)indices[p] * KP);
+    sa += v * fdlibmLog(v / (wh == 0 ? EPS32 : wh));
+    ss += v;
+  }
+  *a = sa;
+  *s = ss;
+}
+
+/**
+ * Row i (denser than n/3) of the W-side KL numerator for rank K into accp, whole: its ratios from
+ * the row of WH (whRow over h = H, k × n, into `row`, n doubles), as csrRatios computes them, added
+ * with Ht's rows in stored order as gatherAdd adds them (the blocked passes add the same terms in
+ * the same order, block after block); with LOSS, the row's loss terms as csrLossBlocks adds them
+ * (per-entry dot products, rankLossRun). No ratio is stored.
+ */
+template <int K, bool LOSS>
+static void rankDenseRow(const int32_t* indptr, const int32_t* indices, const double* data, size_t n, const double* W,
+                         const double* htp, const double* h, size_t i, double* row, double* accp, double* sums) {
+  constexpr int KP = RankShape<K>::kp, KV = RankShape<K>::kv;
+  const size_t p0 = (size_t)indptr[i], p1 = (size_t)indptr[i + 1];
+  const double* wi = W + i * (size_t)K;
+  whRow(wi, h, n, K, row);
+  double* acci = accp + i * (size_t)KP;
+  v4d acc[KV];
+#pragma GCC unroll 4
+  for (int q = 0; q < KV; q++) acc[q] = load4(acci + 4 * q);
+  for (size_t p = p0; p < p1; p++) {
+    const double v = data[p];
+    if (!(v > 0)) continue;
+    const double wh = row[indices[p]];
+    const double x = v / (wh == 0 ? EPS32 : wh);
+    if (!(x > 0)) continue;
+    const double* hj = htp + (size_t)indices[p] * KP;
+    const v4d xs = splat4(x);
+#pragma GCC unroll 4
+    for (int q = 0; q < KV; q++) acc[q] = acc[q] + xs * load4(hj + 4 * q);
+  }
+#pragma GCC unroll 4
+  for (int q = 0; q < KV; q++) store4(acci + 4 * q, acc[q]);
+  if (LOSS) {
+    v4d w[K];
+#pragma GCC unroll 16
+    for (int t = 0; t < K; t++) w[t] = splat4(wi[t]);
+    rankLossRun<K>(indices, data, wi, w, htp, p0, p1, &sums[2 * i], &sums[2 * i + 1]);
+  }
+}
+
+/**
+ * The W-side KL numerator of rows [i0, i1) for rank K into accp (m × kp, zeroed by the caller),
+ * block by block, and with LOSS the rows' loss sums into sums (2m, zeroed by the caller) as
+ * csrLossBlocks leaves them. Ht (padded: htp) must be finite (see the section comment).
+ */
+template <int K, bool LOSS>
+static void klWRankOf(const int32_t* indptr, const int32_t* indices, const double* data, size_t n, const double* W,
+                      const double* htp, const double* h, const int32_t* blockPtr, int blocks, size_t i0, size_t i1,
+                      double* row, double* accp, double* sums) {
+  constexpr int KP = RankShape<K>::kp, KV = RankShape<K>::kv;
+  const size_t stride = (size_t)blocks + 1;
+  const v4d eps = splat4(EPS32), zero = splat4(0), two = splat4(2.0);
+  for (size_t i = i0; i < i1; i++)
+    if (3 * (size_t)(indptr[i + 1] - indptr[i]) > n)
+      rankDenseRow<K, LOSS>(indptr, indices, data, n, W, htp, h, i, row, accp, sums);
+  for (int b = 0; b < blocks; b++) {
+    for (size_t i = i0; i < i1; i++) {
+      const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
+      if (i + 1 < i1)
+        prefetchRun(indices, data, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
+      if (p0 == p1) continue;
+      // Rows denser than n/3 were done whole beforehand (rankDenseRow).
+      if (3 * (size_t)(indptr[i + 1] - indptr[i]) > n) continue;
+      const double* wi = W + i * (size_t)K;
+      v4d w[K];
+#pragma GCC unroll 16
+      for (int t = 0; t < K; t++) w[t] = splat4(wi[t]);
+      double* acci = accp + i * (size_t)KP;
+      v4d acc[KV];
+#pragma GCC unroll 4
+      for (int q = 0; q < KV; q++) acc[q] = load4(acci + 4 * q);
+      double la = 0, ls = 0;
+      if (LOSS) {
+        la = sums[2 * i];
+        ls = sums[2 * i + 1];
+      }
+      // Four entries' ratios (and, with LOSS, loss terms) added into acc (and la, ls) in stored order.
+      const auto addGroup = [&](const v4d(&rows)[4][KV], v4d v, v4d x) __attribute__((always_inline)) {
+        const v4d c = addedPart4(x);
+        const v4d c0 = __builtin_shufflevector(c, c, 0, 0, 0, 0), c1 = __builtin_shufflevector(c, c, 1, 1, 1, 1);
+        const v4d c2 = __builtin_shufflevector(c, c, 2, 2, 2, 2), c3 = __builtin_shufflevector(c, c, 3, 3, 3, 3);
+#pragma GCC unroll 4
+        for (int q = 0; q < KV; q++) acc[q] = acc[q] + c0 * rows[0][q];
+#pragma GCC unroll 4
+        for (int q = 0; q < KV; q++) acc[q] = acc[q] + c1 * rows[1][q];
+#pragma GCC unroll 4
+        for (int q = 0; q < KV; q++) acc[q] = acc[q] + c2 * rows[2][q];
+#pragma GCC unroll 4
+        for (int q = 0; q < KV; q++) acc[q] = acc[q] + c3 * rows[3][q];
+        if (LOSS) {
+          // csrLossBlocks' terms: for V > EPS32 (> 0) the lane of x is V/WHs.
+          const v4l keep = v > eps;  // false for NaN
+          const v4d terms = select4(keep, v * logMain(select4(keep, x, two)), zero);
+          const v4d kept = select4(keep, v, zero);
+          la += terms[0];
+          la += terms[1];
+          la += terms[2];
+          la += terms[3];
+          ls += kept[0];
+          ls += kept[1];
+          ls += kept[2];
+          ls += kept[3];
+        }
+      };
+      size_t p = p0;
+      // Two groups of four side by side: their dot products are independent chains.
+      for (; p + 8 <= p1; p += 8) {
+        v4d rowsA[4][KV], rowsB[4][KV];
+        const v4d whA = rankProducts4<K>(htp, indices + p, w, rowsA);
+        const v4d whB = rankProducts4<K>(htp, indices + p + 4, w, rowsB);
+        const v4d vA = load4(data + p), vB = load4(data + p + 4);
+        const v4d xA = rankRatios4(vA, whA), xB = rankRatios4(vB, whB);
+        addGroup(rowsA, vA, xA);
+        addGroup(rowsB, vB, xB);
+      }
+      if (p + 4 <= p1) {
+        v4d rows[4][KV];
+        const v4d v = load4(data + p);
+        const v4d x = rankRatios4(v, rankProducts4<K>(htp, indices + p, w, rows));
+        addGroup(rows, v, x);
+        p += 4;
+      }
+      for (; p < p1; p++) {
+        const double v = data[p];
+        if (!(v > 0)) continue;
+        const double* hj = htp + (size_t)indices[p] * KP;
+        const double wh = rankProduct1<K>(wi, hj);
+        const double x = v / (wh == 0 ? EPS32 : wh);
+        if (x > 0) {
+          const v4d xs = splat4(x);
+#pragma GCC unroll 4
+          for (int q = 0; q < KV; q++) acc[q] = acc[q] + xs * load4(hj + 4 * q);
+        }
+        if (LOSS && v > EPS32) {
+          la += v * fdlibmLog(x);
+          ls += v;
+        }
+      }
+#pragma GCC unroll 4
+      for (int q = 0; q < KV; q++) store4(acci + 4 * q, acc[q]);
+      if (LOSS) {
+        sums[2 * i] = la;
+        sums[2 * i + 1] = ls;
+      }
+    }
+  }
+}
+
+/**
+ * The H-side KL numerator for rank K over column blocks [b0, b1) into outp (n × kp; each block's
+ * rows zeroed here), as klHBlocksOf: outp_j = Σ_i ratio_ij · W_i over rows i in ascending order.
+ * W (padded: wp) must be finite (see the section comment).
+ */
+template <int K>
+static void klHRankOf(const int32_t* indptr, const int32_t* indices, const double* data, size_t m, size_t n,
+                      const double* W, const double* wp, const double* htp, const int32_t* blockPtr, int blocks,
+                      int width, int b0, int b1, const double* ratio, double* outp) {
+  constexpr int KP = RankShape<K>::kp, KV = RankShape<K>::kv;
+  const size_t stride = (size_t)blocks + 1;
+  for (int b = b0; b < b1; b++) {
+    const int32_t j0 = (int32_t)((size_t)b * (size_t)width);
+    const size_t j1 = (size_t)(b + 1) * (size_t)width < n ? (size_t)(b + 1) * (size_t)width : n;
+    double* ob = outp + (size_t)j0 * KP;
+    for (size_t x = 0; x < (j1 - (size_t)j0) * (size_t)KP; x++) ob[x] = 0;
+    for (size_t i = 0; i < m; i++) {
+      const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
+      if (i + 1 < m)
+        prefetchRun(indices, data, (size_t)blockPtr[(i + 1) * stride + b], (size_t)blockPtr[(i + 1) * stride + b + 1]);
+      if (p0 == p1) continue;
+      const double* wpi = wp + i * (size_t)KP;
+      if (3 * (size_t)(indptr[i + 1] - indptr[i]) > n) {
+        scatterAdd<KV>(ratio + p0, indices + p0, p1 - p0, wpi, KP, j0, ob);
+        continue;
+      }
+      const double* wi = W + i * (size_t)K;
+      v4d w[K];
+#pragma GCC unroll 16
+      for (int t = 0; t < K; t++) w[t] = splat4(wi[t]);
+      v4d wv[KV];
+#pragma GCC unroll 4
+      for (int q = 0; q < KV; q++) wv[q] = load4(wpi + 4 * q);
+      // The four entries' terms added into their rows of outp, in stored order.
+      const auto scatterGroup = [&](const int32_t* j, v4d c) __attribute__((always_inline)) {
+        double* o0 = ob + (size_t)(j[0] - j0) * KP;
+        double* o1 = ob + (size_t)(j[1] - j0) * KP;
+        double* o2 = ob + (size_t)(j[2] - j0) * KP;
+        double* o3 = ob + (size_t)(j[3] - j0) * KP;
+        const v4d c0 = __builtin_shufflevector(c, c, 0, 0, 0, 0), c1 = __builtin_shufflevector(c, c, 1, 1, 1, 1);
+        const v4d c2 = __builtin_shufflevector(c, c, 2, 2, 2, 2), c3 = __builtin_shufflevector(c, c, 3, 3, 3, 3);
+#pragma GCC unroll 4
+        for (int q = 0; q < KV; q++) store4(o0 + 4 * q, load4(o0 + 4 * q) + c0 * wv[q]);
+#pragma GCC unroll 4
+        for (int q = 0; q < KV; q++) store4(o1 + 4 * q, load4(o1 + 4 * q) + c1 * wv[q]);
+#pragma GCC unroll 4
+        for (int q = 0; q < KV; q++) store4(o2 + 4 * q, load4(o2 + 4 * q) + c2 * wv[q]);
+#pragma GCC unroll 4
+        for (int q = 0; q < KV; q++) store4(o3 + 4 * q, load4(o3 + 4 * q) + c3 * wv[q]);
+      };
+      size_t p = p0;
+      // Two groups of four side by side: their dot products are independent chains.
+      for (; p + 8 <= p1; p += 8) {
+        v4d rowsA[4][KV], rowsB[4][KV];
+        const v4d whA = rankProducts4<K>(htp, indices + p, w, rowsA);
+        const v4d whB = rankProducts4<K>(htp, indices + p + 4, w, rowsB);
+        const v4d cA = addedPart4(rankRatios4(load4(data + p), whA));
+        const v4d cB = addedPart4(rankRatios4(load4(data + p + 4), whB));
+        scatterGroup(indices + p, cA);
+        scatterGroup(indices + p + 4, cB);
+      }
+      if (p + 4 <= p1) {
+        v4d rows[4][KV];
+        scatterGroup(indices + p,
+                     addedPart4(rankRatios4(load4(data + p), rankProducts4<K>(htp, indices + p, w, rows))));
+        p += 4;
+      }
+      for (; p < p1; p++) {
+        const double v = data[p];
+        if (!(v > 0)) continue;
+        const double wh = rankProduct1<K>(wi, htp + (size_t)indices[p] * KP);
+        const double x = v / (wh == 0 ? EPS32 : wh);
+        if (!(x > 0)) continue;
+        double* o = ob + (size_t)(indices[p] - j0) * KP;
+        const v4d xs = splat4(x);
+#pragma GCC unroll 4
+        for (int q = 0; q < KV; q++) store4(o + 4 * q, load4(o + 4 * q) + xs * wv[q]);
+      }
+    }
+  }
+}
+
+/**
+ * csrKlWBlocks for 1 ≤ k ≤ kMaxRankKl with Ht finite, and (sums not null) the loss rows of
+ * csrLossBlocks in the same pass: same bits as csrKlWBlocks and csrLossBlocks. kp = (k + 3) & ~3.
+ * Rows denser than n/3 are done whole from rows of WH (h: H, k × n, read only when there are
+ * such rows; row: n doubles of scratch), so no ratio is stored.
+ */
+static void csrKlWRank(const int32_t* indptr, const int32_t* indices, const double* data, size_t n, int k,
+                       const double* W, const double* htp, const double* h, const int32_t* blockPtr, int blocks,
+                       size_t i0, size_t i1, double* row, double* accp, double* sums) {
+  switch (k) {
+#define NMF_RANK_KL_W(K)                                                                                         \
+  case K:                                                                                                        \
+    if (sums != nullptr)                                                                                         \
+      return klWRankOf<K, true>(indptr, indices, data, n, W, htp, h, blockPtr, blocks, i0, i1, row, accp, sums); \
+    return klWRankOf<K, false>(indptr, indices, data, n, W, htp, h, blockPtr, blocks, i0, i1, row, accp, sums);
+    NMF_RANK_KL_W(1)
+    NMF_RANK_KL_W(2)
+    NMF_RANK_KL_W(3)
+    NMF_RANK_KL_W(4)
+    NMF_RANK_KL_W(5)
+    NMF_RANK_KL_W(6)
+    NMF_RANK_KL_W(7)
+    NMF_RANK_KL_W(8)
+    NMF_RANK_KL_W(9)
+    NMF_RANK_KL_W(10)
+    NMF_RANK_KL_W(11)
+    NMF_RANK_KL_W(12)
+    NMF_RANK_KL_W(13)
+    NMF_RANK_KL_W(14)
+    NMF_RANK_KL_W(15)
+    NMF_RANK_KL_W(16)
+#undef NMF_RANK_KL_W
+    default:
+      return;
+  }
+}
+
+/** csrKlHBlocks for 1 ≤ k ≤ kMaxRankKl with W finite: same bits. kp = (k + 3) & ~3. */
+static void csrKlHRank(const int32_t* indptr, const int32_t* indices, const double* data, size_t m, size_t n, int k,
+                       const double* W, const double* wp, const double* htp, const int32_t* blockPtr, int blocks,
+                       int width, int b0, int b1, const double* ratio, double* outp) {
+  switch (k) {
+#define NMF_RANK_KL_H(K) \
+  case K:                \
+    return klHRankOf<K>(indptr, indices, data, m, n, W, wp, htp, blockPtr, blocks, width, b0, b1, ratio, outp);
+    NMF_RANK_KL_H(1)
+    NMF_RANK_KL_H(2)
+    NMF_RANK_KL_H(3)
+    NMF_RANK_KL_H(4)
+    NMF_RANK_KL_H(5)
+    NMF_RANK_KL_H(6)
+    NMF_RANK_KL_H(7)
+    NMF_RANK_KL_H(8)
+    NMF_RANK_KL_H(9)
+    NMF_RANK_KL_H(10)
+    NMF_RANK_KL_H(11)
+    NMF_RANK_KL_H(12)
+    NMF_RANK_KL_H(13)
+    NMF_RANK_KL_H(14)
+    NMF_RANK_KL_H(15)
+    NMF_RANK_KL_H(16)
+#undef NMF_RANK_KL_H
+    default:
+      return;
+  }
+}

@@ -25,6 +25,10 @@ typedef void (*CsrColumnProductBlocksFn)(const int32_t*, const double*, size_t, 
                                          const int32_t*, int, int, int, int, double*);
 typedef void (*CsrLossBlocksFn)(const int32_t*, const int32_t*, const double*, int, const double*, const double*, int,
                                 const int32_t*, int, size_t, size_t, double*);
+typedef void (*CsrKlWRankFn)(const int32_t*, const int32_t*, const double*, size_t, int, const double*, const double*,
+                             const double*, const int32_t*, int, size_t, size_t, double*, double*, double*);
+typedef void (*CsrKlHRankFn)(const int32_t*, const int32_t*, const double*, size_t, size_t, int, const double*,
+                             const double*, const double*, const int32_t*, int, int, int, int, const double*, double*);
 
 struct CsrIsa {
   CsrRatiosFn ratios;
@@ -37,21 +41,27 @@ struct CsrIsa {
   // The column-blocked products C · F and Cᵀ · W (csr.inl).
   CsrRowProductBlocksFn rowProductBlocks;
   CsrColumnProductBlocksFn columnProductBlocks;
+  // The rank-specialised KL passes for k ≤ kMaxRankKl (csr.inl), the W side with the loss rows.
+  CsrKlWRankFn klWRank;
+  CsrKlHRankFn klHRank;
 };
 
 CsrIsa chooseCsrIsa() {
 #ifdef NMF_HAVE_AVX2_BUILD
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f"))
-    return {avx512vl::csrRatios,           avx512vl::csrRowProducts,        avx512vl::csrColumnProducts,
-            avx512vl::csrKlWBlocks,        avx512vl::csrKlHBlocks,          avx512vl::csrLossBlocks,
-            avx512vl::csrRowProductBlocks, avx512vl::csrColumnProductBlocks};
+    return {avx512vl::csrRatios,           avx512vl::csrRowProducts,         avx512vl::csrColumnProducts,
+            avx512vl::csrKlWBlocks,        avx512vl::csrKlHBlocks,           avx512vl::csrLossBlocks,
+            avx512vl::csrRowProductBlocks, avx512vl::csrColumnProductBlocks, avx512vl::csrKlWRank,
+            avx512vl::csrKlHRank};
   if (__builtin_cpu_supports("avx2"))
     return {avx2::csrRatios,    avx2::csrRowProducts, avx2::csrColumnProducts,   avx2::csrKlWBlocks,
-            avx2::csrKlHBlocks, avx2::csrLossBlocks,  avx2::csrRowProductBlocks, avx2::csrColumnProductBlocks};
+            avx2::csrKlHBlocks, avx2::csrLossBlocks,  avx2::csrRowProductBlocks, avx2::csrColumnProductBlocks,
+            avx2::csrKlWRank,   avx2::csrKlHRank};
 #endif
   return {base::csrRatios,    base::csrRowProducts, base::csrColumnProducts,   base::csrKlWBlocks,
-          base::csrKlHBlocks, base::csrLossBlocks,  base::csrRowProductBlocks, base::csrColumnProductBlocks};
+          base::csrKlHBlocks, base::csrLossBlocks,  base::csrRowProductBlocks, base::csrColumnProductBlocks,
+          base::csrKlWRank,   base::csrKlHRank};
 }
 
 const CsrIsa csrIsa = chooseCsrIsa();

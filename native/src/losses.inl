@@ -1,47 +1,135 @@
-// Per-row KL and Frobenius losses with fdlibm's log on four lanes (the scalar counterpart:
-// src/shared/nmf/kernels/scalar/losses.ts).
+// Per-row KL and Frobenius losses with fdlibm's log on four lanes, eight in the AVX-512 build (the
+// scalar counterpart: src/shared/nmf/kernels/scalar/losses.ts).
 // Part of kernels.inl: included inside namespace NMF_KERNEL_NS once per instruction set.
 
+/** Whether any lane of a comparison's mask is set. */
+static inline bool anyLane(v4l mask) { return (mask[0] | mask[1] | mask[2] | mask[3]) != 0; }
+
 /**
- * fdlibm's log (see fdlibmLog in kernels.cc) on four lanes, operation for operation, for positive
- * normal finite x outside the |x/2^k − 1| < 2^−20 window; a group with any other lane is done
- * lane by lane by fdlibmLog, so every lane gets exactly its bits.
+ * (double)k in every lane for |k| < 2^51: the bits of 2^52 + 2^51 + k, less 2^52 + 2^51, which is
+ * exact, so the same double as the conversion. Without AVX-512DQ there is no instruction
+ * converting 64-bit integer lanes, and the compiler converted lane by lane through the scalar
+ * unit (four extractions and conversions per logarithm).
  */
-// Always inlined: called from three loops, it would otherwise become a call with its vectors passed
-// through memory (the KL loss pass measured 35 % slower).
-__attribute__((always_inline)) static inline v4d logMain(v4d x) {
-  const v4l bits = reinterpret_cast<v4l>(x);
-  v4l hx = bits >> 32;
-  v4l special = (hx < 0x00100000) | (hx >= 0x7ff00000);
-  v4l k = (hx >> 20) - 1023;
+template <class D, class L>
+static inline D smallIntegersToDouble(L k) {
+  return reinterpret_cast<D>(k + 0x4338000000000000LL) - 6755399441055744.0;
+}
+
+/**
+ * fdlibm's log (see fdlibmLog in fdlibm_log.h) on N lanes of D (L: its integer lanes),
+ * operation for operation, for positive normal finite x outside the |x/2^k − 1| < 2^−20 window;
+ * a group with any other lane is done lane by lane by fdlibmLog, so every lane gets exactly its
+ * bits. `Any` tells whether a mask has a lane set.
+ */
+template <class D, class L, int N, bool (*Any)(L)>
+__attribute__((always_inline)) static inline D logLanes(D x) {
+  const L bits = reinterpret_cast<L>(x);
+  L hx = bits >> 32;
+  L special = (hx < 0x00100000) | (hx >= 0x7ff00000);
+  L k = (hx >> 20) - 1023;
   hx &= 0x000fffff;
-  const v4l i = (hx + 0x95f64) & 0x100000;
-  const v4l normalised = ((hx | (i ^ 0x3ff00000)) << 32) | (bits & 0xffffffffLL);
+  const L i = (hx + 0x95f64) & 0x100000;
+  const L normalised = ((hx | (i ^ 0x3ff00000)) << 32) | (bits & 0xffffffffLL);
   k += i >> 20;
-  const v4d f = reinterpret_cast<v4d>(normalised) - 1.0;
+  const D f = reinterpret_cast<D>(normalised) - 1.0;
   special |= (0x000fffff & (2 + hx)) < 3;
-  if (special[0] | special[1] | special[2] | special[3])
-    return v4d{fdlibmLog(x[0]), fdlibmLog(x[1]), fdlibmLog(x[2]), fdlibmLog(x[3])};
+  if (Any(special)) {
+    D out;
+    for (int lane = 0; lane < N; lane++) out[lane] = fdlibmLog(x[lane]);
+    return out;
+  }
   const double ln2Hi = 6.93147180369123816490e-01, ln2Lo = 1.90821492927058770002e-10, Lg1 = 6.666666666666735130e-01,
                Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
                Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01, Lg7 = 1.479819860511658591e-01;
-  const v4d s = f / (2.0 + f);
-  const v4d dk = __builtin_convertvector(k, v4d);
-  const v4d z = s * s;
-  v4l i2 = hx - 0x6147a;
-  const v4d w = z * z;
-  const v4l j = 0x6b851 - hx;
-  const v4d t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
-  const v4d t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+  const D s = f / (2.0 + f);
+  const D dk = smallIntegersToDouble<D>(k);
+  const D z = s * s;
+  L i2 = hx - 0x6147a;
+  const D w = z * z;
+  const L j = 0x6b851 - hx;
+  const D t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+  const D t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
   i2 |= j;
-  const v4d r = t2 + t1;
-  const v4d hfsq = 0.5 * f * f;
-  const v4l kZero = k == 0;
-  const v4d withHfsq =
-      select4(kZero, f - (hfsq - s * (hfsq + r)), dk * ln2Hi - ((hfsq - (s * (hfsq + r) + dk * ln2Lo)) - f));
-  const v4d without = select4(kZero, f - s * (f - r), dk * ln2Hi - ((s * (f - r) - dk * ln2Lo) - f));
-  return select4(i2 > 0, withHfsq, without);
+  const D r = t2 + t1;
+  const D hfsq = 0.5 * f * f;
+  const L kZero = k == 0;
+  const auto pick = [](L mask, D a, D b) {
+    return reinterpret_cast<D>((mask & reinterpret_cast<L>(a)) | (~mask & reinterpret_cast<L>(b)));
+  };
+  const D withHfsq =
+      pick(kZero, f - (hfsq - s * (hfsq + r)), dk * ln2Hi - ((hfsq - (s * (hfsq + r) + dk * ln2Lo)) - f));
+  const D without = pick(kZero, f - s * (f - r), dk * ln2Hi - ((s * (f - r) - dk * ln2Lo) - f));
+  return pick(i2 > 0, withHfsq, without);
 }
+
+/**
+ * fdlibm's log on four lanes (logLanes). Always inlined: called from several loops, it would
+ * otherwise become a call with its vectors passed through memory (the KL loss pass measured 35 %
+ * slower).
+ */
+__attribute__((always_inline)) static inline v4d logMain(v4d x) { return logLanes<v4d, v4l, 4, anyLane>(x); }
+
+#if defined(NMF_WIDE_BYTES) && NMF_WIDE_BYTES == 64
+/** Whether any of eight lanes is set (the two halves or-ed, then four lanes). */
+static inline bool anyLane8(vwl mask) {
+  const v4l low = __builtin_shufflevector(mask, mask, 0, 1, 2, 3),
+            high = __builtin_shufflevector(mask, mask, 4, 5, 6, 7);
+  return anyLane(low | high);
+}
+
+/**
+ * fdlibm's log on eight lanes (logLanes on 512-bit vectors, AVX-512 build only): each lane the
+ * operations of logMain, so the same bits, at twice the lanes per instruction on CPUs with
+ * full-width 512-bit units.
+ */
+__attribute__((always_inline)) static inline vw logMain8(vw x) { return logLanes<vw, vwl, 8, anyLane8>(x); }
+#endif
+
+#if defined(NMF_WIDE_BYTES) && NMF_WIDE_BYTES == 64
+/**
+ * whRow (rows.inl) on 512-bit vectors, 32 entries a step: each entry the same sum as wh16 forms it
+ * ((((w0·h0 + w1·h1) + w2·h2) + w3·h3) per block of four components, added to the running sum
+ * block by block, the components past the last block one at a time), so the same bits; the entries
+ * past the last step as whRow computes them.
+ */
+static void lossWhRow(const double* wi, const double* h, size_t n, int k, double* out) {
+  size_t j = 0;
+  for (; j + 4 * kWide <= n; j += 4 * kWide) {
+    vw a[4];
+#pragma GCC unroll 4
+    for (int b = 0; b < 4; b++) a[b] = splatw(0);
+    int t = 0;
+    for (; t + 4 <= k; t += 4) {
+      const double* h0 = h + (size_t)t * n + j;
+      const vw w0 = splatw(wi[t]), w1 = splatw(wi[t + 1]), w2 = splatw(wi[t + 2]), w3 = splatw(wi[t + 3]);
+#pragma GCC unroll 4
+      for (int b = 0; b < 4; b++) {
+        const double* hb = h0 + b * kWide;
+        vw s = w0 * loadw(hb) + w1 * loadw(hb + n);
+        s = s + w2 * loadw(hb + 2 * n);
+        s = s + w3 * loadw(hb + 3 * n);
+        a[b] = a[b] + s;
+      }
+    }
+    for (; t < k; t++) {
+      const double* h0 = h + (size_t)t * n + j;
+      const vw w0 = splatw(wi[t]);
+#pragma GCC unroll 4
+      for (int b = 0; b < 4; b++) a[b] = a[b] + w0 * loadw(h0 + b * kWide);
+    }
+#pragma GCC unroll 4
+    for (int b = 0; b < 4; b++) storew(out + j + b * kWide, a[b]);
+  }
+  for (; j + 4 <= n; j += 4) store4(out + j, wh4(wi, h, n, k, j));
+  for (; j < n; j++) out[j] = wh1(wi, h, n, k, j);
+}
+#else
+/** whRow (rows.inl): the baseline and AVX2 builds keep its four-lane loop. */
+static inline void lossWhRow(const double* wi, const double* h, size_t n, int k, double* out) {
+  whRow(wi, h, n, k, out);
+}
+#endif
 
 /** Lanczos approximation (g = 7, 9 terms) of log Γ(x), as `lanczos` in src/shared/linalg/random.ts. */
 static double lanczosLogGamma(double x) {
@@ -92,6 +180,46 @@ static inline double logGammaAbove1(double x, double* memo) {
   return lanczosLogGamma(x);
 }
 
+#if defined(NMF_WIDE_BYTES) && NMF_WIDE_BYTES == 64
+/**
+ * Eight entries' KL terms (rowLosses' kind 1): V·log(V / WHs) where V > EPS32, else +0, and in
+ * `kept` V where V > EPS32, else +0 (entries left out take the ratio 1.5, on the log's main path).
+ */
+__attribute__((always_inline)) static inline vw klTerms8(vw v, vw wh, vw* kept) {
+  const vw eps = splatw(EPS32), zero = splatw(0);
+  const vwl keep = v > eps;  // false for NaN
+  *kept = selectw(keep, v, zero);
+  return selectw(keep, v * logMain8(selectw(keep, v / selectw(wh == zero, eps, wh), splatw(1.5))), zero);
+}
+
+/**
+ * Eight entries' log-likelihood terms: V·log(WH) − log Γ(V + 1) where V > 0, else +0 (a +0 term
+ * changes no sum here: the sums start at +0 and are never −0). V·log(WH) on the lanes, each lane's
+ * product rounded as the scalar one. log Γ(V + 1) from the memo without a branch a lane: x = V + 1
+ * is a whole number below the memo's size where x + 2^52 − 2^52 == x (the addition rounds x to a
+ * whole number), and then the low bits of x + 2^52 are x. Other lanes read memo[0], which is never
+ * filled (NaN), as is a slot not yet computed: those lanes (non-integer V, large counts, a count's
+ * first time) go through logGammaAbove1, which fills the memo.
+ */
+__attribute__((always_inline)) static inline vw logLikTerms8(vw v, vw wh, double* memo) {
+  const vw zero = splatw(0);
+  const vwl positive = v > zero;  // false for NaN
+  const vw vLogWh = v * logMain8(selectw(positive, wh, splatw(1.5)));
+  const vw x = v + 1.0;
+  const vw shifted = x + 4503599627370496.0;
+  const vwl whole = ((shifted - 4503599627370496.0) == x) & (x < (double)kLogGammaMemoSize) & positive;
+  const vwl index = whole & (reinterpret_cast<vwl>(shifted) - 0x4330000000000000LL);
+  vw logGammas;
+#pragma GCC unroll 8
+  for (int lane = 0; lane < 8; lane++) logGammas[lane] = memo[index[lane]];
+  const vwl missing = positive & (logGammas != logGammas);
+  if (anyLane8(missing))
+    for (int lane = 0; lane < 8; lane++)
+      if (missing[lane]) logGammas[lane] = logGammaAbove1(x[lane], memo);
+  return selectw(positive, vLogWh - logGammas, zero);
+}
+#endif
+
 /**
  * Rows [i0, i1) of the KL loss (when WithKl) and of the Poisson log-likelihood in one read of V
  * and WH: sums[3i], sums[3i + 1] as rowLosses' kind 1 (0 without WithKl) and
@@ -107,10 +235,53 @@ __attribute__((noinline, flatten)) static void rowKlLogLik(const double* V, size
   const v4d eps = splat4(EPS32), zero = splat4(0), placeholder = splat4(1.5);
   double* memo = logGammaMemo();
   for (size_t i = i0; i < i1; i++) {
-    whRow(W + i * k, h, n, k, scratch);
+    lossWhRow(W + i * k, h, n, k, scratch);
     const double* vi = V + i * n;
     double a = 0, b = 0, c = 0;
     size_t j = 0;
+#if defined(NMF_WIDE_BYTES) && NMF_WIDE_BYTES == 64
+    // AVX-512: eight lanes a group (logMain8), two groups a step so that more logarithm chains
+    // are in flight; the sums still take the terms one at a time in j order.
+    for (; j + 16 <= n; j += 16) {
+      const vw v0 = loadw(vi + j), v1 = loadw(vi + j + 8);
+      const vw wh0 = loadw(scratch + j), wh1 = loadw(scratch + j + 8);
+      vw t0, t1, u0, u1;
+      if (WithKl) {
+        t0 = klTerms8(v0, wh0, &u0);
+        t1 = klTerms8(v1, wh1, &u1);
+      }
+      const vw c0 = logLikTerms8(v0, wh0, memo), c1 = logLikTerms8(v1, wh1, memo);
+      if (WithKl) {
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) a += t0[lane];
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) a += t1[lane];
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) b += u0[lane];
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) b += u1[lane];
+      }
+#pragma GCC unroll 8
+      for (int lane = 0; lane < 8; lane++) c += c0[lane];
+#pragma GCC unroll 8
+      for (int lane = 0; lane < 8; lane++) c += c1[lane];
+    }
+    for (; j + 8 <= n; j += 8) {
+      const vw v = loadw(vi + j);
+      const vw wh = loadw(scratch + j);
+      if (WithKl) {
+        vw u;
+        const vw t = klTerms8(v, wh, &u);
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) a += t[lane];
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) b += u[lane];
+      }
+      const vw terms = logLikTerms8(v, wh, memo);
+#pragma GCC unroll 8
+      for (int lane = 0; lane < 8; lane++) c += terms[lane];
+    }
+#endif
     for (; j + 4 <= n; j += 4) {
       const v4d v = load4(vi + j);
       const v4d wh = load4(scratch + j);
@@ -171,12 +342,35 @@ __attribute__((flatten)) static void rowLosses(int kind, const double* V, size_t
     return;
   }
   for (size_t i = i0; i < i1; i++) {
-    whRow(W + i * k, h, n, k, scratch);
+    lossWhRow(W + i * k, h, n, k, scratch);
     const double* vi = V + i * n;
     double a = 0, b = 0;
     if (kind == 1) {
       const v4d eps = splat4(EPS32), zero = splat4(0), placeholder = splat4(1.5);
       size_t j = 0;
+#if defined(NMF_WIDE_BYTES) && NMF_WIDE_BYTES == 64
+      // AVX-512: the same two chains on eight lanes each (logMain8), sixteen entries a step.
+      const vw epsW = splatw(EPS32), zeroW = splatw(0), placeholderW = splatw(1.5);
+      for (; j + 16 <= n; j += 16) {
+        const vw v0 = loadw(vi + j), v1 = loadw(vi + j + 8);
+        const vwl keep0 = v0 > epsW, keep1 = v1 > epsW;  // false for NaN
+        const vw wh0 = loadw(scratch + j), wh1 = loadw(scratch + j + 8);
+        const vw ratio0 = selectw(keep0, v0 / selectw(wh0 == zeroW, epsW, wh0), placeholderW);
+        const vw ratio1 = selectw(keep1, v1 / selectw(wh1 == zeroW, epsW, wh1), placeholderW);
+        const vw t0 = selectw(keep0, v0 * logMain8(ratio0), zeroW);
+        const vw t1 = selectw(keep1, v1 * logMain8(ratio1), zeroW);
+        const vw u0 = selectw(keep0, v0, zeroW);
+        const vw u1 = selectw(keep1, v1, zeroW);
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) a += t0[lane];
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) a += t1[lane];
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) b += u0[lane];
+#pragma GCC unroll 8
+        for (int lane = 0; lane < 8; lane++) b += u1[lane];
+      }
+#endif
       // Two groups of four a step: the logarithm is a long chain of dependent operations, and with
       // one group in flight the core waits on it; two independent chains fill the wait. The sums
       // still take the terms one at a time in j order.

@@ -2,7 +2,7 @@
  * Where one default fit's time goes, phase by phase, in this process.
  *
  *   node --import tsx scripts/bench/fit-phases.ts --dir DIR --set NAME --rank K --beta B \
- *       --solver mu|hals [--threads T] [--iterations N] [--reps R]
+ *       --solver mu|hals [--threads T] [--iterations N] [--reps R] [--old-native FILE]
  *
  * Runs the phases of `fitPrepared` (src/shared/nmf/fit.ts) one by one, as it runs them — the data
  * scan, the kernel selection, the NNDSVDa start, the initial loss, N iterations, the final loss
@@ -11,8 +11,16 @@
  * phase's fastest on its own), plus the time from process start to this script's first line and
  * the module loads. One JSON line per phase, then a summary line with the fixed cost (every phase
  * but the iterations), wall and CPU: on a shared machine the CPU figures are the ones to compare.
+ *
+ * --old-native FILE: a second native module (another build's nmf_kernels.node, copied aside) is
+ * loaded beside this tree's, and the rounds alternate between the two (this tree's first), so
+ * both meet the same load; each phase's figures and the fixed cost are printed per module
+ * ("old" / "new"), and every round's W, H, losses and log-likelihood are checked `Object.is`-equal
+ * between the two (a difference is printed and the exit status is 1).
  */
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
+import type { NativeKernelModule } from '../../src/shared/nmf/kernels/native';
 import { benchArgs, benchFitCase } from './args';
 const loadStarted = performance.now();
 const { installNativeKernels } = await import('../../src/main/native');
@@ -32,6 +40,9 @@ const { dir, set, k, beta, solver } = benchFitCase(get);
 const threads = Number(get('--threads', '1'));
 const iterations = Number(get('--iterations', '10'));
 const reps = Number(get('--reps', '5'));
+const oldNativeFile = get('--old-native', '');
+const oldNative: NativeKernelModule | null =
+  oldNativeFile === '' ? null : (createRequire(import.meta.url)(oldNativeFile) as NativeKernelModule);
 
 const nativeStarted = performance.now();
 installNativeKernels();
@@ -50,22 +61,32 @@ function timed<T>(phases: Phases, name: string, work: () => T): T {
   return out;
 }
 
-/** One fit, phase by phase, as fitPrepared runs it (no penalties, no shuffle, no warm-up). */
-function round(): Phases {
+/** What a round computed: W, Ht and the losses, for the bit check between two modules. */
+let lastOutputs: Float64Array[] = [];
+
+/**
+ * One fit, phase by phase, as fitPrepared runs it (no penalties, no shuffle, no warm-up), with
+ * `native` (default: the module this thread registered).
+ */
+function round(native?: NativeKernelModule): Phases {
   const p: Phases = {};
   const data = timed(p, 'scan', () => prepareData(V));
   const options = timed(p, 'options', () =>
     resolveWith({ rank: k, beta, solver, init: 'nndsvda', seed: 0, maxIter: iterations, tol: 0 }, data),
   );
-  const kernels = timed(p, 'select', () => selectKernels({ threads }));
+  const kernels = timed(p, 'select', () =>
+    selectKernels(native === undefined ? { threads } : { threads, native }),
+  );
   const start = timed(p, 'start', () => initializePrepared(data, k, options.init as 'nndsvda', 0, kernels));
+  // The start's bits, kept for the check between modules (outside the timed phases).
+  const startBits = oldNative === null ? [] : [start.W.data.slice(), start.H.data.slice()];
   const { W, Ht, ws } = timed(p, 'setup', () => ({
     W: start.W.data,
     Ht: transpose(start.H).data,
     ws: createWorkspace(data.m, data.n, k, 0, kernels),
   }));
   const pen = { l1W: 0, l2W: 0, l1H: 0, l2H: 0 };
-  timed(p, 'initialLoss', () => divergenceOf(data, W, Ht, k, beta, kernels));
+  const initialLoss = timed(p, 'initialLoss', () => divergenceOf(data, W, Ht, k, beta, kernels));
   timed(p, 'iterations', () => {
     for (let it = 0; it < iterations; it++) {
       if (solver === 'mu') muIteration(data, W, Ht, k, beta, pen, ws, undefined);
@@ -74,10 +95,63 @@ function round(): Phases {
   });
   // β = 1: the final loss and the log-likelihood in one pass, as the fit reads them when the
   // final loss is still to compute.
-  if (beta === 1) timed(p, 'finalLossAndLoglik', () => klAndLogLikelihoodOf(data, W, Ht, k, kernels));
-  else timed(p, 'finalLoss', () => divergenceOf(data, W, Ht, k, beta, kernels));
+  const final =
+    beta === 1
+      ? timed(p, 'finalLossAndLoglik', () => klAndLogLikelihoodOf(data, W, Ht, k, kernels))
+      : { loss: timed(p, 'finalLoss', () => divergenceOf(data, W, Ht, k, beta, kernels)), loglik: NaN };
   timed(p, 'copies', () => ({ W: dense(data.m, k, W), H: transpose(dense(data.n, k, Ht)) }));
+  lastOutputs = [...startBits, W, Ht, Float64Array.of(initialLoss, final.loss, final.loglik)];
   return p;
+}
+
+/** Whether two rounds' outputs are the same doubles (Object.is: −0 ≠ +0, NaN = NaN). */
+function sameOutputs(a: Float64Array[], b: Float64Array[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((x, q) => x.length === b[q].length && x.every((v, r) => Object.is(v, b[q][r])))
+  );
+}
+
+if (oldNative !== null) {
+  // Alternating rounds: this tree's module, then the old one, `reps` each (the first pair cold).
+  const rounds: Record<'new' | 'old', Phases[]> = { new: [], old: [] };
+  let differ = 0;
+  for (let r = 0; r < reps; r++) {
+    rounds.new.push(round());
+    const fresh = lastOutputs;
+    rounds.old.push(round(oldNative));
+    if (!sameOutputs(fresh, lastOutputs)) differ++;
+  }
+  for (const which of ['old', 'new'] as const) {
+    const warmRounds = rounds[which].slice(1);
+    let fixedCpu = 0;
+    let fixedWall = 0;
+    const phases: Record<string, number> = {};
+    for (const name of Object.keys(warmRounds[0])) {
+      const cpu = Math.min(...warmRounds.map((w) => w[name].cpu));
+      const wall = Math.min(...warmRounds.map((w) => w[name].wall));
+      phases[name] = Math.round(cpu * 100) / 100;
+      if (name !== 'iterations') {
+        fixedCpu += cpu;
+        fixedWall += wall;
+      }
+    }
+    console.log(
+      JSON.stringify({
+        module: which,
+        set,
+        k,
+        beta,
+        solver,
+        threads,
+        warmFixedCpuMs: Math.round(fixedCpu * 100) / 100,
+        warmFixedMs: Math.round(fixedWall * 100) / 100,
+        warmCpuMsByPhase: phases,
+      }),
+    );
+  }
+  console.log(JSON.stringify({ sameBits: differ === 0, roundsDiffering: differ }));
+  process.exit(differ === 0 ? 0 : 1);
 }
 
 const cold = round();

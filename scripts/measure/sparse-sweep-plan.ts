@@ -229,7 +229,8 @@ function compare(candidates: Candidate[]): void {
  * BIC does not apply, as on overdispersed counts such as the sparse bench set), or null.
  */
 function brunetRank(summary: SweepSummary, spec: SweepSpec): number | null {
-  const ranks = summary.ranks.map((r) => ({ ...r, bic: null }));
+  // Without the baseline too: with it, a sweep without folds is decided by `baseline-agreement`.
+  const ranks = summary.ranks.map((r) => ({ ...r, bic: null, baseline: null }));
   return recommendRank(ranks, { fromRank: spec.fromRank, toRank: spec.toRank }).rank;
 }
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { ServiceError } from '../../shared/api';
-import { arrayScriptName, type ClusterPlan } from '../../shared/analysis/cluster-plan';
+import { arrayScriptName } from '../../shared/analysis/cluster-plan';
 import type { ConsensusParams, SweepParams } from '../../shared/domain';
 import { engineRate } from '../services/calibrate';
 import {
@@ -15,12 +15,13 @@ import {
   runClusterTask,
   writeJobFolder,
   type ClusterData,
+  type ClusterDataSource,
   type ClusterPlanOptions,
+  type PlannedFolder,
 } from '../services/cluster';
 import { getConsensusDetail } from '../services/consensus';
 import { readImportFile, type ImportOptions } from '../services/datasets';
 import { getSweepDetail } from '../services/sweeps';
-import type { ArchiveEntry } from '../services/tar';
 import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
 import { writeSweepFolder, type CliIo, type OpenServices } from './commands';
 import { writeConsensusFolder } from './consensus-commands';
@@ -122,11 +123,12 @@ async function clusterDataOfFile(matrixPath: string, importOptions: ImportOption
 /** Writes the planned folder, with `--submit` hands it to sbatch, and prints what was planned. */
 async function writePlannedFolder(
   dir: string,
-  { plan, files }: { plan: ClusterPlan; files: ArchiveEntry[] },
+  planned: PlannedFolder,
   values: Record<string, unknown>,
   io: CliIo,
 ): Promise<void> {
-  await writeJobFolder(dir, files);
+  const { plan } = planned;
+  await writeJobFolder(dir, planned);
   const script = arrayScriptName(plan.kind);
   let submitted: { array_job: string; merge_job: string } | null = null;
   if (values.submit === true) {
@@ -159,22 +161,72 @@ async function writePlannedFolder(
   );
 }
 
+/** A matrix file, or a library dataset named by its id (a number that is not a file here). */
+export type PlanSource = { matrixPath: string; importOptions: ImportOptions } | { datasetId: number };
+
+/** `<matrix|dataset-id>` as a plan's source. */
+export function planSourceOf(positional: string, importOptions: ImportOptions): PlanSource {
+  return /^\d+$/.test(positional) && !existsSync(positional)
+    ? { datasetId: Number(positional) }
+    : { matrixPath: positional, importOptions };
+}
+
 /**
- * `sweep <matrix> … --plan slurm --out DIR`: reads the matrix (nothing goes into the library),
- * plans the sweep as a job folder, and with `--submit` hands it to sbatch.
+ * Plans a job folder from a matrix file (read here; nothing goes into the library) or a library
+ * dataset (opened read-only; data.nmf is written from its chunks while the library is open, never
+ * loading the matrix), writes it, and with `--submit` hands it to sbatch.
  */
-export async function planSweepCommand(
-  matrixPath: string,
-  params: SweepParams,
+async function planFolderCommand(
+  source: PlanSource,
+  plan: (data: ClusterDataSource, options: ClusterPlanOptions) => PlannedFolder,
   values: Record<string, unknown>,
-  importOptions: ImportOptions,
   io: CliIo,
+  open: OpenServices,
 ): Promise<void> {
   const options = planOptionsOf(values);
   const dir = resolve(requireString(values, 'out'));
-  const data = await clusterDataOfFile(matrixPath, importOptions);
-  const planned = planClusterSweep(data, params, options, engineRate(), new Date().toISOString());
-  await writePlannedFolder(dir, planned, values, io);
+  if (!('datasetId' in source)) {
+    const data = await clusterDataOfFile(source.matrixPath, source.importOptions);
+    return writePlannedFolder(dir, plan(data, options), values, io);
+  }
+  const services = open({
+    libraryPath: typeof values.db === 'string' ? values.db : undefined,
+    threads: 1,
+    readOnly: true,
+  });
+  try {
+    let data: ClusterDataSource;
+    try {
+      data = clusterDataOfDataset(services.ctx, source.datasetId);
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'not_found') throw new UsageError(error.message);
+      throw error;
+    }
+    await writePlannedFolder(dir, plan(data, options), values, io);
+  } finally {
+    await services.close();
+  }
+}
+
+/**
+ * `sweep <matrix|dataset-id> … --plan slurm --out DIR`: plans the sweep as a job folder (a matrix
+ * file goes nowhere near the library; a dataset id is read from it), and with `--submit` hands it
+ * to sbatch.
+ */
+export async function planSweepCommand(
+  source: PlanSource,
+  params: SweepParams,
+  values: Record<string, unknown>,
+  io: CliIo,
+  open: OpenServices,
+): Promise<void> {
+  return planFolderCommand(
+    source,
+    (data, options) => planClusterSweep(data, params, options, engineRate(), new Date().toISOString()),
+    values,
+    io,
+    open,
+  );
 }
 
 /**
@@ -183,34 +235,19 @@ export async function planSweepCommand(
  * with `--submit` hands it to sbatch. `sweep-task` runs its tasks and `sweep-merge` merges it.
  */
 export async function planConsensusCommand(
-  source: { matrixPath: string; importOptions: ImportOptions } | { datasetId: number },
+  source: PlanSource,
   params: ConsensusParams,
   values: Record<string, unknown>,
   io: CliIo,
   open: OpenServices,
 ): Promise<void> {
-  const options = planOptionsOf(values);
-  const dir = resolve(requireString(values, 'out'));
-  let data: ClusterData;
-  if ('datasetId' in source) {
-    const services = open({
-      libraryPath: typeof values.db === 'string' ? values.db : undefined,
-      threads: 1,
-      readOnly: true,
-    });
-    try {
-      data = clusterDataOfDataset(services.ctx, source.datasetId);
-    } catch (error) {
-      if (error instanceof ServiceError && error.code === 'not_found') throw new UsageError(error.message);
-      throw error;
-    } finally {
-      await services.close();
-    }
-  } else {
-    data = await clusterDataOfFile(source.matrixPath, source.importOptions);
-  }
-  const planned = planClusterConsensus(data, params, options, engineRate(), new Date().toISOString());
-  await writePlannedFolder(dir, planned, values, io);
+  return planFolderCommand(
+    source,
+    (data, options) => planClusterConsensus(data, params, options, engineRate(), new Date().toISOString()),
+    values,
+    io,
+    open,
+  );
 }
 
 /** `sweep-task DIR --task I [--threads T]`: runs one array task's fits; never opens a library file. */

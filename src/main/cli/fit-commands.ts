@@ -14,7 +14,12 @@ import { sweepMemoryPlan } from '../services/job-memory';
 import { planSweep } from '../../shared/analysis';
 import { applyMemoryBudget, memoryBudgetFlag, memoryBudgetOf, refuseOverBudget } from './memory-budget-flag';
 import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
-import { clusterPlanFlags, planSweepCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
+import {
+  clusterPlanFlags,
+  planSourceOf,
+  planSweepCommand,
+  refuseClusterFlagsWithoutPlan,
+} from './cluster-commands';
 import {
   fitOptions,
   fitParamsOf,
@@ -141,7 +146,13 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
       parsed.error.issues.map((i) => `${sweepFlagOf(i.path.join('.'))}: ${i.message}`).join('; '),
     );
   if (values.plan !== undefined)
-    return planSweepCommand(positionals[0], parsed.data, values, importOptionsOf(values), io);
+    return planSweepCommand(
+      planSourceOf(positionals[0], importOptionsOf(values)),
+      parsed.data,
+      values,
+      io,
+      open,
+    );
   refuseClusterFlagsWithoutPlan(values);
   const services = openFor(values, open);
   applyMemoryBudget(services.ctx, memoryBudget);

@@ -58,7 +58,7 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
         [--sample-folds F] [--memory-budget SIZE] [fit options] --out DIR
         (--sample-folds F: also F-fold sample-wise cross-validation, W fitted without the held-out
          samples, which are projected on half the features and scored on the other half)
-  nmf-studio sweep <matrix> --ranks 2..8 [sweep options] --plan slurm [--tasks N] [--submit]
+  nmf-studio sweep <matrix|dataset-id> --ranks 2..8 [sweep options] --plan slurm [--tasks N] [--submit]
         [--slurm-partition P] [--slurm-time T] [--slurm-mem M] [--slurm-cpus C] --out DIR
                                                           (a job folder for a SLURM cluster)
   nmf-studio sweep-task DIR --task I [--threads T]        (one array task of a job folder)

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceError } from '../../shared/api';
-import { JOB_FOLDER, type ClusterPlan } from '../../shared/analysis/cluster-plan';
+import { JOB_FOLDER } from '../../shared/analysis/cluster-plan';
 import type {
   ConsensusParamsInput,
   ConsensusSummary,
@@ -9,23 +9,27 @@ import type {
   SweepSummary,
 } from '../../shared/domain';
 import type { ServiceContext } from './context';
-import { createTarGz, extractTarGz, type ArchiveEntry } from './tar';
-import { ClusterFolderError, clusterDataOfDataset } from './cluster-folder';
+import { extractTarGz, writeTarGzFile, type ArchiveEntry } from './tar';
+import { ClusterFolderError, writeJobFolder, type PlannedFolder } from './cluster-folder';
+import { clusterDataOfDataset } from './cluster-data-file';
 import { planClusterConsensus, planClusterSweep, type ClusterPlanOptions } from './cluster-planning';
 import { mergeClusterConsensus, mergeClusterSweep } from './cluster-merge';
 
 /**
- * The app's side of cluster runs: a job folder exported as one .tar.gz ("Run on a cluster…") and a
- * finished folder uploaded as one and merged ("Import cluster results…").
+ * The app's side of cluster runs: a job folder exported as one .tar.gz ("Run on a cluster…"; offered
+ * in pieces by export-downloads.ts) and a finished folder uploaded as one and merged ("Import
+ * cluster results…").
  */
 
 /** Largest archive the app unpacks (the data file dominates; 4 GiB covers a 1M-cell sparse matrix). */
 const MAX_ARCHIVE_BYTES = 4 * 2 ** 30;
 
-/** A planned job folder ready to archive: its entries under one top folder, and what it plans. */
+/** A planned job folder to archive under one top folder that names the kind, the data and the plan. */
 export interface PlannedArchive {
   fileName: string;
-  entries: ArchiveEntry[];
+  /** The archive's top folder. */
+  top: string;
+  folder: PlannedFolder;
   mtimeSeconds: number;
   fits: number;
   tasks: number;
@@ -55,57 +59,42 @@ export function planConsensusArchive(
   return archiveOf(data.name, planClusterConsensus(data, params, options, rate, ctx.now()));
 }
 
-/** The job folder of a library dataset's sweep as the bytes of a .tar.gz (what the app's download holds). */
-export function exportClusterArchive(
-  ctx: ServiceContext,
-  datasetId: number,
-  params: SweepParamsInput,
-  options: ClusterPlanOptions,
-  rate: number,
-): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
-  return archiveBytes(planSweepArchive(ctx, datasetId, params, options, rate));
-}
-
-/** The job folder of a library dataset's consensus run as the bytes of a .tar.gz. */
-export function exportConsensusClusterArchive(
-  ctx: ServiceContext,
-  datasetId: number,
-  params: ConsensusParamsInput,
-  options: ClusterPlanOptions,
-  rate: number,
-): { fileName: string; bytes: Uint8Array; fits: number; tasks: number } {
-  return archiveBytes(planConsensusArchive(ctx, datasetId, params, options, rate));
-}
-
-function archiveBytes(planned: PlannedArchive): {
-  fileName: string;
-  bytes: Uint8Array;
-  fits: number;
-  tasks: number;
-} {
-  const { fileName, entries, mtimeSeconds, fits, tasks } = planned;
-  return { fileName, bytes: createTarGz(entries, mtimeSeconds), fits, tasks };
-}
-
-/** A planned folder's entries under one top folder that names the kind, the data and the plan. */
-function archiveOf(
-  dataName: string,
-  { plan, files }: { plan: ClusterPlan; files: ArchiveEntry[] },
-): PlannedArchive {
+function archiveOf(dataName: string, folder: PlannedFolder): PlannedArchive {
+  const { plan } = folder;
   const top = `nmf-${plan.kind}-${safeName(dataName)}-${plan.planId.slice(0, 6)}`;
-  const entries: ArchiveEntry[] = [
-    ...files.map((f) => ({ ...f, path: `${top}/${f.path}` })),
-    // Empty folders do not survive every unpacker; a placeholder keeps results/ and logs/.
-    { path: `${top}/${JOB_FOLDER.results}/.keep`, bytes: new Uint8Array(0) },
-    { path: `${top}/${JOB_FOLDER.logs}/.keep`, bytes: new Uint8Array(0) },
-  ];
   return {
     fileName: `${top}.tar.gz`,
-    entries,
+    top,
+    folder,
     mtimeSeconds: Date.parse(plan.createdAt) / 1000,
     fits: plan.fits.length,
     tasks: plan.tasks,
   };
+}
+
+/**
+ * Writes the planned folder under `dir/<top>` (data.nmf streamed from the library) and archives it
+ * to `path` through a gzip stream, each file read from disk in pieces; the unpacked folder is
+ * removed once archived. Returns the archive's size. Empty folders do not survive every unpacker,
+ * so results/ and logs/ carry an empty `.keep`.
+ */
+export async function writeClusterArchive(
+  planned: PlannedArchive,
+  dir: string,
+  path: string,
+): Promise<number> {
+  const folder = join(dir, planned.top);
+  try {
+    const files = await writeJobFolder(folder, planned.folder);
+    const entries: ArchiveEntry[] = [
+      ...files.map((entry) => ({ ...entry, path: `${planned.top}/${entry.path}` })),
+      { path: `${planned.top}/${JOB_FOLDER.results}/.keep`, bytes: new Uint8Array(0) },
+      { path: `${planned.top}/${JOB_FOLDER.logs}/.keep`, bytes: new Uint8Array(0) },
+    ];
+    return await writeTarGzFile(entries, planned.mtimeSeconds, path);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
 }
 
 function safeName(name: string): string {

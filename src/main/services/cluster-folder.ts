@@ -14,8 +14,8 @@ import {
 } from '../../shared/analysis/cluster-plan';
 import { consensusParamsSchema, type ConsensusParams, type Transform } from '../../shared/domain';
 import type { DataMatrix } from '../../shared/linalg/matrix';
-import type { ServiceContext } from './context';
-import { contentHash, getDatasetSummary, loadDataset } from './datasets';
+import { contentHash } from './datasets';
+import { writeDataFile, type ClusterDataSource } from './cluster-data-file';
 import { type ArchiveEntry } from './tar';
 
 /**
@@ -51,33 +51,39 @@ export class ClusterFolderError extends ServiceError {
   }
 }
 
-/** Writes a planned folder to disk; refuses a folder that already holds a plan (results would mix). */
-export async function writeJobFolder(dir: string, files: readonly ArchiveEntry[]): Promise<void> {
+/**
+ * A planned job folder before it is written: the plan, its small files in memory (plan.json first,
+ * then the scripts and the README) and the data that becomes data.nmf, written in pieces.
+ */
+export interface PlannedFolder {
+  plan: ClusterPlan;
+  files: Array<{ path: string; bytes: Uint8Array; mode?: number }>;
+  data: ClusterDataSource;
+}
+
+/**
+ * Writes a planned folder to disk and returns its files as archive entries read from disk, in the
+ * archive's order (plan.json, data.nmf, the scripts, README.md). data.nmf is streamed
+ * (`writeDataFile`) and plan.json is written last, so a folder holding a plan is whole. Refuses a
+ * folder that already holds a plan (results would mix).
+ */
+export async function writeJobFolder(dir: string, planned: PlannedFolder): Promise<ArchiveEntry[]> {
   if (existsSync(join(dir, JOB_FOLDER.plan)))
     throw new ClusterFolderError(
       `${dir} already holds a planned job (${JOB_FOLDER.plan}): choose another --out`,
     );
   await mkdir(join(dir, JOB_FOLDER.results), { recursive: true });
   await mkdir(join(dir, JOB_FOLDER.logs), { recursive: true });
-  for (const file of files) {
+  await writeDataFile(join(dir, JOB_FOLDER.data), planned.data, planned.plan.data.hash);
+  const [planFile, ...others] = planned.files;
+  for (const file of [...others, planFile])
     await writeFile(join(dir, file.path), file.bytes, { mode: file.mode ?? 0o644 });
-  }
-}
-
-/** A library dataset as job-folder data. */
-export function clusterDataOfDataset(ctx: ServiceContext, datasetId: number): ClusterData {
-  const summary = getDatasetSummary(ctx, datasetId);
-  const { matrix, rowNames, colNames } = loadDataset(ctx, datasetId);
-  return {
-    matrix,
-    rowNames,
-    colNames,
-    name: summary.name,
-    sourceName: summary.sourceName,
-    format: summary.format,
-    transform: summary.transform,
-    transposed: summary.transposed,
-  };
+  const listed: Array<{ path: string; mode?: number }> = [planFile, { path: JOB_FOLDER.data }, ...others];
+  return listed.map(({ path, mode }) => ({
+    path,
+    file: join(dir, path),
+    ...(mode !== undefined ? { mode } : {}),
+  }));
 }
 
 /** Reads and validates plan.json. */

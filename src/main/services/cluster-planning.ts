@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { ServiceError, encodeFrame } from '../../shared/api';
+import { ServiceError } from '../../shared/api';
 import { planSweep, type SweepJob } from '../../shared/analysis';
 import { planConsensusReplicates, type ConsensusReplicateJob } from '../../shared/analysis/consensus-plan';
 import {
-  CLUSTER_DATA_FORMAT,
   CLUSTER_PLAN_FORMAT,
   CLUSTER_PLAN_VERSION,
   JOB_FOLDER,
@@ -30,9 +29,10 @@ import { contentHash } from './datasets';
 import { consensusRunParams } from './consensus';
 import { checkParamsAgainstData, fitFactorBytes, fitWorkPerIteration } from './runs';
 import { sweepJobWork, sweepSpecOf, withConsensusReplicates } from './sweeps';
-import { type ArchiveEntry } from './tar';
 import { APP_VERSION } from './version';
-import type { ClusterData, DataFile } from './cluster-folder';
+import type { PlannedFolder } from './cluster-folder';
+import { datasetHasZeros } from './runs';
+import type { ClusterDataSource } from './cluster-data-file';
 import { arrayScript, mergeScript, readme } from './cluster-scripts';
 
 /**
@@ -60,13 +60,38 @@ const SLURM_TIME = /^(\d+|\d+:\d{2}|\d+:\d{2}:\d{2}|\d+-\d+|\d+-\d+:\d{2}|\d+-\d
 /** Partition names: letters, digits, `_`, `-`, `.`, and commas between several. */
 const SLURM_PARTITION = /^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/;
 
-function dataStats(matrix: DataMatrix): { nnz: number; sizeBytes: number } {
-  const stats = matrixStats(matrix);
+/**
+ * What planning needs of the data: its shape, stored entries, size as held, whether it has zeros,
+ * and its content hash — from the matrix in memory, or from what the library recorded of a
+ * dataset (nothing of its matrix is read here).
+ */
+function describeData(data: ClusterDataSource): {
+  shape: { rows: number; cols: number; nnz: number; layout: DataMatrix['kind'] };
+  sizeBytes: number;
+  hasZeros: boolean;
+  hash: string;
+} {
+  if ('library' in data) {
+    const { dataset } = data.library;
+    return {
+      shape: { rows: dataset.rows, cols: dataset.cols, nnz: dataset.nnz, layout: dataset.layout },
+      sizeBytes: dataset.sizeBytes,
+      hasZeros: datasetHasZeros(dataset),
+      hash: dataset.hash,
+    };
+  }
+  const { matrix } = data;
+  const { nnz } = matrixStats(matrix);
   const sizeBytes =
     matrix.kind === 'dense'
       ? matrix.data.byteLength
       : matrix.data.byteLength + matrix.indices.byteLength + matrix.indptr.byteLength;
-  return { nnz: stats.nnz, sizeBytes };
+  return {
+    shape: { rows: matrix.rows, cols: matrix.cols, nnz, layout: matrix.kind },
+    sizeBytes,
+    hasZeros: matrix.kind === 'csr' ? nnz < matrix.rows * matrix.cols : matrix.data.some((v) => v === 0),
+    hash: contentHash(matrix, data.rowNames, data.colNames, data.transform),
+  };
 }
 
 /** Refuses task counts, CPUs, time limits, partitions and memory SLURM would not take. */
@@ -94,24 +119,19 @@ function zodProblems(issues: ReadonlyArray<{ path: PropertyKey[]; message: strin
   return new ServiceError('bad_input', issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
 }
 
-function hasZeros(matrix: DataMatrix, nnz: number): boolean {
-  return matrix.kind === 'csr' ? nnz < matrix.rows * matrix.cols : matrix.data.some((v) => v === 0);
-}
-
 /**
- * The data's shape and size for the cost model, once the fit at the largest rank (`largest`) and
- * the plan options are checked against it (the same refusals as a local job's, before any file).
+ * The data described for the cost model, once the fit at the largest rank (`largest`) and the plan
+ * options are checked against it (the same refusals as a local job's, before any file).
  */
-function checkedShape(
-  data: ClusterData,
+function checkedData(
+  data: ClusterDataSource,
   largest: RunParams,
   options: ClusterPlanOptions,
-): { shape: { rows: number; cols: number; nnz: number; layout: DataMatrix['kind'] }; sizeBytes: number } {
-  const { matrix } = data;
-  const { nnz, sizeBytes } = dataStats(matrix);
-  checkParamsAgainstData(largest, matrix.rows, matrix.cols, hasZeros(matrix, nnz));
+): ReturnType<typeof describeData> {
+  const described = describeData(data);
+  checkParamsAgainstData(largest, described.shape.rows, described.shape.cols, described.hasZeros);
   checkPlanOptions(options);
-  return { shape: { rows: matrix.rows, cols: matrix.cols, nnz, layout: matrix.kind }, sizeBytes };
+  return described;
 }
 
 /**
@@ -119,39 +139,31 @@ function checkedShape(
  * by estimated cost, with SLURM scripts whose time and memory come from the engine's cost model.
  *
  * @param rate multiply-adds per second of this machine (`engineRate`), standing in for a node's core
- * @returns the folder's files (plan.json, data.nmf, sweep.sbatch, merge.sbatch, README.md) and the plan
+ * @param data the matrix in memory, or a library dataset (read in pieces when data.nmf is written)
+ * @returns the plan, its small files (plan.json, sweep.sbatch, merge.sbatch, README.md) and the data
+ * for data.nmf, to write with `writeJobFolder`
  */
 export function planClusterSweep(
-  data: ClusterData,
+  data: ClusterDataSource,
   input: SweepParamsInput,
   options: ClusterPlanOptions,
   rate: number,
   now: string,
-): { plan: ClusterPlan; files: ArchiveEntry[] } {
+): PlannedFolder {
   const parsed = sweepParamsSchema.safeParse(input);
   if (!parsed.success) throw zodProblems(parsed.error.issues);
   const checkedParams = parsed.data;
-  const { shape, sizeBytes } = checkedShape(
+  const described = checkedData(
     data,
     completeRunParams({ ...checkedParams.fit, rank: checkedParams.toRank }),
     options,
   );
+  const { shape } = described;
   // The same decision a local sweep makes (stored in the plan, so the merge re-plans the same jobs).
   const params = withConsensusReplicates(shape, checkedParams);
   const jobs = planSweep(sweepSpecOf(params));
   const costs = jobs.map((job) => sweepJobWork(shape, job, params.fit.maxIter));
-  return assemblePlan(
-    'sweep',
-    data,
-    params,
-    params.toRank,
-    jobs,
-    costs,
-    options,
-    rate,
-    { shape, sizeBytes },
-    now,
-  );
+  return assemblePlan('sweep', data, params, params.toRank, jobs, costs, options, rate, described, now);
 }
 
 /**
@@ -160,53 +172,41 @@ export function planClusterSweep(
  * iteration at its rank). The merge builds each rank from the replicates as the local run does.
  *
  * @param rate multiply-adds per second of this machine (`engineRate`), standing in for a node's core
- * @returns the folder's files (plan.json, data.nmf, consensus.sbatch, merge.sbatch, README.md) and the plan
+ * @param data the matrix in memory, or a library dataset (read in pieces when data.nmf is written)
+ * @returns the plan, its small files (plan.json, consensus.sbatch, merge.sbatch, README.md) and the
+ * data for data.nmf, to write with `writeJobFolder`
  */
 export function planClusterConsensus(
-  data: ClusterData,
+  data: ClusterDataSource,
   input: ConsensusParamsInput,
   options: ClusterPlanOptions,
   rate: number,
   now: string,
-): { plan: ClusterPlan; files: ArchiveEntry[] } {
+): PlannedFolder {
   const parsed = consensusParamsSchema.safeParse(input);
   if (!parsed.success) throw zodProblems(parsed.error.issues);
   const params = parsed.data;
-  const { shape, sizeBytes } = checkedShape(data, consensusRunParams(params, params.toRank), options);
+  const described = checkedData(data, consensusRunParams(params, params.toRank), options);
+  const { shape } = described;
   const jobs = planConsensusReplicates(params);
   const costs = jobs.map((job) => params.fit.maxIter * fitWorkPerIteration(shape, job.rank));
-  return assemblePlan(
-    'consensus',
-    data,
-    params,
-    params.toRank,
-    jobs,
-    costs,
-    options,
-    rate,
-    { shape, sizeBytes },
-    now,
-  );
+  return assemblePlan('consensus', data, params, params.toRank, jobs, costs, options, rate, described, now);
 }
 
-/** plan.json, the data file, the scripts and the README of a planned run of either kind. */
+/** The plan, plan.json, the scripts and the README of a planned run of either kind. */
 function assemblePlan(
   kind: ClusterPlan['kind'],
-  data: ClusterData,
+  data: ClusterDataSource,
   params: SweepParams | ConsensusParams,
   toRank: number,
   jobs: ReadonlyArray<SweepJob | ConsensusReplicateJob>,
   costs: number[],
   options: ClusterPlanOptions,
   rate: number,
-  {
-    shape,
-    sizeBytes,
-  }: { shape: Pick<ClusterPlan['data'], 'rows' | 'cols' | 'nnz' | 'layout'>; sizeBytes: number },
+  { shape, sizeBytes, hash }: ReturnType<typeof describeData>,
   now: string,
-): { plan: ClusterPlan; files: ArchiveEntry[] } {
+): PlannedFolder {
   const cpus = options.cpus ?? 1;
-  const hash = contentHash(data.matrix, data.rowNames, data.colNames, data.transform);
   const fits = planFits(jobs, costs, options.tasks);
   const tasks = Math.min(options.tasks, jobs.length);
   const resources = estimateResources(fits, tasks, cpus, rate, sizeBytes, shape, toRank, options);
@@ -229,20 +229,13 @@ function assemblePlan(
     const problem = jsonProblem(fit.job, 'job');
     if (problem !== null) throw new Error(`job ${fit.id} cannot be written to plan.json: ${problem}`);
   }
-  const dataFile: DataFile = {
-    ...data,
-    fileFormat: CLUSTER_DATA_FORMAT,
-    version: CLUSTER_PLAN_VERSION,
-    hash,
-  };
-  const files: ArchiveEntry[] = [
+  const files: PlannedFolder['files'] = [
     { path: JOB_FOLDER.plan, bytes: utf8(JSON.stringify(plan, null, 1) + '\n') },
-    { path: JOB_FOLDER.data, bytes: encodeFrame(dataFile) },
     { path: arrayScriptName(kind), bytes: utf8(arrayScript(plan)), mode: 0o755 },
     { path: JOB_FOLDER.mergeScript, bytes: utf8(mergeScript(plan)), mode: 0o755 },
     { path: JOB_FOLDER.readme, bytes: utf8(readme(plan)) },
   ];
-  return { plan, files };
+  return { plan, files, data };
 }
 
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

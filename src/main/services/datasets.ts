@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { copyFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
@@ -126,10 +126,7 @@ export function contentHash(
   colNames: readonly string[],
   transform: Transform,
 ): string {
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify({ kind: matrix.kind, rows: matrix.rows, cols: matrix.cols, transform }));
-  hash.update(JSON.stringify(rowNames));
-  hash.update(JSON.stringify(colNames));
+  const hash = contentHasher(matrix, rowNames, colNames, transform);
   const add = (array: Float64Array | Int32Array): void => {
     hash.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
   };
@@ -139,6 +136,24 @@ export function contentHash(
     add(matrix.indices);
   }
   return hash.digest('hex');
+}
+
+/**
+ * {@link contentHash}'s SHA-256 fed everything before the arrays; fed the arrays' bytes in its
+ * order (values, then `indptr` and `indices` for CSR), in pieces of any size, it digests to the same
+ * hash. For writers that stream the arrays (cluster-data-file.ts).
+ */
+export function contentHasher(
+  shape: Pick<DataMatrix, 'kind' | 'rows' | 'cols'>,
+  rowNames: readonly string[],
+  colNames: readonly string[],
+  transform: Transform,
+): Hash {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ kind: shape.kind, rows: shape.rows, cols: shape.cols, transform }));
+  hash.update(JSON.stringify(rowNames));
+  hash.update(JSON.stringify(colNames));
+  return hash;
 }
 
 export interface StoreMeta {

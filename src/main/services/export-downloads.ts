@@ -2,9 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterJobArchive, LibraryFile } from '../../shared/api/channels';
 import type { ServiceContext } from './context';
-import type { PlannedArchive } from './cluster-archive';
+import { writeClusterArchive, type PlannedArchive } from './cluster-archive';
 import { fileSource, offerDownload } from './downloads';
-import { writeTarGzFile } from './tar';
 
 /**
  * The app's file exports as downloads read in pieces (downloads.ts): a cluster job archive and a
@@ -13,9 +12,10 @@ import { writeTarGzFile } from './tar';
  */
 
 /**
- * A planned job folder (cluster-archive.ts) written as a .tar.gz to a private temporary folder
- * through a gzip stream (`writeTarGzFile`: the same bytes as `createTarGz`, but neither the tar nor
- * the archive held whole), then offered in pieces and removed once downloaded, cancelled or failed.
+ * A planned job folder (cluster-archive.ts) written to a private temporary folder and archived as a
+ * .tar.gz beside it (`writeClusterArchive`: data.nmf streamed from the library, the archive written
+ * through a gzip stream, files read from disk in pieces — neither the data, the tar nor the archive
+ * held whole), then offered in pieces and removed once downloaded, cancelled or failed.
  */
 export async function offerClusterArchive(
   ctx: ServiceContext,
@@ -24,7 +24,7 @@ export async function offerClusterArchive(
   const dir = await mkdtemp(join(ctx.app.tempDir, 'nmf-cluster-export-'));
   try {
     const path = join(dir, 'job.tar.gz');
-    const byteLength = await writeTarGzFile(planned.entries, planned.mtimeSeconds, path);
+    const byteLength = await writeClusterArchive(planned, dir, path);
     const download = await offerDownload(
       ctx,
       await fileSource(planned.fileName, 'application/gzip', path, dir),

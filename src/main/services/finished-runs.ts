@@ -79,3 +79,18 @@ export function storeFinishedRun(ctx: ServiceContext, run: FinishedRun): number 
   });
   return id;
 }
+
+/**
+ * A kept fit's seconds to each trace point as provenance records them (`traceSeconds`), when the
+ * job recorded them for exactly its trace; nothing otherwise (results stored before they were, or
+ * a cluster result from an older version), so run.json's `trace_seconds` is null there.
+ */
+export function traceSecondsProvenance(factors: {
+  trace: ReadonlyArray<readonly [number, number]>;
+  traceSeconds?: readonly number[];
+}): Pick<RunProvenance, 'traceSeconds'> {
+  const seconds = factors.traceSeconds;
+  return Array.isArray(seconds) && seconds.length === factors.trace.length
+    ? { traceSeconds: [...seconds] }
+    : {};
+}

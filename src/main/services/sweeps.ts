@@ -35,7 +35,7 @@ import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
 import { defaultSolverFor } from '../../shared/nmf/defaults';
 import type { ServiceContext } from './context';
-import { baseProvenance, storeFinishedRun } from './finished-runs';
+import { baseProvenance, storeFinishedRun, traceSecondsProvenance } from './finished-runs';
 import { getDatasetSummary } from './datasets';
 import type { MatrixLease } from './matrix-cache';
 import { SweepRankProgress } from './sweep-progress';
@@ -520,6 +520,9 @@ function saveSweepOutcome(
             warnings: best.warnings,
           }),
           ...(memory?.mode === 'adapted' ? { memory: memoryProvenance(memory) } : {}),
+          // When the job's fit reached each trace point (null in run.json where the stored or
+          // cluster result predates it), as a fit's run records it.
+          ...traceSecondsProvenance(best.factors),
         },
       });
     }

@@ -1,9 +1,9 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip, gunzipSync, gzipSync } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 
 /**
  * Gzipped tar archives (POSIX ustar) of a folder's regular files, for handing a job folder to the
@@ -12,15 +12,22 @@ import { createGunzip, createGzip, gunzipSync, gzipSync } from 'node:zlib';
  * `..`, links and devices.
  */
 
-export interface ArchiveEntry {
+/**
+ * A regular file to archive: its bytes in memory (small files: plan.json, scripts), or a file on
+ * disk read 1 MiB at a time while the archive is written (a job folder's data.nmf, ~2.4 GB at 10⁶
+ * cells).
+ */
+export type ArchiveEntry = {
   /** Relative path with `/` separators. */
   path: string;
-  bytes: Uint8Array;
   /** Unix permission bits; 0o644 unless given. */
   mode?: number;
-}
+} & ({ bytes: Uint8Array; file?: never } | { file: string; bytes?: never });
 
 const BLOCK = 512;
+
+/** Bytes of an entry handed to the gzip stream at a time. */
+const PIECE = 1 << 20;
 
 function writeOctal(header: Uint8Array, offset: number, length: number, value: number): void {
   const text = value.toString(8).padStart(length - 1, '0');
@@ -47,8 +54,8 @@ function splitPath(path: string): { prefix: string; name: string } {
   throw new RangeError(`path too long for a tar archive: ${path}`);
 }
 
-/** The ustar header block of a regular file entry. */
-function entryHeader(entry: ArchiveEntry, mtimeSeconds: number): Uint8Array {
+/** The ustar header block of a regular file entry of `size` bytes. */
+function entryHeader(entry: ArchiveEntry, size: number, mtimeSeconds: number): Uint8Array {
   checkRelativePath(entry.path);
   const header = new Uint8Array(BLOCK);
   const { prefix, name } = splitPath(entry.path);
@@ -56,7 +63,8 @@ function entryHeader(entry: ArchiveEntry, mtimeSeconds: number): Uint8Array {
   writeOctal(header, 100, 8, entry.mode ?? 0o644);
   writeOctal(header, 108, 8, 0);
   writeOctal(header, 116, 8, 0);
-  writeOctal(header, 124, 12, entry.bytes.length);
+  // 11 octal digits: files up to 8 GiB, which covers a job folder's data file (NMF1 frames stop at 4 GiB).
+  writeOctal(header, 124, 12, size);
   writeOctal(header, 136, 12, Math.floor(mtimeSeconds));
   header.fill(0x20, 148, 156); // checksum field counts as spaces while summing
   header[156] = 0x30; // regular file
@@ -70,29 +78,48 @@ function entryHeader(entry: ArchiveEntry, mtimeSeconds: number): Uint8Array {
   return header;
 }
 
+/** An entry's bytes in pieces of at most {@link PIECE}: slices of its bytes, or reads of its file. */
+async function* entryPieces(entry: ArchiveEntry, size: number): AsyncGenerator<Uint8Array> {
+  if (entry.file === undefined) {
+    for (let at = 0; at < size; at += PIECE) yield entry.bytes.subarray(at, at + PIECE);
+    return;
+  }
+  const handle = await open(entry.file, 'r');
+  try {
+    for (let at = 0; at < size;) {
+      // A fresh buffer per piece: the gzip stream may still hold the previous one.
+      const piece = new Uint8Array(Math.min(PIECE, size - at));
+      const { bytesRead } = await handle.read(piece, 0, piece.length, at);
+      if (bytesRead === 0) throw new Error(`${entry.file} became shorter while it was archived`);
+      yield piece.subarray(0, bytesRead);
+      at += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The tar stream of the entries: header, bytes and padding of each, then the two end blocks. */
-function* tarBlocks(entries: readonly ArchiveEntry[], mtimeSeconds: number): Generator<Uint8Array> {
+async function* tarBlocks(
+  entries: readonly ArchiveEntry[],
+  mtimeSeconds: number,
+): AsyncGenerator<Uint8Array> {
   for (const entry of entries) {
-    yield entryHeader(entry, mtimeSeconds);
-    // In slices, so that the gzip stream is fed (and drains) a bounded amount at a time.
-    for (let at = 0; at < entry.bytes.length; at += 1 << 20) yield entry.bytes.subarray(at, at + (1 << 20));
-    const pad = (BLOCK - (entry.bytes.length % BLOCK)) % BLOCK;
+    // A file's size is taken when its turn comes; its header is written before its bytes.
+    const size = entry.file === undefined ? entry.bytes.length : (await stat(entry.file)).size;
+    yield entryHeader(entry, size, mtimeSeconds);
+    yield* entryPieces(entry, size);
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (pad) yield new Uint8Array(pad);
   }
   yield new Uint8Array(2 * BLOCK);
 }
 
-/** A .tar.gz of the entries, in the order given (mtime fixed at `mtimeSeconds`). */
-export function createTarGz(entries: readonly ArchiveEntry[], mtimeSeconds: number): Uint8Array {
-  const gzipped = gzipSync(Buffer.concat([...tarBlocks(entries, mtimeSeconds)]));
-  // A plain Uint8Array, not a Buffer: the browser transport's frames carry typed arrays by class name.
-  return new Uint8Array(gzipped.buffer, gzipped.byteOffset, gzipped.byteLength);
-}
-
 /**
- * The same .tar.gz as {@link createTarGz}, written to `path` through a gzip stream: neither the tar
- * nor its compressed form is ever held whole (a 10⁶-cell job folder's data.nmf alone is ~2.4 GB).
- * Returns the file's size in bytes.
+ * Writes a .tar.gz of the entries, in the order given (mtime fixed at `mtimeSeconds`), to `path`
+ * through a gzip stream: the tar blocks are fed 1 MiB at a time, files read from disk as they go,
+ * so neither the tar nor its compressed form, nor a large file, is ever held whole.
+ * Returns the archive's size in bytes.
  */
 export async function writeTarGzFile(
   entries: readonly ArchiveEntry[],
@@ -127,52 +154,6 @@ function readOctal(block: Uint8Array, offset: number, length: number): number {
   return text === '' ? 0 : parseInt(text, 8);
 }
 
-/**
- * The regular files of a .tar.gz (or plain .tar), with their paths. Directories are skipped;
- * links, devices and unsafe paths are refused. A single top folder shared by every entry (as
- * `tar czf job.tar.gz job/` makes) is kept in the paths; callers strip it if they want.
- *
- * @param maxBytes refuse archives that unpack to more than this
- */
-export function readTarGz(archive: Uint8Array, maxBytes: number): ArchiveEntry[] {
-  const gzipped = archive.length >= 2 && archive[0] === 0x1f && archive[1] === 0x8b;
-  const tar = gzipped ? new Uint8Array(gunzipSync(archive, { maxOutputLength: maxBytes })) : archive;
-  if (tar.length < BLOCK || tar.length % BLOCK !== 0)
-    throw new RangeError(`${tar.length} bytes is not a tar archive (a whole number of 512-byte blocks)`);
-  const entries: ArchiveEntry[] = [];
-  let offset = 0;
-  let longName: string | null = null;
-  while (offset + BLOCK <= tar.length) {
-    const header = tar.subarray(offset, offset + BLOCK);
-    if (header.every((b) => b === 0)) break;
-    let stored = 0;
-    for (let i = 0; i < BLOCK; i++) stored += i >= 148 && i < 156 ? 0x20 : header[i];
-    if (readOctal(header, 148, 8) !== stored)
-      throw new RangeError(`the archive is damaged (bad header checksum at byte ${offset})`);
-    const size = readOctal(header, 124, 12);
-    const type = String.fromCharCode(header[156] || 0x30);
-    const prefix = readText(header, 257, 6).startsWith('ustar') ? readText(header, 345, 155) : '';
-    const name = readText(header, 0, 100);
-    const path = longName ?? (prefix ? `${prefix}/${name}` : name);
-    const body = tar.subarray(offset + BLOCK, offset + BLOCK + size);
-    if (body.length !== size) throw new RangeError('the archive is truncated');
-    offset += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
-    if (type === 'L') {
-      // GNU long name: the next entry's path.
-      longName = new TextDecoder().decode(body).replace(/\0+$/, '');
-      continue;
-    }
-    longName = null;
-    if (type === '5' || type === 'x' || type === 'g') continue; // directories, pax headers
-    if (type !== '0' && type !== '7')
-      throw new RangeError(`the archive holds "${path}", which is not a regular file (type ${type})`);
-    const clean = path.replace(/^\.\//, '');
-    checkRelativePath(clean);
-    entries.push({ path: clean, bytes: body.slice(), mode: readOctal(header, 100, 8) });
-  }
-  return entries;
-}
-
 /** Bytes of a plain (not gzipped) archive handed to the parser at a time. */
 const PLAIN_CHUNK = 1 << 20;
 
@@ -180,8 +161,8 @@ const PLAIN_CHUNK = 1 << 20;
  * Unpacks the regular files of a .tar.gz (or plain .tar) under `dir`, streaming: the archive is
  * inflated chunk by chunk and each file's bytes go to disk as they arrive, so memory holds the
  * compressed archive and one chunk, not the unpacked tar (up to `maxBytes`, 4 GiB for a job
- * folder with a 10⁶-cell data file) plus a copy of every file as {@link readTarGz} does. The same
- * checks: header checksums, truncation, regular files only, relative paths without `..`.
+ * folder with a 10⁶-cell data file) nor a copy of any file. Checks: header checksums,
+ * truncation, regular files only, relative paths without `..`.
  *
  * @param maxBytes refuse archives that unpack to more than this
  * @returns the files' relative paths, in archive order

@@ -292,6 +292,18 @@ function sweepJobProblem(plan: ClusterPlan, job: SweepJob, r: SweepJobResult): s
       return `W is ${W.rows} × ${W.cols}, expected ${plan.data.rows} × ${job.rank}`;
     if (H.rows !== job.rank || H.cols !== plan.data.cols || H.data.length !== H.rows * H.cols)
       return `H is ${H.rows} × ${H.cols}, expected ${job.rank} × ${plan.data.cols}`;
+    const { trace, traceSeconds } = r.factors;
+    // Absent from results of versions before it was recorded; otherwise one time per trace point.
+    if (
+      traceSeconds !== undefined &&
+      (!Array.isArray(traceSeconds) ||
+        !Array.isArray(trace) ||
+        traceSeconds.length !== trace.length ||
+        traceSeconds.some(
+          (seconds) => typeof seconds !== 'number' || !(seconds >= 0) || seconds === Infinity,
+        ))
+    )
+      return `its trace times are not ${Array.isArray(trace) ? trace.length : 'as many'} non-negative seconds, one per trace point`;
   } else if (job.keepFactors) {
     return 'W and H are missing although the plan keeps them';
   }

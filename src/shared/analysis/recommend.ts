@@ -77,6 +77,221 @@ function beatsBaseline(r: RankSummary): { beats: boolean; data: number; baseline
   return { beats: (mean < -2 * se && mean < -0.01 * baseline) || halved, data, baseline };
 }
 
+/** The loss's relative decrease from one rank to the next, on the data and on the shuffled baseline. */
+export interface LossStep {
+  /** From k = `from` to k = `from` + 1. */
+  from: number;
+  /** (L_k − L_k+1) / L_k on the data. */
+  data: number;
+  /** The same on the row-shuffled baseline. */
+  baseline: number;
+}
+
+/**
+ * Relative band within which the data's decrease in loss and the baseline's count as a tie: the
+ * data's decrease must be at most (1 − band) times the baseline's to be flat, at least (1 + band)
+ * times to be structure. On planted sparse counts whose modules 1 and 2 have activities
+ * correlated at ρ ≈ 0.97 (5 planted; 300 × 1000 and 600 × 2500, eight sweeps), the step from k = 4
+ * to 5 was 0.92–1.03 of the baseline's, and where it read as flat the rule gave k = 4 with
+ * stability agreeing. Where the planted rank was found, the step after it was 0.28–0.89 of the
+ * baseline's, except 0.94 and 0.95 (negative-binomial and unequal module sizes), which the band
+ * turns into no rank rather than a rank. On independent counts the ratio ran 0.96–1.23
+ * (`scripts/measure/nofolds-rank.ts`; docs/architecture.md, "The rank a sweep without folds
+ * recommends").
+ */
+export const LOSS_TIE_BAND = 0.1;
+
+/**
+ * Frigyesi & Höglund (2008, Cancer Informatics 6:275–292), as R NMF's documentation recommends:
+ * the smallest rank k after which the data's decrease in loss is no larger than the decrease on
+ * randomised data (here the row-shuffled baseline). The decreases are relative, (L_k − L_k+1) / L_k
+ * on each side: the shuffled copy's loss lives on a different scale (often far higher), so absolute
+ * decreases cannot be compared. A step is only taken between neighbouring ranks that both have a
+ * baseline loss.
+ *
+ * `tieAt` is where that reading is not clear: the first step whose decrease on the data is not
+ * clearly larger than the baseline's (by {@link LOSS_TIE_BAND}), when it is not clearly smaller
+ * either — there the loss cannot tell k from k + 1.
+ *
+ * @param ranks per-rank criteria sorted by rank
+ * @returns the rank (null when no baseline, or when the data still decrease faster at the last step
+ *   swept: `beyondRange`), the tie if any, and every step compared
+ */
+export function frigyesiRank(ranks: readonly RankSummary[]): {
+  rank: number | null;
+  tieAt: number | null;
+  steps: LossStep[];
+  beyondRange: boolean;
+} {
+  const steps: LossStep[] = [];
+  for (let t = 0; t + 1 < ranks.length; t++) {
+    const a = ranks[t];
+    const b = ranks[t + 1];
+    if (b.rank !== a.rank + 1 || !a.baseline || !b.baseline || a.loss <= 0 || a.baseline.loss <= 0) continue;
+    steps.push({
+      from: a.rank,
+      data: (a.loss - b.loss) / a.loss,
+      baseline: (a.baseline.loss - b.baseline.loss) / a.baseline.loss,
+    });
+  }
+  const flat = steps.find((step) => step.data <= step.baseline);
+  const unclear = steps.find((step) => step.data < (1 + LOSS_TIE_BAND) * step.baseline);
+  const tieAt =
+    unclear !== undefined && unclear.data > (1 - LOSS_TIE_BAND) * unclear.baseline ? unclear.from : null;
+  return { rank: flat?.from ?? null, tieAt, steps, beyondRange: steps.length > 0 && flat === undefined };
+}
+
+/**
+ * Margin by which stability must exceed the shuffled baseline's to count: on row-shuffled 300 × 100
+ * counts against their own reshuffle, the two differed by up to 0.03 at k = 2..8 from the noise of
+ * 20 fits alone.
+ */
+export const STABILITY_MARGIN = 0.05;
+
+/**
+ * Stability against the shuffled baseline's (the stability side of cNMF's stability/error
+ * trade-off, Kotliar et al. 2019, read against randomised data rather than a fixed threshold): the
+ * rank whose components are most reproducible *beyond* the baseline's, i.e. the largest
+ * stability − baseline stability (the smallest rank among equals), if that excess exceeds
+ * {@link STABILITY_MARGIN}; otherwise null.
+ *
+ * @param ranks per-rank criteria sorted by rank
+ */
+export function stabilityRank(ranks: readonly RankSummary[]): { rank: number | null; excess: number | null } {
+  let best: RankSummary | null = null;
+  let excess = -Infinity;
+  for (const r of ranks) {
+    const base = r.baseline?.stability ?? null;
+    if (r.stability === null || base === null) continue;
+    if (r.stability - base > excess) {
+      excess = r.stability - base;
+      best = r;
+    }
+  }
+  if (best === null) return { rank: null, excess: null };
+  return { rank: excess > STABILITY_MARGIN ? best.rank : null, excess };
+}
+
+/**
+ * Whether a sweep without folds can be judged against its shuffled baseline: every rank has the
+ * baseline's loss, and stability on both sides from independent random starts (warm-started fits
+ * agree on a copy without structure, so their stability says nothing about it).
+ */
+function againstBaseline(sorted: readonly RankSummary[]): boolean {
+  return (
+    sorted.length >= 2 &&
+    sorted.every(
+      (r) =>
+        r.baseline !== null &&
+        r.stability !== null &&
+        r.baseline.stability !== null &&
+        r.consensusFromIndependentStarts &&
+        r.baseline.consensusFromIndependentStarts,
+    )
+  );
+}
+
+/**
+ * Least relative gap between the data's loss and the shuffled baseline's, (L_base − L) / L_base, at
+ * the rank recommended without folds: below it the data hold no more structure than their shuffled
+ * copy (the same 1 % as the cross-validated rule's baseline check).
+ */
+const MIN_LOSS_GAP = 0.01;
+
+/**
+ * The no-folds rule with a shuffled baseline (`baseline-agreement`): a rank only where the loss
+ * rule against the baseline (Frigyesi & Höglund 2008, {@link frigyesiRank}) reads clearly (no tie
+ * within {@link LOSS_TIE_BAND}), stability against the baseline ({@link stabilityRank}) names the
+ * same rank, and the data's loss there is at least {@link MIN_LOSS_GAP} below the baseline's;
+ * otherwise none, with `weak_evidence` naming the candidate ranks and telling the reader to add
+ * folds. BIC and Brunet's rule are named in the reasoning only: on planted sparse counts (5
+ * modules) they chose 2 and 6–7.
+ */
+function agreementAgainstBaseline(
+  sorted: readonly RankSummary[],
+  first: number,
+  last: number,
+  withBic: readonly RankSummary[],
+  warn: (code: SweepWarning['code'], message: string) => void,
+  reasoning: string[],
+): { rank: number | null; criterion: string } {
+  const loss = frigyesiRank(sorted);
+  const stable = stabilityRank(sorted);
+  const pct = (x: number): string => `${fmt(100 * x)} %`;
+  const step = loss.steps.find((s) => s.from === loss.rank);
+  const tie = loss.tieAt !== null ? loss.steps.find((s) => s.from === loss.tieAt)! : null;
+  const lossText =
+    tie !== null
+      ? `from k = ${tie.from} to ${tie.from + 1} the loss falls by ${pct(tie.data)} on the data and by ${pct(tie.baseline)} on the row-shuffled baseline, within ${Math.round(100 * LOSS_TIE_BAND)} % of each other, so the loss rule (Frigyesi & Höglund 2008) cannot tell k = ${tie.from} from ${tie.from + 1}`
+      : loss.rank !== null && step
+        ? `the loss's relative decrease falls to no more than on the row-shuffled baseline after k = ${loss.rank} (${pct(step.data)} against ${pct(step.baseline)} going to k = ${loss.rank + 1}; Frigyesi & Höglund 2008)`
+        : loss.beyondRange
+          ? `the loss still falls faster than on the row-shuffled baseline at the last step swept (k = ${last - 1} to ${last}), so the loss rule (Frigyesi & Höglund 2008) points beyond the range`
+          : 'the loss rule against the row-shuffled baseline (Frigyesi & Höglund 2008) could not be applied';
+  const stableRow = stable.rank !== null ? sorted.find((r) => r.rank === stable.rank)! : null;
+  const stableText =
+    stableRow !== null
+      ? `components are most reproducible beyond the baseline's at k = ${stableRow.rank} (stability ${fmt(stableRow.stability!)} against ${fmt(stableRow.baseline!.stability!)})`
+      : `no rank's components are more reproducible than the baseline's by more than ${STABILITY_MARGIN} (largest excess ${stable.excess === null ? 'n/a' : fmt(stable.excess)})`;
+  const agreed =
+    tie === null && loss.rank !== null && loss.rank === stable.rank
+      ? sorted.find((r) => r.rank === loss.rank)!
+      : null;
+  const gap = agreed?.baseline ? (agreed.baseline.loss - agreed.loss) / agreed.baseline.loss : null;
+  if (agreed !== null && gap !== null && gap >= MIN_LOSS_GAP) {
+    reasoning.push(
+      `Without cross-validation, the rank is read against the row-shuffled baseline, which has no structure: ${lossText}, and ${stableText}. Both point to k = ${agreed.rank}, where the data's loss is ${pct(gap)} below the baseline's, so k = ${agreed.rank} is recommended; folds would test it by prediction.`,
+    );
+    return { rank: agreed.rank, criterion: 'baseline-agreement' };
+  }
+  const others: string[] = [];
+  if (withBic.length >= 2) others.push(`BIC is lowest at k = ${argmin(withBic, (r) => r.bic!).rank}`);
+  const withCoph = sorted.filter((r) => r.cophenetic !== null);
+  let drop = 0;
+  let before: RankSummary | null = null;
+  for (let t = 0; t + 1 < withCoph.length; t++) {
+    const d = withCoph[t].cophenetic! - withCoph[t + 1].cophenetic!;
+    if (d > drop) {
+      drop = d;
+      before = withCoph[t];
+    }
+  }
+  if (before !== null) others.push(`Brunet et al.'s cophenetic rule says k = ${before.rank}`);
+  const candidates = [
+    ...new Set(
+      [loss.rank, stable.rank, tie?.from ?? null, tie !== null ? tie.from + 1 : null].filter(
+        (k): k is number => k !== null,
+      ),
+    ),
+  ].sort((x, y) => x - y);
+  const why =
+    agreed !== null
+      ? `both point to k = ${agreed.rank}, but there the data's loss is only ${pct(gap ?? 0)} below the baseline's (less than ${pct(MIN_LOSS_GAP)}): the data hold no more structure than their shuffled copy`
+      : tie !== null
+        ? 'the loss does not decide'
+        : 'they disagree';
+  reasoning.push(
+    `Without cross-validation, the rank is read against the row-shuffled baseline, which has no structure: ${lossText}; ${stableText}. ${why[0].toUpperCase()}${why.slice(1)}, so no rank is recommended.${others.length > 0 ? ` For reference, ${others.join(' and ')}; on planted sparse counts with 5 modules BIC chose 2 and Brunet's rule 6 or 7.` : ''}`,
+  );
+  if (loss.beyondRange) {
+    warn(
+      'edge_of_range',
+      `The loss still falls faster than on the shuffled baseline from k = ${last - 1} to ${last}, the largest rank swept: extend the range.`,
+    );
+  }
+  const problem =
+    agreed !== null
+      ? 'show no more structure than the shuffled copy'
+      : tie !== null
+        ? `do not single one out (the loss ties between k = ${tie.from} and ${tie.from + 1})`
+        : 'do not agree';
+  warn(
+    'weak_evidence',
+    `No rank is supported without cross-validation: ${candidates.length > 0 ? `the candidates are k = ${candidates.join(', ')}, and ` : ''}the loss and the stability against the shuffled baseline ${problem}. Run the sweep with cross-validation folds${first < last ? ` over k = ${first}..${last}` : ''} to choose by prediction.`,
+  );
+  return { rank: null, criterion: 'none' };
+}
+
 /**
  * Recommends a rank from a sweep's criteria, or none when the evidence supports none, with the
  * cautions a reader needs (`warnings`).
@@ -89,14 +304,23 @@ function beatsBaseline(r: RankSummary): { beats: boolean; data: number; baseline
  *      the paired SE. When the shuffled baseline was fitted, a rank counts only if the data
  *      predict its held-out entries clearly better than their row-shuffled copy (see
  *      `beatsBaseline`); if no rank does, none is recommended (`none`).
- *   2. `bic` — without cross-validation, with a Poisson log-likelihood (KL loss), integer data
- *      and a Pearson dispersion near 1 at the BIC minimum: the rank of lowest BIC. BIC is never
- *      used on data that are not integers (`non_count_data`) or are overdispersed
- *      (`overdispersed`): with a wrong noise model every extra component "explains" noise and BIC
- *      falls monotonically (negative-binomial counts: lowest at the top of the range).
- *   3. `cophenetic` — otherwise, with consensus: Brunet et al. (2004)'s rule, the rank just before
+ *   2. `baseline-agreement` — without cross-validation, when every rank has the row-shuffled
+ *      baseline and stability from independent starts on both sides (the default no-folds plan):
+ *      the rank where the loss rule against the baseline (Frigyesi & Höglund 2008), read without a
+ *      tie, and stability against the baseline agree, the data's loss there at least 1 % below
+ *      the baseline's;
+ *      otherwise `none` with `weak_evidence` naming the candidate ranks and asking for folds (see
+ *      `agreementAgainstBaseline`). BIC and Brunet's rule are not used here: on planted sparse
+ *      counts (5 modules) they chose 2 and 6–7.
+ *   3. `bic` — without cross-validation or such a baseline, with a Poisson log-likelihood (KL
+ *      loss), integer data and a Pearson dispersion near 1 at the BIC minimum: the rank of lowest
+ *      BIC, with `weak_evidence`. BIC is never used on data that are not integers
+ *      (`non_count_data`) or are overdispersed (`overdispersed`): with a wrong noise model every
+ *      extra component "explains" noise and BIC falls monotonically (negative-binomial counts:
+ *      lowest at the top of the range).
+ *   4. `cophenetic` — otherwise, with consensus: Brunet et al. (2004)'s rule, the rank just before
  *      the largest drop of the cophenetic correlation, always with a `weak_evidence` warning.
- *   4. `none` — nothing to decide on.
+ *   5. `none` — nothing to decide on.
  * A chosen rank, or a minimum of held-out error or BIC, at the end of the range is flagged
  * (`edge_of_range`). The reasoning then cross-checks the choice without overriding it: relative
  * gains in held-out error on the data against the shuffled baseline, BIC where it applies, the
@@ -207,12 +431,25 @@ export function recommendRank(
         warn('edge_of_range', `k = ${first} is the smallest rank swept; a smaller rank was not tried.`);
       }
     }
+  } else if (againstBaseline(sorted)) {
+    ({ rank, criterion } = agreementAgainstBaseline(
+      sorted,
+      first,
+      last,
+      bicUsable ? withBic : [],
+      warn,
+      reasoning,
+    ));
   } else if (bicUsable) {
     const lowest = argmin(withBic, (r) => r.bic!);
     rank = lowest.rank;
     criterion = 'bic';
     reasoning.push(
       `Without cross-validation, the rank is chosen by BIC (Poisson log-likelihood, k(m + n) parameters; the Pearson dispersion${lowest.pearsonDispersion != null ? ` of ${fmt(lowest.pearsonDispersion)}` : ''} is consistent with Poisson counts): lowest at k = ${rank} (${fmt(lowest.bic!)}).`,
+    );
+    warn(
+      'weak_evidence',
+      `k = ${rank} rests on BIC alone, whose k(m + n)·ln(N) penalty can outweigh the gain of a small module: on planted sparse counts (600 × 2500, 5 modules) it chose k = 2 when the modules were of unequal sizes. Fit the shuffled baseline with consensus fits, or run the sweep with cross-validation folds.`,
     );
   } else if (withCoph.length >= 2) {
     let drop = -Infinity;

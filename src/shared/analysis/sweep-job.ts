@@ -60,13 +60,18 @@ function screenedFit(input: DataMatrix, job: SweepJob, hooks: FitHooks): FitResu
     if (best === null || trial.loss < best.loss) best = trial;
   }
   const kept = best!;
+  const screenSeconds = (Date.now() - started) / 1000;
   // The kept start has had its warm-up during the screen; continuing needs none.
   const fit = fitOn({ ...job.fit, init: 'custom', W0: kept.W, H0: kept.H, warmup: 0 });
   return {
     ...fit,
     iterations: fit.iterations + screened,
-    // The continued fit's trace, counted from the first screening iteration.
+    // The continued fit's trace, counted from the first screening iteration, and its times from
+    // the start of the screen.
     trace: fit.trace.map(([iteration, loss]): [number, number] => [iteration + screened, loss]),
+    ...(fit.traceSeconds !== undefined
+      ? { traceSeconds: fit.traceSeconds.map((seconds) => seconds + screenSeconds) }
+      : {}),
     seconds: (Date.now() - started) / 1000,
     options: { ...fit.options, init: kept.options.init, seed: kept.options.seed },
   };
@@ -182,7 +187,14 @@ export function runSweepJob(
     integerData: replicate ? isIntegerData(V) : null,
     sampleLabels: clustered ? sampleLabels(fit.W, fit.H) : null,
     normalizedW: clustered ? normalizeColumns(fit.W) : null,
-    factors: job.keepFactors ? { W: fit.W, H: fit.H, trace: fit.trace } : null,
+    factors: job.keepFactors
+      ? {
+          W: fit.W,
+          H: fit.H,
+          trace: fit.trace,
+          ...(fit.traceSeconds !== undefined ? { traceSeconds: fit.traceSeconds } : {}),
+        }
+      : null,
     warnings: fit.warnings,
   };
 }

@@ -373,8 +373,17 @@ export interface SweepJobResult {
   sampleLabels: number[] | null;
   /** `replicate` and `consensus` jobs: W with unit-norm columns (m × k), for stability and alignment. */
   normalizedW: DenseMatrix | null;
-  /** W (m × k), H (k × n) and the loss trace as fitted, when the job asked for them. */
-  factors: { W: DenseMatrix; H: DenseMatrix; trace: Array<[number, number]> } | null;
+  /**
+   * W (m × k), H (k × n) and the loss trace as fitted, when the job asked for them, with the seconds
+   * from the job's fit start to each trace point (`FitResult.traceSeconds`; absent from results
+   * computed before they were recorded).
+   */
+  factors: {
+    W: DenseMatrix;
+    H: DenseMatrix;
+    trace: Array<[number, number]>;
+    traceSeconds?: number[];
+  } | null;
   warnings: string[];
 }
 
@@ -465,8 +474,9 @@ export interface RankRecommendation {
   /** Null when no rank swept is supported by the evidence (the reasoning says why). */
   rank: number | null;
   /**
-   * Short machine-readable name of the rule that decided: `cv-1se`, `bic`, `cophenetic`,
-   * `smallest`, or `none` (no rank supported).
+   * Short machine-readable name of the rule that decided: `cv-1se`, `baseline-agreement` (no
+   * folds: the loss and stability rules against the shuffled baseline agree), `bic`,
+   * `cophenetic`, `smallest`, or `none` (no rank supported).
    */
   criterion: string;
   /** Cautions, in the order found. */

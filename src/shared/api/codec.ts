@@ -45,18 +45,46 @@ function typedArrayName(value: unknown): TypedArrayName | null {
   return name in constructors ? name : null;
 }
 
-const align8 = (n: number): number => (n + 7) & ~7;
+/** `n` rounded up to a multiple of 8, in float arithmetic: `& ~7` would wrap past 2³¹ (frames reach 4 GiB). */
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
-/** Encodes any JSON-like value with typed arrays and non-finite numbers into one binary frame. */
-export function encodeFrame(value: unknown): Uint8Array {
-  const arrays: AnyTypedArray[] = [];
+/**
+ * A typed array a frame refers to without holding it: its class and size. Where an array is too
+ * large to hold next to its frame (a job folder's data, ~2.4 GB at 10⁶ cells), the frame's head is
+ * laid out with this stand-in and the bytes are written at their offset from where they are (the
+ * library's chunks) by the caller.
+ */
+export class FrameArrayStandIn {
+  constructor(
+    readonly name: TypedArrayName,
+    readonly byteLength: number,
+  ) {}
+}
+
+/** A frame's typed array as laid out: what it is (in memory or a stand-in) and where it starts. */
+export interface FrameArraySlot {
+  array: AnyTypedArray | FrameArrayStandIn;
+  offset: number;
+}
+
+/**
+ * Where everything of `value`'s frame goes: the head (magic, JSON length, JSON, the table of
+ * extents, zero padding up to the first array), each typed array's offset, and the frame's length.
+ * The bytes between and after the arrays are zeros. `encodeFrame` fills exactly this layout.
+ */
+export function frameLayout(value: unknown): {
+  head: Uint8Array;
+  arrays: FrameArraySlot[];
+  byteLength: number;
+} {
+  const arrays: Array<AnyTypedArray | FrameArrayStandIn> = [];
   const json = JSON.stringify(value, function replacer(this: unknown, key: string, raw: unknown) {
     // JSON.stringify calls toJSON first; typed arrays have none, so `raw` is still the typed array.
     const holder = this as Record<string, unknown>;
     const original = key === '' ? raw : holder[key];
-    const name = typedArrayName(original);
+    const name = original instanceof FrameArrayStandIn ? original.name : typedArrayName(original);
     if (name) {
-      arrays.push(original as AnyTypedArray);
+      arrays.push(original as AnyTypedArray | FrameArrayStandIn);
       return { $typed: name, i: arrays.length - 1 };
     }
     if (typeof original === 'number' && !Number.isFinite(original)) return { $num: String(original) };
@@ -65,21 +93,36 @@ export function encodeFrame(value: unknown): Uint8Array {
   const jsonBytes = new TextEncoder().encode(json ?? 'null');
   const tableStart = align8(8 + jsonBytes.length);
   let cursor = align8(tableStart + arrays.length * 8);
-  const offsets: number[] = [];
-  for (const array of arrays) {
-    offsets.push(cursor);
-    cursor = align8(cursor + array.byteLength);
-  }
-  const frame = new Uint8Array(cursor);
-  frame.set(MAGIC, 0);
-  const view = new DataView(frame.buffer);
+  const head = new Uint8Array(cursor);
+  head.set(MAGIC, 0);
+  const view = new DataView(head.buffer);
   view.setUint32(4, jsonBytes.length, true);
-  frame.set(jsonBytes, 8);
-  arrays.forEach((array, index) => {
-    view.setUint32(tableStart + index * 8, offsets[index], true);
+  head.set(jsonBytes, 8);
+  const slots: FrameArraySlot[] = arrays.map((array, index) => {
+    const offset = cursor;
+    // The table holds u32 extents: past 4 GiB, setUint32 would silently wrap them.
+    if (offset + array.byteLength > 0xffffffff)
+      throw new RangeError(
+        `an NMF1 frame addresses at most 4 GiB; typed array ${index} would end at byte ${offset + array.byteLength}`,
+      );
+    view.setUint32(tableStart + index * 8, offset, true);
     view.setUint32(tableStart + index * 8 + 4, array.byteLength, true);
-    frame.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), offsets[index]);
+    cursor = align8(cursor + array.byteLength);
+    return { array, offset };
   });
+  return { head, arrays: slots, byteLength: cursor };
+}
+
+/** Encodes any JSON-like value with typed arrays and non-finite numbers into one binary frame. */
+export function encodeFrame(value: unknown): Uint8Array {
+  const { head, arrays, byteLength } = frameLayout(value);
+  const frame = new Uint8Array(byteLength);
+  frame.set(head, 0);
+  for (const { array, offset } of arrays) {
+    if (array instanceof FrameArrayStandIn)
+      throw new TypeError('encodeFrame needs every typed array in memory (a FrameArrayStandIn was given)');
+    frame.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), offset);
+  }
   return frame;
 }
 
@@ -132,7 +175,7 @@ export function typedArrayFromBytes(name: TypedArrayName, bytes: Uint8Array): An
   return new constructors[name](copy.buffer);
 }
 
-export type { TypedArrayName };
+export type { AnyTypedArray, TypedArrayName };
 
 /**
  * Decodes a frame made by `encodeFrame`. Throws on a malformed frame (the boundary then answers

@@ -161,13 +161,47 @@ export function orthonormalizeColumns(Q: Float64Array, rows: number, l: number):
  * transposed copy (column c at c·rows): every pair's three dot products and its rotation walk two
  * contiguous arrays instead of two stride-`cols` columns. The operations and their order are the
  * row-major loop's, so the bits are too (a 500 × 18 SVD of the NMF start: 3.3 → about 1 ms).
+ * `sweeps`: the rotations (`jacobiSweeps`, or an implementation with its bits: the NMF start
+ * passes the engine's native kernel).
  */
-export function jacobiSvd(C: Float64Array, rows: number, cols: number): ThinSvd {
+export function jacobiSvd(
+  C: Float64Array,
+  rows: number,
+  cols: number,
+  sweeps: (At: Float64Array, Vt: Float64Array, rows: number, cols: number) => void = jacobiSweeps,
+): ThinSvd {
   // At: cols × rows, column c of A at At[c·rows …); Vt: cols × cols, column c of V at Vt[c·cols …).
   const At = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let c = 0; c < cols; c++) At[c * rows + i] = C[i * cols + c];
   const Vt = new Float64Array(cols * cols);
   for (let c = 0; c < cols; c++) Vt[c * cols + c] = 1;
+  sweeps(At, Vt, rows, cols);
+  const norms = new Float64Array(cols);
+  for (let c = 0; c < cols; c++) {
+    let s = 0;
+    for (let i = 0; i < rows; i++) s += At[c * rows + i] * At[c * rows + i];
+    norms[c] = Math.sqrt(s);
+  }
+  const order = Array.from({ length: cols }, (_, c) => c).sort((a, b) => norms[b] - norms[a] || a - b);
+  const U = new Float64Array(rows * cols);
+  const S = new Float64Array(cols);
+  const Vs = new Float64Array(cols * cols);
+  order.forEach((c, r) => {
+    S[r] = norms[c];
+    const inv = norms[c] > 0 ? 1 / norms[c] : 0;
+    for (let i = 0; i < rows; i++) U[i * cols + r] = At[c * rows + i] * inv;
+    for (let i = 0; i < cols; i++) Vs[i * cols + r] = Vt[c * cols + i];
+  });
+  return { U, S, V: Vs, rows, cols, rank: cols };
+}
+
+/**
+ * The sweeps of `jacobiSvd` on At (cols × rows: column c of A at At[c·rows …)) and Vt (cols × cols,
+ * column c of V at Vt[c·cols …)), in place: every pair of columns rotated to orthogonality
+ * (Hestenes), sweep after sweep until one rotates nothing (at most 60). The reference of
+ * `NmfKernels.jacobiSweeps`, whose native version (native/src/jacobi.inl) has the same bits.
+ */
+export function jacobiSweeps(At: Float64Array, Vt: Float64Array, rows: number, cols: number): void {
   const tol = 1e-15;
   for (let sweep = 0; sweep < 60; sweep++) {
     let rotated = false;
@@ -197,23 +231,6 @@ export function jacobiSvd(C: Float64Array, rows: number, cols: number): ThinSvd 
     }
     if (!rotated) break;
   }
-  const norms = new Float64Array(cols);
-  for (let c = 0; c < cols; c++) {
-    let s = 0;
-    for (let i = 0; i < rows; i++) s += At[c * rows + i] * At[c * rows + i];
-    norms[c] = Math.sqrt(s);
-  }
-  const order = Array.from({ length: cols }, (_, c) => c).sort((a, b) => norms[b] - norms[a] || a - b);
-  const U = new Float64Array(rows * cols);
-  const S = new Float64Array(cols);
-  const Vs = new Float64Array(cols * cols);
-  order.forEach((c, r) => {
-    S[r] = norms[c];
-    const inv = norms[c] > 0 ? 1 / norms[c] : 0;
-    for (let i = 0; i < rows; i++) U[i * cols + r] = At[c * rows + i] * inv;
-    for (let i = 0; i < cols; i++) Vs[i * cols + r] = Vt[c * cols + i];
-  });
-  return { U, S, V: Vs, rows, cols, rank: cols };
 }
 
 /** x ← c·x − s·y, y ← s·x + c·y over x = M[ox …), y = M[oy …), `length` entries: one Jacobi rotation. */
@@ -240,6 +257,8 @@ export interface SvdProducts {
    * It runs after every product, and on small data it costs more than the products.
    */
   orthonormalize?(Q: Float64Array, rows: number, l: number): void;
+  /** `jacobiSweeps` with the same bits (the engine's native kernel); default that function. */
+  jacobiSweeps?(At: Float64Array, Vt: Float64Array, rows: number, cols: number): void;
 }
 
 /** The products of `dataTimes` / `dataTransposeTimes` (plain JavaScript, any sign of A). */
@@ -343,6 +362,7 @@ export function randomizedSvd(A: DataMatrix, rank: number, options: RandomizedSv
     times,
     transposeTimes,
     orthonormalize = orthonormalizeColumns,
+    jacobiSweeps: sweeps = jacobiSweeps,
   } = options.products ?? plainProducts(A);
   const omega = new Float64Array(n * l);
   for (let q = 0; q < omega.length; q++) omega[q] = rng.normal();
@@ -376,7 +396,7 @@ export function randomizedSvd(A: DataMatrix, rank: number, options: RandomizedSv
   // B = Qᵀ A (l × n); take the SVD of its transpose C = Aᵀ Q (n × l, tall): C = Uc Σ Vcᵀ, so
   // A ≈ Q B = (Q Vc) Σ Ucᵀ.
   transposeTimes(Q, l, Z);
-  const small = jacobiSvd(Z, n, l);
+  const small = jacobiSvd(Z, n, l, sweeps);
   const U = new Float64Array(m * rank);
   const V = new Float64Array(n * rank);
   const S = small.S.slice(0, rank);

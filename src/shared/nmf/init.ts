@@ -129,12 +129,14 @@ export function kernelProducts(
       times: (X, l, out) => kernels.denseTimes(V.data, m, n, X, l, out),
       transposeTimes: (Y, l, out) => kernels.denseTransposeTimes(V.data, m, n, Y, l, out),
       orthonormalize: (Q, rows, l) => kernels.orthonormalizeColumns(Q, rows, l),
+      jacobiSweeps: (At, Vt, rows, cols) => kernels.jacobiSweeps(At, Vt, rows, cols),
     };
   }
   return {
     times: (X, l, out) => kernels.csrTimes(V.indptr, V.indices, V.data, m, n, X, l, out),
     transposeTimes: (Y, l, out) => kernels.csrTransposeTimes(V.indptr, V.indices, V.data, m, n, Y, l, out),
     orthonormalize: (Q, rows, l) => kernels.orthonormalizeColumns(Q, rows, l),
+    jacobiSweeps: (At, Vt, rows, cols) => kernels.jacobiSweeps(At, Vt, rows, cols),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { PreparedData } from './data';
-import { EPS64, columnSums, multiplicativeUpdate, selectKernels, type NmfKernels } from './kernels';
+import { EPS32, EPS64, columnSums, multiplicativeUpdate, selectKernels, type NmfKernels } from './kernels';
 
 /**
  * One iteration of each solver on the factors as the engine holds them: W (m × k) and Ht = Hᵀ
@@ -114,6 +114,10 @@ export function muIteration(
     }
     return;
   }
+  if (beta === 1 && data.V.kind === 'csr' && data.missing === null) {
+    klCsrIteration(data.V, m, n, W, Ht, k, pen, ws, fixed);
+    return;
+  }
   if (fixed !== 'W') {
     muNumDenW(data, W, Ht, k, beta, ws);
     multiplicativeUpdate(W, ws.numW, ws.denW, m * k, pen.l1W, pen.l2W, gamma, beta < 1 ? EPS64 : 0);
@@ -122,6 +126,67 @@ export function muIteration(
     const floorH = (fixed === 'W' ? beta < 1 : beta <= 1) ? EPS64 : 0;
     muNumDenH(data, W, Ht, k, beta, ws);
     multiplicativeUpdate(Ht, ws.numHt, ws.denHt, n * k, pen.l1H, pen.l2H, gamma, floorH);
+  }
+}
+
+/**
+ * One KL (β = 1) multiplicative-update iteration on CSR V without missing entries: the numerators
+ * and column sums of `muNumDenW` / `muNumDenH`, and the update of `multiplicativeUpdate` (γ = 1),
+ * with every row of the denominator read from the column sums instead of written out first (the
+ * rows × k copies and their reads were a JavaScript pass per half over n·k entries, which the
+ * sweeps' CSR fits repeat every iteration). Same operations in the same order, so the same bits.
+ */
+function klCsrIteration(
+  V: { indptr: Int32Array; indices: Int32Array; data: Float64Array },
+  m: number,
+  n: number,
+  W: Float64Array,
+  Ht: Float64Array,
+  k: number,
+  pen: Penalties,
+  ws: Workspace,
+  fixed: FixedFactor,
+): void {
+  const { kernels } = ws;
+  const sums = ws.vecK;
+  if (fixed !== 'W') {
+    kernels.klNumWCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, ws.numW, ws.rowA, ws.ratio);
+    columnSums(Ht, n, k, sums);
+    klUpdate(W, ws.numW, sums, m, k, pen.l1W, pen.l2W, 0);
+  }
+  if (fixed !== 'H') {
+    kernels.klNumHCsr(V.indptr, V.indices, V.data, m, n, k, W, Ht, ws.numHt, ws.rowA, ws.ratio);
+    columnSums(W, m, k, sums);
+    // scikit-learn replaces zero column sums by 1 (a 0/0 guard: the numerator is 0 there too).
+    for (let t = 0; t < k; t++) if (sums[t] === 0) sums[t] = 1;
+    klUpdate(Ht, ws.numHt, sums, n, k, pen.l1H, pen.l2H, fixed === 'W' ? 0 : EPS64);
+  }
+}
+
+/**
+ * `multiplicativeUpdate(F, num, den, rows·k, l1, l2, 1, threshold)` where every row of den is
+ * `sums` (k): den += l1 (if > 0); den = den + l2·F (if > 0); den == 0 → EPS32; F ← F·(num/den);
+ * entries below `threshold` set to 0. F, num: rows × k.
+ */
+function klUpdate(
+  F: Float64Array,
+  num: Float64Array,
+  sums: Float64Array,
+  rows: number,
+  k: number,
+  l1: number,
+  l2: number,
+  threshold: number,
+): void {
+  for (let r = 0, q = 0; r < rows; r++) {
+    for (let t = 0; t < k; t++, q++) {
+      let d = sums[t];
+      if (l1 > 0) d += l1;
+      if (l2 > 0) d = d + l2 * F[q];
+      if (d === 0) d = EPS32;
+      const f = F[q] * (num[q] / d);
+      F[q] = f < threshold ? 0 : f;
+    }
   }
 }
 

@@ -7,7 +7,8 @@ import { nativeUnavailable, sameBits } from './helpers';
 /**
  * The native kernels' wide paths (native/src/wide.inl) against the scalar reference, bit for bit:
  * the H-side products (plain and KL ratio) with lanes across columns and their sums held in
- * registers, compiled per rank for k = 1 … 16 (k ≥ 17 takes the four-lane loop), in passes of two
+ * registers, compiled per rank for k = 1 … 16 (the plain product up to k = 24 on AVX-512; above,
+ * the four-lane loop), in passes of two
  * blocks, then one, then the last few columns the four-lane way; the coordinate-descent sweep in
  * blocks of 16 or 32 rows (one per lane) with the rest in eights, fours and ones; the W-side
  * product (plain and KL ratio, whose products of WH run four wide vectors at a time) eight rows at

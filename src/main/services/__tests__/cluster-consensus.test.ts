@@ -1,12 +1,4 @@
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,11 +9,11 @@ import { decodeFrame, encodeFrame } from '../../../shared/api';
 import { dense } from '../../../shared/linalg/matrix';
 import { Rng } from '../../../shared/linalg/random';
 import {
-  exportConsensusClusterArchive,
   importConsensusClusterArchive,
   mergeClusterConsensus,
   mergeClusterSweep,
   planClusterConsensus,
+  planConsensusArchive,
   readPlanData,
   runClusterTask,
   writeJobFolder,
@@ -30,8 +22,9 @@ import {
 import { createConsensus, executeConsensus, getConsensusDetail } from '../consensus';
 import { storeDataset } from '../datasets';
 import { getRunDetail } from '../runs';
-import { readTarGz } from '../tar';
-import { servicesInTempFolders } from './harness';
+import { offerClusterArchive } from '../export-downloads';
+import { extractTarGz, writeTarGzFile } from '../tar';
+import { downloadWhole, servicesInTempFolders } from './harness';
 
 /**
  * Consensus runs as cluster job folders, without a scheduler: the plan holds every replicate fit
@@ -91,9 +84,9 @@ describe('planning a consensus run for a cluster', () => {
       // A fit at a higher rank costs more.
       const byRank = new Map(plan.fits.map((f) => [f.rank, f.cost]));
       for (let k = fromRank + 1; k <= toRank; k++) expect(byRank.get(k)!).toBeGreaterThan(byRank.get(k - 1)!);
+      // data.nmf is written in pieces from the data (cluster-data-file.ts), not held with these.
       expect(files.map((f) => f.path)).toEqual([
         'plan.json',
-        'data.nmf',
         'consensus.sbatch',
         'merge.sbatch',
         'README.md',
@@ -128,14 +121,15 @@ describe("reading a job folder's data", () => {
   it('reads data.nmf straight into shared memory, equal to the planned data, and refuses a cut-short file', async () => {
     const data = plantedData(6);
     const job = join(dir, 'read');
-    const { plan, files } = planClusterConsensus(
+    const planned = planClusterConsensus(
       data,
       { fromRank: 2, toRank: 2, replicates: 2 },
       { tasks: 1 },
       1e8,
       'now',
     );
-    await writeJobFolder(job, files);
+    const { plan } = planned;
+    await writeJobFolder(job, planned);
     for (const shared of [true, false]) {
       const read = await readPlanData(job, plan, { shared });
       expect(read.matrix.data.buffer instanceof SharedArrayBuffer).toBe(shared);
@@ -161,8 +155,9 @@ describe('a consensus job folder run without a scheduler', () => {
     const data = plantedData(5, 40, 20);
     const params = { fromRank: 2, toRank: 3, replicates: 5, fit: { maxIter: 80, seed: 4 } };
     const job = join(dir, 'merge');
-    const { plan, files } = planClusterConsensus(data, params, { tasks: 3 }, 1e8, 'now');
-    await writeJobFolder(job, files);
+    const planned = planClusterConsensus(data, params, { tasks: 3 }, 1e8, 'now');
+    const { plan } = planned;
+    await writeJobFolder(job, planned);
     const log: string[] = [];
     for (const task of [0, 1]) await runClusterTask(services.ctx.pool, job, task, (line) => log.push(line));
     expect(log.some((line) => line.includes('k2/replicate/') || line.includes('k3/replicate/'))).toBe(true);
@@ -235,51 +230,50 @@ describe('a consensus job folder run without a scheduler', () => {
       transposed: false,
     });
     const params = { fromRank: 3, toRank: 3, replicates: 4, fit: { maxIter: 60, seed: 2 } };
-    const archive = exportConsensusClusterArchive(services.ctx, dataset.id, params, { tasks: 2 }, 1e8);
-    expect(archive.bytes.constructor).toBe(Uint8Array);
-    expect(archive.fileName).toMatch(/^nmf-consensus-planted-[0-9a-f]{6}\.tar\.gz$/);
-    expect(archive).toMatchObject({ fits: 4, tasks: 2 });
-    const entries = readTarGz(archive.bytes, 1 << 30);
-    const top = archive.fileName.replace(/\.tar\.gz$/, '');
-    expect(entries.find((e) => e.path === `${top}/consensus.sbatch`)?.mode).toBe(0o755);
-    const readme = new TextDecoder().decode(entries.find((e) => e.path === `${top}/README.md`)!.bytes);
+    const planned = planConsensusArchive(services.ctx, dataset.id, params, { tasks: 2 }, 1e8);
+    expect(planned.fileName).toMatch(/^nmf-consensus-planted-[0-9a-f]{6}\.tar\.gz$/);
+    expect(planned).toMatchObject({ fits: 4, tasks: 2 });
+    const offered = await offerClusterArchive(services.ctx, planned);
+    const archive = await downloadWhole(services, offered.download.downloadId);
+    // Unpacked as the app unpacks uploads: the folder the plan writes, byte for byte.
+    const unpacked = join(dir, 'app-unpacked');
+    const paths = await extractTarGz(archive, 1 << 30, unpacked);
+    const { top } = planned;
+    const inFolder = ['plan.json', 'data.nmf', 'consensus.sbatch', 'merge.sbatch', 'README.md'];
+    expect(paths).toEqual([...inFolder, 'results/.keep', 'logs/.keep'].map((p) => `${top}/${p}`));
+    const folder = join(dir, 'app');
+    await writeJobFolder(folder, planned.folder);
+    for (const name of inFolder)
+      expect(readFileSync(join(unpacked, top, name)).equals(readFileSync(join(folder, name))), name).toBe(
+        true,
+      );
+    const readme = readFileSync(join(folder, 'README.md'), 'utf8');
     expect(readme).toContain('jobid=$(sbatch --parsable consensus.sbatch)');
     expect(readme).toContain('New consensus');
 
-    const folder = join(dir, 'app');
-    for (const entry of entries) {
-      const target = join(folder, entry.path.slice(top.length + 1));
-      mkdirSync(join(target, '..'), { recursive: true });
-      writeFileSync(target, entry.bytes);
-    }
     for (const task of [0, 1]) await runClusterTask(services.ctx.pool, folder, task, () => undefined);
-    const pack = async (): Promise<Uint8Array> => {
-      const { createTarGz } = await import('../tar');
-      return createTarGz(
+    const pack = async (): Promise<string> => {
+      const path = join(dir, `finished-${Math.random().toString(16).slice(2)}.tar.gz`);
+      await writeTarGzFile(
         readdirSync(join(folder, 'results'))
           .filter((name) => name.endsWith('.result'))
-          .map((name) => ({
-            path: `job/results/${name}`,
-            bytes: readFileSync(join(folder, 'results', name)),
-          }))
-          .concat(
-            ['plan.json', 'data.nmf'].map((name) => ({
-              path: `job/${name}`,
-              bytes: readFileSync(join(folder, name)),
-            })),
-          ),
+          .map((name) => `results/${name}`)
+          .concat(['plan.json', 'data.nmf'])
+          .map((name) => ({ path: `job/${name}`, file: join(folder, name) })),
         0,
+        path,
       );
+      return path;
     };
     const plan = JSON.parse(readFileSync(join(folder, 'plan.json'), 'utf8')) as ClusterPlan;
     unlinkSync(join(folder, 'results', plan.fits[0].file));
     await expect(
-      importConsensusClusterArchive(services.ctx, { fileName: 'early.tar.gz', bytes: await pack() }),
+      importConsensusClusterArchive(services.ctx, { fileName: 'early.tar.gz', path: await pack() }),
     ).rejects.toThrow(`have no result: ${plan.fits[0].id}.`);
     await runClusterTask(services.ctx.pool, folder, plan.fits[0].task, () => undefined);
     const merged = await importConsensusClusterArchive(services.ctx, {
       fileName: 'finished.tar.gz',
-      bytes: await pack(),
+      path: await pack(),
     });
     expect(merged.state).toBe('done');
     expect(merged.datasetId).toBe(dataset.id);

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -16,16 +18,19 @@ import { synthesizeGeneModules } from '../../../shared/analysis';
 import type { ClusterPlan } from '../../../shared/analysis/cluster-plan';
 import { decodeFrame, encodeFrame } from '../../../shared/api';
 import {
-  exportClusterArchive,
   importClusterArchive,
   jsonProblem,
+  planSweepArchive,
   readPlan,
   readResults,
   writeFileAtomic,
+  writeJobFolder,
 } from '../cluster';
+import { offerClusterArchive } from '../export-downloads';
 import { storeDataset } from '../datasets';
 import { getSweepDetail, startSweep } from '../sweeps';
-import { createTarGz, readTarGz } from '../tar';
+import { extractTarGz, writeTarGzFile } from '../tar';
+import { downloadWhole } from './harness';
 import { cli } from '../../cli/__tests__/in-process';
 
 /**
@@ -84,6 +89,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const compared = ['ranks.json', 'k2/W.tsv', 'k2/H.tsv', 'k3/W.tsv', 'k3/H.tsv'];
 
+/**
+ * A run.json without what is a time or a library id: `seconds` and `run_id` left out, the per-pass
+ * times (`trace_seconds`, `provenance.traceSeconds`) replaced by their counts.
+ */
+function runJsonWithTimesCounted(
+  path: string,
+): { trace: unknown[]; traceTimes: unknown[] } & Record<string, unknown> {
+  const { seconds, run_id, trace_seconds, provenance, ...rest } = JSON.parse(readFileSync(path, 'utf8')) as {
+    trace: unknown[];
+    trace_seconds: unknown[] | null;
+    provenance: { traceSeconds?: unknown[] };
+  } & Record<string, unknown>;
+  void seconds;
+  void run_id;
+  const { traceSeconds, ...kept } = provenance;
+  return { ...rest, provenance: kept, traceTimes: [trace_seconds?.length, traceSeconds?.length] };
+}
+
 describe('a job folder run without a scheduler', () => {
   it('merges to the same bytes as the local sweep; a rerun task skips what it finished', async () => {
     const job = join(dir, 'job');
@@ -136,6 +159,50 @@ describe('a job folder run without a scheduler', () => {
       ).toBe(true);
     }
     expect(JSON.parse(readFileSync(join(dir, 'merged', 'ranks.json'), 'utf8'))).not.toHaveProperty('cluster');
+    // run.json: the same but for times — `seconds`, and the per-pass times compared by count (one
+    // per trace point, in both, carried from the job's fit into the sweep's stored run).
+    for (const k of [2, 3]) {
+      const local = runJsonWithTimesCounted(join(dir, 'local', `k${k}`, 'run.json'));
+      expect(local.traceTimes).toEqual([local.trace.length, local.trace.length]);
+      expect(runJsonWithTimesCounted(join(dir, 'merged', `k${k}`, 'run.json'))).toEqual(local);
+      for (const out of ['local', 'merged']) {
+        const seconds = JSON.parse(readFileSync(join(dir, out, `k${k}`, 'run.json'), 'utf8'))
+          .trace_seconds as number[];
+        expect(seconds.every((s, i) => s >= (i === 0 ? 0 : seconds[i - 1]))).toBe(true);
+      }
+    }
+
+    // Results from a version that did not record the times merge as before, with trace_seconds null;
+    // times that do not fit the trace are refused.
+    const old = join(dir, 'job-old');
+    cpSync(job, old, { recursive: true });
+    const rewrite = (change: (factors: { trace: unknown[]; traceSeconds?: unknown }) => void): void => {
+      for (const fit of plan.fits) {
+        const path = join(old, 'results', fit.file);
+        const envelope = decodeFrame(new Uint8Array(readFileSync(path))) as {
+          result: { factors: { trace: unknown[]; traceSeconds?: unknown } | null };
+        };
+        if (envelope.result.factors) change(envelope.result.factors);
+        writeFileSync(path, encodeFrame(envelope));
+      }
+    };
+    rewrite((factors) => (factors.traceSeconds = [0.5]));
+    const refused = await cli('sweep-merge', old, '--no-save', '--out', join(dir, 'merged-bad'));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/its trace times are not \d+ non-negative seconds/);
+    rewrite((factors) => delete factors.traceSeconds);
+    const withoutTimes = await cli('sweep-merge', old, '--no-save', '--out', join(dir, 'merged-old'));
+    expect(withoutTimes.code, withoutTimes.stderr).toBe(0);
+    for (const file of compared)
+      expect(
+        readFileSync(join(dir, 'merged-old', file)).equals(readFileSync(join(dir, 'local', file))),
+        file,
+      ).toBe(true);
+    for (const k of [2, 3]) {
+      const run = JSON.parse(readFileSync(join(dir, 'merged-old', `k${k}`, 'run.json'), 'utf8'));
+      expect(run.trace_seconds).toBeNull();
+      expect(run.provenance).not.toHaveProperty('traceSeconds');
+    }
     // Merged again into the same library: the same sweep, no duplicate, the same files.
     const twice = await cli(
       'sweep-merge',
@@ -152,6 +219,51 @@ describe('a job folder run without a scheduler', () => {
         file,
       ).toBe(true);
     }
+  });
+
+  it('plans from a library dataset by its id, data.nmf written from the library, and merges to the same bytes', async () => {
+    const db = join(dir, 'planning.sqlite');
+    const imported = await cli('import', join(dir, 'syn', 'V.tsv'), '--db', db);
+    expect(imported.code, imported.stderr).toBe(0);
+    const id = String(JSON.parse(imported.stdout).dataset);
+    const job = join(dir, 'by-id');
+    const planned = await cli(
+      'sweep',
+      id,
+      ...sweepOptions,
+      '--plan',
+      'slurm',
+      '--tasks',
+      '2',
+      '--db',
+      db,
+      '--out',
+      job,
+    );
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(JSON.parse(planned.stdout).data_hash).toBe(JSON.parse(imported.stdout).hash);
+    for (const task of ['0', '1']) expect((await cli('sweep-task', job, '--task', task)).code).toBe(0);
+    const merged = await cli('sweep-merge', job, '--no-save', '--out', join(dir, 'merged-by-id'));
+    expect(merged.code, merged.stderr).toBe(0);
+    for (const file of compared)
+      expect(
+        readFileSync(join(dir, 'merged-by-id', file)).equals(readFileSync(join(dir, 'local', file))),
+        file,
+      ).toBe(true);
+    const unknown = await cli(
+      'sweep',
+      '99',
+      ...sweepOptions,
+      '--plan',
+      'slurm',
+      '--db',
+      db,
+      '--out',
+      join(dir, 'none'),
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('dataset 99 does not exist');
+    expect(existsSync(join(dir, 'none', 'plan.json'))).toBe(false);
   });
 
   it('counts a fit whose write was cut short as missing and reruns it; leftover temporary files are ignored', async () => {
@@ -338,47 +450,50 @@ describe('the app: job folder as an archive, finished folder back as an archive'
       transposed: false,
     });
     const params = { fromRank: 2, toRank: 3, replicates: 2, cvFolds: 2, fit: { maxIter: 50, seed: 1 } };
-    const archive = exportClusterArchive(services.ctx, dataset.id, params, { tasks: 2 }, 1e8);
-    // A plain Uint8Array: the browser transport frames typed arrays by class, and a Buffer is not one.
-    expect(archive.bytes.constructor).toBe(Uint8Array);
-    expect(archive.fileName).toMatch(/^nmf-sweep-planted-[0-9a-f]{6}\.tar\.gz$/);
-    const entries = readTarGz(archive.bytes, 1 << 30);
-    const top = archive.fileName.replace(/\.tar\.gz$/, '');
-    expect(entries.map((e) => e.path)).toEqual(
-      [
-        'plan.json',
-        'data.nmf',
-        'sweep.sbatch',
-        'merge.sbatch',
-        'README.md',
-        'results/.keep',
-        'logs/.keep',
-      ].map((p) => `${top}/${p}`),
-    );
-    expect(entries.find((e) => e.path.endsWith('sweep.sbatch'))!.mode).toBe(0o755);
+    const planned = planSweepArchive(services.ctx, dataset.id, params, { tasks: 2 }, 1e8);
+    expect(planned.fileName).toMatch(/^nmf-sweep-planted-[0-9a-f]{6}\.tar\.gz$/);
+    const offered = await offerClusterArchive(services.ctx, planned);
+    expect(offered).toMatchObject({ fileName: planned.fileName, fits: planned.fits, tasks: 2 });
+    const archive = await downloadWhole(services, offered.download.downloadId);
+    expect(archive.byteLength).toBe(offered.byteLength);
 
-    // Unpack as a user would, run both tasks, pack the finished folder.
+    // The archive holds the folder the plan writes, file for file and byte for byte.
+    const unpacked = join(dir, 'app-unpacked');
+    const paths = await extractTarGz(archive, 1 << 30, unpacked);
+    const { top } = planned;
+    const inFolder = ['plan.json', 'data.nmf', 'sweep.sbatch', 'merge.sbatch', 'README.md'];
+    expect(paths).toEqual([...inFolder, 'results/.keep', 'logs/.keep'].map((p) => `${top}/${p}`));
     const folder = join(dir, 'app-job');
-    for (const entry of entries) {
-      const target = join(folder, entry.path.slice(top.length + 1));
-      mkdirSync(join(target, '..'), { recursive: true });
-      writeFileSync(target, entry.bytes);
-    }
+    await writeJobFolder(folder, planned.folder);
+    for (const name of inFolder)
+      expect(readFileSync(join(unpacked, top, name)).equals(readFileSync(join(folder, name))), name).toBe(
+        true,
+      );
+    writeFileSync(join(dir, 'app-job.tar.gz'), archive);
+    const listed = spawnSync('tar', ['-tvzf', join(dir, 'app-job.tar.gz')], { encoding: 'utf8' });
+    expect(listed.stdout).toMatch(new RegExp(`^-rwxr-xr-x .* ${top}/sweep\\.sbatch$`, 'm'));
+
     // Importing before the tasks ran refuses and stores nothing.
-    const early = createTarGz(entries, 0);
+    const early = join(dir, 'early.tar.gz');
+    await writeTarGzFile(
+      inFolder.map((name) => ({ path: `${top}/${name}`, file: join(folder, name) })),
+      0,
+      early,
+    );
     await expect(
-      importClusterArchive(services.ctx, { fileName: 'early.tar.gz', bytes: early }),
+      importClusterArchive(services.ctx, { fileName: 'early.tar.gz', path: early }),
     ).rejects.toThrow(/have no result/);
     for (const task of ['0', '1']) expect((await cli('sweep-task', folder, '--task', task)).code).toBe(0);
-    const finished = createTarGz(
+    const finished = join(dir, 'finished.tar.gz');
+    await writeTarGzFile(
       readdirSync(join(folder, 'results'))
-        .map((name) => ({ path: `results/${name}`, bytes: readFileSync(join(folder, 'results', name)) }))
-        .concat(
-          ['plan.json', 'data.nmf'].map((name) => ({ path: name, bytes: readFileSync(join(folder, name)) })),
-        ),
+        .map((name) => `results/${name}`)
+        .concat(['plan.json', 'data.nmf'])
+        .map((name) => ({ path: name, file: join(folder, name) })),
       0,
+      finished,
     );
-    const merged = await importClusterArchive(services.ctx, { fileName: 'finished.tar.gz', bytes: finished });
+    const merged = await importClusterArchive(services.ctx, { fileName: 'finished.tar.gz', path: finished });
     expect(merged.state).toBe('done');
     const detail = getSweepDetail(services.ctx, merged.id);
     expect(detail.cluster?.tasks.map((t) => t.task)).toEqual([0, 1]);
@@ -393,13 +508,13 @@ describe('the app: job folder as an archive, finished folder back as an archive'
   });
 
   it('refuses an archive that is not a job folder, or unsafe', async () => {
-    const notJob = createTarGz([{ path: 'x/readme.txt', bytes: new Uint8Array([65]) }], 0);
-    await expect(importClusterArchive(services.ctx, { fileName: 'x.tar.gz', bytes: notJob })).rejects.toThrow(
+    const notJob = join(dir, 'not-job.tar.gz');
+    await writeTarGzFile([{ path: 'x/readme.txt', bytes: new Uint8Array([65]) }], 0, notJob);
+    await expect(importClusterArchive(services.ctx, { fileName: 'x.tar.gz', path: notJob })).rejects.toThrow(
       /no plan\.json/,
     );
     await expect(
       importClusterArchive(services.ctx, { fileName: 'y.tar.gz', bytes: new Uint8Array([1, 2, 3]) }),
     ).rejects.toThrow(/not a readable/);
-    expect(() => createTarGz([{ path: '../evil', bytes: new Uint8Array() }], 0)).toThrow(/\.\./);
   });
 });

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTarGz, extractTarGz, readTarGz, writeTarGzFile, type ArchiveEntry } from '../tar';
+import { extractTarGz, writeTarGzFile, type ArchiveEntry } from '../tar';
 
 /** Seeded pseudo-random bytes (incompressible enough that the gzip stream spans many chunks). */
 function bytes(length: number, seed: number): Uint8Array {
@@ -16,6 +17,25 @@ function bytes(length: number, seed: number): Uint8Array {
     out[i] = state & 0xff;
   }
   return out;
+}
+
+/** The .tar.gz `writeTarGzFile` writes for `entries`, as bytes. */
+async function archived(
+  entries: readonly ArchiveEntry[],
+  mtimeSeconds: number,
+  dir: string,
+): Promise<Uint8Array> {
+  const path = join(dir, `archive-${Math.random().toString(16).slice(2)}.tar.gz`);
+  const size = await writeTarGzFile(entries, mtimeSeconds, path);
+  const bytes = new Uint8Array(readFileSync(path));
+  expect(size).toBe(bytes.length);
+  rmSync(path);
+  return bytes;
+}
+
+/** What an entry holds (its bytes, or its file's). */
+function contents(entry: ArchiveEntry): Buffer {
+  return entry.file !== undefined ? readFileSync(entry.file) : Buffer.from(entry.bytes);
 }
 
 describe('streamed archive extraction', () => {
@@ -34,12 +54,16 @@ describe('streamed archive extraction', () => {
     { path: `job/${'deep/'.repeat(25)}long-name.txt`, bytes: bytes(1000, 7) },
   ];
 
-  it('writes the same files as reading the whole archive does, gzipped or plain', async () => {
-    const archive = createTarGz(entries, 0);
-    const whole = readTarGz(archive, 1 << 30);
+  it('unpacks every file byte for byte, gzipped or plain, from memory or from disk, as tar does', async () => {
+    const archive = await archived(entries, 0, dir);
     const tar = new Uint8Array(gunzipSync(archive));
     writeFileSync(join(dir, 'upload.tar.gz'), archive);
     writeFileSync(join(dir, 'upload.tar'), tar);
+    // An independent reader: GNU tar finds the same files with the same bytes.
+    const system = join(dir, 'system');
+    mkdirSync(system);
+    const untar = spawnSync('tar', ['-xzf', join(dir, 'upload.tar.gz'), '-C', system], { encoding: 'utf8' });
+    expect(untar.status, untar.stderr).toBe(0);
     for (const [name, input] of [
       ['gz', archive],
       ['tar', tar],
@@ -49,26 +73,25 @@ describe('streamed archive extraction', () => {
     ] as const) {
       const target = join(dir, name);
       const paths = await extractTarGz(input, 1 << 30, target);
-      expect(paths).toEqual(whole.map((e) => e.path));
-      for (const entry of whole) {
+      expect(paths).toEqual(entries.map((e) => e.path));
+      for (const entry of entries) {
         // Buffer equality: a deep toEqual over megabytes of elements is far too slow.
-        expect(readFileSync(join(target, entry.path)).equals(entry.bytes), entry.path).toBe(true);
+        expect(readFileSync(join(target, entry.path)).equals(contents(entry)), entry.path).toBe(true);
+        expect(readFileSync(join(system, entry.path)).equals(contents(entry)), entry.path).toBe(true);
       }
-      expect(whole.map((e) => e.bytes.length)).toEqual(entries.map((e) => e.bytes.length));
     }
   });
 
   it('refuses damaged, truncated, oversized and non-tar input, naming the problem', async () => {
-    const tar = new Uint8Array(gunzipSync(createTarGz(entries, 0)));
+    const archive = await archived(entries, 0, dir);
+    const tar = new Uint8Array(gunzipSync(archive));
     const damaged = tar.slice();
     damaged[10] ^= 0xff;
     await expect(extractTarGz(damaged, 1 << 30, join(dir, 'a'))).rejects.toThrow(
       /bad header checksum at byte 0/,
     );
     await expect(extractTarGz(tar.subarray(0, 4096), 1 << 30, join(dir, 'b'))).rejects.toThrow(/truncated/);
-    await expect(extractTarGz(createTarGz(entries, 0), 1 << 20, join(dir, 'c'))).rejects.toThrow(
-      /more than 1048576 bytes/,
-    );
+    await expect(extractTarGz(archive, 1 << 20, join(dir, 'c'))).rejects.toThrow(/more than 1048576 bytes/);
     await expect(extractTarGz(new Uint8Array([1, 2, 3]), 1 << 30, join(dir, 'd'))).rejects.toThrow(
       /not a tar archive/,
     );
@@ -76,7 +99,7 @@ describe('streamed archive extraction', () => {
     await expect(extractTarGz({ path: join(dir, 'damaged.tar') }, 1 << 30, join(dir, 'e'))).rejects.toThrow(
       /bad header checksum at byte 0/,
     );
-    writeFileSync(join(dir, 'short.tar.gz'), createTarGz(entries, 0).subarray(0, 5000));
+    writeFileSync(join(dir, 'short.tar.gz'), archive.subarray(0, 5000));
     await expect(
       extractTarGz({ path: join(dir, 'short.tar.gz') }, 1 << 30, join(dir, 'f')),
     ).rejects.toThrow();
@@ -90,19 +113,34 @@ describe('streamed archive writing', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes the same bytes as createTarGz, through a gzip stream to a file', async () => {
-    const entries: ArchiveEntry[] = [
+  it('archives files read from disk in pieces as it archives the same bytes held in memory', async () => {
+    const data = bytes(2 * (1 << 20) + 5, 11);
+    writeFileSync(join(dir, 'data.nmf'), data);
+    const script = new TextEncoder().encode('#!/bin/sh\n');
+    writeFileSync(join(dir, 'sweep.sbatch'), script);
+    const inMemory: ArchiveEntry[] = [
       { path: 'job/plan.json', bytes: new TextEncoder().encode('{"plan":2}') },
-      { path: 'job/data.nmf', bytes: bytes(2 * (1 << 20) + 5, 11) },
+      { path: 'job/data.nmf', bytes: data },
       { path: 'job/results/.keep', bytes: new Uint8Array(0) },
-      { path: 'job/sweep.sbatch', bytes: new TextEncoder().encode('#!/bin/sh\n'), mode: 0o755 },
+      { path: 'job/sweep.sbatch', bytes: script, mode: 0o755 },
     ];
-    const path = join(dir, 'job.tar.gz');
-    const size = await writeTarGzFile(entries, 1_700_000_000, path);
-    const written = readFileSync(path);
-    expect(size).toBe(written.length);
-    expect(written.equals(createTarGz(entries, 1_700_000_000))).toBe(true);
-    const read = readTarGz(new Uint8Array(written), 1 << 30);
-    expect(read.map((e) => e.path)).toEqual(entries.map((e) => e.path));
+    const fromDisk: ArchiveEntry[] = [
+      inMemory[0],
+      { path: 'job/data.nmf', file: join(dir, 'data.nmf') },
+      inMemory[2],
+      { path: 'job/sweep.sbatch', file: join(dir, 'sweep.sbatch'), mode: 0o755 },
+    ];
+    const a = await archived(inMemory, 1_700_000_000, dir);
+    const b = await archived(fromDisk, 1_700_000_000, dir);
+    expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
+    // Modes and mtime as tar lists them; paths in the order given.
+    writeFileSync(join(dir, 'job.tar.gz'), b);
+    const listed = spawnSync('tar', ['--utc', '-tvzf', join(dir, 'job.tar.gz')], { encoding: 'utf8' });
+    expect(listed.status, listed.stderr).toBe(0);
+    const lines = listed.stdout.trim().split('\n');
+    expect(lines.map((line) => line.split(/\s+/).at(-1))).toEqual(inMemory.map((e) => e.path));
+    expect(lines[3]).toMatch(/^-rwxr-xr-x .* 10 2023-11-14 22:13 job\/sweep\.sbatch$/);
+    expect(lines[1]).toMatch(new RegExp(`^-rw-r--r-- .* ${data.length} `));
+    await expect(archived([{ path: '../evil', bytes: new Uint8Array() }], 0, dir)).rejects.toThrow(/\.\./);
   });
 });

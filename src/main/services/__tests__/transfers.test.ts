@@ -1,11 +1,12 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DownloadTicket, LibraryMergeResult } from '../../../shared/api';
 import type { AssignmentView, RunDetail } from '../../../shared/domain';
 import { runExportDocument } from '../../../shared/export/run-document';
 import { offerRunJson, runJsonDocument } from '../run-export';
-import { readTarGz } from '../tar';
+import { extractTarGz } from '../tar';
 import { DOWNLOAD_PIECE_BYTES } from '../downloads';
 import { jsonPieces } from '../../../shared/export/json-stream';
 import { call, downloadWhole, exportedLibrary, servicesInTempFolders } from './harness';
@@ -230,7 +231,9 @@ describe('a cluster job archive as a download', () => {
     const bytes = await downloadWhole(services, archive.download.downloadId);
     expect(bytes.byteLength).toBe(archive.byteLength);
     const top = archive.fileName.replace(/\.tar\.gz$/, '');
-    const paths = readTarGz(bytes, 1 << 30).map((entry) => entry.path);
+    const unpacked = mkdtempSync(join(tmpdir(), 'nmf-archive-'));
+    const paths = await extractTarGz(bytes, 1 << 30, unpacked);
+    rmSync(unpacked, { recursive: true, force: true });
     expect(paths).toEqual(
       expect.arrayContaining([`${top}/plan.json`, `${top}/data.nmf`, `${top}/sweep.sbatch`]),
     );

@@ -1,4 +1,4 @@
-import type { Result } from '../../../shared/api';
+import type { ApiError, Result } from '../../../shared/api';
 import { UPLOAD_PIECE_BYTES, type DownloadTicket, type UploadRef } from '../../../shared/api/transfer';
 import type { ScreenPorts } from './screens/ports';
 
@@ -65,6 +65,43 @@ export function receiveOffered(
     );
   show({ bytes: 0, fraction: 0 });
   return receiveDownload(call, offered.download, show, signal);
+}
+
+/** What a screen saving an offered file shows: its status line, and an error under a title. */
+export interface SavingScreen {
+  status: string;
+  error: ApiError | null;
+  errorTitle: string;
+}
+
+/**
+ * `receiveOffered`, then the file handed to `save` under its offered name. A failed or cancelled
+ * download is shown on `screen` under "Could not save <name>" with its status cleared, and null
+ * returned; otherwise the saved Blob.
+ */
+export async function saveOffered(
+  call: Call,
+  offered: { fileName: string; download: DownloadTicket; byteLength: number },
+  screen: SavingScreen,
+  save: (fileName: string, blob: Blob) => void,
+  formatBytes: (bytes: number) => string,
+  signal?: AbortSignal,
+): Promise<Blob | null> {
+  const received = await receiveOffered(
+    call,
+    offered,
+    (status) => (screen.status = status),
+    formatBytes,
+    signal,
+  );
+  if (!received.ok) {
+    screen.error = received.error;
+    screen.errorTitle = `Could not save ${offered.fileName}`;
+    screen.status = '';
+    return null;
+  }
+  save(offered.fileName, received.value);
+  return received.value;
 }
 
 /** A file the user picked, as the window has it (a File is a Blob with a name). */

@@ -54,6 +54,10 @@ describe('screened fold fits', () => {
         const fitted = runSweepJob(V, { ...job, keepFactors: true }).factors!;
         expect(Array.from(fitted.W.data)).toEqual(Array.from(want.W.data));
         expect(Array.from(fitted.H.data)).toEqual(Array.from(want.H.data));
+        // The kept fit's times, one per trace point, counted from the start of the screen.
+        const seconds = fitted.traceSeconds!;
+        expect(seconds).toHaveLength(fitted.trace.length);
+        expect(seconds.every((t, i) => t >= 0 && (i === 0 || t >= seconds[i - 1]))).toBe(true);
       }
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame } from '../codec';
+import { FrameArrayStandIn, decodeFrame, encodeFrame, frameLayout } from '../codec';
 
 describe('binary frames', () => {
   it('round-trip typed arrays bit for bit, nested anywhere, with non-finite numbers', () => {
@@ -42,5 +42,37 @@ describe('binary frames', () => {
     expect(() => decodeFrame(frame.subarray(0, frame.length - 16))).toThrow(
       /bad typed array extent|truncated/,
     );
+  });
+
+  it('lay out stand-ins where the arrays would be, and refuse a frame past 4 GiB instead of wrapping its offsets', () => {
+    const values = new Float64Array([1, 2, 3]);
+    const indices = new Int32Array([4, 5, 6]);
+    const whole = encodeFrame({ name: 'x', m: { indices, values } });
+    const layout = frameLayout({
+      name: 'x',
+      m: {
+        indices: new FrameArrayStandIn('Int32Array', 12),
+        values: new FrameArrayStandIn('Float64Array', 24),
+      },
+    });
+    expect(layout.byteLength).toBe(whole.length);
+    expect(Buffer.from(layout.head).equals(Buffer.from(whole.subarray(0, layout.head.length)))).toBe(true);
+    expect(layout.arrays.map((slot) => slot.offset)).toEqual([layout.head.length, layout.head.length + 16]);
+    expect(() => encodeFrame({ a: new FrameArrayStandIn('Uint8Array', 8) })).toThrow(/FrameArrayStandIn/);
+    // Past 2³¹ bytes (a 10⁶-cell job folder's data) offsets stay exact: 32-bit alignment arithmetic wrapped them.
+    const large = frameLayout({
+      a: new FrameArrayStandIn('Float64Array', 2 ** 31 + 8),
+      b: new Int32Array(3),
+    });
+    expect(large.arrays[1].offset).toBe(large.arrays[0].offset + 2 ** 31 + 8);
+    expect(large.byteLength).toBe(large.arrays[1].offset + 16);
+    const table = new DataView(large.head.buffer, large.head.length - 16);
+    expect(table.getUint32(8, true)).toBe(large.arrays[1].offset);
+    expect(() =>
+      frameLayout({
+        a: new FrameArrayStandIn('Float64Array', 2 ** 31),
+        b: new FrameArrayStandIn('Float64Array', 2 ** 31),
+      }),
+    ).toThrow(/at most 4 GiB; typed array 1 would end at byte/);
   });
 });

@@ -117,6 +117,12 @@ export interface NmfKernels {
    * summed in row order (`orthonormalizeColumns` of ../../linalg/svd.ts is the reference).
    */
   orthonormalizeColumns(Q: Float64Array, rows: number, l: number): void;
+  /**
+   * The randomized SVD's one-sided Jacobi sweeps on At (cols × rows) and Vt (cols × cols) in place,
+   * each pair's dot products summed in row order (`jacobiSweeps` of ../../linalg/svd.ts is the
+   * reference).
+   */
+  jacobiSweeps(At: Float64Array, Vt: Float64Array, rows: number, cols: number): void;
 
   // Kullback–Leibler (β = 1) MU numerators -----------------------------------------------------
 

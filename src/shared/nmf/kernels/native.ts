@@ -75,6 +75,11 @@ export interface NativeKernelModule {
    * built before it: the set then takes it from the set it wraps.
    */
   orthonormalize?(Q: Float64Array, rows: number, l: number): void;
+  /**
+   * `NmfKernels.jacobiSweeps` on At and Vt in place, one thread. Absent from modules built before
+   * it: the set then takes it from the set it wraps.
+   */
+  jacobiSweeps?(At: Float64Array, Vt: Float64Array, rows: number, cols: number): void;
   /** The instruction set chosen at load time: 'avx512vl', 'avx2' or 'baseline'. */
   isa(): string;
   /**
@@ -156,6 +161,24 @@ export interface NativeKernelModule {
     k: number,
     W: Float64Array,
     Ht: Float64Array,
+    sums: Float64Array,
+    threads: number,
+  ): void;
+  /**
+   * `csrKl`'s W side into numW (m × k) and `csrLosses`' rows into sums (2m) for the same W and Ht:
+   * one pass where the native rank-specialised one serves (k ≤ 16, Ht finite), the bits of the two
+   * calls. Absent from modules built before it.
+   */
+  csrKlLoss?(
+    indptr: Int32Array | CsrHandle,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    numW: Float64Array,
     sums: Float64Array,
     threads: number,
   ): void;
@@ -334,6 +357,10 @@ export function nativeKernels(
       typeof module.orthonormalize === 'function'
         ? (Q, rows, l) => module.orthonormalize!(Q, rows, l)
         : fallback.orthonormalizeColumns,
+    jacobiSweeps:
+      typeof module.jacobiSweeps === 'function'
+        ? (At, Vt, rows, cols) => module.jacobiSweeps!(At, Vt, rows, cols)
+        : fallback.jacobiSweeps,
     cdSweep: (F, rows, k, G, B, order) =>
       module.cdSweep(F, rows, k, G, B, order, threadsFor(rows * k * k, MIN_NATIVE_SWEEP_SPLIT)),
     rowLosses: (kind, V, m, n, k, W, Ht, sums) =>
@@ -465,11 +492,13 @@ function withNativeCsr(
   if (typeof csrProduct !== 'function' || typeof csrKl !== 'function') return set;
   const checked = (indptr: Int32Array, indices: Int32Array, data: Float64Array, m: number, n: number) =>
     structureOf(module, indptr, indices, data, m, n);
+  const read = readAhead(module, checked, threadsFor);
   return {
     ...set,
     ...(typeof csrLosses === 'function'
       ? {
-          csrRowLosses: (indptr, indices, data, m, n, k, W, Ht, sums) =>
+          csrRowLosses: (indptr, indices, data, m, n, k, W, Ht, sums) => {
+            if (read.losses(indptr, indices, data, m, n, k, W, Ht, sums)) return;
             csrLosses.call(
               module,
               checked(indptr, indices, data, m, n),
@@ -482,7 +511,8 @@ function withNativeCsr(
               Ht,
               sums,
               threadsFor(indptr[m] * k),
-            ),
+            );
+          },
         }
       : {}),
     csrTimes: (indptr, indices, data, m, n, F, k, out) =>
@@ -511,7 +541,8 @@ function withNativeCsr(
         out,
         threadsFor(indptr[m] * k),
       ),
-    klNumWCsr: (indptr, indices, data, m, n, k, W, Ht, numW, _row, ratio) =>
+    klNumWCsr: (indptr, indices, data, m, n, k, W, Ht, numW, _row, ratio) => {
+      if (read.numerator(indptr, indices, data, m, n, k, W, Ht, numW)) return;
       csrKl(
         0,
         checked(indptr, indices, data, m, n),
@@ -525,7 +556,8 @@ function withNativeCsr(
         numW,
         ratio,
         threadsFor(indptr[m] * k),
-      ),
+      );
+    },
     klNumHCsr: (indptr, indices, data, m, n, k, W, Ht, numHt, _row, ratio) =>
       csrKl(
         1,
@@ -542,6 +574,137 @@ function withNativeCsr(
         threadsFor(indptr[m] * k),
       ),
   };
+}
+
+/** The largest rank whose native KL passes are compiled per rank (native/src/csr.inl, kMaxRankKl). */
+const MAX_RANK_KL = 16;
+
+/**
+ * The KL loss of a multiplicative-update fit on CSR V is read (`csrRowLosses`) with the same W and
+ * Ht as the W-side numerator of the iteration that follows, and both compute (WH)_ij and V/WH at
+ * every stored entry. So, for a prepared V at k ≤ 16, the loss rows are read by `csrKlLoss`, which
+ * computes that numerator in the same pass, and the numerator is kept with copies of W and Ht; the
+ * next `klNumWCsr` on the same arrays, whose W and Ht hold the same bits (compared in full: any
+ * write in between, a HALS step, another fit, makes it compute afresh), takes the kept one. Same
+ * bits as computing both (the native kernels are the same code); one pass over V and one dot
+ * product per stored entry fewer at each loss check. The numerator read with a fit's last loss is
+ * not used; that costs its sums once per fit. Memory: a numerator and copies of W and Ht.
+ */
+function readAhead(
+  module: NativeKernelModule,
+  checked: (
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+  ) => Int32Array | CsrHandle,
+  threadsFor: (work: number) => number,
+): {
+  /** The loss rows into sums, with the numerator kept; false when this V or k does not take it. */
+  losses(
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    sums: Float64Array,
+  ): boolean;
+  /** The kept numerator into numW if it was read for these arrays and these bits of W and Ht. */
+  numerator(
+    indptr: Int32Array,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    numW: Float64Array,
+  ): boolean;
+} {
+  const fused = module.csrKlLoss;
+  let kept: {
+    indptr: Int32Array;
+    indices: Int32Array;
+    data: Float64Array;
+    m: number;
+    n: number;
+    k: number;
+    W: Float64Array;
+    Ht: Float64Array;
+    numW: Float64Array;
+  } | null = null;
+  let valid = false;
+  return {
+    losses(indptr, indices, data, m, n, k, W, Ht, sums) {
+      if (typeof fused !== 'function' || k > MAX_RANK_KL || !isPreparedCsr(indptr)) return false;
+      if (kept === null || kept.m !== m || kept.n !== n || kept.k !== k) {
+        kept = {
+          indptr,
+          indices,
+          data,
+          m,
+          n,
+          k,
+          W: new Float64Array(m * k),
+          Ht: new Float64Array(n * k),
+          numW: new Float64Array(m * k),
+        };
+      }
+      valid = false;
+      fused.call(
+        module,
+        checked(indptr, indices, data, m, n),
+        indices,
+        data,
+        m,
+        n,
+        k,
+        W,
+        Ht,
+        kept.numW,
+        sums,
+        threadsFor(indptr[m] * k),
+      );
+      kept.indptr = indptr;
+      kept.indices = indices;
+      kept.data = data;
+      kept.W.set(W.subarray(0, m * k));
+      kept.Ht.set(Ht.subarray(0, n * k));
+      valid = true;
+      return true;
+    },
+    numerator(indptr, indices, data, m, n, k, W, Ht, numW) {
+      if (!valid || kept === null) return false;
+      valid = false;
+      if (
+        kept.indptr !== indptr ||
+        kept.indices !== indices ||
+        kept.data !== data ||
+        kept.m !== m ||
+        kept.n !== n ||
+        kept.k !== k ||
+        !sameBits(kept.W, W, m * k) ||
+        !sameBits(kept.Ht, Ht, n * k)
+      )
+        return false;
+      numW.set(kept.numW);
+      return true;
+    },
+  };
+}
+
+/** Whether a[0 .. length) and b[0 .. length) hold the same bits (−0 and +0 differ, NaNs by payload). */
+function sameBits(a: Float64Array, b: Float64Array, length: number): boolean {
+  if (b.length < length) return false;
+  const x = new Int32Array(a.buffer, a.byteOffset, 2 * length);
+  const y = new Int32Array(b.buffer, b.byteOffset, 2 * length);
+  for (let q = 0; q < 2 * length; q++) if (x[q] !== y[q]) return false;
+  return true;
 }
 
 /** The handle made for a prepared V's arrays, per module (keyed by indptr; see `structureOf`). */

@@ -1,4 +1,4 @@
-import { orthonormalizeColumns } from '../../linalg/svd';
+import { jacobiSweeps, orthonormalizeColumns } from '../../linalg/svd';
 import type { NmfKernels } from './contract';
 import { sequentialFused } from './fused';
 import { betaH, betaW } from './scalar/beta';
@@ -32,6 +32,7 @@ export const scalarKernels: NmfKernels = {
   gram,
   timesSmall,
   orthonormalizeColumns,
+  jacobiSweeps,
   klNumWDense,
   klNumHDense,
   klNumWCsr,

@@ -4,13 +4,7 @@ import { formatBytes } from '../format';
 import type { FitFormModel } from './fit-form.svelte';
 import { sweepParams, type ConsensusFields, type SweepFields } from './fit-form-plans';
 import { clusterProblem } from './form-rules';
-import {
-  progressText,
-  receiveOffered,
-  sendUpload,
-  type PickedFile,
-  type TransferProgress,
-} from '../transfers';
+import { progressText, saveOffered, sendUpload, type PickedFile, type TransferProgress } from '../transfers';
 import type { UploadRef } from '../../../../shared/api/transfer';
 import type { ScreenPorts } from './ports';
 
@@ -107,23 +101,18 @@ export class ClusterJob {
     }
     const { fileName, fits, tasks } = result.value;
     this.transfer = new AbortController();
-    const received = await receiveOffered(
+    const saved = await saveOffered(
       this.ports.call,
       result.value,
-      (status) => (this.status = status),
+      this,
+      this.save,
       formatBytes,
       this.transfer.signal,
     );
     this.transfer = null;
     this.busy = null;
-    if (!received.ok) {
-      this.status = '';
-      this.error = received.error;
-      this.errorTitle = `Could not save ${fileName}`;
-      return;
-    }
-    this.save(fileName, received.value);
-    this.status = `Saved ${fileName}: ${fits} ${this.target.fitsWord} in ${tasks} array tasks (${formatBytes(received.value.size)}). Unpack it on the cluster and follow its README.md.`;
+    if (saved)
+      this.status = `Saved ${fileName}: ${fits} ${this.target.fitsWord} in ${tasks} array tasks (${formatBytes(saved.size)}). Unpack it on the cluster and follow its README.md.`;
   }
 
   /** Merges a finished job folder; on success the merged record opens. */

@@ -1,13 +1,7 @@
 import type { ApiError, LibraryMergeResult } from '../../../../shared/api';
 import { counted as plural, formatBytes } from '../format';
 import type { ScreenPorts } from './ports';
-import {
-  progressText,
-  receiveOffered,
-  sendUpload,
-  type PickedFile,
-  type TransferProgress,
-} from '../transfers';
+import { progressText, saveOffered, sendUpload, type PickedFile, type TransferProgress } from '../transfers';
 
 /** "Merged x.sqlite: 1 dataset added (2 datasets already here, matched by content), 3 runs and 0 sweeps added." */
 export function mergeSummary(fileName: string, result: LibraryMergeResult): string {
@@ -73,23 +67,17 @@ export class LibraryTransfer {
     }
     const { fileName } = result.value;
     this.transfer = new AbortController();
-    const received = await receiveOffered(
+    const saved = await saveOffered(
       this.ports.call,
       result.value,
-      (status) => (this.status = status),
+      this,
+      this.save,
       formatBytes,
       this.transfer.signal,
     );
     this.transfer = null;
     this.busy = null;
-    if (!received.ok) {
-      this.error = received.error;
-      this.errorTitle = `Could not save ${fileName}`;
-      this.status = '';
-      return;
-    }
-    this.save(fileName, received.value);
-    this.status = `Exported ${fileName} (${formatBytes(received.value.size)}).`;
+    if (saved) this.status = `Exported ${fileName} (${formatBytes(saved.size)}).`;
   }
 
   /** Returns whether the library changed (then the screen reloads). */

@@ -281,6 +281,8 @@ describe('LibraryTransfer', () => {
     expect(saved).toEqual([]);
     expect(transfers.cancelled).toHaveLength(1);
     expect(transfer.error?.code).toBe('cancelled');
+    expect(transfer.errorTitle).toBe('Could not save lib.sqlite');
+    expect(transfer.status).toBe('');
     expect(transfer.busy).toBeNull();
   });
 
