@@ -109,6 +109,11 @@ test('a generated .h5ad imported through the window in pieces, as the command li
   await expect(
     page.getByText(/about (2000 rows × 20000|20000 rows × 2000) columns in the file/),
   ).toBeVisible();
+  // The preview shows the matrix as it will be imported, genes × cells (AnnData stores cells ×
+  // genes): cell names across the header row, gene names down the first column.
+  const previewTable = page.locator('.preview-table table');
+  await expect(previewTable.locator('th[scope="col"]').nth(1)).toHaveText(/^cell\d+$/);
+  await expect(previewTable.locator('th[scope="row"]').first()).not.toHaveText(/^cell\d+$/);
   await page.screenshot({ path: `${artifacts}/window-import-preview.png`, fullPage: true });
   // The preview kept its upload for the import: one staged file.
   expect(stagedFiles()).toHaveLength(1);

@@ -416,6 +416,12 @@ export interface FilePreview {
   estimatedCols: number | null;
   /** Human-readable hints, e.g. that rows look like samples and a transpose may be wanted. */
   hints: string[];
+  /**
+   * Whether the import turns the stored layout unless asked to keep it (AnnData stores cells ×
+   * genes and is imported as genes × cells; `transpose` then keeps the stored layout). `cells` is
+   * always the stored layout.
+   */
+  transposedByDefault: boolean;
 }
 
 /** A copy of the whole library, to be saved by the renderer under `fileName`. */

@@ -26,6 +26,7 @@ const preview: FilePreview = {
   estimatedRows: 2000,
   estimatedCols: 100000,
   hints: [],
+  transposedByDefault: true,
 };
 
 /** A file of 2¼ pieces: three appends. */
