@@ -23,7 +23,7 @@ import { installNativeKernels } from '../../src/main/native';
 import { registerNativeKernels, type NativeKernelModule } from '../../src/shared/nmf/kernels';
 import { readSet } from './data';
 import { planSweep, runSweepJob } from '../../src/shared/analysis/sweep';
-import { shuffleWithinRows } from '../../src/shared/analysis/crossval';
+import { ShuffledCopyCache } from '../../src/main/workers/sweep-job-cache';
 import { SWEEP_FIT_DEFAULTS } from '../../src/shared/domain/defaults';
 import type { DataMatrix } from '../../src/shared/linalg/matrix';
 
@@ -61,13 +61,10 @@ const jobs = planSweep({
     warmup: SWEEP_FIT_DEFAULTS.warmup,
   },
 });
-// The worker's cache (workers/sweep-job-cache.ts): one shuffled copy per seed, made before timing.
-const copies = new Map<number, DataMatrix>();
-const shuffled = (data: DataMatrix, seed: number): DataMatrix => {
-  let copy = copies.get(seed);
-  if (copy === undefined) copies.set(seed, (copy = shuffleWithinRows(data, seed)));
-  return copy;
-};
+// The worker's own cache: one shuffled copy, made before timing (every baseline job of the plan has
+// the same shuffle seed).
+const copies = new ShuffledCopyCache();
+const shuffled = (data: DataMatrix, seed: number): DataMatrix => copies.get(set, data, seed);
 
 /** SHA-256 (first 16 hex digits) of the bytes of the arrays and numbers given. */
 function bitsHash(parts: ReadonlyArray<Float64Array | number[]>): string {
