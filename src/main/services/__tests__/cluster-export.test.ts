@@ -17,6 +17,7 @@ import {
 } from '../cluster-export';
 import { meteredProgress, RATE_KNOWN_AFTER_MS } from '../cluster-progress';
 import { storeDataset } from '../datasets';
+import { DOWNLOAD_IDLE_MS, expireIdleDownloads } from '../downloads';
 import { dispatch } from '../dispatch';
 import { extractTarGz } from '../tar';
 import { call, downloadWhole, workerPath } from './harness';
@@ -314,6 +315,19 @@ describe('cancelling a job folder being made', () => {
     const again = await exportClusterJob(services.ctx, freshId(), plan);
     await expectWholeJobFolder(await downloadWhole(services, again.download.downloadId), 'again');
     expect(leftInTemp()).toEqual([]);
+  });
+
+  it('an offered archive nobody reads is removed once idle (a page gone without a word)', async () => {
+    const started = Date.now();
+    const offered = await exportClusterJob(services.ctx, freshId(), plan);
+    expect(leftInTemp().length).toBeGreaterThan(0);
+    // Offered after `started`: not yet idle just before started + DOWNLOAD_IDLE_MS, idle after.
+    expect(await expireIdleDownloads(services.ctx, started - 1 + DOWNLOAD_IDLE_MS)).toBe(0);
+    expect(await expireIdleDownloads(services.ctx, Date.now() + DOWNLOAD_IDLE_MS)).toBe(1);
+    expect(leftInTemp()).toEqual([]);
+    await expect(
+      call(services, 'downloads:read', { downloadId: offered.download.downloadId }),
+    ).rejects.toThrow(/not_found/);
   });
 
   it('through the channel: ids are checked, unknown ones answered without error', async () => {
