@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { ResponseOf, Result } from '../../../../../shared/api';
 import type { ClusterExportProgress } from '../../../../../shared/api/cluster-export';
-import { ClusterJob, EXPORT_CANCELLED, exportProgressText, sweepClusterTarget } from '../cluster-job.svelte';
+import {
+  ClusterJob,
+  consensusClusterTarget,
+  EXPORT_CANCELLED,
+  exportProgressText,
+  sweepClusterTarget,
+} from '../cluster-job.svelte';
 import { FitFormModel } from '../fit-form.svelte';
-import { sweepPlan } from '../fit-form-plans';
+import { consensusPlan, sweepPlan } from '../fit-form-plans';
 import { failed, fakePorts, ok } from './fake-ports';
 import { fakeTransfers } from './fake-transfers';
 import { dataset, sweep } from './records';
@@ -170,6 +176,34 @@ describe('the cluster panel while the job folder is made', () => {
     expect(job.status).toBe(
       'Saved nmf-sweep-counts-abcdef.tar.gz: 7 fits in 8 array tasks (2.4 KiB). Unpack it on the cluster and follow its README.md.',
     );
+  });
+
+  it('the New consensus form’s export carries its id too, and follows its steps', async () => {
+    const transfers = fakeTransfers(1000);
+    const fake = fakePorts({
+      ...transfers.handlers,
+      'datasets:list': () => ok([dataset({ id: 1, name: 'counts' })]),
+      'consensus:estimate': () =>
+        ok({ seconds: 12, peakBytes: 1e6, basis: 'measured' } as ResponseOf<'consensus:estimate'>),
+    });
+    const answer = deferred<Result<Archive>>();
+    fake.handlers['consensus:clusterExport'] = () => answer.promise;
+    const model = new FitFormModel(fake.ports, consensusPlan, 1);
+    const job = new ClusterJob(fake.ports, consensusClusterTarget(fake.ports, model), () => undefined);
+    await model.loadDatasets();
+    const exporting = job.exportJobFolder();
+    await flush();
+    const request = fake.calls.find((c) => c.channel === 'consensus:clusterExport')!.request as {
+      exportId: string;
+      params: { replicates: number };
+    };
+    expect(request.exportId).toMatch(/^[0-9a-f]{32}$/);
+    expect(request.params.replicates).toBe(100);
+    job.showExportProgress(step(request.exportId, 'files', 0, 9000, null));
+    expect(job.status).toBe('Writing the scripts, README.md and plan.json (step 2 of 3)…');
+    answer.resolve(failed('the job folder was cancelled; nothing of it was kept', 'cancelled'));
+    await exporting;
+    expect(job.status).toBe(EXPORT_CANCELLED);
   });
 
   it('leaving the screen stops the folder being made; a refused plan is shown as before', async () => {
