@@ -7,6 +7,7 @@ import { createServices, type Services } from '../services';
 import { dispatch } from '../services/dispatch';
 import { importDatasetFile } from '../services/datasets';
 import { closeAllUploads } from '../services/uploads';
+import { cancelAllClusterExports } from '../services/cluster-export';
 import { APP_VERSION } from '../services/version';
 import { defaultLibraryPath, PRODUCT_NAME, userDataDir } from '../paths';
 import { aboutText } from './about';
@@ -225,6 +226,8 @@ export function runDesktopApp(mainDir: string): void {
       if (window === created) window = null;
       // Files the window had staged in pieces for a preview or an import have no one to use them.
       if (services) void closeAllUploads(services.ctx).catch(() => undefined);
+      // Nor have the job folders being made for it (each removes what it wrote).
+      if (services) cancelAllClusterExports(services.ctx);
     });
     return created;
   }

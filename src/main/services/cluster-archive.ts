@@ -12,6 +12,7 @@ import type { ServiceContext } from './context';
 import { extractTarGz, writeTarGzFile, type ArchiveEntry } from './tar';
 import { ClusterFolderError, writeJobFolder, type PlannedFolder } from './cluster-folder';
 import { clusterDataOfDataset } from './cluster-data-file';
+import type { FolderWriteControl } from './cluster-progress';
 import { planClusterConsensus, planClusterSweep, type ClusterPlanOptions } from './cluster-planning';
 import { mergeClusterConsensus, mergeClusterSweep } from './cluster-merge';
 
@@ -76,22 +77,29 @@ function archiveOf(dataName: string, folder: PlannedFolder): PlannedArchive {
  * Writes the planned folder under `dir/<top>` (data.nmf streamed from the library) and archives it
  * to `path` through a gzip stream, each file read from disk in pieces; the unpacked folder is
  * removed once archived. Returns the archive's size. Empty folders do not survive every unpacker,
- * so results/ and logs/ carry an empty `.keep`.
+ * so results/ and logs/ carry an empty `.keep`. Progress: steps `data` and `files`
+ * (`writeJobFolder`), then `archive` (the tar stream's bytes); an aborted `control.signal` stops it
+ * between pieces, the folder is removed, and the partial archive at `path` is the caller's to remove.
  */
 export async function writeClusterArchive(
   planned: PlannedArchive,
   dir: string,
   path: string,
+  control: FolderWriteControl = {},
 ): Promise<number> {
   const folder = join(dir, planned.top);
   try {
-    const files = await writeJobFolder(folder, planned.folder);
+    const files = await writeJobFolder(folder, planned.folder, control);
     const entries: ArchiveEntry[] = [
       ...files.map((entry) => ({ ...entry, path: `${planned.top}/${entry.path}` })),
       { path: `${planned.top}/${JOB_FOLDER.results}/.keep`, bytes: new Uint8Array(0) },
       { path: `${planned.top}/${JOB_FOLDER.logs}/.keep`, bytes: new Uint8Array(0) },
     ];
-    return await writeTarGzFile(entries, planned.mtimeSeconds, path);
+    const { signal, onProgress } = control;
+    return await writeTarGzFile(entries, planned.mtimeSeconds, path, {
+      signal,
+      onProgress: onProgress && ((done, total) => onProgress('archive', done, total)),
+    });
   } finally {
     await rm(folder, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ import type { DataMatrix } from '../../shared/linalg/matrix';
 import type { Db } from '../db/connection';
 import { CorruptChunkError, getDatasetRow, type DatasetRow } from '../db/queries/datasets';
 import type { ClusterData, DataFile } from './cluster-folder';
+import type { FolderWriteControl } from './cluster-progress';
 import type { ServiceContext } from './context';
 import { contentHasher, getDatasetSummary } from './datasets';
 import { ServiceError } from '../../shared/api';
@@ -170,10 +171,19 @@ function matrixArrays(data: ClusterDataSource): {
  * temporary name beside `path` and renamed over it once whole and hashed, so a cut-short or refused
  * write leaves no data.nmf. Each array's pieces go to the array's offset in the frame (frameLayout),
  * taken in the content hash's order, so the hash is computed from the bytes written, in one pass.
+ * Progress is the arrays' bytes written of their total (step `data`); an aborted `control.signal`
+ * stops the write before the next piece, and the temporary file is removed as for any failure.
  *
  * @param hash the content hash the plan carries (the library's for a dataset); a different one refuses
  */
-export async function writeDataFile(path: string, data: ClusterDataSource, hash: string): Promise<number> {
+export async function writeDataFile(
+  path: string,
+  data: ClusterDataSource,
+  hash: string,
+  control: FolderWriteControl = {},
+): Promise<number> {
+  const { signal, onProgress } = control;
+  signal?.throwIfAborted();
   const { matrix, arrays } = matrixArrays(data);
   // The DataFile exactly as the planner encoded it whole: the folder data's fields, then the file's.
   const frame = {
@@ -197,9 +207,12 @@ export async function writeDataFile(path: string, data: ClusterDataSource, hash:
     data.colNames,
     data.transform,
   );
+  const totalBytes = arrays.reduce((sum, { array }) => sum + array.byteLength, 0);
+  let doneBytes = 0;
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(temporary, 'w', 0o644);
   try {
+    onProgress?.('data', 0, totalBytes);
     // The padding between and after the arrays is zeros, as encodeFrame leaves it.
     await handle.truncate(layout.byteLength);
     await writeAll(handle, layout.head, 0);
@@ -207,10 +220,14 @@ export async function writeDataFile(path: string, data: ClusterDataSource, hash:
       const offset = offsetOf.get(array)!;
       let written = 0;
       for (const piece of pieces()) {
+        // Between pieces: a cancelled export stops here, before this piece is written.
+        signal?.throwIfAborted();
         if (written + piece.length > array.byteLength) break;
         hasher.update(piece);
         await writeAll(handle, piece, offset + written);
         written += piece.length;
+        doneBytes += piece.length;
+        onProgress?.('data', doneBytes, totalBytes);
       }
       if (written !== array.byteLength)
         throw new Error(

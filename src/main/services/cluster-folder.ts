@@ -16,6 +16,7 @@ import { consensusParamsSchema, type ConsensusParams, type Transform } from '../
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { contentHash } from './datasets';
 import { writeDataFile, type ClusterDataSource } from './cluster-data-file';
+import type { FolderWriteControl } from './cluster-progress';
 import { type ArchiveEntry } from './tar';
 
 /**
@@ -65,19 +66,32 @@ export interface PlannedFolder {
  * Writes a planned folder to disk and returns its files as archive entries read from disk, in the
  * archive's order (plan.json, data.nmf, the scripts, README.md). data.nmf is streamed
  * (`writeDataFile`) and plan.json is written last, so a folder holding a plan is whole. Refuses a
- * folder that already holds a plan (results would mix).
+ * folder that already holds a plan (results would mix). Progress: step `data` (data.nmf's arrays),
+ * then `files` (the small files' bytes); an aborted `control.signal` stops it between pieces and
+ * files, leaving no data.nmf and no plan.json (the caller removes the folder).
  */
-export async function writeJobFolder(dir: string, planned: PlannedFolder): Promise<ArchiveEntry[]> {
+export async function writeJobFolder(
+  dir: string,
+  planned: PlannedFolder,
+  control: FolderWriteControl = {},
+): Promise<ArchiveEntry[]> {
   if (existsSync(join(dir, JOB_FOLDER.plan)))
     throw new ClusterFolderError(
       `${dir} already holds a planned job (${JOB_FOLDER.plan}): choose another --out`,
     );
   await mkdir(join(dir, JOB_FOLDER.results), { recursive: true });
   await mkdir(join(dir, JOB_FOLDER.logs), { recursive: true });
-  await writeDataFile(join(dir, JOB_FOLDER.data), planned.data, planned.plan.data.hash);
+  await writeDataFile(join(dir, JOB_FOLDER.data), planned.data, planned.plan.data.hash, control);
   const [planFile, ...others] = planned.files;
-  for (const file of [...others, planFile])
+  const filesBytes = planned.files.reduce((sum, file) => sum + file.bytes.length, 0);
+  let filesDone = 0;
+  control.onProgress?.('files', 0, filesBytes);
+  for (const file of [...others, planFile]) {
+    control.signal?.throwIfAborted();
     await writeFile(join(dir, file.path), file.bytes, { mode: file.mode ?? 0o644 });
+    filesDone += file.bytes.length;
+    control.onProgress?.('files', filesDone, filesBytes);
+  }
   const listed: Array<{ path: string; mode?: number }> = [planFile, { path: JOB_FOLDER.data }, ...others];
   return listed.map(({ path, mode }) => ({
     path,

@@ -19,6 +19,13 @@ import type { ServiceContext } from './context';
 export const DOWNLOAD_PIECE_BYTES = 4 << 20;
 /** Downloads open at once per process; the oldest is closed when one more is offered. */
 export const MAX_OPEN_DOWNLOADS = 8;
+/**
+ * A download not read for this long is closed and its file removed: the window that was offered it
+ * went away without a word (a browser tab killed, a crash), as an idle upload is removed
+ * (uploads.ts UPLOAD_IDLE_MS). A window reads its pieces back to back, so ten minutes is far past
+ * any pause of a live one.
+ */
+export const DOWNLOAD_IDLE_MS = 10 * 60 * 1000;
 
 /** What a download is made from: byte pieces in order, how far along it is, and what to remove afterwards. */
 export interface DownloadSource {
@@ -41,6 +48,11 @@ interface OpenDownload {
   /** Reads of one download run one after another. */
   queue: Promise<unknown>;
   closed: boolean;
+  /** Reads under way or queued: such a download does not expire. */
+  reading: number;
+  /** When it was offered or last read (ms since the epoch). */
+  lastUsed: number;
+  timer: ReturnType<typeof setTimeout> | null;
 }
 
 const registries = new WeakMap<ServiceContext, Map<string, OpenDownload>>();
@@ -53,6 +65,8 @@ function registry(ctx: ServiceContext): Map<string, OpenDownload> {
 
 async function closeDownload(ctx: ServiceContext, id: string, download: OpenDownload): Promise<void> {
   registry(ctx).delete(id);
+  if (download.timer) clearTimeout(download.timer);
+  download.timer = null;
   if (download.closed) return;
   download.closed = true;
   download.held = null;
@@ -72,8 +86,46 @@ export async function offerDownload(ctx: ServiceContext, source: DownloadSource)
     await closeDownload(ctx, oldestId, oldest);
   }
   const downloadId = randomBytes(16).toString('hex');
-  open.set(downloadId, { source, held: null, sent: 0, queue: Promise.resolve(), closed: false });
+  const download: OpenDownload = {
+    source,
+    held: null,
+    sent: 0,
+    queue: Promise.resolve(),
+    closed: false,
+    reading: 0,
+    lastUsed: 0,
+    timer: null,
+  };
+  open.set(downloadId, download);
+  touch(ctx, download);
   return { downloadId, fileName: source.fileName, mime: source.mime, totalBytes: source.totalBytes };
+}
+
+/** Marks a download used now and (re)arms its expiry. */
+function touch(ctx: ServiceContext, download: OpenDownload): void {
+  download.lastUsed = Date.now();
+  if (download.timer) clearTimeout(download.timer);
+  download.timer = setTimeout(
+    () => void expireIdleDownloads(ctx).catch(() => undefined),
+    DOWNLOAD_IDLE_MS + 1000,
+  );
+  // A pending expiry does not keep the process (the command line, a test) alive.
+  download.timer.unref?.();
+}
+
+/**
+ * Closes the downloads not read for DOWNLOAD_IDLE_MS at `nowMs` (none being read) and removes their
+ * files. Returns how many. Run by each download's timer; `nowMs` is a parameter so that the rule
+ * can be tested without waiting.
+ */
+export async function expireIdleDownloads(ctx: ServiceContext, nowMs = Date.now()): Promise<number> {
+  let closed = 0;
+  for (const [id, download] of [...registry(ctx)]) {
+    if (download.reading > 0 || nowMs - download.lastUsed < DOWNLOAD_IDLE_MS) continue;
+    await closeDownload(ctx, id, download);
+    closed++;
+  }
+  return closed;
 }
 
 function openDownload(ctx: ServiceContext, downloadId: string): OpenDownload {
@@ -89,7 +141,13 @@ function openDownload(ctx: ServiceContext, downloadId: string): OpenDownload {
  */
 export function readDownload(ctx: ServiceContext, downloadId: string): Promise<DownloadPiece> {
   const download = openDownload(ctx, downloadId);
-  const next = download.queue.then(() => readPiece(ctx, downloadId, download));
+  download.reading++;
+  const next = download.queue
+    .then(() => readPiece(ctx, downloadId, download))
+    .finally(() => {
+      download.reading--;
+      if (!download.closed) touch(ctx, download);
+    });
   download.queue = next.catch(() => undefined);
   return next;
 }

@@ -20,7 +20,7 @@ import { libraryStats } from './library';
 import { deleteAnnotationById, getDatasetAnnotations, importAnnotationFile } from './annotations';
 import { runClasses, runEnrichment, runMarkers, sweepClasses, sweepConsensusMap } from './reading';
 import { importFactors, importLibrary } from './transfer';
-import { offerClusterArchive, offerLibraryCopy } from './export-downloads';
+import { offerLibraryCopy } from './export-downloads';
 import { cancelDownload, readDownload } from './downloads';
 import { offerRunJson } from './run-export';
 import { appendUpload, beginUpload, cancelUpload } from './uploads';
@@ -50,6 +50,7 @@ import {
   planConsensusArchive,
   planSweepArchive,
 } from './cluster';
+import { cancelClusterExport, exportClusterJob } from './cluster-export';
 
 import {
   cancelConsensus,
@@ -150,14 +151,18 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'consensus:delete': ({ id }) => deleteConsensusById(ctx, id),
     'consensus:rethreshold': ({ id, rank, threshold }) => rethresholdConsensus(ctx, id, rank, threshold),
     'consensus:clustergram': ({ id, rank }) => consensusClustergram(ctx, id, rank),
-    'sweeps:clusterExport': ({ datasetId, params, ...options }) =>
-      offerClusterArchive(ctx, planSweepArchive(ctx, datasetId, params, options, engineRate(ctx))),
+    'sweeps:clusterExport': ({ datasetId, params, exportId, ...options }) =>
+      exportClusterJob(ctx, exportId, () =>
+        planSweepArchive(ctx, datasetId, params, options, engineRate(ctx)),
+      ),
     'sweeps:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importClusterArchive(ctx, { fileName: file.fileName, path }),
       ),
-    'consensus:clusterExport': ({ datasetId, params, ...options }) =>
-      offerClusterArchive(ctx, planConsensusArchive(ctx, datasetId, params, options, engineRate())),
+    'consensus:clusterExport': ({ datasetId, params, exportId, ...options }) =>
+      exportClusterJob(ctx, exportId, () =>
+        planConsensusArchive(ctx, datasetId, params, options, engineRate()),
+      ),
     'consensus:clusterImport': ({ file }) =>
       withStagedUpload(ctx, file.fileName, file.bytes, async (path) =>
         importConsensusClusterArchive(ctx, { fileName: file.fileName, path }),
@@ -188,5 +193,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'uploads:begin': ({ fileName, byteLength }) => beginUpload(ctx, fileName, byteLength),
     'uploads:append': ({ uploadId, offset, bytes }) => appendUpload(ctx, uploadId, offset, bytes),
     'uploads:cancel': ({ uploadId }) => cancelUpload(ctx, uploadId),
+    // The cluster export while its job folder is made (cluster-export.ts).
+    'cluster:cancelExport': ({ exportId }) => cancelClusterExport(ctx, exportId),
   };
 }

@@ -14,6 +14,7 @@ import { MatrixCache } from './matrix-cache';
 import { createStagingDir, sweepStaging } from './staging';
 import { APP_VERSION } from './version';
 import { closeAllDownloads } from './downloads';
+import { cancelAllClusterExports } from './cluster-export';
 import { closeAllUploads } from './uploads';
 
 export interface ServicesOptions {
@@ -98,6 +99,8 @@ export function createServices(options: ServicesOptions): Services {
       // so the jobs' own rejection handlers (which only touch queued or running rows) leave them so.
       // Other processes' jobs are theirs and stay as they are.
       ownership?.release();
+      // Job folders being made stop between pieces and remove what they wrote.
+      cancelAllClusterExports(ctx);
       await pool.close();
       // Give the jobs' rejection handlers a turn before the library closes under them.
       await new Promise((resolve) => setImmediate(resolve));

@@ -99,16 +99,34 @@ async function* entryPieces(entry: ArchiveEntry, size: number): AsyncGenerator<U
   }
 }
 
-/** The tar stream of the entries: header, bytes and padding of each, then the two end blocks. */
+/** Bytes an entry of `size` bytes takes in the tar stream: its header, its bytes and their padding. */
+function entryBlocksBytes(size: number): number {
+  return BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+}
+
+/** How far a tar stream is: its bytes handed to the gzip stream so far, of its total. */
+export type TarProgressListener = (doneBytes: number, totalBytes: number) => void;
+
+/**
+ * The tar stream of the entries: header, bytes and padding of each, then the two end blocks. An
+ * aborted `signal` stops it before the next block or piece (throwing the signal's reason); `sizes`
+ * are the entries' sizes taken before the stream starts (so its total is known for progress).
+ */
 async function* tarBlocks(
   entries: readonly ArchiveEntry[],
+  sizes: readonly number[],
   mtimeSeconds: number,
+  signal: AbortSignal | undefined,
 ): AsyncGenerator<Uint8Array> {
-  for (const entry of entries) {
-    // A file's size is taken when its turn comes; its header is written before its bytes.
-    const size = entry.file === undefined ? entry.bytes.length : (await stat(entry.file)).size;
+  for (const [index, entry] of entries.entries()) {
+    // The size taken before the stream started goes in the header, before the bytes.
+    const size = sizes[index];
+    signal?.throwIfAborted();
     yield entryHeader(entry, size, mtimeSeconds);
-    yield* entryPieces(entry, size);
+    for await (const piece of entryPieces(entry, size)) {
+      signal?.throwIfAborted();
+      yield piece;
+    }
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (pad) yield new Uint8Array(pad);
   }
@@ -119,19 +137,33 @@ async function* tarBlocks(
  * Writes a .tar.gz of the entries, in the order given (mtime fixed at `mtimeSeconds`), to `path`
  * through a gzip stream: the tar blocks are fed 1 MiB at a time, files read from disk as they go,
  * so neither the tar nor its compressed form, nor a large file, is ever held whole.
- * Returns the archive's size in bytes.
+ * Returns the archive's size in bytes. `onProgress` is told the tar bytes fed to gzip of the tar's
+ * total, at the start and after each piece; an aborted `signal` stops the stream between pieces
+ * and rejects (the partial file at `path` is the caller's to remove).
  */
 export async function writeTarGzFile(
   entries: readonly ArchiveEntry[],
   mtimeSeconds: number,
   path: string,
+  { signal, onProgress }: { signal?: AbortSignal; onProgress?: TarProgressListener } = {},
 ): Promise<number> {
+  signal?.throwIfAborted();
+  // Every size is taken before the first byte, so the stream's total is known from the start.
+  const sizes: number[] = [];
+  for (const entry of entries)
+    sizes.push(entry.file === undefined ? entry.bytes.length : (await stat(entry.file)).size);
+  const totalBytes = sizes.reduce((sum, size) => sum + entryBlocksBytes(size), 2 * BLOCK);
+  let doneBytes = 0;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    onProgress?.(0, totalBytes);
+    for await (const block of tarBlocks(entries, sizes, mtimeSeconds, signal)) {
+      yield block;
+      doneBytes += block.length;
+      onProgress?.(doneBytes, totalBytes);
+    }
+  }
   const output = createWriteStream(path, { mode: 0o600 });
-  await pipeline(
-    Readable.from(tarBlocks(entries, mtimeSeconds), { objectMode: false }),
-    createGzip(),
-    output,
-  );
+  await pipeline(Readable.from(counted(), { objectMode: false }), createGzip(), output, { signal });
   return output.bytesWritten;
 }
 

@@ -3,6 +3,7 @@ import { StagedFile } from './staged';
 import { madeOnFirstUse } from './made-on-first-use';
 import { channelNames } from './names';
 import { TRANSFER_ID_PATTERN, type DownloadPiece, type DownloadTicket } from './transfer';
+import type { ClusterExportProgress } from './cluster-export';
 import { MIN_MEMORY_BUDGET, type MemoryBudgetView } from '../domain/memory-plan';
 import {
   consensusParamsSchema,
@@ -222,13 +223,23 @@ const buildRequestSchemas = () => ({
   'consensus:clustergram': z.object({ id, rank: z.number().int().min(1) }).strict(),
   /** A sweep planned as a SLURM job folder, returned as a .tar.gz to save (the renderer names no paths). */
   'sweeps:clusterExport': z
-    .object({ datasetId: id, params: sweepParamsSchema, ...clusterJobOptions })
+    .object({
+      datasetId: id,
+      params: sweepParamsSchema,
+      ...clusterJobOptions,
+      exportId: transferId.optional(),
+    })
     .strict(),
   /** A finished job folder (.tar.gz of it) merged into the library as a sweep. */
   'sweeps:clusterImport': z.object({ file: upload }).strict(),
   /** A consensus run planned as a SLURM job folder, returned as a .tar.gz to save. */
   'consensus:clusterExport': z
-    .object({ datasetId: id, params: consensusParamsSchema, ...clusterJobOptions })
+    .object({
+      datasetId: id,
+      params: consensusParamsSchema,
+      ...clusterJobOptions,
+      exportId: transferId.optional(),
+    })
     .strict(),
   /** A finished consensus job folder (.tar.gz of it) merged into the library as a consensus run. */
   'consensus:clusterImport': z.object({ file: upload }).strict(),
@@ -307,6 +318,9 @@ const buildRequestSchemas = () => ({
     })
     .strict(),
   'uploads:cancel': z.object({ uploadId: transferId }).strict(),
+  // The cluster export while its job folder is made (services/cluster-export.ts; shared/api/cluster-export.ts).
+  /** Stops the export named by the `exportId` its request carried; unknown or finished ids are no error. */
+  'cluster:cancelExport': z.object({ exportId: transferId }).strict(),
 });
 
 type RequestSchemas = ReturnType<typeof buildRequestSchemas>;
@@ -390,6 +404,7 @@ export interface ResponseMap {
   'uploads:begin': { uploadId: string };
   'uploads:append': { received: number };
   'uploads:cancel': { cancelled: boolean };
+  'cluster:cancelExport': { cancelled: boolean };
 }
 
 /** A sweep's or consensus run's cluster job folder as one archive, saved by the renderer under `fileName`. */
@@ -452,9 +467,12 @@ export interface EventMap {
   'datasets:importProgress': ImportProgress;
   /** Something in the library changed (a run finished, a dataset was added…): lists should refresh. */
   'library:changed': { what: 'datasets' | 'runs' | 'sweeps'; id: number | null };
+  /** A step of a cluster export whose request carried an `exportId` (shared/api/cluster-export.ts). */
+  'cluster:exportProgress': ClusterExportProgress;
 }
 
 export type { DownloadPiece, DownloadTicket, UploadRef } from './transfer';
+export type { ClusterExportPhase, ClusterExportProgress } from './cluster-export';
 
 export type Channel = keyof typeof requestSchemas;
 export type EventName = keyof EventMap;

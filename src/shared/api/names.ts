@@ -77,12 +77,14 @@ export const channelNames = [
   'uploads:begin',
   'uploads:append',
   'uploads:cancel',
+  'cluster:cancelExport',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [
   'jobs:progress',
   'datasets:importProgress',
   'library:changed',
+  'cluster:exportProgress',
 ] as const satisfies readonly EventName[];
 
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
