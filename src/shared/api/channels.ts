@@ -307,6 +307,8 @@ const buildRequestSchemas = () => ({
     })
     .strict(),
   'uploads:cancel': z.object({ uploadId: transferId }).strict(),
+  /** A run's W or H as TSV/CSV, made in the main process from the library's factors, to download. */
+  'runs:exportTable': z.object({ id, which: z.enum(['W', 'H']), delimiter: z.enum(['\t', ',']) }).strict(),
 });
 
 type RequestSchemas = ReturnType<typeof buildRequestSchemas>;
@@ -390,6 +392,7 @@ export interface ResponseMap {
   'uploads:begin': { uploadId: string };
   'uploads:append': { received: number };
   'uploads:cancel': { cancelled: boolean };
+  'runs:exportTable': DownloadTicket;
 }
 
 /** A sweep's or consensus run's cluster job folder as one archive, saved by the renderer under `fileName`. */

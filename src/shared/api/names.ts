@@ -77,6 +77,7 @@ export const channelNames = [
   'uploads:begin',
   'uploads:append',
   'uploads:cancel',
+  'runs:exportTable',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [
