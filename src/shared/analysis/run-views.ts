@@ -121,7 +121,8 @@ export function activationEnvelopes(
   const binCount = Math.min(n, bins);
   const envelopes: ActivationEnvelope[] = [];
   for (let c = 0; c < k; c++) {
-    const value = (p: number): number => H[c * n + (order ? order[p] : p)];
+    const base = c * n;
+    const value = (p: number): number => H[base + (order ? order[p] : p)];
     const x: number[] = [];
     const y: number[] = [];
     for (let b = 0; b < binCount; b++) {
@@ -129,10 +130,19 @@ export function activationEnvelopes(
       const end = Math.floor(((b + 1) * n) / binCount);
       let low = start;
       let high = start;
+      // The values at `low` and `high`, kept rather than read again for every sample.
+      let lowValue = value(start);
+      let highValue = lowValue;
       for (let p = start + 1; p < end; p++) {
         const v = value(p);
-        if (v < value(low)) low = p;
-        if (v > value(high)) high = p;
+        if (v < lowValue) {
+          low = p;
+          lowValue = v;
+        }
+        if (v > highValue) {
+          high = p;
+          highValue = v;
+        }
       }
       const first = Math.min(low, high);
       const second = Math.max(low, high);
@@ -234,8 +244,16 @@ export function coefficientMapBins(
     totals[j] = total;
   }
   const share = (a: number, j: number): number => (totals[j] > 0 ? H[a * n + j] / totals[j] : NaN);
+  // Each sample's share of its own cluster's component, computed once for the sort (the same
+  // numbers, so the same comparisons and the same order as comparing shares on the fly).
+  const score = new Float64Array(n);
+  const cluster = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    cluster[j] = clusters[j];
+    score[j] = share(clusters[j], j);
+  }
   const order = Array.from({ length: n }, (_, j) => j);
-  order.sort((a, b) => clusters[a] - clusters[b] || share(clusters[b], b) - share(clusters[a], a) || a - b);
+  order.sort((a, b) => cluster[a] - cluster[b] || score[b] - score[a] || a - b);
   const cols = Math.max(1, Math.min(n, cells));
   const edges = blockEdges(0, n, cols);
   const values = new Float64Array(k * cols);
