@@ -145,7 +145,8 @@ export async function offerRunTable(
         };
   const { values, rows, cols, rowNames, colNames, corner } = table;
   const perPiece = chunkValues ?? EXPORT_CHUNK_VALUES;
-  const total = rows * cols;
+  // delimitedChunks counts the header's column names with the values when it cuts pieces.
+  const total = Math.min(colNames.length, cols) + rows * cols;
   let made = 0;
   // Values written so far, for the progress line: each piece holds at most `perPiece` of them.
   const pieces = (function* counted(): Generator<string> {

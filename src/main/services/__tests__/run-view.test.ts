@@ -143,6 +143,39 @@ describe('runs:get of a large run', () => {
   }, 60_000);
 });
 
+describe('a W/H table read in pieces', () => {
+  it('reports rising progress to 1, and a cancelled table is gone', async () => {
+    const services = start();
+    const id = await finishedRun(services, { features: 6, samples: 40_000, rank: 6 }, 2);
+    const ticket = await offerRunTable(services.ctx, id, 'H', ',', 1000);
+    const progress: number[] = [];
+    let pieces = 0;
+    for (;;) {
+      const piece = await call<{ done: boolean; progress: number }>(services, 'downloads:read', {
+        downloadId: ticket.downloadId,
+      });
+      progress.push(piece.progress);
+      pieces++;
+      if (piece.done) break;
+    }
+    expect(pieces).toBeGreaterThan(1);
+    expect(progress.at(-1)).toBe(1);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    expect(progress[0]).toBeLessThan(1);
+
+    const cancelled = await call<DownloadTicket>(services, 'runs:exportTable', {
+      id,
+      which: 'H',
+      delimiter: '\t',
+    });
+    await call(services, 'downloads:read', { downloadId: cancelled.downloadId });
+    expect(await call(services, 'downloads:cancel', { downloadId: cancelled.downloadId })).toEqual({
+      cancelled: true,
+    });
+    await expect(call(services, 'downloads:read', { downloadId: cancelled.downloadId })).rejects.toThrow();
+  }, 60_000);
+});
+
 describe('runs:get payload at 10⁶ samples', () => {
   it('holds no k × n array: W, the names of the features and a bounded summary', () => {
     const k = 4;
