@@ -28,7 +28,6 @@ import {
   cancelRun,
   deleteRun,
   estimateRun,
-  getRunDetail,
   listRunSummaries,
   rerun,
   restoreDeletedRun,
@@ -72,6 +71,7 @@ import {
 } from './projections';
 import { compareActivity } from './activity-compare';
 import { currentMemoryBudget, saveMemoryBudget } from './memory-budget';
+import { getRunView, offerRunTable } from './run-view';
 
 /** The one handler per channel, shared by Electron IPC and the browser-mode server. */
 export function createHandlers(ctx: ServiceContext): Handlers {
@@ -102,7 +102,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'datasets:synthesize': (params) => synthesizeDataset(ctx, params),
     'datasets:pca': ({ id, components }) => datasetPca(ctx, id, components),
     'runs:list': (filter) => listRunSummaries(ctx, filter),
-    'runs:get': ({ id }) => getRunDetail(ctx, id),
+    'runs:get': ({ id }) => getRunView(ctx, id),
     'runs:start': ({ datasetId, params }) => startRun(ctx, datasetId, params),
     'runs:estimate': ({ datasetId, params }) => estimateRun(ctx, datasetId, params, engineRate(ctx)),
     'runs:cancel': ({ id }) => cancelRun(ctx, id),
@@ -195,5 +195,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'uploads:cancel': ({ uploadId }) => cancelUpload(ctx, uploadId),
     // The cluster export while its job folder is made (cluster-export.ts).
     'cluster:cancelExport': ({ exportId }) => cancelClusterExport(ctx, exportId),
+    // The Run screen: H summarised above a size, W and H tables made here (run-view.ts).
+    'runs:exportTable': ({ id, which, delimiter }) => offerRunTable(ctx, id, which, delimiter),
   };
 }

@@ -53,6 +53,18 @@ function categorical(columns: readonly AnnotationColumn[]): CategoricalAnnotatio
   return columns.filter((c): c is CategoricalAnnotation => c.kind === 'categorical');
 }
 
+/** A sweep's run: the sweep's consensus clusters of its samples at the run's rank; otherwise null. */
+export function consensusClustersOf(
+  ctx: ServiceContext,
+  run: Pick<RunDetail, 'id' | 'sweepId' | 'params' | 'cols'>,
+): number[] | null {
+  if (run.sweepId === null) return null;
+  const sweep = getSweepDetail(ctx, run.sweepId);
+  const rank = run.params.rank;
+  const metrics = sweep.ranks.find((r) => r.runId === run.id) ?? sweep.ranks.find((r) => r.rank === rank);
+  return metrics && metrics.sampleClusters.length === run.cols ? metrics.sampleClusters : null;
+}
+
 /**
  * Clusters of a run's samples: a sweep's run takes the sweep's consensus clusters at its rank (what
  * Brunet et al. compare with the classes); any other run labels each sample by its dominant
@@ -63,13 +75,8 @@ function runClusters(
   run: RunDetail & { W: Float64Array; H: Float64Array },
 ): Omit<ClusterAgreement, 'agreements'> {
   const rank = run.params.rank;
-  if (run.sweepId !== null) {
-    const sweep = getSweepDetail(ctx, run.sweepId);
-    const metrics = sweep.ranks.find((r) => r.runId === run.id) ?? sweep.ranks.find((r) => r.rank === rank);
-    if (metrics && metrics.sampleClusters.length === run.cols) {
-      return { rank, clusters: metrics.sampleClusters, source: 'consensus' };
-    }
-  }
+  const consensus = consensusClustersOf(ctx, run);
+  if (consensus) return { rank, clusters: consensus, source: 'consensus' };
   return {
     rank,
     clusters: sampleLabels(dense(run.rows, rank, run.W), dense(rank, run.cols, run.H)),

@@ -321,6 +321,8 @@ const buildRequestSchemas = () => ({
   // The cluster export while its job folder is made (services/cluster-export.ts; shared/api/cluster-export.ts).
   /** Stops the export named by the `exportId` its request carried; unknown or finished ids are no error. */
   'cluster:cancelExport': z.object({ exportId: transferId }).strict(),
+  /** A run's W or H as TSV/CSV, made in the main process from the library's factors, to download. */
+  'runs:exportTable': z.object({ id, which: z.enum(['W', 'H']), delimiter: z.enum(['\t', ',']) }).strict(),
 });
 
 type RequestSchemas = ReturnType<typeof buildRequestSchemas>;
@@ -405,6 +407,7 @@ export interface ResponseMap {
   'uploads:append': { received: number };
   'uploads:cancel': { cancelled: boolean };
   'cluster:cancelExport': { cancelled: boolean };
+  'runs:exportTable': DownloadTicket;
 }
 
 /** A sweep's or consensus run's cluster job folder as one archive, saved by the renderer under `fileName`. */

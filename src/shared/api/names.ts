@@ -78,6 +78,7 @@ export const channelNames = [
   'uploads:append',
   'uploads:cancel',
   'cluster:cancelExport',
+  'runs:exportTable',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

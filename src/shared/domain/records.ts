@@ -140,8 +140,46 @@ export interface RunDetail extends RunSummary {
   rows: number;
   cols: number;
   featureNames: string[];
+  /** The n sample names; empty when `hSummary` stands for H (its views name blocks of samples, not samples). */
   sampleNames: string[];
   provenance: RunProvenance | null;
+  /**
+   * What the Run screen draws of H, made in the main process, when H is too large to send (then H
+   * is null; see shared/analysis/run-views.ts `summarisesH`). Absent when H is sent.
+   */
+  hSummary?: RunHSummary;
+}
+
+/** One sample order's views of a summarised H (shared/analysis/run-views.ts). */
+export interface RunHOrderView {
+  /** The H heat map: k × columns block maxima in this order (`blockMaxima`). */
+  map: { values: Float64Array; columns: number; edges: Int32Array };
+  /** The activation chart: per component, its min–max envelope in this order (`activationEnvelopes`). */
+  envelopes: Array<{ x: Float64Array; y: Float64Array }>;
+}
+
+/** The coefficient map at figure resolution for one clustering (`coefficientMapBins`). */
+export interface RunCoefficientBins {
+  values: Float64Array;
+  columns: number;
+  /** Sample (index in the data) first in each block. */
+  firstSamples: Int32Array;
+  /** The cluster of each block's first sample. */
+  firstClusters: Int32Array;
+}
+
+/** H of a large run as the Run screen needs it: no k × n array (at most a few MB whatever n is). */
+export interface RunHSummary {
+  /** Samples per activation-chart bin: the chart's bins. */
+  activationBins: number;
+  /** Finite range of H, the heat map's colour scale. */
+  range: { min: number; max: number };
+  /** The views in each sample order the screen offers (clustering falls back to dominant at this size). */
+  orders: { fitted: RunHOrderView; dominant: RunHOrderView };
+  /** Samples whose dominant component in W·H is each component (k counts). */
+  dominantCounts: number[];
+  /** The coefficient map grouped by dominant component, and by the sweep's consensus clusters when it has them. */
+  coefficients: { dominant: RunCoefficientBins; consensus: RunCoefficientBins | null };
 }
 
 export type SweepState = RunState;

@@ -3,6 +3,10 @@
  * loading matrix costs one pass over its entries and a canvas-sized image, not one element per entry.
  * Each output cell aggregates a contiguous block of the (re-ordered) rows and columns.
  */
+import { blockEdges } from '../../../shared/analysis/run-views';
+
+// The same blocks as the main process's summaries of a large H (shared/analysis/run-views.ts).
+export { blockEdges };
 
 export interface Window {
   /** First row (in display order) and one past the last. */
@@ -20,14 +24,6 @@ export interface Downsampled {
   /** For each output row, the first display row it covers (length rows + 1; last = window end). */
   rowEdges: Int32Array;
   colEdges: Int32Array;
-}
-
-/** Splits [start, end) into `parts` nearly equal contiguous blocks; returns parts + 1 edges. */
-export function blockEdges(start: number, end: number, parts: number): Int32Array {
-  const edges = new Int32Array(parts + 1);
-  const length = end - start;
-  for (let i = 0; i <= parts; i++) edges[i] = start + Math.floor((i * length) / parts);
-  return edges;
 }
 
 /**

@@ -3,77 +3,20 @@
  * the process boundary). Pure: the screens wrap the strings (or, for matrices, the pieces) in Blobs.
  * A run's JSON is made by the main process instead (services/run-export.ts, shared/export/json-stream.ts).
  */
-import { neutraliseFormula } from '../../../shared/export/spreadsheet';
+import type { Delimiter } from '../../../shared/export/delimited';
 
-export type Delimiter = '\t' | ',';
+export type { Delimiter };
 
-/**
- * One CSV field per RFC 4180: quoted when it holds a comma, quote or line break; a leading
- * `= + - @` (or tab, CR) is neutralised first so spreadsheets do not run it as a formula.
- */
-export function csvField(text: string): string {
-  const safe = neutraliseFormula(text);
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** One TSV field: tabs and line breaks cannot be quoted in TSV, so they become spaces; formulas neutralised. */
-export function tsvField(text: string): string {
-  return neutraliseFormula(text).replace(/[\t\r\n]+/g, ' ');
-}
-
-/** Shortest text that reads back to the same double; NaN as the empty field. */
-export function formatNumber(value: number): string {
-  return Number.isNaN(value) ? '' : String(value);
-}
-
-/** Values per piece of {@link delimitedChunks}: ~1–2 MB of text, whatever the matrix's shape. */
-export const EXPORT_CHUNK_VALUES = 1 << 16;
-
-/**
- * A row-major rows × cols matrix as delimited text in pieces of at most `chunkValues` values: a
- * header line (corner label, then the column names), then one line per row (its name, then its
- * values); lines end with \n. The pieces concatenate to the whole text; a download assembles them
- * into a Blob one at a time (download.ts `downloadChunks`), so no string of the whole export — nor
- * an array of one string per value of a 20 × 10⁵ H's row — is ever held.
- */
-export function* delimitedChunks(
-  values: ArrayLike<number>,
-  rows: number,
-  cols: number,
-  rowNames: readonly string[],
-  colNames: readonly string[],
-  delimiter: Delimiter,
-  corner = '',
-  chunkValues = EXPORT_CHUNK_VALUES,
-): Generator<string> {
-  const field = delimiter === ',' ? csvField : tsvField;
-  const names = colNames.slice(0, cols);
-  let piece = field(corner);
-  let count = 0;
-  for (const name of names) {
-    piece += delimiter + field(name);
-    if (++count >= chunkValues) {
-      yield piece;
-      piece = '';
-      count = 0;
-    }
-  }
-  piece += '\n';
-  for (let i = 0; i < rows; i++) {
-    piece += field(rowNames[i] ?? String(i + 1));
-    const base = i * cols;
-    for (let j = 0; j < cols; j++) {
-      piece += delimiter + formatNumber(values[base + j]);
-      if (++count >= chunkValues) {
-        yield piece;
-        piece = '';
-        count = 0;
-      }
-    }
-    piece += '\n';
-  }
-  yield piece;
-}
+// The delimited-text writer is shared with the main process, which makes the Run screen's W and H
+// tables (services/run-view.ts `offerRunTable`); the window keeps using it for its other tables.
+export {
+  csvField,
+  delimitedChunks,
+  EXPORT_CHUNK_VALUES,
+  formatNumber,
+  tsvField,
+} from '../../../shared/export/delimited';
+import { delimitedChunks } from '../../../shared/export/delimited';
 
 /** The whole text of {@link delimitedChunks} as one string (small matrices, tests). */
 export function matrixToDelimited(

@@ -39,6 +39,11 @@ export interface HeatmapFigure {
   note?: string;
   rowKind?: string;
   colKind?: string;
+  /**
+   * Items the columns stand for when the figure comes already binned (a summarised H: `cols` are
+   * blocks of samples); the axis is labelled with it. Defaults to `cols`.
+   */
+  colItems?: number;
 }
 
 /** Colour-blind-safe categorical palette (Okabe & Ito 2008), then Tableau's 10 for more levels. */
@@ -361,7 +366,7 @@ export function heatmapFigureSvg(figure: HeatmapFigure): string {
     });
   } else if (figure.colKind) {
     parts.push(
-      `<text x="${bodyLeft + bodyW / 2}" y="${bodyTop + bodyH + labelSize + 4}" font-size="${labelSize}" text-anchor="middle">${escapeXml(`${cols} ${figure.colKind}s`)}</text>`,
+      `<text x="${bodyLeft + bodyW / 2}" y="${bodyTop + bodyH + labelSize + 4}" font-size="${labelSize}" text-anchor="middle">${escapeXml(`${figure.colItems ?? cols} ${figure.colKind}s`)}</text>`,
     );
   }
   parts.push(...legendParts, '</svg>');

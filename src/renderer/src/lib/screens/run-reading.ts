@@ -1,5 +1,11 @@
-import type { AnnotationColumn, ClassAgreement, MarkersView } from '../../../../shared/domain';
-import type { HeatmapFigure, Track } from '../figure';
+import type {
+  AnnotationColumn,
+  ClassAgreement,
+  MarkersView,
+  RunCoefficientBins,
+} from '../../../../shared/domain';
+import { dominantComponents } from '../../../../shared/analysis/run-views';
+import { binningNote, type HeatmapFigure, type Track } from '../figure';
 import { clusterTrack, orderByCluster, trackOf } from '../reading';
 
 /**
@@ -21,13 +27,7 @@ export function dominantClusters(
   k: number,
   n: number,
 ): number[] {
-  const mass = new Float64Array(k);
-  for (let i = 0; i < m; i++) for (let a = 0; a < k; a++) mass[a] += W[i * k + a];
-  return Array.from({ length: n }, (_, j) => {
-    let best = 0;
-    for (let a = 1; a < k; a++) if (mass[a] * H[a * n + j] > mass[best] * H[best * n + j]) best = a;
-    return best;
-  });
+  return Array.from(dominantComponents(W, H, m, k, n));
 }
 
 /**
@@ -87,6 +87,44 @@ export function coefficientFigure(input: CoefficientMapInput): HeatmapFigure {
     scale: { min: 0, max: 1, label: 'share of sample' },
     rowKind: 'component',
     colKind: 'sample',
+  };
+}
+
+/**
+ * The coefficient map of a summarised H (`runs:get` `hSummary`): the main process grouped and
+ * binned the shares as {@link coefficientFigure}'s figure draws them (shared `coefficientMapBins`),
+ * so the figure is the same: cells the blocks' mean shares, tracks coloured by each block's first
+ * sample, the counts under the title. One difference: a numeric annotation track's colour scale
+ * spans the drawn (first) samples, not all of them.
+ */
+export function coefficientFigureFromBins(
+  bins: RunCoefficientBins,
+  input: Omit<CoefficientMapInput, 'H' | 'clusters'>,
+): HeatmapFigure {
+  const { k, n } = input;
+  const first = Array.from(bins.firstSamples);
+  const tracks: Track[] = [
+    clusterTrack(
+      input.clusterSource === 'consensus' ? 'consensus cluster' : 'dominant component',
+      Array.from(bins.firstClusters),
+      k,
+    ),
+  ];
+  for (const column of input.sampleAnnotations) tracks.push(trackOf(column, first));
+  const note = binningNote(n, bins.columns, 'sample', 'columns');
+  return {
+    title: `Coefficients H, k = ${k} (each sample's column scaled to sum 1)`,
+    values: bins.values,
+    rows: k,
+    cols: bins.columns,
+    rowNames: input.componentNames,
+    colNames: first.map((j) => input.sampleNames[j] ?? String(j + 1)),
+    colTracks: tracks,
+    scale: { min: 0, max: 1, label: 'share of sample' },
+    rowKind: 'component',
+    colKind: 'sample',
+    colItems: n,
+    ...(note ? { note } : {}),
   };
 }
 

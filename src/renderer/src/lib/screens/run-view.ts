@@ -3,6 +3,11 @@ import type { ChartPoint, ChartSpec } from '../svgchart';
 import { formatDate, formatDuration, formatValue } from '../format';
 import { topOfColumn } from '../ordering';
 import { lossLabel } from './labels';
+import {
+  ACTIVATION_BINS,
+  ACTIVATION_MAX_SAMPLES,
+  activationEnvelopes,
+} from '../../../../shared/analysis/run-views';
 
 /**
  * What the Run screen shows, computed from the stored run: pure functions of the record, so the
@@ -103,11 +108,14 @@ export function lossChartSpec(
   };
 }
 
-/** Samples above which the activation chart is drawn from bins instead of one point per sample. */
-export const ACTIVATION_MAX_SAMPLES = 4000;
+export { ACTIVATION_BINS, ACTIVATION_MAX_SAMPLES } from '../../../../shared/analysis/run-views';
 
-/** Bins of a binned activation chart: two points each, about a point per pixel of a wide chart. */
-export const ACTIVATION_BINS = 1000;
+/** The chart's title: binned ones say so, with the counts. */
+function activationTitle(n: number, binCount: number | null): string {
+  return binCount !== null
+    ? `Activations H over samples: ${n} samples in ${binCount} bins, each bin's lowest and highest value drawn`
+    : 'Activations H over samples';
+}
 
 /**
  * Each component's activation over the samples, in the clustered order when one is given. Above
@@ -115,8 +123,9 @@ export const ACTIVATION_BINS = 1000;
  * 10⁵ cells and k = 20) would hold the renderer for seconds and draw no more than the screen's
  * pixels, so the samples (in display order) are cut into {@link ACTIVATION_BINS} contiguous bins
  * and each bin contributes its lowest and highest value, at those samples' positions: the line's
- * envelope at screen resolution (the min–max decimation of time-series plotting), so a single
- * strong sample still shows. The title states it, with the counts.
+ * envelope at screen resolution (the min–max decimation of time-series plotting, shared
+ * `activationEnvelopes`, which the main process also runs for a summarised H), so a single strong
+ * sample still shows. The title states it, with the counts.
  *
  * @param H k × n row-major
  */
@@ -129,48 +138,52 @@ export function activationChartSpec(
   maxSamples = ACTIVATION_MAX_SAMPLES,
   bins = ACTIVATION_BINS,
 ): ChartSpec & { kind: 'line' } {
+  if (n > maxSamples)
+    return activationChartFromEnvelopes(
+      activationEnvelopes(H, names.length, n, order, bins),
+      n,
+      Math.min(n, bins),
+      names,
+      order !== null,
+      color,
+    );
   const at = (c: number, p: number): number => H[c * n + (order ? order[p] : p)];
-  const binned = n > maxSamples;
-  const binCount = Math.min(n, bins);
   return {
     kind: 'line',
-    title: binned
-      ? `Activations H over samples: ${n} samples in ${binCount} bins, each bin's lowest and highest value drawn`
-      : 'Activations H over samples',
+    title: activationTitle(n, null),
     xLabel: order ? 'sample (clustered order)' : 'sample / time index',
     yLabel: 'activation',
     series: names.map((label, c) => ({
       label,
       color: color(c),
-      points: binned
-        ? binnedPoints((p) => at(c, p), n, binCount)
-        : Array.from({ length: n }, (_, j) => ({ x: j + 1, y: at(c, j) })),
+      points: Array.from({ length: n }, (_, j) => ({ x: j + 1, y: at(c, j) })),
     })),
   };
 }
 
 /**
- * The lowest and highest of `value(p)` in each of `bins` contiguous blocks of 0..n−1, as points at
- * their positions (1-based), in position order; one point where both are the same sample.
+ * The binned activation chart from each component's min–max envelope (`activationEnvelopes`,
+ * computed here or, for a summarised H, by the main process).
  */
-function binnedPoints(value: (p: number) => number, n: number, bins: number): ChartPoint[] {
-  const points: ChartPoint[] = [];
-  for (let b = 0; b < bins; b++) {
-    const start = Math.floor((b * n) / bins);
-    const end = Math.floor(((b + 1) * n) / bins);
-    let low = start;
-    let high = start;
-    for (let p = start + 1; p < end; p++) {
-      const v = value(p);
-      if (v < value(low)) low = p;
-      if (v > value(high)) high = p;
-    }
-    const first = Math.min(low, high);
-    const second = Math.max(low, high);
-    points.push({ x: first + 1, y: value(first) });
-    if (second !== first) points.push({ x: second + 1, y: value(second) });
-  }
-  return points;
+export function activationChartFromEnvelopes(
+  envelopes: ReadonlyArray<{ x: ArrayLike<number>; y: ArrayLike<number> }>,
+  n: number,
+  binCount: number,
+  names: string[],
+  ordered: boolean,
+  color: (series: number) => string,
+): ChartSpec & { kind: 'line' } {
+  return {
+    kind: 'line',
+    title: activationTitle(n, binCount),
+    xLabel: ordered ? 'sample (clustered order)' : 'sample / time index',
+    yLabel: 'activation',
+    series: names.map((label, c) => ({
+      label,
+      color: color(c),
+      points: Array.from(envelopes[c].x, (x, t): ChartPoint => ({ x, y: envelopes[c].y[t] })),
+    })),
+  };
 }
 
 /**
@@ -264,4 +277,37 @@ export function moduleRows(
 /** "random (seed 1): 12.3456 · nndsvda (seed 0): 11.9876": where each replicate started and ended. */
 export function replicateStartsLine(starts: NonNullable<RunProvenance['replicateStarts']>): string {
   return starts.map((r) => `${r.init} (seed ${r.seed}): ${r.loss.toPrecision(6)}`).join(' · ');
+}
+
+/** Column names of a summarised H map: the display positions each block spans ("1–834"). */
+export function blockLabels(edges: ArrayLike<number>): string[] {
+  return Array.from({ length: edges.length - 1 }, (_, c) =>
+    edges[c + 1] - edges[c] === 1 ? `${edges[c] + 1}` : `${edges[c] + 1}–${edges[c + 1]}`,
+  );
+}
+
+/**
+ * What a summarised H map says under its title: how many samples each of its columns stands for,
+ * and that zoom stops there ("100000 samples in 1200 columns, each the largest entry of 83–84
+ * samples (in the dominant-component order); zoom and hover reach these blocks, not single
+ * samples").
+ */
+export function summaryMapNote(n: number, edges: ArrayLike<number>, ordered: boolean): string {
+  const columns = edges.length - 1;
+  let small = Infinity;
+  let large = 0;
+  for (let c = 0; c < columns; c++) {
+    small = Math.min(small, edges[c + 1] - edges[c]);
+    large = Math.max(large, edges[c + 1] - edges[c]);
+  }
+  const size = small === large ? `${small}` : `${small}–${large}`;
+  return (
+    `${n} samples in ${columns} columns, each the largest entry of ${size} samples` +
+    `${ordered ? ' (in the dominant-component order)' : ''}; zoom and hover reach these blocks, not single samples`
+  );
+}
+
+/** "C1 412 · C2 388 · …": how many samples each component dominates. */
+export function dominantCountsLine(counts: readonly number[], names: readonly string[]): string {
+  return counts.map((count, c) => `${names[c] ?? `C${c + 1}`} ${count}`).join(' · ');
 }

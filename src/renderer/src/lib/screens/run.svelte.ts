@@ -49,10 +49,19 @@ export class RunScreen {
       ? rowOrder(this.run.W, this.run.rows, this.k, this.wOrderKind)
       : { order: null, used: 'fitted' as OrderKind },
   );
-  readonly hOrder = $derived(
-    this.run?.H
-      ? rowOrder(transpose(this.run.H, this.k, this.run.cols), this.run.cols, this.k, this.hOrderKind)
-      : { order: null, used: 'fitted' as OrderKind },
+  readonly hOrder = $derived.by((): { order: Int32Array | null; used: OrderKind } => {
+    const run = this.run;
+    if (run?.H) return rowOrder(transpose(run.H, this.k, run.cols), run.cols, this.k, this.hOrderKind);
+    // A summarised H (more samples than clustering takes): its views come in both orders, made
+    // by the main process; 'clustered' falls back to the dominant order, as rowOrder does there.
+    if (run?.hSummary) return { order: null, used: this.hOrderKind === 'fitted' ? 'fitted' : 'dominant' };
+    return { order: null, used: 'fitted' };
+  });
+  /** The views of a summarised H in the sample order shown; null when H itself was sent. */
+  readonly hSummaryView = $derived(
+    this.run?.hSummary
+      ? this.run.hSummary.orders[this.hOrder.used === 'fitted' ? 'fitted' : 'dominant']
+      : null,
   );
   /** Too many items to cluster: the order shown is not the one asked for. */
   readonly orderFellBack = $derived(

@@ -3,6 +3,15 @@ import type { AssignmentView, RunDetail } from '../../../../../shared/domain';
 import { AssignmentTable, RunScreen } from '../run.svelte';
 import { runExportDocument } from '../../../../../shared/export/run-document';
 import {
+  activationEnvelopes,
+  blockMaxima,
+  coefficientMapBins,
+  countsPerComponent,
+  dominantComponents,
+  dominantSampleOrder,
+} from '../../../../../shared/analysis/run-views';
+import {
+  activationChartFromEnvelopes,
   activationChartSpec,
   componentList,
   lossChartSpec,
@@ -232,6 +241,54 @@ describe('RunScreen', () => {
     expect(s.wDisplay).toBe(s.run!.W);
     expect(s.orderFellBack).toBe(false);
     expect(s.topFeatures[1].top[0]).toEqual({ feature: '4', weight: 0.5 });
+  });
+
+  it('draws a summarised run (no H sent) from its summaries, in the order asked for', async () => {
+    // H 2 × 5000 stays in the main process; the screen gets the views in both sample orders.
+    const n = 5000;
+    const H = Float64Array.from({ length: 2 * n }, (_, t) => (t * 37) % 11);
+    const W = detail().W!;
+    const view = (order: Int32Array | null) => ({
+      map: blockMaxima(H, 2, n, order),
+      envelopes: activationEnvelopes(H, 2, n, order),
+    });
+    const dominant = dominantComponents(W, H, 4, 2, n);
+    const bins = coefficientMapBins(H, 2, n, dominant);
+    const summarised = detail({
+      H: null,
+      cols: n,
+      sampleNames: [],
+      hSummary: {
+        activationBins: 1000,
+        range: { min: 0, max: 10 },
+        orders: { fitted: view(null), dominant: view(dominantSampleOrder(H, 2, n)) },
+        dominantCounts: countsPerComponent(dominant, 2),
+        coefficients: {
+          dominant: { ...bins, firstClusters: Int32Array.from(bins.firstSamples, (j) => dominant[j]) },
+          consensus: null,
+        },
+      },
+    });
+    const { screen: s, calls } = screen(summarised);
+    await s.load();
+    expect(calls.map((c) => c.channel)).toEqual(['runs:get', 'runs:assign']);
+    expect(s.hOrder).toEqual({ order: null, used: 'fitted' });
+    expect(s.hSummaryView).toEqual(summarised.hSummary!.orders.fitted);
+    s.hOrderKind = 'dominant';
+    expect(s.hSummaryView).toEqual(summarised.hSummary!.orders.dominant);
+    expect(s.orderFellBack).toBe(false);
+    s.hOrderKind = 'clustered';
+    expect(s.hOrder.used).toBe('dominant');
+    expect(s.hSummaryView).toEqual(summarised.hSummary!.orders.dominant);
+    expect(s.orderFellBack).toBe(true);
+    // W's views are as before.
+    expect(s.topFeatures[1].top[0]).toEqual({ feature: '4', weight: 0.5 });
+    // The chart the screen draws from the envelopes: binned, with the counts.
+    const chart = activationChartFromEnvelopes(s.hSummaryView!.envelopes, n, 1000, s.names, true, color);
+    expect(chart.title).toBe(
+      "Activations H over samples: 5000 samples in 1000 bins, each bin's lowest and highest value drawn",
+    );
+    expect(chart).toEqual(activationChartSpec(H, n, s.names, dominantSampleOrder(H, 2, n), color));
   });
 
   it('assigns again at the slider’s value once it rests', async () => {

@@ -1,0 +1,177 @@
+import { ServiceError } from '../../shared/api';
+import type { DownloadTicket } from '../../shared/api/transfer';
+import {
+  ACTIVATION_BINS,
+  activationEnvelopes,
+  blockMaxima,
+  coefficientMapBins,
+  countsPerComponent,
+  dominantComponents,
+  dominantSampleOrder,
+  finiteRange,
+  H_VIEW_MAX_ENTRIES,
+  summarisesH,
+} from '../../shared/analysis/run-views';
+import type { RunCoefficientBins, RunDetail, RunHOrderView, RunHSummary } from '../../shared/domain';
+import { delimitedChunks, EXPORT_CHUNK_VALUES, type Delimiter } from '../../shared/export/delimited';
+import type { ServiceContext } from './context';
+import { offerDownload, textSource } from './downloads';
+import { consensusClustersOf } from './reading';
+import { getRunDetail } from './runs';
+
+/**
+ * The Run screen's record (`runs:get`). Up to {@link H_VIEW_MAX_ENTRIES} entries of H it is the
+ * stored run as is; above, H (k × n: 160 MB at k = 20 × 10⁶ samples, which the window then held,
+ * transposed and scanned per view) stays here and the record carries what the screen draws of it
+ * instead (`hSummary`, shared/analysis/run-views.ts): a few MB whatever n is.
+ */
+export function getRunView(ctx: ServiceContext, id: number, maxEntries = H_VIEW_MAX_ENTRIES): RunDetail {
+  const run = getRunDetail(ctx, id);
+  return runView(run, () => consensusClustersOf(ctx, run), maxEntries);
+}
+
+/**
+ * The record `runs:get` answers with for a stored run (see {@link getRunView}): the run itself,
+ * or, once H has more than `maxEntries` entries (and more samples than the activation chart draws
+ * one by one), the run with H and the n sample names left out (no summarised view names single
+ * samples) and `hSummary` in their place.
+ * @param consensus the sweep's consensus clusters of the run's samples, or null (asked only when summarising)
+ */
+export function runView(
+  run: RunDetail,
+  consensus: () => readonly number[] | null,
+  maxEntries = H_VIEW_MAX_ENTRIES,
+): RunDetail {
+  const k = run.params.rank;
+  if (!run.W || !run.H || !summarisesH(k, run.cols, maxEntries)) return run;
+  const summary = summariseH(run as RunDetail & { W: Float64Array; H: Float64Array }, consensus());
+  return { ...run, H: null, sampleNames: [], hSummary: summary };
+}
+
+function orderView(H: Float64Array, k: number, n: number, order: Int32Array | null): RunHOrderView {
+  const map = blockMaxima(H, k, n, order);
+  return {
+    map,
+    envelopes: activationEnvelopes(H, k, n, order, ACTIVATION_BINS),
+  };
+}
+
+function coefficientBins(
+  H: Float64Array,
+  k: number,
+  n: number,
+  clusters: ArrayLike<number>,
+): RunCoefficientBins {
+  const bins = coefficientMapBins(H, k, n, clusters);
+  return { ...bins, firstClusters: Int32Array.from(bins.firstSamples, (j) => clusters[j]) };
+}
+
+/**
+ * The summaries of a done run's H: the H map and activation envelopes in the fitted and the
+ * dominant-component sample order, the dominant component counts, and the coefficient map grouped
+ * by dominant component and (a sweep's run) by consensus cluster.
+ */
+export function summariseH(
+  run: RunDetail & { W: Float64Array; H: Float64Array },
+  consensus: readonly number[] | null,
+): RunHSummary {
+  const { W, H, rows: m, cols: n } = run;
+  const k = run.params.rank;
+  const dominant = dominantComponents(W, H, m, k, n);
+  return {
+    activationBins: Math.min(n, ACTIVATION_BINS),
+    range: finiteRange(H),
+    orders: {
+      fitted: orderView(H, k, n, null),
+      dominant: orderView(H, k, n, dominantSampleOrder(H, k, n)),
+    },
+    dominantCounts: countsPerComponent(dominant, k),
+    coefficients: {
+      dominant: coefficientBins(H, k, n, dominant),
+      consensus: consensus && consensus.length === n ? coefficientBins(H, k, n, consensus) : null,
+    },
+  };
+}
+
+/** Component names as the Run screen shows them and has always exported them: the user's, or C1…Ck. */
+function screenComponentNames(run: Pick<RunDetail, 'componentNames' | 'params'>): string[] {
+  return run.componentNames ?? Array.from({ length: run.params.rank }, (_, i) => `C${i + 1}`);
+}
+
+/** File name of a run's W or H table, as the Run screen has always named it. */
+export function runTableFileName(id: number, which: 'W' | 'H', delimiter: Delimiter): string {
+  return `run-${id}-${which}.${delimiter === ',' ? 'csv' : 'tsv'}`;
+}
+
+/**
+ * The Run screen's "W/H as TSV/CSV", made here from the library's W and H a piece at a time
+ * (`delimitedChunks`, the text the window made: names, corner and number formatting alike) and
+ * read by the window through `downloads:read` with progress and Cancel, as "JSON with provenance".
+ * The window no longer holds H to make it.
+ */
+export async function offerRunTable(
+  ctx: ServiceContext,
+  id: number,
+  which: 'W' | 'H',
+  delimiter: Delimiter,
+  chunkValues?: number,
+): Promise<DownloadTicket> {
+  const run = getRunDetail(ctx, id);
+  if (run.state !== 'done' || !run.W || !run.H)
+    throw new ServiceError(
+      'conflict',
+      `run ${id} is ${run.state}: only a finished run has factors to export`,
+    );
+  const k = run.params.rank;
+  const names = screenComponentNames(run);
+  // W: features × components, corner "feature"; H: components × samples, corner "component".
+  const table =
+    which === 'W'
+      ? {
+          values: run.W,
+          rows: run.rows,
+          cols: k,
+          rowNames: run.featureNames,
+          colNames: names,
+          corner: 'feature',
+        }
+      : {
+          values: run.H,
+          rows: k,
+          cols: run.cols,
+          rowNames: names,
+          colNames: run.sampleNames,
+          corner: 'component',
+        };
+  const { values, rows, cols, rowNames, colNames, corner } = table;
+  const perPiece = chunkValues ?? EXPORT_CHUNK_VALUES;
+  // delimitedChunks counts the header's column names with the values when it cuts pieces.
+  const total = Math.min(colNames.length, cols) + rows * cols;
+  let made = 0;
+  // Values written so far, for the progress line: each piece holds at most `perPiece` of them.
+  const pieces = (function* counted(): Generator<string> {
+    for (const piece of delimitedChunks(
+      values,
+      rows,
+      cols,
+      rowNames,
+      colNames,
+      delimiter,
+      corner,
+      perPiece,
+    )) {
+      made = Math.min(total, made + perPiece);
+      yield piece;
+    }
+    made = total;
+  })();
+  return offerDownload(
+    ctx,
+    textSource(
+      runTableFileName(id, which, delimiter),
+      delimiter === ',' ? 'text/csv' : 'text/tab-separated-values',
+      pieces,
+      () => (total === 0 ? 1 : made / total),
+    ),
+  );
+}
