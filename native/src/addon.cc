@@ -418,9 +418,26 @@ struct CsrHandle {
   std::vector<int32_t> blockPtr;  // m × (blocks + 1), for blockWidth
   // Scratch of the KL calls (padded Ht, padded W, padded output), kept between calls: allocated
   // per call, their megabytes went back to the system and came back as fresh pages each time (page
-  // faults and zeroing measured at a third of a call's time on the 2000 × 20 000 set).
+  // faults and zeroing measured at a third of a call's time on the 2000 × 20 000 set). Sized for
+  // one padded width at a time (scratchKp; see csrScratchAt).
   AlignedDoubles htp, wp, outp;
+  int scratchKp = 0;
 };
+
+/**
+ * Readies the handle's scratch for a call at padded width kp: kept while the calls keep that
+ * width (a fit's iterations), given back to the system when one comes at another. A fit's start
+ * (the randomized SVD's products at l = k + 10 columns, kp 32 at k = 20) padded F into n × 32
+ * doubles (0.26 GB at 10⁶ columns), which the fit's own calls at kp 20 would otherwise have kept
+ * (they only grow the buffers) for as long as the data set was held.
+ */
+void csrScratchAt(CsrHandle* handle, int kp) {
+  if (handle == nullptr || handle->scratchKp == kp) return;
+  AlignedDoubles().swap(handle->htp);
+  AlignedDoubles().swap(handle->wp);
+  AlignedDoubles().swap(handle->outp);
+  handle->scratchKp = kp;
+}
 
 const napi_type_tag csrHandleTag = {0x6e6d6673747564ULL, 0x4353524841444c45ULL};
 
@@ -730,22 +747,24 @@ std::vector<int> csrBlockCuts(const CsrArgs& a, const int32_t* blockPtr, int blo
 
 /**
  * csrProduct with a handle: the column-blocked products (csr.inl), same bits as csrProductOver.
- * F (side 0: n × k; side 1: W, m × k) is padded into the handle's scratch, and the padded output
- * too, kept between calls (a fresh 256 MB padding of F per call at n = 10⁶, l = 30 came back as
- * new pages every time). Side 0: rows split over threads where the stored entries are shared
- * evenly; side 1: column blocks split over threads by their stored entries (as csrKl).
+ * F (side 0: n × k; side 1: W, m × k) is padded into the handle's scratch, kept between calls at
+ * one padded width (a fresh 256 MB padding of F per call at n = 10⁶, l = 30 came back as new pages
+ * every time). Side 0: rows split over threads where the stored entries are shared evenly, summed
+ * in a padded m × kp scratch; side 1: column blocks split over threads by their stored entries (as
+ * csrKl), each part summing one block at a time into width × kp doubles, copied out per block.
  */
 void csrProductBlocked(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, const double* F, int k,
                        size_t threads, double* out) {
   const int kp = (k + 3) & ~3;
-  const size_t inRows = side == 0 ? a.n : a.m, outRows = side == 0 ? a.m : a.n;
+  csrScratchAt(handle, kp);
+  const size_t inRows = side == 0 ? a.n : a.m;
   const double* fp = padColumnsInto(side == 0 ? &handle->htp : &handle->wp, F, inRows, (size_t)k, (size_t)kp);
-  double* outp = scratchOf(&handle->outp, outRows * (size_t)kp);
   const int width = csrBlockWidth(a.n, kp);
   const int blocks = (int)((a.n + (size_t)width - 1) / (size_t)width);
   std::vector<int32_t> unused;
   const int32_t* blockPtr = csrBlocks(a, handle, width, blocks, &unused);
   if (side == 0) {
+    double* outp = scratchOf(&handle->outp, a.m * (size_t)kp);
     const int parts = partsFor(threads, a.m);
     poolOf(env)->run(parts, [&](int p) {
       const size_t i0 = csrRowCut(a.indptr, a.m, a.nnz, parts, p), i1 = csrRowCut(a.indptr, a.m, a.nnz, parts, p + 1);
@@ -756,15 +775,14 @@ void csrProductBlocked(napi_env env, const CsrArgs& a, CsrHandle* handle, int si
     });
     return;
   }
+  // Each part sums one block at a time into its own block of scratch, copied out block by block.
   const int parts = partsFor(threads, (size_t)blocks);
   const std::vector<int> blockCuts = csrBlockCuts(a, blockPtr, blocks, parts);
+  const size_t blockDoubles = (size_t)width * (size_t)kp;
+  double* scratch = scratchOf(&handle->outp, (size_t)parts * blockDoubles);
   poolOf(env)->run(parts, [&](int p) {
     csrIsa.columnProductBlocks(a.indices, a.data, a.m, a.n, fp, kp, blockPtr, blocks, width, blockCuts[p],
-                               blockCuts[p + 1], outp);
-    const size_t j0 = (size_t)blockCuts[p] * (size_t)width;
-    const size_t j1 = std::min(a.n, (size_t)blockCuts[p + 1] * (size_t)width);
-    for (size_t j = j0; j < j1; j++)
-      for (int t = 0; t < k; t++) out[j * (size_t)k + t] = outp[j * (size_t)kp + t];
+                               blockCuts[p + 1], scratch + (size_t)p * blockDoubles, k, out);
   });
 }
 
@@ -843,6 +861,7 @@ void csrKlRun(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, size_
   // Ht padded to kp columns: four components of an entry's row load at once. Scratch kept in the
   // handle when there is one (see CsrHandle), else this call's own.
   AlignedDoubles ownHtp, ownWp, ownOut;
+  csrScratchAt(handle, kp);
   AlignedDoubles* htpBuffer = handle != nullptr ? &handle->htp : &ownHtp;
   AlignedDoubles* wpBuffer = handle != nullptr ? &handle->wp : &ownWp;
   AlignedDoubles* outBuffer = handle != nullptr ? &handle->outp : &ownOut;
@@ -851,8 +870,6 @@ void csrKlRun(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, size_
   const int blocks = (int)((a.n + (size_t)width - 1) / (size_t)width);
   std::vector<int32_t> localBlocks;
   const int32_t* blockPtr = csrBlocks(a, handle, width, blocks, &localBlocks);
-  // The padded output (aligned, as htp: `out`'s rows may straddle cache lines), copied to out.
-  double* outp = scratchOf(outBuffer, (side == 0 ? a.m : a.n) * (size_t)kp);
   const int rowParts = partsFor(threads, a.m);
   // The rank-specialised passes (csr.inl) where k is small and the factor they multiply finite.
   const bool rankPath = side == 0 ? kk <= base::kMaxRankKl && allFinite(Ht.data, a.n * k)
@@ -866,6 +883,8 @@ void csrKlRun(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, size_
     ratioData = ownRatio.data();
   }
   if (side == 0) {
+    // The padded output (aligned, as htp: `out`'s rows may straddle cache lines), copied to out.
+    double* outp = scratchOf(outBuffer, a.m * (size_t)kp);
     poolOf(env)->run(rowParts, [&](int p) {
       const size_t i0 = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p),
                    i1 = csrRowCut(a.indptr, a.m, a.nnz, rowParts, p + 1);
@@ -902,22 +921,22 @@ void csrKlRun(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, size_
     });
   }
   const double* wp = padColumnsInto(wpBuffer, W.data, a.m, k, kp);
-  // Blocks shared over the parts by their stored entries.
+  // Blocks shared over the parts by their stored entries; each part sums one block at a time into
+  // its own block of padded scratch (aligned, as htp), copied to out block by block.
   const int parts = partsFor(threads, (size_t)blocks);
   const std::vector<int> blockCuts = csrBlockCuts(a, blockPtr, blocks, parts);
+  const size_t blockDoubles = (size_t)width * (size_t)kp;
+  double* scratch = scratchOf(outBuffer, (size_t)parts * blockDoubles);
   poolOf(env)->run(parts, [&](int p) {
+    double* ob = scratch + (size_t)p * blockDoubles;
     if (rankPath) {
       csrIsa.klHRank(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp, htp, blockPtr, blocks, width, blockCuts[p],
-                     blockCuts[p + 1], ratioData, outp);
+                     blockCuts[p + 1], ratioData, ob, out.data);
     } else {
       AlignedDoubles r((size_t)width);
       csrIsa.klHBlocks(a.indptr, a.indices, a.data, a.m, a.n, kk, W.data, wp, htp, kp, blockPtr, blocks, width,
-                       blockCuts[p], blockCuts[p + 1], ratioData, outp, r.data());
+                       blockCuts[p], blockCuts[p + 1], ratioData, ob, out.data, r.data());
     }
-    const size_t j0 = (size_t)blockCuts[p] * (size_t)width;
-    const size_t j1 = std::min(a.n, (size_t)blockCuts[p + 1] * (size_t)width);
-    for (size_t j = j0; j < j1; j++)
-      for (int t = 0; t < kk; t++) out.data[j * k + t] = outp[j * kp + t];
   });
 }
 
@@ -948,6 +967,7 @@ napi_value CsrLosses(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   const int kp = ((int)k + 3) & ~3;
+  csrScratchAt(handle, kp);
   AlignedDoubles ownHtp;
   const double* htp = padColumnsInto(handle != nullptr ? &handle->htp : &ownHtp, Ht.data, a.n, k, kp);
   const int width = csrBlockWidth(a.n, kp);

@@ -285,6 +285,16 @@ static inline void prefetchRun(const int32_t* indices, const double* data, size_
 }
 
 /**
+ * Rows [j0, j1) of out (n × k) from one column block's padded rows ob ((j1 − j0) × kp): the H-side
+ * passes sum a block into a scratch of one block's rows (in L2 while the block is worked on) and
+ * copy it out at once, so no n × kp padded output is ever held (0.26 GB at 10⁶ columns, kp 32).
+ */
+static inline void blockRowsOut(const double* ob, int kp, size_t j0, size_t j1, int k, double* out) {
+  for (size_t j = j0; j < j1; j++)
+    for (int t = 0; t < k; t++) out[j * (size_t)k + t] = ob[(j - j0) * (size_t)kp + t];
+}
+
+/**
  * r[0 .. p1 − p0) = the ratios of stored positions [p0, p1) of a row sparser than n/3 (wi: its
  * W row), with `csrRatios`' per-entry arithmetic: (WH)_ij added one component at a time in t order.
  */
@@ -416,12 +426,12 @@ static void csrKlWBlocks(const int32_t* indptr, const int32_t* indices, const do
 template <int KV>
 static void klHBlocksOf(const int32_t* indptr, const int32_t* indices, const double* data, size_t m, size_t n, int k,
                         const double* W, const double* wp, const double* htp, int kp, const int32_t* blockPtr,
-                        int blocks, int width, int b0, int b1, const double* ratio, double* outp, double* r) {
+                        int blocks, int width, int b0, int b1, const double* ratio, double* ob, double* out,
+                        double* r) {
   const size_t stride = (size_t)blocks + 1;
   for (int b = b0; b < b1; b++) {
     const int32_t j0 = (int32_t)((size_t)b * (size_t)width);
     const size_t j1 = (size_t)(b + 1) * (size_t)width < n ? (size_t)(b + 1) * (size_t)width : n;
-    double* ob = outp + (size_t)j0 * kp;
     for (size_t x = 0; x < (j1 - (size_t)j0) * (size_t)kp; x++) ob[x] = 0;
     for (size_t i = 0; i < m; i++) {
       const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
@@ -436,36 +446,39 @@ static void klHBlocksOf(const int32_t* indptr, const int32_t* indices, const dou
       }
       scatterAdd<KV>(ri, indices + p0, p1 - p0, wp + i * (size_t)kp, kp, j0, ob);
     }
+    blockRowsOut(ob, kp, (size_t)j0, j1, k, out);
   }
 }
 
 /**
- * Column blocks [b0, b1) of the KL H-side numerator into outp (n × kp, padded): outp_j = Σ_i
- * ratio_ij · W_i over rows i in ascending order (`sparseScatterRow` row after row), each block's
- * rows of outp zeroed first. wp: W padded to kp columns; width: the block width in columns.
+ * Column blocks [b0, b1) of the KL H-side numerator into out (n × k): out_j = Σ_i ratio_ij · W_i
+ * over rows i in ascending order (`sparseScatterRow` row after row), each block summed into ob
+ * (one block's rows padded to kp: width × kp doubles of scratch), zeroed first, then copied out
+ * (blockRowsOut). wp: W padded to kp columns; width: the block width in columns.
  */
 static void csrKlHBlocks(const int32_t* indptr, const int32_t* indices, const double* data, size_t m, size_t n, int k,
                          const double* W, const double* wp, const double* htp, int kp, const int32_t* blockPtr,
-                         int blocks, int width, int b0, int b1, const double* ratio, double* outp, double* r) {
+                         int blocks, int width, int b0, int b1, const double* ratio, double* ob, double* out,
+                         double* r) {
   switch (kp) {
     case 4:
-      return klHBlocksOf<1>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
-                            outp, r);
+      return klHBlocksOf<1>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio, ob,
+                            out, r);
     case 8:
-      return klHBlocksOf<2>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
-                            outp, r);
+      return klHBlocksOf<2>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio, ob,
+                            out, r);
     case 12:
-      return klHBlocksOf<3>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
-                            outp, r);
+      return klHBlocksOf<3>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio, ob,
+                            out, r);
     case 16:
-      return klHBlocksOf<4>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
-                            outp, r);
+      return klHBlocksOf<4>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio, ob,
+                            out, r);
     case 20:
-      return klHBlocksOf<5>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
-                            outp, r);
+      return klHBlocksOf<5>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio, ob,
+                            out, r);
     default:
-      return klHBlocksOf<0>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio,
-                            outp, r);
+      return klHBlocksOf<0>(indptr, indices, data, m, n, k, W, wp, htp, kp, blockPtr, blocks, width, b0, b1, ratio, ob,
+                            out, r);
   }
 }
 
@@ -578,12 +591,12 @@ static void csrRowProductBlocks(const int32_t* indices, const double* c, const d
 
 template <int KV>
 static void columnProductBlocksOf(const int32_t* indices, const double* c, size_t m, size_t n, const double* wp, int kp,
-                                  const int32_t* blockPtr, int blocks, int width, int b0, int b1, double* outp) {
+                                  const int32_t* blockPtr, int blocks, int width, int b0, int b1, double* ob, int k,
+                                  double* out) {
   const size_t stride = (size_t)blocks + 1;
   for (int b = b0; b < b1; b++) {
     const int32_t j0 = (int32_t)((size_t)b * (size_t)width);
     const size_t j1 = (size_t)(b + 1) * (size_t)width < n ? (size_t)(b + 1) * (size_t)width : n;
-    double* ob = outp + (size_t)j0 * kp;
     for (size_t x = 0; x < (j1 - (size_t)j0) * (size_t)kp; x++) ob[x] = 0;
     for (size_t i = 0; i < m; i++) {
       const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
@@ -592,34 +605,36 @@ static void columnProductBlocksOf(const int32_t* indices, const double* c, size_
       if (p0 == p1) continue;
       scatterAdd<KV>(c + p0, indices + p0, p1 - p0, wp + i * (size_t)kp, kp, j0, ob);
     }
+    blockRowsOut(ob, kp, (size_t)j0, j1, k, out);
   }
 }
 
 /**
- * Column blocks [b0, b1) of outp (n × kp) = Cᵀ · W: outp_j = Σ_i c_ij · W_i over rows i in
- * ascending order, coefficients not > 0 skipped (the sums of `csrColumnProducts`), each block's
- * rows zeroed first. wp: W padded to kp columns (m × kp); width: the block width in columns.
+ * Column blocks [b0, b1) of out (n × k) = Cᵀ · W: out_j = Σ_i c_ij · W_i over rows i in
+ * ascending order, coefficients not > 0 skipped (the sums of `csrColumnProducts`), each block summed
+ * into ob (width × kp doubles of scratch), zeroed first, then copied out (blockRowsOut). wp: W
+ * padded to kp columns (m × kp); width: the block width in columns.
  */
 static void csrColumnProductBlocks(const int32_t* indices, const double* c, size_t m, size_t n, const double* wp,
-                                   int kp, const int32_t* blockPtr, int blocks, int width, int b0, int b1,
-                                   double* outp) {
+                                   int kp, const int32_t* blockPtr, int blocks, int width, int b0, int b1, double* ob,
+                                   int k, double* out) {
   switch (kp) {
     case 4:
-      return columnProductBlocksOf<1>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+      return columnProductBlocksOf<1>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, ob, k, out);
     case 8:
-      return columnProductBlocksOf<2>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+      return columnProductBlocksOf<2>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, ob, k, out);
     case 12:
-      return columnProductBlocksOf<3>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+      return columnProductBlocksOf<3>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, ob, k, out);
     case 16:
-      return columnProductBlocksOf<4>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+      return columnProductBlocksOf<4>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, ob, k, out);
     case 20:
-      return columnProductBlocksOf<5>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+      return columnProductBlocksOf<5>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, ob, k, out);
     case 24:
-      return columnProductBlocksOf<6>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+      return columnProductBlocksOf<6>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, ob, k, out);
     case 32:
-      return columnProductBlocksOf<8>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+      return columnProductBlocksOf<8>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, ob, k, out);
     default:
-      return columnProductBlocksOf<0>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, outp);
+      return columnProductBlocksOf<0>(indices, c, m, n, wp, kp, blockPtr, blocks, width, b0, b1, ob, k, out);
   }
 }
 
@@ -891,20 +906,20 @@ static void klWRankOf(const int32_t* indptr, const int32_t* indices, const doubl
 }
 
 /**
- * The H-side KL numerator for rank K over column blocks [b0, b1) into outp (n × kp; each block's
- * rows zeroed here), as klHBlocksOf: outp_j = Σ_i ratio_ij · W_i over rows i in ascending order.
+ * The H-side KL numerator for rank K over column blocks [b0, b1) into out (n × K), as klHBlocksOf:
+ * out_j = Σ_i ratio_ij · W_i over rows i in ascending order, each block summed in ob (width × kp,
+ * zeroed here) and copied out.
  * W (padded: wp) must be finite (see the section comment).
  */
 template <int K>
 static void klHRankOf(const int32_t* indptr, const int32_t* indices, const double* data, size_t m, size_t n,
                       const double* W, const double* wp, const double* htp, const int32_t* blockPtr, int blocks,
-                      int width, int b0, int b1, const double* ratio, double* outp) {
+                      int width, int b0, int b1, const double* ratio, double* ob, double* out) {
   constexpr int KP = RankShape<K>::kp, KV = RankShape<K>::kv;
   const size_t stride = (size_t)blocks + 1;
   for (int b = b0; b < b1; b++) {
     const int32_t j0 = (int32_t)((size_t)b * (size_t)width);
     const size_t j1 = (size_t)(b + 1) * (size_t)width < n ? (size_t)(b + 1) * (size_t)width : n;
-    double* ob = outp + (size_t)j0 * KP;
     for (size_t x = 0; x < (j1 - (size_t)j0) * (size_t)KP; x++) ob[x] = 0;
     for (size_t i = 0; i < m; i++) {
       const size_t p0 = (size_t)blockPtr[i * stride + b], p1 = (size_t)blockPtr[i * stride + b + 1];
@@ -969,6 +984,7 @@ static void klHRankOf(const int32_t* indptr, const int32_t* indices, const doubl
         for (int q = 0; q < KV; q++) store4(o + 4 * q, load4(o + 4 * q) + xs * wv[q]);
       }
     }
+    blockRowsOut(ob, KP, (size_t)j0, j1, K, out);
   }
 }
 
@@ -1012,11 +1028,11 @@ static void csrKlWRank(const int32_t* indptr, const int32_t* indices, const doub
 /** csrKlHBlocks for 1 ≤ k ≤ kMaxRankKl with W finite: same bits. kp = (k + 3) & ~3. */
 static void csrKlHRank(const int32_t* indptr, const int32_t* indices, const double* data, size_t m, size_t n, int k,
                        const double* W, const double* wp, const double* htp, const int32_t* blockPtr, int blocks,
-                       int width, int b0, int b1, const double* ratio, double* outp) {
+                       int width, int b0, int b1, const double* ratio, double* ob, double* out) {
   switch (k) {
 #define NMF_RANK_KL_H(K) \
   case K:                \
-    return klHRankOf<K>(indptr, indices, data, m, n, W, wp, htp, blockPtr, blocks, width, b0, b1, ratio, outp);
+    return klHRankOf<K>(indptr, indices, data, m, n, W, wp, htp, blockPtr, blocks, width, b0, b1, ratio, ob, out);
     NMF_RANK_KL_H(1)
     NMF_RANK_KL_H(2)
     NMF_RANK_KL_H(3)

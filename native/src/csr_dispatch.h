@@ -18,17 +18,18 @@ typedef void (*CsrKlWBlocksFn)(const int32_t*, const int32_t*, const double*, si
                                int, const int32_t*, int, size_t, size_t, const double*, double*, double*);
 typedef void (*CsrKlHBlocksFn)(const int32_t*, const int32_t*, const double*, size_t, size_t, int, const double*,
                                const double*, const double*, int, const int32_t*, int, int, int, int, const double*,
-                               double*, double*);
+                               double*, double*, double*);
 typedef void (*CsrRowProductBlocksFn)(const int32_t*, const double*, const double*, int, const int32_t*, int, size_t,
                                       size_t, double*);
 typedef void (*CsrColumnProductBlocksFn)(const int32_t*, const double*, size_t, size_t, const double*, int,
-                                         const int32_t*, int, int, int, int, double*);
+                                         const int32_t*, int, int, int, int, double*, int, double*);
 typedef void (*CsrLossBlocksFn)(const int32_t*, const int32_t*, const double*, int, const double*, const double*, int,
                                 const int32_t*, int, size_t, size_t, double*);
 typedef void (*CsrKlWRankFn)(const int32_t*, const int32_t*, const double*, size_t, int, const double*, const double*,
                              const double*, const int32_t*, int, size_t, size_t, double*, double*, double*);
 typedef void (*CsrKlHRankFn)(const int32_t*, const int32_t*, const double*, size_t, size_t, int, const double*,
-                             const double*, const double*, const int32_t*, int, int, int, int, const double*, double*);
+                             const double*, const double*, const int32_t*, int, int, int, int, const double*, double*,
+                             double*);
 
 struct CsrIsa {
   CsrRatiosFn ratios;

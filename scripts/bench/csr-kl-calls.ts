@@ -1,6 +1,8 @@
 /**
  * CPU per call of the native CSR KL kernels (`csrKl` W side and H side, `csrLosses`, and
- * `csrKlLoss` — the W side with the loss rows in one pass — where the module has it) on a bench set at given ranks, one
+ * `csrKlLoss` — the W side with the loss rows in one pass — where the module has it), and of the
+ * products V·Hᵀ and Vᵀ·W of the HALS warm-up (`csrProduct` sides 0 and 1, given the handle as a fit
+ * gives it), on a bench set at given ranks, one
  * thread by default, with a chosen module: the per-call figures of docs/architecture.md ("Native
  * CSR kernels"). Each output's bits are hashed, so two modules (a kept copy of the previous build
  * and the current one, run alternately) can be compared for speed and for bits.
@@ -85,6 +87,10 @@ for (const k of ranks) {
   const wSide = timed(() => module.csrKl!(0, handle, indices, data, m, n, k, W, Ht, numW, ratio, threads));
   const hSide = timed(() => module.csrKl!(1, handle, indices, data, m, n, k, W, Ht, numHt, ratio, threads));
   const loss = timed(() => module.csrLosses!(handle, indices, data, m, n, k, W, Ht, sums, threads));
+  const VHt = new Float64Array(m * k);
+  const VtW = new Float64Array(n * k);
+  const vF = timed(() => module.csrProduct!(0, handle, indices, data, m, n, Ht, k, VHt, threads));
+  const vtW = timed(() => module.csrProduct!(1, handle, indices, data, m, n, W, k, VtW, threads));
   const fusedW = new Float64Array(m * k);
   const fusedSums = new Float64Array(2 * m);
   const wSideWithLoss =
@@ -99,10 +105,14 @@ for (const k of ranks) {
       hSide,
       loss,
       wSideWithLoss,
+      vF,
+      vtW,
       bits: {
         numW: hashOf(numW),
         numHt: hashOf(numHt),
         sums: hashOf(sums),
+        VHt: hashOf(VHt),
+        VtW: hashOf(VtW),
         ...(wSideWithLoss !== null ? { fusedNumW: hashOf(fusedW), fusedSums: hashOf(fusedSums) } : {}),
       },
     }),
