@@ -1127,7 +1127,8 @@ napi_value MaskedSums(napi_env env, napi_callback_info info) {
   }
   const int parts = partsFor(threads, rows);
   auto task = [&](int p) {
-    masked::sumsRows(out.data, F.data, (int)k, total.data, ptr, idx, cut(rows, parts, p), cut(rows, parts, p + 1));
+    masked::sumsRows(out.data, F.data, others, (int)k, total.data, ptr, idx, cut(rows, parts, p),
+                     cut(rows, parts, p + 1));
   };
   poolOf(env)->run(parts, task);
   return nullptr;
