@@ -1035,18 +1035,22 @@ void DeletePool(napi_env, void* data, void*) { delete static_cast<Pool*>(data); 
 
 /**
  * Whether ptr (rows + 1) and idx describe rows of partners in 0..others-1: ptr starts at 0, never
- * decreases and ends within idx. Checked on every call (O(rows + nnz), small against the sweep)
- * because the kernels index O and F with them.
+ * decreases and ends within idx. Checked on every call (O(rows + nnz)) because the kernels index O
+ * and F with them. The loops test every entry without leaving early, so that they compile to
+ * vector compares: with an early exit they ran one entry a cycle, ~20 µs of a ~130 µs call on the
+ * W side of a Golub fold (63 000 partners).
  */
 bool partnersValid(const int32_t* ptr, size_t ptrLength, const int32_t* idx, size_t idxLength, size_t rows,
                    size_t others) {
   if (ptrLength < rows + 1 || ptr[0] != 0) return false;
-  for (size_t r = 0; r < rows; r++)
-    if (ptr[r + 1] < ptr[r]) return false;
-  if ((size_t)ptr[rows] > idxLength) return false;
-  for (size_t q = 0; q < (size_t)ptr[rows]; q++)
-    if (idx[q] < 0 || (size_t)idx[q] >= others) return false;
-  return true;
+  int decreasing = 0;
+  for (size_t r = 0; r < rows; r++) decreasing |= ptr[r + 1] < ptr[r];
+  if (decreasing != 0 || (size_t)ptr[rows] > idxLength) return false;
+  // A negative index read as unsigned is ≥ 2³¹, so one unsigned compare tests both ends.
+  const uint32_t limit = others < 0x80000000u ? (uint32_t)others : 0x80000000u;
+  int outside = 0;
+  for (size_t q = 0; q < (size_t)ptr[rows]; q++) outside |= (uint32_t)idx[q] >= limit;
+  return outside == 0;
 }
 
 /**
@@ -1147,7 +1151,8 @@ napi_value MaskedSums(napi_env env, napi_callback_info info) {
   }
   const int parts = partsFor(threads, rows);
   auto task = [&](int p) {
-    masked::sumsRows(out.data, F.data, (int)k, total.data, ptr, idx, cut(rows, parts, p), cut(rows, parts, p + 1));
+    masked::sumsRows(out.data, F.data, others, (int)k, total.data, ptr, idx, cut(rows, parts, p),
+                     cut(rows, parts, p + 1));
   };
   poolOf(env)->run(parts, task);
   return nullptr;

@@ -200,19 +200,69 @@ inline int lanesLevelOrZero() {
 #endif
 }
 
+#ifdef NMF_MASKED_LANES
+/**
+ * The most entries (others × padded terms) a partner table of `sweepTableBlockK` may hold: 64 KiB,
+ * so that a call's table stays in the first- or second-level cache while every row reads from it.
+ * On a Golub fold the W side (38 partners) takes the tables; the H side (5000 partners, each row
+ * missing ~1700 of them at random) keeps `sweepBlockK`, where a table would be read from further
+ * out than O itself.
+ */
+constexpr size_t kMostTableEntries = 8192;
+
+/**
+ * The four-row blocks of rows [r, r1) with partner tables (`partnerTableK`), built here for this
+ * part of the call (the observed-path table only when a row of the part takes that path); returns
+ * the first row after the blocks.
+ */
+template <int K>
+size_t sweepTableBlocks(int level, double* F, const double* O, size_t others, const double* G, const double* B,
+                        double l2, const int32_t* ptr, const int32_t* idx, const int32_t* order, size_t r, size_t r1,
+                        double* rv, std::vector<int32_t>& list) {
+  constexpr int padded = avx2::paddedTerms<K>();
+  const size_t blocksEnd = r + (r1 - r) / 4 * 4;
+  bool anyObserved = false;
+  for (size_t x = r; x < blocksEnd && !anyObserved; x++) anyObserved = 2 * (size_t)(ptr[x + 1] - ptr[x]) > others;
+  std::vector<double> tables((anyObserved ? 2 : 1) * (others + 1) * padded);
+  double* missingTable = tables.data();
+  double* observedTable = anyObserved ? missingTable + (others + 1) * padded : nullptr;
+  if (level == 2) {
+    avx512vl::partnerTableK<K>(O, others, true, missingTable);
+    if (anyObserved) avx512vl::partnerTableK<K>(O, others, false, observedTable);
+    for (; r < blocksEnd; r += 4)
+      avx512vl::sweepTableBlockK<K>(F, others, G, B, l2, ptr, idx, order, r, rv, list, missingTable, observedTable);
+  } else {
+    avx2::partnerTableK<K>(O, others, true, missingTable);
+    if (anyObserved) avx2::partnerTableK<K>(O, others, false, observedTable);
+    for (; r < blocksEnd; r += 4)
+      avx2::sweepTableBlockK<K>(F, others, G, B, l2, ptr, idx, order, r, rv, list, missingTable, observedTable);
+  }
+  return r;
+}
+#endif
+
 /**
  * `sweepRowsK` with k fixed at compile time for k ≤ 8 (most fits), four rows at a time
- * (`sweepBlockK`) and the last rows one by one; else at run time, row by row.
+ * (`sweepTableBlockK` where the partner tables are small, else `sweepBlockK`) and the last rows
+ * one by one; else at run time, row by row.
  */
 inline void sweepRows(double* F, const double* O, size_t others, int k, const double* G, const double* B, double l2,
                       const int32_t* ptr, const int32_t* idx, const int32_t* order, size_t r0, size_t r1, double* rv,
                       double* rowGram) {
   std::vector<int32_t> list;
   switch (k) {
+#ifdef NMF_MASKED_LANES
+#define NMF_MASKED_TABLE_BLOCKS(K)                                                            \
+  if (level > 0 && r1 - r >= 4 && (others + 1) * avx2::paddedTerms<K>() <= kMostTableEntries) \
+    r = sweepTableBlocks<K>(level, F, O, others, G, B, l2, ptr, idx, order, r, r1, rv, list);
+#else
+#define NMF_MASKED_TABLE_BLOCKS(K)
+#endif
 #define NMF_MASKED_SWEEP_CASE(K)                                                          \
   case K: {                                                                               \
     size_t r = r0;                                                                        \
     const int level = lanesLevelOrZero();                                                 \
+    NMF_MASKED_TABLE_BLOCKS(K)                                                            \
     for (; level > 0 && r + 4 <= r1; r += 4) {                                            \
       if (level == 2)                                                                     \
         avx512vl::sweepBlockK<K>(F, O, others, G, B, l2, ptr, idx, order, r, rv, list);   \
@@ -230,6 +280,7 @@ inline void sweepRows(double* F, const double* O, size_t others, int k, const do
     NMF_MASKED_SWEEP_CASE(7)
     NMF_MASKED_SWEEP_CASE(8)
 #undef NMF_MASKED_SWEEP_CASE
+#undef NMF_MASKED_TABLE_BLOCKS
     default:
       return sweepRowsK<0>(F, O, others, k, G, B, l2, ptr, idx, order, r0, r1, rv, rowGram);
   }
@@ -265,15 +316,35 @@ void sumsRowsK(double* out, const double* F, int kr, const double* total, const 
   }
 }
 
-/** `sumsRowsK` with k fixed at compile time for k ≤ 8, four rows at a time (`sumsBlockK`) where built, else at run
- * time. */
-inline void sumsRows(double* out, const double* F, int k, const double* total, const int32_t* ptr, const int32_t* idx,
-                     size_t r0, size_t r1) {
+/**
+ * `sumsRowsK` with k fixed at compile time for k ≤ 8, four rows at a time where built: for k ≥ 2
+ * with few partners (a padded copy of F within `kMostTableEntries`: the W side of a Golub fold,
+ * 38 partners) `sumsWideBlockK`, a row's k sums across lanes; else `sumsBlockK`, one row per lane.
+ * Else at run time. `others`: the rows of F.
+ */
+inline void sumsRows(double* out, const double* F, size_t others, int k, const double* total, const int32_t* ptr,
+                     const int32_t* idx, size_t r0, size_t r1) {
   switch (k) {
+#ifdef NMF_MASKED_LANES
+#define NMF_MASKED_WIDE_SUMS(K)                                                                                \
+  if (K >= 2 && level > 0 && r1 - r >= 4 && (others + 1) * avx2::paddedComponents<K>() <= kMostTableEntries) { \
+    std::vector<double> padded((others + 1) * avx2::paddedComponents<K>());                                    \
+    avx2::paddedRowsK<K>(F, others, padded.data());                                                            \
+    for (; r + 4 <= r1; r += 4) {                                                                              \
+      if (level == 2)                                                                                          \
+        avx512vl::sumsWideBlockK<K>(out, padded.data(), others, total, ptr, idx, r);                           \
+      else                                                                                                     \
+        avx2::sumsWideBlockK<K>(out, padded.data(), others, total, ptr, idx, r);                               \
+    }                                                                                                          \
+  }
+#else
+#define NMF_MASKED_WIDE_SUMS(K)
+#endif
 #define NMF_MASKED_SUMS_CASE(K)                              \
   case K: {                                                  \
     size_t r = r0;                                           \
     const int level = lanesLevelOrZero();                    \
+    NMF_MASKED_WIDE_SUMS(K)                                  \
     for (; level > 0 && r + 4 <= r1; r += 4) {               \
       if (level == 2)                                        \
         avx512vl::sumsBlockK<K>(out, F, total, ptr, idx, r); \
@@ -291,6 +362,7 @@ inline void sumsRows(double* out, const double* F, int k, const double* total, c
     NMF_MASKED_SUMS_CASE(7)
     NMF_MASKED_SUMS_CASE(8)
 #undef NMF_MASKED_SUMS_CASE
+#undef NMF_MASKED_WIDE_SUMS
     default:
       return sumsRowsK<0>(out, F, k, total, ptr, idx, r0, r1);
   }

@@ -11,8 +11,11 @@ import { nativeUnavailable, sameBits } from './helpers';
  * the sum over the observed ones). A lane past its list adds −0 terms, which must leave every sum
  * as it is. So: blocks mixing every path and list length, G with −0 entries, factors with zeros
  * (the a_s = 0 skips and the projected gradient at 0), l2 zero and not, every compile-time
- * rank (1–8), a run-time one (9), row counts that leave a tail after the blocks, one and three
+ * rank (1–8), run-time ones (9–17), row counts that leave a tail after the blocks, one and three
  * threads (every call split, so parts start and end inside blocks) — each against the scalar reference with Object.is.
+ * Few partners (the W side of a fold) take the partner tables (`sweepTableBlockK`), many (the H
+ * side) the per-row products (`sweepBlockK`); both are covered at ranks on both sides of the
+ * table's size limit, and with a NaN in the other factor (its terms NaN, never skipped).
  */
 const installed = installNativeKernels();
 const unavailable = nativeUnavailable(installed);
@@ -47,8 +50,9 @@ function partnerLists(rows: number, others: number, rng: Rng): { ptr: Int32Array
 describe.skipIf(unavailable !== null)('native missing-value kernels, four rows per block', () => {
   const scalar = selectKernels({ backend: 'js' });
   const cases: Array<[rows: number, others: number, k: number]> = [];
-  for (let k = 1; k <= 9; k++) cases.push([23, 11, k], [16, 40, k]);
-  cases.push([41, 7, 3], [8, 300, 5]);
+  for (let k = 1; k <= 17; k++) cases.push([23, 11, k], [16, 40, k]);
+  // Partner tables of (others + 1) × padded terms: within 8192 entries, and past it.
+  cases.push([41, 7, 3], [8, 300, 5], [9, 2100, 2], [13, 1200, 2], [8, 300, 8], [10, 220, 8], [6, 3, 3]);
 
   for (const threads of [1, 3]) {
     const native = selectKernels({ backend: 'native', threads, splitAlways: threads > 1 });
@@ -56,6 +60,9 @@ describe.skipIf(unavailable !== null)('native missing-value kernels, four rows p
       it(`maskedSweep and maskedSums: ${rows} rows, ${others} partners, k = ${k}, ${threads} thread(s)`, () => {
         const rng = new Rng(rows * 1000 + others * 10 + k);
         const O = factor(others * k, rng);
+        // −0 entries (skipped as zeros), and a NaN in the other factor on larger cases.
+        O[Math.floor(rng.uniform() * O.length)] = -0;
+        if (others >= 40 && k % 2 === 0) O[(others - 1) * k + k - 1] = NaN;
         const { ptr, idx } = partnerLists(rows, others, rng);
         const G = new Float64Array(k * k);
         scalar.gram(O, others, k, G);
