@@ -3,10 +3,13 @@
  * loading matrix costs one pass over its entries and a canvas-sized image, not one element per entry.
  * Each output cell aggregates a contiguous block of the (re-ordered) rows and columns.
  */
-import { blockEdges } from '../../../shared/analysis/run-views';
+import { blockEdges, finiteRange } from '../../../shared/analysis/run-views';
 
 // The same blocks as the main process's summaries of a large H (shared/analysis/run-views.ts).
 export { blockEdges };
+
+/** Finite minimum and maximum of an array (0, 0 when nothing is finite): the shared {@link finiteRange}. */
+export const range = finiteRange;
 
 export interface Window {
   /** First row (in display order) and one past the last. */
@@ -83,17 +86,4 @@ export function downsample(
     }
   }
   return { rows, cols, values: out, rowEdges, colEdges };
-}
-
-/** Finite minimum and maximum of an array (0, 0 when nothing is finite). */
-export function range(values: ArrayLike<number>): { min: number; max: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isFinite(v)) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return min === Infinity ? { min: 0, max: 0 } : { min, max };
 }
