@@ -90,7 +90,7 @@ export interface LossStep {
 /**
  * Band within which the data's decrease in loss and the baseline's count as a tie: the data's
  * decrease must be at most (1 − band) times the baseline's to be flat, at least (1 + band) times to
- * be structure. Measured with `scripts/measure/nofolds-rank.ts` on 70 planted sweeps and 16 without
+ * be structure. Measured with `scripts/measure/nofolds-rank.ts` on 70 planted sweeps and 12 without
  * structure (docs/architecture.md, "The rank a sweep without folds recommends"): with two modules
  * whose activities correlate at ρ ≈ 0.97 (5 planted), the step from k = 4 to 5 was 0.90–0.94 of
  * the baseline's at 300 × 1000 and 0.84–0.86 at 600 × 2500, and read as flat it gives a confident 4
