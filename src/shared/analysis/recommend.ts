@@ -95,7 +95,7 @@ export interface LossStep {
  * whose activities correlate at ρ ≈ 0.97 (5 planted), the step from k = 4 to 5 was 0.90–0.94 of
  * the baseline's at 300 × 1000 and 0.84–0.86 at 600 × 2500, and read as flat it gives a confident 4
  * (a band of 0.15 did so on two of three sets at 600 × 2500); where the planted rank was read, the
- * step after it was 0.05–0.80 of the baseline's; on independent counts the ratio ran 0.96–1.23.
+ * step after it was 0.07–0.79 of the baseline's; on independent counts the ratio ran 0.96–1.23.
  */
 export const LOSS_TIE_BAND = 0.2;
 
