@@ -16,18 +16,6 @@ export function downloadText(fileName: string, text: string, mime: string): void
   downloadBlob(fileName, new Blob([text], { type: `${mime};charset=utf-8` }));
 }
 
-/**
- * Saves text made in pieces (exporting.ts `delimitedChunks`): each piece is appended to the Blob
- * as it comes (a Blob made from a Blob refers to its data rather than copying it into a string),
- * so only one piece is a string at a time.
- */
-export function downloadChunks(fileName: string, pieces: Iterable<string>, mime: string): void {
-  const type = `${mime};charset=utf-8`;
-  let blob = new Blob([], { type });
-  for (const piece of pieces) blob = new Blob([blob, piece], { type });
-  downloadBlob(fileName, blob);
-}
-
 export function downloadDataUrl(fileName: string, dataUrl: string): void {
   const link = document.createElement('a');
   link.href = dataUrl;

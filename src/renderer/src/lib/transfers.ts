@@ -5,8 +5,8 @@ import type { ScreenPorts } from './screens/ports';
 /**
  * Files moved between the window and the main process in pieces, in both transports (IPC and
  * browser mode): a download the main process offers is read with `downloads:read` and each piece
- * appended to a Blob (as the W/H tables are, download.ts `downloadChunks`: a Blob made from a Blob
- * refers to its parts, and Chromium keeps large blobs on disk), and a picked file is sent with
+ * appended to a Blob (a Blob made from a Blob refers to its parts, and Chromium keeps large blobs
+ * on disk), and a picked file is sent with
  * `uploads:append` a slice at a time, so neither process holds the file as one array. The window
  * names downloads and uploads by the random ids the main process gave, never by paths.
  */
