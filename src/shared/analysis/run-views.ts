@@ -68,34 +68,51 @@ export function dominantComponents(
 }
 
 /**
- * The "by dominant component" sample order: samples by their largest activation's component, then
- * by that activation's share of the sample's total |activation| (descending), then by index. The
- * same order as the window's `dominantOrder` of Hᵀ, read from H in place (no n × k copy).
- * @param H k × n row-major
- * @returns n sample indices in display order
+ * Items ordered by their strongest part, then by that part's share of the item's total |value|
+ * (descending, so items of different scale sort together), then by index. Non-finite values are
+ * skipped. Item i's part j is `values[i * itemStride + j * partStride]`, so rows of a row-major
+ * matrix (stride k, 1) and its columns (stride 1, n) are ordered without a transposed copy.
+ * O(items·parts + items log items).
+ * @returns item indices in display order
  */
-export function dominantSampleOrder(H: ArrayLike<number>, k: number, n: number): Int32Array {
-  const best = new Int32Array(n);
-  const weight = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
+export function dominantOrderOf(
+  values: ArrayLike<number>,
+  items: number,
+  parts: number,
+  itemStride: number,
+  partStride: number,
+): Int32Array {
+  const best = new Int32Array(items);
+  const weight = new Float64Array(items);
+  for (let i = 0; i < items; i++) {
     let arg = 0;
     let top = -Infinity;
     let total = 0;
-    for (let a = 0; a < k; a++) {
-      const v = H[a * n + j];
+    for (let j = 0; j < parts; j++) {
+      const v = values[i * itemStride + j * partStride];
       if (!Number.isFinite(v)) continue;
       total += Math.abs(v);
       if (v > top) {
         top = v;
-        arg = a;
+        arg = j;
       }
     }
-    best[j] = arg;
-    weight[j] = total > 0 ? top / total : 0;
+    best[i] = arg;
+    weight[i] = total > 0 ? top / total : 0;
   }
-  const order = Array.from({ length: n }, (_, j) => j);
+  const order = Array.from({ length: items }, (_, i) => i);
   order.sort((a, b) => best[a] - best[b] || weight[b] - weight[a] || a - b);
   return Int32Array.from(order);
+}
+
+/**
+ * The "by dominant component" sample order: {@link dominantOrderOf} over the samples, read from H
+ * in place (no n × k copy) — the window's `dominantOrder` of Hᵀ.
+ * @param H k × n row-major
+ * @returns n sample indices in display order
+ */
+export function dominantSampleOrder(H: ArrayLike<number>, k: number, n: number): Int32Array {
+  return dominantOrderOf(H, n, k, 1, n);
 }
 
 /** One component's binned activation line: positions (1-based, increasing) and values. */

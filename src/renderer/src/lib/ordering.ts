@@ -1,38 +1,18 @@
 /**
  * Display orders for heatmap rows (features of W) and columns (samples of H). Pure, DOM-free.
  */
+import { dominantOrderOf } from '../../../shared/analysis/run-views';
 
 /** Above this many items average linkage (O(n²) memory) gives way to the dominant-component order. */
 export const clusterLimit = 2000;
 
 /**
  * Orders the rows of an m × k row-major matrix by their strongest column, then by that column's
- * weight (descending). O(m·k + m log m): the cheap order for large m, and the natural one for W
- * (features grouped by module, strongest members first).
+ * weight (descending): the shared {@link dominantOrderOf} over rows. O(m·k + m log m): the cheap
+ * order for large m, and the natural one for W (features grouped by module, strongest members first).
  */
 export function dominantOrder(values: ArrayLike<number>, m: number, k: number): Int32Array {
-  const best = new Int32Array(m);
-  const weight = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    let arg = 0;
-    let top = -Infinity;
-    let total = 0;
-    for (let j = 0; j < k; j++) {
-      const v = values[i * k + j];
-      if (!Number.isFinite(v)) continue;
-      total += Math.abs(v);
-      if (v > top) {
-        top = v;
-        arg = j;
-      }
-    }
-    best[i] = arg;
-    // The share of the row's mass in its top column, so rows of different scale sort together.
-    weight[i] = total > 0 ? top / total : 0;
-  }
-  const order = Array.from({ length: m }, (_, i) => i);
-  order.sort((a, b) => best[a] - best[b] || weight[b] - weight[a] || a - b);
-  return Int32Array.from(order);
+  return dominantOrderOf(values, m, k, k, 1);
 }
 
 /** Cosine distance 1 − cos(a, b) between rows i and j; rows of zeros are at distance 1 from all. */
