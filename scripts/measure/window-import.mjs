@@ -38,10 +38,11 @@ await until(
   `[...document.querySelectorAll('h2')].some((h) => h.textContent === 'Preview') || document.querySelector('[role=alert]')?.textContent`,
 );
 log('preview shown');
+// The dataset's name as the form proposes it (datasetNameFor): the screen's title once imported.
+const name = await evaluate(`document.getElementById('import-name')?.value ?? ''`);
 await evaluate(
   `[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Import').click()`,
 );
-const name = basename(file).replace(/\.(gz|tsv|csv|txt|mtx|npy|h5ad|h5)+$/i, '');
 const outcome = await until(
   `document.querySelector('[role=alert]')?.textContent || (document.body.textContent.includes('Imported with warnings') && 'warnings') || (document.querySelector('h1')?.textContent === ${JSON.stringify(name)} && 'dataset')`,
 );
