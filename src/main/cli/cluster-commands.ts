@@ -22,7 +22,7 @@ import {
 } from '../services/cluster';
 import { meteredProgress, type FolderProgressListener } from '../services/cluster-progress';
 import { getConsensusDetail } from '../services/consensus';
-import { readImportFile, type ImportOptions } from '../services/datasets';
+import { defaultDatasetName, readImportFile, type ImportOptions } from '../services/datasets';
 import { getSweepDetail } from '../services/sweeps';
 import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
 import { writeSweepFolder, type CliIo, type OpenServices } from './commands';
@@ -109,7 +109,7 @@ function planOptionsOf(values: Record<string, unknown>): ClusterPlanOptions {
 /** A matrix file as job-folder data (nothing goes into the library). */
 async function clusterDataOfFile(matrixPath: string, importOptions: ImportOptions): Promise<ClusterData> {
   const imported = await readImportFile(matrixPath, importOptions);
-  const name = importOptions.name ?? imported.displayName.replace(/\.gz$/i, '').replace(/\.[^.]+$/, '');
+  const name = importOptions.name ?? defaultDatasetName(imported.displayName);
   return {
     matrix: imported.matrix,
     rowNames: imported.rowNames,

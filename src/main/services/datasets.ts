@@ -227,7 +227,8 @@ export interface ImportOptions {
   transform: Transform;
 }
 
-function baseName(fileName: string): string {
+/** A dataset's name when none is given: its file's name without `.gz` and one extension after it. */
+export function defaultDatasetName(fileName: string): string {
   return fileName.replace(/\.(gz)$/i, '').replace(/\.[^.]+$/, '') || fileName;
 }
 
@@ -263,7 +264,7 @@ export function storeImported(
   // The dataset and the feature table its file carries (10x .h5) are stored together or not at all.
   const stored = ctx.db.transaction(() => {
     const result = storeDataset(ctx, imported.matrix, imported.rowNames, imported.colNames, {
-      name: options.name ?? baseName(imported.displayName),
+      name: options.name ?? defaultDatasetName(imported.displayName),
       sourceName: imported.displayName,
       format: imported.format,
       transform: options.transform,
