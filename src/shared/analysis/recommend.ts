@@ -77,6 +77,31 @@ function beatsBaseline(r: RankSummary): { beats: boolean; data: number; baseline
   return { beats: (mean < -2 * se && mean < -0.01 * baseline) || halved, data, baseline };
 }
 
+/**
+ * A gain in held-out error under which the cross-validated rank is flagged (`marginal_gain`), as a
+ * fraction of the error at the rank below. The rule itself is unchanged: a relative threshold on
+ * the mean error over all entries would hide a small module (a 12-gene program of 20 000 genes
+ * moves that mean by far less than 1 %), so the gain is reported, not acted on. On log1p
+ * intensities (`hardCase('intensities')`, 300 × 100, 5 planted modules, seeds 1–8) the one-SE
+ * rule chose 6 on seed 1, where k = 6 predicted 0.51 % better than k = 5 on all three folds (the
+ * other seven chose 5, whose step from k = 4 cut the error by 64–70 %); on planted, correlated,
+ * unequal-size and negative-binomial counts (seeds 1–6 each) the step into the planted rank cut
+ * it by 19.5–98.7 %, so none of those 24 sweeps is flagged.
+ */
+export const MARGINAL_CV_GAIN = 0.01;
+
+/**
+ * The relative gain in held-out error from the rank below to `chosen`, when it is positive and
+ * under {@link MARGINAL_CV_GAIN}; null otherwise (or when the rank below has no held-out error).
+ */
+function marginalGainOver(chosen: RankSummary, below: RankSummary | undefined): number | null {
+  const at = heldOut(chosen);
+  const before = heldOut(below);
+  if (at === null || before === null || !(before > 0)) return null;
+  const gain = (before - at) / before;
+  return gain > 0 && gain < MARGINAL_CV_GAIN ? gain : null;
+}
+
 /** The loss's decrease from one rank to the next, on the data and on the shuffled baseline. */
 export interface LossStep {
   /** From k = `from` to k = `from` + 1. */
@@ -418,6 +443,13 @@ export function recommendRank(
       if (check === null) {
         reasoning.push(
           'No shuffled baseline was fitted, so whether the data hold any structure at all is not checked.',
+        );
+      }
+      const marginal = marginalGainOver(candidate, byRank.get(candidate.rank - 1));
+      if (marginal !== null) {
+        warn(
+          'marginal_gain',
+          `k = ${rank} predicts the held-out entries only ${fmt(100 * marginal)} % better than k = ${rank - 1} (${fmt(heldOut(candidate)!)} against ${fmt(heldOut(byRank.get(rank - 1))!)}), consistently enough across folds to pass the one-standard-error rule. A gain this small can come from a non-linearity of the values rather than from one more program — log-transformed intensities are one such case: log(1 + x) of a rank-${rank - 1} signal is not of rank ${rank - 1}. Compare the runs at k = ${rank - 1} and ${rank} before choosing.`,
         );
       }
       if (lowest.rank === last) {

@@ -464,9 +464,16 @@ export interface SweepWarning {
    * `non_count_data`: the values are not integers, so no Poisson likelihood or BIC;
    * `overdispersed`: integer data far more variable than Poisson counts, so BIC does not apply;
    * `weak_evidence`: the criteria do not support the rank (or any rank) clearly;
-   * `consensus_warm_started`: consensus and stability come from warm-started replicates.
+   * `consensus_warm_started`: consensus and stability come from warm-started replicates;
+   * `marginal_gain`: the cross-validated rank predicts under 1 % better than the rank below it.
    */
-  code: 'edge_of_range' | 'non_count_data' | 'overdispersed' | 'weak_evidence' | 'consensus_warm_started';
+  code:
+    | 'edge_of_range'
+    | 'non_count_data'
+    | 'overdispersed'
+    | 'weak_evidence'
+    | 'consensus_warm_started'
+    | 'marginal_gain';
   message: string;
 }
 
