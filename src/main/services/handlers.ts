@@ -63,8 +63,9 @@ import {
 } from './consensus';
 import {
   deleteProjectionById,
-  getProjectionDetail,
+  getProjectionView,
   listProjectionSummaries,
+  offerProjectionTable,
   projectDataset,
   beginProjection,
   cancelProjection,
@@ -135,10 +136,11 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'compare:align': ({ runIds, metric }) => compareRuns(ctx, runIds, metric),
     'compare:activity': ({ items, metric }) => compareActivity(ctx, items, metric),
     'jobs:list': () => ctx.jobs.list(),
-    'projections:start': ({ runId, datasetId, minShare }) =>
-      projectDataset(ctx, runId, datasetId, { minShare }),
+    // Answered as `projections:get` answers: a summary of H in place of H above the threshold.
+    'projections:start': async ({ runId, datasetId, minShare }) =>
+      getProjectionView(ctx, (await projectDataset(ctx, runId, datasetId, { minShare })).id),
     'projections:list': (filter) => listProjectionSummaries(ctx, filter),
-    'projections:get': ({ id }) => getProjectionDetail(ctx, id),
+    'projections:get': ({ id }) => getProjectionView(ctx, id),
     'projections:delete': ({ id }) => deleteProjectionById(ctx, id),
     'projections:begin': ({ runId, datasetId, minShare }) =>
       beginProjection(ctx, runId, datasetId, { minShare }),
@@ -197,5 +199,6 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'cluster:cancelExport': ({ exportId }) => cancelClusterExport(ctx, exportId),
     // The Run screen: H summarised above a size, W and H tables made here (run-view.ts).
     'runs:exportTable': ({ id, which, delimiter }) => offerRunTable(ctx, id, which, delimiter),
+    'projections:exportTable': ({ id, delimiter }) => offerProjectionTable(ctx, id, delimiter),
   };
 }

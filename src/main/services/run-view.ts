@@ -12,22 +12,56 @@ import {
   H_VIEW_MAX_ENTRIES,
   summarisesH,
 } from '../../shared/analysis/run-views';
-import type { RunCoefficientBins, RunDetail, RunHOrderView, RunHSummary } from '../../shared/domain';
-import { delimitedChunks, EXPORT_CHUNK_VALUES, type Delimiter } from '../../shared/export/delimited';
+import type {
+  ProjectionHSummary,
+  RunCoefficientBins,
+  RunDetail,
+  RunHOrderView,
+  RunHSummary,
+} from '../../shared/domain';
+import type { Delimiter } from '../../shared/export/delimited';
 import type { ServiceContext } from './context';
-import { offerDownload, textSource } from './downloads';
 import { consensusClustersOf } from './reading';
-import { getRunDetail } from './runs';
+import { getRunDetail, getRunDetailWithoutH } from './runs';
+import { offerDelimitedTable } from './table-download';
+import { idPrefix, viewCaches } from './view-cache';
 
 /**
  * The Run screen's record (`runs:get`). Up to {@link H_VIEW_MAX_ENTRIES} entries of H it is the
  * stored run as is; above, H (k × n: 160 MB at k = 20 × 10⁶ samples, which the window then held,
  * transposed and scanned per view) stays here and the record carries what the screen draws of it
- * instead (`hSummary`, shared/analysis/run-views.ts): a few MB whatever n is.
+ * instead (`hSummary`, shared/analysis/run-views.ts): a few MB whatever n is. The summaries are
+ * kept (view-cache.ts): a finished run's W and H never change, so the next `runs:get` of the run
+ * reads neither H nor the sample names and sorts nothing.
  */
 export function getRunView(ctx: ServiceContext, id: number, maxEntries = H_VIEW_MAX_ENTRIES): RunDetail {
+  const head = getRunDetailWithoutH(ctx, id);
+  const key = runSummaryKey(ctx, head, maxEntries);
+  const kept = viewCaches(ctx).runs;
+  const summary = key === null ? undefined : kept.get(key);
+  if (summary) return { ...head, H: null, sampleNames: [], hSummary: summary };
   const run = getRunDetail(ctx, id);
-  return runView(run, () => consensusClustersOf(ctx, run), maxEntries);
+  const view = runView(run, () => consensusClustersOf(ctx, run), maxEntries);
+  if (key !== null && view.hSummary) kept.set(key, view.hSummary);
+  return view;
+}
+
+/**
+ * The key under which a run's summaries are kept, or null when they are not to be kept: a run that
+ * is not summarised (not done, or H small enough to send), or a sweep's run while its sweep is
+ * unfinished (its consensus clusters, one of the summaries' inputs, may still come). The run's
+ * creation time tells a run from a later one given its id; the sweep's end time, a sweep resumed.
+ */
+function runSummaryKey(ctx: ServiceContext, head: RunDetail, maxEntries: number): string | null {
+  if (head.state !== 'done' || !head.W || !summarisesH(head.params.rank, head.cols, maxEntries)) return null;
+  let sweepEnd = '';
+  if (head.sweepId !== null) {
+    const sweep = ctx.db.prepare('SELECT finished_at FROM sweeps WHERE id = ?').get(head.sweepId) as
+      { finished_at: string | null } | undefined;
+    if (!sweep?.finished_at) return null;
+    sweepEnd = sweep.finished_at;
+  }
+  return `${idPrefix(head.id)}${head.createdAt}|${sweepEnd}|${maxEntries}`;
 }
 
 /**
@@ -93,6 +127,15 @@ export function summariseH(
   };
 }
 
+/**
+ * What the projection panel draws of a projected H (k × n of the new samples): its heat map as
+ * k × 1200 block maxima of the samples as fitted and H's finite range, the Run screen's map of a
+ * summarised H made by the same functions.
+ */
+export function summariseProjectionH(H: Float64Array, k: number, n: number): ProjectionHSummary {
+  return { samples: n, range: finiteRange(H), map: blockMaxima(H, k, n, null) };
+}
+
 /** Component names as the Run screen shows them and has always exported them: the user's, or C1…Ck. */
 function screenComponentNames(run: Pick<RunDetail, 'componentNames' | 'params'>): string[] {
   return run.componentNames ?? Array.from({ length: run.params.rank }, (_, i) => `C${i + 1}`);
@@ -143,35 +186,5 @@ export async function offerRunTable(
           colNames: run.sampleNames,
           corner: 'component',
         };
-  const { values, rows, cols, rowNames, colNames, corner } = table;
-  const perPiece = chunkValues ?? EXPORT_CHUNK_VALUES;
-  // delimitedChunks counts the header's column names with the values when it cuts pieces.
-  const total = Math.min(colNames.length, cols) + rows * cols;
-  let made = 0;
-  // Values written so far, for the progress line: each piece holds at most `perPiece` of them.
-  const pieces = (function* counted(): Generator<string> {
-    for (const piece of delimitedChunks(
-      values,
-      rows,
-      cols,
-      rowNames,
-      colNames,
-      delimiter,
-      corner,
-      perPiece,
-    )) {
-      made = Math.min(total, made + perPiece);
-      yield piece;
-    }
-    made = total;
-  })();
-  return offerDownload(
-    ctx,
-    textSource(
-      runTableFileName(id, which, delimiter),
-      delimiter === ',' ? 'text/csv' : 'text/tab-separated-values',
-      pieces,
-      () => (total === 0 ? 1 : made / total),
-    ),
-  );
+  return offerDelimitedTable(ctx, runTableFileName(id, which, delimiter), table, delimiter, chunkValues);
 }

@@ -10,7 +10,7 @@ import {
   type ConsensusClustergram,
   type ConsensusDetail,
   type ConsensusSummary,
-  type ProjectionDetail,
+  type ProjectionView,
   type ProjectionSummary,
 } from '../domain';
 import {
@@ -323,6 +323,8 @@ const buildRequestSchemas = () => ({
   'cluster:cancelExport': z.object({ exportId: transferId }).strict(),
   /** A run's W or H as TSV/CSV, made in the main process from the library's factors, to download. */
   'runs:exportTable': z.object({ id, which: z.enum(['W', 'H']), delimiter: z.enum(['\t', ',']) }).strict(),
+  /** A projection's H as TSV or CSV, made in the main process and read through `downloads:read`. */
+  'projections:exportTable': z.object({ id, delimiter: z.enum(['\t', ',']) }).strict(),
 });
 
 type RequestSchemas = ReturnType<typeof buildRequestSchemas>;
@@ -370,9 +372,9 @@ export interface ResponseMap {
   'compare:align': ComparisonView;
   'compare:activity': ActivityComparisonView;
   'jobs:list': JobProgress[];
-  'projections:start': ProjectionDetail;
+  'projections:start': ProjectionView;
   'projections:list': ProjectionSummary[];
-  'projections:get': ProjectionDetail;
+  'projections:get': ProjectionView;
   'projections:delete': { deleted: number };
   'projections:begin': { jobId: number };
   'projections:cancel': { state: 'cancelled' };
@@ -408,6 +410,7 @@ export interface ResponseMap {
   'uploads:cancel': { cancelled: boolean };
   'cluster:cancelExport': { cancelled: boolean };
   'runs:exportTable': DownloadTicket;
+  'projections:exportTable': DownloadTicket;
 }
 
 /** A sweep's or consensus run's cluster job folder as one archive, saved by the renderer under `fileName`. */

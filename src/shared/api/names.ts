@@ -79,6 +79,7 @@ export const channelNames = [
   'uploads:cancel',
   'cluster:cancelExport',
   'runs:exportTable',
+  'projections:exportTable',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

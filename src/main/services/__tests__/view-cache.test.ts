@@ -1,0 +1,114 @@
+import { describe, expect, it, vi } from 'vitest';
+import * as views from '../../../shared/analysis/run-views';
+import type { ProjectionView, RunDetail } from '../../../shared/domain';
+import type { Services } from '..';
+import { getProjectionView } from '../projections';
+import { getRunView } from '../run-view';
+import { RecentValues, viewCaches } from '../view-cache';
+import { call, servicesInTempFolders } from './harness';
+
+// Every summary of H (a run's and a projection's) makes the H map with blockMaxima: counting its
+// calls counts the summaries made.
+vi.mock('../../../shared/analysis/run-views', async (original) => {
+  const actual = await original<typeof views>();
+  return { ...actual, blockMaxima: vi.fn(actual.blockMaxima) };
+});
+const blockMaxima = vi.mocked(views.blockMaxima);
+
+const start = servicesInTempFolders('nmf-view-cache-');
+
+/** Summarised above this many entries of H (the runs here have k·n = 10 000 and n > 4000). */
+const MAX_ENTRIES = 1000;
+
+async function synth(services: Services, seed: number, samples: number): Promise<number> {
+  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+    features: 5,
+    samples,
+    rank: 2,
+    seed,
+  });
+  return dataset.id;
+}
+
+async function finishedRun(services: Services, datasetId: number): Promise<number> {
+  const run = await call<{ id: number }>(services, 'runs:start', {
+    datasetId,
+    params: { rank: 2, maxIter: 2, seed: 1 },
+  });
+  for (;;) {
+    const detail = await call<RunDetail>(services, 'runs:get', { id: run.id });
+    if (detail.state === 'done') return run.id;
+    if (!['queued', 'running'].includes(detail.state)) throw new Error(`run ${detail.state}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('summaries of H kept between calls', () => {
+  it("makes a run's summaries once, answers the same record again, and forgets them when it is deleted", async () => {
+    const services = start();
+    const id = await finishedRun(services, await synth(services, 3, 5000));
+    blockMaxima.mockClear();
+    const first = getRunView(services.ctx, id, MAX_ENTRIES);
+    expect(first.hSummary).toBeDefined();
+    // Two orders, one map each.
+    expect(blockMaxima).toHaveBeenCalledTimes(2);
+    const second = getRunView(services.ctx, id, MAX_ENTRIES);
+    expect(blockMaxima).toHaveBeenCalledTimes(2);
+    expect(second).toEqual(first);
+    expect(viewCaches(services.ctx).runs.keys()).toHaveLength(1);
+
+    // A change of name is in the next record; the kept summaries stay valid (H did not change).
+    await call(services, 'runs:update', { id, name: 'renamed' });
+    const renamed = getRunView(services.ctx, id, MAX_ENTRIES);
+    expect(renamed.name).toBe('renamed');
+    expect(renamed.hSummary).toEqual(first.hSummary);
+    expect(blockMaxima).toHaveBeenCalledTimes(2);
+
+    await call(services, 'runs:delete', { id });
+    expect(viewCaches(services.ctx).runs.keys()).toEqual([]);
+    await call(services, 'runs:restore', { id });
+    expect(getRunView(services.ctx, id, MAX_ENTRIES).hSummary).toEqual(first.hSummary);
+    expect(blockMaxima).toHaveBeenCalledTimes(4);
+  }, 60_000);
+
+  it("makes a projection's summary once and forgets it when the projection is deleted", async () => {
+    const services = start();
+    const runId = await finishedRun(services, await synth(services, 3, 40));
+    const target = await synth(services, 4, 5000);
+    const { id } = await call<ProjectionView>(services, 'projections:start', { runId, datasetId: target });
+    blockMaxima.mockClear();
+    const first = getProjectionView(services.ctx, id, MAX_ENTRIES);
+    expect(first.hSummary).toBeDefined();
+    expect(blockMaxima).toHaveBeenCalledTimes(1);
+    expect(getProjectionView(services.ctx, id, MAX_ENTRIES)).toEqual(first);
+    expect(blockMaxima).toHaveBeenCalledTimes(1);
+    expect(viewCaches(services.ctx).projections.keys()).toHaveLength(1);
+    await call(services, 'projections:delete', { id });
+    expect(viewCaches(services.ctx).projections.keys()).toEqual([]);
+  }, 60_000);
+
+  it('does not keep the summaries of a small run (the record carries H)', async () => {
+    const services = start();
+    const id = await finishedRun(services, await synth(services, 3, 50));
+    blockMaxima.mockClear();
+    expect(getRunView(services.ctx, id, MAX_ENTRIES).H).not.toBeNull();
+    expect(viewCaches(services.ctx).runs.keys()).toEqual([]);
+    expect(blockMaxima).not.toHaveBeenCalled();
+  }, 60_000);
+});
+
+describe('RecentValues', () => {
+  it('keeps the most recently used values up to its capacity', () => {
+    const kept = new RecentValues<number>(2);
+    kept.set('1|a', 1);
+    kept.set('2|a', 2);
+    expect(kept.get('1|a')).toBe(1);
+    kept.set('3|a', 3);
+    // 2 was the least recently used.
+    expect(kept.keys()).toEqual(['1|a', '3|a']);
+    expect(kept.get('2|a')).toBeUndefined();
+    kept.set('13|a', 13);
+    kept.dropPrefix('1|');
+    expect(kept.keys()).toEqual(['3|a', '13|a']);
+  });
+});
