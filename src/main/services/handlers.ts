@@ -72,7 +72,7 @@ import {
 } from './projections';
 import { compareActivity } from './activity-compare';
 import { currentMemoryBudget, saveMemoryBudget } from './memory-budget';
-import { getRunView, offerRunTable } from './run-view';
+import { getCoefficientTracks, getRunView, offerRunTable } from './run-view';
 
 /** The one handler per channel, shared by Electron IPC and the browser-mode server. */
 export function createHandlers(ctx: ServiceContext): Handlers {
@@ -173,7 +173,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       withStagedUpload(ctx, file.fileName, file.bytes, (path) =>
         importAnnotationFile(ctx, datasetId, axis, path, file.fileName),
       ),
-    'annotations:list': ({ datasetId }) => getDatasetAnnotations(ctx, datasetId),
+    'annotations:list': ({ datasetId, axis }) => getDatasetAnnotations(ctx, datasetId, axis),
     'annotations:delete': ({ id }) => deleteAnnotationById(ctx, id),
     'runs:classes': ({ id }) => runClasses(ctx, id),
     'runs:markers': ({ id, method, top }) => runMarkers(ctx, id, method, top),
@@ -200,5 +200,6 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     // The Run screen: H summarised above a size, W and H tables made here (run-view.ts).
     'runs:exportTable': ({ id, which, delimiter }) => offerRunTable(ctx, id, which, delimiter),
     'projections:exportTable': ({ id, delimiter }) => offerProjectionTable(ctx, id, delimiter),
+    'runs:coefficientTracks': ({ id }) => getCoefficientTracks(ctx, id),
   };
 }

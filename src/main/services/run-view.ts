@@ -4,6 +4,7 @@ import {
   ACTIVATION_BINS,
   activationEnvelopes,
   blockMaxima,
+  blockTracks,
   coefficientMapBins,
   countsPerComponent,
   dominantComponents,
@@ -13,6 +14,7 @@ import {
   summarisesH,
 } from '../../shared/analysis/run-views';
 import type {
+  CoefficientTracks,
   ProjectionHSummary,
   RunCoefficientBins,
   RunDetail,
@@ -21,10 +23,11 @@ import type {
 } from '../../shared/domain';
 import type { Delimiter } from '../../shared/export/delimited';
 import type { ServiceContext } from './context';
+import { getDatasetAnnotations } from './annotations';
 import { consensusClustersOf } from './reading';
 import { getRunDetail, getRunDetailWithoutH } from './runs';
 import { offerDelimitedTable } from './table-download';
-import { idPrefix, viewCaches } from './view-cache';
+import { idPrefix, viewCaches, type KeptRunViews } from './view-cache';
 
 /**
  * The Run screen's record (`runs:get`). Up to {@link H_VIEW_MAX_ENTRIES} entries of H it is the
@@ -38,12 +41,46 @@ export function getRunView(ctx: ServiceContext, id: number, maxEntries = H_VIEW_
   const head = getRunDetailWithoutH(ctx, id);
   const key = runSummaryKey(ctx, head, maxEntries);
   const kept = viewCaches(ctx).runs;
-  const summary = key === null ? undefined : kept.get(key);
-  if (summary) return { ...head, H: null, sampleNames: [], hSummary: summary };
+  const views = key === null ? undefined : kept.get(key);
+  if (views) return { ...head, H: null, sampleNames: [], hSummary: views.summary };
   const run = getRunDetail(ctx, id);
-  const view = runView(run, () => consensusClustersOf(ctx, run), maxEntries);
-  if (key !== null && view.hSummary) kept.set(key, view.hSummary);
-  return view;
+  const made = keptRunView(run, () => consensusClustersOf(ctx, run), maxEntries);
+  if (key !== null && made.kept) kept.set(key, made.kept);
+  return made.record;
+}
+
+/**
+ * The sample annotation tracks of a large run's binned coefficient map (`runs:coefficientTracks`),
+ * one value per block (`blockTracks`: categories of the blocks' first samples, numbers as the
+ * blocks' means), for the dominant-component grouping and the consensus one; read from the
+ * annotations as they are now, over the sample orders kept with the run's summaries (made first
+ * when they are not kept). Null for a run whose H is sent: the window draws its tracks itself.
+ */
+export function getCoefficientTracks(
+  ctx: ServiceContext,
+  id: number,
+  maxEntries = H_VIEW_MAX_ENTRIES,
+): CoefficientTracks | null {
+  const head = getRunDetailWithoutH(ctx, id);
+  if (head.state !== 'done' || !head.W || !summarisesH(head.params.rank, head.cols, maxEntries)) return null;
+  const key = runSummaryKey(ctx, head, maxEntries);
+  let views = key === null ? undefined : viewCaches(ctx).runs.get(key);
+  if (!views) {
+    const run = getRunDetail(ctx, id);
+    views = keptRunView(run, () => consensusClustersOf(ctx, run), maxEntries).kept ?? undefined;
+    if (!views) return null;
+    if (key !== null) viewCaches(ctx).runs.set(key, views);
+  }
+  const columns = getDatasetAnnotations(ctx, head.datasetId).samples;
+  const { coefficients } = views.summary;
+  const { dominant, consensus } = views.coefficientOrders;
+  return {
+    dominant: blockTracks(columns, dominant, coefficients.dominant.columns),
+    consensus:
+      consensus && coefficients.consensus
+        ? blockTracks(columns, consensus, coefficients.consensus.columns)
+        : null,
+  };
 }
 
 /**
@@ -76,10 +113,19 @@ export function runView(
   consensus: () => readonly number[] | null,
   maxEntries = H_VIEW_MAX_ENTRIES,
 ): RunDetail {
+  return keptRunView(run, consensus, maxEntries).record;
+}
+
+/** {@link runView}, and what is kept of a summarised run (null when the run is sent whole). */
+function keptRunView(
+  run: RunDetail,
+  consensus: () => readonly number[] | null,
+  maxEntries: number,
+): { record: RunDetail; kept: KeptRunViews | null } {
   const k = run.params.rank;
-  if (!run.W || !run.H || !summarisesH(k, run.cols, maxEntries)) return run;
-  const summary = summariseH(run as RunDetail & { W: Float64Array; H: Float64Array }, consensus());
-  return { ...run, H: null, sampleNames: [], hSummary: summary };
+  if (!run.W || !run.H || !summarisesH(k, run.cols, maxEntries)) return { record: run, kept: null };
+  const kept = summariseHKept(run as RunDetail & { W: Float64Array; H: Float64Array }, consensus());
+  return { record: { ...run, H: null, sampleNames: [], hSummary: kept.summary }, kept };
 }
 
 function orderView(H: Float64Array, k: number, n: number, order: Int32Array | null): RunHOrderView {
@@ -90,14 +136,15 @@ function orderView(H: Float64Array, k: number, n: number, order: Int32Array | nu
   };
 }
 
+/** A clustering's binned coefficient map as sent, and its samples' display order (kept here). */
 function coefficientBins(
   H: Float64Array,
   k: number,
   n: number,
   clusters: ArrayLike<number>,
-): RunCoefficientBins {
-  const bins = coefficientMapBins(H, k, n, clusters);
-  return { ...bins, firstClusters: Int32Array.from(bins.firstSamples, (j) => clusters[j]) };
+): { bins: RunCoefficientBins; order: Int32Array } {
+  const { order, ...bins } = coefficientMapBins(H, k, n, clusters);
+  return { bins: { ...bins, firstClusters: Int32Array.from(bins.firstSamples, (j) => clusters[j]) }, order };
 }
 
 /**
@@ -109,21 +156,35 @@ export function summariseH(
   run: RunDetail & { W: Float64Array; H: Float64Array },
   consensus: readonly number[] | null,
 ): RunHSummary {
+  return summariseHKept(run, consensus).summary;
+}
+
+/**
+ * {@link summariseH}, with the coefficient maps' sample orders (n each): what the main process
+ * keeps of a large run (view-cache.ts) to draw annotation tracks over the map's blocks
+ * (`runs:coefficientTracks`) without sorting the samples again.
+ */
+export function summariseHKept(
+  run: RunDetail & { W: Float64Array; H: Float64Array },
+  consensus: readonly number[] | null,
+): KeptRunViews {
   const { W, H, rows: m, cols: n } = run;
   const k = run.params.rank;
   const dominant = dominantComponents(W, H, m, k, n);
+  const byDominant = coefficientBins(H, k, n, dominant);
+  const byConsensus = consensus && consensus.length === n ? coefficientBins(H, k, n, consensus) : null;
   return {
-    activationBins: Math.min(n, ACTIVATION_BINS),
-    range: finiteRange(H),
-    orders: {
-      fitted: orderView(H, k, n, null),
-      dominant: orderView(H, k, n, dominantSampleOrder(H, k, n)),
+    summary: {
+      activationBins: Math.min(n, ACTIVATION_BINS),
+      range: finiteRange(H),
+      orders: {
+        fitted: orderView(H, k, n, null),
+        dominant: orderView(H, k, n, dominantSampleOrder(H, k, n)),
+      },
+      dominantCounts: countsPerComponent(dominant, k),
+      coefficients: { dominant: byDominant.bins, consensus: byConsensus?.bins ?? null },
     },
-    dominantCounts: countsPerComponent(dominant, k),
-    coefficients: {
-      dominant: coefficientBins(H, k, n, dominant),
-      consensus: consensus && consensus.length === n ? coefficientBins(H, k, n, consensus) : null,
-    },
+    coefficientOrders: { dominant: byDominant.order, consensus: byConsensus?.order ?? null },
   };
 }
 

@@ -40,12 +40,22 @@ export class RecentValues<V> {
 }
 
 /**
+ * What is kept of a large run: the summaries `runs:get` sends, and its coefficient maps' sample
+ * orders (n each, 4 MB at 10⁶ samples, never sent) for the maps' annotation tracks.
+ */
+export interface KeptRunViews {
+  summary: RunHSummary;
+  coefficientOrders: { dominant: Int32Array; consensus: Int32Array | null };
+}
+
+/**
  * Summaries of large H kept between calls: `runs:get` and `projections:get` of a 10⁶-sample run
  * or projection spend seconds making them (sorts of 10⁶ samples, k passes over H), and a finished
- * run's and a stored projection's factors never change. Four of each, ~1 MB apiece at k = 20.
+ * run's and a stored projection's factors never change. Four of each: ~1 MB apiece at k = 20, and
+ * a run's two sample orders (8 MB at 10⁶ samples).
  */
 export interface ViewCaches {
-  runs: RecentValues<RunHSummary>;
+  runs: RecentValues<KeptRunViews>;
   projections: RecentValues<ProjectionHSummary>;
 }
 
@@ -59,7 +69,7 @@ export function viewCaches(ctx: ServiceContext): ViewCaches {
   let kept = caches.get(ctx);
   if (!kept) {
     kept = {
-      runs: new RecentValues<RunHSummary>(KEPT_SUMMARIES),
+      runs: new RecentValues<KeptRunViews>(KEPT_SUMMARIES),
       projections: new RecentValues<ProjectionHSummary>(KEPT_SUMMARIES),
     };
     caches.set(ctx, kept);

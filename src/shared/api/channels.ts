@@ -22,6 +22,7 @@ import {
   synthParamsSchema,
   transforms,
   type AnnotationSet,
+  type CoefficientTracks,
   type AppInfo,
   type AssignmentView,
   type ComparisonView,
@@ -248,7 +249,8 @@ const buildRequestSchemas = () => ({
   'annotations:import': z
     .object({ datasetId: id, axis: z.enum(['samples', 'features']), file: upload })
     .strict(),
-  'annotations:list': z.object({ datasetId: id }).strict(),
+  /** With `axis`, only that axis's annotations (the other's are neither read nor sent). */
+  'annotations:list': z.object({ datasetId: id, axis: z.enum(['samples', 'features']).optional() }).strict(),
   'annotations:delete': byId,
   'runs:classes': byId,
   'runs:markers': z
@@ -325,6 +327,8 @@ const buildRequestSchemas = () => ({
   'runs:exportTable': z.object({ id, which: z.enum(['W', 'H']), delimiter: z.enum(['\t', ',']) }).strict(),
   /** A projection's H as TSV or CSV, made in the main process and read through `downloads:read`. */
   'projections:exportTable': z.object({ id, delimiter: z.enum(['\t', ',']) }).strict(),
+  /** A large run's sample annotation tracks over its binned coefficient maps; null for a run sent with H. */
+  'runs:coefficientTracks': byId,
 });
 
 type RequestSchemas = ReturnType<typeof buildRequestSchemas>;
@@ -411,6 +415,7 @@ export interface ResponseMap {
   'cluster:cancelExport': { cancelled: boolean };
   'runs:exportTable': DownloadTicket;
   'projections:exportTable': DownloadTicket;
+  'runs:coefficientTracks': CoefficientTracks | null;
 }
 
 /** A sweep's or consensus run's cluster job folder as one archive, saved by the renderer under `fileName`. */

@@ -80,6 +80,7 @@ export const channelNames = [
   'cluster:cancelExport',
   'runs:exportTable',
   'projections:exportTable',
+  'runs:coefficientTracks',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

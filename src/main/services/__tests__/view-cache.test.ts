@@ -1,9 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as views from '../../../shared/analysis/run-views';
-import type { ProjectionView, RunDetail } from '../../../shared/domain';
+import type { DatasetAnnotations, ProjectionView, RunDetail } from '../../../shared/domain';
 import type { Services } from '..';
 import { getProjectionView } from '../projections';
-import { getRunView } from '../run-view';
+import { getCoefficientTracks, getRunView } from '../run-view';
+import { getRunDetail } from '../runs';
 import { RecentValues, viewCaches } from '../view-cache';
 import { call, servicesInTempFolders } from './harness';
 
@@ -14,6 +15,7 @@ vi.mock('../../../shared/analysis/run-views', async (original) => {
   return { ...actual, blockMaxima: vi.fn(actual.blockMaxima) };
 });
 const blockMaxima = vi.mocked(views.blockMaxima);
+const { blockEdges, coefficientMapBins, dominantComponents } = views;
 
 const start = servicesInTempFolders('nmf-view-cache-');
 
@@ -94,6 +96,82 @@ describe('summaries of H kept between calls', () => {
     expect(getRunView(services.ctx, id, MAX_ENTRIES).H).not.toBeNull();
     expect(viewCaches(services.ctx).runs.keys()).toEqual([]);
     expect(blockMaxima).not.toHaveBeenCalled();
+  }, 60_000);
+});
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+describe('a large run’s coefficient map tracks', () => {
+  it('come binned from the kept sample orders: categories of first samples, numbers as block means', async () => {
+    const services = start();
+    const datasetId = await synth(services, 3, 5000);
+    const id = await finishedRun(services, datasetId);
+    const detail = await call<{ colNames: string[]; rowNames: string[] }>(services, 'datasets:get', {
+      id: datasetId,
+    });
+    const depth = (j: number): number | null => (j % 7 === 0 ? null : (j * 37) % 101);
+    const table =
+      'sample\tgroup\tdepth\n' +
+      detail.colNames.map((name, j) => `${name}\t${j % 3 === 0 ? 'a' : 'b'}\t${depth(j) ?? ''}`).join('\n');
+    await call(services, 'annotations:import', {
+      datasetId,
+      axis: 'samples',
+      file: { fileName: 'cells.tsv', bytes: bytes(table) },
+    });
+    await call(services, 'annotations:import', {
+      datasetId,
+      axis: 'features',
+      file: {
+        fileName: 'genes.tsv',
+        bytes: bytes('gene\tsymbol\n' + detail.rowNames.map((g) => `${g}\tS${g}`).join('\n')),
+      },
+    });
+
+    blockMaxima.mockClear();
+    const view = getRunView(services.ctx, id, MAX_ENTRIES);
+    const tracks = getCoefficientTracks(services.ctx, id, MAX_ENTRIES)!;
+    // The summaries were made once, for runs:get; the tracks read the kept orders.
+    expect(blockMaxima).toHaveBeenCalledTimes(2);
+    expect(tracks.consensus).toBeNull();
+
+    const run = getRunDetail(services.ctx, id);
+    const clusters = dominantComponents(run.W!, run.H!, run.rows, 2, 5000);
+    const { order, columns, firstSamples } = coefficientMapBins(run.H!, 2, 5000, clusters);
+    expect(view.hSummary!.coefficients.dominant.columns).toBe(columns);
+    const edges = blockEdges(0, 5000, columns);
+    expect(tracks.dominant.map((t) => [t.name, t.kind])).toEqual([
+      ['group', 'categorical'],
+      ['depth (block mean)', 'numeric'],
+    ]);
+    expect(tracks.dominant[0].values).toEqual(Array.from(firstSamples, (j) => (j % 3 === 0 ? 'a' : 'b')));
+    const means = Array.from({ length: columns }, (_, c) => {
+      const present = Array.from(order.subarray(edges[c], edges[c + 1]), depth).filter(
+        (v): v is number => v !== null,
+      );
+      return present.reduce((a, b) => a + b, 0) / present.length;
+    });
+    expect(tracks.dominant[1].values).toEqual(means);
+    // Not the first samples' values.
+    expect(tracks.dominant[1].values).not.toEqual(Array.from(firstSamples, depth));
+
+    // The window of a large run asks for the features' annotations only.
+    const features = await call<DatasetAnnotations>(services, 'annotations:list', {
+      datasetId,
+      axis: 'features',
+    });
+    expect(features.samples).toEqual([]);
+    expect(features.sets.map((set) => set.axis)).toEqual(['features']);
+    expect(features.features.map((c) => c.name)).toEqual(['symbol']);
+    const both = await call<DatasetAnnotations>(services, 'annotations:list', { datasetId });
+    expect(both.samples.map((c) => c.name)).toEqual(['group', 'depth']);
+    expect(both.features).toEqual(features.features);
+  }, 60_000);
+
+  it('are null for a run sent with H (the window draws its tracks)', async () => {
+    const services = start();
+    const id = await finishedRun(services, await synth(services, 3, 50));
+    expect(getCoefficientTracks(services.ctx, id, MAX_ENTRIES)).toBeNull();
+    expect(await call(services, 'runs:coefficientTracks', { id })).toBeNull();
   }, 60_000);
 });
 
