@@ -1,4 +1,6 @@
 import { ServiceError } from '../../shared/api';
+import { sampleLabels } from '../../shared/analysis/consensus';
+import { dense } from '../../shared/linalg/matrix';
 import type { DownloadTicket } from '../../shared/api/transfer';
 import {
   ACTIVATION_BINS,
@@ -27,7 +29,7 @@ import { getDatasetAnnotations } from './annotations';
 import { consensusClustersOf } from './reading';
 import { getRunDetail, getRunDetailWithoutH } from './runs';
 import { offerDelimitedTable } from './table-download';
-import { idPrefix, viewCaches, type KeptRunViews } from './view-cache';
+import { runViewsKey, viewCaches, type KeptRunViews } from './view-cache';
 
 /**
  * The Run screen's record (`runs:get`). Up to {@link H_VIEW_MAX_ENTRIES} entries of H it is the
@@ -39,7 +41,7 @@ import { idPrefix, viewCaches, type KeptRunViews } from './view-cache';
  */
 export function getRunView(ctx: ServiceContext, id: number, maxEntries = H_VIEW_MAX_ENTRIES): RunDetail {
   const head = getRunDetailWithoutH(ctx, id);
-  const key = runSummaryKey(ctx, head, maxEntries);
+  const key = runViewsKey(ctx, head, maxEntries);
   const kept = viewCaches(ctx).runs;
   const views = key === null ? undefined : kept.get(key);
   if (views) return { ...head, H: null, sampleNames: [], hSummary: views.summary };
@@ -63,7 +65,7 @@ export function getCoefficientTracks(
 ): CoefficientTracks | null {
   const head = getRunDetailWithoutH(ctx, id);
   if (head.state !== 'done' || !head.W || !summarisesH(head.params.rank, head.cols, maxEntries)) return null;
-  const key = runSummaryKey(ctx, head, maxEntries);
+  const key = runViewsKey(ctx, head, maxEntries);
   let views = key === null ? undefined : viewCaches(ctx).runs.get(key);
   if (!views) {
     const run = getRunDetail(ctx, id);
@@ -81,24 +83,6 @@ export function getCoefficientTracks(
         ? blockTracks(columns, consensus, coefficients.consensus.columns)
         : null,
   };
-}
-
-/**
- * The key under which a run's summaries are kept, or null when they are not to be kept: a run that
- * is not summarised (not done, or H small enough to send), or a sweep's run while its sweep is
- * unfinished (its consensus clusters, one of the summaries' inputs, may still come). The run's
- * creation time tells a run from a later one given its id; the sweep's end time, a sweep resumed.
- */
-function runSummaryKey(ctx: ServiceContext, head: RunDetail, maxEntries: number): string | null {
-  if (head.state !== 'done' || !head.W || !summarisesH(head.params.rank, head.cols, maxEntries)) return null;
-  let sweepEnd = '';
-  if (head.sweepId !== null) {
-    const sweep = ctx.db.prepare('SELECT finished_at FROM sweeps WHERE id = ?').get(head.sweepId) as
-      { finished_at: string | null } | undefined;
-    if (!sweep?.finished_at) return null;
-    sweepEnd = sweep.finished_at;
-  }
-  return `${idPrefix(head.id)}${head.createdAt}|${sweepEnd}|${maxEntries}`;
 }
 
 /**
@@ -185,6 +169,7 @@ export function summariseHKept(
       coefficients: { dominant: byDominant.bins, consensus: byConsensus?.bins ?? null },
     },
     coefficientOrders: { dominant: byDominant.order, consensus: byConsensus?.order ?? null },
+    classLabels: Int32Array.from(sampleLabels(dense(m, k, W), dense(k, n, H))),
   };
 }
 

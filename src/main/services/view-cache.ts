@@ -1,4 +1,5 @@
-import type { ProjectionHSummary, RunHSummary } from '../../shared/domain';
+import { H_VIEW_MAX_ENTRIES, summarisesH } from '../../shared/analysis/run-views';
+import type { ProjectionHSummary, RunDetail, RunHSummary } from '../../shared/domain';
 import type { ServiceContext } from './context';
 
 /**
@@ -46,6 +47,11 @@ export class RecentValues<V> {
 export interface KeptRunViews {
   summary: RunHSummary;
   coefficientOrders: { dominant: Int32Array; consensus: Int32Array | null };
+  /**
+   * Each sample's cluster by dominant component as `runs:classes` compares it with the classes
+   * (shared/analysis `sampleLabels`), so that call reads neither H nor the sample names.
+   */
+  classLabels: Int32Array;
 }
 
 /**
@@ -80,6 +86,38 @@ export function viewCaches(ctx: ServiceContext): ViewCaches {
 /** The key prefix of every summary of row `id` (runs and projections are keyed `id|…`). */
 export function idPrefix(id: number): string {
   return `${id}|`;
+}
+
+/**
+ * The key under which a run's summaries are kept, or null when they are not to be kept: a run that
+ * is not summarised (not done, or H small enough to send), or a sweep's run while its sweep is
+ * unfinished (its consensus clusters, one of the summaries' inputs, may still come). The run's
+ * creation time tells a run from a later one given its id; the sweep's end time, a sweep resumed.
+ */
+export function runViewsKey(
+  ctx: ServiceContext,
+  head: Pick<RunDetail, 'id' | 'state' | 'W' | 'params' | 'cols' | 'sweepId' | 'createdAt'>,
+  maxEntries = H_VIEW_MAX_ENTRIES,
+): string | null {
+  if (head.state !== 'done' || !head.W || !summarisesH(head.params.rank, head.cols, maxEntries)) return null;
+  let sweepEnd = '';
+  if (head.sweepId !== null) {
+    const sweep = ctx.db.prepare('SELECT finished_at FROM sweeps WHERE id = ?').get(head.sweepId) as
+      { finished_at: string | null } | undefined;
+    if (!sweep?.finished_at) return null;
+    sweepEnd = sweep.finished_at;
+  }
+  return `${idPrefix(head.id)}${head.createdAt}|${sweepEnd}|${maxEntries}`;
+}
+
+/** What is kept of run `head` (see {@link runViewsKey}), if anything. */
+export function keptRunViews(
+  ctx: ServiceContext,
+  head: Parameters<typeof runViewsKey>[1],
+  maxEntries = H_VIEW_MAX_ENTRIES,
+): KeptRunViews | undefined {
+  const key = runViewsKey(ctx, head, maxEntries);
+  return key === null ? undefined : caches.get(ctx)?.runs.get(key);
 }
 
 /** Forgets the kept summaries of run `id`, deleted (its id may later be given to another run). */

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as views from '../../../shared/analysis/run-views';
-import type { DatasetAnnotations, ProjectionView, RunDetail } from '../../../shared/domain';
+import type { DatasetAnnotations, ProjectionView, RunClassesView, RunDetail } from '../../../shared/domain';
 import type { Services } from '..';
 import { getProjectionView } from '../projections';
 import { getCoefficientTracks, getRunView } from '../run-view';
@@ -173,6 +173,46 @@ describe('a large run’s coefficient map tracks', () => {
     expect(getCoefficientTracks(services.ctx, id, MAX_ENTRIES)).toBeNull();
     expect(await call(services, 'runs:coefficientTracks', { id })).toBeNull();
   }, 60_000);
+});
+
+describe('runs:classes of a large run', () => {
+  it('answers from the dominant clusters kept with the summaries, the same as read from H', async () => {
+    const services = start();
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 5,
+      samples: 100_000,
+      rank: 3,
+      seed: 8,
+    });
+    const run = await call<{ id: number }>(services, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 3, maxIter: 2, seed: 1 },
+    });
+    for (;;) {
+      const detail = await call<RunDetail>(services, 'runs:get', { id: run.id });
+      if (detail.state === 'done') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    viewCaches(services.ctx).runs.dropPrefix('');
+    const detail = await call<{ colNames: string[] }>(services, 'datasets:get', { id: dataset.id });
+    await call(services, 'annotations:import', {
+      datasetId: dataset.id,
+      axis: 'samples',
+      file: {
+        fileName: 'cells.tsv',
+        bytes: bytes('sample\ttype\n' + detail.colNames.map((name, j) => `${name}\tt${j % 5}`).join('\n')),
+      },
+    });
+    const fromH = await call<RunClassesView>(services, 'runs:classes', { id: run.id });
+    expect(fromH.classes!.clusters).toHaveLength(100_000);
+    await call(services, 'runs:get', { id: run.id });
+    const [key] = viewCaches(services.ctx).runs.keys();
+    expect(await call<RunClassesView>(services, 'runs:classes', { id: run.id })).toEqual(fromH);
+    // The answer is the kept clusters'.
+    viewCaches(services.ctx).runs.get(key)!.classLabels.fill(0);
+    const kept = await call<RunClassesView>(services, 'runs:classes', { id: run.id });
+    expect(new Set(kept.classes!.clusters)).toEqual(new Set([0]));
+  }, 120_000);
 });
 
 describe('RecentValues', () => {
