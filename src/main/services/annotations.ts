@@ -61,9 +61,21 @@ function mergeColumns(sets: readonly AnnotationSet[], axis: AnnotationAxis): Ann
   return [...byName.values()];
 }
 
-export function getDatasetAnnotations(ctx: ServiceContext, datasetId: number): DatasetAnnotations {
-  datasetNames(ctx, datasetId);
-  const sets = listAnnotations(ctx.db, datasetId).map(toAnnotationSet);
+/**
+ * A dataset's annotation files and their merged columns; with `axis`, only that axis's (the other
+ * axis's files are not read: the Run screen of a 10⁶-sample run asks for the features only, its
+ * sample tracks come binned from `runs:coefficientTracks`).
+ */
+export function getDatasetAnnotations(
+  ctx: ServiceContext,
+  datasetId: number,
+  axis?: AnnotationAxis,
+): DatasetAnnotations {
+  if (!ctx.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(datasetId))
+    throw new ServiceError('not_found', `dataset ${datasetId} does not exist`);
+  const sets = listAnnotations(ctx.db, datasetId)
+    .filter((row) => axis === undefined || row.axis === axis)
+    .map(toAnnotationSet);
   return {
     datasetId,
     sets,

@@ -63,15 +63,16 @@ import {
 } from './consensus';
 import {
   deleteProjectionById,
-  getProjectionDetail,
+  getProjectionView,
   listProjectionSummaries,
+  offerProjectionTable,
   projectDataset,
   beginProjection,
   cancelProjection,
 } from './projections';
 import { compareActivity } from './activity-compare';
 import { currentMemoryBudget, saveMemoryBudget } from './memory-budget';
-import { getRunView, offerRunTable } from './run-view';
+import { getCoefficientTracks, getRunView, offerRunTable } from './run-view';
 
 /** The one handler per channel, shared by Electron IPC and the browser-mode server. */
 export function createHandlers(ctx: ServiceContext): Handlers {
@@ -135,10 +136,11 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'compare:align': ({ runIds, metric }) => compareRuns(ctx, runIds, metric),
     'compare:activity': ({ items, metric }) => compareActivity(ctx, items, metric),
     'jobs:list': () => ctx.jobs.list(),
-    'projections:start': ({ runId, datasetId, minShare }) =>
-      projectDataset(ctx, runId, datasetId, { minShare }),
+    // Answered as `projections:get` answers: a summary of H in place of H above the threshold.
+    'projections:start': async ({ runId, datasetId, minShare }) =>
+      getProjectionView(ctx, (await projectDataset(ctx, runId, datasetId, { minShare })).id),
     'projections:list': (filter) => listProjectionSummaries(ctx, filter),
-    'projections:get': ({ id }) => getProjectionDetail(ctx, id),
+    'projections:get': ({ id }) => getProjectionView(ctx, id),
     'projections:delete': ({ id }) => deleteProjectionById(ctx, id),
     'projections:begin': ({ runId, datasetId, minShare }) =>
       beginProjection(ctx, runId, datasetId, { minShare }),
@@ -171,7 +173,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       withStagedUpload(ctx, file.fileName, file.bytes, (path) =>
         importAnnotationFile(ctx, datasetId, axis, path, file.fileName),
       ),
-    'annotations:list': ({ datasetId }) => getDatasetAnnotations(ctx, datasetId),
+    'annotations:list': ({ datasetId, axis }) => getDatasetAnnotations(ctx, datasetId, axis),
     'annotations:delete': ({ id }) => deleteAnnotationById(ctx, id),
     'runs:classes': ({ id }) => runClasses(ctx, id),
     'runs:markers': ({ id, method, top }) => runMarkers(ctx, id, method, top),
@@ -197,5 +199,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'cluster:cancelExport': ({ exportId }) => cancelClusterExport(ctx, exportId),
     // The Run screen: H summarised above a size, W and H tables made here (run-view.ts).
     'runs:exportTable': ({ id, which, delimiter }) => offerRunTable(ctx, id, which, delimiter),
+    'projections:exportTable': ({ id, delimiter }) => offerProjectionTable(ctx, id, delimiter),
+    'runs:coefficientTracks': ({ id }) => getCoefficientTracks(ctx, id),
   };
 }

@@ -7,12 +7,22 @@ import {
   selectRows,
   type FeatureMatch,
 } from '../../shared/analysis';
-import type { ProjectionDetail, ProjectionSummary, RunDetail, RunParams } from '../../shared/domain';
+import type {
+  ProjectionDetail,
+  ProjectionSummary,
+  ProjectionView,
+  RunDetail,
+  RunParams,
+} from '../../shared/domain';
+import { H_VIEW_MAX_ENTRIES, summarisesH } from '../../shared/analysis/run-views';
+import type { DownloadTicket } from '../../shared/api/transfer';
+import type { Delimiter } from '../../shared/export/delimited';
 import { dense, type DataMatrix, type DenseMatrix } from '../../shared/linalg/matrix';
 import type { FitOptionsInput, FitResult } from '../../shared/nmf/types';
 import { float64FromBlob, toBlob } from '../db/blobs';
 import {
   deleteProjection,
+  getProjectionHead,
   getProjectionRow,
   insertProjection,
   listProjections,
@@ -24,6 +34,9 @@ import type { ServiceContext } from './context';
 import { getDatasetSummary, loadDataset } from './datasets';
 import { projectionMemoryPlan } from './job-memory';
 import { getRunDetail, requireOwner } from './runs';
+import { summariseProjectionH } from './run-view';
+import { offerDelimitedTable } from './table-download';
+import { forgetProjectionSummary, idPrefix, viewCaches } from './view-cache';
 
 /**
  * Projections: a dataset's samples fitted onto a saved run's components (W held, H fitted; the
@@ -82,9 +95,67 @@ export function getProjectionDetail(ctx: ServiceContext, id: number): Projection
   };
 }
 
+/**
+ * A projection as `projections:get` answers (the panel's record), like `runs:get`
+ * (run-view.ts): up to {@link H_VIEW_MAX_ENTRIES} entries of H the stored projection as is; above,
+ * H (k × n of the new samples: 160 MB at k = 20 × 10⁶) and the n sample names stay here and
+ * `hSummary` carries the heat map the panel draws (`summariseProjectionH`), kept for the next call
+ * (view-cache.ts: a stored projection never changes).
+ */
+export function getProjectionView(
+  ctx: ServiceContext,
+  id: number,
+  maxEntries = H_VIEW_MAX_ENTRIES,
+): ProjectionView {
+  const head = getProjectionHead(ctx.db, id);
+  if (!head) throw new ServiceError('not_found', `projection ${id} does not exist`);
+  const { samples, ...row } = head;
+  if (!summarisesH(head.rank, samples, maxEntries)) return getProjectionDetail(ctx, id);
+  const key = `${idPrefix(id)}${head.created_at}|${maxEntries}`;
+  const kept = viewCaches(ctx).projections;
+  let summary = kept.get(key);
+  if (!summary) {
+    const H = float64FromBlob(getProjectionRow(ctx.db, id)!.h) as Float64Array;
+    summary = summariseProjectionH(H, head.rank, samples);
+    kept.set(key, summary);
+  }
+  return { ...toProjectionSummary(row), H: null, sampleNames: [], hSummary: summary };
+}
+
+/** File name of a projection's H table: `projection-<id>-H.tsv` or `.csv`. */
+export function projectionTableFileName(id: number, delimiter: Delimiter): string {
+  return `projection-${id}-H.${delimiter === ',' ? 'csv' : 'tsv'}`;
+}
+
+/**
+ * The projection panel's "H as TSV/CSV": the projected H (components × the new samples, corner
+ * `component`, components c1…ck as the panel and the CLI's `project --out` H.tsv name them), made
+ * here a piece at a time and read through `downloads:read` with progress and Cancel, as the Run
+ * screen's tables (`offerDelimitedTable`).
+ */
+export function offerProjectionTable(
+  ctx: ServiceContext,
+  id: number,
+  delimiter: Delimiter,
+  chunkValues?: number,
+): Promise<DownloadTicket> {
+  const projection = getProjectionDetail(ctx, id);
+  const k = projection.rank;
+  const table = {
+    values: projection.H,
+    rows: k,
+    cols: projection.sampleNames.length,
+    rowNames: Array.from({ length: k }, (_, c) => `c${c + 1}`),
+    colNames: projection.sampleNames,
+    corner: 'component',
+  };
+  return offerDelimitedTable(ctx, projectionTableFileName(id, delimiter), table, delimiter, chunkValues);
+}
+
 export function deleteProjectionById(ctx: ServiceContext, id: number): { deleted: number } {
   const deleted = deleteProjection(ctx.db, id);
   if (!deleted) throw new ServiceError('not_found', `projection ${id} does not exist`);
+  forgetProjectionSummary(ctx, id);
   ctx.events.emit('library:changed', { what: 'runs', id: null });
   return { deleted };
 }

@@ -29,7 +29,8 @@ import { sweepJobResults } from '../db/queries/sweeps';
 import { getDatasetAnnotations } from './annotations';
 import type { ServiceContext } from './context';
 import { loadDataset } from './datasets';
-import { getRunDetail } from './runs';
+import { getRunDetail, getRunDetailWithoutH } from './runs';
+import { keptRunViews } from './view-cache';
 import { getSweepDetail } from './sweeps';
 
 /**
@@ -66,17 +67,13 @@ export function consensusClustersOf(
 }
 
 /**
- * Clusters of a run's samples: a sweep's run takes the sweep's consensus clusters at its rank (what
- * Brunet et al. compare with the classes); any other run labels each sample by its dominant
- * component in W·H.
+ * A run's samples labelled by their dominant component in W·H (a sweep's run takes the sweep's
+ * consensus clusters at its rank instead, what Brunet et al. compare with the classes).
  */
-function runClusters(
-  ctx: ServiceContext,
+function dominantClustering(
   run: RunDetail & { W: Float64Array; H: Float64Array },
 ): Omit<ClusterAgreement, 'agreements'> {
   const rank = run.params.rank;
-  const consensus = consensusClustersOf(ctx, run);
-  if (consensus) return { rank, clusters: consensus, source: 'consensus' };
   return {
     rank,
     clusters: sampleLabels(dense(run.rows, rank, run.W), dense(rank, run.cols, run.H)),
@@ -88,11 +85,23 @@ function agreementsOf(clusters: readonly number[], rank: number, columns: readon
   return columns.map((column) => classAgreement(clusters, column, rank));
 }
 
+/**
+ * The run's clusters against the dataset's categorical sample classes. A large run whose summaries
+ * are kept (view-cache.ts) is read without H and its sample names (160 MB and 10⁶ names at
+ * k = 20 × 10⁶ samples): its dominant-component clusters were kept with the summaries.
+ */
 export function runClasses(ctx: ServiceContext, runId: number): RunClassesView {
-  const run = finishedRun(ctx, runId);
-  const columns = categorical(getDatasetAnnotations(ctx, run.datasetId).samples);
+  const head = getRunDetailWithoutH(ctx, runId);
+  const kept = keptRunViews(ctx, head);
+  const run = kept ? head : finishedRun(ctx, runId);
+  const columns = categorical(getDatasetAnnotations(ctx, run.datasetId, 'samples').samples);
   if (columns.length === 0) return { runId, classes: null };
-  const clustering = runClusters(ctx, run);
+  const consensus = consensusClustersOf(ctx, run);
+  const clustering: Omit<ClusterAgreement, 'agreements'> = consensus
+    ? { rank: run.params.rank, clusters: consensus, source: 'consensus' }
+    : kept
+      ? { rank: run.params.rank, clusters: Array.from(kept.classLabels), source: 'dominant' }
+      : dominantClustering(run as RunDetail & { W: Float64Array; H: Float64Array });
   return {
     runId,
     classes: { ...clustering, agreements: agreementsOf(clustering.clusters, run.params.rank, columns) },
@@ -101,7 +110,7 @@ export function runClasses(ctx: ServiceContext, runId: number): RunClassesView {
 
 export function sweepClasses(ctx: ServiceContext, sweepId: number): SweepClassesView {
   const sweep = getSweepDetail(ctx, sweepId);
-  const columns = categorical(getDatasetAnnotations(ctx, sweep.datasetId).samples);
+  const columns = categorical(getDatasetAnnotations(ctx, sweep.datasetId, 'samples').samples);
   return {
     sweepId,
     columns: columns.map((c) => c.name),

@@ -1,9 +1,12 @@
 import { ServiceError } from '../../shared/api';
+import { sampleLabels } from '../../shared/analysis/consensus';
+import { dense } from '../../shared/linalg/matrix';
 import type { DownloadTicket } from '../../shared/api/transfer';
 import {
   ACTIVATION_BINS,
   activationEnvelopes,
   blockMaxima,
+  blockTracks,
   coefficientMapBins,
   countsPerComponent,
   dominantComponents,
@@ -12,22 +15,74 @@ import {
   H_VIEW_MAX_ENTRIES,
   summarisesH,
 } from '../../shared/analysis/run-views';
-import type { RunCoefficientBins, RunDetail, RunHOrderView, RunHSummary } from '../../shared/domain';
-import { delimitedChunks, EXPORT_CHUNK_VALUES, type Delimiter } from '../../shared/export/delimited';
+import type {
+  CoefficientTracks,
+  ProjectionHSummary,
+  RunCoefficientBins,
+  RunDetail,
+  RunHOrderView,
+  RunHSummary,
+} from '../../shared/domain';
+import type { Delimiter } from '../../shared/export/delimited';
 import type { ServiceContext } from './context';
-import { offerDownload, textSource } from './downloads';
+import { getDatasetAnnotations } from './annotations';
 import { consensusClustersOf } from './reading';
-import { getRunDetail } from './runs';
+import { getRunDetail, getRunDetailWithoutH } from './runs';
+import { offerDelimitedTable } from './table-download';
+import { runViewsKey, viewCaches, type KeptRunViews } from './view-cache';
 
 /**
  * The Run screen's record (`runs:get`). Up to {@link H_VIEW_MAX_ENTRIES} entries of H it is the
  * stored run as is; above, H (k × n: 160 MB at k = 20 × 10⁶ samples, which the window then held,
  * transposed and scanned per view) stays here and the record carries what the screen draws of it
- * instead (`hSummary`, shared/analysis/run-views.ts): a few MB whatever n is.
+ * instead (`hSummary`, shared/analysis/run-views.ts): a few MB whatever n is. The summaries are
+ * kept (view-cache.ts): a finished run's W and H never change, so the next `runs:get` of the run
+ * reads neither H nor the sample names and sorts nothing.
  */
 export function getRunView(ctx: ServiceContext, id: number, maxEntries = H_VIEW_MAX_ENTRIES): RunDetail {
+  const head = getRunDetailWithoutH(ctx, id);
+  const key = runViewsKey(ctx, head, maxEntries);
+  const kept = viewCaches(ctx).runs;
+  const views = key === null ? undefined : kept.get(key);
+  if (views) return { ...head, H: null, sampleNames: [], hSummary: views.summary };
   const run = getRunDetail(ctx, id);
-  return runView(run, () => consensusClustersOf(ctx, run), maxEntries);
+  const made = keptRunView(run, () => consensusClustersOf(ctx, run), maxEntries);
+  if (key !== null && made.kept) kept.set(key, made.kept);
+  return made.record;
+}
+
+/**
+ * The sample annotation tracks of a large run's binned coefficient map (`runs:coefficientTracks`),
+ * one value per block (`blockTracks`: categories of the blocks' first samples, numbers as the
+ * blocks' means), for the dominant-component grouping and the consensus one; read from the
+ * annotations as they are now, over the sample orders kept with the run's summaries (made first
+ * when they are not kept). Null for a run whose H is sent: the window draws its tracks itself.
+ */
+export function getCoefficientTracks(
+  ctx: ServiceContext,
+  id: number,
+  maxEntries = H_VIEW_MAX_ENTRIES,
+): CoefficientTracks | null {
+  const head = getRunDetailWithoutH(ctx, id);
+  if (head.state !== 'done' || !head.W || !summarisesH(head.params.rank, head.cols, maxEntries)) return null;
+  const key = runViewsKey(ctx, head, maxEntries);
+  let views = key === null ? undefined : viewCaches(ctx).runs.get(key);
+  if (!views) {
+    const run = getRunDetail(ctx, id);
+    views = keptRunView(run, () => consensusClustersOf(ctx, run), maxEntries).kept ?? undefined;
+    if (!views) return null;
+    if (key !== null) viewCaches(ctx).runs.set(key, views);
+  }
+  const columns = getDatasetAnnotations(ctx, head.datasetId).samples;
+  const { coefficients } = views.summary;
+  const { dominant, consensus } = views.coefficientOrders;
+  return {
+    dominant: blockTracks(columns, dominant, coefficients.dominant.columns),
+    consensus:
+      consensus && coefficients.consensus
+        ? blockTracks(columns, consensus, coefficients.consensus.columns)
+        : null,
+  };
 }
 
 /**
@@ -42,10 +97,19 @@ export function runView(
   consensus: () => readonly number[] | null,
   maxEntries = H_VIEW_MAX_ENTRIES,
 ): RunDetail {
+  return keptRunView(run, consensus, maxEntries).record;
+}
+
+/** {@link runView}, and what is kept of a summarised run (null when the run is sent whole). */
+function keptRunView(
+  run: RunDetail,
+  consensus: () => readonly number[] | null,
+  maxEntries: number,
+): { record: RunDetail; kept: KeptRunViews | null } {
   const k = run.params.rank;
-  if (!run.W || !run.H || !summarisesH(k, run.cols, maxEntries)) return run;
-  const summary = summariseH(run as RunDetail & { W: Float64Array; H: Float64Array }, consensus());
-  return { ...run, H: null, sampleNames: [], hSummary: summary };
+  if (!run.W || !run.H || !summarisesH(k, run.cols, maxEntries)) return { record: run, kept: null };
+  const kept = summariseHKept(run as RunDetail & { W: Float64Array; H: Float64Array }, consensus());
+  return { record: { ...run, H: null, sampleNames: [], hSummary: kept.summary }, kept };
 }
 
 function orderView(H: Float64Array, k: number, n: number, order: Int32Array | null): RunHOrderView {
@@ -56,14 +120,15 @@ function orderView(H: Float64Array, k: number, n: number, order: Int32Array | nu
   };
 }
 
+/** A clustering's binned coefficient map as sent, and its samples' display order (kept here). */
 function coefficientBins(
   H: Float64Array,
   k: number,
   n: number,
   clusters: ArrayLike<number>,
-): RunCoefficientBins {
-  const bins = coefficientMapBins(H, k, n, clusters);
-  return { ...bins, firstClusters: Int32Array.from(bins.firstSamples, (j) => clusters[j]) };
+): { bins: RunCoefficientBins; order: Int32Array } {
+  const { order, ...bins } = coefficientMapBins(H, k, n, clusters);
+  return { bins: { ...bins, firstClusters: Int32Array.from(bins.firstSamples, (j) => clusters[j]) }, order };
 }
 
 /**
@@ -75,22 +140,46 @@ export function summariseH(
   run: RunDetail & { W: Float64Array; H: Float64Array },
   consensus: readonly number[] | null,
 ): RunHSummary {
+  return summariseHKept(run, consensus).summary;
+}
+
+/**
+ * {@link summariseH}, with the coefficient maps' sample orders (n each): what the main process
+ * keeps of a large run (view-cache.ts) to draw annotation tracks over the map's blocks
+ * (`runs:coefficientTracks`) without sorting the samples again.
+ */
+export function summariseHKept(
+  run: RunDetail & { W: Float64Array; H: Float64Array },
+  consensus: readonly number[] | null,
+): KeptRunViews {
   const { W, H, rows: m, cols: n } = run;
   const k = run.params.rank;
   const dominant = dominantComponents(W, H, m, k, n);
+  const byDominant = coefficientBins(H, k, n, dominant);
+  const byConsensus = consensus && consensus.length === n ? coefficientBins(H, k, n, consensus) : null;
   return {
-    activationBins: Math.min(n, ACTIVATION_BINS),
-    range: finiteRange(H),
-    orders: {
-      fitted: orderView(H, k, n, null),
-      dominant: orderView(H, k, n, dominantSampleOrder(H, k, n)),
+    summary: {
+      activationBins: Math.min(n, ACTIVATION_BINS),
+      range: finiteRange(H),
+      orders: {
+        fitted: orderView(H, k, n, null),
+        dominant: orderView(H, k, n, dominantSampleOrder(H, k, n)),
+      },
+      dominantCounts: countsPerComponent(dominant, k),
+      coefficients: { dominant: byDominant.bins, consensus: byConsensus?.bins ?? null },
     },
-    dominantCounts: countsPerComponent(dominant, k),
-    coefficients: {
-      dominant: coefficientBins(H, k, n, dominant),
-      consensus: consensus && consensus.length === n ? coefficientBins(H, k, n, consensus) : null,
-    },
+    coefficientOrders: { dominant: byDominant.order, consensus: byConsensus?.order ?? null },
+    classLabels: Int32Array.from(sampleLabels(dense(m, k, W), dense(k, n, H))),
   };
+}
+
+/**
+ * What the projection panel draws of a projected H (k × n of the new samples): its heat map as
+ * k × 1200 block maxima of the samples as fitted and H's finite range, the Run screen's map of a
+ * summarised H made by the same functions.
+ */
+export function summariseProjectionH(H: Float64Array, k: number, n: number): ProjectionHSummary {
+  return { samples: n, range: finiteRange(H), map: blockMaxima(H, k, n, null) };
 }
 
 /** Component names as the Run screen shows them and has always exported them: the user's, or C1…Ck. */
@@ -143,35 +232,5 @@ export async function offerRunTable(
           colNames: run.sampleNames,
           corner: 'component',
         };
-  const { values, rows, cols, rowNames, colNames, corner } = table;
-  const perPiece = chunkValues ?? EXPORT_CHUNK_VALUES;
-  // delimitedChunks counts the header's column names with the values when it cuts pieces.
-  const total = Math.min(colNames.length, cols) + rows * cols;
-  let made = 0;
-  // Values written so far, for the progress line: each piece holds at most `perPiece` of them.
-  const pieces = (function* counted(): Generator<string> {
-    for (const piece of delimitedChunks(
-      values,
-      rows,
-      cols,
-      rowNames,
-      colNames,
-      delimiter,
-      corner,
-      perPiece,
-    )) {
-      made = Math.min(total, made + perPiece);
-      yield piece;
-    }
-    made = total;
-  })();
-  return offerDownload(
-    ctx,
-    textSource(
-      runTableFileName(id, which, delimiter),
-      delimiter === ',' ? 'text/csv' : 'text/tab-separated-values',
-      pieces,
-      () => (total === 0 ? 1 : made / total),
-    ),
-  );
+  return offerDelimitedTable(ctx, runTableFileName(id, which, delimiter), table, delimiter, chunkValues);
 }

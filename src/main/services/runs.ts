@@ -21,6 +21,7 @@ import {
   finishRunWithState,
   getRunListRow,
   getRunRow,
+  getRunRowWithoutH,
   insertRun,
   listRuns,
   markRunStarted,
@@ -30,6 +31,7 @@ import {
   updateRunNames,
   updateRunNotes,
   type RunListRow,
+  type RunRow,
 } from '../db/queries/runs';
 import { describeOwner, ownerGone } from '../db/ownership';
 import { JobCancelledError, type JobHandle } from '../workers/pool';
@@ -37,6 +39,7 @@ import type { FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 import { getDatasetSummary, loadDataset } from './datasets';
 import type { MatrixLease } from './matrix-cache';
+import { forgetRunSummaries } from './view-cache';
 import { currentMemoryBudget } from './memory-budget';
 import { planFitMemory, type MemoryPlan } from '../../shared/domain/memory-plan';
 import {
@@ -91,24 +94,43 @@ export function listRunSummaries(ctx: ServiceContext, filter: ParsedRequestOf<'r
 export function getRunDetail(ctx: ServiceContext, id: number): RunDetail {
   const row = getRunRow(ctx.db, id);
   if (!row) throw new ServiceError('not_found', `run ${id} does not exist`);
+  return runDetailOf(ctx, row, row.h, true);
+}
+
+/**
+ * A run without H and its n sample names (`H: null`, `sampleNames: []`): neither is read from the
+ * library. For the Run screen of a large run whose summaries of H are kept (services/run-view.ts).
+ */
+export function getRunDetailWithoutH(ctx: ServiceContext, id: number): RunDetail {
+  const row = getRunRowWithoutH(ctx.db, id);
+  if (!row) throw new ServiceError('not_found', `run ${id} does not exist`);
+  return runDetailOf(ctx, row, null, false);
+}
+
+function runDetailOf(
+  ctx: ServiceContext,
+  row: Omit<RunRow, 'h'> & { dataset_name: string },
+  h: Buffer | null,
+  withSampleNames: boolean,
+): RunDetail {
   const summary = toRunSummary(row);
   const names = ctx.db
-    .prepare('SELECT rows, cols, row_names, col_names FROM datasets WHERE id = ?')
+    .prepare(`SELECT rows, cols, row_names${withSampleNames ? ', col_names' : ''} FROM datasets WHERE id = ?`)
     .get(row.dataset_id) as {
     rows: number;
     cols: number;
     row_names: string;
-    col_names: string;
+    col_names?: string;
   };
   return {
     ...summary,
     trace: traceFromBlob(row.trace),
     W: float64FromBlob(row.w),
-    H: float64FromBlob(row.h),
+    H: float64FromBlob(h),
     rows: names.rows,
     cols: names.cols,
     featureNames: JSON.parse(names.row_names) as string[],
-    sampleNames: JSON.parse(names.col_names) as string[],
+    sampleNames: names.col_names === undefined ? [] : (JSON.parse(names.col_names) as string[]),
     provenance: row.provenance ? (JSON.parse(row.provenance) as RunProvenance) : null,
   };
 }
@@ -500,6 +522,7 @@ export function deleteRun(ctx: ServiceContext, id: number): { deleted: number } 
   ctx.jobs.cancel('run', id);
   if (!softDeleteRun(ctx.db, id, ctx.now()))
     throw new ServiceError('not_found', `run ${id} does not exist or is already deleted`);
+  forgetRunSummaries(ctx, id);
   ctx.events.emit('library:changed', { what: 'runs', id });
   return { deleted: 1 };
 }

@@ -6,6 +6,7 @@
  * them (services/run-view.ts) and `runs:get` sends these summaries instead of H (k × n, 160 MB at
  * k = 20 × 10⁶ samples), so the window never holds, transposes or scans H.
  */
+import type { AnnotationColumn } from './annotations';
 
 /** Samples above which the activation chart is drawn from bins instead of one point per sample. */
 export const ACTIVATION_MAX_SAMPLES = 4000;
@@ -236,6 +237,11 @@ export interface CoefficientMapBins {
   columns: number;
   /** The sample (index in the data) first in each block: its cluster and annotations colour the tracks. */
   firstSamples: Int32Array;
+  /**
+   * The n samples in display order; block c holds positions `blockEdges(0, n, columns)[c]` …
+   * [c + 1] − 1. Kept by the main process for the annotation tracks (`blockTracks`), never sent.
+   */
+  order: Int32Array;
 }
 
 /**
@@ -269,8 +275,9 @@ export function coefficientMapBins(
     cluster[j] = clusters[j];
     score[j] = share(clusters[j], j);
   }
-  const order = Array.from({ length: n }, (_, j) => j);
-  order.sort((a, b) => cluster[a] - cluster[b] || score[b] - score[a] || a - b);
+  const sorted = Array.from({ length: n }, (_, j) => j);
+  sorted.sort((a, b) => cluster[a] - cluster[b] || score[b] - score[a] || a - b);
+  const order = Int32Array.from(sorted);
   const cols = Math.max(1, Math.min(n, cells));
   const edges = blockEdges(0, n, cols);
   const values = new Float64Array(k * cols);
@@ -289,7 +296,42 @@ export function coefficientMapBins(
       values[a * cols + c] = count === 0 ? NaN : sum / count;
     }
   }
-  return { values, columns: cols, firstSamples };
+  return { values, columns: cols, firstSamples, order };
+}
+
+/**
+ * Sample annotation tracks over the blocks of a binned coefficient map (`coefficientMapBins`):
+ * a categorical column shows each block's first sample's category (as the figure shows a block of
+ * a full map), a numeric one each block's mean (missing values skipped; null when the block has
+ * none), named "<name> (block mean)". Each column comes back with one value per block.
+ * @param order the samples in display order (`CoefficientMapBins.order`)
+ */
+export function blockTracks(
+  columns: readonly AnnotationColumn[],
+  order: ArrayLike<number>,
+  blocks: number,
+): AnnotationColumn[] {
+  const edges = blockEdges(0, order.length, blocks);
+  return columns.map((column): AnnotationColumn => {
+    if (column.kind === 'categorical')
+      return {
+        ...column,
+        values: Array.from({ length: blocks }, (_, c) => column.values[order[edges[c]]] ?? null),
+      };
+    const means: Array<number | null> = [];
+    for (let c = 0; c < blocks; c++) {
+      let sum = 0;
+      let count = 0;
+      for (let p = edges[c]; p < edges[c + 1]; p++) {
+        const v = column.values[order[p]];
+        if (v === null || v === undefined || Number.isNaN(v)) continue;
+        sum += v;
+        count++;
+      }
+      means.push(count === 0 ? null : sum / count);
+    }
+    return { name: `${column.name} (block mean)`, kind: 'numeric', values: means };
+  });
 }
 
 /** Counts of samples per component (labels in 0..k−1). */

@@ -10,7 +10,7 @@ import {
   type ConsensusClustergram,
   type ConsensusDetail,
   type ConsensusSummary,
-  type ProjectionDetail,
+  type ProjectionView,
   type ProjectionSummary,
 } from '../domain';
 import {
@@ -22,6 +22,7 @@ import {
   synthParamsSchema,
   transforms,
   type AnnotationSet,
+  type CoefficientTracks,
   type AppInfo,
   type AssignmentView,
   type ComparisonView,
@@ -248,7 +249,8 @@ const buildRequestSchemas = () => ({
   'annotations:import': z
     .object({ datasetId: id, axis: z.enum(['samples', 'features']), file: upload })
     .strict(),
-  'annotations:list': z.object({ datasetId: id }).strict(),
+  /** With `axis`, only that axis's annotations (the other's are neither read nor sent). */
+  'annotations:list': z.object({ datasetId: id, axis: z.enum(['samples', 'features']).optional() }).strict(),
   'annotations:delete': byId,
   'runs:classes': byId,
   'runs:markers': z
@@ -323,6 +325,10 @@ const buildRequestSchemas = () => ({
   'cluster:cancelExport': z.object({ exportId: transferId }).strict(),
   /** A run's W or H as TSV/CSV, made in the main process from the library's factors, to download. */
   'runs:exportTable': z.object({ id, which: z.enum(['W', 'H']), delimiter: z.enum(['\t', ',']) }).strict(),
+  /** A projection's H as TSV or CSV, made in the main process and read through `downloads:read`. */
+  'projections:exportTable': z.object({ id, delimiter: z.enum(['\t', ',']) }).strict(),
+  /** A large run's sample annotation tracks over its binned coefficient maps; null for a run sent with H. */
+  'runs:coefficientTracks': byId,
 });
 
 type RequestSchemas = ReturnType<typeof buildRequestSchemas>;
@@ -370,9 +376,9 @@ export interface ResponseMap {
   'compare:align': ComparisonView;
   'compare:activity': ActivityComparisonView;
   'jobs:list': JobProgress[];
-  'projections:start': ProjectionDetail;
+  'projections:start': ProjectionView;
   'projections:list': ProjectionSummary[];
-  'projections:get': ProjectionDetail;
+  'projections:get': ProjectionView;
   'projections:delete': { deleted: number };
   'projections:begin': { jobId: number };
   'projections:cancel': { state: 'cancelled' };
@@ -408,6 +414,8 @@ export interface ResponseMap {
   'uploads:cancel': { cancelled: boolean };
   'cluster:cancelExport': { cancelled: boolean };
   'runs:exportTable': DownloadTicket;
+  'projections:exportTable': DownloadTicket;
+  'runs:coefficientTracks': CoefficientTracks | null;
 }
 
 /** A sweep's or consensus run's cluster job folder as one archive, saved by the renderer under `fileName`. */

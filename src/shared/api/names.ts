@@ -79,6 +79,8 @@ export const channelNames = [
   'uploads:cancel',
   'cluster:cancelExport',
   'runs:exportTable',
+  'projections:exportTable',
+  'runs:coefficientTracks',
 ] as const satisfies readonly Channel[];
 
 export const eventNames = [

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { initNames, runParamsSchema, type RunParams } from './params';
-import type { RunState } from './records';
+import type { RunHOrderView, RunState } from './records';
 import type { SweepClusterProvenance } from './views';
 
 /**
@@ -130,4 +130,29 @@ export interface ProjectionDetail extends ProjectionSummary {
   /** k × n (the new dataset's samples), row-major, as fitted. */
   H: Float64Array;
   sampleNames: string[];
+}
+
+/**
+ * The projected H of many new samples as the projection panel draws it, made in the main process
+ * (services/projections.ts `summariseProjectionH`, shared/analysis/run-views.ts): no k × n array,
+ * a few tens of kB whatever n is.
+ */
+export interface ProjectionHSummary {
+  /** n, the new dataset's samples (the sample names are not sent). */
+  samples: number;
+  /** Finite range of H, the heat map's colour scale. */
+  range: { min: number; max: number };
+  /** The H heat map: k × columns block maxima of the samples as fitted (`blockMaxima`). */
+  map: RunHOrderView['map'];
+}
+
+/**
+ * A stored projection as `projections:get` answers: the whole {@link ProjectionDetail} up to
+ * `H_VIEW_MAX_ENTRIES` entries of H (shared/analysis/run-views.ts `summarisesH`, the Run screen's
+ * threshold); above, `H` null, `sampleNames` empty and `hSummary` in their place.
+ */
+export interface ProjectionView extends Omit<ProjectionDetail, 'H'> {
+  H: Float64Array | null;
+  /** Present exactly when H is null. */
+  hSummary?: ProjectionHSummary;
 }

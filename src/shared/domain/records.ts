@@ -1,3 +1,4 @@
+import type { AnnotationColumn } from '../analysis/annotations';
 import type { ConsensusProvenance } from './consensus';
 import type { RunParams, SweepParams, Transform } from './params';
 import type { SweepRankMetrics } from './views';
@@ -166,6 +167,17 @@ export interface RunCoefficientBins {
   firstSamples: Int32Array;
   /** The cluster of each block's first sample. */
   firstClusters: Int32Array;
+}
+
+/**
+ * The sample annotation tracks of a large run's binned coefficient maps (`runs:coefficientTracks`):
+ * each column with one value per block of the map — a categorical column the block's first
+ * sample's category, a numeric one the block's mean, named "<name> (block mean)" (shared
+ * `blockTracks`). `consensus` is null when the map has no consensus grouping.
+ */
+export interface CoefficientTracks {
+  dominant: AnnotationColumn[];
+  consensus: AnnotationColumn[] | null;
 }
 
 /** H of a large run as the Run screen needs it: no k × n array (at most a few MB whatever n is). */

@@ -64,6 +64,15 @@ export function getProjectionRow(db: Db, id: number): (ProjectionListRow & { h: 
     .get(id) as (ProjectionListRow & { h: Buffer }) | undefined;
 }
 
+/** A projection's row without H, and the number of its samples (its dataset's columns). */
+export function getProjectionHead(db: Db, id: number): (ProjectionListRow & { samples: number }) | undefined {
+  return db
+    .prepare(
+      `SELECT ${LIST_COLUMNS}, d.cols AS samples FROM projections p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?`,
+    )
+    .get(id) as (ProjectionListRow & { samples: number }) | undefined;
+}
+
 export function deleteProjection(db: Db, id: number): number {
   return db.prepare('DELETE FROM projections WHERE id = ?').run(id).changes;
 }

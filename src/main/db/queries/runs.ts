@@ -106,6 +106,21 @@ export function getRunRow(db: Db, id: number): (RunRow & { dataset_name: string 
     .get(id) as (RunRow & { dataset_name: string }) | undefined;
 }
 
+/**
+ * A run's row without H (the largest column: k × n doubles, 160 MB at k = 20 × 10⁶ samples), for
+ * the Run screen of a large run whose summaries of H are already made (services/run-view.ts).
+ */
+export function getRunRowWithoutH(
+  db: Db,
+  id: number,
+): (Omit<RunRow, 'h'> & { dataset_name: string }) | undefined {
+  return db
+    .prepare(
+      `SELECT ${listColumns}, r.trace, r.w, r.provenance, r.owner FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?`,
+    )
+    .get(id) as (Omit<RunRow, 'h'> & { dataset_name: string }) | undefined;
+}
+
 export function insertRun(
   db: Db,
   row: {

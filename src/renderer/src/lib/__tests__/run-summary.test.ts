@@ -3,6 +3,7 @@ import {
   activationEnvelopes,
   ACTIVATION_BINS,
   blockMaxima,
+  blockTracks,
   coefficientMapBins,
   dominantComponents,
   dominantSampleOrder,
@@ -191,6 +192,7 @@ describe('views of H from the summaries, against the window’s own', () => {
       const figure = coefficientFigureFromBins(
         { ...bins, firstClusters: Int32Array.from(bins.firstSamples, (j) => clusters[j]) },
         common,
+        blockTracks(annotations, bins.order, bins.columns),
       );
       expect(heatmapFigureSvg(figure)).toBe(heatmapFigureSvg(coefficientFigure({ ...common, H, clusters })));
       expect(figure.note).toMatch(new RegExp(`^${n} samples in 240 columns, each the mean of`));

@@ -93,13 +93,16 @@ export function coefficientFigure(input: CoefficientMapInput): HeatmapFigure {
 /**
  * The coefficient map of a summarised H (`runs:get` `hSummary`): the main process grouped and
  * binned the shares as {@link coefficientFigure}'s figure draws them (shared `coefficientMapBins`),
- * so the figure is the same: cells the blocks' mean shares, tracks coloured by each block's first
- * sample, the counts under the title. One difference: a numeric annotation track's colour scale
- * spans the drawn (first) samples, not all of them.
+ * and the sample annotation tracks over the same blocks (`runs:coefficientTracks`, shared
+ * `blockTracks`), so the figure is the same as a full map's: cells the blocks' mean shares,
+ * categorical tracks coloured by each block's first sample, the counts under the title. One
+ * difference: a numeric track shows each block's mean, named "<name> (block mean)".
+ * @param blockTracks the tracks, one value per block of `bins`
  */
 export function coefficientFigureFromBins(
   bins: RunCoefficientBins,
-  input: Omit<CoefficientMapInput, 'H' | 'clusters'>,
+  input: Omit<CoefficientMapInput, 'H' | 'clusters' | 'sampleAnnotations'>,
+  blockTracks: readonly AnnotationColumn[],
 ): HeatmapFigure {
   const { k, n } = input;
   const first = Array.from(bins.firstSamples);
@@ -110,7 +113,8 @@ export function coefficientFigureFromBins(
       k,
     ),
   ];
-  for (const column of input.sampleAnnotations) tracks.push(trackOf(column, first));
+  const blocks = Array.from({ length: bins.columns }, (_, c) => c);
+  for (const column of blockTracks) tracks.push(trackOf(column, blocks));
   const note = binningNote(n, bins.columns, 'sample', 'columns');
   return {
     title: `Coefficients H, k = ${k} (each sample's column scaled to sum 1)`,

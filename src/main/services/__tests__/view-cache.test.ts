@@ -1,0 +1,232 @@
+import { describe, expect, it, vi } from 'vitest';
+import * as views from '../../../shared/analysis/run-views';
+import type { DatasetAnnotations, ProjectionView, RunClassesView, RunDetail } from '../../../shared/domain';
+import type { Services } from '..';
+import { getProjectionView } from '../projections';
+import { getCoefficientTracks, getRunView } from '../run-view';
+import { getRunDetail } from '../runs';
+import { RecentValues, viewCaches } from '../view-cache';
+import { call, servicesInTempFolders } from './harness';
+
+// Every summary of H (a run's and a projection's) makes the H map with blockMaxima: counting its
+// calls counts the summaries made.
+vi.mock('../../../shared/analysis/run-views', async (original) => {
+  const actual = await original<typeof views>();
+  return { ...actual, blockMaxima: vi.fn(actual.blockMaxima) };
+});
+const blockMaxima = vi.mocked(views.blockMaxima);
+const { blockEdges, coefficientMapBins, dominantComponents } = views;
+
+const start = servicesInTempFolders('nmf-view-cache-');
+
+/** Summarised above this many entries of H (the runs here have k·n = 10 000 and n > 4000). */
+const MAX_ENTRIES = 1000;
+
+async function synth(services: Services, seed: number, samples: number): Promise<number> {
+  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+    features: 5,
+    samples,
+    rank: 2,
+    seed,
+  });
+  return dataset.id;
+}
+
+async function finishedRun(services: Services, datasetId: number): Promise<number> {
+  const run = await call<{ id: number }>(services, 'runs:start', {
+    datasetId,
+    params: { rank: 2, maxIter: 2, seed: 1 },
+  });
+  for (;;) {
+    const detail = await call<RunDetail>(services, 'runs:get', { id: run.id });
+    if (detail.state === 'done') return run.id;
+    if (!['queued', 'running'].includes(detail.state)) throw new Error(`run ${detail.state}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('summaries of H kept between calls', () => {
+  it("makes a run's summaries once, answers the same record again, and forgets them when it is deleted", async () => {
+    const services = start();
+    const id = await finishedRun(services, await synth(services, 3, 5000));
+    blockMaxima.mockClear();
+    const first = getRunView(services.ctx, id, MAX_ENTRIES);
+    expect(first.hSummary).toBeDefined();
+    // Two orders, one map each.
+    expect(blockMaxima).toHaveBeenCalledTimes(2);
+    const second = getRunView(services.ctx, id, MAX_ENTRIES);
+    expect(blockMaxima).toHaveBeenCalledTimes(2);
+    expect(second).toEqual(first);
+    expect(viewCaches(services.ctx).runs.keys()).toHaveLength(1);
+
+    // A change of name is in the next record; the kept summaries stay valid (H did not change).
+    await call(services, 'runs:update', { id, name: 'renamed' });
+    const renamed = getRunView(services.ctx, id, MAX_ENTRIES);
+    expect(renamed.name).toBe('renamed');
+    expect(renamed.hSummary).toEqual(first.hSummary);
+    expect(blockMaxima).toHaveBeenCalledTimes(2);
+
+    await call(services, 'runs:delete', { id });
+    expect(viewCaches(services.ctx).runs.keys()).toEqual([]);
+    await call(services, 'runs:restore', { id });
+    expect(getRunView(services.ctx, id, MAX_ENTRIES).hSummary).toEqual(first.hSummary);
+    expect(blockMaxima).toHaveBeenCalledTimes(4);
+  }, 60_000);
+
+  it("makes a projection's summary once and forgets it when the projection is deleted", async () => {
+    const services = start();
+    const runId = await finishedRun(services, await synth(services, 3, 40));
+    const target = await synth(services, 4, 5000);
+    const { id } = await call<ProjectionView>(services, 'projections:start', { runId, datasetId: target });
+    blockMaxima.mockClear();
+    const first = getProjectionView(services.ctx, id, MAX_ENTRIES);
+    expect(first.hSummary).toBeDefined();
+    expect(blockMaxima).toHaveBeenCalledTimes(1);
+    expect(getProjectionView(services.ctx, id, MAX_ENTRIES)).toEqual(first);
+    expect(blockMaxima).toHaveBeenCalledTimes(1);
+    expect(viewCaches(services.ctx).projections.keys()).toHaveLength(1);
+    await call(services, 'projections:delete', { id });
+    expect(viewCaches(services.ctx).projections.keys()).toEqual([]);
+  }, 60_000);
+
+  it('does not keep the summaries of a small run (the record carries H)', async () => {
+    const services = start();
+    const id = await finishedRun(services, await synth(services, 3, 50));
+    blockMaxima.mockClear();
+    expect(getRunView(services.ctx, id, MAX_ENTRIES).H).not.toBeNull();
+    expect(viewCaches(services.ctx).runs.keys()).toEqual([]);
+    expect(blockMaxima).not.toHaveBeenCalled();
+  }, 60_000);
+});
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+describe('a large run’s coefficient map tracks', () => {
+  it('come binned from the kept sample orders: categories of first samples, numbers as block means', async () => {
+    const services = start();
+    const datasetId = await synth(services, 3, 5000);
+    const id = await finishedRun(services, datasetId);
+    const detail = await call<{ colNames: string[]; rowNames: string[] }>(services, 'datasets:get', {
+      id: datasetId,
+    });
+    const depth = (j: number): number | null => (j % 7 === 0 ? null : (j * 37) % 101);
+    const table =
+      'sample\tgroup\tdepth\n' +
+      detail.colNames.map((name, j) => `${name}\t${j % 3 === 0 ? 'a' : 'b'}\t${depth(j) ?? ''}`).join('\n');
+    await call(services, 'annotations:import', {
+      datasetId,
+      axis: 'samples',
+      file: { fileName: 'cells.tsv', bytes: bytes(table) },
+    });
+    await call(services, 'annotations:import', {
+      datasetId,
+      axis: 'features',
+      file: {
+        fileName: 'genes.tsv',
+        bytes: bytes('gene\tsymbol\n' + detail.rowNames.map((g) => `${g}\tS${g}`).join('\n')),
+      },
+    });
+
+    blockMaxima.mockClear();
+    const view = getRunView(services.ctx, id, MAX_ENTRIES);
+    const tracks = getCoefficientTracks(services.ctx, id, MAX_ENTRIES)!;
+    // The summaries were made once, for runs:get; the tracks read the kept orders.
+    expect(blockMaxima).toHaveBeenCalledTimes(2);
+    expect(tracks.consensus).toBeNull();
+
+    const run = getRunDetail(services.ctx, id);
+    const clusters = dominantComponents(run.W!, run.H!, run.rows, 2, 5000);
+    const { order, columns, firstSamples } = coefficientMapBins(run.H!, 2, 5000, clusters);
+    expect(view.hSummary!.coefficients.dominant.columns).toBe(columns);
+    const edges = blockEdges(0, 5000, columns);
+    expect(tracks.dominant.map((t) => [t.name, t.kind])).toEqual([
+      ['group', 'categorical'],
+      ['depth (block mean)', 'numeric'],
+    ]);
+    expect(tracks.dominant[0].values).toEqual(Array.from(firstSamples, (j) => (j % 3 === 0 ? 'a' : 'b')));
+    const means = Array.from({ length: columns }, (_, c) => {
+      const present = Array.from(order.subarray(edges[c], edges[c + 1]), depth).filter(
+        (v): v is number => v !== null,
+      );
+      return present.reduce((a, b) => a + b, 0) / present.length;
+    });
+    expect(tracks.dominant[1].values).toEqual(means);
+    // Not the first samples' values.
+    expect(tracks.dominant[1].values).not.toEqual(Array.from(firstSamples, depth));
+
+    // The window of a large run asks for the features' annotations only.
+    const features = await call<DatasetAnnotations>(services, 'annotations:list', {
+      datasetId,
+      axis: 'features',
+    });
+    expect(features.samples).toEqual([]);
+    expect(features.sets.map((set) => set.axis)).toEqual(['features']);
+    expect(features.features.map((c) => c.name)).toEqual(['symbol']);
+    const both = await call<DatasetAnnotations>(services, 'annotations:list', { datasetId });
+    expect(both.samples.map((c) => c.name)).toEqual(['group', 'depth']);
+    expect(both.features).toEqual(features.features);
+  }, 60_000);
+
+  it('are null for a run sent with H (the window draws its tracks)', async () => {
+    const services = start();
+    const id = await finishedRun(services, await synth(services, 3, 50));
+    expect(getCoefficientTracks(services.ctx, id, MAX_ENTRIES)).toBeNull();
+    expect(await call(services, 'runs:coefficientTracks', { id })).toBeNull();
+  }, 60_000);
+});
+
+describe('runs:classes of a large run', () => {
+  it('answers from the dominant clusters kept with the summaries, the same as read from H', async () => {
+    const services = start();
+    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+      features: 5,
+      samples: 100_000,
+      rank: 3,
+      seed: 8,
+    });
+    const run = await call<{ id: number }>(services, 'runs:start', {
+      datasetId: dataset.id,
+      params: { rank: 3, maxIter: 2, seed: 1 },
+    });
+    for (;;) {
+      const detail = await call<RunDetail>(services, 'runs:get', { id: run.id });
+      if (detail.state === 'done') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    viewCaches(services.ctx).runs.dropPrefix('');
+    const detail = await call<{ colNames: string[] }>(services, 'datasets:get', { id: dataset.id });
+    await call(services, 'annotations:import', {
+      datasetId: dataset.id,
+      axis: 'samples',
+      file: {
+        fileName: 'cells.tsv',
+        bytes: bytes('sample\ttype\n' + detail.colNames.map((name, j) => `${name}\tt${j % 5}`).join('\n')),
+      },
+    });
+    const fromH = await call<RunClassesView>(services, 'runs:classes', { id: run.id });
+    expect(fromH.classes!.clusters).toHaveLength(100_000);
+    await call(services, 'runs:get', { id: run.id });
+    const [key] = viewCaches(services.ctx).runs.keys();
+    expect(await call<RunClassesView>(services, 'runs:classes', { id: run.id })).toEqual(fromH);
+    // The answer is the kept clusters'.
+    viewCaches(services.ctx).runs.get(key)!.classLabels.fill(0);
+    const kept = await call<RunClassesView>(services, 'runs:classes', { id: run.id });
+    expect(new Set(kept.classes!.clusters)).toEqual(new Set([0]));
+  }, 120_000);
+});
+
+describe('RecentValues', () => {
+  it('keeps the most recently used values up to its capacity', () => {
+    const kept = new RecentValues<number>(2);
+    kept.set('1|a', 1);
+    kept.set('2|a', 2);
+    expect(kept.get('1|a')).toBe(1);
+    kept.set('3|a', 3);
+    // 2 was the least recently used.
+    expect(kept.keys()).toEqual(['1|a', '3|a']);
+    expect(kept.get('2|a')).toBeUndefined();
+    kept.set('13|a', 13);
+    kept.dropPrefix('1|');
+    expect(kept.keys()).toEqual(['3|a', '13|a']);
+  });
+});

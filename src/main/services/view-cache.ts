@@ -1,0 +1,131 @@
+import { H_VIEW_MAX_ENTRIES, summarisesH } from '../../shared/analysis/run-views';
+import type { ProjectionHSummary, RunDetail, RunHSummary } from '../../shared/domain';
+import type { ServiceContext } from './context';
+
+/**
+ * The last few values made for keys, least recently used dropped first. A key must name the
+ * content, not only the row: SQLite gives a deleted row's id to the next insert when it was the
+ * largest (see matrix-cache.ts), so keys add the row's creation time.
+ */
+export class RecentValues<V> {
+  private readonly entries = new Map<string, V>();
+
+  constructor(readonly capacity: number) {}
+
+  /** The value kept for `key`, now the most recently used; undefined when none is. */
+  get(key: string): V | undefined {
+    const kept = this.entries.get(key);
+    if (kept !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, kept);
+    }
+    return kept;
+  }
+
+  /** Keeps `value` for `key`, dropping the least recently used beyond the capacity. */
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  /** Drops every value whose key starts with `prefix` (a row's id and the separator). */
+  dropPrefix(prefix: string): void {
+    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.entries.delete(key);
+  }
+
+  /** Keys kept, least recently used first (for tests and diagnostics). */
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+}
+
+/**
+ * What is kept of a large run: the summaries `runs:get` sends, and its coefficient maps' sample
+ * orders (n each, 4 MB at 10⁶ samples, never sent) for the maps' annotation tracks.
+ */
+export interface KeptRunViews {
+  summary: RunHSummary;
+  coefficientOrders: { dominant: Int32Array; consensus: Int32Array | null };
+  /**
+   * Each sample's cluster by dominant component as `runs:classes` compares it with the classes
+   * (shared/analysis `sampleLabels`), so that call reads neither H nor the sample names.
+   */
+  classLabels: Int32Array;
+}
+
+/**
+ * Summaries of large H kept between calls: `runs:get` and `projections:get` of a 10⁶-sample run
+ * or projection spend seconds making them (sorts of 10⁶ samples, k passes over H), and a finished
+ * run's and a stored projection's factors never change. Four of each: ~1 MB apiece at k = 20, and
+ * a run's two sample orders (8 MB at 10⁶ samples).
+ */
+export interface ViewCaches {
+  runs: RecentValues<KeptRunViews>;
+  projections: RecentValues<ProjectionHSummary>;
+}
+
+/** Summaries kept per context: each library its own (no module state shared between libraries). */
+const caches = new WeakMap<ServiceContext, ViewCaches>();
+
+/** The number of summaries of each kind kept. */
+export const KEPT_SUMMARIES = 4;
+
+export function viewCaches(ctx: ServiceContext): ViewCaches {
+  let kept = caches.get(ctx);
+  if (!kept) {
+    kept = {
+      runs: new RecentValues<KeptRunViews>(KEPT_SUMMARIES),
+      projections: new RecentValues<ProjectionHSummary>(KEPT_SUMMARIES),
+    };
+    caches.set(ctx, kept);
+  }
+  return kept;
+}
+
+/** The key prefix of every summary of row `id` (runs and projections are keyed `id|…`). */
+export function idPrefix(id: number): string {
+  return `${id}|`;
+}
+
+/**
+ * The key under which a run's summaries are kept, or null when they are not to be kept: a run that
+ * is not summarised (not done, or H small enough to send), or a sweep's run while its sweep is
+ * unfinished (its consensus clusters, one of the summaries' inputs, may still come). The run's
+ * creation time tells a run from a later one given its id; the sweep's end time, a sweep resumed.
+ */
+export function runViewsKey(
+  ctx: ServiceContext,
+  head: Pick<RunDetail, 'id' | 'state' | 'W' | 'params' | 'cols' | 'sweepId' | 'createdAt'>,
+  maxEntries = H_VIEW_MAX_ENTRIES,
+): string | null {
+  if (head.state !== 'done' || !head.W || !summarisesH(head.params.rank, head.cols, maxEntries)) return null;
+  let sweepEnd = '';
+  if (head.sweepId !== null) {
+    const sweep = ctx.db.prepare('SELECT finished_at FROM sweeps WHERE id = ?').get(head.sweepId) as
+      { finished_at: string | null } | undefined;
+    if (!sweep?.finished_at) return null;
+    sweepEnd = sweep.finished_at;
+  }
+  return `${idPrefix(head.id)}${head.createdAt}|${sweepEnd}|${maxEntries}`;
+}
+
+/** What is kept of run `head` (see {@link runViewsKey}), if anything. */
+export function keptRunViews(
+  ctx: ServiceContext,
+  head: Parameters<typeof runViewsKey>[1],
+  maxEntries = H_VIEW_MAX_ENTRIES,
+): KeptRunViews | undefined {
+  const key = runViewsKey(ctx, head, maxEntries);
+  return key === null ? undefined : caches.get(ctx)?.runs.get(key);
+}
+
+/** Forgets the kept summaries of run `id`, deleted (its id may later be given to another run). */
+export function forgetRunSummaries(ctx: ServiceContext, id: number): void {
+  caches.get(ctx)?.runs.dropPrefix(idPrefix(id));
+}
+
+/** Forgets the kept summary of projection `id`, deleted. */
+export function forgetProjectionSummary(ctx: ServiceContext, id: number): void {
+  caches.get(ctx)?.projections.dropPrefix(idPrefix(id));
+}
