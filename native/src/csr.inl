@@ -505,6 +505,19 @@ static void csrLossBlocks(const int32_t* indptr, const int32_t* indices, const d
       for (; p + 8 <= end; p += 8) {
         v4d wh[2];
         entryProducts8(wi, htp, k, kp, indices + p, &wh[0], &wh[1]);
+#if defined(NMF_WIDE_BYTES) && NMF_WIDE_BYTES == 64
+        // Eight lanes at once (logMain8, as in klWRankOf): the same bits in half the instructions.
+        const vw v = loadw(data + p), eps8 = splatw(EPS32), zero8 = splatw(0);
+        const vw whs = __builtin_shufflevector(wh[0], wh[1], 0, 1, 2, 3, 4, 5, 6, 7);
+        const vwl keep = v > eps8;  // false for NaN
+        const vw terms =
+            selectw(keep, v * logMain8(selectw(keep, v / selectw(whs == zero8, eps8, whs), splatw(2.0))), zero8);
+        const vw kept = selectw(keep, v, zero8);
+#pragma GCC unroll 8
+        for (int e = 0; e < 8; e++) a += terms[e];
+#pragma GCC unroll 8
+        for (int e = 0; e < 8; e++) s += kept[e];
+#else
         for (int g = 0; g < 2; g++) {
           const v4d v = load4(data + p + 4 * g);
           const v4l keep = v > eps;  // false for NaN
@@ -520,6 +533,7 @@ static void csrLossBlocks(const int32_t* indptr, const int32_t* indices, const d
           s += kept[2];
           s += kept[3];
         }
+#endif
       }
       for (; p < end; p++) {
         const double v = data[p];
@@ -833,8 +847,8 @@ static void klWRankOf(const int32_t* indptr, const int32_t* indices, const doubl
         la = sums[2 * i];
         ls = sums[2 * i + 1];
       }
-      // Four entries' ratios (and, with LOSS, loss terms) added into acc (and la, ls) in stored order.
-      const auto addGroup = [&](const v4d(&rows)[4][KV], v4d v, v4d x) __attribute__((always_inline)) {
+      // Four entries' ratios added into acc in stored order.
+      const auto addGroup = [&](const v4d(&rows)[4][KV], v4d x) __attribute__((always_inline)) {
         const v4d c = addedPart4(x);
         const v4d c0 = __builtin_shufflevector(c, c, 0, 0, 0, 0), c1 = __builtin_shufflevector(c, c, 1, 1, 1, 1);
         const v4d c2 = __builtin_shufflevector(c, c, 2, 2, 2, 2), c3 = __builtin_shufflevector(c, c, 3, 3, 3, 3);
@@ -846,20 +860,21 @@ static void klWRankOf(const int32_t* indptr, const int32_t* indices, const doubl
         for (int q = 0; q < KV; q++) acc[q] = acc[q] + c2 * rows[2][q];
 #pragma GCC unroll 4
         for (int q = 0; q < KV; q++) acc[q] = acc[q] + c3 * rows[3][q];
-        if (LOSS) {
-          // csrLossBlocks' terms: for V > EPS32 (> 0) the lane of x is V/WHs.
-          const v4l keep = v > eps;  // false for NaN
-          const v4d terms = select4(keep, v * logMain(select4(keep, x, two)), zero);
-          const v4d kept = select4(keep, v, zero);
-          la += terms[0];
-          la += terms[1];
-          la += terms[2];
-          la += terms[3];
-          ls += kept[0];
-          ls += kept[1];
-          ls += kept[2];
-          ls += kept[3];
-        }
+      };
+      // Four entries' loss terms added into la and ls in stored order: csrLossBlocks' terms (for
+      // V > EPS32, which is > 0, the lane of x is V/WHs).
+      const auto addLoss = [&](v4d v, v4d x) __attribute__((always_inline)) {
+        const v4l keep = v > eps;  // false for NaN
+        const v4d terms = select4(keep, v * logMain(select4(keep, x, two)), zero);
+        const v4d kept = select4(keep, v, zero);
+        la += terms[0];
+        la += terms[1];
+        la += terms[2];
+        la += terms[3];
+        ls += kept[0];
+        ls += kept[1];
+        ls += kept[2];
+        ls += kept[3];
       };
       size_t p = p0;
       // Two groups of four side by side: their dot products are independent chains.
@@ -869,14 +884,33 @@ static void klWRankOf(const int32_t* indptr, const int32_t* indices, const doubl
         const v4d whB = rankProducts4<K>(htp, indices + p + 4, w, rowsB);
         const v4d vA = load4(data + p), vB = load4(data + p + 4);
         const v4d xA = rankRatios4(vA, whA), xB = rankRatios4(vB, whB);
-        addGroup(rowsA, vA, xA);
-        addGroup(rowsB, vB, xB);
+        addGroup(rowsA, xA);
+        addGroup(rowsB, xB);
+        if (LOSS) {
+#if defined(NMF_WIDE_BYTES) && NMF_WIDE_BYTES == 64
+          // Both groups' logarithms on eight lanes at once (logMain8: each lane the operations of
+          // logMain, so the same bits, in half the instructions), their terms then added in order.
+          const vw v = __builtin_shufflevector(vA, vB, 0, 1, 2, 3, 4, 5, 6, 7);
+          const vw x = __builtin_shufflevector(xA, xB, 0, 1, 2, 3, 4, 5, 6, 7);
+          const vwl keep = v > splatw(EPS32);  // false for NaN
+          const vw terms = selectw(keep, v * logMain8(selectw(keep, x, splatw(2.0))), splatw(0));
+          const vw kept = selectw(keep, v, splatw(0));
+#pragma GCC unroll 8
+          for (int e = 0; e < 8; e++) la += terms[e];
+#pragma GCC unroll 8
+          for (int e = 0; e < 8; e++) ls += kept[e];
+#else
+          addLoss(vA, xA);
+          addLoss(vB, xB);
+#endif
+        }
       }
       if (p + 4 <= p1) {
         v4d rows[4][KV];
         const v4d v = load4(data + p);
         const v4d x = rankRatios4(v, rankProducts4<K>(htp, indices + p, w, rows));
-        addGroup(rows, v, x);
+        addGroup(rows, x);
+        if (LOSS) addLoss(v, x);
         p += 4;
       }
       for (; p < p1; p++) {

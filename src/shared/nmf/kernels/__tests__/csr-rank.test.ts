@@ -29,6 +29,8 @@ const m = 23;
 const n = 8300;
 
 interface Case {
+  m: number;
+  n: number;
   indptr: Int32Array;
   indices: Int32Array;
   data: Float64Array;
@@ -59,11 +61,68 @@ function caseFor(k: number, seed: number): Case {
   const W = factor(m * k);
   const Ht = factor(n * k);
   Ht.fill(0, 5 * k, 6 * k); // (WH)_ij = 0 at column 5: the EPS32 substitution
-  return { indptr: csr.indptr, indices: csr.indices, data: csr.data, W, Ht };
+  return { m, n, indptr: csr.indptr, indices: csr.indices, data: csr.data, W, Ht };
+}
+
+/**
+ * Runs of every length from 0 to 16 in a thread's rows (so every remainder of the groups of eight
+ * and of four, and runs shorter than a group), in the first and in the last column block at every
+ * rank (columns below 1000 and from n − 1000: a block is at least 1638 columns wide up to k = 17),
+ * an odd number of rows (31), three rows denser than n/3 (two of them adjacent) among sparse ones,
+ * empty rows, and groups of eight with subnormal ratios V/WH and ratios just above 1 and 2 beside
+ * others: lanes that the vector log takes off its main path (fdlibm's window around powers of two,
+ * subnormals), which sends the whole vector through the scalar log. Rows i ≡ 1 (mod 4) have
+ * W_i = e_0, so (WH)_ij = Ht_j0 exactly there, and V_ij is chosen for the ratio.
+ */
+function structuredCase(k: number, seed: number): Case {
+  const rows = 31;
+  const cols = n;
+  const denseRows = new Set([5, 6, 20]);
+  const rng = new Rng(seed);
+  const Ht = new Float64Array(cols * k);
+  for (let j = 0; j < cols; j++) {
+    Ht[j * k] = j % 10 === 0 ? 2 ** 1010 : 1 + (j % 5);
+    for (let t = 1; t < k; t++) Ht[j * k + t] = rng.gamma(1);
+  }
+  const W = new Float64Array(rows * k);
+  for (let i = 0; i < rows; i++)
+    for (let t = 0; t < k; t++) W[i * k + t] = i % 4 === 1 ? (t === 0 ? 1 : 0) : rng.gamma(1);
+  const indptr = [0];
+  const indices: number[] = [];
+  const data: number[] = [];
+  // Ratios in fdlibm's window |x/2^k − 1| < 2^−20 (whose log takes another polynomial than the
+  // main path), and 3 (on the main path). Exact: Ht_j0 ≤ 5 times each is a double. Where Ht_j0 is
+  // 2^1010, V = 2^−22 (above EPS32): the ratio 2^−1032 is subnormal, which the main path gets wrong.
+  const nearPowersOfTwo = [1 + 2 ** -25, 2 * (1 + 2 ** -25), 3];
+  const store = (i: number, j: number, e: number): void => {
+    indices.push(j);
+    const exact = j % 10 === 0 ? 2 ** -22 : Ht[j * k] * nearPowersOfTwo[e % 3];
+    data.push(i % 4 === 1 ? exact : 1 + Math.floor(rng.gamma(2) * 10));
+  };
+  for (let i = 0; i < rows; i++) {
+    if (denseRows.has(i)) {
+      for (let j = 0; j < cols; j += 2) store(i, j, j);
+    } else if (i % 7 !== 3) {
+      const first = i % 17;
+      const last = (3 * i + 5) % 17;
+      for (let e = 0; e < first; e++) store(i, 7 + 31 * e, e);
+      for (let e = 0; e < last; e++) store(i, cols - 1000 + 53 * e, e);
+    }
+    indptr.push(indices.length);
+  }
+  return {
+    m: rows,
+    n: cols,
+    indptr: Int32Array.from(indptr),
+    indices: Int32Array.from(indices),
+    data: Float64Array.from(data),
+    W,
+    Ht,
+  };
 }
 
 function outputs(K: NmfKernels, k: number, c: Case): Map<string, Float64Array> {
-  const { indptr, indices, data, W, Ht } = c;
+  const { m, n, indptr, indices, data, W, Ht } = c;
   const out = new Map<string, Float64Array>();
   const row = new Float64Array(n);
   const ratio = (): Float64Array => new Float64Array(data.length).fill(7.5);
@@ -101,6 +160,32 @@ describe.skipIf(nativeSkipReason !== null)(
         }
       });
     }
+
+    it('takes runs of every length, dense and empty rows among sparse ones, and log lanes off the main path', () => {
+      const module = loadedNativeKernels()!;
+      for (const threads of [1, 2, 3]) {
+        const native = selectKernels({ backend: 'native', threads, splitAlways: threads > 1 });
+        for (const k of ranks) {
+          const c = structuredCase(k, 700 + 10 * threads + k);
+          const want = outputs(scalarKernels, k, c);
+          expectSameBits(want, outputs(native, k, c));
+          // The W side with the loss rows in one pass (csrKlLoss), which the above does not call.
+          const numW = new Float64Array(c.m * k).fill(7.5);
+          const sums = new Float64Array(2 * c.m).fill(7.5);
+          module.csrKlLoss!(c.indptr, c.indices, c.data, c.m, c.n, k, c.W, c.Ht, numW, sums, threads);
+          expectSameBits(
+            new Map([
+              ['klNumWCsr', want.get('klNumWCsr')!],
+              ['csrRowLosses', want.get('csrRowLosses')!],
+            ]),
+            new Map([
+              ['klNumWCsr', numW],
+              ['csrRowLosses', sums],
+            ]),
+          );
+        }
+      }
+    });
 
     it('reads the W-side numerator with the loss rows (csrKlLoss), the bits of the two calls', () => {
       const module = loadedNativeKernels()!;
