@@ -96,11 +96,17 @@ const dir = nodeDir();
 const args = [gyp, 'rebuild', '--release', `--directory=${nativeDir}`];
 if (dir !== null) args.push(`--nodedir=${dir}`);
 const started = Date.now();
-const built = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+// The compiler's output is kept to be shown on failure; the buffer is large because a build with
+// many warnings overflowed the default 1 MB, which killed node-gyp and read as "exit null".
+const built = spawnSync(process.execPath, args, {
+  stdio: ['ignore', 'pipe', 'pipe'],
+  encoding: 'utf8',
+  maxBuffer: 256 * 1024 * 1024,
+});
 if (built.status !== 0 || !existsSync(output)) {
   process.stderr.write(built.stdout ?? '');
   process.stderr.write(built.stderr ?? '');
-  skip(`node-gyp failed (exit ${built.status})`);
+  skip(`node-gyp failed (${built.error ? built.error.message : `exit ${built.status}`})`);
 }
 console.log(
   `build-native: ${output.slice(root.length + 1)} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
