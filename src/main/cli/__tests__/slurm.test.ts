@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterPlan } from '../../../shared/analysis/cluster-plan';
 import { cli } from './in-process';
+import { folderWithPlanted, planJobFolder } from './planted';
 
 /**
  * Sweeps on a real one-node SLURM cluster (scripts/slurm-local.sh): planned into 4 array tasks,
@@ -131,27 +132,13 @@ function sweepsIn(db: string): number {
 describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
   beforeAll(async () => {
     if ('reason' in cluster) return;
-    dir = mkdtempSync(join(tmpdir(), 'nmf-slurm-'));
+    dir = await folderWithPlanted('nmf-slurm-', { features: 150, samples: 80, rank: 3, seed: 5 });
     slurmEnv = {
       ...process.env,
       SLURM_CONF: cluster.conf,
       NMF_STUDIO: [process.execPath, ...nodeCommand].join(' '),
       NMF_STUDIO_CLI: '1',
     };
-    const synth = await cli(
-      'synth',
-      '--features',
-      '150',
-      '--samples',
-      '80',
-      '--rank',
-      '3',
-      '--seed',
-      '5',
-      '--out',
-      join(dir, 'syn'),
-    );
-    expect(synth.code).toBe(0);
     const local = await cli(
       'sweep',
       join(dir, 'syn', 'V.tsv'),
@@ -175,17 +162,7 @@ describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
     { timeout: 300_000 },
     async () => {
       const job = join(dir, 'job');
-      const planned = await cli(
-        'sweep',
-        join(dir, 'syn', 'V.tsv'),
-        ...sweepOptions,
-        '--plan',
-        'slurm',
-        '--tasks',
-        '4',
-        '--out',
-        job,
-      );
+      const planned = await planJobFolder('sweep', join(dir, 'syn', 'V.tsv'), sweepOptions, 4, job);
       expect(planned.code, planned.stderr).toBe(0);
       const plan = JSON.parse(readFileSync(join(job, 'plan.json'), 'utf8')) as ClusterPlan;
       expect(plan.tasks).toBe(4);
@@ -284,17 +261,7 @@ describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
       );
       expect(local.code, local.stderr).toBe(0);
       const job = join(dir, 'consensus-job');
-      const planned = await cli(
-        'consensus',
-        join(dir, 'syn', 'V.tsv'),
-        ...consensusOptions,
-        '--plan',
-        'slurm',
-        '--tasks',
-        '3',
-        '--out',
-        job,
-      );
+      const planned = await planJobFolder('consensus', join(dir, 'syn', 'V.tsv'), consensusOptions, 3, job);
       expect(planned.code, planned.stderr).toBe(0);
       const plan = JSON.parse(readFileSync(join(job, 'plan.json'), 'utf8')) as ClusterPlan;
       expect(plan.kind).toBe('consensus');

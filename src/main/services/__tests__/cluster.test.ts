@@ -4,13 +4,11 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '..';
@@ -32,6 +30,12 @@ import { getSweepDetail, startSweep } from '../sweeps';
 import { extractTarGz, writeTarGzFile } from '../tar';
 import { downloadWhole } from './harness';
 import { cli } from '../../cli/__tests__/in-process';
+import {
+  folderWithPlanted,
+  planJobFolder,
+  shortSweepOptions as sweepOptions,
+  smallPlanted,
+} from '../../cli/__tests__/planted';
 
 /**
  * Job folders without a scheduler: plan, run the tasks in this process, merge — the same bytes as a
@@ -42,38 +46,8 @@ import { cli } from '../../cli/__tests__/in-process';
 const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
 let dir: string;
 
-const sweepOptions = [
-  '--ranks',
-  '2..3',
-  '--replicates',
-  '2',
-  '--cv-folds',
-  '2',
-  '--max-iter',
-  '60',
-  '--seed',
-  '3',
-];
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nmf-cluster-'));
-  expect(
-    (
-      await cli(
-        'synth',
-        '--features',
-        '40',
-        '--samples',
-        '24',
-        '--rank',
-        '2',
-        '--seed',
-        '9',
-        '--out',
-        join(dir, 'syn'),
-      )
-    ).code,
-  ).toBe(0);
+  dir = await folderWithPlanted('nmf-cluster-', smallPlanted);
   const local = await cli(
     'sweep',
     join(dir, 'syn', 'V.tsv'),
@@ -110,17 +84,7 @@ function runJsonWithTimesCounted(
 describe('a job folder run without a scheduler', () => {
   it('merges to the same bytes as the local sweep; a rerun task skips what it finished', async () => {
     const job = join(dir, 'job');
-    const planned = await cli(
-      'sweep',
-      join(dir, 'syn', 'V.tsv'),
-      ...sweepOptions,
-      '--plan',
-      'slurm',
-      '--tasks',
-      '3',
-      '--out',
-      job,
-    );
+    const planned = await planJobFolder('sweep', join(dir, 'syn', 'V.tsv'), sweepOptions, 3, job);
     expect(planned.code, planned.stderr).toBe(0);
     const plan = JSON.parse(readFileSync(join(job, 'plan.json'), 'utf8')) as ClusterPlan;
     for (const name of ['data.nmf', 'sweep.sbatch', 'merge.sbatch', 'README.md'])
@@ -268,17 +232,7 @@ describe('a job folder run without a scheduler', () => {
 
   it('counts a fit whose write was cut short as missing and reruns it; leftover temporary files are ignored', async () => {
     const job = join(dir, 'cut');
-    await cli(
-      'sweep',
-      join(dir, 'syn', 'V.tsv'),
-      ...sweepOptions,
-      '--plan',
-      'slurm',
-      '--tasks',
-      '2',
-      '--out',
-      job,
-    );
+    await planJobFolder('sweep', join(dir, 'syn', 'V.tsv'), sweepOptions, 2, job);
     const plan = await readPlan(job);
     const first = plan.fits.find((f) => f.task === 0)!;
     // A task killed while writing leaves only its temporary file: the result itself never exists half-written.
@@ -316,17 +270,7 @@ describe('a job folder run without a scheduler', () => {
 
   it('refuses a task whose data does not hash as the plan says, with status 2 and one line', async () => {
     const job = join(dir, 'tampered');
-    await cli(
-      'sweep',
-      join(dir, 'syn', 'V.tsv'),
-      ...sweepOptions,
-      '--plan',
-      'slurm',
-      '--tasks',
-      '2',
-      '--out',
-      job,
-    );
+    await planJobFolder('sweep', join(dir, 'syn', 'V.tsv'), sweepOptions, 2, job);
     const frame = decodeFrame(new Uint8Array(readFileSync(join(job, 'data.nmf')))) as { rowNames: string[] };
     frame.rowNames[0] = 'renamed';
     writeFileSync(join(job, 'data.nmf'), encodeFrame(frame));

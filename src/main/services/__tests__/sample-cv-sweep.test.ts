@@ -1,9 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterPlan } from '../../../shared/analysis/cluster-plan';
 import { cli } from '../../cli/__tests__/in-process';
+import {
+  folderWithPlanted,
+  planJobFolder,
+  shortSweepOptions as sweepOptions,
+  smallPlanted,
+} from '../../cli/__tests__/planted';
 
 /**
  * Sample-wise cross-validation through the command line: additive fields in ranks.json (the rest
@@ -12,35 +17,8 @@ import { cli } from '../../cli/__tests__/in-process';
  */
 
 let dir: string;
-const sweepOptions = [
-  '--ranks',
-  '2..3',
-  '--replicates',
-  '2',
-  '--cv-folds',
-  '2',
-  '--max-iter',
-  '60',
-  '--seed',
-  '3',
-];
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nmf-sample-cv-'));
-  const synth = await cli(
-    'synth',
-    '--features',
-    '40',
-    '--samples',
-    '24',
-    '--rank',
-    '2',
-    '--seed',
-    '9',
-    '--out',
-    join(dir, 'syn'),
-  );
-  expect(synth.code, synth.stderr).toBe(0);
+  dir = await folderWithPlanted('nmf-sample-cv-', smallPlanted);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -101,17 +79,11 @@ describe('sweep --sample-folds', () => {
     const local = await sweep('local', '--sample-folds', '2');
     expect(local.code, local.stderr).toBe(0);
     const job = join(dir, 'job');
-    const planned = await cli(
+    const planned = await planJobFolder(
       'sweep',
       join(dir, 'syn', 'V.tsv'),
-      ...sweepOptions,
-      '--sample-folds',
-      '2',
-      '--plan',
-      'slurm',
-      '--tasks',
-      '2',
-      '--out',
+      [...sweepOptions, '--sample-folds', '2'],
+      2,
       job,
     );
     expect(planned.code, planned.stderr).toBe(0);
