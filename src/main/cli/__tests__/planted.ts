@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -68,4 +68,26 @@ export function planJobFolder(
   job: string,
 ): Promise<CliOutcome> {
   return cli(command, source, ...options, '--plan', 'slurm', '--tasks', String(tasks), '--out', job);
+}
+
+/**
+ * `nmf-studio sweep` of the folder's syn/V.tsv with `options`, into `<dir>/<name>.sqlite` and
+ * `<dir>/<name>/`: the local sweep a planned one is compared with.
+ */
+export function sweepInto(dir: string, name: string, options: readonly string[]): Promise<CliOutcome> {
+  return cli(
+    'sweep',
+    join(dir, 'syn', 'V.tsv'),
+    ...options,
+    '--db',
+    join(dir, `${name}.sqlite`),
+    '--out',
+    join(dir, name),
+  );
+}
+
+/** Each of `files` (paths relative to both folders) has the same bytes in `actual` as in `expected`. */
+export function expectSameBytes(files: readonly string[], actual: string, expected: string): void {
+  for (const file of files)
+    expect(readFileSync(join(actual, file)).equals(readFileSync(join(expected, file))), file).toBe(true);
 }

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterPlan } from '../../../shared/analysis/cluster-plan';
 import { cli } from './in-process';
-import { folderWithPlanted, planJobFolder } from './planted';
+import { folderWithPlanted, planJobFolder, sweepInto } from './planted';
 
 /**
  * Sweeps on a real one-node SLURM cluster (scripts/slurm-local.sh): planned into 4 array tasks,
@@ -139,15 +139,7 @@ describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
       NMF_STUDIO: [process.execPath, ...nodeCommand].join(' '),
       NMF_STUDIO_CLI: '1',
     };
-    const local = await cli(
-      'sweep',
-      join(dir, 'syn', 'V.tsv'),
-      ...sweepOptions,
-      '--db',
-      join(dir, 'local.sqlite'),
-      '--out',
-      join(dir, 'local'),
-    );
+    const local = await sweepInto(dir, 'local', sweepOptions);
     expect(local.stderr).toBe('');
     expect(local.code).toBe(0);
   });

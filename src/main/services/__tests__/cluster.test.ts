@@ -35,6 +35,8 @@ import {
   planJobFolder,
   shortSweepOptions as sweepOptions,
   smallPlanted,
+  expectSameBytes,
+  sweepInto,
 } from '../../cli/__tests__/planted';
 
 /**
@@ -48,15 +50,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await folderWithPlanted('nmf-cluster-', smallPlanted);
-  const local = await cli(
-    'sweep',
-    join(dir, 'syn', 'V.tsv'),
-    ...sweepOptions,
-    '--db',
-    join(dir, 'local.sqlite'),
-    '--out',
-    join(dir, 'local'),
-  );
+  const local = await sweepInto(dir, 'local', sweepOptions);
   expect(local.code, local.stderr).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,12 +110,7 @@ describe('a job folder run without a scheduler', () => {
       join(dir, 'merged'),
     );
     expect(merged.code, merged.stderr).toBe(0);
-    for (const file of compared) {
-      expect(
-        readFileSync(join(dir, 'merged', file)).equals(readFileSync(join(dir, 'local', file))),
-        file,
-      ).toBe(true);
-    }
+    expectSameBytes(compared, join(dir, 'merged'), join(dir, 'local'));
     expect(JSON.parse(readFileSync(join(dir, 'merged', 'ranks.json'), 'utf8'))).not.toHaveProperty('cluster');
     // run.json: the same but for times — `seconds`, and the per-pass times compared by count (one
     // per trace point, in both, carried from the job's fit into the sweep's stored run).
@@ -157,11 +146,7 @@ describe('a job folder run without a scheduler', () => {
     rewrite((factors) => delete factors.traceSeconds);
     const withoutTimes = await cli('sweep-merge', old, '--no-save', '--out', join(dir, 'merged-old'));
     expect(withoutTimes.code, withoutTimes.stderr).toBe(0);
-    for (const file of compared)
-      expect(
-        readFileSync(join(dir, 'merged-old', file)).equals(readFileSync(join(dir, 'local', file))),
-        file,
-      ).toBe(true);
+    expectSameBytes(compared, join(dir, 'merged-old'), join(dir, 'local'));
     for (const k of [2, 3]) {
       const run = JSON.parse(readFileSync(join(dir, 'merged-old', `k${k}`, 'run.json'), 'utf8'));
       expect(run.trace_seconds).toBeNull();
@@ -177,12 +162,7 @@ describe('a job folder run without a scheduler', () => {
       join(dir, 'merged2'),
     );
     expect(JSON.parse(twice.stdout).sweep_id).toBe(JSON.parse(merged.stdout).sweep_id);
-    for (const file of compared) {
-      expect(
-        readFileSync(join(dir, 'merged2', file)).equals(readFileSync(join(dir, 'merged', file))),
-        file,
-      ).toBe(true);
-    }
+    expectSameBytes(compared, join(dir, 'merged2'), join(dir, 'merged'));
   });
 
   it('plans from a library dataset by its id, data.nmf written from the library, and merges to the same bytes', async () => {
@@ -209,11 +189,7 @@ describe('a job folder run without a scheduler', () => {
     for (const task of ['0', '1']) expect((await cli('sweep-task', job, '--task', task)).code).toBe(0);
     const merged = await cli('sweep-merge', job, '--no-save', '--out', join(dir, 'merged-by-id'));
     expect(merged.code, merged.stderr).toBe(0);
-    for (const file of compared)
-      expect(
-        readFileSync(join(dir, 'merged-by-id', file)).equals(readFileSync(join(dir, 'local', file))),
-        file,
-      ).toBe(true);
+    expectSameBytes(compared, join(dir, 'merged-by-id'), join(dir, 'local'));
     const unknown = await cli(
       'sweep',
       '99',

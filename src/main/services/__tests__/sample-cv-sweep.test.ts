@@ -8,6 +8,8 @@ import {
   planJobFolder,
   shortSweepOptions as sweepOptions,
   smallPlanted,
+  expectSameBytes,
+  sweepInto,
 } from '../../cli/__tests__/planted';
 
 /**
@@ -23,16 +25,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function sweep(name: string, ...extra: string[]): Promise<{ code: number; stderr: string }> {
-  return cli(
-    'sweep',
-    join(dir, 'syn', 'V.tsv'),
-    ...sweepOptions,
-    ...extra,
-    '--db',
-    join(dir, `${name}.sqlite`),
-    '--out',
-    join(dir, name),
-  );
+  return sweepInto(dir, name, [...sweepOptions, ...extra]);
 }
 
 const sampleKeys = [
@@ -108,11 +101,7 @@ describe('sweep --sample-folds', () => {
       join(dir, 'merged'),
     );
     expect(merged.code, merged.stderr).toBe(0);
-    for (const file of ['ranks.json', 'k2/W.tsv', 'k3/H.tsv'])
-      expect(
-        readFileSync(join(dir, 'merged', file)).equals(readFileSync(join(dir, 'local', file))),
-        file,
-      ).toBe(true);
+    expectSameBytes(['ranks.json', 'k2/W.tsv', 'k3/H.tsv'], join(dir, 'merged'), join(dir, 'local'));
     expect(readFileSync(join(dir, 'merged', 'ranks.json'), 'utf8')).toContain('"sample_cv_error"');
   });
 });
