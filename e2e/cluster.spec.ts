@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { packJobFolder, runClusterTask, unpackJobFolder } from './fixtures';
+import { importClusterResults, saveJobFolder, unpackJobFolder } from './fixtures';
 import { axe, collectPageErrors, go, shot, synthesize } from './flows';
 import { serverForThisFile } from './server';
 
@@ -38,9 +38,7 @@ test('export a sweep for a cluster, run its tasks, import the results', async ({
   await shot(page, 'cluster-01-new-sweep');
   await axe(page, 'new sweep with the cluster panel');
 
-  const downloading = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Save job folder (.tar.gz)' }).click();
-  const download = await downloading;
+  const download = await saveJobFolder(page);
   expect(download.suggestedFilename()).toMatch(/^nmf-sweep-planted-3-[0-9a-f]{6}\.tar\.gz$/);
   await expect(page.getByTestId('cluster-status')).toContainText('in 3 array tasks');
   const job = await unpackJobFolder(download, join(server().dir, 'cluster'));
@@ -55,17 +53,12 @@ test('export a sweep for a cluster, run its tasks, import the results', async ({
   ).toBe('1');
 
   // Two of the three tasks done: the import is refused, naming the task to rerun.
-  runClusterTask(folder, 0);
-  runClusterTask(folder, 1);
-  const partial = packJobFolder(job, 'partial.tar.gz');
-  await page.getByTestId('cluster-import-file').setInputFiles(partial);
+  await importClusterResults(page, job, [0, 1], 'partial.tar.gz');
   await expect(page.getByText('partial.tar.gz was not merged — your library is unchanged')).toBeVisible();
   await expect(page.getByText(/sbatch --array=2 sweep\.sbatch/)).toBeVisible();
   await shot(page, 'cluster-02-refused');
 
-  runClusterTask(folder, 2);
-  const finished = packJobFolder(job, 'finished.tar.gz');
-  await page.getByTestId('cluster-import-file').setInputFiles(finished);
+  await importClusterResults(page, job, [2], 'finished.tar.gz');
   await expect(
     page.getByRole('heading', { level: 1, name: /Choosing k: sweep #\d+ on planted-3/ }),
   ).toBeVisible();

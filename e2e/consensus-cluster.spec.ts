@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { packJobFolder, runClusterTask, unpackJobFolder } from './fixtures';
+import { importClusterResults, saveJobFolder, unpackJobFolder } from './fixtures';
 import { axe, collectPageErrors, go, shot, synthesize } from './flows';
 import { serverForThisFile } from './server';
 
@@ -36,9 +36,7 @@ test('export a consensus run for a cluster, run its tasks, import the results', 
   await shot(page, 'consensus-cluster-01-new-consensus');
   await axe(page, 'new consensus with the cluster panel');
 
-  const downloading = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Save job folder (.tar.gz)' }).click();
-  const download = await downloading;
+  const download = await saveJobFolder(page);
   expect(download.suggestedFilename()).toMatch(/^nmf-consensus-planted-c-[0-9a-f]{6}\.tar\.gz$/);
   await expect(page.getByTestId('cluster-status')).toContainText('8 replicate fits in 3 array tasks');
   const job = await unpackJobFolder(download, join(server().dir, 'consensus-cluster'));
@@ -47,17 +45,12 @@ test('export a consensus run for a cluster, run its tasks, import the results', 
     ['README.md', 'consensus.sbatch', 'data.nmf', 'logs', 'merge.sbatch', 'plan.json', 'results'].sort(),
   );
 
-  runClusterTask(folder, 0);
-  runClusterTask(folder, 1);
-  const partial = packJobFolder(job, 'partial.tar.gz');
-  await page.getByTestId('cluster-import-file').setInputFiles(partial);
+  await importClusterResults(page, job, [0, 1], 'partial.tar.gz');
   await expect(page.getByText('partial.tar.gz was not merged — your library is unchanged')).toBeVisible();
   await expect(page.getByText(/sbatch --array=2 consensus\.sbatch/)).toBeVisible();
   await shot(page, 'consensus-cluster-02-refused');
 
-  runClusterTask(folder, 2);
-  const finished = packJobFolder(job, 'finished.tar.gz');
-  await page.getByTestId('cluster-import-file').setInputFiles(finished);
+  await importClusterResults(page, job, [2], 'finished.tar.gz');
   await expect(page.getByRole('heading', { level: 1, name: /Consensus #\d+ on planted-c/ })).toBeVisible();
   await expect(page.getByTestId('consensus-cluster')).toContainText(
     'Replicates fitted on a cluster: 3 array tasks',

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Download } from '@playwright/test';
+import type { Download, Page } from '@playwright/test';
 
 /** The built command line, as `nmf-studio` runs it. */
 const cliPath = join(process.cwd(), 'out', 'main', 'cli.js');
@@ -22,7 +22,7 @@ export function runCli(...args: string[]): string {
 }
 
 /** One array task of an unpacked job folder, run as a cluster's node runs it (`nmf-studio sweep-task`). */
-export function runClusterTask(folder: string, index: number): void {
+function runClusterTask(folder: string, index: number): void {
   runCli('sweep-task', folder, '--task', String(index));
 }
 
@@ -148,8 +148,29 @@ export async function unpackJobFolder(download: Download, work: string): Promise
 }
 
 /** Packs the job folder again with tar, as its results are taken back to the app: the archive's path. */
-export function packJobFolder(job: UnpackedJobFolder, name: string): string {
+function packJobFolder(job: UnpackedJobFolder, name: string): string {
   const archive = join(job.work, name);
   execFileSync('tar', ['czf', archive, '-C', job.work, job.top]);
   return archive;
+}
+
+/** "Save job folder (.tar.gz)" on the cluster panel, which is open: the download it starts. */
+export async function saveJobFolder(page: Page): Promise<Download> {
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Save job folder (.tar.gz)' }).click();
+  return downloading;
+}
+
+/**
+ * Runs `tasks` of the unpacked job folder as the cluster's nodes would, packs the folder as
+ * `archive` (a file name, in its work folder) and gives it to the screen's "Import cluster results…".
+ */
+export async function importClusterResults(
+  page: Page,
+  job: UnpackedJobFolder,
+  tasks: readonly number[],
+  archive: string,
+): Promise<void> {
+  for (const task of tasks) runClusterTask(job.folder, task);
+  await page.getByTestId('cluster-import-file').setInputFiles(packJobFolder(job, archive));
 }
