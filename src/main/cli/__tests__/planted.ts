@@ -86,6 +86,11 @@ export function sweepInto(dir: string, name: string, options: readonly string[])
   );
 }
 
+/** `nmf-studio sweep-merge` of the job folder into `<dir>/<name>.sqlite` and `<dir>/<name>/`. */
+export function mergeInto(dir: string, name: string, job: string): Promise<CliOutcome> {
+  return cli('sweep-merge', job, '--db', join(dir, `${name}.sqlite`), '--out', join(dir, name));
+}
+
 /** Each of `files` (paths relative to both folders) has the same bytes in `actual` as in `expected`. */
 export function expectSameBytes(files: readonly string[], actual: string, expected: string): void {
   for (const file of files)

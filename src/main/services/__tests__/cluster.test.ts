@@ -36,6 +36,7 @@ import {
   shortSweepOptions as sweepOptions,
   smallPlanted,
   expectSameBytes,
+  mergeInto,
   sweepInto,
 } from '../../cli/__tests__/planted';
 
@@ -101,14 +102,7 @@ describe('a job folder run without a scheduler', () => {
     const mine = plan.fits.filter((f) => f.task === 1).length;
     expect(JSON.parse(again.stdout)).toEqual({ task: 1, fits: mine, skipped: mine, ran: 0 });
 
-    const merged = await cli(
-      'sweep-merge',
-      job,
-      '--db',
-      join(dir, 'merged.sqlite'),
-      '--out',
-      join(dir, 'merged'),
-    );
+    const merged = await mergeInto(dir, 'merged', job);
     expect(merged.code, merged.stderr).toBe(0);
     expectSameBytes(compared, join(dir, 'merged'), join(dir, 'local'));
     expect(JSON.parse(readFileSync(join(dir, 'merged', 'ranks.json'), 'utf8'))).not.toHaveProperty('cluster');

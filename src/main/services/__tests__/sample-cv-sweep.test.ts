@@ -9,6 +9,7 @@ import {
   shortSweepOptions as sweepOptions,
   smallPlanted,
   expectSameBytes,
+  mergeInto,
   sweepInto,
 } from '../../cli/__tests__/planted';
 
@@ -92,14 +93,7 @@ describe('sweep --sample-folds', () => {
       const r = await cli('sweep-task', job, '--task', String(task));
       expect(r.code, r.stderr).toBe(0);
     }
-    const merged = await cli(
-      'sweep-merge',
-      job,
-      '--db',
-      join(dir, 'merged.sqlite'),
-      '--out',
-      join(dir, 'merged'),
-    );
+    const merged = await mergeInto(dir, 'merged', job);
     expect(merged.code, merged.stderr).toBe(0);
     expectSameBytes(['ranks.json', 'k2/W.tsv', 'k3/H.tsv'], join(dir, 'merged'), join(dir, 'local'));
     expect(readFileSync(join(dir, 'merged', 'ranks.json'), 'utf8')).toContain('"sample_cv_error"');
