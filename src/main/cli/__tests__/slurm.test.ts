@@ -94,6 +94,24 @@ function sbatchWait(jobDir: string, args: string[]): { status: number | null; ou
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
+/**
+ * Submits tasks `array` of the job folder's array script, then merge.sbatch after them (afterany),
+ * as README.md says; waits for the merge and returns its exit status and output.
+ */
+function arrayThenMerge(
+  jobDir: string,
+  array: string,
+  script: string,
+): { status: number | null; out: string } {
+  const arrayJob = spawnSync('sbatch', ['--parsable', `--array=${array}`, script], {
+    cwd: jobDir,
+    env: slurmEnv,
+    encoding: 'utf8',
+  });
+  expect(arrayJob.status, arrayJob.stderr).toBe(0);
+  return sbatchWait(jobDir, [`--dependency=afterany:${arrayJob.stdout.trim()}`, 'merge.sbatch']);
+}
+
 const sweepOptions = [
   '--ranks',
   '2..4',
@@ -191,13 +209,7 @@ describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
       const firstMtime = statSync(join(resultsDir, doneBefore[0].file)).mtimeMs;
 
       // The other three tasks as a SLURM array, and merge.sbatch after it (afterany), as README.md says.
-      const arrayJob = spawnSync('sbatch', ['--parsable', '--array=0-2', 'sweep.sbatch'], {
-        cwd: job,
-        env: slurmEnv,
-        encoding: 'utf8',
-      });
-      expect(arrayJob.status, arrayJob.stderr).toBe(0);
-      const mergeJob = sbatchWait(job, [`--dependency=afterany:${arrayJob.stdout.trim()}`, 'merge.sbatch']);
+      const mergeJob = arrayThenMerge(job, '0-2', 'sweep.sbatch');
       // The array's tasks succeeded, but task 3 is missing: merge.sbatch refuses and says what to rerun.
       expect(mergeJob.status).not.toBe(0);
       for (let t = 0; t < 3; t++)
@@ -264,13 +276,7 @@ describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
       expect(existsSync(join(job, 'consensus.sbatch'))).toBe(true);
 
       // Tasks 0 and 1 only, then merge.sbatch after them: it refuses and names task 2's command.
-      const arrayJob = spawnSync('sbatch', ['--parsable', '--array=0-1', 'consensus.sbatch'], {
-        cwd: job,
-        env: slurmEnv,
-        encoding: 'utf8',
-      });
-      expect(arrayJob.status, arrayJob.stderr).toBe(0);
-      const mergeJob = sbatchWait(job, [`--dependency=afterany:${arrayJob.stdout.trim()}`, 'merge.sbatch']);
+      const mergeJob = arrayThenMerge(job, '0-1', 'consensus.sbatch');
       expect(mergeJob.status).not.toBe(0);
       expect(readFileSync(join(job, 'logs', 'merge.out'), 'utf8')).toContain(
         'sbatch --array=2 consensus.sbatch',
