@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
-import { shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { runCli, synthesizeCellsWithCli } from './fixtures';
+import { collectPageErrors, go, shot } from './flows';
+import { serverForThisFile } from './server';
 
 /**
  * "Run on a cluster…" while the main process makes the job folder, in browser mode: the status line
@@ -15,70 +15,41 @@ import { startServer, type RunningServer } from './server';
  * is large enough for the folder to take a few seconds here, small enough to keep the spec short.
  */
 
-mkdirSync('e2e-artifacts', { recursive: true });
-const cli = join(process.cwd(), 'out', 'main', 'cli.js');
-
-let server: RunningServer;
 let dataDir: string;
 let datasetId: number;
 
-function run(args: string[]): string {
-  return execFileSync(process.execPath, [cli, ...args], {
-    env: { ...process.env, NMF_STUDIO_CLI: '1' },
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-    // The import's warning (AnnData's cells × genes turned to genes × cells) is expected.
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-test.beforeAll(async () => {
+const server = serverForThisFile(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'nmf-cluster-export-e2e-'));
-  run([
-    'synth',
-    '--cells',
-    '20000',
-    '--features',
-    '2000',
-    '--rank',
-    '10',
-    '--seed',
-    '5',
-    '--format',
-    'h5ad',
-    '--out',
-    dataDir,
-  ]);
-  server = await startServer({ threads: 1 });
+  synthesizeCellsWithCli({ cells: 20000, features: 2000, rank: 10, seed: 5 }, dataDir);
+  return { threads: 1 };
+});
+
+test.beforeAll(() => {
   // Into the server's library from the command line, as another process may add data to it.
   datasetId = (
-    JSON.parse(run(['import', join(dataDir, 'cells.h5ad'), '--name', 'cells', '--db', server.dbPath])) as {
+    JSON.parse(runCli('import', join(dataDir, 'cells.h5ad'), '--name', 'cells', '--db', server().dbPath)) as {
       dataset: number;
     }
   ).dataset;
 });
 
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+test.afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Every file and folder left in the server's staging folders (exports make theirs there). */
 function leftInStaging(): string[] {
   const out: string[] = [];
-  for (const entry of readdirSync(server.dir))
+  for (const entry of readdirSync(server().dir))
     if (entry.startsWith('nmf-studio-staging'))
-      for (const own of readdirSync(join(server.dir, entry)))
-        out.push(...readdirSync(join(server.dir, entry, own), { recursive: true }).map(String));
+      for (const own of readdirSync(join(server().dir, entry)))
+        out.push(...readdirSync(join(server().dir, entry, own), { recursive: true }).map(String));
   return out;
 }
 
 /** The New sweep screen on the generated cells, with the cluster panel open. */
 async function openPanel(page: Page): Promise<void> {
-  await page.goto(server.url);
+  await page.goto(server().url);
   await expect(page.getByRole('heading', { level: 1, name: 'Library' })).toBeVisible();
-  await page.evaluate((id) => (window.location.hash = `#/new-sweep?dataset=${id}`), datasetId);
+  await go(page, `#/new-sweep?dataset=${datasetId}`);
   await page.getByLabel('From rank').fill('2');
   await page.getByLabel('To rank').fill('4');
   await page.getByLabel('Replicates per k').fill('2');
@@ -89,8 +60,7 @@ async function openPanel(page: Page): Promise<void> {
 test('a job folder being made shows its steps, is cancelled, and an export after it downloads', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const pageErrors = collectPageErrors(page);
   await openPanel(page);
   const status = page.getByTestId('cluster-status');
   const cancel = page.getByTestId('cluster-cancel-transfer');

@@ -1,10 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { splitPlantedLibrary } from './fixtures';
 import { open, shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { serverForThisFile } from './server';
 
 /**
  * Projection of new samples onto a saved run (from the Run and the Dataset screens), and a cNMF
@@ -12,52 +9,12 @@ import { startServer, type RunningServer } from './server';
  * clustergram) and its consensus run opened. The library is prepared with the command line: planted
  * data split by samples, a run fitted on one half, the other half imported as new samples.
  */
-let server: RunningServer;
-
-function cli(...args: string[]): string {
-  return execFileSync(process.execPath, [join('out', 'main', 'cli.js'), ...args], {
-    env: { ...process.env, NMF_STUDIO_CLI: '1' },
-    encoding: 'utf8',
-  });
-}
-
-test.beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nmf-e2e-consensus-'));
-  const db = join(dir, 'library.sqlite');
-  cli(
-    'synth',
-    '--features',
-    '120',
-    '--samples',
-    '60',
-    '--rank',
-    '4',
-    '--seed',
-    '3',
-    '--out',
-    join(dir, 'syn'),
-  );
-  const rows = readFileSync(join(dir, 'syn', 'V.tsv'), 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((l) => l.split('\t'));
-  const half = (odd: number): string =>
-    rows.map((row) => row.filter((_, c) => c === 0 || (c - 1) % 2 === odd).join('\t')).join('\n') + '\n';
-  writeFileSync(join(dir, 'training.tsv'), half(0));
-  writeFileSync(join(dir, 'new-samples.tsv'), half(1));
-  cli('fit', join(dir, 'training.tsv'), '--rank', '4', '--db', db, '--out', join(dir, 'fit'));
-  cli('import', join(dir, 'new-samples.tsv'), '--db', db);
-  server = await startServer({ dir });
-});
-test.afterAll(async () => {
-  await server.stop();
-  server.cleanup();
-});
+const server = serverForThisFile(() => ({ dir: splitPlantedLibrary('nmf-e2e-consensus-').dir }));
 
 test('projects new samples onto a saved run from the Run screen and from the Dataset screen', async ({
   page,
 }) => {
-  await page.goto(server.url);
+  await page.goto(server().url);
   await open(page, '#/runs/1', /k = 4/);
   const panel = page.getByTestId('project-panel');
   await panel.getByLabel('Dataset of new samples').selectOption({ label: 'new-samples (120 × 30)' });
@@ -87,7 +44,7 @@ test('projects new samples onto a saved run from the Run screen and from the Dat
 test('runs a consensus from the app, moves the density threshold and opens the consensus run', async ({
   page,
 }) => {
-  await page.goto(server.url);
+  await page.goto(server().url);
   await open(page, '#/new-consensus?dataset=1', /New consensus/);
   await page.getByLabel('From rank').fill('3');
   await page.getByLabel('To rank').fill('5');

@@ -1,50 +1,30 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { runCli } from './fixtures';
 import { open, shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { serverForThisFile } from './server';
 
 /** Factors from another tool (here: W.tsv and H.tsv written by the command line) become a run. */
-let server: RunningServer;
+const server = serverForThisFile();
 let factors: string;
-test.beforeAll(async () => {
-  server = await startServer();
-  factors = join(server.dir, 'factors');
-  execFileSync(
-    process.execPath,
-    [
-      join('out', 'main', 'cli.js'),
-      'fit',
-      join('e2e', 'fixtures', 'modules_small.tsv'),
-      '--rank',
-      '4',
-      '--no-save',
-      '--out',
-      factors,
-    ],
-    {
-      env: { ...process.env, NMF_STUDIO_CLI: '1' },
-    },
-  );
-  writeFileSync(join(server.dir, 'broken.tsv'), 'component\tc01\nc1\t-1\n');
-});
-test.afterAll(async () => {
-  await server.stop();
-  server.cleanup();
+test.beforeAll(() => {
+  factors = join(server().dir, 'factors');
+  runCli('fit', join('e2e', 'fixtures', 'modules_small.tsv'), '--rank', '4', '--no-save', '--out', factors);
+  writeFileSync(join(server().dir, 'broken.tsv'), 'component\tc01\nc1\t-1\n');
 });
 
 test('imports W and H from another tool as a run of the dataset, and refuses a broken file', async ({
   page,
 }) => {
-  await page.goto(server.url);
+  await page.goto(server().url);
   await open(page, '#/import', /Import a matrix/);
   await page.getByTestId('import-file').setInputFiles(join('e2e', 'fixtures', 'modules_small.tsv'));
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   await page.waitForURL(/#\/datasets\/\d+/);
 
   await page.getByLabel('W or spectra').setInputFiles(join(factors, 'W.tsv'));
-  await page.getByLabel('H or usages').setInputFiles(join(server.dir, 'broken.tsv'));
+  await page.getByLabel('H or usages').setInputFiles(join(server().dir, 'broken.tsv'));
   await page.getByLabel('Made with').fill('scikit-learn 1.2');
   await page.getByRole('button', { name: 'Import factors' }).click();
   await expect(page.getByRole('alert')).toContainText('nothing was added');

@@ -25,10 +25,56 @@ export async function axe(page: Page, screen: string): Promise<void> {
 
 const fixture = (name: string): string => join(process.cwd(), 'e2e', 'fixtures', name);
 
+/** Goes to a screen through the hash router, as a link in the app does (without waiting for it). */
+export async function go(page: Page, hash: string): Promise<void> {
+  await page.evaluate((h) => (window.location.hash = h), hash);
+}
+
 /** Goes to a screen through the hash router and waits for its heading. */
 export async function open(page: Page, hash: string, heading: RegExp): Promise<void> {
-  await page.evaluate((h) => (window.location.hash = h), hash);
+  await go(page, hash);
   await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+}
+
+/**
+ * Collects the message of every uncaught error in the page into `errors` (a new list when absent),
+ * for a test to expect none at its end.
+ */
+export function collectPageErrors(page: Page, errors: string[] = []): string[] {
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+/** What the Synthesize screen's form is filled with; without `seed` the form's own stays. */
+export interface SynthesizeFields {
+  features: number;
+  samples: number;
+  rank: number;
+  seed?: number;
+  name: string;
+}
+
+/** Fills the form of the Synthesize screen, which is open. */
+export async function fillSynthesize(page: Page, fields: SynthesizeFields): Promise<void> {
+  await page.getByLabel('Features').fill(String(fields.features));
+  await page.getByLabel('Samples').fill(String(fields.samples));
+  await page.getByLabel('Modules (rank)').fill(String(fields.rank));
+  if (fields.seed !== undefined) await page.getByLabel('Seed').fill(String(fields.seed));
+  await page.getByLabel('Name').fill(fields.name);
+}
+
+/** Generates the filled-in planted data set, waits for its Dataset screen and returns its id. */
+export async function generate(page: Page, name: string): Promise<number> {
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+  return Number(/datasets\/(\d+)/.exec(page.url())?.[1]);
+}
+
+/** A planted data set made on the Synthesize screen: goes there, fills the form, generates; its id. */
+export async function synthesize(page: Page, fields: SynthesizeFields): Promise<number> {
+  await go(page, '#/synthesize');
+  await fillSynthesize(page, fields);
+  return generate(page, fields.name);
 }
 
 async function startRun(

@@ -1,13 +1,10 @@
 import { test } from '@playwright/test';
 import { foundationFlow } from './flows';
-import { startServer, type RunningServer } from './server';
+import { startServer, stopAndRemove, type RunningServer } from './server';
 
 /** The foundation's walk in browser mode, against the real server, workers and a temporary library. */
 let server: RunningServer;
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-});
+test.afterAll(() => stopAndRemove(server));
 
 test('import, two fits with progress, cancel one, restart, both kept with their states', async ({
   page,

@@ -1,23 +1,17 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { gzipSync } from 'node:zlib';
-import { open, shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { axe, open, shot } from './flows';
+import { serverForThisFile } from './server';
 
 /**
  * Browser mode: a table with several bad cells (and a ragged row) is refused with every problem
  * listed — line, spreadsheet column, the sample's name from the header and the value — and nothing
  * is added to the library.
  */
-let server: RunningServer;
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-});
+const server = serverForThisFile();
 
 test('an import refusal lists every bad cell with its line, column and sample', async ({ page }) => {
-  server = await startServer();
-  await page.goto(server.url);
+  await page.goto(server().url);
   await open(page, '#/import', /Import a matrix/);
   const table = [
     'gene\tS1\tS2\tS3',
@@ -44,9 +38,7 @@ test('an import refusal lists every bad cell with its line, column and sample', 
   ]);
   await expect(refusal).toContainText('nothing was added');
   await shot(page, 'import-problems-listed');
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => v.id)).toEqual([]);
+  await axe(page, 'import refused with its problems');
   await open(page, '#/library', /Library/);
   await expect(page.getByText(/No datasets yet/)).toBeVisible();
 });

@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, expect, type FileChooser, type Page } from '@playwright/test';
-import { axe } from './flows';
-import { startServer, type RunningServer } from './server';
+import { test, expect, type FileChooser } from '@playwright/test';
+import { axe, collectPageErrors, go, shot, synthesize } from './flows';
+import { serverForThisFile } from './server';
 
 /**
  * Handing a library to a colleague, in browser mode against two real servers with libraries of their
@@ -10,25 +9,8 @@ import { startServer, type RunningServer } from './server';
  * and then merges the downloaded one, whose datasets appear; merging it again adds no duplicates.
  */
 
-const artifacts = 'e2e-artifacts';
-mkdirSync(artifacts, { recursive: true });
-
-let mine: RunningServer;
-let theirs: RunningServer;
-
-test.beforeAll(async () => {
-  [mine, theirs] = await Promise.all([startServer({ threads: 1 }), startServer({ threads: 1 })]);
-});
-
-test.afterAll(async () => {
-  await Promise.all([mine?.stop(), theirs?.stop()]);
-  mine?.cleanup();
-  theirs?.cleanup();
-});
-
-async function go(page: Page, hash: string): Promise<void> {
-  await page.evaluate((h) => (window.location.hash = h), hash);
-}
+const mine = serverForThisFile({ threads: 1 });
+const theirs = serverForThisFile({ threads: 1 });
 
 test('export a library and merge it into another one', async ({ browser }) => {
   const pageErrors: string[] = [];
@@ -36,8 +18,8 @@ test('export a library and merge it into another one', async ({ browser }) => {
   // My library: an imported matrix and planted modules.
   const myContext = await browser.newContext();
   const page = await myContext.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(mine.url);
+  collectPageErrors(page, pageErrors);
+  await page.goto(mine().url);
   await expect(page.getByRole('heading', { level: 1, name: 'Library' })).toBeVisible();
   await go(page, '#/import');
   const tsv = ['gene\ts1\ts2\ts3', 'g1\t1\t0\t4', 'g2\t2\t5\t0', 'g3\t0\t1\t2'].join('\n') + '\n';
@@ -47,14 +29,7 @@ test('export a library and merge it into another one', async ({ browser }) => {
   await expect(page.getByRole('heading', { name: 'Preview' })).toBeVisible();
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'small' })).toBeVisible();
-  await go(page, '#/synthesize');
-  await page.getByLabel('Features').fill('40');
-  await page.getByLabel('Samples').fill('20');
-  await page.getByLabel('Modules (rank)').fill('3');
-  await page.getByLabel('Seed').fill('4');
-  await page.getByLabel('Name').fill('planted-3');
-  await page.getByRole('button', { name: 'Generate' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'planted-3' })).toBeVisible();
+  await synthesize(page, { features: 40, samples: 20, rank: 3, seed: 4, name: 'planted-3' });
 
   // Export, from the keyboard: the file arrives as a download named by date.
   await go(page, '#/library');
@@ -65,21 +40,21 @@ test('export a library and merge it into another one', async ({ browser }) => {
   await page.keyboard.press('Enter');
   const download = await downloading;
   expect(download.suggestedFilename()).toMatch(/^nmf-studio-library-\d{4}-\d{2}-\d{2}\.sqlite$/);
-  const saved = join(mine.dir, 'handed-over', download.suggestedFilename());
+  const saved = join(mine().dir, 'handed-over', download.suggestedFilename());
   await download.saveAs(saved);
   await expect(page.getByTestId('library-transfer-status')).toContainText(
     `Exported ${download.suggestedFilename()}`,
   );
   await expect(exportButton).toBeEnabled();
-  await page.screenshot({ path: `${artifacts}/library-exported.png`, fullPage: true });
+  await shot(page, 'library-exported');
   await axe(page, 'library (exported)');
   await myContext.close();
 
   // Their library, empty.
   const theirContext = await browser.newContext();
   const other = await theirContext.newPage();
-  other.on('pageerror', (e) => pageErrors.push(e.message));
-  await other.goto(theirs.url);
+  collectPageErrors(other, pageErrors);
+  await other.goto(theirs().url);
   await expect(other.getByRole('heading', { level: 1, name: 'Library' })).toBeVisible();
   await expect(other.getByTestId('library-stats')).toContainText('0 datasets');
   const merge = other.getByLabel('Merge a library…');
@@ -116,7 +91,7 @@ test('export a library and merge it into another one', async ({ browser }) => {
   await expect(other.getByTestId('library-stats')).toContainText('2 datasets');
   await expect(other.getByRole('link', { name: 'small', exact: true })).toBeVisible();
   await expect(other.getByRole('link', { name: 'planted-3', exact: true })).toBeVisible();
-  await other.screenshot({ path: `${artifacts}/library-merged.png`, fullPage: true });
+  await shot(other, 'library-merged');
   await axe(other, 'library (merged)');
 
   // Merging the same file again: both datasets are matched by content, none is added twice.

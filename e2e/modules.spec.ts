@@ -1,22 +1,13 @@
 import { test, expect, type Page } from '@playwright/test';
-import { open, shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { collectPageErrors, open, shot } from './flows';
+import { serverForThisFile } from './server';
 
 /**
  * Replicates, split/merge and the synthesizer's depth in the app, against the real server: a run
  * with two replicates shows where each started; rank 3 against rank 4 of planted 4-module data
  * shows the split of the component that merged two modules.
  */
-let server: RunningServer;
-
-test.beforeAll(async () => {
-  server = await startServer({ threads: 2 });
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-});
+const server = serverForThisFile({ threads: 2 });
 
 async function runAndWait(page: Page, datasetId: string, rank: number, replicates: number): Promise<number> {
   await open(page, `#/new-run?dataset=${datasetId}`, /New run/);
@@ -33,9 +24,8 @@ async function runAndWait(page: Page, datasetId: string, rank: number, replicate
 
 test('replicates from distinct starts, and the split/merge map between ranks', async ({ page }) => {
   test.setTimeout(300_000);
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(server.url);
+  const pageErrors = collectPageErrors(page);
+  await page.goto(server().url);
 
   await open(page, '#/synthesize', /Synthe/);
   await page.getByLabel('Features').fill('120');

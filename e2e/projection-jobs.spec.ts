@@ -1,10 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { runCli, splitPlantedLibrary, synthesizeWithCli } from './fixtures';
 import { open, shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { serverForThisFile } from './server';
 
 /**
  * Projections as jobs (progress, cancel from the panel and from the Jobs screen, nothing stored),
@@ -13,43 +11,10 @@ import { startServer, type RunningServer } from './server';
  * quick run and a slow one (tol 0, many iterations) fitted on one half, the other half and a large
  * set of new samples imported, and a sweep with sample folds.
  */
-let server: RunningServer;
-
-function cli(...args: string[]): string {
-  return execFileSync(process.execPath, [join('out', 'main', 'cli.js'), ...args], {
-    env: { ...process.env, NMF_STUDIO_CLI: '1' },
-    encoding: 'utf8',
-  });
-}
-
-test.beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nmf-e2e-projection-jobs-'));
-  const db = join(dir, 'library.sqlite');
-  cli(
-    'synth',
-    '--features',
-    '120',
-    '--samples',
-    '60',
-    '--rank',
-    '4',
-    '--seed',
-    '3',
-    '--out',
-    join(dir, 'syn'),
-  );
-  const rows = readFileSync(join(dir, 'syn', 'V.tsv'), 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((l) => l.split('\t'));
-  const half = (odd: number): string =>
-    rows.map((row) => row.filter((_, c) => c === 0 || (c - 1) % 2 === odd).join('\t')).join('\n') + '\n';
-  writeFileSync(join(dir, 'training.tsv'), half(0));
-  writeFileSync(join(dir, 'new-samples.tsv'), half(1));
-  cli('fit', join(dir, 'training.tsv'), '--rank', '4', '--db', db, '--out', join(dir, 'fit'));
-  cli('import', join(dir, 'new-samples.tsv'), '--db', db);
+const server = serverForThisFile(() => {
+  const { dir, db } = splitPlantedLibrary('nmf-e2e-projection-jobs-');
   // A run whose projections take long: 50 000 iterations, no early stop.
-  cli(
+  runCli(
     'fit',
     join(dir, 'training.tsv'),
     '--rank',
@@ -67,21 +32,9 @@ test.beforeAll(async () => {
     '--out',
     join(dir, 'slow'),
   );
-  cli(
-    'synth',
-    '--features',
-    '120',
-    '--samples',
-    '3000',
-    '--rank',
-    '4',
-    '--seed',
-    '5',
-    '--out',
-    join(dir, 'large'),
-  );
-  cli('import', join(dir, 'large', 'V.tsv'), '--name', 'large', '--db', db);
-  cli(
+  synthesizeWithCli({ features: 120, samples: 3000, rank: 4, seed: 5 }, join(dir, 'large'));
+  runCli('import', join(dir, 'large', 'V.tsv'), '--name', 'large', '--db', db);
+  runCli(
     'sweep',
     join(dir, 'training.tsv'),
     '--ranks',
@@ -101,17 +54,13 @@ test.beforeAll(async () => {
     '--out',
     join(dir, 'sweep'),
   );
-  server = await startServer({ dir });
-});
-test.afterAll(async () => {
-  await server.stop();
-  server.cleanup();
+  return { dir };
 });
 
 test('a projection shows its progress and is cancelled from the panel and from the Jobs screen, storing nothing', async ({
   page,
 }) => {
-  await page.goto(server.url);
+  await page.goto(server().url);
   await open(page, '#/runs/2', /k = 4/);
   const panel = page.getByTestId('project-panel');
   await panel.getByLabel('Dataset of new samples').selectOption({ label: 'large (120 × 3000)' });
@@ -141,7 +90,7 @@ test('a projection shows its progress and is cancelled from the panel and from t
 });
 
 test('a projection is compared with its run by component activity', async ({ page }) => {
-  await page.goto(server.url);
+  await page.goto(server().url);
   await open(page, '#/runs/1', /k = 4/);
   const panel = page.getByTestId('project-panel');
   await panel.getByLabel('Dataset of new samples').selectOption({ label: 'new-samples (120 × 30)' });
@@ -165,7 +114,7 @@ test('a projection is compared with its run by component activity', async ({ pag
 test('the Sweep screen shows sample-wise cross-validation, and the sweep form offers it', async ({
   page,
 }) => {
-  await page.goto(server.url);
+  await page.goto(server().url);
   await open(page, '#/sweeps/1', /sweep #1/);
   const table = page.getByTestId('sample-cv');
   await expect(table.locator('tbody tr')).toHaveCount(3);

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect, type Download, type Page } from '@playwright/test';
-import { axe, shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { axe, collectPageErrors, go, shot } from './flows';
+import { serverForThisFile } from './server';
 
 /**
  * Reading components as R NMF users do, on Golub's leukemia data (5000 genes × 38 samples) with its
@@ -12,22 +12,9 @@ import { startServer, type RunningServer } from './server';
  * Screenshots go to e2e-artifacts/; axe checks the new screens.
  */
 
-const artifacts = 'e2e-artifacts';
-mkdirSync(artifacts, { recursive: true });
 const golub = (name: string): string => join(process.cwd(), 'e2e', 'fixtures', 'golub', name);
 
-let server: RunningServer;
-test.beforeAll(async () => {
-  server = await startServer({ threads: 2 });
-});
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-});
-
-async function go(page: Page, hash: string): Promise<void> {
-  await page.evaluate((h) => (window.location.hash = h), hash);
-}
+const server = serverForThisFile({ threads: 2 });
 
 /**
  * Parses an exported SVG in the page and measures every text element against the figure's own
@@ -71,9 +58,8 @@ test('Golub with its classes: sweep, consensus map, coefficient map, markers, en
   page,
 }) => {
   test.setTimeout(600_000);
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(server.url);
+  const pageErrors = collectPageErrors(page);
+  await page.goto(server().url);
   await expect(page.getByRole('heading', { level: 1, name: 'Library' })).toBeVisible();
 
   // Import Golub.

@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
+import { libraryWithOneRun } from './fixtures';
 import { open } from './flows';
-import { startServer, type RunningServer } from './server';
+import { serverForThisFile } from './server';
 
 /**
  * The Run screen's "JSON with provenance" for a run over 60 000 samples, in browser mode: made by
@@ -12,55 +11,19 @@ import { startServer, type RunningServer } from './server';
  * CLI's H.tsv has it — not the binned view the screen draws.
  */
 
-const cli = join(process.cwd(), 'out', 'main', 'cli.js');
-let server: RunningServer;
 let dir: string;
-
-test.beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nmf-e2e-json-'));
-  const run = (...args: string[]): void => {
-    const result = spawnSync(process.execPath, [cli, ...args], {
-      env: { ...process.env, NMF_STUDIO_CLI: '1' },
-    });
-    if (result.status !== 0) throw new Error(`${args[0]} failed: ${result.stderr.toString()}`);
-  };
-  run(
-    'synth',
-    '--features',
-    '12',
-    '--samples',
-    '60000',
-    '--rank',
-    '4',
-    '--seed',
-    '2',
-    '--out',
-    join(dir, 'syn'),
+const server = serverForThisFile(() => {
+  dir = libraryWithOneRun(
+    'nmf-e2e-json-',
+    { features: 12, samples: 60000, rank: 4, seed: 2 },
+    { maxIter: 5, seed: 1 },
   );
-  run(
-    'fit',
-    join(dir, 'syn', 'V.tsv'),
-    '--rank',
-    '4',
-    '--max-iter',
-    '5',
-    '--seed',
-    '1',
-    '--db',
-    join(dir, 'library.sqlite'),
-    '--out',
-    join(dir, 'fit'),
-  );
-  server = await startServer({ dir, threads: 1 });
-});
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
+  return { dir, threads: 1 };
 });
 
 test('the JSON of a run over 60 000 samples arrives in pieces with H whole', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto(server.url);
+  await page.goto(server().url);
   await open(page, '#/runs/1', /Run #1/);
   const reads: number[] = [];
   page.on('request', (request) => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from '@playwright/test';
 
 /**
  * Starts the real browser-mode server (`node out/main/cli.js serve`) on a free port and a library
@@ -20,9 +21,15 @@ export interface RunningServer {
   cleanup(): void;
 }
 
+/** Where the server keeps its library (a new temporary folder when absent) and its worker threads. */
+export interface ServerOptions {
+  dir?: string;
+  threads?: number;
+}
+
 const cli = join(process.cwd(), 'out', 'main', 'cli.js');
 
-export async function startServer(options: { dir?: string; threads?: number } = {}): Promise<RunningServer> {
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'nmf-e2e-'));
   const dbPath = join(dir, 'library.sqlite');
   const args = [cli, 'serve', '--db', dbPath, '--port', '0'];
@@ -73,4 +80,30 @@ export async function startServer(options: { dir?: string; threads?: number } = 
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
   return server;
+}
+
+/** Stops a server if one was started and removes its folder: what every spec's afterAll does. */
+export async function stopAndRemove(server: RunningServer | undefined): Promise<void> {
+  await server?.stop();
+  server?.cleanup();
+}
+
+/**
+ * One server for the tests of this spec file: started in a beforeAll hook registered here, stopped
+ * and its folder removed in an afterAll hook. `options` may be a function, run in that beforeAll
+ * before the server starts, that fills the library's folder first and returns the options. Returns
+ * a getter for the running server, to be called in tests and in hooks registered after this call.
+ */
+export function serverForThisFile(
+  options: ServerOptions | (() => ServerOptions | Promise<ServerOptions>) = {},
+): () => RunningServer {
+  let server: RunningServer | undefined;
+  test.beforeAll(async () => {
+    server = await startServer(typeof options === 'function' ? await options() : options);
+  });
+  test.afterAll(() => stopAndRemove(server));
+  return () => {
+    if (!server) throw new Error('the server of this spec file has not started');
+    return server;
+  };
 }

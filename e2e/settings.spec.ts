@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { axe, shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { axe, collectPageErrors, go, shot, synthesize } from './flows';
+import { serverForThisFile } from './server';
 
 /**
  * The Settings screen in browser mode: the memory budget in force (the default: half the machine's
@@ -12,31 +12,23 @@ import { startServer, type RunningServer } from './server';
  * the budget in the New run estimate.
  */
 
-const artifacts = 'e2e-artifacts';
-mkdirSync(artifacts, { recursive: true });
 const config = mkdtempSync(join(tmpdir(), 'nmf-e2e-config-'));
-let server: RunningServer;
 
-test.beforeAll(async () => {
+const server = serverForThisFile(() => {
   // The server inherits this process's environment: its app-data folder is `config/NMF Studio`.
   process.env.XDG_CONFIG_HOME = config;
   delete process.env.NMF_STUDIO_MEMORY_BUDGET;
-  server = await startServer({ threads: 1 });
+  return { threads: 1 };
 });
 
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-  rmSync(config, { recursive: true, force: true });
-});
+test.afterAll(() => rmSync(config, { recursive: true, force: true }));
 
 test('the memory budget: shown, refused when not a size, saved, reset, used by the estimate', async ({
   page,
 }) => {
   test.setTimeout(180_000);
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(server.url);
+  const pageErrors = collectPageErrors(page);
+  await page.goto(server().url);
   await page.getByRole('link', { name: 'Settings' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
   const inForce = page.getByTestId('memory-budget');
@@ -60,15 +52,8 @@ test('the memory budget: shown, refused when not a size, saved, reset, used by t
   await shot(page, 'settings-03-saved');
 
   // The New run estimate says how V is held under the budget, and why.
-  await page.evaluate(() => (window.location.hash = '#/synthesize'));
-  await page.getByLabel('Features').fill('40');
-  await page.getByLabel('Samples').fill('30');
-  await page.getByLabel('Modules (rank)').fill('3');
-  await page.getByLabel('Name').fill('budgeted');
-  await page.getByRole('button', { name: 'Generate' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'budgeted' })).toBeVisible();
-  const datasetId = Number(/datasets\/(\d+)/.exec(page.url())?.[1]);
-  await page.evaluate((id) => (window.location.hash = `#/new-run?dataset=${id}`), datasetId);
+  const datasetId = await synthesize(page, { features: 40, samples: 30, rank: 3, name: 'budgeted' });
+  await go(page, `#/new-run?dataset=${datasetId}`);
   await expect(
     page.getByText(/Memory \(in-memory\): V takes .* within the memory budget of 3\.00 GiB/),
   ).toBeVisible();

@@ -1,38 +1,20 @@
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { join } from 'node:path';
-import { shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { axe, go, shot } from './flows';
+import { serverForThisFile } from './server';
 
 /**
  * Browser mode, on Golub: the New sweep form says which loss the values suggest and why (values
  * spanning orders of magnitude: KL, with the measured evidence); the Sweep screen fills in each
  * rank's criteria as that rank's fits finish, before the recommendation, which comes at the end.
  */
-let server: RunningServer;
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-});
+const server = serverForThisFile({ threads: 2 });
 
 const golub = join(process.cwd(), 'e2e', 'fixtures', 'golub', 'golub.tsv.gz');
 
-async function go(page: Page, hash: string): Promise<void> {
-  await page.evaluate((h) => (window.location.hash = h), hash);
-}
-
-async function axe(page: Page, screen: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help}`);
-  expect(bad, bad.join('\n')).toEqual([]);
-}
-
 test('the loss suggestion gives its reasons, and sweep criteria fill in rank by rank', async ({ page }) => {
   test.setTimeout(400_000);
-  server = await startServer({ threads: 2 });
-  await page.goto(server.url);
+  await page.goto(server().url);
   await go(page, '#/import');
   await page.getByTestId('import-file').setInputFiles(golub);
   await expect(page.getByRole('heading', { name: 'Preview' })).toBeVisible();

@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, expect, type Page } from '@playwright/test';
-import { startServer, type RunningServer } from './server';
+import { test, expect } from '@playwright/test';
+import { runCli, synthesizeCellsWithCli } from './fixtures';
+import { collectPageErrors, go, shot } from './flows';
+import { serverForThisFile } from './server';
 
 /**
  * A generated .h5ad of tens of MB imported through the window in browser mode: the file goes to
@@ -12,49 +13,18 @@ import { startServer, type RunningServer } from './server';
  * command line's import gives the same file. A Cancel while sending leaves nothing staged.
  */
 
-const artifacts = 'e2e-artifacts';
-mkdirSync(artifacts, { recursive: true });
-const cli = join(process.cwd(), 'out', 'main', 'cli.js');
-
-let server: RunningServer;
 let dataDir: string;
 let h5ad: string;
 
-function run(args: string[]): string {
-  return execFileSync(process.execPath, [cli, ...args], {
-    env: { ...process.env, NMF_STUDIO_CLI: '1' },
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-}
-
-test.beforeAll(async () => {
+const server = serverForThisFile(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'nmf-window-import-'));
   // 2000 genes × 20 000 cells: a ~36 MB AnnData file, nine 4 MiB pieces.
-  run([
-    'synth',
-    '--cells',
-    '20000',
-    '--features',
-    '2000',
-    '--rank',
-    '10',
-    '--seed',
-    '3',
-    '--format',
-    'h5ad',
-    '--out',
-    dataDir,
-  ]);
+  synthesizeCellsWithCli({ cells: 20000, features: 2000, rank: 10, seed: 3 }, dataDir);
   h5ad = join(dataDir, 'cells.h5ad');
-  server = await startServer({ threads: 1 });
+  return { threads: 1 };
 });
 
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+test.afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Every file left in the server's staging folders (uploads and their pieces). */
 function stagedFiles(): string[] {
@@ -65,21 +35,16 @@ function stagedFiles(): string[] {
       else out.push(join(dir, entry.name));
     }
   };
-  for (const entry of readdirSync(server.dir))
-    if (entry.startsWith('nmf-studio-staging')) walk(join(server.dir, entry));
+  for (const entry of readdirSync(server().dir))
+    if (entry.startsWith('nmf-studio-staging')) walk(join(server().dir, entry));
   return out;
-}
-
-async function go(page: Page, hash: string): Promise<void> {
-  await page.evaluate((h) => (window.location.hash = h), hash);
 }
 
 test('a generated .h5ad imported through the window in pieces, as the command line imports it', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(server.url);
+  const pageErrors = collectPageErrors(page);
+  await page.goto(server().url);
   await expect(page.getByRole('heading', { level: 1, name: 'Library' })).toBeVisible();
   await go(page, '#/import');
   await expect(page.getByRole('heading', { level: 1, name: 'Import a matrix' })).toBeVisible();
@@ -94,7 +59,7 @@ test('a generated .h5ad imported through the window in pieces, as the command li
   await page.getByTestId('import-file').setInputFiles(h5ad);
   const sending = page.getByTestId('import-sending');
   await expect(sending).toContainText(/Sending cells\.h5ad: \d+ % \([\d.]+ (B|KiB|MiB)\) of 3\d\.?\d* MiB…/);
-  await page.screenshot({ path: `${artifacts}/window-import-sending.png`, fullPage: true });
+  await shot(page, 'window-import-sending');
   await sending.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByText('Sending cells.h5ad was cancelled; nothing of it was kept.')).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Preview' })).toHaveCount(0);
@@ -114,7 +79,7 @@ test('a generated .h5ad imported through the window in pieces, as the command li
   const previewTable = page.locator('.preview-table table');
   await expect(previewTable.locator('th[scope="col"]').nth(1)).toHaveText(/^cell\d+$/);
   await expect(previewTable.locator('th[scope="row"]').first()).not.toHaveText(/^cell\d+$/);
-  await page.screenshot({ path: `${artifacts}/window-import-preview.png`, fullPage: true });
+  await shot(page, 'window-import-preview');
   // The preview kept its upload for the import: one staged file.
   expect(stagedFiles()).toHaveLength(1);
   await page.getByRole('button', { name: 'Import', exact: true }).click();
@@ -126,23 +91,23 @@ test('a generated .h5ad imported through the window in pieces, as the command li
       timeout: 180_000,
     },
   );
-  await page.screenshot({ path: `${artifacts}/window-import-imported.png`, fullPage: true });
+  await shot(page, 'window-import-imported');
   await warnings.getByRole('link', { name: 'Open the dataset' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'cells' })).toBeVisible();
-  await page.screenshot({ path: `${artifacts}/window-import-dataset.png`, fullPage: true });
+  await shot(page, 'window-import-dataset');
   expect(stagedFiles()).toEqual([]);
   expect(pageErrors).toEqual([]);
 
   // The stored dataset against the command line's import of the same file.
-  await server.stop();
-  const listed = JSON.parse(run(['datasets', 'list', '--db', server.dbPath])) as Array<{
+  await server().stop();
+  const listed = JSON.parse(runCli('datasets', 'list', '--db', server().dbPath)) as Array<{
     rows: number;
     cols: number;
     nnz: number;
     hash: string;
   }>;
   expect(listed).toHaveLength(1);
-  const reference = JSON.parse(run(['import', h5ad, '--db', join(dataDir, 'cli.sqlite')])) as {
+  const reference = JSON.parse(runCli('import', h5ad, '--db', join(dataDir, 'cli.sqlite'))) as {
     rows: number;
     cols: number;
     nnz: number;

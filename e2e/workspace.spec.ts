@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { test, expect, type Page } from '@playwright/test';
-import { axe, shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { test, expect } from '@playwright/test';
+import { axe, collectPageErrors, fillSynthesize, generate, go, shot } from './flows';
+import { serverForThisFile } from './server';
 
 /**
  * The researcher's workspace in browser mode, against the real server, workers and a temporary
@@ -13,28 +13,13 @@ import { startServer, type RunningServer } from './server';
 const artifacts = 'e2e-artifacts';
 mkdirSync(artifacts, { recursive: true });
 
-let server: RunningServer;
-
-test.beforeAll(async () => {
-  server = await startServer({ threads: 2 });
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-});
-
-/** No serious or critical axe violations on the current screen. */
-async function go(page: Page, hash: string): Promise<void> {
-  await page.evaluate((h) => (window.location.hash = h), hash);
-}
+const server = serverForThisFile({ threads: 2 });
 
 test('synthesise, sweep, read the recommended run, compare and export', async ({ page }) => {
   test.setTimeout(420_000);
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const pageErrors = collectPageErrors(page);
 
-  await page.goto(server.url);
+  await page.goto(server().url);
   await expect(page.getByRole('heading', { level: 1, name: 'Library' })).toBeVisible();
   await expect(page.getByTestId('library-stats')).toContainText('0 datasets');
   await shot(page, '01-library-empty');
@@ -78,15 +63,10 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
 
   // Synthesize planted modules.
   await go(page, '#/synthesize');
-  await page.getByLabel('Features').fill('100');
-  await page.getByLabel('Samples').fill('60');
-  await page.getByLabel('Modules (rank)').fill('5');
-  await page.getByLabel('Seed').fill('7');
-  await page.getByLabel('Name').fill('planted-5');
+  await fillSynthesize(page, { features: 100, samples: 60, rank: 5, seed: 7, name: 'planted-5' });
   await shot(page, '04-synthesize');
   await axe(page, 'synthesize');
-  await page.getByRole('button', { name: 'Generate' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'planted-5' })).toBeVisible();
+  await generate(page, 'planted-5');
   await expect(page.getByRole('heading', { name: 'Planted truth' })).toBeVisible();
   await expect(page.getByText('Explained variance by principal component')).toBeVisible();
   await shot(page, '05-dataset');
@@ -321,7 +301,7 @@ test('synthesise, sweep, read the recommended run, compare and export', async ({
 
 test('large factors render on canvas without freezing', async ({ page }) => {
   test.setTimeout(300_000);
-  await page.goto(server.url);
+  await page.goto(server().url);
   const timings: Record<string, number> = {};
   // A 20000 × 10 W (20 000 features) and a 10 × 1000 H (1000 samples), from real fits.
   for (const [features, samples, label] of [

@@ -1,30 +1,16 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, readTsv } from './in-process';
+import { folderWithPlanted } from './planted';
 
 /** The command line, run in-process exactly as `nmf-studio …` runs it, against a temporary library. */
 let dir: string;
 let db: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nmf-cli-'));
+  dir = await folderWithPlanted('nmf-cli-', { features: 100, samples: 60, rank: 5, seed: 4 });
   db = join(dir, 'library.sqlite');
-  const synth = await cli(
-    'synth',
-    '--features',
-    '100',
-    '--samples',
-    '60',
-    '--rank',
-    '5',
-    '--seed',
-    '4',
-    '--out',
-    join(dir, 'syn'),
-  );
-  expect(synth.code).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

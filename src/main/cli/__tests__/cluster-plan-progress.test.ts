@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from './in-process';
+import { folderWithPlanted, smallPlanted } from './planted';
 
 /**
  * `sweep … --plan slurm` and `consensus … --plan slurm` print the job folder's steps to stderr
@@ -13,21 +13,7 @@ import { cli } from './in-process';
 let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nmf-plan-progress-'));
-  const made = await cli(
-    'synth',
-    '--features',
-    '40',
-    '--samples',
-    '24',
-    '--rank',
-    '2',
-    '--seed',
-    '9',
-    '--out',
-    join(dir, 'syn'),
-  );
-  expect(made.code, made.stderr).toBe(0);
+  dir = await folderWithPlanted('nmf-plan-progress-', smallPlanted);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

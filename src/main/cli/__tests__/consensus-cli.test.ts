@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, readTsv } from './in-process';
+import { folderWithPlanted } from './planted';
 
 /** `nmf-studio project` and `nmf-studio consensus`, run in-process against a temporary library. */
 let dir: string;
@@ -14,22 +14,8 @@ function columnsOf(table: string[][], keep: (j: number) => boolean): string {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nmf-cli-consensus-'));
+  dir = await folderWithPlanted('nmf-cli-consensus-', { features: 80, samples: 40, rank: 3, seed: 6 });
   db = join(dir, 'library.sqlite');
-  const synth = await cli(
-    'synth',
-    '--features',
-    '80',
-    '--samples',
-    '40',
-    '--rank',
-    '3',
-    '--seed',
-    '6',
-    '--out',
-    join(dir, 'syn'),
-  );
-  expect(synth.code).toBe(0);
   const V = readTsv(join(dir, 'syn', 'V.tsv'));
   writeFileSync(
     join(dir, 'train.tsv'),

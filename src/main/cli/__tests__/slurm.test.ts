@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterPlan } from '../../../shared/analysis/cluster-plan';
 import { cli } from './in-process';
+import { folderWithPlanted, planJobFolder, sweepInto } from './planted';
 
 /**
  * Sweeps on a real one-node SLURM cluster (scripts/slurm-local.sh): planned into 4 array tasks,
@@ -93,6 +94,24 @@ function sbatchWait(jobDir: string, args: string[]): { status: number | null; ou
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
+/**
+ * Submits tasks `array` of the job folder's array script, then merge.sbatch after them (afterany),
+ * as README.md says; waits for the merge and returns its exit status and output.
+ */
+function arrayThenMerge(
+  jobDir: string,
+  array: string,
+  script: string,
+): { status: number | null; out: string } {
+  const arrayJob = spawnSync('sbatch', ['--parsable', `--array=${array}`, script], {
+    cwd: jobDir,
+    env: slurmEnv,
+    encoding: 'utf8',
+  });
+  expect(arrayJob.status, arrayJob.stderr).toBe(0);
+  return sbatchWait(jobDir, [`--dependency=afterany:${arrayJob.stdout.trim()}`, 'merge.sbatch']);
+}
+
 const sweepOptions = [
   '--ranks',
   '2..4',
@@ -131,36 +150,14 @@ function sweepsIn(db: string): number {
 describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
   beforeAll(async () => {
     if ('reason' in cluster) return;
-    dir = mkdtempSync(join(tmpdir(), 'nmf-slurm-'));
+    dir = await folderWithPlanted('nmf-slurm-', { features: 150, samples: 80, rank: 3, seed: 5 });
     slurmEnv = {
       ...process.env,
       SLURM_CONF: cluster.conf,
       NMF_STUDIO: [process.execPath, ...nodeCommand].join(' '),
       NMF_STUDIO_CLI: '1',
     };
-    const synth = await cli(
-      'synth',
-      '--features',
-      '150',
-      '--samples',
-      '80',
-      '--rank',
-      '3',
-      '--seed',
-      '5',
-      '--out',
-      join(dir, 'syn'),
-    );
-    expect(synth.code).toBe(0);
-    const local = await cli(
-      'sweep',
-      join(dir, 'syn', 'V.tsv'),
-      ...sweepOptions,
-      '--db',
-      join(dir, 'local.sqlite'),
-      '--out',
-      join(dir, 'local'),
-    );
+    const local = await sweepInto(dir, 'local', sweepOptions);
     expect(local.stderr).toBe('');
     expect(local.code).toBe(0);
   });
@@ -175,17 +172,7 @@ describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
     { timeout: 300_000 },
     async () => {
       const job = join(dir, 'job');
-      const planned = await cli(
-        'sweep',
-        join(dir, 'syn', 'V.tsv'),
-        ...sweepOptions,
-        '--plan',
-        'slurm',
-        '--tasks',
-        '4',
-        '--out',
-        job,
-      );
+      const planned = await planJobFolder('sweep', join(dir, 'syn', 'V.tsv'), sweepOptions, 4, job);
       expect(planned.code, planned.stderr).toBe(0);
       const plan = JSON.parse(readFileSync(join(job, 'plan.json'), 'utf8')) as ClusterPlan;
       expect(plan.tasks).toBe(4);
@@ -222,13 +209,7 @@ describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
       const firstMtime = statSync(join(resultsDir, doneBefore[0].file)).mtimeMs;
 
       // The other three tasks as a SLURM array, and merge.sbatch after it (afterany), as README.md says.
-      const arrayJob = spawnSync('sbatch', ['--parsable', '--array=0-2', 'sweep.sbatch'], {
-        cwd: job,
-        env: slurmEnv,
-        encoding: 'utf8',
-      });
-      expect(arrayJob.status, arrayJob.stderr).toBe(0);
-      const mergeJob = sbatchWait(job, [`--dependency=afterany:${arrayJob.stdout.trim()}`, 'merge.sbatch']);
+      const mergeJob = arrayThenMerge(job, '0-2', 'sweep.sbatch');
       // The array's tasks succeeded, but task 3 is missing: merge.sbatch refuses and says what to rerun.
       expect(mergeJob.status).not.toBe(0);
       for (let t = 0; t < 3; t++)
@@ -284,17 +265,7 @@ describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
       );
       expect(local.code, local.stderr).toBe(0);
       const job = join(dir, 'consensus-job');
-      const planned = await cli(
-        'consensus',
-        join(dir, 'syn', 'V.tsv'),
-        ...consensusOptions,
-        '--plan',
-        'slurm',
-        '--tasks',
-        '3',
-        '--out',
-        job,
-      );
+      const planned = await planJobFolder('consensus', join(dir, 'syn', 'V.tsv'), consensusOptions, 3, job);
       expect(planned.code, planned.stderr).toBe(0);
       const plan = JSON.parse(readFileSync(join(job, 'plan.json'), 'utf8')) as ClusterPlan;
       expect(plan.kind).toBe('consensus');
@@ -305,13 +276,7 @@ describe.skipIf(reason !== null)('sweeps on a SLURM cluster', () => {
       expect(existsSync(join(job, 'consensus.sbatch'))).toBe(true);
 
       // Tasks 0 and 1 only, then merge.sbatch after them: it refuses and names task 2's command.
-      const arrayJob = spawnSync('sbatch', ['--parsable', '--array=0-1', 'consensus.sbatch'], {
-        cwd: job,
-        env: slurmEnv,
-        encoding: 'utf8',
-      });
-      expect(arrayJob.status, arrayJob.stderr).toBe(0);
-      const mergeJob = sbatchWait(job, [`--dependency=afterany:${arrayJob.stdout.trim()}`, 'merge.sbatch']);
+      const mergeJob = arrayThenMerge(job, '0-1', 'consensus.sbatch');
       expect(mergeJob.status).not.toBe(0);
       expect(readFileSync(join(job, 'logs', 'merge.out'), 'utf8')).toContain(
         'sbatch --array=2 consensus.sbatch',

@@ -18,15 +18,29 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Applies the migrations up to `version` to `db` (a library at `path`, where it keeps its backup). */
+function migrateTo(db: Database.Database, version: number, path = ':memory:'): void {
+  migrate(
+    db,
+    migrations.filter((m) => m.version <= version),
+    path,
+  );
+}
+
+/** One small dense dataset (id 1 in a new library), for the tables that refer to datasets. */
+function insertDataset(db: Database.Database): void {
+  db.prepare(
+    `INSERT INTO datasets (name, rows, cols, nnz, missing, layout, hash, format, source_name, transform, transposed,
+      is_integer, min_value, max_value, size_bytes, row_names, col_names, created_at)
+     VALUES ('d', 2, 2, 4, 0, 'dense', 'h', 'tsv', 'd.tsv', 'none', 0, 1, 0, 3, 32, '[]', '[]', 'now')`,
+  ).run();
+}
+
 /** Applies the migrations up to and including `version` on a fresh in-memory database. */
 function upTo(version: number): Database.Database {
   const db = new Database(':memory:');
   db.pragma('foreign_keys = ON');
-  migrate(
-    db,
-    migrations.filter((m) => m.version <= version),
-    ':memory:',
-  );
+  migrateTo(db, version);
   return db;
 }
 
@@ -98,11 +112,7 @@ describe('migrations', () => {
   it('0050 creates annotations (cascading with their dataset) and run and component names', () => {
     const db = upTo(50);
     expect(tables(db)).toContain('annotations');
-    db.prepare(
-      `INSERT INTO datasets (name, rows, cols, nnz, missing, layout, hash, format, source_name, transform, transposed,
-        is_integer, min_value, max_value, size_bytes, row_names, col_names, created_at)
-       VALUES ('d', 2, 2, 4, 0, 'dense', 'h', 'tsv', 'd.tsv', 'none', 0, 1, 0, 3, 32, '[]', '[]', 'now')`,
-    ).run();
+    insertDataset(db);
     const insert = (axis: string): void => {
       db.prepare(
         `INSERT INTO annotations (dataset_id, axis, source_name, source_hash, key_column, columns, created_at)
@@ -121,19 +131,11 @@ describe('migrations', () => {
 
   it('0070 adds the cluster provenance of merged sweeps, empty for existing ones', () => {
     const db = upTo(30);
-    db.prepare(
-      `INSERT INTO datasets (name, rows, cols, nnz, missing, layout, hash, format, source_name, transform, transposed,
-        is_integer, min_value, max_value, size_bytes, row_names, col_names, created_at)
-       VALUES ('d', 2, 2, 4, 0, 'dense', 'h', 'tsv', 'd.tsv', 'none', 0, 1, 0, 3, 32, '[]', '[]', 'now')`,
-    ).run();
+    insertDataset(db);
     db.prepare(
       "INSERT INTO sweeps (dataset_id, state, params, jobs_total, created_at) VALUES (1, 'done', '{}', 1, 'now')",
     ).run();
-    migrate(
-      db,
-      migrations.filter((m) => m.version <= 70),
-      ':memory:',
-    );
+    migrateTo(db, 70);
     expect(schemaVersion(db)).toBe(70);
     expect(db.prepare('SELECT cluster FROM sweeps').get()).toEqual({ cluster: null });
     db.prepare('UPDATE sweeps SET cluster = \'{"planId":"x"}\'').run();
@@ -142,19 +144,11 @@ describe('migrations', () => {
 
   it('0090 adds the cluster provenance of merged consensus runs, empty for existing ones', () => {
     const db = upTo(70);
-    db.prepare(
-      `INSERT INTO datasets (name, rows, cols, nnz, missing, layout, hash, format, source_name, transform, transposed,
-        is_integer, min_value, max_value, size_bytes, row_names, col_names, created_at)
-       VALUES ('d', 2, 2, 4, 0, 'dense', 'h', 'tsv', 'd.tsv', 'none', 0, 1, 0, 3, 32, '[]', '[]', 'now')`,
-    ).run();
+    insertDataset(db);
     db.prepare(
       "INSERT INTO consensus (dataset_id, state, params, jobs_total, created_at) VALUES (1, 'done', '{}', 2, 'now')",
     ).run();
-    migrate(
-      db,
-      migrations.filter((m) => m.version <= 90),
-      ':memory:',
-    );
+    migrateTo(db, 90);
     expect(schemaVersion(db)).toBe(90);
     expect(db.prepare('SELECT cluster FROM consensus').get()).toEqual({ cluster: null });
     db.prepare('UPDATE consensus SET cluster = \'{"planId":"x"}\'').run();
@@ -195,11 +189,7 @@ describe('migrations', () => {
     const dir = tempDir();
     const path = join(dir, 'library.sqlite');
     const old = new Database(path);
-    migrate(
-      old,
-      migrations.filter((m) => m.version <= 10),
-      path,
-    );
+    migrateTo(old, 10, path);
     old.close();
     const db = openLibrary(path);
     expect(schemaVersion(db)).toBe(latest);

@@ -1,25 +1,11 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ImportError, readMatrixFile } from '../index';
-import type { ReadOptions, ReadProgress } from '../index';
-import { CELLS, fixture, GENES, tempDir, toRows, transposeRows, V } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { readMatrixFile } from '../index';
+import type { ReadProgress } from '../index';
+import { CELLS, fixture, GENES, refusal, tempDirForEachTest, toRows, transposeRows, V } from './helpers';
 
-let tmp: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(() => tmp.cleanup());
-
-async function refusal(path: string, options: ReadOptions = {}): Promise<ImportError> {
-  try {
-    await readMatrixFile(path, options);
-  } catch (error) {
-    if (error instanceof ImportError) return error;
-    throw error;
-  }
-  throw new Error(`${path} was accepted`);
-}
+const tmp = tempDirForEachTest();
 
 const VI = V.map((row) => row.map((v) => (v === 7.5 ? 7 : v)));
 

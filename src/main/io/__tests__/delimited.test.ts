@@ -1,24 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ImportError, readMatrixFile } from '../index';
+import { describe, expect, it } from 'vitest';
+import { readMatrixFile } from '../index';
 import type { ReadProgress } from '../index';
-import { fixture, tempDir, toRows } from './helpers';
+import { fixture, refusal, tempDirForEachTest, toRows } from './helpers';
 
-let tmp: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(() => tmp.cleanup());
-
-/** The ImportError a read rejects with. */
-async function refusal(path: string, options = {}): Promise<ImportError> {
-  try {
-    await readMatrixFile(path, options);
-  } catch (error) {
-    if (error instanceof ImportError) return error;
-    throw error;
-  }
-  throw new Error(`${path} was accepted`);
-}
+const tmp = tempDirForEachTest();
 
 describe('delimited tables', () => {
   it('reads a TSV with a header and row names', async () => {

@@ -1,24 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ImportError, inspectMatrixFile, readMatrixFile } from '../index';
-import type { ReadOptions } from '../index';
+import { describe, expect, it } from 'vitest';
+import { inspectMatrixFile, readMatrixFile } from '../index';
 import { detectCsvDelimiter, detectTxtDelimiter } from '../sniff';
-import { tempDir, toRows } from './helpers';
+import { refusal, tempDirForEachTest, toRows } from './helpers';
 
-let tmp: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(() => tmp.cleanup());
-
-async function refusal(path: string, options: ReadOptions = {}): Promise<ImportError> {
-  try {
-    await readMatrixFile(path, options);
-  } catch (error) {
-    if (error instanceof ImportError) return error;
-    throw error;
-  }
-  throw new Error(`${path} was accepted`);
-}
+const tmp = tempDirForEachTest();
 
 const SEMICOLON_WARNING = 'read as semicolon-separated, decimal commas as points (1,5 = 1.5)';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dense } from '../../../shared/linalg/matrix';
 import {
   ImportError,
@@ -12,13 +12,9 @@ import {
   writeMatrixTable,
   writeMatrixTsv,
 } from '../index';
-import { tempDir, toRows } from './helpers';
+import { tempDirForEachTest, toRows } from './helpers';
 
-let tmp: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(() => tmp.cleanup());
+const tmp = tempDirForEachTest();
 
 /** Deterministic awkward doubles: long mantissas across many magnitudes, and edge values. */
 function awkward(n: number, seed: number): Float64Array {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { afterEach, beforeEach } from 'vitest';
 import type { DataMatrix } from '../../../shared/linalg/matrix';
+import { ImportError, readMatrixFile, type ReadOptions } from '../index';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -27,6 +29,39 @@ export function tempDir(): {
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * A fresh temporary directory for each test of the file (the beforeEach and afterEach hooks are
+ * registered here): `dir` and `file` are those of the test that runs.
+ */
+export function tempDirForEachTest(): Pick<ReturnType<typeof tempDir>, 'dir' | 'file'> {
+  let current: ReturnType<typeof tempDir> | undefined;
+  beforeEach(() => {
+    current = tempDir();
+  });
+  afterEach(() => current?.cleanup());
+  const now = (): ReturnType<typeof tempDir> => {
+    if (!current) throw new Error('no temporary directory outside a test');
+    return current;
+  };
+  return {
+    get dir() {
+      return now().dir;
+    },
+    file: (name, content) => now().file(name, content),
+  };
+}
+
+/** The ImportError a read of `path` rejects with; fails when the read is accepted. */
+export async function refusal(path: string, options: ReadOptions = {}): Promise<ImportError> {
+  try {
+    await readMatrixFile(path, options);
+  } catch (error) {
+    if (error instanceof ImportError) return error;
+    throw error;
+  }
+  throw new Error(`${path} was accepted`);
 }
 
 /** Row-major dense values of any matrix, for comparisons (small matrices only). */

@@ -1,12 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ImportError, inspectMatrixFile } from '../index';
-import { CELLS, fixture, GENES, tempDir } from './helpers';
+import { CELLS, fixture, GENES, tempDirForEachTest } from './helpers';
 
-let tmp: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(() => tmp.cleanup());
+const tmp = tempDirForEachTest();
 
 describe('inspectMatrixFile', () => {
   it('shows the corner of a TSV with its header and row names', async () => {

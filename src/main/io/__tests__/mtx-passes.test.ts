@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { readMatrixFile } from '../index';
 import type { ReadProgress } from '../index';
 import { readMatrixMarket } from '../mtx';
 import * as source from '../source';
-import { tempDir, toRows } from './helpers';
+import { tempDirForEachTest, toRows } from './helpers';
 
 // Counts how often each file is opened (and, for .gz, decompressed) without changing the reads.
 vi.mock('../source', async (importOriginal) => {
@@ -12,12 +12,10 @@ vi.mock('../source', async (importOriginal) => {
 });
 const openByteSource = vi.mocked(source.openByteSource);
 
-let tmp: ReturnType<typeof tempDir>;
+const tmp = tempDirForEachTest();
 beforeEach(() => {
-  tmp = tempDir();
   openByteSource.mockClear();
 });
-afterEach(() => tmp.cleanup());
 
 function opensOf(path: string): number {
   return openByteSource.mock.calls.filter(([p]) => p === path).length;

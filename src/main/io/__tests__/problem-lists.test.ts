@@ -1,24 +1,9 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_LISTED_PROBLEMS } from '../errors';
-import { ImportError, readMatrixFile } from '../index';
-import { tempDir } from './helpers';
+import { refusal, tempDirForEachTest } from './helpers';
 
-let tmp: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(() => tmp.cleanup());
-
-async function refusal(path: string, options = {}): Promise<ImportError> {
-  try {
-    await readMatrixFile(path, options);
-  } catch (error) {
-    if (error instanceof ImportError) return error;
-    throw error;
-  }
-  throw new Error(`${path} was accepted`);
-}
+const tmp = tempDirForEachTest();
 
 /** A table whose header is `gene S1 S2 S3` with three bad cells, a ragged row and a comment. */
 const SEVERAL_BAD = [

@@ -4,19 +4,9 @@ import type { ActivityComparisonView, ProjectionDetail, RunDetail } from '../../
 import { dense } from '../../../shared/linalg/matrix';
 import type { Services } from '..';
 import { dispatch } from '../dispatch';
-import { call, servicesInTempFolders } from './harness';
+import { call, servicesInTempFolders, synthesizedDataset } from './harness';
 
 const start = servicesInTempFolders('nmf-activity-');
-
-async function synth(services: Services, seed: number, samples: number): Promise<number> {
-  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-    features: 60,
-    samples,
-    rank: 3,
-    seed,
-  });
-  return dataset.id;
-}
 
 async function finishedRun(services: Services, datasetId: number, seed: number): Promise<RunDetail> {
   const { id } = await call<{ id: number }>(services, 'runs:start', {
@@ -76,13 +66,13 @@ describe('component activity', () => {
 describe('compare:activity', () => {
   it('compares a run with its projections: the same samples agree, new samples show usage, matched features and loss', async () => {
     const services = start();
-    const trainId = await synth(services, 3, 40);
+    const trainId = await synthesizedDataset(services, 3, 40);
     const run = await finishedRun(services, trainId, 1);
     const onItself = await call<ProjectionDetail>(services, 'projections:start', {
       runId: run.id,
       datasetId: trainId,
     });
-    const newId = await synth(services, 4, 25);
+    const newId = await synthesizedDataset(services, 4, 25);
     const onNew = await call<ProjectionDetail>(services, 'projections:start', {
       runId: run.id,
       datasetId: newId,

@@ -4,13 +4,11 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '..';
@@ -32,6 +30,15 @@ import { getSweepDetail, startSweep } from '../sweeps';
 import { extractTarGz, writeTarGzFile } from '../tar';
 import { downloadWhole } from './harness';
 import { cli } from '../../cli/__tests__/in-process';
+import {
+  folderWithPlanted,
+  planJobFolder,
+  shortSweepOptions as sweepOptions,
+  smallPlanted,
+  expectSameBytes,
+  mergeInto,
+  sweepInto,
+} from '../../cli/__tests__/planted';
 
 /**
  * Job folders without a scheduler: plan, run the tasks in this process, merge — the same bytes as a
@@ -42,47 +49,9 @@ import { cli } from '../../cli/__tests__/in-process';
 const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
 let dir: string;
 
-const sweepOptions = [
-  '--ranks',
-  '2..3',
-  '--replicates',
-  '2',
-  '--cv-folds',
-  '2',
-  '--max-iter',
-  '60',
-  '--seed',
-  '3',
-];
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nmf-cluster-'));
-  expect(
-    (
-      await cli(
-        'synth',
-        '--features',
-        '40',
-        '--samples',
-        '24',
-        '--rank',
-        '2',
-        '--seed',
-        '9',
-        '--out',
-        join(dir, 'syn'),
-      )
-    ).code,
-  ).toBe(0);
-  const local = await cli(
-    'sweep',
-    join(dir, 'syn', 'V.tsv'),
-    ...sweepOptions,
-    '--db',
-    join(dir, 'local.sqlite'),
-    '--out',
-    join(dir, 'local'),
-  );
+  dir = await folderWithPlanted('nmf-cluster-', smallPlanted);
+  const local = await sweepInto(dir, 'local', sweepOptions);
   expect(local.code, local.stderr).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,17 +79,7 @@ function runJsonWithTimesCounted(
 describe('a job folder run without a scheduler', () => {
   it('merges to the same bytes as the local sweep; a rerun task skips what it finished', async () => {
     const job = join(dir, 'job');
-    const planned = await cli(
-      'sweep',
-      join(dir, 'syn', 'V.tsv'),
-      ...sweepOptions,
-      '--plan',
-      'slurm',
-      '--tasks',
-      '3',
-      '--out',
-      job,
-    );
+    const planned = await planJobFolder('sweep', join(dir, 'syn', 'V.tsv'), sweepOptions, 3, job);
     expect(planned.code, planned.stderr).toBe(0);
     const plan = JSON.parse(readFileSync(join(job, 'plan.json'), 'utf8')) as ClusterPlan;
     for (const name of ['data.nmf', 'sweep.sbatch', 'merge.sbatch', 'README.md'])
@@ -143,21 +102,9 @@ describe('a job folder run without a scheduler', () => {
     const mine = plan.fits.filter((f) => f.task === 1).length;
     expect(JSON.parse(again.stdout)).toEqual({ task: 1, fits: mine, skipped: mine, ran: 0 });
 
-    const merged = await cli(
-      'sweep-merge',
-      job,
-      '--db',
-      join(dir, 'merged.sqlite'),
-      '--out',
-      join(dir, 'merged'),
-    );
+    const merged = await mergeInto(dir, 'merged', job);
     expect(merged.code, merged.stderr).toBe(0);
-    for (const file of compared) {
-      expect(
-        readFileSync(join(dir, 'merged', file)).equals(readFileSync(join(dir, 'local', file))),
-        file,
-      ).toBe(true);
-    }
+    expectSameBytes(compared, join(dir, 'merged'), join(dir, 'local'));
     expect(JSON.parse(readFileSync(join(dir, 'merged', 'ranks.json'), 'utf8'))).not.toHaveProperty('cluster');
     // run.json: the same but for times — `seconds`, and the per-pass times compared by count (one
     // per trace point, in both, carried from the job's fit into the sweep's stored run).
@@ -193,11 +140,7 @@ describe('a job folder run without a scheduler', () => {
     rewrite((factors) => delete factors.traceSeconds);
     const withoutTimes = await cli('sweep-merge', old, '--no-save', '--out', join(dir, 'merged-old'));
     expect(withoutTimes.code, withoutTimes.stderr).toBe(0);
-    for (const file of compared)
-      expect(
-        readFileSync(join(dir, 'merged-old', file)).equals(readFileSync(join(dir, 'local', file))),
-        file,
-      ).toBe(true);
+    expectSameBytes(compared, join(dir, 'merged-old'), join(dir, 'local'));
     for (const k of [2, 3]) {
       const run = JSON.parse(readFileSync(join(dir, 'merged-old', `k${k}`, 'run.json'), 'utf8'));
       expect(run.trace_seconds).toBeNull();
@@ -213,12 +156,7 @@ describe('a job folder run without a scheduler', () => {
       join(dir, 'merged2'),
     );
     expect(JSON.parse(twice.stdout).sweep_id).toBe(JSON.parse(merged.stdout).sweep_id);
-    for (const file of compared) {
-      expect(
-        readFileSync(join(dir, 'merged2', file)).equals(readFileSync(join(dir, 'merged', file))),
-        file,
-      ).toBe(true);
-    }
+    expectSameBytes(compared, join(dir, 'merged2'), join(dir, 'merged'));
   });
 
   it('plans from a library dataset by its id, data.nmf written from the library, and merges to the same bytes', async () => {
@@ -245,11 +183,7 @@ describe('a job folder run without a scheduler', () => {
     for (const task of ['0', '1']) expect((await cli('sweep-task', job, '--task', task)).code).toBe(0);
     const merged = await cli('sweep-merge', job, '--no-save', '--out', join(dir, 'merged-by-id'));
     expect(merged.code, merged.stderr).toBe(0);
-    for (const file of compared)
-      expect(
-        readFileSync(join(dir, 'merged-by-id', file)).equals(readFileSync(join(dir, 'local', file))),
-        file,
-      ).toBe(true);
+    expectSameBytes(compared, join(dir, 'merged-by-id'), join(dir, 'local'));
     const unknown = await cli(
       'sweep',
       '99',
@@ -268,17 +202,7 @@ describe('a job folder run without a scheduler', () => {
 
   it('counts a fit whose write was cut short as missing and reruns it; leftover temporary files are ignored', async () => {
     const job = join(dir, 'cut');
-    await cli(
-      'sweep',
-      join(dir, 'syn', 'V.tsv'),
-      ...sweepOptions,
-      '--plan',
-      'slurm',
-      '--tasks',
-      '2',
-      '--out',
-      job,
-    );
+    await planJobFolder('sweep', join(dir, 'syn', 'V.tsv'), sweepOptions, 2, job);
     const plan = await readPlan(job);
     const first = plan.fits.find((f) => f.task === 0)!;
     // A task killed while writing leaves only its temporary file: the result itself never exists half-written.
@@ -316,17 +240,7 @@ describe('a job folder run without a scheduler', () => {
 
   it('refuses a task whose data does not hash as the plan says, with status 2 and one line', async () => {
     const job = join(dir, 'tampered');
-    await cli(
-      'sweep',
-      join(dir, 'syn', 'V.tsv'),
-      ...sweepOptions,
-      '--plan',
-      'slurm',
-      '--tasks',
-      '2',
-      '--out',
-      job,
-    );
+    await planJobFolder('sweep', join(dir, 'syn', 'V.tsv'), sweepOptions, 2, job);
     const frame = decodeFrame(new Uint8Array(readFileSync(join(job, 'data.nmf')))) as { rowNames: string[] };
     frame.rowNames[0] = 'renamed';
     writeFileSync(join(job, 'data.nmf'), encodeFrame(frame));

@@ -8,7 +8,7 @@ import type {
 } from '../../../shared/domain';
 import type { Services } from '..';
 import { dispatch } from '../dispatch';
-import { call, servicesInTempFolders } from './harness';
+import { call, servicesInTempFolders, synthesizedDataset } from './harness';
 
 /** Projections and cNMF consensus through the real services, worker pool and SQLite library. */
 
@@ -27,16 +27,6 @@ async function until<T extends { state: string }>(
   }
 }
 
-async function synth(services: Services, seed: number, samples = 30): Promise<number> {
-  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-    features: 60,
-    samples,
-    rank: 3,
-    seed,
-  });
-  return dataset.id;
-}
-
 async function finishedRun(services: Services, datasetId: number): Promise<RunDetail> {
   const run = await call<{ id: number }>(services, 'runs:start', {
     datasetId,
@@ -51,10 +41,10 @@ async function finishedRun(services: Services, datasetId: number): Promise<RunDe
 describe('projections through the services', () => {
   it('project a dataset onto a run, store it linked to both, and go when the run goes', async () => {
     const services = start();
-    const trainId = await synth(services, 3);
+    const trainId = await synthesizedDataset(services, 3, 30);
     const run = await finishedRun(services, trainId);
     expect(run.state).toBe('done');
-    const newId = await synth(services, 4, 17);
+    const newId = await synthesizedDataset(services, 4, 17);
     const projection = await call<ProjectionDetail>(services, 'projections:start', {
       runId: run.id,
       datasetId: newId,
@@ -103,7 +93,7 @@ describe('consensus through the services', () => {
 
   it('store a consensus run per rank with provenance, and give the same bits after a cancel and resume', async () => {
     const services = start();
-    const datasetId = await synth(services, 8);
+    const datasetId = await synthesizedDataset(services, 8, 30);
     const whole = await call<{ id: number; jobsTotal: number }>(services, 'consensus:start', {
       datasetId,
       params,
@@ -189,7 +179,7 @@ describe('consensus through the services', () => {
 
   it('refuses parameters the dataset cannot take, naming them', async () => {
     const services = start();
-    const datasetId = await synth(services, 2);
+    const datasetId = await synthesizedDataset(services, 2, 30);
     const result = await dispatch(services.handlers, 'consensus:start', {
       datasetId,
       params: { fromRank: 2, toRank: 40, replicates: 3 },

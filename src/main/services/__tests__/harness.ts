@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -15,11 +15,24 @@ export async function call<T>(services: Services, channel: string, payload: unkn
   return result.value as T;
 }
 
+/** Services on a fresh library and the temporary folder that holds it (see servicesWithFolders). */
+export interface ServicesInFolder {
+  services: Services;
+  /** The folder of the library (library.sqlite), removed after the test. */
+  dir: string;
+  /** The services' own temporary folder (`tmp` in `dir`), when asked for: leftovers can be seen there. */
+  tempDir?: string;
+}
+
 /**
- * A starter of services (two pool threads, browser mode) on a fresh library in its own temporary
- * folder; everything it started is closed and removed after each test (registered here).
+ * A starter of services (browser mode, `threads` pool threads, 2 when absent) on a fresh library in
+ * its own temporary folder, with a temporary folder of their own inside it when `ownTempDir`;
+ * everything it started is closed and removed after each test (registered here).
  */
-export function servicesInTempFolders(prefix: string): () => Services {
+export function servicesWithFolders(
+  prefix: string,
+  options: { threads?: number; ownTempDir?: boolean } = {},
+): () => ServicesInFolder {
   const open: Services[] = [];
   const dirs: string[] = [];
   afterEach(async () => {
@@ -29,15 +42,41 @@ export function servicesInTempFolders(prefix: string): () => Services {
   return () => {
     const dir = mkdtempSync(join(tmpdir(), prefix));
     dirs.push(dir);
+    const tempDir = options.ownTempDir ? join(dir, 'tmp') : undefined;
+    if (tempDir) mkdirSync(tempDir);
     const services = createServices({
       libraryPath: join(dir, 'library.sqlite'),
       workerPath,
       mode: 'browser',
-      threads: 2,
+      threads: options.threads ?? 2,
+      ...(tempDir ? { tempDir } : {}),
     });
     open.push(services);
-    return services;
+    return { services, dir, tempDir };
   };
+}
+
+/**
+ * A starter of services (two pool threads, browser mode) on a fresh library in its own temporary
+ * folder; everything it started is closed and removed after each test (registered here).
+ */
+export function servicesInTempFolders(prefix: string): () => Services {
+  const start = servicesWithFolders(prefix);
+  return () => start().services;
+}
+
+/**
+ * A planted data set of 60 features at rank 3 made through `datasets:synthesize`, as the
+ * projection and comparison tests fit and project: its id.
+ */
+export async function synthesizedDataset(services: Services, seed: number, samples: number): Promise<number> {
+  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
+    features: 60,
+    samples,
+    rank: 3,
+    seed,
+  });
+  return dataset.id;
 }
 
 /** Every piece of a download (`downloads:read` until done), joined: what the window saves. */

@@ -1,38 +1,19 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApiError, LibraryMergeResult } from '../../../shared/api';
 import type { LibraryStats, RunSummary, SweepDetail } from '../../../shared/domain';
-import { createServices, type Services } from '..';
+import type { Services } from '..';
 import { dispatch } from '../dispatch';
-import { call, exportedLibrary } from './harness';
+import { call, exportedLibrary, servicesWithFolders } from './harness';
 
-const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
-const open: Services[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const services of open.splice(0)) await services.close().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const startInFolder = servicesWithFolders('nmf-library-transfer-', { ownTempDir: true });
 
 /** Services on a fresh library, with their own temporary folder so leftovers can be seen. */
 function start(): { services: Services; tempDir: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'nmf-library-transfer-'));
-  dirs.push(dir);
-  const tempDir = join(dir, 'tmp');
-  mkdirSync(tempDir);
-  const services = createServices({
-    libraryPath: join(dir, 'library.sqlite'),
-    workerPath,
-    mode: 'browser',
-    threads: 2,
-    tempDir,
-  });
-  open.push(services);
-  return { services, tempDir, dir };
+  const started = startInFolder();
+  return { ...started, tempDir: started.tempDir! };
 }
 
 async function refusal(services: Services, channel: string, payload: unknown): Promise<ApiError> {

@@ -1,32 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServices, type Services } from '..';
-import { call } from './harness';
+import { describe, expect, it } from 'vitest';
+import type { Services } from '..';
+import { call, servicesWithFolders } from './harness';
 
 /** The minibatch solver through the services: a run's parameters, its fit in a worker, the estimate. */
-const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
-const open: Services[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const services of open.splice(0)) await services.close().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function start(): Services {
-  const dir = mkdtempSync(join(tmpdir(), 'nmf-minibatch-'));
-  dirs.push(dir);
-  const services = createServices({
-    libraryPath: join(dir, 'library.sqlite'),
-    workerPath,
-    mode: 'browser',
-    threads: 1,
-  });
-  open.push(services);
-  return services;
-}
+const startInFolder = servicesWithFolders('nmf-minibatch-', { threads: 1 });
+const start = (): Services => startInFolder().services;
 
 describe('minibatch runs', () => {
   it('records the batch size, counts passes, and estimates passes', async () => {

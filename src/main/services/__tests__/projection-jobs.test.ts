@@ -2,21 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { JobProgress, ProjectionSummary, RunDetail } from '../../../shared/domain';
 import { createServices, type Services } from '..';
 import { dispatch } from '../dispatch';
-import { call, servicesInTempFolders, workerPath } from './harness';
+import { call, servicesInTempFolders, synthesizedDataset, workerPath } from './harness';
 
 /** Projections as jobs: progress events, cancel (nothing stored), the outcome as the last event. */
 
 const start = servicesInTempFolders('nmf-projection-jobs-');
-
-async function synth(services: Services, seed: number, samples: number): Promise<number> {
-  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-    features: 60,
-    samples,
-    rank: 3,
-    seed,
-  });
-  return dataset.id;
-}
 
 /** A finished run whose projections run `maxIter` iterations (tol 0: no early stop). */
 async function finishedRun(services: Services, datasetId: number, maxIter: number): Promise<RunDetail> {
@@ -51,8 +41,8 @@ async function waitFor(check: () => boolean, what: string): Promise<void> {
 describe('projection jobs', () => {
   it('report iterations, loss and time left; cancelled, they store nothing', async () => {
     const services = start();
-    const run = await finishedRun(services, await synth(services, 3, 30), 20_000);
-    const target = await synth(services, 4, 4000);
+    const run = await finishedRun(services, await synthesizedDataset(services, 3, 30), 20_000);
+    const target = await synthesizedDataset(services, 4, 4000);
     const events = projectionEvents(services);
     const { jobId } = await call<{ jobId: number }>(services, 'projections:begin', {
       runId: run.id,
@@ -76,8 +66,8 @@ describe('projection jobs', () => {
 
   it('a finished job names its stored projection; projections:start still answers with it', async () => {
     const services = start();
-    const run = await finishedRun(services, await synth(services, 3, 30), 200);
-    const target = await synth(services, 5, 12);
+    const run = await finishedRun(services, await synthesizedDataset(services, 3, 30), 200);
+    const target = await synthesizedDataset(services, 5, 12);
     const events = projectionEvents(services);
     const { jobId } = await call<{ jobId: number }>(services, 'projections:begin', {
       runId: run.id,
@@ -100,8 +90,8 @@ describe('projection jobs', () => {
 
   it('a library opened read-only starts no projection', async () => {
     const services = start();
-    const run = await finishedRun(services, await synth(services, 3, 30), 100);
-    const target = await synth(services, 6, 10);
+    const run = await finishedRun(services, await synthesizedDataset(services, 3, 30), 100);
+    const target = await synthesizedDataset(services, 6, 10);
     const readOnly = createServices({
       libraryPath: services.ctx.app.libraryPath,
       workerPath,

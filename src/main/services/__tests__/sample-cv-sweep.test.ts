@@ -1,9 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterPlan } from '../../../shared/analysis/cluster-plan';
 import { cli } from '../../cli/__tests__/in-process';
+import {
+  folderWithPlanted,
+  planJobFolder,
+  shortSweepOptions as sweepOptions,
+  smallPlanted,
+  expectSameBytes,
+  mergeInto,
+  sweepInto,
+} from '../../cli/__tests__/planted';
 
 /**
  * Sample-wise cross-validation through the command line: additive fields in ranks.json (the rest
@@ -12,49 +20,13 @@ import { cli } from '../../cli/__tests__/in-process';
  */
 
 let dir: string;
-const sweepOptions = [
-  '--ranks',
-  '2..3',
-  '--replicates',
-  '2',
-  '--cv-folds',
-  '2',
-  '--max-iter',
-  '60',
-  '--seed',
-  '3',
-];
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nmf-sample-cv-'));
-  const synth = await cli(
-    'synth',
-    '--features',
-    '40',
-    '--samples',
-    '24',
-    '--rank',
-    '2',
-    '--seed',
-    '9',
-    '--out',
-    join(dir, 'syn'),
-  );
-  expect(synth.code, synth.stderr).toBe(0);
+  dir = await folderWithPlanted('nmf-sample-cv-', smallPlanted);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function sweep(name: string, ...extra: string[]): Promise<{ code: number; stderr: string }> {
-  return cli(
-    'sweep',
-    join(dir, 'syn', 'V.tsv'),
-    ...sweepOptions,
-    ...extra,
-    '--db',
-    join(dir, `${name}.sqlite`),
-    '--out',
-    join(dir, name),
-  );
+  return sweepInto(dir, name, [...sweepOptions, ...extra]);
 }
 
 const sampleKeys = [
@@ -101,17 +73,11 @@ describe('sweep --sample-folds', () => {
     const local = await sweep('local', '--sample-folds', '2');
     expect(local.code, local.stderr).toBe(0);
     const job = join(dir, 'job');
-    const planned = await cli(
+    const planned = await planJobFolder(
       'sweep',
       join(dir, 'syn', 'V.tsv'),
-      ...sweepOptions,
-      '--sample-folds',
-      '2',
-      '--plan',
-      'slurm',
-      '--tasks',
-      '2',
-      '--out',
+      [...sweepOptions, '--sample-folds', '2'],
+      2,
       job,
     );
     expect(planned.code, planned.stderr).toBe(0);
@@ -127,20 +93,9 @@ describe('sweep --sample-folds', () => {
       const r = await cli('sweep-task', job, '--task', String(task));
       expect(r.code, r.stderr).toBe(0);
     }
-    const merged = await cli(
-      'sweep-merge',
-      job,
-      '--db',
-      join(dir, 'merged.sqlite'),
-      '--out',
-      join(dir, 'merged'),
-    );
+    const merged = await mergeInto(dir, 'merged', job);
     expect(merged.code, merged.stderr).toBe(0);
-    for (const file of ['ranks.json', 'k2/W.tsv', 'k3/H.tsv'])
-      expect(
-        readFileSync(join(dir, 'merged', file)).equals(readFileSync(join(dir, 'local', file))),
-        file,
-      ).toBe(true);
+    expectSameBytes(['ranks.json', 'k2/W.tsv', 'k3/H.tsv'], join(dir, 'merged'), join(dir, 'local'));
     expect(readFileSync(join(dir, 'merged', 'ranks.json'), 'utf8')).toContain('"sample_cv_error"');
   });
 });

@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { plantCellModules, sampleCellMatrix } from '../../../shared/analysis/synthetic-cells';
 import type { CsrMatrix } from '../../../shared/linalg/matrix';
 import { planFitMemory } from '../../../shared/domain/memory-plan';
@@ -11,7 +10,8 @@ import { fitNmf } from '../../../shared/nmf';
 import { inMemoryBatches } from '../../../shared/nmf/minibatch';
 import { fitStreamed } from '../../../shared/nmf/streamed';
 import { FitCancelledError, type FitOptionsInput } from '../../../shared/nmf/types';
-import { createServices, type Services } from '..';
+import type { Services } from '..';
+import { servicesWithFolders } from './harness';
 import { loadDataset, storeDataset } from '../datasets';
 import { openSampleFile } from '../sample-file';
 import { SampleStreamCancelledError, writeSampleFile } from '../sample-stream';
@@ -22,27 +22,7 @@ import { SampleStreamCancelledError, writeSampleFile } from '../sample-stream';
  * break the copy (empty rows and samples, a batch with no entries, missing values, samples whose
  * entries straddle the write buffers), over several seeds and starts.
  */
-const workerPath = join(__dirname, '..', '..', 'workers', 'nmf.worker.ts');
-const open: Services[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const services of open.splice(0)) await services.close().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function start(): { services: Services; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'nmf-streamed-'));
-  dirs.push(dir);
-  const services = createServices({
-    libraryPath: join(dir, 'library.sqlite'),
-    workerPath,
-    mode: 'browser',
-    threads: 1,
-  });
-  open.push(services);
-  return { services, dir };
-}
+const start = servicesWithFolders('nmf-streamed-', { threads: 1 });
 
 /** Planted counts with awkward structure: an empty gene, an empty run of samples (a whole empty batch), NaNs. */
 function awkwardCounts(seed: number, withMissing: boolean): CsrMatrix {

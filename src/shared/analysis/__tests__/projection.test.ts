@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dense, type DenseMatrix } from '../../linalg/matrix';
 import { Rng } from '../../linalg/random';
 import { fitNmf } from '../../nmf';
+import { columnCosine } from '../../nmf/__tests__/helpers';
 import {
   ProjectionError,
   heldOutSampleError,
@@ -28,21 +29,6 @@ function rowCosine(A: DenseMatrix, a: number, B: DenseMatrix, b: number): number
   for (let j = 0; j < A.cols; j++) {
     const x = A.data[a * A.cols + j];
     const y = B.data[b * B.cols + j];
-    ab += x * y;
-    aa += x * x;
-    bb += y * y;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
-
-/** Cosine of column a of A and column b of B (same rows). */
-function columnCosine(A: DenseMatrix, a: number, B: DenseMatrix, b: number): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < A.rows; i++) {
-    const x = A.data[i * A.cols + a];
-    const y = B.data[i * B.cols + b];
     ab += x * y;
     aa += x * x;
     bb += y * y;

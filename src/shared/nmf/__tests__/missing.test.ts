@@ -142,25 +142,24 @@ describe('missing values (NaN) are masked out of the loss and the updates', () =
     new Float64Array(72).map(() => 0.5 + rng.uniform()),
   );
 
+  /**
+   * 25 iterations of `solver` from (W0, H0) on V with the mask as NaN (dense) and as stored NaN
+   * (CSR) end at the plain weighted loop's W and H, to 1e-10.
+   */
+  function expectFitsMatch(solver: 'mu' | 'hals', beta: number, W: Float64Array, H: Float64Array): void {
+    for (const data of [masked(V, mask), maskedCsr(V, mask)]) {
+      const fit = fitNmf(data, { rank: 3, beta, solver, init: 'custom', W0, H0, maxIter: 25, tol: 0 });
+      expect(relDiff(fit.W.data, W)).toBeLessThan(1e-10);
+      expect(relDiff(fit.H.data, H)).toBeLessThan(1e-10);
+    }
+  }
+
   for (const beta of [2, 1, 0.5, 1.5]) {
     it(`MU β = ${beta} equals a plain weighted MU (dense NaN and CSR stored NaN)`, () => {
       const W = Float64Array.from(W0.data);
       const H = Float64Array.from(H0.data);
       naiveWeightedMu(V, mask, W, H, 3, beta, 25);
-      for (const data of [masked(V, mask), maskedCsr(V, mask)]) {
-        const fit = fitNmf(data, {
-          rank: 3,
-          beta,
-          solver: 'mu',
-          init: 'custom',
-          W0,
-          H0,
-          maxIter: 25,
-          tol: 0,
-        });
-        expect(relDiff(fit.W.data, W)).toBeLessThan(1e-10);
-        expect(relDiff(fit.H.data, H)).toBeLessThan(1e-10);
-      }
+      expectFitsMatch('mu', beta, W, H);
     });
   }
 
@@ -168,20 +167,7 @@ describe('missing values (NaN) are masked out of the loss and the updates', () =
     const W = Float64Array.from(W0.data);
     const H = Float64Array.from(H0.data);
     naiveWeightedCd(V, mask, W, H, 3, 25);
-    for (const data of [masked(V, mask), maskedCsr(V, mask)]) {
-      const fit = fitNmf(data, {
-        rank: 3,
-        beta: 2,
-        solver: 'hals',
-        init: 'custom',
-        W0,
-        H0,
-        maxIter: 25,
-        tol: 0,
-      });
-      expect(relDiff(fit.W.data, W)).toBeLessThan(1e-10);
-      expect(relDiff(fit.H.data, H)).toBeLessThan(1e-10);
-    }
+    expectFitsMatch('hals', 2, W, H);
   });
 
   it('the loss counts observed entries only, in both layouts', () => {
