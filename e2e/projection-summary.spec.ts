@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
+import { libraryWithOneRun, runCli, synthesizeWithCli } from './fixtures';
 import { open, shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { serverForThisFile } from './server';
 
 /**
  * 100 000 new samples projected onto a run, in browser mode: `projections:get` sends the map of
@@ -13,56 +12,17 @@ import { startServer, type RunningServer } from './server';
  * `project --out` H.tsv.
  */
 
-const cli = join(process.cwd(), 'out', 'main', 'cli.js');
-let server: RunningServer;
 let dir: string;
-
-test.beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nmf-e2e-projection-summary-'));
-  const run = (...args: string[]): void => {
-    const result = spawnSync(process.execPath, [cli, ...args], {
-      env: { ...process.env, NMF_STUDIO_CLI: '1' },
-    });
-    if (result.status !== 0) throw new Error(`${args[0]} failed: ${result.stderr.toString()}`);
-  };
-  const library = join(dir, 'library.sqlite');
-  for (const [name, samples, seed] of [
-    ['small', '300', '6'],
-    ['many', '100000', '7'],
-  ])
-    run(
-      'synth',
-      '--features',
-      '10',
-      '--samples',
-      samples,
-      '--rank',
-      '3',
-      '--seed',
-      seed,
-      '--out',
-      join(dir, name),
-    );
-  run(
-    'fit',
-    join(dir, 'small', 'V.tsv'),
-    '--rank',
-    '3',
-    '--max-iter',
-    '5',
-    '--seed',
-    '1',
-    '--db',
-    library,
-    '--out',
-    join(dir, 'fit'),
+const server = serverForThisFile(() => {
+  dir = libraryWithOneRun(
+    'nmf-e2e-projection-summary-',
+    { features: 10, samples: 300, rank: 3, seed: 6 },
+    { maxIter: 5, seed: 1 },
   );
-  run('project', '1', join(dir, 'many', 'V.tsv'), '--db', library, '--out', join(dir, 'projected'));
-  server = await startServer({ dir, threads: 1 });
-});
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
+  synthesizeWithCli({ features: 10, samples: 100000, rank: 3, seed: 7 }, join(dir, 'many'));
+  const library = join(dir, 'library.sqlite');
+  runCli('project', '1', join(dir, 'many', 'V.tsv'), '--db', library, '--out', join(dir, 'projected'));
+  return { dir, threads: 1 };
 });
 
 test('a projection of 100 000 samples is drawn from its summary and exports H whole', async ({ page }) => {
@@ -71,7 +31,7 @@ test('a projection of 100 000 samples is drawn from its summary and exports H wh
   page.on('response', async (response) => {
     if (response.url().endsWith('/api/projections:get')) gets.push((await response.body()).byteLength);
   });
-  await page.goto(server.url);
+  await page.goto(server().url);
   await open(page, '#/runs/1', /Run #1/);
   const panel = page.getByTestId('project-panel');
   await panel.getByTestId('projection-list').getByRole('button', { name: '#1' }).click();

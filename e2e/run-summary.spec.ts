@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
+import { libraryWithOneRun } from './fixtures';
 import { open, shot } from './flows';
-import { startServer, type RunningServer } from './server';
+import { serverForThisFile } from './server';
 
 /**
  * A run over 100 000 samples in browser mode: `runs:get` sends W and the summaries of H (made in
@@ -13,50 +12,14 @@ import { startServer, type RunningServer } from './server';
  * in the main process and arrive with every number of H as the CLI's H.tsv has it.
  */
 
-const cli = join(process.cwd(), 'out', 'main', 'cli.js');
-let server: RunningServer;
 let dir: string;
-
-test.beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nmf-e2e-summary-'));
-  const run = (...args: string[]): void => {
-    const result = spawnSync(process.execPath, [cli, ...args], {
-      env: { ...process.env, NMF_STUDIO_CLI: '1' },
-    });
-    if (result.status !== 0) throw new Error(`${args[0]} failed: ${result.stderr.toString()}`);
-  };
-  run(
-    'synth',
-    '--features',
-    '10',
-    '--samples',
-    '100000',
-    '--rank',
-    '3',
-    '--seed',
-    '6',
-    '--out',
-    join(dir, 'syn'),
+const server = serverForThisFile(() => {
+  dir = libraryWithOneRun(
+    'nmf-e2e-summary-',
+    { features: 10, samples: 100000, rank: 3, seed: 6 },
+    { maxIter: 5, seed: 1 },
   );
-  run(
-    'fit',
-    join(dir, 'syn', 'V.tsv'),
-    '--rank',
-    '3',
-    '--max-iter',
-    '5',
-    '--seed',
-    '1',
-    '--db',
-    join(dir, 'library.sqlite'),
-    '--out',
-    join(dir, 'fit'),
-  );
-  server = await startServer({ dir, threads: 1 });
-});
-test.afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
+  return { dir, threads: 1 };
 });
 
 /** The numbers of a table's rows (after the header), row after row. */
@@ -74,7 +37,7 @@ test('a run over 100 000 samples is drawn from summaries and exports H whole', a
   page.on('response', async (response) => {
     if (response.url().endsWith('/api/runs:get')) gets.push((await response.body()).byteLength);
   });
-  await page.goto(server.url);
+  await page.goto(server().url);
   await open(page, '#/runs/1', /Run #1/);
   await expect(page.getByTestId('h-summary-note')).toContainText(
     '100000 samples in 1200 columns, each the largest entry of 83–84 samples;',

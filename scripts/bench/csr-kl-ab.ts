@@ -19,7 +19,7 @@ import { loadavg } from 'node:os';
 import { benchArgs } from './args';
 import type { CsrHandle, NativeKernelModule } from '../../src/shared/nmf/kernels/native';
 import { Rng } from '../../src/shared/linalg/random';
-import { readSet } from './data';
+import { readCsrSet } from './data';
 
 const { get } = benchArgs();
 const dir = get('--dir');
@@ -31,17 +31,9 @@ const kernels = get('--kernels', 'wSide,wSideWithLoss,vF').split(',');
 const load = createRequire(import.meta.url);
 const modules = [get('--a'), get('--b')].map((path) => load(path) as NativeKernelModule);
 
-const { V } = readSet(dir, set);
-if (V.kind !== 'csr') throw new Error(`${set} is not a CSR set`);
+const { V, m, n, nnz, mean } = readCsrSet(dir, set);
 const { indptr, indices, data } = V;
-const m = V.rows;
-const n = V.cols;
-const nnz = indptr[m];
 const handles = modules.map((module) => module.csrHandle!(indptr, indices, data, m, n));
-
-let mean = 0;
-for (let p = 0; p < nnz; p++) mean += data[p];
-mean /= m * n;
 
 function cpuMs(): number {
   const used = process.cpuUsage();

@@ -20,7 +20,7 @@ import { benchArgs } from './args';
 import { installNativeKernels } from '../../src/main/native';
 import { loadedNativeKernels, type NativeKernelModule } from '../../src/shared/nmf/kernels';
 import { Rng } from '../../src/shared/linalg/random';
-import { readSet } from './data';
+import { readCsrSet } from './data';
 
 const { get } = benchArgs();
 const dir = get('--dir');
@@ -38,17 +38,9 @@ if (modulePath !== '') {
   if (loaded === null) throw new Error('native module not loaded');
   module = loaded;
 }
-const { V } = readSet(dir, set);
-if (V.kind !== 'csr') throw new Error(`${set} is not a CSR set`);
+const { V, m, n, nnz, mean } = readCsrSet(dir, set);
 const { indptr, indices, data } = V;
-const m = V.rows;
-const n = V.cols;
-const nnz = indptr[m];
 const handle = module.csrHandle!(indptr, indices, data, m, n);
-
-let mean = 0;
-for (let p = 0; p < nnz; p++) mean += data[p];
-mean /= m * n;
 
 function threadCpuMs(): number {
   const used = process.cpuUsage();

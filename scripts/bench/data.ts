@@ -58,6 +58,22 @@ function readBytes(path: string, shared = false): ArrayBuffer | SharedArrayBuffe
 }
 
 /**
+ * A CSR set (`readSet`) with what the CSR kernel benches use: its shape, its number of stored
+ * entries and the mean of V over all m · n entries (to scale random factors to the data).
+ */
+export function readCsrSet(
+  dir: string,
+  name: string,
+): { V: CsrMatrix; m: number; n: number; nnz: number; mean: number } {
+  const { V } = readSet(dir, name);
+  if (V.kind !== 'csr') throw new Error(`${name} is not a CSR set`);
+  const nnz = V.indptr[V.rows];
+  let sum = 0;
+  for (let p = 0; p < nnz; p++) sum += V.data[p];
+  return { V, m: V.rows, n: V.cols, nnz, mean: sum / (V.rows * V.cols) };
+}
+
+/**
  * Loads a set written by `writeSet` (or by the scikit-learn driver for digits). `shared`: the
  * matrix's arrays (dense values, or CSR indptr, indices and data) in SharedArrayBuffers, as the app holds datasets (a kernel team's helpers read it there).
  */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { createServices, type Services } from '..';
+import type { RunDetail } from '../../../shared/domain';
 import { dispatch } from '../dispatch';
 
 /** The pool's worker entry, run from its TypeScript source. */
@@ -66,17 +67,46 @@ export function servicesInTempFolders(prefix: string): () => Services {
 }
 
 /**
- * A planted data set of 60 features at rank 3 made through `datasets:synthesize`, as the
- * projection and comparison tests fit and project: its id.
+ * A planted data set made through `datasets:synthesize` (by default 60 features at rank 3, as the
+ * projection and comparison tests fit and project): its id.
  */
-export async function synthesizedDataset(services: Services, seed: number, samples: number): Promise<number> {
+export async function synthesizedDataset(
+  services: Services,
+  seed: number,
+  samples: number,
+  shape: { features: number; rank: number } = { features: 60, rank: 3 },
+): Promise<number> {
   const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-    features: 60,
+    ...shape,
     samples,
-    rank: 3,
     seed,
   });
   return dataset.id;
+}
+
+/** Starts a run of dataset `datasetId` with `params` and waits for it to finish; throws if it ends otherwise. */
+export async function finishedRun(
+  services: Services,
+  datasetId: number,
+  params: { rank: number; maxIter: number; seed: number },
+): Promise<RunDetail> {
+  const run = await call<{ id: number }>(services, 'runs:start', { datasetId, params });
+  for (;;) {
+    const detail = await call<RunDetail>(services, 'runs:get', { id: run.id });
+    if (detail.state === 'done') return detail;
+    if (detail.state !== 'running' && detail.state !== 'queued') throw new Error(`run ${detail.state}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A finished run (seed 5) of a dataset synthesized with `shape` (seed 3): its id. */
+export async function finishedRunOfShape(
+  services: Services,
+  shape: { features: number; samples: number; rank: number },
+  maxIter: number,
+): Promise<number> {
+  const datasetId = await synthesizedDataset(services, 3, shape.samples, shape);
+  return (await finishedRun(services, datasetId, { rank: shape.rank, maxIter, seed: 5 })).id;
 }
 
 /** Every piece of a download (`downloads:read` until done), joined: what the window saves. */

@@ -5,41 +5,22 @@ import { describe, expect, it } from 'vitest';
 import type { DownloadTicket } from '../../../shared/api';
 import { encodeFrame } from '../../../shared/api/codec';
 import { blockMaxima, finiteRange, summarisesH } from '../../../shared/analysis/run-views';
-import type { ProjectionView, RunDetail } from '../../../shared/domain';
+import type { ProjectionView } from '../../../shared/domain';
 import { dense } from '../../../shared/linalg/matrix';
 import { writeMatrixTable } from '../../io/tables';
 import { componentNames } from '../../io/factors';
 import { getProjectionDetail } from '../projections';
 import { summariseProjectionH } from '../run-view';
 import type { Services } from '..';
-import { call, downloadWhole, servicesInTempFolders } from './harness';
+import { call, downloadWhole, finishedRun, servicesInTempFolders, synthesizedDataset } from './harness';
 
 /** `projections:get` of many new samples: a summary of H in place of H; H as TSV/CSV made here. */
 
 const start = servicesInTempFolders('nmf-projection-view-');
 
-async function synth(services: Services, seed: number, samples: number): Promise<number> {
-  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-    features: 6,
-    samples,
-    rank: 3,
-    seed,
-  });
-  return dataset.id;
-}
-
-/** A finished run of rank 3 whose projections stop after 2 iterations. */
-async function finishedRun(services: Services, datasetId: number): Promise<number> {
-  const run = await call<{ id: number }>(services, 'runs:start', {
-    datasetId,
-    params: { rank: 3, maxIter: 2, seed: 1 },
-  });
-  for (;;) {
-    const detail = await call<RunDetail>(services, 'runs:get', { id: run.id });
-    if (detail.state === 'done') return run.id;
-    if (!['queued', 'running'].includes(detail.state)) throw new Error(`run ${detail.state}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** A finished run of rank 3 (2 iterations, seed 1): its id. */
+async function doneRun(services: Services, datasetId: number): Promise<number> {
+  return (await finishedRun(services, datasetId, { rank: 3, maxIter: 2, seed: 1 })).id;
 }
 
 /** Every typed or plain array in a value, with where it is and its length. */
@@ -81,8 +62,11 @@ async function cliTable(
 describe('projections:get of many new samples', () => {
   it('at 10⁵ samples sends the map of H, not H nor the sample names, and H as TSV in pieces', async () => {
     const services = start();
-    const runId = await finishedRun(services, await synth(services, 3, 40));
-    const target = await synth(services, 4, 100_000);
+    const runId = await doneRun(
+      services,
+      await synthesizedDataset(services, 3, 40, { features: 6, rank: 3 }),
+    );
+    const target = await synthesizedDataset(services, 4, 100_000, { features: 6, rank: 3 });
     const stored = await call<ProjectionView>(services, 'projections:start', { runId, datasetId: target });
     expect(summarisesH(3, 100_000)).toBe(true);
     // projections:start answers as projections:get does.
@@ -161,8 +145,11 @@ describe('projections:get of many new samples', () => {
 
   it('sends a small projection whole, as before', async () => {
     const services = start();
-    const runId = await finishedRun(services, await synth(services, 3, 40));
-    const target = await synth(services, 4, 300);
+    const runId = await doneRun(
+      services,
+      await synthesizedDataset(services, 3, 40, { features: 6, rank: 3 }),
+    );
+    const target = await synthesizedDataset(services, 4, 300, { features: 6, rank: 3 });
     const stored = await call<ProjectionView>(services, 'projections:start', { runId, datasetId: target });
     const sent = await call<ProjectionView>(services, 'projections:get', { id: stored.id });
     expect(sent).toEqual(getProjectionDetail(services.ctx, stored.id));
@@ -174,8 +161,11 @@ describe('projections:get of many new samples', () => {
 
   it('exports a small H as TSV and CSV, the bytes the CLI writes', async () => {
     const services = start();
-    const runId = await finishedRun(services, await synth(services, 3, 40));
-    const target = await synth(services, 4, 250);
+    const runId = await doneRun(
+      services,
+      await synthesizedDataset(services, 3, 40, { features: 6, rank: 3 }),
+    );
+    const target = await synthesizedDataset(services, 4, 250, { features: 6, rank: 3 });
     const { id } = await call<ProjectionView>(services, 'projections:start', { runId, datasetId: target });
     const whole = getProjectionDetail(services.ctx, id);
     for (const delimiter of ['\t', ','] as const) {

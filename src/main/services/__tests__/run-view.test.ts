@@ -6,8 +6,7 @@ import type { RunDetail } from '../../../shared/domain';
 import { neutraliseFormula } from '../../../shared/export/spreadsheet';
 import { getRunDetail } from '../runs';
 import { offerRunTable, runView, summariseH } from '../run-view';
-import { call, downloadWhole, servicesInTempFolders } from './harness';
-import type { Services } from '..';
+import { call, downloadWhole, finishedRunOfShape, servicesInTempFolders } from './harness';
 
 const start = servicesInTempFolders('nmf-run-view-');
 
@@ -43,29 +42,6 @@ function windowTable(
   return text;
 }
 
-async function finishedRun(
-  services: Services,
-  shape: { features: number; samples: number; rank: number },
-  maxIter: number,
-): Promise<number> {
-  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-    ...shape,
-    seed: 3,
-  });
-  const run = await call<{ id: number }>(services, 'runs:start', {
-    datasetId: dataset.id,
-    params: { rank: shape.rank, maxIter, seed: 5 },
-  });
-  const started = Date.now();
-  for (;;) {
-    const detail = await call<RunDetail>(services, 'runs:get', { id: run.id });
-    if (detail.state === 'done') return run.id;
-    if (detail.state !== 'running' && detail.state !== 'queued') throw new Error(`run ${detail.state}`);
-    if (Date.now() - started > 120_000) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** Every typed array in a value, with where it is. */
 function typedArrays(value: unknown, path = ''): Array<{ path: string; length: number }> {
   if (ArrayBuffer.isView(value)) return [{ path, length: (value as Float64Array).length }];
@@ -79,7 +55,7 @@ describe('runs:get of a large run', () => {
   it('sends W and the summaries, not H nor the sample names, and exports W and H as the window did', async () => {
     const services = start();
     const shape = { features: 6, samples: 100_000, rank: 3 };
-    const id = await finishedRun(services, shape, 2);
+    const id = await finishedRunOfShape(services, shape, 2);
     const stored = getRunDetail(services.ctx, id);
     expect(summarisesH(3, 100_000)).toBe(true);
 
@@ -119,7 +95,7 @@ describe('runs:get of a large run', () => {
 
   it('keeps a small run as it is (H and the sample names sent)', async () => {
     const services = start();
-    const id = await finishedRun(services, { features: 8, samples: 50, rank: 2 }, 5);
+    const id = await finishedRunOfShape(services, { features: 8, samples: 50, rank: 2 }, 5);
     const sent = await call<RunDetail>(services, 'runs:get', { id });
     expect(sent.H).not.toBeNull();
     expect(sent.sampleNames).toHaveLength(50);
@@ -128,7 +104,7 @@ describe('runs:get of a large run', () => {
 
   it('exports names that need quoting and neutralising as the window did', async () => {
     const services = start();
-    const id = await finishedRun(services, { features: 5, samples: 7, rank: 2 }, 3);
+    const id = await finishedRunOfShape(services, { features: 5, samples: 7, rank: 2 }, 3);
     await call(services, 'runs:update', { id, componentNames: ['=SUM(A1)', 'a,"b"\tc'] });
     const stored = getRunDetail(services.ctx, id);
     const names = ['=SUM(A1)', 'a,"b"\tc'];
@@ -146,7 +122,7 @@ describe('runs:get of a large run', () => {
 describe('a W/H table read in pieces', () => {
   it('reports rising progress to 1, and a cancelled table is gone', async () => {
     const services = start();
-    const id = await finishedRun(services, { features: 6, samples: 40_000, rank: 6 }, 2);
+    const id = await finishedRunOfShape(services, { features: 6, samples: 40_000, rank: 6 }, 2);
     const ticket = await offerRunTable(services.ctx, id, 'H', ',', 1000);
     const progress: number[] = [];
     let pieces = 0;

@@ -9,7 +9,7 @@ import { offerRunJson, runJsonDocument } from '../run-export';
 import { extractTarGz } from '../tar';
 import { DOWNLOAD_PIECE_BYTES } from '../downloads';
 import { jsonPieces } from '../../../shared/export/json-stream';
-import { call, downloadWhole, exportedLibrary, servicesInTempFolders } from './harness';
+import { call, downloadWhole, exportedLibrary, finishedRunOfShape, servicesInTempFolders } from './harness';
 import type { Services } from '..';
 
 const start = servicesInTempFolders('nmf-transfers-');
@@ -22,29 +22,6 @@ function windowJson(value: unknown): string {
       ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float64Array) : v,
     2,
   );
-}
-
-async function finishedRun(
-  services: Services,
-  shape: { features: number; samples: number; rank: number },
-  maxIter: number,
-): Promise<number> {
-  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-    ...shape,
-    seed: 3,
-  });
-  const run = await call<{ id: number }>(services, 'runs:start', {
-    datasetId: dataset.id,
-    params: { rank: shape.rank, maxIter, seed: 5 },
-  });
-  const started = Date.now();
-  for (;;) {
-    const detail = await call<RunDetail>(services, 'runs:get', { id: run.id });
-    if (detail.state === 'done') return run.id;
-    if (detail.state !== 'running' && detail.state !== 'queued') throw new Error(`run ${detail.state}`);
-    if (Date.now() - started > 120_000) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** What the window did: the stored run, the assignment it showed, one string. */
@@ -70,7 +47,7 @@ function text(bytes: Uint8Array): string {
 describe('a run’s JSON with provenance, made in the main process', () => {
   it('is the document the window made, to the last character, at the default and a chosen threshold', async () => {
     const services = start();
-    const id = await finishedRun(services, { features: 40, samples: 30, rank: 3 }, 60);
+    const id = await finishedRunOfShape(services, { features: 40, samples: 30, rank: 3 }, 60);
     for (const threshold of [undefined, 0.35]) {
       const ticket = await call<DownloadTicket>(
         services,
@@ -94,7 +71,7 @@ describe('a run’s JSON with provenance, made in the main process', () => {
     // and the pieces are not.
     const limit = 1 << 18;
     const services = start();
-    const id = await finishedRun(services, { features: 20, samples: 40_000, rank: 6 }, 2);
+    const id = await finishedRunOfShape(services, { features: 20, samples: 40_000, rank: 6 }, 2);
     const ticket = await offerRunJson(services.ctx, id, undefined, limit / 2);
     const pieces: Uint8Array[] = [];
     const progress: number[] = [];

@@ -6,7 +6,7 @@ import { getProjectionView } from '../projections';
 import { getCoefficientTracks, getRunView } from '../run-view';
 import { getRunDetail } from '../runs';
 import { RecentValues, viewCaches } from '../view-cache';
-import { call, servicesInTempFolders } from './harness';
+import { call, finishedRun, servicesInTempFolders, synthesizedDataset } from './harness';
 
 // Every summary of H (a run's and a projection's) makes the H map with blockMaxima: counting its
 // calls counts the summaries made.
@@ -22,33 +22,15 @@ const start = servicesInTempFolders('nmf-view-cache-');
 /** Summarised above this many entries of H (the runs here have k·n = 10 000 and n > 4000). */
 const MAX_ENTRIES = 1000;
 
-async function synth(services: Services, seed: number, samples: number): Promise<number> {
-  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-    features: 5,
-    samples,
-    rank: 2,
-    seed,
-  });
-  return dataset.id;
-}
-
-async function finishedRun(services: Services, datasetId: number): Promise<number> {
-  const run = await call<{ id: number }>(services, 'runs:start', {
-    datasetId,
-    params: { rank: 2, maxIter: 2, seed: 1 },
-  });
-  for (;;) {
-    const detail = await call<RunDetail>(services, 'runs:get', { id: run.id });
-    if (detail.state === 'done') return run.id;
-    if (!['queued', 'running'].includes(detail.state)) throw new Error(`run ${detail.state}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** A finished run of rank 2 (2 iterations, seed 1): its id. */
+async function doneRun(services: Services, datasetId: number): Promise<number> {
+  return (await finishedRun(services, datasetId, { rank: 2, maxIter: 2, seed: 1 })).id;
 }
 
 describe('summaries of H kept between calls', () => {
   it("makes a run's summaries once, answers the same record again, and forgets them when it is deleted", async () => {
     const services = start();
-    const id = await finishedRun(services, await synth(services, 3, 5000));
+    const id = await doneRun(services, await synthesizedDataset(services, 3, 5000, { features: 5, rank: 2 }));
     blockMaxima.mockClear();
     const first = getRunView(services.ctx, id, MAX_ENTRIES);
     expect(first.hSummary).toBeDefined();
@@ -75,8 +57,11 @@ describe('summaries of H kept between calls', () => {
 
   it("makes a projection's summary once and forgets it when the projection is deleted", async () => {
     const services = start();
-    const runId = await finishedRun(services, await synth(services, 3, 40));
-    const target = await synth(services, 4, 5000);
+    const runId = await doneRun(
+      services,
+      await synthesizedDataset(services, 3, 40, { features: 5, rank: 2 }),
+    );
+    const target = await synthesizedDataset(services, 4, 5000, { features: 5, rank: 2 });
     const { id } = await call<ProjectionView>(services, 'projections:start', { runId, datasetId: target });
     blockMaxima.mockClear();
     const first = getProjectionView(services.ctx, id, MAX_ENTRIES);
@@ -91,7 +76,7 @@ describe('summaries of H kept between calls', () => {
 
   it('does not keep the summaries of a small run (the record carries H)', async () => {
     const services = start();
-    const id = await finishedRun(services, await synth(services, 3, 50));
+    const id = await doneRun(services, await synthesizedDataset(services, 3, 50, { features: 5, rank: 2 }));
     blockMaxima.mockClear();
     expect(getRunView(services.ctx, id, MAX_ENTRIES).H).not.toBeNull();
     expect(viewCaches(services.ctx).runs.keys()).toEqual([]);
@@ -104,8 +89,8 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 describe('a large run’s coefficient map tracks', () => {
   it('come binned from the kept sample orders: categories of first samples, numbers as block means', async () => {
     const services = start();
-    const datasetId = await synth(services, 3, 5000);
-    const id = await finishedRun(services, datasetId);
+    const datasetId = await synthesizedDataset(services, 3, 5000, { features: 5, rank: 2 });
+    const id = await doneRun(services, datasetId);
     const detail = await call<{ colNames: string[]; rowNames: string[] }>(services, 'datasets:get', {
       id: datasetId,
     });
@@ -169,7 +154,7 @@ describe('a large run’s coefficient map tracks', () => {
 
   it('are null for a run sent with H (the window draws its tracks)', async () => {
     const services = start();
-    const id = await finishedRun(services, await synth(services, 3, 50));
+    const id = await doneRun(services, await synthesizedDataset(services, 3, 50, { features: 5, rank: 2 }));
     expect(getCoefficientTracks(services.ctx, id, MAX_ENTRIES)).toBeNull();
     expect(await call(services, 'runs:coefficientTracks', { id })).toBeNull();
   }, 60_000);

@@ -24,6 +24,7 @@ import {
   weightHistogram,
   type RankSummary,
 } from '..';
+import { emptyCriteria } from './criteria';
 
 function fromRows(rows: number[][]): DenseMatrix {
   return dense(rows.length, rows[0].length, Float64Array.from(rows.flat()));
@@ -416,31 +417,7 @@ describe('recommendRank', () => {
     se: number | null,
     extra: Partial<RankSummary> = {},
   ): RankSummary {
-    return {
-      rank: k,
-      loss: 100 - k,
-      loglik: null,
-      bic: null,
-      cvError: cv,
-      cvErrorSe: se,
-      cvErrors: [],
-      cvErrorTrimmed: null,
-      cvErrorsTrimmed: [],
-      cvPairedSe: null,
-      cvPairedDifference: null,
-      pearsonDispersion: null,
-      consensusFits: 0,
-      consensusFromIndependentStarts: true,
-      cophenetic: null,
-      dispersion: null,
-      stability: null,
-      sampleClusters: [],
-      bestReplicate: 0,
-      bestSeed: 0,
-      replicateLosses: [],
-      baseline: null,
-      ...extra,
-    };
+    return { ...emptyCriteria(k, { loss: 100 - k, cvError: cv, cvErrorSe: se }), baseline: null, ...extra };
   }
 
   it('takes the smallest rank within one standard error of the minimum', () => {

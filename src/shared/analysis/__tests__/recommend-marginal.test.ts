@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ELBOW_GAIN_RATIO, MARGINAL_CV_GAIN, recommendRank } from '../recommend';
-import type { RankCriteria, RankSummary } from '../types';
+import type { RankSummary } from '../types';
+import { emptyCriteria } from './criteria';
 
 /**
  * The cross-validated rank whose gain over the rank below is under 1 %, or under a tenth of the
@@ -12,29 +13,14 @@ import type { RankCriteria, RankSummary } from '../types';
  */
 function rank(k: number, cvErrors: number[], pairedDifference: number, pairedSe: number): RankSummary {
   const cvError = cvErrors.reduce((a, b) => a + b, 0) / cvErrors.length;
-  const criteria: RankCriteria = {
-    rank: k,
+  const criteria = emptyCriteria(k, {
     loss: 1,
-    loglik: null,
-    bic: null,
     cvError,
     cvErrorSe: pairedSe,
     cvErrors,
-    cvErrorTrimmed: null,
-    cvErrorsTrimmed: [],
     cvPairedSe: pairedSe,
     cvPairedDifference: pairedDifference,
-    pearsonDispersion: null,
-    consensusFits: 0,
-    consensusFromIndependentStarts: true,
-    cophenetic: null,
-    dispersion: null,
-    stability: null,
-    sampleClusters: [],
-    bestReplicate: 0,
-    bestSeed: 0,
-    replicateLosses: [],
-  };
+  });
   return { ...criteria, baseline: null };
 }
 

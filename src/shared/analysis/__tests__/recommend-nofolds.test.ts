@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { frigyesiRank, recommendRank, stabilityRank } from '../recommend';
 import type { RankCriteria, RankSummary } from '../types';
+import { emptyCriteria } from './criteria';
 
 /**
  * The rank a sweep without folds recommends when it has the row-shuffled baseline: only where the
@@ -13,30 +14,7 @@ function criteria(
   stability: number,
   extra: Partial<RankCriteria> = {},
 ): RankCriteria {
-  return {
-    rank: k,
-    loss,
-    loglik: null,
-    bic: null,
-    cvError: null,
-    cvErrorSe: null,
-    cvErrors: [],
-    cvErrorTrimmed: null,
-    cvErrorsTrimmed: [],
-    cvPairedSe: null,
-    cvPairedDifference: null,
-    pearsonDispersion: null,
-    consensusFits: 10,
-    consensusFromIndependentStarts: true,
-    cophenetic: null,
-    dispersion: null,
-    stability,
-    sampleClusters: [],
-    bestReplicate: 0,
-    bestSeed: 0,
-    replicateLosses: [],
-    ...extra,
-  };
+  return emptyCriteria(k, { loss, stability, consensusFits: 10, ...extra });
 }
 
 interface Row {
