@@ -8,7 +8,12 @@ import {
   type AnnotationAxis,
   type AnnotationColumn,
 } from '../../shared/analysis';
-import type { AnnotationSet, DatasetAnnotations } from '../../shared/domain';
+import {
+  ANNOTATION_LEVELS_LISTED,
+  type AnnotationSet,
+  type AnnotationSetHeading,
+  type DatasetAnnotations,
+} from '../../shared/domain';
 import {
   deleteAnnotation,
   getAnnotationRow,
@@ -82,6 +87,24 @@ export function getDatasetAnnotations(
     samples: mergeColumns(sets, 'samples'),
     features: mergeColumns(sets, 'features'),
   };
+}
+
+/** A dataset's annotation files without their values (`annotations:sets`), oldest first. */
+export function listAnnotationHeadings(ctx: ServiceContext, datasetId: number): AnnotationSetHeading[] {
+  if (!ctx.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(datasetId))
+    throw new ServiceError('not_found', `dataset ${datasetId} does not exist`);
+  return listAnnotations(ctx.db, datasetId).map((row) => {
+    const { columns, ...set } = toAnnotationSet(row);
+    return {
+      ...set,
+      columns: columns.map((column) => ({
+        name: column.name,
+        kind: column.kind,
+        levelCount: column.kind === 'categorical' ? column.levels.length : null,
+        firstLevels: column.kind === 'categorical' ? column.levels.slice(0, ANNOTATION_LEVELS_LISTED) : [],
+      })),
+    };
+  });
 }
 
 /**

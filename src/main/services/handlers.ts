@@ -17,7 +17,12 @@ import {
   renameDatasetById,
 } from './datasets';
 import { libraryStats } from './library';
-import { deleteAnnotationById, getDatasetAnnotations, importAnnotationFile } from './annotations';
+import {
+  deleteAnnotationById,
+  getDatasetAnnotations,
+  listAnnotationHeadings,
+  importAnnotationFile,
+} from './annotations';
 import { runClasses, runEnrichment, runMarkers, sweepClasses, sweepConsensusMap } from './reading';
 import { importFactors, importLibrary } from './transfer';
 import { offerLibraryCopy } from './export-downloads';
@@ -174,6 +179,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
         importAnnotationFile(ctx, datasetId, axis, path, file.fileName),
       ),
     'annotations:list': ({ datasetId, axis }) => getDatasetAnnotations(ctx, datasetId, axis),
+    'annotations:sets': ({ datasetId }) => listAnnotationHeadings(ctx, datasetId),
     'annotations:delete': ({ id }) => deleteAnnotationById(ctx, id),
     'runs:classes': ({ id }) => runClasses(ctx, id),
     'runs:markers': ({ id, method, top }) => runMarkers(ctx, id, method, top),

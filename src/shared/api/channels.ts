@@ -22,6 +22,7 @@ import {
   synthParamsSchema,
   transforms,
   type AnnotationSet,
+  type AnnotationSetHeading,
   type CoefficientTracks,
   type AppInfo,
   type AssignmentView,
@@ -251,6 +252,8 @@ const buildRequestSchemas = () => ({
     .strict(),
   /** With `axis`, only that axis's annotations (the other's are neither read nor sent). */
   'annotations:list': z.object({ datasetId: id, axis: z.enum(['samples', 'features']).optional() }).strict(),
+  /** The annotation files without their values (what the Dataset screen lists). */
+  'annotations:sets': z.object({ datasetId: id }).strict(),
   'annotations:delete': byId,
   'runs:classes': byId,
   'runs:markers': z
@@ -396,6 +399,7 @@ export interface ResponseMap {
   'consensus:clusterImport': ConsensusSummary;
   'annotations:import': AnnotationSet;
   'annotations:list': DatasetAnnotations;
+  'annotations:sets': AnnotationSetHeading[];
   'annotations:delete': { deleted: number };
   'runs:classes': RunClassesView;
   'runs:markers': MarkersView;

@@ -61,6 +61,7 @@ export const channelNames = [
   'consensus:clusterImport',
   'annotations:import',
   'annotations:list',
+  'annotations:sets',
   'annotations:delete',
   'runs:classes',
   'runs:markers',

@@ -26,6 +26,27 @@ export interface AnnotationSet {
   warnings?: string[];
 }
 
+/** How many of a class column's classes an annotation heading lists (the Dataset screen shows as many). */
+export const ANNOTATION_LEVELS_LISTED = 6;
+
+/** An annotation column without its values: its name and kind, and for classes their number and the first few. */
+export interface AnnotationColumnHeading {
+  name: string;
+  kind: 'categorical' | 'numeric';
+  /** Number of classes (null for a numeric column). */
+  levelCount: number | null;
+  /** The first {@link ANNOTATION_LEVELS_LISTED} classes in order of first appearance (empty for a numeric column). */
+  firstLevels: string[];
+}
+
+/**
+ * An imported annotation file as the Dataset screen lists it (`annotations:sets`): its provenance
+ * and columns without one value per sample or feature, so a 10⁶-sample dataset's list stays small.
+ */
+export interface AnnotationSetHeading extends Omit<AnnotationSet, 'columns' | 'warnings'> {
+  columns: AnnotationColumnHeading[];
+}
+
 /** Every annotation of a dataset; `samples`/`features` merge the sets (a later file's column replaces an earlier one of the same name). */
 export interface DatasetAnnotations {
   datasetId: number;
