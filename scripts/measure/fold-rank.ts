@@ -9,9 +9,13 @@
  *
  *   node --import tsx scripts/measure/fold-rank.ts --out FILE.jsonl
  *       [--kinds intensities,planted,correlated,unequal-sizes,negative-binomial] [--seeds 1,2,3]
- *       [--beta 1] [--features 300] [--samples 100]
+ *       [--beta 1] [--features 300] [--samples 100] [--module-sizes 230,40,15,10,5]
+ *   node --import tsx scripts/measure/fold-rank.ts --reread FILE.jsonl [FILE.jsonl …]
+ *
+ * `--reread` reads stored sweeps' summaries again with today's `recommendRank` (no fits), one line
+ * per sweep with the rank chosen then and now, and the count at the planted rank.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { installNativeKernels } from '../../src/main/native';
 import {
   hardCase,
@@ -22,10 +26,16 @@ import {
   type SweepSpec,
 } from '../../src/shared/analysis';
 import { SWEEP_FIT_DEFAULTS } from '../../src/shared/domain/defaults';
+import { recommendRank } from '../../src/shared/analysis/recommend';
+import type { RankSummary } from '../../src/shared/analysis/types';
 import { benchArgs } from '../bench/args';
 
+const { get, has } = benchArgs();
+if (has('--reread')) {
+  reread(process.argv.slice(process.argv.indexOf('--reread') + 1));
+  process.exit(0);
+}
 installNativeKernels();
-const { get } = benchArgs();
 const out = get('--out');
 const kinds = get('--kinds', 'intensities,planted,correlated,unequal-sizes,negative-binomial').split(
   ',',
@@ -34,10 +44,11 @@ const seeds = get('--seeds', '1,2,3').split(',').map(Number);
 const beta = Number(get('--beta', '1'));
 const features = Number(get('--features', '300'));
 const samples = Number(get('--samples', '100'));
+const moduleSizes = has('--module-sizes') ? get('--module-sizes').split(',').map(Number) : undefined;
 
 for (const kind of kinds) {
   for (const seed of seeds) {
-    const data = hardCase(kind, { seed, features, samples });
+    const data = hardCase(kind, { seed, features, samples, ...(moduleSizes ? { moduleSizes } : {}) });
     const spec: SweepSpec = {
       fromRank: 3,
       toRank: 7,
@@ -61,6 +72,7 @@ for (const kind of kinds) {
       beta,
       features,
       samples,
+      ...(moduleSizes ? { moduleSizes } : {}),
       truth: data.trueRank,
       recommended: summary.recommendation.rank,
       criterion: summary.recommendation.criterion,
@@ -88,4 +100,56 @@ for (const kind of kinds) {
       `${kind} seed ${seed} β ${beta}: ${line.recommended} (${line.criterion}; ${line.warnings.join(', ') || 'no warnings'}), planted ${line.truth} | ${errors} | ${line.seconds} s`,
     );
   }
+}
+
+/** Stored sweeps (this script's lines) recommended again from their per-rank held-out errors. */
+function reread(files: readonly string[]): void {
+  let total = 0;
+  let planted = 0;
+  for (const file of files) {
+    for (const text of readFileSync(file, 'utf8').trim().split('\n')) {
+      const sweep = JSON.parse(text) as {
+        kind: HardCaseKind;
+        seed: number;
+        samples: number;
+        moduleSizes?: number[];
+        truth: number | null;
+        recommended: number | null;
+        ranks: Array<
+          Pick<RankSummary, 'rank' | 'cvError' | 'cvErrors' | 'cvPairedDifference' | 'cvPairedSe'>
+        >;
+      };
+      const ranks = sweep.ranks.map(
+        (r) =>
+          ({
+            ...r,
+            loss: 0,
+            loglik: null,
+            bic: null,
+            cvErrorSe: null,
+            cvErrorTrimmed: null,
+            cvErrorsTrimmed: [],
+            pearsonDispersion: null,
+            consensusFits: 0,
+            consensusFromIndependentStarts: true,
+            cophenetic: null,
+            dispersion: null,
+            stability: null,
+            sampleClusters: [],
+            bestReplicate: 0,
+            bestSeed: 0,
+            replicateLosses: [],
+            baseline: null,
+          }) satisfies RankSummary,
+      );
+      const now = recommendRank(ranks, { integerData: sweep.kind !== 'intensities' });
+      total++;
+      if (now.rank === sweep.truth) planted++;
+      const what = sweep.moduleSizes ? `${sweep.kind} ${sweep.moduleSizes.join('/')}` : sweep.kind;
+      console.log(
+        `${what} seed ${sweep.seed}, ${sweep.samples} samples: ${sweep.recommended} then, ${now.rank} now (${now.warnings.map((w) => w.code).join(', ') || 'no warnings'}), planted ${sweep.truth}`,
+      );
+    }
+  }
+  console.log(`${planted} of ${total} at the planted rank`);
 }

@@ -118,22 +118,14 @@ describe('with cross-validation on structured hard cases (300 × 100, truth 5)',
   });
 
   // log1p makes the planted rank-5 signal slightly non-linear, so a sixth component can predict a
-  // little better: on seed 1 it does, by 0.51 % on every fold, and the rule picks 6 — flagged.
-  it.each(seeds)(
-    'recommends 5 on log1p intensities, or 6 flagged as a marginal gain, seed %i',
-    { timeout: 300_000 },
-    (seed) => {
-      const { summary, codes } = sweep('intensities', seed, around);
-      expect(summary.recommendation.criterion).toBe('cv-1se');
-      expect(codes).toContain('non_count_data');
-      if (summary.recommendation.rank === 5) expect(codes).not.toContain('marginal_gain');
-      else
-        expect({ rank: summary.recommendation.rank, codes }).toMatchObject({
-          rank: 6,
-          codes: expect.arrayContaining(['marginal_gain']),
-        });
-    },
-  );
+  // little better: on seed 1 it does, by 0.51 % on every fold — under the rule's 1 % tolerance, so
+  // 5 is recommended and 6 is named (`marginal_gain`).
+  it.each(seeds)('recommends 5 on log1p intensities, seed %i', { timeout: 300_000 }, (seed) => {
+    const { summary, codes } = sweep('intensities', seed, around);
+    expect(summary.recommendation).toMatchObject({ rank: 5, criterion: 'cv-1se' });
+    expect(codes).toContain('non_count_data');
+    if (seed === 1) expect(codes).toContain('marginal_gain');
+  });
 
   it.each(seeds)(
     'recommends 5 on negative-binomial counts (size 5) and keeps BIC out, seed %i',
