@@ -28,6 +28,7 @@ import {
 import { SWEEP_FIT_DEFAULTS } from '../../src/shared/domain/defaults';
 import { recommendRank } from '../../src/shared/analysis/recommend';
 import type { RankSummary } from '../../src/shared/analysis/types';
+import { emptyCriteria } from '../../src/shared/analysis/__tests__/criteria';
 import { benchArgs } from '../bench/args';
 
 const { get, has } = benchArgs();
@@ -119,29 +120,7 @@ function reread(files: readonly string[]): void {
           Pick<RankSummary, 'rank' | 'cvError' | 'cvErrors' | 'cvPairedDifference' | 'cvPairedSe'>
         >;
       };
-      const ranks = sweep.ranks.map(
-        (r) =>
-          ({
-            ...r,
-            loss: 0,
-            loglik: null,
-            bic: null,
-            cvErrorSe: null,
-            cvErrorTrimmed: null,
-            cvErrorsTrimmed: [],
-            pearsonDispersion: null,
-            consensusFits: 0,
-            consensusFromIndependentStarts: true,
-            cophenetic: null,
-            dispersion: null,
-            stability: null,
-            sampleClusters: [],
-            bestReplicate: 0,
-            bestSeed: 0,
-            replicateLosses: [],
-            baseline: null,
-          }) satisfies RankSummary,
-      );
+      const ranks: RankSummary[] = sweep.ranks.map((r) => ({ ...emptyCriteria(r.rank, r), baseline: null }));
       const now = recommendRank(ranks, { integerData: sweep.kind !== 'intensities' });
       total++;
       if (now.rank === sweep.truth) planted++;

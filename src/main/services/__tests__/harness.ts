@@ -109,17 +109,30 @@ export async function finishedRunOfShape(
   return (await finishedRun(services, datasetId, { rank: shape.rank, maxIter, seed: 5 })).id;
 }
 
+/** Every piece of a download (`downloads:read` until done) and the progress reported with each. */
+export async function downloadPieces(
+  services: Services,
+  downloadId: string,
+): Promise<{ pieces: Uint8Array[]; progress: number[] }> {
+  const pieces: Uint8Array[] = [];
+  const progress: number[] = [];
+  for (;;) {
+    const piece = await call<{ bytes: Uint8Array; done: boolean; progress: number }>(
+      services,
+      'downloads:read',
+      {
+        downloadId,
+      },
+    );
+    pieces.push(piece.bytes);
+    progress.push(piece.progress);
+    if (piece.done) return { pieces, progress };
+  }
+}
+
 /** Every piece of a download (`downloads:read` until done), joined: what the window saves. */
 export async function downloadWhole(services: Services, downloadId: string): Promise<Uint8Array> {
-  const pieces: Uint8Array[] = [];
-  for (;;) {
-    const piece = await call<{ bytes: Uint8Array; done: boolean }>(services, 'downloads:read', {
-      downloadId,
-    });
-    pieces.push(piece.bytes);
-    if (piece.done) break;
-  }
-  return new Uint8Array(Buffer.concat(pieces));
+  return new Uint8Array(Buffer.concat((await downloadPieces(services, downloadId)).pieces));
 }
 
 /** `library:export` read to the end: the file name and the bytes the window would save. */

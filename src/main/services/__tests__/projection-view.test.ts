@@ -12,7 +12,14 @@ import { componentNames } from '../../io/factors';
 import { getProjectionDetail } from '../projections';
 import { summariseProjectionH } from '../run-view';
 import type { Services } from '..';
-import { call, downloadWhole, finishedRun, servicesInTempFolders, synthesizedDataset } from './harness';
+import {
+  call,
+  downloadPieces,
+  downloadWhole,
+  finishedRun,
+  servicesInTempFolders,
+  synthesizedDataset,
+} from './harness';
 
 /** `projections:get` of many new samples: a summary of H in place of H; H as TSV/CSV made here. */
 
@@ -93,18 +100,7 @@ describe('projections:get of many new samples', () => {
       id: stored.id,
       delimiter: '\t',
     });
-    const pieces: Uint8Array[] = [];
-    const progress: number[] = [];
-    for (;;) {
-      const piece = await call<{ bytes: Uint8Array; done: boolean; progress: number }>(
-        services,
-        'downloads:read',
-        { downloadId: ticket.downloadId },
-      );
-      pieces.push(piece.bytes);
-      progress.push(piece.progress);
-      if (piece.done) break;
-    }
+    const { pieces, progress } = await downloadPieces(services, ticket.downloadId);
     expect(pieces.length).toBeGreaterThan(1);
     expect(progress[0]).toBeLessThan(1);
     expect(progress.at(-1)).toBe(1);

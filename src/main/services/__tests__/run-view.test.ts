@@ -6,7 +6,7 @@ import type { RunDetail } from '../../../shared/domain';
 import { neutraliseFormula } from '../../../shared/export/spreadsheet';
 import { getRunDetail } from '../runs';
 import { offerRunTable, runView, summariseH } from '../run-view';
-import { call, downloadWhole, finishedRunOfShape, servicesInTempFolders } from './harness';
+import { call, downloadPieces, downloadWhole, finishedRunOfShape, servicesInTempFolders } from './harness';
 
 const start = servicesInTempFolders('nmf-run-view-');
 
@@ -124,16 +124,8 @@ describe('a W/H table read in pieces', () => {
     const services = start();
     const id = await finishedRunOfShape(services, { features: 6, samples: 40_000, rank: 6 }, 2);
     const ticket = await offerRunTable(services.ctx, id, 'H', ',', 1000);
-    const progress: number[] = [];
-    let pieces = 0;
-    for (;;) {
-      const piece = await call<{ done: boolean; progress: number }>(services, 'downloads:read', {
-        downloadId: ticket.downloadId,
-      });
-      progress.push(piece.progress);
-      pieces++;
-      if (piece.done) break;
-    }
+    const { pieces: read, progress } = await downloadPieces(services, ticket.downloadId);
+    const pieces = read.length;
     expect(pieces).toBeGreaterThan(1);
     expect(progress.at(-1)).toBe(1);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);

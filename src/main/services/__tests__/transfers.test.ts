@@ -9,7 +9,14 @@ import { offerRunJson, runJsonDocument } from '../run-export';
 import { extractTarGz } from '../tar';
 import { DOWNLOAD_PIECE_BYTES } from '../downloads';
 import { jsonPieces } from '../../../shared/export/json-stream';
-import { call, downloadWhole, exportedLibrary, finishedRunOfShape, servicesInTempFolders } from './harness';
+import {
+  call,
+  downloadPieces,
+  downloadWhole,
+  exportedLibrary,
+  finishedRunOfShape,
+  servicesInTempFolders,
+} from './harness';
 import type { Services } from '..';
 
 const start = servicesInTempFolders('nmf-transfers-');
@@ -73,20 +80,7 @@ describe('a run’s JSON with provenance, made in the main process', () => {
     const services = start();
     const id = await finishedRunOfShape(services, { features: 20, samples: 40_000, rank: 6 }, 2);
     const ticket = await offerRunJson(services.ctx, id, undefined, limit / 2);
-    const pieces: Uint8Array[] = [];
-    const progress: number[] = [];
-    for (;;) {
-      const piece = await call<{ bytes: Uint8Array; done: boolean; progress: number }>(
-        services,
-        'downloads:read',
-        {
-          downloadId: ticket.downloadId,
-        },
-      );
-      pieces.push(piece.bytes);
-      progress.push(piece.progress);
-      if (piece.done) break;
-    }
+    const { pieces, progress } = await downloadPieces(services, ticket.downloadId);
     const exported = text(new Uint8Array(Buffer.concat(pieces)));
     const exportedAt = (JSON.parse(exported) as { exportedAt: string }).exportedAt;
     const before = await windowDocumentText(services, id, undefined, exportedAt);
