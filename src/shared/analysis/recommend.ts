@@ -480,7 +480,7 @@ export function recommendRank(
         const gain = (heldOut(candidate)! - heldOut(bySeAlone)!) / heldOut(candidate)!;
         warn(
           'marginal_gain',
-          `k = ${bySeAlone.rank} predicts the held-out entries ${fmt(100 * gain)} % better than k = ${rank} (${fmt(heldOut(bySeAlone)!)} against ${fmt(heldOut(candidate)!)}), beyond one standard error over the folds but under the ${100 * MARGINAL_CV_GAIN} % this rule counts as a difference, so the simpler k = ${rank} is recommended. Such a gain can be a small program of few features, or noise the folds happen to agree on (on planted counts of 1000 samples, extra components gained 0.02–0.24 %). Compare the runs at k = ${rank} and ${bySeAlone.rank} before choosing.`,
+          `k = ${bySeAlone.rank} predicts the held-out entries ${fmt(100 * gain)} % better than k = ${rank} (${fmt(heldOut(bySeAlone)!)} against ${fmt(heldOut(candidate)!)}), beyond one standard error over the folds but under the ${100 * MARGINAL_CV_GAIN} % this rule counts as a difference, so the simpler k = ${rank} is recommended. Such a gain can be a small program of few features, or noise the folds happen to agree on (on planted counts of 1000 samples, spurious extra components gained 0.02–0.28 %). Compare the runs at k = ${rank} and ${bySeAlone.rank} before choosing.`,
         );
       } else if (marginal !== null) {
         const below = rank - 1;
