@@ -475,7 +475,7 @@ export function recommendRank(
           'No shuffled baseline was fitted, so whether the data hold any structure at all is not checked.',
         );
       }
-      const marginal = bySeAlone.rank > candidate.rank ? null : marginalGainOf(candidate, withCv);
+      const marginal = marginalGainOf(candidate, withCv);
       if (bySeAlone.rank > candidate.rank) {
         const gain = (heldOut(candidate)! - heldOut(bySeAlone)!) / heldOut(candidate)!;
         warn(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { createServices, type Services } from '..';
-import type { RunDetail } from '../../../shared/domain';
+import type { ProjectionView, RunDetail } from '../../../shared/domain';
 import { dispatch } from '../dispatch';
 
 /** The pool's worker entry, run from its TypeScript source. */
@@ -107,6 +107,22 @@ export async function finishedRunOfShape(
 ): Promise<number> {
   const datasetId = await synthesizedDataset(services, 3, shape.samples, shape);
   return (await finishedRun(services, datasetId, { rank: shape.rank, maxIter, seed: 5 })).id;
+}
+
+/**
+ * A projection stored through `projections:start` (which answers as `projections:get` does): a
+ * dataset of `samples` new samples (seed 4) projected onto a finished run (2 iterations, seed 1) of
+ * 40 training samples (seed 3), both synthesized with `shape`.
+ */
+export async function storedProjection(
+  services: Services,
+  shape: { features: number; rank: number },
+  samples: number,
+): Promise<ProjectionView> {
+  const training = await synthesizedDataset(services, 3, 40, shape);
+  const run = await finishedRun(services, training, { rank: shape.rank, maxIter: 2, seed: 1 });
+  const target = await synthesizedDataset(services, 4, samples, shape);
+  return call<ProjectionView>(services, 'projections:start', { runId: run.id, datasetId: target });
 }
 
 /** Every piece of a download (`downloads:read` until done) and the progress reported with each. */

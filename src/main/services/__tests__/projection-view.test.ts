@@ -11,24 +11,11 @@ import { writeMatrixTable } from '../../io/tables';
 import { componentNames } from '../../io/factors';
 import { getProjectionDetail } from '../projections';
 import { summariseProjectionH } from '../run-view';
-import type { Services } from '..';
-import {
-  call,
-  downloadPieces,
-  downloadWhole,
-  finishedRun,
-  servicesInTempFolders,
-  synthesizedDataset,
-} from './harness';
+import { call, downloadPieces, downloadWhole, servicesInTempFolders, storedProjection } from './harness';
 
 /** `projections:get` of many new samples: a summary of H in place of H; H as TSV/CSV made here. */
 
 const start = servicesInTempFolders('nmf-projection-view-');
-
-/** A finished run of rank 3 (2 iterations, seed 1): its id. */
-async function doneRun(services: Services, datasetId: number): Promise<number> {
-  return (await finishedRun(services, datasetId, { rank: 3, maxIter: 2, seed: 1 })).id;
-}
 
 /** Every typed or plain array in a value, with where it is and its length. */
 function arrays(value: unknown, path = ''): Array<{ path: string; length: number }> {
@@ -69,12 +56,7 @@ async function cliTable(
 describe('projections:get of many new samples', () => {
   it('at 10⁵ samples sends the map of H, not H nor the sample names, and H as TSV in pieces', async () => {
     const services = start();
-    const runId = await doneRun(
-      services,
-      await synthesizedDataset(services, 3, 40, { features: 6, rank: 3 }),
-    );
-    const target = await synthesizedDataset(services, 4, 100_000, { features: 6, rank: 3 });
-    const stored = await call<ProjectionView>(services, 'projections:start', { runId, datasetId: target });
+    const stored = await storedProjection(services, { features: 6, rank: 3 }, 100_000);
     expect(summarisesH(3, 100_000)).toBe(true);
     // projections:start answers as projections:get does.
     expect(stored.H).toBeNull();
@@ -141,12 +123,7 @@ describe('projections:get of many new samples', () => {
 
   it('sends a small projection whole, as before', async () => {
     const services = start();
-    const runId = await doneRun(
-      services,
-      await synthesizedDataset(services, 3, 40, { features: 6, rank: 3 }),
-    );
-    const target = await synthesizedDataset(services, 4, 300, { features: 6, rank: 3 });
-    const stored = await call<ProjectionView>(services, 'projections:start', { runId, datasetId: target });
+    const stored = await storedProjection(services, { features: 6, rank: 3 }, 300);
     const sent = await call<ProjectionView>(services, 'projections:get', { id: stored.id });
     expect(sent).toEqual(getProjectionDetail(services.ctx, stored.id));
     expect(sent.H).toHaveLength(900);
@@ -157,12 +134,7 @@ describe('projections:get of many new samples', () => {
 
   it('exports a small H as TSV and CSV, the bytes the CLI writes', async () => {
     const services = start();
-    const runId = await doneRun(
-      services,
-      await synthesizedDataset(services, 3, 40, { features: 6, rank: 3 }),
-    );
-    const target = await synthesizedDataset(services, 4, 250, { features: 6, rank: 3 });
-    const { id } = await call<ProjectionView>(services, 'projections:start', { runId, datasetId: target });
+    const { id } = await storedProjection(services, { features: 6, rank: 3 }, 250);
     const whole = getProjectionDetail(services.ctx, id);
     for (const delimiter of ['\t', ','] as const) {
       const ticket = await call<DownloadTicket>(services, 'projections:exportTable', { id, delimiter });

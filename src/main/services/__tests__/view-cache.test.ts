@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as views from '../../../shared/analysis/run-views';
-import type { DatasetAnnotations, ProjectionView, RunClassesView, RunDetail } from '../../../shared/domain';
+import type { DatasetAnnotations, RunClassesView } from '../../../shared/domain';
 import type { Services } from '..';
 import { getProjectionView } from '../projections';
 import { getCoefficientTracks, getRunView } from '../run-view';
 import { getRunDetail } from '../runs';
 import { RecentValues, viewCaches } from '../view-cache';
-import { call, finishedRun, servicesInTempFolders, synthesizedDataset } from './harness';
+import { call, finishedRun, servicesInTempFolders, storedProjection, synthesizedDataset } from './harness';
 
 // Every summary of H (a run's and a projection's) makes the H map with blockMaxima: counting its
 // calls counts the summaries made.
@@ -57,12 +57,7 @@ describe('summaries of H kept between calls', () => {
 
   it("makes a projection's summary once and forgets it when the projection is deleted", async () => {
     const services = start();
-    const runId = await doneRun(
-      services,
-      await synthesizedDataset(services, 3, 40, { features: 5, rank: 2 }),
-    );
-    const target = await synthesizedDataset(services, 4, 5000, { features: 5, rank: 2 });
-    const { id } = await call<ProjectionView>(services, 'projections:start', { runId, datasetId: target });
+    const { id } = await storedProjection(services, { features: 5, rank: 2 }, 5000);
     blockMaxima.mockClear();
     const first = getProjectionView(services.ctx, id, MAX_ENTRIES);
     expect(first.hSummary).toBeDefined();
@@ -163,25 +158,12 @@ describe('a large run’s coefficient map tracks', () => {
 describe('runs:classes of a large run', () => {
   it('answers from the dominant clusters kept with the summaries, the same as read from H', async () => {
     const services = start();
-    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-      features: 5,
-      samples: 100_000,
-      rank: 3,
-      seed: 8,
-    });
-    const run = await call<{ id: number }>(services, 'runs:start', {
-      datasetId: dataset.id,
-      params: { rank: 3, maxIter: 2, seed: 1 },
-    });
-    for (;;) {
-      const detail = await call<RunDetail>(services, 'runs:get', { id: run.id });
-      if (detail.state === 'done') break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const datasetId = await synthesizedDataset(services, 8, 100_000, { features: 5, rank: 3 });
+    const run = await finishedRun(services, datasetId, { rank: 3, maxIter: 2, seed: 1 });
     viewCaches(services.ctx).runs.dropPrefix('');
-    const detail = await call<{ colNames: string[] }>(services, 'datasets:get', { id: dataset.id });
+    const detail = await call<{ colNames: string[] }>(services, 'datasets:get', { id: datasetId });
     await call(services, 'annotations:import', {
-      datasetId: dataset.id,
+      datasetId: datasetId,
       axis: 'samples',
       file: {
         fileName: 'cells.tsv',

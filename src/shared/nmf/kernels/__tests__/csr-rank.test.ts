@@ -146,6 +146,32 @@ function expectSameBits(want: Map<string, Float64Array>, got: Map<string, Float6
   }
 }
 
+/**
+ * The W side with the loss rows in one pass (`csrKlLoss`) against the reference's two calls
+ * (`want`: `outputs(scalarKernels, …)`), bit for bit.
+ */
+function expectKlLossBits(
+  module: NativeKernelModule,
+  c: Case,
+  k: number,
+  want: Map<string, Float64Array>,
+  threads: number,
+): void {
+  const numW = new Float64Array(c.m * k).fill(7.5);
+  const sums = new Float64Array(2 * c.m).fill(7.5);
+  module.csrKlLoss!(c.indptr, c.indices, c.data, c.m, c.n, k, c.W, c.Ht, numW, sums, threads);
+  expectSameBits(
+    new Map([
+      ['klNumWCsr', want.get('klNumWCsr')!],
+      ['csrRowLosses', want.get('csrRowLosses')!],
+    ]),
+    new Map([
+      ['klNumWCsr', numW],
+      ['csrRowLosses', sums],
+    ]),
+  );
+}
+
 const ranks = Array.from({ length: 17 }, (_, t) => t + 1);
 
 describe.skipIf(nativeSkipReason !== null)(
@@ -170,19 +196,7 @@ describe.skipIf(nativeSkipReason !== null)(
           const want = outputs(scalarKernels, k, c);
           expectSameBits(want, outputs(native, k, c));
           // The W side with the loss rows in one pass (csrKlLoss), which the above does not call.
-          const numW = new Float64Array(c.m * k).fill(7.5);
-          const sums = new Float64Array(2 * c.m).fill(7.5);
-          module.csrKlLoss!(c.indptr, c.indices, c.data, c.m, c.n, k, c.W, c.Ht, numW, sums, threads);
-          expectSameBits(
-            new Map([
-              ['klNumWCsr', want.get('klNumWCsr')!],
-              ['csrRowLosses', want.get('csrRowLosses')!],
-            ]),
-            new Map([
-              ['klNumWCsr', numW],
-              ['csrRowLosses', sums],
-            ]),
-          );
+          expectKlLossBits(module, c, k, want, threads);
         }
       }
     });
@@ -195,19 +209,7 @@ describe.skipIf(nativeSkipReason !== null)(
           // An infinity in Ht: the general passes, one after the other.
           if (infinite) c.Ht[c.indices[c.data.findIndex((v) => v === 0)] * k] = Infinity;
           const want = outputs(scalarKernels, k, c);
-          const numW = new Float64Array(m * k).fill(7.5);
-          const sums = new Float64Array(2 * m).fill(7.5);
-          module.csrKlLoss!(c.indptr, c.indices, c.data, m, n, k, c.W, c.Ht, numW, sums, 3);
-          expectSameBits(
-            new Map([
-              ['klNumWCsr', want.get('klNumWCsr')!],
-              ['csrRowLosses', want.get('csrRowLosses')!],
-            ]),
-            new Map([
-              ['klNumWCsr', numW],
-              ['csrRowLosses', sums],
-            ]),
-          );
+          expectKlLossBits(module, c, k, want, 3);
         }
       }
     });
