@@ -29,7 +29,7 @@ import { getDatasetAnnotations } from './annotations';
 import { consensusClustersOf } from './reading';
 import { getRunDetail, getRunDetailWithoutH } from './runs';
 import { offerDelimitedTable } from './table-download';
-import { runViewsKey, viewCaches, type KeptRunViews } from './view-cache';
+import { keepRunViews, keptRunViews, type KeptRunViews } from './view-cache';
 
 /**
  * The Run screen's record (`runs:get`). Up to {@link H_VIEW_MAX_ENTRIES} entries of H it is the
@@ -41,13 +41,11 @@ import { runViewsKey, viewCaches, type KeptRunViews } from './view-cache';
  */
 export function getRunView(ctx: ServiceContext, id: number, maxEntries = H_VIEW_MAX_ENTRIES): RunDetail {
   const head = getRunDetailWithoutH(ctx, id);
-  const key = runViewsKey(ctx, head, maxEntries);
-  const kept = viewCaches(ctx).runs;
-  const views = key === null ? undefined : kept.get(key);
+  const views = keptRunViews(ctx, head, maxEntries);
   if (views) return { ...head, H: null, sampleNames: [], hSummary: views.summary };
   const run = getRunDetail(ctx, id);
   const made = keptRunView(run, () => consensusClustersOf(ctx, run), maxEntries);
-  if (key !== null && made.kept) kept.set(key, made.kept);
+  if (made.kept) keepRunViews(ctx, head, made.kept, maxEntries);
   return made.record;
 }
 
@@ -65,13 +63,12 @@ export function getCoefficientTracks(
 ): CoefficientTracks | null {
   const head = getRunDetailWithoutH(ctx, id);
   if (head.state !== 'done' || !head.W || !summarisesH(head.params.rank, head.cols, maxEntries)) return null;
-  const key = runViewsKey(ctx, head, maxEntries);
-  let views = key === null ? undefined : viewCaches(ctx).runs.get(key);
+  let views = keptRunViews(ctx, head, maxEntries);
   if (!views) {
     const run = getRunDetail(ctx, id);
     views = keptRunView(run, () => consensusClustersOf(ctx, run), maxEntries).kept ?? undefined;
     if (!views) return null;
-    if (key !== null) viewCaches(ctx).runs.set(key, views);
+    keepRunViews(ctx, head, views, maxEntries);
   }
   const columns = getDatasetAnnotations(ctx, head.datasetId).samples;
   const { coefficients } = views.summary;

@@ -120,6 +120,17 @@ export function keptRunViews(
   return key === null ? undefined : caches.get(ctx)?.runs.get(key);
 }
 
+/** Keeps `views` of run `head` for the next calls, when the run is one to keep (see {@link runViewsKey}). */
+export function keepRunViews(
+  ctx: ServiceContext,
+  head: Parameters<typeof runViewsKey>[1],
+  views: KeptRunViews,
+  maxEntries = H_VIEW_MAX_ENTRIES,
+): void {
+  const key = runViewsKey(ctx, head, maxEntries);
+  if (key !== null) viewCaches(ctx).runs.set(key, views);
+}
+
 /** Forgets the kept summaries of run `id`, deleted (its id may later be given to another run). */
 export function forgetRunSummaries(ctx: ServiceContext, id: number): void {
   caches.get(ctx)?.runs.dropPrefix(idPrefix(id));
