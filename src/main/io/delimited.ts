@@ -1,4 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { RowAccumulator } from './assemble';
 import type { ImportErrorLocation, NameKind } from './errors';
@@ -14,6 +13,7 @@ import {
 import { checkpoint, openByteSource } from './source';
 import type { Delimiter } from './tokenize';
 import { RecordSplitter } from './tokenize';
+import { TextDecoding } from './text';
 import type { ReadProgress } from './types';
 import { parseCell, parseDecimalCommaCell } from './values';
 
@@ -100,6 +100,12 @@ export async function readDelimitedMatrix(
   const decimalComma = options.delimiter === ';';
   // Fields read as values: [first, last); a dropped taxonomy column lies beyond `last`.
   let last = 0;
+  /**
+   * True when the first data line ends with an empty field that the header does not name (see
+   * begin): the lines end with a delimiter. That field is left out; a line may then also omit it,
+   * and one holding a value there is refused, since the value belongs to no column.
+   */
+  let trailingDelimiter = false;
   const problems = new ProblemCollector(file);
   const columnKind = options.columnKind === undefined ? 'sample' : options.columnKind;
   /** Where field `f` (0-based) of `line` is, with its header name when there is one. */
@@ -122,19 +128,35 @@ export async function readDelimitedMatrix(
     referenceLine = line;
     if (header !== null) {
       const h = header.length;
+      const emptyLastField = count - first > 1 && fields[count - 1].trim() === '';
       if (h === count) {
         colNames = header.slice(first);
         if (wantRowNames) corner = header[0];
         referenceLine = headerLine;
+        if (emptyLastField && header[h - 1].trim() === '') trailingDelimiter = true;
       } else if (wantRowNames && h === count - 1) {
-        colNames = header.slice();
+        if (emptyLastField) {
+          // The header labels the row-name column and the data lines end with a delimiter (as
+          // some spreadsheet exports write), rather than R's header without that label.
+          colNames = [...header.slice(1), ''];
+          corner = header[0];
+          trailingDelimiter = true;
+        } else {
+          colNames = header.slice();
+        }
       } else {
         throw new ImportError(
           `${fileLabel({ file })}: line ${line} has ${fieldCount(count)}, expected ${h} (like line ${headerLine})`,
           { file, line },
         );
       }
-      if (isTaxonomyColumn(header, fields, options.delimiter)) {
+      if (trailingDelimiter) {
+        last = count - 1;
+        colNames = colNames.slice(0, -1);
+        warnings.push(
+          `left out column ${count}: it has no name in the header and is empty on line ${line}, the lines ending with a delimiter`,
+        );
+      } else if (isTaxonomyColumn(header, fields, options.delimiter)) {
         last = count - 1;
         colNames = colNames.slice(0, -1);
         warnings.push(
@@ -162,7 +184,17 @@ export async function readDelimitedMatrix(
       }
       acc = begin(fields, line);
     }
-    if (fields.length !== expected) {
+    if (trailingDelimiter && fields.length >= last && fields.length <= expected) {
+      const extra = fields.length === expected ? fields[last] : '';
+      if (extra.trim() !== '') {
+        problems.addMessage(
+          { file, line, column: last + 1, value: extra },
+          () =>
+            `line ${line}, column ${last + 1}: ${quoteValue(extra)} lies beyond the named columns (the header, line ${headerLine}, names ${last - first}; the first data line ends with an empty field there)`,
+        );
+        return;
+      }
+    } else if (fields.length !== expected) {
       // A record running over several lines is a quoted field holding line breaks, usually a stray quote.
       const span =
         lastLine > line ? `; a quoted field runs from line ${line} to line ${lastLine}: a stray quote?` : '';
@@ -219,7 +251,7 @@ export async function readDelimitedMatrix(
 
   const source = await openByteSource(path);
   const splitter = new RecordSplitter(file, options.delimiter, onRecord);
-  const decoder = new StringDecoder('utf8');
+  const decoder = new TextDecoding();
   try {
     checkpoint(source, signal, onProgress);
     for await (const chunk of source.chunks) {

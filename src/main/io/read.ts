@@ -1,6 +1,5 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { MAX_DIMENSION, transposeMatrix } from './assemble';
 import { read10xH5, readH5ad } from './anndata';
 import { readDelimitedMatrix } from './delimited';
@@ -10,6 +9,7 @@ import { readMatrixMarket } from './mtx';
 import { readNpy } from './npy';
 import { contentLines, detectDelimiter, readHead } from './sniff';
 import { fileSize, openByteSource } from './source';
+import { TextDecoding } from './text';
 import type { Delimiter } from './tokenize';
 import type { ImportedMatrix, MatrixFormat, ReadOptions } from './types';
 import { MATRIX_FORMATS } from './types';
@@ -94,7 +94,7 @@ const MAX_NAME_LINE = 1 << 20;
  */
 export async function readTextLines(path: string): Promise<string[]> {
   const source = await openByteSource(path);
-  const decoder = new StringDecoder('utf8');
+  const decoder = new TextDecoding();
   const lines: string[] = [];
   let tail = '';
   const take = (text: string, final: boolean): void => {

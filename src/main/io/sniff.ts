@@ -1,5 +1,5 @@
-import { StringDecoder } from 'node:string_decoder';
 import { openByteSource } from './source';
+import { TextDecoding } from './text';
 import type { Delimiter } from './tokenize';
 import { isBiomHeader, splitQuoted } from './tokenize';
 import { decimalPoint } from './values';
@@ -21,7 +21,7 @@ export interface FileHead {
 /** Reads about `maxBytes` of decompressed text from the start of a file, without reading the rest. */
 export async function readHead(path: string, maxBytes = 1 << 16): Promise<FileHead> {
   const source = await openByteSource(path);
-  const decoder = new StringDecoder('utf8');
+  const decoder = new TextDecoding();
   const parts: string[] = [];
   let decoded = 0;
   let complete = true;

@@ -1,11 +1,11 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { StringDecoder } from 'node:string_decoder';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { openByteSource } from './source';
 import type { Delimiter } from './tokenize';
+import { TextDecoding } from './text';
 import { quoteField, RecordSplitter } from './tokenize';
 
 /** Separator of a written table: TSV or CSV. */
@@ -146,7 +146,7 @@ export async function readDelimitedTable(
   const records: string[][] = [];
   const splitter = new RecordSplitter(path, delimiter, (fields) => records.push(fields));
   const source = await openByteSource(path);
-  const decoder = new StringDecoder('utf8');
+  const decoder = new TextDecoding();
   try {
     for await (const chunk of source.chunks) splitter.push(decoder.write(chunk));
     splitter.push(decoder.end());

@@ -233,6 +233,8 @@ export class RecordSplitter {
       this.started = true;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
+    const nul = text.indexOf('\u0000');
+    if (nul >= 0) this.refuseNul(text, nul);
     let pos = 0;
     for (;;) {
       const nl = text.indexOf('\n', pos);
@@ -277,6 +279,21 @@ export class RecordSplitter {
           ' (a quote opens a field only as its first character; double it to write one inside quotes)',
       );
     }
+  }
+
+  /**
+   * No text table holds a NUL character: it comes from a binary file, from UTF-16 text without a
+   * byte-order mark (every other byte NUL), or from a download cut short whose missing end was
+   * filled with zeros. Taken as text it would become names and "not a number" cells, or one line
+   * without end; refused at its line instead.
+   */
+  private refuseNul(text: string, at: number): never {
+    let line = this.line + 1;
+    for (let nl = text.indexOf('\n'); nl >= 0 && nl < at; nl = text.indexOf('\n', nl + 1)) line++;
+    throw importError(
+      { file: this.file, line },
+      'holds a NUL character: not a text table (a binary file, UTF-16 text without a byte-order mark, or a download cut short and padded with zeros?)',
+    );
   }
 
   private refuseLength(line: number): never {

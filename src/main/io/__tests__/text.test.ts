@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { readMatrixFile } from '../index';
+import { TextDecoding } from '../text';
+import { refusal, tempDirForEachTest, toRows } from './helpers';
+
+const tmp = tempDirForEachTest();
+
+/** The text TextDecoding makes of `bytes` cut into chunks of `size` bytes. */
+function decodeInChunks(bytes: Buffer, size: number): string {
+  const decoding = new TextDecoding();
+  let text = '';
+  for (let at = 0; at < bytes.length; at += size) text += decoding.write(bytes.subarray(at, at + size));
+  return text + decoding.end();
+}
+
+const TABLE = 'gene\tS1\tS2\nACTB\t1\t2.5\nMüller\t0\t3\n';
+const utf16be = (text: string): Buffer => Buffer.from(text, 'utf16le').swap16();
+
+describe('TextDecoding', () => {
+  it.each([1, 2, 3, 7, 1000])('gives the same text whatever the chunks (%i bytes)', (size) => {
+    expect(decodeInChunks(Buffer.from(TABLE), size)).toBe(TABLE);
+    expect(decodeInChunks(Buffer.from(TABLE.replaceAll('\n', '\r\n')), size)).toBe(
+      TABLE.replaceAll('\n', '\r\n'),
+    );
+    expect(decodeInChunks(Buffer.from(TABLE.replaceAll('\n', '\r')), size)).toBe(TABLE);
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(TABLE, 'utf16le')]);
+    expect(decodeInChunks(le, size)).toBe(`\uFEFF${TABLE}`);
+    const be = Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(TABLE)]);
+    expect(decodeInChunks(be, size)).toBe(`\uFEFF${TABLE}`);
+  });
+
+  it('keeps a CR inside a CRLF file, and a lone CR at the very end', () => {
+    expect(decodeInChunks(Buffer.from('a\r\nb\rc\r\n'), 4)).toBe('a\r\nb\rc\r\n');
+    expect(decodeInChunks(Buffer.from('a\tb\r'), 1)).toBe('a\tb\n');
+    expect(decodeInChunks(Buffer.from('x'), 1)).toBe('x');
+  });
+});
+
+describe('encodings and line ends of delimited tables', () => {
+  it('reads classic Mac line ends (lone CR), as Excel for Mac writes "CSV (Macintosh)"', async () => {
+    for (const name of ['mac.csv', 'mac.csv.gz', 'mac.tsv']) {
+      const text = 'gene,S1,S2\rACTB,1,2\rGAPDH,"3",4\r\r# note\rCD3E,5,NA';
+      const r = await readMatrixFile(
+        tmp.file(name, name.endsWith('.tsv') ? text.replaceAll(',', '\t') : text),
+      );
+      expect(r.colNames).toEqual(['S1', 'S2']);
+      expect(r.rowNames).toEqual(['ACTB', 'GAPDH', 'CD3E']);
+      expect(toRows(r.matrix)).toEqual([
+        [1, 2],
+        [3, 4],
+        [5, NaN],
+      ]);
+    }
+    const e = await refusal(tmp.file('bad.csv', 'gene,S1\rA,1\rB,-2\r'));
+    expect(e.message).toBe(
+      'bad.csv: line 3, column 2 (sample "S1"): "-2" is negative (NMF needs non-negative data)',
+    );
+  });
+
+  it('reads UTF-16 with a byte-order mark, as Excel\'s "Unicode Text" and pandas write it', async () => {
+    const le = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(TABLE.replaceAll('\n', '\r\n'), 'utf16le'),
+    ]);
+    const be = Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(TABLE)]);
+    for (const [name, bytes] of [
+      ['unicode.txt', le],
+      ['unicode.tsv.gz', le],
+      ['big-endian.tsv', be],
+    ] as const) {
+      const r = await readMatrixFile(tmp.file(name, bytes));
+      expect(r.colNames, name).toEqual(['S1', 'S2']);
+      expect(r.rowNames, name).toEqual(['ACTB', 'Müller']);
+      expect(toRows(r.matrix), name).toEqual([
+        [1, 2.5],
+        [0, 3],
+      ]);
+    }
+    const e = await refusal(
+      tmp.file(
+        'bad16.csv',
+        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('g,a\nx,abc\n', 'utf16le')]),
+      ),
+    );
+    expect(e.message).toBe('bad16.csv: line 2, column 2 (sample "a"): "abc" is not a number');
+  });
+
+  it('refuses NUL characters at their line: binary data, UTF-16 without a mark, a zero-padded download', async () => {
+    const NUL =
+      'holds a NUL character: not a text table (a binary file, UTF-16 text without a byte-order mark, or a download cut short and padded with zeros?)';
+    const lines = ['gene\tS1', ...Array.from({ length: 40 }, (_, i) => `g${i}\t${i}`)];
+    const padded = Buffer.concat([Buffer.from(`${lines.join('\n')}\ng40\t4`), Buffer.alloc(5000)]);
+    expect((await refusal(tmp.file('cut.tsv', padded))).message).toBe(`cut.tsv: line 42: ${NUL}`);
+    expect((await refusal(tmp.file('cut.tsv.gz', padded))).message).toBe(`cut.tsv.gz: line 42: ${NUL}`);
+    expect((await refusal(tmp.file('u16.csv', Buffer.from('gene,S1\nA,1\n', 'utf16le')))).message).toBe(
+      `u16.csv: line 1: ${NUL}`,
+    );
+    expect((await refusal(tmp.file('name.tsv', 'gene\tS1\nA\t1\nB\u0000\t2\n'))).line).toBe(3);
+  });
+});
+
+describe('lines ending with a delimiter', () => {
+  it('leaves out the empty last field that the header does not name, with a warning', async () => {
+    const warning =
+      'left out column 4: it has no name in the header and is empty on line 2, the lines ending with a delimiter';
+    for (const text of [
+      'gene\tS1\tS2\nA\t1\t2\t\nB\t3\t4\t\n',
+      'gene\tS1\tS2\t\nA\t1\t2\t\nB\t3\t4\t\n',
+      'gene\tS1\tS2\nA\t1\t2\t\nB\t3\t4\n',
+    ]) {
+      const r = await readMatrixFile(tmp.file('t.tsv', text));
+      expect(r.colNames, text).toEqual(['S1', 'S2']);
+      expect(r.rowNames).toEqual(['A', 'B']);
+      expect(toRows(r.matrix)).toEqual([
+        [1, 2],
+        [3, 4],
+      ]);
+      expect(r.warnings).toEqual([warning]);
+    }
+  });
+
+  it('refuses a value in that field, which belongs to no column', async () => {
+    const e = await refusal(tmp.file('t.csv', 'gene,S1,S2\nA,1,2,\nB,3,4,5\n'));
+    expect(e.message).toBe(
+      't.csv: line 3, column 4: "5" lies beyond the named columns (the header, line 1, names 2; the first data line ends with an empty field there)',
+    );
+    expect(e).toMatchObject({ line: 3, column: 4, value: '5' });
+  });
+
+  it('still reads a header one name short (R) when the first line ends with a value', async () => {
+    const r = await readMatrixFile(tmp.file('r.tsv', 'S1\tS2\nA\t1\t2\nB\t3\t\n'));
+    expect(r.colNames).toEqual(['S1', 'S2']);
+    expect(toRows(r.matrix)).toEqual([
+      [1, 2],
+      [3, NaN],
+    ]);
+  });
+});
