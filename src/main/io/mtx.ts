@@ -69,6 +69,11 @@ export interface EntryNames {
   colKind: NameKind;
 }
 
+/** An index as written, its digits cut after 20 (the bounds have at most 10). */
+function indexText(digits: string): string {
+  return digits.length <= 20 ? digits : `${digits.slice(0, 20)}… (${digits.length} digits)`;
+}
+
 /**
  * Streams a Matrix Market file into CSR (coordinate) or dense (array) storage.
  *
@@ -202,39 +207,54 @@ export async function readMatrixMarket(
       let i = 0;
       let j = 0;
       if (coordinate) {
-        let q = p;
+        const rowStart = p;
         while (p < end && buf[p] >= 48 && buf[p] <= 57) i = i * 10 + (buf[p++] - 48);
-        if (p === q || (p < end && buf[p] !== SPACE && buf[p] !== TAB)) {
-          problems.addError(tokenError(buf, q, 'a row index'));
+        const rowEnd = p;
+        if (p === rowStart || (p < end && buf[p] !== SPACE && buf[p] !== TAB)) {
+          problems.addError(tokenError(buf, rowStart, 'a row index'));
           skipLine();
           continue;
         }
         while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
-        q = p;
+        const colStart = p;
         while (p < end && buf[p] >= 48 && buf[p] <= 57) j = j * 10 + (buf[p++] - 48);
         const after = p < end ? buf[p] : LF;
-        if (p === q || (after !== SPACE && after !== TAB && !(pattern && (after === CR || after === LF)))) {
-          problems.addError(tokenError(buf, q, 'a column index'));
+        if (p === colStart || (after !== SPACE && after !== TAB && after !== CR && after !== LF)) {
+          problems.addError(tokenError(buf, colStart, 'a column index'));
           skipLine();
           continue;
         }
+        // Indices are quoted as written: one of twenty digits is not exact as a number.
         if (i < 1 || i > h.rows) {
+          const text = indexText(buf.toString('latin1', rowStart, rowEnd));
           problems.add(
-            { file, line, value: String(i) },
-            () => `row index ${i} is outside 1..${h.rows} (line ${h.sizeLine})`,
+            { file, line, value: text },
+            () => `row index ${text} is outside 1..${h.rows} (line ${h.sizeLine})`,
           );
           skipLine();
           continue;
         }
         if (j < 1 || j > h.cols) {
+          const text = indexText(buf.toString('latin1', colStart, p));
           problems.add(
-            { file, line, value: String(j) },
-            () => `column index ${j} is outside 1..${h.cols} (line ${h.sizeLine})`,
+            { file, line, value: text },
+            () => `column index ${text} is outside 1..${h.cols} (line ${h.sizeLine})`,
           );
           skipLine();
           continue;
         }
         while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
+        // A real or integer entry holds a value after its indices; without one (a line cut short,
+        // a value left out) it is refused, not read as a missing value.
+        if (!pattern && (p >= end || buf[p] === CR || buf[p] === LF)) {
+          problems.add(
+            entryPlace(i, j, ''),
+            () =>
+              `has no value: the banner declares ${h.field} values, so an entry holds row, column and value`,
+          );
+          skipLine();
+          continue;
+        }
       }
       let v = 1;
       if (!pattern) {

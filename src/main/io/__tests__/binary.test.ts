@@ -180,6 +180,22 @@ describe('Matrix Market', () => {
       'm.mtx: has no size line after the banner',
     ],
     ['', 'm.mtx: is empty'],
+    [
+      '%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n2 2',
+      'm.mtx: line 4, row 2, column 2: has no value: the banner declares real values, so an entry holds row, column and value',
+    ],
+    [
+      '%%MatrixMarket matrix coordinate integer general\n2 2 2\n1 1 1\n2 2 \r\n',
+      'm.mtx: line 4, row 2, column 2: has no value: the banner declares integer values, so an entry holds row, column and value',
+    ],
+    [
+      '%%MatrixMarket matrix coordinate real general\n2 2 1\n123456789012345678901 1 1\n',
+      'm.mtx: line 3: row index 12345678901234567890… (21 digits) is outside 1..2 (line 2)',
+    ],
+    [
+      '%%MatrixMarket matrix coordinate pattern general\n2 2 1\n1 99999999999999999999\n',
+      'm.mtx: line 3: column index 99999999999999999999 is outside 1..2 (line 2)',
+    ],
   ])('refuses %j', async (content, message) => {
     const e = await refusal(tmp.file('m.mtx', content));
     expect(e.message).toBe(message);
