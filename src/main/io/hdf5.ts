@@ -7,7 +7,7 @@ import { dense } from '../../shared/linalg/matrix';
 import { canonicalizeCsr, MAX_DENSE_VALUES, MAX_DIMENSION, MAX_NNZ } from './assemble';
 import type { ImportErrorLocation } from './errors';
 import { importError, quoteValue, valueError } from './errors';
-import { fileSize, yieldToEventLoop } from './source';
+import { compressedRefusal, fileSize, isGzipFile, yieldToEventLoop } from './source';
 import type { ReadProgress } from './types';
 import { checkValue } from './values';
 
@@ -79,7 +79,10 @@ export async function openHdf5(path: string): Promise<H5File> {
   const file = path;
   const size = await fileSize(path);
   if (size === 0) throw importError({ file }, 'is empty');
-  if (!(await isHdf5File(path))) throw importError({ file }, 'is not an HDF5 file (no HDF5 signature)');
+  if (!(await isHdf5File(path))) {
+    if (await isGzipFile(path)) throw compressedRefusal(file);
+    throw importError({ file }, 'is not an HDF5 file (no HDF5 signature)');
+  }
   const h5 = await loadH5wasm();
   let handle: H5File;
   try {

@@ -3,7 +3,7 @@ import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { dense } from '../../shared/linalg/matrix';
 import { MAX_DENSE_VALUES, MAX_DIMENSION } from './assemble';
 import { importError, quoteValue, valueError } from './errors';
-import { fileSize, yieldToEventLoop } from './source';
+import { compressedRefusal, fileSize, yieldToEventLoop } from './source';
 import type { ReadProgress } from './types';
 import { checkValue } from './values';
 
@@ -43,6 +43,7 @@ export async function readNpyHeader(path: string): Promise<NpyHeader> {
   try {
     const pre = Buffer.alloc(12);
     const { bytesRead } = await handle.read(pre, 0, 12, 0);
+    if (bytesRead >= 2 && pre[0] === 0x1f && pre[1] === 0x8b) throw compressedRefusal(file);
     if (bytesRead < 10 || MAGIC.some((b, i) => pre[i] !== b)) {
       throw importError({ file }, 'is not a NumPy .npy file (no \\x93NUMPY magic)');
     }
@@ -78,6 +79,14 @@ export async function readNpyHeader(path: string): Promise<NpyHeader> {
     throw importError(
       { file },
       `is truncated: shape (${rows}, ${cols}) needs ${need} bytes, the file has ${size}`,
+    );
+  }
+  if (need < size) {
+    // NumPy writes nothing after the data: more bytes mean a shape that does not describe them
+    // (an edited header, or arrays saved one after another into the same file).
+    throw importError(
+      { file },
+      `has ${size - need} bytes after the data: shape (${rows}, ${cols}) needs ${need} bytes, the file has ${size}`,
     );
   }
   if (rows * cols > MAX_DENSE_VALUES) {

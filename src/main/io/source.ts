@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { importError } from './errors';
+import { importError, type ImportError } from './errors';
 import type { ReadProgress } from './types';
 
 /** Bytes read from disk per chunk: large enough to amortise parsing overhead, small enough to stay cheap. */
@@ -53,6 +53,17 @@ export async function isGzipFile(path: string): Promise<boolean> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The refusal of a gzip-compressed file in a format read by random access (.npy, HDF5), which
+ * cannot be decompressed as a stream; without it such a file reads as lacking its magic number.
+ */
+export function compressedRefusal(file: string): ImportError {
+  return importError(
+    { file },
+    'is gzip-compressed: decompress it first (gunzip); this format is read uncompressed',
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readMatrixFile } from '../index';
 import type { ReadProgress } from '../index';
@@ -278,6 +279,32 @@ describe('NumPy .npy', () => {
     expect((await refusal(cut)).message).toBe(
       'cut.npy: is truncated: shape (4, 3) needs 224 bytes, the file has 216',
     );
+  });
+
+  it('refuses bytes after the data, which the shape does not describe', async () => {
+    const { readFileSync } = await import('node:fs');
+    const bytes = readFileSync(fixture('v-f8.npy'));
+    const twice = tmp.file('twice.npy', Buffer.concat([bytes, bytes]));
+    expect((await refusal(twice)).message).toBe(
+      `twice.npy: has ${bytes.length} bytes after the data: shape (4, 3) needs 224 bytes, the file has ${2 * bytes.length}`,
+    );
+  });
+
+  it('names gzip compression of formats read by random access (.npy, .h5ad, .h5)', async () => {
+    const { readFileSync } = await import('node:fs');
+    for (const [name, source] of [
+      ['v.npy.gz', 'v-f8.npy'],
+      ['v.npy', 'v-f8.npy'],
+      ['x.h5ad.gz', 'csr.h5ad'],
+      ['x.h5', '10x-v3.h5'],
+    ]) {
+      // tmp.file gzips a name ending .gz; the others are gzipped here, under a plain name.
+      const bytes = readFileSync(fixture(source));
+      const path = tmp.file(name, name.endsWith('.gz') ? bytes : gzipSync(bytes));
+      expect((await refusal(path)).message).toBe(
+        `${name}: is gzip-compressed: decompress it first (gunzip); this format is read uncompressed`,
+      );
+    }
   });
 });
 
