@@ -3,7 +3,7 @@ import type { DataMatrix } from '../../shared/linalg/matrix';
 import { importError } from './errors';
 import type { CompressedSparse, HdfReadContext } from './hdf5';
 import {
-  checkDimensions,
+  checkMatrixShape,
   checkNumericDtype,
   hdf5Failure,
   isDataset,
@@ -68,7 +68,7 @@ export function annDataLayout(f: H5File, file: string): AnnDataLayout {
       );
     }
     checkNumericDtype(x, { file, datasetPath: '/X' });
-    checkDimensions(shape, { file, datasetPath: '/X' });
+    checkMatrixShape(shape, { file, datasetPath: '/X' });
     return { kind: 'dense', shape: [shape[0], shape[1]], dtype: String(x.dtype), nnz: null };
   }
   if (!isGroup(x)) throw importError({ file, datasetPath: '/X' }, 'is missing: not an AnnData file');
@@ -88,7 +88,7 @@ export function annDataLayout(f: H5File, file: string): AnnDataLayout {
   const shape = numbersAttr(x, 'shape') ?? numbersAttr(x, 'h5sparse_shape');
   if (shape === null || shape.length !== 2)
     throw importError({ file, datasetPath: '/X' }, 'has no 2-D shape attribute');
-  checkDimensions(shape, { file, datasetPath: '/X' });
+  checkMatrixShape(shape, { file, datasetPath: '/X' });
   const data = x.get('data');
   return {
     kind,
@@ -269,7 +269,7 @@ export function tenXShape(group: Group, path: string, file: string): [number, nu
         : [];
   if (shape.length !== 2)
     throw importError({ file, datasetPath: `${path}/shape` }, 'does not hold two dimensions');
-  checkDimensions(shape, { file, datasetPath: `${path}/shape` });
+  checkMatrixShape(shape, { file, datasetPath: `${path}/shape` });
   return [shape[0], shape[1]];
 }
 

@@ -71,6 +71,13 @@ export function hdf5Failure(file: string, error: unknown): unknown {
   const steps = [...text.matchAll(/ in (H5\w*)\(\): ([^\n]*)/g)];
   const last = steps[steps.length - 1];
   const detail = last === undefined ? text.split('\n')[0] : `${last[1]}(): ${last[2].trim()}`;
+  const cut = /truncated file: eof = (\d+),.*stored_eof = (\d+)/.exec(detail);
+  if (cut !== null) {
+    return importError(
+      { file },
+      `is truncated: it has ${cut[1]} bytes, but its HDF5 superblock says ${cut[2]} (an interrupted download or copy?)`,
+    );
+  }
   return importError({ file }, `cannot be read as HDF5, corrupt or truncated? (${detail})`);
 }
 
@@ -134,6 +141,17 @@ export function checkDimensions(shape: readonly number[], location: ImportErrorL
         `declares shape [${shape.join(', ')}]: at most ${MAX_DIMENSION} rows or columns are accepted`,
       );
     }
+  }
+}
+
+/**
+ * checkDimensions for the shape of a matrix, which must also hold something: an X of shape
+ * [0, n] (AnnData's after every cell was filtered out) has nothing to factor.
+ */
+export function checkMatrixShape(shape: readonly number[], location: ImportErrorLocation): void {
+  checkDimensions(shape, location);
+  if (shape.some((n) => n === 0)) {
+    throw importError(location, `declares shape [${shape.join(', ')}]: an empty matrix`);
   }
 }
 

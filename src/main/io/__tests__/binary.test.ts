@@ -2,6 +2,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { loadH5wasm } from '../hdf5';
 import { readMatrixFile } from '../index';
 import type { ReadProgress } from '../index';
 import { CELLS, fixture, GENES, refusal, tempDirForEachTest, toRows, transposeRows, V } from './helpers';
@@ -358,6 +359,36 @@ describe('AnnData .h5ad', () => {
     );
     expect((await refusal(fixture('10x-v3.h5'), { format: 'h5ad' })).message).toBe(
       '10x-v3.h5/X: is missing: not an AnnData file',
+    );
+  });
+
+  it('refuses an empty X, dense or sparse, and a file cut short', async () => {
+    const h5 = await loadH5wasm();
+    const write = (name: string, build: (f: InstanceType<typeof h5.File>) => void): string => {
+      const path = join(tmp.dir, name);
+      const f = new h5.File(path, 'w');
+      build(f);
+      f.close();
+      return path;
+    };
+    const dense = write('no-cells.h5ad', (f) => {
+      f.create_dataset({ name: 'X', data: new Float64Array(0), shape: [0, 4] });
+    });
+    expect((await refusal(dense)).message).toBe('no-cells.h5ad/X: declares shape [0, 4]: an empty matrix');
+    const sparse = write('no-genes.h5ad', (f) => {
+      const x = f.create_group('X');
+      x.create_attribute('encoding-type', 'csr_matrix');
+      x.create_attribute('shape', new BigInt64Array([2n, 0n]));
+      x.create_dataset({ name: 'data', data: new Float32Array(0) });
+      x.create_dataset({ name: 'indices', data: new Int32Array(0) });
+      x.create_dataset({ name: 'indptr', data: new Int32Array([0, 0, 0]) });
+    });
+    expect((await refusal(sparse)).message).toBe('no-genes.h5ad/X: declares shape [2, 0]: an empty matrix');
+    const { readFileSync } = await import('node:fs');
+    const whole = readFileSync(fixture('csr.h5ad'));
+    const cut = tmp.file('cut.h5ad', whole.subarray(0, 4000));
+    expect((await refusal(cut)).message).toBe(
+      `cut.h5ad: is truncated: it has 4000 bytes, but its HDF5 superblock says ${whole.length} (an interrupted download or copy?)`,
     );
   });
 
