@@ -10,13 +10,23 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** parseArgs with strict checking, turning its errors into UsageErrors that name the flag. */
+/**
+ * parseArgs with strict checking, turning its errors into UsageErrors that name the flag. A
+ * negative number after a flag that takes a value is that flag's value (`--max-iter -1`), so that
+ * the flag's own check refuses it by name; parseArgs alone would take it for an option and refuse
+ * it as "ambiguous" in three lines that never name the problem.
+ */
 export function parse(
   args: string[],
   options: Options,
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
     return {
       values: parsed.values as Record<string, string | boolean | undefined>,
       positionals: parsed.positionals,
@@ -24,6 +34,81 @@ export function parse(
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
+}
+
+/** `--flag -1` → `--flag=-1` for flags that take a value (see parse). */
+function joinNegativeValues(args: string[], options: Options): string[] {
+  const joined: string[] = [];
+  for (let k = 0; k < args.length; k++) {
+    const arg = args[k];
+    const next = args[k + 1];
+    if (arg === '--') {
+      joined.push(...args.slice(k));
+      break;
+    }
+    const flag = arg.startsWith('--') && !arg.includes('=') ? options[arg.slice(2)] : undefined;
+    if (flag?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      k++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/** The flag that sets each field of the fit, sweep and consensus settings (their schemas' keys). */
+const SETTING_FLAGS: Record<string, string> = {
+  rank: '--rank',
+  loss: '--loss',
+  beta: '--loss',
+  solver: '--solver',
+  batchSize: '--batch-size',
+  init: '--init',
+  maxIter: '--max-iter',
+  tol: '--tol',
+  seed: '--seed',
+  l1W: '--l1-w',
+  l2W: '--l2-w',
+  l1H: '--l1-h',
+  l2H: '--l2-h',
+  warmup: '--warmup',
+  replicates: '--replicates',
+  fromRank: '--ranks',
+  toRank: '--ranks',
+  cvFolds: '--cv-folds',
+  baseline: '--no-baseline',
+  consensusReplicates: '--consensus-replicates',
+  sampleFolds: '--sample-folds',
+  densityThreshold: '--density-threshold',
+  neighbours: '--neighbours',
+};
+
+/** What a settings schema refused, in the shape zod reports it (an issue per field). */
+export interface SettingsIssue {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: string;
+  minimum?: unknown;
+  maximum?: unknown;
+}
+
+/**
+ * A UsageError naming the flag behind each refused setting (`--max-iter must be at most 1000000`),
+ * for settings checked by their schema after the flags were read: the schema holds the bounds,
+ * and a field the flags do not bound is still refused by name rather than as zod's JSON.
+ */
+export function settingsRefusal(issues: readonly SettingsIssue[]): UsageError {
+  const parts = issues.map((issue) => {
+    const key = String(issue.path[issue.path.length - 1] ?? '');
+    const flag = SETTING_FLAGS[key] ?? issue.path.join('.');
+    if (issue.code === 'too_big' && typeof issue.maximum !== 'undefined')
+      return `${flag} must be at most ${String(issue.maximum)}`;
+    if (issue.code === 'too_small' && typeof issue.minimum !== 'undefined')
+      return `${flag} must be at least ${String(issue.minimum)}`;
+    return `${flag}: ${issue.message}`;
+  });
+  return new UsageError(parts.join('; '));
 }
 
 export function requireString(values: Record<string, unknown>, name: string): string {

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceError } from '../../shared/api';
@@ -97,7 +98,16 @@ async function loadRunW(
       await services.close();
     }
   }
-  const factors = await readFactorsTsv(join(ref, 'W.tsv'), { kind: 'W' });
+  const wPath = join(ref, 'W.tsv');
+  if (!existsSync(wPath)) {
+    const what = !existsSync(ref)
+      ? 'no such folder'
+      : statSync(ref).isDirectory()
+        ? 'W.tsv is missing'
+        : 'a file';
+    throw new UsageError(`${ref} is neither a run folder (W.tsv, as fit writes it) nor a run id: ${what}`);
+  }
+  const factors = await readFactorsTsv(wPath, { kind: 'W' });
   return {
     W: factors.matrix,
     featureNames: factors.names ?? Array.from({ length: factors.matrix.rows }, (_, i) => `feature${i + 1}`),

@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import {
   RUN_DEFAULTS,
   initNames,
@@ -116,6 +118,42 @@ export function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInpu
   return params;
 }
 
+/**
+ * Refuses an output folder that cannot be written before any work: a path that is a file, or
+ * that lies under a file, or whose nearest existing folder is not writable. Checked, not created,
+ * so that a command refused later (a bad matrix) leaves no empty folder behind; without it the
+ * failure came after the fit, as a bare EEXIST or ENOTDIR, the run already stored.
+ */
+export function checkOutFolder(out: string): void {
+  let path = resolve(out);
+  for (;;) {
+    let info: Stats | undefined;
+    try {
+      info = statSync(path);
+    } catch {
+      info = undefined;
+    }
+    if (info !== undefined) {
+      if (!info.isDirectory()) {
+        throw new UsageError(
+          path === resolve(out)
+            ? `--out ${out} is a file, not a folder`
+            : `--out ${out} cannot be created: ${path} is a file`,
+        );
+      }
+      try {
+        accessSync(path, constants.W_OK);
+      } catch {
+        throw new UsageError(`--out ${out} cannot be written: ${path} is not writable`);
+      }
+      return;
+    }
+    const parent = dirname(path);
+    if (parent === path) return;
+    path = parent;
+  }
+}
+
 export function openFor(values: Record<string, unknown>, open: OpenServices, readOnly = false): Services {
   return open({
     libraryPath: typeof values.db === 'string' ? values.db : undefined,
@@ -156,6 +194,8 @@ export async function importForFit(
   values: Record<string, unknown>,
   params: RunParams,
   checkShape?: (shape: { rows: number; cols: number; nnz: number; layout: 'dense' | 'csr' }) => void,
+  /** Reads what else the command needs of the matrix (a fit's starting factors), before it is stored. */
+  beforeStore?: (names: { rowNames: string[]; colNames: string[] }) => Promise<void>,
 ): Promise<DatasetSummary> {
   const importOptions = importOptionsOf(values);
   const imported = await readImportFile(path, importOptions);
@@ -168,5 +208,6 @@ export async function importForFit(
     nnz: matrix.kind === 'csr' ? matrix.data.length : matrix.rows * matrix.cols,
     layout: matrix.kind,
   });
+  await beforeStore?.({ rowNames: imported.rowNames, colNames: imported.colNames });
   return storeImported(ctx, imported, importOptions).dataset;
 }

@@ -22,9 +22,10 @@ import { createConsensus, executeConsensus, getConsensusDetail } from '../servic
 import { getDatasetDetail, readImportFile, storeImported } from '../services/datasets';
 import { matchedProblem, projectDataset, projectionFitOptions } from '../services/projections';
 import { checkParamsAgainstData, getRunDetail, isRunDone, matrixHasZeros } from '../services/runs';
-import { numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
+import { numberFlag, parse, parseRankRange, requireString, settingsRefusal, UsageError } from './args';
 import { clusterPlanFlags, planConsensusCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
 import {
+  checkOutFolder,
   fitOptions,
   fitParamsOf,
   followProgress,
@@ -268,6 +269,7 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
     throw new UsageError('consensus takes either --rank K or --ranks A..B');
   const [fromRank, toRank] = rank !== undefined ? [rank, rank] : parseRankRange(values.ranks as string);
   const out = requireString(values, 'out');
+  checkOutFolder(out);
   const normalize = values.normalize === 'l1' || values.normalize === 'l2' ? values.normalize : undefined;
   const input: ConsensusParamsInput = {
     fromRank,
@@ -278,8 +280,7 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
     fit: fitParamsOf(values),
   };
   const parsed = consensusParamsSchema.safeParse(input);
-  if (!parsed.success)
-    throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success) throw settingsRefusal(parsed.error.issues);
   if (values.plan !== undefined) {
     const source =
       /^\d+$/.test(positionals[0]) && !existsSync(positionals[0])

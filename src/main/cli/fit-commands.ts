@@ -2,18 +2,26 @@ import {
   completeRunParams,
   MAX_CV_FOLDS,
   RUN_DEFAULTS,
+  runParamsSchema,
   sweepParamsSchema,
   type SweepParamsInput,
 } from '../../shared/domain';
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { readFactorsTsv } from '../io';
-import { getDatasetDetail } from '../services/datasets';
 import { createRun, executeRun, getRunDetail } from '../services/runs';
 import { createSweep, executeSweep, sweepSpecOf, withConsensusReplicates } from '../services/sweeps';
 import { sweepMemoryPlan } from '../services/job-memory';
 import { planSweep } from '../../shared/analysis';
 import { applyMemoryBudget, memoryBudgetFlag, memoryBudgetOf, refuseOverBudget } from './memory-budget-flag';
-import { choiceFlag, numberFlag, parse, parseRankRange, requireString, UsageError } from './args';
+import {
+  choiceFlag,
+  numberFlag,
+  parse,
+  parseRankRange,
+  requireString,
+  settingsRefusal,
+  UsageError,
+} from './args';
 import {
   clusterPlanFlags,
   planSourceOf,
@@ -21,6 +29,7 @@ import {
   refuseClusterFlagsWithoutPlan,
 } from './cluster-commands';
 import {
+  checkOutFolder,
   fitOptions,
   fitParamsOf,
   followProgress,
@@ -58,6 +67,7 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
   const rank = numberFlag(values, 'rank', { integer: true, min: 1 });
   if (rank === undefined) throw new UsageError('--rank is required');
   const out = requireString(values, 'out');
+  checkOutFolder(out);
   const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
   const replicates =
     numberFlag(values, 'replicates', { integer: true, min: 1, max: 1000 }) ?? RUN_DEFAULTS.replicates;
@@ -65,6 +75,8 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
   if (hasInitW !== (typeof values['init-h'] === 'string'))
     throw new UsageError('--init-w and --init-h go together');
   const input = { ...fitParamsOf(values), rank, replicates };
+  const checked = runParamsSchema.safeParse(input);
+  if (!checked.success) throw settingsRefusal(checked.error.issues);
   const params = completeRunParams(input);
   const services = openFor(values, open);
   // --memory-budget overrides NMF_STUDIO_MEMORY_BUDGET and the Settings screen's (memory-budget.ts).
@@ -74,31 +86,32 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
   services.ctx.pool.warm(replicates);
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'fit');
   try {
-    // Read and check first, so refused settings add nothing to the library.
-    const dataset = await importForFit(services.ctx, positionals[0], values, params);
+    // Read and check first (the starting factors too), so refused settings and refused files add
+    // nothing to the library.
     let start: { W0: DenseMatrix; H0: DenseMatrix } | undefined;
-    if (hasInitW) {
-      const detail = getDatasetDetail(services.ctx, dataset.id);
-      const W0 = await readFactorsTsv(values['init-w'] as string, {
-        kind: 'W',
-        featureNames: detail.rowNames,
-      });
-      const H0 = await readFactorsTsv(values['init-h'] as string, {
-        kind: 'H',
-        sampleNames: detail.colNames,
-      });
-      if (W0.matrix.rows !== dataset.rows || W0.matrix.cols !== rank) {
+    const readStart = async ({ rowNames, colNames }: { rowNames: string[]; colNames: string[] }) => {
+      const W0 = await readFactorsTsv(values['init-w'] as string, { kind: 'W', featureNames: rowNames });
+      const H0 = await readFactorsTsv(values['init-h'] as string, { kind: 'H', sampleNames: colNames });
+      if (W0.matrix.rows !== rowNames.length || W0.matrix.cols !== rank) {
         throw new UsageError(
-          `--init-w must be ${dataset.rows} × ${rank} (features × rank), got ${W0.matrix.rows} × ${W0.matrix.cols}`,
+          `--init-w must be ${rowNames.length} × ${rank} (features × rank), got ${W0.matrix.rows} × ${W0.matrix.cols}`,
         );
       }
-      if (H0.matrix.rows !== rank || H0.matrix.cols !== dataset.cols) {
+      if (H0.matrix.rows !== rank || H0.matrix.cols !== colNames.length) {
         throw new UsageError(
-          `--init-h must be ${rank} × ${dataset.cols} (rank × samples), got ${H0.matrix.rows} × ${H0.matrix.cols}`,
+          `--init-h must be ${rank} × ${colNames.length} (rank × samples), got ${H0.matrix.rows} × ${H0.matrix.cols}`,
         );
       }
       start = { W0: W0.matrix, H0: H0.matrix };
-    }
+    };
+    const dataset = await importForFit(
+      services.ctx,
+      positionals[0],
+      values,
+      params,
+      undefined,
+      hasInitW ? readStart : undefined,
+    );
     // The flags as given, completed by the service as the app's are (stored with the same key order).
     const { id } = createRun(services.ctx, dataset.id, input);
     const outcome = await executeRun(services.ctx, id, start);
@@ -129,6 +142,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
   const memoryBudget = memoryBudgetOf(values);
   const [fromRank, toRank] = parseRankRange(requireString(values, 'ranks'));
   const out = requireString(values, 'out');
+  checkOutFolder(out);
   const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
   const input: SweepParamsInput = {
     fromRank,
@@ -141,10 +155,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     fit: fitParamsOf(values),
   };
   const parsed = sweepParamsSchema.safeParse(input);
-  if (!parsed.success)
-    throw new UsageError(
-      parsed.error.issues.map((i) => `${sweepFlagOf(i.path.join('.'))}: ${i.message}`).join('; '),
-    );
+  if (!parsed.success) throw settingsRefusal(parsed.error.issues);
   if (values.plan !== undefined)
     return planSweepCommand(
       planSourceOf(positionals[0], importOptionsOf(values)),
@@ -178,17 +189,4 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     stop();
     await services.close();
   }
-}
-
-/** The flag that sets a sweep parameter, to name it in a refusal from the schema. */
-function sweepFlagOf(path: string): string {
-  const flags: Record<string, string> = {
-    fromRank: '--ranks',
-    toRank: '--ranks',
-    replicates: '--replicates',
-    cvFolds: '--cv-folds',
-    baseline: '--no-baseline',
-    consensusReplicates: '--consensus-replicates',
-  };
-  return flags[path] ?? path;
 }

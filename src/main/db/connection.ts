@@ -115,7 +115,11 @@ function backUp(db: Db, path: string, fromVersion: number): void {
  * connection. 'empty' for a zero-length file (SQLite treats it as a new database).
  */
 function readFileFacts(path: string): FileFacts | 'empty' {
-  const size = statSync(path).size;
+  const info = statSync(path);
+  // Reading a folder fails with EISDIR, which says nothing of which path was wrong.
+  if (!info.isFile())
+    throw new ForeignDatabaseError(path, info.isDirectory() ? 'it is a folder' : 'not a regular file');
+  const size = info.size;
   if (size === 0) return 'empty';
   const head = Buffer.alloc(16);
   const fd = openSync(path, 'r');

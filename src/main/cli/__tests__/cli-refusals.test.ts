@@ -1,0 +1,140 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from './in-process';
+
+/**
+ * Bad flags, bad paths and files beside the matrix: each refused with exit 2 and one line naming
+ * the flag or the path, before anything is stored or written.
+ */
+let dir: string;
+let db: string;
+let matrix: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nmf-cli-refusals-'));
+  db = join(dir, 'library.sqlite');
+  matrix = join(dir, 'small.tsv');
+  const lines = ['gene\ta\tb\tc\td'];
+  for (let i = 0; i < 12; i++)
+    lines.push(`g${i}\t${1 + (i % 3)}\t${2 + (i % 5)}\t${1 + (i % 4)}\t${3 + (i % 2)}`);
+  writeFileSync(matrix, `${lines.join('\n')}\n`);
+  mkdirSync(join(dir, 'folder'));
+  // One dataset in the library, so that "unchanged" compares something.
+  expect((await cli('import', matrix, '--db', db)).code).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What the library holds: datasets and runs, as the command line lists them. */
+async function libraryState(): Promise<string> {
+  const datasets = await cli('datasets', 'list', '--db', db);
+  const runs = await cli('runs', 'list', '--db', db);
+  return `${datasets.stdout}\n${runs.stdout}`;
+}
+
+/** Runs the command, expecting exit 2 with `message` as its one line, and the library unchanged. */
+async function refused(args: string[], message: string): Promise<void> {
+  const before = await libraryState();
+  const files = readdirSync(dir).sort();
+  const result = await cli(...args);
+  expect(result.stderr, args.join(' ')).toBe(`nmf-studio: ${message}\n`);
+  expect(result.code).toBe(2);
+  expect(await libraryState()).toBe(before);
+  expect(readdirSync(dir).sort()).toEqual(files);
+}
+
+describe('command-line refusals', () => {
+  it('names the flag of a negative value, as for any other out-of-range value', async () => {
+    const out = join(dir, 'never');
+    await refused(
+      ['fit', matrix, '--rank', '2', '--max-iter', '-1', '--out', out, '--db', db],
+      '--max-iter must be at least 1, got -1',
+    );
+    await refused(
+      ['sweep', matrix, '--ranks', '2..3', '--replicates', '-1', '--out', out, '--db', db],
+      '--replicates must be at least 1, got -1',
+    );
+    await refused(
+      ['fit', matrix, '--rank', '2', '--tol', '-.5', '--out', out, '--db', db],
+      '--tol must be at least 0, got -.5',
+    );
+  });
+
+  it('names the flag of a value beyond the settings schema, for fit, sweep and consensus', async () => {
+    const out = join(dir, 'never');
+    for (const command of [
+      ['fit', matrix, '--rank', '2'],
+      ['sweep', matrix, '--ranks', '2..3'],
+      ['consensus', matrix, '--rank', '2', '--replicates', '4'],
+    ]) {
+      await refused(
+        [...command, '--max-iter', '1e12', '--out', out, '--db', db],
+        '--max-iter must be at most 1000000',
+      );
+    }
+    await refused(
+      ['fit', matrix, '--rank', '2', '--l1-w', '1e12', '--out', out, '--db', db],
+      '--l1-w must be at most 1000000000',
+    );
+  });
+
+  it('refuses an output folder that is a file, or lies under one, before fitting', async () => {
+    await refused(
+      ['fit', matrix, '--rank', '2', '--out', matrix, '--db', db],
+      `--out ${matrix} is a file, not a folder`,
+    );
+    await refused(
+      ['sweep', matrix, '--ranks', '2..3', '--out', join(matrix, 'k'), '--db', db],
+      `--out ${join(matrix, 'k')} cannot be created: ${matrix} is a file`,
+    );
+  });
+
+  it('refuses a folder given as the library', async () => {
+    const folder = join(dir, 'folder');
+    await refused(
+      ['import', matrix, '--db', folder],
+      `${folder} is not an NMF Studio library: it is a folder. It was left untouched; choose another file.`,
+    );
+  });
+
+  it('reads starting factors before storing the matrix: a missing one adds nothing', async () => {
+    const changed = join(dir, 'changed.tsv');
+    writeFileSync(changed, 'gene\ta\tb\ng1\t1\t2\ng2\t3\t4\ng3\t5\t7\n');
+    const absent = join(dir, 'absent-W.tsv');
+    await refused(
+      [
+        'fit',
+        changed,
+        '--rank',
+        '1',
+        '--init-w',
+        absent,
+        '--init-h',
+        absent,
+        '--out',
+        join(dir, 'x'),
+        '--db',
+        db,
+      ],
+      'absent-W.tsv: cannot be read (no such file)',
+    );
+    rmSync(changed);
+  });
+
+  it('says what a run argument is when it is not a run folder', async () => {
+    const missing = join(dir, 'no-run');
+    await refused(
+      ['assign', missing],
+      `${missing} is neither a run folder (W.tsv, as fit writes it) nor a run id: no such folder`,
+    );
+    await refused(
+      ['align', join(dir, 'folder'), matrix],
+      `${join(dir, 'folder')} is neither a run folder (W.tsv, as fit writes it) nor a run id: W.tsv is missing`,
+    );
+    await refused(
+      ['assign', matrix],
+      `${matrix} is neither a run folder (W.tsv, as fit writes it) nor a run id: a file`,
+    );
+  });
+});
