@@ -88,3 +88,17 @@ export class TextDecoding {
     return this.crLines === true ? text.replaceAll('\r', '\n') : text;
   }
 }
+
+/** The whole text of a file's bytes, decoded as TextDecoding decodes a stream of them. */
+export function decodeText(bytes: Buffer): string {
+  const decoding = new TextDecoding();
+  return decoding.write(bytes) + decoding.end();
+}
+
+/** True when the bytes start with a UTF-16 byte-order mark (see TextDecoding). */
+export function hasUtf16Mark(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 2 &&
+    ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+  );
+}

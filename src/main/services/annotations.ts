@@ -21,6 +21,7 @@ import {
   listAnnotations,
   type AnnotationRow,
 } from '../db/queries/annotations';
+import { decodeText, hasUtf16Mark } from '../io/text';
 import type { ServiceContext } from './context';
 import { h5adAnnotationText, isHdf5Path } from './annotations-h5ad';
 
@@ -155,7 +156,10 @@ export async function importAnnotationFile(
           : bytes;
       if (raw.length > MAX_ANNOTATION_BYTES)
         throw new Error(`larger than ${MAX_ANNOTATION_BYTES / 2 ** 20} MiB`);
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      // UTF-8, checked strictly (a Latin-1 file would otherwise lose its accents to U+FFFD); or
+      // UTF-16 with its byte-order mark. Lone-CR line ends become LF (see TextDecoding).
+      if (!hasUtf16Mark(raw)) new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      text = decodeText(raw);
     } catch (error) {
       throw new ServiceError(
         'bad_input',

@@ -120,6 +120,14 @@ export function parseAnnotationTable(
 ): ParsedAnnotations {
   const singular = axis === 'samples' ? 'sample' : 'feature';
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // No text table holds a NUL: a binary file, UTF-16 without a byte-order mark, a zero-padded download.
+  const nul = lines.findIndex((line) => line.includes('\u0000'));
+  if (nul >= 0) {
+    throw new AnnotationError(
+      `${fileName} line ${nul + 1} holds a NUL character: not a text table (a binary file, UTF-16 text without a byte-order mark, or a download cut short and padded with zeros?)`,
+      { file: fileName, line: nul + 1 },
+    );
+  }
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
   if (lines.length === 0) throw new AnnotationError(`${fileName} is empty`, { file: fileName });
   const delimiter = delimiterOf(fileName, lines[0]);
