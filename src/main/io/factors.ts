@@ -4,7 +4,7 @@ import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { dense } from '../../shared/linalg/matrix';
 import { transposeDense } from './assemble';
 import { readDelimitedMatrix } from './delimited';
-import { importError } from './errors';
+import { importError, quoteValue } from './errors';
 import { contentLines, detectCsvDelimiter, detectTxtDelimiter, readHead } from './sniff';
 import type { Delimiter } from './tokenize';
 import { splitQuoted } from './tokenize';
@@ -267,7 +267,17 @@ export async function readFactorsTsv(path: string, options: ReadFactorsOptions =
     if (names !== null) {
       const order = permutationTo(names, reference);
       if (order === null) {
-        warnings.push(`the ${what} names differ from the dataset's; the file's order was kept`);
+        const mismatch = nameMismatch(names, reference);
+        // Names that are partly the dataset's cannot be placed: keeping the file's order would
+        // pair rows with the wrong features. Names that are none of the dataset's (an index
+        // written by NumPy or pandas) leave the order as the only link, kept with a warning.
+        if (mismatch !== null) {
+          throw importError(
+            { file: path },
+            `the ${what.slice(0, -1)} names do not match the dataset's (read as ${orientation.kind}: ${orientation.reason}): ${mismatch}`,
+          );
+        }
+        warnings.push(`the ${what.slice(0, -1)} names differ from the dataset's; the file's order was kept`);
       } else if (order.some((from, to) => from !== to)) {
         result = orientation.kind === 'W' ? takeRows(stored, order) : takeCols(stored, order);
         names = reference.slice();
@@ -284,6 +294,36 @@ export async function readFactorsTsv(path: string, options: ReadFactorsOptions =
     reason: orientation.reason,
     warnings,
   };
+}
+
+/** Up to three names, quoted, and an ellipsis for more. */
+function someNames(names: readonly string[]): string {
+  const shown = names.slice(0, 3).map((n) => quoteValue(n));
+  return `${shown.join(', ')}${names.length > 3 ? ', …' : ''}`;
+}
+
+/**
+ * What keeps `names` from being a permutation of `reference` when some of them are reference
+ * names: those that are not, those listed twice, those of the reference left out. Null when none
+ * of `names` is a reference name.
+ */
+function nameMismatch(names: readonly string[], reference: readonly string[]): string | null {
+  const known = new Set(reference);
+  const seen = new Set<string>();
+  const unknown: string[] = [];
+  const repeated: string[] = [];
+  for (const name of names) {
+    if (!known.has(name)) unknown.push(name);
+    else if (seen.has(name)) repeated.push(name);
+    seen.add(name);
+  }
+  if (unknown.length === names.length) return null;
+  const missing = reference.filter((name) => !seen.has(name));
+  const parts: string[] = [];
+  if (unknown.length > 0) parts.push(`${unknown.length} not in the dataset (${someNames(unknown)})`);
+  if (repeated.length > 0) parts.push(`${repeated.length} listed twice (${someNames(repeated)})`);
+  if (missing.length > 0) parts.push(`${missing.length} of the dataset's missing (${someNames(missing)})`);
+  return parts.join('; ');
 }
 
 /** For each reference name, the index of the same name in `names`; null unless a permutation. */

@@ -196,6 +196,25 @@ describe('writeFactorsTsv / readFactorsTsv', () => {
     expect((e as ImportError).message).toBe(
       'W.tsv: holds 2 features, but the dataset has 3 (read as W: row names match the features)',
     );
+    const partly = await readFactorsTsv(tmp.file('W2.tsv', 'feature\tc1\nB\t1\nA\t2\nA1\t3\n'), {
+      featureNames: ['A', 'B', 'C'],
+    }).catch((error: unknown) => error);
+    expect((partly as ImportError).message).toBe(
+      `W2.tsv: the feature names do not match the dataset's (read as W: row names match the features): 1 not in the dataset ("A1"); 1 of the dataset's missing ("C")`,
+    );
+    const twice = await readFactorsTsv(tmp.file('H.tsv', 'component\ts2\ts1\ts2\nk1\t1\t2\t3\n'), {
+      sampleNames: ['s1', 's2', 's3'],
+    }).catch((error: unknown) => error);
+    expect((twice as ImportError).message).toBe(
+      `H.tsv: the sample names do not match the dataset's (read as H: column names match the samples): 1 listed twice ("s2"); 1 of the dataset's missing ("s3")`,
+    );
+    // An index (NumPy, pandas) names none of the features: the file's order is the link.
+    const index = await readFactorsTsv(tmp.file('W3.tsv', '\tc1\n0\t1\n1\t2\n2\t3\n'), {
+      featureNames: ['A', 'B', 'C'],
+    });
+    expect(index.warnings).toEqual([
+      "the feature names differ from the dataset's; the file's order was kept",
+    ]);
     const neg = await readFactorsTsv(tmp.file('W1.tsv', 'feature\tc1\nA\t-1\n')).catch(
       (error: unknown) => error,
     );
