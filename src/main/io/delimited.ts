@@ -13,7 +13,7 @@ import {
 import { checkpoint, openByteSource } from './source';
 import type { Delimiter } from './tokenize';
 import { RecordSplitter } from './tokenize';
-import { TextDecoding } from './text';
+import { encodingWarnings, TextDecoding } from './text';
 import type { ReadProgress } from './types';
 import { parseCell, parseDecimalCommaCell } from './values';
 
@@ -271,6 +271,7 @@ export async function readDelimitedMatrix(
     source.close();
   }
   problems.throwIfAny();
+  warnings.push(...encodingWarnings(decoder));
 
   const accumulator = acc as RowAccumulator | null;
   if (accumulator === null) {

@@ -21,7 +21,7 @@ import {
   listAnnotations,
   type AnnotationRow,
 } from '../db/queries/annotations';
-import { decodeText, hasUtf16Mark } from '../io/text';
+import { encodingWarnings, TextDecoding } from '../io/text';
 import type { ServiceContext } from './context';
 import { h5adAnnotationText, isHdf5Path } from './annotations-h5ad';
 
@@ -156,14 +156,15 @@ export async function importAnnotationFile(
           : bytes;
       if (raw.length > MAX_ANNOTATION_BYTES)
         throw new Error(`larger than ${MAX_ANNOTATION_BYTES / 2 ** 20} MiB`);
-      // UTF-8, checked strictly (a Latin-1 file would otherwise lose its accents to U+FFFD); or
-      // UTF-16 with its byte-order mark. Lone-CR line ends become LF (see TextDecoding).
-      if (!hasUtf16Mark(raw)) new TextDecoder('utf-8', { fatal: true }).decode(raw);
-      text = decodeText(raw);
+      // As the matrix readers decode text (TextDecoding): UTF-8, UTF-16 with its byte-order mark,
+      // or Windows-1252 when the start is not UTF-8; lone-CR line ends become LF.
+      const decoding = new TextDecoding();
+      text = decoding.write(raw) + decoding.end();
+      warnings.push(...encodingWarnings(decoding));
     } catch (error) {
       throw new ServiceError(
         'bad_input',
-        `${displayName} cannot be read as UTF-8 text: ${(error as Error).message}`,
+        `${displayName} cannot be read as text: ${(error as Error).message}`,
         {
           file: displayName,
         },

@@ -85,6 +85,26 @@ describe('encodings and line ends of delimited tables', () => {
     expect(e.message).toBe('bad16.csv: line 2, column 2 (sample "a"): "abc" is not a number');
   });
 
+  it('reads a file that does not start as UTF-8 as Windows-1252, and says so', async () => {
+    // Excel's "CSV" on Windows: é as E9, the euro sign and curly quotes in 0x80–0x9F.
+    const bytes = Buffer.from('gene,S1,S2\nMüller \x80,1,2\n\x93x\x94,3,4\n', 'latin1');
+    const r = await readMatrixFile(tmp.file('excel.csv', bytes));
+    expect(r.rowNames).toEqual(['Müller €', '“x”']);
+    expect(r.warnings).toEqual(['read as Windows-1252 (Latin-1) text: the file is not UTF-8']);
+    // Valid UTF-8 at the start and a stray byte past the first 64 KiB: read as UTF-8, flagged.
+    const lines = ['gene\tS1', ...Array.from({ length: 8000 }, (_, i) => `gène${i}\t${i}`), 'M\xfcller\t1'];
+    const late = Buffer.concat([
+      Buffer.from(lines.slice(0, -1).join('\n') + '\n'),
+      Buffer.from(`${lines.at(-1)}\n`, 'latin1'),
+    ]);
+    const flagged = await readMatrixFile(tmp.file('late.tsv', late));
+    expect(flagged.rowNames[0]).toBe('gène0');
+    expect(flagged.rowNames.at(-1)).toBe('M\uFFFDller');
+    expect(flagged.warnings).toEqual([
+      'holds bytes that are not UTF-8 (read as "\uFFFD"): names may have lost letters; save the file as UTF-8',
+    ]);
+  });
+
   it('refuses NUL characters at their line: binary data, UTF-16 without a mark, a zero-padded download', async () => {
     const NUL =
       'holds a NUL character: not a text table (a binary file, UTF-16 text without a byte-order mark, or a download cut short and padded with zeros?)';

@@ -4,13 +4,13 @@ import { call, servicesInTempFolders, synthesizedDataset } from './harness';
 
 /**
  * Annotation files as spreadsheets save them: UTF-16 ("Unicode Text"), classic Mac line ends,
- * Latin-1, and damaged ones. Each is read as the matrix readers read text, or refused naming the
+ * Windows-1252, and damaged ones. Each is read as the matrix readers read text, or refused naming the
  * file and line with nothing stored.
  */
 const start = servicesInTempFolders('nmf-annotation-encodings-');
 
 describe('annotation file encodings', () => {
-  it('reads UTF-16 and lone-CR files; refuses Latin-1 and NUL bytes, storing nothing', async () => {
+  it('reads UTF-16, lone-CR and Windows-1252 files; refuses NUL bytes, storing nothing', async () => {
     const services = start();
     const datasetId = await synthesizedDataset(services, 3, 4, { features: 6, rank: 2 });
     const { colNames } = await call<{ colNames: string[] }>(services, 'datasets:get', { id: datasetId });
@@ -22,6 +22,7 @@ describe('annotation file encodings', () => {
         Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replaceAll('\n', '\r\n'), 'utf16le')]),
       ],
       ['mac.tsv', Buffer.from(text.replaceAll('\n', '\r'))],
+      ['latin1.tsv', Buffer.from(text, 'latin1')],
     ];
     for (const [fileName, bytes] of files) {
       const set = await call<AnnotationSet>(services, 'annotations:import', {
@@ -29,6 +30,9 @@ describe('annotation file encodings', () => {
         axis: 'samples',
         file: { fileName, bytes: new Uint8Array(bytes) },
       });
+      expect(set.warnings, fileName).toEqual(
+        fileName === 'latin1.tsv' ? ['read as Windows-1252 (Latin-1) text: the file is not UTF-8'] : [],
+      );
       expect(set.columns, fileName).toEqual([
         {
           name: 'class',
@@ -39,11 +43,6 @@ describe('annotation file encodings', () => {
       ]);
     }
     const refusals: Array<[string, Buffer, string]> = [
-      [
-        'latin1.tsv',
-        Buffer.from(text, 'latin1'),
-        'annotations:import: bad_input: latin1.tsv cannot be read as UTF-8 text: The encoded data was not valid for encoding utf-8',
-      ],
       [
         'cut.tsv',
         Buffer.concat([Buffer.from(text.slice(0, -4)), Buffer.alloc(64)]),
@@ -60,6 +59,6 @@ describe('annotation file encodings', () => {
       ).rejects.toThrow(message);
     }
     const sets = await call<AnnotationSetHeading[]>(services, 'annotations:sets', { datasetId });
-    expect(sets.map((s) => s.sourceName)).toEqual(['unicode.txt', 'mac.tsv']);
+    expect(sets.map((s) => s.sourceName)).toEqual(['unicode.txt', 'mac.tsv', 'latin1.tsv']);
   });
 });
