@@ -11,6 +11,7 @@ import { contentLines, detectDelimiter, readHead } from './sniff';
 import { fileSize, openByteSource } from './source';
 import { TextDecoding } from './text';
 import type { Delimiter } from './tokenize';
+import type { DataMatrix } from '../../shared/linalg/matrix';
 import type { ImportedMatrix, MatrixFormat, ReadOptions } from './types';
 import { MATRIX_FORMATS } from './types';
 
@@ -164,6 +165,58 @@ function featureNamesFrom(lines: string[]): string[] {
     const fields = line.split('\t');
     return fields.length > 1 && fields[1].length > 0 ? fields[1] : fields[0];
   });
+}
+
+/**
+ * Warnings for rows and columns without a single non-zero value (zeros and missing values only):
+ * NMF gives them zero loadings, and a sample without counts gets an arbitrary component in the
+ * consensus, so a researcher usually filters them out first. A matrix without any non-zero value
+ * has nothing to factor at all.
+ */
+function zeroWarnings(matrix: DataMatrix, nnz: number, rowNames: string[], colNames: string[]): string[] {
+  if (nnz === 0) return ['every value is zero or missing: there is nothing to factor'];
+  const rowHit = new Uint8Array(matrix.rows);
+  const colHit = new Uint8Array(matrix.cols);
+  if (matrix.kind === 'dense') {
+    for (let i = 0; i < matrix.rows; i++) {
+      const base = i * matrix.cols;
+      for (let j = 0; j < matrix.cols; j++) {
+        // NaN (missing) compares false, as zero does.
+        if (matrix.data[base + j] > 0) {
+          rowHit[i] = 1;
+          colHit[j] = 1;
+        }
+      }
+    }
+  } else {
+    for (let i = 0; i < matrix.rows; i++) {
+      for (let k = matrix.indptr[i]; k < matrix.indptr[i + 1]; k++) {
+        if (matrix.data[k] > 0) {
+          rowHit[i] = 1;
+          colHit[matrix.indices[k]] = 1;
+        }
+      }
+    }
+  }
+  const warnings: string[] = [];
+  for (const [hit, names, one, many] of [
+    [rowHit, rowNames, 'row (feature) holds', 'rows (features) hold'],
+    [colHit, colNames, 'column (sample) holds', 'columns (samples) hold'],
+  ] as const) {
+    const empty: string[] = [];
+    let count = 0;
+    for (let k = 0; k < hit.length; k++) {
+      if (hit[k] === 1) continue;
+      count++;
+      if (empty.length < 3) empty.push(quoteValue(names[k]));
+    }
+    if (count > 0) {
+      warnings.push(
+        `${count} ${count === 1 ? one : many} no non-zero value (${empty.join(', ')}${count > 3 ? ', …' : ''}): NMF gives ${count === 1 ? 'it' : 'them'} zero loadings`,
+      );
+    }
+  }
+  return warnings;
 }
 
 /**
@@ -332,6 +385,7 @@ export async function readMatrixFile(path: string, options: ReadOptions = {}): P
     if (warning !== null) warnings.push(warning);
   }
   if (result.missing > 0) warnings.push(`${result.missing} missing values (empty, NA or NaN)`);
+  warnings.push(...zeroWarnings(matrix, result.nnz, rowNames, colNames));
   onProgress?.({ bytesRead: totalBytes, totalBytes, phase: 'done' });
   return { ...result, rowNames, colNames, format, warnings };
 }

@@ -149,6 +149,27 @@ describe('delimited tables', () => {
     expect(Object.is(r.matrix.data[3], 0)).toBe(true);
   });
 
+  it('warns about rows and columns without a non-zero value, dense or sparse', async () => {
+    const table = await readMatrixFile(
+      tmp.file('z.tsv', 'g\ta\tb\tc\nx\t0\tNA\t0\ny\t1\t0\t0\nz\t2\t0\t0\n'),
+    );
+    expect(table.warnings).toContain(
+      '1 row (feature) holds no non-zero value ("x"): NMF gives it zero loadings',
+    );
+    expect(table.warnings).toContain(
+      '2 columns (samples) hold no non-zero value ("b", "c"): NMF gives them zero loadings',
+    );
+    const sparse = await readMatrixFile(
+      tmp.file('z.mtx', '%%MatrixMarket matrix coordinate real general\n5 2 2\n2 1 3\n4 1 0\n'),
+    );
+    expect(sparse.warnings).toEqual([
+      '4 rows (features) hold no non-zero value ("feature1", "feature3", "feature4", …): NMF gives them zero loadings',
+      '1 column (sample) holds no non-zero value ("sample2"): NMF gives it zero loadings',
+    ]);
+    const none = await readMatrixFile(tmp.file('none.csv', 'g,a\nx,0\ny,NA\n'));
+    expect(none.warnings).toContain('every value is zero or missing: there is nothing to factor');
+  });
+
   it('warns about duplicated names', async () => {
     const r = await readMatrixFile(tmp.file('d.tsv', 'g\ta\ta\nx\t1\t2\nx\t3\t4\n'));
     expect(r.warnings).toContain('1 row names occur more than once ("x")');

@@ -92,7 +92,11 @@ describe('encodings and line ends of delimited tables', () => {
     expect(r.rowNames).toEqual(['Müller €', '“x”']);
     expect(r.warnings).toEqual(['read as Windows-1252 (Latin-1) text: the file is not UTF-8']);
     // Valid UTF-8 at the start and a stray byte past the first 64 KiB: read as UTF-8, flagged.
-    const lines = ['gene\tS1', ...Array.from({ length: 8000 }, (_, i) => `gène${i}\t${i}`), 'M\xfcller\t1'];
+    const lines = [
+      'gene\tS1',
+      ...Array.from({ length: 8000 }, (_, i) => `gène${i}\t${i + 1}`),
+      'M\xfcller\t1',
+    ];
     const late = Buffer.concat([
       Buffer.from(lines.slice(0, -1).join('\n') + '\n'),
       Buffer.from(`${lines.at(-1)}\n`, 'latin1'),
