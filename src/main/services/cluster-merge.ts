@@ -39,7 +39,11 @@ import {
  * code, with the cluster provenance (which tasks, hosts, times).
  */
 
-/** What `sweep-merge` and the app say about a folder that cannot be merged yet. */
+/**
+ * What `sweep-merge` and the app say about a folder that cannot be merged yet, in one line (its
+ * sentences joined by spaces): the command line prints one line per refusal, escaping line breaks,
+ * so sentences joined by line breaks reached the terminal as a literal `\n`.
+ */
 export function describeIncomplete(plan: ClusterPlan, check: ResultCheck): string {
   const lines: string[] = [];
   if (check.missing.length > 0)
@@ -50,7 +54,7 @@ export function describeIncomplete(plan: ClusterPlan, check: ResultCheck): strin
   lines.push(
     `Rerun just the tasks concerned, from the job folder: sbatch --array=${arrayRanges(check.tasksToRerun)} ${arrayScriptName(plan.kind)}`,
   );
-  return lines.join('\n');
+  return lines.join(' ');
 }
 
 function provenanceOf(plan: ClusterPlan, results: ClusterResult[], now: string): SweepClusterProvenance {

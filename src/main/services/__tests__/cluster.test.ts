@@ -217,6 +217,9 @@ describe('a job folder run without a scheduler', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(first.file);
     expect(refused.stderr).toContain('sbatch --array=0-1 sweep.sbatch');
+    // One line, its sentences joined by spaces (a line break used to print as a literal \n).
+    expect(refused.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(refused.stderr).not.toContain('\\n');
     const rerun = await cli('sweep-task', job, '--task', '0');
     expect(JSON.parse(rerun.stdout).ran).toBe(1);
   });
