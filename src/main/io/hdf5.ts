@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Dataset, File as H5File, Group } from 'h5wasm/node';
 import type h5wasmModule from 'h5wasm/node';
@@ -7,7 +6,7 @@ import { dense } from '../../shared/linalg/matrix';
 import { canonicalizeCsr, MAX_DENSE_VALUES, MAX_DIMENSION, MAX_NNZ } from './assemble';
 import type { ImportErrorLocation } from './errors';
 import { importError, quoteValue, valueError } from './errors';
-import { compressedRefusal, fileSize, isGzipFile, yieldToEventLoop } from './source';
+import { compressedRefusal, fileSize, isGzipFile, openForReading, yieldToEventLoop } from './source';
 import type { ReadProgress } from './types';
 import { checkValue } from './values';
 
@@ -45,7 +44,7 @@ const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** True when the file carries the HDF5 signature (at 0 or after a user block of 512·2ⁿ bytes). */
 export async function isHdf5File(path: string): Promise<boolean> {
   const size = await fileSize(path);
-  const handle = await open(path, 'r');
+  const handle = await openForReading(path);
   try {
     const probe = Buffer.alloc(8);
     for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { annDataLayout, annDataNames, tenXGroup, tenXShape } from './anndata';
 import { sniffLayout } from './factors';
@@ -9,7 +8,7 @@ import { declaredEntries, parseBanner, sizeLineProblem } from './mtx';
 import { readNpyHeader } from './npy';
 import { findTenXCompanions, resolveFormat } from './read';
 import { contentLines, detectDelimiter, readHead } from './sniff';
-import { fileSize } from './source';
+import { fileSize, openForReading } from './source';
 import type { Delimiter } from './tokenize';
 import { BIOM_CORNER, RecordSplitter } from './tokenize';
 import { decimalPoint } from './values';
@@ -201,7 +200,7 @@ async function gzipDecodedSize(
   head: { bytesDecoded: number; bytesConsumed: number },
 ): Promise<number> {
   const size = await fileSize(path);
-  const handle = await open(path, 'r');
+  const handle = await openForReading(path);
   try {
     const tail = Buffer.alloc(4);
     await handle.read(tail, 0, 4, size - 4);
@@ -301,7 +300,7 @@ async function inspectNpy(
   const r = Math.min(rows, maxRows);
   const c = Math.min(cols, maxCols);
   const values: string[][] = Array.from({ length: r }, () => new Array<string>(c).fill(''));
-  const handle = await open(path, 'r');
+  const handle = await openForReading(path);
   try {
     // One read per shown row (C order) or column (Fortran order).
     const outer = header.fortranOrder ? c : r;

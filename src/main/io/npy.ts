@@ -1,9 +1,8 @@
-import { open } from 'node:fs/promises';
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { dense } from '../../shared/linalg/matrix';
 import { MAX_DENSE_VALUES, MAX_DIMENSION } from './assemble';
 import { importError, quoteValue, valueError } from './errors';
-import { compressedRefusal, fileSize, yieldToEventLoop } from './source';
+import { compressedRefusal, fileSize, openForReading, yieldToEventLoop } from './source';
 import type { ReadProgress } from './types';
 import { checkValue } from './values';
 
@@ -38,7 +37,7 @@ export async function readNpyHeader(path: string): Promise<NpyHeader> {
   const file = path;
   const size = await fileSize(path);
   if (size === 0) throw importError({ file }, 'is empty');
-  const handle = await open(path, 'r');
+  const handle = await openForReading(path);
   let header: NpyHeader;
   try {
     const pre = Buffer.alloc(12);
@@ -215,7 +214,7 @@ export async function readNpy(
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   let missing = 0;
   let nnz = 0;
-  const handle = await open(path, 'r');
+  const handle = await openForReading(path);
   try {
     for (let start = 0; start < total; start += chunkElements) {
       signal?.throwIfAborted();

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { importError, type ImportError } from './errors';
 import type { ReadProgress } from './types';
@@ -43,9 +43,21 @@ export function describeSystemError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Opens a file for reading; a file the system will not open (no permission, gone since it was
+ * listed) is refused as an ImportError naming it and the reason, not as the system's bare error.
+ */
+export async function openForReading(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (error) {
+    throw importError({ file: path }, `cannot be read (${describeSystemError(error)})`);
+  }
+}
+
 /** True when the file starts with the gzip magic number, whatever its name says. */
 export async function isGzipFile(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
+  const handle = await openForReading(path);
   try {
     const head = Buffer.alloc(2);
     const { bytesRead } = await handle.read(head, 0, 2, 0);
@@ -72,7 +84,8 @@ export function compressedRefusal(file: string): ImportError {
  */
 export async function openByteSource(path: string, options: { start?: number } = {}): Promise<ByteSource> {
   const totalBytes = await fileSize(path);
-  const compressed = totalBytes >= 2 && (await isGzipFile(path));
+  // Opened once first even when too short to be gzip, so that an unreadable file is refused by name.
+  const compressed = await isGzipFile(path);
   const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES, start: options.start ?? 0 });
   let consumed = 0;
   if (!compressed) {

@@ -21,6 +21,7 @@ import {
   listAnnotations,
   type AnnotationRow,
 } from '../db/queries/annotations';
+import { describeSystemError } from '../io/source';
 import { encodingWarnings, TextDecoding } from '../io/text';
 import type { ServiceContext } from './context';
 import { h5adAnnotationText, isHdf5Path } from './annotations-h5ad';
@@ -128,7 +129,7 @@ export async function importAnnotationFile(
     const code = (error as NodeJS.ErrnoException).code;
     throw new ServiceError(
       code === 'ENOENT' ? 'not_found' : 'bad_input',
-      `${displayName}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      `${displayName}: cannot be read (${describeSystemError(error)})`,
       { file: displayName },
     );
   }
