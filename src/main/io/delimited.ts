@@ -61,6 +61,23 @@ export function isTaxonomyColumn(
   return v === NOT_A_NUMBER || v !== v;
 }
 
+/**
+ * True when the first data row ends with an empty field that the header does not name: the header
+ * is as long with an empty last name, or (with row names) one field shorter. The lines then end
+ * with a delimiter, as some spreadsheet exports write, and that field is no column (`first`: 1
+ * with row names, 0 without).
+ */
+export function linesEndWithDelimiter(
+  header: readonly string[],
+  firstRow: readonly string[],
+  first: number,
+): boolean {
+  const count = firstRow.length;
+  if (count - first <= 1 || firstRow[count - 1].trim() !== '') return false;
+  if (header.length === count) return header[count - 1].trim() === '';
+  return first === 1 && header.length === count - 1;
+}
+
 function fieldCount(n: number): string {
   return n === 1 ? '1 field' : `${n} fields`;
 }
@@ -128,14 +145,14 @@ export async function readDelimitedMatrix(
     referenceLine = line;
     if (header !== null) {
       const h = header.length;
-      const emptyLastField = count - first > 1 && fields[count - 1].trim() === '';
+      const endsWithDelimiter = linesEndWithDelimiter(header, fields, first);
       if (h === count) {
         colNames = header.slice(first);
         if (wantRowNames) corner = header[0];
         referenceLine = headerLine;
-        if (emptyLastField && header[h - 1].trim() === '') trailingDelimiter = true;
+        trailingDelimiter = endsWithDelimiter;
       } else if (wantRowNames && h === count - 1) {
-        if (emptyLastField) {
+        if (endsWithDelimiter) {
           // The header labels the row-name column and the data lines end with a delimiter (as
           // some spreadsheet exports write), rather than R's header without that label.
           colNames = [...header.slice(1), ''];

@@ -12,7 +12,7 @@ import { fileSize, openForReading } from './source';
 import type { Delimiter } from './tokenize';
 import { BIOM_CORNER, RecordSplitter } from './tokenize';
 import { decimalPoint } from './values';
-import { isTaxonomyColumn } from './delimited';
+import { isTaxonomyColumn, linesEndWithDelimiter } from './delimited';
 import type { InspectOptions, MatrixPreview } from './types';
 
 const BARCODE = /^[ACGTN]{8,}([-_.]\d+)?$|[ACGT]{12,}/;
@@ -141,8 +141,11 @@ async function inspectDelimited(
   const rowNames = layout.rowNames || biom;
   const data = header ? records.slice(1) : records;
   const width = data.length > 0 ? data[0].length : (records[0]?.length ?? 0);
-  const taxonomy = header && data.length > 0 && isTaxonomyColumn(records[0], data[0], delimiter);
-  const cols = Math.max(0, width - (rowNames ? 1 : 0) - (taxonomy ? 1 : 0));
+  const trailing = header && data.length > 0 && linesEndWithDelimiter(records[0], data[0], rowNames ? 1 : 0);
+  const taxonomy = !trailing && header && data.length > 0 && isTaxonomyColumn(records[0], data[0], delimiter);
+  // Either last column is left out of the import: an empty one the header does not name, or text.
+  const dropLast = trailing || taxonomy;
+  const cols = Math.max(0, width - (rowNames ? 1 : 0) - (dropLast ? 1 : 0));
   let estimatedRows = data.length;
   let exact = head.complete;
   if (!head.complete && splitter.line > 0) {
@@ -151,8 +154,12 @@ async function inspectDelimited(
     estimatedRows = Math.round((decodedTotal / head.bytesDecoded) * splitter.line) - (header ? 1 : 0);
     exact = false;
   }
+  // The header labels the row names when as wide as the data, or when the lines end with a delimiter.
+  const labelled = records[0]?.length === width || trailing;
+  // The last name is left out with its column: taxonomy, or the empty name over a trailing field.
+  const unnamedLast = taxonomy || (trailing && records[0].length === width);
   const colNames = header
-    ? records[0].slice(records[0].length === width ? (rowNames ? 1 : 0) : 0, taxonomy ? -1 : undefined)
+    ? records[0].slice(labelled ? (rowNames ? 1 : 0) : 0, unnamedLast ? -1 : undefined)
     : [];
   const shownRows = records.slice(0, maxRows + (header ? 1 : 0));
   const cells = shownRows.map((r) => r.slice(0, maxCols + (rowNames ? 1 : 0)));
@@ -162,7 +169,7 @@ async function inspectDelimited(
     ...valueHints(
       (header ? valueRecords.slice(1) : valueRecords)
         .slice(0, maxRows)
-        .map((r) => r.slice(rowNames ? 1 : 0, taxonomy ? -1 : undefined)),
+        .map((r) => r.slice(rowNames ? 1 : 0, dropLast ? -1 : undefined)),
     ),
   ];
   if (delimiter === ';') {
@@ -172,6 +179,9 @@ async function inspectDelimited(
     hints.push(
       `The last column, ${records[0][records[0].length - 1]}, holds text: it will be left out of the import.`,
     );
+  }
+  if (trailing) {
+    hints.push('The lines end with a delimiter: the empty last column will be left out of the import.');
   }
   if (!header) hints.push('No header row detected: columns will be named sample1, sample2, …');
   if (head.compressed && !exact) hints.push('The row count is estimated from the compressed size.');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readMatrixFile } from '../index';
+import { inspectMatrixFile, readMatrixFile } from '../index';
 import { TextDecoding } from '../text';
 import { refusal, tempDirForEachTest, toRows } from './helpers';
 
@@ -140,6 +140,16 @@ describe('lines ending with a delimiter', () => {
         [3, 4],
       ]);
       expect(r.warnings).toEqual([warning]);
+    }
+  });
+
+  it('previews such a table as it will be imported', async () => {
+    for (const text of ['gene\tS1\tS2\nA\t1\t2\t\n', 'gene\tS1\tS2\t\nA\t1\t2\t\n']) {
+      const p = await inspectMatrixFile(tmp.file('t.tsv', text));
+      expect(p).toMatchObject({ colNames: ['S1', 'S2'], rowNames: ['A'], estimatedCols: 2 });
+      expect(p.hints).toContain(
+        'The lines end with a delimiter: the empty last column will be left out of the import.',
+      );
     }
   });
 
