@@ -6,7 +6,7 @@ import { hdf5Failure, isDataset, openHdf5 } from './hdf5';
 import { importError, quoteValue } from './errors';
 import { declaredEntries, parseBanner, sizeLineProblem } from './mtx';
 import { readNpyHeader } from './npy';
-import { findTenXCompanions, resolveFormat } from './read';
+import { findTenXCompanions, refuseFolder, resolveFormat } from './read';
 import { contentLines, detectDelimiter, readHead } from './sniff';
 import { fileSize, openForReading } from './source';
 import type { Delimiter } from './tokenize';
@@ -90,6 +90,7 @@ function valueHints(cells: string[][]): string[] {
 export async function inspectMatrixFile(path: string, options: InspectOptions = {}): Promise<MatrixPreview> {
   const maxRows = options.maxRows ?? 20;
   const maxCols = options.maxCols ?? 20;
+  await refuseFolder(path);
   const format = resolveFormat(path, undefined);
   const fileBytes = await fileSize(path);
   const base = {

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MAX_DIMENSION, transposeMatrix } from './assemble';
 import { read10xH5, readH5ad } from './anndata';
@@ -63,6 +63,29 @@ export async function delimiterFor(path: string, format: 'tsv' | 'csv' | 'txt'):
   if (format === 'tsv') return '\t';
   const head = await readHead(path, 1 << 16);
   return detectDelimiter(format, contentLines(head.text, 5));
+}
+
+/**
+ * Refuses a folder given as the matrix, naming the matrix file inside it when there is one (a 10x
+ * `filtered_feature_bc_matrix/` folder is the usual case). Without this a folder was refused for
+ * its name: "has an unrecognised extension".
+ */
+export async function refuseFolder(path: string): Promise<void> {
+  let folder: boolean;
+  try {
+    folder = (await stat(path)).isDirectory();
+  } catch {
+    return; // A missing path is refused where it is read, with the system's reason.
+  }
+  if (!folder) return;
+  const entries = await readdir(path).catch(() => [] as string[]);
+  const matrix = entries.filter((name) => /matrix\.mtx(\.gz)?$/i.test(name)).sort()[0];
+  throw importError(
+    { file: path },
+    matrix === undefined
+      ? 'is a folder, not a matrix file'
+      : `is a folder: give the matrix file in it, ${matrix} (its features and barcodes files are read beside it)`,
+  );
 }
 
 /** `prefix` + numbers 1..n. */
@@ -241,6 +264,7 @@ function zeroWarnings(matrix: DataMatrix, nnz: number, rowNames: string[], colNa
  * `signal` rejects with the signal's reason. Nothing is written anywhere.
  */
 export async function readMatrixFile(path: string, options: ReadOptions = {}): Promise<ImportedMatrix> {
+  await refuseFolder(path);
   const format = resolveFormat(path, options.format);
   const flip = options.transpose === true;
   const { signal, onProgress } = options;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readMatrixFile } from '../index';
+import { inspectMatrixFile, readMatrixFile } from '../index';
 import type { ReadProgress } from '../index';
 import { fixture, refusal, tempDirForEachTest, toRows } from './helpers';
 
@@ -255,6 +255,22 @@ describe('delimited refusals', () => {
     );
     expect(e.line).toBe(2);
     expect(e.column).toBe(1);
+  });
+
+  it('refuses a folder, naming the matrix file in it', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const tenX = `${tmp.dir}/filtered_feature_bc_matrix`;
+    mkdirSync(tenX);
+    tmp.file(
+      'filtered_feature_bc_matrix/matrix.mtx.gz',
+      '%%MatrixMarket matrix coordinate integer general\n1 1 0\n',
+    );
+    const message =
+      'filtered_feature_bc_matrix: is a folder: give the matrix file in it, matrix.mtx.gz (its features and barcodes files are read beside it)';
+    expect((await refusal(tenX)).message).toBe(message);
+    await expect(inspectMatrixFile(tenX)).rejects.toThrow(message);
+    mkdirSync(`${tmp.dir}/data.tsv`);
+    expect((await refusal(`${tmp.dir}/data.tsv`)).message).toBe('data.tsv: is a folder, not a matrix file');
   });
 
   it('refuses unknown extensions and missing files', async () => {
