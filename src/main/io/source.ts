@@ -23,7 +23,8 @@ export interface ByteSource {
 export async function fileSize(path: string): Promise<number> {
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw importError({ file: path }, 'is not a file');
+    if (!info.isFile())
+      throw importError({ file: path }, info.isDirectory() ? 'is a folder, not a file' : 'is not a file');
     return info.size;
   } catch (error) {
     if (error instanceof Error && error.name === 'ImportError') throw error;

@@ -4,7 +4,7 @@
  * annotations, sweeps, runs, projections and consensus records copied in one transaction, each
  * matched to what is already here so that merging the same library twice adds nothing.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ServiceError, type LibraryMergeResult } from '../../shared/api';
 import type { DataMatrix } from '../../shared/linalg/matrix';
@@ -234,6 +234,8 @@ export function importLibrary(
 ): LibraryMergeResult {
   const name = options.name ?? path;
   if (!existsSync(path)) throw new ServiceError('not_found', `${name} does not exist`);
+  if (!statSync(path).isFile())
+    throw new ServiceError('bad_input', `${name} is not an NMF Studio library: it is a folder`);
   const dir = mkdtempSync(join(ctx.app.tempDir, 'nmf-merge-'));
   const staged = join(dir, 'incoming.sqlite');
   try {

@@ -26,6 +26,7 @@ import type {
 } from '../../shared/domain';
 import { dense } from '../../shared/linalg/matrix';
 import { sweepJobResults } from '../db/queries/sweeps';
+import { describeSystemError } from '../io/source';
 import { getDatasetAnnotations } from './annotations';
 import type { ServiceContext } from './context';
 import { loadDataset } from './datasets';
@@ -172,7 +173,7 @@ export async function readGmtFile(path: string, displayName: string) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ServiceError(
       code === 'ENOENT' ? 'not_found' : 'bad_input',
-      `${displayName}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      `${displayName}: cannot be read (${describeSystemError(error)})`,
       {
         file: displayName,
       },

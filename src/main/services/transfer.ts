@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceError, type LibraryMergeResult } from '../../shared/api';
@@ -184,6 +184,18 @@ export async function importRunFolder(
   datasetId: number,
   dir: string,
 ): Promise<RunSummary> {
+  // Named as the folder it is not, rather than by the first file missing from it (W.tsv).
+  const missing = ['W.tsv', 'H.tsv'].filter((name) => !existsSync(join(dir, name)));
+  if (missing.length > 0) {
+    const what = !existsSync(dir)
+      ? 'no such folder'
+      : statSync(dir).isDirectory()
+        ? `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing`
+        : 'a file, not a folder';
+    throw new ServiceError('bad_input', `${dir} is not a run folder (W.tsv, H.tsv, run.json): ${what}`, {
+      file: dir,
+    });
+  }
   const runJsonPath = join(dir, 'run.json');
   let runJson: {
     params?: Partial<RunParamsInput> & { loss?: string; normalize?: string };

@@ -122,6 +122,31 @@ describe('command-line refusals', () => {
     rmSync(changed);
   });
 
+  it('refuses a missing path and a folder in place of a file, for every command, by name', async () => {
+    const missing = join(dir, 'gone.tsv');
+    const folder = join(dir, 'folder');
+    const out = join(dir, 'never');
+    const cases: Array<[string[], string]> = [
+      [['import', missing], 'gone.tsv: cannot be read (no such file)'],
+      [['sweep', missing, '--ranks', '2..3', '--out', out], 'gone.tsv: cannot be read (no such file)'],
+      [['consensus', folder, '--rank', '2', '--out', out], 'folder: is a folder, not a matrix file'],
+      [['project', '1', folder], 'folder: is a folder, not a matrix file'],
+      [['annotate', '1', '--samples', folder], `${folder}: cannot be read (is a directory)`],
+      [['enrich', '1', '--gmt', folder], `${folder}: cannot be read (is a directory)`],
+      [
+        ['runs', 'import', missing, '--dataset', '1'],
+        `${missing} is not a run folder (W.tsv, H.tsv, run.json): no such folder`,
+      ],
+      [
+        ['runs', 'import', folder, '--dataset', '1'],
+        `${folder} is not a run folder (W.tsv, H.tsv, run.json): W.tsv and H.tsv are missing`,
+      ],
+      [['runs', 'import', '--dataset', '1', '--w', folder, '--h', folder], 'folder: is a folder, not a file'],
+      [['library', 'import', folder], `${folder} is not an NMF Studio library: it is a folder`],
+    ];
+    for (const [args, message] of cases) await refused([...args, '--db', db], message);
+  });
+
   it('says what a run argument is when it is not a run folder', async () => {
     const missing = join(dir, 'no-run');
     await refused(
