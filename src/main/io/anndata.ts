@@ -71,7 +71,7 @@ export function annDataLayout(f: H5File, file: string): AnnDataLayout {
     checkMatrixShape(shape, { file, datasetPath: '/X' });
     return { kind: 'dense', shape: [shape[0], shape[1]], dtype: String(x.dtype), nnz: null };
   }
-  if (!isGroup(x)) throw importError({ file, datasetPath: '/X' }, 'is missing: not an AnnData file');
+  if (!isGroup(x)) throw importError({ file, datasetPath: '/X' }, `is missing: ${withoutX(f)}`);
   const encoding = stringAttr(x, 'encoding-type') ?? stringAttr(x, 'h5sparse_format');
   const kind =
     encoding === 'csr_matrix' || encoding === 'csr'
@@ -239,6 +239,22 @@ function valuesAreIntegers(matrix: DataMatrix): boolean {
   return true;
 }
 
+/**
+ * Why a file has no /X, from what it holds instead: an AnnData file written with `X = None` (its
+ * matrices in layers, which are not read), a 10x file under another extension, or neither.
+ */
+function withoutX(f: H5File): string {
+  const layers = f.get('layers');
+  const layerNames = isGroup(layers) ? layers.keys() : [];
+  if (layerNames.length > 0) {
+    const shown = layerNames.slice(0, 3).map((name) => `layers/${name}`);
+    return `an AnnData file without X (written with X = None?); its ${shown.join(', ')}${layerNames.length > 3 ? ', …' : ''} are not read: store the matrix to factor as X`;
+  }
+  if (isGroup(f.get('matrix')))
+    return 'not an AnnData file: it holds /matrix, as 10x Genomics HDF5 files do (import it as .h5, or with format 10x-h5)';
+  return 'not an AnnData file';
+}
+
 /** The group holding a 10x matrix: /matrix (Cell Ranger ≥ 3) or /<genome> (Cell Ranger 2). */
 export function tenXGroup(f: H5File, file: string): { group: Group; path: string; v3: boolean } {
   const matrix = f.get('matrix');
@@ -250,7 +266,12 @@ export function tenXGroup(f: H5File, file: string): { group: Group; path: string
       return { group: candidate, path: `/${key}`, v3: false };
     }
   }
-  throw importError({ file, datasetPath: '/matrix' }, 'is missing: not a 10x Genomics HDF5 file');
+  throw importError(
+    { file, datasetPath: '/matrix' },
+    f.get('X') === null || f.get('X') === undefined
+      ? 'is missing: not a 10x Genomics HDF5 file'
+      : 'is missing: not a 10x Genomics HDF5 file: it holds /X, as AnnData files do (import it as .h5ad, or with format h5ad)',
+  );
 }
 
 /** Stored shape [genes, cells] of a 10x matrix. */

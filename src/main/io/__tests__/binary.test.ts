@@ -358,11 +358,11 @@ describe('AnnData .h5ad', () => {
       'x.h5ad: is not an HDF5 file (no HDF5 signature)',
     );
     expect((await refusal(fixture('10x-v3.h5'), { format: 'h5ad' })).message).toBe(
-      '10x-v3.h5/X: is missing: not an AnnData file',
+      '10x-v3.h5/X: is missing: not an AnnData file: it holds /matrix, as 10x Genomics HDF5 files do (import it as .h5, or with format 10x-h5)',
     );
   });
 
-  it('refuses an empty X, dense or sparse, and a file cut short', async () => {
+  it('refuses an empty or absent X, and a file cut short', async () => {
     const h5 = await loadH5wasm();
     const write = (name: string, build: (f: InstanceType<typeof h5.File>) => void): string => {
       const path = join(tmp.dir, name);
@@ -384,6 +384,12 @@ describe('AnnData .h5ad', () => {
       x.create_dataset({ name: 'indptr', data: new Int32Array([0, 0, 0]) });
     });
     expect((await refusal(sparse)).message).toBe('no-genes.h5ad/X: declares shape [2, 0]: an empty matrix');
+    const layersOnly = write('x-none.h5ad', (f) => {
+      f.create_group('layers').create_dataset({ name: 'counts', data: new Float32Array(4), shape: [2, 2] });
+    });
+    expect((await refusal(layersOnly)).message).toBe(
+      'x-none.h5ad/X: is missing: an AnnData file without X (written with X = None?); its layers/counts are not read: store the matrix to factor as X',
+    );
     const { readFileSync } = await import('node:fs');
     const whole = readFileSync(fixture('csr.h5ad'));
     const cut = tmp.file('cut.h5ad', whole.subarray(0, 4000));
@@ -437,7 +443,7 @@ describe('10x Genomics .h5', () => {
 
   it('refuses an AnnData file read as 10x', async () => {
     expect((await refusal(fixture('csr.h5ad'), { format: '10x-h5' })).message).toBe(
-      'csr.h5ad/matrix: is missing: not a 10x Genomics HDF5 file',
+      'csr.h5ad/matrix: is missing: not a 10x Genomics HDF5 file: it holds /X, as AnnData files do (import it as .h5ad, or with format h5ad)',
     );
   });
 });
