@@ -1,4 +1,3 @@
-import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceError } from '../../shared/api';
@@ -6,6 +5,7 @@ import { alignComponents, assignModules, synthesizeGeneModules } from '../../sha
 import { dense, type DenseMatrix } from '../../shared/linalg/matrix';
 import { readFactorsTsv, writeMatrixTsv } from '../io';
 import { getRunDetail } from '../services/runs';
+import { runFolderProblem } from '../services/transfer';
 import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
 import { openFor, type CliIo, type OpenServices } from './common';
 
@@ -98,16 +98,10 @@ async function loadRunW(
       await services.close();
     }
   }
-  const wPath = join(ref, 'W.tsv');
-  if (!existsSync(wPath)) {
-    const what = !existsSync(ref)
-      ? 'no such folder'
-      : statSync(ref).isDirectory()
-        ? 'W.tsv is missing'
-        : 'a file';
-    throw new UsageError(`${ref} is neither a run folder (W.tsv, as fit writes it) nor a run id: ${what}`);
-  }
-  const factors = await readFactorsTsv(wPath, { kind: 'W' });
+  const problem = runFolderProblem(ref, ['W.tsv']);
+  if (problem !== null)
+    throw new UsageError(`${ref} is neither a run folder (W.tsv, as fit writes it) nor a run id: ${problem}`);
+  const factors = await readFactorsTsv(join(ref, 'W.tsv'), { kind: 'W' });
   return {
     W: factors.matrix,
     featureNames: factors.names ?? Array.from({ length: factors.matrix.rows }, (_, i) => `feature${i + 1}`),

@@ -179,20 +179,28 @@ export async function importFactors(
 }
 
 /** Re-imports a run folder written by `runs export` / `fit` (W.tsv, H.tsv, run.json) into a dataset. */
+/**
+ * Why `dir` is not a run folder holding `files` (as `fit` writes them), or null when it is one: no
+ * such folder, a file, or which of the files are missing. Said rather than the first missing
+ * file's "no such file", which does not name the folder that was given.
+ */
+export function runFolderProblem(dir: string, files: readonly string[]): string | null {
+  const missing = files.filter((name) => !existsSync(join(dir, name)));
+  if (missing.length === 0) return null;
+  if (!existsSync(dir)) return 'no such folder';
+  if (!statSync(dir).isDirectory()) return 'a file, not a folder';
+  return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing`;
+}
+
 export async function importRunFolder(
   ctx: ServiceContext,
   datasetId: number,
   dir: string,
 ): Promise<RunSummary> {
   // Named as the folder it is not, rather than by the first file missing from it (W.tsv).
-  const missing = ['W.tsv', 'H.tsv'].filter((name) => !existsSync(join(dir, name)));
-  if (missing.length > 0) {
-    const what = !existsSync(dir)
-      ? 'no such folder'
-      : statSync(dir).isDirectory()
-        ? `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing`
-        : 'a file, not a folder';
-    throw new ServiceError('bad_input', `${dir} is not a run folder (W.tsv, H.tsv, run.json): ${what}`, {
+  const problem = runFolderProblem(dir, ['W.tsv', 'H.tsv']);
+  if (problem !== null) {
+    throw new ServiceError('bad_input', `${dir} is not a run folder (W.tsv, H.tsv, run.json): ${problem}`, {
       file: dir,
     });
   }

@@ -159,7 +159,7 @@ describe('command-line refusals', () => {
     );
     await refused(
       ['assign', matrix],
-      `${matrix} is neither a run folder (W.tsv, as fit writes it) nor a run id: a file`,
+      `${matrix} is neither a run folder (W.tsv, as fit writes it) nor a run id: a file, not a folder`,
     );
   });
 });
