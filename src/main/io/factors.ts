@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { dense } from '../../shared/linalg/matrix';
+import { restoreNeutralised } from '../../shared/export/spreadsheet';
 import { transposeDense } from './assemble';
 import { readDelimitedMatrix } from './delimited';
 import { importError, quoteValue } from './errors';
@@ -265,9 +266,13 @@ export async function readFactorsTsv(path: string, options: ReadFactorsOptions =
       );
     }
     if (names !== null) {
-      const order = permutationTo(names, reference);
+      // Tables NMF Studio exported carry the quote that neutralises spreadsheet formulas
+      // (`'=HYPERLINK(…)`): such a name matches the dataset's without it.
+      const referenceSet = new Set(reference);
+      const matchable = names.map((name) => (referenceSet.has(name) ? name : restoreNeutralised(name)));
+      const order = permutationTo(matchable, reference);
       if (order === null) {
-        const mismatch = nameMismatch(names, reference);
+        const mismatch = nameMismatch(matchable, reference);
         // Names that are partly the dataset's cannot be placed: keeping the file's order would
         // pair rows with the wrong features. Names that are none of the dataset's (an index
         // written by NumPy or pandas) leave the order as the only link, kept with a warning.

@@ -208,6 +208,11 @@ describe('writeFactorsTsv / readFactorsTsv', () => {
     expect((twice as ImportError).message).toBe(
       `H.tsv: the sample names do not match the dataset's (read as H: column names match the samples): 1 listed twice ("s2"); 1 of the dataset's missing ("s3")`,
     );
+    // Names neutralised against spreadsheet formulas when exported match without their quote.
+    const exported = await readFactorsTsv(tmp.file('W4.tsv', "feature\tc1\n'=B\t1\nA\t2\nC\t3\n"), {
+      featureNames: ['A', '=B', 'C'],
+    });
+    expect(toRows(exported.matrix)).toEqual([[2], [1], [3]]);
     // An index (NumPy, pandas) names none of the features: the file's order is the link.
     const index = await readFactorsTsv(tmp.file('W3.tsv', '\tc1\n0\t1\n1\t2\n2\t3\n'), {
       featureNames: ['A', 'B', 'C'],
