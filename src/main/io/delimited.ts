@@ -62,20 +62,33 @@ export function isTaxonomyColumn(
 }
 
 /**
- * True when the first data row ends with an empty field that the header does not name: the header
- * is as long with an empty last name, or (with row names) one field shorter. The lines then end
- * with a delimiter, as some spreadsheet exports write, and that field is no column (`first`: 1
+ * How many fields at the end of the first data row are empty and not named by the header (0 when
+ * none): the header is as long with empty last names there, or (with row names) shorter by those
+ * fields. The lines then end with delimiters, as spreadsheet exports write after their last used
+ * column, and those fields are no columns. At least one value column is always left (`first`: 1
  * with row names, 0 without).
  */
-export function linesEndWithDelimiter(
+export function trailingEmptyFields(
   header: readonly string[],
   firstRow: readonly string[],
   first: number,
-): boolean {
+): number {
   const count = firstRow.length;
-  if (count - first <= 1 || firstRow[count - 1].trim() !== '') return false;
-  if (header.length === count) return header[count - 1].trim() === '';
-  return first === 1 && header.length === count - 1;
+  let empty = 0;
+  while (count - empty - first > 1 && firstRow[count - empty - 1].trim() === '') empty++;
+  if (header.length === count) {
+    let unnamed = 0;
+    while (unnamed < empty && header[count - unnamed - 1].trim() === '') unnamed++;
+    return unnamed;
+  }
+  const beyond = count - header.length;
+  return first === 1 && beyond >= 1 && beyond <= empty ? beyond : 0;
+}
+
+/** True for a record of empty fields only: a line of nothing but delimiters (`,,,`). */
+export function isEmptyRecord(fields: readonly string[]): boolean {
+  for (const field of fields) if (field.trim() !== '') return false;
+  return true;
 }
 
 function fieldCount(n: number): string {
@@ -118,11 +131,14 @@ export async function readDelimitedMatrix(
   // Fields read as values: [first, last); a dropped taxonomy column lies beyond `last`.
   let last = 0;
   /**
-   * True when the first data line ends with an empty field that the header does not name (see
-   * begin): the lines end with a delimiter. That field is left out; a line may then also omit it,
-   * and one holding a value there is refused, since the value belongs to no column.
+   * Fields at the end of the first data line that are empty and not named by the header (see
+   * trailingEmptyFields): the lines end with delimiters. They are left out; a line may then also
+   * omit them, and one holding a value there is refused, since the value belongs to no column.
    */
-  let trailingDelimiter = false;
+  let trailing = 0;
+  /** Lines of nothing but delimiters, left out (spreadsheets' formatted but empty rows). */
+  let emptyLines = 0;
+  let firstEmptyLine = 0;
   const problems = new ProblemCollector(file);
   const columnKind = options.columnKind === undefined ? 'sample' : options.columnKind;
   /** Where field `f` (0-based) of `line` is, with its header name when there is one. */
@@ -145,33 +161,31 @@ export async function readDelimitedMatrix(
     referenceLine = line;
     if (header !== null) {
       const h = header.length;
-      const endsWithDelimiter = linesEndWithDelimiter(header, fields, first);
+      trailing = trailingEmptyFields(header, fields, first);
       if (h === count) {
         colNames = header.slice(first);
         if (wantRowNames) corner = header[0];
         referenceLine = headerLine;
-        trailingDelimiter = endsWithDelimiter;
+      } else if (trailing > 0) {
+        // The header labels the row-name column and the data lines end with delimiters (as
+        // spreadsheet exports write), rather than R's header without that label.
+        colNames = [...header.slice(1), ...new Array<string>(trailing).fill('')];
+        corner = header[0];
       } else if (wantRowNames && h === count - 1) {
-        if (endsWithDelimiter) {
-          // The header labels the row-name column and the data lines end with a delimiter (as
-          // some spreadsheet exports write), rather than R's header without that label.
-          colNames = [...header.slice(1), ''];
-          corner = header[0];
-          trailingDelimiter = true;
-        } else {
-          colNames = header.slice();
-        }
+        colNames = header.slice();
       } else {
         throw new ImportError(
           `${fileLabel({ file })}: line ${line} has ${fieldCount(count)}, expected ${h} (like line ${headerLine})`,
           { file, line },
         );
       }
-      if (trailingDelimiter) {
-        last = count - 1;
-        colNames = colNames.slice(0, -1);
+      if (trailing > 0) {
+        last = count - trailing;
+        colNames = colNames.slice(0, -trailing);
         warnings.push(
-          `left out column ${count}: it has no name in the header and is empty on line ${line}, the lines ending with a delimiter`,
+          trailing === 1
+            ? `left out column ${count}: it has no name in the header and is empty on line ${line}, the lines ending with a delimiter`
+            : `left out columns ${last + 1}–${count}: they have no name in the header and are empty on line ${line}, the lines ending with delimiters`,
         );
       } else if (isTaxonomyColumn(header, fields, options.delimiter)) {
         last = count - 1;
@@ -193,6 +207,11 @@ export async function readDelimitedMatrix(
 
   const onRecord = (fields: string[], line: number, lastLine: number): void => {
     if (lastLine > line) refuseSwallowedLines(fields, line, lastLine);
+    // Only a line whose first field is empty can be all empty: the check costs nothing otherwise.
+    if (fields[0].trim() === '' && fields.length > 1 && isEmptyRecord(fields)) {
+      if (emptyLines++ === 0) firstEmptyLine = line;
+      return;
+    }
     if (acc === null) {
       if (wantHeader && header === null) {
         header = fields;
@@ -201,13 +220,14 @@ export async function readDelimitedMatrix(
       }
       acc = begin(fields, line);
     }
-    if (trailingDelimiter && fields.length >= last && fields.length <= expected) {
-      const extra = fields.length === expected ? fields[last] : '';
-      if (extra.trim() !== '') {
+    if (trailing > 0 && fields.length >= last && fields.length <= expected) {
+      const at = fields.findIndex((field, f) => f >= last && field.trim() !== '');
+      if (at >= 0) {
+        const extra = fields[at];
         problems.addMessage(
-          { file, line, column: last + 1, value: extra },
+          { file, line, column: at + 1, value: extra },
           () =>
-            `line ${line}, column ${last + 1}: ${quoteValue(extra)} lies beyond the named columns (the header, line ${headerLine}, names ${last - first}; the first data line ends with an empty field there)`,
+            `line ${line}, column ${at + 1}: ${quoteValue(extra)} lies beyond the named columns (the header, line ${headerLine}, names ${last - first}; the first data line ends with empty fields there)`,
         );
         return;
       }
@@ -289,6 +309,11 @@ export async function readDelimitedMatrix(
   }
   problems.throwIfAny();
   warnings.push(...encodingWarnings(decoder));
+  if (emptyLines > 0) {
+    warnings.push(
+      `left out ${emptyLines === 1 ? `line ${firstEmptyLine}, which holds` : `${emptyLines} lines from line ${firstEmptyLine} on, which hold`} nothing but delimiters`,
+    );
+  }
 
   const accumulator = acc as RowAccumulator | null;
   if (accumulator === null) {

@@ -12,7 +12,7 @@ import { fileSize, openForReading } from './source';
 import type { Delimiter } from './tokenize';
 import { BIOM_CORNER, RecordSplitter } from './tokenize';
 import { decimalPoint } from './values';
-import { isTaxonomyColumn, linesEndWithDelimiter } from './delimited';
+import { isEmptyRecord, isTaxonomyColumn, trailingEmptyFields } from './delimited';
 import type { InspectOptions, MatrixPreview } from './types';
 
 const BARCODE = /^[ACGTN]{8,}([-_.]\d+)?$|[ACGT]{12,}/;
@@ -130,7 +130,10 @@ async function inspectDelimited(
   const head = await readHead(path, 1 << 18);
   const delimiter: Delimiter = detectDelimiter(format, contentLines(head.text, 5));
   const records: string[][] = [];
-  const splitter = new RecordSplitter(path, delimiter, (fields) => records.push(fields));
+  // Lines of nothing but delimiters are left out, as the reader leaves them out.
+  const splitter = new RecordSplitter(path, delimiter, (fields) => {
+    if (!isEmptyRecord(fields)) records.push(fields);
+  });
   splitter.push(head.text);
   if (head.complete) splitter.end();
   // Values as the reader sees them (decimal commas of semicolon-separated tables as points).
@@ -142,11 +145,12 @@ async function inspectDelimited(
   const rowNames = layout.rowNames || biom;
   const data = header ? records.slice(1) : records;
   const width = data.length > 0 ? data[0].length : (records[0]?.length ?? 0);
-  const trailing = header && data.length > 0 && linesEndWithDelimiter(records[0], data[0], rowNames ? 1 : 0);
-  const taxonomy = !trailing && header && data.length > 0 && isTaxonomyColumn(records[0], data[0], delimiter);
-  // Either last column is left out of the import: an empty one the header does not name, or text.
-  const dropLast = trailing || taxonomy;
-  const cols = Math.max(0, width - (rowNames ? 1 : 0) - (dropLast ? 1 : 0));
+  const trailing = header && data.length > 0 ? trailingEmptyFields(records[0], data[0], rowNames ? 1 : 0) : 0;
+  const taxonomy =
+    trailing === 0 && header && data.length > 0 && isTaxonomyColumn(records[0], data[0], delimiter);
+  // Last columns left out of the import: empty ones the header does not name, or text.
+  const dropped = trailing > 0 ? trailing : taxonomy ? 1 : 0;
+  const cols = Math.max(0, width - (rowNames ? 1 : 0) - dropped);
   let estimatedRows = data.length;
   let exact = head.complete;
   if (!head.complete && splitter.line > 0) {
@@ -155,12 +159,12 @@ async function inspectDelimited(
     estimatedRows = Math.round((decodedTotal / head.bytesDecoded) * splitter.line) - (header ? 1 : 0);
     exact = false;
   }
-  // The header labels the row names when as wide as the data, or when the lines end with a delimiter.
-  const labelled = records[0]?.length === width || trailing;
-  // The last name is left out with its column: taxonomy, or the empty name over a trailing field.
-  const unnamedLast = taxonomy || (trailing && records[0].length === width);
+  // The header labels the row names when as wide as the data, or when the lines end with delimiters.
+  const labelled = records[0]?.length === width || trailing > 0;
+  // Names left out with their columns: taxonomy, or the empty names over trailing fields.
+  const unnamed = taxonomy ? 1 : trailing > 0 && records[0].length === width ? trailing : 0;
   const colNames = header
-    ? records[0].slice(labelled ? (rowNames ? 1 : 0) : 0, unnamedLast ? -1 : undefined)
+    ? records[0].slice(labelled ? (rowNames ? 1 : 0) : 0, unnamed > 0 ? -unnamed : undefined)
     : [];
   const shownRows = records.slice(0, maxRows + (header ? 1 : 0));
   const cells = shownRows.map((r) => r.slice(0, maxCols + (rowNames ? 1 : 0)));
@@ -170,7 +174,7 @@ async function inspectDelimited(
     ...valueHints(
       (header ? valueRecords.slice(1) : valueRecords)
         .slice(0, maxRows)
-        .map((r) => r.slice(rowNames ? 1 : 0, dropLast ? -1 : undefined)),
+        .map((r) => r.slice(rowNames ? 1 : 0, dropped > 0 ? -dropped : undefined)),
     ),
   ];
   if (delimiter === ';') {
@@ -181,8 +185,12 @@ async function inspectDelimited(
       `The last column, ${records[0][records[0].length - 1]}, holds text: it will be left out of the import.`,
     );
   }
-  if (trailing) {
-    hints.push('The lines end with a delimiter: the empty last column will be left out of the import.');
+  if (trailing > 0) {
+    hints.push(
+      trailing === 1
+        ? 'The lines end with a delimiter: the empty last column will be left out of the import.'
+        : `The lines end with delimiters: the ${trailing} empty last columns will be left out of the import.`,
+    );
   }
   if (!header) hints.push('No header row detected: columns will be named sample1, sample2, …');
   if (head.compressed && !exact) hints.push('The row count is estimated from the compressed size.');

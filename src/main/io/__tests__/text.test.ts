@@ -143,6 +143,37 @@ describe('lines ending with a delimiter', () => {
     }
   });
 
+  it('leaves out several empty unnamed columns, and lines of nothing but delimiters', async () => {
+    // A spreadsheet's export after formatting cells beyond the table: columns and rows of nothing.
+    for (const text of [
+      'gene,S1,S2,,\n,,,,\nA,1,2,,\nB,3,4,,\n,,,,\n,,,,\n',
+      'gene,S1,S2\n,,,,\nA,1,2,,\nB,3,4\n,,,,\n,,,,\n',
+    ]) {
+      const r = await readMatrixFile(tmp.file('sheet.csv', text));
+      expect(r.colNames, text).toEqual(['S1', 'S2']);
+      expect(r.rowNames).toEqual(['A', 'B']);
+      expect(toRows(r.matrix)).toEqual([
+        [1, 2],
+        [3, 4],
+      ]);
+      expect(r.warnings).toEqual([
+        'left out columns 4–5: they have no name in the header and are empty on line 3, the lines ending with delimiters',
+        'left out 3 lines from line 2 on, which hold nothing but delimiters',
+      ]);
+      const p = await inspectMatrixFile(tmp.file('sheet.csv', text));
+      expect(p).toMatchObject({
+        colNames: ['S1', 'S2'],
+        rowNames: ['A', 'B'],
+        estimatedCols: 2,
+        estimatedRows: 2,
+      });
+    }
+    const e = await refusal(tmp.file('late.csv', 'gene,S1,,\nA,1,,\nB,2,,x\n'));
+    expect(e.message).toBe(
+      'late.csv: line 3, column 4: "x" lies beyond the named columns (the header, line 1, names 1; the first data line ends with empty fields there)',
+    );
+  });
+
   it('previews such a table as it will be imported', async () => {
     for (const text of ['gene\tS1\tS2\nA\t1\t2\t\n', 'gene\tS1\tS2\t\nA\t1\t2\t\n']) {
       const p = await inspectMatrixFile(tmp.file('t.tsv', text));
@@ -156,7 +187,7 @@ describe('lines ending with a delimiter', () => {
   it('refuses a value in that field, which belongs to no column', async () => {
     const e = await refusal(tmp.file('t.csv', 'gene,S1,S2\nA,1,2,\nB,3,4,5\n'));
     expect(e.message).toBe(
-      't.csv: line 3, column 4: "5" lies beyond the named columns (the header, line 1, names 2; the first data line ends with an empty field there)',
+      't.csv: line 3, column 4: "5" lies beyond the named columns (the header, line 1, names 2; the first data line ends with empty fields there)',
     );
     expect(e).toMatchObject({ line: 3, column: 4, value: '5' });
   });
