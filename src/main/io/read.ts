@@ -407,6 +407,10 @@ export async function readMatrixFile(path: string, options: ReadOptions = {}): P
   ] as const) {
     const warning = duplicateWarning(names, what);
     if (warning !== null) warnings.push(warning);
+    // An empty name cannot be looked up by annotations, markers or exported tables.
+    let empty = 0;
+    for (const name of names) if (name.trim() === '') empty++;
+    if (empty > 0) warnings.push(`${empty} ${what} ${empty === 1 ? 'name is' : 'names are'} empty`);
   }
   if (result.missing > 0) warnings.push(`${result.missing} missing values (empty, NA or NaN)`);
   warnings.push(...zeroWarnings(matrix, result.nnz, rowNames, colNames));

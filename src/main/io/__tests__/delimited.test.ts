@@ -170,10 +170,12 @@ describe('delimited tables', () => {
     expect(none.warnings).toContain('every value is zero or missing: there is nothing to factor');
   });
 
-  it('warns about duplicated names', async () => {
+  it('warns about duplicated and empty names', async () => {
     const r = await readMatrixFile(tmp.file('d.tsv', 'g\ta\ta\nx\t1\t2\nx\t3\t4\n'));
     expect(r.warnings).toContain('1 row names occur more than once ("x")');
     expect(r.warnings).toContain('1 column names occur more than once ("a")');
+    const e = await readMatrixFile(tmp.file('e.tsv', 'g\ta\t \nx\t1\t2\n\t3\t4\n'));
+    expect(e.warnings).toEqual(['1 row name is empty', '1 column name is empty']);
   });
 });
 
