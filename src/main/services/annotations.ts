@@ -15,6 +15,7 @@ import {
   type DatasetAnnotations,
 } from '../../shared/domain';
 import {
+  annotationFilesVersion,
   deleteAnnotation,
   getAnnotationRow,
   insertAnnotation,
@@ -87,6 +88,14 @@ export function getDatasetAnnotations(
     samples: mergeColumns(sets, 'samples'),
     features: mergeColumns(sets, 'features'),
   };
+}
+
+/**
+ * The version of a dataset's sample annotation files (`annotationFilesVersion`), which names what
+ * the class agreements kept in view-cache.ts were made from; read without any column's values.
+ */
+export function sampleAnnotationsVersion(ctx: ServiceContext, datasetId: number): string {
+  return annotationFilesVersion(ctx.db, datasetId, 'samples');
 }
 
 /** A dataset's annotation files without their values (`annotations:sets`), oldest first. */

@@ -52,9 +52,10 @@ import { SweepRemaining } from './sweep-remaining';
 import { memoryProvenance, runLimited, sweepMemoryPlan } from './job-memory';
 import type { JobMemoryPlan } from '../../shared/domain/job-memory-plan';
 import { getSweepSummary, type StoredSweepResult } from './sweep-records';
+import { forgetSweepViews } from './view-cache';
 
 export { SweepRemaining };
-export { getSweepDetail, getSweepSummary, listSweepSummaries } from './sweep-records';
+export { getSweepDetail, getSweepSummary, getSweepView, listSweepSummaries } from './sweep-records';
 
 /**
  * Rank sweeps: every fit of the sweep (replicates, cross-validation folds, shuffled baseline) is a
@@ -303,6 +304,7 @@ export function deleteSweepById(ctx: ServiceContext, id: number): { deleted: num
   ctx.jobs.cancel('sweep', id);
   const deleted = deleteSweep(ctx.db, id);
   if (!deleted) throw new ServiceError('not_found', `sweep ${id} does not exist`);
+  forgetSweepViews(ctx, id);
   ctx.events.emit('library:changed', { what: 'sweeps', id });
   return { deleted };
 }

@@ -29,6 +29,20 @@ export function listAnnotations(db: Db, datasetId: number): AnnotationRow[] {
     .all(datasetId) as AnnotationRow[];
 }
 
+/**
+ * What names the current content of a dataset's annotation files of one axis without reading their
+ * values: each file's id, creation time and hash, oldest first. A file is never changed in place
+ * (import adds one, delete removes one), so the same text means the same columns.
+ */
+export function annotationFilesVersion(db: Db, datasetId: number, axis: AnnotationRow['axis']): string {
+  const rows = db
+    .prepare(
+      'SELECT id, created_at, source_hash FROM annotations WHERE dataset_id = ? AND axis = ? ORDER BY id',
+    )
+    .all(datasetId, axis) as Array<Pick<AnnotationRow, 'id' | 'created_at' | 'source_hash'>>;
+  return rows.map((row) => `${row.id}@${row.created_at}#${row.source_hash}`).join(',');
+}
+
 export function getAnnotationRow(db: Db, id: number): AnnotationRow | undefined {
   return db.prepare('SELECT * FROM annotations WHERE id = ?').get(id) as AnnotationRow | undefined;
 }
