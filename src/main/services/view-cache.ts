@@ -1,5 +1,6 @@
 import { H_VIEW_MAX_ENTRIES, summarisesH } from '../../shared/analysis/run-views';
 import type {
+  AnnotationColumnHeading,
   ProjectionHSummary,
   RunClassesView,
   RunDetail,
@@ -81,6 +82,11 @@ export interface ViewCaches {
    * class column (tens of seconds for nine ranks of 10⁶ samples).
    */
   sweepClasses: RecentValues<SweepClassesView>;
+  /**
+   * The column headings of stored annotation files (`annotations:sets`), keyed by the file's id,
+   * creation time and hash (`annotationFileKey`): counting a file's classes parses all its values.
+   */
+  annotationHeadings: RecentValues<AnnotationColumnHeading[]>;
 }
 
 /** Summaries kept per context: each library its own (no module state shared between libraries). */
@@ -89,6 +95,9 @@ const caches = new WeakMap<ServiceContext, ViewCaches>();
 /** The number of summaries of each kind kept. */
 export const KEPT_SUMMARIES = 4;
 
+/** The number of annotation files whose column headings are kept (a few hundred bytes each). */
+export const KEPT_ANNOTATION_HEADINGS = 256;
+
 export function viewCaches(ctx: ServiceContext): ViewCaches {
   let kept = caches.get(ctx);
   if (!kept) {
@@ -96,6 +105,7 @@ export function viewCaches(ctx: ServiceContext): ViewCaches {
       runs: new RecentValues<KeptRunViews>(KEPT_SUMMARIES),
       projections: new RecentValues<ProjectionHSummary>(KEPT_SUMMARIES),
       sweepClasses: new RecentValues<SweepClassesView>(KEPT_SUMMARIES),
+      annotationHeadings: new RecentValues<AnnotationColumnHeading[]>(KEPT_ANNOTATION_HEADINGS),
     };
     caches.set(ctx, kept);
   }
