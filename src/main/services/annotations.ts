@@ -128,9 +128,9 @@ export function listAnnotationHeadings(ctx: ServiceContext, datasetId: number): 
     let columns = kept.get(key);
     if (!columns) {
       const text = annotationColumnsText(ctx.db, row.id);
-      // Deleted since the list was read: no columns to show.
+      // Deleted since the list was read (by another process): no columns to show, none to keep.
       columns = text === undefined ? [] : (JSON.parse(text) as AnnotationColumn[]).map(columnHeading);
-      kept.set(key, columns);
+      if (text !== undefined) kept.set(key, columns);
     }
     return {
       id: row.id,
@@ -227,7 +227,7 @@ export function deleteAnnotationById(ctx: ServiceContext, id: number): { deleted
   const row = getAnnotationRow(ctx.db, id);
   if (!row || !deleteAnnotation(ctx.db, id))
     throw new ServiceError('not_found', `annotation ${id} does not exist`);
-  viewCaches(ctx).annotationHeadings.dropPrefix(annotationFileKey(row));
+  viewCaches(ctx).annotationHeadings.delete(annotationFileKey(row));
   ctx.events.emit('library:changed', { what: 'datasets', id: row.dataset_id });
   return { deleted: 1 };
 }

@@ -36,6 +36,11 @@ export class RecentValues<V> {
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
 
+  /** Drops the value kept for `key`, if any. */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   /** Drops every value whose key starts with `prefix` (a row's id and the separator). */
   dropPrefix(prefix: string): void {
     for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.entries.delete(key);

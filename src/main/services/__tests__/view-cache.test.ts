@@ -248,5 +248,8 @@ describe('RecentValues', () => {
     kept.set('13|a', 13);
     kept.dropPrefix('1|');
     expect(kept.keys()).toEqual(['3|a', '13|a']);
+    kept.delete('3|');
+    kept.delete('3|a');
+    expect(kept.keys()).toEqual(['13|a']);
   });
 });
