@@ -84,7 +84,7 @@ export interface ViewCaches {
   /**
    * `sweeps:classes` of finished sweeps (a few numbers per rank, class and cluster), keyed by
    * {@link sweepClassesKey}: each answer compares every rank's n consensus clusters with every
-   * class column (tens of seconds for nine ranks of 10⁶ samples).
+   * class column (about a second a rank at 10⁶ samples and two class columns).
    */
   sweepClasses: RecentValues<SweepClassesView>;
   /**
