@@ -25,6 +25,7 @@ import type {
   RunDetail,
   SweepClassesView,
 } from '../../shared/domain';
+import { squareFigureCells } from '../../shared/analysis/downsample';
 import { H_VIEW_MAX_ENTRIES, summarisesH } from '../../shared/analysis/run-views';
 import { dense } from '../../shared/linalg/matrix';
 import { sweepJobResults } from '../db/queries/sweeps';
@@ -284,13 +285,16 @@ export function sweepConsensusMap(ctx: ServiceContext, sweepId: number, rank: nu
     ).col_names,
   ) as string[];
   const metrics = sweep.ranks.find((r) => r.rank === rank);
+  // Above 240 shown samples the figure draws block means: made here, by the window's function.
+  const cells = squareFigureCells(map.matrix, map.order.length);
   return {
     sweepId,
     rank,
     replicates: kept.length,
     order: map.order,
     sampleNames: map.order.map((j) => names[j]),
-    matrix: map.matrix,
+    matrix: cells.values,
+    matrixCells: cells.cells,
     merges: map.tree.merges,
     leaves: map.leaves,
     clusters: map.clusters,

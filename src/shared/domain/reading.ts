@@ -133,8 +133,15 @@ export interface ConsensusMapView {
   /** Samples shown, in dendrogram leaf order (indices into the dataset's samples). */
   order: number[];
   sampleNames: string[];
-  /** s × s consensus, row-major, rows and columns in `order` (Float32: entries are r/R fractions, shown, not computed on). */
+  /**
+   * The consensus, rows and columns in `order`, row-major (Float32: entries are r/R fractions,
+   * shown, not computed on): s × s up to `FIGURE_MAX_CELLS` (240) shown samples; above, the
+   * `matrixCells` × `matrixCells` means of the blocks the figure draws (shared `downsample`,
+   * 'mean'), not the s × s matrix (16 MB at 2000 samples) the window would average to them.
+   */
   matrix: Float32Array;
+  /** Rows (= columns) of `matrix`: min(s, 240). */
+  matrixCells: number;
   /** Average-linkage tree of 1 − C over the shown samples (leaf ids are positions in the unordered subsample, see `leaves`). */
   merges: Array<{ left: number; right: number; height: number; size: number }>;
   /** Sample index of each tree leaf id 0..s−1. */

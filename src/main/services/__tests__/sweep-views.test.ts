@@ -126,6 +126,7 @@ describe("a sweep's views", () => {
     const map = await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 3 });
     expect(map.subsample).toBeNull();
     expect(map.order).toHaveLength(24);
+    expect([map.matrixCells, map.matrix.length]).toEqual([24, 24 * 24]);
     expect(map.sampleTracks).toEqual(shownColumns(annotations.samples, map.order));
     expect(map.sampleTracks.map((c) => c.name)).toEqual(['group', 'depth']);
   }, 150_000);
@@ -184,8 +185,10 @@ describe("a sweep's views", () => {
 
     const map = await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 });
     expect(map.subsample).toEqual({ shown: 2000, of: n });
-    // Only the s × s matrix is longer than the samples.
+    // The figure's 240 × 240 cells, not the 2000 × 2000 matrix, and nothing else as long as the samples.
+    expect([map.matrixCells, map.matrix.length]).toEqual([240, 240 * 240]);
     expect(longArrays(map, n)).toEqual(['matrix']);
+    expect(longArrays(map, 240 * 240 + 1)).toEqual([]);
     const annotations = await call<DatasetAnnotations>(services, 'annotations:list', { datasetId });
     expect(map.sampleTracks).toEqual(shownColumns(annotations.samples, map.order));
     expect(map.sampleTracks.map((c) => c.values.length)).toEqual([2000, 2000]);

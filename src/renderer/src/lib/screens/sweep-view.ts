@@ -37,7 +37,8 @@ export function marginalComparison(
  * The consensus map of one rank as the Sweep screen draws it (R NMF's `consensusmap`): the shown
  * samples' consensus matrix in leaf order with its dendrogram, a track of the consensus clusters
  * and one of each sample annotation column. The columns come from `sweeps:consensus` over the shown
- * samples only (`sampleTracks`, already in display order), not from every sample's annotations.
+ * samples only (`sampleTracks`, already in display order), not from every sample's annotations;
+ * above 240 shown samples its matrix is the block means the figure draws (`matrixCells`).
  */
 export function consensusFigure(map: ConsensusMapView): HeatmapFigure {
   const s = map.order.length;
@@ -51,6 +52,8 @@ export function consensusFigure(map: ConsensusMapView): HeatmapFigure {
     values: map.matrix,
     rows: s,
     cols: s,
+    // Above 240 shown samples the main process sent the block means the figure draws.
+    ...(map.matrixCells < s ? { meansOfBlocks: { rows: map.matrixCells, cols: map.matrixCells } } : {}),
     rowNames: map.sampleNames,
     colNames: map.sampleNames,
     colTracks: tracks,

@@ -6,6 +6,7 @@ import {
   type AnnotationColumn,
 } from '../../../../../shared/analysis';
 import type { ConsensusMapView, SweepDetail } from '../../../../../shared/domain';
+import { squareFigureCells } from '../../../../../shared/analysis/downsample';
 import { Rng } from '../../../../../shared/linalg/random';
 import { heatmapFigureSvg, type HeatmapFigure } from '../../figure';
 import { formatValue } from '../../format';
@@ -79,7 +80,11 @@ describe('the Sweep screen offers to compare a marginal choice with the rank bel
  * tracks (verbatim but for the parameters): from every sample's annotation columns, read through
  * the map's order.
  */
-function figureFromEverySample(map: ConsensusMapView, samples: readonly AnnotationColumn[]): HeatmapFigure {
+function figureFromEverySample(
+  map: ConsensusMapView,
+  samples: readonly AnnotationColumn[],
+  wholeMatrix: Float32Array,
+): HeatmapFigure {
   const s = map.order.length;
   const tracks = [clusterTrack('consensus cluster', map.clusters, map.rank)];
   for (const column of samples) tracks.push(trackOf(column, map.order));
@@ -87,7 +92,7 @@ function figureFromEverySample(map: ConsensusMapView, samples: readonly Annotati
   const positionOfSample = new Map(map.order.map((j, p) => [j, p]));
   return {
     title: `Consensus matrix, k = ${map.rank} (${map.replicates} fits)`,
-    values: map.matrix,
+    values: wholeMatrix,
     rows: s,
     cols: s,
     rowNames: map.sampleNames,
@@ -103,8 +108,15 @@ function figureFromEverySample(map: ConsensusMapView, samples: readonly Annotati
   };
 }
 
-/** A consensus map view of `n` samples as `sweeps:consensus` makes it, its tracks over the shown samples. */
-function mapView(n: number, maxSamples: number, samples: readonly AnnotationColumn[]): ConsensusMapView {
+/**
+ * A consensus map view of `n` samples as `sweeps:consensus` makes it (its tracks over the shown
+ * samples, its matrix the figure's cells), and the whole s × s matrix the window used to receive.
+ */
+function mapView(
+  n: number,
+  maxSamples: number,
+  samples: readonly AnnotationColumn[],
+): { view: ConsensusMapView; wholeMatrix: Float32Array } {
   const rng = new Rng(11);
   const rank = 3;
   // Replicates that mostly agree on three groups, with some samples moved at random.
@@ -112,13 +124,15 @@ function mapView(n: number, maxSamples: number, samples: readonly AnnotationColu
     Array.from({ length: n }, (_, j) => (rng.uniform() < 0.2 ? Math.floor(rng.uniform() * rank) : j % rank)),
   );
   const map = consensusMap(labelings, rank, maxSamples);
-  return {
+  const cells = squareFigureCells(map.matrix, map.order.length);
+  const view: ConsensusMapView = {
     sweepId: 1,
     rank,
     replicates: labelings.length,
     order: map.order,
     sampleNames: map.order.map((j) => `cell ${j}`),
-    matrix: map.matrix,
+    matrix: cells.values,
+    matrixCells: cells.cells,
     merges: map.tree.merges,
     leaves: map.leaves,
     clusters: map.clusters,
@@ -127,9 +141,10 @@ function mapView(n: number, maxSamples: number, samples: readonly AnnotationColu
     cophenetic: map.cophenetic,
     dispersion: map.dispersion,
   };
+  return { view, wholeMatrix: map.matrix };
 }
 
-describe("the consensus map's tracks from the shown samples only", () => {
+describe("the consensus map from its shown samples' tracks and the figure's cells", () => {
   // A class with a missing value and a level seen only outside any subsample's first samples, a number.
   const columns = (n: number): AnnotationColumn[] => [
     annotationColumn(
@@ -145,14 +160,20 @@ describe("the consensus map's tracks from the shown samples only", () => {
   for (const [n, maxSamples] of [
     [40, 2000],
     [90, 30],
+    [700, 300],
   ] as const)
-    it(`draw the same figure as every sample's columns did (${n} samples, at most ${maxSamples} shown)`, () => {
+    it(`is the figure drawn from every sample's columns and the whole matrix (${n} samples, at most ${maxSamples} shown)`, () => {
       const samples = columns(n);
-      const map = mapView(n, maxSamples, samples);
-      expect(map.order).toHaveLength(Math.min(n, maxSamples));
-      expect(map.subsample !== null).toBe(n > maxSamples);
-      const figure = consensusFigure(map);
+      const { view, wholeMatrix } = mapView(n, maxSamples, samples);
+      const s = Math.min(n, maxSamples);
+      expect(view.order).toHaveLength(s);
+      expect(view.subsample !== null).toBe(n > maxSamples);
+      // Above 240 shown samples, 240 × 240 block means instead of s × s.
+      expect(view.matrix).toHaveLength(Math.min(s, 240) ** 2);
+      const figure = consensusFigure(view);
       expect(figure.colTracks!.map((t) => t.name)).toEqual(['consensus cluster', 'type', 'depth']);
-      expect(heatmapFigureSvg(figure)).toBe(heatmapFigureSvg(figureFromEverySample(map, samples)));
+      expect(heatmapFigureSvg(figure)).toBe(
+        heatmapFigureSvg(figureFromEverySample(view, samples, wholeMatrix)),
+      );
     });
 });
