@@ -9,8 +9,9 @@ import { serverForThisFile } from './server';
 /**
  * The Sweep screen of a sweep over 3000 samples with a sample annotation file, in browser mode:
  * the consensus map shows its fixed subsample of 2000 with the annotation tracks, which come with
- * `sweeps:consensus` over the shown samples; the screen asks no `annotations:list` (every sample's
- * values), and `sweeps:get` and `sweeps:classes` send no per-sample clusters.
+ * `sweeps:consensus` over the shown samples, with the 240 × 240 cells the figure draws of its
+ * matrix; the screen asks no `annotations:list` (every sample's values), and `sweeps:get` and
+ * `sweeps:classes` send no per-sample clusters.
  */
 
 const SAMPLES = 3000;
@@ -57,7 +58,7 @@ test('a sweep over 3000 samples: the consensus map’s tracks come with the map,
   const answers = new Map<string, number[]>();
   page.on('response', async (response) => {
     const channel = channelOf(response.url());
-    if (channel !== 'sweeps:get' && channel !== 'sweeps:classes') return;
+    if (channel !== 'sweeps:get' && channel !== 'sweeps:classes' && channel !== 'sweeps:consensus') return;
     const sizes = answers.get(channel) ?? [];
     sizes.push((await response.body()).byteLength);
     answers.set(channel, sizes);
@@ -80,4 +81,7 @@ test('a sweep over 3000 samples: the consensus map’s tracks come with the map,
     expect(answers.get(channel)?.length, channel).toBeGreaterThan(0);
     for (const bytes of answers.get(channel)!) expect(bytes, channel).toBeLessThan(6_000);
   }
+  // The figure's 240 × 240 cells, not the 2000 × 2000 matrix (16 MB).
+  for (const bytes of answers.get('sweeps:consensus') ?? []) expect(bytes).toBeLessThan(1_000_000);
+  expect(answers.get('sweeps:consensus')?.length).toBeGreaterThan(0);
 });
