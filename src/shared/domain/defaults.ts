@@ -22,13 +22,13 @@ export const MU_WARMUP = 200;
  * The warm-up goes on past MU_WARMUP until HALS has settled: until its loss falls by less than this
  * share of itself over 10 iterations (the engine's `warmupTol`), at most half of maxIter. On
  * planted counts whose small modules hold as much mass as the large one (300 features in modules
- * of 270/12/8/6/4, 1000 samples, seeds 1–3), HALS from a random start sits on a plateau for a few
- * hundred iterations before it separates them: after 200 it had not, and KL updates from there
- * ended at 1.02–1.9× the loss they reach once it has (five starts a seed; with the warm-up run
- * until settled every start reached 147.2k–148.0k, the planted factors 147.5k–148.1k). Correlated
- * activities (ρ = 0.97) and unequal module sizes gained as well (1.51–1.73 → 1.48–1.49 · 10⁵; 14.06–17.6k
- * → 14.03k), and where HALS has settled by iteration 200 (planted equal modules,
- * negative-binomial counts) the warm-up stops there, with the bits of the fixed one.
+ * of 270/12/8/6/4, 1000 samples), HALS from a random start can sit on a plateau for a few hundred
+ * iterations before it separates them. KL fits (five random starts for each of data seeds 1–3)
+ * with the warm-up stopped at 200 ended at 147.2k–252.9k, three starts of seed 3 at 1.05–1.72× the
+ * best; with it run until settled all fifteen ended at 147.2k–148.0k. Correlated activities
+ * (ρ = 0.97): 148.0k–151.7k → 147.8k–149.1k. Where HALS has settled by iteration 200 (planted
+ * equal modules, negative-binomial counts) the warm-up stops there, with the bits of the fixed one
+ * (`scripts/measure/fold-rank.ts` and docs/architecture.md, "A warm-up until HALS settles").
  */
 export const MU_WARMUP_TOL = 1e-3;
 

@@ -211,7 +211,8 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
   // The last iteration when `iterationsAfterWarmup` is set: fixed once the warm-up has ended.
   let lastIteration = options.maxIter;
   const afterWarmup = options.iterationsAfterWarmup;
-  if (afterWarmup !== undefined && options.solver === 'mu') lastIteration = Math.min(lastIteration, warmup + afterWarmup);
+  if (afterWarmup !== undefined && options.solver === 'mu')
+    lastIteration = Math.min(lastIteration, warmup + afterWarmup);
   while (iteration < lastIteration) {
     if (hooks.isCancelled?.() === true) throw new FitCancelledError(iteration);
     iteration++;

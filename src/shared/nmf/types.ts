@@ -66,7 +66,7 @@ export interface FitOptions {
    * maxIter. Why: on counts whose small modules hold a large share of the total (a module of 4
    * features among 300 with as much mass as one of 270), HALS from a random start sits on a plateau
    * for a few hundred iterations before it separates them; multiplicative updates started from that
-   * plateau end in a poor local minimum (KL 1.3–1.9× the planted solution's), where the same start
+   * plateau end in a poor local minimum (KL up to 1.7× the planted solution's), where the same start
    * with the warm-up run to the end of the plateau reaches it.
    */
   warmupTol: number;

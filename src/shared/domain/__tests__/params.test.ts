@@ -27,7 +27,9 @@ describe('run and sweep parameters', () => {
     expect(() => completeRunParams({ rank: 3, warmupTol: -0.1 })).toThrow();
     expect(() => completeRunParams({ rank: 3, warmupTol: 0.6 })).toThrow();
     // A sweep stores it, so that one stored before the field can be told apart (absent: fixed).
-    expect(sweepParamsSchema.parse({ fromRank: 2, toRank: 4 }).fit.warmupTol).toBe(SWEEP_FIT_DEFAULTS.warmupTol);
+    expect(sweepParamsSchema.parse({ fromRank: 2, toRank: 4 }).fit.warmupTol).toBe(
+      SWEEP_FIT_DEFAULTS.warmupTol,
+    );
   });
 
   it('give sweeps their own fit defaults, the warm-up among them', () => {

@@ -10,12 +10,24 @@ import { fitNmf } from '../fit';
  * fixed length, the two are the same bits.
  */
 describe('a warm-up until HALS settles', () => {
-  const base = { rank: 5, beta: 1, tol: 1e-5, maxIter: 2000, init: 'random' as const, warmup: 200, loglik: false };
+  const base = {
+    rank: 5,
+    beta: 1,
+    tol: 1e-5,
+    maxIter: 2000,
+    init: 'random' as const,
+    warmup: 200,
+    loglik: false,
+  };
 
   /** The KL loss the planted factors refine to: the reference a good fit reaches. */
   function plantedLoss(data: ReturnType<typeof hardCase>): number {
     const depth = 1000 * data.V.rows;
-    const H0 = dense(data.H.rows, data.H.cols, Float64Array.from(data.H.data, (h) => h * depth));
+    const H0 = dense(
+      data.H.rows,
+      data.H.cols,
+      Float64Array.from(data.H.data, (h) => h * depth),
+    );
     return fitNmf(data.V, { ...base, init: 'custom', W0: data.W, H0, warmup: 0 }).loss;
   }
 
