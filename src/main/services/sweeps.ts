@@ -35,7 +35,7 @@ import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
 import { defaultSolverFor } from '../../shared/nmf/defaults';
 import type { ServiceContext } from './context';
-import { baseProvenance, storeFinishedRun, traceSecondsProvenance } from './finished-runs';
+import { baseProvenance, storeFinishedRun, traceSecondsProvenance, warmupProvenance } from './finished-runs';
 import { getDatasetSummary } from './datasets';
 import type { MatrixLease } from './matrix-cache';
 import { SweepRankProgress } from './sweep-progress';
@@ -110,6 +110,8 @@ function runParamsForRank(
   return completeRunParams({
     ...params.fit,
     ...(init ? { init } : {}),
+    // A sweep stored before `warmupTol` existed ran a fixed warm-up.
+    warmupTol: params.fit.warmupTol ?? 0,
     rank,
     seed,
     replicates: params.replicates,
@@ -525,6 +527,7 @@ function saveSweepOutcome(
           // When the job's fit reached each trace point (null in run.json where the stored or
           // cluster result predates it), as a fit's run records it.
           ...traceSecondsProvenance(best.factors),
+          ...warmupProvenance(runParams, best.factors),
         },
       });
     }
