@@ -9,7 +9,8 @@
  *
  *   node --import tsx scripts/measure/fold-rank.ts --out FILE.jsonl
  *       [--kinds intensities,planted,correlated,unequal-sizes,negative-binomial] [--seeds 1,2,3]
- *       [--beta 1] [--features 300] [--samples 100] [--module-sizes 230,40,15,10,5]
+ *       [--beta 1] [--features 300] [--samples 100] [--module-sizes 230,40,15,10,5] [--cv-starts N]
+ *       [--warmup-tol T]
  *   node --import tsx scripts/measure/fold-rank.ts --reread FILE.jsonl [FILE.jsonl …]
  *
  * `--reread` reads stored sweeps' summaries again with today's `recommendRank` (no fits), one line
@@ -45,6 +46,8 @@ const seeds = get('--seeds', '1,2,3').split(',').map(Number);
 const beta = Number(get('--beta', '1'));
 const features = Number(get('--features', '300'));
 const samples = Number(get('--samples', '100'));
+const warmupTol = has('--warmup-tol') ? Number(get('--warmup-tol')) : undefined;
+const cvStarts = has('--cv-starts') ? Number(get('--cv-starts')) : undefined;
 const moduleSizes = has('--module-sizes') ? get('--module-sizes').split(',').map(Number) : undefined;
 
 for (const kind of kinds) {
@@ -57,9 +60,17 @@ for (const kind of kinds) {
       cvFolds: 3,
       baseline: true,
       consensusReplicates: 0,
+      ...(cvStarts !== undefined ? { cvStarts } : {}),
       fit:
         beta === 1
-          ? { beta: 1, tol: 1e-5, maxIter: 2000, seed, warmup: SWEEP_FIT_DEFAULTS.warmup }
+          ? {
+              beta: 1,
+              tol: 1e-5,
+              maxIter: 2000,
+              seed,
+              warmup: SWEEP_FIT_DEFAULTS.warmup,
+              ...(warmupTol !== undefined ? { warmupTol } : {}),
+            }
           : { beta, tol: 1e-5, maxIter: 2000, seed },
     };
     const started = performance.now();
@@ -74,6 +85,8 @@ for (const kind of kinds) {
       features,
       samples,
       ...(moduleSizes ? { moduleSizes } : {}),
+      ...(cvStarts !== undefined ? { cvStarts } : {}),
+      ...(warmupTol !== undefined ? { warmupTol } : {}),
       truth: data.trueRank,
       recommended: summary.recommendation.rank,
       criterion: summary.recommendation.criterion,

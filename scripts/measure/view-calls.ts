@@ -45,6 +45,7 @@ try {
         firstSeconds: +seconds[0].toFixed(2),
         secondSeconds: +seconds[1].toFixed(2),
         frameMB: +(bytes / 1e6).toFixed(2),
+        frameBytes: bytes,
       }),
     );
   }

@@ -60,6 +60,7 @@ export const fitOptions = {
   'l1-h': { type: 'string' },
   'l2-h': { type: 'string' },
   warmup: { type: 'string' },
+  'warmup-tol': { type: 'string' },
   'batch-size': { type: 'string' },
   threads: { type: 'string' },
   'no-save': { type: 'boolean' },
@@ -115,6 +116,8 @@ export function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInpu
   }
   const warmup = numberFlag(values, 'warmup', { integer: true, min: 0, max: 100_000 });
   if (warmup !== undefined) params.warmup = warmup;
+  const warmupTol = numberFlag(values, 'warmup-tol', { min: 0, max: 0.5 });
+  if (warmupTol !== undefined) params.warmupTol = warmupTol;
   return params;
 }
 

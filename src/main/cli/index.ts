@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServiceError } from '../../shared/api';
-import { ENGINE_VERSION, MU_WARMUP } from '../../shared/domain';
+import { ENGINE_VERSION, MU_WARMUP, MU_WARMUP_TOL } from '../../shared/domain';
 import { FitSettingsError } from '../../shared/nmf/types';
 import { startBrowserServer } from '../server/http';
 import { createServices } from '../services';
@@ -47,10 +47,12 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
 
   nmf-studio fit <matrix> --rank K [--loss kl|frobenius|is|beta=<b>] [--solver mu|hals|als|minibatch]
         [--init random|nndsvd|nndsvda|nndsvdar] [--init-w W0.tsv --init-h H0.tsv] [--max-iter N] [--tol T]
-        [--seed S] [--l1-w a] [--l2-w a] [--l1-h a] [--l2-h a] [--warmup N] [--replicates R] [--threads T]
-        [--normalize l1|l2] [--db FILE] [--no-save] --out DIR
-        (--warmup N: N HALS iterations before multiplicative updates, within --max-iter; default ${MU_WARMUP},
-         0 for plain MU. --replicates R: R fits, the first from --init, the others from random starts
+        [--seed S] [--l1-w a] [--l2-w a] [--l1-h a] [--l2-h a] [--warmup N] [--warmup-tol T] [--replicates R]
+        [--threads T] [--normalize l1|l2] [--db FILE] [--no-save] --out DIR
+        (--warmup N: at least N HALS iterations before multiplicative updates, within --max-iter; default
+         ${MU_WARMUP}, 0 for plain MU. --warmup-tol T: the warm-up goes on until HALS's loss falls by less
+         than T of itself over 10 iterations, at most half of --max-iter; default ${MU_WARMUP_TOL}, 0 for
+         exactly N. --replicates R: R fits, the first from --init, the others from random starts
          with seeds S+1, S+2, …; the lowest loss is kept. --solver minibatch [--batch-size B]: online
          multiplicative updates over batches of B samples (default 1024), as scikit-learn's MiniBatchNMF;
          --max-iter then counts passes over the data)

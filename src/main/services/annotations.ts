@@ -10,20 +10,26 @@ import {
 } from '../../shared/analysis';
 import {
   ANNOTATION_LEVELS_LISTED,
+  type AnnotationColumnHeading,
   type AnnotationSet,
   type AnnotationSetHeading,
   type DatasetAnnotations,
 } from '../../shared/domain';
 import {
+  annotationColumnsText,
+  annotationFileKey,
+  annotationFilesVersion,
   deleteAnnotation,
   getAnnotationRow,
   insertAnnotation,
+  listAnnotationHeads,
   listAnnotations,
   type AnnotationRow,
 } from '../db/queries/annotations';
 import { describeSystemError } from '../io/source';
 import { encodingWarnings, TextDecoding } from '../io/text';
 import type { ServiceContext } from './context';
+import { viewCaches } from './view-cache';
 import { h5adAnnotationText, isHdf5Path } from './annotations-h5ad';
 
 /**
@@ -91,20 +97,52 @@ export function getDatasetAnnotations(
   };
 }
 
-/** A dataset's annotation files without their values (`annotations:sets`), oldest first. */
+/**
+ * The version of a dataset's sample annotation files (`annotationFilesVersion`), which names what
+ * the class agreements kept in view-cache.ts were made from; read without any column's values.
+ */
+export function sampleAnnotationsVersion(ctx: ServiceContext, datasetId: number): string {
+  return annotationFilesVersion(ctx.db, datasetId, 'samples');
+}
+
+/** An annotation column's heading: its name, kind and, for classes, their number and the first few. */
+function columnHeading(column: AnnotationColumn): AnnotationColumnHeading {
+  return {
+    name: column.name,
+    kind: column.kind,
+    levelCount: column.kind === 'categorical' ? column.levels.length : null,
+    firstLevels: column.kind === 'categorical' ? column.levels.slice(0, ANNOTATION_LEVELS_LISTED) : [],
+  };
+}
+
+/**
+ * A dataset's annotation files without their values (`annotations:sets`), oldest first. Each file's
+ * column headings are made once (view-cache.ts `annotationHeadings`): counting the classes parses
+ * the file's stored values (tens of MB at 10⁶ samples), and a stored file never changes, so later
+ * calls read only the files' provenance.
+ */
 export function listAnnotationHeadings(ctx: ServiceContext, datasetId: number): AnnotationSetHeading[] {
   if (!ctx.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(datasetId))
     throw new ServiceError('not_found', `dataset ${datasetId} does not exist`);
-  return listAnnotations(ctx.db, datasetId).map((row) => {
-    const { columns, ...set } = toAnnotationSet(row);
+  const kept = viewCaches(ctx).annotationHeadings;
+  return listAnnotationHeads(ctx.db, datasetId).map((row) => {
+    const key = annotationFileKey(row);
+    let columns = kept.get(key);
+    if (!columns) {
+      const text = annotationColumnsText(ctx.db, row.id);
+      // Deleted since the list was read (by another process): no columns to show, none to keep.
+      columns = text === undefined ? [] : (JSON.parse(text) as AnnotationColumn[]).map(columnHeading);
+      if (text !== undefined) kept.set(key, columns);
+    }
     return {
-      ...set,
-      columns: columns.map((column) => ({
-        name: column.name,
-        kind: column.kind,
-        levelCount: column.kind === 'categorical' ? column.levels.length : null,
-        firstLevels: column.kind === 'categorical' ? column.levels.slice(0, ANNOTATION_LEVELS_LISTED) : [],
-      })),
+      id: row.id,
+      datasetId: row.dataset_id,
+      axis: row.axis,
+      sourceName: row.source_name,
+      sourceHash: row.source_hash,
+      keyColumn: row.key_column,
+      createdAt: row.created_at,
+      columns,
     };
   });
 }
@@ -195,6 +233,7 @@ export function deleteAnnotationById(ctx: ServiceContext, id: number): { deleted
   const row = getAnnotationRow(ctx.db, id);
   if (!row || !deleteAnnotation(ctx.db, id))
     throw new ServiceError('not_found', `annotation ${id} does not exist`);
+  viewCaches(ctx).annotationHeadings.delete(annotationFileKey(row));
   ctx.events.emit('library:changed', { what: 'datasets', id: row.dataset_id });
   return { deleted: 1 };
 }

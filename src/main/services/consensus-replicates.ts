@@ -16,7 +16,13 @@ import { fitOptionsOf } from './runs';
 
 /** The fit parameters of rank k's replicates (and of the consensus run stored for it). */
 export function consensusRunParams(params: ConsensusParams, rank: number): RunParams {
-  return completeRunParams({ ...params.fit, rank, replicates: params.replicates });
+  // A consensus stored before `warmupTol` existed ran a fixed warm-up.
+  return completeRunParams({
+    ...params.fit,
+    warmupTol: params.fit.warmupTol ?? 0,
+    rank,
+    replicates: params.replicates,
+  });
 }
 
 /**

@@ -4,6 +4,7 @@ import { ServiceError, decodeFrame } from '../../shared/api';
 import {
   GmtError,
   classAgreement,
+  columnsAt,
   consensusMap,
   enrichMarkers,
   parseGmt,
@@ -24,15 +25,17 @@ import type {
   RunDetail,
   SweepClassesView,
 } from '../../shared/domain';
+import { squareFigureCells } from '../../shared/analysis/downsample';
+import { H_VIEW_MAX_ENTRIES, summarisesH } from '../../shared/analysis/run-views';
 import { dense } from '../../shared/linalg/matrix';
 import { sweepJobResults } from '../db/queries/sweeps';
 import { describeSystemError } from '../io/source';
-import { getDatasetAnnotations } from './annotations';
+import { getDatasetAnnotations, sampleAnnotationsVersion } from './annotations';
 import type { ServiceContext } from './context';
 import { loadDataset } from './datasets';
 import { getRunDetail, getRunDetailWithoutH } from './runs';
-import { keptRunViews } from './view-cache';
-import { getSweepDetail } from './sweeps';
+import { keptRunViews, sweepClassesKey, viewCaches } from './view-cache';
+import { getSweepDetail, getSweepSummary } from './sweeps';
 
 /**
  * Reading a run's components against what is known: sample clusters against annotated classes,
@@ -71,48 +74,66 @@ export function consensusClustersOf(
  * A run's samples labelled by their dominant component in W·H (a sweep's run takes the sweep's
  * consensus clusters at its rank instead, what Brunet et al. compare with the classes).
  */
-function dominantClustering(
-  run: RunDetail & { W: Float64Array; H: Float64Array },
-): Omit<ClusterAgreement, 'agreements'> {
+function dominantClusters(run: RunDetail & { W: Float64Array; H: Float64Array }): number[] {
   const rank = run.params.rank;
-  return {
-    rank,
-    clusters: sampleLabels(dense(run.rows, rank, run.W), dense(rank, run.cols, run.H)),
-    source: 'dominant',
-  };
+  return sampleLabels(dense(run.rows, rank, run.W), dense(rank, run.cols, run.H));
 }
 
-function agreementsOf(clusters: readonly number[], rank: number, columns: readonly CategoricalAnnotation[]) {
+function agreementsOf(clusters: ArrayLike<number>, rank: number, columns: readonly CategoricalAnnotation[]) {
   return columns.map((column) => classAgreement(clusters, column, rank));
 }
 
 /**
- * The run's clusters against the dataset's categorical sample classes. A large run whose summaries
- * are kept (view-cache.ts) is read without H and its sample names (160 MB and 10⁶ names at
- * k = 20 × 10⁶ samples): its dominant-component clusters were kept with the summaries.
+ * The run's clusters against the dataset's categorical sample classes. The clusters themselves
+ * are sent only for a run whose H `runs:get` sends (the window draws its coefficient map with
+ * them); a summarised run's map is binned here. A large run whose summaries are kept
+ * (view-cache.ts) is read without H and its sample names (160 MB and 10⁶ names at k = 20 × 10⁶
+ * samples): its dominant-component clusters were kept with the summaries, and so is this answer
+ * once made, until a sample annotation file is imported or deleted.
  */
-export function runClasses(ctx: ServiceContext, runId: number): RunClassesView {
+export function runClasses(
+  ctx: ServiceContext,
+  runId: number,
+  maxEntries = H_VIEW_MAX_ENTRIES,
+): RunClassesView {
   const head = getRunDetailWithoutH(ctx, runId);
-  const kept = keptRunViews(ctx, head);
+  const kept = keptRunViews(ctx, head, maxEntries);
+  const annotations = sampleAnnotationsVersion(ctx, head.datasetId);
+  if (kept?.classes?.annotations === annotations) return { runId, classes: kept.classes.classes };
   const run = kept ? head : finishedRun(ctx, runId);
   const columns = categorical(getDatasetAnnotations(ctx, run.datasetId, 'samples').samples);
-  if (columns.length === 0) return { runId, classes: null };
-  const consensus = consensusClustersOf(ctx, run);
-  const clustering: Omit<ClusterAgreement, 'agreements'> = consensus
-    ? { rank: run.params.rank, clusters: consensus, source: 'consensus' }
-    : kept
-      ? { rank: run.params.rank, clusters: Array.from(kept.classLabels), source: 'dominant' }
-      : dominantClustering(run as RunDetail & { W: Float64Array; H: Float64Array });
-  return {
-    runId,
-    classes: { ...clustering, agreements: agreementsOf(clustering.clusters, run.params.rank, columns) },
-  };
+  let classes: ClusterAgreement | null = null;
+  if (columns.length > 0) {
+    const rank = run.params.rank;
+    const consensus = consensusClustersOf(ctx, run);
+    const clusters: ArrayLike<number> =
+      consensus ??
+      kept?.classLabels ??
+      dominantClusters(run as RunDetail & { W: Float64Array; H: Float64Array });
+    classes = {
+      rank,
+      clusters: summarisesH(rank, run.cols, maxEntries) ? null : Array.from(clusters),
+      source: consensus ? 'consensus' : 'dominant',
+      agreements: agreementsOf(clusters, rank, columns),
+    };
+  }
+  if (kept) kept.classes = { annotations, classes };
+  return { runId, classes };
 }
 
+/**
+ * Each rank's consensus clusters against the dataset's categorical sample classes: the agreements
+ * only (the clusters, n a rank, are drawn by no screen). A finished sweep's answer is kept
+ * (view-cache.ts) until a sample annotation file is imported or deleted.
+ */
 export function sweepClasses(ctx: ServiceContext, sweepId: number): SweepClassesView {
+  const summary = getSweepSummary(ctx, sweepId);
+  const key = sweepClassesKey(summary, sampleAnnotationsVersion(ctx, summary.datasetId));
+  const kept = key === null ? undefined : viewCaches(ctx).sweepClasses.get(key);
+  if (kept) return kept;
   const sweep = getSweepDetail(ctx, sweepId);
   const columns = categorical(getDatasetAnnotations(ctx, sweep.datasetId, 'samples').samples);
-  return {
+  const view: SweepClassesView = {
     sweepId,
     columns: columns.map((c) => c.name),
     ranks:
@@ -122,11 +143,12 @@ export function sweepClasses(ctx: ServiceContext, sweepId: number): SweepClasses
             .filter((r) => r.sampleClusters.length === columns[0].values.length)
             .map((r) => ({
               rank: r.rank,
-              clusters: r.sampleClusters,
               source: 'consensus' as const,
               agreements: agreementsOf(r.sampleClusters, r.rank, columns),
             })),
   };
+  if (key !== null) viewCaches(ctx).sweepClasses.set(key, view);
+  return view;
 }
 
 /** Ranked markers of a run's components (`top` per component). */
@@ -264,16 +286,20 @@ export function sweepConsensusMap(ctx: ServiceContext, sweepId: number, rank: nu
     ).col_names,
   ) as string[];
   const metrics = sweep.ranks.find((r) => r.rank === rank);
+  // Above 240 shown samples the figure draws block means: made here, by the window's function.
+  const cells = squareFigureCells(map.matrix, map.order.length);
   return {
     sweepId,
     rank,
     replicates: kept.length,
     order: map.order,
     sampleNames: map.order.map((j) => names[j]),
-    matrix: map.matrix,
+    matrix: cells.values,
+    matrixCells: cells.cells,
     merges: map.tree.merges,
     leaves: map.leaves,
     clusters: map.clusters,
+    sampleTracks: columnsAt(getDatasetAnnotations(ctx, sweep.datasetId, 'samples').samples, map.order),
     subsample: map.subsample,
     cophenetic: metrics?.cophenetic ?? (kept.length > 1 ? map.cophenetic : null),
     dispersion: metrics?.dispersion ?? (kept.length > 1 ? map.dispersion : null),

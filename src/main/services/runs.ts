@@ -37,6 +37,7 @@ import { describeOwner, ownerGone } from '../db/ownership';
 import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
+import { warmupProvenance } from './finished-runs';
 import { getDatasetSummary, loadDataset } from './datasets';
 import type { MatrixLease } from './matrix-cache';
 import { forgetRunSummaries } from './view-cache';
@@ -151,6 +152,8 @@ export function fitOptionsOf(params: RunParams): FitOptionsInput {
     l2H: params.l2H,
     shuffle: params.shuffle,
     warmup: params.warmup,
+    // Absent from runs stored before it existed, which ran a fixed warm-up (the engine's default 0).
+    ...(params.warmupTol !== undefined ? { warmupTol: params.warmupTol } : {}),
     ...(params.batchSize !== undefined ? { batchSize: params.batchSize } : {}),
   };
 }
@@ -417,6 +420,7 @@ export async function executeRun(
           : {}),
       },
       ...(best.traceSeconds !== undefined ? { traceSeconds: best.traceSeconds } : {}),
+      ...warmupProvenance(params, best),
     };
     const stored = ctx.db.transaction(() => {
       if (!started) markRunStarted(ctx.db, id, ctx.now());

@@ -8,6 +8,7 @@ import type {
   SweepDetail,
   SweepParams,
   SweepRankMetrics,
+  SweepRecord,
   SweepSummary,
 } from '../../shared/domain';
 import { getSweepRow, listSweeps, type SweepListRow } from '../db/queries/sweeps';
@@ -46,7 +47,8 @@ export function listSweepSummaries(ctx: ServiceContext, datasetId?: number): Swe
   return listSweeps(ctx.db, datasetId).map(toSweepSummary);
 }
 
-export function getSweepDetail(ctx: ServiceContext, id: number): SweepDetail {
+/** A sweep as stored, each rank with its n consensus clusters (the CLI, analyses, a sweep's runs). */
+export function getSweepDetail(ctx: ServiceContext, id: number): SweepRecord {
   const row = getSweepRow(ctx.db, id);
   if (!row) throw new ServiceError('not_found', `sweep ${id} does not exist`);
   const stored = row.result
@@ -59,4 +61,13 @@ export function getSweepDetail(ctx: ServiceContext, id: number): SweepDetail {
     recommendation: stored.recommendation,
     cluster: cluster ? (JSON.parse(cluster) as SweepClusterProvenance) : null,
   };
+}
+
+/**
+ * A sweep as `sweeps:get` sends it: the stored record without each rank's n consensus clusters,
+ * which the window does not draw (the consensus map and class tables have channels of their own).
+ */
+export function getSweepView(ctx: ServiceContext, id: number): SweepDetail {
+  const record = getSweepDetail(ctx, id);
+  return { ...record, ranks: record.ranks.map(({ sampleClusters: _clusters, ...rank }) => rank) };
 }

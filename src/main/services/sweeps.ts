@@ -35,7 +35,7 @@ import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { SweepJobTaskResult } from '../workers/protocol';
 import { defaultSolverFor } from '../../shared/nmf/defaults';
 import type { ServiceContext } from './context';
-import { baseProvenance, storeFinishedRun, traceSecondsProvenance } from './finished-runs';
+import { baseProvenance, storeFinishedRun, traceSecondsProvenance, warmupProvenance } from './finished-runs';
 import { getDatasetSummary } from './datasets';
 import type { MatrixLease } from './matrix-cache';
 import { SweepRankProgress } from './sweep-progress';
@@ -52,9 +52,10 @@ import { SweepRemaining } from './sweep-remaining';
 import { memoryProvenance, runLimited, sweepMemoryPlan } from './job-memory';
 import type { JobMemoryPlan } from '../../shared/domain/job-memory-plan';
 import { getSweepSummary, type StoredSweepResult } from './sweep-records';
+import { forgetSweepViews } from './view-cache';
 
 export { SweepRemaining };
-export { getSweepDetail, getSweepSummary, listSweepSummaries } from './sweep-records';
+export { getSweepDetail, getSweepSummary, getSweepView, listSweepSummaries } from './sweep-records';
 
 /**
  * Rank sweeps: every fit of the sweep (replicates, cross-validation folds, shuffled baseline) is a
@@ -109,6 +110,8 @@ function runParamsForRank(
   return completeRunParams({
     ...params.fit,
     ...(init ? { init } : {}),
+    // A sweep stored before `warmupTol` existed ran a fixed warm-up.
+    warmupTol: params.fit.warmupTol ?? 0,
     rank,
     seed,
     replicates: params.replicates,
@@ -303,6 +306,7 @@ export function deleteSweepById(ctx: ServiceContext, id: number): { deleted: num
   ctx.jobs.cancel('sweep', id);
   const deleted = deleteSweep(ctx.db, id);
   if (!deleted) throw new ServiceError('not_found', `sweep ${id} does not exist`);
+  forgetSweepViews(ctx, id);
   ctx.events.emit('library:changed', { what: 'sweeps', id });
   return { deleted };
 }
@@ -523,6 +527,7 @@ function saveSweepOutcome(
           // When the job's fit reached each trace point (null in run.json where the stored or
           // cluster result predates it), as a fit's run records it.
           ...traceSecondsProvenance(best.factors),
+          ...warmupProvenance(runParams, best.factors),
         },
       });
     }

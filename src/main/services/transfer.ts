@@ -142,7 +142,13 @@ export async function importFactors(
   }
   const k = Wd.cols;
   // Factors fitted elsewhere had no warm-up of ours unless their run.json says so.
-  const params: RunParams = completeRunParams({ warmup: 0, ...request.params, rank: k, replicates: 1 });
+  const params: RunParams = completeRunParams({
+    warmup: 0,
+    ...request.params,
+    warmupTol: 0,
+    rank: k,
+    replicates: 1,
+  });
   const loss = betaDivergence(V, Wd, Hd, params.beta);
   const loglik = params.beta === 1 ? poissonLogLikelihood(V, Wd, Hd) : null;
   const provenance: RunProvenance = {

@@ -1,5 +1,12 @@
 import { H_VIEW_MAX_ENTRIES, summarisesH } from '../../shared/analysis/run-views';
-import type { ProjectionHSummary, RunDetail, RunHSummary } from '../../shared/domain';
+import type {
+  AnnotationColumnHeading,
+  ProjectionHSummary,
+  RunClassesView,
+  RunDetail,
+  RunHSummary,
+  SweepClassesView,
+} from '../../shared/domain';
 import type { ServiceContext } from './context';
 
 /**
@@ -29,6 +36,11 @@ export class RecentValues<V> {
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
 
+  /** Drops the value kept for `key`, if any. */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   /** Drops every value whose key starts with `prefix` (a row's id and the separator). */
   dropPrefix(prefix: string): void {
     for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.entries.delete(key);
@@ -52,6 +64,12 @@ export interface KeptRunViews {
    * (shared/analysis `sampleLabels`), so that call reads neither H nor the sample names.
    */
   classLabels: Int32Array;
+  /**
+   * The run's `runs:classes` answer once made, with the version of the sample annotation files it
+   * was made from (`annotationFilesVersion`): agreements of 10⁶ clusters with each class column
+   * take seconds, and only an annotation file imported or deleted changes them.
+   */
+  classes?: { annotations: string; classes: RunClassesView['classes'] };
 }
 
 /**
@@ -63,6 +81,17 @@ export interface KeptRunViews {
 export interface ViewCaches {
   runs: RecentValues<KeptRunViews>;
   projections: RecentValues<ProjectionHSummary>;
+  /**
+   * `sweeps:classes` of finished sweeps (a few numbers per rank, class and cluster), keyed by
+   * {@link sweepClassesKey}: each answer compares every rank's n consensus clusters with every
+   * class column (about a second a rank at 10⁶ samples and two class columns).
+   */
+  sweepClasses: RecentValues<SweepClassesView>;
+  /**
+   * The column headings of stored annotation files (`annotations:sets`), keyed by the file's id,
+   * creation time and hash (`annotationFileKey`): counting a file's classes parses all its values.
+   */
+  annotationHeadings: RecentValues<AnnotationColumnHeading[]>;
 }
 
 /** Summaries kept per context: each library its own (no module state shared between libraries). */
@@ -71,12 +100,17 @@ const caches = new WeakMap<ServiceContext, ViewCaches>();
 /** The number of summaries of each kind kept. */
 export const KEPT_SUMMARIES = 4;
 
+/** The number of annotation files whose column headings are kept (a few hundred bytes each). */
+export const KEPT_ANNOTATION_HEADINGS = 256;
+
 export function viewCaches(ctx: ServiceContext): ViewCaches {
   let kept = caches.get(ctx);
   if (!kept) {
     kept = {
       runs: new RecentValues<KeptRunViews>(KEPT_SUMMARIES),
       projections: new RecentValues<ProjectionHSummary>(KEPT_SUMMARIES),
+      sweepClasses: new RecentValues<SweepClassesView>(KEPT_SUMMARIES),
+      annotationHeadings: new RecentValues<AnnotationColumnHeading[]>(KEPT_ANNOTATION_HEADINGS),
     };
     caches.set(ctx, kept);
   }
@@ -139,4 +173,23 @@ export function forgetRunSummaries(ctx: ServiceContext, id: number): void {
 /** Forgets the kept summary of projection `id`, deleted. */
 export function forgetProjectionSummary(ctx: ServiceContext, id: number): void {
   caches.get(ctx)?.projections.dropPrefix(idPrefix(id));
+}
+
+/**
+ * The key of a finished sweep's `sweeps:classes`: its id, its end time (a sweep resumed ends again;
+ * a deleted sweep's id given to a later one ends at another time) and the version of its dataset's
+ * sample annotation files (`annotationFilesVersion`). Null for an unfinished sweep, not kept.
+ */
+export function sweepClassesKey(
+  sweep: { id: number; state: string; finishedAt: string | null },
+  annotations: string,
+): string | null {
+  return sweep.state === 'done' && sweep.finishedAt
+    ? `${idPrefix(sweep.id)}${sweep.finishedAt}|${annotations}`
+    : null;
+}
+
+/** Forgets what is kept of sweep `id`, deleted. */
+export function forgetSweepViews(ctx: ServiceContext, id: number): void {
+  caches.get(ctx)?.sweepClasses.dropPrefix(idPrefix(id));
 }

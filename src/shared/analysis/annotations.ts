@@ -246,3 +246,24 @@ export function categoryCodes(column: CategoricalAnnotation): number[] {
   const code = new Map(column.levels.map((level, i) => [level, i]));
   return column.values.map((v) => (v === null ? -1 : code.get(v)!));
 }
+
+/**
+ * The columns over the samples (or features) at `order` only, in that order: a map that shows a
+ * subsample gets its tracks without every sample's values. A categorical column keeps all its
+ * levels, so each category keeps the colour the whole column gives it.
+ */
+export function columnsAt(
+  columns: readonly AnnotationColumn[],
+  order: readonly number[],
+): AnnotationColumn[] {
+  return columns.map((column): AnnotationColumn =>
+    column.kind === 'categorical'
+      ? {
+          name: column.name,
+          kind: 'categorical',
+          levels: column.levels,
+          values: order.map((j) => column.values[j]),
+        }
+      : { name: column.name, kind: 'numeric', values: order.map((j) => column.values[j]) },
+  );
+}

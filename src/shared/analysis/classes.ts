@@ -32,7 +32,7 @@ export interface ClassAgreement {
  * @param clusterCount k (columns of the contingency table)
  */
 export function classAgreement(
-  clusters: readonly number[],
+  clusters: ArrayLike<number>,
   column: CategoricalAnnotation,
   clusterCount: number,
 ): ClassAgreement {

@@ -66,6 +66,7 @@ export {
   parseAnnotationTable,
   annotationColumn,
   categoryCodes,
+  columnsAt,
   AnnotationError,
   type AnnotationAxis,
   type AnnotationColumn,

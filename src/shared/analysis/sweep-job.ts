@@ -48,13 +48,20 @@ function screenedFit(input: DataMatrix, job: SweepJob, hooks: FitHooks): FitResu
   let best: FitResult | null = null;
   let screened = 0;
   const started = Date.now();
+  // A warm-up that runs until HALS settles (`warmupTol`) has no length known in advance: the start
+  // then runs its warm-up and the same number of multiplicative updates after it as a fixed
+  // warm-up's screen would (`iterations` − the warm-up), within the fit's own maxIter.
+  const warmup = job.fit.warmup ?? 0;
+  const settling = lossOnlyAtEnd && warmup > 0 && (job.fit.warmupTol ?? 0) > 0;
+  const budget = settling ? (job.fit.maxIter ?? iterations) : iterations;
   for (let t = 0; t < job.screen.starts; t++) {
     const trial = fitOn({
       ...job.fit,
       seed: base + t,
-      maxIter: iterations,
+      maxIter: budget,
       tol: 0,
-      ...(lossOnlyAtEnd ? { checkEvery: iterations } : {}),
+      ...(settling ? { iterationsAfterWarmup: iterations - warmup } : {}),
+      ...(lossOnlyAtEnd ? { checkEvery: budget } : {}),
     });
     screened += trial.iterations;
     if (best === null || trial.loss < best.loss) best = trial;
@@ -193,6 +200,7 @@ export function runSweepJob(
           H: fit.H,
           trace: fit.trace,
           ...(fit.traceSeconds !== undefined ? { traceSeconds: fit.traceSeconds } : {}),
+          ...(fit.warmupIterations !== undefined ? { warmupIterations: fit.warmupIterations } : {}),
         }
       : null,
     warnings: fit.warnings,

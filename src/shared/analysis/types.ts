@@ -383,6 +383,8 @@ export interface SweepJobResult {
     H: DenseMatrix;
     trace: Array<[number, number]>;
     traceSeconds?: number[];
+    /** HALS iterations of the fit's warm-up (`FitResult.warmupIterations`), where it had one. */
+    warmupIterations?: number;
   } | null;
   warnings: string[];
 }

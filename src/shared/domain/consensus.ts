@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RUN_FIT_DEFAULTS } from './defaults';
 import { initNames, runParamsSchema, type RunParams } from './params';
 import type { RunHOrderView, RunState } from './records';
 import type { SweepClusterProvenance } from './views';
@@ -11,11 +12,14 @@ import type { SweepClusterProvenance } from './views';
 /**
  * Fit settings of a consensus's replicate fits, with cNMF's defaults (`cNMF.prepare`): random
  * starts (each replicate must start elsewhere; NNDSVD would give every seed the same fit), up to
- * 1000 iterations, no warm-up. The refit of H on the consensus W uses the same loss and solver.
+ * 1000 iterations; multiplicative updates get a run's HALS warm-up unless `warmup` is 0. The refit
+ * of H on the consensus W uses the same loss and solver.
  */
 export const consensusFitSchema = runParamsSchema.omit({ rank: true, replicates: true }).extend({
   init: z.enum(initNames).default('random'),
   maxIter: z.number().int().min(1).max(1_000_000).default(1000),
+  // Stored with every new consensus; one stored before the field ran a fixed warm-up (absent = 0).
+  warmupTol: z.number().min(0).max(0.5).default(RUN_FIT_DEFAULTS.warmupTol),
 });
 
 /** A consensus over ranks fromRank..toRank (one rank: fromRank = toRank). */

@@ -93,15 +93,23 @@ export const runParamsSchema = z
      * Default RUN_FIT_DEFAULTS.warmup for mu, filled in by `completeRunParams` (0 under HALS).
      */
     warmup: z.number().int().min(0).max(100_000).optional(),
+    /**
+     * The warm-up goes on past `warmup` until HALS settles (engine FitOptions.warmupTol; 0: exactly
+     * `warmup` iterations). Default RUN_FIT_DEFAULTS.warmupTol with a warm-up, filled in by
+     * `completeRunParams` (0 without one). Runs stored before the field ran a fixed warm-up.
+     */
+    warmupTol: z.number().min(0).max(0.5).optional(),
     replicates: z.number().int().min(1).max(1000).default(RUN_DEFAULTS.replicates),
   })
   .strict();
 
 export type RunParamsInput = z.input<typeof runParamsSchema>;
 /** Parameters with every default filled in, the solver resolved. */
-export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver' | 'warmup'> & {
+export type RunParams = Omit<z.output<typeof runParamsSchema>, 'solver' | 'warmup' | 'warmupTol'> & {
   solver: 'mu' | 'hals' | 'als' | 'minibatch';
   warmup: number;
+  /** Absent from runs stored before it existed: those ran a fixed warm-up (0). */
+  warmupTol?: number;
 };
 
 /**
@@ -114,12 +122,13 @@ export function completeRunParams(input: RunParamsInput): RunParams {
   const beta = betaOfLoss(parsed.loss, parsed.beta);
   const solver = parsed.solver ?? defaultSolverFor(beta);
   const warmup = solver === 'mu' ? (parsed.warmup ?? RUN_FIT_DEFAULTS.warmup) : 0;
+  const warmupTol = warmup > 0 ? (parsed.warmupTol ?? RUN_FIT_DEFAULTS.warmupTol) : 0;
   // A batch size is recorded for the minibatch solver only (the others have none).
   const { batchSize, ...rest } = parsed;
   if (solver === 'minibatch') {
-    return { ...rest, beta, solver, warmup, batchSize: batchSize ?? MINIBATCH_DEFAULTS.batchSize };
+    return { ...rest, beta, solver, warmup, warmupTol, batchSize: batchSize ?? MINIBATCH_DEFAULTS.batchSize };
   }
-  return { ...rest, beta, solver, warmup };
+  return { ...rest, beta, solver, warmup, warmupTol };
 }
 
 /**
@@ -130,6 +139,8 @@ export const sweepFitSchema = runParamsSchema.omit({ rank: true, replicates: tru
   maxIter: z.number().int().min(1).max(1_000_000).default(SWEEP_FIT_DEFAULTS.maxIter),
   tol: z.number().min(0).max(1).default(SWEEP_FIT_DEFAULTS.tol),
   warmup: z.number().int().min(0).max(100_000).default(SWEEP_FIT_DEFAULTS.warmup),
+  // Stored with every new sweep; a sweep stored before the field ran a fixed warm-up (absent = 0).
+  warmupTol: z.number().min(0).max(0.5).default(SWEEP_FIT_DEFAULTS.warmupTol),
 });
 
 /** A rank sweep: every k in [fromRank, toRank], replicates and cross-validation folds per k. */

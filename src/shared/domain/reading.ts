@@ -55,14 +55,25 @@ export interface DatasetAnnotations {
   features: AnnotationColumn[];
 }
 
-/** Agreement of one clustering of the samples with every categorical sample annotation. */
-export interface ClusterAgreement {
+/**
+ * Agreement of one clustering of the samples with every categorical sample annotation: a few
+ * numbers per class and cluster, whatever the number of samples.
+ */
+export interface RankAgreement {
   rank: number;
-  /** Cluster of each sample (0..rank−1). */
-  clusters: number[];
   /** `consensus`: the sweep's consensus clusters at this rank; `dominant`: each sample's dominant component in W·H. */
   source: 'consensus' | 'dominant';
   agreements: ClassAgreement[];
+}
+
+/** A run's clustering and its agreement with the classes (`runs:classes`). */
+export interface ClusterAgreement extends RankAgreement {
+  /**
+   * Cluster of each sample (0..rank−1), for a run whose H `runs:get` sends (the window draws its
+   * coefficient map with them); null for a run it summarises (`summarisesH`), whose map the main
+   * process bins by these clusters itself (`hSummary.coefficients`).
+   */
+  clusters: number[] | null;
 }
 
 export interface RunClassesView {
@@ -71,11 +82,12 @@ export interface RunClassesView {
   classes: ClusterAgreement | null;
 }
 
+/** Each rank's consensus clusters against the classes (`sweeps:classes`); the clusters stay in the main process. */
 export interface SweepClassesView {
   sweepId: number;
   /** Categorical sample annotations compared (empty when there are none). */
   columns: string[];
-  ranks: ClusterAgreement[];
+  ranks: RankAgreement[];
 }
 
 export interface MarkerFeatureView {
@@ -121,14 +133,26 @@ export interface ConsensusMapView {
   /** Samples shown, in dendrogram leaf order (indices into the dataset's samples). */
   order: number[];
   sampleNames: string[];
-  /** s × s consensus, row-major, rows and columns in `order` (Float32: entries are r/R fractions, shown, not computed on). */
+  /**
+   * The consensus, rows and columns in `order`, row-major (Float32: entries are r/R fractions,
+   * shown, not computed on): s × s up to `FIGURE_MAX_CELLS` (240) shown samples; above, the
+   * `matrixCells` × `matrixCells` means of the blocks the figure draws (shared `downsample`,
+   * 'mean'), not the s × s matrix (16 MB at 2000 samples) the window would average to them.
+   */
   matrix: Float32Array;
+  /** Rows (= columns) of `matrix`: min(s, 240). */
+  matrixCells: number;
   /** Average-linkage tree of 1 − C over the shown samples (leaf ids are positions in the unordered subsample, see `leaves`). */
   merges: Array<{ left: number; right: number; height: number; size: number }>;
   /** Sample index of each tree leaf id 0..s−1. */
   leaves: number[];
   /** Consensus cluster of each shown sample, in `order`. */
   clusters: number[];
+  /**
+   * The dataset's sample annotation columns (merged as `annotations:list` merges them) over the
+   * shown samples only, in `order`: the map's tracks, without sending every sample's values.
+   */
+  sampleTracks: AnnotationColumn[];
   /** Set when the samples exceed the map's limit: a fixed random subsample is drawn. */
   subsample: { shown: number; of: number } | null;
   cophenetic: number | null;

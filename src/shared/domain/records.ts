@@ -130,6 +130,11 @@ export interface RunProvenance {
    * before it was recorded and from imported factors.
    */
   traceSeconds?: number[];
+  /**
+   * HALS iterations the kept fit's warm-up ran, recorded where the warm-up went on until HALS
+   * settled (`params.warmupTol` > 0), so its length is not in the parameters.
+   */
+  warmupIterations?: number;
 }
 
 export interface RunDetail extends RunSummary {

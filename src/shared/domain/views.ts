@@ -125,8 +125,16 @@ export interface SweepRankMetrics {
   runId: number | null;
 }
 
+/**
+ * A rank's criteria as `sweeps:get` sends them: without `sampleClusters` (n numbers a rank, 18 MB
+ * for nine ranks of 10⁶ samples), which no screen draws; the consensus map and the class tables
+ * come from `sweeps:consensus` and `sweeps:classes`.
+ */
+export type SweepRankView = Omit<SweepRankMetrics, 'sampleClusters'>;
+
+/** A sweep as the window reads it (`sweeps:get`). */
 export interface SweepDetail extends SweepSummary {
-  ranks: SweepRankMetrics[];
+  ranks: SweepRankView[];
   recommendation: {
     rank: number | null;
     criterion: string;
@@ -135,6 +143,14 @@ export interface SweepDetail extends SweepSummary {
   } | null;
   /** Where the fits ran, for a sweep merged from a cluster job folder; null for one run here. */
   cluster?: SweepClusterProvenance | null;
+}
+
+/**
+ * A sweep as stored (`getSweepDetail`): each rank with its consensus clusters, which the CLI's
+ * ranks.json, the class agreements and a sweep's runs read.
+ */
+export interface SweepRecord extends SweepDetail {
+  ranks: SweepRankMetrics[];
 }
 
 /** Provenance of a sweep computed as a cluster job array and merged into the library. */

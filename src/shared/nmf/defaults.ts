@@ -13,6 +13,8 @@ export const ENGINE_DEFAULTS = {
   seed: 0,
   checkEvery: 10,
   warmup: 0,
+  /** A fixed warm-up of `warmup` iterations (see FitOptions.warmupTol). */
+  warmupTol: 0,
   /** Each of the L1 and L2 penalties on W and H. */
   penalty: 0,
   /** HALS visits components in order (scikit-learn's `shuffle=False`). */

@@ -203,12 +203,37 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
   let iteration = 0;
 
   // At most half the iterations: the fit's own loss is what MU minimises, HALS only finds the basin.
-  const warmup = options.solver === 'mu' ? Math.min(options.warmup, Math.floor(options.maxIter / 2)) : 0;
-  while (iteration < options.maxIter) {
+  const warmupCap = Math.floor(options.maxIter / 2);
+  const settling = options.solver === 'mu' && options.warmup > 0 && options.warmupTol > 0;
+  let warmup = options.solver === 'mu' ? Math.min(settling ? warmupCap : options.warmup, warmupCap) : 0;
+  // HALS's own loss at the last settling test (`FitOptions.warmupTol`).
+  let previousFrobenius = Number.NaN;
+  // The last iteration when `iterationsAfterWarmup` is set: fixed once the warm-up has ended.
+  let lastIteration = options.maxIter;
+  const afterWarmup = options.iterationsAfterWarmup;
+  if (afterWarmup !== undefined && options.solver === 'mu')
+    lastIteration = Math.min(lastIteration, warmup + afterWarmup);
+  while (iteration < lastIteration) {
     if (hooks.isCancelled?.() === true) throw new FitCancelledError(iteration);
     iteration++;
     if (iteration <= warmup) {
       halsIteration(data, W, Ht, k, pen, ws, nextOrder, fixed);
+      // Tested from the last check before the minimum warm-up on: a fit whose HALS has settled by
+      // then stops its warm-up where a fixed warm-up would, with the same bits.
+      if (
+        settling &&
+        iteration < warmup &&
+        iteration % SETTLING_EVERY === 0 &&
+        iteration >= options.warmup - SETTLING_EVERY
+      ) {
+        const frobenius = divergenceOf(data, W, Ht, k, 2, kernels);
+        const settled = previousFrobenius - frobenius < options.warmupTol * frobenius;
+        previousFrobenius = frobenius;
+        if (settled && iteration >= options.warmup) {
+          warmup = iteration;
+          if (afterWarmup !== undefined) lastIteration = Math.min(options.maxIter, warmup + afterWarmup);
+        }
+      }
       if (iteration === warmup) {
         if (fixed !== 'W') liftZeros(W);
         if (fixed !== 'H') liftZeros(Ht);
@@ -298,8 +323,16 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     seconds: (now() - started) / 1000,
     options: used,
     warnings,
+    ...(warmup > 0 ? { warmupIterations: Math.min(warmup, iteration) } : {}),
   };
 }
+
+/**
+ * Iterations between two tests of a settling warm-up (`FitOptions.warmupTol`): scikit-learn's
+ * cadence for its own convergence test, fixed rather than `checkEvery` so that a screened start,
+ * which checks its loss only at its end, still tests the warm-up as a full fit does.
+ */
+const SETTLING_EVERY = 10;
 
 /**
  * Start of a fit with a fixed factor (`FitOptions.fixed`): the fixed factor copied; the free one

@@ -78,6 +78,17 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
   if (!Number.isInteger(warmup) || warmup < 0) {
     throw new FitSettingsError(`warmup ${warmup} must be an integer ≥ 0`);
   }
+  const warmupTol = input.warmupTol ?? ENGINE_DEFAULTS.warmupTol;
+  if (!Number.isFinite(warmupTol) || warmupTol < 0 || warmupTol >= 1) {
+    throw new FitSettingsError(`warmupTol ${warmupTol} must be a number ≥ 0 and < 1`);
+  }
+  const iterationsAfterWarmup = input.iterationsAfterWarmup;
+  if (
+    iterationsAfterWarmup !== undefined &&
+    (!Number.isInteger(iterationsAfterWarmup) || iterationsAfterWarmup < 0)
+  ) {
+    throw new FitSettingsError(`iterationsAfterWarmup ${iterationsAfterWarmup} must be an integer ≥ 0`);
+  }
   const loglik = input.loglik ?? ENGINE_DEFAULTS.loglik;
   if (typeof loglik !== 'boolean')
     throw new FitSettingsError(`loglik ${String(loglik)} must be true or false`);
@@ -106,6 +117,8 @@ export function resolveWith(input: FitOptionsInput, data: PreparedData | undefin
     shuffle,
     checkEvery,
     warmup,
+    warmupTol,
+    ...(iterationsAfterWarmup !== undefined ? { iterationsAfterWarmup } : {}),
     loglik,
   };
   if (solver === 'minibatch') {

@@ -60,6 +60,23 @@ export interface FitOptions {
    */
   warmup: number;
   /**
+   * `mu` with a warm-up only. 0 (default): the warm-up is exactly `warmup` HALS iterations. > 0: it
+   * is at least `warmup` and goes on until HALS has settled — until the Frobenius loss ½‖V − WH‖²
+   * falls by less than `warmupTol` of itself over `checkEvery` iterations — and at most half of
+   * maxIter. Why: on counts whose small modules hold a large share of the total (a module of 4
+   * features among 300 with as much mass as one of 270), HALS from a random start sits on a plateau
+   * for a few hundred iterations before it separates them; multiplicative updates started from that
+   * plateau end in a poor local minimum (KL up to 1.7× the planted solution's), where the same start
+   * with the warm-up run to the end of the plateau reaches it.
+   */
+  warmupTol: number;
+  /**
+   * `mu` only: stop this many iterations after the warm-up has ended (still at most maxIter), for
+   * a screened start of a sweep's fold fit: its warm-up and then a fixed number of multiplicative
+   * updates, whatever length a settling warm-up took. Default: none.
+   */
+  iterationsAfterWarmup?: number;
+  /**
    * β = 1 only: compute the Poisson log-likelihood of the final factors (`FitResult.loglik`), one
    * more pass over V. Default true; benchmarks against tools that do not compute it turn it off.
    */
@@ -174,6 +191,11 @@ export interface FitResult {
   options: Omit<FitOptions, 'W0' | 'H0'>;
   /** Human-readable warnings, e.g. "maxIter (500) reached before convergence (tol 1e-4)". */
   warnings: string[];
+  /**
+   * HALS iterations the warm-up ran (`mu` with a warm-up; absent otherwise): `warmup` when fixed,
+   * where HALS settled when `warmupTol` > 0.
+   */
+  warmupIterations?: number;
 }
 
 /** Thrown by a fit whose `isCancelled` hook returned true. */

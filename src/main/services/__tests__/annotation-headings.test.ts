@@ -5,6 +5,7 @@ import {
   type AnnotationSet,
   type AnnotationSetHeading,
 } from '../../../shared/domain';
+import { viewCaches } from '../view-cache';
 import { call, servicesInTempFolders, synthesizedDataset } from './harness';
 
 /**
@@ -58,6 +59,53 @@ describe('annotation headings', () => {
     const listed = await call<unknown>(services, 'annotations:list', { datasetId });
     expect(encodeFrame({ ok: true, value: headings }).byteLength).toBeLessThan(2_000);
     expect(encodeFrame({ ok: true, value: listed }).byteLength).toBeGreaterThan(500_000);
+  });
+
+  it('count a file’s classes once, and list files imported and deleted since', async () => {
+    const services = start();
+    const datasetId = await synthesizedDataset(services, 5, 300, { features: 6, rank: 2 });
+    const { colNames } = await call<{ colNames: string[] }>(services, 'datasets:get', { id: datasetId });
+    const file = (name: string, column: string, value: (j: number) => string) => ({
+      datasetId,
+      axis: 'samples',
+      file: {
+        fileName: name,
+        bytes: bytes(`sample\t${column}\n` + colNames.map((s, j) => `${s}\t${value(j)}`).join('\n')),
+      },
+    });
+    const first = await call<AnnotationSet>(
+      services,
+      'annotations:import',
+      file('a.tsv', 'type', (j) => `t${j % 4}`),
+    );
+    const [heading] = await call<AnnotationSetHeading[]>(services, 'annotations:sets', { datasetId });
+    // The same fields in the same order as the file's record, its columns last (the answer's bytes as before).
+    const { columns: _values, warnings: _warnings, ...provenance } = first;
+    expect(Object.keys(heading)).toEqual([...Object.keys(provenance), 'columns']);
+    expect(heading.columns[0].levelCount).toBe(4);
+
+    // Kept: a mark put on the kept heading comes back, so the stored values were not read again.
+    const kept = viewCaches(services.ctx).annotationHeadings;
+    const [key] = kept.keys();
+    kept.get(key)![0].levelCount = -1;
+    const again = await call<AnnotationSetHeading[]>(services, 'annotations:sets', { datasetId });
+    expect(again.map((h) => h.columns[0].levelCount)).toEqual([-1]);
+
+    // A file imported since is counted; a deleted one is gone, and so is what was kept of it.
+    await call(
+      services,
+      'annotations:import',
+      file('b.tsv', 'batch', (j) => `b${j % 3}`),
+    );
+    const both = await call<AnnotationSetHeading[]>(services, 'annotations:sets', { datasetId });
+    expect(both.map((h) => [h.sourceName, h.columns[0].name, h.columns[0].levelCount])).toEqual([
+      ['a.tsv', 'type', -1],
+      ['b.tsv', 'batch', 3],
+    ]);
+    await call(services, 'annotations:delete', { id: first.id });
+    expect(kept.keys()).not.toContain(key);
+    const left = await call<AnnotationSetHeading[]>(services, 'annotations:sets', { datasetId });
+    expect(left.map((h) => h.sourceName)).toEqual(['b.tsv']);
   });
 
   it('refuse a dataset that does not exist', async () => {

@@ -9,6 +9,7 @@ import type {
   SweepSummary,
 } from '../../../shared/domain';
 import { dispatch } from '../dispatch';
+import { getSweepDetail } from '../sweeps';
 import { call, servicesInTempFolders } from './harness';
 
 /** Annotations, names, class agreement and consensus maps through the channels, on a small sweep. */
@@ -75,7 +76,7 @@ describe('reading through the services', () => {
 
     // The consensus map is the stored consensus, reordered: same clusters as the sweep reported.
     const map = await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 3 });
-    const rank3 = done!.ranks.find((r) => r.rank === 3)!;
+    const rank3 = getSweepDetail(services.ctx, sweep.id).ranks.find((r) => r.rank === 3)!;
     expect(map.replicates).toBe(4);
     expect([...map.order].sort((a, b) => a - b)).toEqual(detail.colNames.map((_, j) => j));
     map.order.forEach((j, p) => expect(map.clusters[p]).toBe(rank3.sampleClusters[j]));

@@ -8,7 +8,7 @@ import {
 } from '../../../shared/analysis';
 import type { SweepJobResult } from '../../../shared/analysis';
 import { synthesizeGeneModules } from '../../../shared/analysis/synthetic';
-import type { JobProgress, SweepDetail, SweepRankMetrics } from '../../../shared/domain';
+import type { JobProgress, SweepDetail, SweepRankMetrics, SweepRankView } from '../../../shared/domain';
 import { call, servicesInTempFolders } from './harness';
 
 const start = servicesInTempFolders('nmf-sweep-progress-');
@@ -82,7 +82,8 @@ describe('sweep criteria as fits finish', () => {
     const last = mine.filter((e) => e.ranksDone !== undefined).at(-1)!;
     expect(last.ranksDone!.map((r) => r.rank)).toEqual([2, 3, 4]);
     // What was published is what the summary stored, but for what only the end knows.
-    const published = (r: SweepRankMetrics): Partial<SweepRankMetrics> => {
+    // sweeps:get sends no sample clusters; the progress sends them empty.
+    const published = (r: SweepRankView & { sampleClusters?: number[] }): Partial<SweepRankMetrics> => {
       const { sampleClusters: _s, cvPairedDifference: _d, cvPairedSe: _e, runId: _r, ...rest } = r;
       return rest;
     };

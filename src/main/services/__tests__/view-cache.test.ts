@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as views from '../../../shared/analysis/run-views';
+import { classAgreement, sampleLabels, type CategoricalAnnotation } from '../../../shared/analysis';
 import type { DatasetAnnotations, RunClassesView } from '../../../shared/domain';
+import { dense } from '../../../shared/linalg/matrix';
 import type { Services } from '..';
 import { getProjectionView } from '../projections';
 import { getCoefficientTracks, getRunView } from '../run-view';
@@ -155,14 +157,14 @@ describe('a large run’s coefficient map tracks', () => {
   }, 60_000);
 });
 
-describe('runs:classes of a large run', () => {
-  it('answers from the dominant clusters kept with the summaries, the same as read from H', async () => {
+describe('runs:classes', () => {
+  it('of a large run: the agreements of its dominant clusters, not the clusters; kept with the summaries', async () => {
     const services = start();
     const datasetId = await synthesizedDataset(services, 8, 100_000, { features: 5, rank: 3 });
     const run = await finishedRun(services, datasetId, { rank: 3, maxIter: 2, seed: 1 });
     viewCaches(services.ctx).runs.dropPrefix('');
     const detail = await call<{ colNames: string[] }>(services, 'datasets:get', { id: datasetId });
-    await call(services, 'annotations:import', {
+    const typeFile = await call<{ id: number }>(services, 'annotations:import', {
       datasetId: datasetId,
       axis: 'samples',
       file: {
@@ -171,15 +173,66 @@ describe('runs:classes of a large run', () => {
       },
     });
     const fromH = await call<RunClassesView>(services, 'runs:classes', { id: run.id });
-    expect(fromH.classes!.clusters).toHaveLength(100_000);
+    // The window draws a summarised run's coefficient map from hSummary: no n clusters are sent.
+    expect(fromH.classes!.clusters).toBeNull();
+    const stored = getRunDetail(services.ctx, run.id);
+    const column = (
+      await call<DatasetAnnotations>(services, 'annotations:list', { datasetId, axis: 'samples' })
+    ).samples[0] as CategoricalAnnotation;
+    const labels = sampleLabels(dense(stored.rows, 3, stored.W!), dense(3, stored.cols, stored.H!));
+    expect(fromH.classes!.agreements).toEqual([classAgreement(labels, column, 3)]);
+
     await call(services, 'runs:get', { id: run.id });
     const [key] = viewCaches(services.ctx).runs.keys();
     expect(await call<RunClassesView>(services, 'runs:classes', { id: run.id })).toEqual(fromH);
-    // The answer is the kept clusters'.
-    viewCaches(services.ctx).runs.get(key)!.classLabels.fill(0);
-    const kept = await call<RunClassesView>(services, 'runs:classes', { id: run.id });
-    expect(new Set(kept.classes!.clusters)).toEqual(new Set([0]));
+    const kept = viewCaches(services.ctx).runs.get(key)!;
+    expect(kept.classes?.classes).toEqual(fromH.classes);
+    // The answer is the kept one; made again from the kept clusters once the annotations change.
+    kept.classLabels.fill(0);
+    expect(await call<RunClassesView>(services, 'runs:classes', { id: run.id })).toEqual(fromH);
+    await call(services, 'annotations:delete', { id: typeFile.id });
+    expect((await call<RunClassesView>(services, 'runs:classes', { id: run.id })).classes).toBeNull();
+    await call(services, 'annotations:import', {
+      datasetId: datasetId,
+      axis: 'samples',
+      file: {
+        fileName: 'cells.tsv',
+        bytes: bytes('sample\ttype\n' + detail.colNames.map((name, j) => `${name}\tt${j % 5}`).join('\n')),
+      },
+    });
+    const fromKept = await call<RunClassesView>(services, 'runs:classes', { id: run.id });
+    expect(fromKept.classes!.agreements[0].counts.every((row) => row.slice(1).every((c) => c === 0))).toBe(
+      true,
+    );
   }, 120_000);
+
+  it('of a run sent with H: its clusters and their agreements, as before', async () => {
+    const services = start();
+    const datasetId = await synthesizedDataset(services, 3, 50, { features: 5, rank: 2 });
+    const id = await doneRun(services, datasetId);
+    const detail = await call<{ colNames: string[] }>(services, 'datasets:get', { id: datasetId });
+    await call(services, 'annotations:import', {
+      datasetId,
+      axis: 'samples',
+      file: {
+        fileName: 'cells.tsv',
+        bytes: bytes('sample\ttype\n' + detail.colNames.map((name, j) => `${name}\tt${j % 3}`).join('\n')),
+      },
+    });
+    const run = getRunDetail(services.ctx, id);
+    const labels = sampleLabels(dense(run.rows, 2, run.W!), dense(2, run.cols, run.H!));
+    const column = (await call<DatasetAnnotations>(services, 'annotations:list', { datasetId }))
+      .samples[0] as CategoricalAnnotation;
+    expect(await call<RunClassesView>(services, 'runs:classes', { id })).toEqual({
+      runId: id,
+      classes: {
+        rank: 2,
+        clusters: labels,
+        source: 'dominant',
+        agreements: [classAgreement(labels, column, 2)],
+      },
+    });
+  }, 60_000);
 });
 
 describe('RecentValues', () => {
@@ -195,5 +248,8 @@ describe('RecentValues', () => {
     kept.set('13|a', 13);
     kept.dropPrefix('1|');
     expect(kept.keys()).toEqual(['3|a', '13|a']);
+    kept.delete('3|');
+    kept.delete('3|a');
+    expect(kept.keys()).toEqual(['13|a']);
   });
 });

@@ -137,6 +137,7 @@ export function suggestedRunParams(dataset: DatasetSummary): Required<
     l2H: RUN_DEFAULTS.penalty,
     shuffle: RUN_DEFAULTS.shuffle,
     warmup: loss === 'frobenius' ? 0 : RUN_FIT_DEFAULTS.warmup,
+    warmupTol: loss === 'frobenius' ? 0 : RUN_FIT_DEFAULTS.warmupTol,
     replicates: RUN_DEFAULTS.replicates,
   };
 }

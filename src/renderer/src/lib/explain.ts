@@ -18,6 +18,8 @@ export const explain = {
     'Samples per batch of the minibatch solver: W is updated after every batch; max iterations counts passes over the data.',
   warmup:
     'HALS iterations before multiplicative updates (MU only; counted in the iteration budget): steers count fits away from poor local minima. 0 = plain MU, as scikit-learn.',
+  warmupTol:
+    'The warm-up goes on past its iterations until HALS settles: until its loss falls by less than this share over 10 iterations (at most half the budget). Small modules with much of the total can take hundreds of iterations to separate. 0 = exactly the warm-up iterations.',
   replicates:
     'Fit several times and keep the lowest loss: the first from the start chosen above, the others from random starts (seeds seed + 1, seed + 2, …).',
   fromRank: 'Smallest k to try.',

@@ -1,5 +1,5 @@
 import { rgbHex, viridis } from './colormap';
-import { downsample } from './downsample';
+import { blockEdges, downsample, FIGURE_MAX_CELLS, type Downsampled } from './downsample';
 import { niceTicks, tickLabel } from './svgchart';
 
 /**
@@ -18,10 +18,17 @@ export type Track =
 
 export interface HeatmapFigure {
   title: string;
-  /** Display-ordered matrix, row-major. */
+  /** Display-ordered matrix, row-major (rows × cols, or the `meansOfBlocks` grid). */
   values: ArrayLike<number>;
   rows: number;
   cols: number;
+  /**
+   * Set when `values` are already the cells drawn: the means of the blocks `downsample` makes of
+   * the rows × cols matrix at {@link FIGURE_MAX_CELLS} (`reduce: 'mean'`), made by the same shared
+   * function where the matrix is (the consensus map above 240 samples, `sweeps:consensus`), so the
+   * window does not receive the whole matrix. Names, tracks and tree still span rows × cols.
+   */
+  meansOfBlocks?: { rows: number; cols: number };
   rowNames: readonly string[];
   colNames: readonly string[];
   /** Tracks over the columns (in display order). */
@@ -109,7 +116,28 @@ function numericExtent(track: Track): { min: number; max: number } {
 
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 /** At most this many cells along an axis are drawn (blocks of rows/columns are averaged beyond). */
-const MAX_CELLS = 240;
+const MAX_CELLS = FIGURE_MAX_CELLS;
+
+/**
+ * The cells of the figure's matrix: `downsample`'s block means, or those given already made
+ * (`meansOfBlocks`), with the same blocks.
+ */
+function figureCells(figure: HeatmapFigure): Downsampled {
+  const { rows, cols, meansOfBlocks } = figure;
+  if (!meansOfBlocks)
+    return downsample(figure.values, rows, cols, { maxRows: MAX_CELLS, maxCols: MAX_CELLS, reduce: 'mean' });
+  const cells = { rows: Math.min(rows, MAX_CELLS), cols: Math.min(cols, MAX_CELLS) };
+  if (meansOfBlocks.rows !== cells.rows || meansOfBlocks.cols !== cells.cols)
+    throw new RangeError(
+      `${meansOfBlocks.rows} × ${meansOfBlocks.cols} block means given for ${cells.rows} × ${cells.cols} cells`,
+    );
+  return {
+    ...cells,
+    values: Float32Array.from(figure.values),
+    rowEdges: blockEdges(0, rows, cells.rows),
+    colEdges: blockEdges(0, cols, cells.cols),
+  };
+}
 
 /**
  * What a binned axis shows: "100000 samples in 240 columns, each the mean of 416–417", or null
@@ -132,11 +160,7 @@ export function binningNote(items: number, cells: number, kind: string, cellWord
  */
 export function heatmapFigureSvg(figure: HeatmapFigure): string {
   const { rows, cols } = figure;
-  const grid = downsample(figure.values, rows, cols, {
-    maxRows: MAX_CELLS,
-    maxCols: MAX_CELLS,
-    reduce: 'mean',
-  });
+  const grid = figureCells(figure);
   const colTracks = figure.colTracks ?? [];
   const rowTracks = figure.rowTracks ?? [];
   const fullRows = grid.rows === rows;

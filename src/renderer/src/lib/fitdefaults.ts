@@ -19,5 +19,6 @@ export function fitFormFor(dataset: DatasetSummary): FitForm {
     l2H: p.l2H,
     shuffle: p.shuffle,
     warmup: p.warmup,
+    warmupTol: p.warmupTol,
   };
 }

@@ -18,6 +18,8 @@ export interface FitForm {
   l2H: number;
   shuffle: boolean;
   warmup: number;
+  /** The warm-up goes on until HALS settles to this (0: exactly `warmup` iterations). */
+  warmupTol: number;
 }
 
 /** Client-side checks that mirror the request schema, so problems show beside the field at once. */
@@ -30,6 +32,8 @@ export function fitFormProblems(form: FitForm): Partial<Record<keyof FitForm, st
   if (!Number.isInteger(form.seed) || form.seed < 0) problems.seed = 'A whole number ≥ 0.';
   if (!Number.isInteger(form.warmup) || form.warmup < 0 || form.warmup > 100_000)
     problems.warmup = 'A whole number between 0 and 100 000.';
+  if (!Number.isFinite(form.warmupTol) || form.warmupTol < 0 || form.warmupTol > 0.5)
+    problems.warmupTol = 'Between 0 and 0.5.';
   for (const key of ['l1W', 'l2W', 'l1H', 'l2H'] as const)
     if (!Number.isFinite(form[key]) || form[key] < 0) problems[key] = 'Must be ≥ 0.';
   const beta = betaOfLoss(form.loss, form.beta);

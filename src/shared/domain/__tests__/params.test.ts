@@ -17,6 +17,21 @@ describe('run and sweep parameters', () => {
     expect(() => completeRunParams({ rank: 3, warmup: 1.5 })).toThrow();
   });
 
+  it('let a warm-up go on until HALS settles by default, and record 0 where there is no warm-up', () => {
+    expect(RUN_FIT_DEFAULTS.warmupTol).toBeGreaterThan(0);
+    expect(completeRunParams({ rank: 3 }).warmupTol).toBe(RUN_FIT_DEFAULTS.warmupTol);
+    expect(completeRunParams({ rank: 3, warmupTol: 0 }).warmupTol).toBe(0);
+    expect(completeRunParams({ rank: 3, warmupTol: 0.01 }).warmupTol).toBe(0.01);
+    expect(completeRunParams({ rank: 3, warmup: 0, warmupTol: 0.01 }).warmupTol).toBe(0);
+    expect(completeRunParams({ rank: 3, loss: 'frobenius' }).warmupTol).toBe(0);
+    expect(() => completeRunParams({ rank: 3, warmupTol: -0.1 })).toThrow();
+    expect(() => completeRunParams({ rank: 3, warmupTol: 0.6 })).toThrow();
+    // A sweep stores it, so that one stored before the field can be told apart (absent: fixed).
+    expect(sweepParamsSchema.parse({ fromRank: 2, toRank: 4 }).fit.warmupTol).toBe(
+      SWEEP_FIT_DEFAULTS.warmupTol,
+    );
+  });
+
   it('give sweeps their own fit defaults, the warm-up among them', () => {
     const sweep = sweepParamsSchema.parse({ fromRank: 2, toRank: 4 });
     expect(sweep.fit).toEqual(

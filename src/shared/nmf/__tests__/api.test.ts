@@ -54,6 +54,7 @@ describe('resolveFitOptions', () => {
       shuffle: false,
       checkEvery: 10,
       warmup: 0,
+      warmupTol: 0,
       loglik: true,
     });
     expect(resolveFitOptions({ rank: 3, beta: 2 }).solver).toBe('hals');

@@ -136,6 +136,25 @@ describe('annotated heatmap figures', () => {
     const svg = heatmapFigureSvg({ ...base, title: 'a <b> & "c"' });
     expect(svg).toContain('a &#60;b&#62; &#38; &#34;c&#34;');
   });
+
+  it('refuses block means given on another grid than the one it draws', () => {
+    const s = 300;
+    const { colTracks: _tracks, colTree: _tree, ...untracked } = base;
+    const square = {
+      ...untracked,
+      values: new Float32Array(240 * 240),
+      rows: s,
+      cols: s,
+      rowNames: [],
+      colNames: [],
+    };
+    expect(heatmapFigureSvg({ ...square, meansOfBlocks: { rows: 240, cols: 240 } })).toContain(
+      '300 samples in 240',
+    );
+    expect(() => heatmapFigureSvg({ ...square, meansOfBlocks: { rows: 200, cols: 200 } })).toThrow(
+      '200 × 200 block means given for 240 × 240 cells',
+    );
+  });
 });
 
 describe('sweep charts as SVG', () => {

@@ -15,16 +15,24 @@ import {
  */
 
 /**
- * Iterations the HALS warm-up takes before multiplicative updates: the parameter, capped at half
- * the iteration budget (as the engine caps it, so MU always gets the other half).
+ * Iterations the HALS warm-up took before multiplicative updates: the parameter, capped at half
+ * the iteration budget (as the engine caps it, so MU always gets the other half); for a warm-up that
+ * went on until HALS settled (`warmupTol` > 0), the length the run recorded (null if it did not).
  */
-export function warmupIterations(params: Pick<RunParams, 'warmup' | 'maxIter'>): number {
+export function warmupIterations(
+  params: Pick<RunParams, 'warmup' | 'warmupTol' | 'maxIter'>,
+  recorded?: number,
+): number | null {
+  if ((params.warmupTol ?? 0) > 0) return recorded ?? null;
   return Math.min(params.warmup, Math.floor(params.maxIter / 2));
 }
 
-/** Iteration after which multiplicative updates take over from the HALS warm-up, or null (no warm-up). */
-export function warmupHandover(params: Pick<RunParams, 'solver' | 'warmup' | 'maxIter'>): number | null {
-  return params.solver === 'mu' && params.warmup > 0 ? warmupIterations(params) : null;
+/** Iteration after which multiplicative updates take over from the HALS warm-up, or null (none, or not recorded). */
+export function warmupHandover(
+  params: Pick<RunParams, 'solver' | 'warmup' | 'warmupTol' | 'maxIter'>,
+  recorded?: number,
+): number | null {
+  return params.solver === 'mu' && params.warmup > 0 ? warmupIterations(params, recorded) : null;
 }
 
 /**
@@ -34,7 +42,15 @@ export function warmupHandover(params: Pick<RunParams, 'solver' | 'warmup' | 'ma
 export function runFactsLine(run: RunDetail): string {
   const p = run.params;
   const parts = [`${lossLabel(p, ' = ')} / ${p.solver}`, `init ${p.init}`, `seed ${p.seed}`];
-  if (p.warmup) parts.push(`HALS warm-up ${warmupIterations(p)}`);
+  if (p.warmup) {
+    const settled = (p.warmupTol ?? 0) > 0;
+    const length = warmupIterations(p, run.provenance?.warmupIterations);
+    parts.push(
+      settled
+        ? `HALS warm-up ${length ?? `≥ ${p.warmup}`} (until settled, tol ${p.warmupTol})`
+        : `HALS warm-up ${length}`,
+    );
+  }
   const converged =
     run.converged === true ? ' (converged)' : run.converged === false ? ' (not converged)' : '';
   parts.push(`${run.iterations ?? '—'} iterations${converged}`, `final loss ${formatValue(run.loss)}`);

@@ -37,7 +37,9 @@ export class RunScreen {
   );
   /** The user's component names, or C1…Ck. */
   readonly names = $derived(this.run?.componentNames ?? componentNames(this.k));
-  readonly handover = $derived(this.run ? warmupHandover(this.run.params) : null);
+  readonly handover = $derived(
+    this.run ? warmupHandover(this.run.params, this.run.provenance?.warmupIterations) : null,
+  );
   /** W as the heat map colours it: raw, or each component scaled to a maximum of 1. */
   readonly wDisplay = $derived.by(() => {
     const run = this.run;

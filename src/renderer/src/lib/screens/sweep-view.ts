@@ -1,4 +1,7 @@
-import type { SweepDetail } from '../../../../shared/domain';
+import type { ConsensusMapView, SweepDetail } from '../../../../shared/domain';
+import type { HeatmapFigure } from '../figure';
+import { formatValue } from '../format';
+import { clusterTrack, trackOf } from '../reading';
 
 /**
  * The runs to compare when a sweep's recommendation carries `marginal_gain` (recommend.ts
@@ -27,5 +30,39 @@ export function marginalComparison(
     lowerRank: lower.rank,
     higherRank: higher.rank,
     href: `#/compare?runs=${lower.runId},${higher.runId}`,
+  };
+}
+
+/**
+ * The consensus map of one rank as the Sweep screen draws it (R NMF's `consensusmap`): the shown
+ * samples' consensus matrix in leaf order with its dendrogram, a track of the consensus clusters
+ * and one of each sample annotation column. The columns come from `sweeps:consensus` over the shown
+ * samples only (`sampleTracks`, already in display order), not from every sample's annotations;
+ * above 240 shown samples its matrix is the block means the figure draws (`matrixCells`).
+ */
+export function consensusFigure(map: ConsensusMapView): HeatmapFigure {
+  const s = map.order.length;
+  const positions = map.order.map((_, p) => p);
+  const tracks = [clusterTrack('consensus cluster', map.clusters, map.rank)];
+  for (const column of map.sampleTracks) tracks.push(trackOf(column, positions));
+  // Leaf id → display position: leaves[id] is a sample, its position is where it sits in `order`.
+  const positionOfSample = new Map(map.order.map((j, p) => [j, p]));
+  return {
+    title: `Consensus matrix, k = ${map.rank} (${map.replicates} fits)`,
+    values: map.matrix,
+    rows: s,
+    cols: s,
+    // Above 240 shown samples the main process sent the block means the figure draws.
+    ...(map.matrixCells < s ? { meansOfBlocks: { rows: map.matrixCells, cols: map.matrixCells } } : {}),
+    rowNames: map.sampleNames,
+    colNames: map.sampleNames,
+    colTracks: tracks,
+    colTree: { merges: map.merges, leafPosition: map.leaves.map((j) => positionOfSample.get(j)!) },
+    scale: { min: 0, max: 1, label: 'consensus' },
+    note: map.subsample
+      ? `A fixed random subsample of ${map.subsample.shown} of ${map.subsample.of} samples is shown (the one the cophenetic correlation is computed on).`
+      : `Cophenetic correlation ${formatValue(map.cophenetic, 4)} · dispersion ${formatValue(map.dispersion, 4)}`,
+    rowKind: 'sample',
+    colKind: 'sample',
   };
 }

@@ -75,6 +75,11 @@ describe('Run screen derived values', () => {
     expect(warmupHandover({ solver: 'mu', warmup: 30, maxIter: 500 })).toBe(30);
     expect(warmupHandover({ solver: 'mu', warmup: 0, maxIter: 500 })).toBeNull();
     expect(warmupHandover({ solver: 'hals', warmup: 30, maxIter: 500 })).toBeNull();
+    // A warm-up until HALS settled: its length is the run's record, not the parameter.
+    const settling = { solver: 'mu', warmup: 200, warmupTol: 1e-3, maxIter: 2000 } as const;
+    expect(warmupHandover(settling, 340)).toBe(340);
+    expect(warmupHandover(settling)).toBeNull();
+    expect(warmupHandover({ ...settling, warmupTol: 0 }, 340)).toBe(200);
   });
 
   it('writes the facts line: loss, solver, start, warm-up, convergence, loss, time', () => {
@@ -83,6 +88,10 @@ describe('Run screen derived values', () => {
       /^kl \/ mu · init nndsvda · seed 0 · HALS warm-up 30 · 100 iterations \(converged\) · final loss 12\.5 · /,
     );
     expect(line).not.toContain('log-likelihood');
+    const settled = detail({ params: { ...detail().params, warmup: 200, warmupTol: 1e-3, maxIter: 2000 } });
+    expect(runFactsLine(settled)).toContain('· HALS warm-up ≥ 200 (until settled, tol 0.001) ·');
+    settled.provenance = { ...settled.provenance!, warmupIterations: 340 };
+    expect(runFactsLine(settled)).toContain('· HALS warm-up 340 (until settled, tol 0.001) ·');
     const beta = runFactsLine(
       detail({
         params: { ...detail().params, loss: 'beta', beta: 1.5, warmup: 0 },

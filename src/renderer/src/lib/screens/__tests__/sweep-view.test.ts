@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { SweepDetail } from '../../../../../shared/domain';
-import { marginalComparison } from '../sweep-view';
+import {
+  annotationColumn,
+  columnsAt,
+  consensusMap,
+  type AnnotationColumn,
+} from '../../../../../shared/analysis';
+import type { ConsensusMapView, SweepDetail } from '../../../../../shared/domain';
+import { squareFigureCells } from '../../../../../shared/analysis/downsample';
+import { Rng } from '../../../../../shared/linalg/random';
+import { heatmapFigureSvg, type HeatmapFigure } from '../../figure';
+import { formatValue } from '../../format';
+import { clusterTrack, trackOf } from '../../reading';
+import { consensusFigure, marginalComparison } from '../sweep-view';
 
 /** A sweep's recommendation and ranks as the Sweep screen reads them (only runId matters here). */
 function sweepWith(
@@ -62,4 +73,107 @@ describe('the Sweep screen offers to compare a marginal choice with the rank bel
     expect(marginalComparison(sweepWith(3, ['marginal_gain'], { 3: 4 }))).toBeNull();
     expect(marginalComparison({ recommendation: null, ranks: [] })).toBeNull();
   });
+});
+
+/**
+ * The consensus map's figure as SweepReading.svelte built it before `sweeps:consensus` carried the
+ * tracks (verbatim but for the parameters): from every sample's annotation columns, read through
+ * the map's order.
+ */
+function figureFromEverySample(
+  map: ConsensusMapView,
+  samples: readonly AnnotationColumn[],
+  wholeMatrix: Float32Array,
+): HeatmapFigure {
+  const s = map.order.length;
+  const tracks = [clusterTrack('consensus cluster', map.clusters, map.rank)];
+  for (const column of samples) tracks.push(trackOf(column, map.order));
+  // Leaf id → display position: leaves[id] is a sample, its position is where it sits in `order`.
+  const positionOfSample = new Map(map.order.map((j, p) => [j, p]));
+  return {
+    title: `Consensus matrix, k = ${map.rank} (${map.replicates} fits)`,
+    values: wholeMatrix,
+    rows: s,
+    cols: s,
+    rowNames: map.sampleNames,
+    colNames: map.sampleNames,
+    colTracks: tracks,
+    colTree: { merges: map.merges, leafPosition: map.leaves.map((j) => positionOfSample.get(j)!) },
+    scale: { min: 0, max: 1, label: 'consensus' },
+    note: map.subsample
+      ? `A fixed random subsample of ${map.subsample.shown} of ${map.subsample.of} samples is shown (the one the cophenetic correlation is computed on).`
+      : `Cophenetic correlation ${formatValue(map.cophenetic, 4)} · dispersion ${formatValue(map.dispersion, 4)}`,
+    rowKind: 'sample',
+    colKind: 'sample',
+  };
+}
+
+/**
+ * A consensus map view of `n` samples as `sweeps:consensus` makes it (its tracks over the shown
+ * samples, its matrix the figure's cells), and the whole s × s matrix the window used to receive.
+ */
+function mapView(
+  n: number,
+  maxSamples: number,
+  samples: readonly AnnotationColumn[],
+): { view: ConsensusMapView; wholeMatrix: Float32Array } {
+  const rng = new Rng(11);
+  const rank = 3;
+  // Replicates that mostly agree on three groups, with some samples moved at random.
+  const labelings = Array.from({ length: 4 }, () =>
+    Array.from({ length: n }, (_, j) => (rng.uniform() < 0.2 ? Math.floor(rng.uniform() * rank) : j % rank)),
+  );
+  const map = consensusMap(labelings, rank, maxSamples);
+  const cells = squareFigureCells(map.matrix, map.order.length);
+  const view: ConsensusMapView = {
+    sweepId: 1,
+    rank,
+    replicates: labelings.length,
+    order: map.order,
+    sampleNames: map.order.map((j) => `cell ${j}`),
+    matrix: cells.values,
+    matrixCells: cells.cells,
+    merges: map.tree.merges,
+    leaves: map.leaves,
+    clusters: map.clusters,
+    sampleTracks: columnsAt(samples, map.order),
+    subsample: map.subsample,
+    cophenetic: map.cophenetic,
+    dispersion: map.dispersion,
+  };
+  return { view, wholeMatrix: map.matrix };
+}
+
+describe("the consensus map from its shown samples' tracks and the figure's cells", () => {
+  // A class with a missing value and a level seen only outside any subsample's first samples, a number.
+  const columns = (n: number): AnnotationColumn[] => [
+    annotationColumn(
+      'type',
+      Array.from({ length: n }, (_, j) => (j === 3 ? 'NA' : j === n - 1 ? 'rare' : `t${(j * 7) % 5}`)),
+    ),
+    annotationColumn(
+      'depth',
+      Array.from({ length: n }, (_, j) => (j % 9 === 0 ? '' : String((j * 37) % 101))),
+    ),
+  ];
+
+  for (const [n, maxSamples] of [
+    [40, 2000],
+    [90, 30],
+    [700, 300],
+  ] as const)
+    it(`is the figure drawn from every sample's columns and the whole matrix (${n} samples, at most ${maxSamples} shown)`, () => {
+      const samples = columns(n);
+      const { view, wholeMatrix } = mapView(n, maxSamples, samples);
+      const s = Math.min(n, maxSamples);
+      expect(view.order).toHaveLength(s);
+      expect(view.subsample !== null).toBe(n > maxSamples);
+      // Above 240 shown samples, 240 × 240 block means instead of s × s.
+      expect(view.matrix).toHaveLength(Math.min(s, 240) ** 2);
+      const figure = consensusFigure(view);
+      expect(figure.colTracks!.map((t) => t.name)).toEqual(['consensus cluster', 'type', 'depth']);
+      expect(heatmapFigureSvg(figure)).toBe(
+        heatmapFigureSvg(figureFromEverySample(view, samples, wholeMatrix)),
+      );
+    });
 });
