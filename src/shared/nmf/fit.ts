@@ -218,13 +218,14 @@ export function fitPrepared(data: PreparedData, options: FitOptions, hooks: FitH
     iteration++;
     if (iteration <= warmup) {
       halsIteration(data, W, Ht, k, pen, ws, nextOrder, fixed);
-      // Tested from the last check before the minimum warm-up on: a fit whose HALS has settled by
-      // then stops its warm-up where a fixed warm-up would, with the same bits.
+      // Tested every SETTLING_EVERY iterations counted from the minimum warm-up, from one test
+      // before it on: a fit whose HALS has settled by then stops its warm-up where a fixed warm-up
+      // would, with the same bits.
       if (
         settling &&
         iteration < warmup &&
-        iteration % SETTLING_EVERY === 0 &&
-        iteration >= options.warmup - SETTLING_EVERY
+        iteration >= options.warmup - SETTLING_EVERY &&
+        (iteration - options.warmup) % SETTLING_EVERY === 0
       ) {
         const frobenius = divergenceOf(data, W, Ht, k, 2, kernels);
         const settled = previousFrobenius - frobenius < options.warmupTol * frobenius;

@@ -62,7 +62,7 @@ export interface FitOptions {
   /**
    * `mu` with a warm-up only. 0 (default): the warm-up is exactly `warmup` HALS iterations. > 0: it
    * is at least `warmup` and goes on until HALS has settled — until the Frobenius loss ½‖V − WH‖²
-   * falls by less than `warmupTol` of itself over `checkEvery` iterations — and at most half of
+   * falls by less than `warmupTol` of itself over 10 iterations (tested at `warmup` + 10j) — and at most half of
    * maxIter. Why: on counts whose small modules hold a large share of the total (a module of 4
    * features among 300 with as much mass as one of 270), HALS from a random start sits on a plateau
    * for a few hundred iterations before it separates them; multiplicative updates started from that

@@ -71,6 +71,11 @@ describe('a warm-up until HALS settles', () => {
     const screened = fitNmf(data.V, { ...base, seed: 1, warmupTol: 1e-3, tol: 0, iterationsAfterWarmup: 50 });
     expect(screened.iterations).toBe(screened.warmupIterations! + 50);
     expect(screened.warmupIterations! % 10).toBe(0);
+    // A minimum that is no multiple of 10: tested from it in steps of 10, so it stops at 15 + 10j.
+    const odd = fitNmf(data.V, { ...base, seed: 1, warmup: 15, warmupTol: 0.99, maxIter: 100, tol: 0 });
+    expect(odd.warmupIterations).toBeGreaterThanOrEqual(15);
+    expect((odd.warmupIterations! - 15) % 10).toBe(0);
+    expect(odd.warmupIterations).toBeLessThan(50);
     // Without a warm-up there is nothing to settle and nothing recorded.
     const plain = fitNmf(data.V, { ...base, seed: 1, warmup: 0, warmupTol: 1e-3, maxIter: 30 });
     expect(plain.warmupIterations).toBeUndefined();
