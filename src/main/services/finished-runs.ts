@@ -85,6 +85,16 @@ export function storeFinishedRun(ctx: ServiceContext, run: FinishedRun): number 
  * job recorded them for exactly its trace; nothing otherwise (results stored before they were, or
  * a cluster result from an older version), so run.json's `trace_seconds` is null there.
  */
+export function traceSecondsProvenance(factors: {
+  trace: ReadonlyArray<readonly [number, number]>;
+  traceSeconds?: readonly number[];
+}): Pick<RunProvenance, 'traceSeconds'> {
+  const seconds = factors.traceSeconds;
+  return Array.isArray(seconds) && seconds.length === factors.trace.length
+    ? { traceSeconds: [...seconds] }
+    : {};
+}
+
 /**
  * The warm-up's length where the parameters do not give it (a warm-up run until HALS settled,
  * `warmupTol` > 0): the Run screen marks the hand-over to multiplicative updates there.
@@ -95,15 +105,5 @@ export function warmupProvenance(
 ): Pick<RunProvenance, 'warmupIterations'> {
   return (params.warmupTol ?? 0) > 0 && fit.warmupIterations !== undefined
     ? { warmupIterations: fit.warmupIterations }
-    : {};
-}
-
-export function traceSecondsProvenance(factors: {
-  trace: ReadonlyArray<readonly [number, number]>;
-  traceSeconds?: readonly number[];
-}): Pick<RunProvenance, 'traceSeconds'> {
-  const seconds = factors.traceSeconds;
-  return Array.isArray(seconds) && seconds.length === factors.trace.length
-    ? { traceSeconds: [...seconds] }
     : {};
 }

@@ -88,7 +88,7 @@ export async function synthesizedDataset(
 export async function finishedRun(
   services: Services,
   datasetId: number,
-  params: { rank: number; maxIter: number; seed: number },
+  params: { rank: number; maxIter: number; seed: number; warmupTol?: number },
 ): Promise<RunDetail> {
   const run = await call<{ id: number }>(services, 'runs:start', { datasetId, params });
   for (;;) {
