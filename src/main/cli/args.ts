@@ -73,6 +73,7 @@ const SETTING_FLAGS: Record<string, string> = {
   l1H: '--l1-h',
   l2H: '--l2-h',
   warmup: '--warmup',
+  warmupTol: '--warmup-tol',
   replicates: '--replicates',
   fromRank: '--ranks',
   toRank: '--ranks',
