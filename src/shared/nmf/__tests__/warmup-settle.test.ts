@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hardCase } from '../../analysis/synthetic-cases';
 import { dense } from '../../linalg/matrix';
 import { fitNmf } from '../fit';
+import { selectKernels } from '../kernels';
 
 /**
  * The warm-up that goes on until HALS settles (FitOptions.warmupTol): on counts whose small modules
@@ -60,6 +61,24 @@ describe('a warm-up until HALS settles', () => {
       expect(Buffer.from(settled.W.data.buffer).equals(Buffer.from(fixed.W.data.buffer))).toBe(true);
       expect(Buffer.from(settled.H.data.buffer).equals(Buffer.from(fixed.H.data.buffer))).toBe(true);
       expect(settled.trace).toEqual(fixed.trace);
+    }
+  });
+
+  it('ends where it ends, with the same bits, on every backend and thread count', () => {
+    const data = hardCase('unequal-sizes', { seed: 3, samples: 300, moduleSizes: [270, 12, 8, 6, 4] });
+    const options = { ...base, seed: 2, warmup: 50, warmupTol: 1e-3, maxIter: 400, tol: 0 };
+    const reference = fitNmf(data.V, options);
+    // The test must decide something: HALS has not settled by the minimum here.
+    expect(reference.warmupIterations).toBeGreaterThan(50);
+    for (const kernels of [
+      selectKernels({ backend: 'js' }),
+      selectKernels({ backend: 'wasm' }),
+      selectKernels({ threads: 2, splitAlways: true }),
+    ]) {
+      const other = fitNmf(data.V, options, { kernels });
+      expect(other.warmupIterations).toBe(reference.warmupIterations);
+      expect(Buffer.from(other.W.data.buffer).equals(Buffer.from(reference.W.data.buffer))).toBe(true);
+      expect(Buffer.from(other.H.data.buffer).equals(Buffer.from(reference.H.data.buffer))).toBe(true);
     }
   });
 
