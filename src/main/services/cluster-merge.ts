@@ -16,6 +16,7 @@ import {
   sweepParamsSchema,
   type ConsensusSummary,
   type SweepClusterProvenance,
+  type SweepParams,
   type SweepSummary,
 } from '../../shared/domain';
 import { insertConsensus, queueConsensusForResume } from '../db/queries/consensus';
@@ -97,6 +98,19 @@ function provenanceOf(plan: ClusterPlan, results: ClusterResult[], now: string):
  * each rank's best replicate as a run, plus the cluster provenance. A plan merged before returns
  * the sweep it made.
  */
+/**
+ * The sweep parameters as the plan's jobs ran them: a plan written before sweeps passed `warmupTol`
+ * to their jobs (no job's fit carries it) ran fixed warm-ups, whatever its parameters say, so its
+ * `warmupTol` is recorded as 0 (as migration 0140 records it for sweeps in a library) and the
+ * jobs planned again from it are the plan's.
+ */
+function plannedWithFixedWarmups(params: SweepParams, fits: ClusterPlan['fits']): SweepParams {
+  const carries = (job: Record<string, unknown>): boolean =>
+    typeof job.fit === 'object' && job.fit !== null && 'warmupTol' in job.fit;
+  if ((params.fit.warmupTol ?? 0) === 0 || fits.some((f) => carries(f.job))) return params;
+  return { ...params, fit: { ...params.fit, warmupTol: 0 } };
+}
+
 export async function mergeClusterSweep(ctx: ServiceContext, dir: string): Promise<SweepSummary> {
   const plan = await readPlan(dir);
   if (plan.kind !== 'sweep')
@@ -109,7 +123,7 @@ export async function mergeClusterSweep(ctx: ServiceContext, dir: string): Promi
     throw new ClusterFolderError(
       `${join(dir, JOB_FOLDER.plan)}: params: ${paramsCheck.error.issues[0].message}`,
     );
-  const params = paramsCheck.data;
+  const params = plannedWithFixedWarmups(paramsCheck.data, plan.fits);
   const replanned = planSweep(sweepSpecOf(params));
   const same =
     replanned.length === plan.fits.length &&

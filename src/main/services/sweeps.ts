@@ -92,6 +92,9 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
       l2H: fit.l2H,
       shuffle: fit.shuffle,
       warmup: solver === 'mu' ? fit.warmup : 0,
+      // Until HALS settles (engine `warmupTol`); absent in a job's fit when 0 (a fixed warm-up),
+      // as every job was planned before the sweeps carried it, so those jobs keep their JSON.
+      ...(solver === 'mu' && (fit.warmupTol ?? 0) > 0 ? { warmupTol: fit.warmupTol } : {}),
       ...(fit.batchSize !== undefined ? { batchSize: fit.batchSize } : {}),
     },
   };

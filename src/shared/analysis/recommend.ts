@@ -100,6 +100,43 @@ export const MARGINAL_CV_GAIN = 0.01;
 /** See {@link MARGINAL_CV_GAIN}. */
 export const ELBOW_GAIN_RATIO = 0.1;
 
+/**
+ * How many folds hold the evidence against a smaller rank: the folds in which `r`'s held-out error
+ * exceeds `lowest`'s by more than `tolerance` of `lowest`'s error in that fold (the same tolerance
+ * the rule applies to the means, fold by fold). Null when the two ranks' per-fold errors are not
+ * paired (fewer than two folds, or stored without them).
+ *
+ * Why it matters: a fold's mean KL is heavy-tailed. With entry-wise folds, a sample whose entries
+ * of a small module are all held out (probability (1/F)^size, so about 12 of 1000 samples for a
+ * module of 4 features and 3 folds) leaves that component's activity in the sample undetermined by
+ * the training entries, and its prediction there can be off by a factor of 30: on 300 × 1000
+ * counts with modules of 270/12/8/6/4 features (`hardCase('unequal-sizes')`, seed 2), one sample's
+ * seven entries made one fold's error 18.8 at k = 5 against 0.52 in the other folds, and 1.9 and
+ * 8.3 at k = 6 and 7. When one fold alone carries the difference, the paired mean and its standard
+ * error are equal by construction (differences (ε, D, ε): mean ≈ D/3, SE ≈ D/3), so the one-SE
+ * rule's verdict is decided by the folds that show no difference. See
+ * {@link FOLD_MAJORITY} and docs/architecture.md, "A difference carried by one fold".
+ */
+function foldsClearlyWorse(
+  r: RankSummary,
+  lowest: RankSummary,
+  tolerance: number,
+): { worse: number[]; folds: number } | null {
+  const errors = heldOutFolds(r);
+  const best = heldOutFolds(lowest);
+  if (errors.length < 2 || errors.length !== best.length) return null;
+  const worse: number[] = [];
+  for (let f = 0; f < errors.length; f++) if (errors[f] - best[f] > tolerance * best[f]) worse.push(f);
+  return { worse, folds: errors.length };
+}
+
+/**
+ * A smaller rank is held to be worse than the lowest only when more than this fraction of the
+ * folds say so (beyond the tolerance) — with 3 folds, two of them; otherwise the difference is
+ * carried by a minority of folds and counted as none (`fold_outlier`). See {@link foldsClearlyWorse}.
+ */
+export const FOLD_MAJORITY = 0.5;
+
 /** A flagged gain: the chosen rank's, and the largest step up to it (rank and gain). */
 interface MarginalGain {
   gain: number;
@@ -437,7 +474,15 @@ export function recommendRank(
       const se = r.cvPairedSe ?? lowest.cvErrorSe ?? 0;
       return difference <= Math.max(seMultiplier * se, tolerance * heldOut(lowest)!);
     };
-    const candidate = withCv.find((r) => within(r, MARGINAL_CV_GAIN))!;
+    // The rank the means alone (one SE or the tolerance) would take.
+    const byMeans = withCv.find((r) => within(r, MARGINAL_CV_GAIN))!;
+    // A rank worse than the lowest beyond the tolerance in only a minority of folds is within
+    // reach too: that difference is one fold's few extreme entries (see foldsClearlyWorse).
+    const carriedByFewFolds = (r: RankSummary): boolean => {
+      const folds = foldsClearlyWorse(r, lowest, MARGINAL_CV_GAIN);
+      return folds !== null && folds.worse.length <= FOLD_MAJORITY * folds.folds;
+    };
+    const candidate = withCv.find((r) => within(r, MARGINAL_CV_GAIN) || carriedByFewFolds(r))!;
     // The rank the one-SE rule alone would take, when the tolerance took a smaller one.
     const bySeAlone = withCv.find((r) => within(r, 0))!;
     reasoning.push(
@@ -467,8 +512,10 @@ export function recommendRank(
       const se = candidate === lowest ? (lowest.cvErrorSe ?? 0) : (candidate.cvPairedSe ?? 0);
       reasoning.push(
         candidate === lowest
-          ? `No smaller rank comes within ${slack} of it (standard errors of the fold-by-fold paired differences) or within ${100 * MARGINAL_CV_GAIN} % of its error, so k = ${rank} is recommended.`
-          : `k = ${rank} is the smallest rank within ${slack} or ${100 * MARGINAL_CV_GAIN} % of that minimum (paired difference ${fmt(candidate.cvPairedDifference ?? heldOut(candidate)! - heldOut(lowest)!)} ± ${fmt(se)} over the same held-out entries), so the simpler model is recommended.`,
+          ? `No smaller rank comes within ${slack} of it (standard errors of the fold-by-fold paired differences) or within ${100 * MARGINAL_CV_GAIN} % of its error, or is worse by more than that in only a minority of the folds, so k = ${rank} is recommended.`
+          : byMeans.rank > candidate.rank
+            ? `k = ${rank} is the smallest rank that is worse than that minimum by more than ${100 * MARGINAL_CV_GAIN} % in no more than half of the folds (paired difference ${fmt(candidate.cvPairedDifference ?? heldOut(candidate)! - heldOut(lowest)!)} ± ${fmt(se)}, carried by a minority of folds), so the simpler model is recommended.`
+            : `k = ${rank} is the smallest rank within ${slack} or ${100 * MARGINAL_CV_GAIN} % of that minimum (paired difference ${fmt(candidate.cvPairedDifference ?? heldOut(candidate)! - heldOut(lowest)!)} ± ${fmt(se)} over the same held-out entries), so the simpler model is recommended.`,
       );
       if (check === null) {
         reasoning.push(
@@ -476,7 +523,17 @@ export function recommendRank(
         );
       }
       const marginal = marginalGainOf(candidate, withCv);
-      if (bySeAlone.rank > candidate.rank) {
+      if (byMeans.rank > candidate.rank) {
+        const folds = foldsClearlyWorse(candidate, lowest, MARGINAL_CV_GAIN)!;
+        const ordinal = (f: number): string => `fold ${f + 1}`;
+        const where = folds.worse
+          .map((f) => `${ordinal(f)}: ${fmt(candidate.cvErrors[f])} against ${fmt(lowest.cvErrors[f])}`)
+          .join('; ');
+        warn(
+          'fold_outlier',
+          `k = ${lowest.rank} has the lowest mean held-out error (${fmt(heldOut(lowest)!)} against ${fmt(heldOut(candidate)!)} at k = ${rank}), but k = ${rank} is worse by more than ${100 * MARGINAL_CV_GAIN} % in only ${folds.worse.length} of ${folds.folds} folds (${where || 'none'}); in the others the two differ by less. A difference carried by one fold comes from a few held-out entries that fold's fit predicts far off — typically a sample whose entries of a small program were all held out — not from the rank, so the simpler k = ${rank} is recommended. Compare the runs at k = ${rank} and ${lowest.rank} before choosing.`,
+        );
+      } else if (bySeAlone.rank > candidate.rank) {
         const gain = (heldOut(candidate)! - heldOut(bySeAlone)!) / heldOut(candidate)!;
         warn(
           'marginal_gain',
@@ -496,7 +553,9 @@ export function recommendRank(
       // A lowest error at the top of the range matters unless the chosen rank is within the
       // tolerance of it: then the curve is flat there, not still falling.
       const flatToTheTop =
-        candidate !== lowest && heldOut(candidate)! - heldOut(lowest)! <= MARGINAL_CV_GAIN * heldOut(lowest)!;
+        candidate !== lowest &&
+        (heldOut(candidate)! - heldOut(lowest)! <= MARGINAL_CV_GAIN * heldOut(lowest)! ||
+          carriedByFewFolds(candidate));
       if (lowest.rank === last && !flatToTheTop) {
         warn(
           'edge_of_range',

@@ -111,7 +111,7 @@ function derivedSeeds(seed: number): { cvSeed: number; shuffleSeed: number } {
  *     four reaches the best basin); a fold scored from such a start would make the true rank look
  *     worse than its neighbours. The choice uses the training entries only, and on planted data
  *     the loss after ~150 iterations already ranks the starts as their final losses do. With a
- *     HALS warm-up (`fit.warmup`), the default is a single start (see `isWarmStarted`);
+ *     HALS warm-up (`fit.warmup`), the default is 3 starts instead of 5 (see `isWarmStarted`);
  *   - `consensusReplicates` fits from random starts without the warm-up (seeds after the
  *     replicates'), for consensus clustering and stability;
  *   - when `baseline` is set, the same folds on the row-shuffled copy of V, `baselineReplicates`

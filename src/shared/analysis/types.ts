@@ -467,7 +467,9 @@ export interface SweepWarning {
    * `overdispersed`: integer data far more variable than Poisson counts, so BIC does not apply;
    * `weak_evidence`: the criteria do not support the rank (or any rank) clearly;
    * `consensus_warm_started`: consensus and stability come from warm-started replicates;
-   * `marginal_gain`: the cross-validated rank predicts under 1 % better than the rank below it.
+   * `marginal_gain`: the cross-validated rank predicts under 1 % better than the rank below it;
+   * `fold_outlier`: a rank of lower mean held-out error was passed over because a minority of
+   *   folds carries its advantage.
    */
   code:
     | 'edge_of_range'
@@ -475,7 +477,8 @@ export interface SweepWarning {
     | 'overdispersed'
     | 'weak_evidence'
     | 'consensus_warm_started'
-    | 'marginal_gain';
+    | 'marginal_gain'
+    | 'fold_outlier';
   message: string;
 }
 

@@ -155,6 +155,36 @@ describe('migrations', () => {
     expect(db.prepare('SELECT cluster FROM consensus').get()).toEqual({ cluster: '{"planId":"x"}' });
   });
 
+  it('0140 records the fixed warm-up every stored sweep and its saved runs ran', () => {
+    const db = upTo(90);
+    insertDataset(db);
+    const sweep = (params: object): void => {
+      db.prepare(
+        "INSERT INTO sweeps (dataset_id, state, params, jobs_total, created_at) VALUES (1, 'done', ?, 1, 'now')",
+      ).run(JSON.stringify(params));
+    };
+    sweep({ fit: { warmup: 200, warmupTol: 0.001 } });
+    sweep({ fit: { warmup: 200 } });
+    const run = (sweepId: number | null): void => {
+      db.prepare(
+        "INSERT INTO runs (dataset_id, sweep_id, state, params, created_at) VALUES (1, ?, 'done', ?, 'now')",
+      ).run(sweepId, JSON.stringify({ warmup: 200, warmupTol: 0.001 }));
+    };
+    run(1);
+    run(null);
+    migrateTo(db, 140);
+    const params = (table: string): unknown[] =>
+      (db.prepare(`SELECT params FROM ${table} ORDER BY id`).all() as Array<{ params: string }>).map((r) =>
+        JSON.parse(r.params),
+      );
+    expect(params('sweeps')).toEqual([{ fit: { warmup: 200, warmupTol: 0 } }, { fit: { warmup: 200 } }]);
+    // A run of its own did settle: only runs a sweep saved change.
+    expect(params('runs')).toEqual([
+      { warmup: 200, warmupTol: 0 },
+      { warmup: 200, warmupTol: 0.001 },
+    ]);
+  });
+
   it('run all pending migrations in one transaction: a failing one leaves the database as it was', () => {
     const db = new Database(':memory:');
     const broken: Migration[] = [

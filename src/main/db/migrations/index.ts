@@ -7,6 +7,17 @@ import * as m0050 from './0050-create-annotations';
 import * as m0060 from './0060-create-projections-and-consensus';
 import * as m0070 from './0070-sweep-cluster-provenance';
 import * as m0090 from './0090-consensus-cluster-provenance';
+import * as m0140 from './0140-sweeps-ran-fixed-warmups';
 
 /** Every migration, in order. Add new ones at the end, numbered in steps of 10. */
-export const migrations: readonly Migration[] = [m0010, m0020, m0030, m0040, m0050, m0060, m0070, m0090];
+export const migrations: readonly Migration[] = [
+  m0010,
+  m0020,
+  m0030,
+  m0040,
+  m0050,
+  m0060,
+  m0070,
+  m0090,
+  m0140,
+];

@@ -157,6 +157,22 @@ describe('a job folder run without a scheduler', () => {
     );
     expect(JSON.parse(twice.stdout).sweep_id).toBe(JSON.parse(merged.stdout).sweep_id);
     expectSameBytes(compared, join(dir, 'merged2'), join(dir, 'merged'));
+
+    // A plan from a version whose sweep jobs did not carry `warmupTol` (they ran fixed warm-ups
+    // whatever the parameters said) merges, recording the fixed warm-up that ran.
+    expect(plan.fits.every((f) => (f.job.fit as { warmupTol?: number }).warmupTol! > 0)).toBe(true);
+    const fixed = join(dir, 'job-fixed-warmups');
+    cpSync(job, fixed, { recursive: true });
+    const planFile = join(fixed, 'plan.json');
+    const before = JSON.parse(readFileSync(planFile, 'utf8')) as ClusterPlan;
+    for (const f of before.fits) delete (f.job.fit as { warmupTol?: number }).warmupTol;
+    writeFileSync(planFile, JSON.stringify(before));
+    const mergedFixed = await cli('sweep-merge', fixed, '--no-save', '--out', join(dir, 'merged-fixed'));
+    expect(mergedFixed.code, mergedFixed.stderr).toBe(0);
+    for (const k of [2, 3])
+      expect(
+        JSON.parse(readFileSync(join(dir, 'merged-fixed', `k${k}`, 'run.json'), 'utf8')).params.warmupTol,
+      ).toBe(0);
   });
 
   it('plans from a library dataset by its id, data.nmf written from the library, and merges to the same bytes', async () => {

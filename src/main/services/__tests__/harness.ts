@@ -88,7 +88,14 @@ export async function synthesizedDataset(
 export async function finishedRun(
   services: Services,
   datasetId: number,
-  params: { rank: number; maxIter: number; seed: number; warmupTol?: number },
+  params: {
+    rank: number;
+    maxIter: number;
+    seed: number;
+    warmupTol?: number;
+    warmup?: number;
+    init?: 'random';
+  },
 ): Promise<RunDetail> {
   const run = await call<{ id: number }>(services, 'runs:start', { datasetId, params });
   for (;;) {

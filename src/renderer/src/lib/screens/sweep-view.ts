@@ -5,16 +5,19 @@ import { clusterTrack, trackOf } from '../reading';
 
 /**
  * The runs to compare when a sweep's recommendation carries `marginal_gain` (recommend.ts
- * `MARGINAL_CV_GAIN`), as the Compare screen's `?runs=` takes them: when a higher rank predicts
- * better than the chosen one (the rule's tolerance took the simpler rank), the chosen rank and the
+ * `MARGINAL_CV_GAIN`) or `fold_outlier` (recommend.ts `FOLD_MAJORITY`), as the Compare screen's
+ * `?runs=` takes them: when a higher rank predicts better than the chosen one (the rule's
+ * tolerance, or a difference carried by one fold, took the simpler rank), the chosen rank and the
  * one of lowest held-out error; otherwise (the chosen rank barely beats the rank below) the rank
- * below and the chosen one. Null when the warning is absent or either run was not kept.
+ * below and the chosen one. Null when neither warning is present or either run was not kept.
  */
 export function marginalComparison(
   sweep: Pick<SweepDetail, 'recommendation' | 'ranks'>,
 ): { lower: number; higher: number; lowerRank: number; higherRank: number; href: string } | null {
   const rec = sweep.recommendation;
-  if (!rec || rec.rank === null || !rec.warnings?.some((w) => w.code === 'marginal_gain')) return null;
+  const flagged =
+    rec?.warnings?.some((w) => w.code === 'marginal_gain' || w.code === 'fold_outlier') ?? false;
+  if (!rec || rec.rank === null || !flagged) return null;
   const chosen = sweep.ranks.find((r) => r.rank === rec.rank);
   if (!chosen || chosen.cvError === null) return null;
   let better: (typeof sweep.ranks)[number] | null = null;

@@ -66,6 +66,15 @@ describe('the Sweep screen offers to compare a marginal choice with the rank bel
     });
   });
 
+  it('links the chosen rank and the one of lowest mean error when one fold carried that error', () => {
+    const sweep = sweepWith(5, ['fold_outlier'], { 5: 8, 6: 9, 7: 10 }, { 5: 6.63, 6: 0.99, 7: 3.13 });
+    expect(marginalComparison(sweep)).toMatchObject({
+      lowerRank: 5,
+      higherRank: 6,
+      href: '#/compare?runs=8,9',
+    });
+  });
+
   it('offers nothing without the warning, without a rank, or when either run is missing', () => {
     expect(marginalComparison(sweepWith(6, ['edge_of_range'], { 5: 8, 6: 9 }))).toBeNull();
     expect(marginalComparison(sweepWith(null, ['marginal_gain'], { 5: 8, 6: 9 }))).toBeNull();
