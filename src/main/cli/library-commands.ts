@@ -8,7 +8,7 @@ import {
 } from '../services/datasets';
 import { deleteRun, getRunDetail, getRunSummary, listRunSummaries } from '../services/runs';
 import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
-import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
+import { choiceFlag, numberFlag, parse, parseId, requireString, UsageError } from './args';
 import {
   importOptionsOf,
   lossChoices,
@@ -54,11 +54,10 @@ export async function importCommand(args: string[], io: CliIo, open: OpenService
   }
 }
 
+/** The id after a verb (`datasets show 3`), refused by parseId when it is none. */
 function idArgument(positionals: string[], what: string): number {
-  const text = positionals[1];
-  if (text === undefined || !/^\d+$/.test(text))
-    throw new UsageError(`${what} needs a numeric id, got "${text ?? ''}"`);
-  return Number(text);
+  if (positionals.length > 2) throw new UsageError(`${what} takes one id, got ${positionals.length - 1}`);
+  return parseId(positionals[1], what, `${what.split(' ')[0]} list`);
 }
 
 function notFoundAsUsage<T>(action: () => T): T {
