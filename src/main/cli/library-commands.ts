@@ -18,6 +18,7 @@ import {
   type OpenServices,
 } from './common';
 import { writeRunFolder } from './folders';
+import { checkOutFolder, prepareOutFolder, RUN_LAYOUT } from './out-folder';
 import { classesForRunsShow } from './reading';
 
 /** `nmf-studio import`, `library`, `datasets` and `runs`: the library from the command line. */
@@ -145,8 +146,11 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
     } else if (verb === 'export') {
       const id = idArgument(positionals, 'runs export');
       const out = requireString(values, 'out');
+      checkOutFolder(out, RUN_LAYOUT);
+      const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
       const run = notFoundAsUsage(() => getRunDetail(services.ctx, id));
-      await writeRunFolder(out, run, choiceFlag(values, 'normalize', ['l1', 'l2'] as const));
+      await prepareOutFolder(out, RUN_LAYOUT);
+      await writeRunFolder(out, run, normalize);
       io.stdout(JSON.stringify({ run: id, out }) + '\n');
     } else if (verb === 'delete') {
       const id = idArgument(positionals, 'runs delete');

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { makeFolder } from './make-folder';
 import { basename, extname, join } from 'node:path';
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { dense } from '../../shared/linalg/matrix';
@@ -48,7 +48,7 @@ export async function writeFactorsTsv(
   if (names.length !== k) throw new RangeError(`${names.length} component names for ${k} components`);
   const ext = options.format === 'csv' ? 'csv' : 'tsv';
   const delimiter: TableDelimiter = ext === 'csv' ? ',' : '\t';
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const wPath = join(dir, `W.${ext}`);
   const hPath = join(dir, `H.${ext}`);
   await writeMatrixTable(
