@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { makeFolder } from '../io/make-folder';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -81,9 +81,8 @@ export async function writeJobFolder(
       `${dir} already holds a planned job (${JOB_FOLDER.plan}): choose another --out`,
     );
   // One level at a time: Node's recursive mkdir never returns where the system answers ENOENT (make-folder.ts).
-  await makeFolder(dir);
-  await mkdir(join(dir, JOB_FOLDER.results));
-  await mkdir(join(dir, JOB_FOLDER.logs));
+  await makeFolder(join(dir, JOB_FOLDER.results));
+  await makeFolder(join(dir, JOB_FOLDER.logs));
   await writeDataFile(join(dir, JOB_FOLDER.data), planned.data, planned.plan.data.hash, control);
   const [planFile, ...others] = planned.files;
   const filesBytes = planned.files.reduce((sum, file) => sum + file.bytes.length, 0);
