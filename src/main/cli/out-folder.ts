@@ -20,14 +20,15 @@ import { UsageError } from './args';
  * Other tools read these folders by CLI.md (every `k<rank>/` of a sweep, every file named there),
  * so a folder holding files of an earlier output would pass them off as this one's: a sweep over
  * 2..4 written where one over 2..8 was left k5/–k8/ beside the new ranks.json. Each command
- * therefore owns a layout (the files and per-rank folders it writes). Its `--out` must be new,
- * empty, or hold nothing but that layout's entries — an earlier output of the same kind, or a
- * part of one — which are removed once the work has succeeded, just before the new files are
- * written. Anything else in the folder (a file the command does not write, a folder's own notes,
- * another command's output) is refused before any work, naming it: nothing of the user's is ever
- * removed, and nothing of another output survives beside the new one. Files the operating system
- * leaves in folders it has shown (.DS_Store, Thumbs.db, desktop.ini) are neither refused nor
- * removed.
+ * therefore owns a layout (the files and per-rank folders it writes): the layout's entries already
+ * in `--out` — an earlier output of the same kind, or a part of one — are removed once the work has
+ * succeeded, just before the new files are written. Everything else at the top of the folder (the
+ * data, notes, another tool's or another command's output: pipelines such as Snakemake write many
+ * rules' outputs into one folder, and `--out .` is common) is left alone, as it cannot be read as
+ * part of this output. A `k<rank>/` folder holding anything but the layout's files is refused
+ * before any work, naming it: it would have to be replaced, and nothing of the user's is ever
+ * removed. A cluster job folder must be new or empty. Files the operating system leaves in folders
+ * it has shown (.DS_Store, Thumbs.db, desktop.ini) are neither refused nor removed.
  */
 
 /** What a command writes in its folder. */
@@ -121,11 +122,14 @@ const SYSTEM_FILES = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
 
 const RANK_FOLDER = /^k\d+$/;
 
-/** What a folder holds, as the layout sees it: its own entries and the others. */
+/** What a folder holds, as the layout sees it: its own entries and those in its way. */
 interface Holdings {
   /** Files of the layout at the top, and k<rank>/ folders holding only the layout's files. */
   own: Array<{ name: string; folder: boolean }>;
-  /** Entries that are no part of the layout, as paths inside the folder (`notes.txt`, `k5/x`). */
+  /**
+   * Entries the output cannot be written beside, as paths inside the folder: files in a
+   * k<rank>/ folder the layout writes (`k5/x`), or anything at all in a folder that must be new.
+   */
   foreign: string[];
 }
 
@@ -148,7 +152,8 @@ function holdings(dir: string, entries: Dirent[], layout: OutputLayout): Holding
       else foreign.push(...inside.map((e) => `${name}/${e.name}${e.isDirectory() ? '/' : ''}`));
       continue;
     }
-    foreign.push(entry.isDirectory() ? `${name}/` : name);
+    // The user's own files, or another output, beside this one: left alone (see the file's comment).
+    if (!layout.replaces) foreign.push(entry.isDirectory() ? `${name}/` : name);
   }
   return { own, foreign: foreign.sort() };
 }
@@ -162,7 +167,7 @@ function foreignRefusal(out: string, foreign: string[], layout: OutputLayout): U
     );
   }
   return new UsageError(
-    `--out ${out} already holds ${foreign[0]}${more}, which is no part of a ${layout.what} (${layout.contents}): choose a new or empty folder, or one holding only an earlier ${layout.what}'s files (they are replaced)`,
+    `--out ${out} already holds ${foreign[0]}${more}, which is no part of a ${layout.what} (${layout.contents}): its k<rank>/ folders would be replaced; move that file, or choose another folder`,
   );
 }
 

@@ -144,42 +144,41 @@ describe('a reused --out folder', () => {
     expect(ranks.ranks.map((r) => r.rank)).toEqual([2, 3]);
   });
 
-  it('refuses, before any work, a folder holding anything the command does not write', async () => {
+  it("leaves the user's files and other outputs alone; refuses a rank folder holding one", async () => {
     const out = join(dir, 'sweep');
     writeFileSync(join(out, 'notes.txt'), 'mine\n');
     const before = listing(out);
-    await refused(
-      ['sweep', matrix, '--ranks', '2..2', '--replicates', '2', ...quick(), '--out', out],
-      `--out ${out} already holds notes.txt, which is no part of a sweep folder (ranks.json, k<rank>/ with W.tsv, H.tsv, run.json): choose a new or empty folder, or one holding only an earlier sweep folder's files (they are replaced)`,
+    // Files the command does not write stay: notes, the data, another command's output.
+    const again = await cli(
+      'sweep',
+      matrix,
+      '--ranks',
+      '2..2',
+      '--replicates',
+      '2',
+      ...quick(),
+      '--out',
+      out,
     );
-    rmSync(join(out, 'notes.txt'));
-    // Another command's output is no part of this one's: a fit into a sweep folder, a projection
-    // into a run folder (its W.tsv), a fit into synth's folder (V.tsv, the data).
-    await refused(
-      ['fit', matrix, '--rank', '2', ...quick(), '--out', out],
-      /^nmf-studio: --out .* already holds k2\/ and 2 more, which is no part of a run folder \(W\.tsv, H\.tsv, run\.json\)/,
-    );
-    await refused(
-      ['project', '1', matrix, '--db', db, '--out', join(dir, 'fit0')],
-      /already holds W\.tsv, which is no part of a projection folder \(H\.tsv, run\.json\)/,
-    );
-    mkdirSync(join(dir, 'synth'));
-    writeFileSync(join(dir, 'synth', 'V.tsv'), readFileSync(matrix));
-    await refused(
-      ['fit', join(dir, 'synth', 'V.tsv'), '--rank', '2', ...quick(), '--out', join(dir, 'synth')],
-      /already holds V\.tsv, which is no part of a run folder/,
-    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine\n');
+    expect(listing(out)).toEqual(before.filter((entry) => !/^k3\b|^k4\b/.test(entry)));
+    const fit = await cli('fit', matrix, '--rank', '2', ...quick(), '--out', out);
+    expect(fit.code, fit.stderr).toBe(0);
+    expect(existsSync(join(out, 'ranks.json')) && existsSync(join(out, 'k2', 'W.tsv'))).toBe(true);
+    // A rank folder the sweep would replace holds a file of the user's: refused, nothing removed.
     writeFileSync(join(out, 'k2', 'mine.tsv'), '');
+    const holding = listing(out);
     await refused(
       ['sweep', matrix, '--ranks', '2..2', '--replicates', '2', ...quick(), '--out', out],
-      /already holds k2\/mine\.tsv, which is no part of a sweep folder/,
+      `--out ${out} already holds k2/mine.tsv, which is no part of a sweep folder (ranks.json, k<rank>/ with W.tsv, H.tsv, run.json): its k<rank>/ folders would be replaced; move that file, or choose another folder`,
     );
+    expect(listing(out)).toEqual(holding);
     rmSync(join(out, 'k2', 'mine.tsv'));
-    expect(listing(out)).toEqual(before.filter((entry) => entry !== 'notes.txt'));
     // A job folder is planned into a new or empty folder only.
     await refused(
       ['sweep', matrix, '--ranks', '2..3', '--plan', 'slurm', '--out', out],
-      `--out ${out} is not empty (it holds k2/ and 2 more): a job folder is planned into a new or empty folder`,
+      /^nmf-studio: --out .* is not empty \(it holds .* and \d+ more\): a job folder is planned into a new or empty folder$/m,
     );
   });
 
