@@ -6,9 +6,9 @@ import { cli } from './in-process';
 
 /**
  * --out folders: one the system will not create is refused before any work (Node's recursive
- * mkdir never returned under /proc), and a folder is written only when it is new, empty or holds
- * nothing but an earlier output of the same kind, which is replaced (a reused sweep folder kept
- * the k<rank>/ folders of a wider sweep beside the new ranks.json).
+ * mkdir never returned under /proc), and an earlier output of the same kind in the folder is
+ * replaced (a reused sweep folder kept the k<rank>/ folders of a wider sweep beside the new
+ * ranks.json) while everything else there is left alone.
  */
 let dir: string;
 let db: string;
