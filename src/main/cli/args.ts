@@ -20,25 +20,33 @@ export function parse(
   args: string[],
   options: Options,
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const { args: joined, negatives } = joinNegativeValues(args, options);
   try {
-    const parsed = parseArgs({
-      args: joinNegativeValues(args, options),
-      options,
-      allowPositionals: true,
-      strict: true,
-    });
+    const parsed = parseArgs({ args: joined, options, allowPositionals: true, strict: true });
     return {
       values: parsed.values as Record<string, string | boolean | undefined>,
-      positionals: parsed.positionals,
+      positionals: parsed.positionals.map((p) => negatives.get(p) ?? p),
     };
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
 }
 
-/** `--flag -1` → `--flag=-1` for flags that take a value (see parse). */
-function joinNegativeValues(args: string[], options: Options): string[] {
+/** A negative number as an argument: `-1`, `-.5`, `-1e3`. */
+const NEGATIVE_NUMBER = /^-[\d.]/;
+
+/**
+ * `--flag -1` → `--flag=-1` for flags that take a value (see parse). A negative number elsewhere
+ * is a positional argument (`datasets delete -1`), so that the command refuses it as an id or a
+ * path by name; parseArgs would call it an unknown option. It travels through parseArgs as a
+ * placeholder that cannot start an option (`negatives` maps it back).
+ */
+function joinNegativeValues(
+  args: string[],
+  options: Options,
+): { args: string[]; negatives: Map<string, string> } {
   const joined: string[] = [];
+  const negatives = new Map<string, string>();
   for (let k = 0; k < args.length; k++) {
     const arg = args[k];
     const next = args[k + 1];
@@ -47,14 +55,35 @@ function joinNegativeValues(args: string[], options: Options): string[] {
       break;
     }
     const flag = arg.startsWith('--') && !arg.includes('=') ? options[arg.slice(2)] : undefined;
-    if (flag?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+    if (flag?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
       joined.push(`${arg}=${next}`);
       k++;
+    } else if (NEGATIVE_NUMBER.test(arg)) {
+      const placeholder = `\u0000negative ${negatives.size}`;
+      negatives.set(placeholder, arg);
+      joined.push(placeholder);
     } else {
       joined.push(arg);
     }
   }
-  return joined;
+  return { args: joined, negatives };
+}
+
+/**
+ * A library id given as an argument (`datasets delete 3`): a whole number from 1 to
+ * Number.MAX_SAFE_INTEGER, as SQLite's rowids are here. Anything else is refused saying what the
+ * argument is and what an id is, rather than as "not found" (`0`, a twenty-digit id rounded) or
+ * as an unknown option (`-1`).
+ */
+export function parseId(text: string | undefined, what: string, listing: string): number {
+  if (text === undefined || text === '') throw new UsageError(`${what} needs an id (${listing} shows them)`);
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= 1 && value <= Number.MAX_SAFE_INTEGER)) {
+    throw new UsageError(
+      `${what}: ${JSON.stringify(text)} is not an id (ids are whole numbers from 1; ${listing} shows them)`,
+    );
+  }
+  return value;
 }
 
 /** The flag that sets each field of the fit, sweep and consensus settings (their schemas' keys). */

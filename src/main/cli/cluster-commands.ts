@@ -4,7 +4,8 @@ import { delimiter, join, resolve } from 'node:path';
 import { ServiceError } from '../../shared/api';
 import { arrayScriptName } from '../../shared/analysis/cluster-plan';
 import type { ClusterExportPhase } from '../../shared/api/cluster-export';
-import type { ConsensusParams, SweepParams } from '../../shared/domain';
+import type { ClusterPlan } from '../../shared/analysis/cluster-plan';
+import { consensusParamsSchema, type ConsensusParams, type SweepParams } from '../../shared/domain';
 import { engineRate } from '../services/calibrate';
 import {
   clusterDataOfDataset,
@@ -27,6 +28,13 @@ import { getSweepDetail } from '../services/sweeps';
 import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
 import { writeSweepFolder, type CliIo, type OpenServices } from './commands';
 import { writeConsensusFolder } from './consensus-commands';
+import {
+  checkOutFolder,
+  consensusLayout,
+  CONSENSUS_RANGE_LAYOUT,
+  SWEEP_LAYOUT,
+  type OutputLayout,
+} from './out-folder';
 
 /**
  * The cluster commands (CLI.md "Additions"): `sweep … --plan slurm` and `consensus … --plan slurm`
@@ -307,6 +315,16 @@ export async function sweepTaskCommand(args: string[], io: CliIo, open: OpenServ
   }
 }
 
+/**
+ * The layout `sweep-merge --out` writes for a plan: a sweep's, or a consensus's over its ranks
+ * (a plan whose consensus settings do not parse is refused by the merge itself, after this).
+ */
+function mergedLayout(plan: ClusterPlan): OutputLayout {
+  if (plan.kind === 'sweep') return SWEEP_LAYOUT;
+  const params = consensusParamsSchema.safeParse(plan.params);
+  return params.success ? consensusLayout(params.data.fromRank, params.data.toRank) : CONSENSUS_RANGE_LAYOUT;
+}
+
 /** `sweep-merge DIR [--db FILE] [--no-save] [--out OUT]`: checks, stores in the library, writes ranks.json and k<rank>/. */
 export async function sweepMergeCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
   const { values, positionals } = parse(args, {
@@ -317,6 +335,9 @@ export async function sweepMergeCommand(args: string[], io: CliIo, open: OpenSer
   });
   if (positionals.length !== 1) throw new UsageError('sweep-merge takes one job folder DIR');
   const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
+  const plan = await readPlan(resolve(positionals[0]));
+  // --out is checked before the merge stores anything, for the layout this plan's results take.
+  if (typeof values.out === 'string') checkOutFolder(values.out, mergedLayout(plan));
   const services = open({
     libraryPath: typeof values.db === 'string' ? values.db : undefined,
     inMemory: values['no-save'] === true,
@@ -324,7 +345,7 @@ export async function sweepMergeCommand(args: string[], io: CliIo, open: OpenSer
   });
   try {
     const dir = resolve(positionals[0]);
-    if ((await readPlan(dir)).kind === 'consensus') {
+    if (plan.kind === 'consensus') {
       const merged = await mergeClusterConsensus(services.ctx, dir);
       if (typeof values.out === 'string')
         await writeConsensusFolder(services, merged.id, values.out, normalize, io);

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceError } from '../../shared/api';
 import { alignComponents, assignModules, synthesizeGeneModules } from '../../shared/analysis';
@@ -8,6 +8,7 @@ import { getRunDetail } from '../services/runs';
 import { runFolderProblem } from '../services/transfer';
 import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
 import { openFor, type CliIo, type OpenServices } from './common';
+import { checkOutFolder, prepareOutFolder, SYNTH_LAYOUT } from './out-folder';
 
 /**
  * The `nmf-studio` commands (CLI.md). Each takes its arguments and an opener for the services
@@ -17,6 +18,7 @@ import { openFor, type CliIo, type OpenServices } from './common';
 
 // The commands and helpers of the other files, under the names other modules import from here.
 export * from './common';
+export * from './out-folder';
 export * from './folders';
 export * from './fit-commands';
 export * from './library-commands';
@@ -46,8 +48,9 @@ export async function synthCommand(args: string[]): Promise<void> {
   const depth = numberFlag(values, 'depth', { min: Number.MIN_VALUE });
   const seed = numberFlag(values, 'seed', { integer: true, min: 0, max: 2 ** 31 - 1 }) ?? 0;
   const out = requireString(values, 'out');
+  checkOutFolder(out, SYNTH_LAYOUT);
   const synthetic = synthesizeGeneModules({ features, samples, rank, moonlighting, depth, seed });
-  await mkdir(out, { recursive: true });
+  await prepareOutFolder(out, SYNTH_LAYOUT);
   await writeMatrixTsv(join(out, 'V.tsv'), {
     matrix: synthetic.V,
     rowNames: synthetic.featureNames,

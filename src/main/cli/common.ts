@@ -1,5 +1,3 @@
-import { accessSync, constants, statSync, type Stats } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import {
   RUN_DEFAULTS,
   initNames,
@@ -119,42 +117,6 @@ export function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInpu
   const warmupTol = numberFlag(values, 'warmup-tol', { min: 0, max: 0.5 });
   if (warmupTol !== undefined) params.warmupTol = warmupTol;
   return params;
-}
-
-/**
- * Refuses an output folder that cannot be written before any work: a path that is a file, or
- * that lies under a file, or whose nearest existing folder is not writable. Checked, not created,
- * so that a command refused later (a bad matrix) leaves no empty folder behind; without it the
- * failure came after the fit, as a bare EEXIST or ENOTDIR, the run already stored.
- */
-export function checkOutFolder(out: string): void {
-  let path = resolve(out);
-  for (;;) {
-    let info: Stats | undefined;
-    try {
-      info = statSync(path);
-    } catch {
-      info = undefined;
-    }
-    if (info !== undefined) {
-      if (!info.isDirectory()) {
-        throw new UsageError(
-          path === resolve(out)
-            ? `--out ${out} is a file, not a folder`
-            : `--out ${out} cannot be created: ${path} is a file`,
-        );
-      }
-      try {
-        accessSync(path, constants.W_OK);
-      } catch {
-        throw new UsageError(`--out ${out} cannot be written: ${path} is not writable`);
-      }
-      return;
-    }
-    const parent = dirname(path);
-    if (parent === path) return;
-    path = parent;
-  }
 }
 
 export function openFor(values: Record<string, unknown>, open: OpenServices, readOnly = false): Services {

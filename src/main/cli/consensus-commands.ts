@@ -1,7 +1,7 @@
 import { consensusMemoryPlan } from '../services/job-memory';
 import { applyMemoryBudget, memoryBudgetFlag, memoryBudgetOf, refuseOverBudget } from './memory-budget-flag';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceError } from '../../shared/api';
 import {
@@ -26,6 +26,12 @@ import { numberFlag, parse, parseRankRange, requireString, settingsRefusal, Usag
 import { clusterPlanFlags, planConsensusCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
 import {
   checkOutFolder,
+  consensusLayout,
+  JOB_LAYOUT,
+  prepareOutFolder,
+  PROJECTION_LAYOUT,
+} from './out-folder';
+import {
   fitOptions,
   fitParamsOf,
   followProgress,
@@ -50,7 +56,7 @@ async function writeProjectionFolder(
   sampleNames: readonly string[],
   json: Record<string, unknown>,
 ): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await prepareOutFolder(dir, PROJECTION_LAYOUT);
   await writeMatrixTsv(join(dir, 'H.tsv'), {
     matrix: H,
     rowNames: componentNames(H.rows),
@@ -100,6 +106,7 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
   if (positionals.length !== 2) throw new UsageError('project takes <run-dir|run-id> and a <matrix> path');
   const [ref, matrixPath] = positionals;
   const out = typeof values.out === 'string' ? values.out : undefined;
+  if (out !== undefined) checkOutFolder(out, PROJECTION_LAYOUT);
   const minShare = numberFlag(values, 'min-match', { min: 0, max: 1 });
   const memoryBudget = memoryBudgetOf(values);
   const services = openFor(values, open);
@@ -269,7 +276,8 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
     throw new UsageError('consensus takes either --rank K or --ranks A..B');
   const [fromRank, toRank] = rank !== undefined ? [rank, rank] : parseRankRange(values.ranks as string);
   const out = requireString(values, 'out');
-  checkOutFolder(out);
+  // A planned consensus's job folder must be new or empty; a consensus folder may hold an earlier one.
+  checkOutFolder(out, values.plan !== undefined ? JOB_LAYOUT : consensusLayout(fromRank, toRank));
   const normalize = values.normalize === 'l1' || values.normalize === 'l2' ? values.normalize : undefined;
   const input: ConsensusParamsInput = {
     fromRank,
@@ -339,7 +347,8 @@ export async function writeConsensusFolder(
 ): Promise<void> {
   const detail = getConsensusDetail(services.ctx, id);
   const { fromRank, toRank } = detail.params;
-  await mkdir(out, { recursive: true });
+  // An earlier consensus's files go: a rank without a consensus now leaves no k<rank>/ of before.
+  await prepareOutFolder(out, consensusLayout(fromRank, toRank));
   for (const entry of detail.ranks) {
     const dir = fromRank === toRank ? out : join(out, `k${entry.rank}`);
     if (entry.runId === null) {

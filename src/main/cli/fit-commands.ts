@@ -28,8 +28,8 @@ import {
   planSweepCommand,
   refuseClusterFlagsWithoutPlan,
 } from './cluster-commands';
+import { checkOutFolder, JOB_LAYOUT, prepareOutFolder, RUN_LAYOUT, SWEEP_LAYOUT } from './out-folder';
 import {
-  checkOutFolder,
   fitOptions,
   fitParamsOf,
   followProgress,
@@ -67,7 +67,7 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
   const rank = numberFlag(values, 'rank', { integer: true, min: 1 });
   if (rank === undefined) throw new UsageError('--rank is required');
   const out = requireString(values, 'out');
-  checkOutFolder(out);
+  checkOutFolder(out, RUN_LAYOUT);
   const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
   const replicates =
     numberFlag(values, 'replicates', { integer: true, min: 1, max: 1000 }) ?? RUN_DEFAULTS.replicates;
@@ -117,6 +117,7 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
     const outcome = await executeRun(services.ctx, id, start);
     const run = getRunDetail(services.ctx, id);
     if (outcome !== 'done') throw new Error(`fit ${outcome}: ${run.error ?? 'no reason recorded'}`);
+    await prepareOutFolder(out, RUN_LAYOUT);
     await writeRunFolder(out, run, normalize);
     for (const warning of run.provenance?.warnings ?? []) io.stderr(`warning: ${warning}\n`);
   } finally {
@@ -142,7 +143,8 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
   const memoryBudget = memoryBudgetOf(values);
   const [fromRank, toRank] = parseRankRange(requireString(values, 'ranks'));
   const out = requireString(values, 'out');
-  checkOutFolder(out);
+  // A planned sweep's job folder must be new or empty; a sweep's folder may hold an earlier sweep.
+  checkOutFolder(out, values.plan !== undefined ? JOB_LAYOUT : SWEEP_LAYOUT);
   const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
   const input: SweepParamsInput = {
     fromRank,

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toRanksJson } from '../../shared/analysis';
 import { formatLoss, type RunDetail } from '../../shared/domain';
@@ -6,6 +6,8 @@ import { dense, type DenseMatrix } from '../../shared/linalg/matrix';
 import { normalizeFactors } from '../../shared/nmf';
 import { neutraliseFormula } from '../../shared/export/spreadsheet';
 import { writeFactorsTsv } from '../io';
+import { makeFolder } from '../io/make-folder';
+import { prepareOutFolder, SWEEP_LAYOUT } from './out-folder';
 import type { Services } from '../services';
 import { getRunDetail } from '../services/runs';
 import { getSweepDetail } from '../services/sweeps';
@@ -26,7 +28,7 @@ export async function writeRunFolder(
   let W: DenseMatrix = dense(run.rows, k, run.W);
   let H: DenseMatrix = dense(k, run.cols, run.H);
   if (normalize) ({ W, H } = normalizeFactors(W, H, normalize));
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   // Names come from the user's files: neutralised against spreadsheet formulas (`runs import` reads them back).
   await writeFactorsTsv(dir, {
     W,
@@ -76,7 +78,8 @@ export async function writeSweepFolder(
   const sweep = getSweepDetail(services.ctx, id);
   if (outcome !== 'done' || !sweep.recommendation)
     throw new Error(`sweep ${outcome}: ${sweep.error ?? 'no reason recorded'}`);
-  await mkdir(out, { recursive: true });
+  // An earlier sweep's ranks.json and k<rank>/ go: none of its ranks may pass for this sweep's.
+  await prepareOutFolder(out, SWEEP_LAYOUT);
   // CLI.md's fields, then what the library adds: the baseline's criteria, the saved run, the reasoning.
   const contract = toRanksJson({ ranks: sweep.ranks, recommendation: sweep.recommendation });
   const ranksJson = {

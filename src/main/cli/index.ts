@@ -243,6 +243,8 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
       error instanceof FitSettingsError ||
       // A file a command reads besides its matrix (--init-w, a run folder's W.tsv) refused by its reader.
       (error instanceof Error && error.name === 'ImportError') ||
+      // A folder the system refuses to create (`--db /proc/x/library.sqlite`, make-folder.ts).
+      (error instanceof Error && error.name === 'FolderError') ||
       (error instanceof ServiceError &&
         (error.code === 'bad_input' || error.code === 'invalid_request' || error.code === 'not_found'));
     const message = error instanceof Error ? error.message : String(error);

@@ -8,7 +8,7 @@ import {
 } from '../services/datasets';
 import { deleteRun, getRunDetail, getRunSummary, listRunSummaries } from '../services/runs';
 import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
-import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
+import { choiceFlag, numberFlag, parse, parseId, requireString, UsageError } from './args';
 import {
   importOptionsOf,
   lossChoices,
@@ -18,6 +18,7 @@ import {
   type OpenServices,
 } from './common';
 import { writeRunFolder } from './folders';
+import { checkOutFolder, prepareOutFolder, RUN_LAYOUT } from './out-folder';
 import { classesForRunsShow } from './reading';
 
 /** `nmf-studio import`, `library`, `datasets` and `runs`: the library from the command line. */
@@ -54,11 +55,10 @@ export async function importCommand(args: string[], io: CliIo, open: OpenService
   }
 }
 
+/** The id after a verb (`datasets show 3`), refused by parseId when it is none. */
 function idArgument(positionals: string[], what: string): number {
-  const text = positionals[1];
-  if (text === undefined || !/^\d+$/.test(text))
-    throw new UsageError(`${what} needs a numeric id, got "${text ?? ''}"`);
-  return Number(text);
+  if (positionals.length > 2) throw new UsageError(`${what} takes one id, got ${positionals.length - 1}`);
+  return parseId(positionals[1], what, `${what.split(' ')[0]} list`);
 }
 
 function notFoundAsUsage<T>(action: () => T): T {
@@ -146,8 +146,11 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
     } else if (verb === 'export') {
       const id = idArgument(positionals, 'runs export');
       const out = requireString(values, 'out');
+      checkOutFolder(out, RUN_LAYOUT);
+      const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
       const run = notFoundAsUsage(() => getRunDetail(services.ctx, id));
-      await writeRunFolder(out, run, choiceFlag(values, 'normalize', ['l1', 'l2'] as const));
+      await prepareOutFolder(out, RUN_LAYOUT);
+      await writeRunFolder(out, run, normalize);
       io.stdout(JSON.stringify({ run: id, out }) + '\n');
     } else if (verb === 'delete') {
       const id = idArgument(positionals, 'runs delete');

@@ -7,7 +7,7 @@ import { readFactorsTsv } from '../io';
 import type { Services } from '../services';
 import { importAnnotationFile } from '../services/annotations';
 import { readGmtFile, runClasses, runEnrichment, runMarkers } from '../services/reading';
-import { choiceFlag, numberFlag, parse, UsageError } from './args';
+import { choiceFlag, numberFlag, parse, parseId, UsageError } from './args';
 import type { CliIo, OpenServices } from './commands';
 
 /**
@@ -33,8 +33,9 @@ export async function annotateCommand(args: string[], io: CliIo, open: OpenServi
     features: { type: 'string' },
     db: { type: 'string' },
   });
-  if (positionals.length !== 1 || !/^\d+$/.test(positionals[0]))
+  if (positionals.length !== 1)
     throw new UsageError('annotate takes one <dataset-id> and --samples FILE or --features FILE');
+  const datasetId = parseId(positionals[0], 'annotate', 'datasets list');
   const samples = typeof values.samples === 'string' ? values.samples : undefined;
   const features = typeof values.features === 'string' ? values.features : undefined;
   if ((samples === undefined) === (features === undefined))
@@ -44,7 +45,7 @@ export async function annotateCommand(args: string[], io: CliIo, open: OpenServi
   try {
     const set = await importAnnotationFile(
       services.ctx,
-      Number(positionals[0]),
+      datasetId,
       samples !== undefined ? 'samples' : 'features',
       path,
       path,

@@ -1,9 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { plantCellModules } from '../../shared/analysis/synthetic-cells';
 import { writeCellsH5ad, writeCellsMtx } from '../io/cell-writers';
 import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
 import type { CliIo } from './commands';
+import { checkOutFolder, prepareOutFolder, SYNTH_CELLS_LAYOUT } from './out-folder';
 
 /**
  * `nmf-studio synth --cells N --features M --rank R [--moonlighting F] [--depth D]
@@ -43,9 +44,10 @@ export async function synthCellsCommand(args: string[], io: CliIo): Promise<void
   const seed = numberFlag(values, 'seed', { integer: true, min: 0, max: 2 ** 31 - 1 }) ?? 0;
   const format = choiceFlag(values, 'format', ['h5ad', 'mtx'] as const) ?? 'h5ad';
   const out = requireString(values, 'out');
+  checkOutFolder(out, SYNTH_CELLS_LAYOUT);
   const started = Date.now();
   const model = plantCellModules({ features, cells, rank, moonlighting, depth, concentration, seed });
-  await mkdir(out, { recursive: true });
+  await prepareOutFolder(out, SYNTH_CELLS_LAYOUT);
   const showProgress = values.progress === true || io.stderrIsTty;
   const progress = showProgress
     ? (done: number): void =>

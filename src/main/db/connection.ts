@@ -4,7 +4,6 @@ import {
   constants,
   copyFileSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   openSync,
   readSync,
@@ -13,6 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { makeFolderSync } from '../io/make-folder';
 import Database from 'better-sqlite3';
 import { classifyLibrary, type Classification, type FileFacts } from './identity';
 import { migrate, NewerDatabaseError } from './migrate';
@@ -71,7 +71,8 @@ export function openLibrary(path: string, options: OpenLibraryOptions = {}): Db 
       return openReadOnly(path);
     }
   } else {
-    mkdirSync(dirname(path), { recursive: true });
+    // One level at a time: Node's recursive mkdir loops where the system answers ENOENT (/proc; make-folder.ts).
+    makeFolderSync(dirname(path));
   }
   return configureAndMigrate(new Database(path), path);
 }

@@ -13,12 +13,15 @@ import {
 import { checkpoint, openByteSource } from './source';
 import type { Delimiter } from './tokenize';
 import { RecordSplitter } from './tokenize';
+import { isDelimiterRecord } from './sniff';
 import { encodingWarnings, TextDecoding } from './text';
 import type { ReadProgress } from './types';
 import { parseCell, parseDecimalCommaCell } from './values';
 
 export interface DelimitedReadOptions {
   delimiter: Delimiter;
+  /** The first line is Excel's delimiter line, which named `delimiter` (see namedDelimiter): left out. */
+  delimiterLine?: boolean;
   header: boolean;
   rowNames: boolean;
   /** 'auto' chooses CSR for mostly-zero tables (see SPARSE_DENSITY); 'dense' always dense. */
@@ -90,6 +93,14 @@ export function isEmptyRecord(fields: readonly string[]): boolean {
   for (const field of fields) if (field.trim() !== '') return false;
   return true;
 }
+
+/** Delimiters as a delimiter line writes them. */
+const DELIMITER_SHOWN: Record<Delimiter, string> = {
+  '\t': '<tab>',
+  ',': ',',
+  ';': ';',
+  whitespace: '<space>',
+};
 
 function fieldCount(n: number): string {
   return n === 1 ? '1 field' : `${n} fields`;
@@ -207,6 +218,13 @@ export async function readDelimitedMatrix(
 
   const onRecord = (fields: string[], line: number, lastLine: number): void => {
     if (lastLine > line) refuseSwallowedLines(fields, line, lastLine);
+    // Excel's delimiter line (`sep=;`, see namedDelimiter): the delimiter was taken from it.
+    if (options.delimiterLine === true && line === 1 && isDelimiterRecord(fields)) {
+      warnings.push(
+        `line 1 is Excel's delimiter line (sep=${DELIMITER_SHOWN[options.delimiter]}): the table was read with that delimiter, and the line left out`,
+      );
+      return;
+    }
     // Only a line whose first field is empty can be all empty: the check costs nothing otherwise.
     if (fields[0].trim() === '' && fields.length > 1 && isEmptyRecord(fields)) {
       if (emptyLines++ === 0) firstEmptyLine = line;

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { makeFolder } from './make-folder';
 import { basename, extname, join } from 'node:path';
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { dense } from '../../shared/linalg/matrix';
@@ -6,7 +6,7 @@ import { restoreNeutralised } from '../../shared/export/spreadsheet';
 import { transposeDense } from './assemble';
 import { readDelimitedMatrix } from './delimited';
 import { importError, quoteValue } from './errors';
-import { contentLines, detectCsvDelimiter, detectTxtDelimiter, readHead } from './sniff';
+import { contentLines, detectCsvDelimiter, detectTxtDelimiter, namedDelimiter, readHead } from './sniff';
 import type { Delimiter } from './tokenize';
 import { splitQuoted } from './tokenize';
 import type { TableDelimiter } from './tables';
@@ -48,7 +48,7 @@ export async function writeFactorsTsv(
   if (names.length !== k) throw new RangeError(`${names.length} component names for ${k} components`);
   const ext = options.format === 'csv' ? 'csv' : 'tsv';
   const delimiter: TableDelimiter = ext === 'csv' ? ',' : '\t';
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const wPath = join(dir, `W.${ext}`);
   const hPath = join(dir, `H.${ext}`);
   await writeMatrixTable(
@@ -116,18 +116,22 @@ export function sniffLayout(records: string[][]): { header: boolean; rowNames: b
   return { header, rowNames };
 }
 
-async function sniffTable(path: string): Promise<{ delimiter: Delimiter; records: string[][] }> {
+async function sniffTable(
+  path: string,
+): Promise<{ delimiter: Delimiter; delimiterLine: boolean; records: string[][] }> {
   const head = await readHead(path, 1 << 16);
   const lines = contentLines(head.text, 5);
+  const named = namedDelimiter(path, head.text);
   const delimiter: Delimiter =
-    extname(path.replace(/\.gz$/i, '')).toLowerCase() === '.csv'
+    named ??
+    (extname(path.replace(/\.gz$/i, '')).toLowerCase() === '.csv'
       ? detectCsvDelimiter(lines)
-      : detectTxtDelimiter(lines);
+      : detectTxtDelimiter(lines));
   const records = lines.slice(0, 3).map((line) => {
     const fields = splitQuoted(line, delimiter) ?? [line];
     return delimiter === ';' ? fields.map(decimalPoint) : fields;
   });
-  return { delimiter, records };
+  return { delimiter, delimiterLine: named !== null, records };
 }
 
 interface Orientation {
@@ -230,11 +234,17 @@ function decideOrientation(
  * dataset's order. Values must be non-negative.
  */
 export async function readFactorsTsv(path: string, options: ReadFactorsOptions = {}): Promise<ReadFactor> {
-  const { delimiter, records } = await sniffTable(path);
+  const { delimiter, delimiterLine, records } = await sniffTable(path);
   if (records.length === 0) throw importError({ file: path }, 'is empty');
   const layout = sniffLayout(records);
   // The header names components or samples (the orientation is decided below, after the read).
-  const table = await readDelimitedMatrix(path, { delimiter, ...layout, layout: 'dense', columnKind: null });
+  const table = await readDelimitedMatrix(path, {
+    delimiter,
+    delimiterLine,
+    ...layout,
+    layout: 'dense',
+    columnKind: null,
+  });
   const matrix = table.matrix as DenseMatrix;
   const orientation = decideOrientation(
     path,

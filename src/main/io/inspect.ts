@@ -7,7 +7,7 @@ import { importError, quoteValue } from './errors';
 import { declaredEntries, parseBanner, sizeLineProblem } from './mtx';
 import { readNpyHeader } from './npy';
 import { findTenXCompanions, refuseFolder, resolveFormat } from './read';
-import { contentLines, detectDelimiter, readHead } from './sniff';
+import { contentLines, detectDelimiter, isDelimiterRecord, namedDelimiter, readHead } from './sniff';
 import { fileSize, openForReading } from './source';
 import type { Delimiter } from './tokenize';
 import { BIOM_CORNER, RecordSplitter } from './tokenize';
@@ -128,10 +128,13 @@ async function inspectDelimited(
 ): Promise<MatrixPreview> {
   if (base.fileBytes === 0) throw importError({ file: path }, 'is empty');
   const head = await readHead(path, 1 << 18);
-  const delimiter: Delimiter = detectDelimiter(format, contentLines(head.text, 5));
+  const named = namedDelimiter(path, head.text);
+  const delimiter: Delimiter = named ?? detectDelimiter(format, contentLines(head.text, 5));
   const records: string[][] = [];
-  // Lines of nothing but delimiters are left out, as the reader leaves them out.
-  const splitter = new RecordSplitter(path, delimiter, (fields) => {
+  // Lines of nothing but delimiters are left out, as the reader leaves them out, and so is Excel's
+  // delimiter line.
+  const splitter = new RecordSplitter(path, delimiter, (fields, line) => {
+    if (named !== null && line === 1 && isDelimiterRecord(fields)) return;
     if (!isEmptyRecord(fields)) records.push(fields);
   });
   splitter.push(head.text);

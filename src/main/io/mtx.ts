@@ -44,6 +44,9 @@ export const MAX_MTX_LINE = 1 << 20;
 /** Values per block while an array file is read (8 MiB of float64). */
 const ARRAY_BLOCK = 1 << 20;
 
+/** A value as an `integer` field writes it: digits, with an optional sign. */
+const INTEGER_TEXT = /^[+-]?\d+$/;
+
 export interface MatrixMarketOptions {
   /**
    * Store entry (i, j) at (j, i). A function is asked once the size line is read, so that the
@@ -271,7 +274,17 @@ export async function readMatrixMarket(
           while (p < end && buf[p] !== SPACE && buf[p] !== TAB && buf[p] !== CR && buf[p] !== LF) p++;
           const text = buf.toString('latin1', q, p);
           v = parseCell(text);
-          if (v < 0) {
+          // An `integer` field holds whole numbers written as digits (the Matrix Market format's
+          // definition; scipy's reader refuses anything else): `1.5`, `1e3`, `2.0` or `NaN` there
+          // mean the banner is wrong about the data, so the count model's assumptions would be too.
+          if (h.field === 'integer' && !(v < 0) && !INTEGER_TEXT.test(text)) {
+            const where = coordinate ? entryPlace(i, j, text) : entryPlace(arrayRow + 1, arrayCol + 1, text);
+            problems.add(
+              where,
+              () => `${quoteValue(text)} is not a whole number: the banner declares integer values`,
+            );
+            v = 0;
+          } else if (v < 0) {
             const code = v;
             const where = coordinate ? entryPlace(i, j, text) : entryPlace(arrayRow + 1, arrayCol + 1, text);
             problems.add(where, () => valueDetail(text, code));

@@ -7,7 +7,7 @@ import { importError, quoteValue } from './errors';
 import type { EntryNames } from './mtx';
 import { readMatrixMarket } from './mtx';
 import { readNpy } from './npy';
-import { contentLines, detectDelimiter, readHead } from './sniff';
+import { contentLines, detectDelimiter, namedDelimiter, readHead } from './sniff';
 import { fileSize, openByteSource } from './source';
 import { TextDecoding } from './text';
 import type { Delimiter } from './tokenize';
@@ -56,13 +56,18 @@ export function resolveFormat(path: string, format: MatrixFormat | undefined): M
 }
 
 /**
- * Delimiter for a delimited format: tab for `.tsv`; `.csv` and `.txt` files are sniffed from their
- * first lines (see detectCsvDelimiter, detectTxtDelimiter).
+ * Delimiter for a delimited format: the one a first line `sep=…` names (Excel's delimiter line,
+ * see namedDelimiter), else tab for `.tsv`; `.csv` and `.txt` files are sniffed from their first
+ * lines (see detectCsvDelimiter, detectTxtDelimiter).
  */
-export async function delimiterFor(path: string, format: 'tsv' | 'csv' | 'txt'): Promise<Delimiter> {
-  if (format === 'tsv') return '\t';
+export async function delimiterFor(
+  path: string,
+  format: 'tsv' | 'csv' | 'txt',
+): Promise<{ delimiter: Delimiter; delimiterLine: boolean }> {
   const head = await readHead(path, 1 << 16);
-  return detectDelimiter(format, contentLines(head.text, 5));
+  const named = namedDelimiter(path, head.text);
+  if (named !== null) return { delimiter: named, delimiterLine: true };
+  return { delimiter: detectDelimiter(format, contentLines(head.text, 5)), delimiterLine: false };
 }
 
 /**
@@ -278,9 +283,10 @@ export async function readMatrixFile(path: string, options: ReadOptions = {}): P
 
   if (format === 'tsv' || format === 'csv' || format === 'txt') {
     if (totalBytes === 0) throw importError({ file: path }, 'is empty');
-    const delimiter = await delimiterFor(path, format);
+    const { delimiter, delimiterLine } = await delimiterFor(path, format);
     const table = await readDelimitedMatrix(path, {
       delimiter,
+      delimiterLine,
       header: options.header ?? true,
       rowNames: options.rowNames ?? true,
       columnKind: flip ? 'feature' : 'sample',

@@ -1,3 +1,4 @@
+import { importError, quoteValue } from './errors';
 import { openByteSource } from './source';
 import { TextDecoding } from './text';
 import type { Delimiter } from './tokenize';
@@ -58,12 +59,66 @@ export async function readHead(path: string, maxBytes = 1 << 16): Promise<FileHe
 }
 
 /**
+ * Excel's first line naming the delimiter: `sep=,`, `sep=;` or `sep=` and a tab. Excel writes it
+ * (and its users add it) so that a CSV opens with the right delimiter whatever the computer's list
+ * separator; pandas and R do not know it, so without this it was read as the header (`sep=` and
+ * an empty name) and the real header as a row of data.
+ */
+export interface DelimiterLine {
+  /** The delimiter the line names ('whitespace' for a space); null when the readers have none like it. */
+  delimiter: Delimiter | null;
+  /** The line as written, without its line end. */
+  text: string;
+}
+
+const DELIMITER_NAMED: Record<string, Delimiter> = { ',': ',', ';': ';', '\t': '\t', ' ': 'whitespace' };
+
+/** The file's first line when it is a delimiter line (see DelimiterLine), else null. */
+export function delimiterLine(text: string): DelimiterLine | null {
+  const end = text.indexOf('\n');
+  let first = end < 0 ? text : text.slice(0, end);
+  if (first.endsWith('\r')) first = first.slice(0, -1);
+  if (first.charCodeAt(0) === 0xfeff) first = first.slice(1);
+  const match = /^sep=(.)$/is.exec(first);
+  if (match === null) return null;
+  return { delimiter: DELIMITER_NAMED[match[1]] ?? null, text: first };
+}
+
+/**
+ * True for the record a delimiter line splits into: `sep=` and an empty field (`sep=` alone when
+ * it names a space, which splits as whitespace).
+ */
+export function isDelimiterRecord(fields: readonly string[]): boolean {
+  return (fields.length === 1 || (fields.length === 2 && fields[1] === '')) && /^sep=$/i.test(fields[0]);
+}
+
+/**
+ * The delimiter a delimited table's head names on a delimiter line, or null without one; a
+ * delimiter line naming another character is refused (the table would split wrongly whatever was
+ * guessed).
+ */
+export function namedDelimiter(path: string, head: string): Delimiter | null {
+  const named = delimiterLine(head);
+  if (named === null) return null;
+  if (named.delimiter === null) {
+    throw importError(
+      { file: path, line: 1, value: named.text },
+      `${quoteValue(named.text)} names a delimiter this reader does not take (a comma, semicolon, tab or space)`,
+    );
+  }
+  return named.delimiter;
+}
+
+/**
  * Non-blank, non-comment physical lines of a head, without line ends. A BIOM header (`#OTU ID`)
  * before the first such line is kept, as the table readers keep it.
  */
 export function contentLines(text: string, limit: number): string[] {
   const lines: string[] = [];
-  for (const raw of text.split('\n')) {
+  const all = text.split('\n');
+  // Excel's delimiter line is no content (see delimiterLine).
+  if (delimiterLine(text) !== null) all.shift();
+  for (const raw of all) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim().length === 0) continue;
     if (line.startsWith('#') && (lines.length > 0 || !isBiomHeader(line))) continue;
@@ -129,7 +184,10 @@ export function detectTxtDelimiter(lines: string[]): Delimiter {
   return 'whitespace';
 }
 
-/** Delimiter of a table by format: tab for `.tsv`, sniffed from its first content lines otherwise. */
+/**
+ * Delimiter of a table by format: tab for `.tsv`, sniffed from its first content lines otherwise
+ * (a delimiter line, see namedDelimiter, is taken first by the callers that read a head).
+ */
 export function detectDelimiter(format: 'tsv' | 'csv' | 'txt', lines: string[]): Delimiter {
   if (format === 'tsv') return '\t';
   return format === 'csv' ? detectCsvDelimiter(lines) : detectTxtDelimiter(lines);

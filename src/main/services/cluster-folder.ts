@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { makeFolder } from '../io/make-folder';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ServiceError, decodeFrame, frameElementSize, reviveFrameJson } from '../../shared/api';
@@ -79,8 +80,9 @@ export async function writeJobFolder(
     throw new ClusterFolderError(
       `${dir} already holds a planned job (${JOB_FOLDER.plan}): choose another --out`,
     );
-  await mkdir(join(dir, JOB_FOLDER.results), { recursive: true });
-  await mkdir(join(dir, JOB_FOLDER.logs), { recursive: true });
+  // One level at a time: Node's recursive mkdir never returns where the system answers ENOENT (make-folder.ts).
+  await makeFolder(join(dir, JOB_FOLDER.results));
+  await makeFolder(join(dir, JOB_FOLDER.logs));
   await writeDataFile(join(dir, JOB_FOLDER.data), planned.data, planned.plan.data.hash, control);
   const [planFile, ...others] = planned.files;
   const filesBytes = planned.files.reduce((sum, file) => sum + file.bytes.length, 0);

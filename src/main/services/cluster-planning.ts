@@ -94,6 +94,9 @@ function describeData(data: ClusterDataSource): {
   };
 }
 
+/** The longest partition list taken (the request schema's bound; SLURM's names are short). */
+const MAX_PARTITION_CHARS = 200;
+
 /** Refuses task counts, CPUs, time limits, partitions and memory SLURM would not take. */
 function checkPlanOptions(options: ClusterPlanOptions): void {
   if (!Number.isInteger(options.tasks) || options.tasks < 1 || options.tasks > 10000)
@@ -106,11 +109,15 @@ function checkPlanOptions(options: ClusterPlanOptions): void {
       'bad_input',
       `time limit must be minutes, HH:MM:SS or D-HH:MM:SS as SLURM takes it, got "${options.time}"`,
     );
-  if (options.partition !== undefined && !SLURM_PARTITION.test(options.partition))
+  if (
+    options.partition !== undefined &&
+    (options.partition.length > MAX_PARTITION_CHARS || !SLURM_PARTITION.test(options.partition))
+  ) {
     throw new ServiceError(
       'bad_input',
-      `partition must be a SLURM partition name, got "${options.partition}"`,
+      `partition must be a SLURM partition name of at most ${MAX_PARTITION_CHARS} characters, got "${options.partition.slice(0, 40)}${options.partition.length > 40 ? '…' : ''}"`,
     );
+  }
   if (options.memMiB !== undefined && (!Number.isInteger(options.memMiB) || options.memMiB < 1))
     throw new ServiceError('bad_input', `memory must be a whole number of MiB, got ${options.memMiB}`);
 }

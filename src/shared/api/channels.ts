@@ -93,8 +93,10 @@ const upload = z
 const clusterJobOptions = {
   tasks: z.number().int().min(1).max(10_000),
   cpus: z.number().int().min(1).max(256).optional(),
+  // Bounded before the pattern: a name of any length matched it (10⁶ characters went into sbatch).
   partition: z
     .string()
+    .max(200)
     .regex(/^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/, 'a SLURM partition name')
     .optional(),
   time: z.string().max(32).optional(),

@@ -90,6 +90,27 @@ describe('command-line refusals', () => {
     );
   });
 
+  it('says what is wrong with an id: negative, zero, fractional, not a number, too large, missing', async () => {
+    const what = (text: string, listing: string): string =>
+      `"${text}" is not an id (ids are whole numbers from 1; ${listing} list shows them)`;
+    for (const [noun, verbs] of [
+      ['datasets', ['show', 'delete']],
+      ['runs', ['show', 'export', 'delete']],
+    ] as const) {
+      for (const verb of verbs) {
+        const extra = verb === 'export' ? ['--out', join(dir, 'never')] : [];
+        for (const id of ['-1', '0', '1.5', 'abc', '-0.5', '99999999999999999999'])
+          await refused([noun, verb, id, ...extra, '--db', db], `${noun} ${verb}: ${what(id, noun)}`);
+        await refused(
+          [noun, verb, ...extra, '--db', db],
+          `${noun} ${verb} needs an id (${noun} list shows them)`,
+        );
+      }
+    }
+    await refused(['annotate', '-1', '--samples', matrix, '--db', db], `annotate: ${what('-1', 'datasets')}`);
+    await refused(['datasets', 'delete', '1', '2', '--db', db], 'datasets delete takes one id, got 2');
+  });
+
   it('refuses a folder given as the library', async () => {
     const folder = join(dir, 'folder');
     await refused(

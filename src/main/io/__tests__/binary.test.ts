@@ -191,6 +191,18 @@ describe('Matrix Market', () => {
       'm.mtx: line 4, row 2, column 2: has no value: the banner declares integer values, so an entry holds row, column and value',
     ],
     [
+      '%%MatrixMarket matrix coordinate integer general\n2 2 2\n1 1 3\n2 1 1.5\n',
+      'm.mtx: line 4, row 2, column 1: "1.5" is not a whole number: the banner declares integer values',
+    ],
+    [
+      '%%MatrixMarket matrix coordinate integer general\n2 2 2\n1 2 1e3\n2 1 NaN\n',
+      'm.mtx: 2 problems (nothing was imported); the first: line 3, row 1, column 2: "1e3" is not a whole number: the banner declares integer values',
+    ],
+    [
+      '%%MatrixMarket matrix array integer general\n2 1\n4\n2.0\n',
+      'm.mtx: line 4, row 2, column 1: "2.0" is not a whole number: the banner declares integer values',
+    ],
+    [
       '%%MatrixMarket matrix coordinate real general\n2 2 1\n123456789012345678901 1 1\n',
       'm.mtx: line 3: row index 12345678901234567890… (21 digits) is outside 1..2 (line 2)',
     ],

@@ -201,3 +201,36 @@ describe('lines ending with a delimiter', () => {
     ]);
   });
 });
+
+describe("Excel's delimiter line (sep=…)", () => {
+  it.each([
+    ['sep=;', 'gene;S1;S2\r\nA;1,5;2\r\nB;3;4\r\n', ';'],
+    ['sep=,', 'gene,S1,S2\r\nA,1.5,2\r\nB,3,4\r\n', ','],
+    ['sep=\t', 'gene\tS1\tS2\r\nA\t1.5\t2\r\nB\t3\t4\r\n', '<tab>'],
+  ])('reads %j as the delimiter, leaves the line out and says so', async (line, table, shown) => {
+    // With a byte-order mark too, as Excel's "CSV UTF-8" writes.
+    for (const text of [`${line}\r\n${table}`, `\uFEFF${line}\r\n${table}`]) {
+      const r = await readMatrixFile(tmp.file('excel.csv', text));
+      expect(r.colNames, JSON.stringify(text)).toEqual(['S1', 'S2']);
+      expect(r.rowNames).toEqual(['A', 'B']);
+      expect(toRows(r.matrix)).toEqual([
+        [1.5, 2],
+        [3, 4],
+      ]);
+      expect(r.warnings[0]).toBe(
+        `line 1 is Excel's delimiter line (sep=${shown}): the table was read with that delimiter, and the line left out`,
+      );
+      const p = await inspectMatrixFile(tmp.file('excel.csv', text));
+      expect(p).toMatchObject({ colNames: ['S1', 'S2'], rowNames: ['A', 'B'], estimatedCols: 2 });
+    }
+  });
+
+  it('takes the named delimiter over the extension, and refuses one it cannot split on', async () => {
+    const r = await readMatrixFile(tmp.file('named.tsv', 'sep=,\ngene,S1\nA,1\n'));
+    expect(r.colNames).toEqual(['S1']);
+    const e = await refusal(tmp.file('pipe.csv', 'sep=|\ngene|S1\nA|1\n'));
+    expect(e.message).toBe(
+      'pipe.csv: line 1: "sep=|" names a delimiter this reader does not take (a comma, semicolon, tab or space)',
+    );
+  });
+});

@@ -1,0 +1,210 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from './in-process';
+
+/**
+ * --out folders: one the system will not create is refused before any work (Node's recursive
+ * mkdir never returned under /proc), and an earlier output of the same kind in the folder is
+ * replaced (a reused sweep folder kept the k<rank>/ folders of a wider sweep beside the new
+ * ranks.json) while everything else there is left alone.
+ */
+let dir: string;
+let db: string;
+let matrix: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nmf-out-folders-'));
+  db = join(dir, 'library.sqlite');
+  matrix = join(dir, 'm.tsv');
+  const lines = ['gene\ts1\ts2\ts3\ts4\ts5\ts6'];
+  for (let i = 0; i < 16; i++) {
+    const row = Array.from({ length: 6 }, (_, j) => 1 + ((i * 7 + j * 3 + i * j) % 11));
+    lines.push(`g${i}\t${row.join('\t')}`);
+  }
+  writeFileSync(matrix, `${lines.join('\n')}\n`);
+  expect((await cli('import', matrix, '--db', db)).code).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const quick = (): string[] => ['--max-iter', '30', '--db', db];
+
+/** Datasets and runs (sweeps' included), as the command line lists them. */
+async function libraryState(): Promise<string> {
+  return `${(await cli('datasets', 'list', '--db', db)).stdout}${(await cli('runs', 'list', '--db', db)).stdout}`;
+}
+
+/** The folder's entries, sub-folders' entries as `k2/W.tsv`. */
+function listing(folder: string): string[] {
+  return readdirSync(folder, { recursive: true, encoding: 'utf8' }).sort();
+}
+
+/** Expects exit 2 with `message` as the one line on stderr, and the library unchanged. */
+async function refused(args: string[], message: string | RegExp): Promise<void> {
+  const before = await libraryState();
+  const result = await cli(...args);
+  expect(result.code, result.stderr).toBe(2);
+  expect(result.stderr.split('\n').length, result.stderr).toBe(2);
+  if (typeof message === 'string') expect(result.stderr).toBe(`nmf-studio: ${message}\n`);
+  else expect(result.stderr).toMatch(message);
+  expect(await libraryState()).toBe(before);
+}
+
+describe('an --out folder the system will not create', () => {
+  // ENAMETOOLONG: a portable reason; the old check saw only a missing path under a writable folder.
+  const tooLong = (): string => join(dir, 'n'.repeat(300), 'out');
+  const commands = (out: string): string[][] => [
+    ['fit', matrix, '--rank', '2', ...quick(), '--out', out],
+    ['sweep', matrix, '--ranks', '2..3', '--replicates', '2', ...quick(), '--out', out],
+    ['consensus', matrix, '--rank', '2', '--replicates', '3', ...quick(), '--out', out],
+    ['sweep', matrix, '--ranks', '2..3', '--plan', 'slurm', '--out', out],
+    ['runs', 'export', '1', '--db', db, '--out', out],
+    ['synth', '--features', '10', '--samples', '6', '--rank', '2', '--out', out],
+    ['synth', '--cells', '20', '--features', '10', '--rank', '2', '--out', out],
+  ];
+
+  it('is refused in one line before any work, by every command that takes --out', async () => {
+    expect((await cli('fit', matrix, '--rank', '2', ...quick(), '--out', join(dir, 'fit0'))).code).toBe(0);
+    const entries = readdirSync(dir).sort();
+    for (const args of commands(tooLong())) {
+      await refused(
+        args,
+        /^nmf-studio: --out .* cannot be created: mkdir .* failed: ENAMETOOLONG, name too long\n$/,
+      );
+    }
+    await refused(
+      ['project', '1', matrix, '--db', db, '--out', tooLong()],
+      /cannot be created: mkdir .* failed: ENAMETOOLONG/,
+    );
+    // sweep-merge: checked before the merge (this job has no results yet, which the merge would refuse).
+    const job = join(dir, 'job');
+    expect((await cli('sweep', matrix, '--ranks', '2..3', '--plan', 'slurm', '--out', job)).code).toBe(0);
+    await refused(
+      ['sweep-merge', job, '--db', db, '--out', tooLong()],
+      /cannot be created: mkdir .* failed: ENAMETOOLONG/,
+    );
+    rmSync(job, { recursive: true });
+    // Nothing created on the way (the probe's levels are removed again).
+    expect(readdirSync(dir).sort()).toEqual(entries);
+  });
+
+  const proc = existsSync('/proc/self') ? it : it.skip;
+  if (!existsSync('/proc/self')) console.log('skipped: /proc does not exist here (not Linux)');
+  proc(
+    'is refused under /proc, where a recursive mkdir never returns, and so is a --db there',
+    async () => {
+      for (const args of commands('/proc/nmf-studio-out')) {
+        await refused(
+          args,
+          /^nmf-studio: --out \/proc\/nmf-studio-out cannot be created: mkdir \/proc\/nmf-studio-out failed: ENOENT/,
+        );
+      }
+      const result = await cli('import', matrix, '--db', '/proc/nmf-studio-db/library.sqlite');
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        /^nmf-studio: \/proc\/nmf-studio-db cannot be created: mkdir \/proc\/nmf-studio-db failed: ENOENT/,
+      );
+    },
+    // Without the fix the first command never returns.
+    20_000,
+  );
+});
+
+describe('a reused --out folder', () => {
+  it("replaces an earlier sweep's files: no k<rank>/ of a wider sweep is left", async () => {
+    const out = join(dir, 'sweep');
+    const sweep = (ranks: string) =>
+      cli(
+        'sweep',
+        matrix,
+        '--ranks',
+        ranks,
+        '--replicates',
+        '2',
+        '--cv-folds',
+        '0',
+        ...quick(),
+        '--out',
+        out,
+      );
+    expect((await sweep('2..4')).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['k2', 'k3', 'k4', 'ranks.json']);
+    expect((await sweep('2..3')).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['k2', 'k3', 'ranks.json']);
+    const ranks = JSON.parse(readFileSync(join(out, 'ranks.json'), 'utf8')) as { ranks: { rank: number }[] };
+    expect(ranks.ranks.map((r) => r.rank)).toEqual([2, 3]);
+  });
+
+  it("leaves the user's files and other outputs alone; refuses a rank folder holding one", async () => {
+    const out = join(dir, 'sweep');
+    writeFileSync(join(out, 'notes.txt'), 'mine\n');
+    const before = listing(out);
+    // Files the command does not write stay: notes, the data, another command's output.
+    const again = await cli(
+      'sweep',
+      matrix,
+      '--ranks',
+      '2..2',
+      '--replicates',
+      '2',
+      ...quick(),
+      '--out',
+      out,
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine\n');
+    expect(listing(out)).toEqual(before.filter((entry) => !/^k3\b|^k4\b/.test(entry)));
+    const fit = await cli('fit', matrix, '--rank', '2', ...quick(), '--out', out);
+    expect(fit.code, fit.stderr).toBe(0);
+    expect(existsSync(join(out, 'ranks.json')) && existsSync(join(out, 'k2', 'W.tsv'))).toBe(true);
+    // A rank folder the sweep would replace holds a file of the user's: refused, nothing removed.
+    writeFileSync(join(out, 'k2', 'mine.tsv'), '');
+    const holding = listing(out);
+    await refused(
+      ['sweep', matrix, '--ranks', '2..2', '--replicates', '2', ...quick(), '--out', out],
+      `--out ${out} already holds k2/mine.tsv, which is no part of a sweep folder (ranks.json, k<rank>/ with W.tsv, H.tsv, run.json): its k<rank>/ folders would be replaced; move that file, or choose another folder`,
+    );
+    expect(listing(out)).toEqual(holding);
+    rmSync(join(out, 'k2', 'mine.tsv'));
+    // A job folder is planned into a new or empty folder only.
+    await refused(
+      ['sweep', matrix, '--ranks', '2..3', '--plan', 'slurm', '--out', out],
+      /^nmf-studio: --out .* is not empty \(it holds .* and \d+ more\): a job folder is planned into a new or empty folder$/m,
+    );
+  });
+
+  it('keeps the earlier output when the command fails, and takes a part of its own layout', async () => {
+    const out = join(dir, 'fit0');
+    const before = readFileSync(join(out, 'W.tsv'), 'utf8');
+    const bad = join(dir, 'bad.tsv');
+    writeFileSync(bad, 'gene\ta\tb\ng1\t1\tx\ng2\t2\t3\n');
+    const failed = await cli('fit', bad, '--rank', '1', ...quick(), '--out', out);
+    expect(failed.code).toBe(2);
+    expect(readFileSync(join(out, 'W.tsv'), 'utf8')).toBe(before);
+    // A consensus over one rank writes a run folder and consensus.json: a fit's folder is part of it.
+    const consensus = await cli(
+      'consensus',
+      matrix,
+      '--rank',
+      '2',
+      '--replicates',
+      '3',
+      ...quick(),
+      '--out',
+      out,
+    );
+    expect(consensus.code, consensus.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['H.tsv', 'W.tsv', 'consensus.json', 'run.json']);
+  });
+
+  it("removes the other format's files when synth --cells switches format", async () => {
+    const out = join(dir, 'cells');
+    const synth = (format: string) =>
+      cli('synth', '--cells', '30', '--features', '12', '--rank', '2', '--format', format, '--out', out);
+    expect((await synth('mtx')).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['barcodes.tsv', 'features.tsv', 'matrix.mtx', 'truth.json']);
+    expect((await synth('h5ad')).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['cells.h5ad', 'truth.json']);
+  });
+});
