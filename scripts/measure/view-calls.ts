@@ -5,6 +5,10 @@
  * frame (`encodeFrame`) for its size. Prints one JSON line per call.
  *
  *   node --import tsx scripts/measure/view-calls.ts LIBRARY.sqlite runs:get '{"id":1}' [runs:classes '{"id":1}' …]
+ *
+ * The libraries of 10⁶ samples it was run on (a summarised run, a sweep and its annotations) and
+ * how to build them: docs/architecture.md, "Above the engine at 10⁵–10⁶ samples". A kept answer
+ * (view-cache.ts) shows as a fast second call.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

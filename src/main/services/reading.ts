@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { ServiceError, decodeFrame } from '../../shared/api';
+import { FRAME_JSON_OFFSET, ServiceError, frameJsonFields, frameJsonLength } from '../../shared/api';
 import {
   GmtError,
   classAgreement,
   columnsAt,
-  consensusMap,
+  consensusMapOfShown,
+  consensusSubsample,
   enrichMarkers,
   parseGmt,
   rankMarkers,
@@ -24,18 +25,25 @@ import type {
   RunClassesView,
   RunDetail,
   SweepClassesView,
+  SweepDetail,
 } from '../../shared/domain';
 import { squareFigureCells } from '../../shared/analysis/downsample';
 import { H_VIEW_MAX_ENTRIES, summarisesH } from '../../shared/analysis/run-views';
 import { dense } from '../../shared/linalg/matrix';
-import { sweepJobResults } from '../db/queries/sweeps';
+import { sweepJobResultBytes, sweepJobResultSlice } from '../db/queries/sweeps';
 import { describeSystemError } from '../io/source';
 import { getDatasetAnnotations, sampleAnnotationsVersion } from './annotations';
 import type { ServiceContext } from './context';
 import { loadDataset } from './datasets';
 import { getRunDetail, getRunDetailWithoutH } from './runs';
-import { keptRunViews, sweepClassesKey, viewCaches } from './view-cache';
-import { getSweepDetail, getSweepSummary } from './sweeps';
+import {
+  consensusMapKey,
+  keptRunViews,
+  sweepClassesKey,
+  viewCaches,
+  type KeptConsensusMap,
+} from './view-cache';
+import { getSweepDetail, getSweepSummary, getSweepView } from './sweeps';
 
 /**
  * Reading a run's components against what is known: sample clusters against annotated classes,
@@ -250,58 +258,132 @@ export async function runEnrichment(
   };
 }
 
+/** A stored sweep job result's fields the consensus map reads (its frame's JSON, arrays not read). */
+type JobLabels = Pick<SweepJobResult, 'rank' | 'kind' | 'index' | 'baseline' | 'sampleLabels'>;
+
 /**
- * The consensus map of one rank of a finished sweep, recomputed from the sample labels its stored
- * replicate results carry (nothing extra is stored for it).
+ * Each fit's sample labels at `rank`, picked at the map's shown samples as each is read: the fits
+ * the sweep's consensus criteria come from (summarizeSweep), its independent consensus fits where it
+ * has at least two at this rank, otherwise its replicates. Only each stored result's JSON is read
+ * (not the W and H after it) and parsed without the frame's reviver; the n labels of one fit at a
+ * time are held, not every fit's.
  */
-export function sweepConsensusMap(ctx: ServiceContext, sweepId: number, rank: number): ConsensusMapView {
-  const sweep = getSweepDetail(ctx, sweepId);
-  if (rank < sweep.params.fromRank || rank > sweep.params.toRank)
-    throw new ServiceError(
-      'not_found',
-      `sweep ${sweepId} covers ranks ${sweep.params.fromRank}..${sweep.params.toRank}, not ${rank}`,
-    );
-  // The fits the sweep's consensus criteria come from (summarizeSweep): its independent consensus
-  // fits where it has at least two at this rank, otherwise its replicates.
+function shownLabelings(
+  ctx: ServiceContext,
+  sweepId: number,
+  rank: number,
+): { labelings: number[][]; subsample: number[] | null; n: number } {
   const byKind: Record<'replicate' | 'consensus', number[][]> = { replicate: [], consensus: [] };
-  for (const { job_key, result } of sweepJobResults(ctx.db, sweepId)) {
-    if (!job_key.startsWith(`k${rank}/replicate/`) && !job_key.startsWith(`k${rank}/consensus/`)) continue;
-    const decoded = decodeFrame(
-      new Uint8Array(result.buffer, result.byteOffset, result.byteLength),
-    ) as SweepJobResult;
+  let n = -1;
+  let subsample: number[] | null = null;
+  const starts = sweepJobResultBytes(
+    ctx.db,
+    sweepId,
+    [`k${rank}/replicate/`, `k${rank}/consensus/`],
+    0,
+    FRAME_JSON_OFFSET,
+  );
+  for (const { job_key, bytes } of starts) {
+    const length = frameJsonLength(bytes);
+    const json = sweepJobResultSlice(ctx.db, sweepId, job_key, FRAME_JSON_OFFSET, length);
+    if (!json || json.length !== length)
+      throw new Error(`sweep ${sweepId}: job ${job_key}: truncated result`);
+    const decoded = frameJsonFields(json) as JobLabels;
     if (decoded.baseline || decoded.rank !== rank || !decoded.sampleLabels) continue;
     if (decoded.kind !== 'replicate' && decoded.kind !== 'consensus') continue;
-    byKind[decoded.kind][decoded.index] = decoded.sampleLabels;
+    const labels = decoded.sampleLabels;
+    if (n < 0) {
+      n = labels.length;
+      subsample = consensusSubsample(n);
+    } else if (labels.length !== n) {
+      throw new RangeError(`labelings differ in length: ${labels.length} vs ${n}`);
+    }
+    byKind[decoded.kind][decoded.index] = subsample ? subsample.map((j) => labels[j]) : labels;
   }
   const independent = byKind.consensus.filter((l) => l !== undefined);
-  const kept = independent.length >= 2 ? independent : byKind.replicate.filter((l) => l !== undefined);
-  if (kept.length === 0)
-    throw new ServiceError('conflict', `sweep ${sweepId} has no finished replicate at k = ${rank} yet`);
-  const map = consensusMap(kept, rank);
-  const names = JSON.parse(
-    (
-      ctx.db.prepare('SELECT col_names FROM datasets WHERE id = ?').get(sweep.datasetId) as {
-        col_names: string;
-      }
-    ).col_names,
-  ) as string[];
+  const labelings = independent.length >= 2 ? independent : byKind.replicate.filter((l) => l !== undefined);
+  return { labelings, subsample, n };
+}
+
+/**
+ * The consensus map of one rank of a sweep without its tracks, remade from the sample labels its
+ * stored fits carry (nothing extra is stored for it).
+ */
+function makeConsensusMap(ctx: ServiceContext, sweep: SweepDetail, rank: number): KeptConsensusMap['map'] {
+  const { labelings, subsample, n } = shownLabelings(ctx, sweep.id, rank);
+  if (labelings.length === 0)
+    throw new ServiceError('conflict', `sweep ${sweep.id} has no finished replicate at k = ${rank} yet`);
+  const map = consensusMapOfShown(labelings, subsample, n, rank);
+  const s = map.order.length;
   const metrics = sweep.ranks.find((r) => r.rank === rank);
   // Above 240 shown samples the figure draws block means: made here, by the window's function.
-  const cells = squareFigureCells(map.matrix, map.order.length);
+  const cells = squareFigureCells(map.matrix, s);
   return {
-    sweepId,
+    sweepId: sweep.id,
     rank,
-    replicates: kept.length,
+    replicates: labelings.length,
     order: map.order,
-    sampleNames: map.order.map((j) => names[j]),
+    // The figure writes names only when each sample has a cell of its own: not of block means.
+    sampleNames: cells.cells < s ? [] : sampleNamesAt(ctx, sweep.datasetId, map.order),
     matrix: cells.values,
     matrixCells: cells.cells,
     merges: map.tree.merges,
     leaves: map.leaves,
     clusters: map.clusters,
-    sampleTracks: columnsAt(getDatasetAnnotations(ctx, sweep.datasetId, 'samples').samples, map.order),
     subsample: map.subsample,
-    cophenetic: metrics?.cophenetic ?? (kept.length > 1 ? map.cophenetic : null),
-    dispersion: metrics?.dispersion ?? (kept.length > 1 ? map.dispersion : null),
+    cophenetic: metrics?.cophenetic ?? (labelings.length > 1 ? map.cophenetic : null),
+    dispersion: metrics?.dispersion ?? (labelings.length > 1 ? map.dispersion : null),
+  };
+}
+
+/** The dataset's sample names at `order` (indices into its samples). */
+function sampleNamesAt(ctx: ServiceContext, datasetId: number, order: readonly number[]): string[] {
+  const row = ctx.db.prepare('SELECT col_names FROM datasets WHERE id = ?').get(datasetId) as {
+    col_names: string;
+  };
+  const names = JSON.parse(row.col_names) as string[];
+  return order.map((j) => names[j]);
+}
+
+/**
+ * The consensus map of one rank of a sweep, with the sample annotation columns at its shown samples
+ * (`sampleTracks`). A sweep that has ended keeps its maps (view-cache.ts `consensusMaps`, keyed by
+ * its end time and finished fits) and each map its tracks until a sample annotation file is
+ * imported or deleted; a running sweep's map is made at every call.
+ */
+export function sweepConsensusMap(ctx: ServiceContext, sweepId: number, rank: number): ConsensusMapView {
+  const summary = getSweepSummary(ctx, sweepId);
+  if (rank < summary.params.fromRank || rank > summary.params.toRank)
+    throw new ServiceError(
+      'not_found',
+      `sweep ${sweepId} covers ranks ${summary.params.fromRank}..${summary.params.toRank}, not ${rank}`,
+    );
+  const key = consensusMapKey(summary, rank);
+  let kept = key === null ? undefined : viewCaches(ctx).consensusMaps.get(key);
+  if (!kept) {
+    kept = { map: makeConsensusMap(ctx, getSweepView(ctx, sweepId), rank) };
+    if (key !== null) viewCaches(ctx).consensusMaps.set(key, kept);
+  }
+  const annotations = sampleAnnotationsVersion(ctx, summary.datasetId);
+  if (kept.tracks?.annotations !== annotations) {
+    const columns = getDatasetAnnotations(ctx, summary.datasetId, 'samples').samples;
+    kept.tracks = { annotations, columns: columnsAt(columns, kept.map.order) };
+  }
+  const { map } = kept;
+  return {
+    sweepId: map.sweepId,
+    rank: map.rank,
+    replicates: map.replicates,
+    order: map.order,
+    sampleNames: map.sampleNames,
+    matrix: map.matrix,
+    matrixCells: map.matrixCells,
+    merges: map.merges,
+    leaves: map.leaves,
+    clusters: map.clusters,
+    sampleTracks: kept.tracks.columns,
+    subsample: map.subsample,
+    cophenetic: map.cophenetic,
+    dispersion: map.dispersion,
   };
 }

@@ -11,7 +11,13 @@ import type {
   SweepRecord,
   SweepSummary,
 } from '../../shared/domain';
-import { getSweepRow, listSweeps, type SweepListRow } from '../db/queries/sweeps';
+import {
+  getSweepHead,
+  getSweepRow,
+  listSweeps,
+  sweepResultWithoutClusters,
+  type SweepHeadRow,
+} from '../db/queries/sweeps';
 import type { ServiceContext } from './context';
 
 /** What a finished sweep stores in its `result` column. */
@@ -20,7 +26,7 @@ export interface StoredSweepResult {
   recommendation: SweepDetail['recommendation'];
 }
 
-function toSweepSummary(row: SweepListRow): SweepSummary {
+function toSweepSummary(row: SweepHeadRow): SweepSummary {
   return {
     id: row.id,
     datasetId: row.dataset_id,
@@ -37,10 +43,15 @@ function toSweepSummary(row: SweepListRow): SweepSummary {
   };
 }
 
+/** A sweep's summary, read without its stored result (see `getSweepHead`). */
 export function getSweepSummary(ctx: ServiceContext, id: number): SweepSummary {
-  const row = getSweepRow(ctx.db, id);
+  return toSweepSummary(sweepHead(ctx, id));
+}
+
+function sweepHead(ctx: ServiceContext, id: number): SweepHeadRow {
+  const row = getSweepHead(ctx.db, id);
   if (!row) throw new ServiceError('not_found', `sweep ${id} does not exist`);
-  return toSweepSummary(row);
+  return row;
 }
 
 export function listSweepSummaries(ctx: ServiceContext, datasetId?: number): SweepSummary[] {
@@ -68,6 +79,18 @@ export function getSweepDetail(ctx: ServiceContext, id: number): SweepRecord {
  * which the window does not draw (the consensus map and class tables have channels of their own).
  */
 export function getSweepView(ctx: ServiceContext, id: number): SweepDetail {
-  const record = getSweepDetail(ctx, id);
-  return { ...record, ranks: record.ranks.map(({ sampleClusters: _clusters, ...rank }) => rank) };
+  const row = sweepHead(ctx, id);
+  const params = JSON.parse(row.params) as SweepParams;
+  // The stored result less its clusters, cut out by SQLite: parsing them here cost ~50 ms a rank
+  // at 10⁶ samples for numbers then dropped. A rank beyond the sweep's range (none is stored) would
+  // still be stripped below.
+  const text = sweepResultWithoutClusters(ctx.db, id, params.toRank - params.fromRank + 1);
+  const stored = text ? (JSON.parse(text) as StoredSweepResult) : { ranks: [], recommendation: null };
+  const { cluster } = row;
+  return {
+    ...toSweepSummary(row),
+    ranks: stored.ranks.map(({ sampleClusters: _clusters, ...rank }) => rank),
+    recommendation: stored.recommendation,
+    cluster: cluster ? (JSON.parse(cluster) as SweepClusterProvenance) : null,
+  };
 }

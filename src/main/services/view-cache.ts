@@ -1,6 +1,8 @@
 import { H_VIEW_MAX_ENTRIES, summarisesH } from '../../shared/analysis/run-views';
+import type { AnnotationColumn } from '../../shared/analysis';
 import type {
   AnnotationColumnHeading,
+  ConsensusMapView,
   ProjectionHSummary,
   RunClassesView,
   RunDetail,
@@ -92,6 +94,24 @@ export interface ViewCaches {
    * creation time and hash (`annotationFileKey`): counting a file's classes parses all its values.
    */
   annotationHeadings: RecentValues<AnnotationColumnHeading[]>;
+  /**
+   * `sweeps:consensus` maps, keyed by {@link consensusMapKey}: each is remade from every fit's
+   * stored sample labels at the rank (a second and more at 10⁶ samples).
+   */
+  consensusMaps: RecentValues<KeptConsensusMap>;
+}
+
+/**
+ * What is kept of one rank's consensus map: the map as `sweeps:consensus` sends it but its tracks,
+ * and the tracks once made with the version of the sample annotation files they were read from
+ * (`annotationFilesVersion`; parsing the annotations of 10⁶ samples takes about half a second).
+ * Whatever n, a map holds at most `CONSENSUS_MAX_SAMPLES` (2000) shown samples: their order, leaves,
+ * clusters and tree, at most 240 × 240 Float32 cells, their names only up to 240 samples, and one
+ * value a shown sample per annotation column — under 1 MB with a few columns.
+ */
+export interface KeptConsensusMap {
+  map: Omit<ConsensusMapView, 'sampleTracks'>;
+  tracks?: { annotations: string; columns: AnnotationColumn[] };
 }
 
 /** Summaries kept per context: each library its own (no module state shared between libraries). */
@@ -103,6 +123,9 @@ export const KEPT_SUMMARIES = 4;
 /** The number of annotation files whose column headings are kept (a few hundred bytes each). */
 export const KEPT_ANNOTATION_HEADINGS = 256;
 
+/** The number of consensus maps kept (a sweep's ranks, or a few sweeps' chosen ranks; see {@link KeptConsensusMap}). */
+export const KEPT_CONSENSUS_MAPS = 8;
+
 export function viewCaches(ctx: ServiceContext): ViewCaches {
   let kept = caches.get(ctx);
   if (!kept) {
@@ -111,6 +134,7 @@ export function viewCaches(ctx: ServiceContext): ViewCaches {
       projections: new RecentValues<ProjectionHSummary>(KEPT_SUMMARIES),
       sweepClasses: new RecentValues<SweepClassesView>(KEPT_SUMMARIES),
       annotationHeadings: new RecentValues<AnnotationColumnHeading[]>(KEPT_ANNOTATION_HEADINGS),
+      consensusMaps: new RecentValues<KeptConsensusMap>(KEPT_CONSENSUS_MAPS),
     };
     caches.set(ctx, kept);
   }
@@ -189,7 +213,24 @@ export function sweepClassesKey(
     : null;
 }
 
+/**
+ * The key of one rank's consensus map of a sweep that has ended (done, cancelled, failed or
+ * interrupted): its id, creation time (a deleted sweep's id given to a later one), end time and
+ * finished jobs (a sweep resumed is queued again with no end time, and ends again at another time
+ * with more fits), and the rank. Null while it is queued or running: its fits are still coming.
+ */
+export function consensusMapKey(
+  sweep: { id: number; state: string; createdAt: string; finishedAt: string | null; jobsDone: number },
+  rank: number,
+): string | null {
+  return sweep.state !== 'queued' && sweep.state !== 'running' && sweep.finishedAt
+    ? `${idPrefix(sweep.id)}${sweep.createdAt}|${sweep.finishedAt}|${sweep.jobsDone}|${rank}`
+    : null;
+}
+
 /** Forgets what is kept of sweep `id`, deleted. */
 export function forgetSweepViews(ctx: ServiceContext, id: number): void {
-  caches.get(ctx)?.sweepClasses.dropPrefix(idPrefix(id));
+  const kept = caches.get(ctx);
+  kept?.sweepClasses.dropPrefix(idPrefix(id));
+  kept?.consensusMaps.dropPrefix(idPrefix(id));
 }

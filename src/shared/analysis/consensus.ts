@@ -1,6 +1,6 @@
 import { dense, type DenseMatrix } from '../linalg/matrix';
 import { Rng } from '../linalg/random';
-import { averageLinkage, copheneticDistances, cutTree } from './hclust';
+import { averageLinkage, copheneticDistances, cutTree, type Linkage } from './hclust';
 import type { ConsensusResult } from './types';
 
 /**
@@ -138,9 +138,46 @@ export function analyzeConsensus(
   for (const labels of labelings) {
     if (labels.length !== n) throw new RangeError(`labelings differ in length: ${labels.length} vs ${n}`);
   }
-  const subsample = n > maxSamples ? randomSubset(n, maxSamples, SUBSAMPLE_SEED) : null;
+  const subsample = consensusSubsample(n, maxSamples);
   const used = subsample === null ? labelings : labelings.map((labels) => subsample.map((j) => labels[j]));
-  const C = consensusMatrix(used);
+  const shown = clusterConsensus(used, k);
+  return {
+    consensus: shown.consensus,
+    subsample,
+    sampleClusters:
+      subsample === null ? shown.clusters : extendClusters(labelings, subsample, shown.clusters),
+    cophenetic: shown.cophenetic,
+    dispersion: shown.dispersion,
+  };
+}
+
+/**
+ * The samples `analyzeConsensus` computes the consensus on for n samples: null (all of them) up to
+ * `maxSamples`, above it the fixed seeded subsample, sorted. A caller that needs only the consensus
+ * of those samples (the consensus map) can pick their labels as it reads each labeling.
+ */
+export function consensusSubsample(n: number, maxSamples = CONSENSUS_MAX_SAMPLES): number[] | null {
+  return n > maxSamples ? randomSubset(n, maxSamples, SUBSAMPLE_SEED) : null;
+}
+
+/** The consensus of the samples labelled, as `analyzeConsensus` computes it on its subsample. */
+export interface SubsampleConsensus {
+  /** s × s consensus matrix. */
+  consensus: DenseMatrix;
+  /** Average-linkage tree of 1 − C. */
+  tree: Linkage;
+  /** Cluster of each labelled sample: the tree cut at k. */
+  clusters: number[];
+  cophenetic: number;
+  dispersion: number;
+}
+
+/**
+ * Consensus matrix, its average-linkage tree cut at k clusters, the cophenetic correlation and the
+ * dispersion of labelings of the same s samples (the subsample's labels, or every sample's).
+ */
+export function clusterConsensus(labelings: readonly (readonly number[])[], k: number): SubsampleConsensus {
+  const C = consensusMatrix(labelings);
   const s = C.rows;
   const distances = new Float64Array((s * (s - 1)) / 2);
   let t = 0;
@@ -148,11 +185,10 @@ export function analyzeConsensus(
   const tree = averageLinkage(distances, s);
   const cophenetic = copheneticDistances(tree);
   const r = pearson(distances, cophenetic);
-  const clusters = cutTree(tree, k);
   return {
     consensus: C,
-    subsample,
-    sampleClusters: subsample === null ? clusters : extendClusters(labelings, subsample, clusters),
+    tree,
+    clusters: cutTree(tree, k),
     cophenetic: Number.isNaN(r) ? 1 : r,
     dispersion: dispersion(C),
   };

@@ -1,5 +1,5 @@
-import { CONSENSUS_MAX_SAMPLES, analyzeConsensus } from './consensus';
-import { averageLinkage, type Linkage } from './hclust';
+import { CONSENSUS_MAX_SAMPLES, clusterConsensus, consensusSubsample } from './consensus';
+import type { Linkage } from './hclust';
 
 /**
  * The data behind R NMF's `consensusmap` (Brunet et al. 2004, Fig. 1): the consensus matrix of one
@@ -54,16 +54,41 @@ export function consensusMap(
   k: number,
   maxSamples = CONSENSUS_MAX_SAMPLES,
 ): ConsensusMap {
-  const result = analyzeConsensus(labelings, k, maxSamples);
-  const C = result.consensus;
-  const s = C.rows;
+  if (labelings.length === 0) throw new RangeError('consensus needs at least one labeling');
   const n = labelings[0].length;
-  const leaves = result.subsample ?? Array.from({ length: n }, (_, i) => i);
-  const distances = new Float64Array((s * (s - 1)) / 2);
-  let t = 0;
-  for (let i = 0; i < s; i++) for (let j = i + 1; j < s; j++) distances[t++] = 1 - C.data[i * s + j];
-  const tree = averageLinkage(distances, s);
-  const positions = leafOrder(tree);
+  for (const labels of labelings) {
+    if (labels.length !== n) throw new RangeError(`labelings differ in length: ${labels.length} vs ${n}`);
+  }
+  const subsample = consensusSubsample(n, maxSamples);
+  const shown = subsample === null ? labelings : labelings.map((labels) => subsample.map((j) => labels[j]));
+  return consensusMapOfShown(shown, subsample, n, k);
+}
+
+/**
+ * The consensus map from the labels of the shown samples alone: what `consensusMap` computes, for a
+ * caller that picked each replicate's labels at the subsample as it read them (a sweep of 10⁶
+ * samples keeps 2000 labels a replicate instead of 10⁶). Every sample's cluster, which
+ * `analyzeConsensus` extends from the subsample's in O(n·R·k), is not needed: the map shows the
+ * subsample's own.
+ *
+ * @param shownLabelings each replicate's labels of the shown samples, in `subsample`'s order (every
+ *   sample's when `subsample` is null)
+ * @param subsample `consensusSubsample(n, maxSamples)`
+ * @param n samples in all
+ * @param k clusters to cut the tree into
+ */
+export function consensusMapOfShown(
+  shownLabelings: readonly (readonly number[])[],
+  subsample: readonly number[] | null,
+  n: number,
+  k: number,
+): ConsensusMap {
+  const shown = clusterConsensus(shownLabelings, k);
+  const C = shown.consensus;
+  const s = C.rows;
+  const leaves = subsample ? [...subsample] : Array.from({ length: n }, (_, i) => i);
+  if (leaves.length !== s) throw new RangeError(`${s} labels a replicate for ${leaves.length} shown samples`);
+  const positions = leafOrder(shown.tree);
   const matrix = new Float32Array(s * s);
   positions.forEach((a, r) => {
     positions.forEach((b, c) => (matrix[r * s + c] = C.data[a * s + b]));
@@ -71,11 +96,12 @@ export function consensusMap(
   return {
     order: positions.map((p) => leaves[p]),
     matrix,
-    tree,
+    tree: shown.tree,
     leaves,
-    clusters: positions.map((p) => result.sampleClusters[leaves[p]]),
-    subsample: result.subsample ? { shown: s, of: n } : null,
-    cophenetic: result.cophenetic,
-    dispersion: result.dispersion,
+    // A shown sample's cluster is its own in the tree's cut (analyzeConsensus extends those to the rest).
+    clusters: positions.map((p) => shown.clusters[p]),
+    subsample: subsample ? { shown: s, of: n } : null,
+    cophenetic: shown.cophenetic,
+    dispersion: shown.dispersion,
   };
 }

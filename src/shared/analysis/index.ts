@@ -5,7 +5,16 @@
 export * from './types';
 export { synthesizeGeneModules, type GeneModulesOptions } from './synthetic';
 export { averageLinkage, condensedIndex, copheneticDistances, cutTree, type Linkage } from './hclust';
-export { analyzeConsensus, consensusMatrix, dispersion, pearson, sampleLabels } from './consensus';
+export {
+  analyzeConsensus,
+  clusterConsensus,
+  consensusMatrix,
+  consensusSubsample,
+  dispersion,
+  pearson,
+  sampleLabels,
+  type SubsampleConsensus,
+} from './consensus';
 export {
   alignComponents,
   componentSimilarity,
@@ -91,7 +100,7 @@ export {
   GmtError,
   type GeneSet,
 } from './enrichment';
-export { consensusMap, leafOrder, type ConsensusMap } from './consensusmap';
+export { consensusMap, consensusMapOfShown, leafOrder, type ConsensusMap } from './consensusmap';
 export {
   hardCase,
   hardCaseKinds,

@@ -132,6 +132,10 @@ export interface ConsensusMapView {
   replicates: number;
   /** Samples shown, in dendrogram leaf order (indices into the dataset's samples). */
   order: number[];
+  /**
+   * The shown samples' names in `order`, up to `FIGURE_MAX_CELLS` (240) shown samples; empty above,
+   * where the figure averages samples into blocks and writes no names.
+   */
   sampleNames: string[];
   /**
    * The consensus, rows and columns in `order`, row-major (Float32: entries are r/R fractions,

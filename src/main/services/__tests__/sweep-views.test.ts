@@ -1,5 +1,14 @@
-import { describe, expect, it } from 'vitest';
-import { classAgreement, type AnnotationColumn, type CategoricalAnnotation } from '../../../shared/analysis';
+import { describe, expect, it, vi } from 'vitest';
+import { decodeFrame } from '../../../shared/api';
+import {
+  classAgreement,
+  columnsAt,
+  consensusMap,
+  type AnnotationColumn,
+  type CategoricalAnnotation,
+  type SweepJobResult,
+} from '../../../shared/analysis';
+import { squareFigureCells } from '../../../shared/analysis/downsample';
 import type {
   ConsensusMapView,
   DatasetAnnotations,
@@ -8,7 +17,8 @@ import type {
   SweepSummary,
 } from '../../../shared/domain';
 import type { Services } from '..';
-import { getSweepDetail } from '../sweeps';
+import { sweepJobResults } from '../../db/queries/sweeps';
+import { getSweepDetail, getSweepView } from '../sweeps';
 import { viewCaches } from '../view-cache';
 import { call, servicesInTempFolders, synthesizedDataset } from './harness';
 
@@ -81,6 +91,72 @@ function shownColumns(columns: readonly AnnotationColumn[], order: readonly numb
   );
 }
 
+/** Polls `sweeps:get` until the sweep has ended; its record then. */
+async function ended(services: Services, id: number): Promise<SweepDetail> {
+  for (;;) {
+    const current = await call<SweepDetail>(services, 'sweeps:get', { id });
+    if (current.state !== 'running' && current.state !== 'queued') return current;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * `sweeps:consensus` as it was made before maps were kept (the code of that commit, verbatim but for
+ * its parameters): every fit's stored result decoded whole, `consensusMap` on every sample's labels,
+ * every sample name and annotation read.
+ */
+function consensusMapAsBefore(services: Services, sweepId: number, rank: number): ConsensusMapView {
+  const ctx = services.ctx;
+  const sweep = getSweepDetail(ctx, sweepId);
+  const byKind: Record<'replicate' | 'consensus', number[][]> = { replicate: [], consensus: [] };
+  for (const { job_key, result } of sweepJobResults(ctx.db, sweepId)) {
+    if (!job_key.startsWith(`k${rank}/replicate/`) && !job_key.startsWith(`k${rank}/consensus/`)) continue;
+    const decoded = decodeFrame(
+      new Uint8Array(result.buffer, result.byteOffset, result.byteLength),
+    ) as SweepJobResult;
+    if (decoded.baseline || decoded.rank !== rank || !decoded.sampleLabels) continue;
+    if (decoded.kind !== 'replicate' && decoded.kind !== 'consensus') continue;
+    byKind[decoded.kind][decoded.index] = decoded.sampleLabels;
+  }
+  const independent = byKind.consensus.filter((l) => l !== undefined);
+  const kept = independent.length >= 2 ? independent : byKind.replicate.filter((l) => l !== undefined);
+  const map = consensusMap(kept, rank);
+  const names = JSON.parse(
+    (
+      ctx.db.prepare('SELECT col_names FROM datasets WHERE id = ?').get(sweep.datasetId) as {
+        col_names: string;
+      }
+    ).col_names,
+  ) as string[];
+  const metrics = sweep.ranks.find((r) => r.rank === rank);
+  const cells = squareFigureCells(map.matrix, map.order.length);
+  const annotations = ctx.db
+    .prepare("SELECT columns FROM annotations WHERE dataset_id = ? AND axis = 'samples' ORDER BY id")
+    .all(sweep.datasetId) as Array<{ columns: string }>;
+  const byName = new Map<string, AnnotationColumn>();
+  for (const row of annotations)
+    for (const column of JSON.parse(row.columns) as AnnotationColumn[]) {
+      byName.delete(column.name);
+      byName.set(column.name, column);
+    }
+  return {
+    sweepId,
+    rank,
+    replicates: kept.length,
+    order: map.order,
+    sampleNames: map.order.map((j) => names[j]),
+    matrix: cells.values,
+    matrixCells: cells.cells,
+    merges: map.tree.merges,
+    leaves: map.leaves,
+    clusters: map.clusters,
+    sampleTracks: columnsAt([...byName.values()], map.order),
+    subsample: map.subsample,
+    cophenetic: metrics?.cophenetic ?? (kept.length > 1 ? map.cophenetic : null),
+    dispersion: metrics?.dispersion ?? (kept.length > 1 ? map.dispersion : null),
+  };
+}
+
 describe("a sweep's views", () => {
   it('send the criteria without the clusters, the agreements as computed from them, the map with its tracks', async () => {
     const services = start();
@@ -129,6 +205,10 @@ describe("a sweep's views", () => {
     expect([map.matrixCells, map.matrix.length]).toEqual([24, 24 * 24]);
     expect(map.sampleTracks).toEqual(shownColumns(annotations.samples, map.order));
     expect(map.sampleTracks.map((c) => c.name)).toEqual(['group', 'depth']);
+    // Each sample has a cell of its own: the figure writes its name, which is sent.
+    const { colNames } = await call<{ colNames: string[] }>(services, 'datasets:get', { id: datasetId });
+    expect(map.sampleNames).toEqual(map.order.map((j) => colNames[j]));
+    expect(map).toEqual(consensusMapAsBefore(services, sweep.id, 3));
   }, 150_000);
 
   it('keep the agreements of a finished sweep until its sample annotations change', async () => {
@@ -192,5 +272,101 @@ describe("a sweep's views", () => {
     const annotations = await call<DatasetAnnotations>(services, 'annotations:list', { datasetId });
     expect(map.sampleTracks).toEqual(shownColumns(annotations.samples, map.order));
     expect(map.sampleTracks.map((c) => c.values.length)).toEqual([2000, 2000]);
+    // No names of samples the figure averages into blocks (it writes none there); all else as before.
+    expect(map.sampleNames).toEqual([]);
+    expect({ ...map, sampleNames: [] }).toEqual({
+      ...consensusMapAsBefore(services, sweep.id, 2),
+      sampleNames: [],
+    });
+
+    // sweeps:get reads the stored result without its clusters: no text with them is parsed.
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const view = getSweepView(services.ctx, sweep.id);
+      expect(view).toEqual(sweep);
+      const parsed = parse.mock.calls.map(([text]) => String(text));
+      expect(parsed.filter((text) => text.includes('sampleClusters'))).toEqual([]);
+      expect(Math.max(...parsed.map((text) => text.length))).toBeLessThan(n);
+    } finally {
+      parse.mockRestore();
+    }
+  }, 150_000);
+
+  it("keep an ended sweep's consensus map, its tracks until the annotations change, and remake it when the sweep resumes", async () => {
+    const services = start();
+    const n = 2300;
+    const datasetId = await synthesizedDataset(services, 9, n, { features: 5, rank: 2 });
+    await annotate(services, datasetId, 'cells.tsv', 'type', (_, j) => `t${j % 3}`);
+    const sweep = await finishedSweep(services, datasetId, {
+      fromRank: 2,
+      toRank: 2,
+      replicates: 3,
+      maxIter: 5,
+    });
+    const first = await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 });
+    expect(first.replicates).toBe(3);
+    const maps = viewCaches(services.ctx).consensusMaps;
+    const [key] = maps.keys();
+    expect(key).toMatch(new RegExp(`^${sweep.id}\\|`));
+    // A copy: the answer given shares the arrays kept.
+    const made = structuredClone(first);
+    // Answered from what was kept: a mark put there comes back.
+    maps.get(key)!.map.cophenetic = 42;
+    expect(
+      (await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 })).cophenetic,
+    ).toBe(42);
+    maps.get(key)!.map.cophenetic = made.cophenetic;
+    // The kept answer is the one made afresh (and the one made before maps were kept, names apart).
+    maps.delete(key);
+    expect(await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 })).toEqual(
+      made,
+    );
+    expect(await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 })).toEqual(
+      made,
+    );
+    expect({ ...made, sampleNames: [] }).toEqual({
+      ...consensusMapAsBefore(services, sweep.id, 2),
+      sampleNames: [],
+    });
+
+    // A file imported: the map stays kept (the mark comes back), its tracks are read again.
+    maps.get(key)!.map.cophenetic = 42;
+    const second = await annotate(services, datasetId, 'phase.tsv', 'phase', (_, j) => `p${j % 5}`);
+    const withPhase = await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 });
+    expect(withPhase.cophenetic).toBe(42);
+    expect(withPhase.sampleTracks.map((c) => c.name)).toEqual(['type', 'phase']);
+    const annotations = await call<DatasetAnnotations>(services, 'annotations:list', { datasetId });
+    expect(withPhase.sampleTracks).toEqual(shownColumns(annotations.samples, made.order));
+    await call(services, 'annotations:delete', { id: second });
+    expect(
+      (await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 })).sampleTracks,
+    ).toEqual(made.sampleTracks);
+    maps.get(key)!.map.cophenetic = made.cophenetic;
+
+    // The sweep as if cancelled before its last replicate (it ends, with a fit fewer): a map of two
+    // fits, kept apart from the first, which is marked.
+    maps.get(key)!.map.cophenetic = 42;
+    const { db } = services.ctx;
+    db.prepare("DELETE FROM sweep_jobs WHERE sweep_id = ? AND job_key = 'k2/replicate/2'").run(sweep.id);
+    db.prepare(
+      "UPDATE sweeps SET state = 'cancelled', finished_at = ?, jobs_done = jobs_done - 1 WHERE id = ?",
+    ).run(new Date(Date.parse(sweep.finishedAt!) + 1000).toISOString(), sweep.id);
+    const partial = await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 });
+    expect(partial.replicates).toBe(2);
+    expect(maps.keys()).toHaveLength(2);
+    // Resumed, it fits the missing replicate and ends again as many fits as first, at another time:
+    // the map is made again, not the first one's (marked) answer.
+    await call(services, 'sweeps:resume', { id: sweep.id });
+    expect((await ended(services, sweep.id)).state).toBe('done');
+    const resumed = await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 });
+    expect(resumed.replicates).toBe(3);
+    expect(resumed.cophenetic).not.toBe(42);
+    expect({ ...resumed, sampleNames: [] }).toEqual({
+      ...consensusMapAsBefore(services, sweep.id, 2),
+      sampleNames: [],
+    });
+
+    await call(services, 'sweeps:delete', { id: sweep.id });
+    expect(maps.keys()).toEqual([]);
   }, 150_000);
 });

@@ -7,7 +7,14 @@ import type { Services } from '..';
 import { getProjectionView } from '../projections';
 import { getCoefficientTracks, getRunView } from '../run-view';
 import { getRunDetail } from '../runs';
-import { RecentValues, viewCaches } from '../view-cache';
+import {
+  KEPT_CONSENSUS_MAPS,
+  RecentValues,
+  consensusMapKey,
+  idPrefix,
+  viewCaches,
+  type KeptConsensusMap,
+} from '../view-cache';
 import { call, finishedRun, servicesInTempFolders, storedProjection, synthesizedDataset } from './harness';
 
 // Every summary of H (a run's and a projection's) makes the H map with blockMaxima: counting its
@@ -251,5 +258,42 @@ describe('RecentValues', () => {
     kept.delete('3|');
     kept.delete('3|a');
     expect(kept.keys()).toEqual(['13|a']);
+  });
+});
+
+describe('the key of a kept consensus map', () => {
+  const ended = {
+    id: 7,
+    state: 'done',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:10:00.000Z',
+    jobsDone: 12,
+  };
+
+  it('is none while the sweep is queued or running (its fits are still coming)', () => {
+    expect(consensusMapKey({ ...ended, state: 'running', finishedAt: null }, 3)).toBeNull();
+    expect(consensusMapKey({ ...ended, state: 'queued', finishedAt: null }, 3)).toBeNull();
+    expect(consensusMapKey({ ...ended, state: 'cancelled' }, 3)).not.toBeNull();
+  });
+
+  it('names the sweep as it ended and the rank: another end, fit count, creation or rank is another key', () => {
+    const key = consensusMapKey(ended, 3)!;
+    expect(key.startsWith(idPrefix(7))).toBe(true);
+    const others = [
+      consensusMapKey(ended, 4),
+      consensusMapKey({ ...ended, finishedAt: '2026-01-01T00:20:00.000Z' }, 3),
+      consensusMapKey({ ...ended, jobsDone: 11 }, 3),
+      consensusMapKey({ ...ended, createdAt: '2026-01-02T00:00:00.000Z' }, 3),
+    ];
+    expect(new Set([key, ...others]).size).toBe(5);
+  });
+
+  it('keeps at most KEPT_CONSENSUS_MAPS maps per library', () => {
+    const services = start();
+    const maps = viewCaches(services.ctx).consensusMaps;
+    for (let rank = 2; rank < 2 + KEPT_CONSENSUS_MAPS + 3; rank++)
+      maps.set(consensusMapKey(ended, rank)!, {} as KeptConsensusMap);
+    expect(maps.keys()).toHaveLength(KEPT_CONSENSUS_MAPS);
+    expect(maps.get(consensusMapKey(ended, 2)!)).toBeUndefined();
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { FrameArrayStandIn, decodeFrame, encodeFrame, frameLayout } from '../codec';
+import {
+  FRAME_JSON_OFFSET,
+  FrameArrayStandIn,
+  decodeFrame,
+  encodeFrame,
+  frameJsonFields,
+  frameJsonLength,
+  frameLayout,
+} from '../codec';
 
 describe('binary frames', () => {
   it('round-trip typed arrays bit for bit, nested anywhere, with non-finite numbers', () => {
@@ -74,5 +82,17 @@ describe('binary frames', () => {
         b: new FrameArrayStandIn('Float64Array', 2 ** 31),
       }),
     ).toThrow(/at most 4 GiB; typed array 1 would end at byte/);
+  });
+
+  it("read a frame's plain fields from its JSON text alone, its arrays left as references", () => {
+    const frame = encodeFrame({ rank: 3, labels: [2, 0, 1], H: new Float64Array([1, 2]), loss: NaN });
+    const length = frameJsonLength(frame.subarray(0, FRAME_JSON_OFFSET));
+    expect(frameJsonFields(frame.subarray(FRAME_JSON_OFFSET, FRAME_JSON_OFFSET + length))).toEqual({
+      rank: 3,
+      labels: [2, 0, 1],
+      H: { $typed: 'Float64Array', i: 0 },
+      loss: { $num: 'NaN' },
+    });
+    expect(() => frameJsonLength(new Uint8Array(8))).toThrow(/not an NMF1 frame/);
   });
 });

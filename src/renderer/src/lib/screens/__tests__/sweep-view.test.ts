@@ -93,6 +93,7 @@ function figureFromEverySample(
   map: ConsensusMapView,
   samples: readonly AnnotationColumn[],
   wholeMatrix: Float32Array,
+  sampleNames: readonly string[],
 ): HeatmapFigure {
   const s = map.order.length;
   const tracks = [clusterTrack('consensus cluster', map.clusters, map.rank)];
@@ -104,8 +105,8 @@ function figureFromEverySample(
     values: wholeMatrix,
     rows: s,
     cols: s,
-    rowNames: map.sampleNames,
-    colNames: map.sampleNames,
+    rowNames: sampleNames,
+    colNames: sampleNames,
     colTracks: tracks,
     colTree: { merges: map.merges, leafPosition: map.leaves.map((j) => positionOfSample.get(j)!) },
     scale: { min: 0, max: 1, label: 'consensus' },
@@ -119,13 +120,14 @@ function figureFromEverySample(
 
 /**
  * A consensus map view of `n` samples as `sweeps:consensus` makes it (its tracks over the shown
- * samples, its matrix the figure's cells), and the whole s × s matrix the window used to receive.
+ * samples, its matrix the figure's cells, the shown samples' names only when each has a cell of its
+ * own), and the whole s × s matrix and every shown sample's name the window used to receive.
  */
 function mapView(
   n: number,
   maxSamples: number,
   samples: readonly AnnotationColumn[],
-): { view: ConsensusMapView; wholeMatrix: Float32Array } {
+): { view: ConsensusMapView; wholeMatrix: Float32Array; sampleNames: string[] } {
   const rng = new Rng(11);
   const rank = 3;
   // Replicates that mostly agree on three groups, with some samples moved at random.
@@ -134,12 +136,13 @@ function mapView(
   );
   const map = consensusMap(labelings, rank, maxSamples);
   const cells = squareFigureCells(map.matrix, map.order.length);
+  const sampleNames = map.order.map((j) => `cell ${j}`);
   const view: ConsensusMapView = {
     sweepId: 1,
     rank,
     replicates: labelings.length,
     order: map.order,
-    sampleNames: map.order.map((j) => `cell ${j}`),
+    sampleNames: cells.cells < map.order.length ? [] : sampleNames,
     matrix: cells.values,
     matrixCells: cells.cells,
     merges: map.tree.merges,
@@ -150,7 +153,7 @@ function mapView(
     cophenetic: map.cophenetic,
     dispersion: map.dispersion,
   };
-  return { view, wholeMatrix: map.matrix };
+  return { view, wholeMatrix: map.matrix, sampleNames };
 }
 
 describe("the consensus map from its shown samples' tracks and the figure's cells", () => {
@@ -173,16 +176,17 @@ describe("the consensus map from its shown samples' tracks and the figure's cell
   ] as const)
     it(`is the figure drawn from every sample's columns and the whole matrix (${n} samples, at most ${maxSamples} shown)`, () => {
       const samples = columns(n);
-      const { view, wholeMatrix } = mapView(n, maxSamples, samples);
+      const { view, wholeMatrix, sampleNames } = mapView(n, maxSamples, samples);
       const s = Math.min(n, maxSamples);
       expect(view.order).toHaveLength(s);
       expect(view.subsample !== null).toBe(n > maxSamples);
-      // Above 240 shown samples, 240 × 240 block means instead of s × s.
+      // Above 240 shown samples, 240 × 240 block means instead of s × s, and no names.
       expect(view.matrix).toHaveLength(Math.min(s, 240) ** 2);
+      expect(view.sampleNames).toHaveLength(s > 240 ? 0 : s);
       const figure = consensusFigure(view);
       expect(figure.colTracks!.map((t) => t.name)).toEqual(['consensus cluster', 'type', 'depth']);
       expect(heatmapFigureSvg(figure)).toBe(
-        heatmapFigureSvg(figureFromEverySample(view, samples, wholeMatrix)),
+        heatmapFigureSvg(figureFromEverySample(view, samples, wholeMatrix, sampleNames)),
       );
     });
 });
