@@ -107,6 +107,7 @@ const SETTING_FLAGS: Record<string, string> = {
   fromRank: '--ranks',
   toRank: '--ranks',
   cvFolds: '--cv-folds',
+  cvHoldout: '--cv-holdout',
   baseline: '--no-baseline',
   consensusReplicates: '--consensus-replicates',
   sampleFolds: '--sample-folds',

@@ -56,9 +56,11 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
          with seeds S+1, S+2, …; the lowest loss is kept. --solver minibatch [--batch-size B]: online
          multiplicative updates over batches of B samples (default 1024), as scikit-learn's MiniBatchNMF;
          --max-iter then counts passes over the data)
-  nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [--consensus-replicates C]
-        [--sample-folds F] [--memory-budget SIZE] [fit options] --out DIR
-        (--sample-folds F: also F-fold sample-wise cross-validation, W fitted without the held-out
+  nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [--cv-holdout H]
+        [--consensus-replicates C] [--sample-folds F] [--memory-budget SIZE] [fit options] --out DIR
+        (--cv-holdout H: each fold holds out this fraction of the entries, at most 1/F, instead of
+         every entry being in one fold; 0.1 keeps small programs from being held out whole;
+         --sample-folds F: also F-fold sample-wise cross-validation, W fitted without the held-out
          samples, which are projected on half the features and scored on the other half)
   nmf-studio sweep <matrix|dataset-id> --ranks 2..8 [sweep options] --plan slurm [--tasks N] [--submit]
         [--slurm-partition P] [--slurm-time T] [--slurm-mem M] [--slurm-cpus C] --out DIR

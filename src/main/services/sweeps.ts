@@ -75,6 +75,7 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
     toRank: params.toRank,
     replicates: params.replicates,
     cvFolds: params.cvFolds,
+    ...(params.cvHoldout !== undefined ? { cvHoldout: params.cvHoldout } : {}),
     baseline: params.baseline,
     ...(params.consensusReplicates !== undefined ? { consensusReplicates: params.consensusReplicates } : {}),
     ...(params.baselineReplicates !== undefined ? { baselineReplicates: params.baselineReplicates } : {}),

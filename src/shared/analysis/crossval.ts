@@ -7,28 +7,52 @@ import type { CvFolds, SampledCvFolds } from './types';
 /** Either kind of entry-wise folds. */
 export type AnyCvFolds = CvFolds | SampledCvFolds;
 
+/** `CvFolds.assignment` of an entry no fold holds out (folds are numbered 0..F−1, F ≤ 254). */
+export const NEVER_HELD_OUT = 255;
+
 /**
  * Entry-wise folds for cross-validating a factorisation (Wold 1978; Owen & Perry 2009 discuss the
- * bi-cross-validation alternative): every entry of the m × n matrix gets one of F folds, balanced
- * (a seeded shuffle of 0,1,…,F−1,0,1,… over the row-major entries), so each fold holds out a
- * random 1/F of the entries scattered across all rows and columns. Fitting V with one fold set to
- * missing and scoring the prediction of the held-out entries measures how well a rank generalises.
+ * bi-cross-validation alternative). Without `holdout`, every entry of the m × n matrix gets one of
+ * F folds, balanced (a seeded shuffle of 0,1,…,F−1,0,1,… over the row-major entries), so each fold
+ * holds out a random 1/F of the entries scattered across all rows and columns. With `holdout` h
+ * (at most 1/F), the first round(F·h·m·n) places of that sequence get folds and the rest
+ * {@link NEVER_HELD_OUT} before the same shuffle: each fold holds out a random h of the entries,
+ * disjoint from the other folds'. Fitting V with one fold set to missing and scoring the
+ * prediction of the held-out entries measures how well a rank generalises.
+ *
+ * Why a fraction: with every entry in one of 3 folds, a sample can have every entry of a small
+ * program held out at once ((1/3)⁴ for 4 features: about 12 samples in 1000); the training entries
+ * then do not determine its activity there, and one sample's few entries can outweigh the rest of
+ * the fold. Holding out a tenth makes that (1/10)⁴ (RcppML's `crossValidate` holds out 5 %). It
+ * also lets each fit train on more of the data, which moves the held-out error's minimum up on
+ * some data (docs/architecture.md, "Folds that hold out a fraction of the entries"), so it is an
+ * option (`--cv-holdout`), not the default.
  *
  * @param rows m
  * @param cols n
- * @param folds F, 2 ≤ F ≤ 255
+ * @param folds F, 2 ≤ F ≤ 254
  * @param seed default 0
+ * @param holdout fraction of the entries each fold holds out, 0 < h ≤ 1/F; default 1/F
  */
-export function makeCvFolds(rows: number, cols: number, folds: number, seed = 0): CvFolds {
-  if (!Number.isInteger(folds) || folds < 2 || folds > 255) {
-    throw new RangeError(`folds must be an integer in 2..255, got ${folds}`);
+export function makeCvFolds(rows: number, cols: number, folds: number, seed = 0, holdout?: number): CvFolds {
+  if (!Number.isInteger(folds) || folds < 2 || folds >= NEVER_HELD_OUT) {
+    throw new RangeError(`folds must be an integer in 2..${NEVER_HELD_OUT - 1}, got ${folds}`);
   }
+  checkHoldout(folds, holdout);
   const total = rows * cols;
-  if (total < folds) throw new RangeError(`a ${rows} × ${cols} matrix cannot be split into ${folds} folds`);
+  const held = holdout === undefined ? total : Math.round(total * folds * holdout);
+  if (held < folds) throw new RangeError(`a ${rows} × ${cols} matrix cannot be split into ${folds} folds`);
   const assignment = new Uint8Array(total);
-  for (let t = 0; t < total; t++) assignment[t] = t % folds;
+  for (let t = 0; t < total; t++) assignment[t] = t < held ? t % folds : NEVER_HELD_OUT;
   new Rng(seed).shuffle(assignment);
-  return { rows, cols, folds, seed, assignment };
+  return { rows, cols, folds, seed, assignment, ...(holdout !== undefined ? { holdout } : {}) };
+}
+
+function checkHoldout(folds: number, holdout: number | undefined): void {
+  if (holdout !== undefined && !(holdout > 0 && holdout * folds <= 1 + 1e-12))
+    throw new RangeError(
+      `holdout must be above 0 and at most 1/${folds} with ${folds} folds, got ${holdout}`,
+    );
 }
 
 /**
@@ -43,12 +67,13 @@ export function makeCvFolds(rows: number, cols: number, folds: number, seed = 0)
 export const CV_FULL_MAX_ENTRIES = 1 << 23;
 
 /**
- * The folds a sweep uses for an m × n matrix: every entry in one of F folds ({@link makeCvFolds})
- * up to `maxEntries` entries, above it a seeded sample of `maxEntries` entries split over the F
- * folds ({@link makeSampledCvFolds}). At the threshold both hold out the same number of entries
- * per fold, so the scheme changes continuously; above it each fold fit sees more than (F−1)/F of
- * the data. The folds depend only on (m, n, F, seed): every rank, and the shuffled baseline, hold
- * out the same entries, so their per-fold errors stay paired.
+ * The folds a sweep uses for an m × n matrix: each fold holding out `holdout` of the entries
+ * (default 1/F: every entry in one of F folds; {@link makeCvFolds}) up to `maxEntries` entries,
+ * above it a seeded sample of min(`maxEntries`, F·`holdout`·m·n) entries split over the F folds
+ * ({@link makeSampledCvFolds}). At the threshold both hold out the same number of entries per
+ * fold, so the scheme changes continuously; above it each fold fit sees at least as much of the
+ * data. The folds depend only on (m, n, F, seed, holdout): every rank, and the shuffled baseline,
+ * hold out the same entries, so their per-fold errors stay paired.
  *
  * @param rows m
  * @param cols n
@@ -59,10 +84,14 @@ export function cvFoldsFor(
   folds: number,
   seed = 0,
   maxEntries = CV_FULL_MAX_ENTRIES,
+  holdout?: number,
 ): AnyCvFolds {
-  return rows * cols > maxEntries
-    ? makeSampledCvFolds(rows, cols, folds, seed, maxEntries)
-    : makeCvFolds(rows, cols, folds, seed);
+  checkHoldout(folds, holdout);
+  const total = rows * cols;
+  if (total <= maxEntries) return makeCvFolds(rows, cols, folds, seed, holdout);
+  const sample =
+    holdout === undefined ? maxEntries : Math.min(maxEntries, Math.round(total * folds * holdout));
+  return makeSampledCvFolds(rows, cols, folds, seed, sample);
 }
 
 /**

@@ -110,6 +110,12 @@ export {
 } from './synthetic-cases';
 export { isIntegerData, pearsonDispersion } from './count-model';
 export { heldOutTrimmedError, HELD_OUT_TRIM } from './crossval';
-export { CV_FULL_MAX_ENTRIES, cvFoldsFor, makeSampledCvFolds, type AnyCvFolds } from './crossval';
+export {
+  CV_FULL_MAX_ENTRIES,
+  NEVER_HELD_OUT,
+  cvFoldsFor,
+  makeSampledCvFolds,
+  type AnyCvFolds,
+} from './crossval';
 export { pairwiseStability } from './stability';
 export { DEFAULT_CONSENSUS_REPLICATES } from './sweep';

@@ -158,7 +158,7 @@ export function runSweepJob(
   let folds = null;
   if (job.kind === 'fold') {
     if (job.cv === null) throw new RangeError(`fold job ${job.id} has no fold settings`);
-    folds = cvFoldsFor(V.rows, V.cols, job.cv.folds, job.cv.seed);
+    folds = cvFoldsFor(V.rows, V.cols, job.cv.folds, job.cv.seed, undefined, job.cv.holdout);
     input = maskFold(data, folds, job.index);
   }
   const deferred = options.deferReplicateStatistics === true && job.kind === 'replicate' && !job.baseline;

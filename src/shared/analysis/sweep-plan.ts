@@ -11,13 +11,17 @@ import type { SweepJob, SweepSpec } from './types';
 /** Initialisations that give the same start whatever the seed (up to NNDSVDar's small random fill). */
 const deterministicInits: readonly InitMethod[] = ['nndsvd', 'nndsvda', 'nndsvdar'];
 
+/** A spec with its defaults filled in; `cvHoldout` stays absent for every entry in one fold. */
+export type ResolvedSweepSpec = Required<Omit<SweepSpec, 'cvHoldout'>> & Pick<SweepSpec, 'cvHoldout'>;
+
 /** Spec with defaults filled in; throws RangeError on impossible settings. */
-export function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
+export function resolveSpec(spec: SweepSpec): ResolvedSweepSpec {
   const resolved = {
     fromRank: spec.fromRank,
     toRank: spec.toRank,
     replicates: spec.replicates ?? SWEEP_DEFAULTS.replicates,
     cvFolds: spec.cvFolds ?? SWEEP_DEFAULTS.cvFolds,
+    cvHoldout: spec.cvHoldout,
     cvStarts: spec.cvStarts ?? (isWarmStarted(spec.fit ?? {}) ? 3 : 5),
     cvScreenIterations: spec.cvScreenIterations ?? 150,
     consensusReplicates: spec.consensusReplicates ?? DEFAULT_CONSENSUS_REPLICATES,
@@ -37,9 +41,16 @@ export function resolveSpec(spec: SweepSpec): Required<SweepSpec> {
   if (!Number.isInteger(resolved.replicates) || resolved.replicates < 1) {
     throw new RangeError(`replicates must be a positive integer, got ${resolved.replicates}`);
   }
-  // The planner takes more folds than the app offers (MAX_CV_FOLDS): fold ids are stored in a byte.
-  const foldsProblem = cvFoldsProblem(resolved.cvFolds, 255);
+  // The planner takes more folds than the app offers (MAX_CV_FOLDS): fold ids are stored in a byte
+  // (255 marks an entry no fold holds out).
+  const foldsProblem = cvFoldsProblem(resolved.cvFolds, 254);
   if (foldsProblem) throw new RangeError(`cvFolds: ${foldsProblem}`);
+  const holdout = resolved.cvHoldout;
+  if (holdout !== undefined && !(holdout > 0 && holdout * Math.max(resolved.cvFolds, 1) <= 1 + 1e-12)) {
+    throw new RangeError(
+      `cvHoldout must be above 0 and at most 1/cvFolds (${resolved.cvFolds} folds), got ${holdout}`,
+    );
+  }
   const sampleFoldsProblem = cvFoldsProblem(resolved.sampleFolds, 255);
   if (sampleFoldsProblem) throw new RangeError(`sampleFolds: ${sampleFoldsProblem}`);
   if (resolved.fit.init === 'custom') {
@@ -157,7 +168,11 @@ export function planSweep(spec: SweepSpec): SweepJob[] {
           index: f,
           baseline,
           shuffleSeed,
-          cv: { folds: s.cvFolds, seed: cvSeed },
+          cv: {
+            folds: s.cvFolds,
+            seed: cvSeed,
+            ...(s.cvHoldout !== undefined ? { holdout: s.cvHoldout } : {}),
+          },
           fit: { ...s.fit, init, rank, seed },
           screen:
             s.cvStarts > 1 && init === 'random'
@@ -204,7 +219,7 @@ export function planSweep(spec: SweepSpec): SweepJob[] {
  * Iterations of a screened start: the warm-up and `cvScreenIterations` more, and at least twice
  * the warm-up, since a fit caps its warm-up at half its iterations.
  */
-function screenIterations(s: Required<SweepSpec>): number {
+function screenIterations(s: ResolvedSweepSpec): number {
   const warmup = isWarmStarted(s.fit) ? (s.fit.warmup ?? 0) : 0;
   return Math.max(2 * warmup, warmup + s.cvScreenIterations);
 }

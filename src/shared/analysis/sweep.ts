@@ -245,15 +245,21 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
       `Cophenetic correlation and dispersion are computed on a fixed random subsample of ${CONSENSUS_MAX_SAMPLES} of the ${cols} samples (the full consensus matrix would take ${gigabytes.toFixed(1)} GB); every sample is still clustered.`,
     );
   }
-  if (rows * cols > CV_FULL_MAX_ENTRIES) {
+  const foldJobs = [...groups.values()].flatMap((group) => group.folds);
+  const scored = foldJobs.length > 0 ? Math.max(...foldJobs.map((f) => f.heldOutCount)) : 0;
+  if (rows * cols > CV_FULL_MAX_ENTRIES && scored > 0) {
     // Sampled folds (see `cvFoldsFor`): say how many entries were scored, and of how many.
-    const foldJobs = [...groups.values()].flatMap((group) => group.folds);
-    const scored = foldJobs.length > 0 ? Math.max(...foldJobs.map((f) => f.heldOutCount)) : 0;
-    if (scored > 0) {
-      recommendation.reasoning.push(
-        `Cross-validation holds out a fixed random sample of ${CV_FULL_MAX_ENTRIES} of the ${rows * cols} entries, about ${scored} per fold, the same entries at every rank and in the baseline (all entries would need a fold number each and a masked copy of V per fold).`,
-      );
-    }
+    const sample =
+      s.cvHoldout === undefined
+        ? CV_FULL_MAX_ENTRIES
+        : Math.min(CV_FULL_MAX_ENTRIES, Math.round(rows * cols * s.cvFolds * s.cvHoldout));
+    recommendation.reasoning.push(
+      `Cross-validation holds out a fixed random sample of ${sample} of the ${rows * cols} entries, about ${scored} per fold, the same entries at every rank and in the baseline (all entries would need a fold number each and a masked copy of V per fold).`,
+    );
+  } else if (s.cvHoldout !== undefined && s.cvHoldout * s.cvFolds < 1 && scored > 0) {
+    recommendation.reasoning.push(
+      `Each of the ${s.cvFolds} folds holds out ${+(100 * s.cvHoldout).toPrecision(3)} % of the entries (${scored}), its own, the same at every rank and in the baseline; each fold's fits train on the rest. With every entry in some fold, a sample could have every entry of a small program held out at once, and its few entries then outweigh the rest of the fold.`,
+    );
   }
   return { ranks, recommendation, rows, cols, parameterCount: 'k(m+n)' };
 }

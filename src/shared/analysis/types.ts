@@ -215,8 +215,13 @@ export interface CvFolds {
   cols: number;
   folds: number;
   seed: number;
-  /** rows·cols fold numbers (0..folds−1), row-major; every fold holds ⌊mn/F⌋ or ⌈mn/F⌉ entries. */
+  /**
+   * rows·cols fold numbers (0..folds−1, or `NEVER_HELD_OUT` with `holdout`), row-major; every fold
+   * holds ⌊mn/F⌋ or ⌈mn/F⌉ entries, or with `holdout` about h·mn.
+   */
   assignment: Uint8Array;
+  /** The fraction of the entries each fold holds out, when below 1/F (absent: every entry in a fold). */
+  holdout?: number;
 }
 
 /**
@@ -249,11 +254,15 @@ export interface SweepSpec {
   /** Cross-validation folds per rank (0 = none; otherwise ≥ 2). Default 3. */
   cvFolds?: number;
   /**
+   * The fraction of V's entries each fold holds out, at most 1/`cvFolds` (`cvFoldsFor`). Absent:
+   * 1/`cvFolds`, every entry in one fold.
+   */
+  cvHoldout?: number;
+  /**
    * Random starts screened per fold fit: each runs `cvScreenIterations` iterations, and only the
    * one with the lowest training loss is run to convergence, so that a start caught in a poor
-   * local minimum does not pass for a bad rank. Default 5, or 1 (a single start, no screening) when
-   * the fits are multiplicative updates with a HALS warm-up (`fit.warmup` > 0), which reaches the
-   * good basin from every start on its own.
+   * local minimum does not pass for a bad rank. Default 5, or 3 when the fits are multiplicative
+   * updates with a HALS warm-up (`fit.warmup` > 0), which brings most starts into the good basin.
    */
   cvStarts?: number;
   /**
@@ -312,7 +321,8 @@ export interface SweepJob {
   baseline: boolean;
   shuffleSeed: number;
   /** For `fold` and `sample-fold` jobs: how the folds are drawn. */
-  cv: { folds: number; seed: number } | null;
+  /** `holdout`: the fraction of the entries the fold holds out (absent: 1/folds; see `cvFoldsFor`). */
+  cv: { folds: number; seed: number; holdout?: number } | null;
   /** Options of the fit, rank included. */
   fit: SweepFitOptions & { rank: number };
   /**

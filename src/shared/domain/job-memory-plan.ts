@@ -30,7 +30,7 @@ export interface PlannedSweepJob {
   rank: number;
   kind: 'replicate' | 'fold' | 'consensus' | 'sample-fold';
   baseline: boolean;
-  cv: { folds: number } | null;
+  cv: { folds: number; holdout?: number } | null;
   screen: { starts: number } | null;
   keepFactors: boolean;
 }
@@ -116,10 +116,15 @@ export function sweepJobBytes(
     const folds = job.cv.folds;
     const entries = m * n;
     const sampled = entries > CV_FULL_ENTRIES;
+    // Held out over all folds (cvFoldsFor: every entry, or a sample; with `holdout`, h·mn per fold).
+    const heldInAll = Math.min(
+      sampled ? CV_FULL_ENTRIES : entries,
+      job.cv.holdout !== undefined ? Math.round(entries * folds * job.cv.holdout) : Infinity,
+    );
     // Held out per fold; the fold assignment (full: a byte an entry) or the sample's positions
     // (8 bytes) and fold numbers (1 byte), each job drawing its own.
-    const held = Math.ceil((sampled ? CV_FULL_ENTRIES : entries) / folds);
-    const assignment = sampled ? 9 * CV_FULL_ENTRIES + 8 * held : entries;
+    const held = Math.ceil(heldInAll / folds);
+    const assignment = sampled ? 9 * heldInAll + 8 * held : entries;
     const masked =
       dataset.layout === 'dense'
         ? 8 * entries

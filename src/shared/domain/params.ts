@@ -157,6 +157,11 @@ export const sweepParamsSchema = z
         if (problem) check.issues.push({ code: 'custom', message: problem, input: check.value });
       })
       .default(SWEEP_DEFAULTS.cvFolds),
+    /**
+     * The fraction of V's entries each fold holds out, above 0 and at most 1/cvFolds (`cvFoldsFor`).
+     * Absent: 1/cvFolds, every entry in one fold.
+     */
+    cvHoldout: z.number().gt(0).max(0.5).optional(),
     /** Also fit a row-shuffled copy of V as the no-structure baseline. */
     baseline: z.boolean().default(SWEEP_DEFAULTS.baseline),
     /**
@@ -185,7 +190,11 @@ export const sweepParamsSchema = z
     fit: sweepFitSchema.default(() => sweepFitSchema.parse({})),
   })
   .strict()
-  .refine((s) => s.fromRank <= s.toRank, { message: 'fromRank must not exceed toRank', path: ['toRank'] });
+  .refine((s) => s.fromRank <= s.toRank, { message: 'fromRank must not exceed toRank', path: ['toRank'] })
+  .refine((s) => s.cvHoldout === undefined || s.cvHoldout * s.cvFolds <= 1 + 1e-12, {
+    message: 'cvHoldout must be at most 1/cvFolds: each fold holds out its own entries',
+    path: ['cvHoldout'],
+  });
 
 export type SweepParamsInput = z.input<typeof sweepParamsSchema>;
 export type SweepParams = z.output<typeof sweepParamsSchema>;

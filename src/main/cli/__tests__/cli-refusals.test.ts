@@ -77,6 +77,11 @@ describe('command-line refusals', () => {
       ['fit', matrix, '--rank', '2', '--l1-w', '1e12', '--out', out, '--db', db],
       '--l1-w must be at most 1000000000',
     );
+    // Three folds cannot each hold out 40 % of the entries as their own.
+    await refused(
+      ['sweep', matrix, '--ranks', '2..3', '--cv-holdout', '0.4', '--out', out, '--db', db],
+      '--cv-holdout: cvHoldout must be at most 1/cvFolds: each fold holds out its own entries',
+    );
   });
 
   it('refuses an output folder that is a file, or lies under one, before fitting', async () => {

@@ -47,10 +47,11 @@ describe('the cross-validation folds rule', () => {
       expect(requestSchemas[channel].safeParse({ datasetId: 1, params: sweep(2) }).success).toBe(true);
     }
     expect(() => planSweep({ fromRank: 2, toRank: 3, cvFolds: 1 })).toThrow(cvFoldsProblem(1)!);
-    // The planner stores fold ids in a byte: more folds than the app offers, but the same rule.
+    // The planner stores fold ids in a byte (255 marks an entry no fold holds out): more folds than
+    // the app offers, but the same rule.
     expect(planSweep({ fromRank: 2, toRank: 2, replicates: 1, cvFolds: 30, baseline: false }).length).toBe(
       1 + 30 + 20,
     );
-    expect(() => planSweep({ fromRank: 2, toRank: 2, cvFolds: 256 })).toThrow(cvFoldsProblem(256, 255)!);
+    expect(() => planSweep({ fromRank: 2, toRank: 2, cvFolds: 255 })).toThrow(cvFoldsProblem(255, 254)!);
   });
 });
