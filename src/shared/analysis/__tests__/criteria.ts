@@ -30,3 +30,25 @@ export function emptyCriteria(rank: number, extra: Partial<RankCriteria> = {}): 
     ...extra,
   };
 }
+
+/**
+ * A rank of a fold sweep as the recommendation tests give it: per-fold held-out errors (their mean
+ * is the rank's error) and the paired difference to the lowest rank with its standard error.
+ */
+export function foldRank(
+  k: number,
+  cvErrors: number[],
+  pairedDifference: number,
+  pairedSe: number,
+): RankCriteria & { baseline: null } {
+  const cvError = cvErrors.reduce((a, b) => a + b, 0) / cvErrors.length;
+  const criteria = emptyCriteria(k, {
+    loss: 1,
+    cvError,
+    cvErrorSe: pairedSe,
+    cvErrors,
+    cvPairedSe: pairedSe,
+    cvPairedDifference: pairedDifference,
+  });
+  return { ...criteria, baseline: null };
+}

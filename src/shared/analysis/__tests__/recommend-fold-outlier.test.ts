@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MARGINAL_CV_GAIN, recommendRank } from '../recommend';
 import type { RankSummary } from '../types';
-import { emptyCriteria } from './criteria';
+import { foldRank } from './criteria';
 
 /**
  * A difference carried by one fold is counted as none (`FOLD_MAJORITY`, `fold_outlier`). The
@@ -14,18 +14,7 @@ import { emptyCriteria } from './criteria';
  * of k = 5 to k = 6 (5.6394) then exceeds its standard error (5.6383) by 0.02 %, and the one-SE
  * rule took 6.
  */
-function rank(k: number, cvErrors: number[], pairedDifference: number, pairedSe: number): RankSummary {
-  const cvError = cvErrors.reduce((a, b) => a + b, 0) / cvErrors.length;
-  const criteria = emptyCriteria(k, {
-    loss: 1,
-    cvError,
-    cvErrorSe: pairedSe,
-    cvErrors,
-    cvPairedSe: pairedSe,
-    cvPairedDifference: pairedDifference,
-  });
-  return { ...criteria, baseline: null };
-}
+const rank = foldRank;
 
 const smallModulesSeed2 = [
   rank(3, [92.28245793713106, 94.50269395173976, 95.87701413157627], 93.23041919396724, 1.087275801796606),
@@ -35,17 +24,26 @@ const smallModulesSeed2 = [
   rank(7, [0.5230215483330642, 8.34776126027577, 0.5238664069953568], 2.1412469256862745, 2.140934990025908),
 ];
 
+/** Rank `k` with `errors`, paired fold by fold with the lowest rank's `lowest` (mean and SE). */
+function pairedRank(k: number, errors: number[], lowest: number[]): RankSummary {
+  const differences = errors.map((e, f) => e - lowest[f]);
+  const mean = differences.reduce((a, b) => a + b, 0) / differences.length;
+  const sd = Math.sqrt(differences.reduce((a, d) => a + (d - mean) ** 2, 0) / (differences.length - 1));
+  return rank(k, errors, mean, sd / Math.sqrt(differences.length));
+}
+
 /** The same sweep with k = 5's other two folds made worse than k = 6's by `excess` of their error. */
 function withOtherFoldsWorse(excess: number): RankSummary[] {
-  return smallModulesSeed2.map((r) => {
-    if (r.rank !== 5) return r;
-    const six = smallModulesSeed2[3].cvErrors;
-    const errors = r.cvErrors.map((e, f) => (f === 1 ? e : six[f] * (1 + excess)));
-    const differences = errors.map((e, f) => e - six[f]);
-    const mean = differences.reduce((a, b) => a + b, 0) / 3;
-    const sd = Math.sqrt(differences.reduce((a, d) => a + (d - mean) ** 2, 0) / 2);
-    return rank(5, errors, mean, sd / Math.sqrt(3));
-  });
+  const six = smallModulesSeed2[3].cvErrors;
+  return smallModulesSeed2.map((r) =>
+    r.rank !== 5
+      ? r
+      : pairedRank(
+          5,
+          r.cvErrors.map((e, f) => (f === 1 ? e : six[f] * (1 + excess))),
+          six,
+        ),
+  );
 }
 
 describe('a held-out difference carried by one fold', () => {
@@ -61,16 +59,10 @@ describe('a held-out difference carried by one fold', () => {
 
   it('does not call the top of the range a falling curve when its advantage is one fold', () => {
     // k = 7 lowest by mean only through fold 2: drop k = 6, so the lowest mean is at the edge.
+    const seven = smallModulesSeed2[4].cvErrors;
     const ranks = smallModulesSeed2
       .filter((r) => r.rank !== 6)
-      .map((r) => {
-        if (r.rank === 7) return rank(7, r.cvErrors, 0, 0);
-        const seven = smallModulesSeed2[4].cvErrors;
-        const d = r.cvErrors.map((e, f) => e - seven[f]);
-        const mean = d.reduce((a, b) => a + b, 0) / 3;
-        const sd = Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / 2);
-        return rank(r.rank, r.cvErrors, mean, sd / Math.sqrt(3));
-      });
+      .map((r) => (r.rank === 7 ? rank(7, r.cvErrors, 0, 0) : pairedRank(r.rank, r.cvErrors, seven)));
     const r = recommendRank(ranks, { integerData: true, fromRank: 3, toRank: 7 });
     expect(r.rank).toBe(5);
     expect(r.warnings.map((w) => w.code)).toEqual(['fold_outlier']);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ELBOW_GAIN_RATIO, MARGINAL_CV_GAIN, recommendRank } from '../recommend';
-import type { RankSummary } from '../types';
-import { emptyCriteria } from './criteria';
+import { foldRank } from './criteria';
 
 /**
  * The cross-validated rule counts a difference under 1 % of the lowest held-out error as none
@@ -12,18 +11,7 @@ import { emptyCriteria } from './criteria';
  * better than k = 5 on all three folds and the one-SE rule picks it; on seed 2 k = 5 is lowest —
  * and at 300 × 1000, where seed 1 picks 6 for 2.3 %; and of correlated counts at 300 × 1000.
  */
-function rank(k: number, cvErrors: number[], pairedDifference: number, pairedSe: number): RankSummary {
-  const cvError = cvErrors.reduce((a, b) => a + b, 0) / cvErrors.length;
-  const criteria = emptyCriteria(k, {
-    loss: 1,
-    cvError,
-    cvErrorSe: pairedSe,
-    cvErrors,
-    cvPairedSe: pairedSe,
-    cvPairedDifference: pairedDifference,
-  });
-  return { ...criteria, baseline: null };
-}
+const rank = foldRank;
 
 const seed1 = [
   rank(4, [0.012058942085743797, 0.012218841196792066, 0.012150125216950457], 0.00795693944720331, 5.51e-5),
