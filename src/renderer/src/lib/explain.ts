@@ -26,6 +26,8 @@ export const explain = {
   toRank: 'Largest k to try.',
   sweepReplicates: 'Fits per k: their agreement gives the cophenetic and stability criteria.',
   cvFolds: 'Entries held out to score prediction error per k (0 = no cross-validation).',
+  holdoutTenth:
+    'Each fold holds out its own tenth of the entries instead of every entry being in one fold, so no sample has a small program (a few genes) held out whole; each fit then trains on 90 % of the data, which can move the lowest error to a higher rank.',
   baseline: 'Also fit a row-shuffled copy of the data: criteria that do no better than it indicate noise.',
   transform: {
     none: 'Keep the values as they are (recommended for raw counts with KL).',

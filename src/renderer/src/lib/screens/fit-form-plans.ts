@@ -45,6 +45,12 @@ export interface SweepFields {
   baseline: boolean;
   /** Sample-wise cross-validation (3 sample folds), an addition to the entry-wise folds. */
   sampleCv: boolean;
+  /**
+   * Each entry-wise fold holds out its own tenth of the entries (`cvHoldout` 0.1, or 1/folds with
+   * 10 or more) instead of every entry being in one fold: no sample has a small program held out
+   * whole (docs/architecture.md, "Folds that hold out a fraction of the entries").
+   */
+  holdoutTenth: boolean;
 }
 
 const SWEEP_EXTRA_DEFAULTS = {
@@ -52,16 +58,18 @@ const SWEEP_EXTRA_DEFAULTS = {
   cvFolds: SWEEP_DEFAULTS.cvFolds,
   baseline: SWEEP_DEFAULTS.baseline,
   sampleCv: false,
+  holdoutTenth: false,
 };
 
 /** The sweep request's parameters (also what a cluster job folder plans). */
 export function sweepParams(fit: FitForm, extra: SweepFields) {
-  const { fromRank, toRank, replicates, cvFolds, baseline, sampleCv } = extra;
+  const { fromRank, toRank, replicates, cvFolds, baseline, sampleCv, holdoutTenth } = extra;
   return {
     fromRank,
     toRank,
     replicates,
     cvFolds,
+    ...(holdoutTenth && cvFolds >= 2 ? { cvHoldout: Math.min(0.1, 1 / cvFolds) } : {}),
     baseline,
     ...(sampleCv ? { sampleFolds: 3 } : {}),
     fit: { ...fit },

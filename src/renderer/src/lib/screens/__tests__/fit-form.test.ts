@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunEstimate } from '../../../../../shared/domain';
 import { SWEEP_FIT_DEFAULTS } from '../../../../../shared/domain/defaults';
 import { FitFormModel } from '../fit-form.svelte';
-import { consensusPlan, runPlan, sweepPlan } from '../fit-form-plans';
+import { consensusPlan, runPlan, sweepParams, sweepPlan } from '../fit-form-plans';
 import {
   clusterProblem,
   consensusReplicatesProblem,
@@ -223,7 +223,17 @@ describe('the New sweep and New consensus plans', () => {
       cvFolds: 3,
       baseline: true,
       sampleCv: false,
+      holdoutTenth: false,
     });
+    // A tenth per fold reaches the request as cvHoldout; without folds there is nothing to hold out.
+    expect(sweepParams(model.fit!, { ...model.extra, holdoutTenth: true })).toMatchObject({ cvHoldout: 0.1 });
+    expect(sweepParams(model.fit!, { ...model.extra, holdoutTenth: true, cvFolds: 20 })).toMatchObject({
+      cvHoldout: 0.05,
+    });
+    expect(sweepParams(model.fit!, { ...model.extra, holdoutTenth: true, cvFolds: 0 })).not.toHaveProperty(
+      'cvHoldout',
+    );
+    expect(sweepParams(model.fit!, model.extra)).not.toHaveProperty('cvHoldout');
     model.extra.cvFolds = 1;
     expect(model.problems).toEqual({ cvFolds: '0 (none) or 2 to 20 folds.' });
     model.extra.cvFolds = 0;
