@@ -531,7 +531,7 @@ export function recommendRank(
           .join('; ');
         warn(
           'fold_outlier',
-          `k = ${lowest.rank} has the lowest mean held-out error (${fmt(heldOut(lowest)!)} against ${fmt(heldOut(candidate)!)} at k = ${rank}), but k = ${rank} is worse by more than ${100 * MARGINAL_CV_GAIN} % in only ${folds.worse.length} of ${folds.folds} folds (${where || 'none'}); in the others the two differ by less. A difference carried by one fold comes from a few held-out entries that fold's fit predicts far off — typically a sample whose entries of a small program were all held out — not from the rank, so the simpler k = ${rank} is recommended. Compare the runs at k = ${rank} and ${lowest.rank} before choosing.`,
+          `k = ${lowest.rank} has the lowest mean held-out error (${fmt(heldOut(lowest)!)} against ${fmt(heldOut(candidate)!)} at k = ${rank}), but k = ${rank} is worse by more than ${100 * MARGINAL_CV_GAIN} % in only ${folds.worse.length} of ${folds.folds} folds (${where || 'none'}); in the others the two differ by less. A difference carried by one fold comes from a few held-out entries that fold's fit predicts far off — typically a sample whose entries of a small program were all held out — not from the rank, so the simpler k = ${rank} is recommended. Compare the runs at k = ${rank} and ${lowest.rank} before choosing; folds that each hold out a tenth of the entries ("A tenth per fold", --cv-holdout 0.1) make such samples rare.`,
         );
       } else if (bySeAlone.rank > candidate.rank) {
         const gain = (heldOut(candidate)! - heldOut(bySeAlone)!) / heldOut(candidate)!;
