@@ -33,7 +33,13 @@ test('the loss suggestion gives its reasons, and sweep criteria fill in rank by 
   await page.getByLabel('From rank').fill('2');
   await page.getByLabel('To rank').fill('4');
   await page.getByLabel('Replicates per k').fill('3');
+  // Each fold holding out its own tenth: offered only with folds to hold out.
+  const tenth = page.getByLabel('A tenth per fold');
+  await page.getByLabel('CV folds').fill('0');
+  await expect(tenth).toBeDisabled();
   await page.getByLabel('CV folds').fill('2');
+  await expect(tenth).toBeEnabled();
+  await tenth.check();
   await page.getByLabel('Max iterations').fill('100');
   await page.locator('#sweep-baseline').uncheck();
   await page.getByRole('button', { name: 'Start sweep' }).click();
@@ -52,6 +58,9 @@ test('the loss suggestion gives its reasons, and sweep criteria fill in rank by 
 
   // At the end: every rank, the recommendation, the runs.
   await expect(page.getByTestId('recommendation')).toBeVisible({ timeout: 300_000 });
+  await expect(page.getByTestId('recommendation')).toContainText(
+    'Each of the 2 folds holds out 10 % of the entries',
+  );
   await expect(rows).toHaveCount(3);
   await expect(soFar).toHaveCount(0);
   await shot(page, 'sweep-progress-03-done');
