@@ -91,14 +91,6 @@ function provenanceOf(plan: ClusterPlan, results: ClusterResult[], now: string):
 }
 
 /**
- * Merges a finished job folder into the library: every planned fit must have a consistent result
- * (else a bad_input error lists the missing ones and the command that reruns their tasks, and
- * nothing is stored). Then, in one transaction: the dataset (found by content hash or added), the
- * sweep with every job result, and — through the local sweep's own finishing code — the summary and
- * each rank's best replicate as a run, plus the cluster provenance. A plan merged before returns
- * the sweep it made.
- */
-/**
  * The sweep parameters as the plan's jobs ran them: a plan written before sweeps passed `warmupTol`
  * to their jobs (no job's fit carries it) ran fixed warm-ups, whatever its parameters say, so its
  * `warmupTol` is recorded as 0 (as migration 0140 records it for sweeps in a library) and the
@@ -111,6 +103,14 @@ function plannedWithFixedWarmups(params: SweepParams, fits: ClusterPlan['fits'])
   return { ...params, fit: { ...params.fit, warmupTol: 0 } };
 }
 
+/**
+ * Merges a finished job folder into the library: every planned fit must have a consistent result
+ * (else a bad_input error lists the missing ones and the command that reruns their tasks, and
+ * nothing is stored). Then, in one transaction: the dataset (found by content hash or added), the
+ * sweep with every job result, and — through the local sweep's own finishing code — the summary and
+ * each rank's best replicate as a run, plus the cluster provenance. A plan merged before returns
+ * the sweep it made.
+ */
 export async function mergeClusterSweep(ctx: ServiceContext, dir: string): Promise<SweepSummary> {
   const plan = await readPlan(dir);
   if (plan.kind !== 'sweep')

@@ -93,8 +93,8 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
       l2H: fit.l2H,
       shuffle: fit.shuffle,
       warmup: solver === 'mu' ? fit.warmup : 0,
-      // Until HALS settles (engine `warmupTol`); absent in a job's fit when 0 (a fixed warm-up),
-      // as every job was planned before the sweeps carried it, so those jobs keep their JSON.
+      // Until HALS settles (engine `warmupTol`); absent when 0 (a fixed warm-up), so that the jobs of
+      // sweeps stored before it reached them (migration 0140) keep their JSON.
       ...(solver === 'mu' && (fit.warmupTol ?? 0) > 0 ? { warmupTol: fit.warmupTol } : {}),
       ...(fit.batchSize !== undefined ? { batchSize: fit.batchSize } : {}),
     },
