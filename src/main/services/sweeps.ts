@@ -215,7 +215,9 @@ function fitsPerRank(jobs: readonly SweepJob[], rank: number): string {
 /**
  * Time and memory forecast of a sweep: every job's iteration budget (screened starts included)
  * times the work per iteration at its rank, at the engine's measured rate, spread over the pool's
- * threads. An upper bound: fits that converge stop earlier.
+ * threads. An upper bound (fits that converge stop earlier), but for screened starts whose warm-up
+ * runs until HALS settles: they are counted at the warm-up's minimum, where HALS settles on most
+ * data, and the basis says how long they can run (up to half of maxIter, then the same updates).
  */
 export function estimateSweep(
   ctx: ServiceContext,
@@ -229,7 +231,19 @@ export function estimateSweep(
   const maxIter = params.fit.maxIter;
   const work = sweepWork(dataset, params);
   const threads = Math.min(ctx.pool.size, jobs.length);
-  const screened = jobs.find((job) => job.screen !== null)?.screen ?? null;
+  const screenedJob = jobs.find((job) => job.screen !== null) ?? null;
+  const screened = screenedJob?.screen ?? null;
+  // A settling warm-up (screenedFit in analysis/sweep-job.ts) runs to at most half of maxIter,
+  // then the updates a fixed warm-up's screen has after it.
+  const warmup = screenedJob?.fit.warmup ?? 0;
+  const settlingCap =
+    screened !== null && (screenedJob?.fit.warmupTol ?? 0) > 0 && warmup > 0
+      ? Math.min(maxIter, Math.max(warmup, Math.floor(maxIter / 2)) + screened.iterations - warmup)
+      : null;
+  const screenText =
+    screened === null
+      ? ''
+      : `; each fold screening ${screened.starts} starts for ${screened.iterations} iterations${settlingCap !== null && settlingCap > screened.iterations ? ` (up to ${settlingCap} where HALS settles late)` : ''}`;
   const consensus = params.consensusReplicates ?? 0;
   // Under the memory budget (job-memory-plan.ts): fewer fits at once when adapted, so it takes longer.
   const memory = sweepMemoryPlan(ctx, dataset, params, jobs);
@@ -238,7 +252,7 @@ export function estimateSweep(
     seconds: work / rate / parallel,
     peakBytes: memory.peakBytes,
     memory: { mode: memory.mode, budgetBytes: memory.budgetBytes, reason: memory.reason },
-    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}, per rank: ${fitsPerRank(jobs, params.fromRank)}${screened ? `; each fold screening ${screened.starts} starts for ${screened.iterations} iterations` : ''}; ${consensus > 0 ? 'consensus fits from independent starts without warm-up' : 'consensus from the replicates (independent consensus fits would more than triple the work)'}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}, per rank: ${fitsPerRank(jobs, params.fromRank)}${screenText}; ${consensus > 0 ? 'consensus fits from independent starts without warm-up' : 'consensus from the replicates (independent consensus fits would more than triple the work)'}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
   };
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SWEEP_FIT_DEFAULTS } from '../../../shared/domain';
 import { call, servicesInTempFolders } from './harness';
 
 /**
@@ -46,6 +47,21 @@ describe('the sweep estimate', () => {
     expect(withFolds.basis).toMatch(
       /^51 fits \(ranks 2–4, per rank: 3 replicate\(s\), 2 fold\(s\), 4 consensus fit\(s\) on the data; 3 replicate\(s\), 2 fold\(s\), 3 consensus fit\(s\) on its shuffled baseline; each fold screening/,
     );
+    // The fits warm up until HALS settles: a screened start can run past its counted length.
+    // A screened start: its warm-up and as many updates again, at least 150 (sweep-plan.ts).
+    const warmup = SWEEP_FIT_DEFAULTS.warmup;
+    const screen = Math.max(2 * warmup, warmup + 150);
+    expect(withFolds.basis).toContain(
+      `each fold screening 3 starts for ${screen} iterations (up to ${SWEEP_FIT_DEFAULTS.maxIter / 2 + screen - warmup} where HALS settles late)`,
+    );
+    const fixed = await estimate({
+      fromRank: 2,
+      toRank: 2,
+      replicates: 2,
+      cvFolds: 2,
+      fit: { warmupTol: 0 },
+    });
+    expect(fixed.basis).not.toContain('settles late');
 
     const lean = await estimate({
       fromRank: 2,
