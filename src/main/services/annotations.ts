@@ -41,7 +41,10 @@ import { h5adAnnotationText, isHdf5Path } from './annotations-h5ad';
 /** Annotation files larger than this are refused (a metadata table, not a matrix). */
 const MAX_ANNOTATION_BYTES = 256 * 1024 * 1024;
 
-function toAnnotationSet(row: AnnotationRow): AnnotationSet {
+/** An annotation file's provenance fields, as both its full view and its headings carry them. */
+function annotationProvenance(
+  row: Omit<AnnotationRow, 'columns' | 'created_at'>,
+): Omit<AnnotationSet, 'columns' | 'createdAt'> {
   return {
     id: row.id,
     datasetId: row.dataset_id,
@@ -49,6 +52,12 @@ function toAnnotationSet(row: AnnotationRow): AnnotationSet {
     sourceName: row.source_name,
     sourceHash: row.source_hash,
     keyColumn: row.key_column,
+  };
+}
+
+function toAnnotationSet(row: AnnotationRow): AnnotationSet {
+  return {
+    ...annotationProvenance(row),
     columns: JSON.parse(row.columns) as AnnotationColumn[],
     createdAt: row.created_at,
   };
@@ -134,16 +143,8 @@ export function listAnnotationHeadings(ctx: ServiceContext, datasetId: number): 
       columns = text === undefined ? [] : (JSON.parse(text) as AnnotationColumn[]).map(columnHeading);
       if (text !== undefined) kept.set(key, columns);
     }
-    return {
-      id: row.id,
-      datasetId: row.dataset_id,
-      axis: row.axis,
-      sourceName: row.source_name,
-      sourceHash: row.source_hash,
-      keyColumn: row.key_column,
-      createdAt: row.created_at,
-      columns,
-    };
+    // Field order as the answer has always had it: createdAt before the headings.
+    return { ...annotationProvenance(row), createdAt: row.created_at, columns };
   });
 }
 
