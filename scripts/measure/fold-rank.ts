@@ -10,8 +10,13 @@
  *   node --import tsx scripts/measure/fold-rank.ts --out FILE.jsonl
  *       [--kinds intensities,planted,correlated,unequal-sizes,negative-binomial] [--seeds 1,2,3]
  *       [--beta 1] [--features 300] [--samples 100] [--module-sizes 230,40,15,10,5] [--cv-starts N]
- *       [--warmup-tol T]
+ *       [--warmup-tol T] [--cv-holdout H] [--rare-program GENES,SAMPLES,MEAN]
  *   node --import tsx scripts/measure/fold-rank.ts --reread FILE.jsonl [FILE.jsonl …]
+ *
+ * `--rare-program` adds a program that only a few samples carry: GENES features and SAMPLES samples
+ * drawn at random (from the data seed), each of those entries gaining Poisson(MEAN) counts; the
+ * planted rank is then one more. It is the case where a rank's advantage lies in few held-out
+ * entries and is real (see the `extreme_entries` warning).
  *
  * `--reread` reads stored sweeps' summaries again with today's `recommendRank` (no fits), one line
  * per sweep with the rank chosen then and now, and the count at the planted rank.
@@ -30,6 +35,7 @@ import { SWEEP_FIT_DEFAULTS } from '../../src/shared/domain/defaults';
 import { recommendRank } from '../../src/shared/analysis/recommend';
 import type { RankSummary } from '../../src/shared/analysis/types';
 import { emptyCriteria } from '../../src/shared/analysis/__tests__/criteria';
+import { Rng } from '../../src/shared/linalg/random';
 import { benchArgs } from '../bench/args';
 
 const { get, has } = benchArgs();
@@ -49,10 +55,30 @@ const samples = Number(get('--samples', '100'));
 const warmupTol = has('--warmup-tol') ? Number(get('--warmup-tol')) : undefined;
 const cvStarts = has('--cv-starts') ? Number(get('--cv-starts')) : undefined;
 const moduleSizes = has('--module-sizes') ? get('--module-sizes').split(',').map(Number) : undefined;
+const cvHoldout = has('--cv-holdout') ? Number(get('--cv-holdout')) : undefined;
+const rare = has('--rare-program') ? get('--rare-program').split(',').map(Number) : undefined;
+
+/** Draws `count` distinct indices below `size` (partial Fisher–Yates). */
+function distinct(rng: Rng, size: number, count: number): number[] {
+  const pool = Array.from({ length: size }, (_, i) => i);
+  for (let i = 0; i < count; i++) {
+    const j = i + rng.int(size - i);
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
+  return pool.slice(0, count);
+}
 
 for (const kind of kinds) {
   for (const seed of seeds) {
     const data = hardCase(kind, { seed, features, samples, ...(moduleSizes ? { moduleSizes } : {}) });
+    if (rare) {
+      const [genes, carriers, mean] = rare;
+      const rng = new Rng(1000 + seed);
+      const rows = distinct(rng, features, genes);
+      const cols = distinct(rng, samples, carriers);
+      for (const i of rows) for (const j of cols) data.V.data[i * samples + j] += rng.poisson(mean);
+      if (data.trueRank !== null) data.trueRank += 1;
+    }
     const spec: SweepSpec = {
       fromRank: 3,
       toRank: 7,
@@ -60,6 +86,7 @@ for (const kind of kinds) {
       cvFolds: 3,
       baseline: true,
       consensusReplicates: 0,
+      ...(cvHoldout !== undefined ? { cvHoldout } : {}),
       ...(cvStarts !== undefined ? { cvStarts } : {}),
       fit:
         beta === 1
@@ -85,6 +112,8 @@ for (const kind of kinds) {
       features,
       samples,
       ...(moduleSizes ? { moduleSizes } : {}),
+      ...(rare ? { rareProgram: rare } : {}),
+      ...(cvHoldout !== undefined ? { cvHoldout } : {}),
       ...(cvStarts !== undefined ? { cvStarts } : {}),
       ...(warmupTol !== undefined ? { warmupTol } : {}),
       truth: data.trueRank,
@@ -127,17 +156,35 @@ function reread(files: readonly string[]): void {
         seed: number;
         samples: number;
         moduleSizes?: number[];
+        rareProgram?: number[];
+        cvHoldout?: number;
         truth: number | null;
         recommended: number | null;
         ranks: Array<
-          Pick<RankSummary, 'rank' | 'cvError' | 'cvErrors' | 'cvPairedDifference' | 'cvPairedSe'>
+          Pick<
+            RankSummary,
+            'rank' | 'cvError' | 'cvErrors' | 'cvErrorTrimmed' | 'cvPairedDifference' | 'cvPairedSe'
+          > & { baseline: Pick<RankSummary, 'cvError' | 'cvErrors' | 'cvErrorTrimmed'> | null }
         >;
       };
-      const ranks: RankSummary[] = sweep.ranks.map((r) => ({ ...emptyCriteria(r.rank, r), baseline: null }));
-      const now = recommendRank(ranks, { integerData: sweep.kind !== 'intensities' });
+      const ranks: RankSummary[] = sweep.ranks.map(({ baseline, ...r }) => ({
+        ...emptyCriteria(r.rank, r),
+        baseline: baseline ? emptyCriteria(r.rank, baseline) : null,
+      }));
+      const now = recommendRank(ranks, {
+        integerData: sweep.kind !== 'intensities',
+        ...(sweep.cvHoldout !== undefined ? { cvHoldout: sweep.cvHoldout } : {}),
+      });
       total++;
       if (now.rank === sweep.truth) planted++;
-      const what = sweep.moduleSizes ? `${sweep.kind} ${sweep.moduleSizes.join('/')}` : sweep.kind;
+      const what = [
+        sweep.kind,
+        sweep.moduleSizes?.join('/'),
+        sweep.rareProgram ? `rare ${sweep.rareProgram.join(',')}` : undefined,
+        sweep.cvHoldout !== undefined ? `holdout ${sweep.cvHoldout}` : undefined,
+      ]
+        .filter((part) => part !== undefined)
+        .join(' ');
       console.log(
         `${what} seed ${sweep.seed}, ${sweep.samples} samples: ${sweep.recommended} then, ${now.rank} now (${now.warnings.map((w) => w.code).join(', ') || 'no warnings'}), planted ${sweep.truth}`,
       );
