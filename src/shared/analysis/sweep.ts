@@ -237,6 +237,7 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
     integerData,
     fromRank: s.fromRank,
     toRank: s.toRank,
+    ...(s.cvHoldout !== undefined ? { cvHoldout: s.cvHoldout } : {}),
   });
   if (s.sampleFolds > 0) recommendation.reasoning.push(...sampleCvReasoning(ranks, recommendation.rank));
   if (cols > CONSENSUS_MAX_SAMPLES && ranks.some((r) => r.cophenetic !== null)) {

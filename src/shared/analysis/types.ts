@@ -479,7 +479,9 @@ export interface SweepWarning {
    * `consensus_warm_started`: consensus and stability come from warm-started replicates;
    * `marginal_gain`: the cross-validated rank predicts under 1 % better than the rank below it;
    * `fold_outlier`: a rank of lower mean held-out error was passed over because a minority of
-   *   folds carries its advantage.
+   *   folds carries its advantage;
+   * `extreme_entries`: the chosen rank beats the rank below only in each fold's largest 1 % of
+   *   held-out entry errors (the trimmed errors are within 1 %).
    */
   code:
     | 'edge_of_range'
@@ -488,7 +490,8 @@ export interface SweepWarning {
     | 'weak_evidence'
     | 'consensus_warm_started'
     | 'marginal_gain'
-    | 'fold_outlier';
+    | 'fold_outlier'
+    | 'extreme_entries';
   message: string;
 }
 

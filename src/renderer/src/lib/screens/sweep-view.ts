@@ -5,25 +5,27 @@ import { clusterTrack, trackOf } from '../reading';
 
 /**
  * The runs to compare when a sweep's recommendation carries `marginal_gain` (recommend.ts
- * `MARGINAL_CV_GAIN`) or `fold_outlier` (recommend.ts `FOLD_MAJORITY`), as the Compare screen's
- * `?runs=` takes them: when a higher rank predicts better than the chosen one (the rule's
- * tolerance, or a difference carried by one fold, took the simpler rank), the chosen rank and the
- * one of lowest held-out error; otherwise (the chosen rank barely beats the rank below) the rank
- * below and the chosen one. Null when neither warning is present or either run was not kept.
+ * `MARGINAL_CV_GAIN`), `fold_outlier` (recommend.ts `FOLD_MAJORITY`) or `extreme_entries`
+ * (recommend.ts `extremeEntriesStep`), as the Compare screen's `?runs=` takes them: when a higher
+ * rank predicts better than the chosen one (the rule's tolerance, or a difference carried by one
+ * fold, took the simpler rank), the chosen rank and the one of lowest held-out error; otherwise
+ * (the chosen rank barely beats the rank below, or beats it only in the extreme entries) the rank
+ * below and the chosen one. Null when none of these warnings is present or either run was not kept.
  */
 export function marginalComparison(
   sweep: Pick<SweepDetail, 'recommendation' | 'ranks'>,
 ): { lower: number; higher: number; lowerRank: number; higherRank: number; href: string } | null {
   const rec = sweep.recommendation;
-  const flagged =
-    rec?.warnings?.some((w) => w.code === 'marginal_gain' || w.code === 'fold_outlier') ?? false;
-  if (!rec || rec.rank === null || !flagged) return null;
+  const codes = new Set(rec?.warnings?.map((w) => w.code) ?? []);
+  const higherOrBelow = codes.has('marginal_gain') || codes.has('fold_outlier');
+  if (!rec || rec.rank === null || (!higherOrBelow && !codes.has('extreme_entries'))) return null;
   const chosen = sweep.ranks.find((r) => r.rank === rec.rank);
   if (!chosen || chosen.cvError === null) return null;
   let better: (typeof sweep.ranks)[number] | null = null;
-  for (const r of sweep.ranks)
-    if (r.rank > chosen.rank && r.cvError !== null && r.cvError < (better?.cvError ?? chosen.cvError))
-      better = r;
+  if (higherOrBelow)
+    for (const r of sweep.ranks)
+      if (r.rank > chosen.rank && r.cvError !== null && r.cvError < (better?.cvError ?? chosen.cvError))
+        better = r;
   const pair = better ? [chosen, better] : [sweep.ranks.find((r) => r.rank === chosen.rank - 1), chosen];
   const [lower, higher] = pair;
   if (!lower?.runId || !higher?.runId) return null;

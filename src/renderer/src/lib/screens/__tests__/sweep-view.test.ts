@@ -75,6 +75,19 @@ describe('the Sweep screen offers to compare a marginal choice with the rank bel
     });
   });
 
+  it('links the rank below and the chosen one when only the extreme entries separate them', () => {
+    // Seed 4 of the small modules: k = 6 chosen and lowest, k = 7 above it; k = 5 against 6.
+    const sweep = sweepWith(6, ['extreme_entries'], { 5: 8, 6: 9, 7: 10 }, { 5: 21.56, 6: 6.1, 7: 19.11 });
+    expect(marginalComparison(sweep)).toMatchObject({
+      lowerRank: 5,
+      higherRank: 6,
+      href: '#/compare?runs=8,9',
+    });
+    // Not the chosen rank and a better higher one: that pair is marginal_gain's and fold_outlier's.
+    const lowerAbove = sweepWith(6, ['extreme_entries'], { 5: 8, 6: 9, 7: 10 }, { 5: 21.56, 6: 6.1, 7: 5 });
+    expect(marginalComparison(lowerAbove)).toMatchObject({ lowerRank: 5, higherRank: 6 });
+  });
+
   it('offers nothing without the warning, without a rank, or when either run is missing', () => {
     expect(marginalComparison(sweepWith(6, ['edge_of_range'], { 5: 8, 6: 9 }))).toBeNull();
     expect(marginalComparison(sweepWith(null, ['marginal_gain'], { 5: 8, 6: 9 }))).toBeNull();
