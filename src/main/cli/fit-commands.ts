@@ -152,7 +152,8 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     toRank,
     replicates: numberFlag(values, 'replicates', { integer: true, min: 1, max: 200 }),
     cvFolds: numberFlag(values, 'cv-folds', { integer: true, min: 0, max: MAX_CV_FOLDS }),
-    cvHoldout: numberFlag(values, 'cv-holdout', { min: 0, max: 0.5 }),
+    // Bounded by the schema's one rule (`cvHoldoutProblem`), which knows the folds.
+    cvHoldout: numberFlag(values, 'cv-holdout'),
     baseline: values['no-baseline'] !== true,
     consensusReplicates: numberFlag(values, 'consensus-replicates', { integer: true, min: 0, max: 200 }),
     sampleFolds: numberFlag(values, 'sample-folds', { integer: true, min: 0, max: 20 }),

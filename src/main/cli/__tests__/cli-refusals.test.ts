@@ -80,7 +80,16 @@ describe('command-line refusals', () => {
     // Three folds cannot each hold out 40 % of the entries as their own.
     await refused(
       ['sweep', matrix, '--ranks', '2..3', '--cv-holdout', '0.4', '--out', out, '--db', db],
-      '--cv-holdout: cvHoldout must be at most 1/cvFolds: each fold holds out its own entries',
+      '--cv-holdout: cvHoldout must be above 0 and at most 1/cvFolds = 1/3 (0.333), got 0.4',
+    );
+    // The same rule, and the same sentence, for 0 and a negative value.
+    await refused(
+      ['sweep', matrix, '--ranks', '2..3', '--cv-holdout', '-0.1', '--out', out, '--db', db],
+      '--cv-holdout: cvHoldout must be above 0 and at most 1/cvFolds = 1/3 (0.333), got -0.1',
+    );
+    await refused(
+      ['sweep', matrix, '--ranks', '2..3', '--cv-folds', '4', '--cv-holdout', '0', '--out', out, '--db', db],
+      '--cv-holdout: cvHoldout must be above 0 and at most 1/cvFolds = 1/4 (0.25), got 0',
     );
   });
 
