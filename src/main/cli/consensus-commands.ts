@@ -22,8 +22,21 @@ import { createConsensus, executeConsensus, getConsensusDetail } from '../servic
 import { getDatasetDetail, readImportFile, storeImported } from '../services/datasets';
 import { matchedProblem, projectDataset, projectionFitOptions } from '../services/projections';
 import { checkParamsAgainstData, getRunDetail, isRunDone, matrixHasZeros } from '../services/runs';
-import { numberFlag, parse, parseRankRange, requireString, settingsRefusal, UsageError } from './args';
-import { clusterPlanFlags, planConsensusCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
+import {
+  numberFlag,
+  parse,
+  parseRankRange,
+  pathOrId,
+  requireString,
+  settingsRefusal,
+  UsageError,
+} from './args';
+import {
+  clusterPlanFlags,
+  planConsensusCommand,
+  planSourceOf,
+  refuseClusterFlagsWithoutPlan,
+} from './cluster-commands';
 import {
   checkOutFolder,
   consensusLayout,
@@ -105,6 +118,7 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
   });
   if (positionals.length !== 2) throw new UsageError('project takes <run-dir|run-id> and a <matrix> path');
   const [ref, matrixPath] = positionals;
+  const runRef = pathOrId(ref, 'project', 'runs list', { idOverPath: true });
   const out = typeof values.out === 'string' ? values.out : undefined;
   if (out !== undefined) checkOutFolder(out, PROJECTION_LAYOUT);
   const minShare = numberFlag(values, 'min-match', { min: 0, max: 1 });
@@ -115,7 +129,7 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
     const importOptions = importOptionsOf(values);
     let runId: number | null = null;
     let folder: { params: RunParams; runId: number | null } | null = null;
-    if (/^\d+$/.test(ref)) runId = Number(ref);
+    if ('id' in runRef) runId = runRef.id;
     else {
       folder = await runFolderParams(ref);
       // A folder written from this library names its run: project onto that run and store it.
@@ -289,11 +303,8 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
   };
   const parsed = consensusParamsSchema.safeParse(input);
   if (!parsed.success) throw settingsRefusal(parsed.error.issues);
+  const source = planSourceOf(positionals[0], importOptionsOf(values), 'consensus');
   if (values.plan !== undefined) {
-    const source =
-      /^\d+$/.test(positionals[0]) && !existsSync(positionals[0])
-        ? { datasetId: Number(positionals[0]) }
-        : { matrixPath: positionals[0], importOptions: importOptionsOf(values) };
     await planConsensusCommand(source, parsed.data, values, io, open);
     return;
   }
@@ -303,8 +314,8 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'consensus');
   try {
     let datasetId: number;
-    if (/^\d+$/.test(positionals[0]) && !existsSync(positionals[0])) {
-      datasetId = Number(positionals[0]);
+    if ('datasetId' in source) {
+      datasetId = source.datasetId;
       try {
         getDatasetDetail(services.ctx, datasetId);
       } catch (error) {

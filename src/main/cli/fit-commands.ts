@@ -163,7 +163,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
   if (!parsed.success) throw settingsRefusal(parsed.error.issues);
   if (values.plan !== undefined)
     return planSweepCommand(
-      planSourceOf(positionals[0], importOptionsOf(values)),
+      planSourceOf(positionals[0], importOptionsOf(values), 'sweep'),
       parsed.data,
       values,
       io,

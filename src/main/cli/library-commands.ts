@@ -8,7 +8,7 @@ import {
 } from '../services/datasets';
 import { deleteRun, getRunDetail, getRunSummary, listRunSummaries } from '../services/runs';
 import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
-import { choiceFlag, numberFlag, parse, parseId, requireString, UsageError } from './args';
+import { choiceFlag, parse, parseId, requireString, UsageError } from './args';
 import {
   importOptionsOf,
   lossChoices,
@@ -158,9 +158,9 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
       io.stdout(JSON.stringify(notFoundAsUsage(() => deleteRun(services.ctx, id))) + '\n');
     } else if (verb === 'import') {
       // A folder written by `fit` or `runs export`, or W and H from another tool (--w, --h).
-      const datasetId = numberFlag(values, 'dataset', { integer: true, min: 1 });
-      if (datasetId === undefined)
+      if (values.dataset === undefined)
         throw new UsageError('runs import needs --dataset ID (the dataset the factors belong to)');
+      const datasetId = parseId(String(values.dataset), 'runs import --dataset', 'datasets list');
       notFoundAsUsage(() => getDatasetDetail(services.ctx, datasetId));
       let run;
       if (typeof values.w === 'string' || typeof values.h === 'string') {
