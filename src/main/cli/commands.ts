@@ -8,7 +8,7 @@ import { getRunDetail } from '../services/runs';
 import { runFolderProblem } from '../services/transfer';
 import { choiceFlag, numberFlag, parse, pathOrId, requireString, UsageError, type PathOrId } from './args';
 import { openFor, type CliIo, type OpenServices } from './common';
-import { checkOutFolder, prepareOutFolder, SYNTH_LAYOUT } from './out-folder';
+import { checkOutFolder, SYNTH_LAYOUT, writeOutFolder } from './out-folder';
 
 /**
  * The `nmf-studio` commands (CLI.md). Each takes its arguments and an opener for the services
@@ -50,36 +50,43 @@ export async function synthCommand(args: string[]): Promise<void> {
   const out = requireString(values, 'out');
   checkOutFolder(out, SYNTH_LAYOUT);
   const synthetic = synthesizeGeneModules({ features, samples, rank, moonlighting, depth, seed });
-  await prepareOutFolder(out, SYNTH_LAYOUT);
-  await writeMatrixTsv(join(out, 'V.tsv'), {
-    matrix: synthetic.V,
-    rowNames: synthetic.featureNames,
-    colNames: synthetic.sampleNames,
-    corner: 'gene',
-  });
-  const rowsOf = (m: DenseMatrix): number[][] =>
-    Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
-  const truth = {
-    generator: 'nmf-studio synth (gene modules with moonlighting genes)',
-    seed,
-    N: features,
-    M: samples,
-    R: rank,
-    depth: synthetic.truth.depth,
-    moonlight_frac: moonlighting,
-    genes: synthetic.featureNames,
-    conditions: synthetic.sampleNames,
-    module: synthetic.truth.module,
-    moonlighting: synthetic.truth.moonlighting.map((m) => ({
-      feature: m.feature,
-      gene: m.feature,
-      index: m.index,
-      modules: m.modules,
-    })),
-    W: rowsOf(synthetic.truth.W),
-    H: rowsOf(synthetic.truth.H),
-  };
-  await writeFile(join(out, 'truth.json'), JSON.stringify(truth) + '\n');
+  // Nothing is stored: the same flags write the same files again.
+  await writeOutFolder(
+    out,
+    SYNTH_LAYOUT,
+    async (dir) => {
+      await writeMatrixTsv(join(dir, 'V.tsv'), {
+        matrix: synthetic.V,
+        rowNames: synthetic.featureNames,
+        colNames: synthetic.sampleNames,
+        corner: 'gene',
+      });
+      const rowsOf = (m: DenseMatrix): number[][] =>
+        Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+      const truth = {
+        generator: 'nmf-studio synth (gene modules with moonlighting genes)',
+        seed,
+        N: features,
+        M: samples,
+        R: rank,
+        depth: synthetic.truth.depth,
+        moonlight_frac: moonlighting,
+        genes: synthetic.featureNames,
+        conditions: synthetic.sampleNames,
+        module: synthetic.truth.module,
+        moonlighting: synthetic.truth.moonlighting.map((m) => ({
+          feature: m.feature,
+          gene: m.feature,
+          index: m.index,
+          modules: m.modules,
+        })),
+        W: rowsOf(synthetic.truth.W),
+        H: rowsOf(synthetic.truth.H),
+      };
+      await writeFile(join(dir, 'truth.json'), JSON.stringify(truth) + '\n');
+    },
+    null,
+  );
 }
 
 /** `<run-dir|run-id>`: refused here when it looks like an id but is none; `command` names it. */

@@ -28,7 +28,14 @@ import {
   planSweepCommand,
   refuseClusterFlagsWithoutPlan,
 } from './cluster-commands';
-import { checkOutFolder, JOB_LAYOUT, prepareOutFolder, RUN_LAYOUT, SWEEP_LAYOUT } from './out-folder';
+import {
+  checkOutFolder,
+  JOB_LAYOUT,
+  RUN_LAYOUT,
+  storedRunNote,
+  SWEEP_LAYOUT,
+  writeOutFolder,
+} from './out-folder';
 import {
   fitOptions,
   fitParamsOf,
@@ -117,8 +124,12 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
     const outcome = await executeRun(services.ctx, id, start);
     const run = getRunDetail(services.ctx, id);
     if (outcome !== 'done') throw new Error(`fit ${outcome}: ${run.error ?? 'no reason recorded'}`);
-    await prepareOutFolder(out, RUN_LAYOUT);
-    await writeRunFolder(out, run, normalize);
+    await writeOutFolder(
+      out,
+      RUN_LAYOUT,
+      (dir) => writeRunFolder(dir, run, normalize),
+      storedRunNote(services.ctx.app.libraryPath, id),
+    );
     for (const warning of run.provenance?.warnings ?? []) io.stderr(`warning: ${warning}\n`);
   } finally {
     stop();

@@ -18,7 +18,7 @@ import {
   type OpenServices,
 } from './common';
 import { writeRunFolder } from './folders';
-import { checkOutFolder, prepareOutFolder, RUN_LAYOUT } from './out-folder';
+import { checkOutFolder, RUN_LAYOUT, storedRunNote, writeOutFolder } from './out-folder';
 import { classesForRunsShow } from './reading';
 
 /** `nmf-studio import`, `library`, `datasets` and `runs`: the library from the command line. */
@@ -149,8 +149,12 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
       checkOutFolder(out, RUN_LAYOUT);
       const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
       const run = notFoundAsUsage(() => getRunDetail(services.ctx, id));
-      await prepareOutFolder(out, RUN_LAYOUT);
-      await writeRunFolder(out, run, normalize);
+      await writeOutFolder(
+        out,
+        RUN_LAYOUT,
+        (dir) => writeRunFolder(dir, run, normalize),
+        storedRunNote(services.ctx.app.libraryPath, id),
+      );
       io.stdout(JSON.stringify({ run: id, out }) + '\n');
     } else if (verb === 'delete') {
       const id = idArgument(positionals, 'runs delete');
