@@ -323,10 +323,10 @@ const ASIDE_PREFIX = '.nmf-studio-old-';
  * refuses, naming the file: the earlier output and that file are as they were, and the temporary
  * folders are gone. A `write` that fails leaves the earlier output as it was too.
  *
- * @param seams where a test acts between the steps (another process writing into --out)
- * @returns what `write` returned
  * @param kept what the library holds of the result, for a refusal after the work: which row
  *   holds it and how to write it out again (`storedRunNote`), or null when nothing is stored
+ * @param seams where a test acts between the steps (another process writing into --out)
+ * @returns what `write` returned
  */
 export async function writeOutFolder<T>(
   out: string,
