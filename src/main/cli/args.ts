@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Bad arguments or bad input: exit status 2 with one line on stderr (CLI.md). */
@@ -84,6 +85,35 @@ export function parseId(text: string | undefined, what: string, listing: string)
     );
   }
   return value;
+}
+
+/**
+ * Text that reads as a try at a number rather than a file name: digits with at most a sign, dots
+ * and an exponent (`3`, `-1`, `1.5`, `+2`, `1e3`, `.5`), at least one digit (`.` and `..` are
+ * folders).
+ */
+const NUMERIC_ISH = /^[+-]?(?=[.\d]*\d)[.\d]+(?:e[+-]?\d+)?$/i;
+
+/** An argument that names either a file or folder, or a library row by its id. */
+export type PathOrId = { path: string } | { id: number };
+
+/**
+ * An argument that may be a path or a library id (`<run-dir|run-id>`, `<matrix|dataset-id>`). A
+ * numeric-looking argument ({@link NUMERIC_ISH}) that names nothing on disk is an id and goes
+ * through {@link parseId}, so `-1` or `1.5` is refused as a bad id rather than as a missing path;
+ * anything else is a path. An existing path with a numeric-looking name stays a path, except a
+ * whole number where `idOverPath` (run arguments: `assign 3` has always meant run 3, even beside a
+ * folder named 3).
+ */
+export function pathOrId(
+  text: string,
+  what: string,
+  listing: string,
+  options: { idOverPath?: boolean } = {},
+): PathOrId {
+  if (!NUMERIC_ISH.test(text)) return { path: text };
+  if (existsSync(text) && !(options.idOverPath === true && /^\d+$/.test(text))) return { path: text };
+  return { id: parseId(text, what, listing) };
 }
 
 /** The flag that sets each field of the fit, sweep and consensus settings (their schemas' keys). */

@@ -25,7 +25,7 @@ import { meteredProgress, type FolderProgressListener } from '../services/cluste
 import { getConsensusDetail } from '../services/consensus';
 import { defaultDatasetName, readImportFile, type ImportOptions } from '../services/datasets';
 import { getSweepDetail } from '../services/sweeps';
-import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
+import { choiceFlag, numberFlag, parse, pathOrId, requireString, UsageError } from './args';
 import { writeSweepFolder, type CliIo, type OpenServices } from './commands';
 import { writeConsensusFolder } from './consensus-commands';
 import {
@@ -206,11 +206,13 @@ async function writePlannedFolder(
 /** A matrix file, or a library dataset named by its id (a number that is not a file here). */
 export type PlanSource = { matrixPath: string; importOptions: ImportOptions } | { datasetId: number };
 
-/** `<matrix|dataset-id>` as a plan's source. */
-export function planSourceOf(positional: string, importOptions: ImportOptions): PlanSource {
-  return /^\d+$/.test(positional) && !existsSync(positional)
-    ? { datasetId: Number(positional) }
-    : { matrixPath: positional, importOptions };
+/**
+ * `<matrix|dataset-id>` as a source (`pathOrId`): an existing file stays a file even when its name
+ * is a number; `command` names the command in the refusal of a bad id.
+ */
+export function planSourceOf(positional: string, importOptions: ImportOptions, command: string): PlanSource {
+  const source = pathOrId(positional, command, 'datasets list');
+  return 'id' in source ? { datasetId: source.id } : { matrixPath: positional, importOptions };
 }
 
 /**

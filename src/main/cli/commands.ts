@@ -6,9 +6,9 @@ import { dense, type DenseMatrix } from '../../shared/linalg/matrix';
 import { readFactorsTsv, writeMatrixTsv } from '../io';
 import { getRunDetail } from '../services/runs';
 import { runFolderProblem } from '../services/transfer';
-import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
+import { choiceFlag, numberFlag, parse, pathOrId, requireString, UsageError, type PathOrId } from './args';
 import { openFor, type CliIo, type OpenServices } from './common';
-import { checkOutFolder, prepareOutFolder, SYNTH_LAYOUT } from './out-folder';
+import { checkOutFolder, SYNTH_LAYOUT, writeOutFolder } from './out-folder';
 
 /**
  * The `nmf-studio` commands (CLI.md). Each takes its arguments and an opener for the services
@@ -50,49 +50,61 @@ export async function synthCommand(args: string[]): Promise<void> {
   const out = requireString(values, 'out');
   checkOutFolder(out, SYNTH_LAYOUT);
   const synthetic = synthesizeGeneModules({ features, samples, rank, moonlighting, depth, seed });
-  await prepareOutFolder(out, SYNTH_LAYOUT);
-  await writeMatrixTsv(join(out, 'V.tsv'), {
-    matrix: synthetic.V,
-    rowNames: synthetic.featureNames,
-    colNames: synthetic.sampleNames,
-    corner: 'gene',
-  });
-  const rowsOf = (m: DenseMatrix): number[][] =>
-    Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
-  const truth = {
-    generator: 'nmf-studio synth (gene modules with moonlighting genes)',
-    seed,
-    N: features,
-    M: samples,
-    R: rank,
-    depth: synthetic.truth.depth,
-    moonlight_frac: moonlighting,
-    genes: synthetic.featureNames,
-    conditions: synthetic.sampleNames,
-    module: synthetic.truth.module,
-    moonlighting: synthetic.truth.moonlighting.map((m) => ({
-      feature: m.feature,
-      gene: m.feature,
-      index: m.index,
-      modules: m.modules,
-    })),
-    W: rowsOf(synthetic.truth.W),
-    H: rowsOf(synthetic.truth.H),
-  };
-  await writeFile(join(out, 'truth.json'), JSON.stringify(truth) + '\n');
+  // Nothing is stored: the same flags write the same files again.
+  await writeOutFolder(
+    out,
+    SYNTH_LAYOUT,
+    async (dir) => {
+      await writeMatrixTsv(join(dir, 'V.tsv'), {
+        matrix: synthetic.V,
+        rowNames: synthetic.featureNames,
+        colNames: synthetic.sampleNames,
+        corner: 'gene',
+      });
+      const rowsOf = (m: DenseMatrix): number[][] =>
+        Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+      const truth = {
+        generator: 'nmf-studio synth (gene modules with moonlighting genes)',
+        seed,
+        N: features,
+        M: samples,
+        R: rank,
+        depth: synthetic.truth.depth,
+        moonlight_frac: moonlighting,
+        genes: synthetic.featureNames,
+        conditions: synthetic.sampleNames,
+        module: synthetic.truth.module,
+        moonlighting: synthetic.truth.moonlighting.map((m) => ({
+          feature: m.feature,
+          gene: m.feature,
+          index: m.index,
+          modules: m.modules,
+        })),
+        W: rowsOf(synthetic.truth.W),
+        H: rowsOf(synthetic.truth.H),
+      };
+      await writeFile(join(dir, 'truth.json'), JSON.stringify(truth) + '\n');
+    },
+    null,
+  );
+}
+
+/** `<run-dir|run-id>`: refused here when it looks like an id but is none; `command` names it. */
+function runRef(text: string, command: string): PathOrId {
+  return pathOrId(text, command, 'runs list', { idOverPath: true });
 }
 
 /** A run given as a folder written by `fit` (W.tsv) or as a library run id. */
 async function loadRunW(
-  ref: string,
+  source: PathOrId,
   values: Record<string, unknown>,
   open: OpenServices,
 ): Promise<{ W: DenseMatrix; featureNames: string[] }> {
-  if (/^\d+$/.test(ref)) {
+  if ('id' in source) {
     const services = openFor(values, open, true);
     try {
-      const run = getRunDetail(services.ctx, Number(ref));
-      if (!run.W) throw new UsageError(`run ${ref} has no factors (state ${run.state})`);
+      const run = getRunDetail(services.ctx, source.id);
+      if (!run.W) throw new UsageError(`run ${source.id} has no factors (state ${run.state})`);
       return { W: dense(run.rows, run.params.rank, run.W), featureNames: run.featureNames };
     } catch (error) {
       if (error instanceof ServiceError && error.code === 'not_found') throw new UsageError(error.message);
@@ -101,6 +113,7 @@ async function loadRunW(
       await services.close();
     }
   }
+  const ref = source.path;
   const problem = runFolderProblem(ref, ['W.tsv']);
   if (problem !== null)
     throw new UsageError(`${ref} is neither a run folder (W.tsv, as fit writes it) nor a run id: ${problem}`);
@@ -114,8 +127,9 @@ async function loadRunW(
 export async function assignCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
   const { values, positionals } = parse(args, { threshold: { type: 'string' }, db: { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError('assign takes one <run-dir|run-id>');
+  const run = runRef(positionals[0], 'assign');
   const threshold = numberFlag(values, 'threshold', { min: 0, max: 1 });
-  const { W, featureNames } = await loadRunW(positionals[0], values, open);
+  const { W, featureNames } = await loadRunW(run, values, open);
   const assignment = assignModules(W, threshold === undefined ? {} : { threshold });
   const modules: Record<string, number[]> = {};
   featureNames.forEach((name, i) => (modules[name] = assignment.modules[i]));
@@ -137,9 +151,10 @@ export async function assignCommand(args: string[], io: CliIo, open: OpenService
 export async function alignCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
   const { values, positionals } = parse(args, { metric: { type: 'string' }, db: { type: 'string' } });
   if (positionals.length !== 2) throw new UsageError('align takes two <run-dir|run-id> arguments');
+  const [runA, runB] = positionals.map((text) => runRef(text, 'align'));
   const metric = choiceFlag(values, 'metric', ['cosine', 'pearson'] as const) ?? 'cosine';
-  const a = await loadRunW(positionals[0], values, open);
-  const b = await loadRunW(positionals[1], values, open);
+  const a = await loadRunW(runA, values, open);
+  const b = await loadRunW(runB, values, open);
   let WA = a.W;
   let WB = b.W;
   if (a.featureNames.join('\u0000') !== b.featureNames.join('\u0000')) {

@@ -22,14 +22,28 @@ import { createConsensus, executeConsensus, getConsensusDetail } from '../servic
 import { getDatasetDetail, readImportFile, storeImported } from '../services/datasets';
 import { matchedProblem, projectDataset, projectionFitOptions } from '../services/projections';
 import { checkParamsAgainstData, getRunDetail, isRunDone, matrixHasZeros } from '../services/runs';
-import { numberFlag, parse, parseRankRange, requireString, settingsRefusal, UsageError } from './args';
-import { clusterPlanFlags, planConsensusCommand, refuseClusterFlagsWithoutPlan } from './cluster-commands';
+import {
+  numberFlag,
+  parse,
+  parseRankRange,
+  pathOrId,
+  requireString,
+  settingsRefusal,
+  UsageError,
+} from './args';
+import {
+  clusterPlanFlags,
+  planConsensusCommand,
+  planSourceOf,
+  refuseClusterFlagsWithoutPlan,
+} from './cluster-commands';
 import {
   checkOutFolder,
   consensusLayout,
   JOB_LAYOUT,
-  prepareOutFolder,
   PROJECTION_LAYOUT,
+  storedRanksNote,
+  writeOutFolder,
 } from './out-folder';
 import {
   fitOptions,
@@ -49,21 +63,32 @@ import {
  * (cNMF consensus components, Kotliar et al. 2019), over the same services as the app.
  */
 
-/** DIR/H.tsv (K × n, as `fit` writes H) and DIR/run.json of a projection. */
+/**
+ * OUT/H.tsv (K × n, as `fit` writes H) and OUT/run.json of a projection.
+ *
+ * @param kept what the library holds of it, for a refusal after the work (writeOutFolder)
+ */
 async function writeProjectionFolder(
-  dir: string,
+  out: string,
   H: DenseMatrix,
   sampleNames: readonly string[],
   json: Record<string, unknown>,
+  kept: string,
 ): Promise<void> {
-  await prepareOutFolder(dir, PROJECTION_LAYOUT);
-  await writeMatrixTsv(join(dir, 'H.tsv'), {
-    matrix: H,
-    rowNames: componentNames(H.rows),
-    colNames: sampleNames,
-    corner: 'component',
-  });
-  await writeFile(join(dir, 'run.json'), JSON.stringify(json, null, 2) + '\n');
+  await writeOutFolder(
+    out,
+    PROJECTION_LAYOUT,
+    async (dir) => {
+      await writeMatrixTsv(join(dir, 'H.tsv'), {
+        matrix: H,
+        rowNames: componentNames(H.rows),
+        colNames: sampleNames,
+        corner: 'component',
+      });
+      await writeFile(join(dir, 'run.json'), JSON.stringify(json, null, 2) + '\n');
+    },
+    kept,
+  );
 }
 
 /** A run folder's parameters (run.json as `fit` writes it), for projecting without the library. */
@@ -105,6 +130,7 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
   });
   if (positionals.length !== 2) throw new UsageError('project takes <run-dir|run-id> and a <matrix> path');
   const [ref, matrixPath] = positionals;
+  const runRef = pathOrId(ref, 'project', 'runs list', { idOverPath: true });
   const out = typeof values.out === 'string' ? values.out : undefined;
   if (out !== undefined) checkOutFolder(out, PROJECTION_LAYOUT);
   const minShare = numberFlag(values, 'min-match', { min: 0, max: 1 });
@@ -115,7 +141,7 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
     const importOptions = importOptionsOf(values);
     let runId: number | null = null;
     let folder: { params: RunParams; runId: number | null } | null = null;
-    if (/^\d+$/.test(ref)) runId = Number(ref);
+    if ('id' in runRef) runId = runRef.id;
     else {
       folder = await runFolderParams(ref);
       // A folder written from this library names its run: project onto that run and store it.
@@ -162,6 +188,7 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
           dense(projection.rank, projection.sampleNames.length, projection.H),
           projection.sampleNames,
           json,
+          `projection ${projection.id} (onto run ${runId}, dataset ${dataset.id}) is stored in ${services.ctx.app.libraryPath}: the app shows it on run ${runId}'s page; no command writes its folder again`,
         );
       }
       io.stdout(
@@ -214,7 +241,7 @@ export async function projectCommand(args: string[], io: CliIo, open: OpenServic
       dataset_id: null,
       projection_id: null,
     };
-    if (out) await writeProjectionFolder(out, fit.H, sampleNames, json);
+    if (out) await writeProjectionFolder(out, fit.H, sampleNames, json, 'nothing was stored in the library');
     io.stdout(
       JSON.stringify({
         projection: null,
@@ -289,11 +316,8 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
   };
   const parsed = consensusParamsSchema.safeParse(input);
   if (!parsed.success) throw settingsRefusal(parsed.error.issues);
+  const source = planSourceOf(positionals[0], importOptionsOf(values), 'consensus');
   if (values.plan !== undefined) {
-    const source =
-      /^\d+$/.test(positionals[0]) && !existsSync(positionals[0])
-        ? { datasetId: Number(positionals[0]) }
-        : { matrixPath: positionals[0], importOptions: importOptionsOf(values) };
     await planConsensusCommand(source, parsed.data, values, io, open);
     return;
   }
@@ -303,8 +327,8 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
   const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'consensus');
   try {
     let datasetId: number;
-    if (/^\d+$/.test(positionals[0]) && !existsSync(positionals[0])) {
-      datasetId = Number(positionals[0]);
+    if ('datasetId' in source) {
+      datasetId = source.datasetId;
       try {
         getDatasetDetail(services.ctx, datasetId);
       } catch (error) {
@@ -336,7 +360,8 @@ export async function consensusCommand(args: string[], io: CliIo, open: OpenServ
 /**
  * What `consensus` writes for a finished consensus (the local run's and `sweep-merge`'s): W.tsv,
  * H.tsv, run.json and consensus.json per rank (in OUT for one rank, OUT/k<rank>/ for a range, with
- * OUT/ranks.json, cNMF's k-selection table). Refuses when no rank has a consensus.
+ * OUT/ranks.json, cNMF's k-selection table). Refuses when no rank has a consensus, before OUT is
+ * touched (an earlier output there stays).
  */
 export async function writeConsensusFolder(
   services: Services,
@@ -347,14 +372,31 @@ export async function writeConsensusFolder(
 ): Promise<void> {
   const detail = getConsensusDetail(services.ctx, id);
   const { fromRank, toRank } = detail.params;
+  if (detail.ranks.every((entry) => entry.runId === null)) {
+    throw new UsageError(`no rank has a consensus: ${detail.ranks[0]?.error ?? 'unknown reason'}`);
+  }
+  for (const entry of detail.ranks)
+    if (entry.runId === null) io.stderr(`warning: rank ${entry.rank}: ${entry.error ?? 'no consensus'}\n`);
   // An earlier consensus's files go: a rank without a consensus now leaves no k<rank>/ of before.
-  await prepareOutFolder(out, consensusLayout(fromRank, toRank));
+  await writeOutFolder(
+    out,
+    consensusLayout(fromRank, toRank),
+    (dir) => writeConsensusFiles(services, detail, dir, normalize),
+    storedRanksNote(services.ctx.app.libraryPath, `consensus ${id}`, detail.ranks),
+  );
+}
+
+/** The files of writeConsensusFolder, into `dir`. */
+async function writeConsensusFiles(
+  services: Services,
+  detail: ConsensusDetail,
+  out: string,
+  normalize: 'l1' | 'l2' | undefined,
+): Promise<void> {
+  const { fromRank, toRank } = detail.params;
   for (const entry of detail.ranks) {
+    if (entry.runId === null) continue;
     const dir = fromRank === toRank ? out : join(out, `k${entry.rank}`);
-    if (entry.runId === null) {
-      io.stderr(`warning: rank ${entry.rank}: ${entry.error ?? 'no consensus'}\n`);
-      continue;
-    }
     await writeRunFolder(dir, getRunDetail(services.ctx, entry.runId), normalize);
     await writeFile(
       join(dir, 'consensus.json'),
@@ -364,7 +406,7 @@ export async function writeConsensusFolder(
   if (fromRank !== toRank) {
     // cNMF's k-selection table (`k_selection_plot`): stability and error per k.
     const table = {
-      consensus_id: id,
+      consensus_id: detail.id,
       criterion: 'cNMF stability (silhouette of the unfiltered clustering) against consensus error',
       ranks: detail.ranks.map((entry) => ({
         rank: entry.rank,
@@ -376,8 +418,5 @@ export async function writeConsensusFolder(
       })),
     };
     await writeFile(join(out, 'ranks.json'), JSON.stringify(table, null, 2) + '\n');
-  }
-  if (detail.ranks.every((entry) => entry.runId === null)) {
-    throw new UsageError(`no rank has a consensus: ${detail.ranks[0]?.error ?? 'unknown reason'}`);
   }
 }

@@ -28,7 +28,14 @@ import {
   planSweepCommand,
   refuseClusterFlagsWithoutPlan,
 } from './cluster-commands';
-import { checkOutFolder, JOB_LAYOUT, prepareOutFolder, RUN_LAYOUT, SWEEP_LAYOUT } from './out-folder';
+import {
+  checkOutFolder,
+  JOB_LAYOUT,
+  RUN_LAYOUT,
+  storedRunNote,
+  SWEEP_LAYOUT,
+  writeOutFolder,
+} from './out-folder';
 import {
   fitOptions,
   fitParamsOf,
@@ -117,8 +124,12 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
     const outcome = await executeRun(services.ctx, id, start);
     const run = getRunDetail(services.ctx, id);
     if (outcome !== 'done') throw new Error(`fit ${outcome}: ${run.error ?? 'no reason recorded'}`);
-    await prepareOutFolder(out, RUN_LAYOUT);
-    await writeRunFolder(out, run, normalize);
+    await writeOutFolder(
+      out,
+      RUN_LAYOUT,
+      (dir) => writeRunFolder(dir, run, normalize),
+      storedRunNote(services.ctx.app.libraryPath, id),
+    );
     for (const warning of run.provenance?.warnings ?? []) io.stderr(`warning: ${warning}\n`);
   } finally {
     stop();
@@ -152,7 +163,8 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     toRank,
     replicates: numberFlag(values, 'replicates', { integer: true, min: 1, max: 200 }),
     cvFolds: numberFlag(values, 'cv-folds', { integer: true, min: 0, max: MAX_CV_FOLDS }),
-    cvHoldout: numberFlag(values, 'cv-holdout', { min: 0, max: 0.5 }),
+    // Bounded by the schema's one rule (`cvHoldoutProblem`), which knows the folds.
+    cvHoldout: numberFlag(values, 'cv-holdout'),
     baseline: values['no-baseline'] !== true,
     consensusReplicates: numberFlag(values, 'consensus-replicates', { integer: true, min: 0, max: 200 }),
     sampleFolds: numberFlag(values, 'sample-folds', { integer: true, min: 0, max: 20 }),
@@ -162,7 +174,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
   if (!parsed.success) throw settingsRefusal(parsed.error.issues);
   if (values.plan !== undefined)
     return planSweepCommand(
-      planSourceOf(positionals[0], importOptionsOf(values)),
+      planSourceOf(positionals[0], importOptionsOf(values), 'sweep'),
       parsed.data,
       values,
       io,

@@ -1,13 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toRanksJson } from '../../shared/analysis';
-import { formatLoss, type RunDetail } from '../../shared/domain';
+import { formatLoss, type RunDetail, type SweepRecord } from '../../shared/domain';
 import { dense, type DenseMatrix } from '../../shared/linalg/matrix';
 import { normalizeFactors } from '../../shared/nmf';
 import { neutraliseFormula } from '../../shared/export/spreadsheet';
 import { writeFactorsTsv } from '../io';
 import { makeFolder } from '../io/make-folder';
-import { prepareOutFolder, SWEEP_LAYOUT } from './out-folder';
+import { storedRanksNote, SWEEP_LAYOUT, writeOutFolder } from './out-folder';
 import type { Services } from '../services';
 import { getRunDetail } from '../services/runs';
 import { getSweepDetail } from '../services/sweeps';
@@ -76,12 +76,30 @@ export async function writeSweepFolder(
   warn: (line: string) => void = () => undefined,
 ): Promise<void> {
   const sweep = getSweepDetail(services.ctx, id);
-  if (outcome !== 'done' || !sweep.recommendation)
+  const { recommendation } = sweep;
+  if (outcome !== 'done' || !recommendation)
     throw new Error(`sweep ${outcome}: ${sweep.error ?? 'no reason recorded'}`);
   // An earlier sweep's ranks.json and k<rank>/ go: none of its ranks may pass for this sweep's.
-  await prepareOutFolder(out, SWEEP_LAYOUT);
+  await writeOutFolder(
+    out,
+    SWEEP_LAYOUT,
+    (dir) => writeSweepFiles(services, sweep, recommendation, dir, normalize, warn),
+    storedRanksNote(services.ctx.app.libraryPath, `sweep ${id}`, sweep.ranks),
+  );
+}
+
+/** ranks.json and the k<rank>/ folders of a finished sweep, into `dir`. */
+async function writeSweepFiles(
+  services: Services,
+  sweep: SweepRecord,
+  recommendation: NonNullable<SweepRecord['recommendation']>,
+  dir: string,
+  normalize: 'l1' | 'l2' | undefined,
+  warn: (line: string) => void,
+): Promise<void> {
+  const id = sweep.id;
   // CLI.md's fields, then what the library adds: the baseline's criteria, the saved run, the reasoning.
-  const contract = toRanksJson({ ranks: sweep.ranks, recommendation: sweep.recommendation });
+  const contract = toRanksJson({ ranks: sweep.ranks, recommendation });
   const ranksJson = {
     ...contract,
     ranks: contract.ranks.map((r, i) => {
@@ -100,13 +118,13 @@ export async function writeSweepFolder(
         run_id: runId,
       };
     }),
-    reasoning: sweep.recommendation.reasoning,
+    reasoning: recommendation.reasoning,
     sweep_id: id,
   };
-  await writeFile(join(out, 'ranks.json'), JSON.stringify(ranksJson, null, 2) + '\n');
+  await writeFile(join(dir, 'ranks.json'), JSON.stringify(ranksJson, null, 2) + '\n');
   for (const warning of contract.warnings) warn(`warning (${warning.code}): ${warning.message}\n`);
   for (const rank of sweep.ranks) {
     if (rank.runId !== null)
-      await writeRunFolder(join(out, `k${rank.rank}`), getRunDetail(services.ctx, rank.runId), normalize);
+      await writeRunFolder(join(dir, `k${rank.rank}`), getRunDetail(services.ctx, rank.runId), normalize);
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '../services/datasets';
 import { deleteRun, getRunDetail, getRunSummary, listRunSummaries } from '../services/runs';
 import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
-import { choiceFlag, numberFlag, parse, parseId, requireString, UsageError } from './args';
+import { choiceFlag, parse, parseId, requireString, UsageError } from './args';
 import {
   importOptionsOf,
   lossChoices,
@@ -18,7 +18,7 @@ import {
   type OpenServices,
 } from './common';
 import { writeRunFolder } from './folders';
-import { checkOutFolder, prepareOutFolder, RUN_LAYOUT } from './out-folder';
+import { checkOutFolder, RUN_LAYOUT, storedRunNote, writeOutFolder } from './out-folder';
 import { classesForRunsShow } from './reading';
 
 /** `nmf-studio import`, `library`, `datasets` and `runs`: the library from the command line. */
@@ -149,8 +149,12 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
       checkOutFolder(out, RUN_LAYOUT);
       const normalize = choiceFlag(values, 'normalize', ['l1', 'l2'] as const);
       const run = notFoundAsUsage(() => getRunDetail(services.ctx, id));
-      await prepareOutFolder(out, RUN_LAYOUT);
-      await writeRunFolder(out, run, normalize);
+      await writeOutFolder(
+        out,
+        RUN_LAYOUT,
+        (dir) => writeRunFolder(dir, run, normalize),
+        storedRunNote(services.ctx.app.libraryPath, id),
+      );
       io.stdout(JSON.stringify({ run: id, out }) + '\n');
     } else if (verb === 'delete') {
       const id = idArgument(positionals, 'runs delete');
@@ -158,9 +162,9 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
       io.stdout(JSON.stringify(notFoundAsUsage(() => deleteRun(services.ctx, id))) + '\n');
     } else if (verb === 'import') {
       // A folder written by `fit` or `runs export`, or W and H from another tool (--w, --h).
-      const datasetId = numberFlag(values, 'dataset', { integer: true, min: 1 });
-      if (datasetId === undefined)
+      if (values.dataset === undefined)
         throw new UsageError('runs import needs --dataset ID (the dataset the factors belong to)');
+      const datasetId = parseId(String(values.dataset), 'runs import --dataset', 'datasets list');
       notFoundAsUsage(() => getDatasetDetail(services.ctx, datasetId));
       let run;
       if (typeof values.w === 'string' || typeof values.h === 'string') {

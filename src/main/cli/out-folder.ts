@@ -1,6 +1,7 @@
 import {
   accessSync,
   constants,
+  lstatSync,
   mkdtempSync,
   readdirSync,
   rmdirSync,
@@ -8,21 +9,22 @@ import {
   type Dirent,
   type Stats,
 } from 'node:fs';
-import { readdir, rmdir, unlink } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FolderError, makeFolder, makeFolderSync } from '../io/make-folder';
 import { UsageError } from './args';
 
 /**
- * The `--out` folder of a command: checked before any work, cleared of the command's earlier
- * output just before the new one is written.
+ * The `--out` folder of a command: checked before any work; after it, the new output is written
+ * beside the earlier one in a temporary folder and takes its place in one last step
+ * (writeOutFolder).
  *
  * Other tools read these folders by CLI.md (every `k<rank>/` of a sweep, every file named there),
  * so a folder holding files of an earlier output would pass them off as this one's: a sweep over
  * 2..4 written where one over 2..8 was left k5/–k8/ beside the new ranks.json. Each command
  * therefore owns a layout (the files and per-rank folders it writes): the layout's entries already
- * in `--out` — an earlier output of the same kind, or a part of one — are removed once the work has
- * succeeded, just before the new files are written. Everything else at the top of the folder (the
+ * in `--out` — an earlier output of the same kind, or a part of one — are replaced once the work
+ * has succeeded and the new files are written. Everything else at the top of the folder (the
  * data, notes, another tool's or another command's output: pipelines such as Snakemake write many
  * rules' outputs into one folder, and `--out .` is common) is left alone, as it cannot be read as
  * part of this output. A `k<rank>/` folder holding anything but the layout's files is refused
@@ -131,17 +133,21 @@ interface Holdings {
    * k<rank>/ folder the layout writes (`k5/x`), or anything at all in a folder that must be new.
    */
   foreign: string[];
+  /** Entries named as a file of the layout that are not files (a folder, a link): never replaced. */
+  inWay: Array<{ name: string; kind: string }>;
 }
 
 function holdings(dir: string, entries: Dirent[], layout: OutputLayout): Holdings {
   const own: Holdings['own'] = [];
   const foreign: string[] = [];
+  const inWay: Holdings['inWay'] = [];
   for (const entry of entries) {
     const name = entry.name;
     if (SYSTEM_FILES.has(name)) continue;
-    // Symbolic links are never the layout's: nothing is removed through them.
-    if (entry.isFile() && layout.files.includes(name)) {
-      own.push({ name, folder: false });
+    // Symbolic links are never the layout's: nothing is removed or written through them.
+    if (layout.files.includes(name)) {
+      if (entry.isFile()) own.push({ name, folder: false });
+      else inWay.push({ name, kind: kindOf(entry) });
       continue;
     }
     if (entry.isDirectory() && layout.rankFiles !== undefined && RANK_FOLDER.test(name)) {
@@ -155,7 +161,18 @@ function holdings(dir: string, entries: Dirent[], layout: OutputLayout): Holding
     // The user's own files, or another output, beside this one: left alone (see the file's comment).
     if (!layout.replaces) foreign.push(entry.isDirectory() ? `${name}/` : name);
   }
-  return { own, foreign: foreign.sort() };
+  return { own, foreign: foreign.sort(), inWay };
+}
+
+function kindOf(entry: { isDirectory(): boolean; isSymbolicLink(): boolean }): string {
+  return entry.isDirectory() ? 'a folder' : entry.isSymbolicLink() ? 'a link' : 'a file';
+}
+
+/** The refusal of an entry that holds the name of one of the output's files or folders. */
+function inWayRefusal(out: string, name: string, kind: string, layout: OutputLayout): UsageError {
+  return new UsageError(
+    `--out ${out} holds ${kind} named ${name} where the ${layout.what}'s ${name} goes: move it, or choose another folder`,
+  );
 }
 
 /** The refusal of a folder holding `foreign`, for `--out out`. */
@@ -174,6 +191,14 @@ function foreignRefusal(out: string, foreign: string[], layout: OutputLayout): U
 function statOrUndefined(path: string): Stats | undefined {
   try {
     return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
   } catch {
     return undefined;
   }
@@ -216,8 +241,9 @@ export function checkOutFolder(out: string, layout: OutputLayout): void {
       `--out ${out} cannot be written: ${target} is not writable${code ? ` (${code})` : ''}`,
     );
   }
-  const { foreign } = holdings(target, readdirSync(target, { withFileTypes: true }), layout);
+  const { foreign, inWay } = holdings(target, readdirSync(target, { withFileTypes: true }), layout);
   if (foreign.length > 0) throw foreignRefusal(out, foreign, layout);
+  if (inWay.length > 0) throw inWayRefusal(out, inWay[0].name, inWay[0].kind, layout);
 }
 
 /** The nearest existing level above a missing --out: a folder, writable (a file there is named). */
@@ -237,29 +263,225 @@ function checkNearestFolder(out: string, from: string): void {
   }
 }
 
+/** A path as one shell word (quoted when it holds anything but plain path characters). */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
+}
+
+/** `--no-save` opens the library in memory: nothing outlives the command. */
+const IN_MEMORY = ':memory:';
+const NOTHING_STORED = 'nothing was stored in the library (--no-save): run the command again';
+
 /**
- * Makes the folder and removes the layout's earlier output from it, just before the new output
- * is written (after the work succeeded, so a failed command leaves the earlier output as it
- * was). The folder is looked at again: an entry that appeared since checkOutFolder is refused,
- * never removed.
+ * What a refusal after a fit says of its run: the library and id that hold it, and the command
+ * that writes its folder again (`runs export`).
+ *
+ * @param library the open library's path (`ctx.app.libraryPath`; `:memory:` under --no-save)
  */
-export async function prepareOutFolder(out: string, layout: OutputLayout): Promise<void> {
+export function storedRunNote(library: string, runId: number): string {
+  if (library === IN_MEMORY) return NOTHING_STORED;
+  return `run ${runId} is stored in ${library}: nmf-studio runs export ${runId} --db ${shellWord(library)} --out DIR writes it again`;
+}
+
+/**
+ * The same for a sweep or a consensus: no command writes their folders again, but each rank's
+ * run is a library run that `runs export` writes as its k<rank>/ folder.
+ *
+ * @param what `sweep 4`, `consensus 2`
+ * @param runs each rank's run (null: the rank has none)
+ */
+export function storedRanksNote(
+  library: string,
+  what: string,
+  runs: ReadonlyArray<{ rank: number; runId: number | null }>,
+): string {
+  if (library === IN_MEMORY) return NOTHING_STORED;
+  const listed = runs
+    .filter((r) => r.runId !== null)
+    .map((r) => `${r.runId} (k${r.rank})`)
+    .join(', ');
+  if (listed === '') return `${what} is stored in ${library}, without a run`;
+  return `${what} is stored in ${library} with its runs ${listed}: nmf-studio runs export <run> --db ${shellWord(library)} --out DIR writes one again`;
+}
+
+/** A temporary folder inside `--out`: `.nmf-studio-new-*` (the new output), `.nmf-studio-old-*`. */
+const STAGING_PREFIX = '.nmf-studio-new-';
+const ASIDE_PREFIX = '.nmf-studio-old-';
+
+/**
+ * Writes a command's output into `--out` after the work, so that the last step succeeds whole or
+ * changes nothing there.
+ *
+ * `write` fills a new temporary folder inside `--out` (the same file system, so that a rename
+ * moves an entry without copying it). Then the folder is looked at again (checkOutFolder looked
+ * before the work, which can take hours), the earlier output's entries are moved aside into a
+ * second temporary folder and looked at once more there — out of reach of anything writing to
+ * `--out/k<rank>/…` — and the new entries are renamed into place. Only then are the earlier
+ * entries removed, file by file by their layout names, never a whole folder blindly. A file that
+ * appeared in a `k<rank>/` folder since the check (or a folder that appeared where a new one
+ * goes: renaming a folder onto a folder holding anything fails) undoes every move made so far and
+ * refuses, naming the file: the earlier output and that file are as they were, and the temporary
+ * folders are gone. A `write` that fails leaves the earlier output as it was too.
+ *
+ * @param kept what the library holds of the result, for a refusal after the work: which row
+ *   holds it and how to write it out again (`storedRunNote`), or null when nothing is stored
+ * @param seams where a test acts between the steps (another process writing into --out)
+ * @returns what `write` returned
+ */
+export async function writeOutFolder<T>(
+  out: string,
+  layout: OutputLayout,
+  write: (dir: string) => Promise<T>,
+  kept: string | null,
+  seams: PlacementSeams = {},
+): Promise<T> {
+  if (!layout.replaces) throw new Error(`a ${layout.what} is never replaced`);
+  const withKept = (refusal: UsageError): UsageError =>
+    new UsageError(`${refusal.message}. Nothing in --out was changed${kept === null ? '' : `; ${kept}`}`);
   try {
     await makeFolder(out);
   } catch (error) {
-    if (error instanceof FolderError) throw new UsageError(`--out ${out} cannot be created: ${error.detail}`);
+    if (error instanceof FolderError)
+      throw withKept(new UsageError(`--out ${out} cannot be created: ${error.detail}`));
     throw error;
   }
-  const { own, foreign } = holdings(out, await readdir(out, { withFileTypes: true }), layout);
+  const staging = await mkdtemp(join(out, STAGING_PREFIX));
+  let keepStaging = false;
+  try {
+    const written = await write(staging);
+    await placeOutput(out, staging, layout, seams);
+    return written;
+  } catch (error) {
+    if (error instanceof UsageError) throw withKept(error);
+    keepStaging = error instanceof NotRestoredError;
+    throw error;
+  } finally {
+    // Empty once placed; the new output otherwise (nothing of the user's is ever written there),
+    // kept only when an undone step left part of it there.
+    if (!keepStaging) await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** A final step that could not be undone: the message says where each part of the output is. */
+class NotRestoredError extends Error {}
+
+/** An entry renamed from one folder into another, to be renamed back when the step is undone. */
+interface Move {
+  from: string;
+  to: string;
+}
+
+async function moveAll(names: readonly string[], from: string, to: string, done: Move[]): Promise<void> {
+  for (const name of names) {
+    await rename(join(from, name), join(to, name));
+    done.push({ from: join(from, name), to: join(to, name) });
+  }
+}
+
+/**
+ * Renames back, last first, and removes the emptied folder the earlier output was moved into. A
+ * move that cannot be undone is reported with where the entry is, never settled by removing.
+ */
+async function undo(moves: Move[], aside: string, staging: string): Promise<void> {
+  try {
+    for (const move of moves.reverse()) await rename(move.to, move.from);
+    await rmdir(aside);
+  } catch (error) {
+    throw new NotRestoredError(
+      `--out could not be restored (${(error as Error).message}): the earlier output is in ${aside} and --out, the new one in ${staging} and --out`,
+    );
+  }
+}
+
+/** What a k<rank>/ folder holds that is not the layout's (nor the system's), as `k5/x`. */
+async function foreignInside(dir: string, name: string, layout: OutputLayout): Promise<string[]> {
+  return (await readdir(join(dir, name), { withFileTypes: true }))
+    .filter((e) => !SYSTEM_FILES.has(e.name) && !(e.isFile() && (layout.rankFiles ?? []).includes(e.name)))
+    .map((e) => `${name}/${e.name}${e.isDirectory() ? '/' : ''}`);
+}
+
+/** Points inside writeOutFolder's last step where a test can act as another process would. */
+export interface PlacementSeams {
+  /** After the folder is looked at again, before the earlier output is moved aside. */
+  afterCheck?: () => void;
+}
+
+/** The final step of writeOutFolder: check, move the earlier output aside, move the new one in. */
+async function placeOutput(
+  out: string,
+  staging: string,
+  layout: OutputLayout,
+  seams: PlacementSeams,
+): Promise<void> {
+  const { own, foreign, inWay } = holdings(out, await readdir(out, { withFileTypes: true }), layout);
   if (foreign.length > 0) throw foreignRefusal(out, foreign, layout);
+  if (inWay.length > 0) throw inWayRefusal(out, inWay[0].name, inWay[0].kind, layout);
+  seams.afterCheck?.();
+  const aside = await mkdtemp(join(out, ASIDE_PREFIX));
+  const moved: Move[] = [];
+  try {
+    await moveAll(
+      own.map((entry) => entry.name),
+      out,
+      aside,
+      moved,
+    );
+    // Moved aside, a rank folder takes nothing more written to --out/k<rank>/: what it holds now
+    // is what would be removed.
+    const late: string[] = [];
+    for (const entry of own) if (entry.folder) late.push(...(await foreignInside(aside, entry.name, layout)));
+    if (late.length > 0) throw foreignRefusal(out, late.sort(), layout);
+    const incoming = await readdir(staging);
+    for (const name of incoming) {
+      try {
+        await rename(join(staging, name), join(out, name));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw error;
+        // Something took the name since the check (a rank folder holding files: renaming a folder
+        // onto one that is not empty fails), or holds it as the other kind (a file or a link
+        // named k3, where a folder cannot replace it).
+        const inWay = lstatOrUndefined(join(out, name));
+        const inside =
+          inWay?.isDirectory() && RANK_FOLDER.test(name)
+            ? await foreignInside(out, name, layout).catch(() => [])
+            : [];
+        if (inside.length > 0) throw foreignRefusal(out, inside.sort(), layout);
+        throw inWayRefusal(out, name, inWay ? kindOf(inWay) : 'something', layout);
+      }
+      moved.push({ from: join(staging, name), to: join(out, name) });
+    }
+  } catch (error) {
+    await undo(moved, aside, staging);
+    throw error;
+  }
+  await removeAside(aside, own, layout);
+}
+
+/**
+ * Removes the earlier output moved aside: the layout's files by name, then the emptied folders.
+ * Anything else there arrived after it was looked at (through an open folder, not a path): it is
+ * left where it is and named.
+ */
+async function removeAside(aside: string, own: Holdings['own'], layout: OutputLayout): Promise<void> {
   for (const entry of own) {
-    const path = join(out, entry.name);
+    const path = join(aside, entry.name);
     if (!entry.folder) {
       await unlink(path);
       continue;
     }
-    // A k<rank>/ folder holding the layout's files (and the system's): emptied, then removed.
-    for (const inside of await readdir(path)) await unlink(join(path, inside));
-    await rmdir(path);
+    for (const inside of await readdir(path, { withFileTypes: true })) {
+      if (inside.isFile() && (SYSTEM_FILES.has(inside.name) || layout.rankFiles!.includes(inside.name)))
+        await unlink(join(path, inside.name));
+    }
+  }
+  for (const entry of own) if (entry.folder) await rmdir(join(aside, entry.name)).catch(() => undefined);
+  try {
+    await rmdir(aside);
+  } catch {
+    // Not a refusal: the new output is in place. Exit 1, naming what is left.
+    throw new Error(
+      `the new output is in --out; ${aside} holds what was written into its earlier k<rank>/ folders while they were replaced: look at it, then remove it`,
+    );
   }
 }

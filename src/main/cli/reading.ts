@@ -7,7 +7,7 @@ import { readFactorsTsv } from '../io';
 import type { Services } from '../services';
 import { importAnnotationFile } from '../services/annotations';
 import { readGmtFile, runClasses, runEnrichment, runMarkers } from '../services/reading';
-import { choiceFlag, numberFlag, parse, parseId, UsageError } from './args';
+import { choiceFlag, numberFlag, parse, parseId, pathOrId, UsageError } from './args';
 import type { CliIo, OpenServices } from './commands';
 
 /**
@@ -110,13 +110,14 @@ export async function markersCommand(args: string[], io: CliIo, open: OpenServic
   if (positionals.length !== 1) throw new UsageError('markers takes one <run-dir|run-id>');
   const { top, method } = markerOptions(values);
   const ref = positionals[0];
+  const source = pathOrId(ref, 'markers', 'runs list', { idOverPath: true });
   let view: { threshold: number | null; components: Array<{ component: string; features: object[] }> };
-  if (/^\d+$/.test(ref)) {
+  if ('id' in source) {
     const services = openLibrary(values, open);
     try {
       const markers = (() => {
         try {
-          return runMarkers(services.ctx, Number(ref), method, top);
+          return runMarkers(services.ctx, source.id, method, top);
         } catch (error) {
           return asUsage(error);
         }
@@ -173,6 +174,7 @@ export async function enrichCommand(args: string[], io: CliIo, open: OpenService
   const gmt = values.gmt;
   const { top, method } = markerOptions(values);
   const ref = positionals[0];
+  const source = pathOrId(ref, 'enrich', 'runs list', { idOverPath: true });
   const shape = (
     components: Array<{
       name: string;
@@ -193,10 +195,10 @@ export async function enrichCommand(args: string[], io: CliIo, open: OpenService
       })),
     }));
   let out: object;
-  if (/^\d+$/.test(ref)) {
+  if ('id' in source) {
     const services = openLibrary(values, open);
     try {
-      const view = await runEnrichment(services.ctx, Number(ref), gmt, gmt, { top, method }).catch(asUsage);
+      const view = await runEnrichment(services.ctx, source.id, gmt, gmt, { top, method }).catch(asUsage);
       out = {
         method,
         top,

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { plantCellModules } from '../../shared/analysis/synthetic-cells';
 import { writeCellsH5ad, writeCellsMtx } from '../io/cell-writers';
 import { choiceFlag, numberFlag, parse, requireString, UsageError } from './args';
 import type { CliIo } from './commands';
-import { checkOutFolder, prepareOutFolder, SYNTH_CELLS_LAYOUT } from './out-folder';
+import { checkOutFolder, SYNTH_CELLS_LAYOUT, writeOutFolder } from './out-folder';
 
 /**
  * `nmf-studio synth --cells N --features M --rank R [--moonlighting F] [--depth D]
@@ -47,39 +47,50 @@ export async function synthCellsCommand(args: string[], io: CliIo): Promise<void
   checkOutFolder(out, SYNTH_CELLS_LAYOUT);
   const started = Date.now();
   const model = plantCellModules({ features, cells, rank, moonlighting, depth, concentration, seed });
-  await prepareOutFolder(out, SYNTH_CELLS_LAYOUT);
   const showProgress = values.progress === true || io.stderrIsTty;
   const progress = showProgress
     ? (done: number): void =>
         io.stderr(`synth: ${done}/${cells} cells, ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
     : undefined;
-  const written =
-    format === 'h5ad'
-      ? await writeCellsH5ad(join(out, 'cells.h5ad'), model, { progress })
-      : writeCellsMtx(out, model, { progress });
-  const rowsOf = (data: Float64Array, cols: number): number[][] =>
-    Array.from({ length: data.length / cols }, (_, i) => Array.from(data.subarray(i * cols, (i + 1) * cols)));
-  const truth = {
-    generator: 'nmf-studio synth --cells (planted gene modules, cells drawn one at a time)',
-    seed,
-    genes: features,
-    cells,
-    R: rank,
-    depth: model.depth,
-    depth_spread: model.depthSpread,
-    concentration: model.concentration,
-    moonlight_frac: moonlighting,
-    gene_names: model.featureNames,
-    module: model.module,
-    moonlighting: model.moonlighting.map((m) => ({
-      feature: m.feature,
-      gene: m.feature,
-      index: m.index,
-      modules: m.modules,
-    })),
-    W: rowsOf(model.W.data, rank),
-  };
-  await writeFile(join(out, 'truth.json'), JSON.stringify(truth) + '\n');
+  // Nothing is stored: the same flags write the same files again.
+  const written = await writeOutFolder(
+    out,
+    SYNTH_CELLS_LAYOUT,
+    async (dir) => {
+      const cellsFile =
+        format === 'h5ad'
+          ? await writeCellsH5ad(join(dir, 'cells.h5ad'), model, { progress })
+          : writeCellsMtx(dir, model, { progress });
+      const rowsOf = (data: Float64Array, cols: number): number[][] =>
+        Array.from({ length: data.length / cols }, (_, i) =>
+          Array.from(data.subarray(i * cols, (i + 1) * cols)),
+        );
+      const truth = {
+        generator: 'nmf-studio synth --cells (planted gene modules, cells drawn one at a time)',
+        seed,
+        genes: features,
+        cells,
+        R: rank,
+        depth: model.depth,
+        depth_spread: model.depthSpread,
+        concentration: model.concentration,
+        moonlight_frac: moonlighting,
+        gene_names: model.featureNames,
+        module: model.module,
+        moonlighting: model.moonlighting.map((m) => ({
+          feature: m.feature,
+          gene: m.feature,
+          index: m.index,
+          modules: m.modules,
+        })),
+        W: rowsOf(model.W.data, rank),
+      };
+      await writeFile(join(dir, 'truth.json'), JSON.stringify(truth) + '\n');
+      // Named where it ends up, not in the folder it is written to first.
+      return { ...cellsFile, file: join(out, basename(cellsFile.file)) };
+    },
+    null,
+  );
   io.stdout(
     JSON.stringify({
       file: written.file,

@@ -1,3 +1,4 @@
+import { cvHoldoutProblem } from '../domain/defaults';
 import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../linalg/matrix';
 import { Rng } from '../linalg/random';
 import { betaDivergence } from '../nmf';
@@ -48,11 +49,10 @@ export function makeCvFolds(rows: number, cols: number, folds: number, seed = 0,
   return { rows, cols, folds, seed, assignment, ...(holdout !== undefined ? { holdout } : {}) };
 }
 
+/** Throws the sweep's own message (`cvHoldoutProblem`) for a holdout the folds cannot hold. */
 function checkHoldout(folds: number, holdout: number | undefined): void {
-  if (holdout !== undefined && !(holdout > 0 && holdout * folds <= 1 + 1e-12))
-    throw new RangeError(
-      `holdout must be above 0 and at most 1/${folds} with ${folds} folds, got ${holdout}`,
-    );
+  const problem = holdout === undefined ? null : cvHoldoutProblem(folds, holdout);
+  if (problem) throw new RangeError(problem);
 }
 
 /**

@@ -2,7 +2,7 @@
  * The plan of a rank sweep: the spec with its defaults filled in and checked, and every fit the
  * sweep needs as a job a worker pool can run in any order.
  */
-import { cvFoldsProblem, SWEEP_DEFAULTS } from '../domain/defaults';
+import { cvFoldsProblem, cvHoldoutProblem, SWEEP_DEFAULTS } from '../domain/defaults';
 import { Rng } from '../linalg/random';
 import { defaultSolverFor } from '../nmf/defaults';
 import type { InitMethod } from '../nmf/types';
@@ -45,12 +45,9 @@ export function resolveSpec(spec: SweepSpec): ResolvedSweepSpec {
   // (255 marks an entry no fold holds out).
   const foldsProblem = cvFoldsProblem(resolved.cvFolds, 254);
   if (foldsProblem) throw new RangeError(`cvFolds: ${foldsProblem}`);
-  const holdout = resolved.cvHoldout;
-  if (holdout !== undefined && !(holdout > 0 && holdout * Math.max(resolved.cvFolds, 1) <= 1 + 1e-12)) {
-    throw new RangeError(
-      `cvHoldout must be above 0 and at most 1/cvFolds (${resolved.cvFolds} folds), got ${holdout}`,
-    );
-  }
+  const holdoutProblem =
+    resolved.cvHoldout === undefined ? null : cvHoldoutProblem(resolved.cvFolds, resolved.cvHoldout);
+  if (holdoutProblem) throw new RangeError(holdoutProblem);
   const sampleFoldsProblem = cvFoldsProblem(resolved.sampleFolds, 255);
   if (sampleFoldsProblem) throw new RangeError(`sampleFolds: ${sampleFoldsProblem}`);
   if (resolved.fit.init === 'custom') {

@@ -97,3 +97,21 @@ export function cvFoldsProblem(folds: number, max: number = MAX_CV_FOLDS): strin
     return `folds must be 0 (none) or a whole number from 2 to ${max}, got ${folds}`;
   return null;
 }
+
+/**
+ * Why a fraction of the entries each cross-validation fold holds out cannot be used, or null when
+ * it can: above 0 and at most 1/folds, since each fold holds out its own entries, disjoint from
+ * the other folds' (`makeCvFolds`). A product such as 3 × (1/3) may round just above 1, hence the
+ * 1e-12 tolerance. Without folds (0; 1 is refused by {@link cvFoldsProblem}) the bound is 1/2,
+ * the most the fewest folds allow. The sweep schema's refinement, the planner, the fold builders
+ * and the command line all ask this one rule.
+ */
+export function cvHoldoutProblem(folds: number, holdout: number): string | null {
+  const most = folds >= 2 ? folds : 2;
+  if (holdout > 0 && holdout * most <= 1 + 1e-12) return null;
+  const bound =
+    folds >= 2
+      ? `1/cvFolds = 1/${folds} (${Number((1 / folds).toPrecision(3))})`
+      : `1/2 (0.5, the most 2 folds allow; cvFolds is ${folds})`;
+  return `cvHoldout must be above 0 and at most ${bound}, got ${holdout}`;
+}

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defaultSolverFor, MINIBATCH_DEFAULTS } from '../nmf/defaults';
 import {
   cvFoldsProblem,
+  cvHoldoutProblem,
   RUN_DEFAULTS,
   RUN_FIT_DEFAULTS,
   SWEEP_DEFAULTS,
@@ -158,10 +159,11 @@ export const sweepParamsSchema = z
       })
       .default(SWEEP_DEFAULTS.cvFolds),
     /**
-     * The fraction of V's entries each fold holds out, above 0 and at most 1/cvFolds (`cvFoldsFor`).
-     * Absent: 1/cvFolds, every entry in one fold.
+     * The fraction of V's entries each fold holds out, above 0 and at most 1/cvFolds (`cvFoldsFor`):
+     * the rule `cvHoldoutProblem`, asked below where cvFolds is known. Absent: 1/cvFolds, every
+     * entry in one fold.
      */
-    cvHoldout: z.number().gt(0).max(0.5).optional(),
+    cvHoldout: z.number().optional(),
     /** Also fit a row-shuffled copy of V as the no-structure baseline. */
     baseline: z.boolean().default(SWEEP_DEFAULTS.baseline),
     /**
@@ -191,9 +193,11 @@ export const sweepParamsSchema = z
   })
   .strict()
   .refine((s) => s.fromRank <= s.toRank, { message: 'fromRank must not exceed toRank', path: ['toRank'] })
-  .refine((s) => s.cvHoldout === undefined || s.cvHoldout * s.cvFolds <= 1 + 1e-12, {
-    message: 'cvHoldout must be at most 1/cvFolds: each fold holds out its own entries',
-    path: ['cvHoldout'],
+  .check((check) => {
+    const { cvFolds, cvHoldout } = check.value;
+    const problem = cvHoldout === undefined ? null : cvHoldoutProblem(cvFolds, cvHoldout);
+    if (problem)
+      check.issues.push({ code: 'custom', message: problem, input: cvHoldout, path: ['cvHoldout'] });
   });
 
 export type SweepParamsInput = z.input<typeof sweepParamsSchema>;

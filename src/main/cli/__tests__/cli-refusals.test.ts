@@ -80,7 +80,16 @@ describe('command-line refusals', () => {
     // Three folds cannot each hold out 40 % of the entries as their own.
     await refused(
       ['sweep', matrix, '--ranks', '2..3', '--cv-holdout', '0.4', '--out', out, '--db', db],
-      '--cv-holdout: cvHoldout must be at most 1/cvFolds: each fold holds out its own entries',
+      '--cv-holdout: cvHoldout must be above 0 and at most 1/cvFolds = 1/3 (0.333), got 0.4',
+    );
+    // The same rule, and the same sentence, for 0 and a negative value.
+    await refused(
+      ['sweep', matrix, '--ranks', '2..3', '--cv-holdout', '-0.1', '--out', out, '--db', db],
+      '--cv-holdout: cvHoldout must be above 0 and at most 1/cvFolds = 1/3 (0.333), got -0.1',
+    );
+    await refused(
+      ['sweep', matrix, '--ranks', '2..3', '--cv-folds', '4', '--cv-holdout', '0', '--out', out, '--db', db],
+      '--cv-holdout: cvHoldout must be above 0 and at most 1/cvFolds = 1/4 (0.25), got 0',
     );
   });
 
@@ -114,6 +123,63 @@ describe('command-line refusals', () => {
     }
     await refused(['annotate', '-1', '--samples', matrix, '--db', db], `annotate: ${what('-1', 'datasets')}`);
     await refused(['datasets', 'delete', '1', '2', '--db', db], 'datasets delete takes one id, got 2');
+  });
+
+  it('says what is wrong with an id in every other place that takes one, path-or-id arguments too', async () => {
+    const notAnId = (command: string, text: string, listing: string): string =>
+      `${command}: "${text}" is not an id (ids are whole numbers from 1; ${listing} shows them)`;
+    const out = join(dir, 'never');
+    const gmt = join(dir, 'sets.gmt');
+    const cases: Array<[string[], string]> = [
+      [['assign', '-1'], notAnId('assign', '-1', 'runs list')],
+      [['align', '1.5', matrix], notAnId('align', '1.5', 'runs list')],
+      // The second run is read as carefully as the first, before either is loaded.
+      [['align', '1', '-2'], notAnId('align', '-2', 'runs list')],
+      [['project', '-1', matrix], notAnId('project', '-1', 'runs list')],
+      [['markers', '0'], notAnId('markers', '0', 'runs list')],
+      [['enrich', '1e3', '--gmt', gmt], notAnId('enrich', '1e3', 'runs list')],
+      [
+        ['consensus', '-1', '--rank', '2', '--replicates', '4', '--out', out],
+        notAnId('consensus', '-1', 'datasets list'),
+      ],
+      [
+        ['consensus', '+2', '--rank', '2', '--replicates', '4', '--plan', 'slurm', '--out', out],
+        notAnId('consensus', '+2', 'datasets list'),
+      ],
+      [
+        ['sweep', '-.5', '--ranks', '2..3', '--plan', 'slurm', '--out', out],
+        notAnId('sweep', '-.5', 'datasets list'),
+      ],
+      [
+        ['runs', 'import', '--dataset', '-1', '--w', matrix, '--h', matrix],
+        notAnId('runs import --dataset', '-1', 'datasets list'),
+      ],
+      [
+        ['runs', 'import', join(dir, 'folder'), '--dataset', '99999999999999999999'],
+        notAnId('runs import --dataset', '99999999999999999999', 'datasets list'),
+      ],
+    ];
+    for (const [args, message] of cases) await refused([...args, '--db', db], message);
+  });
+
+  it('keeps an existing path with a number-like name a path', async () => {
+    // `1.5` as a folder in the working directory: a run folder argument, not a bad id.
+    const cwd = process.cwd();
+    mkdirSync(join(dir, '1.5'));
+    process.chdir(dir);
+    try {
+      await refused(
+        ['assign', '1.5', '--db', db],
+        '1.5 is neither a run folder (W.tsv, as fit writes it) nor a run id: W.tsv is missing',
+      );
+      await refused(
+        ['consensus', '1.5', '--rank', '2', '--replicates', '4', '--out', join(dir, 'never'), '--db', db],
+        '1.5: is a folder, not a matrix file',
+      );
+    } finally {
+      process.chdir(cwd);
+      rmSync(join(dir, '1.5'), { recursive: true });
+    }
   });
 
   it('refuses a folder given as the library', async () => {

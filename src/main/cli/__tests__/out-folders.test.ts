@@ -1,7 +1,17 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../index';
 import { cli } from './in-process';
 
 /**
@@ -206,5 +216,88 @@ describe('a reused --out folder', () => {
     expect(readdirSync(out).sort()).toEqual(['barcodes.tsv', 'features.tsv', 'matrix.mtx', 'truth.json']);
     expect((await synth('h5ad')).code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['cells.h5ad', 'truth.json']);
+  });
+});
+
+describe('a file that appears in --out while the command works', () => {
+  /** Every file under the folder with its text (`k2/W.tsv`); folders only through their files. */
+  function filesOf(folder: string): Record<string, string> {
+    return Object.fromEntries(
+      listing(folder)
+        .filter((entry) => !statSync(join(folder, entry)).isDirectory())
+        .map((entry) => [entry, readFileSync(join(folder, entry), 'utf8')]),
+    );
+  }
+
+  /**
+   * Runs the command in-process with --progress; at its first progress line (the work has begun,
+   * the check before it has passed) `during` runs, as another process writing into --out would.
+   */
+  async function withIntrusion(args: string[], during: () => void): Promise<{ code: number; last: string }> {
+    let stderr = '';
+    let intruded = false;
+    const code = await main([...args, '--progress'], {
+      stdout: () => undefined,
+      stderr: (text) => {
+        if (!intruded) {
+          intruded = true;
+          during();
+        }
+        stderr += text;
+      },
+      stderrIsTty: false,
+    });
+    expect(intruded).toBe(true);
+    return { code, last: stderr.trimEnd().split('\n').at(-1) ?? '' };
+  }
+
+  it('is refused after the work with the earlier output untouched, naming the stored sweep and how to export it', async () => {
+    const out = join(dir, 'raced-sweep');
+    const sweep = [
+      'sweep',
+      matrix,
+      '--ranks',
+      '2..3',
+      '--replicates',
+      '2',
+      '--cv-folds',
+      '0',
+      ...quick(),
+      '--out',
+      out,
+    ];
+    expect((await cli(...sweep)).code).toBe(0);
+    const before = filesOf(out);
+    const runsBefore = (await cli('runs', 'list', '--db', db)).stdout;
+    const { code, last } = await withIntrusion(sweep, () =>
+      writeFileSync(join(out, 'k3', 'notes.txt'), 'mine\n'),
+    );
+    expect(code).toBe(2);
+    const match = new RegExp(
+      `^nmf-studio: --out ${out} already holds k3/notes.txt, which is no part of a sweep folder \\(ranks.json, k<rank>/ with W.tsv, H.tsv, run.json\\): its k<rank>/ folders would be replaced; move that file, or choose another folder. Nothing in --out was changed; sweep (\\d+) is stored in ${db} with its runs (\\d+) \\(k2\\), (\\d+) \\(k3\\): nmf-studio runs export <run> --db ${db} --out DIR writes one again$`,
+    ).exec(last);
+    expect(match, last).not.toBeNull();
+    // The earlier sweep as it was, the file that appeared beside it, nothing of the new one.
+    expect(filesOf(out)).toEqual({ ...before, [join('k3', 'notes.txt')]: 'mine\n' });
+    // The sweep is stored, and the export the message gives writes its rank 3 run.
+    expect((await cli('runs', 'list', '--db', db)).stdout).not.toBe(runsBefore);
+    const again = join(dir, 'raced-k3');
+    const exported = await cli('runs', 'export', match![3], '--db', db, '--out', again);
+    expect(exported.code, exported.stderr).toBe(0);
+    const runJson = JSON.parse(readFileSync(join(again, 'run.json'), 'utf8')) as { params: { rank: number } };
+    expect(runJson.params.rank).toBe(3);
+  });
+
+  it('is refused for a fit whose file name was taken, saying which run holds the result', async () => {
+    const out = join(dir, 'raced-fit');
+    const fit = ['fit', matrix, '--rank', '2', ...quick(), '--out', out];
+    const { code, last } = await withIntrusion(fit, () => mkdirSync(join(out, 'H.tsv'), { recursive: true }));
+    expect(code).toBe(2);
+    expect(last).toMatch(
+      new RegExp(
+        `^nmf-studio: --out ${out} holds a folder named H.tsv where the run folder's H.tsv goes: move it, or choose another folder. Nothing in --out was changed; run \\d+ is stored in ${db}: nmf-studio runs export \\d+ --db ${db} --out DIR writes it again$`,
+      ),
+    );
+    expect(readdirSync(out)).toEqual(['H.tsv']);
   });
 });

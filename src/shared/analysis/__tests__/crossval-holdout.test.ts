@@ -28,8 +28,12 @@ describe('folds holding out a fraction of the entries each', () => {
     expect(before.holdout).toBeUndefined();
     expect(Math.max(...before.assignment)).toBe(2);
     expect(makeCvFolds(40, 30, 3, 5, 1 / 3).assignment).toEqual(before.assignment);
-    expect(() => makeCvFolds(40, 30, 3, 5, 0.34)).toThrow(/at most 1\/3/);
-    expect(() => makeCvFolds(40, 30, 3, 5, 0)).toThrow(/above 0/);
+    expect(() => makeCvFolds(40, 30, 3, 5, 0.34)).toThrow(
+      'cvHoldout must be above 0 and at most 1/cvFolds = 1/3 (0.333), got 0.34',
+    );
+    expect(() => makeCvFolds(40, 30, 3, 5, 0)).toThrow(
+      'cvHoldout must be above 0 and at most 1/cvFolds = 1/3 (0.333), got 0',
+    );
   });
 
   it('all but remove samples with every entry of a 4-feature program held out in one fold', () => {
@@ -78,7 +82,7 @@ describe('folds holding out a fraction of the entries each', () => {
       }).find((job) => job.kind === 'fold')!;
     expect(fold(0.1).cv).toMatchObject({ folds: 3, holdout: 0.1 });
     expect(fold().cv).not.toHaveProperty('holdout');
-    expect(() => fold(0.5)).toThrow(/cvHoldout must be above 0 and at most 1\/cvFolds/);
+    expect(() => fold(0.5)).toThrow('cvHoldout must be above 0 and at most 1/cvFolds = 1/3 (0.333), got 0.5');
   });
 
   it('are scored on their own entries, and the reasoning says how many', () => {
