@@ -14,6 +14,8 @@ import { serverForThisFile } from './server';
  * stored sweeps' numbers in `recommend-*.test.ts`; data that make them take minutes to fit, so
  * here a real folded sweep of small planted data is run through the CLI and its stored
  * recommendation is then given the warning to show (the ranks, runs and errors stay the sweep's).
+ * The warning's remedy is one click away: "Sweep again, a tenth per fold" opens the New sweep form
+ * filled with the sweep's settings and that change, and the sweep it starts holds out 10 % per fold.
  */
 
 /** The rank the stored recommendation chooses (the one of lowest held-out error). */
@@ -84,5 +86,34 @@ test('a warning that points at two runs is shown with its heading and links them
   await expect(page.getByRole('heading', { level: 1 })).toContainText(/Compare/);
   await expect(page.locator('body')).toContainText(`k = ${chosen - 1}`);
   await expect(page.locator('body')).toContainText(`k = ${chosen}`);
+  expect(errors).toEqual([]);
+});
+
+test('Sweep again, a tenth per fold: the form holds the sweep’s settings with the change, and the new sweep runs with it', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  const errors = collectPageErrors(page);
+  await page.goto(server().url);
+  await open(page, '#/sweeps/1', /sweep #1/);
+  const offers = page.getByTestId('sweep-again');
+  await expect(offers).toHaveText(['Sweep again…', 'Sweep again, a tenth per fold']);
+  await offers.nth(1).click();
+  await expect(page).toHaveURL(/#\/new-sweep\?dataset=1&from=1&holdout=tenth$/);
+  await expect(page.getByTestId('form-preset')).toContainText(
+    'The settings of sweep 1, with folds that each hold out a tenth of the entries.',
+  );
+  await expect(page.locator('#sweep-from')).toHaveValue('2');
+  await expect(page.locator('#sweep-to')).toHaveValue('4');
+  await expect(page.locator('#sweep-replicates')).toHaveValue('1');
+  await expect(page.locator('#sweep-folds')).toHaveValue('3');
+  await expect(page.locator('#sweep-holdout-tenth')).toBeChecked();
+  await expect(page.locator('#sweep-baseline')).not.toBeChecked();
+  await shot(page, 'sweep-again-tenth');
+  await page.getByRole('button', { name: 'Start sweep' }).click();
+  await expect(page).toHaveURL(/#\/sweeps\/2$/);
+  await expect(page.locator('body')).toContainText('Each of the 3 folds holds out 10 % of the entries', {
+    timeout: 180_000,
+  });
   expect(errors).toEqual([]);
 });

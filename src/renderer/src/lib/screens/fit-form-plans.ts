@@ -1,8 +1,12 @@
+import type { Result } from '../../../../shared/api';
 import { RUN_DEFAULTS, SWEEP_DEFAULTS, SWEEP_FIT_DEFAULTS } from '../../../../shared/domain/defaults';
+import { betaOfLoss, type SweepParams } from '../../../../shared/domain/params';
+import { defaultSolverFor } from '../../../../shared/nmf/defaults';
 import type { FitForm } from '../fitform';
 import { fitFormFor } from '../fitdefaults';
 import { suggestedRank, suggestedSweepRange } from '../defaults';
-import type { FitFormPlan } from './fit-form.svelte';
+import type { FitFormPlan, FitFormPreset } from './fit-form.svelte';
+import type { ScreenPorts } from './ports';
 import {
   consensusReplicatesProblem,
   cvFoldsProblem,
@@ -74,6 +78,117 @@ export function sweepParams(fit: FitForm, extra: SweepFields) {
     ...(sampleCv ? { sampleFolds: 3 } : {}),
     fit: { ...fit },
   };
+}
+
+/**
+ * What a "Sweep again" link changes in an earlier sweep's settings (the New sweep address's
+ * `holdout=tenth`, `fromRank=`, `toRank=`): folds that each hold out a tenth of the entries (the
+ * remedy the `fold_outlier` and `extreme_entries` warnings name), or a wider rank range (the one
+ * `edge_of_range` asks for).
+ */
+export interface SweepAgainChange {
+  holdoutTenth?: boolean;
+  fromRank?: number;
+  toRank?: number;
+}
+
+/**
+ * The New sweep form's fields from a stored sweep's parameters, with `change` applied. What the
+ * form cannot hold is left to the service as for any new sweep: the number of consensus fits and
+ * baseline replicates (chosen again from the estimate), and a holdout other than the form's tenth
+ * (see {@link sweepPreset}'s note).
+ */
+export function sweepFormOf(
+  params: SweepParams,
+  change: SweepAgainChange,
+): { fit: FitForm; extra: SweepFields } {
+  const f = params.fit;
+  const fit: FitForm = {
+    loss: f.loss,
+    beta: f.beta,
+    solver: f.solver ?? defaultSolverFor(betaOfLoss(f.loss, f.beta)),
+    ...(f.batchSize !== undefined ? { batchSize: f.batchSize } : {}),
+    init: f.init,
+    maxIter: f.maxIter,
+    tol: f.tol,
+    seed: f.seed,
+    l1W: f.l1W,
+    l2W: f.l2W,
+    l1H: f.l1H,
+    l2H: f.l2H,
+    shuffle: f.shuffle,
+    warmup: f.warmup,
+    warmupTol: f.warmupTol,
+  };
+  const extra: SweepFields = {
+    fromRank: change.fromRank ?? params.fromRank,
+    toRank: change.toRank ?? params.toRank,
+    replicates: params.replicates,
+    cvFolds: params.cvFolds,
+    baseline: params.baseline,
+    sampleCv: (params.sampleFolds ?? 0) > 0,
+    holdoutTenth: change.holdoutTenth ?? params.cvHoldout !== undefined,
+  };
+  return { fit, extra };
+}
+
+/** The line above a form filled from sweep `id`: whose settings, and what was changed. */
+export function sweepPresetNote(id: number, params: SweepParams, change: SweepAgainChange): string {
+  const changes: string[] = [];
+  if (change.holdoutTenth && params.cvHoldout === undefined)
+    changes.push('folds that each hold out a tenth of the entries');
+  const from = change.fromRank ?? params.fromRank;
+  const to = change.toRank ?? params.toRank;
+  if (from !== params.fromRank || to !== params.toRank)
+    changes.push(`ranks ${from}–${to} instead of ${params.fromRank}–${params.toRank}`);
+  const tenth = Math.min(0.1, 1 / params.cvFolds);
+  const otherHoldout =
+    params.cvHoldout !== undefined && Math.abs(params.cvHoldout - tenth) > 1e-12
+      ? ` Sweep ${id} held out ${+(100 * params.cvHoldout).toPrecision(3)} % per fold; this form holds out a tenth (${+(100 * tenth).toPrecision(3)} %).`
+      : '';
+  return `The settings of sweep ${id}${changes.length > 0 ? `, with ${changes.join(' and ')}` : ''}.${otherHoldout}`;
+}
+
+/** Loads sweep `id`'s settings for the New sweep form (`#/new-sweep?from=id`), with `change`. */
+export function sweepPreset(
+  id: number,
+  change: SweepAgainChange,
+): (ports: ScreenPorts) => Promise<Result<FitFormPreset<SweepFields>>> {
+  return async (ports) => {
+    const sweep = await ports.call('sweeps:get', { id });
+    if (!sweep.ok) return sweep;
+    const { fit, extra } = sweepFormOf(sweep.value.params, change);
+    return {
+      ok: true,
+      value: {
+        datasetId: sweep.value.datasetId,
+        fit,
+        extra,
+        note: sweepPresetNote(id, sweep.value.params, change),
+      },
+    };
+  };
+}
+
+/**
+ * The New sweep address's "sweep again" part (`from=4&holdout=tenth&toRank=10`): the sweep to start
+ * from and the change. Values that are not whole ranks from 1 to 1000 are ignored (the address is
+ * the user's to edit); without a valid `from`, null.
+ */
+export function sweepAgainOf(query: URLSearchParams): { from: number; change: SweepAgainChange } | null {
+  const rank = (key: string): number | undefined => {
+    const value = Number(query.get(key) ?? NaN);
+    return Number.isInteger(value) && value >= 1 && value <= 1000 ? value : undefined;
+  };
+  const from = Number(query.get('from') ?? NaN);
+  if (!Number.isInteger(from) || from < 1) return null;
+  const change: SweepAgainChange = {};
+  if (query.get('holdout') === 'tenth') change.holdoutTenth = true;
+  const fromRank = rank('fromRank');
+  const toRank = rank('toRank');
+  if (fromRank !== undefined) change.fromRank = fromRank;
+  if (toRank !== undefined) change.toRank = toRank;
+  return { from, change };
 }
 
 /** New sweep: every rank of a range, replicates and cross-validation folds at each. */

@@ -26,6 +26,17 @@ export interface FitFormPlan<Extra extends object> {
 }
 
 /**
+ * Settings a form starts from instead of the dataset's suggestions: an earlier job's, with a change
+ * ("Sweep again, a tenth per fold"). `note` says so above the form.
+ */
+export interface FitFormPreset<Extra extends object> {
+  datasetId: number;
+  fit: FitForm;
+  extra: Extra;
+  note: string;
+}
+
+/**
  * The state every New … form shares: the dataset list and choice, the engine parameters
  * (`FitFields`), the form's own fields, the checks of both, the estimate, and starting the job.
  */
@@ -38,6 +49,10 @@ export class FitFormModel<Extra extends object> {
   error = $state<ApiError | null>(null);
   busy = $state(false);
   loaded = $state(false);
+  /** What the fields were filled from when a preset was loaded ("The settings of sweep 4 …"). */
+  presetNote = $state<string | null>(null);
+  /** Why the settings to start from could not be read (the suggestions were filled in instead). */
+  presetProblem = $state<string | null>(null);
   readonly estimator = new Estimator();
 
   readonly dataset = $derived(this.datasets.find((d) => String(d.id) === this.chosen) ?? null);
@@ -55,6 +70,11 @@ export class FitFormModel<Extra extends object> {
     private readonly plan: FitFormPlan<Extra>,
     /** The dataset the address names (`#/new-run?dataset=3`), if any. */
     datasetId: number | null,
+    /**
+     * Loads settings to start from (an earlier job's), applied after the dataset list instead of
+     * the suggestions; when they cannot be read, `presetProblem` says why and the suggestions are used.
+     */
+    private readonly preset: ((ports: ScreenPorts) => Promise<Result<FitFormPreset<Extra>>>) | null = null,
   ) {
     this.extra = $state({ ...plan.initial });
     this.chosen = datasetId ? String(datasetId) : '';
@@ -69,8 +89,27 @@ export class FitFormModel<Extra extends object> {
       return;
     }
     this.datasets = result.value;
+    if (this.preset && (await this.applyPreset(this.preset))) return;
     if (!this.chosen && this.datasets.length) this.chosen = String(this.datasets[0].id);
     this.applyDefaults();
+  }
+
+  /** Fills every field from the preset; false (with the error shown) when it cannot be loaded. */
+  private async applyPreset(
+    load: (ports: ScreenPorts) => Promise<Result<FitFormPreset<Extra>>>,
+  ): Promise<boolean> {
+    const preset = await load(this.ports);
+    if (!preset.ok) {
+      // Not the form's error box: that one says the job could not start.
+      this.presetProblem = preset.error.message;
+      return false;
+    }
+    if (!this.datasets.some((d) => d.id === preset.value.datasetId)) return false;
+    this.chosen = String(preset.value.datasetId);
+    this.fit = preset.value.fit;
+    Object.assign(this.extra, preset.value.extra);
+    this.presetNote = preset.value.note;
+    return true;
   }
 
   /** The suggestions for the chosen dataset, in every field (on load, on a new choice, on Reset). */
@@ -80,6 +119,7 @@ export class FitFormModel<Extra extends object> {
     const { fit, extra } = this.plan.suggest(dataset);
     this.fit = fit;
     Object.assign(this.extra, extra);
+    this.presetNote = null;
   }
 
   /** Plain copies of the fields, as a request carries them (no reactive proxies). */

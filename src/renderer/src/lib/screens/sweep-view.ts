@@ -38,6 +38,66 @@ export function marginalComparison(
   };
 }
 
+/** A link from the Sweep screen to the New sweep form filled with this sweep's settings. */
+export interface SweepAgainOffer {
+  label: string;
+  href: string;
+  /** Why this change is offered (the warning it answers), for the link's title. */
+  why: string;
+}
+
+/**
+ * The "Sweep again" links of an ended sweep: its settings as they were, and the changes its
+ * warnings ask for — folds that each hold out a tenth of the entries when `fold_outlier` or
+ * `extreme_entries` says a few held-out entries decided (and the folds held out every entry), a
+ * higher top rank when `edge_of_range` stands at the top (the recommended rank, or the lowest
+ * held-out error, at the largest rank swept: three more ranks), a lower first rank when it
+ * stands at the bottom (two fewer, down to 1). Empty while the sweep runs.
+ */
+export function sweepAgainOffers(
+  sweep: Pick<SweepDetail, 'id' | 'datasetId' | 'state' | 'params' | 'recommendation' | 'ranks'>,
+): SweepAgainOffer[] {
+  if (sweep.state === 'queued' || sweep.state === 'running') return [];
+  const base = `#/new-sweep?dataset=${sweep.datasetId}&from=${sweep.id}`;
+  const offers: SweepAgainOffer[] = [
+    { label: 'Sweep again…', href: base, why: `The New sweep form with the settings of sweep ${sweep.id}.` },
+  ];
+  const codes = new Set(sweep.recommendation?.warnings?.map((w) => w.code) ?? []);
+  const { fromRank, toRank, cvFolds, cvHoldout } = sweep.params;
+  if (
+    (codes.has('fold_outlier') || codes.has('extreme_entries')) &&
+    cvFolds >= 2 &&
+    cvHoldout === undefined
+  ) {
+    offers.push({
+      label: 'Sweep again, a tenth per fold',
+      href: `${base}&holdout=tenth`,
+      why: 'A few held-out entries decided the rank; folds that each hold out a tenth of the entries make that rare.',
+    });
+  }
+  if (codes.has('edge_of_range')) {
+    let lowest: SweepDetail['ranks'][number] | null = null;
+    for (const r of sweep.ranks)
+      if (r.cvError !== null && (lowest === null || r.cvError < lowest.cvError!)) lowest = r;
+    const chosen = sweep.recommendation?.rank ?? null;
+    if (chosen === toRank || lowest?.rank === toRank) {
+      offers.push({
+        label: `Sweep again up to k = ${toRank + 3}`,
+        href: `${base}&toRank=${toRank + 3}`,
+        why: `The evidence points at k = ${toRank}, the largest rank swept.`,
+      });
+    } else if (chosen === fromRank && fromRank > 1) {
+      const lower = Math.max(1, fromRank - 2);
+      offers.push({
+        label: `Sweep again from k = ${lower}`,
+        href: `${base}&fromRank=${lower}`,
+        why: `k = ${fromRank}, the smallest rank swept, was chosen; smaller ranks were not tried.`,
+      });
+    }
+  }
+  return offers;
+}
+
 /**
  * The consensus map of one rank as the Sweep screen draws it (R NMF's `consensusmap`): the shown
  * samples' consensus matrix in leaf order with its dendrogram, a track of the consensus clusters

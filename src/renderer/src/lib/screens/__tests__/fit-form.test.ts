@@ -2,7 +2,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunEstimate } from '../../../../../shared/domain';
 import { SWEEP_FIT_DEFAULTS } from '../../../../../shared/domain/defaults';
 import { FitFormModel } from '../fit-form.svelte';
-import { consensusPlan, runPlan, sweepParams, sweepPlan } from '../fit-form-plans';
+import {
+  consensusPlan,
+  runPlan,
+  sweepAgainOf,
+  sweepFormOf,
+  sweepParams,
+  sweepPlan,
+  sweepPreset,
+} from '../fit-form-plans';
+import { sweepParamsSchema } from '../../../../../shared/domain/params';
 import {
   clusterProblem,
   consensusReplicatesProblem,
@@ -322,5 +331,128 @@ describe('the New sweep and New consensus plans', () => {
     });
     expect(cluster.error).toBeNull();
     expect(fake.navigations).toEqual(['/sweeps/7']);
+  });
+});
+
+describe('Sweep again: the New sweep form filled from a stored sweep', () => {
+  // A stored sweep's parameters as the service keeps them (Golub's, with Frobenius HALS settings).
+  const stored = sweepParamsSchema.parse({
+    fromRank: 2,
+    toRank: 5,
+    replicates: 5,
+    cvFolds: 3,
+    baseline: true,
+    consensusReplicates: 20,
+    sampleFolds: 3,
+    fit: { loss: 'frobenius', maxIter: 500, tol: 1e-4, seed: 7, l1H: 0.5, warmup: 0, warmupTol: 0 },
+  });
+
+  function portsWithSweep(params = stored) {
+    const fake = ports();
+    fake.handlers['sweeps:get'] = (request) =>
+      request.id === 4
+        ? ok({ ...sweep({ id: 4, datasetId: 1, params }), ranks: [], recommendation: null })
+        : failed('Sweep 9 does not exist.', 'not_found');
+    return fake;
+  }
+
+  it('reads the address: the sweep, a tenth per fold, a wider range; ignores what is not a rank', () => {
+    expect(sweepAgainOf(new URLSearchParams('dataset=2'))).toBeNull();
+    expect(sweepAgainOf(new URLSearchParams('from=abc'))).toBeNull();
+    expect(sweepAgainOf(new URLSearchParams('from=4'))).toEqual({ from: 4, change: {} });
+    expect(sweepAgainOf(new URLSearchParams('from=4&holdout=tenth&toRank=8&fromRank=1'))).toEqual({
+      from: 4,
+      change: { holdoutTenth: true, toRank: 8, fromRank: 1 },
+    });
+    expect(sweepAgainOf(new URLSearchParams('from=4&holdout=half&toRank=2.5&fromRank=0'))).toEqual({
+      from: 4,
+      change: {},
+    });
+  });
+
+  it('maps every stored setting the form holds, and resolves the solver the sweep ran', () => {
+    const { fit, extra } = sweepFormOf(stored, {});
+    expect(fit).toEqual({
+      loss: 'frobenius',
+      // As stored: β is read only for the β loss.
+      beta: 1,
+      solver: 'hals',
+      init: 'random',
+      maxIter: 500,
+      tol: 1e-4,
+      seed: 7,
+      l1W: 0,
+      l2W: 0,
+      l1H: 0.5,
+      l2H: 0,
+      shuffle: false,
+      warmup: 0,
+      warmupTol: 0,
+    });
+    expect(extra).toEqual({
+      fromRank: 2,
+      toRank: 5,
+      replicates: 5,
+      cvFolds: 3,
+      baseline: true,
+      sampleCv: true,
+      holdoutTenth: false,
+    });
+    expect(sweepFormOf(stored, { holdoutTenth: true, toRank: 8 }).extra).toMatchObject({
+      holdoutTenth: true,
+      toRank: 8,
+      fromRank: 2,
+    });
+    expect(sweepFormOf({ ...stored, cvHoldout: 0.1 }, {}).extra.holdoutTenth).toBe(true);
+  });
+
+  it('fills the form from the sweep, says whose settings they are, and starts the changed sweep', async () => {
+    const fake = portsWithSweep();
+    // The address names another dataset; the sweep's own is chosen.
+    const model = new FitFormModel(fake.ports, sweepPlan, 2, sweepPreset(4, { holdoutTenth: true }));
+    await model.loadDatasets();
+    expect(model.chosen).toBe('1');
+    expect(model.presetNote).toBe(
+      'The settings of sweep 4, with folds that each hold out a tenth of the entries.',
+    );
+    expect(model.extra).toMatchObject({ fromRank: 2, toRank: 5, holdoutTenth: true, sampleCv: true });
+    await model.start();
+    const request = fake.calls.find((c) => c.channel === 'sweeps:start')!.request as {
+      datasetId: number;
+      params: Record<string, unknown>;
+    };
+    expect(request.datasetId).toBe(1);
+    expect(request.params).toMatchObject({
+      fromRank: 2,
+      toRank: 5,
+      cvFolds: 3,
+      cvHoldout: 0.1,
+      sampleFolds: 3,
+    });
+    expect(request.params.fit).toMatchObject({ loss: 'frobenius', seed: 7, l1H: 0.5, maxIter: 500 });
+    // Reset goes back to the dataset's suggestions and drops the note.
+    model.applyDefaults();
+    expect(model.presetNote).toBeNull();
+    expect(model.fit).toMatchObject(SWEEP_FIT_DEFAULTS);
+  });
+
+  it('names a holdout the form cannot hold and a changed range', async () => {
+    const fake = portsWithSweep({ ...stored, cvHoldout: 0.05 });
+    const model = new FitFormModel(fake.ports, sweepPlan, null, sweepPreset(4, { toRank: 8 }));
+    await model.loadDatasets();
+    expect(model.presetNote).toBe(
+      'The settings of sweep 4, with ranks 2–8 instead of 2–5. Sweep 4 held out 5 % per fold; this form holds out a tenth (10 %).',
+    );
+  });
+
+  it('shows why a sweep cannot be read and falls back to the suggestions', async () => {
+    const fake = portsWithSweep();
+    const model = new FitFormModel(fake.ports, sweepPlan, 2, sweepPreset(9, {}));
+    await model.loadDatasets();
+    expect(model.presetProblem).toBe('Sweep 9 does not exist.');
+    expect(model.error).toBeNull();
+    expect(model.presetNote).toBeNull();
+    expect(model.chosen).toBe('2');
+    expect(model.fit).toMatchObject(SWEEP_FIT_DEFAULTS);
   });
 });

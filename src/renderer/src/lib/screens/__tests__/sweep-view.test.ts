@@ -11,7 +11,7 @@ import { Rng } from '../../../../../shared/linalg/random';
 import { heatmapFigureSvg, type HeatmapFigure } from '../../figure';
 import { formatValue } from '../../format';
 import { clusterTrack, trackOf } from '../../reading';
-import { consensusFigure, marginalComparison } from '../sweep-view';
+import { consensusFigure, marginalComparison, sweepAgainOffers } from '../sweep-view';
 
 /** A sweep's recommendation and ranks as the Sweep screen reads them (only runId matters here). */
 function sweepWith(
@@ -94,6 +94,63 @@ describe('the Sweep screen offers to compare a marginal choice with the rank bel
     expect(marginalComparison(sweepWith(6, ['marginal_gain'], { 5: null, 6: 9 }))).toBeNull();
     expect(marginalComparison(sweepWith(3, ['marginal_gain'], { 3: 4 }))).toBeNull();
     expect(marginalComparison({ recommendation: null, ranks: [] })).toBeNull();
+  });
+});
+
+describe('the Sweep screen offers to sweep again with what the warnings ask for', () => {
+  function ended(
+    codes: string[],
+    rank: number | null,
+    params: Partial<SweepDetail['params']> = {},
+    state: SweepDetail['state'] = 'done',
+  ): Parameters<typeof sweepAgainOffers>[0] {
+    return {
+      ...sweepWith(rank, codes, { 3: 1, 4: 2, 5: 3, 6: 4 }, { 3: 9, 4: 8, 5: 7, 6: 7.5 }),
+      id: 4,
+      datasetId: 2,
+      state,
+      params: { fromRank: 3, toRank: 6, cvFolds: 3, ...params } as SweepDetail['params'],
+    };
+  }
+  const labels = (sweep: Parameters<typeof sweepAgainOffers>[0]) =>
+    sweepAgainOffers(sweep).map((o) => o.label);
+
+  it('always offers the same settings, and nothing while the sweep runs', () => {
+    expect(sweepAgainOffers(ended([], 5))).toEqual([
+      {
+        label: 'Sweep again…',
+        href: '#/new-sweep?dataset=2&from=4',
+        why: 'The New sweep form with the settings of sweep 4.',
+      },
+    ]);
+    expect(sweepAgainOffers(ended(['extreme_entries'], 5, {}, 'running'))).toEqual([]);
+  });
+
+  it('offers a tenth per fold when a few held-out entries decided, unless the folds already hold out a fraction', () => {
+    for (const code of ['extreme_entries', 'fold_outlier']) {
+      expect(sweepAgainOffers(ended([code], 5))[1]).toMatchObject({
+        label: 'Sweep again, a tenth per fold',
+        href: '#/new-sweep?dataset=2&from=4&holdout=tenth',
+      });
+    }
+    expect(labels(ended(['extreme_entries'], 5, { cvHoldout: 0.1 }))).toEqual(['Sweep again…']);
+    expect(labels(ended(['marginal_gain'], 5))).toEqual(['Sweep again…']);
+  });
+
+  it('offers a wider range at the edge it stands on', () => {
+    expect(sweepAgainOffers(ended(['edge_of_range'], 6))[1]).toMatchObject({
+      label: 'Sweep again up to k = 9',
+      href: '#/new-sweep?dataset=2&from=4&toRank=9',
+    });
+    // The lowest held-out error at the top, the rank chosen below it.
+    const lowestAtTop = ended(['edge_of_range'], 5);
+    lowestAtTop.ranks[3] = { ...lowestAtTop.ranks[3], cvError: 6 };
+    expect(labels(lowestAtTop)).toContain('Sweep again up to k = 9');
+    expect(sweepAgainOffers(ended(['edge_of_range'], 3))[1]).toMatchObject({
+      label: 'Sweep again from k = 1',
+      href: '#/new-sweep?dataset=2&from=4&fromRank=1',
+    });
+    expect(labels(ended(['edge_of_range'], 3, { fromRank: 1 }))).toEqual(['Sweep again…']);
   });
 });
 
