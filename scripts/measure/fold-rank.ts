@@ -10,8 +10,13 @@
  *   node --import tsx scripts/measure/fold-rank.ts --out FILE.jsonl
  *       [--kinds intensities,planted,correlated,unequal-sizes,negative-binomial] [--seeds 1,2,3]
  *       [--beta 1] [--features 300] [--samples 100] [--module-sizes 230,40,15,10,5] [--cv-starts N]
- *       [--warmup-tol T]
+ *       [--warmup-tol T] [--cv-screen-after-warmup N] [--ranks 3..7] [--no-baseline]
  *   node --import tsx scripts/measure/fold-rank.ts --reread FILE.jsonl [FILE.jsonl …]
+ *
+ * `--cv-screen-after-warmup N` screens each fold fit's starts for N multiplicative updates after
+ * their warm-up (`SweepSpec.cvScreenAfterWarmup`; 0: the warm-up alone); absent, the default screen.
+ * Each line also lists the fold fits (data and baseline): the start each kept, its iterations and
+ * seconds, and their sum (`foldSeconds`), the CPU the fold fits took in this one-threaded process.
  *
  * `--reread` reads stored sweeps' summaries again with today's `recommendRank` (no fits), one line
  * per sweep with the rank chosen then and now, and the count at the planted rank.
@@ -49,18 +54,24 @@ const samples = Number(get('--samples', '100'));
 const warmupTol = has('--warmup-tol') ? Number(get('--warmup-tol')) : undefined;
 const cvStarts = has('--cv-starts') ? Number(get('--cv-starts')) : undefined;
 const moduleSizes = has('--module-sizes') ? get('--module-sizes').split(',').map(Number) : undefined;
+const screenAfterWarmup = has('--cv-screen-after-warmup')
+  ? Number(get('--cv-screen-after-warmup'))
+  : undefined;
+const [fromRank, toRank] = get('--ranks', '3..7').split('..').map(Number);
+const baseline = !has('--no-baseline');
 
 for (const kind of kinds) {
   for (const seed of seeds) {
     const data = hardCase(kind, { seed, features, samples, ...(moduleSizes ? { moduleSizes } : {}) });
     const spec: SweepSpec = {
-      fromRank: 3,
-      toRank: 7,
+      fromRank,
+      toRank,
       replicates: 1,
       cvFolds: 3,
-      baseline: true,
+      baseline,
       consensusReplicates: 0,
       ...(cvStarts !== undefined ? { cvStarts } : {}),
+      ...(screenAfterWarmup !== undefined ? { cvScreenAfterWarmup: screenAfterWarmup } : {}),
       fit:
         beta === 1
           ? {
@@ -74,10 +85,17 @@ for (const kind of kinds) {
           : { beta, tol: 1e-5, maxIter: 2000, seed },
     };
     const started = performance.now();
-    const summary = summarizeSweep(
-      spec,
-      planSweep(spec).map((job) => runSweepJob(data.V, job)),
-    );
+    const results = planSweep(spec).map((job) => runSweepJob(data.V, job));
+    const summary = summarizeSweep(spec, results);
+    const folds = results
+      .filter((r) => r.kind === 'fold')
+      .map((r) => ({
+        id: r.jobId,
+        seed: r.seed,
+        iterations: r.iterations,
+        seconds: r.seconds,
+        loss: r.loss,
+      }));
     const line = {
       kind,
       seed,
@@ -87,11 +105,16 @@ for (const kind of kinds) {
       ...(moduleSizes ? { moduleSizes } : {}),
       ...(cvStarts !== undefined ? { cvStarts } : {}),
       ...(warmupTol !== undefined ? { warmupTol } : {}),
+      ...(screenAfterWarmup !== undefined ? { cvScreenAfterWarmup: screenAfterWarmup } : {}),
+      ...(fromRank !== 3 || toRank !== 7 ? { ranks: [fromRank, toRank] } : {}),
+      ...(baseline ? {} : { baseline: false }),
       truth: data.trueRank,
       recommended: summary.recommendation.rank,
       criterion: summary.recommendation.criterion,
       warnings: summary.recommendation.warnings.map((w) => w.code),
       seconds: +((performance.now() - started) / 1000).toFixed(1),
+      foldSeconds: +folds.reduce((sum, f) => sum + f.seconds, 0).toFixed(2),
+      folds,
       ranks: summary.ranks.map((r) => ({
         rank: r.rank,
         cvError: r.cvError,
@@ -111,7 +134,7 @@ for (const kind of kinds) {
     appendFileSync(out, JSON.stringify(line) + '\n');
     const errors = line.ranks.map((r) => `${r.rank}: ${(r.cvError ?? NaN).toPrecision(5)}`).join(', ');
     console.log(
-      `${kind} seed ${seed} β ${beta}: ${line.recommended} (${line.criterion}; ${line.warnings.join(', ') || 'no warnings'}), planted ${line.truth} | ${errors} | ${line.seconds} s`,
+      `${kind} seed ${seed} β ${beta}: ${line.recommended} (${line.criterion}; ${line.warnings.join(', ') || 'no warnings'}), planted ${line.truth} | ${errors} | ${line.seconds} s (folds ${line.foldSeconds} s)`,
     );
   }
 }
