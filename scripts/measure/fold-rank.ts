@@ -106,7 +106,7 @@ for (const kind of kinds) {
       ...(cvStarts !== undefined ? { cvStarts } : {}),
       ...(warmupTol !== undefined ? { warmupTol } : {}),
       ...(screenAfterWarmup !== undefined ? { cvScreenAfterWarmup: screenAfterWarmup } : {}),
-      ...(fromRank !== 3 || toRank !== 7 ? { ranks: [fromRank, toRank] } : {}),
+      ...(fromRank !== 3 || toRank !== 7 ? { rankRange: [fromRank, toRank] } : {}),
       ...(baseline ? {} : { baseline: false }),
       truth: data.trueRank,
       recommended: summary.recommendation.rank,
