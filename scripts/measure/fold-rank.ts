@@ -16,7 +16,8 @@
  * `--cv-screen-after-warmup N` screens each fold fit's starts for N multiplicative updates after
  * their warm-up (`SweepSpec.cvScreenAfterWarmup`; 0: the warm-up alone); absent, the default screen.
  * Each line also lists the fold fits (data and baseline): the start each kept, its iterations and
- * seconds, and their sum (`foldSeconds`), the CPU the fold fits took in this one-threaded process.
+ * seconds, wall-clock (`seconds`, summed in `foldSeconds`) and CPU of the process while each ran
+ * (`cpuSeconds`, summed in `foldCpuSeconds`).
  *
  * `--reread` reads stored sweeps' summaries again with today's `recommendRank` (no fits), one line
  * per sweep with the rank chosen then and now, and the count at the planted rank.
@@ -85,7 +86,16 @@ for (const kind of kinds) {
           : { beta, tol: 1e-5, maxIter: 2000, seed },
     };
     const started = performance.now();
-    const results = planSweep(spec).map((job) => runSweepJob(data.V, job));
+    // CPU per job besides the fit's own wall-clock `seconds`: on a shared machine only the former
+    // compares runs made at different times.
+    const cpuSeconds = new Map<string, number>();
+    const results = planSweep(spec).map((job) => {
+      const before = process.cpuUsage();
+      const result = runSweepJob(data.V, job);
+      const used = process.cpuUsage(before);
+      cpuSeconds.set(job.id, (used.user + used.system) / 1e6);
+      return result;
+    });
     const summary = summarizeSweep(spec, results);
     const folds = results
       .filter((r) => r.kind === 'fold')
@@ -94,6 +104,7 @@ for (const kind of kinds) {
         seed: r.seed,
         iterations: r.iterations,
         seconds: r.seconds,
+        cpuSeconds: cpuSeconds.get(r.jobId)!,
         loss: r.loss,
       }));
     const line = {
@@ -114,6 +125,7 @@ for (const kind of kinds) {
       warnings: summary.recommendation.warnings.map((w) => w.code),
       seconds: +((performance.now() - started) / 1000).toFixed(1),
       foldSeconds: +folds.reduce((sum, f) => sum + f.seconds, 0).toFixed(2),
+      foldCpuSeconds: +folds.reduce((sum, f) => sum + f.cpuSeconds, 0).toFixed(2),
       folds,
       ranks: summary.ranks.map((r) => ({
         rank: r.rank,
@@ -134,7 +146,7 @@ for (const kind of kinds) {
     appendFileSync(out, JSON.stringify(line) + '\n');
     const errors = line.ranks.map((r) => `${r.rank}: ${(r.cvError ?? NaN).toPrecision(5)}`).join(', ');
     console.log(
-      `${kind} seed ${seed} β ${beta}: ${line.recommended} (${line.criterion}; ${line.warnings.join(', ') || 'no warnings'}), planted ${line.truth} | ${errors} | ${line.seconds} s (folds ${line.foldSeconds} s)`,
+      `${kind} seed ${seed} β ${beta}: ${line.recommended} (${line.criterion}; ${line.warnings.join(', ') || 'no warnings'}), planted ${line.truth} | ${errors} | ${line.seconds} s (folds ${line.foldSeconds} s, CPU ${line.foldCpuSeconds} s)`,
     );
   }
 }
