@@ -11,12 +11,19 @@
  *       [--kinds intensities,planted,correlated,unequal-sizes,negative-binomial] [--seeds 1,2,3]
  *       [--beta 1] [--features 300] [--samples 100] [--module-sizes 230,40,15,10,5] [--cv-starts N]
  *       [--warmup-tol T] [--cv-holdout H] [--rare-program GENES,SAMPLES,MEAN]
+ *       [--cv-screen-after-warmup N] [--ranks 3..7] [--no-baseline]
  *   node --import tsx scripts/measure/fold-rank.ts --reread FILE.jsonl [FILE.jsonl …]
  *
  * `--rare-program` adds a program that only a few samples carry: GENES features and SAMPLES samples
  * drawn at random (from the data seed), each of those entries gaining Poisson(MEAN) counts; the
  * planted rank is then one more. It is the case where a rank's advantage lies in few held-out
  * entries and is real (see the `extreme_entries` warning).
+ *
+ * `--cv-screen-after-warmup N` screens each fold fit's starts for N multiplicative updates after
+ * their warm-up (`SweepSpec.cvScreenAfterWarmup`; 0: the warm-up alone); absent, the default screen.
+ * Each line also lists the fold fits (data and baseline): the start each kept, its iterations and
+ * seconds, wall-clock (`seconds`, summed in `foldSeconds`) and CPU of the process while each ran
+ * (`cpuSeconds`, summed in `foldCpuSeconds`).
  *
  * `--reread` reads stored sweeps' summaries again with today's `recommendRank` (no fits), one line
  * per sweep with the rank chosen then and now, and the count at the planted rank.
@@ -67,6 +74,11 @@ function distinct(rng: Rng, size: number, count: number): number[] {
   }
   return pool.slice(0, count);
 }
+const screenAfterWarmup = has('--cv-screen-after-warmup')
+  ? Number(get('--cv-screen-after-warmup'))
+  : undefined;
+const [fromRank, toRank] = get('--ranks', '3..7').split('..').map(Number);
+const baseline = !has('--no-baseline');
 
 for (const kind of kinds) {
   for (const seed of seeds) {
@@ -80,14 +92,15 @@ for (const kind of kinds) {
       if (data.trueRank !== null) data.trueRank += 1;
     }
     const spec: SweepSpec = {
-      fromRank: 3,
-      toRank: 7,
+      fromRank,
+      toRank,
       replicates: 1,
       cvFolds: 3,
-      baseline: true,
+      baseline,
       consensusReplicates: 0,
       ...(cvHoldout !== undefined ? { cvHoldout } : {}),
       ...(cvStarts !== undefined ? { cvStarts } : {}),
+      ...(screenAfterWarmup !== undefined ? { cvScreenAfterWarmup: screenAfterWarmup } : {}),
       fit:
         beta === 1
           ? {
@@ -101,10 +114,27 @@ for (const kind of kinds) {
           : { beta, tol: 1e-5, maxIter: 2000, seed },
     };
     const started = performance.now();
-    const summary = summarizeSweep(
-      spec,
-      planSweep(spec).map((job) => runSweepJob(data.V, job)),
-    );
+    // CPU per job besides the fit's own wall-clock `seconds`: on a shared machine only the former
+    // compares runs made at different times.
+    const cpuSeconds = new Map<string, number>();
+    const results = planSweep(spec).map((job) => {
+      const before = process.cpuUsage();
+      const result = runSweepJob(data.V, job);
+      const used = process.cpuUsage(before);
+      cpuSeconds.set(job.id, (used.user + used.system) / 1e6);
+      return result;
+    });
+    const summary = summarizeSweep(spec, results);
+    const folds = results
+      .filter((r) => r.kind === 'fold')
+      .map((r) => ({
+        id: r.jobId,
+        seed: r.seed,
+        iterations: r.iterations,
+        seconds: r.seconds,
+        cpuSeconds: cpuSeconds.get(r.jobId)!,
+        loss: r.loss,
+      }));
     const line = {
       kind,
       seed,
@@ -116,11 +146,17 @@ for (const kind of kinds) {
       ...(cvHoldout !== undefined ? { cvHoldout } : {}),
       ...(cvStarts !== undefined ? { cvStarts } : {}),
       ...(warmupTol !== undefined ? { warmupTol } : {}),
+      ...(screenAfterWarmup !== undefined ? { cvScreenAfterWarmup: screenAfterWarmup } : {}),
+      ...(fromRank !== 3 || toRank !== 7 ? { rankRange: [fromRank, toRank] } : {}),
+      ...(baseline ? {} : { baseline: false }),
       truth: data.trueRank,
       recommended: summary.recommendation.rank,
       criterion: summary.recommendation.criterion,
       warnings: summary.recommendation.warnings.map((w) => w.code),
       seconds: +((performance.now() - started) / 1000).toFixed(1),
+      foldSeconds: +folds.reduce((sum, f) => sum + f.seconds, 0).toFixed(2),
+      foldCpuSeconds: +folds.reduce((sum, f) => sum + f.cpuSeconds, 0).toFixed(2),
+      folds,
       ranks: summary.ranks.map((r) => ({
         rank: r.rank,
         cvError: r.cvError,
@@ -140,7 +176,7 @@ for (const kind of kinds) {
     appendFileSync(out, JSON.stringify(line) + '\n');
     const errors = line.ranks.map((r) => `${r.rank}: ${(r.cvError ?? NaN).toPrecision(5)}`).join(', ');
     console.log(
-      `${kind} seed ${seed} β ${beta}: ${line.recommended} (${line.criterion}; ${line.warnings.join(', ') || 'no warnings'}), planted ${line.truth} | ${errors} | ${line.seconds} s`,
+      `${kind} seed ${seed} β ${beta}: ${line.recommended} (${line.criterion}; ${line.warnings.join(', ') || 'no warnings'}), planted ${line.truth} | ${errors} | ${line.seconds} s (folds ${line.foldSeconds} s, CPU ${line.foldCpuSeconds} s)`,
     );
   }
 }

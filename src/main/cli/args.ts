@@ -138,6 +138,7 @@ const SETTING_FLAGS: Record<string, string> = {
   toRank: '--ranks',
   cvFolds: '--cv-folds',
   cvHoldout: '--cv-holdout',
+  cvScreenAfterWarmup: '--cv-screen-after-warmup',
   baseline: '--no-baseline',
   consensusReplicates: '--consensus-replicates',
   sampleFolds: '--sample-folds',

@@ -145,6 +145,7 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     replicates: { type: 'string' },
     'cv-folds': { type: 'string' },
     'cv-holdout': { type: 'string' },
+    'cv-screen-after-warmup': { type: 'string' },
     'no-baseline': { type: 'boolean' },
     ...clusterPlanFlags,
     'consensus-replicates': { type: 'string' },
@@ -165,6 +166,11 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
     cvFolds: numberFlag(values, 'cv-folds', { integer: true, min: 0, max: MAX_CV_FOLDS }),
     // Bounded by the schema's one rule (`cvHoldoutProblem`), which knows the folds.
     cvHoldout: numberFlag(values, 'cv-holdout'),
+    cvScreenAfterWarmup: numberFlag(values, 'cv-screen-after-warmup', {
+      integer: true,
+      min: 0,
+      max: 100_000,
+    }),
     baseline: values['no-baseline'] !== true,
     consensusReplicates: numberFlag(values, 'consensus-replicates', { integer: true, min: 0, max: 200 }),
     sampleFolds: numberFlag(values, 'sample-folds', { integer: true, min: 0, max: 20 }),

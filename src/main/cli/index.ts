@@ -57,9 +57,12 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
          multiplicative updates over batches of B samples (default 1024), as scikit-learn's MiniBatchNMF;
          --max-iter then counts passes over the data)
   nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [--cv-holdout H]
-        [--consensus-replicates C] [--sample-folds F] [--memory-budget SIZE] [fit options] --out DIR
+        [--cv-screen-after-warmup N] [--consensus-replicates C] [--sample-folds F]
+        [--memory-budget SIZE] [fit options] --out DIR
         (--cv-holdout H: each fold holds out this fraction of the entries, at most 1/F, instead of
          every entry being in one fold; 0.1 keeps small programs from being held out whole;
+         --cv-screen-after-warmup N: each fold fit's screened starts run N multiplicative updates
+         after their warm-up, 0 to compare them where the warm-up ends (default: 150, at least --warmup);
          --sample-folds F: also F-fold sample-wise cross-validation, W fitted without the held-out
          samples, which are projected on half the features and scored on the other half)
   nmf-studio sweep <matrix|dataset-id> --ranks 2..8 [sweep options] --plan slurm [--tasks N] [--submit]

@@ -76,6 +76,7 @@ export function sweepSpecOf(params: SweepParams): SweepSpec {
     replicates: params.replicates,
     cvFolds: params.cvFolds,
     ...(params.cvHoldout !== undefined ? { cvHoldout: params.cvHoldout } : {}),
+    ...(params.cvScreenAfterWarmup !== undefined ? { cvScreenAfterWarmup: params.cvScreenAfterWarmup } : {}),
     baseline: params.baseline,
     ...(params.consensusReplicates !== undefined ? { consensusReplicates: params.consensusReplicates } : {}),
     ...(params.baselineReplicates !== undefined ? { baselineReplicates: params.baselineReplicates } : {}),

@@ -5,7 +5,7 @@
 import type { DataMatrix } from '../linalg/matrix';
 import { fitNmf } from '../nmf';
 import { prepareData } from '../nmf/data';
-import { defaultSolverFor } from '../nmf/defaults';
+import { defaultSolverFor, ENGINE_DEFAULTS } from '../nmf/defaults';
 import { logLikelihoodOf } from '../nmf/divergence';
 import { fitPrepared } from '../nmf/fit';
 import { resolveWith } from '../nmf/options';
@@ -51,16 +51,29 @@ function screenedFit(input: DataMatrix, job: SweepJob, hooks: FitHooks): FitResu
   // A warm-up that runs until HALS settles (`warmupTol`) has no length known in advance: the start
   // then runs its warm-up and the same number of multiplicative updates after it as a fixed
   // warm-up's screen would (`iterations` − the warm-up), within the fit's own maxIter.
+  // With `afterWarmup` (`cvScreenAfterWarmup`), every start runs that many after its warm-up, fixed
+  // or settling, within the fit's own maxIter (whose half caps the warm-up, as in the kept fit).
   const warmup = job.fit.warmup ?? 0;
   const settling = lossOnlyAtEnd && warmup > 0 && (job.fit.warmupTol ?? 0) > 0;
-  const budget = settling ? (job.fit.maxIter ?? iterations) : iterations;
+  if (job.screen.afterWarmup !== undefined && !(lossOnlyAtEnd && warmup > 0)) {
+    throw new RangeError(
+      `fold job ${job.id}: a screen after the warm-up needs a warm-up before multiplicative updates`,
+    );
+  }
+  const afterWarmup = job.screen.afterWarmup ?? (settling ? iterations - warmup : undefined);
+  const budget =
+    job.screen.afterWarmup !== undefined
+      ? (job.fit.maxIter ?? ENGINE_DEFAULTS.maxIter)
+      : settling
+        ? (job.fit.maxIter ?? iterations)
+        : iterations;
   for (let t = 0; t < job.screen.starts; t++) {
     const trial = fitOn({
       ...job.fit,
       seed: base + t,
       maxIter: budget,
       tol: 0,
-      ...(settling ? { iterationsAfterWarmup: iterations - warmup } : {}),
+      ...(afterWarmup !== undefined ? { iterationsAfterWarmup: afterWarmup } : {}),
       ...(lossOnlyAtEnd ? { checkEvery: budget } : {}),
     });
     screened += trial.iterations;

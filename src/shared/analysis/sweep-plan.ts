@@ -11,8 +11,12 @@ import type { SweepJob, SweepSpec } from './types';
 /** Initialisations that give the same start whatever the seed (up to NNDSVDar's small random fill). */
 const deterministicInits: readonly InitMethod[] = ['nndsvd', 'nndsvda', 'nndsvdar'];
 
-/** A spec with its defaults filled in; `cvHoldout` stays absent for every entry in one fold. */
-export type ResolvedSweepSpec = Required<Omit<SweepSpec, 'cvHoldout'>> & Pick<SweepSpec, 'cvHoldout'>;
+/**
+ * A spec with its defaults filled in; `cvHoldout` stays absent for every entry in one fold, and
+ * `cvScreenAfterWarmup` for the `cvScreenIterations` rule.
+ */
+export type ResolvedSweepSpec = Required<Omit<SweepSpec, 'cvHoldout' | 'cvScreenAfterWarmup'>> &
+  Pick<SweepSpec, 'cvHoldout' | 'cvScreenAfterWarmup'>;
 
 /** Spec with defaults filled in; throws RangeError on impossible settings. */
 export function resolveSpec(spec: SweepSpec): ResolvedSweepSpec {
@@ -24,6 +28,7 @@ export function resolveSpec(spec: SweepSpec): ResolvedSweepSpec {
     cvHoldout: spec.cvHoldout,
     cvStarts: spec.cvStarts ?? (isWarmStarted(spec.fit ?? {}) ? 3 : 5),
     cvScreenIterations: spec.cvScreenIterations ?? 150,
+    cvScreenAfterWarmup: spec.cvScreenAfterWarmup,
     consensusReplicates: spec.consensusReplicates ?? DEFAULT_CONSENSUS_REPLICATES,
     baseline: spec.baseline ?? true,
     baselineReplicates: spec.baselineReplicates ?? spec.replicates ?? SWEEP_DEFAULTS.replicates,
@@ -58,6 +63,17 @@ export function resolveSpec(spec: SweepSpec): ResolvedSweepSpec {
   }
   if (!Number.isInteger(resolved.cvScreenIterations) || resolved.cvScreenIterations < 1) {
     throw new RangeError(`cvScreenIterations must be a positive integer, got ${resolved.cvScreenIterations}`);
+  }
+  const afterWarmup = resolved.cvScreenAfterWarmup;
+  if (afterWarmup !== undefined) {
+    if (!Number.isInteger(afterWarmup) || afterWarmup < 0) {
+      throw new RangeError(`cvScreenAfterWarmup must be an integer ≥ 0, got ${afterWarmup}`);
+    }
+    if (!isWarmStarted(resolved.fit)) {
+      throw new RangeError(
+        'cvScreenAfterWarmup needs warm-started fits (multiplicative updates with fit.warmup > 0)',
+      );
+    }
   }
   if (!Number.isInteger(resolved.consensusReplicates) || resolved.consensusReplicates < 0) {
     throw new RangeError(`consensusReplicates must be an integer ≥ 0, got ${resolved.consensusReplicates}`);
@@ -119,7 +135,8 @@ function derivedSeeds(seed: number): { cvSeed: number; shuffleSeed: number } {
  *     four reaches the best basin); a fold scored from such a start would make the true rank look
  *     worse than its neighbours. The choice uses the training entries only, and on planted data
  *     the loss after ~150 iterations already ranks the starts as their final losses do. With a
- *     HALS warm-up (`fit.warmup`), the default is 3 starts instead of 5 (see `isWarmStarted`);
+ *     HALS warm-up (`fit.warmup`), the default is 3 starts instead of 5 (see `isWarmStarted`), and
+ *     `cvScreenAfterWarmup` sets the screen to the warm-up and that many updates (see `foldScreen`);
  *   - `consensusReplicates` fits from random starts without the warm-up (seeds after the
  *     replicates'), for consensus clustering and stability;
  *   - when `baseline` is set, the same folds on the row-shuffled copy of V, `baselineReplicates`
@@ -171,10 +188,7 @@ export function planSweep(spec: SweepSpec): SweepJob[] {
             ...(s.cvHoldout !== undefined ? { holdout: s.cvHoldout } : {}),
           },
           fit: { ...s.fit, init, rank, seed },
-          screen:
-            s.cvStarts > 1 && init === 'random'
-              ? { starts: s.cvStarts, iterations: screenIterations(s) }
-              : null,
+          screen: foldScreen(s, init),
           keepFactors: false,
         });
       }
@@ -200,9 +214,7 @@ export function planSweep(spec: SweepSpec): SweepJob[] {
             s.sampleFolds,
             seed,
             { ...s.fit, init, rank, seed },
-            s.cvStarts > 1 && init === 'random'
-              ? { starts: s.cvStarts, iterations: screenIterations(s) }
-              : null,
+            foldScreen(s, init),
             shuffleSeed,
           ),
         );
@@ -213,10 +225,20 @@ export function planSweep(spec: SweepSpec): SweepJob[] {
 }
 
 /**
- * Iterations of a screened start: the warm-up and `cvScreenIterations` more, and at least twice
- * the warm-up, since a fit caps its warm-up at half its iterations.
+ * The screen of a fold fit (`SweepJob.screen`): `cvStarts` starts when there are several and they
+ * are random. Each start runs the warm-up and `cvScreenIterations` more, and at least twice the
+ * warm-up, since a fit caps its warm-up at half its iterations; or, with `cvScreenAfterWarmup`,
+ * the warm-up and exactly that many more (`afterWarmup`, the length the job runs by).
  */
-function screenIterations(s: ResolvedSweepSpec): number {
+function foldScreen(s: ResolvedSweepSpec, init: InitMethod): SweepJob['screen'] {
+  if (s.cvStarts <= 1 || init !== 'random') return null;
   const warmup = isWarmStarted(s.fit) ? (s.fit.warmup ?? 0) : 0;
-  return Math.max(2 * warmup, warmup + s.cvScreenIterations);
+  if (s.cvScreenAfterWarmup !== undefined) {
+    return {
+      starts: s.cvStarts,
+      iterations: warmup + s.cvScreenAfterWarmup,
+      afterWarmup: s.cvScreenAfterWarmup,
+    };
+  }
+  return { starts: s.cvStarts, iterations: Math.max(2 * warmup, warmup + s.cvScreenIterations) };
 }

@@ -272,6 +272,14 @@ export interface SweepSpec {
    */
   cvScreenIterations?: number;
   /**
+   * Multiplicative-update iterations each screened start runs after its HALS warm-up, whatever the
+   * warm-up's length, in place of the `cvScreenIterations` rule (which runs at least as many as the
+   * warm-up's minimum): 0 ends the screen with the warm-up and compares the starts by their loss
+   * there, so that only the kept start runs multiplicative updates. Warm-started fits only
+   * (`fit.warmup` > 0 with multiplicative updates). Absent: the `cvScreenIterations` rule.
+   */
+  cvScreenAfterWarmup?: number;
+  /**
    * Fits per rank for consensus clustering and component stability, each from its own random start
    * without the warm-up (Brunet et al. 2004 restart plain multiplicative updates 20–100 times; R
    * NMF's default is 30): a warm-up leads every start into the same basin, so warm-started
@@ -327,9 +335,12 @@ export interface SweepJob {
   fit: SweepFitOptions & { rank: number };
   /**
    * Screen this many starts (seeds fit.seed + t) for this many iterations (warm-up included), then
-   * continue the best without a new warm-up; null = one start.
+   * continue the best without a new warm-up; null = one start. With `afterWarmup`, each start
+   * instead runs its warm-up (until HALS settles when `fit.warmupTol` > 0) and exactly this many
+   * multiplicative updates after it, and `iterations` is the shortest such start (the warm-up's
+   * minimum and `afterWarmup`); absent in every sweep planned without `cvScreenAfterWarmup`.
    */
-  screen: { starts: number; iterations: number } | null;
+  screen: { starts: number; iterations: number; afterWarmup?: number } | null;
   /** Return W and H as fitted (set for the replicates of the real data, so the best can be kept). */
   keepFactors: boolean;
 }

@@ -164,6 +164,12 @@ export const sweepParamsSchema = z
      * entry in one fold.
      */
     cvHoldout: z.number().optional(),
+    /**
+     * Multiplicative updates each screened start of a fold fit runs after its warm-up (0: the
+     * starts are compared at the end of the warm-up); `SweepSpec.cvScreenAfterWarmup`. Absent: the
+     * default screen, the warm-up and at least as many updates again.
+     */
+    cvScreenAfterWarmup: z.number().int().min(0).max(100_000).optional(),
     /** Also fit a row-shuffled copy of V as the no-structure baseline. */
     baseline: z.boolean().default(SWEEP_DEFAULTS.baseline),
     /**
