@@ -156,10 +156,10 @@ export const FOLD_MAJORITY = 0.5;
  * samples it chose 6 and 7 for seeds 4 and 5, with the trimmed errors of 5, 6 and 7 within
  * 0.3 %. (2) A program carried by a few samples only, which k captures and k − 1 does not: its
  * entries are under 1 % of the held-out ones, so the trimmed errors need not see it, and the mean
- * is right (planted counts plus 10 features carried by 5 samples: the planted 6 chosen, trimmed errors
- * of 5 and 6 0.2 % apart). The held-out
- * errors alone do not tell the two apart (the researcher can: a component of k active in a few
- * samples), so the rank stays the mean's and the warning says what to look at. Over the 62 stored
+ * is right (planted counts plus 10 features carried by 5 samples: the planted 6 chosen, the
+ * trimmed errors of 5 and 6 0.2 % apart). The held-out errors alone do not tell the two apart
+ * (the researcher can: a component of k active in a few samples), so the rank stays the mean's
+ * and the warning says what to look at. Over the 62 stored
  * fold sweeps of the hard cases that have trimmed errors it fired on 6 of the 11 whose choice was
  * wrong and on none of the 51 whose choice was right (docs/architecture.md, "A step carried by the
  * most extreme entries").
