@@ -64,16 +64,6 @@ const cvStarts = has('--cv-starts') ? Number(get('--cv-starts')) : undefined;
 const moduleSizes = has('--module-sizes') ? get('--module-sizes').split(',').map(Number) : undefined;
 const cvHoldout = has('--cv-holdout') ? Number(get('--cv-holdout')) : undefined;
 const rare = has('--rare-program') ? get('--rare-program').split(',').map(Number) : undefined;
-
-/** Draws `count` distinct indices below `size` (partial Fisher–Yates). */
-function distinct(rng: Rng, size: number, count: number): number[] {
-  const pool = Array.from({ length: size }, (_, i) => i);
-  for (let i = 0; i < count; i++) {
-    const j = i + rng.int(size - i);
-    [pool[i], pool[j]] = [pool[j], pool[i]];
-  }
-  return pool.slice(0, count);
-}
 const screenAfterWarmup = has('--cv-screen-after-warmup')
   ? Number(get('--cv-screen-after-warmup'))
   : undefined;
@@ -86,8 +76,8 @@ for (const kind of kinds) {
     if (rare) {
       const [genes, carriers, mean] = rare;
       const rng = new Rng(1000 + seed);
-      const rows = distinct(rng, features, genes);
-      const cols = distinct(rng, samples, carriers);
+      const rows = rng.subset(features, genes);
+      const cols = rng.subset(samples, carriers);
       for (const i of rows) for (const j of cols) data.V.data[i * samples + j] += rng.poisson(mean);
       if (data.trueRank !== null) data.trueRank += 1;
     }

@@ -194,17 +194,9 @@ export function clusterConsensus(labelings: readonly (readonly number[])[], k: n
   };
 }
 
-/** `size` distinct indices of 0..n−1 drawn uniformly (partial Fisher–Yates), sorted. */
+/** `size` distinct indices of 0..n−1 drawn uniformly (`Rng.subset`), sorted. */
 function randomSubset(n: number, size: number, seed: number): number[] {
-  const rng = new Rng(seed);
-  const pool = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < size; i++) {
-    const j = i + rng.int(n - i);
-    const swap = pool[i];
-    pool[i] = pool[j];
-    pool[j] = swap;
-  }
-  return Array.from(pool.subarray(0, size)).sort((a, b) => a - b);
+  return new Rng(seed).subset(n, size).sort((a, b) => a - b);
 }
 
 /**

@@ -161,6 +161,21 @@ export class Rng {
     return array;
   }
 
+  /**
+   * `size` distinct indices of 0..n−1 drawn uniformly, in the order drawn (partial Fisher–Yates:
+   * the first `size` steps of a shuffle of 0..n−1).
+   */
+  subset(n: number, size: number): number[] {
+    const pool = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < size; i++) {
+      const j = i + this.int(n - i);
+      const swap = pool[i];
+      pool[i] = pool[j];
+      pool[j] = swap;
+    }
+    return Array.from(pool.subarray(0, size));
+  }
+
   /** A random permutation of 0..n-1. */
   permutation(n: number): Int32Array {
     const out = new Int32Array(n);
