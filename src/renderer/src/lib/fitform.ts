@@ -22,6 +22,31 @@ export interface FitForm {
   warmupTol: number;
 }
 
+/**
+ * The form's fit fields copied from parameters that hold them, the solver already resolved (the
+ * suggestions for a dataset, a stored sweep's fit settings): only these keys, since the requests'
+ * schemas are strict and the sources carry others (rank, replicates).
+ */
+export function fitFormOf(p: FitForm): FitForm {
+  return {
+    loss: p.loss,
+    beta: p.beta,
+    solver: p.solver,
+    ...(p.batchSize !== undefined ? { batchSize: p.batchSize } : {}),
+    init: p.init,
+    maxIter: p.maxIter,
+    tol: p.tol,
+    seed: p.seed,
+    l1W: p.l1W,
+    l2W: p.l2W,
+    l1H: p.l1H,
+    l2H: p.l2H,
+    shuffle: p.shuffle,
+    warmup: p.warmup,
+    warmupTol: p.warmupTol,
+  };
+}
+
 /** Client-side checks that mirror the request schema, so problems show beside the field at once. */
 export function fitFormProblems(form: FitForm): Partial<Record<keyof FitForm, string>> {
   const problems: Partial<Record<keyof FitForm, string>> = {};

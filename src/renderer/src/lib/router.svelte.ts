@@ -31,7 +31,4 @@ export function navigate(path: string): void {
   else window.location.hash = target;
 }
 
-export function routeId(part: string | undefined): number | null {
-  const id = Number(part);
-  return Number.isInteger(id) && id > 0 ? id : null;
-}
+export { routeId } from './route-id';

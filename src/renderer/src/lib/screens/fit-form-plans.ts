@@ -2,8 +2,9 @@ import type { Result } from '../../../../shared/api';
 import { RUN_DEFAULTS, SWEEP_DEFAULTS, SWEEP_FIT_DEFAULTS } from '../../../../shared/domain/defaults';
 import { betaOfLoss, type SweepParams } from '../../../../shared/domain/params';
 import { defaultSolverFor } from '../../../../shared/nmf/defaults';
-import type { FitForm } from '../fitform';
+import { fitFormOf, type FitForm } from '../fitform';
 import { fitFormFor } from '../fitdefaults';
+import { routeId } from '../route-id';
 import { suggestedRank, suggestedSweepRange } from '../defaults';
 import type { FitFormPlan, FitFormPreset } from './fit-form.svelte';
 import type { ScreenPorts } from './ports';
@@ -65,6 +66,11 @@ const SWEEP_EXTRA_DEFAULTS = {
   holdoutTenth: false,
 };
 
+/** The fraction each fold holds out under "A tenth per fold": a tenth, or 1/folds above 10 folds. */
+function tenthPerFold(cvFolds: number): number {
+  return Math.min(0.1, 1 / cvFolds);
+}
+
 /** The sweep request's parameters (also what a cluster job folder plans). */
 export function sweepParams(fit: FitForm, extra: SweepFields) {
   const { fromRank, toRank, replicates, cvFolds, baseline, sampleCv, holdoutTenth } = extra;
@@ -73,7 +79,7 @@ export function sweepParams(fit: FitForm, extra: SweepFields) {
     toRank,
     replicates,
     cvFolds,
-    ...(holdoutTenth && cvFolds >= 2 ? { cvHoldout: Math.min(0.1, 1 / cvFolds) } : {}),
+    ...(holdoutTenth && cvFolds >= 2 ? { cvHoldout: tenthPerFold(cvFolds) } : {}),
     baseline,
     ...(sampleCv ? { sampleFolds: 3 } : {}),
     fit: { ...fit },
@@ -103,23 +109,7 @@ export function sweepFormOf(
   change: SweepAgainChange,
 ): { fit: FitForm; extra: SweepFields } {
   const f = params.fit;
-  const fit: FitForm = {
-    loss: f.loss,
-    beta: f.beta,
-    solver: f.solver ?? defaultSolverFor(betaOfLoss(f.loss, f.beta)),
-    ...(f.batchSize !== undefined ? { batchSize: f.batchSize } : {}),
-    init: f.init,
-    maxIter: f.maxIter,
-    tol: f.tol,
-    seed: f.seed,
-    l1W: f.l1W,
-    l2W: f.l2W,
-    l1H: f.l1H,
-    l2H: f.l2H,
-    shuffle: f.shuffle,
-    warmup: f.warmup,
-    warmupTol: f.warmupTol,
-  };
+  const fit = fitFormOf({ ...f, solver: f.solver ?? defaultSolverFor(betaOfLoss(f.loss, f.beta)) });
   const extra: SweepFields = {
     fromRank: change.fromRank ?? params.fromRank,
     toRank: change.toRank ?? params.toRank,
@@ -141,7 +131,7 @@ export function sweepPresetNote(id: number, params: SweepParams, change: SweepAg
   const to = change.toRank ?? params.toRank;
   if (from !== params.fromRank || to !== params.toRank)
     changes.push(`ranks ${from}–${to} instead of ${params.fromRank}–${params.toRank}`);
-  const tenth = Math.min(0.1, 1 / params.cvFolds);
+  const tenth = tenthPerFold(params.cvFolds);
   const otherHoldout =
     params.cvHoldout !== undefined && Math.abs(params.cvHoldout - tenth) > 1e-12
       ? ` Sweep ${id} held out ${+(100 * params.cvHoldout).toPrecision(3)} % per fold; this form holds out a tenth (${+(100 * tenth).toPrecision(3)} %).`
@@ -180,8 +170,8 @@ export function sweepAgainOf(query: URLSearchParams): { from: number; change: Sw
     const value = Number(query.get(key) ?? NaN);
     return Number.isInteger(value) && value >= 1 && value <= 1000 ? value : undefined;
   };
-  const from = Number(query.get('from') ?? NaN);
-  if (!Number.isInteger(from) || from < 1) return null;
+  const from = routeId(query.get('from') ?? undefined);
+  if (from === null) return null;
   const change: SweepAgainChange = {};
   if (query.get('holdout') === 'tenth') change.holdoutTenth = true;
   const fromRank = rank('fromRank');
