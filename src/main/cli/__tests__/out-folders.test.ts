@@ -39,6 +39,20 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const quick = (): string[] => ['--max-iter', '30', '--db', db];
+/** A quick sweep without folds over `ranks` into `out`. */
+const sweepArgs = (ranks: string, out: string): string[] => [
+  'sweep',
+  matrix,
+  '--ranks',
+  ranks,
+  '--replicates',
+  '2',
+  '--cv-folds',
+  '0',
+  ...quick(),
+  '--out',
+  out,
+];
 
 /** Datasets and runs (sweeps' included), as the command line lists them. */
 async function libraryState(): Promise<string> {
@@ -124,20 +138,7 @@ describe('an --out folder the system will not create', () => {
 describe('a reused --out folder', () => {
   it("replaces an earlier sweep's files: no k<rank>/ of a wider sweep is left", async () => {
     const out = join(dir, 'sweep');
-    const sweep = (ranks: string) =>
-      cli(
-        'sweep',
-        matrix,
-        '--ranks',
-        ranks,
-        '--replicates',
-        '2',
-        '--cv-folds',
-        '0',
-        ...quick(),
-        '--out',
-        out,
-      );
+    const sweep = (ranks: string) => cli(...sweepArgs(ranks, out));
     expect((await sweep('2..4')).code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['k2', 'k3', 'k4', 'ranks.json']);
     expect((await sweep('2..3')).code).toBe(0);
@@ -253,19 +254,7 @@ describe('a file that appears in --out while the command works', () => {
 
   it('is refused after the work with the earlier output untouched, naming the stored sweep and how to export it', async () => {
     const out = join(dir, 'raced-sweep');
-    const sweep = [
-      'sweep',
-      matrix,
-      '--ranks',
-      '2..3',
-      '--replicates',
-      '2',
-      '--cv-folds',
-      '0',
-      ...quick(),
-      '--out',
-      out,
-    ];
+    const sweep = sweepArgs('2..3', out);
     expect((await cli(...sweep)).code).toBe(0);
     const before = filesOf(out);
     const runsBefore = (await cli('runs', 'list', '--db', db)).stdout;
