@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ServiceError } from '../../shared/api';
 
 /** Bad arguments or bad input: exit status 2 with one line on stderr (CLI.md). */
 export class UsageError extends Error {
@@ -221,4 +222,14 @@ export function parseRankRange(text: string): [number, number] {
   if (from < 1 || to < from)
     throw new UsageError(`--ranks must go from at least 1 up to a larger or equal rank, got "${text}"`);
   return [from, to];
+}
+
+/** `action`'s result; a library row it does not find (`not_found`) is the command line's usage error. */
+export function notFoundAsUsage<T>(action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    if (error instanceof ServiceError && error.code === 'not_found') throw new UsageError(error.message);
+    throw error;
+  }
 }

@@ -15,6 +15,7 @@ import { planSweep } from '../../shared/analysis';
 import { applyMemoryBudget, memoryBudgetFlag, memoryBudgetOf, refuseOverBudget } from './memory-budget-flag';
 import {
   choiceFlag,
+  notFoundAsUsage,
   numberFlag,
   parse,
   parseRankRange,
@@ -22,6 +23,7 @@ import {
   settingsRefusal,
   UsageError,
 } from './args';
+import { getDatasetDetail, getDatasetSummary } from '../services/datasets';
 import {
   clusterPlanFlags,
   planSourceOf,
@@ -66,7 +68,14 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
     'init-h': { type: 'string' },
     'memory-budget': { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('fit takes one <matrix> path');
+  if (positionals.length !== 1) throw new UsageError('fit takes one <matrix> path or dataset id');
+  // A dataset already in the library (`nmf-studio import`) is fitted where it is stored, as the
+  // app fits it: not read from a file again, not stored a second time.
+  const source = planSourceOf(positionals[0], importOptionsOf(values), 'fit');
+  if ('datasetId' in source && values['no-save'] === true)
+    throw new UsageError(
+      '--no-save fits a matrix file in a library of its own; a dataset id names a dataset of the library (--db)',
+    );
   const memoryBudget =
     typeof values['memory-budget'] === 'string'
       ? parseByteSize(values['memory-budget'], '--memory-budget')
@@ -111,16 +120,28 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
       }
       start = { W0: W0.matrix, H0: H0.matrix };
     };
-    const dataset = await importForFit(
-      services.ctx,
-      positionals[0],
-      values,
-      params,
-      undefined,
-      hasInitW ? readStart : undefined,
-    );
+    let datasetId: number;
+    if ('datasetId' in source) {
+      datasetId = source.datasetId;
+      notFoundAsUsage(() => getDatasetSummary(services.ctx, datasetId));
+      // The names (and a 20 × 20 preview from the leading chunks), not the matrix the run leases.
+      if (hasInitW) {
+        const { rowNames, colNames } = getDatasetDetail(services.ctx, datasetId);
+        await readStart({ rowNames, colNames });
+      }
+    } else {
+      const dataset = await importForFit(
+        services.ctx,
+        positionals[0],
+        values,
+        params,
+        undefined,
+        hasInitW ? readStart : undefined,
+      );
+      datasetId = dataset.id;
+    }
     // The flags as given, completed by the service as the app's are (stored with the same key order).
-    const { id } = createRun(services.ctx, dataset.id, input);
+    const { id } = createRun(services.ctx, datasetId, input);
     const outcome = await executeRun(services.ctx, id, start);
     const run = getRunDetail(services.ctx, id);
     if (outcome !== 'done') throw new Error(`fit ${outcome}: ${run.error ?? 'no reason recorded'}`);

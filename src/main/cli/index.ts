@@ -45,7 +45,7 @@ const rendererDir = fromSource
 
 const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
 
-  nmf-studio fit <matrix> --rank K [--loss kl|frobenius|is|beta=<b>] [--solver mu|hals|als|minibatch]
+  nmf-studio fit <matrix|dataset-id> --rank K [--loss kl|frobenius|is|beta=<b>] [--solver mu|hals|als|minibatch]
         [--init random|nndsvd|nndsvda|nndsvdar] [--init-w W0.tsv --init-h H0.tsv] [--max-iter N] [--tol T]
         [--seed S] [--l1-w a] [--l2-w a] [--l1-h a] [--l2-h a] [--warmup N] [--warmup-tol T] [--replicates R]
         [--threads T] [--normalize l1|l2] [--db FILE] [--no-save] --out DIR
@@ -55,7 +55,8 @@ const USAGE = `nmf-studio ${APP_VERSION} — non-negative matrix factorization
          exactly N. --replicates R: R fits, the first from --init, the others from random starts
          with seeds S+1, S+2, …; the lowest loss is kept. --solver minibatch [--batch-size B]: online
          multiplicative updates over batches of B samples (default 1024), as scikit-learn's MiniBatchNMF;
-         --max-iter then counts passes over the data)
+         --max-iter then counts passes over the data. A dataset id fits that dataset of the library
+         (nmf-studio import … --db FILE) where it is stored; not with --no-save)
   nmf-studio sweep <matrix> --ranks 2..8 [--replicates N] [--cv-folds F] [--cv-holdout H]
         [--cv-screen-after-warmup N] [--consensus-replicates C] [--sample-folds F]
         [--memory-budget SIZE] [fit options] --out DIR

@@ -8,7 +8,7 @@ import {
 } from '../services/datasets';
 import { deleteRun, getRunDetail, getRunSummary, listRunSummaries } from '../services/runs';
 import { exportLibrary, importFactors, importLibrary, importRunFolder } from '../services/transfer';
-import { choiceFlag, parse, parseId, requireString, UsageError } from './args';
+import { choiceFlag, notFoundAsUsage, parse, parseId, requireString, UsageError } from './args';
 import {
   importOptionsOf,
   lossChoices,
@@ -59,15 +59,6 @@ export async function importCommand(args: string[], io: CliIo, open: OpenService
 function idArgument(positionals: string[], what: string): number {
   if (positionals.length > 2) throw new UsageError(`${what} takes one id, got ${positionals.length - 1}`);
   return parseId(positionals[1], what, `${what.split(' ')[0]} list`);
-}
-
-function notFoundAsUsage<T>(action: () => T): T {
-  try {
-    return action();
-  } catch (error) {
-    if (error instanceof ServiceError && error.code === 'not_found') throw new UsageError(error.message);
-    throw error;
-  }
 }
 
 export async function libraryCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {

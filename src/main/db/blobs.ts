@@ -11,9 +11,16 @@ export function toBlob(array: Float64Array | Int32Array): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 }
 
-/** Copies a BLOB into a fresh Float64Array (a Buffer's offset need not be 8-aligned). */
+/**
+ * A BLOB's doubles. better-sqlite3 gives each BLOB read an ArrayBuffer of its own (offset 0, no
+ * other Buffer in it): that one is read in place, so a run's H read back from the library is not
+ * held twice (160 MB each at 10⁶ samples and k = 20). Any other Buffer (a slice of a larger one,
+ * whose offset need not be 8-aligned) is copied into a fresh Float64Array.
+ */
 export function float64FromBlob(blob: Buffer | null): Float64Array | null {
   if (blob === null) return null;
+  if (blob.byteOffset === 0 && blob.byteLength === blob.buffer.byteLength && blob.byteLength % 8 === 0)
+    return new Float64Array(blob.buffer, 0, blob.byteLength / 8);
   const out = new Float64Array(blob.byteLength / 8);
   new Uint8Array(out.buffer).set(blob);
   return out;

@@ -386,6 +386,10 @@ export async function executeRun(
         return handle.promise as Promise<FitTaskResult>;
       }),
     );
+    // V is not read again: let it go before the result is stored, so that (once collected) it is
+    // not held beside the result's copies on their way into the library.
+    lease?.release();
+    lease = null;
     // The lowest loss wins; on a tie, the lowest seed.
     let bestIndex = 0;
     for (let r = 1; r < results.length; r++)

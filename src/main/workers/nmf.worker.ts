@@ -10,6 +10,7 @@ import { consensusComponents } from '../../shared/analysis/cnmf';
 import { installNativeKernels } from '../native';
 import { runStreamedFit } from '../services/streamed-fit';
 import { warmUpEngine } from './warm-up';
+import { fitResultTransfers } from './result-transfer';
 import {
   defaultHelperEntry,
   kernelTeamSize,
@@ -38,8 +39,9 @@ installNativeKernels();
 // their first job), rather than in the first fit. A job posted meanwhile waits in the port's queue.
 warmUpEngine();
 
-function post(message: WorkerToHost): void {
-  port!.postMessage(message);
+/** Posts `message`, handing over `transfer` (detached here) instead of copying it. */
+function post(message: WorkerToHost, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
 }
 
 /**
@@ -129,7 +131,7 @@ async function runTask(message: StartMessage): Promise<void> {
         }),
       };
     }
-    post({ type: 'done', jobId, result });
+    post({ type: 'done', jobId, result }, fitResultTransfers(result));
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
     post({

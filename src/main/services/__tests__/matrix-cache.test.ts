@@ -4,7 +4,8 @@ import { dense } from '../../../shared/linalg/matrix';
 import { createConsensus, executeConsensus, getConsensusDetail } from '../consensus';
 import { loadDataset } from '../datasets';
 import { MatrixCache } from '../matrix-cache';
-import { createRun, executeRun, getRunDetail, leaseDatasetMatrix } from '../runs';
+import { fitReplicates } from '../../../shared/nmf';
+import { createRun, executeRun, fitOptionsOf, getRunDetail, leaseDatasetMatrix } from '../runs';
 import { call, servicesInTempFolders } from './harness';
 
 const start = servicesInTempFolders('nmf-matrix-cache-');
@@ -109,5 +110,35 @@ describe('dataset matrices shared by jobs', () => {
     expect(await consensus).toBe('done');
     expect(getConsensusDetail(ctx, id).ranks.length).toBe(2);
     expect(ctx.matrices.size).toBe(0);
+  });
+
+  it('lets a run’s matrix go before its result is stored, and stores the bits of the fit in this thread', async () => {
+    const services = start();
+    const ctx = services.ctx;
+    const dataset = await synthesize(services, 4);
+    const run = createRun(ctx, dataset.id, {
+      rank: 3,
+      solver: 'minibatch',
+      batchSize: 8,
+      init: 'nndsvda',
+      maxIter: 4,
+      tol: 0,
+    });
+    // The run's row turns 'done' in the store; the progress event right after it reports the
+    // matrices still held then.
+    let heldWhenStored: number | null = null;
+    const stop = ctx.events.subscribe((event) => {
+      if (event !== 'jobs:progress' || heldWhenStored !== null) return;
+      if (getRunDetail(ctx, run.id).state === 'done') heldWhenStored = ctx.matrices.size;
+    });
+    expect(await executeRun(ctx, run.id)).toBe('done');
+    stop();
+    expect(heldWhenStored).toBe(0);
+    // W and H come from the worker handed over, not copied: the same bits as the fit run here.
+    const stored = getRunDetail(ctx, run.id);
+    const here = fitReplicates(loadDataset(ctx, dataset.id).matrix, fitOptionsOf(stored.params), 1).best;
+    expect(stored.W).toEqual(here.W.data);
+    expect(stored.H).toEqual(here.H.data);
+    expect(Object.is(stored.loss, here.loss)).toBe(true);
   });
 });

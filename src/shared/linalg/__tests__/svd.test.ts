@@ -297,3 +297,62 @@ describe('randomizedSvd: power iterations stop once the leading subspace has con
     expect(leadingSubspaceChange(P, C, rows, l, 1)).toBeGreaterThan(0.1);
   });
 });
+
+describe('randomizedSvd and jacobiSvd hold one n × l array fewer each', () => {
+  it('jacobiSvd with overwriteInput writes U over C, with the same bits as a fresh U', () => {
+    for (const [rows, cols, seed] of [
+      [40, 9, 1],
+      [25, 25, 2],
+      [300, 12, 3],
+    ]) {
+      const C = randomLowRank(rows, cols, Math.min(rows, cols), 0.1, seed).data;
+      const want = jacobiSvd(C, rows, cols);
+      const input = Float64Array.from(C);
+      const got = jacobiSvd(input, rows, cols, undefined, true);
+      expect(got.U).toBe(input);
+      for (const key of ['U', 'S', 'V'] as const) {
+        const a = got[key];
+        const b = want[key];
+        expect(a.length).toBe(b.length);
+        for (let q = 0; q < a.length; q++)
+          if (!Object.is(a[q], b[q])) expect.fail(`${rows} × ${cols}: ${key}[${q}] ${a[q]} ≠ ${b[q]}`);
+      }
+    }
+    // Without it C is left as it was.
+    const C = randomLowRank(30, 6, 6, 0.1, 4).data;
+    const before = Float64Array.from(C);
+    jacobiSvd(C, 30, 6);
+    expect(C).toEqual(before);
+  });
+
+  it('the Gaussian test matrix is the array the power iterations write Aᵀ·Q into', () => {
+    const A = randomLowRank(60, 200, 5, 0.01, 7);
+    const plain = plainProducts(A);
+    const readByTimes: Float64Array[] = [];
+    const writtenByTransposeTimes: Float64Array[] = [];
+    const svd = randomizedSvd(A, 5, {
+      seed: 2,
+      tolerance: 0,
+      products: {
+        times: (X, l, out) => {
+          readByTimes.push(X);
+          plain.times(X, l, out);
+        },
+        transposeTimes: (Y, l, out) => {
+          writtenByTransposeTimes.push(out);
+          plain.transposeTimes(Y, l, out);
+        },
+      },
+    });
+    // n × l arrays: the start's Ω (read by the first product) and the power iterations' Z are one.
+    expect(readByTimes[0].length).toBe(200 * 15);
+    expect(writtenByTransposeTimes.length).toBeGreaterThan(0);
+    for (const Z of writtenByTransposeTimes) expect(Z).toBe(readByTimes[0]);
+    for (const X of readByTimes) expect(X).toBe(readByTimes[0]);
+    // Same factors as the plain products without the hooks (same seed).
+    const plainSvd = randomizedSvd(A, 5, { seed: 2, tolerance: 0 });
+    expect(svd.U).toEqual(plainSvd.U);
+    expect(svd.S).toEqual(plainSvd.S);
+    expect(svd.V).toEqual(plainSvd.V);
+  });
+});
