@@ -14,6 +14,7 @@ import {
   sweepParamsSchema,
   type RunEstimate,
   type RunParams,
+  type SweepEstimatePart,
   type SweepParams,
   type SweepParamsInput,
   type SweepRankMetrics,
@@ -213,6 +214,45 @@ function fitsPerRank(jobs: readonly SweepJob[], rank: number): string {
   return `${side(false) || 'no fits'} on the data${baseline ? `; ${baseline} on its shuffled baseline` : ''}`;
 }
 
+/** The forecast's group of a job: what the fit is evidence for (see {@link SweepEstimatePart}). */
+function estimatePartOf(job: SweepJob): SweepEstimatePart['what'] {
+  if (job.baseline) return 'baseline';
+  switch (job.kind) {
+    case 'replicate':
+      return 'replicates';
+    case 'fold':
+      return 'folds';
+    case 'sample-fold':
+      return 'sample-folds';
+    case 'consensus':
+      return 'consensus';
+  }
+}
+
+/**
+ * The forecast split by what the fits are for, in the order the plan first names each group:
+ * every job's multiply-adds ({@link sweepJobWork}) summed per group and turned into seconds as the
+ * whole is (`secondsPerWork`), so the parts add up to the forecast. It shows the researcher what
+ * the evidence beyond the replicates costs: on the sparse 2000 × 20 000 counts the consensus fits
+ * and the shuffled baseline are about two thirds of the sweep (docs/architecture.md, "Sweep time").
+ */
+export function sweepEstimateParts(
+  dataset: Parameters<typeof fitWorkPerIteration>[0],
+  jobs: readonly SweepJob[],
+  maxIter: number,
+  secondsPerWork: number,
+): SweepEstimatePart[] {
+  const parts = new Map<SweepEstimatePart['what'], { fits: number; work: number }>();
+  for (const job of jobs) {
+    const what = estimatePartOf(job);
+    const part = parts.get(what) ?? { fits: 0, work: 0 };
+    part.fits += 1;
+    part.work += sweepJobWork(dataset, job, maxIter);
+    parts.set(what, part);
+  }
+  return [...parts].map(([what, { fits, work }]) => ({ what, fits, seconds: work * secondsPerWork }));
+}
+
 /**
  * Time and memory forecast of a sweep: every job's iteration budget (screened starts included)
  * times the work per iteration at its rank, at the engine's measured rate, spread over the pool's
@@ -249,8 +289,10 @@ export function estimateSweep(
   // Under the memory budget (job-memory-plan.ts): fewer fits at once when adapted, so it takes longer.
   const memory = sweepMemoryPlan(ctx, dataset, params, jobs);
   const parallel = memory.mode === 'adapted' ? Math.min(threads, memory.parallel) : threads;
+  const secondsPerWork = 1 / rate / parallel;
   return {
-    seconds: work / rate / parallel,
+    seconds: work * secondsPerWork,
+    parts: sweepEstimateParts(dataset, jobs, maxIter, secondsPerWork),
     peakBytes: memory.peakBytes,
     memory: { mode: memory.mode, budgetBytes: memory.budgetBytes, reason: memory.reason },
     basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}, per rank: ${fitsPerRank(jobs, params.fromRank)}${screenText}; ${consensus > 0 ? 'consensus fits from independent starts without warm-up' : 'consensus from the replicates (independent consensus fits would more than triple the work)'}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,

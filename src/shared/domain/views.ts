@@ -193,4 +193,21 @@ export interface RunEstimate {
    * or projection (job-memory-plan.ts) may be adapted instead: fewer fits at once.
    */
   memory?: { mode: 'in-memory' | 'streamed' | 'adapted' | 'refused'; budgetBytes: number; reason: string };
+  /**
+   * A sweep's forecast split by what each group of fits is for (`sweepEstimateParts` in
+   * services/sweeps.ts), in plan order; the parts' seconds add up to `seconds`. Absent for runs.
+   */
+  parts?: SweepEstimatePart[];
+}
+
+/**
+ * One group of a sweep's fits in its forecast: the replicates (the rank's best fit, the loss and
+ * BIC), the entry-wise or sample-wise fold fits (held-out error), the consensus fits (cophenetic
+ * and stability) or every fit of the shuffled baseline (what no structure gives).
+ */
+export interface SweepEstimatePart {
+  what: 'replicates' | 'folds' | 'sample-folds' | 'consensus' | 'baseline';
+  /** Fits over all ranks. */
+  fits: number;
+  seconds: number;
 }

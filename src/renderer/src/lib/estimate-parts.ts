@@ -1,0 +1,32 @@
+import type { SweepEstimatePart } from '../../../shared/domain';
+import { formatDuration } from './format';
+
+/** What each group of a sweep's fits is called in the forecast, and what it is evidence for. */
+const PART_NAMES: Record<SweepEstimatePart['what'], string> = {
+  replicates: 'replicates (best fit, loss, BIC)',
+  folds: 'CV folds (held-out error)',
+  'sample-folds': 'sample folds (held-out samples)',
+  consensus: 'consensus fits (cophenetic, stability)',
+  baseline: 'shuffled baseline',
+};
+
+/** One group as the New sweep form lists it, e.g. "consensus fits (cophenetic, stability): up to 4 min 10 s, 180 fits". */
+export interface EstimatePartLine {
+  what: SweepEstimatePart['what'];
+  text: string;
+}
+
+/**
+ * A sweep forecast's parts as lines for the form: each group's name, its time and its fits, in the
+ * plan's order. The times are upper bounds, every fit at its iteration budget, and no shares are
+ * given: fits stop at different points of their budgets by kind (on Golub's sweep the fold fits
+ * were 55 % of the CPU and the consensus fits 33 %, where their budgets are 11 % and 45 %), so a
+ * share of the bound would misstate what each group costs. Empty without parts.
+ */
+export function estimatePartLines(parts: readonly SweepEstimatePart[] | undefined): EstimatePartLine[] {
+  if (!parts) return [];
+  return parts.map((part) => ({
+    what: part.what,
+    text: `${PART_NAMES[part.what]}: up to ${formatDuration(part.seconds * 1000)}, ${part.fits} fit${part.fits === 1 ? '' : 's'}`,
+  }));
+}
