@@ -19,8 +19,8 @@ export interface EstimatePartLine {
 /**
  * A sweep forecast's parts as lines for the form: each group's name, its time and its fits, in the
  * plan's order. The times are upper bounds, every fit at its iteration budget, and no shares are
- * given: fits stop at different points of their budgets by kind (on Golub's sweep the fold fits
- * were 55 % of the CPU and the consensus fits 33 %, where their budgets are 11 % and 45 %), so a
+ * given: fits stop at different points of their budgets by kind (on Golub's sweep the budgets give
+ * the fold fits 11 % and the consensus fits 45 %, where they took 21 % and 24 % of the CPU), so a
  * share of the bound would misstate what each group costs. Empty without parts.
  */
 export function estimatePartLines(parts: readonly SweepEstimatePart[] | undefined): EstimatePartLine[] {
