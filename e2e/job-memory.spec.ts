@@ -68,14 +68,29 @@ test('the sweep form shows what each group of fits costs, and the consensus choi
 
   await page.getByLabel('Consensus fits').selectOption('replicates');
   await expect(consensus).toHaveCount(0);
-  await expect(page.getByText(/consensus from the replicates \(independent consensus fits/)).toBeVisible();
+  await expect(page.getByText(/consensus from the replicates, as asked\)/)).toBeVisible();
   await expect(
     page.getByText(/come from the warm-started replicates, which agree more readily/),
   ).toBeVisible();
   await page.locator('#sweep-baseline').uncheck();
   await page.getByLabel('CV folds').fill('0');
-  // Only the replicates are left: no list of parts.
+  // Only the replicates are left: no list of parts, and nothing yet to expect from.
   await expect(parts).toHaveCount(0);
-  await expect(page.getByText(/This sweep: estimated/)).toBeVisible();
+  await expect(page.getByText(/This sweep: estimated \d/)).toBeVisible();
+  await expect(page.getByTestId('estimate-expected')).toHaveCount(0);
+
+  // Once a sweep with these fit settings has ended, the form also says what to expect.
+  await page.getByLabel('To rank').fill('3');
+  await page.getByRole('button', { name: 'Start sweep' }).click();
+  await expect(page.getByTestId('recommendation')).toBeVisible({ timeout: 120_000 });
+  await go(page, `#/new-sweep?dataset=${datasetId}`);
+  await page.getByLabel('Consensus fits').selectOption('replicates');
+  await page.locator('#sweep-baseline').uncheck();
+  await page.getByLabel('CV folds').fill('0');
+  await expect(page.getByText(/This sweep: estimated about .* \(at most .*\)/)).toBeVisible();
+  await expect(page.getByTestId('estimate-expected')).toHaveText(
+    /^Expected from the iterations the fits of 1 earlier sweep of this dataset with these fit settings needed, as shares of their budgets: data replicate \d+ %\.$/,
+  );
+  await shot(page, 'job-memory-04-sweep-expected');
   expect(pageErrors).toEqual([]);
 });

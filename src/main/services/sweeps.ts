@@ -54,6 +54,13 @@ import { memoryProvenance, runLimited, sweepMemoryPlan } from './job-memory';
 import type { JobMemoryPlan } from '../../shared/domain/job-memory-plan';
 import { getSweepSummary, type StoredSweepResult } from './sweep-records';
 import { forgetSweepViews } from './view-cache';
+import {
+  sweepFitGroupOf,
+  sweepHistory,
+  sweepIterationRecord,
+  sweepJobBudget,
+  type SweepHistory,
+} from './sweep-history';
 
 export { SweepRemaining };
 export { getSweepDetail, getSweepSummary, getSweepView, listSweepSummaries } from './sweep-records';
@@ -130,8 +137,7 @@ export function sweepJobWork(
   job: SweepJob,
   maxIter: number,
 ): number {
-  const iterations = maxIter + (job.screen ? job.screen.starts * job.screen.iterations : 0);
-  return iterations * fitWorkPerIteration(dataset, job.rank);
+  return sweepJobBudget(job, maxIter) * fitWorkPerIteration(dataset, job.rank);
 }
 
 /** Upper bound on the multiply-adds of a sweep's jobs (every fit at its iteration budget). */
@@ -235,22 +241,45 @@ function estimatePartOf(job: SweepJob): SweepEstimatePart['what'] {
  * whole is (`secondsPerWork`), so the parts add up to the forecast. It shows the researcher what
  * the evidence beyond the replicates costs: on the sparse 2000 × 20 000 counts the consensus fits
  * and the shuffled baseline are about two thirds of the sweep (docs/architecture.md, "Sweep time").
+ * With `history`, each part also has its expected seconds: each job's work times the share of
+ * their budgets that its group's fits needed in earlier sweeps (the whole budget for a group
+ * without history).
  */
 export function sweepEstimateParts(
   dataset: Parameters<typeof fitWorkPerIteration>[0],
   jobs: readonly SweepJob[],
   maxIter: number,
   secondsPerWork: number,
+  history: SweepHistory | null = null,
 ): SweepEstimatePart[] {
-  const parts = new Map<SweepEstimatePart['what'], { fits: number; work: number }>();
+  const parts = new Map<SweepEstimatePart['what'], { fits: number; work: number; expectedWork: number }>();
   for (const job of jobs) {
     const what = estimatePartOf(job);
-    const part = parts.get(what) ?? { fits: 0, work: 0 };
+    const part = parts.get(what) ?? { fits: 0, work: 0, expectedWork: 0 };
+    const work = sweepJobWork(dataset, job, maxIter);
     part.fits += 1;
-    part.work += sweepJobWork(dataset, job, maxIter);
+    part.work += work;
+    part.expectedWork += work * (history?.shares.get(sweepFitGroupOf(job))?.share ?? 1);
     parts.set(what, part);
   }
-  return [...parts].map(([what, { fits, work }]) => ({ what, fits, seconds: work * secondsPerWork }));
+  return [...parts].map(([what, { fits, work, expectedWork }]) => ({
+    what,
+    fits,
+    seconds: work * secondsPerWork,
+    ...(history ? { expectedSeconds: expectedWork * secondsPerWork } : {}),
+  }));
+}
+
+/** What the expected time rests on: the earlier sweeps and each group's share of its budgets. */
+function expectedBasis(history: SweepHistory, jobs: readonly SweepJob[]): string {
+  const groups = [...new Set(jobs.map(sweepFitGroupOf))];
+  const known = groups.filter((group) => history.shares.has(group));
+  const unknown = groups.filter((group) => !history.shares.has(group));
+  const shares = known
+    .map((group) => `${group.replace('/', ' ')} ${Math.round(100 * history.shares.get(group)!.share)} %`)
+    .join(', ');
+  const sweeps = `${history.sweeps} earlier sweep${history.sweeps === 1 ? '' : 's'} ${history.sameDataset ? 'of this dataset' : 'of other datasets'} with these fit settings`;
+  return `from the iterations the fits of ${sweeps} needed, as shares of their budgets: ${shares || 'none of these kinds'}${unknown.length > 0 ? `; ${unknown.map((group) => group.replace('/', ' ')).join(', ')} at the whole budget (no earlier fits of that kind)` : ''}`;
 }
 
 /**
@@ -267,9 +296,16 @@ export function estimateSweep(
   rate: number,
 ): RunEstimate {
   const dataset = getDatasetSummary(ctx, datasetId);
-  const params = withConsensusReplicates(dataset, sweepParamsSchema.parse(input));
+  const asked = sweepParamsSchema.parse(input);
+  const params = withConsensusReplicates(dataset, asked);
   const jobs = planSweep(sweepSpecOf(params));
   const maxIter = params.fit.maxIter;
+  const consensusSource =
+    (params.consensusReplicates ?? 0) > 0
+      ? 'consensus fits from independent starts without warm-up'
+      : asked.consensusReplicates === undefined
+        ? 'consensus from the replicates (independent consensus fits would more than triple the work)'
+        : 'consensus from the replicates, as asked';
   const work = sweepWork(dataset, params);
   const threads = Math.min(ctx.pool.size, jobs.length);
   const screenedJob = jobs.find((job) => job.screen !== null) ?? null;
@@ -285,17 +321,26 @@ export function estimateSweep(
     screened === null
       ? ''
       : `; each fold screening ${screened.starts} starts for ${screened.iterations} iterations${settlingCap !== null && settlingCap > screened.iterations ? ` (up to ${settlingCap} where HALS settles late)` : ''}`;
-  const consensus = params.consensusReplicates ?? 0;
   // Under the memory budget (job-memory-plan.ts): fewer fits at once when adapted, so it takes longer.
   const memory = sweepMemoryPlan(ctx, dataset, params, jobs);
   const parallel = memory.mode === 'adapted' ? Math.min(threads, memory.parallel) : threads;
   const secondsPerWork = 1 / rate / parallel;
+  const history = sweepHistory(ctx.db, datasetId, params);
+  const parts = sweepEstimateParts(dataset, jobs, maxIter, secondsPerWork, history);
   return {
     seconds: work * secondsPerWork,
-    parts: sweepEstimateParts(dataset, jobs, maxIter, secondsPerWork),
+    parts,
+    ...(history
+      ? {
+          expected: {
+            seconds: parts.reduce((sum, part) => sum + (part.expectedSeconds ?? part.seconds), 0),
+            basis: expectedBasis(history, jobs),
+          },
+        }
+      : {}),
     peakBytes: memory.peakBytes,
     memory: { mode: memory.mode, budgetBytes: memory.budgetBytes, reason: memory.reason },
-    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}, per rank: ${fitsPerRank(jobs, params.fromRank)}${screenText}; ${consensus > 0 ? 'consensus fits from independent starts without warm-up' : 'consensus from the replicates (independent consensus fits would more than triple the work)'}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}, per rank: ${fitsPerRank(jobs, params.fromRank)}${screenText}; ${consensusSource}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
   };
 }
 
@@ -640,6 +685,8 @@ function saveSweepOutcome(
     summary.recommendation.rank,
     summary.recommendation.criterion,
     ctx.now(),
+    // For the forecasts of later sweeps with these fit settings (sweep-history.ts).
+    JSON.stringify(sweepIterationRecord(jobs, results, params.fit.maxIter)),
   );
   // Ended meanwhile (deleted, cancelled, or interrupted): throwing rolls back the runs saved above.
   if (!completed) throw new Error(`sweep ${id} ended before its summary was stored`);

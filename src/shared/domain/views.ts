@@ -198,6 +198,12 @@ export interface RunEstimate {
    * services/sweeps.ts), in plan order; the parts' seconds add up to `seconds`. Absent for runs.
    */
   parts?: SweepEstimatePart[];
+  /**
+   * A sweep's expected time where earlier sweeps with the same fit settings ended in this library:
+   * each fit's bound scaled by the share of their budgets such fits needed (services/sweep-history.ts),
+   * and what it rests on. Absent without such sweeps (and for runs): only the bound is known.
+   */
+  expected?: { seconds: number; basis: string };
 }
 
 /**
@@ -209,5 +215,8 @@ export interface SweepEstimatePart {
   what: 'replicates' | 'folds' | 'sample-folds' | 'consensus' | 'baseline';
   /** Fits over all ranks. */
   fits: number;
+  /** At most: every fit at its iteration budget. */
   seconds: number;
+  /** Expected, where {@link RunEstimate.expected} is given. */
+  expectedSeconds?: number;
 }

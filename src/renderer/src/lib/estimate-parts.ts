@@ -10,23 +10,27 @@ const PART_NAMES: Record<SweepEstimatePart['what'], string> = {
   baseline: 'shuffled baseline',
 };
 
-/** One group as the New sweep form lists it, e.g. "consensus fits (cophenetic, stability): up to 4 min 10 s, 180 fits". */
+/**
+ * One group as the New sweep form lists it, e.g. "consensus fits (cophenetic, stability): about
+ * 40 s, up to 4 min 10 s, 180 fits" (the expected time where earlier sweeps give one).
+ */
 export interface EstimatePartLine {
   what: SweepEstimatePart['what'];
   text: string;
 }
 
 /**
- * A sweep forecast's parts as lines for the form: each group's name, its time and its fits, in the
- * plan's order. The times are upper bounds, every fit at its iteration budget, and no shares are
- * given: fits stop at different points of their budgets by kind (on Golub's sweep the budgets give
- * the fold fits 11 % and the consensus fits 45 %, where they took 21 % and 24 % of the CPU), so a
- * share of the bound would misstate what each group costs. Empty without parts.
+ * A sweep forecast's parts as lines for the form: each group's name, its expected time where
+ * earlier sweeps give one, its bound and its fits, in the plan's order. The bounds price every fit
+ * at its iteration budget, and no shares of them are given: fits stop at different points of their
+ * budgets by kind (on Golub's sweep the budgets give the fold fits 11 % and the consensus fits
+ * 45 %, where they took 21 % and 24 % of the CPU), so a share of the bound would misstate what each
+ * group costs. Empty without parts.
  */
 export function estimatePartLines(parts: readonly SweepEstimatePart[] | undefined): EstimatePartLine[] {
   if (!parts) return [];
   return parts.map((part) => ({
     what: part.what,
-    text: `${PART_NAMES[part.what]}: up to ${formatDuration(part.seconds * 1000)}, ${part.fits} fit${part.fits === 1 ? '' : 's'}`,
+    text: `${PART_NAMES[part.what]}: ${part.expectedSeconds !== undefined ? `about ${formatDuration(part.expectedSeconds * 1000)}, ` : ''}up to ${formatDuration(part.seconds * 1000)}, ${part.fits} fit${part.fits === 1 ? '' : 's'}`,
   }));
 }

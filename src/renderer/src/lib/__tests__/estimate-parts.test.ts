@@ -19,6 +19,18 @@ describe('the lines of a sweep forecast’s parts', () => {
     ]);
   });
 
+  it('puts the expected time first where earlier sweeps give one', () => {
+    expect(
+      estimatePartLines([
+        { what: 'replicates', fits: 20, seconds: 35, expectedSeconds: 6.3 },
+        { what: 'sample-folds', fits: 3, seconds: 4, expectedSeconds: 4 },
+      ]),
+    ).toEqual([
+      { what: 'replicates', text: 'replicates (best fit, loss, BIC): about 6.3 s, up to 35 s, 20 fits' },
+      { what: 'sample-folds', text: 'sample folds (held-out samples): about 4.0 s, up to 4.0 s, 3 fits' },
+    ]);
+  });
+
   it('gives nothing without parts', () => {
     expect(estimatePartLines(undefined)).toEqual([]);
     expect(estimatePartLines([])).toEqual([]);
