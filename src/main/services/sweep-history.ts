@@ -9,7 +9,8 @@ import { doneSweepIterationRecords } from '../db/queries/sweeps';
  * A sweep's forecast prices every fit at its budget (maxIter, plus the screened starts of a fold
  * fit), but most fits stop long before it: on Golub (`sweep golub.tsv.gz --ranks 2..5`) the data's
  * consensus fits needed 10 % of theirs, its replicates 18 % and its fold fits 39 %, so the bound
- * (5 min 13 s) was 5–12× the sweep. How far a fit runs depends on the data and the fit settings,
+ * was 3.6–4.9× the sweep's time (docs/architecture.md, "The expected time, from earlier sweeps").
+ * How far a fit runs depends on the data and the fit settings,
  * which no formula knows before a fit; earlier sweeps with the same fit settings do. So each sweep
  * stores, when it ends, each group's iterations against its budgets ({@link sweepIterationRecord}),
  * and the forecast of a new sweep scales each of its fits by its group's share
@@ -64,8 +65,8 @@ export interface SweepHistory {
   /** Ended sweeps read, and whether they are of the dataset being forecast. */
   sweeps: number;
   sameDataset: boolean;
-  /** Each group's share of its budgets that its fits ran, in (0, 1], with the fits it rests on. */
-  shares: Map<SweepFitGroup, { share: number; fits: number }>;
+  /** Each group's share of its budgets that its fits ran, in (0, 1]. */
+  shares: Map<SweepFitGroup, { share: number }>;
 }
 
 /** Ended sweeps read at most, newest first. */
@@ -96,20 +97,18 @@ export function sweepHistory(db: Db, datasetId: number, params: SweepParams): Sw
   const own = matching.filter((sweep) => sweep.datasetId === datasetId);
   const chosen = (own.length > 0 ? own : matching).slice(0, HISTORY_SWEEPS);
   if (chosen.length === 0) return null;
-  const totals = new Map<SweepFitGroup, { iterations: number; budget: number; fits: number }>();
+  const totals = new Map<SweepFitGroup, { iterations: number; budget: number }>();
   for (const { record } of chosen) {
     for (const entry of record) {
-      const total = totals.get(entry.group) ?? { iterations: 0, budget: 0, fits: 0 };
+      const total = totals.get(entry.group) ?? { iterations: 0, budget: 0 };
       total.iterations += entry.iterations;
       total.budget += entry.budget;
-      total.fits += entry.fits;
       totals.set(entry.group, total);
     }
   }
-  const shares = new Map<SweepFitGroup, { share: number; fits: number }>();
+  const shares = new Map<SweepFitGroup, { share: number }>();
   for (const [group, total] of totals) {
-    if (total.budget > 0 && total.fits > 0)
-      shares.set(group, { share: Math.min(1, total.iterations / total.budget), fits: total.fits });
+    if (total.budget > 0) shares.set(group, { share: Math.min(1, total.iterations / total.budget) });
   }
   return { sweeps: chosen.length, sameDataset: own.length > 0, shares };
 }
