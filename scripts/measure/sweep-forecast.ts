@@ -58,6 +58,8 @@ const services = createServices({
   threads: Number(values.threads),
 });
 services.ctx.pool.warm();
+// Measured once the workers have started, as the app's first forecast would be.
+await new Promise((resolve) => setTimeout(resolve, 3000));
 const rate = engineRate(services.ctx);
 for (const words of values.sweep) {
   const { datasetId, params } = sweepOf(words);
