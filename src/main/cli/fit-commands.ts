@@ -9,7 +9,15 @@ import {
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { readFactorsTsv } from '../io';
 import { createRun, executeRun, getRunDetail } from '../services/runs';
-import { createSweep, executeSweep, sweepSpecOf, withConsensusReplicates } from '../services/sweeps';
+import {
+  createSweep,
+  estimateSweep,
+  executeSweep,
+  sweepSpecOf,
+  withConsensusReplicates,
+} from '../services/sweeps';
+import { engineRate } from '../services/calibrate';
+import type { RunEstimate } from '../../shared/domain';
 import { sweepMemoryPlan } from '../services/job-memory';
 import { planSweep } from '../../shared/analysis';
 import { applyMemoryBudget, memoryBudgetFlag, memoryBudgetOf, refuseOverBudget } from './memory-budget-flag';
@@ -158,6 +166,16 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
   }
 }
 
+/**
+ * The forecast a sweep's progress opens with, as the New sweep form gives it: the expected time
+ * where earlier sweeps with the same fit settings give one, the bound, the plan and the basis.
+ */
+export function sweepForecastLine(id: number, estimate: RunEstimate): string {
+  const seconds = (s: number): string => `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const expected = estimate.expected;
+  return `sweep ${id}: ${expected ? `expected about ${seconds(expected.seconds)}, ` : ''}at most ${seconds(estimate.seconds)} (${estimate.basis})${expected ? `; expected ${expected.basis}` : ''}`;
+}
+
 export async function sweepCommand(args: string[], io: CliIo, open: OpenServices): Promise<void> {
   const { values, positionals } = parse(args, {
     ...matrixInputOptions,
@@ -212,7 +230,8 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
   applyMemoryBudget(services.ctx, memoryBudget);
   // Workers start while the file is read.
   services.ctx.pool.warm();
-  const stop = followProgress(services, io, io.stderrIsTty || values.progress === true, 'sweep');
+  const progress = io.stderrIsTty || values.progress === true;
+  const stop = followProgress(services, io, progress, 'sweep');
   try {
     const dataset = await importForFit(
       services.ctx,
@@ -226,6 +245,10 @@ export async function sweepCommand(args: string[], io: CliIo, open: OpenServices
       },
     );
     const { id } = createSweep(services.ctx, dataset.id, parsed.data);
+    if (progress)
+      io.stderr(
+        `${sweepForecastLine(id, estimateSweep(services.ctx, dataset.id, parsed.data, engineRate(services.ctx)))}\n`,
+      );
     const outcome = await executeSweep(services.ctx, id);
     await writeSweepFolder(services, id, out, normalize, outcome, io.stderr);
   } finally {

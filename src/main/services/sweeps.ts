@@ -14,6 +14,7 @@ import {
   sweepParamsSchema,
   type RunEstimate,
   type RunParams,
+  type SweepEstimatePart,
   type SweepParams,
   type SweepParamsInput,
   type SweepRankMetrics,
@@ -53,6 +54,13 @@ import { memoryProvenance, runLimited, sweepMemoryPlan } from './job-memory';
 import type { JobMemoryPlan } from '../../shared/domain/job-memory-plan';
 import { getSweepSummary, type StoredSweepResult } from './sweep-records';
 import { forgetSweepViews } from './view-cache';
+import {
+  sweepFitGroupOf,
+  sweepHistory,
+  sweepIterationRecord,
+  sweepJobBudget,
+  type SweepHistory,
+} from './sweep-history';
 
 export { SweepRemaining };
 export { getSweepDetail, getSweepSummary, getSweepView, listSweepSummaries } from './sweep-records';
@@ -129,8 +137,7 @@ export function sweepJobWork(
   job: SweepJob,
   maxIter: number,
 ): number {
-  const iterations = maxIter + (job.screen ? job.screen.starts * job.screen.iterations : 0);
-  return iterations * fitWorkPerIteration(dataset, job.rank);
+  return sweepJobBudget(job, maxIter) * fitWorkPerIteration(dataset, job.rank);
 }
 
 /** Upper bound on the multiply-adds of a sweep's jobs (every fit at its iteration budget). */
@@ -213,6 +220,68 @@ function fitsPerRank(jobs: readonly SweepJob[], rank: number): string {
   return `${side(false) || 'no fits'} on the data${baseline ? `; ${baseline} on its shuffled baseline` : ''}`;
 }
 
+/** The forecast's group of a job: what the fit is evidence for (see {@link SweepEstimatePart}). */
+function estimatePartOf(job: SweepJob): SweepEstimatePart['what'] {
+  if (job.baseline) return 'baseline';
+  switch (job.kind) {
+    case 'replicate':
+      return 'replicates';
+    case 'fold':
+      return 'folds';
+    case 'sample-fold':
+      return 'sample-folds';
+    case 'consensus':
+      return 'consensus';
+  }
+}
+
+/**
+ * The forecast split by what the fits are for, in the order the plan first names each group:
+ * every job's multiply-adds ({@link sweepJobWork}) summed per group and turned into seconds as the
+ * whole is (`secondsPerWork`), so the parts add up to the forecast. It shows the researcher what
+ * the evidence beyond the replicates costs: on the sparse 2000 × 20 000 counts the consensus fits
+ * and the shuffled baseline are about two thirds of the sweep (docs/architecture.md, "Sweep time").
+ * With `history`, each part also has its expected seconds: each job's work times the share of
+ * their budgets that its group's fits needed in earlier sweeps (the whole budget for a group
+ * without history).
+ */
+export function sweepEstimateParts(
+  dataset: Parameters<typeof fitWorkPerIteration>[0],
+  jobs: readonly SweepJob[],
+  maxIter: number,
+  secondsPerWork: number,
+  history: SweepHistory | null = null,
+): SweepEstimatePart[] {
+  const parts = new Map<SweepEstimatePart['what'], { fits: number; work: number; expectedWork: number }>();
+  for (const job of jobs) {
+    const what = estimatePartOf(job);
+    const part = parts.get(what) ?? { fits: 0, work: 0, expectedWork: 0 };
+    const work = sweepJobWork(dataset, job, maxIter);
+    part.fits += 1;
+    part.work += work;
+    part.expectedWork += work * (history?.shares.get(sweepFitGroupOf(job))?.share ?? 1);
+    parts.set(what, part);
+  }
+  return [...parts].map(([what, { fits, work, expectedWork }]) => ({
+    what,
+    fits,
+    seconds: work * secondsPerWork,
+    ...(history ? { expectedSeconds: expectedWork * secondsPerWork } : {}),
+  }));
+}
+
+/** What the expected time rests on: the earlier sweeps and each group's share of its budgets. */
+function expectedBasis(history: SweepHistory, jobs: readonly SweepJob[]): string {
+  const groups = [...new Set(jobs.map(sweepFitGroupOf))];
+  const known = groups.filter((group) => history.shares.has(group));
+  const unknown = groups.filter((group) => !history.shares.has(group));
+  const shares = known
+    .map((group) => `${group.replace('/', ' ')} ${Math.round(100 * history.shares.get(group)!.share)} %`)
+    .join(', ');
+  const sweeps = `${history.sweeps} earlier sweep${history.sweeps === 1 ? '' : 's'} ${history.sameDataset ? 'of this dataset' : 'of other datasets'} with these fit settings`;
+  return `from the iterations the fits of ${sweeps} needed, as shares of their budgets: ${shares || 'none of these kinds'}${unknown.length > 0 ? `; ${unknown.map((group) => group.replace('/', ' ')).join(', ')} at the whole budget (no earlier fits of that kind)` : ''}`;
+}
+
 /**
  * Time and memory forecast of a sweep: every job's iteration budget (screened starts included)
  * times the work per iteration at its rank, at the engine's measured rate, spread over the pool's
@@ -227,9 +296,16 @@ export function estimateSweep(
   rate: number,
 ): RunEstimate {
   const dataset = getDatasetSummary(ctx, datasetId);
-  const params = withConsensusReplicates(dataset, sweepParamsSchema.parse(input));
+  const asked = sweepParamsSchema.parse(input);
+  const params = withConsensusReplicates(dataset, asked);
   const jobs = planSweep(sweepSpecOf(params));
   const maxIter = params.fit.maxIter;
+  const consensusSource =
+    (params.consensusReplicates ?? 0) > 0
+      ? 'consensus fits from independent starts without warm-up'
+      : asked.consensusReplicates === undefined
+        ? 'consensus from the replicates (independent consensus fits would more than triple the work)'
+        : 'consensus from the replicates, as asked';
   const work = sweepWork(dataset, params);
   const threads = Math.min(ctx.pool.size, jobs.length);
   const screenedJob = jobs.find((job) => job.screen !== null) ?? null;
@@ -245,15 +321,26 @@ export function estimateSweep(
     screened === null
       ? ''
       : `; each fold screening ${screened.starts} starts for ${screened.iterations} iterations${settlingCap !== null && settlingCap > screened.iterations ? ` (up to ${settlingCap} where HALS settles late)` : ''}`;
-  const consensus = params.consensusReplicates ?? 0;
   // Under the memory budget (job-memory-plan.ts): fewer fits at once when adapted, so it takes longer.
   const memory = sweepMemoryPlan(ctx, dataset, params, jobs);
   const parallel = memory.mode === 'adapted' ? Math.min(threads, memory.parallel) : threads;
+  const secondsPerWork = 1 / rate / parallel;
+  const history = sweepHistory(ctx.db, datasetId, params);
+  const parts = sweepEstimateParts(dataset, jobs, maxIter, secondsPerWork, history);
   return {
-    seconds: work / rate / parallel,
+    seconds: work * secondsPerWork,
+    parts,
+    ...(history
+      ? {
+          expected: {
+            seconds: parts.reduce((sum, part) => sum + (part.expectedSeconds ?? part.seconds), 0),
+            basis: expectedBasis(history, jobs),
+          },
+        }
+      : {}),
     peakBytes: memory.peakBytes,
     memory: { mode: memory.mode, budgetBytes: memory.budgetBytes, reason: memory.reason },
-    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}, per rank: ${fitsPerRank(jobs, params.fromRank)}${screenText}; ${consensus > 0 ? 'consensus fits from independent starts without warm-up' : 'consensus from the replicates (independent consensus fits would more than triple the work)'}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}, per rank: ${fitsPerRank(jobs, params.fromRank)}${screenText}; ${consensusSource}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
   };
 }
 
@@ -598,6 +685,8 @@ function saveSweepOutcome(
     summary.recommendation.rank,
     summary.recommendation.criterion,
     ctx.now(),
+    // For the forecasts of later sweeps with these fit settings (sweep-history.ts).
+    JSON.stringify(sweepIterationRecord(jobs, results, params.fit.maxIter)),
   );
   // Ended meanwhile (deleted, cancelled, or interrupted): throwing rolls back the runs saved above.
   if (!completed) throw new Error(`sweep ${id} ended before its summary was stored`);

@@ -193,4 +193,30 @@ export interface RunEstimate {
    * or projection (job-memory-plan.ts) may be adapted instead: fewer fits at once.
    */
   memory?: { mode: 'in-memory' | 'streamed' | 'adapted' | 'refused'; budgetBytes: number; reason: string };
+  /**
+   * A sweep's forecast split by what each group of fits is for (`sweepEstimateParts` in
+   * services/sweeps.ts), in plan order; the parts' seconds add up to `seconds`. Absent for runs.
+   */
+  parts?: SweepEstimatePart[];
+  /**
+   * A sweep's expected time where earlier sweeps with the same fit settings ended in this library:
+   * each fit's bound scaled by the share of their budgets such fits needed (services/sweep-history.ts),
+   * and what it rests on. Absent without such sweeps (and for runs): only the bound is known.
+   */
+  expected?: { seconds: number; basis: string };
+}
+
+/**
+ * One group of a sweep's fits in its forecast: the replicates (the rank's best fit, the loss and
+ * BIC), the entry-wise or sample-wise fold fits (held-out error), the consensus fits (cophenetic
+ * and stability) or every fit of the shuffled baseline (what no structure gives).
+ */
+export interface SweepEstimatePart {
+  what: 'replicates' | 'folds' | 'sample-folds' | 'consensus' | 'baseline';
+  /** Fits over all ranks. */
+  fits: number;
+  /** At most: every fit at its iteration budget. */
+  seconds: number;
+  /** Expected, where {@link RunEstimate.expected} is given. */
+  expectedSeconds?: number;
 }

@@ -8,6 +8,7 @@ import * as m0060 from './0060-create-projections-and-consensus';
 import * as m0070 from './0070-sweep-cluster-provenance';
 import * as m0090 from './0090-consensus-cluster-provenance';
 import * as m0140 from './0140-sweeps-ran-fixed-warmups';
+import * as m0150 from './0150-sweep-fit-iterations';
 
 /** Every migration, in order. Add new ones at the end, numbered in steps of 10. */
 export const migrations: readonly Migration[] = [
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   m0070,
   m0090,
   m0140,
+  m0150,
 ];

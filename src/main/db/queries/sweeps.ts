@@ -157,6 +157,10 @@ export function sweepJobResultSlice(
   return row ? row.bytes : null;
 }
 
+/**
+ * Stores an ended sweep's summary and `fitIterations` (JSON: each group's iterations against its
+ * budgets, services/sweep-history.ts).
+ */
 export function completeSweep(
   db: Db,
   id: number,
@@ -164,15 +168,28 @@ export function completeSweep(
   recommended: number | null,
   criterion: string | null,
   at: string,
+  fitIterations: string,
 ): boolean {
   // Only a queued or running sweep becomes done: one ended meanwhile keeps its state.
   return (
     db
       .prepare(
-        "UPDATE sweeps SET state = 'done', result = ?, recommended = ?, criterion = ?, finished_at = ?, error = NULL, owner = NULL WHERE id = ? AND state IN ('queued', 'running')",
+        "UPDATE sweeps SET state = 'done', result = ?, recommended = ?, criterion = ?, finished_at = ?, fit_iterations = ?, error = NULL, owner = NULL WHERE id = ? AND state IN ('queued', 'running')",
       )
-      .run(result, recommended, criterion, at, id).changes === 1
+      .run(result, recommended, criterion, at, fitIterations, id).changes === 1
   );
+}
+
+/** The newest ended sweeps that stored their fits' iterations (`fit_iterations`), at most `limit`. */
+export function doneSweepIterationRecords(
+  db: Db,
+  limit: number,
+): Array<{ id: number; dataset_id: number; params: string; iterations: string }> {
+  return db
+    .prepare(
+      "SELECT id, dataset_id, params, fit_iterations AS iterations FROM sweeps WHERE state = 'done' AND fit_iterations IS NOT NULL ORDER BY id DESC LIMIT ?",
+    )
+    .all(limit) as Array<{ id: number; dataset_id: number; params: string; iterations: string }>;
 }
 
 export function deleteSweep(db: Db, id: number): number {

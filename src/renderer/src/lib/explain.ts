@@ -24,7 +24,15 @@ export const explain = {
     'Fit several times and keep the lowest loss: the first from the start chosen above, the others from random starts (seeds seed + 1, seed + 2, …).',
   fromRank: 'Smallest k to try.',
   toRank: 'Largest k to try.',
-  sweepReplicates: 'Fits per k: their agreement gives the cophenetic and stability criteria.',
+  sweepReplicates:
+    'Fits per k: the best gives the rank its loss, BIC and the run kept; without independent consensus fits, their agreement also gives the cophenetic and stability criteria.',
+  consensusFits: {
+    auto: 'Independent fits from random starts without warm-up give the cophenetic and stability criteria when they cost at most twice the rest of the sweep; otherwise the replicates do. The estimate below shows what each part costs.',
+    independent:
+      'Fits from random starts without warm-up, for consensus clustering and stability, however much time they add (the estimate below shows how much).',
+    replicates:
+      'No extra fits: the cophenetic and stability criteria come from the warm-started replicates, which agree more readily, so both read higher than independent fits would give; the recommendation says so.',
+  },
   cvFolds: 'Entries held out to score prediction error per k (0 = no cross-validation).',
   holdoutTenth:
     'Each fold holds out its own tenth of the entries instead of every entry being in one fold, so no sample has a small program (a few genes) held out whole; each fit then trains on 90 % of the data, which can move the lowest error to a higher rank.',

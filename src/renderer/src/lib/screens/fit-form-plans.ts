@@ -1,4 +1,5 @@
 import type { Result } from '../../../../shared/api';
+import { DEFAULT_CONSENSUS_REPLICATES } from '../../../../shared/analysis/sweep-plan';
 import { RUN_DEFAULTS, SWEEP_DEFAULTS, SWEEP_FIT_DEFAULTS } from '../../../../shared/domain/defaults';
 import { betaOfLoss, type SweepParams } from '../../../../shared/domain/params';
 import { defaultSolverFor } from '../../../../shared/nmf/defaults';
@@ -56,7 +57,18 @@ export interface SweepFields {
    * whole (docs/architecture.md, "Folds that hold out a fraction of the entries").
    */
   holdoutTenth: boolean;
+  /**
+   * Where consensus and stability come from: `auto` leaves it to the service, which runs
+   * independent consensus fits when they cost at most twice the rest of the sweep
+   * (`withConsensusReplicates`); `independent` asks for them whatever they cost; `replicates` asks
+   * for none, so the consensus is read from the warm-started replicates (faster; they agree more
+   * readily, and the recommendation says so).
+   */
+  consensusFits: ConsensusFitsChoice;
 }
+
+/** The New sweep form's choice of consensus fits (see {@link SweepFields.consensusFits}). */
+export type ConsensusFitsChoice = 'auto' | 'independent' | 'replicates';
 
 const SWEEP_EXTRA_DEFAULTS = {
   replicates: SWEEP_DEFAULTS.replicates,
@@ -64,7 +76,15 @@ const SWEEP_EXTRA_DEFAULTS = {
   baseline: SWEEP_DEFAULTS.baseline,
   sampleCv: false,
   holdoutTenth: false,
+  consensusFits: 'auto' as ConsensusFitsChoice,
 };
+
+/** The request's `consensusReplicates` for a choice; absent for `auto` (the service decides). */
+function consensusReplicatesOf(choice: ConsensusFitsChoice): { consensusReplicates?: number } {
+  if (choice === 'independent') return { consensusReplicates: DEFAULT_CONSENSUS_REPLICATES };
+  if (choice === 'replicates') return { consensusReplicates: 0 };
+  return {};
+}
 
 /** The fraction each fold holds out under "A tenth per fold": a tenth, or 1/folds above 10 folds. */
 function tenthPerFold(cvFolds: number): number {
@@ -73,7 +93,7 @@ function tenthPerFold(cvFolds: number): number {
 
 /** The sweep request's parameters (also what a cluster job folder plans). */
 export function sweepParams(fit: FitForm, extra: SweepFields) {
-  const { fromRank, toRank, replicates, cvFolds, baseline, sampleCv, holdoutTenth } = extra;
+  const { fromRank, toRank, replicates, cvFolds, baseline, sampleCv, holdoutTenth, consensusFits } = extra;
   return {
     fromRank,
     toRank,
@@ -81,6 +101,7 @@ export function sweepParams(fit: FitForm, extra: SweepFields) {
     cvFolds,
     ...(holdoutTenth && cvFolds >= 2 ? { cvHoldout: tenthPerFold(cvFolds) } : {}),
     baseline,
+    ...consensusReplicatesOf(consensusFits),
     ...(sampleCv ? { sampleFolds: 3 } : {}),
     fit: { ...fit },
   };
@@ -99,10 +120,12 @@ export interface SweepAgainChange {
 }
 
 /**
- * The New sweep form's fields from a stored sweep's parameters, with `change` applied. What the
- * form cannot hold is left to the service as for any new sweep: the number of consensus fits and
- * baseline replicates (chosen again from the estimate), and a holdout other than the form's tenth
- * (see {@link sweepPreset}'s note).
+ * The New sweep form's fields from a stored sweep's parameters, with `change` applied. The stored
+ * number of consensus fits was decided when the sweep was made (by the service or the user), so it
+ * is kept as a choice: none stays none, any stays independent fits (the form's 20; the note says so
+ * when the sweep ran another number), and a sweep stored without the field is left to the service.
+ * What the form cannot hold is left to the service as for any new sweep: the number of baseline
+ * replicates, and a holdout other than the form's tenth (see {@link sweepPreset}'s note).
  */
 export function sweepFormOf(
   params: SweepParams,
@@ -118,6 +141,12 @@ export function sweepFormOf(
     baseline: params.baseline,
     sampleCv: (params.sampleFolds ?? 0) > 0,
     holdoutTenth: change.holdoutTenth ?? params.cvHoldout !== undefined,
+    consensusFits:
+      params.consensusReplicates === undefined
+        ? 'auto'
+        : params.consensusReplicates === 0
+          ? 'replicates'
+          : 'independent',
   };
   return { fit, extra };
 }
@@ -136,7 +165,12 @@ export function sweepPresetNote(id: number, params: SweepParams, change: SweepAg
     params.cvHoldout !== undefined && Math.abs(params.cvHoldout - tenth) > 1e-12
       ? ` Sweep ${id} held out ${+(100 * params.cvHoldout).toPrecision(3)} % per fold; this form holds out a tenth (${+(100 * tenth).toPrecision(3)} %).`
       : '';
-  return `The settings of sweep ${id}${changes.length > 0 ? `, with ${changes.join(' and ')}` : ''}.${otherHoldout}`;
+  const consensus = params.consensusReplicates ?? 0;
+  const otherConsensus =
+    consensus > 0 && consensus !== DEFAULT_CONSENSUS_REPLICATES
+      ? ` Sweep ${id} ran ${consensus} consensus fit${consensus === 1 ? '' : 's'} per k; this form runs ${DEFAULT_CONSENSUS_REPLICATES}.`
+      : '';
+  return `The settings of sweep ${id}${changes.length > 0 ? `, with ${changes.join(' and ')}` : ''}.${otherHoldout}${otherConsensus}`;
 }
 
 /** Loads sweep `id`'s settings for the New sweep form (`#/new-sweep?from=id`), with `change`. */

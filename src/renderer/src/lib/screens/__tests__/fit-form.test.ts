@@ -233,6 +233,15 @@ describe('the New sweep and New consensus plans', () => {
       baseline: true,
       sampleCv: false,
       holdoutTenth: false,
+      consensusFits: 'auto',
+    });
+    // Automatic consensus fits leave the number to the service; a choice reaches it as a number.
+    expect(sweepParams(model.fit!, model.extra)).not.toHaveProperty('consensusReplicates');
+    expect(sweepParams(model.fit!, { ...model.extra, consensusFits: 'independent' })).toMatchObject({
+      consensusReplicates: 20,
+    });
+    expect(sweepParams(model.fit!, { ...model.extra, consensusFits: 'replicates' })).toMatchObject({
+      consensusReplicates: 0,
     });
     // A tenth per fold reaches the request as cvHoldout; without folds there is nothing to hold out.
     expect(sweepParams(model.fit!, { ...model.extra, holdoutTenth: true })).toMatchObject({ cvHoldout: 0.1 });
@@ -397,7 +406,13 @@ describe('Sweep again: the New sweep form filled from a stored sweep', () => {
       baseline: true,
       sampleCv: true,
       holdoutTenth: false,
+      consensusFits: 'independent',
     });
+    // The stored choice of consensus fits is kept: none stays none; a sweep stored before the field
+    // leaves it to the service.
+    expect(sweepFormOf({ ...stored, consensusReplicates: 0 }, {}).extra.consensusFits).toBe('replicates');
+    const { consensusReplicates: _dropped, ...beforeTheField } = stored;
+    expect(sweepFormOf(beforeTheField, {}).extra.consensusFits).toBe('auto');
     expect(sweepFormOf(stored, { holdoutTenth: true, toRank: 8 }).extra).toMatchObject({
       holdoutTenth: true,
       toRank: 8,
@@ -428,6 +443,7 @@ describe('Sweep again: the New sweep form filled from a stored sweep', () => {
       cvFolds: 3,
       cvHoldout: 0.1,
       sampleFolds: 3,
+      consensusReplicates: 20,
     });
     expect(request.params.fit).toMatchObject({ loss: 'frobenius', seed: 7, l1H: 0.5, maxIter: 500 });
     // Reset goes back to the dataset's suggestions and drops the note.
@@ -442,6 +458,16 @@ describe('Sweep again: the New sweep form filled from a stored sweep', () => {
     await model.loadDatasets();
     expect(model.presetNote).toBe(
       'The settings of sweep 4, with ranks 2–8 instead of 2–5. Sweep 4 held out 5 % per fold; this form holds out a tenth (10 %).',
+    );
+  });
+
+  it('names a number of consensus fits other than the form’s', async () => {
+    const fake = portsWithSweep({ ...stored, consensusReplicates: 7 });
+    const model = new FitFormModel(fake.ports, sweepPlan, null, sweepPreset(4, {}));
+    await model.loadDatasets();
+    expect(model.extra.consensusFits).toBe('independent');
+    expect(model.presetNote).toBe(
+      'The settings of sweep 4. Sweep 4 ran 7 consensus fits per k; this form runs 20.',
     );
   });
 

@@ -1,0 +1,87 @@
+/**
+ * The sweep forecast against the sweep: for each sweep named, in order, on one library, the
+ * New sweep form's estimate (the bound, and the expected time once earlier sweeps with the same fit
+ * settings have ended; services/sweep-history.ts) is taken, then the sweep is run through the
+ * services and timed. Each line: the sweep, its fits, the bound, the expected time, the sweep's wall
+ * time and the two ratios to it. The datasets must be in the library already
+ * (`nmf-studio import FILE --db LIB`).
+ *
+ *   npx electron-vite build   (the workers run from out/main/nmf.worker.js)
+ *   node --import tsx scripts/measure/sweep-forecast.ts --db LIB \
+ *        --sweep 'dataset=1 ranks=2..5 seed=0' --sweep 'dataset=1 ranks=2..5 seed=1' …
+ *
+ * A sweep's words: dataset=ID, ranks=A..B, seed=S, and optionally replicates=R, folds=F,
+ * consensus=C, baseline=0, maxIter=N.
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createServices } from '../../src/main/services';
+import { engineRate } from '../../src/main/services/calibrate';
+import { createSweep, estimateSweep, executeSweep } from '../../src/main/services/sweeps';
+import type { SweepParamsInput } from '../../src/shared/domain';
+
+const { values } = parseArgs({
+  options: {
+    db: { type: 'string' },
+    sweep: { type: 'string', multiple: true },
+    threads: { type: 'string', default: '2' },
+  },
+});
+if (values.db === undefined || !values.sweep?.length) throw new Error('--db LIB and --sweep … are required');
+
+function sweepOf(words: string): { datasetId: number; params: SweepParamsInput } {
+  const field = Object.fromEntries(words.split(/\s+/).map((word) => word.split('=') as [string, string]));
+  const [fromRank, toRank] = (field.ranks ?? '').split('..').map(Number);
+  if (!field.dataset || !Number.isInteger(fromRank) || !Number.isInteger(toRank))
+    throw new Error(`a sweep needs dataset=ID and ranks=A..B: ${words}`);
+  return {
+    datasetId: Number(field.dataset),
+    params: {
+      fromRank,
+      toRank,
+      ...(field.replicates ? { replicates: Number(field.replicates) } : {}),
+      ...(field.folds ? { cvFolds: Number(field.folds) } : {}),
+      ...(field.consensus ? { consensusReplicates: Number(field.consensus) } : {}),
+      ...(field.baseline === '0' ? { baseline: false } : {}),
+      fit: {
+        seed: Number(field.seed ?? 0),
+        ...(field.maxIter ? { maxIter: Number(field.maxIter) } : {}),
+      },
+    },
+  };
+}
+
+const services = createServices({
+  libraryPath: values.db,
+  workerPath: fileURLToPath(new URL('../../out/main/nmf.worker.js', import.meta.url)),
+  mode: 'browser',
+  threads: Number(values.threads),
+});
+services.ctx.pool.warm();
+// Measured once the workers have started, as the app's first forecast would be.
+await new Promise((resolve) => setTimeout(resolve, 3000));
+const rate = engineRate(services.ctx);
+for (const words of values.sweep) {
+  const { datasetId, params } = sweepOf(words);
+  const estimate = estimateSweep(services.ctx, datasetId, params, rate);
+  const started = Date.now();
+  const made = createSweep(services.ctx, datasetId, params);
+  const outcome = await executeSweep(services.ctx, made.id);
+  const seconds = (Date.now() - started) / 1000;
+  const expected = estimate.expected?.seconds ?? null;
+  console.log(
+    JSON.stringify({
+      sweep: words,
+      outcome,
+      fits: made.jobsTotal,
+      boundSeconds: +estimate.seconds.toFixed(1),
+      expectedSeconds: expected === null ? null : +expected.toFixed(1),
+      seconds: +seconds.toFixed(1),
+      boundOverActual: +(estimate.seconds / seconds).toFixed(2),
+      expectedOverActual: expected === null ? null : +(expected / seconds).toFixed(2),
+      expectedBasis: estimate.expected?.basis ?? null,
+      rateMultiplyAddsPerSecond: Math.round(rate),
+    }),
+  );
+}
+await services.close();
