@@ -16,10 +16,9 @@
  *        [--dataset-page]
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { lossNames, solverNames, initNames, type RunParamsInput } from '../../src/shared/domain';
-import { createServices } from '../../src/main/services';
+import { servicesOnLibrary } from './built-services';
 import { getDatasetDetail, getDatasetSummary } from '../../src/main/services/datasets';
 import { createRun, executeRun, getRunDetail } from '../../src/main/services/runs';
 import { writeRunFolder } from '../../src/main/cli/folders';
@@ -82,9 +81,7 @@ const sampler = setInterval(() => {
 }, 50);
 
 const datasetId = Number(values.dataset);
-const services = createServices({
-  libraryPath: values.db,
-  workerPath: fileURLToPath(new URL('../../out/main/nmf.worker.js', import.meta.url)),
+const services = servicesOnLibrary(values.db, {
   mode: 'cli',
   threads: values.threads === undefined ? undefined : Number(values.threads),
 });

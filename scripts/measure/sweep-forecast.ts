@@ -13,12 +13,11 @@
  * A sweep's words: dataset=ID, ranks=A..B, seed=S, and optionally replicates=R, folds=F,
  * consensus=C, baseline=0, maxIter=N.
  */
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createServices } from '../../src/main/services';
 import { engineRate } from '../../src/main/services/calibrate';
 import { createSweep, estimateSweep, executeSweep } from '../../src/main/services/sweeps';
 import type { SweepParamsInput } from '../../src/shared/domain';
+import { servicesOnLibrary } from './built-services';
 
 const { values } = parseArgs({
   options: {
@@ -51,12 +50,7 @@ function sweepOf(words: string): { datasetId: number; params: SweepParamsInput }
   };
 }
 
-const services = createServices({
-  libraryPath: values.db,
-  workerPath: fileURLToPath(new URL('../../out/main/nmf.worker.js', import.meta.url)),
-  mode: 'browser',
-  threads: Number(values.threads),
-});
+const services = servicesOnLibrary(values.db, { threads: Number(values.threads) });
 services.ctx.pool.warm();
 // Measured once the workers have started, as the app's first forecast would be.
 await new Promise((resolve) => setTimeout(resolve, 3000));

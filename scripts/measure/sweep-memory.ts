@@ -8,11 +8,10 @@
  *   node --expose-gc --import tsx scripts/measure/sweep-memory.ts --db LIB --dataset 1
  *        [--ranks 2..6] [--replicates 2] [--cv-folds 0] [--max-iter 10] [--threads 2]
  */
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { planSweep } from '../../src/shared/analysis';
 import { sweepParamsSchema } from '../../src/shared/domain';
-import { createServices } from '../../src/main/services';
+import { servicesOnLibrary } from './built-services';
 import { getDatasetSummary } from '../../src/main/services/datasets';
 import { sweepMemoryPlan } from '../../src/main/services/job-memory';
 import {
@@ -39,12 +38,7 @@ if (collect === undefined) throw new Error('run with node --expose-gc');
 const MiB = 2 ** 20;
 const [fromRank, toRank] = values.ranks.split('..').map(Number);
 const datasetId = Number(values.dataset);
-const services = createServices({
-  libraryPath: values.db,
-  workerPath: fileURLToPath(new URL('../../out/main/nmf.worker.js', import.meta.url)),
-  mode: 'browser',
-  threads: Number(values.threads),
-});
+const services = servicesOnLibrary(values.db, { threads: Number(values.threads) });
 services.ctx.pool.warm();
 await new Promise((resolve) => setTimeout(resolve, 3000));
 collect();

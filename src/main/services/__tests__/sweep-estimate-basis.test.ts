@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SWEEP_FIT_DEFAULTS } from '../../../shared/domain';
-import { call, servicesInTempFolders } from './harness';
+import { call, servicesInTempFolders, synthesizedDataset } from './harness';
 
 /**
  * The New sweep form's estimate states the fits the sweep will run, side by side: without folds the
@@ -12,14 +12,9 @@ const start = servicesInTempFolders('nmf-sweep-estimate-');
 describe('the sweep estimate', () => {
   it('names each side’s fits per rank as the plan has them', async () => {
     const services = start();
-    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-      features: 60,
-      samples: 30,
-      rank: 3,
-      seed: 4,
-    });
+    const datasetId = await synthesizedDataset(services, 4, 30);
     const estimate = (params: Record<string, unknown>): Promise<{ basis: string }> =>
-      call<{ basis: string }>(services, 'sweeps:estimate', { datasetId: dataset.id, params });
+      call<{ basis: string }>(services, 'sweeps:estimate', { datasetId, params });
 
     const withoutFolds = await estimate({
       fromRank: 2,
@@ -78,15 +73,10 @@ describe('the sweep estimate', () => {
 
   it('splits the forecast by what the fits are for; the parts add up to it and count the plan’s fits', async () => {
     const services = start();
-    const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-      features: 60,
-      samples: 30,
-      rank: 3,
-      seed: 4,
-    });
+    const datasetId = await synthesizedDataset(services, 4, 30);
     type Estimate = { seconds: number; parts: { what: string; fits: number; seconds: number }[] };
     const estimate = (params: Record<string, unknown>): Promise<Estimate> =>
-      call<Estimate>(services, 'sweeps:estimate', { datasetId: dataset.id, params });
+      call<Estimate>(services, 'sweeps:estimate', { datasetId, params });
     const sum = (parts: Estimate['parts']): number => parts.reduce((total, part) => total + part.seconds, 0);
 
     // Ranks 2..4, 3 replicates, 2 folds, 4 consensus fits, the baseline (3 replicates, 2 folds, 3 consensus fits).

@@ -3,7 +3,7 @@ import { planSweep, type SweepJobResult } from '../../../shared/analysis';
 import type { RunEstimate, SweepDetail } from '../../../shared/domain';
 import type { Services } from '..';
 import { sweepIterationRecord, type SweepGroupIterations } from '../sweep-history';
-import { call, servicesInTempFolders } from './harness';
+import { call, servicesInTempFolders, synthesizedDataset } from './harness';
 
 /**
  * A sweep's forecast prices every fit at its iteration budget; once sweeps with the same fit
@@ -20,16 +20,6 @@ async function until(services: Services, id: number): Promise<SweepDetail> {
     if (Date.now() - started > 120_000) throw new Error(`sweep ${id} still ${sweep.state}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-async function synthesize(services: Services, seed: number): Promise<number> {
-  const { dataset } = await call<{ dataset: { id: number } }>(services, 'datasets:synthesize', {
-    features: 60,
-    samples: 30,
-    rank: 3,
-    seed,
-  });
-  return dataset.id;
 }
 
 describe('the iterations an ended sweep records', () => {
@@ -73,8 +63,8 @@ describe('the iterations an ended sweep records', () => {
 describe('the sweep forecast after earlier sweeps', () => {
   it('expects each fit to need what such fits needed: this dataset’s sweeps first, then others with the same fit settings', async () => {
     const services = start();
-    const first = await synthesize(services, 4);
-    const second = await synthesize(services, 5);
+    const first = await synthesizedDataset(services, 4, 30);
+    const second = await synthesizedDataset(services, 5, 30);
     const params = {
       fromRank: 2,
       toRank: 3,
