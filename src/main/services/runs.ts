@@ -38,7 +38,8 @@ import { JobCancelledError, type JobHandle } from '../workers/pool';
 import type { FitTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 import { warmupProvenance } from './finished-runs';
-import { getDatasetSummary, loadDataset } from './datasets';
+import { getDatasetSummary } from './datasets';
+import { readDatasetMatrix } from '../db/queries/datasets';
 import type { MatrixLease } from './matrix-cache';
 import { forgetRunSummaries } from './view-cache';
 import { currentMemoryBudget } from './memory-budget';
@@ -205,10 +206,11 @@ export function datasetMatrixKey(datasetId: number, hash: string): string {
 
 /** The dataset's matrix for a job, shared with the context's other jobs on the same content. */
 export function leaseDatasetMatrix(ctx: ServiceContext, datasetId: number): MatrixLease {
-  const { hash } = getDatasetSummary(ctx, datasetId);
-  return ctx.matrices.acquire(
-    datasetMatrixKey(datasetId, hash),
-    () => loadDataset(ctx, datasetId, true).matrix,
+  const dataset = getDatasetSummary(ctx, datasetId);
+  // The matrix alone: the dataset's names and planted truth (10⁶ sample names, a 20 × 10⁶ planted
+  // H) are neither read nor parsed for a fit.
+  return ctx.matrices.acquire(datasetMatrixKey(datasetId, dataset.hash), () =>
+    readDatasetMatrix(ctx.db, dataset, true),
   );
 }
 

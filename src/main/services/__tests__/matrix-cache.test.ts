@@ -141,4 +141,20 @@ describe('dataset matrices shared by jobs', () => {
     expect(stored.H).toEqual(here.H.data);
     expect(Object.is(stored.loss, here.loss)).toBe(true);
   });
+
+  it('leases the matrix alone: the names and the planted truth are not read', async () => {
+    const services = start();
+    const ctx = services.ctx;
+    const dataset = await synthesize(services, 6);
+    const { matrix } = loadDataset(ctx, dataset.id);
+    // Text no JSON parser reads: a lease that parsed the names or the truth would throw.
+    ctx.db
+      .prepare(
+        "UPDATE datasets SET row_names = 'not json', col_names = 'not json', truth = 'not json' WHERE id = ?",
+      )
+      .run(dataset.id);
+    const lease = leaseDatasetMatrix(ctx, dataset.id);
+    expect(lease.matrix).toEqual(matrix);
+    lease.release();
+  });
 });
