@@ -188,17 +188,10 @@ function foreignRefusal(out: string, foreign: string[], layout: OutputLayout): U
   );
 }
 
-function statOrUndefined(path: string): Stats | undefined {
+/** What is at `path` (the link itself when `link`), or undefined when nothing can be read there. */
+function statOrUndefined(path: string, link = false): Stats | undefined {
   try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
+    return link ? lstatSync(path) : statSync(path);
   } catch {
     return undefined;
   }
@@ -441,7 +434,7 @@ async function placeOutput(
         // Something took the name since the check (a rank folder holding files: renaming a folder
         // onto one that is not empty fails), or holds it as the other kind (a file or a link
         // named k3, where a folder cannot replace it).
-        const inWay = lstatOrUndefined(join(out, name));
+        const inWay = statOrUndefined(join(out, name), true);
         const inside =
           inWay?.isDirectory() && RANK_FOLDER.test(name)
             ? await foreignInside(out, name, layout).catch(() => [])
