@@ -9,12 +9,29 @@ import { serverForThisFile } from './server';
  */
 const server = serverForThisFile({ threads: 2 });
 
-async function runAndWait(page: Page, datasetId: string, rank: number, replicates: number): Promise<number> {
+async function runAndWait(
+  page: Page,
+  datasetId: string,
+  rank: number,
+  replicates: number,
+  earlierRuns = 0,
+): Promise<number> {
   await open(page, `#/new-run?dataset=${datasetId}`, /New run/);
   await page.locator('#run-dataset').selectOption(datasetId);
   await page.locator('#run-rank').fill(String(rank));
   await page.locator('#run-replicates').fill(String(replicates));
   await expect(page.getByText(/Estimated/)).toBeVisible();
+  // After a run with these settings (rank and replicates aside), the time to expect as well.
+  const expected = page.getByTestId('estimate-expected');
+  if (earlierRuns === 0) await expect(expected).toHaveCount(0);
+  else {
+    await expect(page.getByText(/Estimated about .* \(at most .*\)/)).toBeVisible();
+    await expect(expected).toHaveText(
+      new RegExp(
+        `^Expected from the iterations ${earlierRuns} earlier run of this dataset with these settings needed: \\d+ % of their budgets\\.$`,
+      ),
+    );
+  }
   await page.getByRole('button', { name: 'Start run' }).click();
   await page.waitForURL(/#\/runs\/\d+/);
   const id = Number(/#\/runs\/(\d+)/.exec(page.url())![1]);
@@ -49,7 +66,7 @@ test('replicates from distinct starts, and the split/merge map between ranks', a
   await expect(starts).toContainText('random (seed 1)');
   await shot(page, 'modules-run-replicates');
 
-  const four = await runAndWait(page, datasetId, 4, 1);
+  const four = await runAndWait(page, datasetId, 4, 1, 1);
   await open(page, `#/compare?runs=${three},${four}`, /Compare/);
   const map = page.getByTestId('split-merge');
   await expect(map).toBeVisible();

@@ -40,6 +40,7 @@ import type { ServiceContext } from './context';
 import { warmupProvenance } from './finished-runs';
 import { getDatasetSummary } from './datasets';
 import { readDatasetMatrix } from '../db/queries/datasets';
+import { runHistory } from './run-history';
 import type { MatrixLease } from './matrix-cache';
 import { forgetRunSummaries } from './view-cache';
 import { currentMemoryBudget } from './memory-budget';
@@ -563,10 +564,7 @@ export function estimateRun(
   // MIN_NATIVE_SPLIT_WORK multiply-adds.
   const parallel = Math.min(params.replicates, ctx.pool.size);
   // A minibatch fit (refined schedule, minibatch.ts) makes at most its online and polish passes.
-  const passes =
-    params.solver === 'minibatch'
-      ? Math.min(params.maxIter, MINIBATCH_DEFAULTS.onlinePasses + MINIBATCH_DEFAULTS.polishPasses)
-      : params.maxIter;
+  const passes = fitPassBudget(params);
   const iterations = passes * params.replicates;
   // A minibatch pass does about 1.25 MU iterations' work: online, up to 3 H steps and W's products
   // and the batch's loss; polish, the two MU products.
@@ -574,6 +572,7 @@ export function estimateRun(
   const kernelThreads =
     work / 4 >= MIN_NATIVE_SPLIT_WORK ? Math.max(1, Math.floor(ctx.pool.size / params.replicates)) : 1;
   const seconds = (iterations * work) / rate / parallel / splitSpeedup(kernelThreads);
+  const history = runHistory(ctx.db, datasetId, params, fitPassBudget);
   const plan = runMemoryPlan(ctx, dataset, params);
   // Over the budget, a full-batch fit is refused; the minibatch solver streams V (memory-plan.ts).
   const suggestion =
@@ -592,8 +591,26 @@ export function estimateRun(
       `${steps} × ${params.replicates} replicate(s) on ${parallel} thread(s)` +
       (kernelThreads > 1 ? `, each fit split over ${kernelThreads} threads` : '') +
       ` at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    ...(history
+      ? {
+          expected: {
+            seconds: seconds * history.share,
+            basis: `from the iterations ${history.runs} earlier run${history.runs === 1 ? '' : 's'} ${history.sameDataset ? 'of this dataset' : 'of other datasets'} with these settings needed: ${Math.round(100 * history.share)} % of their budgets`,
+          },
+        }
+      : {}),
     ...(suggestion !== null ? { suggestion } : {}),
   };
+}
+
+/**
+ * The iterations (passes over the data, for minibatch) one fit of `params` may run: maxIter, or at
+ * most the minibatch schedule's online and polish passes (minibatch.ts).
+ */
+function fitPassBudget(params: RunParams): number {
+  return params.solver === 'minibatch'
+    ? Math.min(params.maxIter, MINIBATCH_DEFAULTS.onlinePasses + MINIBATCH_DEFAULTS.polishPasses)
+    : params.maxIter;
 }
 
 /**

@@ -72,11 +72,17 @@ export interface SweepHistory {
 /** Ended sweeps read at most, newest first. */
 const HISTORY_SWEEPS = 20;
 
-/** The fit settings as compared between sweeps: every field but the seed, keys sorted. */
-function fitSettingsKey(fit: SweepParams['fit']): string {
-  const { seed: _seed, ...settings } = fit;
+/**
+ * Fit settings as compared between earlier and new fits: every field but `omit`, keys sorted (so
+ * the order a record was written in does not matter).
+ */
+export function fitSettingsKey(settings: object, omit: readonly string[]): string {
   return JSON.stringify(
-    Object.fromEntries(Object.entries(settings).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    Object.fromEntries(
+      Object.entries(settings)
+        .filter(([key]) => !omit.includes(key))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    ),
   );
 }
 
@@ -86,14 +92,14 @@ function fitSettingsKey(fit: SweepParams['fit']): string {
  * without such a sweep (stored before the record existed, or none yet).
  */
 export function sweepHistory(db: Db, datasetId: number, params: SweepParams): SweepHistory | null {
-  const key = fitSettingsKey(params.fit);
+  const key = fitSettingsKey(params.fit, ['seed']);
   const matching = doneSweepIterationRecords(db, HISTORY_SWEEPS * 5)
     .map((row) => ({
       datasetId: row.dataset_id,
       params: JSON.parse(row.params) as SweepParams,
       record: JSON.parse(row.iterations) as SweepGroupIterations[],
     }))
-    .filter((sweep) => fitSettingsKey(sweep.params.fit) === key);
+    .filter((sweep) => fitSettingsKey(sweep.params.fit, ['seed']) === key);
   const own = matching.filter((sweep) => sweep.datasetId === datasetId);
   const chosen = (own.length > 0 ? own : matching).slice(0, HISTORY_SWEEPS);
   if (chosen.length === 0) return null;

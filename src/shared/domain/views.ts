@@ -199,9 +199,10 @@ export interface RunEstimate {
    */
   parts?: SweepEstimatePart[];
   /**
-   * A sweep's expected time where earlier sweeps with the same fit settings ended in this library:
-   * each fit's bound scaled by the share of their budgets such fits needed (services/sweep-history.ts),
-   * and what it rests on. Absent without such sweeps (and for runs): only the bound is known.
+   * The expected time where earlier sweeps (or, for a run, earlier runs) with the same fit settings
+   * ended in this library: each fit's bound scaled by the share of their budgets such fits needed
+   * (services/sweep-history.ts, run-history.ts), and what it rests on. Absent without them: only
+   * the bound is known.
    */
   expected?: { seconds: number; basis: string };
 }

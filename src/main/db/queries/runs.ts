@@ -254,3 +254,15 @@ export function updateRunNames(
   );
   return true;
 }
+
+/** The newest ended runs' dataset, settings and iterations (of the kept replicate), at most `limit`. */
+export function doneRunIterations(
+  db: Db,
+  limit: number,
+): Array<{ dataset_id: number; params: string; iterations: number }> {
+  return db
+    .prepare(
+      "SELECT dataset_id, params, iterations FROM runs WHERE state = 'done' AND iterations IS NOT NULL ORDER BY id DESC LIMIT ?",
+    )
+    .all(limit) as Array<{ dataset_id: number; params: string; iterations: number }>;
+}

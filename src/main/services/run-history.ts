@@ -1,0 +1,50 @@
+import type { RunParams } from '../../shared/domain';
+import type { Db } from '../db/connection';
+import { doneRunIterations } from '../db/queries/runs';
+import { fitSettingsKey } from './sweep-history';
+
+/**
+ * What earlier runs' fits needed of their iteration budgets, for the New run form's forecast, as
+ * `sweep-history.ts` does for sweeps: the forecast prices a fit at its budget (maxIter, or the
+ * minibatch schedule's passes), and most fits stop well before it. Runs whose settings equal the
+ * new run's but for the seed, the rank and the number of replicates are read (sweeps' saved runs
+ * among them, where their settings are the same), those of the same dataset when there are any.
+ */
+export interface RunHistory {
+  runs: number;
+  sameDataset: boolean;
+  /** The runs' iterations over their budgets, in (0, 1]. */
+  share: number;
+}
+
+/** Ended runs read at most, newest first. */
+const HISTORY_RUNS = 20;
+
+/** Settings that do not change how far one fit runs before it stops. */
+const NOT_COMPARED = ['seed', 'rank', 'replicates'] as const;
+
+/**
+ * The share of their budgets that the newest ended runs with `params`' settings ran, `budget`
+ * giving a run's budget from its settings; null without such a run.
+ */
+export function runHistory(
+  db: Db,
+  datasetId: number,
+  params: RunParams,
+  budget: (params: RunParams) => number,
+): RunHistory | null {
+  const key = fitSettingsKey(params, NOT_COMPARED);
+  const matching = doneRunIterations(db, HISTORY_RUNS * 10)
+    .map((row) => ({
+      datasetId: row.dataset_id,
+      params: JSON.parse(row.params) as RunParams,
+      iterations: row.iterations,
+    }))
+    .filter((run) => fitSettingsKey(run.params, NOT_COMPARED) === key);
+  const own = matching.filter((run) => run.datasetId === datasetId);
+  const chosen = (own.length > 0 ? own : matching).slice(0, HISTORY_RUNS);
+  const budgets = chosen.reduce((sum, run) => sum + budget(run.params), 0);
+  if (chosen.length === 0 || budgets <= 0) return null;
+  const iterations = chosen.reduce((sum, run) => sum + run.iterations, 0);
+  return { runs: chosen.length, sameDataset: own.length > 0, share: Math.min(1, iterations / budgets) };
+}
