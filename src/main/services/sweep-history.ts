@@ -10,17 +10,17 @@ import { doneSweepIterationRecords } from '../db/queries/sweeps';
  * fit), but most fits stop long before it: on Golub (`sweep golub.tsv.gz --ranks 2..5`) the data's
  * consensus fits needed 10 % of theirs, its replicates 18 % and its fold fits 39 %, so the bound
  * was 3.6–4.9× the sweep's time (docs/architecture.md, "The expected time, from earlier sweeps").
- * How far a fit runs depends on the data and the fit settings,
- * which no formula knows before a fit; earlier sweeps with the same fit settings do. So each sweep
- * stores, when it ends, each group's iterations against its budgets ({@link sweepIterationRecord}),
- * and the forecast of a new sweep scales each of its fits by its group's share
- * ({@link sweepHistory}), preferring sweeps of the same dataset.
+ * How far a fit runs depends on the data and the fit settings, which no formula knows before a
+ * fit; earlier sweeps with the same fit settings do. So each sweep stores, when it ends, each
+ * group's iterations against its budgets ({@link sweepIterationRecord}), and the forecast of a new
+ * sweep scales each of its fits by its group's share ({@link sweepHistory}), preferring sweeps of
+ * the same dataset.
  */
 
 /** A group of fits that stop alike: the side (data or shuffled baseline) and the kind of fit. */
 export type SweepFitGroup = `${'data' | 'baseline'}/${SweepJobKind}`;
 
-/** One group's iterations against its budgets in an ended sweep (stored with its result). */
+/** One group's iterations against its budgets in an ended sweep (stored in `sweeps.fit_iterations`). */
 export interface SweepGroupIterations {
   group: SweepFitGroup;
   fits: number;
