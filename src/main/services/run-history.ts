@@ -1,7 +1,7 @@
 import type { RunParams } from '../../shared/domain';
 import type { Db } from '../db/connection';
 import { doneRunIterations } from '../db/queries/runs';
-import { fitSettingsKey } from './sweep-history';
+import { earlierLike, fitSettingsKey } from './sweep-history';
 
 /**
  * What earlier runs' fits needed of their iteration budgets, for the New run form's forecast, as
@@ -33,18 +33,23 @@ export function runHistory(
   params: RunParams,
   budget: (params: RunParams) => number,
 ): RunHistory | null {
-  const key = fitSettingsKey(params, NOT_COMPARED);
-  const matching = doneRunIterations(db, HISTORY_RUNS * 10)
-    .map((row) => ({
+  const earlier = doneRunIterations(db, HISTORY_RUNS * 10).map((row) => {
+    const settings = JSON.parse(row.params) as RunParams;
+    return {
       datasetId: row.dataset_id,
-      params: JSON.parse(row.params) as RunParams,
+      key: fitSettingsKey(settings, NOT_COMPARED),
+      budget: budget(settings),
       iterations: row.iterations,
-    }))
-    .filter((run) => fitSettingsKey(run.params, NOT_COMPARED) === key);
-  const own = matching.filter((run) => run.datasetId === datasetId);
-  const chosen = (own.length > 0 ? own : matching).slice(0, HISTORY_RUNS);
-  const budgets = chosen.reduce((sum, run) => sum + budget(run.params), 0);
+    };
+  });
+  const { chosen, sameDataset } = earlierLike(
+    earlier,
+    fitSettingsKey(params, NOT_COMPARED),
+    datasetId,
+    HISTORY_RUNS,
+  );
+  const budgets = chosen.reduce((sum, run) => sum + run.budget, 0);
   if (chosen.length === 0 || budgets <= 0) return null;
   const iterations = chosen.reduce((sum, run) => sum + run.iterations, 0);
-  return { runs: chosen.length, sameDataset: own.length > 0, share: Math.min(1, iterations / budgets) };
+  return { runs: chosen.length, sameDataset, share: Math.min(1, iterations / budgets) };
 }

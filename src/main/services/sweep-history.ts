@@ -87,25 +87,42 @@ export function fitSettingsKey(settings: object, omit: readonly string[]): strin
 }
 
 /**
+ * The earlier fits a forecast goes by: of `earlier` (newest first), those whose settings key is
+ * `key`, at most `limit` — those of `datasetId` when there are any, else those of any dataset.
+ * One rule for the sweep and the run forecasts.
+ */
+export function earlierLike<T extends { datasetId: number; key: string }>(
+  earlier: readonly T[],
+  key: string,
+  datasetId: number,
+  limit: number,
+): { chosen: T[]; sameDataset: boolean } {
+  const matching = earlier.filter((fit) => fit.key === key);
+  const own = matching.filter((fit) => fit.datasetId === datasetId);
+  return { chosen: (own.length > 0 ? own : matching).slice(0, limit), sameDataset: own.length > 0 };
+}
+
+/**
  * The iterations that the newest ended sweeps with the same fit settings (all but the seed)
  * needed, by group: those of `datasetId` when there are any, else those of any dataset. Null
  * without such a sweep (stored before the record existed, or none yet).
  */
 export function sweepHistory(db: Db, datasetId: number, params: SweepParams): SweepHistory | null {
-  const key = fitSettingsKey(params.fit, ['seed']);
-  const matching = doneSweepIterationRecords(db, HISTORY_SWEEPS * 5)
-    .map((row) => ({
-      datasetId: row.dataset_id,
-      params: JSON.parse(row.params) as SweepParams,
-      record: JSON.parse(row.iterations) as SweepGroupIterations[],
-    }))
-    .filter((sweep) => fitSettingsKey(sweep.params.fit, ['seed']) === key);
-  const own = matching.filter((sweep) => sweep.datasetId === datasetId);
-  const chosen = (own.length > 0 ? own : matching).slice(0, HISTORY_SWEEPS);
+  const earlier = doneSweepIterationRecords(db, HISTORY_SWEEPS * 5).map((row) => ({
+    datasetId: row.dataset_id,
+    key: fitSettingsKey((JSON.parse(row.params) as SweepParams).fit, ['seed']),
+    iterations: row.iterations,
+  }));
+  const { chosen, sameDataset } = earlierLike(
+    earlier,
+    fitSettingsKey(params.fit, ['seed']),
+    datasetId,
+    HISTORY_SWEEPS,
+  );
   if (chosen.length === 0) return null;
   const totals = new Map<SweepFitGroup, { iterations: number; budget: number }>();
-  for (const { record } of chosen) {
-    for (const entry of record) {
+  for (const sweep of chosen) {
+    for (const entry of JSON.parse(sweep.iterations) as SweepGroupIterations[]) {
       const total = totals.get(entry.group) ?? { iterations: 0, budget: 0 };
       total.iterations += entry.iterations;
       total.budget += entry.budget;
@@ -116,5 +133,5 @@ export function sweepHistory(db: Db, datasetId: number, params: SweepParams): Sw
   for (const [group, total] of totals) {
     if (total.budget > 0) shares.set(group, { share: Math.min(1, total.iterations / total.budget) });
   }
-  return { sweeps: chosen.length, sameDataset: own.length > 0, shares };
+  return { sweeps: chosen.length, sameDataset, shares };
 }

@@ -306,7 +306,6 @@ export function estimateSweep(
       : asked.consensusReplicates === undefined
         ? 'consensus from the replicates (independent consensus fits would more than triple the work)'
         : 'consensus from the replicates, as asked';
-  const work = sweepWork(dataset, params);
   const threads = Math.min(ctx.pool.size, jobs.length);
   const screenedJob = jobs.find((job) => job.screen !== null) ?? null;
   const screened = screenedJob?.screen ?? null;
@@ -328,7 +327,8 @@ export function estimateSweep(
   const history = sweepHistory(ctx.db, datasetId, params);
   const parts = sweepEstimateParts(dataset, jobs, maxIter, secondsPerWork, history);
   return {
-    seconds: work * secondsPerWork,
+    // The parts price every job once: their sum is the whole.
+    seconds: parts.reduce((sum, part) => sum + part.seconds, 0),
     parts,
     ...(history
       ? {
