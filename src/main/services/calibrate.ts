@@ -3,10 +3,26 @@ import { dense } from '../../shared/linalg/matrix';
 import { Rng } from '../../shared/linalg/random';
 import { installNativeKernels } from '../native';
 import type { ServiceContext } from './context';
+import { CALIBRATION_SHAPE, fitWork } from './fit-cost';
+
+/** Iterations of each calibration fit. */
+const CALIBRATION_ITERATIONS = 30;
+/** Timed fits; the fastest is kept (interruptions only ever add time). */
+const ROUNDS = 3;
 
 /**
- * Multiply-adds per second this machine achieves in the engine's KL multiplicative update, from a
- * short fit timed (about 50 ms) on a 400 × 200, k = 8 random count matrix. Used by run estimates.
+ * Multiply-adds per second this machine achieves in the engine's KL multiplicative update: the
+ * calibration fit (dense 400 × 200 random counts, k = 8, 30 iterations from a random start; what
+ * fit-cost.ts prices every other fit against) timed three times after one untimed fit, the fastest
+ * kept, and divided into the work the cost model gives that whole fit (its iterations and its start
+ * and loss passes).
+ *
+ * Why warm and whole: a single cold fit, as this was measured before, includes the first call's
+ * compilation. In one process that gave 2.75·10⁹ for the first call and 11.8–12.5·10⁹ for the next
+ * five, so every estimate was about 4× too high, while fits in the pool's workers run warm. Timing
+ * the per-iteration difference of a short and a long fit instead was tried and not kept: fits still
+ * warming up made the difference too small (one process measured 10¹¹). About 40–150 ms here.
+ *
  * With a context the figure is measured once and kept in it (re-measured only after a restart);
  * without one (a command that estimates once) it is measured on each call.
  */
@@ -14,17 +30,25 @@ export function engineRate(ctx?: Pick<ServiceContext, 'calibration'>): number {
   if (ctx && ctx.calibration.rate !== null) return ctx.calibration.rate;
   // Time the kernels the pool's workers will use (they load the native ones where built).
   installNativeKernels();
-  const m = 400;
-  const n = 200;
-  const k = 8;
-  const iterations = 20;
+  const { rows, cols, rank } = CALIBRATION_SHAPE;
   const rng = new Rng(12345);
-  const V = dense(m, n);
+  const V = dense(rows, cols);
   for (let i = 0; i < V.data.length; i++) V.data[i] = rng.poisson(20);
-  const started = performance.now();
-  fitNmf(V, { rank: k, beta: 1, maxIter: iterations, tol: 0, init: 'random', seed: 1 });
-  const seconds = Math.max(1e-3, (performance.now() - started) / 1000);
-  const rate = (iterations * 4 * m * n * k) / seconds;
+  const fit = (): number => {
+    const started = performance.now();
+    fitNmf(V, { rank, beta: 1, maxIter: CALIBRATION_ITERATIONS, tol: 0, init: 'random', seed: 1 });
+    return (performance.now() - started) / 1000;
+  };
+  fit();
+  let fastest = Infinity;
+  for (let round = 0; round < ROUNDS; round++) fastest = Math.min(fastest, fit());
+  const work = fitWork(
+    { rows, cols, nnz: rows * cols, layout: 'dense' },
+    rank,
+    { beta: 1, solver: 'mu', init: 'random' },
+    CALIBRATION_ITERATIONS,
+  );
+  const rate = work / Math.max(1e-6, fastest);
   if (ctx) ctx.calibration.rate = rate;
   return rate;
 }

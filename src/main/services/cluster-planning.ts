@@ -27,7 +27,8 @@ import {
 import type { DataMatrix } from '../../shared/linalg/matrix';
 import { contentHash } from './datasets';
 import { consensusRunParams } from './consensus';
-import { checkParamsAgainstData, fitFactorBytes, fitWorkPerIteration } from './runs';
+import { checkParamsAgainstData, fitFactorBytes } from './runs';
+import { costSettingsOf, fitWork } from './fit-cost';
 import { sweepJobWork, sweepSpecOf, withConsensusReplicates } from './sweeps';
 import { APP_VERSION } from './version';
 import type { PlannedFolder } from './cluster-folder';
@@ -196,7 +197,7 @@ export function planClusterConsensus(
   const described = checkedData(data, consensusRunParams(params, params.toRank), options);
   const { shape } = described;
   const jobs = planConsensusReplicates(params);
-  const costs = jobs.map((job) => params.fit.maxIter * fitWorkPerIteration(shape, job.rank));
+  const costs = jobs.map((job) => fitWork(shape, job.rank, costSettingsOf(params.fit), params.fit.maxIter));
   return assemblePlan('consensus', data, params, params.toRank, jobs, costs, options, rate, described, now);
 }
 

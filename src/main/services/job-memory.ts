@@ -15,7 +15,8 @@ import {
 import type { ServiceContext } from './context';
 import { getDatasetSummary } from './datasets';
 import { currentMemoryBudget } from './memory-budget';
-import { fitWorkPerIteration, getRunSummary } from './runs';
+import { getRunSummary } from './runs';
+import { costBasis, costSettingsOf, fitWork } from './fit-cost';
 
 /**
  * Sweeps, consensus runs and projections planned against this machine's memory budget
@@ -115,7 +116,7 @@ export async function runLimited(
 
 /**
  * Time and memory forecast of a consensus: every replicate fit at its rank's work per iteration
- * (runs.ts fitWorkPerIteration) for its iteration budget, at the engine's measured rate, over the
+ * for its iteration budget and its start (fit-cost.ts `fitWork`), at the engine's measured rate, over the
  * fits the memory plan lets run at once. An upper bound: fits that converge stop earlier; the
  * build of each rank (clustering R·k columns, one refit) is not counted.
  */
@@ -129,14 +130,14 @@ export function estimateConsensus(
   const memory = consensusMemoryPlan(ctx, dataset, params);
   let work = 0;
   for (let k = params.fromRank; k <= params.toRank; k++)
-    work += params.replicates * params.fit.maxIter * fitWorkPerIteration(dataset, k);
+    work += params.replicates * fitWork(dataset, k, costSettingsOf(params.fit), params.fit.maxIter);
   const fits = params.replicates * (params.toRank - params.fromRank + 1);
   const parallel = Math.max(1, memory.mode === 'refused' ? memory.poolParallel : memory.parallel);
   return {
     seconds: work / rate / parallel,
     peakBytes: memory.peakBytes,
     memory: { mode: memory.mode, budgetBytes: memory.budgetBytes, reason: memory.reason },
-    basis: `${fits} replicate fits (ranks ${params.fromRank}–${params.toRank}, ${params.replicates} each), at most ${params.fit.maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    basis: `${fits} replicate fits (ranks ${params.fromRank}–${params.toRank}, ${params.replicates} each), at most ${params.fit.maxIter} iterations each, on ${parallel} thread(s), ${costBasis(rate, costSettingsOf(params.fit))}; convergence usually stops earlier`,
   };
 }
 

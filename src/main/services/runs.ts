@@ -41,6 +41,7 @@ import { warmupProvenance } from './finished-runs';
 import { getDatasetSummary } from './datasets';
 import { readDatasetMatrix } from '../db/queries/datasets';
 import { runHistory } from './run-history';
+import { costBasis, costSettingsOf, fitFixedWork, fitWorkPerIteration } from './fit-cost';
 import type { MatrixLease } from './matrix-cache';
 import { forgetRunSummaries } from './view-cache';
 import { currentMemoryBudget } from './memory-budget';
@@ -545,11 +546,11 @@ export function restoreDeletedRun(ctx: ServiceContext, id: number): RunSummary {
 }
 
 /**
- * Time and memory forecast. Time: iterations × (floating-point work per iteration) ÷ the rate this
- * machine achieved on a calibration fit timed once per process (the same engine, same loss).
- * Work per iteration: dense MU ≈ 4·m·n·k multiply-adds for the two factor updates plus the fused
- * ratio pass; sparse: nnz·k in place of m·n·k plus (m+n)·k² for the Gram terms. Memory: V, W, H and
- * the per-iteration k-sized temporaries of each replicate running at once.
+ * Time and memory forecast. Time: each replicate's iterations (passes, for minibatch) at the work
+ * per iteration of its loss, solver, layout and shape, plus what a fit costs beyond its iterations
+ * (its start and loss passes; fit-cost.ts), in the calibration fit's multiply-adds, at the rate this
+ * machine achieved on that fit (calibrate.ts). Memory: V, W, H and the per-iteration k-sized
+ * temporaries of each replicate running at once.
  */
 export function estimateRun(
   ctx: ServiceContext,
@@ -566,12 +567,17 @@ export function estimateRun(
   // A minibatch fit (refined schedule, minibatch.ts) makes at most its online and polish passes.
   const passes = fitPassBudget(params);
   const iterations = passes * params.replicates;
-  // A minibatch pass does about 1.25 MU iterations' work: online, up to 3 H steps and W's products
-  // and the batch's loss; polish, the two MU products.
-  const work = fitWorkPerIteration(dataset, params.rank) * (params.solver === 'minibatch' ? 1.25 : 1);
+  const settings = costSettingsOf(params);
+  const work = fitWorkPerIteration(dataset, params.rank, settings);
+  const fixedWork = params.replicates * fitFixedWork(dataset, params.rank, settings);
+  // Kernel calls split when one product is large enough: the calibration's units are close to
+  // multiply-adds for KL, the family the split threshold was set on.
   const kernelThreads =
     work / 4 >= MIN_NATIVE_SPLIT_WORK ? Math.max(1, Math.floor(ctx.pool.size / params.replicates)) : 1;
-  const seconds = (iterations * work) / rate / parallel / splitSpeedup(kernelThreads);
+  const secondsPerWork = 1 / rate / parallel / splitSpeedup(kernelThreads);
+  const iterationSeconds = iterations * work * secondsPerWork;
+  const fixedSeconds = fixedWork * secondsPerWork;
+  const seconds = iterationSeconds + fixedSeconds;
   const history = runHistory(ctx.db, datasetId, params, fitPassBudget);
   const plan = runMemoryPlan(ctx, dataset, params);
   // Over the budget, a full-batch fit is refused; the minibatch solver streams V (memory-plan.ts).
@@ -590,11 +596,12 @@ export function estimateRun(
     basis:
       `${steps} × ${params.replicates} replicate(s) on ${parallel} thread(s)` +
       (kernelThreads > 1 ? `, each fit split over ${kernelThreads} threads` : '') +
-      ` at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+      `, ${costBasis(rate, settings)}; convergence usually stops earlier`,
     ...(history
       ? {
           expected: {
-            seconds: seconds * history.share,
+            // Earlier runs' iterations scale the iterations; every fit still has its start and loss passes.
+            seconds: iterationSeconds * history.share + fixedSeconds,
             basis: `from the iterations ${history.runs} earlier run${history.runs === 1 ? '' : 's'} ${history.sameDataset ? 'of this dataset' : 'of other datasets'} with these settings needed: ${Math.round(100 * history.share)} % of their budgets`,
           },
         }
@@ -621,15 +628,6 @@ function fitPassBudget(params: RunParams): number {
  */
 export function splitSpeedup(threads: number): number {
   return 1 + 0.6 * (Math.max(1, threads) - 1);
-}
-
-/** Multiply-adds of one iteration at rank k: ≈ 4·(entries of V)·k for the two factor updates, plus the Gram terms. */
-export function fitWorkPerIteration(
-  dataset: Pick<DatasetSummary, 'rows' | 'cols' | 'nnz' | 'layout'>,
-  k: number,
-): number {
-  const entries = dataset.layout === 'csr' ? dataset.nnz : dataset.rows * dataset.cols;
-  return 4 * entries * k + (dataset.rows + dataset.cols) * k * k;
 }
 
 /** Bytes one fit holds besides V: W and H with the same-sized numerators, denominators and copies. */

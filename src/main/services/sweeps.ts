@@ -45,11 +45,11 @@ import {
   checkParamsAgainstData,
   datasetHasZeros,
   datasetMatrixKey,
-  fitWorkPerIteration,
   leaseDatasetMatrix,
   requireOwner,
 } from './runs';
 import { SweepRemaining } from './sweep-remaining';
+import { costBasis, costSettingsOf, fitFixedWork, fitWorkPerIteration, type CostShape } from './fit-cost';
 import { memoryProvenance, runLimited, sweepMemoryPlan } from './job-memory';
 import type { JobMemoryPlan } from '../../shared/domain/job-memory-plan';
 import { getSweepSummary, type StoredSweepResult } from './sweep-records';
@@ -131,17 +131,40 @@ function runParamsForRank(
   });
 }
 
-/** Multiply-adds one sweep job may take: its iteration budget (screened starts included) × the work per iteration at its rank. */
-export function sweepJobWork(
-  dataset: Parameters<typeof fitWorkPerIteration>[0],
-  job: SweepJob,
-  maxIter: number,
-): number {
-  return sweepJobBudget(job, maxIter) * fitWorkPerIteration(dataset, job.rank);
+/**
+ * What one sweep job may cost beyond its iterations, in the calibration's multiply-adds
+ * (fit-cost.ts): each of its starts (the fit, and a fold fit's screened starts) prepares and scores
+ * its fit. A fold fit's held-out entries make it a masked fit.
+ */
+export function sweepJobFixedWork(dataset: CostShape, job: SweepJob): number {
+  const starts = 1 + (job.screen?.starts ?? 0);
+  return starts * fitFixedWork(dataset, job.rank, sweepJobCostSettings(job));
+}
+
+/** The kernels a sweep job runs: its loss and solver, masked when it holds entries out. */
+function sweepJobCostSettings(job: SweepJob): {
+  beta?: number;
+  solver?: SweepJob['fit']['solver'];
+  masked: boolean;
+  init: 'random';
+} {
+  return { beta: job.fit.beta, solver: job.fit.solver, masked: job.kind === 'fold', init: 'random' };
+}
+
+/**
+ * Multiply-adds (the calibration's units, fit-cost.ts) one sweep job may take: its iteration
+ * budget (screened starts included) × the work per iteration of its kernels at its rank, and what
+ * its starts cost beyond their iterations ({@link sweepJobFixedWork}).
+ */
+export function sweepJobWork(dataset: CostShape, job: SweepJob, maxIter: number): number {
+  return (
+    sweepJobBudget(job, maxIter) * fitWorkPerIteration(dataset, job.rank, sweepJobCostSettings(job)) +
+    sweepJobFixedWork(dataset, job)
+  );
 }
 
 /** Upper bound on the multiply-adds of a sweep's jobs (every fit at its iteration budget). */
-function sweepWork(dataset: Parameters<typeof fitWorkPerIteration>[0], params: SweepParams): number {
+function sweepWork(dataset: CostShape, params: SweepParams): number {
   let work = 0;
   for (const job of planSweep(sweepSpecOf(params))) work += sweepJobWork(dataset, job, params.fit.maxIter);
   return work;
@@ -166,10 +189,7 @@ function sweepWork(dataset: Parameters<typeof fitWorkPerIteration>[0], params: S
  *   scripts/measure/sparse-sweep-plan.ts). On the sparse 2000 × 20 000 sweep that is 10 of 50 fits
  *   per rank, a quarter of its CPU. Left absent otherwise (the baseline keeps `replicates`).
  */
-export function withConsensusReplicates(
-  dataset: Parameters<typeof fitWorkPerIteration>[0],
-  params: SweepParams,
-): SweepParams {
+export function withConsensusReplicates(dataset: CostShape, params: SweepParams): SweepParams {
   const consensusReplicates = params.consensusReplicates ?? affordableConsensusFits(dataset, params);
   const chosen = { ...params, consensusReplicates };
   return params.baselineReplicates !== undefined ? chosen : withBaselineReplicates(chosen);
@@ -188,10 +208,7 @@ function withBaselineReplicates(params: SweepParams): SweepParams {
 }
 
 /** {@link DEFAULT_CONSENSUS_REPLICATES} when those fits add at most twice the rest's work, else 0. */
-function affordableConsensusFits(
-  dataset: Parameters<typeof fitWorkPerIteration>[0],
-  params: SweepParams,
-): number {
+function affordableConsensusFits(dataset: CostShape, params: SweepParams): number {
   const rest = sweepWork(dataset, withBaselineReplicates({ ...params, consensusReplicates: 0 }));
   const full = sweepWork(
     dataset,
@@ -246,7 +263,7 @@ function estimatePartOf(job: SweepJob): SweepEstimatePart['what'] {
  * without history).
  */
 export function sweepEstimateParts(
-  dataset: Parameters<typeof fitWorkPerIteration>[0],
+  dataset: CostShape,
   jobs: readonly SweepJob[],
   maxIter: number,
   secondsPerWork: number,
@@ -259,7 +276,9 @@ export function sweepEstimateParts(
     const work = sweepJobWork(dataset, job, maxIter);
     part.fits += 1;
     part.work += work;
-    part.expectedWork += work * (history?.shares.get(sweepFitGroupOf(job))?.share ?? 1);
+    // Earlier sweeps' iterations scale the iterations; every start still costs its preparation.
+    const fixed = sweepJobFixedWork(dataset, job);
+    part.expectedWork += fixed + (work - fixed) * (history?.shares.get(sweepFitGroupOf(job))?.share ?? 1);
     parts.set(what, part);
   }
   return [...parts].map(([what, { fits, work, expectedWork }]) => ({
@@ -340,7 +359,7 @@ export function estimateSweep(
       : {}),
     peakBytes: memory.peakBytes,
     memory: { mode: memory.mode, budgetBytes: memory.budgetBytes, reason: memory.reason },
-    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}, per rank: ${fitsPerRank(jobs, params.fromRank)}${screenText}; ${consensusSource}), at most ${maxIter} iterations each, on ${parallel} thread(s) at ${(rate / 1e6).toFixed(0)} M multiply-adds/s measured on this machine; convergence usually stops earlier`,
+    basis: `${jobs.length} fits (ranks ${params.fromRank}–${params.toRank}, per rank: ${fitsPerRank(jobs, params.fromRank)}${screenText}; ${consensusSource}), at most ${maxIter} iterations each, on ${parallel} thread(s), ${costBasis(rate, costSettingsOf(params.fit))}; convergence usually stops earlier`,
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEstimate } from '../../../shared/domain';
+import { completeRunParams, type DatasetSummary, type RunEstimate } from '../../../shared/domain';
+import { costSettingsOf, fitFixedWork, fitWorkPerIteration } from '../fit-cost';
 import { call, finishedRun, servicesInTempFolders, synthesizedDataset } from './harness';
 
 /**
@@ -23,8 +24,19 @@ describe('the run forecast after earlier runs', () => {
     expect(run.iterations).toBeLessThan(400);
 
     // Another seed, rank and number of replicates: the same settings as far as stopping goes.
-    const after = await estimate(first, { ...settings, seed: 7, rank: 4, replicates: 2 });
-    expect(after.expected!.seconds).toBeCloseTo((after.seconds * run.iterations!) / 400, 9);
+    const asked = { ...settings, seed: 7, rank: 4, replicates: 2 };
+    const after = await estimate(first, asked);
+    // The bound is (iterations · work per iteration + fixed work) at one rate; the expectation
+    // scales the iterations only, since every fit still has its start and loss passes.
+    const shape = await call<DatasetSummary>(services, 'datasets:get', { id: first });
+    const cost = costSettingsOf(completeRunParams(asked));
+    const iterationWork = 2 * 400 * fitWorkPerIteration(shape, 4, cost);
+    const fixedWork = 2 * fitFixedWork(shape, 4, cost);
+    const secondsPerWork = after.seconds / (iterationWork + fixedWork);
+    expect(after.expected!.seconds).toBeCloseTo(
+      ((iterationWork * run.iterations!) / 400 + fixedWork) * secondsPerWork,
+      9,
+    );
     expect(after.expected!.basis).toBe(
       `from the iterations 1 earlier run of this dataset with these settings needed: ${Math.round((100 * run.iterations!) / 400)} % of their budgets`,
     );

@@ -103,8 +103,8 @@ describe('arrayRanges and time limits', () => {
 
   it('adds a safety margin and formats D-HH:MM:SS', () => {
     expect(slurmTimeLimit(1)).toBe('00:15:00');
-    expect(slurmTimeLimit(3600)).toBe('03:10:00');
-    expect(slurmTimeLimit(86400)).toBe('3-00:10:00');
+    expect(slurmTimeLimit(3600)).toBe('05:10:00');
+    expect(slurmTimeLimit(86400)).toBe('5-00:10:00');
   });
 });
 

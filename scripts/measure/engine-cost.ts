@@ -1,0 +1,243 @@
+/**
+ * What one fit costs on this machine, by solver, loss, layout and size: for each case a fit of
+ * `short` and one of `long` iterations (tol 0), each timed in CPU time after a warm-up fit, so that
+ * the per-iteration slope and the per-fit intercept separate. Prints one JSON line per case with
+ * the work the estimates assign to an iteration (services/fit-cost.ts `fitWorkPerIteration`) and
+ * the seconds per iteration and per fit measured; `engine-cost-fit.py` fits the cost model's
+ * coefficients to these lines. The kernels are those a pool worker uses (native where built).
+ *
+ *   node --import tsx scripts/measure/engine-cost.ts [--rounds 3]    shapes × families
+ *   … --grid-k       k = 2..32 on three shapes, with masked KL and ALS
+ *   … --grid-init    random against NNDSVDa starts
+ */
+import { fitNmf } from '../../src/shared/nmf';
+import { csrFromDense } from '../../src/shared/linalg/ops';
+import { dense, type DataMatrix } from '../../src/shared/linalg/matrix';
+import { Rng } from '../../src/shared/linalg/random';
+import { installNativeKernels } from '../../src/main/native';
+import { fitWorkPerIteration } from '../../src/main/services/fit-cost';
+
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3);
+const native = installNativeKernels();
+process.stderr.write(`native kernels: ${native.isa ?? native.reason}\n`);
+
+function counts(m: number, n: number, density: number, seed: number): DataMatrix {
+  const rng = new Rng(seed);
+  const V = dense(m, n);
+  for (let i = 0; i < V.data.length; i++) V.data[i] = rng.uniform() < density ? 1 + rng.poisson(4) : 0;
+  return V;
+}
+
+function cpuSeconds(run: () => void): number {
+  const before = process.cpuUsage();
+  run();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
+}
+
+interface Case {
+  name: string;
+  m: number;
+  n: number;
+  k: number;
+  density: number;
+  layout: 'dense' | 'csr';
+  beta: number;
+  solver: 'mu' | 'hals' | 'als';
+  /** Share of entries set missing (NaN), as a sweep's fold fit has them. */
+  missing?: number;
+  /** The start; random unless set. */
+  init?: 'random' | 'nndsvda';
+}
+const sizes: Array<[number, number, number]> = [
+  [64, 40, 4],
+  [200, 100, 5],
+  [400, 200, 8],
+  [1797, 64, 10],
+  [2000, 500, 8],
+  [5000, 38, 4],
+  [2000, 2000, 10],
+];
+const cases: Case[] = [];
+for (const [m, n, k] of sizes) {
+  cases.push({ name: 'dense KL mu', m, n, k, density: 0.6, layout: 'dense', beta: 1, solver: 'mu' });
+  cases.push({
+    name: 'dense Frobenius hals',
+    m,
+    n,
+    k,
+    density: 0.6,
+    layout: 'dense',
+    beta: 2,
+    solver: 'hals',
+  });
+  cases.push({ name: 'dense Frobenius mu', m, n, k, density: 0.6, layout: 'dense', beta: 2, solver: 'mu' });
+  cases.push({ name: 'dense IS mu', m, n, k, density: 1, layout: 'dense', beta: 0, solver: 'mu' });
+  cases.push({
+    name: 'dense general-beta mu',
+    m,
+    n,
+    k,
+    density: 0.6,
+    layout: 'dense',
+    beta: 0.5,
+    solver: 'mu',
+  });
+  if (m * n >= 80000) {
+    cases.push({ name: 'csr KL mu', m, n, k, density: 0.1, layout: 'csr', beta: 1, solver: 'mu' });
+    cases.push({ name: 'csr Frobenius hals', m, n, k, density: 0.1, layout: 'csr', beta: 2, solver: 'hals' });
+  }
+}
+
+if (process.argv.includes('--grid-init')) {
+  cases.length = 0;
+  for (const [m, n, k] of [
+    [300, 100, 4],
+    [2000, 500, 8],
+    [5000, 38, 4],
+    [2000, 2000, 10],
+    [1797, 64, 10],
+    [2000, 500, 32],
+  ] as const) {
+    for (const init of ['random', 'nndsvda'] as const) {
+      cases.push({
+        name: `dense KL mu ${init}`,
+        m,
+        n,
+        k,
+        density: 0.6,
+        layout: 'dense',
+        beta: 1,
+        solver: 'mu',
+        init,
+      });
+      cases.push({
+        name: `csr KL mu ${init}`,
+        m,
+        n,
+        k,
+        density: 0.1,
+        layout: 'csr',
+        beta: 1,
+        solver: 'mu',
+        init,
+      });
+      cases.push({
+        name: `dense Frobenius hals ${init}`,
+        m,
+        n,
+        k,
+        density: 0.6,
+        layout: 'dense',
+        beta: 2,
+        solver: 'hals',
+        init,
+      });
+    }
+  }
+}
+if (process.argv.includes('--grid-k')) {
+  cases.length = 0;
+  for (const k of [2, 4, 8, 16, 32]) {
+    for (const [m, n] of [
+      [2000, 500],
+      [5000, 38],
+      [300, 100],
+    ] as const) {
+      cases.push({ name: 'dense KL mu', m, n, k, density: 0.6, layout: 'dense', beta: 1, solver: 'mu' });
+      cases.push({
+        name: 'dense KL mu masked',
+        m,
+        n,
+        k,
+        density: 0.6,
+        layout: 'dense',
+        beta: 1,
+        solver: 'mu',
+        missing: 0.2,
+      });
+      cases.push({
+        name: 'dense Frobenius hals',
+        m,
+        n,
+        k,
+        density: 0.6,
+        layout: 'dense',
+        beta: 2,
+        solver: 'hals',
+      });
+      cases.push({
+        name: 'dense Frobenius als',
+        m,
+        n,
+        k,
+        density: 0.6,
+        layout: 'dense',
+        beta: 2,
+        solver: 'als',
+      });
+      cases.push({ name: 'dense IS mu', m, n, k, density: 1, layout: 'dense', beta: 0, solver: 'mu' });
+      cases.push({ name: 'csr KL mu', m, n, k, density: 0.1, layout: 'csr', beta: 1, solver: 'mu' });
+      cases.push({ name: 'csr KL mu 30%', m, n, k, density: 0.3, layout: 'csr', beta: 1, solver: 'mu' });
+      cases.push({
+        name: 'csr Frobenius hals',
+        m,
+        n,
+        k,
+        density: 0.1,
+        layout: 'csr',
+        beta: 2,
+        solver: 'hals',
+      });
+    }
+  }
+}
+
+for (const c of cases) {
+  const D = counts(c.m, c.n, c.density, 7) as ReturnType<typeof dense>;
+  if (c.missing) {
+    const rng = new Rng(11);
+    for (let i = 0; i < D.data.length; i++) if (rng.uniform() < c.missing) D.data[i] = NaN;
+  }
+  const V = c.layout === 'csr' ? csrFromDense(D) : D;
+  const nnz = V.kind === 'csr' ? V.indptr[V.rows] : V.rows * V.cols;
+  const fit = (iterations: number) =>
+    fitNmf(V, {
+      rank: c.k,
+      beta: c.beta,
+      solver: c.solver,
+      maxIter: iterations,
+      tol: 0,
+      init: c.init ?? 'random',
+      seed: 1,
+    });
+  const short = 5;
+  // About 0.3 s of iterations at a guess of 5 ns per multiply-add of the model's work.
+  const work = fitWorkPerIteration({ rows: c.m, cols: c.n, nnz, layout: c.layout }, c.k);
+  const long = Math.max(40, Math.min(2000, Math.round(0.3 / (work * 2e-10))));
+  const coldSeconds = cpuSeconds(() => fit(short));
+  const shorts: number[] = [];
+  const longs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    shorts.push(cpuSeconds(() => fit(short)));
+    longs.push(cpuSeconds(() => fit(long)));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const perIteration = (median(longs) - median(shorts)) / (long - short);
+  const fixed = median(shorts) - short * perIteration;
+  console.log(
+    JSON.stringify({
+      ...c,
+      nnz,
+      work,
+      short,
+      long,
+      coldSeconds,
+      shortSeconds: median(shorts),
+      longSeconds: median(longs),
+      perIteration,
+      fixed,
+      nsPerWork: (perIteration / work) * 1e9,
+    }),
+  );
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CALIBRATION_SHAPE,
+  calibrationWorkPerIteration,
+  costBasis,
+  costSettingsOf,
+  fitFixedWork,
+  fitWork,
+  fitWorkPerIteration,
+  type CostShape,
+} from '../fit-cost';
+import { engineRate } from '../calibrate';
+
+/**
+ * The estimates' cost model (services/fit-cost.ts): work in the calibration fit's multiply-adds,
+ * by kernel family. What is checked here are the model's structure and units; its agreement with
+ * the engine's times is measured (scripts/measure/engine-cost.ts, run-forecast.ts), not asserted.
+ */
+const denseShape = (rows: number, cols: number): CostShape => ({
+  rows,
+  cols,
+  nnz: rows * cols,
+  layout: 'dense',
+});
+
+describe('the fit cost model', () => {
+  it('prices the calibration fit’s iteration at its own multiply-adds', () => {
+    const { rows, cols, rank } = CALIBRATION_SHAPE;
+    expect(fitWorkPerIteration(denseShape(rows, cols), rank, { beta: 1, solver: 'mu' })).toBeCloseTo(
+      calibrationWorkPerIteration(),
+      6,
+    );
+    expect(calibrationWorkPerIteration()).toBe(4 * rows * cols * rank + (rows + cols) * rank * rank);
+  });
+
+  it('orders the losses as their kernels cost: general β, Itakura–Saito, KL, Frobenius HALS', () => {
+    for (const [rows, cols, k] of [
+      [2000, 500, 8],
+      [5000, 38, 4],
+      [300, 100, 16],
+    ] as const) {
+      const shape = denseShape(rows, cols);
+      const general = fitWorkPerIteration(shape, k, { beta: 0.5 });
+      const is = fitWorkPerIteration(shape, k, { beta: 0 });
+      const kl = fitWorkPerIteration(shape, k, { beta: 1 });
+      const hals = fitWorkPerIteration(shape, k, { beta: 2 });
+      expect(general).toBeGreaterThan(is);
+      // Measured: an Itakura–Saito iteration takes 5–30× a KL one (a division per entry).
+      expect(is / kl).toBeGreaterThan(4);
+      expect(kl).toBeGreaterThan(hals);
+    }
+  });
+
+  it('prices CSR by its stored entries, each dearer than a dense one', () => {
+    const dense = denseShape(2000, 2000);
+    const sparse: CostShape = { rows: 2000, cols: 2000, nnz: 400_000, layout: 'csr' };
+    const denseWork = fitWorkPerIteration(dense, 10, { beta: 1 });
+    const sparseWork = fitWorkPerIteration(sparse, 10, { beta: 1 });
+    expect(sparseWork).toBeLessThan(denseWork);
+    // A tenth of the entries stored costs more than a tenth of the dense iteration (measured: about a quarter).
+    expect(sparseWork).toBeGreaterThan(denseWork / 10);
+    // Doubling the stored entries about doubles the per-entry part.
+    const denser = fitWorkPerIteration({ ...sparse, nnz: 800_000 }, 10, { beta: 1 });
+    expect(denser / sparseWork).toBeGreaterThan(1.5);
+    expect(denser / sparseWork).toBeLessThan(2);
+    // Itakura–Saito reads every entry of WH: the stored ones do not bound it.
+    expect(fitWorkPerIteration(sparse, 10, { beta: 0 })).toBe(fitWorkPerIteration(dense, 10, { beta: 0 }));
+  });
+
+  it('counts held-out entries, minibatch passes and ALS as dearer than their plain family', () => {
+    const shape = denseShape(2000, 500);
+    const sparse: CostShape = { rows: 2000, cols: 500, nnz: 100_000, layout: 'csr' };
+    expect(fitWorkPerIteration(shape, 8, { beta: 1, masked: true })).toBeGreaterThan(
+      fitWorkPerIteration(shape, 8, { beta: 1 }),
+    );
+    expect(fitWorkPerIteration(sparse, 8, { beta: 1, masked: true })).toBeCloseTo(
+      1.4 * fitWorkPerIteration(sparse, 8, { beta: 1 }),
+      6,
+    );
+    expect(fitWorkPerIteration(sparse, 8, { beta: 1, solver: 'minibatch' })).toBeCloseTo(
+      1.25 * fitWorkPerIteration(sparse, 8, { beta: 1, solver: 'mu' }),
+      6,
+    );
+    expect(fitWorkPerIteration(shape, 8, { beta: 2, solver: 'als' })).toBeGreaterThan(
+      fitWorkPerIteration(shape, 8, { beta: 2, solver: 'hals' }),
+    );
+  });
+
+  it('adds a randomized SVD to an NNDSVD start and nothing to a random one', () => {
+    const shape = denseShape(2000, 500);
+    const random = fitFixedWork(shape, 8, { beta: 1, init: 'random' });
+    expect(random).toBeGreaterThan(0);
+    expect(fitFixedWork(shape, 8, { beta: 1 })).toBe(random);
+    for (const init of ['nndsvd', 'nndsvda', 'nndsvdar'] as const)
+      expect(fitFixedWork(shape, 8, { beta: 1, init })).toBeGreaterThan(random);
+    expect(fitWork(shape, 8, { beta: 1, init: 'nndsvda' }, 100)).toBeCloseTo(
+      100 * fitWorkPerIteration(shape, 8, { beta: 1 }) + fitFixedWork(shape, 8, { beta: 1, init: 'nndsvda' }),
+      3,
+    );
+  });
+
+  it('reads the β of stored parameters from their loss', () => {
+    expect(costSettingsOf({ loss: 'is', beta: 1 })).toEqual({ beta: 0 });
+    expect(costSettingsOf({ loss: 'frobenius', beta: 1, solver: 'als', init: 'nndsvda' })).toEqual({
+      beta: 2,
+      solver: 'als',
+      init: 'nndsvda',
+    });
+    expect(costSettingsOf({ loss: 'beta', beta: 0.5 })).toEqual({ beta: 0.5 });
+    expect(costSettingsOf({ loss: 'kl', beta: 0.5 })).toEqual({ beta: 1 });
+  });
+
+  it('names the family an estimate was priced as', () => {
+    expect(costBasis(12.3e9, { beta: 0 })).toBe(
+      "Itakura–Saito multiplicative updates priced by the engine's measured cost model, at the 12300 M multiply-adds/s a calibration fit reached on this machine",
+    );
+    expect(costBasis(1e9, { beta: 2 })).toMatch(/^Frobenius HALS priced/);
+    expect(costBasis(1e9, { beta: 1, solver: 'minibatch' })).toMatch(/^KL minibatch passes priced/);
+  });
+});
+
+describe('the calibration rate', () => {
+  it('is measured once per context and kept', () => {
+    const ctx = { calibration: { rate: null as number | null } };
+    const rate = engineRate(ctx);
+    expect(Number.isFinite(rate) && rate > 0).toBe(true);
+    expect(ctx.calibration.rate).toBe(rate);
+    ctx.calibration.rate = 123;
+    expect(engineRate(ctx)).toBe(123);
+  });
+});
