@@ -28,6 +28,7 @@ import {
   getSweepRow,
   insertSweep,
   recordSweepJob,
+  storeSweepRankClusters,
   markSweepRunning,
   queueSweepForResume,
   sweepJobResults,
@@ -523,7 +524,7 @@ export async function executeSweep(
         });
         handles.push(handle);
         const { result } = (await handle.promise) as SweepJobTaskResult;
-        recordSweepJob(ctx.db, id, job.id, Buffer.from(encodeFrame(result)));
+        recordSweepJob(ctx.db, id, job.id, Buffer.from(encodeFrame(result)), result.sampleLabels);
         jobsDone++;
         remaining.finish(job.id, result.iterations);
         ctx.jobs.update('sweep', id, {
@@ -690,4 +691,5 @@ function saveSweepOutcome(
   );
   // Ended meanwhile (deleted, cancelled, or interrupted): throwing rolls back the runs saved above.
   if (!completed) throw new Error(`sweep ${id} ended before its summary was stored`);
+  storeSweepRankClusters(ctx.db, id, ranks);
 }
