@@ -179,6 +179,13 @@ describe('sample labels stored as BLOBs', () => {
       })),
     );
 
+    // A sweep stored partly before migration 0160 and resumed after: some fits with a BLOB, some without.
+    db.prepare(
+      "UPDATE sweep_jobs SET sample_labels = NULL WHERE sweep_id = ? AND job_key IN ('k2/consensus/1', 'k3/consensus/0', 'k3/consensus/2')",
+    ).run(sweep.id);
+    forgetSweepViews(services.ctx, sweep.id);
+    expect((await answers(services, sweep)).maps).toEqual(fromBlobs.maps);
+
     // A sweep stored before migration 0160: its rows as that version left them, no BLOB.
     db.prepare('UPDATE sweep_jobs SET sample_labels = NULL WHERE sweep_id = ?').run(sweep.id);
     db.prepare('DELETE FROM sweep_rank_clusters WHERE sweep_id = ?').run(sweep.id);
