@@ -131,32 +131,6 @@ export function sweepJobResults(db: Db, sweepId: number): Array<{ job_key: strin
 }
 
 /**
- * Bytes `from` … `from + length` (at most) of each stored job result of a sweep whose key starts
- * with one of `prefixes`, keyed by job. SQLite cuts them out, so the rest of each result — a
- * replicate's W and H, 24 MB at k = 3 × 10⁶ samples — is not copied into JavaScript.
- */
-export function sweepJobResultBytes(
-  db: Db,
-  sweepId: number,
-  prefixes: readonly string[],
-  from: number,
-  length: number,
-): Array<{ job_key: string; bytes: Buffer }> {
-  if (prefixes.length === 0) return [];
-  // substr on a BLOB counts bytes from 1; a prefix is compared exactly (LIKE ignores case and wildcards).
-  return db
-    .prepare(
-      `SELECT job_key, substr(result, ?, ?) AS bytes FROM sweep_jobs WHERE sweep_id = ? AND (${prefixes
-        .map(() => 'substr(job_key, 1, ?) = ?')
-        .join(' OR ')}) ORDER BY job_key`,
-    )
-    .all(from + 1, length, sweepId, ...prefixes.flatMap((prefix) => [prefix.length, prefix])) as Array<{
-    job_key: string;
-    bytes: Buffer;
-  }>;
-}
-
-/**
  * The sample labels BLOB (`labelsToBlob`, migration 0160) of each stored job result of a sweep whose
  * key starts with one of `prefixes`, keyed by job and in key order; null for a result stored before
  * that version (its labels are in its frame's JSON only) or one without labels.
