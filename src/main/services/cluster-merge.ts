@@ -164,8 +164,10 @@ export async function mergeClusterSweep(ctx: ServiceContext, dir: string): Promi
       // Stored and finished in this one transaction: no process computes it.
       owner: null,
     });
-    for (const r of results)
-      recordSweepJob(ctx.db, sweepId, r.fitId, Buffer.from(encodeFrame(r.result as SweepJobResult)));
+    for (const r of results) {
+      const result = r.result as SweepJobResult;
+      recordSweepJob(ctx.db, sweepId, r.fitId, Buffer.from(encodeFrame(result)), result.sampleLabels);
+    }
     finishSweepFromStoredResults(ctx, sweepId, dataset.hash);
     ctx.db
       .prepare('UPDATE sweeps SET cluster = ? WHERE id = ?')

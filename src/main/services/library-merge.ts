@@ -29,6 +29,7 @@ const MERGED_TABLES = [
   'dataset_chunks',
   'sweeps',
   'sweep_jobs',
+  'sweep_rank_clusters',
   'runs',
   'annotations',
   ...RECORD_TABLES,
@@ -208,7 +209,10 @@ function mergeSweeps(
         .run(row).lastInsertRowid,
     );
     db.prepare(
-      'INSERT INTO main.sweep_jobs (sweep_id, job_key, result) SELECT ?, job_key, result FROM incoming.sweep_jobs WHERE sweep_id = ?',
+      'INSERT INTO main.sweep_jobs (sweep_id, job_key, result, sample_labels) SELECT ?, job_key, result, sample_labels FROM incoming.sweep_jobs WHERE sweep_id = ?',
+    ).run(newId, s.id);
+    db.prepare(
+      'INSERT INTO main.sweep_rank_clusters (sweep_id, rank, clusters) SELECT ?, rank, clusters FROM incoming.sweep_rank_clusters WHERE sweep_id = ?',
     ).run(newId, s.id);
     sweepMap.set(s.id, newId);
     addedSweeps.set(s.id, newId);

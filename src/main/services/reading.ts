@@ -9,6 +9,7 @@ import {
   consensusSubsample,
   enrichMarkers,
   parseGmt,
+  planSweep,
   rankMarkers,
   sampleLabels,
   zscoreSpectra,
@@ -30,7 +31,8 @@ import type {
 import { squareFigureCells } from '../../shared/analysis/downsample';
 import { H_VIEW_MAX_ENTRIES, summarisesH } from '../../shared/analysis/run-views';
 import { dense } from '../../shared/linalg/matrix';
-import { sweepJobResultBytes, sweepJobResultSlice } from '../db/queries/sweeps';
+import { labelsFromBlob } from '../db/blobs';
+import { sweepJobLabelBlobs, sweepJobResultSlice, sweepRankClusterBlobs } from '../db/queries/sweeps';
 import { describeSystemError } from '../io/source';
 import { getDatasetAnnotations, sampleAnnotationsVersion } from './annotations';
 import type { ServiceContext } from './context';
@@ -43,7 +45,7 @@ import {
   viewCaches,
   type KeptConsensusMap,
 } from './view-cache';
-import { getSweepDetail, getSweepSummary, getSweepView } from './sweeps';
+import { getSweepDetail, getSweepSummary, getSweepView, sweepSpecOf } from './sweeps';
 
 /**
  * Reading a run's components against what is known: sample clusters against annotated classes,
@@ -66,16 +68,46 @@ function categorical(columns: readonly AnnotationColumn[]): CategoricalAnnotatio
   return columns.filter((c): c is CategoricalAnnotation => c.kind === 'categorical');
 }
 
-/** A sweep's run: the sweep's consensus clusters of its samples at the run's rank; otherwise null. */
+/**
+ * A sweep's run: the sweep's consensus clusters of its samples at the run's rank; otherwise null.
+ * Read from the rank's clusters BLOB (`sweep_rank_clusters`, migration 0160) with the ranks'
+ * criteria less their clusters (`getSweepView`); a sweep that ended before that version has its
+ * clusters in its stored result only, parsed whole as before (`getSweepDetail`).
+ */
 export function consensusClustersOf(
   ctx: ServiceContext,
   run: Pick<RunDetail, 'id' | 'sweepId' | 'params' | 'cols'>,
-): number[] | null {
+): ArrayLike<number> | null {
   if (run.sweepId === null) return null;
-  const sweep = getSweepDetail(ctx, run.sweepId);
   const rank = run.params.rank;
-  const metrics = sweep.ranks.find((r) => r.runId === run.id) ?? sweep.ranks.find((r) => r.rank === rank);
-  return metrics && metrics.sampleClusters.length === run.cols ? metrics.sampleClusters : null;
+  const view = getSweepView(ctx, run.sweepId);
+  const chosen = view.ranks.find((r) => r.runId === run.id) ?? view.ranks.find((r) => r.rank === rank);
+  if (!chosen) return null;
+  const blob = sweepRankClusterBlobs(ctx.db, run.sweepId, [chosen.rank]).get(chosen.rank);
+  let clusters: ArrayLike<number> | undefined;
+  if (blob) clusters = labelsFromBlob(blob);
+  else {
+    const sweep = getSweepDetail(ctx, run.sweepId);
+    clusters = (sweep.ranks.find((r) => r.runId === run.id) ?? sweep.ranks.find((r) => r.rank === rank))
+      ?.sampleClusters;
+  }
+  return clusters && clusters.length === run.cols ? clusters : null;
+}
+
+/**
+ * Each rank's consensus clusters of a sweep, in the order of its stored ranks: from the ranks'
+ * BLOBs (migration 0160) when every rank has one, else parsed from the stored result as before.
+ */
+function sweepRanksWithClusters(
+  ctx: ServiceContext,
+  sweepId: number,
+): Array<{ rank: number; sampleClusters: ArrayLike<number> }> {
+  const view = getSweepView(ctx, sweepId);
+  const ranks = view.ranks.map((r) => r.rank);
+  const blobs = sweepRankClusterBlobs(ctx.db, sweepId, ranks);
+  if (ranks.every((rank) => blobs.has(rank)))
+    return ranks.map((rank) => ({ rank, sampleClusters: labelsFromBlob(blobs.get(rank)!) }));
+  return getSweepDetail(ctx, sweepId).ranks;
 }
 
 /**
@@ -139,15 +171,14 @@ export function sweepClasses(ctx: ServiceContext, sweepId: number): SweepClasses
   const key = sweepClassesKey(summary, sampleAnnotationsVersion(ctx, summary.datasetId));
   const kept = key === null ? undefined : viewCaches(ctx).sweepClasses.get(key);
   if (kept) return kept;
-  const sweep = getSweepDetail(ctx, sweepId);
-  const columns = categorical(getDatasetAnnotations(ctx, sweep.datasetId, 'samples').samples);
+  const columns = categorical(getDatasetAnnotations(ctx, summary.datasetId, 'samples').samples);
   const view: SweepClassesView = {
     sweepId,
     columns: columns.map((c) => c.name),
     ranks:
       columns.length === 0
         ? []
-        : sweep.ranks
+        : sweepRanksWithClusters(ctx, sweepId)
             .filter((r) => r.sampleClusters.length === columns[0].values.length)
             .map((r) => ({
               rank: r.rank,
@@ -262,43 +293,58 @@ export async function runEnrichment(
 type JobLabels = Pick<SweepJobResult, 'rank' | 'kind' | 'index' | 'baseline' | 'sampleLabels'>;
 
 /**
+ * A stored job result's fields the consensus map reads, from its frame's JSON alone (SQLite
+ * `substr`: the W and H after it stay in SQLite), parsed without the frame's reviver. How results
+ * stored before migration 0160 give their labels.
+ */
+function jobLabelsFromJson(ctx: ServiceContext, sweepId: number, jobKey: string): JobLabels {
+  const start = sweepJobResultSlice(ctx.db, sweepId, jobKey, 0, FRAME_JSON_OFFSET);
+  if (!start) throw new Error(`sweep ${sweepId}: job ${jobKey}: no stored result`);
+  const length = frameJsonLength(start);
+  const json = sweepJobResultSlice(ctx.db, sweepId, jobKey, FRAME_JSON_OFFSET, length);
+  if (!json || json.length !== length) throw new Error(`sweep ${sweepId}: job ${jobKey}: truncated result`);
+  return frameJsonFields(json) as JobLabels;
+}
+
+/**
  * Each fit's sample labels at `rank`, picked at the map's shown samples as each is read: the fits
  * the sweep's consensus criteria come from (summarizeSweep), its independent consensus fits where it
- * has at least two at this rank, otherwise its replicates. Only each stored result's JSON is read
- * (not the W and H after it) and parsed without the frame's reviver; the n labels of one fit at a
- * time are held, not every fit's.
+ * has at least two at this rank, otherwise its replicates. A result stored since migration 0160 has
+ * its labels in a BLOB beside it (one byte a label), whose shown samples are indexed in place, and
+ * what job it is comes from the sweep's plan (the job key is the planned job's id); an older
+ * result's labels are read from its frame's JSON, all n parsed, one fit at a time. The BLOBs of the
+ * rank's fits are read together (n bytes each: 12 MB for 12 fits at 10⁶ samples), each fit's
+ * shown labels picked from its own.
  */
 function shownLabelings(
   ctx: ServiceContext,
-  sweepId: number,
+  sweep: Pick<SweepDetail, 'id' | 'params'>,
   rank: number,
 ): { labelings: number[][]; subsample: number[] | null; n: number } {
   const byKind: Record<'replicate' | 'consensus', number[][]> = { replicate: [], consensus: [] };
   let n = -1;
   let subsample: number[] | null = null;
-  const starts = sweepJobResultBytes(
-    ctx.db,
-    sweepId,
-    [`k${rank}/replicate/`, `k${rank}/consensus/`],
-    0,
-    FRAME_JSON_OFFSET,
-  );
-  for (const { job_key, bytes } of starts) {
-    const length = frameJsonLength(bytes);
-    const json = sweepJobResultSlice(ctx.db, sweepId, job_key, FRAME_JSON_OFFSET, length);
-    if (!json || json.length !== length)
-      throw new Error(`sweep ${sweepId}: job ${job_key}: truncated result`);
-    const decoded = frameJsonFields(json) as JobLabels;
-    if (decoded.baseline || decoded.rank !== rank || !decoded.sampleLabels) continue;
-    if (decoded.kind !== 'replicate' && decoded.kind !== 'consensus') continue;
-    const labels = decoded.sampleLabels;
+  const take = (kind: 'replicate' | 'consensus', index: number, labels: ArrayLike<number>) => {
     if (n < 0) {
       n = labels.length;
       subsample = consensusSubsample(n);
     } else if (labels.length !== n) {
       throw new RangeError(`labelings differ in length: ${labels.length} vs ${n}`);
     }
-    byKind[decoded.kind][decoded.index] = subsample ? subsample.map((j) => labels[j]) : labels;
+    byKind[kind][index] = subsample ? subsample.map((j) => labels[j]) : Array.from(labels);
+  };
+  const planned = new Map(planSweep(sweepSpecOf(sweep.params)).map((job) => [job.id, job]));
+  const stored = sweepJobLabelBlobs(ctx.db, sweep.id, [`k${rank}/replicate/`, `k${rank}/consensus/`]);
+  for (const { job_key, sample_labels } of stored) {
+    const job = planned.get(job_key);
+    const fit: JobLabels | undefined =
+      sample_labels !== null && job
+        ? { rank: job.rank, kind: job.kind, index: job.index, baseline: job.baseline, sampleLabels: null }
+        : jobLabelsFromJson(ctx, sweep.id, job_key);
+    if (fit.baseline || fit.rank !== rank) continue;
+    if (fit.kind !== 'replicate' && fit.kind !== 'consensus') continue;
+    const labels = sample_labels !== null && job ? labelsFromBlob(sample_labels) : fit.sampleLabels;
+    if (labels) take(fit.kind, fit.index, labels);
   }
   const independent = byKind.consensus.filter((l) => l !== undefined);
   const labelings = independent.length >= 2 ? independent : byKind.replicate.filter((l) => l !== undefined);
@@ -310,7 +356,7 @@ function shownLabelings(
  * stored fits carry (nothing extra is stored for it).
  */
 function makeConsensusMap(ctx: ServiceContext, sweep: SweepDetail, rank: number): KeptConsensusMap['map'] {
-  const { labelings, subsample, n } = shownLabelings(ctx, sweep.id, rank);
+  const { labelings, subsample, n } = shownLabelings(ctx, sweep, rank);
   if (labelings.length === 0)
     throw new ServiceError('conflict', `sweep ${sweep.id} has no finished replicate at k = ${rank} yet`);
   const map = consensusMapOfShown(labelings, subsample, n, rank);

@@ -91,7 +91,7 @@ export function getCoefficientTracks(
  */
 export function runView(
   run: RunDetail,
-  consensus: () => readonly number[] | null,
+  consensus: () => ArrayLike<number> | null,
   maxEntries = H_VIEW_MAX_ENTRIES,
 ): RunDetail {
   return keptRunView(run, consensus, maxEntries).record;
@@ -100,7 +100,7 @@ export function runView(
 /** {@link runView}, and what is kept of a summarised run (null when the run is sent whole). */
 function keptRunView(
   run: RunDetail,
-  consensus: () => readonly number[] | null,
+  consensus: () => ArrayLike<number> | null,
   maxEntries: number,
 ): { record: RunDetail; kept: KeptRunViews | null } {
   const k = run.params.rank;
@@ -135,7 +135,7 @@ function coefficientBins(
  */
 export function summariseH(
   run: RunDetail & { W: Float64Array; H: Float64Array },
-  consensus: readonly number[] | null,
+  consensus: ArrayLike<number> | null,
 ): RunHSummary {
   return summariseHKept(run, consensus).summary;
 }
@@ -147,7 +147,7 @@ export function summariseH(
  */
 export function summariseHKept(
   run: RunDetail & { W: Float64Array; H: Float64Array },
-  consensus: readonly number[] | null,
+  consensus: ArrayLike<number> | null,
 ): KeptRunViews {
   const { W, H, rows: m, cols: n } = run;
   const k = run.params.rank;

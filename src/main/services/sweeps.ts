@@ -28,6 +28,7 @@ import {
   getSweepRow,
   insertSweep,
   recordSweepJob,
+  storeSweepRankClusters,
   markSweepRunning,
   queueSweepForResume,
   sweepJobResults,
@@ -542,7 +543,7 @@ export async function executeSweep(
         });
         handles.push(handle);
         const { result } = (await handle.promise) as SweepJobTaskResult;
-        recordSweepJob(ctx.db, id, job.id, Buffer.from(encodeFrame(result)));
+        recordSweepJob(ctx.db, id, job.id, Buffer.from(encodeFrame(result)), result.sampleLabels);
         jobsDone++;
         remaining.finish(job.id, result.iterations);
         ctx.jobs.update('sweep', id, {
@@ -709,4 +710,5 @@ function saveSweepOutcome(
   );
   // Ended meanwhile (deleted, cancelled, or interrupted): throwing rolls back the runs saved above.
   if (!completed) throw new Error(`sweep ${id} ended before its summary was stored`);
+  storeSweepRankClusters(ctx.db, id, ranks);
 }

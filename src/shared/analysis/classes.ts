@@ -1,5 +1,5 @@
 import { categoryCodes, type CategoricalAnnotation } from './annotations';
-import { adjustedRandIndex } from './rand';
+import { adjustedRandIndexOfTable } from './rand';
 
 /**
  * Agreement of a clustering of the samples with a known classification (a categorical annotation):
@@ -41,27 +41,26 @@ export function classAgreement(
   }
   const codes = categoryCodes(column);
   const counts = column.levels.map(() => new Array<number>(clusterCount).fill(0));
-  const truth: number[] = [];
-  const predicted: number[] = [];
-  codes.forEach((code, j) => {
-    if (code < 0) return;
+  let samples = 0;
+  for (let j = 0; j < codes.length; j++) {
+    const code = codes[j];
+    if (code < 0) continue;
     const cluster = clusters[j];
     if (!Number.isInteger(cluster) || cluster < 0 || cluster >= clusterCount)
       throw new RangeError(`sample ${j} has cluster ${cluster}, outside 0..${clusterCount - 1}`);
     counts[code][cluster]++;
-    truth.push(code);
-    predicted.push(cluster);
-  });
+    samples++;
+  }
   let majority = 0;
   for (let c = 0; c < clusterCount; c++) {
     let best = 0;
     for (const row of counts) best = Math.max(best, row[c]);
     majority += best;
   }
-  const samples = truth.length;
   return {
     column: column.name,
-    ari: samples > 0 ? adjustedRandIndex(truth, predicted) : NaN,
+    // From the table: the same number as adjustedRandIndex of the labelled samples' two labelings.
+    ari: samples > 0 ? adjustedRandIndexOfTable(counts) : NaN,
     purity: samples > 0 ? majority / samples : NaN,
     classes: [...column.levels],
     counts,

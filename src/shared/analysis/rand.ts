@@ -38,3 +38,34 @@ export function adjustedRandIndex(truth: readonly number[], predicted: readonly 
   if (maximum === expected) return 1;
   return (index - expected) / (maximum - expected);
 }
+
+/**
+ * {@link adjustedRandIndex} of the labelings whose contingency table is `table` (table[i][j]: items
+ * labelled i by the one and j by the other), the same number: every sum is of the integers
+ * C(n_ij, 2), C(a_i, 2), C(b_j, 2), each at most C(n, 2), so it is exact in any order while C(n, 2)
+ * < 2⁵³ (n below 1.3·10⁸) and the final divisions see the same operands. One pass over the table
+ * rather than a string key a sample (~0.5 s at 10⁶ samples).
+ */
+export function adjustedRandIndexOfTable(table: ReadonlyArray<readonly number[]>): number {
+  let n = 0;
+  let index = 0;
+  let sumA = 0;
+  const columnSums: number[] = [];
+  for (const row of table) {
+    let rowSum = 0;
+    row.forEach((count, j) => {
+      index += pairs(count);
+      rowSum += count;
+      columnSums[j] = (columnSums[j] ?? 0) + count;
+    });
+    sumA += pairs(rowSum);
+    n += rowSum;
+  }
+  let sumB = 0;
+  for (const sum of columnSums) sumB += pairs(sum ?? 0);
+  const total = pairs(n);
+  const expected = total > 0 ? (sumA * sumB) / total : 0;
+  const maximum = (sumA + sumB) / 2;
+  if (maximum === expected) return 1;
+  return (index - expected) / (maximum - expected);
+}

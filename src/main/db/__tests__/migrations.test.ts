@@ -185,6 +185,35 @@ describe('migrations', () => {
     ]);
   });
 
+  it('0160 adds sample label BLOBs beside the JSON: a job result stored before keeps its bytes and has none', () => {
+    const db = upTo(150);
+    insertDataset(db);
+    db.prepare(
+      "INSERT INTO sweeps (dataset_id, state, params, jobs_total, result, created_at) VALUES (1, 'done', '{}', 1, ?, 'now')",
+    ).run('{"ranks":[{"rank":2,"sampleClusters":[0,1,1]}],"recommendation":null}');
+    const result = Buffer.from('a stored frame, its JSON holding sampleLabels');
+    db.prepare("INSERT INTO sweep_jobs (sweep_id, job_key, result) VALUES (1, 'k2/replicate/0', ?)").run(
+      result,
+    );
+    migrateTo(db, 160);
+    expect(db.prepare('SELECT result, sample_labels FROM sweep_jobs').get()).toEqual({
+      result,
+      sample_labels: null,
+    });
+    expect(tables(db)).toContain('sweep_rank_clusters');
+    expect(db.prepare('SELECT count(*) AS n FROM sweep_rank_clusters').get()).toEqual({ n: 0 });
+    db.prepare(
+      "INSERT INTO sweep_rank_clusters (sweep_id, rank, clusters) VALUES (1, 2, x'01000000000101')",
+    ).run();
+    expect(() =>
+      db
+        .prepare("INSERT INTO sweep_rank_clusters (sweep_id, rank, clusters) VALUES (7, 2, x'01000000')")
+        .run(),
+    ).toThrow(/FOREIGN KEY constraint failed/);
+    db.prepare('DELETE FROM sweeps').run();
+    expect(db.prepare('SELECT count(*) AS n FROM sweep_rank_clusters').get()).toEqual({ n: 0 });
+  });
+
   it('run all pending migrations in one transaction: a failing one leaves the database as it was', () => {
     const db = new Database(':memory:');
     const broken: Migration[] = [

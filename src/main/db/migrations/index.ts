@@ -9,6 +9,7 @@ import * as m0070 from './0070-sweep-cluster-provenance';
 import * as m0090 from './0090-consensus-cluster-provenance';
 import * as m0140 from './0140-sweeps-ran-fixed-warmups';
 import * as m0150 from './0150-sweep-fit-iterations';
+import * as m0160 from './0160-compact-sample-labels';
 
 /** Every migration, in order. Add new ones at the end, numbered in steps of 10. */
 export const migrations: readonly Migration[] = [
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   m0090,
   m0140,
   m0150,
+  m0160,
 ];

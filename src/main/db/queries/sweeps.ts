@@ -1,3 +1,4 @@
+import { labelsToBlob } from '../blobs';
 import type { Db } from '../connection';
 import {
   finishJobWithState,
@@ -100,12 +101,24 @@ export function markSweepRunning(db: Db, id: number): boolean {
   return markJobRunning(db, 'sweeps', id);
 }
 
-/** Stores one finished job's result and bumps the done count, atomically. */
-export function recordSweepJob(db: Db, sweepId: number, jobKey: string, result: Buffer): void {
+/**
+ * Stores one finished job's result and bumps the done count, atomically.
+ * @param sampleLabels the result's `sampleLabels` (stored again as a BLOB, `labelsToBlob`), or null when it has none
+ */
+export function recordSweepJob(
+  db: Db,
+  sweepId: number,
+  jobKey: string,
+  result: Buffer,
+  sampleLabels: ArrayLike<number> | null,
+): void {
+  const labels = sampleLabels === null ? null : labelsToBlob(sampleLabels);
   db.transaction(() => {
     const inserted = db
-      .prepare('INSERT OR IGNORE INTO sweep_jobs (sweep_id, job_key, result) VALUES (?, ?, ?)')
-      .run(sweepId, jobKey, result).changes;
+      .prepare(
+        'INSERT OR IGNORE INTO sweep_jobs (sweep_id, job_key, result, sample_labels) VALUES (?, ?, ?, ?)',
+      )
+      .run(sweepId, jobKey, result, labels).changes;
     if (inserted) db.prepare('UPDATE sweeps SET jobs_done = jobs_done + 1 WHERE id = ?').run(sweepId);
   })();
 }
@@ -118,28 +131,25 @@ export function sweepJobResults(db: Db, sweepId: number): Array<{ job_key: strin
 }
 
 /**
- * Bytes `from` … `from + length` (at most) of each stored job result of a sweep whose key starts
- * with one of `prefixes`, keyed by job. SQLite cuts them out, so the rest of each result — a
- * replicate's W and H, 24 MB at k = 3 × 10⁶ samples — is not copied into JavaScript.
+ * The sample labels BLOB (`labelsToBlob`, migration 0160) of each stored job result of a sweep whose
+ * key starts with one of `prefixes`, keyed by job and in key order; null for a result stored before
+ * that version (its labels are in its frame's JSON only) or one without labels.
  */
-export function sweepJobResultBytes(
+export function sweepJobLabelBlobs(
   db: Db,
   sweepId: number,
   prefixes: readonly string[],
-  from: number,
-  length: number,
-): Array<{ job_key: string; bytes: Buffer }> {
+): Array<{ job_key: string; sample_labels: Buffer | null }> {
   if (prefixes.length === 0) return [];
-  // substr on a BLOB counts bytes from 1; a prefix is compared exactly (LIKE ignores case and wildcards).
   return db
     .prepare(
-      `SELECT job_key, substr(result, ?, ?) AS bytes FROM sweep_jobs WHERE sweep_id = ? AND (${prefixes
+      `SELECT job_key, sample_labels FROM sweep_jobs WHERE sweep_id = ? AND (${prefixes
         .map(() => 'substr(job_key, 1, ?) = ?')
         .join(' OR ')}) ORDER BY job_key`,
     )
-    .all(from + 1, length, sweepId, ...prefixes.flatMap((prefix) => [prefix.length, prefix])) as Array<{
+    .all(sweepId, ...prefixes.flatMap((prefix) => [prefix.length, prefix])) as Array<{
     job_key: string;
-    bytes: Buffer;
+    sample_labels: Buffer | null;
   }>;
 }
 
@@ -178,6 +188,40 @@ export function completeSweep(
       )
       .run(result, recommended, criterion, at, fitIterations, id).changes === 1
   );
+}
+
+/**
+ * Stores a sweep's consensus clusters of each rank as BLOBs (`labelsToBlob`), in place of any
+ * stored before (a resumed sweep ends again). Call with `completeSweep`, in its transaction: the
+ * same clusters are in the stored result's `ranks[i].sampleClusters`.
+ */
+export function storeSweepRankClusters(
+  db: Db,
+  sweepId: number,
+  ranks: ReadonlyArray<{ rank: number; sampleClusters: ArrayLike<number> }>,
+): void {
+  db.prepare('DELETE FROM sweep_rank_clusters WHERE sweep_id = ?').run(sweepId);
+  const insert = db.prepare('INSERT INTO sweep_rank_clusters (sweep_id, rank, clusters) VALUES (?, ?, ?)');
+  for (const { rank, sampleClusters } of ranks) insert.run(sweepId, rank, labelsToBlob(sampleClusters));
+}
+
+/**
+ * A sweep's stored consensus clusters BLOB of each rank asked for, keyed by rank; a rank is missing
+ * when its sweep ended before migration 0160 (its clusters are in the result's JSON only) or
+ * has not ended.
+ */
+export function sweepRankClusterBlobs(
+  db: Db,
+  sweepId: number,
+  ranks: readonly number[],
+): Map<number, Buffer> {
+  const statement = db.prepare('SELECT clusters FROM sweep_rank_clusters WHERE sweep_id = ? AND rank = ?');
+  const found = new Map<number, Buffer>();
+  for (const rank of ranks) {
+    const row = statement.get(sweepId, rank) as { clusters: Buffer } | undefined;
+    if (row) found.set(rank, row.clusters);
+  }
+  return found;
 }
 
 /** The newest ended sweeps that stored their fits' iterations (`fit_iterations`), at most `limit`. */

@@ -151,6 +151,16 @@ describe('library export and merge through the services', () => {
     const sweepJobs = count('SELECT COUNT(*) AS n FROM sweep_jobs');
     const runs = count('SELECT COUNT(*) AS n FROM runs');
     expect(sweepJobs).toBeGreaterThan(0);
+    // The sample label BLOBs beside the stored JSON (migration 0160) come with the sweep, byte for byte.
+    const labelBlobs = (db: typeof source.services.ctx.db): unknown[] =>
+      db
+        .prepare(
+          `SELECT job_key AS key, sample_labels AS blob FROM sweep_jobs WHERE sample_labels IS NOT NULL
+           UNION ALL SELECT rank, clusters FROM sweep_rank_clusters ORDER BY key`,
+        )
+        .all();
+    expect(labelBlobs(source.services.ctx.db).length).toBeGreaterThan(0);
+    expect(labelBlobs(target.services.ctx.db)).toEqual(labelBlobs(source.services.ctx.db));
 
     const second = await merge();
     expect(second).toEqual({
