@@ -30,6 +30,9 @@ export interface CliIo {
 
 export type OpenServices = (options: {
   libraryPath?: string;
+  /** `--no-save`: a library of the command's own, removed when it ends (temporary-library.ts). */
+  noSave?: boolean;
+  /** A library in memory, for a command that stores nothing at all (`sweep-task`). */
   inMemory?: boolean;
   threads?: number;
   /** Only reads: the library is opened read-only (nothing written, job states untouched). */
@@ -122,7 +125,7 @@ export function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInpu
 export function openFor(values: Record<string, unknown>, open: OpenServices, readOnly = false): Services {
   return open({
     libraryPath: typeof values.db === 'string' ? values.db : undefined,
-    inMemory: values['no-save'] === true,
+    noSave: values['no-save'] === true,
     threads: numberFlag(values, 'threads', { integer: true, min: 1, max: 256 }),
     readOnly,
   });

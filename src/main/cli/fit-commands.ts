@@ -42,6 +42,7 @@ import {
   checkOutFolder,
   JOB_LAYOUT,
   RUN_LAYOUT,
+  keptLibrary,
   storedRunNote,
   SWEEP_LAYOUT,
   writeOutFolder,
@@ -157,7 +158,7 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
       out,
       RUN_LAYOUT,
       (dir) => writeRunFolder(dir, run, normalize),
-      storedRunNote(services.ctx.app.libraryPath, id),
+      storedRunNote(keptLibrary(services.ctx.app), id),
     );
     for (const warning of run.provenance?.warnings ?? []) io.stderr(`warning: ${warning}\n`);
   } finally {
