@@ -8,6 +8,7 @@ import {
 } from '../../shared/domain';
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { readFactorsTsv } from '../io';
+import type { MatrixLease } from '../services/matrix-cache';
 import { createRun, executeRun, getRunDetail } from '../services/runs';
 import {
   createSweep,
@@ -53,6 +54,7 @@ import {
   followProgress,
   importForFit,
   importOptionsOf,
+  leaseImported,
   matrixInputOptions,
   openFor,
   type CliIo,
@@ -130,6 +132,8 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
       start = { W0: W0.matrix, H0: H0.matrix };
     };
     let datasetId: number;
+    // The imported matrix itself, for the fit to lease (leaseImported); released once it has.
+    let handedOver: MatrixLease | null = null;
     if ('datasetId' in source) {
       datasetId = source.datasetId;
       notFoundAsUsage(() => getDatasetSummary(services.ctx, datasetId));
@@ -146,12 +150,20 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
         params,
         undefined,
         hasInitW ? readStart : undefined,
+        (stored, matrix) => (handedOver = leaseImported(services.ctx, stored, matrix)),
       );
       datasetId = dataset.id;
     }
     // The flags as given, completed by the service as the app's are (stored with the same key order).
-    const { id } = createRun(services.ctx, datasetId, input);
-    const outcome = await executeRun(services.ctx, id, start);
+    let outcome: Awaited<ReturnType<typeof executeRun>>;
+    let id: number;
+    try {
+      id = createRun(services.ctx, datasetId, input).id;
+      outcome = await executeRun(services.ctx, id, start);
+    } finally {
+      (handedOver as MatrixLease | null)?.release();
+      handedOver = null;
+    }
     const run = getRunDetail(services.ctx, id);
     if (outcome !== 'done') throw new Error(`fit ${outcome}: ${run.error ?? 'no reason recorded'}`);
     await writeOutFolder(
