@@ -9,7 +9,7 @@ import {
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { readFactorsTsv } from '../io';
 import type { MatrixLease } from '../services/matrix-cache';
-import { createRun, executeRun, getRunDetail } from '../services/runs';
+import { createRun, executeRun, getRunDetail, runMemoryPlan } from '../services/runs';
 import {
   createSweep,
   estimateSweep,
@@ -133,7 +133,7 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
     };
     let datasetId: number;
     // The imported matrix itself, for the fit to lease (leaseImported); released once it has.
-    let handedOver: MatrixLease | null = null;
+    const handOver: { lease: MatrixLease | null } = { lease: null };
     if ('datasetId' in source) {
       datasetId = source.datasetId;
       notFoundAsUsage(() => getDatasetSummary(services.ctx, datasetId));
@@ -150,19 +150,24 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
         params,
         undefined,
         hasInitW ? readStart : undefined,
-        (stored, matrix) => (handedOver = leaseImported(services.ctx, stored, matrix)),
+        (stored, matrix) => (handOver.lease = leaseImported(services.ctx, stored, matrix)),
       );
       datasetId = dataset.id;
     }
-    // The flags as given, completed by the service as the app's are (stored with the same key order).
     let outcome: Awaited<ReturnType<typeof executeRun>>;
     let id: number;
     try {
-      id = createRun(services.ctx, datasetId, input).id;
+      // The flags as given, completed by the service as the app's are (stored with the same key order).
+      const run = createRun(services.ctx, datasetId, input);
+      id = run.id;
+      // A run that streams V (over the memory budget) leases nothing: the imported matrix is let go
+      // before it starts, as it was before the hand-over.
+      const dataset = getDatasetSummary(services.ctx, datasetId);
+      if (runMemoryPlan(services.ctx, dataset, run.params).mode !== 'in-memory') handOver.lease?.release();
       outcome = await executeRun(services.ctx, id, start);
     } finally {
-      (handedOver as MatrixLease | null)?.release();
-      handedOver = null;
+      handOver.lease?.release();
+      handOver.lease = null;
     }
     const run = getRunDetail(services.ctx, id);
     if (outcome !== 'done') throw new Error(`fit ${outcome}: ${run.error ?? 'no reason recorded'}`);
