@@ -342,7 +342,7 @@ export async function sweepMergeCommand(args: string[], io: CliIo, open: OpenSer
   if (typeof values.out === 'string') checkOutFolder(values.out, mergedLayout(plan));
   const services = open({
     libraryPath: typeof values.db === 'string' ? values.db : undefined,
-    inMemory: values['no-save'] === true,
+    noSave: values['no-save'] === true,
     threads: 1,
   });
   try {

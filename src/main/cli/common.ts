@@ -12,7 +12,9 @@ import type { Services } from '../services';
 import type { ImportOptions } from '../services/datasets';
 import type { ServiceContext } from '../services/context';
 import { readImportFile, storeImported } from '../services/datasets';
-import { checkParamsAgainstData, matrixHasZeros } from '../services/runs';
+import { checkParamsAgainstData, datasetMatrixKey, matrixHasZeros } from '../services/runs';
+import type { MatrixLease } from '../services/matrix-cache';
+import type { DataMatrix } from '../../shared/linalg/matrix';
 import type { DatasetSummary, RunParams } from '../../shared/domain';
 import { choiceFlag, numberFlag, UsageError } from './args';
 
@@ -30,6 +32,9 @@ export interface CliIo {
 
 export type OpenServices = (options: {
   libraryPath?: string;
+  /** `--no-save`: a library of the command's own, removed when it ends (temporary-library.ts). */
+  noSave?: boolean;
+  /** A library in memory, for a command that stores nothing at all (`sweep-task`). */
   inMemory?: boolean;
   threads?: number;
   /** Only reads: the library is opened read-only (nothing written, job states untouched). */
@@ -122,7 +127,7 @@ export function fitParamsOf(values: Record<string, unknown>): Omit<RunParamsInpu
 export function openFor(values: Record<string, unknown>, open: OpenServices, readOnly = false): Services {
   return open({
     libraryPath: typeof values.db === 'string' ? values.db : undefined,
-    inMemory: values['no-save'] === true,
+    noSave: values['no-save'] === true,
     threads: numberFlag(values, 'threads', { integer: true, min: 1, max: 256 }),
     readOnly,
   });
@@ -161,6 +166,8 @@ export async function importForFit(
   checkShape?: (shape: { rows: number; cols: number; nnz: number; layout: 'dense' | 'csr' }) => void,
   /** Reads what else the command needs of the matrix (a fit's starting factors), before it is stored. */
   beforeStore?: (names: { rowNames: string[]; colNames: string[] }) => Promise<void>,
+  /** Given the matrix as stored, e.g. to hand it to the fit (`leaseImported`). */
+  afterStore?: (dataset: DatasetSummary, matrix: DataMatrix) => void,
 ): Promise<DatasetSummary> {
   const importOptions = importOptionsOf(values);
   const imported = await readImportFile(path, importOptions);
@@ -174,5 +181,33 @@ export async function importForFit(
     layout: matrix.kind,
   });
   await beforeStore?.({ rowNames: imported.rowNames, colNames: imported.colNames });
-  return storeImported(ctx, imported, importOptions).dataset;
+  const { dataset } = storeImported(ctx, imported, importOptions);
+  afterStore?.(dataset, imported.matrix);
+  return dataset;
+}
+
+/**
+ * The matrix a command has just imported, held in the context's matrix cache as the dataset's
+ * matrix, so the fit that follows leases these arrays instead of reading the stored copy back.
+ * Without it, that copy (2.6 GB at 10⁶ cells) is read while the imported one still waits for the
+ * garbage collector, and the command peaked at 1.7 × V there (README, "A fit of a file without a
+ * library at 10⁶ cells"). Only arrays in shared memory whole (the HDF5 readers' output, hdf5.ts) can
+ * go to the pool's workers as they are; any other matrix is left to be read back as before (null).
+ * The stored chunks are these arrays' bytes (the content hash was taken of them), so the fit sees
+ * the same numbers either way. Release the lease once the fit has its own.
+ */
+export function leaseImported(
+  ctx: ServiceContext,
+  dataset: DatasetSummary,
+  matrix: DataMatrix,
+): MatrixLease | null {
+  const arrays = matrix.kind === 'csr' ? [matrix.indptr, matrix.indices, matrix.data] : [matrix.data];
+  const shared = arrays.every(
+    (array) =>
+      array.buffer instanceof SharedArrayBuffer &&
+      array.byteOffset === 0 &&
+      array.byteLength === array.buffer.byteLength,
+  );
+  if (!shared || matrix.rows !== dataset.rows || matrix.cols !== dataset.cols) return null;
+  return ctx.matrices.acquire(datasetMatrixKey(dataset.id, dataset.hash), () => matrix);
 }

@@ -42,6 +42,7 @@ import {
   consensusLayout,
   JOB_LAYOUT,
   PROJECTION_LAYOUT,
+  keptLibrary,
   storedRanksNote,
   writeOutFolder,
 } from './out-folder';
@@ -382,7 +383,7 @@ export async function writeConsensusFolder(
     out,
     consensusLayout(fromRank, toRank),
     (dir) => writeConsensusFiles(services, detail, dir, normalize),
-    storedRanksNote(services.ctx.app.libraryPath, `consensus ${id}`, detail.ranks),
+    storedRanksNote(keptLibrary(services.ctx.app), `consensus ${id}`, detail.ranks),
   );
 }
 

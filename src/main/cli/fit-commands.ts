@@ -8,7 +8,8 @@ import {
 } from '../../shared/domain';
 import type { DenseMatrix } from '../../shared/linalg/matrix';
 import { readFactorsTsv } from '../io';
-import { createRun, executeRun, getRunDetail } from '../services/runs';
+import type { MatrixLease } from '../services/matrix-cache';
+import { createRun, executeRun, getRunDetail, runMemoryPlan } from '../services/runs';
 import {
   createSweep,
   estimateSweep,
@@ -42,6 +43,7 @@ import {
   checkOutFolder,
   JOB_LAYOUT,
   RUN_LAYOUT,
+  keptLibrary,
   storedRunNote,
   SWEEP_LAYOUT,
   writeOutFolder,
@@ -52,6 +54,7 @@ import {
   followProgress,
   importForFit,
   importOptionsOf,
+  leaseImported,
   matrixInputOptions,
   openFor,
   type CliIo,
@@ -129,6 +132,8 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
       start = { W0: W0.matrix, H0: H0.matrix };
     };
     let datasetId: number;
+    // The imported matrix itself, for the fit to lease (leaseImported); released once it has.
+    const handOver: { lease: MatrixLease | null } = { lease: null };
     if ('datasetId' in source) {
       datasetId = source.datasetId;
       notFoundAsUsage(() => getDatasetSummary(services.ctx, datasetId));
@@ -145,19 +150,32 @@ export async function fitCommand(args: string[], io: CliIo, open: OpenServices):
         params,
         undefined,
         hasInitW ? readStart : undefined,
+        (stored, matrix) => (handOver.lease = leaseImported(services.ctx, stored, matrix)),
       );
       datasetId = dataset.id;
     }
-    // The flags as given, completed by the service as the app's are (stored with the same key order).
-    const { id } = createRun(services.ctx, datasetId, input);
-    const outcome = await executeRun(services.ctx, id, start);
+    let outcome: Awaited<ReturnType<typeof executeRun>>;
+    let id: number;
+    try {
+      // The flags as given, completed by the service as the app's are (stored with the same key order).
+      const run = createRun(services.ctx, datasetId, input);
+      id = run.id;
+      // A run that streams V (over the memory budget) leases nothing: the imported matrix is let go
+      // before it starts, as it was before the hand-over.
+      const dataset = getDatasetSummary(services.ctx, datasetId);
+      if (runMemoryPlan(services.ctx, dataset, run.params).mode !== 'in-memory') handOver.lease?.release();
+      outcome = await executeRun(services.ctx, id, start);
+    } finally {
+      handOver.lease?.release();
+      handOver.lease = null;
+    }
     const run = getRunDetail(services.ctx, id);
     if (outcome !== 'done') throw new Error(`fit ${outcome}: ${run.error ?? 'no reason recorded'}`);
     await writeOutFolder(
       out,
       RUN_LAYOUT,
       (dir) => writeRunFolder(dir, run, normalize),
-      storedRunNote(services.ctx.app.libraryPath, id),
+      storedRunNote(keptLibrary(services.ctx.app), id),
     );
     for (const warning of run.provenance?.warnings ?? []) io.stderr(`warning: ${warning}\n`);
   } finally {

@@ -7,7 +7,7 @@ import { normalizeFactors } from '../../shared/nmf';
 import { neutraliseFormula } from '../../shared/export/spreadsheet';
 import { writeFactorsTsv } from '../io';
 import { makeFolder } from '../io/make-folder';
-import { storedRanksNote, SWEEP_LAYOUT, writeOutFolder } from './out-folder';
+import { keptLibrary, storedRanksNote, SWEEP_LAYOUT, writeOutFolder } from './out-folder';
 import type { Services } from '../services';
 import { getRunDetail } from '../services/runs';
 import { getSweepDetail } from '../services/sweeps';
@@ -84,7 +84,7 @@ export async function writeSweepFolder(
     out,
     SWEEP_LAYOUT,
     (dir) => writeSweepFiles(services, sweep, recommendation, dir, normalize, warn),
-    storedRanksNote(services.ctx.app.libraryPath, `sweep ${id}`, sweep.ranks),
+    storedRanksNote(keptLibrary(services.ctx.app), `sweep ${id}`, sweep.ranks),
   );
 }
 

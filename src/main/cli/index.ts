@@ -5,7 +5,8 @@ import { ServiceError } from '../../shared/api';
 import { ENGINE_VERSION, MU_WARMUP, MU_WARMUP_TOL } from '../../shared/domain';
 import { FitSettingsError } from '../../shared/nmf/types';
 import { startBrowserServer } from '../server/http';
-import { createServices } from '../services';
+import { createServices, TEMPORARY_LIBRARY } from '../services';
+import { removedOnSignal } from './temporary-library';
 import { APP_VERSION } from '../services/version';
 import { defaultLibraryPath } from '../paths';
 import { escapeText } from '../io/errors';
@@ -105,14 +106,17 @@ Matrix input: .tsv .csv .txt (optionally .gz), .mtx, .npy, .h5ad, 10x .h5; --for
 Library: ${defaultLibraryPath()} (override with --db or NMF_STUDIO_DB).
 `;
 
-const openServices: OpenServices = ({ libraryPath, inMemory, threads, readOnly }) =>
-  createServices({
-    libraryPath: inMemory ? ':memory:' : (libraryPath ?? defaultLibraryPath()),
-    workerPath,
-    mode: 'cli',
-    threads,
-    readOnly: readOnly === true && !inMemory,
-  });
+const openServices: OpenServices = ({ libraryPath, noSave, inMemory, threads, readOnly }) =>
+  // --no-save: a library of the command's own on disk, removed when it ends (temporary-library.ts).
+  removedOnSignal(
+    createServices({
+      libraryPath: inMemory ? ':memory:' : noSave ? TEMPORARY_LIBRARY : (libraryPath ?? defaultLibraryPath()),
+      workerPath,
+      mode: 'cli',
+      threads,
+      readOnly: readOnly === true && !inMemory && !noSave,
+    }),
+  );
 
 async function serveCommand(args: string[], io: CliIo): Promise<void> {
   const { values, positionals } = parse(args, {

@@ -18,7 +18,7 @@ import {
   type OpenServices,
 } from './common';
 import { writeRunFolder } from './folders';
-import { checkOutFolder, RUN_LAYOUT, storedRunNote, writeOutFolder } from './out-folder';
+import { checkOutFolder, keptLibrary, RUN_LAYOUT, storedRunNote, writeOutFolder } from './out-folder';
 import { classesForRunsShow } from './reading';
 
 /** `nmf-studio import`, `library`, `datasets` and `runs`: the library from the command line. */
@@ -144,7 +144,7 @@ export async function runsCommand(args: string[], io: CliIo, open: OpenServices)
         out,
         RUN_LAYOUT,
         (dir) => writeRunFolder(dir, run, normalize),
-        storedRunNote(services.ctx.app.libraryPath, id),
+        storedRunNote(keptLibrary(services.ctx.app), id),
       );
       io.stdout(JSON.stringify({ run: id, out }) + '\n');
     } else if (verb === 'delete') {

@@ -13,6 +13,7 @@ import { mkdtemp, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FolderError, makeFolder, makeFolderSync } from '../io/make-folder';
 import { UsageError } from './args';
+import type { AppFacts } from '../services/context';
 
 /**
  * The `--out` folder of a command: checked before any work; after it, the new output is written
@@ -261,18 +262,24 @@ function shellWord(path: string): string {
   return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
 }
 
-/** `--no-save` opens the library in memory: nothing outlives the command. */
-const IN_MEMORY = ':memory:';
 const NOTHING_STORED = 'nothing was stored in the library (--no-save): run the command again';
+
+/**
+ * The library that keeps what a command stored, or null when nothing outlives the command: the
+ * temporary library of `--no-save` (removed when the command ends) or one in memory.
+ */
+export function keptLibrary(app: Pick<AppFacts, 'libraryPath' | 'libraryIsTemporary'>): string | null {
+  return app.libraryIsTemporary === true || app.libraryPath === ':memory:' ? null : app.libraryPath;
+}
 
 /**
  * What a refusal after a fit says of its run: the library and id that hold it, and the command
  * that writes its folder again (`runs export`).
  *
- * @param library the open library's path (`ctx.app.libraryPath`; `:memory:` under --no-save)
+ * @param library the library that keeps the run (`keptLibrary`; null under --no-save)
  */
-export function storedRunNote(library: string, runId: number): string {
-  if (library === IN_MEMORY) return NOTHING_STORED;
+export function storedRunNote(library: string | null, runId: number): string {
+  if (library === null) return NOTHING_STORED;
   return `run ${runId} is stored in ${library}: nmf-studio runs export ${runId} --db ${shellWord(library)} --out DIR writes it again`;
 }
 
@@ -284,11 +291,11 @@ export function storedRunNote(library: string, runId: number): string {
  * @param runs each rank's run (null: the rank has none)
  */
 export function storedRanksNote(
-  library: string,
+  library: string | null,
   what: string,
   runs: ReadonlyArray<{ rank: number; runId: number | null }>,
 ): string {
-  if (library === IN_MEMORY) return NOTHING_STORED;
+  if (library === null) return NOTHING_STORED;
   const listed = runs
     .filter((r) => r.runId !== null)
     .map((r) => `${r.runId} (k${r.rank})`)

@@ -328,9 +328,12 @@ export async function readCompressedSparse(
 
   const outRows = rowsAreMajor ? major : minor;
   const outCols = rowsAreMajor ? minor : major;
-  const outPtr = new Int32Array(outRows + 1);
-  const outIndices = new Int32Array(nnz);
-  const outData = new Float64Array(nnz);
+  // Shared memory, as a fit's lease of V is (db/queries/datasets.ts readDatasetMatrix): a command
+  // that stores the matrix and then fits it hands these very arrays to the fit's worker instead of
+  // reading the stored copy back beside them (cli/common.ts leaseImported).
+  const outPtr = new Int32Array(new SharedArrayBuffer(4 * (outRows + 1)));
+  const outIndices = new Int32Array(new SharedArrayBuffer(4 * nnz));
+  const outData = new Float64Array(new SharedArrayBuffer(8 * nnz));
 
   if (rowsAreMajor) {
     for (let t = 0; t <= major; t++) outPtr[t] = indptr[t];

@@ -11,6 +11,11 @@ export interface AppFacts {
   engineVersion: string;
   mode: 'electron' | 'browser' | 'cli';
   libraryPath: string;
+  /**
+   * The library is the process's own, in its staging folder, and goes when the services close
+   * (`--no-save`): nothing stored in it can be found again.
+   */
+  libraryIsTemporary?: true;
   /** Where uploads are staged while they are read. */
   tempDir: string;
   versions: Record<string, string>;

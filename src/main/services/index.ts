@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { ENGINE_VERSION } from '../../shared/domain';
-import { closeLibrary, openLibrary } from '../db/connection';
+import { closeLibrary, openLibrary, type Db } from '../db/connection';
 import { claimOwnership, type Ownership } from '../db/ownership';
 import { purgeDeletedRuns } from '../db/queries/runs';
 import { defaultTempDir, PRODUCT_NAME } from '../paths';
@@ -17,7 +18,18 @@ import { closeAllDownloads } from './downloads';
 import { cancelAllClusterExports } from './cluster-export';
 import { closeAllUploads } from './uploads';
 
+/**
+ * `libraryPath` for a library of the process's own that nothing outlives (`--no-save`): a new file
+ * in the staging folder, removed with it when the services close. On disk rather than SQLite's
+ * `:memory:`, so a large matrix stored in it is not held in memory a second time beside the copy
+ * a fit leases (README, "A fit of a file without a library at 10⁶ cells").
+ */
+export const TEMPORARY_LIBRARY = ':temporary:';
+/** The temporary library's file name in the staging folder. */
+export const TEMPORARY_LIBRARY_FILE = 'no-save-library.sqlite';
+
 export interface ServicesOptions {
+  /** The library file, `:memory:` (tests), or TEMPORARY_LIBRARY. */
   libraryPath: string;
   workerPath: string;
   mode: AppFacts['mode'];
@@ -50,7 +62,27 @@ const UNDO_WINDOW_MS = 7 * 24 * 3600 * 1000;
  */
 export function createServices(options: ServicesOptions): Services {
   const readOnly = options.readOnly === true;
-  const db = openLibrary(options.libraryPath, { readOnly });
+  // Uploads and temporary copies go to this process's own staging folder; folders left by
+  // processes that crashed are removed first (a temporary library a killed process left, too).
+  const baseTempDir = options.tempDir ?? defaultTempDir();
+  sweepStaging(baseTempDir);
+  const stagingDir = createStagingDir(baseTempDir);
+  const temporary = options.libraryPath === TEMPORARY_LIBRARY;
+  const libraryPath = temporary ? join(stagingDir, TEMPORARY_LIBRARY_FILE) : options.libraryPath;
+  let db: Db;
+  try {
+    db = openLibrary(libraryPath, { readOnly });
+    // Nothing in it has to survive a crash: no fsync, and the rollback journal in memory (a new
+    // file only grows, and SQLite journals only the pages a transaction finds already there, so
+    // that journal stays small) rather than a WAL that would write every page twice.
+    if (temporary) {
+      db.pragma('journal_mode = MEMORY');
+      db.pragma('synchronous = OFF');
+    }
+  } catch (error) {
+    rmSync(stagingDir, { recursive: true, force: true });
+    throw error;
+  }
   const now = (): string => new Date().toISOString();
   let ownership: Ownership | null = null;
   if (!readOnly) {
@@ -60,14 +92,10 @@ export function createServices(options: ServicesOptions): Services {
     } catch (error) {
       ownership?.release();
       closeLibrary(db);
+      rmSync(stagingDir, { recursive: true, force: true });
       throw error;
     }
   }
-  // Uploads and temporary copies go to this process's own staging folder; folders left by
-  // processes that crashed are removed first.
-  const baseTempDir = options.tempDir ?? defaultTempDir();
-  sweepStaging(baseTempDir);
-  const stagingDir = createStagingDir(baseTempDir);
   const events = new EventBus();
   const pool = new WorkerPool({ workerPath: options.workerPath, size: options.threads });
   const ctx: ServiceContext = {
@@ -80,7 +108,8 @@ export function createServices(options: ServicesOptions): Services {
       version: APP_VERSION,
       engineVersion: ENGINE_VERSION,
       mode: options.mode,
-      libraryPath: options.libraryPath,
+      libraryPath,
+      ...(temporary ? { libraryIsTemporary: true } : {}),
       tempDir: stagingDir,
       versions: { node: process.versions.node, sqlite: sqliteVersion(db), ...options.versions },
     },

@@ -152,7 +152,7 @@ describe('writeOutFolder', () => {
   });
 
   it('says nothing was stored under --no-save, and quotes a library path with spaces', () => {
-    expect(storedRunNote(':memory:', 3)).toBe(
+    expect(storedRunNote(null, 3)).toBe(
       'nothing was stored in the library (--no-save): run the command again',
     );
     expect(storedRunNote("/my data/it's.sqlite", 3)).toBe(
