@@ -43,7 +43,11 @@ interface Case {
   density: number;
   layout: 'dense' | 'csr';
   beta: number;
-  solver: 'mu' | 'hals' | 'als';
+  solver: 'mu' | 'hals' | 'als' | 'minibatch';
+  /** `minibatch` only: samples per batch. */
+  batchSize?: number;
+  /** Iterations (passes) of the short and long fits, where the default (5, ~0.3 s) would take too long. */
+  iterations?: [number, number];
   /** Share of entries set missing (NaN), as a sweep's fold fit has them. */
   missing?: number;
   /** The start; random unless set. */
@@ -193,13 +197,97 @@ if (process.argv.includes('--grid-k')) {
   }
 }
 
+if (process.argv.includes('--grid-large')) {
+  // Data beyond the caches (10⁷ entries and more), and the minibatch solver's passes.
+  cases.length = 0;
+  const csr = { density: 0.1, layout: 'csr', beta: 1 } as const;
+  cases.push({ name: 'csr KL mu', m: 2000, n: 20000, k: 10, ...csr, solver: 'mu', iterations: [2, 12] });
+  cases.push({ name: 'csr KL mu', m: 2000, n: 20000, k: 20, ...csr, solver: 'mu', iterations: [2, 10] });
+  cases.push({ name: 'csr KL mu', m: 2000, n: 60000, k: 20, ...csr, solver: 'mu', iterations: [1, 5] });
+  cases.push({
+    name: 'csr Frobenius hals',
+    m: 2000,
+    n: 20000,
+    k: 10,
+    ...csr,
+    beta: 2,
+    solver: 'hals',
+    iterations: [2, 12],
+  });
+  cases.push({
+    name: 'dense KL mu',
+    m: 4000,
+    n: 4000,
+    k: 10,
+    density: 0.6,
+    layout: 'dense',
+    beta: 1,
+    solver: 'mu',
+    iterations: [2, 8],
+  });
+  cases.push({
+    name: 'dense Frobenius hals',
+    m: 4000,
+    n: 4000,
+    k: 10,
+    density: 0.6,
+    layout: 'dense',
+    beta: 2,
+    solver: 'hals',
+    iterations: [2, 10],
+  });
+  for (const [n, k, batchSize] of [
+    [20000, 10, 128],
+    [20000, 10, 1024],
+    [60000, 20, 128],
+    [60000, 20, 1024],
+    [5000, 10, 128],
+  ] as const)
+    cases.push({
+      name: 'csr KL minibatch',
+      m: 2000,
+      n,
+      k,
+      ...csr,
+      solver: 'minibatch',
+      batchSize,
+      iterations: [1, 3],
+    });
+}
+
+/** A random m × n CSR matrix of counts with about `density` of its entries stored, built row by row. */
+function sparseCounts(m: number, n: number, density: number, seed: number): DataMatrix {
+  const rng = new Rng(seed);
+  const indptr = new Int32Array(m + 1);
+  const indices: number[] = [];
+  const data: number[] = [];
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      if (rng.uniform() < density) {
+        indices.push(j);
+        data.push(1 + rng.poisson(4));
+      }
+    }
+    indptr[i + 1] = indices.length;
+  }
+  return {
+    kind: 'csr',
+    rows: m,
+    cols: n,
+    indptr,
+    indices: Int32Array.from(indices),
+    data: Float64Array.from(data),
+  };
+}
+
 for (const c of cases) {
-  const D = counts(c.m, c.n, c.density, 7) as ReturnType<typeof dense>;
-  if (c.missing) {
+  const large = c.m * c.n > 2e7;
+  const D = large ? null : (counts(c.m, c.n, c.density, 7) as ReturnType<typeof dense>);
+  if (D && c.missing) {
     const rng = new Rng(11);
     for (let i = 0; i < D.data.length; i++) if (rng.uniform() < c.missing) D.data[i] = NaN;
   }
-  const V = c.layout === 'csr' ? csrFromDense(D) : D;
+  const V = D === null ? sparseCounts(c.m, c.n, c.density, 7) : c.layout === 'csr' ? csrFromDense(D) : D;
   const nnz = V.kind === 'csr' ? V.indptr[V.rows] : V.rows * V.cols;
   const fit = (iterations: number) =>
     fitNmf(V, {
@@ -210,11 +298,12 @@ for (const c of cases) {
       tol: 0,
       init: c.init ?? 'random',
       seed: 1,
+      ...(c.batchSize !== undefined ? { batchSize: c.batchSize } : {}),
     });
-  const short = 5;
+  const short = c.iterations?.[0] ?? 5;
   // About 0.3 s of iterations at a guess of 5 ns per multiply-add of the model's work.
   const work = fitWorkPerIteration({ rows: c.m, cols: c.n, nnz, layout: c.layout }, c.k);
-  const long = Math.max(40, Math.min(2000, Math.round(0.3 / (work * 2e-10))));
+  const long = c.iterations?.[1] ?? Math.max(40, Math.min(2000, Math.round(0.3 / (work * 2e-10))));
   const coldSeconds = cpuSeconds(() => fit(short));
   const shorts: number[] = [];
   const longs: number[] = [];

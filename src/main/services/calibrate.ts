@@ -7,15 +7,16 @@ import { CALIBRATION_SHAPE, fitWork } from './fit-cost';
 
 /** Iterations of each calibration fit. */
 const CALIBRATION_ITERATIONS = 30;
-/** Timed fits; the fastest is kept (interruptions only ever add time). */
+/** Timed fits; their median is kept (see `engineRate`). */
 const ROUNDS = 3;
 
 /**
  * Multiply-adds per second this machine achieves in the engine's KL multiplicative update: the
  * calibration fit (dense 400 × 200 random counts, k = 8, 30 iterations from a random start; what
- * fit-cost.ts prices every other fit against) timed three times after one untimed fit, the fastest
- * kept, and divided into the work the cost model gives that whole fit (its iterations and its start
- * and loss passes).
+ * fit-cost.ts prices every other fit against) timed three times after one untimed fit, the median
+ * kept (the cost model was fitted to medians; the fastest of three made the runs' estimates about
+ * 0.7× of their time), and divided into the work the cost model gives that whole fit (its
+ * iterations and its start and loss passes).
  *
  * Why warm and whole: a single cold fit, as this was measured before, includes the first call's
  * compilation. In one process that gave 2.75·10⁹ for the first call and 11.8–12.5·10⁹ for the next
@@ -40,15 +41,14 @@ export function engineRate(ctx?: Pick<ServiceContext, 'calibration'>): number {
     return (performance.now() - started) / 1000;
   };
   fit();
-  let fastest = Infinity;
-  for (let round = 0; round < ROUNDS; round++) fastest = Math.min(fastest, fit());
+  const seconds = Array.from({ length: ROUNDS }, fit).sort((a, b) => a - b)[Math.floor(ROUNDS / 2)];
   const work = fitWork(
     { rows, cols, nnz: rows * cols, layout: 'dense' },
     rank,
     { beta: 1, solver: 'mu', init: 'random' },
     CALIBRATION_ITERATIONS,
   );
-  const rate = work / Math.max(1e-6, fastest);
+  const rate = work / Math.max(1e-6, seconds);
   if (ctx) ctx.calibration.rate = rate;
   return rate;
 }

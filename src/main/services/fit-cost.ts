@@ -1,4 +1,5 @@
 import { betaOfLoss, type DatasetSummary, type LossName } from '../../shared/domain';
+import { MINIBATCH_DEFAULTS } from '../../shared/nmf/defaults';
 
 /**
  * What a fit costs, for the time estimates of runs, sweeps, consensus runs and cluster plans.
@@ -14,22 +15,23 @@ import { betaOfLoss, type DatasetSummary, type LossName } from '../../shared/dom
  *
  * Each family's seconds per iteration on the machine it was measured on:
  *
- *   a·E·k + b·E + c·(m+n)·k + d·(m+n)·k² + e·m + f
+ *   M · (a·E·k + b·E + c·(m+n)·k + d·(m+n)·k² + e·m + f)
  *
  * and the seconds a fit from a random start costs beyond its iterations (preparing V, the initial
  * and final loss passes, the Poisson log-likelihood's log-gamma per entry):
  *
- *   g·E + h·E·k + i·(m+n)·k + j
+ *   M · (g·E + h·E·k + i·(m+n)·k + j)
  *
  * with E the stored entries (m·n dense; nnz for CSR, but m·n where the loss needs every entry of
- * WH) and m × n the data's shape. The coefficients (nanoseconds) are non-negative least squares
- * on relative errors over 7–41 timed cases per family (shapes 64 × 40 to 2000 × 2000, k = 2..32,
- * CPU time after a warm-up; `scripts/measure/engine-cost.ts` times them,
- * `scripts/measure/engine-cost-fit.py` fits them). The model lands within 0.55–1.42× of the
+ * WH), m × n the data's shape and M the memory factor of V's size (`memoryFactor`). The
+ * coefficients (nanoseconds) are non-negative least squares on relative errors over 7–44 timed
+ * cases per family (shapes 64 × 40 to 2000 × 60 000, k = 2..32, CPU time after a warm-up fit on an
+ * otherwise idle machine; `scripts/measure/engine-cost.ts` times them,
+ * `scripts/measure/engine-cost-fit.py` fits them). The model lands within 0.53–1.45× of the
  * measured seconds per iteration in every case; docs/architecture.md, "What a fit costs", has the
  * figures. On another machine every family is scaled by the one calibration rate, so the relative
- * costs are assumed to carry over (they do between the native and WebAssembly kernels only
- * roughly).
+ * costs are assumed to carry over; they were measured with the native kernels, not the
+ * WebAssembly ones a machine without the native module runs.
  */
 
 /** One family's coefficients in nanoseconds: see the module comment for the two formulas. */
@@ -42,41 +44,50 @@ interface FamilyCost {
 
 /** The kernel families measured (engine-cost-fit.py's output, measured with the native kernels). */
 const FAMILY_COSTS = {
-  // 28 cases, iteration 0.55–1.36×, fixed 0.20–1.34× of measured
-  'dense KL mu': { iteration: [0.2357, 0.3998, 0, 0, 57.89, 1700], fixed: [10.69, 0.005535, 52.86, 1.943e5] },
-  // 15 cases (a fifth of the entries missing, as a fold fit has them), iteration 0.65–1.28×
+  // 29 cases, iteration 0.63–1.45×, fixed 0.21–1.31× of measured
+  'dense KL mu': {
+    iteration: [0.2057, 0.2771, 0, 0.07313, 46.74, 4891],
+    fixed: [7.739, 0.05886, 47.36, 2.297e5],
+  },
+  // 15 cases (a fifth of the entries missing, as a fold fit has them), iteration 0.77–1.17×
   'dense KL mu masked': {
-    iteration: [0.3573, 0.57, 0, 0.2826, 78.07, 0],
-    fixed: [25.73, 0.2056, 51.4, 1.302e5],
+    iteration: [0.3511, 0.3205, 0, 0.3157, 66.46, 0],
+    fixed: [21.03, 0.3943, 55.89, 1.287e5],
   },
-  // 28 cases, iteration 0.57–1.42×
+  // 29 cases, iteration 0.70–1.31×
   'dense Frobenius hals': {
-    iteration: [0.07766, 0.4916, 0, 0.1273, 18.83, 3110],
-    fixed: [2.896, 0.1335, 34.02, 3.03e5],
+    iteration: [0.07829, 0.2975, 0, 0.1379, 16.57, 6289],
+    fixed: [1.473, 0.188, 34.6, 1.859e5],
   },
-  // 7 cases, iteration 0.58–1.42×
-  'dense Frobenius mu': { iteration: [0.1619, 0, 0, 0, 55.81, 1.065e4], fixed: [0, 0.3624, 80.21, 1.467e5] },
-  // 15 cases, iteration 0.69–1.24×
+  // 7 cases, iteration 0.93–1.05×
+  'dense Frobenius mu': {
+    iteration: [0.1359, 0, 0, 0.172, 36.02, 1.883e4],
+    fixed: [3.132, 0, 28.58, 3.944e5],
+  },
+  // 15 cases, iteration 0.60–1.23×
   'dense Frobenius als': {
-    iteration: [0.2363, 0.5694, 0, 0.3018, 23.12, 5.812e4],
-    fixed: [1.129, 0.3475, 119.6, 9.394e4],
+    iteration: [0.2113, 0.2981, 0, 0.3186, 31.12, 3.82e4],
+    fixed: [0.07225, 0.3633, 104.5, 2.234e4],
   },
-  // 22 cases, iteration 0.69–1.13×
+  // 22 cases, iteration 0.63–1.23×: a division per entry
   'dense IS mu': {
-    iteration: [0.6452, 29.34, 0, 0.364, 220.8, 2504],
-    fixed: [46.05, 0.1966, 2.868, 1.098e6],
+    iteration: [0.8623, 23.11, 11.42, 0, 176.3, 6.027e4],
+    fixed: [46.52, 0.1575, 51.09, 2.494e5],
   },
-  // β = 0.5, 7 cases, iteration 0.77–1.23×: a power per entry
-  'dense general-beta mu': { iteration: [5.789, 125.1, 0, 23.85, 0, 0], fixed: [42.34, 11.37, 0, 3.793e5] },
-  // 41 cases (10 % and 30 % stored), iteration 0.66–1.24×
+  // β = 0.5, 7 cases, iteration 0.74–1.18×: a power per entry
+  'dense general-beta mu': {
+    iteration: [0, 129.4, 258.1, 23.68, 0, 8.589e4],
+    fixed: [79.51, 3.076, 356.8, 1.746e6],
+  },
+  // 44 cases (10 % and 30 % stored, up to 1.2·10⁷ stored), iteration 0.63–1.27×
   'csr KL mu': {
-    iteration: [0.5178, 1.517, 9.559, 0.04369, 22.45, 6979],
-    fixed: [41.03, 1.547, 50.28, 1.489e5],
+    iteration: [0.3345, 1.897, 9.028, 0.112, 12.95, 5728],
+    fixed: [38.24, 1.613, 51.01, 1.217e5],
   },
-  // 20 cases, iteration 0.68–1.26×
+  // 21 cases, iteration 0.53–1.18×
   'csr Frobenius hals': {
-    iteration: [0.05669, 2.973, 1.606, 0.1698, 11.85, 743.1],
-    fixed: [14.87, 0, 55.87, 1.503e5],
+    iteration: [0.1242, 2.337, 0, 0.2114, 14.89, 2322],
+    fixed: [10.38, 0, 50.54, 1.235e5],
   },
 } as const satisfies Record<string, FamilyCost>;
 
@@ -113,13 +124,21 @@ type FitStart = 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar' | 'custom';
 /**
  * Where the model has no family of its own, the nearest one and a factor: masked kernels other
  * than dense KL cost as the dense KL ones do relative to their plain version (1.4× over the
- * measured cases); ALS on CSR as dense ALS does relative to dense HALS (2×); a minibatch pass
- * about 1.25 multiplicative-update iterations (online: up to 3 H steps, W's products and the
- * batch's loss; polish: the two products).
+ * measured cases); ALS on CSR as dense ALS does relative to dense HALS (2×).
  */
 const MASKED_FACTOR = 1.4;
 const CSR_ALS_FACTOR = 2;
-const MINIBATCH_PASS_FACTOR = 1.25;
+
+/**
+ * The minibatch solver (nmf/minibatch.ts, refined schedule) against full-batch MU of the same
+ * kernels: an online pass (up to 3 H steps a batch of 128, W's update after each) costs 4 MU
+ * iterations (3.7–5.2 measured: CSR 2000 × 20 000 and 2000 × 60 000, k = 10 and 20, batches of
+ * 128 and 1024); a polish pass one MU iteration; and the final solve for H (up to 30 steps a
+ * batch), counted with the fit's fixed cost, 26 (24–31 measured). Pricing every pass at 1.25
+ * iterations and leaving out the final solve, as before, made minibatch estimates 7–8× too low.
+ */
+const MINIBATCH_ONLINE_PASS = 4;
+const MINIBATCH_FINAL_SOLVE = 26;
 
 function familyOf(
   shape: CostShape,
@@ -130,38 +149,50 @@ function familyOf(
   const csr = shape.layout === 'csr';
   const all = shape.rows * shape.cols;
   const stored = csr ? shape.nnz : all;
-  const minibatch = solver === 'minibatch' ? MINIBATCH_PASS_FACTOR : 1;
+  // A minibatch fit runs MU's kernels; its passes are priced in fitIterationsWork.
   const masked = settings.masked === true;
+  const maskedFactor = masked ? MASKED_FACTOR : 1;
   if (beta === 2 && solver !== 'mu' && solver !== 'minibatch') {
     if (csr)
       return {
         family: 'csr Frobenius hals',
         entries: stored,
-        factor: (solver === 'als' ? CSR_ALS_FACTOR : 1) * (masked ? MASKED_FACTOR : 1),
+        factor: (solver === 'als' ? CSR_ALS_FACTOR : 1) * maskedFactor,
       };
     return {
       family: solver === 'als' ? 'dense Frobenius als' : 'dense Frobenius hals',
       entries: stored,
-      factor: masked ? MASKED_FACTOR : 1,
+      factor: maskedFactor,
     };
   }
   if (beta === 1) {
-    if (csr)
-      return { family: 'csr KL mu', entries: stored, factor: minibatch * (masked ? MASKED_FACTOR : 1) };
-    return { family: masked ? 'dense KL mu masked' : 'dense KL mu', entries: stored, factor: minibatch };
+    if (csr) return { family: 'csr KL mu', entries: stored, factor: maskedFactor };
+    return { family: masked ? 'dense KL mu masked' : 'dense KL mu', entries: stored, factor: 1 };
   }
   if (beta === 2)
     return {
       family: csr ? 'csr Frobenius hals' : 'dense Frobenius mu',
       entries: stored,
-      factor: minibatch * (masked ? MASKED_FACTOR : 1),
+      factor: maskedFactor,
     };
   // Itakura–Saito and other β: every entry of WH enters the updates, stored or not.
   return {
     family: beta === 0 ? 'dense IS mu' : 'dense general-beta mu',
     entries: all,
-    factor: minibatch * (masked ? MASKED_FACTOR : 1),
+    factor: maskedFactor,
   };
+}
+
+/**
+ * Past the caches every entry costs more: the model's seconds are multiplied by 1 while V's stored
+ * arrays take at most 8 MiB, by 1.45 from 64 MiB on, log-linearly between (8 bytes a dense entry,
+ * 12 a CSR one). Fitted with the coefficients: without it the cases of 4·10⁶–1.6·10⁷ entries came
+ * out at 0.58–0.77× of their measured time, with it at 0.80–1.05×.
+ */
+function memoryFactor(shape: CostShape, entries: number): number {
+  const bytes = entries * (shape.layout === 'csr' ? 12 : 8);
+  const ramp = Math.min(1, Math.max(0, Math.log2(Math.max(bytes, 1) / (8 * 2 ** 20)) / 3));
+  return 1 + 0.45 * ramp;
 }
 
 /** Seconds of one iteration on the machine the model was measured on. */
@@ -169,8 +200,9 @@ function modelIterationSeconds(shape: CostShape, k: number, settings: CostSettin
   const { family, entries, factor } = familyOf(shape, settings);
   const [a, b, c, d, e, f] = FAMILY_COSTS[family].iteration;
   const side = shape.rows + shape.cols;
+  const scale = factor * memoryFactor(shape, entries);
   return (
-    (factor * (a * entries * k + b * entries + c * side * k + d * side * k * k + e * shape.rows + f)) / 1e9
+    (scale * (a * entries * k + b * entries + c * side * k + d * side * k * k + e * shape.rows + f)) / 1e9
   );
 }
 
@@ -178,19 +210,20 @@ function modelIterationSeconds(shape: CostShape, k: number, settings: CostSettin
 function modelFixedSeconds(shape: CostShape, k: number, settings: CostSettings): number {
   const { family, entries, factor } = familyOf(shape, settings);
   const [g, h, i, j] = FAMILY_COSTS[family].fixed;
-  return (factor * (g * entries + h * entries * k + i * (shape.rows + shape.cols) * k + j)) / 1e9;
+  const scale = factor * memoryFactor(shape, entries);
+  return (scale * (g * entries + h * entries * k + i * (shape.rows + shape.cols) * k + j)) / 1e9;
 }
 
 /**
  * The NNDSVD family's start beyond a random one: a randomized SVD of l = k + 10 columns, its
  * products with V (per stored entry, dearer through CSR) and its dense orthonormalisations.
- * Fitted as the iteration costs were, dense and CSR apart: 12 dense cases within 0.46–1.35× of
- * measured, 6 CSR cases within 0.81–1.15× (the NNDSVDa start's time less a random start's).
+ * Fitted as the iteration costs were, dense and CSR apart: 12 dense cases within 0.63–1.30× of
+ * measured, 6 CSR cases within 0.66–1.17× (the NNDSVDa start's time less a random start's).
  */
 function modelSvdStartSeconds(shape: CostShape, k: number): number {
   const l = k + 10;
   const side = shape.rows + shape.cols;
-  const [perEntry, perSide, once] = shape.layout === 'csr' ? [4.95, 0.389, 4.67e6] : [1.08, 1.16, 8.44e5];
+  const [perEntry, perSide, once] = shape.layout === 'csr' ? [2.94, 2.92, 1.09e6] : [1.04, 1.28, 1.35e5];
   const entries = shape.layout === 'csr' ? shape.nnz : shape.rows * shape.cols;
   return (perEntry * entries * l + perSide * side * l * l + once) / 1e9;
 }
@@ -220,8 +253,9 @@ export function calibrationWorkPerIteration(): number {
 }
 
 /**
- * Work of one iteration at rank k (one pass over the data for minibatch), in calibration
- * multiply-adds: divided by `engineRate` it is this machine's seconds.
+ * Work of one iteration at rank k, in calibration multiply-adds: divided by `engineRate` it is this
+ * machine's seconds. For minibatch, one full-batch MU iteration of the same data, what a polish
+ * pass costs ({@link fitIterationsWork} prices its online passes).
  */
 export function fitWorkPerIteration(shape: CostShape, k: number, settings: CostSettings = {}): number {
   return modelIterationSeconds(shape, k, settings) * WORK_PER_MODEL_SECOND;
@@ -237,7 +271,25 @@ export function fitFixedWork(
   settings: CostSettings & { init?: FitStart },
 ): number {
   const svd = settings.init?.startsWith('nndsvd') ? modelSvdStartSeconds(shape, k) : 0;
-  return (modelFixedSeconds(shape, k, settings) + svd) * WORK_PER_MODEL_SECOND;
+  const finalSolve =
+    settings.solver === 'minibatch' ? MINIBATCH_FINAL_SOLVE * modelIterationSeconds(shape, k, settings) : 0;
+  return (modelFixedSeconds(shape, k, settings) + svd + finalSolve) * WORK_PER_MODEL_SECOND;
+}
+
+/**
+ * Work of `iterations` iterations at rank k (passes over the data for minibatch: the first
+ * `onlinePasses` online, the rest polish; MINIBATCH_DEFAULTS), without the fit's fixed cost.
+ */
+export function fitIterationsWork(
+  shape: CostShape,
+  k: number,
+  settings: CostSettings,
+  iterations: number,
+): number {
+  const perIteration = fitWorkPerIteration(shape, k, settings);
+  if (settings.solver !== 'minibatch') return iterations * perIteration;
+  const online = Math.min(iterations, MINIBATCH_DEFAULTS.onlinePasses);
+  return (MINIBATCH_ONLINE_PASS * online + (iterations - online)) * perIteration;
 }
 
 /** What the loss, solver and layout are priced as, for an estimate's basis. */
@@ -264,5 +316,5 @@ export function fitWork(
   settings: CostSettings & { init?: FitStart },
   iterations: number,
 ): number {
-  return iterations * fitWorkPerIteration(shape, k, settings) + fitFixedWork(shape, k, settings);
+  return fitIterationsWork(shape, k, settings, iterations) + fitFixedWork(shape, k, settings);
 }

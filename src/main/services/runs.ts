@@ -41,7 +41,7 @@ import { warmupProvenance } from './finished-runs';
 import { getDatasetSummary } from './datasets';
 import { readDatasetMatrix } from '../db/queries/datasets';
 import { runHistory } from './run-history';
-import { costBasis, costSettingsOf, fitFixedWork, fitWorkPerIteration } from './fit-cost';
+import { costBasis, costSettingsOf, fitFixedWork, fitIterationsWork, fitWorkPerIteration } from './fit-cost';
 import type { MatrixLease } from './matrix-cache';
 import { forgetRunSummaries } from './view-cache';
 import { currentMemoryBudget } from './memory-budget';
@@ -566,7 +566,6 @@ export function estimateRun(
   const parallel = Math.min(params.replicates, ctx.pool.size);
   // A minibatch fit (refined schedule, minibatch.ts) makes at most its online and polish passes.
   const passes = fitPassBudget(params);
-  const iterations = passes * params.replicates;
   const settings = costSettingsOf(params);
   const work = fitWorkPerIteration(dataset, params.rank, settings);
   const fixedWork = params.replicates * fitFixedWork(dataset, params.rank, settings);
@@ -575,7 +574,8 @@ export function estimateRun(
   const kernelThreads =
     work / 4 >= MIN_NATIVE_SPLIT_WORK ? Math.max(1, Math.floor(ctx.pool.size / params.replicates)) : 1;
   const secondsPerWork = 1 / rate / parallel / splitSpeedup(kernelThreads);
-  const iterationSeconds = iterations * work * secondsPerWork;
+  const iterationSeconds =
+    params.replicates * fitIterationsWork(dataset, params.rank, settings, passes) * secondsPerWork;
   const fixedSeconds = fixedWork * secondsPerWork;
   const seconds = iterationSeconds + fixedSeconds;
   const history = runHistory(ctx.db, datasetId, params, fitPassBudget);

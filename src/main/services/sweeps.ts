@@ -50,7 +50,7 @@ import {
   requireOwner,
 } from './runs';
 import { SweepRemaining } from './sweep-remaining';
-import { costBasis, costSettingsOf, fitFixedWork, fitWorkPerIteration, type CostShape } from './fit-cost';
+import { costBasis, costSettingsOf, fitFixedWork, fitIterationsWork, type CostShape } from './fit-cost';
 import { memoryProvenance, runLimited, sweepMemoryPlan } from './job-memory';
 import type { JobMemoryPlan } from '../../shared/domain/job-memory-plan';
 import { getSweepSummary, type StoredSweepResult } from './sweep-records';
@@ -159,7 +159,7 @@ function sweepJobCostSettings(job: SweepJob): {
  */
 export function sweepJobWork(dataset: CostShape, job: SweepJob, maxIter: number): number {
   return (
-    sweepJobBudget(job, maxIter) * fitWorkPerIteration(dataset, job.rank, sweepJobCostSettings(job)) +
+    fitIterationsWork(dataset, job.rank, sweepJobCostSettings(job), sweepJobBudget(job, maxIter)) +
     sweepJobFixedWork(dataset, job)
   );
 }

@@ -332,7 +332,7 @@ function replicateProblem(
  * `D-HH:MM:SS` or `HH:MM:SS`. A limit hit kills the task, so the margin covers both what the
  * estimate cannot know and what it may get wrong: the estimate is measured on the planning
  * machine and cluster cores differ (× 3), and the cost model it rests on (main/services/
- * fit-cost.ts) came within 0.55–1.42× of the measured time per iteration (÷ 0.55 ≈ × 1.8; the
+ * fit-cost.ts) came within 0.53–1.45× of the measured time per iteration (÷ 0.53 ≈ × 1.9; the
  * margin was × 3 while the estimate's cold calibration alone made it about 4× too high).
  */
 export function slurmTimeLimit(seconds: number): string {
