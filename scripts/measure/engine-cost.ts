@@ -11,7 +11,7 @@
  *   … --grid-init    random against NNDSVDa starts
  */
 import { fitNmf } from '../../src/shared/nmf';
-import { csrFromDense } from '../../src/shared/linalg/ops';
+import { csrFromDense, csrFromTriplets } from '../../src/shared/linalg/ops';
 import { dense, type DataMatrix } from '../../src/shared/linalg/matrix';
 import { Rng } from '../../src/shared/linalg/random';
 import { installNativeKernels } from '../../src/main/native';
@@ -62,35 +62,32 @@ const sizes: Array<[number, number, number]> = [
   [5000, 38, 4],
   [2000, 2000, 10],
 ];
+/** The families' settings and data (counts at 60 % density dense, 10 % CSR; positive for IS). */
+type Family = Omit<Case, 'm' | 'n' | 'k'>;
+const denseKl: Family = { name: 'dense KL mu', density: 0.6, layout: 'dense', beta: 1, solver: 'mu' };
+const denseKlMasked: Family = { ...denseKl, name: 'dense KL mu masked', missing: 0.2 };
+const denseHals: Family = { ...denseKl, name: 'dense Frobenius hals', beta: 2, solver: 'hals' };
+const denseFrobeniusMu: Family = { ...denseKl, name: 'dense Frobenius mu', beta: 2 };
+const denseAls: Family = { ...denseKl, name: 'dense Frobenius als', beta: 2, solver: 'als' };
+const denseIs: Family = { ...denseKl, name: 'dense IS mu', density: 1, beta: 0 };
+const denseGeneral: Family = { ...denseKl, name: 'dense general-beta mu', beta: 0.5 };
+const csrKl: Family = { name: 'csr KL mu', density: 0.1, layout: 'csr', beta: 1, solver: 'mu' };
+const csrKlDenser: Family = { ...csrKl, name: 'csr KL mu 30%', density: 0.3 };
+const csrHals: Family = { ...csrKl, name: 'csr Frobenius hals', beta: 2, solver: 'hals' };
+
 const cases: Case[] = [];
+const add = (
+  families: readonly Family[],
+  m: number,
+  n: number,
+  k: number,
+  extra: Partial<Case> = {},
+): void => {
+  for (const family of families) cases.push({ ...family, m, n, k, ...extra });
+};
 for (const [m, n, k] of sizes) {
-  cases.push({ name: 'dense KL mu', m, n, k, density: 0.6, layout: 'dense', beta: 1, solver: 'mu' });
-  cases.push({
-    name: 'dense Frobenius hals',
-    m,
-    n,
-    k,
-    density: 0.6,
-    layout: 'dense',
-    beta: 2,
-    solver: 'hals',
-  });
-  cases.push({ name: 'dense Frobenius mu', m, n, k, density: 0.6, layout: 'dense', beta: 2, solver: 'mu' });
-  cases.push({ name: 'dense IS mu', m, n, k, density: 1, layout: 'dense', beta: 0, solver: 'mu' });
-  cases.push({
-    name: 'dense general-beta mu',
-    m,
-    n,
-    k,
-    density: 0.6,
-    layout: 'dense',
-    beta: 0.5,
-    solver: 'mu',
-  });
-  if (m * n >= 80000) {
-    cases.push({ name: 'csr KL mu', m, n, k, density: 0.1, layout: 'csr', beta: 1, solver: 'mu' });
-    cases.push({ name: 'csr Frobenius hals', m, n, k, density: 0.1, layout: 'csr', beta: 2, solver: 'hals' });
-  }
+  add([denseKl, denseHals, denseFrobeniusMu, denseIs, denseGeneral], m, n, k);
+  if (m * n >= 80000) add([csrKl, csrHals], m, n, k);
 }
 
 if (process.argv.includes('--grid-init')) {
@@ -102,140 +99,32 @@ if (process.argv.includes('--grid-init')) {
     [2000, 2000, 10],
     [1797, 64, 10],
     [2000, 500, 32],
-  ] as const) {
-    for (const init of ['random', 'nndsvda'] as const) {
-      cases.push({
-        name: `dense KL mu ${init}`,
-        m,
-        n,
-        k,
-        density: 0.6,
-        layout: 'dense',
-        beta: 1,
-        solver: 'mu',
-        init,
-      });
-      cases.push({
-        name: `csr KL mu ${init}`,
-        m,
-        n,
-        k,
-        density: 0.1,
-        layout: 'csr',
-        beta: 1,
-        solver: 'mu',
-        init,
-      });
-      cases.push({
-        name: `dense Frobenius hals ${init}`,
-        m,
-        n,
-        k,
-        density: 0.6,
-        layout: 'dense',
-        beta: 2,
-        solver: 'hals',
-        init,
-      });
-    }
-  }
+  ] as const)
+    for (const init of ['random', 'nndsvda'] as const)
+      for (const family of [denseKl, csrKl, denseHals])
+        add([{ ...family, name: `${family.name} ${init}` }], m, n, k, { init });
 }
 if (process.argv.includes('--grid-k')) {
   cases.length = 0;
-  for (const k of [2, 4, 8, 16, 32]) {
+  for (const k of [2, 4, 8, 16, 32])
     for (const [m, n] of [
       [2000, 500],
       [5000, 38],
       [300, 100],
-    ] as const) {
-      cases.push({ name: 'dense KL mu', m, n, k, density: 0.6, layout: 'dense', beta: 1, solver: 'mu' });
-      cases.push({
-        name: 'dense KL mu masked',
-        m,
-        n,
-        k,
-        density: 0.6,
-        layout: 'dense',
-        beta: 1,
-        solver: 'mu',
-        missing: 0.2,
-      });
-      cases.push({
-        name: 'dense Frobenius hals',
-        m,
-        n,
-        k,
-        density: 0.6,
-        layout: 'dense',
-        beta: 2,
-        solver: 'hals',
-      });
-      cases.push({
-        name: 'dense Frobenius als',
-        m,
-        n,
-        k,
-        density: 0.6,
-        layout: 'dense',
-        beta: 2,
-        solver: 'als',
-      });
-      cases.push({ name: 'dense IS mu', m, n, k, density: 1, layout: 'dense', beta: 0, solver: 'mu' });
-      cases.push({ name: 'csr KL mu', m, n, k, density: 0.1, layout: 'csr', beta: 1, solver: 'mu' });
-      cases.push({ name: 'csr KL mu 30%', m, n, k, density: 0.3, layout: 'csr', beta: 1, solver: 'mu' });
-      cases.push({
-        name: 'csr Frobenius hals',
-        m,
-        n,
-        k,
-        density: 0.1,
-        layout: 'csr',
-        beta: 2,
-        solver: 'hals',
-      });
-    }
-  }
+    ] as const)
+      add([denseKl, denseKlMasked, denseHals, denseAls, denseIs, csrKl, csrKlDenser, csrHals], m, n, k);
 }
 
 if (process.argv.includes('--grid-large')) {
   // Data beyond the caches (10⁷ entries and more), and the minibatch solver's passes.
   cases.length = 0;
-  const csr = { density: 0.1, layout: 'csr', beta: 1 } as const;
-  cases.push({ name: 'csr KL mu', m: 2000, n: 20000, k: 10, ...csr, solver: 'mu', iterations: [2, 12] });
-  cases.push({ name: 'csr KL mu', m: 2000, n: 20000, k: 20, ...csr, solver: 'mu', iterations: [2, 10] });
-  cases.push({ name: 'csr KL mu', m: 2000, n: 60000, k: 20, ...csr, solver: 'mu', iterations: [1, 5] });
-  cases.push({
-    name: 'csr Frobenius hals',
-    m: 2000,
-    n: 20000,
-    k: 10,
-    ...csr,
-    beta: 2,
-    solver: 'hals',
-    iterations: [2, 12],
-  });
-  cases.push({
-    name: 'dense KL mu',
-    m: 4000,
-    n: 4000,
-    k: 10,
-    density: 0.6,
-    layout: 'dense',
-    beta: 1,
-    solver: 'mu',
-    iterations: [2, 8],
-  });
-  cases.push({
-    name: 'dense Frobenius hals',
-    m: 4000,
-    n: 4000,
-    k: 10,
-    density: 0.6,
-    layout: 'dense',
-    beta: 2,
-    solver: 'hals',
-    iterations: [2, 10],
-  });
+  add([csrKl], 2000, 20000, 10, { iterations: [2, 12] });
+  add([csrKl], 2000, 20000, 20, { iterations: [2, 10] });
+  add([csrKl], 2000, 60000, 20, { iterations: [1, 5] });
+  add([csrHals], 2000, 20000, 10, { iterations: [2, 12] });
+  add([denseKl], 4000, 4000, 10, { iterations: [2, 8] });
+  add([denseHals], 4000, 4000, 10, { iterations: [2, 10] });
+  const minibatch: Family = { ...csrKl, name: 'csr KL minibatch', solver: 'minibatch' };
   for (const [n, k, batchSize] of [
     [20000, 10, 128],
     [20000, 10, 1024],
@@ -243,41 +132,23 @@ if (process.argv.includes('--grid-large')) {
     [60000, 20, 1024],
     [5000, 10, 128],
   ] as const)
-    cases.push({
-      name: 'csr KL minibatch',
-      m: 2000,
-      n,
-      k,
-      ...csr,
-      solver: 'minibatch',
-      batchSize,
-      iterations: [1, 3],
-    });
+    add([minibatch], 2000, n, k, { batchSize, iterations: [1, 3] });
 }
 
-/** A random m × n CSR matrix of counts with about `density` of its entries stored, built row by row. */
+/** A random m × n CSR matrix of counts with about `density` of its entries stored. */
 function sparseCounts(m: number, n: number, density: number, seed: number): DataMatrix {
   const rng = new Rng(seed);
-  const indptr = new Int32Array(m + 1);
-  const indices: number[] = [];
-  const data: number[] = [];
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++)
       if (rng.uniform() < density) {
-        indices.push(j);
-        data.push(1 + rng.poisson(4));
+        rows.push(i);
+        cols.push(j);
+        values.push(1 + rng.poisson(4));
       }
-    }
-    indptr[i + 1] = indices.length;
-  }
-  return {
-    kind: 'csr',
-    rows: m,
-    cols: n,
-    indptr,
-    indices: Int32Array.from(indices),
-    data: Float64Array.from(data),
-  };
+  return csrFromTriplets(m, n, rows, cols, values);
 }
 
 for (const c of cases) {

@@ -15,10 +15,9 @@
  * replicates=R (tol is 0 unless tol=T).
  */
 import { parseArgs } from 'node:util';
-import { engineRate } from '../../src/main/services/calibrate';
 import { createRun, estimateRun, executeRun } from '../../src/main/services/runs';
 import type { RunParamsInput } from '../../src/shared/domain';
-import { servicesOnLibrary } from './built-services';
+import { cpuSecondsSince, estimateThreads, forecastServices } from './built-services';
 
 const { values } = parseArgs({
   options: {
@@ -54,16 +53,7 @@ function runOf(words: string): { datasetId: number; params: RunParamsInput } {
   };
 }
 
-/** The threads the estimate spread its work over, as its basis names them ("on 2 thread(s)"). */
-function threadsOf(estimate: { basis: string }): number {
-  return Number(/on (\d+) thread\(s\)/.exec(estimate.basis)?.[1] ?? 1);
-}
-
-const services = servicesOnLibrary(values.db, { threads: Number(values.threads) });
-services.ctx.pool.warm();
-// Measured once the workers have started, as the app's first estimate would be.
-await new Promise((resolve) => setTimeout(resolve, 3000));
-const rate = engineRate(services.ctx);
+const { services, rate } = await forecastServices(values.db, Number(values.threads));
 for (const words of values.run) {
   const { datasetId, params } = runOf(words);
   const estimate = estimateRun(services.ctx, datasetId, params, rate);
@@ -73,8 +63,7 @@ for (const words of values.run) {
   const outcome = await executeRun(services.ctx, createRun(services.ctx, datasetId, params).id);
   const seconds = (Date.now() - started) / 1000;
   // Every thread's CPU time, the workers' included (see sweep-forecast.ts).
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const cpuSeconds = cpuSecondsSince(cpuBefore);
   console.log(
     JSON.stringify({
       run: words,
@@ -82,7 +71,7 @@ for (const words of values.run) {
       boundSeconds: +estimate.seconds.toFixed(3),
       seconds: +seconds.toFixed(3),
       cpuSeconds: +cpuSeconds.toFixed(3),
-      boundThreadSecondsOverCpu: +((estimate.seconds * threadsOf(estimate)) / cpuSeconds).toFixed(2),
+      boundThreadSecondsOverCpu: +((estimate.seconds * estimateThreads(estimate)) / cpuSeconds).toFixed(2),
       boundOverActual: +(estimate.seconds / seconds).toFixed(2),
       rateMultiplyAddsPerSecond: Math.round(rate),
       basis: estimate.basis,

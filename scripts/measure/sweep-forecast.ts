@@ -14,10 +14,9 @@
  * consensus=C, baseline=0, maxIter=N.
  */
 import { parseArgs } from 'node:util';
-import { engineRate } from '../../src/main/services/calibrate';
 import { createSweep, estimateSweep, executeSweep } from '../../src/main/services/sweeps';
 import type { SweepParamsInput } from '../../src/shared/domain';
-import { servicesOnLibrary } from './built-services';
+import { cpuSecondsSince, estimateThreads, forecastServices } from './built-services';
 
 const { values } = parseArgs({
   options: {
@@ -50,16 +49,7 @@ function sweepOf(words: string): { datasetId: number; params: SweepParamsInput }
   };
 }
 
-/** The threads the estimate spread its work over, as its basis names them ("on 2 thread(s)"). */
-function threadsOf(estimate: { basis: string }): number {
-  return Number(/on (\d+) thread\(s\)/.exec(estimate.basis)?.[1] ?? 1);
-}
-
-const services = servicesOnLibrary(values.db, { threads: Number(values.threads) });
-services.ctx.pool.warm();
-// Measured once the workers have started, as the app's first forecast would be.
-await new Promise((resolve) => setTimeout(resolve, 3000));
-const rate = engineRate(services.ctx);
+const { services, rate } = await forecastServices(values.db, Number(values.threads));
 for (const words of values.sweep) {
   const { datasetId, params } = sweepOf(words);
   const estimate = estimateSweep(services.ctx, datasetId, params, rate);
@@ -68,11 +58,10 @@ for (const words of values.sweep) {
   const made = createSweep(services.ctx, datasetId, params);
   const outcome = await executeSweep(services.ctx, made.id);
   const seconds = (Date.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
   // The process's CPU time over every thread, its workers' included: on a shared machine the
   // wall time also holds other work's share of the cores, so the bound's thread-seconds are
   // compared with this as well.
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const cpuSeconds = cpuSecondsSince(cpuBefore);
   const expected = estimate.expected?.seconds ?? null;
   console.log(
     JSON.stringify({
@@ -83,9 +72,9 @@ for (const words of values.sweep) {
       expectedSeconds: expected === null ? null : +expected.toFixed(1),
       seconds: +seconds.toFixed(1),
       cpuSeconds: +cpuSeconds.toFixed(1),
-      boundThreadSecondsOverCpu: +((estimate.seconds * threadsOf(estimate)) / cpuSeconds).toFixed(2),
+      boundThreadSecondsOverCpu: +((estimate.seconds * estimateThreads(estimate)) / cpuSeconds).toFixed(2),
       expectedThreadSecondsOverCpu:
-        expected === null ? null : +((expected * threadsOf(estimate)) / cpuSeconds).toFixed(2),
+        expected === null ? null : +((expected * estimateThreads(estimate)) / cpuSeconds).toFixed(2),
       boundOverActual: +(estimate.seconds / seconds).toFixed(2),
       expectedOverActual: expected === null ? null : +(expected / seconds).toFixed(2),
       expectedBasis: estimate.expected?.basis ?? null,
