@@ -11,6 +11,9 @@ import {
   type CostShape,
 } from '../fit-cost';
 import { engineRate } from '../calibrate';
+import { sweepJobWork, sweepSpecOf, withConsensusReplicates } from '../sweeps';
+import { planSweep } from '../../../shared/analysis/sweep-plan';
+import { sweepParamsSchema } from '../../../shared/domain';
 
 /**
  * The estimates' cost model (services/fit-cost.ts): work in the calibration fit's multiply-adds,
@@ -153,5 +156,40 @@ describe('the calibration rate', () => {
     expect(ctx.calibration.rate).toBe(rate);
     ctx.calibration.rate = 123;
     expect(engineRate(ctx)).toBe(123);
+  });
+});
+
+describe('the plan’s consensus rule', () => {
+  it('weighs multiply-adds as it was set with, not the time estimate’s cost model', () => {
+    // 3 replicates and 3 CV folds: the consensus fits add 2.2× the rest in multiply-adds, so the
+    // plan has none; priced by the cost model (masked fold fits dearer) they would add 1.84× and
+    // the same settings would plan 20 more fits a rank than they always did.
+    const shape = denseShape(2000, 500);
+    const params = sweepParamsSchema.parse({
+      fromRank: 7,
+      toRank: 9,
+      replicates: 3,
+      cvFolds: 3,
+      baseline: false,
+    });
+    expect(withConsensusReplicates(shape, params).consensusReplicates).toBe(0);
+    const priced = (consensusReplicates: number): number => {
+      const planned = withConsensusReplicates(shape, { ...params, consensusReplicates });
+      return planSweep(sweepSpecOf(planned)).reduce(
+        (sum, job) => sum + sweepJobWork(shape, job, planned.fit.maxIter),
+        0,
+      );
+    };
+    expect(priced(20) - priced(0)).toBeLessThan(2 * priced(0));
+    // The rule's own example (sweeps.ts): 300 × 100, ranks 2..8, 4 replicates, 3 folds and the
+    // baseline, where the consensus fits add 1.4× the rest.
+    const affordable = sweepParamsSchema.parse({
+      fromRank: 2,
+      toRank: 8,
+      replicates: 4,
+      cvFolds: 3,
+      baseline: true,
+    });
+    expect(withConsensusReplicates(denseShape(300, 100), affordable).consensusReplicates).toBe(20);
   });
 });
