@@ -161,9 +161,9 @@ describe('the calibration rate', () => {
 
 describe('the plan’s consensus rule', () => {
   it('weighs multiply-adds as it was set with, not the time estimate’s cost model', () => {
-    // 3 replicates and 3 CV folds: the consensus fits add more than twice the rest in multiply-adds, so the
-    // plan has none; priced by the cost model (masked fold fits dearer) they would add 1.84× and
-    // the same settings would plan 20 more fits a rank than they always did.
+    // 3 replicates and 3 CV folds: the consensus fits add more than twice the rest in
+    // multiply-adds, so the plan has none; priced by the cost model (masked fold fits dearer) they
+    // would add 1.84× and the same settings would plan 20 more fits a rank than they always did.
     const shape = denseShape(2000, 500);
     const params = sweepParamsSchema.parse({
       fromRank: 7,
