@@ -105,10 +105,10 @@ export async function readMatrixMarket(
 
   // Coordinate storage: per-row counts in the first pass, then the CSR arrays.
   let counting = true;
-  let indptr = new Int32Array(0);
+  let indptr: Int32Array<ArrayBufferLike> = new Int32Array(0);
   let next = new Int32Array(0);
-  let indices = new Int32Array(0);
-  let data = new Float64Array(0);
+  let indices: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  let data: Float64Array<ArrayBufferLike> = new Float64Array(0);
   let read = 0;
   // Entries kept by a single-pass read (null when the file is read twice).
   let cooRows: Int32Array | null = null;
@@ -152,7 +152,7 @@ export async function readMatrixMarket(
     transpose = typeof t === 'function' ? t({ rows: h.rows, cols: h.cols }) : t;
     entryNames = options.names?.({ rows: h.rows, cols: h.cols }) ?? null;
     if (h.layout === 'coordinate' && counting) {
-      indptr = new Int32Array((transpose ? h.cols : h.rows) + 1);
+      indptr = new Int32Array(new SharedArrayBuffer(4 * ((transpose ? h.cols : h.rows) + 1)));
       if (h.entries <= bufferLimit) {
         // Grown as entries arrive (see growBuffer): a size line is a claim, the entries are the data.
         const initial = Math.min(h.entries, 1 << 16);
@@ -469,8 +469,10 @@ export async function readMatrixMarket(
       `has ${stored} non-zero entries, more than ${MAX_NNZ} can be held`,
     );
   }
-  indices = new Int32Array(stored);
-  data = new Float64Array(stored);
+  // Shared memory, as the HDF5 readers' output is: `fit FILE` hands these very arrays to the fit
+  // instead of reading the stored copy back beside them (cli/common.ts leaseImported).
+  indices = new Int32Array(new SharedArrayBuffer(4 * stored));
+  data = new Float64Array(new SharedArrayBuffer(8 * stored));
   next = indptr.slice(0, rows);
   const coo = cooRows as Int32Array | null;
   if (coo !== null) {

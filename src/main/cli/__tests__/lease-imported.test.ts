@@ -11,7 +11,8 @@ import { cli } from './in-process';
 
 /**
  * `fit FILE`: the matrix just imported is the one the fit leases (leaseImported), not a second
- * copy read back from the library, when the reader left it in shared memory (the HDF5 readers);
+ * copy read back from the library, when the reader left it in shared memory (the HDF5 and Matrix
+ * Market readers);
  * the fit's output is the same bits as a fit of the stored dataset.
  */
 
@@ -26,6 +27,11 @@ beforeAll(async () => {
     ...['--format', 'h5ad', '--out', join(dir, 'cells')],
   );
   expect(synth.code, synth.stderr).toBe(0);
+  const mtx = await cli(
+    ...['synth', '--cells', '400', '--features', '60', '--rank', '3', '--seed', '5'],
+    ...['--format', 'mtx', '--out', join(dir, 'cells-mtx')],
+  );
+  expect(mtx.code, mtx.stderr).toBe(0);
   services = createServices({ libraryPath: ':memory:', workerPath, mode: 'cli', tempDir: dir });
 });
 afterAll(async () => {
@@ -69,6 +75,19 @@ describe('leaseImported', () => {
     expect(services.ctx.matrices.size).toBe(0);
   });
 
+  it('hands a Matrix Market matrix over the same way', async () => {
+    const { dataset, matrix, lease } = await imported(join(dir, 'cells-mtx', 'matrix.mtx'));
+    expect(lease).not.toBeNull();
+    const fits = leaseDatasetMatrix(services.ctx, dataset.id);
+    expect(fits.matrix).toBe(matrix);
+    fits.release();
+    lease?.release();
+    const readBack = leaseDatasetMatrix(services.ctx, dataset.id);
+    expect(readBack.matrix).toEqual(matrix);
+    readBack.release();
+    expect(services.ctx.matrices.size).toBe(0);
+  });
+
   it('leaves a matrix outside shared memory (a TSV) to be read back', async () => {
     const tsv = join(__dirname, '..', '..', '..', '..', 'e2e', 'fixtures', 'modules_small.tsv');
     const { lease } = await imported(tsv);
@@ -77,22 +96,25 @@ describe('leaseImported', () => {
   });
 });
 
-describe('nmf-studio fit FILE.h5ad', () => {
+describe.each([
+  ['h5ad', join('cells', 'cells.h5ad')],
+  ['mtx', join('cells-mtx', 'matrix.mtx')],
+])('nmf-studio fit FILE (%s)', (format, path) => {
   it('fits the handed-over matrix to the same bits as the stored dataset', async () => {
-    const file = join(dir, 'cells', 'cells.h5ad');
-    const db = join(dir, 'library.sqlite');
+    const file = join(dir, path);
+    const db = join(dir, `library-${format}.sqlite`);
     const flags = ['--rank', '3', '--loss', 'kl', '--solver', 'minibatch', '--max-iter', '3', '--seed', '2'];
     expect((await cli('import', file, '--db', db)).code).toBe(0);
-    const stored = await cli('fit', '1', '--db', db, ...flags, '--out', join(dir, 'stored'));
+    const storedOut = join(dir, `stored-${format}`);
+    const fileOut = join(dir, `file-${format}`);
+    const stored = await cli('fit', '1', '--db', db, ...flags, '--out', storedOut);
     expect(stored.code, stored.stderr).toBe(0);
-    const fromFile = await cli('fit', file, '--no-save', ...flags, '--out', join(dir, 'file'));
+    const fromFile = await cli('fit', file, '--no-save', ...flags, '--out', fileOut);
     expect(fromFile.code, fromFile.stderr).toBe(0);
     for (const name of ['W.tsv', 'H.tsv'])
-      expect(readFileSync(join(dir, 'file', name), 'utf8')).toBe(
-        readFileSync(join(dir, 'stored', name), 'utf8'),
-      );
-    const a = JSON.parse(readFileSync(join(dir, 'stored', 'run.json'), 'utf8'));
-    const b = JSON.parse(readFileSync(join(dir, 'file', 'run.json'), 'utf8'));
+      expect(readFileSync(join(fileOut, name), 'utf8')).toBe(readFileSync(join(storedOut, name), 'utf8'));
+    const a = JSON.parse(readFileSync(join(storedOut, 'run.json'), 'utf8'));
+    const b = JSON.parse(readFileSync(join(fileOut, 'run.json'), 'utf8'));
     expect([b.loss, b.loglik, b.trace]).toEqual([a.loss, a.loglik, a.trace]);
   }, 60_000);
 });
