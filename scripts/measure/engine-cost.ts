@@ -172,9 +172,16 @@ for (const c of cases) {
       ...(c.batchSize !== undefined ? { batchSize: c.batchSize } : {}),
     });
   const short = c.iterations?.[0] ?? 5;
-  // About 0.3 s of iterations at a guess of 5 ns per multiply-add of the model's work.
-  const work = fitWorkPerIteration({ rows: c.m, cols: c.n, nnz, layout: c.layout }, c.k);
-  const long = c.iterations?.[1] ?? Math.max(40, Math.min(2000, Math.round(0.3 / (work * 2e-10))));
+  const shape = { rows: c.m, cols: c.n, nnz, layout: c.layout };
+  // The estimates' work of this case's iteration, printed; the long fit's length is set from the
+  // KL work of the shape (about 0.3 s of KL iterations at 0.2 ns a unit), as every case was timed.
+  const work = fitWorkPerIteration(shape, c.k, {
+    beta: c.beta,
+    solver: c.solver,
+    masked: c.missing !== undefined,
+  });
+  const klWork = fitWorkPerIteration(shape, c.k);
+  const long = c.iterations?.[1] ?? Math.max(40, Math.min(2000, Math.round(0.3 / (klWork * 2e-10))));
   const coldSeconds = cpuSeconds(() => fit(short));
   const shorts: number[] = [];
   const longs: number[] = [];

@@ -191,8 +191,9 @@ export async function importForFit(
  * matrix, so the fit that follows leases these arrays instead of reading the stored copy back.
  * Without it, that copy (2.6 GB at 10⁶ cells) is read while the imported one still waits for the
  * garbage collector, and the command peaked at 1.7 × V there (README, "A fit of a file without a
- * library at 10⁶ cells"). Only arrays in shared memory whole (the HDF5 readers' output, hdf5.ts) can
- * go to the pool's workers as they are; any other matrix is left to be read back as before (null).
+ * library at 10⁶ cells"). Only arrays in shared memory whole (the output of the HDF5 readers,
+ * hdf5.ts, and of the Matrix Market reader, mtx.ts) can go to the pool's workers as they are; any
+ * other matrix is left to be read back as before (null).
  * The stored chunks are these arrays' bytes (the content hash was taken of them), so the fit sees
  * the same numbers either way. Release the lease once the fit has its own.
  */

@@ -1,5 +1,5 @@
 import { betaOfLoss, type DatasetSummary, type LossName } from '../../shared/domain';
-import { MINIBATCH_DEFAULTS } from '../../shared/nmf/defaults';
+import { MINIBATCH_DEFAULTS, defaultSolverFor } from '../../shared/nmf/defaults';
 
 /**
  * What a fit costs, for the time estimates of runs, sweeps, consensus runs and cluster plans.
@@ -147,13 +147,13 @@ function familyOf(
   settings: CostSettings,
 ): { family: CostFamily; entries: number; factor: number } {
   const beta = settings.beta ?? 1;
-  const solver = settings.solver ?? (beta === 2 ? 'hals' : 'mu');
+  const solver = settings.solver ?? defaultSolverFor(beta);
   const csr = shape.layout === 'csr';
   const all = shape.rows * shape.cols;
   const stored = csr ? shape.nnz : all;
-  // A minibatch fit runs MU's kernels; its passes are priced in fitIterationsWork.
   const masked = settings.masked === true;
   const maskedFactor = masked ? MASKED_FACTOR : 1;
+  // A minibatch fit runs MU's kernels (below); its passes are priced in fitIterationsWork.
   if (beta === 2 && solver !== 'mu' && solver !== 'minibatch') {
     if (csr)
       return {
@@ -249,11 +249,6 @@ const WORK_PER_MODEL_SECOND =
     { beta: 1, solver: 'mu' },
   );
 
-/** Multiply-adds per iteration of the calibration fit, which `engineRate` divides by its time. */
-export function calibrationWorkPerIteration(): number {
-  return CALIBRATION_WORK;
-}
-
 /**
  * Work of one iteration at rank k, in calibration multiply-adds: divided by `engineRate` it is this
  * machine's seconds. For minibatch, one full-batch MU iteration of the same data, what a polish
@@ -297,7 +292,7 @@ export function fitIterationsWork(
 /** What the loss, solver and layout are priced as, for an estimate's basis. */
 function familyLabel(settings: CostSettings): string {
   const beta = settings.beta ?? 1;
-  const solver = settings.solver ?? (beta === 2 ? 'hals' : 'mu');
+  const solver = settings.solver ?? defaultSolverFor(beta);
   const loss = beta === 2 ? 'Frobenius' : beta === 1 ? 'KL' : beta === 0 ? 'Itakura–Saito' : `β = ${beta}`;
   return `${loss} ${solver === 'mu' ? 'multiplicative updates' : solver === 'minibatch' ? 'minibatch passes' : solver.toUpperCase()}`;
 }

@@ -158,10 +158,12 @@ function sweepJobCostSettings(job: SweepJob): {
  * its starts cost beyond their iterations ({@link sweepJobFixedWork}).
  */
 export function sweepJobWork(dataset: CostShape, job: SweepJob, maxIter: number): number {
-  return (
-    fitIterationsWork(dataset, job.rank, sweepJobCostSettings(job), sweepJobBudget(job, maxIter)) +
-    sweepJobFixedWork(dataset, job)
-  );
+  return sweepJobIterationsWork(dataset, job, maxIter) + sweepJobFixedWork(dataset, job);
+}
+
+/** The iterations' part of {@link sweepJobWork}: the job's budget at its kernels' work per iteration. */
+function sweepJobIterationsWork(dataset: CostShape, job: SweepJob, maxIter: number): number {
+  return fitIterationsWork(dataset, job.rank, sweepJobCostSettings(job), sweepJobBudget(job, maxIter));
 }
 
 /**
@@ -283,12 +285,12 @@ export function sweepEstimateParts(
   for (const job of jobs) {
     const what = estimatePartOf(job);
     const part = parts.get(what) ?? { fits: 0, work: 0, expectedWork: 0 };
-    const work = sweepJobWork(dataset, job, maxIter);
-    part.fits += 1;
-    part.work += work;
-    // Earlier sweeps' iterations scale the iterations; every start still costs its preparation.
+    const iterations = sweepJobIterationsWork(dataset, job, maxIter);
     const fixed = sweepJobFixedWork(dataset, job);
-    part.expectedWork += fixed + (work - fixed) * (history?.shares.get(sweepFitGroupOf(job))?.share ?? 1);
+    part.fits += 1;
+    part.work += iterations + fixed;
+    // Earlier sweeps' iterations scale the iterations; every start still costs its preparation.
+    part.expectedWork += fixed + iterations * (history?.shares.get(sweepFitGroupOf(job))?.share ?? 1);
     parts.set(what, part);
   }
   return [...parts].map(([what, { fits, work, expectedWork }]) => ({
