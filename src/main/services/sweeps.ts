@@ -1,6 +1,8 @@
 import { ServiceError, decodeFrame, encodeFrame } from '../../shared/api';
 import {
+  CV_FULL_MAX_ENTRIES,
   DEFAULT_CONSENSUS_REPLICATES,
+  cvHeldOutEntries,
   planSweep,
   summarizeSweep,
   type SweepJob,
@@ -50,7 +52,14 @@ import {
   requireOwner,
 } from './runs';
 import { SweepRemaining } from './sweep-remaining';
-import { costBasis, costSettingsOf, fitFixedWork, fitIterationsWork, type CostShape } from './fit-cost';
+import {
+  costBasis,
+  costSettingsOf,
+  fitFixedWork,
+  fitIterationsWork,
+  type CostSettings,
+  type CostShape,
+} from './fit-cost';
 import { memoryProvenance, runLimited, sweepMemoryPlan } from './job-memory';
 import type { JobMemoryPlan } from '../../shared/domain/job-memory-plan';
 import { getSweepSummary, type StoredSweepResult } from './sweep-records';
@@ -139,17 +148,31 @@ function runParamsForRank(
  */
 export function sweepJobFixedWork(dataset: CostShape, job: SweepJob): number {
   const starts = 1 + (job.screen?.starts ?? 0);
-  return starts * fitFixedWork(dataset, job.rank, sweepJobCostSettings(job));
+  return starts * fitFixedWork(dataset, job.rank, sweepJobCostSettings(dataset, job));
 }
 
-/** The kernels a sweep job runs: its loss and solver, masked when it holds entries out. */
-function sweepJobCostSettings(job: SweepJob): {
-  beta?: number;
-  solver?: SweepJob['fit']['solver'];
-  masked: boolean;
-  init: 'random';
-} {
-  return { beta: job.fit.beta, solver: job.fit.solver, masked: job.kind === 'fold', init: 'random' };
+/**
+ * The kernels a sweep job runs: its loss and solver, masked when it holds entries out, with the
+ * entries one fold holds out (on CSR V they are passed over as stored entries).
+ */
+function sweepJobCostSettings(
+  dataset: CostShape,
+  job: SweepJob,
+): CostSettings & { masked: boolean; init: 'random' } {
+  const masked = job.kind === 'fold';
+  return {
+    beta: job.fit.beta,
+    solver: job.fit.solver,
+    masked,
+    ...(masked && job.cv !== null
+      ? {
+          heldOutEntries:
+            cvHeldOutEntries(dataset.rows, dataset.cols, job.cv.folds, CV_FULL_MAX_ENTRIES, job.cv.holdout) /
+            job.cv.folds,
+        }
+      : {}),
+    init: 'random',
+  };
 }
 
 /**
@@ -163,7 +186,12 @@ export function sweepJobWork(dataset: CostShape, job: SweepJob, maxIter: number)
 
 /** The iterations' part of {@link sweepJobWork}: the job's budget at its kernels' work per iteration. */
 function sweepJobIterationsWork(dataset: CostShape, job: SweepJob, maxIter: number): number {
-  return fitIterationsWork(dataset, job.rank, sweepJobCostSettings(job), sweepJobBudget(job, maxIter));
+  return fitIterationsWork(
+    dataset,
+    job.rank,
+    sweepJobCostSettings(dataset, job),
+    sweepJobBudget(job, maxIter),
+  );
 }
 
 /**

@@ -41,7 +41,7 @@ export function makeCvFolds(rows: number, cols: number, folds: number, seed = 0,
   }
   checkHoldout(folds, holdout);
   const total = rows * cols;
-  const held = holdout === undefined ? total : Math.round(total * folds * holdout);
+  const held = cvHeldOutEntries(rows, cols, folds, Number.POSITIVE_INFINITY, holdout);
   if (held < folds) throw new RangeError(`a ${rows} × ${cols} matrix cannot be split into ${folds} folds`);
   const assignment = new Uint8Array(total);
   for (let t = 0; t < total; t++) assignment[t] = t < held ? t % folds : NEVER_HELD_OUT;
@@ -87,11 +87,31 @@ export function cvFoldsFor(
   holdout?: number,
 ): AnyCvFolds {
   checkHoldout(folds, holdout);
+  if (rows * cols <= maxEntries) return makeCvFolds(rows, cols, folds, seed, holdout);
+  return makeSampledCvFolds(
+    rows,
+    cols,
+    folds,
+    seed,
+    cvHeldOutEntries(rows, cols, folds, maxEntries, holdout),
+  );
+}
+
+/**
+ * Entries the F folds of an m × n matrix hold out together under {@link cvFoldsFor}'s scheme: all
+ * m·n (or F·`holdout`·m·n) up to `maxEntries` entries, above it the sample, min(`maxEntries`,
+ * F·`holdout`·m·n). Each fold holds out about a F-th of them.
+ */
+export function cvHeldOutEntries(
+  rows: number,
+  cols: number,
+  folds: number,
+  maxEntries = CV_FULL_MAX_ENTRIES,
+  holdout?: number,
+): number {
   const total = rows * cols;
-  if (total <= maxEntries) return makeCvFolds(rows, cols, folds, seed, holdout);
-  const sample =
-    holdout === undefined ? maxEntries : Math.min(maxEntries, Math.round(total * folds * holdout));
-  return makeSampledCvFolds(rows, cols, folds, seed, sample);
+  const held = holdout === undefined ? total : Math.round(total * folds * holdout);
+  return total <= maxEntries ? held : Math.min(maxEntries, held);
 }
 
 /**

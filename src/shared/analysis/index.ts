@@ -114,6 +114,7 @@ export {
   CV_FULL_MAX_ENTRIES,
   NEVER_HELD_OUT,
   cvFoldsFor,
+  cvHeldOutEntries,
   makeSampledCvFolds,
   type AnyCvFolds,
 } from './crossval';

@@ -4,7 +4,7 @@
  * sweep-plan.ts and running one job in sweep-job.ts (re-exported here).
  */
 import { CONSENSUS_MAX_SAMPLES, analyzeConsensus } from './consensus';
-import { CV_FULL_MAX_ENTRIES } from './crossval';
+import { CV_FULL_MAX_ENTRIES, cvHeldOutEntries } from './crossval';
 import { pairwiseStability } from './stability';
 import { recommendRank } from './recommend';
 import { SAMPLE_FOLD_KIND, addSampleCvCriteria, sampleCvReasoning } from './sample-cv';
@@ -250,10 +250,7 @@ export function summarizeSweep(spec: SweepSpec, results: readonly SweepJobResult
   const scored = foldJobs.length > 0 ? Math.max(...foldJobs.map((f) => f.heldOutCount)) : 0;
   if (rows * cols > CV_FULL_MAX_ENTRIES && scored > 0) {
     // Sampled folds (see `cvFoldsFor`): say how many entries were scored, and of how many.
-    const sample =
-      s.cvHoldout === undefined
-        ? CV_FULL_MAX_ENTRIES
-        : Math.min(CV_FULL_MAX_ENTRIES, Math.round(rows * cols * s.cvFolds * s.cvHoldout));
+    const sample = cvHeldOutEntries(rows, cols, s.cvFolds, CV_FULL_MAX_ENTRIES, s.cvHoldout);
     recommendation.reasoning.push(
       `Cross-validation holds out a fixed random sample of ${sample} of the ${rows * cols} entries, about ${scored} per fold, the same entries at every rank and in the baseline (all entries would need a fold number each and a masked copy of V per fold).`,
     );

@@ -12,6 +12,7 @@ import {
 import { engineRate } from '../calibrate';
 import { sweepJobWork, sweepSpecOf, withConsensusReplicates } from '../sweeps';
 import { planSweep } from '../../../shared/analysis/sweep-plan';
+import { cvHeldOutEntries } from '../../../shared/analysis/crossval';
 import { sweepParamsSchema } from '../../../shared/domain';
 
 /**
@@ -83,6 +84,31 @@ describe('the fit cost model', () => {
     );
     expect(fitWorkPerIteration(shape, 8, { beta: 2, solver: 'als' })).toBeGreaterThan(
       fitWorkPerIteration(shape, 8, { beta: 2, solver: 'hals' }),
+    );
+  });
+
+  it('prices a CSR fold fit over the held-out zeros its masked copy stores', () => {
+    // 10 % stored; one fold of three holds out a third of the 10⁶ entries, 0.9 of them zeros:
+    // 3·10⁵ new stored entries beside V's 10⁵, as the masked copy (analysis/crossval.ts) holds.
+    const sparse: CostShape = { rows: 2000, cols: 500, nnz: 100_000, layout: 'csr' };
+    const heldOutEntries = cvHeldOutEntries(2000, 500, 3) / 3;
+    const asStored: CostShape = { ...sparse, nnz: 100_000 + 0.9 * heldOutEntries };
+    expect(fitWorkPerIteration(sparse, 8, { beta: 1, masked: true, heldOutEntries })).toBeCloseTo(
+      1.65 * fitWorkPerIteration(asStored, 8, { beta: 1 }),
+      3,
+    );
+    // Dense V holds every entry already.
+    const dense = denseShape(2000, 500);
+    expect(fitWorkPerIteration(dense, 8, { beta: 1, masked: true, heldOutEntries })).toBe(
+      fitWorkPerIteration(dense, 8, { beta: 1, masked: true }),
+    );
+    // A sweep's fold jobs carry their folds' count: the same job on CSR costs 3× or more its replicate.
+    const params = withConsensusReplicates(sparse, sweepParamsSchema.parse({ fromRank: 4, toRank: 4 }));
+    const jobs = planSweep(sweepSpecOf(params));
+    const fold = jobs.find((job) => job.kind === 'fold')!;
+    const replicate = jobs.find((job) => job.kind === 'replicate')!;
+    expect(sweepJobWork(sparse, { ...fold, screen: null }, 100)).toBeGreaterThan(
+      3 * sweepJobWork(sparse, replicate, 100),
     );
   });
 
