@@ -2,7 +2,7 @@
  * A rank sweep's jobs run one by one in this process, one thread, timed by kind — where a sweep's
  * CPU goes without the pool around it (and, under `node --cpu-prof`, a profile of them).
  *
- *   node --import tsx scripts/bench/sweep-jobs.ts [--file e2e/fixtures/golub/golub.tsv.gz]
+ *   node --import tsx scripts/bench/sweep-jobs.ts [--file e2e/fixtures/golub/golub.tsv.gz | FILE.mtx]
  *       [--ranks 2..5] [--kinds replicate,fold,consensus] [--baseline both|no|only] [--limit N]
  *       [--fingerprint] [--kernel-times] [--old-native FILE]
  *
@@ -64,7 +64,10 @@ function readTsv(path: string): ReturnType<typeof dense> {
   return dense(rows, cols, data);
 }
 
-const V = readTsv(file);
+// A Matrix Market file (a CSR matrix, as a sweep of an imported .mtx runs on) or a TSV.
+const V = file.endsWith('.mtx')
+  ? (await (await import('../../src/main/io/mtx')).readMatrixMarket(file, { transpose: false })).matrix
+  : readTsv(file);
 const jobs = planSweep({
   fromRank,
   toRank,

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { createServices, type Services } from '../../src/main/services';
 import { engineRate } from '../../src/main/services/calibrate';
+import type { SweepParamsInput } from '../../src/shared/domain';
 
 export function servicesOnLibrary(
   libraryPath: string,
@@ -42,4 +43,30 @@ export function estimateThreads(estimate: { basis: string }): number {
 export function cpuSecondsSince(before: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1e6;
+}
+
+/**
+ * A sweep named in words, as the measurement scripts take it: dataset=ID, ranks=A..B, seed=S, and
+ * optionally replicates=R, folds=F, consensus=C, baseline=0, maxIter=N.
+ */
+export function sweepOf(words: string): { datasetId: number; params: SweepParamsInput } {
+  const field = Object.fromEntries(words.split(/\s+/).map((word) => word.split('=') as [string, string]));
+  const [fromRank, toRank] = (field.ranks ?? '').split('..').map(Number);
+  if (!field.dataset || !Number.isInteger(fromRank) || !Number.isInteger(toRank))
+    throw new Error(`a sweep needs dataset=ID and ranks=A..B: ${words}`);
+  return {
+    datasetId: Number(field.dataset),
+    params: {
+      fromRank,
+      toRank,
+      ...(field.replicates ? { replicates: Number(field.replicates) } : {}),
+      ...(field.folds ? { cvFolds: Number(field.folds) } : {}),
+      ...(field.consensus ? { consensusReplicates: Number(field.consensus) } : {}),
+      ...(field.baseline === '0' ? { baseline: false } : {}),
+      fit: {
+        seed: Number(field.seed ?? 0),
+        ...(field.maxIter ? { maxIter: Number(field.maxIter) } : {}),
+      },
+    },
+  };
 }

@@ -15,8 +15,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createSweep, estimateSweep, executeSweep } from '../../src/main/services/sweeps';
-import type { SweepParamsInput } from '../../src/shared/domain';
-import { cpuSecondsSince, estimateThreads, forecastServices } from './built-services';
+import { cpuSecondsSince, estimateThreads, forecastServices, sweepOf } from './built-services';
 
 const { values } = parseArgs({
   options: {
@@ -26,28 +25,6 @@ const { values } = parseArgs({
   },
 });
 if (values.db === undefined || !values.sweep?.length) throw new Error('--db LIB and --sweep … are required');
-
-function sweepOf(words: string): { datasetId: number; params: SweepParamsInput } {
-  const field = Object.fromEntries(words.split(/\s+/).map((word) => word.split('=') as [string, string]));
-  const [fromRank, toRank] = (field.ranks ?? '').split('..').map(Number);
-  if (!field.dataset || !Number.isInteger(fromRank) || !Number.isInteger(toRank))
-    throw new Error(`a sweep needs dataset=ID and ranks=A..B: ${words}`);
-  return {
-    datasetId: Number(field.dataset),
-    params: {
-      fromRank,
-      toRank,
-      ...(field.replicates ? { replicates: Number(field.replicates) } : {}),
-      ...(field.folds ? { cvFolds: Number(field.folds) } : {}),
-      ...(field.consensus ? { consensusReplicates: Number(field.consensus) } : {}),
-      ...(field.baseline === '0' ? { baseline: false } : {}),
-      fit: {
-        seed: Number(field.seed ?? 0),
-        ...(field.maxIter ? { maxIter: Number(field.maxIter) } : {}),
-      },
-    },
-  };
-}
 
 const { services, rate } = await forecastServices(values.db, Number(values.threads));
 for (const words of values.sweep) {
