@@ -159,6 +159,15 @@ describe('views kept in the library', () => {
       const withPhase = await call<ConsensusMapView>(next, 'sweeps:consensus', { id: sweep.id, rank: 3 });
       expect({ ...withPhase, sampleTracks: [] }).toEqual({ ...maps[1], sampleTracks: [] });
       expect(withPhase.sampleTracks.map((c) => c.name)).toEqual(['type', 'phase']);
+      // The class answers stored under the previous version are not read: made again, with the file.
+      expect((await call<SweepClassesView>(next, 'sweeps:classes', { id: sweep.id })).columns).toEqual([
+        'type',
+        'phase',
+      ]);
+      await annotate(next, largeId, 'phase', (j) => `p${j % 5}`);
+      expect(
+        (await call<RunClassesView>(next, 'runs:classes', { id: run.id })).classes!.agreements,
+      ).toHaveLength(2);
       await next.close();
       opened.splice(0);
       const third = reopened(dir, opened);
