@@ -11,6 +11,7 @@
  * how to build them: docs/architecture.md, "Above the engine at 10⁵–10⁶ samples". A kept answer
  * (view-cache.ts) shows as a fast second call.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,12 +39,15 @@ try {
     const request = JSON.parse(pairs[p + 1]) as unknown;
     const seconds: number[] = [];
     let bytes = 0;
+    let sha256 = '';
     for (let round = 0; round < 2; round++) {
       const began = process.hrtime.bigint();
       const result = await dispatch(services.handlers, channel, request);
       seconds.push(Number(process.hrtime.bigint() - began) / 1e9);
       if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-      bytes = encodeFrame(result.value).byteLength;
+      const frame = encodeFrame(result.value);
+      bytes = frame.byteLength;
+      sha256 = createHash('sha256').update(frame).digest('hex');
     }
     console.log(
       JSON.stringify({
@@ -53,6 +57,7 @@ try {
         secondSeconds: +seconds[1].toFixed(2),
         frameMB: +(bytes / 1e6).toFixed(2),
         frameBytes: bytes,
+        frameSha256: sha256,
       }),
     );
   }
