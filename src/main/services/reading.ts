@@ -38,9 +38,11 @@ import { getDatasetAnnotations, sampleAnnotationsVersion } from './annotations';
 import type { ServiceContext } from './context';
 import { loadDataset } from './datasets';
 import { getRunDetail, getRunDetailWithoutH } from './runs';
+import { storeClassAnswer, storeConsensusMap, storedClassAnswer, storedConsensusMap } from './kept-views';
 import {
   consensusMapKey,
   keptRunViews,
+  runViewsKey,
   sweepClassesKey,
   viewCaches,
   type KeptConsensusMap,
@@ -140,6 +142,16 @@ export function runClasses(
   const kept = keptRunViews(ctx, head, maxEntries);
   const annotations = sampleAnnotationsVersion(ctx, head.datasetId);
   if (kept?.classes?.annotations === annotations) return { runId, classes: kept.classes.classes };
+  // A summarised run's answer is written to the library too (kept-views.ts), under the key of its
+  // summaries and the annotation files' version: a new process reads it without H.
+  const viewsKey = runViewsKey(ctx, head, maxEntries);
+  const storedKey = viewsKey === null ? null : `${viewsKey}|${annotations}`;
+  const stored =
+    storedKey === null ? undefined : storedClassAnswer(ctx, 'run_class_answers', runId, storedKey);
+  if (stored) {
+    if (kept) kept.classes = { annotations, classes: stored.classes };
+    return { runId, classes: stored.classes };
+  }
   const run = kept ? head : finishedRun(ctx, runId);
   const columns = categorical(getDatasetAnnotations(ctx, run.datasetId, 'samples').samples);
   let classes: ClusterAgreement | null = null;
@@ -158,6 +170,7 @@ export function runClasses(
     };
   }
   if (kept) kept.classes = { annotations, classes };
+  if (storedKey !== null) storeClassAnswer(ctx, 'run_class_answers', runId, storedKey, { runId, classes });
   return { runId, classes };
 }
 
@@ -171,6 +184,11 @@ export function sweepClasses(ctx: ServiceContext, sweepId: number): SweepClasses
   const key = sweepClassesKey(summary, sampleAnnotationsVersion(ctx, summary.datasetId));
   const kept = key === null ? undefined : viewCaches(ctx).sweepClasses.get(key);
   if (kept) return kept;
+  const stored = key === null ? undefined : storedClassAnswer(ctx, 'sweep_class_answers', sweepId, key);
+  if (stored && key !== null) {
+    viewCaches(ctx).sweepClasses.set(key, stored);
+    return stored;
+  }
   const columns = categorical(getDatasetAnnotations(ctx, summary.datasetId, 'samples').samples);
   const view: SweepClassesView = {
     sweepId,
@@ -186,7 +204,10 @@ export function sweepClasses(ctx: ServiceContext, sweepId: number): SweepClasses
               agreements: agreementsOf(r.sampleClusters, r.rank, columns),
             })),
   };
-  if (key !== null) viewCaches(ctx).sweepClasses.set(key, view);
+  if (key !== null) {
+    viewCaches(ctx).sweepClasses.set(key, view);
+    storeClassAnswer(ctx, 'sweep_class_answers', sweepId, key, view);
+  }
   return view;
 }
 
@@ -406,15 +427,24 @@ export function sweepConsensusMap(ctx: ServiceContext, sweepId: number, rank: nu
     );
   const key = consensusMapKey(summary, rank);
   let kept = key === null ? undefined : viewCaches(ctx).consensusMaps.get(key);
+  // What is made here is written to the library (kept-views.ts), read back by the next process.
+  let made = false;
+  if (!kept && key !== null) {
+    kept = storedConsensusMap(ctx, sweepId, rank, key);
+    if (kept) viewCaches(ctx).consensusMaps.set(key, kept);
+  }
   if (!kept) {
     kept = { map: makeConsensusMap(ctx, getSweepView(ctx, sweepId), rank) };
+    made = true;
     if (key !== null) viewCaches(ctx).consensusMaps.set(key, kept);
   }
   const annotations = sampleAnnotationsVersion(ctx, summary.datasetId);
   if (kept.tracks?.annotations !== annotations) {
     const columns = getDatasetAnnotations(ctx, summary.datasetId, 'samples').samples;
     kept.tracks = { annotations, columns: columnsAt(columns, kept.map.order) };
+    made = true;
   }
+  if (made && key !== null) storeConsensusMap(ctx, sweepId, rank, key, kept);
   const { map } = kept;
   return {
     sweepId: map.sweepId,

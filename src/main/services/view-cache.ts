@@ -96,7 +96,8 @@ export interface ViewCaches {
   annotationHeadings: RecentValues<AnnotationColumnHeading[]>;
   /**
    * `sweeps:consensus` maps, keyed by {@link consensusMapKey}: each is remade from every fit's
-   * stored sample labels at the rank (a second and more at 10⁶ samples).
+   * stored sample labels at the rank (a second and more at 10⁶ samples). Each is also stored in the
+   * library under that key (kept-views.ts), as are the class answers, for the next process.
    */
   consensusMaps: RecentValues<KeptConsensusMap>;
 }

@@ -214,6 +214,45 @@ describe('migrations', () => {
     expect(db.prepare('SELECT count(*) AS n FROM sweep_rank_clusters').get()).toEqual({ n: 0 });
   });
 
+  it('0170 adds the kept views of sweeps and runs, empty, gone with their sweep or run', () => {
+    const db = upTo(160);
+    insertDataset(db);
+    db.prepare(
+      "INSERT INTO sweeps (dataset_id, state, params, jobs_total, result, created_at) VALUES (1, 'done', '{}', 1, NULL, 'now')",
+    ).run();
+    db.prepare(
+      "INSERT INTO runs (dataset_id, sweep_id, state, params, created_at) VALUES (1, 1, 'done', '{}', 'now')",
+    ).run();
+    migrateTo(db, 170);
+    for (const table of ['sweep_consensus_maps', 'sweep_class_answers', 'run_class_answers']) {
+      expect(tables(db)).toContain(table);
+      expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
+    }
+    const insertMap = db.prepare(
+      'INSERT INTO sweep_consensus_maps (sweep_id, rank, map_key, map, tracks_version, tracks) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const frame = Buffer.from('NMF1');
+    insertMap.run(1, 2, '1|now|then|4|2', frame, null, null);
+    insertMap.run(1, 3, '1|now|then|4|3', frame, '1@now#h', frame);
+    // Tracks come with the version they were read at, or not at all.
+    expect(() => insertMap.run(1, 4, 'k', frame, '1@now#h', null)).toThrow(/CHECK constraint failed/);
+    expect(() => insertMap.run(1, 5, 'k', frame, null, frame)).toThrow(/CHECK constraint failed/);
+    expect(() => insertMap.run(7, 2, 'k', frame, null, null)).toThrow(/FOREIGN KEY constraint failed/);
+    db.prepare("INSERT INTO sweep_class_answers (sweep_id, answer_key, answer) VALUES (1, 'k', ?)").run(
+      frame,
+    );
+    db.prepare("INSERT INTO run_class_answers (run_id, answer_key, answer) VALUES (1, 'k', ?)").run(frame);
+    expect(() =>
+      db.prepare("INSERT INTO run_class_answers (run_id, answer_key, answer) VALUES (9, 'k', ?)").run(frame),
+    ).toThrow(/FOREIGN KEY constraint failed/);
+    // A run purged (deleted for good) takes its answer along; a sweep deleted, its maps and answer.
+    db.prepare('DELETE FROM runs').run();
+    expect(db.prepare('SELECT count(*) AS n FROM run_class_answers').get()).toEqual({ n: 0 });
+    db.prepare('DELETE FROM sweeps').run();
+    expect(db.prepare('SELECT count(*) AS n FROM sweep_consensus_maps').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT count(*) AS n FROM sweep_class_answers').get()).toEqual({ n: 0 });
+  });
+
   it('run all pending migrations in one transaction: a failing one leaves the database as it was', () => {
     const db = new Database(':memory:');
     const broken: Migration[] = [

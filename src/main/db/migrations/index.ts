@@ -10,6 +10,7 @@ import * as m0090 from './0090-consensus-cluster-provenance';
 import * as m0140 from './0140-sweeps-ran-fixed-warmups';
 import * as m0150 from './0150-sweep-fit-iterations';
 import * as m0160 from './0160-compact-sample-labels';
+import * as m0170 from './0170-kept-views';
 
 /** Every migration, in order. Add new ones at the end, numbered in steps of 10. */
 export const migrations: readonly Migration[] = [
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   m0140,
   m0150,
   m0160,
+  m0170,
 ];

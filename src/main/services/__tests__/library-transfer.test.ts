@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { ApiError, LibraryMergeResult } from '../../../shared/api';
-import type { LibraryStats, RunSummary, SweepDetail } from '../../../shared/domain';
+import type { ConsensusMapView, LibraryStats, RunSummary, SweepDetail } from '../../../shared/domain';
 import type { Services } from '..';
 import { dispatch } from '../dispatch';
 import { call, exportedLibrary, servicesWithFolders } from './harness';
@@ -181,6 +181,63 @@ describe('library export and merge through the services', () => {
       const fit = await call<{ sweepId: number }>(target.services, 'runs:get', { id: rank.runId });
       expect(fit.sweepId).toBe(sweep.id);
     }
+  });
+
+  it("copies no stored view: a merged sweep's map is made under its new id, the library's own stay its own", async () => {
+    const source = start();
+    await populated(source.services);
+    const [sourceSweep] = await call<Array<{ id: number }>>(source.services, 'sweeps:list', {});
+    const sourceMap = await call<ConsensusMapView>(source.services, 'sweeps:consensus', {
+      id: sourceSweep.id,
+      rank: 2,
+    });
+    await call(source.services, 'sweeps:classes', { id: sourceSweep.id });
+    const storedViews = (db: typeof source.services.ctx.db): unknown[] =>
+      db
+        .prepare(
+          `SELECT sweep_id, rank, map_key AS key, map AS value FROM sweep_consensus_maps
+           UNION ALL SELECT sweep_id, NULL, answer_key, answer FROM sweep_class_answers ORDER BY 1, 2`,
+        )
+        .all();
+    expect(storedViews(source.services.ctx.db)).toHaveLength(2);
+    const file = await exportedLibrary(source.services);
+
+    // The library merged into holds a sweep of its own (the same id as the source's), its map stored.
+    const target = start();
+    const { dataset } = await call<{ dataset: { id: number } }>(target.services, 'datasets:synthesize', {
+      features: 25,
+      samples: 30,
+      rank: 2,
+      seed: 99,
+    });
+    const own = await call<{ id: number }>(target.services, 'sweeps:start', {
+      datasetId: dataset.id,
+      params: { fromRank: 2, toRank: 2, replicates: 2, cvFolds: 0, baseline: false, fit: { maxIter: 20 } },
+    });
+    expect(own.id).toBe(sourceSweep.id);
+    await until(async () => {
+      const s = await call<SweepDetail>(target.services, 'sweeps:get', { id: own.id });
+      return s.state === 'done' ? s : null;
+    }, 'the sweep');
+    const ownMap = await call<ConsensusMapView>(target.services, 'sweeps:consensus', { id: own.id, rank: 2 });
+    const before = storedViews(target.services.ctx.db);
+    expect(before).toHaveLength(1);
+
+    const merged = await call<LibraryMergeResult>(target.services, 'library:merge', {
+      file: { fileName: file.fileName, bytes: file.bytes },
+    });
+    expect(merged.sweepsAdded).toBe(1);
+    expect(storedViews(target.services.ctx.db)).toEqual(before);
+    const mergedId = own.id + 1;
+    expect(
+      await call<ConsensusMapView>(target.services, 'sweeps:consensus', { id: mergedId, rank: 2 }),
+    ).toEqual({
+      ...sourceMap,
+      sweepId: mergedId,
+    });
+    expect(
+      await call<ConsensusMapView>(target.services, 'sweeps:consensus', { id: own.id, rank: 2 }),
+    ).toEqual(ownMap);
   });
 
   it('refuses files that are not an NMF Studio library, naming them, and leaves the library as it was', async () => {
