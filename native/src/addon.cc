@@ -214,6 +214,102 @@ napi_value Product(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** numpy's fast path for x^e (`powCode`, src/shared/nmf/kernels/scalar/numbers.ts), else kPowGeneral. */
+int powCodeOf(double e) {
+  if (e == 1) return kPowOne;
+  if (e == 2) return kPowSquare;
+  if (e == 0.5) return kPowSqrt;
+  if (e == -1) return kPowReciprocal;
+  if (e == 0) return kPowZero;
+  return kPowGeneral;
+}
+
+/**
+ * (side, V, m, n, k, W, Ht, beta, numOut, denOut, threads): the general-β MU terms on dense V
+ * (NmfKernels.betaW / betaH, β ∉ {1, 2}): side 0 numOut, denOut (m × k) = (V ⊙ WHs^(β−2)) · Hᵀ,
+ * WHd^(β−1) · Hᵀ; side 1 the same (n × k) with Wᵀ, missing entries left out. Fused per block of
+ * four rows (beta.inl): no m × n temporary. Side 0 splits rows, side 1 columns over threads; every
+ * output entry is summed by one thread in the one-thread order.
+ */
+napi_value BetaTerms(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  if (!getArgs(env, info, 11, argv, "betaTerms: expected (side, V, m, n, k, W, Ht, beta, numOut, denOut, threads)"))
+    return nullptr;
+  size_t side = 0, m = 0, n = 0, k = 0, threads = 1;
+  double beta = 0;
+  Array V, W, Ht, numOut, denOut;
+  if (!getSize(env, argv[0], &side, "betaTerms: side must be 0 or 1") ||
+      !getArray(env, argv[1], &V, "betaTerms: V must be a Float64Array") ||
+      !getSize(env, argv[2], &m, "betaTerms: m must be a non-negative integer") ||
+      !getSize(env, argv[3], &n, "betaTerms: n must be a non-negative integer") ||
+      !getSize(env, argv[4], &k, "betaTerms: k must be a non-negative integer") ||
+      !getArray(env, argv[5], &W, "betaTerms: W must be a Float64Array") ||
+      !getArray(env, argv[6], &Ht, "betaTerms: Ht must be a Float64Array") ||
+      !getArray(env, argv[8], &numOut, "betaTerms: numOut must be a Float64Array") ||
+      !getArray(env, argv[9], &denOut, "betaTerms: denOut must be a Float64Array") ||
+      !getSize(env, argv[10], &threads, "betaTerms: threads must be a non-negative integer"))
+    return nullptr;
+  if (napi_get_value_double(env, argv[7], &beta) != napi_ok || !std::isfinite(beta) || beta == 1 || beta == 2) {
+    fail(env, "betaTerms: beta must be a finite number other than 1 and 2");
+    return nullptr;
+  }
+  if (side > 1) {
+    fail(env, "betaTerms: side must be 0 or 1");
+    return nullptr;
+  }
+  const size_t outSize = (side == 0 ? m : n) * k;
+  if (!productsFit(m, n, k) || k < 1 || k > 4096 || V.length < m * n || W.length < m * k || Ht.length < n * k ||
+      numOut.length < outSize || denOut.length < outSize) {
+    fail(env, "betaTerms: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  if (m == 0 || n == 0) {
+    for (size_t x = 0; x < outSize; x++) numOut.data[x] = denOut.data[x] = 0;
+    return nullptr;
+  }
+  const BetaExponents e{beta, beta - 2, beta - 1, powCodeOf(beta - 2), powCodeOf(beta - 1)};
+  const int kk = (int)k;
+  const int kp = (kk + 3) & ~3;
+  const std::vector<double> h = transposeHt(Ht.data, n, k);
+  std::vector<double> htp(side == 0 ? n * (size_t)kp : 0, 0.0);
+  if (side == 0)
+    for (size_t j = 0; j < n; j++)
+      for (size_t t = 0; t < k; t++) htp[j * kp + t] = Ht.data[j * k + t];
+  const size_t outer = side == 0 ? m : n;
+  const int parts = partsFor(threads, outer);
+  auto task = [&](int p) {
+    const size_t a = cut(outer, parts, p), b = cut(outer, parts, p + 1);
+    std::vector<double> scratch(9 * n + 4 * (size_t)kp + (side == 1 ? 2 * (b - a) * (size_t)kp : 0));
+    if (side == 0)
+      isa.betaRowSide(V.data, n, kk, W.data, h.data(), htp.data(), kp, e, a, b, numOut.data, denOut.data,
+                      scratch.data());
+    else
+      isa.betaColumnSide(V.data, m, n, kk, W.data, h.data(), kp, e, a, b, numOut.data, denOut.data, scratch.data());
+  };
+  poolOf(env)->run(parts, task);
+  return nullptr;
+}
+
+/**
+ * (x, y, out): out[i] = fdlibmPow(x[i], y[i]) for i < out's length (x and y at least as long): the
+ * pow of the general-β terms, exported so that its bits can be held to Math.pow's in a test.
+ */
+napi_value FdlibmPow(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!getArgs(env, info, 3, argv, "fdlibmPow: expected (x, y, out)")) return nullptr;
+  Array x, y, out;
+  if (!getArray(env, argv[0], &x, "fdlibmPow: x must be a Float64Array") ||
+      !getArray(env, argv[1], &y, "fdlibmPow: y must be a Float64Array") ||
+      !getArray(env, argv[2], &out, "fdlibmPow: out must be a Float64Array"))
+    return nullptr;
+  if (x.length < out.length || y.length < out.length) {
+    fail(env, "fdlibmPow: x and y must be at least as long as out");
+    return nullptr;
+  }
+  for (size_t i = 0; i < out.length; i++) out.data[i] = fdlibmPow(x.data[i], y.data[i]);
+  return nullptr;
+}
+
 /**
  * (kind, V, m, n, k, W, Ht, sums, threads): per-row loss sums into sums (2m): kind 1 KL
  * (Σ V·log(V/WHs), Σ V over V > EPS32), kind 2 Frobenius (Σ (V − WH)², 0); kinds 3 (KL with the
@@ -1227,5 +1323,11 @@ NAPI_MODULE_INIT() {
       {"jacobiSweeps", nullptr, JacobiSweeps, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, 1, jacobiProps);
+  // The general-β terms on dense V (beta.inl) and their pow.
+  napi_property_descriptor betaProps[] = {
+      {"betaTerms", nullptr, BetaTerms, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"fdlibmPow", nullptr, FdlibmPow, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 2, betaProps);
   return exports;
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "fdlibm_log.h"
+#include "fdlibm_pow.h"
 #include "numbers.h"
 
 #if !defined(__GNUC__) && !defined(__clang__)
@@ -66,6 +67,10 @@ typedef void (*RowLossesFn)(int, const double*, size_t, int, const double*, cons
                             double*);
 typedef void (*GramFn)(const double*, size_t, int, double*);
 typedef void (*TimesSmallFn)(const double*, size_t, int, const double*, double*);
+typedef void (*BetaRowSideFn)(const double*, size_t, int, const double*, const double*, const double*, int,
+                              const BetaExponents&, size_t, size_t, double*, double*, double*);
+typedef void (*BetaColumnSideFn)(const double*, size_t, size_t, int, const double*, const double*, int,
+                                 const BetaExponents&, size_t, size_t, double*, double*, double*);
 typedef void (*CdRowsFn)(double*, int, const double*, const double*, const int32_t*, size_t, size_t, double*, double*);
 
 struct Isa {
@@ -76,20 +81,23 @@ struct Isa {
   GramFn gram;
   CdRowsFn cdRows;
   TimesSmallFn timesSmall;
+  BetaRowSideFn betaRowSide;
+  BetaColumnSideFn betaColumnSide;
 };
 
 Isa chooseIsa() {
 #ifdef NMF_HAVE_AVX2_BUILD
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f"))
-    return {"avx512vl",         avx512vl::rowSide, avx512vl::columnSide,    avx512vl::rowLosses,
-            avx512vl::gramRows, avx512vl::cdRows,  avx512vl::timesSmallRows};
+    return {
+        "avx512vl",       avx512vl::rowSide,        avx512vl::columnSide,  avx512vl::rowLosses,     avx512vl::gramRows,
+        avx512vl::cdRows, avx512vl::timesSmallRows, avx512vl::betaRowSide, avx512vl::betaColumnSide};
   if (__builtin_cpu_supports("avx2"))
-    return {"avx2",         avx2::rowSide, avx2::columnSide,    avx2::rowLosses,
-            avx2::gramRows, avx2::cdRows,  avx2::timesSmallRows};
+    return {"avx2",       avx2::rowSide,        avx2::columnSide,  avx2::rowLosses,     avx2::gramRows,
+            avx2::cdRows, avx2::timesSmallRows, avx2::betaRowSide, avx2::betaColumnSide};
 #endif
-  return {"baseline",     base::rowSide, base::columnSide,    base::rowLosses,
-          base::gramRows, base::cdRows,  base::timesSmallRows};
+  return {"baseline",   base::rowSide,        base::columnSide,  base::rowLosses,     base::gramRows,
+          base::cdRows, base::timesSmallRows, base::betaRowSide, base::betaColumnSide};
 }
 
 const Isa isa = chooseIsa();
