@@ -291,8 +291,43 @@ napi_value BetaTerms(napi_env env, napi_callback_info info) {
 }
 
 /**
- * (x, y, out): out[i] = fdlibmPow(x[i], y[i]) for i < out's length (x and y at least as long): the
- * pow of the general-β terms, exported so that its bits can be held to Math.pow's in a test.
+ * (V, m, n, k, W, Ht, beta, sums): the β = 0 and general-β loss sums on dense V into sums (3), as
+ * NmfKernels.betaLossSums (beta.inl): three running sums in row-major order, on the calling thread.
+ */
+napi_value BetaLoss(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  if (!getArgs(env, info, 8, argv, "betaLoss: expected (V, m, n, k, W, Ht, beta, sums)")) return nullptr;
+  size_t m = 0, n = 0, k = 0;
+  double beta = 0;
+  Array V, W, Ht, sums;
+  if (!getArray(env, argv[0], &V, "betaLoss: V must be a Float64Array") ||
+      !getSize(env, argv[1], &m, "betaLoss: m must be a non-negative integer") ||
+      !getSize(env, argv[2], &n, "betaLoss: n must be a non-negative integer") ||
+      !getSize(env, argv[3], &k, "betaLoss: k must be a non-negative integer") ||
+      !getArray(env, argv[4], &W, "betaLoss: W must be a Float64Array") ||
+      !getArray(env, argv[5], &Ht, "betaLoss: Ht must be a Float64Array") ||
+      !getArray(env, argv[7], &sums, "betaLoss: sums must be a Float64Array"))
+    return nullptr;
+  if (napi_get_value_double(env, argv[6], &beta) != napi_ok || !std::isfinite(beta) || beta == 1 || beta == 2) {
+    fail(env, "betaLoss: beta must be a finite number other than 1 and 2");
+    return nullptr;
+  }
+  if (!productsFit(m, n, k) || k < 1 || k > 4096 || V.length < m * n || W.length < m * k || Ht.length < n * k ||
+      sums.length < 3) {
+    fail(env, "betaLoss: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  const BetaExponents e{beta, beta - 2, beta - 1, powCodeOf(beta - 2), powCodeOf(beta - 1)};
+  const std::vector<double> h = transposeHt(Ht.data, n, k);
+  std::vector<double> row(6 * n);
+  isa.betaLossSums(V.data, m, n, (int)k, W.data, h.data(), e, powCodeOf(beta), sums.data, row.data());
+  return nullptr;
+}
+
+/**
+ * (x, y, out): out[i] = fdlibmPow(x[i], y[i]) for i < out's length (x and y at least as long), four
+ * lanes at a time (`pow4`) where four consecutive y are equal and its main path serves them: the
+ * pow of the general-β terms, both ways, exported so that its bits can be held to Math.pow's.
  */
 napi_value FdlibmPow(napi_env env, napi_callback_info info) {
   napi_value argv[3];
@@ -306,7 +341,7 @@ napi_value FdlibmPow(napi_env env, napi_callback_info info) {
     fail(env, "fdlibmPow: x and y must be at least as long as out");
     return nullptr;
   }
-  for (size_t i = 0; i < out.length; i++) out.data[i] = fdlibmPow(x.data[i], y.data[i]);
+  isa.powArray(x.data, y.data, out.length, out.data);
   return nullptr;
 }
 
@@ -1327,7 +1362,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor betaProps[] = {
       {"betaTerms", nullptr, BetaTerms, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fdlibmPow", nullptr, FdlibmPow, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"betaLoss", nullptr, BetaLoss, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 2, betaProps);
+  napi_define_properties(env, exports, sizeof(betaProps) / sizeof(betaProps[0]), betaProps);
   return exports;
 }

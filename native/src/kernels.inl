@@ -19,8 +19,8 @@ namespace NMF_KERNEL_NS {
 #include "rows.inl"
 #include "wide.inl"
 #include "products.inl"
-#include "beta.inl"
 #include "losses.inl"
+#include "beta.inl"
 #include "cd.inl"
 #include "csr.inl"
 

@@ -359,6 +359,26 @@ export interface NmfKernels {
   ): void;
 
   /**
+   * The sums of the β = 0 and general-β (β ∉ {1, 2}) losses on dense V into `sums` (3), each one
+   * running sum over the observed entries in row-major order (never split: rule 4), with (WH)_ij as
+   * `whRows` gives it and WHs = WH, EPS32 where WH = 0:
+   *   sums[0] = Σ_{V > EPS32} V/WHs (β = 0), else Σ_{V > EPS32} V^β;
+   *   sums[1] = Σ_{V > EPS32} log(V/WHs) (β = 0), else Σ_{V > EPS32} V·WHs^(β−1);
+   *   sums[2] = Σ over observed entries of WH^β (0 when β = 0),
+   * logs and powers as `Math.log` and `powBy` (../divergence.ts combines them).
+   */
+  betaLossSums(
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
+    sums: Float64Array,
+  ): void;
+
+  /**
    * Per-row KL loss sums on CSR V into `sums` (2m; row i at 2i, 2i + 1): Σ V·log(V/WHs) and Σ V
    * over the stored V > EPS32 of row i, in stored order, with (WH)_ij = W_i · Ht_j added one
    * component at a time in t order (WHs: EPS32 where WH = 0). The caller adds the rows in row

@@ -107,6 +107,20 @@ export interface NativeKernelModule {
    * `betaTerms`; for the test that holds it to Math.pow bit for bit. Absent as `betaTerms`.
    */
   fdlibmPow?(x: Float64Array, y: Float64Array, out: Float64Array): void;
+  /**
+   * `NmfKernels.betaLossSums` (β ∉ {1, 2}) into sums (3): three running sums in row-major order on
+   * the calling thread, logs and powers by fdlibm (JavaScript's). Absent as `betaTerms`.
+   */
+  betaLoss?(
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
+    sums: Float64Array,
+  ): void;
   /** The instruction set chosen at load time: 'avx512vl', 'avx2' or 'baseline'. */
   isa(): string;
   /**
@@ -775,17 +789,19 @@ function structureOf(
 }
 
 /**
- * The general-β terms on dense V (native/src/beta.inl) where the module has them, else the
- * fallback's; CSR V (and β ∈ {1, 2}, which the solvers never pass) takes the fallback's. A call's
- * threads follow from m·n·k, as a product's: it makes a row of WH and two products per row.
+ * The general-β terms and loss sums on dense V (native/src/beta.inl) where the module has them,
+ * else the fallback's; CSR V (and β ∈ {1, 2}, which the engine never passes) takes the fallback's.
+ * A terms call's threads follow from m·n·k, as a product's: it makes a row of WH and two products
+ * per row. The loss sums run on the calling thread (three running sums: contract.ts, rule 4).
  */
 function nativeBeta(
   module: NativeKernelModule,
   fallback: NmfKernels,
   threadsFor: (work: number, minimum: number) => number,
-): Pick<NmfKernels, 'betaW' | 'betaH'> {
-  const { betaTerms } = module;
-  if (typeof betaTerms !== 'function') return { betaW: fallback.betaW, betaH: fallback.betaH };
+): Pick<NmfKernels, 'betaW' | 'betaH' | 'betaLossSums'> {
+  const { betaTerms, betaLoss } = module;
+  if (typeof betaTerms !== 'function' || typeof betaLoss !== 'function')
+    return { betaW: fallback.betaW, betaH: fallback.betaH, betaLossSums: fallback.betaLossSums };
   const served = (V: DataArrays, beta: number): V is DataArrays & { kind: 'dense' } =>
     V.kind === 'dense' && beta !== 1 && beta !== 2;
   return {
@@ -825,6 +841,10 @@ function nativeBeta(
           threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK),
         );
     },
+    betaLossSums: (V, m, n, k, W, Ht, beta, sums) =>
+      beta === 1 || beta === 2
+        ? fallback.betaLossSums(V, m, n, k, W, Ht, beta, sums)
+        : betaLoss.call(module, V, m, n, k, W, Ht, beta, sums),
   };
 }
 

@@ -10,8 +10,8 @@ import { loadedNativeKernels, nativeKernels } from '../native';
 /**
  * The native general-β and Itakura–Saito terms on dense V (native/src/beta.inl) against the
  * scalar reference and the WebAssembly set, bit for bit (Object.is on every entry): the port of
- * fdlibm's pow against Math.pow, the kernels at 1 to 4 threads with every call split, and whole
- * fits. ./conformance.test.ts holds the native set to the reference on its shapes too; here the
+ * fdlibm's pow (scalar and four lanes) against Math.pow, the kernels and the loss sums at 1 to 4
+ * threads with every call split, and whole fits. ./conformance.test.ts holds the native set to the reference on its shapes too; here the
  * ranks 1 to 9, more β and every thread count.
  */
 
@@ -120,8 +120,18 @@ describe.skipIf(skipReason !== null || !servesBeta)(
         5,
         -5,
       ];
+      // x varying fastest (runs of four equal y: the four-lane path, which hands the special x
+      // back to the scalar code), then y varying fastest (the scalar path).
+      expect(xs.length % 4).toBe(0);
       const x = new Float64Array(xs.length * ys.length);
       const y = new Float64Array(xs.length * ys.length);
+      ys.forEach((b, j) =>
+        xs.forEach((a, i) => {
+          x[j * xs.length + i] = a;
+          y[j * xs.length + i] = b;
+        }),
+      );
+      expect(powMismatch(x, y)).toBeNull();
       xs.forEach((a, i) =>
         ys.forEach((b, j) => {
           x[i * ys.length + j] = a;
@@ -134,7 +144,7 @@ describe.skipIf(skipReason !== null || !servesBeta)(
     it("gives Math.pow's bits on 10^7 random inputs", () => {
       // Ten batches of 2^20: random bit patterns (every exponent, subnormals, both signs), x uniform
       // on (0, 10) and log-uniform over e^±40 (the terms' range), against the exponents the terms
-      // use (β − 1, β − 2, β for β in 0 … 3) and random ones near 1 and far out.
+      // use (β − 1, β − 2, β for β in 0 … 3) and random ones near 1 and far out (the scalar path).
       const size = 1 << 20;
       const x = new Float64Array(size);
       const y = new Float64Array(size);
@@ -154,9 +164,10 @@ describe.skipIf(skipReason !== null || !servesBeta)(
             default:
               x[q] = Math.exp((rng.uniform() - 0.5) * 80);
           }
+          // Runs of four equal exponents (the four-lane path) in the first five batches.
           y[q] =
             batch < 5
-              ? termExponents[q % termExponents.length]
+              ? termExponents[(q >> 2) % termExponents.length]
               : batch < 8
                 ? (rng.uniform() - 0.5) * 8
                 : (rng.uniform() - 0.5) * 2400;
@@ -207,7 +218,7 @@ describe.skipIf(skipReason !== null || !servesBeta)(
     }
 
     for (const threads of [1, 2, 3, 4]) {
-      it(`gives the reference terms on ${threads} thread(s), every call split`, () => {
+      it(`gives the reference terms and loss sums on ${threads} thread(s), every call split`, () => {
         const native = selectKernels({ backend: 'native', threads, splitAlways: true });
         const wasm = selectKernels({ backend: 'wasm' });
         for (const [m, n, k] of shapes) {
@@ -216,7 +227,15 @@ describe.skipIf(skipReason !== null || !servesBeta)(
             const want = terms(scalarKernels, V, k, W, Ht, beta);
             const fromWasm = terms(wasm, V, k, W, Ht, beta);
             const got = terms(native, V, k, W, Ht, beta);
-            ['numW', 'denW', 'numHt', 'denHt'].forEach((name, at) => {
+            const sums = (K: NmfKernels): Float64Array => {
+              const out = new Float64Array(3).fill(7.5);
+              K.betaLossSums(V.data, m, n, k, W, Ht, beta, out);
+              return out;
+            };
+            want.push(sums(scalarKernels));
+            fromWasm.push(sums(wasm));
+            got.push(sums(native));
+            ['numW', 'denW', 'numHt', 'denHt', 'loss sums'].forEach((name, at) => {
               const label = `${name}, ${m} × ${n}, k = ${k}, β = ${beta}`;
               expectSameBits(fromWasm[at], want[at], `WebAssembly ${label}`);
               expectSameBits(got[at], want[at], `native ${label}`);
