@@ -10,8 +10,8 @@
  *
  * Sets compared, alternately in one process (so both see the same load of a shared machine):
  * with --a/--b, the native set over each of two module builds; without, 'wasm terms' (the loaded
- * native module with the general-β terms taken from the WebAssembly set, as before the native
- * terms existed) and 'native' (the loaded module's set as it is). The bits of W, H and the loss
+ * native module with the general-β terms and loss sums taken from the WebAssembly set, as before
+ * the native ones existed) and 'native' (the loaded module's set as it is). The bits of W, H and the loss
  * trace are hashed per set: they must agree. One JSON line per shape, β and set.
  */
 import { createRequire } from 'node:module';
@@ -57,7 +57,10 @@ function kernelSets(): Array<{ name: string; set: NmfKernels }> {
   if (module === null) throw new Error('the native kernels are not loaded (npm run build:native)');
   const native = nativeKernels(module, threads, wasm);
   return [
-    { name: 'wasm terms', set: { ...native, betaW: wasm.betaW, betaH: wasm.betaH } },
+    {
+      name: 'wasm terms',
+      set: { ...native, betaW: wasm.betaW, betaH: wasm.betaH, betaLossSums: wasm.betaLossSums },
+    },
     { name: 'native', set: native },
   ];
 }
