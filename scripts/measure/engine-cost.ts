@@ -18,7 +18,10 @@ import { Rng } from '../../src/shared/linalg/random';
 import { installNativeKernels } from '../../src/main/native';
 import { fitWorkPerIteration } from '../../src/main/services/fit-cost';
 
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3);
+// Without --rounds, 3 (indexOf's −1 would otherwise read argv[0], the node binary, as NaN rounds).
+const rounds = process.argv.includes('--rounds')
+  ? Number(process.argv[process.argv.indexOf('--rounds') + 1])
+  : 3;
 const native = installNativeKernels();
 process.stderr.write(`native kernels: ${native.isa ?? native.reason}\n`);
 
