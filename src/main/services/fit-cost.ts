@@ -9,7 +9,8 @@ import { MINIBATCH_DEFAULTS, defaultSolverFor } from '../../shared/nmf/defaults'
  * machine measures. A fit of another loss, solver, layout or shape costs what the engine's cost
  * model below says relative to that fit. The model was measured, not derived: counting
  * multiply-adds alone (4·E·k per iteration) priced a dense Itakura–Saito iteration at a fifteenth
- * of its time (its per-entry divisions dominate), a general-β one at a fiftieth (a power per entry),
+ * of its time (its per-entry divisions dominated, before the native terms; now they cost about a
+ * KL iteration's), a general-β one at a fiftieth (a power per entry; now about a twelfth),
  * a CSR KL iteration at a third to a tenth (per stored entry and per row costs), and a Frobenius
  * HALS iteration at twice its time.
  *
@@ -69,13 +70,26 @@ const FAMILY_COSTS = {
     iteration: [0.2113, 0.2981, 0, 0.3186, 31.12, 3.82e4],
     fixed: [0.07225, 0.3633, 104.5, 2.234e4],
   },
-  // 22 cases, iteration 0.63–1.23×: a division per entry
+  // 22 cases, iteration 0.81–1.19×: two divisions and a product per entry (native terms, 3–18 ns
+  // an entry, k = 2..32)
   'dense IS mu': {
+    iteration: [0.3412, 2.125, 0, 0.1237, 29.38, 6300],
+    fixed: [8.956, 0, 44.18, 2.237e5],
+  },
+  // β = 0.5, 7 cases, iteration 0.88–1.10×: a power per entry (native terms, fdlibm's pow on four
+  // lanes, 36–51 ns an entry)
+  'dense general-beta mu': {
+    iteration: [0.8064, 28.29, 0, 5.085, 359.2, 0],
+    fixed: [31.03, 0, 28.72, 3.588e5],
+  },
+  // CSR V with β ∉ {1, 2}: its terms are still computed in JavaScript between WebAssembly passes,
+  // over every entry of WH, as the dense ones were before their native kernels; priced with the
+  // coefficients measured on dense V then (22 and 7 cases, iteration 0.63–1.23× and 0.74–1.18×).
+  'csr IS mu': {
     iteration: [0.8623, 23.11, 11.42, 0, 176.3, 6.027e4],
     fixed: [46.52, 0.1575, 51.09, 2.494e5],
   },
-  // β = 0.5, 7 cases, iteration 0.74–1.18×: a power per entry
-  'dense general-beta mu': {
+  'csr general-beta mu': {
     iteration: [0, 129.4, 258.1, 23.68, 0, 8.589e4],
     fixed: [79.51, 3.076, 356.8, 1.746e6],
   },
@@ -179,7 +193,13 @@ function familyOf(
     };
   // Itakura–Saito and other β: every entry of WH enters the updates, stored or not.
   return {
-    family: beta === 0 ? 'dense IS mu' : 'dense general-beta mu',
+    family: csr
+      ? beta === 0
+        ? 'csr IS mu'
+        : 'csr general-beta mu'
+      : beta === 0
+        ? 'dense IS mu'
+        : 'dense general-beta mu',
     entries: all,
     factor: maskedFactor,
   };

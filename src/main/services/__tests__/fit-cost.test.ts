@@ -46,9 +46,12 @@ describe('the fit cost model', () => {
       const is = fitWorkPerIteration(shape, k, { beta: 0 });
       const kl = fitWorkPerIteration(shape, k, { beta: 1 });
       const hals = fitWorkPerIteration(shape, k, { beta: 2 });
-      expect(general).toBeGreaterThan(is);
-      // Measured: an Itakura–Saito iteration takes 5–30× a KL one (a division per entry).
-      expect(is / kl).toBeGreaterThan(4);
+      // Measured with the native terms: a β = 0.5 iteration takes 7–10× an Itakura–Saito one (a
+      // power per entry), which takes 1.5–3× a KL one (two divisions per entry); before the native
+      // terms an Itakura–Saito iteration took 5–30× a KL one.
+      expect(general / is).toBeGreaterThan(5);
+      expect(is / kl).toBeGreaterThan(1.5);
+      expect(is / kl).toBeLessThan(4);
       expect(kl).toBeGreaterThan(hals);
     }
   });
@@ -65,9 +68,14 @@ describe('the fit cost model', () => {
     const denser = fitWorkPerIteration({ ...sparse, nnz: 800_000 }, 10, { beta: 1 });
     expect(denser / sparseWork).toBeGreaterThan(1.5);
     expect(denser / sparseWork).toBeLessThan(2);
-    // Itakura–Saito reads every entry of WH: the stored ones do not bound it.
-    expect(fitWorkPerIteration(sparse, 10, { beta: 0 })).toBeGreaterThanOrEqual(
-      fitWorkPerIteration(dense, 10, { beta: 0 }),
+    // Itakura–Saito reads every entry of WH: the stored ones do not bound it. On CSR V its terms
+    // are still JavaScript's between WebAssembly passes (no native kernel), priced as dense V's
+    // were before the native terms: several times the dense iteration.
+    expect(fitWorkPerIteration(sparse, 10, { beta: 0 })).toBeGreaterThan(
+      3 * fitWorkPerIteration(dense, 10, { beta: 0 }),
+    );
+    expect(fitWorkPerIteration(sparse, 10, { beta: 0.5 })).toBeGreaterThan(
+      2 * fitWorkPerIteration(dense, 10, { beta: 0.5 }),
     );
   });
 
