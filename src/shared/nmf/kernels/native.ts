@@ -14,10 +14,10 @@ import { sequentialFused } from './fused';
  * Wᵀ·(V ⊘ WH), V·F and Vᵀ·W (HALS, Frobenius MU), the per-row KL and Frobenius losses on dense V,
  * the Gram matrices, the coordinate-descent sweeps and the small products A·G, and the
  * missing-value kernels (the weighted coordinate-descent sweep and the masked KL denominators that
- * cross-validation folds run), and the general-β and Itakura–Saito MU terms on dense V (rows of
- * WH, the per-entry terms with fdlibm's pow, which is V8's Math.pow, and their products, fused per
- * block of rows). Every other kernel (the general-β terms on CSR V, the rows of WH) comes from the
- * set it wraps.
+ * cross-validation folds run), and the general-β and Itakura–Saito MU terms and loss sums on
+ * dense V (rows of WH, the per-entry terms with fdlibm's pow, which is V8's Math.pow, and their
+ * products, fused per block of rows). Every other kernel (the general-β terms on CSR V, the rows of
+ * WH) comes from the set it wraps.
  */
 
 /** The module's exports (native/src/kernels.cc). Shapes as in ./contract.ts. */
