@@ -208,6 +208,53 @@ static void powRow(const double* x, size_t n, double e, int code, double* out) {
   for (; j < n; j++) out[j] = betaPowBy(x[j], e, code);
 }
 
+/**
+ * `betaTermsRow` for a CSR row (stored entries p in [start, end): columns idx[p], values val[p],
+ * columns sorted), entries [j0, j1): on entry num[j] = (WH)_ij; on return den[j] = WHd^(β−1), +0
+ * at stored NaN (missing), and num[j] = V_ij · WHs^(β−2) at stored V_ij > 0 (`betaSparseRow`'s
+ * term: (r·r)·V for β = 0, else WHs^(β−2)·V, without the dense rows' den/WH shortcut), +0 at every
+ * other column; every entry that is not > 0 set to +0. `stash`: the row's stored entries in range.
+ */
+static void betaTermsCsrRow(const int32_t* idx, const double* val, size_t start, size_t end, const BetaExponents& e,
+                            size_t j0, size_t j1, double* num, double* den, double* stash) {
+  const bool clampDen = e.beta < 1, clampNum = e.beta < 2;
+  size_t j = j0;
+  if (e.codeDen == kPowGeneral && pow4Serves(e.eDen)) {
+    const v4d eps = splat4(EPS32), zero = splat4(0);
+    for (; j + 4 <= j1; j += 4) {
+      const v4d wh = load4(num + j);
+      store4(den + j, pow4(clampDen ? select4(wh == zero, eps, wh) : wh, e.eDen));
+    }
+  }
+  for (; j < j1; j++) den[j] = betaPowBy(clampDen && num[j] == 0 ? EPS32 : num[j], e.eDen, e.codeDen);
+  // The stored entries in [j0, j1): their terms from WH first, then num is cleared and they are
+  // placed (a later duplicate column overwrites an earlier one, as in the scalar code).
+  const size_t pa = (size_t)(std::lower_bound(idx + start, idx + end, (int32_t)j0) - idx);
+  const size_t pb = (size_t)(std::lower_bound(idx + pa, idx + end, (int32_t)j1) - idx);
+  for (size_t p = pa; p < pb; p++) {
+    const size_t c = (size_t)idx[p];
+    const double v = val[p];
+    if (v != v) den[c] = 0;
+    double q = 0;
+    if (v > 0) {
+      const double wh = num[c];
+      const double whs = clampNum && wh == 0 ? EPS32 : wh;
+      if (e.beta == 0) {
+        const double r = 1 / whs;
+        q = r * r * v;
+      } else {
+        q = betaPowBy(whs, e.eNum, e.codeNum) * v;
+      }
+    }
+    stash[p - pa] = q > 0 ? q : 0;
+  }
+  for (j = j0; j < j1; j++) {
+    num[j] = 0;
+    if (!(den[j] > 0)) den[j] = 0;
+  }
+  for (size_t p = pa; p < pb; p++) num[idx[p]] = stash[p - pa];
+}
+
 /** out[j] = (W_i · H)_j for j in [j0, j1), with `whRow`'s bits (wh16, wh4 and wh1 agree per entry). */
 static void whRange(const double* wi, const double* h, size_t n, int k, size_t j0, size_t j1, double* out) {
   size_t j = j0;
@@ -222,13 +269,16 @@ static void whRange(const double* wi, const double* h, size_t n, int k, size_t j
 
 /**
  * Rows [i0, i1) of the W-step terms: numW_i· = num_i · Ht, denW_i· = den_i · Ht, each sum in j
- * order (`accumulateRow`). h: H (k × n); htp: Ht padded to kp columns (zeros). `scratch`:
- * 9n + 4kp doubles.
+ * order (`accumulateRow`). V: dense (m × n) when `indptr` is null, else CSR V's values with its
+ * indptr and indices. h: H (k × n); htp: Ht padded to kp columns (zeros). `scratch`: 10n + 4kp
+ * doubles.
  */
-static void betaRowSide(const double* V, size_t n, int k, const double* W, const double* h, const double* htp, int kp,
-                        const BetaExponents& e, size_t i0, size_t i1, double* numOut, double* denOut, double* scratch) {
+static void betaRowSide(const double* V, const int32_t* indptr, const int32_t* indices, size_t n, int k,
+                        const double* W, const double* h, const double* htp, int kp, const BetaExponents& e, size_t i0,
+                        size_t i1, double* numOut, double* denOut, double* scratch) {
   double* zeros = scratch + 8 * n;
-  double* tmp = scratch + 9 * n;
+  double* stash = scratch + 9 * n;
+  double* tmp = scratch + 10 * n;
   for (size_t j = 0; j < n; j++) zeros[j] = 0;
   for (size_t i = i0; i < i1; i += 4) {
     const size_t rows = i1 - i < 4 ? i1 - i : 4;
@@ -239,7 +289,10 @@ static void betaRowSide(const double* V, size_t n, int k, const double* W, const
       double* den = scratch + (4 + q) * n;
       if (q < rows) {
         whRange(W + (i + q) * k, h, n, k, 0, n, num);
-        betaTermsRow(V + (i + q) * n, e, 0, n, num, den);
+        if (indptr == nullptr)
+          betaTermsRow(V + (i + q) * n, e, 0, n, num, den);
+        else
+          betaTermsCsrRow(indices, V, (size_t)indptr[i + q], (size_t)indptr[i + q + 1], e, 0, n, num, den, stash);
       }
       cn[q] = q < rows ? num : zeros;
       cd[q] = q < rows ? den : zeros;
@@ -256,13 +309,14 @@ static void betaRowSide(const double* V, size_t n, int k, const double* W, const
 /**
  * Columns [j0, j1) of the H-step terms over all m rows: numHt_j· = Σ_i num_ij · W_i·, denHt_j· =
  * Σ_i den_ij · W_i·, rows added in order (`scatterRow`), into zeroed kp-wide copies, then written
- * out. `scratch`: 9n + 4kp + 2(j1 − j0)·kp doubles.
+ * out. V as `betaRowSide`'s. `scratch`: 10n + 4kp + 2(j1 − j0)·kp doubles.
  */
-static void betaColumnSide(const double* V, size_t m, size_t n, int k, const double* W, const double* h, int kp,
-                           const BetaExponents& e, size_t j0, size_t j1, double* numOut, double* denOut,
-                           double* scratch) {
+static void betaColumnSide(const double* V, const int32_t* indptr, const int32_t* indices, size_t m, size_t n, int k,
+                           const double* W, const double* h, int kp, const BetaExponents& e, size_t j0, size_t j1,
+                           double* numOut, double* denOut, double* scratch) {
   double* zeros = scratch + 8 * n;
-  double* wpad = scratch + 9 * n;
+  double* stash = scratch + 9 * n;
+  double* wpad = scratch + 10 * n;
   double* numP = wpad + 4 * (size_t)kp;
   double* denP = numP + (j1 - j0) * kp;
   for (size_t j = j0; j < j1; j++) zeros[j] = 0;
@@ -277,7 +331,10 @@ static void betaColumnSide(const double* V, size_t m, size_t n, int k, const dou
       double* den = scratch + (4 + q) * n;
       if (q < rows) {
         whRange(W + (i + q) * k, h, n, k, j0, j1, num);
-        betaTermsRow(V + (i + q) * n, e, j0, j1, num, den);
+        if (indptr == nullptr)
+          betaTermsRow(V + (i + q) * n, e, j0, j1, num, den);
+        else
+          betaTermsCsrRow(indices, V, (size_t)indptr[i + q], (size_t)indptr[i + q + 1], e, j0, j1, num, den, stash);
         cn[q] = num;
         cd[q] = den;
         for (int t = 0; t < k; t++) wpad[q * kp + t] = W[(i + q) * k + t];

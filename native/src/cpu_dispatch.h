@@ -67,10 +67,10 @@ typedef void (*RowLossesFn)(int, const double*, size_t, int, const double*, cons
                             double*);
 typedef void (*GramFn)(const double*, size_t, int, double*);
 typedef void (*TimesSmallFn)(const double*, size_t, int, const double*, double*);
-typedef void (*BetaRowSideFn)(const double*, size_t, int, const double*, const double*, const double*, int,
-                              const BetaExponents&, size_t, size_t, double*, double*, double*);
-typedef void (*BetaColumnSideFn)(const double*, size_t, size_t, int, const double*, const double*, int,
-                                 const BetaExponents&, size_t, size_t, double*, double*, double*);
+typedef void (*BetaRowSideFn)(const double*, const int32_t*, const int32_t*, size_t, int, const double*, const double*,
+                              const double*, int, const BetaExponents&, size_t, size_t, double*, double*, double*);
+typedef void (*BetaColumnSideFn)(const double*, const int32_t*, const int32_t*, size_t, size_t, int, const double*,
+                                 const double*, int, const BetaExponents&, size_t, size_t, double*, double*, double*);
 typedef void (*BetaLossSumsFn)(const double*, size_t, size_t, int, const double*, const double*, const BetaExponents&,
                                int, double*, double*);
 typedef void (*PowArrayFn)(const double*, const double*, size_t, double*);

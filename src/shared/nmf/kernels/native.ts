@@ -16,8 +16,8 @@ import { sequentialFused } from './fused';
  * missing-value kernels (the weighted coordinate-descent sweep and the masked KL denominators that
  * cross-validation folds run), and the general-β and Itakura–Saito MU terms and loss sums on
  * dense V (rows of WH, the per-entry terms with fdlibm's pow, which is V8's Math.pow, and their
- * products, fused per block of rows). Every other kernel (the general-β terms on CSR V, the rows of
- * WH) comes from the set it wraps.
+ * products, fused per block of rows; on CSR V the terms too). Every other kernel (the general-β
+ * loss on CSR V, the rows of WH) comes from the set it wraps.
  */
 
 /** The module's exports (native/src/kernels.cc). Shapes as in ./contract.ts. */
@@ -92,6 +92,26 @@ export interface NativeKernelModule {
   betaTerms?(
     side: 0 | 1,
     V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
+    numOut: Float64Array,
+    denOut: Float64Array,
+    threads: number,
+  ): void;
+  /**
+   * `betaTerms` for CSR V (indptr or a `csrHandle`, indices, data): the numerator terms at the
+   * stored entries only, the denominator terms over every entry from whole rows of WH, with the
+   * scalar set's bits (`betaW` / `betaH` on CSR V); split as `betaTerms`. Absent from older modules.
+   */
+  betaTermsCsr?(
+    side: 0 | 1,
+    indptr: Int32Array | CsrHandle,
+    indices: Int32Array,
+    data: Float64Array,
     m: number,
     n: number,
     k: number,
@@ -789,10 +809,11 @@ function structureOf(
 }
 
 /**
- * The general-β terms and loss sums on dense V (native/src/beta.inl) where the module has them,
- * else the fallback's; CSR V (and β ∈ {1, 2}, which the engine never passes) takes the fallback's.
- * A terms call's threads follow from m·n·k, as a product's: it makes a row of WH and two products
- * per row. The loss sums run on the calling thread (three running sums: contract.ts, rule 4).
+ * The general-β terms (dense and CSR V) and loss sums (dense V) of native/src/beta.inl where the
+ * module has them, else the fallback's (β ∈ {1, 2}, which the engine never passes, takes the
+ * fallback's too). A terms call's threads follow from m·n·k, as a product's: it makes whole rows
+ * of WH (CSR V too: the denominator needs every entry) and two products per row. The loss sums run
+ * on the calling thread (three running sums: contract.ts, rule 4).
  */
 function nativeBeta(
   module: NativeKernelModule,
@@ -802,44 +823,53 @@ function nativeBeta(
   const { betaTerms, betaLoss } = module;
   if (typeof betaTerms !== 'function' || typeof betaLoss !== 'function')
     return { betaW: fallback.betaW, betaH: fallback.betaH, betaLossSums: fallback.betaLossSums };
-  const served = (V: DataArrays, beta: number): V is DataArrays & { kind: 'dense' } =>
-    V.kind === 'dense' && beta !== 1 && beta !== 2;
+  const { betaTermsCsr } = module;
+  /** Side 0 or 1 by the module, or false where the fallback serves (β ∈ {1, 2}; CSR V, older modules). */
+  const native = (
+    side: 0 | 1,
+    V: DataArrays,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
+    numOut: Float64Array,
+    denOut: Float64Array,
+  ): boolean => {
+    if (beta === 1 || beta === 2 || (V.kind === 'csr' && typeof betaTermsCsr !== 'function')) return false;
+    const threads = threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK);
+    if (V.kind === 'dense') {
+      betaTerms.call(module, side, V.data, m, n, k, W, Ht, beta, numOut, denOut, threads);
+      return true;
+    }
+    const structure = structureOf(module, V.indptr, V.indices, V.data, m, n);
+    betaTermsCsr!.call(
+      module,
+      side,
+      structure,
+      V.indices,
+      V.data,
+      m,
+      n,
+      k,
+      W,
+      Ht,
+      beta,
+      numOut,
+      denOut,
+      threads,
+    );
+    return true;
+  };
   return {
     betaW: (V, m, n, k, W, Ht, beta, numW, denW, num, den, scratch) => {
-      if (!served(V, beta)) fallback.betaW(V, m, n, k, W, Ht, beta, numW, denW, num, den, scratch);
-      else
-        betaTerms.call(
-          module,
-          0,
-          V.data,
-          m,
-          n,
-          k,
-          W,
-          Ht,
-          beta,
-          numW,
-          denW,
-          threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK),
-        );
+      if (!native(0, V, m, n, k, W, Ht, beta, numW, denW))
+        fallback.betaW(V, m, n, k, W, Ht, beta, numW, denW, num, den, scratch);
     },
     betaH: (V, m, n, k, W, Ht, beta, numHt, denHt, num, den, scratch) => {
-      if (!served(V, beta)) fallback.betaH(V, m, n, k, W, Ht, beta, numHt, denHt, num, den, scratch);
-      else
-        betaTerms.call(
-          module,
-          1,
-          V.data,
-          m,
-          n,
-          k,
-          W,
-          Ht,
-          beta,
-          numHt,
-          denHt,
-          threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK),
-        );
+      if (!native(1, V, m, n, k, W, Ht, beta, numHt, denHt))
+        fallback.betaH(V, m, n, k, W, Ht, beta, numHt, denHt, num, den, scratch);
     },
     betaLossSums: (V, m, n, k, W, Ht, beta, sums) =>
       beta === 1 || beta === 2

@@ -3,7 +3,7 @@ import { dense, type DenseMatrix } from '../../../linalg/matrix';
 import { Rng } from '../../../linalg/random';
 import { installNativeKernels } from '../../../../main/native';
 import { fitNmf } from '../..';
-import { randomCounts } from '../../__tests__/helpers';
+import { randomCounts, toCsr } from '../../__tests__/helpers';
 import { scalarKernels, selectKernels, type DataArrays, type NmfKernels } from '..';
 import { loadedNativeKernels, nativeKernels } from '../native';
 
@@ -192,6 +192,21 @@ describe.skipIf(skipReason !== null || !servesBeta)(
     ];
     const betas = [0, 0.5, 1.5, 3, -0.5, 2.5];
 
+    const csrForms = new WeakMap<
+      DenseMatrix,
+      { indptr: Int32Array; indices: Int32Array; data: Float64Array }
+    >();
+    /** V's CSR form (kept per V, so a set's CSR handle is made once). */
+    function csrOf(V: DenseMatrix): { indptr: Int32Array; indices: Int32Array; data: Float64Array } {
+      let form = csrForms.get(V);
+      if (form === undefined) {
+        const csr = toCsr(V, { storeZero: (i, j) => (i * 5 + j) % 13 === 0 });
+        form = { indptr: csr.indptr, indices: csr.indices, data: csr.data };
+        csrForms.set(V, form);
+      }
+      return form;
+    }
+
     function data(m: number, n: number, k: number): { V: DenseMatrix; W: Float64Array; Ht: Float64Array } {
       const V = randomCounts(m, n, m * 31 + n, 0.3, 0.08);
       if (m > 2) V.data.fill(0, n, 2 * n);
@@ -199,17 +214,22 @@ describe.skipIf(skipReason !== null || !servesBeta)(
       return { V, W: factor(m * k, rng), Ht: factor(n * k, rng) };
     }
 
-    /** numW, denW, numHt, denHt of set K (garbage in the outputs first: they must be overwritten). */
+    /**
+     * numW, denW, numHt, denHt of set K on V dense or as CSR (every non-zero stored, NaN included,
+     * and a few stored zeros); garbage in the outputs first: they must be overwritten.
+     */
     function terms(
       K: NmfKernels,
       V: DenseMatrix,
+      layout: 'dense' | 'csr',
       k: number,
       W: Float64Array,
       Ht: Float64Array,
       beta: number,
     ): Float64Array[] {
       const { rows: m, cols: n } = V;
-      const arrays: DataArrays = { kind: 'dense', data: V.data };
+      const arrays: DataArrays =
+        layout === 'dense' ? { kind: 'dense', data: V.data } : { kind: 'csr', ...csrOf(V) };
       const out = [m * k, m * k, n * k, n * k].map((length) => new Float64Array(length).fill(7.5));
       const scratch = (): Float64Array => new Float64Array(n).fill(7.5);
       K.betaW(arrays, m, n, k, W, Ht, beta, out[0], out[1], scratch(), scratch(), scratch());
@@ -224,9 +244,18 @@ describe.skipIf(skipReason !== null || !servesBeta)(
         for (const [m, n, k] of shapes) {
           const { V, W, Ht } = data(m, n, k);
           for (const beta of betas) {
-            const want = terms(scalarKernels, V, k, W, Ht, beta);
-            const fromWasm = terms(wasm, V, k, W, Ht, beta);
-            const got = terms(native, V, k, W, Ht, beta);
+            const wantCsr = terms(scalarKernels, V, 'csr', k, W, Ht, beta);
+            const gotCsr = terms(native, V, 'csr', k, W, Ht, beta);
+            ['numW', 'denW', 'numHt', 'denHt'].forEach((name, at) =>
+              expectSameBits(
+                gotCsr[at],
+                wantCsr[at],
+                `native CSR ${name}, ${m} × ${n}, k = ${k}, β = ${beta}`,
+              ),
+            );
+            const want = terms(scalarKernels, V, 'dense', k, W, Ht, beta);
+            const fromWasm = terms(wasm, V, 'dense', k, W, Ht, beta);
+            const got = terms(native, V, 'dense', k, W, Ht, beta);
             const sums = (K: NmfKernels): Float64Array => {
               const out = new Float64Array(3).fill(7.5);
               K.betaLossSums(V.data, m, n, k, W, Ht, beta, out);
@@ -246,6 +275,23 @@ describe.skipIf(skipReason !== null || !servesBeta)(
       });
     }
 
+    it("fits β = 0.5 on CSR V to the WebAssembly set's W, H and trace, on 1 and 3 threads", () => {
+      const V = toCsr(randomCounts(71, 53, 9, 0.6, 0.02));
+      const fit = (kernels: NmfKernels) =>
+        fitNmf(
+          V,
+          { rank: 5, beta: 0.5, solver: 'mu', init: 'random', seed: 4, maxIter: 30, tol: 0, checkEvery: 5 },
+          { kernels },
+        );
+      const want = fit(selectKernels({ backend: 'wasm' }));
+      for (const threads of [1, 3]) {
+        const got = fit(selectKernels({ backend: 'native', threads, splitAlways: true }));
+        expectSameBits(got.W.data, want.W.data, `W, ${threads} thread(s)`);
+        expectSameBits(got.H.data, want.H.data, `H, ${threads} thread(s)`);
+        expectSameBits(got.trace.flat(), want.trace.flat(), `trace, ${threads} thread(s)`);
+      }
+    });
+
     it('serves the terms itself, and takes them from the wrapped set from a module without them', () => {
       const wasm = selectKernels({ backend: 'wasm' });
       const native = nativeKernels(module!, 1, wasm);
@@ -253,6 +299,13 @@ describe.skipIf(skipReason !== null || !servesBeta)(
       const older = nativeKernels({ ...module!, betaTerms: undefined }, 1, wasm);
       expect(older.betaW).toBe(wasm.betaW);
       expect(older.betaH).toBe(wasm.betaH);
+      // A module with the dense terms but not the CSR ones: CSR V goes to the wrapped set.
+      const denseOnly = nativeKernels({ ...module!, betaTermsCsr: undefined }, 1, wasm);
+      const V = randomCounts(7, 9, 3, 0.3, 0.1);
+      const { W, Ht } = data(7, 9, 2);
+      const want = terms(wasm, V, 'csr', 2, W, Ht, 0.5);
+      const got = terms(denseOnly, V, 'csr', 2, W, Ht, 0.5);
+      got.forEach((out, at) => expectSameBits(out, want[at], `CSR output ${at}`));
     });
 
     /** Positive data with 3 % missing entries (IS needs V > 0 where observed). */
