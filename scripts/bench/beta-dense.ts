@@ -6,7 +6,10 @@
  *
  *   node --import tsx scripts/bench/beta-dense.ts [--shapes 2000x500x8,200x100x5,5000x38x4]
  *       [--betas 0,0.5] [--short 10] [--long 60] [--reps 3] [--threads 1]
- *       [--a PATH.node --b PATH.node]
+ *       [--a PATH.node --b PATH.node] [--csr DENSITY]
+ *
+ * --csr D: V as CSR, about a fraction D of its entries stored (1 + Poisson(4)), the rest zeros (so
+ * β > 0 only: Itakura–Saito needs V > 0).
  *
  * Sets compared, alternately in one process (so both see the same load of a shared machine):
  * with --a/--b, the native set over each of two module builds; without, 'wasm terms' (the loaded
@@ -19,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { dense, type DataMatrix } from '../../src/shared/linalg/matrix';
 import { Rng } from '../../src/shared/linalg/random';
+import { csrFromDense } from '../../src/shared/linalg/ops';
 import { fitNmf } from '../../src/shared/nmf';
 import { selectKernels, type NmfKernels } from '../../src/shared/nmf/kernels';
 import {
@@ -40,6 +44,7 @@ const reps = Number(get('--reps', '3'));
 const threads = Number(get('--threads', '1'));
 const pathA = get('--a', '');
 const pathB = get('--b', '');
+const csrDensity = Number(get('--csr', '0'));
 
 installNativeKernels();
 const wasm = selectKernels({ backend: 'wasm' });
@@ -65,12 +70,16 @@ function kernelSets(): Array<{ name: string; set: NmfKernels }> {
   ];
 }
 
-/** Positive data (IS needs V > 0 where observed): 1 + Poisson(4) counts, as engine-cost's IS family. */
+/**
+ * Positive data (IS needs V > 0 where observed): 1 + Poisson(4) counts, as engine-cost's IS family;
+ * with --csr, that share of the entries stored as CSR and the rest zero.
+ */
 function positiveCounts(m: number, n: number, seed: number): DataMatrix {
   const rng = new Rng(seed);
   const V = dense(m, n);
-  for (let i = 0; i < V.data.length; i++) V.data[i] = 1 + rng.poisson(4);
-  return V;
+  for (let i = 0; i < V.data.length; i++)
+    V.data[i] = csrDensity > 0 && rng.uniform() >= csrDensity ? 0 : 1 + rng.poisson(4);
+  return csrDensity > 0 ? csrFromDense(V) : V;
 }
 
 /** A set whose methods add their CPU milliseconds into `spent` by name. */
@@ -154,6 +163,7 @@ for (const [m, n, k] of shapes) {
           beta,
           threads,
           msPerIteration: Number(perIteration.toFixed(3)),
+          layout: csrDensity > 0 ? `csr ${csrDensity}` : 'dense',
           nsPerEntryIteration: Number(((perIteration * 1e6) / (m * n)).toFixed(2)),
           msPerFit: Number((median(run.short) - short * perIteration).toFixed(2)),
           msLongFit: Number(median(run.long).toFixed(1)),
