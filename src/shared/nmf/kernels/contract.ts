@@ -48,11 +48,11 @@
  * 5. **Skips are exact.** Coefficients that are not > 0 (zeros and NaN, i.e. missing entries) are
  *    skipped or masked to +0, which adds nothing; `gram` skips a_s = 0 rows, as the reference does.
  * 6. **Transcendentals are JavaScript's.** Powers and logs per entry are `Math.pow`/`Math.log`
- *    (the native losses, dense and CSR, use fdlibm's log, which is V8's; the native general-β terms
- *    and loss sums on dense V use a port of fdlibm's pow, which is V8's Math.pow, held to it bit
- *    for bit by `__tests__/native-beta.test.ts`; on CSR V they stay in JavaScript). log Γ is
- *    `logGamma`'s (src/shared/linalg/random.ts: log-factorial running sums to 171, then Lanczos),
- *    which the native losses repeat operation for operation.
+ *    (the native losses, dense and CSR, use fdlibm's log, which is V8's; the native general-β
+ *    terms, dense and CSR, and loss sums, dense, use a port of fdlibm's pow, which is V8's
+ *    Math.pow, held to it bit for bit by `__tests__/native-beta.test.ts`; the CSR β loss stays in
+ *    JavaScript). log Γ is `logGamma`'s (src/shared/linalg/random.ts: log-factorial running sums
+ *    to 171, then Lanczos), which the native losses repeat operation for operation.
  */
 
 /** The buffers of V a kernel reads: dense values (m × n), or CSR arrays. */
