@@ -68,15 +68,14 @@ describe('the fit cost model', () => {
     const denser = fitWorkPerIteration({ ...sparse, nnz: 800_000 }, 10, { beta: 1 });
     expect(denser / sparseWork).toBeGreaterThan(1.5);
     expect(denser / sparseWork).toBeLessThan(2);
-    // Itakura–Saito reads every entry of WH: the stored ones do not bound it. On CSR V its terms
-    // are still JavaScript's between WebAssembly passes (no native kernel), priced as dense V's
-    // were before the native terms: several times the dense iteration.
-    expect(fitWorkPerIteration(sparse, 10, { beta: 0 })).toBeGreaterThan(
-      3 * fitWorkPerIteration(dense, 10, { beta: 0 }),
-    );
-    expect(fitWorkPerIteration(sparse, 10, { beta: 0.5 })).toBeGreaterThan(
-      2 * fitWorkPerIteration(dense, 10, { beta: 0.5 }),
-    );
+    // Itakura–Saito and other β read every entry of WH: the stored ones do not bound them, and on
+    // CSR V each stored entry adds a power and the loss's JavaScript pass (measured 1.5–1.9× the
+    // dense iteration of the same shape at 10–30 % stored, β = 0.5).
+    for (const beta of [0, 0.5]) {
+      const ratio = fitWorkPerIteration(sparse, 10, { beta }) / fitWorkPerIteration(dense, 10, { beta });
+      expect(ratio).toBeGreaterThan(1.4);
+      expect(ratio).toBeLessThan(2.1);
+    }
   });
 
   it('counts held-out entries and ALS as dearer than their plain family', () => {
