@@ -214,6 +214,148 @@ napi_value Product(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** numpy's fast path for x^e (`powCode`, src/shared/nmf/kernels/scalar/numbers.ts), else kPowGeneral. */
+int powCodeOf(double e) {
+  if (e == 1) return kPowOne;
+  if (e == 2) return kPowSquare;
+  if (e == 0.5) return kPowSqrt;
+  if (e == -1) return kPowReciprocal;
+  if (e == 0) return kPowZero;
+  return kPowGeneral;
+}
+
+/**
+ * The arithmetic of `betaTerms` and `betaTermsCsr` once their arguments are checked: V dense
+ * (indptr null) or CSR values with indptr and indices; m, n ≥ 1. Side 0 splits rows, side 1
+ * columns over `threads` (same bits at any count).
+ */
+void betaTermsOver(napi_env env, int side, const double* V, const int32_t* indptr, const int32_t* indices, size_t m,
+                   size_t n, size_t k, const double* W, const double* Ht, double beta, double* numOut, double* denOut,
+                   size_t threads) {
+  const BetaExponents e{beta, beta - 2, beta - 1, powCodeOf(beta - 2), powCodeOf(beta - 1)};
+  const int kk = (int)k;
+  const int kp = (kk + 3) & ~3;
+  const std::vector<double> h = transposeHt(Ht, n, k);
+  std::vector<double> htp(side == 0 ? n * (size_t)kp : 0, 0.0);
+  if (side == 0)
+    for (size_t j = 0; j < n; j++)
+      for (size_t t = 0; t < k; t++) htp[j * kp + t] = Ht[j * k + t];
+  const size_t outer = side == 0 ? m : n;
+  const int parts = partsFor(threads, outer);
+  auto task = [&](int p) {
+    const size_t a = cut(outer, parts, p), b = cut(outer, parts, p + 1);
+    std::vector<double> scratch(10 * n + 4 * (size_t)kp + (side == 1 ? 2 * (b - a) * (size_t)kp : 0));
+    if (side == 0)
+      isa.betaRowSide(V, indptr, indices, n, kk, W, h.data(), htp.data(), kp, e, a, b, numOut, denOut, scratch.data());
+    else
+      isa.betaColumnSide(V, indptr, indices, m, n, kk, W, h.data(), kp, e, a, b, numOut, denOut, scratch.data());
+  };
+  poolOf(env)->run(parts, task);
+}
+
+/**
+ * (side, V, m, n, k, W, Ht, beta, numOut, denOut, threads): the general-β MU terms on dense V
+ * (NmfKernels.betaW / betaH, β ∉ {1, 2}): side 0 numOut, denOut (m × k) = (V ⊙ WHs^(β−2)) · Hᵀ,
+ * WHd^(β−1) · Hᵀ; side 1 the same (n × k) with Wᵀ, missing entries left out. Fused per block of
+ * four rows (beta.inl): no m × n temporary. Side 0 splits rows, side 1 columns over threads; every
+ * output entry is summed by one thread in the one-thread order.
+ */
+napi_value BetaTerms(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  if (!getArgs(env, info, 11, argv, "betaTerms: expected (side, V, m, n, k, W, Ht, beta, numOut, denOut, threads)"))
+    return nullptr;
+  size_t side = 0, m = 0, n = 0, k = 0, threads = 1;
+  double beta = 0;
+  Array V, W, Ht, numOut, denOut;
+  if (!getSize(env, argv[0], &side, "betaTerms: side must be 0 or 1") ||
+      !getArray(env, argv[1], &V, "betaTerms: V must be a Float64Array") ||
+      !getSize(env, argv[2], &m, "betaTerms: m must be a non-negative integer") ||
+      !getSize(env, argv[3], &n, "betaTerms: n must be a non-negative integer") ||
+      !getSize(env, argv[4], &k, "betaTerms: k must be a non-negative integer") ||
+      !getArray(env, argv[5], &W, "betaTerms: W must be a Float64Array") ||
+      !getArray(env, argv[6], &Ht, "betaTerms: Ht must be a Float64Array") ||
+      !getArray(env, argv[8], &numOut, "betaTerms: numOut must be a Float64Array") ||
+      !getArray(env, argv[9], &denOut, "betaTerms: denOut must be a Float64Array") ||
+      !getSize(env, argv[10], &threads, "betaTerms: threads must be a non-negative integer"))
+    return nullptr;
+  if (napi_get_value_double(env, argv[7], &beta) != napi_ok || !std::isfinite(beta) || beta == 1 || beta == 2) {
+    fail(env, "betaTerms: beta must be a finite number other than 1 and 2");
+    return nullptr;
+  }
+  if (side > 1) {
+    fail(env, "betaTerms: side must be 0 or 1");
+    return nullptr;
+  }
+  const size_t outSize = (side == 0 ? m : n) * k;
+  if (!productsFit(m, n, k) || k < 1 || k > 4096 || V.length < m * n || W.length < m * k || Ht.length < n * k ||
+      numOut.length < outSize || denOut.length < outSize) {
+    fail(env, "betaTerms: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  if (m == 0 || n == 0) {
+    for (size_t x = 0; x < outSize; x++) numOut.data[x] = denOut.data[x] = 0;
+    return nullptr;
+  }
+  betaTermsOver(env, (int)side, V.data, nullptr, nullptr, m, n, k, W.data, Ht.data, beta, numOut.data, denOut.data,
+                threads);
+  return nullptr;
+}
+
+/**
+ * (V, m, n, k, W, Ht, beta, sums): the β = 0 and general-β loss sums on dense V into sums (3), as
+ * NmfKernels.betaLossSums (beta.inl): three running sums in row-major order, on the calling thread.
+ */
+napi_value BetaLoss(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  if (!getArgs(env, info, 8, argv, "betaLoss: expected (V, m, n, k, W, Ht, beta, sums)")) return nullptr;
+  size_t m = 0, n = 0, k = 0;
+  double beta = 0;
+  Array V, W, Ht, sums;
+  if (!getArray(env, argv[0], &V, "betaLoss: V must be a Float64Array") ||
+      !getSize(env, argv[1], &m, "betaLoss: m must be a non-negative integer") ||
+      !getSize(env, argv[2], &n, "betaLoss: n must be a non-negative integer") ||
+      !getSize(env, argv[3], &k, "betaLoss: k must be a non-negative integer") ||
+      !getArray(env, argv[4], &W, "betaLoss: W must be a Float64Array") ||
+      !getArray(env, argv[5], &Ht, "betaLoss: Ht must be a Float64Array") ||
+      !getArray(env, argv[7], &sums, "betaLoss: sums must be a Float64Array"))
+    return nullptr;
+  if (napi_get_value_double(env, argv[6], &beta) != napi_ok || !std::isfinite(beta) || beta == 1 || beta == 2) {
+    fail(env, "betaLoss: beta must be a finite number other than 1 and 2");
+    return nullptr;
+  }
+  if (!productsFit(m, n, k) || k < 1 || k > 4096 || V.length < m * n || W.length < m * k || Ht.length < n * k ||
+      sums.length < 3) {
+    fail(env, "betaLoss: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  const BetaExponents e{beta, beta - 2, beta - 1, powCodeOf(beta - 2), powCodeOf(beta - 1)};
+  const std::vector<double> h = transposeHt(Ht.data, n, k);
+  std::vector<double> row(6 * n);
+  isa.betaLossSums(V.data, m, n, (int)k, W.data, h.data(), e, powCodeOf(beta), sums.data, row.data());
+  return nullptr;
+}
+
+/**
+ * (x, y, out): out[i] = fdlibmPow(x[i], y[i]) for i < out's length (x and y at least as long), four
+ * lanes at a time (`pow4`) where four consecutive y are equal and its main path serves them: the
+ * pow of the general-β terms, both ways, exported so that its bits can be held to Math.pow's.
+ */
+napi_value FdlibmPow(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!getArgs(env, info, 3, argv, "fdlibmPow: expected (x, y, out)")) return nullptr;
+  Array x, y, out;
+  if (!getArray(env, argv[0], &x, "fdlibmPow: x must be a Float64Array") ||
+      !getArray(env, argv[1], &y, "fdlibmPow: y must be a Float64Array") ||
+      !getArray(env, argv[2], &out, "fdlibmPow: out must be a Float64Array"))
+    return nullptr;
+  if (x.length < out.length || y.length < out.length) {
+    fail(env, "fdlibmPow: x and y must be at least as long as out");
+    return nullptr;
+  }
+  isa.powArray(x.data, y.data, out.length, out.data);
+  return nullptr;
+}
+
 /**
  * (kind, V, m, n, k, W, Ht, sums, threads): per-row loss sums into sums (2m): kind 1 KL
  * (Σ V·log(V/WHs), Σ V over V > EPS32), kind 2 Frobenius (Σ (V − WH)², 0); kinds 3 (KL with the
@@ -639,6 +781,55 @@ void csrProductOver(napi_env env, const CsrArgs& a, int side, const double* c, c
 
 void csrProductBlocked(napi_env env, const CsrArgs& a, CsrHandle* handle, int side, const double* F, int k,
                        size_t threads, double* out);
+
+/**
+ * (side, indptr | handle, indices, data, m, n, k, W, Ht, beta, numOut, denOut, threads): the
+ * general-β MU terms on CSR V (NmfKernels.betaW / betaH), as `betaTerms` on dense V but with the
+ * numerator terms at the stored entries only (`betaSparseRow`); the denominator terms, over every
+ * entry, from whole rows of WH. Side 0 splits rows, side 1 columns over threads.
+ */
+napi_value BetaTermsCsr(napi_env env, napi_callback_info info) {
+  napi_value argv[13];
+  if (!getArgs(env, info, 13, argv,
+               "betaTermsCsr: expected (side, indptr, indices, data, m, n, k, W, Ht, beta, numOut, denOut, threads)"))
+    return nullptr;
+  size_t side = 0, k = 0, threads = 1;
+  double beta = 0;
+  CsrArgs a;
+  Array W, Ht, numOut, denOut;
+  if (!getSize(env, argv[0], &side, "betaTermsCsr: side must be 0 or 1") ||
+      !getCsrArgs(env, argv + 1, "betaTermsCsr", &a) ||
+      !getSize(env, argv[6], &k, "betaTermsCsr: k must be a non-negative integer") ||
+      !getArray(env, argv[7], &W, "betaTermsCsr: W must be a Float64Array") ||
+      !getArray(env, argv[8], &Ht, "betaTermsCsr: Ht must be a Float64Array") ||
+      !getArray(env, argv[10], &numOut, "betaTermsCsr: numOut must be a Float64Array") ||
+      !getArray(env, argv[11], &denOut, "betaTermsCsr: denOut must be a Float64Array") ||
+      !getSize(env, argv[12], &threads, "betaTermsCsr: threads must be a non-negative integer"))
+    return nullptr;
+  if (napi_get_value_double(env, argv[9], &beta) != napi_ok || !std::isfinite(beta) || beta == 1 || beta == 2) {
+    fail(env, "betaTermsCsr: beta must be a finite number other than 1 and 2");
+    return nullptr;
+  }
+  if (side > 1) {
+    fail(env, "betaTermsCsr: side must be 0 or 1");
+    return nullptr;
+  }
+  const size_t m = a.m, n = a.n;
+  if (!sizesFit(env, m, n, k, "betaTermsCsr: m, n and k are too large")) return nullptr;
+  const size_t outSize = (side == 0 ? m : n) * k;
+  if (k < 1 || k > 4096 || W.length < m * k || Ht.length < n * k || numOut.length < outSize ||
+      denOut.length < outSize) {
+    fail(env, "betaTermsCsr: array lengths do not match m, n and k");
+    return nullptr;
+  }
+  if (m == 0 || n == 0) {
+    for (size_t x = 0; x < outSize; x++) numOut.data[x] = denOut.data[x] = 0;
+    return nullptr;
+  }
+  betaTermsOver(env, (int)side, a.data, a.indptr, a.indices, m, n, k, W.data, Ht.data, beta, numOut.data, denOut.data,
+                threads);
+  return nullptr;
+}
 
 /**
  * (side, indptr, indices, data, m, n, F, k, out, threads): side 0: out (m × k) = V · F for F (n × k);
@@ -1227,5 +1418,13 @@ NAPI_MODULE_INIT() {
       {"jacobiSweeps", nullptr, JacobiSweeps, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, 1, jacobiProps);
+  // The general-β terms on dense V (beta.inl) and their pow.
+  napi_property_descriptor betaProps[] = {
+      {"betaTerms", nullptr, BetaTerms, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"fdlibmPow", nullptr, FdlibmPow, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"betaLoss", nullptr, BetaLoss, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"betaTermsCsr", nullptr, BetaTermsCsr, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(betaProps) / sizeof(betaProps[0]), betaProps);
   return exports;
 }

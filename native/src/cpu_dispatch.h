@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "fdlibm_log.h"
+#include "fdlibm_pow.h"
 #include "numbers.h"
 
 #if !defined(__GNUC__) && !defined(__clang__)
@@ -66,6 +67,13 @@ typedef void (*RowLossesFn)(int, const double*, size_t, int, const double*, cons
                             double*);
 typedef void (*GramFn)(const double*, size_t, int, double*);
 typedef void (*TimesSmallFn)(const double*, size_t, int, const double*, double*);
+typedef void (*BetaRowSideFn)(const double*, const int32_t*, const int32_t*, size_t, int, const double*, const double*,
+                              const double*, int, const BetaExponents&, size_t, size_t, double*, double*, double*);
+typedef void (*BetaColumnSideFn)(const double*, const int32_t*, const int32_t*, size_t, size_t, int, const double*,
+                                 const double*, int, const BetaExponents&, size_t, size_t, double*, double*, double*);
+typedef void (*BetaLossSumsFn)(const double*, size_t, size_t, int, const double*, const double*, const BetaExponents&,
+                               int, double*, double*);
+typedef void (*PowArrayFn)(const double*, const double*, size_t, double*);
 typedef void (*CdRowsFn)(double*, int, const double*, const double*, const int32_t*, size_t, size_t, double*, double*);
 
 struct Isa {
@@ -76,20 +84,35 @@ struct Isa {
   GramFn gram;
   CdRowsFn cdRows;
   TimesSmallFn timesSmall;
+  BetaRowSideFn betaRowSide;
+  BetaColumnSideFn betaColumnSide;
+  BetaLossSumsFn betaLossSums;
+  PowArrayFn powArray;
 };
 
 Isa chooseIsa() {
 #ifdef NMF_HAVE_AVX2_BUILD
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f"))
-    return {"avx512vl",         avx512vl::rowSide, avx512vl::columnSide,    avx512vl::rowLosses,
-            avx512vl::gramRows, avx512vl::cdRows,  avx512vl::timesSmallRows};
+    return {"avx512vl",
+            avx512vl::rowSide,
+            avx512vl::columnSide,
+            avx512vl::rowLosses,
+            avx512vl::gramRows,
+            avx512vl::cdRows,
+            avx512vl::timesSmallRows,
+            avx512vl::betaRowSide,
+            avx512vl::betaColumnSide,
+            avx512vl::betaLossSums,
+            avx512vl::powArray};
   if (__builtin_cpu_supports("avx2"))
-    return {"avx2",         avx2::rowSide, avx2::columnSide,    avx2::rowLosses,
-            avx2::gramRows, avx2::cdRows,  avx2::timesSmallRows};
+    return {"avx2",        avx2::rowSide,        avx2::columnSide,  avx2::rowLosses,      avx2::gramRows,
+            avx2::cdRows,  avx2::timesSmallRows, avx2::betaRowSide, avx2::betaColumnSide, avx2::betaLossSums,
+            avx2::powArray};
 #endif
-  return {"baseline",     base::rowSide, base::columnSide,    base::rowLosses,
-          base::gramRows, base::cdRows,  base::timesSmallRows};
+  return {"baseline",           base::rowSide,      base::columnSide,     base::rowLosses,
+          base::gramRows,       base::cdRows,       base::timesSmallRows, base::betaRowSide,
+          base::betaColumnSide, base::betaLossSums, base::powArray};
 }
 
 const Isa isa = chooseIsa();

@@ -10,8 +10,9 @@
 // Shapes (row-major float64): V m × n, W m × k, H k × n, Ht n × k.
 
 // Files, named as the scalar reference's (src/shared/nmf/kernels/scalar/): rows.inl, products.inl
-// (with the KL numerators), losses.inl, cd.inl; wide.inl (the wide-vector products, Gram matrix and sweep); csr.inl
-// (the CSR kernels, which use rows.inl's helpers; dispatched by csr_dispatch.h).
+// (with the KL numerators), beta.inl (the general-β and Itakura–Saito terms), losses.inl, cd.inl; wide.inl (the
+// wide-vector products, Gram matrix and sweep); csr.inl (the CSR kernels, which use rows.inl's helpers; dispatched by
+// csr_dispatch.h).
 
 namespace NMF_KERNEL_NS {
 
@@ -19,6 +20,7 @@ namespace NMF_KERNEL_NS {
 #include "wide.inl"
 #include "products.inl"
 #include "losses.inl"
+#include "beta.inl"
 #include "cd.inl"
 #include "csr.inl"
 

@@ -9,6 +9,7 @@
  *   node --import tsx scripts/measure/engine-cost.ts [--rounds 3]    shapes × families
  *   … --grid-k       k = 2..32 on three shapes, with masked KL and ALS
  *   … --grid-init    random against NNDSVDa starts
+ *   … --families 'dense IS mu,dense general-beta mu'    only the cases of these families
  */
 import { fitNmf } from '../../src/shared/nmf';
 import { csrFromDense, csrFromTriplets } from '../../src/shared/linalg/ops';
@@ -17,7 +18,10 @@ import { Rng } from '../../src/shared/linalg/random';
 import { installNativeKernels } from '../../src/main/native';
 import { fitWorkPerIteration } from '../../src/main/services/fit-cost';
 
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3);
+// Without --rounds, 3 (indexOf's −1 would otherwise read argv[0], the node binary, as NaN rounds).
+const rounds = process.argv.includes('--rounds')
+  ? Number(process.argv[process.argv.indexOf('--rounds') + 1])
+  : 3;
 const native = installNativeKernels();
 process.stderr.write(`native kernels: ${native.isa ?? native.reason}\n`);
 
@@ -151,7 +155,12 @@ function sparseCounts(m: number, n: number, density: number, seed: number): Data
   return csrFromTriplets(m, n, rows, cols, values);
 }
 
+// Only some families (a re-measure of the families a kernel change moved).
+const familyFilter = process.argv.includes('--families')
+  ? new Set(process.argv[process.argv.indexOf('--families') + 1].split(','))
+  : null;
 for (const c of cases) {
+  if (familyFilter !== null && !familyFilter.has(c.name)) continue;
   const large = c.m * c.n > 2e7;
   const D = large ? null : (counts(c.m, c.n, c.density, 7) as ReturnType<typeof dense>);
   if (D && c.missing) {

@@ -9,7 +9,8 @@ import { MINIBATCH_DEFAULTS, defaultSolverFor } from '../../shared/nmf/defaults'
  * machine measures. A fit of another loss, solver, layout or shape costs what the engine's cost
  * model below says relative to that fit. The model was measured, not derived: counting
  * multiply-adds alone (4·E·k per iteration) priced a dense Itakura–Saito iteration at a fifteenth
- * of its time (its per-entry divisions dominate), a general-β one at a fiftieth (a power per entry),
+ * of its time (its per-entry divisions dominated, before the native terms; now they cost about a
+ * KL iteration's), a general-β one at a fiftieth (a power per entry; now about a twelfth),
  * a CSR KL iteration at a third to a tenth (per stored entry and per row costs), and a Frobenius
  * HALS iteration at twice its time.
  *
@@ -69,15 +70,17 @@ const FAMILY_COSTS = {
     iteration: [0.2113, 0.2981, 0, 0.3186, 31.12, 3.82e4],
     fixed: [0.07225, 0.3633, 104.5, 2.234e4],
   },
-  // 22 cases, iteration 0.63–1.23×: a division per entry
+  // 22 cases, iteration 0.81–1.19×: two divisions and a product per entry (native terms, 3–18 ns
+  // an entry, k = 2..32)
   'dense IS mu': {
-    iteration: [0.8623, 23.11, 11.42, 0, 176.3, 6.027e4],
-    fixed: [46.52, 0.1575, 51.09, 2.494e5],
+    iteration: [0.3412, 2.125, 0, 0.1237, 29.38, 6300],
+    fixed: [8.956, 0, 44.18, 2.237e5],
   },
-  // β = 0.5, 7 cases, iteration 0.74–1.18×: a power per entry
+  // β = 0.5, 7 cases, iteration 0.88–1.10×: a power per entry (native terms, fdlibm's pow on four
+  // lanes, 36–51 ns an entry)
   'dense general-beta mu': {
-    iteration: [0, 129.4, 258.1, 23.68, 0, 8.589e4],
-    fixed: [79.51, 3.076, 356.8, 1.746e6],
+    iteration: [0.8064, 28.29, 0, 5.085, 359.2, 0],
+    fixed: [31.03, 0, 28.72, 3.588e5],
   },
   // 44 cases (10 % and 30 % stored, up to 1.2·10⁷ stored), iteration 0.63–1.27×
   'csr KL mu': {
@@ -135,6 +138,15 @@ type FitStart = 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar' | 'custom';
  */
 const MASKED_FACTOR = 1.65;
 const CSR_ALS_FACTOR = 2;
+/**
+ * Itakura–Saito and general β on CSR V against the same shape dense: every entry of WH enters the
+ * updates either way, and the stored entries add a power each (the CSR numerator terms are formed
+ * without the dense rows' shortcut) and the loss's JavaScript pass. Measured with the native terms
+ * (scripts/bench/beta-dense.ts, β = 0.5, one process): 1.5× at 10 % stored (2000 × 2000, k = 10
+ * and 2000 × 500, k = 8), 1.9× at 30 % (2000 × 500). Itakura–Saito on CSR V (every entry stored,
+ * since it refuses zeros) was not measured: the same factor stands in.
+ */
+const CSR_BETA_FACTOR = 1.7;
 
 /**
  * The minibatch solver (nmf/minibatch.ts, refined schedule) against full-batch MU of the same
@@ -190,7 +202,7 @@ function familyOf(
   return {
     family: beta === 0 ? 'dense IS mu' : 'dense general-beta mu',
     entries: all,
-    factor: maskedFactor,
+    factor: (csr ? CSR_BETA_FACTOR : 1) * maskedFactor,
   };
 }
 

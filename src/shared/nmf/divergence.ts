@@ -149,16 +149,13 @@ export function divergenceOf(
   // Σ over all observed entries of WH^β (general β only; unclamped WH).
   let allWHBeta = 0;
   if (V.kind === 'dense') {
-    // β = 0 and general β (β = 1 and 2 are summed by rows in denseRowSummed).
-    const d = V.data;
-    kernels.whRows(W, Ht, m, n, k, (i, wh, at) => {
-      for (let j = 0; j < n; j++) {
-        const v = d[i * n + j];
-        if (v !== v) continue;
-        if (v > EPS32) kept(v, wh[at + j]);
-        if (beta !== 0) allWHBeta += powBy(wh[at + j], beta, cBeta);
-      }
-    });
+    // β = 0 and general β (β = 1 and 2 are summed by rows in denseRowSummed): the three running
+    // sums in row-major order (`NmfKernels.betaLossSums`, native on dense V).
+    const sums = new Float64Array(3);
+    kernels.betaLossSums(V.data, m, n, k, W, Ht, beta, sums);
+    keptA = sums[0];
+    keptB = sums[1];
+    allWHBeta = sums[2];
   } else {
     for (let i = 0; i < m; i++) {
       for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) {

@@ -47,9 +47,12 @@ describe('the fit cost model', () => {
       const is = fitWorkPerIteration(shape, k, { beta: 0 });
       const kl = fitWorkPerIteration(shape, k, { beta: 1 });
       const hals = fitWorkPerIteration(shape, k, { beta: 2 });
-      expect(general).toBeGreaterThan(is);
-      // Measured: an Itakura–Saito iteration takes 5–30× a KL one (a division per entry).
-      expect(is / kl).toBeGreaterThan(4);
+      // Measured with the native terms: a β = 0.5 iteration takes 7–10× an Itakura–Saito one (a
+      // power per entry), which takes 1.5–3× a KL one (two divisions per entry); before the native
+      // terms an Itakura–Saito iteration took 5–30× a KL one.
+      expect(general / is).toBeGreaterThan(5);
+      expect(is / kl).toBeGreaterThan(1.5);
+      expect(is / kl).toBeLessThan(4);
       expect(kl).toBeGreaterThan(hals);
     }
   });
@@ -66,10 +69,14 @@ describe('the fit cost model', () => {
     const denser = fitWorkPerIteration({ ...sparse, nnz: 800_000 }, 10, { beta: 1 });
     expect(denser / sparseWork).toBeGreaterThan(1.5);
     expect(denser / sparseWork).toBeLessThan(2);
-    // Itakura–Saito reads every entry of WH: the stored ones do not bound it.
-    expect(fitWorkPerIteration(sparse, 10, { beta: 0 })).toBeGreaterThanOrEqual(
-      fitWorkPerIteration(dense, 10, { beta: 0 }),
-    );
+    // Itakura–Saito and other β read every entry of WH: the stored ones do not bound them, and on
+    // CSR V each stored entry adds a power and the loss's JavaScript pass (measured 1.5–1.9× the
+    // dense iteration of the same shape at 10–30 % stored, β = 0.5).
+    for (const beta of [0, 0.5]) {
+      const ratio = fitWorkPerIteration(sparse, 10, { beta }) / fitWorkPerIteration(dense, 10, { beta });
+      expect(ratio).toBeGreaterThan(1.4);
+      expect(ratio).toBeLessThan(2.1);
+    }
   });
 
   it('counts held-out entries and ALS as dearer than their plain family', () => {

@@ -43,13 +43,16 @@
  *    (`rowLosses` kinds 3 and 4: each row's Σ_{V > 0} (V·log(WH) − log Γ(V + 1)) in column order,
  *    then the rows in row order, then − Σ WH from the column sums); it was one running sum over
  *    the whole matrix, so its last bits changed once when it became a per-row sum.
+ *    The β = 0 and general-β loss sums on dense V (`betaLossSums`) stay three running sums over
+ *    the whole matrix, so the native ones run on the calling thread.
  * 5. **Skips are exact.** Coefficients that are not > 0 (zeros and NaN, i.e. missing entries) are
  *    skipped or masked to +0, which adds nothing; `gram` skips a_s = 0 rows, as the reference does.
  * 6. **Transcendentals are JavaScript's.** Powers and logs per entry are `Math.pow`/`Math.log`
- *    (the native losses, dense and CSR, use fdlibm's log, which is V8's); general-β terms stay in
- *    JavaScript (no native `pow` with V8's bits). log Γ is `logGamma`'s (src/shared/linalg/random.ts:
- *    log-factorial running sums to 171, then Lanczos), which the native losses repeat operation for
- *    operation.
+ *    (the native losses, dense and CSR, use fdlibm's log, which is V8's; the native general-β
+ *    terms, dense and CSR, and loss sums, dense, use a port of fdlibm's pow, which is V8's
+ *    Math.pow, held to it bit for bit by `__tests__/native-beta.test.ts`; the CSR β loss stays in
+ *    JavaScript). log Γ is `logGamma`'s (src/shared/linalg/random.ts: log-factorial running sums
+ *    to 171, then Lanczos), which the native losses repeat operation for operation.
  */
 
 /** The buffers of V a kernel reads: dense values (m × n), or CSR arrays. */
@@ -355,6 +358,26 @@ export interface NmfKernels {
     k: number,
     W: Float64Array,
     Ht: Float64Array,
+    sums: Float64Array,
+  ): void;
+
+  /**
+   * The sums of the β = 0 and general-β (β ∉ {1, 2}) losses on dense V into `sums` (3), each one
+   * running sum over the observed entries in row-major order (never split: rule 4), with (WH)_ij as
+   * `whRows` gives it and WHs = WH, EPS32 where WH = 0:
+   *   sums[0] = Σ_{V > EPS32} V/WHs (β = 0), else Σ_{V > EPS32} V^β;
+   *   sums[1] = Σ_{V > EPS32} log(V/WHs) (β = 0), else Σ_{V > EPS32} V·WHs^(β−1);
+   *   sums[2] = Σ over observed entries of WH^β (0 when β = 0),
+   * logs and powers as `Math.log` and `powBy` (../divergence.ts combines them).
+   */
+  betaLossSums(
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
     sums: Float64Array,
   ): void;
 

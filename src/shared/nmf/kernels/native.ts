@@ -1,5 +1,5 @@
 import { isPreparedCsr } from '../prepared-csr';
-import type { NmfKernels } from './contract';
+import type { DataArrays, NmfKernels } from './contract';
 import { sequentialFused } from './fused';
 
 /**
@@ -14,8 +14,10 @@ import { sequentialFused } from './fused';
  * Wᵀ·(V ⊘ WH), V·F and Vᵀ·W (HALS, Frobenius MU), the per-row KL and Frobenius losses on dense V,
  * the Gram matrices, the coordinate-descent sweeps and the small products A·G, and the
  * missing-value kernels (the weighted coordinate-descent sweep and the masked KL denominators that
- * cross-validation folds run). Every other kernel (CSR V, general β, the rows of WH) comes from
- * the set it wraps.
+ * cross-validation folds run), and the general-β and Itakura–Saito MU terms and loss sums on
+ * dense V (rows of WH, the per-entry terms with fdlibm's pow, which is V8's Math.pow, and their
+ * products, fused per block of rows; on CSR V the terms too). Every other kernel (the general-β
+ * loss on CSR V, the rows of WH) comes from the set it wraps.
  */
 
 /** The module's exports (native/src/kernels.cc). Shapes as in ./contract.ts. */
@@ -80,6 +82,65 @@ export interface NativeKernelModule {
    * it: the set then takes it from the set it wraps.
    */
   jacobiSweeps?(At: Float64Array, Vt: Float64Array, rows: number, cols: number): void;
+  /**
+   * The general-β MU terms on dense V (`NmfKernels.betaW` for side 0, into numOut, denOut m × k;
+   * `betaH` for side 1, n × k), β ∉ {1, 2}, with the scalar set's bits: rows of WH, the per-entry
+   * terms (divisions for β = 0, fdlibm's pow otherwise) and their products fused per block of
+   * rows (native/src/beta.inl); side 0 split over `threads` by rows, side 1 by columns. Absent from
+   * modules built before it: the set then takes the terms from the set it wraps.
+   */
+  betaTerms?(
+    side: 0 | 1,
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
+    numOut: Float64Array,
+    denOut: Float64Array,
+    threads: number,
+  ): void;
+  /**
+   * `betaTerms` for CSR V (indptr or a `csrHandle`, indices, data): the numerator terms at the
+   * stored entries only, the denominator terms over every entry from whole rows of WH, with the
+   * scalar set's bits (`betaW` / `betaH` on CSR V); split as `betaTerms`. Absent from older modules.
+   */
+  betaTermsCsr?(
+    side: 0 | 1,
+    indptr: Int32Array | CsrHandle,
+    indices: Int32Array,
+    data: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
+    numOut: Float64Array,
+    denOut: Float64Array,
+    threads: number,
+  ): void;
+  /**
+   * out[i] = x[i]^y[i] by the module's port of fdlibm's pow (native/src/fdlibm_pow.h), the pow of
+   * `betaTerms`; for the test that holds it to Math.pow bit for bit. Absent as `betaTerms`.
+   */
+  fdlibmPow?(x: Float64Array, y: Float64Array, out: Float64Array): void;
+  /**
+   * `NmfKernels.betaLossSums` (β ∉ {1, 2}) into sums (3): three running sums in row-major order on
+   * the calling thread, logs and powers by fdlibm (JavaScript's). Absent as `betaTerms`.
+   */
+  betaLoss?(
+    V: Float64Array,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
+    sums: Float64Array,
+  ): void;
   /** The instruction set chosen at load time: 'avx512vl', 'avx2' or 'baseline'. */
   isa(): string;
   /**
@@ -367,6 +428,7 @@ export function nativeKernels(
       module.losses(kind, V, m, n, k, W, Ht, sums, threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK)),
     ...nativeMaskedKernels(module, fallback, threadsFor),
     ...nativeScan(module, fallback),
+    ...nativeBeta(module, fallback, threadsFor),
   };
   return withNativeCsr(module, { ...dense, ...nativeFused(module, dense, threadsFor) }, (work) =>
     threadsFor(work, MIN_NATIVE_SPLIT_WORK),
@@ -744,6 +806,76 @@ function structureOf(
   const handle = make.call(module, indptr, indices, data, m, n);
   made.set(indptr, { indices, data, m, n, handle });
   return handle;
+}
+
+/**
+ * The general-β terms (dense and CSR V) and loss sums (dense V) of native/src/beta.inl where the
+ * module has them, else the fallback's (β ∈ {1, 2}, which the engine never passes, takes the
+ * fallback's too). A terms call's threads follow from m·n·k, as a product's: it makes whole rows
+ * of WH (CSR V too: the denominator needs every entry) and two products per row. The loss sums run
+ * on the calling thread (three running sums: contract.ts, rule 4).
+ */
+function nativeBeta(
+  module: NativeKernelModule,
+  fallback: NmfKernels,
+  threadsFor: (work: number, minimum: number) => number,
+): Pick<NmfKernels, 'betaW' | 'betaH' | 'betaLossSums'> {
+  const { betaTerms, betaLoss } = module;
+  if (typeof betaTerms !== 'function' || typeof betaLoss !== 'function')
+    return { betaW: fallback.betaW, betaH: fallback.betaH, betaLossSums: fallback.betaLossSums };
+  const { betaTermsCsr } = module;
+  /** Side 0 or 1 by the module, or false where the fallback serves (β ∈ {1, 2}; CSR V, older modules). */
+  const native = (
+    side: 0 | 1,
+    V: DataArrays,
+    m: number,
+    n: number,
+    k: number,
+    W: Float64Array,
+    Ht: Float64Array,
+    beta: number,
+    numOut: Float64Array,
+    denOut: Float64Array,
+  ): boolean => {
+    if (beta === 1 || beta === 2 || (V.kind === 'csr' && typeof betaTermsCsr !== 'function')) return false;
+    const threads = threadsFor(m * n * k, MIN_NATIVE_SPLIT_WORK);
+    if (V.kind === 'dense') {
+      betaTerms.call(module, side, V.data, m, n, k, W, Ht, beta, numOut, denOut, threads);
+      return true;
+    }
+    const structure = structureOf(module, V.indptr, V.indices, V.data, m, n);
+    betaTermsCsr!.call(
+      module,
+      side,
+      structure,
+      V.indices,
+      V.data,
+      m,
+      n,
+      k,
+      W,
+      Ht,
+      beta,
+      numOut,
+      denOut,
+      threads,
+    );
+    return true;
+  };
+  return {
+    betaW: (V, m, n, k, W, Ht, beta, numW, denW, num, den, scratch) => {
+      if (!native(0, V, m, n, k, W, Ht, beta, numW, denW))
+        fallback.betaW(V, m, n, k, W, Ht, beta, numW, denW, num, den, scratch);
+    },
+    betaH: (V, m, n, k, W, Ht, beta, numHt, denHt, num, den, scratch) => {
+      if (!native(1, V, m, n, k, W, Ht, beta, numHt, denHt))
+        fallback.betaH(V, m, n, k, W, Ht, beta, numHt, denHt, num, den, scratch);
+    },
+    betaLossSums: (V, m, n, k, W, Ht, beta, sums) =>
+      beta === 1 || beta === 2
+        ? fallback.betaLossSums(V, m, n, k, W, Ht, beta, sums)
+        : betaLoss.call(module, V, m, n, k, W, Ht, beta, sums),
+  };
 }
 
 /** The data scan (native/src/scan.inl) where the module has it, else the fallback's. */

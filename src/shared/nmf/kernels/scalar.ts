@@ -4,7 +4,7 @@ import { sequentialFused } from './fused';
 import { betaH, betaW } from './scalar/beta';
 import { cdSweep, maskedSums, maskedSweep } from './scalar/cd';
 import { klNumHCsr, klNumHDense, klNumWCsr, klNumWDense } from './scalar/kl';
-import { csrRowLosses, rowLossesOver, whRows } from './scalar/losses';
+import { betaLossSumsOver, csrRowLosses, rowLossesOver, whRows } from './scalar/losses';
 import { scanDense, scanDenseMissing } from './scalar/scan';
 import {
   csrTimes,
@@ -44,6 +44,7 @@ export const scalarKernels: NmfKernels = {
   maskedSweep,
   whRows,
   rowLosses: rowLossesOver(whRows),
+  betaLossSums: betaLossSumsOver(whRows),
   csrRowLosses,
   scanDense,
   scanDenseMissing,

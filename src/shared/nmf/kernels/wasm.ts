@@ -2,7 +2,7 @@ import * as host from '../wasm';
 import type { NmfKernels } from './contract';
 import { sequentialFused } from './fused';
 import { betaBlockCoefficients } from './scalar/beta';
-import { rowLossesOver } from './scalar/losses';
+import { betaLossSumsOver, rowLossesOver } from './scalar/losses';
 
 /**
  * The WebAssembly (SIMD) kernels as a kernel set (the host is ../wasm/index.ts, the module
@@ -51,6 +51,7 @@ export function wasmKernels(fallback: NmfKernels, lead: host.TeamLead | null): N
       host.maskedSweep(F, rows, O, others, k, G, B, l2, ptr, idx, order),
     whRows,
     rowLosses: rowLossesOver(whRows),
+    betaLossSums: betaLossSumsOver(whRows),
     release: () => {
       if (lead !== null) host.releaseTeamLead(lead);
     },

@@ -4,7 +4,7 @@
  */
 import { logGamma } from '../../../linalg/random';
 import type { NmfKernels } from '../contract';
-import { EPS32 } from './numbers';
+import { EPS32, powBy, powCode } from './numbers';
 import { rowProducts } from './rows';
 
 /** `NmfKernels.whRows`: row i of WH from `rowProducts`, one row at a time. */
@@ -15,6 +15,45 @@ export const whRows: NmfKernels['whRows'] = (W, Ht, m, n, k, visit) => {
     visit(i, row, 0);
   }
 };
+
+/**
+ * `NmfKernels.betaLossSums` computed from the rows of WH that `rows` (a set's `whRows`) visits:
+ * the β = 0 and general-β loss sums, three running sums in row-major order.
+ */
+export function betaLossSumsOver(rows: NmfKernels['whRows']): NmfKernels['betaLossSums'] {
+  return (V, m, n, k, W, Ht, beta, sums) => {
+    // β = 0: Σ V/WH and Σ log(V/WH); other β: Σ V^β and Σ V·WH^(β−1); both over V > EPS32.
+    let keptA = 0;
+    let keptB = 0;
+    // Σ over all observed entries of WH^β (general β only; unclamped WH).
+    let allWHBeta = 0;
+    const eB = beta - 1;
+    const cB = powCode(eB);
+    const cBeta = powCode(beta);
+    rows(W, Ht, m, n, k, (i, wh, at) => {
+      for (let j = 0; j < n; j++) {
+        const v = V[i * n + j];
+        if (v !== v) continue;
+        const whj = wh[at + j];
+        if (v > EPS32) {
+          const whs = whj === 0 ? EPS32 : whj;
+          if (beta === 0) {
+            const div = v / whs;
+            keptA += div;
+            keptB += Math.log(div);
+          } else {
+            keptA += powBy(v, beta, cBeta);
+            keptB += v * powBy(whs, eB, cB);
+          }
+        }
+        if (beta !== 0) allWHBeta += powBy(whj, beta, cBeta);
+      }
+    });
+    sums[0] = keptA;
+    sums[1] = keptB;
+    sums[2] = allWHBeta;
+  };
+}
 
 /** `NmfKernels.rowLosses` computed from the rows of WH that `rows` (a set's `whRows`) visits. */
 export function rowLossesOver(rows: NmfKernels['whRows']): NmfKernels['rowLosses'] {
