@@ -2,7 +2,8 @@ import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
 import { transpose } from '../linalg/ops';
 import { logGamma } from '../linalg/random';
 import { prepareData, type PreparedData } from './data';
-import { EPS32, columnSums, powBy, powCode, selectKernels, type NmfKernels } from './kernels';
+import { BetaLossSums } from './kernels/scalar/losses';
+import { EPS32, columnSums, selectKernels, type NmfKernels } from './kernels';
 
 /**
  * β-divergence D_β(V ‖ WH) exactly as scikit-learn 1.2's `_beta_divergence` (never normalised):
@@ -128,39 +129,22 @@ export function divergenceOf(
     return (normX + normWH - 2 * cross - missingWH2) / 2;
   }
 
-  // β = 0 and general β (β = 1 and 2 are summed above). Σ over kept entries (V > EPS32) of the
-  // V-dependent terms, one running sum.
-  let keptA = 0; // β=0: Σ V/WH; other: Σ V^β
-  let keptB = 0; // β=0: Σ log(V/WH); other: Σ V·WH^(β−1)
-  const eB = beta - 1;
-  const cB = powCode(eB);
-  const cBeta = powCode(beta);
-  const kept = (v: number, wh: number): void => {
-    const whs = wh === 0 ? EPS32 : wh;
-    if (beta === 0) {
-      const div = v / whs;
-      keptA += div;
-      keptB += Math.log(div);
-    } else {
-      keptA += powBy(v, beta, cBeta);
-      keptB += v * powBy(whs, eB, cB);
-    }
-  };
-  // Σ over all observed entries of WH^β (general β only; unclamped WH).
-  let allWHBeta = 0;
+  // β = 0 and general β (β = 1 and 2 are summed above): Σ over kept entries (V > EPS32) of the
+  // V-dependent terms and Σ WH^β over every observed entry, running sums (BetaLossSums).
+  let keptA: number;
+  let keptB: number;
+  let allWHBeta: number;
   if (V.kind === 'dense') {
-    // β = 0 and general β (β = 1 and 2 are summed by rows in denseRowSummed): the three running
-    // sums in row-major order (`NmfKernels.betaLossSums`, native on dense V).
+    // The three running sums in row-major order (`NmfKernels.betaLossSums`, native on dense V).
     const sums = new Float64Array(3);
     kernels.betaLossSums(V.data, m, n, k, W, Ht, beta, sums);
-    keptA = sums[0];
-    keptB = sums[1];
-    allWHBeta = sums[2];
+    [keptA, keptB, allWHBeta] = sums;
   } else {
+    const running = new BetaLossSums(beta);
     for (let i = 0; i < m; i++) {
       for (let p = V.indptr[i]; p < V.indptr[i + 1]; p++) {
         const v = V.data[p];
-        if (v > EPS32) kept(v, dotRow(W, Ht, i, V.indices[p], k));
+        if (v > EPS32) running.kept(v, dotRow(W, Ht, i, V.indices[p], k));
       }
     }
     if (beta !== 0) {
@@ -174,10 +158,11 @@ export function divergenceOf(
             const value = stored[p++];
             if (value !== value) continue;
           }
-          allWHBeta += powBy(wh[at + j], beta, cBeta);
+          running.all(wh[at + j]);
         }
       });
     }
+    ({ keptA, keptB, allWHBeta } = running);
   }
   if (beta === 0) return keptA - data.observed - keptB;
   return (keptA - beta * keptB + allWHBeta * (beta - 1)) / (beta * (beta - 1));

@@ -17,41 +17,62 @@ export const whRows: NmfKernels['whRows'] = (W, Ht, m, n, k, visit) => {
 };
 
 /**
+ * The running sums of the β = 0 and general-β losses (`NmfKernels.betaLossSums`' three), added
+ * entry by entry in the caller's order: `kept` for each observed V > EPS32 with its (WH)_ij
+ * (WHs: EPS32 where WH = 0), `all` for every observed entry.
+ *   keptA: β = 0 Σ V/WHs, else Σ V^β;   keptB: β = 0 Σ log(V/WHs), else Σ V·WHs^(β−1);
+ *   allWHBeta: Σ WH^β, unclamped (general β only; 0 when β = 0).
+ */
+export class BetaLossSums {
+  keptA = 0;
+  keptB = 0;
+  allWHBeta = 0;
+  private readonly eB: number;
+  private readonly cB: ReturnType<typeof powCode>;
+  private readonly cBeta: ReturnType<typeof powCode>;
+
+  constructor(private readonly beta: number) {
+    this.eB = beta - 1;
+    this.cB = powCode(this.eB);
+    this.cBeta = powCode(beta);
+  }
+
+  kept(v: number, wh: number): void {
+    const whs = wh === 0 ? EPS32 : wh;
+    if (this.beta === 0) {
+      const div = v / whs;
+      this.keptA += div;
+      this.keptB += Math.log(div);
+    } else {
+      this.keptA += powBy(v, this.beta, this.cBeta);
+      this.keptB += v * powBy(whs, this.eB, this.cB);
+    }
+  }
+
+  all(wh: number): void {
+    if (this.beta !== 0) this.allWHBeta += powBy(wh, this.beta, this.cBeta);
+  }
+}
+
+/**
  * `NmfKernels.betaLossSums` computed from the rows of WH that `rows` (a set's `whRows`) visits:
- * the β = 0 and general-β loss sums, three running sums in row-major order.
+ * the three running sums of {@link BetaLossSums} in row-major order.
  */
 export function betaLossSumsOver(rows: NmfKernels['whRows']): NmfKernels['betaLossSums'] {
   return (V, m, n, k, W, Ht, beta, sums) => {
-    // β = 0: Σ V/WH and Σ log(V/WH); other β: Σ V^β and Σ V·WH^(β−1); both over V > EPS32.
-    let keptA = 0;
-    let keptB = 0;
-    // Σ over all observed entries of WH^β (general β only; unclamped WH).
-    let allWHBeta = 0;
-    const eB = beta - 1;
-    const cB = powCode(eB);
-    const cBeta = powCode(beta);
+    const running = new BetaLossSums(beta);
     rows(W, Ht, m, n, k, (i, wh, at) => {
       for (let j = 0; j < n; j++) {
         const v = V[i * n + j];
         if (v !== v) continue;
         const whj = wh[at + j];
-        if (v > EPS32) {
-          const whs = whj === 0 ? EPS32 : whj;
-          if (beta === 0) {
-            const div = v / whs;
-            keptA += div;
-            keptB += Math.log(div);
-          } else {
-            keptA += powBy(v, beta, cBeta);
-            keptB += v * powBy(whs, eB, cB);
-          }
-        }
-        if (beta !== 0) allWHBeta += powBy(whj, beta, cBeta);
+        if (v > EPS32) running.kept(v, whj);
+        running.all(whj);
       }
     });
-    sums[0] = keptA;
-    sums[1] = keptB;
-    sums[2] = allWHBeta;
+    sums[0] = running.keptA;
+    sums[1] = running.keptB;
+    sums[2] = running.allWHBeta;
   };
 }
 
