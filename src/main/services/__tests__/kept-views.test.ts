@@ -63,6 +63,13 @@ async function finishedSweep(
   return done;
 }
 
+/** A finished sweep of rank 2 (3 replicates) of 9 × 300 counts whose samples have a `type` column. */
+async function typedSweep(services: Services): Promise<SweepDetail> {
+  const datasetId = await synthesizedDataset(services, 9, 300, { features: 5, rank: 2 });
+  await annotate(services, datasetId, 'type', (j) => `t${j % 3}`);
+  return finishedSweep(services, datasetId, { fromRank: 2, toRank: 2, replicates: 3 });
+}
+
 /** A sample annotation file of one column, imported: its id. */
 async function annotate(
   services: Services,
@@ -184,9 +191,7 @@ describe('views kept in the library', () => {
     const { services, dir } = start();
     const opened: Services[] = [];
     try {
-      const datasetId = await synthesizedDataset(services, 9, 300, { features: 5, rank: 2 });
-      await annotate(services, datasetId, 'type', (j) => `t${j % 3}`);
-      const sweep = await finishedSweep(services, datasetId, { fromRank: 2, toRank: 2, replicates: 3 });
+      const sweep = await typedSweep(services);
       const full = await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 });
       expect(full.replicates).toBe(3);
       // The sweep as if cancelled before its last replicate: a map of two fits, stored in place of
@@ -233,9 +238,7 @@ describe('views kept in the library', () => {
     const { services, dir } = start();
     const opened: Services[] = [];
     try {
-      const datasetId = await synthesizedDataset(services, 9, 300, { features: 5, rank: 2 });
-      await annotate(services, datasetId, 'type', (j) => `t${j % 3}`);
-      const sweep = await finishedSweep(services, datasetId, { fromRank: 2, toRank: 2, replicates: 3 });
+      const sweep = await typedSweep(services);
       // Writing refused by the library (as a full disk or a busy library would): the answers are
       // given all the same, and nothing is stored.
       const { db } = services.ctx;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dense, type DenseMatrix } from '../../../linalg/matrix';
+import { dense, type DataMatrix, type DenseMatrix } from '../../../linalg/matrix';
 import { Rng } from '../../../linalg/random';
 import { installNativeKernels } from '../../../../main/native';
 import { fitNmf } from '../..';
@@ -275,12 +275,15 @@ describe.skipIf(skipReason !== null || !servesBeta)(
       });
     }
 
-    it("fits β = 0.5 on CSR V to the WebAssembly set's W, H and trace, on 1 and 3 threads", () => {
-      const V = toCsr(randomCounts(71, 53, 9, 0.6, 0.02));
+    /**
+     * A whole MU fit of V with the native set, on 1 and 3 threads with every call split, has the
+     * WebAssembly set's W, H and trace; returns the WebAssembly fit.
+     */
+    function expectFitLikeWasm(V: DataMatrix, rank: number, beta: number, seed: number, maxIter: number) {
       const fit = (kernels: NmfKernels) =>
         fitNmf(
           V,
-          { rank: 5, beta: 0.5, solver: 'mu', init: 'random', seed: 4, maxIter: 30, tol: 0, checkEvery: 5 },
+          { rank, beta, solver: 'mu', init: 'random', seed, maxIter, tol: 0, checkEvery: 5 },
           { kernels },
         );
       const want = fit(selectKernels({ backend: 'wasm' }));
@@ -290,6 +293,11 @@ describe.skipIf(skipReason !== null || !servesBeta)(
         expectSameBits(got.H.data, want.H.data, `H, ${threads} thread(s)`);
         expectSameBits(got.trace.flat(), want.trace.flat(), `trace, ${threads} thread(s)`);
       }
+      return want;
+    }
+
+    it("fits β = 0.5 on CSR V to the WebAssembly set's W, H and trace, on 1 and 3 threads", () => {
+      expectFitLikeWasm(toCsr(randomCounts(71, 53, 9, 0.6, 0.02)), 5, 0.5, 4, 30);
     });
 
     it('serves the terms itself, and takes them from the wrapped set from a module without them', () => {
@@ -318,20 +326,7 @@ describe.skipIf(skipReason !== null || !servesBeta)(
 
     for (const beta of [0, 0.5]) {
       it(`fits β = ${beta} to the WebAssembly set's W, H and trace, on 1 and 3 threads`, () => {
-        const V = positive(83, 61, 5);
-        const fit = (kernels: NmfKernels) =>
-          fitNmf(
-            V,
-            { rank: 6, beta, solver: 'mu', init: 'random', seed: 3, maxIter: 40, tol: 0, checkEvery: 5 },
-            { kernels },
-          );
-        const want = fit(selectKernels({ backend: 'wasm' }));
-        for (const threads of [1, 3]) {
-          const got = fit(selectKernels({ backend: 'native', threads, splitAlways: true }));
-          expectSameBits(got.W.data, want.W.data, `W, ${threads} thread(s)`);
-          expectSameBits(got.H.data, want.H.data, `H, ${threads} thread(s)`);
-          expectSameBits(got.trace.flat(), want.trace.flat(), `trace, ${threads} thread(s)`);
-        }
+        const want = expectFitLikeWasm(positive(83, 61, 5), 6, beta, 3, 40);
         expect(want.trace.length).toBeGreaterThan(5);
       });
     }
