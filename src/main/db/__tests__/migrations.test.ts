@@ -253,6 +253,51 @@ describe('migrations', () => {
     expect(db.prepare('SELECT count(*) AS n FROM sweep_class_answers').get()).toEqual({ n: 0 });
   });
 
+  it('0180 adds the kept summaries of runs and projections, empty, gone with their run or projection', () => {
+    const db = upTo(170);
+    insertDataset(db);
+    const insertRun = db.prepare(
+      "INSERT INTO runs (dataset_id, state, params, created_at) VALUES (1, 'done', '{}', 'now')",
+    );
+    insertRun.run();
+    insertRun.run();
+    const insertProjection = db.prepare(
+      `INSERT INTO projections (run_id, dataset_id, params, rank, matched, missing, dropped, iterations,
+         converged, loss, h, provenance, created_at) VALUES (?, 1, '{}', 2, 3, '[]', '[]', 1, 1, 0, x'00', '{}', 'now')`,
+    );
+    insertProjection.run(1);
+    insertProjection.run(2);
+    migrateTo(db, 180);
+    const counted = (table: string): unknown => db.prepare(`SELECT count(*) AS n FROM ${table}`).get();
+    for (const table of ['run_h_summaries', 'projection_h_summaries']) {
+      expect(tables(db)).toContain(table);
+      expect(counted(table)).toEqual({ n: 0 });
+    }
+    const frame = Buffer.from('NMF1');
+    const insertRunSummary = db.prepare(
+      'INSERT INTO run_h_summaries (run_id, summary_key, summary) VALUES (?, ?, ?)',
+    );
+    const insertProjectionSummary = db.prepare(
+      'INSERT INTO projection_h_summaries (projection_id, summary_key, summary) VALUES (?, ?, ?)',
+    );
+    for (const id of [1, 2]) {
+      insertRunSummary.run(id, `${id}|now||262144`, frame);
+      insertProjectionSummary.run(id, `${id}|now|262144`, frame);
+    }
+    expect(() => insertRunSummary.run(9, 'k', frame)).toThrow(/FOREIGN KEY constraint failed/);
+    expect(() => insertProjectionSummary.run(9, 'k', frame)).toThrow(/FOREIGN KEY constraint failed/);
+    // One row a run or projection.
+    expect(() => insertRunSummary.run(1, 'k', frame)).toThrow(/UNIQUE constraint failed/);
+    // A projection deleted takes its summary along; a run purged, its own and its projections'.
+    db.prepare('DELETE FROM projections WHERE id = 2').run();
+    expect(db.prepare('SELECT projection_id FROM projection_h_summaries').all()).toEqual([
+      { projection_id: 1 },
+    ]);
+    db.prepare('DELETE FROM runs WHERE id = 1').run();
+    expect(db.prepare('SELECT run_id FROM run_h_summaries').all()).toEqual([{ run_id: 2 }]);
+    expect(counted('projection_h_summaries')).toEqual({ n: 0 });
+  });
+
   it('run all pending migrations in one transaction: a failing one leaves the database as it was', () => {
     const db = new Database(':memory:');
     const broken: Migration[] = [

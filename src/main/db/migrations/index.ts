@@ -11,6 +11,7 @@ import * as m0140 from './0140-sweeps-ran-fixed-warmups';
 import * as m0150 from './0150-sweep-fit-iterations';
 import * as m0160 from './0160-compact-sample-labels';
 import * as m0170 from './0170-kept-views';
+import * as m0180 from './0180-kept-run-summaries';
 
 /** Every migration, in order. Add new ones at the end, numbered in steps of 10. */
 export const migrations: readonly Migration[] = [
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   m0150,
   m0160,
   m0170,
+  m0180,
 ];
