@@ -1,20 +1,21 @@
 import { decodeFrame, encodeFrame } from '../../shared/api';
 import type { AnnotationColumn } from '../../shared/analysis';
-import type { RunClassesView, SweepClassesView } from '../../shared/domain';
+import type { ProjectionHSummary, RunClassesView, SweepClassesView } from '../../shared/domain';
 import {
-  storeClassAnswerRow,
   storeConsensusMapRow,
-  storedClassAnswerRow,
+  storeValueRow,
   storedConsensusMapRow,
-  type ClassAnswerTable,
+  storedValueRow,
+  type KeptValueTable,
 } from '../db/queries/kept-views';
 import type { ServiceContext } from './context';
-import type { KeptConsensusMap } from './view-cache';
+import { runViewsKey, viewCaches, type KeptConsensusMap, type KeptRunViews } from './view-cache';
 
 /**
- * What the view caches keep (view-cache.ts) written to the library too (migration 0170), so that a
- * new process reads an ended sweep's consensus maps and class answers, and a large run's class
- * answer, instead of making them again (2–4 s each at 10⁶ samples). Values are stored as NMF1
+ * What the view caches keep (view-cache.ts) written to the library too (migrations 0170 and 0180),
+ * so that a new process reads an ended sweep's consensus maps and class answers, a large run's
+ * summaries of H and class answer, and a large projection's summary of H, instead of making them
+ * again (2–4 s each at 10⁶ samples, 6–21 s for a run's summaries). Values are stored as NMF1
  * frames (shared/api/codec.ts: typed arrays as their bytes, the rest as JSON, non-finite numbers
  * marked), so what is read back is the value that was stored, bit for bit. Each row holds the key
  * it was made under and is read only under the same key. These are caches: a library open
@@ -80,43 +81,90 @@ export function storeConsensusMap(
   }
 }
 
-/** The answers stored per table. */
-interface ClassAnswers {
+/**
+ * What a run's row in `run_h_summaries` holds: what the process keeps of a summarised run
+ * (view-cache.ts `KeptRunViews`) but its class answer, stored on its own (`run_class_answers`, under
+ * the annotation files' version too).
+ */
+export type StoredRunViews = Omit<KeptRunViews, 'classes'>;
+
+/** The values stored per table. */
+interface KeptValues {
   sweep_class_answers: SweepClassesView;
   run_class_answers: RunClassesView;
+  run_h_summaries: StoredRunViews;
+  projection_h_summaries: ProjectionHSummary;
 }
 
 /**
- * The `sweeps:classes` or `runs:classes` answer of sweep or run `id` stored under `key`
- * (`sweepClassesKey`, or `runViewsKey` with the annotation files' version); undefined when none is
+ * The value of sweep, run or projection `id` stored in `table` under `key`: a `sweeps:classes` or
+ * `runs:classes` answer (`sweepClassesKey`, or `runViewsKey` with the annotation files' version), a
+ * run's summaries (`runViewsKey`) or a projection's (`projectionSummaryKey`); undefined when none is
  * stored under that key or it cannot be read.
  */
-export function storedClassAnswer<T extends ClassAnswerTable>(
+export function storedValue<T extends KeptValueTable>(
   ctx: ServiceContext,
   table: T,
   id: number,
   key: string,
-): ClassAnswers[T] | undefined {
+): KeptValues[T] | undefined {
   try {
-    const row = storedClassAnswerRow(ctx.db, table, id);
-    return row && row.answer_key === key ? (fromFrame(row.answer) as ClassAnswers[T]) : undefined;
+    const row = storedValueRow(ctx.db, table, id);
+    return row && row.key === key ? (fromFrame(row.value) as KeptValues[T]) : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Stores the `sweeps:classes` or `runs:classes` answer of sweep or run `id` under `key`. */
-export function storeClassAnswer<T extends ClassAnswerTable>(
+/** Stores the value of sweep, run or projection `id` in `table` under `key`. */
+export function storeValue<T extends KeptValueTable>(
   ctx: ServiceContext,
   table: T,
   id: number,
   key: string,
-  answer: ClassAnswers[T],
+  value: KeptValues[T],
 ): void {
   if (!storesViews(ctx)) return;
   try {
-    storeClassAnswerRow(ctx.db, table, id, key, frameBytes(answer));
+    storeValueRow(ctx.db, table, id, key, frameBytes(value));
   } catch {
     // As for the maps: a cache left unwritten.
   }
+}
+
+/**
+ * What is kept of run `head` (view-cache.ts `runViewsKey`): the process's own, else what the library
+ * stores under the same key (then kept by the process too); undefined when neither is, or the run
+ * is not one whose summaries are kept.
+ */
+export function keptOrStoredRunViews(
+  ctx: ServiceContext,
+  head: Parameters<typeof runViewsKey>[1],
+  maxEntries: number,
+): KeptRunViews | undefined {
+  const key = runViewsKey(ctx, head, maxEntries);
+  if (key === null) return undefined;
+  const caches = viewCaches(ctx);
+  const kept = caches.runs.get(key);
+  if (kept) return kept;
+  const stored = storedValue(ctx, 'run_h_summaries', head.id, key);
+  if (stored) caches.runs.set(key, stored);
+  return stored;
+}
+
+/**
+ * Keeps the summaries `views` just made of run `head` for the next calls of this process and
+ * stores them in the library for the next process (not their class answer, stored apart).
+ */
+export function keepAndStoreRunViews(
+  ctx: ServiceContext,
+  head: Parameters<typeof runViewsKey>[1],
+  views: KeptRunViews,
+  maxEntries: number,
+): void {
+  const key = runViewsKey(ctx, head, maxEntries);
+  if (key === null) return;
+  viewCaches(ctx).runs.set(key, views);
+  const { summary, coefficientOrders, classLabels } = views;
+  storeValue(ctx, 'run_h_summaries', head.id, key, { summary, coefficientOrders, classLabels });
 }

@@ -24,10 +24,12 @@ import { contentHash } from './datasets';
 import { RECORD_TABLES, incomingRecordProblem, mergeProjectionsAndConsensus } from './transfer-records';
 
 /**
- * The tables a merge reads from the other library. Not the views stored by migration 0170
- * (`sweep_consensus_maps`, `sweep_class_answers`, `run_class_answers`): they are caches keyed by
- * the other library's sweep and run ids and annotation file ids, which the merge changes, and they
- * are made again here on the first call (kept-views.ts), so none can be read for another sweep.
+ * The tables a merge reads from the other library. Not the views stored by migrations 0170
+ * (`sweep_consensus_maps`, `sweep_class_answers`, `run_class_answers`) and 0180
+ * (`run_h_summaries`, `projection_h_summaries`): they are caches keyed by the other library's
+ * sweep, run and projection ids and annotation file ids, which the merge changes, and they are made
+ * again here on the first call (kept-views.ts), so none can be read for another sweep, run or
+ * projection.
  */
 const MERGED_TABLES = [
   'datasets',

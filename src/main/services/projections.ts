@@ -36,7 +36,8 @@ import { projectionMemoryPlan } from './job-memory';
 import { getRunDetail, requireOwner } from './runs';
 import { summariseProjectionH } from './run-view';
 import { offerDelimitedTable } from './table-download';
-import { forgetProjectionSummary, idPrefix, viewCaches } from './view-cache';
+import { storeValue, storedValue } from './kept-views';
+import { forgetProjectionSummary, projectionSummaryKey, viewCaches } from './view-cache';
 
 /**
  * Projections: a dataset's samples fitted onto a saved run's components (W held, H fitted; the
@@ -100,7 +101,8 @@ export function getProjectionDetail(ctx: ServiceContext, id: number): Projection
  * (run-view.ts): up to {@link H_VIEW_MAX_ENTRIES} entries of H the stored projection as is; above,
  * H (k × n of the new samples: 160 MB at k = 20 × 10⁶) and the n sample names stay here and
  * `hSummary` carries the heat map the panel draws (`summariseProjectionH`), kept for the next call
- * (view-cache.ts: a stored projection never changes).
+ * (view-cache.ts: a stored projection never changes) and stored in the library for the next
+ * process (kept-views.ts, migration 0180).
  */
 export function getProjectionView(
   ctx: ServiceContext,
@@ -111,14 +113,15 @@ export function getProjectionView(
   if (!head) throw new ServiceError('not_found', `projection ${id} does not exist`);
   const { samples, ...row } = head;
   if (!summarisesH(head.rank, samples, maxEntries)) return getProjectionDetail(ctx, id);
-  const key = `${idPrefix(id)}${head.created_at}|${maxEntries}`;
+  const key = projectionSummaryKey(id, head.created_at, maxEntries);
   const kept = viewCaches(ctx).projections;
-  let summary = kept.get(key);
+  let summary = kept.get(key) ?? storedValue(ctx, 'projection_h_summaries', id, key);
   if (!summary) {
     const H = float64FromBlob(getProjectionRow(ctx.db, id)!.h) as Float64Array;
     summary = summariseProjectionH(H, head.rank, samples);
-    kept.set(key, summary);
+    storeValue(ctx, 'projection_h_summaries', id, key, summary);
   }
+  kept.set(key, summary);
   return { ...toProjectionSummary(row), H: null, sampleNames: [], hSummary: summary };
 }
 

@@ -38,7 +38,13 @@ import { getDatasetAnnotations, sampleAnnotationsVersion } from './annotations';
 import type { ServiceContext } from './context';
 import { loadDataset } from './datasets';
 import { getRunDetail, getRunDetailWithoutH } from './runs';
-import { storeClassAnswer, storeConsensusMap, storedClassAnswer, storedConsensusMap } from './kept-views';
+import {
+  keptOrStoredRunViews,
+  storeConsensusMap,
+  storeValue,
+  storedConsensusMap,
+  storedValue,
+} from './kept-views';
 import {
   consensusMapKey,
   keptRunViews,
@@ -146,13 +152,14 @@ export function runClasses(
   // summaries and the annotation files' version: a new process reads it without H.
   const viewsKey = runViewsKey(ctx, head, maxEntries);
   const storedKey = viewsKey === null ? null : `${viewsKey}|${annotations}`;
-  const stored =
-    storedKey === null ? undefined : storedClassAnswer(ctx, 'run_class_answers', runId, storedKey);
+  const stored = storedKey === null ? undefined : storedValue(ctx, 'run_class_answers', runId, storedKey);
   if (stored) {
     if (kept) kept.classes = { annotations, classes: stored.classes };
     return { runId, classes: stored.classes };
   }
-  const run = kept ? head : finishedRun(ctx, runId);
+  // Made without H when the library stores the run's summaries (with its dominant-component labels).
+  const views = kept ?? keptOrStoredRunViews(ctx, head, maxEntries);
+  const run = views ? head : finishedRun(ctx, runId);
   const columns = categorical(getDatasetAnnotations(ctx, run.datasetId, 'samples').samples);
   let classes: ClusterAgreement | null = null;
   if (columns.length > 0) {
@@ -160,7 +167,7 @@ export function runClasses(
     const consensus = consensusClustersOf(ctx, run);
     const clusters: ArrayLike<number> =
       consensus ??
-      kept?.classLabels ??
+      views?.classLabels ??
       dominantClusters(run as RunDetail & { W: Float64Array; H: Float64Array });
     classes = {
       rank,
@@ -169,8 +176,8 @@ export function runClasses(
       agreements: agreementsOf(clusters, rank, columns),
     };
   }
-  if (kept) kept.classes = { annotations, classes };
-  if (storedKey !== null) storeClassAnswer(ctx, 'run_class_answers', runId, storedKey, { runId, classes });
+  if (views) views.classes = { annotations, classes };
+  if (storedKey !== null) storeValue(ctx, 'run_class_answers', runId, storedKey, { runId, classes });
   return { runId, classes };
 }
 
@@ -184,7 +191,7 @@ export function sweepClasses(ctx: ServiceContext, sweepId: number): SweepClasses
   const key = sweepClassesKey(summary, sampleAnnotationsVersion(ctx, summary.datasetId));
   const kept = key === null ? undefined : viewCaches(ctx).sweepClasses.get(key);
   if (kept) return kept;
-  const stored = key === null ? undefined : storedClassAnswer(ctx, 'sweep_class_answers', sweepId, key);
+  const stored = key === null ? undefined : storedValue(ctx, 'sweep_class_answers', sweepId, key);
   if (stored && key !== null) {
     viewCaches(ctx).sweepClasses.set(key, stored);
     return stored;
@@ -206,7 +213,7 @@ export function sweepClasses(ctx: ServiceContext, sweepId: number): SweepClasses
   };
   if (key !== null) {
     viewCaches(ctx).sweepClasses.set(key, view);
-    storeClassAnswer(ctx, 'sweep_class_answers', sweepId, key, view);
+    storeValue(ctx, 'sweep_class_answers', sweepId, key, view);
   }
   return view;
 }

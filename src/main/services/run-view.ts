@@ -29,23 +29,25 @@ import { getDatasetAnnotations } from './annotations';
 import { consensusClustersOf } from './reading';
 import { getRunDetail, getRunDetailWithoutH } from './runs';
 import { offerDelimitedTable } from './table-download';
-import { keepRunViews, keptRunViews, type KeptRunViews } from './view-cache';
+import { keepAndStoreRunViews, keptOrStoredRunViews } from './kept-views';
+import type { KeptRunViews } from './view-cache';
 
 /**
  * The Run screen's record (`runs:get`). Up to {@link H_VIEW_MAX_ENTRIES} entries of H it is the
  * stored run as is; above, H (k × n: 160 MB at k = 20 × 10⁶ samples, which the window then held,
  * transposed and scanned per view) stays here and the record carries what the screen draws of it
  * instead (`hSummary`, shared/analysis/run-views.ts): a few MB whatever n is. The summaries are
- * kept (view-cache.ts): a finished run's W and H never change, so the next `runs:get` of the run
- * reads neither H nor the sample names and sorts nothing.
+ * kept (view-cache.ts) and stored in the library (kept-views.ts, migration 0180): a finished run's
+ * W and H never change, so the next `runs:get` of the run, in this process or the next, reads
+ * neither H nor the sample names and sorts nothing.
  */
 export function getRunView(ctx: ServiceContext, id: number, maxEntries = H_VIEW_MAX_ENTRIES): RunDetail {
   const head = getRunDetailWithoutH(ctx, id);
-  const views = keptRunViews(ctx, head, maxEntries);
+  const views = keptOrStoredRunViews(ctx, head, maxEntries);
   if (views) return { ...head, H: null, sampleNames: [], hSummary: views.summary };
   const run = getRunDetail(ctx, id);
   const made = keptRunView(run, () => consensusClustersOf(ctx, run), maxEntries);
-  if (made.kept) keepRunViews(ctx, head, made.kept, maxEntries);
+  if (made.kept) keepAndStoreRunViews(ctx, head, made.kept, maxEntries);
   return made.record;
 }
 
@@ -63,12 +65,12 @@ export function getCoefficientTracks(
 ): CoefficientTracks | null {
   const head = getRunDetailWithoutH(ctx, id);
   if (head.state !== 'done' || !head.W || !summarisesH(head.params.rank, head.cols, maxEntries)) return null;
-  let views = keptRunViews(ctx, head, maxEntries);
+  let views = keptOrStoredRunViews(ctx, head, maxEntries);
   if (!views) {
     const run = getRunDetail(ctx, id);
     views = keptRunView(run, () => consensusClustersOf(ctx, run), maxEntries).kept ?? undefined;
     if (!views) return null;
-    keepRunViews(ctx, head, views, maxEntries);
+    keepAndStoreRunViews(ctx, head, views, maxEntries);
   }
   const columns = getDatasetAnnotations(ctx, head.datasetId).samples;
   const { coefficients } = views.summary;

@@ -78,7 +78,8 @@ export interface KeptRunViews {
  * Summaries of large H kept between calls: `runs:get` and `projections:get` of a 10⁶-sample run
  * or projection spend seconds making them (sorts of 10⁶ samples, k passes over H), and a finished
  * run's and a stored projection's factors never change. Four of each: ~1 MB apiece at k = 20, and
- * a run's two sample orders (8 MB at 10⁶ samples).
+ * a run's two sample orders (8 MB at 10⁶ samples). Both are also stored in the library under the
+ * same keys (kept-views.ts, migration 0180), for the next process.
  */
 export interface ViewCaches {
   runs: RecentValues<KeptRunViews>;
@@ -179,15 +180,12 @@ export function keptRunViews(
   return key === null ? undefined : caches.get(ctx)?.runs.get(key);
 }
 
-/** Keeps `views` of run `head` for the next calls, when the run is one to keep (see {@link runViewsKey}). */
-export function keepRunViews(
-  ctx: ServiceContext,
-  head: Parameters<typeof runViewsKey>[1],
-  views: KeptRunViews,
-  maxEntries = H_VIEW_MAX_ENTRIES,
-): void {
-  const key = runViewsKey(ctx, head, maxEntries);
-  if (key !== null) viewCaches(ctx).runs.set(key, views);
+/**
+ * The key under which a summarised projection's summary is kept and stored: a stored projection
+ * never changes, and its creation time tells it from a later one given its id.
+ */
+export function projectionSummaryKey(id: number, createdAt: string, maxEntries = H_VIEW_MAX_ENTRIES): string {
+  return `${idPrefix(id)}${createdAt}|${maxEntries}`;
 }
 
 /** Forgets the kept summaries of run `id`, deleted (its id may later be given to another run). */

@@ -1,8 +1,8 @@
 import type { Db } from '../connection';
 
 /**
- * The rows of migration 0170: what the reading calls made for an ended sweep or a large run, each
- * with the key it was made under (services/view-cache.ts). Readers compare the key; these functions
+ * The rows of migrations 0170 and 0180: what the reading calls made for an ended sweep, a large run
+ * or a large projection, each with the key it was made under (services/view-cache.ts). Readers compare the key; these functions
  * neither check nor decode.
  */
 
@@ -40,33 +40,36 @@ export function storeConsensusMapRow(
   ).run(sweepId, rank, row.map_key, row.map, row.tracks_version, row.tracks);
 }
 
-/** Where an answer about one row (a sweep or a run) is stored. */
-export type ClassAnswerTable = 'sweep_class_answers' | 'run_class_answers';
+/**
+ * Where a value about one row (a sweep, a run or a projection) is stored, one row per owner: the
+ * class answers (0170) and the summaries of a large H (0180).
+ */
+export type KeptValueTable =
+  'sweep_class_answers' | 'run_class_answers' | 'run_h_summaries' | 'projection_h_summaries';
 
-const ownerColumn: Record<ClassAnswerTable, string> = {
-  sweep_class_answers: 'sweep_id',
-  run_class_answers: 'run_id',
+/** Each table's owner, key and value columns. */
+const columnsOf: Record<KeptValueTable, { owner: string; key: string; value: string }> = {
+  sweep_class_answers: { owner: 'sweep_id', key: 'answer_key', value: 'answer' },
+  run_class_answers: { owner: 'run_id', key: 'answer_key', value: 'answer' },
+  run_h_summaries: { owner: 'run_id', key: 'summary_key', value: 'summary' },
+  projection_h_summaries: { owner: 'projection_id', key: 'summary_key', value: 'summary' },
 };
 
-/** The stored class answer of sweep or run `id`, whatever its key; undefined when none is. */
-export function storedClassAnswerRow(
+/** The value stored for row `id` in `table`, whatever its key; undefined when none is. */
+export function storedValueRow(
   db: Db,
-  table: ClassAnswerTable,
+  table: KeptValueTable,
   id: number,
-): { answer_key: string; answer: Buffer } | undefined {
-  return db.prepare(`SELECT answer_key, answer FROM ${table} WHERE ${ownerColumn[table]} = ?`).get(id) as
-    { answer_key: string; answer: Buffer } | undefined;
+): { key: string; value: Buffer } | undefined {
+  const { owner, key, value } = columnsOf[table];
+  return db.prepare(`SELECT ${key} AS key, ${value} AS value FROM ${table} WHERE ${owner} = ?`).get(id) as
+    { key: string; value: Buffer } | undefined;
 }
 
-/** Stores the class answer of sweep or run `id`, replacing what was stored for it. */
-export function storeClassAnswerRow(
-  db: Db,
-  table: ClassAnswerTable,
-  id: number,
-  answerKey: string,
-  answer: Buffer,
-): void {
+/** Stores the value of row `id` in `table` under `key`, replacing what was stored for it. */
+export function storeValueRow(db: Db, table: KeptValueTable, id: number, key: string, value: Buffer): void {
+  const columns = columnsOf[table];
   db.prepare(
-    `INSERT OR REPLACE INTO ${table} (${ownerColumn[table]}, answer_key, answer) VALUES (?, ?, ?)`,
-  ).run(id, answerKey, answer);
+    `INSERT OR REPLACE INTO ${table} (${columns.owner}, ${columns.key}, ${columns.value}) VALUES (?, ?, ?)`,
+  ).run(id, key, value);
 }

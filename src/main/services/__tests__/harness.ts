@@ -58,6 +58,27 @@ export function servicesWithFolders(
 }
 
 /**
+ * Services on the library file in `dir` (as a restarted app or another process opens it), added to
+ * `opened` for {@link closeAll}.
+ */
+export function reopened(dir: string, opened: Services[], readOnly = false): Services {
+  const services = createServices({
+    libraryPath: join(dir, 'library.sqlite'),
+    workerPath,
+    mode: 'browser',
+    threads: 2,
+    readOnly,
+  });
+  opened.push(services);
+  return services;
+}
+
+/** Closes every services of `opened`, emptying it. */
+export async function closeAll(opened: Services[]): Promise<void> {
+  for (const services of opened.splice(0)) await services.close();
+}
+
+/**
  * A starter of services (two pool threads, browser mode) on a fresh library in its own temporary
  * folder; everything it started is closed and removed after each test (registered here).
  */

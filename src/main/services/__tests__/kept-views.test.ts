@@ -9,8 +9,8 @@ import type {
   SweepDetail,
   SweepSummary,
 } from '../../../shared/domain';
-import { createServices, type Services } from '..';
-import { call, finishedRun, servicesWithFolders, synthesizedDataset, workerPath } from './harness';
+import type { Services } from '..';
+import { call, closeAll, finishedRun, reopened, servicesWithFolders, synthesizedDataset } from './harness';
 
 /**
  * What `sweeps:consensus`, `sweeps:classes` and `runs:classes` made, stored in the library
@@ -21,23 +21,6 @@ import { call, finishedRun, servicesWithFolders, synthesizedDataset, workerPath 
 const start = servicesWithFolders('nmf-kept-views-');
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-/** Services on the library file in `dir` (as a restarted app or another process opens it). */
-function reopened(dir: string, opened: Services[], readOnly = false): Services {
-  const services = createServices({
-    libraryPath: join(dir, 'library.sqlite'),
-    workerPath,
-    mode: 'browser',
-    threads: 2,
-    readOnly,
-  });
-  opened.push(services);
-  return services;
-}
-
-async function closeAll(opened: Services[]): Promise<void> {
-  for (const services of opened.splice(0)) await services.close();
-}
 
 /** Waits for sweep `id` to end, and gives its state. */
 async function ended(services: Services, id: number): Promise<SweepDetail> {

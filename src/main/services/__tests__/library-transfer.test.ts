@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { ApiError, LibraryMergeResult } from '../../../shared/api';
+import { encodeFrame, type ApiError, type LibraryMergeResult } from '../../../shared/api';
 import type { ConsensusMapView, LibraryStats, RunSummary, SweepDetail } from '../../../shared/domain';
 import type { Services } from '..';
 import { dispatch } from '../dispatch';
@@ -192,14 +192,48 @@ describe('library export and merge through the services', () => {
       rank: 2,
     });
     await call(source.services, 'sweeps:classes', { id: sourceSweep.id });
+    // Summaries of H stored for every run and for a projection (migration 0180; rows as a large
+    // run's and projection's would be: the merge does not read their content).
+    const sourceDb = source.services.ctx.db;
+    const [sourceRun] = sourceDb
+      .prepare('SELECT id, dataset_id FROM runs WHERE sweep_id IS NULL')
+      .all() as Array<{
+      id: number;
+      dataset_id: number;
+    }>;
+    const sourceProjection = await call<{ id: number }>(source.services, 'projections:start', {
+      runId: sourceRun.id,
+      datasetId: sourceRun.dataset_id,
+    });
+    const summaryFrame = (id: number): Buffer =>
+      Buffer.from(encodeFrame({ id, map: new Float32Array([id]) }));
+    const storeSummaries = (db: typeof sourceDb, runIds: number[], projectionIds: number[]): void => {
+      for (const id of runIds)
+        db.prepare('INSERT INTO run_h_summaries (run_id, summary_key, summary) VALUES (?, ?, ?)').run(
+          id,
+          `${id}|run`,
+          summaryFrame(id),
+        );
+      for (const id of projectionIds)
+        db.prepare(
+          'INSERT INTO projection_h_summaries (projection_id, summary_key, summary) VALUES (?, ?, ?)',
+        ).run(id, `${id}|projection`, summaryFrame(id));
+    };
+    const sourceRunIds = (sourceDb.prepare('SELECT id FROM runs').all() as Array<{ id: number }>).map(
+      (r) => r.id,
+    );
+    storeSummaries(sourceDb, sourceRunIds, [sourceProjection.id]);
     const storedViews = (db: typeof source.services.ctx.db): unknown[] =>
       db
         .prepare(
-          `SELECT sweep_id, rank, map_key AS key, map AS value FROM sweep_consensus_maps
-           UNION ALL SELECT sweep_id, NULL, answer_key, answer FROM sweep_class_answers ORDER BY 1, 2`,
+          `SELECT 'map' AS kind, sweep_id AS id, rank, map_key AS key, map AS value FROM sweep_consensus_maps
+           UNION ALL SELECT 'classes', sweep_id, NULL, answer_key, answer FROM sweep_class_answers
+           UNION ALL SELECT 'run', run_id, NULL, summary_key, summary FROM run_h_summaries
+           UNION ALL SELECT 'projection', projection_id, NULL, summary_key, summary FROM projection_h_summaries
+           ORDER BY 1, 2, 3`,
         )
         .all();
-    expect(storedViews(source.services.ctx.db)).toHaveLength(2);
+    expect(storedViews(sourceDb)).toHaveLength(2 + sourceRunIds.length + 1);
     const file = await exportedLibrary(source.services);
 
     // The library merged into holds a sweep of its own (the same id as the source's), its map stored.
@@ -220,8 +254,12 @@ describe('library export and merge through the services', () => {
       return s.state === 'done' ? s : null;
     }, 'the sweep');
     const ownMap = await call<ConsensusMapView>(target.services, 'sweeps:consensus', { id: own.id, rank: 2 });
+    // The library's own run stored summaries too, under an id a source run has.
+    const [ownRun] = target.services.ctx.db.prepare('SELECT id FROM runs').all() as Array<{ id: number }>;
+    expect(sourceRunIds).toContain(ownRun.id);
+    storeSummaries(target.services.ctx.db, [ownRun.id], []);
     const before = storedViews(target.services.ctx.db);
-    expect(before).toHaveLength(1);
+    expect(before).toHaveLength(2);
 
     const merged = await call<LibraryMergeResult>(target.services, 'library:merge', {
       file: { fileName: file.fileName, bytes: file.bytes },
