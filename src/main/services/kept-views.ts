@@ -86,7 +86,20 @@ export function storeConsensusMap(
  * (view-cache.ts `KeptRunViews`) but its class answer, stored on its own (`run_class_answers`, under
  * the annotation files' version too).
  */
-export type StoredRunViews = Omit<KeptRunViews, 'classes'>;
+export type StoredRunViews = Omit<KeptRunViews, 'classes' | 'classLabels'> & {
+  /** The labels (0…k−1) in the narrowest array that holds them: 1 byte a sample up to k = 256. */
+  classLabels: Uint8Array | Uint16Array | Int32Array;
+};
+
+/**
+ * Labels 0…k−1 in the narrowest typed array that holds them: at 10⁶ samples 1 MB rather than 4 for
+ * k ≤ 256 (of a stored run's ~12 MB at k = 3), the same values.
+ */
+function narrowLabels(labels: Int32Array, k: number): StoredRunViews['classLabels'] {
+  if (k <= 256) return Uint8Array.from(labels);
+  if (k <= 65_536) return Uint16Array.from(labels);
+  return labels;
+}
 
 /** The values stored per table. */
 interface KeptValues {
@@ -148,8 +161,14 @@ export function keptOrStoredRunViews(
   const kept = caches.runs.get(key);
   if (kept) return kept;
   const stored = storedValue(ctx, 'run_h_summaries', head.id, key);
-  if (stored) caches.runs.set(key, stored);
-  return stored;
+  if (!stored) return undefined;
+  const { classLabels, ...rest } = stored;
+  const views: KeptRunViews = {
+    ...rest,
+    classLabels: classLabels instanceof Int32Array ? classLabels : Int32Array.from(classLabels),
+  };
+  caches.runs.set(key, views);
+  return views;
 }
 
 /**
@@ -166,5 +185,9 @@ export function keepAndStoreRunViews(
   if (key === null) return;
   viewCaches(ctx).runs.set(key, views);
   const { summary, coefficientOrders, classLabels } = views;
-  storeValue(ctx, 'run_h_summaries', head.id, key, { summary, coefficientOrders, classLabels });
+  storeValue(ctx, 'run_h_summaries', head.id, key, {
+    summary,
+    coefficientOrders,
+    classLabels: narrowLabels(classLabels, head.params.rank),
+  });
 }

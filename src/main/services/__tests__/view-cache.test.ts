@@ -60,6 +60,13 @@ describe('summaries of H kept between calls', () => {
     await call(services, 'runs:delete', { id });
     expect(viewCaches(services.ctx).runs.keys()).toEqual([]);
     await call(services, 'runs:restore', { id });
+    // The same run back: its summaries are read from the library (migration 0180), not made again.
+    expect(getRunView(services.ctx, id, MAX_ENTRIES).hSummary).toEqual(first.hSummary);
+    expect(blockMaxima).toHaveBeenCalledTimes(2);
+    // Not stored either: made again.
+    await call(services, 'runs:delete', { id });
+    await call(services, 'runs:restore', { id });
+    services.ctx.db.prepare('DELETE FROM run_h_summaries').run();
     expect(getRunView(services.ctx, id, MAX_ENTRIES).hSummary).toEqual(first.hSummary);
     expect(blockMaxima).toHaveBeenCalledTimes(4);
   }, 60_000);
