@@ -2,7 +2,7 @@
  * Time and size of the calls the Run screen and the projection panel make for one stored run or
  * projection, through the services' own dispatch (as the IPC and HTTP transports call them): each
  * call twice in a row on the library opened read-only (or, with `--writable`, as the app opens it:
- * migrated when older, and what the calls store kept — migration 0170), its answer encoded as the
+ * migrated when older, and what the calls store kept — migrations 0170 and 0180), its answer encoded as the
  * browser mode's frame (`encodeFrame`) for its size. Prints one JSON line per call.
  *
  *   node --import tsx scripts/measure/view-calls.ts [--writable] LIBRARY.sqlite runs:get '{"id":1}' [runs:classes '{"id":1}' …]
