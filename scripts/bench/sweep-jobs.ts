@@ -4,7 +4,8 @@
  *
  *   node --import tsx scripts/bench/sweep-jobs.ts [--file e2e/fixtures/golub/golub.tsv.gz | FILE.mtx]
  *       [--ranks 2..5] [--kinds replicate,fold,consensus] [--baseline both|no|only] [--limit N]
- *       [--fingerprint] [--kernel-times] [--old-native FILE]
+ *       [--fingerprint] [--kernel-times] [--old-native FILE] [--beta 2] [--solver mu|hals]
+ *       [--threads N]
  *
  * The sweep is planned as `nmf-studio sweep FILE --ranks A..B` plans it (the sweep defaults:
  * KL multiplicative updates with the HALS warm-up, 5 replicates, 3 folds, the baseline, 20
@@ -16,6 +17,9 @@
  * are printed by kernel (CPU ms; the rest of a job's time is JavaScript between them).
  * `--old-native FILE`: the jobs compute with that native module (another build's
  * nmf_kernels.node, copied aside) instead of this tree's, for runs alternated with this tree's.
+ * `--beta B`, `--solver mu|hals`: the sweep's fits minimise that β-divergence with that solver
+ * (default KL by multiplicative updates; `hals` needs β = 2 and runs without the warm-up).
+ * `--threads N`: the jobs' kernels split their passes over N threads (default: one).
  * `--alternate FILE`: every job runs twice, with this tree's module and with FILE's, in turn
  * (which goes first alternates from job to job, so both meet the same load), the kinds' sums kept
  * apart ("… (old)", "… (new)") and the two runs' hashes of W, H, trace, loss and held-out error
@@ -41,6 +45,9 @@ const kinds = new Set(get('--kinds', 'replicate,fold,consensus').split(','));
 const baseline = get('--baseline', 'both');
 const limit = Number(get('--limit', '100000'));
 const oldNativeFile = get('--old-native', '');
+const beta = Number(get('--beta', '1'));
+const threads = Number(get('--threads', '1'));
+const solver = get('--solver', 'mu') as 'mu' | 'hals';
 if (oldNativeFile !== '') {
   const { registerNativeKernels } = await import('../../src/shared/nmf/kernels/native');
   registerNativeKernels(
@@ -74,7 +81,15 @@ const jobs = planSweep({
   replicates: SWEEP_DEFAULTS.replicates,
   cvFolds: SWEEP_DEFAULTS.cvFolds,
   baseline: SWEEP_DEFAULTS.baseline,
-  fit: { beta: 1, solver: 'mu', ...SWEEP_FIT_DEFAULTS, seed: 0, shuffle: false },
+  fit: {
+    beta,
+    solver,
+    ...SWEEP_FIT_DEFAULTS,
+    // The HALS warm-up precedes multiplicative updates only.
+    ...(solver === 'mu' ? {} : { warmup: 0 }),
+    seed: 0,
+    shuffle: false,
+  },
 })
   .filter((job) => kinds.has(job.kind))
   .filter((job) => (baseline === 'both' ? true : baseline === 'only' ? job.baseline : !job.baseline))
@@ -85,7 +100,7 @@ const jobs = planSweep({
 /** With `--kernel-times`: the one-thread kernel set, each method's CPU time summed by name. */
 const kernelMs = new Map<string, { calls: number; ms: number }>();
 function timedKernels(): ReturnType<typeof selectKernels> {
-  const kernels = selectKernels({ threads: 1 });
+  const kernels = selectKernels({ threads });
   const wrapped: Record<string, unknown> = {};
   for (const name of Object.keys(kernels) as (keyof typeof kernels)[]) {
     const method = kernels[name] as unknown;
@@ -108,7 +123,7 @@ function timedKernels(): ReturnType<typeof selectKernels> {
   }
   return wrapped as unknown as ReturnType<typeof selectKernels>;
 }
-const hooks = has('--kernel-times') ? { kernels: timedKernels() } : {};
+const hooks = { kernels: has('--kernel-times') ? timedKernels() : selectKernels({ threads }) };
 const alternateFile = get('--alternate', '');
 const alternate =
   alternateFile === ''

@@ -106,9 +106,11 @@ export interface CostSettings {
   /** Entries held out as missing (a sweep's fold fit): the masked kernels. */
   masked?: boolean;
   /**
-   * With `masked` on CSR V: the entries the fit holds out. The masked copy of a CSR V stores each
-   * held-out zero as an explicit missing entry (analysis/crossval.ts), so its kernels pass over
-   * those too: at 5000 × 400 with 10 % stored, one fold of three adds 6·10⁵ entries to V's 2·10⁵.
+   * With `masked` on CSR V: the entries the fit holds out. The masked copy of a CSR V stores only
+   * V's entries (analysis/crossval.ts `maskFoldApart`; β = 1 and 2, the CSR families), but the
+   * missing-value kernels (`maskedSums`, `maskedSweep`) run over every held-out entry, stored or
+   * not: at 5000 × 400 with 10 % stored, one fold of three holds out 6.7·10⁵ entries beside V's
+   * 2·10⁵ stored ones. See {@link HELD_OUT_ENTRY_WEIGHT}.
    */
   heldOutEntries?: number;
 }
@@ -138,6 +140,18 @@ type FitStart = 'random' | 'nndsvd' | 'nndsvda' | 'nndsvdar' | 'custom';
  */
 const MASKED_FACTOR = 1.65;
 const CSR_ALS_FACTOR = 2;
+/**
+ * What a held-out entry of a CSR fold fit costs per iteration, in stored entries of its family:
+ * the missing-value kernels' terms (one dot product and one update of k per held-out entry and
+ * side; the HALS warm-up's masked sweeps) on top of the CSR passes over V's stored entries, which
+ * the masked factor prices. Fitted on 5000 × 400 counts, 10 % stored, folds of three
+ * (`scripts/bench/sweep-jobs.ts --kinds replicate,fold`, one thread; 6.7·10⁵ held-out entries a
+ * fold beside 2·10⁵ stored): a fold iteration (its warm-up, screen and kept fit over its 1 210
+ * iterations) cost 3.37 / 3.53 / 3.53× a replicate's at k = 2 / 3 / 5, the model with this weight
+ * 3.71 / 3.64 / 3.53× (without it, V's stored entries alone: 1.65×; with the held-out zeros as
+ * stored entries, as the copy used to hold them: 6.1 / 5.9 / 5.7×).
+ */
+const HELD_OUT_ENTRY_WEIGHT = 0.5;
 /**
  * Itakura–Saito and general β on CSR V against the same shape dense: every entry of WH enters the
  * updates either way, and the stored entries add a power each (the CSR numerator terms are formed
@@ -169,10 +183,10 @@ function familyOf(
   const csr = shape.layout === 'csr';
   const all = shape.rows * shape.cols;
   const masked = settings.masked === true;
-  // A held-out entry is a new stored one where V is zero (a fraction 1 − nnz/(m·n) of them).
-  const heldOutZeros =
-    csr && masked ? (settings.heldOutEntries ?? 0) * (1 - shape.nnz / Math.max(1, all)) : 0;
-  const stored = csr ? shape.nnz + heldOutZeros : all;
+  // The CSR families (β = 1 and 2) pass over V's stored entries, and a fold fit's missing-value
+  // kernels over its held-out entries, each a fraction of a stored entry's cost.
+  const heldOut = csr && masked ? HELD_OUT_ENTRY_WEIGHT * (settings.heldOutEntries ?? 0) : 0;
+  const stored = csr ? shape.nnz + heldOut : all;
   const maskedFactor = masked ? MASKED_FACTOR : 1;
   // A minibatch fit runs MU's kernels (below); its passes are priced in fitIterationsWork.
   if (beta === 2 && solver !== 'mu' && solver !== 'minibatch') {

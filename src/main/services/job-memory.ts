@@ -37,7 +37,7 @@ export function sweepMemoryPlan(
   return planSweepMemory(
     dataset,
     jobs,
-    { solver: fit.solver, init: fit.init, batchSize: fit.batchSize },
+    { solver: fit.solver, init: fit.init, batchSize: fit.batchSize, beta: fit.beta },
     ctx.pool.size,
     currentMemoryBudget(ctx).bytes,
   );

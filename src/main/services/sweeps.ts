@@ -153,7 +153,7 @@ export function sweepJobFixedWork(dataset: CostShape, job: SweepJob): number {
 
 /**
  * The kernels a sweep job runs: its loss and solver, masked when it holds entries out, with the
- * entries one fold holds out (on CSR V they are passed over as stored entries).
+ * entries one fold holds out (on CSR V the missing-value kernels run over them: fit-cost.ts).
  */
 function sweepJobCostSettings(
   dataset: CostShape,

@@ -231,6 +231,101 @@ export function maskFold(V: DataMatrix, folds: AnyCvFolds, fold: number): DataMa
 }
 
 /**
+ * One fold of V masked for its fit with V's unstored held-out entries kept apart
+ * ({@link maskFoldApart}).
+ */
+export interface MaskedFold {
+  /**
+   * m × n: V with the held-out entries it stores set to NaN. CSR V stays CSR with exactly V's
+   * stored entries (same indptr and indices); dense V has every held-out entry NaN.
+   */
+  V: DataMatrix;
+  /**
+   * Row-major positions (i·n + j, ascending) of the held-out entries a CSR V does not store — its
+   * held-out zeros —, to be passed to `prepareData` as missing (`unstoredMissing`); empty for
+   * dense V.
+   */
+  unstoredMissing: Float64Array;
+}
+
+/**
+ * One fold of V masked as {@link maskFold} masks it, except that a CSR V's held-out zeros are
+ * returned as positions instead of being stored as NaN: the masked copy stores only V's entries,
+ * and the fit (`prepareData(V, kernels, unstoredMissing)`) finds the same missing pattern. The
+ * CSR passes of a fit compute (WH)_ij at every stored entry, so a held-out zero stored as NaN cost
+ * as much as an observed entry (1/F of m·n of them with full folds, several times V's nnz on
+ * sparse counts). Only for fits whose every step reads the missing entries from that pattern:
+ * β = 1 and β = 2 (the general-β passes read stored NaN; see `foldMissingApart` in sweep-job.ts).
+ * Dense V: the same matrix as {@link maskFold}.
+ *
+ * @param V m × n
+ */
+export function maskFoldApart(V: DataMatrix, folds: AnyCvFolds, fold: number): MaskedFold {
+  if (V.kind === 'dense') return { V: maskFold(V, folds, fold), unstoredMissing: new Float64Array(0) };
+  checkFold(V, folds, fold);
+  const { rows: m, cols: n } = V;
+  const stored = V.indptr[m];
+  // Copies (`slice`), never views: V may live in shared memory, and the copy is the fit's own.
+  const data = V.data.slice(0, stored);
+  let unstored: Float64Array;
+  if ('kind' in folds) {
+    // The fold's sampled positions merged with each row's stored entries.
+    const held = foldPositions(folds, fold);
+    unstored = new Float64Array(held.length);
+    let count = 0;
+    let p = 0;
+    for (let i = 0; i < m && p < held.length; i++) {
+      const rowEnd = (i + 1) * n;
+      let q = V.indptr[i];
+      const end = V.indptr[i + 1];
+      for (; p < held.length && held[p] < rowEnd; p++) {
+        const j = held[p] - i * n;
+        while (q < end && V.indices[q] < j) q++;
+        if (q < end && V.indices[q] === j) data[q] = NaN;
+        else unstored[count++] = held[p];
+      }
+    }
+    unstored = unstored.slice(0, count);
+  } else {
+    // Two passes over the fold numbers: the held-out zeros counted, then listed.
+    const assignment = folds.assignment;
+    let heldEntries = 0;
+    for (let t = 0; t < assignment.length; t++) if (assignment[t] === fold) heldEntries++;
+    let heldStored = 0;
+    for (let i = 0; i < m; i++) {
+      for (let q = V.indptr[i]; q < V.indptr[i + 1]; q++) {
+        if (assignment[i * n + V.indices[q]] === fold) {
+          data[q] = NaN;
+          heldStored++;
+        }
+      }
+    }
+    unstored = new Float64Array(heldEntries - heldStored);
+    let count = 0;
+    for (let i = 0; i < m; i++) {
+      let q = V.indptr[i];
+      const end = V.indptr[i + 1];
+      for (let j = 0; j < n; j++) {
+        if (q < end && V.indices[q] === j) {
+          q++;
+          continue;
+        }
+        if (assignment[i * n + j] === fold) unstored[count++] = i * n + j;
+      }
+    }
+  }
+  const masked: CsrMatrix = {
+    kind: 'csr',
+    rows: m,
+    cols: n,
+    indptr: V.indptr.slice(0, m + 1),
+    indices: V.indices.slice(0, stored),
+    data,
+  };
+  return { V: masked, unstoredMissing: unstored };
+}
+
+/**
  * V with the entries at `held` (row-major positions, ascending) set to missing: the sampled-fold
  * counterpart of {@link maskFold}, one merge of each row's stored entries with its held-out
  * positions, so a CSR V gains only the held-out zeros of the sample.

@@ -3,7 +3,6 @@
  * the fit (screened over several starts for fold jobs), and what the summary reads from it.
  */
 import type { DataMatrix } from '../linalg/matrix';
-import { fitNmf } from '../nmf';
 import { prepareData } from '../nmf/data';
 import { defaultSolverFor, ENGINE_DEFAULTS } from '../nmf/defaults';
 import { logLikelihoodOf } from '../nmf/divergence';
@@ -15,29 +14,64 @@ import type { FitHooks, FitOptionsInput, FitResult } from '../nmf/types';
 import { normalizeColumns } from './alignment';
 import { sampleLabels } from './consensus';
 import { isIntegerData, pearsonDispersion } from './count-model';
-import { cvFoldsFor, heldOutError, heldOutTrimmedError, maskFold, shuffleWithinRows } from './crossval';
+import {
+  cvFoldsFor,
+  heldOutError,
+  heldOutTrimmedError,
+  maskFold,
+  maskFoldApart,
+  shuffleWithinRows,
+} from './crossval';
 import { SAMPLE_FOLD_KIND, runSampleFoldJob } from './sample-cv';
 import type { SweepJob, SweepJobResult } from './types';
-/** Observed (non-NaN) entries of V, stored or not. */
-function observedCount(V: DataMatrix): number {
-  let missing = 0;
+/**
+ * Observed entries of V, stored or not: neither NaN nor among `unstoredMissing` (entries V does
+ * not store that are missing, a fold's held-out zeros: see crossval.ts `MaskedFold`).
+ */
+function observedCount(V: DataMatrix, unstoredMissing: Float64Array): number {
+  let missing = unstoredMissing.length;
   for (let t = 0; t < V.data.length; t++) if (Number.isNaN(V.data[t])) missing++;
   return V.rows * V.cols - missing;
+}
+
+const NO_POSITIONS = new Float64Array(0);
+
+/**
+ * Whether a fold fit with these settings may take its held-out zeros as missing positions beside
+ * a masked copy that stores only V's entries (crossval.ts `maskFoldApart`) rather than stored NaN
+ * (`maskFold`): every pass of a β = 1 or β = 2 fit takes the missing entries from the scan's
+ * pattern — the numerators' CSR passes skip stored NaN (adding their +0 is exact, so the sums
+ * keep their bits without them), the denominators and the loss subtract the missing entries'
+ * terms listed in row-major order, HALS and ALS sweep with the pattern's Gram corrections —, so
+ * the fit's arrays and results are bit for bit those on the copy with the zeros stored as NaN.
+ * The general-β passes (nmf/kernels/scalar/beta.ts `betaSparseRow`, the loss's Σ WH^β) tell a
+ * missing entry by its stored NaN, so they keep the all-stored copy.
+ */
+export function foldMissingApart(fit: FitOptionsInput): boolean {
+  const beta = fit.beta ?? ENGINE_DEFAULTS.beta;
+  return beta === 1 || beta === 2;
 }
 
 /**
  * The job's fit: a single start, or (with `screen`) several starts run for a few iterations each,
  * the one with the lowest loss then continued from where it stopped (multiplicative and HALS
  * updates depend only on the current factors, so continuing is the same as never stopping).
+ * `unstoredMissing`: entries of a CSR `input` it does not store that are missing (a fold's
+ * held-out zeros, crossval.ts `MaskedFold`), passed to the one scan of `input` every start shares.
  */
-function screenedFit(input: DataMatrix, job: SweepJob, hooks: FitHooks): FitResult {
-  if (job.screen === null || job.screen.starts <= 1) return fitNmf(input, job.fit, hooks);
-  const base = job.fit.seed ?? 0;
-  const iterations = job.screen.iterations;
+export function screenedFit(
+  input: DataMatrix,
+  job: SweepJob,
+  hooks: FitHooks,
+  unstoredMissing: Float64Array = NO_POSITIONS,
+): FitResult {
   // V is scanned (missing pattern, sums) once for the starts and the continued fit, as
   // `fitReplicates` does: `fitNmf` is exactly `fitPrepared` on the scan.
-  const data = prepareData(input);
+  const data = prepareData(input, undefined, unstoredMissing);
   const fitOn = (options: FitOptionsInput): FitResult => fitPrepared(data, resolveWith(options, data), hooks);
+  if (job.screen === null || job.screen.starts <= 1) return fitOn(job.fit);
+  const base = job.fit.seed ?? 0;
+  const iterations = job.screen.iterations;
   // A screened multiplicative-update start never tests convergence (tol 0) and its trace is
   // dropped: only its last loss decides. Evaluating the loss at the end of the warm-up and of the
   // start instead of every `checkEvery` iterations leaves W, H and that loss as they were (the loss
@@ -168,14 +202,16 @@ export function runSweepJob(
   if (job.kind === SAMPLE_FOLD_KIND) return runSampleFoldJob(V, job, hooks, screenedFit);
   const data = job.baseline ? (options.shuffled ?? shuffleWithinRows)(V, job.shuffleSeed) : V;
   let input: DataMatrix = data;
+  let unstoredMissing: Float64Array = NO_POSITIONS;
   let folds = null;
   if (job.kind === 'fold') {
     if (job.cv === null) throw new RangeError(`fold job ${job.id} has no fold settings`);
     folds = cvFoldsFor(V.rows, V.cols, job.cv.folds, job.cv.seed, undefined, job.cv.holdout);
-    input = maskFold(data, folds, job.index);
+    if (foldMissingApart(job.fit)) ({ V: input, unstoredMissing } = maskFoldApart(data, folds, job.index));
+    else input = maskFold(data, folds, job.index);
   }
   const deferred = options.deferReplicateStatistics === true && job.kind === 'replicate' && !job.baseline;
-  const fit = screenedFit(input, withoutUnreadLoglik(job, deferred), hooks);
+  const fit = screenedFit(input, withoutUnreadLoglik(job, deferred), hooks, unstoredMissing);
   let held: { error: number; count: number } | null = null;
   let trimmed: number | null = null;
   if (folds !== null) {
@@ -198,7 +234,7 @@ export function runSweepJob(
     iterations: fit.iterations,
     converged: fit.converged,
     seconds: fit.seconds,
-    observed: observedCount(input),
+    observed: observedCount(input, unstoredMissing),
     heldOutError: held ? held.error : null,
     heldOutCount: held ? held.count : 0,
     heldOutErrorTrimmed: trimmed,

@@ -10,7 +10,9 @@
  *    (`fitBytes`), the result it posts back (W normalised, labels, kept factors), and what the
  *    job builds from V for it — a shuffled copy for a baseline fit (crossval.ts
  *    `shuffleWithinRows`), a masked copy and the fold assignment or sample for a CV fold
- *    (`maskFold`, built in JavaScript arrays before its typed copy), the training and held-out
+ *    (a CSR V's copy of its stored entries with the held-out zeros' positions beside it,
+ *    `maskFoldApart`, for β = 1 and 2; else `maskFold`, which stores them as NaN, built in
+ *    JavaScript arrays before its typed copy for full folds), the training and held-out
  *    columns for a sample fold (sample-cv.ts `selectDataColumns`);
  *  - what the job gathers besides: a sweep's decoded results and its consensus matrix (computed on
  *    at most CONSENSUS_MAX_SAMPLES samples, so O(min(n, 2000)²), not O(n²)); a cNMF consensus's
@@ -91,16 +93,19 @@ function builtCsrBytes(entries: number, rows: number): number {
 }
 
 /**
+ * A sweep's fit settings as the plan needs them: a single fit's, and the β of the loss (default
+ * 1), which decides how a CSR fold's held-out zeros are masked (analysis/sweep-job.ts
+ * `foldMissingApart`).
+ */
+export type SweepPlannedFit = Omit<PlannedFit, 'rank' | 'parallel'> & { beta?: number };
+
+/**
  * The bytes one sweep job holds besides V: the fit's arrays at its rank, plus what runSweepJob
  * builds for it (see the top of this file), plus its result.
  *
  * @param fit the sweep's fit settings (rank taken from the job)
  */
-export function sweepJobBytes(
-  dataset: PlannedDataset,
-  job: PlannedSweepJob,
-  fit: Omit<PlannedFit, 'rank' | 'parallel'>,
-): number {
+export function sweepJobBytes(dataset: PlannedDataset, job: PlannedSweepJob, fit: SweepPlannedFit): number {
   const m = dataset.rows;
   const n = dataset.cols;
   const k = job.rank;
@@ -125,12 +130,18 @@ export function sweepJobBytes(
     // (8 bytes) and fold numbers (1 byte), each job drawing its own.
     const held = Math.ceil(heldInAll / folds);
     const assignment = sampled ? 9 * heldInAll + 8 * held : entries;
+    // β = 1 and 2 (`maskFoldApart`): V's stored entries copied to typed arrays and the held-out
+    // zeros' positions (8 bytes each, at most `held`); other β (`maskFold`): every held-out zero
+    // stored as a NaN entry besides V's.
+    const beta = fit.beta ?? 1;
     const masked =
       dataset.layout === 'dense'
         ? 8 * entries
-        : sampled
-          ? 12 * (dataset.nnz + held) + 4 * (m + 1)
-          : builtCsrBytes(dataset.nnz + held, m);
+        : beta === 1 || beta === 2
+          ? 12 * dataset.nnz + 4 * (m + 1) + 8 * held
+          : sampled
+            ? 12 * (dataset.nnz + held) + 4 * (m + 1)
+            : builtCsrBytes(dataset.nnz + held, m);
     // The fit's scan lists each missing entry's row and column (two growing JavaScript arrays,
     // then two Int32 indexes: nmf/data.ts prepareData), and the trimmed held-out score keeps a
     // heap of the largest errors: ~40 bytes a held entry.
@@ -228,7 +239,7 @@ export function planJobMemory(
 export function planSweepMemory(
   dataset: PlannedDataset,
   jobs: readonly PlannedSweepJob[],
-  fit: Omit<PlannedFit, 'rank' | 'parallel'>,
+  fit: SweepPlannedFit,
   poolSize: number,
   budgetBytes: number,
 ): JobMemoryPlan {

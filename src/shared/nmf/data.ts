@@ -38,6 +38,8 @@ export interface PreparedData {
 
 export { isPreparedCsr } from './prepared-csr';
 
+const NO_POSITIONS = new Float64Array(0);
+
 /** Mean of the observed entries of V (0 when nothing is observed). */
 export function observedMean(data: PreparedData): number {
   return data.observed > 0 ? data.sum / data.observed : 0;
@@ -48,9 +50,27 @@ export function observedMean(data: PreparedData): number {
  * Dense V is read by `kernels.scanDense` (default: the kernels loaded here, native where built:
  * native/src/scan.inl), with the same sum in the same order as the scalar reference, so the same
  * bits on every backend; CSR V by the loop below.
+ *
+ * `unstoredMissing` (CSR V only): row-major positions i·n + j, strictly ascending, of entries V
+ * does not store that are missing all the same — a cross-validation fold's held-out zeros
+ * (crossval.ts `maskFoldApart`), which then need not be stored as NaN. They join the stored NaN in
+ * `missing` (merged in row-major order), are not observed, and are never the first observed
+ * zero: the result is the one V with those entries stored as NaN would give.
+ *
+ * @throws RangeError when `unstoredMissing` is given with dense V, is not ascending, leaves
+ *   0 … m·n − 1, or names a stored entry
  */
-export function prepareData(V: DataMatrix, kernels?: NmfKernels): PreparedData {
-  if (V.kind === 'dense') return prepareDense(V, kernels ?? selectKernels());
+export function prepareData(
+  V: DataMatrix,
+  kernels?: NmfKernels,
+  unstoredMissing?: Float64Array,
+): PreparedData {
+  if (V.kind === 'dense') {
+    if (unstoredMissing !== undefined && unstoredMissing.length > 0) {
+      throw new RangeError('unstored missing entries need CSR V: dense V stores every entry');
+    }
+    return prepareDense(V, kernels ?? selectKernels());
+  }
   const m = V.rows;
   const n = V.cols;
   const missRows: number[] = [];
@@ -73,23 +93,52 @@ export function prepareData(V: DataMatrix, kernels?: NmfKernels): PreparedData {
     if (v === 0 && zero === null) zero = { i, j };
     sum += v;
   };
+  const extra = unstoredMissing ?? NO_POSITIONS;
+  const badPosition = (t: number, why: string): RangeError =>
+    new RangeError(`unstored missing position ${extra[t]} (entry ${t}) ${why}`);
+  let h = 0;
+  /**
+   * Row i's unstored missing entries before row-major position `below`, taken into the missing
+   * lists in order; `expected` is the column after the last entry met, returned updated.
+   */
+  const mergeUnstored = (i: number, below: number, expected: number): number => {
+    const rowStart = i * n;
+    for (; h < extra.length && extra[h] < below; h++) {
+      const c = extra[h] - rowStart;
+      if (!(c >= expected) || !Number.isInteger(c)) throw badPosition(h, 'is out of order');
+      if (zero === null && c > expected) zero = { i, j: expected };
+      missRows.push(i);
+      missCols.push(c);
+      expected = c + 1;
+    }
+    return expected;
+  };
   // The common stored entry (finite, > 0) is summed inline into a local sum (the closure call per
   // entry cost ~200 ms on 4 × 10⁶ stored entries); the others go to `inspect` in the same order,
-  // so the sum is the same.
+  // so the sum is the same. Unstored missing entries are merged in before the stored entry that
+  // follows them, so the missing entries are met in row-major order; `expected` (the column after
+  // the last entry met, stored or missing) then finds the first observed zero past them.
   const { indptr, indices, data } = V;
   for (let i = 0; i < m; i++) {
     let expected = 0;
+    const rowStart = i * n;
     const end = indptr[i + 1];
     for (let p = indptr[i]; p < end; p++) {
       const j = indices[p];
+      if (h < extra.length && extra[h] <= rowStart + j) {
+        expected = mergeUnstored(i, rowStart + j, expected);
+        if (h < extra.length && extra[h] === rowStart + j) throw badPosition(h, 'is stored');
+      }
       if (zero === null && j > expected) zero = { i, j: expected };
       expected = j + 1;
       const v = data[p];
       if (v > 0 && v < Infinity) sum += v;
       else inspect(i, j, v);
     }
+    expected = mergeUnstored(i, rowStart + n, expected);
     if (zero === null && expected < n) zero = { i, j: expected };
   }
+  if (h < extra.length) throw badPosition(h, `is not below ${m} × ${n}`);
   markPreparedCsr(V.indptr);
   const count = missRows.length;
   let missing: MissingPattern | null = null;

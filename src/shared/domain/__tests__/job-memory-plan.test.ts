@@ -88,8 +88,36 @@ describe('sweepJobBytes', () => {
     const fold = sweepJobBytes(sparse, replicate(10, { kind: 'fold', cv: { folds: 5 } }), fullBatch);
     const plain = sweepJobBytes(sparse, replicate(10), fullBatch);
     const held = Math.ceil(2 ** 23 / 5);
-    expect(fold - plain).toBe(9 * 2 ** 23 + 8 * held + 2 * (12 * (2e7 + held) + 4 * 20_001) + 40 * held);
+    // The masked copy: V's stored entries and the held-out zeros' positions (KL, the default).
+    expect(fold - plain).toBe(9 * 2 ** 23 + 8 * held + 2 * (12 * 2e7 + 4 * 20_001 + 8 * held) + 40 * held);
     expect(fold - plain).toBeLessThan(3 * matrixBytes(sparse));
+    // General β stores the held-out zeros as NaN entries of the copy.
+    const general = sweepJobBytes(sparse, replicate(10, { kind: 'fold', cv: { folds: 5 } }), {
+      ...fullBatch,
+      beta: 0.5,
+    });
+    expect(general - plain).toBe(9 * 2 ** 23 + 8 * held + 2 * (12 * (2e7 + held) + 4 * 20_001) + 40 * held);
+  });
+
+  it('counts a full CSR fold’s masked copy as V’s stored entries plus the held-out zeros apart (β = 1 and 2)', () => {
+    // 1000 × 1000 with 10⁵ stored entries, 3 folds: 333 334 held out per fold, most of them zeros.
+    const sparse: PlannedDataset = { rows: 1000, cols: 1000, nnz: 1e5, layout: 'csr' };
+    const plain = sweepJobBytes(sparse, replicate(4), fullBatch);
+    const held = Math.ceil(1e6 / 3);
+    const besidesCopy = 1e6 + 40 * held;
+    for (const beta of [undefined, 1, 2]) {
+      const fold = sweepJobBytes(sparse, replicate(4, { kind: 'fold', cv: { folds: 3 } }), {
+        ...fullBatch,
+        beta,
+      });
+      expect(fold - plain).toBe(2 * (12 * 1e5 + 4 * 1001 + 8 * held) + besidesCopy);
+    }
+    // β = 1.5: the copy stores every held-out zero, built in JavaScript arrays (36 bytes an entry).
+    const general = sweepJobBytes(sparse, replicate(4, { kind: 'fold', cv: { folds: 3 } }), {
+      ...fullBatch,
+      beta: 1.5,
+    });
+    expect(general - plain).toBe(2 * (36 * (1e5 + held) + 4 * 1001) + besidesCopy);
   });
 
   it('gathers results and a consensus matrix on at most 2000 samples', () => {
