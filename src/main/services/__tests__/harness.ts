@@ -188,3 +188,8 @@ export async function exportedLibrary(services: Services): Promise<{ fileName: s
   );
   return { fileName: file.fileName, bytes: await downloadWhole(services, file.download.downloadId) };
 }
+
+/** The rows of `table` in `db`. */
+export function rowCount(db: { prepare(sql: string): { get(): unknown } }, table: string): number {
+  return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+}

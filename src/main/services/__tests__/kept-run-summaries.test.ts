@@ -24,6 +24,7 @@ import {
   servicesWithFolders,
   storedProjection,
   synthesizedDataset,
+  rowCount,
 } from './harness';
 
 /**
@@ -37,10 +38,6 @@ const start = servicesWithFolders('nmf-kept-run-summaries-');
 /** The SHA-256 of a value's frame (what the browser transport sends): equal hashes, the same bytes. */
 function frameHash(value: unknown): string {
   return createHash('sha256').update(encodeFrame(value)).digest('hex');
-}
-
-function count(db: Database.Database, table: string): number {
-  return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 }
 
 function storedKey(db: Database.Database, table: 'run_h_summaries' | 'projection_h_summaries', id: number) {
@@ -93,8 +90,8 @@ describe('run and projection summaries kept in the library', () => {
       const projectionView = await call<ProjectionView>(services, 'projections:get', { id: projection.id });
       const { db } = services.ctx;
       // The projection's training run (40 samples) is sent whole: nothing stored of it.
-      expect(count(db, 'run_h_summaries')).toBe(1);
-      expect(count(db, 'projection_h_summaries')).toBe(1);
+      expect(rowCount(db, 'run_h_summaries')).toBe(1);
+      expect(rowCount(db, 'projection_h_summaries')).toBe(1);
       await services.close();
 
       // A new process with every H zeroed (and the class answer gone, as after an annotation file
@@ -163,7 +160,7 @@ describe('run and projection summaries kept in the library', () => {
       const remade = getRunView(third.ctx, runId, maxEntries);
       expect(remade.hSummary!.range).toEqual({ min: 0, max: 0 });
       expect(remade.hSummary).not.toEqual(made.hSummary);
-      expect(count(third.ctx.db, 'run_h_summaries')).toBe(1);
+      expect(rowCount(third.ctx.db, 'run_h_summaries')).toBe(1);
       expect(storedKey(third.ctx.db, 'run_h_summaries', runId)).not.toBe(madeKey);
     } finally {
       await closeAll(opened);
@@ -187,12 +184,12 @@ describe('run and projection summaries kept in the library', () => {
       expect(storedKey(db, 'projection_h_summaries', projection.id)).not.toBe(madeKey);
 
       await call(next, 'projections:delete', { id: projection.id });
-      expect(count(db, 'projection_h_summaries')).toBe(0);
+      expect(rowCount(db, 'projection_h_summaries')).toBe(0);
       // A run deleted for undo keeps its row (the same run may come back); purged, it goes.
       await call(next, 'runs:delete', { id: run.id });
-      expect(count(db, 'run_h_summaries')).toBe(1);
+      expect(rowCount(db, 'run_h_summaries')).toBe(1);
       purgeDeletedRuns(db, new Date(Date.now() + 60_000).toISOString());
-      expect(count(db, 'run_h_summaries')).toBe(0);
+      expect(rowCount(db, 'run_h_summaries')).toBe(0);
     } finally {
       await closeAll(opened);
     }
@@ -212,8 +209,8 @@ describe('run and projection summaries kept in the library', () => {
       const { run, projection } = await largeRunAndProjection(services);
       const runView = await call<RunDetail>(services, 'runs:get', { id: run.id });
       const projectionView = await call<ProjectionView>(services, 'projections:get', { id: projection.id });
-      expect(count(db, 'run_h_summaries')).toBe(0);
-      expect(count(db, 'projection_h_summaries')).toBe(0);
+      expect(rowCount(db, 'run_h_summaries')).toBe(0);
+      expect(rowCount(db, 'projection_h_summaries')).toBe(0);
       await services.close();
 
       const readOnly = reopened(dir, opened, true);
@@ -224,8 +221,8 @@ describe('run and projection summaries kept in the library', () => {
       await closeAll(opened);
       const file = new Database(join(dir, 'library.sqlite'), { readonly: true });
       try {
-        expect(count(file, 'run_h_summaries')).toBe(0);
-        expect(count(file, 'projection_h_summaries')).toBe(0);
+        expect(rowCount(file, 'run_h_summaries')).toBe(0);
+        expect(rowCount(file, 'projection_h_summaries')).toBe(0);
       } finally {
         file.close();
       }

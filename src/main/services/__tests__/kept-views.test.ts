@@ -10,7 +10,15 @@ import type {
   SweepSummary,
 } from '../../../shared/domain';
 import type { Services } from '..';
-import { call, closeAll, finishedRun, reopened, servicesWithFolders, synthesizedDataset } from './harness';
+import {
+  call,
+  closeAll,
+  finishedRun,
+  reopened,
+  rowCount,
+  servicesWithFolders,
+  synthesizedDataset,
+} from './harness';
 
 /**
  * What `sweeps:consensus`, `sweeps:classes` and `runs:classes` made, stored in the library
@@ -70,10 +78,6 @@ async function annotate(
   return file.id;
 }
 
-function count(db: Database.Database, table: string): number {
-  return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-}
-
 /**
  * Every sample annotation file's stored values replaced in place, keeping the file's id, time and
  * hash (which the product never does: a file is imported or deleted whole). An answer made from the
@@ -118,9 +122,9 @@ describe('views kept in the library', () => {
       const runClasses = await call<RunClassesView>(services, 'runs:classes', { id: run.id });
       expect(runClasses.classes!.clusters).toBeNull();
       const { db } = services.ctx;
-      expect(count(db, 'sweep_consensus_maps')).toBe(2);
-      expect(count(db, 'sweep_class_answers')).toBe(1);
-      expect(count(db, 'run_class_answers')).toBe(1);
+      expect(rowCount(db, 'sweep_consensus_maps')).toBe(2);
+      expect(rowCount(db, 'sweep_class_answers')).toBe(1);
+      expect(rowCount(db, 'run_class_answers')).toBe(1);
       await services.close();
 
       // A new process: the fits, the clusters and H gone, the annotation values changed in place —
@@ -208,10 +212,10 @@ describe('views kept in the library', () => {
 
       // Deleting the sweep deletes what was stored of it.
       await call(next, 'sweeps:classes', { id: sweep.id });
-      expect(count(next.ctx.db, 'sweep_class_answers')).toBe(1);
+      expect(rowCount(next.ctx.db, 'sweep_class_answers')).toBe(1);
       await call(next, 'sweeps:delete', { id: sweep.id });
-      expect(count(next.ctx.db, 'sweep_consensus_maps')).toBe(0);
-      expect(count(next.ctx.db, 'sweep_class_answers')).toBe(0);
+      expect(rowCount(next.ctx.db, 'sweep_consensus_maps')).toBe(0);
+      expect(rowCount(next.ctx.db, 'sweep_class_answers')).toBe(0);
     } finally {
       await closeAll(opened);
     }
@@ -231,8 +235,8 @@ describe('views kept in the library', () => {
         );
       const made = await call<ConsensusMapView>(services, 'sweeps:consensus', { id: sweep.id, rank: 2 });
       const classes = await call<SweepClassesView>(services, 'sweeps:classes', { id: sweep.id });
-      expect(count(db, 'sweep_consensus_maps')).toBe(0);
-      expect(count(db, 'sweep_class_answers')).toBe(0);
+      expect(rowCount(db, 'sweep_consensus_maps')).toBe(0);
+      expect(rowCount(db, 'sweep_class_answers')).toBe(0);
       await services.close();
 
       const readOnly = reopened(dir, opened, true);
@@ -243,8 +247,8 @@ describe('views kept in the library', () => {
       await closeAll(opened);
       const file = new Database(join(dir, 'library.sqlite'), { readonly: true });
       try {
-        expect(count(file, 'sweep_consensus_maps')).toBe(0);
-        expect(count(file, 'sweep_class_answers')).toBe(0);
+        expect(rowCount(file, 'sweep_consensus_maps')).toBe(0);
+        expect(rowCount(file, 'sweep_class_answers')).toBe(0);
       } finally {
         file.close();
       }
