@@ -2,7 +2,7 @@ import { decodeFrame } from '../../shared/api';
 import { finishedRanks, summarizeFinishedRank } from '../../shared/analysis';
 import type { RankSummary, SweepJob, SweepJobResult } from '../../shared/analysis';
 import type { SweepRankMetrics } from '../../shared/domain';
-import { sweepJobResults } from '../db/queries/sweeps';
+import { sweepJobResultsOfRanks } from '../db/queries/sweeps';
 import type { ServiceContext } from './context';
 
 /**
@@ -12,15 +12,20 @@ import type { ServiceContext } from './context';
  * summarizeSweep does for it at the end) and published on the sweep's progress events
  * (`jobs:progress`, `ranksDone`), which the Sweep screen draws. What compares ranks — the
  * recommendation and the paired CV differences — waits for the end, when summarizeSweep runs over
- * every result as before; nothing here is stored, so the final summary and `ranks.json` are the
- * same bytes whether or not anyone watched.
+ * every result and takes these ranks' criteria as they were computed here (`rankSummaries`)
+ * instead of computing them a second time. Nothing here is stored, and it is the same computation
+ * on the same stored results, so the final summary and `ranks.json` are the same bytes whether or
+ * not a rank was published (a rank that could not be summarised here is computed at the end).
  *
  * Published criteria leave out the per-sample cluster labels (`sampleClusters` is empty): progress
  * events go out several times a second and need not carry n labels per rank.
  */
 export class SweepRankProgress {
   private readonly published = new Map<number, SweepRankMetrics>();
+  /** The criteria behind `published`, as summarizeFinishedRank gave them (for the final summary). */
+  private readonly summaries = new Map<number, RankSummary>();
   private readonly finished: Set<string>;
+  private closed = false;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -38,8 +43,35 @@ export class SweepRankProgress {
 
   /** Records a stored job result; publishes its rank's criteria when that was the rank's last fit. */
   jobFinished(jobId: string): void {
+    if (this.closed) return;
     this.finished.add(jobId);
     this.publishNew();
+  }
+
+  /**
+   * `jobFinished` once `ready` (the rank's replicate statistics) has resolved, and after the event
+   * loop's pending work: the caller need not hold its pool lane while a rank's statistics task runs
+   * or its criteria are computed (0.1–0.2 s a rank on Golub, about 1 s on 2000 × 4000 counts,
+   * main-thread work during which the lane's next fit would wait), so the next fit is dispatched
+   * first. Rejects as `ready` does.
+   */
+  async jobFinishedAfter(ready: Promise<void>, jobId: string): Promise<void> {
+    await ready;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.jobFinished(jobId);
+  }
+
+  /** Stops publishing (the sweep ended, was cancelled or failed): later calls do nothing. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /**
+   * The criteria computed so far, by rank, exactly as summarizeFinishedRank returned them: what
+   * summarizeSweep would compute again for those ranks (pass them as its `rankSummaries`).
+   */
+  rankSummaries(): ReadonlyMap<number, RankSummary> {
+    return this.summaries;
   }
 
   /** Criteria published so far, in rank order. */
@@ -59,13 +91,17 @@ export class SweepRankProgress {
   private publishReady(): void {
     const ready = finishedRanks(this.jobs, this.finished).filter((rank) => !this.published.has(rank));
     if (ready.length === 0) return;
-    const wanted = new Set(ready);
-    const results = sweepJobResults(this.ctx.db, this.sweepId)
-      .map((r) => decodeFrame(new Uint8Array(r.result.buffer, r.result.byteOffset, r.result.byteLength)))
-      .filter((r): r is SweepJobResult => wanted.has((r as SweepJobResult).rank));
+    const results = sweepJobResultsOfRanks(this.ctx.db, this.sweepId, ready).map(
+      (r) =>
+        decodeFrame(
+          new Uint8Array(r.result.buffer, r.result.byteOffset, r.result.byteLength),
+        ) as SweepJobResult,
+    );
     for (const rank of ready) {
       const summary = summarizeFinishedRank(rank, results);
-      if (summary !== null) this.published.set(rank, liveRankMetrics(summary));
+      if (summary === null) continue;
+      this.summaries.set(rank, summary);
+      this.published.set(rank, liveRankMetrics(summary));
     }
     this.ctx.jobs.update('sweep', this.sweepId, { ranksDone: this.ranks() });
   }

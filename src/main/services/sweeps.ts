@@ -5,6 +5,7 @@ import {
   cvHeldOutEntries,
   planSweep,
   summarizeSweep,
+  type RankSummary,
   type SweepJob,
   type SweepJobResult,
   type SweepSpec,
@@ -550,6 +551,9 @@ export async function executeSweep(
   // Each rank's best replicate gets its log-likelihood and Pearson dispersion once the rank's
   // replicates are in, instead of every replicate computing them (see ReplicateStatistics).
   const statistics = new ReplicateStatistics(ctx, id, jobs, lease.matrix, handles, finished);
+  // A job's rank is reported finished once the rank's statistics are in, without holding the job's
+  // lane meanwhile (see SweepRankProgress.jobFinishedAfter); awaited before the summary.
+  const reported: Array<Promise<void>> = [];
   try {
     statistics.start();
     await statistics.all();
@@ -590,8 +594,12 @@ export async function executeSweep(
           remainingMs: remaining.remainingMs(Date.now() - startedAt),
         });
         statistics.jobFinished(job);
-        await statistics.whenDone(job.rank);
-        rankProgress.jobFinished(job.id);
+        const report = rankProgress.jobFinishedAfter(statistics.whenDone(job.rank), job.id);
+        // A failed statistics task stops the sweep before its next fit (and fails it below).
+        report.catch((error: unknown) => {
+          stopped ??= error instanceof Error ? error : new Error(String(error));
+        });
+        reported.push(report);
       }),
       memory.parallel,
       () => (cancelled ? new JobCancelledError(id) : stopped),
@@ -600,10 +608,13 @@ export async function executeSweep(
       throw error;
     });
     await statistics.all();
-    finishSweepFromStoredResults(ctx, id, dataset.hash, memory);
+    await Promise.all(reported);
+    if (stopped !== null) throw stopped;
+    finishSweepFromStoredResults(ctx, id, dataset.hash, memory, rankProgress.rankSummaries());
     ctx.jobs.finish('sweep', id, 'done');
     return 'done';
   } catch (error) {
+    rankProgress.close();
     for (const handle of handles) handle.cancel();
     const wasCancel = cancelled || error instanceof JobCancelledError;
     finishSweepWithState(
@@ -631,12 +642,13 @@ export function finishSweepFromStoredResults(
   id: number,
   dataHash: string,
   memory?: JobMemoryPlan,
+  rankSummaries?: ReadonlyMap<number, RankSummary>,
 ): void {
   const sweep = getSweepSummary(ctx, id);
   const spec = sweepSpecOf(sweep.params);
   const jobs = planSweep(spec);
   const results = sweepJobResults(ctx.db, id).map((r) => decodeJobResult(r.result));
-  const summary = summarizeSweep(spec, results);
+  const summary = summarizeSweep(spec, results, rankSummaries);
   ctx.db.transaction(() =>
     saveSweepOutcome(ctx, id, sweep.datasetId, dataHash, sweep.params, summary, results, jobs, memory),
   )();

@@ -45,21 +45,54 @@ export function sampleLabels(W: DenseMatrix, H: DenseMatrix): number[] {
 export function consensusMatrix(labelings: readonly (readonly number[])[]): DenseMatrix {
   if (labelings.length === 0) throw new RangeError('consensus needs at least one labeling');
   const n = labelings[0].length;
-  const C = dense(n, n);
   for (const labels of labelings) {
     if (labels.length !== n) throw new RangeError(`labelings differ in length: ${labels.length} vs ${n}`);
+  }
+  // Agreements are counted in the upper triangle, cluster by cluster: each pair of a cluster's
+  // members (in increasing order, so row by row) adds 1, about n²/2k additions per labeling where
+  // comparing every pair took n²/2 and wrote the lower triangle a column at a time (at 2000 samples
+  // and 20 labelings, 0.7 s a matrix). Counts are small integers, exact in any order, so scaling
+  // each once gives the bits of adding 1 per agreement and scaling at the end.
+  const replicates = labelings.length;
+  const counts = replicates <= 0xffff ? new Uint16Array(n * n) : new Uint32Array(n * n);
+  for (const labels of labelings) {
+    const clusters = new Map<number, number[]>();
     for (let i = 0; i < n; i++) {
-      C.data[i * n + i] += 1;
-      for (let j = i + 1; j < n; j++) {
-        if (labels[i] === labels[j]) {
-          C.data[i * n + j] += 1;
-          C.data[j * n + i] += 1;
+      const label = labels[i];
+      // A NaN label agrees with nothing (`===`), though a Map would group NaN keys together.
+      if (Number.isNaN(label)) continue;
+      const members = clusters.get(label);
+      if (members === undefined) clusters.set(label, [i]);
+      else members.push(i);
+    }
+    for (const list of clusters.values()) {
+      const members = Int32Array.from(list);
+      for (let p = 0; p < members.length; p++) {
+        const row = members[p] * n;
+        for (let q = p + 1; q < members.length; q++) counts[row + members[q]]++;
+      }
+    }
+  }
+  const scale = 1 / replicates;
+  const C = dense(n, n);
+  const data = C.data;
+  // The diagonal (every labeling agrees with itself), the upper triangle and its mirror, in tiles
+  // so that both sides stay in cache.
+  const tile = 64;
+  for (let i0 = 0; i0 < n; i0 += tile) {
+    const iEnd = Math.min(n, i0 + tile);
+    for (let i = i0; i < iEnd; i++) data[i * n + i] = replicates * scale;
+    for (let j0 = i0; j0 < n; j0 += tile) {
+      const jEnd = Math.min(n, j0 + tile);
+      for (let i = i0; i < iEnd; i++) {
+        for (let j = Math.max(j0, i + 1); j < jEnd; j++) {
+          const value = counts[i * n + j] * scale;
+          data[i * n + j] = value;
+          data[j * n + i] = value;
         }
       }
     }
   }
-  const scale = 1 / labelings.length;
-  for (let t = 0; t < C.data.length; t++) C.data[t] *= scale;
   return C;
 }
 

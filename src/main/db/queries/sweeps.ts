@@ -123,8 +123,40 @@ export function recordSweepJob(
   })();
 }
 
+/**
+ * Every stored job result of a sweep, in job-key order (the primary key's order, which the lookup
+ * by sweep gave before it was spelled out): the summary adds consensus fits in this order, and
+ * `sweepJobResultsOfRanks` returns a rank's results in the same relative order.
+ */
 export function sweepJobResults(db: Db, sweepId: number): Array<{ job_key: string; result: Buffer }> {
-  return db.prepare('SELECT job_key, result FROM sweep_jobs WHERE sweep_id = ?').all(sweepId) as Array<{
+  return db
+    .prepare('SELECT job_key, result FROM sweep_jobs WHERE sweep_id = ? ORDER BY job_key')
+    .all(sweepId) as Array<{
+    job_key: string;
+    result: Buffer;
+  }>;
+}
+
+/**
+ * The stored job results of some ranks of a sweep (data and baseline: keys `k<rank>/…` and
+ * `baseline/k<rank>/…`), in job-key order like {@link sweepJobResults}: what a rank's criteria
+ * are computed from while the sweep runs, without reading and decoding every other rank's
+ * factors each time a rank completes.
+ */
+export function sweepJobResultsOfRanks(
+  db: Db,
+  sweepId: number,
+  ranks: readonly number[],
+): Array<{ job_key: string; result: Buffer }> {
+  const prefixes = ranks.flatMap((rank) => [`k${rank}/`, `baseline/k${rank}/`]);
+  if (prefixes.length === 0) return [];
+  return db
+    .prepare(
+      `SELECT job_key, result FROM sweep_jobs WHERE sweep_id = ? AND (${prefixes
+        .map(() => 'substr(job_key, 1, ?) = ?')
+        .join(' OR ')}) ORDER BY job_key`,
+    )
+    .all(sweepId, ...prefixes.flatMap((prefix) => [prefix.length, prefix])) as Array<{
     job_key: string;
     result: Buffer;
   }>;
