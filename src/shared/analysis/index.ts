@@ -16,6 +16,16 @@ export {
   type SubsampleConsensus,
 } from './consensus';
 export {
+  SILHOUETTE_MAX_POINTS,
+  averageSilhouette,
+  consensusSilhouette,
+  correlationSilhouette,
+  fitSurvey,
+  residualSums,
+  silhouettePoints,
+  sparseness,
+} from './survey';
+export {
   alignComponents,
   componentSimilarity,
   componentStability,

@@ -390,6 +390,12 @@ export interface SweepJobResult {
   statisticsDeferred?: boolean;
   /** Whether every observed entry of V is an integer (computed by `replicate` jobs; null otherwise). */
   integerData?: boolean | null;
+  /**
+   * `replicate` jobs: R NMF's rank-survey measures of the fit (survey.ts `fitSurvey`), on the data
+   * the job fitted (the shuffled copy for a baseline). A data replicate with `statisticsDeferred`
+   * has none until they are completed; absent from results stored before they existed.
+   */
+  survey?: FitSurvey | null;
   /** `replicate` and `consensus` jobs: cluster of each sample, argmax of H's column (Brunet et al. 2004). */
   sampleLabels: number[] | null;
   /** `replicate` and `consensus` jobs: W with unit-norm columns (m × k), for stability and alignment. */
@@ -408,6 +414,28 @@ export interface SweepJobResult {
     warmupIterations?: number;
   } | null;
   warnings: string[];
+}
+
+/**
+ * R NMF's `summary(<NMF>, target = V)` measures of one fit (Gaujoux & Seoighe 2010; survey.ts for
+ * the exact definitions). Each is null where R gives NA or stops with an error.
+ */
+export interface FitSurvey {
+  /** Σ (V − W·H)² over the observed entries (R NMF `rss`). */
+  rss: number;
+  /** 1 − rss / Σ V² over the observed entries (R NMF `evar`). */
+  evar: number | null;
+  /** Mean Hoyer sparseness of W's columns (R NMF `sparseness.basis`). */
+  sparsenessBasis: number | null;
+  /** Mean Hoyer sparseness of H's columns (R NMF `sparseness.coef`). */
+  sparsenessCoef: number | null;
+  /** Average silhouette width of the samples clustered by H (R NMF `silhouette.coef`). */
+  silhouetteCoef: number | null;
+  /** Average silhouette width of the features clustered by W (R NMF `silhouette.basis`). */
+  silhouetteBasis: number | null;
+  /** Samples and features the two silhouettes were computed on: n and m, or a seeded sample of them. */
+  silhouetteSamples: number;
+  silhouetteFeatures: number;
 }
 
 /** Criteria of one rank, for V or for its shuffled baseline. */
@@ -457,6 +485,33 @@ export interface RankCriteria {
    * (Hungarian matching on W's unit columns); null with fewer than two fits.
    */
   stability: number | null;
+  /**
+   * R NMF's rank-survey measures of the best replicate (the one `loss` comes from), as
+   * `summary(<NMF>, target = V)` gives them (survey.ts): rss, evar, the mean Hoyer sparseness of
+   * W's and of H's columns, and the average silhouette widths of the samples (by H) and of the
+   * features (by W). Null where R gives NA or an error, in results stored before they existed,
+   * and on a baseline planned without replicates (`baselineReplicates` 0: its loss is a
+   * consensus fit's, and consensus fits do not compute them — they would cost a pass over V per
+   * fit to keep one).
+   */
+  rss: number | null;
+  evar: number | null;
+  sparsenessBasis: number | null;
+  sparsenessCoef: number | null;
+  silhouetteCoef: number | null;
+  silhouetteBasis: number | null;
+  /**
+   * Average silhouette width of the consensus clusters with the dissimilarity 1 − C (R NMF
+   * `silhouette.consensus`), on the samples the cophenetic correlation uses; null where
+   * `cophenetic` is.
+   */
+  silhouetteConsensus: number | null;
+  /**
+   * Points each silhouette was computed on (null where the silhouette is not computed): n, m and
+   * the consensus's samples, or fewer where they were sampled (survey.ts `SILHOUETTE_MAX_POINTS`,
+   * consensus.ts `CONSENSUS_MAX_SAMPLES`).
+   */
+  silhouettePoints: { coef: number | null; basis: number | null; consensus: number | null };
   /** Consensus clusters of the samples (0..k−1); from the single replicate when there is one. */
   sampleClusters: number[];
   /** Replicate with the lowest loss and its seed. */

@@ -1,0 +1,306 @@
+/**
+ * The rank-survey measures of the R NMF package (Gaujoux & Seoighe 2010, BMC Bioinformatics
+ * 11:367; `nmfEstimateRank`, `summary(<NMF>)` and `summary(<NMFfitX>)` in NMF 0.25) that the sweep
+ * reports beside its own criteria, computed as that package defines them, so a rank survey here can
+ * be set beside a published R NMF one:
+ *
+ *   sparseness.basis, sparseness.coef — `sparseness(basis(x))`, `sparseness(coef(x))`: the mean over
+ *     the matrix's columns of Hoyer's sparseness (√n − ‖x‖₁/‖x‖₂)/(√n − 1) of each column
+ *     (Hoyer 2004, JMLR 5:1457). For W the columns are the components' feature loadings (length
+ *     m); for H they are the samples' coefficients (length k). A zero column is 0/0 in R (NaN),
+ *     which makes the mean NaN: null here.
+ *   rss — `rss(x, V)`: Σ (V − W·H)² over every entry; evar — `evar(x, V)`: 1 − rss / Σ V².
+ *     R NMF has no missing values; here missing entries (NaN) are left out of both sums.
+ *   silhouette.coef, silhouette.basis — `summary(silhouette(x, what = "samples" / "features"))`'s
+ *     average width (Rousseeuw 1987, J Comput Appl Math 20:53; the `cluster` package's
+ *     `silhouette.default`): each sample is clustered to the component of its largest |H_aj|
+ *     (each feature to that of its largest |W_ia|), the first on ties (`which.max`), on the raw
+ *     factors as fitted — not the scaled labels the consensus uses (consensus.ts `sampleLabels`) —
+ *     and the dissimilarity is 1 − Pearson correlation of the samples' columns of H (features'
+ *     rows of W). R stops with an error when a vector has zero variance (its correlations are NA
+ *     and `silhouette.default` refuses NA dissimilarities): null here. With one cluster, or as
+ *     many clusters as points, R gives NA: null here.
+ *   silhouette.consensus — `summary(silhouette(x, what = "consensus"))`'s average width: the
+ *     consensus clusters (average-linkage tree of 1 − C cut at k, as the cophenetic correlation
+ *     uses) with the dissimilarity 1 − C.
+ *
+ * Silhouettes over s points cost O(s²) time; the pairwise dissimilarities are never stored (O(s·k)
+ * memory). Above {@link SILHOUETTE_MAX_POINTS} points they are computed on a seeded random sample
+ * of that many points (the same for every call with the same count); the consensus silhouette is
+ * computed on the consensus's own subsample (consensus.ts `CONSENSUS_MAX_SAMPLES`).
+ */
+import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
+import { Rng } from '../linalg/random';
+import type { FitSurvey } from './types';
+
+/**
+ * Points above which `silhouette.coef` and `silhouette.basis` are computed on a random sample.
+ * 5000 keeps every gene of a 5000-gene expression set (Golub) exact; at k = 6 one silhouette on
+ * 5000 points is 12.5 × 10⁶ pairs, ~0.1 s.
+ */
+export const SILHOUETTE_MAX_POINTS = 5000;
+
+/** Seed of the points a sampled silhouette is computed on. */
+const SILHOUETTE_SAMPLE_SEED = 19870101;
+
+/**
+ * Hoyer's sparseness of each column of a matrix, averaged over the columns (R NMF
+ * `sparseness(<matrix>)`: `mean(apply(x, 2, sparseness))`): (√n − Σ|x|/√Σx²)/(√n − 1) for a column
+ * x of length n. 1 for a column with one non-zero entry, 0 for a column of equal entries.
+ *
+ * @param M rows × cols; the columns are the vectors
+ * @returns the mean, or null when a column is zero or has length 1 (R: NaN)
+ */
+export function sparseness(M: DenseMatrix): number | null {
+  const { rows: n, cols, data } = M;
+  const root = Math.sqrt(n);
+  let total = 0;
+  for (let c = 0; c < cols; c++) {
+    let absolute = 0;
+    let squares = 0;
+    for (let r = 0; r < n; r++) {
+      const x = data[r * cols + c];
+      absolute += Math.abs(x);
+      squares += x * x;
+    }
+    total += (root - absolute / Math.sqrt(squares)) / (root - 1);
+  }
+  const mean = total / cols;
+  return Number.isFinite(mean) ? mean : null;
+}
+
+/**
+ * Residual sum of squares Σ (V − W·H)² and Σ V² over V's observed (non-NaN) entries. Dense V: the
+ * direct sum, row by row. CSR V: without W·H dense, as
+ *   Σ_stored V² − 2 Σ_stored V∘(W·H) + Σ_all (W·H)², with Σ_all (W·H)² = trace((WᵀW)(HHᵀ)),
+ * less (W·H)² at stored NaN entries. This is not the direct sum bit for bit (the terms are
+ * grouped differently and the large terms cancel) but agrees with it to rounding: a relative
+ * difference of a few 10⁻¹⁶ times Σ V² / rss.
+ *
+ * @param V m × n (NaN: missing)
+ * @param W m × k
+ * @param H k × n
+ */
+export function residualSums(
+  V: DataMatrix,
+  W: DenseMatrix,
+  H: DenseMatrix,
+): { rss: number; squares: number } {
+  const { rows: m, cols: n } = V;
+  const k = W.cols;
+  if (W.rows !== m || H.cols !== n || H.rows !== k) {
+    throw new RangeError(`V is ${m} × ${n} but W is ${W.rows} × ${k} and H ${H.rows} × ${H.cols}`);
+  }
+  if (V.kind === 'dense') {
+    const fitted = new Float64Array(n);
+    let rss = 0;
+    let squares = 0;
+    for (let i = 0; i < m; i++) {
+      fitted.fill(0);
+      for (let a = 0; a < k; a++) {
+        const w = W.data[i * k + a];
+        const row = a * n;
+        for (let j = 0; j < n; j++) fitted[j] += w * H.data[row + j];
+      }
+      for (let j = 0; j < n; j++) {
+        const v = V.data[i * n + j];
+        if (Number.isNaN(v)) continue;
+        const d = v - fitted[j];
+        rss += d * d;
+        squares += v * v;
+      }
+    }
+    return { rss, squares };
+  }
+  // Hᵀ (n × k) so each stored entry's (W·H)_ij reads a contiguous row.
+  const Ht = new Float64Array(n * k);
+  for (let a = 0; a < k; a++) for (let j = 0; j < n; j++) Ht[j * k + a] = H.data[a * n + j];
+  let squares = 0;
+  let cross = 0;
+  let missingFitted = 0;
+  for (let i = 0; i < m; i++) {
+    const wRow = i * k;
+    for (let q = V.indptr[i]; q < V.indptr[i + 1]; q++) {
+      const j = V.indices[q];
+      let fitted = 0;
+      for (let a = 0; a < k; a++) fitted += W.data[wRow + a] * Ht[j * k + a];
+      const v = V.data[q];
+      if (Number.isNaN(v)) {
+        missingFitted += fitted * fitted;
+        continue;
+      }
+      squares += v * v;
+      cross += v * fitted;
+    }
+  }
+  // trace((WᵀW)(HHᵀ)) = Σ_ab (WᵀW)_ab (HHᵀ)_ab: both Gram matrices are k × k.
+  let fittedSquares = 0;
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      let wGram = 0;
+      for (let i = 0; i < m; i++) wGram += W.data[i * k + a] * W.data[i * k + b];
+      let hGram = 0;
+      for (let j = 0; j < n; j++) hGram += H.data[a * n + j] * H.data[b * n + j];
+      fittedSquares += wGram * hGram;
+    }
+  }
+  return { rss: squares - 2 * cross + fittedSquares - missingFitted, squares };
+}
+
+/**
+ * The silhouette's average width (Rousseeuw 1987) of s points in c clusters, as the `cluster`
+ * package's `silhouette.default` (C routine `sildist`) computes it: for point i, a(i) is its mean
+ * dissimilarity to the other members of its cluster and b(i) the lowest mean dissimilarity to
+ * another cluster's members; its width is (b − a) / max(a, b), 0 when a = b or when i is alone in
+ * its cluster; the average is the mean width (`summary(<silhouette>)$avg.width`).
+ *
+ * @param labels cluster of each point (any non-negative integers)
+ * @param dissimilarity d(i, j) for i < j (symmetric)
+ * @returns null with fewer than two clusters or as many clusters as points (R: NA), or when a
+ *   dissimilarity is NaN (R stops with an error)
+ */
+export function averageSilhouette(
+  labels: readonly number[],
+  dissimilarity: (i: number, j: number) => number,
+): number | null {
+  const s = labels.length;
+  // Clusters renumbered 0..c−1 (R recodes to the factor's levels: the widths do not depend on it).
+  const code = new Map<number, number>();
+  const cluster = new Int32Array(s);
+  for (let i = 0; i < s; i++) {
+    let c = code.get(labels[i]);
+    if (c === undefined) {
+      c = code.size;
+      code.set(labels[i], c);
+    }
+    cluster[i] = c;
+  }
+  const c = code.size;
+  if (c <= 1 || c >= s) return null;
+  const counts = new Float64Array(c);
+  for (let i = 0; i < s; i++) counts[cluster[i]]++;
+  // sums[i·c + l]: Σ d(i, j) over j in cluster l, j ≠ i.
+  const sums = new Float64Array(s * c);
+  for (let i = 0; i < s; i++) {
+    const ci = cluster[i];
+    for (let j = i + 1; j < s; j++) {
+      const d = dissimilarity(i, j);
+      if (Number.isNaN(d)) return null;
+      sums[i * c + cluster[j]] += d;
+      sums[j * c + ci] += d;
+    }
+  }
+  let total = 0;
+  for (let i = 0; i < s; i++) {
+    const ci = cluster[i];
+    if (counts[ci] <= 1) continue; // a singleton's width is 0
+    const a = sums[i * c + ci] / (counts[ci] - 1);
+    let b = Infinity;
+    for (let l = 0; l < c; l++) if (l !== ci) b = Math.min(b, sums[i * c + l] / counts[l]);
+    if (b !== a) total += (b - a) / Math.max(a, b);
+  }
+  return total / s;
+}
+
+/** Points a silhouette over `count` points is computed on: all of them, or a seeded sorted sample. */
+export function silhouettePoints(count: number, maxPoints = SILHOUETTE_MAX_POINTS): number[] {
+  if (count <= maxPoints) return Array.from({ length: count }, (_, i) => i);
+  return new Rng(SILHOUETTE_SAMPLE_SEED).subset(count, maxPoints).sort((a, b) => a - b);
+}
+
+/**
+ * R NMF's `silhouette(x, what = "samples" | "features")` average width for vectors of length k:
+ * clusters by the largest absolute entry (the first on ties), dissimilarity 1 − Pearson
+ * correlation. The vectors are the rows of `vectors` (points × k).
+ *
+ * @param vectors points × k, row-major
+ * @param points the rows to use (all, or a sample)
+ * @returns the average width, or null (see {@link averageSilhouette}; a zero-variance vector gives null)
+ */
+export function correlationSilhouette(
+  vectors: Float64Array,
+  k: number,
+  points: readonly number[],
+): number | null {
+  const s = points.length;
+  const labels = new Array<number>(s);
+  // Each vector centred and scaled to unit length: cor(x, y) is then a dot product.
+  const unit = new Float64Array(s * k);
+  for (let p = 0; p < s; p++) {
+    const base = points[p] * k;
+    let best = 0;
+    let mean = 0;
+    for (let a = 0; a < k; a++) {
+      const x = vectors[base + a];
+      if (Math.abs(x) > Math.abs(vectors[base + best])) best = a;
+      mean += x;
+    }
+    labels[p] = best;
+    mean /= k;
+    let squares = 0;
+    for (let a = 0; a < k; a++) {
+      const d = vectors[base + a] - mean;
+      unit[p * k + a] = d;
+      squares += d * d;
+    }
+    // Zero variance: R's cor() gives NA, and silhouette() then stops.
+    if (!(squares > 0)) return null;
+    const scale = 1 / Math.sqrt(squares);
+    for (let a = 0; a < k; a++) unit[p * k + a] *= scale;
+  }
+  return averageSilhouette(labels, (i, j) => {
+    let dot = 0;
+    for (let a = 0; a < k; a++) dot += unit[i * k + a] * unit[j * k + a];
+    return 1 - dot;
+  });
+}
+
+/**
+ * R NMF's `summary(<NMF>, target = V)` measures of one fit: sparseness of W's and of H's columns,
+ * rss and evar against V (observed entries), and the sample and feature silhouettes (each on at
+ * most `maxPoints` points, a seeded sample above).
+ *
+ * @param V m × n, the data the fit was made on (NaN: missing)
+ * @param W m × k
+ * @param H k × n
+ */
+export function fitSurvey(
+  V: DataMatrix,
+  W: DenseMatrix,
+  H: DenseMatrix,
+  maxPoints = SILHOUETTE_MAX_POINTS,
+): FitSurvey {
+  const k = W.cols;
+  const { rss, squares } = residualSums(V, W, H);
+  const evar = 1 - rss / squares;
+  // The samples' coefficient vectors are H's columns: Hᵀ's rows.
+  const n = H.cols;
+  const Ht = new Float64Array(n * k);
+  for (let a = 0; a < k; a++) for (let j = 0; j < n; j++) Ht[j * k + a] = H.data[a * n + j];
+  const samples = silhouettePoints(n, maxPoints);
+  const features = silhouettePoints(W.rows, maxPoints);
+  return {
+    rss,
+    evar: Number.isFinite(evar) ? evar : null,
+    sparsenessBasis: sparseness(W),
+    sparsenessCoef: sparseness(H),
+    silhouetteCoef: correlationSilhouette(Ht, k, samples),
+    silhouetteBasis: correlationSilhouette(W.data, k, features),
+    silhouetteSamples: samples.length,
+    silhouetteFeatures: features.length,
+  };
+}
+
+/**
+ * R NMF's `silhouette(x, what = "consensus")` average width: clusters of the consensus (the
+ * average-linkage tree of 1 − C cut at k) with the dissimilarity 1 − C.
+ *
+ * @param consensus s × s consensus matrix (the samples it covers: all, or the consensus subsample)
+ * @param clusters cluster of each of those s samples
+ */
+export function consensusSilhouette(consensus: DenseMatrix, clusters: readonly number[]): number | null {
+  const s = consensus.rows;
+  if (clusters.length !== s) throw new RangeError(`${clusters.length} clusters for ${s} samples`);
+  const { data } = consensus;
+  return averageSilhouette(clusters, (i, j) => 1 - data[i * s + j]);
+}
