@@ -5,6 +5,7 @@ import {
   cvHeldOutEntries,
   planSweep,
   summarizeSweep,
+  surveyCriteria,
   type SweepJob,
   type SweepJobResult,
   type SweepSpec,
@@ -715,6 +716,7 @@ function saveSweepOutcome(
       pearsonDispersion: rank.pearsonDispersion,
       consensusFits: rank.consensusFits,
       consensusFromIndependentStarts: rank.consensusFromIndependentStarts,
+      ...surveyCriteria(rank),
       ...(rank.sampleCvError !== undefined
         ? {
             sampleCvError: rank.sampleCvError,
@@ -731,6 +733,7 @@ function saveSweepOutcome(
             cophenetic: rank.baseline.cophenetic,
             stability: rank.baseline.stability,
             cvErrorTrimmed: rank.baseline.cvErrorTrimmed,
+            ...surveyCriteria(rank.baseline),
           }
         : null,
       runId,

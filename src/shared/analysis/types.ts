@@ -391,9 +391,10 @@ export interface SweepJobResult {
   /** Whether every observed entry of V is an integer (computed by `replicate` jobs; null otherwise). */
   integerData?: boolean | null;
   /**
-   * `replicate` jobs: R NMF's rank-survey measures of the fit (survey.ts `fitSurvey`), on the data
-   * the job fitted (the shuffled copy for a baseline). A data replicate with `statisticsDeferred`
-   * has none until they are completed; absent from results stored before they existed.
+   * `replicate` jobs and the baseline's `consensus` jobs: R NMF's rank-survey measures of the fit
+   * (survey.ts `fitSurvey`), on the data the job fitted (the shuffled copy for a baseline). A data
+   * replicate with `statisticsDeferred` has none until they are completed; absent from results
+   * stored before they existed.
    */
   survey?: FitSurvey | null;
   /** `replicate` and `consensus` jobs: cluster of each sample, argmax of H's column (Brunet et al. 2004). */
@@ -437,6 +438,21 @@ export interface FitSurvey {
   silhouetteSamples: number;
   silhouetteFeatures: number;
 }
+
+/** R NMF's rank-survey measures of a rank as stored and sent (RankCriteria; absent in sweeps stored before them: read as null). */
+export type SurveyCriteria = Partial<
+  Pick<
+    RankCriteria,
+    | 'rss'
+    | 'evar'
+    | 'sparsenessBasis'
+    | 'sparsenessCoef'
+    | 'silhouetteCoef'
+    | 'silhouetteBasis'
+    | 'silhouetteConsensus'
+    | 'silhouettePoints'
+  >
+>;
 
 /** Criteria of one rank, for V or for its shuffled baseline. */
 export interface RankCriteria {
@@ -489,10 +505,10 @@ export interface RankCriteria {
    * R NMF's rank-survey measures of the best replicate (the one `loss` comes from), as
    * `summary(<NMF>, target = V)` gives them (survey.ts): rss, evar, the mean Hoyer sparseness of
    * W's and of H's columns, and the average silhouette widths of the samples (by H) and of the
-   * features (by W). Null where R gives NA or an error, in results stored before they existed,
-   * and on a baseline planned without replicates (`baselineReplicates` 0: its loss is a
-   * consensus fit's, and consensus fits do not compute them — they would cost a pass over V per
-   * fit to keep one).
+   * features (by W). A baseline planned without replicates (`baselineReplicates` 0) takes them,
+   * as its loss, from its best consensus fit (baseline consensus fits compute them for that).
+   * Null where R gives NA or an error, and in sweeps whose job results were stored before they
+   * existed.
    */
   rss: number | null;
   evar: number | null;
@@ -618,6 +634,19 @@ export interface RanksJson {
     sample_cv_errors?: number[];
     sample_cv_paired_difference?: number | null;
     sample_cv_paired_se?: number | null;
+    /**
+     * R NMF's rank-survey measures of the best replicate and of the consensus (RankCriteria.rss …
+     * silhouetteConsensus; survey.ts), null where not computed (and in sweeps stored before them).
+     */
+    rss: number | null;
+    evar: number | null;
+    sparseness_basis: number | null;
+    sparseness_coef: number | null;
+    silhouette_coef: number | null;
+    silhouette_basis: number | null;
+    silhouette_consensus: number | null;
+    /** Points each silhouette was computed on (fewer than n, m or n when sampled); null where not computed. */
+    silhouette_points: { coef: number | null; basis: number | null; consensus: number | null };
   }>;
   recommended: number | null;
   criterion: string;
