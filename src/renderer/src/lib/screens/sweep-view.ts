@@ -137,14 +137,25 @@ export function consensusFigure(map: ConsensusMapView): HeatmapFigure {
 
 /** R NMF's rank-survey measures in the order the Sweep screen shows them. */
 export const SURVEY_MEASURES = [
-  { key: 'rss', title: 'RSS', log: true },
-  { key: 'evar', title: 'Explained variance (evar)', log: false },
-  { key: 'sparsenessBasis', title: 'Sparseness of W', log: false },
-  { key: 'sparsenessCoef', title: 'Sparseness of H', log: false },
-  { key: 'silhouetteCoef', title: 'Silhouette of the samples', log: false },
-  { key: 'silhouetteBasis', title: 'Silhouette of the features', log: false },
-  { key: 'silhouetteConsensus', title: 'Silhouette of the consensus', log: false },
-] as const satisfies ReadonlyArray<{ key: keyof SurveyCriteria; title: string; log: boolean }>;
+  { key: 'rss', column: 'rss', title: 'RSS', log: true },
+  { key: 'evar', column: 'evar', title: 'Explained variance (evar)', log: false },
+  { key: 'sparsenessBasis', column: 'sparseness_basis', title: 'Sparseness of W', log: false },
+  { key: 'sparsenessCoef', column: 'sparseness_coef', title: 'Sparseness of H', log: false },
+  { key: 'silhouetteCoef', column: 'silhouette_coef', title: 'Silhouette of the samples', log: false },
+  { key: 'silhouetteBasis', column: 'silhouette_basis', title: 'Silhouette of the features', log: false },
+  {
+    key: 'silhouetteConsensus',
+    column: 'silhouette_consensus',
+    title: 'Silhouette of the consensus',
+    log: false,
+  },
+] as const satisfies ReadonlyArray<{
+  key: keyof SurveyCriteria;
+  /** The name in ranks.json and the criteria CSV. */
+  column: string;
+  title: string;
+  log: boolean;
+}>;
 
 export type SurveyKey = (typeof SURVEY_MEASURES)[number]['key'];
 

@@ -7,6 +7,7 @@ import {
 } from '../../../../../shared/analysis';
 import type { ConsensusMapView, SweepDetail, SweepRankView } from '../../../../../shared/domain';
 import { squareFigureCells } from '../../../../../shared/analysis/downsample';
+import { surveyJson } from '../../../../../shared/analysis/sweep';
 import { Rng } from '../../../../../shared/linalg/random';
 import { heatmapFigureSvg, type HeatmapFigure } from '../../figure';
 import { formatValue } from '../../format';
@@ -293,6 +294,12 @@ describe("the Sweep screen's table of R NMF's survey measures", () => {
     expect(cell('rss')).toEqual({ key: 'rss', value: formatValue(1234.5), baseline: formatValue(2000) });
     expect(cell('silhouetteConsensus')).toEqual({ key: 'silhouetteConsensus', value: '0.95', baseline: '—' });
     expect(table.points).toContain('5000 samples, 2000 features, 2000 samples of the consensus');
+  });
+
+  it('names the CSV columns as ranks.json names the measures', () => {
+    expect(SURVEY_MEASURES.map((m) => m.column)).toEqual(
+      Object.keys(surveyJson({})).filter((key) => key !== 'silhouette_points'),
+    );
   });
 
   it('shows nothing for a sweep stored before the measures existed (fields absent, read as null)', () => {
