@@ -16,13 +16,11 @@ export {
   type SubsampleConsensus,
 } from './consensus';
 export {
-  SILHOUETTE_MAX_POINTS,
   averageSilhouette,
   consensusSilhouette,
   correlationSilhouette,
   fitSurvey,
   residualSums,
-  silhouettePoints,
   sparseness,
 } from './survey';
 export {

@@ -24,24 +24,13 @@
  *     consensus clusters (average-linkage tree of 1 − C cut at k, as the cophenetic correlation
  *     uses) with the dissimilarity 1 − C.
  *
- * Silhouettes over s points cost O(s²) time; the pairwise dissimilarities are never stored (O(s·k)
- * memory). Above {@link SILHOUETTE_MAX_POINTS} points they are computed on a seeded random sample
- * of that many points (the same for every call with the same count); the consensus silhouette is
- * computed on the consensus's own subsample (consensus.ts `CONSENSUS_MAX_SAMPLES`).
+ * The sample and feature silhouettes are computed over all points in O(s·k²) (the correlation
+ * dissimilarity sums per cluster: see {@link correlationSilhouette}), never over the s² pairs. The
+ * consensus silhouette needs the pairs (1 − C has no such form): O(s²) time over the s samples the
+ * consensus matrix covers, at most consensus.ts `CONSENSUS_MAX_SAMPLES` (its fixed subsample above).
  */
 import type { DataMatrix, DenseMatrix } from '../linalg/matrix';
-import { Rng } from '../linalg/random';
 import type { FitSurvey } from './types';
-
-/**
- * Points above which `silhouette.coef` and `silhouette.basis` are computed on a random sample.
- * 5000 keeps every gene of a 5000-gene expression set (Golub) exact; at k = 6 one silhouette on
- * 5000 points is 12.5 × 10⁶ pairs, ~0.1 s.
- */
-export const SILHOUETTE_MAX_POINTS = 5000;
-
-/** Seed of the points a sampled silhouette is computed on. */
-const SILHOUETTE_SAMPLE_SEED = 19870101;
 
 /**
  * Hoyer's sparseness of each column of a matrix, averaged over the columns (R NMF
@@ -202,32 +191,28 @@ export function averageSilhouette(
   return total / s;
 }
 
-/** Points a silhouette over `count` points is computed on: all of them, or a seeded sorted sample. */
-export function silhouettePoints(count: number, maxPoints = SILHOUETTE_MAX_POINTS): number[] {
-  if (count <= maxPoints) return Array.from({ length: count }, (_, i) => i);
-  return new Rng(SILHOUETTE_SAMPLE_SEED).subset(count, maxPoints).sort((a, b) => a - b);
-}
-
 /**
  * R NMF's `silhouette(x, what = "samples" | "features")` average width for vectors of length k:
- * clusters by the largest absolute entry (the first on ties), dissimilarity 1 − Pearson
- * correlation. The vectors are the rows of `vectors` (points × k).
+ * clusters by the largest absolute entry (the first on ties, as `which.max`), dissimilarity
+ * 1 − Pearson correlation. The vectors are the rows of `vectors` (points × k).
+ *
+ * Exact in O(s·k·c) time and O(s·k + c·k) memory rather than over the s² pairs: with each vector
+ * centred and scaled to unit length (z), cor(x_i, x_j) = z_i·z_j, so the dissimilarities from
+ * point i to the members of cluster l sum to |l| − z_i·Σ_{j∈l} z_j (its own cluster: less its own
+ * term, 1 − z_i·z_i). The sums are grouped differently from `cluster::silhouette`'s pair-by-pair
+ * sum, so they agree with R to rounding (the fixture's cases to 10⁻¹² relative), not bit for bit;
+ * no sample is needed at 10⁶ samples.
  *
  * @param vectors points × k, row-major
- * @param points the rows to use (all, or a sample)
  * @returns the average width, or null (see {@link averageSilhouette}; a zero-variance vector gives null)
  */
-export function correlationSilhouette(
-  vectors: Float64Array,
-  k: number,
-  points: readonly number[],
-): number | null {
-  const s = points.length;
-  const labels = new Array<number>(s);
+export function correlationSilhouette(vectors: Float64Array, k: number): number | null {
+  const s = vectors.length / k;
+  const labels = new Int32Array(s);
   // Each vector centred and scaled to unit length: cor(x, y) is then a dot product.
   const unit = new Float64Array(s * k);
   for (let p = 0; p < s; p++) {
-    const base = points[p] * k;
+    const base = p * k;
     let best = 0;
     let mean = 0;
     for (let a = 0; a < k; a++) {
@@ -240,36 +225,55 @@ export function correlationSilhouette(
     let squares = 0;
     for (let a = 0; a < k; a++) {
       const d = vectors[base + a] - mean;
-      unit[p * k + a] = d;
+      unit[base + a] = d;
       squares += d * d;
     }
     // Zero variance: R's cor() gives NA, and silhouette() then stops.
     if (!(squares > 0)) return null;
     const scale = 1 / Math.sqrt(squares);
-    for (let a = 0; a < k; a++) unit[p * k + a] *= scale;
+    for (let a = 0; a < k; a++) unit[base + a] *= scale;
   }
-  return averageSilhouette(labels, (i, j) => {
-    let dot = 0;
-    for (let a = 0; a < k; a++) dot += unit[i * k + a] * unit[j * k + a];
-    return 1 - dot;
-  });
+  // Clusters are the components 0..k−1 that occur; R recodes them to 1..c (the widths do not depend on it).
+  const counts = new Float64Array(k);
+  const sums = new Float64Array(k * k);
+  for (let p = 0; p < s; p++) {
+    const l = labels[p];
+    counts[l]++;
+    for (let a = 0; a < k; a++) sums[l * k + a] += unit[p * k + a];
+  }
+  let clusters = 0;
+  for (let l = 0; l < k; l++) if (counts[l] > 0) clusters++;
+  if (clusters <= 1 || clusters >= s) return null;
+  let total = 0;
+  for (let p = 0; p < s; p++) {
+    const own = labels[p];
+    if (counts[own] <= 1) continue; // a singleton's width is 0
+    let self = 0;
+    for (let a = 0; a < k; a++) self += unit[p * k + a] * unit[p * k + a];
+    let a = 0;
+    let b = Infinity;
+    for (let l = 0; l < k; l++) {
+      if (counts[l] === 0) continue;
+      let dot = 0;
+      for (let q = 0; q < k; q++) dot += unit[p * k + q] * sums[l * k + q];
+      if (l === own) a = (counts[l] - 1 - (dot - self)) / (counts[l] - 1);
+      else b = Math.min(b, (counts[l] - dot) / counts[l]);
+    }
+    if (b !== a) total += (b - a) / Math.max(a, b);
+  }
+  return total / s;
 }
 
 /**
  * R NMF's `summary(<NMF>, target = V)` measures of one fit: sparseness of W's and of H's columns,
- * rss and evar against V (observed entries), and the sample and feature silhouettes (each on at
- * most `maxPoints` points, a seeded sample above).
+ * rss and evar against V (observed entries), and the sample and feature silhouettes (over every
+ * sample and feature).
  *
  * @param V m × n, the data the fit was made on (NaN: missing)
  * @param W m × k
  * @param H k × n
  */
-export function fitSurvey(
-  V: DataMatrix,
-  W: DenseMatrix,
-  H: DenseMatrix,
-  maxPoints = SILHOUETTE_MAX_POINTS,
-): FitSurvey {
+export function fitSurvey(V: DataMatrix, W: DenseMatrix, H: DenseMatrix): FitSurvey {
   const k = W.cols;
   const { rss, squares } = residualSums(V, W, H);
   const evar = 1 - rss / squares;
@@ -277,17 +281,13 @@ export function fitSurvey(
   const n = H.cols;
   const Ht = new Float64Array(n * k);
   for (let a = 0; a < k; a++) for (let j = 0; j < n; j++) Ht[j * k + a] = H.data[a * n + j];
-  const samples = silhouettePoints(n, maxPoints);
-  const features = silhouettePoints(W.rows, maxPoints);
   return {
     rss,
     evar: Number.isFinite(evar) ? evar : null,
     sparsenessBasis: sparseness(W),
     sparsenessCoef: sparseness(H),
-    silhouetteCoef: correlationSilhouette(Ht, k, samples),
-    silhouetteBasis: correlationSilhouette(W.data, k, features),
-    silhouetteSamples: samples.length,
-    silhouetteFeatures: features.length,
+    silhouetteCoef: correlationSilhouette(Ht, k),
+    silhouetteBasis: correlationSilhouette(W.data, k),
   };
 }
 

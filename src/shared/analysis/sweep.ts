@@ -146,8 +146,8 @@ function rankCriteria(
     silhouetteBasis: survey?.silhouetteBasis ?? null,
     silhouetteConsensus,
     silhouettePoints: {
-      coef: survey !== null && survey.silhouetteCoef !== null ? survey.silhouetteSamples : null,
-      basis: survey !== null && survey.silhouetteBasis !== null ? survey.silhouetteFeatures : null,
+      coef: survey !== null && survey.silhouetteCoef !== null ? top.cols : null,
+      basis: survey !== null && survey.silhouetteBasis !== null ? top.rows : null,
       consensus: consensusPoints,
     },
     sampleClusters,

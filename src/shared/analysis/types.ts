@@ -434,9 +434,6 @@ export interface FitSurvey {
   silhouetteCoef: number | null;
   /** Average silhouette width of the features clustered by W (R NMF `silhouette.basis`). */
   silhouetteBasis: number | null;
-  /** Samples and features the two silhouettes were computed on: n and m, or a seeded sample of them. */
-  silhouetteSamples: number;
-  silhouetteFeatures: number;
 }
 
 /** R NMF's rank-survey measures of a rank as stored and sent (RankCriteria; absent in sweeps stored before them: read as null). */
@@ -523,9 +520,9 @@ export interface RankCriteria {
    */
   silhouetteConsensus: number | null;
   /**
-   * Points each silhouette was computed on (null where the silhouette is not computed): n, m and
-   * the consensus's samples, or fewer where they were sampled (survey.ts `SILHOUETTE_MAX_POINTS`,
-   * consensus.ts `CONSENSUS_MAX_SAMPLES`).
+   * Points each silhouette was computed on (null where the silhouette is not computed): every
+   * sample (n) and feature (m), and the samples the consensus covers — all n, or its fixed
+   * subsample above consensus.ts `CONSENSUS_MAX_SAMPLES`.
    */
   silhouettePoints: { coef: number | null; basis: number | null; consensus: number | null };
   /** Consensus clusters of the samples (0..k−1); from the single replicate when there is one. */

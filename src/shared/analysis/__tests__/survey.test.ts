@@ -8,7 +8,7 @@ import {
   correlationSilhouette,
   fitSurvey,
   residualSums,
-  silhouettePoints,
+  averageSilhouette,
   sparseness,
 } from '../survey';
 import reference from './fixtures/survey.json';
@@ -65,8 +65,6 @@ describe('rank-survey measures against R NMF', () => {
       const survey = fitSurvey(V, W, H);
       expectClose(survey.silhouetteCoef, fit.silhouetteCoef);
       expectClose(survey.silhouetteBasis, fit.silhouetteBasis);
-      expect(survey.silhouetteSamples).toBe(fit.cols);
-      expect(survey.silhouetteFeatures).toBe(fit.rows);
     });
   }
 
@@ -140,25 +138,38 @@ describe('rss and evar of V with missing entries and in CSR', () => {
   });
 });
 
-describe('sampled silhouettes', () => {
-  it('computes on a seeded sample of maxPoints points above the bound, and records how many', () => {
+describe('silhouettes of the samples and features over every point', () => {
+  /** The same silhouette pair by pair, as cluster::silhouette sums it: O(s²). */
+  function pairwise(vectors: Float64Array, k: number): number | null {
+    const s = vectors.length / k;
+    const labels: number[] = [];
+    const unit = new Float64Array(vectors.length);
+    for (let p = 0; p < s; p++) {
+      const row = Array.from(vectors.subarray(p * k, (p + 1) * k));
+      labels.push(row.indexOf(Math.max(...row.map(Math.abs))));
+      const mean = row.reduce((a, b) => a + b, 0) / k;
+      const norm = Math.sqrt(row.reduce((a, b) => a + (b - mean) ** 2, 0));
+      row.forEach((x, a) => (unit[p * k + a] = (x - mean) / norm));
+    }
+    return averageSilhouette(labels, (i, j) => {
+      let dot = 0;
+      for (let a = 0; a < k; a++) dot += unit[i * k + a] * unit[j * k + a];
+      return 1 - dot;
+    });
+  }
+
+  it('sums the correlation dissimilarities per cluster and agrees with the pairwise sum to rounding', () => {
     const rng = new Rng(3);
-    const W = randomMatrix(rng, 50, 3);
-    const H = randomMatrix(rng, 3, 400);
-    for (let t = 0; t < H.data.length; t++) H.data[t] += 1 + rng.uniform();
-    const V = randomMatrix(rng, 50, 400);
-    const survey = fitSurvey(V, W, H, 100);
-    expect(survey.silhouetteSamples).toBe(100);
-    expect(survey.silhouetteFeatures).toBe(50);
-    const points = silhouettePoints(400, 100);
-    expect(points).toEqual(silhouettePoints(400, 100));
-    expect(new Set(points).size).toBe(100);
-    const Ht = new Float64Array(400 * 3);
-    for (let a = 0; a < 3; a++) for (let j = 0; j < 400; j++) Ht[j * 3 + a] = H.data[a * 400 + j];
-    expect(survey.silhouetteCoef).toBe(correlationSilhouette(Ht, 3, points));
-    // The whole set differs from the sample's estimate, but not by much.
-    const whole = fitSurvey(V, W, H).silhouetteCoef!;
-    expect(survey.silhouetteCoef).not.toBe(whole);
-    expect(Math.abs(survey.silhouetteCoef! - whole)).toBeLessThan(0.1);
+    for (const [points, k] of [
+      [400, 3],
+      [1500, 6],
+      [50, 10],
+    ]) {
+      const vectors = new Float64Array(points * k);
+      for (let t = 0; t < vectors.length; t++) vectors[t] = rng.uniform() ** 3;
+      const fast = correlationSilhouette(vectors, k);
+      expect(fast).not.toBeNull();
+      expectClose(fast, pairwise(vectors, k), 1e-12);
+    }
   });
 });

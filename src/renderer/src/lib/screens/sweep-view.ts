@@ -1,6 +1,5 @@
 import type { ConsensusMapView, SweepDetail, SweepRankView } from '../../../../shared/domain';
 import type { SurveyCriteria } from '../../../../shared/analysis/types';
-import { SILHOUETTE_MAX_POINTS } from '../../../../shared/analysis/survey';
 import { CONSENSUS_MAX_SAMPLES } from '../../../../shared/analysis/consensus';
 import type { HeatmapFigure } from '../figure';
 import { formatValue } from '../format';
@@ -200,7 +199,7 @@ export function surveyTable(ranks: ReadonlyArray<SweepRankView>): {
     computed,
     points:
       parts.length > 0
-        ? `Silhouettes computed on ${parts.join(', ')} (at most ${SILHOUETTE_MAX_POINTS} samples or features, and the consensus's ${CONSENSUS_MAX_SAMPLES}, each a fixed random sample above that).`
+        ? `Silhouettes computed on ${parts.join(', ')} (the consensus's on at most ${CONSENSUS_MAX_SAMPLES} samples, a fixed random sample above that, as the cophenetic correlation).`
         : null,
   };
 }
