@@ -1,8 +1,8 @@
 /**
  * What R NMF's rank-survey measures (src/shared/analysis/survey.ts) cost beside a fit, on a bench
  * set: a short KL fit at rank k gives realistic factors; then rss/evar (CSR: the trace formula),
- * the two sparsenesses, the sample and feature silhouettes (a fixed sample of at most
- * SILHOUETTE_MAX_POINTS points each) and the consensus silhouette on the consensus's subsample
+ * the two sparsenesses, the sample and feature silhouettes (over every point) and the consensus
+ * silhouette on the consensus's subsample
  * (labelings of `fits` fits with a different seed each), each timed as the median of `rounds`.
  *
  *   node --import tsx scripts/measure/survey-cost.ts /work/bench17 sparse [--k 6] [--iterations 30]
@@ -12,7 +12,13 @@ import { readSet } from '../bench/data';
 import { fitNmf } from '../../src/shared/nmf';
 import { analyzeConsensus, sampleLabels } from '../../src/shared/analysis/consensus';
 import { pearsonDispersion } from '../../src/shared/analysis/count-model';
-import { consensusSilhouette, fitSurvey, residualSums, sparseness } from '../../src/shared/analysis/survey';
+import {
+  consensusSilhouette,
+  correlationSilhouette,
+  fitSurvey,
+  residualSums,
+  sparseness,
+} from '../../src/shared/analysis/survey';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -66,6 +72,10 @@ const { W, H } = fits[0];
 time('pearsonDispersion (for comparison)', () => pearsonDispersion(V, W, H));
 time('rss and Σ V² (residualSums)', () => residualSums(V, W, H));
 time('sparseness of W and of H', () => [sparseness(W), sparseness(H)]);
+const Ht = new Float64Array(H.cols * k);
+for (let a = 0; a < k; a++) for (let j = 0; j < H.cols; j++) Ht[j * k + a] = H.data[a * H.cols + j];
+time(`silhouette of the ${H.cols} samples`, () => correlationSilhouette(Ht, k));
+time(`silhouette of the ${W.rows} features`, () => correlationSilhouette(W.data, k));
 const survey = time('fitSurvey (all of the above + silhouettes)', () => fitSurvey(V, W, H));
 console.log(JSON.stringify(survey));
 const consensus = analyzeConsensus(
