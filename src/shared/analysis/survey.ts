@@ -58,22 +58,32 @@ export function sparseness(M: DenseMatrix): number | null {
   return Number.isFinite(mean) ? mean : null;
 }
 
+/** Hᵀ of a k × n matrix, as n rows of k. */
+function transposed(H: DenseMatrix): Float64Array {
+  const { rows: k, cols: n, data } = H;
+  const out = new Float64Array(n * k);
+  for (let a = 0; a < k; a++) for (let j = 0; j < n; j++) out[j * k + a] = data[a * n + j];
+  return out;
+}
+
 /**
  * Residual sum of squares Σ (V − W·H)² and Σ V² over V's observed (non-NaN) entries. Dense V: the
  * direct sum, row by row. CSR V: without W·H dense, as
  *   Σ_stored V² − 2 Σ_stored V∘(W·H) + Σ_all (W·H)², with Σ_all (W·H)² = trace((WᵀW)(HHᵀ)),
  * less (W·H)² at stored NaN entries. This is not the direct sum bit for bit (the terms are
- * grouped differently and the large terms cancel) but agrees with it to rounding: a relative
- * difference of a few 10⁻¹⁶ times Σ V² / rss.
+ * grouped differently and the large terms cancel) but agrees with it to rounding: a difference
+ * of a few units in the last place of the larger of Σ V² and Σ (W·H)², not of rss.
  *
  * @param V m × n (NaN: missing)
  * @param W m × k
  * @param H k × n
+ * @param transposedH Hᵀ (n × k, row-major) where the caller has it (CSR V reads it)
  */
 export function residualSums(
   V: DataMatrix,
   W: DenseMatrix,
   H: DenseMatrix,
+  transposedH?: Float64Array,
 ): { rss: number; squares: number } {
   const { rows: m, cols: n } = V;
   const k = W.cols;
@@ -102,8 +112,7 @@ export function residualSums(
     return { rss, squares };
   }
   // Hᵀ (n × k) so each stored entry's (W·H)_ij reads a contiguous row.
-  const Ht = new Float64Array(n * k);
-  for (let a = 0; a < k; a++) for (let j = 0; j < n; j++) Ht[j * k + a] = H.data[a * n + j];
+  const Ht = transposedH ?? transposed(H);
   let squares = 0;
   let cross = 0;
   let missingFitted = 0;
@@ -207,10 +216,15 @@ export function averageSilhouette(
  * @returns the average width, or null (see {@link averageSilhouette}; a zero-variance vector gives null)
  */
 export function correlationSilhouette(vectors: Float64Array, k: number): number | null {
+  return silhouetteOfOwnRows(vectors.slice(), k);
+}
+
+/** {@link correlationSilhouette} on rows it may overwrite (with their centred unit vectors). */
+function silhouetteOfOwnRows(vectors: Float64Array, k: number): number | null {
   const s = vectors.length / k;
   const labels = new Int32Array(s);
-  // Each vector centred and scaled to unit length: cor(x, y) is then a dot product.
-  const unit = new Float64Array(s * k);
+  // Each vector centred and scaled to unit length in place: cor(x, y) is then a dot product.
+  const unit = vectors;
   for (let p = 0; p < s; p++) {
     const base = p * k;
     let best = 0;
@@ -275,18 +289,18 @@ export function correlationSilhouette(vectors: Float64Array, k: number): number 
  */
 export function fitSurvey(V: DataMatrix, W: DenseMatrix, H: DenseMatrix): FitSurvey {
   const k = W.cols;
-  const { rss, squares } = residualSums(V, W, H);
+  // One n × k copy of H serves the CSR pass and then the samples' silhouette (at 10⁶ samples and
+  // k = 20, 160 MB: not three).
+  const Ht = transposed(H);
+  const { rss, squares } = residualSums(V, W, H, Ht);
   const evar = 1 - rss / squares;
-  // The samples' coefficient vectors are H's columns: Hᵀ's rows.
-  const n = H.cols;
-  const Ht = new Float64Array(n * k);
-  for (let a = 0; a < k; a++) for (let j = 0; j < n; j++) Ht[j * k + a] = H.data[a * n + j];
   return {
     rss,
     evar: Number.isFinite(evar) ? evar : null,
     sparsenessBasis: sparseness(W),
     sparsenessCoef: sparseness(H),
-    silhouetteCoef: correlationSilhouette(Ht, k),
+    // The samples' coefficient vectors are H's columns: Hᵀ's rows, overwritten (the last use).
+    silhouetteCoef: silhouetteOfOwnRows(Ht, k),
     silhouetteBasis: correlationSilhouette(W.data, k),
   };
 }
