@@ -64,4 +64,26 @@ test('the loss suggestion gives its reasons, and sweep criteria fill in rank by 
   await expect(rows).toHaveCount(3);
   await expect(soFar).toHaveCount(0);
   await shot(page, 'sweep-progress-03-done');
+
+  // R NMF's rank-survey measures, each with a number at every rank (no baseline in this sweep).
+  const survey = page.getByTestId('sweep-survey-table');
+  await expect(survey.locator('tbody tr')).toHaveCount(3);
+  await expect(survey.locator('thead th')).toHaveText([
+    'k',
+    'RSS',
+    'Explained variance (evar)',
+    'Sparseness of W',
+    'Sparseness of H',
+    'Silhouette of the samples',
+    'Silhouette of the features',
+    'Silhouette of the consensus',
+  ]);
+  for (const row of await survey.locator('tbody tr').all()) {
+    const cells = await row.locator('td').allTextContents();
+    for (const cell of cells) expect(cell.trim()).toMatch(/^-?\d[\d.,]*(e[-+]\d+)?$/);
+  }
+  await expect(page.getByTestId('sweep-survey-charts').getByText(/R NMF's evar/)).toBeVisible();
+  await survey.scrollIntoViewIfNeeded();
+  await shot(page, 'sweep-progress-04-survey');
+  await axe(page, 'sweep survey measures');
 });

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toRanksJson } from '../../shared/analysis';
+import { surveyJson, toRanksJson } from '../../shared/analysis';
 import { formatLoss, type RunDetail, type SweepRecord } from '../../shared/domain';
 import { dense, type DenseMatrix } from '../../shared/linalg/matrix';
 import { normalizeFactors } from '../../shared/nmf';
@@ -113,6 +113,8 @@ async function writeSweepFiles(
               cophenetic: baseline.cophenetic,
               stability: baseline.stability,
               cv_error_trimmed: baseline.cvErrorTrimmed ?? null,
+              // After the fields above, so they keep their place and bytes.
+              ...surveyJson(baseline),
             }
           : null,
         run_id: runId,

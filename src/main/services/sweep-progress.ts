@@ -1,5 +1,5 @@
 import { decodeFrame } from '../../shared/api';
-import { finishedRanks, summarizeFinishedRank } from '../../shared/analysis';
+import { finishedRanks, summarizeFinishedRank, surveyCriteria } from '../../shared/analysis';
 import type { RankSummary, SweepJob, SweepJobResult } from '../../shared/analysis';
 import type { SweepRankMetrics } from '../../shared/domain';
 import { sweepJobResultsOfRanks } from '../db/queries/sweeps';
@@ -128,6 +128,7 @@ export function liveRankMetrics(rank: RankSummary): SweepRankMetrics {
     pearsonDispersion: rank.pearsonDispersion,
     consensusFits: rank.consensusFits,
     consensusFromIndependentStarts: rank.consensusFromIndependentStarts,
+    ...surveyCriteria(rank),
     baseline: rank.baseline
       ? {
           loss: rank.baseline.loss,
@@ -135,6 +136,7 @@ export function liveRankMetrics(rank: RankSummary): SweepRankMetrics {
           cophenetic: rank.baseline.cophenetic,
           stability: rank.baseline.stability,
           cvErrorTrimmed: rank.baseline.cvErrorTrimmed,
+          ...surveyCriteria(rank.baseline),
         }
       : null,
     runId: null,

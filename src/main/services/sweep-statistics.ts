@@ -8,7 +8,8 @@ import type { SweepStatisticsTaskResult } from '../workers/protocol';
 import type { ServiceContext } from './context';
 
 /**
- * The log-likelihood and Pearson dispersion of each rank's best data replicate, computed once the
+ * The log-likelihood, Pearson dispersion and R NMF survey measures (survey.ts) of each rank's best
+ * data replicate, computed once the
  * rank's replicates are all stored. A sweep's data replicates run without them
  * (`deferReplicateStatistics`): the summary reads them from the best replicate only (the lowest
  * loss, `bestReplicate`), and computing them in every replicate — two passes over V, ~3.5 s of CPU
@@ -95,9 +96,9 @@ export class ReplicateStatistics {
       { ahead: true },
     );
     this.handles.push(handle);
-    const { loglik, pearsonDispersion } = (await handle.promise) as SweepStatisticsTaskResult;
+    const { loglik, pearsonDispersion, survey } = (await handle.promise) as SweepStatisticsTaskResult;
     const { statisticsDeferred: _deferred, ...whole } = best;
-    const completed: SweepJobResult = { ...whole, loglik, pearsonDispersion };
+    const completed: SweepJobResult = { ...whole, loglik, pearsonDispersion, survey };
     replaceSweepJobResult(this.ctx.db, this.sweepId, best.jobId, Buffer.from(encodeFrame(completed)));
   }
 }

@@ -5,6 +5,7 @@ import {
   cvHeldOutEntries,
   planSweep,
   summarizeSweep,
+  surveyCriteria,
   type RankSummary,
   type SweepJob,
   type SweepJobResult,
@@ -727,6 +728,7 @@ function saveSweepOutcome(
       pearsonDispersion: rank.pearsonDispersion,
       consensusFits: rank.consensusFits,
       consensusFromIndependentStarts: rank.consensusFromIndependentStarts,
+      ...surveyCriteria(rank),
       ...(rank.sampleCvError !== undefined
         ? {
             sampleCvError: rank.sampleCvError,
@@ -743,6 +745,7 @@ function saveSweepOutcome(
             cophenetic: rank.baseline.cophenetic,
             stability: rank.baseline.stability,
             cvErrorTrimmed: rank.baseline.cvErrorTrimmed,
+            ...surveyCriteria(rank.baseline),
           }
         : null,
       runId,

@@ -3,6 +3,7 @@ import type { FitOptionsInput, FitResult } from '../../shared/nmf/types';
 import type {
   ConsensusComponents,
   ConsensusComponentsOptions,
+  FitSurvey,
   SweepJob,
   SweepJobResult,
 } from '../../shared/analysis';
@@ -50,7 +51,7 @@ export interface SweepJobTask {
   deferReplicateStatistics?: boolean;
 }
 
-/** The log-likelihood and Pearson dispersion of one data replicate from its factors (`replicateStatistics`). */
+/** The log-likelihood, Pearson dispersion and survey measures of one data replicate from its factors (`replicateStatistics`). */
 export interface SweepStatisticsTask {
   kind: 'sweep-statistics';
   matrix: DataMatrix;
@@ -104,6 +105,7 @@ export interface SweepStatisticsTaskResult {
   kind: 'sweep-statistics';
   loglik: number | null;
   pearsonDispersion: number | null;
+  survey: FitSurvey;
 }
 
 export interface ConsensusComponentsTaskResult {

@@ -16,6 +16,14 @@ export {
   type SubsampleConsensus,
 } from './consensus';
 export {
+  averageSilhouette,
+  consensusSilhouette,
+  correlationSilhouette,
+  fitSurvey,
+  residualSums,
+  sparseness,
+} from './survey';
+export {
   alignComponents,
   componentSimilarity,
   componentStability,
@@ -40,7 +48,15 @@ export {
 // everything that imports this index would load ml-matrix at start-up.
 export type { PcaOptions } from './pca';
 export { heldOutError, makeCvFolds, maskFold, shuffleWithinRows } from './crossval';
-export { planSweep, replicateStatistics, runSweepJob, summarizeSweep, toRanksJson } from './sweep';
+export {
+  planSweep,
+  replicateStatistics,
+  runSweepJob,
+  summarizeSweep,
+  surveyCriteria,
+  surveyJson,
+  toRanksJson,
+} from './sweep';
 export { finishedRanks, summarizeFinishedRank } from './sweep';
 export { recommendRank, type RecommendOptions } from './recommend';
 export {

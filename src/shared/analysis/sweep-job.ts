@@ -23,7 +23,8 @@ import {
   shuffleWithinRows,
 } from './crossval';
 import { SAMPLE_FOLD_KIND, runSampleFoldJob } from './sample-cv';
-import type { SweepJob, SweepJobResult } from './types';
+import { fitSurvey } from './survey';
+import type { FitSurvey, SweepJob, SweepJobResult } from './types';
 /**
  * Observed entries of V, stored or not: neither NaN nor among `unstoredMissing` (entries V does
  * not store that are missing, a fold's held-out zeros: see crossval.ts `MaskedFold`).
@@ -154,8 +155,9 @@ export interface SweepJobOptions {
    */
   shuffled?: (V: DataMatrix, seed: number) => DataMatrix;
   /**
-   * Data replicates leave out their log-likelihood and Pearson's dispersion (both null, and
-   * `statisticsDeferred` set): the summary reads them from the rank's best replicate only, so the
+   * Data replicates leave out their log-likelihood, Pearson's dispersion and R NMF's survey
+   * measures (null and absent, and `statisticsDeferred` set): the summary reads them from the
+   * rank's best replicate only, so the
    * caller computes them once per rank, for that replicate, with {@link replicateStatistics} from
    * its kept factors — the same functions on the same factors, so the same bits. On 2000 × 20 000
    * counts at k = 6 the two passes took ~3.5 s of CPU per replicate, 30 s per rank of 10 replicates.
@@ -164,9 +166,10 @@ export interface SweepJobOptions {
 }
 
 /**
- * The log-likelihood and Pearson's dispersion of a data replicate from its factors, as
- * {@link runSweepJob} computes them without `deferReplicateStatistics`: the fit's own
- * `logLikelihoodOf` on V's scan (β = 1 and the job's `loglik` on) and `pearsonDispersion`.
+ * The log-likelihood, Pearson's dispersion and R NMF's survey measures of a data replicate from its
+ * factors, as {@link runSweepJob} computes them without `deferReplicateStatistics`: the fit's own
+ * `logLikelihoodOf` on V's scan (β = 1 and the job's `loglik` on), `pearsonDispersion` and
+ * `fitSurvey`.
  *
  * @param V m × n, the sweep's data
  * @param W m × k and H k × n, the replicate's fitted factors (`SweepJobResult.factors`)
@@ -176,13 +179,14 @@ export function replicateStatistics(
   job: SweepJob,
   W: DenseMatrix,
   H: DenseMatrix,
-): { loglik: number | null; pearsonDispersion: number | null } {
+): { loglik: number | null; pearsonDispersion: number | null; survey: FitSurvey } {
   const data = prepareData(V);
   const options = resolveWith(job.fit, data);
   return {
     loglik:
       options.beta === 1 && options.loglik ? logLikelihoodOf(data, W.data, transpose(H).data, W.cols) : null,
     pearsonDispersion: pearsonDispersion(V, W, H),
+    survey: fitSurvey(V, W, H),
   };
 }
 
@@ -240,6 +244,12 @@ export function runSweepJob(
     heldOutErrorTrimmed: trimmed,
     pearsonDispersion: replicate && !job.baseline && !deferred ? pearsonDispersion(data, fit.W, fit.H) : null,
     ...(deferred ? { statisticsDeferred: true } : {}),
+    // Of every replicate, data and baseline (on the shuffled copy it fitted), for the rank's best;
+    // and of the baseline's consensus fits, where a baseline planned without replicates takes its
+    // loss, and so these, from the best of them.
+    ...((replicate && !deferred) || (job.kind === 'consensus' && job.baseline)
+      ? { survey: fitSurvey(data, fit.W, fit.H) }
+      : {}),
     integerData: replicate ? isIntegerData(V) : null,
     sampleLabels: clustered ? sampleLabels(fit.W, fit.H) : null,
     normalizedW: clustered ? normalizeColumns(fit.W) : null,

@@ -6,11 +6,13 @@
 import { CONSENSUS_MAX_SAMPLES, analyzeConsensus } from './consensus';
 import { CV_FULL_MAX_ENTRIES, cvHeldOutEntries } from './crossval';
 import { pairwiseStability } from './stability';
+import { consensusSilhouette } from './survey';
 import { recommendRank } from './recommend';
 import { SAMPLE_FOLD_KIND, addSampleCvCriteria, sampleCvReasoning } from './sample-cv';
 import { resolveSpec } from './sweep-plan';
 import type {
   RankCriteria,
+  SurveyCriteria,
   RankRecommendation,
   RankSummary,
   RanksJson,
@@ -99,6 +101,8 @@ function rankCriteria(
   let cophenetic: number | null = null;
   let dispersionValue: number | null = null;
   let stability: number | null = null;
+  let silhouetteConsensus: number | null = null;
+  let consensusPoints: number | null = null;
   const topLabels = top.sampleLabels;
   let sampleClusters = topLabels ? relabel(topLabels) : labelings.length > 0 ? relabel(labelings[0]) : [];
   if (labelings.length > 1) {
@@ -106,7 +110,15 @@ function rankCriteria(
     cophenetic = consensus.cophenetic;
     dispersionValue = consensus.dispersion;
     sampleClusters = consensus.sampleClusters;
+    // R NMF's silhouette.consensus, on the samples C covers (all, or the cophenetic's subsample).
+    const { subsample } = consensus;
+    const shownClusters = subsample === null ? sampleClusters : subsample.map((j) => sampleClusters[j]);
+    silhouetteConsensus = consensusSilhouette(consensus.consensus, shownClusters);
+    if (silhouetteConsensus !== null) consensusPoints = shownClusters.length;
   }
+  // R NMF's summary(<NMF>) measures come from the fit the loss comes from: the best replicate, or
+  // for a baseline planned without replicates its best consensus fit.
+  const survey = top.survey ?? null;
   if (ws.length > 1 && ws.every((w) => w !== null)) stability = pairwiseStability(ws.map((w) => w!));
   return {
     rank,
@@ -126,6 +138,18 @@ function rankCriteria(
     cophenetic,
     dispersion: dispersionValue,
     stability,
+    rss: survey?.rss ?? null,
+    evar: survey?.evar ?? null,
+    sparsenessBasis: survey?.sparsenessBasis ?? null,
+    sparsenessCoef: survey?.sparsenessCoef ?? null,
+    silhouetteCoef: survey?.silhouetteCoef ?? null,
+    silhouetteBasis: survey?.silhouetteBasis ?? null,
+    silhouetteConsensus,
+    silhouettePoints: {
+      coef: survey !== null && survey.silhouetteCoef !== null ? top.cols : null,
+      basis: survey !== null && survey.silhouetteBasis !== null ? top.rows : null,
+      consensus: consensusPoints,
+    },
     sampleClusters,
     bestReplicate: top.index,
     bestSeed: top.seed,
@@ -277,6 +301,47 @@ export function summarizeSweep(
   return { ranks, recommendation, rows, cols, parameterCount: 'k(m+n)' };
 }
 
+/** A rank's R NMF survey measures (RankCriteria), as the library stores them beside the other criteria. */
+export function surveyCriteria(criteria: RankCriteria): Required<SurveyCriteria> {
+  return {
+    rss: criteria.rss,
+    evar: criteria.evar,
+    sparsenessBasis: criteria.sparsenessBasis,
+    sparsenessCoef: criteria.sparsenessCoef,
+    silhouetteCoef: criteria.silhouetteCoef,
+    silhouetteBasis: criteria.silhouetteBasis,
+    silhouetteConsensus: criteria.silhouetteConsensus,
+    silhouettePoints: criteria.silhouettePoints,
+  };
+}
+
+/** The survey measures as `ranks.json` names them (snake_case), null where absent. */
+export function surveyJson(criteria: SurveyCriteria): {
+  rss: number | null;
+  evar: number | null;
+  sparseness_basis: number | null;
+  sparseness_coef: number | null;
+  silhouette_coef: number | null;
+  silhouette_basis: number | null;
+  silhouette_consensus: number | null;
+  silhouette_points: { coef: number | null; basis: number | null; consensus: number | null };
+} {
+  return {
+    rss: criteria.rss ?? null,
+    evar: criteria.evar ?? null,
+    sparseness_basis: criteria.sparsenessBasis ?? null,
+    sparseness_coef: criteria.sparsenessCoef ?? null,
+    silhouette_coef: criteria.silhouetteCoef ?? null,
+    silhouette_basis: criteria.silhouetteBasis ?? null,
+    silhouette_consensus: criteria.silhouetteConsensus ?? null,
+    silhouette_points: {
+      coef: criteria.silhouettePoints?.coef ?? null,
+      basis: criteria.silhouettePoints?.basis ?? null,
+      consensus: criteria.silhouettePoints?.consensus ?? null,
+    },
+  };
+}
+
 /** What `ranks.json` is made from: a summary, or the same criteria as the library stores them. */
 export interface RanksJsonSource {
   ranks: ReadonlyArray<
@@ -309,7 +374,8 @@ export interface RanksJsonSource {
           | 'sampleCvPairedDifference'
           | 'sampleCvPairedSe'
         >
-      >
+      > &
+      SurveyCriteria
   >;
   recommendation: Pick<RankRecommendation, 'rank' | 'criterion'> & {
     warnings?: ReadonlyArray<{ code: string; message: string }>;
@@ -347,6 +413,8 @@ export function toRanksJson(summary: RanksJsonSource): RanksJson {
             sample_cv_paired_se: r.sampleCvPairedSe ?? null,
           }
         : {}),
+      // After the fields above, so they keep their place and bytes.
+      ...surveyJson(r),
     })),
     recommended: summary.recommendation.rank,
     criterion: summary.recommendation.criterion,

@@ -390,6 +390,13 @@ export interface SweepJobResult {
   statisticsDeferred?: boolean;
   /** Whether every observed entry of V is an integer (computed by `replicate` jobs; null otherwise). */
   integerData?: boolean | null;
+  /**
+   * `replicate` jobs and the baseline's `consensus` jobs: R NMF's rank-survey measures of the fit
+   * (survey.ts `fitSurvey`), on the data the job fitted (the shuffled copy for a baseline). A data
+   * replicate with `statisticsDeferred` has none until they are completed; absent from results
+   * stored before they existed.
+   */
+  survey?: FitSurvey | null;
   /** `replicate` and `consensus` jobs: cluster of each sample, argmax of H's column (Brunet et al. 2004). */
   sampleLabels: number[] | null;
   /** `replicate` and `consensus` jobs: W with unit-norm columns (m × k), for stability and alignment. */
@@ -409,6 +416,40 @@ export interface SweepJobResult {
   } | null;
   warnings: string[];
 }
+
+/**
+ * R NMF's `summary(<NMF>, target = V)` measures of one fit (Gaujoux & Seoighe 2010; survey.ts for
+ * the exact definitions). Each is null where R gives NA or stops with an error.
+ */
+export interface FitSurvey {
+  /** Σ (V − W·H)² over the observed entries (R NMF `rss`). */
+  rss: number;
+  /** 1 − rss / Σ V² over the observed entries (R NMF `evar`). */
+  evar: number | null;
+  /** Mean Hoyer sparseness of W's columns (R NMF `sparseness.basis`). */
+  sparsenessBasis: number | null;
+  /** Mean Hoyer sparseness of H's columns (R NMF `sparseness.coef`). */
+  sparsenessCoef: number | null;
+  /** Average silhouette width of the samples clustered by H (R NMF `silhouette.coef`). */
+  silhouetteCoef: number | null;
+  /** Average silhouette width of the features clustered by W (R NMF `silhouette.basis`). */
+  silhouetteBasis: number | null;
+}
+
+/** R NMF's rank-survey measures of a rank as stored and sent (RankCriteria; absent in sweeps stored before them: read as null). */
+export type SurveyCriteria = Partial<
+  Pick<
+    RankCriteria,
+    | 'rss'
+    | 'evar'
+    | 'sparsenessBasis'
+    | 'sparsenessCoef'
+    | 'silhouetteCoef'
+    | 'silhouetteBasis'
+    | 'silhouetteConsensus'
+    | 'silhouettePoints'
+  >
+>;
 
 /** Criteria of one rank, for V or for its shuffled baseline. */
 export interface RankCriteria {
@@ -457,6 +498,33 @@ export interface RankCriteria {
    * (Hungarian matching on W's unit columns); null with fewer than two fits.
    */
   stability: number | null;
+  /**
+   * R NMF's rank-survey measures of the best replicate (the one `loss` comes from), as
+   * `summary(<NMF>, target = V)` gives them (survey.ts): rss, evar, the mean Hoyer sparseness of
+   * W's and of H's columns, and the average silhouette widths of the samples (by H) and of the
+   * features (by W). A baseline planned without replicates (`baselineReplicates` 0) takes them,
+   * as its loss, from its best consensus fit (baseline consensus fits compute them for that).
+   * Null where R gives NA or an error, and in sweeps whose job results were stored before they
+   * existed.
+   */
+  rss: number | null;
+  evar: number | null;
+  sparsenessBasis: number | null;
+  sparsenessCoef: number | null;
+  silhouetteCoef: number | null;
+  silhouetteBasis: number | null;
+  /**
+   * Average silhouette width of the consensus clusters with the dissimilarity 1 − C (R NMF
+   * `silhouette.consensus`), on the samples the cophenetic correlation uses; null where
+   * `cophenetic` is.
+   */
+  silhouetteConsensus: number | null;
+  /**
+   * Points each silhouette was computed on (null where the silhouette is not computed): every
+   * sample (n) and feature (m), and the samples the consensus covers — all n, or its fixed
+   * subsample above consensus.ts `CONSENSUS_MAX_SAMPLES`.
+   */
+  silhouettePoints: { coef: number | null; basis: number | null; consensus: number | null };
   /** Consensus clusters of the samples (0..k−1); from the single replicate when there is one. */
   sampleClusters: number[];
   /** Replicate with the lowest loss and its seed. */
@@ -563,6 +631,19 @@ export interface RanksJson {
     sample_cv_errors?: number[];
     sample_cv_paired_difference?: number | null;
     sample_cv_paired_se?: number | null;
+    /**
+     * R NMF's rank-survey measures of the best replicate and of the consensus (RankCriteria.rss …
+     * silhouetteConsensus; survey.ts), null where not computed (and in sweeps stored before them).
+     */
+    rss: number | null;
+    evar: number | null;
+    sparseness_basis: number | null;
+    sparseness_coef: number | null;
+    silhouette_coef: number | null;
+    silhouette_basis: number | null;
+    silhouette_consensus: number | null;
+    /** Points each silhouette was computed on (fewer than n, m or n when sampled); null where not computed. */
+    silhouette_points: { coef: number | null; basis: number | null; consensus: number | null };
   }>;
   recommended: number | null;
   criterion: string;

@@ -1,3 +1,4 @@
+import type { SurveyCriteria } from '../analysis/types';
 import type { SolverSuggestion } from './minibatch-advice';
 import type { SweepSummary } from './records';
 
@@ -80,7 +81,7 @@ export interface ComparisonView {
 }
 
 /** Sweep criteria at one rank (CLI.md ranks.json, in camelCase). */
-export interface SweepRankMetrics {
+export interface SweepRankMetrics extends SurveyCriteria {
   rank: number;
   loss: number;
   loglik: number | null;
@@ -114,13 +115,15 @@ export interface SweepRankMetrics {
   sampleCvPairedDifference?: number | null;
   sampleCvPairedSe?: number | null;
   /** The same criteria on the row-shuffled copy of V. */
-  baseline: {
-    loss: number;
-    cvError: number | null;
-    cophenetic: number | null;
-    stability: number | null;
-    cvErrorTrimmed?: number | null;
-  } | null;
+  baseline:
+    | ({
+        loss: number;
+        cvError: number | null;
+        cophenetic: number | null;
+        stability: number | null;
+        cvErrorTrimmed?: number | null;
+      } & SurveyCriteria)
+    | null;
   /** The saved run holding this rank's best replicate. */
   runId: number | null;
 }

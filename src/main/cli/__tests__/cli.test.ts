@@ -262,6 +262,50 @@ describe('nmf-studio', () => {
     }
     expect(ranks.recommended).toBe(5);
     expect(typeof ranks.criterion).toBe('string');
+
+    // R NMF's survey measures, after the contract's fields (CLI.md): rss and evar of the rank's
+    // saved run against V, recomputed here from the k<rank> folder's W and H.
+    const values = (path: string): number[][] =>
+      readTsv(path)
+        .slice(1)
+        .map((row) => row.slice(1).map(Number));
+    const V = values(join(dir, 'syn', 'V.tsv'));
+    const total = V.flat().reduce((sum, v) => sum + v * v, 0);
+    for (const r of ranks.ranks) {
+      const keys = Object.keys(r);
+      expect(keys.slice(keys.indexOf('consensus_fits') + 1)).toEqual([
+        'rss',
+        'evar',
+        'sparseness_basis',
+        'sparseness_coef',
+        'silhouette_coef',
+        'silhouette_basis',
+        'silhouette_consensus',
+        'silhouette_points',
+        'baseline',
+        'run_id',
+      ]);
+      const W = values(join(out, `k${r.rank}`, 'W.tsv'));
+      const H = values(join(out, `k${r.rank}`, 'H.tsv'));
+      let rss = 0;
+      V.forEach((row, i) =>
+        row.forEach((v, j) => {
+          const fitted = W[i].reduce((sum, w, a) => sum + w * H[a][j], 0);
+          rss += (v - fitted) ** 2;
+        }),
+      );
+      expect(Math.abs(r.rss - rss) / rss).toBeLessThan(1e-6);
+      expect(r.evar).toBeCloseTo(1 - r.rss / total, 12);
+      for (const key of ['sparseness_basis', 'sparseness_coef', 'silhouette_coef', 'silhouette_basis']) {
+        expect(r[key], key).toBeGreaterThanOrEqual(key.startsWith('silhouette') ? -1 : 0);
+        expect(r[key], key).toBeLessThanOrEqual(1);
+      }
+      expect(r.silhouette_consensus).toBeGreaterThan(0);
+      expect(r.silhouette_points).toEqual({ coef: 60, basis: 100, consensus: 60 });
+      // The baseline's, from its best replicate on the row-shuffled copy: a worse fit.
+      expect(r.baseline.rss).toBeGreaterThan(r.rss);
+      expect(r.baseline.evar).toBeLessThan(r.evar);
+    }
   });
 
   it('assign and align read run folders and library runs', async () => {

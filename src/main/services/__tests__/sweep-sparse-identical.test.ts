@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planSweep, runSweepJob, summarizeSweep, toRanksJson } from '../../../shared/analysis';
+import {
+  planSweep,
+  runSweepJob,
+  summarizeSweep,
+  surveyCriteria,
+  toRanksJson,
+} from '../../../shared/analysis';
 import type { SweepDetail, SweepParams } from '../../../shared/domain';
 import { Rng } from '../../../shared/linalg/random';
 import { importDatasetFile } from '../datasets';
@@ -99,6 +105,11 @@ describe('a sparse sweep through the services', () => {
       for (const rank of detail.ranks) {
         expect(rank.loglik).not.toBeNull();
         expect(rank.pearsonDispersion).not.toBeNull();
+        // R NMF's survey measures, left to the best replicate too, and of the baseline's replicates.
+        expect(rank.rss).not.toBeNull();
+        expect(rank.sparsenessBasis).not.toBeNull();
+        expect(rank.silhouetteConsensus).not.toBeNull();
+        expect(rank.baseline?.rss).not.toBeNull();
       }
       // What ranks.json leaves out: the baseline's criteria, and the runs saved per rank.
       expect(JSON.stringify(detail.ranks.map((r) => r.baseline))).toBe(
@@ -111,6 +122,7 @@ describe('a sparse sweep through the services', () => {
                   cophenetic: r.baseline.cophenetic,
                   stability: r.baseline.stability,
                   cvErrorTrimmed: r.baseline.cvErrorTrimmed,
+                  ...surveyCriteria(r.baseline),
                 }
               : null,
           ),

@@ -37,6 +37,21 @@ export const explain = {
   holdoutTenth:
     'Each fold holds out its own tenth of the entries instead of every entry being in one fold, so no sample has a small program (a few genes) held out whole; each fit then trains on 90 % of the data, which can move the lowest error to a higher rank.',
   baseline: 'Also fit a row-shuffled copy of the data: criteria that do no better than it indicate noise.',
+  /** R NMF's rank-survey measures (nmfEstimateRank), each read against the shuffled baseline. */
+  survey: {
+    rss: "rss: Σ (V − WH)² of the best fit (R NMF's rss); falls with k, faster than the baseline's while k adds structure.",
+    evar: "evar: the share of Σ V² the best fit explains, 1 − rss / Σ V² (R NMF's evar); rises with k, look for where its gain over the baseline stops growing.",
+    sparsenessBasis:
+      "sparseness of W: mean Hoyer sparseness of the components' loadings (R NMF's sparseness basis); 1 = each component uses one feature, 0 = all equally.",
+    sparsenessCoef:
+      "sparseness of H: mean Hoyer sparseness of the samples' coefficients (R NMF's sparseness coef); high = each sample mostly one component.",
+    silhouetteCoef:
+      "silhouette of the samples, clustered by their largest coefficient with 1 − correlation of H's columns (R NMF's silhouette coef); near 1 = well-separated clusters, drops past the true rank.",
+    silhouetteBasis:
+      "silhouette of the features, clustered by their largest loading with 1 − correlation of W's rows (R NMF's silhouette basis); near 1 = features belong clearly to one component.",
+    silhouetteConsensus:
+      "silhouette of the consensus clusters with 1 − consensus as the distance (R NMF's silhouette consensus); near 1 = samples cluster the same way in every fit, like the cophenetic.",
+  },
   transform: {
     none: 'Keep the values as they are (recommended for raw counts with KL).',
     sqrt: 'Square root: stabilises the variance of Poisson-like counts.',

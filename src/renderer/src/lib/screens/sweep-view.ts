@@ -1,4 +1,6 @@
-import type { ConsensusMapView, SweepDetail } from '../../../../shared/domain';
+import type { ConsensusMapView, SweepDetail, SweepRankView } from '../../../../shared/domain';
+import type { SurveyCriteria } from '../../../../shared/analysis/types';
+import { CONSENSUS_MAX_SAMPLES } from '../../../../shared/analysis/consensus';
 import type { HeatmapFigure } from '../figure';
 import { formatValue } from '../format';
 import { clusterTrack, trackOf } from '../reading';
@@ -129,5 +131,75 @@ export function consensusFigure(map: ConsensusMapView): HeatmapFigure {
       : `Cophenetic correlation ${formatValue(map.cophenetic, 4)} · dispersion ${formatValue(map.dispersion, 4)}`,
     rowKind: 'sample',
     colKind: 'sample',
+  };
+}
+
+/** R NMF's rank-survey measures in the order the Sweep screen shows them. */
+export const SURVEY_MEASURES = [
+  { key: 'rss', column: 'rss', title: 'RSS', log: true },
+  { key: 'evar', column: 'evar', title: 'Explained variance (evar)', log: false },
+  { key: 'sparsenessBasis', column: 'sparseness_basis', title: 'Sparseness of W', log: false },
+  { key: 'sparsenessCoef', column: 'sparseness_coef', title: 'Sparseness of H', log: false },
+  { key: 'silhouetteCoef', column: 'silhouette_coef', title: 'Silhouette of the samples', log: false },
+  { key: 'silhouetteBasis', column: 'silhouette_basis', title: 'Silhouette of the features', log: false },
+  {
+    key: 'silhouetteConsensus',
+    column: 'silhouette_consensus',
+    title: 'Silhouette of the consensus',
+    log: false,
+  },
+] as const satisfies ReadonlyArray<{
+  key: keyof SurveyCriteria;
+  /** The name in ranks.json and the criteria CSV. */
+  column: string;
+  title: string;
+  log: boolean;
+}>;
+
+export type SurveyKey = (typeof SURVEY_MEASURES)[number]['key'];
+
+/** One rank's row of the survey table: each measure and the shuffled baseline's, formatted ('—' where not computed). */
+export interface SurveyRow {
+  rank: number;
+  cells: Array<{ key: SurveyKey; value: string; baseline: string }>;
+}
+
+/**
+ * The survey table of a sweep's ranks, and a line saying how many points each silhouette was
+ * computed on where that is known. Sweeps stored before the measures existed have none: the
+ * table is then empty (`computed` false) rather than a grid of dashes.
+ */
+export function surveyTable(ranks: ReadonlyArray<SweepRankView>): {
+  rows: SurveyRow[];
+  computed: boolean;
+  points: string | null;
+} {
+  const value = (source: SurveyCriteria | null | undefined, key: SurveyKey): number | null =>
+    source?.[key] ?? null;
+  const rows = ranks.map((r) => ({
+    rank: r.rank,
+    cells: SURVEY_MEASURES.map(({ key }) => ({
+      key,
+      value: formatValue(value(r, key)),
+      baseline: formatValue(value(r.baseline, key)),
+    })),
+  }));
+  const computed = ranks.some((r) => SURVEY_MEASURES.some(({ key }) => value(r, key) !== null));
+  const withPoints = ranks.find((r) => r.silhouettePoints);
+  const points = withPoints?.silhouettePoints;
+  const parts = points
+    ? [
+        points.coef !== null ? `${points.coef} samples` : null,
+        points.basis !== null ? `${points.basis} features` : null,
+        points.consensus !== null ? `${points.consensus} samples of the consensus` : null,
+      ].filter((part): part is string => part !== null)
+    : [];
+  return {
+    rows,
+    computed,
+    points:
+      parts.length > 0
+        ? `Silhouettes computed on ${parts.join(', ')} (the consensus's on at most ${CONSENSUS_MAX_SAMPLES} samples, a fixed random sample above that, as the cophenetic correlation).`
+        : null,
   };
 }

@@ -5,13 +5,20 @@ import {
   consensusMap,
   type AnnotationColumn,
 } from '../../../../../shared/analysis';
-import type { ConsensusMapView, SweepDetail } from '../../../../../shared/domain';
+import type { ConsensusMapView, SweepDetail, SweepRankView } from '../../../../../shared/domain';
 import { squareFigureCells } from '../../../../../shared/analysis/downsample';
+import { surveyJson } from '../../../../../shared/analysis/sweep';
 import { Rng } from '../../../../../shared/linalg/random';
 import { heatmapFigureSvg, type HeatmapFigure } from '../../figure';
 import { formatValue } from '../../format';
 import { clusterTrack, trackOf } from '../../reading';
-import { consensusFigure, marginalComparison, sweepAgainOffers } from '../sweep-view';
+import {
+  SURVEY_MEASURES,
+  consensusFigure,
+  marginalComparison,
+  surveyTable,
+  sweepAgainOffers,
+} from '../sweep-view';
 
 /** A sweep's recommendation and ranks as the Sweep screen reads them (only runId matters here). */
 function sweepWith(
@@ -259,4 +266,46 @@ describe("the consensus map from its shown samples' tracks and the figure's cell
         heatmapFigureSvg(figureFromEverySample(view, samples, wholeMatrix, sampleNames)),
       );
     });
+});
+
+describe("the Sweep screen's table of R NMF's survey measures", () => {
+  /** A rank as sweeps:get sends it, with only what the survey table reads. */
+  const rankOf = (rank: number, extra: Partial<SweepRankView>): SweepRankView =>
+    ({ rank, runId: null, baseline: null, ...extra }) as unknown as SweepRankView;
+
+  it('shows each measure with the baseline beside it, and how many points each silhouette used', () => {
+    const table = surveyTable([
+      rankOf(2, {
+        rss: 1234.5,
+        evar: 0.71,
+        sparsenessBasis: 0.4,
+        sparsenessCoef: 0.6,
+        silhouetteCoef: 0.9,
+        silhouetteBasis: 0.8,
+        silhouetteConsensus: 0.95,
+        silhouettePoints: { coef: 5000, basis: 2000, consensus: 2000 },
+        baseline: { loss: 1, cvError: null, cophenetic: null, stability: null, evar: 0.33, rss: 2000 },
+      }),
+    ]);
+    expect(table.computed).toBe(true);
+    expect(table.rows[0].cells.map((c) => c.key)).toEqual(SURVEY_MEASURES.map((m) => m.key));
+    const cell = (key: string) => table.rows[0].cells.find((c) => c.key === key)!;
+    expect(cell('evar')).toEqual({ key: 'evar', value: formatValue(0.71), baseline: formatValue(0.33) });
+    expect(cell('rss')).toEqual({ key: 'rss', value: formatValue(1234.5), baseline: formatValue(2000) });
+    expect(cell('silhouetteConsensus')).toEqual({ key: 'silhouetteConsensus', value: '0.95', baseline: '—' });
+    expect(table.points).toContain('5000 samples, 2000 features, 2000 samples of the consensus');
+  });
+
+  it('names the CSV columns as ranks.json names the measures', () => {
+    expect(SURVEY_MEASURES.map((m) => m.column)).toEqual(
+      Object.keys(surveyJson({})).filter((key) => key !== 'silhouette_points'),
+    );
+  });
+
+  it('shows nothing for a sweep stored before the measures existed (fields absent, read as null)', () => {
+    const table = surveyTable([rankOf(2, { loss: 5 } as Partial<SweepRankView>), rankOf(3, {})]);
+    expect(table.computed).toBe(false);
+    expect(table.points).toBeNull();
+    expect(table.rows[0].cells.every((c) => c.value === '—' && c.baseline === '—')).toBe(true);
+  });
 });
