@@ -53,7 +53,11 @@ function foldLike(
     if (i === 6) for (let q = 0; q < Math.min(3, stored); q++) data[rowStart + q] = NaN;
     indptr.push(indices.length);
   }
-  return { indptr: Int32Array.from(indptr), indices: Int32Array.from(indices), data: Float64Array.from(data) };
+  return {
+    indptr: Int32Array.from(indptr),
+    indices: Int32Array.from(indices),
+    data: Float64Array.from(data),
+  };
 }
 
 /** rows × k normals (with ±0), the rows for which `unread(r)` holds filled with ±Infinity and NaN. */
