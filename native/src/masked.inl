@@ -202,13 +202,33 @@ inline int lanesLevelOrZero() {
 
 #ifdef NMF_MASKED_LANES
 /**
- * The most entries (others × padded terms) a partner table of `sweepTableBlockK` may hold: 64 KiB,
- * so that a call's table stays in the first- or second-level cache while every row reads from it.
- * On a Golub fold the W side (38 partners) takes the tables; the H side (5000 partners, each row
- * missing ~1700 of them at random) keeps `sweepBlockK`, where a table would be read from further
- * out than O itself.
+ * The most entries (others × padded terms) a partner table of `sweepTableBlockK` (or the padded
+ * copy of F of `sumsWideBlockK`) may hold whatever the call: 64 KiB, so that a call's table stays
+ * in the first- or second-level cache while every row reads from it. On a Golub fold the W side
+ * (38 partners) takes the tables.
  */
 constexpr size_t kMostTableEntries = 8192;
+
+/**
+ * Larger tables, up to 512 KiB (within the second-level cache of current x86-64 cores), pay off
+ * only when the call reads each of their rows many times: building one costs a pass over its
+ * rows. On the H side of a Golub fold (38 rows, 5000 partners, each row missing ~1700) a table of
+ * 5000 rows is read ~13 times a row, and the sweep took 0.12 ms a call with it against 0.08–0.10 ms
+ * gathering from O (`sweepBlockK`); on the H side of a 5000 × 400 CSR fold (400 rows missing
+ * ~1700 partners each, ~133 reads a table row) 0.48 against 0.66 ms, and its sums 0.34 against
+ * 0.55 ms (k = 3, one thread).
+ */
+constexpr size_t kMostLargeTableEntries = 65536;
+constexpr size_t kLeastReadsPerTableRow = 32;
+
+/**
+ * Whether a table of `entries` (`others` + 1 rows) pays off for a part of a call whose rows list
+ * `reads` missing partners in all.
+ */
+inline bool tablePaysOff(size_t entries, size_t others, size_t reads) {
+  return entries <= kMostTableEntries ||
+         (entries <= kMostLargeTableEntries && reads >= kLeastReadsPerTableRow * (others + 1));
+}
 
 /**
  * The four-row blocks of rows [r, r1) with partner tables (`partnerTableK`), built here for this
@@ -243,8 +263,8 @@ size_t sweepTableBlocks(int level, double* F, const double* O, size_t others, co
 
 /**
  * `sweepRowsK` with k fixed at compile time for k ≤ 8 (most fits), four rows at a time
- * (`sweepTableBlockK` where the partner tables are small, else `sweepBlockK`) and the last rows
- * one by one; else at run time, row by row.
+ * (`sweepTableBlockK` where the partner tables pay off, `tablePaysOff`, else `sweepBlockK`) and
+ * the last rows one by one; else at run time, row by row.
  */
 inline void sweepRows(double* F, const double* O, size_t others, int k, const double* G, const double* B, double l2,
                       const int32_t* ptr, const int32_t* idx, const int32_t* order, size_t r0, size_t r1, double* rv,
@@ -252,8 +272,9 @@ inline void sweepRows(double* F, const double* O, size_t others, int k, const do
   std::vector<int32_t> list;
   switch (k) {
 #ifdef NMF_MASKED_LANES
-#define NMF_MASKED_TABLE_BLOCKS(K)                                                            \
-  if (level > 0 && r1 - r >= 4 && (others + 1) * avx2::paddedTerms<K>() <= kMostTableEntries) \
+#define NMF_MASKED_TABLE_BLOCKS(K)                                                             \
+  if (level > 0 && r1 - r >= 4 &&                                                              \
+      tablePaysOff((others + 1) * avx2::paddedTerms<K>(), others, (size_t)(ptr[r1] - ptr[r]))) \
     r = sweepTableBlocks<K>(level, F, O, others, G, B, l2, ptr, idx, order, r, r1, rv, list);
 #else
 #define NMF_MASKED_TABLE_BLOCKS(K)
@@ -318,24 +339,26 @@ void sumsRowsK(double* out, const double* F, int kr, const double* total, const 
 
 /**
  * `sumsRowsK` with k fixed at compile time for k ≤ 8, four rows at a time where built: for k ≥ 2
- * with few partners (a padded copy of F within `kMostTableEntries`: the W side of a Golub fold,
- * 38 partners) `sumsWideBlockK`, a row's k sums across lanes; else `sumsBlockK`, one row per lane.
+ * where a padded copy of F pays off (`tablePaysOff`: the W side of a Golub fold, 38 partners; the
+ * H side of a CSR fold on 5000 × 400) `sumsWideBlockK`, a row's k sums across lanes; else
+ * `sumsBlockK`, one row per lane.
  * Else at run time. `others`: the rows of F.
  */
 inline void sumsRows(double* out, const double* F, size_t others, int k, const double* total, const int32_t* ptr,
                      const int32_t* idx, size_t r0, size_t r1) {
   switch (k) {
 #ifdef NMF_MASKED_LANES
-#define NMF_MASKED_WIDE_SUMS(K)                                                                                \
-  if (K >= 2 && level > 0 && r1 - r >= 4 && (others + 1) * avx2::paddedComponents<K>() <= kMostTableEntries) { \
-    std::vector<double> padded((others + 1) * avx2::paddedComponents<K>());                                    \
-    avx2::paddedRowsK<K>(F, others, padded.data());                                                            \
-    for (; r + 4 <= r1; r += 4) {                                                                              \
-      if (level == 2)                                                                                          \
-        avx512vl::sumsWideBlockK<K>(out, padded.data(), others, total, ptr, idx, r);                           \
-      else                                                                                                     \
-        avx2::sumsWideBlockK<K>(out, padded.data(), others, total, ptr, idx, r);                               \
-    }                                                                                                          \
+#define NMF_MASKED_WIDE_SUMS(K)                                                                       \
+  if (K >= 2 && level > 0 && r1 - r >= 4 &&                                                           \
+      tablePaysOff((others + 1) * avx2::paddedComponents<K>(), others, (size_t)(ptr[r1] - ptr[r]))) { \
+    std::vector<double> padded((others + 1) * avx2::paddedComponents<K>());                           \
+    avx2::paddedRowsK<K>(F, others, padded.data());                                                   \
+    for (; r + 4 <= r1; r += 4) {                                                                     \
+      if (level == 2)                                                                                 \
+        avx512vl::sumsWideBlockK<K>(out, padded.data(), others, total, ptr, idx, r);                  \
+      else                                                                                            \
+        avx2::sumsWideBlockK<K>(out, padded.data(), others, total, ptr, idx, r);                      \
+    }                                                                                                 \
   }
 #else
 #define NMF_MASKED_WIDE_SUMS(K)

@@ -145,13 +145,17 @@ const CSR_ALS_FACTOR = 2;
  * the missing-value kernels' terms (one dot product and one update of k per held-out entry and
  * side; the HALS warm-up's masked sweeps) on top of the CSR passes over V's stored entries, which
  * the masked factor prices. Fitted on 5000 × 400 counts, 10 % stored, folds of three
- * (`scripts/bench/sweep-jobs.ts --kinds replicate,fold`, one thread; 6.7·10⁵ held-out entries a
- * fold beside 2·10⁵ stored): a fold iteration (its warm-up, screen and kept fit over its 1 210
- * iterations) cost 3.37 / 3.53 / 3.53× a replicate's at k = 2 / 3 / 5, the model with this weight
- * 3.71 / 3.64 / 3.53× (without it, V's stored entries alone: 1.65×; with the held-out zeros as
- * stored entries, as the copy used to hold them: 6.1 / 5.9 / 5.7×).
+ * (`scripts/bench/sweep-jobs.ts --kinds replicate,fold --alternate`, one thread, three runs
+ * pooled; 6.7·10⁵ held-out entries a fold beside 2·10⁵ stored): a fold iteration (its warm-up,
+ * screen and kept fit over its 1 210 iterations) cost 2.31 / 2.17 / 2.80× a replicate's at
+ * k = 2 / 3 / 5, the model with this weight 2.47 / 2.44 / 2.40×. It was 0.5 (3.71 / 3.64 /
+ * 3.53×) while the warm-up's CSR products branched on the stored NaN and the H side's masked
+ * kernels gathered their partners row by row: then a fold iteration cost 3.37 / 3.53 / 3.53× (see
+ * "CSR fold fits: the warm-up's products without a branch" in docs/architecture.md). Without the
+ * weight, V's stored entries alone: 1.65×; with the held-out zeros as stored entries, as the copy
+ * once held them: 6.1 / 5.9 / 5.7×.
  */
-const HELD_OUT_ENTRY_WEIGHT = 0.5;
+const HELD_OUT_ENTRY_WEIGHT = 0.2;
 /**
  * Itakura–Saito and general β on CSR V against the same shape dense: every entry of WH enters the
  * updates either way, and the stored entries add a power each (the CSR numerator terms are formed

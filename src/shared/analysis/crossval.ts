@@ -3,6 +3,7 @@ import { dense, type CsrMatrix, type DataMatrix, type DenseMatrix } from '../lin
 import { Rng } from '../linalg/random';
 import { betaDivergence } from '../nmf';
 import { EPS32 } from '../nmf/kernels';
+import type { UnstoredMissing } from '../nmf/data';
 import type { CvFolds, SampledCvFolds } from './types';
 
 /** Either kind of entry-wise folds. */
@@ -241,11 +242,10 @@ export interface MaskedFold {
    */
   V: DataMatrix;
   /**
-   * Row-major positions (i·n + j, ascending) of the held-out entries a CSR V does not store — its
-   * held-out zeros —, to be passed to `prepareData` as missing (`unstoredMissing`); empty for
-   * dense V.
+   * The held-out entries a CSR V does not store — its held-out zeros —, row by row (their columns,
+   * ascending), to be passed to `prepareData` as missing (`unstoredMissing`); none for dense V.
    */
-  unstoredMissing: Float64Array;
+  unstoredMissing: UnstoredMissing;
 }
 
 /**
@@ -261,20 +261,24 @@ export interface MaskedFold {
  * @param V m × n
  */
 export function maskFoldApart(V: DataMatrix, folds: AnyCvFolds, fold: number): MaskedFold {
-  if (V.kind === 'dense') return { V: maskFold(V, folds, fold), unstoredMissing: new Float64Array(0) };
+  if (V.kind === 'dense') {
+    const none = { rowPtr: new Int32Array(V.rows + 1), cols: new Int32Array(0) };
+    return { V: maskFold(V, folds, fold), unstoredMissing: none };
+  }
   checkFold(V, folds, fold);
   const { rows: m, cols: n } = V;
   const stored = V.indptr[m];
   // Copies (`slice`), never views: V may live in shared memory, and the copy is the fit's own.
   const data = V.data.slice(0, stored);
-  let unstored: Float64Array;
+  const rowPtr = new Int32Array(m + 1);
+  let cols: Int32Array;
   if ('kind' in folds) {
     // The fold's sampled positions merged with each row's stored entries.
     const held = foldPositions(folds, fold);
-    unstored = new Float64Array(held.length);
+    cols = new Int32Array(held.length);
     let count = 0;
     let p = 0;
-    for (let i = 0; i < m && p < held.length; i++) {
+    for (let i = 0; i < m; i++) {
       const rowEnd = (i + 1) * n;
       let q = V.indptr[i];
       const end = V.indptr[i + 1];
@@ -282,10 +286,11 @@ export function maskFoldApart(V: DataMatrix, folds: AnyCvFolds, fold: number): M
         const j = held[p] - i * n;
         while (q < end && V.indices[q] < j) q++;
         if (q < end && V.indices[q] === j) data[q] = NaN;
-        else unstored[count++] = held[p];
+        else cols[count++] = j;
       }
+      rowPtr[i + 1] = count;
     }
-    unstored = unstored.slice(0, count);
+    cols = cols.slice(0, count);
   } else {
     // Two passes over the fold numbers: the held-out zeros counted, then listed.
     const assignment = folds.assignment;
@@ -300,7 +305,7 @@ export function maskFoldApart(V: DataMatrix, folds: AnyCvFolds, fold: number): M
         }
       }
     }
-    unstored = new Float64Array(heldEntries - heldStored);
+    cols = new Int32Array(heldEntries - heldStored);
     let count = 0;
     for (let i = 0; i < m; i++) {
       let q = V.indptr[i];
@@ -310,8 +315,9 @@ export function maskFoldApart(V: DataMatrix, folds: AnyCvFolds, fold: number): M
           q++;
           continue;
         }
-        if (assignment[i * n + j] === fold) unstored[count++] = i * n + j;
+        if (assignment[i * n + j] === fold) cols[count++] = j;
       }
+      rowPtr[i + 1] = count;
     }
   }
   const masked: CsrMatrix = {
@@ -322,7 +328,7 @@ export function maskFoldApart(V: DataMatrix, folds: AnyCvFolds, fold: number): M
     indices: V.indices.slice(0, stored),
     data,
   };
-  return { V: masked, unstoredMissing: unstored };
+  return { V: masked, unstoredMissing: { rowPtr, cols } };
 }
 
 /**

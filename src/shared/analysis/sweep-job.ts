@@ -3,7 +3,7 @@
  * the fit (screened over several starts for fold jobs), and what the summary reads from it.
  */
 import type { DataMatrix } from '../linalg/matrix';
-import { prepareData } from '../nmf/data';
+import { prepareData, type UnstoredMissing } from '../nmf/data';
 import { defaultSolverFor, ENGINE_DEFAULTS } from '../nmf/defaults';
 import { logLikelihoodOf } from '../nmf/divergence';
 import { fitPrepared } from '../nmf/fit';
@@ -29,13 +29,11 @@ import type { FitSurvey, SweepJob, SweepJobResult } from './types';
  * Observed entries of V, stored or not: neither NaN nor among `unstoredMissing` (entries V does
  * not store that are missing, a fold's held-out zeros: see crossval.ts `MaskedFold`).
  */
-function observedCount(V: DataMatrix, unstoredMissing: Float64Array): number {
-  let missing = unstoredMissing.length;
+function observedCount(V: DataMatrix, unstoredMissing: UnstoredMissing | undefined): number {
+  let missing = unstoredMissing?.cols.length ?? 0;
   for (let t = 0; t < V.data.length; t++) if (Number.isNaN(V.data[t])) missing++;
   return V.rows * V.cols - missing;
 }
-
-const NO_POSITIONS = new Float64Array(0);
 
 /**
  * Whether a fold fit with these settings may take its held-out zeros as missing positions beside
@@ -64,7 +62,7 @@ export function screenedFit(
   input: DataMatrix,
   job: SweepJob,
   hooks: FitHooks,
-  unstoredMissing: Float64Array = NO_POSITIONS,
+  unstoredMissing?: UnstoredMissing,
 ): FitResult {
   // V is scanned (missing pattern, sums) once for the starts and the continued fit, as
   // `fitReplicates` does: `fitNmf` is exactly `fitPrepared` on the scan.
@@ -206,7 +204,7 @@ export function runSweepJob(
   if (job.kind === SAMPLE_FOLD_KIND) return runSampleFoldJob(V, job, hooks, screenedFit);
   const data = job.baseline ? (options.shuffled ?? shuffleWithinRows)(V, job.shuffleSeed) : V;
   let input: DataMatrix = data;
-  let unstoredMissing: Float64Array = NO_POSITIONS;
+  let unstoredMissing: UnstoredMissing | undefined;
   let folds = null;
   if (job.kind === 'fold') {
     if (job.cv === null) throw new RangeError(`fold job ${job.id} has no fold settings`);

@@ -10,7 +10,7 @@
  *    (`fitBytes`), the result it posts back (W normalised, labels, kept factors), and what the
  *    job builds from V for it — a shuffled copy for a baseline fit (crossval.ts
  *    `shuffleWithinRows`), a masked copy and the fold assignment or sample for a CV fold
- *    (a CSR V's copy of its stored entries with the held-out zeros' positions beside it,
+ *    (a CSR V's copy of its stored entries with the held-out zeros' columns, row by row, beside it,
  *    `maskFoldApart`, for β = 1 and 2; else `maskFold`, which stores them as NaN, built in
  *    JavaScript arrays before its typed copy for full folds), the training and held-out
  *    columns for a sample fold (sample-cv.ts `selectDataColumns`);
@@ -131,20 +131,21 @@ export function sweepJobBytes(dataset: PlannedDataset, job: PlannedSweepJob, fit
     const held = Math.ceil(heldInAll / folds);
     const assignment = sampled ? 9 * heldInAll + 8 * held : entries;
     // β = 1 and 2 (`maskFoldApart`): V's stored entries copied to typed arrays and the held-out
-    // zeros' positions (8 bytes each, at most `held`); other β (`maskFold`): every held-out zero
-    // stored as a NaN entry besides V's.
+    // zeros' columns row by row (Int32: 4 bytes each, at most `held`, and m + 1 row pointers);
+    // other β (`maskFold`): every held-out zero stored as a NaN entry besides V's.
     const beta = fit.beta ?? 1;
     const masked =
       dataset.layout === 'dense'
         ? 8 * entries
         : beta === 1 || beta === 2
-          ? 12 * dataset.nnz + 4 * (m + 1) + 8 * held
+          ? 12 * dataset.nnz + 8 * (m + 1) + 4 * held
           : sampled
             ? 12 * (dataset.nnz + held) + 4 * (m + 1)
             : builtCsrBytes(dataset.nnz + held, m);
-    // The fit's scan lists each missing entry's row and column (two growing JavaScript arrays,
-    // then two Int32 indexes: nmf/data.ts prepareData), and the trimmed held-out score keeps a
-    // heap of the largest errors: ~40 bytes a held entry.
+    // The fit's scan lists each missing entry's column and row (two Int32 indexes, by row and by
+    // column: nmf/data.ts prepareData), and the trimmed held-out score keeps a heap of the largest
+    // errors: ~40 bytes a held entry, measured when a CSR scan still gathered the entries in two
+    // JavaScript arrays before its Int32 indexes (it now fills them in place), so a bound.
     bytes += COPIES_HELD * masked + assignment + HELD_ENTRY_BYTES * held;
   }
   if (job.kind === 'sample-fold') {

@@ -36,9 +36,18 @@ export interface PreparedData {
   zero: { i: number; j: number } | null;
 }
 
-export { isPreparedCsr } from './prepared-csr';
+/**
+ * Entries a CSR V (m × n) does not store that are missing all the same — a cross-validation fold's
+ * held-out zeros (crossval.ts `maskFoldApart`) —, row by row as the missing pattern lists them:
+ * row i's columns are `cols[rowPtr[i] .. rowPtr[i + 1])`, strictly ascending; rowPtr: m + 1.
+ * Four bytes an entry (and four a row), where their row-major positions as doubles took eight.
+ */
+export interface UnstoredMissing {
+  rowPtr: Int32Array;
+  cols: Int32Array;
+}
 
-const NO_POSITIONS = new Float64Array(0);
+export { isPreparedCsr } from './prepared-csr';
 
 /** Mean of the observed entries of V (0 when nothing is observed). */
 export function observedMean(data: PreparedData): number {
@@ -51,40 +60,45 @@ export function observedMean(data: PreparedData): number {
  * native/src/scan.inl), with the same sum in the same order as the scalar reference, so the same
  * bits on every backend; CSR V by the loop below.
  *
- * `unstoredMissing` (CSR V only): row-major positions i·n + j, strictly ascending, of entries V
- * does not store that are missing all the same — a cross-validation fold's held-out zeros
- * (crossval.ts `maskFoldApart`), which then need not be stored as NaN. They join the stored NaN in
- * `missing` (merged in row-major order), are not observed, and are never the first observed
- * zero: the result is the one V with those entries stored as NaN would give.
+ * `unstoredMissing` (CSR V only): entries V does not store that are missing all the same — a
+ * cross-validation fold's held-out zeros (crossval.ts `maskFoldApart`), which then need not be
+ * stored as NaN. They join the stored NaN in `missing` (merged in row-major order), are not
+ * observed, and are never the first observed zero: the result is the one V with those entries
+ * stored as NaN would give. The missing pattern's by-row lists are filled in place (their length
+ * is known up front: V's stored NaN and these), with no list of all missing entries built first.
  *
- * @throws RangeError when `unstoredMissing` is given with dense V, is not ascending, leaves
- *   0 … m·n − 1, or names a stored entry
+ * @throws RangeError when `unstoredMissing` is given with dense V, has not m + 1 row pointers
+ *   from 0 to its column count, or a row's columns are not ascending, leave 0 … n − 1, or name a
+ *   stored entry
  */
 export function prepareData(
   V: DataMatrix,
   kernels?: NmfKernels,
-  unstoredMissing?: Float64Array,
+  unstoredMissing?: UnstoredMissing,
 ): PreparedData {
   if (V.kind === 'dense') {
-    if (unstoredMissing !== undefined && unstoredMissing.length > 0) {
+    if (unstoredMissing !== undefined && unstoredMissing.cols.length > 0) {
       throw new RangeError('unstored missing entries need CSR V: dense V stores every entry');
     }
     return prepareDense(V, kernels ?? selectKernels());
   }
   const m = V.rows;
   const n = V.cols;
-  const missRows: number[] = [];
-  const missCols: number[] = [];
+  const { indptr, indices, data } = V;
+  const extraPtr = unstoredMissing?.rowPtr ?? null;
+  const extra = unstoredMissing?.cols ?? NO_COLUMNS;
+  if (extraPtr !== null) checkRowPointers(extraPtr, m, extra.length);
+  let storedMissing = 0;
+  for (let p = 0; p < indptr[m]; p++) if (data[p] !== data[p]) storedMissing++;
+  // The missing pattern's by-row index, filled in row-major order as the entries are met.
+  const rowPtr = new Int32Array(m + 1);
+  const missCols = new Int32Array(storedMissing + extra.length);
+  let count = 0;
   let sum = 0;
   let negative: PreparedData['negative'] = null;
   let infinite: PreparedData['infinite'] = null;
   let zero: PreparedData['zero'] = null;
   const inspect = (i: number, j: number, v: number): void => {
-    if (v !== v) {
-      missRows.push(i);
-      missCols.push(j);
-      return;
-    }
     if (v < 0 && negative === null) negative = { i, j, v };
     if (!Number.isFinite(v)) {
       if (infinite === null) infinite = { i, j, v };
@@ -93,63 +107,71 @@ export function prepareData(
     if (v === 0 && zero === null) zero = { i, j };
     sum += v;
   };
-  const extra = unstoredMissing ?? NO_POSITIONS;
-  const badPosition = (t: number, why: string): RangeError =>
-    new RangeError(`unstored missing position ${extra[t]} (entry ${t}) ${why}`);
+  const badColumn = (i: number, h: number, why: string): RangeError =>
+    new RangeError(`unstored missing column ${extra[h]} of row ${i} (entry ${h}) ${why}`);
   let h = 0;
+  let rowEnd = 0;
   /**
-   * Row i's unstored missing entries before row-major position `below`, taken into the missing
-   * lists in order; `expected` is the column after the last entry met, returned updated.
+   * Row i's unstored missing entries before column `below` (up to `rowEnd`), taken into the
+   * missing lists in order; `expected` is the column after the last entry met, returned updated.
    */
   const mergeUnstored = (i: number, below: number, expected: number): number => {
-    const rowStart = i * n;
-    for (; h < extra.length && extra[h] < below; h++) {
-      const c = extra[h] - rowStart;
-      if (!(c >= expected) || !Number.isInteger(c)) throw badPosition(h, 'is out of order');
+    for (; h < rowEnd && extra[h] < below; h++) {
+      const c = extra[h];
+      if (!(c >= expected)) throw badColumn(i, h, 'is out of order');
       if (zero === null && c > expected) zero = { i, j: expected };
-      missRows.push(i);
-      missCols.push(c);
+      missCols[count++] = c;
       expected = c + 1;
     }
     return expected;
   };
   // The common stored entry (finite, > 0) is summed inline into a local sum (the closure call per
-  // entry cost ~200 ms on 4 × 10⁶ stored entries); the others go to `inspect` in the same order,
-  // so the sum is the same. Unstored missing entries are merged in before the stored entry that
-  // follows them, so the missing entries are met in row-major order; `expected` (the column after
-  // the last entry met, stored or missing) then finds the first observed zero past them.
-  const { indptr, indices, data } = V;
+  // entry cost ~200 ms on 4 × 10⁶ stored entries), a stored NaN listed inline; the others go to
+  // `inspect` in the same order, so the sum is the same. Unstored missing entries are merged in
+  // before the stored entry that follows them, so the missing entries are met in row-major order;
+  // `expected` (the column after the last entry met, stored or missing) then finds the first
+  // observed zero past them.
   for (let i = 0; i < m; i++) {
     let expected = 0;
-    const rowStart = i * n;
+    if (extraPtr !== null) rowEnd = extraPtr[i + 1];
     const end = indptr[i + 1];
     for (let p = indptr[i]; p < end; p++) {
       const j = indices[p];
-      if (h < extra.length && extra[h] <= rowStart + j) {
-        expected = mergeUnstored(i, rowStart + j, expected);
-        if (h < extra.length && extra[h] === rowStart + j) throw badPosition(h, 'is stored');
+      if (h < rowEnd && extra[h] <= j) {
+        expected = mergeUnstored(i, j, expected);
+        if (h < rowEnd && extra[h] === j) throw badColumn(i, h, 'is stored');
       }
       if (zero === null && j > expected) zero = { i, j: expected };
       expected = j + 1;
       const v = data[p];
       if (v > 0 && v < Infinity) sum += v;
+      else if (v !== v) missCols[count++] = j;
       else inspect(i, j, v);
     }
-    expected = mergeUnstored(i, rowStart + n, expected);
+    expected = mergeUnstored(i, n, expected);
+    if (h < rowEnd) throw badColumn(i, h, `is not below ${n}`);
     if (zero === null && expected < n) zero = { i, j: expected };
+    rowPtr[i + 1] = count;
   }
-  if (h < extra.length) throw badPosition(h, `is not below ${m} × ${n}`);
   markPreparedCsr(V.indptr);
-  const count = missRows.length;
-  let missing: MissingPattern | null = null;
-  if (count > 0) {
-    // Entries were met in row-major order, so the by-row index is already sorted.
-    const rowPtr = new Int32Array(m + 1);
-    for (const i of missRows) rowPtr[i + 1]++;
-    for (let i = 0; i < m; i++) rowPtr[i + 1] += rowPtr[i];
-    missing = byColumn(rowPtr, Int32Array.from(missCols), m, n);
-  }
+  // Entries were met in row-major order, so the by-row index is already sorted.
+  const missing = count > 0 ? byColumn(rowPtr, missCols, m, n) : null;
   return { V, m, n, missing, observed: m * n - count, sum, negative, infinite, zero };
+}
+
+const NO_COLUMNS = new Int32Array(0);
+
+/**
+ * @throws RangeError unless rowPtr holds m + 1 row pointers, non-decreasing from 0 to `count`
+ */
+function checkRowPointers(rowPtr: Int32Array, m: number, count: number): void {
+  let ordered = rowPtr.length === m + 1 && rowPtr[0] === 0 && rowPtr[m] === count;
+  for (let i = 0; ordered && i < m; i++) ordered = rowPtr[i] <= rowPtr[i + 1];
+  if (!ordered) {
+    throw new RangeError(
+      `unstored missing entries: ${rowPtr.length} row pointers do not run from 0 to ${count} over ${m} rows`,
+    );
+  }
 }
 
 /** `prepareData` of dense V: one `scanDense`, and `scanDenseMissing` when V has NaN entries. */

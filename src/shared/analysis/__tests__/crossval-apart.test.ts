@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dense, type CsrMatrix, type DenseMatrix } from '../../linalg/matrix';
 import { Rng } from '../../linalg/random';
-import { prepareData, type PreparedData } from '../../nmf/data';
+import { prepareData, type PreparedData, type UnstoredMissing } from '../../nmf/data';
 import { toCsr } from '../../nmf/__tests__/helpers';
 import {
   cvFoldsFor,
@@ -57,6 +57,22 @@ function expectSameScan(got: PreparedData, want: PreparedData): void {
   expect(Array.from(got.missing.cols)).toEqual(Array.from(want.missing.cols));
   expect(Array.from(got.missing.colPtr)).toEqual(Array.from(want.missing.colPtr));
   expect(Array.from(got.missing.rows)).toEqual(Array.from(want.missing.rows));
+}
+
+/** Row-major positions i·n + j (ascending) as the row-by-row lists `prepareData` takes. */
+function byRows(positions: readonly number[], m: number, n: number): UnstoredMissing {
+  const rowPtr = new Int32Array(m + 1);
+  for (const t of positions) rowPtr[Math.floor(t / n) + 1]++;
+  for (let i = 0; i < m; i++) rowPtr[i + 1] += rowPtr[i];
+  return { rowPtr, cols: Int32Array.from(positions, (t) => t % n) };
+}
+
+/** The row-major positions of row-by-row lists (`byRows` undone). */
+function positionsOf(unstored: UnstoredMissing, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 1 < unstored.rowPtr.length; i++)
+    for (let q = unstored.rowPtr[i]; q < unstored.rowPtr[i + 1]; q++) out.push(i * n + unstored.cols[q]);
+  return out;
 }
 
 /** V (CSR) with the entries at `positions` (row-major, not stored in V) stored as NaN. */
@@ -121,7 +137,8 @@ describe('a CSR fold masked with its held-out zeros apart', () => {
           }
         }
         expect(wantZeros.length).toBeGreaterThan(0);
-        expect(Array.from(unstoredMissing)).toEqual(wantZeros);
+        expect(unstoredMissing.rowPtr.length).toBe(m + 1);
+        expect(positionsOf(unstoredMissing, n)).toEqual(wantZeros);
         // The old copy with those zeros stored as NaN is the same matrix.
         expect(withStoredNaN(masked, wantZeros)).toEqual(maskFold(V, folds, fold));
       }
@@ -133,7 +150,7 @@ describe('a CSR fold masked with its held-out zeros apart', () => {
     const folds = makeCvFolds(12, 9, 3, 1);
     const { V: masked, unstoredMissing } = maskFoldApart(V, folds, 2);
     expect(masked).toEqual(maskFold(V, folds, 2));
-    expect(unstoredMissing.length).toBe(0);
+    expect(unstoredMissing.cols.length).toBe(0);
   });
 });
 
@@ -163,7 +180,7 @@ describe('prepareData with unstored missing entries', () => {
           if (i === wholeRow || j === n - 1 || rng.uniform() < chance) unstored.push(i * n + j);
         }
       }
-      const got = prepareData(V, undefined, Float64Array.from(unstored));
+      const got = prepareData(V, undefined, byRows(unstored, m, n));
       const want = prepareData(withStoredNaN(V, unstored));
       expectSameScan(got, want);
     }
@@ -173,19 +190,29 @@ describe('prepareData with unstored missing entries', () => {
     // Row 0 stores columns 2 and 4: its unstored 0, 1 and 3 are held out, so the first observed
     // zero is (1, 0), unless (1, 0) is held out too.
     const V = toCsr(dense(2, 5, Float64Array.from([0, 0, 1, 0, 2, 0, 3, 0, 0, 4])));
-    expect(prepareData(V, undefined, Float64Array.from([0, 1, 3])).zero).toEqual({ i: 1, j: 0 });
-    expect(prepareData(V, undefined, Float64Array.from([0, 1, 3, 5])).zero).toEqual({ i: 1, j: 2 });
-    expect(prepareData(V, undefined, Float64Array.from([0, 1, 3, 5, 7, 8])).zero).toBeNull();
-    expect(prepareData(V, undefined, Float64Array.from([0, 1, 3, 5, 7, 8])).observed).toBe(4);
+    const at = (positions: number[]): UnstoredMissing => byRows(positions, 2, 5);
+    expect(prepareData(V, undefined, at([0, 1, 3])).zero).toEqual({ i: 1, j: 0 });
+    expect(prepareData(V, undefined, at([0, 1, 3, 5])).zero).toEqual({ i: 1, j: 2 });
+    expect(prepareData(V, undefined, at([0, 1, 3, 5, 7, 8])).zero).toBeNull();
+    expect(prepareData(V, undefined, at([0, 1, 3, 5, 7, 8])).observed).toBe(4);
   });
 
-  it('refuses positions out of order, stored, beyond V or with dense V', () => {
+  it('refuses columns out of order, stored or beyond V, bad row pointers, or dense V', () => {
     const V = toCsr(dense(2, 3, Float64Array.from([0, 1, 0, 2, 0, 0])));
-    expect(() => prepareData(V, undefined, Float64Array.from([2, 0]))).toThrow(RangeError);
-    expect(() => prepareData(V, undefined, Float64Array.from([2, 2]))).toThrow(RangeError);
-    expect(() => prepareData(V, undefined, Float64Array.from([1]))).toThrow(RangeError);
-    expect(() => prepareData(V, undefined, Float64Array.from([6]))).toThrow(RangeError);
-    expect(() => prepareData(dense(1, 1, Float64Array.of(1)), undefined, Float64Array.of(0))).toThrow(
+    const lists = (rowPtr: number[], cols: number[]): UnstoredMissing => ({
+      rowPtr: Int32Array.from(rowPtr),
+      cols: Int32Array.from(cols),
+    });
+    expect(prepareData(V, undefined, lists([0, 2, 3], [0, 2, 2])).observed).toBe(3);
+    expect(() => prepareData(V, undefined, lists([0, 2, 2], [2, 0]))).toThrow(RangeError);
+    expect(() => prepareData(V, undefined, lists([0, 2, 2], [2, 2]))).toThrow(RangeError);
+    expect(() => prepareData(V, undefined, lists([0, 1, 1], [1]))).toThrow(RangeError);
+    expect(() => prepareData(V, undefined, lists([0, 0, 1], [3]))).toThrow(RangeError);
+    expect(() => prepareData(V, undefined, lists([0, 0, 1], [-1]))).toThrow(RangeError);
+    expect(() => prepareData(V, undefined, lists([0, 1], [0]))).toThrow(RangeError);
+    expect(() => prepareData(V, undefined, lists([0, 1, 1], [0, 2]))).toThrow(RangeError);
+    expect(() => prepareData(V, undefined, lists([0, 2, 1], [0, 2]))).toThrow(RangeError);
+    expect(() => prepareData(dense(1, 1, Float64Array.of(1)), undefined, lists([0, 1], [0]))).toThrow(
       RangeError,
     );
   });

@@ -88,8 +88,8 @@ describe('sweepJobBytes', () => {
     const fold = sweepJobBytes(sparse, replicate(10, { kind: 'fold', cv: { folds: 5 } }), fullBatch);
     const plain = sweepJobBytes(sparse, replicate(10), fullBatch);
     const held = Math.ceil(2 ** 23 / 5);
-    // The masked copy: V's stored entries and the held-out zeros' positions (KL, the default).
-    expect(fold - plain).toBe(9 * 2 ** 23 + 8 * held + 2 * (12 * 2e7 + 4 * 20_001 + 8 * held) + 40 * held);
+    // The masked copy: V's stored entries and the held-out zeros' columns row by row (KL, the default).
+    expect(fold - plain).toBe(9 * 2 ** 23 + 8 * held + 2 * (12 * 2e7 + 8 * 20_001 + 4 * held) + 40 * held);
     expect(fold - plain).toBeLessThan(3 * matrixBytes(sparse));
     // General β stores the held-out zeros as NaN entries of the copy.
     const general = sweepJobBytes(sparse, replicate(10, { kind: 'fold', cv: { folds: 5 } }), {
@@ -110,7 +110,8 @@ describe('sweepJobBytes', () => {
         ...fullBatch,
         beta,
       });
-      expect(fold - plain).toBe(2 * (12 * 1e5 + 4 * 1001 + 8 * held) + besidesCopy);
+      // V's indptr, indices and values copied; the held-out zeros' row pointers and columns (Int32).
+      expect(fold - plain).toBe(2 * (12 * 1e5 + 8 * 1001 + 4 * held) + besidesCopy);
     }
     // β = 1.5: the copy stores every held-out zero, built in JavaScript arrays (36 bytes an entry).
     const general = sweepJobBytes(sparse, replicate(4, { kind: 'fold', cv: { folds: 3 } }), {
