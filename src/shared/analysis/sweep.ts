@@ -13,6 +13,7 @@ import { resolveSpec } from './sweep-plan';
 import type {
   RankCriteria,
   SurveyCriteria,
+  SurveyJson,
   RankRecommendation,
   RankSummary,
   RanksJson,
@@ -316,16 +317,7 @@ export function surveyCriteria(criteria: RankCriteria): Required<SurveyCriteria>
 }
 
 /** The survey measures as `ranks.json` names them (snake_case), null where absent. */
-export function surveyJson(criteria: SurveyCriteria): {
-  rss: number | null;
-  evar: number | null;
-  sparseness_basis: number | null;
-  sparseness_coef: number | null;
-  silhouette_coef: number | null;
-  silhouette_basis: number | null;
-  silhouette_consensus: number | null;
-  silhouette_points: { coef: number | null; basis: number | null; consensus: number | null };
-} {
+export function surveyJson(criteria: SurveyCriteria): SurveyJson {
   return {
     rss: criteria.rss ?? null,
     evar: criteria.evar ?? null,

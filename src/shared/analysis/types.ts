@@ -599,52 +599,58 @@ export interface SweepSummary {
   parameterCount: 'k(m+n)';
 }
 
+/**
+ * R NMF's rank-survey measures of a rank's best replicate and of its consensus as `ranks.json` names
+ * them (RankCriteria.rss … silhouetteConsensus; survey.ts), null where not computed (and in sweeps
+ * stored before them).
+ */
+export interface SurveyJson {
+  rss: number | null;
+  evar: number | null;
+  sparseness_basis: number | null;
+  sparseness_coef: number | null;
+  silhouette_coef: number | null;
+  silhouette_basis: number | null;
+  silhouette_consensus: number | null;
+  /** Points each silhouette was computed on (fewer than n, m or n when sampled); null where not computed. */
+  silhouette_points: { coef: number | null; basis: number | null; consensus: number | null };
+}
+
 /** CLI.md's `ranks.json`. */
 export interface RanksJson {
-  ranks: Array<{
-    rank: number;
-    loss: number;
-    loglik: number | null;
-    bic: number | null;
-    cv_error: number | null;
-    cophenetic: number | null;
-    dispersion: number | null;
-    stability: number | null;
-    sample_clusters: number[];
-    /** Standard error of cv_error over folds. */
-    cv_error_se: number | null;
-    /** Held-out error per fold (same held-out entries at every rank). */
-    cv_errors: number[];
-    /** Mean over folds of the 1 %-trimmed held-out error, and per fold. */
-    cv_error_trimmed: number | null;
-    cv_errors_trimmed: number[];
-    /** Paired difference to the best rank's trimmed error, and its standard error. */
-    cv_paired_difference: number | null;
-    cv_paired_se: number | null;
-    /** Pearson dispersion statistic of the best replicate (≈ 1 for Poisson counts). */
-    pearson_dispersion: number | null;
-    /** Fits behind cophenetic, dispersion, stability and sample_clusters. */
-    consensus_fits: number;
-    /** Sample-wise cross-validation (only with sample folds; see RankSummary.sampleCvError). */
-    sample_cv_error?: number | null;
-    sample_cv_se?: number | null;
-    sample_cv_errors?: number[];
-    sample_cv_paired_difference?: number | null;
-    sample_cv_paired_se?: number | null;
-    /**
-     * R NMF's rank-survey measures of the best replicate and of the consensus (RankCriteria.rss …
-     * silhouetteConsensus; survey.ts), null where not computed (and in sweeps stored before them).
-     */
-    rss: number | null;
-    evar: number | null;
-    sparseness_basis: number | null;
-    sparseness_coef: number | null;
-    silhouette_coef: number | null;
-    silhouette_basis: number | null;
-    silhouette_consensus: number | null;
-    /** Points each silhouette was computed on (fewer than n, m or n when sampled); null where not computed. */
-    silhouette_points: { coef: number | null; basis: number | null; consensus: number | null };
-  }>;
+  ranks: Array<
+    {
+      rank: number;
+      loss: number;
+      loglik: number | null;
+      bic: number | null;
+      cv_error: number | null;
+      cophenetic: number | null;
+      dispersion: number | null;
+      stability: number | null;
+      sample_clusters: number[];
+      /** Standard error of cv_error over folds. */
+      cv_error_se: number | null;
+      /** Held-out error per fold (same held-out entries at every rank). */
+      cv_errors: number[];
+      /** Mean over folds of the 1 %-trimmed held-out error, and per fold. */
+      cv_error_trimmed: number | null;
+      cv_errors_trimmed: number[];
+      /** Paired difference to the best rank's trimmed error, and its standard error. */
+      cv_paired_difference: number | null;
+      cv_paired_se: number | null;
+      /** Pearson dispersion statistic of the best replicate (≈ 1 for Poisson counts). */
+      pearson_dispersion: number | null;
+      /** Fits behind cophenetic, dispersion, stability and sample_clusters. */
+      consensus_fits: number;
+      /** Sample-wise cross-validation (only with sample folds; see RankSummary.sampleCvError). */
+      sample_cv_error?: number | null;
+      sample_cv_se?: number | null;
+      sample_cv_errors?: number[];
+      sample_cv_paired_difference?: number | null;
+      sample_cv_paired_se?: number | null;
+    } & SurveyJson
+  >;
   recommended: number | null;
   criterion: string;
   /** Codes as in {@link SweepWarning}; sweeps stored by older versions have none. */
