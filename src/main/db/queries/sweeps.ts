@@ -150,16 +150,18 @@ export function sweepJobResultsOfRanks(
 ): Array<{ job_key: string; result: Buffer }> {
   const prefixes = ranks.flatMap((rank) => [`k${rank}/`, `baseline/k${rank}/`]);
   if (prefixes.length === 0) return [];
+  const keys = keyPrefixes(prefixes);
   return db
-    .prepare(
-      `SELECT job_key, result FROM sweep_jobs WHERE sweep_id = ? AND (${prefixes
-        .map(() => 'substr(job_key, 1, ?) = ?')
-        .join(' OR ')}) ORDER BY job_key`,
-    )
-    .all(sweepId, ...prefixes.flatMap((prefix) => [prefix.length, prefix])) as Array<{
-    job_key: string;
-    result: Buffer;
-  }>;
+    .prepare(`SELECT job_key, result FROM sweep_jobs WHERE sweep_id = ? AND ${keys.sql} ORDER BY job_key`)
+    .all(sweepId, ...keys.params) as Array<{ job_key: string; result: Buffer }>;
+}
+
+/** An SQL condition on `job_key` starting with one of `prefixes` (not empty), and its parameters. */
+function keyPrefixes(prefixes: readonly string[]): { sql: string; params: Array<string | number> } {
+  return {
+    sql: `(${prefixes.map(() => 'substr(job_key, 1, ?) = ?').join(' OR ')})`,
+    params: prefixes.flatMap((prefix) => [prefix.length, prefix]),
+  };
 }
 
 /**
@@ -173,13 +175,12 @@ export function sweepJobLabelBlobs(
   prefixes: readonly string[],
 ): Array<{ job_key: string; sample_labels: Buffer | null }> {
   if (prefixes.length === 0) return [];
+  const keys = keyPrefixes(prefixes);
   return db
     .prepare(
-      `SELECT job_key, sample_labels FROM sweep_jobs WHERE sweep_id = ? AND (${prefixes
-        .map(() => 'substr(job_key, 1, ?) = ?')
-        .join(' OR ')}) ORDER BY job_key`,
+      `SELECT job_key, sample_labels FROM sweep_jobs WHERE sweep_id = ? AND ${keys.sql} ORDER BY job_key`,
     )
-    .all(sweepId, ...prefixes.flatMap((prefix) => [prefix.length, prefix])) as Array<{
+    .all(sweepId, ...keys.params) as Array<{
     job_key: string;
     sample_labels: Buffer | null;
   }>;
