@@ -51,6 +51,15 @@ describe('planted gene modules, seed 1, with the shuffled baseline', () => {
         'rank',
         'sample_clusters',
         'stability',
+        // R NMF's rank-survey measures (survey.ts), after the fields above in the file.
+        'rss',
+        'evar',
+        'sparseness_basis',
+        'sparseness_coef',
+        'silhouette_coef',
+        'silhouette_basis',
+        'silhouette_consensus',
+        'silhouette_points',
       ].sort(),
     );
     console.log('seed 1', JSON.stringify({ score, recommendation: summary.recommendation }));
