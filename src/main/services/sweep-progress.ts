@@ -25,7 +25,6 @@ export class SweepRankProgress {
   /** The criteria behind `published`, as summarizeFinishedRank gave them (for the final summary). */
   private readonly summaries = new Map<number, RankSummary>();
   private readonly finished: Set<string>;
-  private closed = false;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -43,27 +42,8 @@ export class SweepRankProgress {
 
   /** Records a stored job result; publishes its rank's criteria when that was the rank's last fit. */
   jobFinished(jobId: string): void {
-    if (this.closed) return;
     this.finished.add(jobId);
     this.publishNew();
-  }
-
-  /**
-   * `jobFinished` once `ready` (the rank's replicate statistics) has resolved, and after the event
-   * loop's pending work: the caller need not hold its pool lane while a rank's statistics task runs
-   * or its criteria are computed (0.1–0.2 s a rank on Golub, about 1 s on 2000 × 4000 counts,
-   * main-thread work during which the lane's next fit would wait), so the next fit is dispatched
-   * first. Rejects as `ready` does.
-   */
-  async jobFinishedAfter(ready: Promise<void>, jobId: string): Promise<void> {
-    await ready;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.jobFinished(jobId);
-  }
-
-  /** Stops publishing (the sweep ended, was cancelled or failed): later calls do nothing. */
-  close(): void {
-    this.closed = true;
   }
 
   /**

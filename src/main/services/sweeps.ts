@@ -552,9 +552,6 @@ export async function executeSweep(
   // Each rank's best replicate gets its log-likelihood and Pearson dispersion once the rank's
   // replicates are in, instead of every replicate computing them (see ReplicateStatistics).
   const statistics = new ReplicateStatistics(ctx, id, jobs, lease.matrix, handles, finished);
-  // A job's rank is reported finished once the rank's statistics are in, without holding the job's
-  // lane meanwhile (see SweepRankProgress.jobFinishedAfter); awaited before the summary.
-  const reported: Array<Promise<void>> = [];
   try {
     statistics.start();
     await statistics.all();
@@ -595,12 +592,8 @@ export async function executeSweep(
           remainingMs: remaining.remainingMs(Date.now() - startedAt),
         });
         statistics.jobFinished(job);
-        const report = rankProgress.jobFinishedAfter(statistics.whenDone(job.rank), job.id);
-        // A failed statistics task stops the sweep before its next fit (and fails it below).
-        report.catch((error: unknown) => {
-          stopped ??= error instanceof Error ? error : new Error(String(error));
-        });
-        reported.push(report);
+        await statistics.whenDone(job.rank);
+        rankProgress.jobFinished(job.id);
       }),
       memory.parallel,
       () => (cancelled ? new JobCancelledError(id) : stopped),
@@ -609,13 +602,10 @@ export async function executeSweep(
       throw error;
     });
     await statistics.all();
-    await Promise.all(reported);
-    if (stopped !== null) throw stopped;
     finishSweepFromStoredResults(ctx, id, dataset.hash, memory, rankProgress.rankSummaries());
     ctx.jobs.finish('sweep', id, 'done');
     return 'done';
   } catch (error) {
-    rankProgress.close();
     for (const handle of handles) handle.cancel();
     const wasCancel = cancelled || error instanceof JobCancelledError;
     finishSweepWithState(
