@@ -32,7 +32,7 @@ test('the loss suggestion gives its reasons, and sweep criteria fill in rank by 
 
   await page.getByLabel('From rank').fill('2');
   await page.getByLabel('To rank').fill('4');
-  await page.getByLabel('Replicates per k').fill('3');
+  await page.getByLabel('Replicates per k').fill('6');
   // Each fold holding out its own tenth: offered only with folds to hold out.
   const tenth = page.getByLabel('A tenth per fold');
   await page.getByLabel('CV folds').fill('0');
@@ -40,7 +40,9 @@ test('the loss suggestion gives its reasons, and sweep criteria fill in rank by 
   await page.getByLabel('CV folds').fill('2');
   await expect(tenth).toBeEnabled();
   await tenth.check();
-  await page.getByLabel('Max iterations').fill('100');
+  await page.getByLabel('Max iterations').fill('300');
+  // Enough work per rank that the screen can be seen between ranks: with 3 replicates of 100
+  // iterations the whole sweep can end between two refreshes of a loaded machine's screen.
   await page.locator('#sweep-baseline').uncheck();
   await page.getByRole('button', { name: 'Start sweep' }).click();
   await expect(page.getByRole('heading', { level: 1, name: /Choosing k: sweep #\d+/ })).toBeVisible();
